@@ -1,0 +1,126 @@
+/**
+ * The NATS API: the Kubernetes API as request/reply subjects. The apiserver answers
+ * these in the queue group `flotilla-apiserver`, so several instances share the load.
+ * docs/nats-api.md describes the same contract for users of other NATS clients.
+ *
+ *   flotilla.api.<verb>       request/reply, JSON ApiRequest -> JSON reply
+ *   flotilla.api.watch        request: ApiRequest; replies stream to the request's reply
+ *                             subject (see WatchFrame); keepalive/stop on the control
+ *                             subject named in the first frame
+ *   flotilla.api.batch.create BatchCreateRequest -> BatchReply
+ *   flotilla.api.batch.bind   BatchBindRequest -> BatchReply
+ *   flotilla.events.<resource>.<namespace>.<name>  change events (WatchEvent JSON)
+ *
+ * A reply is the object (or list) on success, or a metav1.Status with status "Failure"
+ * on error: the same bodies the REST API returns.
+ */
+
+export const API_PREFIX = 'flotilla.api';
+export const EVENTS_PREFIX = 'flotilla.events';
+export const APISERVER_QUEUE = 'flotilla-apiserver';
+
+export type Verb =
+  | 'get'
+  | 'list'
+  | 'create'
+  | 'update'
+  | 'patch'
+  | 'delete'
+  | 'deletecollection'
+  | 'watch';
+
+export type PatchType = 'json' | 'merge' | 'strategic';
+
+export const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  json: 'application/json-patch+json',
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+};
+
+/** Which resource a request is about. `group` is "" for core. */
+export interface ResourceRef {
+  group: string;
+  version: string;
+  /** plural, e.g. "pods" */
+  resource: string;
+  /** e.g. "status", "scale", "binding" */
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+}
+
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: 'Exact' | 'NotOlderThan';
+  limit?: number;
+  continue?: string;
+  allowWatchBookmarks?: boolean;
+  timeoutSeconds?: number;
+  sendInitialEvents?: boolean;
+}
+
+export interface WriteOptions {
+  dryRun?: 'All';
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+  fieldManager?: string;
+}
+
+export interface DeleteOptions extends WriteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export interface ApiRequest extends ResourceRef {
+  verb: Verb;
+  /** create/update: the object; patch: the patch document */
+  body?: unknown;
+  patchType?: PatchType;
+  list?: ListOptions;
+  write?: WriteOptions;
+  delete?: DeleteOptions;
+}
+
+/** A watch stream message: one or more events, in order. */
+export interface WatchFrame {
+  /** first frame only: subject to publish "keepalive" or "stop" on */
+  control?: string;
+  events?: WatchEvent[];
+  /** the stream ended (timeout, error, server shutdown); an error is a Status in `error` */
+  done?: boolean;
+  error?: unknown;
+}
+
+export interface WatchEvent<T = any> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+/** Watch streams without a keepalive for this long are dropped by the server. */
+export const WATCH_KEEPALIVE_MS = 10_000;
+export const WATCH_IDLE_LIMIT_MS = 35_000;
+
+export interface BatchCreateRequest {
+  items: Array<ResourceRef & { body: unknown }>;
+  write?: WriteOptions;
+}
+
+export interface BindItem {
+  namespace: string;
+  name: string;
+  /** the node the pod goes to */
+  node: string;
+  /** optional precondition on the pod */
+  uid?: string;
+}
+
+export interface BatchBindRequest {
+  items: BindItem[];
+}
+
+/** One result per item, in order: the object or a Failure Status. */
+export interface BatchReply {
+  results: unknown[];
+}

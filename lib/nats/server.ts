@@ -1,0 +1,87 @@
+/**
+ * Starting a local `nats-server -js` as a child process: used by `flotilla up` when no
+ * NATS server is reachable, and by the tests (a fresh server on a free port with a
+ * fresh data folder for each run).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+
+export interface NatsServerHandle {
+  url: string;
+  port: number;
+  dataDir: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** A TCP port nobody listens on right now. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return await new Promise<number>((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Resolves when something accepts TCP connections on host:port, or rejects after timeoutMs. */
+export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ port, host }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface StartNatsOptions {
+  dataDir: string;
+  port?: number;
+  /** path of the nats-server binary */
+  binary?: string;
+  /** inherit the child's output (for debugging) */
+  verbose?: boolean;
+}
+
+export async function startNatsServer(opts: StartNatsOptions): Promise<NatsServerHandle> {
+  const port = opts.port ?? (await freePort());
+  mkdirSync(opts.dataDir, { recursive: true });
+  const bin = opts.binary ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
+  const child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', opts.dataDir], {
+    stdio: opts.verbose ? 'inherit' : 'ignore',
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let spawnError: Error | undefined;
+  child.once('error', (e) => (spawnError = e));
+  try {
+    await waitForPort(port);
+  } catch (e) {
+    child.kill('SIGKILL');
+    if (spawnError) throw new Error(`cannot start ${bin}: ${spawnError.message} (install it: sudo apt-get install -y nats-server)`);
+    throw e;
+  }
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    dataDir: opts.dataDir,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
