@@ -49,6 +49,15 @@ export type Field = Prop & {
   listType?: 'atomic' | 'set' | 'map';
   /** x-kubernetes-list-map-keys */
   listMapKeys?: readonly string[];
+  /**
+   * Set on fields of a Go struct that is embedded inline (Volume's VolumeSource, Probe's
+   * ProbeHandler, EphemeralContainer's common fields, the LocalObjectReference in key
+   * selectors): JSON shows the field in this object, but protobuf wraps such fields in a
+   * sub-message at field number `protoWrapper` of the enclosing message, where `proto` is
+   * the field's number inside that sub-message. Protobuf numbers are unique per
+   * (protoWrapper, proto) pair.
+   */
+  protoWrapper?: number;
 };
 
 /** A named object type: an OpenAPI definition and a protobuf message. */
@@ -84,7 +93,7 @@ export interface FieldError {
   message: string;
 }
 
-export type SubresourceName = 'status' | 'scale' | 'binding' | 'log' | 'token' | 'eviction' | 'ephemeralcontainers';
+export type SubresourceName = 'status' | 'scale' | 'binding' | 'log' | 'token' | 'eviction' | 'ephemeralcontainers' | 'finalize';
 
 /** How `/scale` maps onto an object (apps/v1 kinds). */
 export interface ScaleSpec {

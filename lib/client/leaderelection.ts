@@ -1,0 +1,262 @@
+/**
+ * Leader election on coordination.k8s.io/v1 Lease objects, with client-go's semantics:
+ * a candidate takes the lease when it is free or its holder has not renewed it for
+ * leaseDurationSeconds *as observed on the candidate's own clock* (so clock skew
+ * between machines does not matter); the leader renews every retryPeriod and gives up
+ * leadership when it could not renew within renewDeadline. Every write is a
+ * compare-and-swap on the lease's resourceVersion, so two candidates cannot both win.
+ */
+import type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1.js';
+import { isNotFound } from '../api/errors.js';
+import { Resources, type ApiClient } from './client.js';
+import type { ResourceRef } from './protocol.js';
+import { sleep } from './retry.js';
+
+/** client-go's JitterFactor: a waiting candidate sleeps retryPeriod * (1 .. 2.2). */
+const JITTER_FACTOR = 1.2;
+
+export interface LeaderCallbacks {
+  /** this candidate now leads; signal aborts when it stops leading */
+  onStartedLeading(signal: AbortSignal): void | Promise<void>;
+  /** leadership ended (lost, or given up on stop); only called after onStartedLeading */
+  onStoppedLeading(): void;
+  /** someone (possibly this candidate) was seen to hold the lease */
+  onNewLeader?(identity: string): void;
+}
+
+export interface LeaderElectionConfig {
+  client: ApiClient;
+  /** namespace and name of the Lease */
+  namespace: string;
+  name: string;
+  /** this candidate's identity, unique among candidates (e.g. hostname + random) */
+  identity: string;
+  leaseDurationSeconds?: number;
+  renewDeadlineSeconds?: number;
+  retryPeriodSeconds?: number;
+  /** give the lease up when stopped, so a standby takes over at once (default true) */
+  releaseOnCancel?: boolean;
+  callbacks: LeaderCallbacks;
+  /** told about failed lease reads and writes (default: ignored; they are retried) */
+  onError?: (err: unknown) => void;
+}
+
+/** metav1.MicroTime as it is serialized: RFC 3339 with exactly six fraction digits. */
+export function formatMicroTime(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+function sameRecord(a: LeaseSpec | undefined, b: LeaseSpec | undefined): boolean {
+  if (!a || !b) return a === b;
+  return (
+    a.holderIdentity === b.holderIdentity &&
+    a.leaseDurationSeconds === b.leaseDurationSeconds &&
+    a.acquireTime === b.acquireTime &&
+    a.renewTime === b.renewTime &&
+    a.leaseTransitions === b.leaseTransitions
+  );
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const timer = new Promise<never>((_, reject) => {
+    t = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timer]).finally(() => clearTimeout(t));
+}
+
+export class LeaderElector {
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
+  private readonly ref: ResourceRef;
+  private observedRecord?: LeaseSpec;
+  private observedLease?: Lease;
+  /** local clock time when the observed record last changed */
+  private observedTime = 0;
+  private reportedLeader = '';
+  private leading = false;
+  private stopped = false;
+  private release = true;
+  private readonly abort = new AbortController();
+  private running?: Promise<void>;
+
+  constructor(readonly config: LeaderElectionConfig) {
+    this.leaseDurationMs = (config.leaseDurationSeconds ?? 15) * 1000;
+    this.renewDeadlineMs = (config.renewDeadlineSeconds ?? 10) * 1000;
+    this.retryPeriodMs = (config.retryPeriodSeconds ?? 2) * 1000;
+    if (this.leaseDurationMs <= this.renewDeadlineMs) throw new Error('leaseDuration must be greater than renewDeadline');
+    if (this.renewDeadlineMs <= JITTER_FACTOR * this.retryPeriodMs) throw new Error(`renewDeadline must be greater than retryPeriod*${JITTER_FACTOR}`);
+    if (!config.identity) throw new Error('leader election requires an identity');
+    this.release = config.releaseOnCancel ?? true;
+    this.ref = { ...Resources.leases, namespace: config.namespace, name: config.name };
+  }
+
+  /** True while this candidate holds the lease. */
+  isLeader(): boolean {
+    return this.leading && this.observedRecord?.holderIdentity === this.config.identity;
+  }
+
+  /** The identity last seen holding the lease ("" if none). */
+  getLeader(): string {
+    return this.observedRecord?.holderIdentity ?? '';
+  }
+
+  /**
+   * Campaigns until this candidate leads, then renews until leadership is lost or
+   * stop() is called. Resolves when it is over (as client-go's Run returns; a component
+   * that loses leadership is expected to exit and be restarted).
+   */
+  run(): Promise<void> {
+    this.running ??= this.campaign();
+    return this.running;
+  }
+
+  /** Stops campaigning or leading; releases the lease unless told not to (or releaseOnCancel is false). */
+  async stop(opts: { release?: boolean } = {}): Promise<void> {
+    if (opts.release !== undefined) this.release = opts.release;
+    this.stopped = true;
+    this.abort.abort(new Error('leader election stopped'));
+    await this.running;
+  }
+
+  private async pause(ms: number): Promise<boolean> {
+    try {
+      await sleep(ms, this.abort.signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async campaign(): Promise<void> {
+    // acquire
+    while (!this.stopped) {
+      if (await this.tryAcquireOrRenew(this.retryPeriodMs * 2)) break;
+      if (!(await this.pause(this.retryPeriodMs * (1 + Math.random() * JITTER_FACTOR)))) break;
+    }
+    if (this.stopped) return;
+    this.leading = true;
+    const leadership = new AbortController();
+    Promise.resolve()
+      .then(() => this.config.callbacks.onStartedLeading(leadership.signal))
+      .catch((e) => console.error(`leader election ${this.config.namespace}/${this.config.name}: onStartedLeading failed: ${e instanceof Error ? e.stack : e}`));
+    // renew
+    renewing: while (!this.stopped) {
+      const deadline = Date.now() + this.renewDeadlineMs;
+      for (;;) {
+        const left = deadline - Date.now();
+        if (left <= 0) break renewing;
+        if (await this.tryAcquireOrRenew(left)) break;
+        if (this.stopped) break renewing;
+        if (!(await this.pause(Math.min(this.retryPeriodMs, Math.max(0, deadline - Date.now()))))) break renewing;
+      }
+      if (!(await this.pause(this.retryPeriodMs))) break;
+    }
+    const wasLeader = this.isLeader();
+    this.leading = false;
+    leadership.abort(new Error('leadership lost'));
+    if (this.stopped && this.release && wasLeader) await this.releaseLease();
+    this.config.callbacks.onStoppedLeading();
+  }
+
+  private observe(lease: Lease): void {
+    const spec = lease.spec ?? {};
+    this.observedLease = lease;
+    if (!sameRecord(spec, this.observedRecord)) {
+      this.observedRecord = spec;
+      this.observedTime = Date.now();
+    }
+    const holder = spec.holderIdentity ?? '';
+    if (holder && holder !== this.reportedLeader) {
+      this.reportedLeader = holder;
+      try {
+        this.config.callbacks.onNewLeader?.(holder);
+      } catch (e) {
+        console.error(`leader election ${this.config.namespace}/${this.config.name}: onNewLeader failed: ${e instanceof Error ? e.stack : e}`);
+      }
+    }
+  }
+
+  private fail(e: unknown): false {
+    this.config.onError?.(e);
+    return false;
+  }
+
+  /** One attempt to take or keep the lease; false when someone else holds it or the write lost a race. */
+  private async tryAcquireOrRenew(timeoutMs: number): Promise<boolean> {
+    try {
+      return await withTimeout(this.acquireOrRenewOnce(), timeoutMs, `lease ${this.config.namespace}/${this.config.name} update`);
+    } catch (e) {
+      return this.fail(e);
+    }
+  }
+
+  private async acquireOrRenewOnce(): Promise<boolean> {
+    const { client, identity } = this.config;
+    const now = formatMicroTime(new Date());
+    const desired: LeaseSpec = {
+      holderIdentity: identity,
+      leaseDurationSeconds: this.leaseDurationMs / 1000,
+      acquireTime: now,
+      renewTime: now,
+      leaseTransitions: 0,
+    };
+    let lease: Lease;
+    try {
+      lease = await client.get<Lease>(this.ref);
+    } catch (e) {
+      if (!isNotFound(e)) return this.fail(e);
+      try {
+        const created = await client.create<Lease>(this.ref, {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { namespace: this.config.namespace, name: this.config.name },
+          spec: desired,
+        });
+        this.observe(created);
+        return true;
+      } catch (e2) {
+        return this.fail(e2);
+      }
+    }
+    this.observe(lease);
+    const spec = lease.spec ?? {};
+    const holder = spec.holderIdentity ?? '';
+    const durationMs = (spec.leaseDurationSeconds ?? this.leaseDurationMs / 1000) * 1000;
+    if (holder !== '' && holder !== identity && this.observedTime + durationMs > Date.now()) return false;
+    if (holder === identity) {
+      desired.acquireTime = spec.acquireTime;
+      desired.leaseTransitions = spec.leaseTransitions ?? 0;
+    } else {
+      desired.leaseTransitions = (spec.leaseTransitions ?? 0) + 1;
+    }
+    try {
+      const updated = await client.update<Lease>(this.ref, { ...lease, spec: { ...spec, ...desired } });
+      this.observe(updated);
+      return true;
+    } catch (e) {
+      // a Conflict means another candidate wrote first: it leads, not us
+      return this.fail(e);
+    }
+  }
+
+  /** Hands the lease back (no holder, 1 s duration) so a standby need not wait it out. */
+  private async releaseLease(): Promise<void> {
+    const lease = this.observedLease;
+    if (!lease) return;
+    const now = formatMicroTime(new Date());
+    const spec: LeaseSpec = {
+      leaseDurationSeconds: 1,
+      acquireTime: now,
+      renewTime: now,
+      leaseTransitions: lease.spec?.leaseTransitions ?? 0,
+    };
+    try {
+      const updated = await withTimeout(this.config.client.update<Lease>(this.ref, { ...lease, spec }), this.renewDeadlineMs, `release of lease ${this.config.namespace}/${this.config.name}`);
+      this.observe(updated);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+}

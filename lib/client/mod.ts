@@ -1,0 +1,44 @@
+/**
+ * The client library's public surface: what schedulers, controllers, kubelets and
+ * benchmarks import to talk to the apiserver over NATS.
+ */
+export { connectNats, type ConnectOptions } from './connect.js';
+export {
+  ApiClient,
+  ResourceClient,
+  Resources,
+  Watch,
+  toStatusError,
+  type ApiClientOptions,
+  type GroupVersionResource,
+  type KubeObject,
+  type ObjectList,
+} from './client.js';
+export {
+  DeletedFinalStateUnknown,
+  Indexer,
+  NAMESPACE_INDEX,
+  SharedInformer,
+  SharedInformerFactory,
+  deletedObject,
+  deletionHandlingKey,
+  metaNamespaceKey,
+  splitMetaNamespaceKey,
+  type EventHandlers,
+  type IndexFunc,
+  type InformerFactoryOptions,
+  type InformerOptions,
+} from './informer.js';
+export { DelayingQueue, RateLimitingQueue, WorkQueue, runWorkers, type QueueOptions, type RateLimitingQueueOptions, type RunWorkersOptions } from './workqueue.js';
+export {
+  BucketRateLimiter,
+  ItemExponentialFailureRateLimiter,
+  ItemFastSlowRateLimiter,
+  MaxOfRateLimiter,
+  defaultControllerRateLimiter,
+  type RateLimiter,
+} from './ratelimiter.js';
+export { BackoffStepper, DefaultBackoff, DefaultRetry, WaitTimeoutError, exponentialBackoff, onError, retryOnConflict, sleep, type Backoff } from './retry.js';
+export { LeaderElector, formatMicroTime, type LeaderCallbacks, type LeaderElectionConfig } from './leaderelection.js';
+export * from './protocol.js';
+export * from '../api/errors.js';

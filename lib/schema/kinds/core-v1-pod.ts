@@ -1,0 +1,1138 @@
+/**
+ * core/v1 Pod, PodTemplate and every type a PodSpec reaches. JSON names, protobuf field
+ * numbers, required flags, strategic-merge keys and list types follow k8s.io/api core/v1
+ * (release 1.34: types.go struct tags and generated.proto). Rarely used in-tree volume
+ * sources, generic ephemeral volumes and a few alpha status fields are `T.any`: accepted
+ * and kept as they are, not validated or decoded from protobuf.
+ *
+ * Defaults on fields are the static ones upstream's defaulters apply; computed defaults
+ * (imagePullPolicy, requests from limits, host ports) live in the kind's `defaults`.
+ */
+import { CORE, define, defineObject, field, META, T } from '../dsl.js';
+import { maybeTypeDef, registerKind } from '../registry.js';
+import type { FieldError } from '../types.js';
+import { translateAge } from '../printing.js';
+import './meta-v1.js';
+
+defineObject(CORE + 'Pod', 'A Pod is a group of containers scheduled together onto one node, sharing network and storage.', {
+  spec: field(2, T.ref(CORE + 'PodSpec'), 'The desired behaviour of the pod: its containers, volumes and scheduling constraints.'),
+  status: field(3, T.ref(CORE + 'PodStatus'), 'The most recently observed status of the pod; may trail the real state.'),
+});
+
+defineObject(CORE + 'PodTemplate', 'A PodTemplate stores a pod template for later use.', {
+  template: field(2, T.ref(CORE + 'PodTemplateSpec'), 'The template of the pods to create.'),
+});
+
+define(CORE + 'PodSpec', 'The specification of a pod.', {
+  volumes: field(1, T.array(T.ref(CORE + 'Volume')), 'Volumes that containers of the pod can mount.', { mergeKey: 'name', strategy: 'merge,retainKeys', listType: 'map', listMapKeys: ['name'] }),
+  initContainers: field(20, T.array(T.ref(CORE + 'Container')), 'Containers run one after another, to completion, before the app containers start.', { mergeKey: 'name', strategy: 'merge', listType: 'map', listMapKeys: ['name'] }),
+  containers: field(2, T.array(T.ref(CORE + 'Container')), 'The containers of the pod; there must be at least one.', { required: true, mergeKey: 'name', strategy: 'merge', listType: 'map', listMapKeys: ['name'] }),
+  ephemeralContainers: field(34, T.array(T.ref(CORE + 'EphemeralContainer')), 'Debugging containers added to a running pod through the ephemeralcontainers subresource.', { mergeKey: 'name', strategy: 'merge', listType: 'map', listMapKeys: ['name'] }),
+  restartPolicy: field(3, T.string, 'When containers are restarted: Always, OnFailure or Never; defaults to Always.', { default: 'Always' }),
+  terminationGracePeriodSeconds: field(4, T.int64, 'Seconds the pod is given to stop gracefully before being killed; defaults to 30.', { default: 30 }),
+  activeDeadlineSeconds: field(5, T.int64, 'Seconds, counted from the pod\'s start, after which the system actively fails the pod.'),
+  dnsPolicy: field(6, T.string, 'How the pod\'s DNS is configured: ClusterFirst (default), ClusterFirstWithHostNet, Default or None.', { default: 'ClusterFirst' }),
+  nodeSelector: field(7, T.map(T.string), 'Labels a node must carry for the pod to fit on it.'),
+  serviceAccountName: field(8, T.string, 'The service account the pod runs as.'),
+  serviceAccount: field(9, T.string, 'Deprecated alias of serviceAccountName.'),
+  automountServiceAccountToken: field(21, T.boolean, 'Whether an API token is mounted into the pod automatically.'),
+  nodeName: field(10, T.string, 'The node the pod is bound to; set by the scheduler, or by the user to bypass it.'),
+  hostNetwork: field(11, T.boolean, 'Use the node\'s network namespace.'),
+  hostPID: field(12, T.boolean, 'Use the node\'s process ID namespace.'),
+  hostIPC: field(13, T.boolean, 'Use the node\'s IPC namespace.'),
+  shareProcessNamespace: field(27, T.boolean, 'Share one process namespace among all containers of the pod.'),
+  securityContext: field(14, T.ref(CORE + 'PodSecurityContext'), 'Pod-level security attributes and common container settings.', { default: {} }),
+  imagePullSecrets: field(15, T.array(T.ref(CORE + 'LocalObjectReference')), 'Secrets in the pod\'s namespace used to pull the container images.', { mergeKey: 'name', strategy: 'merge', listType: 'map', listMapKeys: ['name'] }),
+  hostname: field(16, T.string, 'The pod\'s hostname; defaults to a system-chosen value.'),
+  subdomain: field(17, T.string, 'With hostname, gives the pod the DNS name <hostname>.<subdomain>.<namespace>.svc.<cluster-domain>.'),
+  affinity: field(18, T.ref(CORE + 'Affinity'), 'Node and inter-pod affinity constraints for scheduling.'),
+  schedulerName: field(19, T.string, 'The scheduler that places this pod; defaults to default-scheduler.', { default: 'default-scheduler' }),
+  tolerations: field(22, T.array(T.ref(CORE + 'Toleration')), 'Taints this pod tolerates.', { listType: 'atomic' }),
+  hostAliases: field(23, T.array(T.ref(CORE + 'HostAlias')), 'Extra entries for the pod\'s /etc/hosts file.', { mergeKey: 'ip', strategy: 'merge', listType: 'map', listMapKeys: ['ip'] }),
+  priorityClassName: field(24, T.string, 'The priority class giving the pod its priority.'),
+  priority: field(25, T.int32, 'The pod\'s priority, resolved from priorityClassName by admission.'),
+  dnsConfig: field(26, T.ref(CORE + 'PodDNSConfig'), 'DNS parameters merged into those generated from dnsPolicy.'),
+  readinessGates: field(28, T.array(T.ref(CORE + 'PodReadinessGate')), 'Extra conditions that must be True for the pod to be ready.', { listType: 'atomic' }),
+  runtimeClassName: field(29, T.string, 'The RuntimeClass to run the pod with.'),
+  enableServiceLinks: field(30, T.boolean, 'Whether service information is injected into environment variables; defaults to true.', { default: true }),
+  preemptionPolicy: field(31, T.string, 'Whether the pod may preempt lower-priority pods: PreemptLowerPriority (default) or Never.'),
+  overhead: field(32, T.map(T.quantity), 'Resource overhead of running the pod on its RuntimeClass, set by admission.'),
+  topologySpreadConstraints: field(33, T.array(T.ref(CORE + 'TopologySpreadConstraint')), 'How pods matching a selector should be spread across topology domains.', { mergeKey: 'topologyKey', strategy: 'merge', listType: 'map', listMapKeys: ['topologyKey', 'whenUnsatisfiable'] }),
+  setHostnameAsFQDN: field(35, T.boolean, 'Set the pod\'s hostname to its fully qualified domain name.'),
+  os: field(36, T.ref(CORE + 'PodOS'), 'The operating system the containers are built for.'),
+  hostUsers: field(37, T.boolean, 'Whether the pod uses the host\'s user namespace; false gives it its own.'),
+  schedulingGates: field(38, T.array(T.ref(CORE + 'PodSchedulingGate')), 'Gates that hold the pod from being scheduled while any remains.', { mergeKey: 'name', strategy: 'merge', listType: 'map', listMapKeys: ['name'] }),
+  resourceClaims: field(39, T.array(T.ref(CORE + 'PodResourceClaim')), 'Dynamic resources the pod needs, as ResourceClaims.', { mergeKey: 'name', strategy: 'merge,retainKeys', listType: 'map', listMapKeys: ['name'] }),
+  resources: field(40, T.ref(CORE + 'ResourceRequirements'), 'Pod-level total resource requests and limits shared by all containers.'),
+  hostnameOverride: field(41, T.string, 'An explicit hostname for the pod, overriding the generated one.'),
+});
+
+define(CORE + 'PodStatus', 'The observed state of a pod.', {
+  observedGeneration: field(17, T.int64, 'The pod generation the kubelet last acted on.'),
+  phase: field(1, T.string, 'Where the pod is in its lifecycle: Pending, Running, Succeeded, Failed or Unknown.'),
+  conditions: field(2, T.array(T.ref(CORE + 'PodCondition')), 'The current conditions of the pod, such as PodScheduled and Ready.', { mergeKey: 'type', strategy: 'merge', listType: 'map', listMapKeys: ['type'] }),
+  message: field(3, T.string, 'A human-readable message on why the pod is in this state.'),
+  reason: field(4, T.string, 'A brief CamelCase reason why the pod is in this state, e.g. Evicted.'),
+  nominatedNodeName: field(11, T.string, 'The node preemption made room on for this pod; it may still land elsewhere.'),
+  hostIP: field(5, T.string, 'The primary IP of the node the pod is on.'),
+  hostIPs: field(16, T.array(T.ref(CORE + 'HostIP')), 'The IPs (one per family) of the node the pod is on.', { mergeKey: 'ip', strategy: 'merge', listType: 'atomic' }),
+  podIP: field(6, T.string, 'The primary IP of the pod.'),
+  podIPs: field(12, T.array(T.ref(CORE + 'PodIP')), 'The IPs (one per family) of the pod; the first equals podIP.', { mergeKey: 'ip', strategy: 'merge', listType: 'map', listMapKeys: ['ip'] }),
+  startTime: field(7, T.time, 'When the kubelet acknowledged the pod, before pulling images.'),
+  initContainerStatuses: field(10, T.array(T.ref(CORE + 'ContainerStatus')), 'The status of each init container.', { listType: 'atomic' }),
+  containerStatuses: field(8, T.array(T.ref(CORE + 'ContainerStatus')), 'The status of each app container.', { listType: 'atomic' }),
+  qosClass: field(9, T.string, 'The quality-of-service class of the pod: Guaranteed, Burstable or BestEffort.'),
+  ephemeralContainerStatuses: field(13, T.array(T.ref(CORE + 'ContainerStatus')), 'The status of each ephemeral container.', { listType: 'atomic' }),
+  resize: field(14, T.string, 'Deprecated: the state of a requested in-place resize.'),
+  resourceClaimStatuses: field(15, T.array(T.ref(CORE + 'PodResourceClaimStatus')), 'The names of the ResourceClaims generated for the pod.', { mergeKey: 'name', strategy: 'merge,retainKeys', listType: 'map', listMapKeys: ['name'] }),
+  extendedResourceClaimStatus: field(18, T.any, 'The ResourceClaim generated for extended resources.'),
+});
+
+define(CORE + 'PodTemplateSpec', 'The metadata and spec of pods to be created from this template.', {
+  metadata: field(1, T.ref(META + 'ObjectMeta'), 'Metadata (labels, annotations) given to pods created from this template.'),
+  spec: field(2, T.ref(CORE + 'PodSpec'), 'The pod spec given to pods created from this template.'),
+});
+
+define(CORE + 'Volume', 'A named volume in a pod that its containers can mount.', {
+  name: field(1, T.string, 'The volume name, a DNS label unique within the pod.', { required: true }),
+  hostPath: field(1, T.ref(CORE + 'HostPathVolumeSource'), 'A file or directory on the node, mounted into the pod.', { protoWrapper: 2 }),
+  emptyDir: field(2, T.ref(CORE + 'EmptyDirVolumeSource'), 'A temporary directory that lives as long as the pod.', { protoWrapper: 2 }),
+  gcePersistentDisk: field(3, T.any, 'Deprecated in-tree GCE persistent disk volume.', { protoWrapper: 2 }),
+  awsElasticBlockStore: field(4, T.any, 'Deprecated in-tree AWS EBS volume.', { protoWrapper: 2 }),
+  gitRepo: field(5, T.any, 'Deprecated: a directory cloned from a git repository.', { protoWrapper: 2 }),
+  secret: field(6, T.ref(CORE + 'SecretVolumeSource'), 'The keys of a Secret, written as files.', { protoWrapper: 2 }),
+  nfs: field(7, T.ref(CORE + 'NFSVolumeSource'), 'An NFS export, mounted into the pod.', { protoWrapper: 2 }),
+  iscsi: field(8, T.any, 'An iSCSI disk.', { protoWrapper: 2 }),
+  glusterfs: field(9, T.any, 'Removed in-tree GlusterFS volume.', { protoWrapper: 2 }),
+  persistentVolumeClaim: field(10, T.ref(CORE + 'PersistentVolumeClaimVolumeSource'), 'A PersistentVolumeClaim in the pod\'s namespace.', { protoWrapper: 2 }),
+  rbd: field(11, T.any, 'Removed in-tree Ceph RBD volume.', { protoWrapper: 2 }),
+  flexVolume: field(12, T.any, 'Deprecated exec-based flex volume.', { protoWrapper: 2 }),
+  cinder: field(13, T.any, 'Deprecated in-tree OpenStack Cinder volume.', { protoWrapper: 2 }),
+  cephfs: field(14, T.any, 'Removed in-tree CephFS volume.', { protoWrapper: 2 }),
+  flocker: field(15, T.any, 'Removed in-tree Flocker volume.', { protoWrapper: 2 }),
+  downwardAPI: field(16, T.ref(CORE + 'DownwardAPIVolumeSource'), 'Pod information written as files.', { protoWrapper: 2 }),
+  fc: field(17, T.any, 'A Fibre Channel disk.', { protoWrapper: 2 }),
+  azureFile: field(18, T.any, 'Deprecated in-tree Azure File volume.', { protoWrapper: 2 }),
+  configMap: field(19, T.ref(CORE + 'ConfigMapVolumeSource'), 'The keys of a ConfigMap, written as files.', { protoWrapper: 2 }),
+  vsphereVolume: field(20, T.any, 'Deprecated in-tree vSphere volume.', { protoWrapper: 2 }),
+  quobyte: field(21, T.any, 'Removed in-tree Quobyte volume.', { protoWrapper: 2 }),
+  azureDisk: field(22, T.any, 'Deprecated in-tree Azure Disk volume.', { protoWrapper: 2 }),
+  photonPersistentDisk: field(23, T.any, 'Removed in-tree Photon Controller disk.', { protoWrapper: 2 }),
+  projected: field(26, T.ref(CORE + 'ProjectedVolumeSource'), 'Several sources (secrets, config maps, downward API, tokens) merged into one directory.', { protoWrapper: 2 }),
+  portworxVolume: field(24, T.any, 'Deprecated in-tree Portworx volume.', { protoWrapper: 2 }),
+  scaleIO: field(25, T.any, 'Removed in-tree ScaleIO volume.', { protoWrapper: 2 }),
+  storageos: field(27, T.any, 'Removed in-tree StorageOS volume.', { protoWrapper: 2 }),
+  csi: field(28, T.ref(CORE + 'CSIVolumeSource'), 'An ephemeral volume provided by a CSI driver.', { protoWrapper: 2 }),
+  ephemeral: field(29, T.any, 'A generic ephemeral volume provisioned from a claim template for the pod\'s lifetime.', { protoWrapper: 2 }),
+  image: field(30, T.ref(CORE + 'ImageVolumeSource'), 'An OCI image or artifact, mounted read-only.', { protoWrapper: 2 }),
+});
+
+define(CORE + 'Container', 'A single application container that runs within a pod.', {
+  name: field(1, T.string, 'The container name, a DNS label unique within the pod.', { required: true }),
+  image: field(2, T.string, 'The container image to run.'),
+  command: field(3, T.array(T.string), 'The entrypoint, not run in a shell; defaults to the image\'s ENTRYPOINT.', { listType: 'atomic' }),
+  args: field(4, T.array(T.string), 'Arguments to the entrypoint; defaults to the image\'s CMD.', { listType: 'atomic' }),
+  workingDir: field(5, T.string, 'The working directory; defaults to the runtime\'s or image\'s.'),
+  ports: field(6, T.array(T.ref(CORE + 'ContainerPort')), 'Ports the container exposes, for information; unlisted ports can still be reached.', { mergeKey: 'containerPort', strategy: 'merge', listType: 'map', listMapKeys: ['containerPort', 'protocol'] }),
+  envFrom: field(19, T.array(T.ref(CORE + 'EnvFromSource')), 'Sources of environment variables, expanded before env.', { listType: 'atomic' }),
+  env: field(7, T.array(T.ref(CORE + 'EnvVar')), 'Environment variables to set in the container.', { mergeKey: 'name', strategy: 'merge', listType: 'map', listMapKeys: ['name'] }),
+  resources: field(8, T.ref(CORE + 'ResourceRequirements'), 'Compute resources the container requests and is limited to.'),
+  resizePolicy: field(23, T.array(T.ref(CORE + 'ContainerResizePolicy')), 'Whether resizing each resource in place needs a container restart.', { listType: 'atomic' }),
+  restartPolicy: field(24, T.string, 'For init containers, Always makes a sidecar that keeps running beside the app containers.'),
+  restartPolicyRules: field(25, T.array(T.ref(CORE + 'ContainerRestartRule')), 'Rules deciding, from the exit code, whether an exited container is restarted.', { listType: 'atomic' }),
+  volumeMounts: field(9, T.array(T.ref(CORE + 'VolumeMount')), 'Pod volumes to mount into the container\'s filesystem.', { mergeKey: 'mountPath', strategy: 'merge', listType: 'map', listMapKeys: ['mountPath'] }),
+  volumeDevices: field(21, T.array(T.ref(CORE + 'VolumeDevice')), 'Block devices the container uses.', { mergeKey: 'devicePath', strategy: 'merge', listType: 'map', listMapKeys: ['devicePath'] }),
+  livenessProbe: field(10, T.ref(CORE + 'Probe'), 'Periodic check of liveness; the container is restarted when it fails.'),
+  readinessProbe: field(11, T.ref(CORE + 'Probe'), 'Periodic check of readiness; the pod leaves service endpoints when it fails.'),
+  startupProbe: field(22, T.ref(CORE + 'Probe'), 'Check that the container has started; other probes wait until it succeeds.'),
+  lifecycle: field(12, T.ref(CORE + 'Lifecycle'), 'Actions the system takes on container start and stop.'),
+  terminationMessagePath: field(13, T.string, 'The file whose contents become the container\'s termination message; defaults to /dev/termination-log.', { default: '/dev/termination-log' }),
+  terminationMessagePolicy: field(20, T.string, 'How the termination message is filled: File (default) or FallbackToLogsOnError.', { default: 'File' }),
+  imagePullPolicy: field(14, T.string, 'When to pull the image: Always, Never or IfNotPresent; defaults by the image tag.'),
+  securityContext: field(15, T.ref(CORE + 'SecurityContext'), 'Security options of the container, overriding the pod\'s.'),
+  stdin: field(16, T.boolean, 'Allocate a stdin buffer for the container.'),
+  stdinOnce: field(17, T.boolean, 'Close stdin after the first attached client disconnects.'),
+  tty: field(18, T.boolean, 'Allocate a TTY for the container; needs stdin.'),
+});
+
+define(CORE + 'EphemeralContainer', 'A temporary container added to a running pod for debugging.', {
+  name: field(1, T.string, 'The container name, a DNS label unique within the pod.', { required: true, protoWrapper: 1 }),
+  image: field(2, T.string, 'The container image to run.', { protoWrapper: 1 }),
+  command: field(3, T.array(T.string), 'The entrypoint, not run in a shell; defaults to the image\'s ENTRYPOINT.', { listType: 'atomic', protoWrapper: 1 }),
+  args: field(4, T.array(T.string), 'Arguments to the entrypoint; defaults to the image\'s CMD.', { listType: 'atomic', protoWrapper: 1 }),
+  workingDir: field(5, T.string, 'The working directory; defaults to the runtime\'s or image\'s.', { protoWrapper: 1 }),
+  ports: field(6, T.array(T.ref(CORE + 'ContainerPort')), 'Not allowed for ephemeral containers.', { mergeKey: 'containerPort', strategy: 'merge', listType: 'map', listMapKeys: ['containerPort', 'protocol'], protoWrapper: 1 }),
+  envFrom: field(19, T.array(T.ref(CORE + 'EnvFromSource')), 'Sources of environment variables, expanded before env.', { listType: 'atomic', protoWrapper: 1 }),
+  env: field(7, T.array(T.ref(CORE + 'EnvVar')), 'Environment variables to set in the container.', { mergeKey: 'name', strategy: 'merge', listType: 'map', listMapKeys: ['name'], protoWrapper: 1 }),
+  resources: field(8, T.ref(CORE + 'ResourceRequirements'), 'Not allowed for ephemeral containers.', { protoWrapper: 1 }),
+  resizePolicy: field(23, T.array(T.ref(CORE + 'ContainerResizePolicy')), 'Not allowed for ephemeral containers.', { listType: 'atomic', protoWrapper: 1 }),
+  restartPolicy: field(24, T.string, 'Not allowed for ephemeral containers.', { protoWrapper: 1 }),
+  restartPolicyRules: field(25, T.array(T.ref(CORE + 'ContainerRestartRule')), 'Not allowed for ephemeral containers.', { listType: 'atomic', protoWrapper: 1 }),
+  volumeMounts: field(9, T.array(T.ref(CORE + 'VolumeMount')), 'Pod volumes to mount into the container; subPath is not allowed.', { mergeKey: 'mountPath', strategy: 'merge', listType: 'map', listMapKeys: ['mountPath'], protoWrapper: 1 }),
+  volumeDevices: field(21, T.array(T.ref(CORE + 'VolumeDevice')), 'Block devices the container uses.', { mergeKey: 'devicePath', strategy: 'merge', listType: 'map', listMapKeys: ['devicePath'], protoWrapper: 1 }),
+  livenessProbe: field(10, T.ref(CORE + 'Probe'), 'Not allowed for ephemeral containers.', { protoWrapper: 1 }),
+  readinessProbe: field(11, T.ref(CORE + 'Probe'), 'Not allowed for ephemeral containers.', { protoWrapper: 1 }),
+  startupProbe: field(22, T.ref(CORE + 'Probe'), 'Not allowed for ephemeral containers.', { protoWrapper: 1 }),
+  lifecycle: field(12, T.ref(CORE + 'Lifecycle'), 'Not allowed for ephemeral containers.', { protoWrapper: 1 }),
+  terminationMessagePath: field(13, T.string, 'The file whose contents become the container\'s termination message; defaults to /dev/termination-log.', { default: '/dev/termination-log', protoWrapper: 1 }),
+  terminationMessagePolicy: field(20, T.string, 'How the termination message is filled: File (default) or FallbackToLogsOnError.', { default: 'File', protoWrapper: 1 }),
+  imagePullPolicy: field(14, T.string, 'When to pull the image: Always, Never or IfNotPresent; defaults by the image tag.', { protoWrapper: 1 }),
+  securityContext: field(15, T.ref(CORE + 'SecurityContext'), 'Security options of the container, overriding the pod\'s.', { protoWrapper: 1 }),
+  stdin: field(16, T.boolean, 'Allocate a stdin buffer for the container.', { protoWrapper: 1 }),
+  stdinOnce: field(17, T.boolean, 'Close stdin after the first attached client disconnects.', { protoWrapper: 1 }),
+  tty: field(18, T.boolean, 'Allocate a TTY for the container; needs stdin.', { protoWrapper: 1 }),
+  targetContainerName: field(2, T.string, 'The container whose namespaces (PID, IPC) this ephemeral container joins.'),
+});
+
+define(CORE + 'PodSecurityContext', 'Pod-level security options, some of them defaults for every container.', {
+  seLinuxOptions: field(1, T.ref(CORE + 'SELinuxOptions'), 'The SELinux context applied to all containers.'),
+  windowsOptions: field(8, T.any, 'Windows-specific options for all containers.'),
+  runAsUser: field(2, T.int64, 'The UID container processes run as by default.'),
+  runAsGroup: field(6, T.int64, 'The GID container processes run as by default.'),
+  runAsNonRoot: field(3, T.boolean, 'Refuse to start containers that would run as UID 0.'),
+  supplementalGroups: field(4, T.array(T.int64), 'Extra GIDs given to each container\'s first process.', { listType: 'atomic' }),
+  supplementalGroupsPolicy: field(12, T.string, 'How supplemental groups are computed: Merge (default) or Strict.'),
+  fsGroup: field(5, T.int64, 'A GID that owns mounted volumes and is added to every container\'s groups.'),
+  sysctls: field(7, T.array(T.ref(CORE + 'Sysctl')), 'Namespaced kernel parameters set for the pod.', { listType: 'atomic' }),
+  fsGroupChangePolicy: field(9, T.string, 'When volume ownership is changed: OnRootMismatch or Always.'),
+  seccompProfile: field(10, T.ref(CORE + 'SeccompProfile'), 'The seccomp profile of all containers.'),
+  appArmorProfile: field(11, T.ref(CORE + 'AppArmorProfile'), 'The AppArmor profile of all containers.'),
+  seLinuxChangePolicy: field(13, T.string, 'How the SELinux label is applied to volumes: Recursive or MountOption.'),
+});
+
+define(CORE + 'LocalObjectReference', 'A reference by name to an object in the same namespace.', {
+  name: field(1, T.string, 'Name of the referent.'),
+});
+
+define(CORE + 'Affinity', 'The scheduling affinity rules of a pod.', {
+  nodeAffinity: field(1, T.ref(CORE + 'NodeAffinity'), 'Rules on the nodes the pod may run on.'),
+  podAffinity: field(2, T.ref(CORE + 'PodAffinity'), 'Rules to place the pod near other pods.'),
+  podAntiAffinity: field(3, T.ref(CORE + 'PodAntiAffinity'), 'Rules to keep the pod away from other pods.'),
+});
+
+define(CORE + 'Toleration', 'Allows a pod onto nodes with a matching taint.', {
+  key: field(1, T.string, 'The taint key to match; empty with operator Exists matches every taint.'),
+  operator: field(2, T.string, 'Exists or Equal (default).'),
+  value: field(3, T.string, 'The taint value to match, for operator Equal.'),
+  effect: field(4, T.string, 'The taint effect to match; empty matches all effects.'),
+  tolerationSeconds: field(5, T.int64, 'How long a NoExecute taint is tolerated before eviction; forever when unset.'),
+});
+
+define(CORE + 'HostAlias', 'An /etc/hosts entry.', {
+  ip: field(1, T.string, 'The IP address.', { required: true }),
+  hostnames: field(2, T.array(T.string), 'The host names for the IP.', { listType: 'atomic' }),
+});
+
+define(CORE + 'PodDNSConfig', 'DNS parameters of a pod.', {
+  nameservers: field(1, T.array(T.string), 'DNS server IPs.', { listType: 'atomic' }),
+  searches: field(2, T.array(T.string), 'DNS search domains.', { listType: 'atomic' }),
+  options: field(3, T.array(T.ref(CORE + 'PodDNSConfigOption')), 'DNS resolver options.', { listType: 'atomic' }),
+});
+
+define(CORE + 'PodReadinessGate', 'An extra condition needed for pod readiness.', {
+  conditionType: field(1, T.string, 'The type of pod condition that must be True.', { required: true }),
+});
+
+define(CORE + 'TopologySpreadConstraint', 'How matching pods are spread over a topology.', {
+  maxSkew: field(1, T.int32, 'The largest allowed difference in matching pods between domains.', { required: true }),
+  topologyKey: field(2, T.string, 'The node label whose values define the domains.', { required: true }),
+  whenUnsatisfiable: field(3, T.string, 'DoNotSchedule or ScheduleAnyway.', { required: true }),
+  labelSelector: field(4, T.ref(META + 'LabelSelector'), 'The pods counted in each domain.'),
+  minDomains: field(5, T.int32, 'The least number of eligible domains.'),
+  nodeAffinityPolicy: field(6, T.string, 'Whether node affinity and selector limit the domains: Honor (default) or Ignore.'),
+  nodeTaintsPolicy: field(7, T.string, 'Whether node taints limit the domains: Honor or Ignore (default).'),
+  matchLabelKeys: field(8, T.array(T.string), 'Label keys whose values from this pod narrow labelSelector.', { listType: 'atomic' }),
+});
+
+define(CORE + 'PodOS', 'The operating system of a pod.', {
+  name: field(1, T.string, 'linux or windows.', { required: true }),
+});
+
+define(CORE + 'PodSchedulingGate', 'A gate that holds a pod from scheduling.', {
+  name: field(1, T.string, 'The gate name, unique within the pod.', { required: true }),
+});
+
+define(CORE + 'PodResourceClaim', 'A ResourceClaim a pod uses.', {
+  name: field(1, T.string, 'The name of the entry, unique within the pod.', { required: true }),
+  resourceClaimName: field(3, T.string, 'An existing ResourceClaim to use.'),
+  resourceClaimTemplateName: field(4, T.string, 'A ResourceClaimTemplate from which a claim is made for this pod.'),
+});
+
+define(CORE + 'ResourceRequirements', 'Compute resource requests and limits.', {
+  limits: field(1, T.map(T.quantity), 'The most of each resource the container may use.'),
+  requests: field(2, T.map(T.quantity), 'The least of each resource the container needs; defaults to limits.'),
+  claims: field(3, T.array(T.ref(CORE + 'ResourceClaim')), 'Entries of spec.resourceClaims the container uses.', { listType: 'map', listMapKeys: ['name'] }),
+});
+
+define(CORE + 'PodCondition', 'One observation of a pod\'s state.', {
+  type: field(1, T.string, 'The kind of condition, e.g. PodScheduled, Initialized, ContainersReady, Ready.', { required: true }),
+  observedGeneration: field(7, T.int64, 'The pod generation the condition was set for.'),
+  status: field(2, T.string, 'Status of the condition: True, False or Unknown.', { required: true }),
+  lastProbeTime: field(3, T.time, 'When the condition was last probed.'),
+  lastTransitionTime: field(4, T.time, 'The last time the condition moved from one status to another.'),
+  reason: field(5, T.string, 'A short, machine-readable CamelCase reason for the last change.'),
+  message: field(6, T.string, 'A human-readable message with details about the last change.'),
+});
+
+define(CORE + 'HostIP', 'One IP of the node a pod is on.', {
+  ip: field(1, T.string, 'The IP address.', { required: true }),
+});
+
+define(CORE + 'PodIP', 'One IP of a pod.', {
+  ip: field(1, T.string, 'The IP address.', { required: true }),
+});
+
+define(CORE + 'ContainerStatus', 'The observed state of one container.', {
+  name: field(1, T.string, 'The container name, as in the pod spec.', { required: true }),
+  state: field(2, T.ref(CORE + 'ContainerState'), 'The container\'s current state.'),
+  lastState: field(3, T.ref(CORE + 'ContainerState'), 'The container\'s previous termination, if any.'),
+  ready: field(4, T.boolean, 'Whether the container passes its readiness probe.', { required: true }),
+  restartCount: field(5, T.int32, 'How many times the container has been restarted.', { required: true }),
+  image: field(6, T.string, 'The image the container runs.', { required: true }),
+  imageID: field(7, T.string, 'The digest of the image the container runs.', { required: true }),
+  containerID: field(8, T.string, 'The runtime\'s ID of the container, as <type>://<id>.'),
+  started: field(9, T.boolean, 'Whether the container passed its startup probe and finished postStart.'),
+  allocatedResources: field(10, T.map(T.quantity), 'The resources the node allocated to the container.'),
+  resources: field(11, T.ref(CORE + 'ResourceRequirements'), 'The requests and limits actually applied to the running container.'),
+  volumeMounts: field(12, T.array(T.ref(CORE + 'VolumeMountStatus')), 'The status of the container\'s volume mounts.', { mergeKey: 'mountPath', strategy: 'merge', listType: 'map', listMapKeys: ['mountPath'] }),
+  user: field(13, T.any, 'The user identity of the container\'s first process.'),
+  allocatedResourcesStatus: field(14, T.any, 'The health of the resources allocated to the container.', { mergeKey: 'name', strategy: 'merge', listType: 'map', listMapKeys: ['name'] }),
+  stopSignal: field(15, T.string, 'The signal the container is stopped with.'),
+});
+
+define(CORE + 'PodResourceClaimStatus', 'The ResourceClaim generated for one entry of spec.resourceClaims.', {
+  name: field(1, T.string, 'The name of the entry in spec.resourceClaims.', { required: true }),
+  resourceClaimName: field(2, T.string, 'The name of the generated ResourceClaim.'),
+});
+
+define(CORE + 'ContainerPort', 'A network port of one container.', {
+  name: field(1, T.string, 'A name for the port, an IANA_SVC_NAME unique within the pod, that services can refer to.'),
+  hostPort: field(2, T.int32, 'The port to expose on the node; rarely needed.'),
+  containerPort: field(3, T.int32, 'The port number on the pod\'s IP.', { required: true }),
+  protocol: field(4, T.string, 'The protocol: TCP (default), UDP or SCTP.', { default: 'TCP' }),
+  hostIP: field(5, T.string, 'The node IP to bind the host port to.'),
+});
+
+define(CORE + 'EnvFromSource', 'A source of a set of environment variables.', {
+  prefix: field(1, T.string, 'A prefix prepended to every variable name from the source.'),
+  configMapRef: field(2, T.ref(CORE + 'ConfigMapEnvSource'), 'The ConfigMap to take variables from.'),
+  secretRef: field(3, T.ref(CORE + 'SecretEnvSource'), 'The Secret to take variables from.'),
+});
+
+define(CORE + 'EnvVar', 'One environment variable of a container.', {
+  name: field(1, T.string, 'The variable name.', { required: true }),
+  value: field(2, T.string, 'The value; $(VAR) references to earlier variables are expanded.'),
+  valueFrom: field(3, T.ref(CORE + 'EnvVarSource'), 'Where to take the value from, when value is empty.'),
+});
+
+define(CORE + 'ContainerResizePolicy', 'The resize policy of one resource.', {
+  resourceName: field(1, T.string, 'The resource the policy applies to: cpu or memory.', { required: true }),
+  restartPolicy: field(2, T.string, 'NotRequired (default) or RestartContainer.', { required: true }),
+});
+
+define(CORE + 'ContainerRestartRule', 'One rule deciding whether an exited container restarts.', {
+  action: field(1, T.string, 'What to do when the rule matches: Restart.', { required: true }),
+  exitCodes: field(2, T.ref(CORE + 'ContainerRestartRuleOnExitCodes'), 'The exit codes the rule matches.'),
+});
+
+define(CORE + 'VolumeMount', 'A volume mounted into a container.', {
+  name: field(1, T.string, 'The name of the pod volume.', { required: true }),
+  readOnly: field(2, T.boolean, 'Mount read-only when true; defaults to false.'),
+  recursiveReadOnly: field(7, T.string, 'Whether read-only mounts are read-only recursively: Disabled, IfPossible or Enabled.'),
+  mountPath: field(3, T.string, 'The path in the container to mount at; must not contain \':\'.', { required: true }),
+  subPath: field(4, T.string, 'A path within the volume to mount instead of its root.'),
+  mountPropagation: field(5, T.string, 'How mounts propagate between host and container: None, HostToContainer or Bidirectional.'),
+  subPathExpr: field(6, T.string, 'Like subPath, with $(VAR) references expanded from the container\'s environment.'),
+});
+
+define(CORE + 'VolumeDevice', 'A raw block volume mapped into a container.', {
+  name: field(1, T.string, 'The name of the pod\'s persistentVolumeClaim volume.', { required: true }),
+  devicePath: field(2, T.string, 'The path in the container the device is mapped to.', { required: true }),
+});
+
+define(CORE + 'Probe', 'A health check run against a container.', {
+  exec: field(1, T.ref(CORE + 'ExecAction'), 'Runs a command in the container.', { protoWrapper: 1 }),
+  httpGet: field(2, T.ref(CORE + 'HTTPGetAction'), 'Sends an HTTP GET.', { protoWrapper: 1 }),
+  tcpSocket: field(3, T.ref(CORE + 'TCPSocketAction'), 'Opens a TCP connection.', { protoWrapper: 1 }),
+  grpc: field(4, T.ref(CORE + 'GRPCAction'), 'Calls the gRPC health checking service.', { protoWrapper: 1 }),
+  initialDelaySeconds: field(2, T.int32, 'Seconds after the container starts before probes begin.'),
+  timeoutSeconds: field(3, T.int32, 'Seconds after which a probe times out; defaults to 1.', { default: 1 }),
+  periodSeconds: field(4, T.int32, 'How often to probe, in seconds; defaults to 10.', { default: 10 }),
+  successThreshold: field(5, T.int32, 'Consecutive successes needed after a failure; defaults to 1.', { default: 1 }),
+  failureThreshold: field(6, T.int32, 'Consecutive failures after which the probe is considered failed; defaults to 3.', { default: 3 }),
+  terminationGracePeriodSeconds: field(7, T.int64, 'Grace period for a container killed by this probe, overriding the pod\'s.'),
+});
+
+define(CORE + 'Lifecycle', 'Actions run on container lifecycle events.', {
+  postStart: field(1, T.ref(CORE + 'LifecycleHandler'), 'Runs right after the container is created; the container is restarted if it fails.'),
+  preStop: field(2, T.ref(CORE + 'LifecycleHandler'), 'Runs before the container is stopped, within the grace period.'),
+  stopSignal: field(3, T.string, 'The signal used to stop the container.'),
+});
+
+define(CORE + 'SecurityContext', 'Security options of a container; they override the pod\'s where both are set.', {
+  capabilities: field(1, T.ref(CORE + 'Capabilities'), 'Linux capabilities to add or drop.'),
+  privileged: field(2, T.boolean, 'Run the container privileged, like root on the host.'),
+  seLinuxOptions: field(3, T.ref(CORE + 'SELinuxOptions'), 'The SELinux context of the container.'),
+  windowsOptions: field(10, T.any, 'Windows-specific options.'),
+  runAsUser: field(4, T.int64, 'The UID the container process runs as.'),
+  runAsGroup: field(8, T.int64, 'The GID the container process runs as.'),
+  runAsNonRoot: field(5, T.boolean, 'Refuse to start the container if it would run as UID 0.'),
+  readOnlyRootFilesystem: field(6, T.boolean, 'Mount the container\'s root filesystem read-only.'),
+  allowPrivilegeEscalation: field(7, T.boolean, 'Whether a process may gain more privileges than its parent (no_new_privs).'),
+  procMount: field(9, T.string, 'The proc mount type: Default or Unmasked.'),
+  seccompProfile: field(11, T.ref(CORE + 'SeccompProfile'), 'The seccomp profile of the container.'),
+  appArmorProfile: field(12, T.ref(CORE + 'AppArmorProfile'), 'The AppArmor profile of the container.'),
+});
+
+define(CORE + 'SELinuxOptions', 'An SELinux label.', {
+  user: field(1, T.string, 'The SELinux user.'),
+  role: field(2, T.string, 'The SELinux role.'),
+  type: field(3, T.string, 'The SELinux type.'),
+  level: field(4, T.string, 'The SELinux level.'),
+});
+
+define(CORE + 'Sysctl', 'A kernel parameter to set.', {
+  name: field(1, T.string, 'The parameter name.', { required: true }),
+  value: field(2, T.string, 'The parameter value.', { required: true }),
+});
+
+define(CORE + 'SeccompProfile', 'A seccomp profile.', {
+  type: field(1, T.string, 'Localhost, RuntimeDefault or Unconfined.', { required: true }),
+  localhostProfile: field(2, T.string, 'The profile file on the node, relative to the kubelet\'s seccomp directory; for type Localhost only.'),
+});
+
+define(CORE + 'AppArmorProfile', 'An AppArmor profile.', {
+  type: field(1, T.string, 'Localhost, RuntimeDefault or Unconfined.', { required: true }),
+  localhostProfile: field(2, T.string, 'The profile loaded on the node; for type Localhost only.'),
+});
+
+define(CORE + 'NodeAffinity', 'Node affinity rules.', {
+  requiredDuringSchedulingIgnoredDuringExecution: field(1, T.ref(CORE + 'NodeSelector'), 'Node requirements the pod must meet to be scheduled; later changes do not evict it.'),
+  preferredDuringSchedulingIgnoredDuringExecution: field(2, T.array(T.ref(CORE + 'PreferredSchedulingTerm')), 'Weighted node preferences the scheduler tries to satisfy.', { listType: 'atomic' }),
+});
+
+define(CORE + 'PodAffinity', 'Inter-pod affinity rules.', {
+  requiredDuringSchedulingIgnoredDuringExecution: field(1, T.array(T.ref(CORE + 'PodAffinityTerm')), 'Terms the pod must satisfy to be scheduled.', { listType: 'atomic' }),
+  preferredDuringSchedulingIgnoredDuringExecution: field(2, T.array(T.ref(CORE + 'WeightedPodAffinityTerm')), 'Weighted terms the scheduler tries to satisfy.', { listType: 'atomic' }),
+});
+
+define(CORE + 'PodAntiAffinity', 'Inter-pod anti-affinity rules.', {
+  requiredDuringSchedulingIgnoredDuringExecution: field(1, T.array(T.ref(CORE + 'PodAffinityTerm')), 'Terms the pod must satisfy to be scheduled.', { listType: 'atomic' }),
+  preferredDuringSchedulingIgnoredDuringExecution: field(2, T.array(T.ref(CORE + 'WeightedPodAffinityTerm')), 'Weighted terms the scheduler tries to satisfy.', { listType: 'atomic' }),
+});
+
+define(CORE + 'PodDNSConfigOption', 'A DNS resolver option.', {
+  name: field(1, T.string, 'The option name.'),
+  value: field(2, T.string, 'The option value.'),
+});
+
+define(CORE + 'ResourceClaim', 'A reference to one entry of the pod\'s resourceClaims.', {
+  name: field(1, T.string, 'The name of the entry in spec.resourceClaims.', { required: true }),
+  request: field(2, T.string, 'One request of the claim, when only part of it is used.'),
+});
+
+define(CORE + 'ContainerState', 'The state of a container; at most one member is set, and waiting is the default.', {
+  waiting: field(1, T.ref(CORE + 'ContainerStateWaiting'), 'Details of a waiting container.'),
+  running: field(2, T.ref(CORE + 'ContainerStateRunning'), 'Details of a running container.'),
+  terminated: field(3, T.ref(CORE + 'ContainerStateTerminated'), 'Details of a terminated container.'),
+});
+
+define(CORE + 'VolumeMountStatus', 'The status of one volume mount.', {
+  name: field(1, T.string, 'The name of the mounted volume, as in the container\'s volumeMounts.', { required: true }),
+  mountPath: field(2, T.string, 'Where the volume is mounted in the container.', { required: true }),
+  readOnly: field(3, T.boolean, 'Whether the mount is read-only.'),
+  recursiveReadOnly: field(4, T.string, 'Whether the read-only mount is applied recursively: Disabled or Enabled.'),
+});
+
+define(CORE + 'HostPathVolumeSource', 'A path on the node mounted into a pod.', {
+  path: field(1, T.string, 'The path on the node.', { required: true }),
+  type: field(2, T.string, 'What must exist at the path: "", DirectoryOrCreate, Directory, FileOrCreate, File, Socket, CharDevice or BlockDevice.'),
+});
+
+define(CORE + 'EmptyDirVolumeSource', 'An empty directory for a pod.', {
+  medium: field(1, T.string, 'The storage medium: "" for the node default, or Memory for tmpfs.'),
+  sizeLimit: field(2, T.quantity, 'The most storage the directory may use.'),
+});
+
+define(CORE + 'SecretVolumeSource', 'A Secret projected into a volume.', {
+  secretName: field(1, T.string, 'The name of the Secret in the pod\'s namespace.'),
+  items: field(2, T.array(T.ref(CORE + 'KeyToPath')), 'Which keys to project and the relative file paths to write them to; all keys are projected when empty.', { listType: 'atomic' }),
+  defaultMode: field(3, T.int32, 'Default permission bits (0000 to 0777, octal or decimal) for the created files; defaults to 0644.', { default: 420 }),
+  optional: field(4, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+});
+
+define(CORE + 'NFSVolumeSource', 'An NFS export.', {
+  server: field(1, T.string, 'The host name or IP of the NFS server.', { required: true }),
+  path: field(2, T.string, 'The path exported by the NFS server.', { required: true }),
+  readOnly: field(3, T.boolean, 'Mount the volume read-only when true; defaults to false.'),
+});
+
+define(CORE + 'PersistentVolumeClaimVolumeSource', 'A reference to a PersistentVolumeClaim.', {
+  claimName: field(1, T.string, 'The name of the claim in the pod\'s namespace.', { required: true }),
+  readOnly: field(2, T.boolean, 'Mount the volume read-only when true; defaults to false.'),
+});
+
+define(CORE + 'DownwardAPIVolumeSource', 'Pod information written as files in a volume.', {
+  items: field(1, T.array(T.ref(CORE + 'DownwardAPIVolumeFile')), 'The files to write.', { listType: 'atomic' }),
+  defaultMode: field(2, T.int32, 'Default permission bits (0000 to 0777, octal or decimal) for the created files; defaults to 0644.', { default: 420 }),
+});
+
+define(CORE + 'ConfigMapVolumeSource', 'A ConfigMap projected into a volume.', {
+  name: field(1, T.string, 'Name of the referent.', { protoWrapper: 1 }),
+  items: field(2, T.array(T.ref(CORE + 'KeyToPath')), 'Which keys to project and the relative file paths to write them to; all keys are projected when empty.', { listType: 'atomic' }),
+  defaultMode: field(3, T.int32, 'Default permission bits (0000 to 0777, octal or decimal) for the created files; defaults to 0644.', { default: 420 }),
+  optional: field(4, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+});
+
+define(CORE + 'ProjectedVolumeSource', 'Several sources projected into one volume.', {
+  sources: field(1, T.array(T.ref(CORE + 'VolumeProjection')), 'The sources to project.', { listType: 'atomic' }),
+  defaultMode: field(2, T.int32, 'Default permission bits (0000 to 0777, octal or decimal) for the created files; defaults to 0644.', { default: 420 }),
+});
+
+define(CORE + 'CSIVolumeSource', 'An ephemeral volume provided by a CSI driver.', {
+  driver: field(1, T.string, 'The name of the CSI driver.', { required: true }),
+  readOnly: field(2, T.boolean, 'Mount the volume read-only when true; defaults to false.'),
+  fsType: field(3, T.string, 'The filesystem type to mount, e.g. ext4.'),
+  volumeAttributes: field(4, T.map(T.string), 'Driver-specific properties of the volume.'),
+  nodePublishSecretRef: field(5, T.ref(CORE + 'LocalObjectReference'), 'A Secret passed to the driver\'s publish calls.'),
+});
+
+define(CORE + 'ImageVolumeSource', 'An OCI image or artifact mounted as a volume.', {
+  reference: field(1, T.string, 'The image or artifact reference to pull.'),
+  pullPolicy: field(2, T.string, 'When to pull: Always, Never or IfNotPresent.'),
+});
+
+define(CORE + 'ConfigMapEnvSource', 'A ConfigMap whose keys become environment variables.', {
+  name: field(1, T.string, 'Name of the referent.', { protoWrapper: 1 }),
+  optional: field(2, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+});
+
+define(CORE + 'SecretEnvSource', 'A Secret whose keys become environment variables.', {
+  name: field(1, T.string, 'Name of the referent.', { protoWrapper: 1 }),
+  optional: field(2, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+});
+
+define(CORE + 'EnvVarSource', 'The source of an environment variable\'s value; exactly one member may be set.', {
+  fieldRef: field(1, T.ref(CORE + 'ObjectFieldSelector'), 'A field of the pod, e.g. metadata.name or status.podIP.'),
+  resourceFieldRef: field(2, T.ref(CORE + 'ResourceFieldSelector'), 'A resource limit or request of a container.'),
+  configMapKeyRef: field(3, T.ref(CORE + 'ConfigMapKeySelector'), 'A key of a ConfigMap.'),
+  secretKeyRef: field(4, T.ref(CORE + 'SecretKeySelector'), 'A key of a Secret.'),
+  fileKeyRef: field(5, T.ref(CORE + 'FileKeySelector'), 'A key of an env file in a volume.'),
+});
+
+define(CORE + 'ContainerRestartRuleOnExitCodes', 'A condition on a container\'s exit code.', {
+  operator: field(1, T.string, 'In or NotIn.', { required: true }),
+  values: field(2, T.array(T.int32), 'The exit codes to compare with.', { listType: 'set' }),
+});
+
+define(CORE + 'LifecycleHandler', 'An action run on a lifecycle event; exactly one member may be set.', {
+  exec: field(1, T.ref(CORE + 'ExecAction'), 'Runs a command in the container.'),
+  httpGet: field(2, T.ref(CORE + 'HTTPGetAction'), 'Sends an HTTP GET.'),
+  tcpSocket: field(3, T.ref(CORE + 'TCPSocketAction'), 'Deprecated: kept for compatibility, does nothing useful.'),
+  sleep: field(4, T.ref(CORE + 'SleepAction'), 'Sleeps for a while.'),
+});
+
+define(CORE + 'Capabilities', 'Linux capabilities to add to or drop from a container.', {
+  add: field(1, T.array(T.string), 'Capabilities to add.', { listType: 'atomic' }),
+  drop: field(2, T.array(T.string), 'Capabilities to drop.', { listType: 'atomic' }),
+});
+
+define(CORE + 'NodeSelector', 'A node selector: the union (OR) of its terms.', {
+  nodeSelectorTerms: field(1, T.array(T.ref(CORE + 'NodeSelectorTerm')), 'The terms, ORed together.', { required: true, listType: 'atomic' }),
+});
+
+define(CORE + 'PreferredSchedulingTerm', 'A weighted node preference.', {
+  weight: field(1, T.int32, 'The weight of the term, 1 to 100.', { required: true }),
+  preference: field(2, T.ref(CORE + 'NodeSelectorTerm'), 'The node requirements of the term.', { required: true }),
+});
+
+define(CORE + 'PodAffinityTerm', 'The pods that should (or should not) share a topology domain with this one.', {
+  labelSelector: field(1, T.ref(META + 'LabelSelector'), 'The pods this term refers to.'),
+  namespaces: field(2, T.array(T.string), 'The namespaces the selected pods may be in; defaults to this pod\'s.', { listType: 'atomic' }),
+  topologyKey: field(3, T.string, 'The node label whose values define the topology domains.', { required: true }),
+  namespaceSelector: field(4, T.ref(META + 'LabelSelector'), 'A selector over namespaces the selected pods may be in.'),
+  matchLabelKeys: field(5, T.array(T.string), 'Label keys whose values from this pod are added to labelSelector as In requirements.', { listType: 'atomic' }),
+  mismatchLabelKeys: field(6, T.array(T.string), 'Label keys whose values from this pod are added to labelSelector as NotIn requirements.', { listType: 'atomic' }),
+});
+
+define(CORE + 'WeightedPodAffinityTerm', 'A weighted inter-pod term.', {
+  weight: field(1, T.int32, 'The weight of the term, 1 to 100.', { required: true }),
+  podAffinityTerm: field(2, T.ref(CORE + 'PodAffinityTerm'), 'The term.', { required: true }),
+});
+
+define(CORE + 'ContainerStateWaiting', 'A container that is not running yet.', {
+  reason: field(1, T.string, 'Why the container is not running yet, e.g. ContainerCreating or CrashLoopBackOff.'),
+  message: field(2, T.string, 'Details on why the container is not running yet.'),
+});
+
+define(CORE + 'ContainerStateRunning', 'A running container.', {
+  startedAt: field(1, T.time, 'When the container last (re)started.'),
+});
+
+define(CORE + 'ContainerStateTerminated', 'A container that has stopped.', {
+  exitCode: field(1, T.int32, 'The exit status of the container\'s last run.', { required: true }),
+  signal: field(2, T.int32, 'The signal that stopped the container, if any.'),
+  reason: field(3, T.string, 'Why the container stopped, e.g. Completed, Error or OOMKilled.'),
+  message: field(4, T.string, 'Details of the termination.'),
+  startedAt: field(5, T.time, 'When the container\'s last run started.'),
+  finishedAt: field(6, T.time, 'When the container\'s last run ended.'),
+  containerID: field(7, T.string, 'The runtime\'s ID of the container, as <type>://<id>.'),
+});
+
+define(CORE + 'KeyToPath', 'Maps one key to a file path in a volume.', {
+  key: field(1, T.string, 'The key to project.', { required: true }),
+  path: field(2, T.string, 'The relative path of the file to write the key to; must not contain \'..\'.', { required: true }),
+  mode: field(3, T.int32, 'Permission bits of this file, overriding the volume\'s defaultMode.'),
+});
+
+define(CORE + 'DownwardAPIVolumeFile', 'One file of pod information.', {
+  path: field(1, T.string, 'The relative path of the file to write.', { required: true }),
+  fieldRef: field(2, T.ref(CORE + 'ObjectFieldSelector'), 'A field of the pod to write.'),
+  resourceFieldRef: field(3, T.ref(CORE + 'ResourceFieldSelector'), 'A resource limit or request of a container to write.'),
+  mode: field(4, T.int32, 'Permission bits of this file, overriding the volume\'s defaultMode.'),
+});
+
+define(CORE + 'VolumeProjection', 'One source of a projected volume; exactly one member may be set.', {
+  secret: field(1, T.ref(CORE + 'SecretProjection'), 'Keys of a Secret.'),
+  downwardAPI: field(2, T.ref(CORE + 'DownwardAPIProjection'), 'Pod information.'),
+  configMap: field(3, T.ref(CORE + 'ConfigMapProjection'), 'Keys of a ConfigMap.'),
+  serviceAccountToken: field(4, T.ref(CORE + 'ServiceAccountTokenProjection'), 'A service account token.'),
+  clusterTrustBundle: field(5, T.any, 'Certificates from ClusterTrustBundle objects.'),
+  podCertificate: field(6, T.any, 'A pod certificate and its private key.'),
+});
+
+define(CORE + 'ObjectFieldSelector', 'Selects a field of the pod.', {
+  apiVersion: field(1, T.string, 'The API version fieldPath is written in; defaults to v1.', { default: 'v1' }),
+  fieldPath: field(2, T.string, 'The path of the field to select.', { required: true }),
+});
+
+define(CORE + 'ResourceFieldSelector', 'Selects a resource of a container.', {
+  containerName: field(1, T.string, 'The container; required for volumes.'),
+  resource: field(2, T.string, 'The resource to select, e.g. limits.cpu.', { required: true }),
+  divisor: field(3, T.quantity, 'The unit the value is divided by; defaults to 1.'),
+});
+
+define(CORE + 'ConfigMapKeySelector', 'Selects a key of a ConfigMap.', {
+  name: field(1, T.string, 'Name of the referent.', { protoWrapper: 1 }),
+  key: field(2, T.string, 'The key to select.', { required: true }),
+  optional: field(3, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+});
+
+define(CORE + 'SecretKeySelector', 'Selects a key of a Secret.', {
+  name: field(1, T.string, 'Name of the referent.', { protoWrapper: 1 }),
+  key: field(2, T.string, 'The key of the secret to select.', { required: true }),
+  optional: field(3, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+});
+
+define(CORE + 'FileKeySelector', 'Selects a key of an env file.', {
+  volumeName: field(1, T.string, 'The volume holding the env file.', { required: true }),
+  path: field(2, T.string, 'The path of the env file within the volume.', { required: true }),
+  key: field(3, T.string, 'The key in the env file.', { required: true }),
+  optional: field(4, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+});
+
+define(CORE + 'ExecAction', 'Runs a command in a container.', {
+  command: field(1, T.array(T.string), 'The command and arguments, run without a shell; exit status 0 is success.', { listType: 'atomic' }),
+});
+
+define(CORE + 'HTTPGetAction', 'An HTTP GET request.', {
+  path: field(1, T.string, 'The path to request; defaults to /.', { default: '/' }),
+  port: field(2, T.intOrString, 'The port number or named container port.', { required: true }),
+  host: field(3, T.string, 'The host to connect to; defaults to the pod IP.'),
+  scheme: field(4, T.string, 'HTTP (default) or HTTPS.', { default: 'HTTP' }),
+  httpHeaders: field(5, T.array(T.ref(CORE + 'HTTPHeader')), 'Extra request headers.', { listType: 'atomic' }),
+});
+
+define(CORE + 'TCPSocketAction', 'A TCP connection attempt.', {
+  port: field(1, T.intOrString, 'The port number or named container port.', { required: true }),
+  host: field(2, T.string, 'The host to connect to; defaults to the pod IP.'),
+});
+
+define(CORE + 'GRPCAction', 'A gRPC health check call.', {
+  port: field(1, T.int32, 'The port of the gRPC service.', { required: true }),
+  service: field(2, T.string, 'The service name sent in the HealthCheckRequest.'),
+});
+
+define(CORE + 'SleepAction', 'A pause.', {
+  seconds: field(1, T.int64, 'How many seconds to sleep.', { required: true }),
+});
+
+define(CORE + 'NodeSelectorTerm', 'Node requirements ANDed together; an empty term matches nothing.', {
+  matchExpressions: field(1, T.array(T.ref(CORE + 'NodeSelectorRequirement')), 'Requirements on node labels.', { listType: 'atomic' }),
+  matchFields: field(2, T.array(T.ref(CORE + 'NodeSelectorRequirement')), 'Requirements on node fields.', { listType: 'atomic' }),
+});
+
+define(CORE + 'SecretProjection', 'Keys of a Secret projected into a volume.', {
+  name: field(1, T.string, 'Name of the referent.', { protoWrapper: 1 }),
+  items: field(2, T.array(T.ref(CORE + 'KeyToPath')), 'Which keys to project and the relative file paths to write them to; all keys are projected when empty.', { listType: 'atomic' }),
+  optional: field(4, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+});
+
+define(CORE + 'DownwardAPIProjection', 'Pod information projected into a volume.', {
+  items: field(1, T.array(T.ref(CORE + 'DownwardAPIVolumeFile')), 'The files to write.', { listType: 'atomic' }),
+});
+
+define(CORE + 'ConfigMapProjection', 'Keys of a ConfigMap projected into a volume.', {
+  name: field(1, T.string, 'Name of the referent.', { protoWrapper: 1 }),
+  items: field(2, T.array(T.ref(CORE + 'KeyToPath')), 'Which keys to project and the relative file paths to write them to; all keys are projected when empty.', { listType: 'atomic' }),
+  optional: field(4, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+});
+
+define(CORE + 'ServiceAccountTokenProjection', 'A service account token projected into a volume.', {
+  audience: field(1, T.string, 'The intended audience of the token; defaults to the API server\'s.'),
+  expirationSeconds: field(2, T.int64, 'Requested validity of the token; defaults to one hour, at least 10 minutes.', { default: 3600 }),
+  path: field(3, T.string, 'The file path, relative to the mount point, to write the token to.', { required: true }),
+});
+
+define(CORE + 'HTTPHeader', 'One HTTP header.', {
+  name: field(1, T.string, 'The header name.', { required: true }),
+  value: field(2, T.string, 'The header value.', { required: true }),
+});
+
+define(CORE + 'NodeSelectorRequirement', 'A requirement relating a key to values.', {
+  key: field(1, T.string, 'The label or field key.', { required: true }),
+  operator: field(2, T.string, 'In, NotIn, Exists, DoesNotExist, Gt or Lt.', { required: true }),
+  values: field(3, T.array(T.string), 'The values to compare with; one integer for Gt and Lt, none for Exists and DoesNotExist.', { listType: 'atomic' }),
+});
+
+// ---------------------------------------------------------------------------------------
+// Field errors, worded as upstream's field.Error bodies so Status causes read the same.
+// Shared with core-v1.ts.
+
+const quote = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+
+export const fieldError = {
+  required: (field: string, detail = ''): FieldError => ({
+    field,
+    reason: 'FieldValueRequired',
+    message: detail ? `Required value: ${detail}` : 'Required value',
+  }),
+  invalid: (field: string, value: unknown, detail: string): FieldError => ({
+    field,
+    reason: 'FieldValueInvalid',
+    message: `Invalid value: ${quote(value)}: ${detail}`,
+  }),
+  duplicate: (field: string, value: unknown): FieldError => ({
+    field,
+    reason: 'FieldValueDuplicate',
+    message: `Duplicate value: ${quote(value)}`,
+  }),
+  notSupported: (field: string, value: unknown, supported: readonly string[]): FieldError => ({
+    field,
+    reason: 'FieldValueNotSupported',
+    message: `Unsupported value: ${quote(value)}: supported values: ${supported.map((s) => JSON.stringify(s)).join(', ')}`,
+  }),
+  notFound: (field: string, value: unknown): FieldError => ({
+    field,
+    reason: 'FieldValueNotFound',
+    message: `Not found: ${quote(value)}`,
+  }),
+  forbidden: (field: string, detail: string): FieldError => ({
+    field,
+    reason: 'FieldValueForbidden',
+    message: `Forbidden: ${detail}`,
+  }),
+};
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Upstream's IsDNS1123Label messages for an invalid name at `field`. */
+export function validateDNS1123Label(field: string, value: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (value.length > 63) errs.push(fieldError.invalid(field, value, 'must be no more than 63 characters'));
+  if (!DNS1123_LABEL.test(value)) {
+    errs.push(
+      fieldError.invalid(
+        field,
+        value,
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+      ),
+    );
+  }
+  return errs;
+}
+
+export function validatePortNumber(field: string, port: unknown): FieldError[] {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    return [fieldError.invalid(field, port, 'must be between 1 and 65535, inclusive')];
+  }
+  return [];
+}
+
+export const PROTOCOLS = ['SCTP', 'TCP', 'UDP'] as const;
+
+/**
+ * Fills absent fields that carry a schema default, recursively through refs, arrays and
+ * maps of `typeName`. The kinds' `defaults` hooks call it so nested objects (containers,
+ * probes, ports) get upstream's static defaults however the object arrived.
+ */
+export function applySchemaDefaults(typeName: string, value: unknown): void {
+  const def = maybeTypeDef(typeName);
+  if (!def || value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  const obj = value as Record<string, unknown>;
+  for (const [name, f] of Object.entries(def.fields)) {
+    if (obj[name] === undefined && f.default !== undefined) obj[name] = structuredClone(f.default);
+    const v = obj[name];
+    if (v === undefined || v === null) continue;
+    if (f.type === 'ref') applySchemaDefaults(f.ref, v);
+    else if (f.type === 'array' && f.items.type === 'ref' && Array.isArray(v)) {
+      for (const item of v) applySchemaDefaults(f.items.ref, item);
+    } else if (f.type === 'map' && f.values.type === 'ref' && typeof v === 'object') {
+      for (const item of Object.values(v as object)) applySchemaDefaults(f.values.ref, item);
+    }
+  }
+}
+
+/** Label map in upstream's labels.FormatLabels form: sorted "k=v,k2=v2", or "<none>". */
+export function formatLabels(labels: Record<string, string> | undefined | null): string {
+  const keys = Object.keys(labels ?? {}).sort();
+  if (keys.length === 0) return '<none>';
+  return keys.map((k) => `${k}=${labels![k]}`).join(',');
+}
+
+// ---------------------------------------------------------------------------------------
+// Pods
+
+const NODE_UNREACHABLE_POD_REASON = 'NodeLost';
+
+function isRestartableInitContainer(c: any): boolean {
+  return c?.restartPolicy === 'Always';
+}
+
+function hasCondition(pod: any, type: string): boolean {
+  return (pod.status?.conditions ?? []).some((c: any) => c?.type === type && c?.status === 'True');
+}
+
+function laterOf(a: string | undefined, b: string | undefined): string | undefined {
+  if (!b) return a;
+  if (!a) return b;
+  return Date.parse(b) > Date.parse(a) ? b : a;
+}
+
+/**
+ * The READY, STATUS and RESTARTS cells of `kubectl get pods`, computed as upstream's
+ * printPod does: init container progress, the last waiting/terminated reason of the app
+ * containers, sidecar (restartable init) containers, Terminating and NodeLost.
+ */
+export function podStatusCells(pod: any, now: number): { ready: string; status: string; restarts: string } {
+  const spec = pod.spec ?? {};
+  const status = pod.status ?? {};
+  const initSpecs = new Map<string, any>();
+  let total = (spec.containers ?? []).length;
+  for (const c of spec.initContainers ?? []) {
+    initSpecs.set(c?.name, c);
+    if (isRestartableInitContainer(c)) total++;
+  }
+  let ready = 0;
+  let restarts = 0;
+  let sidecarRestarts = 0;
+  let lastRestart: string | undefined;
+  let lastSidecarRestart: string | undefined;
+  let reason: string = status.reason || status.phase || '';
+  for (const c of status.conditions ?? []) {
+    if (c?.type === 'PodScheduled' && c?.reason === 'SchedulingGated') reason = 'SchedulingGated';
+  }
+
+  let initializing = false;
+  const initStatuses: any[] = status.initContainerStatuses ?? [];
+  for (let i = 0; i < initStatuses.length; i++) {
+    const cs = initStatuses[i] ?? {};
+    const count = cs.restartCount ?? 0;
+    restarts += count;
+    const lastFinished = cs.lastState?.terminated?.finishedAt;
+    lastRestart = laterOf(lastRestart, lastFinished);
+    const sidecar = isRestartableInitContainer(initSpecs.get(cs.name));
+    if (sidecar) {
+      sidecarRestarts += count;
+      lastSidecarRestart = laterOf(lastSidecarRestart, lastFinished);
+    }
+    const terminated = cs.state?.terminated;
+    const waiting = cs.state?.waiting;
+    if (terminated && (terminated.exitCode ?? 0) === 0) continue;
+    if (sidecar && cs.started === true) {
+      if (cs.ready) ready++;
+      continue;
+    }
+    if (terminated) {
+      if (!terminated.reason) {
+        reason = terminated.signal ? `Init:Signal:${terminated.signal}` : `Init:ExitCode:${terminated.exitCode ?? 0}`;
+      } else {
+        reason = `Init:${terminated.reason}`;
+      }
+    } else if (waiting?.reason && waiting.reason !== 'PodInitializing') {
+      reason = `Init:${waiting.reason}`;
+    } else {
+      reason = `Init:${i}/${(spec.initContainers ?? []).length}`;
+    }
+    initializing = true;
+    break;
+  }
+
+  if (!initializing || hasCondition(pod, 'Initialized')) {
+    restarts = sidecarRestarts;
+    lastRestart = lastSidecarRestart;
+    let hasRunning = false;
+    const statuses: any[] = status.containerStatuses ?? [];
+    // Walks backwards so the first container's reason wins, as upstream.
+    for (let i = statuses.length - 1; i >= 0; i--) {
+      const cs = statuses[i] ?? {};
+      restarts += cs.restartCount ?? 0;
+      lastRestart = laterOf(lastRestart, cs.lastState?.terminated?.finishedAt);
+      const waiting = cs.state?.waiting;
+      const terminated = cs.state?.terminated;
+      if (waiting?.reason) reason = waiting.reason;
+      else if (terminated?.reason) reason = terminated.reason;
+      else if (terminated) reason = terminated.signal ? `Signal:${terminated.signal}` : `ExitCode:${terminated.exitCode ?? 0}`;
+      else if (cs.ready && cs.state?.running) {
+        hasRunning = true;
+        ready++;
+      }
+    }
+    if (reason === 'Completed' && hasRunning) reason = hasCondition(pod, 'Ready') ? 'Running' : 'NotReady';
+  }
+
+  const deleting = !!pod.metadata?.deletionTimestamp;
+  if (deleting && status.reason === NODE_UNREACHABLE_POD_REASON) reason = 'Unknown';
+  else if (deleting && status.phase !== 'Succeeded' && status.phase !== 'Failed') reason = 'Terminating';
+
+  let restartsCell = String(restarts);
+  if (restarts !== 0 && lastRestart) restartsCell = `${restarts} (${translateAge(lastRestart, now)} ago)`;
+  return { ready: `${ready}/${total}`, status: reason, restarts: restartsCell };
+}
+
+function readinessGatesCell(pod: any): string {
+  const gates: any[] = pod.spec?.readinessGates ?? [];
+  if (gates.length === 0) return '<none>';
+  let trueCount = 0;
+  for (const g of gates) {
+    const cond = (pod.status?.conditions ?? []).find((c: any) => c?.type === g?.conditionType);
+    if (cond?.status === 'True') trueCount++;
+  }
+  return `${trueCount}/${gates.length}`;
+}
+
+/** Upstream ParseImageName's tag: "latest" when the image names neither a tag nor a digest. */
+function imageTag(image: string): string {
+  const at = image.indexOf('@');
+  const withoutDigest = at >= 0 ? image.slice(0, at) : image;
+  const lastPart = withoutDigest.slice(withoutDigest.lastIndexOf('/') + 1);
+  const colon = lastPart.lastIndexOf(':');
+  if (colon >= 0) return lastPart.slice(colon + 1);
+  return at >= 0 ? '' : 'latest';
+}
+
+function defaultContainer(c: any, hostNetwork: boolean): void {
+  if (!c || typeof c !== 'object') return;
+  if (c.imagePullPolicy === undefined && typeof c.image === 'string') {
+    c.imagePullPolicy = imageTag(c.image) === 'latest' ? 'Always' : 'IfNotPresent';
+  }
+  // Upstream defaults requests to limits for each resource that has a limit but no request.
+  const limits = c.resources?.limits;
+  if (limits && typeof limits === 'object') {
+    c.resources.requests ??= {};
+    for (const [k, v] of Object.entries(limits)) c.resources.requests[k] ??= v;
+  }
+  if (hostNetwork) {
+    for (const p of c.ports ?? []) if (p && p.hostPort === undefined) p.hostPort = p.containerPort;
+  }
+}
+
+/** Upstream's pod defaulting on the v1 object: static schema defaults plus the computed ones. */
+export function defaultPodSpec(spec: any): void {
+  if (!spec || typeof spec !== 'object') return;
+  applySchemaDefaults(CORE + 'PodSpec', spec);
+  const hostNetwork = spec.hostNetwork === true;
+  for (const c of spec.containers ?? []) defaultContainer(c, hostNetwork);
+  for (const c of spec.initContainers ?? []) defaultContainer(c, hostNetwork);
+  for (const c of spec.ephemeralContainers ?? []) defaultContainer(c, false);
+}
+
+const RESTART_POLICIES = ['Always', 'Never', 'OnFailure'];
+const DNS_POLICIES = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'];
+const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
+const TERMINATION_MESSAGE_POLICIES = ['FallbackToLogsOnError', 'File'];
+const TOLERATION_OPERATORS = ['Equal', 'Exists'];
+const TAINT_EFFECTS = ['NoExecute', 'NoSchedule', 'PreferNoSchedule'];
+
+function validateContainer(c: any, path: string, volumes: Set<string>, names: Set<string>): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!c || typeof c !== 'object') return [fieldError.required(path)];
+  if (typeof c.name !== 'string' || c.name === '') errs.push(fieldError.required(`${path}.name`));
+  else {
+    errs.push(...validateDNS1123Label(`${path}.name`, c.name));
+    if (names.has(c.name)) errs.push(fieldError.duplicate(`${path}.name`, c.name));
+    names.add(c.name);
+  }
+  if (typeof c.image !== 'string' || c.image.trim() === '') errs.push(fieldError.required(`${path}.image`));
+  if (c.imagePullPolicy !== undefined && !PULL_POLICIES.includes(c.imagePullPolicy)) {
+    errs.push(fieldError.notSupported(`${path}.imagePullPolicy`, c.imagePullPolicy, PULL_POLICIES));
+  }
+  if (c.terminationMessagePolicy !== undefined && !TERMINATION_MESSAGE_POLICIES.includes(c.terminationMessagePolicy)) {
+    errs.push(fieldError.notSupported(`${path}.terminationMessagePolicy`, c.terminationMessagePolicy, TERMINATION_MESSAGE_POLICIES));
+  }
+  const portNames = new Set<string>();
+  (Array.isArray(c.ports) ? c.ports : []).forEach((p: any, j: number) => {
+    const pp = `${path}.ports[${j}]`;
+    if (p?.containerPort === undefined) errs.push(fieldError.required(`${pp}.containerPort`));
+    else errs.push(...validatePortNumber(`${pp}.containerPort`, p.containerPort));
+    if (p?.hostPort !== undefined && p.hostPort !== 0) errs.push(...validatePortNumber(`${pp}.hostPort`, p.hostPort));
+    if (p?.protocol !== undefined && !PROTOCOLS.includes(p.protocol)) errs.push(fieldError.notSupported(`${pp}.protocol`, p.protocol, PROTOCOLS));
+    if (typeof p?.name === 'string' && p.name !== '') {
+      if (portNames.has(p.name)) errs.push(fieldError.duplicate(`${pp}.name`, p.name));
+      portNames.add(p.name);
+    }
+  });
+  (Array.isArray(c.env) ? c.env : []).forEach((e: any, j: number) => {
+    if (typeof e?.name !== 'string' || e.name === '') errs.push(fieldError.required(`${path}.env[${j}].name`));
+  });
+  (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).forEach((m: any, j: number) => {
+    const mp = `${path}.volumeMounts[${j}]`;
+    if (typeof m?.name !== 'string' || m.name === '') errs.push(fieldError.required(`${mp}.name`));
+    else if (!volumes.has(m.name)) errs.push(fieldError.notFound(`${mp}.name`, m.name));
+    if (typeof m?.mountPath !== 'string' || m.mountPath === '') errs.push(fieldError.required(`${mp}.mountPath`));
+  });
+  return errs;
+}
+
+/** Validates a PodSpec at `path` ("spec", or "spec.template.spec" inside workloads). */
+export function validatePodSpec(spec: any, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!spec || typeof spec !== 'object') return [fieldError.required(`${path}.containers`)];
+  const volumes = new Set<string>();
+  (Array.isArray(spec.volumes) ? spec.volumes : []).forEach((v: any, i: number) => {
+    const vp = `${path}.volumes[${i}]`;
+    if (typeof v?.name !== 'string' || v.name === '') return errs.push(fieldError.required(`${vp}.name`));
+    errs.push(...validateDNS1123Label(`${vp}.name`, v.name));
+    if (volumes.has(v.name)) errs.push(fieldError.duplicate(`${vp}.name`, v.name));
+    volumes.add(v.name);
+  });
+  // Container names are unique across app, init and ephemeral containers.
+  const names = new Set<string>();
+  if (!Array.isArray(spec.containers) || spec.containers.length === 0) errs.push(fieldError.required(`${path}.containers`));
+  for (const list of ['initContainers', 'containers', 'ephemeralContainers'] as const) {
+    (Array.isArray(spec[list]) ? spec[list] : []).forEach((c: any, i: number) => {
+      errs.push(...validateContainer(c, `${path}.${list}[${i}]`, volumes, names));
+    });
+  }
+  if (spec.restartPolicy !== undefined && !RESTART_POLICIES.includes(spec.restartPolicy)) {
+    errs.push(fieldError.notSupported(`${path}.restartPolicy`, spec.restartPolicy, RESTART_POLICIES));
+  }
+  if (spec.dnsPolicy !== undefined && !DNS_POLICIES.includes(spec.dnsPolicy)) {
+    errs.push(fieldError.notSupported(`${path}.dnsPolicy`, spec.dnsPolicy, DNS_POLICIES));
+  }
+  if (typeof spec.terminationGracePeriodSeconds === 'number' && spec.terminationGracePeriodSeconds < 0) {
+    errs.push(fieldError.invalid(`${path}.terminationGracePeriodSeconds`, spec.terminationGracePeriodSeconds, 'must be greater than or equal to 0'));
+  }
+  (Array.isArray(spec.tolerations) ? spec.tolerations : []).forEach((t: any, i: number) => {
+    const tp = `${path}.tolerations[${i}]`;
+    if (t?.operator !== undefined && !TOLERATION_OPERATORS.includes(t.operator)) errs.push(fieldError.notSupported(`${tp}.operator`, t.operator, TOLERATION_OPERATORS));
+    if (t?.effect !== undefined && t.effect !== '' && !TAINT_EFFECTS.includes(t.effect)) errs.push(fieldError.notSupported(`${tp}.effect`, t.effect, TAINT_EFFECTS));
+    if (t?.operator === 'Exists' && t?.value) errs.push(fieldError.invalid(`${tp}.operator`, t.operator, 'value must be empty when `operator` is \'Exists\''));
+  });
+  return errs;
+}
+
+/** JSON with sorted keys, so two specs compare equal whatever order their keys came in. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().filter((k) => (v as any)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical((v as any)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * Upstream lets a pod's spec change only in a few places after creation. Besides those,
+ * binding (nodeName set once) and removing scheduling gates are let through here, since
+ * the binding subresource and the scheduler's gate handling may arrive as updates.
+ */
+function validatePodSpecUpdate(spec: any, old: any): FieldError[] {
+  const mutable = (s: any) => {
+    const c = structuredClone(s ?? {});
+    for (const list of ['containers', 'initContainers'] as const) for (const ct of c[list] ?? []) if (ct) delete ct.image;
+    delete c.activeDeadlineSeconds;
+    delete c.terminationGracePeriodSeconds;
+    delete c.tolerations;
+    delete c.schedulingGates;
+    delete c.ephemeralContainers;
+    if (!old?.nodeName) delete c.nodeName;
+    return c;
+  };
+  if (canonical(mutable(spec)) === canonical(mutable(old))) return [];
+  return [
+    fieldError.forbidden(
+      'spec',
+      'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+    ),
+  ];
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+registerKind({
+  group: '',
+  version: 'v1',
+  kind: 'Pod',
+  plural: 'pods',
+  singular: 'pod',
+  shortNames: ['po'],
+  categories: ['all'],
+  namespaced: true,
+  definition: CORE + 'Pod',
+  subresources: ['status', 'binding', 'log', 'eviction'],
+  protobuf: false,
+  columns: [
+    { name: 'Ready', type: 'string', priority: 0, description: 'The aggregate readiness state of this pod for accepting traffic.', value: (o, now) => podStatusCells(o, now).ready },
+    { name: 'Status', type: 'string', priority: 0, description: 'The aggregate status of the containers in this pod.', value: (o, now) => podStatusCells(o, now).status },
+    {
+      name: 'Restarts',
+      type: 'string',
+      priority: 0,
+      description: 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.',
+      value: (o, now) => podStatusCells(o, now).restarts,
+    },
+    { name: 'Age', type: 'string', priority: 0, description: 'Time since the object was created.', value: (o, now) => translateAge(o.metadata?.creationTimestamp, now) },
+    { name: 'IP', type: 'string', priority: 1, description: 'The primary IP of the pod.', value: (o) => o.status?.podIPs?.[0]?.ip || '<none>' },
+    { name: 'Node', type: 'string', priority: 1, description: 'The node the pod is bound to.', value: (o) => o.spec?.nodeName || '<none>' },
+    { name: 'Nominated Node', type: 'string', priority: 1, description: 'The node preemption made room on for this pod.', value: (o) => o.status?.nominatedNodeName || '<none>' },
+    { name: 'Readiness Gates', type: 'string', priority: 1, description: 'How many readiness gates of the pod are True.', value: (o) => readinessGatesCell(o) },
+  ],
+  // Unset fields select as "", so spec.nodeName= finds unscheduled pods, as upstream.
+  fieldSelectors: {
+    'spec.nodeName': (o) => str(o.spec?.nodeName),
+    'spec.restartPolicy': (o) => str(o.spec?.restartPolicy),
+    'spec.schedulerName': (o) => str(o.spec?.schedulerName),
+    'spec.serviceAccountName': (o) => str(o.spec?.serviceAccountName),
+    'spec.hostNetwork': (o) => String(o.spec?.hostNetwork === true),
+    'status.phase': (o) => str(o.status?.phase),
+    'status.podIP': (o) => str(o.status?.podIP),
+    'status.nominatedNodeName': (o) => str(o.status?.nominatedNodeName),
+  },
+  defaults: (o) => {
+    if (o?.spec) defaultPodSpec(o.spec);
+  },
+  validate: (o, old) => {
+    const errs = validatePodSpec(o?.spec, 'spec');
+    if (old && errs.length === 0) errs.push(...validatePodSpecUpdate(o?.spec, old.spec));
+    return errs;
+  },
+});
+
+registerKind({
+  group: '',
+  version: 'v1',
+  kind: 'PodTemplate',
+  plural: 'podtemplates',
+  singular: 'podtemplate',
+  namespaced: true,
+  definition: CORE + 'PodTemplate',
+  columns: [
+    { name: 'Containers', type: 'string', priority: 0, description: 'Names of each container in the template.', value: (o) => (o.template?.spec?.containers ?? []).map((c: any) => c?.name).join(',') },
+    { name: 'Images', type: 'string', priority: 0, description: 'Images referenced by each container in the template.', value: (o) => (o.template?.spec?.containers ?? []).map((c: any) => c?.image).join(',') },
+    { name: 'Pod Labels', type: 'string', priority: 0, description: 'The labels for the pod template.', value: (o) => formatLabels(o.template?.metadata?.labels) },
+  ],
+  defaults: (o) => {
+    if (o?.template?.spec) defaultPodSpec(o.template.spec);
+  },
+  validate: (o) => validatePodSpec(o?.template?.spec, 'template.spec'),
+});

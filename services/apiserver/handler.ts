@@ -1,0 +1,303 @@
+/**
+ * The verbs, independent of transport: the HTTP and NATS front ends both turn a request
+ * into an ApiRequest and call `ApiHandler.handle`; watches go through `watch`.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  BadRequestError,
+  ConflictError,
+  MethodNotAllowedError,
+  NotFoundError,
+  StatusError,
+  successStatus,
+} from '../../lib/api/errors.js';
+import type { ApiRequest, BindItem, ListOptions, WatchEvent } from '../../lib/client/protocol.js';
+import { selectorToString, selectorFromLabelSelector } from '../../lib/api/labels.js';
+import { findKind, type ServedKind } from './kinds.js';
+import { listObjects, startWatch, type ActiveWatch, type WatchSink } from './query.js';
+import { now, ObjectStorage, type WriteContext } from './storage.js';
+import type { CachedObject } from './watchcache.js';
+
+export interface HandlerResult {
+  code: number;
+  body: unknown;
+  /** a list result keeps the cached objects for fast encoding */
+  list?: { kind: ServedKind; items: CachedObject[]; resourceVersion: string; continue?: string; remainingItemCount?: number };
+  /** plain text (pods/log) */
+  text?: string;
+  warnings: string[];
+}
+
+export interface HandlerOptions {
+  bookmarkIntervalMs: number;
+}
+
+function getPath(obj: any, path: string[]): any {
+  let v = obj;
+  for (const p of path) v = v?.[p];
+  return v;
+}
+
+function setPath(obj: any, path: string[], value: unknown): void {
+  let v = obj;
+  for (const p of path.slice(0, -1)) v = v[p] ??= {};
+  v[path[path.length - 1]] = value;
+}
+
+export class ApiHandler {
+  constructor(
+    readonly storage: ObjectStorage,
+    readonly opts: HandlerOptions,
+  ) {}
+
+  get cache() {
+    return this.storage.cache;
+  }
+
+  resolve(req: Pick<ApiRequest, 'group' | 'version' | 'resource'>): ServedKind {
+    const kind = findKind(req.group ?? '', req.version, req.resource);
+    if (!kind) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+    return kind;
+  }
+
+  private namespaceOf(kind: ServedKind, req: ApiRequest): string {
+    if (!kind.def.namespaced) return '';
+    return req.namespace ?? '';
+  }
+
+  async handle(req: ApiRequest, rawBody?: string): Promise<HandlerResult> {
+    const kind = this.resolve(req);
+    const ns = this.namespaceOf(kind, req);
+    const ctx: WriteContext = {
+      dryRun: req.write?.dryRun === 'All' || req.delete?.dryRun === 'All',
+      fieldValidation: req.write?.fieldValidation,
+      rawBody,
+      warnings: [],
+    };
+    const ok = (code: number, body: unknown): HandlerResult => ({ code, body, warnings: ctx.warnings });
+    const needName = () => {
+      if (!req.name) throw new MethodNotAllowedError(`${req.verb} needs a name`);
+      return req.name;
+    };
+    const needNamespace = () => {
+      if (kind.def.namespaced && !ns) throw new BadRequestError(`${kind.def.plural} is namespaced: a namespace is required`);
+    };
+    if (req.subresource) return this.subresource(kind, ns, req, ctx);
+    switch (req.verb) {
+      case 'get':
+        return ok(200, await this.storage.get(kind, ns, needName(), req.list?.resourceVersion !== '0'));
+      case 'list': {
+        const r = await listObjects(this.cache, kind, ns, req.list ?? {});
+        return { code: 200, body: undefined, list: { kind, ...r }, warnings: [] };
+      }
+      case 'create':
+        needNamespace();
+        if (req.name) throw new MethodNotAllowedError(`create is not allowed on a named ${kind.def.kind}`);
+        return ok(201, await this.storage.create(kind, ns, req.body, ctx));
+      case 'update':
+        needNamespace();
+        return ok(200, await this.storage.update(kind, ns, needName(), req.body, ctx));
+      case 'patch':
+        needNamespace();
+        return ok(200, await this.storage.patch(kind, ns, needName(), req.patchType ?? 'merge', req.body, ctx));
+      case 'delete': {
+        needNamespace();
+        const name = needName();
+        const r = await this.storage.delete(kind, ns, name, req.delete ?? {}, ctx);
+        if (!r.gone) return ok(200, r.obj);
+        return ok(200, successStatus({ name, group: kind.def.group, kind: kind.def.plural, uid: r.obj.metadata?.uid }));
+      }
+      case 'deletecollection': {
+        const r = await listObjects(this.cache, kind, ns, req.list ?? {});
+        for (const c of r.items) {
+          try {
+            await this.storage.delete(kind, c.namespace, c.name, req.delete ?? {}, ctx);
+          } catch (e) {
+            if (!(e instanceof NotFoundError)) throw e;
+          }
+        }
+        return ok(200, successStatus());
+      }
+      default:
+        throw new MethodNotAllowedError(`verb ${req.verb} is not supported here`);
+    }
+  }
+
+  async watch(req: ApiRequest, sink: WatchSink): Promise<ActiveWatch> {
+    const kind = this.resolve(req);
+    const ns = this.namespaceOf(kind, req);
+    const opts: ListOptions = { ...(req.list ?? {}) };
+    if (req.name) {
+      opts.fieldSelector = opts.fieldSelector ? `${opts.fieldSelector},metadata.name=${req.name}` : `metadata.name=${req.name}`;
+    }
+    return startWatch(this.cache, kind, ns, { ...opts, bookmarkIntervalMs: this.opts.bookmarkIntervalMs }, sink, (o) =>
+      this.storage.present(kind, o),
+    );
+  }
+
+  private async subresource(kind: ServedKind, ns: string, req: ApiRequest, ctx: WriteContext): Promise<HandlerResult> {
+    const name = req.name;
+    const sub = req.subresource!;
+    if (!name) throw new NotFoundError(kind.qualified, '');
+    const allowed = (kind.def.subresources ?? []) as string[];
+    const ok = (code: number, body: unknown): HandlerResult => ({ code, body, warnings: ctx.warnings });
+    const isNamespaceFinalize = kind.def.kind === 'Namespace' && sub === 'finalize';
+    if (!allowed.includes(sub) && !isNamespaceFinalize) throw new NotFoundError(kind.qualified, `${name}/${sub}`);
+    switch (sub) {
+      case 'status':
+      case 'finalize':
+        if (req.verb === 'get') return ok(200, await this.storage.get(kind, ns, name));
+        if (req.verb === 'update') return ok(200, await this.storage.update(kind, ns, name, req.body, ctx, sub === 'status' ? 'status' : undefined));
+        if (req.verb === 'patch') return ok(200, await this.storage.patch(kind, ns, name, req.patchType ?? 'merge', req.body, ctx, 'status'));
+        break;
+      case 'scale':
+        return this.scale(kind, ns, name, req, ctx);
+      case 'binding':
+        if (req.verb === 'create') {
+          const target = (req.body as any)?.target;
+          if (!target?.name) throw new BadRequestError('binding target name is required');
+          await this.bind(kind, ns, { namespace: ns, name, node: target.name, uid: (req.body as any)?.metadata?.uid }, ctx);
+          return ok(201, successStatus());
+        }
+        break;
+      case 'log':
+        if (req.verb === 'get') {
+          await this.storage.get(kind, ns, name);
+          return { code: 200, body: undefined, text: '', warnings: [] };
+        }
+        break;
+      case 'token':
+        if (req.verb === 'create') return ok(201, await this.token(kind, ns, name, req.body));
+        break;
+      case 'eviction':
+        if (req.verb === 'create') {
+          const r = await this.storage.delete(kind, ns, name, (req.body as any)?.deleteOptions ?? {}, ctx);
+          void r;
+          return ok(201, successStatus());
+        }
+        break;
+    }
+    throw new MethodNotAllowedError(`${req.verb} is not supported on ${kind.def.plural}/${sub}`);
+  }
+
+  /** pods/binding: sets spec.nodeName once and marks the pod scheduled. */
+  async bind(kind: ServedKind, ns: string, item: BindItem, ctx: WriteContext): Promise<any> {
+    return this.storage.patchWith(kind, ns, item.name, ctx, (pod) => {
+      if (item.uid && pod.metadata.uid !== item.uid) {
+        throw new ConflictError(kind.qualified, item.name, `Precondition failed: UID in precondition: ${item.uid}, UID in object meta: ${pod.metadata.uid}`);
+      }
+      if (pod.spec?.nodeName) {
+        throw new ConflictError(kind.qualified, item.name, `pod ${item.name} is already assigned to node "${pod.spec.nodeName}"`);
+      }
+      if (pod.metadata.deletionTimestamp) {
+        throw new ConflictError(kind.qualified, item.name, `pod ${item.name} is being deleted, cannot be assigned to a host`);
+      }
+      const next = structuredClone(pod);
+      next.spec.nodeName = item.node;
+      const conditions: any[] = (next.status ??= {}).conditions ??= [];
+      const c = conditions.find((x) => x.type === 'PodScheduled');
+      const cond = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now() };
+      if (c) Object.assign(c, cond);
+      else conditions.push(cond);
+      return next;
+    });
+  }
+
+  async bindMany(items: BindItem[]): Promise<unknown[]> {
+    const kind = this.resolve({ group: '', version: 'v1', resource: 'pods' });
+    return Promise.all(
+      items.map(async (it) => {
+        try {
+          await this.bind(kind, it.namespace, it, { warnings: [] });
+          return successStatus({ name: it.name, kind: 'pods' });
+        } catch (e) {
+          return errorBody(e);
+        }
+      }),
+    );
+  }
+
+  private async scale(kind: ServedKind, ns: string, name: string, req: ApiRequest, ctx: WriteContext): Promise<HandlerResult> {
+    const spec = kind.def.scale;
+    if (!spec) throw new NotFoundError(kind.qualified, `${name}/scale`);
+    const toScale = (obj: any) => {
+      const sel = getPath(obj, spec.labelSelector);
+      let selector = '';
+      try {
+        selector = sel ? selectorToString(selectorFromLabelSelector(sel)) : '';
+      } catch {
+        selector = '';
+      }
+      return {
+        kind: 'Scale',
+        apiVersion: 'autoscaling/v1',
+        metadata: {
+          name: obj.metadata.name,
+          namespace: obj.metadata.namespace,
+          uid: obj.metadata.uid,
+          resourceVersion: obj.metadata.resourceVersion,
+          creationTimestamp: obj.metadata.creationTimestamp,
+        },
+        spec: { replicas: getPath(obj, spec.specReplicas) ?? 0 },
+        status: { replicas: getPath(obj, spec.statusReplicas) ?? 0, selector },
+      };
+    };
+    const ok = (body: unknown): HandlerResult => ({ code: 200, body, warnings: ctx.warnings });
+    if (req.verb === 'get') return ok(toScale(await this.storage.get(kind, ns, name)));
+    if (req.verb !== 'update' && req.verb !== 'patch') throw new MethodNotAllowedError(`${req.verb} is not supported on scale`);
+    const pinned = req.verb === 'update' ? (req.body as any)?.metadata?.resourceVersion : undefined;
+    const updated = await this.storage.patchWith(kind, ns, name, ctx, (obj) => {
+      if (pinned && pinned !== obj.metadata.resourceVersion) {
+        throw new ConflictError(kind.qualified, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      }
+      let scale: any = toScale(obj);
+      if (req.verb === 'update') scale = req.body;
+      else scale = this.storage.applyPatchTo(req.patchType ?? 'merge', scale, req.body, 'io.k8s.api.autoscaling.v1.Scale');
+      const replicas = scale?.spec?.replicas;
+      if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0)) {
+        throw new BadRequestError(`Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`);
+      }
+      const next = structuredClone(obj);
+      setPath(next, spec.specReplicas, replicas ?? 0);
+      return next;
+    });
+    return ok(toScale(updated));
+  }
+
+  private async token(kind: ServedKind, ns: string, name: string, body: any): Promise<object> {
+    const sa = await this.storage.get(kind, ns, name);
+    const seconds = Math.max(600, Number(body?.spec?.expirationSeconds ?? 3600));
+    const exp = new Date(Date.now() + seconds * 1000);
+    const payload = {
+      iss: 'https://flotilla.local',
+      sub: `system:serviceaccount:${ns}:${name}`,
+      aud: body?.spec?.audiences ?? ['https://flotilla.local'],
+      exp: Math.floor(exp.getTime() / 1000),
+      iat: Math.floor(Date.now() / 1000),
+      'kubernetes.io': { namespace: ns, serviceaccount: { name, uid: sa.metadata.uid } },
+    };
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const token = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload)}.${randomBytes(16).toString('base64url')}`;
+    return {
+      kind: 'TokenRequest',
+      apiVersion: 'authentication.k8s.io/v1',
+      metadata: { name, namespace: ns, creationTimestamp: null },
+      spec: { audiences: payload.aud, expirationSeconds: seconds, boundObjectReference: body?.spec?.boundObjectReference ?? null },
+      status: { token, expirationTimestamp: exp.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+    };
+  }
+}
+
+/** The Status body for an error, whatever threw it. */
+export function errorBody(e: unknown): object {
+  if (e && typeof e === 'object' && 'toStatus' in e && typeof (e as any).toStatus === 'function') return (e as any).toStatus();
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: `Internal error occurred: ${(e as Error)?.message ?? String(e)}`,
+    reason: 'InternalError',
+    code: 500,
+  };
+}

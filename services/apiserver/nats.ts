@@ -1,0 +1,261 @@
+/**
+ * The same API as a NATS service (see lib/client/protocol.ts and docs/nats-api.md):
+ * request/reply verbs in a queue group, streamed watches with keepalive, batch verbs,
+ * and change events published for every write this instance makes.
+ */
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { randomUUID } from 'node:crypto';
+import { BadRequestError, StatusError } from '../../lib/api/errors.js';
+import {
+  API_PREFIX,
+  APISERVER_QUEUE,
+  EVENTS_PREFIX,
+  WATCH_IDLE_LIMIT_MS,
+  type ApiRequest,
+  type BatchBindRequest,
+  type BatchCreateRequest,
+  type WatchEvent,
+  type WatchFrame,
+} from '../../lib/client/protocol.js';
+import { objectKey } from '../../lib/store/keys.js';
+import { errorBody, type ApiHandler, type HandlerResult } from './handler.js';
+import type { ApiServerMetrics } from './metrics.js';
+import type { ChangeNotice } from './storage.js';
+import type { CachedObject } from './watchcache.js';
+
+const VERBS = new Set(['get', 'list', 'create', 'update', 'patch', 'delete', 'deletecollection']);
+/** events per watch frame, so one slow consumer cannot make frames huge */
+const MAX_EVENTS_PER_FRAME = 512;
+
+interface NatsWatch {
+  stop(): void;
+  lastSeen: number;
+}
+
+export class NatsApi {
+  private subs: Subscription[] = [];
+  private readonly watches = new Map<string, NatsWatch>();
+  private readonly instance = randomUUID().slice(0, 8);
+  private reaper?: NodeJS.Timeout;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly handler: ApiHandler,
+    private readonly metrics: ApiServerMetrics,
+  ) {}
+
+  start(): void {
+    const q = { queue: APISERVER_QUEUE };
+    this.subs.push(this.nc.subscribe(`${API_PREFIX}.*`, { ...q, callback: (err, m) => void (err || this.onRequest(m)) }));
+    this.subs.push(this.nc.subscribe(`${API_PREFIX}.batch.*`, { ...q, callback: (err, m) => void (err || this.onBatch(m)) }));
+    this.subs.push(
+      this.nc.subscribe(`${API_PREFIX}.watchctl.${this.instance}.*`, { callback: (err, m) => void (err || this.onWatchControl(m)) }),
+    );
+    this.reaper = setInterval(() => {
+      const cutoff = Date.now() - WATCH_IDLE_LIMIT_MS;
+      for (const [id, w] of this.watches) if (w.lastSeen < cutoff) this.endWatch(id);
+    }, 5_000);
+    this.reaper.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.reaper);
+    for (const id of [...this.watches.keys()]) this.endWatch(id);
+    for (const s of this.subs) s.unsubscribe();
+    this.subs = [];
+  }
+
+  /** Publishes a change event; called for every write this instance makes. */
+  publishChange(n: ChangeNotice): void {
+    const key = objectKey(n.kind.storage, n.kind.def.namespaced ? n.obj.metadata?.namespace : undefined, n.obj.metadata?.name ?? '');
+    const obj = n.kind.def.storage ? n.kind.def.storage.fromStorage(n.obj) : n.obj;
+    try {
+      this.nc.publish(`${EVENTS_PREFIX}.${key}`, JSON.stringify({ type: n.type, object: obj }));
+    } catch {
+      /* a closed connection drops events; watchers get them from watches */
+    }
+  }
+
+  private reply(m: Msg, body: string): void {
+    if (m.reply) m.respond(body);
+  }
+
+  private parse<T>(m: Msg): T {
+    try {
+      return JSON.parse(new TextDecoder().decode(m.data)) as T;
+    } catch (e) {
+      throw new BadRequestError(`request on ${m.subject} is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+
+  private async onRequest(m: Msg): Promise<void> {
+    const verb = m.subject.slice(API_PREFIX.length + 1);
+    const started = process.hrtime.bigint();
+    let code = 500;
+    let req: ApiRequest | undefined;
+    try {
+      req = this.parse<ApiRequest>(m);
+      if (!req || typeof req !== 'object') throw new BadRequestError('request must be a JSON object');
+      req.verb = verb as ApiRequest['verb'];
+      req.group ??= '';
+      if (verb === 'watch') {
+        code = 200;
+        await this.startWatch(m, req);
+        return;
+      }
+      if (!VERBS.has(verb)) throw new BadRequestError(`unknown verb "${verb}" on ${m.subject}`);
+      if (typeof req.resource !== 'string' || typeof req.version !== 'string') {
+        throw new BadRequestError('request needs "version" and "resource"');
+      }
+      const result = await this.handler.handle(req);
+      code = result.code;
+      this.reply(m, encodeResult(result));
+    } catch (e) {
+      code = (e as StatusError).code ?? 500;
+      this.reply(m, JSON.stringify(errorBody(e)));
+    } finally {
+      if (req && verb !== 'watch') {
+        this.metrics.observe(
+          {
+            verb: verb.toUpperCase(),
+            group: req.group ?? '',
+            version: req.version ?? '',
+            resource: req.resource ?? '',
+            subresource: req.subresource,
+            scope: req.name ? 'resource' : req.namespace ? 'namespace' : 'cluster',
+            component: 'apiserver',
+            dryRun: req.write?.dryRun === 'All',
+          },
+          code,
+          Number(process.hrtime.bigint() - started) / 1e9,
+        );
+      }
+    }
+  }
+
+  private async onBatch(m: Msg): Promise<void> {
+    const op = m.subject.slice(`${API_PREFIX}.batch.`.length);
+    try {
+      if (op === 'create') {
+        const b = this.parse<BatchCreateRequest>(m);
+        if (!Array.isArray(b?.items)) throw new BadRequestError('batch create needs "items"');
+        const results = await Promise.all(
+          b.items.map(async (it) => {
+            try {
+              const r = await this.handler.handle({ ...it, group: it.group ?? '', verb: 'create', write: b.write });
+              return r.body;
+            } catch (e) {
+              return errorBody(e);
+            }
+          }),
+        );
+        this.reply(m, JSON.stringify({ results }));
+      } else if (op === 'bind') {
+        const b = this.parse<BatchBindRequest>(m);
+        if (!Array.isArray(b?.items)) throw new BadRequestError('batch bind needs "items"');
+        this.reply(m, JSON.stringify({ results: await this.handler.bindMany(b.items) }));
+      } else {
+        throw new BadRequestError(`unknown batch operation "${op}"`);
+      }
+    } catch (e) {
+      this.reply(m, JSON.stringify(errorBody(e)));
+    }
+  }
+
+  private async startWatch(m: Msg, req: ApiRequest): Promise<void> {
+    const inbox = m.reply;
+    if (!inbox) throw new BadRequestError('a watch request needs a reply subject');
+    const id = randomUUID().slice(0, 12);
+    const control = `${API_PREFIX}.watchctl.${this.instance}.${id}`;
+    let queue: WatchEvent[] = [];
+    let scheduled = false;
+    let ended = false;
+    const sendFrame = (f: WatchFrame) => {
+      try {
+        this.nc.publish(inbox, JSON.stringify(f));
+      } catch {
+        this.endWatch(id);
+      }
+    };
+    const flush = () => {
+      scheduled = false;
+      while (queue.length) {
+        const events = queue.length > MAX_EVENTS_PER_FRAME ? queue.splice(0, MAX_EVENTS_PER_FRAME) : queue.splice(0);
+        sendFrame({ events });
+      }
+    };
+    const labels = { group: req.group, version: req.version, kind: req.resource };
+    let w: { stop(): void } | undefined;
+    const entry: NatsWatch = {
+      lastSeen: Date.now(),
+      stop: () => {
+        if (ended) return;
+        ended = true;
+        w?.stop();
+        flush();
+        this.metrics.watchers.dec(labels);
+      },
+    };
+    try {
+      sendFrame({ control });
+      w = await this.handler.watch(req, {
+        send: (ev) => {
+          if (ended) return;
+          queue.push(ev);
+          if (!scheduled) {
+            scheduled = true;
+            setImmediate(flush);
+          }
+        },
+        end: () => {
+          this.endWatch(id);
+          sendFrame({ done: true });
+        },
+      });
+    } catch (e) {
+      sendFrame({ done: true, error: errorBody(e) });
+      return;
+    }
+    this.metrics.watchers.inc(labels);
+    this.watches.set(id, entry);
+  }
+
+  private onWatchControl(m: Msg): void {
+    const id = m.subject.slice(m.subject.lastIndexOf('.') + 1);
+    const w = this.watches.get(id);
+    const cmd = new TextDecoder().decode(m.data).trim();
+    if (!w) {
+      if (m.reply) m.respond(JSON.stringify({ done: true }));
+      return;
+    }
+    if (cmd === 'stop') this.endWatch(id);
+    else w.lastSeen = Date.now();
+    if (m.reply) m.respond(JSON.stringify({ ok: true }));
+  }
+
+  private endWatch(id: string): void {
+    const w = this.watches.get(id);
+    if (!w) return;
+    this.watches.delete(id);
+    w.stop();
+  }
+}
+
+function cachedJson(c: CachedObject & { json?: string }): string {
+  return (c.json ??= JSON.stringify(c.obj));
+}
+
+/** The reply body: the object, the list (encoded from cached JSON), or a Status. */
+export function encodeResult(r: HandlerResult): string {
+  if (r.list) {
+    const l = r.list;
+    const meta: Record<string, unknown> = { resourceVersion: l.resourceVersion };
+    if (l.continue) meta.continue = l.continue;
+    if (l.remainingItemCount !== undefined) meta.remainingItemCount = l.remainingItemCount;
+    const conv = l.kind.def.storage;
+    const items = conv ? l.items.map((c) => JSON.stringify(conv.fromStorage(c.obj))) : l.items.map(cachedJson);
+    return `{"kind":${JSON.stringify(l.kind.def.kind + 'List')},"apiVersion":${JSON.stringify(l.kind.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[${items.join(',')}]}`;
+  }
+  if (r.text !== undefined) return JSON.stringify({ text: r.text });
+  return JSON.stringify(r.body);
+}

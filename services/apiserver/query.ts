@@ -1,0 +1,216 @@
+/**
+ * Lists and watches served from the watch cache: resourceVersion semantics, label and
+ * field selectors, limit/continue paging, bookmarks, and selector transitions in watch
+ * streams (an object that starts matching arrives as ADDED, one that stops as DELETED).
+ */
+import { BadRequestError, GoneError } from '../../lib/api/errors.js';
+import { parseFieldSelector, type FieldSelector } from '../../lib/api/fields.js';
+import { parseSelector as parseLabelSelector, type Selector as LabelSelector } from '../../lib/api/labels.js';
+import type { ListOptions, WatchEvent } from '../../lib/client/protocol.js';
+import type { ServedKind } from './kinds.js';
+import type { CacheEvent, CachedObject, WatchCache } from './watchcache.js';
+
+export interface Filter {
+  namespace: string; // "" = all
+  labels?: LabelSelector;
+  fields?: FieldSelector;
+  fieldGetter: (obj: any, field: string) => string | undefined;
+}
+
+const STANDARD_FIELDS: Record<string, (o: any) => string | undefined> = {
+  'metadata.name': (o) => o.metadata?.name,
+  'metadata.namespace': (o) => o.metadata?.namespace ?? '',
+};
+
+export function buildFilter(kind: ServedKind, namespace: string, opts: ListOptions): Filter {
+  const extra = kind.def.fieldSelectors ?? {};
+  const getter = (obj: any, field: string) => (STANDARD_FIELDS[field] ?? extra[field])?.(obj);
+  const f: Filter = { namespace, fieldGetter: getter };
+  if (opts.labelSelector) f.labels = parseLabelSelector(opts.labelSelector);
+  if (opts.fieldSelector) {
+    f.fields = parseFieldSelector(opts.fieldSelector);
+    for (const name of f.fields.fields) {
+      if (!STANDARD_FIELDS[name] && !extra[name]) {
+        throw new BadRequestError(`field label not supported: ${name}`);
+      }
+    }
+  }
+  return f;
+}
+
+export function matches(f: Filter, obj: any): boolean {
+  if (f.labels && !f.labels.matches(obj.metadata?.labels ?? {})) return false;
+  if (f.fields && !f.fields.matches((field: string) => f.fieldGetter(obj, field))) return false;
+  return true;
+}
+
+interface ContinueToken {
+  v: 'meta.k8s.io/v1';
+  rv: number;
+  start: string;
+}
+
+function encodeContinue(rv: number, start: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start } satisfies ContinueToken)).toString('base64url');
+}
+
+function decodeContinue(s: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as ContinueToken;
+    if (t.v !== 'meta.k8s.io/v1' || typeof t.start !== 'string' || typeof t.rv !== 'number') throw new Error('bad');
+    return t;
+  } catch {
+    throw new BadRequestError('continue key is not valid: illegal base64 data or unknown version');
+  }
+}
+
+export interface ListResult {
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+  items: CachedObject[];
+}
+
+/** Parses a resourceVersion parameter: undefined for "" (consistent read). */
+export function parseRV(rv: string | undefined): number | undefined {
+  if (rv === undefined || rv === '') return undefined;
+  const n = Number(rv);
+  if (!Number.isSafeInteger(n) || n < 0) throw new BadRequestError(`invalid resource version "${rv}"`);
+  return n;
+}
+
+export async function listObjects(cache: WatchCache, kind: ServedKind, namespace: string, opts: ListOptions): Promise<ListResult> {
+  const filter = buildFilter(kind, namespace, opts);
+  const limit = opts.limit && opts.limit > 0 ? Math.floor(opts.limit) : 0;
+  let after: string | undefined;
+  let listRV: number;
+  if (opts.continue) {
+    const t = decodeContinue(opts.continue);
+    after = t.start;
+    listRV = t.rv;
+  } else {
+    const rv = parseRV(opts.resourceVersion);
+    if (rv === undefined) await cache.waitConsistent();
+    else if (rv > 0) {
+      if (opts.resourceVersionMatch === 'Exact' && rv !== cache.revision) {
+        if (rv < cache.revision) throw new GoneError(`too old resource version: ${rv} (${cache.revision})`);
+      }
+      await cache.waitFor(rv);
+    }
+    listRV = cache.revision;
+  }
+  const items: CachedObject[] = [];
+  let next: string | undefined;
+  let lastKey: string | undefined;
+  const ns = kind.def.namespaced && namespace ? namespace : undefined;
+  for (const c of cache.list(kind.storage, ns, after)) {
+    if (limit && items.length >= limit) {
+      next = lastKey;
+      break;
+    }
+    lastKey = c.namespace ? `${c.namespace}/${c.name}` : c.name;
+    if (matches(filter, c.obj)) items.push(c);
+  }
+  const res: ListResult = { resourceVersion: String(listRV), items };
+  if (next !== undefined) {
+    res.continue = encodeContinue(listRV, next);
+    if (!filter.labels && !filter.fields) {
+      let remaining = 0;
+      for (const _ of cache.list(kind.storage, ns, next)) remaining++;
+      res.remainingItemCount = remaining;
+    }
+  }
+  return res;
+}
+
+export interface WatchSink {
+  send(ev: WatchEvent): void;
+  /** the stream ends (timeout, error) */
+  end(err?: unknown): void;
+}
+
+export interface WatchOptions extends ListOptions {
+  bookmarkIntervalMs: number;
+}
+
+export interface ActiveWatch {
+  stop(): void;
+}
+
+/**
+ * Starts a watch. Resolves once initial events (if any) are queued to the sink;
+ * `present` converts a stored object to the served version.
+ */
+export async function startWatch(
+  cache: WatchCache,
+  kind: ServedKind,
+  namespace: string,
+  opts: WatchOptions,
+  sink: WatchSink,
+  present: (obj: any) => any,
+): Promise<ActiveWatch> {
+  const filter = buildFilter(kind, namespace, opts);
+  const rv = parseRV(opts.resourceVersion);
+  const initial = opts.sendInitialEvents === true || rv === undefined || rv === 0;
+  if (rv === undefined) await cache.waitConsistent();
+  else if (rv > 0 && rv > cache.revision) await cache.waitFor(rv);
+  const ns = kind.def.namespaced && namespace ? namespace : undefined;
+  const from = initial ? cache.revision : rv!;
+  const bookmark = () =>
+    sink.send({
+      type: 'BOOKMARK',
+      object: { kind: kind.def.kind, apiVersion: kind.apiVersion, metadata: { resourceVersion: String(cache.revision) } },
+    });
+  const onEvent = (ev: CacheEvent) => {
+    if (ns && ev.namespace !== ns) return;
+    const now = ev.type === 'DELETED' ? false : matches(filter, ev.obj);
+    const before = ev.prev ? matches(filter, ev.prev) : false;
+    if (ev.type === 'DELETED') {
+      if (before) sink.send({ type: 'DELETED', object: present(ev.obj) });
+    } else if (now && before) sink.send({ type: 'MODIFIED', object: present(ev.obj) });
+    else if (now) sink.send({ type: 'ADDED', object: present(ev.obj) });
+    else if (before) sink.send({ type: 'DELETED', object: present(ev.obj) });
+  };
+  const buffered: CacheEvent[] = [];
+  let live = false;
+  // subscribe first so no event between the snapshot and the subscription is lost
+  const unsubscribe = cache.subscribe(kind.storage, from, (ev) => (live ? onEvent(ev) : buffered.push(ev)));
+  if (initial) {
+    for (const c of cache.list(kind.storage, ns)) if (matches(filter, c.obj)) sink.send({ type: 'ADDED', object: present(c.obj) });
+    if (opts.sendInitialEvents && opts.allowWatchBookmarks) {
+      sink.send({
+        type: 'BOOKMARK',
+        object: {
+          kind: kind.def.kind,
+          apiVersion: kind.apiVersion,
+          metadata: { resourceVersion: String(from), annotations: { 'k8s.io/initial-events-end': 'true' } },
+        },
+      });
+    }
+  }
+  for (const ev of buffered.splice(0)) if (ev.revision > from) onEvent(ev);
+  live = true;
+  const timers: NodeJS.Timeout[] = [];
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    unsubscribe();
+    for (const t of timers) clearTimeout(t);
+  };
+  if (opts.allowWatchBookmarks) {
+    const t = setInterval(bookmark, opts.bookmarkIntervalMs);
+    t.unref();
+    timers.push(t);
+  }
+  if (opts.timeoutSeconds && opts.timeoutSeconds > 0) {
+    const t = setTimeout(() => {
+      stop();
+      sink.end();
+    }, opts.timeoutSeconds * 1000);
+    t.unref();
+    timers.push(t);
+  }
+  return { stop };
+}
+

@@ -1,0 +1,90 @@
+/**
+ * Composes one apiserver instance: NATS connection, KV store, watch cache, storage,
+ * the HTTP front end and the NATS front end. Several instances may run against the same
+ * NATS; they share the request load through the queue group.
+ */
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { AddressInfo } from 'node:net';
+import '../../lib/schema/kinds/mod.js';
+import { isAlreadyExists } from '../../lib/api/errors.js';
+import { DEFAULT_BUCKET, KvStore } from '../../lib/store/kvstore.js';
+import { ApiHandler } from './handler.js';
+import { createHttpServer } from './http.js';
+import { findKind } from './kinds.js';
+import { ApiServerMetrics } from './metrics.js';
+import { NatsApi } from './nats.js';
+import { ObjectStorage } from './storage.js';
+import { WatchCache } from './watchcache.js';
+
+export interface ApiServerOptions {
+  natsUrl: string;
+  bucket?: string;
+  /** 0 = a random free port */
+  httpPort?: number;
+  httpHost?: string;
+  /** events kept for watches from an older resourceVersion */
+  watchCacheSize?: number;
+  bookmarkIntervalMs?: number;
+  /** JetStream replicas for the bucket (cluster mode) */
+  replicas?: number;
+}
+
+export interface ApiServer {
+  httpUrl: string;
+  nc: NatsConnection;
+  cache: WatchCache;
+  stop(): Promise<void>;
+}
+
+/** The namespaces upstream's apiserver creates at start. */
+const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const nc = await connect({ servers: opts.natsUrl, name: 'flotilla-apiserver', maxReconnectAttempts: -1 });
+  const store = await KvStore.open(nc, { bucket: opts.bucket ?? DEFAULT_BUCKET, replicas: opts.replicas });
+  const cache = new WatchCache(store, opts.watchCacheSize ?? 100_000);
+  await cache.start();
+  const metrics = new ApiServerMetrics();
+  const storage = new ObjectStorage(store, cache);
+  const handler = new ApiHandler(storage, { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000 });
+  const natsApi = new NatsApi(nc, handler, metrics);
+  storage.onChange = (n) => natsApi.publishChange(n);
+  natsApi.start();
+  await ensureSystemNamespaces(storage);
+  const server = createHttpServer({ handler, metrics, ready: () => cache.isSynced });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.httpPort ?? 0, opts.httpHost ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const objectsGauge = setInterval(() => {
+    for (const r of ['pods', 'nodes', 'namespaces']) metrics.storageObjects.set({ resource: r }, cache.count(r));
+  }, 10_000);
+  objectsGauge.unref();
+  return {
+    httpUrl: `http://${opts.httpHost ?? '127.0.0.1'}:${addr.port}`,
+    nc,
+    cache,
+    async stop() {
+      clearInterval(objectsGauge);
+      await natsApi.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      cache.stop();
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+}
+
+async function ensureSystemNamespaces(storage: ObjectStorage): Promise<void> {
+  const ns = findKind('', 'v1', 'namespaces');
+  if (!ns) return;
+  for (const name of SYSTEM_NAMESPACES) {
+    if (storage.cache.get(ns.storage, '', name)) continue;
+    try {
+      await storage.create(ns, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { warnings: [] });
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e;
+    }
+  }
+}

@@ -1,0 +1,452 @@
+/**
+ * Generic object storage for every served kind: the upstream "registry" layer. It does
+ * the object bookkeeping (uid, generateName, creationTimestamp, generation, finalizers,
+ * graceful deletion), validation, dry-run and compare-and-swap against the KV store,
+ * and reads from the watch cache. The HTTP and NATS front ends both call it.
+ */
+import { randomUUID, randomBytes } from 'node:crypto';
+import {
+  AlreadyExistsError,
+  BadRequestError,
+  ConflictError,
+  InvalidError,
+  NotFoundError,
+  StatusError,
+  type StatusCause,
+} from '../../lib/api/errors.js';
+import type { DeleteOptions, PatchType } from '../../lib/client/protocol.js';
+import { applyPatch } from '../../lib/api/patch/mod.js';
+import { applySchemaDefaults } from '../../lib/schema/defaults.js';
+import type { FieldError } from '../../lib/schema/types.js';
+import { checkFieldValidation, validateObject } from '../../lib/schema/validate.js';
+import { objectKey } from '../../lib/store/keys.js';
+import { KeyExistsError, RevisionMismatchError, type KvStore } from '../../lib/store/kvstore.js';
+import type { ServedKind } from './kinds.js';
+import { findKind } from './kinds.js';
+import type { WatchCache } from './watchcache.js';
+
+export interface WriteContext {
+  dryRun?: boolean;
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+  /** the request body as text, for duplicate-field detection */
+  rawBody?: string;
+  /** warnings for the response's Warning headers */
+  warnings: string[];
+}
+
+/** A change this apiserver made, for change-event publishing. */
+export interface ChangeNotice {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  kind: ServedKind;
+  obj: any;
+}
+
+const MAX_CONFLICT_RETRIES = 8;
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+
+export function now(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function randomSuffix(n = 5): string {
+  const b = randomBytes(n);
+  let s = '';
+  for (let i = 0; i < n; i++) s += NAME_CHARS[b[i] % NAME_CHARS.length];
+  return s;
+}
+
+/** The stored bytes: the object without resourceVersion (the revision is its version). */
+export function encodeForStore(obj: any): Uint8Array {
+  const { resourceVersion: _rv, selfLink: _sl, ...meta } = obj.metadata ?? {};
+  return Buffer.from(JSON.stringify({ ...obj, metadata: meta }));
+}
+
+function invalid(kind: ServedKind, name: string, errs: FieldError[]): InvalidError {
+  const causes: StatusCause[] = errs.map((e) => ({ reason: e.reason, message: e.message, field: e.field }));
+  return new InvalidError(kind.qualified, name, causes);
+}
+
+function fe(field: string, reason: string, message: string): FieldError {
+  return { field, reason, message };
+}
+
+/** Everything but metadata and status: the part whose change bumps generation. */
+function specOf(obj: any): string {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
+  return JSON.stringify(rest);
+}
+
+export class ObjectStorage {
+  /** Called after every successful write this instance made (not on dry-run). */
+  onChange?: (n: ChangeNotice) => void;
+
+  constructor(
+    readonly store: KvStore,
+    readonly cache: WatchCache,
+  ) {}
+
+  key(kind: ServedKind, namespace: string, name: string): string {
+    return objectKey(kind.storage, kind.def.namespaced ? namespace : undefined, name);
+  }
+
+  /** Reads from the cache; `consistent` first waits for every acknowledged write. */
+  async get(kind: ServedKind, namespace: string, name: string, consistent = true): Promise<any> {
+    if (consistent) await this.cache.waitConsistent();
+    const c = this.cache.get(kind.storage, kind.def.namespaced ? namespace : '', name);
+    if (!c) throw new NotFoundError(kind.qualified, name);
+    return this.present(kind, c.obj);
+  }
+
+  /** The object as this kind's API version shows it (events.k8s.io converts). */
+  present(kind: ServedKind, stored: any): any {
+    return kind.def.storage ? kind.def.storage.fromStorage(stored) : stored;
+  }
+
+  private toStored(kind: ServedKind, obj: any): any {
+    if (kind.def.storage) {
+      const s = kind.def.storage.toStorage(obj);
+      return s;
+    }
+    return obj;
+  }
+
+  private checkTypeMeta(kind: ServedKind, obj: any): void {
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) {
+      throw new BadRequestError(`the body of the request must be a ${kind.def.kind} object`);
+    }
+    if (obj.kind !== undefined && obj.kind !== kind.def.kind) {
+      throw new BadRequestError(`the kind in the data (${obj.kind}) does not match the expected kind (${kind.def.kind})`);
+    }
+    if (obj.apiVersion !== undefined && obj.apiVersion !== kind.apiVersion) {
+      throw new BadRequestError(
+        `the API version in the data (${obj.apiVersion}) does not match the expected API version (${kind.apiVersion})`,
+      );
+    }
+    if (obj.metadata !== undefined && (typeof obj.metadata !== 'object' || obj.metadata === null || Array.isArray(obj.metadata))) {
+      throw new BadRequestError('metadata must be an object');
+    }
+  }
+
+  private async checkNamespace(kind: ServedKind, namespace: string): Promise<void> {
+    if (!kind.def.namespaced) return;
+    const nsKind = findKind('', 'v1', 'namespaces');
+    if (!nsKind) return;
+    const ns = this.cache.get(nsKind.storage, '', namespace);
+    if (!ns) throw new NotFoundError(nsKind.qualified, namespace);
+    if (ns.obj.metadata?.deletionTimestamp) {
+      throw new StatusError(403, 'Forbidden', `${kind.def.plural} "${'<new>'}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`);
+    }
+  }
+
+  private validate(kind: ServedKind, obj: any, old: any | undefined, ctx: WriteContext, rawObj: any): void {
+    const errs: FieldError[] = validateObject(obj, kind.def.definition, {
+      nameRule: kind.def.kind === 'Event' ? 'path-segment' : 'subdomain',
+      namespaced: kind.def.namespaced,
+    });
+    if (kind.def.validate) errs.push(...kind.def.validate(obj, old));
+    if (errs.length) throw invalid(kind, obj.metadata?.name ?? '', errs);
+    const mode = ctx.fieldValidation ?? 'Ignore';
+    if (mode !== 'Ignore') {
+      const r = checkFieldValidation(ctx.rawBody, rawObj, kind.def.definition, mode);
+      if (r.errors.length) throw new BadRequestError(`strict decoding error: ${r.errors.join(', ')}`);
+      ctx.warnings.push(...r.warnings);
+    }
+  }
+
+  private applyDefaults(kind: ServedKind, obj: any): void {
+    applySchemaDefaults(obj, kind.def.definition);
+    kind.def.defaults?.(obj);
+  }
+
+  async create(kind: ServedKind, namespace: string, body: any, ctx: WriteContext): Promise<any> {
+    this.checkTypeMeta(kind, body);
+    const raw = body;
+    const obj = structuredClone(body);
+    obj.apiVersion = kind.apiVersion;
+    obj.kind = kind.def.kind;
+    const meta = (obj.metadata ??= {});
+    if (kind.def.namespaced) {
+      if (meta.namespace && meta.namespace !== namespace) {
+        throw new BadRequestError('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      meta.namespace = namespace;
+    } else {
+      delete meta.namespace;
+    }
+    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
+    if (!meta.name) {
+      throw invalid(kind, '', [fe('metadata.name', 'FieldValueRequired', 'Required value: name or generateName is required')]);
+    }
+    await this.checkNamespace(kind, namespace);
+    meta.uid = randomUUID();
+    meta.creationTimestamp = now();
+    delete meta.resourceVersion;
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.selfLink;
+    if (kind.def.generation) meta.generation = 1;
+    else delete meta.generation;
+    if (kind.def.subresources?.includes('status') && kind.def.kind !== 'Node') {
+      delete obj.status;
+    }
+    this.applyDefaults(kind, obj);
+    this.validate(kind, obj, undefined, ctx, raw);
+    if (ctx.dryRun) return obj;
+    const stored = this.toStored(kind, obj);
+    const key = this.key(kind, namespace, meta.name);
+    let rev: number;
+    try {
+      rev = await this.store.create(key, encodeForStore(stored));
+    } catch (e) {
+      if (e instanceof KeyExistsError) throw new AlreadyExistsError(kind.qualified, meta.name);
+      throw e;
+    }
+    meta.resourceVersion = String(rev);
+    this.onChange?.({ type: 'ADDED', kind, obj });
+    return obj;
+  }
+
+  /**
+   * Replaces an object (PUT). On the main resource, status changes are ignored for kinds
+   * with a status subresource; on "status", only status changes are kept.
+   */
+  async update(kind: ServedKind, namespace: string, name: string, body: any, ctx: WriteContext, subresource?: 'status'): Promise<any> {
+    this.checkTypeMeta(kind, body);
+    if (body.metadata?.name && body.metadata.name !== name) {
+      throw new BadRequestError(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    if (kind.def.namespaced && body.metadata?.namespace && body.metadata.namespace !== namespace) {
+      throw new BadRequestError('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    const wantRV = body.metadata?.resourceVersion ? Number(body.metadata.resourceVersion) : undefined;
+    if (wantRV !== undefined && !Number.isSafeInteger(wantRV)) {
+      throw new BadRequestError(`invalid resourceVersion "${body.metadata.resourceVersion}"`);
+    }
+    return this.guaranteedUpdate(kind, namespace, name, ctx, wantRV, (current) => {
+      const next = structuredClone(body);
+      next.apiVersion = kind.apiVersion;
+      next.kind = kind.def.kind;
+      next.metadata ??= {};
+      return this.mergeSystemFields(kind, current, next, subresource);
+    }, body);
+  }
+
+  /** PATCH: applies the patch to the current object and writes it with compare-and-swap. */
+  async patch(kind: ServedKind, namespace: string, name: string, patchType: PatchType, patchBody: unknown, ctx: WriteContext, subresource?: 'status'): Promise<any> {
+    let precondition: number | undefined;
+    const pb = patchBody as any;
+    if (patchType !== 'json' && pb && typeof pb === 'object' && pb.metadata?.resourceVersion) {
+      precondition = Number(pb.metadata.resourceVersion);
+    }
+    return this.guaranteedUpdate(kind, namespace, name, ctx, precondition, (current) => {
+      const presented = this.present(kind, current);
+      const patched = applyPatch(patchType, presented, patchBody, kind.def.definition) as any;
+      if (!patched || typeof patched !== 'object' || Array.isArray(patched)) {
+        throw new BadRequestError('the patch produced something that is not an object');
+      }
+      this.checkTypeMeta(kind, patched);
+      if (patched.metadata?.name !== undefined && patched.metadata.name !== name) {
+        throw new BadRequestError(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
+      }
+      return this.mergeSystemFields(kind, presented, patched, subresource);
+    }, undefined);
+  }
+
+  /**
+   * Read-modify-write for the apiserver's own subresources (binding, scale): `mutate`
+   * gets the current object and returns the next one; spec and status changes are kept.
+   */
+  async patchWith(kind: ServedKind, namespace: string, name: string, ctx: WriteContext, mutate: (current: any) => any): Promise<any> {
+    return this.guaranteedUpdate(kind, namespace, name, ctx, undefined, (current) => {
+      const presented = this.present(kind, current);
+      return this.mergeSystemFields(kind, presented, mutate(presented), 'internal');
+    }, undefined);
+  }
+
+  applyPatchTo(patchType: PatchType, obj: any, patch: unknown, typeName: string): any {
+    return applyPatch(patchType, obj, patch, typeName);
+  }
+
+  /**
+   * Keeps what clients may not change and what the subresource split protects: "status"
+   * keeps only status changes; the main resource keeps everything but status; "internal"
+   * (the apiserver's own writes) keeps both.
+   */
+  private mergeSystemFields(kind: ServedKind, current: any, next: any, subresource?: 'status' | 'internal'): any {
+    const cm = current.metadata;
+    next.apiVersion = kind.apiVersion;
+    next.kind = kind.def.kind;
+    next.metadata ??= {};
+    const nm = next.metadata;
+    nm.name = cm.name;
+    if (kind.def.namespaced) nm.namespace = cm.namespace;
+    else delete nm.namespace;
+    nm.uid = cm.uid;
+    nm.creationTimestamp = cm.creationTimestamp;
+    if (cm.deletionTimestamp) nm.deletionTimestamp = cm.deletionTimestamp;
+    else delete nm.deletionTimestamp;
+    if (cm.deletionGracePeriodSeconds !== undefined) nm.deletionGracePeriodSeconds = cm.deletionGracePeriodSeconds;
+    else delete nm.deletionGracePeriodSeconds;
+    if (cm.generation !== undefined) nm.generation = cm.generation;
+    else delete nm.generation;
+    delete nm.selfLink;
+    const hasStatus = kind.def.subresources?.includes('status');
+    if (subresource === 'status') {
+      const status = next.status;
+      const kept = structuredClone(current);
+      kept.status = status;
+      // upstream ResetObjectMetaForStatus: status writes change nothing but status
+      kept.metadata.resourceVersion = nm.resourceVersion;
+      return kept;
+    }
+    if (hasStatus && subresource !== 'internal') {
+      if (current.status === undefined) delete next.status;
+      else next.status = structuredClone(current.status);
+    }
+    if (kind.def.generation && specOf(next) !== specOf(current)) nm.generation = (cm.generation ?? 0) + 1;
+    return next;
+  }
+
+  /**
+   * Read-modify-write with compare-and-swap, retried on conflict unless the caller pinned
+   * a resourceVersion (then a stale one is a 409 Conflict, as upstream).
+   */
+  private async guaranteedUpdate(
+    kind: ServedKind,
+    namespace: string,
+    name: string,
+    ctx: WriteContext,
+    precondition: number | undefined,
+    mutate: (current: any) => any,
+    rawForValidation: any,
+  ): Promise<any> {
+    if (precondition !== undefined) await this.cache.waitFor(precondition).catch(() => undefined);
+    else await this.cache.waitConsistent();
+    for (let attempt = 0; ; attempt++) {
+      const c = this.cache.get(kind.storage, kind.def.namespaced ? namespace : '', name);
+      if (!c) throw new NotFoundError(kind.qualified, name);
+      if (precondition !== undefined && precondition !== c.revision) {
+        throw new ConflictError(kind.qualified, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      }
+      const current = c.obj;
+      const next = mutate(current);
+      const nextMeta = next.metadata;
+      this.applyDefaults(kind, next);
+      this.validate(kind, next, this.present(kind, current), ctx, rawForValidation ?? next);
+      delete nextMeta.resourceVersion;
+      const stored = this.toStored(kind, next);
+      const key = this.key(kind, namespace, name);
+      // finalization complete: a deleting object whose last finalizer went away is removed
+      const finalize = !!stored.metadata.deletionTimestamp && !(stored.metadata.finalizers?.length);
+      if (ctx.dryRun) {
+        nextMeta.resourceVersion = String(c.revision);
+        return next;
+      }
+      if (!finalize && JSON.stringify(stored) === JSON.stringify({ ...current, metadata: { ...current.metadata, resourceVersion: undefined } })) {
+        // a no-op write keeps the resourceVersion, as upstream does
+        nextMeta.resourceVersion = String(c.revision);
+        return this.present(kind, current);
+      }
+      try {
+        if (finalize) {
+          await this.store.delete(key, c.revision);
+          nextMeta.resourceVersion = String(c.revision);
+          this.onChange?.({ type: 'DELETED', kind, obj: next });
+          return next;
+        }
+        const rev = await this.store.update(key, encodeForStore(stored), c.revision);
+        nextMeta.resourceVersion = String(rev);
+        this.onChange?.({ type: 'MODIFIED', kind, obj: next });
+        return next;
+      } catch (e) {
+        if (!(e instanceof RevisionMismatchError)) throw e;
+        if (precondition !== undefined || attempt >= MAX_CONFLICT_RETRIES) {
+          throw new ConflictError(kind.qualified, name, 'the object has been modified; please apply your changes to the latest version and try again');
+        }
+        await this.cache.waitConsistent();
+      }
+    }
+  }
+
+  /**
+   * DELETE. Objects with finalizers (or a graceful period, for pods on a node) are marked
+   * with deletionTimestamp and stay until the finalizers are gone; others are removed.
+   * Resolves to the object as it was (or as marked) and whether it is gone.
+   */
+  async delete(kind: ServedKind, namespace: string, name: string, opts: DeleteOptions, ctx: WriteContext): Promise<{ obj: any; gone: boolean }> {
+    await this.cache.waitConsistent();
+    for (let attempt = 0; ; attempt++) {
+      const c = this.cache.get(kind.storage, kind.def.namespaced ? namespace : '', name);
+      if (!c) throw new NotFoundError(kind.qualified, name);
+      const cur = c.obj;
+      const pre = opts.preconditions;
+      if (pre?.uid && pre.uid !== cur.metadata.uid) {
+        throw new ConflictError(kind.qualified, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== cur.metadata.resourceVersion) {
+        throw new ConflictError(kind.qualified, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
+      }
+      const next = structuredClone(cur);
+      const nm = next.metadata;
+      const finalizers: string[] = [...(nm.finalizers ?? [])];
+      if (opts.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+      if (opts.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+      const grace = this.gracePeriod(kind, cur, opts);
+      const graceful = grace > 0;
+      const mustWait = finalizers.length > 0 || graceful;
+      if (!mustWait) {
+        if (ctx.dryRun) return { obj: this.present(kind, cur), gone: true };
+        try {
+          await this.store.delete(c.key, c.revision);
+        } catch (e) {
+          if (e instanceof RevisionMismatchError && attempt < MAX_CONFLICT_RETRIES) {
+            await this.cache.waitConsistent();
+            continue;
+          }
+          throw e;
+        }
+        this.onChange?.({ type: 'DELETED', kind, obj: cur });
+        return { obj: this.present(kind, cur), gone: true };
+      }
+      if (nm.deletionTimestamp && finalizers.length === (nm.finalizers ?? []).length) {
+        // already being deleted: a shorter grace period may be asked for
+        if (!graceful || grace >= (nm.deletionGracePeriodSeconds ?? 0)) return { obj: this.present(kind, cur), gone: false };
+      }
+      nm.finalizers = finalizers.length ? finalizers : undefined;
+      if (!nm.finalizers) delete nm.finalizers;
+      const ts = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      if (!nm.deletionTimestamp || graceful) nm.deletionTimestamp = ts;
+      nm.deletionGracePeriodSeconds = grace;
+      if (kind.def.generation) nm.generation = (nm.generation ?? 0) + 1;
+      if (ctx.dryRun) return { obj: this.present(kind, next), gone: false };
+      delete nm.resourceVersion;
+      try {
+        const rev = await this.store.update(c.key, encodeForStore(next), c.revision);
+        nm.resourceVersion = String(rev);
+      } catch (e) {
+        if (e instanceof RevisionMismatchError && attempt < MAX_CONFLICT_RETRIES) {
+          await this.cache.waitConsistent();
+          continue;
+        }
+        throw e;
+      }
+      this.onChange?.({ type: 'MODIFIED', kind, obj: next });
+      return { obj: this.present(kind, next), gone: false };
+    }
+  }
+
+  /** Upstream: only pods bound to a node and not yet terminal get a grace period. */
+  private gracePeriod(kind: ServedKind, obj: any, opts: DeleteOptions): number {
+    if (kind.def.kind !== 'Pod' || kind.def.group !== '') return 0;
+    if (!obj.spec?.nodeName) return 0;
+    const phase = obj.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return 0;
+    const g = opts.gracePeriodSeconds ?? obj.spec?.terminationGracePeriodSeconds ?? 30;
+    return Math.max(0, g);
+  }
+
+  /** Store revision -> ensures the cache has applied it (read-your-writes for callers that need it). */
+  async settle(rev: number): Promise<void> {
+    await this.cache.waitFor(rev);
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * The watch cache, as upstream's cacher: one KV watch over the whole bucket feeds an
+ * in-memory store of every object and a ring buffer of recent events. Gets, lists and
+ * watches are served from here. A consistent read first waits until the cache has
+ * reached the store's current revision.
+ */
+import { GoneError, TimeoutError } from '../../lib/api/errors.js';
+import { parseKey } from '../../lib/store/keys.js';
+import type { KvStore, StoreEntry } from '../../lib/store/kvstore.js';
+
+export interface CachedObject {
+  key: string;
+  /** storage resource token, e.g. "pods", "apps/deployments" */
+  resource: string;
+  /** "" for cluster-scoped */
+  namespace: string;
+  name: string;
+  revision: number;
+  /** the object, resourceVersion set; never mutate */
+  obj: any;
+}
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface CacheEvent {
+  type: EventType;
+  revision: number;
+  resource: string;
+  namespace: string;
+  name: string;
+  /** the object after the change; for DELETED the last state, resourceVersion = deletion revision */
+  obj: any;
+  /** the object before the change (MODIFIED, DELETED) */
+  prev?: any;
+}
+
+export type EventSink = (ev: CacheEvent) => void;
+
+interface ResourceIndex {
+  objects: Map<string, CachedObject>; // by "ns/name"
+  sortedKeys?: string[];
+}
+
+export class WatchCache {
+  private readonly resources = new Map<string, ResourceIndex>();
+  private readonly ring: CacheEvent[] = [];
+  private ringHead = 0;
+  /** every event with revision > ringFloor is in the ring */
+  private ringFloor = 0;
+  private rev = 0;
+  private synced = false;
+  private readonly waiters: Array<{ rev: number; resolve: () => void }> = [];
+  private readonly sinks = new Map<string, Set<EventSink>>();
+  private watchHandle?: { stop: () => void };
+  private revisionRequest?: Promise<number>;
+  private revisionQueued?: Promise<number>;
+
+  constructor(
+    private readonly store: KvStore,
+    private readonly ringSize = 100_000,
+  ) {}
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.store
+        .watch({
+          onEntry: (e) => this.apply(e),
+          onSynced: (rev) => {
+            if (rev > this.rev) this.rev = rev;
+            this.ringFloor = this.rev;
+            this.synced = true;
+            this.wake();
+            resolve();
+          },
+        })
+        .then((h) => (this.watchHandle = h), reject);
+    });
+  }
+
+  stop(): void {
+    this.watchHandle?.stop();
+  }
+
+  /** The revision the cache has applied everything up to. */
+  get revision(): number {
+    return this.rev;
+  }
+
+  get isSynced(): boolean {
+    return this.synced;
+  }
+
+  private index(resource: string): ResourceIndex {
+    let idx = this.resources.get(resource);
+    if (!idx) {
+      idx = { objects: new Map() };
+      this.resources.set(resource, idx);
+    }
+    return idx;
+  }
+
+  private apply(e: StoreEntry): void {
+    const pk = parseKey(e.key);
+    if (pk) {
+      const idx = this.index(pk.resource);
+      const k = pk.namespace ? `${pk.namespace}/${pk.name}` : pk.name;
+      const prev = idx.objects.get(k);
+      let ev: CacheEvent | undefined;
+      if (e.operation === 'PUT' && e.value) {
+        let obj: any;
+        try {
+          obj = JSON.parse(Buffer.from(e.value).toString('utf8'));
+        } catch {
+          obj = undefined; // a foreign or corrupt value is not served
+        }
+        if (obj && typeof obj === 'object') {
+          obj.metadata ??= {};
+          obj.metadata.resourceVersion = String(e.revision);
+          idx.objects.set(k, { key: e.key, resource: pk.resource, namespace: pk.namespace, name: pk.name, revision: e.revision, obj });
+          if (!prev) idx.sortedKeys = undefined;
+          ev = { type: prev ? 'MODIFIED' : 'ADDED', revision: e.revision, resource: pk.resource, namespace: pk.namespace, name: pk.name, obj, prev: prev?.obj };
+        }
+      } else if (prev) {
+        idx.objects.delete(k);
+        idx.sortedKeys = undefined;
+        const obj = { ...prev.obj, metadata: { ...prev.obj.metadata, resourceVersion: String(e.revision) } };
+        ev = { type: 'DELETED', revision: e.revision, resource: pk.resource, namespace: pk.namespace, name: pk.name, obj, prev: prev.obj };
+      }
+      if (ev && this.synced) this.emit(ev);
+    }
+    if (e.revision > this.rev) this.rev = e.revision;
+    if (this.synced) this.wake();
+  }
+
+  private emit(ev: CacheEvent): void {
+    if (this.ring.length < this.ringSize) {
+      this.ring.push(ev);
+    } else {
+      this.ringFloor = this.ring[this.ringHead].revision;
+      this.ring[this.ringHead] = ev;
+      this.ringHead = (this.ringHead + 1) % this.ringSize;
+    }
+    const sinks = this.sinks.get(ev.resource);
+    if (sinks) for (const s of sinks) s(ev);
+  }
+
+  private wake(): void {
+    if (!this.waiters.length) return;
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i].rev <= this.rev) {
+        this.waiters[i].resolve();
+        this.waiters.splice(i, 1);
+      }
+    }
+  }
+
+  /** Resolves once the cache has applied `rev`. */
+  waitFor(rev: number, timeoutMs = 10_000): Promise<void> {
+    if (this.synced && this.rev >= rev) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const w = { rev, resolve: () => (clearTimeout(t), resolve()) };
+      const t = setTimeout(() => {
+        const i = this.waiters.indexOf(w);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new TimeoutError(`Too large resource version: ${rev}, current: ${this.rev}`));
+      }, timeoutMs);
+      this.waiters.push(w);
+    });
+  }
+
+  /**
+   * Waits until the cache has every write the store has acknowledged so far. Concurrent
+   * callers share one stream-info request, but only one that started after they asked.
+   */
+  async waitConsistent(): Promise<number> {
+    const rev = await this.storeRevision();
+    await this.waitFor(rev);
+    return this.rev;
+  }
+
+  private storeRevision(): Promise<number> {
+    if (!this.revisionRequest) {
+      this.revisionRequest = this.store.currentRevision().finally(() => (this.revisionRequest = undefined));
+      return this.revisionRequest;
+    }
+    if (!this.revisionQueued) {
+      const after = this.revisionRequest.catch(() => 0);
+      this.revisionQueued = after.then(() => {
+        this.revisionQueued = undefined;
+        return this.storeRevision();
+      });
+    }
+    return this.revisionQueued;
+  }
+
+  get(resource: string, namespace: string, name: string): CachedObject | undefined {
+    return this.resources.get(resource)?.objects.get(namespace ? `${namespace}/${name}` : name);
+  }
+
+  /** Objects of a resource (in one namespace, or all) sorted by namespace/name, starting after `after`. */
+  *list(resource: string, namespace?: string, after?: string): Generator<CachedObject> {
+    const idx = this.resources.get(resource);
+    if (!idx) return;
+    idx.sortedKeys ??= [...idx.objects.keys()].sort();
+    const keys = idx.sortedKeys;
+    // first key past `after` (exclusive) or at the namespace prefix (inclusive)
+    const strict = after !== undefined;
+    const start = after ?? (namespace ? `${namespace}/` : '');
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (strict ? keys[mid] <= start : keys[mid] < start) lo = mid + 1;
+      else hi = mid;
+    }
+    const prefix = namespace ? `${namespace}/` : '';
+    for (let i = lo; i < keys.length; i++) {
+      const k = keys[i];
+      if (prefix && !k.startsWith(prefix)) break;
+      const o = idx.objects.get(k);
+      if (o) yield o;
+    }
+  }
+
+  count(resource: string): number {
+    return this.resources.get(resource)?.objects.size ?? 0;
+  }
+
+  /**
+   * Subscribes to the events of a resource after `fromRevision`: replays what the ring
+   * holds, then delivers live events. Throws GoneError when the ring no longer reaches
+   * back that far.
+   */
+  subscribe(resource: string, fromRevision: number, sink: EventSink): () => void {
+    if (fromRevision < this.ringFloor) {
+      throw new GoneError(`too old resource version: ${fromRevision} (${this.ringFloor})`);
+    }
+    for (const ev of this.eventsSince(fromRevision)) if (ev.resource === resource) sink(ev);
+    let set = this.sinks.get(resource);
+    if (!set) this.sinks.set(resource, (set = new Set()));
+    set.add(sink);
+    return () => set!.delete(sink);
+  }
+
+  private *eventsSince(rev: number): Generator<CacheEvent> {
+    const n = this.ring.length;
+    if (!n || this.ring[(this.ringHead + n - 1) % n].revision <= rev) return;
+    // binary search over the ring (oldest at ringHead)
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ring[(this.ringHead + mid) % n].revision <= rev) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < n; i++) yield this.ring[(this.ringHead + i) % n];
+  }
+}
