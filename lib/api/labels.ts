@@ -223,8 +223,7 @@ export function goQuote(s: string): string {
     else if (c === 0x09) out += '\\t';
     else if (c === 0x0b) out += '\\v';
     else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
-    else if (c === 0xfffd && ch !== '\ufffd') out += '\\ufffd';
-    else if (c >= 0xd800 && c <= 0xdfff) out += '\\ufffd'; // lone surrogate: not valid UTF-8
+    else if (c >= 0xd800 && c <= 0xdfff) out += '\\ufffd'; // a lone surrogate has no UTF-8 form
     else out += ch;
   }
   return out + '"';

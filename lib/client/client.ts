@@ -464,10 +464,22 @@ export class Watch<T = KubeObject> implements AsyncIterable<WatchEvent<T>> {
     const period = this.client.watchKeepaliveMs;
     this.keepalive = setInterval(() => {
       if (!this.control || this.ended) return;
-      this.client.nc.request(this.control, enc.encode('keepalive'), { timeout: period }).catch((e) => {
-        // a timeout only means the server does not answer keepalives; no responders means it is gone
-        if (isNoResponders(e)) this.fail(new ServiceUnavailableError(`the apiserver serving the watch of ${this.what} went away`));
-      });
+      this.client.nc.request(this.control, enc.encode('keepalive'), { timeout: period }).then(
+        (reply) => {
+          // the server answers {done:true} for a stream it no longer has (e.g. reaped as idle)
+          let r: WatchFrame | undefined;
+          try {
+            r = reply.json<WatchFrame>();
+          } catch {
+            return;
+          }
+          if (r?.done && !this.ended) this.fail(new ServiceUnavailableError(`the apiserver no longer serves the watch of ${this.what}`));
+        },
+        (e) => {
+          // a timeout only means a busy server; no responders means the instance is gone
+          if (isNoResponders(e)) this.fail(new ServiceUnavailableError(`the apiserver serving the watch of ${this.what} went away`));
+        },
+      );
     }, period);
     this.keepalive.unref();
   }

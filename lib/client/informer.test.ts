@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
-import type { Pod } from 'kubernetes-types/core/v1.js';
-import { GoneError } from '../api/errors.js';
-import type { ApiClient } from './client.js';
+import { isDeepStrictEqual } from 'node:util';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { ConfigMap, Pod } from 'kubernetes-types/core/v1.js';
+import { freshNats } from '../../test/harness.js';
+import { GoneError, ServiceUnavailableError } from '../api/errors.js';
+import { ApiClient, Resources, type KubeObject } from './client.js';
+import { connectNats } from './connect.js';
+import type { ResourceRef } from './protocol.js';
+import { sleep } from './retry.js';
 import { DeletedFinalStateUnknown, Indexer, NAMESPACE_INDEX, SharedInformer, deletionHandlingKey, metaNamespaceKey, splitMetaNamespaceKey } from './informer.js';
 
 function pod(ns: string, name: string, rv: string, node?: string): Pod {
@@ -135,5 +141,172 @@ describe('SharedInformer store updates', () => {
     }
     assert.ok(inf.store.getByKey('a/p1'));
     assert.deepEqual(log, ['add a/p1']);
+  });
+});
+
+type ApiServer = { httpUrl: string; stop(): Promise<void> };
+
+/** The apiserver is loaded lazily so the suites above run even before it exists. */
+async function startTestApiServer(natsUrl: string, bucket: string, extra: Record<string, unknown> = {}): Promise<ApiServer> {
+  const mod = await import('../../services/apiserver/server.js');
+  return await mod.startApiServer({ natsUrl, bucket, httpPort: 0, httpHost: '127.0.0.1', ...extra });
+}
+
+/** Until a fresh apiserver's subscriptions have reached the NATS server, requests find no responder. */
+async function waitForApiServer(client: ApiClient): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await client.list({ group: '', version: 'v1', resource: 'namespaces' }, { limit: 1 });
+      return;
+    } catch (e) {
+      if (!(e instanceof ServiceUnavailableError) || Date.now() > deadline) throw e;
+      await sleep(50);
+    }
+  }
+}
+
+const cm = (ns: string, name: string, data: Record<string, string> = {}): ConfigMap => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { namespace: ns, name },
+  data,
+});
+
+/** name -> resourceVersion, the comparable state of a set of objects */
+function versions(items: KubeObject[]): Map<string, string> {
+  return new Map(items.map((o) => [metaNamespaceKey(o), o.metadata?.resourceVersion ?? '']));
+}
+
+/** Polls until the informer's store equals the server's list (or the deadline passes). */
+async function converge(client: ApiClient, inf: SharedInformer<ConfigMap>, ref: ResourceRef, deadlineMs = 30_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  let server = new Map<string, string>();
+  for (;;) {
+    server = versions((await client.list(ref)).items);
+    if (isDeepStrictEqual(versions(inf.store.list()), server)) return;
+    if (Date.now() > until) break;
+    await sleep(100);
+  }
+  assert.deepEqual(versions(inf.store.list()), server, 'the informer store never matched the server list');
+}
+
+/** What handlers saw, applied to a map: it must end up equal to the store. */
+function mirror(inf: SharedInformer<ConfigMap>) {
+  const seen = new Map<string, string>();
+  const tombstones: string[] = [];
+  inf.addEventHandler({
+    onAdd: (o) => seen.set(metaNamespaceKey(o), o.metadata!.resourceVersion!),
+    onUpdate: (_o, n) => seen.set(metaNamespaceKey(n), n.metadata!.resourceVersion!),
+    onDelete: (o) => {
+      if (o instanceof DeletedFinalStateUnknown) tombstones.push(o.key);
+      seen.delete(deletionHandlingKey(o));
+    },
+  });
+  return { seen, tombstones };
+}
+
+describe('SharedInformer against the apiserver', function () {
+  this.timeout(120_000);
+  let natsUrl: string;
+  let server: ApiServer;
+  let nc: NatsConnection;
+  let client: ApiClient;
+
+  before(async () => {
+    const nats = await freshNats();
+    natsUrl = nats.url;
+    server = await startTestApiServer(natsUrl, 'informer-test', { watchCacheSize: 50 });
+    nc = await connectNats(natsUrl, { name: 'informer-test' });
+    // short keepalives, so a vanished apiserver is noticed quickly
+    client = new ApiClient(nc, { requestTimeoutMs: 5_000, watchKeepaliveMs: 200 });
+    for (const name of ['inf-burst', 'inf-restart', 'inf-gone', 'inf-other'])
+      await client.create({ group: '', version: 'v1', resource: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  });
+  after(async () => {
+    client?.close();
+    await nc?.close();
+    await server?.stop();
+  });
+
+  it('syncs through paged lists and keeps its store equal to the server after a burst of writes', async () => {
+    const ns = 'inf-burst';
+    const ref = { ...Resources.configmaps, namespace: ns };
+    for (let i = 0; i < 23; i++) await client.create(ref, cm(ns, `pre-${i}`, { i: String(i) }));
+    const inf = new SharedInformer<ConfigMap>(client, Resources.configmaps, { namespace: ns, pageSize: 5, onError: () => {} });
+    const { seen } = mirror(inf);
+    inf.start();
+    try {
+      await inf.waitForSync();
+      assert.equal(inf.store.size, 23, 'the paged list must bring every object');
+      assert.equal(inf.store.byIndex(NAMESPACE_INDEX, ns).length, 23);
+      const writes: Promise<unknown>[] = [];
+      for (let i = 0; i < 20; i++) writes.push(client.create(ref, cm(ns, `new-${i}`)));
+      for (let i = 0; i < 10; i++) writes.push(client.patch({ ...ref, name: `pre-${i}` }, 'merge', { data: { changed: 'yes' } }));
+      for (let i = 10; i < 23; i++) writes.push(client.delete({ ...ref, name: `pre-${i}` }));
+      await Promise.all(writes);
+      await converge(client, inf, ref);
+      assert.equal(inf.store.size, 30);
+      assert.equal(inf.store.getByKey(`${ns}/pre-3`)?.data?.changed, 'yes');
+      assert.deepEqual(seen, versions(inf.store.list()), 'the handlers missed a change');
+      assert.equal(inf.listCount, 1, 'no re-list was needed');
+    } finally {
+      await inf.stop();
+    }
+  });
+
+  it('re-lists after the apiserver went away, reporting deletes it missed as tombstones', async () => {
+    const ns = 'inf-restart';
+    const ref = { ...Resources.configmaps, namespace: ns };
+    for (const n of ['a', 'b', 'c']) await client.create(ref, cm(ns, n));
+    const errors: unknown[] = [];
+    // a long first backoff holds the re-list off while the writes below happen
+    const inf = new SharedInformer<ConfigMap>(client, Resources.configmaps, { namespace: ns, backoffInitialMs: 5_000, backoffMaxMs: 5_000, onError: (e) => errors.push(e) });
+    const { seen, tombstones } = mirror(inf);
+    inf.start();
+    try {
+      await inf.waitForSync();
+      await server.stop();
+      while (errors.length === 0) await sleep(50);
+      assert.ok(errors[0] instanceof ServiceUnavailableError, `the first failure should be ServiceUnavailable, got ${errors[0]}`);
+      server = await startTestApiServer(natsUrl, 'informer-test', { watchCacheSize: 50 });
+      await waitForApiServer(client);
+      await client.delete({ ...ref, name: 'a' });
+      await client.patch({ ...ref, name: 'b' }, 'merge', { data: { after: 'restart' } });
+      await client.create(ref, cm(ns, 'd'));
+      await converge(client, inf, ref);
+      assert.ok(inf.listCount >= 2, 'the informer must have re-listed');
+      assert.deepEqual(tombstones, [`${ns}/a`], 'the delete missed while away arrives as a tombstone');
+      assert.equal(inf.store.getByKey(`${ns}/b`)?.data?.after, 'restart');
+      assert.deepEqual(seen, versions(inf.store.list()));
+    } finally {
+      await inf.stop();
+    }
+  });
+
+  it('re-lists after a 410 Gone when its resourceVersion fell out of the watch cache', async () => {
+    const ns = 'inf-gone';
+    const ref = { ...Resources.configmaps, namespace: ns };
+    await client.create(ref, cm(ns, 'x'));
+    const errors: unknown[] = [];
+    // watches end after 1-2 s; the informer then watches again from its resourceVersion
+    const inf = new SharedInformer<ConfigMap>(client, Resources.configmaps, { namespace: ns, minWatchTimeoutSeconds: 1, onError: (e) => errors.push(e) });
+    const { seen } = mirror(inf);
+    inf.start();
+    try {
+      await inf.waitForSync();
+      // writes elsewhere move the revision on and push the informer's out of the ring (50)
+      const other = { ...Resources.configmaps, namespace: 'inf-other' };
+      for (let i = 0; i < 60; i++) await client.create(other, cm('inf-other', `o-${i}`));
+      const until = Date.now() + 30_000;
+      while (!errors.some((e) => e instanceof GoneError) && Date.now() < until) await sleep(100);
+      assert.ok(errors.some((e) => e instanceof GoneError), `expected a 410 Gone, saw ${errors.map(String).join('; ')}`);
+      await client.create(ref, cm(ns, 'y'));
+      await converge(client, inf, ref);
+      assert.ok(inf.listCount >= 2, 'the informer must have re-listed after 410');
+      assert.deepEqual(seen, versions(inf.store.list()));
+    } finally {
+      await inf.stop();
+    }
   });
 });

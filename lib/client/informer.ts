@@ -160,12 +160,17 @@ export interface InformerOptions<T> {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
-  /** list page size (default 500) */
+  /** list page size (default 250: a page must fit NATS's max_payload, 1 MB by default) */
   pageSize?: number;
   /** deliver onUpdate(obj, obj) for every object this often (0 = never, the default) */
   resyncPeriodMs?: number;
   /** indexes beside the default namespace index */
   indexers?: Record<string, IndexFunc<T>>;
+  /**
+   * each watch asks the server to end it after this to twice this many seconds, so
+   * watches are renewed now and then, as upstream's reflector does (default 300)
+   */
+  minWatchTimeoutSeconds?: number;
   /** first and longest wait between failed list/watch attempts (default 100 ms .. 30 s) */
   backoffInitialMs?: number;
   backoffMaxMs?: number;
@@ -264,7 +269,9 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private async run(): Promise<void> {
     const backoff = new BackoffStepper(this.opts.backoffInitialMs ?? 100, this.opts.backoffMaxMs ?? 30_000);
     let needList = true;
+    let watchReadyAt = 0;
     while (!this.stopped) {
+      watchReadyAt = 0;
       try {
         if (needList) {
           await this.listAndReplace();
@@ -272,18 +279,28 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
         }
         const w = this.client.watch<T>(
           { ...this.gvr, namespace: this.opts.namespace },
-          { ...this.listOptions(), resourceVersion: this.rv, allowWatchBookmarks: true },
+          { ...this.listOptions(), resourceVersion: this.rv, allowWatchBookmarks: true, timeoutSeconds: this.watchTimeoutSeconds() },
         );
         this.currentWatch = w;
         if (this.stopped) w.stop();
         await w.ready;
-        backoff.reset();
-        for await (const ev of w) this.apply(ev);
-        // a clean end (server timeout or shutdown): watch on from where the store is
+        watchReadyAt = Date.now();
+        let events = 0;
+        for await (const ev of w) {
+          // a watch that delivers is healthy: the next failure starts from a short wait
+          if (events++ === 0) backoff.reset();
+          this.apply(ev);
+        }
+        // a clean end (server timeout) means watch on from where the store is; a watch
+        // the server ends at once without a word is suspect (upstream's "very short watch")
+        if (events === 0 && Date.now() - watchReadyAt < 1000 && !this.stopped)
+          throw new Error(`very short watch of ${this.gvr.resource}: ended at once without events`);
       } catch (e) {
         if (this.stopped) break;
         this.report(e);
         needList = true;
+        // a watch that ran a good while before it broke was healthy: retry soon
+        if (watchReadyAt && Date.now() - watchReadyAt > 10_000) backoff.reset();
         // after 410 the list is all that is needed, and it can run at once
         if (!isGone(e)) {
           try {
@@ -294,6 +311,11 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
         }
       }
     }
+  }
+
+  private watchTimeoutSeconds(): number {
+    const min = this.opts.minWatchTimeoutSeconds ?? 300;
+    return Math.max(1, Math.round(min * (1 + Math.random())));
   }
 
   private report(e: unknown): void {
@@ -309,7 +331,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     do {
       const page = await this.client.list<T>(
         { ...this.gvr, namespace: this.opts.namespace },
-        { ...this.listOptions(), limit: this.opts.pageSize ?? 500, continue: cont },
+        { ...this.listOptions(), limit: this.opts.pageSize ?? 250, continue: cont },
       );
       if (this.stopped) return;
       for (const item of page.items) items.push(item);

@@ -57,7 +57,7 @@ const SCALAR_TYPES: Record<string, { v2: Json; v3: Json }> = {
   },
   [INT_OR_STRING]: {
     v2: { type: 'string', format: 'int-or-string' },
-    v3: { type: 'string', format: 'int-or-string' },
+    v3: { oneOf: [{ type: 'integer' }, { type: 'string' }], format: 'int-or-string' },
   },
   [TIME]: { v2: { type: 'string', format: 'date-time' }, v3: { type: 'string', format: 'date-time' } },
   [MICRO_TIME]: { v2: { type: 'string', format: 'date-time' }, v3: { type: 'string', format: 'date-time' } },
@@ -346,7 +346,13 @@ function kindPaths(k: KindDef): PathSpec[] {
         params: [...LOG_PARAMS.slice(0, 2), ...itemParams.slice(0, 1), ...LOG_PARAMS.slice(2, 5), ...itemParams.slice(1), ...LOG_PARAMS.slice(5)],
         ops: [op({ method: 'get', id: `read${idMid}${ns}${k.kind}Log`, description: `read log of the specified ${k.kind}`, action: 'get', gvk, params: [], responses: { '200': undefined }, produces: ['text/plain', 'application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'] })],
       });
-    } else {
+    } else if (sub === 'finalize') {
+      paths.push({
+        path: subPath,
+        params: itemParams,
+        ops: [op({ method: 'put', id: `replace${idMid}${ns}${k.kind}${word}`, description: `replace finalize of the specified ${k.kind}`, action: 'put', gvk, params: WRITE_PARAMS, body: k.definition, responses: { '200': k.definition, '201': k.definition } })],
+      });
+    } else if (SUBRESOURCE_BODIES[sub]) {
       const b = SUBRESOURCE_BODIES[sub]!;
       paths.push({
         path: subPath,
@@ -354,6 +360,7 @@ function kindPaths(k: KindDef): PathSpec[] {
         ops: [op({ method: 'post', id: `create${idMid}${ns}${k.kind}${word}`, description: `create ${sub} of a ${k.kind}`, action: 'post', gvk: b.gvk, params: WRITE_PARAMS, body: b.type, responses: { '200': b.type, '201': b.type, '202': b.type } })],
       });
     }
+    // Other subresources (connect-style ones) have no typed body to describe.
   }
   return paths;
 }
@@ -681,6 +688,14 @@ function current(): Built {
 
 const INFO = { title: 'Kubernetes', version: 'unversioned' };
 
+/**
+ * Media types of `/openapi/v2` as protobuf. kubectl asks with the deprecated "@" form;
+ * the answer must carry the "." form, because Go's mime parser (and so kubectl) rejects
+ * a Content-Type with "@" in it. Accept either in requests.
+ */
+export const OPENAPI_V2_PROTOBUF_ACCEPT = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+export const OPENAPI_V2_PROTOBUF_CONTENT_TYPE = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+
 /** The swagger 2.0 document served at `/openapi/v2`. */
 export function openapiV2(): object {
   const b = current();
@@ -743,9 +758,11 @@ export function openapiV3Document(gvPath: string): object | undefined {
 }
 
 /**
- * The same document serialized, with its hash (sha512, upper-case hex: upstream's ETag
- * and `?hash=` value). A response to a request whose `hash` matches may be cached
- * immutably.
+ * The same document serialized, with its hash (sha512 of the JSON, upper-case hex:
+ * upstream's ETag and `?hash=` value). Serving it as upstream's handler does:
+ * Content-Type application/json, `Etag: "<hash>"`; when the request's `hash` differs,
+ * 301 to the current serverRelativeURL; when it matches, `Cache-Control: public,
+ * immutable`, `Vary: Accept` and an Expires a year ahead.
  */
 export function openapiV3Json(gvPath: string): { json: string; hash: string } | undefined {
   const d = v3Documents().get(gvPath.replace(/^\/+|\/+$/g, ''));

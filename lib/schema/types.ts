@@ -129,6 +129,11 @@ export interface KindDef {
   fieldSelectors?: Record<string, (obj: any) => string | undefined>;
   /** kind-specific validation beyond what the schema checks; `old` is set on update */
   validate?: (obj: any, old?: any) => FieldError[];
+  /**
+   * Upstream's strategy PrepareForCreate: runs once on create after the apiserver has
+   * reset status (e.g. a new Pod starts Pending with its QoS class).
+   */
+  prepareForCreate?: (obj: any) => void;
   /** defaults applied on create (and update) after schema defaults */
   defaults?: (obj: any) => void;
   /**

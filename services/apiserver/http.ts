@@ -14,7 +14,7 @@ import {
   UnsupportedMediaTypeError,
 } from '../../lib/api/errors.js';
 import type { ApiRequest, DeleteOptions, ListOptions, PatchType, Verb, WatchEvent } from '../../lib/client/protocol.js';
-import { openapiV2, openapiV2Protobuf, openapiV3Document, openapiV3Paths } from '../../lib/schema/openapi.js';
+import { openapiV2, openapiV2Protobuf, openapiV3Json, openapiV3Paths, OPENAPI_V2_PROTOBUF_CONTENT_TYPE } from '../../lib/schema/openapi.js';
 import { decodeKubernetesProtobuf } from '../../lib/schema/protobuf.js';
 import { renderMetrics } from '../../lib/metrics/registry.js';
 import {
@@ -309,11 +309,19 @@ async function serve(deps: HttpServerDeps, req: http.IncomingMessage, res: http.
     if (p === '/openapi/v2') return openapiV2Response(res, accept);
     if (p === '/openapi/v3') return sendJson(res, 200, { paths: openapiV3Paths() });
     if (p.startsWith('/openapi/v3/')) {
-      const doc = openapiV3Document(p.slice('/openapi/v3/'.length));
+      const doc = openapiV3Json(p.slice('/openapi/v3/'.length));
       if (!doc) return sendJson(res, 404, new StatusError(404, 'NotFound', `the server could not find the requested resource`).toStatus());
-      const headers: Record<string, string> = {};
-      if (q.get('hash')) headers['Cache-Control'] = 'public, immutable';
-      return sendText(res, 200, typeof doc === 'string' ? doc : JSON.stringify(doc), 'application/json', headers);
+      const headers: Record<string, string> = { ETag: `"${doc.hash}"`, Vary: 'Accept' };
+      const asked = q.get('hash');
+      if (asked && asked !== doc.hash) {
+        res.writeHead(301, { Location: `${p}?hash=${doc.hash}`, 'Content-Length': 0 });
+        return void res.end();
+      }
+      if (asked) {
+        headers['Cache-Control'] = 'public, immutable';
+        headers['Expires'] = new Date(Date.now() + 365 * 24 * 3600 * 1000).toUTCString();
+      }
+      return sendText(res, 200, doc.json, 'application/json', headers);
     }
     if (segs[0] === 'api' && segs.length === 2) {
       const l = apiResourceList('', segs[1]);
@@ -510,7 +518,7 @@ function discoveryRoot(res: http.ServerResponse, root: 'api' | 'apis', accept: s
 function openapiV2Response(res: http.ServerResponse, accept: string): void {
   if (/application\/com\.github\.proto-openapi\.spec\.v2/.test(accept)) {
     const buf = openapiV2Protobuf();
-    res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': buf.length, Vary: 'Accept' });
+    res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF_CONTENT_TYPE, 'Content-Length': buf.length, Vary: 'Accept' });
     res.end(buf);
     return;
   }

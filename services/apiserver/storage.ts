@@ -189,6 +189,7 @@ export class ObjectStorage {
     if (kind.def.subresources?.includes('status') && kind.def.kind !== 'Node') {
       delete obj.status;
     }
+    kind.def.prepareForCreate?.(obj);
     this.applyDefaults(kind, obj);
     this.validate(kind, obj, undefined, ctx, raw);
     if (ctx.dryRun) return obj;

@@ -14,9 +14,14 @@ const NAME_COLUMN = {
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
+/** Kinds that declare their own name column (events: last, wide only) get no leading NAME. */
+function hasOwnName(kind: ServedKind): boolean {
+  return kind.def.columns.some((c) => c.format === 'name');
+}
+
 export function columnDefinitions(kind: ServedKind): object[] {
   return [
-    NAME_COLUMN,
+    ...(hasOwnName(kind) ? [] : [NAME_COLUMN]),
     ...kind.def.columns.map((c) => ({
       name: c.name,
       type: c.type === 'date' ? 'string' : c.type,
@@ -34,7 +39,7 @@ function rowObject(obj: any, include: IncludeObject): object | undefined {
 }
 
 export function tableRow(kind: ServedKind, obj: any, include: IncludeObject, now: number): object {
-  const cells: unknown[] = [obj.metadata?.name ?? ''];
+  const cells: unknown[] = hasOwnName(kind) ? [] : [obj.metadata?.name ?? ''];
   for (const c of kind.def.columns) {
     let v: unknown;
     try {

@@ -15,11 +15,11 @@ export const MAX_JSON_PATCH_OPERATIONS = 10000;
 /** Applies RFC 6902 operations to a copy of `original`; neither input is modified. */
 export function applyJsonPatch(original: unknown, ops: unknown): unknown {
   if (!Array.isArray(ops)) {
-    throw new BadRequestError(`json: cannot unmarshal ${describe(ops)} into Go value of type jsonpatch.Patch`);
+    throw new BadRequestError(`a JSON patch must be a list of operations, got ${describe(ops)}`);
   }
   ops.forEach((op, i) => {
     if (typeof op !== 'object' || op === null || Array.isArray(op)) {
-      throw new BadRequestError(`json: cannot unmarshal ${describe(op)} into Go value of type jsonpatch.Operation (operation ${i})`);
+      throw new BadRequestError(`JSON patch operation ${i} must be an object, got ${describe(op)}`);
     }
   });
   if (ops.length > MAX_JSON_PATCH_OPERATIONS) {

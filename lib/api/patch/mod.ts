@@ -49,9 +49,7 @@ export function applyPatch(patchType: PatchType, original: object, patchBody: un
     case 'merge':
       return applyMergePatch(original, patchBody);
     case 'strategic':
-      if (typeof patchBody !== 'object' || patchBody === null || Array.isArray(patchBody)) {
-        throw new BadRequestError('strategic merge patch must be a JSON object');
-      }
-      return applyStrategicMergePatch(original, patchBody, typeName);
+      // applyStrategicMergePatch rejects a body that is not an object.
+      return applyStrategicMergePatch(original, patchBody as object, typeName);
   }
 }

@@ -7,9 +7,15 @@
  *
  * Defaults on fields are the static ones upstream's defaulters apply; computed defaults
  * (imagePullPolicy, requests from limits, host ports) live in the kind's `defaults`.
+ * Required flags are upstream's OpenAPI ones, except that status fields the kubelet
+ * writes empty (ContainerStatus.image/imageID, and NodeSystemInfo, TokenRequestSpec.audiences
+ * and metav1.Condition.message in core-v1.ts) are optional: the schema validator enforces
+ * `required`, which upstream's hand-written validation does not for them.
  */
 import { CORE, define, defineObject, field, META, T } from '../dsl.js';
-import { maybeTypeDef, registerKind } from '../registry.js';
+import { registerKind } from '../registry.js';
+import { applySchemaDefaults } from '../defaults.js';
+import { forbidden, invalid, notSupported, required } from '../validate.js';
 import type { FieldError } from '../types.js';
 import { translateAge } from '../printing.js';
 import './meta-v1.js';
@@ -288,8 +294,8 @@ define(CORE + 'ContainerStatus', 'The observed state of one container.', {
   lastState: field(3, T.ref(CORE + 'ContainerState'), 'The container\'s previous termination, if any.'),
   ready: field(4, T.boolean, 'Whether the container passes its readiness probe.', { required: true }),
   restartCount: field(5, T.int32, 'How many times the container has been restarted.', { required: true }),
-  image: field(6, T.string, 'The image the container runs.', { required: true }),
-  imageID: field(7, T.string, 'The digest of the image the container runs.', { required: true }),
+  image: field(6, T.string, 'The image the container runs.'),
+  imageID: field(7, T.string, 'The digest of the image the container runs.'),
   containerID: field(8, T.string, 'The runtime\'s ID of the container, as <type>://<id>.'),
   started: field(9, T.boolean, 'Whether the container passed its startup probe and finished postStart.'),
   allocatedResources: field(10, T.map(T.quantity), 'The resources the node allocated to the container.'),
@@ -696,41 +702,25 @@ define(CORE + 'NodeSelectorRequirement', 'A requirement relating a key to values
 });
 
 // ---------------------------------------------------------------------------------------
-// Field errors, worded as upstream's field.Error bodies so Status causes read the same.
-// Shared with core-v1.ts.
+// Field errors and checks shared with core-v1.ts (and usable for pod templates of workloads).
 
-const quote = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+const quote = (v: unknown): string => (typeof v === 'string' || (v !== null && typeof v === 'object') ? JSON.stringify(v) : String(v));
 
+/** lib/schema/validate.ts's field errors, plus the two kinds it has no builder for. */
 export const fieldError = {
-  required: (field: string, detail = ''): FieldError => ({
-    field,
-    reason: 'FieldValueRequired',
-    message: detail ? `Required value: ${detail}` : 'Required value',
-  }),
-  invalid: (field: string, value: unknown, detail: string): FieldError => ({
-    field,
-    reason: 'FieldValueInvalid',
-    message: `Invalid value: ${quote(value)}: ${detail}`,
-  }),
+  required,
+  invalid,
+  notSupported,
+  forbidden,
   duplicate: (field: string, value: unknown): FieldError => ({
     field,
     reason: 'FieldValueDuplicate',
     message: `Duplicate value: ${quote(value)}`,
   }),
-  notSupported: (field: string, value: unknown, supported: readonly string[]): FieldError => ({
-    field,
-    reason: 'FieldValueNotSupported',
-    message: `Unsupported value: ${quote(value)}: supported values: ${supported.map((s) => JSON.stringify(s)).join(', ')}`,
-  }),
   notFound: (field: string, value: unknown): FieldError => ({
     field,
     reason: 'FieldValueNotFound',
     message: `Not found: ${quote(value)}`,
-  }),
-  forbidden: (field: string, detail: string): FieldError => ({
-    field,
-    reason: 'FieldValueForbidden',
-    message: `Forbidden: ${detail}`,
   }),
 };
 
@@ -760,28 +750,6 @@ export function validatePortNumber(field: string, port: unknown): FieldError[] {
 }
 
 export const PROTOCOLS = ['SCTP', 'TCP', 'UDP'] as const;
-
-/**
- * Fills absent fields that carry a schema default, recursively through refs, arrays and
- * maps of `typeName`. The kinds' `defaults` hooks call it so nested objects (containers,
- * probes, ports) get upstream's static defaults however the object arrived.
- */
-export function applySchemaDefaults(typeName: string, value: unknown): void {
-  const def = maybeTypeDef(typeName);
-  if (!def || value === null || typeof value !== 'object' || Array.isArray(value)) return;
-  const obj = value as Record<string, unknown>;
-  for (const [name, f] of Object.entries(def.fields)) {
-    if (obj[name] === undefined && f.default !== undefined) obj[name] = structuredClone(f.default);
-    const v = obj[name];
-    if (v === undefined || v === null) continue;
-    if (f.type === 'ref') applySchemaDefaults(f.ref, v);
-    else if (f.type === 'array' && f.items.type === 'ref' && Array.isArray(v)) {
-      for (const item of v) applySchemaDefaults(f.items.ref, item);
-    } else if (f.type === 'map' && f.values.type === 'ref' && typeof v === 'object') {
-      for (const item of Object.values(v as object)) applySchemaDefaults(f.values.ref, item);
-    }
-  }
-}
 
 /** Label map in upstream's labels.FormatLabels form: sorted "k=v,k2=v2", or "<none>". */
 export function formatLabels(labels: Record<string, string> | undefined | null): string {
@@ -940,7 +908,7 @@ function defaultContainer(c: any, hostNetwork: boolean): void {
 /** Upstream's pod defaulting on the v1 object: static schema defaults plus the computed ones. */
 export function defaultPodSpec(spec: any): void {
   if (!spec || typeof spec !== 'object') return;
-  applySchemaDefaults(CORE + 'PodSpec', spec);
+  applySchemaDefaults(spec, CORE + 'PodSpec');
   const hostNetwork = spec.hostNetwork === true;
   for (const c of spec.containers ?? []) defaultContainer(c, hostNetwork);
   for (const c of spec.initContainers ?? []) defaultContainer(c, hostNetwork);
@@ -957,8 +925,8 @@ const TAINT_EFFECTS = ['NoExecute', 'NoSchedule', 'PreferNoSchedule'];
 function validateContainer(c: any, path: string, volumes: Set<string>, names: Set<string>): FieldError[] {
   const errs: FieldError[] = [];
   if (!c || typeof c !== 'object') return [fieldError.required(path)];
-  if (typeof c.name !== 'string' || c.name === '') errs.push(fieldError.required(`${path}.name`));
-  else {
+  // Required fields (name, containerPort, env name, mount name and path) are the schema's to report.
+  if (typeof c.name === 'string' && c.name !== '') {
     errs.push(...validateDNS1123Label(`${path}.name`, c.name));
     if (names.has(c.name)) errs.push(fieldError.duplicate(`${path}.name`, c.name));
     names.add(c.name);
@@ -973,8 +941,7 @@ function validateContainer(c: any, path: string, volumes: Set<string>, names: Se
   const portNames = new Set<string>();
   (Array.isArray(c.ports) ? c.ports : []).forEach((p: any, j: number) => {
     const pp = `${path}.ports[${j}]`;
-    if (p?.containerPort === undefined) errs.push(fieldError.required(`${pp}.containerPort`));
-    else errs.push(...validatePortNumber(`${pp}.containerPort`, p.containerPort));
+    if (p?.containerPort !== undefined) errs.push(...validatePortNumber(`${pp}.containerPort`, p.containerPort));
     if (p?.hostPort !== undefined && p.hostPort !== 0) errs.push(...validatePortNumber(`${pp}.hostPort`, p.hostPort));
     if (p?.protocol !== undefined && !PROTOCOLS.includes(p.protocol)) errs.push(fieldError.notSupported(`${pp}.protocol`, p.protocol, PROTOCOLS));
     if (typeof p?.name === 'string' && p.name !== '') {
@@ -982,33 +949,31 @@ function validateContainer(c: any, path: string, volumes: Set<string>, names: Se
       portNames.add(p.name);
     }
   });
-  (Array.isArray(c.env) ? c.env : []).forEach((e: any, j: number) => {
-    if (typeof e?.name !== 'string' || e.name === '') errs.push(fieldError.required(`${path}.env[${j}].name`));
-  });
   (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).forEach((m: any, j: number) => {
-    const mp = `${path}.volumeMounts[${j}]`;
-    if (typeof m?.name !== 'string' || m.name === '') errs.push(fieldError.required(`${mp}.name`));
-    else if (!volumes.has(m.name)) errs.push(fieldError.notFound(`${mp}.name`, m.name));
-    if (typeof m?.mountPath !== 'string' || m.mountPath === '') errs.push(fieldError.required(`${mp}.mountPath`));
+    if (typeof m?.name === 'string' && m.name !== '' && !volumes.has(m.name)) errs.push(fieldError.notFound(`${path}.volumeMounts[${j}].name`, m.name));
   });
   return errs;
 }
 
-/** Validates a PodSpec at `path` ("spec", or "spec.template.spec" inside workloads). */
+/**
+ * The kind-specific checks of a PodSpec at `path` ("spec", or "spec.template.spec" inside
+ * workloads). Types, enums and required fields are checked from the schema by
+ * lib/schema/validate.ts; this adds what the schema cannot say: name syntax and
+ * uniqueness, supported values, port ranges, references between fields.
+ */
 export function validatePodSpec(spec: any, path: string): FieldError[] {
   const errs: FieldError[] = [];
   if (!spec || typeof spec !== 'object') return [fieldError.required(`${path}.containers`)];
   const volumes = new Set<string>();
   (Array.isArray(spec.volumes) ? spec.volumes : []).forEach((v: any, i: number) => {
     const vp = `${path}.volumes[${i}]`;
-    if (typeof v?.name !== 'string' || v.name === '') return errs.push(fieldError.required(`${vp}.name`));
+    if (typeof v?.name !== 'string' || v.name === '') return;
     errs.push(...validateDNS1123Label(`${vp}.name`, v.name));
     if (volumes.has(v.name)) errs.push(fieldError.duplicate(`${vp}.name`, v.name));
     volumes.add(v.name);
   });
   // Container names are unique across app, init and ephemeral containers.
   const names = new Set<string>();
-  if (!Array.isArray(spec.containers) || spec.containers.length === 0) errs.push(fieldError.required(`${path}.containers`));
   for (const list of ['initContainers', 'containers', 'ephemeralContainers'] as const) {
     (Array.isArray(spec[list]) ? spec[list] : []).forEach((c: any, i: number) => {
       errs.push(...validateContainer(c, `${path}.${list}[${i}]`, volumes, names));
@@ -1108,6 +1073,9 @@ registerKind({
     'status.podIP': (o) => str(o.status?.podIP),
     'status.nominatedNodeName': (o) => str(o.status?.nominatedNodeName),
   },
+  prepareForCreate: (o) => {
+    o.status = { phase: 'Pending', qosClass: qosClass(o.spec) };
+  },
   defaults: (o) => {
     if (o?.spec) defaultPodSpec(o.spec);
   },
@@ -1136,3 +1104,25 @@ registerKind({
   },
   validate: (o) => validatePodSpec(o?.template?.spec, 'template.spec'),
 });
+
+/**
+ * The pod's QoS class as upstream computes it: BestEffort without any cpu/memory request
+ * or limit, Guaranteed when every container limits cpu and memory with requests equal to
+ * the limits, Burstable otherwise.
+ */
+export function qosClass(spec: any): 'BestEffort' | 'Burstable' | 'Guaranteed' {
+  const containers: any[] = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
+  let any = false;
+  let guaranteed = true;
+  for (const c of containers) {
+    const req = c?.resources?.requests ?? {};
+    const lim = c?.resources?.limits ?? {};
+    for (const r of ['cpu', 'memory']) {
+      if (req[r] !== undefined || lim[r] !== undefined) any = true;
+      if (lim[r] === undefined) guaranteed = false;
+      else if (req[r] !== undefined && String(req[r]) !== String(lim[r])) guaranteed = false;
+    }
+  }
+  if (!any) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}

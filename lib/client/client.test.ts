@@ -1,0 +1,266 @@
+import assert from 'node:assert/strict';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { ConfigMap } from 'kubernetes-types/core/v1.js';
+import { Registry } from 'prom-client';
+import { freshNats } from '../../test/harness.js';
+import {
+  AlreadyExistsError,
+  ConflictError,
+  GoneError,
+  NotFoundError,
+  ServiceUnavailableError,
+  StatusError,
+  TimeoutError,
+} from '../api/errors.js';
+import { ApiClient, type Watch } from './client.js';
+import { connectNats } from './connect.js';
+import { API_PREFIX, type ResourceRef, type WatchEvent } from './protocol.js';
+
+type ApiServer = { httpUrl: string; stop(): Promise<void> };
+
+/** The apiserver is loaded lazily so this file loads (and its other suites run) before it exists. */
+export async function startTestApiServer(natsUrl: string, bucket: string): Promise<ApiServer> {
+  const mod = await import('../../services/apiserver/server.js');
+  return await mod.startApiServer({ natsUrl, bucket, httpPort: 0, httpHost: '127.0.0.1' });
+}
+
+/** Until a fresh apiserver's subscriptions have reached the NATS server, requests find no responder. */
+export async function waitForApiServer(client: ApiClient): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await client.list({ group: '', version: 'v1', resource: 'namespaces' }, { limit: 1 });
+      return;
+    } catch (e) {
+      if (!(e instanceof ServiceUnavailableError) || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+const cm = (ns: string, name: string, data: Record<string, string> = {}, labels?: Record<string, string>): ConfigMap => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { namespace: ns, name, labels },
+  data,
+});
+
+async function nextEvents<T>(w: Watch<T>, n: number): Promise<WatchEvent<T>[]> {
+  const out: WatchEvent<T>[] = [];
+  for await (const ev of w) {
+    if (ev.type === 'BOOKMARK') continue;
+    out.push(ev);
+    if (out.length === n) break;
+  }
+  return out;
+}
+
+describe('ApiClient transport failures (nats-server, no apiserver)', () => {
+  let nc: NatsConnection;
+  let client: ApiClient;
+
+  before(async () => {
+    const nats = await freshNats();
+    nc = await connectNats(nats.url, { name: 'client-test-transport', waitOnFirstConnect: false });
+    client = new ApiClient(nc, { requestTimeoutMs: 300 });
+  });
+  after(async () => {
+    client.close();
+    await nc.close();
+  });
+
+  it('no apiserver listening is ServiceUnavailable naming the subject and object', async () => {
+    await assert.rejects(client.get({ group: '', version: 'v1', resource: 'pods', namespace: 'ns1', name: 'web' }), (e: unknown) => {
+      assert.ok(e instanceof ServiceUnavailableError, `got ${e}`);
+      assert.equal(e.code, 503);
+      assert.match(e.message, new RegExp(`${API_PREFIX}\\.get`));
+      assert.match(e.message, /pods ns1\/web/);
+      return true;
+    });
+  });
+
+  it('an apiserver that does not answer in time is a Timeout naming the subject and object', async () => {
+    const silent = nc.subscribe(`${API_PREFIX}.create`);
+    try {
+      await assert.rejects(client.create({ group: 'apps', version: 'v1', resource: 'deployments' }, { metadata: { namespace: 'ns1', name: 'api' } }), (e: unknown) => {
+        assert.ok(e instanceof TimeoutError, `got ${e}`);
+        assert.equal(e.code, 504);
+        assert.match(e.message, /flotilla\.api\.create/);
+        assert.match(e.message, /deployments\.apps ns1\/api/);
+        return true;
+      });
+    } finally {
+      silent.unsubscribe();
+    }
+  });
+
+  it('a watch with no apiserver fails its ready promise and its iteration with ServiceUnavailable', async () => {
+    const w = client.watch({ group: '', version: 'v1', resource: 'pods' });
+    await assert.rejects(w.ready, ServiceUnavailableError);
+    await assert.rejects(nextEvents(w, 1), ServiceUnavailableError);
+    assert.equal(w.closed, true);
+  });
+
+  it('counts failed requests in rest_client_requests_total', async () => {
+    const registry = new Registry();
+    const c = new ApiClient(nc, { requestTimeoutMs: 300, registry, host: 'nats' });
+    await assert.rejects(c.list({ group: '', version: 'v1', resource: 'pods' }));
+    const text = await registry.metrics();
+    assert.match(text, /rest_client_requests_total\{code="<error>",method="GET",host="nats"\} 1/);
+    assert.match(text, /rest_client_request_duration_seconds_count\{verb="GET",host="nats"\} 1/);
+    c.close();
+  });
+});
+
+describe('ApiClient against the apiserver over NATS', function () {
+  this.timeout(60_000);
+  const NS = 'client-test';
+  const cms: ResourceRef = { group: '', version: 'v1', resource: 'configmaps', namespace: NS };
+  let natsUrl: string;
+  let server: ApiServer;
+  let nc: NatsConnection;
+  let client: ApiClient;
+  let registry: Registry;
+
+  before(async () => {
+    const nats = await freshNats();
+    natsUrl = nats.url;
+    server = await startTestApiServer(natsUrl, 'client-test');
+    nc = await connectNats(natsUrl, { name: 'client-test' });
+    registry = new Registry();
+    client = new ApiClient(nc, { requestTimeoutMs: 10_000, registry, host: 'test' });
+    await client.create({ group: '', version: 'v1', resource: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  });
+  after(async () => {
+    client?.close();
+    await nc?.close();
+    await server?.stop();
+  });
+
+  it('creates, gets, updates, patches, lists and deletes an object', async () => {
+    const created = await client.create(cms, cm(NS, 'crud', { a: '1' }, { app: 'crud' }));
+    assert.equal(created.metadata?.name, 'crud');
+    assert.ok(created.metadata?.resourceVersion, 'the server sets resourceVersion');
+    assert.ok(created.metadata?.uid, 'the server sets uid');
+
+    const got = await client.get<ConfigMap>({ ...cms, name: 'crud' });
+    assert.deepEqual(got.data, { a: '1' });
+
+    const updated = await client.update<ConfigMap>(cms, { ...got, data: { a: '2' } });
+    assert.deepEqual(updated.data, { a: '2' });
+    assert.ok(Number(updated.metadata!.resourceVersion) > Number(got.metadata!.resourceVersion));
+
+    const patched = await client.patch<ConfigMap>({ ...cms, name: 'crud' }, 'merge', { data: { b: '3' } });
+    assert.deepEqual(patched.data, { a: '2', b: '3' });
+
+    const list = await client.list<ConfigMap>(cms, { labelSelector: 'app=crud' });
+    assert.deepEqual(
+      list.items.map((i) => i.metadata?.name),
+      ['crud'],
+    );
+    assert.ok(list.metadata.resourceVersion);
+
+    await client.delete({ ...cms, name: 'crud' });
+    await assert.rejects(client.get({ ...cms, name: 'crud' }), NotFoundError);
+  });
+
+  it('reports 404, 409 AlreadyExists and 409 Conflict as typed errors', async () => {
+    await assert.rejects(client.get({ ...cms, name: 'missing' }), (e: unknown) => {
+      assert.ok(e instanceof NotFoundError, `got ${e}`);
+      assert.equal(e.code, 404);
+      assert.match(e.message, /"missing" not found/);
+      return true;
+    });
+    const first = await client.create(cms, cm(NS, 'dup'));
+    await assert.rejects(client.create(cms, cm(NS, 'dup')), (e: unknown) => e instanceof AlreadyExistsError && e.code === 409);
+    await client.update(cms, { ...first, data: { x: 'new' } });
+    // the first copy's resourceVersion is stale now
+    await assert.rejects(client.update(cms, { ...first, data: { x: 'stale' } }), (e: unknown) => e instanceof ConflictError && e.code === 409);
+    const text = await registry.metrics();
+    assert.match(text, /rest_client_requests_total\{code="404",method="GET",host="test"\} [1-9]/);
+    assert.match(text, /rest_client_requests_total\{code="409",method="PUT",host="test"\} 1/);
+  });
+
+  it('the typed resource handle reaches the same objects', async () => {
+    const configmaps = client.resource<ConfigMap>('', 'v1', 'configmaps').namespace(NS);
+    await configmaps.create(cm(NS, 'typed', { k: 'v' }));
+    assert.deepEqual((await configmaps.get('typed')).data, { k: 'v' });
+    const names = (await configmaps.list()).items.map((i) => i.metadata?.name);
+    assert.ok(names.includes('typed'));
+    await configmaps.delete('typed');
+    await assert.rejects(configmaps.get('typed'), NotFoundError);
+  });
+
+  it('a watch delivers ADDED, MODIFIED and DELETED in order', async () => {
+    const list = await client.list(cms);
+    const w = client.watch<ConfigMap>(cms, { resourceVersion: list.metadata.resourceVersion });
+    await w.ready;
+    const events = nextEvents(w, 3);
+    const c = await client.create(cms, cm(NS, 'watched', { v: '1' }));
+    const u = await client.update(cms, { ...c, data: { v: '2' } });
+    await client.delete({ ...cms, name: 'watched' });
+    const got = await events;
+    assert.deepEqual(
+      got.map((e) => [e.type, e.object.metadata?.name]),
+      [
+        ['ADDED', 'watched'],
+        ['MODIFIED', 'watched'],
+        ['DELETED', 'watched'],
+      ],
+    );
+    assert.equal(got[1].object.metadata?.resourceVersion, u.metadata?.resourceVersion);
+    assert.deepEqual(got[1].object.data, { v: '2' });
+    assert.equal(w.closed, true, 'leaving the loop stops the watch');
+  });
+
+  it('a NATS reconnect fails open watches (frames may have been lost) while requests carry on', async () => {
+    const own = await connectNats(natsUrl, { name: 'client-test-reconnect' });
+    const c = new ApiClient(own, { requestTimeoutMs: 10_000 });
+    try {
+      const w = c.watch(cms, { resourceVersion: (await c.list(cms)).metadata.resourceVersion });
+      await w.ready;
+      const reconnected = (async () => {
+        for await (const s of own.status()) if (s.type === 'reconnect') return;
+      })();
+      await own.reconnect();
+      await assert.rejects(nextEvents(w, 1), (e: unknown) => {
+        assert.ok(e instanceof ServiceUnavailableError, `got ${e}`);
+        assert.match(e.message, /NATS connection lost/);
+        return true;
+      });
+      // a request sent while the connection was down may be lost; once back, requests work
+      await reconnected;
+      assert.equal((await c.get<ConfigMap>({ ...cms, name: 'dup' })).metadata?.name, 'dup');
+    } finally {
+      c.close();
+      await own.close();
+    }
+  });
+
+  it('batchCreate returns each object or its typed error, in order', async () => {
+    const results = await client.batchCreate([
+      { ...cms, body: cm(NS, 'batch-1') },
+      { ...cms, body: cm(NS, 'batch-1') },
+      { ...cms, body: cm(NS, 'batch-2') },
+    ]);
+    assert.equal(results.length, 3);
+    assert.equal((results[0] as ConfigMap).metadata?.name, 'batch-1');
+    assert.ok(results[1] instanceof AlreadyExistsError, `got ${results[1]}`);
+    assert.equal((results[2] as ConfigMap).metadata?.name, 'batch-2');
+  });
+
+  it('a watch from a resourceVersion older than the watch cache fails with GoneError (410)', async () => {
+    for (let i = 0; i < 5; i++) await client.create(cms, cm(NS, `gone-${i}`));
+    // a new apiserver's watch cache starts at the store's current revision, so revision
+    // 1 is older than anything it can replay
+    await server.stop();
+    server = await startTestApiServer(natsUrl, 'client-test');
+    await waitForApiServer(client);
+    const w = client.watch(cms, { resourceVersion: '1' });
+    await assert.rejects(nextEvents(w, 1), (e: unknown) => {
+      assert.ok(e instanceof GoneError, `got ${e}`);
+      assert.equal((e as StatusError).code, 410);
+      return true;
+    });
+  });
+});

@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import protobuf from 'protobufjs';
+import { BadRequestError } from '../api/errors.js';
+import { define, defineObject, field, META, T } from './dsl.js';
+import { registerKind } from './registry.js';
+import { decodeKubernetesProtobuf } from './protobuf.js';
+
+// Test kinds in a group of their own, with upstream's field numbers for ConfigMap and Namespace.
+const P = 'io.flotilla.test.protobuf.v1.';
+const GROUP = 'protobuf.test.flotilla.io';
+const API_VERSION = `${GROUP}/v1`;
+
+defineObject(P + 'ConfigMap', 'ConfigMap holds configuration data for pods to consume.', {
+  immutable: field(4, T.boolean, 'Immutable, if set to true, ensures that data stored in the ConfigMap cannot be updated.'),
+  data: field(2, T.map(T.string), 'Data contains the configuration data.'),
+  binaryData: field(3, T.map(T.bytes), 'BinaryData contains the binary data.'),
+});
+defineObject(P + 'Namespace', 'Namespace provides a scope for Names.', {
+  spec: field(2, T.ref(P + 'NamespaceSpec'), 'Spec defines the behavior of the Namespace.'),
+  status: field(3, T.ref(P + 'NamespaceStatus'), 'Status describes the current status of a Namespace.'),
+});
+define(P + 'NamespaceSpec', 'NamespaceSpec describes the attributes on a Namespace.', {
+  finalizers: field(1, T.array(T.string), 'Finalizers is an opaque list of values that must be empty to permanently remove object from storage.'),
+});
+define(P + 'NamespaceStatus', 'NamespaceStatus is information about the current status of a Namespace.', {
+  phase: field(1, T.string, 'Phase is the current lifecycle phase of the namespace.'),
+});
+defineObject(P + 'Gizmo', 'Gizmo exercises every field shape.', {
+  small: field(2, T.int32, 'int32'),
+  big: field(3, T.int64, 'int64'),
+  ratio: field(4, T.double, 'double'),
+  on: field(5, T.boolean, 'boolean'),
+  blob: field(6, T.bytes, 'bytes'),
+  size: field(7, T.quantity, 'quantity'),
+  portNumber: field(8, T.intOrString, 'intOrString holding an int'),
+  portName: field(9, T.intOrString, 'intOrString holding a string'),
+  packed: field(10, T.array(T.int32), 'packed repeated int32'),
+  unpacked: field(11, T.array(T.int64), 'unpacked repeated int64'),
+  parts: field(12, T.array(T.ref(P + 'GizmoPart')), 'repeated message'),
+  partsByName: field(13, T.map(T.ref(P + 'GizmoPart')), 'map of messages'),
+  extra: field(14, T.any, 'RawExtension'),
+  renewTime: field(15, T.microTime, 'microTime'),
+  names: field(16, T.array(T.string), 'repeated string'),
+});
+define(P + 'GizmoPart', 'A part.', {
+  name: field(1, T.string, 'name'),
+  count: field(2, T.int32, 'count'),
+});
+for (const [kind, plural, namespaced] of [['ConfigMap', 'configmaps', true], ['Namespace', 'namespaces', false], ['Gizmo', 'gizmos', true]] as const) {
+  registerKind({ group: GROUP, version: 'v1', kind, plural, singular: kind.toLowerCase(), namespaced, definition: P + kind, columns: [], protobuf: true });
+}
+
+const GO_ZERO_SECONDS = -62135596800;
+
+type W = protobuf.Writer;
+const msg = (w: W, num: number, body: (w: W) => void): W => {
+  w.uint32((num << 3) | 2).fork();
+  body(w);
+  return w.ldelim();
+};
+const str = (w: W, num: number, s: string) => w.uint32((num << 3) | 2).string(s);
+const bytes = (w: W, num: number, b: Uint8Array) => w.uint32((num << 3) | 2).bytes(b);
+const timestamp = (w: W, num: number, seconds: number, nanos: number) =>
+  msg(w, num, (t) => t.uint32(8).int64(seconds).uint32(16).int32(nanos));
+
+/** ObjectMeta as Go's generated marshaller writes it: every non-pointer field, empty or not. */
+function objectMeta(w: W, name: string, extra: (w: W) => void = () => {}) {
+  msg(w, 1, (m) => {
+    str(m, 1, name);
+    str(m, 2, '');
+    str(m, 3, '');
+    str(m, 4, '');
+    str(m, 5, '');
+    str(m, 6, '');
+    m.uint32(7 << 3).int64(0);
+    timestamp(m, 8, GO_ZERO_SECONDS, 0);
+    extra(m);
+  });
+}
+
+/** The "k8s\0" + runtime.Unknown envelope around a raw object. */
+function envelope(apiVersion: string, kind: string, raw: Uint8Array): Uint8Array {
+  const w = protobuf.Writer.create();
+  msg(w, 1, (t) => {
+    str(t, 1, apiVersion);
+    str(t, 2, kind);
+  });
+  bytes(w, 2, raw);
+  str(w, 3, '');
+  str(w, 4, '');
+  const u = w.finish();
+  return Uint8Array.from([0x6b, 0x38, 0x73, 0x00, ...u]);
+}
+
+/** What kubectl 1.32 sends for `kubectl create configmap x --from-literal=a=b`. */
+function configMapBody(): Uint8Array {
+  const w = protobuf.Writer.create();
+  objectMeta(w, 'x');
+  msg(w, 2, (e) => str(str(e, 1, 'a'), 2, 'b'));
+  msg(w, 2, (e) => str(str(e, 1, 'empty'), 2, ''));
+  return envelope(API_VERSION, 'ConfigMap', w.finish());
+}
+
+function decodeError(body: Uint8Array): BadRequestError {
+  try {
+    decodeKubernetesProtobuf(body);
+  } catch (e) {
+    assert.ok(e instanceof BadRequestError, `expected BadRequestError, got ${(e as Error)?.stack}`);
+    assert.equal(e.code, 400);
+    return e;
+  }
+  assert.fail('decoding should have failed');
+}
+
+describe('decodeKubernetesProtobuf', () => {
+  it('decodes a ConfigMap as kubectl create configmap sends it, dropping Go zero values', () => {
+    const out = decodeKubernetesProtobuf(configMapBody());
+    assert.equal(out.apiVersion, API_VERSION);
+    assert.equal(out.kind, 'ConfigMap');
+    assert.deepEqual(out.object, {
+      apiVersion: API_VERSION,
+      kind: 'ConfigMap',
+      metadata: { name: 'x', generation: 0 },
+      data: { a: 'b', empty: '' },
+    });
+  });
+
+  it('decodes a Namespace with nested messages, maps, binary data and set timestamps', () => {
+    const w = protobuf.Writer.create();
+    objectMeta(w, 'team-a', (m) => {
+      msg(m, 11, (e) => str(str(e, 1, 'env'), 2, 'prod'));
+      str(m, 14, 'example.com/hold');
+    });
+    msg(w, 2, (s) => str(s, 1, 'kubernetes'));
+    msg(w, 3, (s) => str(s, 1, 'Active'));
+    const out = decodeKubernetesProtobuf(envelope(API_VERSION, 'Namespace', w.finish()));
+    assert.deepEqual(out.object, {
+      apiVersion: API_VERSION,
+      kind: 'Namespace',
+      metadata: { name: 'team-a', generation: 0, labels: { env: 'prod' }, finalizers: ['example.com/hold'] },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
+
+    const cm = protobuf.Writer.create();
+    objectMeta(cm, 'bin', (m) => timestamp(m, 9, 1704164645, 0));
+    msg(cm, 3, (e) => bytes(str(e, 1, 'k'), 2, Uint8Array.from([0, 1, 255])));
+    cm.uint32((4 << 3) | 0).bool(false);
+    const bin = decodeKubernetesProtobuf(envelope(API_VERSION, 'ConfigMap', cm.finish())).object;
+    assert.equal(bin.metadata.deletionTimestamp, '2024-01-02T03:04:05Z');
+    assert.deepEqual(bin.binaryData, { k: 'AAH/' });
+    assert.equal(bin.immutable, false, 'a pointer bool present on the wire is kept');
+  });
+
+  it('decodes every field shape and skips unknown fields of every wire type', () => {
+    const w = protobuf.Writer.create();
+    objectMeta(w, 'g');
+    w.uint32(2 << 3).int32(-7);
+    w.uint32(3 << 3).int64(2 ** 40 + 3);
+    w.uint32((4 << 3) | 1).double(0.25);
+    w.uint32(5 << 3).bool(true);
+    bytes(w, 6, Uint8Array.from([104, 105]));
+    msg(w, 7, (q) => str(q, 1, '500m'));
+    msg(w, 8, (q) => q.uint32(8).int64(0).uint32(16).int32(8080));
+    msg(w, 9, (q) => str(q.uint32(8).int64(1), 3, 'http'));
+    msg(w, 10, (p) => p.int32(1).int32(-2).int32(300));
+    w.uint32(11 << 3).int64(5).uint32(11 << 3).int64(6);
+    msg(w, 12, (p) => str(p, 1, 'a').uint32(16).int32(1));
+    msg(w, 12, (p) => str(p, 1, 'b'));
+    msg(w, 13, (e) => msg(str(e, 1, 'x'), 2, (p) => p.uint32(16).int32(9)));
+    msg(w, 14, (r) => bytes(r, 1, Buffer.from('{"any":["json",1]}')));
+    timestamp(w, 15, 1704164645, 123456789);
+    str(w, 16, '');
+    str(w, 16, 'second');
+    // unknown fields: varint, fixed64, length-delimited, fixed32
+    w.uint32(90 << 3).uint64(12345).uint32((91 << 3) | 1).fixed64(1).uint32((92 << 3) | 2).bytes(Uint8Array.from([1, 2, 3])).uint32((93 << 3) | 5).fixed32(7);
+    const out = decodeKubernetesProtobuf(envelope(API_VERSION, 'Gizmo', w.finish())).object;
+    assert.deepEqual(out, {
+      apiVersion: API_VERSION,
+      kind: 'Gizmo',
+      metadata: { name: 'g', generation: 0 },
+      small: -7,
+      big: 2 ** 40 + 3,
+      ratio: 0.25,
+      on: true,
+      blob: 'aGk=',
+      size: '500m',
+      portNumber: 8080,
+      portName: 'http',
+      packed: [1, -2, 300],
+      unpacked: [5, 6],
+      parts: [{ name: 'a', count: 1 }, { name: 'b' }],
+      partsByName: { x: { count: 9 } },
+      extra: { any: ['json', 1] },
+      renewTime: '2024-01-02T03:04:05.123456Z',
+      names: ['', 'second'],
+    });
+  });
+
+  it('rejects malformed bodies with BadRequest and a message that says what is wrong', () => {
+    const good = configMapBody();
+    assert.match(decodeError(Uint8Array.from([0x7b, 0x7d])).message, /k8s/);
+    assert.match(decodeError(Uint8Array.from([0x6b, 0x38, 0x73, 0x01, 0x0a, 0x00])).message, /k8s/);
+    assert.match(decodeError(Uint8Array.from([0x6b, 0x38, 0x73, 0x00])).message, /no apiVersion and kind/);
+    assert.match(decodeError(Uint8Array.from([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x80])).message, /truncated varint/);
+    assert.match(decodeError(Uint8Array.from([0x6b, 0x38, 0x73, 0x00, 0x12, 0x05, 0x01])).message, /length 5 runs past the end/);
+    assert.match(decodeError(Uint8Array.from([0x6b, 0x38, 0x73, 0x00, 0x08, ...Array(11).fill(0xff)])).message, /longer than 10 bytes/);
+    assert.match(decodeError(Uint8Array.from([0x6b, 0x38, 0x73, 0x00, 0x0b])).message, /wire type 3/);
+    assert.match(decodeError(envelope(API_VERSION, 'Nope', new Uint8Array())).message, /no kind "Nope" is registered for version/);
+    assert.match(decodeError(envelope(API_VERSION, 'ConfigMap', Uint8Array.from([0x10, 0x01]))).message, /ConfigMap\.data: map entry with wire type 0/);
+    // the raw object cut short inside metadata
+    const raw = protobuf.Writer.create();
+    objectMeta(raw, 'x');
+    const cut = raw.finish().subarray(0, 12);
+    assert.match(decodeError(envelope(API_VERSION, 'ConfigMap', cut)).message, /runs past the end|truncated/);
+    assert.match(decodeError(good.subarray(0, good.length - 3)).message, /invalid protobuf body/);
+    const badJson = protobuf.Writer.create();
+    msg(badJson, 14, (r) => bytes(r, 1, Buffer.from('{nope')));
+    assert.match(decodeError(envelope(API_VERSION, 'Gizmo', badJson.finish())).message, /Gizmo\.extra: embedded raw object is not JSON/);
+  });
+
+  it('never throws anything but BadRequest, nor hangs, on thousands of corrupted bodies', () => {
+    const good = configMapBody();
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    let rejected = 0;
+    for (let i = 0; i < 3000; i++) {
+      const b = Uint8Array.from(good.subarray(0, 4 + rand(good.length - 3)));
+      for (let j = rand(4); j >= 0; j--) b[4 + rand(b.length - 4 || 1)] = rand(256);
+      try {
+        decodeKubernetesProtobuf(b);
+      } catch (e) {
+        assert.ok(e instanceof BadRequestError, `body ${Buffer.from(b).toString('hex')}: ${(e as Error).stack}`);
+        rejected++;
+      }
+    }
+    assert.ok(rejected > 1000, `only ${rejected} corrupted bodies were rejected`);
+  });
+});

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { sharedNats } from '../../test/harness.js';
+import { escapeToken, objectKey, parseKey, resourceToken, unescapeToken } from './keys.js';
+import { KeyExistsError, KvStore, RevisionMismatchError, compareVersions } from './kvstore.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+describe('store keys', () => {
+  it('maps names with dots, colons and unicode reversibly into one token', () => {
+    for (const name of ['web-1', 'pod.17a3b', 'a:b', 'ümlaut', 'x=y', 'under_score']) {
+      const tok = escapeToken(name);
+      assert.match(tok, /^[-_=A-Za-z0-9]+$/);
+      assert.equal(unescapeToken(tok), name);
+    }
+  });
+
+  it('lays out <resource>.<namespace>.<name> with "_" for cluster scope and group-qualified resources', () => {
+    assert.equal(objectKey('pods', 'default', 'web.1'), 'pods.default.web=2E1');
+    assert.equal(objectKey('nodes', undefined, 'n1'), 'nodes._.n1');
+    assert.equal(resourceToken('coordination.k8s.io', 'leases'), 'coordination_k8s_io/leases');
+    assert.deepEqual(parseKey('coordination_k8s_io/leases.kube-node-lease.n=2E1'), {
+      resource: 'coordination_k8s_io/leases',
+      namespace: 'kube-node-lease',
+      name: 'n.1',
+    });
+    assert.deepEqual(parseKey('nodes._.n1'), { resource: 'nodes', namespace: '', name: 'n1' });
+  });
+});
+
+describe('KvStore (etcd role) on a real nats-server', () => {
+  let nc: NatsConnection;
+  let store: KvStore;
+
+  before(async () => {
+    const nats = await sharedNats();
+    nc = await connect({ servers: nats.url });
+    store = await KvStore.open(nc, { bucket: 'store-test' });
+  });
+  after(async () => {
+    await nc.close();
+  });
+
+  it('creates only when absent and reports AlreadyExists otherwise', async () => {
+    const r1 = await store.create('pods.default.a', enc('{"v":1}'));
+    assert.ok(r1 > 0);
+    await assert.rejects(store.create('pods.default.a', enc('{"v":2}')), KeyExistsError);
+    const got = await store.get('pods.default.a');
+    assert.equal(Buffer.from(got!.value!).toString(), '{"v":1}');
+  });
+
+  it('updates by compare-and-swap on the last revision; a stale revision is a mismatch', async () => {
+    const r1 = await store.create('pods.default.b', enc('1'));
+    const r2 = await store.update('pods.default.b', enc('2'), r1);
+    assert.ok(r2 > r1);
+    await assert.rejects(store.update('pods.default.b', enc('3'), r1), RevisionMismatchError);
+    assert.equal(Buffer.from((await store.get('pods.default.b'))!.value!).toString(), '2');
+  });
+
+  it('revisions are global and monotonic across keys, like etcd', async () => {
+    const a = await store.create('configmaps.default.x', enc('x'));
+    const b = await store.create('configmaps.other.y', enc('y'));
+    assert.equal(b, a + 1);
+    assert.equal(await store.currentRevision(), b);
+  });
+
+  it('deletes by compare-and-swap and allows re-create after delete', async () => {
+    const r1 = await store.create('pods.default.c', enc('c'));
+    await assert.rejects(store.delete('pods.default.c', r1 - 1), RevisionMismatchError);
+    await store.delete('pods.default.c', r1);
+    const e = await store.get('pods.default.c');
+    assert.equal(e?.operation, 'DEL');
+    const r2 = await store.create('pods.default.c', enc('again'));
+    assert.ok(r2 > r1);
+  });
+
+  it('refuses replicated buckets on servers older than 2.9.21', () => {
+    assert.equal(compareVersions('2.9.10', '2.9.21'), -1);
+    assert.equal(compareVersions('2.10.0', '2.9.21'), 1);
+    assert.equal(compareVersions('v2.9.21', '2.9.21'), 0);
+  });
+});

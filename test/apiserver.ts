@@ -1,0 +1,37 @@
+/**
+ * Test harness: an apiserver on the run's shared nats-server with a bucket of its own.
+ */
+import { randomUUID } from 'node:crypto';
+import { startApiServer, type ApiServer, type ApiServerOptions } from '../services/apiserver/server.js';
+import { sharedNats } from './harness.js';
+
+export async function testApiServer(opts: Partial<ApiServerOptions> = {}): Promise<ApiServer & { natsUrl: string; bucket: string }> {
+  const nats = await sharedNats();
+  const bucket = opts.bucket ?? `t${randomUUID().slice(0, 8)}`;
+  const s = await startApiServer({ natsUrl: nats.url, bucket, httpPort: 0, ...opts });
+  return Object.assign(s, { natsUrl: nats.url, bucket });
+}
+
+/** fetch() against the apiserver, answering {status, body (parsed JSON or text), headers}. */
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' || body instanceof Uint8Array ? (body as any) : JSON.stringify(body);
+    if (!headers['content-type']) (init.headers as Record<string, string>)['content-type'] = 'application/json';
+  }
+  const res = await fetch(base + path, init);
+  const text = await res.text();
+  let parsed: any = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
