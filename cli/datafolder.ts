@@ -10,7 +10,7 @@
  * the objects persist either way because JetStream keeps them under nats/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,6 +136,61 @@ export function natsServerArgs(dataDir: string, port: number): string[] {
   return ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', natsStoreDir(dataDir)];
 }
 
+/**
+ * nats-servers serving this data folder's store that no launcher supervises: left over
+ * when a launcher was killed outright (SIGKILL cannot be caught). Found by their
+ * command line, which names the store directory.
+ */
+export function strayNatsServers(dataDir: string): Array<{ pid: number; port: number }> {
+  const store = natsStoreDir(dataDir);
+  const found: Array<{ pid: number; port: number }> = [];
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return found;
+  }
+  for (const pid of pids) {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (!argv[0]?.endsWith('nats-server')) continue;
+    const sd = argv.indexOf('-sd');
+    if (sd < 0 || path.resolve(argv[sd + 1] ?? '') !== store) continue;
+    found.push({ pid: Number(pid), port: Number(argv[argv.indexOf('-p') + 1]) });
+  }
+  return found;
+}
+
+/** SIGTERM, then SIGKILL after graceMs; resolves once pid is gone (or a zombie nobody reaps). */
+export async function terminate(pid: number, graceMs = 10_000): Promise<void> {
+  const send = (sig: NodeJS.Signals | 0) => {
+    try {
+      process.kill(pid, sig);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const zombie = () => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+    } catch {
+      return true;
+    }
+  };
+  if (!send('SIGTERM')) return;
+  const deadline = Date.now() + graceMs;
+  while (send(0) && !zombie()) {
+    if (Date.now() > deadline) send('SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Resolves once host:port accepts connections; rejects if `child` exits first or after timeoutMs. */
 export async function waitForListener(port: number, child: ChildProcess | undefined, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -167,6 +222,11 @@ export async function withDataFolderNats<T>(
   if (state && !state.managedNats) {
     log(`using NATS at ${state.natsUrl} (named when the cluster was started)`);
     return await fn(state.natsUrl, state);
+  }
+  const stray = strayNatsServers(dataDir).find((n) => n.port > 0);
+  if (stray && (await isPortOpen(stray.port))) {
+    log(`using nats-server pid ${stray.pid} left running on this data folder (port ${stray.port})`);
+    return await fn(`nats://127.0.0.1:${stray.port}`, state);
   }
   mkdirSync(natsStoreDir(dataDir), { recursive: true });
   const port = await freePort();

@@ -20,6 +20,8 @@ import {
   readState,
   resolveDataDir,
   runningCluster,
+  strayNatsServers,
+  terminate,
   waitForListener,
   writeState,
   type ClusterState,
@@ -114,6 +116,10 @@ export class Launcher {
       log(`joining NATS at ${this.natsUrl}`);
     } else {
       const bin = natsServerBinary();
+      for (const stray of strayNatsServers(this.dataDir)) {
+        log(`stopping nats-server pid ${stray.pid}, left running on this data folder by a launcher that was killed`);
+        await terminate(stray.pid);
+      }
       const { port, moved } = await choosePort(previous?.natsPort ?? 0);
       if (moved) log(`NATS port ${previous?.natsPort} (used last time) is busy; using ${port}`);
       this.natsUrl = `nats://127.0.0.1:${port}`;

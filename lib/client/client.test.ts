@@ -19,13 +19,13 @@ import { API_PREFIX, type ResourceRef, type WatchEvent } from './protocol.js';
 type ApiServer = { httpUrl: string; stop(): Promise<void> };
 
 /** The apiserver is loaded lazily so this file loads (and its other suites run) before it exists. */
-export async function startTestApiServer(natsUrl: string, bucket: string): Promise<ApiServer> {
+async function startTestApiServer(natsUrl: string, bucket: string): Promise<ApiServer> {
   const mod = await import('../../services/apiserver/server.js');
   return await mod.startApiServer({ natsUrl, bucket, httpPort: 0, httpHost: '127.0.0.1' });
 }
 
 /** Until a fresh apiserver's subscriptions have reached the NATS server, requests find no responder. */
-export async function waitForApiServer(client: ApiClient): Promise<void> {
+async function waitForApiServer(client: ApiClient): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {

@@ -47,7 +47,7 @@ define(P + 'GizmoPart', 'A part.', {
   count: field(2, T.int32, 'count'),
 });
 for (const [kind, plural, namespaced] of [['ConfigMap', 'configmaps', true], ['Namespace', 'namespaces', false], ['Gizmo', 'gizmos', true]] as const) {
-  registerKind({ group: GROUP, version: 'v1', kind, plural, singular: kind.toLowerCase(), namespaced, definition: P + kind, columns: [], protobuf: true });
+  registerKind({ group: GROUP, version: 'v1', kind, plural, singular: kind.toLowerCase(), namespaced, definition: P + kind, columns: [] });
 }
 
 const GO_ZERO_SECONDS = -62135596800;

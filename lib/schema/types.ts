@@ -115,6 +115,8 @@ export interface KindDef {
   shortNames?: readonly string[];
   categories?: readonly string[];
   namespaced: boolean;
+  /** which names are valid (upstream: namespaces are DNS labels, services DNS-1035 labels); default subdomain */
+  nameRule?: 'subdomain' | 'label' | 'dns1035' | 'path-segment';
   /** TypeDef name of the object, e.g. "io.k8s.api.core.v1.Pod" */
   definition: string;
   /** TypeDef name of the list; derived ("...PodList") when absent */
@@ -141,8 +143,6 @@ export interface KindDef {
    * (true for kinds with spec/status split).
    */
   generation?: boolean;
-  /** The apiserver may decode protobuf request bodies of this kind. */
-  protobuf?: boolean;
   /**
    * Another kind's storage is shared (events.k8s.io/v1 Event is stored as core/v1
    * Event). Convert to/from the stored representation.

@@ -248,15 +248,11 @@ function decodeBody(kind: ServedKind, contentType: string, raw: Buffer, patch: b
     }
   }
   if (ct === PROTOBUF) {
-    if (!kind.def.protobuf && !protobufSubresourceKinds.has(kind.def.kind)) throw new UnsupportedMediaTypeError(contentType);
     const d = decodeKubernetesProtobuf(new Uint8Array(raw.buffer, raw.byteOffset, raw.length));
     return { body: d.object };
   }
   throw new UnsupportedMediaTypeError(contentType);
 }
-
-/** Kinds whose subresource bodies (TokenRequest) may come as protobuf. */
-const protobufSubresourceKinds = new Set(['ServiceAccount']);
 
 function parseJson(raw: Buffer): unknown {
   if (!raw.length) throw new BadRequestError('the request body is empty: an object is required');

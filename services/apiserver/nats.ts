@@ -29,6 +29,8 @@ const MAX_EVENTS_PER_FRAME = 512;
 
 interface NatsWatch {
   stop(): void;
+  /** tells the watcher the stream ended (server shutdown) */
+  notifyDone(): void;
   lastSeen: number;
 }
 
@@ -60,7 +62,10 @@ export class NatsApi {
 
   async stop(): Promise<void> {
     clearInterval(this.reaper);
-    for (const id of [...this.watches.keys()]) this.endWatch(id);
+    for (const [id, w] of [...this.watches]) {
+      this.endWatch(id);
+      w.notifyDone();
+    }
     for (const s of this.subs) s.unsubscribe();
     this.subs = [];
   }
@@ -188,6 +193,7 @@ export class NatsApi {
     let w: { stop(): void } | undefined;
     const entry: NatsWatch = {
       lastSeen: Date.now(),
+      notifyDone: () => sendFrame({ done: true }),
       stop: () => {
         if (ended) return;
         ended = true;

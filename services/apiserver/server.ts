@@ -50,6 +50,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const natsApi = new NatsApi(nc, handler, metrics);
   storage.onChange = (n) => natsApi.publishChange(n);
   natsApi.start();
+  await nc.flush(); // subscriptions are live before anyone is told we serve
   await ensureSystemNamespaces(storage);
   const server = createHttpServer({ handler, metrics, ready: () => cache.isSynced });
   await new Promise<void>((resolve, reject) => {

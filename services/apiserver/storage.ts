@@ -139,18 +139,19 @@ export class ObjectStorage {
   }
 
   private validate(kind: ServedKind, obj: any, old: any | undefined, ctx: WriteContext, rawObj: any): void {
-    const errs: FieldError[] = validateObject(obj, kind.def.definition, {
-      nameRule: kind.def.kind === 'Event' ? 'path-segment' : 'subdomain',
-      namespaced: kind.def.namespaced,
-    });
-    if (kind.def.validate) errs.push(...kind.def.validate(obj, old));
-    if (errs.length) throw invalid(kind, obj.metadata?.name ?? '', errs);
+    // upstream decodes strictly before it validates: a strict error (400) wins over 422
     const mode = ctx.fieldValidation ?? 'Ignore';
     if (mode !== 'Ignore') {
       const r = checkFieldValidation(ctx.rawBody, rawObj, kind.def.definition, mode);
       if (r.errors.length) throw new BadRequestError(`strict decoding error: ${r.errors.join(', ')}`);
       ctx.warnings.push(...r.warnings);
     }
+    const errs: FieldError[] = validateObject(obj, kind.def.definition, {
+      nameRule: kind.def.nameRule ?? 'subdomain',
+      namespaced: kind.def.namespaced,
+    });
+    if (kind.def.validate) errs.push(...kind.def.validate(obj, old));
+    if (errs.length) throw invalid(kind, obj.metadata?.name ?? '', errs);
   }
 
   private applyDefaults(kind: ServedKind, obj: any): void {
@@ -236,6 +237,9 @@ export class ObjectStorage {
   async patch(kind: ServedKind, namespace: string, name: string, patchType: PatchType, patchBody: unknown, ctx: WriteContext, subresource?: 'status'): Promise<any> {
     let precondition: number | undefined;
     const pb = patchBody as any;
+    // a patch body is not an object of this kind (directives, JSON patch ops): unknown
+    // fields are checked on the patched result instead
+    ctx = { ...ctx, rawBody: undefined };
     if (patchType !== 'json' && pb && typeof pb === 'object' && pb.metadata?.resourceVersion) {
       precondition = Number(pb.metadata.resourceVersion);
     }

@@ -152,7 +152,8 @@ export function validateSelectorMatchesTemplate(
     errs.push(notSupported(`${specPath}.template.spec.restartPolicy`, restart, ['Always']));
   }
   if (opts.requireAlwaysRestart && tmpl.spec?.activeDeadlineSeconds !== undefined && tmpl.spec?.activeDeadlineSeconds !== null) {
-    errs.push(forbidden(`${specPath}.template.spec.activeDeadlineSeconds`, 'activeDeadlineSeconds in ReplicaSet is not Supported'));
+    const owner = what === 'daemonset' ? 'DaemonSet' : what === 'statefulset' ? 'StatefulSet' : 'ReplicaSet';
+    errs.push(forbidden(`${specPath}.template.spec.activeDeadlineSeconds`, `activeDeadlineSeconds in ${owner} is not Supported`));
   }
   return errs;
 }

@@ -251,7 +251,6 @@ registerKind({
   definition: BATCH + 'Job',
   subresources: ['status'],
   generation: true,
-  protobuf: true,
   fieldSelectors: { 'status.successful': (o) => String(o?.status?.succeeded ?? 0) },
   defaults: defaultJob,
   validate: validateJob,

@@ -1045,7 +1045,6 @@ registerKind({
   namespaced: true,
   definition: CORE + 'Pod',
   subresources: ['status', 'binding', 'log', 'eviction'],
-  protobuf: false,
   columns: [
     { name: 'Ready', type: 'string', priority: 0, description: 'The aggregate readiness state of this pod for accepting traffic.', value: (o, now) => podStatusCells(o, now).ready },
     { name: 'Status', type: 'string', priority: 0, description: 'The aggregate status of the containers in this pod.', value: (o, now) => podStatusCells(o, now).status },

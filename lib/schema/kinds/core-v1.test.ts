@@ -164,20 +164,20 @@ describe('core/v1 schema', () => {
     assert.equal(fieldOf(CORE + 'PodSpec', 'terminationGracePeriodSeconds').default, 30);
   });
 
-  it('registers the kinds with upstream names, scopes, subresources and protobuf support', () => {
+  it('registers the kinds with upstream names, scopes, subresources', () => {
     const summary = (p: string) => {
       const k = kind(p);
-      return [k.kind, k.singular, k.shortNames ?? [], k.namespaced, k.categories ?? [], k.protobuf === true];
+      return [k.kind, k.singular, k.shortNames ?? [], k.namespaced, k.categories ?? []];
     };
-    assert.deepEqual(summary('pods'), ['Pod', 'pod', ['po'], true, ['all'], false]);
-    assert.deepEqual(summary('nodes'), ['Node', 'node', ['no'], false, [], false]);
-    assert.deepEqual(summary('namespaces'), ['Namespace', 'namespace', ['ns'], false, [], true]);
-    assert.deepEqual(summary('services'), ['Service', 'service', ['svc'], true, ['all'], true]);
-    assert.deepEqual(summary('endpoints'), ['Endpoints', 'endpoints', ['ep'], true, [], false]);
-    assert.deepEqual(summary('configmaps'), ['ConfigMap', 'configmap', ['cm'], true, [], true]);
-    assert.deepEqual(summary('secrets'), ['Secret', 'secret', [], true, [], true]);
-    assert.deepEqual(summary('serviceaccounts'), ['ServiceAccount', 'serviceaccount', ['sa'], true, [], true]);
-    assert.deepEqual(summary('events'), ['Event', 'event', ['ev'], true, [], false]);
+    assert.deepEqual(summary('pods'), ['Pod', 'pod', ['po'], true, ['all']]);
+    assert.deepEqual(summary('nodes'), ['Node', 'node', ['no'], false, []]);
+    assert.deepEqual(summary('namespaces'), ['Namespace', 'namespace', ['ns'], false, []]);
+    assert.deepEqual(summary('services'), ['Service', 'service', ['svc'], true, ['all']]);
+    assert.deepEqual(summary('endpoints'), ['Endpoints', 'endpoints', ['ep'], true, []]);
+    assert.deepEqual(summary('configmaps'), ['ConfigMap', 'configmap', ['cm'], true, []]);
+    assert.deepEqual(summary('secrets'), ['Secret', 'secret', [], true, []]);
+    assert.deepEqual(summary('serviceaccounts'), ['ServiceAccount', 'serviceaccount', ['sa'], true, []]);
+    assert.deepEqual(summary('events'), ['Event', 'event', ['ev'], true, []]);
     assert.deepEqual(kind('pods').subresources, ['status', 'binding', 'log', 'eviction']);
     assert.deepEqual(kind('namespaces').subresources, ['status', 'finalize']);
     assert.deepEqual(kind('serviceaccounts').subresources, ['token']);

@@ -353,13 +353,13 @@ registerKind({
   group: '',
   version: 'v1',
   kind: 'Namespace',
+  nameRule: 'label',
   plural: 'namespaces',
   singular: 'namespace',
   shortNames: ['ns'],
   namespaced: false,
   definition: CORE + 'Namespace',
   subresources: ['status', 'finalize'],
-  protobuf: true,
   columns: [
     { name: 'Status', type: 'string', priority: 0, description: 'The status of the namespace', value: (o) => str(o.status?.phase) },
     { name: 'Age', type: 'string', priority: 0, description: AGE_DOC, value: age },
@@ -531,6 +531,7 @@ registerKind({
   group: '',
   version: 'v1',
   kind: 'Service',
+  nameRule: 'dns1035',
   plural: 'services',
   singular: 'service',
   shortNames: ['svc'],
@@ -538,7 +539,6 @@ registerKind({
   namespaced: true,
   definition: CORE + 'Service',
   subresources: ['status'],
-  protobuf: true,
   columns: [
     { name: 'Type', type: 'string', priority: 0, description: 'How the service is exposed.', value: (o) => str(o.spec?.type) },
     { name: 'Cluster-IP', type: 'string', priority: 0, description: 'The virtual IP of the service.', value: (o) => o.spec?.clusterIPs?.[0] || o.spec?.clusterIP || '<none>' },
@@ -664,7 +664,6 @@ registerKind({
   shortNames: ['cm'],
   namespaced: true,
   definition: CORE + 'ConfigMap',
-  protobuf: true,
   columns: [
     { name: 'Data', type: 'string', priority: 0, description: 'Number of keys in data and binaryData.', value: (o) => Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length },
     { name: 'Age', type: 'string', priority: 0, description: AGE_DOC, value: age },
@@ -714,7 +713,6 @@ registerKind({
   singular: 'secret',
   namespaced: true,
   definition: CORE + 'Secret',
-  protobuf: true,
   columns: [
     { name: 'Type', type: 'string', priority: 0, description: 'The kind of secret.', value: (o) => str(o.type) },
     { name: 'Data', type: 'string', priority: 0, description: 'Number of keys in data.', value: (o) => Object.keys(o.data ?? {}).length },
@@ -743,7 +741,6 @@ registerKind({
   namespaced: true,
   definition: CORE + 'ServiceAccount',
   subresources: ['token'],
-  protobuf: true,
   columns: [
     { name: 'Secrets', type: 'string', priority: 0, description: 'Number of legacy token secrets of the service account.', value: (o) => (o.secrets ?? []).length },
     { name: 'Age', type: 'string', priority: 0, description: AGE_DOC, value: age },
@@ -782,6 +779,7 @@ registerKind({
   group: '',
   version: 'v1',
   kind: 'Event',
+  nameRule: 'path-segment',
   plural: 'events',
   singular: 'event',
   shortNames: ['ev'],

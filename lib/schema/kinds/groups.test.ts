@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import './meta-v1.js';
 import './apps-v1.js';
 import './batch-v1.js';
 import './coordination-v1.js';
@@ -9,6 +10,22 @@ import './policy-v1.js';
 import { allKinds, allTypes, maybeTypeDef, typeDef } from '../registry.js';
 import type { KindDef, Prop } from '../types.js';
 import { eventFromCore, eventToCore } from './events-v1.js';
+import { decodeKubernetesProtobuf } from '../protobuf.js';
+
+// A minimal protobuf writer, enough to build the body `kubectl create job` sends.
+const varint = (n: number): number[] => {
+  const out: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return out;
+};
+const pbVarint = (num: number, v: number) => [...varint(num * 8), ...varint(v)];
+const pbBytes = (num: number, body: number[]) => [...varint(num * 8 + 2), ...varint(body.length), ...body];
+const pbString = (num: number, s: string) => pbBytes(num, [...Buffer.from(s, 'utf8')]);
 
 const GROUP_PREFIXES = ['apps', 'batch', 'coordination', 'scheduling', 'discovery', 'events', 'policy'].map((g) => `io.k8s.api.${g}.v1.`);
 const OWN_CORE = ['PersistentVolumeClaim', 'PersistentVolumeClaimSpec', 'PersistentVolumeClaimStatus', 'PersistentVolumeClaimCondition', 'VolumeResourceRequirements', 'TypedLocalObjectReference', 'TypedObjectReference', 'ModifyVolumeStatus'].map((n) => `io.k8s.api.core.v1.${n}`);
@@ -106,24 +123,58 @@ describe('schema kinds of the non-core groups', () => {
     });
   });
 
+  it('decode a protobuf Job body with the upstream field numbers', () => {
+    const job = [
+      ...pbBytes(1, [...pbString(1, 'pi'), ...pbString(3, 'default')]),
+      ...pbBytes(2, [
+        ...pbVarint(1, 2), // parallelism
+        ...pbVarint(2, 4), // completions
+        ...pbVarint(3, 600), // activeDeadlineSeconds
+        ...pbVarint(7, 3), // backoffLimit
+        ...pbVarint(8, 100), // ttlSecondsAfterFinished
+        ...pbString(9, 'Indexed'), // completionMode
+        ...pbVarint(10, 1), // suspend
+        ...pbBytes(11, pbBytes(1, [...pbString(1, 'Ignore'), ...pbBytes(3, [...pbString(1, 'DisruptionTarget'), ...pbString(2, 'True')])])),
+        ...pbVarint(12, 1), // backoffLimitPerIndex
+      ]),
+    ];
+    const body = Uint8Array.from([0x6b, 0x38, 0x73, 0x00, ...pbBytes(1, [...pbString(1, 'batch/v1'), ...pbString(2, 'Job')]), ...pbBytes(2, job)]);
+    const decoded = decodeKubernetesProtobuf(body);
+    assert.deepEqual(decoded.object, {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'pi', namespace: 'default' },
+      spec: {
+        parallelism: 2,
+        completions: 4,
+        activeDeadlineSeconds: 600,
+        backoffLimit: 3,
+        ttlSecondsAfterFinished: 100,
+        completionMode: 'Indexed',
+        suspend: true,
+        podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] },
+        backoffLimitPerIndex: 1,
+      },
+    });
+  });
+
   describe('registration', () => {
     it('registers names, scope, categories and subresources as upstream discovery shows them', () => {
       const summary = (g: string, p: string) => {
         const k = kind(g, p);
         return [k.kind, k.shortNames ?? [], k.namespaced, k.categories ?? [], k.subresources ?? [], !!k.generation];
       };
-      assert.deepEqual(summary('apps', 'deployments'), ['Deployment', ['deploy'], true, ['all'], ['status', 'scale'], true]);
-      assert.deepEqual(summary('apps', 'replicasets'), ['ReplicaSet', ['rs'], true, ['all'], ['status', 'scale'], true]);
-      assert.deepEqual(summary('apps', 'daemonsets'), ['DaemonSet', ['ds'], true, ['all'], ['status'], true]);
-      assert.deepEqual(summary('apps', 'statefulsets'), ['StatefulSet', ['sts'], true, ['all'], ['status', 'scale'], true]);
-      assert.deepEqual(summary('batch', 'jobs'), ['Job', [], true, ['all'], ['status'], true]);
-      assert.deepEqual(summary('batch', 'cronjobs'), ['CronJob', ['cj'], true, ['all'], ['status'], true]);
-      assert.deepEqual(summary('coordination.k8s.io', 'leases'), ['Lease', [], true, [], [], false]);
-      assert.deepEqual(summary('scheduling.k8s.io', 'priorityclasses'), ['PriorityClass', ['pc'], false, [], [], false]);
-      assert.deepEqual(summary('discovery.k8s.io', 'endpointslices'), ['EndpointSlice', [], true, [], [], false]);
-      assert.deepEqual(summary('policy', 'poddisruptionbudgets'), ['PodDisruptionBudget', ['pdb'], true, [], ['status'], true]);
+      assert.deepEqual(summary('apps', 'deployments'), ['Deployment', ['deploy'], true, ['all'], ['status', 'scale']]);
+      assert.deepEqual(summary('apps', 'replicasets'), ['ReplicaSet', ['rs'], true, ['all'], ['status', 'scale']]);
+      assert.deepEqual(summary('apps', 'daemonsets'), ['DaemonSet', ['ds'], true, ['all'], ['status']]);
+      assert.deepEqual(summary('apps', 'statefulsets'), ['StatefulSet', ['sts'], true, ['all'], ['status', 'scale']]);
+      assert.deepEqual(summary('batch', 'jobs'), ['Job', [], true, ['all'], ['status']]);
+      assert.deepEqual(summary('batch', 'cronjobs'), ['CronJob', ['cj'], true, ['all'], ['status']]);
+      assert.deepEqual(summary('coordination.k8s.io', 'leases'), ['Lease', [], true, [], []]);
+      assert.deepEqual(summary('scheduling.k8s.io', 'priorityclasses'), ['PriorityClass', ['pc'], false, [], []]);
+      assert.deepEqual(summary('discovery.k8s.io', 'endpointslices'), ['EndpointSlice', [], true, [], []]);
+      assert.deepEqual(summary('policy', 'poddisruptionbudgets'), ['PodDisruptionBudget', ['pdb'], true, [], ['status']]);
       assert.deepEqual(kind('apps', 'deployments').scale, { specReplicas: ['spec', 'replicas'], statusReplicas: ['status', 'replicas'], labelSelector: ['spec', 'selector'] });
-      assert.equal(kind('batch', 'jobs').protobuf, true);
       assert.equal(kind('batch', 'jobs').fieldSelectors?.['status.successful']?.({ status: { succeeded: 2 } }), '2');
     });
   });

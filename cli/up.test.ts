@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PROJECT_ROOT, readState } from './datafolder.js';
+
+const exec = promisify(execFile);
+
+interface Launch {
+  child: ChildProcess;
+  kubeconfig: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** `flotilla up` as a user runs it, resolved once it printed the export line. */
+async function launch(dataDir: string): Promise<Launch> {
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'flotilla.js'), 'up', '--data', dataDir, '--port', '0'], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, NATS_URL: '', FLOTILLA_DATA: '', FLOTILLA_SKIP_BUILD: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const kubeconfig = await new Promise<string>((resolve, reject) => {
+    const check = () => {
+      const m = /^export KUBECONFIG=(.+)$/m.exec(out);
+      if (m) resolve(m[1]!);
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => reject(new Error(`flotilla up exited with ${code} before printing KUBECONFIG:\n${out}`)));
+  });
+  return { child, kubeconfig, output: () => out, exited };
+}
+
+async function kubectl(kubeconfig: string, ...args: string[]): Promise<string> {
+  const { stdout } = await exec('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000 });
+  return stdout;
+}
+
+/** Every process below pid, from /proc. */
+function descendants(pid: number): Array<{ pid: number; cmdline: string }> {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const out: Array<{ pid: number; cmdline: string }> = [];
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      let cmdline = '';
+      try {
+        cmdline = readFileSync(`/proc/${c}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      } catch {
+        /* exited meanwhile */
+      }
+      out.push({ pid: c, cmdline });
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** Running (a zombie whose orphaned parent nobody reaps counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+async function eventually<T>(what: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() > deadline) throw new Error(`${what}: ${(e as Error).message}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+describe('flotilla up', function () {
+  this.timeout(240_000);
+  let dataDir: string;
+  let first: Launch | undefined;
+  let second: Launch | undefined;
+  let third: Launch | undefined;
+  let fourth: Launch | undefined;
+
+  before(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-up-test-'));
+    first = await launch(dataDir);
+  });
+
+  after(async () => {
+    for (const l of [first, second, third, fourth]) {
+      if (l && l.child.exitCode === null) {
+        l.child.kill('SIGTERM');
+        await l.exited;
+      }
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints the kubeconfig export that kubectl uses to reach the cluster', async () => {
+    assert.equal(first!.kubeconfig, path.join(dataDir, 'kubeconfig'));
+    const names = (await kubectl(first!.kubeconfig, 'get', 'namespaces', '-o', 'name')).split('\n');
+    assert.ok(names.includes('namespace/default'), names.join(','));
+    assert.match(await kubectl(first!.kubeconfig, 'create', 'configmap', 'kept', '--from-literal=answer=42'), /configmap\/kept created/);
+  });
+
+  it('restarts a service that dies, naming it and how it exited', async () => {
+    const apiserver = descendants(first!.child.pid!).find((p) => p.cmdline.includes(' apiserver '));
+    assert.ok(apiserver, 'an apiserver child process runs');
+    process.kill(apiserver.pid, 'SIGKILL');
+    await eventually('restart logged', async () => assert.match(first!.output(), /apiserver exited with signal SIGKILL; restarting/));
+    const answer = await eventually('apiserver back', () => kubectl(first!.kubeconfig, 'get', 'configmap', 'kept', '-o', 'jsonpath={.data.answer}'));
+    assert.equal(answer, '42');
+    const again = descendants(first!.child.pid!).find((p) => p.cmdline.includes(' apiserver '));
+    assert.ok(again && again.pid !== apiserver.pid);
+  });
+
+  it('stops every process it started on SIGINT', async () => {
+    const procs = descendants(first!.child.pid!);
+    assert.ok(procs.some((p) => p.cmdline.includes('nats-server')), procs.map((p) => p.cmdline).join('\n'));
+    assert.ok(procs.some((p) => p.cmdline.includes(' apiserver ')), procs.map((p) => p.cmdline).join('\n'));
+    first!.child.kill('SIGINT');
+    assert.equal(await first!.exited, 0, first!.output());
+    const left = procs.filter((p) => alive(p.pid));
+    assert.deepEqual(left, [], 'processes left behind');
+    assert.equal(readState(dataDir)?.pid, undefined, 'the data folder is released');
+  });
+
+  it('keeps every object and the NATS port when started again on the same data folder', async () => {
+    const natsBefore = readState(dataDir)!.natsUrl;
+    second = await launch(dataDir);
+    assert.equal(readState(dataDir)!.natsUrl, natsBefore);
+    const answer = await kubectl(second.kubeconfig, 'get', 'configmap', 'kept', '-o', 'jsonpath={.data.answer}');
+    assert.equal(answer, '42');
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 0, second.output());
+  });
+
+  it('cleans up after a launcher that was killed outright', async () => {
+    third = await launch(dataDir);
+    const procs = descendants(third.child.pid!);
+    const apiserver = procs.find((p) => p.cmdline.includes(' apiserver '))!;
+    const nats = procs.find((p) => p.cmdline.includes('nats-server'))!;
+    third.child.kill('SIGKILL');
+    await third.exited;
+    // The apiserver notices its parent is gone; nats-server cannot, so the next start stops it.
+    await eventually('apiserver exits by itself', async () => assert.ok(!alive(apiserver.pid)));
+    fourth = await launch(dataDir);
+    assert.match(fourth.output(), new RegExp(`stopping nats-server pid ${nats.pid}`));
+    assert.ok(!alive(nats.pid));
+    assert.equal(await kubectl(fourth.kubeconfig, 'get', 'configmap', 'kept', '-o', 'jsonpath={.data.answer}'), '42');
+    fourth.child.kill('SIGINT');
+    assert.equal(await fourth.exited, 0, fourth.output());
+  });
+});

@@ -1,0 +1,237 @@
+/**
+ * A kubectl session driven from the tests, as a user would type it, with the oldest and
+ * newest kubectl this project supports (kubectl.1.27 and kubectl.1.33, shipped beside
+ * the stock kubectl on PATH).
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { writeKubeconfig } from '../cli/kubeconfig.js';
+import { testApiServer } from './apiserver.js';
+
+const run = promisify(execFile);
+
+function kubectlDir(): string {
+  const which = process.env.PATH!.split(':').map((d) => path.join(d, 'kubectl')).find((p) => {
+    try {
+      realpathSync(p);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!which) throw new Error('kubectl is not on PATH');
+  return path.dirname(realpathSync(which));
+}
+
+const DEPLOYMENT = (image: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: nginx
+        image: ${image}
+        ports:
+        - containerPort: 80
+        env:
+        - name: MODE
+          value: prod
+`;
+
+const NODE = `apiVersion: v1
+kind: Node
+metadata:
+  name: node-1
+  labels: {kubernetes.io/hostname: node-1, node-role.kubernetes.io/control-plane: ""}
+status:
+  capacity: {cpu: "4", memory: 8Gi, pods: "110"}
+  allocatable: {cpu: "4", memory: 8Gi, pods: "110"}
+  conditions:
+  - {type: Ready, status: "True", reason: KubeletReady, message: ready, lastHeartbeatTime: "2026-11-24T10:00:00Z", lastTransitionTime: "2026-11-24T10:00:00Z"}
+`;
+
+for (const version of ['1.27', '1.33']) {
+  describe(`kubectl ${version} session`, function () {
+    this.timeout(120_000);
+    let server: Awaited<ReturnType<typeof testApiServer>>;
+    let dir: string;
+    let kubeconfig: string;
+    const bin = () => path.join(kubectlDir(), `kubectl.${version}`);
+    const k = async (...args: string[]) => {
+      try {
+        const r = await run(bin(), ['--kubeconfig', kubeconfig, ...args], { cwd: dir, maxBuffer: 16 << 20 });
+        return r.stdout;
+      } catch (e: any) {
+        throw new Error(`kubectl ${args.join(' ')} failed: ${e.stderr || e.message}`);
+      }
+    };
+    const kFail = async (...args: string[]) => {
+      try {
+        await run(bin(), ['--kubeconfig', kubeconfig, ...args], { cwd: dir });
+      } catch (e: any) {
+        return String(e.stderr);
+      }
+      throw new Error(`kubectl ${args.join(' ')} should have failed`);
+    };
+
+    before(async () => {
+      server = await testApiServer({ bookmarkIntervalMs: 1000 });
+      dir = mkdtempSync(path.join(os.tmpdir(), `flotilla-kubectl-${version}-`));
+      kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), server.httpUrl);
+    });
+    after(async () => {
+      await server.stop();
+    });
+
+    it('reports client and server versions', async () => {
+      const out = await k('version');
+      assert.match(out, new RegExp(`Client Version: .*v${version.replace('.', '\\.')}\\.\\d+`));
+      assert.match(out, /Server Version: .*v1\.\d+\.\d+-flotilla/);
+    });
+
+    it('lists every kind in api-resources', async () => {
+      const out = await k('api-resources');
+      for (const line of [
+        /^pods\s+po\s+v1\s+true\s+Pod$/m,
+        /^nodes\s+no\s+v1\s+false\s+Node$/m,
+        /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m,
+        /^cronjobs\s+cj\s+batch\/v1\s+true\s+CronJob$/m,
+        /^leases\s+coordination\.k8s\.io\/v1\s+true\s+Lease$/m,
+        /^priorityclasses\s+pc\s+scheduling\.k8s\.io\/v1\s+false\s+PriorityClass$/m,
+        /^endpointslices\s+discovery\.k8s\.io\/v1\s+true\s+EndpointSlice$/m,
+        /^events\s+ev\s+events\.k8s\.io\/v1\s+true\s+Event$/m,
+      ]) {
+        assert.match(out, line);
+      }
+    });
+
+    it('applies a manifest three times: created, configured, unchanged; diff shows only the real change', async () => {
+      writeFileSync(path.join(dir, 'web.yaml'), DEPLOYMENT('nginx:1.25'));
+      assert.match(await k('apply', '-f', 'web.yaml'), /deployment.apps\/web created/);
+      assert.match(await k('apply', '-f', 'web.yaml'), /deployment.apps\/web unchanged/);
+      writeFileSync(path.join(dir, 'web.yaml'), DEPLOYMENT('nginx:1.26'));
+      let diff = '';
+      try {
+        await run(bin(), ['--kubeconfig', kubeconfig, 'diff', '-f', 'web.yaml'], { cwd: dir });
+      } catch (e: any) {
+        diff = String(e.stdout); // kubectl diff exits 1 when there are differences
+      }
+      const changed = diff.split('\n').filter((l) => /^[-+] /.test(l)).map((l) => l.replace(/\s+/g, ' ').trim());
+      assert.deepEqual(changed, ['- generation: 1', '+ generation: 2', '- image: nginx:1.25', '+ image: nginx:1.26']);
+      assert.match(await k('apply', '-f', 'web.yaml'), /deployment.apps\/web configured/);
+      assert.match(await k('apply', '-f', 'web.yaml'), /deployment.apps\/web unchanged/);
+      assert.equal(await k('get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'), 'nginx:1.26');
+    });
+
+    it('creates from generators and files, and gets them as tables, wide, yaml, jsonpath, across namespaces', async () => {
+      await k('create', 'namespace', 'team');
+      await k('create', 'configmap', 'cfg', '-n', 'team', '--from-literal=a=b');
+      await k('create', 'secret', 'generic', 'pw', '-n', 'team', '--from-literal=password=s3cret');
+      await k('create', 'serviceaccount', 'robot', '-n', 'team');
+      await k('create', 'service', 'clusterip', 'api', '-n', 'team', '--tcp=80:8080');
+      await k('create', 'deployment', 'gen', '-n', 'team', '--image=nginx', '--replicas=3');
+      await k('create', 'job', 'once', '-n', 'team', '--image=busybox', '--', 'true');
+      writeFileSync(path.join(dir, 'node.yaml'), NODE);
+      await k('create', '-f', 'node.yaml');
+      await k('run', 'p1', '-n', 'team', '--image=nginx', '--labels=app=p,tier=fe');
+      await k('run', 'p2', '-n', 'team', '--image=nginx', '--labels=app=p,tier=be');
+
+      const nodes = await k('get', 'nodes');
+      assert.match(nodes, /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION$/m);
+      assert.match(nodes, /^node-1\s+Ready\s+control-plane\s+\S+/m);
+      const pods = await k('get', 'pods', '-n', 'team', '-o', 'wide');
+      assert.match(pods, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES$/m);
+      assert.match(pods, /^p1\s+0\/1\s+Pending\s+0\s+\S+\s+<none>\s+<none>/m);
+      const deps = await k('get', 'deployments', '-n', 'team');
+      assert.match(deps, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/m);
+      assert.match(deps, /^gen\s+0\/3\s+0\s+0\s+/m);
+      const svc = await k('get', 'svc', '-n', 'team');
+      assert.match(svc, /^api\s+ClusterIP\s+\S+\s+<none>\s+80\/TCP\s+/m);
+      const all = await k('get', 'configmaps,secrets,serviceaccounts', '-A');
+      assert.match(all, /^team\s+configmap\/cfg\s+1\s+/m);
+      assert.match(all, /^team\s+secret\/pw\s+Opaque\s+1\s+/m);
+      assert.match(all, /^team\s+serviceaccount\/robot\s+/m);
+      const y = await k('get', 'secret', 'pw', '-n', 'team', '-o', 'yaml');
+      assert.match(y, new RegExp(`password: ${Buffer.from('s3cret').toString('base64')}`));
+      assert.equal(await k('get', 'cm', 'cfg', '-n', 'team', '-o', 'jsonpath={.data.a}'), 'b');
+      assert.equal(await k('get', 'pods', '-n', 'team', '-l', 'tier=fe', '-o', 'name'), 'pod/p1\n');
+      assert.equal(await k('get', 'pods', '-n', 'team', '-l', 'tier in (fe,be),app=p', '-o', 'name'), 'pod/p1\npod/p2\n');
+      assert.equal(await k('get', 'pods', '-A', '--field-selector', 'metadata.name=p2', '-o', 'name'), 'pod/p2\n');
+      const chunked = await k('get', 'pods,configmaps', '-n', 'team', '--chunk-size=1', '-o', 'name');
+      assert.deepEqual(chunked.trim().split('\n').sort(), ['configmap/cfg', 'pod/p1', 'pod/p2'].concat(chunked.includes('kube-root') ? ['configmap/kube-root-ca.crt'] : []).sort());
+    });
+
+    it('describes a pod and explains fields', async () => {
+      const d = await k('describe', 'pod', 'p1', '-n', 'team');
+      assert.match(d, /^Name:\s+p1$/m);
+      assert.match(d, /^Namespace:\s+team$/m);
+      assert.match(d, /^Status:\s+Pending$/m);
+      assert.match(d, /Image:\s+nginx/);
+      const e = await k('explain', 'pod.spec.containers');
+      assert.match(e, /KIND:\s+Pod/);
+      assert.match(e, /FIELD:\s+containers/);
+      assert.match(e, /image\s+<string>/);
+    });
+
+    it('patches with json, merge and strategic patches, labels, annotates and scales', async () => {
+      await k('patch', 'configmap', 'cfg', '-n', 'team', '--type=json', '-p', '[{"op":"add","path":"/data/c","value":"d"}]');
+      await k('patch', 'configmap', 'cfg', '-n', 'team', '--type=merge', '-p', '{"data":{"a":null,"e":"f"}}');
+      assert.equal(await k('get', 'cm', 'cfg', '-n', 'team', '-o', 'jsonpath={.data}'), '{"c":"d","e":"f"}');
+      await k('patch', 'deployment', 'gen', '-n', 'team', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"busybox"}]}}}}');
+      assert.equal(await k('get', 'deploy', 'gen', '-n', 'team', '-o', 'jsonpath={.spec.template.spec.containers[*].name}'), 'sidecar nginx');
+      await k('label', 'pod', 'p1', '-n', 'team', 'release=canary');
+      await k('annotate', 'node', 'node-1', 'owner=ops');
+      await k('label', 'node', 'node-1', 'zone=a');
+      assert.equal(await k('get', 'pod', 'p1', '-n', 'team', '-o', 'jsonpath={.metadata.labels.release}'), 'canary');
+      assert.equal(await k('get', 'node', 'node-1', '-o', 'jsonpath={.metadata.annotations.owner}/{.metadata.labels.zone}'), 'ops/a');
+      assert.match(await k('scale', 'deployment', 'gen', '-n', 'team', '--replicas=5'), /scaled/);
+      assert.equal(await k('get', 'deploy', 'gen', '-n', 'team', '-o', 'jsonpath={.spec.replicas}'), '5');
+      const err = await kFail('patch', 'configmap', 'cfg', '-n', 'team', '--type=json', '-p', '[{"op":"test","path":"/data/c","value":"nope"}]');
+      assert.match(err, /request is invalid.*Test operation failed/);
+    });
+
+    it('watches: get -w prints the table row of each change', async () => {
+      const child = spawn(bin(), ['--kubeconfig', kubeconfig, 'get', 'configmaps', '-n', 'team', '-w'], { cwd: dir });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      try {
+        const deadline = Date.now() + 20_000;
+        while (!/cfg/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        await k('create', 'configmap', 'watched', '-n', 'team', '--from-literal=x=1', '--from-literal=y=2');
+        while (!/watched/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        child.kill();
+      }
+      assert.match(out, /^NAME\s+DATA\s+AGE$/m);
+      assert.match(out, /^watched\s+2\s+\S+$/m);
+    });
+
+    it('deletes objects; one held by a finalizer stays until the finalizer is removed', async () => {
+      await k('create', 'configmap', 'held', '-n', 'team');
+      await k('patch', 'configmap', 'held', '-n', 'team', '--type=merge', '-p', '{"metadata":{"finalizers":["example.com/keep"]}}');
+      await k('delete', 'configmap', 'held', '-n', 'team', '--wait=false');
+      assert.match(await k('get', 'configmap', 'held', '-n', 'team', '-o', 'jsonpath={.metadata.deletionTimestamp}'), /^\d{4}-/);
+      await k('patch', 'configmap', 'held', '-n', 'team', '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]');
+      assert.match(await kFail('get', 'configmap', 'held', '-n', 'team'), /NotFound|not found/);
+      for (const [kind, name] of [['deployment', 'web'], ['svc', 'api'], ['secret', 'pw'], ['pod', 'p2']]) {
+        const ns = kind === 'deployment' && name === 'web' ? 'default' : 'team';
+        assert.match(await k('delete', kind, name, '-n', ns), /deleted/);
+      }
+      assert.match(await k('delete', 'node', 'node-1'), /deleted/);
+      assert.match(await k('delete', 'namespace', 'team'), /deleted/);
+      assert.match(await kFail('get', 'namespace', 'team'), /not found/);
+    });
+  });
+}
