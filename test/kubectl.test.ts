@@ -62,6 +62,32 @@ status:
   - {type: Ready, status: "True", reason: KubeletReady, message: ready, lastHeartbeatTime: "2026-11-24T10:00:00Z", lastTransitionTime: "2026-11-24T10:00:00Z"}
 `;
 
+describe('kubectl api-resources on every supported version', function () {
+  this.timeout(120_000);
+  let server: Awaited<ReturnType<typeof testApiServer>>;
+  let kubeconfig: string;
+  before(async () => {
+    server = await testApiServer();
+    kubeconfig = writeKubeconfig(path.join(mkdtempSync(path.join(os.tmpdir(), 'flotilla-kubectl-')), 'kubeconfig'), server.httpUrl);
+  });
+  after(async () => {
+    await server.stop();
+  });
+  for (const v of ['1.27', '1.28', '1.29', '1.30', '1.31', '1.32', '1.33', 'stock']) {
+    it(`lists all 22 kinds with kubectl ${v}`, async () => {
+      const bin = v === 'stock' ? 'kubectl' : path.join(kubectlDir(), `kubectl.${v}`);
+      const { stdout } = await run(bin, ['--kubeconfig', kubeconfig, 'api-resources', '--no-headers', '-o', 'name']);
+      const names = stdout.trim().split('\n').sort();
+      assert.deepEqual(names, [
+        'configmaps', 'controllerrevisions.apps', 'cronjobs.batch', 'daemonsets.apps', 'deployments.apps', 'endpoints',
+        'endpointslices.discovery.k8s.io', 'events', 'events.events.k8s.io', 'jobs.batch', 'leases.coordination.k8s.io',
+        'namespaces', 'nodes', 'poddisruptionbudgets.policy', 'pods', 'podtemplates', 'priorityclasses.scheduling.k8s.io',
+        'replicasets.apps', 'secrets', 'serviceaccounts', 'services', 'statefulsets.apps',
+      ]);
+    });
+  }
+});
+
 for (const version of ['1.27', '1.33']) {
   describe(`kubectl ${version} session`, function () {
     this.timeout(120_000);

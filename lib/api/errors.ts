@@ -73,6 +73,12 @@ export class StatusError extends Error {
     this.details = details;
   }
 
+  /** The same error with a more specific message. */
+  withMessage(message: string): this {
+    this.message = message;
+    return this;
+  }
+
   toStatus(): Status {
     const s: Status = {
       kind: 'Status',

@@ -9,6 +9,10 @@
  *     string contentEncoding = 3; string contentType = 4 }
  * where `raw` is the object's own message.
  *
+ * A Go struct embedded inline (Volume's VolumeSource, Probe's ProbeHandler, ...) is flat
+ * in JSON but a sub-message in protobuf; the schema marks its fields with protoWrapper
+ * and the decoder flattens the sub-message back into the parent.
+ *
  * Go's generated marshallers write every non-pointer field, zero or not. The JSON form
  * upstream would produce drops empty strings and zero times (omitempty / null), so the
  * decoder drops them too; numbers and booleans are kept, because a present pointer
@@ -128,15 +132,38 @@ function wireOf(p: Prop): number {
   }
 }
 
-const fieldIndex = new WeakMap<TypeDef, Map<number, [string, Field]>>();
-function indexOf(t: TypeDef): Map<number, [string, Field]> {
-  let m = fieldIndex.get(t);
-  if (!m) {
-    m = new Map();
-    for (const [name, f] of Object.entries(t.fields)) if (f.proto > 0) m.set(f.proto, [name, f]);
-    fieldIndex.set(t, m);
+/**
+ * A message's fields by protobuf number. Fields of an inline-embedded Go struct
+ * (Field.protoWrapper) are not numbered in the message itself but inside the sub-message
+ * at the wrapper's number, so each wrapper gets an index of its own.
+ */
+interface FieldIndex {
+  plain: Map<number, [string, Field]>;
+  wrappers: Map<number, FieldIndex>;
+}
+
+const fieldIndex = new WeakMap<TypeDef, FieldIndex>();
+function indexOf(t: TypeDef): FieldIndex {
+  let idx = fieldIndex.get(t);
+  if (!idx) {
+    idx = { plain: new Map(), wrappers: new Map() };
+    for (const [name, f] of Object.entries(t.fields)) {
+      if (f.proto <= 0) continue;
+      let into = idx;
+      if (f.protoWrapper !== undefined) {
+        into = idx.wrappers.get(f.protoWrapper) ?? { plain: new Map(), wrappers: new Map() };
+        idx.wrappers.set(f.protoWrapper, into);
+      }
+      into.plain.set(f.proto, [name, f]);
+    }
+    for (const w of idx.wrappers.keys()) {
+      if (idx.plain.has(w)) {
+        throw new InternalError(`protobuf decoding: ${t.name} uses field number ${w} both for ${idx.plain.get(w)![0]} and as the wrapper of embedded fields`);
+      }
+    }
+    fieldIndex.set(t, idx);
   }
-  return m;
+  return idx;
 }
 
 function lookupType(name: string): TypeDef {
@@ -147,18 +174,32 @@ function lookupType(name: string): TypeDef {
 
 /** A message of a registered type. */
 function decodeMessage(r: WireReader, t: TypeDef, depth: number): Record<string, unknown> {
-  if (depth > MAX_DEPTH) r.fail(`messages nested deeper than ${MAX_DEPTH}`);
   const out: Record<string, unknown> = {};
-  const index = indexOf(t);
+  decodeFields(r, t.name, indexOf(t), out, depth);
+  return out;
+}
+
+/**
+ * Reads the fields of one message into `out`. A wrapper field (an inline-embedded Go
+ * struct) is read as a sub-message whose fields land in `out` itself, flat as in JSON.
+ */
+function decodeFields(r: WireReader, typeName: string, index: FieldIndex, out: Record<string, unknown>, depth: number): void {
+  if (depth > MAX_DEPTH) r.fail(`messages nested deeper than ${MAX_DEPTH}`);
   while (!r.done) {
     const { num, wire } = r.tag();
-    const hit = index.get(num);
+    const hit = index.plain.get(num);
     if (!hit) {
-      r.skip(wire);
+      const embedded = index.wrappers.get(num);
+      if (!embedded) {
+        r.skip(wire);
+        continue;
+      }
+      if (wire !== WIRE_LEN) r.fail(`${typeName}: embedded message ${num} with wire type ${wire}`);
+      decodeFields(r.sub(`${typeName}#${num}`), typeName, embedded, out, depth + 1);
       continue;
     }
     const [name, f] = hit;
-    const where = `${t.name}.${name}`;
+    const where = `${typeName}.${name}`;
     if (f.type === 'array') {
       const list = (out[name] as unknown[] | undefined) ?? [];
       out[name] = list;
@@ -182,7 +223,6 @@ function decodeMessage(r: WireReader, t: TypeDef, depth: number): Record<string,
       else out[name] = v;
     }
   }
-  return out;
 }
 
 function decodeMapEntry(r: WireReader, values: Prop, where: string, depth: number): [string, unknown] {
@@ -311,9 +351,28 @@ function formatTime(seconds: number, nanos: number, micro: boolean, r: WireReade
 }
 
 /**
+ * The TypeDef of a top-level object: a served kind's definition or, for bodies of
+ * subresources that are no kind of their own (authentication/v1 TokenRequest for
+ * serviceaccounts/token), the type upstream's OpenAPI names after the group and kind.
+ */
+function objectType(apiVersion: string, kind: string): TypeDef {
+  const k = allKinds().find((x) => x.kind === kind && apiVersionOf(x) === apiVersion);
+  if (k) return lookupType(k.definition);
+  const slash = apiVersion.indexOf('/');
+  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+  const version = apiVersion.slice(slash + 1);
+  // io.k8s.api.<package>.<version>.<Kind>: the package is the group's first label ("core" for "").
+  const pkg = group === '' ? 'core' : group.split('.')[0];
+  const t = maybeTypeDef(`io.k8s.api.${pkg}.${version}.${kind}`);
+  // only object types (with apiVersion/kind), so an envelope cannot name a nested type
+  if (t && t.fields.apiVersion?.proto === 0 && t.fields.kind?.proto === 0) return t;
+  throw new BadRequestError(`no kind "${kind}" is registered for version "${apiVersion}"`);
+}
+
+/**
  * Decodes a Kubernetes protobuf request body into the object's JSON form, with
  * apiVersion and kind set. Throws BadRequestError for a malformed body or a kind the
- * registry does not know.
+ * registry does not know. KindDef.protobuf is not consulted here.
  */
 export function decodeKubernetesProtobuf(body: Uint8Array): DecodedObject {
   if (body.length < MAGIC.length || MAGIC.some((b, i) => body[i] !== b)) {
@@ -344,9 +403,7 @@ export function decodeKubernetesProtobuf(body: Uint8Array): DecodedObject {
   }
   if (!kind || !apiVersion) throw new BadRequestError('invalid protobuf body: the envelope names no apiVersion and kind');
   if (contentEncoding) throw new BadRequestError(`invalid protobuf body: content encoding "${contentEncoding}" is not supported`);
-  const k = allKinds().find((x) => x.kind === kind && apiVersionOf(x) === apiVersion);
-  if (!k) throw new BadRequestError(`no kind "${kind}" is registered for version "${apiVersion}"`);
-  const t = lookupType(k.definition);
+  const t = objectType(apiVersion, kind);
   const fields = raw ? decodeMessage(new WireReader(raw.buf, raw.start, raw.end, t.name), t, 0) : {};
   return { apiVersion, kind, object: { apiVersion, kind, ...fields } };
 }

@@ -5,7 +5,7 @@
  */
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, StatusError } from '../../lib/api/errors.js';
+import { BadRequestError, RequestEntityTooLargeError, StatusError } from '../../lib/api/errors.js';
 import {
   API_PREFIX,
   APISERVER_QUEUE,
@@ -114,7 +114,15 @@ export class NatsApi {
       }
       const result = await this.handler.handle(req);
       code = result.code;
-      this.reply(m, encodeResult(result));
+      const body = encodeResult(result);
+      const max = this.nc.info?.max_payload ?? 1024 * 1024;
+      if (Buffer.byteLength(body) > max) {
+        code = 413;
+        throw new RequestEntityTooLargeError(max).withMessage(
+          `the reply (${Buffer.byteLength(body)} bytes) exceeds the NATS max payload of ${max} bytes: page the list with "limit" and "continue"`,
+        );
+      }
+      this.reply(m, body);
     } catch (e) {
       code = (e as StatusError).code ?? 500;
       this.reply(m, JSON.stringify(errorBody(e)));

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { ApiClient, connectNats } from '../../lib/client/mod.js';
+import { testApiServer } from '../../test/apiserver.js';
+import type { ApiServer } from './server.js';
+
+const pods = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
+const pod = (name: string) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name },
+  spec: { containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '100m', memory: '64Mi' } } }] },
+});
+
+describe('apiserver NATS API', () => {
+  let s: ApiServer & { natsUrl: string };
+  let nc: NatsConnection;
+  let api: ApiClient;
+  before(async () => {
+    s = await testApiServer();
+    nc = await connectNats(s.natsUrl, { name: 'nats-api-test' });
+    api = new ApiClient(nc);
+  });
+  after(async () => {
+    api.close();
+    await nc.close();
+    await s.stop();
+  });
+
+  it('creates many pods in one batch request, reporting each failure in place', async () => {
+    const items = ['b1', 'b2', 'b3'].map((n) => ({ ...pods, body: pod(n) }));
+    items.push({ ...pods, body: { ...pod('Bad_Name') } });
+    items.push({ ...pods, body: pod('b1') });
+    const res = await api.batchCreate(items);
+    assert.deepEqual(
+      res.map((r: any) => (r instanceof Error ? (r as any).reason : r.metadata.name)),
+      ['b1', 'b2', 'b3', 'Invalid', 'AlreadyExists'],
+    );
+  });
+
+  it('binds many pods in one batch request; a pod bound twice is a Conflict', async () => {
+    const res = await api.batchBind([
+      { namespace: 'default', name: 'b1', node: 'n1' },
+      { namespace: 'default', name: 'b2', node: 'n2' },
+      { namespace: 'default', name: 'b1', node: 'n3' },
+      { namespace: 'default', name: 'missing', node: 'n1' },
+    ]);
+    assert.deepEqual(
+      res.map((r: any) => (r instanceof Error ? (r as any).reason : r.status)),
+      ['Success', 'Success', 'Conflict', 'NotFound'],
+    );
+    const b1: any = await api.get({ ...pods, name: 'b1' });
+    assert.equal(b1.spec.nodeName, 'n1');
+  });
+
+  it('publishes change events on flotilla.events.<resource>.<namespace>.<name>', async () => {
+    const got: any[] = [];
+    const sub = nc.subscribe('flotilla.events.configmaps.default.>', {
+      callback: (_e, m) => void got.push({ subject: m.subject, ...JSON.parse(new TextDecoder().decode(m.data)) }),
+    });
+    await nc.flush();
+    const cm = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
+    await api.create(cm, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ev.1' }, data: { a: '1' } });
+    await api.patch({ ...cm, name: 'ev.1' }, 'merge', { data: { a: '2' } });
+    await api.delete({ ...cm, name: 'ev.1' });
+    const deadline = Date.now() + 5000;
+    while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    sub.unsubscribe();
+    assert.deepEqual(
+      got.map((e) => [e.subject, e.type, e.object.data?.a]),
+      [
+        ['flotilla.events.configmaps.default.ev=2E1', 'ADDED', '1'],
+        ['flotilla.events.configmaps.default.ev=2E1', 'MODIFIED', '2'],
+        ['flotilla.events.configmaps.default.ev=2E1', 'DELETED', '2'],
+      ],
+    );
+  });
+
+  it('answers a malformed request with a BadRequest Status instead of failing', async () => {
+    const r = await nc.request('flotilla.api.get', new TextEncoder().encode('{not json'), { timeout: 5000 });
+    const body = JSON.parse(new TextDecoder().decode(r.data));
+    assert.equal(body.kind, 'Status');
+    assert.equal(body.code, 400);
+    const unknown = await nc.request('flotilla.api.get', new TextEncoder().encode('{"version":"v1","resource":"widgets","name":"x"}'), { timeout: 5000 });
+    assert.equal(JSON.parse(new TextDecoder().decode(unknown.data)).code, 404);
+  });
+
+  it('refuses a list reply larger than the NATS max payload with 413 and a hint to page', async () => {
+    const big = 'x'.repeat(300 * 1024);
+    const cm = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
+    for (let i = 0; i < 4; i++) await api.create(cm, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `big${i}` }, data: { a: big } });
+    await assert.rejects(api.list(cm), (e: any) => e.code === 413 && /limit/.test(e.message));
+    const page: any = await api.list(cm, { limit: 2 });
+    assert.equal(page.items.length, 2);
+    assert.ok(page.metadata.continue);
+  });
+});
