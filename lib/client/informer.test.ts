@@ -289,8 +289,8 @@ describe('SharedInformer against the apiserver', function () {
     const ref = { ...Resources.configmaps, namespace: ns };
     await client.create(ref, cm(ns, 'x'));
     const errors: unknown[] = [];
-    // watches end after 1-2 s; the informer then watches again from its resourceVersion
-    const inf = new SharedInformer<ConfigMap>(client, Resources.configmaps, { namespace: ns, minWatchTimeoutSeconds: 1, onError: (e) => errors.push(e) });
+    // watches end after 2-4 s (long enough not to look like a "very short watch" on a loaded machine); the informer then watches again from its resourceVersion
+    const inf = new SharedInformer<ConfigMap>(client, Resources.configmaps, { namespace: ns, minWatchTimeoutSeconds: 2, onError: (e) => errors.push(e) });
     const { seen } = mirror(inf);
     inf.start();
     try {

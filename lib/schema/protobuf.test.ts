@@ -4,6 +4,7 @@ import { BadRequestError } from '../api/errors.js';
 import { define, defineObject, field, META, T } from './dsl.js';
 import { registerKind } from './registry.js';
 import { decodeKubernetesProtobuf } from './protobuf.js';
+import './kinds/mod.js';
 
 // Test kinds in a group of their own, with upstream's field numbers for ConfigMap and Namespace.
 const P = 'io.flotilla.test.protobuf.v1.';
@@ -99,6 +100,66 @@ function configMapBody(): Uint8Array {
   msg(w, 2, (e) => str(str(e, 1, 'a'), 2, 'b'));
   msg(w, 2, (e) => str(str(e, 1, 'empty'), 2, ''));
   return envelope(API_VERSION, 'ConfigMap', w.finish());
+}
+
+const varint = (w: W, num: number, v: number) => w.uint32(num << 3).int64(v);
+const bool = (w: W, num: number, v: boolean) => w.uint32(num << 3).bool(v);
+/** intstr.IntOrString as Go writes it: type, intVal and strVal, always all three. */
+const intOrString = (w: W, num: number, v: number | string) =>
+  msg(w, num, (m) => str(varint(varint(m, 1, typeof v === 'number' ? 0 : 1), 2, typeof v === 'number' ? v : 0), 3, typeof v === 'string' ? v : ''));
+const mapEntry = (w: W, num: number, k: string, v: string) => msg(w, num, (e) => str(str(e, 1, k), 2, v));
+
+/** core/v1 Container with only name, image and command set, every non-pointer field written as Go does. */
+function container(w: W, num: number, c: { name: string; image: string; command?: string[] }, extra: (w: W) => void = () => {}) {
+  msg(w, num, (m) => {
+    str(m, 1, c.name);
+    str(m, 2, c.image);
+    for (const a of c.command ?? []) str(m, 3, a);
+    str(m, 5, ''); // workingDir
+    msg(m, 8, () => {}); // resources: a non-pointer struct, empty
+    extra(m);
+    str(m, 13, ''); // terminationMessagePath
+    str(m, 14, ''); // imagePullPolicy
+    bool(m, 16, false); // stdin
+    bool(m, 17, false); // stdinOnce
+    bool(m, 18, false); // tty
+    str(m, 20, ''); // terminationMessagePolicy
+  });
+}
+
+/** core/v1 PodSpec's non-pointer scalars, which Go writes even when unset. */
+function podSpecScalars(w: W, restartPolicy: string) {
+  str(w, 3, restartPolicy);
+  for (const n of [6, 8, 9, 10]) str(w, n, ''); // dnsPolicy, serviceAccountName, serviceAccount, nodeName
+  for (const n of [11, 12, 13]) bool(w, n, false); // hostNetwork, hostPID, hostIPC
+  for (const n of [16, 17, 19, 24]) str(w, n, ''); // hostname, subdomain, schedulerName, priorityClassName
+}
+
+/** Drops JSON nulls: kubectl sends `creationTimestamp: null`, which means the same as absent. */
+function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, withoutNulls(x)]));
+  }
+  return v;
+}
+
+/**
+ * kubectl's JSON for an object plus the Go-zero scalars the protobuf form carries:
+ * Go writes non-pointer numbers and booleans even when zero (JSON's omitempty drops them),
+ * and on the wire they cannot be told from set pointer fields, so the decoder keeps them.
+ */
+function kubectlJsonWith(json: unknown, goZeros: unknown): unknown {
+  const merge = (a: any, b: any): any => {
+    if (Array.isArray(a) && Array.isArray(b)) return a.map((x, i) => (i < b.length ? merge(x, b[i]) : x));
+    if (a && b && typeof a === 'object' && typeof b === 'object') {
+      const out = { ...a };
+      for (const [k, x] of Object.entries(b)) out[k] = k in a ? merge(a[k], x) : x;
+      return out;
+    }
+    return b;
+  };
+  return merge(withoutNulls(json), goZeros);
 }
 
 function decodeError(body: Uint8Array): BadRequestError {
@@ -238,5 +299,262 @@ describe('decodeKubernetesProtobuf', () => {
       }
     }
     assert.ok(rejected > 1000, `only ${rejected} corrupted bodies were rejected`);
+  });
+});
+
+describe('decodeKubernetesProtobuf with the registered kinds', () => {
+  it('decodes the Job of `kubectl create job j --image=busybox -- sleep 5` (kubectl 1.32) as its JSON', () => {
+    const w = protobuf.Writer.create();
+    objectMeta(w, 'j');
+    msg(w, 2, (spec) =>
+      msg(spec, 6, (template) => {
+        objectMeta(template, '');
+        msg(template, 2, (pod) => {
+          container(pod, 2, { name: 'j', image: 'busybox', command: ['sleep', '5'] });
+          podSpecScalars(pod, 'Never');
+        });
+      }),
+    );
+    msg(w, 3, (status) => str(varint(varint(varint(status, 4, 0), 5, 0), 6, 0), 7, '')); // active, succeeded, failed, completedIndexes
+    const out = decodeKubernetesProtobuf(envelope('batch/v1', 'Job', w.finish()));
+    assert.equal(out.kind, 'Job');
+    assert.deepEqual(
+      out.object,
+      kubectlJsonWith(
+        {
+          kind: 'Job',
+          apiVersion: 'batch/v1',
+          metadata: { name: 'j', creationTimestamp: null },
+          spec: {
+            template: {
+              metadata: { creationTimestamp: null },
+              spec: { containers: [{ name: 'j', image: 'busybox', command: ['sleep', '5'], resources: {} }], restartPolicy: 'Never' },
+            },
+          },
+          status: {},
+        },
+        {
+          metadata: { generation: 0 },
+          spec: {
+            template: {
+              metadata: { generation: 0 },
+              spec: { containers: [{ stdin: false, stdinOnce: false, tty: false }], hostNetwork: false, hostPID: false, hostIPC: false },
+            },
+          },
+          status: { active: 0, succeeded: 0, failed: 0 },
+        },
+      ),
+    );
+  });
+
+  it('flattens embedded structs: Volume sources, Probe handlers and LocalObjectReference names', () => {
+    const w = protobuf.Writer.create();
+    objectMeta(w, 'tpl');
+    msg(w, 2, (template) => {
+      objectMeta(template, '');
+      msg(template, 2, (pod) => {
+        // Volume{name = 1; VolumeSource volumeSource = 2 {emptyDir = 2 | configMap = 19}}: hostPath is
+        // number 1 inside the VolumeSource, the same number as the volume's name outside it.
+        msg(pod, 1, (v) => {
+          str(v, 1, 'data');
+          msg(v, 2, (src) => msg(src, 2, (e) => str(e, 1, ''))); // emptyDir{medium: ""}
+        });
+        msg(pod, 1, (v) => {
+          str(v, 1, 'cfg');
+          msg(v, 2, (src) => msg(src, 19, (cm) => msg(cm, 1, (ref) => str(ref, 1, 'x')))); // configMap{LocalObjectReference{name}}
+        });
+        container(pod, 2, { name: 'app', image: 'nginx' }, (c) => {
+          // env[0].valueFrom.configMapKeyRef{LocalObjectReference{name} = 1; key = 2}
+          msg(c, 7, (env) => {
+            str(env, 1, 'MODE');
+            str(env, 2, '');
+            msg(env, 3, (from) => msg(from, 3, (sel) => str(msg(sel, 1, (ref) => str(ref, 1, 'x')), 2, 'mode')));
+          });
+          // Probe{ProbeHandler handler = 1 {httpGet = 2}; initialDelaySeconds = 2; ...}: httpGet and
+          // initialDelaySeconds share number 2, one inside the handler, one outside.
+          msg(c, 10, (probe) => {
+            msg(probe, 1, (h) =>
+              msg(h, 2, (get) => {
+                str(get, 1, '/');
+                intOrString(get, 2, 8080);
+                str(get, 3, '');
+                str(get, 4, '');
+              }),
+            );
+            varint(probe, 2, 3);
+            for (const n of [3, 4, 5, 6]) varint(probe, n, 0); // timeoutSeconds .. failureThreshold
+          });
+        });
+        podSpecScalars(pod, '');
+      });
+    });
+    const out = decodeKubernetesProtobuf(envelope('v1', 'PodTemplate', w.finish()));
+    assert.deepEqual(
+      out.object,
+      kubectlJsonWith(
+        {
+          kind: 'PodTemplate',
+          apiVersion: 'v1',
+          metadata: { name: 'tpl', creationTimestamp: null },
+          template: {
+            metadata: { creationTimestamp: null },
+            spec: {
+              volumes: [
+                { name: 'data', emptyDir: {} },
+                { name: 'cfg', configMap: { name: 'x' } },
+              ],
+              containers: [
+                {
+                  name: 'app',
+                  image: 'nginx',
+                  env: [{ name: 'MODE', valueFrom: { configMapKeyRef: { name: 'x', key: 'mode' } } }],
+                  resources: {},
+                  livenessProbe: { httpGet: { path: '/', port: 8080 }, initialDelaySeconds: 3 },
+                },
+              ],
+            },
+          },
+        },
+        {
+          metadata: { generation: 0 },
+          template: {
+            metadata: { generation: 0 },
+            spec: {
+              containers: [
+                {
+                  livenessProbe: { timeoutSeconds: 0, periodSeconds: 0, successThreshold: 0, failureThreshold: 0 },
+                  stdin: false,
+                  stdinOnce: false,
+                  tty: false,
+                },
+              ],
+              hostNetwork: false,
+              hostPID: false,
+              hostIPC: false,
+            },
+          },
+        },
+      ),
+    );
+  });
+
+  it('rejects an embedded struct that is not a length-delimited message', () => {
+    const w = protobuf.Writer.create();
+    objectMeta(w, 'tpl');
+    msg(w, 2, (template) => msg(template, 2, (pod) => msg(pod, 1, (v) => varint(str(v, 1, 'data'), 2, 7))));
+    assert.match(decodeError(envelope('v1', 'PodTemplate', w.finish())).message, /io\.k8s\.api\.core\.v1\.Volume: embedded message 2 with wire type 0/);
+  });
+
+  it('decodes the Secret of `kubectl create secret generic s --from-literal=...` with its bytes map', () => {
+    const w = protobuf.Writer.create();
+    objectMeta(w, 's');
+    msg(w, 2, (e) => bytes(str(e, 1, 'password'), 2, Buffer.from('s3cr3t')));
+    msg(w, 2, (e) => bytes(str(e, 1, 'empty'), 2, new Uint8Array()));
+    msg(w, 2, (e) => bytes(str(e, 1, 'binary'), 2, Uint8Array.from([0, 0xff, 0x80])));
+    str(w, 3, ''); // type: left for the apiserver to default
+    const out = decodeKubernetesProtobuf(envelope('v1', 'Secret', w.finish()));
+    assert.deepEqual(
+      out.object,
+      kubectlJsonWith(
+        {
+          kind: 'Secret',
+          apiVersion: 'v1',
+          metadata: { name: 's', creationTimestamp: null },
+          data: { password: 'czNjcjN0', empty: '', binary: 'AP+A' },
+        },
+        { metadata: { generation: 0 } },
+      ),
+    );
+  });
+
+  it('decodes the Service of `kubectl create service clusterip web --tcp=80:8080`', () => {
+    const w = protobuf.Writer.create();
+    objectMeta(w, 'web', (m) => mapEntry(m, 11, 'app', 'web'));
+    msg(w, 2, (spec) => {
+      msg(spec, 1, (p) => {
+        str(p, 1, '80-8080');
+        str(p, 2, 'TCP');
+        varint(p, 3, 80);
+        intOrString(p, 4, 8080);
+        varint(p, 5, 0); // nodePort
+      });
+      mapEntry(spec, 2, 'app', 'web');
+      str(spec, 3, ''); // clusterIP
+      str(spec, 4, 'ClusterIP');
+      for (const n of [7, 8, 10, 11]) str(spec, n, ''); // sessionAffinity, loadBalancerIP, externalName, externalTrafficPolicy
+      varint(spec, 12, 0); // healthCheckNodePort
+      bool(spec, 13, false); // publishNotReadyAddresses
+    });
+    msg(w, 3, (status) => msg(status, 1, () => {})); // loadBalancer: {}
+    const out = decodeKubernetesProtobuf(envelope('v1', 'Service', w.finish()));
+    assert.deepEqual(
+      out.object,
+      kubectlJsonWith(
+        {
+          kind: 'Service',
+          apiVersion: 'v1',
+          metadata: { name: 'web', creationTimestamp: null, labels: { app: 'web' } },
+          spec: {
+            ports: [{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080 }],
+            selector: { app: 'web' },
+            type: 'ClusterIP',
+          },
+          status: { loadBalancer: {} },
+        },
+        { metadata: { generation: 0 }, spec: { ports: [{ nodePort: 0 }], healthCheckNodePort: 0, publishNotReadyAddresses: false } },
+      ),
+    );
+  });
+
+  it('decodes the ServiceAccount of `kubectl create serviceaccount sa`', () => {
+    const w = protobuf.Writer.create();
+    objectMeta(w, 'sa');
+    const out = decodeKubernetesProtobuf(envelope('v1', 'ServiceAccount', w.finish()));
+    assert.deepEqual(
+      out.object,
+      kubectlJsonWith({ kind: 'ServiceAccount', apiVersion: 'v1', metadata: { name: 'sa', creationTimestamp: null } }, { metadata: { generation: 0 } }),
+    );
+  });
+
+  it('decodes the TokenRequest of `kubectl create token`, a subresource body with no kind of its own', () => {
+    const w = protobuf.Writer.create();
+    objectMeta(w, '');
+    msg(w, 2, (spec) => {
+      str(spec, 1, 'https://kubernetes.default.svc');
+      msg(spec, 3, (ref) => {
+        str(ref, 1, 'Pod');
+        str(ref, 2, 'v1');
+        str(ref, 3, 'web-0');
+        str(ref, 4, '0b5c1e52-8a1d-4f7e-9d55-3c4f8e2a9b10');
+      });
+      varint(spec, 4, 600);
+    });
+    msg(w, 3, (status) => {
+      str(status, 1, '');
+      timestamp(status, 2, GO_ZERO_SECONDS, 0);
+    });
+    const out = decodeKubernetesProtobuf(envelope('authentication.k8s.io/v1', 'TokenRequest', w.finish()));
+    assert.equal(out.kind, 'TokenRequest');
+    assert.deepEqual(
+      out.object,
+      kubectlJsonWith(
+        {
+          kind: 'TokenRequest',
+          apiVersion: 'authentication.k8s.io/v1',
+          metadata: { creationTimestamp: null },
+          spec: {
+            audiences: ['https://kubernetes.default.svc'],
+            expirationSeconds: 600,
+            boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'web-0', uid: '0b5c1e52-8a1d-4f7e-9d55-3c4f8e2a9b10' },
+          },
+          // kubectl's JSON has `token: ""` here; an empty string is dropped like every other
+          status: { expirationTimestamp: null },
+        },
+        { metadata: { generation: 0 } },
+      ),
+    );
+    // the fallback finds only object types, never a nested one named in the envelope
+    assert.match(decodeError(envelope('v1', 'Container', new Uint8Array())).message, /no kind "Container" is registered for version "v1"/);
+    assert.match(decodeError(envelope('authentication.k8s.io/v1', 'TokenRequestSpec', new Uint8Array())).message, /no kind "TokenRequestSpec"/);
   });
 });

@@ -1,0 +1,106 @@
+/**
+ * What the benchmark measures, started fresh for each run: its own nats-server (free
+ * port, temporary data folder) and an apiserver in a separate process, reached only
+ * over NATS and HTTP, as an outside user would. The benchmark client and the server
+ * never share an event loop.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startNatsServer, type NatsServerHandle } from '../lib/nats/server.js';
+
+export interface BenchCluster {
+  natsUrl: string;
+  httpUrl: string;
+  nats: NatsServerHandle;
+  apiserver: ChildProcess;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  /** write a V8 CPU profile of the apiserver into this folder when it exits */
+  profileDir?: string;
+  /** leave the data folder in place (for looking at the bucket afterwards) */
+  keepData?: boolean;
+  /** how long the apiserver may take to say it serves */
+  startTimeoutMs?: number;
+}
+
+const SERVING = /apiserver: serving (https?:\/\/\S+)/;
+
+export async function startBenchCluster(opts: ClusterOptions = {}): Promise<BenchCluster> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-bench-'));
+  const nats = await startNatsServer({ dataDir: path.join(dataDir, 'nats') });
+  let apiserver: ChildProcess | undefined;
+  try {
+    const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../services/apiserver/main.js');
+    const nodeArgs = opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [];
+    apiserver = spawn(process.execPath, [...nodeArgs, main, '--nats', nats.url, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const httpUrl = await waitForServing(apiserver, opts.startTimeoutMs ?? 30_000);
+    const child = apiserver;
+    return {
+      natsUrl: nats.url,
+      httpUrl,
+      nats,
+      apiserver: child,
+      dataDir,
+      async stop() {
+        await stopChild(child);
+        await nats.stop();
+        if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    if (apiserver) await stopChild(apiserver);
+    await nats.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Resolves to the URL from the apiserver's "serving" line; its other output goes to our stderr. */
+function waitForServing(child: ChildProcess, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    let done = false;
+    const finish = (e?: Error, url?: string) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (e) reject(e);
+      else resolve(url!);
+    };
+    const timer = setTimeout(
+      () => finish(new Error(`the apiserver did not say it serves within ${timeoutMs} ms; its stderr:\n${err.slice(-2000)}`)),
+      timeoutMs,
+    );
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      if (done) return void process.stderr.write(`[apiserver] ${chunk}`);
+      out += chunk;
+      const m = SERVING.exec(out);
+      if (m) finish(undefined, m[1]);
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      if (done) process.stderr.write(`[apiserver] ${chunk}`);
+      else err += chunk;
+    });
+    child.once('exit', (code, sig) => finish(new Error(`the apiserver exited (${sig ?? code}) before serving; its stderr:\n${err.slice(-2000)}`)));
+    child.once('error', (e) => finish(new Error(`cannot start the apiserver: ${e.message}`)));
+  });
+}
+
+/** SIGTERM (the apiserver shuts down cleanly and writes its CPU profile), SIGKILL if it hangs. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(t);
+}
