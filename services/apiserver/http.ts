@@ -25,7 +25,7 @@ import {
   apiVersions,
   versionInfo,
 } from './discovery.js';
-import { errorBody, type ApiHandler, type HandlerResult } from './handler.js';
+import { encodeList, errorBody, type ApiHandler, type HandlerResult } from './handler.js';
 import { findKind, type ServedKind } from './kinds.js';
 import type { ApiServerMetrics, RequestLabels } from './metrics.js';
 import { table, tableRow, type IncludeObject } from './table.js';
@@ -185,10 +185,6 @@ function includeObject(q: URLSearchParams): IncludeObject {
   if (v === 'None' || v === 'Object' || v === 'Metadata') return v;
   if (v) throw new BadRequestError(`includeObject: Unsupported value: "${v}"`);
   return 'Metadata';
-}
-
-function cachedJson(c: CachedObject & { json?: string }): string {
-  return (c.json ??= JSON.stringify(c.obj));
 }
 
 export interface HttpServerDeps {
@@ -407,11 +403,7 @@ function respond(res: http.ServerResponse, r: Route, result: HandlerResult, acce
       });
       return sendJson(res, 200, t, tableCT, result.warnings);
     }
-    const meta: Record<string, unknown> = { resourceVersion: l.resourceVersion };
-    if (l.continue) meta.continue = l.continue;
-    if (l.remainingItemCount !== undefined) meta.remainingItemCount = l.remainingItemCount;
-    const items = r.kind.def.storage ? l.items.map((c) => JSON.stringify(present(c))) : l.items.map(cachedJson);
-    const body = `{"kind":${JSON.stringify(r.kind.def.kind + 'List')},"apiVersion":${JSON.stringify(r.kind.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[${items.join(',')}]}`;
+    const body = encodeList(l);
     return sendJson(res, 200, body, 'application/json', result.warnings);
   }
   if (asTable && result.code < 300 && (result.body as any)?.kind === r.kind.def.kind) {

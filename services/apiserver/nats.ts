@@ -18,10 +18,9 @@ import {
   type WatchFrame,
 } from '../../lib/client/protocol.js';
 import { objectKey } from '../../lib/store/keys.js';
-import { errorBody, type ApiHandler, type HandlerResult } from './handler.js';
+import { encodeList, errorBody, type ApiHandler, type HandlerResult } from './handler.js';
 import type { ApiServerMetrics } from './metrics.js';
 import type { ChangeNotice } from './storage.js';
-import type { CachedObject } from './watchcache.js';
 
 const VERBS = new Set(['get', 'list', 'create', 'update', 'patch', 'delete', 'deletecollection']);
 /** events per watch frame, so one slow consumer cannot make frames huge */
@@ -255,21 +254,9 @@ export class NatsApi {
   }
 }
 
-function cachedJson(c: CachedObject & { json?: string }): string {
-  return (c.json ??= JSON.stringify(c.obj));
-}
-
-/** The reply body: the object, the list (encoded from cached JSON), or a Status. */
+/** The reply body: the object, the list, or a Status. */
 export function encodeResult(r: HandlerResult): string {
-  if (r.list) {
-    const l = r.list;
-    const meta: Record<string, unknown> = { resourceVersion: l.resourceVersion };
-    if (l.continue) meta.continue = l.continue;
-    if (l.remainingItemCount !== undefined) meta.remainingItemCount = l.remainingItemCount;
-    const conv = l.kind.def.storage;
-    const items = conv ? l.items.map((c) => JSON.stringify(conv.fromStorage(c.obj))) : l.items.map(cachedJson);
-    return `{"kind":${JSON.stringify(l.kind.def.kind + 'List')},"apiVersion":${JSON.stringify(l.kind.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[${items.join(',')}]}`;
-  }
+  if (r.list) return encodeList(r.list);
   if (r.text !== undefined) return JSON.stringify({ text: r.text });
   return JSON.stringify(r.body);
 }
