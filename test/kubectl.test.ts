@@ -167,6 +167,9 @@ for (const version of ['1.27', '1.33']) {
       await k('create', 'configmap', 'cfg', '-n', 'team', '--from-literal=a=b');
       await k('create', 'secret', 'generic', 'pw', '-n', 'team', '--from-literal=password=s3cret');
       await k('create', 'serviceaccount', 'robot', '-n', 'team');
+      const token = (await k('create', 'token', 'robot', '-n', 'team')).trim();
+      assert.match(token, /^[-\w]+\.[-\w]+\.[-\w]+$/);
+      assert.equal(JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sub, 'system:serviceaccount:team:robot');
       await k('create', 'service', 'clusterip', 'api', '-n', 'team', '--tcp=80:8080');
       await k('create', 'deployment', 'gen', '-n', 'team', '--image=nginx', '--replicas=3');
       await k('create', 'job', 'once', '-n', 'team', '--image=busybox', '--', 'true');
