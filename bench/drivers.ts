@@ -21,8 +21,8 @@ export interface ApiDriver {
   updatePod(pod: Pod): Promise<Pod>;
   /** one list request; limit 0 = unpaged */
   listPods(namespace: string, limit: number, cont?: string): Promise<ObjectList<Pod>>;
-  /** resolves once the server has the watch; events from after resourceVersion */
-  watchPods(namespace: string, resourceVersion: string, onEvent: (ev: WatchEvent<Pod>) => void): Promise<WatchHandle>;
+  /** events from after resourceVersion; a refused or broken watch goes to onError */
+  watchPods(namespace: string, resourceVersion: string, onEvent: (ev: WatchEvent<Pod>) => void, onError: (e: Error) => void): Promise<WatchHandle>;
 }
 
 export class NatsDriver implements ApiDriver {
@@ -47,12 +47,12 @@ export class NatsDriver implements ApiDriver {
   listPods(namespace: string, limit: number, cont?: string): Promise<ObjectList<Pod>> {
     return this.client.list<Pod>({ ...Resources.pods, namespace }, { limit: limit || undefined, continue: cont });
   }
-  async watchPods(namespace: string, resourceVersion: string, onEvent: (ev: WatchEvent<Pod>) => void): Promise<WatchHandle> {
+  async watchPods(namespace: string, resourceVersion: string, onEvent: (ev: WatchEvent<Pod>) => void, onError: (e: Error) => void): Promise<WatchHandle> {
     const w = this.client.watch<Pod>({ ...Resources.pods, namespace }, { resourceVersion });
     await w.ready;
     void (async () => {
       for await (const ev of w) onEvent(ev);
-    })().catch(() => undefined);
+    })().catch(onError);
     return { stop: () => w.stop() };
   }
 }
@@ -83,8 +83,8 @@ export class HttpDriver implements ApiDriver {
     const qs = q.toString();
     return this.http.request<ObjectList<Pod>>('GET', `/api/v1/namespaces/${namespace}/pods${qs ? `?${qs}` : ''}`);
   }
-  watchPods(namespace: string, resourceVersion: string, onEvent: (ev: WatchEvent<Pod>) => void): Promise<WatchHandle> {
+  async watchPods(namespace: string, resourceVersion: string, onEvent: (ev: WatchEvent<Pod>) => void, onError: (e: Error) => void): Promise<WatchHandle> {
     const q = new URLSearchParams({ watch: '1', resourceVersion, allowWatchBookmarks: 'true' });
-    return this.http.watch(`/api/v1/namespaces/${namespace}/pods?${q}`, onEvent as (ev: { type: string; object: any }) => void);
+    return this.http.watch(`/api/v1/namespaces/${namespace}/pods?${q}`, onEvent as (ev: { type: string; object: any }) => void, onError);
   }
 }

@@ -66,33 +66,39 @@ export class HttpJsonClient {
 
   /**
    * Opens a watch (`?watch=1` on a collection path with its query) on its own
-   * connection; onEvent gets each decoded event as its line arrives. Resolves once the
-   * response headers are in, i.e. the server registered the watch.
+   * connection; onEvent gets each decoded event as its line arrives, onError a refusal
+   * or a broken stream. It does not wait for the response headers: the apiserver sends
+   * them only with the first event (see bench/README.md), and a watch from a
+   * resourceVersion loses nothing written after that version whenever it registers.
    */
-  watch(pathAndQuery: string, onEvent: (ev: { type: string; object: any }) => void): Promise<{ stop(): void }> {
-    return new Promise((resolve, reject) => {
-      const req = http.get(
-        { host: this.base.hostname, port: this.base.port, path: pathAndQuery, headers: { Accept: 'application/json' }, agent: false },
-        (res) => {
-          if ((res.statusCode ?? 0) >= 400) {
-            let body = '';
-            res.setEncoding('utf8').on('data', (c: string) => (body += c));
-            res.on('end', () => reject(new HttpStatusError(res.statusCode ?? 0, 'GET', pathAndQuery, body)));
-            return;
-          }
-          let rest = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            const lines = (rest + chunk).split('\n');
-            rest = lines.pop()!;
-            for (const line of lines) if (line.trim()) onEvent(JSON.parse(line));
-          });
-          res.on('error', () => undefined);
-          resolve({ stop: () => req.destroy() });
-        },
-      );
-      req.on('error', reject);
-    });
+  watch(pathAndQuery: string, onEvent: (ev: { type: string; object: any }) => void, onError: (e: Error) => void): { stop(): void } {
+    let stopped = false;
+    const req = http.get(
+      { host: this.base.hostname, port: this.base.port, path: pathAndQuery, headers: { Accept: 'application/json' }, agent: false },
+      (res) => {
+        if ((res.statusCode ?? 0) >= 400) {
+          let body = '';
+          res.setEncoding('utf8').on('data', (c: string) => (body += c));
+          res.on('end', () => onError(new HttpStatusError(res.statusCode ?? 0, 'GET', pathAndQuery, body)));
+          return;
+        }
+        let rest = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          const lines = (rest + chunk).split('\n');
+          rest = lines.pop()!;
+          for (const line of lines) if (line.trim()) onEvent(JSON.parse(line));
+        });
+        res.on('error', (e) => stopped || onError(e));
+      },
+    );
+    req.on('error', (e) => stopped || onError(new Error(`GET ${pathAndQuery}: ${e.message}`)));
+    return {
+      stop: () => {
+        stopped = true;
+        req.destroy();
+      },
+    };
   }
 
   close(): void {

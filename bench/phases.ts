@@ -99,11 +99,11 @@ export async function listPhase(d: ApiDriver, namespace: string, expected: numbe
 
 /**
  * Watch delivery: a watch on an empty namespace, then n creates and n updates of its
- * pods (pipelined on the same transport). Ops are events delivered; the rate runs from
+ * pods (`concurrency` in flight, on the same transport). Ops are events delivered; the rate runs from
  * the first write sent to the last event in; latency is write acknowledged -> event
  * arrived (0 when the event beat the acknowledgement).
  */
-export async function watchPhase(d: ApiDriver, namespace: string, n: number, timeoutMs = 60_000): Promise<PhaseResult> {
+export async function watchPhase(d: ApiDriver, namespace: string, n: number, concurrency: number, timeoutMs = 60_000): Promise<PhaseResult> {
   await d.createNamespace(namespace);
   const start = await d.listPods(namespace, 1);
   const expected = 2 * n;
@@ -115,20 +115,24 @@ export async function watchPhase(d: ApiDriver, namespace: string, n: number, tim
     arrived.set(`${ev.type}/${ev.object.metadata?.name}`, performance.now());
     if (arrived.size >= expected) allIn();
   };
-  const w = await d.watchPods(namespace, start.metadata.resourceVersion!, onEvent);
+  let watchError: Error | undefined;
+  const w = await d.watchPods(namespace, start.metadata.resourceVersion!, onEvent, (e) => {
+    watchError ??= e;
+    allIn();
+  });
   const sent = new Map<string, number>();
   const acked = new Map<string, number>();
   const pods: Pod[] = [];
   const t0 = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
-    const c = await runLoad(n, { concurrency: d.concurrency }, async (i) => {
+    const c = await runLoad(n, { concurrency }, async (i) => {
       const key = `ADDED/${podName(i)}`;
       sent.set(key, performance.now());
       pods[i] = await d.createPod(benchPod(namespace, i));
       acked.set(key, performance.now());
     });
-    const u = await runLoad(n, { concurrency: d.concurrency }, async (i) => {
+    const u = await runLoad(n, { concurrency }, async (i) => {
       const p = pods[i];
       if (!p) throw new Error(`pod ${podName(i)} was not created`);
       p.metadata!.labels = { ...p.metadata!.labels, updated: 'true' };
@@ -152,13 +156,14 @@ export async function watchPhase(d: ApiDriver, namespace: string, n: number, tim
     const seconds = (last - t0) / 1000;
     const missing = expected - writeErrors - arrived.size;
     const s2e = summarize(sendToEvent);
-    return phaseResult(`watch delivery (${n} creates + ${n} updates)`, d.transport, arrived.size, seconds, ackToEvent, writeErrors + Math.max(0, missing), {
+    return phaseResult(`watch delivery (${concurrency} writes in flight)`, d.transport, arrived.size, seconds, ackToEvent, writeErrors + Math.max(0, missing), {
       latencyIs: 'write ack -> event',
       sendToEventP50Ms: s2e.count ? s2e.p50 : null,
       sendToEventP99Ms: s2e.count ? s2e.p99 : null,
       writesPerSec: (c.ops + u.ops) / (c.seconds + u.seconds),
+      concurrency,
       missingEvents: Math.max(0, missing),
-      firstError: c.firstError ?? u.firstError,
+      firstError: watchError?.message ?? c.firstError ?? u.firstError,
     });
   } finally {
     clearTimeout(timer);

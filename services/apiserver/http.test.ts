@@ -185,6 +185,26 @@ describe('apiserver REST semantics', () => {
     assert.equal((await call(u, 'GET', '/api/v1/namespaces/default/configmaps/fin')).status, 404);
   });
 
+  it('deleting a namespace empties it first: Terminating, no new content, then gone with its objects', async () => {
+    await call(u, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } });
+    const created = await call(u, 'GET', '/api/v1/namespaces/doomed');
+    assert.deepEqual(created.body.spec.finalizers, ['kubernetes']);
+    await call(u, 'POST', '/api/v1/namespaces/doomed/configmaps', cm('inside'));
+    const d = await call(u, 'DELETE', '/api/v1/namespaces/doomed');
+    assert.equal(d.status, 200);
+    assert.equal(d.body.status.phase, 'Terminating');
+    const refused = await call(u, 'POST', '/api/v1/namespaces/doomed/configmaps', cm('late'));
+    assert.equal(refused.status, 403);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && (await call(u, 'GET', '/api/v1/namespaces/doomed')).status !== 404) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal((await call(u, 'GET', '/api/v1/namespaces/doomed')).status, 404);
+    assert.equal((await call(u, 'GET', '/api/v1/namespaces/doomed/configmaps/inside')).status, 404);
+    await call(u, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } });
+    assert.deepEqual((await call(u, 'GET', '/api/v1/namespaces/doomed/configmaps')).body.items, []);
+  });
+
   it('deletes with uid and resourceVersion preconditions', async () => {
     const c = await call(u, 'POST', '/api/v1/namespaces/default/configmaps', cm('pre'));
     const bad = await call(u, 'DELETE', '/api/v1/namespaces/default/configmaps/pre', { preconditions: { uid: 'not-it' } });

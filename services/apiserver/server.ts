@@ -12,6 +12,7 @@ import { ApiHandler } from './handler.js';
 import { createHttpServer } from './http.js';
 import { findKind } from './kinds.js';
 import { ApiServerMetrics } from './metrics.js';
+import { NamespaceLifecycle } from './namespaces.js';
 import { NatsApi } from './nats.js';
 import { ObjectStorage } from './storage.js';
 import { WatchCache } from './watchcache.js';
@@ -52,6 +53,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   natsApi.start();
   await nc.flush(); // subscriptions are live before anyone is told we serve
   await ensureSystemNamespaces(storage);
+  const namespaces = new NamespaceLifecycle(storage);
+  namespaces.start();
   const server = createHttpServer({ handler, metrics, ready: () => cache.isSynced });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -68,6 +71,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     cache,
     async stop() {
       clearInterval(objectsGauge);
+      namespaces.stop();
       await natsApi.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -127,14 +127,14 @@ export class ObjectStorage {
     }
   }
 
-  private async checkNamespace(kind: ServedKind, namespace: string): Promise<void> {
+  private async checkNamespace(kind: ServedKind, namespace: string, name: string): Promise<void> {
     if (!kind.def.namespaced) return;
     const nsKind = findKind('', 'v1', 'namespaces');
     if (!nsKind) return;
     const ns = this.cache.get(nsKind.storage, '', namespace);
     if (!ns) throw new NotFoundError(nsKind.qualified, namespace);
     if (ns.obj.metadata?.deletionTimestamp) {
-      throw new StatusError(403, 'Forbidden', `${kind.def.plural} "${'<new>'}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`);
+      throw new StatusError(403, 'Forbidden', `${kind.def.plural} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`);
     }
   }
 
@@ -178,7 +178,7 @@ export class ObjectStorage {
     if (!meta.name) {
       throw invalid(kind, '', [fe('metadata.name', 'FieldValueRequired', 'Required value: name or generateName is required')]);
     }
-    await this.checkNamespace(kind, namespace);
+    await this.checkNamespace(kind, namespace, meta.name);
     meta.uid = randomUUID();
     meta.creationTimestamp = now();
     delete meta.resourceVersion;
@@ -342,7 +342,10 @@ export class ObjectStorage {
       const stored = this.toStored(kind, next);
       const key = this.key(kind, namespace, name);
       // finalization complete: a deleting object whose last finalizer went away is removed
-      const finalize = !!stored.metadata.deletionTimestamp && !(stored.metadata.finalizers?.length);
+      const finalize =
+        !!stored.metadata.deletionTimestamp &&
+        !stored.metadata.finalizers?.length &&
+        !(kind.def.kind === 'Namespace' && stored.spec?.finalizers?.length);
       if (ctx.dryRun) {
         nextMeta.resourceVersion = String(c.revision);
         return next;
@@ -394,11 +397,13 @@ export class ObjectStorage {
       const next = structuredClone(cur);
       const nm = next.metadata;
       const finalizers: string[] = [...(nm.finalizers ?? [])];
+      // a namespace's spec.finalizers hold it too (its contents are being deleted)
+      const specFinalizers = kind.def.kind === 'Namespace' ? (next.spec?.finalizers ?? []).length : 0;
       if (opts.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
       if (opts.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
       const grace = this.gracePeriod(kind, cur, opts);
       const graceful = grace > 0;
-      const mustWait = finalizers.length > 0 || graceful;
+      const mustWait = finalizers.length > 0 || graceful || specFinalizers > 0;
       if (!mustWait) {
         if (ctx.dryRun) return { obj: this.present(kind, cur), gone: true };
         try {
@@ -413,6 +418,7 @@ export class ObjectStorage {
         this.onChange?.({ type: 'DELETED', kind, obj: cur });
         return { obj: this.present(kind, cur), gone: true };
       }
+      if (kind.def.kind === 'Namespace') (next.status ??= {}).phase = 'Terminating';
       if (nm.deletionTimestamp && finalizers.length === (nm.finalizers ?? []).length) {
         // already being deleted: a shorter grace period may be asked for
         if (!graceful || grace >= (nm.deletionGracePeriodSeconds ?? 0)) return { obj: this.present(kind, cur), gone: false };

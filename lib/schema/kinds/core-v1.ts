@@ -365,6 +365,12 @@ registerKind({
     { name: 'Age', type: 'string', priority: 0, description: AGE_DOC, value: age },
   ],
   fieldSelectors: { 'status.phase': (o) => str(o.status?.phase) },
+  // upstream: a new namespace carries the "kubernetes" finalizer, so deleting it waits
+  // until everything in it is gone
+  prepareForCreate: (o) => {
+    o.spec ??= {};
+    o.spec.finalizers ??= ['kubernetes'];
+  },
   defaults: (o) => {
     o.status ??= {};
     o.status.phase ||= 'Active';
