@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { ApiClient, connectNats } from '../lib/client/mod.js';
 import { KvStore } from '../lib/store/kvstore.js';
 import { startBenchCluster, type BenchCluster } from './cluster.js';
+import { cpuPerOpUs, sampleCpu } from './cpu.js';
 import { HttpDriver, NatsDriver, type ApiDriver } from './drivers.js';
 import { HttpJsonClient } from './httpclient.js';
 import { batchCreatePhase, createPhase, getPhase, kvWritePhase, listPhase, watchPhase } from './phases.js';
@@ -96,16 +97,21 @@ function stamp(): string {
   return `[${((performance.now() - began) / 1000).toFixed(1).padStart(6)}s]`;
 }
 
+/** The processes whose CPU time each phase records. */
+const pids: Record<string, number | undefined> = { client: process.pid };
+
 /** Runs one phase, showing it as one progress line: its name when it starts, its figures when it ends. */
 async function phase(transport: string, name: string, run: () => Promise<PhaseResult>): Promise<PhaseResult> {
   process.stdout.write(`${stamp()} ${transport.padEnd(4)} ${name} ... `);
   let r: PhaseResult;
+  const cpuBefore = sampleCpu(pids);
   try {
     r = await run();
   } catch (e) {
     process.stdout.write(`FAILED: ${(e as Error).message}\n`);
     throw e;
   }
+  r.cpuUsPerOp = cpuPerOpUs(cpuBefore, sampleCpu(pids), r.ops);
   const lat = r.p50Ms !== null ? `, p50 ${formatNumber(r.p50Ms)} ms, p99 ${formatNumber(r.p99Ms)} ms` : '';
   const err = r.errors ? `, ${r.errors} ERRORS (first: ${String(r.extra?.firstError ?? '?')})` : '';
   process.stdout.write(`${r.ops} ops in ${formatNumber(r.seconds)} s = ${formatNumber(r.opsPerSec)}/s${lat}${err}\n`);
@@ -119,6 +125,11 @@ function find(transport: string, prefix: string): PhaseResult | undefined {
 
 async function apiPhases(d: ApiDriver, o: ReturnType<typeof parse>, nats?: ApiClient): Promise<void> {
   const t = d.transport;
+  // unmeasured: the apiserver's code for this transport gets compiled before it is timed
+  const warmup = Math.min(o.pods, 1000);
+  await d.createNamespace(`bench-${t}-warmup`);
+  const w = await createPhase(d, `bench-${t}-warmup`, warmup, d.concurrency);
+  console.log(`${stamp()} ${t.padEnd(4)} warm-up: ${w.ops} creates, not measured${w.errors ? ` (${w.errors} errors: ${String(w.extra?.firstError)})` : ''}`);
   if (o.serial) {
     await d.createNamespace(`bench-${t}-serial`);
     await phase(t, `create ${o.serial} pods one at a time`, () => createPhase(d, `bench-${t}-serial`, o.serial, 1, o.duration));
@@ -154,6 +165,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
   try {
     cluster = await startBenchCluster({ profileDir: o.profile, keepData: o.keepData });
+    pids.apiserver = cluster.apiserver.pid;
+    pids.nats = cluster.nats.process.pid;
     const nc = await connectNats(cluster.natsUrl, { name: 'bench', waitOnFirstConnect: false });
     const cpus = os.cpus();
     console.log(`flotilla API benchmark`);

@@ -54,6 +54,8 @@ export interface PhaseResult {
   p50Ms: number | null;
   p99Ms: number | null;
   errors: number;
+  /** CPU microseconds per op of each process (apiserver, nats-server, the benchmark client) */
+  cpuUsPerOp?: { apiserver?: number | null; nats?: number | null; client?: number | null };
   /** anything else worth keeping (sizes, concurrency, the first error) */
   extra?: Record<string, unknown>;
 }
@@ -91,25 +93,35 @@ export function formatNumber(v: number | null): string {
   return v.toFixed(3);
 }
 
-const COLUMNS = ['phase', 'transport', 'ops', 'seconds', 'ops/s', 'p50 ms', 'p99 ms', 'errors'] as const;
+const COLUMNS = ['phase', 'transport', 'ops', 'seconds', 'ops/s', 'p50 ms', 'p99 ms', 'errors'];
+const CPU_COLUMNS = ['cpu us/op: apiserver', 'nats', 'client'];
 
-/** The results as an aligned text table: text columns left, numbers right. */
+/**
+ * The results as an aligned text table: text columns left, numbers right; CPU columns
+ * when any row has CPU figures.
+ */
 export function formatTable(rows: PhaseResult[]): string {
-  const cells = rows.map((r) => [
-    r.phase,
-    r.transport,
-    String(r.ops),
-    formatNumber(r.seconds),
-    formatNumber(r.opsPerSec),
-    formatNumber(r.p50Ms),
-    formatNumber(r.p99Ms),
-    String(r.errors),
-  ]);
-  const widths = COLUMNS.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const withCpu = rows.some((r) => r.cpuUsPerOp);
+  const columns = withCpu ? [...COLUMNS, ...CPU_COLUMNS] : COLUMNS;
+  const cells = rows.map((r) => {
+    const c = [
+      r.phase,
+      r.transport,
+      String(r.ops),
+      formatNumber(r.seconds),
+      formatNumber(r.opsPerSec),
+      formatNumber(r.p50Ms),
+      formatNumber(r.p99Ms),
+      String(r.errors),
+    ];
+    if (withCpu) c.push(...[r.cpuUsPerOp?.apiserver, r.cpuUsPerOp?.nats, r.cpuUsPerOp?.client].map((v) => formatNumber(v ?? null)));
+    return c;
+  });
+  const widths = columns.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: readonly string[]) =>
     c.map((v, i) => (i < 2 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join(' | ').trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('-+-');
-  return [line(COLUMNS), rule, ...cells.map(line)].join('\n');
+  return [line(columns), rule, ...cells.map(line)].join('\n');
 }
 
 export const JSON_PREFIX = 'BENCH_JSON ';
