@@ -4,18 +4,45 @@
  * defaulting functions do).
  */
 import { maybeTypeDef } from './registry.js';
-import type { Prop } from './types.js';
+import type { Field, Prop } from './types.js';
 
 export function applySchemaDefaults(obj: unknown, typeName: string): void {
   walkRef(obj, typeName, 0);
 }
 
+/**
+ * Per type, the fields that have a default or can lead to one, computed once: most of a
+ * pod's schema has no defaults, and every write walks it.
+ */
+const relevant = new Map<string, Array<[string, Field]>>();
+
+function relevantFields(typeName: string): Array<[string, Field]> {
+  let r = relevant.get(typeName);
+  if (r) return r;
+  relevant.set(typeName, []); // cycle guard: a type reaching itself adds nothing new
+  const def = maybeTypeDef(typeName);
+  r = def ? Object.entries(def.fields).filter(([, f]) => f.default !== undefined || propLeadsToDefault(f)) : [];
+  relevant.set(typeName, r);
+  return r;
+}
+
+function propLeadsToDefault(p: Prop): boolean {
+  switch (p.type) {
+    case 'ref':
+      return relevantFields(p.ref).length > 0;
+    case 'array':
+      return propLeadsToDefault(p.items);
+    case 'map':
+      return propLeadsToDefault(p.values);
+    default:
+      return false;
+  }
+}
+
 function walkRef(obj: unknown, typeName: string, depth: number): void {
   if (depth > 40 || !obj || typeof obj !== 'object' || Array.isArray(obj)) return;
-  const def = maybeTypeDef(typeName);
-  if (!def) return;
   const o = obj as Record<string, unknown>;
-  for (const [name, f] of Object.entries(def.fields)) {
+  for (const [name, f] of relevantFields(typeName)) {
     if (o[name] === undefined && f.default !== undefined) o[name] = structuredClone(f.default);
     if (o[name] !== undefined) walkProp(o[name], f, depth + 1);
   }

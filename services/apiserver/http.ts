@@ -466,6 +466,8 @@ async function serveWatch(deps: HttpServerDeps, r: Route, q: URLSearchParams, ac
     },
   });
   sendHeaders();
+  // clients (client-go) wait for the response headers before reading events
+  res.flushHeaders();
   flush();
   deps.metrics.watchers.inc(labels);
   const close = () => {

@@ -3,7 +3,8 @@
  * the HTTP front end and the NATS front end. Several instances may run against the same
  * NATS; they share the request load through the queue group.
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectNats } from '../../lib/client/connect.js';
 import type { AddressInfo } from 'node:net';
 import '../../lib/schema/kinds/mod.js';
 import { isAlreadyExists } from '../../lib/api/errors.js';
@@ -41,7 +42,7 @@ export interface ApiServer {
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
-  const nc = await connect({ servers: opts.natsUrl, name: 'flotilla-apiserver', maxReconnectAttempts: -1 });
+    const nc = await connectNats(opts.natsUrl, { name: 'flotilla-apiserver' });
   const store = await KvStore.open(nc, { bucket: opts.bucket ?? DEFAULT_BUCKET, replicas: opts.replicas });
   const cache = new WatchCache(store, opts.watchCacheSize ?? 100_000);
   await cache.start();

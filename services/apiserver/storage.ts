@@ -162,7 +162,9 @@ export class ObjectStorage {
   async create(kind: ServedKind, namespace: string, body: any, ctx: WriteContext): Promise<any> {
     this.checkTypeMeta(kind, body);
     const raw = body;
-    const obj = structuredClone(body);
+    // front ends hand over freshly decoded bodies; a copy is only needed when the
+    // untouched original is checked for unknown fields after defaulting
+    const obj = ctx.fieldValidation && ctx.fieldValidation !== 'Ignore' ? structuredClone(body) : body;
     obj.apiVersion = kind.apiVersion;
     obj.kind = kind.def.kind;
     const meta = (obj.metadata ??= {});
