@@ -47,8 +47,6 @@ interface Route {
   watch: boolean;
 }
 
-class HttpError extends StatusError {}
-
 function parseBool(v: string | null): boolean {
   return v === 'true' || v === '1';
 }
@@ -516,4 +514,3 @@ function openapiV2Response(res: http.ServerResponse, accept: string): void {
   sendText(res, 200, typeof doc === 'string' ? doc : JSON.stringify(doc), 'application/json', { Vary: 'Accept' });
 }
 
-export { HttpError };

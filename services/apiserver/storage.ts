@@ -457,9 +457,4 @@ export class ObjectStorage {
     const g = opts.gracePeriodSeconds ?? obj.spec?.terminationGracePeriodSeconds ?? 30;
     return Math.max(0, g);
   }
-
-  /** Store revision -> ensures the cache has applied it (read-your-writes for callers that need it). */
-  async settle(rev: number): Promise<void> {
-    await this.cache.waitFor(rev);
-  }
 }
