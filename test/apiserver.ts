@@ -1,15 +1,16 @@
 /**
- * Test harness: an apiserver on the run's shared nats-server with a bucket of its own.
+ * Test harness: an apiserver with a bucket of its own, on the run's shared nats-server
+ * unless a NATS URL is given.
  */
 import { randomUUID } from 'node:crypto';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../services/apiserver/server.js';
 import { sharedNats } from './harness.js';
 
 export async function testApiServer(opts: Partial<ApiServerOptions> = {}): Promise<ApiServer & { natsUrl: string; bucket: string }> {
-  const nats = await sharedNats();
+  const natsUrl = opts.natsUrl ?? (await sharedNats()).url;
   const bucket = opts.bucket ?? `t${randomUUID().slice(0, 8)}`;
-  const s = await startApiServer({ natsUrl: nats.url, bucket, httpPort: 0, ...opts });
-  return Object.assign(s, { natsUrl: nats.url, bucket });
+  const s = await startApiServer({ httpPort: 0, ...opts, natsUrl, bucket });
+  return Object.assign(s, { natsUrl, bucket });
 }
 
 /** fetch() against the apiserver, answering {status, body (parsed JSON or text), headers}. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import { Registry } from 'prom-client';
+import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
 import {
   AlreadyExistsError,
@@ -17,26 +18,6 @@ import { connectNats } from './connect.js';
 import { API_PREFIX, type ResourceRef, type WatchEvent } from './protocol.js';
 
 type ApiServer = { httpUrl: string; stop(): Promise<void> };
-
-/** The apiserver is loaded lazily so this file loads (and its other suites run) before it exists. */
-async function startTestApiServer(natsUrl: string, bucket: string): Promise<ApiServer> {
-  const mod = await import('../../services/apiserver/server.js');
-  return await mod.startApiServer({ natsUrl, bucket, httpPort: 0, httpHost: '127.0.0.1' });
-}
-
-/** Until a fresh apiserver's subscriptions have reached the NATS server, requests find no responder. */
-async function waitForApiServer(client: ApiClient): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await client.list({ group: '', version: 'v1', resource: 'namespaces' }, { limit: 1 });
-      return;
-    } catch (e) {
-      if (!(e instanceof ServiceUnavailableError) || Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 const cm = (ns: string, name: string, data: Record<string, string> = {}, labels?: Record<string, string>): ConfigMap => ({
   apiVersion: 'v1',
@@ -125,7 +106,7 @@ describe('ApiClient against the apiserver over NATS', function () {
   before(async () => {
     const nats = await freshNats();
     natsUrl = nats.url;
-    server = await startTestApiServer(natsUrl, 'client-test');
+    server = await testApiServer({ natsUrl, bucket: 'client-test' });
     nc = await connectNats(natsUrl, { name: 'client-test' });
     registry = new Registry();
     client = new ApiClient(nc, { requestTimeoutMs: 10_000, registry, host: 'test' });
@@ -254,8 +235,7 @@ describe('ApiClient against the apiserver over NATS', function () {
     // a new apiserver's watch cache starts at the store's current revision, so revision
     // 1 is older than anything it can replay
     await server.stop();
-    server = await startTestApiServer(natsUrl, 'client-test');
-    await waitForApiServer(client);
+    server = await testApiServer({ natsUrl, bucket: 'client-test' });
     const w = client.watch(cms, { resourceVersion: '1' });
     await assert.rejects(nextEvents(w, 1), (e: unknown) => {
       assert.ok(e instanceof GoneError, `got ${e}`);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ConfigMap, Pod } from 'kubernetes-types/core/v1.js';
+import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
 import { GoneError, ServiceUnavailableError } from '../api/errors.js';
 import { ApiClient, Resources, type KubeObject } from './client.js';
@@ -146,26 +147,6 @@ describe('SharedInformer store updates', () => {
 
 type ApiServer = { httpUrl: string; stop(): Promise<void> };
 
-/** The apiserver is loaded lazily so the suites above run even before it exists. */
-async function startTestApiServer(natsUrl: string, bucket: string, extra: Record<string, unknown> = {}): Promise<ApiServer> {
-  const mod = await import('../../services/apiserver/server.js');
-  return await mod.startApiServer({ natsUrl, bucket, httpPort: 0, httpHost: '127.0.0.1', ...extra });
-}
-
-/** Until a fresh apiserver's subscriptions have reached the NATS server, requests find no responder. */
-async function waitForApiServer(client: ApiClient): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await client.list({ group: '', version: 'v1', resource: 'namespaces' }, { limit: 1 });
-      return;
-    } catch (e) {
-      if (!(e instanceof ServiceUnavailableError) || Date.now() > deadline) throw e;
-      await sleep(50);
-    }
-  }
-}
-
 const cm = (ns: string, name: string, data: Record<string, string> = {}): ConfigMap => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
@@ -216,7 +197,7 @@ describe('SharedInformer against the apiserver', function () {
   before(async () => {
     const nats = await freshNats();
     natsUrl = nats.url;
-    server = await startTestApiServer(natsUrl, 'informer-test', { watchCacheSize: 50 });
+    server = await testApiServer({ natsUrl, bucket: 'informer-test', watchCacheSize: 50 });
     nc = await connectNats(natsUrl, { name: 'informer-test' });
     // short keepalives, so a vanished apiserver is noticed quickly
     client = new ApiClient(nc, { requestTimeoutMs: 5_000, watchKeepaliveMs: 200 });
@@ -269,8 +250,7 @@ describe('SharedInformer against the apiserver', function () {
       await server.stop();
       while (errors.length === 0) await sleep(50);
       assert.ok(errors[0] instanceof ServiceUnavailableError, `the first failure should be ServiceUnavailable, got ${errors[0]}`);
-      server = await startTestApiServer(natsUrl, 'informer-test', { watchCacheSize: 50 });
-      await waitForApiServer(client);
+      server = await testApiServer({ natsUrl, bucket: 'informer-test', watchCacheSize: 50 });
       await client.delete({ ...ref, name: 'a' });
       await client.patch({ ...ref, name: 'b' }, 'merge', { data: { after: 'restart' } });
       await client.create(ref, cm(ns, 'd'));

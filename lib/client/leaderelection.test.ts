@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
 import { ApiClient, Resources } from './client.js';
 import { connectNats } from './connect.js';
@@ -21,11 +22,6 @@ describe('leader election settings', () => {
 });
 
 type ApiServer = { httpUrl: string; stop(): Promise<void> };
-
-async function startTestApiServer(natsUrl: string, bucket: string): Promise<ApiServer> {
-  const mod = await import('../../services/apiserver/server.js');
-  return await mod.startApiServer({ natsUrl, bucket, httpPort: 0, httpHost: '127.0.0.1' });
-}
 
 interface Candidate {
   elector: LeaderElector;
@@ -73,7 +69,7 @@ describe('LeaderElector against the apiserver', function () {
 
   before(async () => {
     const nats = await freshNats();
-    server = await startTestApiServer(nats.url, 'leader-test');
+    server = await testApiServer({ natsUrl: nats.url, bucket: 'leader-test' });
     nc = await connectNats(nats.url, { name: 'leader-test' });
     client = new ApiClient(nc, { requestTimeoutMs: 5_000 });
     await client.create({ group: '', version: 'v1', resource: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }).catch(() => {});
