@@ -12,7 +12,7 @@ const GROUP = 'protobuf.test.flotilla.io';
 const API_VERSION = `${GROUP}/v1`;
 
 defineObject(P + 'ConfigMap', 'ConfigMap holds configuration data for pods to consume.', {
-  immutable: field(4, T.boolean, 'Immutable, if set to true, ensures that data stored in the ConfigMap cannot be updated.'),
+  immutable: field(4, T.boolean, 'Immutable, if set to true, ensures that data stored in the ConfigMap cannot be updated.', { pointer: true }),
   data: field(2, T.map(T.string), 'Data contains the configuration data.'),
   binaryData: field(3, T.map(T.bytes), 'BinaryData contains the binary data.'),
 });
@@ -144,24 +144,6 @@ function withoutNulls(v: unknown): unknown {
   return v;
 }
 
-/**
- * kubectl's JSON for an object plus the Go-zero scalars the protobuf form carries:
- * Go writes non-pointer numbers and booleans even when zero (JSON's omitempty drops them),
- * and on the wire they cannot be told from set pointer fields, so the decoder keeps them.
- */
-function kubectlJsonWith(json: unknown, goZeros: unknown): unknown {
-  const merge = (a: any, b: any): any => {
-    if (Array.isArray(a) && Array.isArray(b)) return a.map((x, i) => (i < b.length ? merge(x, b[i]) : x));
-    if (a && b && typeof a === 'object' && typeof b === 'object') {
-      const out = { ...a };
-      for (const [k, x] of Object.entries(b)) out[k] = k in a ? merge(a[k], x) : x;
-      return out;
-    }
-    return b;
-  };
-  return merge(withoutNulls(json), goZeros);
-}
-
 function decodeError(body: Uint8Array): BadRequestError {
   try {
     decodeKubernetesProtobuf(body);
@@ -174,14 +156,14 @@ function decodeError(body: Uint8Array): BadRequestError {
 }
 
 describe('decodeKubernetesProtobuf', () => {
-  it('decodes a ConfigMap as kubectl create configmap sends it, dropping Go zero values', () => {
+  it('decodes a ConfigMap as kubectl create configmap sends it, dropping Go zero values of non-pointer fields', () => {
     const out = decodeKubernetesProtobuf(configMapBody());
     assert.equal(out.apiVersion, API_VERSION);
     assert.equal(out.kind, 'ConfigMap');
     assert.deepEqual(out.object, {
       apiVersion: API_VERSION,
       kind: 'ConfigMap',
-      metadata: { name: 'x', generation: 0 },
+      metadata: { name: 'x' },
       data: { a: 'b', empty: '' },
     });
   });
@@ -198,7 +180,7 @@ describe('decodeKubernetesProtobuf', () => {
     assert.deepEqual(out.object, {
       apiVersion: API_VERSION,
       kind: 'Namespace',
-      metadata: { name: 'team-a', generation: 0, labels: { env: 'prod' }, finalizers: ['example.com/hold'] },
+      metadata: { name: 'team-a', labels: { env: 'prod' }, finalizers: ['example.com/hold'] },
       spec: { finalizers: ['kubernetes'] },
       status: { phase: 'Active' },
     });
@@ -239,7 +221,7 @@ describe('decodeKubernetesProtobuf', () => {
     assert.deepEqual(out, {
       apiVersion: API_VERSION,
       kind: 'Gizmo',
-      metadata: { name: 'g', generation: 0 },
+      metadata: { name: 'g' },
       small: -7,
       big: 2 ** 40 + 3,
       ratio: 0.25,
@@ -320,31 +302,71 @@ describe('decodeKubernetesProtobuf with the registered kinds', () => {
     assert.equal(out.kind, 'Job');
     assert.deepEqual(
       out.object,
-      kubectlJsonWith(
-        {
-          kind: 'Job',
-          apiVersion: 'batch/v1',
-          metadata: { name: 'j', creationTimestamp: null },
-          spec: {
-            template: {
-              metadata: { creationTimestamp: null },
-              spec: { containers: [{ name: 'j', image: 'busybox', command: ['sleep', '5'], resources: {} }], restartPolicy: 'Never' },
-            },
+      withoutNulls({
+        kind: 'Job',
+        apiVersion: 'batch/v1',
+        metadata: { name: 'j', creationTimestamp: null },
+        spec: {
+          template: {
+            metadata: { creationTimestamp: null },
+            spec: { containers: [{ name: 'j', image: 'busybox', command: ['sleep', '5'], resources: {} }], restartPolicy: 'Never' },
           },
-          status: {},
         },
-        {
-          metadata: { generation: 0 },
-          spec: {
-            template: {
-              metadata: { generation: 0 },
-              spec: { containers: [{ stdin: false, stdinOnce: false, tty: false }], hostNetwork: false, hostPID: false, hostIPC: false },
-            },
-          },
-          status: { active: 0, succeeded: 0, failed: 0 },
-        },
-      ),
+        status: {},
+      }),
     );
+  });
+
+  it('keeps a zero pointer field (Deployment replicas: 0) but drops zero non-pointer fields (paused, minReadySeconds)', () => {
+    // `kubectl create deployment web --image=nginx --replicas=0` (kubectl 1.32)
+    const w = protobuf.Writer.create();
+    objectMeta(w, 'web', (m) => mapEntry(m, 11, 'app', 'web'));
+    msg(w, 2, (spec) => {
+      varint(spec, 1, 0); // replicas: *int32, set to 0
+      msg(spec, 2, (sel) => mapEntry(sel, 1, 'app', 'web'));
+      msg(spec, 3, (template) => {
+        objectMeta(template, '', (m) => mapEntry(m, 11, 'app', 'web'));
+        msg(template, 2, (pod) => {
+          container(pod, 2, { name: 'nginx', image: 'nginx' });
+          podSpecScalars(pod, '');
+        });
+      });
+      msg(spec, 4, (strategy) => str(strategy, 1, '')); // strategy: a non-pointer struct
+      varint(spec, 5, 0); // minReadySeconds: int32
+      bool(spec, 7, false); // paused: bool
+    });
+    // observedGeneration, replicas, updatedReplicas, availableReplicas, unavailableReplicas, readyReplicas
+    msg(w, 3, (status) => [1, 2, 3, 4, 5, 7].forEach((n) => varint(status, n, 0)));
+    const out = decodeKubernetesProtobuf(envelope('apps/v1', 'Deployment', w.finish()));
+    assert.deepEqual(
+      out.object,
+      withoutNulls({
+        kind: 'Deployment',
+        apiVersion: 'apps/v1',
+        metadata: { name: 'web', creationTimestamp: null, labels: { app: 'web' } },
+        spec: {
+          replicas: 0,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { creationTimestamp: null, labels: { app: 'web' } },
+            spec: { containers: [{ name: 'nginx', image: 'nginx', resources: {} }] },
+          },
+          strategy: {},
+        },
+        status: {},
+      }),
+    );
+
+    // the same for every pointer shape: a set int64 and bool survive at their zero value
+    const job = protobuf.Writer.create();
+    objectMeta(job, 'j');
+    msg(job, 2, (spec) => {
+      varint(spec, 3, 0); // activeDeadlineSeconds: *int64
+      bool(spec, 5, false); // manualSelector: *bool
+      bool(spec, 10, false); // suspend: *bool
+    });
+    const decodedJob = decodeKubernetesProtobuf(envelope('batch/v1', 'Job', job.finish())).object;
+    assert.deepEqual(decodedJob.spec, { activeDeadlineSeconds: 0, manualSelector: false, suspend: false });
   });
 
   it('flattens embedded structs: Volume sources, Probe handlers and LocalObjectReference names', () => {
@@ -391,50 +413,29 @@ describe('decodeKubernetesProtobuf with the registered kinds', () => {
     const out = decodeKubernetesProtobuf(envelope('v1', 'PodTemplate', w.finish()));
     assert.deepEqual(
       out.object,
-      kubectlJsonWith(
-        {
-          kind: 'PodTemplate',
-          apiVersion: 'v1',
-          metadata: { name: 'tpl', creationTimestamp: null },
-          template: {
-            metadata: { creationTimestamp: null },
-            spec: {
-              volumes: [
-                { name: 'data', emptyDir: {} },
-                { name: 'cfg', configMap: { name: 'x' } },
-              ],
-              containers: [
-                {
-                  name: 'app',
-                  image: 'nginx',
-                  env: [{ name: 'MODE', valueFrom: { configMapKeyRef: { name: 'x', key: 'mode' } } }],
-                  resources: {},
-                  livenessProbe: { httpGet: { path: '/', port: 8080 }, initialDelaySeconds: 3 },
-                },
-              ],
-            },
+      withoutNulls({
+        kind: 'PodTemplate',
+        apiVersion: 'v1',
+        metadata: { name: 'tpl', creationTimestamp: null },
+        template: {
+          metadata: { creationTimestamp: null },
+          spec: {
+            volumes: [
+              { name: 'data', emptyDir: {} },
+              { name: 'cfg', configMap: { name: 'x' } },
+            ],
+            containers: [
+              {
+                name: 'app',
+                image: 'nginx',
+                env: [{ name: 'MODE', valueFrom: { configMapKeyRef: { name: 'x', key: 'mode' } } }],
+                resources: {},
+                livenessProbe: { httpGet: { path: '/', port: 8080 }, initialDelaySeconds: 3 },
+              },
+            ],
           },
         },
-        {
-          metadata: { generation: 0 },
-          template: {
-            metadata: { generation: 0 },
-            spec: {
-              containers: [
-                {
-                  livenessProbe: { timeoutSeconds: 0, periodSeconds: 0, successThreshold: 0, failureThreshold: 0 },
-                  stdin: false,
-                  stdinOnce: false,
-                  tty: false,
-                },
-              ],
-              hostNetwork: false,
-              hostPID: false,
-              hostIPC: false,
-            },
-          },
-        },
-      ),
+      }),
     );
   });
 
@@ -455,15 +456,12 @@ describe('decodeKubernetesProtobuf with the registered kinds', () => {
     const out = decodeKubernetesProtobuf(envelope('v1', 'Secret', w.finish()));
     assert.deepEqual(
       out.object,
-      kubectlJsonWith(
-        {
-          kind: 'Secret',
-          apiVersion: 'v1',
-          metadata: { name: 's', creationTimestamp: null },
-          data: { password: 'czNjcjN0', empty: '', binary: 'AP+A' },
-        },
-        { metadata: { generation: 0 } },
-      ),
+      withoutNulls({
+        kind: 'Secret',
+        apiVersion: 'v1',
+        metadata: { name: 's', creationTimestamp: null },
+        data: { password: 'czNjcjN0', empty: '', binary: 'AP+A' },
+      }),
     );
   });
 
@@ -489,20 +487,17 @@ describe('decodeKubernetesProtobuf with the registered kinds', () => {
     const out = decodeKubernetesProtobuf(envelope('v1', 'Service', w.finish()));
     assert.deepEqual(
       out.object,
-      kubectlJsonWith(
-        {
-          kind: 'Service',
-          apiVersion: 'v1',
-          metadata: { name: 'web', creationTimestamp: null, labels: { app: 'web' } },
-          spec: {
-            ports: [{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080 }],
-            selector: { app: 'web' },
-            type: 'ClusterIP',
-          },
-          status: { loadBalancer: {} },
+      withoutNulls({
+        kind: 'Service',
+        apiVersion: 'v1',
+        metadata: { name: 'web', creationTimestamp: null, labels: { app: 'web' } },
+        spec: {
+          ports: [{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080 }],
+          selector: { app: 'web' },
+          type: 'ClusterIP',
         },
-        { metadata: { generation: 0 }, spec: { ports: [{ nodePort: 0 }], healthCheckNodePort: 0, publishNotReadyAddresses: false } },
-      ),
+        status: { loadBalancer: {} },
+      }),
     );
   });
 
@@ -512,7 +507,7 @@ describe('decodeKubernetesProtobuf with the registered kinds', () => {
     const out = decodeKubernetesProtobuf(envelope('v1', 'ServiceAccount', w.finish()));
     assert.deepEqual(
       out.object,
-      kubectlJsonWith({ kind: 'ServiceAccount', apiVersion: 'v1', metadata: { name: 'sa', creationTimestamp: null } }, { metadata: { generation: 0 } }),
+      withoutNulls({ kind: 'ServiceAccount', apiVersion: 'v1', metadata: { name: 'sa', creationTimestamp: null } }),
     );
   });
 
@@ -537,21 +532,18 @@ describe('decodeKubernetesProtobuf with the registered kinds', () => {
     assert.equal(out.kind, 'TokenRequest');
     assert.deepEqual(
       out.object,
-      kubectlJsonWith(
-        {
-          kind: 'TokenRequest',
-          apiVersion: 'authentication.k8s.io/v1',
-          metadata: { creationTimestamp: null },
-          spec: {
-            audiences: ['https://kubernetes.default.svc'],
-            expirationSeconds: 600,
-            boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'web-0', uid: '0b5c1e52-8a1d-4f7e-9d55-3c4f8e2a9b10' },
-          },
-          // kubectl's JSON has `token: ""` here; an empty string is dropped like every other
-          status: { expirationTimestamp: null },
+      withoutNulls({
+        kind: 'TokenRequest',
+        apiVersion: 'authentication.k8s.io/v1',
+        metadata: { creationTimestamp: null },
+        spec: {
+          audiences: ['https://kubernetes.default.svc'],
+          expirationSeconds: 600,
+          boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'web-0', uid: '0b5c1e52-8a1d-4f7e-9d55-3c4f8e2a9b10' },
         },
-        { metadata: { generation: 0 } },
-      ),
+        // kubectl's JSON has `token: ""` here; an empty string is dropped like every other
+        status: { expirationTimestamp: null },
+      }),
     );
     // the fallback finds only object types, never a nested one named in the envelope
     assert.match(decodeError(envelope('v1', 'Container', new Uint8Array())).message, /no kind "Container" is registered for version "v1"/);

@@ -13,10 +13,11 @@
  * in JSON but a sub-message in protobuf; the schema marks its fields with protoWrapper
  * and the decoder flattens the sub-message back into the parent.
  *
- * Go's generated marshallers write every non-pointer field, zero or not. The JSON form
- * upstream would produce drops empty strings and zero times (omitempty / null), so the
- * decoder drops them too; numbers and booleans are kept, because a present pointer
- * field (say `replicas: 0`) must not be lost.
+ * Go's generated marshallers write every non-pointer field, zero or not, but a pointer
+ * field only when it is set. The JSON form upstream would produce drops zero values of
+ * non-pointer fields (omitempty: empty strings, 0, false; zero times are null), so the
+ * decoder drops them too, except for fields the schema marks `pointer` (say
+ * `replicas: 0`), whose presence on the wire means they were set.
  */
 import { BadRequestError, InternalError } from '../api/errors.js';
 import { allKinds, apiVersionOf, maybeTypeDef } from './registry.js';
@@ -218,7 +219,7 @@ function decodeFields(r: WireReader, typeName: string, index: FieldIndex, out: R
       const [k, v] = decodeMapEntry(entry, f.values, where, depth);
       map[k] = v;
     } else {
-      const v = decodeValue(r, f, wire, where, depth);
+      const v = decodeValue(r, f, wire, where, depth, f.pointer === true);
       if (v === undefined) delete out[name];
       else out[name] = v;
     }
@@ -261,8 +262,8 @@ function zeroOf(p: Prop): unknown {
 }
 
 /**
- * One value. Returns undefined for values upstream's JSON would omit (empty string,
- * zero time) unless `keepEmpty` (map values and list items keep them).
+ * One value. Returns undefined for values upstream's JSON would omit (empty string, 0,
+ * false, zero time) unless `keepEmpty` (map values, list items and pointer fields keep them).
  */
 function decodeValue(r: WireReader, p: Prop, wire: number, where: string, depth: number, keepEmpty = false): unknown {
   const expected = wireOf(p);
@@ -276,10 +277,13 @@ function decodeValue(r: WireReader, p: Prop, wire: number, where: string, depth:
       const b = r.bytes(where);
       return b.length === 0 && !keepEmpty ? undefined : Buffer.from(b).toString('base64');
     }
-    case 'int32': return toInt32(r.varint());
-    case 'int64': return toInt64(r.varint(), r);
-    case 'boolean': return r.varint() !== 0n;
-    case 'double': return r.fixed(8).getFloat64(0, true);
+    case 'int32': return omitZero(toInt32(r.varint()), keepEmpty);
+    case 'int64': return omitZero(toInt64(r.varint(), r), keepEmpty);
+    case 'boolean': {
+      const b = r.varint() !== 0n;
+      return b || keepEmpty ? b : undefined;
+    }
+    case 'double': return omitZero(r.fixed(8).getFloat64(0, true), keepEmpty);
     case 'ref': return decodeMessage(r.sub(where), lookupType(p.ref), depth + 1);
     case 'quantity': {
       const m = r.sub(where);
@@ -338,6 +342,10 @@ function decodeValue(r: WireReader, p: Prop, wire: number, where: string, depth:
     case 'map':
       throw new InternalError(`protobuf decoding: ${where} nests a ${p.type} directly in a list or map, which has no protobuf form here`);
   }
+}
+
+function omitZero(n: number, keepEmpty: boolean): number | undefined {
+  return n === 0 && !keepEmpty ? undefined : n;
 }
 
 function formatTime(seconds: number, nanos: number, micro: boolean, r: WireReader): string {

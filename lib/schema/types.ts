@@ -58,6 +58,12 @@ export type Field = Prop & {
    * (protoWrapper, proto) pair.
    */
   protoWrapper?: number;
+  /**
+   * Go pointer field (`*int32`, `*bool`, ...): zero values are meaningful and kept when
+   * decoding protobuf. Go writes non-pointer scalars even when zero, while their JSON is
+   * omitempty, so the decoder drops zero numbers and false for fields without this flag.
+   */
+  pointer?: true;
 };
 
 /** A named object type: an OpenAPI definition and a protobuf message. */

@@ -183,14 +183,14 @@ defineObject(APPS + 'Deployment', 'Deployment provides declarative updates for P
 });
 
 define(APPS + 'DeploymentSpec', 'DeploymentSpec is the desired state of a Deployment.', {
-  replicas: field(1, T.int32, 'How many pods the Deployment should run. Defaults to 1.'),
+  replicas: field(1, T.int32, 'How many pods the Deployment should run. Defaults to 1.', { pointer: true }),
   selector: field(2, T.ref(META + 'LabelSelector'), "Label query over the pods this Deployment manages. It must match the pod template's labels and is immutable in apps/v1.", { required: true }),
   template: field(3, T.ref(CORE + 'PodTemplateSpec'), 'The pod template new pods are created from. Its restartPolicy must be Always.', { required: true }),
   strategy: field(4, T.ref(APPS + 'DeploymentStrategy'), 'How existing pods are replaced by new ones.', { strategy: 'retainKeys' }),
   minReadySeconds: field(5, T.int32, 'Minimum seconds a new pod must be ready, with no container crashing, before it counts as available. Defaults to 0.'),
-  revisionHistoryLimit: field(6, T.int32, 'How many old ReplicaSets to keep so a rollback stays possible. Defaults to 10.'),
+  revisionHistoryLimit: field(6, T.int32, 'How many old ReplicaSets to keep so a rollback stays possible. Defaults to 10.', { pointer: true }),
   paused: field(7, T.boolean, 'Stops the deployment controller from rolling out changes while true.'),
-  progressDeadlineSeconds: field(9, T.int32, 'Seconds a rollout may make no progress before the Deployment is reported as failed (ProgressDeadlineExceeded). Defaults to 600.'),
+  progressDeadlineSeconds: field(9, T.int32, 'Seconds a rollout may make no progress before the Deployment is reported as failed (ProgressDeadlineExceeded). Defaults to 600.', { pointer: true }),
 });
 
 define(APPS + 'DeploymentStrategy', 'DeploymentStrategy describes how pods of a Deployment are replaced.', {
@@ -210,9 +210,9 @@ define(APPS + 'DeploymentStatus', 'DeploymentStatus is the most recently observe
   readyReplicas: field(7, T.int32, 'Pods targeted by this Deployment whose Ready condition is true.'),
   availableReplicas: field(4, T.int32, 'Pods that have been ready for at least minReadySeconds.'),
   unavailableReplicas: field(5, T.int32, 'Pods still needed for the Deployment to be at full availability.'),
-  terminatingReplicas: field(9, T.int32, 'Pods of this Deployment that are terminating (have a deletionTimestamp) but are not yet gone.'),
+  terminatingReplicas: field(9, T.int32, 'Pods of this Deployment that are terminating (have a deletionTimestamp) but are not yet gone.', { pointer: true }),
   conditions: field(6, T.array(T.ref(APPS + 'DeploymentCondition')), 'The latest observations of the Deployment (Available, Progressing, ReplicaFailure).', conditionsList),
-  collisionCount: field(8, T.int32, 'Counts pod-template-hash collisions; folded into the hash of the next ReplicaSet name.'),
+  collisionCount: field(8, T.int32, 'Counts pod-template-hash collisions; folded into the hash of the next ReplicaSet name.', { pointer: true }),
 });
 
 define(APPS + 'DeploymentCondition', 'DeploymentCondition is one observation about a Deployment.', {
@@ -315,7 +315,7 @@ defineObject(APPS + 'ReplicaSet', 'ReplicaSet keeps a given number of identical 
 });
 
 define(APPS + 'ReplicaSetSpec', 'ReplicaSetSpec is the desired state of a ReplicaSet.', {
-  replicas: field(1, T.int32, 'How many pods the ReplicaSet should run. Defaults to 1.'),
+  replicas: field(1, T.int32, 'How many pods the ReplicaSet should run. Defaults to 1.', { pointer: true }),
   minReadySeconds: field(4, T.int32, 'Minimum seconds a new pod must be ready, with no container crashing, before it counts as available. Defaults to 0.'),
   selector: field(2, T.ref(META + 'LabelSelector'), "Label query over the pods counted towards replicas. It must match the pod template's labels.", { required: true }),
   template: field(3, T.ref(CORE + 'PodTemplateSpec'), 'The pod template used when too few pods exist.'),
@@ -326,7 +326,7 @@ define(APPS + 'ReplicaSetStatus', 'ReplicaSetStatus is the most recently observe
   fullyLabeledReplicas: field(2, T.int32, "Pods whose labels match the pod template's labels."),
   readyReplicas: field(4, T.int32, 'Pods of this ReplicaSet whose Ready condition is true.'),
   availableReplicas: field(5, T.int32, 'Pods that have been ready for at least minReadySeconds.'),
-  terminatingReplicas: field(7, T.int32, 'Pods of this ReplicaSet that are terminating but are not yet gone.'),
+  terminatingReplicas: field(7, T.int32, 'Pods of this ReplicaSet that are terminating but are not yet gone.', { pointer: true }),
   observedGeneration: field(3, T.int64, 'The generation the ReplicaSet controller last acted on.'),
   conditions: field(6, T.array(T.ref(APPS + 'ReplicaSetCondition')), 'The latest observations of the ReplicaSet (e.g. ReplicaFailure).', conditionsList),
 });
@@ -381,7 +381,7 @@ define(APPS + 'DaemonSetSpec', 'DaemonSetSpec is the desired state of a DaemonSe
   template: field(2, T.ref(CORE + 'PodTemplateSpec'), 'The pod template run on each eligible node (every node, or those matching its node selector and affinity).', { required: true }),
   updateStrategy: field(3, T.ref(APPS + 'DaemonSetUpdateStrategy'), 'How pods are replaced when the template changes.'),
   minReadySeconds: field(4, T.int32, 'Minimum seconds a new pod must be ready, with no container crashing, before it counts as available. Defaults to 0.'),
-  revisionHistoryLimit: field(6, T.int32, 'How many old ControllerRevisions to keep for rollback. Defaults to 10.'),
+  revisionHistoryLimit: field(6, T.int32, 'How many old ControllerRevisions to keep for rollback. Defaults to 10.', { pointer: true }),
 });
 
 define(APPS + 'DaemonSetUpdateStrategy', 'DaemonSetUpdateStrategy describes how DaemonSet pods are replaced.', {
@@ -403,7 +403,7 @@ define(APPS + 'DaemonSetStatus', 'DaemonSetStatus is the most recently observed 
   updatedNumberScheduled: field(6, T.int32, 'Nodes running the up-to-date daemon pod.'),
   numberAvailable: field(7, T.int32, 'Nodes that should run the daemon pod and have one ready for at least minReadySeconds.'),
   numberUnavailable: field(8, T.int32, 'Nodes that should run the daemon pod but have none available.'),
-  collisionCount: field(9, T.int32, 'Counts ControllerRevision name collisions; folded into the name of the next revision.'),
+  collisionCount: field(9, T.int32, 'Counts ControllerRevision name collisions; folded into the name of the next revision.', { pointer: true }),
   conditions: field(10, T.array(T.ref(APPS + 'DaemonSetCondition')), 'The latest observations of the DaemonSet.', conditionsList),
 });
 
@@ -480,14 +480,14 @@ defineObject(APPS + 'StatefulSet', 'StatefulSet runs pods with stable names and 
 });
 
 define(APPS + 'StatefulSetSpec', 'StatefulSetSpec is the desired state of a StatefulSet.', {
-  replicas: field(1, T.int32, 'How many ordinal pods the StatefulSet should run. Defaults to 1.'),
+  replicas: field(1, T.int32, 'How many ordinal pods the StatefulSet should run. Defaults to 1.', { pointer: true }),
   selector: field(2, T.ref(META + 'LabelSelector'), "Label query over the pods counted towards replicas. It must match the pod template's labels.", { required: true }),
   template: field(3, T.ref(CORE + 'PodTemplateSpec'), 'The pod template; each pod gets a unique, ordinal identity derived from the StatefulSet name.', { required: true }),
   volumeClaimTemplates: field(4, T.array(T.ref(CORE + 'PersistentVolumeClaim')), 'Claims each pod gets one of, named after the template and the pod; a container must mount each by a volume of the same name.', { listType: 'atomic' }),
   serviceName: field(5, T.string, 'The headless Service that gives the pods their network identity (pod-ordinal.serviceName.namespace.svc).'),
   podManagementPolicy: field(6, T.enum('OrderedReady', 'Parallel'), 'OrderedReady creates and deletes pods one at a time in ordinal order; Parallel does all at once. Defaults to OrderedReady.'),
   updateStrategy: field(7, T.ref(APPS + 'StatefulSetUpdateStrategy'), 'How pods are replaced when the template changes.'),
-  revisionHistoryLimit: field(8, T.int32, 'How many old ControllerRevisions to keep. Defaults to 10.'),
+  revisionHistoryLimit: field(8, T.int32, 'How many old ControllerRevisions to keep. Defaults to 10.', { pointer: true }),
   minReadySeconds: field(9, T.int32, 'Minimum seconds a new pod must be ready, with no container crashing, before it counts as available. Defaults to 0.'),
   persistentVolumeClaimRetentionPolicy: field(10, T.ref(APPS + 'StatefulSetPersistentVolumeClaimRetentionPolicy'), 'What happens to claims from volumeClaimTemplates when the StatefulSet is deleted or scaled down. Defaults to Retain for both.'),
   ordinals: field(11, T.ref(APPS + 'StatefulSetOrdinals'), 'The numbering of pod ordinals.'),
@@ -499,7 +499,7 @@ define(APPS + 'StatefulSetUpdateStrategy', 'StatefulSetUpdateStrategy describes 
 });
 
 define(APPS + 'RollingUpdateStatefulSetStrategy', 'Parameters of a StatefulSet rolling update.', {
-  partition: field(1, T.int32, 'Only pods with an ordinal at or above this value are updated; lower ordinals keep the old revision. Defaults to 0.'),
+  partition: field(1, T.int32, 'Only pods with an ordinal at or above this value are updated; lower ordinals keep the old revision. Defaults to 0.', { pointer: true }),
   maxUnavailable: field(2, T.intOrString, 'How many pods (a number or a percentage) may be unavailable during the update; needs the MaxUnavailableStatefulSet feature. Defaults to 1.'),
 });
 
@@ -520,7 +520,7 @@ define(APPS + 'StatefulSetStatus', 'StatefulSetStatus is the most recently obser
   updatedReplicas: field(5, T.int32, 'Pods running the updateRevision.'),
   currentRevision: field(6, T.string, 'The revision that produced the pods 0 .. currentReplicas-1, if set.'),
   updateRevision: field(7, T.string, 'The revision that produces the pods replicas-updatedReplicas .. replicas-1, if set.'),
-  collisionCount: field(9, T.int32, 'Counts ControllerRevision name collisions; folded into the name of the next revision.'),
+  collisionCount: field(9, T.int32, 'Counts ControllerRevision name collisions; folded into the name of the next revision.', { pointer: true }),
   conditions: field(10, T.array(T.ref(APPS + 'StatefulSetCondition')), 'The latest observations of the StatefulSet.', conditionsList),
   availableReplicas: field(11, T.int32, 'Pods that have been ready for at least minReadySeconds.', { required: true }),
 });

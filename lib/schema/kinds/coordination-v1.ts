@@ -16,10 +16,10 @@ defineObject(COORD + 'Lease', 'Lease is a time-bounded claim held by one holder,
 
 define(COORD + 'LeaseSpec', 'LeaseSpec is the state of a Lease.', {
   holderIdentity: field(1, T.string, 'The identity of the current holder.'),
-  leaseDurationSeconds: field(2, T.int32, 'How long, counted from renewTime, other candidates must wait before they may take the lease.'),
+  leaseDurationSeconds: field(2, T.int32, 'How long, counted from renewTime, other candidates must wait before they may take the lease.', { pointer: true }),
   acquireTime: field(3, T.microTime, 'When the current holder acquired the lease.'),
   renewTime: field(4, T.microTime, 'When the current holder last renewed the lease.'),
-  leaseTransitions: field(5, T.int32, 'How many times the lease has changed holders.'),
+  leaseTransitions: field(5, T.int32, 'How many times the lease has changed holders.', { pointer: true }),
   strategy: field(6, T.string, 'The strategy coordinated leader election uses to pick a holder (e.g. OldestEmulationVersion); needs the CoordinatedLeaderElection feature.'),
   preferredHolder: field(7, T.string, 'A holder the coordinated election would like to take over; only meaningful with strategy set.'),
 });

@@ -35,18 +35,18 @@ define(CORE + 'PodSpec', 'The specification of a pod.', {
   containers: field(2, T.array(T.ref(CORE + 'Container')), 'The containers of the pod; there must be at least one.', { required: true, mergeKey: 'name', strategy: 'merge', listType: 'map', listMapKeys: ['name'] }),
   ephemeralContainers: field(34, T.array(T.ref(CORE + 'EphemeralContainer')), 'Debugging containers added to a running pod through the ephemeralcontainers subresource.', { mergeKey: 'name', strategy: 'merge', listType: 'map', listMapKeys: ['name'] }),
   restartPolicy: field(3, T.string, 'When containers are restarted: Always, OnFailure or Never; defaults to Always.', { default: 'Always' }),
-  terminationGracePeriodSeconds: field(4, T.int64, 'Seconds the pod is given to stop gracefully before being killed; defaults to 30.', { default: 30 }),
-  activeDeadlineSeconds: field(5, T.int64, 'Seconds, counted from the pod\'s start, after which the system actively fails the pod.'),
+  terminationGracePeriodSeconds: field(4, T.int64, 'Seconds the pod is given to stop gracefully before being killed; defaults to 30.', { default: 30, pointer: true }),
+  activeDeadlineSeconds: field(5, T.int64, 'Seconds, counted from the pod\'s start, after which the system actively fails the pod.', { pointer: true }),
   dnsPolicy: field(6, T.string, 'How the pod\'s DNS is configured: ClusterFirst (default), ClusterFirstWithHostNet, Default or None.', { default: 'ClusterFirst' }),
   nodeSelector: field(7, T.map(T.string), 'Labels a node must carry for the pod to fit on it.'),
   serviceAccountName: field(8, T.string, 'The service account the pod runs as.'),
   serviceAccount: field(9, T.string, 'Deprecated alias of serviceAccountName.'),
-  automountServiceAccountToken: field(21, T.boolean, 'Whether an API token is mounted into the pod automatically.'),
+  automountServiceAccountToken: field(21, T.boolean, 'Whether an API token is mounted into the pod automatically.', { pointer: true }),
   nodeName: field(10, T.string, 'The node the pod is bound to; set by the scheduler, or by the user to bypass it.'),
   hostNetwork: field(11, T.boolean, 'Use the node\'s network namespace.'),
   hostPID: field(12, T.boolean, 'Use the node\'s process ID namespace.'),
   hostIPC: field(13, T.boolean, 'Use the node\'s IPC namespace.'),
-  shareProcessNamespace: field(27, T.boolean, 'Share one process namespace among all containers of the pod.'),
+  shareProcessNamespace: field(27, T.boolean, 'Share one process namespace among all containers of the pod.', { pointer: true }),
   securityContext: field(14, T.ref(CORE + 'PodSecurityContext'), 'Pod-level security attributes and common container settings.', { default: {} }),
   imagePullSecrets: field(15, T.array(T.ref(CORE + 'LocalObjectReference')), 'Secrets in the pod\'s namespace used to pull the container images.', { mergeKey: 'name', strategy: 'merge', listType: 'map', listMapKeys: ['name'] }),
   hostname: field(16, T.string, 'The pod\'s hostname; defaults to a system-chosen value.'),
@@ -56,17 +56,17 @@ define(CORE + 'PodSpec', 'The specification of a pod.', {
   tolerations: field(22, T.array(T.ref(CORE + 'Toleration')), 'Taints this pod tolerates.', { listType: 'atomic' }),
   hostAliases: field(23, T.array(T.ref(CORE + 'HostAlias')), 'Extra entries for the pod\'s /etc/hosts file.', { mergeKey: 'ip', strategy: 'merge', listType: 'map', listMapKeys: ['ip'] }),
   priorityClassName: field(24, T.string, 'The priority class giving the pod its priority.'),
-  priority: field(25, T.int32, 'The pod\'s priority, resolved from priorityClassName by admission.'),
+  priority: field(25, T.int32, 'The pod\'s priority, resolved from priorityClassName by admission.', { pointer: true }),
   dnsConfig: field(26, T.ref(CORE + 'PodDNSConfig'), 'DNS parameters merged into those generated from dnsPolicy.'),
   readinessGates: field(28, T.array(T.ref(CORE + 'PodReadinessGate')), 'Extra conditions that must be True for the pod to be ready.', { listType: 'atomic' }),
   runtimeClassName: field(29, T.string, 'The RuntimeClass to run the pod with.'),
-  enableServiceLinks: field(30, T.boolean, 'Whether service information is injected into environment variables; defaults to true.', { default: true }),
+  enableServiceLinks: field(30, T.boolean, 'Whether service information is injected into environment variables; defaults to true.', { default: true, pointer: true }),
   preemptionPolicy: field(31, T.string, 'Whether the pod may preempt lower-priority pods: PreemptLowerPriority (default) or Never.'),
   overhead: field(32, T.map(T.quantity), 'Resource overhead of running the pod on its RuntimeClass, set by admission.'),
   topologySpreadConstraints: field(33, T.array(T.ref(CORE + 'TopologySpreadConstraint')), 'How pods matching a selector should be spread across topology domains.', { mergeKey: 'topologyKey', strategy: 'merge', listType: 'map', listMapKeys: ['topologyKey', 'whenUnsatisfiable'] }),
-  setHostnameAsFQDN: field(35, T.boolean, 'Set the pod\'s hostname to its fully qualified domain name.'),
+  setHostnameAsFQDN: field(35, T.boolean, 'Set the pod\'s hostname to its fully qualified domain name.', { pointer: true }),
   os: field(36, T.ref(CORE + 'PodOS'), 'The operating system the containers are built for.'),
-  hostUsers: field(37, T.boolean, 'Whether the pod uses the host\'s user namespace; false gives it its own.'),
+  hostUsers: field(37, T.boolean, 'Whether the pod uses the host\'s user namespace; false gives it its own.', { pointer: true }),
   schedulingGates: field(38, T.array(T.ref(CORE + 'PodSchedulingGate')), 'Gates that hold the pod from being scheduled while any remains.', { mergeKey: 'name', strategy: 'merge', listType: 'map', listMapKeys: ['name'] }),
   resourceClaims: field(39, T.array(T.ref(CORE + 'PodResourceClaim')), 'Dynamic resources the pod needs, as ResourceClaims.', { mergeKey: 'name', strategy: 'merge,retainKeys', listType: 'map', listMapKeys: ['name'] }),
   resources: field(40, T.ref(CORE + 'ResourceRequirements'), 'Pod-level total resource requests and limits shared by all containers.'),
@@ -193,12 +193,12 @@ define(CORE + 'EphemeralContainer', 'A temporary container added to a running po
 define(CORE + 'PodSecurityContext', 'Pod-level security options, some of them defaults for every container.', {
   seLinuxOptions: field(1, T.ref(CORE + 'SELinuxOptions'), 'The SELinux context applied to all containers.'),
   windowsOptions: field(8, T.any, 'Windows-specific options for all containers.'),
-  runAsUser: field(2, T.int64, 'The UID container processes run as by default.'),
-  runAsGroup: field(6, T.int64, 'The GID container processes run as by default.'),
-  runAsNonRoot: field(3, T.boolean, 'Refuse to start containers that would run as UID 0.'),
+  runAsUser: field(2, T.int64, 'The UID container processes run as by default.', { pointer: true }),
+  runAsGroup: field(6, T.int64, 'The GID container processes run as by default.', { pointer: true }),
+  runAsNonRoot: field(3, T.boolean, 'Refuse to start containers that would run as UID 0.', { pointer: true }),
   supplementalGroups: field(4, T.array(T.int64), 'Extra GIDs given to each container\'s first process.', { listType: 'atomic' }),
   supplementalGroupsPolicy: field(12, T.string, 'How supplemental groups are computed: Merge (default) or Strict.'),
-  fsGroup: field(5, T.int64, 'A GID that owns mounted volumes and is added to every container\'s groups.'),
+  fsGroup: field(5, T.int64, 'A GID that owns mounted volumes and is added to every container\'s groups.', { pointer: true }),
   sysctls: field(7, T.array(T.ref(CORE + 'Sysctl')), 'Namespaced kernel parameters set for the pod.', { listType: 'atomic' }),
   fsGroupChangePolicy: field(9, T.string, 'When volume ownership is changed: OnRootMismatch or Always.'),
   seccompProfile: field(10, T.ref(CORE + 'SeccompProfile'), 'The seccomp profile of all containers.'),
@@ -221,7 +221,7 @@ define(CORE + 'Toleration', 'Allows a pod onto nodes with a matching taint.', {
   operator: field(2, T.string, 'Exists or Equal (default).'),
   value: field(3, T.string, 'The taint value to match, for operator Equal.'),
   effect: field(4, T.string, 'The taint effect to match; empty matches all effects.'),
-  tolerationSeconds: field(5, T.int64, 'How long a NoExecute taint is tolerated before eviction; forever when unset.'),
+  tolerationSeconds: field(5, T.int64, 'How long a NoExecute taint is tolerated before eviction; forever when unset.', { pointer: true }),
 });
 
 define(CORE + 'HostAlias', 'An /etc/hosts entry.', {
@@ -244,7 +244,7 @@ define(CORE + 'TopologySpreadConstraint', 'How matching pods are spread over a t
   topologyKey: field(2, T.string, 'The node label whose values define the domains.', { required: true }),
   whenUnsatisfiable: field(3, T.string, 'DoNotSchedule or ScheduleAnyway.', { required: true }),
   labelSelector: field(4, T.ref(META + 'LabelSelector'), 'The pods counted in each domain.'),
-  minDomains: field(5, T.int32, 'The least number of eligible domains.'),
+  minDomains: field(5, T.int32, 'The least number of eligible domains.', { pointer: true }),
   nodeAffinityPolicy: field(6, T.string, 'Whether node affinity and selector limit the domains: Honor (default) or Ignore.'),
   nodeTaintsPolicy: field(7, T.string, 'Whether node taints limit the domains: Honor or Ignore (default).'),
   matchLabelKeys: field(8, T.array(T.string), 'Label keys whose values from this pod narrow labelSelector.', { listType: 'atomic' }),
@@ -297,7 +297,7 @@ define(CORE + 'ContainerStatus', 'The observed state of one container.', {
   image: field(6, T.string, 'The image the container runs.'),
   imageID: field(7, T.string, 'The digest of the image the container runs.'),
   containerID: field(8, T.string, 'The runtime\'s ID of the container, as <type>://<id>.'),
-  started: field(9, T.boolean, 'Whether the container passed its startup probe and finished postStart.'),
+  started: field(9, T.boolean, 'Whether the container passed its startup probe and finished postStart.', { pointer: true }),
   allocatedResources: field(10, T.map(T.quantity), 'The resources the node allocated to the container.'),
   resources: field(11, T.ref(CORE + 'ResourceRequirements'), 'The requests and limits actually applied to the running container.'),
   volumeMounts: field(12, T.array(T.ref(CORE + 'VolumeMountStatus')), 'The status of the container\'s volume mounts.', { mergeKey: 'mountPath', strategy: 'merge', listType: 'map', listMapKeys: ['mountPath'] }),
@@ -366,7 +366,7 @@ define(CORE + 'Probe', 'A health check run against a container.', {
   periodSeconds: field(4, T.int32, 'How often to probe, in seconds; defaults to 10.', { default: 10 }),
   successThreshold: field(5, T.int32, 'Consecutive successes needed after a failure; defaults to 1.', { default: 1 }),
   failureThreshold: field(6, T.int32, 'Consecutive failures after which the probe is considered failed; defaults to 3.', { default: 3 }),
-  terminationGracePeriodSeconds: field(7, T.int64, 'Grace period for a container killed by this probe, overriding the pod\'s.'),
+  terminationGracePeriodSeconds: field(7, T.int64, 'Grace period for a container killed by this probe, overriding the pod\'s.', { pointer: true }),
 });
 
 define(CORE + 'Lifecycle', 'Actions run on container lifecycle events.', {
@@ -377,14 +377,14 @@ define(CORE + 'Lifecycle', 'Actions run on container lifecycle events.', {
 
 define(CORE + 'SecurityContext', 'Security options of a container; they override the pod\'s where both are set.', {
   capabilities: field(1, T.ref(CORE + 'Capabilities'), 'Linux capabilities to add or drop.'),
-  privileged: field(2, T.boolean, 'Run the container privileged, like root on the host.'),
+  privileged: field(2, T.boolean, 'Run the container privileged, like root on the host.', { pointer: true }),
   seLinuxOptions: field(3, T.ref(CORE + 'SELinuxOptions'), 'The SELinux context of the container.'),
   windowsOptions: field(10, T.any, 'Windows-specific options.'),
-  runAsUser: field(4, T.int64, 'The UID the container process runs as.'),
-  runAsGroup: field(8, T.int64, 'The GID the container process runs as.'),
-  runAsNonRoot: field(5, T.boolean, 'Refuse to start the container if it would run as UID 0.'),
-  readOnlyRootFilesystem: field(6, T.boolean, 'Mount the container\'s root filesystem read-only.'),
-  allowPrivilegeEscalation: field(7, T.boolean, 'Whether a process may gain more privileges than its parent (no_new_privs).'),
+  runAsUser: field(4, T.int64, 'The UID the container process runs as.', { pointer: true }),
+  runAsGroup: field(8, T.int64, 'The GID the container process runs as.', { pointer: true }),
+  runAsNonRoot: field(5, T.boolean, 'Refuse to start the container if it would run as UID 0.', { pointer: true }),
+  readOnlyRootFilesystem: field(6, T.boolean, 'Mount the container\'s root filesystem read-only.', { pointer: true }),
+  allowPrivilegeEscalation: field(7, T.boolean, 'Whether a process may gain more privileges than its parent (no_new_privs).', { pointer: true }),
   procMount: field(9, T.string, 'The proc mount type: Default or Unmasked.'),
   seccompProfile: field(11, T.ref(CORE + 'SeccompProfile'), 'The seccomp profile of the container.'),
   appArmorProfile: field(12, T.ref(CORE + 'AppArmorProfile'), 'The AppArmor profile of the container.'),
@@ -463,8 +463,8 @@ define(CORE + 'EmptyDirVolumeSource', 'An empty directory for a pod.', {
 define(CORE + 'SecretVolumeSource', 'A Secret projected into a volume.', {
   secretName: field(1, T.string, 'The name of the Secret in the pod\'s namespace.'),
   items: field(2, T.array(T.ref(CORE + 'KeyToPath')), 'Which keys to project and the relative file paths to write them to; all keys are projected when empty.', { listType: 'atomic' }),
-  defaultMode: field(3, T.int32, 'Default permission bits (0000 to 0777, octal or decimal) for the created files; defaults to 0644.', { default: 420 }),
-  optional: field(4, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+  defaultMode: field(3, T.int32, 'Default permission bits (0000 to 0777, octal or decimal) for the created files; defaults to 0644.', { default: 420, pointer: true }),
+  optional: field(4, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.', { pointer: true }),
 });
 
 define(CORE + 'NFSVolumeSource', 'An NFS export.', {
@@ -480,24 +480,24 @@ define(CORE + 'PersistentVolumeClaimVolumeSource', 'A reference to a PersistentV
 
 define(CORE + 'DownwardAPIVolumeSource', 'Pod information written as files in a volume.', {
   items: field(1, T.array(T.ref(CORE + 'DownwardAPIVolumeFile')), 'The files to write.', { listType: 'atomic' }),
-  defaultMode: field(2, T.int32, 'Default permission bits (0000 to 0777, octal or decimal) for the created files; defaults to 0644.', { default: 420 }),
+  defaultMode: field(2, T.int32, 'Default permission bits (0000 to 0777, octal or decimal) for the created files; defaults to 0644.', { default: 420, pointer: true }),
 });
 
 define(CORE + 'ConfigMapVolumeSource', 'A ConfigMap projected into a volume.', {
   name: field(1, T.string, 'Name of the referent.', { protoWrapper: 1 }),
   items: field(2, T.array(T.ref(CORE + 'KeyToPath')), 'Which keys to project and the relative file paths to write them to; all keys are projected when empty.', { listType: 'atomic' }),
-  defaultMode: field(3, T.int32, 'Default permission bits (0000 to 0777, octal or decimal) for the created files; defaults to 0644.', { default: 420 }),
-  optional: field(4, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+  defaultMode: field(3, T.int32, 'Default permission bits (0000 to 0777, octal or decimal) for the created files; defaults to 0644.', { default: 420, pointer: true }),
+  optional: field(4, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.', { pointer: true }),
 });
 
 define(CORE + 'ProjectedVolumeSource', 'Several sources projected into one volume.', {
   sources: field(1, T.array(T.ref(CORE + 'VolumeProjection')), 'The sources to project.', { listType: 'atomic' }),
-  defaultMode: field(2, T.int32, 'Default permission bits (0000 to 0777, octal or decimal) for the created files; defaults to 0644.', { default: 420 }),
+  defaultMode: field(2, T.int32, 'Default permission bits (0000 to 0777, octal or decimal) for the created files; defaults to 0644.', { default: 420, pointer: true }),
 });
 
 define(CORE + 'CSIVolumeSource', 'An ephemeral volume provided by a CSI driver.', {
   driver: field(1, T.string, 'The name of the CSI driver.', { required: true }),
-  readOnly: field(2, T.boolean, 'Mount the volume read-only when true; defaults to false.'),
+  readOnly: field(2, T.boolean, 'Mount the volume read-only when true; defaults to false.', { pointer: true }),
   fsType: field(3, T.string, 'The filesystem type to mount, e.g. ext4.'),
   volumeAttributes: field(4, T.map(T.string), 'Driver-specific properties of the volume.'),
   nodePublishSecretRef: field(5, T.ref(CORE + 'LocalObjectReference'), 'A Secret passed to the driver\'s publish calls.'),
@@ -510,12 +510,12 @@ define(CORE + 'ImageVolumeSource', 'An OCI image or artifact mounted as a volume
 
 define(CORE + 'ConfigMapEnvSource', 'A ConfigMap whose keys become environment variables.', {
   name: field(1, T.string, 'Name of the referent.', { protoWrapper: 1 }),
-  optional: field(2, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+  optional: field(2, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.', { pointer: true }),
 });
 
 define(CORE + 'SecretEnvSource', 'A Secret whose keys become environment variables.', {
   name: field(1, T.string, 'Name of the referent.', { protoWrapper: 1 }),
-  optional: field(2, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+  optional: field(2, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.', { pointer: true }),
 });
 
 define(CORE + 'EnvVarSource', 'The source of an environment variable\'s value; exactly one member may be set.', {
@@ -588,14 +588,14 @@ define(CORE + 'ContainerStateTerminated', 'A container that has stopped.', {
 define(CORE + 'KeyToPath', 'Maps one key to a file path in a volume.', {
   key: field(1, T.string, 'The key to project.', { required: true }),
   path: field(2, T.string, 'The relative path of the file to write the key to; must not contain \'..\'.', { required: true }),
-  mode: field(3, T.int32, 'Permission bits of this file, overriding the volume\'s defaultMode.'),
+  mode: field(3, T.int32, 'Permission bits of this file, overriding the volume\'s defaultMode.', { pointer: true }),
 });
 
 define(CORE + 'DownwardAPIVolumeFile', 'One file of pod information.', {
   path: field(1, T.string, 'The relative path of the file to write.', { required: true }),
   fieldRef: field(2, T.ref(CORE + 'ObjectFieldSelector'), 'A field of the pod to write.'),
   resourceFieldRef: field(3, T.ref(CORE + 'ResourceFieldSelector'), 'A resource limit or request of a container to write.'),
-  mode: field(4, T.int32, 'Permission bits of this file, overriding the volume\'s defaultMode.'),
+  mode: field(4, T.int32, 'Permission bits of this file, overriding the volume\'s defaultMode.', { pointer: true }),
 });
 
 define(CORE + 'VolumeProjection', 'One source of a projected volume; exactly one member may be set.', {
@@ -621,20 +621,20 @@ define(CORE + 'ResourceFieldSelector', 'Selects a resource of a container.', {
 define(CORE + 'ConfigMapKeySelector', 'Selects a key of a ConfigMap.', {
   name: field(1, T.string, 'Name of the referent.', { protoWrapper: 1 }),
   key: field(2, T.string, 'The key to select.', { required: true }),
-  optional: field(3, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+  optional: field(3, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.', { pointer: true }),
 });
 
 define(CORE + 'SecretKeySelector', 'Selects a key of a Secret.', {
   name: field(1, T.string, 'Name of the referent.', { protoWrapper: 1 }),
   key: field(2, T.string, 'The key of the secret to select.', { required: true }),
-  optional: field(3, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+  optional: field(3, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.', { pointer: true }),
 });
 
 define(CORE + 'FileKeySelector', 'Selects a key of an env file.', {
   volumeName: field(1, T.string, 'The volume holding the env file.', { required: true }),
   path: field(2, T.string, 'The path of the env file within the volume.', { required: true }),
   key: field(3, T.string, 'The key in the env file.', { required: true }),
-  optional: field(4, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+  optional: field(4, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.', { pointer: true }),
 });
 
 define(CORE + 'ExecAction', 'Runs a command in a container.', {
@@ -671,7 +671,7 @@ define(CORE + 'NodeSelectorTerm', 'Node requirements ANDed together; an empty te
 define(CORE + 'SecretProjection', 'Keys of a Secret projected into a volume.', {
   name: field(1, T.string, 'Name of the referent.', { protoWrapper: 1 }),
   items: field(2, T.array(T.ref(CORE + 'KeyToPath')), 'Which keys to project and the relative file paths to write them to; all keys are projected when empty.', { listType: 'atomic' }),
-  optional: field(4, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+  optional: field(4, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.', { pointer: true }),
 });
 
 define(CORE + 'DownwardAPIProjection', 'Pod information projected into a volume.', {
@@ -681,12 +681,12 @@ define(CORE + 'DownwardAPIProjection', 'Pod information projected into a volume.
 define(CORE + 'ConfigMapProjection', 'Keys of a ConfigMap projected into a volume.', {
   name: field(1, T.string, 'Name of the referent.', { protoWrapper: 1 }),
   items: field(2, T.array(T.ref(CORE + 'KeyToPath')), 'Which keys to project and the relative file paths to write them to; all keys are projected when empty.', { listType: 'atomic' }),
-  optional: field(4, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.'),
+  optional: field(4, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.', { pointer: true }),
 });
 
 define(CORE + 'ServiceAccountTokenProjection', 'A service account token projected into a volume.', {
   audience: field(1, T.string, 'The intended audience of the token; defaults to the API server\'s.'),
-  expirationSeconds: field(2, T.int64, 'Requested validity of the token; defaults to one hour, at least 10 minutes.', { default: 3600 }),
+  expirationSeconds: field(2, T.int64, 'Requested validity of the token; defaults to one hour, at least 10 minutes.', { default: 3600, pointer: true }),
   path: field(3, T.string, 'The file path, relative to the mount point, to write the token to.', { required: true }),
 });
 

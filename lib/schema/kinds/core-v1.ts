@@ -50,13 +50,13 @@ defineObject(CORE + 'Endpoints', 'Endpoints lists the addresses and ports that i
 });
 
 defineObject(CORE + 'ConfigMap', 'A ConfigMap holds configuration data for pods to consume.', {
-  immutable: field(4, T.boolean, 'When true, data and binaryData can no longer be changed.'),
+  immutable: field(4, T.boolean, 'When true, data and binaryData can no longer be changed.', { pointer: true }),
   data: field(2, T.map(T.string), 'UTF-8 configuration data; keys are made of alphanumerics, \'-\', \'_\' and \'.\'.'),
   binaryData: field(3, T.map(T.bytes), 'Binary configuration data (base64 in JSON); keys must not repeat those in data.'),
 });
 
 defineObject(CORE + 'Secret', 'A Secret holds a small amount of sensitive data such as a password, token or key.', {
-  immutable: field(5, T.boolean, 'When true, data can no longer be changed.'),
+  immutable: field(5, T.boolean, 'When true, data can no longer be changed.', { pointer: true }),
   data: field(2, T.map(T.bytes), 'The secret values, base64-encoded in JSON; keys are made of alphanumerics, \'-\', \'_\' and \'.\'.'),
   stringData: field(4, T.map(T.string), 'Write-only plain-text values merged into data on write; never returned.'),
   type: field(3, T.string, 'The kind of secret, which constrains its keys; defaults to Opaque.', { default: 'Opaque' }),
@@ -65,7 +65,7 @@ defineObject(CORE + 'Secret', 'A Secret holds a small amount of sensitive data s
 defineObject(CORE + 'ServiceAccount', 'A ServiceAccount gives an identity to processes running in pods.', {
   secrets: field(2, T.array(T.ref(CORE + 'ObjectReference')), 'Deprecated: legacy secrets holding tokens of this service account.', { mergeKey: 'name', strategy: 'merge', listType: 'map', listMapKeys: ['name'] }),
   imagePullSecrets: field(3, T.array(T.ref(CORE + 'LocalObjectReference')), 'Secrets used to pull images for pods that run as this service account.', { listType: 'atomic' }),
-  automountServiceAccountToken: field(4, T.boolean, 'Whether pods running as this account get an API token mounted automatically.'),
+  automountServiceAccountToken: field(4, T.boolean, 'Whether pods running as this account get an API token mounted automatically.', { pointer: true }),
 });
 
 defineObject(CORE + 'Event', 'An Event reports something that happened in the cluster.', {
@@ -151,7 +151,7 @@ define(CORE + 'ServiceSpec', 'The desired behaviour of a service.', {
   sessionAffinityConfig: field(14, T.ref(CORE + 'SessionAffinityConfig'), 'Settings of session affinity.'),
   ipFamilies: field(19, T.array(T.string), 'The IP families (IPv4, IPv6) assigned to the service.', { listType: 'atomic' }),
   ipFamilyPolicy: field(17, T.string, 'Dual-stack policy: SingleStack, PreferDualStack or RequireDualStack.'),
-  allocateLoadBalancerNodePorts: field(20, T.boolean, 'Whether NodePorts are allocated for LoadBalancer services; defaults to true.'),
+  allocateLoadBalancerNodePorts: field(20, T.boolean, 'Whether NodePorts are allocated for LoadBalancer services; defaults to true.', { pointer: true }),
   loadBalancerClass: field(21, T.string, 'The class of load balancer implementation this service belongs to.'),
   internalTrafficPolicy: field(22, T.string, 'Whether cluster-internal traffic goes to node-local endpoints only (Local) or to all (Cluster).'),
   trafficDistribution: field(23, T.string, 'A preference for how traffic is spread over endpoints, e.g. PreferClose.'),
@@ -190,7 +190,7 @@ define(CORE + 'EventSeries', 'A series of repeated occurrences of an event.', {
 
 define(AUTHN + 'TokenRequestSpec', 'The parameters of a requested token.', {
   audiences: field(1, T.array(T.string), 'The intended audiences of the token; defaults to the API server\'s audiences.', { listType: 'atomic' }),
-  expirationSeconds: field(4, T.int64, 'Requested validity of the token in seconds; the issuer may change it.', { default: 3600 }),
+  expirationSeconds: field(4, T.int64, 'Requested validity of the token in seconds; the issuer may change it.', { default: 3600, pointer: true }),
   boundObjectRef: field(3, T.ref(AUTHN + 'BoundObjectReference'), 'An object the token is bound to; the token is invalid once that object is gone.'),
 });
 
@@ -271,7 +271,7 @@ define(CORE + 'NodeRuntimeHandler', 'A runtime handler available on a node.', {
 });
 
 define(CORE + 'NodeFeatures', 'Features implemented by a node\'s CRI runtime.', {
-  supplementalGroupsPolicy: field(1, T.boolean, 'Whether the runtime supports the supplementalGroupsPolicy field.'),
+  supplementalGroupsPolicy: field(1, T.boolean, 'Whether the runtime supports the supplementalGroupsPolicy field.', { pointer: true }),
 });
 
 define(CORE + 'ServicePort', 'One port a service exposes.', {
@@ -317,16 +317,16 @@ define(CORE + 'DaemonEndpoint', 'The port of a daemon on a node.', {
 });
 
 define(CORE + 'NodeSwapStatus', 'Swap memory information of a node.', {
-  capacity: field(1, T.int64, 'Total swap memory in bytes.'),
+  capacity: field(1, T.int64, 'Total swap memory in bytes.', { pointer: true }),
 });
 
 define(CORE + 'NodeRuntimeHandlerFeatures', 'Features of a runtime handler.', {
-  recursiveReadOnlyMounts: field(1, T.boolean, 'Whether the handler supports recursive read-only mounts.'),
-  userNamespaces: field(2, T.boolean, 'Whether the handler supports user namespaces, volumes included.'),
+  recursiveReadOnlyMounts: field(1, T.boolean, 'Whether the handler supports recursive read-only mounts.', { pointer: true }),
+  userNamespaces: field(2, T.boolean, 'Whether the handler supports user namespaces, volumes included.', { pointer: true }),
 });
 
 define(CORE + 'ClientIPConfig', 'Settings of ClientIP session affinity.', {
-  timeoutSeconds: field(1, T.int32, 'How long a client sticks to its endpoint, 1 to 86400 seconds; defaults to 10800.', { default: 10800 }),
+  timeoutSeconds: field(1, T.int32, 'How long a client sticks to its endpoint, 1 to 86400 seconds; defaults to 10800.', { default: 10800, pointer: true }),
 });
 
 define(CORE + 'LoadBalancerIngress', 'One ingress point of a load balancer.', {

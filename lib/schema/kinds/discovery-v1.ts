@@ -30,9 +30,9 @@ define(DISC + 'Endpoint', 'Endpoint is one backend of a Service.', {
 });
 
 define(DISC + 'EndpointConditions', 'The known readiness of an endpoint.', {
-  ready: field(1, T.boolean, 'Whether the endpoint may receive traffic now. Unknown (unset) should be read as ready. Terminating endpoints are never ready.'),
-  serving: field(2, T.boolean, 'Like ready, but also true for a terminating endpoint that still passes its readiness checks.'),
-  terminating: field(3, T.boolean, 'Whether the endpoint is being shut down. Unset should be read as not terminating.'),
+  ready: field(1, T.boolean, 'Whether the endpoint may receive traffic now. Unknown (unset) should be read as ready. Terminating endpoints are never ready.', { pointer: true }),
+  serving: field(2, T.boolean, 'Like ready, but also true for a terminating endpoint that still passes its readiness checks.', { pointer: true }),
+  terminating: field(3, T.boolean, 'Whether the endpoint is being shut down. Unset should be read as not terminating.', { pointer: true }),
 });
 
 define(DISC + 'EndpointHints', 'Hints about which consumers should route to an endpoint.', {
@@ -51,7 +51,7 @@ define(DISC + 'ForNode', 'A node that should consume an endpoint.', {
 define(DISC + 'EndpointPort', 'EndpointPort is a port exposed by the endpoints of a slice.', {
   name: field(1, T.string, 'The port name, matching the Service port name; empty when unnamed.', { default: '' }),
   protocol: field(2, T.enum('TCP', 'UDP', 'SCTP'), 'The IP protocol: TCP (default), UDP or SCTP.', { default: 'TCP' }),
-  port: field(3, T.int32, 'The port number; unset means all ports.'),
+  port: field(3, T.int32, 'The port number; unset means all ports.', { pointer: true }),
   appProtocol: field(4, T.string, 'The application protocol, as an IANA service name or a domain-prefixed name (e.g. kubernetes.io/h2c).'),
 });
 

@@ -14,7 +14,7 @@ define(META + 'ObjectMeta', 'ObjectMeta is metadata that all persisted resources
   generation: field(7, T.int64, 'A sequence number representing a specific generation of the desired state. Populated by the system. Read-only.'),
   creationTimestamp: field(8, T.time, 'CreationTimestamp is a timestamp representing the server time when this object was created.'),
   deletionTimestamp: field(9, T.time, 'DeletionTimestamp is RFC 3339 date and time at which this resource will be deleted. Set by the server when a graceful deletion is requested by the user.'),
-  deletionGracePeriodSeconds: field(10, T.int64, 'Number of seconds allowed for this object to gracefully terminate before it will be removed from the system. Only set when deletionTimestamp is also set.'),
+  deletionGracePeriodSeconds: field(10, T.int64, 'Number of seconds allowed for this object to gracefully terminate before it will be removed from the system. Only set when deletionTimestamp is also set.', { pointer: true }),
   labels: field(11, T.map(T.string), 'Map of string keys and values that can be used to organize and categorize (scope and select) objects.'),
   annotations: field(12, T.map(T.string), 'Annotations is an unstructured key value map stored with a resource that may be set by external tools to store and retrieve arbitrary metadata.'),
   ownerReferences: field(13, T.array(T.ref(META + 'OwnerReference')), 'List of objects depended by this object. If ALL objects in the list have been deleted, this object will be garbage collected.', { mergeKey: 'uid', strategy: 'merge', listType: 'map', listMapKeys: ['uid'] }),
@@ -27,8 +27,8 @@ define(META + 'OwnerReference', 'OwnerReference contains enough information to l
   kind: field(1, T.string, 'Kind of the referent.', { required: true }),
   name: field(3, T.string, 'Name of the referent.', { required: true }),
   uid: field(4, T.string, 'UID of the referent.', { required: true }),
-  controller: field(6, T.boolean, 'If true, this reference points to the managing controller.'),
-  blockOwnerDeletion: field(7, T.boolean, 'If true, AND if the owner has the "foregroundDeletion" finalizer, then the owner cannot be deleted from the key-value store until this reference is removed.'),
+  controller: field(6, T.boolean, 'If true, this reference points to the managing controller.', { pointer: true }),
+  blockOwnerDeletion: field(7, T.boolean, 'If true, AND if the owner has the "foregroundDeletion" finalizer, then the owner cannot be deleted from the key-value store until this reference is removed.', { pointer: true }),
 });
 
 define(META + 'ManagedFieldsEntry', 'ManagedFieldsEntry is a workflow-id, a FieldSet and the group version of the resource that the fieldset applies to.', {
@@ -56,5 +56,5 @@ define(META + 'ListMeta', 'ListMeta describes metadata that synthetic resources 
   selfLink: field(1, T.string, 'Deprecated: selfLink is a legacy read-only field that is no longer populated by the system.'),
   resourceVersion: field(2, T.string, 'String that identifies the server\'s internal version of this object that can be used by clients to determine when objects have changed.'),
   continue: field(3, T.string, 'continue may be set if the user set a limit on the number of items returned, and indicates that the server has more data available.'),
-  remainingItemCount: field(4, T.int64, 'remainingItemCount is the number of subsequent items in the list which are not included in this list response.'),
+  remainingItemCount: field(4, T.int64, 'remainingItemCount is the number of subsequent items in the list which are not included in this list response.', { pointer: true }),
 });

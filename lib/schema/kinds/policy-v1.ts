@@ -35,12 +35,12 @@ define(POLICY + 'PodDisruptionBudgetStatus', 'PodDisruptionBudgetStatus is the o
 // metav1.DeleteOptions is the body of an Eviction; defined here unless meta-v1 already has it.
 if (!maybeTypeDef(META + 'DeleteOptions')) {
   defineObject(META + 'DeleteOptions', 'DeleteOptions may be provided when deleting an API object.', {
-    gracePeriodSeconds: field(1, T.int64, 'Seconds the object gets to terminate gracefully before it is deleted; 0 deletes at once, unset uses the default of the kind.'),
+    gracePeriodSeconds: field(1, T.int64, 'Seconds the object gets to terminate gracefully before it is deleted; 0 deletes at once, unset uses the default of the kind.', { pointer: true }),
     preconditions: field(2, T.ref(META + 'Preconditions'), 'Conditions that must hold for the deletion to proceed; otherwise 409 Conflict.'),
-    orphanDependents: field(3, T.boolean, 'Deprecated: use propagationPolicy. Whether dependents are orphaned rather than garbage collected.'),
+    orphanDependents: field(3, T.boolean, 'Deprecated: use propagationPolicy. Whether dependents are orphaned rather than garbage collected.', { pointer: true }),
     propagationPolicy: field(4, T.enum('Orphan', 'Background', 'Foreground'), 'How dependents are garbage collected: Orphan, Background or Foreground.'),
     dryRun: field(5, T.array(T.string), 'When present (only "All" is valid), the deletion is checked but not persisted.', { listType: 'atomic' }),
-    ignoreStoreReadErrorWithClusterBreakingPotential: field(6, T.boolean, 'Deletes an object that cannot be read from storage, bypassing finalizers and preconditions. Dangerous; defaults to false.'),
+    ignoreStoreReadErrorWithClusterBreakingPotential: field(6, T.boolean, 'Deletes an object that cannot be read from storage, bypassing finalizers and preconditions. Dangerous; defaults to false.', { pointer: true }),
   });
 }
 if (!maybeTypeDef(META + 'Preconditions')) {
