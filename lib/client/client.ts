@@ -207,29 +207,34 @@ export class ApiClient {
 
   /** One request/reply exchange; a Failure Status is thrown as its typed error. */
   async request<R>(req: ApiRequest, subject = `${this.prefix}.${req.verb}`): Promise<R> {
+    return this.exchange<R>(subject, req, describe(req, req.body), req.verb, req.verb === 'create' ? '201' : '200');
+  }
+
+  /** Sends `payload`, decodes the reply, throws typed errors and records the request metrics. */
+  private async exchange<R>(subject: string, payload: unknown, what: string, verb: Verb, okCode: string): Promise<R> {
     const start = performance.now();
     let code = '<error>';
     try {
       let msg: Msg;
       try {
-        msg = await this.nc.request(subject, enc.encode(JSON.stringify(req)), { timeout: this.requestTimeoutMs });
+        msg = await this.nc.request(subject, enc.encode(JSON.stringify(payload)), { timeout: this.requestTimeoutMs });
       } catch (e) {
-        throw transportError(e, subject, describe(req, req.body), this.requestTimeoutMs);
+        throw transportError(e, subject, what, this.requestTimeoutMs);
       }
       let body: unknown;
       try {
         body = msg.json();
       } catch (e) {
-        throw new InternalError(`unreadable reply on ${subject} (${describe(req, req.body)}): ${(e as Error).message}`);
+        throw new InternalError(`unreadable reply on ${subject} (${what}): ${(e as Error).message}`);
       }
       if (isFailure(body)) {
         code = String(body.code);
         throw StatusError.fromStatus(body);
       }
-      code = req.verb === 'create' ? '201' : '200';
+      code = okCode;
       return body as R;
     } finally {
-      this.metrics?.observe(req.verb, this.host, code, (performance.now() - start) / 1000);
+      this.metrics?.observe(verb, this.host, code, (performance.now() - start) / 1000);
     }
   }
 
@@ -296,27 +301,8 @@ export class ApiClient {
     return reply.results.map((r) => (isFailure(r) ? StatusError.fromStatus(r) : r));
   }
 
-  private async batch(req: BatchCreateRequest | BatchBindRequest, kind: 'create' | 'bind', what: string): Promise<BatchReply> {
-    const subject = `${this.prefix}.batch.${kind}`;
-    const start = performance.now();
-    let code = '<error>';
-    try {
-      let msg: Msg;
-      try {
-        msg = await this.nc.request(subject, enc.encode(JSON.stringify(req)), { timeout: this.requestTimeoutMs });
-      } catch (e) {
-        throw transportError(e, subject, what, this.requestTimeoutMs);
-      }
-      const body = msg.json<BatchReply | Status>();
-      if (isFailure(body)) {
-        code = String(body.code);
-        throw StatusError.fromStatus(body);
-      }
-      code = '200';
-      return body as BatchReply;
-    } finally {
-      this.metrics?.observe('create', this.host, code, (performance.now() - start) / 1000);
-    }
+  private batch(req: BatchCreateRequest | BatchBindRequest, kind: 'create' | 'bind', what: string): Promise<BatchReply> {
+    return this.exchange<BatchReply>(`${this.prefix}.batch.${kind}`, req, what, 'create', '200');
   }
 
   /** A typed handle on one resource: `client.resource<Pod>('', 'v1', 'pods').namespace('default').get('web')`. */
