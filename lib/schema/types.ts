@@ -142,6 +142,18 @@ export interface KindDef {
    * reset status (e.g. a new Pod starts Pending with its QoS class).
    */
   prepareForCreate?: (obj: any) => void;
+  /**
+   * Upstream's delete strategy. `gracePeriodSeconds`: how long a deleted object stays
+   * (marked with deletionTimestamp) before it goes, given the requested period; absent
+   * means 0 (pods bound to a node get their termination grace period). `holds`: what
+   * keeps a deleted object besides metadata.finalizers (a namespace's spec.finalizers).
+   * `prepareForDelete`: changes made when deletion starts (a namespace turns Terminating).
+   */
+  deletion?: {
+    gracePeriodSeconds?: (obj: any, requested: number | undefined) => number;
+    holds?: (obj: any) => readonly string[];
+    prepareForDelete?: (obj: any) => void;
+  };
   /** defaults applied on create (and update) after schema defaults */
   defaults?: (obj: any) => void;
   /**

@@ -56,7 +56,7 @@ function randomSuffix(n = 5): string {
 }
 
 /** The stored bytes: the object without resourceVersion (the revision is its version). */
-export function encodeForStore(obj: any): Uint8Array {
+export function encodeForStore(obj: any): Buffer {
   const { resourceVersion: _rv, selfLink: _sl, ...meta } = obj.metadata ?? {};
   return Buffer.from(JSON.stringify({ ...obj, metadata: meta }));
 }
@@ -131,7 +131,12 @@ export class ObjectStorage {
     if (!kind.def.namespaced) return;
     const nsKind = findKind('', 'v1', 'namespaces');
     if (!nsKind) return;
-    const ns = this.cache.get(nsKind.storage, '', namespace);
+    let ns = this.cache.get(nsKind.storage, '', namespace);
+    if (!ns) {
+      // a namespace created a moment ago may not have reached the cache yet
+      await this.cache.waitConsistent();
+      ns = this.cache.get(nsKind.storage, '', namespace);
+    }
     if (!ns) throw new NotFoundError(nsKind.qualified, namespace);
     if (ns.obj.metadata?.deletionTimestamp) {
       throw new StatusError(403, 'Forbidden', `${kind.def.plural} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`);
@@ -347,12 +352,14 @@ export class ObjectStorage {
       const finalize =
         !!stored.metadata.deletionTimestamp &&
         !stored.metadata.finalizers?.length &&
-        !(kind.def.kind === 'Namespace' && stored.spec?.finalizers?.length);
+        !kind.def.deletion?.holds?.(stored).length;
       if (ctx.dryRun) {
         nextMeta.resourceVersion = String(c.revision);
         return next;
       }
-      if (!finalize && JSON.stringify(stored) === JSON.stringify({ ...current, metadata: { ...current.metadata, resourceVersion: undefined } })) {
+      // encoded once: compared with the current object's encoding, then written
+      const bytes = encodeForStore(stored);
+      if (!finalize && bytes.equals(encodeForStore(current))) {
         // a no-op write keeps the resourceVersion, as upstream does
         nextMeta.resourceVersion = String(c.revision);
         return this.present(kind, current);
@@ -364,7 +371,7 @@ export class ObjectStorage {
           this.onChange?.({ type: 'DELETED', kind, obj: next });
           return next;
         }
-        const rev = await this.store.update(key, encodeForStore(stored), c.revision);
+        const rev = await this.store.update(key, bytes, c.revision);
         nextMeta.resourceVersion = String(rev);
         this.onChange?.({ type: 'MODIFIED', kind, obj: next });
         return next;
@@ -399,13 +406,12 @@ export class ObjectStorage {
       const next = structuredClone(cur);
       const nm = next.metadata;
       const finalizers: string[] = [...(nm.finalizers ?? [])];
-      // a namespace's spec.finalizers hold it too (its contents are being deleted)
-      const specFinalizers = kind.def.kind === 'Namespace' ? (next.spec?.finalizers ?? []).length : 0;
+      const held = kind.def.deletion?.holds?.(next).length ?? 0;
       if (opts.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
       if (opts.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
-      const grace = this.gracePeriod(kind, cur, opts);
+      const grace = kind.def.deletion?.gracePeriodSeconds?.(cur, opts.gracePeriodSeconds) ?? 0;
       const graceful = grace > 0;
-      const mustWait = finalizers.length > 0 || graceful || specFinalizers > 0;
+      const mustWait = finalizers.length > 0 || graceful || held > 0;
       if (!mustWait) {
         if (ctx.dryRun) return { obj: this.present(kind, cur), gone: true };
         try {
@@ -420,7 +426,7 @@ export class ObjectStorage {
         this.onChange?.({ type: 'DELETED', kind, obj: cur });
         return { obj: this.present(kind, cur), gone: true };
       }
-      if (kind.def.kind === 'Namespace') (next.status ??= {}).phase = 'Terminating';
+      kind.def.deletion?.prepareForDelete?.(next);
       if (nm.deletionTimestamp && finalizers.length === (nm.finalizers ?? []).length) {
         // already being deleted: a shorter grace period may be asked for
         if (!graceful || grace >= (nm.deletionGracePeriodSeconds ?? 0)) return { obj: this.present(kind, cur), gone: false };
@@ -446,15 +452,5 @@ export class ObjectStorage {
       this.onChange?.({ type: 'MODIFIED', kind, obj: next });
       return { obj: this.present(kind, next), gone: false };
     }
-  }
-
-  /** Upstream: only pods bound to a node and not yet terminal get a grace period. */
-  private gracePeriod(kind: ServedKind, obj: any, opts: DeleteOptions): number {
-    if (kind.def.kind !== 'Pod' || kind.def.group !== '') return 0;
-    if (!obj.spec?.nodeName) return 0;
-    const phase = obj.status?.phase;
-    if (phase === 'Succeeded' || phase === 'Failed') return 0;
-    const g = opts.gracePeriodSeconds ?? obj.spec?.terminationGracePeriodSeconds ?? 30;
-    return Math.max(0, g);
   }
 }

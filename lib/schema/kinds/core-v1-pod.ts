@@ -1075,6 +1075,15 @@ registerKind({
   prepareForCreate: (o) => {
     o.status = { phase: 'Pending', qosClass: qosClass(o.spec) };
   },
+  // upstream: only pods bound to a node and not yet terminal get a grace period
+  deletion: {
+    gracePeriodSeconds: (o, requested) => {
+      if (!o.spec?.nodeName) return 0;
+      const phase = o.status?.phase;
+      if (phase === 'Succeeded' || phase === 'Failed') return 0;
+      return Math.max(0, requested ?? o.spec?.terminationGracePeriodSeconds ?? 30);
+    },
+  },
   defaults: (o) => {
     if (o?.spec) defaultPodSpec(o.spec);
   },

@@ -371,6 +371,12 @@ registerKind({
     o.spec ??= {};
     o.spec.finalizers ??= ['kubernetes'];
   },
+  deletion: {
+    holds: (o) => o.spec?.finalizers ?? [],
+    prepareForDelete: (o) => {
+      (o.status ??= {}).phase = 'Terminating';
+    },
+  },
   defaults: (o) => {
     o.status ??= {};
     o.status.phase ||= 'Active';
