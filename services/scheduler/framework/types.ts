@@ -1,0 +1,159 @@
+/**
+ * The scheduling framework's extension points, as upstream names them (queue sort,
+ * pre-filter, filter, post-filter, score, reserve, bind), adapted to a compiled core:
+ * a PreFilter plugin does not judge nodes one by one, it compiles its part of a pod into
+ * the class the WASM core evaluates over every node at once (core/types.ts). A Filter
+ * plugin names the core filter bit it owns and turns the core's per-node reason codes back
+ * into upstream's messages. Score plugins contribute a weight the core applies.
+ *
+ * Plugins live one a file under plugins/, each with its test beside it; the registry
+ * (plugins/registry.ts) maps upstream plugin names to factories.
+ */
+import type { Node, Pod, Taint } from 'kubernetes-types/core/v1.js';
+import type { ClassSpec, SchedulingCore } from '../core/types.js';
+
+/** A pod the cache counts on a node (bound or assumed). */
+export interface PodInfo {
+  /** namespace/name */
+  key: string;
+  pod: Pod;
+  /** resolved spec.priority (0 when unset) */
+  priority: number;
+  /** requests, RESOURCE dims (see resources.ts) */
+  request: Float64Array;
+  /** [cpu, memory] with non-zero defaults */
+  nonZeroRequest: Float64Array;
+  /** (protocol, hostPort) pairs, interned */
+  portBits: number[];
+  /** assumed by this scheduler, not yet seen bound by the informer */
+  assumed: boolean;
+}
+
+/** A node as the cache holds it. */
+export interface NodeInfo {
+  name: string;
+  slot: number;
+  node: Node;
+  pods: Map<string, PodInfo>;
+  requested: Float64Array;
+  nonZeroRequested: Float64Array;
+}
+
+/**
+ * The cluster as plugins see it while compiling a class: nodes, the pods on them, and the
+ * interners that turn Kubernetes vocabulary into core bits. Interning a new requirement,
+ * taint, port or topology key is cheap for the caller; the cache pushes the new bits to
+ * the core for every node.
+ */
+export interface Snapshot {
+  readonly core: SchedulingCore;
+  nodeCount(): number;
+  nodes(): Iterable<NodeInfo>;
+  node(name: string): NodeInfo | undefined;
+  nodeAt(slot: number): NodeInfo | undefined;
+  /** every pod on a node (bound or assumed) */
+  pods(): Iterable<PodInfo>;
+  /** pods on nodes that carry (anti-)affinity terms, upstream's HavePodsWithAffinityList */
+  podsWithAffinity(): Iterable<PodInfo>;
+  /** labels of a namespace (for namespaceSelector); undefined when unknown */
+  namespaceLabels(namespace: string): Record<string, string> | undefined;
+  /** resource name -> dimension ('cpu' 0, 'memory' 1, 'ephemeral-storage' 2, 'pods' 3, extended from 4) */
+  resourceDim(name: string): number;
+  resourceName(dim: number): string;
+  /** a node-selector requirement -> its requirement bit; `field` for matchFields (metadata.name) */
+  requirementBit(req: { key: string; operator: string; values?: string[] }, field?: boolean): number;
+  taintBit(taint: Taint): number;
+  taintAt(bit: number): Taint;
+  /** every interned taint bit, for computing untolerated masks */
+  taintCount(): number;
+  portBit(protocol: string, port: number): number;
+  /** topology key -> index; domains(index) gives each slot's domain id and the domain values */
+  topologyKey(key: string): number;
+  domains(key: number): { ids: Int32Array; values: string[] };
+  /** word counts the class masks must have */
+  words(): { labels: number; taints: number; ports: number };
+}
+
+/** The mutable class a pod compiles into; starts with every mask zero and no constraints. */
+export type ClassBuilder = ClassSpec;
+
+/** A queued pod, as queue sort sees it. */
+export interface QueuedPodInfo {
+  key: string;
+  pod: Pod;
+  priority: number;
+  /** when it (re)entered the active queue, ms */
+  timestamp: number;
+  /** scheduling attempts so far */
+  attempts: number;
+  /** first time it was queued, ms (for the SLI duration) */
+  initialAttemptTimestamp: number;
+  /** plugins that rejected it last time (for requeue hints and scheduler_unschedulable_pods) */
+  unschedulablePlugins: Set<string>;
+}
+
+export interface Plugin {
+  readonly name: string;
+}
+
+export interface QueueSortPlugin extends Plugin {
+  less(a: QueuedPodInfo, b: QueuedPodInfo): boolean;
+}
+
+/** Compiles its part of the pod into the class. Returns a reason when the pod can never fit (UnschedulableAndUnresolvable). */
+export interface PreFilterPlugin extends Plugin {
+  preFilter(snapshot: Snapshot, pod: Pod, cls: ClassBuilder): string | undefined;
+  /**
+   * The part of the pod this plugin reads, for the equivalence-class signature. Pods whose
+   * signatures agree for every enabled plugin compile to the same class.
+   */
+  signature(pod: Pod): string;
+  /** true when the compiled class depends on other pods (constraint counts): recompiled every cycle */
+  readonly volatile?: boolean;
+}
+
+/** Owns one core filter bit and renders its reasons the upstream way. */
+export interface FilterPlugin extends Plugin {
+  readonly filterBit: number;
+  /** upstream message(s) for a node's reason code and detail (core/types.ts Reason) */
+  reasons(code: number, detail: number, snapshot: Snapshot, cls: ClassSpec): string[];
+}
+
+export interface ScorePlugin extends Plugin {
+  /** sets its weight (and args) in the class's score config */
+  configureScore(cls: ClassBuilder, weight: number): void;
+}
+
+/** Counts of nodes per reason, as upstream's Diagnosis.NodeToStatusMap aggregates them. */
+export interface Diagnosis {
+  /** the core class the pod compiled to (PostFilter re-evaluates it with victims removed) */
+  classId: number;
+  /** message -> number of nodes */
+  reasons: Map<string, number>;
+  /** plugins that rejected at least one node */
+  unschedulablePlugins: Set<string>;
+  /** slots whose failure preemption might resolve (not Unschedulable-and-Unresolvable) */
+  resolvableSlots: number[];
+  nodeCount: number;
+}
+
+export interface PostFilterResult {
+  /** the node the pod is nominated to after preemption */
+  nominatedNodeName?: string;
+  /** upstream's "preemption: ..." sentence for the FailedScheduling message */
+  message: string;
+}
+
+export interface PostFilterPlugin extends Plugin {
+  postFilter(snapshot: Snapshot, pod: Pod, diagnosis: Diagnosis): Promise<PostFilterResult>;
+}
+
+export interface ReservePlugin extends Plugin {
+  reserve(pod: Pod, nodeName: string): void;
+  unreserve(pod: Pod, nodeName: string): void;
+}
+
+export interface BindPlugin extends Plugin {
+  /** resolves when the apiserver accepted the binding; rejects with a StatusError otherwise */
+  bind(pod: Pod, nodeName: string): Promise<void>;
+}
