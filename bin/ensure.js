@@ -3,9 +3,10 @@
  * Makes a fresh clone runnable, then (optionally) runs the tests:
  *   node bin/ensure.js          dependencies, build, nats-server
  *   node bin/ensure.js test ... the same, then mocha over dist/ (extra args go to mocha)
+ *   node bin/ensure.js wasm     dependencies and the WebAssembly core only (npm run build)
  *
- * Whatever is missing is installed or built: node_modules (`npm ci`), the TypeScript
- * build (`tsc`), nats-server (`apt-get install -y nats-server` when running as root);
+ * Whatever is missing is installed or built: node_modules (`npm ci`), the WebAssembly
+ * scheduling core (`asc`, both builds), the TypeScript build (`tsc`), nats-server (`apt-get install -y nats-server` when running as root);
  * otherwise it stops with the one command to run. Plain JavaScript: it runs before
  * anything is compiled.
  */
@@ -17,6 +18,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD_MARKER = path.join(ROOT, 'dist', 'cli', 'main.js');
 const SOURCE_DIRS = ['lib', 'services', 'cli', 'bench', 'test'];
+const WASM_SOURCE_DIR = path.join(ROOT, 'assembly');
+const WASM_TARGETS = { scalar: path.join(ROOT, 'dist', 'assembly', 'core.wasm'), simd: path.join(ROOT, 'dist', 'assembly', 'core-simd.wasm') };
 
 function say(line) {
   process.stderr.write(`ensure: ${line}\n`);
@@ -81,6 +84,25 @@ export function ensureBuild({ onlyIfStale = false, strict = false } = {}) {
   say('tsc reported type errors (above); continuing with what it emitted');
 }
 
+/** Targets of asconfig.json whose .wasm is missing or older than assembly/*.ts or asconfig.json. */
+export function staleWasmTargets() {
+  const sources = Math.max(statSync(path.join(ROOT, 'asconfig.json')).mtimeMs, newestSource(WASM_SOURCE_DIR));
+  return Object.entries(WASM_TARGETS)
+    .filter(([, file]) => !existsSync(file) || statSync(file).mtimeMs < sources)
+    .map(([target]) => target);
+}
+
+/** Compiles the scheduling core (scalar and SIMD builds) with AssemblyScript when stale. */
+export function ensureWasm() {
+  for (const target of staleWasmTargets()) {
+    say(`building the WebAssembly core (asc --target ${target})`);
+    const asc = path.join(ROOT, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
+    if (run(process.execPath, [asc, '--config', 'asconfig.json', '--target', target]) !== 0) {
+      fail(`asc failed to build the ${target} core (above); fix assembly/ and run: npm run build:wasm`);
+    }
+  }
+}
+
 function findNatsServer() {
   if (process.env.NATS_SERVER_BIN) return process.env.NATS_SERVER_BIN;
   // Debian installs nats-server into /usr/sbin, which is not on a normal user's PATH.
@@ -130,9 +152,11 @@ function runTests(natsServer, args) {
 
 function main(argv) {
   const [mode = 'setup', ...rest] = argv;
-  if (mode !== 'setup' && mode !== 'test') fail(`usage: node bin/ensure.js [test [mocha args...]]`);
+  if (mode !== 'setup' && mode !== 'test' && mode !== 'wasm') fail(`usage: node bin/ensure.js [test [mocha args...] | wasm]`);
   checkNode();
   ensureDependencies();
+  ensureWasm();
+  if (mode === 'wasm') return;
   ensureBuild({ strict: mode === 'test' });
   const natsServer = ensureNatsServer();
   if (mode === 'test') runTests(natsServer, rest);

@@ -19,6 +19,8 @@ const VERBS: Record<string, Verb> = {
   backup: { summary: 'write every object of the store to FILE', run: runBackup },
   restore: { summary: 'restore a backup FILE into an empty store', run: runRestore },
   apiserver: { summary: 'run one apiserver in this process (what `up` supervises)', run: runApiServer },
+  scheduler: { summary: 'run one scheduler in this process (what `up` supervises)', run: runSchedulerVerb },
+  bench: { summary: 'run a benchmark: `bench scheduler CONFIG.yaml` runs scheduler_perf workloads', run: runBench },
   version: { summary: 'print the version', run: async () => (console.log(`flotilla ${packageVersion()}`), 0) },
 };
 
@@ -83,6 +85,29 @@ async function runApiServer(argv: string[]): Promise<number> {
     if (process.ppid !== parent) void stop(`parent process ${parent} is gone`);
   }, 1000).unref();
   return await new Promise<number>(() => undefined);
+}
+
+const BENCH_USAGE = `usage: flotilla bench scheduler CONFIG.yaml [--workload NAME] [--nats URL] ... ("flotilla bench scheduler --help" for all)`;
+
+/** `bench <kind> ...`: each benchmark is loaded only when asked for. */
+async function runBench(argv: string[]): Promise<number> {
+  const [kind, ...rest] = argv;
+  if (kind === 'scheduler') {
+    const { runBenchScheduler } = await import('../bench/scheduler-perf/main.js');
+    return await runBenchScheduler(rest);
+  }
+  if (!kind || kind === '--help' || kind === '-h') {
+    console.log(BENCH_USAGE);
+    return kind ? 0 : 2;
+  }
+  console.error(`flotilla bench: unknown benchmark "${kind}"\n\n${BENCH_USAGE}`);
+  return 2;
+}
+
+/** `scheduler ...`: loaded only when asked for, so the other verbs do not load the scheduler. */
+async function runSchedulerVerb(argv: string[]): Promise<number> {
+  const { runScheduler } = await import('../services/scheduler/main.js');
+  return await runScheduler(argv);
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -55,6 +55,7 @@ export const SERVICES: ServiceDef[] = [
     name: 'apiserver',
     args: (c) => [c.cli, 'apiserver', '--nats', c.natsUrl, '--bucket', c.bucket, '--host', c.host, '--port', String(c.apiPort)],
   },
+  { name: 'scheduler', args: (c) => [c.cli, 'scheduler', '--nats', c.natsUrl] },
 ];
 
 export interface UpOptions {

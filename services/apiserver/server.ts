@@ -15,6 +15,7 @@ import { findKind } from './kinds.js';
 import { ApiServerMetrics } from './metrics.js';
 import { NamespaceLifecycle } from './namespaces.js';
 import { NatsApi } from './nats.js';
+import { ensureSystemPriorityClasses, PriorityAdmission } from './priority.js';
 import { ObjectStorage } from './storage.js';
 import { WatchCache } from './watchcache.js';
 
@@ -48,12 +49,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   await cache.start();
   const metrics = new ApiServerMetrics();
   const storage = new ObjectStorage(store, cache);
+  storage.admission.push(new PriorityAdmission(storage));
   const handler = new ApiHandler(storage, { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000 });
   const natsApi = new NatsApi(nc, handler, metrics);
   storage.onChange = (n) => natsApi.publishChange(n);
   natsApi.start();
   await nc.flush(); // subscriptions are live before anyone is told we serve
   await ensureSystemNamespaces(storage);
+  await ensureSystemPriorityClasses(storage);
   const namespaces = new NamespaceLifecycle(storage);
   namespaces.start();
   const server = createHttpServer({ handler, metrics, ready: () => cache.isSynced });

@@ -76,9 +76,22 @@ function specOf(obj: any): string {
   return JSON.stringify(rest);
 }
 
+/**
+ * An admission plugin (upstream's mutating and validating admission), run on writes to the
+ * main resource, after defaulting and before validation.
+ */
+export interface AdmissionPlugin {
+  /** may wait (e.g. for the cache to catch up); throws a StatusError to reject */
+  admitCreate?(kind: ServedKind, obj: any): Promise<void> | void;
+  /** synchronous: runs inside the compare-and-swap loop; `old` is the current object */
+  admitUpdate?(kind: ServedKind, obj: any, old: any): void;
+}
+
 export class ObjectStorage {
   /** Called after every successful write this instance made (not on dry-run). */
   onChange?: (n: ChangeNotice) => void;
+  /** admission plugins, in order */
+  readonly admission: AdmissionPlugin[] = [];
 
   constructor(
     readonly store: KvStore,
@@ -199,6 +212,7 @@ export class ObjectStorage {
     }
     kind.def.prepareForCreate?.(obj);
     this.applyDefaults(kind, obj);
+    for (const a of this.admission) await a.admitCreate?.(kind, obj);
     this.validate(kind, obj, undefined, ctx, raw);
     if (ctx.dryRun) return obj;
     const stored = this.toStored(kind, obj);
@@ -236,7 +250,7 @@ export class ObjectStorage {
       next.apiVersion = kind.apiVersion;
       next.kind = kind.def.kind;
       next.metadata ??= {};
-      return this.mergeSystemFields(kind, current, next, subresource);
+      return this.admitUpdate(kind, this.mergeSystemFields(kind, current, next, subresource), current, subresource);
     }, body);
   }
 
@@ -260,8 +274,14 @@ export class ObjectStorage {
       if (patched.metadata?.name !== undefined && patched.metadata.name !== name) {
         throw new BadRequestError(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
       }
-      return this.mergeSystemFields(kind, presented, patched, subresource);
+      return this.admitUpdate(kind, this.mergeSystemFields(kind, presented, patched, subresource), presented, subresource);
     }, undefined);
+  }
+
+  private admitUpdate(kind: ServedKind, next: any, current: any, subresource?: 'status'): any {
+    if (subresource) return next;
+    for (const a of this.admission) a.admitUpdate?.(kind, next, current);
+    return next;
   }
 
   /**

@@ -240,15 +240,17 @@ export interface ClassSpec {
 }
 
 /**
- * Placement rule (both implementations):
+ * Placement rule (both implementations). This is the outline; the exact formulas, operation
+ * order, rounding (upstream's math.Round where it rounds, resources skipped when their
+ * allocatable is 0) and iteration order are written at the top of reference.ts.
  *  1. A node is feasible when it is present and passes every enabled filter, in order:
  *     NodeUnschedulable (unschedulable && !toleratesUnschedulable), NodeName
  *     (nodeNameSlot >= 0 && slot != nodeNameSlot, or nodeNameSlot == -2), TaintToleration
  *     (taints & untoleratedHard != 0; detail = lowest such bit), NodeAffinity (selector and
  *     requiredTerms), NodePorts (ports & node ports != 0), NodeResourcesFit (for each
  *     checked d: requested[d] + request[d] > allocatable[d]; detail = all failing dims),
- *     PodTopologySpread (SpreadHard constraints in order), InterPodAffinity (ExistingAntiAffinity,
- *     then Affinity, then AntiAffinity constraints, each group in order).
+ *     PodTopologySpread (SpreadHard constraints in order), InterPodAffinity (Affinity, then
+ *     AntiAffinity, then ExistingAntiAffinity constraints, each group in order, as upstream).
  *  2. "Statically feasible" = passes the first four filters (they do not change as pods
  *     are placed). Static scores are normalized over statically feasible nodes:
  *       taint (reverse):  100 - floor(count * 100 / maxCount)  (100 for all when maxCount = 0),

@@ -135,6 +135,8 @@ export interface Diagnosis {
   /** slots whose failure preemption might resolve (not Unschedulable-and-Unresolvable) */
   resolvableSlots: number[];
   nodeCount: number;
+  /** a PreFilter plugin's UnschedulableAndUnresolvable message (upstream Diagnosis.PreFilterMsg): no node was evaluated */
+  preFilterMsg?: string;
 }
 
 export interface PostFilterResult {

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Event, Pod } from 'kubernetes-types/core/v1.js';
+import { Registry } from 'prom-client';
+import { testApiServer } from '../../test/apiserver.js';
+import { freshNats } from '../../test/harness.js';
+import { ApiClient, Resources } from './client.js';
+import { connectNats } from './connect.js';
+import { EventRecorder } from './events.js';
+
+describe('EventRecorder against a real apiserver', function () {
+  this.timeout(60_000);
+  let server: Awaited<ReturnType<typeof testApiServer>>;
+  let nc: NatsConnection;
+  let client: ApiClient;
+  let web: Pod;
+
+  before(async () => {
+    const nats = await freshNats();
+    server = await testApiServer({ natsUrl: nats.url, bucket: 'events-test' });
+    nc = await connectNats(nats.url, { name: 'events-test' });
+    client = new ApiClient(nc);
+    web = await client.create<Pod>({ ...Resources.pods, namespace: 'default' }, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+  });
+  after(async () => {
+    client.close();
+    await nc.close();
+    await server.stop();
+  });
+
+  async function coreEvents(): Promise<Event[]> {
+    return (await client.list<Event>({ ...Resources.events, namespace: 'default' }, { fieldSelector: 'involvedObject.name=web' })).items;
+  }
+
+  it('writes events about a pod that core/v1 readers (kubectl describe) see, with reporter and type', async () => {
+    const rec = new EventRecorder({ client, reportingController: 'default-scheduler', reportingInstance: 'default-scheduler-test' });
+    rec.eventf(web, undefined, 'Warning', 'FailedScheduling', 'Scheduling', '0/1 nodes are available: 1 Insufficient cpu.');
+    rec.eventf(web, undefined, 'Normal', 'Scheduled', 'Binding', 'Successfully assigned default/web to n1');
+    await rec.stop();
+    const evs = await coreEvents();
+    assert.equal(evs.length, 2);
+    const failed = evs.find((e) => e.reason === 'FailedScheduling')!;
+    assert.equal(failed.type, 'Warning');
+    assert.equal(failed.message, '0/1 nodes are available: 1 Insufficient cpu.');
+    assert.equal(failed.reportingComponent, 'default-scheduler');
+    assert.equal(failed.involvedObject.uid, web.metadata!.uid);
+    assert.equal(failed.involvedObject.kind, 'Pod');
+    assert.equal(rec.written, 2);
+  });
+
+  it('aggregates identical events into one series with a count', async () => {
+    const rec = new EventRecorder({ client, reportingController: 'default-scheduler', reportingInstance: 'i', flushIntervalMs: 5 });
+    const note = 'repeated note';
+    rec.eventf(web, undefined, 'Warning', 'FailedScheduling', 'Scheduling', note);
+    await rec.flush();
+    rec.eventf(web, undefined, 'Warning', 'FailedScheduling', 'Scheduling', note);
+    rec.eventf(web, undefined, 'Warning', 'FailedScheduling', 'Scheduling', note);
+    await rec.stop();
+    const evs = (await coreEvents()).filter((e) => e.message === note);
+    assert.equal(evs.length, 1, 'one event object for the repeats');
+    assert.equal(evs[0]!.series?.count, 3);
+  });
+
+  it('drops events beyond its backlog and counts them instead of blocking', async () => {
+    const registry = new Registry();
+    const rec = new EventRecorder({ client, reportingController: 'c', reportingInstance: 'i', maxQueued: 2, registry });
+    for (let i = 0; i < 5; i++) rec.eventf(web, undefined, 'Normal', 'Tick', 'Testing', `tick ${i}`);
+    assert.equal(rec.dropped, 3);
+    await rec.stop();
+    assert.match(await registry.metrics(), /events_dropped_total 3/);
+    assert.equal((await coreEvents()).filter((e) => e.reason === 'Tick').length, 2);
+  });
+});

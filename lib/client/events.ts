@@ -1,0 +1,262 @@
+/**
+ * An event recorder in the manner of client-go's tools/events: events.k8s.io/v1 Events
+ * (stored as core/v1, so `kubectl describe` and `kubectl get events` show them), written
+ * in the background in batches (one batchCreate per flush), so recording never blocks the
+ * caller. An event identical to one recorded within the last 10 minutes (same regarding
+ * object, type, reason, action, note and reporter) is not created again: the first one
+ * becomes a series and its count is bumped, as upstream's aggregation does. When the
+ * backlog is full, new events are dropped and counted.
+ */
+import type { ObjectReference } from 'kubernetes-types/core/v1.js';
+import { Counter, type Registry } from 'prom-client';
+import { StatusError } from '../api/errors.js';
+import type { ApiClient, KubeObject } from './client.js';
+import { formatMicroTime } from './leaderelection.js';
+import type { ResourceRef } from './protocol.js';
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface EventRecorderOptions {
+  client: ApiClient;
+  /** e.g. default-scheduler */
+  reportingController: string;
+  /** e.g. default-scheduler-<host>; at most 128 characters */
+  reportingInstance: string;
+  /** how long an event may wait for its batch (default 50 ms) */
+  flushIntervalMs?: number;
+  /** events per batchCreate (default 500) */
+  maxBatch?: number;
+  /** queued events beyond this are dropped (default 10,000) */
+  maxQueued?: number;
+  /** window in which identical events are aggregated into a series (default 10 min) */
+  seriesWindowMs?: number;
+  /** where events_dropped_total goes */
+  registry?: Registry;
+  /** told about failed writes (default: ignored; events are best effort) */
+  onError?: (err: unknown) => void;
+  now?: () => number;
+}
+
+export interface EventSpec {
+  /** the object the event is about */
+  regarding: KubeObject & { metadata?: { uid?: string; resourceVersion?: string } };
+  related?: KubeObject;
+  type: EventType;
+  /** CamelCase, e.g. FailedScheduling */
+  reason: string;
+  /** what was done, e.g. Scheduling, Binding */
+  action: string;
+  note: string;
+}
+
+interface Queued {
+  spec: EventSpec;
+  /** the aggregation key */
+  key: string;
+  at: number;
+}
+
+interface SeriesState {
+  namespace: string;
+  /** undefined until the create succeeded */
+  name?: string;
+  count: number;
+  firstSeen: number;
+  lastSeen: number;
+  /** a series patch is queued */
+  dirty: boolean;
+}
+
+const EVENTS_V1: Pick<ResourceRef, 'group' | 'version' | 'resource'> = { group: 'events.k8s.io', version: 'v1', resource: 'events' };
+const MAX_NOTE = 1024;
+
+function objectReference(o: KubeObject & { metadata?: { uid?: string; resourceVersion?: string } }): ObjectReference {
+  const ref: ObjectReference = { apiVersion: o.apiVersion ?? 'v1', kind: o.kind ?? 'Pod', name: o.metadata?.name };
+  if (o.metadata?.namespace) ref.namespace = o.metadata.namespace;
+  if (o.metadata?.uid) ref.uid = o.metadata.uid;
+  if (o.metadata?.resourceVersion) ref.resourceVersion = o.metadata.resourceVersion;
+  return ref;
+}
+
+export class EventRecorder {
+  /** events dropped because the backlog was full */
+  dropped = 0;
+  /** events written (creates) and series updates written */
+  written = 0;
+  private readonly opts: Required<Pick<EventRecorderOptions, 'flushIntervalMs' | 'maxBatch' | 'maxQueued' | 'seriesWindowMs'>> & EventRecorderOptions;
+  private readonly now: () => number;
+  private queue: Queued[] = [];
+  private readonly series = new Map<string, SeriesState>();
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+  private seq = 0;
+  private stopped = false;
+  private readonly droppedCounter?: Counter;
+  private gcTimer?: NodeJS.Timeout;
+
+  constructor(opts: EventRecorderOptions) {
+    this.opts = { flushIntervalMs: 50, maxBatch: 500, maxQueued: 10_000, seriesWindowMs: 10 * 60_000, ...opts };
+    this.now = opts.now ?? Date.now;
+    if (opts.registry) {
+      this.droppedCounter =
+        (opts.registry.getSingleMetric('events_dropped_total') as Counter | undefined) ??
+        new Counter({ name: 'events_dropped_total', help: 'Events dropped by the event recorder because its backlog was full.', registers: [opts.registry] });
+    }
+    // forget series older than the window, so the cache stays bounded
+    this.gcTimer = setInterval(() => this.gc(), 60_000);
+    this.gcTimer.unref();
+  }
+
+  /** Records an event; returns at once. */
+  eventf(regarding: EventSpec['regarding'], related: KubeObject | undefined, type: EventType, reason: string, action: string, note: string): void {
+    this.record({ regarding, related, type, reason, action, note });
+  }
+
+  record(spec: EventSpec): void {
+    if (this.stopped) return;
+    const m = spec.regarding.metadata ?? {};
+    const key = `${m.namespace ?? ''}/${m.name ?? ''}/${m.uid ?? ''}\u0000${spec.type}\u0000${spec.reason}\u0000${spec.action}\u0000${spec.note}`;
+    const at = this.now();
+    const s = this.series.get(key);
+    if (s && at - s.lastSeen < this.opts.seriesWindowMs) {
+      s.count++;
+      s.lastSeen = at;
+      if (!s.dirty && s.name) {
+        s.dirty = true;
+        this.enqueue({ spec, key, at });
+      }
+      return;
+    }
+    this.series.set(key, { namespace: m.namespace || 'default', count: 1, firstSeen: at, lastSeen: at, dirty: false });
+    this.enqueue({ spec, key, at });
+  }
+
+  private enqueue(item: Queued): void {
+    if (this.queue.length >= this.opts.maxQueued) {
+      this.dropped++;
+      this.droppedCounter?.inc();
+      return;
+    }
+    this.queue.push(item);
+    if (!this.timer && !this.flushing) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.flush();
+      }, this.opts.flushIntervalMs);
+    }
+  }
+
+  private eventName(name: string | undefined, at: number): string {
+    // upstream: <regarding name>.<hex of the nanosecond timestamp>; seq keeps names unique within a ms
+    const nanos = BigInt(at) * 1_000_000n + BigInt(this.seq++ % 1_000_000);
+    return `${name ?? 'event'}.${nanos.toString(16)}`;
+  }
+
+  /** Writes everything queued so far; resolves when written (for stop() and tests). */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.queue.length === 0) return;
+    this.flushing = this.writeAll().finally(() => {
+      this.flushing = undefined;
+      if (this.queue.length > 0 && !this.timer && !this.stopped) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          void this.flush();
+        }, this.opts.flushIntervalMs);
+      }
+    });
+    await this.flushing;
+  }
+
+  private async writeAll(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.opts.maxBatch);
+      const creates: Array<{ item: Queued; s: SeriesState }> = [];
+      const patches: SeriesState[] = [];
+      for (const item of batch) {
+        const s = this.series.get(item.key);
+        if (!s) continue;
+        if (s.name) patches.push(s);
+        else creates.push({ item, s });
+      }
+      await Promise.all([this.create(creates), ...patches.map((s) => this.patchSeries(s))]);
+    }
+  }
+
+  private async create(items: Array<{ item: Queued; s: SeriesState }>): Promise<void> {
+    if (items.length === 0) return;
+    const names: string[] = [];
+    const bodies = items.map(({ item, s }) => {
+      const { spec, at } = item;
+      const name = this.eventName(spec.regarding.metadata?.name, at);
+      names.push(name);
+      const ev: Record<string, unknown> = {
+        apiVersion: 'events.k8s.io/v1',
+        kind: 'Event',
+        metadata: { name, namespace: s.namespace },
+        eventTime: formatMicroTime(new Date(at)),
+        reportingController: this.opts.reportingController,
+        reportingInstance: this.opts.reportingInstance.slice(0, 128),
+        action: spec.action,
+        reason: spec.reason,
+        regarding: objectReference(spec.regarding),
+        note: spec.note.length > MAX_NOTE ? spec.note.slice(0, MAX_NOTE) : spec.note,
+        type: spec.type,
+      };
+      if (spec.related) ev.related = objectReference(spec.related);
+      return { ...EVENTS_V1, namespace: s.namespace, body: ev };
+    });
+    let results: unknown[];
+    try {
+      results = await this.opts.client.batchCreate(bodies);
+    } catch (e) {
+      this.opts.onError?.(e);
+      // the events are lost; identical ones later start afresh
+      for (const { item } of items) this.series.delete(item.key);
+      return;
+    }
+    results.forEach((r, i) => {
+      const { s } = items[i]!;
+      if (r instanceof StatusError) {
+        this.opts.onError?.(r);
+        return;
+      }
+      this.written++;
+      s.name = names[i];
+      // repeats seen while the create was in flight are written as a series now
+      if (s.count > 1 && !s.dirty) {
+        s.dirty = true;
+        this.queue.push({ ...items[i]!.item, at: s.lastSeen });
+      }
+    });
+  }
+
+  private async patchSeries(s: SeriesState): Promise<void> {
+    s.dirty = false;
+    if (s.count < 2 || !s.name) return;
+    try {
+      await this.opts.client.patch(
+        { ...EVENTS_V1, namespace: s.namespace, name: s.name },
+        'merge',
+        { series: { count: s.count, lastObservedTime: formatMicroTime(new Date(s.lastSeen)) } },
+      );
+      this.written++;
+    } catch (e) {
+      this.opts.onError?.(e);
+    }
+  }
+
+  private gc(): void {
+    const cutoff = this.now() - this.opts.seriesWindowMs;
+    for (const [k, s] of this.series) if (s.lastSeen < cutoff && !s.dirty) this.series.delete(k);
+  }
+
+  /** Writes what is queued and stops recording. */
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.gcTimer) clearInterval(this.gcTimer);
+    await this.flush();
+    this.stopped = true;
+  }
+}

@@ -1,0 +1,675 @@
+/**
+ * The scheduler's node cache: nodes and the pods on them (bound and assumed), interned
+ * into the numbers the core evaluates (core/types.ts). The cache is the source of truth;
+ * the core is derived: when an interner outgrows the core's dims the cache makes a bigger
+ * core, refills it from its own state and bumps `generation` so the ClassTable redefines
+ * every class against the new core.
+ */
+import type { Namespace, Node, Pod, Taint } from 'kubernetes-types/core/v1.js';
+import type { CoreDims, CoreKind, SchedulingCore } from './core/types.js';
+import { createCore, defaultCoreKind } from './core/mod.js';
+import type { NodeInfo, PodInfo, Snapshot } from './framework/types.js';
+import { BASE_RESOURCES, nodeAllocatable, nodeResourceNames, podResources } from './resources.js';
+
+export const DEFAULT_DIMS: CoreDims = {
+  nodes: 1024,
+  resources: 8,
+  labelWords: 2,
+  taintWords: 1,
+  portWords: 1,
+  topologyKeys: 4,
+  classes: 256,
+};
+
+export interface SchedulerCacheOptions {
+  coreKind?: CoreKind;
+  createCore?: (dims: CoreDims) => SchedulingCore;
+  /** initial sizes (tests use small ones to exercise regrowth) */
+  dims?: Partial<CoreDims>;
+}
+
+/** An interned node-selector requirement. */
+export interface InternedRequirement {
+  field: boolean;
+  key: string;
+  operator: string;
+  values: string[];
+}
+
+interface NodeEntry extends NodeInfo {
+  allocatable: Float64Array;
+  labelBits: Uint32Array;
+  taintBits: Uint32Array;
+  portBits: Uint32Array;
+}
+
+interface TopologyEntry {
+  key: string;
+  ids: Int32Array;
+  values: string[];
+  byValue: Map<string, number>;
+}
+
+export function podKey(pod: Pod): string {
+  return `${pod.metadata?.namespace || 'default'}/${pod.metadata?.name ?? ''}`;
+}
+
+export function isTerminal(pod: Pod): boolean {
+  const phase = pod.status?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+/** upstream: a pod with pod (anti-)affinity terms (HavePodsWithAffinityList). */
+export function hasPodAffinity(pod: Pod): boolean {
+  const a = pod.spec?.affinity;
+  return !!a && (!!a.podAffinity || !!a.podAntiAffinity);
+}
+
+/** Host ports a pod takes: (protocol, hostPort) of containers and restartable init containers. */
+export function podHostPorts(pod: Pod): Array<{ protocol: string; port: number }> {
+  const out: Array<{ protocol: string; port: number }> = [];
+  const cs = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always')];
+  for (const c of cs) {
+    for (const p of c.ports ?? []) {
+      if (p.hostPort && p.hostPort > 0) out.push({ protocol: p.protocol || 'TCP', port: p.hostPort });
+    }
+  }
+  return out;
+}
+
+/** upstream strconv.ParseInt(s, 10, 64) for Gt / Lt; undefined when it is not an integer. */
+function parseInt64(s: string): bigint | undefined {
+  if (!/^[+-]?[0-9]+$/.test(s)) return undefined;
+  const v = BigInt(s);
+  if (v > 9223372036854775807n || v < -9223372036854775808n) return undefined;
+  return v;
+}
+
+/** Does a node satisfy one node-selector requirement (upstream nodeaffinity semantics)? */
+export function nodeSatisfies(node: Node, r: InternedRequirement): boolean {
+  let has: boolean;
+  let value: string | undefined;
+  if (r.field) {
+    // upstream supports metadata.name only in matchFields
+    if (r.key !== 'metadata.name') return false;
+    has = true;
+    value = node.metadata?.name ?? '';
+  } else {
+    const labels = node.metadata?.labels ?? {};
+    has = Object.prototype.hasOwnProperty.call(labels, r.key);
+    value = labels[r.key];
+  }
+  switch (r.operator) {
+    case 'In':
+      return has && r.values.includes(value!);
+    case 'NotIn':
+      return !has || !r.values.includes(value!);
+    case 'Exists':
+      return has;
+    case 'DoesNotExist':
+      return !has;
+    case 'Gt':
+    case 'Lt': {
+      if (!has || r.values.length !== 1) return false;
+      const a = parseInt64(value!);
+      const b = parseInt64(r.values[0]);
+      if (a === undefined || b === undefined) return false;
+      return r.operator === 'Gt' ? a > b : a < b;
+    }
+    default:
+      return false;
+  }
+}
+
+function words(bits: number): number {
+  return Math.max(1, Math.ceil(bits / 32));
+}
+
+function resizeU32(a: Uint32Array, n: number): Uint32Array {
+  if (a.length === n) return a;
+  const b = new Uint32Array(n);
+  b.set(a.subarray(0, Math.min(n, a.length)));
+  return b;
+}
+
+function resizeF64(a: Float64Array, n: number): Float64Array {
+  if (a.length >= n) return a;
+  const b = new Float64Array(n);
+  b.set(a);
+  return b;
+}
+
+function setBit(a: Uint32Array, bit: number): void {
+  a[bit >>> 5] |= 1 << (bit & 31);
+}
+
+function taintId(t: { key: string; value?: string; effect: string }): string {
+  return `${t.key}\u0000${t.value ?? ''}\u0000${t.effect}`;
+}
+
+export class SchedulerCache implements Snapshot {
+  /** bumped every time the core is replaced; classes must be redefined */
+  generation = 0;
+  private _core: SchedulingCore;
+  private readonly makeCore: (dims: CoreDims) => SchedulingCore;
+  private dims: CoreDims;
+
+  private readonly byName = new Map<string, NodeEntry>();
+  private readonly slots: Array<NodeEntry | undefined> = [];
+  private readonly freeSlots: number[] = [];
+  /** pod key -> the node entry it is counted on */
+  private readonly podNode = new Map<string, NodeEntry>();
+  /** pods bound to nodes the cache does not know yet: node name -> key -> pod */
+  private readonly pending = new Map<string, Map<string, Pod>>();
+  private readonly withAffinity = new Map<string, PodInfo>();
+  private readonly namespaces = new Map<string, Record<string, string>>();
+
+  private readonly resourceNames: string[] = [...BASE_RESOURCES];
+  private readonly resourceIndex = new Map<string, number>(BASE_RESOURCES.map((n, i) => [n, i]));
+  private readonly requirements: InternedRequirement[] = [];
+  private readonly requirementIndex = new Map<string, number>();
+  private readonly taints: Taint[] = [];
+  private readonly taintIndex = new Map<string, number>();
+  private readonly ports: Array<{ protocol: string; port: number }> = [];
+  private readonly portIndex = new Map<string, number>();
+  private readonly topology: TopologyEntry[] = [];
+  private readonly topologyIndex = new Map<string, number>();
+  private readonly dirtyTopology = new Set<number>();
+
+  constructor(opts: SchedulerCacheOptions = {}) {
+    const kind = opts.coreKind ?? defaultCoreKind();
+    this.makeCore = opts.createCore ?? ((dims) => createCore(kind, dims));
+    this.dims = { ...DEFAULT_DIMS, ...opts.dims };
+    this._core = this.makeCore({ ...this.dims });
+  }
+
+  /** The core, with pending topology changes pushed first. */
+  get core(): SchedulingCore {
+    if (this.dirtyTopology.size > 0) this.flushTopology();
+    return this._core;
+  }
+
+  // ---- nodes ----
+
+  addNode(node: Node): void {
+    const name = node.metadata?.name ?? '';
+    if (this.byName.has(name)) {
+      this.updateNode(node);
+      return;
+    }
+    let slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      slot = this.slots.length;
+      if (slot >= this.dims.nodes) this.regrow({ nodes: this.dims.nodes * 2 });
+      this.slots.push(undefined);
+    }
+    const entry: NodeEntry = {
+      name,
+      slot,
+      node,
+      pods: new Map(),
+      requested: new Float64Array(this.dims.resources),
+      nonZeroRequested: new Float64Array(2),
+      allocatable: new Float64Array(this.dims.resources),
+      labelBits: new Uint32Array(this.dims.labelWords),
+      taintBits: new Uint32Array(this.dims.taintWords),
+      portBits: new Uint32Array(this.dims.portWords),
+    };
+    this.slots[slot] = entry;
+    this.byName.set(name, entry);
+    this.describeNode(entry);
+    this.pushNode(entry);
+    this.pushUsage(entry);
+    const waiting = this.pending.get(name);
+    if (waiting) {
+      this.pending.delete(name);
+      for (const pod of waiting.values()) this.addPod(pod);
+    }
+  }
+
+  updateNode(node: Node): void {
+    const entry = this.byName.get(node.metadata?.name ?? '');
+    if (!entry) {
+      this.addNode(node);
+      return;
+    }
+    entry.node = node;
+    this.describeNode(entry);
+    this.pushNode(entry);
+  }
+
+  removeNode(name: string): void {
+    const entry = this.byName.get(name);
+    if (!entry) return;
+    // pods stay known: they are attached again if the node comes back
+    for (const info of entry.pods.values()) {
+      this.podNode.delete(info.key);
+      this.withAffinity.delete(info.key);
+      if (!info.assumed) this.keepPending(name, info.pod);
+    }
+    this.byName.delete(name);
+    this.slots[entry.slot] = undefined;
+    this.freeSlots.push(entry.slot);
+    for (let k = 0; k < this.topology.length; k++) {
+      if (this.topology[k].ids[entry.slot] !== -1) {
+        this.topology[k].ids[entry.slot] = -1;
+        this.dirtyTopology.add(k);
+      }
+    }
+    this._core.removeNode(entry.slot);
+  }
+
+  /** Recomputes a node's allocatable, requirement bits, taint bits and topology domains. */
+  private describeNode(e: NodeEntry): void {
+    for (const n of nodeResourceNames(e.node)) this.resourceDim(n);
+    e.allocatable = resizeF64(nodeAllocatable(e.node, (n) => this.resourceDim(n), () => this.dims.resources), this.dims.resources);
+    for (const t of e.node.spec?.taints ?? []) this.taintBit(t);
+    e.taintBits.fill(0);
+    for (const t of e.node.spec?.taints ?? []) setBit(e.taintBits, this.taintIndex.get(taintId(t))!);
+    e.labelBits.fill(0);
+    for (let b = 0; b < this.requirements.length; b++) if (nodeSatisfies(e.node, this.requirements[b])) setBit(e.labelBits, b);
+    const labels = e.node.metadata?.labels ?? {};
+    for (let k = 0; k < this.topology.length; k++) {
+      const t = this.topology[k];
+      const v = labels[t.key];
+      const id = v === undefined ? -1 : this.domainId(t, v);
+      if (t.ids[e.slot] !== id) {
+        t.ids[e.slot] = id;
+        this.dirtyTopology.add(k);
+      }
+    }
+  }
+
+  private domainId(t: TopologyEntry, value: string): number {
+    let id = t.byValue.get(value);
+    if (id === undefined) {
+      id = t.values.length;
+      t.values.push(value);
+      t.byValue.set(value, id);
+    }
+    return id;
+  }
+
+  private pushNode(e: NodeEntry): void {
+    this._core.setNode(e.slot, {
+      allocatable: e.allocatable,
+      unschedulable: !!e.node.spec?.unschedulable,
+      labels: e.labelBits,
+      taints: e.taintBits,
+    });
+  }
+
+  private pushUsage(e: NodeEntry): void {
+    this._core.setNodeUsage(e.slot, { requested: e.requested, nonZeroRequested: e.nonZeroRequested, ports: e.portBits });
+  }
+
+  private flushTopology(): void {
+    for (const k of this.dirtyTopology) this._core.setTopology(k, this.topology[k].ids.slice());
+    this.dirtyTopology.clear();
+  }
+
+  // ---- pods ----
+
+  private keepPending(nodeName: string, pod: Pod): void {
+    let m = this.pending.get(nodeName);
+    if (!m) this.pending.set(nodeName, (m = new Map()));
+    m.set(podKey(pod), pod);
+  }
+
+  private dropPending(pod: Pod): void {
+    const key = podKey(pod);
+    for (const [node, m] of this.pending) {
+      if (m.delete(key) && m.size === 0) this.pending.delete(node);
+    }
+  }
+
+  private podInfo(pod: Pod, assumed: boolean): PodInfo {
+    for (const p of podHostPorts(pod)) this.portBit(p.protocol, p.port);
+    const { request, nonZeroRequest } = podResources(pod, (n) => this.resourceDim(n), () => this.dims.resources);
+    return {
+      key: podKey(pod),
+      pod,
+      priority: pod.spec?.priority ?? 0,
+      request: resizeF64(request, this.dims.resources),
+      nonZeroRequest,
+      portBits: podHostPorts(pod).map((p) => this.portBit(p.protocol, p.port)),
+      assumed,
+    };
+  }
+
+  private attach(e: NodeEntry, info: PodInfo, push: boolean): void {
+    e.pods.set(info.key, info);
+    this.podNode.set(info.key, e);
+    for (let d = 0; d < info.request.length; d++) e.requested[d] += info.request[d];
+    e.nonZeroRequested[0] += info.nonZeroRequest[0];
+    e.nonZeroRequested[1] += info.nonZeroRequest[1];
+    for (const b of info.portBits) setBit(e.portBits, b);
+    if (hasPodAffinity(info.pod)) this.withAffinity.set(info.key, info);
+    if (push) this.pushUsage(e);
+  }
+
+  private detach(e: NodeEntry, key: string): PodInfo | undefined {
+    const info = e.pods.get(key);
+    if (!info) return undefined;
+    e.pods.delete(key);
+    this.podNode.delete(key);
+    this.withAffinity.delete(key);
+    for (let d = 0; d < info.request.length; d++) e.requested[d] -= info.request[d];
+    e.nonZeroRequested[0] -= info.nonZeroRequest[0];
+    e.nonZeroRequested[1] -= info.nonZeroRequest[1];
+    if (info.portBits.length > 0) {
+      // another pod may hold the same port: recompute
+      e.portBits.fill(0);
+      for (const p of e.pods.values()) for (const b of p.portBits) setBit(e.portBits, b);
+    }
+    this.pushUsage(e);
+    return info;
+  }
+
+  /** A pod the informer saw with spec.nodeName set. */
+  addPod(pod: Pod): void {
+    const nodeName = pod.spec?.nodeName;
+    const key = podKey(pod);
+    if (!nodeName) return;
+    if (isTerminal(pod)) {
+      this.removePod(pod);
+      return;
+    }
+    const current = this.podNode.get(key);
+    if (current) {
+      const info = current.pods.get(key)!;
+      if (current.name === nodeName && info.assumed) {
+        // the binding landed: the assumed usage stays, the pod is now confirmed
+        info.assumed = false;
+        info.pod = pod;
+        if (hasPodAffinity(pod)) this.withAffinity.set(key, info);
+        return;
+      }
+      this.detach(current, key);
+    }
+    const e = this.byName.get(nodeName);
+    if (!e) {
+      this.dropPending(pod);
+      this.keepPending(nodeName, pod);
+      return;
+    }
+    this.attach(e, this.podInfo(pod, false), true);
+  }
+
+  updatePod(oldPod: Pod, newPod: Pod): void {
+    if (!newPod.spec?.nodeName && !isTerminal(newPod) && this.isAssumed(podKey(newPod))) {
+      // an update of the still-unbound pod (status, nomination) while its binding is in flight
+      return;
+    }
+    if (isTerminal(newPod) || !newPod.spec?.nodeName) {
+      this.removePod(oldPod);
+      return;
+    }
+    const key = podKey(newPod);
+    const e = this.podNode.get(key);
+    const info = e?.pods.get(key);
+    if (e && info && info.assumed && e.name === newPod.spec.nodeName) {
+      this.addPod(newPod);
+      return;
+    }
+    if (e && info) this.detach(e, key);
+    this.dropPending(oldPod);
+    this.addPod(newPod);
+  }
+
+  removePod(pod: Pod): void {
+    const key = podKey(pod);
+    const e = this.podNode.get(key);
+    if (e) this.detach(e, key);
+    this.dropPending(pod);
+  }
+
+  /**
+   * Counts `pod` on `nodeName` before the binding is confirmed. With placedByCore the
+   * core's place() already added the usage, so only the cache's sums change.
+   */
+  assumePod(pod: Pod, nodeName: string, opts: { placedByCore?: boolean } = {}): PodInfo {
+    const e = this.byName.get(nodeName);
+    if (!e) throw new Error(`cannot assume pod ${podKey(pod)} on node ${nodeName}: the node is not in the cache`);
+    const key = podKey(pod);
+    const prev = this.podNode.get(key);
+    if (prev) this.detach(prev, key);
+    const bound: Pod = { ...pod, spec: { ...pod.spec!, nodeName } };
+    const gen = this.generation;
+    const info = this.podInfo(bound, true);
+    // a core made while interning this pod was refilled without it: push in that case too
+    this.attach(e, info, !opts.placedByCore || gen !== this.generation);
+    return info;
+  }
+
+  /** The binding failed: the assumed pod leaves its node. */
+  forgetPod(key: string): void {
+    const e = this.podNode.get(key);
+    if (e && e.pods.get(key)?.assumed) this.detach(e, key);
+  }
+
+  isAssumed(key: string): boolean {
+    return this.podNode.get(key)?.pods.get(key)?.assumed ?? false;
+  }
+
+  /** The pod counted under `key`, bound or assumed. */
+  podInfoOf(key: string): PodInfo | undefined {
+    return this.podNode.get(key)?.pods.get(key);
+  }
+
+  // ---- namespaces ----
+
+  upsertNamespace(ns: Namespace): void {
+    this.namespaces.set(ns.metadata?.name ?? '', { ...(ns.metadata?.labels ?? {}) });
+  }
+
+  removeNamespace(name: string): void {
+    this.namespaces.delete(name);
+  }
+
+  // ---- Snapshot ----
+
+  nodeCount(): number {
+    return this.byName.size;
+  }
+
+  nodes(): Iterable<NodeInfo> {
+    return this.byName.values();
+  }
+
+  node(name: string): NodeInfo | undefined {
+    return this.byName.get(name);
+  }
+
+  nodeAt(slot: number): NodeInfo | undefined {
+    return this.slots[slot];
+  }
+
+  *pods(): Iterable<PodInfo> {
+    for (const e of this.byName.values()) yield* e.pods.values();
+  }
+
+  podsWithAffinity(): Iterable<PodInfo> {
+    return this.withAffinity.values();
+  }
+
+  namespaceLabels(namespace: string): Record<string, string> | undefined {
+    return this.namespaces.get(namespace);
+  }
+
+  resourceDim(name: string): number {
+    let d = this.resourceIndex.get(name);
+    if (d === undefined) {
+      d = this.resourceNames.length;
+      this.resourceNames.push(name);
+      this.resourceIndex.set(name, d);
+      if (this.resourceNames.length > this.dims.resources) this.regrow({ resources: this.dims.resources * 2 });
+    }
+    return d;
+  }
+
+  resourceName(dim: number): string {
+    return this.resourceNames[dim];
+  }
+
+  /** number of resource dimensions in use */
+  resourceCount(): number {
+    return this.resourceNames.length;
+  }
+
+  requirementBit(req: { key: string; operator: string; values?: string[] }, field = false): number {
+    const values = [...(req.values ?? [])].sort();
+    const id = `${field ? 'f' : 'l'}\u0000${req.key}\u0000${req.operator}\u0000${values.join('\u0001')}`;
+    let bit = this.requirementIndex.get(id);
+    if (bit !== undefined) return bit;
+    bit = this.requirements.length;
+    const r: InternedRequirement = { field, key: req.key, operator: req.operator, values };
+    this.requirements.push(r);
+    this.requirementIndex.set(id, bit);
+    if (words(this.requirements.length) > this.dims.labelWords) {
+      // regrow refills every node, with the new bit evaluated by describeNode
+      this.regrow({ labelWords: this.dims.labelWords * 2 });
+      return bit;
+    }
+    for (const e of this.byName.values()) {
+      if (nodeSatisfies(e.node, r)) {
+        setBit(e.labelBits, bit);
+        this.pushNode(e);
+      }
+    }
+    return bit;
+  }
+
+  requirementAt(bit: number): InternedRequirement {
+    return this.requirements[bit];
+  }
+
+  taintBit(taint: Taint): number {
+    const id = taintId(taint);
+    let bit = this.taintIndex.get(id);
+    if (bit !== undefined) return bit;
+    bit = this.taints.length;
+    this.taints.push({ key: taint.key, value: taint.value, effect: taint.effect });
+    this.taintIndex.set(id, bit);
+    if (words(this.taints.length) > this.dims.taintWords) {
+      this.regrow({ taintWords: this.dims.taintWords * 2 });
+      return bit;
+    }
+    for (const e of this.byName.values()) {
+      if ((e.node.spec?.taints ?? []).some((t) => taintId(t) === id)) {
+        setBit(e.taintBits, bit);
+        this.pushNode(e);
+      }
+    }
+    return bit;
+  }
+
+  taintAt(bit: number): Taint {
+    return this.taints[bit];
+  }
+
+  taintCount(): number {
+    return this.taints.length;
+  }
+
+  portBit(protocol: string, port: number): number {
+    const id = `${protocol || 'TCP'}/${port}`;
+    let bit = this.portIndex.get(id);
+    if (bit !== undefined) return bit;
+    bit = this.ports.length;
+    this.ports.push({ protocol: protocol || 'TCP', port });
+    this.portIndex.set(id, bit);
+    // no node can use a port no pod has named yet, so only the word count can change
+    if (words(this.ports.length) > this.dims.portWords) this.regrow({ portWords: this.dims.portWords * 2 });
+    return bit;
+  }
+
+  portAt(bit: number): { protocol: string; port: number } {
+    return this.ports[bit];
+  }
+
+  topologyKey(key: string): number {
+    let k = this.topologyIndex.get(key);
+    if (k !== undefined) return k;
+    k = this.topology.length;
+    const t: TopologyEntry = { key, ids: new Int32Array(this.dims.nodes).fill(-1), values: [], byValue: new Map() };
+    for (const e of this.byName.values()) {
+      const v = e.node.metadata?.labels?.[key];
+      if (v !== undefined) t.ids[e.slot] = this.domainId(t, v);
+    }
+    this.topology.push(t);
+    this.topologyIndex.set(key, k);
+    if (this.topology.length > this.dims.topologyKeys) this.regrow({ topologyKeys: this.dims.topologyKeys * 2 });
+    else this.dirtyTopology.add(k);
+    return k;
+  }
+
+  domains(key: number): { ids: Int32Array; values: string[] } {
+    const t = this.topology[key];
+    return { ids: t.ids, values: t.values };
+  }
+
+  topologyKeyName(key: number): string {
+    return this.topology[key].key;
+  }
+
+  words(): { labels: number; taints: number; ports: number } {
+    return { labels: this.dims.labelWords, taints: this.dims.taintWords, ports: this.dims.portWords };
+  }
+
+  /** The core's current dims (a copy). */
+  coreDims(): CoreDims {
+    return { ...this.dims };
+  }
+
+  // ---- regrowth ----
+
+  /** Makes a bigger core and refills it from the cache's state. */
+  private regrow(bigger: Partial<CoreDims>): void {
+    const dims: CoreDims = { ...this.dims };
+    for (const [k, v] of Object.entries(bigger) as Array<[keyof CoreDims, number]>) dims[k] = Math.max(dims[k], v);
+    this.dims = dims;
+    for (const e of this.byName.values()) {
+      e.requested = resizeF64(e.requested, dims.resources);
+      e.allocatable = resizeF64(e.allocatable, dims.resources);
+      e.labelBits = resizeU32(e.labelBits, dims.labelWords);
+      e.taintBits = resizeU32(e.taintBits, dims.taintWords);
+      e.portBits = resizeU32(e.portBits, dims.portWords);
+      for (const p of e.pods.values()) p.request = resizeF64(p.request, dims.resources);
+    }
+    for (const t of this.topology) {
+      if (t.ids.length < dims.nodes) {
+        const ids = new Int32Array(dims.nodes).fill(-1);
+        ids.set(t.ids);
+        t.ids = ids;
+      }
+    }
+    const old = this._core;
+    this._core = this.makeCore({ ...dims });
+    old.dispose();
+    this.generation++;
+    for (const e of this.byName.values()) {
+      // a requirement interned just now is evaluated here
+      for (let b = 0; b < this.requirements.length; b++) if (nodeSatisfies(e.node, this.requirements[b])) setBit(e.labelBits, b);
+      e.taintBits.fill(0);
+      for (const t of e.node.spec?.taints ?? []) {
+        const bit = this.taintIndex.get(taintId(t));
+        if (bit !== undefined) setBit(e.taintBits, bit);
+      }
+      this.pushNode(e);
+      this.pushUsage(e);
+    }
+    this.dirtyTopology.clear();
+    for (let k = 0; k < this.topology.length; k++) this.dirtyTopology.add(k);
+  }
+
+  /** Makes room for at least `n` live classes (doubling); returns true when the core was replaced. */
+  ensureClasses(n: number): boolean {
+    if (n <= this.dims.classes) return false;
+    let c = this.dims.classes;
+    while (c < n) c *= 2;
+    this.regrow({ classes: c });
+    return true;
+  }
+}
+

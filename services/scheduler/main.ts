@@ -1,0 +1,80 @@
+/**
+ * `flotilla scheduler`: one scheduler process. Stops on SIGINT/SIGTERM (giving up the
+ * lease so a standby takes over at once), or when its supervising launcher is gone.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { isCoreKind } from './core/mod.js';
+import { DEFAULT_SCHEDULER_PORT, startScheduler } from './service.js';
+
+export const SCHEDULER_USAGE = `usage: flotilla scheduler [--nats URL] [--config FILE] [--port N] [--leader-elect=false] [--core reference|wasm|wasm-simd]
+
+  --nats URL           NATS server(s), comma-separated (default $NATS_URL or nats://127.0.0.1:4222)
+  --config FILE        a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) file
+  --port N             HTTP port of /metrics, /healthz, /readyz (default ${DEFAULT_SCHEDULER_PORT}; 0 = any free port)
+  --leader-elect BOOL  campaign for the Lease kube-system/kube-scheduler first (default true)
+  --core KIND          the scheduling core (default wasm-simd, or $FLOTILLA_SCHEDULER_CORE)`;
+
+function parseBool(v: string | undefined, flag: string): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'true' || v === '') return true;
+  if (v === 'false') return false;
+  throw new Error(`${flag}: expected true or false, got "${v}"`);
+}
+
+export async function runScheduler(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      nats: { type: 'string' },
+      config: { type: 'string' },
+      port: { type: 'string' },
+      'leader-elect': { type: 'string' },
+      core: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(SCHEDULER_USAGE);
+    return 0;
+  }
+  const natsUrl = values.nats ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  const configText = values.config ? readFileSync(values.config, 'utf8') : undefined;
+  const port = values.port !== undefined ? Number(values.port) : DEFAULT_SCHEDULER_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
+  if (values.core !== undefined && !isCoreKind(values.core)) throw new Error(`--core: expected reference, wasm or wasm-simd, got "${values.core}"`);
+  const start = (p: number) =>
+    startScheduler({
+      natsUrl,
+      configText,
+      port: p,
+      leaderElect: parseBool(values['leader-elect'], '--leader-elect'),
+      coreKind: values.core as Parameters<typeof startScheduler>[0]['coreKind'],
+    });
+  let running: Awaited<ReturnType<typeof startScheduler>>;
+  try {
+    running = await start(port);
+  } catch (e) {
+    // the default port taken (another cluster's scheduler): serve on a free one instead
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || values.port !== undefined) throw e;
+    console.log(`scheduler: port ${port} is busy; serving metrics on a free port`);
+    running = await start(0);
+  }
+  console.log(`scheduler: ${running.identity} serving ${running.metricsUrl} (NATS ${natsUrl}; profiles ${running.config.profiles.map((p) => p.schedulerName).join(', ')})`);
+
+  let stopping = false;
+  const stop = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`scheduler: stopping (${why})`);
+    await running.stop().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop(`parent process ${parent} is gone`);
+  }, 1000).unref();
+  return await new Promise<number>(() => undefined);
+}

@@ -1,0 +1,293 @@
+import assert from 'node:assert/strict';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
+import { Registry } from 'prom-client';
+import { testApiServer } from '../../../test/apiserver.js';
+import { ApiClient } from '../../../lib/client/client.js';
+import { connectNats } from '../../../lib/client/connect.js';
+import { SchedulerCache } from '../cache.js';
+import { ALL_FILTERS, Dim, Filter, Reason, ScoringStrategy, type ClassSpec } from '../core/types.js';
+import type { Diagnosis } from '../framework/types.js';
+import { SchedulerMetrics } from '../metrics.js';
+import { DISRUPTION_TARGET, newDefaultPreemption, REASON_PREEMPTION_BY_SCHEDULER } from './defaultpreemption.js';
+
+const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
+const CLASSES = { group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses' };
+const PDBS = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', namespace: 'default' };
+const CLASS_ID = 0;
+/** reasons upstream's filters report as UnschedulableAndUnresolvable: preemption cannot help there */
+const UNRESOLVABLE = new Set<number>([Reason.Unschedulable, Reason.NodeName, Reason.Taint, Reason.NodeAffinity, Reason.SpreadMissingLabel, Reason.PodAffinity]);
+
+const node = (name: string, cpu: string, taints?: Node['spec']): Node => ({
+  apiVersion: 'v1',
+  kind: 'Node',
+  metadata: { name, labels: { 'kubernetes.io/hostname': name } },
+  spec: taints ?? {},
+  status: { allocatable: { cpu, memory: '16Gi', pods: '110' }, capacity: { cpu, memory: '16Gi', pods: '110' } },
+});
+
+const podSpec = (name: string, cpu: string, priorityClassName: string, extra: Partial<Pod['spec']> = {}, labels?: Record<string, string>): Pod => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'default', labels },
+  spec: { priorityClassName, containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu } } }], ...extra },
+});
+
+describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', () => {
+  let server: Awaited<ReturnType<typeof testApiServer>>;
+  let nc: NatsConnection;
+  let client: ApiClient;
+  let cache: SchedulerCache;
+  let metrics: SchedulerMetrics;
+
+  before(async () => {
+    server = await testApiServer();
+    nc = await connectNats(server.natsUrl, { name: 'defaultpreemption-test' });
+    client = new ApiClient(nc);
+    for (const [name, value, preemptionPolicy] of [
+      ['low', 10, 'PreemptLowerPriority'],
+      ['mid', 100, 'PreemptLowerPriority'],
+      ['high', 1000, 'PreemptLowerPriority'],
+      ['high-never', 1000, 'Never'],
+    ] as const) {
+      await client.create(CLASSES, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value, preemptionPolicy } as any);
+    }
+  });
+  after(async () => {
+    client.close();
+    await nc.close();
+    await server.stop();
+  });
+
+  beforeEach(async () => {
+    cache = new SchedulerCache();
+    metrics = new SchedulerMetrics(new Registry());
+    await client.deleteCollection(PODS, {}, { gracePeriodSeconds: 0 });
+    await client.deleteCollection(PDBS);
+  });
+
+  /** A pod created through the apiserver (so admission gives it its priority) already on `nodeName`, and counted by the cache. */
+  async function running(name: string, nodeName: string, cpu: string, cls: string, labels?: Record<string, string>): Promise<Pod> {
+    const created = await client.create<Pod>(PODS, podSpec(name, cpu, cls, { nodeName }, labels));
+    cache.addPod(created);
+    return created;
+  }
+
+  /** The preemptor's class in the core (resources and host ports, as C's ClassTable would compile it). */
+  function defineClass(cpuMilli: number, id = CLASS_ID): void {
+    const dims = cache.coreDims();
+    const request = new Float64Array(dims.resources);
+    request[Dim.CPU] = cpuMilli;
+    request[Dim.PODS] = 1;
+    const w = cache.words();
+    const spec: ClassSpec = {
+      filters: ALL_FILTERS,
+      request,
+      nonZeroRequest: [cpuMilli, 200 * 1024 * 1024],
+      toleratesUnschedulable: false,
+      nodeNameSlot: -1,
+      untoleratedHard: new Uint32Array(w.taints).fill(0xffffffff),
+      untoleratedPreferred: new Uint32Array(w.taints),
+      selector: new Uint32Array(w.labels),
+      requiredTerms: [],
+      preferredTerms: [],
+      ports: new Uint32Array(w.ports),
+      constraints: [],
+      score: {
+        fitWeight: 1,
+        strategy: ScoringStrategy.LeastAllocated,
+        fitResources: [
+          { dim: Dim.CPU, weight: 1 },
+          { dim: Dim.MEMORY, weight: 1 },
+        ],
+        shape: [],
+        balancedWeight: 0,
+        balancedResources: [],
+        taintWeight: 0,
+        nodeAffinityWeight: 0,
+        spreadWeight: 0,
+        interPodAffinityWeight: 0,
+      },
+      percentageOfNodesToScore: 0,
+    };
+    cache.core.defineClass(id, spec);
+  }
+
+  /** What the framework hands PostFilter: the core's per-node reasons, split into resolvable and not. */
+  function diagnose(): Diagnosis {
+    const out = new Int32Array(cache.coreDims().nodes);
+    cache.core.diagnose(CLASS_ID, out);
+    const resolvableSlots: number[] = [];
+    for (const n of cache.nodes()) {
+      const code = out[n.slot] & 0xff;
+      assert.notEqual(code, Reason.Fits, `the preemptor fits on ${n.name} already`);
+      if (!UNRESOLVABLE.has(code)) resolvableSlots.push(n.slot);
+    }
+    return { classId: CLASS_ID, reasons: new Map(), unschedulablePlugins: new Set(), resolvableSlots, nodeCount: cache.nodeCount() };
+  }
+
+  async function preemptor(name: string, cpu: string, cls: string): Promise<Pod> {
+    const p = await client.create<Pod>(PODS, podSpec(name, cpu, cls));
+    defineClass(Number.parseInt(cpu, 10) * 1000);
+    return p;
+  }
+
+  async function getPod(name: string): Promise<Pod> {
+    return client.get<Pod>({ ...PODS, name });
+  }
+
+  function plugin() {
+    return newDefaultPreemption(undefined, { client, metrics });
+  }
+
+  it('evicts only the lower-priority pods the preemptor needs gone, on the node whose victims matter least', async () => {
+    cache.addNode(node('node-a', '4'));
+    cache.addNode(node('node-b', '4'));
+    await running('a-low', 'node-a', '2', 'low');
+    await running('a-mid', 'node-a', '2', 'mid');
+    await running('b-mid1', 'node-b', '2', 'mid');
+    await running('b-mid2', 'node-b', '2', 'mid');
+    const p = await preemptor('big', '2', 'high');
+
+    const r = await plugin().postFilter(cache, p, diagnose());
+
+    assert.equal(r.nominatedNodeName, 'node-a');
+    assert.equal(r.message, '');
+    const victim = await getPod('a-low');
+    assert.ok(victim.metadata?.deletionTimestamp, 'the victim is being deleted');
+    const cond = victim.status?.conditions?.find((c) => c.type === DISRUPTION_TARGET);
+    assert.equal(cond?.status, 'True');
+    assert.equal(cond?.reason, REASON_PREEMPTION_BY_SCHEDULER);
+    assert.equal(cond?.message, 'default-scheduler: preempting to accommodate a higher priority pod');
+    for (const spared of ['a-mid', 'b-mid1', 'b-mid2']) assert.equal((await getPod(spared)).metadata?.deletionTimestamp, undefined, spared);
+    assert.equal((await getPod('big')).status?.nominatedNodeName, 'node-a');
+    assert.equal(await metricValue('scheduler_preemption_attempts_total'), 1);
+    assert.equal(await metricValue('scheduler_preemption_victims_count'), 1);
+  });
+
+  it('leaves the core with the nodes\' real usage after the dry runs', async () => {
+    cache.addNode(node('node-a', '3'));
+    for (let i = 0; i < 3; i++) await running(`low-${i}`, 'node-a', '1', 'low');
+    const p = await preemptor('big', '2', 'high');
+    await plugin().postFilter(cache, p, diagnose());
+    // the last dry run left one of the three pods out; with the real usage a 1-cpu pod still finds the node full
+    defineClass(1000, 1);
+    const out = new Int32Array(cache.coreDims().nodes);
+    cache.core.diagnose(1, out);
+    assert.equal(out[cache.node('node-a')!.slot] & 0xff, Reason.Insufficient);
+  });
+
+  it('prefers the node needing the fewest victims when their priorities tie', async () => {
+    cache.addNode(node('node-a', '4'));
+    cache.addNode(node('node-b', '4'));
+    for (let i = 0; i < 4; i++) await running(`a-${i}`, 'node-a', '1', 'low');
+    await running('b-0', 'node-b', '4', 'low');
+    const p = await preemptor('big', '2', 'high');
+
+    const r = await plugin().postFilter(cache, p, diagnose());
+
+    assert.equal(r.nominatedNodeName, 'node-b');
+    assert.ok((await getPod('b-0')).metadata?.deletionTimestamp);
+    for (let i = 0; i < 4; i++) assert.equal((await getPod(`a-${i}`)).metadata?.deletionTimestamp, undefined);
+  });
+
+  it('reprieves higher-priority victims first, so only the lowest-priority pods go', async () => {
+    cache.addNode(node('node-a', '4'));
+    await running('older-low', 'node-a', '1', 'low');
+    await running('mid-1', 'node-a', '1', 'mid');
+    await running('low-2', 'node-a', '1', 'low');
+    await running('mid-2', 'node-a', '1', 'mid');
+    const p = await preemptor('big', '2', 'high');
+
+    const r = await plugin().postFilter(cache, p, diagnose());
+
+    assert.equal(r.nominatedNodeName, 'node-a');
+    const deleted: string[] = [];
+    for (const n of ['older-low', 'mid-1', 'low-2', 'mid-2']) if ((await getPod(n)).metadata?.deletionTimestamp) deleted.push(n);
+    assert.deepEqual(deleted.sort(), ['low-2', 'older-low']);
+  });
+
+  it('avoids victims whose PodDisruptionBudget allows no disruption, even at a higher victim priority', async () => {
+    cache.addNode(node('node-a', '2'));
+    cache.addNode(node('node-b', '2'));
+    await running('guarded', 'node-a', '2', 'low', { app: 'guarded' });
+    await running('free', 'node-b', '2', 'mid', { app: 'free' });
+    const pdb = await client.create<PodDisruptionBudget>(PDBS, {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'guard', namespace: 'default' },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: 'guarded' } } },
+    });
+    await client.updateStatus(PDBS, { ...pdb, status: { disruptionsAllowed: 0, currentHealthy: 1, desiredHealthy: 1, expectedPods: 1 } });
+    const p = await preemptor('big', '2', 'high');
+
+    const r = await plugin().postFilter(cache, p, diagnose());
+
+    assert.equal(r.nominatedNodeName, 'node-b');
+    assert.equal((await getPod('guarded')).metadata?.deletionTimestamp, undefined);
+    assert.ok((await getPod('free')).metadata?.deletionTimestamp);
+  });
+
+  it('preempts nothing for a pod whose preemptionPolicy is Never', async () => {
+    cache.addNode(node('node-a', '2'));
+    await running('victim', 'node-a', '2', 'low');
+    const p = await preemptor('polite', '2', 'high-never');
+    assert.equal(p.spec?.preemptionPolicy, 'Never');
+
+    const r = await plugin().postFilter(cache, p, diagnose());
+
+    assert.equal(r.nominatedNodeName, undefined);
+    assert.equal(r.message, 'preemption: not eligible due to preemptionPolicy=Never.');
+    assert.equal((await getPod('victim')).metadata?.deletionTimestamp, undefined);
+  });
+
+  it('words a failure as upstream does: no victims, not helpful, and still insufficient', async () => {
+    cache.addNode(node('node-a', '2'));
+    cache.addNode(node('node-b', '2'));
+    cache.addNode(node('node-c', '2', { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] }));
+    await running('peer-a', 'node-a', '2', 'high');
+    await running('peer-b', 'node-b', '2', 'high');
+    const p = await preemptor('big', '2', 'high');
+
+    const r = await plugin().postFilter(cache, p, diagnose());
+    assert.equal(r.nominatedNodeName, undefined);
+    assert.equal(r.message, 'preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.');
+
+    // a node too small even when emptied of lower-priority pods keeps its filter's reason
+    cache.addNode(node('node-d', '1'));
+    await running('low-d', 'node-d', '1', 'low');
+    const r2 = await plugin().postFilter(cache, p, diagnose());
+    assert.equal(
+      r2.message,
+      'preemption: 0/4 nodes are available: 1 Insufficient cpu, 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.',
+    );
+    assert.equal((await getPod('low-d')).metadata?.deletionTimestamp, undefined);
+  });
+
+  it('waits instead of preempting again while its victims on the nominated node terminate', async () => {
+    cache.addNode(node('node-a', '2'));
+    await running('victim', 'node-a', '2', 'low');
+    const p = await preemptor('big', '2', 'high');
+    const first = await plugin().postFilter(cache, p, diagnose());
+    assert.equal(first.nominatedNodeName, 'node-a');
+    // the informer delivers the terminating victim and the nominated preemptor
+    const victim = await getPod('victim');
+    cache.updatePod(victim, victim);
+    const nominated = await getPod('big');
+
+    const second = await plugin().postFilter(cache, nominated, diagnose());
+
+    assert.equal(second.nominatedNodeName, undefined);
+    assert.equal(second.message, 'preemption: not eligible due to a terminating pod on the nominated node.');
+  });
+
+  async function metricValue(name: string): Promise<number> {
+    const all = await metrics.registry.getMetricsAsJSON();
+    const base = name.replace(/_count$/, '');
+    const m = all.find((x) => x.name === base);
+    assert.ok(m, `metric ${base}`);
+    const v = (m.values as Array<{ value: number; metricName?: string }>).find((x) => (x.metricName ?? base) === name);
+    return v?.value ?? 0;
+  }
+});

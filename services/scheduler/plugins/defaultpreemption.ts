@@ -1,0 +1,185 @@
+/**
+ * DefaultPreemption (upstream pkg/scheduler/framework/plugins/defaultpreemption): the
+ * PostFilter plugin that, when a pod fits nowhere, finds the node where evicting the
+ * fewest, least important lower-priority pods makes room, nominates the pod to it
+ * (status.nominatedNodeName), marks the victims with the DisruptionTarget condition and
+ * deletes them gracefully. The pod itself is scheduled on a later attempt, when the
+ * victims are gone and the queue moves it back.
+ */
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
+import { isNotFound } from '../../../lib/api/errors.js';
+import type { ApiClient } from '../../../lib/client/client.js';
+import type { EventRecorder } from '../../../lib/client/events.js';
+import type { Diagnosis, PodInfo, PostFilterPlugin, PostFilterResult, Snapshot } from '../framework/types.js';
+import {
+  DEFAULT_PREEMPTION_ARGS,
+  NOT_HELPFUL_MESSAGE,
+  nodesAvailableMessage,
+  pickOneNodeForPreemption,
+  podPriority,
+  PreemptionEvaluator,
+  type DefaultPreemptionArgs,
+  type ReasonRenderer,
+} from '../preemption.js';
+
+export const NAME = 'DefaultPreemption';
+
+const PODS = { group: '', version: 'v1', resource: 'pods' } as const;
+const PDBS = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' } as const;
+
+/** upstream v1.DisruptionTarget / v1.PodReasonPreemptionByScheduler */
+export const DISRUPTION_TARGET = 'DisruptionTarget';
+export const REASON_PREEMPTION_BY_SCHEDULER = 'PreemptionByScheduler';
+
+/** What the scheduler's metrics object offers (services/scheduler/metrics.ts SchedulerMetrics fits). */
+export interface PreemptionMetrics {
+  preemptionAttempts: { inc(): void };
+  preemptionVictims: { observe(v: number): void };
+}
+
+export interface DefaultPreemptionDeps {
+  client: ApiClient;
+  /** unused: the snapshot comes with each postFilter call; accepted for registry uniformity */
+  snapshot?: Snapshot;
+  metrics?: PreemptionMetrics;
+  /** "Preempted" events on the victims */
+  recorder?: EventRecorder;
+  /** renders core reasons as the framework's filter plugins do (default: upstream's fixed texts) */
+  reasons?: ReasonRenderer;
+  /** PodDisruptionBudgets from an informer; default: a list through the client per attempt */
+  listPDBs?: () => readonly PodDisruptionBudget[] | Promise<readonly PodDisruptionBudget[]>;
+  /** the scheduler name for the DisruptionTarget message (default: the pod's spec.schedulerName) */
+  schedulerName?: string;
+}
+
+/** upstream podTerminatingByPreemption: deleting, and marked as preempted by a scheduler. */
+export function podTerminatingByPreemption(pod: Pod): boolean {
+  if (!pod.metadata?.deletionTimestamp) return false;
+  const c = pod.status?.conditions?.find((x) => x.type === DISRUPTION_TARGET);
+  return !!c && c.status === 'True' && c.reason === REASON_PREEMPTION_BY_SCHEDULER;
+}
+
+function ref(pod: Pod) {
+  return { ...PODS, namespace: pod.metadata?.namespace ?? 'default', name: pod.metadata?.name ?? '' };
+}
+
+export class DefaultPreemption implements PostFilterPlugin {
+  readonly name = NAME;
+  readonly evaluator: PreemptionEvaluator;
+
+  constructor(
+    readonly args: DefaultPreemptionArgs,
+    private readonly deps: DefaultPreemptionDeps,
+  ) {
+    this.evaluator = new PreemptionEvaluator(args, deps.reasons);
+  }
+
+  async postFilter(snapshot: Snapshot, pod: Pod, diagnosis: Diagnosis): Promise<PostFilterResult> {
+    try {
+      const r = await this.preempt(snapshot, pod, diagnosis);
+      return { ...r, message: r.message ? `preemption: ${r.message}` : '' };
+    } finally {
+      this.deps.metrics?.preemptionAttempts.inc();
+    }
+  }
+
+  /**
+   * upstream PodEligibleToPreemptOthers: Never forbids it; a pod already nominated to a
+   * node where lower-priority victims are still terminating waits for them instead of
+   * preempting again, unless that node can no longer help.
+   */
+  eligible(snapshot: Snapshot, pod: Pod, diagnosis: Diagnosis): string | undefined {
+    if (pod.spec?.preemptionPolicy === 'Never') return 'not eligible due to preemptionPolicy=Never.';
+    const nominated = pod.status?.nominatedNodeName;
+    if (!nominated) return undefined;
+    const node = snapshot.node(nominated);
+    if (!node || !diagnosis.resolvableSlots.includes(node.slot)) return undefined;
+    const priority = podPriority(pod);
+    for (const p of node.pods.values()) {
+      if (p.priority < priority && podTerminatingByPreemption(p.pod)) return 'not eligible due to a terminating pod on the nominated node.';
+    }
+    return undefined;
+  }
+
+  private async preempt(snapshot: Snapshot, pod: Pod, diagnosis: Diagnosis): Promise<Omit<PostFilterResult, 'message'> & { message: string }> {
+    const notEligible = this.eligible(snapshot, pod, diagnosis);
+    if (notEligible) return { message: notEligible };
+    const numAllNodes = diagnosis.nodeCount;
+    if (diagnosis.resolvableSlots.length === 0) {
+      await this.clearNomination(pod);
+      return { message: nodesAvailableMessage(numAllNodes, new Map([[NOT_HELPFUL_MESSAGE, numAllNodes]])) };
+    }
+    const pdbs = await this.pdbs();
+    // synchronous from here to the pick: the core holds trial usage only inside it
+    const { candidates, statuses } = this.evaluator.findCandidates(snapshot, pod, diagnosis.classId, diagnosis.resolvableSlots, pdbs);
+    const best = pickOneNodeForPreemption(candidates);
+    if (!best) {
+      const histogram = new Map<string, number>();
+      for (const reasons of statuses.values()) for (const r of reasons) histogram.set(r, (histogram.get(r) ?? 0) + 1);
+      const unresolvable = numAllNodes - diagnosis.resolvableSlots.length;
+      if (unresolvable > 0) histogram.set(NOT_HELPFUL_MESSAGE, (histogram.get(NOT_HELPFUL_MESSAGE) ?? 0) + unresolvable);
+      await this.clearNomination(pod);
+      return { message: nodesAvailableMessage(numAllNodes, histogram) };
+    }
+    await this.prepareCandidate(pod, best.nodeName, best.victims);
+    this.deps.metrics?.preemptionVictims.observe(best.victims.length);
+    await this.nominate(pod, best.nodeName);
+    return { nominatedNodeName: best.nodeName, message: '' };
+  }
+
+  private async pdbs(): Promise<readonly PodDisruptionBudget[]> {
+    if (this.deps.listPDBs) return this.deps.listPDBs();
+    const list = await this.deps.client.list<PodDisruptionBudget>(PDBS);
+    return list.items;
+  }
+
+  /** upstream prepareCandidate: mark each victim DisruptionTarget, delete it gracefully, record Preempted. */
+  private async prepareCandidate(pod: Pod, nodeName: string, victims: readonly PodInfo[]): Promise<void> {
+    const schedulerName = this.deps.schedulerName ?? pod.spec?.schedulerName ?? 'default-scheduler';
+    const condition = {
+      type: DISRUPTION_TARGET,
+      status: 'True',
+      reason: REASON_PREEMPTION_BY_SCHEDULER,
+      message: `${schedulerName}: preempting to accommodate a higher priority pod`,
+      lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    };
+    await Promise.all(
+      victims.map(async (v) => {
+        const r = ref(v.pod);
+        try {
+          await this.deps.client.patch({ ...r, subresource: 'status' }, 'strategic', { status: { conditions: [condition] } });
+          await this.deps.client.delete(r, { preconditions: v.pod.metadata?.uid ? { uid: v.pod.metadata.uid } : undefined });
+        } catch (e) {
+          if (isNotFound(e)) return; // already gone: the room is made all the same
+          throw new Error(`preemption of ${v.key} on ${nodeName} for ${pod.metadata?.namespace}/${pod.metadata?.name} failed: ${(e as Error).message}`, { cause: e });
+        }
+        this.deps.recorder?.eventf(v.pod, pod, 'Normal', 'Preempted', 'Preempting', `Preempted by pod ${pod.metadata?.uid ?? ''} on node ${nodeName}`);
+      }),
+    );
+  }
+
+  private async nominate(pod: Pod, nodeName: string): Promise<void> {
+    if (pod.status?.nominatedNodeName === nodeName) return;
+    try {
+      await this.deps.client.patch({ ...ref(pod), subresource: 'status' }, 'merge', { status: { nominatedNodeName: nodeName } });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  /** upstream ClearNominatedNodeName when preemption cannot help. */
+  private async clearNomination(pod: Pod): Promise<void> {
+    if (!pod.status?.nominatedNodeName) return;
+    try {
+      await this.deps.client.patch({ ...ref(pod), subresource: 'status' }, 'merge', { status: { nominatedNodeName: null } });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+}
+
+/** The registry's factory: `args` is the profile's DefaultPreemptionArgs (partial; defaults filled in). */
+export function newDefaultPreemption(args: Partial<DefaultPreemptionArgs> | undefined, deps: DefaultPreemptionDeps): DefaultPreemption {
+  return new DefaultPreemption({ ...DEFAULT_PREEMPTION_ARGS, ...(args ?? {}) }, deps);
+}

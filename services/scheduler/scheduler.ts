@@ -1,0 +1,408 @@
+/**
+ * The scheduler: informers feed the queue (pending pods of this process's profiles) and
+ * the cache (nodes, namespaces, assigned pods); the loop takes a batch from the queue,
+ * resolves each pod to its equivalence class, places each class's pods with one core
+ * place() call, assumes them and binds them asynchronously (batched), and handles the pods
+ * no node fits as upstream does: diagnosis, PostFilter (preemption), the PodScheduled=False
+ * condition and a FailedScheduling event. Placed pods get a Scheduled event once bound.
+ *
+ * The hot path stays cheap: no per-pod JSON work, events and bindings batched, status
+ * patches only when the condition actually changes.
+ */
+import type { Namespace, Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import { StatusError } from '../../lib/api/errors.js';
+import { EventRecorder } from '../../lib/client/events.js';
+import { Resources, deletedObject, type ApiClient, type SharedInformer, SharedInformerFactory } from '../../lib/client/mod.js';
+import { Binder, type BatchBindClient } from './binding.js';
+import { SchedulerCache } from './cache.js';
+import { ClassTable } from './classes.js';
+import type { SchedulerConfiguration } from './config.js';
+import { createCore } from './core/mod.js';
+import type { CoreKind } from './core/types.js';
+import { Framework } from './framework/framework.js';
+import type { Diagnosis } from './framework/types.js';
+import type { SchedulerMetrics } from './metrics.js';
+import { SchedulingQueue, podKey, type ClusterEvent, type QueueEntry } from './queue.js';
+
+export interface SchedulerOptions {
+  client: ApiClient;
+  config: SchedulerConfiguration;
+  metrics: SchedulerMetrics;
+  /** reportingInstance of events (the leader-election identity) */
+  identity: string;
+  coreKind: CoreKind;
+  /** pods taken from the queue per cycle (default 1000) */
+  batchSize?: number;
+  /** where bindings go (default: the client); tests inject failures here */
+  bindClient?: BatchBindClient;
+  now?: () => number;
+  /** told about failures that are retried (default: stderr) */
+  log?: (line: string) => void;
+}
+
+interface ProfileRuntime {
+  name: string;
+  fw: Framework;
+}
+
+/** Pods no longer the scheduler's business: bound, finished or going away. */
+function isPendingPod(pod: Pod): boolean {
+  const phase = pod.status?.phase;
+  return !pod.spec?.nodeName && phase !== 'Succeeded' && phase !== 'Failed';
+}
+
+export class Scheduler {
+  readonly cache: SchedulerCache;
+  readonly queue: SchedulingQueue;
+  readonly binder: Binder;
+  readonly recorder: EventRecorder;
+  readonly classes: ClassTable;
+  private readonly profiles = new Map<string, ProfileRuntime>();
+  private readonly client: ApiClient;
+  private readonly metrics: SchedulerMetrics;
+  private readonly batchSize: number;
+  private readonly now: () => number;
+  private readonly log: (line: string) => void;
+  private readonly factory: SharedInformerFactory;
+  private podInformer?: SharedInformer<Pod>;
+  private synced = false;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private gaugeTimer?: NodeJS.Timeout;
+  private slotsOut = new Int32Array(1024);
+  /** status patches in flight, so stop() can wait for them */
+  private readonly inflightWrites = new Set<Promise<unknown>>();
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.client = opts.client;
+    this.metrics = opts.metrics;
+    this.batchSize = opts.batchSize ?? 1000;
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log ?? ((line) => process.stderr.write(`scheduler: ${line}\n`));
+    this.cache = new SchedulerCache({ createCore: (dims) => createCore(opts.coreKind, dims) });
+    this.binder = new Binder({ client: opts.bindClient ?? opts.client });
+    const firstProfile = opts.config.profiles[0]?.schedulerName ?? 'default-scheduler';
+    this.recorder = new EventRecorder({
+      client: opts.client,
+      reportingController: firstProfile,
+      reportingInstance: opts.identity,
+      registry: opts.metrics.registry,
+      onError: (e) => this.log(`writing events failed: ${(e as Error).message}`),
+    });
+    for (const profile of opts.config.profiles) {
+      const fw = new Framework(profile, {
+        snapshot: this.cache,
+        client: opts.client,
+        bind: (pod, node) => this.binder.bind(pod, node),
+        percentageOfNodesToScore: opts.config.percentageOfNodesToScore,
+        extras: { metrics: opts.metrics, recorder: this.recorder },
+      });
+      this.profiles.set(profile.schedulerName, { name: profile.schedulerName, fw });
+    }
+    const first = this.profiles.values().next().value as ProfileRuntime | undefined;
+    this.queue = new SchedulingQueue({
+      less: first ? (a, b) => first.fw.less(a, b) : undefined,
+      podInitialBackoffSeconds: opts.config.podInitialBackoffSeconds,
+      podMaxBackoffSeconds: opts.config.podMaxBackoffSeconds,
+      now: this.now,
+    });
+    this.classes = new ClassTable(this.cache);
+    this.factory = new SharedInformerFactory(opts.client);
+  }
+
+  private responsibleFor(pod: Pod): boolean {
+    return this.profiles.has(pod.spec?.schedulerName || 'default-scheduler');
+  }
+
+  private moved(event: ClusterEvent): void {
+    this.queue.moveAllToActiveOrBackoffQueue(event);
+  }
+
+  /** Starts the informers and waits until their caches are synced. */
+  async startInformers(): Promise<void> {
+    const nodes = this.factory.forResource<Node>(Resources.nodes);
+    const namespaces = this.factory.forResource<Namespace>(Resources.namespaces);
+    const pods = this.factory.forResource<Pod>(Resources.pods);
+    this.podInformer = pods;
+    nodes.addEventHandler({
+      onAdd: (n) => {
+        this.cache.addNode(n);
+        this.moved('NodeAdd');
+      },
+      onUpdate: (_o, n) => {
+        this.cache.updateNode(n);
+        this.moved('NodeUpdate');
+      },
+      onDelete: (o) => {
+        this.cache.removeNode(deletedObject(o).metadata?.name ?? '');
+        this.moved('NodeDelete');
+      },
+    });
+    namespaces.addEventHandler({
+      onAdd: (ns) => {
+        this.cache.upsertNamespace(ns);
+        this.moved('NamespaceChange');
+      },
+      onUpdate: (_o, ns) => {
+        this.cache.upsertNamespace(ns);
+        this.moved('NamespaceChange');
+      },
+      onDelete: (o) => this.cache.removeNamespace(deletedObject(o).metadata?.name ?? ''),
+    });
+    pods.addEventHandler({
+      onAdd: (p) => this.onPodAdd(p),
+      onUpdate: (o, p) => this.onPodUpdate(o, p),
+      onDelete: (o) => this.onPodDelete(deletedObject(o)),
+    });
+    this.factory.start();
+    await this.factory.waitForCacheSync(this.abort.signal);
+    this.synced = true;
+    this.gaugeTimer = setInterval(() => this.updateGauges(), 1000);
+    this.gaugeTimer.unref();
+  }
+
+  private onPodAdd(pod: Pod): void {
+    if (pod.spec?.nodeName) {
+      this.cache.addPod(pod);
+      this.moved('AssignedPodAdd');
+    } else if (isPendingPod(pod) && this.responsibleFor(pod) && !pod.metadata?.deletionTimestamp) {
+      this.queue.add(pod);
+    }
+  }
+
+  private onPodUpdate(oldPod: Pod, pod: Pod): void {
+    if (pod.spec?.nodeName) {
+      if (!oldPod.spec?.nodeName) {
+        // the binding landed (ours, or someone else's)
+        this.queue.delete(pod);
+        this.cache.addPod(pod);
+        this.moved('AssignedPodAdd');
+      } else {
+        this.cache.updatePod(oldPod, pod);
+        this.moved('AssignedPodUpdate');
+      }
+      return;
+    }
+    if (!this.responsibleFor(pod) || !isPendingPod(pod) || pod.metadata?.deletionTimestamp) {
+      this.queue.delete(pod);
+      return;
+    }
+    this.queue.update(oldPod, pod);
+  }
+
+  private onPodDelete(pod: Pod): void {
+    if (pod.spec?.nodeName) {
+      this.cache.removePod(pod);
+      this.moved('AssignedPodDelete');
+    } else {
+      this.queue.delete(pod);
+    }
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  private updateGauges(): void {
+    const p = this.queue.pending();
+    this.metrics.pendingPods.set({ queue: 'active' }, p.active);
+    this.metrics.pendingPods.set({ queue: 'backoff' }, p.backoff);
+    this.metrics.pendingPods.set({ queue: 'unschedulable' }, p.unschedulable);
+    this.metrics.pendingPods.set({ queue: 'gated' }, p.gated);
+    this.metrics.unschedulablePods.reset();
+    const byProfile = new Map<string, Map<string, number>>();
+    for (const [plugin, n] of this.queue.unschedulableByPlugin()) {
+      // the queue does not split by profile; the first profile carries the count
+      const profile = this.profiles.keys().next().value ?? 'default-scheduler';
+      let m = byProfile.get(profile);
+      if (!m) byProfile.set(profile, (m = new Map()));
+      m.set(plugin, n);
+    }
+    for (const [profile, m] of byProfile) for (const [plugin, n] of m) this.metrics.unschedulablePods.set({ plugin, profile }, n);
+  }
+
+  /** The scheduling loop; runs until stop(). Only the leader calls it. */
+  async run(signal?: AbortSignal): Promise<void> {
+    const stopSignal = signal ? AbortSignal.any([signal, this.abort.signal]) : this.abort.signal;
+    while (!this.stopped && !stopSignal.aborted) {
+      const batch = await this.queue.popBatch(this.batchSize, stopSignal);
+      if (batch.length === 0) continue;
+      try {
+        await this.scheduleBatch(batch);
+      } catch (e) {
+        this.log(`scheduling a batch of ${batch.length} pods failed: ${(e as Error).stack ?? String(e)}`);
+        for (const entry of batch) if (this.queue.whereIs(entry.key) === 'inflight') this.queue.addUnschedulable(entry, []);
+      }
+      // let informer events and binding replies in before the next batch
+      await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+
+  /**
+   * One scheduling cycle over a batch of popped pods: pods are grouped by their profile's
+   * signature (equal signatures compile to one class), and each group is resolved and
+   * placed in turn, so a class is defined in the core right before its place() and a
+   * volatile class sees the pods assumed by the groups before it.
+   */
+  async scheduleBatch(batch: QueueEntry[]): Promise<void> {
+    const start = performance.now();
+    this.classes.beginCycle();
+    const groups = new Map<string, { profile: ProfileRuntime; entries: QueueEntry[] }>();
+    for (const entry of batch) {
+      const pod = entry.pod;
+      if (pod.spec?.nodeName || pod.metadata?.deletionTimestamp) {
+        this.queue.done(entry);
+        continue;
+      }
+      const profile = this.profiles.get(pod.spec?.schedulerName || 'default-scheduler');
+      if (!profile) {
+        this.queue.delete(pod);
+        continue;
+      }
+      const sig = profile.fw.signature(pod);
+      let g = groups.get(sig);
+      if (!g) groups.set(sig, (g = { profile, entries: [] }));
+      g.entries.push(entry);
+    }
+    for (const g of groups.values()) await this.scheduleGroup(g.profile, g.entries, start);
+  }
+
+  private async scheduleGroup(profile: ProfileRuntime, entries: QueueEntry[], start: number): Promise<void> {
+    const t0 = performance.now();
+    const resolved = this.classes.resolve(entries[0]!.pod, profile.fw);
+    // PreFilter is the class compilation (a cache hit costs a lookup)
+    this.metrics.extensionPointDuration.observe(
+      { extension_point: 'PreFilter', status: resolved.unresolvable !== undefined ? 'UnschedulableAndUnresolvable' : 'Success', profile: profile.name },
+      (performance.now() - t0) / 1000,
+    );
+    if (resolved.unresolvable !== undefined) {
+      const diag = profile.fw.unresolvableDiagnosis(resolved.unresolvable, resolved.unresolvablePlugin);
+      for (const entry of entries) await this.handleUnschedulable(profile, entry, diag, start);
+      return;
+    }
+    const count = entries.length;
+    if (this.slotsOut.length < count) this.slotsOut = new Int32Array(count);
+    const core = this.cache.core;
+    const placed = core.place(resolved.id, count, this.slotsOut);
+    // one place() decides the whole group: each pod's share of it is its algorithm time
+    const algoSeconds = (performance.now() - t0) / 1000 / Math.max(1, placed);
+    for (let i = 0; i < placed; i++) {
+      const entry = entries[i]!;
+      const node = this.cache.nodeAt(this.slotsOut[i]!);
+      if (!node) {
+        this.log(`core placed ${entry.key} on empty slot ${this.slotsOut[i]}`);
+        this.queue.addUnschedulable(entry, []);
+        continue;
+      }
+      this.metrics.algorithmDuration.observe(algoSeconds);
+      this.assumeAndBind(profile, entry, node.name, start);
+    }
+    if (placed < count) {
+      const reasons = new Int32Array(core.dims.nodes);
+      core.diagnose(resolved.id, reasons);
+      const diag = profile.fw.diagnose(resolved.id, resolved.spec, reasons);
+      for (let i = placed; i < count; i++) await this.handleUnschedulable(profile, entries[i]!, diag, start);
+    }
+  }
+
+  private assumeAndBind(profile: ProfileRuntime, entry: QueueEntry, nodeName: string, start: number): void {
+    const pod = entry.pod;
+    this.cache.assumePod(pod, nodeName, { placedByCore: true });
+    profile.fw.reserve(pod, nodeName);
+    const bindStart = performance.now();
+    profile.fw.bind(pod, nodeName).then(
+      () => {
+        this.metrics.extensionPointDuration.observe({ extension_point: 'Bind', status: 'Success', profile: profile.name }, (performance.now() - bindStart) / 1000);
+        const seconds = (performance.now() - start) / 1000;
+        this.metrics.attempt('scheduled', profile.name, seconds);
+        this.metrics.podSchedulingAttempts.observe(entry.attempts);
+        this.metrics.podSchedulingSLIDuration.observe({ attempts: String(entry.attempts) }, (this.now() - entry.initialAttemptTimestamp) / 1000);
+        this.queue.done(entry);
+        this.queue.deleteNominatedPodIfExists(pod);
+        this.recorder.eventf(pod, undefined, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${pod.metadata?.namespace}/${pod.metadata?.name} to ${nodeName}`);
+      },
+      (err: unknown) => {
+        this.metrics.extensionPointDuration.observe({ extension_point: 'Bind', status: 'Error', profile: profile.name }, (performance.now() - bindStart) / 1000);
+        // upstream handleBindingCycleError: forget the assumed pod, unreserve, requeue with backoff
+        this.cache.forgetPod(podKey(pod));
+        profile.fw.unreserve(pod, nodeName);
+        this.metrics.attempt('error', profile.name, (performance.now() - start) / 1000);
+        const msg = err instanceof Error ? err.message : String(err);
+        this.log(`binding ${entry.key} to ${nodeName} failed: ${msg}`);
+        this.queue.addUnschedulable(entry, []);
+        // the freed room may fit pods waiting on it
+        this.moved('AssignedPodDelete');
+        if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) {
+          this.recorder.eventf(pod, undefined, 'Warning', 'FailedScheduling', 'Scheduling', `Binding rejected: ${msg}`);
+        }
+      },
+    );
+  }
+
+  private async handleUnschedulable(profile: ProfileRuntime, entry: QueueEntry, diag: Diagnosis, start: number): Promise<void> {
+    const pod = entry.pod;
+    let postFilterMsg: string | undefined;
+    let nominated: string | undefined;
+    if (profile.fw.postFilterPlugins.length > 0) {
+      const pfStart = performance.now();
+      let status = 'Unschedulable';
+      try {
+        const r = await profile.fw.postFilter(pod, diag);
+        if (r) {
+          postFilterMsg = r.message || undefined;
+          nominated = r.nominatedNodeName;
+          if (nominated) status = 'Success';
+        }
+      } catch (e) {
+        status = 'Error';
+        this.log(`PostFilter for ${entry.key} failed: ${(e as Error).message}`);
+      }
+      this.metrics.extensionPointDuration.observe({ extension_point: 'PostFilter', status, profile: profile.name }, (performance.now() - pfStart) / 1000);
+    }
+    const message = profile.fw.failureMessage(diag, postFilterMsg);
+    this.metrics.attempt('unschedulable', profile.name, (performance.now() - start) / 1000);
+    if (nominated) this.queue.addNominatedPod(pod, nominated);
+    this.queue.addUnschedulable(entry, diag.unschedulablePlugins);
+    this.recorder.eventf(pod, undefined, 'Warning', 'FailedScheduling', 'Scheduling', message);
+    this.patchUnschedulable(pod, message, nominated);
+  }
+
+  /** PodScheduled=False/Unschedulable with the message; skipped when the pod already says so. */
+  private patchUnschedulable(pod: Pod, message: string, nominatedNodeName?: string): void {
+    const current = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    const nnChanged = nominatedNodeName !== undefined && pod.status?.nominatedNodeName !== nominatedNodeName;
+    if (current && current.status === 'False' && current.reason === 'Unschedulable' && current.message === message && !nnChanged) return;
+    const now = new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const condition: PodCondition = {
+      type: 'PodScheduled',
+      status: 'False',
+      reason: 'Unschedulable',
+      message,
+      lastProbeTime: null as unknown as string,
+      lastTransitionTime: current?.status === 'False' ? current.lastTransitionTime : now,
+    };
+    const status: Record<string, unknown> = { conditions: [condition] };
+    if (nominatedNodeName !== undefined) status.nominatedNodeName = nominatedNodeName;
+    const ref = { ...Resources.pods, namespace: pod.metadata?.namespace ?? 'default', name: pod.metadata?.name ?? '', subresource: 'status' };
+    const p = this.client
+      .patch(ref, 'strategic', { status })
+      .catch((e: Error) => {
+        if (!(e instanceof StatusError && e.code === 404)) this.log(`updating the status of ${podKey(pod)} failed: ${e.message}`);
+      })
+      .finally(() => this.inflightWrites.delete(p));
+    this.inflightWrites.add(p);
+  }
+
+  /** Stops the loop and the informers; waits for outstanding bindings, patches and events. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.abort.abort();
+    this.queue.close();
+    if (this.gaugeTimer) clearInterval(this.gaugeTimer);
+    await this.binder.drain();
+    await Promise.allSettled([...this.inflightWrites]);
+    await this.recorder.stop();
+    await this.factory.stop();
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * One scheduler process's life: connect to NATS, read the configuration, warm the caches,
+ * serve /metrics /healthz /readyz, and schedule while holding the Lease
+ * kube-system/kube-scheduler (upstream's leader election; a standby keeps warm caches and
+ * takes over when the leader lets go or stops renewing). Used by `flotilla scheduler`
+ * and by the tests.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { ApiClient } from '../../lib/client/client.js';
+import { connectNats } from '../../lib/client/connect.js';
+import { LeaderElector } from '../../lib/client/leaderelection.js';
+import { newRegistry } from '../../lib/metrics/registry.js';
+import type { BatchBindClient } from './binding.js';
+import { defaultSchedulerConfiguration, parseSchedulerConfiguration, type SchedulerConfiguration } from './config.js';
+import { defaultCoreKind } from './core/mod.js';
+import type { CoreKind } from './core/types.js';
+import { SchedulerMetrics, serveMetrics } from './metrics.js';
+import { Scheduler } from './scheduler.js';
+
+export interface StartSchedulerOptions {
+  natsUrl: string;
+  /** a KubeSchedulerConfiguration document (YAML or JSON); default: upstream's defaults */
+  configText?: string;
+  /** HTTP port of /metrics, /healthz, /readyz (default 10259; 0 = any free port) */
+  port?: number;
+  /** campaign for the lease before scheduling (default: the configuration's leaderElection.leaderElect) */
+  leaderElect?: boolean;
+  /** leader-election identity and events' reportingInstance (default: hostname_<random>) */
+  identity?: string;
+  coreKind?: CoreKind;
+  /** pods per scheduling cycle */
+  batchSize?: number;
+  /** where bindings go (default: the API client); tests inject failures here */
+  bindClient?: (client: ApiClient) => BatchBindClient;
+  log?: (line: string) => void;
+}
+
+export interface RunningScheduler {
+  readonly metricsUrl: string;
+  readonly identity: string;
+  readonly scheduler: Scheduler;
+  readonly config: SchedulerConfiguration;
+  isLeader(): boolean;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_SCHEDULER_PORT = 10259;
+
+export async function startScheduler(opts: StartSchedulerOptions): Promise<RunningScheduler> {
+  const config = opts.configText !== undefined ? parseSchedulerConfiguration(opts.configText) : defaultSchedulerConfiguration();
+  const identity = opts.identity ?? `${hostname()}_${randomUUID()}`;
+  const log = opts.log ?? ((line: string) => process.stderr.write(`scheduler: ${line}\n`));
+  const registry = newRegistry('scheduler');
+  const metrics = new SchedulerMetrics(registry);
+  const nc: NatsConnection = await connectNats(opts.natsUrl, { name: `scheduler/${identity}` });
+  const client = new ApiClient(nc, { registry });
+  const scheduler = new Scheduler({
+    client,
+    config,
+    metrics,
+    identity,
+    coreKind: opts.coreKind ?? defaultCoreKind(),
+    batchSize: opts.batchSize,
+    bindClient: opts.bindClient?.(client),
+    log,
+  });
+  let http: Awaited<ReturnType<typeof serveMetrics>>;
+  try {
+    http = await serveMetrics(registry, opts.port ?? DEFAULT_SCHEDULER_PORT, () => scheduler.hasSynced());
+  } catch (e) {
+    await scheduler.stop();
+    client.close();
+    await nc.close();
+    throw e;
+  }
+  try {
+    await scheduler.startInformers();
+  } catch (e) {
+    await http.stop();
+    await scheduler.stop();
+    client.close();
+    await nc.close();
+    throw e;
+  }
+
+  let stopped = false;
+  let leading = false;
+  let elector: LeaderElector | undefined;
+  let loop: Promise<void> | undefined;
+  const leaderElect = opts.leaderElect ?? config.leaderElection.leaderElect;
+
+  if (!leaderElect) {
+    leading = true;
+    loop = scheduler.run();
+  } else {
+    const le = config.leaderElection;
+    // A replica that loses the lease goes back to campaigning (upstream exits and is restarted).
+    const campaign = async (): Promise<void> => {
+      while (!stopped) {
+        const abortLoop = new AbortController();
+        elector = new LeaderElector({
+          client,
+          namespace: le.resourceNamespace,
+          name: le.resourceName,
+          identity,
+          leaseDurationSeconds: le.leaseDuration,
+          renewDeadlineSeconds: le.renewDeadline,
+          retryPeriodSeconds: le.retryPeriod,
+          callbacks: {
+            onStartedLeading: (signal) => {
+              leading = true;
+              log(`${identity} is the leader; scheduling`);
+              loop = scheduler.run(AbortSignal.any([signal, abortLoop.signal]));
+            },
+            onStoppedLeading: () => {
+              leading = false;
+              abortLoop.abort();
+              if (!stopped) log(`${identity} lost the lease; standing by`);
+            },
+          },
+        });
+        await elector.run();
+        abortLoop.abort();
+        await loop;
+      }
+    };
+    void campaign().catch((e) => log(`leader election failed: ${(e as Error).message}`));
+  }
+
+  return {
+    metricsUrl: `${http.url}/metrics`,
+    identity,
+    scheduler,
+    config,
+    isLeader: () => leading && !stopped,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await scheduler.stop();
+      await elector?.stop();
+      await loop;
+      await http.stop();
+      client.close();
+      await nc.close();
+    },
+  };
+}
