@@ -921,7 +921,7 @@ function buildTree(c: usize, b: usize): void {
 @inline function pull(vals: usize, slots: usize, i: i32): void {
   const l = load<f64>(vals + ((<usize>(2 * i)) << 3));
   const r = load<f64>(vals + ((<usize>(2 * i + 1)) << 3));
-  if (r >= l) {
+  if (r > l) {
     store<f64>(vals + ((<usize>i) << 3), r);
     store<i32>(slots + ((<usize>i) << 2), load<i32>(slots + ((<usize>(2 * i + 1)) << 2)));
   } else {

@@ -489,6 +489,11 @@ export class SchedulerCache implements Snapshot {
     for (const e of this.byName.values()) yield* e.pods.values();
   }
 
+  /** whether any placed pod carries (anti-)affinity terms */
+  hasPodsWithAffinity(): boolean {
+    return this.withAffinity.size > 0;
+  }
+
   podsWithAffinity(): Iterable<PodInfo> {
     return this.withAffinity.values();
   }

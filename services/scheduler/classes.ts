@@ -25,6 +25,8 @@ interface Entry {
   volatile: boolean;
   cycle: number;
   taints: number;
+  /** whether placed pods carried (anti-)affinity terms when compiled: non-volatile classes assumed none did */
+  affinity: boolean;
 }
 
 export class ClassTable {
@@ -58,7 +60,7 @@ export class ClassTable {
     this.syncGeneration();
     const key = framework.signature(pod);
     const hit = this.entries.get(key);
-    if (hit && !(hit.volatile && hit.cycle !== this.cycle) && hit.taints === this.cache.taintCount()) {
+    if (hit && !(hit.volatile && hit.cycle !== this.cycle) && hit.taints === this.cache.taintCount() && hit.affinity === this.cache.hasPodsWithAffinity()) {
       // LRU: most recently used last
       this.entries.delete(key);
       this.entries.set(key, hit);
@@ -80,13 +82,14 @@ export class ClassTable {
       if (entry) {
         this.entries.delete(key);
       } else {
-        entry = { key, id: this.allocateId(), spec: compiled.spec, volatile: false, cycle: 0, taints: 0 };
+        entry = { key, id: this.allocateId(), spec: compiled.spec, volatile: false, cycle: 0, taints: 0, affinity: false };
         this.byId.set(entry.id, entry);
       }
       entry.spec = compiled.spec;
       entry.volatile = compiled.volatile;
       entry.cycle = this.cycle;
       entry.taints = this.cache.taintCount();
+      entry.affinity = this.cache.hasPodsWithAffinity();
       this.entries.set(key, entry);
       this.cache.core.defineClass(entry.id, entry.spec);
       return { id: entry.id, spec: entry.spec };

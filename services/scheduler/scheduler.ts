@@ -40,6 +40,12 @@ export interface SchedulerOptions {
   log?: (line: string) => void;
 }
 
+/** What PostFilter concluded for one pod. */
+interface PostFilterOutcome {
+  message?: string;
+  nominatedNodeName?: string;
+}
+
 interface ProfileRuntime {
   name: string;
   fw: Framework;
@@ -301,7 +307,13 @@ export class Scheduler {
       const reasons = new Int32Array(core.dims.nodes);
       core.diagnose(resolved.id, reasons);
       const diag = profile.fw.diagnose(resolved.id, resolved.spec, reasons);
-      for (let i = placed; i < count; i++) await this.handleUnschedulable(profile, entries[i]!, diag, start);
+      // Pods of one class that failed at the same point share their PostFilter outcome: once
+      // preemption finds no room for one, it finds none for its identical siblings.
+      let shared: PostFilterOutcome | undefined;
+      for (let i = placed; i < count; i++) {
+        const outcome = await this.handleUnschedulable(profile, entries[i]!, diag, start, shared);
+        if (!outcome.nominatedNodeName) shared = outcome;
+      }
     }
   }
 
@@ -339,11 +351,11 @@ export class Scheduler {
     );
   }
 
-  private async handleUnschedulable(profile: ProfileRuntime, entry: QueueEntry, diag: Diagnosis, start: number): Promise<void> {
+  private async handleUnschedulable(profile: ProfileRuntime, entry: QueueEntry, diag: Diagnosis, start: number, known?: PostFilterOutcome): Promise<PostFilterOutcome> {
     const pod = entry.pod;
-    let postFilterMsg: string | undefined;
+    let postFilterMsg: string | undefined = known?.message;
     let nominated: string | undefined;
-    if (profile.fw.postFilterPlugins.length > 0) {
+    if (!known && profile.fw.postFilterPlugins.length > 0) {
       const pfStart = performance.now();
       let status = 'Unschedulable';
       try {
@@ -365,6 +377,7 @@ export class Scheduler {
     this.queue.addUnschedulable(entry, diag.unschedulablePlugins);
     this.recorder.eventf(pod, undefined, 'Warning', 'FailedScheduling', 'Scheduling', message);
     this.patchUnschedulable(pod, message, nominated);
+    return { message: postFilterMsg, nominatedNodeName: nominated };
   }
 
   /** PodScheduled=False/Unschedulable with the message; skipped when the pod already says so. */

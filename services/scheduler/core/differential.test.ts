@@ -340,8 +340,8 @@ describe('scheduling core: reference vs wasm vs wasm-simd', function () {
     runMany(BASE_SEED + 100_000, 600, 300, 40);
   });
 
-  it('agrees on large batches that fill the cluster and on classes with every filter disabled but one', () => {
-    for (let i = 0; i < 40; i++) {
+  it('agrees on batches of 3,000 pods that fill the cluster, with a single filter enabled', () => {
+    for (let i = 0; i < 25; i++) {
       const seed = BASE_SEED + 200_000 + i;
       const rng = prng(seed);
       const dims: CoreDims = { nodes: rng.int(100, 300), resources: 5, labelWords: 1, taintWords: 1, portWords: 1, topologyKeys: 2, classes: 2 };
@@ -362,7 +362,7 @@ describe('scheduling core: reference vs wasm vs wasm-simd', function () {
       const spec = genClass(rng, dims, domainCounts);
       spec.filters = rng.pick(Object.values(Filter));
       cores.forEach((c) => c.defineClass(0, cloneSpec(spec)));
-      const count = 5000;
+      const count = 3000;
       const outs = cores.map(() => new Int32Array(count));
       const ns = cores.map((c, j) => c.place(0, count, outs[j]));
       for (let j = 1; j < cores.length; j++) {

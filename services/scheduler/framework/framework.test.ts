@@ -129,7 +129,7 @@ describe('Framework', () => {
     h.cache.addNode(mkNode('a'));
     const diag = h.fw.unresolvableDiagnosis("node(s) didn't match pod affinity rules", 'InterPodAffinity');
     assert.equal(h.fw.failureMessage(diag, 'preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.'),
-      "0/1 nodes are available: node(s) didn't match pod affinity rules. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling..");
+      "0/1 nodes are available: node(s) didn't match pod affinity rules. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.");
     assert.deepEqual(diag.resolvableSlots, []);
   });
 

@@ -333,7 +333,8 @@ export class Framework {
     // informer objects are replaced, never mutated, so a pod object's signature is fixed
     let s = this.signatures.get(pod);
     if (s !== undefined) return s;
-    s = this.profileName;
+    // priority and preemption policy decide PostFilter, which a class's pods share
+    s = `${this.profileName}\u0000${pod.spec?.priority ?? 0}\u0000${pod.spec?.preemptionPolicy ?? ''}`;
     for (const p of this.compilers) s += '\u0000' + p.signature(pod);
     this.signatures.set(pod, s);
     return s;

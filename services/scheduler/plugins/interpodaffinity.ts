@@ -143,9 +143,11 @@ function sortedLabels(labels: Labels | undefined): [string, string][] {
     .map((k) => [k, labels[k]]);
 }
 
-export interface InterPodAffinityPlugin extends PreFilterPlugin, FilterPlugin, ScorePlugin {}
+export interface InterPodAffinityPlugin extends PreFilterPlugin, FilterPlugin, ScorePlugin {
+  volatileFor(pod: Pod): boolean;
+}
 
-export function newInterPodAffinity(args?: InterPodAffinityArgs, _deps?: PluginDeps): InterPodAffinityPlugin {
+export function newInterPodAffinity(args?: InterPodAffinityArgs, deps?: PluginDeps): InterPodAffinityPlugin {
   const a = args ?? {};
   validateArgs(a);
   const hardWeight = a.hardPodAffinityWeight ?? 1;
@@ -278,9 +280,22 @@ export function newInterPodAffinity(args?: InterPodAffinityArgs, _deps?: PluginD
     for (const c of scoreByKey.values()) if (c.selfIncrement !== 0 || c.counts.some((x) => x !== 0)) cls.constraints.push(c);
   }
 
+  const snapshotOf = (deps: PluginDeps): Snapshot | undefined => (deps as { snapshot?: Snapshot } | undefined)?.snapshot;
+  const known = snapshotOf(deps);
   return {
     name: INTERPODAFFINITY,
     volatile: true,
+    /**
+     * Counts of other pods matter only when this pod names (anti-)affinity terms or some
+     * placed pod does (its terms may select this one); otherwise the class is stable. The
+     * ClassTable recompiles every class when pods with affinity first appear.
+     */
+    volatileFor(pod: Pod): boolean {
+      if (pod.spec?.affinity?.podAffinity || pod.spec?.affinity?.podAntiAffinity) return true;
+      if (!known) return true;
+      for (const _ of known.podsWithAffinity()) return true;
+      return false;
+    },
     filterBit: Filter.InterPodAffinity,
 
     preFilter(snapshot: Snapshot, pod: Pod, cls: ClassBuilder): string | undefined {
