@@ -42,6 +42,7 @@ async function runOne(w: Workload, opts: { natsUrl?: string; metricsUrl?: string
     } else {
       log(`${w.fullName}: starting nats-server, apiserver and scheduler`);
       cluster = await startPerfCluster({ schedulerConfigPath: w.schedulerConfigPath, verbose: opts.verbose });
+      active = cluster;
       sampler = new MemorySampler({ ...cluster.pids, bench: process.pid });
     }
     sampler.start();
@@ -83,8 +84,21 @@ async function runOne(w: Workload, opts: { natsUrl?: string; metricsUrl?: string
       notes: [],
     };
   } finally {
+    active = undefined;
     await cluster?.stop();
   }
+}
+
+/** The cluster of the running workload: an interrupted run still stops its processes. */
+let active: PerfCluster | undefined;
+
+function stopOnSignal(): void {
+  const handler = (sig: NodeJS.Signals) => {
+    console.error(`\n${sig}: stopping the cluster`);
+    void (active?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
 }
 
 /** The verb: an exit code (0 all passed, 1 a workload failed or fell below its threshold, 2 usage). */
@@ -153,6 +167,7 @@ export async function runBenchScheduler(argv: string[]): Promise<number> {
     return 0;
   }
 
+  stopOnSignal();
   const results: WorkloadResult[] = [];
   for (const w of workloads) {
     console.log(`=== ${w.fullName} ${JSON.stringify(w.params)}`);
