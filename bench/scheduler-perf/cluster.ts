@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { freePort } from '../../lib/nats/server.js';
 import { startBenchCluster, type BenchCluster } from '../cluster.js';
 
@@ -36,14 +36,17 @@ export interface StartOptions {
 /** A fresh nats-server + apiserver + scheduler, each a child process. */
 export async function startPerfCluster(opts: StartOptions = {}): Promise<PerfCluster> {
   if (!existsSync(SCHEDULER_MAIN)) throw new Error(`no scheduler in the build (${SCHEDULER_MAIN}); run "npx tsc -p ." or pass --nats URL for a running cluster`);
-  const base: BenchCluster = await startBenchCluster({ startTimeoutMs: opts.startTimeoutMs });
+  // FLOTILLA_PROFILE_DIR: V8 CPU profiles of the apiserver and the scheduler land there on exit
+  const profileDir = process.env.FLOTILLA_PROFILE_DIR || undefined;
+  const base: BenchCluster = await startBenchCluster({ startTimeoutMs: opts.startTimeoutMs, profileDir });
   let scheduler: ChildProcess | undefined;
   try {
     const port = await freePort();
     // one scheduler, as upstream's scheduler_perf runs it: no leader election to wait for
     const args = ['--nats', base.natsUrl, '--port', String(port), '--leader-elect=false'];
     if (opts.schedulerConfigPath) args.push('--config', opts.schedulerConfigPath);
-    scheduler = spawn(process.execPath, schedulerCommand(args), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+    scheduler = spawn(process.execPath, [...nodeArgs, CLI_MAIN, 'scheduler', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const origin = `http://127.0.0.1:${port}`;
     await waitForScheduler(scheduler, `${origin}/readyz`, opts.startTimeoutMs ?? 30_000, opts.verbose ?? false);
     const metricsUrl = `${origin}/metrics`;
@@ -64,21 +67,6 @@ export async function startPerfCluster(opts: StartOptions = {}): Promise<PerfClu
   }
 }
 
-/**
- * Node arguments that run `flotilla scheduler ARGS` in the child: the CLI verb when the
- * CLI has it, else the service's entry point directly (the same code, still its own process).
- */
-function schedulerCommand(args: string[]): string[] {
-  let cliHasVerb = false;
-  try {
-    cliHasVerb = /\bscheduler:\s*\{/.test(readFileSync(CLI_MAIN, 'utf8'));
-  } catch {
-    // no CLI in the build
-  }
-  if (cliHasVerb) return [CLI_MAIN, 'scheduler', ...args];
-  const entry = pathToFileURL(SCHEDULER_MAIN).href;
-  return ['--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); process.exitCode = await m.runScheduler(${JSON.stringify(args)});`];
-}
 
 /** Ready once its /readyz answers 200 (caches synced); its output is kept for an error message (or shown with verbose). */
 async function waitForScheduler(child: ChildProcess, readyUrl: string, timeoutMs: number, verbose: boolean): Promise<void> {

@@ -87,6 +87,9 @@ export interface AdmissionPlugin {
   admitUpdate?(kind: ServedKind, obj: any, old: any): void;
 }
 
+/** how many names a create with generateName draws before answering AlreadyExists (upstream: 8) */
+const GENERATE_NAME_ATTEMPTS = 8;
+
 export class ObjectStorage {
   /** Called after every successful write this instance made (not on dry-run). */
   onChange?: (n: ChangeNotice) => void;
@@ -194,7 +197,8 @@ export class ObjectStorage {
     } else {
       delete meta.namespace;
     }
-    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
+    const generated = !meta.name && !!meta.generateName;
+    if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
     if (!meta.name) {
       throw invalid(kind, '', [fe('metadata.name', 'FieldValueRequired', 'Required value: name or generateName is required')]);
     }
@@ -216,13 +220,17 @@ export class ObjectStorage {
     this.validate(kind, obj, undefined, ctx, raw);
     if (ctx.dryRun) return obj;
     const stored = this.toStored(kind, obj);
-    const key = this.key(kind, namespace, meta.name);
     let rev: number;
-    try {
-      rev = await this.store.create(key, encodeForStore(stored));
-    } catch (e) {
-      if (e instanceof KeyExistsError) throw new AlreadyExistsError(kind.qualified, meta.name);
-      throw e;
+    // upstream RetryGenerateName (on by default since 1.31): a generated name that collides is drawn again
+    for (let attempt = 1; ; attempt++) {
+      try {
+        rev = await this.store.create(this.key(kind, namespace, meta.name), encodeForStore(stored));
+        break;
+      } catch (e) {
+        if (!(e instanceof KeyExistsError)) throw e;
+        if (!generated || attempt >= GENERATE_NAME_ATTEMPTS) throw new AlreadyExistsError(kind.qualified, meta.name);
+        meta.name = `${meta.generateName}${randomSuffix()}`;
+      }
     }
     meta.resourceVersion = String(rev);
     this.onChange?.({ type: 'ADDED', kind, obj });
