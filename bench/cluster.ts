@@ -29,6 +29,9 @@ export interface ClusterOptions {
   startTimeoutMs?: number;
 }
 
+/** old-space limit of benchmarked server processes, MiB */
+export const BENCH_HEAP_MB = 12288;
+
 const SERVING = /apiserver: serving (https?:\/\/\S+)/;
 
 export async function startBenchCluster(opts: ClusterOptions = {}): Promise<BenchCluster> {
@@ -37,7 +40,8 @@ export async function startBenchCluster(opts: ClusterOptions = {}): Promise<Benc
   let apiserver: ChildProcess | undefined;
   try {
     const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../services/apiserver/main.js');
-    const nodeArgs = opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [];
+    // the million-pod workloads hold every pod in the watch cache: allow a large heap
+    const nodeArgs = [`--max-old-space-size=${BENCH_HEAP_MB}`, ...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [])];
     apiserver = spawn(process.execPath, [...nodeArgs, main, '--nats', nats.url, '--port', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../lib/nats/server.js';
-import { startBenchCluster, type BenchCluster } from '../cluster.js';
+import { BENCH_HEAP_MB, startBenchCluster, type BenchCluster } from '../cluster.js';
 
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The scheduler service's entry point in the build (engineer E's). */
@@ -45,7 +45,7 @@ export async function startPerfCluster(opts: StartOptions = {}): Promise<PerfClu
     // one scheduler, as upstream's scheduler_perf runs it: no leader election to wait for
     const args = ['--nats', base.natsUrl, '--port', String(port), '--leader-elect=false'];
     if (opts.schedulerConfigPath) args.push('--config', opts.schedulerConfigPath);
-    const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+    const nodeArgs = [`--max-old-space-size=${BENCH_HEAP_MB}`, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
     scheduler = spawn(process.execPath, [...nodeArgs, CLI_MAIN, 'scheduler', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const origin = `http://127.0.0.1:${port}`;
     await waitForScheduler(scheduler, `${origin}/readyz`, opts.startTimeoutMs ?? 30_000, opts.verbose ?? false);
