@@ -10,6 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createCore } from '../services/scheduler/core/mod.js';
+import { defaultScoreConfig } from '../services/scheduler/core/reference.js';
 import { ALL_FILTERS, ConstraintKind, Dim, ScoringStrategy } from '../services/scheduler/core/types.js';
 import type { ClassSpec, CoreDims, CoreKind, SchedulingCore } from '../services/scheduler/core/types.js';
 
@@ -78,24 +79,7 @@ function baseClass(strategy: number): ClassSpec {
     preferredTerms: [],
     ports: new Uint32Array(1),
     constraints: [],
-    score: {
-      fitWeight: 1,
-      strategy,
-      fitResources: [
-        { dim: Dim.CPU, weight: 1 },
-        { dim: Dim.MEMORY, weight: 1 },
-      ],
-      shape: [],
-      balancedWeight: 1,
-      balancedResources: [
-        { dim: Dim.CPU, weight: 1 },
-        { dim: Dim.MEMORY, weight: 1 },
-      ],
-      taintWeight: 3,
-      nodeAffinityWeight: 2,
-      spreadWeight: 2,
-      interPodAffinityWeight: 2,
-    },
+    score: { ...defaultScoreConfig(), strategy },
     percentageOfNodesToScore: 0,
   };
 }

@@ -4,13 +4,13 @@
  * framework tests share it; the end-to-end tests use the real service instead.
  */
 import type { Node, Pod, Taint } from 'kubernetes-types/core/v1.js';
-import { ReferenceCore } from '../services/scheduler/core/reference.js';
+import { ReferenceCore, emptyClass } from '../services/scheduler/core/reference.js';
 import { SchedulerCache } from '../services/scheduler/cache.js';
 import { ClassTable } from '../services/scheduler/classes.js';
 import { defaultSchedulerConfiguration, parseSchedulerConfiguration } from '../services/scheduler/config.js';
 import { Framework } from '../services/scheduler/framework/framework.js';
-import type { CoreDims } from '../services/scheduler/core/types.js';
-import type { Diagnosis } from '../services/scheduler/framework/types.js';
+import type { ClassSpec, CoreDims } from '../services/scheduler/core/types.js';
+import type { Diagnosis, FilterPlugin, PreFilterPlugin, ScorePlugin } from '../services/scheduler/framework/types.js';
 
 export interface NodeOpts {
   cpu?: string;
@@ -90,4 +90,50 @@ profiles:
       disabled: [{name: "*"}]
       enabled: [{name: ${plugin}, weight: 1}]
 ${args}`;
+}
+
+/** A plugin probed alone: it compiles the class, owns one filter and one score. */
+type ProbedPlugin = PreFilterPlugin & FilterPlugin & ScorePlugin;
+
+/** Compiles `pod` with only `plugin`: its filter on, its score alone at weight 1. */
+export function compileWith(cache: SchedulerCache, plugin: ProbedPlugin, pod: Pod): ClassSpec {
+  const cls = emptyClass(cache.coreDims());
+  cls.filters = plugin.filterBit;
+  const rejected = plugin.preFilter(cache, pod, cls);
+  if (rejected !== undefined) throw new Error(`${plugin.name} rejected ${pod.metadata?.name} in PreFilter: ${rejected}`);
+  // only this plugin's score, so resource scores cannot decide the comparisons
+  Object.assign(cls.score, { fitWeight: 0, balancedWeight: 0, taintWeight: 0, nodeAffinityWeight: 0, spreadWeight: 0, interPodAffinityWeight: 0 });
+  plugin.configureScore(cls, 1);
+  return cls;
+}
+
+/** node name -> the plugin's upstream message for it, or 'fits' */
+export function diagnoseWith(cache: SchedulerCache, plugin: ProbedPlugin, cls: ClassSpec): Record<string, string> {
+  cache.core.defineClass(0, cls);
+  const out = new Int32Array(cache.coreDims().nodes);
+  cache.core.diagnose(0, out);
+  const res: Record<string, string> = {};
+  for (const ni of cache.nodes()) {
+    const code = out[ni.slot] & 0xff;
+    res[ni.name] = code === 0 ? 'fits' : plugin.reasons(code, out[ni.slot] >> 8, cache, cls).join('; ');
+  }
+  return res;
+}
+
+/** the nodes `count` pods of the class go to, in order */
+export function placeClass(cache: SchedulerCache, cls: ClassSpec, count: number): string[] {
+  cache.core.defineClass(0, cls);
+  const out = new Int32Array(count);
+  const n = cache.core.place(0, count, out);
+  return [...out.subarray(0, n)].map((slot) => cache.nodeAt(slot)!.name);
+}
+
+/** node name -> total score of the class (-1 infeasible) */
+export function scoreClass(cache: SchedulerCache, cls: ClassSpec): Record<string, number> {
+  cache.core.defineClass(0, cls);
+  const out = new Float64Array(cache.coreDims().nodes);
+  cache.core.scores(0, out);
+  const res: Record<string, number> = {};
+  for (const ni of cache.nodes()) res[ni.name] = out[ni.slot];
+  return res;
 }

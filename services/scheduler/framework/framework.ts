@@ -6,7 +6,8 @@
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ApiClient } from '../../../lib/client/mod.js';
-import { Dim, Reason, ScoringStrategy, type ClassSpec } from '../core/types.js';
+import { Dim, Reason, type ClassSpec } from '../core/types.js';
+import { defaultScoreConfig } from '../core/reference.js';
 import type {
   BindPlugin,
   Diagnosis,
@@ -117,24 +118,8 @@ export function blankClass(snapshot: Snapshot): ClassSpec {
     preferredTerms: [],
     ports: new Uint32Array(w.ports),
     constraints: [],
-    score: {
-      fitWeight: 0,
-      strategy: ScoringStrategy.LeastAllocated,
-      fitResources: [
-        { dim: Dim.CPU, weight: 1 },
-        { dim: Dim.MEMORY, weight: 1 },
-      ],
-      shape: [],
-      balancedWeight: 0,
-      balancedResources: [
-        { dim: Dim.CPU, weight: 1 },
-        { dim: Dim.MEMORY, weight: 1 },
-      ],
-      taintWeight: 0,
-      nodeAffinityWeight: 0,
-      spreadWeight: 0,
-      interPodAffinityWeight: 0,
-    },
+    // every score off until the profile's score plugins set their weights
+    score: { ...defaultScoreConfig(), fitWeight: 0, balancedWeight: 0, taintWeight: 0, nodeAffinityWeight: 0, spreadWeight: 0, interPodAffinityWeight: 0 },
     percentageOfNodesToScore: 0,
   };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Affinity, Node, Pod, PodAffinityTerm } from 'kubernetes-types/core/v1.js';
 import { SchedulerCache } from '../cache.js';
+import { compileWith, diagnoseWith, placeClass, scoreClass } from '../../../test/scheduler.js';
 import { ClassTable } from '../classes.js';
 import { defaultSchedulerConfiguration } from '../config.js';
 import { emptyClass, ReferenceCore } from '../core/reference.js';
@@ -52,75 +53,35 @@ function cluster(pods: Array<[Pod, string]> = []): SchedulerCache {
   return cache;
 }
 
-function compile(cache: SchedulerCache, pl: InterPodAffinityPlugin, p: Pod): ClassSpec {
-  const cls = emptyClass(cache.coreDims());
-  cls.filters = Filter.InterPodAffinity;
-  assert.equal(pl.preFilter(cache, p, cls), undefined);
-  // only this plugin's score, so resource scores cannot decide the comparisons
-  Object.assign(cls.score, { fitWeight: 0, balancedWeight: 0, taintWeight: 0, nodeAffinityWeight: 0, spreadWeight: 0 });
-  pl.configureScore(cls, 1);
-  return cls;
-}
-
-function diagnose(cache: SchedulerCache, pl: InterPodAffinityPlugin, cls: ClassSpec): Record<string, string> {
-  const core = cache.core;
-  core.defineClass(0, cls);
-  const out = new Int32Array(cache.coreDims().nodes);
-  core.diagnose(0, out);
-  const res: Record<string, string> = {};
-  for (const ni of cache.nodes()) {
-    const code = out[ni.slot] & 0xff;
-    res[ni.name] = code === 0 ? 'fits' : pl.reasons(code, out[ni.slot] >> 8, cache, cls).join('; ');
-  }
-  return res;
-}
-
-function place(cache: SchedulerCache, cls: ClassSpec, count: number): string[] {
-  const core = cache.core;
-  core.defineClass(0, cls);
-  const out = new Int32Array(count);
-  const n = core.place(0, count, out);
-  return [...out.subarray(0, n)].map((slot) => cache.nodeAt(slot)!.name);
-}
-
-function scores(cache: SchedulerCache, cls: ClassSpec): Record<string, number> {
-  const core = cache.core;
-  core.defineClass(0, cls);
-  const out = new Float64Array(cache.coreDims().nodes);
-  core.scores(0, out);
-  const res: Record<string, number> = {};
-  for (const ni of cache.nodes()) res[ni.name] = out[ni.slot];
-  return res;
-}
 
 describe('InterPodAffinity', () => {
   const pl = newInterPodAffinity();
 
   it('requires a matching pod in the same zone for required affinity, with the upstream message', () => {
     const cache = cluster([[pod('db', { app: 'db' }), 'a1']]);
-    const cls = compile(cache, pl, pod('web', { app: 'web' }, { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('db', ZONE)] } }));
-    assert.deepEqual(diagnose(cache, pl, cls), { a1: 'fits', a2: 'fits', b1: "node(s) didn't match pod affinity rules" });
+    const cls = compileWith(cache, pl, pod('web', { app: 'web' }, { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('db', ZONE)] } }));
+    assert.deepEqual(diagnoseWith(cache, pl, cls), { a1: 'fits', a2: 'fits', b1: "node(s) didn't match pod affinity rules" });
     assert.equal(ErrReasonAffinityRulesNotMatch, "node(s) didn't match pod affinity rules");
   });
 
   it('lets the first pod of a self-affine group go anywhere, then keeps the group together', () => {
     const cache = cluster();
     const selfAffine = pod('web', { app: 'web' }, { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('web', ZONE)] } });
-    const cls = compile(cache, pl, selfAffine);
+    const cls = compileWith(cache, pl, selfAffine);
     assert.equal(cls.constraints[0].passWhenEmpty, true);
-    assert.deepEqual(diagnose(cache, pl, cls), { a1: 'fits', a2: 'fits', b1: 'fits' });
-    const placed = place(cache, cls, 4);
+    assert.deepEqual(diagnoseWith(cache, pl, cls), { a1: 'fits', a2: 'fits', b1: 'fits' });
+    const placed = placeClass(cache, cls, 4);
     assert.equal(placed.length, 4);
     const zones = new Set(placed.map((n) => cache.node(n)!.node.metadata!.labels![ZONE]));
     assert.equal(zones.size, 1);
     // a pod that does not match its own term has no such exemption
-    const other = compile(cache, pl, pod('x', { app: 'x' }, { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('web', ZONE)] } }));
-    assert.deepEqual(diagnose(cache, pl, other), { a1: ErrReasonAffinityRulesNotMatch, a2: ErrReasonAffinityRulesNotMatch, b1: ErrReasonAffinityRulesNotMatch });
+    const other = compileWith(cache, pl, pod('x', { app: 'x' }, { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('web', ZONE)] } }));
+    assert.deepEqual(diagnoseWith(cache, pl, other), { a1: ErrReasonAffinityRulesNotMatch, a2: ErrReasonAffinityRulesNotMatch, b1: ErrReasonAffinityRulesNotMatch });
   });
 
   it('spreads a batch with hostname anti-affinity onto distinct nodes and stops when none is left', () => {
     const cache = cluster();
-    const cls = compile(cache, pl, pod('web', { app: 'web' }, { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('web', HOST)] } }));
+    const cls = compileWith(cache, pl, pod('web', { app: 'web' }, { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('web', HOST)] } }));
     // a placed pod counts against the next both as a match of its term and as an existing pod whose term matches it
     assert.deepEqual(
       cls.constraints.map((c) => [c.kind, c.selfIncrement]),
@@ -129,33 +90,33 @@ describe('InterPodAffinity', () => {
         [ConstraintKind.AntiAffinity, 1],
       ],
     );
-    const placed = place(cache, cls, 4);
+    const placed = placeClass(cache, cls, 4);
     assert.equal(placed.length, 3);
     assert.deepEqual([...placed].sort(), ['a1', 'a2', 'b1']);
   });
 
   it('rejects the zone of a pod matching the incoming anti-affinity term', () => {
     const cache = cluster([[pod('db', { app: 'db' }), 'a2']]);
-    const cls = compile(cache, pl, pod('web', { app: 'web' }, { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('db', ZONE)] } }));
-    assert.deepEqual(diagnose(cache, pl, cls), { a1: ErrReasonAntiAffinityRulesNotMatch, a2: ErrReasonAntiAffinityRulesNotMatch, b1: 'fits' });
+    const cls = compileWith(cache, pl, pod('web', { app: 'web' }, { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('db', ZONE)] } }));
+    assert.deepEqual(diagnoseWith(cache, pl, cls), { a1: ErrReasonAntiAffinityRulesNotMatch, a2: ErrReasonAntiAffinityRulesNotMatch, b1: 'fits' });
     assert.equal(ErrReasonAntiAffinityRulesNotMatch, "node(s) didn't match pod anti-affinity rules");
   });
 
   it("blocks the domains of existing pods whose anti-affinity terms match the incoming pod", () => {
     const guard = pod('guard', { app: 'guard' }, { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('web', ZONE)] } });
     const cache = cluster([[guard, 'a1']]);
-    const cls = compile(cache, pl, pod('web', { app: 'web' }));
+    const cls = compileWith(cache, pl, pod('web', { app: 'web' }));
     assert.deepEqual(
       cls.constraints.map((c) => c.kind),
       [ConstraintKind.ExistingAntiAffinity],
     );
-    assert.deepEqual(diagnose(cache, pl, cls), {
+    assert.deepEqual(diagnoseWith(cache, pl, cls), {
       a1: "node(s) didn't satisfy existing pods anti-affinity rules",
       a2: ErrReasonExistingAntiAffinityRulesNotMatch,
       b1: 'fits',
     });
     // a pod the term does not select is not blocked
-    assert.deepEqual(compile(cache, pl, pod('db', { app: 'db' })).constraints, []);
+    assert.deepEqual(compileWith(cache, pl, pod('db', { app: 'db' })).constraints, []);
   });
 
   it('selects namespaces by namespaceSelector, for incoming and existing terms alike', () => {
@@ -166,51 +127,51 @@ describe('InterPodAffinity', () => {
     cache.upsertNamespace({ metadata: { name: 'prod', labels: { team: 'x' } } });
     cache.upsertNamespace({ metadata: { name: 'dev', labels: { team: 'y' } } });
     const anti = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('db', HOST, { namespaceSelector: { matchLabels: { team: 'x' } } })] } };
-    const cls = compile(cache, pl, pod('web', { app: 'web' }, anti));
-    assert.deepEqual(diagnose(cache, pl, cls), { a1: ErrReasonAntiAffinityRulesNotMatch, a2: 'fits', b1: 'fits' });
+    const cls = compileWith(cache, pl, pod('web', { app: 'web' }, anti));
+    assert.deepEqual(diagnoseWith(cache, pl, cls), { a1: ErrReasonAntiAffinityRulesNotMatch, a2: 'fits', b1: 'fits' });
     // without a selector the term covers its own namespace only
-    const own = compile(cache, pl, pod('web', { app: 'web' }, { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('db', HOST)] } }, 'dev'));
-    assert.deepEqual(diagnose(cache, pl, own), { a1: 'fits', a2: 'fits', b1: ErrReasonAntiAffinityRulesNotMatch });
+    const own = compileWith(cache, pl, pod('web', { app: 'web' }, { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('db', HOST)] } }, 'dev'));
+    assert.deepEqual(diagnoseWith(cache, pl, own), { a1: 'fits', a2: 'fits', b1: ErrReasonAntiAffinityRulesNotMatch });
     // an existing pod's term selects the incoming pod's namespace by that namespace's labels
     const guard = pod('guard', { app: 'guard' }, { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('db', ZONE, { namespaceSelector: { matchLabels: { team: 'x' } } })] } });
     cache.addPod({ ...guard, spec: { ...guard.spec!, nodeName: 'b1' } });
-    assert.equal(diagnose(cache, pl, compile(cache, pl, pod('db2', { app: 'db' }, undefined, 'prod'))).b1, ErrReasonExistingAntiAffinityRulesNotMatch);
-    assert.equal(diagnose(cache, pl, compile(cache, pl, pod('db3', { app: 'db' }, undefined, 'dev'))).b1, 'fits');
+    assert.equal(diagnoseWith(cache, pl, compileWith(cache, pl, pod('db2', { app: 'db' }, undefined, 'prod'))).b1, ErrReasonExistingAntiAffinityRulesNotMatch);
+    assert.equal(diagnoseWith(cache, pl, compileWith(cache, pl, pod('db3', { app: 'db' }, undefined, 'dev'))).b1, 'fits');
   });
 
   it('scores zones with matching pods higher for preferred affinity and lower for preferred anti-affinity', () => {
     const cache = cluster([[pod('cache', { app: 'cache' }), 'b1']]);
-    const pull = compile(cache, pl, pod('p', { app: 'web' }, { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: term('cache', ZONE) }] } }));
+    const pull = compileWith(cache, pl, pod('p', { app: 'web' }, { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: term('cache', ZONE) }] } }));
     assert.equal(pull.score.interPodAffinityWeight, 1);
-    const sPull = scores(cache, pull);
+    const sPull = scoreClass(cache, pull);
     assert.ok(sPull.b1 > sPull.a1, `pull: b1 ${sPull.b1} > a1 ${sPull.a1}`);
-    assert.deepEqual(place(cache, pull, 1), ['b1']);
-    const push = compile(cache, pl, pod('q', { app: 'web' }, { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: term('cache', ZONE) }] } }));
-    const sPush = scores(cache, push);
+    assert.deepEqual(placeClass(cache, pull, 1), ['b1']);
+    const push = compileWith(cache, pl, pod('q', { app: 'web' }, { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: term('cache', ZONE) }] } }));
+    const sPush = scoreClass(cache, push);
     assert.ok(sPush.b1 < sPush.a1, `push: b1 ${sPush.b1} < a1 ${sPush.a1}`);
-    assert.equal(place(cache, push, 1)[0].startsWith('a'), true);
+    assert.equal(placeClass(cache, push, 1)[0].startsWith('a'), true);
   });
 
   it("scores the domains of existing pods whose required affinity selects the incoming pod by hardPodAffinityWeight", () => {
     const fan = pod('fan', { app: 'fan' }, { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('web', ZONE)] } });
     const cache = cluster([[fan, 'b1']]);
-    const cls = compile(cache, newInterPodAffinity({ hardPodAffinityWeight: 5 }), pod('web', { app: 'web' }));
+    const cls = compileWith(cache, newInterPodAffinity({ hardPodAffinityWeight: 5 }), pod('web', { app: 'web' }));
     assert.equal(cls.constraints.length, 1);
     assert.equal(cls.constraints[0].kind, ConstraintKind.AffinityScore);
     const zoneIds = cache.domains(cache.topologyKey(ZONE));
     assert.equal(cls.constraints[0].counts[zoneIds.values.indexOf('b')], 5);
-    const s = scores(cache, cls);
+    const s = scoreClass(cache, cls);
     assert.ok(s.b1 > s.a1);
-    assert.deepEqual(compile(cache, newInterPodAffinity({ hardPodAffinityWeight: 0 }), pod('web', { app: 'web' })).constraints, []);
+    assert.deepEqual(compileWith(cache, newInterPodAffinity({ hardPodAffinityWeight: 0 }), pod('web', { app: 'web' })).constraints, []);
   });
 
   it("counts existing pods' preferred terms that select the incoming pod, and a batch's own preferred terms both ways", () => {
     const friend = pod('friend', { app: 'friend' }, { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 7, podAffinityTerm: term('web', ZONE) }] } });
     const cache = cluster([[friend, 'a1']]);
-    const cls = compile(cache, pl, pod('web', { app: 'web' }));
+    const cls = compileWith(cache, pl, pod('web', { app: 'web' }));
     const zone = cache.domains(cache.topologyKey(ZONE));
     assert.equal(cls.constraints[0].counts[zone.values.indexOf('a')], 7);
-    const self = compile(cache, pl, pod('w', { app: 'web' }, { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 3, podAffinityTerm: term('web', HOST) }] } }));
+    const self = compileWith(cache, pl, pod('w', { app: 'web' }, { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 3, podAffinityTerm: term('web', HOST) }] } }));
     const hostScore = self.constraints.find((c) => c.key === cache.topologyKey(HOST))!;
     // the placed pod matches the next one's term and its own term matches the next pod
     assert.equal(hostScore.selfIncrement, 6);
@@ -221,10 +182,10 @@ describe('InterPodAffinity', () => {
       [pod('t1', { app: 'web', tenant: 't1' }), 'a1'],
       [pod('t2', { app: 'web', tenant: 't2' }), 'b1'],
     ]);
-    const same = compile(cache, pl, pod('n', { app: 'web', tenant: 't1' }, { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('web', HOST, { matchLabelKeys: ['tenant'] })] } }));
-    assert.deepEqual(diagnose(cache, pl, same), { a1: ErrReasonAntiAffinityRulesNotMatch, a2: 'fits', b1: 'fits' });
-    const others = compile(cache, pl, pod('n', { app: 'web', tenant: 't1' }, { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('web', HOST, { mismatchLabelKeys: ['tenant'] })] } }));
-    assert.deepEqual(diagnose(cache, pl, others), { a1: 'fits', a2: 'fits', b1: ErrReasonAntiAffinityRulesNotMatch });
+    const same = compileWith(cache, pl, pod('n', { app: 'web', tenant: 't1' }, { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('web', HOST, { matchLabelKeys: ['tenant'] })] } }));
+    assert.deepEqual(diagnoseWith(cache, pl, same), { a1: ErrReasonAntiAffinityRulesNotMatch, a2: 'fits', b1: 'fits' });
+    const others = compileWith(cache, pl, pod('n', { app: 'web', tenant: 't1' }, { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term('web', HOST, { mismatchLabelKeys: ['tenant'] })] } }));
+    assert.deepEqual(diagnoseWith(cache, pl, others), { a1: 'fits', a2: 'fits', b1: ErrReasonAntiAffinityRulesNotMatch });
   });
 
   it('rejects an out-of-range hardPodAffinityWeight and keys signatures on labels, namespace and terms', () => {

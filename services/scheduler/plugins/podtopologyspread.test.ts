@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Node, Pod, TopologySpreadConstraint } from 'kubernetes-types/core/v1.js';
 import { SchedulerCache } from '../cache.js';
+import { compileWith, diagnoseWith, placeClass, scoreClass } from '../../../test/scheduler.js';
 import { ClassTable } from '../classes.js';
 import { defaultSchedulerConfiguration } from '../config.js';
 import { emptyClass, ReferenceCore } from '../core/reference.js';
@@ -48,47 +49,6 @@ function cluster(nodes: Record<string, string | undefined>, pods: Array<[Pod, st
   return cache;
 }
 
-function compile(cache: SchedulerCache, pl: PodTopologySpreadPlugin, p: Pod): ClassSpec {
-  const cls = emptyClass(cache.coreDims());
-  cls.filters = Filter.PodTopologySpread;
-  assert.equal(pl.preFilter(cache, p, cls), undefined);
-  // only this plugin's score, so resource scores cannot decide the comparisons
-  Object.assign(cls.score, { fitWeight: 0, balancedWeight: 0, taintWeight: 0, nodeAffinityWeight: 0, interPodAffinityWeight: 0 });
-  pl.configureScore(cls, 1);
-  return cls;
-}
-
-/** node name -> upstream message, or 'fits' */
-function diagnose(cache: SchedulerCache, pl: PodTopologySpreadPlugin, cls: ClassSpec): Record<string, string> {
-  const core = cache.core;
-  core.defineClass(0, cls);
-  const out = new Int32Array(cache.coreDims().nodes);
-  core.diagnose(0, out);
-  const res: Record<string, string> = {};
-  for (const ni of cache.nodes()) {
-    const code = out[ni.slot] & 0xff;
-    res[ni.name] = code === 0 ? 'fits' : pl.reasons(code, out[ni.slot] >> 8, cache, cls).join('; ');
-  }
-  return res;
-}
-
-function place(cache: SchedulerCache, cls: ClassSpec, count: number): string[] {
-  const core = cache.core;
-  core.defineClass(0, cls);
-  const out = new Int32Array(count);
-  const n = core.place(0, count, out);
-  return [...out.subarray(0, n)].map((slot) => cache.nodeAt(slot)!.name);
-}
-
-function scores(cache: SchedulerCache, cls: ClassSpec): Record<string, number> {
-  const core = cache.core;
-  core.defineClass(0, cls);
-  const out = new Float64Array(cache.coreDims().nodes);
-  core.scores(0, out);
-  const res: Record<string, number> = {};
-  for (const ni of cache.nodes()) res[ni.name] = out[ni.slot];
-  return res;
-}
 
 const web = (name: string): Pod => pod(name, { app: 'web' });
 
@@ -101,24 +61,24 @@ describe('PodTopologySpread', () => {
       [web('w2'), 'a1'],
       [web('w3'), 'b1'],
     ]);
-    const cls = compile(cache, pl, pod('new', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1)] }));
-    assert.deepEqual(diagnose(cache, pl, cls), { a1: ErrReasonConstraintsNotMatch, b1: ErrReasonConstraintsNotMatch, c1: 'fits' });
+    const cls = compileWith(cache, pl, pod('new', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1)] }));
+    assert.deepEqual(diagnoseWith(cache, pl, cls), { a1: ErrReasonConstraintsNotMatch, b1: ErrReasonConstraintsNotMatch, c1: 'fits' });
     assert.equal(ErrReasonConstraintsNotMatch, "node(s) didn't match pod topology spread constraints");
-    assert.deepEqual(place(cache, cls, 1), ['c1']);
+    assert.deepEqual(placeClass(cache, cls, 1), ['c1']);
   });
 
   it('allows a skew of maxSkew: with maxSkew 2 the zone holding one more pod still fits', () => {
     const cache = cluster({ a1: 'a', b1: 'b' }, [[web('w1'), 'a1']]);
-    const cls = compile(cache, pl, web('new-but-skew-2'));
+    const cls = compileWith(cache, pl, web('new-but-skew-2'));
     assert.deepEqual(cls.constraints, []); // no constraints of its own, no owner: nothing to spread
-    const cls2 = compile(cache, pl, pod('new', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(2)] }));
-    assert.deepEqual(diagnose(cache, pl, cls2), { a1: 'fits', b1: 'fits' });
+    const cls2 = compileWith(cache, pl, pod('new', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(2)] }));
+    assert.deepEqual(diagnoseWith(cache, pl, cls2), { a1: 'fits', b1: 'fits' });
   });
 
   it('spreads a batch over the zones, one pod at a time seeing the previous placements', () => {
     const cache = cluster({ a1: 'a', a2: 'a', b1: 'b', c1: 'c' });
-    const cls = compile(cache, pl, pod('new', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1)] }));
-    const placed = place(cache, cls, 6);
+    const cls = compileWith(cache, pl, pod('new', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1)] }));
+    const placed = placeClass(cache, cls, 6);
     const zones = placed.map((n) => cache.node(n)!.node.metadata!.labels![LABEL_ZONE]);
     const perZone = (z: string): number => zones.filter((x) => x === z).length;
     assert.equal(placed.length, 6);
@@ -127,9 +87,9 @@ describe('PodTopologySpread', () => {
 
   it('does not count a pod that does not match its own selector towards the skew', () => {
     const cache = cluster({ a1: 'a', b1: 'b' }, [[web('w1'), 'a1']]);
-    const cls = compile(cache, pl, pod('other', { app: 'db' }, { topologySpreadConstraints: [zoneSpread(1)] }));
+    const cls = compileWith(cache, pl, pod('other', { app: 'db' }, { topologySpreadConstraints: [zoneSpread(1)] }));
     assert.equal(cls.constraints[0].selfIncrement, 0);
-    assert.deepEqual(diagnose(cache, pl, cls), { a1: 'fits', b1: 'fits' });
+    assert.deepEqual(diagnoseWith(cache, pl, cls), { a1: 'fits', b1: 'fits' });
   });
 
   it('treats the global minimum as 0 while fewer than minDomains domains are eligible', () => {
@@ -137,20 +97,20 @@ describe('PodTopologySpread', () => {
       [web('w1'), 'a1'],
       [web('w2'), 'b1'],
     ]);
-    const without = compile(cache, pl, pod('n1', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1)] }));
-    assert.deepEqual(diagnose(cache, pl, without), { a1: 'fits', b1: 'fits' });
-    const withMin = compile(cache, pl, pod('n2', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1, { minDomains: 3 })] }));
+    const without = compileWith(cache, pl, pod('n1', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1)] }));
+    assert.deepEqual(diagnoseWith(cache, pl, without), { a1: 'fits', b1: 'fits' });
+    const withMin = compileWith(cache, pl, pod('n2', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1, { minDomains: 3 })] }));
     assert.equal(withMin.constraints[0].minDomains, 3);
-    assert.deepEqual(diagnose(cache, pl, withMin), { a1: ErrReasonConstraintsNotMatch, b1: ErrReasonConstraintsNotMatch });
+    assert.deepEqual(diagnoseWith(cache, pl, withMin), { a1: ErrReasonConstraintsNotMatch, b1: ErrReasonConstraintsNotMatch });
     cache.addNode(node('c1', 'c'));
-    const threeZones = compile(cache, pl, pod('n3', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1, { minDomains: 3 })] }));
-    assert.deepEqual(diagnose(cache, pl, threeZones), { a1: ErrReasonConstraintsNotMatch, b1: ErrReasonConstraintsNotMatch, c1: 'fits' });
+    const threeZones = compileWith(cache, pl, pod('n3', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1, { minDomains: 3 })] }));
+    assert.deepEqual(diagnoseWith(cache, pl, threeZones), { a1: ErrReasonConstraintsNotMatch, b1: ErrReasonConstraintsNotMatch, c1: 'fits' });
   });
 
   it('rejects a node without the topology key as missing the required label', () => {
     const cache = cluster({ a1: 'a', bare: undefined });
-    const cls = compile(cache, pl, pod('new', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1)] }));
-    const got = diagnose(cache, pl, cls);
+    const cls = compileWith(cache, pl, pod('new', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1)] }));
+    const got = diagnoseWith(cache, pl, cls);
     assert.equal(got.bare, "node(s) didn't match pod topology spread constraints (missing required label)");
     assert.equal(got.bare, ErrReasonNodeLabelNotMatch);
     assert.equal(got.a1, 'fits');
@@ -167,14 +127,14 @@ describe('PodTopologySpread', () => {
       },
     };
     // Honor: zone c does not count, the minimum is 1 and zones a and b take one more each
-    const honor = compile(cache, pl, pod('h', { app: 'web' }, { affinity, topologySpreadConstraints: [zoneSpread(1)] }));
+    const honor = compileWith(cache, pl, pod('h', { app: 'web' }, { affinity, topologySpreadConstraints: [zoneSpread(1)] }));
     assert.deepEqual([...honor.constraints[0].eligible!], [1, 1, 0]);
-    const h = diagnose(cache, pl, honor);
+    const h = diagnoseWith(cache, pl, honor);
     assert.equal(h.a1, 'fits');
     assert.equal(h.b1, 'fits');
     // Ignore: empty zone c holds the minimum at 0
-    const ignore = compile(cache, pl, pod('i', { app: 'web' }, { affinity, topologySpreadConstraints: [zoneSpread(1, { nodeAffinityPolicy: 'Ignore' })] }));
-    const i = diagnose(cache, pl, ignore);
+    const ignore = compileWith(cache, pl, pod('i', { app: 'web' }, { affinity, topologySpreadConstraints: [zoneSpread(1, { nodeAffinityPolicy: 'Ignore' })] }));
+    const i = diagnoseWith(cache, pl, ignore);
     assert.equal(i.a1, ErrReasonConstraintsNotMatch);
     assert.equal(i.b1, ErrReasonConstraintsNotMatch);
   });
@@ -184,10 +144,10 @@ describe('PodTopologySpread', () => {
     cache.addNode(node('a1', 'a'));
     cache.addNode(node('b1', 'b', { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] }));
     cache.addPod(on(web('w1'), 'a1'));
-    const ignore = compile(cache, pl, pod('i', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1)] }));
-    assert.equal(diagnose(cache, pl, ignore).a1, ErrReasonConstraintsNotMatch);
-    const honor = compile(cache, pl, pod('h', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1, { nodeTaintsPolicy: 'Honor' })] }));
-    assert.equal(diagnose(cache, pl, honor).a1, 'fits');
+    const ignore = compileWith(cache, pl, pod('i', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1)] }));
+    assert.equal(diagnoseWith(cache, pl, ignore).a1, ErrReasonConstraintsNotMatch);
+    const honor = compileWith(cache, pl, pod('h', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1, { nodeTaintsPolicy: 'Honor' })] }));
+    assert.equal(diagnoseWith(cache, pl, honor).a1, 'fits');
   });
 
   it('counts neither terminating pods nor pods of other namespaces', () => {
@@ -195,9 +155,9 @@ describe('PodTopologySpread', () => {
       [pod('gone', { app: 'web' }, {}, { deletionTimestamp: '2024-01-01T00:00:00Z' }), 'a1'],
       [pod('elsewhere', { app: 'web' }, {}, { namespace: 'other' }), 'a1'],
     ]);
-    const cls = compile(cache, pl, pod('new', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1)] }));
+    const cls = compileWith(cache, pl, pod('new', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1)] }));
     assert.deepEqual([...cls.constraints[0].counts], [0, 0]);
-    assert.deepEqual(diagnose(cache, pl, cls), { a1: 'fits', b1: 'fits' });
+    assert.deepEqual(diagnoseWith(cache, pl, cls), { a1: 'fits', b1: 'fits' });
   });
 
   it('merges matchLabelKeys into the selector from the pod labels', () => {
@@ -207,10 +167,10 @@ describe('PodTopologySpread', () => {
       [v1('o2'), 'a1'],
     ]);
     const tsc = zoneSpread(1, { matchLabelKeys: ['pod-template-hash'] });
-    const v2 = compile(cache, pl, pod('new', { app: 'web', 'pod-template-hash': 'v2' }, { topologySpreadConstraints: [tsc] }));
-    assert.deepEqual(diagnose(cache, pl, v2), { a1: 'fits', b1: 'fits' });
-    const same = compile(cache, pl, pod('new2', { app: 'web', 'pod-template-hash': 'v1' }, { topologySpreadConstraints: [tsc] }));
-    assert.equal(diagnose(cache, pl, same).a1, ErrReasonConstraintsNotMatch);
+    const v2 = compileWith(cache, pl, pod('new', { app: 'web', 'pod-template-hash': 'v2' }, { topologySpreadConstraints: [tsc] }));
+    assert.deepEqual(diagnoseWith(cache, pl, v2), { a1: 'fits', b1: 'fits' });
+    const same = compileWith(cache, pl, pod('new2', { app: 'web', 'pod-template-hash': 'v1' }, { topologySpreadConstraints: [tsc] }));
+    assert.equal(diagnoseWith(cache, pl, same).a1, ErrReasonConstraintsNotMatch);
   });
 
   it('prefers the less crowded zone for ScheduleAnyway, with log(domains + 2) as the weight', () => {
@@ -219,16 +179,16 @@ describe('PodTopologySpread', () => {
       [web('w2'), 'a1'],
       [web('w3'), 'a1'],
     ]);
-    const cls = compile(cache, pl, pod('new', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1, { whenUnsatisfiable: 'ScheduleAnyway' })] }));
+    const cls = compileWith(cache, pl, pod('new', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1, { whenUnsatisfiable: 'ScheduleAnyway' })] }));
     assert.equal(cls.constraints.length, 1);
     assert.equal(cls.constraints[0].kind, ConstraintKind.SpreadSoft);
     assert.equal(cls.constraints[0].weight, Math.log(4));
     assert.equal(cls.score.spreadWeight, 1);
     // soft constraints never filter
-    assert.deepEqual(diagnose(cache, pl, cls), { a1: 'fits', b1: 'fits' });
-    const s = scores(cache, cls);
+    assert.deepEqual(diagnoseWith(cache, pl, cls), { a1: 'fits', b1: 'fits' });
+    const s = scoreClass(cache, cls);
     assert.ok(s.b1 > s.a1, `b1 ${s.b1} should outscore a1 ${s.a1}`);
-    assert.deepEqual(place(cache, cls, 1), ['b1']);
+    assert.deepEqual(placeClass(cache, cls, 1), ['b1']);
   });
 
   it('applies the system default constraints to controller-owned pods only, selecting by the pod labels', () => {
@@ -237,16 +197,16 @@ describe('PodTopologySpread', () => {
       [web('w2'), 'n1'],
     ]);
     const owned = pod('rs-x', { app: 'web' }, {}, { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'u', controller: true }] });
-    const cls = compile(cache, pl, owned);
+    const cls = compileWith(cache, pl, owned);
     // no node has a zone: only the hostname default remains
     assert.equal(cls.constraints.length, 1);
     assert.equal(cls.constraints[0].kind, ConstraintKind.SpreadSoft);
     assert.equal(cls.constraints[0].maxSkew, 3);
     assert.equal(cls.constraints[0].weight, Math.log(4));
-    assert.deepEqual(place(cache, cls, 1), ['n2']);
-    assert.deepEqual(compile(cache, pl, web('bare')).constraints, []);
+    assert.deepEqual(placeClass(cache, cls, 1), ['n2']);
+    assert.deepEqual(compileWith(cache, pl, web('bare')).constraints, []);
     const listed = newPodTopologySpread({ defaultingType: 'List', defaultConstraints: [] });
-    assert.deepEqual(compile(cache, listed, owned).constraints, []);
+    assert.deepEqual(compileWith(cache, listed, owned).constraints, []);
   });
 
   it('rejects invalid args as upstream validation does', () => {
