@@ -192,15 +192,18 @@ export class ApiHandler {
       if (pod.metadata.deletionTimestamp) {
         throw new ConflictError(kind.qualified, item.name, `pod ${item.name} is being deleted, cannot be assigned to a host`);
       }
-      const next = structuredClone(pod);
-      next.spec.nodeName = item.node;
-      const conditions: any[] = (next.status ??= {}).conditions ??= [];
-      const c = conditions.find((x) => x.type === 'PodScheduled');
+      // copies only what changes: the given pod is the cached object
       const cond = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now() };
-      if (c) Object.assign(c, cond);
-      else conditions.push(cond);
-      return next;
-    });
+      const others = (pod.status?.conditions ?? []).filter((x: any) => x.type !== 'PodScheduled');
+      const at = (pod.status?.conditions ?? []).findIndex((x: any) => x.type === 'PodScheduled');
+      const conditions = at < 0 ? [...others, cond] : [...others.slice(0, at), cond, ...others.slice(at)];
+      return {
+        ...pod,
+        metadata: { ...pod.metadata },
+        spec: { ...pod.spec, nodeName: item.node },
+        status: { ...pod.status, conditions },
+      };
+    }, { trusted: true });
   }
 
   async bindMany(items: BindItem[]): Promise<unknown[]> {

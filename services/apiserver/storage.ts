@@ -4,7 +4,7 @@
  * graceful deletion), validation, dry-run and compare-and-swap against the KV store,
  * and reads from the watch cache. The HTTP and NATS front ends both call it.
  */
-import { randomUUID, randomBytes } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import {
   AlreadyExistsError,
   BadRequestError,
@@ -44,14 +44,30 @@ export interface ChangeNotice {
 const MAX_CONFLICT_RETRIES = 8;
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
+let nowSecond = -1;
+let nowText = '';
+
+/** RFC 3339 at second precision (metav1.Time); formatted once a second, as every write stamps one. */
 export function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== nowSecond) {
+    nowSecond = second;
+    nowText = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return nowText;
 }
 
+/** random bytes drawn from the system in blocks: one call per block, not per generated name */
+const entropy = Buffer.alloc(4096);
+let entropyAt = entropy.length;
+
 function randomSuffix(n = 5): string {
-  const b = randomBytes(n);
+  if (entropyAt + n > entropy.length) {
+    randomFillSync(entropy);
+    entropyAt = 0;
+  }
   let s = '';
-  for (let i = 0; i < n; i++) s += NAME_CHARS[b[i] % NAME_CHARS.length];
+  for (let i = 0; i < n; i++) s += NAME_CHARS[entropy[entropyAt++] % NAME_CHARS.length];
   return s;
 }
 
@@ -296,11 +312,17 @@ export class ObjectStorage {
    * Read-modify-write for the apiserver's own subresources (binding, scale): `mutate`
    * gets the current object and returns the next one; spec and status changes are kept.
    */
-  async patchWith(kind: ServedKind, namespace: string, name: string, ctx: WriteContext, mutate: (current: any) => any): Promise<any> {
+  /**
+   * The apiserver's own read-modify-write of an object (finalize, eviction, binding, ...).
+   * `trusted` writes skip defaulting, validation and the no-op comparison, as upstream's
+   * pods/binding storage does: the mutation is the apiserver's own and known to be valid.
+   * A trusted mutate must not modify the object it is given (it is the cached one).
+   */
+  async patchWith(kind: ServedKind, namespace: string, name: string, ctx: WriteContext, mutate: (current: any) => any, opts: { trusted?: boolean } = {}): Promise<any> {
     return this.guaranteedUpdate(kind, namespace, name, ctx, undefined, (current) => {
       const presented = this.present(kind, current);
       return this.mergeSystemFields(kind, presented, mutate(presented), 'internal');
-    }, undefined);
+    }, undefined, opts.trusted ?? false);
   }
 
   applyPatchTo(patchType: PatchType, obj: any, patch: unknown, typeName: string): any {
@@ -359,6 +381,7 @@ export class ObjectStorage {
     precondition: number | undefined,
     mutate: (current: any) => any,
     rawForValidation: any,
+    trusted = false,
   ): Promise<any> {
     if (precondition !== undefined) await this.cache.waitFor(precondition).catch(() => undefined);
     else await this.cache.waitConsistent();
@@ -371,8 +394,10 @@ export class ObjectStorage {
       const current = c.obj;
       const next = mutate(current);
       const nextMeta = next.metadata;
-      this.applyDefaults(kind, next);
-      this.validate(kind, next, this.present(kind, current), ctx, rawForValidation ?? next);
+      if (!trusted) {
+        this.applyDefaults(kind, next);
+        this.validate(kind, next, this.present(kind, current), ctx, rawForValidation ?? next);
+      }
       delete nextMeta.resourceVersion;
       const stored = this.toStored(kind, next);
       const key = this.key(kind, namespace, name);
@@ -387,7 +412,7 @@ export class ObjectStorage {
       }
       // encoded once: compared with the current object's encoding, then written
       const bytes = encodeForStore(stored);
-      if (!finalize && bytes.equals(encodeForStore(current))) {
+      if (!finalize && !trusted && bytes.equals(encodeForStore(current))) {
         // a no-op write keeps the resourceVersion, as upstream does
         nextMeta.resourceVersion = String(c.revision);
         return this.present(kind, current);

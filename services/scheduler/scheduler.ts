@@ -49,6 +49,7 @@ interface PostFilterOutcome {
 interface ProfileRuntime {
   name: string;
   fw: Framework;
+  recorder: EventRecorder;
 }
 
 /** Pods no longer the scheduler's business: bound, finished or going away. */
@@ -61,7 +62,6 @@ export class Scheduler {
   readonly cache: SchedulerCache;
   readonly queue: SchedulingQueue;
   readonly binder: Binder;
-  readonly recorder: EventRecorder;
   readonly classes: ClassTable;
   private readonly profiles = new Map<string, ProfileRuntime>();
   private readonly client: ApiClient;
@@ -87,23 +87,23 @@ export class Scheduler {
     this.log = opts.log ?? ((line) => process.stderr.write(`scheduler: ${line}\n`));
     this.cache = new SchedulerCache({ createCore: (dims) => createCore(opts.coreKind, dims) });
     this.binder = new Binder({ client: opts.bindClient ?? opts.client });
-    const firstProfile = opts.config.profiles[0]?.schedulerName ?? 'default-scheduler';
-    this.recorder = new EventRecorder({
-      client: opts.client,
-      reportingController: firstProfile,
-      reportingInstance: opts.identity,
-      registry: opts.metrics.registry,
-      onError: (e) => this.log(`writing events failed: ${(e as Error).message}`),
-    });
     for (const profile of opts.config.profiles) {
+      // one recorder a profile, as upstream: events name the profile's scheduler as their reporter
+      const recorder = new EventRecorder({
+        client: opts.client,
+        reportingController: profile.schedulerName,
+        reportingInstance: opts.identity,
+        registry: opts.metrics.registry,
+        onError: (e) => this.log(`writing events failed: ${(e as Error).message}`),
+      });
       const fw = new Framework(profile, {
         snapshot: this.cache,
         client: opts.client,
         bind: (pod, node) => this.binder.bind(pod, node),
         percentageOfNodesToScore: opts.config.percentageOfNodesToScore,
-        extras: { metrics: opts.metrics, recorder: this.recorder },
+        extras: { metrics: opts.metrics, recorder },
       });
-      this.profiles.set(profile.schedulerName, { name: profile.schedulerName, fw });
+      this.profiles.set(profile.schedulerName, { name: profile.schedulerName, fw, recorder });
     }
     const first = this.profiles.values().next().value as ProfileRuntime | undefined;
     this.queue = new SchedulingQueue({
@@ -331,7 +331,7 @@ export class Scheduler {
         this.metrics.podSchedulingSLIDuration.observe({ attempts: String(entry.attempts) }, (this.now() - entry.initialAttemptTimestamp) / 1000);
         this.queue.done(entry);
         this.queue.deleteNominatedPodIfExists(pod);
-        this.recorder.eventf(pod, undefined, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${pod.metadata?.namespace}/${pod.metadata?.name} to ${nodeName}`);
+        profile.recorder.eventf(pod, undefined, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${pod.metadata?.namespace}/${pod.metadata?.name} to ${nodeName}`);
       },
       (err: unknown) => {
         this.metrics.extensionPointDuration.observe({ extension_point: 'Bind', status: 'Error', profile: profile.name }, (performance.now() - bindStart) / 1000);
@@ -345,7 +345,7 @@ export class Scheduler {
         // the freed room may fit pods waiting on it
         this.moved('AssignedPodDelete');
         if (!(err instanceof StatusError && (err.code === 404 || err.code === 409))) {
-          this.recorder.eventf(pod, undefined, 'Warning', 'FailedScheduling', 'Scheduling', `Binding rejected: ${msg}`);
+          profile.recorder.eventf(pod, undefined, 'Warning', 'FailedScheduling', 'Scheduling', `Binding rejected: ${msg}`);
         }
       },
     );
@@ -375,7 +375,7 @@ export class Scheduler {
     this.metrics.attempt('unschedulable', profile.name, (performance.now() - start) / 1000);
     if (nominated) this.queue.addNominatedPod(pod, nominated);
     this.queue.addUnschedulable(entry, diag.unschedulablePlugins);
-    this.recorder.eventf(pod, undefined, 'Warning', 'FailedScheduling', 'Scheduling', message);
+    profile.recorder.eventf(pod, undefined, 'Warning', 'FailedScheduling', 'Scheduling', message);
     this.patchUnschedulable(pod, message, nominated);
     return { message: postFilterMsg, nominatedNodeName: nominated };
   }
@@ -415,7 +415,7 @@ export class Scheduler {
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
     await this.binder.drain();
     await Promise.allSettled([...this.inflightWrites]);
-    await this.recorder.stop();
+    await Promise.all([...this.profiles.values()].map((p) => p.recorder.stop()));
     await this.factory.stop();
   }
 }
