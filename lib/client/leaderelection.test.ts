@@ -122,4 +122,91 @@ describe('LeaderElector against the apiserver', function () {
     await c.elector.stop();
     await c.done;
   });
+
+  /** A candidate whose polls are 40-88 s apart, so only the expiry wake or the watch can make it act sooner. */
+  function slowPoller(name: string, identity: string) {
+    const events: Array<{ what: string; at: number }> = [];
+    const elector = new LeaderElector({
+      client,
+      namespace: NS,
+      name,
+      identity,
+      leaseDurationSeconds: 60,
+      renewDeadlineSeconds: 50,
+      retryPeriodSeconds: 40,
+      callbacks: {
+        onStartedLeading: () => void events.push({ what: 'started', at: Date.now() }),
+        onStoppedLeading: () => void events.push({ what: 'stopped', at: Date.now() }),
+        onNewLeader: (id) => void events.push({ what: `leader ${id}`, at: Date.now() }),
+      },
+    });
+    return { elector, events, done: elector.run() };
+  }
+
+  /** Plays a holder that is not a LeaderElector: writes the lease by hand. */
+  function ghost(name: string, leaseDurationSeconds: number) {
+    const ref = { ...Resources.leases, namespace: NS, name };
+    return {
+      async hold(): Promise<void> {
+        const now = formatMicroTime(new Date());
+        await client.create<Lease>(ref, {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { namespace: NS, name },
+          spec: { holderIdentity: 'ghost', leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
+        });
+      },
+      /** renews once; answers the local time the write was sent (no one can observe it earlier) */
+      async renew(): Promise<number> {
+        const l = await client.get<Lease>(ref);
+        const sentAt = Date.now();
+        await client.update<Lease>(ref, { ...l, spec: { ...l.spec, renewTime: formatMicroTime(new Date(sentAt)) } });
+        return sentAt;
+      },
+      async release(): Promise<void> {
+        const l = await client.get<Lease>(ref);
+        const now = formatMicroTime(new Date());
+        await client.update<Lease>(ref, { ...l, spec: { leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: l.spec?.leaseTransitions ?? 0 } });
+      },
+    };
+  }
+
+  it('a standby wakes when the lease it observed expires, not at its next poll, and never takes a lease still being renewed', async () => {
+    const name = 'wake-at-expiry';
+    const g = ghost(name, 2);
+    await g.hold();
+    const s = slowPoller(name, 'standby');
+    await until(() => s.events.some((e) => e.what === 'leader ghost'), 'the standby sees the ghost as leader');
+    // the ghost keeps renewing for twice its lease duration: the standby must keep off
+    let lastSent = 0;
+    const renewUntil = Date.now() + 4_000;
+    while (Date.now() < renewUntil) {
+      lastSent = await g.renew();
+      assert.equal(s.elector.isLeader(), false, 'the standby took a lease that was being renewed');
+      await sleep(500);
+    }
+    assert.equal(s.elector.isLeader(), false, 'the standby took a lease that was being renewed');
+    // the ghost is gone: the lease expires 2 s after the standby observed the last renewal,
+    // long before the standby's next poll (40 s or more)
+    await until(() => s.elector.isLeader(), 'the standby leads once the lease it observed expired', 20_000);
+    const started = s.events.find((e) => e.what === 'started')!;
+    assert.ok(started.at - lastSent >= 2_000, `took the lease ${started.at - lastSent} ms after its last renewal was sent, before it expired`);
+    assert.equal((await client.get<Lease>({ ...Resources.leases, namespace: NS, name })).spec?.holderIdentity, 'standby');
+    await s.elector.stop();
+    await s.done;
+  });
+
+  it('a standby takes a lease at once when its holder gives it up', async () => {
+    const name = 'wake-on-release';
+    // a 30 s lease and polls 40 s apart: only the watch can tell the standby before then
+    const g = ghost(name, 30);
+    await g.hold();
+    const s = slowPoller(name, 'standby');
+    await until(() => s.events.some((e) => e.what === 'leader ghost'), 'the standby sees the ghost as leader');
+    assert.equal(s.elector.isLeader(), false);
+    await g.release();
+    await until(() => s.elector.isLeader(), 'the standby leads after the ghost released the lease', 10_000);
+    await s.elector.stop();
+    await s.done;
+  });
 });

@@ -5,10 +5,17 @@
  * between machines does not matter); the leader renews every retryPeriod and gives up
  * leadership when it could not renew within renewDeadline. Every write is a
  * compare-and-swap on the lease's resourceVersion, so two candidates cannot both win.
+ *
+ * Unlike client-go, a standby does not learn of renewals only by polling: it watches the
+ * Lease, so it observes each renewal as it happens, and it wakes when the lease it observed
+ * runs out instead of at its next poll. A standby therefore takes over about
+ * leaseDuration after the holder's last renewal (client-go: up to leaseDuration plus two
+ * jittered retry periods, ~8.8 s more with the defaults). It still only takes a lease that
+ * has expired by its own observation; polls every retryPeriod remain the fallback.
  */
 import type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1.js';
 import { isNotFound } from '../api/errors.js';
-import { Resources, type ApiClient } from './client.js';
+import { Resources, type ApiClient, type Watch } from './client.js';
 import type { ResourceRef } from './protocol.js';
 import { sleep } from './retry.js';
 
@@ -80,6 +87,10 @@ export class LeaderElector {
   private release = true;
   private readonly abort = new AbortController();
   private running?: Promise<void>;
+  /** set by the last attempt when it found the lease validly held by someone else */
+  private declinedHeldLease = false;
+  /** ends the current stand-by wait early (the watch saw the lease given up) */
+  private wakeStandby?: () => void;
 
   constructor(readonly config: LeaderElectionConfig) {
     this.leaseDurationMs = (config.leaseDurationSeconds ?? 15) * 1000;
@@ -129,11 +140,93 @@ export class LeaderElector {
     }
   }
 
+  /** Local clock time when the lease observed held by someone else runs out. */
+  private observedExpiry(): number | undefined {
+    const holder = this.observedRecord?.holderIdentity ?? '';
+    if (holder === '' || holder === this.config.identity) return undefined;
+    return this.observedTime + (this.observedRecord?.leaseDurationSeconds ?? this.leaseDurationMs / 1000) * 1000;
+  }
+
+  /**
+   * Waits before the next attempt to acquire: the next poll (retryPeriod with client-go's
+   * jitter), or the moment the lease last found held by someone else expires by this
+   * candidate's observation, if that comes first; at once when the watch sees the lease
+   * given up. False when stopped.
+   */
+  private standBy(): Promise<boolean> {
+    let ms = this.retryPeriodMs * (1 + Math.random() * JITTER_FACTOR);
+    const expiry = this.declinedHeldLease ? this.observedExpiry() : undefined;
+    // +1 ms: a timer may fire a fraction of a millisecond before Date.now() reaches the expiry
+    if (expiry !== undefined) ms = Math.min(ms, Math.max(0, expiry - Date.now()) + 1);
+    const signal = this.abort.signal;
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve(false);
+      const finish = (proceed: boolean): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (this.wakeStandby === wake) this.wakeStandby = undefined;
+        resolve(proceed);
+      };
+      const onAbort = (): void => finish(false);
+      const wake = (): void => finish(true);
+      const timer = setTimeout(wake, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.wakeStandby = wake;
+    });
+  }
+
+  /**
+   * Watches the lease while standing by, so every renewal is observed when it is written
+   * rather than at the next poll. Returns the function that ends the watch.
+   */
+  private followLease(): () => void {
+    let ended = false;
+    let current: Watch<Lease> | undefined;
+    const follow = async (): Promise<void> => {
+      while (!ended && !this.stopped) {
+        try {
+          current = this.config.client.watch<Lease>(this.ref);
+          for await (const ev of current) {
+            if (ended) break;
+            if (ev.type === 'DELETED') {
+              this.wakeStandby?.();
+            } else if (ev.type === 'ADDED' || ev.type === 'MODIFIED') {
+              this.observeIfNewer(ev.object);
+              if (!ev.object.spec?.holderIdentity) this.wakeStandby?.();
+            }
+          }
+        } catch (e) {
+          if (!ended) this.fail(e);
+        }
+        // the watch ended (server timeout, apiserver gone): polls cover the gap until it is back
+        if (ended || !(await this.pause(this.retryPeriodMs))) break;
+      }
+    };
+    void follow();
+    return () => {
+      ended = true;
+      current?.stop();
+    };
+  }
+
+  /** Observes a watched lease unless it is older than the one already observed. */
+  private observeIfNewer(lease: Lease): void {
+    const rv = Number(lease.metadata?.resourceVersion);
+    const seen = Number(this.observedLease?.metadata?.resourceVersion);
+    if (Number.isFinite(rv) && Number.isFinite(seen) && rv <= seen) return;
+    this.observe(lease);
+  }
+
   private async campaign(): Promise<void> {
     // acquire
-    while (!this.stopped) {
-      if (await this.tryAcquireOrRenew(this.retryPeriodMs * 2)) break;
-      if (!(await this.pause(this.retryPeriodMs * (1 + Math.random() * JITTER_FACTOR)))) break;
+    const unfollow = this.followLease();
+    try {
+      while (!this.stopped) {
+        if (await this.tryAcquireOrRenew(this.retryPeriodMs * 2)) break;
+        if (!(await this.standBy())) break;
+      }
+    } finally {
+      unfollow();
     }
     if (this.stopped) return;
     this.leading = true;
@@ -185,6 +278,7 @@ export class LeaderElector {
 
   /** One attempt to take or keep the lease; false when someone else holds it or the write lost a race. */
   private async tryAcquireOrRenew(timeoutMs: number): Promise<boolean> {
+    this.declinedHeldLease = false;
     try {
       return await withTimeout(this.acquireOrRenewOnce(), timeoutMs, `lease ${this.config.namespace}/${this.config.name} update`);
     } catch (e) {
@@ -224,7 +318,10 @@ export class LeaderElector {
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity ?? '';
     const durationMs = (spec.leaseDurationSeconds ?? this.leaseDurationMs / 1000) * 1000;
-    if (holder !== '' && holder !== identity && this.observedTime + durationMs > Date.now()) return false;
+    if (holder !== '' && holder !== identity && this.observedTime + durationMs > Date.now()) {
+      this.declinedHeldLease = true;
+      return false;
+    }
     if (holder === identity) {
       desired.acquireTime = spec.acquireTime;
       desired.leaseTransitions = spec.leaseTransitions ?? 0;

@@ -5,6 +5,7 @@
  * reached the store's current revision.
  */
 import { GoneError, TimeoutError } from '../../lib/api/errors.js';
+import sortedBtree from 'sorted-btree';
 import { parseKey } from '../../lib/store/keys.js';
 import type { KvStore, StoreEntry } from '../../lib/store/kvstore.js';
 
@@ -36,9 +37,14 @@ export interface CacheEvent {
 
 export type EventSink = (ev: CacheEvent) => void;
 
+// sorted-btree is CommonJS: from ESM its class is the module object's `default`
+const BTree = sortedBtree.default;
+type SortedKeys = InstanceType<typeof BTree<string, undefined>>;
+
 interface ResourceIndex {
   objects: Map<string, CachedObject>; // by "ns/name"
-  sortedKeys?: string[];
+  /** the same keys in order, for lists and continue tokens: kept sorted as keys come and go */
+  order: SortedKeys;
 }
 
 export class WatchCache {
@@ -93,7 +99,7 @@ export class WatchCache {
   private index(resource: string): ResourceIndex {
     let idx = this.resources.get(resource);
     if (!idx) {
-      idx = { objects: new Map() };
+      idx = { objects: new Map(), order: new BTree<string, undefined>() };
       this.resources.set(resource, idx);
     }
     return idx;
@@ -117,12 +123,12 @@ export class WatchCache {
           obj.metadata ??= {};
           obj.metadata.resourceVersion = String(e.revision);
           idx.objects.set(k, { key: e.key, resource: pk.resource, namespace: pk.namespace, name: pk.name, revision: e.revision, obj });
-          if (!prev) idx.sortedKeys = undefined;
+          if (!prev) idx.order.set(k, undefined);
           ev = { type: prev ? 'MODIFIED' : 'ADDED', revision: e.revision, resource: pk.resource, namespace: pk.namespace, name: pk.name, obj, prev: prev?.obj };
         }
       } else if (prev) {
         idx.objects.delete(k);
-        idx.sortedKeys = undefined;
+        idx.order.delete(k);
         const obj = { ...prev.obj, metadata: { ...prev.obj.metadata, resourceVersion: String(e.revision) } };
         ev = { type: 'DELETED', revision: e.revision, resource: pk.resource, namespace: pk.namespace, name: pk.name, obj, prev: prev.obj };
       }
@@ -201,21 +207,10 @@ export class WatchCache {
   *list(resource: string, namespace?: string, after?: string): Generator<CachedObject> {
     const idx = this.resources.get(resource);
     if (!idx) return;
-    idx.sortedKeys ??= [...idx.objects.keys()].sort();
-    const keys = idx.sortedKeys;
-    // first key past `after` (exclusive) or at the namespace prefix (inclusive)
-    const strict = after !== undefined;
-    const start = after ?? (namespace ? `${namespace}/` : '');
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (strict ? keys[mid] <= start : keys[mid] < start) lo = mid + 1;
-      else hi = mid;
-    }
+    // from the first key past `after` (exclusive), or the namespace prefix (inclusive)
     const prefix = namespace ? `${namespace}/` : '';
-    for (let i = lo; i < keys.length; i++) {
-      const k = keys[i];
+    for (const k of idx.order.keys(after ?? prefix)) {
+      if (k === after) continue;
       if (prefix && !k.startsWith(prefix)) break;
       const o = idx.objects.get(k);
       if (o) yield o;
