@@ -15,7 +15,9 @@ export interface BenchCluster {
   natsUrl: string;
   httpUrl: string;
   nats: NatsServerHandle;
+  /** the first apiserver */
   apiserver: ChildProcess;
+  apiservers: ChildProcess[];
   dataDir: string;
   stop(): Promise<void>;
 }
@@ -25,6 +27,8 @@ export interface ClusterOptions {
   profileDir?: string;
   /** leave the data folder in place (for looking at the bucket afterwards) */
   keepData?: boolean;
+  /** apiserver replicas (default 1) */
+  apiservers?: number;
   /** how long the apiserver may take to say it serves */
   startTimeoutMs?: number;
 }
@@ -37,30 +41,33 @@ const SERVING = /apiserver: serving (https?:\/\/\S+)/;
 export async function startBenchCluster(opts: ClusterOptions = {}): Promise<BenchCluster> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-bench-'));
   const nats = await startNatsServer({ dataDir: path.join(dataDir, 'nats') });
-  let apiserver: ChildProcess | undefined;
+  const apiservers: ChildProcess[] = [];
   try {
     const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../services/apiserver/main.js');
     // the million-pod workloads hold every pod in the watch cache: allow a large heap
     const nodeArgs = [`--max-old-space-size=${BENCH_HEAP_MB}`, ...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [])];
-    apiserver = spawn(process.execPath, [...nodeArgs, main, '--nats', nats.url, '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const httpUrl = await waitForServing(apiserver, opts.startTimeoutMs ?? 30_000);
-    const child = apiserver;
+    // replicas share the NATS queue group and the bucket, as a production control plane would
+    const urls: string[] = [];
+    for (let i = 0; i < Math.max(1, opts.apiservers ?? 1); i++) {
+      const child = spawn(process.execPath, [...nodeArgs, main, '--nats', nats.url, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      apiservers.push(child);
+      urls.push(await waitForServing(child, opts.startTimeoutMs ?? 30_000));
+    }
     return {
       natsUrl: nats.url,
-      httpUrl,
+      httpUrl: urls[0]!,
       nats,
-      apiserver: child,
+      apiserver: apiservers[0]!,
+      apiservers,
       dataDir,
       async stop() {
-        await stopChild(child);
+        await Promise.all(apiservers.map(stopChild));
         await nats.stop();
         if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
       },
     };
   } catch (e) {
-    if (apiserver) await stopChild(apiserver);
+    await Promise.all(apiservers.map(stopChild));
     await nats.stop();
     rmSync(dataDir, { recursive: true, force: true });
     throw e;

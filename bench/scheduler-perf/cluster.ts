@@ -38,7 +38,8 @@ export async function startPerfCluster(opts: StartOptions = {}): Promise<PerfClu
   if (!existsSync(SCHEDULER_MAIN)) throw new Error(`no scheduler in the build (${SCHEDULER_MAIN}); run "npx tsc -p ." or pass --nats URL for a running cluster`);
   // FLOTILLA_PROFILE_DIR: V8 CPU profiles of the apiserver and the scheduler land there on exit
   const profileDir = process.env.FLOTILLA_PROFILE_DIR || undefined;
-  const base: BenchCluster = await startBenchCluster({ startTimeoutMs: opts.startTimeoutMs, profileDir });
+  const apiservers = Number(process.env.FLOTILLA_BENCH_APISERVERS ?? 1);
+  const base: BenchCluster = await startBenchCluster({ startTimeoutMs: opts.startTimeoutMs, profileDir, apiservers });
   let scheduler: ChildProcess | undefined;
   try {
     const port = await freePort();

@@ -494,6 +494,22 @@ export class SchedulingQueue {
     return out;
   }
 
+  /**
+   * unschedulable pods per profile (the pod's schedulerName) and rejecting plugin, for
+   * scheduler_unschedulable_pods{plugin,profile}
+   */
+  unschedulableByProfile(): Map<string, Map<string, number>> {
+    const out = new Map<string, Map<string, number>>();
+    for (const e of this.unschedulable.values()) {
+      if (e.unschedulablePlugins.size === 0) continue;
+      const profile = e.pod.spec?.schedulerName || 'default-scheduler';
+      let byPlugin = out.get(profile);
+      if (!byPlugin) out.set(profile, (byPlugin = new Map()));
+      for (const p of e.unschedulablePlugins) byPlugin.set(p, (byPlugin.get(p) ?? 0) + 1);
+    }
+    return out;
+  }
+
   // ---- nominated pods (preemption): a pod nominated to a node is counted there by later decisions
 
   /** Records that `pod` is nominated to `nodeName` (after a preemption). */

@@ -10,6 +10,7 @@
  * patches only when the condition actually changes.
  */
 import type { Namespace, Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import type { Histogram } from 'prom-client';
 import { StatusError } from '../../lib/api/errors.js';
 import { EventRecorder } from '../../lib/client/events.js';
 import { Resources, deletedObject, type ApiClient, type SharedInformer, SharedInformerFactory } from '../../lib/client/mod.js';
@@ -38,6 +39,8 @@ export interface SchedulerOptions {
   now?: () => number;
   /** told about failures that are retried (default: stderr) */
   log?: (line: string) => void;
+  /** percentage of class compiles whose PreFilter plugins are timed (default: upstream's 10) */
+  pluginMetricsSamplePercent?: number;
 }
 
 /** What PostFilter concluded for one pod. */
@@ -50,6 +53,8 @@ interface ProfileRuntime {
   name: string;
   fw: Framework;
   recorder: EventRecorder;
+  /** the profile's Filter series of scheduler_framework_extension_point_duration_seconds, bound on first use */
+  filterDuration?: Histogram.Internal<'extension_point' | 'status' | 'profile'>;
 }
 
 /** Pods no longer the scheduler's business: bound, finished or going away. */
@@ -102,6 +107,8 @@ export class Scheduler {
         bind: (pod, node) => this.binder.bind(pod, node),
         percentageOfNodesToScore: opts.config.percentageOfNodesToScore,
         extras: { metrics: opts.metrics, recorder },
+        metrics: opts.metrics,
+        pluginMetricsSamplePercent: opts.pluginMetricsSamplePercent,
       });
       this.profiles.set(profile.schedulerName, { name: profile.schedulerName, fw, recorder });
     }
@@ -215,16 +222,11 @@ export class Scheduler {
     this.metrics.pendingPods.set({ queue: 'backoff' }, p.backoff);
     this.metrics.pendingPods.set({ queue: 'unschedulable' }, p.unschedulable);
     this.metrics.pendingPods.set({ queue: 'gated' }, p.gated);
+    // recomputed whole, so plugins and profiles with no pods left drop out
     this.metrics.unschedulablePods.reset();
-    const byProfile = new Map<string, Map<string, number>>();
-    for (const [plugin, n] of this.queue.unschedulableByPlugin()) {
-      // the queue does not split by profile; the first profile carries the count
-      const profile = this.profiles.keys().next().value ?? 'default-scheduler';
-      let m = byProfile.get(profile);
-      if (!m) byProfile.set(profile, (m = new Map()));
-      m.set(plugin, n);
+    for (const [profile, byPlugin] of this.queue.unschedulableByProfile()) {
+      for (const [plugin, n] of byPlugin) this.metrics.unschedulablePods.set({ plugin, profile }, n);
     }
-    for (const [profile, m] of byProfile) for (const [plugin, n] of m) this.metrics.unschedulablePods.set({ plugin, profile }, n);
   }
 
   /** The scheduling loop; runs until stop(). Only the leader calls it. */
@@ -289,7 +291,19 @@ export class Scheduler {
     const count = entries.length;
     if (this.slotsOut.length < count) this.slotsOut = new Int32Array(count);
     const core = this.cache.core;
-    const placed = core.place(resolved.id, count, this.slotsOut);
+    // Filter and Score run inside this one place() (the core scores each feasible node in
+    // the pass that filters it), so their times cannot be told apart: the whole call is
+    // observed as Filter, once per group, and Score has no series of its own.
+    const tPlace = performance.now();
+    let placed: number;
+    try {
+      placed = core.place(resolved.id, count, this.slotsOut);
+    } catch (e) {
+      this.metrics.extensionPointDuration.observe({ extension_point: 'Filter', status: 'Error', profile: profile.name }, (performance.now() - tPlace) / 1000);
+      throw e;
+    }
+    profile.filterDuration ??= this.metrics.extensionPointDuration.labels({ extension_point: 'Filter', status: 'Success', profile: profile.name });
+    profile.filterDuration.observe((performance.now() - tPlace) / 1000);
     // one place() decides the whole group: each pod's share of it is its algorithm time
     const algoSeconds = (performance.now() - t0) / 1000 / Math.max(1, placed);
     for (let i = 0; i < placed; i++) {

@@ -5,6 +5,7 @@
  * turning the core's per-node reasons into upstream's FitError message.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Histogram } from 'prom-client';
 import type { ApiClient } from '../../../lib/client/mod.js';
 import { Dim, Reason, type ClassSpec } from '../core/types.js';
 import { defaultScoreConfig } from '../core/reference.js';
@@ -24,6 +25,12 @@ import type {
 import type { PluginSet, Profile } from '../config.js';
 import { ConfigError } from '../config.js';
 import { inTreeRegistry, NOT_APPLICABLE_PLUGINS, type PluginFactory } from '../plugins/registry.js';
+import type { SchedulerMetrics } from '../metrics.js';
+
+/** upstream pluginMetricsSamplePercent: per-plugin durations are recorded for this share of cycles */
+export const PLUGIN_METRICS_SAMPLE_PERCENT = 10;
+
+type PluginTimer = Histogram.Internal<'plugin' | 'extension_point' | 'status'>;
 
 /** What plugins may reach (upstream framework.Handle). */
 export interface FrameworkHandle {
@@ -48,6 +55,10 @@ export interface FrameworkDeps {
   registry?: Record<string, PluginFactory>;
   /** passed to plugins as FrameworkHandle.extras */
   extras?: Record<string, unknown>;
+  /** where scheduler_plugin_execution_duration_seconds goes (default: not recorded) */
+  metrics?: Pick<SchedulerMetrics, 'pluginExecutionDuration'>;
+  /** percentage of compiles whose PreFilter plugins are timed (default PLUGIN_METRICS_SAMPLE_PERCENT) */
+  pluginMetricsSamplePercent?: number;
 }
 
 export interface CompiledClass {
@@ -238,9 +249,15 @@ export class Framework {
   /** the class last diagnosed: renderReasons (preemption) reads constraint details from it */
   private lastDiagnosed?: ClassSpec;
   private readonly signatures = new WeakMap<Pod, string>();
+  private readonly pluginDuration?: Histogram<'plugin' | 'extension_point' | 'status'>;
+  private readonly pluginSampleRate: number;
+  /** per compiler (by index), its PreFilter Success series, bound on first use */
+  private readonly preFilterSuccess: Array<PluginTimer | undefined> = [];
 
   constructor(profile: Profile, deps: FrameworkDeps) {
     this.profileName = profile.schedulerName;
+    this.pluginDuration = deps.metrics?.pluginExecutionDuration;
+    this.pluginSampleRate = (deps.pluginMetricsSamplePercent ?? PLUGIN_METRICS_SAMPLE_PERCENT) / 100;
     this.snapshot = deps.snapshot;
     this.percentageOfNodesToScore = profile.percentageOfNodesToScore ?? deps.percentageOfNodesToScore ?? 0;
     this.handle = { snapshot: deps.snapshot, client: deps.client, profileName: profile.schedulerName, bind: deps.bind, framework: this, extras: deps.extras };
@@ -325,17 +342,26 @@ export class Framework {
     return s;
   }
 
-  /** Compiles a pod into a class for this profile. */
+  /**
+   * Compiles a pod into a class for this profile. Compiling is PreFilter: on a sampled
+   * compile (upstream samples a share of cycles, as timing every plugin would cost more
+   * than some plugins do) each plugin's time goes to scheduler_plugin_execution_duration_seconds.
+   */
   compile(pod: Pod): CompiledClass {
     const snapshot = this.snapshot;
     const spec = blankClass(snapshot);
     let volatile = false;
     let unresolvable: string | undefined;
     let unresolvablePlugin: string | undefined;
-    for (const p of this.compilers) {
+    const timed = this.pluginDuration !== undefined && Math.random() < this.pluginSampleRate;
+    const compilers = this.compilers;
+    for (let i = 0; i < compilers.length; i++) {
+      const p = compilers[i]!;
       const perPod = p as unknown as Partial<PerPodVolatile>;
       if (typeof perPod.volatileFor === 'function' ? perPod.volatileFor(pod) : p.volatile) volatile = true;
+      const t0 = timed ? performance.now() : 0;
       const msg = p.preFilter(snapshot, pod, spec);
+      if (timed) this.observePreFilter(i, msg !== undefined, (performance.now() - t0) / 1000);
       if (msg !== undefined) {
         // upstream stops at the first PreFilter that rejects the pod
         unresolvable = msg;
@@ -348,6 +374,17 @@ export class Framework {
     spec.percentageOfNodesToScore = this.percentageOfNodesToScore;
     normalizeClass(spec, snapshot);
     return { spec, volatile, unresolvable, unresolvablePlugin };
+  }
+
+  private observePreFilter(i: number, rejected: boolean, seconds: number): void {
+    const plugin = this.compilers[i]!.name;
+    if (rejected) {
+      this.pluginDuration!.observe({ plugin, extension_point: 'PreFilter', status: 'UnschedulableAndUnresolvable' }, seconds);
+      return;
+    }
+    let timer = this.preFilterSuccess[i];
+    if (!timer) this.preFilterSuccess[i] = timer = this.pluginDuration!.labels({ plugin, extension_point: 'PreFilter', status: 'Success' });
+    timer.observe(seconds);
   }
 
   /** queue sort: does `a` go before `b`? */
@@ -408,11 +445,24 @@ export class Framework {
     return fitErrorMessage(diag.nodeCount, diag.reasons, diag.preFilterMsg, postFilterMessage);
   }
 
-  /** Runs PostFilter plugins in order until one nominates a node (upstream RunPostFilterPlugins). */
+  /**
+   * Runs PostFilter plugins in order until one nominates a node (upstream RunPostFilterPlugins).
+   * Each plugin's time is recorded on every run, not sampled: PostFilter runs only for pods
+   * no node fits, and preemption costs far more than the observation.
+   */
   async postFilter(pod: Pod, diag: Diagnosis): Promise<{ nominatedNodeName?: string; message: string } | undefined> {
     let last: { nominatedNodeName?: string; message: string } | undefined;
+    const timer = this.pluginDuration;
     for (const p of this.postFilterPlugins) {
-      const r = await p.postFilter(this.snapshot, pod, diag);
+      const t0 = performance.now();
+      let r: { nominatedNodeName?: string; message: string };
+      try {
+        r = await p.postFilter(this.snapshot, pod, diag);
+      } catch (e) {
+        timer?.observe({ plugin: p.name, extension_point: 'PostFilter', status: 'Error' }, (performance.now() - t0) / 1000);
+        throw e;
+      }
+      timer?.observe({ plugin: p.name, extension_point: 'PostFilter', status: r.nominatedNodeName ? 'Success' : 'Unschedulable' }, (performance.now() - t0) / 1000);
       if (r.nominatedNodeName) return r;
       last = r;
     }
