@@ -69,6 +69,7 @@ export const Resources = {
   leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' },
   deployments: { group: 'apps', version: 'v1', resource: 'deployments' },
   replicasets: { group: 'apps', version: 'v1', resource: 'replicasets' },
+  poddisruptionbudgets: { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' },
 } as const satisfies Record<string, GroupVersionResource>;
 
 export interface ApiClientOptions {

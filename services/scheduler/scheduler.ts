@@ -10,6 +10,7 @@
  * patches only when the condition actually changes.
  */
 import type { Namespace, Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { Histogram } from 'prom-client';
 import { StatusError } from '../../lib/api/errors.js';
 import { EventRecorder } from '../../lib/client/events.js';
@@ -81,6 +82,8 @@ export class Scheduler {
   private readonly abort = new AbortController();
   private gaugeTimer?: NodeJS.Timeout;
   private slotsOut = new Int32Array(1024);
+  /** pods nominated by preemption -> the node whose room they hold */
+  private readonly nominations = new Map<string, string>();
   /** status patches in flight, so stop() can wait for them */
   private readonly inflightWrites = new Set<Promise<unknown>>();
 
@@ -92,6 +95,9 @@ export class Scheduler {
     this.log = opts.log ?? ((line) => process.stderr.write(`scheduler: ${line}\n`));
     this.cache = new SchedulerCache({ createCore: (dims) => createCore(opts.coreKind, dims) });
     this.binder = new Binder({ client: opts.bindClient ?? opts.client });
+    this.factory = new SharedInformerFactory(opts.client);
+    // preemption reads PodDisruptionBudgets from the informer, not one list per attempt
+    const pdbs = this.factory.forResource<PodDisruptionBudget>(Resources.poddisruptionbudgets);
     for (const profile of opts.config.profiles) {
       // one recorder a profile, as upstream: events name the profile's scheduler as their reporter
       const recorder = new EventRecorder({
@@ -106,7 +112,11 @@ export class Scheduler {
         client: opts.client,
         bind: (pod, node) => this.binder.bind(pod, node),
         percentageOfNodesToScore: opts.config.percentageOfNodesToScore,
-        extras: { metrics: opts.metrics, recorder },
+        extras: {
+          metrics: opts.metrics,
+          recorder,
+          listPDBs: () => pdbs.store.list(),
+        },
         metrics: opts.metrics,
         pluginMetricsSamplePercent: opts.pluginMetricsSamplePercent,
       });
@@ -120,7 +130,6 @@ export class Scheduler {
       now: this.now,
     });
     this.classes = new ClassTable(this.cache);
-    this.factory = new SharedInformerFactory(opts.client);
   }
 
   private responsibleFor(pod: Pod): boolean {
@@ -208,8 +217,28 @@ export class Scheduler {
       this.cache.removePod(pod);
       this.moved('AssignedPodDelete');
     } else {
+      this.releaseNomination(podKey(pod));
       this.queue.delete(pod);
     }
+  }
+
+  /**
+   * A pod nominated to a node after preemption holds the room it freed there, so other
+   * pods (and other preemptors) do not take it first: upstream counts nominated pods of
+   * equal or higher priority when filtering their node. Here the room is held for every
+   * pod, until the nominated pod's own next attempt.
+   */
+  private holdNomination(pod: Pod, nodeName: string): void {
+    const key = podKey(pod);
+    this.releaseNomination(key);
+    if (!this.cache.node(nodeName)) return;
+    this.cache.assumePod(pod, nodeName);
+    this.nominations.set(key, nodeName);
+  }
+
+  private releaseNomination(key: string): void {
+    if (!this.nominations.delete(key)) return;
+    this.cache.forgetPod(key);
   }
 
   hasSynced(): boolean {
@@ -276,6 +305,8 @@ export class Scheduler {
   }
 
   private async scheduleGroup(profile: ProfileRuntime, entries: QueueEntry[], start: number): Promise<void> {
+    // a nominated pod is not in the way of itself
+    if (this.nominations.size > 0) for (const e of entries) this.releaseNomination(e.key);
     const t0 = performance.now();
     const resolved = this.classes.resolve(entries[0]!.pod, profile.fw);
     // PreFilter is the class compilation (a cache hit costs a lookup)
@@ -387,7 +418,10 @@ export class Scheduler {
     }
     const message = profile.fw.failureMessage(diag, postFilterMsg);
     this.metrics.attempt('unschedulable', profile.name, (performance.now() - start) / 1000);
-    if (nominated) this.queue.addNominatedPod(pod, nominated);
+    if (nominated) {
+      this.queue.addNominatedPod(pod, nominated);
+      this.holdNomination(pod, nominated);
+    }
     this.queue.addUnschedulable(entry, diag.unschedulablePlugins);
     profile.recorder.eventf(pod, undefined, 'Warning', 'FailedScheduling', 'Scheduling', message);
     this.patchUnschedulable(pod, message, nominated);
