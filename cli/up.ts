@@ -139,14 +139,17 @@ export class Launcher {
     const { port: apiPort, moved } = await choosePort(wanted, this.host);
     if (moved) log(`port ${wanted} is busy; the apiserver uses port ${apiPort}`);
     const ctx: ServiceContext = { natsUrl: this.natsUrl, bucket: this.bucket, host: this.host, apiPort, dataDir: this.dataDir, cli: CLI_MAIN };
-    for (const def of SERVICES) {
+    this.apiserverUrl = serverUrl(this.host, apiPort);
+    // the apiserver first: the components after it talk to it from their first moment
+    for (const [i, def] of SERVICES.entries()) {
       const p = new SupervisedProcess({ name: def.name, command: process.execPath, args: def.args(ctx) }, this.out, width);
       this.services.push(p);
       p.start();
+      if (i === 0) {
+        await this.waitReady(this.opts.readyTimeoutMs ?? 120_000);
+        this.throwIfStopping();
+      }
     }
-    this.apiserverUrl = serverUrl(this.host, apiPort);
-    await this.waitReady(this.opts.readyTimeoutMs ?? 120_000);
-    this.throwIfStopping();
 
     this.kubeconfig = writeKubeconfig(path.join(this.dataDir, 'kubeconfig'), this.apiserverUrl);
     this.state = { ...this.state, apiserverUrl: this.apiserverUrl };
