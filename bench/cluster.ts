@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNatsServer, type NatsServerHandle } from '../lib/nats/server.js';
+import { APISERVER_NODE_FLAGS } from '../services/apiserver/runtime.js';
 
 export interface BenchCluster {
   natsUrl: string;
@@ -45,7 +46,7 @@ export async function startBenchCluster(opts: ClusterOptions = {}): Promise<Benc
   try {
     const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../services/apiserver/main.js');
     // the million-pod workloads hold every pod in the watch cache: allow a large heap
-    const nodeArgs = [`--max-old-space-size=${BENCH_HEAP_MB}`, ...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [])];
+    const nodeArgs = [`--max-old-space-size=${BENCH_HEAP_MB}`, ...APISERVER_NODE_FLAGS, ...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [])];
     // replicas share the NATS queue group and the bucket, as a production control plane would
     const urls: string[] = [];
     for (let i = 0; i < Math.max(1, opts.apiservers ?? 1); i++) {

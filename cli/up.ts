@@ -28,6 +28,7 @@ import {
 } from './datafolder.js';
 import { serverUrl, writeKubeconfig } from './kubeconfig.js';
 import { SupervisedProcess, type SupervisorOutput } from './supervisor.js';
+import { APISERVER_NODE_FLAGS } from '../services/apiserver/runtime.js';
 
 export const DEFAULT_API_PORT = 6443;
 
@@ -53,7 +54,7 @@ export interface ServiceDef {
 export const SERVICES: ServiceDef[] = [
   {
     name: 'apiserver',
-    args: (c) => [c.cli, 'apiserver', '--nats', c.natsUrl, '--bucket', c.bucket, '--host', c.host, '--port', String(c.apiPort)],
+    args: (c) => [...APISERVER_NODE_FLAGS, c.cli, 'apiserver', '--nats', c.natsUrl, '--bucket', c.bucket, '--host', c.host, '--port', String(c.apiPort)],
   },
   { name: 'scheduler', args: (c) => [c.cli, 'scheduler', '--nats', c.natsUrl] },
 ];
