@@ -108,7 +108,7 @@ function waitForServing(child: ChildProcess, timeoutMs: number): Promise<string>
 }
 
 /** SIGTERM (the apiserver shuts down cleanly and writes its CPU profile), SIGKILL if it hangs. */
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill('SIGTERM');

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { runBackup, runRestore } from './backup.js';
 import { PROJECT_ROOT } from './datafolder.js';
 import { runUp } from './up.js';
+import { runUntilStopped } from '../lib/process/lifecycle.js';
 
 interface Verb {
   summary: string;
@@ -69,22 +70,7 @@ async function runApiServer(argv: string[]): Promise<number> {
   });
   console.log(`apiserver: serving ${server.httpUrl} (NATS ${natsUrl})`);
 
-  let stopping = false;
-  const stop = async (why: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`apiserver: stopping (${why})`);
-    await server.stop().catch(() => undefined);
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  // A launcher killed outright cannot stop its children; they notice being re-parented.
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) void stop(`parent process ${parent} is gone`);
-  }, 1000).unref();
-  return await new Promise<number>(() => undefined);
+  return runUntilStopped('apiserver', () => server.stop());
 }
 
 const BENCH_USAGE = `usage: flotilla bench scheduler CONFIG.yaml [--workload NAME] [--nats URL] ... ("flotilla bench scheduler --help" for all)`;

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../lib/nats/server.js';
-import { BENCH_HEAP_MB, startBenchCluster, type BenchCluster } from '../cluster.js';
+import { BENCH_HEAP_MB, startBenchCluster, stopChild, type BenchCluster } from '../cluster.js';
 
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The scheduler service's entry point in the build (engineer E's). */
@@ -95,14 +95,6 @@ async function waitForScheduler(child: ChildProcess, readyUrl: string, timeoutMs
   }
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(t);
-}
 
 /** Resident and peak resident memory of a process in bytes, from /proc; undefined when gone. */
 export function processMemory(pid: number | undefined): { rss: number; hwm: number } | undefined {

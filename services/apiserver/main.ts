@@ -2,6 +2,7 @@
  * apiserver entry point: `node dist/services/apiserver/main.js --nats URL --port N`.
  */
 import { parseArgs } from 'node:util';
+import { runUntilStopped } from '../../lib/process/lifecycle.js';
 import { startApiServer } from './server.js';
 
 const { values } = parseArgs({
@@ -23,12 +24,4 @@ const server = await startApiServer({
 });
 console.log(`apiserver: serving ${server.httpUrl} (NATS ${values.nats})`);
 
-let stopping = false;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, async () => {
-    if (stopping) return;
-    stopping = true;
-    await server.stop().catch(() => undefined);
-    process.exit(0);
-  });
-}
+await runUntilStopped('apiserver', () => server.stop());

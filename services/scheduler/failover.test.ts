@@ -16,23 +16,10 @@ import { ApiClient, Resources, type Watch } from '../../lib/client/client.js';
 import { connectNats } from '../../lib/client/connect.js';
 import { sleep } from '../../lib/client/retry.js';
 import { defaultLeaderElection } from './config.js';
+import { waitFor } from '../../test/wait.js';
 
 const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await sleep(50);
-  }
-}
 
 interface SchedulerProcess {
   child: ChildProcess;

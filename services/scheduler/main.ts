@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isCoreKind } from './core/mod.js';
 import { DEFAULT_SCHEDULER_PORT, startScheduler } from './service.js';
+import { runUntilStopped } from '../../lib/process/lifecycle.js';
 
 export const SCHEDULER_USAGE = `usage: flotilla scheduler [--nats URL] [--config FILE] [--port N] [--leader-elect=false] [--core reference|wasm|wasm-simd]
 
@@ -62,19 +63,5 @@ export async function runScheduler(argv: string[]): Promise<number> {
   }
   console.log(`scheduler: ${running.identity} serving ${running.metricsUrl} (NATS ${natsUrl}; profiles ${running.config.profiles.map((p) => p.schedulerName).join(', ')})`);
 
-  let stopping = false;
-  const stop = async (why: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`scheduler: stopping (${why})`);
-    await running.stop().catch(() => undefined);
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) void stop(`parent process ${parent} is gone`);
-  }, 1000).unref();
-  return await new Promise<number>(() => undefined);
+  return runUntilStopped('scheduler', () => running.stop());
 }

@@ -21,6 +21,7 @@ import { ReferenceCore } from './core/reference.js';
 import { Framework } from './framework/framework.js';
 import { SchedulerMetrics, serveMetrics, type HealthServer } from './metrics.js';
 import { Scheduler } from './scheduler.js';
+import { waitFor } from '../../test/wait.js';
 
 interface Sample {
   name: string;
@@ -48,15 +49,6 @@ function find(samples: Sample[], name: string, labels: Record<string, string>): 
   return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 const TWO_PROFILES = `apiVersion: kubescheduler.config.k8s.io/v1
 kind: KubeSchedulerConfiguration

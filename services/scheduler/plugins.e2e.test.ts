@@ -14,6 +14,7 @@ import { NotFoundError } from '../../lib/api/errors.js';
 import { ApiClient, Resources } from '../../lib/client/client.js';
 import { connectNats } from '../../lib/client/connect.js';
 import { startScheduler, type RunningScheduler } from './service.js';
+import { waitFor } from '../../test/wait.js';
 
 const PRIORITY_CLASSES = { group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses' };
 const ZONE = 'topology.kubernetes.io/zone';
@@ -67,20 +68,6 @@ function mkPod(name: string, requests: Record<string, string> = {}, spec: Partia
   };
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('scheduler plugins end to end: placement through a real apiserver follows each plugin', function () {
   this.timeout(60_000);

@@ -17,6 +17,7 @@ import { ServiceUnavailableError } from '../../lib/api/errors.js';
 import { ApiClient, Resources } from '../../lib/client/client.js';
 import { connectNats } from '../../lib/client/connect.js';
 import { startScheduler, type RunningScheduler } from './service.js';
+import { waitFor } from '../../test/wait.js';
 
 const run = promisify(execFile);
 
@@ -38,20 +39,6 @@ function pod(name: string, cpu: string, schedulerName?: string): Pod {
   };
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A fresh nats-server and apiserver for one suite, and the helpers its tests use. */
 function cluster(bucket: string) {
