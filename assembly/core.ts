@@ -370,6 +370,22 @@ function staticReason(b: usize, n: i32): i32 {
   return 0;
 }
 
+
+/**
+ * Whether node n has every bit of term t in a list of LW-word masks. A term with no bits
+ * matches no node, as upstream's empty NodeSelectorTerm / preferred term.
+ */
+@inline
+function termMatches(masks: usize, t: i32, n: i32): bool {
+  let any = false;
+  for (let w = 0; w < LW; w++) {
+    const m = load<u32>(masks + ((<usize>(t * LW + w)) << 2));
+    if (m != 0) any = true;
+    if ((labelWord(w, n) & m) != m) return false;
+  }
+  return any;
+}
+
 function affinityMatches(b: usize, n: i32): bool {
   const sel = arr(b, H_SELECTOR);
   for (let w = 0; w < LW; w++) {
@@ -380,18 +396,7 @@ function affinityMatches(b: usize, n: i32): bool {
   if (nt == 0) return true;
   const terms = arr(b, H_REQTERMS);
   for (let t = 0; t < nt; t++) {
-    // a term with no requirements matches no node (upstream's empty NodeSelectorTerm)
-    let ok = true;
-    let any = false;
-    for (let w = 0; w < LW; w++) {
-      const m = load<u32>(terms + ((<usize>(t * LW + w)) << 2));
-      if (m != 0) any = true;
-      if ((labelWord(w, n) & m) != m) {
-        ok = false;
-        break;
-      }
-    }
-    if (ok && any) return true;
+    if (termMatches(terms, t, n)) return true;
   }
   return false;
 }
@@ -699,18 +704,7 @@ function preferredSum(b: usize, n: i32): f64 {
   const pm = arr(b, H_PREFMASK);
   let sum: f64 = 0;
   for (let t = 0; t < np; t++) {
-    // a term with no requirements matches no node
-    let any = false;
-    let ok = true;
-    for (let w = 0; w < LW; w++) {
-      const m = load<u32>(pm + ((<usize>(t * LW + w)) << 2));
-      if (m != 0) any = true;
-      if ((labelWord(w, n) & m) != m) {
-        ok = false;
-        break;
-      }
-    }
-    if (ok && any) sum += load<f64>(pw + ((<usize>t) << 3));
+    if (termMatches(pm, t, n)) sum += load<f64>(pw + ((<usize>t) << 3));
   }
   return sum;
 }
