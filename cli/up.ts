@@ -42,12 +42,16 @@ export interface ServiceContext {
   dataDir: string;
   /** dist/cli/main.js: services run as `node <cli> <verb> ...` */
   cli: string;
+  /** how many hollow nodes the kubelet process carries (0: no kubelet) */
+  hollowNodes: number;
 }
 
 export interface ServiceDef {
   name: string;
   /** arguments to `node` */
   args: (c: ServiceContext) => string[];
+  /** run only when this says so (default: always) */
+  enabled?: (c: ServiceContext) => boolean;
 }
 
 /** The cluster's services in start order (stopped in reverse). Later components add one line each. */
@@ -57,6 +61,12 @@ export const SERVICES: ServiceDef[] = [
     args: (c) => [...APISERVER_NODE_FLAGS, c.cli, 'apiserver', '--nats', c.natsUrl, '--bucket', c.bucket, '--host', c.host, '--port', String(c.apiPort)],
   },
   { name: 'scheduler', args: (c) => [c.cli, 'scheduler', '--nats', c.natsUrl] },
+  { name: 'controller-manager', args: (c) => [c.cli, 'controller-manager', '--nats', c.natsUrl] },
+  {
+    name: 'kubelet',
+    enabled: (c) => c.hollowNodes > 0,
+    args: (c) => [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'hollow', '--nodes', String(c.hollowNodes)],
+  },
 ];
 
 export interface UpOptions {
@@ -67,6 +77,8 @@ export interface UpOptions {
   port?: number;
   host?: string;
   bucket?: string;
+  /** simulated nodes run by a `kubelet --runtime hollow` process (default 0: none) */
+  hollowNodes?: number;
   /** how long to wait for the apiserver's /readyz */
   readyTimeoutMs?: number;
   out?: SupervisorOutput;
@@ -139,10 +151,18 @@ export class Launcher {
     const wanted = this.opts.port ?? DEFAULT_API_PORT;
     const { port: apiPort, moved } = await choosePort(wanted, this.host);
     if (moved) log(`port ${wanted} is busy; the apiserver uses port ${apiPort}`);
-    const ctx: ServiceContext = { natsUrl: this.natsUrl, bucket: this.bucket, host: this.host, apiPort, dataDir: this.dataDir, cli: CLI_MAIN };
+    const ctx: ServiceContext = {
+      natsUrl: this.natsUrl,
+      bucket: this.bucket,
+      host: this.host,
+      apiPort,
+      dataDir: this.dataDir,
+      cli: CLI_MAIN,
+      hollowNodes: this.opts.hollowNodes ?? 0,
+    };
     this.apiserverUrl = serverUrl(this.host, apiPort);
     // the apiserver first: the components after it talk to it from their first moment
-    for (const [i, def] of SERVICES.entries()) {
+    for (const [i, def] of SERVICES.filter((d) => d.enabled?.(ctx) ?? true).entries()) {
       const p = new SupervisedProcess({ name: def.name, command: process.execPath, args: def.args(ctx) }, this.out, width);
       this.services.push(p);
       p.start();
@@ -212,7 +232,7 @@ async function checkNats(url: string): Promise<void> {
   }
 }
 
-export const UP_USAGE = `usage: flotilla up [--data DIR] [--nats URL] [--port N] [--host ADDR] [--bucket NAME]
+export const UP_USAGE = `usage: flotilla up [--data DIR] [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--hollow-nodes N]
 
 Starts an all-in-one cluster and prints "export KUBECONFIG=<path>". Ctrl-C stops it.
 
@@ -220,7 +240,8 @@ Starts an all-in-one cluster and prints "export KUBECONFIG=<path>". Ctrl-C stops
   --nats URL     join this NATS server (default $NATS_URL) instead of running nats-server
   --port N       apiserver HTTP port (default ${DEFAULT_API_PORT}; a busy port is replaced by a free one; 0 = any)
   --host ADDR    apiserver bind address (default 127.0.0.1)
-  --bucket NAME  JetStream KV bucket holding the objects (default ${DEFAULT_BUCKET})`;
+  --bucket NAME  JetStream KV bucket holding the objects (default ${DEFAULT_BUCKET})
+  --hollow-nodes N  also run N simulated nodes in one kubelet process (default 0)`;
 
 export async function runUp(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -231,6 +252,7 @@ export async function runUp(argv: string[]): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string' },
       bucket: { type: 'string' },
+      'hollow-nodes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -240,12 +262,15 @@ export async function runUp(argv: string[]): Promise<number> {
   }
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new Error(`--port: not a port number: ${values.port}`);
+  const hollowNodes = values['hollow-nodes'] === undefined ? 0 : Number(values['hollow-nodes']);
+  if (!Number.isInteger(hollowNodes) || hollowNodes < 0) throw new Error(`--hollow-nodes: not a node count: ${values['hollow-nodes']}`);
   const launcher = new Launcher({
     dataDir: resolveDataDir(values.data),
     natsUrl: values.nats ?? (process.env.NATS_URL || undefined),
     port,
     host: values.host,
     bucket: values.bucket,
+    hollowNodes,
   });
 
   let firstSignalAt = 0;

@@ -1,0 +1,477 @@
+/**
+ * The pod lifecycle of every hollow node in the process, after upstream's kubelet
+ * (pod workers, the status manager, getPhase, the container back-off). One shared pod
+ * informer serves all nodes: it watches bound pods (fieldSelector `spec.nodeName!=`)
+ * and keeps those whose node this process carries. Container exits come as runtime
+ * events (the evented PLEG). Status writes are coalesced: a change marks the pod dirty,
+ * and one flush per tick sends a merge patch on pods/status for each dirty pod, many at
+ * a time, so thousands of pods start together without a write per step.
+ */
+import type { ContainerStateTerminated, ContainerStatus as PodContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
+import type { ApiClient } from '../../lib/client/client.js';
+import { Resources } from '../../lib/client/client.js';
+import { SharedInformer, deletedObject, metaNamespaceKey } from '../../lib/client/informer.js';
+import { isConflict, isNotFound } from '../../lib/api/errors.js';
+import { forEachLimited } from './concurrency.js';
+import { normalizeImage } from './hollow.js';
+import type { NodeManager } from './nodes.js';
+import type { ContainerEvent, ContainerRuntime } from './runtime.js';
+
+/** upstream's crash-loop back-off: 10 s, doubling to 5 min */
+export const INITIAL_BACKOFF_SECONDS = 10;
+export const MAX_BACKOFF_SECONDS = 300;
+/** a container that ran this long before exiting starts its back-off afresh (upstream) */
+export const BACKOFF_RESET_SECONDS = 600;
+
+export interface PodManagerOptions {
+  /** how long after a pod is seen its containers start (default 0) */
+  startDelayMs?: number;
+  /** how often dirty statuses are written (default 50 ms) */
+  flushMs?: number;
+  /** requests in flight at once (default 128) */
+  concurrency?: number;
+  log?: (line: string) => void;
+}
+
+interface ContainerRecord {
+  name: string;
+  image: string;
+  /** the current container in the runtime */
+  id?: string;
+  restartCount: number;
+  /** the next back-off; 0 until the first restart */
+  backoffSeconds: number;
+  /** waiting in CrashLoopBackOff: the message */
+  backoffMessage?: string;
+  restartTimer?: NodeJS.Timeout;
+  lastTerminated?: ContainerStateTerminated;
+  /** exited for good (restartPolicy said no restart) */
+  final?: ContainerStateTerminated;
+  /** why it cannot be created (a bad config) */
+  error?: { reason: string; message: string };
+}
+
+interface PodRecord {
+  key: string;
+  uid: string;
+  namespace: string;
+  name: string;
+  nodeName: string;
+  restartPolicy: string;
+  pod: Pod;
+  hostIP: string;
+  ip?: string;
+  sandboxId?: string;
+  startTime: string;
+  containers: ContainerRecord[];
+  startTimer?: NodeJS.Timeout;
+  /** condition type → [status, lastTransitionTime] */
+  conditions: Map<string, [string, string]>;
+  terminating: boolean;
+  terminal: boolean;
+  removed: boolean;
+}
+
+const nowTime = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+const timeOf = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Go's time.Duration text for whole seconds: 10s, 1m20s, 5m0s. */
+export function goDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
+}
+
+/** The pod phase from its container statuses and restart policy (upstream getPhase, without init containers). */
+export function podPhase(statuses: PodContainerStatus[], restartPolicy: string): PodStatus['phase'] {
+  let waiting = 0;
+  let running = 0;
+  let stopped = 0;
+  let succeeded = 0;
+  for (const s of statuses) {
+    if (s.state?.running) running++;
+    else if (s.state?.terminated) {
+      stopped++;
+      if (s.state.terminated.exitCode === 0) succeeded++;
+    } else if (s.lastState?.terminated) stopped++;
+    else waiting++;
+  }
+  if (waiting > 0) return 'Pending';
+  if (running > 0) return 'Running';
+  if (stopped > 0) {
+    if (restartPolicy === 'Always') return 'Running';
+    if (stopped === succeeded) return 'Succeeded';
+    if (restartPolicy === 'OnFailure') return 'Running';
+    return 'Failed';
+  }
+  return 'Pending';
+}
+
+export class PodManager {
+  readonly informer: SharedInformer<Pod>;
+  private readonly pods = new Map<string, PodRecord>();
+  private readonly byContainer = new Map<string, [PodRecord, ContainerRecord]>();
+  private readonly dirty = new Set<PodRecord>();
+  private readonly deletes = new Set<PodRecord>();
+  private flushTimer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+  private readonly unsubscribe: () => void;
+  private readonly startDelayMs: number;
+  private readonly flushMs: number;
+  private readonly concurrency: number;
+  private readonly log: (line: string) => void;
+  private stopped = false;
+  /** status writes sent (each carries every change of one pod since the last) */
+  statusWrites = 0;
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly runtime: ContainerRuntime,
+    private readonly nodes: NodeManager,
+    opts: PodManagerOptions = {},
+  ) {
+    this.startDelayMs = opts.startDelayMs ?? 0;
+    this.flushMs = opts.flushMs ?? 50;
+    this.concurrency = opts.concurrency ?? 128;
+    this.log = opts.log ?? ((l) => process.stderr.write(`kubelet: ${l}\n`));
+    // unbound pods are the scheduler's business: only bound ones come to this process
+    this.informer = new SharedInformer<Pod>(client, Resources.pods, { fieldSelector: 'spec.nodeName!=' });
+    this.informer.addEventHandler({
+      onAdd: (p) => this.onPod(p),
+      onUpdate: (_old, p) => this.onPod(p),
+      onDelete: (o) => this.onPodGone(deletedObject(o)),
+    });
+    this.unsubscribe = runtime.getContainerEvents((ev) => this.onContainerEvent(ev));
+  }
+
+  async start(): Promise<void> {
+    this.informer.start();
+    await this.informer.waitForSync();
+  }
+
+  /** How many pods this process looks after. */
+  get size(): number {
+    return this.pods.size;
+  }
+
+  private onPod(pod: Pod): void {
+    if (this.stopped || !this.nodes.has(pod.spec?.nodeName)) return;
+    const key = metaNamespaceKey(pod);
+    let rec = this.pods.get(key);
+    if (rec && rec.uid !== pod.metadata?.uid) {
+      // deleted and created again under the same name while the watch was away
+      this.cleanup(rec);
+      rec = undefined;
+    }
+    if (pod.metadata?.deletionTimestamp) {
+      if (!rec) rec = this.record(pod);
+      this.terminate(rec);
+      return;
+    }
+    if (rec) {
+      rec.pod = pod;
+      return;
+    }
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return;
+    this.admit(this.record(pod));
+  }
+
+  private onPodGone(pod: Pod): void {
+    const rec = this.pods.get(metaNamespaceKey(pod));
+    if (rec && rec.uid === pod.metadata?.uid) this.cleanup(rec);
+  }
+
+  private record(pod: Pod): PodRecord {
+    const node = this.nodes.get(pod.spec!.nodeName!)!;
+    const prior = new Map((pod.status?.containerStatuses ?? []).map((s) => [s.name, s]));
+    const conditions = new Map<string, [string, string]>();
+    for (const c of pod.status?.conditions ?? []) if (c.lastTransitionTime) conditions.set(c.type, [c.status, c.lastTransitionTime]);
+    const rec: PodRecord = {
+      key: metaNamespaceKey(pod),
+      uid: pod.metadata?.uid ?? '',
+      namespace: pod.metadata?.namespace ?? '',
+      name: pod.metadata?.name ?? '',
+      nodeName: node.name,
+      restartPolicy: pod.spec?.restartPolicy ?? 'Always',
+      pod,
+      hostIP: node.internalIP,
+      startTime: pod.status?.startTime ?? nowTime(),
+      // restart counts survive a restart of this process, as they survive upstream's
+      containers: (pod.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image ?? '', restartCount: prior.get(c.name)?.restartCount ?? 0, backoffSeconds: 0 })),
+      conditions,
+      terminating: false,
+      terminal: false,
+      removed: false,
+    };
+    this.pods.set(rec.key, rec);
+    return rec;
+  }
+
+  /** Accepted on its node: Pending with ContainerCreating at once; containers after the start delay. */
+  private admit(rec: PodRecord): void {
+    this.markDirty(rec);
+    if (this.startDelayMs > 0) rec.startTimer = setTimeout(() => void this.startPod(rec), this.startDelayMs);
+    else void this.startPod(rec);
+  }
+
+  private async startPod(rec: PodRecord): Promise<void> {
+    rec.startTimer = undefined;
+    if (rec.terminating || rec.removed) return;
+    const node = this.nodes.get(rec.nodeName)!;
+    try {
+      const prev = rec.pod.status?.podIP;
+      rec.ip = prev && node.ipam.reserve(rec.key, prev) ? prev : node.ipam.allocate(rec.key);
+      const meta = rec.pod.metadata ?? {};
+      rec.sandboxId = await this.runtime.runPodSandbox(
+        { metadata: { name: rec.name, namespace: rec.namespace, uid: rec.uid, attempt: 0 }, hostname: rec.name, labels: meta.labels ?? {}, annotations: meta.annotations ?? {} },
+        rec.ip,
+      );
+    } catch (e) {
+      // upstream: the sandbox fails to come up and the containers stay waiting with the reason
+      for (const c of rec.containers) c.error = { reason: 'CreateContainerConfigError', message: (e as Error).message };
+      this.log(`pod ${rec.key} on ${rec.nodeName}: cannot start: ${(e as Error).message}`);
+      this.markDirty(rec);
+      return;
+    }
+    for (const c of rec.containers) await this.startContainer(rec, c);
+    this.markDirty(rec);
+  }
+
+  private async startContainer(rec: PodRecord, c: ContainerRecord): Promise<void> {
+    if (rec.terminating || rec.removed || !rec.sandboxId) return;
+    try {
+      if (c.id) {
+        this.byContainer.delete(c.id);
+        await this.runtime.removeContainer(c.id);
+      }
+      c.id = await this.runtime.createContainer(rec.sandboxId, { metadata: { name: c.name, attempt: c.restartCount }, image: c.image });
+      this.byContainer.set(c.id, [rec, c]);
+      c.error = undefined;
+      c.backoffMessage = undefined;
+      await this.runtime.startContainer(c.id);
+    } catch (e) {
+      c.error = { reason: 'CreateContainerError', message: (e as Error).message };
+      this.log(`pod ${rec.key}: container ${c.name}: ${(e as Error).message}`);
+    }
+  }
+
+  private onContainerEvent(ev: ContainerEvent): void {
+    if (ev.type !== 'CONTAINER_STOPPED_EVENT') return;
+    const hit = this.byContainer.get(ev.containerId);
+    if (!hit) return;
+    const [rec, c] = hit;
+    if (rec.terminating || rec.removed || c.id !== ev.containerId) return;
+    const st = this.runtime.containerStatus(ev.containerId);
+    if (!st) return;
+    const terminated: ContainerStateTerminated = {
+      exitCode: st.exitCode,
+      reason: st.reason || (st.exitCode === 0 ? 'Completed' : 'Error'),
+      startedAt: timeOf(st.startedAt),
+      finishedAt: timeOf(st.finishedAt),
+      containerID: `${this.runtime.runtimeName}://${st.id}`,
+    };
+    const restart = rec.restartPolicy === 'Always' || (rec.restartPolicy === 'OnFailure' && st.exitCode !== 0);
+    if (!restart) {
+      c.final = terminated;
+      if (rec.containers.every((x) => x.final)) void this.finishPod(rec);
+      this.markDirty(rec);
+      return;
+    }
+    c.lastTerminated = terminated;
+    if (st.finishedAt - st.startedAt >= BACKOFF_RESET_SECONDS * 1000) c.backoffSeconds = 0;
+    const restartNow = () => {
+      c.restartTimer = undefined;
+      c.restartCount++;
+      void this.startContainer(rec, c).then(() => this.markDirty(rec));
+    };
+    if (c.backoffSeconds === 0) {
+      // upstream: the first restart is immediate, the next waits the initial back-off
+      c.backoffSeconds = INITIAL_BACKOFF_SECONDS;
+      restartNow();
+      return;
+    }
+    const wait = c.backoffSeconds;
+    c.backoffMessage = `back-off ${goDuration(wait)} restarting failed container=${c.name} pod=${rec.name}_${rec.namespace}(${rec.uid})`;
+    c.backoffSeconds = Math.min(wait * 2, MAX_BACKOFF_SECONDS);
+    c.restartTimer = setTimeout(restartNow, wait * 1000);
+    this.markDirty(rec);
+  }
+
+  /** Every container exited for good: the pod is terminal; its sandbox and address go. */
+  private async finishPod(rec: PodRecord): Promise<void> {
+    rec.terminal = true;
+    if (rec.sandboxId) await this.runtime.stopPodSandbox(rec.sandboxId);
+    this.nodes.get(rec.nodeName)?.ipam.release(rec.key);
+  }
+
+  /** deletionTimestamp set: stop the containers, then remove the pod object (grace 0). */
+  private terminate(rec: PodRecord): void {
+    if (rec.terminating) return;
+    rec.terminating = true;
+    this.dirty.delete(rec);
+    void (async () => {
+      this.clearTimers(rec);
+      const grace = rec.pod.metadata?.deletionGracePeriodSeconds ?? rec.pod.spec?.terminationGracePeriodSeconds ?? 30;
+      for (const c of rec.containers) if (c.id) await this.runtime.stopContainer(c.id, grace);
+      await this.releaseRuntime(rec);
+      this.deletes.add(rec);
+      this.scheduleFlush();
+    })();
+  }
+
+  private clearTimers(rec: PodRecord): void {
+    if (rec.startTimer) clearTimeout(rec.startTimer);
+    rec.startTimer = undefined;
+    for (const c of rec.containers) {
+      if (c.restartTimer) clearTimeout(c.restartTimer);
+      c.restartTimer = undefined;
+    }
+  }
+
+  private async releaseRuntime(rec: PodRecord): Promise<void> {
+    for (const c of rec.containers) if (c.id) this.byContainer.delete(c.id);
+    if (rec.sandboxId) await this.runtime.removePodSandbox(rec.sandboxId);
+    rec.sandboxId = undefined;
+    this.nodes.get(rec.nodeName)?.ipam.release(rec.key);
+  }
+
+  /** The pod object is gone: forget it. */
+  private cleanup(rec: PodRecord): void {
+    if (rec.removed) return;
+    rec.removed = true;
+    this.clearTimers(rec);
+    this.dirty.delete(rec);
+    this.deletes.delete(rec);
+    if (this.pods.get(rec.key) === rec) this.pods.delete(rec.key);
+    void this.releaseRuntime(rec);
+  }
+
+  private markDirty(rec: PodRecord): void {
+    if (rec.removed || rec.terminating || this.stopped) return;
+    this.dirty.add(rec);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.flushing || this.stopped) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flushing = this.flush().finally(() => {
+        this.flushing = undefined;
+        if (this.dirty.size || this.deletes.size) this.scheduleFlush();
+      });
+    }, this.flushMs);
+  }
+
+  /** Writes every dirty status and sends every pending delete. */
+  private async flush(): Promise<void> {
+    const statuses = [...this.dirty];
+    this.dirty.clear();
+    const deletes = [...this.deletes];
+    this.deletes.clear();
+    const work: Array<() => Promise<void>> = [...statuses.map((r) => () => this.writeStatus(r)), ...deletes.map((r) => () => this.deletePod(r))];
+    const errors = await forEachLimited(work, this.concurrency, (w) => w());
+    const failed = errors.filter((e) => e !== undefined);
+    if (failed.length && !this.stopped) this.log(`${failed.length} of ${work.length} pod writes failed, retrying; first: ${(failed[0] as Error).message}`);
+  }
+
+  private async writeStatus(rec: PodRecord): Promise<void> {
+    if (rec.removed || rec.terminating) return;
+    const status = this.buildStatus(rec);
+    try {
+      await this.client.patch({ ...Resources.pods, namespace: rec.namespace, name: rec.name, subresource: 'status' }, 'merge', { status });
+      this.statusWrites++;
+    } catch (e) {
+      if (isNotFound(e)) return;
+      // try again with the next flush: the status is rebuilt from the runtime then
+      this.dirty.add(rec);
+      throw new Error(`status of pod ${rec.key}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private async deletePod(rec: PodRecord): Promise<void> {
+    try {
+      await this.client.delete({ ...Resources.pods, namespace: rec.namespace, name: rec.name }, { gracePeriodSeconds: 0, preconditions: { uid: rec.uid } });
+    } catch (e) {
+      // gone already, or replaced by a pod of the same name (uid precondition): nothing to do
+      if (isNotFound(e) || isConflict(e)) return;
+      if (!rec.removed) this.deletes.add(rec);
+      throw new Error(`deleting pod ${rec.key}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private containerStatus(c: ContainerRecord): PodContainerStatus {
+    const st = c.id ? this.runtime.containerStatus(c.id) : undefined;
+    const running = !c.final && st?.state === 'CONTAINER_RUNNING';
+    const out: PodContainerStatus = {
+      name: c.name,
+      image: st?.image ?? normalizeImage(c.image),
+      imageID: st && (running || c.final) ? st.imageRef : '',
+      ready: running,
+      started: running,
+      restartCount: c.restartCount,
+      state: {},
+      lastState: c.lastTerminated ? { terminated: c.lastTerminated } : {},
+    };
+    if (c.final) out.state = { terminated: c.final };
+    else if (running) out.state = { running: { startedAt: timeOf(st!.startedAt) } };
+    else if (c.backoffMessage) out.state = { waiting: { reason: 'CrashLoopBackOff', message: c.backoffMessage } };
+    else if (c.error) out.state = { waiting: c.error };
+    else out.state = { waiting: { reason: 'ContainerCreating' } };
+    if (c.final) out.containerID = c.final.containerID;
+    else if (running) out.containerID = `${this.runtime.runtimeName}://${st!.id}`;
+    return out;
+  }
+
+  private condition(rec: PodRecord, type: string, status: string, reason?: string, message?: string): PodCondition {
+    const now = nowTime();
+    const prev = rec.conditions.get(type);
+    const since = prev && prev[0] === status ? prev[1] : now;
+    rec.conditions.set(type, [status, since]);
+    const c: PodCondition = { type, status, lastTransitionTime: since };
+    if (reason) c.reason = reason;
+    if (message) c.message = message;
+    return c;
+  }
+
+  /** The pod's status as upstream's kubelet computes it (generateAPIPodStatus). */
+  buildStatus(rec: PodRecord): PodStatus {
+    const containerStatuses = rec.containers.map((c) => this.containerStatus(c));
+    const phase = podPhase(containerStatuses, rec.restartPolicy);
+    const terminal = phase === 'Succeeded' || phase === 'Failed';
+    const unready = containerStatuses.filter((s) => !s.ready).map((s) => s.name);
+    const sandboxReady = !!rec.sandboxId && this.runtime.podSandboxStatus(rec.sandboxId)?.state === 'SANDBOX_READY';
+    const notReady = (type: string) =>
+      terminal ? this.condition(rec, type, 'False', 'PodCompleted') : this.condition(rec, type, 'False', 'ContainersNotReady', `containers with unready status: [${unready.join(' ')}]`);
+    const conditions: PodCondition[] = [
+      this.condition(rec, 'PodReadyToStartContainers', sandboxReady ? 'True' : 'False'),
+      terminal ? this.condition(rec, 'Initialized', 'True', 'PodCompleted') : this.condition(rec, 'Initialized', 'True'),
+      unready.length === 0 && !terminal ? this.condition(rec, 'Ready', 'True') : notReady('Ready'),
+      unready.length === 0 && !terminal ? this.condition(rec, 'ContainersReady', 'True') : notReady('ContainersReady'),
+      this.condition(rec, 'PodScheduled', 'True'),
+    ];
+    const status: PodStatus = {
+      phase,
+      conditions,
+      hostIP: rec.hostIP,
+      hostIPs: [{ ip: rec.hostIP }],
+      startTime: rec.startTime,
+      containerStatuses,
+    };
+    if (rec.ip) {
+      status.podIP = rec.ip;
+      status.podIPs = [{ ip: rec.ip }];
+    }
+    return status;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    for (const rec of this.pods.values()) this.clearTimers(rec);
+    await this.informer.stop();
+    await this.flushing;
+  }
+}

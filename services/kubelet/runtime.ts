@@ -1,0 +1,105 @@
+/**
+ * The kubelet's container runtime interface, after upstream's CRI RuntimeService
+ * (k8s.io/cri-api v1): pod sandboxes hold containers; containers are created, started,
+ * stopped and removed; their status is read back. Runtimes report container state
+ * changes as events (CRI's GetContainerEvents, the "evented PLEG"), so a kubelet that
+ * carries thousands of pods never relists them. `hollow` (hollow.ts) is the first
+ * runtime; the `process` runtime comes later behind the same interface.
+ */
+
+export interface PodSandboxMetadata {
+  name: string;
+  namespace: string;
+  uid: string;
+  attempt: number;
+}
+
+export interface PodSandboxConfig {
+  metadata: PodSandboxMetadata;
+  hostname?: string;
+  labels?: Record<string, string>;
+  /** the pod's annotations, as upstream passes them to the runtime */
+  annotations?: Record<string, string>;
+}
+
+export type PodSandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
+
+export interface PodSandboxStatus {
+  id: string;
+  metadata: PodSandboxMetadata;
+  state: PodSandboxState;
+  /** ns since the epoch, as CRI */
+  createdAt: number;
+  network?: { ip: string; additionalIps?: string[] };
+  annotations: Record<string, string>;
+}
+
+export interface ContainerMetadata {
+  name: string;
+  attempt: number;
+}
+
+export interface ContainerConfig {
+  metadata: ContainerMetadata;
+  image: string;
+  command?: string[];
+  args?: string[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
+
+export interface ContainerStatus {
+  id: string;
+  metadata: ContainerMetadata;
+  state: ContainerState;
+  /** ms since the epoch (CRI uses ns; ms is what pod status needs) */
+  createdAt: number;
+  startedAt: number;
+  finishedAt: number;
+  exitCode: number;
+  image: string;
+  /** the resolved image reference: becomes containerStatuses[].imageID */
+  imageRef: string;
+  /** "Completed", "Error", ... once exited */
+  reason: string;
+  message: string;
+}
+
+export type ContainerEventType = 'CONTAINER_CREATED_EVENT' | 'CONTAINER_STARTED_EVENT' | 'CONTAINER_STOPPED_EVENT' | 'CONTAINER_DELETED_EVENT';
+
+export interface ContainerEvent {
+  containerId: string;
+  type: ContainerEventType;
+  podSandboxId: string;
+  /** ms since the epoch */
+  createdAt: number;
+}
+
+/** The CRI RuntimeService methods a kubelet needs, with upstream's names. */
+export interface ContainerRuntime {
+  /** e.g. "hollow": containerIDs are `<runtimeName>://<id>` in pod status */
+  readonly runtimeName: string;
+  readonly runtimeVersion: string;
+
+  /** Creates and starts a sandbox; the pod's IP is the caller's (the kubelet's network plugin stand-in). */
+  runPodSandbox(config: PodSandboxConfig, ip?: string): Promise<string>;
+  /** Stops every container of the sandbox, then the sandbox. Idempotent. */
+  stopPodSandbox(podSandboxId: string): Promise<void>;
+  /** Removes the sandbox and its containers. Idempotent. */
+  removePodSandbox(podSandboxId: string): Promise<void>;
+  podSandboxStatus(podSandboxId: string): PodSandboxStatus | undefined;
+
+  createContainer(podSandboxId: string, config: ContainerConfig): Promise<string>;
+  startContainer(containerId: string): Promise<void>;
+  /** Stops a container, waiting at most timeoutSeconds before killing it. Idempotent. */
+  stopContainer(containerId: string, timeoutSeconds: number): Promise<void>;
+  removeContainer(containerId: string): Promise<void>;
+  containerStatus(containerId: string): ContainerStatus | undefined;
+
+  /** Subscribes to container events; returns the unsubscribe function. */
+  getContainerEvents(listener: (ev: ContainerEvent) => void): () => void;
+  /** Stops everything the runtime runs (process exit). */
+  close(): Promise<void>;
+}
