@@ -21,6 +21,7 @@ const VERBS: Record<string, Verb> = {
   restore: { summary: 'restore a backup FILE into an empty store', run: runRestore },
   apiserver: { summary: 'run one apiserver in this process (what `up` supervises)', run: runApiServer },
   scheduler: { summary: 'run one scheduler in this process (what `up` supervises)', run: runSchedulerVerb },
+  'controller-manager': { summary: 'run the controllers in this process (what `up` supervises)', run: runControllerManagerVerb },
   kubelet: { summary: 'run many hollow nodes in this process (`kubelet --runtime hollow --nodes N`)', run: runKubeletVerb },
   bench: { summary: 'run a benchmark: `bench scheduler CONFIG.yaml` runs scheduler_perf workloads', run: runBench },
   version: { summary: 'print the version', run: async () => (console.log(`flotilla ${packageVersion()}`), 0) },
@@ -95,6 +96,12 @@ async function runBench(argv: string[]): Promise<number> {
 async function runSchedulerVerb(argv: string[]): Promise<number> {
   const { runScheduler } = await import('../services/scheduler/main.js');
   return await runScheduler(argv);
+}
+
+/** `controller-manager ...`: loaded only when asked for. */
+async function runControllerManagerVerb(argv: string[]): Promise<number> {
+  const { runControllerManager } = await import('../services/controller-manager/main.js');
+  return await runControllerManager(argv);
 }
 
 /** `kubelet ...`: loaded only when asked for. */

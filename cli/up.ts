@@ -61,6 +61,7 @@ export const SERVICES: ServiceDef[] = [
     args: (c) => [...APISERVER_NODE_FLAGS, c.cli, 'apiserver', '--nats', c.natsUrl, '--bucket', c.bucket, '--host', c.host, '--port', String(c.apiPort)],
   },
   { name: 'scheduler', args: (c) => [c.cli, 'scheduler', '--nats', c.natsUrl] },
+  { name: 'controller-manager', args: (c) => [c.cli, 'controller-manager', '--nats', c.natsUrl] },
   {
     name: 'kubelet',
     enabled: (c) => c.hollowNodes > 0,

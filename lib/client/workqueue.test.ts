@@ -90,6 +90,27 @@ describe('WorkQueue', () => {
     assert.match(await registry.metrics(), /workqueue_depth\{name="nodes"\} 1/);
     q.shutDown();
   });
+
+  it('reports the unfinished work and the longest running processor while a worker holds an item', async () => {
+    const registry = new Registry();
+    const q = new WorkQueue<string>({ name: 'rs', registry });
+    const gauge = async (name: string) => (await registry.getSingleMetric(name)!.get()).values.find((v) => v.labels.name === 'rs')?.value;
+    q.add('a');
+    q.add('b');
+    await q.get();
+    await q.get();
+    await new Promise((r) => setTimeout(r, 30));
+    const longest = (await gauge('workqueue_longest_running_processor_seconds'))!;
+    const unfinished = (await gauge('workqueue_unfinished_work_seconds'))!;
+    assert.ok(longest > 0.02, `longest running ${longest}`);
+    // two items held about as long: the sum is about twice the longest
+    assert.ok(unfinished >= longest * 1.5, `unfinished ${unfinished}, longest ${longest}`);
+    q.done('a');
+    q.done('b');
+    assert.equal(await gauge('workqueue_longest_running_processor_seconds'), 0);
+    assert.equal(await gauge('workqueue_unfinished_work_seconds'), 0);
+    q.shutDown();
+  });
 });
 
 describe('DelayingQueue', () => {

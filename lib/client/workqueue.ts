@@ -25,6 +25,35 @@ function metric<M>(registry: Registry, name: string, make: () => M): M {
   return (registry.getSingleMetric(name) as M | undefined) ?? make();
 }
 
+/** What a queue is working on now: the sum and the longest of its in-flight item ages. */
+interface InFlight {
+  unfinishedSeconds: number;
+  longestSeconds: number;
+}
+
+/**
+ * The queues reporting into each registry. Upstream refreshes the two in-flight gauges
+ * every 500 ms from a goroutine; here they are computed when /metrics is scraped.
+ */
+const inFlightSources = new WeakMap<Registry, Map<string, () => InFlight>>();
+
+function inFlightGauge(registry: Registry, name: string, help: string, pick: (f: InFlight) => number): Gauge<'name'> {
+  return metric(
+    registry,
+    name,
+    () =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['name'],
+        registers: [registry],
+        collect() {
+          for (const [queue, read] of inFlightSources.get(registry) ?? []) this.set({ name: queue }, pick(read()));
+        },
+      }),
+  );
+}
+
 /** The upstream workqueue metrics, one label set per queue name. */
 class QueueMetrics {
   private readonly depth: Gauge<'name'>;
@@ -36,6 +65,7 @@ class QueueMetrics {
   constructor(
     private readonly name: string,
     registry: Registry,
+    inFlight?: () => InFlight,
   ) {
     const registers = [registry];
     this.depth = metric(registry, 'workqueue_depth', () => new Gauge({ name: 'workqueue_depth', help: 'Current depth of workqueue', labelNames: ['name'], registers }));
@@ -51,7 +81,30 @@ class QueueMetrics {
       () => new Histogram({ name: 'workqueue_work_duration_seconds', help: 'How long in seconds processing an item from workqueue takes.', labelNames: ['name'], buckets: DURATION_BUCKETS, registers }),
     );
     this.retries = metric(registry, 'workqueue_retries_total', () => new Counter({ name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue', labelNames: ['name'], registers }));
+    inFlightGauge(
+      registry,
+      'workqueue_unfinished_work_seconds',
+      'How many seconds of work has done that is in progress and hasn\'t been observed by work_duration. Large values indicate stuck threads. One can deduce the number of stuck threads by observing the rate at which this increases.',
+      (f) => f.unfinishedSeconds,
+    );
+    inFlightGauge(
+      registry,
+      'workqueue_longest_running_processor_seconds',
+      'How many seconds has the longest running processor for workqueue been running.',
+      (f) => f.longestSeconds,
+    );
+    if (inFlight) {
+      let sources = inFlightSources.get(registry);
+      if (!sources) inFlightSources.set(registry, (sources = new Map()));
+      // a newer queue of the same name (a controller restarted) replaces the old one
+      sources.set(name, inFlight);
+    }
     this.depth.set({ name }, 0);
+    // every series exists from the queue's creation, as client-go's WithLabelValues makes them
+    this.adds.inc({ name }, 0);
+    this.retries.inc({ name }, 0);
+    this.queueDuration.zero({ name });
+    this.workDuration.zero({ name });
   }
 
   added(): void {
@@ -86,7 +139,20 @@ export class WorkQueue<T = string> {
   private readonly startedAt = new Map<T, number>();
 
   constructor(opts: QueueOptions = {}) {
-    if (opts.registry) this.metrics = new QueueMetrics(opts.name ?? 'unnamed', opts.registry);
+    if (opts.registry) this.metrics = new QueueMetrics(opts.name ?? 'unnamed', opts.registry, () => this.inFlight());
+  }
+
+  /** Seconds the items held by workers have been held, summed and the longest. */
+  private inFlight(): InFlight {
+    const t = nowSeconds();
+    let unfinishedSeconds = 0;
+    let longestSeconds = 0;
+    for (const started of this.startedAt.values()) {
+      const age = t - started;
+      unfinishedSeconds += age;
+      if (age > longestSeconds) longestSeconds = age;
+    }
+    return { unfinishedSeconds, longestSeconds };
   }
 
   /** Marks item as needing processing. A no-op if it already waits or after shutDown. */

@@ -1,0 +1,119 @@
+/**
+ * The client-go controller pattern, written once for every controller: informer event
+ * handlers only enqueue keys; workers take a key, read the object's current state from
+ * the shared informer cache and reconcile it (level-triggered, so a missed or coalesced
+ * event costs nothing); a sync that throws is retried through the rate-limited queue,
+ * which the sync logic never sees. Each controller's queue reports the upstream
+ * workqueue_* metrics under the controller's name.
+ */
+import type { Registry } from 'prom-client';
+import type { ApiClient, KubeObject } from '../../lib/client/client.js';
+import { EventRecorder } from '../../lib/client/events.js';
+import {
+  deletionHandlingKey,
+  metaNamespaceKey,
+  type DeletedFinalStateUnknown,
+  type EventHandlers,
+  type SharedInformer,
+  type SharedInformerFactory,
+} from '../../lib/client/informer.js';
+import { RateLimitingQueue, runWorkers } from '../../lib/client/workqueue.js';
+import type { RateLimiter } from '../../lib/client/ratelimiter.js';
+
+/** What the manager hands every controller it builds. */
+export interface ControllerContext {
+  client: ApiClient;
+  /** the one factory of the process: every controller shares its caches */
+  informers: SharedInformerFactory;
+  /** where workqueue_* (and other) metrics go */
+  registry?: Registry;
+  /** an event recorder reporting as `component` (e.g. replicaset-controller) */
+  recorder(component: string): EventRecorder;
+  log(line: string): void;
+}
+
+export interface Controller {
+  /** the queue's metric name, e.g. "replicaset" */
+  readonly name: string;
+  /** Runs `workers` workers until signal aborts; resolves when they have drained. */
+  run(workers: number, signal: AbortSignal): Promise<void>;
+  /** Removes the controller's event handlers and shuts its queue down. */
+  stop(): Promise<void>;
+}
+
+export interface QueueControllerOptions {
+  /** retries of one key before it is dropped (upstream: 15 for most controllers) */
+  maxRetries?: number;
+  rateLimiter?: RateLimiter<string>;
+}
+
+/**
+ * Base of the queue-driven controllers. Subclasses register handlers through
+ * `handle()`, enqueue keys from them and implement `sync(key)`.
+ */
+export abstract class QueueController implements Controller {
+  readonly queue: RateLimitingQueue<string>;
+  private readonly registrations: Array<{ remove(): void }> = [];
+  private readonly informersUsed = new Set<SharedInformer<any>>();
+  private stopped = false;
+
+  constructor(
+    readonly name: string,
+    protected readonly ctx: ControllerContext,
+    private readonly opts: QueueControllerOptions = {},
+  ) {
+    this.queue = new RateLimitingQueue<string>({ name, registry: ctx.registry, rateLimiter: opts.rateLimiter });
+  }
+
+  /** Reconciles the object behind key to its desired state. Throwing retries it later. */
+  protected abstract sync(key: string): Promise<void>;
+
+  /** Registers handlers on a shared informer; they are removed when the controller stops. */
+  protected handle<T extends KubeObject>(informer: SharedInformer<T>, handlers: EventHandlers<T>): void {
+    this.informersUsed.add(informer);
+    this.registrations.push(informer.addEventHandler(handlers));
+  }
+
+  enqueue(obj: KubeObject | DeletedFinalStateUnknown<KubeObject>): void {
+    this.queue.add(deletionHandlingKey(obj));
+  }
+
+  enqueueKey(key: string): void {
+    this.queue.add(key);
+  }
+
+  enqueueAfter(obj: KubeObject, ms: number): void {
+    this.queue.addAfter(metaNamespaceKey(obj), ms);
+  }
+
+  /** True once every informer this controller reads has its first list. */
+  hasSynced(): boolean {
+    for (const inf of this.informersUsed) if (!inf.hasSynced()) return false;
+    return true;
+  }
+
+  async run(workers: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted || this.stopped) return;
+    const onAbort = () => this.queue.shutDown();
+    signal.addEventListener('abort', onAbort, { once: true });
+    // workers must not act on a half-filled cache: an empty cache reads as "nothing exists"
+    await Promise.all([...this.informersUsed].map((inf) => inf.waitForSync(signal))).catch(() => undefined);
+    if (signal.aborted) return;
+    try {
+      await runWorkers(this.queue, workers, (key) => this.sync(key), {
+        maxRetries: this.opts.maxRetries ?? 15,
+        onError: (key, err, willRetry) =>
+          this.ctx.log(`${this.name}: syncing "${key}" failed${willRetry ? ', will retry' : ', dropping it after too many retries'}: ${err instanceof Error ? err.message : String(err)}`),
+      });
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const r of this.registrations.splice(0)) r.remove();
+    await this.queue.shutDownWithDrain();
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * The controller-manager: every controller in one process over ONE shared informer
+ * factory, as kube-controller-manager runs them. Replicas campaign for the Lease
+ * kube-system/kube-controller-manager; only the leader runs controllers, while standbys
+ * keep the caches the controllers read warm, so a takeover starts from synced caches.
+ * /metrics (workqueue_* per controller, rest_client_*), /healthz and /readyz are served
+ * on an HTTP port (upstream: 10257, HTTPS).
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { ApiClient, type GroupVersionResource } from '../../lib/client/client.js';
+import { connectNats } from '../../lib/client/connect.js';
+import { EventRecorder } from '../../lib/client/events.js';
+import { SharedInformerFactory } from '../../lib/client/informer.js';
+import { LeaderElector } from '../../lib/client/leaderelection.js';
+import { Resources } from '../../lib/client/client.js';
+import { newRegistry } from '../../lib/metrics/registry.js';
+import { serveMetrics, type HealthServer } from '../scheduler/metrics.js';
+import type { Controller, ControllerContext } from './controller.js';
+import { ReplicaSetController } from './controllers/replicaset.js';
+import { SERVICE_ACCOUNTS, ServiceAccountController } from './controllers/serviceaccount.js';
+
+export const DEFAULT_CONTROLLER_MANAGER_PORT = 10257;
+export const LEASE_NAMESPACE = 'kube-system';
+export const LEASE_NAME = 'kube-controller-manager';
+
+/** How a controller is built, and which resources it reads (kept warm on standbys). */
+export interface ControllerDescriptor {
+  name: string;
+  resources: GroupVersionResource[];
+  /** upstream's --concurrent-*-syncs default */
+  workers: number;
+  build(ctx: ControllerContext): Controller;
+}
+
+/** The controllers, in upstream's names (--controllers). */
+export const CONTROLLERS: ControllerDescriptor[] = [
+  { name: 'replicaset-controller', resources: [Resources.replicasets, Resources.pods], workers: 5, build: (ctx) => new ReplicaSetController(ctx) },
+  { name: 'serviceaccount-controller', resources: [Resources.namespaces, SERVICE_ACCOUNTS], workers: 5, build: (ctx) => new ServiceAccountController(ctx) },
+];
+
+/**
+ * Upstream's --controllers semantics: a list of names, `*` for every controller, `-name`
+ * to disable one (a disable wins over `*`). Unknown names are an error.
+ */
+export function enabledControllers(spec: string[] | undefined, all: string[] = CONTROLLERS.map((c) => c.name)): string[] {
+  const items = spec?.length ? spec : ['*'];
+  const known = new Set(all);
+  for (const item of items) {
+    const name = item.startsWith('-') ? item.slice(1) : item;
+    if (name !== '*' && !known.has(name)) throw new Error(`--controllers: unknown controller "${name}" (known: ${all.join(', ')})`);
+  }
+  const star = items.includes('*');
+  return all.filter((name) => !items.includes(`-${name}`) && (star || items.includes(name)));
+}
+
+export interface StartControllerManagerOptions {
+  natsUrl: string;
+  /** HTTP port of /metrics, /healthz, /readyz (default 10257; 0 = any free port) */
+  port?: number;
+  /** campaign for the Lease before running controllers (default true) */
+  leaderElect?: boolean;
+  /** --controllers entries (default ['*']) */
+  controllers?: string[];
+  /** leader-election identity and events' reportingInstance (default hostname_<random>) */
+  identity?: string;
+  /** upstream defaults 15 / 10 / 2 s */
+  leaseDurationSeconds?: number;
+  renewDeadlineSeconds?: number;
+  retryPeriodSeconds?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunningControllerManager {
+  readonly identity: string;
+  readonly metricsUrl: string;
+  readonly client: ApiClient;
+  readonly controllers: string[];
+  isLeader(): boolean;
+  /** the controllers running now (only while leading) */
+  running(): Controller[];
+  stop(): Promise<void>;
+}
+
+export async function startControllerManager(opts: StartControllerManagerOptions): Promise<RunningControllerManager> {
+  const identity = opts.identity ?? `${hostname()}_${randomUUID()}`;
+  const log = opts.log ?? ((line: string) => process.stderr.write(`controller-manager: ${line}\n`));
+  const enabled = enabledControllers(opts.controllers);
+  const descriptors = CONTROLLERS.filter((c) => enabled.includes(c.name));
+  const registry = newRegistry('controller-manager');
+  const nc: NatsConnection = await connectNats(opts.natsUrl, { name: `controller-manager/${identity}` });
+  const client = new ApiClient(nc, { registry });
+  const informers = new SharedInformerFactory(client);
+  // created before anything starts, so standbys watch what the controllers will read
+  for (const d of descriptors) for (const gvr of d.resources) informers.forResource(gvr);
+
+  const recorders = new Map<string, EventRecorder>();
+  const ctx: ControllerContext = {
+    client,
+    informers,
+    registry,
+    log,
+    recorder: (component) => {
+      let r = recorders.get(component);
+      if (!r) recorders.set(component, (r = new EventRecorder({ client, reportingController: component, reportingInstance: `${component}-${identity}`.slice(0, 128), registry })));
+      return r;
+    },
+  };
+
+  let http: HealthServer;
+  try {
+    http = await serveMetrics(registry, opts.port ?? DEFAULT_CONTROLLER_MANAGER_PORT, () => [...descriptors].every((d) => d.resources.every((g) => informers.forResource(g).hasSynced())));
+  } catch (e) {
+    client.close();
+    await nc.close();
+    throw e;
+  }
+  informers.start();
+
+  let stopped = false;
+  let leading = false;
+  let active: Controller[] = [];
+  let runs: Promise<void>[] = [];
+
+  /** Builds and runs every enabled controller until signal aborts, then tears them down. */
+  const runControllers = (signal: AbortSignal): void => {
+    leading = true;
+    active = descriptors.map((d) => d.build(ctx));
+    runs = active.map((c, i) =>
+      c.run(descriptors[i]!.workers, signal).catch((e) => log(`${descriptors[i]!.name} stopped with an error: ${(e as Error).message}`)),
+    );
+    log(`${identity} runs ${descriptors.map((d) => d.name).join(', ')}`);
+  };
+  const stopControllers = async (): Promise<void> => {
+    leading = false;
+    const stopping = active.splice(0);
+    await Promise.all(stopping.map((c) => c.stop()));
+    await Promise.all(runs.splice(0));
+  };
+
+  let elector: LeaderElector | undefined;
+  let campaigning: Promise<void> | undefined;
+  const leaderElect = opts.leaderElect ?? true;
+  const abortAll = new AbortController();
+  if (!leaderElect) {
+    runControllers(abortAll.signal);
+  } else {
+    // a replica that loses the lease stands by again (upstream exits and is restarted)
+    campaigning = (async () => {
+      while (!stopped) {
+        const term = new AbortController();
+        elector = new LeaderElector({
+          client,
+          namespace: LEASE_NAMESPACE,
+          name: LEASE_NAME,
+          identity,
+          leaseDurationSeconds: opts.leaseDurationSeconds,
+          renewDeadlineSeconds: opts.renewDeadlineSeconds,
+          retryPeriodSeconds: opts.retryPeriodSeconds,
+          callbacks: {
+            onStartedLeading: (signal) => {
+              log(`${identity} is the leader`);
+              runControllers(AbortSignal.any([signal, term.signal, abortAll.signal]));
+            },
+            onStoppedLeading: () => {
+              term.abort();
+              if (!stopped) log(`${identity} lost the lease; standing by`);
+            },
+          },
+        });
+        await elector.run();
+        term.abort();
+        await stopControllers();
+      }
+    })().catch((e) => log(`leader election failed: ${(e as Error).message}`));
+  }
+
+  return {
+    identity,
+    metricsUrl: `${http.url}/metrics`,
+    client,
+    controllers: descriptors.map((d) => d.name),
+    isLeader: () => leading && !stopped,
+    running: () => [...active],
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      abortAll.abort();
+      await stopControllers();
+      await elector?.stop();
+      await campaigning;
+      await Promise.all([...recorders.values()].map((r) => r.stop()));
+      await informers.stop();
+      await http.stop();
+      client.close();
+      await nc.close();
+    },
+  };
+}
