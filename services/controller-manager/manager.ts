@@ -19,7 +19,14 @@ import { newRegistry } from '../../lib/metrics/registry.js';
 import { serveMetrics, type HealthServer } from '../scheduler/metrics.js';
 import type { Controller, ControllerContext } from './controller.js';
 import { ReplicaSetController } from './controllers/replicaset.js';
+import { EndpointSliceController, ENDPOINT_SLICES } from './controllers/endpointslice.js';
+import { EndpointsController } from './controllers/endpoints.js';
+import { NodeLifecycleController } from './controllers/nodelifecycle.js';
+import { GarbageCollector, garbageCollectedResources } from './controllers/garbagecollector.js';
+import { DeploymentController } from './controllers/deployment.js';
 import { SERVICE_ACCOUNTS, ServiceAccountController } from './controllers/serviceaccount.js';
+import { JobController, JOBS } from './controllers/job.js';
+import { CronJobController, CRONJOBS } from './controllers/cronjob.js';
 
 export const DEFAULT_CONTROLLER_MANAGER_PORT = 10257;
 export const LEASE_NAMESPACE = 'kube-system';
@@ -36,8 +43,15 @@ export interface ControllerDescriptor {
 
 /** The controllers, in upstream's names (--controllers). */
 export const CONTROLLERS: ControllerDescriptor[] = [
+  { name: 'endpointslice-controller', resources: [Resources.services, Resources.pods, Resources.nodes, ENDPOINT_SLICES], workers: 5, build: (ctx) => new EndpointSliceController(ctx) },
+  { name: 'endpoints-controller', resources: [Resources.services, Resources.pods, Resources.endpoints], workers: 5, build: (ctx) => new EndpointsController(ctx) },
+  { name: 'node-lifecycle-controller', resources: [Resources.nodes, Resources.pods, Resources.leases], workers: 4, build: (ctx) => new NodeLifecycleController(ctx) },
+  { name: 'garbagecollector-controller', resources: garbageCollectedResources(), workers: 20, build: (ctx) => new GarbageCollector(ctx) },
   { name: 'replicaset-controller', resources: [Resources.replicasets, Resources.pods], workers: 5, build: (ctx) => new ReplicaSetController(ctx) },
+  { name: 'deployment-controller', resources: [Resources.deployments, Resources.replicasets, Resources.pods], workers: 5, build: (ctx) => new DeploymentController(ctx) },
   { name: 'serviceaccount-controller', resources: [Resources.namespaces, SERVICE_ACCOUNTS], workers: 5, build: (ctx) => new ServiceAccountController(ctx) },
+  { name: 'job-controller', resources: [JOBS, Resources.pods], workers: 5, build: (ctx) => new JobController(ctx) },
+  { name: 'cronjob-controller', resources: [CRONJOBS, JOBS], workers: 5, build: (ctx) => new CronJobController(ctx) },
 ];
 
 /**

@@ -14,7 +14,7 @@ const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'] as const;
 
 defineObject(DISC + 'EndpointSlice', 'EndpointSlice is a subset of the network endpoints behind a Service, all of one address type.', {
   addressType: field(4, T.enum(...ADDRESS_TYPES), 'The kind of address every endpoint of the slice carries: IPv4, IPv6 or FQDN. Immutable.', { required: true }),
-  endpoints: field(2, T.array(T.ref(DISC + 'Endpoint')), 'The endpoints of this slice (at most 1000).', { required: true, listType: 'atomic' }),
+  endpoints: field(2, T.array(T.ref(DISC + 'Endpoint')), 'The endpoints of this slice (at most 1000).', { listType: 'atomic' }),
   ports: field(3, T.array(T.ref(DISC + 'EndpointPort')), 'The ports every endpoint of the slice exposes; empty means no ports are defined, and a port without a number means all ports.', { listType: 'atomic' }),
 });
 

@@ -1,0 +1,54 @@
+/**
+ * Test fixtures for the controllers that read pods a kubelet has started: pods created
+ * with the status a kubelet would write (podIP, Running, the Ready condition), without
+ * running one.
+ */
+import type { Pod, Service } from 'kubernetes-types/core/v1.js';
+import { Resources, type ApiClient } from '../../lib/client/client.js';
+
+export const NS = 'default';
+
+export interface TestPod {
+  name: string;
+  app: string;
+  ip?: string;
+  ready?: boolean;
+  node?: string;
+  /** named container ports */
+  ports?: Record<string, number>;
+}
+
+/** Creates pods, then writes the status a kubelet would (podIP, Running, Ready). */
+export async function createPods(client: ApiClient, pods: TestPod[]): Promise<void> {
+  const created = await client.batchCreate<Pod>(
+    pods.map((p) => ({
+      ...Resources.pods,
+      namespace: NS,
+      body: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: p.name, namespace: NS, labels: { app: p.app } },
+        spec: {
+          nodeName: p.node,
+          containers: [{ name: 'c', image: 'nginx', ports: Object.entries(p.ports ?? {}).map(([name, containerPort]) => ({ name, containerPort })) }],
+        },
+      } satisfies Pod,
+    })),
+  );
+  for (const r of created) if (r instanceof Error) throw r;
+  await Promise.all(pods.filter((p) => p.ip).map((p) => setPodStatus(client, p.name, p.ip!, !!p.ready)));
+}
+
+export async function setPodStatus(client: ApiClient, name: string, ip: string, ready: boolean): Promise<void> {
+  const ref = { ...Resources.pods, namespace: NS, name };
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const pod = await client.get<Pod>(ref);
+  await client.updateStatus<Pod>(ref, {
+    ...pod,
+    status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: now }] },
+  });
+}
+
+export function service(name: string, ports: NonNullable<Service['spec']>['ports'], labels?: Record<string, string>): Service {
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS, labels }, spec: { selector: { app: name }, ports } };
+}
