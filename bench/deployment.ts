@@ -1,0 +1,146 @@
+/**
+ * The workload benchmark: on N hollow nodes, how long a Deployment of R replicas takes to
+ * become fully available and to finish a rolling update, and the pod startup latency
+ * (pod created -> observed Running and Ready) p50 / p99 over its pods.
+ *
+ *   node dist/bench/deployment.js [--nodes 1000] [--replicas 10000]
+ *
+ * Every component runs as its own process (nats-server, apiserver, scheduler,
+ * controller-manager, one kubelet carrying the hollow nodes); the benchmark talks to the
+ * cluster only through the NATS API, as a user would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Deployment } from 'kubernetes-types/apps/v1.js';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { ApiClient, Resources, connectNats } from '../lib/client/mod.js';
+import { freePort } from '../lib/nats/server.js';
+import { stopChild } from './cluster.js';
+import { startPerfCluster } from './scheduler-perf/cluster.js';
+import { summarize } from './stats.js';
+
+const CLI_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli/main.js');
+const NS = 'default';
+const NAME = 'bench-web';
+
+function component(args: string[]): ChildProcess {
+  const child = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => process.stderr.write(`[${args[0]}] ${chunk}`));
+  return child;
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number, progress?: () => string): Promise<number> {
+  const start = performance.now();
+  let lastPrint = start;
+  for (;;) {
+    if (await check()) return (performance.now() - start) / 1000;
+    const now = performance.now();
+    if (now - start > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    if (progress && now - lastPrint >= 1000) {
+      lastPrint = now;
+      process.stderr.write(`  ${what}: ${progress()}\n`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function isRunningReady(pod: Pod): boolean {
+  return pod.status?.phase === 'Running' && !!pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' }, replicas: { type: 'string', default: '10000' } } });
+  const nodes = Number(values.nodes);
+  const replicas = Number(values.replicas);
+  process.stderr.write(`deployment benchmark: ${nodes} hollow nodes, a Deployment of ${replicas} replicas\n`);
+
+  const cluster = await startPerfCluster();
+  const children: ChildProcess[] = [];
+  const nc = await connectNats(cluster.natsUrl, { name: 'bench-deployment' });
+  const client = new ApiClient(nc);
+  try {
+    children.push(component(['controller-manager', '--nats', cluster.natsUrl, '--port', String(await freePort()), '--leader-elect=false']));
+    children.push(component(['kubelet', '--nats', cluster.natsUrl, '--runtime', 'hollow', '--nodes', String(nodes), '--pods', String(Math.max(110, Math.ceil((2 * replicas) / nodes) + 10))]));
+    const readyNodes = async () =>
+      (await client.list<Node>(Resources.nodes)).items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+    let seenNodes = 0;
+    const nodesUp = await until('hollow nodes Ready', async () => (seenNodes = await readyNodes()) >= nodes, 300_000, () => `${seenNodes}/${nodes}`);
+
+    // pod startup latency: first sight of a pod (its creation) -> first sight Running and Ready
+    const created = new Map<string, number>();
+    const startup: number[] = [];
+    const started = new Set<string>();
+    const watch = client.watch<Pod>({ ...Resources.pods, namespace: NS }, { labelSelector: `app=${NAME}` });
+    void (async () => {
+      for await (const ev of watch) {
+        const name = ev.object.metadata?.name;
+        if (!name || ev.type === 'DELETED') continue;
+        const now = performance.now();
+        if (!created.has(name)) created.set(name, now);
+        if (!started.has(name) && isRunningReady(ev.object)) {
+          started.add(name);
+          startup.push(now - created.get(name)!);
+        }
+      }
+    })();
+
+    const deployment = (image: string): Deployment => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: NAME, namespace: NS },
+      spec: {
+        replicas,
+        selector: { matchLabels: { app: NAME } },
+        template: { metadata: { labels: { app: NAME } }, spec: { containers: [{ name: 'web', image }] } },
+      },
+    });
+    const ref = { ...Resources.deployments, namespace: NS, name: NAME };
+    let status: Deployment['status'] = {};
+    const rolledOut = async (generation: number) => {
+      const d = await client.get<Deployment>(ref);
+      status = d.status ?? {};
+      return (
+        (status.observedGeneration ?? 0) >= generation &&
+        status.updatedReplicas === replicas &&
+        status.availableReplicas === replicas &&
+        status.replicas === replicas
+      );
+    };
+    const show = () => `updated ${status?.updatedReplicas ?? 0}, available ${status?.availableReplicas ?? 0}, total ${status?.replicas ?? 0} of ${replicas}`;
+
+    await client.create({ ...Resources.deployments, namespace: NS }, deployment('web:v1'));
+    const available = await until('Deployment available', () => rolledOut(1), 1_800_000, show);
+    const startupFirst = summarize(startup);
+
+    await client.patch(ref, 'strategic', { spec: { template: { spec: { containers: [{ name: 'web', image: 'web:v2' }] } } } });
+    const rollout = await until('rolling update finished', () => rolledOut(2), 1_800_000, show);
+    watch.stop();
+    const all = summarize(startup);
+
+    const ms = (v: number) => `${v.toFixed(0)} ms`;
+    process.stdout.write(
+      [
+        '',
+        `hollow nodes Ready                       ${nodesUp.toFixed(1)} s (${nodes} nodes)`,
+        `Deployment of ${replicas} fully available   ${available.toFixed(1)} s`,
+        `rolling update (default 25%/25%) done    ${rollout.toFixed(1)} s`,
+        `pod startup (create -> Running+Ready), first rollout: p50 ${ms(startupFirst.p50)}, p99 ${ms(startupFirst.p99)} over ${startupFirst.count} pods`,
+        `pod startup, both rollouts:                           p50 ${ms(all.p50)}, p99 ${ms(all.p99)} over ${all.count} pods`,
+        '(upstream SLO: p99 < 5 s; our aim: p99 < 1 s)',
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    client.close();
+    await nc.close();
+    await Promise.all(children.map(stopChild));
+    await cluster.stop();
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`deployment benchmark failed: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
