@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { ApiClient, Resources, connectNats } from '../lib/client/mod.js';
+import { ApiClient, Resources, SharedInformer, connectNats } from '../lib/client/mod.js';
 import { freePort } from '../lib/nats/server.js';
 import { stopChild } from './cluster.js';
 import { startPerfCluster } from './scheduler-perf/cluster.js';
@@ -63,8 +63,16 @@ async function main(): Promise<void> {
   try {
     children.push(component(['controller-manager', '--nats', cluster.natsUrl, '--port', String(await freePort()), '--leader-elect=false']));
     children.push(component(['kubelet', '--nats', cluster.natsUrl, '--runtime', 'hollow', '--nodes', String(nodes), '--pods', String(Math.max(110, Math.ceil((2 * replicas) / nodes) + 10))]));
-    const readyNodes = async () =>
-      (await client.list<Node>(Resources.nodes)).items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+    const readyNodes = async () => {
+      let ready = 0;
+      let cont: string | undefined;
+      do {
+        const page = await client.list<Node>(Resources.nodes, { limit: 500, continue: cont });
+        ready += page.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+        cont = page.metadata?.continue || undefined;
+      } while (cont);
+      return ready;
+    };
     let seenNodes = 0;
     const nodesUp = await until('hollow nodes Ready', async () => (seenNodes = await readyNodes()) >= nodes, 300_000, () => `${seenNodes}/${nodes}`);
 
@@ -72,19 +80,21 @@ async function main(): Promise<void> {
     const created = new Map<string, number>();
     const startup: number[] = [];
     const started = new Set<string>();
-    const watch = client.watch<Pod>({ ...Resources.pods, namespace: NS }, { labelSelector: `app=${NAME}` });
-    void (async () => {
-      for await (const ev of watch) {
-        const name = ev.object.metadata?.name;
-        if (!name || ev.type === 'DELETED') continue;
-        const now = performance.now();
-        if (!created.has(name)) created.set(name, now);
-        if (!started.has(name) && isRunningReady(ev.object)) {
-          started.add(name);
-          startup.push(now - created.get(name)!);
-        }
+    // an informer, so a watch the busy apiserver drops is re-listed rather than lost
+    const pods = new SharedInformer<Pod>(client, Resources.pods, { namespace: NS, labelSelector: `app=${NAME}`, onError: () => undefined });
+    const observe = (pod: Pod) => {
+      const name = pod.metadata?.name;
+      if (!name) return;
+      const now = performance.now();
+      if (!created.has(name)) created.set(name, now);
+      if (!started.has(name) && isRunningReady(pod)) {
+        started.add(name);
+        startup.push(now - created.get(name)!);
       }
-    })();
+    };
+    pods.addEventHandler({ onAdd: observe, onUpdate: (_old, pod) => observe(pod) });
+    pods.start();
+    await pods.waitForSync();
 
     const deployment = (image: string): Deployment => ({
       apiVersion: 'apps/v1',
@@ -116,7 +126,7 @@ async function main(): Promise<void> {
 
     await client.patch(ref, 'strategic', { spec: { template: { spec: { containers: [{ name: 'web', image: 'web:v2' }] } } } });
     const rollout = await until('rolling update finished', () => rolledOut(2), 1_800_000, show);
-    watch.stop();
+    pods.stop();
     const all = summarize(startup);
 
     const ms = (v: number) => `${v.toFixed(0)} ms`;

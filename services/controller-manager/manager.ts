@@ -6,6 +6,7 @@
  * /metrics (workqueue_* per controller, rest_client_*), /healthz and /readyz are served
  * on an HTTP port (upstream: 10257, HTTPS).
  */
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -139,6 +140,8 @@ export async function startControllerManager(opts: StartControllerManagerOptions
 
   /** Builds and runs every enabled controller until signal aborts, then tears them down. */
   const runControllers = (signal: AbortSignal): void => {
+    // every controller's workers wait on this one signal
+    setMaxListeners(0, signal);
     leading = true;
     active = descriptors.map((d) => d.build(ctx));
     runs = active.map((c, i) =>
