@@ -28,6 +28,7 @@ import { DeploymentController } from './controllers/deployment.js';
 import { SERVICE_ACCOUNTS, ServiceAccountController } from './controllers/serviceaccount.js';
 import { JobController, JOBS } from './controllers/job.js';
 import { CronJobController, CRONJOBS } from './controllers/cronjob.js';
+import { StatefulSetController, STATEFULSETS, CONTROLLER_REVISIONS } from './controllers/statefulset.js';
 
 export const DEFAULT_CONTROLLER_MANAGER_PORT = 10257;
 export const LEASE_NAMESPACE = 'kube-system';
@@ -53,6 +54,7 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   { name: 'serviceaccount-controller', resources: [Resources.namespaces, SERVICE_ACCOUNTS], workers: 5, build: (ctx) => new ServiceAccountController(ctx) },
   { name: 'job-controller', resources: [JOBS, Resources.pods], workers: 5, build: (ctx) => new JobController(ctx) },
   { name: 'cronjob-controller', resources: [CRONJOBS, JOBS], workers: 5, build: (ctx) => new CronJobController(ctx) },
+  { name: 'statefulset-controller', resources: [STATEFULSETS, Resources.pods, CONTROLLER_REVISIONS], workers: 5, build: (ctx) => new StatefulSetController(ctx) },
 ];
 
 /**
