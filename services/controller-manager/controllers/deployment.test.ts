@@ -50,10 +50,12 @@ describe('Deployment controller against a real apiserver', function () {
   const rsOf = async (app: string) => (await client.list<ReplicaSet>(rsRef(), { labelSelector: `app=${app}` })).items;
   const kubectl = (...args: string[]) => exec('kubectl', ['--kubeconfig', kubeconfig, '-n', NS, ...args], { timeout: 60_000 });
   const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  // a strategic merge patch, as `kubectl set image` sends: no resourceVersion to conflict
+  // with the controller's own writes to the Deployment
   const setImage = async (name: string, image: string) => {
     const d = await getD(name);
-    d.spec!.template!.spec!.containers[0]!.image = image;
-    await client.update(dRef(name), d);
+    const container = d.spec!.template!.spec!.containers[0]!.name;
+    await client.patch(dRef(name), 'strategic', { spec: { template: { spec: { containers: [{ name: container, image }] } } } });
   };
   /** complete as kubectl rollout status sees it */
   const rolledOut = (name: string, replicas: number) =>
