@@ -710,6 +710,24 @@ function preferredSum(b: usize, n: i32): f64 {
 }
 
 /**
+ * termMatches for the four nodes n..n+3 at once: a lane is all ones where that node has
+ * every bit of term t, zero elsewhere; a term with no bits matches no node.
+ */
+@inline
+function termMatches4(masks: usize, t: i32, n: i32): v128 {
+  let tm = i32x4.splat(-1);
+  let any = false;
+  for (let w = 0; w < LW; w++) {
+    const m = load<u32>(masks + ((<usize>(t * LW + w)) << 2));
+    if (m == 0) continue;
+    any = true;
+    const mv = i32x4.splat(m);
+    tm = v128.and(tm, i32x4.eq(v128.and(v128.load(pLabels + ((<usize>(w * NP + n)) << 2)), mv), mv));
+  }
+  return any ? tm : i32x4.splat(0);
+}
+
+/**
  * SIMD static pass over nodes n..n+3: each v128 holds one bit word of four nodes (the
  * word-major rows make them adjacent). Writes the taint count (or -1) to st and the
  * preferred-term weight sum to ax, like the scalar loop.
@@ -752,18 +770,7 @@ function staticQuad(b: usize, n: i32, st: usize, ax: usize): void {
     if (nt > 0) {
       const terms = arr(b, H_REQTERMS);
       let anyTerm = i32x4.splat(0);
-      for (let t = 0; t < nt; t++) {
-        let tm = ones;
-        let any = false;
-        for (let w = 0; w < LW; w++) {
-          const m = load<u32>(terms + ((<usize>(t * LW + w)) << 2));
-          if (m == 0) continue;
-          any = true;
-          const mv = i32x4.splat(m);
-          tm = v128.and(tm, i32x4.eq(v128.and(v128.load(pLabels + ((<usize>(w * NP + n)) << 2)), mv), mv));
-        }
-        if (any) anyTerm = v128.or(anyTerm, tm);
-      }
+      for (let t = 0; t < nt; t++) anyTerm = v128.or(anyTerm, termMatches4(terms, t, n));
       ok = v128.and(ok, anyTerm);
     }
   }
@@ -782,17 +789,7 @@ function staticQuad(b: usize, n: i32, st: usize, ax: usize): void {
   const pw = arr(b, H_PREFW);
   const pm = arr(b, H_PREFMASK);
   for (let t = 0; t < np; t++) {
-    let tm = ones;
-    let any = false;
-    for (let w = 0; w < LW; w++) {
-      const m = load<u32>(pm + ((<usize>(t * LW + w)) << 2));
-      if (m == 0) continue;
-      any = true;
-      const mv = i32x4.splat(m);
-      tm = v128.and(tm, i32x4.eq(v128.and(v128.load(pLabels + ((<usize>(w * NP + n)) << 2)), mv), mv));
-    }
-    if (!any) continue;
-    ps = i32x4.add(ps, v128.and(tm, i32x4.splat(<i32>load<f64>(pw + ((<usize>t) << 3)))));
+    ps = i32x4.add(ps, v128.and(termMatches4(pm, t, n), i32x4.splat(<i32>load<f64>(pw + ((<usize>t) << 3)))));
   }
   const tcv = v128.bitselect(tc, ones, ok);
   const lo = f64x2.convert_low_i32x4_s(tcv);
