@@ -27,6 +27,7 @@ import {
   WATCH_KEEPALIVE_MS,
   type ApiRequest,
   type BatchBindRequest,
+  type BatchPatchRequest,
   type BatchCreateRequest,
   type BatchReply,
   type BindItem,
@@ -295,6 +296,13 @@ export class ApiClient {
     return reply.results.map((r) => (isFailure(r) ? StatusError.fromStatus(r) : (r as T)));
   }
 
+  /** Patches many objects (or their subresources) in one request; each result is the object or its error. */
+  async batchPatch<T = KubeObject>(items: BatchPatchRequest['items'], write?: WriteOptions): Promise<Array<T | StatusError>> {
+    const req: BatchPatchRequest = { items, write };
+    const reply = await this.batch(req, 'patch', `${items.length} patches`);
+    return reply.results.map((r) => (isFailure(r) ? StatusError.fromStatus(r) : (r as T)));
+  }
+
   /** Binds many pods to nodes in one request; each result is the reply or its error. */
   async batchBind(items: BindItem[]): Promise<Array<unknown | StatusError>> {
     const req: BatchBindRequest = { items };
@@ -302,7 +310,7 @@ export class ApiClient {
     return reply.results.map((r) => (isFailure(r) ? StatusError.fromStatus(r) : r));
   }
 
-  private batch(req: BatchCreateRequest | BatchBindRequest, kind: 'create' | 'bind', what: string): Promise<BatchReply> {
+  private batch(req: BatchCreateRequest | BatchPatchRequest | BatchBindRequest, kind: 'create' | 'patch' | 'bind', what: string): Promise<BatchReply> {
     return this.exchange<BatchReply>(`${this.prefix}.batch.${kind}`, req, what, 'create', '200');
   }
 

@@ -29,6 +29,7 @@ export {
   type InformerFactoryOptions,
   type InformerOptions,
 } from './informer.js';
+export { Batcher, type BatchSender, type BatcherOptions } from './batcher.js';
 export { DelayingQueue, RateLimitingQueue, WorkQueue, runWorkers, type QueueOptions, type RateLimitingQueueOptions, type RunWorkersOptions } from './workqueue.js';
 export {
   BucketRateLimiter,

@@ -107,6 +107,12 @@ export interface BatchCreateRequest {
   write?: WriteOptions;
 }
 
+/** Many patches in one request (status writes of a kubelet, a scheduler, a controller). */
+export interface BatchPatchRequest {
+  items: Array<ResourceRef & { patchType: PatchType; body: unknown }>;
+  write?: WriteOptions;
+}
+
 export interface BindItem {
   namespace: string;
   name: string;

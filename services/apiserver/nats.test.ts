@@ -53,6 +53,23 @@ describe('apiserver NATS API', () => {
     assert.equal(b1.spec.nodeName, 'n1');
   });
 
+  it('patches many pods (and their status) in one batch request, reporting each failure in place', async () => {
+    const res = await api.batchPatch([
+      { ...pods, name: 'b2', subresource: 'status', patchType: 'merge', body: { status: { phase: 'Running', podIP: '10.0.0.2' } } },
+      { ...pods, name: 'b3', patchType: 'merge', body: { metadata: { labels: { tier: 'web' } } } },
+      { ...pods, name: 'missing', subresource: 'status', patchType: 'merge', body: { status: { phase: 'Running' } } },
+      { ...pods, name: 'b3', patchType: 'json', body: [{ op: 'replace', path: '/metadata/nope/x', value: 1 }] },
+    ]);
+    assert.deepEqual(
+      res.map((r: any) => (r instanceof Error ? (r as any).reason : r.metadata.name)),
+      ['b2', 'b3', 'NotFound', 'Invalid'],
+    );
+    const b2: any = await api.get({ ...pods, name: 'b2' });
+    assert.deepEqual([b2.status.phase, b2.status.podIP], ['Running', '10.0.0.2']);
+    const b3: any = await api.get({ ...pods, name: 'b3' });
+    assert.equal(b3.metadata.labels.tier, 'web');
+  });
+
   it('publishes change events on flotilla.events.<resource>.<namespace>.<name>', async () => {
     const got: any[] = [];
     const sub = nc.subscribe('flotilla.events.configmaps.default.>', {

@@ -14,6 +14,7 @@ import {
   type ApiRequest,
   type BatchBindRequest,
   type BatchCreateRequest,
+  type BatchPatchRequest,
   type WatchEvent,
   type WatchFrame,
 } from '../../lib/client/protocol.js';
@@ -148,13 +149,14 @@ export class NatsApi {
   private async onBatch(m: Msg): Promise<void> {
     const op = m.subject.slice(`${API_PREFIX}.batch.`.length);
     try {
-      if (op === 'create') {
-        const b = this.parse<BatchCreateRequest>(m);
-        if (!Array.isArray(b?.items)) throw new BadRequestError('batch create needs "items"');
+      if (op === 'create' || op === 'patch') {
+        // each item is the single-object verb, so it behaves (and fails) exactly as one
+        const b = this.parse<BatchCreateRequest | BatchPatchRequest>(m);
+        if (!Array.isArray(b?.items)) throw new BadRequestError(`batch ${op} needs "items"`);
         const results = await Promise.all(
-          b.items.map(async (it) => {
+          b.items.map(async (it: BatchCreateRequest['items'][number] | BatchPatchRequest['items'][number]) => {
             try {
-              const r = await this.handler.handle({ ...it, group: it.group ?? '', verb: 'create', write: b.write });
+              const r = await this.handler.handle({ ...it, group: it.group ?? '', verb: op, write: b.write });
               return r.body;
             } catch (e) {
               return errorBody(e);

@@ -12,7 +12,7 @@ import type { ApiClient } from '../../lib/client/client.js';
 import { Resources } from '../../lib/client/client.js';
 import { SharedInformer, deletedObject, metaNamespaceKey } from '../../lib/client/informer.js';
 import { isConflict, isNotFound } from '../../lib/api/errors.js';
-import { forEachLimited } from './concurrency.js';
+import { chunks, forEachLimited } from './concurrency.js';
 import { normalizeImage } from './hollow.js';
 import type { NodeManager } from './nodes.js';
 import type { ContainerEvent, ContainerRuntime } from './runtime.js';
@@ -105,6 +105,9 @@ export function podPhase(statuses: PodContainerStatus[], restartPolicy: string):
   }
   return 'Pending';
 }
+
+/** pod statuses written per batch.patch request */
+const STATUS_BATCH = 250;
 
 export class PodManager {
   readonly informer: SharedInformer<Pod>;
@@ -369,24 +372,43 @@ export class PodManager {
     this.dirty.clear();
     const deletes = [...this.deletes];
     this.deletes.clear();
-    const work: Array<() => Promise<void>> = [...statuses.map((r) => () => this.writeStatus(r)), ...deletes.map((r) => () => this.deletePod(r))];
+    const live = statuses.filter((r) => !r.removed && !r.terminating);
+    const work: Array<() => Promise<void>> = [
+      ...chunks(live, STATUS_BATCH).map((batch) => () => this.writeStatuses(batch)),
+      ...deletes.map((r) => () => this.deletePod(r)),
+    ];
     const errors = await forEachLimited(work, this.concurrency, (w) => w());
     const failed = errors.filter((e) => e !== undefined);
     if (failed.length && !this.stopped) this.log(`${failed.length} of ${work.length} pod writes failed, retrying; first: ${(failed[0] as Error).message}`);
   }
 
-  private async writeStatus(rec: PodRecord): Promise<void> {
-    if (rec.removed || rec.terminating) return;
-    const status = this.buildStatus(rec);
+  /** One batch.patch request for many pods' status; a failed pod is written again with the next flush. */
+  private async writeStatuses(recs: PodRecord[]): Promise<void> {
+    const items = recs.map((rec) => ({
+      ...Resources.pods,
+      namespace: rec.namespace,
+      name: rec.name,
+      subresource: 'status',
+      patchType: 'merge' as const,
+      body: { status: this.buildStatus(rec) },
+    }));
+    let results: unknown[];
     try {
-      await this.client.patch({ ...Resources.pods, namespace: rec.namespace, name: rec.name, subresource: 'status' }, 'merge', { status });
-      this.statusWrites++;
+      results = await this.client.batchPatch(items);
     } catch (e) {
-      if (isNotFound(e)) return;
-      // try again with the next flush: the status is rebuilt from the runtime then
-      this.dirty.add(rec);
-      throw new Error(`status of pod ${rec.key}: ${(e as Error).message}`, { cause: e });
+      for (const rec of recs) this.dirty.add(rec);
+      throw new Error(`status of ${recs.length} pods: ${(e as Error).message}`, { cause: e });
     }
+    let firstError: Error | undefined;
+    results.forEach((r, i) => {
+      const rec = recs[i]!;
+      if (!(r instanceof Error)) return void this.statusWrites++;
+      if (isNotFound(r)) return;
+      // the status is rebuilt from the runtime with the next flush
+      this.dirty.add(rec);
+      firstError ??= new Error(`status of pod ${rec.key}: ${r.message}`, { cause: r });
+    });
+    if (firstError) throw firstError;
   }
 
   private async deletePod(rec: PodRecord): Promise<void> {

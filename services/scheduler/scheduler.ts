@@ -15,6 +15,8 @@ import type { Histogram } from 'prom-client';
 import { StatusError } from '../../lib/api/errors.js';
 import { EventRecorder } from '../../lib/client/events.js';
 import { Resources, deletedObject, type ApiClient, type SharedInformer, SharedInformerFactory } from '../../lib/client/mod.js';
+import { Batcher } from '../../lib/client/batcher.js';
+import type { BatchPatchRequest } from '../../lib/client/protocol.js';
 import { Binder, type BatchBindClient } from './binding.js';
 import { SchedulerCache } from './cache.js';
 import { ClassTable } from './classes.js';
@@ -84,8 +86,8 @@ export class Scheduler {
   private slotsOut = new Int32Array(1024);
   /** pods nominated by preemption -> the node whose room they hold */
   private readonly nominations = new Map<string, string>();
-  /** status patches in flight, so stop() can wait for them */
-  private readonly inflightWrites = new Set<Promise<unknown>>();
+  /** PodScheduled=False status patches, many pods a batch.patch request */
+  private readonly statusWriter: Batcher<BatchPatchRequest['items'][number]>;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.client = opts.client;
@@ -95,6 +97,7 @@ export class Scheduler {
     this.log = opts.log ?? ((line) => process.stderr.write(`scheduler: ${line}\n`));
     this.cache = new SchedulerCache({ createCore: (dims) => createCore(opts.coreKind, dims) });
     this.binder = new Binder({ client: opts.bindClient ?? opts.client });
+    this.statusWriter = new Batcher((items) => opts.client.batchPatch(items), 'writing the status of', (it) => `pod ${it.namespace}/${it.name}`);
     this.factory = new SharedInformerFactory(opts.client);
     // preemption reads PodDisruptionBudgets from the informer, not one list per attempt
     const pdbs = this.factory.forResource<PodDisruptionBudget>(Resources.poddisruptionbudgets);
@@ -445,13 +448,9 @@ export class Scheduler {
     const status: Record<string, unknown> = { conditions: [condition] };
     if (nominatedNodeName !== undefined) status.nominatedNodeName = nominatedNodeName;
     const ref = { ...Resources.pods, namespace: pod.metadata?.namespace ?? 'default', name: pod.metadata?.name ?? '', subresource: 'status' };
-    const p = this.client
-      .patch(ref, 'strategic', { status })
-      .catch((e: Error) => {
-        if (!(e instanceof StatusError && e.code === 404)) this.log(`updating the status of ${podKey(pod)} failed: ${e.message}`);
-      })
-      .finally(() => this.inflightWrites.delete(p));
-    this.inflightWrites.add(p);
+    this.statusWriter.add({ ...ref, patchType: 'strategic', body: { status } }).catch((e: Error) => {
+      if (!(e instanceof StatusError && e.code === 404)) this.log(`updating the status of ${podKey(pod)} failed: ${e.message}`);
+    });
   }
 
   /** Stops the loop and the informers; waits for outstanding bindings, patches and events. */
@@ -462,7 +461,7 @@ export class Scheduler {
     this.queue.close();
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
     await this.binder.drain();
-    await Promise.allSettled([...this.inflightWrites]);
+    await this.statusWriter.drain();
     await Promise.all([...this.profiles.values()].map((p) => p.recorder.stop()));
     await this.factory.stop();
   }
