@@ -2,6 +2,7 @@ import { SchedulerCache } from './cache.js';
 import { mkNode, mkPod, harness } from '../../test/scheduler.js';
 import assert from 'node:assert/strict';
 import { Dim } from './core/types.js';
+import { ReferenceCore } from './core/reference.js';
 
 describe('SchedulerCache', () => {
   it('reuses the slot of a removed node', () => {
@@ -101,6 +102,35 @@ describe('SchedulerCache', () => {
     assert.equal(h.schedule(mkPod('p', { cpu: '1' })).node, 'n');
     h.cache.addPod({ ...mkPod('failed', { cpu: '2' }, { nodeName: 'n' }), status: { phase: 'Failed' } });
     assert.equal(h.cache.node('n')!.pods.size, 1);
+  });
+
+  it('takes a status-only update of a bound pod in place, and still follows label and resource changes', () => {
+    let usagePushes = 0;
+    const cache = new SchedulerCache({
+      createCore: (d) => {
+        const core = new ReferenceCore(d);
+        const push = core.setNodeUsage.bind(core);
+        core.setNodeUsage = (slot, usage) => {
+          usagePushes++;
+          push(slot, usage);
+        };
+        return core;
+      },
+    });
+    cache.addNode(mkNode('n', { cpu: '4' }));
+    const pod = { ...mkPod('web', { cpu: '1' }, { nodeName: 'n' }), metadata: { name: 'web', namespace: 'default', uid: 'u', labels: { app: 'web' } } };
+    cache.addPod(pod);
+    const before = usagePushes;
+    const running = { ...pod, status: { phase: 'Running', podIP: '10.0.0.2' } };
+    cache.updatePod(pod, running);
+    assert.equal(usagePushes, before, 'a status write pushes no usage');
+    assert.equal(cache.podInfoOf('default/web')!.pod, running, 'the cache holds the newest object');
+    const relabelled = { ...running, metadata: { ...running.metadata, labels: { app: 'api' } } };
+    cache.updatePod(running, relabelled);
+    assert.equal(cache.podInfoOf('default/web')!.pod.metadata!.labels!.app, 'api');
+    const resized = mkPod('web', { cpu: '3' }, { nodeName: 'n' });
+    cache.updatePod(relabelled, { ...resized, metadata: relabelled.metadata });
+    assert.equal(cache.node('n')!.requested[Dim.CPU], 3000);
   });
 
   it('tracks pods with pod (anti-)affinity', () => {

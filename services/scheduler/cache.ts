@@ -65,6 +65,30 @@ export function hasPodAffinity(pod: Pod): boolean {
   return !!a && (!!a.podAffinity || !!a.podAntiAffinity);
 }
 
+/**
+ * Whether an update leaves what the cache derives from a bound pod as it was: labels (pod
+ * affinity and spread count them), resources (in-place resize) and host ports; the rest
+ * of a bound pod's spec is immutable.
+ */
+function sameSchedulingInputs(a: Pod, b: Pod): boolean {
+  if (!sameLabels(a.metadata?.labels, b.metadata?.labels)) return false;
+  if (a.spec === b.spec) return true;
+  return schedulingJson(a) === schedulingJson(b);
+}
+
+function sameLabels(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a ?? {});
+  if (ka.length !== Object.keys(b ?? {}).length) return false;
+  return ka.every((k) => a![k] === b?.[k]);
+}
+
+function schedulingJson(p: Pod): string {
+  const s = p.spec;
+  const containers = (cs: NonNullable<Pod['spec']>['containers'] | undefined) => cs?.map((c) => [c.resources, c.ports, c.restartPolicy]);
+  return JSON.stringify([containers(s?.containers), containers(s?.initContainers), s?.overhead]);
+}
+
 /** Host ports a pod takes: (protocol, hostPort) of containers and restartable init containers. */
 export function podHostPorts(pod: Pod): Array<{ protocol: string; port: number }> {
   const out: Array<{ protocol: string; port: number }> = [];
@@ -410,6 +434,12 @@ export class SchedulerCache implements Snapshot {
     const info = e?.pods.get(key);
     if (e && info && info.assumed && e.name === newPod.spec.nodeName) {
       this.addPod(newPod);
+      return;
+    }
+    // most updates of a bound pod are its kubelet's status writes: nothing the core counts
+    // changes, so the pod is swapped in place (no re-parse of requests, no usage push)
+    if (e && info && !info.assumed && e.name === newPod.spec.nodeName && sameSchedulingInputs(oldPod, newPod)) {
+      info.pod = newPod;
       return;
     }
     if (e && info) this.detach(e, key);
