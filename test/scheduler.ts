@@ -30,6 +30,13 @@ export function mkNode(name: string, o: NodeOpts = {}): Node {
   };
 }
 
+/** mkNode as a user would create it through the API: typed, capacity equal to allocatable. */
+export function apiNode(name: string, o: NodeOpts = {}): Node {
+  const node = mkNode(name, o);
+  const resources = node.status!.allocatable;
+  return { apiVersion: 'v1', kind: 'Node', ...node, status: { capacity: resources, allocatable: resources } };
+}
+
 export function mkPod(name: string, requests: Record<string, string> = {}, spec: Partial<NonNullable<Pod['spec']>> = {}): Pod {
   return {
     metadata: { name, namespace: 'default', uid: `uid-${name}` },
@@ -79,17 +86,22 @@ export function harness(configYaml?: string, dims?: Partial<CoreDims>) {
   return { cache, fw, classes, schedule, scores };
 }
 
-/** a configuration whose only score plugin is `plugin` (weight 1), to read one plugin's score */
-export function onlyScore(plugin: string, args = ''): string {
+/** a configuration with one profile; `profile` is the YAML of its list item, after "- " */
+export function oneProfile(profile: string): string {
   return `apiVersion: kubescheduler.config.k8s.io/v1
 kind: KubeSchedulerConfiguration
 profiles:
-- schedulerName: default-scheduler
+- ${profile}`;
+}
+
+/** a configuration whose only score plugin is `plugin` (weight 1), to read one plugin's score */
+export function onlyScore(plugin: string, args = ''): string {
+  return oneProfile(`schedulerName: default-scheduler
   plugins:
     score:
       disabled: [{name: "*"}]
       enabled: [{name: ${plugin}, weight: 1}]
-${args}`;
+${args}`);
 }
 
 /** A plugin probed alone: it compiles the class, owns one filter and one score. */

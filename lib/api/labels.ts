@@ -47,7 +47,7 @@ export interface LabelSelectorRequirement {
 type Matcher = (labels: Labels) => boolean;
 
 /** Go strconv.ParseInt(s, 10, 64) */
-function parseInt64(s: string): bigint | undefined {
+export function parseInt64(s: string): bigint | undefined {
   if (!/^[+-]?[0-9]+$/.test(s)) return undefined;
   const v = BigInt(s);
   if (v > 9223372036854775807n || v < -9223372036854775808n) return undefined;

@@ -48,31 +48,96 @@ export interface QueueControllerOptions {
 }
 
 /**
- * Base of the queue-driven controllers. Subclasses register handlers through
- * `handle()`, enqueue keys from them and implement `sync(key)`.
+ * The worker wiring every queue-driven controller shares: informer handlers registered
+ * through `handle()` (removed on stop), one or more rate-limited queues, each drained by
+ * its own workers with its own sync, started only once every informer used has synced.
+ * Most controllers have one queue (QueueController); the garbage collector has two.
  */
-export abstract class QueueController implements Controller {
-  readonly queue: RateLimitingQueue<string>;
+export abstract class InformerController implements Controller {
   private readonly registrations: Array<{ remove(): void }> = [];
   private readonly informersUsed = new Set<SharedInformer<any>>();
+  private readonly workQueues: Array<{ queue: RateLimitingQueue<string>; sync: (key: string) => Promise<void>; describe: (key: string) => string }> = [];
   private stopped = false;
 
   constructor(
     readonly name: string,
     protected readonly ctx: ControllerContext,
-    private readonly opts: QueueControllerOptions = {},
-  ) {
-    this.queue = new RateLimitingQueue<string>({ name, registry: ctx.registry, rateLimiter: opts.rateLimiter });
-  }
+    private readonly maxRetries = 15,
+  ) {}
 
-  /** Reconciles the object behind key to its desired state. Throwing retries it later. */
-  protected abstract sync(key: string): Promise<void>;
+  /**
+   * Adds a queue reporting workqueue_* metrics as `metricName`, drained by `sync`; a
+   * failed key is logged as "<name>: <describe(key)> failed".
+   */
+  protected addQueue(metricName: string, sync: (key: string) => Promise<void>, describe: (key: string) => string, rateLimiter?: RateLimiter<string>): RateLimitingQueue<string> {
+    const queue = new RateLimitingQueue<string>({ name: metricName, registry: this.ctx.registry, rateLimiter });
+    this.workQueues.push({ queue, sync, describe });
+    return queue;
+  }
 
   /** Registers handlers on a shared informer; they are removed when the controller stops. */
   protected handle<T extends KubeObject>(informer: SharedInformer<T>, handlers: EventHandlers<T>): void {
     this.informersUsed.add(informer);
     this.registrations.push(informer.addEventHandler(handlers));
   }
+
+  /** True once every informer this controller reads has its first list. */
+  hasSynced(): boolean {
+    for (const inf of this.informersUsed) if (!inf.hasSynced()) return false;
+    return true;
+  }
+
+  async run(workers: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted || this.stopped) return;
+    const onAbort = () => {
+      for (const { queue } of this.workQueues) queue.shutDown();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    // workers must not act on a half-filled cache: an empty cache reads as "nothing exists".
+    // One wait at a time: twenty at once would each hang a listener on the shared signal.
+    try {
+      for (const inf of this.informersUsed) await inf.waitForSync(signal);
+    } catch {
+      // only an abort ends a wait early
+    }
+    if (signal.aborted) return;
+    try {
+      await Promise.all(
+        this.workQueues.map(({ queue, sync, describe }) =>
+          runWorkers(queue, workers, sync, {
+            maxRetries: this.maxRetries,
+            onError: (key, err, willRetry) =>
+              this.ctx.log(`${this.name}: ${describe(key)} failed${willRetry ? ', will retry' : ', dropping it after too many retries'}: ${err instanceof Error ? err.message : String(err)}`),
+          }),
+        ),
+      );
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const r of this.registrations.splice(0)) r.remove();
+    await Promise.all(this.workQueues.map(({ queue }) => queue.shutDownWithDrain()));
+  }
+}
+
+/**
+ * Base of the single-queue controllers. Subclasses register handlers through `handle()`,
+ * enqueue keys from them and implement `sync(key)`.
+ */
+export abstract class QueueController extends InformerController {
+  readonly queue: RateLimitingQueue<string>;
+
+  constructor(name: string, ctx: ControllerContext, opts: QueueControllerOptions = {}) {
+    super(name, ctx, opts.maxRetries);
+    this.queue = this.addQueue(name, (key) => this.sync(key), (key) => `syncing "${key}"`, opts.rateLimiter);
+  }
+
+  /** Reconciles the object behind key to its desired state. Throwing retries it later. */
+  protected abstract sync(key: string): Promise<void>;
 
   enqueue(obj: KubeObject | DeletedFinalStateUnknown<KubeObject>): void {
     this.queue.add(deletionHandlingKey(obj));
@@ -84,36 +149,5 @@ export abstract class QueueController implements Controller {
 
   enqueueAfter(obj: KubeObject, ms: number): void {
     this.queue.addAfter(metaNamespaceKey(obj), ms);
-  }
-
-  /** True once every informer this controller reads has its first list. */
-  hasSynced(): boolean {
-    for (const inf of this.informersUsed) if (!inf.hasSynced()) return false;
-    return true;
-  }
-
-  async run(workers: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted || this.stopped) return;
-    const onAbort = () => this.queue.shutDown();
-    signal.addEventListener('abort', onAbort, { once: true });
-    // workers must not act on a half-filled cache: an empty cache reads as "nothing exists"
-    await Promise.all([...this.informersUsed].map((inf) => inf.waitForSync(signal))).catch(() => undefined);
-    if (signal.aborted) return;
-    try {
-      await runWorkers(this.queue, workers, (key) => this.sync(key), {
-        maxRetries: this.opts.maxRetries ?? 15,
-        onError: (key, err, willRetry) =>
-          this.ctx.log(`${this.name}: syncing "${key}" failed${willRetry ? ', will retry' : ', dropping it after too many retries'}: ${err instanceof Error ? err.message : String(err)}`),
-      });
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
-  }
-
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    for (const r of this.registrations.splice(0)) r.remove();
-    await this.queue.shutDownWithDrain();
   }
 }

@@ -28,8 +28,9 @@ import { DeploymentController } from './controllers/deployment.js';
 import { SERVICE_ACCOUNTS, ServiceAccountController } from './controllers/serviceaccount.js';
 import { JobController, JOBS } from './controllers/job.js';
 import { CronJobController, CRONJOBS } from './controllers/cronjob.js';
-import { StatefulSetController, STATEFULSETS, CONTROLLER_REVISIONS } from './controllers/statefulset.js';
-import { DaemonSetController, DAEMONSETS, DS_CONTROLLER_REVISIONS } from './controllers/daemonset.js';
+import { StatefulSetController, STATEFULSETS } from './controllers/statefulset.js';
+import { DaemonSetController, DAEMONSETS } from './controllers/daemonset.js';
+import { CONTROLLER_REVISIONS } from './revisions.js';
 import { DisruptionController, PDBS } from './controllers/disruption.js';
 
 export const DEFAULT_CONTROLLER_MANAGER_PORT = 10257;
@@ -57,7 +58,7 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   { name: 'job-controller', resources: [JOBS, Resources.pods], workers: 5, build: (ctx) => new JobController(ctx) },
   { name: 'cronjob-controller', resources: [CRONJOBS, JOBS], workers: 5, build: (ctx) => new CronJobController(ctx) },
   { name: 'statefulset-controller', resources: [STATEFULSETS, Resources.pods, CONTROLLER_REVISIONS], workers: 5, build: (ctx) => new StatefulSetController(ctx) },
-  { name: 'daemonset-controller', resources: [DAEMONSETS, Resources.pods, Resources.nodes, DS_CONTROLLER_REVISIONS], workers: 2, build: (ctx) => new DaemonSetController(ctx) },
+  { name: 'daemonset-controller', resources: [DAEMONSETS, Resources.pods, Resources.nodes, CONTROLLER_REVISIONS], workers: 2, build: (ctx) => new DaemonSetController(ctx) },
   { name: 'disruption-controller', resources: [PDBS, Resources.pods, Resources.replicasets, Resources.deployments, STATEFULSETS], workers: 1, build: (ctx) => new DisruptionController(ctx) },
 ];
 

@@ -1,11 +1,13 @@
 /**
  * What the EndpointSlice and Endpoints controllers agree on (upstream
  * pkg/controller/util/endpoint and pkg/api/v1/pod FindPort): which pods back a Service,
- * how a Service port's targetPort resolves on a pod (numbers, and names looked up in the
- * pod's container ports), and the small facts both write (ready, hostname, labels).
+ * which Services a pod event concerns, how a Service port's targetPort resolves on a pod
+ * (numbers, and names looked up in the pod's container ports), and the small facts both
+ * write (ready, hostname, labels).
  */
 import type { Pod, Service, ServicePort } from 'kubernetes-types/core/v1.js';
 import { selectorFromLabelSelector, type Selector } from '../../lib/api/labels.js';
+import { deletedObject, NAMESPACE_INDEX, type DeletedFinalStateUnknown, type EventHandlers, type SharedInformer } from '../../lib/client/informer.js';
 import { isPodReady } from './pods.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -79,6 +81,59 @@ export function canonicalJson(v: unknown): string {
     }
     return val;
   });
+}
+
+/** A Service port as resolved on one pod; fits both core/v1 and discovery/v1 EndpointPort. */
+export interface ResolvedPort {
+  name: string;
+  port: number;
+  protocol: string;
+  appProtocol?: string;
+}
+
+/** The Service's ports whose target resolves on the pod, in the Service's order. */
+export function resolvePorts(svc: Service, pod: Pod): ResolvedPort[] {
+  const ports: ResolvedPort[] = [];
+  for (const sp of svc.spec?.ports ?? []) {
+    const port = findPort(pod, sp);
+    if (port === undefined) continue;
+    const p: ResolvedPort = { name: sp.name ?? '', port, protocol: sp.protocol ?? 'TCP' };
+    if (sp.appProtocol) p.appProtocol = sp.appProtocol;
+    ports.push(p);
+  }
+  return ports;
+}
+
+/**
+ * The informer handlers of a controller that derives objects from Services: a Service is
+ * enqueued on any change to it; a pod change enqueues the Services selecting the pod, and,
+ * when its labels changed, those that selected it before.
+ */
+export function serviceAndPodHandlers(
+  services: SharedInformer<Service>,
+  enqueue: (svc: Service | DeletedFinalStateUnknown<Service>) => void,
+): { services: EventHandlers<Service>; pods: EventHandlers<Pod> } {
+  const podChanged = (pod: Pod) => {
+    const ns = pod.metadata?.namespace;
+    if (!ns) return;
+    for (const svc of servicesSelecting(services.store.byIndex(NAMESPACE_INDEX, ns), pod)) enqueue(svc);
+  };
+  return {
+    services: {
+      onAdd: (s) => enqueue(s),
+      onUpdate: (_o, s) => enqueue(s),
+      onDelete: (s) => enqueue(s),
+    },
+    pods: {
+      onAdd: (p) => podChanged(p),
+      onUpdate: (old, cur) => {
+        if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
+        podChanged(cur);
+        if (canonicalJson(old.metadata?.labels ?? {}) !== canonicalJson(cur.metadata?.labels ?? {})) podChanged(old);
+      },
+      onDelete: (p) => podChanged(deletedObject(p)),
+    },
+  };
 }
 
 /** Services in a namespace whose selector matches the pod. */

@@ -10,6 +10,7 @@ import type { CoreDims, CoreKind, SchedulingCore } from './core/types.js';
 import { createCore, defaultCoreKind } from './core/mod.js';
 import type { NodeInfo, PodInfo, Snapshot } from './framework/types.js';
 import { BASE_RESOURCES, nodeAllocatable, nodeResourceNames, podResources } from './resources.js';
+import { requirementMatches } from '../../lib/api/nodeaffinity.js';
 
 export const DEFAULT_DIMS: CoreDims = {
   nodes: 1024,
@@ -101,48 +102,14 @@ export function podHostPorts(pod: Pod): Array<{ protocol: string; port: number }
   return out;
 }
 
-/** upstream strconv.ParseInt(s, 10, 64) for Gt / Lt; undefined when it is not an integer. */
-function parseInt64(s: string): bigint | undefined {
-  if (!/^[+-]?[0-9]+$/.test(s)) return undefined;
-  const v = BigInt(s);
-  if (v > 9223372036854775807n || v < -9223372036854775808n) return undefined;
-  return v;
-}
-
 /** Does a node satisfy one node-selector requirement (upstream nodeaffinity semantics)? */
 export function nodeSatisfies(node: Node, r: InternedRequirement): boolean {
-  let has: boolean;
-  let value: string | undefined;
   if (r.field) {
     // upstream supports metadata.name only in matchFields
-    if (r.key !== 'metadata.name') return false;
-    has = true;
-    value = node.metadata?.name ?? '';
-  } else {
-    const labels = node.metadata?.labels ?? {};
-    has = Object.prototype.hasOwnProperty.call(labels, r.key);
-    value = labels[r.key];
+    return r.key === 'metadata.name' && requirementMatches(r, node.metadata?.name ?? '');
   }
-  switch (r.operator) {
-    case 'In':
-      return has && r.values.includes(value!);
-    case 'NotIn':
-      return !has || !r.values.includes(value!);
-    case 'Exists':
-      return has;
-    case 'DoesNotExist':
-      return !has;
-    case 'Gt':
-    case 'Lt': {
-      if (!has || r.values.length !== 1) return false;
-      const a = parseInt64(value!);
-      const b = parseInt64(r.values[0]);
-      if (a === undefined || b === undefined) return false;
-      return r.operator === 'Gt' ? a > b : a < b;
-    }
-    default:
-      return false;
-  }
+  const labels = node.metadata?.labels ?? {};
+  return requirementMatches(r, Object.prototype.hasOwnProperty.call(labels, r.key) ? labels[r.key] : undefined);
 }
 
 function words(bits: number): number {

@@ -1,5 +1,5 @@
 import { ClassTable } from './classes.js';
-import { mkNode, mkPod, harness } from '../../test/scheduler.js';
+import { mkNode, mkPod, harness, oneProfile } from '../../test/scheduler.js';
 import assert from 'node:assert/strict';
 
 describe('ClassTable', () => {
@@ -44,13 +44,10 @@ describe('ClassTable', () => {
 
   it('recompiles volatile classes once per cycle and keeps the others', () => {
     // without the pod-counting plugins, only NodeName (for pods that name a node) is volatile
-    const h = harness(`apiVersion: kubescheduler.config.k8s.io/v1
-kind: KubeSchedulerConfiguration
-profiles:
-- plugins:
+    const h = harness(oneProfile(`plugins:
     multiPoint:
       disabled: [{name: PodTopologySpread}, {name: InterPodAffinity}]
-`);
+`));
     h.cache.addNode(mkNode('n'));
     const plain = mkPod('p');
     const named = mkPod('q', {}, { nodeName: 'n' });

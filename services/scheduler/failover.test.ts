@@ -9,9 +9,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1.js';
-import type { Event, Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
+import { apiNode } from '../../test/scheduler.js';
 import { ApiClient, Resources, type Watch } from '../../lib/client/client.js';
 import { connectNats } from '../../lib/client/connect.js';
 import { sleep } from '../../lib/client/retry.js';
@@ -115,13 +116,7 @@ describe('scheduler: leader failover after a crash', function () {
 
   it('the standby takes the Lease within 15 s of the leader being SIGKILLed, and binds the pods created after', async () => {
     assert.deepEqual([le.leaseDuration, le.renewDeadline, le.retryPeriod], [15, 10, 2], 'the test assumes upstream default lease timings');
-    const node: Node = {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: { name: 'failover-node', labels: { 'kubernetes.io/hostname': 'failover-node' } },
-      status: { capacity: { cpu: '8', memory: '8Gi', pods: '110' }, allocatable: { cpu: '8', memory: '8Gi', pods: '110' } },
-    };
-    await client.create(Resources.nodes, node);
+    await client.create(Resources.nodes, apiNode('failover-node', { cpu: '8', memory: '8Gi', pods: '110' }));
     const seen = followLease();
     const one = startScheduler();
     const two = startScheduler();

@@ -7,10 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
-import { mkPod } from '../../test/scheduler.js';
+import { apiNode, mkPod } from '../../test/scheduler.js';
 import { ApiClient, Resources } from '../../lib/client/client.js';
 import { connectNats } from '../../lib/client/connect.js';
 import { sleep } from '../../lib/client/retry.js';
@@ -96,13 +96,7 @@ describe('scheduler metrics: plugins, extension points and unschedulable pods on
   });
 
   it('serves per-plugin PreFilter and PostFilter durations, Filter per profile, and unschedulable pods per plugin and profile', async () => {
-    const node: Node = {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: { name: 'small', labels: { 'kubernetes.io/hostname': 'small' } },
-      status: { allocatable: { cpu: '2', memory: '4Gi', pods: '110' }, capacity: { cpu: '2', memory: '4Gi', pods: '110' } },
-    };
-    await client.create(Resources.nodes, node);
+    await client.create(Resources.nodes, apiNode('small', { cpu: '2', memory: '4Gi', pods: '110' }));
     const podsRef = { ...Resources.pods, namespace: 'default' };
     const pod = (name: string, cpu: string, schedulerName?: string): Pod => ({ apiVersion: 'v1', kind: 'Pod', ...mkPod(name, { cpu }, { schedulerName }) });
     await client.create(podsRef, pod('fits', '100m'));

@@ -38,71 +38,53 @@ export class SchedulerMetrics {
   constructor(registry: Registry = newRegistry('scheduler')) {
     this.registry = registry;
     const registers = [registry];
-    this.scheduleAttempts = new Counter({
-      name: 'scheduler_schedule_attempts_total',
-      help: 'Number of attempts to schedule pods, by the result. \'unschedulable\' means a pod could not be scheduled, while \'error\' means an internal scheduler problem.',
-      labelNames: ['result', 'profile'],
-      registers,
-    });
-    this.attemptDuration = new Histogram({
-      name: 'scheduler_scheduling_attempt_duration_seconds',
-      help: 'Scheduling attempt latency in seconds (scheduling algorithm + binding)',
-      labelNames: ['result', 'profile'],
-      buckets: exponentialBuckets(0.001, 2, 15),
-      registers,
-    });
-    this.algorithmDuration = new Histogram({
-      name: 'scheduler_scheduling_algorithm_duration_seconds',
-      help: 'Scheduling algorithm latency in seconds',
-      buckets: exponentialBuckets(0.001, 2, 15),
-      registers,
-    });
-    this.pendingPods = new Gauge({
-      name: 'scheduler_pending_pods',
-      help: "Number of pending pods, by the queue type. 'active' means number of pods in activeQ; 'backoff' means number of pods in backoffQ; 'unschedulable' means number of pods in unschedulablePods that the scheduler attempted to schedule and failed; 'gated' is the number of unschedulable pods that the scheduler never attempted to schedule because they are gated.",
-      labelNames: ['queue'],
-      registers,
-    });
-    this.podSchedulingAttempts = new Histogram({
-      name: 'scheduler_pod_scheduling_attempts',
-      help: 'Number of attempts to successfully schedule a pod.',
-      buckets: exponentialBuckets(1, 2, 5),
-      registers,
-    });
-    this.podSchedulingSLIDuration = new Histogram({
-      name: 'scheduler_pod_scheduling_sli_duration_seconds',
-      help: 'E2e latency for a pod being scheduled, from the time the pod enters the scheduling queue and might involve multiple scheduling attempts.',
-      labelNames: ['attempts'],
-      buckets: exponentialBuckets(0.01, 2, 20),
-      registers,
-    });
-    this.extensionPointDuration = new Histogram({
-      name: 'scheduler_framework_extension_point_duration_seconds',
-      help: 'Latency for running all plugins of a specific extension point.',
-      labelNames: ['extension_point', 'status', 'profile'],
-      buckets: exponentialBuckets(0.0001, 2, 12),
-      registers,
-    });
-    this.pluginExecutionDuration = new Histogram({
-      name: 'scheduler_plugin_execution_duration_seconds',
-      help: 'Duration for running a plugin at a specific extension point.',
-      labelNames: ['plugin', 'extension_point', 'status'],
-      buckets: exponentialBuckets(0.00001, 1.5, 20),
-      registers,
-    });
-    this.preemptionAttempts = new Counter({ name: 'scheduler_preemption_attempts_total', help: 'Total preemption attempts in the cluster till now', registers });
-    this.preemptionVictims = new Histogram({
-      name: 'scheduler_preemption_victims',
-      help: 'Number of selected preemption victims',
-      buckets: exponentialBuckets(1, 2, 7),
-      registers,
-    });
-    this.unschedulablePods = new Gauge({
-      name: 'scheduler_unschedulable_pods',
-      help: 'The number of unschedulable pods broken down by plugin name. A pod will increment the gauge for all plugins that caused it to not schedule and so this metric have meaning only when broken down by plugin.',
-      labelNames: ['plugin', 'profile'],
-      registers,
-    });
+    const counter = <L extends string = string>(name: string, help: string, labelNames: L[] = []) => new Counter<L>({ name, help, labelNames, registers });
+    const gauge = <L extends string = string>(name: string, help: string, labelNames: L[] = []) => new Gauge<L>({ name, help, labelNames, registers });
+    const histogram = <L extends string = string>(name: string, help: string, buckets: number[], labelNames: L[] = []) =>
+      new Histogram<L>({ name, help, labelNames, buckets, registers });
+    this.scheduleAttempts = counter(
+      'scheduler_schedule_attempts_total',
+      'Number of attempts to schedule pods, by the result. \'unschedulable\' means a pod could not be scheduled, while \'error\' means an internal scheduler problem.',
+      ['result', 'profile'],
+    );
+    this.attemptDuration = histogram(
+      'scheduler_scheduling_attempt_duration_seconds',
+      'Scheduling attempt latency in seconds (scheduling algorithm + binding)',
+      exponentialBuckets(0.001, 2, 15),
+      ['result', 'profile'],
+    );
+    this.algorithmDuration = histogram('scheduler_scheduling_algorithm_duration_seconds', 'Scheduling algorithm latency in seconds', exponentialBuckets(0.001, 2, 15));
+    this.pendingPods = gauge(
+      'scheduler_pending_pods',
+      "Number of pending pods, by the queue type. 'active' means number of pods in activeQ; 'backoff' means number of pods in backoffQ; 'unschedulable' means number of pods in unschedulablePods that the scheduler attempted to schedule and failed; 'gated' is the number of unschedulable pods that the scheduler never attempted to schedule because they are gated.",
+      ['queue'],
+    );
+    this.podSchedulingAttempts = histogram('scheduler_pod_scheduling_attempts', 'Number of attempts to successfully schedule a pod.', exponentialBuckets(1, 2, 5));
+    this.podSchedulingSLIDuration = histogram(
+      'scheduler_pod_scheduling_sli_duration_seconds',
+      'E2e latency for a pod being scheduled, from the time the pod enters the scheduling queue and might involve multiple scheduling attempts.',
+      exponentialBuckets(0.01, 2, 20),
+      ['attempts'],
+    );
+    this.extensionPointDuration = histogram(
+      'scheduler_framework_extension_point_duration_seconds',
+      'Latency for running all plugins of a specific extension point.',
+      exponentialBuckets(0.0001, 2, 12),
+      ['extension_point', 'status', 'profile'],
+    );
+    this.pluginExecutionDuration = histogram(
+      'scheduler_plugin_execution_duration_seconds',
+      'Duration for running a plugin at a specific extension point.',
+      exponentialBuckets(0.00001, 1.5, 20),
+      ['plugin', 'extension_point', 'status'],
+    );
+    this.preemptionAttempts = counter('scheduler_preemption_attempts_total', 'Total preemption attempts in the cluster till now');
+    this.preemptionVictims = histogram('scheduler_preemption_victims', 'Number of selected preemption victims', exponentialBuckets(1, 2, 7));
+    this.unschedulablePods = gauge(
+      'scheduler_unschedulable_pods',
+      'The number of unschedulable pods broken down by plugin name. A pod will increment the gauge for all plugins that caused it to not schedule and so this metric have meaning only when broken down by plugin.',
+      ['plugin', 'profile'],
+    );
   }
 
   /** One pod's attempt ended. `seconds` covers the algorithm and (for scheduled pods) the binding. */

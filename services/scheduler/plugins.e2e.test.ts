@@ -7,9 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Event, Node, Pod, PodCondition, Taint } from 'kubernetes-types/core/v1.js';
+import type { Event, Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
+import { apiNode } from '../../test/scheduler.js';
 import { NotFoundError } from '../../lib/api/errors.js';
 import { ApiClient, Resources } from '../../lib/client/client.js';
 import { connectNats } from '../../lib/client/connect.js';
@@ -35,27 +36,6 @@ profiles:
         - {name: cpu, weight: 1}
         - {name: memory, weight: 1}
 `;
-
-interface NodeOpts {
-  cpu?: string;
-  memory?: string;
-  pods?: string;
-  labels?: Record<string, string>;
-  taints?: Taint[];
-  unschedulable?: boolean;
-  extended?: Record<string, string>;
-}
-
-function mkNode(name: string, o: NodeOpts = {}): Node {
-  const resources = { cpu: o.cpu ?? '4', memory: o.memory ?? '8Gi', pods: o.pods ?? '110', ...o.extended };
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name, labels: { [HOSTNAME]: name, ...o.labels } },
-    spec: { taints: o.taints, unschedulable: o.unschedulable },
-    status: { capacity: resources, allocatable: resources },
-  };
-}
 
 type PodSpec = NonNullable<Pod['spec']>;
 
@@ -157,7 +137,7 @@ describe('scheduler plugins end to end: placement through a real apiserver follo
 
   it('NodeUnschedulable: a cordoned node is skipped, and a pod tolerating node.kubernetes.io/unschedulable lands there', async () => {
     // the cordoned node is the larger one, so LeastAllocated alone would pick it
-    await addNodes(mkNode('cordoned', { cpu: '16', memory: '32Gi', unschedulable: true }), mkNode('open', { cpu: '2', memory: '4Gi' }));
+    await addNodes(apiNode('cordoned', { cpu: '16', memory: '32Gi', unschedulable: true }), apiNode('open', { cpu: '2', memory: '4Gi' }));
     await createPod(mkPod('plain', { cpu: '500m' }));
     assert.equal(await boundTo('plain'), 'open');
     await createPod(mkPod('tolerant', { cpu: '500m' }, { tolerations: [{ key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' }] }));
@@ -171,9 +151,9 @@ describe('scheduler plugins end to end: placement through a real apiserver follo
 
   it('NodeResourcesFit: cpu, memory, nvidia.com/gpu and the init-container max rule decide the node, and the message names what is short', async () => {
     await addNodes(
-      mkNode('small', { cpu: '1', memory: '1Gi' }),
-      mkNode('big', { cpu: '4', memory: '8Gi' }),
-      mkNode('gpu', { cpu: '2', memory: '2Gi', extended: { 'nvidia.com/gpu': '2' } }),
+      apiNode('small', { cpu: '1', memory: '1Gi' }),
+      apiNode('big', { cpu: '4', memory: '8Gi' }),
+      apiNode('gpu', { cpu: '2', memory: '2Gi', extra: { 'nvidia.com/gpu': '2' } }),
     );
     assert.deepEqual(await placeInTurn(mkPod('cpu-3', { cpu: '3' })), ['big']);
     assert.deepEqual(await placeInTurn(mkPod('mem-4g', { memory: '4Gi' })), ['big']);
@@ -194,14 +174,14 @@ describe('scheduler plugins end to end: placement through a real apiserver follo
   });
 
   it('NodeResourcesFit scoring: LeastAllocated spreads two pods over two empty nodes', async () => {
-    await addNodes(mkNode('spread-a'), mkNode('spread-b'));
+    await addNodes(apiNode('spread-a'), apiNode('spread-b'));
     // cpu and memory in the nodes' proportion, so BalancedAllocation scores both nodes alike
     const placed = await placeInTurn(mkPod('s1', { cpu: '1', memory: '2Gi' }), mkPod('s2', { cpu: '1', memory: '2Gi' }));
     assert.deepEqual([...placed].sort(), ['spread-a', 'spread-b']);
   });
 
   it('NodeResourcesFit scoring: a second profile (schedulerName bin-packer, MostAllocated) packs two pods on one node', async () => {
-    await addNodes(mkNode('pack-a'), mkNode('pack-b'));
+    await addNodes(apiNode('pack-a'), apiNode('pack-b'));
     const placed = await placeInTurn(
       mkPod('p1', { cpu: '1', memory: '2Gi' }, { schedulerName: 'bin-packer' }),
       mkPod('p2', { cpu: '1', memory: '2Gi' }, { schedulerName: 'bin-packer' }),
@@ -217,7 +197,7 @@ describe('scheduler plugins end to end: placement through a real apiserver follo
 
   it('NodePorts: a second pod with the same hostPort goes to the other node, a third fits nowhere', async () => {
     // ports-a is the larger: without the port conflict the second pod would go there too
-    await addNodes(mkNode('ports-a', { cpu: '16', memory: '32Gi' }), mkNode('ports-b'));
+    await addNodes(apiNode('ports-a', { cpu: '16', memory: '32Gi' }), apiNode('ports-b'));
     const withPort = (name: string) => {
       const p = mkPod(name, { cpu: '100m' });
       p.spec!.containers[0].ports = [{ containerPort: 80, hostPort: 8080, protocol: 'TCP' }];
@@ -233,9 +213,9 @@ describe('scheduler plugins end to end: placement through a real apiserver follo
 
   it('TaintToleration: NoSchedule blocks, Equal and Exists tolerations admit, PreferNoSchedule is avoided when possible', async () => {
     await addNodes(
-      mkNode('tainted', { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] }),
-      mkNode('soft', { taints: [{ key: 'spot', value: 'true', effect: 'PreferNoSchedule' }] }),
-      mkNode('clean'),
+      apiNode('tainted', { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] }),
+      apiNode('soft', { taints: [{ key: 'spot', value: 'true', effect: 'PreferNoSchedule' }] }),
+      apiNode('clean'),
     );
     // all three alike and empty: NoSchedule removes one, PreferNoSchedule's score the other
     assert.deepEqual(await placeInTurn(mkPod('no-toleration', { cpu: '100m' })), ['clean']);
@@ -252,9 +232,9 @@ describe('scheduler plugins end to end: placement through a real apiserver follo
 
   it('NodeAffinity: nodeSelector, required In/NotIn/Exists/DoesNotExist/Gt/Lt, matchFields metadata.name, and the preferred term with the larger weight', async () => {
     await addNodes(
-      mkNode('aff-1', { cpu: '8', memory: '16Gi', labels: { [ZONE]: 'z1', disk: 'ssd', cores: '8' } }),
-      mkNode('aff-2', { cpu: '8', memory: '16Gi', labels: { [ZONE]: 'z2', disk: 'hdd', cores: '4' } }),
-      mkNode('aff-3', { cpu: '8', memory: '16Gi', labels: { [ZONE]: 'z3', cores: '2' } }),
+      apiNode('aff-1', { cpu: '8', memory: '16Gi', labels: { [ZONE]: 'z1', disk: 'ssd', cores: '8' } }),
+      apiNode('aff-2', { cpu: '8', memory: '16Gi', labels: { [ZONE]: 'z2', disk: 'hdd', cores: '4' } }),
+      apiNode('aff-3', { cpu: '8', memory: '16Gi', labels: { [ZONE]: 'z3', cores: '2' } }),
     );
     type Expr = { key: string; operator: string; values?: string[] };
     const required = (name: string, exprs: Expr[], fields?: Expr[]) =>
@@ -295,11 +275,11 @@ describe('scheduler plugins end to end: placement through a real apiserver follo
   it('PodTopologySpread: DoNotSchedule maxSkew 1 over two zones splits 4 pods 2/2 and never uses a node without the zone label', async () => {
     await addNodes(
       // z1's nodes are the larger: without the constraint z1 would take all four
-      mkNode('z1-a', { cpu: '16', memory: '32Gi', labels: { [ZONE]: 'z1' } }),
-      mkNode('z1-b', { cpu: '16', memory: '32Gi', labels: { [ZONE]: 'z1' } }),
-      mkNode('z2-a', { labels: { [ZONE]: 'z2' } }),
+      apiNode('z1-a', { cpu: '16', memory: '32Gi', labels: { [ZONE]: 'z1' } }),
+      apiNode('z1-b', { cpu: '16', memory: '32Gi', labels: { [ZONE]: 'z1' } }),
+      apiNode('z2-a', { labels: { [ZONE]: 'z2' } }),
       // the largest node: resource scores alone would fill it first
-      mkNode('zoneless', { cpu: '64', memory: '128Gi' }),
+      apiNode('zoneless', { cpu: '64', memory: '128Gi' }),
     );
     const spread = (name: string) =>
       mkPod(
@@ -315,9 +295,9 @@ describe('scheduler plugins end to end: placement through a real apiserver follo
 
   it('InterPodAffinity: required affinity places a pod in the zone of the pod it names, not necessarily beside it', async () => {
     await addNodes(
-      mkNode('ipa-a', { cpu: '16', memory: '32Gi', labels: { [ZONE]: 'z1' } }),
-      mkNode('ipa-b', { cpu: '4', memory: '8Gi', labels: { [ZONE]: 'z2' } }),
-      mkNode('ipa-c', { cpu: '8', memory: '16Gi', labels: { [ZONE]: 'z2' } }),
+      apiNode('ipa-a', { cpu: '16', memory: '32Gi', labels: { [ZONE]: 'z1' } }),
+      apiNode('ipa-b', { cpu: '4', memory: '8Gi', labels: { [ZONE]: 'z2' } }),
+      apiNode('ipa-c', { cpu: '8', memory: '16Gi', labels: { [ZONE]: 'z2' } }),
     );
     assert.deepEqual(await placeInTurn(mkPod('db', { cpu: '100m' }, { nodeSelector: { [HOSTNAME]: 'ipa-b' } }, { app: 'db' })), ['ipa-b']);
     const web = mkPod('web', { cpu: '100m' }, {
@@ -328,7 +308,7 @@ describe('scheduler plugins end to end: placement through a real apiserver follo
   });
 
   it('InterPodAffinity: anti-affinity by hostname puts 3 replicas on 3 nodes and leaves a 4th Pending', async () => {
-    await addNodes(mkNode('anti-1'), mkNode('anti-2'), mkNode('anti-3'));
+    await addNodes(apiNode('anti-1'), apiNode('anti-2'), apiNode('anti-3'));
     const replica = (name: string) =>
       mkPod(
         name,
@@ -353,7 +333,7 @@ describe('scheduler plugins end to end: placement through a real apiserver follo
       await client.create(PRIORITY_CLASSES, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value } as never);
       priorityClasses.push(name);
     }
-    await addNodes(mkNode('pre-a', { cpu: '2' }));
+    await addNodes(apiNode('pre-a', { cpu: '2' }));
     // the default grace period (30 s) keeps the evicted pod visible while it terminates
     assert.deepEqual(await placeInTurn(mkPod('victim', { cpu: '1500m' }, { priorityClassName: 'e2e-low' })), ['pre-a']);
     await createPod(mkPod('preemptor', { cpu: '1500m' }, { priorityClassName: 'e2e-high' }));
@@ -373,9 +353,9 @@ describe('scheduler plugins end to end: placement through a real apiserver follo
 
   it('the FailedScheduling message of a mixed case (taint and insufficient cpu) is upstream\'s, on the condition and the event', async () => {
     await addNodes(
-      mkNode('mixed-tainted', { cpu: '8', taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] }),
-      mkNode('mixed-small-1', { cpu: '1' }),
-      mkNode('mixed-small-2', { cpu: '1' }),
+      apiNode('mixed-tainted', { cpu: '8', taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] }),
+      apiNode('mixed-small-1', { cpu: '1' }),
+      apiNode('mixed-small-2', { cpu: '1' }),
     );
     await createPod(mkPod('impossible', { cpu: '2' }));
     const expected =

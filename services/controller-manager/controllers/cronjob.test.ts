@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { Event } from 'kubernetes-types/core/v1.js';
 import { ApiClient, Resources } from '../../../lib/client/client.js';
-import { connectNats } from '../../../lib/client/connect.js';
-import { EventRecorder } from '../../../lib/client/events.js';
-import { SharedInformerFactory } from '../../../lib/client/informer.js';
 import { testApiServer } from '../../../test/apiserver.js';
+import { runTestController, type RunningTestController } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
-import type { ControllerContext } from '../controller.js';
 import { CRONJOB_SCHEDULED_TIMESTAMP, CronJobController, CRONJOBS, jobNameFor, mostRecentScheduleTime, parseSchedule } from './cronjob.js';
 import { JOBS } from './job.js';
 
@@ -31,13 +27,9 @@ function cronJob(name: string, spec: Partial<NonNullable<CronJob['spec']>> = {})
 describe('CronJob controller against a real apiserver, with an injected clock', function () {
   this.timeout(60_000);
   let api: Awaited<ReturnType<typeof testApiServer>>;
-  let nc: NatsConnection;
   let client: ApiClient;
-  let informers: SharedInformerFactory;
   let controller: CronJobController;
-  let running: Promise<void>;
-  const abort = new AbortController();
-  const recorders: EventRecorder[] = [];
+  let running: RunningTestController<CronJobController>;
   // no Job controller runs here: the test finishes Jobs itself by writing their status
   let clock = 0;
 
@@ -74,31 +66,11 @@ describe('CronJob controller against a real apiserver, with an injected clock', 
 
   before(async () => {
     api = await testApiServer();
-    nc = await connectNats(api.natsUrl, { name: 'cronjob-test' });
-    client = new ApiClient(nc);
-    informers = new SharedInformerFactory(client);
-    const ctx: ControllerContext = {
-      client,
-      informers,
-      log: () => {},
-      recorder: (component) => {
-        const r = new EventRecorder({ client, reportingController: component, reportingInstance: `${component}-test` });
-        recorders.push(r);
-        return r;
-      },
-    };
-    controller = new CronJobController(ctx, { now: () => clock });
-    informers.start();
-    running = controller.run(2, abort.signal);
+    running = await runTestController(api.natsUrl, 'cronjob-test', 2, (ctx) => new CronJobController(ctx, { now: () => clock }));
+    ({ client, controller } = running);
   });
   after(async () => {
-    abort.abort();
-    await controller?.stop();
-    await running;
-    await Promise.all(recorders.map((r) => r.stop()));
-    await informers?.stop();
-    client?.close();
-    await nc?.close();
+    await running?.stop();
     await api?.stop();
   });
 

@@ -8,7 +8,8 @@ import { testApiServer } from '../../../test/apiserver.js';
 import { freshNats } from '../../../test/harness.js';
 import { waitFor } from '../../../test/wait.js';
 import { startControllerManager, type RunningControllerManager } from '../manager.js';
-import { CONTROLLER_REVISION_HASH_LABEL, DAEMONSETS, DS_CONTROLLER_REVISIONS, nodeShouldRunDaemonPod, targetNodeName } from './daemonset.js';
+import { CONTROLLER_REVISION_HASH_LABEL, CONTROLLER_REVISIONS } from '../revisions.js';
+import { DAEMONSETS, nodeShouldRunDaemonPod, targetNodeName } from './daemonset.js';
 
 const NS = 'default';
 
@@ -82,7 +83,7 @@ describe('DaemonSet controller against a real apiserver', function () {
   it('creates one pod per node pinned by matchFields affinity, then one for a node that joins later', async () => {
     const ds = await client.create(dsRef(), daemonSet('agent'));
     const pods = await podsOnNodes('agent', baseNodes);
-    const revs = (await client.list<ControllerRevision>({ ...DS_CONTROLLER_REVISIONS, namespace: NS })).items.filter((r) => r.metadata?.ownerReferences?.[0]?.uid === ds.metadata!.uid);
+    const revs = (await client.list<ControllerRevision>({ ...CONTROLLER_REVISIONS, namespace: NS })).items.filter((r) => r.metadata?.ownerReferences?.[0]?.uid === ds.metadata!.uid);
     assert.equal(revs.length, 1);
     const hash = revs[0]!.metadata!.labels![CONTROLLER_REVISION_HASH_LABEL]!;
     assert.equal(revs[0]!.metadata!.name, `agent-${hash}`);
@@ -206,7 +207,7 @@ describe('DaemonSet controller against a real apiserver', function () {
       return st?.updatedNumberScheduled === 3 && st.numberAvailable === 3 && st.observedGeneration === 2 ? st : undefined;
     });
     assert.equal(s.desiredNumberScheduled, 3);
-    const revs = (await client.list<ControllerRevision>({ ...DS_CONTROLLER_REVISIONS, namespace: NS })).items.filter((r) => r.metadata!.name!.startsWith('roll-'));
+    const revs = (await client.list<ControllerRevision>({ ...CONTROLLER_REVISIONS, namespace: NS })).items.filter((r) => r.metadata!.name!.startsWith('roll-'));
     assert.deepEqual(revs.map((r) => r.revision).sort(), [1, 2]);
   });
 });

@@ -15,9 +15,10 @@
  * node that no longer exists are left to the pod garbage collector, as upstream does.
  */
 import type { ControllerRevision, DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1.js';
-import type { Affinity, Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, PodTemplateSpec, Taint, Toleration } from 'kubernetes-types/core/v1.js';
+import type { Affinity, Node, Pod, PodTemplateSpec, Toleration } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists, isConflict, isNotFound, StatusError } from '../../../lib/api/errors.js';
 import { selectorFromLabelSelector } from '../../../lib/api/labels.js';
+import { doNotScheduleTaints, findMatchingUntoleratedTaint } from '../../../lib/api/tolerations.js';
 import { Resources, type GroupVersionResource } from '../../../lib/client/client.js';
 import type { EventRecorder } from '../../../lib/client/events.js';
 import { deletedObject, metaNamespaceKey, NAMESPACE_INDEX, splitMetaNamespaceKey, type DeletedFinalStateUnknown, type SharedInformer } from '../../../lib/client/informer.js';
@@ -25,11 +26,12 @@ import { QueueController, type ControllerContext } from '../controller.js';
 import { claimPods, getControllerOf, newControllerRef } from '../controllerref.js';
 import { ControllerExpectations } from '../expectations.js';
 import { isPodAvailable, isPodReady, podFromTemplate } from '../pods.js';
-import { computeHash, scaledValue } from './deployment.js';
+import { computeHash, CONTROLLER_REVISION_HASH_LABEL, CONTROLLER_REVISIONS, maxRevision, newControllerRevision, templateRevisionData } from '../revisions.js';
+import { slowStartBatchCreate } from '../slowstart.js';
+import { scaledValue } from './deployment.js';
+import { requiredNodeAffinity } from '../../../lib/api/nodeaffinity.js';
 
 export const DAEMONSETS = { group: 'apps', version: 'v1', resource: 'daemonsets' } as const satisfies GroupVersionResource;
-export const DS_CONTROLLER_REVISIONS = { group: 'apps', version: 'v1', resource: 'controllerrevisions' } as const satisfies GroupVersionResource;
-export const CONTROLLER_REVISION_HASH_LABEL = 'controller-revision-hash';
 export const BURST_REPLICAS = 250;
 const KIND = 'DaemonSet';
 const API_VERSION = 'apps/v1';
@@ -57,60 +59,9 @@ export function daemonTolerations(template: PodTemplateSpec): Toleration[] {
   return out;
 }
 
-/**
- * upstream Toleration.ToleratesTaint (not imported from the scheduler's plugin, whose
- * module graph is circular when loaded on its own).
- */
-function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  if (t.operator === 'Exists') return true;
-  if (!t.operator || t.operator === 'Equal') return (t.value ?? '') === (taint.value ?? '');
-  return false;
-}
-
-function requirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = r.values ?? [];
-  switch (r.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      if (value === undefined || values.length !== 1 || !/^-?\d+$/.test(value) || !/^-?\d+$/.test(values[0]!)) return false;
-      return r.operator === 'Gt' ? BigInt(value) > BigInt(values[0]!) : BigInt(value) < BigInt(values[0]!);
-    }
-    default:
-      return false;
-  }
-}
-
-/** upstream nodeaffinity: a term without requirements matches no node; fields are metadata.name only. */
-function termMatches(term: NodeSelectorTerm, node: Node): boolean {
-  const exprs = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (exprs.length + fields.length === 0) return false;
-  const labels = node.metadata?.labels ?? {};
-  for (const r of exprs) if (!requirementMatches(r, Object.hasOwn(labels, r.key) ? labels[r.key] : undefined)) return false;
-  for (const r of fields) {
-    if (r.key !== 'metadata.name' || (r.operator !== 'In' && r.operator !== 'NotIn')) return false;
-    if (!requirementMatches(r, node.metadata?.name)) return false;
-  }
-  return true;
-}
-
 /** GetRequiredNodeAffinity(pod).Match(node): the nodeSelector and any required term. */
 export function matchesRequiredNodeAffinity(spec: Pod['spec'], node: Node): boolean {
-  const labels = node.metadata?.labels ?? {};
-  for (const [k, v] of Object.entries(spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const req = spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (!req) return true;
-  return (req.nodeSelectorTerms ?? []).some((t) => termMatches(t, node));
+  return requiredNodeAffinity(spec)(node);
 }
 
 /**
@@ -124,7 +75,7 @@ export function nodeShouldRunDaemonPod(node: Node, ds: DaemonSet): { shouldRun: 
   if (spec?.nodeName && spec.nodeName !== node.metadata?.name) return { shouldRun: false, shouldContinueRunning: false };
   if (!matchesRequiredNodeAffinity(spec, node)) return { shouldRun: false, shouldContinueRunning: false };
   const tolerations = daemonTolerations(template);
-  const untolerated = (node.spec?.taints ?? []).find((t: Taint) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerations.some((tol) => toleratesTaint(tol, t)));
+  const untolerated = findMatchingUntoleratedTaint(node.spec?.taints, tolerations, doNotScheduleTaints);
   if (!untolerated) return { shouldRun: true, shouldContinueRunning: true };
   return { shouldRun: false, shouldContinueRunning: untolerated.effect === 'NoSchedule' };
 }
@@ -182,11 +133,7 @@ function findUpdatedPodsOnNode(pods: Pod[], hash: string): { newPod?: Pod; oldPo
   return { newPod, oldPod, ok: true };
 }
 
-/** The ControllerRevision data of a template (upstream getPatch: only the template, replaced whole). */
-function revisionData(ds: DaemonSet): { spec: { template: unknown } } {
-  return { spec: { template: { ...structuredClone(ds.spec?.template ?? {}), $patch: 'replace' } } };
-}
-
+/** Same revision data; unlike revisions.ts canonicallyEqual, empty arrays and objects count here. */
 function sameData(a: unknown, b: unknown): boolean {
   return JSON.stringify(canonicalJson(a)) === JSON.stringify(canonicalJson(b));
 }
@@ -226,7 +173,7 @@ export class DaemonSetController extends QueueController {
     this.dsInformer = ctx.informers.forResource<DaemonSet>(DAEMONSETS);
     this.podInformer = ctx.informers.forResource<Pod>(Resources.pods);
     this.nodeInformer = ctx.informers.forResource<Node>(Resources.nodes);
-    this.revInformer = ctx.informers.forResource<ControllerRevision>(DS_CONTROLLER_REVISIONS);
+    this.revInformer = ctx.informers.forResource<ControllerRevision>(CONTROLLER_REVISIONS);
     this.handle(this.dsInformer, {
       onAdd: (ds) => this.enqueue(ds),
       onUpdate: (_old, cur) => this.enqueue(cur),
@@ -388,29 +335,18 @@ export class DaemonSetController extends QueueController {
   private async constructHistory(ds: DaemonSet): Promise<{ hash: string; old: ControllerRevision[] }> {
     const ns = ds.metadata!.namespace!;
     const owned = this.revInformer.store.byIndex(NAMESPACE_INDEX, ns).filter((r) => getControllerOf(r)?.uid === ds.metadata!.uid);
-    const data = revisionData(ds);
-    const maxRevision = owned.reduce((m, r) => Math.max(m, r.revision ?? 0), 0);
+    const data = templateRevisionData(ds.spec?.template);
+    const highest = maxRevision(owned);
     const matching = owned.filter((r) => sameData(r.data, data)).sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0));
     let cur = matching[0];
     const old = owned.filter((r) => r !== cur);
-    const revRef = (n: string) => ({ ...DS_CONTROLLER_REVISIONS, namespace: ns, name: n });
+    const revRef = (n: string) => ({ ...CONTROLLER_REVISIONS, namespace: ns, name: n });
     if (cur) {
-      if ((cur.revision ?? 0) < maxRevision) cur = await this.ctx.client.update<ControllerRevision>(revRef(cur.metadata!.name!), { ...cur, revision: maxRevision + 1 });
+      if ((cur.revision ?? 0) < highest) cur = await this.ctx.client.update<ControllerRevision>(revRef(cur.metadata!.name!), { ...cur, revision: highest + 1 });
       return { hash: cur.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL] ?? computeHash(ds.spec?.template, ds.status?.collisionCount), old };
     }
     const hash = computeHash(ds.spec?.template, ds.status?.collisionCount);
-    const rev: ControllerRevision = {
-      apiVersion: API_VERSION,
-      kind: 'ControllerRevision',
-      metadata: {
-        name: `${ds.metadata!.name}-${hash}`,
-        namespace: ns,
-        labels: { ...((ds.spec?.template?.metadata?.labels ?? {}) as Record<string, string>), [CONTROLLER_REVISION_HASH_LABEL]: hash },
-        ownerReferences: [newControllerRef(ds, API_VERSION, KIND)],
-      },
-      data,
-      revision: maxRevision + 1,
-    };
+    const rev = newControllerRevision({ owner: ds, kind: KIND, name: `${ds.metadata!.name}-${hash}`, template: ds.spec?.template, data, hash, revision: highest + 1 });
     try {
       await this.ctx.client.create(revRef(''), rev);
     } catch (e) {
@@ -435,7 +371,7 @@ export class DaemonSetController extends QueueController {
     const excess = unused.length - limit;
     for (const r of unused.slice(0, Math.max(0, excess))) {
       try {
-        await this.ctx.client.delete({ ...DS_CONTROLLER_REVISIONS, namespace: r.metadata!.namespace, name: r.metadata!.name }, { preconditions: { uid: r.metadata!.uid } });
+        await this.ctx.client.delete({ ...CONTROLLER_REVISIONS, namespace: r.metadata!.namespace, name: r.metadata!.name }, { preconditions: { uid: r.metadata!.uid } });
       } catch (e) {
         if (!isNotFound(e)) throw e;
       }
@@ -594,37 +530,25 @@ export class DaemonSetController extends QueueController {
     if (creations.length) {
       const template = this.podTemplate(ds, hash);
       const ref = newControllerRef(ds, API_VERSION, KIND);
-      let remaining = creations.slice();
-      for (let batch = 1; remaining.length > 0; batch *= 2) {
-        const now = remaining.slice(0, batch);
-        remaining = remaining.slice(batch);
-        const items = now.map((nodeName) => {
+      const result = await slowStartBatchCreate<Pod>(
+        this.ctx.client,
+        creations.length,
+        (i) => {
           const body = podFromTemplate(template, ds.metadata!.namespace!, ds.metadata!.name!, ref);
-          body.spec!.affinity = nodeNameAffinity(body.spec!.affinity, nodeName);
+          body.spec!.affinity = nodeNameAffinity(body.spec!.affinity, creations[i]!);
           return { ...Resources.pods, namespace: ds.metadata!.namespace, body };
-        });
-        let results: Array<Pod | StatusError>;
-        try {
-          results = await this.ctx.client.batchCreate<Pod>(items);
-        } catch (e) {
-          results = items.map(() => (e instanceof StatusError ? e : new StatusError(500, 'InternalError', (e as Error).message)));
-        }
-        let failed = false;
-        results.forEach((r, i) => {
+        },
+        (r, i) => {
           if (r instanceof StatusError) {
             this.expectations.creationObserved(key);
-            failed = true;
-            errors.push(`creating a pod for node ${now[i]}: ${r.message}`);
+            errors.push(`creating a pod for node ${creations[i]}: ${r.message}`);
             this.recorder.eventf(ds, undefined, 'Warning', 'FailedCreate', 'Create', `Error creating: ${r.message}`);
           } else {
             this.recorder.eventf(ds, r, 'Normal', 'SuccessfulCreate', 'Create', `Created pod: ${r.metadata!.name}`);
           }
-        });
-        if (failed) {
-          for (let i = 0; i < remaining.length; i++) this.expectations.creationObserved(key);
-          break;
-        }
-      }
+        },
+      );
+      for (let i = 0; i < result.skipped; i++) this.expectations.creationObserved(key);
     }
     await Promise.all(
       deletions.map(async (pod) => {

@@ -11,7 +11,6 @@
  * Every write of a ReplicaSet carries the resourceVersion the decision was made on, so a
  * sync acting on a stale cache fails with a conflict and is retried instead of scaling twice.
  */
-import { createHash } from 'node:crypto';
 import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists, isNotFound } from '../../../lib/api/errors.js';
@@ -21,8 +20,8 @@ import type { EventRecorder } from '../../../lib/client/events.js';
 import { deletedObject, metaNamespaceKey, NAMESPACE_INDEX, splitMetaNamespaceKey, type DeletedFinalStateUnknown, type SharedInformer } from '../../../lib/client/informer.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import { getControllerOf, newControllerRef } from '../controllerref.js';
+import { canonicallyEqual, computeHash, equalIgnoreHash, POD_TEMPLATE_HASH_LABEL } from '../revisions.js';
 
-export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 export const REVISION_HISTORY_ANNOTATION = 'deployment.kubernetes.io/revision-history';
 export const DESIRED_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/desired-replicas';
@@ -108,49 +107,6 @@ export function maxUnavailable(d: Deployment): number {
   if (!isRolling(d) || replicas === 0) return 0;
   const ru = d.spec!.strategy!.rollingUpdate;
   return Math.min(replicas, resolveFenceposts(ru?.maxSurge, ru?.maxUnavailable, replicas).unavailable);
-}
-
-/** JSON with sorted keys and empty values dropped: nil and empty are the same template. */
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.length ? v.map(canonical) : undefined;
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      const c = canonical((v as Record<string, unknown>)[k]);
-      if (c !== undefined) out[k] = c;
-    }
-    return Object.keys(out).length ? out : undefined;
-  }
-  return v === null ? undefined : v;
-}
-
-function withoutHash(t: PodTemplateSpec | undefined): PodTemplateSpec {
-  const c = structuredClone(t ?? {});
-  if (c.metadata?.labels) delete c.metadata.labels[POD_TEMPLATE_HASH_LABEL];
-  return c;
-}
-
-/** Templates equal apart from the pod-template-hash label (upstream EqualIgnoreHash). */
-export function equalIgnoreHash(a: PodTemplateSpec | undefined, b: PodTemplateSpec | undefined): boolean {
-  return JSON.stringify(canonical(withoutHash(a))) === JSON.stringify(canonical(withoutHash(b)));
-}
-
-const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-
-/**
- * The pod-template-hash: FNV-32a of the canonical template (plus the collision count),
- * its decimal digits mapped onto upstream's vowel-free alphabet (rand.SafeEncodeString),
- * so names look like upstream's though the values differ.
- */
-export function computeHash(template: PodTemplateSpec | undefined, collisionCount?: number): string {
-  let text = JSON.stringify(canonical(withoutHash(template)) ?? {});
-  if (collisionCount !== undefined && collisionCount !== null) text += `#${collisionCount}`;
-  let h = 0x811c9dc5;
-  for (const byte of createHash('sha256').update(text).digest()) {
-    h ^= byte;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return [...String(h)].map((ch) => SAFE_ALPHABET[ch.charCodeAt(0) % SAFE_ALPHABET.length]).join('');
 }
 
 export function revisionOf(rs: ReplicaSet): number {
@@ -691,7 +647,7 @@ export class DeploymentController extends QueueController {
 
   /** Writes status unless the server already has it; the written status. */
   private async writeStatus(d: Deployment, status: DeploymentStatus): Promise<DeploymentStatus> {
-    if (d.status && JSON.stringify(canonical(d.status)) === JSON.stringify(canonical(status))) return status;
+    if (d.status && canonicallyEqual(d.status, status)) return status;
     const cached = this.dInformer.store.getByKey(metaNamespaceKey(d)) ?? d;
     const written = await this.ctx.client.updateStatus<Deployment>(
       { ...Resources.deployments, namespace: d.metadata!.namespace, name: d.metadata!.name },

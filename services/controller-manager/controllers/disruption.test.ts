@@ -1,24 +1,18 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1.js';
 import { ApiClient, Resources } from '../../../lib/client/client.js';
-import { connectNats } from '../../../lib/client/connect.js';
-import { testApiServer } from '../../../test/apiserver.js';
-import { freshNats } from '../../../test/harness.js';
+import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
-import { startControllerManager, type RunningControllerManager } from '../manager.js';
 import { PDBS, scaledIntOrPercent } from './disruption.js';
 
 const NS = 'default';
 
 describe('disruption controller against a real apiserver', function () {
   this.timeout(60_000);
-  let server: Awaited<ReturnType<typeof testApiServer>>;
-  let nc: NatsConnection;
+  let cluster: ControllerTestCluster;
   let client: ApiClient;
-  let cm: RunningControllerManager;
 
   const pdbRef = (name?: string) => ({ ...PDBS, namespace: NS, name });
   const podRef = (name?: string) => ({ ...Resources.pods, namespace: NS, name });
@@ -52,17 +46,11 @@ describe('disruption controller against a real apiserver', function () {
   const condition = (s: PodDisruptionBudgetStatus) => s.conditions?.find((c) => c.type === 'DisruptionAllowed');
 
   before(async () => {
-    const nats = await freshNats();
-    server = await testApiServer({ natsUrl: nats.url });
-    nc = await connectNats(nats.url, { name: 'disruption-test' });
-    client = new ApiClient(nc);
-    cm = await startControllerManager({ natsUrl: nats.url, port: 0, leaderElect: false, controllers: ['disruption-controller'], log: () => undefined });
+    cluster = await startControllerCluster('disruption-test', ['disruption-controller']);
+    client = cluster.client;
   });
   after(async () => {
-    await cm?.stop();
-    client?.close();
-    await nc?.close();
-    await server?.stop();
+    await cluster?.stop();
   });
 
   it('minAvailable as an integer counts the selected pods and allows currentHealthy - minAvailable disruptions', async () => {

@@ -1,36 +1,24 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Endpoints } from 'kubernetes-types/core/v1.js';
 import { isNotFound } from '../../../lib/api/errors.js';
 import { ApiClient, Resources } from '../../../lib/client/client.js';
-import { connectNats } from '../../../lib/client/connect.js';
-import { testApiServer } from '../../../test/apiserver.js';
-import { freshNats } from '../../../test/harness.js';
+import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
-import { startControllerManager, type RunningControllerManager } from '../manager.js';
 import { createPods, NS, service, setPodStatus } from '../testpods.js';
 
 describe('Endpoints controller against a real apiserver', function () {
   this.timeout(60_000);
-  let server: Awaited<ReturnType<typeof testApiServer>>;
-  let nc: NatsConnection;
+  let cluster: ControllerTestCluster;
   let client: ApiClient;
-  let cm: RunningControllerManager;
   const ref = (name: string) => ({ ...Resources.endpoints, namespace: NS, name });
   const ips = (addrs: Array<{ ip: string }> | undefined) => (addrs ?? []).map((a) => a.ip);
 
   before(async () => {
-    const nats = await freshNats();
-    server = await testApiServer({ natsUrl: nats.url });
-    nc = await connectNats(nats.url, { name: 'endpoints-test' });
-    client = new ApiClient(nc);
-    cm = await startControllerManager({ natsUrl: nats.url, port: 0, leaderElect: false, controllers: ['endpoints-controller'], log: () => undefined });
+    cluster = await startControllerCluster('endpoints-test', ['endpoints-controller']);
+    client = cluster.client;
   });
   after(async () => {
-    await cm?.stop();
-    client?.close();
-    await nc?.close();
-    await server?.stop();
+    await cluster?.stop();
   });
 
   it('lists ready pods as addresses and unready ones as notReadyAddresses, with named ports resolved', async () => {

@@ -12,9 +12,9 @@ import type { EndpointAddress, EndpointPort, Endpoints, EndpointSubset, Pod, Ser
 import { isAlreadyExists, isNotFound } from '../../../lib/api/errors.js';
 import { Resources } from '../../../lib/client/client.js';
 import type { EventRecorder } from '../../../lib/client/events.js';
-import { deletedObject, NAMESPACE_INDEX, splitMetaNamespaceKey, type SharedInformer } from '../../../lib/client/informer.js';
+import { NAMESPACE_INDEX, splitMetaNamespaceKey, type SharedInformer } from '../../../lib/client/informer.js';
 import { QueueController, type ControllerContext } from '../controller.js';
-import { canonicalJson, derivedLabels, findPort, podHostname, podServing, serviceSelector, servicesSelecting, shouldPodBeInEndpoints } from '../serviceendpoints.js';
+import { canonicalJson, derivedLabels, podHostname, podServing, resolvePorts, serviceAndPodHandlers, serviceSelector, shouldPodBeInEndpoints } from '../serviceendpoints.js';
 
 export const MAX_CAPACITY = 1000;
 export const OVER_CAPACITY_ANNOTATION = 'endpoints.kubernetes.io/over-capacity';
@@ -31,28 +31,11 @@ export class EndpointsController extends QueueController {
     this.services = ctx.informers.forResource<Service>(Resources.services);
     this.pods = ctx.informers.forResource<Pod>(Resources.pods);
     this.endpoints = ctx.informers.forResource<Endpoints>(Resources.endpoints);
-    this.handle(this.services, {
-      onAdd: (s) => this.enqueue(s),
-      onUpdate: (_o, s) => this.enqueue(s),
-      onDelete: (s) => this.enqueue(s),
-    });
-    this.handle(this.pods, {
-      onAdd: (p) => this.podChanged(p),
-      onUpdate: (old, cur) => {
-        if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
-        this.podChanged(cur);
-        if (canonicalJson(old.metadata?.labels ?? {}) !== canonicalJson(cur.metadata?.labels ?? {})) this.podChanged(old);
-      },
-      onDelete: (p) => this.podChanged(deletedObject(p)),
-    });
+    const handlers = serviceAndPodHandlers(this.services, (s) => this.enqueue(s));
+    this.handle(this.services, handlers.services);
+    this.handle(this.pods, handlers.pods);
     // an Endpoints object of a selector Service deleted by someone else comes back
     this.handle(this.endpoints, { onDelete: (e) => this.enqueue(e) });
-  }
-
-  private podChanged(pod: Pod): void {
-    const ns = pod.metadata?.namespace;
-    if (!ns) return;
-    for (const svc of servicesSelecting(this.services.store.byIndex(NAMESPACE_INDEX, ns), pod)) this.enqueue(svc);
   }
 
   protected async sync(key: string): Promise<void> {
@@ -112,14 +95,7 @@ export class EndpointsController extends QueueController {
 export function computeSubsets(svc: Service, pods: Pod[]): { subsets: EndpointSubset[]; truncated: boolean } {
   const groups = new Map<string, { ports: EndpointPort[]; ready: EndpointAddress[]; notReady: EndpointAddress[] }>();
   for (const pod of pods) {
-    const ports: EndpointPort[] = [];
-    for (const sp of svc.spec?.ports ?? []) {
-      const port = findPort(pod, sp);
-      if (port === undefined) continue;
-      const p: EndpointPort = { name: sp.name ?? '', port, protocol: sp.protocol ?? 'TCP' };
-      if (sp.appProtocol) p.appProtocol = sp.appProtocol;
-      ports.push(p);
-    }
+    const ports: EndpointPort[] = resolvePorts(svc, pod);
     // a Service with ports none of which resolve on this pod gets nothing from it
     if ((svc.spec?.ports?.length ?? 0) > 0 && ports.length === 0) continue;
     ports.sort((a, b) => a.name!.localeCompare(b.name!) || a.port - b.port);

@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { ApiClient, Resources } from '../../../lib/client/client.js';
-import { connectNats } from '../../../lib/client/connect.js';
-import { testApiServer } from '../../../test/apiserver.js';
-import { freshNats } from '../../../test/harness.js';
+import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
-import { startControllerManager, type RunningControllerManager } from '../manager.js';
 import { createPods, service, setPodStatus } from '../testpods.js';
 import { ENDPOINT_SLICES } from './endpointslice.js';
 
@@ -14,28 +10,21 @@ const NS = 'default';
 
 describe('EndpointSlice controller against a real apiserver', function () {
   this.timeout(60_000);
-  let server: Awaited<ReturnType<typeof testApiServer>>;
-  let nc: NatsConnection;
+  let cluster: ControllerTestCluster;
   let client: ApiClient;
-  let cm: RunningControllerManager;
 
   const slicesOf = async (svc: string) =>
     (await client.list<EndpointSlice>({ ...ENDPOINT_SLICES, namespace: NS }, { labelSelector: `kubernetes.io/service-name=${svc}` })).items;
   const endpointCount = (slices: EndpointSlice[]) => slices.reduce((n, s) => n + (s.endpoints?.length ?? 0), 0);
 
   before(async () => {
-    const nats = await freshNats();
-    server = await testApiServer({ natsUrl: nats.url });
-    nc = await connectNats(nats.url, { name: 'endpointslice-test' });
-    client = new ApiClient(nc);
-    await client.create({ ...Resources.nodes }, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a', labels: { 'topology.kubernetes.io/zone': 'zone-1' } } });
-    cm = await startControllerManager({ natsUrl: nats.url, port: 0, leaderElect: false, controllers: ['endpointslice-controller'], log: () => undefined });
+    cluster = await startControllerCluster('endpointslice-test', ['endpointslice-controller'], (c) =>
+      c.create({ ...Resources.nodes }, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a', labels: { 'topology.kubernetes.io/zone': 'zone-1' } } }),
+    );
+    client = cluster.client;
   });
   after(async () => {
-    await cm?.stop();
-    client?.close();
-    await nc?.close();
-    await server?.stop();
+    await cluster?.stop();
   });
 
   it('lists the pods of a Service with an IP in an owned, labelled IPv4 slice, resolving named target ports', async () => {

@@ -21,7 +21,7 @@ import type { EventRecorder } from '../../../lib/client/events.js';
 import { deletedObject, metaNamespaceKey, NAMESPACE_INDEX, splitMetaNamespaceKey, type SharedInformer } from '../../../lib/client/informer.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import { newControllerRef } from '../controllerref.js';
-import { canonicalJson, derivedLabels, findPort, podHostname, podServing, serviceSelector, servicesSelecting, SERVICE_NAME_LABEL, shouldPodBeInEndpoints } from '../serviceendpoints.js';
+import { canonicalJson, derivedLabels, podHostname, podServing, resolvePorts, serviceAndPodHandlers, serviceSelector, SERVICE_NAME_LABEL, shouldPodBeInEndpoints } from '../serviceendpoints.js';
 
 export const ENDPOINT_SLICES: GroupVersionResource = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' };
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
@@ -65,20 +65,9 @@ export class EndpointSliceController extends QueueController {
     } catch {
       // a second controller built on the same factory (a new leadership term) already added it
     }
-    this.handle(this.services, {
-      onAdd: (s) => this.enqueue(s),
-      onUpdate: (_o, s) => this.enqueue(s),
-      onDelete: (s) => this.enqueue(s),
-    });
-    this.handle(this.pods, {
-      onAdd: (p) => this.podChanged(p),
-      onUpdate: (old, cur) => {
-        if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
-        this.podChanged(cur);
-        if (canonicalJson(old.metadata?.labels ?? {}) !== canonicalJson(cur.metadata?.labels ?? {})) this.podChanged(old);
-      },
-      onDelete: (p) => this.podChanged(deletedObject(p)),
-    });
+    const handlers = serviceAndPodHandlers(this.services, (s) => this.enqueue(s));
+    this.handle(this.services, handlers.services);
+    this.handle(this.pods, handlers.pods);
     // a managed slice changed or deleted by someone else is put back
     const sliceChanged = (s: EndpointSlice) => {
       if (managedSlice(s)) this.enqueueKey(`${s.metadata!.namespace}/${s.metadata!.labels![SERVICE_NAME_LABEL]}`);
@@ -87,12 +76,6 @@ export class EndpointSliceController extends QueueController {
       onUpdate: (_o, s) => sliceChanged(s),
       onDelete: (s) => sliceChanged(deletedObject(s)),
     });
-  }
-
-  private podChanged(pod: Pod): void {
-    const ns = pod.metadata?.namespace;
-    if (!ns) return;
-    for (const svc of servicesSelecting(this.services.store.byIndex(NAMESPACE_INDEX, ns), pod)) this.enqueue(svc);
   }
 
   /** True while the cache has not yet shown every write this controller made for key. */
@@ -279,15 +262,7 @@ function managedSlice(s: EndpointSlice): boolean {
 
 /** The slice ports of a pod (upstream getEndpointPorts): Service ports whose target resolves on it. */
 export function endpointPorts(svc: Service, pod: Pod): EndpointPort[] {
-  const ports: EndpointPort[] = [];
-  for (const sp of svc.spec?.ports ?? []) {
-    const port = findPort(pod, sp);
-    if (port === undefined) continue;
-    const ep: EndpointPort = { name: sp.name ?? '', port, protocol: sp.protocol ?? 'TCP' };
-    if (sp.appProtocol) ep.appProtocol = sp.appProtocol;
-    ports.push(ep);
-  }
-  return normalizePorts(ports);
+  return normalizePorts(resolvePorts(svc, pod));
 }
 
 /** Ports in a stable order with defaults filled, so a slice read back compares equal. */

@@ -4,37 +4,20 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { writeKubeconfig } from '../../../cli/kubeconfig.js';
 import { isNotFound } from '../../../lib/api/errors.js';
 import { ApiClient, Resources } from '../../../lib/client/client.js';
-import { connectNats } from '../../../lib/client/connect.js';
 import type { ResourceRef } from '../../../lib/client/protocol.js';
-import { testApiServer } from '../../../test/apiserver.js';
-import { freshNats } from '../../../test/harness.js';
+import { startControllerCluster, startControllers, testReplicaSet, type ControllerTestCluster } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
-import { startControllerManager, type RunningControllerManager } from '../manager.js';
 import { FOREGROUND_DELETION_FINALIZER, garbageCollectedResources, ORPHAN_FINALIZER } from './garbagecollector.js';
 
 const exec = promisify(execFile);
 const NS = 'default';
 const HOLD = 'example.com/hold';
-
-function replicaSet(name: string, replicas: number): ReplicaSet {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: { name, namespace: NS },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
-    },
-  };
-}
 
 function ownerRef(rs: ReplicaSet, o: { controller?: boolean; block?: boolean } = {}): OwnerReference {
   return { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata!.name!, uid: rs.metadata!.uid!, controller: o.controller, blockOwnerDeletion: o.block };
@@ -46,11 +29,8 @@ function pod(name: string, owners: OwnerReference[], finalizers?: string[]): Pod
 
 describe('garbage collector against a real apiserver', function () {
   this.timeout(60_000);
-  let server: Awaited<ReturnType<typeof testApiServer>>;
-  let natsUrl: string;
-  let nc: NatsConnection;
+  let cluster: ControllerTestCluster;
   let client: ApiClient;
-  let cm: RunningControllerManager;
 
   const rsRef = (name?: string) => ({ ...Resources.replicasets, namespace: NS, name });
   const podRef = (name?: string) => ({ ...Resources.pods, namespace: NS, name });
@@ -68,18 +48,11 @@ describe('garbage collector against a real apiserver', function () {
   const unhold = (name: string) => client.patch(podRef(name), 'merge', { metadata: { finalizers: null } });
 
   before(async () => {
-    const nats = await freshNats();
-    natsUrl = nats.url;
-    server = await testApiServer({ natsUrl });
-    nc = await connectNats(natsUrl, { name: 'garbagecollector-test' });
-    client = new ApiClient(nc);
-    cm = await startControllerManager({ natsUrl, port: 0, leaderElect: false, controllers: ['garbagecollector-controller'], log: () => undefined });
+    cluster = await startControllerCluster('garbagecollector-test', ['garbagecollector-controller']);
+    client = cluster.client;
   });
   after(async () => {
-    await cm?.stop();
-    client?.close();
-    await nc?.close();
-    await server?.stop();
+    await cluster?.stop();
   });
 
   it('watches the served kinds that carry ownerReferences, but not events or leases', () => {
@@ -90,9 +63,9 @@ describe('garbage collector against a real apiserver', function () {
   });
 
   it('deletes the pods of a ReplicaSet deleted in the background (with the replicaset controller making them)', async () => {
-    const rsc = await startControllerManager({ natsUrl, port: 0, leaderElect: false, controllers: ['replicaset-controller'], log: () => undefined });
+    const rsc = await startControllers(cluster.natsUrl, ['replicaset-controller']);
     try {
-      const rs = await client.create(rsRef(), replicaSet('bg', 3));
+      const rs = await client.create(rsRef(), testReplicaSet('bg', 3));
       const pods = await waitFor('3 pods', async () => {
         const p = (await client.list<Pod>(podRef(), { labelSelector: 'app=bg' })).items;
         return p.length === 3 ? p : undefined;
@@ -107,7 +80,7 @@ describe('garbage collector against a real apiserver', function () {
   });
 
   it('deletes a dependent whose owner never existed (by uid) and keeps one whose owner does', async () => {
-    const rs = await client.create(rsRef(), replicaSet('real', 0));
+    const rs = await client.create(rsRef(), testReplicaSet('real', 0));
     await client.create(podRef(), pod('ghost-child', [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'real', uid: '00000000-0000-0000-0000-00000000dead' }]));
     await client.create(podRef(), pod('real-child', [ownerRef(rs)]));
     await waitFor('ghost-child to be collected', () => gone(podRef('ghost-child')));
@@ -116,7 +89,7 @@ describe('garbage collector against a real apiserver', function () {
   });
 
   it('keeps a foreground-deleted owner, with deletionTimestamp and the finalizer, until its blocking dependents are gone', async () => {
-    const rs = await client.create(rsRef(), replicaSet('fg', 0));
+    const rs = await client.create(rsRef(), testReplicaSet('fg', 0));
     await client.create(podRef(), pod('fg-blocking', [ownerRef(rs, { controller: true, block: true })], [HOLD]));
     await client.create(podRef(), pod('fg-plain', [ownerRef(rs, { controller: true, block: true })]));
     await client.delete(rsRef('fg'), { propagationPolicy: 'Foreground' });
@@ -140,7 +113,7 @@ describe('garbage collector against a real apiserver', function () {
   });
 
   it('does not hold a foreground-deleted owner for a dependent without blockOwnerDeletion', async () => {
-    const rs = await client.create(rsRef(), replicaSet('fg-nb', 0));
+    const rs = await client.create(rsRef(), testReplicaSet('fg-nb', 0));
     await client.create(podRef(), pod('fg-nb-child', [ownerRef(rs, { block: false })], [HOLD]));
     await client.delete(rsRef('fg-nb'), { propagationPolicy: 'Foreground' });
     await waitFor('the owner to go', () => gone(rsRef('fg-nb')));
@@ -152,8 +125,8 @@ describe('garbage collector against a real apiserver', function () {
   });
 
   it('orphans the dependents of an owner deleted with propagationPolicy Orphan', async () => {
-    const rs = await client.create(rsRef(), replicaSet('orph', 0));
-    const other = await client.create(rsRef(), replicaSet('orph-other', 0));
+    const rs = await client.create(rsRef(), testReplicaSet('orph', 0));
+    const other = await client.create(rsRef(), testReplicaSet('orph-other', 0));
     await client.create(podRef(), pod('orph-a', [ownerRef(rs, { controller: true, block: true })]));
     await client.create(podRef(), pod('orph-b', [ownerRef(rs, { controller: true, block: true }), ownerRef(other)]));
     const deleting = (await client.delete(rsRef('orph'), { propagationPolicy: 'Orphan' })) as ReplicaSet;
@@ -170,8 +143,8 @@ describe('garbage collector against a real apiserver', function () {
   });
 
   it('keeps a dependent with two owners until both are gone', async () => {
-    const first = await client.create(rsRef(), replicaSet('owner-1', 0));
-    const second = await client.create(rsRef(), replicaSet('owner-2', 0));
+    const first = await client.create(rsRef(), testReplicaSet('owner-1', 0));
+    const second = await client.create(rsRef(), testReplicaSet('owner-2', 0));
     await client.create(podRef(), pod('shared', [ownerRef(first, { block: true }), ownerRef(second, { block: true })]));
 
     await client.delete(rsRef('owner-1'));
@@ -188,16 +161,16 @@ describe('garbage collector against a real apiserver', function () {
   });
 
   it('serves kubectl delete --cascade=orphan and --cascade=foreground', async () => {
-    const kubeconfig = writeKubeconfig(path.join(mkdtempSync(path.join(os.tmpdir(), 'gc-kubectl-')), 'kubeconfig'), server.httpUrl);
+    const kubeconfig = writeKubeconfig(path.join(mkdtempSync(path.join(os.tmpdir(), 'gc-kubectl-')), 'kubeconfig'), cluster.server.httpUrl);
     const kubectl = (...args: string[]) => exec('kubectl', ['--kubeconfig', kubeconfig, '-n', NS, ...args], { timeout: 30_000 });
-    const kept = await client.create(rsRef(), replicaSet('kc-orphan', 0));
+    const kept = await client.create(rsRef(), testReplicaSet('kc-orphan', 0));
     await client.create(podRef(), pod('kc-orphan-child', [ownerRef(kept, { controller: true, block: true })]));
     // kubectl waits for the owner to be gone, which takes the collector's orphaning
     await kubectl('delete', 'rs', 'kc-orphan', '--cascade=orphan');
     assert.ok(await gone(rsRef('kc-orphan')));
     assert.equal((await getPod('kc-orphan-child')).metadata!.ownerReferences, undefined);
 
-    const fg = await client.create(rsRef(), replicaSet('kc-fg', 0));
+    const fg = await client.create(rsRef(), testReplicaSet('kc-fg', 0));
     await client.create(podRef(), pod('kc-fg-child', [ownerRef(fg, { controller: true, block: true })]));
     await kubectl('delete', 'rs', 'kc-fg', '--cascade=foreground');
     // with foreground deletion the owner goes only after its dependents
@@ -206,8 +179,8 @@ describe('garbage collector against a real apiserver', function () {
   });
 
   it('cascades through several levels: owner -> ReplicaSet -> pods, in the foreground', async () => {
-    const top = await client.create(rsRef(), replicaSet('top', 0));
-    const mid = await client.create(rsRef(), { ...replicaSet('mid', 0), metadata: { name: 'mid', namespace: NS, ownerReferences: [ownerRef(top, { controller: true, block: true })] } });
+    const top = await client.create(rsRef(), testReplicaSet('top', 0));
+    const mid = await client.create(rsRef(), { ...testReplicaSet('mid', 0), metadata: { name: 'mid', namespace: NS, ownerReferences: [ownerRef(top, { controller: true, block: true })] } });
     await client.create(podRef(), pod('leaf', [ownerRef(mid, { controller: true, block: true })], [HOLD]));
     await client.delete(rsRef('top'), { propagationPolicy: 'Foreground' });
     // the middle object is itself deleted in the foreground, since it has dependents (it

@@ -27,13 +27,13 @@ import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { isConflict, isNotFound } from '../../../lib/api/errors.js';
 import type { GroupVersionResource, KubeObject } from '../../../lib/client/client.js';
 import type { ResourceRef } from '../../../lib/client/protocol.js';
-import { deletedObject, type DeletedFinalStateUnknown, type SharedInformer } from '../../../lib/client/informer.js';
+import { deletedObject, type DeletedFinalStateUnknown } from '../../../lib/client/informer.js';
 import { retryOnConflict } from '../../../lib/client/retry.js';
-import { RateLimitingQueue, runWorkers } from '../../../lib/client/workqueue.js';
+import type { RateLimitingQueue } from '../../../lib/client/workqueue.js';
 import '../../../lib/schema/kinds/mod.js';
 import { allKinds, apiVersionOf } from '../../../lib/schema/registry.js';
 import type { KindDef } from '../../../lib/schema/types.js';
-import type { Controller, ControllerContext } from '../controller.js';
+import { InformerController, type ControllerContext } from '../controller.js';
 
 export const FOREGROUND_DELETION_FINALIZER = 'foregroundDeletion';
 export const ORPHAN_FINALIZER = 'orphan';
@@ -91,8 +91,7 @@ class GraphNode {
 
 const hasFinalizer = (obj: KubeObject, f: string) => (obj.metadata?.finalizers ?? []).includes(f);
 
-export class GarbageCollector implements Controller {
-  readonly name = 'garbagecollector';
+export class GarbageCollector extends InformerController {
   readonly attemptToDelete: RateLimitingQueue<string>;
   readonly attemptToOrphan: RateLimitingQueue<string>;
   private readonly nodes = new Map<string, GraphNode>();
@@ -100,66 +99,27 @@ export class GarbageCollector implements Controller {
   private readonly absentOwners = new Set<string>();
   private readonly kindsByType = new Map<string, KindDef>();
   private readonly watchedTypes = new Set<string>();
-  private readonly informers: SharedInformer<KubeObject>[] = [];
-  private readonly registrations: Array<{ remove(): void }> = [];
-  private stopped = false;
 
-  constructor(private readonly ctx: ControllerContext) {
-    this.attemptToDelete = new RateLimitingQueue<string>({ name: 'garbage_collector_attempt_to_delete', registry: ctx.registry });
-    this.attemptToOrphan = new RateLimitingQueue<string>({ name: 'garbage_collector_attempt_to_orphan', registry: ctx.registry });
+  constructor(ctx: ControllerContext) {
+    super('garbagecollector', ctx);
+    this.attemptToDelete = this.addQueue('garbage_collector_attempt_to_delete', (uid) => this.attemptToDeleteItem(uid), (uid) => `attemptToDelete of ${this.describe(uid)}`);
+    this.attemptToOrphan = this.addQueue('garbage_collector_attempt_to_orphan', (uid) => this.attemptToOrphanItem(uid), (uid) => `attemptToOrphan of ${this.describe(uid)}`);
     for (const k of allKinds()) this.kindsByType.set(typeKey(apiVersionOf(k), k.kind), k);
     for (const k of collectedKinds()) {
       const apiVersion = apiVersionOf(k);
       this.watchedTypes.add(typeKey(apiVersion, k.kind));
       const inf = ctx.informers.forResource<KubeObject>({ group: k.group, version: k.version, resource: k.plural });
-      this.informers.push(inf);
-      this.registrations.push(
-        inf.addEventHandler({
-          onAdd: (obj) => this.observe(obj, apiVersion, k.kind),
-          onUpdate: (_old, obj) => this.observe(obj, apiVersion, k.kind),
-          onDelete: (obj) => this.observeDeletion(obj),
-        }),
-      );
+      this.handle(inf, {
+        onAdd: (obj) => this.observe(obj, apiVersion, k.kind),
+        onUpdate: (_old, obj) => this.observe(obj, apiVersion, k.kind),
+        onDelete: (obj) => this.observeDeletion(obj),
+      });
     }
   }
 
   /** How many objects (observed or virtual) the graph holds; for tests and debugging. */
   graphSize(): number {
     return this.nodes.size;
-  }
-
-  async run(workers: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted || this.stopped) return;
-    const onAbort = () => {
-      this.attemptToDelete.shutDown();
-      this.attemptToOrphan.shutDown();
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    // an unsynced cache reads as "the owner was never observed": wait for every monitor
-    // (one at a time: twenty waits at once would each hang a listener on the shared signal)
-    try {
-      for (const inf of this.informers) await inf.waitForSync(signal);
-    } catch {
-      return;
-    }
-    if (signal.aborted) return;
-    const onError = (queue: string) => (uid: string, err: unknown, willRetry: boolean) =>
-      this.ctx.log(`garbagecollector: ${queue} of ${this.describe(uid)} failed${willRetry ? ', will retry' : ', dropping it after too many retries'}: ${err instanceof Error ? err.message : String(err)}`);
-    try {
-      await Promise.all([
-        runWorkers(this.attemptToDelete, workers, (uid) => this.attemptToDeleteItem(uid), { maxRetries: 15, onError: onError('attemptToDelete') }),
-        runWorkers(this.attemptToOrphan, workers, (uid) => this.attemptToOrphanItem(uid), { maxRetries: 15, onError: onError('attemptToOrphan') }),
-      ]);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
-  }
-
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    for (const r of this.registrations.splice(0)) r.remove();
-    await Promise.all([this.attemptToDelete.shutDownWithDrain(), this.attemptToOrphan.shutDownWithDrain()]);
   }
 
   // ---- graph builder ----

@@ -1,18 +1,14 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { isNotFound } from '../../../lib/api/errors.js';
 import { ApiClient, Resources } from '../../../lib/client/client.js';
-import { connectNats } from '../../../lib/client/connect.js';
-import { EventRecorder } from '../../../lib/client/events.js';
-import { SharedInformerFactory } from '../../../lib/client/informer.js';
 import { testApiServer } from '../../../test/apiserver.js';
+import { runTestController, type RunningTestController } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
 import { EXIT_CODE_ANNOTATION, RUN_SECONDS_ANNOTATION } from '../../kubelet/hollow.js';
 import { startKubelet, type RunningKubelet } from '../../kubelet/main.js';
 import { startScheduler, type RunningScheduler } from '../../scheduler/service.js';
-import type { ControllerContext } from '../controller.js';
 import { formatIndexes, JOB_COMPLETION_INDEX, JOB_TRACKING_FINALIZER, JobController, JOBS, parseIndexes } from './job.js';
 
 const NS = 'default';
@@ -32,15 +28,11 @@ function job(name: string, spec: Partial<NonNullable<Job['spec']>>, annotations:
 describe('Job controller with a real apiserver, scheduler and hollow kubelet', function () {
   this.timeout(60_000);
   let api: Awaited<ReturnType<typeof testApiServer>>;
-  let nc: NatsConnection;
   let client: ApiClient;
   let kubelet: RunningKubelet;
   let scheduler: RunningScheduler;
-  let informers: SharedInformerFactory;
   let controller: JobController;
-  let running: Promise<void>;
-  const abort = new AbortController();
-  const recorders: EventRecorder[] = [];
+  let running: RunningTestController<JobController>;
 
   const jobRef = (name?: string) => ({ ...JOBS, namespace: NS, name });
   const getJob = (name: string) => client.get<Job>(jobRef(name));
@@ -49,36 +41,16 @@ describe('Job controller with a real apiserver, scheduler and hollow kubelet', f
 
   before(async () => {
     api = await testApiServer();
-    nc = await connectNats(api.natsUrl, { name: 'job-test' });
-    client = new ApiClient(nc);
     kubelet = await startKubelet({ natsUrl: api.natsUrl, nodes: 2, namePrefix: 'job-', pod: { flushMs: 20 }, startDelayMs: 50, log: () => {} });
     scheduler = await startScheduler({ natsUrl: api.natsUrl, port: 0, leaderElect: false, log: () => {} });
-    informers = new SharedInformerFactory(client);
-    const ctx: ControllerContext = {
-      client,
-      informers,
-      log: () => {},
-      recorder: (component) => {
-        const r = new EventRecorder({ client, reportingController: component, reportingInstance: `${component}-test` });
-        recorders.push(r);
-        return r;
-      },
-    };
     // a short replacement back-off so a failing Job reaches its limit quickly
-    controller = new JobController(ctx, { podFailureBackoffMs: 200 });
-    informers.start();
-    running = controller.run(3, abort.signal);
+    running = await runTestController(api.natsUrl, 'job-test', 3, (ctx) => new JobController(ctx, { podFailureBackoffMs: 200 }));
+    ({ client, controller } = running);
   });
   after(async () => {
-    abort.abort();
-    await controller?.stop();
-    await running;
-    await Promise.all(recorders.map((r) => r.stop()));
-    await informers?.stop();
+    await running?.stop();
     await scheduler?.stop();
     await kubelet?.stop();
-    client?.close();
-    await nc?.close();
     await api?.stop();
   });
 

@@ -25,6 +25,7 @@ import { QueueController, type ControllerContext } from '../controller.js';
 import { claimPods, getControllerOf, newControllerRef } from '../controllerref.js';
 import { ControllerExpectations } from '../expectations.js';
 import { isPodReady, podFromTemplate } from '../pods.js';
+import { slowStartBatchCreate } from '../slowstart.js';
 
 export const JOBS = { group: 'batch', version: 'v1', resource: 'jobs' } as const satisfies GroupVersionResource;
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
@@ -335,29 +336,21 @@ export class JobController extends QueueController {
     const ref = newControllerRef(job, API_VERSION, KIND);
     const namespace = job.metadata!.namespace!;
     this.expectations.expectCreations(key, indexes.length);
-    let remaining = indexes.slice();
-    for (let batch = 1; remaining.length; batch *= 2) {
-      const chunk = remaining.slice(0, batch);
-      remaining = remaining.slice(batch);
-      const items = chunk.map((i) => ({ ...Resources.pods, namespace, body: jobPod(job, i, ref) }));
-      let results: Array<Pod | StatusError>;
-      try {
-        results = await this.ctx.client.batchCreate<Pod>(items);
-      } catch (e) {
-        results = items.map(() => (e instanceof StatusError ? e : new StatusError(500, 'InternalError', (e as Error).message)));
-      }
-      let firstError: StatusError | undefined;
-      for (const r of results) {
+    const result = await slowStartBatchCreate<Pod>(
+      this.ctx.client,
+      indexes.length,
+      (k) => ({ ...Resources.pods, namespace, body: jobPod(job, indexes[k], ref) }),
+      (r) => {
         if (r instanceof StatusError) {
           this.expectations.creationObserved(key);
-          firstError ??= r;
           this.recorder.eventf(job, undefined, 'Warning', 'FailedCreate', 'Create', `Error creating: ${r.message}`);
         } else this.recorder.eventf(job, r, 'Normal', 'SuccessfulCreate', 'Create', `Created pod: ${r.metadata!.name}`);
-      }
-      if (firstError) {
-        for (let i = 0; i < remaining.length; i++) this.expectations.creationObserved(key);
-        throw new Error(`creating pods of Job ${key}: ${firstError.message}`);
-      }
+      },
+    );
+    const first = result.errors[0];
+    if (first) {
+      for (let i = 0; i < result.skipped; i++) this.expectations.creationObserved(key);
+      throw new Error(`creating pods of Job ${key}: ${first.error.message}`);
     }
   }
 

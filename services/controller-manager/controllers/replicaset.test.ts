@@ -4,41 +4,23 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import { writeKubeconfig } from '../../../cli/kubeconfig.js';
 import { ApiClient, Resources } from '../../../lib/client/client.js';
-import { connectNats } from '../../../lib/client/connect.js';
-import { testApiServer } from '../../../test/apiserver.js';
-import { freshNats } from '../../../test/harness.js';
+import { startControllerCluster, testReplicaSet, type ControllerTestCluster } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
-import { startControllerManager, type RunningControllerManager } from '../manager.js';
 import { podsToDelete } from './replicaset.js';
 
 const exec = promisify(execFile);
 const NS = 'default';
 
-function replicaSet(name: string, replicas: number, extra: Partial<NonNullable<ReplicaSet['spec']>> = {}): ReplicaSet {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: { name, namespace: NS },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name, tier: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
-      ...extra,
-    },
-  };
-}
+const replicaSet = (name: string, replicas: number, spec: Partial<NonNullable<ReplicaSet['spec']>> = {}) => testReplicaSet(name, replicas, { podLabels: { tier: 'web' }, spec });
 
 describe('ReplicaSet controller against a real apiserver', function () {
   this.timeout(60_000);
-  let server: Awaited<ReturnType<typeof testApiServer>>;
-  let nc: NatsConnection;
+  let cluster: ControllerTestCluster;
   let client: ApiClient;
-  let cm: RunningControllerManager;
 
   const rsRef = (name?: string) => ({ ...Resources.replicasets, namespace: NS, name });
   const podRef = (name?: string) => ({ ...Resources.pods, namespace: NS, name });
@@ -56,17 +38,11 @@ describe('ReplicaSet controller against a real apiserver', function () {
   };
 
   before(async () => {
-    const nats = await freshNats();
-    server = await testApiServer({ natsUrl: nats.url });
-    nc = await connectNats(nats.url, { name: 'replicaset-test' });
-    client = new ApiClient(nc);
-    cm = await startControllerManager({ natsUrl: nats.url, port: 0, leaderElect: false, controllers: ['replicaset-controller'], log: () => undefined });
+    cluster = await startControllerCluster('replicaset-test', ['replicaset-controller']);
+    client = cluster.client;
   });
   after(async () => {
-    await cm?.stop();
-    client?.close();
-    await nc?.close();
-    await server?.stop();
+    await cluster?.stop();
   });
 
   it('creates spec.replicas pods with a controller ownerReference and reports them in status', async () => {
@@ -103,7 +79,7 @@ describe('ReplicaSet controller against a real apiserver', function () {
   it('creates pods in slow-start batches of 1, 2, 4, ... each one batchCreate request', async () => {
     // listening beside the apiserver (not in its queue group) sees every batch request
     const sizes: number[] = [];
-    const sub = nc.subscribe('flotilla.api.batch.create', {
+    const sub = cluster.nc.subscribe('flotilla.api.batch.create', {
       callback: (_err, msg) => {
         const req = msg.json<{ items: Array<{ body: Pod }> }>();
         if (req.items[0]?.body.metadata?.generateName === 'batches-') sizes.push(req.items.length);
@@ -215,7 +191,7 @@ describe('ReplicaSet controller against a real apiserver', function () {
     await waitFor('slow availableReplicas 2', async () => (await getRs('slow')).status?.availableReplicas === 2, 10_000);
 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rs-kubectl-'));
-    const kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), server.httpUrl);
+    const kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), cluster.server.httpUrl);
     const { stdout } = await exec('kubectl', ['--kubeconfig', kubeconfig, 'get', 'rs', 'ready', 'slow', '-n', NS, '--no-headers', '-o', 'custom-columns=N:.metadata.name,D:.spec.replicas,C:.status.replicas,R:.status.readyReplicas'], { timeout: 30_000 });
     assert.deepEqual(stdout.trim().split('\n').map((l) => l.trim().split(/\s+/)), [['ready', '3', '3', '2'], ['slow', '2', '2', '2']]);
     const table = await exec('kubectl', ['--kubeconfig', kubeconfig, 'get', 'rs', 'ready', '-n', NS], { timeout: 30_000 });
@@ -225,7 +201,7 @@ describe('ReplicaSet controller against a real apiserver', function () {
   });
 
   it('exposes the workqueue metrics of the replicaset queue', async () => {
-    const text = await (await fetch(cm.metricsUrl)).text();
+    const text = await (await fetch(cluster.cm.metricsUrl)).text();
     for (const m of ['workqueue_adds_total', 'workqueue_depth', 'workqueue_retries_total', 'workqueue_unfinished_work_seconds', 'workqueue_longest_running_processor_seconds'])
       assert.match(text, new RegExp(`^${m}\\{name="replicaset"\\} \\d`, 'm'), m);
     assert.match(text, /^workqueue_work_duration_seconds_bucket\{le="1e-8",name="replicaset"\}/m);

@@ -22,9 +22,9 @@ import { QueueController, type ControllerContext } from '../controller.js';
 import { claimPods, getControllerOf, newControllerRef } from '../controllerref.js';
 import { ControllerExpectations } from '../expectations.js';
 import { isPodActive, isPodAvailable, isPodReady, podFromTemplate, podReadyTime } from '../pods.js';
+import { slowStartBatchCreate } from '../slowstart.js';
 
 export const BURST_REPLICAS = 500;
-export const SLOW_START_INITIAL_BATCH_SIZE = 1;
 const KIND = 'ReplicaSet';
 const API_VERSION = 'apps/v1';
 const POD_DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
@@ -208,44 +208,29 @@ export class ReplicaSetController extends QueueController {
     }
   }
 
-  /** Creates n pods in doubling batches; stops after the first batch with a failure. */
+  /** Creates n pods in slow-start batches; stops after the first batch with a failure. */
   private async slowStartCreate(key: string, rs: ReplicaSet, n: number): Promise<{ created: number; error?: Error }> {
     const ref = newControllerRef(rs, API_VERSION, KIND);
     const template = rs.spec!.template as PodTemplateSpec;
-    let remaining = n;
-    let created = 0;
-    for (let batch = Math.min(remaining, SLOW_START_INITIAL_BATCH_SIZE); batch > 0; batch = Math.min(2 * batch, remaining)) {
-      const items = Array.from({ length: batch }, () => ({
-        ...Resources.pods,
-        namespace: rs.metadata!.namespace,
-        body: podFromTemplate(template, rs.metadata!.namespace!, rs.metadata!.name!, ref),
-      }));
-      let results: Array<Pod | StatusError>;
-      try {
-        results = await this.ctx.client.batchCreate<Pod>(items);
-      } catch (e) {
-        results = items.map(() => (e instanceof StatusError ? e : new StatusError(500, 'InternalError', (e as Error).message)));
-      }
-      let firstError: StatusError | undefined;
-      for (const r of results) {
+    const result = await slowStartBatchCreate<Pod>(
+      this.ctx.client,
+      n,
+      () => ({ ...Resources.pods, namespace: rs.metadata!.namespace, body: podFromTemplate(template, rs.metadata!.namespace!, rs.metadata!.name!, ref) }),
+      (r) => {
         if (r instanceof StatusError) {
           // this create will never be observed
           this.expectations.creationObserved(key);
-          firstError ??= r;
           this.recorder.eventf(rs, undefined, 'Warning', 'FailedCreate', 'Create', `Error creating: ${r.message}`);
         } else {
-          created++;
           this.recorder.eventf(rs, r, 'Normal', 'SuccessfulCreate', 'Create', `Created pod: ${r.metadata!.name}`);
         }
-      }
-      remaining -= batch;
-      if (firstError) {
-        // the pods of the batches never tried will not be observed either
-        for (let i = 0; i < remaining; i++) this.expectations.creationObserved(key);
-        return { created, error: new Error(`creating pods of ReplicaSet ${key}: ${firstError.message}`) };
-      }
-    }
-    return { created };
+      },
+    );
+    // the pods of the batches never tried will not be observed either
+    for (let i = 0; i < result.skipped; i++) this.expectations.creationObserved(key);
+    const first = result.errors[0];
+    if (first) return { created: result.created, error: new Error(`creating pods of ReplicaSet ${key}: ${first.error.message}`) };
+    return { created: result.created };
   }
 
   private calculateStatus(rs: ReplicaSet, pods: Pod[], manageErr: ManageError | undefined): ReplicaSetStatus {

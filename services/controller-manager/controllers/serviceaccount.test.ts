@@ -1,35 +1,23 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { ApiClient, Resources } from '../../../lib/client/client.js';
-import { connectNats } from '../../../lib/client/connect.js';
-import { testApiServer } from '../../../test/apiserver.js';
-import { freshNats } from '../../../test/harness.js';
+import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
-import { startControllerManager, type RunningControllerManager } from '../manager.js';
 import { SERVICE_ACCOUNTS } from './serviceaccount.js';
 
 describe('ServiceAccount controller against a real apiserver', function () {
   this.timeout(60_000);
-  let server: Awaited<ReturnType<typeof testApiServer>>;
-  let nc: NatsConnection;
+  let cluster: ControllerTestCluster;
   let client: ApiClient;
-  let cm: RunningControllerManager;
   const saRef = (namespace: string, name?: string) => ({ ...SERVICE_ACCOUNTS, namespace, name });
   const defaultSa = (namespace: string) => client.get<ServiceAccount>(saRef(namespace, 'default'));
 
   before(async () => {
-    const nats = await freshNats();
-    server = await testApiServer({ natsUrl: nats.url });
-    nc = await connectNats(nats.url, { name: 'serviceaccount-test' });
-    client = new ApiClient(nc);
-    cm = await startControllerManager({ natsUrl: nats.url, port: 0, leaderElect: false, controllers: ['serviceaccount-controller'], log: () => undefined });
+    cluster = await startControllerCluster('serviceaccount-test', ['serviceaccount-controller']);
+    client = cluster.client;
   });
   after(async () => {
-    await cm?.stop();
-    client?.close();
-    await nc?.close();
-    await server?.stop();
+    await cluster?.stop();
   });
 
   it('creates the default ServiceAccount in namespaces that exist at start', async () => {

@@ -8,7 +8,8 @@ import { testApiServer } from '../../../test/apiserver.js';
 import { freshNats } from '../../../test/harness.js';
 import { waitFor } from '../../../test/wait.js';
 import { startControllerManager, type RunningControllerManager } from '../manager.js';
-import { CONTROLLER_REVISION_HASH_LABEL, CONTROLLER_REVISIONS, ordinalOf, POD_INDEX_LABEL, STATEFULSET_POD_NAME_LABEL, STATEFULSETS } from './statefulset.js';
+import { CONTROLLER_REVISION_HASH_LABEL, CONTROLLER_REVISIONS } from '../revisions.js';
+import { ordinalOf, POD_INDEX_LABEL, STATEFULSET_POD_NAME_LABEL, STATEFULSETS } from './statefulset.js';
 
 const NS = 'default';
 

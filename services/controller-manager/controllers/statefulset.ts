@@ -24,9 +24,8 @@
  *   (upstream recreates it in the same pass).
  * - No StatefulSet conditions are written.
  */
-import { createHash } from 'node:crypto';
 import type { ControllerRevision, StatefulSet, StatefulSetStatus } from 'kubernetes-types/apps/v1.js';
-import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists, isConflict, isNotFound, StatusError } from '../../../lib/api/errors.js';
 import { selectorFromLabelSelector } from '../../../lib/api/labels.js';
 import { Resources, type GroupVersionResource } from '../../../lib/client/client.js';
@@ -35,12 +34,21 @@ import { deletedObject, NAMESPACE_INDEX, splitMetaNamespaceKey, type DeletedFina
 import { QueueController, type ControllerContext } from '../controller.js';
 import { claimPods, getControllerOf, newControllerRef } from '../controllerref.js';
 import { isPodAvailable, isPodReady } from '../pods.js';
+import {
+  canonicallyEqual,
+  CONTROLLER_REVISION_HASH_LABEL,
+  CONTROLLER_REVISIONS,
+  controllerRevisionName,
+  hashWithCollisionCount,
+  newControllerRevision,
+  nextRevision,
+  revisionTemplate,
+  templateRevisionData,
+} from '../revisions.js';
 
 export const STATEFULSETS = { group: 'apps', version: 'v1', resource: 'statefulsets' } as const satisfies GroupVersionResource;
-export const CONTROLLER_REVISIONS = { group: 'apps', version: 'v1', resource: 'controllerrevisions' } as const satisfies GroupVersionResource;
 export const STATEFULSET_POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
-export const CONTROLLER_REVISION_HASH_LABEL = 'controller-revision-hash';
 
 const KIND = 'StatefulSet';
 const API_VERSION = 'apps/v1';
@@ -61,53 +69,6 @@ const isTerminating = (p: Pod) => !!p.metadata?.deletionTimestamp;
 const isFinished = (p: Pod) => p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded';
 const isRunningAndReady = (p: Pod) => p.status?.phase === 'Running' && isPodReady(p);
 const revisionLabel = (p: Pod) => p.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL];
-
-/** JSON with sorted keys and empty values dropped, so equal templates serialize equally. */
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.length ? v.map(canonical) : undefined;
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      const c = canonical((v as Record<string, unknown>)[k]);
-      if (c !== undefined) out[k] = c;
-    }
-    return Object.keys(out).length ? out : undefined;
-  }
-  return v === null ? undefined : v;
-}
-
-const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-
-/**
- * The revision hash (upstream controller_history.HashControllerRevision): FNV-32a over
- * the revision data and the collision count, its decimal digits mapped onto the
- * vowel-free alphabet of rand.SafeEncodeString.
- */
-export function hashRevisionData(data: unknown, collisionCount?: number): string {
-  let text = JSON.stringify(canonical(data) ?? {});
-  if (collisionCount) text += `#${collisionCount}`;
-  let h = 0x811c9dc5;
-  for (const byte of createHash('sha256').update(text).digest()) {
-    h ^= byte;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return [...String(h)].map((ch) => SAFE_ALPHABET[ch.charCodeAt(0) % SAFE_ALPHABET.length]).join('');
-}
-
-/** What a revision records: the template, in upstream's replace-patch shape. */
-function revisionData(set: StatefulSet): NonNullable<ControllerRevision['data']> {
-  return { spec: { template: { ...structuredClone(set.spec!.template), $patch: 'replace' } } };
-}
-
-function sameData(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
-
-function templateOf(rev: ControllerRevision): PodTemplateSpec {
-  const t = structuredClone((rev.data as { spec?: { template?: PodTemplateSpec & { $patch?: string } } })?.spec?.template ?? {});
-  delete t.$patch;
-  return t;
-}
 
 export class StatefulSetController extends QueueController {
   private readonly setInformer: SharedInformer<StatefulSet>;
@@ -204,9 +165,9 @@ export class StatefulSetController extends QueueController {
    */
   private async revisions(set: StatefulSet, revisions: ControllerRevision[]): Promise<{ current: ControllerRevision; update: ControllerRevision; collisionCount: number }> {
     let collisionCount = set.status?.collisionCount ?? 0;
-    const data = revisionData(set);
-    const next = (revisions.at(-1)?.revision ?? 0) + 1;
-    const equal = revisions.filter((r) => sameData(r.data, data));
+    const data = templateRevisionData(set.spec!.template);
+    const next = nextRevision(revisions);
+    const equal = revisions.filter((r) => canonicallyEqual(r.data, data));
     let update: ControllerRevision;
     if (equal.length && equal.at(-1) === revisions.at(-1)) {
       update = equal.at(-1)!;
@@ -215,19 +176,9 @@ export class StatefulSetController extends QueueController {
       update = await this.ctx.client.update<ControllerRevision>({ ...CONTROLLER_REVISIONS, namespace: set.metadata!.namespace, name: old.metadata!.name }, { ...old, revision: next });
     } else {
       for (;;) {
-        const hash = hashRevisionData(data, collisionCount);
-        const rev: ControllerRevision = {
-          apiVersion: API_VERSION,
-          kind: 'ControllerRevision',
-          metadata: {
-            name: `${set.metadata!.name!.slice(0, 223)}-${hash}`,
-            namespace: set.metadata!.namespace,
-            labels: { ...((set.spec?.template?.metadata?.labels ?? {}) as Record<string, string>), [CONTROLLER_REVISION_HASH_LABEL]: hash },
-            ownerReferences: [newControllerRef(set, API_VERSION, KIND)],
-          },
-          data,
-          revision: next,
-        };
+        // a collision count of 0 is not hashed in: the names of sets that never collided stay as they were
+        const hash = hashWithCollisionCount(data, collisionCount || undefined);
+        const rev = newControllerRevision({ owner: set, kind: KIND, name: controllerRevisionName(set.metadata!.name!, hash), template: set.spec?.template, data, hash, revision: next });
         const ref = { ...CONTROLLER_REVISIONS, namespace: set.metadata!.namespace, name: rev.metadata!.name };
         try {
           update = await this.ctx.client.create<ControllerRevision>(ref, rev);
@@ -236,7 +187,7 @@ export class StatefulSetController extends QueueController {
           if (!isAlreadyExists(e)) throw e;
           const existing = await this.ctx.client.get<ControllerRevision>(ref);
           // our own create the cache has not shown yet
-          if (getControllerOf(existing)?.uid === set.metadata!.uid && sameData(existing.data, data)) {
+          if (getControllerOf(existing)?.uid === set.metadata!.uid && canonicallyEqual(existing.data, data)) {
             update = existing;
             break;
           }
@@ -348,7 +299,7 @@ export class StatefulSetController extends QueueController {
     // below the partition the old revision stays, also for a pod that is recreated
     const useCurrent = strategy?.type !== 'OnDelete' && (strategy?.rollingUpdate ? i < (strategy.rollingUpdate.partition ?? 0) : i < (status.currentReplicas ?? 0));
     const rev = useCurrent ? current : update;
-    const template = templateOf(rev);
+    const template = revisionTemplate(rev);
     const ordinal = i + (set.spec?.ordinals?.start ?? 0);
     const podName = `${set.metadata!.name}-${ordinal}`;
     const meta = template.metadata ?? {};

@@ -1,5 +1,5 @@
 import type { Taint } from 'kubernetes-types/core/v1.js';
-import { mkNode, mkPod, harness } from '../../../test/scheduler.js';
+import { mkNode, mkPod, harness, oneProfile } from '../../../test/scheduler.js';
 import assert from 'node:assert/strict';
 import { ErrNoNodesAvailable, Framework, fitErrorMessage } from './framework.js';
 
@@ -65,15 +65,12 @@ describe('Framework', () => {
   });
 
   it('a disabled filter no longer rejects nodes and a score weight from the configuration is applied', () => {
-    const h = harness(`apiVersion: kubescheduler.config.k8s.io/v1
-kind: KubeSchedulerConfiguration
-profiles:
-- plugins:
+    const h = harness(oneProfile(`plugins:
     filter:
       disabled: [{name: TaintToleration}]
     score:
       enabled: [{name: NodeResourcesFit, weight: 7}]
-`);
+`));
     h.cache.addNode(mkNode('tainted', { taints: [gpuTaint] }));
     assert.equal(h.schedule(mkPod('p')).node, 'tainted');
     assert.equal(h.fw.compile(mkPod('p')).spec.score.fitWeight, 7);
@@ -91,13 +88,10 @@ profiles:
   it('an unknown plugin in the configuration is an error naming it', () => {
     assert.throws(
       () =>
-        harness(`apiVersion: kubescheduler.config.k8s.io/v1
-kind: KubeSchedulerConfiguration
-profiles:
-- plugins:
+        harness(oneProfile(`plugins:
     filter:
       enabled: [{name: NoSuchPlugin}]
-`),
+`)),
       /plugin "NoSuchPlugin" does not exist/,
     );
   });

@@ -80,23 +80,6 @@ export const ErrNoNodesAvailable = 'no nodes available to schedule pods';
 
 // ---- class masks ----
 
-/** Returns `mask` with `bit` set, grown when the bit lies past its end. */
-export function withBit(mask: Uint32Array, bit: number): Uint32Array {
-  const w = bit >>> 5;
-  let m = mask;
-  if (w >= m.length) {
-    m = new Uint32Array(w + 1);
-    m.set(mask);
-  }
-  m[w] |= 1 << (bit & 31);
-  return m;
-}
-
-export function hasBit(mask: ArrayLike<number>, bit: number): boolean {
-  const w = bit >>> 5;
-  return w < mask.length && (mask[w] & (1 << (bit & 31))) !== 0;
-}
-
 function padU32(a: Uint32Array, n: number): Uint32Array {
   if (a.length === n) return a;
   const b = new Uint32Array(n);

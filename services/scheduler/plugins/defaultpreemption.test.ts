@@ -7,7 +7,8 @@ import { testApiServer } from '../../../test/apiserver.js';
 import { ApiClient } from '../../../lib/client/client.js';
 import { connectNats } from '../../../lib/client/connect.js';
 import { SchedulerCache } from '../cache.js';
-import { ALL_FILTERS, Dim, Filter, Reason, ScoringStrategy, type ClassSpec } from '../core/types.js';
+import { defaultScoreConfig, emptyClass } from '../core/reference.js';
+import { Dim, Filter, Reason, type ClassSpec } from '../core/types.js';
 import type { Diagnosis } from '../framework/types.js';
 import { SchedulerMetrics } from '../metrics.js';
 import { DISRUPTION_TARGET, newDefaultPreemption, REASON_PREEMPTION_BY_SCHEDULER } from './defaultpreemption.js';
@@ -80,36 +81,13 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     const request = new Float64Array(dims.resources);
     request[Dim.CPU] = cpuMilli;
     request[Dim.PODS] = 1;
-    const w = cache.words();
     const spec: ClassSpec = {
-      filters: ALL_FILTERS,
+      ...emptyClass(dims),
       request,
       nonZeroRequest: [cpuMilli, 200 * 1024 * 1024],
-      toleratesUnschedulable: false,
-      nodeNameSlot: -1,
-      untoleratedHard: new Uint32Array(w.taints).fill(0xffffffff),
-      untoleratedPreferred: new Uint32Array(w.taints),
-      selector: new Uint32Array(w.labels),
-      requiredTerms: [],
-      preferredTerms: [],
-      ports: new Uint32Array(w.ports),
-      constraints: [],
-      score: {
-        fitWeight: 1,
-        strategy: ScoringStrategy.LeastAllocated,
-        fitResources: [
-          { dim: Dim.CPU, weight: 1 },
-          { dim: Dim.MEMORY, weight: 1 },
-        ],
-        shape: [],
-        balancedWeight: 0,
-        balancedResources: [],
-        taintWeight: 0,
-        nodeAffinityWeight: 0,
-        spreadWeight: 0,
-        interPodAffinityWeight: 0,
-      },
-      percentageOfNodesToScore: 0,
+      untoleratedHard: new Uint32Array(dims.taintWords).fill(0xffffffff),
+      // resource fit is the only score
+      score: { ...defaultScoreConfig(), balancedWeight: 0, balancedResources: [], taintWeight: 0, nodeAffinityWeight: 0, spreadWeight: 0, interPodAffinityWeight: 0 },
     };
     cache.core.defineClass(id, spec);
   }

@@ -1,5 +1,5 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { mkNode, mkPod, harness, onlyScore } from '../../../test/scheduler.js';
+import { mkNode, mkPod, harness, oneProfile, onlyScore } from '../../../test/scheduler.js';
 import assert from 'node:assert/strict';
 import type { NodeSelectorRequirement } from 'kubernetes-types/core/v1.js';
 
@@ -83,17 +83,14 @@ describe('NodeAffinity', () => {
   });
 
   it('addedAffinity applies to every pod of the profile, together with the pod’s own', () => {
-    const h = harness(`apiVersion: kubescheduler.config.k8s.io/v1
-kind: KubeSchedulerConfiguration
-profiles:
-- pluginConfig:
+    const h = harness(oneProfile(`pluginConfig:
   - name: NodeAffinity
     args:
       addedAffinity:
         requiredDuringSchedulingIgnoredDuringExecution:
           nodeSelectorTerms:
           - matchExpressions: [{key: zone, operator: In, values: [z2, z3]}]
-`);
+`));
     h.cache.addNode(mkNode('a', { labels: { zone: 'z1' } }));
     h.cache.addNode(mkNode('b', { labels: { zone: 'z2', disk: 'ssd' } }));
     h.cache.addNode(mkNode('c', { labels: { zone: 'z3' } }));

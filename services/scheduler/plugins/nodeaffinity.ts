@@ -7,7 +7,7 @@
 import type { NodeAffinity as V1NodeAffinity, NodeSelectorTerm, Pod } from 'kubernetes-types/core/v1.js';
 import { Filter, type ClassSpec } from '../core/types.js';
 import type { ClassBuilder, FilterPlugin, PreFilterPlugin, ScorePlugin, Snapshot } from '../framework/types.js';
-import { withBit } from '../framework/framework.js';
+import { withBit } from '../framework/masks.js';
 
 export const NODEAFFINITY = 'NodeAffinity';
 export const ErrReasonPod = "node(s) didn't match Pod's node affinity/selector";

@@ -2,7 +2,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { Filter, type ClassSpec } from '../core/types.js';
 import type { ClassBuilder, FilterPlugin, PreFilterPlugin, Snapshot } from '../framework/types.js';
-import { withBit } from '../framework/framework.js';
+import { withBit } from '../framework/masks.js';
 import { podHostPorts } from '../cache.js';
 
 export const NODEPORTS = 'NodePorts';

@@ -1,4 +1,4 @@
-import { mkNode, mkPod, harness, onlyScore } from '../../../test/scheduler.js';
+import { mkNode, mkPod, harness, oneProfile, onlyScore } from '../../../test/scheduler.js';
 import assert from 'node:assert/strict';
 
 describe('NodeResourcesFit', () => {
@@ -54,13 +54,10 @@ describe('NodeResourcesFit', () => {
   });
 
   it('ignoredResources skips an extended resource', () => {
-    const h = harness(`apiVersion: kubescheduler.config.k8s.io/v1
-kind: KubeSchedulerConfiguration
-profiles:
-- pluginConfig:
+    const h = harness(oneProfile(`pluginConfig:
   - name: NodeResourcesFit
     args: {ignoredResources: [example.com/foo]}
-`);
+`));
     h.cache.addNode(mkNode('n1'));
     assert.equal(h.schedule(mkPod('a', { 'example.com/foo': '5' })).node, 'n1');
   });

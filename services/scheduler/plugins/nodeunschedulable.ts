@@ -5,7 +5,8 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { Filter, type ClassSpec } from '../core/types.js';
 import type { ClassBuilder, FilterPlugin, PreFilterPlugin, Snapshot } from '../framework/types.js';
-import { tolerationSignature, tolerationsTolerate } from './tainttoleration.js';
+import { tolerationsTolerateTaint } from '../../../lib/api/tolerations.js';
+import { tolerationSignature } from './tainttoleration.js';
 
 export const NODEUNSCHEDULABLE = 'NodeUnschedulable';
 export const TaintNodeUnschedulable = 'node.kubernetes.io/unschedulable';
@@ -20,7 +21,7 @@ export class NodeUnschedulable implements PreFilterPlugin, FilterPlugin {
   }
 
   preFilter(_snapshot: Snapshot, pod: Pod, cls: ClassBuilder): string | undefined {
-    cls.toleratesUnschedulable = tolerationsTolerate(pod.spec?.tolerations, { key: TaintNodeUnschedulable, effect: 'NoSchedule' });
+    cls.toleratesUnschedulable = tolerationsTolerateTaint(pod.spec?.tolerations, { key: TaintNodeUnschedulable, effect: 'NoSchedule' });
     return undefined;
   }
 

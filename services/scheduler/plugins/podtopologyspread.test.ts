@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Node, Pod, TopologySpreadConstraint } from 'kubernetes-types/core/v1.js';
 import { SchedulerCache } from '../cache.js';
-import { compileWith, diagnoseWith, placeClass, scoreClass } from '../../../test/scheduler.js';
-import { ClassTable } from '../classes.js';
-import { defaultSchedulerConfiguration } from '../config.js';
-import { emptyClass, ReferenceCore } from '../core/reference.js';
-import { Framework } from '../framework/framework.js';
+import { compileWith, diagnoseWith, harness, placeClass, scoreClass } from '../../../test/scheduler.js';
+import { emptyClass } from '../core/reference.js';
 import { ConstraintKind, Filter, type ClassSpec } from '../core/types.js';
 import {
   ErrReasonConstraintsNotMatch,
@@ -226,22 +223,11 @@ describe('PodTopologySpread', () => {
   });
 
   it('through the framework with the default profile: batches spread one pod per cycle and the FailedScheduling message counts both reasons', () => {
-    const cache = new SchedulerCache({ createCore: (d) => new ReferenceCore(d), dims: { nodes: 8 } });
-    const fw = new Framework(defaultSchedulerConfiguration().profiles[0], { snapshot: cache });
-    const classes = new ClassTable(cache);
+    const { cache, fw, schedule: attempt } = harness(undefined, { nodes: 8 });
     for (const [n, z] of [['a1', 'a'], ['b1', 'b'], ['c1', 'c']]) cache.addNode(node(n, z));
     const schedule = (p: Pod): string => {
-      classes.beginCycle();
-      const c = classes.resolve(p, fw);
-      const out = new Int32Array(1);
-      if (cache.core.place(c.id, 1, out) === 1) {
-        const name = cache.nodeAt(out[0])!.name;
-        cache.assumePod(p, name, { placedByCore: true });
-        return name;
-      }
-      const reasons = new Int32Array(cache.core.dims.nodes);
-      cache.core.diagnose(c.id, reasons);
-      return fw.failureMessage(fw.diagnose(c.id, c.spec, reasons));
+      const o = attempt(p);
+      return o.node ?? o.message!;
     };
     const spread = { topologySpreadConstraints: [zoneSpread(1, { minDomains: 4 })] };
     const placed = [0, 1, 2].map((i) => schedule(pod(`w${i}`, { app: 'web' }, spread)));

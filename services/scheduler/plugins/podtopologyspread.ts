@@ -5,10 +5,12 @@
  * pods already counted per topology domain. The core applies the skew rule, the soft score
  * and its normalization, and adds `selfIncrement` as a batch places pods of the class.
  */
-import type { Node, NodeSelectorRequirement, Pod, Taint, Toleration, TopologySpreadConstraint } from 'kubernetes-types/core/v1.js';
+import type { Node, Pod, Toleration, TopologySpreadConstraint } from 'kubernetes-types/core/v1.js';
 import { ConstraintKind, Filter, Reason, type ClassSpec, type DomainConstraint } from '../core/types.js';
 import type { ClassBuilder, FilterPlugin, NodeInfo, PreFilterPlugin, ScorePlugin, Snapshot } from '../framework/types.js';
 import { selectorFromLabelSelector, selectorFromSet, type LabelSelector, type Labels, type Selector } from '../../../lib/api/labels.js';
+import { doNotScheduleTaints, findMatchingUntoleratedTaint } from '../../../lib/api/tolerations.js';
+import { requiredNodeAffinity as requiredAffinityOf } from '../../../lib/api/nodeaffinity.js';
 
 export const PODTOPOLOGYSPREAD = 'PodTopologySpread';
 export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
@@ -122,81 +124,9 @@ function compileConstraint(c: TopologySpreadConstraint, selector: Selector): Spr
 
 // ---- node inclusion policies: the pod's required node affinity and its hard taints ----
 
-function int64(s: string): bigint | undefined {
-  return /^[+-]?[0-9]+$/.test(s) ? BigInt(s) : undefined;
-}
-
-function requirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = r.values ?? [];
-  switch (r.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      if (value === undefined || values.length !== 1) return false;
-      const have = int64(value);
-      const bound = int64(values[0]);
-      if (have === undefined || bound === undefined) return false;
-      return r.operator === 'Gt' ? have > bound : have < bound;
-    }
-    default:
-      return false;
-  }
-}
-
-/**
- * upstream nodeaffinity.GetRequiredNodeAffinity(pod).Match: the nodeSelector and the
- * required node-selector terms (ORed; a term with no requirements matches nothing; a
- * malformed term matches nothing, as upstream ignores its parse error).
- */
+/** upstream nodeaffinity.GetRequiredNodeAffinity(pod).Match (lib/api/nodeaffinity.ts). */
 export function requiredNodeAffinity(pod: Pod): (node: Node) => boolean {
-  const sel = pod.spec?.nodeSelector ?? {};
-  const selKeys = Object.keys(sel);
-  const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  return (node) => {
-    const labels = node.metadata?.labels ?? {};
-    for (const k of selKeys) if (!Object.hasOwn(labels, k) || labels[k] !== sel[k]) return false;
-    if (!terms) return true;
-    const name = node.metadata?.name ?? '';
-    return terms.some((t) => {
-      const exprs = t.matchExpressions ?? [];
-      const fields = t.matchFields ?? [];
-      if (exprs.length + fields.length === 0) return false;
-      const label = (k: string): string | undefined => (Object.hasOwn(labels, k) ? labels[k] : undefined);
-      if (!exprs.every((r) => requirementMatches(r, label(r.key)))) return false;
-      return fields.every((r) => r.key === 'metadata.name' && (r.operator === 'In' || r.operator === 'NotIn') && requirementMatches(r, name));
-    });
-  };
-}
-
-/** upstream v1helper Toleration.ToleratesTaint */
-export function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  switch (t.operator ?? 'Equal') {
-    case 'Equal':
-    case '':
-      return (t.value ?? '') === (taint.value ?? '');
-    case 'Exists':
-      return true;
-    default:
-      return false;
-  }
-}
-
-/** true when the node has a NoSchedule / NoExecute taint the pod does not tolerate */
-export function hasUntoleratedHardTaint(node: Node, tolerations: readonly Toleration[]): boolean {
-  for (const taint of node.spec?.taints ?? []) {
-    if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
-    if (!tolerations.some((t) => toleratesTaint(t, taint))) return true;
-  }
-  return false;
+  return requiredAffinityOf(pod.spec);
 }
 
 // ---- counting ----
@@ -234,7 +164,7 @@ class InclusionPolicies {
     return this.affinity(node);
   }
   toleratesHardTaints(node: Node): boolean {
-    return !hasUntoleratedHardTaint(node, this.tolerations);
+    return !findMatchingUntoleratedTaint(node.spec?.taints, this.tolerations, doNotScheduleTaints);
   }
   /** upstream matchNodeInclusionPolicies */
   admits(c: SpreadConstraint, node: Node, memo: { aff?: boolean; taints?: boolean }): boolean {

@@ -2,31 +2,13 @@
  * TaintToleration (upstream tainttoleration): a node's NoSchedule / NoExecute taints must
  * be tolerated (filter); untolerated PreferNoSchedule taints lower the score.
  */
-import type { Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { tolerationsTolerateTaint } from '../../../lib/api/tolerations.js';
 import { Filter, type ClassSpec } from '../core/types.js';
 import type { ClassBuilder, FilterPlugin, PreFilterPlugin, ScorePlugin, Snapshot } from '../framework/types.js';
-import { withBit } from '../framework/framework.js';
+import { withBit } from '../framework/masks.js';
 
 export const TAINTTOLERATION = 'TaintToleration';
-
-/** upstream v1 Toleration.ToleratesTaint */
-export function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  switch (t.operator ?? '') {
-    case '':
-    case 'Equal':
-      return (t.value ?? '') === (taint.value ?? '');
-    case 'Exists':
-      return true;
-    default:
-      return false;
-  }
-}
-
-export function tolerationsTolerate(tolerations: Toleration[] | undefined, taint: Taint): boolean {
-  return (tolerations ?? []).some((t) => toleratesTaint(t, taint));
-}
 
 export function tolerationSignature(pod: Pod): string {
   const ts = pod.spec?.tolerations;
@@ -49,8 +31,8 @@ export class TaintToleration implements PreFilterPlugin, FilterPlugin, ScorePlug
     for (let bit = 0; bit < n; bit++) {
       const taint = snapshot.taintAt(bit);
       if (taint.effect === 'PreferNoSchedule') {
-        if (!tolerationsTolerate(preferTolerations, taint)) cls.untoleratedPreferred = withBit(cls.untoleratedPreferred, bit);
-      } else if (!tolerationsTolerate(tolerations, taint)) {
+        if (!tolerationsTolerateTaint(preferTolerations, taint)) cls.untoleratedPreferred = withBit(cls.untoleratedPreferred, bit);
+      } else if (!tolerationsTolerateTaint(tolerations, taint)) {
         cls.untoleratedHard = withBit(cls.untoleratedHard, bit);
       }
     }
