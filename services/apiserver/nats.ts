@@ -5,7 +5,7 @@
  */
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, RequestEntityTooLargeError, StatusError } from '../../lib/api/errors.js';
+import { BadRequestError, RequestEntityTooLargeError, ServiceUnavailableError, StatusError } from '../../lib/api/errors.js';
 import {
   API_PREFIX,
   APISERVER_QUEUE,
@@ -39,6 +39,7 @@ export class NatsApi {
   private readonly watches = new Map<string, NatsWatch>();
   private readonly instance = randomUUID().slice(0, 8);
   private reaper?: NodeJS.Timeout;
+  private stopping = false;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -62,12 +63,16 @@ export class NatsApi {
 
   async stop(): Promise<void> {
     clearInterval(this.reaper);
+    this.stopping = true;
+    // Drain rather than unsubscribe: a request already on its way to this instance is
+    // answered (a watch with 503), never silently dropped to time out at the client; once
+    // drained, new requests find the other apiservers or "no responders".
+    await Promise.all(this.subs.map((s) => s.drain().catch(() => undefined)));
+    this.subs = [];
     for (const [id, w] of [...this.watches]) {
       this.endWatch(id);
       w.notifyDone();
     }
-    for (const s of this.subs) s.unsubscribe();
-    this.subs = [];
   }
 
   /** Publishes a change event; called for every write this instance makes. */
@@ -202,7 +207,7 @@ export class NatsApi {
     let w: { stop(): void } | undefined;
     const entry: NatsWatch = {
       lastSeen: Date.now(),
-      notifyDone: () => sendFrame({ done: true }),
+      notifyDone: () => sendFrame({ done: true, error: errorBody(shuttingDown()) }),
       stop: () => {
         if (ended) return;
         ended = true;
@@ -211,6 +216,10 @@ export class NatsApi {
         this.metrics.watchers.dec(labels);
       },
     };
+    if (this.stopping) {
+      sendFrame({ done: true, error: errorBody(shuttingDown()) });
+      return;
+    }
     try {
       sendFrame({ control });
       w = await this.handler.watch(req, {
@@ -233,6 +242,11 @@ export class NatsApi {
     }
     this.metrics.watchers.inc(labels);
     this.watches.set(id, entry);
+    // stop() ran while the watch was being set up: it did not see this one
+    if (this.stopping) {
+      this.endWatch(id);
+      entry.notifyDone();
+    }
   }
 
   private onWatchControl(m: Msg): void {
@@ -254,6 +268,11 @@ export class NatsApi {
     this.watches.delete(id);
     w.stop();
   }
+}
+
+/** What watchers hear when this apiserver stops: retry elsewhere (upstream closes the stream). */
+function shuttingDown(): StatusError {
+  return new ServiceUnavailableError('the apiserver is shutting down');
 }
 
 /** The reply body: the object, the list, or a Status. */
