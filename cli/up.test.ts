@@ -1,86 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { PROJECT_ROOT, readState } from './datafolder.js';
-
-const exec = promisify(execFile);
-
-interface Launch {
-  child: ChildProcess;
-  kubeconfig: string;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-/** `flotilla up` as a user runs it, resolved once it printed the export line. */
-async function launch(dataDir: string): Promise<Launch> {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'flotilla.js'), 'up', '--data', dataDir, '--port', '0'], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, NATS_URL: '', FLOTILLA_DATA: '', FLOTILLA_SKIP_BUILD: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const kubeconfig = await new Promise<string>((resolve, reject) => {
-    const check = () => {
-      const m = /^export KUBECONFIG=(.+)$/m.exec(out);
-      if (m) resolve(m[1]!);
-    };
-    child.stdout!.on('data', check);
-    void exited.then((code) => reject(new Error(`flotilla up exited with ${code} before printing KUBECONFIG:\n${out}`)));
-  });
-  return { child, kubeconfig, output: () => out, exited };
-}
-
-async function kubectl(kubeconfig: string, ...args: string[]): Promise<string> {
-  const { stdout } = await exec('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000 });
-  return stdout;
-}
-
-/** Every process below pid, from /proc. */
-function descendants(pid: number): Array<{ pid: number; cmdline: string }> {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  const out: Array<{ pid: number; cmdline: string }> = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      let cmdline = '';
-      try {
-        cmdline = readFileSync(`/proc/${c}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      } catch {
-        /* exited meanwhile */
-      }
-      out.push({ pid: c, cmdline });
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
-}
-
-/** Running (a zombie whose orphaned parent nobody reaps counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
-}
+import { readState } from './datafolder.js';
+import { alive, descendants, kubectl, launchUp as launch, type Launch } from '../test/cluster.js';
 
 async function eventually<T>(what: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
