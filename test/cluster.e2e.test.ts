@@ -149,6 +149,9 @@ describe('a cluster from `flotilla up --hollow-nodes 100`, driven by the stock k
       const now = live(await pods('default', 'app=web'));
       return now.length === 50 && now.every((p) => p.spec?.containers[0]?.image === 'web' && isReady(p));
     }, 60_000);
+    const described = await k('describe', 'deployment', 'web');
+    assert.match(described, /ScalingReplicaSet\s.*deployment-controller\s+Scaled (up|down) replica set web-[a-z0-9]+ (from \d+ )?to \d+/);
+    assert.match(await k('describe', 'replicaset', '-l', 'app=web'), /SuccessfulCreate\s.*replicaset-controller\s+Created pod: web-/);
     const history = await k('rollout', 'history', 'deployment/web');
     assert.match(history, /^2\s/m);
     assert.match(history, /^3\s/m);
@@ -175,6 +178,7 @@ describe('a cluster from `flotilla up --hollow-nodes 100`, driven by the stock k
     const onLate = live(await pods('default', 'app=agent')).filter((p) => p.spec?.nodeName === late);
     assert.equal(onLate.length, 1, `one agent pod on ${late}`);
     assert.equal(onLate[0]!.status?.phase, 'Running');
+    assert.match(await k('describe', 'daemonset', 'agent'), /SuccessfulCreate\s.*daemonset-controller\s+Created pod: agent-/);
   });
 
   it("moves a node's pods to other nodes once its heartbeats stop", async () => {
@@ -216,6 +220,7 @@ describe('a cluster from `flotilla up --hollow-nodes 100`, driven by the stock k
       return now.length === 4 && now.every((p) => p.spec?.nodeName && p.spec.nodeName !== late && p.status?.phase === 'Running' && isReady(p)) ? now : undefined;
     }, 120_000);
     assert.equal(new Set(moved.map((p) => p.metadata?.uid)).size, 4);
+    assert.match(await k('describe', 'node', late), /NodeNotReady/);
     assert.ok(moved.every((p) => !before.some((b) => b.metadata?.uid === p.metadata?.uid)), 'the pods are replacements');
   });
 
@@ -249,6 +254,9 @@ describe('a cluster from `flotilla up --hollow-nodes 100`, driven by the stock k
     }
     const job = JSON.parse(await k('get', 'job', 'batch', '-o', 'json'));
     assert.equal(job.status.succeeded, 100);
+    const described = await k('describe', 'job', 'batch');
+    assert.match(described, /SuccessfulCreate\s.*job-controller\s+Created pod: batch-/);
+    assert.match(described, /Completed\s.*job-controller\s+Job completed/);
     assert.ok(!job.status.failed, `no pod failed (${job.status.failed})`);
     assert.ok(peakActive <= 10 && peakActive > 1, `at most 10 pods ran at once, and more than one (peak ${peakActive})`);
   });

@@ -10,7 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { writeKubeconfig } from '../cli/kubeconfig.js';
+import type { RunningControllerManager } from '../services/controller-manager/manager.js';
 import { testApiServer } from './apiserver.js';
+import { startControllers } from './controllers.js';
 
 const run = promisify(execFile);
 
@@ -93,6 +95,8 @@ for (const version of ['1.27', '1.33']) {
   describe(`kubectl ${version} session`, function () {
     this.timeout(120_000);
     let server: Awaited<ReturnType<typeof testApiServer>>;
+    // empties namespaces being deleted, so `kubectl delete namespace` completes
+    let controllers: RunningControllerManager;
     let dir: string;
     let kubeconfig: string;
     const bin = () => path.join(kubectlDir(), `kubectl.${version}`);
@@ -115,10 +119,12 @@ for (const version of ['1.27', '1.33']) {
 
     before(async () => {
       server = await testApiServer({ bookmarkIntervalMs: 1000 });
+      controllers = await startControllers(server.natsUrl, ['namespace-controller']);
       dir = mkdtempSync(path.join(os.tmpdir(), `flotilla-kubectl-${version}-`));
       kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), server.httpUrl);
     });
     after(async () => {
+      await controllers?.stop();
       await server.stop();
     });
 

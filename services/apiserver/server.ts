@@ -13,7 +13,6 @@ import { ApiHandler } from './handler.js';
 import { createHttpServer } from './http.js';
 import { findKind } from './kinds.js';
 import { ApiServerMetrics } from './metrics.js';
-import { NamespaceLifecycle } from './namespaces.js';
 import { NatsApi } from './nats.js';
 import { ensureSystemPriorityClasses, PriorityAdmission } from './priority.js';
 import { ObjectStorage } from './storage.js';
@@ -57,8 +56,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   await nc.flush(); // subscriptions are live before anyone is told we serve
   await ensureSystemNamespaces(storage);
   await ensureSystemPriorityClasses(storage);
-  const namespaces = new NamespaceLifecycle(storage);
-  namespaces.start();
   const server = createHttpServer({ handler, metrics, ready: () => cache.isSynced });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -75,7 +72,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     cache,
     async stop() {
       clearInterval(objectsGauge);
-      namespaces.stop();
       await natsApi.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

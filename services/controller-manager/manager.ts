@@ -32,6 +32,7 @@ import { StatefulSetController, STATEFULSETS } from './controllers/statefulset.j
 import { DaemonSetController, DAEMONSETS } from './controllers/daemonset.js';
 import { CONTROLLER_REVISIONS } from './revisions.js';
 import { DisruptionController, PDBS } from './controllers/disruption.js';
+import { NamespaceController } from './controllers/namespace.js';
 
 export const DEFAULT_CONTROLLER_MANAGER_PORT = 10257;
 export const LEASE_NAMESPACE = 'kube-system';
@@ -60,6 +61,7 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   { name: 'statefulset-controller', resources: [STATEFULSETS, Resources.pods, CONTROLLER_REVISIONS], workers: 5, build: (ctx) => new StatefulSetController(ctx) },
   { name: 'daemonset-controller', resources: [DAEMONSETS, Resources.pods, Resources.nodes, CONTROLLER_REVISIONS], workers: 2, build: (ctx) => new DaemonSetController(ctx) },
   { name: 'disruption-controller', resources: [PDBS, Resources.pods, Resources.replicasets, Resources.deployments, STATEFULSETS], workers: 1, build: (ctx) => new DisruptionController(ctx) },
+  { name: 'namespace-controller', resources: [Resources.namespaces, Resources.pods], workers: 10, build: (ctx) => new NamespaceController(ctx) },
 ];
 
 /**
