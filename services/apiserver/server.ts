@@ -15,6 +15,7 @@ import { findKind } from './kinds.js';
 import { ApiServerMetrics } from './metrics.js';
 import { NatsApi } from './nats.js';
 import { ensureSystemPriorityClasses, PriorityAdmission } from './priority.js';
+import { DefaultTolerationSecondsAdmission } from './defaulttolerations.js';
 import { ObjectStorage } from './storage.js';
 import { WatchCache } from './watchcache.js';
 
@@ -49,6 +50,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const metrics = new ApiServerMetrics();
   const storage = new ObjectStorage(store, cache);
   storage.admission.push(new PriorityAdmission(storage));
+  storage.admission.push(new DefaultTolerationSecondsAdmission());
   const handler = new ApiHandler(storage, { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000 });
   const natsApi = new NatsApi(nc, handler, metrics);
   storage.onChange = (n) => natsApi.publishChange(n);

@@ -458,10 +458,21 @@ export class ObjectStorage {
       }
       const next = structuredClone(cur);
       const nm = next.metadata;
-      const finalizers: string[] = [...(nm.finalizers ?? [])];
+      const oldFinalizers: string[] = nm.finalizers ?? [];
       const held = kind.def.deletion?.holds?.(next).length ?? 0;
-      if (opts.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
-      if (opts.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+      // upstream BeforeDelete: while a graceful deletion is pending and no shorter period is
+      // asked for, DeleteOptions change nothing, finalizers included
+      const dgps = nm.deletionGracePeriodSeconds ?? 0;
+      const pendingGraceful = !!nm.deletionTimestamp && dgps > 0 && (opts.gracePeriodSeconds === undefined || opts.gracePeriodSeconds >= dgps);
+      // upstream deletionFinalizersForGarbageCollection: a propagationPolicy decides both GC
+      // finalizers (Orphan: orphan alone, Foreground: foregroundDeletion alone, Background:
+      // neither); without one the object keeps what it has
+      const pp = pendingGraceful ? undefined : opts.propagationPolicy;
+      const wanted = (f: string) => (f === 'orphan' ? pp === 'Orphan' : pp === 'Foreground');
+      const finalizers = oldFinalizers.filter((f) => !pp || (f !== 'orphan' && f !== 'foregroundDeletion') || wanted(f));
+      if (pp === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+      if (pp === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+      const finalizersChanged = finalizers.length !== oldFinalizers.length || finalizers.some((f, i) => f !== oldFinalizers[i]);
       const grace = kind.def.deletion?.gracePeriodSeconds?.(cur, opts.gracePeriodSeconds) ?? 0;
       const graceful = grace > 0;
       const mustWait = finalizers.length > 0 || graceful || held > 0;
@@ -480,7 +491,7 @@ export class ObjectStorage {
         return { obj: this.present(kind, cur), gone: true };
       }
       kind.def.deletion?.prepareForDelete?.(next);
-      if (nm.deletionTimestamp && finalizers.length === (nm.finalizers ?? []).length) {
+      if (nm.deletionTimestamp && !finalizersChanged) {
         // already being deleted: a shorter grace period may be asked for
         if (!graceful || grace >= (nm.deletionGracePeriodSeconds ?? 0)) return { obj: this.present(kind, cur), gone: false };
       }
@@ -489,7 +500,8 @@ export class ObjectStorage {
       const ts = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
       if (!nm.deletionTimestamp || graceful) nm.deletionTimestamp = ts;
       nm.deletionGracePeriodSeconds = grace;
-      if (kind.def.generation) nm.generation = (nm.generation ?? 0) + 1;
+      // upstream markAsDeleting: only the first deletion bumps generation, not a later finalizer change
+      if (kind.def.generation && !cur.metadata.deletionTimestamp) nm.generation = (nm.generation ?? 0) + 1;
       if (ctx.dryRun) return { obj: this.present(kind, next), gone: false };
       delete nm.resourceVersion;
       try {

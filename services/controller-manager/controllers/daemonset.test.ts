@@ -124,6 +124,23 @@ describe('DaemonSet controller against a real apiserver', function () {
     assert.deepEqual(byNode(await podsOf('agent')), baseNodes, 'no extra pods');
   });
 
+  it('names the ControllerRevision of a 250-character DaemonSet by its name cut to 223 characters and the hash', async () => {
+    const name = `long-${'x'.repeat(245)}`;
+    const spec = daemonSet('long').spec!;
+    const ds = await client.create<DaemonSet>(dsRef(), { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name, namespace: NS }, spec });
+    assert.equal(ds.metadata!.name!.length, 250);
+    const rev = await waitFor('the revision of the long-named set', async () =>
+      (await client.list<ControllerRevision>({ ...CONTROLLER_REVISIONS, namespace: NS })).items.find((r) => r.metadata?.ownerReferences?.[0]?.uid === ds.metadata!.uid),
+    );
+    const hash = rev.metadata!.labels![CONTROLLER_REVISION_HASH_LABEL]!;
+    assert.equal(rev.metadata!.name, `${name.slice(0, 223)}-${hash}`);
+    assert.ok(rev.metadata!.name!.length <= 253);
+    // the pods it then creates carry that revision's hash
+    const pods = await podsOnNodes('long', baseNodes);
+    assert.ok(pods.every((p) => p.metadata!.labels![CONTROLLER_REVISION_HASH_LABEL] === hash));
+    await client.delete(dsRef(name));
+  });
+
   it('runs only on nodes matching its nodeSelector', async () => {
     await client.create(dsRef(), daemonSet('ssd', { nodeSelector: { disk: 'ssd' } }));
     await podsOnNodes('ssd', ['n1', 'n2']);

@@ -26,7 +26,7 @@ import { QueueController, type ControllerContext } from '../controller.js';
 import { claimPods, getControllerOf, newControllerRef } from '../controllerref.js';
 import { ControllerExpectations } from '../expectations.js';
 import { isPodAvailable, isPodReady, podFromTemplate } from '../pods.js';
-import { computeHash, CONTROLLER_REVISION_HASH_LABEL, CONTROLLER_REVISIONS, maxRevision, newControllerRevision, templateRevisionData } from '../revisions.js';
+import { computeHash, CONTROLLER_REVISION_HASH_LABEL, CONTROLLER_REVISIONS, controllerRevisionName, maxRevision, newControllerRevision, templateRevisionData } from '../revisions.js';
 import { slowStartBatchCreate } from '../slowstart.js';
 import { scaledValue } from './deployment.js';
 import { requiredNodeAffinity } from '../../../lib/api/nodeaffinity.js';
@@ -346,7 +346,7 @@ export class DaemonSetController extends QueueController {
       return { hash: cur.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL] ?? computeHash(ds.spec?.template, ds.status?.collisionCount), old };
     }
     const hash = computeHash(ds.spec?.template, ds.status?.collisionCount);
-    const rev = newControllerRevision({ owner: ds, kind: KIND, name: `${ds.metadata!.name}-${hash}`, template: ds.spec?.template, data, hash, revision: highest + 1 });
+    const rev = newControllerRevision({ owner: ds, kind: KIND, name: controllerRevisionName(ds.metadata!.name!, hash), template: ds.spec?.template, data, hash, revision: highest + 1 });
     try {
       await this.ctx.client.create(revRef(''), rev);
     } catch (e) {

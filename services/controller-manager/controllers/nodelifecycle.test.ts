@@ -1,145 +1,351 @@
 import assert from 'node:assert/strict';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import { isNotFound } from '../../../lib/api/errors.js';
 import { ApiClient, Resources } from '../../../lib/client/client.js';
 import { connectNats } from '../../../lib/client/connect.js';
-import { EventRecorder } from '../../../lib/client/events.js';
-import { SharedInformerFactory } from '../../../lib/client/informer.js';
 import { testApiServer } from '../../../test/apiserver.js';
+import { runTestController, type RunningTestController } from '../../../test/controllers.js';
 import { freshNats } from '../../../test/harness.js';
 import { waitFor } from '../../../test/wait.js';
-import { evictionTime, NodeLifecycleController, TAINT_UNREACHABLE } from './nodelifecycle.js';
+import {
+  computeZoneState,
+  LABEL_TOPOLOGY_ZONE,
+  NodeLifecycleController,
+  noExecuteTolerationSeconds,
+  TAINT_NOT_READY,
+  TAINT_UNREACHABLE,
+  zoneKey,
+  type NodeLifecycleControllerOptions,
+} from './nodelifecycle.js';
 
 const NS = 'default';
 /** a Lease's MicroTime */
 const microTime = () => new Date().toISOString().replace('Z', '000Z');
 const iso = (ms = Date.now()) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const zoneOf = (zone: string) => zoneKey({ metadata: { labels: { [LABEL_TOPOLOGY_ZONE]: zone } } });
+/** tolerates unreachable by key and effect, so admission adds no default for it, but not the taint's (empty) value */
+const UNTOLERATED: Toleration[] = [{ key: TAINT_UNREACHABLE, operator: 'Equal', value: 'x', effect: 'NoExecute' }];
+const TIMING = { nodeMonitorGracePeriodMs: 1500, nodeMonitorPeriodMs: 200 };
 
-describe('node lifecycle controller against a real apiserver', function () {
-  this.timeout(60_000);
-  let server: Awaited<ReturnType<typeof testApiServer>>;
-  let nc: NatsConnection;
-  let client: ApiClient;
-  let informers: SharedInformerFactory;
-  let recorder: EventRecorder;
-  let controller: NodeLifecycleController;
-  const abort = new AbortController();
-  let running: Promise<void>;
-  let renewing: NodeJS.Timeout | undefined;
-  const nodeRef = (name: string) => ({ ...Resources.nodes, name });
-  const leaseRef = (name?: string) => ({ ...Resources.leases, namespace: 'kube-node-lease', name });
-  const podRef = (name?: string) => ({ ...Resources.pods, namespace: NS, name });
-  const podGone = async (name: string) => {
+/**
+ * An apiserver on a nats-server of its own, a node lifecycle controller with `opts`, and
+ * playing the kubelets: nodes that post Ready once and renew their Leases while alive.
+ */
+class Cluster {
+  server!: Awaited<ReturnType<typeof testApiServer>>;
+  nc!: NatsConnection;
+  client!: ApiClient;
+  running?: RunningTestController<NodeLifecycleController>;
+  readonly alive = new Set<string>();
+  private renewing?: NodeJS.Timeout;
+
+  async start(): Promise<void> {
+    const nats = await freshNats();
+    this.server = await testApiServer({ natsUrl: nats.url });
+    this.nc = await connectNats(nats.url, { name: 'nodelifecycle-test' });
+    this.client = new ApiClient(this.nc);
+    this.renewing = setInterval(() => {
+      for (const name of this.alive) void this.renewLease(name).catch(() => undefined);
+    }, 300);
+  }
+
+  /** Starts the controller: after the nodes it should find in its first list, if any. */
+  async startController(opts: NodeLifecycleControllerOptions): Promise<NodeLifecycleController> {
+    this.running = await runTestController(this.server.natsUrl, 'node-lifecycle', 2, (ctx) => new NodeLifecycleController(ctx, { ...TIMING, ...opts }));
+    return this.running.controller;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.renewing);
+    await this.running?.stop();
+    this.client?.close();
+    await this.nc?.close();
+    await this.server?.stop();
+  }
+
+  nodeRef = (name: string) => ({ ...Resources.nodes, name });
+  leaseRef = (name?: string) => ({ ...Resources.leases, namespace: 'kube-node-lease', name });
+  podRef = (name?: string) => ({ ...Resources.pods, namespace: NS, name });
+
+  /** A Ready node in `zone` with a Lease, renewed from now on. */
+  async addNode(name: string, zone?: string): Promise<void> {
+    const labels: Record<string, string> = { 'kubernetes.io/hostname': name };
+    if (zone) labels[LABEL_TOPOLOGY_ZONE] = zone;
+    await this.client.create({ ...Resources.nodes }, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels } });
+    await this.postReady(name);
+    await this.client.create(this.leaseRef(), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'kube-node-lease' }, spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTime() } });
+    this.alive.add(name);
+  }
+
+  async renewLease(name: string): Promise<void> {
+    await this.client.patch(this.leaseRef(name), 'merge', { spec: { renewTime: microTime() } });
+  }
+
+  async postReady(name: string): Promise<void> {
+    const n = await this.client.get<Node>(this.nodeRef(name));
+    const now = iso();
+    await this.client.updateStatus(this.nodeRef(name), { ...n, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }] } });
+  }
+
+  async addPod(name: string, nodeName: string, tolerations?: Toleration[]): Promise<Pod> {
+    return this.client.create<Pod>(this.podRef(), { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS }, spec: { nodeName, tolerations, containers: [{ name: 'c', image: 'nginx' }] } });
+  }
+
+  /** The pod is deleted or being deleted. */
+  async podGone(name: string): Promise<boolean> {
     try {
-      const p = await client.get<Pod>(podRef(name));
-      return !!p.metadata?.deletionTimestamp;
+      return !!(await this.client.get<Pod>(this.podRef(name))).metadata?.deletionTimestamp;
     } catch (e) {
       return isNotFound(e);
     }
-  };
-  const renewLease = async (name: string) => {
-    const l = await client.get<Lease>(leaseRef(name));
-    await client.update(leaseRef(name), { ...l, spec: { ...l.spec, renewTime: microTime() } });
-  };
-  const postReady = async (name: string) => {
-    const n = await client.get<Node>(nodeRef(name));
-    const now = iso();
-    await client.updateStatus(nodeRef(name), { ...n, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }] } });
-  };
+  }
 
-  before(async () => {
-    const nats = await freshNats();
-    server = await testApiServer({ natsUrl: nats.url });
-    nc = await connectNats(nats.url, { name: 'nodelifecycle-test' });
-    client = new ApiClient(nc);
-    informers = new SharedInformerFactory(client);
-    recorder = new EventRecorder({ client, reportingController: 'node-controller', reportingInstance: 'test' });
-    controller = new NodeLifecycleController(
-      { client, informers, recorder: () => recorder, log: () => undefined },
-      { nodeMonitorGracePeriodMs: 1500, nodeMonitorPeriodMs: 200 },
-    );
-    informers.start();
-    running = controller.run(2, abort.signal);
-  });
-  after(async () => {
-    clearInterval(renewing);
-    abort.abort();
-    await controller?.stop();
-    await running;
-    await recorder?.stop();
-    await informers?.stop();
-    client?.close();
-    await nc?.close();
-    await server?.stop();
-  });
+  async node(name: string): Promise<Node> {
+    return this.client.get<Node>(this.nodeRef(name));
+  }
 
-  it('marks a node whose Lease stops being renewed Unknown, taints it and evicts pods whose toleration ran out; restores it when it comes back', async () => {
-    await client.create({ ...Resources.nodes }, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
-    await postReady('n1');
-    await client.create(leaseRef(), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'n1', namespace: 'kube-node-lease' }, spec: { holderIdentity: 'n1', leaseDurationSeconds: 40, renewTime: microTime() } });
-    renewing = setInterval(() => void renewLease('n1').catch(() => undefined), 300);
+  async taints(name: string): Promise<Taint[]> {
+    return (await this.node(name)).spec?.taints ?? [];
+  }
 
-    const pod = (name: string, tolerations?: Toleration[]): Pod => ({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name, namespace: NS },
-      spec: { nodeName: 'n1', tolerations, containers: [{ name: 'c', image: 'nginx' }] },
+  async hasNoExecute(name: string): Promise<boolean> {
+    return (await this.taints(name)).some((t) => t.effect === 'NoExecute' && (t.key === TAINT_UNREACHABLE || t.key === TAINT_NOT_READY));
+  }
+
+  async ready(name: string): Promise<string | undefined> {
+    return (await this.node(name)).status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  }
+}
+
+describe('node lifecycle controller against a real apiserver', function () {
+  this.timeout(60_000);
+
+  describe('one node lost while another zone is healthy', () => {
+    const c = new Cluster();
+    before(async () => {
+      await c.start();
+      await c.startController({ nodeEvictionRate: 100 });
     });
-    await client.create(podRef(), pod('short', [{ key: TAINT_UNREACHABLE, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 1 }]));
-    await client.create(podRef(), pod('forever', [{ key: TAINT_UNREACHABLE, operator: 'Exists', effect: 'NoExecute' }]));
-    await client.create(podRef(), pod('default'));
-    const d = await client.get<Pod>(podRef('default'));
-    await client.updateStatus(podRef('default'), { ...d, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
+    after(() => c.stop());
 
-    // renewed well within the grace period: nothing happens
-    await new Promise((r) => setTimeout(r, 2500));
-    let n = await client.get<Node>(nodeRef('n1'));
-    assert.equal(n.status!.conditions!.find((c) => c.type === 'Ready')!.status, 'True');
-    assert.equal(n.spec?.taints, undefined);
+    it('marks a node whose Lease stops being renewed Unknown, taints it and evicts pods as their own tolerations say; restores it when it comes back', async () => {
+      await c.addNode('n1', 'a');
+      await c.addNode('n2', 'b');
+      await c.addPod('short', 'n1', [{ key: TAINT_UNREACHABLE, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 1 }]);
+      await c.addPod('forever', 'n1', [{ key: TAINT_UNREACHABLE, operator: 'Exists', effect: 'NoExecute' }]);
+      await c.addPod('untolerated', 'n1', UNTOLERATED);
+      const d = await c.addPod('default', 'n1');
+      assert.equal(d.spec?.tolerations?.find((t) => t.key === TAINT_UNREACHABLE)?.tolerationSeconds, 300, 'DefaultTolerationSeconds admission');
+      await c.client.updateStatus(c.podRef('default'), { ...d, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
 
-    clearInterval(renewing);
-    n = await waitFor('Ready Unknown and the unreachable taints', async () => {
-      const node = await client.get<Node>(nodeRef('n1'));
-      return (node.spec?.taints?.length ?? 0) === 2 ? node : undefined;
+      // renewed well within the grace period: nothing happens
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(await c.ready('n1'), 'True');
+      assert.deepEqual(await c.taints('n1'), []);
+
+      c.alive.delete('n1');
+      const n = await waitFor('Ready Unknown and the unreachable taints', async () => {
+        const node = await c.node('n1');
+        return (node.spec?.taints?.length ?? 0) === 2 ? node : undefined;
+      });
+      const ready = n.status!.conditions!.find((x) => x.type === 'Ready')!;
+      assert.equal(ready.status, 'Unknown');
+      assert.equal(ready.reason, 'NodeStatusUnknown');
+      assert.equal(ready.message, 'Kubelet stopped posting node status.');
+      assert.deepEqual(
+        n.spec!.taints!.map((t: Taint) => [t.key, t.effect, !!t.timeAdded]),
+        [
+          [TAINT_UNREACHABLE, 'NoSchedule', true],
+          [TAINT_UNREACHABLE, 'NoExecute', true],
+        ],
+      );
+
+      await waitFor('pod untolerated evicted', () => c.podGone('untolerated'), 10_000);
+      await waitFor('pod short evicted', () => c.podGone('short'), 10_000);
+      const short = await c.client.get<Pod>(c.podRef('short'));
+      const target = short.status?.conditions?.find((x) => x.type === 'DisruptionTarget');
+      assert.equal(target?.status, 'True');
+      assert.equal(target?.reason, 'DeletionByTaintManager');
+      await waitFor('pod default marked not ready', async () => (await c.client.get<Pod>(c.podRef('default'))).status?.conditions?.find((x) => x.type === 'Ready')?.status === 'False');
+      assert.equal(await c.podGone('forever'), false, 'a toleration without seconds tolerates forever');
+      assert.equal(await c.podGone('default'), false, 'the default toleration is 300 s');
+      assert.equal(await c.hasNoExecute('n2'), false);
+
+      // the kubelet is back: Lease renewed and Ready posted
+      c.alive.add('n1');
+      await c.postReady('n1');
+      await waitFor('taints removed', async () => (await c.taints('n1')).length === 0);
+      assert.equal(await c.ready('n1'), 'True');
+      assert.equal(await c.podGone('forever'), false);
+      assert.equal(await c.podGone('default'), false);
     });
-    const ready = n.status!.conditions!.find((c) => c.type === 'Ready')!;
-    assert.equal(ready.status, 'Unknown');
-    assert.equal(ready.reason, 'NodeStatusUnknown');
-    assert.equal(ready.message, 'Kubelet stopped posting node status.');
-    const taints = n.spec!.taints!.map((t: Taint) => [t.key, t.effect, !!t.timeAdded]);
-    assert.deepEqual(taints, [[TAINT_UNREACHABLE, 'NoSchedule', false], [TAINT_UNREACHABLE, 'NoExecute', true]]);
+  });
 
-    await waitFor('pod short evicted', () => podGone('short'), 10_000);
-    await waitFor('pod default marked not ready', async () => (await client.get<Pod>(podRef('default'))).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'False');
-    assert.equal(await podGone('forever'), false, 'a toleration without seconds tolerates forever');
-    assert.equal(await podGone('default'), false, 'the default toleration is 300 s');
+  describe('zone disruption', () => {
+    const c = new Cluster();
+    let controller: NodeLifecycleController;
+    const big = ['b1', 'b2', 'b3', 'b4', 'b5', 'b6'];
+    const small = ['s1', 's2', 's3', 's4'];
+    const gone = ['g1', 'g2', 'g3'];
+    const lost = ['b6', 's2', 's3', 's4', ...gone];
+    before(async () => {
+      await c.start();
+      for (const n of big) await c.addNode(n, 'big');
+      for (const n of small) await c.addNode(n, 'small');
+      for (const n of gone) await c.addNode(n, 'gone');
+      // the lost nodes stop before the controller first hears of them, so they go silent in the same pass
+      for (const n of lost) c.alive.delete(n);
+      await c.addPod('b6-untolerated', 'b6', UNTOLERATED);
+      await c.addPod('b6-short', 'b6', [{ key: TAINT_UNREACHABLE, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 1 }]);
+      await c.addPod('s2-untolerated', 's2', UNTOLERATED);
+      await c.addPod('g1-untolerated', 'g1', UNTOLERATED);
+      controller = await c.startController({ nodeEvictionRate: 100 });
+    });
+    after(() => c.stop());
 
-    // the kubelet is back: Lease renewed and Ready posted
-    renewing = setInterval(() => void renewLease('n1').catch(() => undefined), 300);
-    await postReady('n1');
-    await waitFor('taints removed', async () => (await client.get<Node>(nodeRef('n1'))).spec?.taints === undefined);
-    assert.equal((await client.get<Node>(nodeRef('n1'))).status!.conditions!.find((c) => c.type === 'Ready')!.status, 'True');
-    assert.equal(await podGone('forever'), false);
+    it('taints and evicts on one lost node of many, and on a zone lost whole while other zones are healthy (upstream: the normal rate)', async () => {
+      await waitFor('b6 and the gone zone tainted NoExecute', async () => {
+        for (const n of ['b6', ...gone]) if (!(await c.hasNoExecute(n))) return false;
+        return true;
+      });
+      await waitFor('the pods of b6 evicted', async () => (await c.podGone('b6-untolerated')) && (await c.podGone('b6-short')));
+      await waitFor('the pod of g1 evicted', () => c.podGone('g1-untolerated'));
+      assert.equal(controller.zoneState(zoneOf('big')), 'Normal');
+      assert.equal(controller.zoneState(zoneOf('gone')), 'FullDisruption');
+      for (const n of ['b1', 'b2', 'b3', 'b4', 'b5', 's1']) assert.equal(await c.hasNoExecute(n), false, n);
+    });
+
+    it('stops tainting in a small zone where most nodes are not ready (PartialDisruption)', async () => {
+      await waitFor('s2..s4 Unknown with the unreachable NoSchedule taint', async () => {
+        for (const n of ['s2', 's3', 's4']) {
+          if ((await c.ready(n)) !== 'Unknown') return false;
+          if (!(await c.taints(n)).some((t) => t.key === TAINT_UNREACHABLE && t.effect === 'NoSchedule')) return false;
+        }
+        return true;
+      });
+      assert.equal(controller.zoneState(zoneOf('small')), 'PartialDisruption');
+      // many tainting passes at 100 nodes a second: none of them may touch the small zone
+      await new Promise((r) => setTimeout(r, 1000));
+      for (const n of ['s2', 's3', 's4']) assert.equal(await c.hasNoExecute(n), false, n);
+      assert.equal(await c.podGone('s2-untolerated'), false);
+    });
+  });
+
+  describe('the rate limit', () => {
+    const c = new Cluster();
+    const nodes = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8'];
+    const lost = ['r6', 'r7', 'r8'];
+    before(async () => {
+      await c.start();
+      for (const n of nodes) await c.addNode(n, 'r');
+      for (const n of lost) c.alive.delete(n);
+      await c.startController({ nodeEvictionRate: 0.5 });
+    });
+    after(() => c.stop());
+
+    it('spaces the NoExecute taints of a zone: one node at a time', async () => {
+      const tainted = async () => {
+        const out: string[] = [];
+        for (const n of lost) if (await c.hasNoExecute(n)) out.push(n);
+        return out;
+      };
+      // all three are queued in the same pass; tokens come one every 2 s
+      await waitFor('Unknown', async () => (await Promise.all(lost.map((n) => c.ready(n)))).every((s) => s === 'Unknown'));
+      const first = await waitFor('a first taint', async () => {
+        const t = await tainted();
+        return t.length >= 1 ? t : undefined;
+      });
+      assert.equal(first.length, 1, `one node tainted at the moment the first is, saw ${first.join(',')}`);
+      const second = await waitFor('a second taint', async () => {
+        const t = await tainted();
+        return t.length >= 2 ? t : undefined;
+      });
+      assert.equal(second.length, 2, `two tainted at the moment the second is, saw ${second.join(',')}`);
+      assert.ok(second.includes(first[0]!));
+      await waitFor('all three tainted', async () => (await tainted()).length === 3);
+      for (const n of ['r1', 'r2', 'r3', 'r4', 'r5']) assert.equal(await c.hasNoExecute(n), false, n);
+    });
+  });
+
+  describe('every zone fully disrupted', () => {
+    const c = new Cluster();
+    let controller: NodeLifecycleController;
+    before(async () => {
+      await c.start();
+      for (const n of ['x1', 'x2']) await c.addNode(n, 'x');
+      for (const n of ['y1', 'y2']) await c.addNode(n, 'y');
+      await c.addPod('x1-default', 'x1');
+      controller = await c.startController({ nodeEvictionRate: 100 });
+    });
+    after(() => c.stop());
+
+    it('taints a lost zone, then removes every NoExecute taint and taints nothing once no node is Ready, and taints again when one is back', async () => {
+      c.alive.delete('x1');
+      c.alive.delete('x2');
+      await waitFor('zone x tainted NoExecute', async () => (await c.hasNoExecute('x1')) && (await c.hasNoExecute('x2')));
+
+      c.alive.delete('y1');
+      c.alive.delete('y2');
+      const all = ['x1', 'x2', 'y1', 'y2'];
+      await waitFor('every node Unknown and no NoExecute taint', async () => {
+        for (const n of all) if ((await c.ready(n)) !== 'Unknown' || (await c.hasNoExecute(n))) return false;
+        return true;
+      });
+      assert.equal(controller.zoneState(zoneOf('x')), 'FullDisruption');
+      assert.equal(controller.zoneState(zoneOf('y')), 'FullDisruption');
+      // many passes later: still nothing tainted NoExecute, the NoSchedule taints stay
+      await new Promise((r) => setTimeout(r, 1000));
+      for (const n of all) {
+        const taints = await c.taints(n);
+        assert.ok(!taints.some((t) => t.effect === 'NoExecute'), `${n}: ${JSON.stringify(taints)}`);
+        assert.ok(taints.some((t) => t.key === TAINT_UNREACHABLE && t.effect === 'NoSchedule'), n);
+      }
+      assert.equal(await c.podGone('x1-default'), false);
+
+      c.alive.add('y1');
+      await c.postReady('y1');
+      await waitFor('zone x tainted NoExecute again', async () => (await c.hasNoExecute('x1')) && (await c.hasNoExecute('x2')));
+      assert.equal(await c.hasNoExecute('y1'), false);
+    });
   });
 });
 
-describe('evictionTime', () => {
-  const added = '2024-01-01T00:00:00Z';
-  const t0 = Date.parse(added);
-  const unreachable: Taint = { key: TAINT_UNREACHABLE, effect: 'NoExecute', timeAdded: added };
-  const pod = (tolerations?: Toleration[]): Pod => ({ spec: { containers: [], tolerations } });
+describe('noExecuteTolerationSeconds (upstream taint eviction)', () => {
+  const unreachable: Taint = { key: TAINT_UNREACHABLE, effect: 'NoExecute' };
+  const notReady: Taint = { key: TAINT_NOT_READY, effect: 'NoExecute' };
 
-  it('gives a pod without a toleration of unreachable the default toleration seconds', () => {
-    assert.equal(evictionTime(pod(), [unreachable], 300), t0 + 300_000);
+  it('evicts at once a pod with no toleration of a taint', () => {
+    assert.equal(noExecuteTolerationSeconds(undefined, [unreachable]), 0);
+    assert.equal(noExecuteTolerationSeconds([{ key: TAINT_NOT_READY, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }], [unreachable]), 0);
+    assert.equal(noExecuteTolerationSeconds(UNTOLERATED, [unreachable]), 0, 'Equal compares the value');
   });
   it('honours the pod\'s own tolerationSeconds, and none means forever', () => {
-    assert.equal(evictionTime(pod([{ key: TAINT_UNREACHABLE, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }]), [unreachable], 300), t0 + 5000);
-    assert.equal(evictionTime(pod([{ operator: 'Exists' }]), [unreachable], 300), undefined);
+    assert.equal(noExecuteTolerationSeconds([{ key: TAINT_UNREACHABLE, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }], [unreachable]), 5);
+    assert.equal(noExecuteTolerationSeconds([{ operator: 'Exists' }], [unreachable]), undefined);
+    assert.equal(noExecuteTolerationSeconds([{ key: TAINT_UNREACHABLE, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: -1 }], [unreachable]), 0);
   });
-  it('evicts at once for a NoExecute taint the pod does not tolerate', () => {
-    assert.equal(evictionTime(pod(), [unreachable, { key: 'dedicated', value: 'x', effect: 'NoExecute' }], 300), 0);
-    assert.equal(evictionTime(pod([{ key: 'dedicated', operator: 'Equal', value: 'x', effect: 'NoExecute' }]), [{ key: 'dedicated', value: 'x', effect: 'NoExecute' }], 300), undefined);
+  it('uses the first toleration matching each taint and the shortest over the taints', () => {
+    const tolerations: Toleration[] = [
+      { key: TAINT_UNREACHABLE, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 },
+      { operator: 'Exists', tolerationSeconds: 10 },
+    ];
+    assert.equal(noExecuteTolerationSeconds(tolerations, [unreachable]), 60, 'the first match, not the shortest');
+    assert.equal(noExecuteTolerationSeconds(tolerations, [unreachable, notReady]), 10);
+  });
+  it('matches an empty key with operator Equal against the taint\'s value, as upstream ToleratesTaint', () => {
+    assert.equal(noExecuteTolerationSeconds([{ operator: 'Equal', effect: 'NoExecute', tolerationSeconds: 7 }], [unreachable]), 7);
+    assert.equal(noExecuteTolerationSeconds([{ operator: 'Equal', value: 'v', effect: 'NoExecute' }], [unreachable]), 0);
+  });
+});
+
+describe('computeZoneState (upstream ComputeZoneState)', () => {
+  it('is FullDisruption with no node Ready, PartialDisruption with more than two and ≥ the threshold not Ready, else Normal', () => {
+    assert.equal(computeZoneState(['Unknown'], 0.55).state, 'FullDisruption');
+    assert.equal(computeZoneState([undefined, 'False'], 0.55).state, 'FullDisruption');
+    assert.equal(computeZoneState(['True', 'Unknown', 'Unknown'], 0.55).state, 'Normal', 'two not ready is never partial');
+    assert.equal(computeZoneState(['True', 'Unknown', 'Unknown', 'False'], 0.55).state, 'PartialDisruption');
+    assert.equal(computeZoneState(['True', 'True', 'True', 'Unknown', 'Unknown', 'False'], 0.55).state, 'Normal', '0.5 < 0.55');
+    assert.equal(computeZoneState([], 0.55).state, 'Normal');
   });
 });
