@@ -3,6 +3,9 @@
  * unless a NATS URL is given.
  */
 import { randomUUID } from 'node:crypto';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { ApiClient } from '../lib/client/client.js';
+import { connectNats } from '../lib/client/connect.js';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../services/apiserver/server.js';
 import { sharedNats } from './harness.js';
 
@@ -35,4 +38,35 @@ export async function call(
     /* not JSON */
   }
   return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/** A test apiserver and a client of the test's own, stopped together. */
+export interface ConnectedApiServer {
+  server: Awaited<ReturnType<typeof testApiServer>>;
+  nc: NatsConnection;
+  client: ApiClient;
+  /** Closes the client and its connection, then stops the apiserver. */
+  stop(): Promise<void>;
+}
+
+/** testApiServer(opts) plus a client connected as `name`. */
+export async function connectedApiServer(name: string, opts: Partial<ApiServerOptions> = {}): Promise<ConnectedApiServer> {
+  const server = await testApiServer(opts);
+  try {
+    const nc = await connectNats(server.natsUrl, { name });
+    const client = new ApiClient(nc);
+    return {
+      server,
+      nc,
+      client,
+      async stop() {
+        client.close();
+        await nc.close();
+        await server.stop();
+      },
+    };
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
 }

@@ -28,6 +28,23 @@ function nodeReady(n: Node): boolean {
   return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
+/** A Job of hollow containers that each exit 0 after a second. */
+function hollowJob(name: string, completions: number, parallelism?: number): unknown {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      completions,
+      parallelism,
+      template: {
+        metadata: { annotations: { 'flotilla.io/hollow-run-seconds': '1' } },
+        spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'work' }] },
+      },
+    },
+  };
+}
+
 /** Pods that count: not being deleted (a terminating pod is no replica any more). */
 function live(pods: Pod[]): Pod[] {
   return pods.filter((p) => !p.metadata?.deletionTimestamp);
@@ -235,19 +252,7 @@ describe('a cluster from `flotilla up --hollow-nodes 100`, driven by the stock k
     jobPods.start();
     try {
       await jobPods.waitForSync();
-      await apply('batch', {
-        apiVersion: 'batch/v1',
-        kind: 'Job',
-        metadata: { name: 'batch', namespace: 'default' },
-        spec: {
-          completions: 100,
-          parallelism: 10,
-          template: {
-            metadata: { annotations: { 'flotilla.io/hollow-run-seconds': '1' } },
-            spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'work' }] },
-          },
-        },
-      });
+      await apply('batch', hollowJob('batch', 100, 10));
       assert.match(await k('wait', '--for=condition=complete', 'job/batch', '--timeout=240s'), /condition met/);
     } finally {
       await jobPods.stop();
@@ -291,18 +296,7 @@ describe('a cluster from `flotilla up --hollow-nodes 100`, driven by the stock k
     process.kill(proc.pid, 'SIGKILL');
     // work handed in while nobody leads
     await k('scale', 'deployment/web', '--replicas=60');
-    await apply('after-failover', {
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      metadata: { name: 'after-failover', namespace: 'default' },
-      spec: {
-        completions: 3,
-        template: {
-          metadata: { annotations: { 'flotilla.io/hollow-run-seconds': '1' } },
-          spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'work' }] },
-        },
-      },
-    });
+    await apply('after-failover', hollowJob('after-failover', 3));
     const after = await waitFor('a new lease holder', async () => {
       const l = await client.get<Lease>(leaseRef);
       return l.spec?.holderIdentity && l.spec.holderIdentity !== leader ? l : undefined;

@@ -21,29 +21,7 @@ export interface Launch {
 /** The environment every child gets: no inherited cluster, no rebuild on start. */
 export const CHILD_ENV = { ...process.env, NATS_URL: '', FLOTILLA_DATA: '', FLOTILLA_SKIP_BUILD: '1' };
 
-/** `flotilla up --data dataDir --port 0 ...extra`, resolved once it printed the export line. */
-export async function launchUp(dataDir: string, extra: string[] = []): Promise<Launch> {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'flotilla.js'), 'up', '--data', dataDir, '--port', '0', ...extra], {
-    cwd: PROJECT_ROOT,
-    env: CHILD_ENV,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const kubeconfig = await new Promise<string>((resolve, reject) => {
-    const check = () => {
-      const m = /^export KUBECONFIG=(.+)$/m.exec(out);
-      if (m) resolve(m[1]!);
-    };
-    child.stdout!.on('data', check);
-    void exited.then((code) => reject(new Error(`flotilla up exited with ${code} before printing KUBECONFIG:\n${out}`)));
-  });
-  return { child, kubeconfig, output: () => out, exited };
-}
-
-/** A `flotilla <verb> ...` service process of the test's own (e.g. a standby or another kubelet). */
+/** A `flotilla <verb> ...` process as a user starts it, its output collected. */
 export function spawnFlotilla(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'flotilla.js'), ...args], {
     cwd: PROJECT_ROOT,
@@ -55,6 +33,20 @@ export function spawnFlotilla(args: string[]): { child: ChildProcess; output: ()
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output: () => out, exited };
+}
+
+/** `flotilla up --data dataDir --port 0 ...extra`, resolved once it printed the export line. */
+export async function launchUp(dataDir: string, extra: string[] = []): Promise<Launch> {
+  const up = spawnFlotilla(['up', '--data', dataDir, '--port', '0', ...extra]);
+  const kubeconfig = await new Promise<string>((resolve, reject) => {
+    const check = () => {
+      const m = /^export KUBECONFIG=(.+)$/m.exec(up.output());
+      if (m) resolve(m[1]!);
+    };
+    up.child.stdout!.on('data', check);
+    void up.exited.then((code) => reject(new Error(`flotilla up exited with ${code} before printing KUBECONFIG:\n${up.output()}`)));
+  });
+  return { ...up, kubeconfig };
 }
 
 /** Stops a child with SIGTERM (if still running) and waits for it to exit. */

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { testApiServer } from '../../test/apiserver.js';
-import { ApiClient, connectNats, Resources } from '../../lib/client/mod.js';
+import { connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
+import { ApiClient, Resources } from '../../lib/client/mod.js';
 import { PodTracker } from './tracker.js';
 
 async function until(f: () => boolean, what: string, ms = 10_000): Promise<void> {
@@ -15,20 +14,14 @@ async function until(f: () => boolean, what: string, ms = 10_000): Promise<void>
 
 describe('scheduler_perf PodTracker (real nats-server and apiserver)', function () {
   this.timeout(30_000);
-  let server: Awaited<ReturnType<typeof testApiServer>>;
-  let nc: NatsConnection;
+  let api: ConnectedApiServer;
   let client: ApiClient;
 
   before(async () => {
-    server = await testApiServer();
-    nc = await connectNats(server.natsUrl, { name: 'tracker-test' });
-    client = new ApiClient(nc);
+    api = await connectedApiServer('tracker-test');
+    client = api.client;
   });
-  after(async () => {
-    client.close();
-    await nc.close();
-    await server.stop();
-  });
+  after(() => api?.stop());
 
   it('counts pods per namespace and those bound to a node, from the watch', async () => {
     for (const ns of ['trk-a', 'trk-b']) await client.create(Resources.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Pod, Toleration } from 'kubernetes-types/core/v1.js';
-import { call, testApiServer } from '../../test/apiserver.js';
+import { call, connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
 import { ApiClient } from '../../lib/client/client.js';
-import { connectNats } from '../../lib/client/connect.js';
 import { TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE } from './defaulttolerations.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
@@ -19,20 +17,14 @@ const notReady300: Toleration = { key: TAINT_NODE_NOT_READY, operator: 'Exists',
 const unreachable300: Toleration = { key: TAINT_NODE_UNREACHABLE, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 };
 
 describe('DefaultTolerationSeconds admission (real apiserver)', () => {
-  let server: Awaited<ReturnType<typeof testApiServer>>;
-  let nc: NatsConnection;
+  let api: ConnectedApiServer;
   let client: ApiClient;
 
   before(async () => {
-    server = await testApiServer();
-    nc = await connectNats(server.natsUrl, { name: 'default-tolerations-test' });
-    client = new ApiClient(nc);
+    api = await connectedApiServer('default-tolerations-test');
+    client = api.client;
   });
-  after(async () => {
-    client?.close();
-    await nc?.close();
-    await server?.stop();
-  });
+  after(() => api?.stop());
 
   it('gives a pod without tolerations the not-ready and unreachable NoExecute tolerations for 300 s', async () => {
     const created = await client.create<Pod>(PODS, pod('plain'));
@@ -57,10 +49,10 @@ describe('DefaultTolerationSeconds admission (real apiserver)', () => {
 
   it('adds nothing to a pod created over HTTP (as kubectl does) that tolerates everything', async () => {
     const everything: Toleration = { operator: 'Exists' };
-    const res = await call(server.httpUrl, 'POST', '/api/v1/namespaces/default/pods', pod('tolerates-all', [everything]));
+    const res = await call(api.server.httpUrl, 'POST', '/api/v1/namespaces/default/pods', pod('tolerates-all', [everything]));
     assert.equal(res.status, 201, JSON.stringify(res.body));
     assert.deepEqual(res.body.spec.tolerations, [everything]);
-    const got = await call(server.httpUrl, 'GET', '/api/v1/namespaces/default/pods/tolerates-all');
+    const got = await call(api.server.httpUrl, 'GET', '/api/v1/namespaces/default/pods/tolerates-all');
     assert.deepEqual(got.body.spec.tolerations, [everything]);
   });
 

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import { isNotFound } from '../../lib/api/errors.js';
 import { ApiClient } from '../../lib/client/client.js';
-import { connectNats } from '../../lib/client/connect.js';
 import type { DeleteOptions } from '../../lib/client/protocol.js';
-import { testApiServer } from '../../test/apiserver.js';
+import { connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
 
 const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
 const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default' };
@@ -14,20 +12,14 @@ const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments', nam
 const HOLD = 'example.com/hold';
 
 describe('DELETE propagationPolicy and the garbage collector finalizers (real apiserver)', () => {
-  let server: Awaited<ReturnType<typeof testApiServer>>;
-  let nc: NatsConnection;
+  let api: ConnectedApiServer;
   let client: ApiClient;
 
   before(async () => {
-    server = await testApiServer();
-    nc = await connectNats(server.natsUrl, { name: 'deletion-test' });
-    client = new ApiClient(nc);
+    api = await connectedApiServer('deletion-test');
+    client = api.client;
   });
-  after(async () => {
-    client?.close();
-    await nc?.close();
-    await server?.stop();
-  });
+  after(() => api?.stop());
 
   const held = (name: string): Promise<ConfigMap> =>
     client.create<ConfigMap>(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, finalizers: [HOLD] }, data: { a: '1' } });

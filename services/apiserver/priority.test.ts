@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
-import { testApiServer } from '../../test/apiserver.js';
+import { connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
 import { StatusError } from '../../lib/api/errors.js';
 import { ApiClient } from '../../lib/client/client.js';
-import { connectNats } from '../../lib/client/connect.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
 const CLASSES = { group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses' };
@@ -36,20 +34,14 @@ async function rejection(p: Promise<unknown>): Promise<StatusError> {
 }
 
 describe('Priority admission (real apiserver)', () => {
-  let server: Awaited<ReturnType<typeof testApiServer>>;
-  let nc: NatsConnection;
+  let api: ConnectedApiServer;
   let client: ApiClient;
 
   beforeEach(async () => {
-    server = await testApiServer();
-    nc = await connectNats(server.natsUrl, { name: 'priority-admission-test' });
-    client = new ApiClient(nc);
+    api = await connectedApiServer('priority-admission-test');
+    client = api.client;
   });
-  afterEach(async () => {
-    client.close();
-    await nc.close();
-    await server.stop();
-  });
+  afterEach(() => api?.stop());
 
   it('creates the system-cluster-critical and system-node-critical classes at start', async () => {
     const cluster = await client.get<PriorityClass>({ ...CLASSES, name: 'system-cluster-critical' });

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { Registry } from 'prom-client';
-import { testApiServer } from '../../../test/apiserver.js';
+import { connectedApiServer, type ConnectedApiServer } from '../../../test/apiserver.js';
 import { ApiClient } from '../../../lib/client/client.js';
-import { connectNats } from '../../../lib/client/connect.js';
 import { SchedulerCache } from '../cache.js';
 import { defaultScoreConfig, emptyClass } from '../core/reference.js';
 import { Dim, Filter, Reason, type ClassSpec } from '../core/types.js';
@@ -36,16 +34,14 @@ const podSpec = (name: string, cpu: string, priorityClassName: string, extra: Pa
 });
 
 describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', () => {
-  let server: Awaited<ReturnType<typeof testApiServer>>;
-  let nc: NatsConnection;
+  let api: ConnectedApiServer;
   let client: ApiClient;
   let cache: SchedulerCache;
   let metrics: SchedulerMetrics;
 
   before(async () => {
-    server = await testApiServer();
-    nc = await connectNats(server.natsUrl, { name: 'defaultpreemption-test' });
-    client = new ApiClient(nc);
+    api = await connectedApiServer('defaultpreemption-test');
+    client = api.client;
     for (const [name, value, preemptionPolicy] of [
       ['low', 10, 'PreemptLowerPriority'],
       ['mid', 100, 'PreemptLowerPriority'],
@@ -55,11 +51,7 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
       await client.create(CLASSES, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value, preemptionPolicy } as any);
     }
   });
-  after(async () => {
-    client.close();
-    await nc.close();
-    await server.stop();
-  });
+  after(() => api?.stop());
 
   beforeEach(async () => {
     cache = new SchedulerCache();
