@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ApiClient, connectNats } from '../../lib/client/mod.js';
 import { testApiServer } from '../../test/apiserver.js';
+import { waitFor } from '../../test/wait.js';
 import type { ApiServer } from './server.js';
 
 const pods = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
@@ -110,5 +111,26 @@ describe('apiserver NATS API', () => {
     const page: any = await api.list(cm, { limit: 2 });
     assert.equal(page.items.length, 2);
     assert.ok(page.metadata.continue);
+  });
+
+  it('splits watch events larger together than the NATS max payload into frames that fit, losing none', async () => {
+    const cm = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
+    const from: any = await api.list(cm, { limit: 1 });
+    const names = Array.from({ length: 8 }, (_, i) => `frame${i}`);
+    // 8 x 200 KB: replayed from an older resourceVersion, all in one flush of the watch
+    for (const name of names) await api.create(cm, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { frames: 'split' } }, data: { a: 'y'.repeat(200 * 1024) } });
+    const w = api.watch<any>(cm, { labelSelector: 'frames=split', resourceVersion: from.metadata.resourceVersion });
+    const seen = new Set<string>();
+    let failure: unknown;
+    const reading = (async () => {
+      for await (const ev of w) if (ev.type === 'ADDED') seen.add(ev.object.metadata.name);
+    })().catch((e) => (failure = e));
+    try {
+      await waitFor('every replayed ADDED event', () => failure === undefined && seen.size === names.length, 10_000);
+      assert.equal(failure, undefined);
+    } finally {
+      w.stop();
+      await reading;
+    }
   });
 });

@@ -26,6 +26,8 @@ import type { ChangeNotice } from './storage.js';
 const VERBS = new Set(['get', 'list', 'create', 'update', 'patch', 'delete', 'deletecollection']);
 /** events per watch frame, so one slow consumer cannot make frames huge */
 const MAX_EVENTS_PER_FRAME = 512;
+/** room left under max_payload for the frame's wrapping and the message's headers */
+const FRAME_ENVELOPE_BYTES = 1024;
 
 interface NatsWatch {
   stop(): void;
@@ -189,19 +191,46 @@ export class NatsApi {
     let queue: WatchEvent[] = [];
     let scheduled = false;
     let ended = false;
-    const sendFrame = (f: WatchFrame) => {
+    let lost = false;
+    const publishFrame = (body: string) => {
+      if (lost) return;
       try {
-        this.nc.publish(inbox, JSON.stringify(f));
-      } catch {
+        this.nc.publish(inbox, body);
+      } catch (e) {
+        // the watcher must hear at once that it missed events (it re-lists), not at its next keepalive
+        lost = true;
         this.endWatch(id);
+        try {
+          const err = new StatusError(500, 'InternalError', `watch ${req.resource}: a frame of ${Buffer.byteLength(body)} bytes could not be sent: ${(e as Error).message}`);
+          this.nc.publish(inbox, JSON.stringify({ done: true, error: errorBody(err) }));
+        } catch {
+          /* the connection is gone: the watcher's keepalive finds out */
+        }
       }
     };
+    const sendFrame = (f: WatchFrame) => publishFrame(JSON.stringify(f));
+    // Frames are cut by bytes as well as by count: a publish over max_payload throws, and
+    // the watch would end with the watcher unaware until its next keepalive (up to 10 s of
+    // missed events, then a full re-list).
     const flush = () => {
       scheduled = false;
-      while (queue.length) {
-        const events = queue.length > MAX_EVENTS_PER_FRAME ? queue.splice(0, MAX_EVENTS_PER_FRAME) : queue.splice(0);
-        sendFrame({ events });
+      const max = (this.nc.info?.max_payload ?? 1024 * 1024) - FRAME_ENVELOPE_BYTES;
+      let parts: string[] = [];
+      let bytes = 0;
+      const send = () => {
+        if (parts.length === 0) return;
+        publishFrame(`{"events":[${parts.join(',')}]}`);
+        parts = [];
+        bytes = 0;
+      };
+      for (const ev of queue.splice(0)) {
+        const json = JSON.stringify(ev);
+        const size = Buffer.byteLength(json) + 1;
+        if (parts.length >= MAX_EVENTS_PER_FRAME || (parts.length > 0 && bytes + size > max)) send();
+        parts.push(json);
+        bytes += size;
       }
+      send();
     };
     const labels = { group: req.group, version: req.version, kind: req.resource };
     let w: { stop(): void } | undefined;
