@@ -4,15 +4,26 @@
  */
 import { parseArgs } from 'node:util';
 import { runUntilStopped } from '../../lib/process/lifecycle.js';
-import { CONTROLLERS, DEFAULT_CONTROLLER_MANAGER_PORT, startControllerManager } from './manager.js';
+import { parseDuration } from '../../lib/api/duration.js';
+import type { NodeLifecycleControllerOptions } from './controllers/nodelifecycle.js';
+import { CONTROLLERS, DEFAULT_CONTROLLER_MANAGER_PORT, startControllerManager, type StartControllerManagerOptions } from './manager.js';
 
-export const CONTROLLER_MANAGER_USAGE = `usage: flotilla controller-manager [--nats URL] [--port N] [--leader-elect=false] [--controllers '*,-foo']
+export const CONTROLLER_MANAGER_USAGE = `usage: flotilla controller-manager [--nats URL] [--port N] [--leader-elect=false] [--controllers '*,-foo'] [node lifecycle flags]
 
   --nats URL           NATS server(s), comma-separated (default $NATS_URL or nats://127.0.0.1:4222)
   --port N             HTTP port of /metrics, /healthz, /readyz (default ${DEFAULT_CONTROLLER_MANAGER_PORT}; 0 = any free port)
   --leader-elect BOOL  campaign for the Lease kube-system/kube-controller-manager first (default true)
   --controllers LIST   controllers to run: '*' for all, 'name' to enable, '-name' to disable
-                       (${CONTROLLERS.map((c) => c.name).join(', ')})`;
+                       (${CONTROLLERS.map((c) => c.name).join(', ')})
+
+Node lifecycle (upstream's flags and defaults; durations as Go writes them: 40s, 1m30s):
+  --node-monitor-grace-period D      a node unheard of this long gets Ready=Unknown (default 40s)
+  --node-startup-grace-period D      the same for a node that never posted Ready (default 1m0s)
+  --node-monitor-period D            how often node health is checked (default 5s)
+  --node-eviction-rate R             nodes a second per zone that get NoExecute taints (default 0.1)
+  --secondary-node-eviction-rate R   the rate in a zone in PartialDisruption (default 0.01)
+  --large-cluster-size-threshold N   zones of at most N nodes stop tainting when partially disrupted (default 50)
+  --unhealthy-zone-threshold F       the share of not-Ready nodes that makes a zone PartialDisruption (default 0.55)`;
 
 function parseBool(v: string | undefined, flag: string): boolean | undefined {
   if (v === undefined) return undefined;
@@ -21,7 +32,37 @@ function parseBool(v: string | undefined, flag: string): boolean | undefined {
   throw new Error(`${flag}: expected true or false, got "${v}"`);
 }
 
-export async function runControllerManager(argv: string[]): Promise<number> {
+function durationFlag(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  let ms: number;
+  try {
+    ms = parseDuration(v);
+  } catch (e) {
+    throw new Error(`${flag}: ${(e as Error).message}`);
+  }
+  if (ms <= 0) throw new Error(`${flag}: must be positive, got "${v}"`);
+  return ms;
+}
+
+function numberFlag(v: string | undefined, flag: string, ok: (n: number) => boolean, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new Error(`${flag}: expected ${what}, got "${v}"`);
+  return n;
+}
+
+const NODE_LIFECYCLE_FLAGS = [
+  'node-monitor-grace-period',
+  'node-startup-grace-period',
+  'node-monitor-period',
+  'node-eviction-rate',
+  'secondary-node-eviction-rate',
+  'large-cluster-size-threshold',
+  'unhealthy-zone-threshold',
+] as const;
+
+/** The command line as startControllerManager's options (without starting anything). */
+export function controllerManagerOptions(argv: string[]): (StartControllerManagerOptions & { portGiven: boolean }) | 'help' {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -29,27 +70,51 @@ export async function runControllerManager(argv: string[]): Promise<number> {
       port: { type: 'string' },
       'leader-elect': { type: 'string' },
       controllers: { type: 'string' },
+      ...Object.fromEntries(NODE_LIFECYCLE_FLAGS.map((f) => [f, { type: 'string' as const }])),
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) {
+  if (values.help) return 'help';
+  const flag = (name: (typeof NODE_LIFECYCLE_FLAGS)[number]) => (values as Record<string, string | boolean | undefined>)[name] as string | undefined;
+  const port = values.port !== undefined ? Number(values.port) : DEFAULT_CONTROLLER_MANAGER_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
+  const nodeLifecycle: NodeLifecycleControllerOptions = {
+    nodeMonitorGracePeriodMs: durationFlag(flag('node-monitor-grace-period'), '--node-monitor-grace-period'),
+    nodeStartupGracePeriodMs: durationFlag(flag('node-startup-grace-period'), '--node-startup-grace-period'),
+    nodeMonitorPeriodMs: durationFlag(flag('node-monitor-period'), '--node-monitor-period'),
+    nodeEvictionRate: numberFlag(flag('node-eviction-rate'), '--node-eviction-rate', (n) => n >= 0, 'a rate of 0 or more'),
+    secondaryNodeEvictionRate: numberFlag(flag('secondary-node-eviction-rate'), '--secondary-node-eviction-rate', (n) => n >= 0, 'a rate of 0 or more'),
+    largeClusterSizeThreshold: numberFlag(flag('large-cluster-size-threshold'), '--large-cluster-size-threshold', (n) => Number.isInteger(n) && n >= 0, 'a node count'),
+    unhealthyZoneThreshold: numberFlag(flag('unhealthy-zone-threshold'), '--unhealthy-zone-threshold', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]'),
+  };
+  for (const k of Object.keys(nodeLifecycle) as (keyof NodeLifecycleControllerOptions)[]) if (nodeLifecycle[k] === undefined) delete nodeLifecycle[k];
+  return {
+    natsUrl: values.nats ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    port,
+    portGiven: values.port !== undefined,
+    leaderElect: parseBool(values['leader-elect'], '--leader-elect'),
+    controllers: values.controllers?.split(',').map((s) => s.trim()).filter(Boolean),
+    nodeLifecycle,
+  };
+}
+
+export async function runControllerManager(argv: string[]): Promise<number> {
+  const parsed = controllerManagerOptions(argv);
+  if (parsed === 'help') {
     console.log(CONTROLLER_MANAGER_USAGE);
     return 0;
   }
-  const natsUrl = values.nats ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  const port = values.port !== undefined ? Number(values.port) : DEFAULT_CONTROLLER_MANAGER_PORT;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
-  const controllers = values.controllers?.split(',').map((s) => s.trim()).filter(Boolean);
-  const start = (p: number) => startControllerManager({ natsUrl, port: p, leaderElect: parseBool(values['leader-elect'], '--leader-elect'), controllers });
+  const { portGiven, ...opts } = parsed;
+  const start = (p: number) => startControllerManager({ ...opts, port: p });
   let running: Awaited<ReturnType<typeof startControllerManager>>;
   try {
-    running = await start(port);
+    running = await start(opts.port!);
   } catch (e) {
     // the default port taken (another cluster's controller-manager): serve on a free one
-    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || values.port !== undefined) throw e;
-    console.log(`controller-manager: port ${port} is busy; serving metrics on a free port`);
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || portGiven) throw e;
+    console.log(`controller-manager: port ${opts.port} is busy; serving metrics on a free port`);
     running = await start(0);
   }
-  console.log(`controller-manager: ${running.identity} serving ${running.metricsUrl} (NATS ${natsUrl}; controllers ${running.controllers.join(', ')})`);
+  console.log(`controller-manager: ${running.identity} serving ${running.metricsUrl} (NATS ${opts.natsUrl}; controllers ${running.controllers.join(', ')})`);
   return runUntilStopped('controller-manager', () => running.stop());
 }

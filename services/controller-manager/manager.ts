@@ -22,7 +22,7 @@ import type { Controller, ControllerContext } from './controller.js';
 import { ReplicaSetController } from './controllers/replicaset.js';
 import { EndpointSliceController, ENDPOINT_SLICES } from './controllers/endpointslice.js';
 import { EndpointsController } from './controllers/endpoints.js';
-import { NodeLifecycleController } from './controllers/nodelifecycle.js';
+import { NodeLifecycleController, type NodeLifecycleControllerOptions } from './controllers/nodelifecycle.js';
 import { GarbageCollector, garbageCollectedResources } from './controllers/garbagecollector.js';
 import { DeploymentController } from './controllers/deployment.js';
 import { SERVICE_ACCOUNTS, ServiceAccountController } from './controllers/serviceaccount.js';
@@ -44,14 +44,14 @@ export interface ControllerDescriptor {
   resources: GroupVersionResource[];
   /** upstream's --concurrent-*-syncs default */
   workers: number;
-  build(ctx: ControllerContext): Controller;
+  build(ctx: ControllerContext, opts: StartControllerManagerOptions): Controller;
 }
 
 /** The controllers, in upstream's names (--controllers). */
 export const CONTROLLERS: ControllerDescriptor[] = [
   { name: 'endpointslice-controller', resources: [Resources.services, Resources.pods, Resources.nodes, ENDPOINT_SLICES], workers: 5, build: (ctx) => new EndpointSliceController(ctx) },
   { name: 'endpoints-controller', resources: [Resources.services, Resources.pods, Resources.endpoints], workers: 5, build: (ctx) => new EndpointsController(ctx) },
-  { name: 'node-lifecycle-controller', resources: [Resources.nodes, Resources.pods, Resources.leases], workers: 4, build: (ctx) => new NodeLifecycleController(ctx) },
+  { name: 'node-lifecycle-controller', resources: [Resources.nodes, Resources.pods, Resources.leases], workers: 4, build: (ctx, opts) => new NodeLifecycleController(ctx, opts.nodeLifecycle) },
   { name: 'garbagecollector-controller', resources: garbageCollectedResources(), workers: 20, build: (ctx) => new GarbageCollector(ctx) },
   { name: 'replicaset-controller', resources: [Resources.replicasets, Resources.pods], workers: 5, build: (ctx) => new ReplicaSetController(ctx) },
   { name: 'deployment-controller', resources: [Resources.deployments, Resources.replicasets, Resources.pods], workers: 5, build: (ctx) => new DeploymentController(ctx) },
@@ -93,6 +93,8 @@ export interface StartControllerManagerOptions {
   leaseDurationSeconds?: number;
   renewDeadlineSeconds?: number;
   retryPeriodSeconds?: number;
+  /** --node-monitor-grace-period, --node-eviction-rate and the other node lifecycle flags */
+  nodeLifecycle?: NodeLifecycleControllerOptions;
   log?: (line: string) => void;
 }
 
@@ -152,7 +154,7 @@ export async function startControllerManager(opts: StartControllerManagerOptions
     // every controller's workers wait on this one signal
     setMaxListeners(0, signal);
     leading = true;
-    active = descriptors.map((d) => d.build(ctx));
+    active = descriptors.map((d) => d.build(ctx, opts));
     runs = active.map((c, i) =>
       c.run(descriptors[i]!.workers, signal).catch((e) => log(`${descriptors[i]!.name} stopped with an error: ${(e as Error).message}`)),
     );
