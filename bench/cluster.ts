@@ -107,6 +107,34 @@ function waitForServing(child: ChildProcess, timeoutMs: number): Promise<string>
   });
 }
 
+const CLI_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli/main.js');
+
+/** A cluster component (`flotilla <args>`) as a child process; its stderr is passed on, labelled. */
+export function component(args: string[]): ChildProcess {
+  const child = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => process.stderr.write(`[${args[0]}] ${chunk}`));
+  return child;
+}
+
+/**
+ * Seconds until check() holds, polled every 100 ms; throws after timeoutMs. progress(),
+ * when given, is printed to stderr once a second while waiting.
+ */
+export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, progress?: () => string): Promise<number> {
+  const start = performance.now();
+  let lastPrint = start;
+  for (;;) {
+    if (await check()) return (performance.now() - start) / 1000;
+    const now = performance.now();
+    if (now - start > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    if (progress && now - lastPrint >= 1000) {
+      lastPrint = now;
+      process.stderr.write(`  ${what}: ${progress()}\n`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** SIGTERM (the apiserver shuts down cleanly and writes its CPU profile), SIGKILL if it hangs. */
 export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

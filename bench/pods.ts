@@ -49,3 +49,8 @@ export function storedPodBytes(namespace: string, i: number): Uint8Array {
   p.status = { phase: 'Pending', qosClass: 'Burstable' };
   return new TextEncoder().encode(JSON.stringify(p));
 }
+
+/** Running with its Ready condition True: what a started pod looks like to its user. */
+export function isRunningReady(pod: Pod): boolean {
+  return pod.status?.phase === 'Running' && !!pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+}

@@ -28,7 +28,9 @@ export interface StartKubeletOptions {
   zones?: number;
   startDelayMs?: number;
   /** heartbeat and status-writing knobs (tests shorten them) */
-  node?: Partial<Pick<NodeManagerOptions, 'leaseDurationSeconds' | 'leaseRenewIntervalMs' | 'statusReportIntervalMs' | 'tickMs' | 'concurrency'>>;
+  node?: Partial<
+    Pick<NodeManagerOptions, 'leaseDurationSeconds' | 'leaseRenewIntervalMs' | 'statusReportIntervalMs' | 'statusUpdateIntervalMs' | 'retryMs' | 'tickMs' | 'concurrency'>
+  >;
   pod?: Omit<PodManagerOptions, 'startDelayMs' | 'log'>;
   log?: (line: string) => void;
 }

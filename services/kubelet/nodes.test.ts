@@ -1,35 +1,29 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
-import { testApiServer } from '../../test/apiserver.js';
+import { connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
 import { waitFor } from '../../test/wait.js';
 import { ApiClient, Resources } from '../../lib/client/client.js';
-import { connectNats } from '../../lib/client/connect.js';
 import { startKubelet, type RunningKubelet } from './main.js';
 import { HOSTNAME_LABEL, NODE_LEASE_NAMESPACE, ZONE_LABEL } from './nodes.js';
 
 describe('kubelet hollow nodes', function () {
   this.timeout(120_000);
-  let api: Awaited<ReturnType<typeof testApiServer>>;
-  let nc: NatsConnection;
+  let api: ConnectedApiServer;
   let client: ApiClient;
   const running: RunningKubelet[] = [];
 
   before(async () => {
-    api = await testApiServer();
-    nc = await connectNats(api.natsUrl, { name: 'kubelet-nodes-test' });
-    client = new ApiClient(nc);
+    api = await connectedApiServer('kubelet-nodes-test');
+    client = api.client;
   });
   after(async () => {
     for (const k of running) await k.stop();
-    client?.close();
-    await nc?.close();
     await api?.stop();
   });
 
   const start = async (o: Partial<Parameters<typeof startKubelet>[0]>) => {
-    const k = await startKubelet({ natsUrl: api.natsUrl, nodes: 1, log: () => {}, ...o });
+    const k = await startKubelet({ natsUrl: api.server.natsUrl, nodes: 1, log: () => {}, ...o });
     running.push(k);
     return k;
   };
@@ -72,6 +66,79 @@ describe('kubelet hollow nodes', function () {
       const n = await client.get<Node>({ ...Resources.nodes, name: 'hb-0' });
       return Date.parse(n.status!.conditions!.find((c) => c.type === 'Ready')!.lastHeartbeatTime!) > Date.parse(beat);
     });
+  });
+
+  it('renews the Leases many per request, spread evenly over the renewal interval from start', async () => {
+    // the timer never fires on its own here: the test drives tick() with its own clock
+    const k = await start({ nodes: 100, namePrefix: 'spread-', node: { leaseRenewIntervalMs: 1000, statusReportIntervalMs: 3_600_000, tickMs: 3_600_000 } });
+    // the last node's first turn is one whole interval after start()
+    const startedAt = k.nodes.get('spread-99')!.nextLeaseRenew - 1000;
+    // registration just created every Lease: none is due at once
+    assert.equal(k.nodes.tick(startedAt).leases, 0);
+    const perStep: number[] = [];
+    for (let step = 1; step <= 10; step++) {
+      perStep.push(k.nodes.tick(startedAt + step * 100).leases);
+      await k.nodes.idle();
+    }
+    // 100 nodes over 1000 ms: 10 in every 100 ms, never a burst
+    assert.deepEqual(perStep, [10, 10, 10, 10, 10, 10, 10, 10, 10, 10]);
+    assert.equal(k.nodes.leaseRenewals, 100);
+    assert.equal(k.nodes.failures, 0);
+    // each tick's renewals went as one batch request
+    assert.equal(k.nodes.heartbeatRequests.leases, 10);
+    const leases = (await client.list<Lease>({ ...Resources.leases, namespace: NODE_LEASE_NAMESPACE })).items.filter((l) => l.metadata!.name!.startsWith('spread-'));
+    assert.equal(leases.length, 100);
+    for (const l of leases) assert.ok(Date.parse(l.spec!.renewTime!) >= startedAt, `${l.metadata!.name} renewed at ${l.spec!.renewTime}`);
+  });
+
+  it('writes a Node only when its status changed or at the report frequency, not with each Lease renewal', async () => {
+    const k = await start({ nodes: 3, namePrefix: 'quiet-', node: { leaseRenewIntervalMs: 200, tickMs: 50 } });
+    const versions = async () => {
+      const out: Record<string, string> = {};
+      for (const name of ['quiet-0', 'quiet-1', 'quiet-2']) out[name] = (await client.get<Node>({ ...Resources.nodes, name })).metadata!.resourceVersion!;
+      return out;
+    };
+    const before = await versions();
+    const renewals = k.nodes.leaseRenewals;
+    await waitFor('every lease renewed three times', () => k.nodes.leaseRenewals >= renewals + 9);
+    assert.deepEqual(await versions(), before);
+    assert.equal(k.nodes.statusReports, 0);
+  });
+
+  it('reports a node Ready again at once when the API says Unknown (the node lifecycle controller after a lapse)', async () => {
+    const k = await start({ nodes: 1, namePrefix: 'lapse-', node: { statusUpdateIntervalMs: 100, tickMs: 50 } });
+    const ref = { ...Resources.nodes, name: 'lapse-0' };
+    const node = await client.get<Node>(ref);
+    const markedAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const unknown = node.status!.conditions!.map((c) => ({ ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: markedAt }));
+    await client.updateStatus<Node>(ref, { ...node, status: { ...node.status, conditions: unknown } });
+    const back = await waitFor('the node Ready again', async () => {
+      const n = await client.get<Node>(ref);
+      const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+      return ready?.status === 'True' && n;
+    });
+    for (const c of back.status!.conditions!) {
+      assert.equal(c.status, c.type === 'Ready' ? 'True' : 'False', c.type);
+      // going back is a transition, as upstream records it
+      assert.ok(Date.parse(c.lastTransitionTime!) >= Date.parse(markedAt), `${c.type} lastTransitionTime ${c.lastTransitionTime}`);
+    }
+    assert.equal(k.nodes.statusReports, 1);
+  });
+
+  it('registers a deleted Node again and creates a deleted Lease again', async () => {
+    const k = await start({ nodes: 1, namePrefix: 'gone-', node: { leaseRenewIntervalMs: 200, statusUpdateIntervalMs: 100, tickMs: 50 } });
+    const nodeRef = { ...Resources.nodes, name: 'gone-0' };
+    const leaseRef = { ...Resources.leases, namespace: NODE_LEASE_NAMESPACE, name: 'gone-0' };
+    const uid = (await client.get<Node>(nodeRef)).metadata!.uid;
+    await client.delete(leaseRef);
+    await waitFor('the lease created again', () => client.get<Lease>(leaseRef));
+    await client.delete(nodeRef);
+    const again = await waitFor('the node registered again', async () => {
+      const n = await client.get<Node>(nodeRef);
+      return n.metadata!.uid !== uid && n;
+    });
+    assert.equal(again.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+    assert.equal(k.nodes.get('gone-0')!.uid, again.metadata!.uid);
   });
 
   it('keeps a node podCIDR when a restarted process registers it again', async () => {

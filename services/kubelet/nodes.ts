@@ -1,16 +1,27 @@
 /**
  * The Node objects and heartbeats of every hollow node in the process. Upstream's
  * kubelet registers its Node, renews its Lease in kube-node-lease every 10 s (a quarter
- * of the 40 s lease) and reports status when it changes or every
- * nodeStatusReportFrequency. One process here carries thousands of nodes, so there is
- * one timer for them all: each tick renews the leases (and reports the statuses) that
- * are due, spread evenly over the interval, a bounded number of requests at a time.
+ * of the 40 s lease), and reports its status when it changed or every
+ * nodeStatusReportFrequency (5 min). One process here carries thousands of nodes, so:
+ *   - one timer for them all: each tick takes the renewals and reports that are due;
+ *     each node has its own phase in the interval, counted from start(), so the process
+ *     sends an even trickle (10,000 nodes: about 250 renewals every 250 ms), not bursts;
+ *   - the due items travel many per request (flotilla.api.batch.patch, through the
+ *     client's Batcher), with a bounded number of requests in flight, apart from the pod
+ *     status writes so a burst of pods cannot hold heartbeats back in the kubelet;
+ *   - one shared Node informer tells when the status in the API is not what the node
+ *     would report (the node lifecycle controller set Ready Unknown, someone edited it,
+ *     the Node was deleted): that node reports at once (at most every
+ *     nodeStatusUpdateFrequency), as upstream's kubelet notices the same on its 10 s check.
  */
-import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
+import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { ApiClient } from '../../lib/client/client.js';
 import { Resources } from '../../lib/client/client.js';
+import { Batcher } from '../../lib/client/batcher.js';
+import { SharedInformer, deletedObject } from '../../lib/client/informer.js';
 import { formatMicroTime } from '../../lib/client/leaderelection.js';
+import type { BatchPatchRequest } from '../../lib/client/protocol.js';
 import { StatusError, isAlreadyExists, isNotFound } from '../../lib/api/errors.js';
 import { chunks, forEachLimited } from './concurrency.js';
 import { PodIpAllocator, nodeInternalIp, nodePodCidr } from './podip.js';
@@ -37,11 +48,15 @@ export interface NodeManagerOptions {
   leaseDurationSeconds?: number;
   /** how often each lease is renewed (default 10 s: a quarter of the duration, as upstream) */
   leaseRenewIntervalMs?: number;
-  /** how often each node reports its status when nothing changed (default 60 s; upstream 5 min) */
+  /** how often each node reports its status when nothing changed (default 5 min: upstream's nodeStatusReportFrequency) */
   statusReportIntervalMs?: number;
-  /** the heartbeat timer's period (default 500 ms) */
+  /** the soonest a node reports a changed status after its last report (default 10 s: upstream's nodeStatusUpdateFrequency) */
+  statusUpdateIntervalMs?: number;
+  /** a failed renewal or report is tried again after this (default 1 s) */
+  retryMs?: number;
+  /** the heartbeat timer's period (default 250 ms) */
   tickMs?: number;
-  /** requests in flight at once (default 64) */
+  /** requests in flight at once while registering (default 64) */
   concurrency?: number;
   runtimeVersion: string;
   log?: (line: string) => void;
@@ -55,28 +70,68 @@ export interface HollowNode {
   internalIP: string;
   uid?: string;
   ipam: PodIpAllocator;
-  /** when each condition last changed (lastTransitionTime) */
+  /** when the conditions last changed (lastTransitionTime) */
   readySince: string;
   nextLeaseRenew: number;
   nextStatusReport: number;
+  /** when its status was last sent (ms) */
+  lastStatusReport: number;
+  /** a renewal or report of it is queued or on the wire: not queued again */
+  leaseBusy: boolean;
+  statusBusy: boolean;
 }
 
+/** leases renewed per batch.patch request (a reply carries each Lease, ~0.5 kB) */
+const LEASE_BATCH = 250;
+/** node statuses per batch request (a reply carries each Node, ~2 kB; NATS's max_payload is 1 MB) */
+const NODE_BATCH = 100;
+/** Nodes created per batch.create request while registering */
+const NODE_REGISTER_BATCH = 200;
+/** batch requests of each kind in flight at once */
+const HEARTBEAT_IN_FLIGHT = 4;
+/** status batches in flight at once: each writes NODE_BATCH Nodes that every Node watcher receives */
+const STATUS_IN_FLIGHT = 2;
+/** how often repeated heartbeat failures are told to the log */
+const FAILURE_LOG_MS = 10_000;
+
 const nowTime = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** what a hollow node always says of itself: type, status, reason, message */
+const NODE_CONDITIONS: ReadonlyArray<readonly [string, string, string, string]> = [
+  ['MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
+  ['DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
+  ['PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
+  ['Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'],
+];
+
+/**
+ * When each of count nodes is first due, spread evenly over one interval from now: node
+ * k at now + interval * (k + 1) / count. None is due at once (registering has just
+ * written every Node and Lease) and the last one a whole interval on.
+ */
+export function spreadOver(count: number, intervalMs: number, now: number): number[] {
+  return Array.from({ length: count }, (_, k) => now + (intervalMs * (k + 1)) / count);
+}
 
 export class NodeManager {
   readonly nodes = new Map<string, HollowNode>();
-  /** lease renewals and status reports that failed (told to the log, retried next interval) */
+  /** lease renewals and status reports that failed (told to the log, retried after retryMs) */
   failures = 0;
   leaseRenewals = 0;
   statusReports = 0;
+  /** the Nodes in the API, as the kubelet last heard (one shared watch) */
+  readonly informer: SharedInformer<Node>;
   private readonly leaseDurationSeconds: number;
   private readonly renewMs: number;
   private readonly reportMs: number;
+  private readonly updateMs: number;
+  private readonly retryMs: number;
   private readonly concurrency: number;
   private readonly log: (line: string) => void;
+  private readonly leaseWriter: Batcher<HollowNode>;
+  private readonly statusWriter: Batcher<HollowNode>;
   private timer?: NodeJS.Timeout;
-  private busy?: Promise<void>;
   private stopped = false;
+  private unreported = { count: 0, first: undefined as Error | undefined, since: 0 };
 
   constructor(
     private readonly client: ApiClient,
@@ -84,18 +139,17 @@ export class NodeManager {
   ) {
     this.leaseDurationSeconds = opts.leaseDurationSeconds ?? 40;
     this.renewMs = opts.leaseRenewIntervalMs ?? (this.leaseDurationSeconds * 1000) / 4;
-    this.reportMs = opts.statusReportIntervalMs ?? 60_000;
+    this.reportMs = opts.statusReportIntervalMs ?? 5 * 60_000;
+    this.updateMs = opts.statusUpdateIntervalMs ?? 10_000;
+    this.retryMs = opts.retryMs ?? 1000;
     this.concurrency = opts.concurrency ?? 64;
     this.log = opts.log ?? ((l) => process.stderr.write(`kubelet: ${l}\n`));
     const first = opts.firstIndex ?? 0;
     const zones = Math.max(1, opts.zones);
-    const now = Date.now();
     for (let k = 0; k < opts.count; k++) {
       const index = first + k;
       const name = `${opts.namePrefix}${index}`;
       const podCIDR = nodePodCidr(index);
-      // spread over the interval so the process sends an even trickle, not a burst
-      const phase = opts.count > 1 ? k / opts.count : 0;
       this.nodes.set(name, {
         name,
         index,
@@ -104,10 +158,47 @@ export class NodeManager {
         internalIP: nodeInternalIp(index),
         ipam: new PodIpAllocator(podCIDR),
         readySince: nowTime(),
-        nextLeaseRenew: now + this.renewMs * phase,
-        nextStatusReport: now + this.reportMs * phase,
+        // scheduled by start()
+        nextLeaseRenew: Infinity,
+        nextStatusReport: Infinity,
+        lastStatusReport: 0,
+        leaseBusy: false,
+        statusBusy: false,
       });
     }
+    // the body is built when the batch leaves, so a renewal that waited for a free request slot is not stale
+    this.leaseWriter = new Batcher(
+      (nodes) => {
+        const renewTime = formatMicroTime(new Date());
+        return client.batchPatch(nodes.map((n) => this.leasePatch(n, renewTime)));
+      },
+      'renewing the leases of',
+      (n) => `node ${n.name}`,
+      { maxBatch: LEASE_BATCH, maxInFlight: HEARTBEAT_IN_FLIGHT },
+    );
+    this.statusWriter = new Batcher(
+      (nodes) => {
+        const heartbeat = nowTime();
+        return client.batchPatch(nodes.map((n) => this.statusPatch(n, heartbeat)));
+      },
+      'reporting the status of',
+      (n) => `node ${n.name}`,
+      { maxBatch: NODE_BATCH, maxInFlight: STATUS_IN_FLIGHT },
+    );
+    this.informer = new SharedInformer<Node>(client, Resources.nodes, {
+      labelSelector: `${HOLLOW_LABEL}=true`,
+      onError: (e) => this.log(`node watch: ${(e as Error)?.message ?? e}; re-listing`),
+    });
+    this.informer.addEventHandler({
+      onAdd: (node) => this.observe(node),
+      onUpdate: (_old, node) => this.observe(node),
+      onDelete: (o) => this.observeGone(deletedObject(o)),
+    });
+  }
+
+  /** batch requests sent for lease renewals and status reports so far */
+  get heartbeatRequests(): { leases: number; statuses: number } {
+    return { leases: this.leaseWriter.requests, statuses: this.statusWriter.requests };
   }
 
   has(name: string | undefined): boolean {
@@ -119,25 +210,49 @@ export class NodeManager {
   }
 
   conditions(n: HollowNode, heartbeat: string): NodeCondition[] {
-    const c = (type: string, status: string, reason: string, message: string): NodeCondition => ({
+    return NODE_CONDITIONS.map(([type, status, reason, message]) => ({
       type,
       status,
       lastHeartbeatTime: heartbeat,
       lastTransitionTime: n.readySince,
       reason,
       message,
-    });
-    return [
-      c('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
-      c('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
-      c('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-      c('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
-    ];
+    }));
+  }
+
+  private capacity(): Record<string, string> {
+    return { cpu: this.opts.cpu, memory: this.opts.memory, pods: String(this.opts.pods), 'ephemeral-storage': '100Gi' };
+  }
+
+  /** The status a hollow node reports. */
+  nodeStatus(n: HollowNode, heartbeat: string): NodeStatus {
+    const capacity = this.capacity();
+    return {
+      capacity,
+      allocatable: { ...capacity },
+      conditions: this.conditions(n, heartbeat),
+      addresses: [
+        { type: 'InternalIP', address: n.internalIP },
+        { type: 'Hostname', address: n.name },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      nodeInfo: {
+        machineID: n.name,
+        systemUUID: n.name,
+        bootID: n.name,
+        kernelVersion: 'hollow',
+        osImage: 'Flotilla hollow node',
+        containerRuntimeVersion: `hollow://${this.opts.runtimeVersion}`,
+        kubeletVersion: KUBELET_VERSION,
+        kubeProxyVersion: KUBELET_VERSION,
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+      },
+    };
   }
 
   /** The Node object a hollow node registers. */
   nodeObject(n: HollowNode): Node {
-    const capacity = { cpu: this.opts.cpu, memory: this.opts.memory, pods: String(this.opts.pods), 'ephemeral-storage': '100Gi' };
     return {
       apiVersion: 'v1',
       kind: 'Node',
@@ -154,28 +269,7 @@ export class NodeManager {
         annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
       },
       spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR], providerID: `hollow://${n.name}` },
-      status: {
-        capacity,
-        allocatable: { ...capacity },
-        conditions: this.conditions(n, nowTime()),
-        addresses: [
-          { type: 'InternalIP', address: n.internalIP },
-          { type: 'Hostname', address: n.name },
-        ],
-        daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
-        nodeInfo: {
-          machineID: n.name,
-          systemUUID: n.name,
-          bootID: n.name,
-          kernelVersion: 'hollow',
-          osImage: 'Flotilla hollow node',
-          containerRuntimeVersion: `hollow://${this.opts.runtimeVersion}`,
-          kubeletVersion: KUBELET_VERSION,
-          kubeProxyVersion: KUBELET_VERSION,
-          operatingSystem: 'linux',
-          architecture: 'amd64',
-        },
-      },
+      status: this.nodeStatus(n, nowTime()),
     };
   }
 
@@ -193,57 +287,106 @@ export class NodeManager {
     };
   }
 
+  private leasePatch(n: HollowNode, renewTime: string): BatchPatchRequest['items'][number] {
+    return {
+      ...Resources.leases,
+      namespace: NODE_LEASE_NAMESPACE,
+      name: n.name,
+      patchType: 'merge',
+      body: { spec: { holderIdentity: n.name, leaseDurationSeconds: this.leaseDurationSeconds, renewTime } },
+    };
+  }
+
+  private statusPatch(n: HollowNode, heartbeat: string): BatchPatchRequest['items'][number] {
+    return { ...Resources.nodes, name: n.name, subresource: 'status', patchType: 'merge', body: { status: this.nodeStatus(n, heartbeat) } };
+  }
+
+  /** Patches in batches, a few requests at a time (items[i] is of nodes[i]); throws on the first that failed. */
+  private async patchAll(what: string, nodes: HollowNode[], items: BatchPatchRequest['items'], size: number): Promise<void> {
+    const parts = chunks(items, size);
+    const results: unknown[][] = new Array(parts.length);
+    const errors = await forEachLimited(parts, STATUS_IN_FLIGHT, async (part, i) => {
+      results[i] = await this.client.batchPatch(part);
+    });
+    const broken = errors.find((e) => e !== undefined);
+    if (broken) throw new Error(`${what}: ${(broken as Error).message}`, { cause: broken });
+    const flat = results.flat();
+    const bad = flat.findIndex((r) => r instanceof StatusError);
+    if (bad >= 0) throw new Error(`${what} ${nodes[bad]!.name}: ${(flat[bad] as Error).message}`, { cause: flat[bad] });
+  }
+
   /**
    * Creates every Node and Lease, many per request (flotilla.api.batch.create). A node
    * that already exists (a restarted process) keeps its podCIDR and gets its labels
-   * and status refreshed.
+   * and status refreshed; an existing Lease is renewed.
    */
   async register(): Promise<void> {
     const all = [...this.nodes.values()];
     const existing: HollowNode[] = [];
-    for (const batch of chunks(all, 200)) {
-      const results = await this.client.batchCreate<Node>(batch.map((n) => ({ ...Resources.nodes, body: this.nodeObject(n) })));
-      results.forEach((r, i) => {
-        const n = batch[i]!;
-        if (r instanceof StatusError) {
+    const createAll = async <T>(
+      what: string,
+      ref: { group: string; version: string; resource: string; namespace?: string },
+      body: (n: HollowNode) => T,
+      size: number,
+      inFlight: number,
+      onCreated: (n: HollowNode, r: T) => void,
+    ) => {
+      const errors = await forEachLimited(chunks(all, size), inFlight, async (batch) => {
+        const results = await this.client.batchCreate<T>(batch.map((n) => ({ ...ref, body: body(n) })));
+        results.forEach((r, i) => {
+          const n = batch[i]!;
+          if (!(r instanceof StatusError)) return onCreated(n, r);
           if (isAlreadyExists(r)) existing.push(n);
-          else throw new Error(`registering node ${n.name}: ${r.message}`, { cause: r });
-        } else n.uid = r.metadata?.uid;
+          else throw new Error(`${what} of node ${n.name}: ${r.message}`, { cause: r });
+        });
       });
+      const failed = errors.find((e) => e !== undefined);
+      if (failed) throw failed;
+    };
+
+    // Nodes one request at a time: every watcher of Nodes (scheduler, controllers) gets
+    // them in watch frames of up to 512 events, and 512 Nodes (~2 kB each) would pass
+    // NATS's 1 MB max_payload, which ends those watches (they re-list, but late)
+    await createAll('registering', Resources.nodes, (n) => this.nodeObject(n), NODE_REGISTER_BATCH, 1, (n, r: Node) => (n.uid = r.metadata?.uid));
+    await this.adopt(existing.splice(0));
+    await createAll('creating the lease', { ...Resources.leases, namespace: NODE_LEASE_NAMESPACE }, (n) => this.leaseObject(n), LEASE_BATCH, HEARTBEAT_IN_FLIGHT, () => undefined);
+    if (existing.length) {
+      const renewTime = formatMicroTime(new Date());
+      await this.patchAll('renewing the existing lease of node', existing, existing.map((n) => this.leasePatch(n, renewTime)), LEASE_BATCH);
     }
-    const errors = await forEachLimited(existing, this.concurrency, (n) => this.adopt(n));
+    const now = Date.now();
+    for (const n of all) n.lastStatusReport = now;
+  }
+
+  /** Nodes left by an earlier run: keep each podCIDR (immutable upstream), refresh the rest. */
+  private async adopt(existing: HollowNode[]): Promise<void> {
+    if (!existing.length) return;
+    const current = new Map<HollowNode, Node>();
+    const errors = await forEachLimited(existing, this.concurrency, async (n) => {
+      current.set(n, await this.client.get<Node>({ ...Resources.nodes, name: n.name }));
+    });
     const failed = errors.findIndex((e) => e !== undefined);
-    if (failed >= 0) throw new Error(`updating existing node ${existing[failed]!.name}: ${(errors[failed] as Error).message}`, { cause: errors[failed] });
-
-    for (const batch of chunks(all, 200)) {
-      const results = await this.client.batchCreate<Lease>(batch.map((n) => ({ ...Resources.leases, namespace: NODE_LEASE_NAMESPACE, body: this.leaseObject(n) })));
-      const renew: HollowNode[] = [];
-      results.forEach((r, i) => {
-        if (!(r instanceof StatusError)) return;
-        if (isAlreadyExists(r)) renew.push(batch[i]!);
-        else throw new Error(`creating the lease of node ${batch[i]!.name}: ${r.message}`, { cause: r });
-      });
-      await forEachLimited(renew, this.concurrency, (n) => this.renewLease(n));
+    if (failed >= 0) throw new Error(`reading existing node ${existing[failed]!.name}: ${(errors[failed] as Error).message}`, { cause: errors[failed] });
+    const meta: BatchPatchRequest['items'] = [];
+    for (const n of existing) {
+      const cur = current.get(n)!;
+      n.uid = cur.metadata?.uid;
+      if (cur.spec?.podCIDR && cur.spec.podCIDR !== n.podCIDR) {
+        n.podCIDR = cur.spec.podCIDR;
+        n.ipam = new PodIpAllocator(n.podCIDR);
+      }
+      const want = this.nodeObject(n);
+      meta.push({ ...Resources.nodes, name: n.name, patchType: 'merge', body: { metadata: { labels: want.metadata!.labels }, spec: cur.spec?.podCIDR ? {} : want.spec } });
     }
+    await this.patchAll('updating existing node', existing, meta, NODE_BATCH);
+    const heartbeat = nowTime();
+    await this.patchAll('reporting the status of existing node', existing, existing.map((n) => this.statusPatch(n, heartbeat)), NODE_BATCH);
   }
 
-  /** A node left by an earlier run: keep its podCIDR (immutable upstream), refresh the rest. */
-  private async adopt(n: HollowNode): Promise<void> {
-    const cur = await this.client.get<Node>({ ...Resources.nodes, name: n.name });
-    n.uid = cur.metadata?.uid;
-    if (cur.spec?.podCIDR && cur.spec.podCIDR !== n.podCIDR) {
-      n.podCIDR = cur.spec.podCIDR;
-      n.ipam = new PodIpAllocator(n.podCIDR);
-    }
-    const want = this.nodeObject(n);
-    await this.client.patch({ ...Resources.nodes, name: n.name }, 'merge', { metadata: { labels: want.metadata!.labels }, spec: cur.spec?.podCIDR ? {} : want.spec });
-    await this.client.patch({ ...Resources.nodes, name: n.name, subresource: 'status' }, 'merge', { status: want.status });
-  }
-
+  /** Renews one node's Lease now (a Lease deleted under us is created again). */
   async renewLease(n: HollowNode): Promise<void> {
-    const ref = { ...Resources.leases, namespace: NODE_LEASE_NAMESPACE, name: n.name };
     try {
-      await this.client.patch(ref, 'merge', { spec: { holderIdentity: n.name, leaseDurationSeconds: this.leaseDurationSeconds, renewTime: formatMicroTime(new Date()) } });
+      await this.leaseWriter.add(n);
     } catch (e) {
       if (!isNotFound(e)) throw e;
       await this.client.create({ ...Resources.leases, namespace: NODE_LEASE_NAMESPACE }, this.leaseObject(n));
@@ -251,56 +394,145 @@ export class NodeManager {
     this.leaseRenewals++;
   }
 
+  /** Reports one node's status now (a Node deleted under us is registered again, as a restarted kubelet would). */
   async reportStatus(n: HollowNode): Promise<void> {
+    n.lastStatusReport = Date.now();
     try {
-      await this.client.patch({ ...Resources.nodes, name: n.name, subresource: 'status' }, 'merge', { status: { conditions: this.conditions(n, nowTime()) } });
+      await this.statusWriter.add(n);
     } catch (e) {
       if (!isNotFound(e)) throw e;
-      // the Node was deleted under us: register it again, as a restarted kubelet would
+      n.readySince = nowTime();
       const created = await this.client.create<Node>(Resources.nodes, this.nodeObject(n));
       n.uid = created.metadata?.uid;
     }
     this.statusReports++;
   }
 
-  /** Starts the heartbeat timer. */
+  /** Starts the shared Node watch and the heartbeat timer; each node's first heartbeats are spread over their intervals from now. */
   start(): void {
     if (this.timer || this.stopped) return;
-    this.timer = setInterval(() => {
-      // a tick still sending (a slow apiserver) is not overlapped: its nodes are simply due again
-      if (this.busy) return;
-      this.busy = this.tick().finally(() => (this.busy = undefined));
-    }, this.opts.tickMs ?? 500);
+    const all = [...this.nodes.values()];
+    const now = Date.now();
+    const leaseAt = spreadOver(all.length, this.renewMs, now);
+    const reportAt = spreadOver(all.length, this.reportMs, now);
+    all.forEach((n, k) => {
+      n.nextLeaseRenew = leaseAt[k]!;
+      n.nextStatusReport = reportAt[k]!;
+    });
+    this.informer.start();
+    this.timer = setInterval(() => this.tick(), this.opts.tickMs ?? 250);
   }
 
-  /** Renews every due lease and reports every due status. */
-  async tick(): Promise<void> {
-    const now = Date.now();
-    const leases: HollowNode[] = [];
-    const statuses: HollowNode[] = [];
+  /**
+   * Queues every due lease renewal and status report (those already queued or on the
+   * wire are not queued again). Returns how many of each it queued.
+   */
+  tick(now = Date.now()): { leases: number; statuses: number } {
+    let leases = 0;
+    let statuses = 0;
     for (const n of this.nodes.values()) {
-      if (n.nextLeaseRenew <= now) {
-        leases.push(n);
+      if (!n.leaseBusy && n.nextLeaseRenew <= now) {
+        n.leaseBusy = true;
         n.nextLeaseRenew = now + this.renewMs;
+        leases++;
+        this.renewLease(n).then(
+          () => (n.leaseBusy = false),
+          (e) => {
+            n.leaseBusy = false;
+            n.nextLeaseRenew = Math.min(n.nextLeaseRenew, Date.now() + this.retryMs);
+            this.failed(e);
+          },
+        );
       }
-      if (n.nextStatusReport <= now) {
-        statuses.push(n);
+      if (!n.statusBusy && n.nextStatusReport <= now) {
+        n.statusBusy = true;
         n.nextStatusReport = now + this.reportMs;
+        statuses++;
+        this.reportStatus(n).then(
+          () => (n.statusBusy = false),
+          (e) => {
+            n.statusBusy = false;
+            n.nextStatusReport = Math.min(n.nextStatusReport, Date.now() + this.retryMs);
+            this.failed(e);
+          },
+        );
       }
     }
-    const work: Array<() => Promise<void>> = [...leases.map((n) => () => this.renewLease(n)), ...statuses.map((n) => () => this.reportStatus(n))];
-    const errors = await forEachLimited(work, this.concurrency, (w) => w());
-    const failed = errors.filter((e) => e !== undefined);
-    if (failed.length && !this.stopped) {
-      this.failures += failed.length;
-      this.log(`${failed.length} of ${work.length} heartbeats failed, retried at the next interval; first: ${(failed[0] as Error).message}`);
+    this.tellFailures(now);
+    return { leases, statuses };
+  }
+
+  /** Resolves once every renewal and report queued so far is answered. */
+  async idle(): Promise<void> {
+    await Promise.all([this.leaseWriter.drain(), this.statusWriter.drain()]);
+    // a NotFound answer is followed by a create: let those settle too
+    await new Promise((r) => setImmediate(r));
+    if (this.leaseWriter.outstanding || this.statusWriter.outstanding || [...this.nodes.values()].some((n) => n.leaseBusy || n.statusBusy)) {
+      await new Promise((r) => setTimeout(r, 10));
+      return this.idle();
     }
+  }
+
+  /**
+   * What the API says of one of our nodes: when its status is not what the node would
+   * report, the node reports again (as soon as nodeStatusUpdateFrequency allows).
+   */
+  private observe(node: Node): void {
+    const n = this.nodes.get(node.metadata?.name ?? '');
+    if (!n || this.stopped) return;
+    if (node.metadata?.uid) n.uid = node.metadata.uid;
+    if (!this.statusDiffers(node.status)) return;
+    // the conditions go back to what the kubelet says: a transition, as upstream records it
+    if (!this.conditionsMatch(node.status)) n.readySince = nowTime();
+    this.reportSoon(n);
+  }
+
+  private observeGone(node: Node): void {
+    const n = this.nodes.get(node.metadata?.name ?? '');
+    if (n && !this.stopped) this.reportSoon(n);
+  }
+
+  private reportSoon(n: HollowNode): void {
+    n.nextStatusReport = Math.min(n.nextStatusReport, Math.max(Date.now(), n.lastStatusReport + this.updateMs));
+  }
+
+  private conditionsMatch(status: NodeStatus | undefined): boolean {
+    return NODE_CONDITIONS.every(([type, want, reason]) => {
+      const c = status?.conditions?.find((x) => x.type === type);
+      return c?.status === want && c.reason === reason;
+    });
+  }
+
+  /** Whether the API's status of a node differs from what it reports: conditions, capacity or allocatable. */
+  statusDiffers(status: NodeStatus | undefined): boolean {
+    if (!this.conditionsMatch(status)) return true;
+    const capacity = this.capacity();
+    for (const [k, v] of Object.entries(capacity)) {
+      if (status?.capacity?.[k] !== v || status?.allocatable?.[k] !== v) return true;
+    }
+    return false;
+  }
+
+  private failed(e: unknown): void {
+    if (this.stopped) return;
+    this.failures++;
+    this.unreported.count++;
+    this.unreported.first ??= e instanceof Error ? e : new Error(String(e));
+  }
+
+  /** Heartbeat failures go to the log in one line every FAILURE_LOG_MS, not one line each. */
+  private tellFailures(now: number): void {
+    const u = this.unreported;
+    if (!u.count || now - u.since < FAILURE_LOG_MS) return;
+    this.log(`${u.count} lease renewals or status reports failed (retried after ${this.retryMs} ms); first: ${u.first?.message}`);
+    this.unreported = { count: 0, first: undefined, since: now };
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.busy;
+    await this.informer.stop();
+    await this.idle();
   }
 }
