@@ -155,6 +155,9 @@ export async function startControllerManager(opts: StartControllerManagerOptions
     setMaxListeners(0, signal);
     leading = true;
     active = descriptors.map((d) => d.build(ctx, opts));
+    // as client-go's factory.Start: informers a controller asked for beyond its descriptor's
+    // list (e.g. kinds registered after this module loaded) start too; running ones are untouched
+    informers.start();
     runs = active.map((c, i) =>
       c.run(descriptors[i]!.workers, signal).catch((e) => log(`${descriptors[i]!.name} stopped with an error: ${(e as Error).message}`)),
     );
