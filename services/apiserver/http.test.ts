@@ -174,6 +174,25 @@ describe('apiserver REST semantics', () => {
     assert.equal(scale.body.status.selector, 'app=g');
   });
 
+  it('takes a uid in an update as a precondition (409) and refuses a patch that changes it (422)', async () => {
+    const made = await call(u, 'POST', '/api/v1/namespaces/default/configmaps', cm('uid-guard', { a: '1' }));
+    const uid = made.body.metadata.uid;
+    const stale = { ...made.body, metadata: { ...made.body.metadata, uid: 'not-' + uid, resourceVersion: undefined }, data: { a: '2' } };
+    const put = await call(u, 'PUT', '/api/v1/namespaces/default/configmaps/uid-guard', stale);
+    assert.equal(put.status, 409);
+    assert.equal(put.body.reason, 'Conflict');
+    assert.match(put.body.message, new RegExp(`Precondition failed: UID in precondition: not-${uid}, UID in object meta: ${uid}`));
+    const patch = await call(u, 'PATCH', '/api/v1/namespaces/default/configmaps/uid-guard', { metadata: { uid: 'other' } }, { 'content-type': 'application/merge-patch+json' });
+    assert.equal(patch.status, 422);
+    assert.match(patch.body.message, /metadata\.uid: Invalid value: "other": field is immutable/);
+    const kept = await call(u, 'GET', '/api/v1/namespaces/default/configmaps/uid-guard');
+    assert.equal(kept.body.metadata.uid, uid);
+    assert.equal(kept.body.data.a, '1');
+    const same = await call(u, 'PUT', '/api/v1/namespaces/default/configmaps/uid-guard', { ...made.body, metadata: { ...made.body.metadata, resourceVersion: undefined }, data: { a: '3' } });
+    assert.equal(same.status, 200, JSON.stringify(same.body));
+    assert.equal(same.body.data.a, '3');
+  });
+
   it('holds an object with a finalizer until the finalizer is removed', async () => {
     await call(u, 'POST', '/api/v1/namespaces/default/configmaps', cm('fin', { a: '1' }, { finalizers: ['example.com/hold'] }));
     const d = await call(u, 'DELETE', '/api/v1/namespaces/default/configmaps/fin');

@@ -269,7 +269,12 @@ export class ObjectStorage {
     if (wantRV !== undefined && !Number.isSafeInteger(wantRV)) {
       throw new BadRequestError(`invalid resourceVersion "${body.metadata.resourceVersion}"`);
     }
+    const wantUid: unknown = body.metadata?.uid;
     return this.guaranteedUpdate(kind, namespace, name, ctx, wantRV, (current) => {
+      // a uid in the body is a precondition, as upstream's update takes it: a replaced object is not overwritten
+      if (wantUid && wantUid !== current.metadata?.uid) {
+        throw new ConflictError(kind.qualified, name, `Precondition failed: UID in precondition: ${wantUid}, UID in object meta: ${current.metadata?.uid}`);
+      }
       const next = structuredClone(body);
       next.apiVersion = kind.apiVersion;
       next.kind = kind.def.kind;
@@ -298,6 +303,9 @@ export class ObjectStorage {
       if (patched.metadata?.name !== undefined && patched.metadata.name !== name) {
         throw new BadRequestError(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
       }
+      if (patched.metadata?.uid && patched.metadata.uid !== presented.metadata?.uid) {
+        throw invalid(kind, name, [fe('metadata.uid', 'FieldValueInvalid', `Invalid value: "${patched.metadata.uid}": field is immutable`)]);
+      }
       return this.admitUpdate(kind, this.mergeSystemFields(kind, presented, patched, subresource), presented, subresource);
     }, undefined);
   }
@@ -308,10 +316,6 @@ export class ObjectStorage {
     return next;
   }
 
-  /**
-   * Read-modify-write for the apiserver's own subresources (binding, scale): `mutate`
-   * gets the current object and returns the next one; spec and status changes are kept.
-   */
   /**
    * The apiserver's own read-modify-write of an object (finalize, eviction, binding, ...).
    * `trusted` writes skip defaulting, validation and the no-op comparison, as upstream's
