@@ -236,12 +236,12 @@ describe('SharedInformer against the apiserver', function () {
     }
   });
 
-  it('re-lists after the apiserver went away, reporting deletes it missed as tombstones', async () => {
+  it('watches on from its resourceVersion, without a re-list, when the apiserver comes back and its watch cache reaches back', async () => {
     const ns = 'inf-restart';
     const ref = { ...Resources.configmaps, namespace: ns };
     for (const n of ['a', 'b', 'c']) await client.create(ref, cm(ns, n));
     const errors: unknown[] = [];
-    // a long first backoff holds the re-list off while the writes below happen
+    // a long first backoff holds the next watch off while the writes below happen
     const inf = new SharedInformer<ConfigMap>(client, Resources.configmaps, { namespace: ns, backoffInitialMs: 5_000, backoffMaxMs: 5_000, onError: (e) => errors.push(e) });
     const { seen, tombstones } = mirror(inf);
     inf.start();
@@ -255,9 +255,37 @@ describe('SharedInformer against the apiserver', function () {
       await client.patch({ ...ref, name: 'b' }, 'merge', { data: { after: 'restart' } });
       await client.create(ref, cm(ns, 'd'));
       await converge(client, inf, ref);
-      assert.ok(inf.listCount >= 2, 'the informer must have re-listed');
-      assert.deepEqual(tombstones, [`${ns}/a`], 'the delete missed while away arrives as a tombstone');
+      assert.equal(inf.listCount, 1, 'the store was still good: no re-list');
+      assert.deepEqual(tombstones, [], 'the delete arrived as a watch event');
       assert.equal(inf.store.getByKey(`${ns}/b`)?.data?.after, 'restart');
+      assert.deepEqual(seen, versions(inf.store.list()));
+    } finally {
+      await inf.stop();
+    }
+  });
+
+  it('re-lists when its resourceVersion fell out of the returning apiserver\'s watch cache, reporting deletes it missed as tombstones', async () => {
+    const ns = 'inf-restart';
+    const ref = { ...Resources.configmaps, namespace: ns };
+    const errors: unknown[] = [];
+    const inf = new SharedInformer<ConfigMap>(client, Resources.configmaps, { namespace: ns, backoffInitialMs: 5_000, backoffMaxMs: 5_000, onError: (e) => errors.push(e) });
+    const { seen, tombstones } = mirror(inf);
+    inf.start();
+    try {
+      await inf.waitForSync();
+      await server.stop();
+      while (errors.length === 0) await sleep(50);
+      server = await testApiServer({ natsUrl, bucket: 'informer-test', watchCacheSize: 50 });
+      await client.delete({ ...ref, name: 'c' });
+      await client.patch({ ...ref, name: 'b' }, 'merge', { data: { after: 'second restart' } });
+      // writes elsewhere push the informer's resourceVersion out of the ring (50)
+      const other = { ...Resources.configmaps, namespace: 'inf-other' };
+      for (let i = 0; i < 60; i++) await client.create(other, cm('inf-other', `r-${i}`));
+      await converge(client, inf, ref);
+      assert.ok(errors.some((e) => e instanceof GoneError), `expected a 410 Gone, saw ${errors.map(String).join('; ')}`);
+      assert.ok(inf.listCount >= 2, 'the informer must have re-listed');
+      assert.deepEqual(tombstones, [`${ns}/c`], 'the delete missed while away arrives as a tombstone');
+      assert.equal(inf.store.getByKey(`${ns}/b`)?.data?.after, 'second restart');
       assert.deepEqual(seen, versions(inf.store.list()));
     } finally {
       await inf.stop();

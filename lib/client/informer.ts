@@ -9,7 +9,7 @@
  * Handlers must be cheap: the controller pattern is that handlers enqueue keys into a
  * work queue and workers read the current object from the store.
  */
-import { StatusError, isGone } from '../api/errors.js';
+import { ServiceUnavailableError, StatusError, isGone } from '../api/errors.js';
 import type { ApiClient, GroupVersionResource, KubeObject, Watch } from './client.js';
 import { toStatusError } from './client.js';
 import type { ListOptions, WatchEvent } from './protocol.js';
@@ -298,7 +298,10 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       } catch (e) {
         if (this.stopped) break;
         this.report(e);
-        needList = true;
+        // as upstream's reflector: when no apiserver answers (one stopping, none reachable)
+        // the store is still good, so watch again from its resourceVersion once one does; a
+        // watch cache that no longer reaches back that far answers 410, and that re-lists
+        needList = !(this.rv && e instanceof ServiceUnavailableError);
         // a watch that ran a good while before it broke was healthy: retry soon
         if (watchReadyAt && Date.now() - watchReadyAt > 10_000) backoff.reset();
         // after 410 the list is all that is needed, and it can run at once
