@@ -17,6 +17,7 @@ import { findKind, type ServedKind } from './kinds.js';
 import { listObjects, startWatch, type ActiveWatch, type WatchSink } from './query.js';
 import { now, ObjectStorage, type WriteContext } from './storage.js';
 import type { CachedObject } from './watchcache.js';
+import { metaTime } from '../../lib/api/time.js';
 
 export interface HandlerResult {
   code: number;
@@ -286,7 +287,7 @@ export class ApiHandler {
       apiVersion: 'authentication.k8s.io/v1',
       metadata: { name, namespace: ns, creationTimestamp: null },
       spec: { audiences: payload.aud, expirationSeconds: seconds, boundObjectReference: body?.spec?.boundObjectReference ?? null },
-      status: { token, expirationTimestamp: exp.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+      status: { token, expirationTimestamp: metaTime(exp.getTime()) },
     };
   }
 }

@@ -24,6 +24,7 @@ import { KeyExistsError, RevisionMismatchError, type KvStore } from '../../lib/s
 import type { ServedKind } from './kinds.js';
 import { findKind } from './kinds.js';
 import type { WatchCache } from './watchcache.js';
+import { metaTime } from '../../lib/api/time.js';
 
 export interface WriteContext {
   dryRun?: boolean;
@@ -52,7 +53,7 @@ export function now(): string {
   const second = Math.floor(Date.now() / 1000);
   if (second !== nowSecond) {
     nowSecond = second;
-    nowText = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    nowText = metaTime(second * 1000);
   }
   return nowText;
 }
@@ -501,7 +502,7 @@ export class ObjectStorage {
       }
       nm.finalizers = finalizers.length ? finalizers : undefined;
       if (!nm.finalizers) delete nm.finalizers;
-      const ts = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const ts = metaTime(Date.now() + grace * 1000);
       if (!nm.deletionTimestamp || graceful) nm.deletionTimestamp = ts;
       nm.deletionGracePeriodSeconds = grace;
       // upstream markAsDeleting: only the first deletion bumps generation, not a later finalizer change

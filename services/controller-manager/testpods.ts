@@ -5,6 +5,7 @@
  */
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import { Resources, type ApiClient } from '../../lib/client/client.js';
+import { metaTime } from '../../lib/api/time.js';
 
 export const NS = 'default';
 
@@ -41,7 +42,7 @@ export async function createPods(client: ApiClient, pods: TestPod[]): Promise<vo
 
 export async function setPodStatus(client: ApiClient, name: string, ip: string, ready: boolean): Promise<void> {
   const ref = { ...Resources.pods, namespace: NS, name };
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = metaTime();
   const pod = await client.get<Pod>(ref);
   await client.updateStatus<Pod>(ref, {
     ...pod,

@@ -25,6 +25,7 @@ import type { BatchPatchRequest } from '../../lib/client/protocol.js';
 import { StatusError, isAlreadyExists, isNotFound } from '../../lib/api/errors.js';
 import { chunks, forEachLimited } from './concurrency.js';
 import { PodIpAllocator, nodeInternalIp, nodePodCidr } from './podip.js';
+import { metaTime } from '../../lib/api/time.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
@@ -94,7 +95,6 @@ const STATUS_IN_FLIGHT = 2;
 /** how often repeated heartbeat failures are told to the log */
 const FAILURE_LOG_MS = 10_000;
 
-const nowTime = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 /** what a hollow node always says of itself: type, status, reason, message */
 const NODE_CONDITIONS: ReadonlyArray<readonly [string, string, string, string]> = [
   ['MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
@@ -157,7 +157,7 @@ export class NodeManager {
         podCIDR,
         internalIP: nodeInternalIp(index),
         ipam: new PodIpAllocator(podCIDR),
-        readySince: nowTime(),
+        readySince: metaTime(),
         // scheduled by start()
         nextLeaseRenew: Infinity,
         nextStatusReport: Infinity,
@@ -178,7 +178,7 @@ export class NodeManager {
     );
     this.statusWriter = new Batcher(
       (nodes) => {
-        const heartbeat = nowTime();
+        const heartbeat = metaTime();
         return client.batchPatch(nodes.map((n) => this.statusPatch(n, heartbeat)));
       },
       'reporting the status of',
@@ -269,7 +269,7 @@ export class NodeManager {
         annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
       },
       spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR], providerID: `hollow://${n.name}` },
-      status: this.nodeStatus(n, nowTime()),
+      status: this.nodeStatus(n, metaTime()),
     };
   }
 
@@ -379,7 +379,7 @@ export class NodeManager {
       meta.push({ ...Resources.nodes, name: n.name, patchType: 'merge', body: { metadata: { labels: want.metadata!.labels }, spec: cur.spec?.podCIDR ? {} : want.spec } });
     }
     await this.patchAll('updating existing node', existing, meta, NODE_BATCH);
-    const heartbeat = nowTime();
+    const heartbeat = metaTime();
     await this.patchAll('reporting the status of existing node', existing, existing.map((n) => this.statusPatch(n, heartbeat)), NODE_BATCH);
   }
 
@@ -401,7 +401,7 @@ export class NodeManager {
       await this.statusWriter.add(n);
     } catch (e) {
       if (!isNotFound(e)) throw e;
-      n.readySince = nowTime();
+      n.readySince = metaTime();
       const created = await this.client.create<Node>(Resources.nodes, this.nodeObject(n));
       n.uid = created.metadata?.uid;
     }
@@ -483,7 +483,7 @@ export class NodeManager {
     if (node.metadata?.uid) n.uid = node.metadata.uid;
     if (!this.statusDiffers(node.status)) return;
     // the conditions go back to what the kubelet says: a transition, as upstream records it
-    if (!this.conditionsMatch(node.status)) n.readySince = nowTime();
+    if (!this.conditionsMatch(node.status)) n.readySince = metaTime();
     this.reportSoon(n);
   }
 

@@ -16,6 +16,7 @@ import { chunks, forEachLimited } from './concurrency.js';
 import { normalizeImage } from './hollow.js';
 import type { NodeManager } from './nodes.js';
 import type { ContainerEvent, ContainerRuntime } from './runtime.js';
+import { metaTime } from '../../lib/api/time.js';
 
 /** upstream's crash-loop back-off: 10 s, doubling to 5 min */
 export const INITIAL_BACKOFF_SECONDS = 10;
@@ -71,9 +72,6 @@ interface PodRecord {
   terminal: boolean;
   removed: boolean;
 }
-
-const nowTime = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-const timeOf = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Go's time.Duration text for whole seconds: 10s, 1m20s, 5m0s. */
 export function goDuration(seconds: number): string {
@@ -198,7 +196,7 @@ export class PodManager {
       restartPolicy: pod.spec?.restartPolicy ?? 'Always',
       pod,
       hostIP: node.internalIP,
-      startTime: pod.status?.startTime ?? nowTime(),
+      startTime: pod.status?.startTime ?? metaTime(),
       // restart counts survive a restart of this process, as they survive upstream's
       containers: (pod.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image ?? '', restartCount: prior.get(c.name)?.restartCount ?? 0, backoffSeconds: 0 })),
       conditions,
@@ -269,8 +267,8 @@ export class PodManager {
     const terminated: ContainerStateTerminated = {
       exitCode: st.exitCode,
       reason: st.reason || (st.exitCode === 0 ? 'Completed' : 'Error'),
-      startedAt: timeOf(st.startedAt),
-      finishedAt: timeOf(st.finishedAt),
+      startedAt: metaTime(st.startedAt),
+      finishedAt: metaTime(st.finishedAt),
       containerID: `${this.runtime.runtimeName}://${st.id}`,
     };
     const restart = rec.restartPolicy === 'Always' || (rec.restartPolicy === 'OnFailure' && st.exitCode !== 0);
@@ -436,7 +434,7 @@ export class PodManager {
       lastState: c.lastTerminated ? { terminated: c.lastTerminated } : {},
     };
     if (c.final) out.state = { terminated: c.final };
-    else if (running) out.state = { running: { startedAt: timeOf(st!.startedAt) } };
+    else if (running) out.state = { running: { startedAt: metaTime(st!.startedAt) } };
     else if (c.backoffMessage) out.state = { waiting: { reason: 'CrashLoopBackOff', message: c.backoffMessage } };
     else if (c.error) out.state = { waiting: c.error };
     else out.state = { waiting: { reason: 'ContainerCreating' } };
@@ -446,7 +444,7 @@ export class PodManager {
   }
 
   private condition(rec: PodRecord, type: string, status: string, reason?: string, message?: string): PodCondition {
-    const now = nowTime();
+    const now = metaTime();
     const prev = rec.conditions.get(type);
     const since = prev && prev[0] === status ? prev[1] : now;
     rec.conditions.set(type, [status, since]);

@@ -27,6 +27,7 @@ import { Framework } from './framework/framework.js';
 import type { Diagnosis } from './framework/types.js';
 import type { SchedulerMetrics } from './metrics.js';
 import { SchedulingQueue, podKey, type ClusterEvent, type QueueEntry } from './queue.js';
+import { metaTime } from '../../lib/api/time.js';
 
 export interface SchedulerOptions {
   client: ApiClient;
@@ -436,7 +437,7 @@ export class Scheduler {
     const current = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
     const nnChanged = nominatedNodeName !== undefined && pod.status?.nominatedNodeName !== nominatedNodeName;
     if (current && current.status === 'False' && current.reason === 'Unschedulable' && current.message === message && !nnChanged) return;
-    const now = new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = metaTime(this.now());
     const condition: PodCondition = {
       type: 'PodScheduled',
       status: 'False',

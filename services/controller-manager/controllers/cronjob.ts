@@ -22,6 +22,7 @@ import { deletedObject, NAMESPACE_INDEX, splitMetaNamespaceKey, type DeletedFina
 import { QueueController, type ControllerContext } from '../controller.js';
 import { getControllerOf, newControllerRef } from '../controllerref.js';
 import { isFinished, JOBS } from './job.js';
+import { metaTime } from '../../../lib/api/time.js';
 
 export const CRONJOBS = { group: 'batch', version: 'v1', resource: 'cronjobs' } as const satisfies GroupVersionResource;
 export const CRONJOB_SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
@@ -219,7 +220,7 @@ export class CronJobController extends QueueController {
       this.recorder.eventf(cj, undefined, 'Warning', 'TooManyMissedTimes', 'Sync', `too many missed start times: ${missed}. Set or decrease .spec.startingDeadlineSeconds or check clock skew`);
     }
     if (deadline !== undefined && deadline !== null && time + deadline * 1000 < now) {
-      this.recorder.eventf(cj, undefined, 'Warning', 'MissSchedule', 'Sync', `Missed scheduled time to start a job: ${rfc3339(time)}`);
+      this.recorder.eventf(cj, undefined, 'Warning', 'MissSchedule', 'Sync', `Missed scheduled time to start a job: ${metaTime(time)}`);
       return next;
     }
     const name = jobNameFor(cj.metadata!.name!, time);
@@ -255,7 +256,7 @@ export class CronJobController extends QueueController {
       if (getControllerOf(job)?.uid !== cj.metadata!.uid) return next;
     }
     if (!isFinished(job)) status.active = [...(status.active ?? []).filter((r) => r.uid !== job.metadata!.uid), jobRef(job)];
-    status.lastScheduleTime = rfc3339(time);
+    status.lastScheduleTime = metaTime(time);
     return next;
   }
 
@@ -301,7 +302,7 @@ export function jobFromTemplate(cj: CronJob, name: string, scheduledMs: number):
       name,
       namespace: cj.metadata!.namespace,
       labels: { ...(tmpl.metadata?.labels ?? {}) },
-      annotations: { ...(tmpl.metadata?.annotations ?? {}), [CRONJOB_SCHEDULED_TIMESTAMP]: rfc3339(scheduledMs) },
+      annotations: { ...(tmpl.metadata?.annotations ?? {}), [CRONJOB_SCHEDULED_TIMESTAMP]: metaTime(scheduledMs) },
       ownerReferences: [newControllerRef(cj, API_VERSION, KIND)],
     },
     spec: structuredClone(tmpl.spec!),
@@ -322,8 +323,4 @@ function oldest(jobs: Job[], keep: number): Job[] {
   if (jobs.length <= keep) return [];
   const t = (j: Job) => Date.parse(j.status?.startTime ?? j.metadata?.creationTimestamp ?? '') || 0;
   return [...jobs].sort((a, b) => t(a) - t(b) || (a.metadata!.name! < b.metadata!.name! ? -1 : 1)).slice(0, jobs.length - keep);
-}
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

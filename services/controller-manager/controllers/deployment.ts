@@ -21,6 +21,7 @@ import { deletedObject, metaNamespaceKey, NAMESPACE_INDEX, splitMetaNamespaceKey
 import { QueueController, type ControllerContext } from '../controller.js';
 import { getControllerOf, newControllerRef } from '../controllerref.js';
 import { canonicallyEqual, computeHash, equalIgnoreHash, POD_TEMPLATE_HASH_LABEL } from '../revisions.js';
+import { metaTime } from '../../../lib/api/time.js';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 export const REVISION_HISTORY_ANNOTATION = 'deployment.kubernetes.io/revision-history';
@@ -159,7 +160,7 @@ function condition(s: DeploymentStatus, type: string): DeploymentCondition | und
 }
 
 function newCondition(type: string, status: string, reason: string, message: string, now: number): DeploymentCondition {
-  const t = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const t = metaTime(now);
   return { type, status, reason, message, lastUpdateTime: t, lastTransitionTime: t };
 }
 

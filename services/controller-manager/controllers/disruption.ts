@@ -29,6 +29,7 @@ import { NAMESPACE_INDEX, deletedObject, type DeletedFinalStateUnknown, type Sha
 import { QueueController, type ControllerContext } from '../controller.js';
 import { getControllerOf } from '../controllerref.js';
 import { isPodReady } from '../pods.js';
+import { metaTime } from '../../../lib/api/time.js';
 
 export const PDBS = Resources.poddisruptionbudgets;
 const STATEFULSETS = { group: 'apps', version: 'v1', resource: 'statefulsets' } as const satisfies GroupVersionResource;
@@ -43,10 +44,6 @@ export function scaledIntOrPercent(v: number | string, total: number, roundUp: b
   if (!m) throw new Error(`invalid value for IntOrString: invalid value ${JSON.stringify(v)}: must be an integer or a percentage`);
   const exact = (Number(m[1]) * total) / 100;
   return roundUp ? Math.ceil(exact) : Math.floor(exact);
-}
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export interface DisruptionControllerOptions {
@@ -288,10 +285,10 @@ function withCondition(conditions: Condition[] | undefined, c: Omit<Condition, '
   const list = [...(conditions ?? [])];
   const i = list.findIndex((x) => x.type === c.type);
   if (i < 0) {
-    list.push({ ...c, lastTransitionTime: rfc3339(now) });
+    list.push({ ...c, lastTransitionTime: metaTime(now) });
     return list;
   }
   const old = list[i]!;
-  list[i] = { ...old, ...c, lastTransitionTime: old.status === c.status ? old.lastTransitionTime : rfc3339(now) };
+  list[i] = { ...old, ...c, lastTransitionTime: old.status === c.status ? old.lastTransitionTime : metaTime(now) };
   return list;
 }

@@ -26,6 +26,7 @@ import { claimPods, getControllerOf, newControllerRef } from '../controllerref.j
 import { ControllerExpectations } from '../expectations.js';
 import { isPodReady, podFromTemplate } from '../pods.js';
 import { slowStartBatchCreate } from '../slowstart.js';
+import { metaTime } from '../../../lib/api/time.js';
 
 export const JOBS = { group: 'batch', version: 'v1', resource: 'jobs' } as const satisfies GroupVersionResource;
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
@@ -140,7 +141,7 @@ export class JobController extends QueueController {
     const prev = job.status ?? {};
     const status: JobStatus = structuredClone(prev);
     const conditions = status.conditions ?? [];
-    const stamp = rfc3339(now);
+    const stamp = metaTime(now);
 
     // step 1: finished pods still holding the finalizer and not yet recorded
     const uncounted = { succeeded: new Set(prev.uncountedTerminatedPods?.succeeded ?? []), failed: new Set(prev.uncountedTerminatedPods?.failed ?? []) };
@@ -535,8 +536,4 @@ function finishTime(job: Job): number | undefined {
   const c = (job.status?.conditions ?? []).find((x) => (x.type === 'Complete' || x.type === 'Failed') && x.status === 'True');
   const t = c?.lastTransitionTime ?? job.status?.completionTime;
   return t ? Date.parse(t) : undefined;
-}
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -35,6 +35,7 @@ import { retryOnConflict } from '../../../lib/client/retry.js';
 import '../../../lib/schema/kinds/mod.js';
 import { allKinds, apiVersionOf } from '../../../lib/schema/registry.js';
 import { QueueController, type ControllerContext } from '../controller.js';
+import { metaTime } from '../../../lib/api/time.js';
 
 /** The spec.finalizers entry this controller owns (v1.FinalizerKubernetes). */
 export const FINALIZER_KUBERNETES = 'kubernetes';
@@ -149,7 +150,6 @@ const OK_MESSAGES: Record<ConditionType, string> = {
   NamespaceFinalizersRemaining: 'All content-preserving finalizers finished',
 };
 
-const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 const errorMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** Collects one pass's failures and totals, then writes them as the status conditions (upstream namespaceConditionUpdater). */
@@ -158,7 +158,7 @@ class ConditionUpdater {
   private readonly contentErrors: string[] = [];
 
   private failing(type: ConditionType, reason: string, message: string): void {
-    this.conditions.push({ type, status: 'True', lastTransitionTime: now(), reason, message });
+    this.conditions.push({ type, status: 'True', lastTransitionTime: metaTime(), reason, message });
   }
 
   discoveryFailed(e: unknown): void {
@@ -198,7 +198,7 @@ class ConditionUpdater {
       const next = this.conditions.find((c) => c.type === type) ?? {
         type,
         status: 'False',
-        lastTransitionTime: now(),
+        lastTransitionTime: metaTime(),
         reason: OK_REASONS[type],
         message: OK_MESSAGES[type],
       };
@@ -207,7 +207,7 @@ class ConditionUpdater {
         current.push(next);
         changed = true;
       } else if (old.status !== next.status || old.reason !== next.reason || old.message !== next.message) {
-        if (old.status !== next.status) old.lastTransitionTime = now();
+        if (old.status !== next.status) old.lastTransitionTime = metaTime();
         old.status = next.status;
         old.reason = next.reason;
         old.message = next.message;

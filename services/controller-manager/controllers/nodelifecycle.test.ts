@@ -2,27 +2,19 @@ import assert from 'node:assert/strict';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Node, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import { isNotFound } from '../../../lib/api/errors.js';
+import { metaTime } from '../../../lib/api/time.js';
 import { ApiClient, Resources } from '../../../lib/client/client.js';
 import { connectNats } from '../../../lib/client/connect.js';
 import { testApiServer } from '../../../test/apiserver.js';
 import { runTestController, type RunningTestController } from '../../../test/controllers.js';
 import { freshNats } from '../../../test/harness.js';
 import { waitFor } from '../../../test/wait.js';
-import {
-  computeZoneState,
-  LABEL_TOPOLOGY_ZONE,
-  NodeLifecycleController,
-  noExecuteTolerationSeconds,
-  TAINT_NOT_READY,
-  TAINT_UNREACHABLE,
-  zoneKey,
-  type NodeLifecycleControllerOptions,
-} from './nodelifecycle.js';
+import { LABEL_TOPOLOGY_ZONE, zoneKey } from '../zonestates.js';
+import { NodeLifecycleController, TAINT_NOT_READY, TAINT_UNREACHABLE, type NodeLifecycleControllerOptions } from './nodelifecycle.js';
 
 const NS = 'default';
 /** a Lease's MicroTime */
 const microTime = () => new Date().toISOString().replace('Z', '000Z');
-const iso = (ms = Date.now()) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const zoneOf = (zone: string) => zoneKey({ metadata: { labels: { [LABEL_TOPOLOGY_ZONE]: zone } } });
 /** tolerates unreachable by key and effect, so admission adds no default for it, but not the taint's (empty) value */
 const UNTOLERATED: Toleration[] = [{ key: TAINT_UNREACHABLE, operator: 'Equal', value: 'x', effect: 'NoExecute' }];
@@ -84,7 +76,7 @@ class Cluster {
 
   async postReady(name: string): Promise<void> {
     const n = await this.client.get<Node>(this.nodeRef(name));
-    const now = iso();
+    const now = metaTime();
     await this.client.updateStatus(this.nodeRef(name), { ...n, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }] } });
   }
 
@@ -308,44 +300,5 @@ describe('node lifecycle controller against a real apiserver', function () {
       await waitFor('zone x tainted NoExecute again', async () => (await c.hasNoExecute('x1')) && (await c.hasNoExecute('x2')));
       assert.equal(await c.hasNoExecute('y1'), false);
     });
-  });
-});
-
-describe('noExecuteTolerationSeconds (upstream taint eviction)', () => {
-  const unreachable: Taint = { key: TAINT_UNREACHABLE, effect: 'NoExecute' };
-  const notReady: Taint = { key: TAINT_NOT_READY, effect: 'NoExecute' };
-
-  it('evicts at once a pod with no toleration of a taint', () => {
-    assert.equal(noExecuteTolerationSeconds(undefined, [unreachable]), 0);
-    assert.equal(noExecuteTolerationSeconds([{ key: TAINT_NOT_READY, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }], [unreachable]), 0);
-    assert.equal(noExecuteTolerationSeconds(UNTOLERATED, [unreachable]), 0, 'Equal compares the value');
-  });
-  it('honours the pod\'s own tolerationSeconds, and none means forever', () => {
-    assert.equal(noExecuteTolerationSeconds([{ key: TAINT_UNREACHABLE, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }], [unreachable]), 5);
-    assert.equal(noExecuteTolerationSeconds([{ operator: 'Exists' }], [unreachable]), undefined);
-    assert.equal(noExecuteTolerationSeconds([{ key: TAINT_UNREACHABLE, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: -1 }], [unreachable]), 0);
-  });
-  it('uses the first toleration matching each taint and the shortest over the taints', () => {
-    const tolerations: Toleration[] = [
-      { key: TAINT_UNREACHABLE, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 },
-      { operator: 'Exists', tolerationSeconds: 10 },
-    ];
-    assert.equal(noExecuteTolerationSeconds(tolerations, [unreachable]), 60, 'the first match, not the shortest');
-    assert.equal(noExecuteTolerationSeconds(tolerations, [unreachable, notReady]), 10);
-  });
-  it('matches an empty key with operator Equal against the taint\'s value, as upstream ToleratesTaint', () => {
-    assert.equal(noExecuteTolerationSeconds([{ operator: 'Equal', effect: 'NoExecute', tolerationSeconds: 7 }], [unreachable]), 7);
-    assert.equal(noExecuteTolerationSeconds([{ operator: 'Equal', value: 'v', effect: 'NoExecute' }], [unreachable]), 0);
-  });
-});
-
-describe('computeZoneState (upstream ComputeZoneState)', () => {
-  it('is FullDisruption with no node Ready, PartialDisruption with more than two and ≥ the threshold not Ready, else Normal', () => {
-    assert.equal(computeZoneState(['Unknown'], 0.55).state, 'FullDisruption');
-    assert.equal(computeZoneState([undefined, 'False'], 0.55).state, 'FullDisruption');
-    assert.equal(computeZoneState(['True', 'Unknown', 'Unknown'], 0.55).state, 'Normal', 'two not ready is never partial');
-    assert.equal(computeZoneState(['True', 'Unknown', 'Unknown', 'False'], 0.55).state, 'PartialDisruption');
-    assert.equal(computeZoneState(['True', 'True', 'True', 'Unknown', 'Unknown', 'False'], 0.55).state, 'Normal', '0.5 < 0.55');
-    assert.equal(computeZoneState([], 0.55).state, 'Normal');
   });
 });

@@ -1,6 +1,9 @@
 /**
- * The node lifecycle controller (upstream pkg/controller/nodelifecycle, v1.31) with the
- * NoExecute taint eviction upstream runs beside it (pkg/controller/tainteviction).
+ * The node lifecycle controller (upstream pkg/controller/nodelifecycle, v1.31): node health
+ * and the NoSchedule / NoExecute taints of nodes. It also runs the NoExecute taint eviction
+ * of pods upstream runs beside it (../tainteviction.ts, upstream pkg/controller/
+ * tainteviction) on the nodes it syncs; the zone states and the rate-limited tainting
+ * queues are in ../zonestates.ts (upstream pkg/controller/nodelifecycle/scheduler).
  *
  * Health (the monitor pass, every nodeMonitorPeriod over all nodes): a node is heard from
  * when its Lease in kube-node-lease is renewed or its Ready condition's heartbeat changes,
@@ -20,35 +23,24 @@
  * healthy zones), unless every zone is: then the controller assumes the control plane lost
  * the nodes, removes the NoExecute taints and taints nothing until some node is back.
  *
- * Eviction (taint eviction): a pod on a node with NoExecute taints is deleted at once if
- * one of them has no toleration in the pod (for each taint the pod's first toleration
- * matching it is used), else once the shortest tolerationSeconds of those tolerations has
- * run from when the controller first saw it tainted; with none it stays. The
- * DefaultTolerationSeconds admission gives every pod 300 s tolerations of not-ready and
- * unreachable, so a pod without them (set its own, or created before that admission) is
- * evicted as soon as the taint lands, as upstream. Evicted pods get the DisruptionTarget
- * condition before they are deleted.
- *
  * Not done: the RegisteredNode / RemovingNode events, the beta/stable OS and arch label
  * reconciliation, and marking a pod newly bound to a not-ready node not ready.
  */
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
-import type { Node, NodeCondition, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
+import type { Node, NodeCondition, Pod, Taint } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound } from '../../../lib/api/errors.js';
-import { toleratesTaint } from '../../../lib/api/tolerations.js';
 import { Resources } from '../../../lib/client/client.js';
 import type { EventRecorder } from '../../../lib/client/events.js';
 import { deletedObject, metaNamespaceKey, type SharedInformer } from '../../../lib/client/informer.js';
 import { QueueController, type ControllerContext } from '../controller.js';
+import { TaintEvictionController } from '../tainteviction.js';
+import { computeZoneState, NODE_EVICTION_PERIOD_MS, RateLimitedTimedQueue, zoneKey, type ZoneState } from '../zonestates.js';
+import { metaTime } from '../../../lib/api/time.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
 export const TAINT_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';
-export const LABEL_TOPOLOGY_ZONE = 'topology.kubernetes.io/zone';
-export const LABEL_TOPOLOGY_REGION = 'topology.kubernetes.io/region';
-const LABEL_FAILURE_DOMAIN_BETA_ZONE = 'failure-domain.beta.kubernetes.io/zone';
-const LABEL_FAILURE_DOMAIN_BETA_REGION = 'failure-domain.beta.kubernetes.io/region';
 /** nodes with this label are left out of the zone states */
 export const LABEL_NODE_DISRUPTION_EXCLUSION = 'node.kubernetes.io/exclude-disruption';
 /** upstream --node-monitor-grace-period */
@@ -65,10 +57,6 @@ export const DEFAULT_SECONDARY_NODE_EVICTION_RATE = 0.01;
 export const DEFAULT_LARGE_CLUSTER_SIZE_THRESHOLD = 50;
 /** upstream --unhealthy-zone-threshold */
 export const DEFAULT_UNHEALTHY_ZONE_THRESHOLD = 0.55;
-/** upstream scheduler.NodeEvictionPeriod: how often the tainting queues are tried */
-const NODE_EVICTION_PERIOD_MS = 100;
-/** upstream scheduler.EvictionRateLimiterBurst */
-const EVICTION_RATE_LIMITER_BURST = 1;
 /** upstream nodeUpdateWorkerSize: node health updates in parallel within a monitor pass */
 const NODE_UPDATE_WORKERS = 8;
 /** upstream SwapNodeControllerTaint / AddOrUpdateTaintOnNode retries on conflict */
@@ -87,8 +75,6 @@ const CONDITION_TAINTS: Readonly<Record<string, Readonly<Record<string, string>>
 const CONDITION_TAINT_KEYS = new Set(Object.values(CONDITION_TAINTS).flatMap((m) => Object.values(m)));
 const UNREACHABLE_NO_EXECUTE: Taint = { key: TAINT_UNREACHABLE, effect: 'NoExecute' };
 const NOT_READY_NO_EXECUTE: Taint = { key: TAINT_NOT_READY, effect: 'NoExecute' };
-
-export type ZoneState = 'Initial' | 'Normal' | 'PartialDisruption' | 'FullDisruption';
 
 export interface NodeLifecycleControllerOptions {
   nodeMonitorGracePeriodMs?: number;
@@ -110,113 +96,11 @@ interface NodeHealth {
   leaseRenew?: string;
 }
 
-/** A pod's pending eviction (upstream TimedWorkerQueue entry). */
-interface ScheduledEviction {
-  createdAt: number;
-  fireAt: number;
-}
-
-/** upstream flowcontrol token bucket, TryAccept only; a rate of 0 accepts nothing. */
-class TokenBucket {
-  private tokens: number;
-  private last: number;
-
-  constructor(
-    readonly qps: number,
-    private readonly burst: number,
-    private readonly now: () => number,
-  ) {
-    this.tokens = burst;
-    this.last = now();
-  }
-
-  tryAccept(): boolean {
-    if (this.qps <= 0) return false;
-    const t = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + (Math.max(0, t - this.last) / 1000) * this.qps);
-    this.last = t;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-}
-
-/**
- * upstream scheduler.RateLimitedTimedQueue: node names waiting for their NoExecute taint,
- * tried in order of processAt while the limiter hands out tokens. A name stays a member
- * after it was processed, so it is not queued again until removed (the node healthy
- * again, or its taint found missing).
- */
-class RateLimitedTimedQueue {
-  private readonly members = new Set<string>();
-  private queue: Array<{ value: string; processAt: number }> = [];
-  private limiter: TokenBucket;
-
-  constructor(
-    qps: number,
-    private readonly now: () => number,
-  ) {
-    this.limiter = new TokenBucket(qps, EVICTION_RATE_LIMITER_BURST, now);
-  }
-
-  get qps(): number {
-    return this.limiter.qps;
-  }
-
-  /** Queues value unless it is a member already. */
-  add(value: string): boolean {
-    if (this.members.has(value)) return false;
-    this.members.add(value);
-    this.insert({ value, processAt: this.now() });
-    return true;
-  }
-
-  remove(value: string): boolean {
-    if (!this.members.delete(value)) return false;
-    this.queue = this.queue.filter((e) => e.value !== value);
-    return true;
-  }
-
-  /** upstream SwapLimiter: a bucket of the new rate, drained if the old one was empty. */
-  swapLimiter(qps: number): void {
-    if (this.limiter.qps === qps) return;
-    const next = new TokenBucket(qps, EVICTION_RATE_LIMITER_BURST, this.now);
-    if (qps > 0 && !this.limiter.tryAccept()) next.tryAccept();
-    this.limiter = next;
-  }
-
-  /**
-   * Processes due entries while tokens last; `fn` answers undefined when done with the
-   * entry, or after how many ms to try it again.
-   */
-  async try(fn: (value: string) => Promise<number | undefined>): Promise<void> {
-    while (this.queue.length) {
-      if (!this.limiter.tryAccept()) return;
-      const head = this.queue[0]!;
-      const now = this.now();
-      if (now < head.processAt) return;
-      const retryMs = await fn(head.value);
-      // the monitor pass may have removed or requeued it meanwhile
-      const i = this.queue.indexOf(head);
-      if (i < 0) continue;
-      this.queue.splice(i, 1);
-      if (retryMs !== undefined) this.insert({ value: head.value, processAt: now + retryMs + 1 });
-    }
-  }
-
-  private insert(e: { value: string; processAt: number }): void {
-    let i = this.queue.length;
-    while (i > 0 && this.queue[i - 1]!.processAt > e.processAt) i--;
-    this.queue.splice(i, 0, e);
-  }
-}
-
 export class NodeLifecycleController extends QueueController {
   private readonly nodes: SharedInformer<Node>;
   private readonly pods: SharedInformer<Pod>;
   private readonly leases: SharedInformer<Lease>;
   private readonly recorder: EventRecorder;
-  private readonly evictionRecorder: EventRecorder;
   private readonly grace: number;
   private readonly startupGrace: number;
   private readonly period: number;
@@ -230,8 +114,7 @@ export class NodeLifecycleController extends QueueController {
   private readonly known = new Set<string>();
   private readonly zoneStates = new Map<string, ZoneState>();
   private readonly zoneTainters = new Map<string, RateLimitedTimedQueue>();
-  /** pending evictions by node, then pod key */
-  private readonly evictions = new Map<string, Map<string, ScheduledEviction>>();
+  private readonly taintEviction: TaintEvictionController;
 
   constructor(ctx: ControllerContext, opts: NodeLifecycleControllerOptions = {}) {
     super('node_lifecycle_controller', ctx);
@@ -244,7 +127,12 @@ export class NodeLifecycleController extends QueueController {
     this.unhealthyZoneThreshold = opts.unhealthyZoneThreshold ?? DEFAULT_UNHEALTHY_ZONE_THRESHOLD;
     this.now = opts.now ?? Date.now;
     this.recorder = ctx.recorder('node-controller');
-    this.evictionRecorder = ctx.recorder('taint-eviction-controller');
+    this.taintEviction = new TaintEvictionController(
+      ctx,
+      (nodeName) => this.pods.store.byIndex(POD_NODE_INDEX, nodeName),
+      (nodeName, ms) => this.queue.addAfter(nodeName, ms),
+      this.now,
+    );
     this.nodes = ctx.informers.forResource<Node>(Resources.nodes);
     this.pods = ctx.informers.forResource<Pod>(Resources.pods);
     this.leases = ctx.informers.forResource<Lease>(Resources.leases);
@@ -265,10 +153,7 @@ export class NodeLifecycleController extends QueueController {
         if (!p.spec?.nodeName) return;
         if (p.spec.nodeName !== o.spec?.nodeName || canonicalTolerations(o) !== canonicalTolerations(p)) this.enqueueKey(p.spec.nodeName);
       },
-      onDelete: (p) => {
-        const pod = deletedObject(p);
-        if (pod.spec?.nodeName) this.evictions.get(pod.spec.nodeName)?.delete(metaNamespaceKey(pod));
-      },
+      onDelete: (p) => this.taintEviction.podDeleted(deletedObject(p)),
     });
   }
 
@@ -307,11 +192,11 @@ export class NodeLifecycleController extends QueueController {
     const node = this.nodes.store.getByKey(name);
     if (!node) {
       this.health.delete(name);
-      this.evictions.delete(name);
+      this.taintEviction.nodeDeleted(name);
       return;
     }
     const updated = await this.doNoScheduleTaintingPass(node);
-    await this.evictPods(updated);
+    await this.taintEviction.processNode(updated);
   }
 
   // ---- health ----
@@ -406,7 +291,7 @@ export class NodeLifecycleController extends QueueController {
     }
     const observed = ready?.status ?? 'Unknown';
     if (now - h.probe <= grace) return { node, observed, current: ready };
-    const stamp = isoSeconds(now);
+    const stamp = metaTime(now);
     const conditions = [...(node.status?.conditions ?? [])];
     for (const type of ['Ready', ...PRESSURE_CONDITIONS]) {
       const i = conditions.findIndex((c) => c.type === type);
@@ -433,7 +318,7 @@ export class NodeLifecycleController extends QueueController {
   }
 
   private async markPodsNotReady(nodeName: string): Promise<void> {
-    const stamp = isoSeconds(this.now());
+    const stamp = metaTime(this.now());
     for (const pod of this.pods.store.byIndex(POD_NODE_INDEX, nodeName)) {
       const conds = pod.status?.conditions ?? [];
       const i = conds.findIndex((c) => c.type === 'Ready');
@@ -612,7 +497,7 @@ export class NodeLifecycleController extends QueueController {
     for (let attempt = 1; ; attempt++) {
       const taints = cur.spec?.taints ?? [];
       const kept = taints.filter((t) => !remove.some((r) => sameTaint(t, r)));
-      const stamp = isoSeconds(this.now());
+      const stamp = metaTime(this.now());
       const added = add.filter((a) => !kept.some((t) => sameTaint(t, a))).map((a) => ({ ...a, timeAdded: stamp }));
       if (!added.length && kept.length === taints.length) return cur;
       const spec = { ...cur.spec, taints: [...kept, ...added] };
@@ -626,138 +511,6 @@ export class NodeLifecycleController extends QueueController {
       }
     }
   }
-
-  // ---- taint eviction ----
-
-  /**
-   * upstream taint eviction for the pods of one node: deletes those whose tolerations ran
-   * out, schedules the others, cancels what no longer applies; comes back when the next
-   * scheduled eviction is due.
-   */
-  private async evictPods(node: Node): Promise<void> {
-    const nodeName = node.metadata!.name!;
-    const noExecute = (node.spec?.taints ?? []).filter((t) => t.effect === 'NoExecute');
-    const scheduled = this.evictions.get(nodeName);
-    if (!noExecute.length) {
-      if (!scheduled) return;
-      for (const key of scheduled.keys()) this.cancelEviction(key);
-      this.evictions.delete(nodeName);
-      return;
-    }
-    const now = this.now();
-    const pending = scheduled ?? new Map<string, ScheduledEviction>();
-    const live = new Set<string>();
-    let next = Infinity;
-    for (const pod of this.pods.store.byIndex(POD_NODE_INDEX, nodeName)) {
-      if (pod.metadata?.deletionTimestamp) continue;
-      const key = metaNamespaceKey(pod);
-      const seconds = noExecuteTolerationSeconds(pod.spec?.tolerations, noExecute);
-      if (seconds === undefined) {
-        if (pending.delete(key)) this.cancelEviction(key);
-        continue;
-      }
-      live.add(key);
-      let s = pending.get(key);
-      if (seconds === 0 && s && s.fireAt > now) {
-        // an eviction due now replaces one scheduled for later
-        this.cancelEviction(key);
-        s = undefined;
-      }
-      if (!s) pending.set(key, (s = { createdAt: now, fireAt: now + seconds * 1000 }));
-      if (s.fireAt > now) {
-        next = Math.min(next, s.fireAt);
-        continue;
-      }
-      await this.evict(pod, nodeName);
-      pending.delete(key);
-      live.delete(key);
-    }
-    for (const key of [...pending.keys()]) if (!live.has(key)) pending.delete(key);
-    if (pending.size) this.evictions.set(nodeName, pending);
-    else this.evictions.delete(nodeName);
-    if (next !== Infinity) this.queue.addAfter(nodeName, Math.max(0, next - now) + 1);
-  }
-
-  /** upstream addConditionAndDeletePod: the DisruptionTarget condition, then the delete. */
-  private async evict(pod: Pod, nodeName: string): Promise<void> {
-    const key = metaNamespaceKey(pod);
-    const ref = { ...Resources.pods, namespace: pod.metadata!.namespace, name: pod.metadata!.name };
-    this.evictionRecorder.eventf(pod, undefined, 'Normal', 'TaintManagerEviction', 'Delete', `Marking for deletion Pod ${key}`);
-    try {
-      const marked = pod.status?.conditions?.some((c) => c.type === 'DisruptionTarget' && c.status === 'True' && c.reason === 'DeletionByTaintManager');
-      if (!marked) {
-        const condition = {
-          type: 'DisruptionTarget',
-          status: 'True',
-          reason: 'DeletionByTaintManager',
-          message: 'Taint manager: deleting due to NoExecute taint',
-          lastTransitionTime: isoSeconds(this.now()),
-        };
-        await this.ctx.client.patch({ ...ref, subresource: 'status' }, 'strategic', { status: { conditions: [condition] } });
-      }
-      await this.ctx.client.delete(ref, { preconditions: { uid: pod.metadata!.uid } });
-    } catch (e) {
-      if (!isNotFound(e)) throw new Error(`evicting pod ${key} from node ${nodeName}: ${(e as Error).message}`, { cause: e });
-    }
-  }
-
-  private cancelEviction(podKey: string): void {
-    const [namespace, name] = podKey.includes('/') ? podKey.split('/', 2) : ['', podKey];
-    this.evictionRecorder.eventf({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace, name } }, undefined, 'Normal', 'TaintManagerEviction', 'Cancel', `Cancelling deletion of Pod ${podKey}`);
-  }
-}
-
-/**
- * upstream GetZoneKey: region and zone (the beta labels first, as upstream), "" when the
- * node has neither.
- */
-export function zoneKey(node: Node): string {
-  const labels = node.metadata?.labels ?? {};
-  const zone = labels[LABEL_FAILURE_DOMAIN_BETA_ZONE] ?? labels[LABEL_TOPOLOGY_ZONE] ?? '';
-  const region = labels[LABEL_FAILURE_DOMAIN_BETA_REGION] ?? labels[LABEL_TOPOLOGY_REGION] ?? '';
-  if (!region && !zone) return '';
-  return `${region}:\u0000:${zone}`;
-}
-
-/**
- * upstream ComputeZoneState over the zone's Ready statuses (undefined: never posted):
- * FullDisruption with none Ready, PartialDisruption with more than two and at least
- * `unhealthyThreshold` of them not Ready, else Normal.
- */
-export function computeZoneState(readyStatuses: ReadonlyArray<string | undefined>, unhealthyThreshold: number): { notReady: number; state: ZoneState } {
-  let ready = 0;
-  let notReady = 0;
-  for (const s of readyStatuses) {
-    if (s === 'True') ready++;
-    else notReady++;
-  }
-  if (ready === 0 && notReady > 0) return { notReady, state: 'FullDisruption' };
-  if (notReady > 2 && notReady / (notReady + ready) >= unhealthyThreshold) return { notReady, state: 'PartialDisruption' };
-  return { notReady, state: 'Normal' };
-}
-
-/**
- * How long a pod may stay on a node with these NoExecute taints (upstream
- * GetMatchingTolerations and getMinTolerationTime): each taint takes the first of the
- * pod's tolerations that tolerates it; 0 (evict now) if some taint has none or a used
- * toleration has tolerationSeconds ≤ 0; else the shortest tolerationSeconds of the used
- * ones; undefined (forever) when none of them has tolerationSeconds or there are no taints.
- */
-export function noExecuteTolerationSeconds(tolerations: readonly Toleration[] | undefined, taints: readonly Taint[]): number | undefined {
-  if (!taints.length) return undefined;
-  const used: Toleration[] = [];
-  for (const taint of taints) {
-    const t = (tolerations ?? []).find((x) => toleratesTaint(x, taint));
-    if (!t) return 0;
-    used.push(t);
-  }
-  let min = Infinity;
-  for (const t of used) {
-    if (t.tolerationSeconds === undefined || t.tolerationSeconds === null) continue;
-    if (t.tolerationSeconds <= 0) return 0;
-    min = Math.min(min, t.tolerationSeconds);
-  }
-  return min === Infinity ? undefined : min;
 }
 
 /** upstream Taint.MatchTaint: same key and effect. */
@@ -767,8 +520,4 @@ function sameTaint(a: Taint, b: Taint): boolean {
 
 function canonicalTolerations(p: Pod): string {
   return JSON.stringify(p.spec?.tolerations ?? []);
-}
-
-function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -23,6 +23,7 @@ import { Resources } from '../../../lib/client/client.js';
 import type { ResourceRef } from '../../../lib/client/protocol.js';
 import { metaNamespaceKey, type SharedInformer } from '../../../lib/client/informer.js';
 import { InformerController, type ControllerContext } from '../controller.js';
+import { metaTime } from '../../../lib/api/time.js';
 
 /** upstream gcCheckPeriod */
 export const DEFAULT_GC_CHECK_PERIOD_MS = 20_000;
@@ -213,7 +214,7 @@ export class PodGCController extends InformerController {
       if (phase === 'Succeeded' || phase === 'Failed') return;
       const conditions = [...(pod.status?.conditions ?? [])];
       if (condition) {
-        const stamped = { ...condition, lastTransitionTime: isoSeconds(this.now()) };
+        const stamped = { ...condition, lastTransitionTime: metaTime(this.now()) };
         const i = conditions.findIndex((c) => c.type === condition.type);
         if (i < 0) conditions.push(stamped);
         else if (conditions[i]!.status !== condition.status || conditions[i]!.reason !== condition.reason) conditions[i] = stamped;
@@ -274,8 +275,4 @@ export function byEvictionAndCreationTimestamp(a: Pod, b: Pod): number {
 /** upstream nodeutil.IsNodeReady: the Ready condition is True. */
 function isNodeReady(node: Node): boolean {
   return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
-
-function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -23,6 +23,7 @@ import { claimPods, getControllerOf, newControllerRef } from '../controllerref.j
 import { ControllerExpectations } from '../expectations.js';
 import { isPodActive, isPodAvailable, isPodReady, podFromTemplate, podReadyTime } from '../pods.js';
 import { slowStartBatchCreate } from '../slowstart.js';
+import { metaTime } from '../../../lib/api/time.js';
 
 export const BURST_REPLICAS = 500;
 const KIND = 'ReplicaSet';
@@ -263,7 +264,7 @@ export class ReplicaSetController extends QueueController {
         status: 'True',
         reason: manageErr.reason,
         message: manageErr.message,
-        lastTransitionTime: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        lastTransitionTime: metaTime(now),
       };
       conditions = [...conditions, cond];
     }

@@ -22,6 +22,7 @@ import {
   type DefaultPreemptionArgs,
   type ReasonRenderer,
 } from '../preemption.js';
+import { metaTime } from '../../../lib/api/time.js';
 
 export const NAME = 'DefaultPreemption';
 
@@ -142,7 +143,7 @@ export class DefaultPreemption implements PostFilterPlugin {
       status: 'True',
       reason: REASON_PREEMPTION_BY_SCHEDULER,
       message: `${schedulerName}: preempting to accommodate a higher priority pod`,
-      lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      lastTransitionTime: metaTime(),
     };
     await Promise.all(
       victims.map(async (v) => {
