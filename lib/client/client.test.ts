@@ -13,9 +13,33 @@ import {
   StatusError,
   TimeoutError,
 } from '../api/errors.js';
+import { define, defineObject, field, T } from '../schema/dsl.js';
+import { registerKind } from '../schema/registry.js';
 import { ApiClient, type Watch } from './client.js';
 import { connectNats } from './connect.js';
 import { API_PREFIX, type ResourceRef, type WatchEvent } from './protocol.js';
+
+// A group of the test's own served in two versions, so discovery has a preferred version
+// to choose: v2 (registered first, so served first and preferred) and v1, which alone
+// serves `legacies`. Only get and list, so no controller in the same run acts on them.
+const W = 'io.flotilla.test.client.';
+const WIDGET_GROUP = 'preferred.client.test.flotilla.io';
+define(W + 'WidgetSpec', 'WidgetSpec is a test type.', { size: field(1, T.int32, 'Size of the widget.') });
+for (const [version, kind] of [['v2', 'Widget'], ['v2', 'WidgetClass'], ['v1', 'Widget'], ['v1', 'Legacy']] as const) {
+  defineObject(`${W}${version}.${kind}`, `${kind} is a test kind standing in for a custom resource.`, {
+    spec: field(2, T.ref(W + 'WidgetSpec'), 'Spec of the object.'),
+    status: field(3, T.ref(W + 'WidgetSpec'), 'Status of the object.'),
+  });
+}
+const testKind = (version: string, kind: string, plural: string, namespaced: boolean) =>
+  registerKind({
+    group: WIDGET_GROUP, version, kind, plural, singular: kind.toLowerCase(), namespaced,
+    definition: `${W}${version}.${kind}`, verbs: ['get', 'list'], subresources: ['status'], columns: [],
+  });
+testKind('v2', 'Widget', 'widgets', true);
+testKind('v2', 'WidgetClass', 'widgetclasses', false);
+testKind('v1', 'Widget', 'widgets', true);
+testKind('v1', 'Legacy', 'legacies', true);
 
 type ApiServer = { httpUrl: string; stop(): Promise<void> };
 
@@ -228,6 +252,44 @@ describe('ApiClient against the apiserver over NATS', function () {
     assert.equal((results[0] as ConfigMap).metadata?.name, 'batch-1');
     assert.ok(results[1] instanceof AlreadyExistsError, `got ${results[1]}`);
     assert.equal((results[2] as ConfigMap).metadata?.name, 'batch-2');
+  });
+
+  it('serverPreferredResources lists each group\'s preferred version, without subresources, filtered by scope', async () => {
+    const names = (lists: Array<{ groupVersion: string; resources: Array<{ name: string }> }>, gv: string) =>
+      lists.filter((l) => l.groupVersion === gv).flatMap((l) => l.resources.map((r) => r.name));
+    const ofGroup = (lists: Array<{ groupVersion: string }>) => lists.filter((l) => l.groupVersion.startsWith(`${WIDGET_GROUP}/`));
+
+    const namespaced = await client.serverPreferredResources({ namespaced: true });
+    // widgets from the preferred v2 only; legacies, which only v1 serves, from v1
+    assert.deepEqual(
+      ofGroup(namespaced).map((l: any) => [l.groupVersion, l.resources.map((r: any) => r.name)]),
+      [[`${WIDGET_GROUP}/v2`, ['widgets']], [`${WIDGET_GROUP}/v1`, ['legacies']]],
+    );
+    assert.ok(names(namespaced, 'v1').includes('pods'));
+    assert.ok(names(namespaced, 'apps/v1').includes('deployments'));
+    assert.ok(!names(namespaced, 'v1').includes('nodes'), 'nodes are cluster-scoped');
+    assert.ok(!names(namespaced, 'v1').includes('namespaces'), 'namespaces are cluster-scoped');
+    for (const l of namespaced) for (const r of l.resources) {
+      assert.ok(r.namespaced, `${l.groupVersion} ${r.name} is namespaced`);
+      assert.ok(!r.name.includes('/'), `${l.groupVersion} ${r.name} is no subresource`);
+    }
+
+    const cluster = await client.serverPreferredResources({ namespaced: false });
+    assert.deepEqual(ofGroup(cluster).map((l: any) => [l.groupVersion, l.resources.map((r: any) => r.name)]), [[`${WIDGET_GROUP}/v2`, ['widgetclasses']]]);
+    assert.ok(names(cluster, 'v1').includes('nodes') && names(cluster, 'v1').includes('namespaces'));
+    assert.ok(!names(cluster, 'v1').includes('pods'), 'pods are namespaced');
+    assert.ok(cluster.every((l) => l.resources.every((r) => !r.namespaced)));
+
+    const all = await client.serverPreferredResources();
+    assert.deepEqual(names(all, `${WIDGET_GROUP}/v2`), ['widgets', 'widgetclasses']);
+    assert.deepEqual(names(all, `${WIDGET_GROUP}/v1`), ['legacies']);
+    assert.ok(!names(all, 'v1').some((n) => n.includes('/')), 'pods/status and the like are left out');
+    // the discovery itself has both versions and the subresources
+    const d = await client.discovery();
+    const group = d.groups.groups.find((g) => g.name === WIDGET_GROUP);
+    assert.deepEqual(group?.preferredVersion, { groupVersion: `${WIDGET_GROUP}/v2`, version: 'v2' });
+    assert.deepEqual(group?.versions.map((v) => v.version), ['v2', 'v1']);
+    assert.deepEqual(names([d.resources.find((l) => l.groupVersion === `${WIDGET_GROUP}/v1`)!], `${WIDGET_GROUP}/v1`), ['widgets', 'widgets/status', 'legacies', 'legacies/status']);
   });
 
   it('a watch from a resourceVersion older than the watch cache fails with GoneError (410)', async () => {

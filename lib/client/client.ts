@@ -13,7 +13,7 @@ import {
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
-import type { ListMeta, ObjectMeta } from 'kubernetes-types/meta/v1.js';
+import type { APIResourceList, ListMeta, ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import {
   InternalError,
@@ -32,6 +32,7 @@ import {
   type BatchReply,
   type BindItem,
   type DeleteOptions,
+  type DiscoveryReply,
   type ListOptions,
   type PatchType,
   type ResourceRef,
@@ -314,10 +315,61 @@ export class ApiClient {
     return this.exchange<BatchReply>(`${this.prefix}.batch.${kind}`, req, what, 'create', '200');
   }
 
+  /** Every served group and group version's resources in one request (client-go ServerGroupsAndResources). */
+  discovery(): Promise<DiscoveryReply> {
+    // counted as the GET it is over HTTP
+    return this.exchange<DiscoveryReply>(`${this.prefix}.discovery`, {}, 'discovery', 'get', '200');
+  }
+
+  /**
+   * client-go ServerPreferredResources (with `namespaced: true`,
+   * ServerPreferredNamespacedResources; `false`: only cluster-scoped resources): see
+   * preferredResources.
+   */
+  async serverPreferredResources(opts: PreferredResourcesOptions = {}): Promise<APIResourceList[]> {
+    return preferredResources(await this.discovery(), opts);
+  }
+
   /** A typed handle on one resource: `client.resource<Pod>('', 'v1', 'pods').namespace('default').get('web')`. */
   resource<T extends KubeObject = KubeObject>(group: string, version: string, plural: string): ResourceClient<T> {
     return new ResourceClient<T>(this, { group, version, resource: plural });
   }
+}
+
+export interface PreferredResourcesOptions {
+  /** true: only namespaced resources; false: only cluster-scoped ones; unset: both */
+  namespaced?: boolean;
+}
+
+/**
+ * What client-go's ServerPreferredResources makes of a discovery: for each group, the
+ * resources of its preferred version, plus any resource only other versions serve, taken
+ * from the first of them in the group's order. Subresources ("pods/status") are left
+ * out, and so are lists the filter leaves empty. Lists are in the group's version order.
+ */
+export function preferredResources(d: DiscoveryReply, opts: PreferredResourcesOptions = {}): APIResourceList[] {
+  const byGroupVersion = new Map(d.resources.map((l) => [l.groupVersion, l]));
+  const out: APIResourceList[] = [];
+  for (const g of d.groups.groups) {
+    const preferred = g.preferredVersion?.groupVersion ?? g.versions[0]?.groupVersion;
+    const order = [...g.versions.filter((v) => v.groupVersion === preferred), ...g.versions.filter((v) => v.groupVersion !== preferred)];
+    // which version each resource is taken from
+    const chosen = new Map<string, string>();
+    for (const v of order) {
+      for (const r of byGroupVersion.get(v.groupVersion)?.resources ?? []) {
+        if (!r.name.includes('/') && !chosen.has(r.name)) chosen.set(r.name, v.groupVersion);
+      }
+    }
+    for (const v of g.versions) {
+      const list = byGroupVersion.get(v.groupVersion);
+      if (!list) continue;
+      const resources = list.resources.filter(
+        (r) => chosen.get(r.name) === v.groupVersion && (opts.namespaced === undefined || r.namespaced === opts.namespaced),
+      );
+      if (resources.length) out.push({ groupVersion: v.groupVersion, resources });
+    }
+  }
+  return out;
 }
 
 export class ResourceClient<T extends KubeObject> {

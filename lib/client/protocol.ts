@@ -9,11 +9,13 @@
  *                             subject named in the first frame
  *   flotilla.api.batch.create BatchCreateRequest -> BatchReply
  *   flotilla.api.batch.bind   BatchBindRequest -> BatchReply
+ *   flotilla.api.discovery    any body (ignored) -> DiscoveryReply
  *   flotilla.events.<resource>.<namespace>.<name>  change events (WatchEvent JSON)
  *
  * A reply is the object (or list) on success, or a metav1.Status with status "Failure"
  * on error: the same bodies the REST API returns.
  */
+import type { APIGroupList, APIResourceList } from 'kubernetes-types/meta/v1.js';
 
 export const API_PREFIX = 'flotilla.api';
 export const EVENTS_PREFIX = 'flotilla.events';
@@ -129,4 +131,24 @@ export interface BatchBindRequest {
 /** One result per item, in order: the object or a Failure Status. */
 export interface BatchReply {
   results: unknown[];
+}
+
+/**
+ * The reply of `flotilla.api.discovery`: what the REST API's discovery serves, in one
+ * message, so a client learns every served resource in one round trip (client-go's
+ * ServerGroupsAndResources).
+ */
+export interface DiscoveryReply {
+  /**
+   * The APIGroupList of GET /apis with the core group first, named "" with group
+   * versions written bare ("v1"). Each group's `preferredVersion` is the version a
+   * client should use; `versions` are in the server's order of preference.
+   */
+  groups: APIGroupList;
+  /**
+   * One APIResourceList per served group version, as GET /api/v1 and
+   * GET /apis/<group>/<version> answer: subresources are entries named
+   * "<resource>/<subresource>".
+   */
+  resources: APIResourceList[];
 }

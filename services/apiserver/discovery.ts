@@ -74,10 +74,12 @@ export function apiVersions(host: string): object {
 }
 
 function apiGroup(group: string, versions: string[]): object {
+  // the core group's group versions are bare ("v1"), as /api lists them
+  const gv = (v: string) => (group ? `${group}/${v}` : v);
   return {
     name: group,
-    versions: versions.map((v) => ({ groupVersion: `${group}/${v}`, version: v })),
-    preferredVersion: { groupVersion: `${group}/${versions[0]}`, version: versions[0] },
+    versions: versions.map((v) => ({ groupVersion: gv(v), version: v })),
+    preferredVersion: { groupVersion: gv(versions[0]), version: versions[0] },
   };
 }
 
@@ -128,6 +130,20 @@ export function apiResourceList(group: string, version: string): object | undefi
     }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
+}
+
+/**
+ * The whole discovery in one document (the NATS `discovery` verb, lib/client/protocol.ts
+ * DiscoveryReply): the APIGroupList of /apis with the core group first under the name ""
+ * (as client-go's ServerGroups folds /api into it), and the APIResourceList of every
+ * served group version, as GET /api/v1 and /apis/<group>/<version> answer.
+ */
+export function discoveryDocument(): { groups: object; resources: object[] } {
+  const list = apiGroupList() as { groups: object[] };
+  const core = groupVersions().filter((gv) => gv.group === '').map((gv) => gv.version);
+  if (core.length) list.groups.unshift(apiGroup('', core));
+  const resources = groupVersions().map((gv) => apiResourceList(gv.group, gv.version)!);
+  return { groups: list, resources };
 }
 
 /** apidiscovery.k8s.io APIGroupDiscoveryList for /api (core) or /apis (all other groups). */

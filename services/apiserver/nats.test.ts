@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ApiClient, connectNats } from '../../lib/client/mod.js';
-import { testApiServer } from '../../test/apiserver.js';
+import { call, testApiServer } from '../../test/apiserver.js';
 import { waitFor } from '../../test/wait.js';
 import type { ApiServer } from './server.js';
 
@@ -92,6 +92,29 @@ describe('apiserver NATS API', () => {
         ['flotilla.events.configmaps.default.ev=2E1', 'DELETED', '2'],
       ],
     );
+  });
+
+  it('answers flotilla.api.discovery with the groups and resource lists the HTTP discovery serves', async () => {
+    const http = async (path: string) => {
+      const r = await call(s.httpUrl, 'GET', path);
+      assert.equal(r.status, 200, `GET ${path}`);
+      return r.body;
+    };
+    const d = await api.discovery();
+    const list = (gv: string) => d.resources.find((l) => l.groupVersion === gv);
+    const apps = await http('/apis/apps/v1');
+    const core = await http('/api/v1');
+    assert.deepEqual(list('apps/v1'), apps);
+    assert.deepEqual(list('v1'), core);
+    assert.ok(core.resources.some((r: any) => r.name === 'pods/status') && apps.resources.some((r: any) => r.name === 'deployments/scale'), 'subresources are listed as over HTTP');
+    // every other served group version too, and nothing the HTTP discovery does not serve
+    const apis = await http('/apis');
+    assert.deepEqual(d.groups.groups[0], { name: '', versions: [{ groupVersion: 'v1', version: 'v1' }], preferredVersion: { groupVersion: 'v1', version: 'v1' } });
+    assert.deepEqual((await http('/api')).versions, ['v1']);
+    assert.deepEqual(d.groups.groups.slice(1), apis.groups);
+    const served = d.groups.groups.flatMap((g) => g.versions.map((v) => v.groupVersion));
+    assert.deepEqual(d.resources.map((l) => l.groupVersion), served);
+    for (const gv of served) assert.deepEqual(list(gv), await http(gv.includes('/') ? `/apis/${gv}` : `/api/${gv}`), gv);
   });
 
   it('answers a malformed request with a BadRequest Status instead of failing', async () => {

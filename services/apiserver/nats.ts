@@ -19,6 +19,7 @@ import {
   type WatchFrame,
 } from '../../lib/client/protocol.js';
 import { objectKey } from '../../lib/store/keys.js';
+import { discoveryDocument } from './discovery.js';
 import { encodeList, errorBody, type ApiHandler, type HandlerResult } from './handler.js';
 import type { ApiServerMetrics } from './metrics.js';
 import type { ChangeNotice } from './storage.js';
@@ -102,6 +103,11 @@ export class NatsApi {
 
   private async onRequest(m: Msg): Promise<void> {
     const verb = m.subject.slice(API_PREFIX.length + 1);
+    if (verb === 'discovery') {
+      // not a resource request: its body is ignored and it is not counted per resource
+      this.reply(m, JSON.stringify(discoveryDocument()));
+      return;
+    }
     const started = process.hrtime.bigint();
     let code = 500;
     let req: ApiRequest | undefined;

@@ -14,10 +14,11 @@
  * longest pod grace period plus a second, or 15 s when finalizers hold objects.
  *
  * Differences from upstream, on purpose:
- * - Discovery: the NATS API has no discovery verb yet, so the resources are those of
- *   the served-kind registry the apiserver serves its discovery documents from, in the
- *   same shape (one APIResourceList per preferred group version). NamespaceController
- *   takes any other `ResourceDiscovery`, so a discovery over NATS can replace it.
+ * - Discovery: the resources come from the apiserver's discovery as upstream's do, but
+ *   in one NATS request (`flotilla.api.discovery`, one document for every group
+ *   version) instead of one HTTP request per group version, so it fails whole (the
+ *   NamespaceDeletionDiscoveryFailure condition) rather than per group; a
+ *   GroupDiscoveryFailedError from another `ResourceDiscovery` is still acted on in part.
  * - Namespace events are processed 1 s after they arrive, not 5 s: the delay lets every
  *   apiserver observe the deletion before the namespace is found empty, and Flotilla's
  *   apiservers all follow one KV bucket with millisecond lag (upstream's 5 s covers HA
@@ -32,8 +33,7 @@ import { deletedObject, NAMESPACE_INDEX, type SharedInformer } from '../../../li
 import type { ResourceRef } from '../../../lib/client/protocol.js';
 import { BucketRateLimiter, ItemExponentialFailureRateLimiter, MaxOfRateLimiter } from '../../../lib/client/ratelimiter.js';
 import { retryOnConflict } from '../../../lib/client/retry.js';
-import '../../../lib/schema/kinds/mod.js';
-import { allKinds, apiVersionOf } from '../../../lib/schema/registry.js';
+import { apiVersionOf } from '../../../lib/schema/registry.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import { metaTime } from '../../../lib/api/time.js';
 
@@ -45,7 +45,6 @@ export const NAMESPACE_DELETION_GRACE_MS = 1000;
 const FINALIZER_ESTIMATE_SECONDS = 15;
 /** page size of the lists that count what is left */
 const LIST_PAGE_SIZE = 500;
-const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 /** One resource of a discovery document (metav1.APIResource, the fields used here). */
 export interface DiscoveredResource {
@@ -76,34 +75,6 @@ export class GroupDiscoveryFailedError extends Error {
 
 /** ServerPreferredNamespacedResources: the namespaced resources of each group's preferred version. */
 export type ResourceDiscovery = () => Promise<DiscoveredResourceList[]>;
-
-/**
- * The served kinds as the apiserver's discovery lists them: per group, versions in the
- * order they are served (the first is preferred); a resource is taken from the first
- * version serving it; only namespaced resources, no subresources.
- */
-export async function servedNamespacedResources(): Promise<DiscoveredResourceList[]> {
-  const versionsByGroup = new Map<string, string[]>();
-  for (const k of allKinds()) {
-    const vs = versionsByGroup.get(k.group) ?? [];
-    if (!vs.includes(k.version)) vs.push(k.version);
-    versionsByGroup.set(k.group, vs);
-  }
-  const lists: DiscoveredResourceList[] = [];
-  for (const [group, versions] of versionsByGroup) {
-    const seen = new Set<string>();
-    for (const version of versions) {
-      const resources: DiscoveredResource[] = [];
-      for (const k of allKinds()) {
-        if (k.group !== group || k.version !== version || seen.has(k.plural)) continue;
-        seen.add(k.plural);
-        if (k.namespaced) resources.push({ name: k.plural, namespaced: true, verbs: [...(k.verbs ?? ALL_VERBS)] });
-      }
-      if (resources.length) lists.push({ groupVersion: apiVersionOf({ group, version }), resources });
-    }
-  }
-  return lists;
-}
 
 /** schema.ParseGroupVersion: "v1" is core, "apps/v1" a group; anything else is an error. */
 function parseGroupVersion(gv: string): { group: string; version: string } {
@@ -219,7 +190,7 @@ class ConditionUpdater {
 }
 
 export interface NamespaceControllerOptions {
-  /** which resources exist (default: servedNamespacedResources) */
+  /** which resources exist (default: the apiserver's discovery over NATS, ServerPreferredNamespacedResources) */
   discovery?: ResourceDiscovery;
   /** delay before a namespace event is processed (default NAMESPACE_DELETION_GRACE_MS) */
   deletionGraceMs?: number;
@@ -239,7 +210,7 @@ export class NamespaceController extends QueueController {
       maxRetries: Infinity,
       rateLimiter: new MaxOfRateLimiter<string>(new ItemExponentialFailureRateLimiter<string>(5, 60_000), new BucketRateLimiter<string>(10, 100)),
     });
-    this.discovery = opts.discovery ?? servedNamespacedResources;
+    this.discovery = opts.discovery ?? (() => ctx.client.serverPreferredResources({ namespaced: true }));
     this.deletionGraceMs = opts.deletionGraceMs ?? NAMESPACE_DELETION_GRACE_MS;
     this.nsInformer = ctx.informers.forResource<Namespace>(Resources.namespaces);
     this.podInformer = ctx.informers.forResource<Pod>(Resources.pods);
