@@ -150,6 +150,24 @@ for (const version of ['1.27', '1.33']) {
       }
     });
 
+    it('sorts events by lastTimestamp when none has one (events.k8s.io events), as upstream serves unset times as null', async () => {
+      await k('create', 'namespace', 'evsort');
+      const event = (name: string, reason: string, eventTime: string) => ({
+        apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name, namespace: 'evsort' },
+        regarding: { kind: 'Pod', name: 'p', namespace: 'evsort' }, reason, note: 'new style', type: 'Normal', action: 'Act',
+        eventTime, reportingController: 'test', reportingInstance: 'test-1',
+      });
+      writeFileSync(
+        path.join(dir, 'events.json'),
+        JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [event('sort-a', 'FirstReason', '2026-01-01T00:00:01.000000Z'), event('sort-b', 'SecondReason', '2026-01-01T00:00:02.000000Z')] }),
+      );
+      await k('create', '-f', 'events.json');
+      const sorted = await k('-n', 'evsort', 'get', 'events', '--sort-by=.lastTimestamp');
+      assert.match(sorted, /FirstReason/);
+      assert.match(sorted, /SecondReason/);
+      assert.equal(JSON.parse(await k('-n', 'evsort', 'get', 'event', 'sort-a', '-o', 'json')).lastTimestamp, null);
+    });
+
     it('applies a manifest three times: created, configured, unchanged; diff shows only the real change', async () => {
       writeFileSync(path.join(dir, 'web.yaml'), DEPLOYMENT('nginx:1.25'));
       assert.match(await k('apply', '-f', 'web.yaml'), /deployment.apps\/web created/);

@@ -781,6 +781,14 @@ function eventObject(e: any): string {
   return e.involvedObject?.name ? `${kind}/${e.involvedObject.name}` : kind;
 }
 
+/**
+ * Upstream serves an unset metav1.Time as null, never leaves the key out: clients such as
+ * `kubectl get events --sort-by=.lastTimestamp` find no value to sort on without it.
+ */
+export function nullEventTimes(e: any): void {
+  for (const k of ['firstTimestamp', 'lastTimestamp', 'eventTime']) if (e[k] === undefined) e[k] = null;
+}
+
 function eventSource(e: any): string {
   const component = e.source?.component || str(e.reportingComponent);
   const instance = e.source?.host || str(e.reportingInstance);
@@ -797,6 +805,7 @@ registerKind({
   shortNames: ['ev'],
   namespaced: true,
   definition: CORE + 'Event',
+  defaults: nullEventTimes,
   // Upstream's event Table has no leading NAME: the name is the last, wide-only column,
   // marked by format "name".
   columns: [

@@ -7,6 +7,7 @@ import { CORE, define, defineObject, field, T } from '../dsl.js';
 import { registerKind } from '../registry.js';
 import type { FieldError } from '../types.js';
 import { translateAge } from '../printing.js';
+import { nullEventTimes } from './core-v1.js';
 import { invalid, required } from '../validate.js';
 
 const EVENTS = 'io.k8s.api.events.v1.';
@@ -56,6 +57,7 @@ export function eventToCore(e: any): any {
     ['reportingInstance', 'reportingInstance'],
   ];
   for (const [from, to] of pairs) if (present(e[from])) out[to] = e[from];
+  nullEventTimes(out);
   return out;
 }
 

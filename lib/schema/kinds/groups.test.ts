@@ -471,7 +471,8 @@ describe('schema kinds of the non-core groups', () => {
         [asModern.regarding, asModern.note, asModern.deprecatedSource, asModern.deprecatedCount, asModern.deprecatedFirstTimestamp],
         [legacy.involvedObject, legacy.message, legacy.source, 3, legacy.firstTimestamp],
       );
-      assert.deepEqual(eventToCore(asModern), legacy);
+      // the stored shape names the unset time, as upstream serves it: null
+      assert.deepEqual(eventToCore(asModern), { ...legacy, eventTime: null });
     });
 
     it('prints the columns of kubectl get events for either shape', () => {
