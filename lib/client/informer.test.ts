@@ -210,6 +210,28 @@ describe('SharedInformer against the apiserver', function () {
     await server?.stop();
   });
 
+  /**
+   * An informer on `ns` that waits 5 s before watching again (so writes can happen while
+   * it waits), started and synced, then its apiserver stopped until the informer noticed
+   * and started again.
+   */
+  const informerAcrossRestart = async (ns: string) => {
+    const errors: unknown[] = [];
+    const inf = new SharedInformer<ConfigMap>(client, Resources.configmaps, { namespace: ns, backoffInitialMs: 5_000, backoffMaxMs: 5_000, onError: (e) => errors.push(e) });
+    const seen = mirror(inf);
+    inf.start();
+    try {
+      await inf.waitForSync();
+      await server.stop();
+      while (errors.length === 0) await sleep(50);
+      server = await testApiServer({ natsUrl, bucket: 'informer-test', watchCacheSize: 50 });
+    } catch (e) {
+      await inf.stop();
+      throw e;
+    }
+    return { inf, errors, ...seen };
+  };
+
   it('syncs through paged lists and keeps its store equal to the server after a burst of writes', async () => {
     const ns = 'inf-burst';
     const ref = { ...Resources.configmaps, namespace: ns };
@@ -240,17 +262,9 @@ describe('SharedInformer against the apiserver', function () {
     const ns = 'inf-restart';
     const ref = { ...Resources.configmaps, namespace: ns };
     for (const n of ['a', 'b', 'c']) await client.create(ref, cm(ns, n));
-    const errors: unknown[] = [];
-    // a long first backoff holds the next watch off while the writes below happen
-    const inf = new SharedInformer<ConfigMap>(client, Resources.configmaps, { namespace: ns, backoffInitialMs: 5_000, backoffMaxMs: 5_000, onError: (e) => errors.push(e) });
-    const { seen, tombstones } = mirror(inf);
-    inf.start();
+    const { inf, errors, seen, tombstones } = await informerAcrossRestart(ns);
     try {
-      await inf.waitForSync();
-      await server.stop();
-      while (errors.length === 0) await sleep(50);
       assert.ok(errors[0] instanceof ServiceUnavailableError, `the first failure should be ServiceUnavailable, got ${errors[0]}`);
-      server = await testApiServer({ natsUrl, bucket: 'informer-test', watchCacheSize: 50 });
       await client.delete({ ...ref, name: 'a' });
       await client.patch({ ...ref, name: 'b' }, 'merge', { data: { after: 'restart' } });
       await client.create(ref, cm(ns, 'd'));
@@ -267,15 +281,8 @@ describe('SharedInformer against the apiserver', function () {
   it('re-lists when its resourceVersion fell out of the returning apiserver\'s watch cache, reporting deletes it missed as tombstones', async () => {
     const ns = 'inf-restart';
     const ref = { ...Resources.configmaps, namespace: ns };
-    const errors: unknown[] = [];
-    const inf = new SharedInformer<ConfigMap>(client, Resources.configmaps, { namespace: ns, backoffInitialMs: 5_000, backoffMaxMs: 5_000, onError: (e) => errors.push(e) });
-    const { seen, tombstones } = mirror(inf);
-    inf.start();
+    const { inf, errors, seen, tombstones } = await informerAcrossRestart(ns);
     try {
-      await inf.waitForSync();
-      await server.stop();
-      while (errors.length === 0) await sleep(50);
-      server = await testApiServer({ natsUrl, bucket: 'informer-test', watchCacheSize: 50 });
       await client.delete({ ...ref, name: 'c' });
       await client.patch({ ...ref, name: 'b' }, 'merge', { data: { after: 'second restart' } });
       // writes elsewhere push the informer's resourceVersion out of the ring (50)
