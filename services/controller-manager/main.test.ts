@@ -13,6 +13,7 @@ describe('flotilla controller-manager command line', () => {
       '--secondary-node-eviction-rate=0',
       '--large-cluster-size-threshold=10',
       '--unhealthy-zone-threshold=0.7',
+      '--terminated-pod-gc-threshold=100',
     ]);
     assert.notEqual(o, 'help');
     if (o === 'help') return;
@@ -27,12 +28,14 @@ describe('flotilla controller-manager command line', () => {
       largeClusterSizeThreshold: 10,
       unhealthyZoneThreshold: 0.7,
     });
+    assert.deepEqual(o.podGC, { terminatedPodThreshold: 100 });
   });
 
   it('leaves every node lifecycle default to the controller when no flag is given', () => {
     const o = controllerManagerOptions(['--port', '0', '--controllers', '*,-job-controller', '--leader-elect=false']);
     assert.ok(o !== 'help');
     assert.deepEqual(o.nodeLifecycle, {});
+    assert.deepEqual(o.podGC, {});
     assert.equal(o.port, 0);
     assert.equal(o.leaderElect, false);
     assert.deepEqual(o.controllers, ['*', '-job-controller']);
@@ -45,5 +48,6 @@ describe('flotilla controller-manager command line', () => {
     assert.throws(() => controllerManagerOptions(['--unhealthy-zone-threshold=1.5']), /--unhealthy-zone-threshold: expected a fraction/);
     assert.throws(() => controllerManagerOptions(['--large-cluster-size-threshold=2.5']), /--large-cluster-size-threshold: expected a node count/);
     assert.throws(() => controllerManagerOptions(['--port=http']), /--port: not a port number: http/);
+    assert.throws(() => controllerManagerOptions(['--terminated-pod-gc-threshold=many']), /--terminated-pod-gc-threshold: expected a pod count, got "many"/);
   });
 });

@@ -23,7 +23,10 @@ Node lifecycle (upstream's flags and defaults; durations as Go writes them: 40s,
   --node-eviction-rate R             nodes a second per zone that get NoExecute taints (default 0.1)
   --secondary-node-eviction-rate R   the rate in a zone in PartialDisruption (default 0.01)
   --large-cluster-size-threshold N   zones of at most N nodes stop tainting when partially disrupted (default 50)
-  --unhealthy-zone-threshold F       the share of not-Ready nodes that makes a zone PartialDisruption (default 0.55)`;
+  --unhealthy-zone-threshold F       the share of not-Ready nodes that makes a zone PartialDisruption (default 0.55)
+
+Pod garbage collector:
+  --terminated-pod-gc-threshold N    terminated pods kept before the oldest are deleted (default 12500; 0 or less: never)`;
 
 function parseBool(v: string | undefined, flag: string): boolean | undefined {
   if (v === undefined) return undefined;
@@ -71,6 +74,7 @@ export function controllerManagerOptions(argv: string[]): (StartControllerManage
       'leader-elect': { type: 'string' },
       controllers: { type: 'string' },
       ...Object.fromEntries(NODE_LIFECYCLE_FLAGS.map((f) => [f, { type: 'string' as const }])),
+      'terminated-pod-gc-threshold': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -95,6 +99,9 @@ export function controllerManagerOptions(argv: string[]): (StartControllerManage
     leaderElect: parseBool(values['leader-elect'], '--leader-elect'),
     controllers: values.controllers?.split(',').map((s) => s.trim()).filter(Boolean),
     nodeLifecycle,
+    podGC: values['terminated-pod-gc-threshold'] === undefined ? {} : {
+      terminatedPodThreshold: numberFlag(values['terminated-pod-gc-threshold'], '--terminated-pod-gc-threshold', Number.isInteger, 'a pod count'),
+    },
   };
 }
 

@@ -33,7 +33,7 @@ import { DaemonSetController, DAEMONSETS } from './controllers/daemonset.js';
 import { CONTROLLER_REVISIONS } from './revisions.js';
 import { DisruptionController, PDBS } from './controllers/disruption.js';
 import { NamespaceController } from './controllers/namespace.js';
-import { PodGCController } from './controllers/podgc.js';
+import { PodGCController, type PodGCControllerOptions } from './controllers/podgc.js';
 
 export const DEFAULT_CONTROLLER_MANAGER_PORT = 10257;
 export const LEASE_NAMESPACE = 'kube-system';
@@ -63,7 +63,7 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   { name: 'daemonset-controller', resources: [DAEMONSETS, Resources.pods, Resources.nodes, CONTROLLER_REVISIONS], workers: 2, build: (ctx) => new DaemonSetController(ctx) },
   { name: 'disruption-controller', resources: [PDBS, Resources.pods, Resources.replicasets, Resources.deployments, STATEFULSETS], workers: 1, build: (ctx) => new DisruptionController(ctx) },
   { name: 'namespace-controller', resources: [Resources.namespaces, Resources.pods], workers: 10, build: (ctx) => new NamespaceController(ctx) },
-  { name: 'pod-garbage-collector', resources: [Resources.pods, Resources.nodes], workers: 1, build: (ctx) => new PodGCController(ctx) },
+  { name: 'pod-garbage-collector', resources: [Resources.pods, Resources.nodes], workers: 1, build: (ctx, opts) => new PodGCController(ctx, opts.podGC) },
 ];
 
 /**
@@ -97,6 +97,8 @@ export interface StartControllerManagerOptions {
   retryPeriodSeconds?: number;
   /** --node-monitor-grace-period, --node-eviction-rate and the other node lifecycle flags */
   nodeLifecycle?: NodeLifecycleControllerOptions;
+  /** --terminated-pod-gc-threshold */
+  podGC?: PodGCControllerOptions;
   log?: (line: string) => void;
 }
 
