@@ -29,6 +29,7 @@ import {
 import { serverUrl, writeKubeconfig } from './kubeconfig.js';
 import { SupervisedProcess, type SupervisorOutput } from './supervisor.js';
 import { APISERVER_NODE_FLAGS } from '../services/apiserver/runtime.js';
+import { portFlag } from '../lib/process/flags.js';
 
 export const DEFAULT_API_PORT = 6443;
 
@@ -260,8 +261,7 @@ export async function runUp(argv: string[]): Promise<number> {
     console.log(UP_USAGE);
     return 0;
   }
-  const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new Error(`--port: not a port number: ${values.port}`);
+  const port = portFlag(values.port);
   const hollowNodes = values['hollow-nodes'] === undefined ? 0 : Number(values['hollow-nodes']);
   if (!Number.isInteger(hollowNodes) || hollowNodes < 0) throw new Error(`--hollow-nodes: not a node count: ${values['hollow-nodes']}`);
   const launcher = new Launcher({

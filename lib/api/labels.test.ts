@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { BadRequestError } from './errors.js';
 import {
+  labelsEqual,
   everything,
   labelSelectorToString,
   nothing,
@@ -210,5 +211,16 @@ describe('selectorFromLabelSelector', () => {
       () => selectorFromLabelSelector({ matchLabels: { 'bad key': 'v' } }),
       (e: unknown) => e instanceof BadRequestError && e.message.startsWith('key: Invalid value: "bad key": name part must consist of'),
     );
+  });
+});
+
+describe('labelsEqual', () => {
+  it('compares keys and values in any order, absent as empty', () => {
+    assert.ok(labelsEqual({ a: '1', b: '2' }, { b: '2', a: '1' }));
+    assert.ok(labelsEqual(undefined, {}));
+    assert.ok(!labelsEqual({ a: '1' }, { a: '2' }));
+    assert.ok(!labelsEqual({ a: '1' }, { b: '1' }));
+    assert.ok(!labelsEqual({ a: '1' }, { a: '1', b: '' }));
+    assert.ok(!labelsEqual({ a: '' }, undefined));
   });
 });

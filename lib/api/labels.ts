@@ -548,6 +548,15 @@ export function parseSelector(s: string): Selector {
   return new CompiledSelector(new Parser(s).parse());
 }
 
+/** Same keys with the same values, in any order (upstream labels.Equals); absent counts as empty. */
+export function labelsEqual(a: Labels | undefined | null, b: Labels | undefined | null): boolean {
+  const ak = a ? Object.keys(a) : [];
+  const bk = b ? Object.keys(b) : [];
+  if (ak.length !== bk.length) return false;
+  for (const k of ak) if (b![k] !== a![k]) return false;
+  return true;
+}
+
 /** A selector requiring each key to equal its value (upstream SelectorFromSet; not validated). */
 export function selectorFromSet(set: Labels | undefined | null): Selector {
   if (!set) return EVERYTHING;

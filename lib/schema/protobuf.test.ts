@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import protobuf from 'protobufjs';
 import { BadRequestError } from '../api/errors.js';
-import { define, defineObject, field, META, T } from './dsl.js';
+import { define, defineObject, field, T } from './dsl.js';
 import { registerKind } from './registry.js';
 import { decodeKubernetesProtobuf } from './protobuf.js';
 import './kinds/mod.js';

@@ -153,6 +153,11 @@ export interface KindDef {
     gracePeriodSeconds?: (obj: any, requested: number | undefined) => number;
     holds?: (obj: any) => readonly string[];
     prepareForDelete?: (obj: any) => void;
+    /**
+     * The DELETE answers only once this apiserver's own cache shows the object being
+     * deleted: its admission reads the cache (a Namespace refuses new content then).
+     */
+    readYourDelete?: boolean;
   };
   /** defaults applied on create (and update) after schema defaults */
   defaults?: (obj: any) => void;

@@ -11,7 +11,7 @@ import {
   StatusError,
   successStatus,
 } from '../../lib/api/errors.js';
-import type { ApiRequest, BindItem, ListOptions, WatchEvent } from '../../lib/client/protocol.js';
+import type { ApiRequest, BindItem, ListOptions } from '../../lib/client/protocol.js';
 import { selectorToString, selectorFromLabelSelector } from '../../lib/api/labels.js';
 import { findKind, type ServedKind } from './kinds.js';
 import { listObjects, startWatch, type ActiveWatch, type WatchSink } from './query.js';

@@ -512,8 +512,7 @@ export class ObjectStorage {
       try {
         const rev = await this.store.update(c.key, encodeForStore(next), c.revision);
         nm.resourceVersion = String(rev);
-        // once the client hears "Terminating", this instance's admission must refuse new content
-        if (kind.def.group === '' && kind.def.plural === 'namespaces') await this.cache.waitFor(rev);
+        if (kind.def.deletion?.readYourDelete) await this.cache.waitFor(rev);
       } catch (e) {
         if (e instanceof RevisionMismatchError && attempt < MAX_CONFLICT_RETRIES) {
           await this.cache.waitConsistent();

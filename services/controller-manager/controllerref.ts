@@ -7,11 +7,12 @@
  * cache), because adopting for an owner that is being deleted would leak the pod.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
+import type { LabelSelector, OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { isNotFound } from '../../lib/api/errors.js';
-import type { Selector } from '../../lib/api/labels.js';
+import { selectorFromLabelSelector, type Selector } from '../../lib/api/labels.js';
 import type { ApiClient, KubeObject } from '../../lib/client/client.js';
 import { Resources } from '../../lib/client/client.js';
+import { NAMESPACE_INDEX, type Indexer } from '../../lib/client/informer.js';
 import type { ResourceRef } from '../../lib/client/protocol.js';
 
 type Owner = KubeObject & { metadata?: { uid?: string; name?: string; namespace?: string; deletionTimestamp?: string } };
@@ -19,6 +20,31 @@ type Owner = KubeObject & { metadata?: { uid?: string; name?: string; namespace?
 /** The ownerReference with controller=true, if any. */
 export function getControllerOf(obj: KubeObject): OwnerReference | undefined {
   return obj.metadata?.ownerReferences?.find((r) => r.controller === true);
+}
+
+/**
+ * The owner a controllerRef names, from the owners' cache (upstream resolveControllerRef):
+ * only an owner of `kind` with the referenced uid, so one recreated under the same name is
+ * not taken for the old one.
+ */
+export function resolveControllerRef<T extends KubeObject>(owners: Indexer<T>, kind: string, obj: KubeObject): T | undefined {
+  const ref = getControllerOf(obj);
+  if (!ref || ref.kind !== kind) return undefined;
+  const owner = owners.getByKey(`${obj.metadata?.namespace}/${ref.name}`);
+  return owner?.metadata?.uid === ref.uid ? owner : undefined;
+}
+
+/**
+ * The owners in obj's namespace whose selector matches its labels: who may adopt an
+ * orphan. An empty selector selects nothing here, as upstream's controllers treat it.
+ */
+export function selectingOwners<T extends KubeObject & { spec?: { selector?: LabelSelector } }>(owners: Indexer<T>, obj: KubeObject): T[] {
+  const labels = obj.metadata?.labels;
+  if (!labels) return [];
+  return owners.byIndex(NAMESPACE_INDEX, obj.metadata!.namespace!).filter((o) => {
+    const sel = selectorFromLabelSelector(o.spec?.selector);
+    return !sel.empty() && sel.matches(labels);
+  });
 }
 
 /** The controller reference an owner puts on what it creates (blockOwnerDeletion for foreground GC). */

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runUntilStopped } from '../../lib/process/lifecycle.js';
-import { parseDuration } from '../../lib/api/duration.js';
+import { boolFlag, durationFlag, numberFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
 import type { NodeLifecycleControllerOptions } from './controllers/nodelifecycle.js';
 import { CONTROLLERS, DEFAULT_CONTROLLER_MANAGER_PORT, startControllerManager, type StartControllerManagerOptions } from './manager.js';
 
@@ -27,32 +27,6 @@ Node lifecycle (upstream's flags and defaults; durations as Go writes them: 40s,
 
 Pod garbage collector:
   --terminated-pod-gc-threshold N    terminated pods kept before the oldest are deleted (default 12500; 0 or less: never)`;
-
-function parseBool(v: string | undefined, flag: string): boolean | undefined {
-  if (v === undefined) return undefined;
-  if (v === 'true' || v === '') return true;
-  if (v === 'false') return false;
-  throw new Error(`${flag}: expected true or false, got "${v}"`);
-}
-
-function durationFlag(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  let ms: number;
-  try {
-    ms = parseDuration(v);
-  } catch (e) {
-    throw new Error(`${flag}: ${(e as Error).message}`);
-  }
-  if (ms <= 0) throw new Error(`${flag}: must be positive, got "${v}"`);
-  return ms;
-}
-
-function numberFlag(v: string | undefined, flag: string, ok: (n: number) => boolean, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new Error(`${flag}: expected ${what}, got "${v}"`);
-  return n;
-}
 
 const NODE_LIFECYCLE_FLAGS = [
   'node-monitor-grace-period',
@@ -80,8 +54,7 @@ export function controllerManagerOptions(argv: string[]): (StartControllerManage
   });
   if (values.help) return 'help';
   const flag = (name: (typeof NODE_LIFECYCLE_FLAGS)[number]) => (values as Record<string, string | boolean | undefined>)[name] as string | undefined;
-  const port = values.port !== undefined ? Number(values.port) : DEFAULT_CONTROLLER_MANAGER_PORT;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
+  const port = portFlag(values.port) ?? DEFAULT_CONTROLLER_MANAGER_PORT;
   const nodeLifecycle: NodeLifecycleControllerOptions = {
     nodeMonitorGracePeriodMs: durationFlag(flag('node-monitor-grace-period'), '--node-monitor-grace-period'),
     nodeStartupGracePeriodMs: durationFlag(flag('node-startup-grace-period'), '--node-startup-grace-period'),
@@ -96,7 +69,7 @@ export function controllerManagerOptions(argv: string[]): (StartControllerManage
     natsUrl: values.nats ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
     port,
     portGiven: values.port !== undefined,
-    leaderElect: parseBool(values['leader-elect'], '--leader-elect'),
+    leaderElect: boolFlag(values['leader-elect'], '--leader-elect'),
     controllers: values.controllers?.split(',').map((s) => s.trim()).filter(Boolean),
     nodeLifecycle,
     podGC: values['terminated-pod-gc-threshold'] === undefined ? {} : {
@@ -113,15 +86,7 @@ export async function runControllerManager(argv: string[]): Promise<number> {
   }
   const { portGiven, ...opts } = parsed;
   const start = (p: number) => startControllerManager({ ...opts, port: p });
-  let running: Awaited<ReturnType<typeof startControllerManager>>;
-  try {
-    running = await start(opts.port!);
-  } catch (e) {
-    // the default port taken (another cluster's controller-manager): serve on a free one
-    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || portGiven) throw e;
-    console.log(`controller-manager: port ${opts.port} is busy; serving metrics on a free port`);
-    running = await start(0);
-  }
+  const running = await startOnPort('controller-manager', opts.port!, portGiven, start);
   console.log(`controller-manager: ${running.identity} serving ${running.metricsUrl} (NATS ${opts.natsUrl}; controllers ${running.controllers.join(', ')})`);
   return runUntilStopped('controller-manager', () => running.stop());
 }

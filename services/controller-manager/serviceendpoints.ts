@@ -6,7 +6,7 @@
  * write (ready, hostname, labels).
  */
 import type { Pod, Service, ServicePort } from 'kubernetes-types/core/v1.js';
-import { selectorFromLabelSelector, type Selector } from '../../lib/api/labels.js';
+import { labelsEqual, selectorFromLabelSelector, type Selector } from '../../lib/api/labels.js';
 import { deletedObject, NAMESPACE_INDEX, type DeletedFinalStateUnknown, type EventHandlers, type SharedInformer } from '../../lib/client/informer.js';
 import { isPodReady } from './pods.js';
 
@@ -71,18 +71,6 @@ export function derivedLabels(svc: Service): Record<string, string> {
   return labels;
 }
 
-/** JSON with object keys sorted, so objects that went through the apiserver compare equal. */
-export function canonicalJson(v: unknown): string {
-  return JSON.stringify(v, (_k, val) => {
-    if (val && typeof val === 'object' && !Array.isArray(val)) {
-      const sorted: Record<string, unknown> = {};
-      for (const k of Object.keys(val).sort()) if (val[k] !== undefined) sorted[k] = val[k];
-      return sorted;
-    }
-    return val;
-  });
-}
-
 /** A Service port as resolved on one pod; fits both core/v1 and discovery/v1 EndpointPort. */
 export interface ResolvedPort {
   name: string;
@@ -129,7 +117,7 @@ export function serviceAndPodHandlers(
       onUpdate: (old, cur) => {
         if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
         podChanged(cur);
-        if (canonicalJson(old.metadata?.labels ?? {}) !== canonicalJson(cur.metadata?.labels ?? {})) podChanged(old);
+        if (!labelsEqual(old.metadata?.labels, cur.metadata?.labels)) podChanged(old);
       },
       onDelete: (p) => podChanged(deletedObject(p)),
     },

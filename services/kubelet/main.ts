@@ -9,6 +9,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { ApiClient } from '../../lib/client/client.js';
 import { connectNats } from '../../lib/client/connect.js';
 import { parseQuantity } from '../../lib/api/quantity.js';
+import { intFlag } from '../../lib/process/flags.js';
 import { runUntilStopped } from '../../lib/process/lifecycle.js';
 import { HollowRuntime } from './hollow.js';
 import { NodeManager, type NodeManagerOptions } from './nodes.js';
@@ -95,13 +96,6 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
 
 A hollow container runs until its pod is deleted, unless the pod's annotations say
 flotilla.io/hollow-run-seconds (exit after that long) and flotilla.io/hollow-exit-code.`;
-
-function intFlag(v: string | undefined, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${flag}: expected an integer from ${min} to ${max}, got "${v}"`);
-  return n;
-}
 
 function quantityFlag(v: string | undefined, flag: string): string | undefined {
   if (v === undefined) return undefined;

@@ -6,6 +6,7 @@ import { waitFor } from '../../test/wait.js';
 import { ApiClient, Resources } from '../../lib/client/client.js';
 import { startKubelet, type RunningKubelet } from './main.js';
 import { HOSTNAME_LABEL, NODE_LEASE_NAMESPACE, ZONE_LABEL } from './nodes.js';
+import { metaTime } from '../../lib/api/time.js';
 
 describe('kubelet hollow nodes', function () {
   this.timeout(120_000);
@@ -72,7 +73,7 @@ describe('kubelet hollow nodes', function () {
     // the timer never fires on its own here: the test drives tick() with its own clock
     const k = await start({ nodes: 100, namePrefix: 'spread-', node: { leaseRenewIntervalMs: 1000, statusReportIntervalMs: 3_600_000, tickMs: 3_600_000 } });
     // the last node's first turn is one whole interval after start()
-    const startedAt = k.nodes.get('spread-99')!.nextLeaseRenew - 1000;
+    const startedAt = k.nodes.get('spread-99')!.lease.next - 1000;
     // registration just created every Lease: none is due at once
     assert.equal(k.nodes.tick(startedAt).leases, 0);
     const perStep: number[] = [];
@@ -109,7 +110,7 @@ describe('kubelet hollow nodes', function () {
     const k = await start({ nodes: 1, namePrefix: 'lapse-', node: { statusUpdateIntervalMs: 100, tickMs: 50 } });
     const ref = { ...Resources.nodes, name: 'lapse-0' };
     const node = await client.get<Node>(ref);
-    const markedAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const markedAt = metaTime();
     const unknown = node.status!.conditions!.map((c) => ({ ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: markedAt }));
     await client.updateStatus<Node>(ref, { ...node, status: { ...node.status, conditions: unknown } });
     const back = await waitFor('the node Ready again', async () => {

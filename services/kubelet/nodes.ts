@@ -23,7 +23,7 @@ import { SharedInformer, deletedObject } from '../../lib/client/informer.js';
 import { formatMicroTime } from '../../lib/client/leaderelection.js';
 import type { BatchPatchRequest } from '../../lib/client/protocol.js';
 import { StatusError, isAlreadyExists, isNotFound } from '../../lib/api/errors.js';
-import { chunks, forEachLimited } from './concurrency.js';
+import { chunks, forEachLimited } from '../../lib/client/concurrency.js';
 import { PodIpAllocator, nodeInternalIp, nodePodCidr } from './podip.js';
 import { metaTime } from '../../lib/api/time.js';
 
@@ -73,13 +73,20 @@ export interface HollowNode {
   ipam: PodIpAllocator;
   /** when the conditions last changed (lastTransitionTime) */
   readySince: string;
-  nextLeaseRenew: number;
-  nextStatusReport: number;
+  /** its Lease renewals */
+  lease: Heartbeat;
+  /** its node status reports */
+  report: Heartbeat;
   /** when its status was last sent (ms) */
   lastStatusReport: number;
-  /** a renewal or report of it is queued or on the wire: not queued again */
-  leaseBusy: boolean;
-  statusBusy: boolean;
+}
+
+/** One periodic write of a node. */
+interface Heartbeat {
+  /** when it is due next (ms) */
+  next: number;
+  /** queued or on the wire: not queued again */
+  busy: boolean;
 }
 
 /** leases renewed per batch.patch request (a reply carries each Lease, ~0.5 kB) */
@@ -159,11 +166,9 @@ export class NodeManager {
         ipam: new PodIpAllocator(podCIDR),
         readySince: metaTime(),
         // scheduled by start()
-        nextLeaseRenew: Infinity,
-        nextStatusReport: Infinity,
+        lease: { next: Infinity, busy: false },
+        report: { next: Infinity, busy: false },
         lastStatusReport: 0,
-        leaseBusy: false,
-        statusBusy: false,
       });
     }
     // the body is built when the batch leaves, so a renewal that waited for a free request slot is not stale
@@ -416,8 +421,8 @@ export class NodeManager {
     const leaseAt = spreadOver(all.length, this.renewMs, now);
     const reportAt = spreadOver(all.length, this.reportMs, now);
     all.forEach((n, k) => {
-      n.nextLeaseRenew = leaseAt[k]!;
-      n.nextStatusReport = reportAt[k]!;
+      n.lease.next = leaseAt[k]!;
+      n.report.next = reportAt[k]!;
     });
     this.informer.start();
     this.timer = setInterval(() => this.tick(), this.opts.tickMs ?? 250);
@@ -431,35 +436,27 @@ export class NodeManager {
     let leases = 0;
     let statuses = 0;
     for (const n of this.nodes.values()) {
-      if (!n.leaseBusy && n.nextLeaseRenew <= now) {
-        n.leaseBusy = true;
-        n.nextLeaseRenew = now + this.renewMs;
-        leases++;
-        this.renewLease(n).then(
-          () => (n.leaseBusy = false),
-          (e) => {
-            n.leaseBusy = false;
-            n.nextLeaseRenew = Math.min(n.nextLeaseRenew, Date.now() + this.retryMs);
-            this.failed(e);
-          },
-        );
-      }
-      if (!n.statusBusy && n.nextStatusReport <= now) {
-        n.statusBusy = true;
-        n.nextStatusReport = now + this.reportMs;
-        statuses++;
-        this.reportStatus(n).then(
-          () => (n.statusBusy = false),
-          (e) => {
-            n.statusBusy = false;
-            n.nextStatusReport = Math.min(n.nextStatusReport, Date.now() + this.retryMs);
-            this.failed(e);
-          },
-        );
-      }
+      if (this.beat(n.lease, now, this.renewMs, () => this.renewLease(n))) leases++;
+      if (this.beat(n.report, now, this.reportMs, () => this.reportStatus(n))) statuses++;
     }
     this.tellFailures(now);
     return { leases, statuses };
+  }
+
+  /** Sends a due heartbeat and schedules the next; a failed one is retried soon. Answers whether it sent. */
+  private beat(b: Heartbeat, now: number, interval: number, send: () => Promise<unknown>): boolean {
+    if (b.busy || b.next > now) return false;
+    b.busy = true;
+    b.next = now + interval;
+    send().then(
+      () => (b.busy = false),
+      (e) => {
+        b.busy = false;
+        b.next = Math.min(b.next, Date.now() + this.retryMs);
+        this.failed(e);
+      },
+    );
+    return true;
   }
 
   /** Resolves once every renewal and report queued so far is answered. */
@@ -467,7 +464,7 @@ export class NodeManager {
     await Promise.all([this.leaseWriter.drain(), this.statusWriter.drain()]);
     // a NotFound answer is followed by a create: let those settle too
     await new Promise((r) => setImmediate(r));
-    if (this.leaseWriter.outstanding || this.statusWriter.outstanding || [...this.nodes.values()].some((n) => n.leaseBusy || n.statusBusy)) {
+    if (this.leaseWriter.outstanding || this.statusWriter.outstanding || [...this.nodes.values()].some((n) => n.lease.busy || n.report.busy)) {
       await new Promise((r) => setTimeout(r, 10));
       return this.idle();
     }
@@ -493,7 +490,7 @@ export class NodeManager {
   }
 
   private reportSoon(n: HollowNode): void {
-    n.nextStatusReport = Math.min(n.nextStatusReport, Math.max(Date.now(), n.lastStatusReport + this.updateMs));
+    n.report.next = Math.min(n.report.next, Math.max(Date.now(), n.lastStatusReport + this.updateMs));
   }
 
   private conditionsMatch(status: NodeStatus | undefined): boolean {

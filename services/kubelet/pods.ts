@@ -12,7 +12,7 @@ import type { ApiClient } from '../../lib/client/client.js';
 import { Resources } from '../../lib/client/client.js';
 import { SharedInformer, deletedObject, metaNamespaceKey } from '../../lib/client/informer.js';
 import { isConflict, isNotFound } from '../../lib/api/errors.js';
-import { chunks, forEachLimited } from './concurrency.js';
+import { chunks, forEachLimited } from '../../lib/client/concurrency.js';
 import { normalizeImage } from './hollow.js';
 import type { NodeManager } from './nodes.js';
 import type { ContainerEvent, ContainerRuntime } from './runtime.js';

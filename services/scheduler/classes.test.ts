@@ -1,4 +1,3 @@
-import { ClassTable } from './classes.js';
 import { mkNode, mkPod, harness, oneProfile } from '../../test/scheduler.js';
 import assert from 'node:assert/strict';
 

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isCoreKind } from './core/mod.js';
 import { DEFAULT_SCHEDULER_PORT, startScheduler } from './service.js';
+import { boolFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
 import { runUntilStopped } from '../../lib/process/lifecycle.js';
 
 export const SCHEDULER_USAGE = `usage: flotilla scheduler [--nats URL] [--config FILE] [--port N] [--leader-elect=false] [--core reference|wasm|wasm-simd]
@@ -15,13 +16,6 @@ export const SCHEDULER_USAGE = `usage: flotilla scheduler [--nats URL] [--config
   --port N             HTTP port of /metrics, /healthz, /readyz (default ${DEFAULT_SCHEDULER_PORT}; 0 = any free port)
   --leader-elect BOOL  campaign for the Lease kube-system/kube-scheduler first (default true)
   --core KIND          the scheduling core (default wasm-simd, or $FLOTILLA_SCHEDULER_CORE)`;
-
-function parseBool(v: string | undefined, flag: string): boolean | undefined {
-  if (v === undefined) return undefined;
-  if (v === 'true' || v === '') return true;
-  if (v === 'false') return false;
-  throw new Error(`${flag}: expected true or false, got "${v}"`);
-}
 
 export async function runScheduler(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -41,26 +35,17 @@ export async function runScheduler(argv: string[]): Promise<number> {
   }
   const natsUrl = values.nats ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
   const configText = values.config ? readFileSync(values.config, 'utf8') : undefined;
-  const port = values.port !== undefined ? Number(values.port) : DEFAULT_SCHEDULER_PORT;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
+  const port = portFlag(values.port) ?? DEFAULT_SCHEDULER_PORT;
   if (values.core !== undefined && !isCoreKind(values.core)) throw new Error(`--core: expected reference, wasm or wasm-simd, got "${values.core}"`);
   const start = (p: number) =>
     startScheduler({
       natsUrl,
       configText,
       port: p,
-      leaderElect: parseBool(values['leader-elect'], '--leader-elect'),
+      leaderElect: boolFlag(values['leader-elect'], '--leader-elect'),
       coreKind: values.core as Parameters<typeof startScheduler>[0]['coreKind'],
     });
-  let running: Awaited<ReturnType<typeof startScheduler>>;
-  try {
-    running = await start(port);
-  } catch (e) {
-    // the default port taken (another cluster's scheduler): serve on a free one instead
-    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || values.port !== undefined) throw e;
-    console.log(`scheduler: port ${port} is busy; serving metrics on a free port`);
-    running = await start(0);
-  }
+  const running = await startOnPort('scheduler', port, values.port !== undefined, start);
   console.log(`scheduler: ${running.identity} serving ${running.metricsUrl} (NATS ${natsUrl}; profiles ${running.config.profiles.map((p) => p.schedulerName).join(', ')})`);
 
   return runUntilStopped('scheduler', () => running.stop());

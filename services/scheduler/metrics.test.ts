@@ -13,7 +13,6 @@ import { freshNats } from '../../test/harness.js';
 import { apiNode, mkPod } from '../../test/scheduler.js';
 import { ApiClient, Resources } from '../../lib/client/client.js';
 import { connectNats } from '../../lib/client/connect.js';
-import { sleep } from '../../lib/client/retry.js';
 import { newRegistry } from '../../lib/metrics/registry.js';
 import { SchedulerCache } from './cache.js';
 import { defaultSchedulerConfiguration, parseSchedulerConfiguration } from './config.js';

@@ -14,7 +14,7 @@ import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { Histogram } from 'prom-client';
 import { StatusError } from '../../lib/api/errors.js';
 import { EventRecorder } from '../../lib/client/events.js';
-import { Resources, deletedObject, type ApiClient, type SharedInformer, SharedInformerFactory } from '../../lib/client/mod.js';
+import { Resources, deletedObject, type ApiClient, SharedInformerFactory } from '../../lib/client/mod.js';
 import { Batcher } from '../../lib/client/batcher.js';
 import type { BatchPatchRequest } from '../../lib/client/protocol.js';
 import { Binder, type BatchBindClient } from './binding.js';
@@ -73,13 +73,11 @@ export class Scheduler {
   readonly binder: Binder;
   readonly classes: ClassTable;
   private readonly profiles = new Map<string, ProfileRuntime>();
-  private readonly client: ApiClient;
   private readonly metrics: SchedulerMetrics;
   private readonly batchSize: number;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
   private readonly factory: SharedInformerFactory;
-  private podInformer?: SharedInformer<Pod>;
   private synced = false;
   private stopped = false;
   private readonly abort = new AbortController();
@@ -90,8 +88,7 @@ export class Scheduler {
   /** PodScheduled=False status patches, many pods a batch.patch request */
   private readonly statusWriter: Batcher<BatchPatchRequest['items'][number]>;
 
-  constructor(private readonly opts: SchedulerOptions) {
-    this.client = opts.client;
+  constructor(opts: SchedulerOptions) {
     this.metrics = opts.metrics;
     this.batchSize = opts.batchSize ?? 1000;
     this.now = opts.now ?? Date.now;
@@ -149,7 +146,6 @@ export class Scheduler {
     const nodes = this.factory.forResource<Node>(Resources.nodes);
     const namespaces = this.factory.forResource<Namespace>(Resources.namespaces);
     const pods = this.factory.forResource<Pod>(Resources.pods);
-    this.podInformer = pods;
     nodes.addEventHandler({
       onAdd: (n) => {
         this.cache.addNode(n);

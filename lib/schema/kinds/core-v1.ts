@@ -376,6 +376,7 @@ registerKind({
     prepareForDelete: (o) => {
       (o.status ??= {}).phase = 'Terminating';
     },
+    readYourDelete: true,
   },
   defaults: (o) => {
     o.status ??= {};

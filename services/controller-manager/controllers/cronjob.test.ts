@@ -7,6 +7,7 @@ import { runTestController, type RunningTestController } from '../../../test/con
 import { waitFor } from '../../../test/wait.js';
 import { CRONJOB_SCHEDULED_TIMESTAMP, CronJobController, CRONJOBS, jobNameFor, mostRecentScheduleTime, parseSchedule } from './cronjob.js';
 import { JOBS } from './job.js';
+import { metaTime } from '../../../lib/api/time.js';
 
 const NS = 'default';
 const MINUTE = 60_000;
@@ -52,8 +53,8 @@ describe('CronJob controller against a real apiserver, with an injected clock', 
   }
   async function finish(name: string, type: 'Complete' | 'Failed', startTime: number): Promise<void> {
     const j = await client.get<Job>(jobRef(name));
-    const at = new Date(clock).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const start = new Date(startTime).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const at = metaTime(clock);
+    const start = metaTime(startTime);
     const conditions =
       type === 'Complete'
         ? [{ type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: at }, { type: 'Complete', status: 'True', lastTransitionTime: at }]

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { ControllerRevision, DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod, Taint } from 'kubernetes-types/core/v1.js';
-import { ApiClient, Resources } from '../../../lib/client/client.js';
-import { connectNats } from '../../../lib/client/connect.js';
-import { testApiServer } from '../../../test/apiserver.js';
-import { freshNats } from '../../../test/harness.js';
+import { type ApiClient, Resources } from '../../../lib/client/client.js';
+import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
-import { startControllerManager, type RunningControllerManager } from '../manager.js';
+import { setPodStatus } from '../testpods.js';
 import { CONTROLLER_REVISION_HASH_LABEL, CONTROLLER_REVISIONS } from '../revisions.js';
 import { DAEMONSETS, nodeShouldRunDaemonPod, targetNodeName } from './daemonset.js';
 
@@ -38,10 +35,8 @@ function daemonSet(name: string, spec: Partial<NonNullable<NonNullable<DaemonSet
 
 describe('DaemonSet controller against a real apiserver', function () {
   this.timeout(60_000);
-  let server: Awaited<ReturnType<typeof testApiServer>>;
-  let nc: NatsConnection;
+  let cluster: ControllerTestCluster;
   let client: ApiClient;
-  let cm: RunningControllerManager;
 
   const dsRef = (name?: string) => ({ ...DAEMONSETS, namespace: NS, name });
   const podRef = (name?: string) => ({ ...Resources.pods, namespace: NS, name });
@@ -53,32 +48,19 @@ describe('DaemonSet controller against a real apiserver', function () {
       return JSON.stringify(byNode(pods)) === JSON.stringify([...nodes].sort()) ? pods : undefined;
     });
   /** what a kubelet would write once the pod runs */
-  const markReady = async (pod: Pod) => {
-    const fresh = await client.get<Pod>(podRef(pod.metadata!.name));
-    await client.updateStatus<Pod>(podRef(pod.metadata!.name), {
-      ...fresh,
-      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') }] },
-    });
-  };
+  const markReady = (pod: Pod) => setPodStatus(client, pod.metadata!.name!, undefined, true);
   // the nodes every DaemonSet here sees; a test that adds one accounts for it
   const baseNodes = ['n1', 'n2', 'n3'];
 
   before(async () => {
-    const nats = await freshNats();
-    server = await testApiServer({ natsUrl: nats.url });
-    nc = await connectNats(nats.url, { name: 'daemonset-test' });
-    client = new ApiClient(nc);
-    await client.create({ ...Resources.nodes }, node('n1', { disk: 'ssd' }));
-    await client.create({ ...Resources.nodes }, node('n2', { disk: 'ssd' }));
-    await client.create({ ...Resources.nodes }, node('n3', { disk: 'hdd' }));
-    cm = await startControllerManager({ natsUrl: nats.url, port: 0, leaderElect: false, controllers: ['daemonset-controller'], log: () => undefined });
+    cluster = await startControllerCluster('daemonset-test', ['daemonset-controller'], async (c) => {
+      await c.create({ ...Resources.nodes }, node('n1', { disk: 'ssd' }));
+      await c.create({ ...Resources.nodes }, node('n2', { disk: 'ssd' }));
+      await c.create({ ...Resources.nodes }, node('n3', { disk: 'hdd' }));
+    });
+    client = cluster.client;
   });
-  after(async () => {
-    await cm?.stop();
-    client?.close();
-    await nc?.close();
-    await server?.stop();
-  });
+  after(() => cluster?.stop());
 
   it('creates one pod per node pinned by matchFields affinity, then one for a node that joins later', async () => {
     const ds = await client.create(dsRef(), daemonSet('agent'));

@@ -17,13 +17,14 @@
 import type { ControllerRevision, DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Affinity, Node, Pod, PodTemplateSpec, Toleration } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists, isConflict, isNotFound, StatusError } from '../../../lib/api/errors.js';
-import { selectorFromLabelSelector } from '../../../lib/api/labels.js';
+import { canonicalJson, isNullish } from '../../../lib/api/canonical.js';
+import { labelsEqual, selectorFromLabelSelector } from '../../../lib/api/labels.js';
 import { doNotScheduleTaints, findMatchingUntoleratedTaint } from '../../../lib/api/tolerations.js';
 import { Resources, type GroupVersionResource } from '../../../lib/client/client.js';
 import type { EventRecorder } from '../../../lib/client/events.js';
 import { deletedObject, metaNamespaceKey, NAMESPACE_INDEX, splitMetaNamespaceKey, type DeletedFinalStateUnknown, type SharedInformer } from '../../../lib/client/informer.js';
 import { QueueController, type ControllerContext } from '../controller.js';
-import { claimPods, getControllerOf, newControllerRef } from '../controllerref.js';
+import { claimPods, getControllerOf, newControllerRef, resolveControllerRef, selectingOwners } from '../controllerref.js';
 import { ControllerExpectations } from '../expectations.js';
 import { isPodAvailable, isPodReady, podFromTemplate } from '../pods.js';
 import { computeHash, CONTROLLER_REVISION_HASH_LABEL, CONTROLLER_REVISIONS, controllerRevisionName, maxRevision, newControllerRevision, templateRevisionData } from '../revisions.js';
@@ -135,20 +136,7 @@ function findUpdatedPodsOnNode(pods: Pod[], hash: string): { newPod?: Pod; oldPo
 
 /** Same revision data; unlike revisions.ts canonicallyEqual, empty arrays and objects count here. */
 function sameData(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonicalJson(a)) === JSON.stringify(canonicalJson(b));
-}
-
-function canonicalJson(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonicalJson);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      const c = (v as Record<string, unknown>)[k];
-      if (c !== undefined && c !== null) out[k] = canonicalJson(c);
-    }
-    return out;
-  }
-  return v;
+  return canonicalJson(a, isNullish) === canonicalJson(b, isNullish);
 }
 
 export interface DaemonSetControllerOptions {
@@ -192,7 +180,7 @@ export class DaemonSetController extends QueueController {
       onUpdate: (old, cur) => {
         // only what decides placement matters (upstream shouldIgnoreNodeUpdate)
         if (
-          JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(cur.metadata?.labels ?? {}) ||
+          !labelsEqual(old.metadata?.labels, cur.metadata?.labels) ||
           JSON.stringify(old.spec?.taints ?? []) !== JSON.stringify(cur.spec?.taints ?? []) ||
           !!old.spec?.unschedulable !== !!cur.spec?.unschedulable
         )
@@ -218,19 +206,11 @@ export class DaemonSetController extends QueueController {
   }
 
   private resolveControllerRef(pod: Pod): DaemonSet | undefined {
-    const ref = getControllerOf(pod);
-    if (!ref || ref.kind !== KIND) return undefined;
-    const ds = this.dsInformer.store.getByKey(`${pod.metadata?.namespace}/${ref.name}`);
-    return ds?.metadata?.uid === ref.uid ? ds : undefined;
+    return resolveControllerRef(this.dsInformer.store, KIND, pod);
   }
 
   private matchingDaemonSets(pod: Pod): DaemonSet[] {
-    const labels = pod.metadata?.labels;
-    if (!labels) return [];
-    return this.dsInformer.store.byIndex(NAMESPACE_INDEX, pod.metadata!.namespace!).filter((ds) => {
-      const sel = selectorFromLabelSelector(ds.spec?.selector);
-      return !sel.empty() && sel.matches(labels);
-    });
+    return selectingOwners(this.dsInformer.store, pod);
   }
 
   private podAdded(pod: Pod): void {
@@ -615,7 +595,7 @@ export class DaemonSetController extends QueueController {
       observedGeneration: ds.metadata?.generation,
     };
     if (readyNotAvailable && minReady > 0) this.enqueueAfter(ds, minReady * 1000);
-    if (JSON.stringify(canonicalJson(status)) === JSON.stringify(canonicalJson(ds.status ?? {}))) return;
+    if (canonicalJson(status, isNullish) === canonicalJson(ds.status ?? {}, isNullish)) return;
     const ref = { ...DAEMONSETS, namespace: ds.metadata!.namespace, name: ds.metadata!.name };
     try {
       await this.ctx.client.updateStatus<DaemonSet>(ref, { ...ds, status });

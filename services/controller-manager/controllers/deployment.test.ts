@@ -4,16 +4,14 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { writeKubeconfig } from '../../../cli/kubeconfig.js';
-import { ApiClient, Resources } from '../../../lib/client/client.js';
-import { connectNats } from '../../../lib/client/connect.js';
-import { testApiServer } from '../../../test/apiserver.js';
-import { freshNats } from '../../../test/harness.js';
+import { type ApiClient, Resources } from '../../../lib/client/client.js';
+import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
-import { startControllerManager, type RunningControllerManager } from '../manager.js';
+import { fakeKubelet } from '../testpods.js';
+import { isPodReady } from '../pods.js';
 import { resolveFenceposts, scaledValue } from './deployment.js';
 
 const exec = promisify(execFile);
@@ -35,13 +33,10 @@ function deployment(name: string, replicas: number, image: string, spec: Partial
 
 describe('Deployment controller against a real apiserver', function () {
   this.timeout(90_000);
-  let server: Awaited<ReturnType<typeof testApiServer>>;
-  let nc: NatsConnection;
+  let cluster: ControllerTestCluster;
   let client: ApiClient;
-  let cm: RunningControllerManager;
   let kubeconfig: string;
-  let marking = true;
-  let marker: Promise<void>;
+  let kubelet: ReturnType<typeof fakeKubelet>;
 
   const dRef = (name?: string) => ({ ...Resources.deployments, namespace: NS, name });
   const rsRef = (name?: string) => ({ ...Resources.replicasets, namespace: NS, name });
@@ -49,7 +44,6 @@ describe('Deployment controller against a real apiserver', function () {
   const getD = (name: string) => client.get<Deployment>(dRef(name));
   const rsOf = async (app: string) => (await client.list<ReplicaSet>(rsRef(), { labelSelector: `app=${app}` })).items;
   const kubectl = (...args: string[]) => exec('kubectl', ['--kubeconfig', kubeconfig, '-n', NS, ...args], { timeout: 60_000 });
-  const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
   // a strategic merge patch, as `kubectl set image` sends: no resourceVersion to conflict
   // with the controller's own writes to the Deployment
   const setImage = async (name: string, image: string) => {
@@ -64,24 +58,6 @@ describe('Deployment controller against a real apiserver', function () {
       const s = d.status;
       return (s?.observedGeneration ?? 0) >= d.metadata!.generation! && s?.updatedReplicas === replicas && s?.replicas === replicas && s?.availableReplicas === replicas ? d : undefined;
     }, 60_000);
-
-  /** Stands in for the kubelet: every pod in the namespace turns Running and Ready. */
-  const markPodsReady = async () => {
-    while (marking) {
-      try {
-        const pods = (await client.list<Pod>(podRef())).items.filter((p) => !isReady(p) && !p.metadata?.deletionTimestamp);
-        const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-        await Promise.all(
-          pods.map((p) =>
-            client.updateStatus(podRef(p.metadata!.name), { ...p, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] } }).catch(() => undefined),
-          ),
-        );
-      } catch {
-        // the next round tries again
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
 
   /** Watches the pods of app and calls check with the live set after every change. */
   const watchPods = async (app: string, check: (pods: Pod[]) => void) => {
@@ -114,21 +90,14 @@ describe('Deployment controller against a real apiserver', function () {
   };
 
   before(async () => {
-    const nats = await freshNats();
-    server = await testApiServer({ natsUrl: nats.url });
-    nc = await connectNats(nats.url, { name: 'deployment-test' });
-    client = new ApiClient(nc);
-    cm = await startControllerManager({ natsUrl: nats.url, port: 0, leaderElect: false, controllers: ['replicaset-controller', 'deployment-controller'], log: () => undefined });
-    kubeconfig = writeKubeconfig(path.join(mkdtempSync(path.join(os.tmpdir(), 'deploy-kubectl-')), 'kubeconfig'), server.httpUrl);
-    marker = markPodsReady();
+    cluster = await startControllerCluster('deployment-test', ['replicaset-controller', 'deployment-controller']);
+    client = cluster.client;
+    kubeconfig = writeKubeconfig(path.join(mkdtempSync(path.join(os.tmpdir(), 'deploy-kubectl-')), 'kubeconfig'), cluster.server.httpUrl);
+    kubelet = fakeKubelet(client);
   });
   after(async () => {
-    marking = false;
-    await marker;
-    await cm?.stop();
-    client?.close();
-    await nc?.close();
-    await server?.stop();
+    await kubelet?.stop();
+    await cluster?.stop();
   });
 
   it('creates a ReplicaSet <name>-<hash> at revision 1 and reports the deployment available', async () => {
@@ -169,7 +138,7 @@ describe('Deployment controller against a real apiserver', function () {
     let minAvailable = Infinity;
     let sawNew = false;
     const watcher = await watchPods('web', (pods) => {
-      const ready = pods.filter(isReady).length;
+      const ready = pods.filter(isPodReady).length;
       maxTotal = Math.max(maxTotal, pods.length);
       minAvailable = Math.min(minAvailable, ready);
       if (pods.some((p) => p.metadata!.labels!['pod-template-hash'] !== oldHash)) sawNew = true;

@@ -19,7 +19,7 @@ import { Resources } from '../../../lib/client/client.js';
 import type { EventRecorder } from '../../../lib/client/events.js';
 import { deletedObject, metaNamespaceKey, NAMESPACE_INDEX, splitMetaNamespaceKey, type DeletedFinalStateUnknown, type SharedInformer } from '../../../lib/client/informer.js';
 import { QueueController, type ControllerContext } from '../controller.js';
-import { getControllerOf, newControllerRef } from '../controllerref.js';
+import { getControllerOf, newControllerRef, resolveControllerRef, selectingOwners } from '../controllerref.js';
 import { canonicallyEqual, computeHash, equalIgnoreHash, POD_TEMPLATE_HASH_LABEL } from '../revisions.js';
 import { metaTime } from '../../../lib/api/time.js';
 
@@ -216,10 +216,7 @@ export class DeploymentController extends QueueController {
   }
 
   private ownerOf(rs: ReplicaSet): Deployment | undefined {
-    const ref = getControllerOf(rs);
-    if (!ref || ref.kind !== KIND) return undefined;
-    const d = this.dInformer.store.getByKey(`${rs.metadata?.namespace}/${ref.name}`);
-    return d?.metadata?.uid === ref.uid ? d : undefined;
+    return resolveControllerRef(this.dInformer.store, KIND, rs);
   }
 
   private rsChanged(rs: ReplicaSet): void {
@@ -227,17 +224,11 @@ export class DeploymentController extends QueueController {
     if (d) return this.enqueue(d);
     if (getControllerOf(rs)) return;
     // an orphan: the deployments that may adopt it
-    for (const cand of this.dInformer.store.byIndex(NAMESPACE_INDEX, rs.metadata!.namespace!)) {
-      const sel = selectorFromLabelSelector(cand.spec?.selector);
-      if (!sel.empty() && sel.matches(rs.metadata?.labels)) this.enqueue(cand);
-    }
+    for (const cand of selectingOwners(this.dInformer.store, rs)) this.enqueue(cand);
   }
 
   private podDeleted(obj: Pod | DeletedFinalStateUnknown<Pod>): void {
-    const pod = deletedObject(obj);
-    const ref = getControllerOf(pod);
-    if (!ref || ref.kind !== 'ReplicaSet') return;
-    const rs = this.rsInformer.store.getByKey(`${pod.metadata?.namespace}/${ref.name}`);
+    const rs = resolveControllerRef(this.rsInformer.store, 'ReplicaSet', deletedObject(obj));
     const d = rs && this.ownerOf(rs);
     if (d?.spec?.strategy?.type === 'Recreate') this.enqueue(d);
   }

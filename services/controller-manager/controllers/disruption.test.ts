@@ -6,6 +6,7 @@ import { ApiClient, Resources } from '../../../lib/client/client.js';
 import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
 import { PDBS, scaledIntOrPercent } from './disruption.js';
+import { setPodStatus } from '../testpods.js';
 
 const NS = 'default';
 
@@ -16,13 +17,7 @@ describe('disruption controller against a real apiserver', function () {
 
   const pdbRef = (name?: string) => ({ ...PDBS, namespace: NS, name });
   const podRef = (name?: string) => ({ ...Resources.pods, namespace: NS, name });
-  const setReady = async (name: string, ready: boolean) => {
-    const fresh = await client.get<Pod>(podRef(name));
-    await client.updateStatus<Pod>(podRef(name), {
-      ...fresh,
-      status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') }] },
-    });
-  };
+  const setReady = (name: string, ready: boolean) => setPodStatus(client, name, undefined, ready);
   const createPod = async (name: string, app: string, owner?: ReplicaSet) => {
     await client.create(podRef(), {
       apiVersion: 'v1',

@@ -22,7 +22,8 @@ import type { Deployment, ReplicaSet, StatefulSet } from 'kubernetes-types/apps/
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Condition } from 'kubernetes-types/meta/v1.js';
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1.js';
-import { selectorFromLabelSelector } from '../../../lib/api/labels.js';
+import { canonicalJson, isUnset } from '../../../lib/api/canonical.js';
+import { labelsEqual, selectorFromLabelSelector } from '../../../lib/api/labels.js';
 import { Resources, type GroupVersionResource } from '../../../lib/client/client.js';
 import type { EventRecorder } from '../../../lib/client/events.js';
 import { NAMESPACE_INDEX, deletedObject, type DeletedFinalStateUnknown, type SharedInformer } from '../../../lib/client/informer.js';
@@ -79,7 +80,7 @@ export class DisruptionController extends QueueController {
         if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
         this.enqueuePdbsOf(cur);
         // a relabelled pod leaves the budgets it matched
-        if (JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(cur.metadata?.labels ?? {})) this.enqueuePdbsOf(old);
+        if (!labelsEqual(old.metadata?.labels, cur.metadata?.labels)) this.enqueuePdbsOf(old);
       },
       onDelete: (pod) => this.enqueuePdbsOf(pod),
     });
@@ -254,30 +255,13 @@ export class DisruptionController extends QueueController {
       cur.expectedPods === status.expectedPods &&
       cur.disruptionsAllowed === status.disruptionsAllowed &&
       cur.observedGeneration === status.observedGeneration &&
-      canonical(cur.disruptedPods ?? {}) === canonical(status.disruptedPods ?? {}) &&
-      canonical(cur.conditions ?? []) === canonical(status.conditions ?? [])
+      canonicalJson(cur.disruptedPods ?? {}, isUnset) === canonicalJson(status.disruptedPods ?? {}, isUnset) &&
+      canonicalJson(cur.conditions ?? [], isUnset) === canonicalJson(status.conditions ?? [], isUnset)
     )
       return;
     // a conflict throws: the sync is retried against the newer budget
     await this.ctx.client.updateStatus<PodDisruptionBudget>({ ...PDBS, namespace: pdb.metadata!.namespace, name: pdb.metadata!.name }, { ...pdb, status });
   }
-}
-
-/** JSON with sorted keys and empty values dropped, so the server's field order never reads as a change. */
-function canonical(v: unknown): string {
-  const walk = (x: unknown): unknown => {
-    if (Array.isArray(x)) return x.map(walk);
-    if (x && typeof x === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(x).sort()) {
-        const c = (x as Record<string, unknown>)[k];
-        if (c !== undefined && c !== null && c !== '') out[k] = walk(c);
-      }
-      return out;
-    }
-    return x;
-  };
-  return JSON.stringify(walk(v));
 }
 
 /** apimeta.SetStatusCondition: lastTransitionTime moves only when the status changes. */

@@ -21,7 +21,8 @@ import type { EventRecorder } from '../../../lib/client/events.js';
 import { deletedObject, metaNamespaceKey, NAMESPACE_INDEX, splitMetaNamespaceKey, type SharedInformer } from '../../../lib/client/informer.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import { newControllerRef } from '../controllerref.js';
-import { canonicalJson, derivedLabels, podHostname, podServing, resolvePorts, serviceAndPodHandlers, serviceSelector, SERVICE_NAME_LABEL, shouldPodBeInEndpoints } from '../serviceendpoints.js';
+import { derivedLabels, podHostname, podServing, resolvePorts, serviceAndPodHandlers, serviceSelector, SERVICE_NAME_LABEL, shouldPodBeInEndpoints } from '../serviceendpoints.js';
+import { canonicalJson } from '../../../lib/api/canonical.js';
 
 export const ENDPOINT_SLICES: GroupVersionResource = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' };
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';

@@ -34,6 +34,7 @@ import '../../../lib/schema/kinds/mod.js';
 import { allKinds, apiVersionOf } from '../../../lib/schema/registry.js';
 import type { KindDef } from '../../../lib/schema/types.js';
 import { InformerController, type ControllerContext } from '../controller.js';
+import { forEachLimited } from '../../../lib/client/concurrency.js';
 
 export const FOREGROUND_DELETION_FINALIZER = 'foregroundDeletion';
 export const ORPHAN_FINALIZER = 'orphan';
@@ -311,10 +312,10 @@ export class GarbageCollector extends InformerController {
     const node = this.nodes.get(uid);
     if (!node) return;
     const owner = new Set([uid]);
-    const dependents = [...node.dependents];
-    for (let i = 0; i < dependents.length; i += ORPHAN_CONCURRENCY) {
-      await Promise.all(dependents.slice(i, i + ORPHAN_CONCURRENCY).map((d) => this.mutate(d.identity, (obj) => removeOwnerReferences(obj, owner))));
-    }
+    // as upstream's orphanDependents: every dependent is tried, then the first failure retries the owner
+    const errors = await forEachLimited([...node.dependents], ORPHAN_CONCURRENCY, (d) => this.mutate(d.identity, (obj) => removeOwnerReferences(obj, owner)));
+    const failed = errors.find((e) => e !== undefined);
+    if (failed) throw failed;
     await this.removeFinalizer(node.identity, ORPHAN_FINALIZER);
   }
 

@@ -31,7 +31,6 @@ describe('Job controller with a real apiserver, scheduler and hollow kubelet', f
   let client: ApiClient;
   let kubelet: RunningKubelet;
   let scheduler: RunningScheduler;
-  let controller: JobController;
   let running: RunningTestController<JobController>;
 
   const jobRef = (name?: string) => ({ ...JOBS, namespace: NS, name });
@@ -45,7 +44,7 @@ describe('Job controller with a real apiserver, scheduler and hollow kubelet', f
     scheduler = await startScheduler({ natsUrl: api.natsUrl, port: 0, leaderElect: false, log: () => {} });
     // a short replacement back-off so a failing Job reaches its limit quickly
     running = await runTestController(api.natsUrl, 'job-test', 3, (ctx) => new JobController(ctx, { podFailureBackoffMs: 200 }));
-    ({ client, controller } = running);
+    ({ client } = running);
   });
   after(async () => {
     await running?.stop();

@@ -36,6 +36,7 @@ import { QueueController, type ControllerContext } from '../controller.js';
 import { TaintEvictionController } from '../tainteviction.js';
 import { computeZoneState, NODE_EVICTION_PERIOD_MS, RateLimitedTimedQueue, zoneKey, type ZoneState } from '../zonestates.js';
 import { metaTime } from '../../../lib/api/time.js';
+import { forEachLimited } from '../../../lib/client/concurrency.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
@@ -254,12 +255,7 @@ export class NodeLifecycleController extends QueueController {
         this.ctx.log(`node-lifecycle: node ${name}: ${(e as Error).message}`);
       }
     };
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(NODE_UPDATE_WORKERS, nodes.length) }, async () => {
-        while (next < nodes.length) await updateNode(nodes[next++]!);
-      }),
-    );
+    await forEachLimited(nodes, NODE_UPDATE_WORKERS, updateNode);
     await this.handleDisruption(zoneReady, nodes, now);
   }
 

@@ -9,6 +9,7 @@ import { runTestController, startControllers, type RunningTestController } from 
 import { freshNats } from '../../../test/harness.js';
 import { waitFor } from '../../../test/wait.js';
 import { PodGCController, TAINT_OUT_OF_SERVICE, type PodGCControllerOptions } from './podgc.js';
+import { metaTime } from '../../../lib/api/time.js';
 
 const NS = 'default';
 /** a user finalizer: keeps a deleted pod readable, so what the collector did to it shows */
@@ -54,7 +55,7 @@ describe('pod garbage collector against a real apiserver', function () {
   async function addNode(name: string, ready: 'True' | 'False', taints?: Taint[]): Promise<void> {
     await client.create({ ...Resources.nodes }, { apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { taints } });
     const n = await client.get<Node>(nodeRef(name));
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = metaTime();
     const condition: NodeCondition = { type: 'Ready', status: ready, reason: ready === 'True' ? 'KubeletReady' : 'KubeletNotReady', lastHeartbeatTime: now, lastTransitionTime: now };
     await client.updateStatus(nodeRef(name), { ...n, status: { conditions: [condition] } });
   }

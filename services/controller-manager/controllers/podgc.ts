@@ -24,6 +24,7 @@ import type { ResourceRef } from '../../../lib/client/protocol.js';
 import { metaNamespaceKey, type SharedInformer } from '../../../lib/client/informer.js';
 import { InformerController, type ControllerContext } from '../controller.js';
 import { metaTime } from '../../../lib/api/time.js';
+import { forEachLimited } from '../../../lib/client/concurrency.js';
 
 /** upstream gcCheckPeriod */
 export const DEFAULT_GC_CHECK_PERIOD_MS = 20_000;
@@ -167,18 +168,10 @@ export class PodGCController extends InformerController {
 
   /** Deletes the pods, a bounded number at a time; a failure is logged, the next pass retries. */
   private async forceDeleteAll(pods: Pod[], condition: PodCondition | undefined, why: string): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < pods.length) {
-        const pod = pods[next++]!;
-        try {
-          await this.markFailedAndDeletePod(pod, condition);
-        } catch (e) {
-          this.ctx.log(`pod-garbage-collector: force-deleting ${why} pod ${metaNamespaceKey(pod)}: ${(e as Error).message}`);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, pods.length) }, worker));
+    const errors = await forEachLimited(pods, DELETE_CONCURRENCY, (pod) => this.markFailedAndDeletePod(pod, condition));
+    errors.forEach((e, i) => {
+      if (e) this.ctx.log(`pod-garbage-collector: force-deleting ${why} pod ${metaNamespaceKey(pods[i]!)}: ${(e as Error).message}`);
+    });
   }
 
   /**

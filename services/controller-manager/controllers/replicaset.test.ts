@@ -11,6 +11,7 @@ import { ApiClient, Resources } from '../../../lib/client/client.js';
 import { startControllerCluster, testReplicaSet, type ControllerTestCluster } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
 import { podsToDelete } from './replicaset.js';
+import { setPodStatus } from '../testpods.js';
 
 const exec = promisify(execFile);
 const NS = 'default';
@@ -28,14 +29,7 @@ describe('ReplicaSet controller against a real apiserver', function () {
   const ownedBy = (pods: Pod[], rs: ReplicaSet) => pods.filter((p) => p.metadata?.ownerReferences?.some((r) => r.uid === rs.metadata!.uid && r.controller));
   const getRs = (name: string) => client.get<ReplicaSet>(rsRef(name));
   const events = async (reason: string) => (await client.list<Event>({ ...Resources.events, namespace: NS })).items.filter((e) => e.reason === reason);
-  const markReady = async (pod: Pod) => {
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const fresh = await client.get<Pod>(podRef(pod.metadata!.name));
-    await client.updateStatus<Pod>(podRef(pod.metadata!.name), {
-      ...fresh,
-      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] },
-    });
-  };
+  const markReady = (pod: Pod) => setPodStatus(client, pod.metadata!.name!, undefined, true);
 
   before(async () => {
     cluster = await startControllerCluster('replicaset-test', ['replicaset-controller']);

@@ -14,12 +14,12 @@
 import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
 import { isConflict, isNotFound, StatusError } from '../../../lib/api/errors.js';
-import { selectorFromLabelSelector, type Selector } from '../../../lib/api/labels.js';
+import { labelsEqual, selectorFromLabelSelector, type Selector } from '../../../lib/api/labels.js';
 import { Resources } from '../../../lib/client/client.js';
 import type { EventRecorder } from '../../../lib/client/events.js';
 import { deletedObject, metaNamespaceKey, NAMESPACE_INDEX, splitMetaNamespaceKey, type DeletedFinalStateUnknown, type SharedInformer } from '../../../lib/client/informer.js';
 import { QueueController, type ControllerContext } from '../controller.js';
-import { claimPods, getControllerOf, newControllerRef } from '../controllerref.js';
+import { claimPods, getControllerOf, newControllerRef, resolveControllerRef, selectingOwners } from '../controllerref.js';
 import { ControllerExpectations } from '../expectations.js';
 import { isPodActive, isPodAvailable, isPodReady, podFromTemplate, podReadyTime } from '../pods.js';
 import { slowStartBatchCreate } from '../slowstart.js';
@@ -65,20 +65,12 @@ export class ReplicaSetController extends QueueController {
 
   /** The ReplicaSet a controllerRef names, if it is the one in the cache (same uid). */
   private resolveControllerRef(pod: Pod): ReplicaSet | undefined {
-    const ref = getControllerOf(pod);
-    if (!ref || ref.kind !== KIND) return undefined;
-    const rs = this.rsInformer.store.getByKey(`${pod.metadata?.namespace}/${ref.name}`);
-    return rs?.metadata?.uid === ref.uid ? rs : undefined;
+    return resolveControllerRef(this.rsInformer.store, KIND, pod);
   }
 
   /** ReplicaSets in the pod's namespace whose selector matches it (for orphans). */
   private matchingReplicaSets(pod: Pod): ReplicaSet[] {
-    const labels = pod.metadata?.labels;
-    if (!labels) return [];
-    return this.rsInformer.store.byIndex(NAMESPACE_INDEX, pod.metadata!.namespace!).filter((rs) => {
-      const sel = selectorFromLabelSelector(rs.spec?.selector);
-      return !sel.empty() && sel.matches(labels);
-    });
+    return selectingOwners(this.rsInformer.store, pod);
   }
 
   private podAdded(pod: Pod): void {
@@ -97,7 +89,7 @@ export class ReplicaSetController extends QueueController {
 
   private podUpdated(old: Pod, cur: Pod): void {
     if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
-    const labelsChanged = JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(cur.metadata?.labels ?? {});
+    const labelsChanged = !labelsEqual(old.metadata?.labels, cur.metadata?.labels);
     if (cur.metadata?.deletionTimestamp) {
       // graceful deletion: the pod no longer counts, so replace it now rather than when it is gone
       this.podDeleted(cur);

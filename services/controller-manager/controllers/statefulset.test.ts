@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { ControllerRevision, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { ApiClient, Resources } from '../../../lib/client/client.js';
-import { connectNats } from '../../../lib/client/connect.js';
-import { testApiServer } from '../../../test/apiserver.js';
-import { freshNats } from '../../../test/harness.js';
+import { type ApiClient, Resources } from '../../../lib/client/client.js';
+import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
-import { startControllerManager, type RunningControllerManager } from '../manager.js';
+import { fakeKubelet, setPodStatus } from '../testpods.js';
 import { CONTROLLER_REVISION_HASH_LABEL, CONTROLLER_REVISIONS } from '../revisions.js';
 import { ordinalOf, POD_INDEX_LABEL, STATEFULSET_POD_NAME_LABEL, STATEFULSETS } from './statefulset.js';
 
@@ -30,10 +27,8 @@ function statefulSet(name: string, replicas: number, extra: Partial<NonNullable<
 
 describe('StatefulSet controller against a real apiserver', function () {
   this.timeout(60_000);
-  let server: Awaited<ReturnType<typeof testApiServer>>;
-  let nc: NatsConnection;
+  let cluster: ControllerTestCluster;
   let client: ApiClient;
-  let cm: RunningControllerManager;
 
   const setRef = (name?: string) => ({ ...STATEFULSETS, namespace: NS, name });
   const podRef = (name?: string) => ({ ...Resources.pods, namespace: NS, name });
@@ -45,41 +40,13 @@ describe('StatefulSet controller against a real apiserver', function () {
       .sort((a, b) => ordinalOf(app, a.metadata!.name)! - ordinalOf(app, b.metadata!.name)!);
   const names = (pods: Pod[]) => pods.map((p) => p.metadata!.name);
   /** what a kubelet writes once the pod's containers run and pass readiness */
-  const markReady = async (name: string) => {
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const fresh = await client.get<Pod>(podRef(name));
-    await client.updateStatus<Pod>(podRef(name), { ...fresh, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] } });
-  };
-  /** Acts as the kubelet for app until the returned stop is called: every pod turns Running and Ready. */
-  const kubelet = (app: string) => {
-    let stopped = false;
-    const loop = (async () => {
-      while (!stopped) {
-        for (const p of await podsOf(app).catch(() => [])) {
-          if (p.status?.phase !== 'Running') await markReady(p.metadata!.name!).catch(() => undefined);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    })();
-    return async () => {
-      stopped = true;
-      await loop;
-    };
-  };
+  const markReady = (name: string) => setPodStatus(client, name, undefined, true);
 
   before(async () => {
-    const nats = await freshNats();
-    server = await testApiServer({ natsUrl: nats.url });
-    nc = await connectNats(nats.url, { name: 'statefulset-test' });
-    client = new ApiClient(nc);
-    cm = await startControllerManager({ natsUrl: nats.url, port: 0, leaderElect: false, controllers: ['statefulset-controller'], log: () => undefined });
+    cluster = await startControllerCluster('statefulset-test', ['statefulset-controller']);
+    client = cluster.client;
   });
-  after(async () => {
-    await cm?.stop();
-    client?.close();
-    await nc?.close();
-    await server?.stop();
-  });
+  after(() => cluster?.stop());
 
   it('OrderedReady creates web-0, and web-1 only after web-0 is Running and Ready, with stable identities', async () => {
     const set = await client.create(setRef(), statefulSet('web', 3));
@@ -168,7 +135,7 @@ describe('StatefulSet controller against a real apiserver', function () {
   });
 
   it('a RollingUpdate with partition 2 of 3 replicas updates only the pod of ordinal 2', async () => {
-    const stopKubelet = kubelet('roll');
+    const kubelet = fakeKubelet(client, 'app=roll');
     try {
       await client.create(setRef(), statefulSet('roll', 3, { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } } }));
       const first = await waitFor('3 ready replicas', async () => {
@@ -215,7 +182,7 @@ describe('StatefulSet controller against a real apiserver', function () {
       assert.equal(done.currentReplicas, 3);
       assert.ok((await podsOf('roll')).every((p) => p.spec!.containers[0]!.image === 'nginx:2'));
     } finally {
-      await stopKubelet();
+      await kubelet.stop();
     }
   });
 });

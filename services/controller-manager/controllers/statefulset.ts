@@ -32,7 +32,7 @@ import { Resources, type GroupVersionResource } from '../../../lib/client/client
 import type { EventRecorder } from '../../../lib/client/events.js';
 import { deletedObject, NAMESPACE_INDEX, splitMetaNamespaceKey, type DeletedFinalStateUnknown, type SharedInformer } from '../../../lib/client/informer.js';
 import { QueueController, type ControllerContext } from '../controller.js';
-import { claimPods, getControllerOf, newControllerRef } from '../controllerref.js';
+import { claimPods, getControllerOf, newControllerRef, resolveControllerRef, selectingOwners } from '../controllerref.js';
 import { isPodAvailable, isPodReady } from '../pods.js';
 import {
   canonicallyEqual,
@@ -104,19 +104,13 @@ export class StatefulSetController extends QueueController {
 
   /** Enqueues the set that controls pod, or for an orphan every set that selects it. */
   private podChanged(pod: Pod): void {
-    const ref = getControllerOf(pod);
-    if (ref) {
-      if (ref.kind !== KIND) return;
-      const set = this.setInformer.store.getByKey(`${pod.metadata?.namespace}/${ref.name}`);
-      if (set?.metadata?.uid === ref.uid) this.enqueue(set);
+    if (getControllerOf(pod)) {
+      const set = resolveControllerRef(this.setInformer.store, KIND, pod);
+      if (set) this.enqueue(set);
       return;
     }
-    const labels = pod.metadata?.labels;
-    if (!labels || pod.metadata?.deletionTimestamp) return;
-    for (const set of this.setInformer.store.byIndex(NAMESPACE_INDEX, pod.metadata!.namespace!)) {
-      const sel = selectorFromLabelSelector(set.spec?.selector);
-      if (!sel.empty() && sel.matches(labels)) this.enqueue(set);
-    }
+    if (pod.metadata?.deletionTimestamp) return;
+    for (const set of selectingOwners(this.setInformer.store, pod)) this.enqueue(set);
   }
 
   protected async sync(key: string): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Taint } from 'kubernetes-types/core/v1.js';
 import { mkNode, mkPod, harness, oneProfile } from '../../../test/scheduler.js';
 import assert from 'node:assert/strict';
-import { ErrNoNodesAvailable, Framework, fitErrorMessage } from './framework.js';
+import { ErrNoNodesAvailable, fitErrorMessage } from './framework.js';
 
 const gpuTaint: Taint = { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' };
 

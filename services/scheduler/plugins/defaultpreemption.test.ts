@@ -6,7 +6,7 @@ import { connectedApiServer, type ConnectedApiServer } from '../../../test/apise
 import { ApiClient } from '../../../lib/client/client.js';
 import { SchedulerCache } from '../cache.js';
 import { defaultScoreConfig, emptyClass } from '../core/reference.js';
-import { Dim, Filter, Reason, type ClassSpec } from '../core/types.js';
+import { Dim, Reason, type ClassSpec } from '../core/types.js';
 import type { Diagnosis } from '../framework/types.js';
 import { SchedulerMetrics } from '../metrics.js';
 import { DISRUPTION_TARGET, newDefaultPreemption, REASON_PREEMPTION_BY_SCHEDULER } from './defaultpreemption.js';

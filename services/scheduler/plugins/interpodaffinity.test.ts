@@ -2,14 +2,12 @@ import assert from 'node:assert/strict';
 import type { Affinity, Node, Pod, PodAffinityTerm } from 'kubernetes-types/core/v1.js';
 import { SchedulerCache } from '../cache.js';
 import { compileWith, diagnoseWith, harness, placeClass, scoreClass } from '../../../test/scheduler.js';
-import { emptyClass } from '../core/reference.js';
-import { ConstraintKind, Filter, type ClassSpec } from '../core/types.js';
+import { ConstraintKind, Filter } from '../core/types.js';
 import {
   ErrReasonAffinityRulesNotMatch,
   ErrReasonAntiAffinityRulesNotMatch,
   ErrReasonExistingAntiAffinityRulesNotMatch,
   newInterPodAffinity,
-  type InterPodAffinityPlugin,
 } from './interpodaffinity.js';
 
 const HOST = 'kubernetes.io/hostname';

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import type { Node, Pod, TopologySpreadConstraint } from 'kubernetes-types/core/v1.js';
 import { SchedulerCache } from '../cache.js';
 import { compileWith, diagnoseWith, harness, placeClass, scoreClass } from '../../../test/scheduler.js';
-import { emptyClass } from '../core/reference.js';
-import { ConstraintKind, Filter, type ClassSpec } from '../core/types.js';
+import { ConstraintKind, Filter } from '../core/types.js';
 import {
   ErrReasonConstraintsNotMatch,
   ErrReasonNodeLabelNotMatch,

@@ -1,7 +1,7 @@
 /**
- * Bounded fan-out: a hollow kubelet talks for thousands of nodes and pods, and sends
- * their requests many at a time, but never all at once (the apiserver and NATS would
- * queue them all, and every one would time out together).
+ * Bounded fan-out of API requests: many at a time, but never all at once (a hollow
+ * kubelet speaking for thousands of nodes, a controller deleting thousands of pods: the
+ * apiserver and NATS would queue them all, and every one would time out together).
  */
 
 /** Runs fn over items with at most `limit` in flight; resolves with each item's error or undefined, in order. */

@@ -1,0 +1,22 @@
+/**
+ * JSON with object keys sorted, for comparing API objects: an object that went through
+ * the apiserver comes back with its fields in the server's order, which must not read as
+ * a change. `omit` names the property values that count as absent (default: undefined,
+ * which JSON drops anyway); array elements are kept as they are.
+ */
+export function canonicalJson(v: unknown, omit: (value: unknown) => boolean = isUndefined): string {
+  return JSON.stringify(v, (_key, value) => {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+    const sorted: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) if (!omit(value[k])) sorted[k] = value[k];
+    return sorted;
+  });
+}
+
+const isUndefined = (v: unknown) => v === undefined;
+
+/** For canonicalJson: null counts as absent too (a pointer field the server returns as null). */
+export const isNullish = (v: unknown) => v === undefined || v === null;
+
+/** For canonicalJson: null and the empty string count as absent (optional strings). */
+export const isUnset = (v: unknown) => v === undefined || v === null || v === '';

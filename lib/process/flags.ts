@@ -1,0 +1,66 @@
+/**
+ * Command-line flag values for every `flotilla` verb: each parser takes the raw string
+ * (undefined when the flag was not given, so callers keep their defaults) and throws an
+ * Error naming the flag and the value it refused.
+ */
+import { parseDuration } from '../api/duration.js';
+
+/** --flag, --flag=true, --flag=false (as upstream's Go booleans). */
+export function boolFlag(v: string | undefined, flag: string): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'true' || v === '') return true;
+  if (v === 'false') return false;
+  throw new Error(`${flag}: expected true or false, got "${v}"`);
+}
+
+/** An integer from min to max. */
+export function intFlag(v: string | undefined, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${flag}: expected an integer from ${min} to ${max}, got "${v}"`);
+  return n;
+}
+
+/** A number `ok` accepts; `what` describes it in the error. */
+export function numberFlag(v: string | undefined, flag: string, ok: (n: number) => boolean, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new Error(`${flag}: expected ${what}, got "${v}"`);
+  return n;
+}
+
+/** A TCP port, 0 meaning any free one. */
+export function portFlag(v: string | undefined, flag = '--port'): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${flag}: not a port number: ${v}`);
+  return n;
+}
+
+/** A positive Go duration (40s, 1m30s), in milliseconds. */
+export function durationFlag(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  let ms: number;
+  try {
+    ms = parseDuration(v);
+  } catch (e) {
+    throw new Error(`${flag}: ${(e as Error).message}`);
+  }
+  if (ms <= 0) throw new Error(`${flag}: must be positive, got "${v}"`);
+  return ms;
+}
+
+/**
+ * Starts a service serving HTTP on `port`; when that is the default port (not given on
+ * the command line) and taken, say so and serve on a free one instead: a second cluster
+ * on one machine then still starts.
+ */
+export async function startOnPort<T>(name: string, port: number, portGiven: boolean, start: (port: number) => Promise<T>): Promise<T> {
+  try {
+    return await start(port);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || portGiven) throw e;
+    console.log(`${name}: port ${port} is busy; serving metrics on a free port`);
+    return start(0);
+  }
+}
