@@ -32,26 +32,10 @@
  * outF64 f64[NP] (scores). Scan scratch (core only): 3 x f64[NP] + i32[NP].
  * Change log: ring i32[RING] of touched slots, RING a power of two; `logSeq` counts pushes.
  *
- * The layout table (i32[16], returned by init) gives JS the row bases:
- *   [0] NP  [1] alloc  [2] requested  [3] nonZero  [4] labels  [5] taints  [6] ports
- *   [7] flags  [8] topo  [9] outI32  [10] outF64
- *
- * Class blob (one heap block per class, from classAlloc; written wholly by JS, then
- * classReady; the core only ever writes the constraint counts, rule 6). Header, byte offsets:
- *   0 i32 filters        4 i32 flags (bit 0 toleratesUnschedulable)   8 i32 nodeNameSlot
- *  12 i32 strategy      16 i32 nRequiredTerms  20 i32 nPreferred  24 i32 nFit  28 i32 nShape
- *  32 i32 nBalanced     36 i32 nConstraints
- *  40.. i32 byte offsets (from the blob base) of the arrays:
- *  40 request f64[R]  44 nonZeroRequest f64[2]  48 untoleratedHard u32[TW]
- *  52 untoleratedPreferred u32[TW]  56 selector u32[LW]  60 requiredTerms u32[nReq][LW]
- *  64 preferred weights f64[nPref]  68 preferred masks u32[nPref][LW]  72 ports u32[PW]
- *  76 fit (dim, weight) f64[2][nFit]  80 shape (utilization, score) f64[2][nShape]
- *  84 balanced (dim, weight) f64[2][nBal]  88 constraints rec[nCons] (64 bytes each)
- *  96 f64 percentageOfNodesToScore 104 fitWeight 112 balancedWeight 120 taintWeight
- * 128 nodeAffinityWeight 136 spreadWeight 144 interPodAffinityWeight   (header: 152 bytes)
- * Constraint record: 0 i32 kind  4 i32 key  8 i32 nDomains  12 i32 passWhenEmpty
- *   16 i32 counts offset (f64[nDomains])  20 i32 eligible offset (u8[nDomains]; 0 = all)
- *   24 f64 selfIncrement  32 f64 maxSkew  40 f64 minDomains  48 f64 weight
+ * The layout table init() returns, the node flags, the class blob JS writes for each class
+ * (from classAlloc, then classReady; the core only ever writes the constraint counts, rule 6)
+ * and its constraint records are laid out in assembly/layout.ts, which the loader
+ * (services/scheduler/core/wasm.ts) imports too.
  *
  * Class state (core only), CS bytes per class id in one table:
  *   0 blob  4 hasConstraints  8 static (f64[NP] TaintToleration score, -1 = statically infeasible)
@@ -68,86 +52,17 @@
  * slot) and each placement updates one leaf.
  */
 
-// ---- contract constants (types.ts) ----
-const F_UNSCHEDULABLE: i32 = 1;
-const F_NODENAME: i32 = 2;
-const F_TAINT: i32 = 4;
-const F_AFFINITY: i32 = 8;
-const F_PORTS: i32 = 16;
-const F_FIT: i32 = 32;
-const F_SPREAD: i32 = 64;
-const F_IPA: i32 = 128;
-
-const R_UNSCHEDULABLE: i32 = 1;
-const R_NODENAME: i32 = 2;
-const R_TAINT: i32 = 3;
-const R_AFFINITY: i32 = 4;
-const R_PORTS: i32 = 5;
-const R_INSUFFICIENT: i32 = 6;
-const R_SPREAD_MISSING: i32 = 7;
-const R_SPREAD_SKEW: i32 = 8;
-const R_POD_AFFINITY: i32 = 9;
-const R_POD_ANTI: i32 = 10;
-const R_EXISTING_ANTI: i32 = 11;
-
-const K_SPREAD_HARD: i32 = 0;
-const K_SPREAD_SOFT: i32 = 1;
-const K_AFFINITY: i32 = 2;
-const K_ANTI: i32 = 3;
-const K_EXISTING_ANTI: i32 = 4;
-const K_AFFINITY_SCORE: i32 = 5;
-
-const S_LEAST: i32 = 0;
-const S_MOST: i32 = 1;
-
-const PODS: i32 = 3;
-const NODE_PRESENT: u32 = 1;
-const NODE_UNSCHEDULABLE: u32 = 2;
-
-// class blob header
-const H_FILTERS = 0;
-const H_FLAGS = 4;
-const H_NODENAME = 8;
-const H_STRATEGY = 12;
-const H_NREQ = 16;
-const H_NPREF = 20;
-const H_NFIT = 24;
-const H_NSHAPE = 28;
-const H_NBAL = 32;
-const H_NCONS = 36;
-const H_REQUEST = 40;
-const H_NZ = 44;
-const H_UNTOL_HARD = 48;
-const H_UNTOL_PREF = 52;
-const H_SELECTOR = 56;
-const H_REQTERMS = 60;
-const H_PREFW = 64;
-const H_PREFMASK = 68;
-const H_PORTS = 72;
-const H_FIT = 76;
-const H_SHAPE = 80;
-const H_BAL = 84;
-const H_CONS = 88;
-const H_PCT = 96;
-const H_W_FIT = 104;
-const H_W_BAL = 112;
-const H_W_TAINT = 120;
-const H_W_NA = 128;
-const H_W_SPREAD = 136;
-const H_W_IPA = 144;
-
-// constraint record
-const CR_SIZE = 64;
-const CR_KIND = 0;
-const CR_KEY = 4;
-const CR_ND = 8;
-const CR_PASS_EMPTY = 12;
-const CR_COUNTS = 16;
-const CR_ELIGIBLE = 20;
-const CR_SELF = 24;
-const CR_MAXSKEW = 32;
-const CR_MINDOMAINS = 40;
-const CR_WEIGHT = 48;
+import {
+  F_UNSCHEDULABLE, F_NODENAME, F_TAINT, F_AFFINITY, F_PORTS, F_FIT, F_SPREAD, F_IPA,
+  R_UNSCHEDULABLE, R_NODENAME, R_TAINT, R_AFFINITY, R_PORTS, R_INSUFFICIENT, R_SPREAD_MISSING, R_SPREAD_SKEW, R_POD_AFFINITY, R_POD_ANTI, R_EXISTING_ANTI,
+  K_SPREAD_HARD, K_SPREAD_SOFT, K_AFFINITY, K_ANTI, K_EXISTING_ANTI, K_AFFINITY_SCORE,
+  S_LEAST, S_MOST, DIM_PODS, NODE_PRESENT, NODE_UNSCHEDULABLE,
+  LAYOUT_SIZE, L_NP, L_ALLOC, L_REQUESTED, L_NONZERO, L_LABELS, L_TAINTS, L_PORTS, L_FLAGS, L_TOPO, L_OUT_I32, L_OUT_F64,
+  H_FILTERS, H_FLAGS, H_NODENAME, H_STRATEGY, H_NREQ, H_NPREF, H_NFIT, H_NSHAPE, H_NBAL, H_NCONS,
+  H_REQUEST, H_NZ, H_UNTOL_HARD, H_UNTOL_PREF, H_SELECTOR, H_REQTERMS, H_PREFW, H_PREFMASK, H_PORTS, H_FIT, H_SHAPE, H_BAL, H_CONS,
+  H_PCT, H_W_FIT, H_W_BAL, H_W_TAINT, H_W_NA, H_W_SPREAD, H_W_IPA,
+  CR_SIZE, CR_KIND, CR_KEY, CR_ND, CR_PASS_EMPTY, CR_COUNTS, CR_ELIGIBLE, CR_SELF, CR_MAXSKEW, CR_MINDOMAINS, CR_WEIGHT,
+} from './layout';
 
 // class state
 const CS = 48;
@@ -280,18 +195,18 @@ export function init(nodes: i32, resources: i32, labelWords: i32, taintWords: i3
   RING = 256;
   while (RING < NP / 16) RING <<= 1;
   pRing = zalloc(RING * 4);
-  pLayout = zalloc(16 * 4);
-  store<i32>(pLayout, NP);
-  store<i32>(pLayout + 4, <i32>pAlloc);
-  store<i32>(pLayout + 8, <i32>pReq);
-  store<i32>(pLayout + 12, <i32>pNz);
-  store<i32>(pLayout + 16, <i32>pLabels);
-  store<i32>(pLayout + 20, <i32>pTaints);
-  store<i32>(pLayout + 24, <i32>pPorts);
-  store<i32>(pLayout + 28, <i32>pFlags);
-  store<i32>(pLayout + 32, <i32>pTopo);
-  store<i32>(pLayout + 36, <i32>pOutI32);
-  store<i32>(pLayout + 40, <i32>pOutF64);
+  pLayout = zalloc(LAYOUT_SIZE * 4);
+  store<i32>(pLayout + (L_NP << 2), NP);
+  store<i32>(pLayout + (L_ALLOC << 2), <i32>pAlloc);
+  store<i32>(pLayout + (L_REQUESTED << 2), <i32>pReq);
+  store<i32>(pLayout + (L_NONZERO << 2), <i32>pNz);
+  store<i32>(pLayout + (L_LABELS << 2), <i32>pLabels);
+  store<i32>(pLayout + (L_TAINTS << 2), <i32>pTaints);
+  store<i32>(pLayout + (L_PORTS << 2), <i32>pPorts);
+  store<i32>(pLayout + (L_FLAGS << 2), <i32>pFlags);
+  store<i32>(pLayout + (L_TOPO << 2), <i32>pTopo);
+  store<i32>(pLayout + (L_OUT_I32 << 2), <i32>pOutI32);
+  store<i32>(pLayout + (L_OUT_F64 << 2), <i32>pOutF64);
   return pLayout;
 }
 
@@ -415,7 +330,7 @@ function dynamicReason(b: usize, n: i32): i32 {
     let bad = 0;
     for (let d = 0; d < R; d++) {
       const r = load<f64>(rq + ((<usize>d) << 3));
-      if (d != PODS && !(r > 0)) continue;
+      if (d != DIM_PODS && !(r > 0)) continue;
       if (reqAt(d, n) + r > allocAt(d, n)) bad |= 1 << d;
     }
     if (bad != 0) return R_INSUFFICIENT | (bad << 8);
@@ -547,7 +462,7 @@ function shapeScore(b: usize, p: f64): f64 {
  * node: "pods" is never scored, an extended resource only when the pod requests it.
  */
 @inline function skipDim(b: usize, d: i32): bool {
-  return d == PODS || (d >= 4 && load<f64>(arr(b, H_REQUEST) + ((<usize>d) << 3)) == 0);
+  return d == DIM_PODS || (d >= 4 && load<f64>(arr(b, H_REQUEST) + ((<usize>d) << 3)) == 0);
 }
 
 /** NodeResourcesFit score of node n (0..100). cpu and memory use the non-zero sums. */
@@ -834,7 +749,7 @@ function leafPair(b: usize, st: usize, ax: usize, n: i32, out: usize): void {
   if ((filters & F_FIT) != 0) {
     for (let d = 0; d < R; d++) {
       const r = load<f64>(rq + ((<usize>d) << 3));
-      if (d != PODS && !(r > 0)) continue;
+      if (d != DIM_PODS && !(r > 0)) continue;
       const used = f64x2.add(v128.load(pReq + ((<usize>(d * NP + n)) << 3)), f64x2.splat(r));
       ok = v128.andnot(ok, f64x2.gt(used, v128.load(pAlloc + ((<usize>(d * NP + n)) << 3))));
     }

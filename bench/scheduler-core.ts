@@ -10,8 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createCore } from '../services/scheduler/core/mod.js';
-import { defaultScoreConfig } from '../services/scheduler/core/reference.js';
-import { ALL_FILTERS, ConstraintKind, ScoringStrategy } from '../services/scheduler/core/types.js';
+import { ALL_FILTERS, ConstraintKind, ScoringStrategy, defaultScoreConfig } from '../services/scheduler/core/types.js';
 import type { ClassSpec, CoreDims, CoreKind, SchedulingCore } from '../services/scheduler/core/types.js';
 
 const { values: opts } = parseArgs({

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD_MARKER = path.join(ROOT, 'dist', 'cli', 'main.js');
-const SOURCE_DIRS = ['lib', 'services', 'cli', 'bench', 'test'];
+const SOURCE_DIRS = ['lib', 'services', 'cli', 'bench', 'test', 'assembly'];
 const WASM_SOURCE_DIR = path.join(ROOT, 'assembly');
 const WASM_TARGETS = { scalar: path.join(ROOT, 'dist', 'assembly', 'core.wasm'), simd: path.join(ROOT, 'dist', 'assembly', 'core-simd.wasm') };
 

@@ -1,4 +1,4 @@
-import { mkNode, mkPod, harness, oneProfile } from '../../test/scheduler.js';
+import { mkNode, mkPod, harness, oneProfile } from './testing/harness.js';
 import assert from 'node:assert/strict';
 
 describe('ClassTable', () => {

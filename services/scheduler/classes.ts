@@ -6,7 +6,7 @@
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ClassSpec } from './core/types.js';
-import type { SchedulerCache } from './cache.js';
+import type { SchedulerCache } from './backend/cache/cache.js';
 import type { Framework } from './framework/framework.js';
 
 export interface ResolvedClass {

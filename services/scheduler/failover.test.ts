@@ -12,7 +12,7 @@ import type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1.js';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
-import { apiNode } from '../../test/scheduler.js';
+import { apiNode } from './testing/harness.js';
 import { ApiClient, Resources, type Watch } from '../../lib/client/client.js';
 import { connectNats } from '../../lib/client/connect.js';
 import { sleep } from '../../lib/client/retry.js';

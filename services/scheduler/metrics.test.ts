@@ -10,14 +10,15 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
-import { apiNode, mkPod } from '../../test/scheduler.js';
+import { apiNode, mkPod } from './testing/harness.js';
 import { ApiClient, Resources } from '../../lib/client/client.js';
 import { connectNats } from '../../lib/client/connect.js';
 import { newRegistry } from '../../lib/metrics/registry.js';
-import { SchedulerCache } from './cache.js';
+import { SchedulerCache } from './backend/cache/cache.js';
 import { defaultSchedulerConfiguration, parseSchedulerConfiguration } from './config.js';
 import { ReferenceCore } from './core/reference.js';
 import { Framework } from './framework/framework.js';
+import { inTreeRegistry } from './plugins/registry.js';
 import { SchedulerMetrics, serveMetrics, type HealthServer } from './metrics.js';
 import { Scheduler } from './scheduler.js';
 import { waitFor } from '../../test/wait.js';
@@ -77,6 +78,7 @@ describe('scheduler metrics: plugins, extension points and unschedulable pods on
       metrics,
       identity: 'metrics-test',
       coreKind: 'reference',
+      registry: inTreeRegistry,
       // every compile timed, so the PreFilter series are there however few pods run
       pluginMetricsSamplePercent: 100,
       log: () => {},
@@ -114,7 +116,7 @@ describe('scheduler metrics: plugins, extension points and unschedulable pods on
     });
 
     // both profiles run upstream's default plugins
-    const compilers = new Framework(defaultSchedulerConfiguration().profiles[0]!, { snapshot: new SchedulerCache({ createCore: (d) => new ReferenceCore(d) }) }).compilers.map((p) => p.name);
+    const compilers = new Framework(defaultSchedulerConfiguration().profiles[0]!, { registry: inTreeRegistry, snapshot: new SchedulerCache({ createCore: (d) => new ReferenceCore(d) }) }).compilers.map((p) => p.name);
     const preFilter = find(samples, 'scheduler_plugin_execution_duration_seconds_count', { extension_point: 'PreFilter' });
     assert.deepEqual([...new Set(preFilter.map((s) => s.labels.plugin))].sort(), [...compilers].sort(), 'one PreFilter series per compiling plugin');
     for (const s of preFilter) {
@@ -148,7 +150,7 @@ describe('scheduler metrics: PreFilter plugin timing is sampled per compile', ()
   const compileMany = (samplePercent: number | undefined, n: number) => {
     const metrics = new SchedulerMetrics(newRegistry('scheduler'));
     const cache = new SchedulerCache({ createCore: (d) => new ReferenceCore(d) });
-    const fw = new Framework(defaultSchedulerConfiguration().profiles[0]!, { snapshot: cache, metrics, pluginMetricsSamplePercent: samplePercent });
+    const fw = new Framework(defaultSchedulerConfiguration().profiles[0]!, { registry: inTreeRegistry, snapshot: cache, metrics, pluginMetricsSamplePercent: samplePercent });
     for (let i = 0; i < n; i++) fw.compile(mkPod(`p${i}`, { cpu: `${i + 1}m` }));
     return { metrics, plugins: fw.compilers.length };
   };

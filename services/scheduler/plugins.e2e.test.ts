@@ -10,7 +10,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Event, Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
-import { apiNode } from '../../test/scheduler.js';
+import { apiNode } from './testing/harness.js';
 import { NotFoundError } from '../../lib/api/errors.js';
 import { ApiClient, Resources } from '../../lib/client/client.js';
 import { connectNats } from '../../lib/client/connect.js';

@@ -18,15 +18,15 @@ import { Resources, deletedObject, type ApiClient, SharedInformerFactory } from 
 import { Batcher } from '../../lib/client/batcher.js';
 import type { BatchPatchRequest } from '../../lib/client/protocol.js';
 import { Binder, type BatchBindClient } from './binding.js';
-import { SchedulerCache } from './cache.js';
+import { SchedulerCache } from './backend/cache/cache.js';
 import { ClassTable } from './classes.js';
 import type { SchedulerConfiguration } from './config.js';
 import { createCore } from './core/mod.js';
 import type { CoreKind } from './core/types.js';
 import { Framework } from './framework/framework.js';
-import type { Diagnosis } from './framework/types.js';
+import { podKey, type Diagnosis, type Registry } from './framework/types.js';
 import type { SchedulerMetrics } from './metrics.js';
-import { SchedulingQueue, podKey, type ClusterEvent, type QueueEntry } from './queue.js';
+import { SchedulingQueue, type ClusterEvent, type QueueEntry } from './backend/queue/schedulingqueue.js';
 import { metaTime } from '../../lib/api/time.js';
 
 export interface SchedulerOptions {
@@ -36,6 +36,8 @@ export interface SchedulerOptions {
   /** reportingInstance of events (the leader-election identity) */
   identity: string;
   coreKind: CoreKind;
+  /** the plugins profiles may name (the service passes the in-tree registry) */
+  registry: Registry;
   /** pods taken from the queue per cycle (default 1000) */
   batchSize?: number;
   /** where bindings go (default: the client); tests inject failures here */
@@ -109,6 +111,7 @@ export class Scheduler {
         onError: (e) => this.log(`writing events failed: ${(e as Error).message}`),
       });
       const fw = new Framework(profile, {
+        registry: opts.registry,
         snapshot: this.cache,
         client: opts.client,
         bind: (pod, node) => this.binder.bind(pod, node),

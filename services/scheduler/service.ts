@@ -17,6 +17,7 @@ import { defaultSchedulerConfiguration, parseSchedulerConfiguration, type Schedu
 import { defaultCoreKind } from './core/mod.js';
 import type { CoreKind } from './core/types.js';
 import { SchedulerMetrics, serveMetrics } from './metrics.js';
+import { inTreeRegistry } from './plugins/registry.js';
 import { Scheduler } from './scheduler.js';
 
 export interface StartSchedulerOptions {
@@ -62,6 +63,7 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Runni
     metrics,
     identity,
     coreKind: opts.coreKind ?? defaultCoreKind(),
+    registry: inTreeRegistry,
     batchSize: opts.batchSize,
     bindClient: opts.bindClient?.(client),
     log,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { ReferenceCore, emptyClass, numFeasibleNodesToFind } from './reference.js';
+import { ReferenceCore, numFeasibleNodesToFind } from './reference.js';
+import { emptyClass } from './types.js';
 import {
   ConstraintKind,
   Dim,

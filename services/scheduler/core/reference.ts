@@ -83,7 +83,6 @@
  *  every feasible present node).
  */
 import {
-  ALL_FILTERS,
   ConstraintKind,
   Dim,
   Filter,
@@ -96,7 +95,6 @@ import {
   type NodeRecord,
   type NodeUsage,
   type SchedulingCore,
-  type ScoreConfig,
 } from './types.js';
 
 /** upstream minFeasibleNodesToFind */
@@ -122,54 +120,6 @@ export function numFeasibleNodesToFind(percentageOfNodesToScore: number, numAllN
   }
   const numNodes = Math.floor((numAllNodes * percentage) / 100);
   return numNodes < MIN_FEASIBLE_NODES_TO_FIND ? MIN_FEASIBLE_NODES_TO_FIND : numNodes;
-}
-
-/** upstream's default scoring profile (v1.31 default plugin weights and NodeResourcesFit args). */
-export function defaultScoreConfig(): ScoreConfig {
-  return {
-    fitWeight: 1,
-    strategy: ScoringStrategy.LeastAllocated,
-    fitResources: [
-      { dim: Dim.CPU, weight: 1 },
-      { dim: Dim.MEMORY, weight: 1 },
-    ],
-    shape: [],
-    balancedWeight: 1,
-    balancedResources: [
-      { dim: Dim.CPU, weight: 1 },
-      { dim: Dim.MEMORY, weight: 1 },
-    ],
-    taintWeight: 3,
-    nodeAffinityWeight: 2,
-    spreadWeight: 2,
-    interPodAffinityWeight: 2,
-  };
-}
-
-/**
- * The class of a pod that asks for nothing: every filter enabled, all masks zero, no
- * constraints, upstream's default scores, request = one pod. nonZeroRequest carries upstream's
- * defaults for unset requests (100 millicores, 200Mi), as the class compiler would.
- */
-export function emptyClass(dims: CoreDims): ClassSpec {
-  const request = new Float64Array(dims.resources);
-  request[Dim.PODS] = 1;
-  return {
-    filters: ALL_FILTERS,
-    request,
-    nonZeroRequest: Float64Array.of(100, 200 * 1024 * 1024),
-    toleratesUnschedulable: false,
-    nodeNameSlot: -1,
-    untoleratedHard: new Uint32Array(dims.taintWords),
-    untoleratedPreferred: new Uint32Array(dims.taintWords),
-    selector: new Uint32Array(dims.labelWords),
-    requiredTerms: [],
-    preferredTerms: [],
-    ports: new Uint32Array(dims.portWords),
-    constraints: [],
-    score: defaultScoreConfig(),
-    percentageOfNodesToScore: 0,
-  };
 }
 
 function isInt(v: number): boolean {

@@ -25,25 +25,27 @@
  * implementations produce bit-identical scores.
  */
 
+import * as layout from '../../../assembly/layout.js';
+
 /** Resource dimensions, in vector order. Extended resources follow from index FIRST_EXTENDED. */
 export const Dim = {
-  CPU: 0,
-  MEMORY: 1,
-  EPHEMERAL_STORAGE: 2,
-  PODS: 3,
-  FIRST_EXTENDED: 4,
+  CPU: layout.DIM_CPU,
+  MEMORY: layout.DIM_MEMORY,
+  EPHEMERAL_STORAGE: layout.DIM_EPHEMERAL_STORAGE,
+  PODS: layout.DIM_PODS,
+  FIRST_EXTENDED: layout.DIM_FIRST_EXTENDED,
 } as const;
 
 /** Filters, in upstream's default order. A node's reason is the FIRST filter it fails. */
 export const Filter = {
-  NodeUnschedulable: 1 << 0,
-  NodeName: 1 << 1,
-  TaintToleration: 1 << 2,
-  NodeAffinity: 1 << 3,
-  NodePorts: 1 << 4,
-  NodeResourcesFit: 1 << 5,
-  PodTopologySpread: 1 << 6,
-  InterPodAffinity: 1 << 7,
+  NodeUnschedulable: layout.F_UNSCHEDULABLE,
+  NodeName: layout.F_NODENAME,
+  TaintToleration: layout.F_TAINT,
+  NodeAffinity: layout.F_AFFINITY,
+  NodePorts: layout.F_PORTS,
+  NodeResourcesFit: layout.F_FIT,
+  PodTopologySpread: layout.F_SPREAD,
+  InterPodAffinity: layout.F_IPA,
 } as const;
 export const ALL_FILTERS = 0xff;
 
@@ -54,29 +56,29 @@ export const ALL_FILTERS = 0xff;
  * (SpreadMissingLabel, SpreadSkew, PodAffinity, PodAntiAffinity, ExistingAntiAffinity).
  */
 export const Reason = {
-  Fits: 0,
+  Fits: layout.R_FITS,
   /** upstream: "node(s) were unschedulable" */
-  Unschedulable: 1,
+  Unschedulable: layout.R_UNSCHEDULABLE,
   /** "node(s) didn't match the requested node name" */
-  NodeName: 2,
+  NodeName: layout.R_NODENAME,
   /** "node(s) had untolerated taint {key: value}" */
-  Taint: 3,
+  Taint: layout.R_TAINT,
   /** "node(s) didn't match Pod's node affinity/selector" */
-  NodeAffinity: 4,
+  NodeAffinity: layout.R_AFFINITY,
   /** "node(s) didn't have free ports for the requested pod ports" */
-  NodePorts: 5,
+  NodePorts: layout.R_PORTS,
   /** "Insufficient cpu", "Insufficient memory", "Too many pods", ... one per set bit */
-  Insufficient: 6,
+  Insufficient: layout.R_INSUFFICIENT,
   /** "node(s) didn't match pod topology spread constraints (missing required label)" */
-  SpreadMissingLabel: 7,
+  SpreadMissingLabel: layout.R_SPREAD_MISSING,
   /** "node(s) didn't match pod topology spread constraints" */
-  SpreadSkew: 8,
+  SpreadSkew: layout.R_SPREAD_SKEW,
   /** "node(s) didn't match pod affinity rules" */
-  PodAffinity: 9,
+  PodAffinity: layout.R_POD_AFFINITY,
   /** "node(s) didn't match pod anti-affinity rules" */
-  PodAntiAffinity: 10,
+  PodAntiAffinity: layout.R_POD_ANTI,
   /** "node(s) didn't satisfy existing pods anti-affinity rules" */
-  ExistingAntiAffinity: 11,
+  ExistingAntiAffinity: layout.R_EXISTING_ANTI,
 } as const;
 
 /** Sizes fixed when a core is made. The cache makes a bigger core and refills it when one is exceeded. */
@@ -120,9 +122,9 @@ export interface NodeUsage {
 }
 
 export const ScoringStrategy = {
-  LeastAllocated: 0,
-  MostAllocated: 1,
-  RequestedToCapacityRatio: 2,
+  LeastAllocated: layout.S_LEAST,
+  MostAllocated: layout.S_MOST,
+  RequestedToCapacityRatio: layout.S_RATIO,
 } as const;
 
 /** One NodeResourcesFit / BalancedAllocation resource: a dimension and its weight. */
@@ -144,25 +146,25 @@ export const ConstraintKind = {
    * globalMin = min of counts[d] over d with eligible[d] = 1, or 0 when fewer than
    * minDomains domains are eligible (or none is).
    */
-  SpreadHard: 0,
+  SpreadHard: layout.K_SPREAD_HARD,
   /**
    * whenUnsatisfiable ScheduleAnyway (score only). Raw score of a node:
    * sum over soft constraints of counts[dom] * weight + (maxSkew - 1); nodes lacking any
    * soft constraint's key are "ignored" (score 0 after normalization).
    */
-  SpreadSoft: 1,
+  SpreadSoft: layout.K_SPREAD_SOFT,
   /**
    * Incoming pod's required affinity term: fails (PodAffinity) when the node lacks the key
    * or counts[dom] == 0, unless `passWhenEmpty` and the sum of all counts is 0 (upstream's
    * "first pod of a self-affine group" rule).
    */
-  Affinity: 2,
+  Affinity: layout.K_AFFINITY,
   /** Incoming pod's required anti-affinity term: fails (PodAntiAffinity) when dom >= 0 and counts[dom] > 0. */
-  AntiAffinity: 3,
+  AntiAffinity: layout.K_ANTI,
   /** Existing pods' anti-affinity terms that match this pod: fails (ExistingAntiAffinity) when dom >= 0 and counts[dom] > 0. */
-  ExistingAntiAffinity: 4,
+  ExistingAntiAffinity: layout.K_EXISTING_ANTI,
   /** InterPodAffinity score (both directions, preferred terms, signed weights folded into counts): raw += counts[dom] when dom >= 0. */
-  AffinityScore: 5,
+  AffinityScore: layout.K_AFFINITY_SCORE,
 } as const;
 
 export interface DomainConstraint {
@@ -303,3 +305,52 @@ export interface SchedulingCore {
 }
 
 export type CoreKind = 'reference' | 'wasm' | 'wasm-simd';
+
+/** upstream's default scoring profile (v1.31 default plugin weights and NodeResourcesFit args). */
+export function defaultScoreConfig(): ScoreConfig {
+  return {
+    fitWeight: 1,
+    strategy: ScoringStrategy.LeastAllocated,
+    fitResources: [
+      { dim: Dim.CPU, weight: 1 },
+      { dim: Dim.MEMORY, weight: 1 },
+    ],
+    shape: [],
+    balancedWeight: 1,
+    balancedResources: [
+      { dim: Dim.CPU, weight: 1 },
+      { dim: Dim.MEMORY, weight: 1 },
+    ],
+    taintWeight: 3,
+    nodeAffinityWeight: 2,
+    spreadWeight: 2,
+    interPodAffinityWeight: 2,
+  };
+}
+
+/**
+ * The class of a pod that asks for nothing: every filter enabled, all masks zero, no
+ * constraints, upstream's default scores, request = one pod. nonZeroRequest carries upstream's
+ * defaults for unset requests (100 millicores, 200Mi), as the class compiler would.
+ */
+export function emptyClass(dims: CoreDims): ClassSpec {
+  const request = new Float64Array(dims.resources);
+  request[Dim.PODS] = 1;
+  return {
+    filters: ALL_FILTERS,
+    request,
+    nonZeroRequest: Float64Array.of(100, 200 * 1024 * 1024),
+    toleratesUnschedulable: false,
+    nodeNameSlot: -1,
+    untoleratedHard: new Uint32Array(dims.taintWords),
+    untoleratedPreferred: new Uint32Array(dims.taintWords),
+    selector: new Uint32Array(dims.labelWords),
+    requiredTerms: [],
+    preferredTerms: [],
+    ports: new Uint32Array(dims.portWords),
+    constraints: [],
+    score: defaultScoreConfig(),
+    percentageOfNodesToScore: 0,
+  };
+}
+

@@ -1,10 +1,12 @@
 /**
  * The WebAssembly scheduling core (assembly/core.ts) behind the SchedulingCore contract.
  * JS writes node and class data straight into the module's linear memory through typed
- * array views at the offsets the module's layout table gives (see the layout comment at
- * the top of assembly/core.ts); the module is told only which slot changed.
+ * array views at the offsets the module's layout table gives, and class blobs as
+ * assembly/layout.ts lays them out (the module's build reads the same file); the module is
+ * told only which slot changed.
  */
 import { readFileSync } from 'node:fs';
+import * as layout from '../../../assembly/layout.js';
 import { ScoringStrategy } from './types.js';
 import type { ClassSpec, CoreDims, CoreKind, NodeRecord, NodeUsage, SchedulingCore } from './types.js';
 
@@ -53,18 +55,8 @@ function moduleFor(kind: 'wasm' | 'wasm-simd'): WasmModule {
   return mod;
 }
 
-// Class blob header (assembly/core.ts, "Class blob"), byte offsets.
-const H = {
-  FILTERS: 0, FLAGS: 4, NODENAME: 8, STRATEGY: 12, NREQ: 16, NPREF: 20, NFIT: 24, NSHAPE: 28, NBAL: 32, NCONS: 36,
-  REQUEST: 40, NZ: 44, UNTOL_HARD: 48, UNTOL_PREF: 52, SELECTOR: 56, REQTERMS: 60, PREFW: 64, PREFMASK: 68, PORTS: 72,
-  FIT: 76, SHAPE: 80, BAL: 84, CONS: 88,
-  PCT: 96, W_FIT: 104, W_BAL: 112, W_TAINT: 120, W_NA: 128, W_SPREAD: 136, W_IPA: 144,
-  SIZE: 152,
-} as const;
-const CR_SIZE = 64;
 const MAX_CONSTRAINTS = 256;
-const NODE_PRESENT = 1;
-const NODE_UNSCHEDULABLE = 2;
+const { NODE_PRESENT, NODE_UNSCHEDULABLE, CR_SIZE } = layout;
 
 export class WasmCore implements SchedulingCore {
   readonly kind: CoreKind;
@@ -102,20 +94,20 @@ export class WasmCore implements SchedulingCore {
     this.domainsChecked = new Uint8Array(dims.classes);
     const instance = new WA.Instance(moduleFor(kind), { env: { abort: wasmAbort } });
     this.ex = instance.exports as unknown as CoreExports;
-    const layout = this.ex.init(dims.nodes, dims.resources, dims.labelWords, dims.taintWords, dims.portWords, dims.topologyKeys, dims.classes);
+    const table = this.ex.init(dims.nodes, dims.resources, dims.labelWords, dims.taintWords, dims.portWords, dims.topologyKeys, dims.classes);
     this.views();
-    const t = this.i32.subarray(layout >> 2, (layout >> 2) + 16);
-    this.np = t[0];
-    this.pAlloc = t[1] >> 3;
-    this.pReq = t[2] >> 3;
-    this.pNz = t[3] >> 3;
-    this.pLabels = t[4] >> 2;
-    this.pTaints = t[5] >> 2;
-    this.pPorts = t[6] >> 2;
-    this.pFlags = t[7] >> 2;
-    this.pTopo = t[8] >> 2;
-    this.pOutI32 = t[9] >> 2;
-    this.pOutF64 = t[10] >> 3;
+    const t = this.i32.subarray(table >> 2, (table >> 2) + layout.LAYOUT_SIZE);
+    this.np = t[layout.L_NP];
+    this.pAlloc = t[layout.L_ALLOC] >> 3;
+    this.pReq = t[layout.L_REQUESTED] >> 3;
+    this.pNz = t[layout.L_NONZERO] >> 3;
+    this.pLabels = t[layout.L_LABELS] >> 2;
+    this.pTaints = t[layout.L_TAINTS] >> 2;
+    this.pPorts = t[layout.L_PORTS] >> 2;
+    this.pFlags = t[layout.L_FLAGS] >> 2;
+    this.pTopo = t[layout.L_TOPO] >> 2;
+    this.pOutI32 = t[layout.L_OUT_I32] >> 2;
+    this.pOutF64 = t[layout.L_OUT_F64] >> 3;
   }
 
   /** Growing memory detaches the old buffer: re-create the views after any call that may allocate. */
@@ -268,7 +260,7 @@ export class WasmCore implements SchedulingCore {
     this.validateClass(id, spec);
     const { dims } = this;
     // Lay the blob out: header, then 8-byte aligned arrays (offsets from the blob base).
-    let size = H.SIZE;
+    let size = layout.H_SIZE;
     const take = (bytes: number): number => {
       const at = size;
       size += (bytes + 7) & ~7;
@@ -294,78 +286,78 @@ export class WasmCore implements SchedulingCore {
     const base = this.ex.classAlloc(id, size);
     this.views();
     const { f64, u32, i32, u8 } = this;
-    const I = (off: number, v: number) => (i32[(base + off) >> 2] = v);
-    const F = (off: number, v: number) => (f64[(base + off) >> 3] = v);
-    const words = (off: number, src: ArrayLike<number>, n: number) => {
+    const setI32 = (off: number, v: number) => (i32[(base + off) >> 2] = v);
+    const setF64 = (off: number, v: number) => (f64[(base + off) >> 3] = v);
+    const setWords = (off: number, src: ArrayLike<number>, n: number) => {
       const at = (base + off) >> 2;
       for (let w = 0; w < n; w++) u32[at + w] = (src[w] ?? 0) >>> 0;
     };
-    I(H.FILTERS, spec.filters);
-    I(H.FLAGS, spec.toleratesUnschedulable ? 1 : 0);
-    I(H.NODENAME, spec.nodeNameSlot);
-    I(H.STRATEGY, s.strategy);
-    I(H.NREQ, spec.requiredTerms.length);
-    I(H.NPREF, spec.preferredTerms.length);
-    I(H.NFIT, s.fitResources.length);
-    I(H.NSHAPE, s.shape.length);
-    I(H.NBAL, s.balancedResources.length);
-    I(H.NCONS, spec.constraints.length);
-    I(H.REQUEST, oRequest);
-    I(H.NZ, oNz);
-    I(H.UNTOL_HARD, oUntolHard);
-    I(H.UNTOL_PREF, oUntolPref);
-    I(H.SELECTOR, oSelector);
-    I(H.REQTERMS, oReqTerms);
-    I(H.PREFW, oPrefW);
-    I(H.PREFMASK, oPrefMask);
-    I(H.PORTS, oPorts);
-    I(H.FIT, oFit);
-    I(H.SHAPE, oShape);
-    I(H.BAL, oBal);
-    I(H.CONS, oCons);
-    F(H.PCT, spec.percentageOfNodesToScore);
-    F(H.W_FIT, s.fitWeight);
-    F(H.W_BAL, s.balancedWeight);
-    F(H.W_TAINT, s.taintWeight);
-    F(H.W_NA, s.nodeAffinityWeight);
-    F(H.W_SPREAD, s.spreadWeight);
-    F(H.W_IPA, s.interPodAffinityWeight);
-    for (let d = 0; d < dims.resources; d++) F(oRequest + d * 8, spec.request[d] ?? 0);
-    F(oNz, spec.nonZeroRequest[0] ?? 0);
-    F(oNz + 8, spec.nonZeroRequest[1] ?? 0);
-    words(oUntolHard, spec.untoleratedHard, dims.taintWords);
-    words(oUntolPref, spec.untoleratedPreferred, dims.taintWords);
-    words(oSelector, spec.selector, dims.labelWords);
-    spec.requiredTerms.forEach((t, i) => words(oReqTerms + i * dims.labelWords * 4, t, dims.labelWords));
+    setI32(layout.H_FILTERS, spec.filters);
+    setI32(layout.H_FLAGS, spec.toleratesUnschedulable ? 1 : 0);
+    setI32(layout.H_NODENAME, spec.nodeNameSlot);
+    setI32(layout.H_STRATEGY, s.strategy);
+    setI32(layout.H_NREQ, spec.requiredTerms.length);
+    setI32(layout.H_NPREF, spec.preferredTerms.length);
+    setI32(layout.H_NFIT, s.fitResources.length);
+    setI32(layout.H_NSHAPE, s.shape.length);
+    setI32(layout.H_NBAL, s.balancedResources.length);
+    setI32(layout.H_NCONS, spec.constraints.length);
+    setI32(layout.H_REQUEST, oRequest);
+    setI32(layout.H_NZ, oNz);
+    setI32(layout.H_UNTOL_HARD, oUntolHard);
+    setI32(layout.H_UNTOL_PREF, oUntolPref);
+    setI32(layout.H_SELECTOR, oSelector);
+    setI32(layout.H_REQTERMS, oReqTerms);
+    setI32(layout.H_PREFW, oPrefW);
+    setI32(layout.H_PREFMASK, oPrefMask);
+    setI32(layout.H_PORTS, oPorts);
+    setI32(layout.H_FIT, oFit);
+    setI32(layout.H_SHAPE, oShape);
+    setI32(layout.H_BAL, oBal);
+    setI32(layout.H_CONS, oCons);
+    setF64(layout.H_PCT, spec.percentageOfNodesToScore);
+    setF64(layout.H_W_FIT, s.fitWeight);
+    setF64(layout.H_W_BAL, s.balancedWeight);
+    setF64(layout.H_W_TAINT, s.taintWeight);
+    setF64(layout.H_W_NA, s.nodeAffinityWeight);
+    setF64(layout.H_W_SPREAD, s.spreadWeight);
+    setF64(layout.H_W_IPA, s.interPodAffinityWeight);
+    for (let d = 0; d < dims.resources; d++) setF64(oRequest + d * 8, spec.request[d] ?? 0);
+    setF64(oNz, spec.nonZeroRequest[0] ?? 0);
+    setF64(oNz + 8, spec.nonZeroRequest[1] ?? 0);
+    setWords(oUntolHard, spec.untoleratedHard, dims.taintWords);
+    setWords(oUntolPref, spec.untoleratedPreferred, dims.taintWords);
+    setWords(oSelector, spec.selector, dims.labelWords);
+    spec.requiredTerms.forEach((t, i) => setWords(oReqTerms + i * dims.labelWords * 4, t, dims.labelWords));
     spec.preferredTerms.forEach((t, i) => {
-      F(oPrefW + i * 8, t.weight);
-      words(oPrefMask + i * dims.labelWords * 4, t.mask, dims.labelWords);
+      setF64(oPrefW + i * 8, t.weight);
+      setWords(oPrefMask + i * dims.labelWords * 4, t.mask, dims.labelWords);
     });
-    words(oPorts, spec.ports, dims.portWords);
+    setWords(oPorts, spec.ports, dims.portWords);
     s.fitResources.forEach((r, i) => {
-      F(oFit + i * 16, r.dim);
-      F(oFit + i * 16 + 8, r.weight);
+      setF64(oFit + i * 16, r.dim);
+      setF64(oFit + i * 16 + 8, r.weight);
     });
     s.shape.forEach((p, i) => {
-      F(oShape + i * 16, p.utilization);
-      F(oShape + i * 16 + 8, p.score);
+      setF64(oShape + i * 16, p.utilization);
+      setF64(oShape + i * 16 + 8, p.score);
     });
     s.balancedResources.forEach((r, i) => {
-      F(oBal + i * 16, r.dim);
-      F(oBal + i * 16 + 8, r.weight);
+      setF64(oBal + i * 16, r.dim);
+      setF64(oBal + i * 16 + 8, r.weight);
     });
     spec.constraints.forEach((c, i) => {
       const cr = oCons + i * CR_SIZE;
-      I(cr, c.kind);
-      I(cr + 4, c.key);
-      I(cr + 8, c.counts.length);
-      I(cr + 12, c.passWhenEmpty ? 1 : 0);
-      I(cr + 16, oCounts[i]);
-      I(cr + 20, oEligible[i]);
-      F(cr + 24, c.selfIncrement);
-      F(cr + 32, c.maxSkew);
-      F(cr + 40, c.minDomains);
-      F(cr + 48, c.weight);
+      setI32(cr + layout.CR_KIND, c.kind);
+      setI32(cr + layout.CR_KEY, c.key);
+      setI32(cr + layout.CR_ND, c.counts.length);
+      setI32(cr + layout.CR_PASS_EMPTY, c.passWhenEmpty ? 1 : 0);
+      setI32(cr + layout.CR_COUNTS, oCounts[i]);
+      setI32(cr + layout.CR_ELIGIBLE, oEligible[i]);
+      setF64(cr + layout.CR_SELF, c.selfIncrement);
+      setF64(cr + layout.CR_MAXSKEW, c.maxSkew);
+      setF64(cr + layout.CR_MINDOMAINS, c.minDomains);
+      setF64(cr + layout.CR_WEIGHT, c.weight);
       f64.set(c.counts, (base + oCounts[i]) >> 3);
       if (c.eligible) u8.set(c.eligible, base + oEligible[i]);
     });

@@ -1,5 +1,5 @@
 import type { Taint } from 'kubernetes-types/core/v1.js';
-import { mkNode, mkPod, harness, oneProfile } from '../../../test/scheduler.js';
+import { mkNode, mkPod, harness, oneProfile } from '../testing/harness.js';
 import assert from 'node:assert/strict';
 import { ErrNoNodesAvailable, fitErrorMessage } from './framework.js';
 

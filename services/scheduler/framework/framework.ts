@@ -7,24 +7,24 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Histogram } from 'prom-client';
 import type { ApiClient } from '../../../lib/client/mod.js';
-import { Dim, Reason, type ClassSpec } from '../core/types.js';
-import { defaultScoreConfig } from '../core/reference.js';
+import { Dim, Reason, defaultScoreConfig, type ClassSpec } from '../core/types.js';
 import type {
   BindPlugin,
   Diagnosis,
   FilterPlugin,
+  FrameworkHandle,
   Plugin,
   PostFilterPlugin,
   PreFilterPlugin,
   QueuedPodInfo,
   QueueSortPlugin,
+  Registry,
   ReservePlugin,
   ScorePlugin,
   Snapshot,
 } from './types.js';
 import type { PluginSet, Profile } from '../config.js';
 import { ConfigError } from '../config.js';
-import { inTreeRegistry, NOT_APPLICABLE_PLUGINS, type PluginFactory } from '../plugins/registry.js';
 import type { SchedulerMetrics } from '../metrics.js';
 
 /** upstream pluginMetricsSamplePercent: per-plugin durations are recorded for this share of cycles */
@@ -32,27 +32,14 @@ export const PLUGIN_METRICS_SAMPLE_PERCENT = 10;
 
 type PluginTimer = Histogram.Internal<'plugin' | 'extension_point' | 'status'>;
 
-/** What plugins may reach (upstream framework.Handle). */
-export interface FrameworkHandle {
-  readonly snapshot: Snapshot;
-  readonly client?: ApiClient;
-  readonly profileName: string;
-  /** binds one pod (E's batched binder); DefaultBinder uses it */
-  readonly bind?: (pod: Pod, nodeName: string) => Promise<void>;
-  /** the framework the plugin belongs to (set before any plugin method runs) */
-  readonly framework: Framework;
-  /** plugin-specific dependencies (DefaultPreemption: metrics, recorder, listPDBs, schedulerName) */
-  readonly extras?: Record<string, unknown>;
-}
-
 export interface FrameworkDeps {
   snapshot: Snapshot;
   client?: ApiClient;
   bind?: (pod: Pod, nodeName: string) => Promise<void>;
   /** global percentageOfNodesToScore, used when the profile sets none */
   percentageOfNodesToScore?: number;
-  /** name -> factory; defaults to the in-tree registry */
-  registry?: Record<string, PluginFactory>;
+  /** name -> factory: the service passes the in-tree registry (plugins/registry.ts) */
+  registry: Registry;
   /** passed to plugins as FrameworkHandle.extras */
   extras?: Record<string, unknown>;
   /** where scheduler_plugin_execution_duration_seconds goes (default: not recorded) */
@@ -244,19 +231,16 @@ export class Framework {
     this.snapshot = deps.snapshot;
     this.percentageOfNodesToScore = profile.percentageOfNodesToScore ?? deps.percentageOfNodesToScore ?? 0;
     this.handle = { snapshot: deps.snapshot, client: deps.client, profileName: profile.schedulerName, bind: deps.bind, framework: this, extras: deps.extras };
-    const registry = deps.registry ?? inTreeRegistry;
+    const registry = deps.registry;
     const plugins = profile.plugins;
 
     const instance = (name: string): Plugin | undefined => {
       let p = this.instances.get(name);
       if (p) return p;
       const factory = registry[name];
-      if (!factory) {
-        if (NOT_APPLICABLE_PLUGINS.has(name)) return undefined;
-        throw new ConfigError(`profiles[${profile.schedulerName}].plugins`, `plugin "${name}" does not exist`);
-      }
+      if (!factory) throw new ConfigError(`profiles[${profile.schedulerName}].plugins`, `plugin "${name}" does not exist`);
       p = factory(profile.pluginConfig[name], this.handle);
-      this.instances.set(name, p);
+      if (p) this.instances.set(name, p);
       return p;
     };
 

@@ -7,10 +7,17 @@
  * into upstream's messages. Score plugins contribute a weight the core applies.
  *
  * Plugins live one a file under plugins/, each with its test beside it; the registry
- * (plugins/registry.ts) maps upstream plugin names to factories.
+ * (plugins/registry.ts) maps upstream plugin names to factories, and the service passes it
+ * to each profile's framework (framework.ts), which imports no plugin.
  */
 import type { Node, Pod, Taint } from 'kubernetes-types/core/v1.js';
+import type { ApiClient } from '../../../lib/client/mod.js';
 import type { ClassSpec, SchedulingCore } from '../core/types.js';
+
+/** namespace/name, the key the queue and the cache know a pod by (upstream framework.GetPodKey). */
+export function podKey(pod: Pod): string {
+  return `${pod.metadata?.namespace || 'default'}/${pod.metadata?.name ?? ''}`;
+}
 
 /** A pod the cache counts on a node (bound or assumed). */
 export interface PodInfo {
@@ -159,3 +166,31 @@ export interface BindPlugin extends Plugin {
   /** resolves when the apiserver accepted the binding; rejects with a StatusError otherwise */
   bind(pod: Pod, nodeName: string): Promise<void>;
 }
+
+/** The part of a profile's framework that plugins call back into. */
+export interface ReasonRenderer {
+  /** upstream messages for one node's reason code, as the owning filter plugin renders them */
+  renderReasons(code: number, detail: number, snapshot?: Snapshot, spec?: ClassSpec): string[];
+}
+
+/** What plugins may reach (upstream framework.Handle). */
+export interface FrameworkHandle {
+  readonly snapshot: Snapshot;
+  readonly client?: ApiClient;
+  readonly profileName: string;
+  /** binds one pod through the scheduler's batched binder; DefaultBinder uses it */
+  readonly bind?: (pod: Pod, nodeName: string) => Promise<void>;
+  /** the framework the plugin belongs to (set before any plugin method runs) */
+  readonly framework: ReasonRenderer;
+  /** plugin-specific dependencies (DefaultPreemption: metrics, recorder, listPDBs, schedulerName) */
+  readonly extras?: Record<string, unknown>;
+}
+
+/**
+ * Makes a plugin from its args (upstream framework.PluginFactory). Returns undefined for an
+ * upstream plugin that has nothing to act on here: a profile may name it, it is skipped.
+ */
+export type PluginFactory = (args: unknown, handle: FrameworkHandle) => Plugin | undefined;
+
+/** Upstream plugin name -> factory (upstream runtime.Registry). */
+export type Registry = Record<string, PluginFactory>;

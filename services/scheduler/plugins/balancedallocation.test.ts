@@ -1,4 +1,4 @@
-import { mkNode, mkPod, harness, onlyScore } from '../../../test/scheduler.js';
+import { mkNode, mkPod, harness, onlyScore } from '../testing/harness.js';
 import assert from 'node:assert/strict';
 
 describe('NodeResourcesBalancedAllocation', () => {

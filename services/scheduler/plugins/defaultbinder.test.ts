@@ -3,11 +3,13 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { defaultSchedulerConfiguration } from '../config.js';
 import { Framework } from '../framework/framework.js';
 import type { Snapshot } from '../framework/types.js';
+import { inTreeRegistry } from './registry.js';
 
 describe('DefaultBinder', () => {
   it('the default profile binds through the injected binder', async () => {
     const calls: string[] = [];
     const fw = new Framework(defaultSchedulerConfiguration().profiles[0], {
+      registry: inTreeRegistry,
       snapshot: {} as Snapshot,
       bind: async (pod: Pod, node: string) => {
         calls.push(`${pod.metadata?.name}->${node}`);
@@ -19,6 +21,7 @@ describe('DefaultBinder', () => {
 
   it('a failed binding rejects with the binder’s error', async () => {
     const fw = new Framework(defaultSchedulerConfiguration().profiles[0], {
+      registry: inTreeRegistry,
       snapshot: {} as Snapshot,
       bind: async () => {
         throw new Error('pods "web-1" not found');

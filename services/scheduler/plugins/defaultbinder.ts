@@ -1,7 +1,6 @@
 /** DefaultBinder (upstream defaultbinder): binds through the scheduler's binder (pods/binding, batched). */
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { BindPlugin } from '../framework/types.js';
-import type { FrameworkHandle } from '../framework/framework.js';
+import type { BindPlugin, FrameworkHandle } from '../framework/types.js';
 
 export const DEFAULTBINDER = 'DefaultBinder';
 

@@ -1,5 +1,5 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { mkNode, mkPod, harness, oneProfile, onlyScore } from '../../../test/scheduler.js';
+import { mkNode, mkPod, harness, oneProfile, onlyScore } from '../testing/harness.js';
 import assert from 'node:assert/strict';
 import type { NodeSelectorRequirement } from 'kubernetes-types/core/v1.js';
 

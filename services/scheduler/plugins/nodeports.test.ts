@@ -1,5 +1,5 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { mkNode, mkPod, harness } from '../../../test/scheduler.js';
+import { mkNode, mkPod, harness } from '../testing/harness.js';
 import assert from 'node:assert/strict';
 
 const withPort = (name: string, port: number, protocol = 'TCP'): Pod =>

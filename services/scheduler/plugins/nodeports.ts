@@ -3,7 +3,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { Filter, type ClassSpec } from '../core/types.js';
 import type { ClassBuilder, FilterPlugin, PreFilterPlugin, Snapshot } from '../framework/types.js';
 import { withBit } from '../framework/masks.js';
-import { podHostPorts } from '../cache.js';
+import { podHostPorts } from '../backend/cache/podinfo.js';
 
 export const NODEPORTS = 'NodePorts';
 export const ErrReasonNodePorts = "node(s) didn't have free ports for the requested pod ports";

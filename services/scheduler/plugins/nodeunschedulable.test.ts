@@ -1,4 +1,4 @@
-import { mkNode, mkPod, harness } from '../../../test/scheduler.js';
+import { mkNode, mkPod, harness } from '../testing/harness.js';
 import assert from 'node:assert/strict';
 
 describe('NodeUnschedulable', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Node, Pod, TopologySpreadConstraint } from 'kubernetes-types/core/v1.js';
-import { SchedulerCache } from '../cache.js';
-import { compileWith, diagnoseWith, harness, placeClass, scoreClass } from '../../../test/scheduler.js';
+import { SchedulerCache } from '../backend/cache/cache.js';
+import { compileWith, diagnoseWith, harness, placeClass, scoreClass } from '../testing/harness.js';
 import { ConstraintKind, Filter } from '../core/types.js';
 import {
   ErrReasonConstraintsNotMatch,

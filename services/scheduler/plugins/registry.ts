@@ -1,9 +1,9 @@
 /**
  * The in-tree plugin registry (upstream pkg/scheduler/framework/plugins/registry.go):
- * upstream plugin name -> factory(args, handle).
+ * upstream plugin name -> factory(args, handle). The service hands it to each profile's
+ * framework.
  */
-import type { Plugin } from '../framework/types.js';
-import type { FrameworkHandle } from '../framework/framework.js';
+import type { Registry } from '../framework/types.js';
 import { newBalancedAllocation, BALANCEDALLOCATION } from './balancedallocation.js';
 import { newDefaultBinder, DEFAULTBINDER } from './defaultbinder.js';
 import { newNodeAffinity, NODEAFFINITY } from './nodeaffinity.js';
@@ -15,15 +15,13 @@ import { newPrioritySort, PRIORITYSORT } from './prioritysort.js';
 import { newTaintToleration, TAINTTOLERATION } from './tainttoleration.js';
 import { newPodTopologySpread, PODTOPOLOGYSPREAD, type PodTopologySpreadArgs } from './podtopologyspread.js';
 import { newInterPodAffinity, INTERPODAFFINITY, type InterPodAffinityArgs } from './interpodaffinity.js';
-import { newDefaultPreemption, NAME as DEFAULTPREEMPTION, type DefaultPreemptionDeps } from './defaultpreemption.js';
-
-export type PluginFactory = (args: unknown, handle: FrameworkHandle) => Plugin;
+import { newDefaultPreemption, NAME as DEFAULTPREEMPTION, type DefaultPreemptionDeps } from './defaultpreemption/defaultpreemption.js';
 
 /**
  * Upstream default plugins that have nothing to act on here (no volumes, no image
  * locality data, no scheduling gates yet): a configuration may name them; they are skipped.
  */
-export const NOT_APPLICABLE_PLUGINS = new Set([
+const NOT_APPLICABLE_PLUGINS = [
   'SchedulingGates',
   'VolumeRestrictions',
   'NodeVolumeLimits',
@@ -35,9 +33,10 @@ export const NOT_APPLICABLE_PLUGINS = new Set([
   'VolumeZone',
   'ImageLocality',
   'DynamicResources',
-]);
+];
 
-export const inTreeRegistry: Record<string, PluginFactory> = {
+export const inTreeRegistry: Registry = {
+  ...Object.fromEntries(NOT_APPLICABLE_PLUGINS.map((name) => [name, () => undefined])),
   [PRIORITYSORT]: () => newPrioritySort(),
   [NODENAME]: () => newNodeName(),
   [NODEUNSCHEDULABLE]: () => newNodeUnschedulable(),

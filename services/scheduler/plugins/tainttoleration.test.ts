@@ -1,5 +1,5 @@
 import type { Taint } from 'kubernetes-types/core/v1.js';
-import { mkNode, mkPod, harness, onlyScore } from '../../../test/scheduler.js';
+import { mkNode, mkPod, harness, onlyScore } from '../testing/harness.js';
 import assert from 'node:assert/strict';
 
 const gpu: Taint = { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' };

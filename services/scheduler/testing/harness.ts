@@ -4,13 +4,14 @@
  * framework tests share it; the end-to-end tests use the real service instead.
  */
 import type { Node, Pod, Taint } from 'kubernetes-types/core/v1.js';
-import { ReferenceCore, emptyClass } from '../services/scheduler/core/reference.js';
-import { SchedulerCache } from '../services/scheduler/cache.js';
-import { ClassTable } from '../services/scheduler/classes.js';
-import { defaultSchedulerConfiguration, parseSchedulerConfiguration } from '../services/scheduler/config.js';
-import { Framework } from '../services/scheduler/framework/framework.js';
-import type { ClassSpec, CoreDims } from '../services/scheduler/core/types.js';
-import type { Diagnosis, FilterPlugin, PreFilterPlugin, ScorePlugin } from '../services/scheduler/framework/types.js';
+import { ReferenceCore } from '../core/reference.js';
+import { SchedulerCache } from '../backend/cache/cache.js';
+import { ClassTable } from '../classes.js';
+import { defaultSchedulerConfiguration, parseSchedulerConfiguration } from '../config.js';
+import { Framework } from '../framework/framework.js';
+import { inTreeRegistry } from '../plugins/registry.js';
+import { emptyClass, type ClassSpec, type CoreDims } from '../core/types.js';
+import type { Diagnosis, FilterPlugin, PreFilterPlugin, ScorePlugin } from '../framework/types.js';
 
 export interface NodeOpts {
   cpu?: string;
@@ -53,7 +54,7 @@ export interface Outcome {
 export function harness(configYaml?: string, dims?: Partial<CoreDims>) {
   const cache = new SchedulerCache({ createCore: (d) => new ReferenceCore(d), dims });
   const cfg = configYaml ? parseSchedulerConfiguration(configYaml) : defaultSchedulerConfiguration();
-  const fw = new Framework(cfg.profiles[0], { snapshot: cache });
+  const fw = new Framework(cfg.profiles[0], { registry: inTreeRegistry, snapshot: cache });
   const classes = new ClassTable(cache);
   const schedule = (pod: Pod): Outcome => {
     classes.beginCycle();

@@ -1,16 +1,18 @@
 /**
  * The scheduler's node cache: nodes and the pods on them (bound and assumed), interned
- * into the numbers the core evaluates (core/types.ts). The cache is the source of truth;
- * the core is derived: when an interner outgrows the core's dims the cache makes a bigger
- * core, refills it from its own state and bumps `generation` so the ClassTable redefines
- * every class against the new core.
+ * (interner.ts) into the numbers the core evaluates (core/types.ts), and the Snapshot the
+ * plugins read. The cache is the source of truth; the core is derived: the cache pushes
+ * every change of a node to it, and when an interner outgrows the core's dims the cache
+ * makes a bigger core, refills it from its own state and bumps `generation` so the
+ * ClassTable redefines every class against the new core.
  */
 import type { Namespace, Node, Pod, Taint } from 'kubernetes-types/core/v1.js';
-import type { CoreDims, CoreKind, SchedulingCore } from './core/types.js';
-import { createCore, defaultCoreKind } from './core/mod.js';
-import type { NodeInfo, PodInfo, Snapshot } from './framework/types.js';
-import { BASE_RESOURCES, nodeAllocatable, nodeResourceNames, podResources } from './resources.js';
-import { requirementMatches } from '../../lib/api/nodeaffinity.js';
+import type { CoreDims, CoreKind, SchedulingCore } from '../../core/types.js';
+import { createCore, defaultCoreKind } from '../../core/mod.js';
+import { podKey, type NodeInfo, type PodInfo, type Snapshot } from '../../framework/types.js';
+import { nodeAllocatable, nodeResourceNames, podResources } from '../../resources.js';
+import { Interner, nodeSatisfies, taintId, type InternedRequirement, type TopologyEntry } from './interner.js';
+import { hasPodAffinity, isTerminal, podHostPorts, sameSchedulingInputs } from './podinfo.js';
 
 export const DEFAULT_DIMS: CoreDims = {
   nodes: 1024,
@@ -29,87 +31,11 @@ export interface SchedulerCacheOptions {
   dims?: Partial<CoreDims>;
 }
 
-/** An interned node-selector requirement. */
-export interface InternedRequirement {
-  field: boolean;
-  key: string;
-  operator: string;
-  values: string[];
-}
-
 interface NodeEntry extends NodeInfo {
   allocatable: Float64Array;
   labelBits: Uint32Array;
   taintBits: Uint32Array;
   portBits: Uint32Array;
-}
-
-interface TopologyEntry {
-  key: string;
-  ids: Int32Array;
-  values: string[];
-  byValue: Map<string, number>;
-}
-
-export function podKey(pod: Pod): string {
-  return `${pod.metadata?.namespace || 'default'}/${pod.metadata?.name ?? ''}`;
-}
-
-export function isTerminal(pod: Pod): boolean {
-  const phase = pod.status?.phase;
-  return phase === 'Succeeded' || phase === 'Failed';
-}
-
-/** upstream: a pod with pod (anti-)affinity terms (HavePodsWithAffinityList). */
-export function hasPodAffinity(pod: Pod): boolean {
-  const a = pod.spec?.affinity;
-  return !!a && (!!a.podAffinity || !!a.podAntiAffinity);
-}
-
-/**
- * Whether an update leaves what the cache derives from a bound pod as it was: labels (pod
- * affinity and spread count them), resources (in-place resize) and host ports; the rest
- * of a bound pod's spec is immutable.
- */
-function sameSchedulingInputs(a: Pod, b: Pod): boolean {
-  if (!sameLabels(a.metadata?.labels, b.metadata?.labels)) return false;
-  if (a.spec === b.spec) return true;
-  return schedulingJson(a) === schedulingJson(b);
-}
-
-function sameLabels(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
-  if (a === b) return true;
-  const ka = Object.keys(a ?? {});
-  if (ka.length !== Object.keys(b ?? {}).length) return false;
-  return ka.every((k) => a![k] === b?.[k]);
-}
-
-function schedulingJson(p: Pod): string {
-  const s = p.spec;
-  const containers = (cs: NonNullable<Pod['spec']>['containers'] | undefined) => cs?.map((c) => [c.resources, c.ports, c.restartPolicy]);
-  return JSON.stringify([containers(s?.containers), containers(s?.initContainers), s?.overhead]);
-}
-
-/** Host ports a pod takes: (protocol, hostPort) of containers and restartable init containers. */
-export function podHostPorts(pod: Pod): Array<{ protocol: string; port: number }> {
-  const out: Array<{ protocol: string; port: number }> = [];
-  const cs = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always')];
-  for (const c of cs) {
-    for (const p of c.ports ?? []) {
-      if (p.hostPort && p.hostPort > 0) out.push({ protocol: p.protocol || 'TCP', port: p.hostPort });
-    }
-  }
-  return out;
-}
-
-/** Does a node satisfy one node-selector requirement (upstream nodeaffinity semantics)? */
-export function nodeSatisfies(node: Node, r: InternedRequirement): boolean {
-  if (r.field) {
-    // upstream supports metadata.name only in matchFields
-    return r.key === 'metadata.name' && requirementMatches(r, node.metadata?.name ?? '');
-  }
-  const labels = node.metadata?.labels ?? {};
-  return requirementMatches(r, Object.prototype.hasOwnProperty.call(labels, r.key) ? labels[r.key] : undefined);
 }
 
 function words(bits: number): number {
@@ -134,10 +60,6 @@ function setBit(a: Uint32Array, bit: number): void {
   a[bit >>> 5] |= 1 << (bit & 31);
 }
 
-function taintId(t: { key: string; value?: string; effect: string }): string {
-  return `${t.key}\u0000${t.value ?? ''}\u0000${t.effect}`;
-}
-
 export class SchedulerCache implements Snapshot {
   /** bumped every time the core is replaced; classes must be redefined */
   generation = 0;
@@ -155,16 +77,9 @@ export class SchedulerCache implements Snapshot {
   private readonly withAffinity = new Map<string, PodInfo>();
   private readonly namespaces = new Map<string, Record<string, string>>();
 
-  private readonly resourceNames: string[] = [...BASE_RESOURCES];
-  private readonly resourceIndex = new Map<string, number>(BASE_RESOURCES.map((n, i) => [n, i]));
-  private readonly requirements: InternedRequirement[] = [];
-  private readonly requirementIndex = new Map<string, number>();
-  private readonly taints: Taint[] = [];
-  private readonly taintIndex = new Map<string, number>();
-  private readonly ports: Array<{ protocol: string; port: number }> = [];
-  private readonly portIndex = new Map<string, number>();
-  private readonly topology: TopologyEntry[] = [];
-  private readonly topologyIndex = new Map<string, number>();
+  private readonly interned = new Interner();
+  private readonly requirements = this.interned.requirements;
+  private readonly topology = this.interned.topology;
   private readonly dirtyTopology = new Set<number>();
 
   constructor(opts: SchedulerCacheOptions = {}) {
@@ -256,29 +171,19 @@ export class SchedulerCache implements Snapshot {
     e.allocatable = resizeF64(nodeAllocatable(e.node, (n) => this.resourceDim(n), () => this.dims.resources), this.dims.resources);
     for (const t of e.node.spec?.taints ?? []) this.taintBit(t);
     e.taintBits.fill(0);
-    for (const t of e.node.spec?.taints ?? []) setBit(e.taintBits, this.taintIndex.get(taintId(t))!);
+    for (const t of e.node.spec?.taints ?? []) setBit(e.taintBits, this.interned.taint(taintId(t))!);
     e.labelBits.fill(0);
     for (let b = 0; b < this.requirements.length; b++) if (nodeSatisfies(e.node, this.requirements[b])) setBit(e.labelBits, b);
     const labels = e.node.metadata?.labels ?? {};
     for (let k = 0; k < this.topology.length; k++) {
       const t = this.topology[k];
       const v = labels[t.key];
-      const id = v === undefined ? -1 : this.domainId(t, v);
+      const id = v === undefined ? -1 : this.interned.domainId(t, v);
       if (t.ids[e.slot] !== id) {
         t.ids[e.slot] = id;
         this.dirtyTopology.add(k);
       }
     }
-  }
-
-  private domainId(t: TopologyEntry, value: string): number {
-    let id = t.byValue.get(value);
-    if (id === undefined) {
-      id = t.values.length;
-      t.values.push(value);
-      t.byValue.set(value, id);
-    }
-    return id;
   }
 
   private pushNode(e: NodeEntry): void {
@@ -500,34 +405,28 @@ export class SchedulerCache implements Snapshot {
   }
 
   resourceDim(name: string): number {
-    let d = this.resourceIndex.get(name);
+    let d = this.interned.resource(name);
     if (d === undefined) {
-      d = this.resourceNames.length;
-      this.resourceNames.push(name);
-      this.resourceIndex.set(name, d);
-      if (this.resourceNames.length > this.dims.resources) this.regrow({ resources: this.dims.resources * 2 });
+      d = this.interned.addResource(name);
+      if (this.interned.resourceNames.length > this.dims.resources) this.regrow({ resources: this.dims.resources * 2 });
     }
     return d;
   }
 
   resourceName(dim: number): string {
-    return this.resourceNames[dim];
+    return this.interned.resourceNames[dim];
   }
 
   /** number of resource dimensions in use */
   resourceCount(): number {
-    return this.resourceNames.length;
+    return this.interned.resourceNames.length;
   }
 
   requirementBit(req: { key: string; operator: string; values?: string[] }, field = false): number {
-    const values = [...(req.values ?? [])].sort();
-    const id = `${field ? 'f' : 'l'}\u0000${req.key}\u0000${req.operator}\u0000${values.join('\u0001')}`;
-    let bit = this.requirementIndex.get(id);
-    if (bit !== undefined) return bit;
-    bit = this.requirements.length;
+    const { bit: known, id, values } = this.interned.requirement(req, field);
+    if (known !== undefined) return known;
     const r: InternedRequirement = { field, key: req.key, operator: req.operator, values };
-    this.requirements.push(r);
-    this.requirementIndex.set(id, bit);
+    const bit = this.interned.addRequirement(id, r);
     if (words(this.requirements.length) > this.dims.labelWords) {
       // regrow refills every node, with the new bit evaluated by describeNode
       this.regrow({ labelWords: this.dims.labelWords * 2 });
@@ -548,12 +447,10 @@ export class SchedulerCache implements Snapshot {
 
   taintBit(taint: Taint): number {
     const id = taintId(taint);
-    let bit = this.taintIndex.get(id);
+    let bit = this.interned.taint(id);
     if (bit !== undefined) return bit;
-    bit = this.taints.length;
-    this.taints.push({ key: taint.key, value: taint.value, effect: taint.effect });
-    this.taintIndex.set(id, bit);
-    if (words(this.taints.length) > this.dims.taintWords) {
+    bit = this.interned.addTaint(id, taint);
+    if (words(this.interned.taints.length) > this.dims.taintWords) {
       this.regrow({ taintWords: this.dims.taintWords * 2 });
       return bit;
     }
@@ -567,40 +464,35 @@ export class SchedulerCache implements Snapshot {
   }
 
   taintAt(bit: number): Taint {
-    return this.taints[bit];
+    return this.interned.taints[bit];
   }
 
   taintCount(): number {
-    return this.taints.length;
+    return this.interned.taints.length;
   }
 
   portBit(protocol: string, port: number): number {
-    const id = `${protocol || 'TCP'}/${port}`;
-    let bit = this.portIndex.get(id);
+    let bit = this.interned.port(protocol, port);
     if (bit !== undefined) return bit;
-    bit = this.ports.length;
-    this.ports.push({ protocol: protocol || 'TCP', port });
-    this.portIndex.set(id, bit);
+    bit = this.interned.addPort(protocol, port);
     // no node can use a port no pod has named yet, so only the word count can change
-    if (words(this.ports.length) > this.dims.portWords) this.regrow({ portWords: this.dims.portWords * 2 });
+    if (words(this.interned.ports.length) > this.dims.portWords) this.regrow({ portWords: this.dims.portWords * 2 });
     return bit;
   }
 
   portAt(bit: number): { protocol: string; port: number } {
-    return this.ports[bit];
+    return this.interned.ports[bit];
   }
 
   topologyKey(key: string): number {
-    let k = this.topologyIndex.get(key);
+    let k = this.interned.topologyKey(key);
     if (k !== undefined) return k;
-    k = this.topology.length;
     const t: TopologyEntry = { key, ids: new Int32Array(this.dims.nodes).fill(-1), values: [], byValue: new Map() };
     for (const e of this.byName.values()) {
       const v = e.node.metadata?.labels?.[key];
-      if (v !== undefined) t.ids[e.slot] = this.domainId(t, v);
+      if (v !== undefined) t.ids[e.slot] = this.interned.domainId(t, v);
     }
-    this.topology.push(t);
-    this.topologyIndex.set(key, k);
+    k = this.interned.addTopologyKey(t);
     if (this.topology.length > this.dims.topologyKeys) this.regrow({ topologyKeys: this.dims.topologyKeys * 2 });
     else this.dirtyTopology.add(k);
     return k;
@@ -655,7 +547,7 @@ export class SchedulerCache implements Snapshot {
       for (let b = 0; b < this.requirements.length; b++) if (nodeSatisfies(e.node, this.requirements[b])) setBit(e.labelBits, b);
       e.taintBits.fill(0);
       for (const t of e.node.spec?.taints ?? []) {
-        const bit = this.taintIndex.get(taintId(t));
+        const bit = this.interned.taint(taintId(t));
         if (bit !== undefined) setBit(e.taintBits, bit);
       }
       this.pushNode(e);

@@ -8,10 +8,10 @@
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
-import { isNotFound } from '../../../lib/api/errors.js';
-import type { ApiClient } from '../../../lib/client/client.js';
-import type { EventRecorder } from '../../../lib/client/events.js';
-import type { Diagnosis, PodInfo, PostFilterPlugin, PostFilterResult, Snapshot } from '../framework/types.js';
+import { isNotFound } from '../../../../lib/api/errors.js';
+import type { ApiClient } from '../../../../lib/client/client.js';
+import type { EventRecorder } from '../../../../lib/client/events.js';
+import type { Diagnosis, PodInfo, PostFilterPlugin, PostFilterResult, Snapshot } from '../../framework/types.js';
 import {
   DEFAULT_PREEMPTION_ARGS,
   NOT_HELPFUL_MESSAGE,
@@ -21,8 +21,8 @@ import {
   PreemptionEvaluator,
   type DefaultPreemptionArgs,
   type ReasonRenderer,
-} from '../preemption.js';
-import { metaTime } from '../../../lib/api/time.js';
+} from './preemption.js';
+import { metaTime } from '../../../../lib/api/time.js';
 
 export const NAME = 'DefaultPreemption';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { SchedulingQueue, eventMayHelp } from './queue.js';
+import { SchedulingQueue, eventMayHelp } from './schedulingqueue.js';
 
 function pod(name: string, priority = 0, extra: Partial<Pod['spec']> = {}): Pod {
   return { metadata: { namespace: 'default', name, uid: `uid-${name}` }, spec: { containers: [{ name: 'c' }], priority, ...extra } };

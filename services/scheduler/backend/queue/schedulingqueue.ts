@@ -10,7 +10,7 @@
  * Time comes from an injectable now() so tests can step the clock.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { QueuedPodInfo } from './framework/types.js';
+import { podKey, type QueuedPodInfo } from '../../framework/types.js';
 
 /** Cluster events that may make unschedulable pods schedulable (upstream's framework.ClusterEvent, coarsely). */
 export type ClusterEvent =
@@ -82,10 +82,6 @@ export function prioritySortLess(a: QueuedPodInfo, b: QueuedPodInfo): boolean {
 /** A pod's resolved priority (spec.priority, set by the Priority admission; 0 when unset). */
 export function podPriority(pod: Pod): number {
   return pod.spec?.priority ?? 0;
-}
-
-export function podKey(pod: Pod): string {
-  return `${pod.metadata?.namespace || 'default'}/${pod.metadata?.name ?? ''}`;
 }
 
 /** A queued pod plus the queue's own bookkeeping. */

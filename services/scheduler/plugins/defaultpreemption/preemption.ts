@@ -8,9 +8,9 @@
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
-import { selectorFromLabelSelector, type Selector } from '../../lib/api/labels.js';
-import { Dim, Reason } from './core/types.js';
-import type { NodeInfo, PodInfo, Snapshot } from './framework/types.js';
+import { selectorFromLabelSelector, type Selector } from '../../../../lib/api/labels.js';
+import { Dim, Reason } from '../../core/types.js';
+import type { NodeInfo, PodInfo, Snapshot } from '../../framework/types.js';
 
 /** upstream DefaultPreemptionArgs */
 export interface DefaultPreemptionArgs {

@@ -1,8 +1,8 @@
 import { SchedulerCache } from './cache.js';
-import { mkNode, mkPod, harness } from '../../test/scheduler.js';
+import { mkNode, mkPod, harness } from '../../testing/harness.js';
 import assert from 'node:assert/strict';
-import { Dim } from './core/types.js';
-import { ReferenceCore } from './core/reference.js';
+import { Dim } from '../../core/types.js';
+import { ReferenceCore } from '../../core/reference.js';
 
 describe('SchedulerCache', () => {
   it('reuses the slot of a removed node', () => {
