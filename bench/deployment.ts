@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { ApiClient, Resources, SharedInformer, connectNats } from '../lib/client/mod.js';
+import { ApiClient, connectNats, Resources, SharedInformer } from '../lib/client/mod.js';
 import { freePort } from '../lib/nats/server.js';
 import { component, stopChild, until } from './cluster.js';
 import { isRunningReady } from './pods.js';

@@ -4,7 +4,7 @@
  * REST API, as kubectl and client-go use it).
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { ApiClient, Resources, type ObjectList, type WatchEvent } from '../lib/client/mod.js';
+import { ApiClient, type ObjectList, Resources, type WatchEvent } from '../lib/client/mod.js';
 import type { HttpJsonClient } from './httpclient.js';
 
 export interface WatchHandle {

@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { StatusError } from '../lib/api/errors.js';
-import { ApiClient, Resources, SharedInformer, connectNats } from '../lib/client/mod.js';
+import { ApiClient, connectNats, Resources, SharedInformer } from '../lib/client/mod.js';
 import { freePort } from '../lib/nats/server.js';
 import { HOLLOW_LABEL, NODE_LEASE_NAMESPACE } from '../services/kubelet/nodes.js';
 import { component, startBenchCluster, stopChild, until } from './cluster.js';

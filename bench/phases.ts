@@ -3,8 +3,7 @@
  * latency covers is said in the row's phase name and in bench/README.md.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { ApiClient, WatchEvent } from '../lib/client/mod.js';
-import { Resources, StatusError } from '../lib/client/mod.js';
+import { type ApiClient, Resources, StatusError, type WatchEvent } from '../lib/client/mod.js';
 import type { KvStore } from '../lib/store/kvstore.js';
 import type { ApiDriver } from './drivers.js';
 import { runLoad } from './load.js';

@@ -4,8 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ApiClient } from '../lib/client/client.js';
-import { connectNats } from '../lib/client/connect.js';
+import { ApiClient, connectNats } from '../lib/client/mod.js';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../services/apiserver/server.js';
 import { sharedNats } from './harness.js';
 

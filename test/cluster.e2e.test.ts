@@ -12,9 +12,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Pod, Node } from 'kubernetes-types/core/v1.js';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import { readState } from '../cli/datafolder.js';
-import { ApiClient, Resources } from '../lib/client/client.js';
-import { connectNats } from '../lib/client/connect.js';
-import { SharedInformer } from '../lib/client/informer.js';
+import { ApiClient, connectNats, Resources, SharedInformer } from '../lib/client/mod.js';
 import { descendants, kubectl, launchUp, spawnFlotilla, stopChild, type Launch } from './cluster.js';
 import { waitFor } from './wait.js';
 

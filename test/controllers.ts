@@ -6,10 +6,7 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ReplicaSet, ReplicaSetSpec } from 'kubernetes-types/apps/v1.js';
-import { ApiClient } from '../lib/client/client.js';
-import { connectNats } from '../lib/client/connect.js';
-import { EventRecorder } from '../lib/client/events.js';
-import { SharedInformerFactory } from '../lib/client/informer.js';
+import { ApiClient, connectNats, EventRecorder, SharedInformerFactory } from '../lib/client/mod.js';
 import type { Controller, ControllerContext } from '../services/controller-manager/controller.js';
 import { startControllerManager, type RunningControllerManager } from '../services/controller-manager/manager.js';
 import { testApiServer } from './apiserver.js';

@@ -5,7 +5,7 @@
  * scheduler's /metrics. The op marked collectMetrics is the measured one, as upstream.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { AlreadyExistsError, NotFoundError, Resources, StatusError, type ApiClient, type KubeObject, type ResourceRef } from '../../lib/client/mod.js';
+import { AlreadyExistsError, type ApiClient, type KubeObject, NotFoundError, type ResourceRef, Resources, StatusError } from '../../lib/client/mod.js';
 import type { BarrierOp, ChurnOp, CreateAnyOp, CreateNamespacesOp, CreateNodesOp, CreatePodsOp, DeletePodsOp, Op, Workload } from './config.js';
 import { aggregate, histogramDataItem, histogramDelta, parseHistograms, ThroughputSampler, throughputDataItem, type DataItem } from './stats.js';
 import { makeAny, makeNamespace, makeNode, makePod, RUN_LABEL } from './templates.js';

@@ -6,7 +6,7 @@
  * and resumed.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { Resources, type ApiClient, type WatchEvent } from '../../lib/client/mod.js';
+import { type ApiClient, Resources, type WatchEvent } from '../../lib/client/mod.js';
 
 const PENDING = 0;
 const UNSCHEDULABLE = 1;

@@ -41,6 +41,7 @@ import {
   type WatchFrame,
   type WriteOptions,
 } from './protocol.js';
+import type { GroupVersionResource } from './resources.js';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -54,25 +55,6 @@ export interface ObjectList<T> {
   metadata: ListMeta;
   items: T[];
 }
-
-/** A resource type without a namespace or name: what a ResourceClient or informer is for. */
-export type GroupVersionResource = Pick<ResourceRef, 'group' | 'version' | 'resource'>;
-
-/** A few resources every component needs, so callers do not spell them out. */
-export const Resources = {
-  namespaces: { group: '', version: 'v1', resource: 'namespaces' },
-  nodes: { group: '', version: 'v1', resource: 'nodes' },
-  pods: { group: '', version: 'v1', resource: 'pods' },
-  services: { group: '', version: 'v1', resource: 'services' },
-  endpoints: { group: '', version: 'v1', resource: 'endpoints' },
-  configmaps: { group: '', version: 'v1', resource: 'configmaps' },
-  secrets: { group: '', version: 'v1', resource: 'secrets' },
-  events: { group: '', version: 'v1', resource: 'events' },
-  leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' },
-  deployments: { group: 'apps', version: 'v1', resource: 'deployments' },
-  replicasets: { group: 'apps', version: 'v1', resource: 'replicasets' },
-  poddisruptionbudgets: { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' },
-} as const satisfies Record<string, GroupVersionResource>;
 
 export interface ApiClientOptions {
   /** how long a request waits for its reply (default 30 s) */

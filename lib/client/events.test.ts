@@ -4,7 +4,8 @@ import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import { Registry } from 'prom-client';
 import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
-import { ApiClient, Resources } from './client.js';
+import { ApiClient } from './client.js';
+import { Resources } from './resources.js';
 import { connectNats } from './connect.js';
 import { EventRecorder } from './events.js';
 

@@ -12,7 +12,7 @@ import { Counter, type Registry } from 'prom-client';
 import { StatusError } from '../api/errors.js';
 import type { ApiClient, KubeObject } from './client.js';
 import { formatMicroTime } from './leaderelection.js';
-import type { ResourceRef } from './protocol.js';
+import { EVENTS_V1 } from './resources.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -67,7 +67,6 @@ interface SeriesState {
   dirty: boolean;
 }
 
-const EVENTS_V1: Pick<ResourceRef, 'group' | 'version' | 'resource'> = { group: 'events.k8s.io', version: 'v1', resource: 'events' };
 const MAX_NOTE = 1024;
 
 function objectReference(o: KubeObject & { metadata?: { uid?: string; resourceVersion?: string } }): ObjectReference {

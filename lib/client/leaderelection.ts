@@ -15,7 +15,8 @@
  */
 import type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1.js';
 import { isNotFound } from '../api/errors.js';
-import { Resources, type ApiClient, type Watch } from './client.js';
+import type { ApiClient, Watch } from './client.js';
+import { Resources } from './resources.js';
 import type { ResourceRef } from './protocol.js';
 import { sleep } from './retry.js';
 

@@ -3,17 +3,8 @@
  * benchmarks import to talk to the apiserver over NATS.
  */
 export { connectNats, type ConnectOptions } from './connect.js';
-export {
-  ApiClient,
-  ResourceClient,
-  Resources,
-  Watch,
-  toStatusError,
-  type ApiClientOptions,
-  type GroupVersionResource,
-  type KubeObject,
-  type ObjectList,
-} from './client.js';
+export { ApiClient, ResourceClient, Watch, toStatusError, type ApiClientOptions, type KubeObject, type ObjectList } from './client.js';
+export * from './resources.js';
 export {
   DeletedFinalStateUnknown,
   Indexer,
@@ -30,6 +21,7 @@ export {
   type InformerOptions,
 } from './informer.js';
 export { Batcher, type BatchSender, type BatcherOptions } from './batcher.js';
+export { chunks, forEachLimited } from './concurrency.js';
 export { DelayingQueue, RateLimitingQueue, WorkQueue, runWorkers, type QueueOptions, type RateLimitingQueueOptions, type RunWorkersOptions } from './workqueue.js';
 export {
   BucketRateLimiter,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Pod, Toleration } from 'kubernetes-types/core/v1.js';
 import { call, connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
-import { ApiClient } from '../../lib/client/client.js';
+import { ApiClient } from '../../lib/client/mod.js';
 import { TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE } from './defaulttolerations.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import { isNotFound } from '../../lib/api/errors.js';
-import { ApiClient } from '../../lib/client/client.js';
-import type { DeleteOptions } from '../../lib/client/protocol.js';
+import { ApiClient, type DeleteOptions } from '../../lib/client/mod.js';
 import { connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
 
 const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };

@@ -1,5 +1,5 @@
 /** The apiserver's metrics, with upstream names and labels. */
-import { APISERVER_LATENCY_BUCKETS, client, newRegistry } from '../../lib/metrics/registry.js';
+import { APISERVER_LATENCY_BUCKETS, client, newRegistry } from '../../lib/metrics/mod.js';
 
 export class ApiServerMetrics {
   readonly registry = newRegistry('apiserver');

@@ -3,10 +3,9 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
 import { connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
 import { StatusError } from '../../lib/api/errors.js';
-import { ApiClient } from '../../lib/client/client.js';
+import { ApiClient, PRIORITY_CLASSES as CLASSES } from '../../lib/client/mod.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
-const CLASSES = { group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses' };
 
 const pod = (name: string, spec: Partial<Pod['spec']> = {}): Pod => ({
   apiVersion: 'v1',

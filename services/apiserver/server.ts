@@ -4,7 +4,7 @@
  * NATS; they share the request load through the queue group.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { connectNats } from '../../lib/client/connect.js';
+import { connectNats } from '../../lib/client/mod.js';
 import type { AddressInfo } from 'node:net';
 import '../../lib/schema/kinds/mod.js';
 import { isAlreadyExists } from '../../lib/api/errors.js';

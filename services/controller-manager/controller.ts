@@ -7,18 +7,7 @@
  * workqueue_* metrics under the controller's name.
  */
 import type { Registry } from 'prom-client';
-import type { ApiClient, KubeObject } from '../../lib/client/client.js';
-import { EventRecorder } from '../../lib/client/events.js';
-import {
-  deletionHandlingKey,
-  metaNamespaceKey,
-  type DeletedFinalStateUnknown,
-  type EventHandlers,
-  type SharedInformer,
-  type SharedInformerFactory,
-} from '../../lib/client/informer.js';
-import { RateLimitingQueue, runWorkers } from '../../lib/client/workqueue.js';
-import type { RateLimiter } from '../../lib/client/ratelimiter.js';
+import { type ApiClient, type DeletedFinalStateUnknown, deletionHandlingKey, type EventHandlers, EventRecorder, type KubeObject, metaNamespaceKey, type RateLimiter, RateLimitingQueue, runWorkers, type SharedInformer, type SharedInformerFactory } from '../../lib/client/mod.js';
 
 /** What the manager hands every controller it builds. */
 export interface ControllerContext {

@@ -7,10 +7,9 @@
 import { createHash } from 'node:crypto';
 import type { ControllerRevision } from 'kubernetes-types/apps/v1.js';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
-import type { GroupVersionResource, KubeObject } from '../../lib/client/client.js';
+import type { KubeObject } from '../../lib/client/mod.js';
 import { newControllerRef } from './controllerref.js';
 
-export const CONTROLLER_REVISIONS = { group: 'apps', version: 'v1', resource: 'controllerrevisions' } as const satisfies GroupVersionResource;
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
 export const CONTROLLER_REVISION_HASH_LABEL = 'controller-revision-hash';
 

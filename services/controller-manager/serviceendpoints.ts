@@ -7,7 +7,7 @@
  */
 import type { Pod, Service, ServicePort } from 'kubernetes-types/core/v1.js';
 import { labelsEqual, selectorFromLabelSelector, type Selector } from '../../lib/api/labels.js';
-import { deletedObject, NAMESPACE_INDEX, type DeletedFinalStateUnknown, type EventHandlers, type SharedInformer } from '../../lib/client/informer.js';
+import { type DeletedFinalStateUnknown, deletedObject, type EventHandlers, NAMESPACE_INDEX, type SharedInformer } from '../../lib/client/mod.js';
 import { isPodReady } from './pods.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

@@ -5,8 +5,7 @@
  * admission webhook) sends a handful of requests instead of hundreds.
  */
 import { StatusError } from '../../lib/api/errors.js';
-import type { ApiClient } from '../../lib/client/client.js';
-import type { ResourceRef } from '../../lib/client/protocol.js';
+import type { ApiClient, ResourceRef } from '../../lib/client/mod.js';
 
 /** the first batch's size (upstream SlowStartInitialBatchSize) */
 export const SLOW_START_INITIAL_BATCH_SIZE = 1;

@@ -15,9 +15,7 @@
 import type { Node, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import { isNotFound } from '../../lib/api/errors.js';
 import { toleratesTaint } from '../../lib/api/tolerations.js';
-import { Resources } from '../../lib/client/client.js';
-import type { EventRecorder } from '../../lib/client/events.js';
-import { metaNamespaceKey } from '../../lib/client/informer.js';
+import { type EventRecorder, metaNamespaceKey, Resources } from '../../lib/client/mod.js';
 import type { ControllerContext } from './controller.js';
 import { metaTime } from '../../lib/api/time.js';
 

@@ -4,7 +4,7 @@
  * kubelet loop that writes it, without running one.
  */
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
-import { Resources, type ApiClient } from '../../lib/client/client.js';
+import { type ApiClient, Resources } from '../../lib/client/mod.js';
 import { metaTime } from '../../lib/api/time.js';
 import { isPodReady } from './pods.js';
 

@@ -6,8 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ApiClient } from '../../lib/client/client.js';
-import { connectNats } from '../../lib/client/connect.js';
+import { ApiClient, connectNats } from '../../lib/client/mod.js';
 import { parseQuantity } from '../../lib/api/quantity.js';
 import { intFlag } from '../../lib/process/flags.js';
 import { runUntilStopped } from '../../lib/process/lifecycle.js';

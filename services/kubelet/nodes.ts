@@ -16,14 +16,8 @@
  */
 import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
-import type { ApiClient } from '../../lib/client/client.js';
-import { Resources } from '../../lib/client/client.js';
-import { Batcher } from '../../lib/client/batcher.js';
-import { SharedInformer, deletedObject } from '../../lib/client/informer.js';
-import { formatMicroTime } from '../../lib/client/leaderelection.js';
-import type { BatchPatchRequest } from '../../lib/client/protocol.js';
+import { type ApiClient, Batcher, type BatchPatchRequest, chunks, deletedObject, forEachLimited, formatMicroTime, Resources, SharedInformer } from '../../lib/client/mod.js';
 import { StatusError, isAlreadyExists, isNotFound } from '../../lib/api/errors.js';
-import { chunks, forEachLimited } from '../../lib/client/concurrency.js';
 import { PodIpAllocator, nodeInternalIp, nodePodCidr } from './podip.js';
 import { metaTime } from '../../lib/api/time.js';
 

@@ -8,11 +8,8 @@
  * a time, so thousands of pods start together without a write per step.
  */
 import type { ContainerStateTerminated, ContainerStatus as PodContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
-import type { ApiClient } from '../../lib/client/client.js';
-import { Resources } from '../../lib/client/client.js';
-import { SharedInformer, deletedObject, metaNamespaceKey } from '../../lib/client/informer.js';
+import { type ApiClient, chunks, deletedObject, forEachLimited, metaNamespaceKey, Resources, SharedInformer } from '../../lib/client/mod.js';
 import { isConflict, isNotFound } from '../../lib/api/errors.js';
-import { chunks, forEachLimited } from '../../lib/client/concurrency.js';
 import { normalizeImage } from './hollow.js';
 import type { NodeManager } from './nodes.js';
 import type { ContainerEvent, ContainerRuntime } from './runtime.js';

@@ -4,8 +4,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
 import { ConflictError, NotFoundError } from '../../lib/api/errors.js';
-import { ApiClient, Resources } from '../../lib/client/client.js';
-import { connectNats } from '../../lib/client/connect.js';
+import { ApiClient, connectNats, Resources } from '../../lib/client/mod.js';
 import { Binder } from './binding.js';
 
 const pod = (name: string): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'default', name }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });

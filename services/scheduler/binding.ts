@@ -10,8 +10,7 @@
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { StatusError } from '../../lib/api/errors.js';
-import { Batcher, type BatcherOptions } from '../../lib/client/batcher.js';
-import type { BindItem } from '../../lib/client/protocol.js';
+import { Batcher, type BatcherOptions, type BindItem } from '../../lib/client/mod.js';
 
 /** What the binder needs of the API client (ApiClient satisfies it). */
 export interface BatchBindClient {

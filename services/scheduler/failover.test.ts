@@ -13,9 +13,7 @@ import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
 import { apiNode } from './testing/harness.js';
-import { ApiClient, Resources, type Watch } from '../../lib/client/client.js';
-import { connectNats } from '../../lib/client/connect.js';
-import { sleep } from '../../lib/client/retry.js';
+import { ApiClient, connectNats, Resources, sleep, type Watch } from '../../lib/client/mod.js';
 import { defaultLeaderElection } from './config.js';
 import { waitFor } from '../../test/wait.js';
 

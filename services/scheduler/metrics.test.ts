@@ -11,15 +11,14 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
 import { apiNode, mkPod } from './testing/harness.js';
-import { ApiClient, Resources } from '../../lib/client/client.js';
-import { connectNats } from '../../lib/client/connect.js';
-import { newRegistry } from '../../lib/metrics/registry.js';
+import { ApiClient, connectNats, Resources } from '../../lib/client/mod.js';
+import { newRegistry, serveMetrics, type HealthServer } from '../../lib/metrics/mod.js';
 import { SchedulerCache } from './backend/cache/cache.js';
 import { defaultSchedulerConfiguration, parseSchedulerConfiguration } from './config.js';
 import { ReferenceCore } from './core/reference.js';
 import { Framework } from './framework/framework.js';
 import { inTreeRegistry } from './plugins/registry.js';
-import { SchedulerMetrics, serveMetrics, type HealthServer } from './metrics.js';
+import { SchedulerMetrics } from './metrics.js';
 import { Scheduler } from './scheduler.js';
 import { waitFor } from '../../test/wait.js';
 

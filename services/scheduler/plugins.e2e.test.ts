@@ -12,12 +12,10 @@ import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
 import { apiNode } from './testing/harness.js';
 import { NotFoundError } from '../../lib/api/errors.js';
-import { ApiClient, Resources } from '../../lib/client/client.js';
-import { connectNats } from '../../lib/client/connect.js';
+import { ApiClient, connectNats, PRIORITY_CLASSES, Resources } from '../../lib/client/mod.js';
 import { startScheduler, type RunningScheduler } from './service.js';
 import { waitFor } from '../../test/wait.js';
 
-const PRIORITY_CLASSES = { group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses' };
 const ZONE = 'topology.kubernetes.io/zone';
 const HOSTNAME = 'kubernetes.io/hostname';
 

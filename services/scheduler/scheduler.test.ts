@@ -14,8 +14,7 @@ import { writeKubeconfig } from '../../cli/kubeconfig.js';
 import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
 import { ServiceUnavailableError } from '../../lib/api/errors.js';
-import { ApiClient, Resources } from '../../lib/client/client.js';
-import { connectNats } from '../../lib/client/connect.js';
+import { ApiClient, connectNats, Resources } from '../../lib/client/mod.js';
 import { startScheduler, type RunningScheduler } from './service.js';
 import { waitFor } from '../../test/wait.js';
 

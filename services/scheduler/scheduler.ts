@@ -13,10 +13,7 @@ import type { Namespace, Node, Pod, PodCondition } from 'kubernetes-types/core/v
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { Histogram } from 'prom-client';
 import { StatusError } from '../../lib/api/errors.js';
-import { EventRecorder } from '../../lib/client/events.js';
-import { Resources, deletedObject, type ApiClient, SharedInformerFactory } from '../../lib/client/mod.js';
-import { Batcher } from '../../lib/client/batcher.js';
-import type { BatchPatchRequest } from '../../lib/client/protocol.js';
+import { type ApiClient, Batcher, type BatchPatchRequest, deletedObject, EventRecorder, Resources, SharedInformerFactory } from '../../lib/client/mod.js';
 import { Binder, type BatchBindClient } from './binding.js';
 import { SchedulerCache } from './backend/cache/cache.js';
 import { ClassTable } from './classes.js';

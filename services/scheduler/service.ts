@@ -8,15 +8,13 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ApiClient } from '../../lib/client/client.js';
-import { connectNats } from '../../lib/client/connect.js';
-import { LeaderElector } from '../../lib/client/leaderelection.js';
-import { newRegistry } from '../../lib/metrics/registry.js';
+import { ApiClient, connectNats, LeaderElector } from '../../lib/client/mod.js';
+import { newRegistry, serveMetrics } from '../../lib/metrics/mod.js';
 import type { BatchBindClient } from './binding.js';
 import { defaultSchedulerConfiguration, parseSchedulerConfiguration, type SchedulerConfiguration } from './config.js';
 import { defaultCoreKind } from './core/mod.js';
 import type { CoreKind } from './core/types.js';
-import { SchedulerMetrics, serveMetrics } from './metrics.js';
+import { SchedulerMetrics } from './metrics.js';
 import { inTreeRegistry } from './plugins/registry.js';
 import { Scheduler } from './scheduler.js';
 

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { Event } from 'kubernetes-types/core/v1.js';
-import { ApiClient, Resources } from '../../../lib/client/client.js';
+import { ApiClient, CRONJOBS, JOBS, Resources } from '../../../lib/client/mod.js';
 import { testApiServer } from '../../../test/apiserver.js';
 import { runTestController, type RunningTestController } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
-import { CRONJOB_SCHEDULED_TIMESTAMP, CronJobController, CRONJOBS, jobNameFor, mostRecentScheduleTime, parseSchedule } from './cronjob.js';
-import { JOBS } from './job.js';
+import { CRONJOB_SCHEDULED_TIMESTAMP, CronJobController, jobNameFor, mostRecentScheduleTime, parseSchedule } from './cronjob.js';
 import { metaTime } from '../../../lib/api/time.js';
 
 const NS = 'default';

@@ -16,15 +16,12 @@ import { CronExpressionParser } from 'cron-parser';
 import type { CronJob, CronJobStatus, Job } from 'kubernetes-types/batch/v1.js';
 import type { ObjectReference } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists, isNotFound } from '../../../lib/api/errors.js';
-import type { GroupVersionResource } from '../../../lib/client/client.js';
-import type { EventRecorder } from '../../../lib/client/events.js';
-import { deletedObject, NAMESPACE_INDEX, splitMetaNamespaceKey, type DeletedFinalStateUnknown, type SharedInformer } from '../../../lib/client/informer.js';
+import { CRONJOBS, type DeletedFinalStateUnknown, deletedObject, type EventRecorder, JOBS, NAMESPACE_INDEX, type SharedInformer, splitMetaNamespaceKey } from '../../../lib/client/mod.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import { getControllerOf, newControllerRef } from '../controllerref.js';
-import { isFinished, JOBS } from './job.js';
+import { isFinished } from './job.js';
 import { metaTime } from '../../../lib/api/time.js';
 
-export const CRONJOBS = { group: 'batch', version: 'v1', resource: 'cronjobs' } as const satisfies GroupVersionResource;
 export const CRONJOB_SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 const KIND = 'CronJob';
 const API_VERSION = 'batch/v1';

@@ -20,19 +20,16 @@ import { isAlreadyExists, isConflict, isNotFound, StatusError } from '../../../l
 import { canonicalJson, isNullish } from '../../../lib/api/canonical.js';
 import { labelsEqual, selectorFromLabelSelector } from '../../../lib/api/labels.js';
 import { doNotScheduleTaints, findMatchingUntoleratedTaint } from '../../../lib/api/tolerations.js';
-import { Resources, type GroupVersionResource } from '../../../lib/client/client.js';
-import type { EventRecorder } from '../../../lib/client/events.js';
-import { deletedObject, metaNamespaceKey, NAMESPACE_INDEX, splitMetaNamespaceKey, type DeletedFinalStateUnknown, type SharedInformer } from '../../../lib/client/informer.js';
+import { CONTROLLER_REVISIONS, DAEMONSETS, type DeletedFinalStateUnknown, deletedObject, type EventRecorder, metaNamespaceKey, NAMESPACE_INDEX, Resources, type SharedInformer, splitMetaNamespaceKey } from '../../../lib/client/mod.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import { claimPods, getControllerOf, newControllerRef, resolveControllerRef, selectingOwners } from '../controllerref.js';
 import { ControllerExpectations } from '../expectations.js';
 import { isPodAvailable, isPodReady, podFromTemplate } from '../pods.js';
-import { computeHash, CONTROLLER_REVISION_HASH_LABEL, CONTROLLER_REVISIONS, controllerRevisionName, maxRevision, newControllerRevision, templateRevisionData } from '../revisions.js';
+import { computeHash, CONTROLLER_REVISION_HASH_LABEL, controllerRevisionName, maxRevision, newControllerRevision, templateRevisionData } from '../revisions.js';
 import { slowStartBatchCreate } from '../slowstart.js';
 import { scaledValue } from './deployment.js';
 import { requiredNodeAffinity } from '../../../lib/api/nodeaffinity.js';
 
-export const DAEMONSETS = { group: 'apps', version: 'v1', resource: 'daemonsets' } as const satisfies GroupVersionResource;
 export const BURST_REPLICAS = 250;
 const KIND = 'DaemonSet';
 const API_VERSION = 'apps/v1';

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { writeKubeconfig } from '../../../cli/kubeconfig.js';
-import { type ApiClient, Resources } from '../../../lib/client/client.js';
+import { type ApiClient, Resources } from '../../../lib/client/mod.js';
 import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
 import { fakeKubelet } from '../testpods.js';

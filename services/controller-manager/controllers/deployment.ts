@@ -15,9 +15,7 @@ import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } fr
 import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists, isNotFound } from '../../../lib/api/errors.js';
 import { selectorFromLabelSelector } from '../../../lib/api/labels.js';
-import { Resources } from '../../../lib/client/client.js';
-import type { EventRecorder } from '../../../lib/client/events.js';
-import { deletedObject, metaNamespaceKey, NAMESPACE_INDEX, splitMetaNamespaceKey, type DeletedFinalStateUnknown, type SharedInformer } from '../../../lib/client/informer.js';
+import { type DeletedFinalStateUnknown, deletedObject, type EventRecorder, metaNamespaceKey, NAMESPACE_INDEX, Resources, type SharedInformer, splitMetaNamespaceKey } from '../../../lib/client/mod.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import { getControllerOf, newControllerRef, resolveControllerRef, selectingOwners } from '../controllerref.js';
 import { canonicallyEqual, computeHash, equalIgnoreHash, POD_TEMPLATE_HASH_LABEL } from '../revisions.js';

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1.js';
-import { ApiClient, Resources } from '../../../lib/client/client.js';
+import { ApiClient, PODDISRUPTIONBUDGETS as PDBS, Resources } from '../../../lib/client/mod.js';
 import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
-import { PDBS, scaledIntOrPercent } from './disruption.js';
+import { scaledIntOrPercent } from './disruption.js';
 import { setPodStatus } from '../testpods.js';
 
 const NS = 'default';

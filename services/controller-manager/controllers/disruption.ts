@@ -24,16 +24,12 @@ import type { Condition } from 'kubernetes-types/meta/v1.js';
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1.js';
 import { canonicalJson, isUnset } from '../../../lib/api/canonical.js';
 import { labelsEqual, selectorFromLabelSelector } from '../../../lib/api/labels.js';
-import { Resources, type GroupVersionResource } from '../../../lib/client/client.js';
-import type { EventRecorder } from '../../../lib/client/events.js';
-import { NAMESPACE_INDEX, deletedObject, type DeletedFinalStateUnknown, type SharedInformer } from '../../../lib/client/informer.js';
+import { type DeletedFinalStateUnknown, deletedObject, type EventRecorder, NAMESPACE_INDEX, PODDISRUPTIONBUDGETS as PDBS, Resources, type SharedInformer, STATEFULSETS } from '../../../lib/client/mod.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import { getControllerOf } from '../controllerref.js';
 import { isPodReady } from '../pods.js';
 import { metaTime } from '../../../lib/api/time.js';
 
-export const PDBS = Resources.poddisruptionbudgets;
-const STATEFULSETS = { group: 'apps', version: 'v1', resource: 'statefulsets' } as const satisfies GroupVersionResource;
 /** how long an eviction the apiserver allowed may take to show up as a deletion (upstream DeletionTimeout) */
 export const DELETION_TIMEOUT_MS = 2 * 60_000;
 export const DISRUPTION_ALLOWED = 'DisruptionAllowed';

@@ -10,9 +10,7 @@
  */
 import type { EndpointAddress, EndpointPort, Endpoints, EndpointSubset, Pod, Service } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists, isNotFound } from '../../../lib/api/errors.js';
-import { Resources } from '../../../lib/client/client.js';
-import type { EventRecorder } from '../../../lib/client/events.js';
-import { NAMESPACE_INDEX, splitMetaNamespaceKey, type SharedInformer } from '../../../lib/client/informer.js';
+import { type EventRecorder, NAMESPACE_INDEX, Resources, type SharedInformer, splitMetaNamespaceKey } from '../../../lib/client/mod.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import { derivedLabels, podHostname, podServing, resolvePorts, serviceAndPodHandlers, serviceSelector, shouldPodBeInEndpoints } from '../serviceendpoints.js';
 import { canonicalJson } from '../../../lib/api/canonical.js';

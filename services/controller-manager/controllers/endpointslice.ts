@@ -16,15 +16,12 @@
 import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { Endpoint, EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { isNotFound } from '../../../lib/api/errors.js';
-import { Resources, type GroupVersionResource } from '../../../lib/client/client.js';
-import type { EventRecorder } from '../../../lib/client/events.js';
-import { deletedObject, metaNamespaceKey, NAMESPACE_INDEX, splitMetaNamespaceKey, type SharedInformer } from '../../../lib/client/informer.js';
+import { deletedObject, ENDPOINT_SLICES, type EventRecorder, metaNamespaceKey, NAMESPACE_INDEX, Resources, type SharedInformer, splitMetaNamespaceKey } from '../../../lib/client/mod.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import { newControllerRef } from '../controllerref.js';
 import { derivedLabels, podHostname, podServing, resolvePorts, serviceAndPodHandlers, serviceSelector, SERVICE_NAME_LABEL, shouldPodBeInEndpoints } from '../serviceendpoints.js';
 import { canonicalJson } from '../../../lib/api/canonical.js';
 
-export const ENDPOINT_SLICES: GroupVersionResource = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' };
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const CONTROLLER_NAME = 'endpointslice-controller.k8s.io';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';

@@ -25,16 +25,11 @@
  */
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { isConflict, isNotFound } from '../../../lib/api/errors.js';
-import type { GroupVersionResource, KubeObject } from '../../../lib/client/client.js';
-import type { ResourceRef } from '../../../lib/client/protocol.js';
-import { deletedObject, type DeletedFinalStateUnknown } from '../../../lib/client/informer.js';
-import { retryOnConflict } from '../../../lib/client/retry.js';
-import type { RateLimitingQueue } from '../../../lib/client/workqueue.js';
+import { type DeletedFinalStateUnknown, deletedObject, forEachLimited, type GroupVersionResource, type KubeObject, type RateLimitingQueue, type ResourceRef, retryOnConflict } from '../../../lib/client/mod.js';
 import '../../../lib/schema/kinds/mod.js';
 import { allKinds, apiVersionOf } from '../../../lib/schema/registry.js';
 import type { KindDef } from '../../../lib/schema/types.js';
 import { InformerController, type ControllerContext } from '../controller.js';
-import { forEachLimited } from '../../../lib/client/concurrency.js';
 
 export const FOREGROUND_DELETION_FINALIZER = 'foregroundDeletion';
 export const ORPHAN_FINALIZER = 'orphan';

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { isNotFound } from '../../../lib/api/errors.js';
-import { ApiClient, Resources } from '../../../lib/client/client.js';
+import { ApiClient, JOBS, Resources } from '../../../lib/client/mod.js';
 import { testApiServer } from '../../../test/apiserver.js';
 import { runTestController, type RunningTestController } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
 import { EXIT_CODE_ANNOTATION, RUN_SECONDS_ANNOTATION } from '../../kubelet/hollow.js';
 import { startKubelet, type RunningKubelet } from '../../kubelet/main.js';
 import { startScheduler, type RunningScheduler } from '../../scheduler/service.js';
-import { formatIndexes, JOB_COMPLETION_INDEX, JOB_TRACKING_FINALIZER, JobController, JOBS, parseIndexes } from './job.js';
+import { formatIndexes, JOB_COMPLETION_INDEX, JOB_TRACKING_FINALIZER, JobController, parseIndexes } from './job.js';
 
 const NS = 'default';
 

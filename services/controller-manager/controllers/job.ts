@@ -18,9 +18,7 @@ import type { Job, JobCondition, JobStatus } from 'kubernetes-types/batch/v1.js'
 import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound, StatusError } from '../../../lib/api/errors.js';
 import { selectorFromLabelSelector } from '../../../lib/api/labels.js';
-import { Resources, type GroupVersionResource } from '../../../lib/client/client.js';
-import type { EventRecorder } from '../../../lib/client/events.js';
-import { deletedObject, metaNamespaceKey, NAMESPACE_INDEX, splitMetaNamespaceKey, type DeletedFinalStateUnknown, type SharedInformer } from '../../../lib/client/informer.js';
+import { type DeletedFinalStateUnknown, deletedObject, type EventRecorder, JOBS, metaNamespaceKey, NAMESPACE_INDEX, Resources, type SharedInformer, splitMetaNamespaceKey } from '../../../lib/client/mod.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import { claimPods, getControllerOf, newControllerRef } from '../controllerref.js';
 import { ControllerExpectations } from '../expectations.js';
@@ -28,7 +26,6 @@ import { isPodReady, podFromTemplate } from '../pods.js';
 import { slowStartBatchCreate } from '../slowstart.js';
 import { metaTime } from '../../../lib/api/time.js';
 
-export const JOBS = { group: 'batch', version: 'v1', resource: 'jobs' } as const satisfies GroupVersionResource;
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 export const JOB_COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
 export const JOB_COMPLETION_INDEX_ENV = 'JOB_COMPLETION_INDEX';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { ConfigMap, Namespace, NamespaceCondition, Pod } from 'kubernetes-types/core/v1.js';
 import { isNotFound, StatusError } from '../../../lib/api/errors.js';
-import { ApiClient, Resources, type KubeObject } from '../../../lib/client/client.js';
+import { ApiClient, type KubeObject, Resources } from '../../../lib/client/mod.js';
 import { define, defineObject, field, T } from '../../../lib/schema/dsl.js';
 import { allKinds, registerKind } from '../../../lib/schema/registry.js';
 import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';

@@ -28,11 +28,7 @@
  */
 import type { Namespace, NamespaceCondition, Pod } from 'kubernetes-types/core/v1.js';
 import { isNotFound, StatusError } from '../../../lib/api/errors.js';
-import { Resources, type GroupVersionResource, type KubeObject } from '../../../lib/client/client.js';
-import { deletedObject, NAMESPACE_INDEX, type SharedInformer } from '../../../lib/client/informer.js';
-import type { ResourceRef } from '../../../lib/client/protocol.js';
-import { BucketRateLimiter, ItemExponentialFailureRateLimiter, MaxOfRateLimiter } from '../../../lib/client/ratelimiter.js';
-import { retryOnConflict } from '../../../lib/client/retry.js';
+import { BucketRateLimiter, deletedObject, type GroupVersionResource, ItemExponentialFailureRateLimiter, type KubeObject, MaxOfRateLimiter, NAMESPACE_INDEX, type ResourceRef, Resources, retryOnConflict, type SharedInformer } from '../../../lib/client/mod.js';
 import { apiVersionOf } from '../../../lib/schema/registry.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import { metaTime } from '../../../lib/api/time.js';

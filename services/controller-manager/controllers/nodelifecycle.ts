@@ -29,14 +29,11 @@
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition, Pod, Taint } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound } from '../../../lib/api/errors.js';
-import { Resources } from '../../../lib/client/client.js';
-import type { EventRecorder } from '../../../lib/client/events.js';
-import { deletedObject, metaNamespaceKey, type SharedInformer } from '../../../lib/client/informer.js';
+import { deletedObject, type EventRecorder, forEachLimited, metaNamespaceKey, Resources, type SharedInformer } from '../../../lib/client/mod.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import { TaintEvictionController } from '../tainteviction.js';
 import { computeZoneState, NODE_EVICTION_PERIOD_MS, RateLimitedTimedQueue, zoneKey, type ZoneState } from '../zonestates.js';
 import { metaTime } from '../../../lib/api/time.js';
-import { forEachLimited } from '../../../lib/client/concurrency.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';

@@ -19,12 +19,9 @@
  */
 import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound } from '../../../lib/api/errors.js';
-import { Resources } from '../../../lib/client/client.js';
-import type { ResourceRef } from '../../../lib/client/protocol.js';
-import { metaNamespaceKey, type SharedInformer } from '../../../lib/client/informer.js';
+import { forEachLimited, metaNamespaceKey, type ResourceRef, Resources, type SharedInformer } from '../../../lib/client/mod.js';
 import { InformerController, type ControllerContext } from '../controller.js';
 import { metaTime } from '../../../lib/api/time.js';
-import { forEachLimited } from '../../../lib/client/concurrency.js';
 
 /** upstream gcCheckPeriod */
 export const DEFAULT_GC_CHECK_PERIOD_MS = 20_000;

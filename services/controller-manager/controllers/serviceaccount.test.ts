@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import type { ServiceAccount } from 'kubernetes-types/core/v1.js';
-import { ApiClient, Resources } from '../../../lib/client/client.js';
+import { ApiClient, Resources, SERVICE_ACCOUNTS } from '../../../lib/client/mod.js';
 import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
 import { waitFor } from '../../../test/wait.js';
-import { SERVICE_ACCOUNTS } from './serviceaccount.js';
 
 describe('ServiceAccount controller against a real apiserver', function () {
   this.timeout(60_000);

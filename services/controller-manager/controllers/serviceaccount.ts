@@ -5,11 +5,9 @@
  */
 import type { Namespace, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists, isNotFound, StatusError } from '../../../lib/api/errors.js';
-import { Resources, type GroupVersionResource } from '../../../lib/client/client.js';
-import { deletedObject, type SharedInformer } from '../../../lib/client/informer.js';
+import { deletedObject, Resources, SERVICE_ACCOUNTS, type SharedInformer } from '../../../lib/client/mod.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 
-export const SERVICE_ACCOUNTS: GroupVersionResource = { group: '', version: 'v1', resource: 'serviceaccounts' };
 /** the accounts every namespace gets (upstream's default ServiceAccountsControllerOptions) */
 export const MANAGED_SERVICE_ACCOUNTS = ['default'];
 

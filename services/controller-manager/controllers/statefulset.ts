@@ -28,25 +28,12 @@ import type { ControllerRevision, StatefulSet, StatefulSetStatus } from 'kuberne
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists, isConflict, isNotFound, StatusError } from '../../../lib/api/errors.js';
 import { selectorFromLabelSelector } from '../../../lib/api/labels.js';
-import { Resources, type GroupVersionResource } from '../../../lib/client/client.js';
-import type { EventRecorder } from '../../../lib/client/events.js';
-import { deletedObject, NAMESPACE_INDEX, splitMetaNamespaceKey, type DeletedFinalStateUnknown, type SharedInformer } from '../../../lib/client/informer.js';
+import { CONTROLLER_REVISIONS, type DeletedFinalStateUnknown, deletedObject, type EventRecorder, NAMESPACE_INDEX, Resources, type SharedInformer, splitMetaNamespaceKey, STATEFULSETS } from '../../../lib/client/mod.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import { claimPods, getControllerOf, newControllerRef, resolveControllerRef, selectingOwners } from '../controllerref.js';
 import { isPodAvailable, isPodReady } from '../pods.js';
-import {
-  canonicallyEqual,
-  CONTROLLER_REVISION_HASH_LABEL,
-  CONTROLLER_REVISIONS,
-  controllerRevisionName,
-  hashWithCollisionCount,
-  newControllerRevision,
-  nextRevision,
-  revisionTemplate,
-  templateRevisionData,
-} from '../revisions.js';
+import { canonicallyEqual, CONTROLLER_REVISION_HASH_LABEL, controllerRevisionName, hashWithCollisionCount, newControllerRevision, nextRevision, revisionTemplate, templateRevisionData } from '../revisions.js';
 
-export const STATEFULSETS = { group: 'apps', version: 'v1', resource: 'statefulsets' } as const satisfies GroupVersionResource;
 export const STATEFULSET_POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
 

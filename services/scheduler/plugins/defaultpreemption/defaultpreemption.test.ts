@@ -3,7 +3,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { Registry } from 'prom-client';
 import { connectedApiServer, type ConnectedApiServer } from '../../../../test/apiserver.js';
-import { ApiClient } from '../../../../lib/client/client.js';
+import { ApiClient, PRIORITY_CLASSES as CLASSES } from '../../../../lib/client/mod.js';
 import { SchedulerCache } from '../../backend/cache/cache.js';
 import { Dim, Reason, defaultScoreConfig, emptyClass, type ClassSpec } from '../../core/types.js';
 import type { Diagnosis } from '../../framework/types.js';
@@ -11,7 +11,6 @@ import { SchedulerMetrics } from '../../metrics.js';
 import { DISRUPTION_TARGET, newDefaultPreemption, REASON_PREEMPTION_BY_SCHEDULER } from './defaultpreemption.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
-const CLASSES = { group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses' };
 const PDBS = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', namespace: 'default' };
 const CLASS_ID = 0;
 /** reasons upstream's filters report as UnschedulableAndUnresolvable: preemption cannot help there */

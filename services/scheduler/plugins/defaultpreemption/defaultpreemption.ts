@@ -9,8 +9,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { isNotFound } from '../../../../lib/api/errors.js';
-import type { ApiClient } from '../../../../lib/client/client.js';
-import type { EventRecorder } from '../../../../lib/client/events.js';
+import { type ApiClient, type EventRecorder, PODDISRUPTIONBUDGETS as PDBS, PODS } from '../../../../lib/client/mod.js';
 import type { Diagnosis, PodInfo, PostFilterPlugin, PostFilterResult, Snapshot } from '../../framework/types.js';
 import {
   DEFAULT_PREEMPTION_ARGS,
@@ -26,8 +25,6 @@ import { metaTime } from '../../../../lib/api/time.js';
 
 export const NAME = 'DefaultPreemption';
 
-const PODS = { group: '', version: 'v1', resource: 'pods' } as const;
-const PDBS = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' } as const;
 
 /** upstream v1.DisruptionTarget / v1.PodReasonPreemptionByScheduler */
 export const DISRUPTION_TARGET = 'DisruptionTarget';

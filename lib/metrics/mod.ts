@@ -1,0 +1,3 @@
+/** The metrics library's public surface: one registry per process and the endpoint that serves it. */
+export { APISERVER_LATENCY_BUCKETS, client, newRegistry, renderMetrics } from './registry.js';
+export { serveMetrics, type HealthServer } from './server.js';
