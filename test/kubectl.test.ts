@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { writeKubeconfig } from '../cli/kubeconfig.js';
 import type { RunningControllerManager } from '../services/controller-manager/manager.js';
 import { testApiServer } from './apiserver.js';
-import { startControllers } from './controllers.js';
+import { startControllers } from '../services/controller-manager/testing/controllers.js';
 
 const run = promisify(execFile);
 

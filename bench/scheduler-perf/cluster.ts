@@ -12,7 +12,7 @@ import { freePort } from '../../lib/nats/server.js';
 import { BENCH_HEAP_MB, startBenchCluster, stopChild, type BenchCluster } from '../cluster.js';
 
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-/** The scheduler service's entry point in the build (engineer E's). */
+/** The scheduler service's entry point in the build. */
 export const SCHEDULER_MAIN = path.join(DIST, 'services/scheduler/main.js');
 const CLI_MAIN = path.join(DIST, 'cli/main.js');
 

@@ -51,7 +51,7 @@ describe('scheduler_perf threshold verdict', () => {
   });
 });
 
-// The end-to-end run needs the scheduler service in the build (engineer E's).
+// The end-to-end run needs the scheduler service in the build.
 if (existsSync(SCHEDULER_MAIN)) {
   describe('scheduler_perf end to end (nats-server, apiserver and scheduler processes)', function () {
     this.timeout(120_000);

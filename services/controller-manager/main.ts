@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { runUntilStopped } from '../../lib/process/lifecycle.js';
 import { boolFlag, durationFlag, numberFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
-import type { NodeLifecycleControllerOptions } from './controllers/nodelifecycle.js';
+import type { NodeLifecycleControllerOptions } from './controllers/nodelifecycle/nodelifecycle.js';
 import { CONTROLLERS, DEFAULT_CONTROLLER_MANAGER_PORT, startControllerManager, type StartControllerManagerOptions } from './manager.js';
 
 export const CONTROLLER_MANAGER_USAGE = `usage: flotilla controller-manager [--nats URL] [--port N] [--leader-elect=false] [--controllers '*,-foo'] [node lifecycle flags]

@@ -3,7 +3,7 @@ import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { Event } from 'kubernetes-types/core/v1.js';
 import { ApiClient, CRONJOBS, JOBS, Resources } from '../../../lib/client/mod.js';
 import { testApiServer } from '../../../test/apiserver.js';
-import { runTestController, type RunningTestController } from '../../../test/controllers.js';
+import { runTestController, type RunningTestController } from '../testing/controllers.js';
 import { waitFor } from '../../../test/wait.js';
 import { CRONJOB_SCHEDULED_TIMESTAMP, CronJobController, jobNameFor, mostRecentScheduleTime, parseSchedule } from './cronjob.js';
 import { metaTime } from '../../../lib/api/time.js';

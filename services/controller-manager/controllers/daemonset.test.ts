@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import type { ControllerRevision, DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod, Taint } from 'kubernetes-types/core/v1.js';
 import { type ApiClient, CONTROLLER_REVISIONS, DAEMONSETS, Resources } from '../../../lib/client/mod.js';
-import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
+import { startControllerCluster, type ControllerTestCluster } from '../testing/controllers.js';
 import { waitFor } from '../../../test/wait.js';
-import { setPodStatus } from '../testpods.js';
-import { CONTROLLER_REVISION_HASH_LABEL } from '../revisions.js';
+import { setPodStatus } from '../testing/pods.js';
+import { CONTROLLER_REVISION_HASH_LABEL } from '../shared/revisions.js';
 import { nodeShouldRunDaemonPod, targetNodeName } from './daemonset.js';
 
 const NS = 'default';

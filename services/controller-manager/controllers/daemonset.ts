@@ -21,12 +21,12 @@ import { canonicalJson, isNullish } from '../../../lib/api/canonical.js';
 import { labelsEqual, selectorFromLabelSelector } from '../../../lib/api/labels.js';
 import { doNotScheduleTaints, findMatchingUntoleratedTaint } from '../../../lib/api/tolerations.js';
 import { CONTROLLER_REVISIONS, DAEMONSETS, type DeletedFinalStateUnknown, deletedObject, type EventRecorder, metaNamespaceKey, NAMESPACE_INDEX, Resources, type SharedInformer, splitMetaNamespaceKey } from '../../../lib/client/mod.js';
-import { QueueController, type ControllerContext } from '../controller.js';
-import { claimPods, getControllerOf, newControllerRef, resolveControllerRef, selectingOwners } from '../controllerref.js';
-import { ControllerExpectations } from '../expectations.js';
-import { isPodAvailable, isPodReady, podFromTemplate } from '../pods.js';
-import { computeHash, CONTROLLER_REVISION_HASH_LABEL, controllerRevisionName, maxRevision, newControllerRevision, templateRevisionData } from '../revisions.js';
-import { slowStartBatchCreate } from '../slowstart.js';
+import { QueueController, type ControllerContext } from '../shared/controller.js';
+import { claimPods, getControllerOf, newControllerRef, resolveControllerRef, selectingOwners } from '../shared/controllerref.js';
+import { ControllerExpectations } from '../shared/expectations.js';
+import { isPodAvailable, isPodReady, podFromTemplate } from '../shared/pods.js';
+import { computeHash, CONTROLLER_REVISION_HASH_LABEL, controllerRevisionName, maxRevision, newControllerRevision, templateRevisionData } from '../shared/revisions.js';
+import { slowStartBatchCreate } from '../shared/slowstart.js';
 import { scaledValue } from './deployment.js';
 import { requiredNodeAffinity } from '../../../lib/api/nodeaffinity.js';
 

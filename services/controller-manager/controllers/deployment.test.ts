@@ -8,10 +8,10 @@ import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { writeKubeconfig } from '../../../cli/kubeconfig.js';
 import { type ApiClient, Resources } from '../../../lib/client/mod.js';
-import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
+import { startControllerCluster, type ControllerTestCluster } from '../testing/controllers.js';
 import { waitFor } from '../../../test/wait.js';
-import { fakeKubelet } from '../testpods.js';
-import { isPodReady } from '../pods.js';
+import { fakeKubelet } from '../testing/pods.js';
+import { isPodReady } from '../shared/pods.js';
 import { resolveFenceposts, scaledValue } from './deployment.js';
 
 const exec = promisify(execFile);

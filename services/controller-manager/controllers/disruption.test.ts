@@ -3,10 +3,10 @@ import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1.js';
 import { ApiClient, PODDISRUPTIONBUDGETS as PDBS, Resources } from '../../../lib/client/mod.js';
-import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
+import { startControllerCluster, type ControllerTestCluster } from '../testing/controllers.js';
 import { waitFor } from '../../../test/wait.js';
 import { scaledIntOrPercent } from './disruption.js';
-import { setPodStatus } from '../testpods.js';
+import { setPodStatus } from '../testing/pods.js';
 
 const NS = 'default';
 

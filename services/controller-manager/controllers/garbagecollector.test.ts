@@ -10,7 +10,7 @@ import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { writeKubeconfig } from '../../../cli/kubeconfig.js';
 import { isNotFound } from '../../../lib/api/errors.js';
 import { ApiClient, type ResourceRef, Resources } from '../../../lib/client/mod.js';
-import { startControllerCluster, startControllers, testReplicaSet, type ControllerTestCluster } from '../../../test/controllers.js';
+import { startControllerCluster, startControllers, testReplicaSet, type ControllerTestCluster } from '../testing/controllers.js';
 import { waitFor } from '../../../test/wait.js';
 import { FOREGROUND_DELETION_FINALIZER, garbageCollectedResources, ORPHAN_FINALIZER } from './garbagecollector.js';
 

@@ -4,7 +4,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { isNotFound } from '../../../lib/api/errors.js';
 import { ApiClient, JOBS, Resources } from '../../../lib/client/mod.js';
 import { testApiServer } from '../../../test/apiserver.js';
-import { runTestController, type RunningTestController } from '../../../test/controllers.js';
+import { runTestController, type RunningTestController } from '../testing/controllers.js';
 import { waitFor } from '../../../test/wait.js';
 import { EXIT_CODE_ANNOTATION, RUN_SECONDS_ANNOTATION } from '../../kubelet/hollow.js';
 import { startKubelet, type RunningKubelet } from '../../kubelet/main.js';

@@ -5,7 +5,7 @@ import { isNotFound, StatusError } from '../../../lib/api/errors.js';
 import { ApiClient, type KubeObject, Resources } from '../../../lib/client/mod.js';
 import { define, defineObject, field, T } from '../../../lib/schema/dsl.js';
 import { allKinds, registerKind } from '../../../lib/schema/registry.js';
-import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
+import { startControllerCluster, type ControllerTestCluster } from '../testing/controllers.js';
 import { waitFor } from '../../../test/wait.js';
 import { FINALIZER_KUBERNETES } from './namespace.js';
 

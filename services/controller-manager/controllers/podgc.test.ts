@@ -4,7 +4,7 @@ import type { Node, NodeCondition, Pod, Taint } from 'kubernetes-types/core/v1.j
 import { isNotFound } from '../../../lib/api/errors.js';
 import { ApiClient, connectNats, Resources } from '../../../lib/client/mod.js';
 import { testApiServer } from '../../../test/apiserver.js';
-import { runTestController, startControllers, type RunningTestController } from '../../../test/controllers.js';
+import { runTestController, startControllers, type RunningTestController } from '../testing/controllers.js';
 import { freshNats } from '../../../test/harness.js';
 import { waitFor } from '../../../test/wait.js';
 import { PodGCController, TAINT_OUT_OF_SERVICE, type PodGCControllerOptions } from './podgc.js';

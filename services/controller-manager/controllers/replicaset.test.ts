@@ -8,10 +8,10 @@ import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import { writeKubeconfig } from '../../../cli/kubeconfig.js';
 import { ApiClient, Resources } from '../../../lib/client/mod.js';
-import { startControllerCluster, testReplicaSet, type ControllerTestCluster } from '../../../test/controllers.js';
+import { startControllerCluster, testReplicaSet, type ControllerTestCluster } from '../testing/controllers.js';
 import { waitFor } from '../../../test/wait.js';
 import { podsToDelete } from './replicaset.js';
-import { setPodStatus } from '../testpods.js';
+import { setPodStatus } from '../testing/pods.js';
 
 const exec = promisify(execFile);
 const NS = 'default';

@@ -16,11 +16,11 @@ import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernet
 import { isConflict, isNotFound, StatusError } from '../../../lib/api/errors.js';
 import { labelsEqual, selectorFromLabelSelector, type Selector } from '../../../lib/api/labels.js';
 import { type DeletedFinalStateUnknown, deletedObject, type EventRecorder, metaNamespaceKey, NAMESPACE_INDEX, Resources, type SharedInformer, splitMetaNamespaceKey } from '../../../lib/client/mod.js';
-import { QueueController, type ControllerContext } from '../controller.js';
-import { claimPods, getControllerOf, newControllerRef, resolveControllerRef, selectingOwners } from '../controllerref.js';
-import { ControllerExpectations } from '../expectations.js';
-import { isPodActive, isPodAvailable, isPodReady, podFromTemplate, podReadyTime } from '../pods.js';
-import { slowStartBatchCreate } from '../slowstart.js';
+import { QueueController, type ControllerContext } from '../shared/controller.js';
+import { claimPods, getControllerOf, newControllerRef, resolveControllerRef, selectingOwners } from '../shared/controllerref.js';
+import { ControllerExpectations } from '../shared/expectations.js';
+import { isPodActive, isPodAvailable, isPodReady, podFromTemplate, podReadyTime } from '../shared/pods.js';
+import { slowStartBatchCreate } from '../shared/slowstart.js';
 import { metaTime } from '../../../lib/api/time.js';
 
 export const BURST_REPLICAS = 500;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { ApiClient, Resources, SERVICE_ACCOUNTS } from '../../../lib/client/mod.js';
-import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
+import { startControllerCluster, type ControllerTestCluster } from '../testing/controllers.js';
 import { waitFor } from '../../../test/wait.js';
 
 describe('ServiceAccount controller against a real apiserver', function () {

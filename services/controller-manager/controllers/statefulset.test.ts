@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import type { ControllerRevision, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { type ApiClient, CONTROLLER_REVISIONS, Resources, STATEFULSETS } from '../../../lib/client/mod.js';
-import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
+import { startControllerCluster, type ControllerTestCluster } from '../testing/controllers.js';
 import { waitFor } from '../../../test/wait.js';
-import { fakeKubelet, setPodStatus } from '../testpods.js';
-import { CONTROLLER_REVISION_HASH_LABEL } from '../revisions.js';
+import { fakeKubelet, setPodStatus } from '../testing/pods.js';
+import { CONTROLLER_REVISION_HASH_LABEL } from '../shared/revisions.js';
 import { ordinalOf, POD_INDEX_LABEL, STATEFULSET_POD_NAME_LABEL } from './statefulset.js';
 
 const NS = 'default';

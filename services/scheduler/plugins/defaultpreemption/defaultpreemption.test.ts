@@ -65,7 +65,7 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     return created;
   }
 
-  /** The preemptor's class in the core (resources and host ports, as C's ClassTable would compile it). */
+  /** The preemptor's class in the core (resources and host ports, as the ClassTable (classes.ts) would compile it). */
   function defineClass(cpuMilli: number, id = CLASS_ID): void {
     const dims = cache.coreDims();
     const request = new Float64Array(dims.resources);

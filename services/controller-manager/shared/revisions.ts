@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { ControllerRevision } from 'kubernetes-types/apps/v1.js';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
-import type { KubeObject } from '../../lib/client/mod.js';
+import type { KubeObject } from '../../../lib/client/mod.js';
 import { newControllerRef } from './controllerref.js';
 
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';

@@ -6,11 +6,11 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ReplicaSet, ReplicaSetSpec } from 'kubernetes-types/apps/v1.js';
-import { ApiClient, connectNats, EventRecorder, SharedInformerFactory } from '../lib/client/mod.js';
-import type { Controller, ControllerContext } from '../services/controller-manager/controller.js';
-import { startControllerManager, type RunningControllerManager } from '../services/controller-manager/manager.js';
-import { testApiServer } from './apiserver.js';
-import { freshNats } from './harness.js';
+import { ApiClient, connectNats, EventRecorder, SharedInformerFactory } from '../../../lib/client/mod.js';
+import type { Controller, ControllerContext } from '../shared/controller.js';
+import { startControllerManager, type RunningControllerManager } from '../manager.js';
+import { testApiServer } from '../../../test/apiserver.js';
+import { freshNats } from '../../../test/harness.js';
 
 export interface ControllerTestCluster {
   natsUrl: string;

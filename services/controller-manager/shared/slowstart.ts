@@ -4,8 +4,8 @@
  * failure, so a controller whose creates are all rejected (a quota, a bad template, an
  * admission webhook) sends a handful of requests instead of hundreds.
  */
-import { StatusError } from '../../lib/api/errors.js';
-import type { ApiClient, ResourceRef } from '../../lib/client/mod.js';
+import { StatusError } from '../../../lib/api/errors.js';
+import type { ApiClient, ResourceRef } from '../../../lib/client/mod.js';
 
 /** the first batch's size (upstream SlowStartInitialBatchSize) */
 export const SLOW_START_INITIAL_BATCH_SIZE = 1;

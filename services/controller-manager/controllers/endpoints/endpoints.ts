@@ -9,11 +9,11 @@
  * Endpoints carry no ownerReference.
  */
 import type { EndpointAddress, EndpointPort, Endpoints, EndpointSubset, Pod, Service } from 'kubernetes-types/core/v1.js';
-import { isAlreadyExists, isNotFound } from '../../../lib/api/errors.js';
-import { type EventRecorder, NAMESPACE_INDEX, Resources, type SharedInformer, splitMetaNamespaceKey } from '../../../lib/client/mod.js';
-import { QueueController, type ControllerContext } from '../controller.js';
-import { derivedLabels, podHostname, podServing, resolvePorts, serviceAndPodHandlers, serviceSelector, shouldPodBeInEndpoints } from '../serviceendpoints.js';
-import { canonicalJson } from '../../../lib/api/canonical.js';
+import { isAlreadyExists, isNotFound } from '../../../../lib/api/errors.js';
+import { type EventRecorder, NAMESPACE_INDEX, Resources, type SharedInformer, splitMetaNamespaceKey } from '../../../../lib/client/mod.js';
+import { QueueController, type ControllerContext } from '../../shared/controller.js';
+import { derivedLabels, podHostname, podServing, resolvePorts, serviceAndPodHandlers, serviceSelector, shouldPodBeInEndpoints } from './serviceendpoints.js';
+import { canonicalJson } from '../../../../lib/api/canonical.js';
 
 export const MAX_CAPACITY = 1000;
 export const OVER_CAPACITY_ANNOTATION = 'endpoints.kubernetes.io/over-capacity';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Taint, Toleration } from 'kubernetes-types/core/v1.js';
-import { TAINT_NOT_READY, TAINT_UNREACHABLE } from './controllers/nodelifecycle.js';
+import { TAINT_NOT_READY, TAINT_UNREACHABLE } from './nodelifecycle.js';
 import { noExecuteTolerationSeconds } from './tainteviction.js';
 
 const UNTOLERATED: Toleration[] = [{ key: TAINT_UNREACHABLE, operator: 'Equal', value: 'x', effect: 'NoExecute' }];

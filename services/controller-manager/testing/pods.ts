@@ -4,9 +4,9 @@
  * kubelet loop that writes it, without running one.
  */
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
-import { type ApiClient, Resources } from '../../lib/client/mod.js';
-import { metaTime } from '../../lib/api/time.js';
-import { isPodReady } from './pods.js';
+import { type ApiClient, Resources } from '../../../lib/client/mod.js';
+import { metaTime } from '../../../lib/api/time.js';
+import { isPodReady } from '../shared/pods.js';
 
 export const NS = 'default';
 

@@ -8,9 +8,9 @@
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { LabelSelector, OwnerReference } from 'kubernetes-types/meta/v1.js';
-import { isNotFound } from '../../lib/api/errors.js';
-import { selectorFromLabelSelector, type Selector } from '../../lib/api/labels.js';
-import { type ApiClient, type Indexer, type KubeObject, NAMESPACE_INDEX, type ResourceRef, Resources } from '../../lib/client/mod.js';
+import { isNotFound } from '../../../lib/api/errors.js';
+import { selectorFromLabelSelector, type Selector } from '../../../lib/api/labels.js';
+import { type ApiClient, type Indexer, type KubeObject, NAMESPACE_INDEX, type ResourceRef, Resources } from '../../../lib/client/mod.js';
 
 type Owner = KubeObject & { metadata?: { uid?: string; name?: string; namespace?: string; deletionTimestamp?: string } };
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import type { Endpoints } from 'kubernetes-types/core/v1.js';
-import { isNotFound } from '../../../lib/api/errors.js';
-import { ApiClient, Resources } from '../../../lib/client/mod.js';
-import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
-import { waitFor } from '../../../test/wait.js';
-import { createPods, NS, service, setPodStatus } from '../testpods.js';
+import { isNotFound } from '../../../../lib/api/errors.js';
+import { ApiClient, Resources } from '../../../../lib/client/mod.js';
+import { startControllerCluster, type ControllerTestCluster } from '../../testing/controllers.js';
+import { waitFor } from '../../../../test/wait.js';
+import { createPods, NS, service, setPodStatus } from '../../testing/pods.js';
 
 describe('Endpoints controller against a real apiserver', function () {
   this.timeout(60_000);

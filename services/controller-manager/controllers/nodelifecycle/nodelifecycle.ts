@@ -28,12 +28,12 @@
  */
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition, Pod, Taint } from 'kubernetes-types/core/v1.js';
-import { isConflict, isNotFound } from '../../../lib/api/errors.js';
-import { deletedObject, type EventRecorder, forEachLimited, metaNamespaceKey, Resources, type SharedInformer } from '../../../lib/client/mod.js';
-import { QueueController, type ControllerContext } from '../controller.js';
-import { TaintEvictionController } from '../tainteviction.js';
-import { computeZoneState, NODE_EVICTION_PERIOD_MS, RateLimitedTimedQueue, zoneKey, type ZoneState } from '../zonestates.js';
-import { metaTime } from '../../../lib/api/time.js';
+import { isConflict, isNotFound } from '../../../../lib/api/errors.js';
+import { deletedObject, type EventRecorder, forEachLimited, metaNamespaceKey, Resources, type SharedInformer } from '../../../../lib/client/mod.js';
+import { QueueController, type ControllerContext } from '../../shared/controller.js';
+import { TaintEvictionController } from './tainteviction.js';
+import { computeZoneState, NODE_EVICTION_PERIOD_MS, RateLimitedTimedQueue, zoneKey, type ZoneState } from './zonestates.js';
+import { metaTime } from '../../../../lib/api/time.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
-import { StatusError } from '../../lib/api/errors.js';
-import { ApiClient, connectNats } from '../../lib/client/mod.js';
-import type { ApiServer } from '../apiserver/server.js';
-import { testApiServer } from '../../test/apiserver.js';
+import { StatusError } from '../../../lib/api/errors.js';
+import { ApiClient, connectNats } from '../../../lib/client/mod.js';
+import type { ApiServer } from '../../apiserver/server.js';
+import { testApiServer } from '../../../test/apiserver.js';
 import { slowStartBatchCreate } from './slowstart.js';
 
 const NS = 'slowstart';

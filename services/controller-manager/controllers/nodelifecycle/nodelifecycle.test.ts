@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Node, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
-import { isNotFound } from '../../../lib/api/errors.js';
-import { metaTime } from '../../../lib/api/time.js';
-import { ApiClient, connectNats, Resources } from '../../../lib/client/mod.js';
-import { testApiServer } from '../../../test/apiserver.js';
-import { runTestController, type RunningTestController } from '../../../test/controllers.js';
-import { freshNats } from '../../../test/harness.js';
-import { waitFor } from '../../../test/wait.js';
-import { LABEL_TOPOLOGY_ZONE, zoneKey } from '../zonestates.js';
+import { isNotFound } from '../../../../lib/api/errors.js';
+import { metaTime } from '../../../../lib/api/time.js';
+import { ApiClient, connectNats, Resources } from '../../../../lib/client/mod.js';
+import { testApiServer } from '../../../../test/apiserver.js';
+import { runTestController, type RunningTestController } from '../../testing/controllers.js';
+import { freshNats } from '../../../../test/harness.js';
+import { waitFor } from '../../../../test/wait.js';
+import { LABEL_TOPOLOGY_ZONE, zoneKey } from './zonestates.js';
 import { NodeLifecycleController, TAINT_NOT_READY, TAINT_UNREACHABLE, type NodeLifecycleControllerOptions } from './nodelifecycle.js';
 
 const NS = 'default';

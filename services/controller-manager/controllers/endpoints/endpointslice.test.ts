@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { ApiClient, ENDPOINT_SLICES, Resources } from '../../../lib/client/mod.js';
-import { startControllerCluster, type ControllerTestCluster } from '../../../test/controllers.js';
-import { waitFor } from '../../../test/wait.js';
-import { createPods, service, setPodStatus } from '../testpods.js';
+import { ApiClient, ENDPOINT_SLICES, Resources } from '../../../../lib/client/mod.js';
+import { startControllerCluster, type ControllerTestCluster } from '../../testing/controllers.js';
+import { waitFor } from '../../../../test/wait.js';
+import { createPods, service, setPodStatus } from '../../testing/pods.js';
 
 const NS = 'default';
 

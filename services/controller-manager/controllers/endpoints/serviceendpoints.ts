@@ -6,9 +6,9 @@
  * write (ready, hostname, labels).
  */
 import type { Pod, Service, ServicePort } from 'kubernetes-types/core/v1.js';
-import { labelsEqual, selectorFromLabelSelector, type Selector } from '../../lib/api/labels.js';
-import { type DeletedFinalStateUnknown, deletedObject, type EventHandlers, NAMESPACE_INDEX, type SharedInformer } from '../../lib/client/mod.js';
-import { isPodReady } from './pods.js';
+import { labelsEqual, selectorFromLabelSelector, type Selector } from '../../../../lib/api/labels.js';
+import { type DeletedFinalStateUnknown, deletedObject, type EventHandlers, NAMESPACE_INDEX, type SharedInformer } from '../../../../lib/client/mod.js';
+import { isPodReady } from '../../shared/pods.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
