@@ -20,3 +20,14 @@ export const isNullish = (v: unknown) => v === undefined || v === null;
 
 /** For canonicalJson: null and the empty string count as absent (optional strings). */
 export const isUnset = (v: unknown) => v === undefined || v === null || v === '';
+
+/** Go's json.Marshal sorts map keys; bad values in messages are rendered the same way. */
+export function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v as object).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
+}

@@ -557,6 +557,13 @@ export function labelsEqual(a: Labels | undefined | null, b: Labels | undefined 
   return true;
 }
 
+/** upstream labels.FormatLabels: "k=v,k2=v2" sorted by key, or "<none>". */
+export function formatLabels(labels: Readonly<Labels> | undefined | null): string {
+  const keys = Object.keys(labels ?? {}).sort();
+  if (keys.length === 0) return '<none>';
+  return keys.map((k) => `${k}=${labels![k]}`).join(',');
+}
+
 /** A selector requiring each key to equal its value (upstream SelectorFromSet; not validated). */
 export function selectorFromSet(set: Labels | undefined | null): Selector {
   if (!set) return EVERYTHING;

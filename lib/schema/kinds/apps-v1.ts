@@ -11,24 +11,14 @@ import { CORE, define, defineObject, field, META, T } from '../dsl.js';
 import { registerKind } from '../registry.js';
 import type { Column, FieldError } from '../types.js';
 import { translateAge } from '../printing.js';
-import { forbidden, invalid, notSupported, required } from '../validate.js';
-import { selectorFromLabelSelector, type LabelSelector } from '../../api/labels.js';
+import { forbidden, invalid, notSupported, required } from '../fielderrors.js';
+import { canonicalJson, sortKeys } from '../../api/canonical.js';
+import { formatLabels, selectorFromLabelSelector, type LabelSelector } from '../../api/labels.js';
 
 const APPS = 'io.k8s.api.apps.v1.';
 
 // ---------------------------------------------------------------------------
 // Field checks and label selectors shared by the workload kinds.
-
-/** Go's json.Marshal sorts map keys; bad values in messages are rendered the same way. */
-export function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v as object).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
-    return out;
-  }
-  return v;
-}
 
 /** upstream isNegativeErrorMsg */
 export const NEGATIVE_MSG = 'must be greater than or equal to 0';
@@ -69,12 +59,6 @@ function selectorString(sel: LabelSelector | undefined | null): string | undefin
 export function formatLabelSelector(sel: LabelSelector | undefined | null): string {
   const s = selectorString(sel);
   return s === undefined ? '<error>' : s || '<none>';
-}
-
-/** labels.FormatLabels: "k=v,..." sorted by key, "<none>" when empty. */
-export function formatLabels(labels: Record<string, string> | undefined): string {
-  const keys = Object.keys(labels ?? {}).sort();
-  return keys.length ? keys.map((k) => `${k}=${labels![k]}`).join(',') : '<none>';
 }
 
 /** upstream layoutContainerCells: container names and images, comma-joined. */
@@ -274,8 +258,8 @@ function validateDeployment(obj: any, old?: any): FieldError[] {
 
 /** apps/v1 selectors cannot change after creation. */
 function validateSelectorImmutable(obj: any, old: any): FieldError[] {
-  const a = JSON.stringify(sortKeys(obj?.spec?.selector ?? null));
-  const b = JSON.stringify(sortKeys(old?.spec?.selector ?? null));
+  const a = canonicalJson(obj?.spec?.selector ?? null);
+  const b = canonicalJson(old?.spec?.selector ?? null);
   return a === b ? [] : [invalid('spec.selector', obj?.spec?.selector ?? null, 'field is immutable')];
 }
 
@@ -685,7 +669,7 @@ registerKind({
   definition: APPS + 'ControllerRevision',
   validate: (obj, old) => {
     const errs = validateNonNegative(obj?.revision, 'revision');
-    if (old && JSON.stringify(sortKeys(obj?.data ?? null)) !== JSON.stringify(sortKeys(old?.data ?? null))) {
+    if (old && canonicalJson(obj?.data ?? null) !== canonicalJson(old?.data ?? null)) {
       errs.push(invalid('data', obj?.data ?? null, 'field is immutable'));
     }
     return errs;

@@ -7,8 +7,9 @@ import { registerKind } from '../registry.js';
 import type { FieldError } from '../types.js';
 import { translateAge } from '../printing.js';
 import { selectorFromLabelSelector } from '../../api/labels.js';
-import { ageColumn, formatLabelSelector, sortKeys, validateNonNegative, wideTemplateColumns } from './apps-v1.js';
-import { forbidden, invalid, notSupported, required } from '../validate.js';
+import { sortKeys } from '../../api/canonical.js';
+import { ageColumn, formatLabelSelector, validateNonNegative, wideTemplateColumns } from './apps-v1.js';
+import { forbidden, invalid, notSupported, required } from '../fielderrors.js';
 
 const BATCH = 'io.k8s.api.batch.v1.';
 

@@ -6,7 +6,7 @@ import { define, defineObject, field, T } from '../dsl.js';
 import { registerKind } from '../registry.js';
 import type { FieldError } from '../types.js';
 import { ageColumn } from './apps-v1.js';
-import { forbidden, invalid } from '../validate.js';
+import { forbidden, invalid } from '../fielderrors.js';
 
 const COORD = 'io.k8s.api.coordination.v1.';
 

@@ -11,7 +11,9 @@ import { maybeTypeDef, registerKind } from '../registry.js';
 import type { FieldError } from '../types.js';
 import { translateAge } from '../printing.js';
 import { applySchemaDefaults } from '../defaults.js';
-import { fieldError, formatLabels, PROTOCOLS, validatePortNumber } from './core-v1-pod.js';
+import { formatLabels } from '../../api/labels.js';
+import { fieldError } from '../fielderrors.js';
+import { PROTOCOLS, validatePortNumber } from './pod/validation.js';
 import './meta-v1.js';
 
 const AUTHN = 'io.k8s.api.authentication.v1.';

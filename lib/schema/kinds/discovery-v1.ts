@@ -7,7 +7,7 @@ import { CORE, define, defineObject, field, T } from '../dsl.js';
 import { registerKind } from '../registry.js';
 import type { FieldError } from '../types.js';
 import { ageColumn } from './apps-v1.js';
-import { invalid, notSupported, required } from '../validate.js';
+import { invalid, notSupported, required } from '../fielderrors.js';
 
 const DISC = 'io.k8s.api.discovery.v1.';
 const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'] as const;

@@ -8,7 +8,7 @@ import { registerKind } from '../registry.js';
 import type { FieldError } from '../types.js';
 import { translateAge } from '../printing.js';
 import { nullEventTimes } from './core-v1.js';
-import { invalid, required } from '../validate.js';
+import { invalid, required } from '../fielderrors.js';
 
 const EVENTS = 'io.k8s.api.events.v1.';
 

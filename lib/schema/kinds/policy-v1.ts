@@ -6,7 +6,7 @@ import { define, defineObject, field, META, T } from '../dsl.js';
 import { maybeTypeDef, registerKind } from '../registry.js';
 import type { FieldError } from '../types.js';
 import { ageColumn, validateIntOrPercent, validateSelectorMatchesTemplate } from './apps-v1.js';
-import { invalid, notSupported } from '../validate.js';
+import { invalid, notSupported } from '../fielderrors.js';
 
 const POLICY = 'io.k8s.api.policy.v1.';
 

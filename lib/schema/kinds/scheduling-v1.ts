@@ -6,7 +6,7 @@ import { defineObject, field, T } from '../dsl.js';
 import { registerKind } from '../registry.js';
 import type { FieldError } from '../types.js';
 import { ageColumn } from './apps-v1.js';
-import { forbidden, invalid, notSupported, required } from '../validate.js';
+import { forbidden, invalid, notSupported, required } from '../fielderrors.js';
 
 const SCHED = 'io.k8s.api.scheduling.v1.';
 

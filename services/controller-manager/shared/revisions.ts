@@ -7,19 +7,20 @@
 import { createHash } from 'node:crypto';
 import type { ControllerRevision } from 'kubernetes-types/apps/v1.js';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
+import { canonicalJson } from '../../../lib/api/canonical.js';
 import type { KubeObject } from '../../../lib/client/mod.js';
 import { newControllerRef } from './controllerref.js';
 
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
 export const CONTROLLER_REVISION_HASH_LABEL = 'controller-revision-hash';
 
-/** JSON with sorted keys and empty values dropped: nil and empty are the same template. */
-export function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.length ? v.map(canonical) : undefined;
+/** The value with empty values dropped (null, [], {} and what only held those): nil and empty are the same template. */
+function pruneEmpty(v: unknown): unknown {
+  if (Array.isArray(v)) return v.length ? v.map(pruneEmpty) : undefined;
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      const c = canonical((v as Record<string, unknown>)[k]);
+    for (const [k, value] of Object.entries(v)) {
+      const c = pruneEmpty(value);
       if (c !== undefined) out[k] = c;
     }
     return Object.keys(out).length ? out : undefined;
@@ -29,7 +30,7 @@ export function canonical(v: unknown): unknown {
 
 /** Equal once canonical: key order and empty values do not count. */
 export function canonicallyEqual(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+  return canonicalJson(pruneEmpty(a)) === canonicalJson(pruneEmpty(b));
 }
 
 const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -40,7 +41,7 @@ const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
  * alphabet of rand.SafeEncodeString, so names look like upstream's though the values differ.
  */
 export function hashWithCollisionCount(data: unknown, collisionCount?: number): string {
-  let text = JSON.stringify(canonical(data) ?? {});
+  let text = canonicalJson(pruneEmpty(data) ?? {});
   if (collisionCount !== undefined) text += `#${collisionCount}`;
   let h = 0x811c9dc5;
   for (const byte of createHash('sha256').update(text).digest()) {
