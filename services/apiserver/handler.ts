@@ -11,7 +11,18 @@ import {
   StatusError,
   successStatus,
 } from '../../lib/api/errors.js';
-import type { ApiRequest, BindItem, ListOptions } from '../../lib/client/protocol.js';
+import type { ApiRequest, BindItem, DeleteOptions, ListOptions } from '../../lib/client/protocol.js';
+import { parseFieldSelector } from '../../lib/api/fields.js';
+import {
+  checkResourceVersion,
+  deleteOptionsFromJson,
+  listOptionsFromJson,
+  logContainer,
+  podLogOptionsFromJson,
+  validateDeleteOptions,
+  validatePodLogOptions,
+  validateListOptions,
+} from './options.js';
 import { selectorToString, selectorFromLabelSelector } from '../../lib/api/labels.js';
 import { findKind, type ServedKind } from './kinds.js';
 import { listObjects, startWatch, type ActiveWatch, type WatchSink } from './query.js';
@@ -69,8 +80,17 @@ export class ApiHandler {
   async handle(req: ApiRequest, rawBody?: string): Promise<HandlerResult> {
     const kind = this.resolve(req);
     const ns = this.namespaceOf(kind, req);
+    if (!req.subresource && kind.def.verbs && !kind.def.verbs.includes(req.verb)) {
+      // upstream registers no route for a verb the storage does not implement
+      throw new MethodNotAllowedError('the server does not allow this method on the requested resource');
+    }
+    // options are decoded and validated before anything is read or written (upstream's handlers)
+    const list = req.verb === 'get' || req.verb === 'list' || req.verb === 'deletecollection' ? listOptionsFromJson(req.list) : undefined;
+    if (list && req.verb !== 'get') validateListOptions(list, false);
+    if (list) checkResourceVersion(list.resourceVersion, false, kind.qualified);
+    const del = req.verb === 'delete' || req.verb === 'deletecollection' ? validateDeleteOptions(deleteOptionsFromJson(req.delete)) : undefined;
     const ctx: WriteContext = {
-      dryRun: req.write?.dryRun === 'All' || req.delete?.dryRun === 'All',
+      dryRun: req.write?.dryRun === 'All' || del?.dryRun === 'All',
       fieldValidation: req.write?.fieldValidation,
       rawBody,
       warnings: [],
@@ -86,9 +106,9 @@ export class ApiHandler {
     if (req.subresource) return this.subresource(kind, ns, req, ctx);
     switch (req.verb) {
       case 'get':
-        return ok(200, await this.storage.get(kind, ns, needName(), req.list?.resourceVersion !== '0'));
+        return ok(200, await this.storage.get(kind, ns, needName(), list?.resourceVersion !== '0'));
       case 'list': {
-        const r = await listObjects(this.cache, kind, ns, req.list ?? {});
+        const r = await listObjects(this.cache, kind, ns, list!);
         return { code: 200, body: undefined, list: { kind, ...r }, warnings: [] };
       }
       case 'create':
@@ -104,32 +124,47 @@ export class ApiHandler {
       case 'delete': {
         needNamespace();
         const name = needName();
-        const r = await this.storage.delete(kind, ns, name, req.delete ?? {}, ctx);
+        const r = await this.storage.delete(kind, ns, name, del!, ctx);
         if (!r.gone) return ok(200, r.obj);
         return ok(200, successStatus({ name, group: kind.def.group, kind: kind.def.plural, uid: r.obj.metadata?.uid }));
       }
-      case 'deletecollection': {
-        const r = await listObjects(this.cache, kind, ns, req.list ?? {});
-        for (const c of r.items) {
-          try {
-            await this.storage.delete(kind, c.namespace, c.name, req.delete ?? {}, ctx);
-          } catch (e) {
-            if (!(e instanceof NotFoundError)) throw e;
-          }
-        }
-        return ok(200, successStatus());
-      }
+      case 'deletecollection':
+        return this.deleteCollection(kind, ns, list!, del!, ctx);
       default:
         throw new MethodNotAllowedError(`verb ${req.verb} is not supported here`);
     }
   }
 
+  /**
+   * upstream Store.DeleteCollection: lists what the selectors select (one page when a limit
+   * is given, else everything), deletes each object with the same DeleteOptions (one that is
+   * already gone is skipped; any other failure ends the request) and answers the list of
+   * the objects as they were listed.
+   */
+  private async deleteCollection(kind: ServedKind, ns: string, list: ListOptions, del: DeleteOptions, ctx: WriteContext): Promise<HandlerResult> {
+    const r = await listObjects(this.cache, kind, ns, list);
+    for (const c of r.items) {
+      try {
+        await this.storage.delete(kind, c.namespace, c.name, del, ctx);
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw e;
+      }
+    }
+    return { code: 200, body: undefined, list: { kind, ...r }, warnings: ctx.warnings };
+  }
+
   async watch(req: ApiRequest, sink: WatchSink): Promise<ActiveWatch> {
     const kind = this.resolve(req);
     const ns = this.namespaceOf(kind, req);
-    const opts: ListOptions = { ...(req.list ?? {}) };
+    const opts: ListOptions = listOptionsFromJson(req.list);
+    validateListOptions(opts, true);
+    checkResourceVersion(opts.resourceVersion, true, kind.qualified);
     if (req.name) {
-      opts.fieldSelector = opts.fieldSelector ? `${opts.fieldSelector},metadata.name=${req.name}` : `metadata.name=${req.name}`;
+      // a watch on one object: its name is the field selector (upstream listOpts)
+      const fs = opts.fieldSelector ? parseFieldSelector(opts.fieldSelector) : undefined;
+      if (fs && !fs.empty()) {
+        if (fs.requiresExactMatch('metadata.name') !== req.name) throw new BadRequestError("fieldSelector metadata.name doesn't match requested name");
+      } else opts.fieldSelector = `metadata.name=${req.name}`;
     }
     return startWatch(this.cache, kind, ns, { ...opts, bookmarkIntervalMs: this.opts.bookmarkIntervalMs }, sink, (o) =>
       this.storage.present(kind, o),
@@ -163,7 +198,11 @@ export class ApiHandler {
         break;
       case 'log':
         if (req.verb === 'get') {
-          await this.storage.get(kind, ns, name);
+          // the PodLogOptions: HTTP's query, decoded by the front end, or a NATS request's body
+          const opts = podLogOptionsFromJson(req.body);
+          validatePodLogOptions(opts, name);
+          logContainer(await this.storage.get(kind, ns, name), name, opts.container);
+          // no kubelet streams logs to the apiserver yet: the log of a valid container is empty
           return { code: 200, body: undefined, text: '', warnings: [] };
         }
         break;

@@ -13,7 +13,7 @@ import {
   StatusError,
   UnsupportedMediaTypeError,
 } from '../../lib/api/errors.js';
-import type { ApiRequest, DeleteOptions, ListOptions, PatchType, Verb, WatchEvent } from '../../lib/client/protocol.js';
+import type { ApiRequest, DeleteOptions, PatchType, Verb, WatchEvent } from '../../lib/client/protocol.js';
 import { openapiV2, openapiV2Protobuf, openapiV3Json, openapiV3Paths, OPENAPI_V2_PROTOBUF_CONTENT_TYPE } from '../../lib/schema/openapi.js';
 import { decodeKubernetesProtobuf } from '../../lib/schema/protobuf.js';
 import { renderMetrics } from '../../lib/metrics/registry.js';
@@ -27,6 +27,7 @@ import {
 } from './discovery.js';
 import { encodeList, errorBody, type ApiHandler, type HandlerResult } from './handler.js';
 import { findKind, type ServedKind } from './kinds.js';
+import { deleteOptionsFromJson, deleteOptionsFromQuery, listOptionsFromQuery, podLogOptionsFromQuery } from './options.js';
 import type { ApiServerMetrics, RequestLabels } from './metrics.js';
 import { table, tableRow, type IncludeObject } from './table.js';
 import type { CachedObject } from './watchcache.js';
@@ -47,31 +48,9 @@ interface Route {
   watch: boolean;
 }
 
+/** a query boolean as upstream reads one: present and neither "0" nor "false" */
 function parseBool(v: string | null): boolean {
-  return v === 'true' || v === '1';
-}
-
-function listOptions(q: URLSearchParams): ListOptions {
-  const o: ListOptions = {};
-  const s = (k: string) => q.get(k) ?? undefined;
-  if (q.has('labelSelector')) o.labelSelector = s('labelSelector');
-  if (q.has('fieldSelector')) o.fieldSelector = s('fieldSelector');
-  if (q.has('resourceVersion')) o.resourceVersion = s('resourceVersion');
-  const m = q.get('resourceVersionMatch');
-  if (m) {
-    if (m !== 'Exact' && m !== 'NotOlderThan') throw new BadRequestError(`resourceVersionMatch: Unsupported value: "${m}"`);
-    o.resourceVersionMatch = m;
-  }
-  if (q.has('limit')) {
-    const n = Number(q.get('limit'));
-    if (!Number.isFinite(n) || n < 0) throw new BadRequestError(`invalid limit "${q.get('limit')}"`);
-    o.limit = n;
-  }
-  if (q.has('continue')) o.continue = s('continue');
-  if (q.has('allowWatchBookmarks')) o.allowWatchBookmarks = parseBool(q.get('allowWatchBookmarks'));
-  if (q.has('timeoutSeconds')) o.timeoutSeconds = Number(q.get('timeoutSeconds')) || undefined;
-  if (q.has('sendInitialEvents')) o.sendInitialEvents = parseBool(q.get('sendInitialEvents'));
-  return o;
+  return v !== null && v !== '0' && v.toLowerCase() !== 'false';
 }
 
 function parseFieldValidation(q: URLSearchParams): 'Strict' | 'Warn' | 'Ignore' | undefined {
@@ -257,27 +236,6 @@ function parseJson(raw: Buffer): unknown {
   }
 }
 
-function deleteOptions(q: URLSearchParams, body: any): DeleteOptions {
-  const o: DeleteOptions = {};
-  if (body && typeof body === 'object') {
-    if (body.gracePeriodSeconds !== undefined) o.gracePeriodSeconds = Number(body.gracePeriodSeconds);
-    if (body.propagationPolicy) o.propagationPolicy = body.propagationPolicy;
-    if (body.preconditions) o.preconditions = body.preconditions;
-    if (body.orphanDependents === true) o.propagationPolicy = 'Orphan';
-    if (Array.isArray(body.dryRun) && body.dryRun.includes('All')) o.dryRun = 'All';
-  }
-  if (q.has('gracePeriodSeconds')) o.gracePeriodSeconds = Number(q.get('gracePeriodSeconds'));
-  const pp = q.get('propagationPolicy');
-  if (pp) {
-    if (pp !== 'Orphan' && pp !== 'Background' && pp !== 'Foreground') throw new BadRequestError(`propagationPolicy: Unsupported value: "${pp}"`);
-    o.propagationPolicy = pp;
-  }
-  if (q.get('orphanDependents') === 'true') o.propagationPolicy = 'Orphan';
-  if (parseDryRun(q)) o.dryRun = 'All';
-  if (o.gracePeriodSeconds !== undefined && !Number.isFinite(o.gracePeriodSeconds)) throw new BadRequestError('gracePeriodSeconds must be a number');
-  return o;
-}
-
 async function serve(deps: HttpServerDeps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const q = url.searchParams;
@@ -353,9 +311,12 @@ async function serve(deps: HttpServerDeps, req: http.IncomingMessage, res: http.
     if (mutating) {
       const raw = await readBody(req);
       if (method === 'DELETE') {
-        const body = raw.length ? parseJson(raw) : undefined;
-        r.ref.delete = deleteOptions(q, body);
-        labels.dryRun = r.ref.delete.dryRun === 'All';
+        // upstream: the list options of a deletecollection come from the query; the
+        // DeleteOptions from the body when there is one, else from the query
+        if (r.ref.verb === 'deletecollection') r.ref.list = listOptionsFromQuery(q);
+        const d = raw.length ? deleteOptionsFromJson(parseJson(raw)) : deleteOptionsFromQuery(q);
+        r.ref.delete = d as DeleteOptions;
+        labels.dryRun = !!d.dryRun?.includes('All');
       } else {
         const d = decodeBody(r.kind, String(req.headers['content-type'] ?? ''), raw, method === 'PATCH');
         r.ref.body = d.body;
@@ -365,7 +326,8 @@ async function serve(deps: HttpServerDeps, req: http.IncomingMessage, res: http.
         labels.dryRun = r.ref.write.dryRun === 'All';
       }
     } else {
-      r.ref.list = listOptions(q);
+      r.ref.list = listOptionsFromQuery(q);
+      if (r.ref.subresource === 'log') r.ref.body = podLogOptionsFromQuery(q);
     }
     const result = await deps.handler.handle(r.ref, text);
     code = result.code;
@@ -412,7 +374,7 @@ function respond(res: http.ServerResponse, r: Route, result: HandlerResult, acce
 }
 
 async function serveWatch(deps: HttpServerDeps, r: Route, q: URLSearchParams, accept: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  r.ref.list = listOptions(q);
+  r.ref.list = listOptionsFromQuery(q);
   const asTable = wantsTable(accept);
   const include = includeObject(q);
   let first = true;

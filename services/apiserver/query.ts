@@ -60,7 +60,7 @@ function decodeContinue(s: string): ContinueToken {
     if (t.v !== 'meta.k8s.io/v1' || typeof t.start !== 'string' || typeof t.rv !== 'number') throw new Error('bad');
     return t;
   } catch {
-    throw new BadRequestError('continue key is not valid: illegal base64 data or unknown version');
+    throw new BadRequestError('invalid continue token: continue key is not valid: illegal base64 data or unknown version');
   }
 }
 
@@ -85,6 +85,7 @@ export async function listObjects(cache: WatchCache, kind: ServedKind, namespace
   let after: string | undefined;
   let listRV: number;
   if (opts.continue) {
+    if (opts.resourceVersion && opts.resourceVersion !== '0') throw new BadRequestError('specifying resource version is not allowed when using continue');
     const t = decodeContinue(opts.continue);
     after = t.start;
     listRV = t.rv;
@@ -151,7 +152,8 @@ export async function startWatch(
 ): Promise<ActiveWatch> {
   const filter = buildFilter(kind, namespace, opts);
   const rv = parseRV(opts.resourceVersion);
-  const initial = opts.sendInitialEvents === true || rv === undefined || rv === 0;
+  // sendInitialEvents decides when given; a legacy watch from "" or "0" starts with the current state
+  const initial = opts.sendInitialEvents ?? (rv === undefined || rv === 0);
   if (rv === undefined) await cache.waitConsistent();
   else if (rv > 0 && rv > cache.revision) await cache.waitFor(rv);
   const ns = kind.def.namespaced && namespace ? namespace : undefined;

@@ -350,6 +350,8 @@ define(CORE + 'PortStatus', 'The status of one port of a load balancer.', {
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const age = (o: any, now: number): string => translateAge(o.metadata?.creationTimestamp, now);
 const AGE_DOC = 'Time since the object was created.';
+/** upstream v1.LabelMetadataName */
+export const LABEL_METADATA_NAME = 'kubernetes.io/metadata.name';
 
 registerKind({
   group: '',
@@ -361,6 +363,8 @@ registerKind({
   shortNames: ['ns'],
   namespaced: false,
   definition: CORE + 'Namespace',
+  // upstream's namespace storage implements no DeleteCollection
+  verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   subresources: ['status', 'finalize'],
   columns: [
     { name: 'Status', type: 'string', priority: 0, description: 'The status of the namespace', value: (o) => str(o.status?.phase) },
@@ -383,6 +387,10 @@ registerKind({
   defaults: (o) => {
     o.status ??= {};
     o.status.phase ||= 'Active';
+    // upstream SetDefaults_Namespace and the strategy's Canonicalize: the immutable
+    // kubernetes.io/metadata.name label, set on create and put back by every update
+    // (so a namespace stored before this rule gets it on its next write)
+    if (o.metadata?.name) (o.metadata.labels ??= {})[LABEL_METADATA_NAME] = o.metadata.name;
   },
 });
 
