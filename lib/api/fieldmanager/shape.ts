@@ -32,6 +32,11 @@ const BY_VALUE_TYPES = new Set([
   'io.k8s.api.apps.v1.StatefulSetUpdateStrategy',
 ]);
 
+/** Fields a Go zero value writes as null rather than omitting (no omitempty): present, so not added. */
+const NULL_IN_ZERO_FIELDS: Record<string, readonly string[]> = {
+  'io.k8s.api.core.v1.PodSpec': ['containers'],
+};
+
 const structs = new Map<string, ShapeNode>();
 
 /** The shape of a named type; unknown names are free-form. */
@@ -59,6 +64,7 @@ export function structShape(typeName: string): ShapeNode {
     s.fields.set(name, fieldShape(f));
     if (f.type === 'ref' && BY_VALUE_TYPES.has(f.ref)) zeroPresent.add(name);
   }
+  for (const name of NULL_IN_ZERO_FIELDS[typeName] ?? []) zeroPresent.add(name);
   return s;
 }
 
