@@ -251,6 +251,12 @@ export class ObjectStorage {
     this.applyDefaults(kind, obj);
     // upstream records the create's fields after decoding (defaults included), before admission
     if (!ctx.managedFieldsSet) trackUpdate(this.fieldManager(kind, 'main'), undefined, obj, ctx.fieldManager ?? '', now());
+    else if (meta.managedFields) {
+      // managedFields last in metadata, where every later write puts them: a no-op stays a no-op
+      const mf = meta.managedFields;
+      delete meta.managedFields;
+      meta.managedFields = mf;
+    }
     for (const a of this.admission) await a.admitCreate?.(kind, obj);
     this.validate(kind, obj, undefined, ctx, raw);
     if (ctx.dryRun) return obj;
