@@ -182,6 +182,28 @@ ${extra}`;
     assert.deepEqual(ctrl.fieldsV1, { 'f:status': { 'f:observedGeneration': {} } });
   });
 
+  it('applies to cluster-scoped kinds, and Warn reports repeated keys as a warning', async () => {
+    const ns = await call(u, 'PATCH', '/api/v1/namespaces/team-a?fieldManager=platform', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n  labels: {owner: platform}\n', APPLY);
+    assert.equal(ns.status, 201, JSON.stringify(ns.body));
+    assert.deepEqual(entry(ns.body, 'platform').fieldsV1, { 'f:metadata': { 'f:labels': { 'f:owner': {} } } });
+    const pc = 'apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: high\nvalue: 1000\nvalue: 2000\n';
+    const r = await call(u, 'PATCH', '/apis/scheduling.k8s.io/v1/priorityclasses/high?fieldManager=platform&fieldValidation=Warn', pc, APPLY);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.equal(r.body.value, 2000);
+    assert.match(r.headers.get('warning') ?? '', /key \\"value\\" already set in map/);
+  });
+
+  it('records nothing for the apiserver\'s own binding write, as upstream', async () => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bound' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
+    const created = await call(u, 'POST', '/api/v1/namespaces/default/pods?fieldManager=maker', pod);
+    assert.equal(created.status, 201);
+    const bind = await call(u, 'POST', '/api/v1/namespaces/default/pods/bound/binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'bound' }, target: { kind: 'Node', name: 'n1' } });
+    assert.equal(bind.status, 201);
+    const got = await call(u, 'GET', '/api/v1/namespaces/default/pods/bound');
+    assert.equal(got.body.spec.nodeName, 'n1');
+    assert.deepEqual(got.body.metadata.managedFields, created.body.metadata.managedFields);
+  });
+
   it('applies over NATS with force', async () => {
     const ref = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
     const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nats1' }, data: { k: 'a' } };

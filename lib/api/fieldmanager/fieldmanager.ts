@@ -113,7 +113,10 @@ export function trackUpdate(t: FieldManagerTarget, live: any | undefined, next: 
       removed = new FieldSet();
     }
     const changed = added.union(modified);
+    const touched = topLevel(changed, removed);
     for (const id of [...managed.managers.keys()]) {
+      // most writes touch one part of an object (a status update): leave other entries encoded
+      if (!managed.mayOwnAny(id, touched)) continue;
       const before = managed.fields(id);
       const after = before.difference(changed).difference(removed);
       if (!sameSize(before, after)) managed.replaceFields(id, after);
@@ -134,6 +137,13 @@ export function trackUpdate(t: FieldManagerTarget, live: any | undefined, next: 
 }
 
 /** Whether a difference removed nothing (sets only shrink here, so equal member counts mean equal sets). */
+/** The top-level fields a change touches. */
+function topLevel(...sets: FieldSet[]): string[] {
+  const out = new Set<string>();
+  for (const s of sets) if (s.children) for (const [k, c] of s.children) if (c.member || !c.empty()) out.add(k);
+  return [...out];
+}
+
 function sameSize(a: FieldSet, b: FieldSet): boolean {
   return count(a) === count(b);
 }
@@ -220,8 +230,9 @@ export function applyConfiguration(t: FieldManagerTarget, live: any | undefined,
     if (allowed) conflicts = conflicts.filter((c) => !allowed.has(c.fieldPath));
     if (conflicts.length) throw conflictError(conflicts.map(({ manager: m, path }) => ({ manager: m, path })));
   }
+  const touched = topLevel(changedFields, cmp.removed);
   for (const id of [...managed.managers.keys()]) {
-    if (id === self) continue;
+    if (id === self || !managed.mayOwnAny(id, touched)) continue;
     const before = managed.fields(id);
     const after = before.difference(changedFields).difference(cmp.removed);
     if (!sameSize(before, after)) managed.replaceFields(id, after);
@@ -245,8 +256,9 @@ interface Conflict extends FieldConflict {
 
 function findConflicts(managed: ManagedFields, self: string, changed: FieldSet): Conflict[] {
   const out: Conflict[] = [];
+  const touched = topLevel(changed);
   for (const id of managed.managers.keys()) {
-    if (id === self) continue;
+    if (id === self || !managed.mayOwnAny(id, touched)) continue;
     const both = managed.fields(id).intersection(changed);
     for (const p of both.paths()) out.push({ manager: id, path: pathText(p), fieldPath: p });
   }

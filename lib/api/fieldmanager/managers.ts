@@ -76,7 +76,16 @@ export class ManagedFields {
     return r.decoded;
   }
 
-  set(id: string, entry: Omit<ManagedFieldsEntry, 'fieldsV1' | 'fieldsType'>, fields: FieldSet): void {
+  /** Whether a manager's fields include any of these top-level elements, read without decoding them. */
+  mayOwnAny(id: string, topLevel: readonly string[]): boolean {
+    const r = this.managers.get(id);
+    if (!r) return false;
+    if (r.decoded) return topLevel.some((pe) => r.decoded!.touches(pe));
+    const f = r.entry.fieldsV1 as Record<string, unknown> | undefined;
+    return !!f && topLevel.some((pe) => pe in f);
+  }
+
+    set(id: string, entry: Omit<ManagedFieldsEntry, 'fieldsV1' | 'fieldsType'>, fields: FieldSet): void {
     this.managers.set(id, { entry: { ...entry, fieldsType: 'FieldsV1' }, decoded: fields, changed: true });
   }
 
