@@ -31,12 +31,14 @@ export type Verb =
   | 'deletecollection'
   | 'watch';
 
-export type PatchType = 'json' | 'merge' | 'strategic';
+/** "apply" is server-side apply: the body is the applied configuration (an object, or YAML text). */
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 
 export const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
   json: 'application/json-patch+json',
   merge: 'application/merge-patch+json',
   strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
 };
 
 /** Which resource a request is about. `group` is "" for core. */
@@ -66,7 +68,10 @@ export interface ListOptions {
 export interface WriteOptions {
   dryRun?: 'All';
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+  /** the manager the write's fields are recorded under (required for apply) */
   fieldManager?: string;
+  /** apply only: take over fields other managers own instead of failing with a conflict */
+  force?: boolean;
 }
 
 export interface DeleteOptions extends WriteOptions {

@@ -41,7 +41,7 @@ export function define(
   name: string,
   description: string,
   fields: Record<string, Field>,
-  opts: { preserveUnknown?: boolean } = {},
+  opts: { preserveUnknown?: boolean; mapType?: 'atomic' } = {},
 ): TypeDef {
   const def: TypeDef = { name, description, fields, ...opts };
   registerType(def);

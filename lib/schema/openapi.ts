@@ -526,6 +526,7 @@ function fieldSchema(style: Style, f: Field): Json {
   if (f.default !== undefined && (style.version === 3 || !isRefProp(f))) siblings.default = f.default;
   if (f.listType) siblings['x-kubernetes-list-type'] = f.listType;
   if (f.listMapKeys) siblings['x-kubernetes-list-map-keys'] = [...f.listMapKeys];
+  if (f.mapType) siblings['x-kubernetes-map-type'] = f.mapType;
   if (f.mergeKey) siblings['x-kubernetes-patch-merge-key'] = f.mergeKey;
   if (f.strategy) siblings['x-kubernetes-patch-strategy'] = f.strategy;
   return propSchema(style, f, siblings);
@@ -556,6 +557,7 @@ function definitionSchema(style: Style, model: Model, name: string): Json {
     }
     if (required.length) s.required = required;
     if (t.preserveUnknown) s['x-kubernetes-preserve-unknown-fields'] = true;
+    if (t.mapType) s['x-kubernetes-map-type'] = t.mapType;
   }
   const g = model.gvks.get(name);
   if (g) s['x-kubernetes-group-version-kind'] = g.map((x) => ({ group: x.group, kind: x.kind, version: x.version }));

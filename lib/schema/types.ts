@@ -49,6 +49,8 @@ export type Field = Prop & {
   listType?: 'atomic' | 'set' | 'map';
   /** x-kubernetes-list-map-keys */
   listMapKeys?: readonly string[];
+  /** x-kubernetes-map-type of a map field (Go `+mapType=atomic`): replaced whole by server-side apply */
+  mapType?: 'atomic' | 'granular';
   /**
    * Set on fields of a Go struct that is embedded inline (Volume's VolumeSource, Probe's
    * ProbeHandler, EphemeralContainer's common fields, the LocalObjectReference in key
@@ -74,6 +76,11 @@ export interface TypeDef {
   fields: Record<string, Field>;
   /** accept and keep fields not listed (x-kubernetes-preserve-unknown-fields) */
   preserveUnknown?: boolean;
+  /**
+   * x-kubernetes-map-type of the object (Go `+structType=atomic`): server-side apply owns
+   * and replaces it whole (a LabelSelector, an object reference)
+   */
+  mapType?: 'atomic' | 'granular';
   /** upstream JSON shape is not an object (e.g. an OpenAPI "string" typed struct); rarely used */
   openapiType?: 'string' | 'object';
 }

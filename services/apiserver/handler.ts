@@ -24,6 +24,7 @@ import {
   validateListOptions,
 } from './options.js';
 import { selectorToString, selectorFromLabelSelector } from '../../lib/api/labels.js';
+import { managerFromUserAgent, validateWriteOptions } from '../../lib/api/fieldmanager/mod.js';
 import { findKind, type ServedKind } from './kinds.js';
 import { listObjects, startWatch, type ActiveWatch, type WatchSink } from './query.js';
 import { now, ObjectStorage, type WriteContext } from './storage.js';
@@ -77,7 +78,8 @@ export class ApiHandler {
     return req.namespace ?? '';
   }
 
-  async handle(req: ApiRequest, rawBody?: string): Promise<HandlerResult> {
+  /** `userAgent` names the manager of a write that gives no fieldManager (upstream's rule). */
+  async handle(req: ApiRequest, rawBody?: string, userAgent?: string): Promise<HandlerResult> {
     const kind = this.resolve(req);
     const ns = this.namespaceOf(kind, req);
     if (!req.subresource && kind.def.verbs && !kind.def.verbs.includes(req.verb)) {
@@ -95,6 +97,13 @@ export class ApiHandler {
       rawBody,
       warnings: [],
     };
+    if (req.verb === 'create' || req.verb === 'update' || req.verb === 'patch') {
+      const apply = req.verb === 'patch' && req.patchType === 'apply';
+      const optionsKind = req.verb === 'create' ? 'CreateOptions' : req.verb === 'update' ? 'UpdateOptions' : 'PatchOptions';
+      validateWriteOptions(optionsKind, { fieldManager: req.write?.fieldManager, force: req.write?.force, apply });
+      ctx.fieldManager = req.write?.fieldManager || managerFromUserAgent(userAgent);
+      ctx.force = apply && req.write?.force === true;
+    }
     const ok = (code: number, body: unknown): HandlerResult => ({ code, body, warnings: ctx.warnings });
     const needName = () => {
       if (!req.name) throw new MethodNotAllowedError(`${req.verb} needs a name`);
@@ -120,6 +129,10 @@ export class ApiHandler {
         return ok(200, await this.storage.update(kind, ns, needName(), req.body, ctx));
       case 'patch':
         needNamespace();
+        if (req.patchType === 'apply') {
+          const r = await this.storage.apply(kind, ns, needName(), req.body, ctx);
+          return ok(r.created ? 201 : 200, r.obj);
+        }
         return ok(200, await this.storage.patch(kind, ns, needName(), req.patchType ?? 'merge', req.body, ctx));
       case 'delete': {
         needNamespace();
@@ -184,6 +197,7 @@ export class ApiHandler {
       case 'finalize':
         if (req.verb === 'get') return ok(200, await this.storage.get(kind, ns, name));
         if (req.verb === 'update') return ok(200, await this.storage.update(kind, ns, name, req.body, ctx, sub === 'status' ? 'status' : undefined));
+        if (req.verb === 'patch' && req.patchType === 'apply' && sub === 'status') return ok(200, (await this.storage.apply(kind, ns, name, req.body, ctx, 'status')).obj);
         if (req.verb === 'patch') return ok(200, await this.storage.patch(kind, ns, name, req.patchType ?? 'merge', req.body, ctx, 'status'));
         break;
       case 'scale':
@@ -288,6 +302,17 @@ export class ApiHandler {
     const ok = (body: unknown): HandlerResult => ({ code: 200, body, warnings: ctx.warnings });
     if (req.verb === 'get') return ok(toScale(await this.storage.get(kind, ns, name)));
     if (req.verb !== 'update' && req.verb !== 'patch') throw new MethodNotAllowedError(`${req.verb} is not supported on scale`);
+    if (req.patchType === 'apply') {
+      // a Scale's replicas applied as the object's own replicas, owned under the scale subresource
+      const cfg = req.body as any;
+      if (!cfg || typeof cfg !== 'object' || cfg.apiVersion !== 'autoscaling/v1' || cfg.kind !== 'Scale') {
+        throw new BadRequestError(`invalid object type: ${cfg?.apiVersion ?? ''}, Kind=${cfg?.kind ?? ''}`);
+      }
+      const parent: any = { apiVersion: kind.apiVersion, kind: kind.def.kind, metadata: { name: cfg.metadata?.name ?? name } };
+      if (cfg.spec?.replicas !== undefined) setPath(parent, spec.specReplicas, cfg.spec.replicas);
+      const r = await this.storage.apply(kind, ns, name, parent, ctx, 'scale');
+      return ok(toScale(r.obj));
+    }
     const pinned = req.verb === 'update' ? (req.body as any)?.metadata?.resourceVersion : undefined;
     const updated = await this.storage.patchWith(kind, ns, name, ctx, (obj) => {
       if (pinned && pinned !== obj.metadata.resourceVersion) {
@@ -295,7 +320,7 @@ export class ApiHandler {
       }
       let scale: any = toScale(obj);
       if (req.verb === 'update') scale = req.body;
-      else scale = this.storage.applyPatchTo(req.patchType ?? 'merge', scale, req.body, 'io.k8s.api.autoscaling.v1.Scale');
+      else scale = this.storage.applyPatchTo((req.patchType ?? 'merge') as Exclude<typeof req.patchType, 'apply' | undefined>, scale, req.body, 'io.k8s.api.autoscaling.v1.Scale');
       const replicas = scale?.spec?.replicas;
       if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0)) {
         throw new BadRequestError(`Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`);
@@ -303,7 +328,7 @@ export class ApiHandler {
       const next = structuredClone(obj);
       setPath(next, spec.specReplicas, replicas ?? 0);
       return next;
-    });
+    }, { track: 'scale' });
     return ok(toScale(updated));
   }
 

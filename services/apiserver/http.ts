@@ -38,6 +38,7 @@ const PATCH_TYPES: Record<string, PatchType> = {
   'application/json-patch+json': 'json',
   'application/merge-patch+json': 'merge',
   'application/strategic-merge-patch+json': 'strategic',
+  'application/apply-patch+yaml': 'apply',
 };
 
 const PROTOBUF = 'application/vnd.kubernetes.protobuf';
@@ -209,6 +210,7 @@ function decodeBody(kind: ServedKind, contentType: string, raw: Buffer, patch: b
   if (patch) {
     const pt = PATCH_TYPES[ct];
     if (!pt) throw new UnsupportedMediaTypeError(contentType || '(none)');
+    if (pt === 'apply') return { body: parseApplyYaml(raw), text: raw.toString('utf8'), patchType: pt };
     return { body: parseJson(raw), text: raw.toString('utf8'), patchType: pt };
   }
   if (ct === 'application/json' || ct === '') return { body: parseJson(raw), text: raw.toString('utf8') };
@@ -225,6 +227,15 @@ function decodeBody(kind: ServedKind, contentType: string, raw: Buffer, patch: b
     return { body: d.object };
   }
   throw new UnsupportedMediaTypeError(contentType);
+}
+
+/** An apply body: YAML (JSON is YAML too); repeated keys are for fieldValidation to judge, as upstream. */
+function parseApplyYaml(raw: Buffer): unknown {
+  try {
+    return YAML.parse(raw.toString('utf8'), { maxAliasCount: 100, uniqueKeys: false });
+  } catch (e) {
+    throw new BadRequestError(`error decoding YAML: ${(e as Error).message}`);
+  }
 }
 
 function parseJson(raw: Buffer): unknown {
@@ -323,13 +334,14 @@ async function serve(deps: HttpServerDeps, req: http.IncomingMessage, res: http.
         r.ref.patchType = d.patchType;
         text = d.text;
         r.ref.write = { dryRun: parseDryRun(q), fieldValidation: parseFieldValidation(q), fieldManager: q.get('fieldManager') ?? undefined };
+        if (q.has('force')) r.ref.write.force = parseBool(q.get('force'));
         labels.dryRun = r.ref.write.dryRun === 'All';
       }
     } else {
       r.ref.list = listOptionsFromQuery(q);
       if (r.ref.subresource === 'log') r.ref.body = podLogOptionsFromQuery(q);
     }
-    const result = await deps.handler.handle(r.ref, text);
+    const result = await deps.handler.handle(r.ref, text, String(req.headers['user-agent'] ?? ''));
     code = result.code;
     respond(res, r, result, accept, q);
   } catch (e) {

@@ -5,6 +5,7 @@
  */
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
+import YAML from 'yaml';
 import { BadRequestError, RequestEntityTooLargeError, ServiceUnavailableError, StatusError } from '../../lib/api/errors.js';
 import {
   API_PREFIX,
@@ -125,7 +126,8 @@ export class NatsApi {
       if (typeof req.resource !== 'string' || typeof req.version !== 'string') {
         throw new BadRequestError('request needs "version" and "resource"');
       }
-      const result = await this.handler.handle(req);
+      // a NATS client names itself as an HTTP client does, for writes without a fieldManager
+      const result = await this.handler.handle(req, applyText(req), m.headers?.get('User-Agent') || undefined);
       code = result.code;
       const body = encodeResult(result);
       const max = this.nc.info?.max_payload ?? 1024 * 1024;
@@ -303,6 +305,18 @@ export class NatsApi {
     this.watches.delete(id);
     w.stop();
   }
+}
+
+/** An apply body may come as YAML text; the handler gets the object and the text (for fieldValidation). */
+function applyText(req: ApiRequest): string | undefined {
+  if (req.verb !== 'patch' || req.patchType !== 'apply' || typeof req.body !== 'string') return undefined;
+  const text = req.body;
+  try {
+    req.body = YAML.parse(text, { maxAliasCount: 100, uniqueKeys: false });
+  } catch (e) {
+    throw new BadRequestError(`error decoding YAML: ${(e as Error).message}`);
+  }
+  return text;
 }
 
 /** What watchers hear when this apiserver stops: retry elsewhere (upstream closes the stream). */

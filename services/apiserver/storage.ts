@@ -16,9 +16,10 @@ import {
 } from '../../lib/api/errors.js';
 import type { DeleteOptions, PatchType } from '../../lib/client/protocol.js';
 import { applyPatch } from '../../lib/api/patch/mod.js';
+import { applyConfiguration, fieldManagerTarget, trackUpdate, type FieldManagerTarget } from '../../lib/api/fieldmanager/mod.js';
 import { applySchemaDefaults } from '../../lib/schema/defaults.js';
 import type { FieldError } from '../../lib/schema/types.js';
-import { checkFieldValidation, validateObject } from '../../lib/schema/validate.js';
+import { checkFieldValidation, findDuplicateYamlKeys, validateObject } from '../../lib/schema/validate.js';
 import { objectKey } from '../../lib/store/keys.js';
 import { KeyExistsError, RevisionMismatchError, type KvStore } from '../../lib/store/kvstore.js';
 import type { ServedKind } from './kinds.js';
@@ -33,6 +34,21 @@ export interface WriteContext {
   rawBody?: string;
   /** warnings for the response's Warning headers */
   warnings: string[];
+  /** the manager this write's fields are recorded under (managedFields) */
+  fieldManager?: string;
+  /** apply: take over fields other managers own */
+  force?: boolean;
+  /** the object's managedFields are already computed (an apply that creates) */
+  managedFieldsSet?: boolean;
+}
+
+/** Which part of an object a write goes to, for field management. */
+export type WriteTarget = 'main' | 'status' | 'scale';
+
+/** A guaranteedUpdate that records its change in managedFields. */
+interface Tracking {
+  target: FieldManagerTarget;
+  manager: string;
 }
 
 /** A change this apiserver made, for change-event publishing. */
@@ -233,6 +249,14 @@ export class ObjectStorage {
     }
     kind.def.prepareForCreate?.(obj);
     this.applyDefaults(kind, obj);
+    // upstream records the create's fields after decoding (defaults included), before admission
+    if (!ctx.managedFieldsSet) trackUpdate(this.fieldManager(kind, 'main'), undefined, obj, ctx.fieldManager ?? '', now());
+    else if (meta.managedFields) {
+      // managedFields last in metadata, where every later write puts them: a no-op stays a no-op
+      const mf = meta.managedFields;
+      delete meta.managedFields;
+      meta.managedFields = mf;
+    }
     for (const a of this.admission) await a.admitCreate?.(kind, obj);
     this.validate(kind, obj, undefined, ctx, raw);
     if (ctx.dryRun) return obj;
@@ -281,11 +305,12 @@ export class ObjectStorage {
       next.kind = kind.def.kind;
       next.metadata ??= {};
       return this.admitUpdate(kind, this.mergeSystemFields(kind, current, next, subresource), current, subresource);
-    }, body);
+    }, body, false, this.tracking(kind, subresource ?? 'main', ctx));
   }
 
   /** PATCH: applies the patch to the current object and writes it with compare-and-swap. */
   async patch(kind: ServedKind, namespace: string, name: string, patchType: PatchType, patchBody: unknown, ctx: WriteContext, subresource?: 'status'): Promise<any> {
+    if (patchType === 'apply') return (await this.apply(kind, namespace, name, patchBody, ctx, subresource)).obj;
     let precondition: number | undefined;
     const pb = patchBody as any;
     // a patch body is not an object of this kind (directives, JSON patch ops): unknown
@@ -308,7 +333,91 @@ export class ObjectStorage {
         throw invalid(kind, name, [fe('metadata.uid', 'FieldValueInvalid', `Invalid value: "${patched.metadata.uid}": field is immutable`)]);
       }
       return this.admitUpdate(kind, this.mergeSystemFields(kind, presented, patched, subresource), presented, subresource);
-    }, undefined);
+    }, undefined, false, this.tracking(kind, subresource ?? 'main', ctx));
+  }
+
+  private readonly targets = new Map<string, FieldManagerTarget>();
+
+  /** The field manager of a kind's main resource, status or scale (its spec replicas). */
+  fieldManager(kind: ServedKind, target: WriteTarget): FieldManagerTarget {
+    const key = `${kind.qualified.group ?? ''}/${kind.def.plural}/${target}`;
+    let t = this.targets.get(key);
+    if (!t) {
+      const hasStatus = !!kind.def.subresources?.includes('status');
+      const scope =
+        target === 'status'
+          ? ({ kind: 'status' } as const)
+          : target === 'scale'
+            ? ({ kind: 'path', path: kind.def.scale?.specReplicas ?? ['spec', 'replicas'] } as const)
+            : ({ kind: 'main', ignoreStatus: hasStatus } as const);
+      t = fieldManagerTarget(kind.def.definition, kind.apiVersion, kind.def.kind, scope, target === 'main' ? undefined : target);
+      this.targets.set(key, t);
+    }
+    return t;
+  }
+
+  private tracking(kind: ServedKind, target: WriteTarget, ctx: WriteContext): Tracking {
+    return { target: this.fieldManager(kind, target), manager: ctx.fieldManager ?? '' };
+  }
+
+  /**
+   * Server-side apply (PATCH application/apply-patch+yaml): merges the configuration into
+   * the object, or creates it when absent, recording the fields under ctx.fieldManager.
+   * `target` "scale" applies a Scale's spec.replicas to the object's replicas.
+   */
+  async apply(kind: ServedKind, namespace: string, name: string, config: unknown, ctx: WriteContext, target: 'status' | 'scale' | undefined = undefined): Promise<{ obj: any; created: boolean }> {
+    const manager = ctx.fieldManager ?? '';
+    const fm = this.fieldManager(kind, target ?? 'main');
+    this.checkApplyDuplicates(ctx);
+    const cfg = config as any;
+    const pinned = cfg && typeof cfg === 'object' && cfg.metadata?.resourceVersion ? Number(cfg.metadata.resourceVersion) : undefined;
+    if (pinned !== undefined && !Number.isSafeInteger(pinned)) throw new BadRequestError(`invalid resourceVersion "${cfg.metadata.resourceVersion}"`);
+    for (let attempt = 0; ; attempt++) {
+      await this.cache.waitConsistent();
+      const c = this.cache.get(kind.storage, kind.def.namespaced ? namespace : '', name);
+      if (!c) {
+        if (target) throw new NotFoundError(kind.qualified, name);
+        // apply creates what does not exist (upstream's forceAllowCreate for apply)
+        const r = applyConfiguration(fm, undefined, cfg, manager, !!ctx.force, now());
+        const obj = r.object;
+        if (obj.metadata?.name !== name) {
+          throw new BadRequestError(`the name of the object (${obj.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
+        }
+        try {
+          return { obj: await this.create(kind, namespace, obj, { ...ctx, rawBody: undefined, fieldValidation: undefined, managedFieldsSet: true }), created: true };
+        } catch (e) {
+          // created meanwhile by someone else: apply to it instead
+          if (e instanceof AlreadyExistsError && attempt < MAX_CONFLICT_RETRIES) continue;
+          throw e;
+        }
+      }
+      const obj = await this.guaranteedUpdate(kind, namespace, name, { ...ctx, rawBody: undefined }, pinned, (current) => {
+        const presented = this.present(kind, current);
+        const merged = applyConfiguration(fm, presented, cfg, manager, !!ctx.force, now()).object;
+        if (merged.metadata?.name !== undefined && merged.metadata.name !== name) {
+          throw new BadRequestError(`the name of the object (${merged.metadata.name}) does not match the name on the URL (${name})`);
+        }
+        if (merged.metadata?.uid && merged.metadata.uid !== presented.metadata?.uid) {
+          throw invalid(kind, name, [fe('metadata.uid', 'FieldValueInvalid', `Invalid value: "${merged.metadata.uid}": field is immutable`)]);
+        }
+        const managedFields = merged.metadata?.managedFields;
+        const next = this.admitUpdate(kind, this.mergeSystemFields(kind, presented, merged, target === 'status' ? 'status' : undefined), presented, target === 'status' ? 'status' : undefined);
+        if (managedFields) next.metadata.managedFields = managedFields;
+        else delete next.metadata.managedFields;
+        return next;
+      }, undefined);
+      return { obj, created: false };
+    }
+  }
+
+  /** fieldValidation on an apply body: duplicate keys are what upstream's strict YAML decoding finds. */
+  private checkApplyDuplicates(ctx: WriteContext): void {
+    const mode = ctx.fieldValidation ?? 'Ignore';
+    if (mode === 'Ignore' || ctx.rawBody === undefined) return;
+    const dup = findDuplicateYamlKeys(ctx.rawBody);
+    if (!dup) return;
+    if (mode === 'Strict') throw new BadRequestError(`error strict decoding YAML: ${dup}`);
+    ctx.warnings.push(dup);
   }
 
   private admitUpdate(kind: ServedKind, next: any, current: any, subresource?: 'status'): any {
@@ -323,14 +432,14 @@ export class ObjectStorage {
    * pods/binding storage does: the mutation is the apiserver's own and known to be valid.
    * A trusted mutate must not modify the object it is given (it is the cached one).
    */
-  async patchWith(kind: ServedKind, namespace: string, name: string, ctx: WriteContext, mutate: (current: any) => any, opts: { trusted?: boolean } = {}): Promise<any> {
+  async patchWith(kind: ServedKind, namespace: string, name: string, ctx: WriteContext, mutate: (current: any) => any, opts: { trusted?: boolean; track?: WriteTarget } = {}): Promise<any> {
     return this.guaranteedUpdate(kind, namespace, name, ctx, undefined, (current) => {
       const presented = this.present(kind, current);
       return this.mergeSystemFields(kind, presented, mutate(presented), 'internal');
-    }, undefined, opts.trusted ?? false);
+    }, undefined, opts.trusted ?? false, opts.track ? this.tracking(kind, opts.track, ctx) : undefined);
   }
 
-  applyPatchTo(patchType: PatchType, obj: any, patch: unknown, typeName: string): any {
+  applyPatchTo(patchType: Exclude<PatchType, 'apply'>, obj: any, patch: unknown, typeName: string): any {
     return applyPatch(patchType, obj, patch, typeName);
   }
 
@@ -387,6 +496,7 @@ export class ObjectStorage {
     mutate: (current: any) => any,
     rawForValidation: any,
     trusted = false,
+    track?: Tracking,
   ): Promise<any> {
     if (precondition !== undefined) await this.cache.waitFor(precondition).catch(() => undefined);
     else await this.cache.waitConsistent();
@@ -401,7 +511,10 @@ export class ObjectStorage {
       const nextMeta = next.metadata;
       if (!trusted) {
         this.applyDefaults(kind, next);
-        this.validate(kind, next, this.present(kind, current), ctx, rawForValidation ?? next);
+        const presentedCurrent = this.present(kind, current);
+        // the apiserver's own trusted writes (pods/binding) record no managed fields, as upstream's
+        if (track) trackUpdate(track.target, presentedCurrent, next, track.manager, now());
+        this.validate(kind, next, presentedCurrent, ctx, rawForValidation ?? next);
       }
       delete nextMeta.resourceVersion;
       const stored = this.toStored(kind, next);

@@ -558,7 +558,7 @@ define(CORE + 'TypedLocalObjectReference', 'A reference to an object, of a given
   apiGroup: field(1, T.string, 'The API group of the referent; empty for the core group.'),
   kind: field(2, T.string, 'The kind of the referent.', { required: true }),
   name: field(3, T.string, 'The name of the referent.', { required: true }),
-});
+}, { mapType: 'atomic' });
 
 define(CORE + 'TypedObjectReference', 'A reference to an object of a given kind and group, possibly in another namespace.', {
   apiGroup: field(1, T.string, 'The API group of the referent; empty for the core group.'),

@@ -41,7 +41,7 @@ define(CORE + 'PodSpec', 'The specification of a pod.', {
   terminationGracePeriodSeconds: field(4, T.int64, 'Seconds the pod is given to stop gracefully before being killed; defaults to 30.', { default: 30, pointer: true }),
   activeDeadlineSeconds: field(5, T.int64, 'Seconds, counted from the pod\'s start, after which the system actively fails the pod.', { pointer: true }),
   dnsPolicy: field(6, T.string, 'How the pod\'s DNS is configured: ClusterFirst (default), ClusterFirstWithHostNet, Default or None.', { default: 'ClusterFirst' }),
-  nodeSelector: field(7, T.map(T.string), 'Labels a node must carry for the pod to fit on it.'),
+  nodeSelector: field(7, T.map(T.string), 'Labels a node must carry for the pod to fit on it.', { mapType: 'atomic' }),
   serviceAccountName: field(8, T.string, 'The service account the pod runs as.'),
   serviceAccount: field(9, T.string, 'Deprecated alias of serviceAccountName.'),
   automountServiceAccountToken: field(21, T.boolean, 'Whether an API token is mounted into the pod automatically.', { pointer: true }),
@@ -211,7 +211,7 @@ define(CORE + 'PodSecurityContext', 'Pod-level security options, some of them de
 
 define(CORE + 'LocalObjectReference', 'A reference by name to an object in the same namespace.', {
   name: field(1, T.string, 'Name of the referent.'),
-});
+}, { mapType: 'atomic' });
 
 define(CORE + 'Affinity', 'The scheduling affinity rules of a pod.', {
   nodeAffinity: field(1, T.ref(CORE + 'NodeAffinity'), 'Rules on the nodes the pod may run on.'),
@@ -548,7 +548,7 @@ define(CORE + 'Capabilities', 'Linux capabilities to add to or drop from a conta
 
 define(CORE + 'NodeSelector', 'A node selector: the union (OR) of its terms.', {
   nodeSelectorTerms: field(1, T.array(T.ref(CORE + 'NodeSelectorTerm')), 'The terms, ORed together.', { required: true, listType: 'atomic' }),
-});
+}, { mapType: 'atomic' });
 
 define(CORE + 'PreferredSchedulingTerm', 'A weighted node preference.', {
   weight: field(1, T.int32, 'The weight of the term, 1 to 100.', { required: true }),
@@ -613,25 +613,25 @@ define(CORE + 'VolumeProjection', 'One source of a projected volume; exactly one
 define(CORE + 'ObjectFieldSelector', 'Selects a field of the pod.', {
   apiVersion: field(1, T.string, 'The API version fieldPath is written in; defaults to v1.', { default: 'v1' }),
   fieldPath: field(2, T.string, 'The path of the field to select.', { required: true }),
-});
+}, { mapType: 'atomic' });
 
 define(CORE + 'ResourceFieldSelector', 'Selects a resource of a container.', {
   containerName: field(1, T.string, 'The container; required for volumes.'),
   resource: field(2, T.string, 'The resource to select, e.g. limits.cpu.', { required: true }),
   divisor: field(3, T.quantity, 'The unit the value is divided by; defaults to 1.'),
-});
+}, { mapType: 'atomic' });
 
 define(CORE + 'ConfigMapKeySelector', 'Selects a key of a ConfigMap.', {
   name: field(1, T.string, 'Name of the referent.', { protoWrapper: 1 }),
   key: field(2, T.string, 'The key to select.', { required: true }),
   optional: field(3, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.', { pointer: true }),
-});
+}, { mapType: 'atomic' });
 
 define(CORE + 'SecretKeySelector', 'Selects a key of a Secret.', {
   name: field(1, T.string, 'Name of the referent.', { protoWrapper: 1 }),
   key: field(2, T.string, 'The key of the secret to select.', { required: true }),
   optional: field(3, T.boolean, 'When true, a missing referenced object or key is tolerated instead of failing.', { pointer: true }),
-});
+}, { mapType: 'atomic' });
 
 define(CORE + 'FileKeySelector', 'Selects a key of an env file.', {
   volumeName: field(1, T.string, 'The volume holding the env file.', { required: true }),
@@ -669,7 +669,7 @@ define(CORE + 'SleepAction', 'A pause.', {
 define(CORE + 'NodeSelectorTerm', 'Node requirements ANDed together; an empty term matches nothing.', {
   matchExpressions: field(1, T.array(T.ref(CORE + 'NodeSelectorRequirement')), 'Requirements on node labels.', { listType: 'atomic' }),
   matchFields: field(2, T.array(T.ref(CORE + 'NodeSelectorRequirement')), 'Requirements on node fields.', { listType: 'atomic' }),
-});
+}, { mapType: 'atomic' });
 
 define(CORE + 'SecretProjection', 'Keys of a Secret projected into a volume.', {
   name: field(1, T.string, 'Name of the referent.', { protoWrapper: 1 }),

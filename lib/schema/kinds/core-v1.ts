@@ -138,7 +138,7 @@ define(CORE + 'NodeStatus', 'The observed state of a node.', {
 
 define(CORE + 'ServiceSpec', 'The desired behaviour of a service.', {
   ports: field(1, T.array(T.ref(CORE + 'ServicePort')), 'The ports the service exposes.', { mergeKey: 'port', strategy: 'merge', listType: 'map', listMapKeys: ['port', 'protocol'] }),
-  selector: field(2, T.map(T.string), 'Pods whose labels match this selector receive the service\'s traffic; endpoints are managed externally when empty.'),
+  selector: field(2, T.map(T.string), 'Pods whose labels match this selector receive the service\'s traffic; endpoints are managed externally when empty.', { mapType: 'atomic' }),
   clusterIP: field(3, T.string, 'The virtual IP of the service, usually allocated by the system; "None" makes a headless service.'),
   clusterIPs: field(18, T.array(T.string), 'The virtual IPs of the service, at most one per IP family; the first equals clusterIP.', { listType: 'atomic' }),
   type: field(4, T.string, 'How the service is exposed: ClusterIP (default), NodePort, LoadBalancer or ExternalName.', { default: 'ClusterIP' }),
@@ -178,7 +178,7 @@ define(CORE + 'ObjectReference', 'A reference to another object by kind, namespa
   apiVersion: field(5, T.string, 'API version of the referent.'),
   resourceVersion: field(6, T.string, 'The resource version of the referent this reference was made to, if any.'),
   fieldPath: field(7, T.string, 'A path to a part of the referent, such as one container: spec.containers{name}.'),
-});
+}, { mapType: 'atomic' });
 
 define(CORE + 'EventSource', 'The component that reported an event.', {
   component: field(1, T.string, 'The component that reported the event.'),

@@ -44,7 +44,7 @@ define(META + 'ManagedFieldsEntry', 'ManagedFieldsEntry is a workflow-id, a Fiel
 define(META + 'LabelSelector', 'A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all objects. A null label selector matches no objects.', {
   matchLabels: field(1, T.map(T.string), 'matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels map is equivalent to an element of matchExpressions, whose key field is "key", the operator is "In", and the values array contains only "value".'),
   matchExpressions: field(2, T.array(T.ref(META + 'LabelSelectorRequirement')), 'matchExpressions is a list of label selector requirements. The requirements are ANDed.', { listType: 'atomic' }),
-});
+}, { mapType: 'atomic' });
 
 define(META + 'LabelSelectorRequirement', 'A label selector requirement is a selector that contains values, a key, and an operator that relates the key and values.', {
   key: field(1, T.string, 'key is the label key that the selector applies to.', { required: true }),
