@@ -190,6 +190,25 @@ describe('@kubernetes/client-node as an operator uses it', function () {
       assert.equal(Buffer.from(read.data!.password, 'base64').toString(), 's3cret');
     });
 
+    it('names an object from generateName, and stores nothing for a create under dryRun=All', async () => {
+      const generated = await core.createNamespacedConfigMap({ namespace, body: { metadata: { generateName: 'gen-' } } });
+      assert.match(generated.metadata?.name ?? '', /^gen-[a-z0-9]{5}$/);
+      const dry = await core.createNamespacedConfigMap({ namespace, dryRun: 'All', body: configMap('dry-only') });
+      assert.equal(dry.metadata?.name, 'dry-only');
+      assert.equal((await statusOf(core.readNamespacedConfigMap({ name: 'dry-only', namespace }))).code, 404);
+    });
+
+    it('keeps a deleted object that carries a finalizer, marked for deletion, until an operator removes the finalizer', async () => {
+      await core.createNamespacedConfigMap({ namespace, body: { ...configMap('held'), metadata: { name: 'held', finalizers: ['example.com/cleanup'] } } });
+      const deleting = (await core.deleteNamespacedConfigMap({ name: 'held', namespace })) as unknown as V1ConfigMap;
+      assert.equal(deleting.kind, 'ConfigMap', 'the answer is the object, still there');
+      const held = await core.readNamespacedConfigMap({ name: 'held', namespace });
+      assert.ok(held.metadata?.deletionTimestamp instanceof Date);
+      assert.deepEqual(held.metadata?.finalizers, ['example.com/cleanup']);
+      await core.patchNamespacedConfigMap({ name: 'held', namespace, body: [{ op: 'remove', path: '/metadata/finalizers' }] });
+      assert.equal((await statusOf(core.readNamespacedConfigMap({ name: 'held', namespace }))).code, 404, 'gone once the last finalizer is');
+    });
+
     it('creates a ClusterIP Service with upstream\'s port defaults and deletes it', async () => {
       const svc = await core.createNamespacedService({
         namespace,
@@ -226,6 +245,26 @@ describe('@kubernetes/client-node as an operator uses it', function () {
 
       await core.deleteNamespacedPod({ name: 'box', namespace });
       assert.equal((await statusOf(core.readNamespacedPod({ name: 'box', namespace }))).code, 404, 'an unscheduled pod goes at once');
+    });
+
+    it('binds a Pod to a Node through pods/binding, selects it by field, and evicts another through pods/eviction', async () => {
+      await core.createNode({ body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'cn-node' } } });
+      for (const name of ['bound', 'evicted']) {
+        await core.createNamespacedPod({ namespace, body: { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'main', image: 'busybox:1.36' }] } } });
+      }
+      await core.createNamespacedPodBinding({ name: 'bound', namespace, body: { metadata: { name: 'bound' }, target: { apiVersion: 'v1', kind: 'Node', name: 'cn-node' } } });
+      assert.equal((await core.readNamespacedPod({ name: 'bound', namespace })).spec?.nodeName, 'cn-node');
+      const onNode = await core.listPodForAllNamespaces({ fieldSelector: 'spec.nodeName=cn-node' });
+      assert.deepEqual(onNode.items.map((p) => p.metadata?.name), ['bound']);
+      const unbound = await core.listNamespacedPod({ namespace, fieldSelector: 'spec.nodeName=,status.phase=Pending' });
+      assert.deepEqual(unbound.items.map((p) => p.metadata?.name), ['evicted']);
+
+      await core.createNamespacedPodEviction({ name: 'evicted', namespace, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'evicted', namespace } } });
+      assert.equal((await statusOf(core.readNamespacedPod({ name: 'evicted', namespace }))).code, 404, 'an unscheduled pod is evicted at once');
+
+      const deleting = (await core.deleteNamespacedPod({ name: 'bound', namespace })) as unknown as { kind: string; metadata: { deletionGracePeriodSeconds?: number } };
+      assert.equal(deleting.kind, 'Pod', 'a pod on a node waits for its kubelet');
+      assert.equal(deleting.metadata.deletionGracePeriodSeconds, 30);
     });
 
     it('creates a Deployment with upstream\'s defaults, scales it through the scale subresource and deletes it', async () => {
@@ -719,6 +758,18 @@ describe('@kubernetes/client-node: behaviour that waits on other branches', func
   });
 
   describe('apiserver bugs found with client-node (reported; in services/apiserver, owned elsewhere)', () => {
+    it('deletes from a collection exactly what its label selector selects, answering with the deleted objects (issue 9, delete-collection)', async () => {
+      const namespace = 'cn-collection';
+      await createNamespace(core, namespace);
+      await core.createNamespacedConfigMap({ namespace, body: configMap('team-a-1', {}, { team: 'a' }) });
+      await core.createNamespacedConfigMap({ namespace, body: configMap('team-a-2', {}, { team: 'a' }) });
+      await core.createNamespacedConfigMap({ namespace, body: configMap('team-b-1', {}, { team: 'b' }) });
+      const answer = await core.deleteCollectionNamespacedConfigMap({ namespace, labelSelector: 'team=a' });
+      assert.equal(answer.kind, 'ConfigMapList', 'upstream answers with the list of what it deleted');
+      const left = await core.listNamespacedConfigMap({ namespace });
+      assert.deepEqual(left.items.map((c) => c.metadata?.name), ['team-b-1']);
+    });
+
     it('serves the pages after the first from the first page\'s snapshot: objects written in between neither appear nor vanish', async () => {
       const namespace = 'cn-snapshot';
       for (let i = 0; i < 6; i++) await core.createNamespacedConfigMap({ namespace, body: configMap(`s-${i}`) });
