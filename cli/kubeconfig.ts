@@ -1,6 +1,10 @@
 /**
  * The kubeconfig `flotilla up` writes: one cluster, user and context, all named
  * "flotilla". The local apiserver speaks plain HTTP and asks for no credentials.
+ *
+ * A plain-HTTP cluster carries `insecure-skip-tls-verify: true`: @kubernetes/client-node
+ * 1.x refuses an `http://` server without it ("HTTP protocol is not allowed when
+ * skipTLSVerify is not set or false"), and kubectl ignores TLS settings on an http URL.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +16,7 @@ export function kubeconfigDocument(server: string, name = KUBECONFIG_NAME): Reco
   return {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name, cluster: { server } }],
+    clusters: [{ name, cluster: server.startsWith('http:') ? { server, 'insecure-skip-tls-verify': true } : { server } }],
     users: [{ name, user: {} }],
     contexts: [{ name, context: { cluster: name, user: name, namespace: 'default' } }],
     'current-context': name,

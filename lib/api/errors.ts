@@ -108,25 +108,30 @@ function qname(q: Qualified): string {
   return q.group ? `${q.resource}.${q.group}` : q.resource;
 }
 
+/** details for an object's error; the core group is left out, as upstream's `group,omitempty` does. */
+function objectDetails(q: Qualified, name: string, kind: string | undefined, causes?: StatusCause[]): StatusDetails {
+  const d: StatusDetails = { name };
+  if (q.group) d.group = q.group;
+  d.kind = kind;
+  if (causes) d.causes = causes;
+  return d;
+}
+
 export class NotFoundError extends StatusError {
   constructor(q: Qualified, name: string) {
-    super(404, 'NotFound', `${qname(q)} "${name}" not found`, { name, group: q.group, kind: q.resource });
+    super(404, 'NotFound', `${qname(q)} "${name}" not found`, objectDetails(q, name, q.resource));
   }
 }
 
 export class AlreadyExistsError extends StatusError {
   constructor(q: Qualified, name: string) {
-    super(409, 'AlreadyExists', `${qname(q)} "${name}" already exists`, { name, group: q.group, kind: q.resource });
+    super(409, 'AlreadyExists', `${qname(q)} "${name}" already exists`, objectDetails(q, name, q.resource));
   }
 }
 
 export class ConflictError extends StatusError {
   constructor(q: Qualified, name: string, why: string) {
-    super(409, 'Conflict', `Operation cannot be fulfilled on ${qname(q)} "${name}": ${why}`, {
-      name,
-      group: q.group,
-      kind: q.resource,
-    });
+    super(409, 'Conflict', `Operation cannot be fulfilled on ${qname(q)} "${name}": ${why}`, objectDetails(q, name, q.resource));
   }
 }
 
@@ -136,7 +141,7 @@ export class InvalidError extends StatusError {
     const list = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', ');
     const msg =
       causes.length === 1 ? `${q.kind} "${name}" is invalid: ${list}` : `${q.kind} "${name}" is invalid: [${list}]`;
-    super(422, 'Invalid', msg, { name, group: q.group, kind: q.kind, causes });
+    super(422, 'Invalid', msg, objectDetails(q, name, q.kind, causes));
     this.causes = causes;
   }
 }
