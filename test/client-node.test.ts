@@ -5,8 +5,8 @@
  * type the client sends, list paging, watches with bookmarks, an informer across an
  * apiserver restart, and errors as ApiException carrying the metav1.Status.
  *
- * The server-side apply part is its own describe at the end: it needs the server-side
- * apply work (issue 9) and fails until that lands.
+ * Server-side apply, delete-collection by selector, snapshot paging and expired watches
+ * are in the last describe.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -690,12 +690,8 @@ describe('@kubernetes/client-node informer across an apiserver restart', functio
   });
 });
 
-/**
- * What fails today and waits on work elsewhere: server-side apply (issue 9, being built
- * on another branch), and apiserver bugs this client found in files other engineers own,
- * reported to the lead. Every test here should pass once that work lands.
- */
-describe('@kubernetes/client-node: behaviour that waits on other branches', function () {
+/** Server-side apply and the contracts client-node found broken in the apiserver (issue 9). */
+describe('@kubernetes/client-node: server-side apply, delete-collection, snapshot paging, expired watches', function () {
   this.timeout(60_000);
   let server: TestApiServer;
   let dir: string;
@@ -716,7 +712,7 @@ describe('@kubernetes/client-node: behaviour that waits on other branches', func
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  describe('server-side apply with two field managers (PatchStrategy.ServerSideApply; issue 9)', () => {
+  describe('server-side apply with two field managers (PatchStrategy.ServerSideApply)', () => {
     const namespace = 'cn-apply';
     const apply = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
     const applied = (data: Record<string, string>): V1ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shared', namespace }, data });
@@ -757,7 +753,7 @@ describe('@kubernetes/client-node: behaviour that waits on other branches', func
     });
   });
 
-  describe('apiserver bugs found with client-node (reported; in services/apiserver, owned elsewhere)', () => {
+  describe('list and watch contracts client-node relies on', () => {
     it('deletes from a collection exactly what its label selector selects, answering with the deleted objects (issue 9, delete-collection)', async () => {
       const namespace = 'cn-collection';
       await createNamespace(core, namespace);

@@ -116,14 +116,44 @@ describe('apiserver REST semantics', () => {
     assert.equal((await call(u, 'GET', '/api/v1/namespaces/default/configmaps/big')).status, 404);
   });
 
-  it('answers 410 Gone for a watch from a resourceVersion older than the watch cache ring', async () => {
+  it('answers a watch from a resourceVersion older than the watch cache ring with one ERROR event: 410 Expired', async () => {
     const first = await call(u, 'POST', '/api/v1/namespaces/default/configmaps', cm('ring0'));
     for (let i = 0; i < 60; i++) await call(u, 'PUT', '/api/v1/namespaces/default/configmaps/ring0', { ...cm('ring0', { i: String(i) }) });
     const res = await fetch(`${u}/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${first.body.metadata.resourceVersion}`);
-    assert.equal(res.status, 410);
-    const body: any = await res.json();
-    assert.equal(body.code, 410);
-    assert.equal(body.reason, 'Expired');
+    // upstream's cacher: 200, then the Status as an ERROR event, then the stream ends
+    assert.equal(res.status, 200);
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0].type, 'ERROR');
+    assert.equal(lines[0].object.code, 410);
+    assert.equal(lines[0].object.reason, 'Expired');
+    assert.match(lines[0].object.message, /^too old resource version: \d+ \(\d+\)$/);
+  });
+
+  it('serves the pages of a continued list from the first page\'s snapshot, and 410 once the ring has moved past it', async () => {
+    await call(u, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'pager' } });
+    for (const n of ['pg-a', 'pg-b', 'pg-c', 'pg-d']) await call(u, 'POST', '/api/v1/namespaces/pager/configmaps', cm(n));
+    const first = await call(u, 'GET', '/api/v1/namespaces/pager/configmaps?limit=2');
+    assert.deepEqual(first.body.items.map((c: any) => c.metadata.name), ['pg-a', 'pg-b']);
+    const listRV = first.body.metadata.resourceVersion;
+    // written after the first page: none of it may show in the later pages
+    await call(u, 'DELETE', '/api/v1/namespaces/pager/configmaps/pg-c');
+    await call(u, 'PUT', '/api/v1/namespaces/pager/configmaps/pg-d', cm('pg-d', { changed: 'yes' }));
+    await call(u, 'POST', '/api/v1/namespaces/pager/configmaps', cm('pg-e'));
+    const rest = await call(u, 'GET', `/api/v1/namespaces/pager/configmaps?limit=10&continue=${encodeURIComponent(first.body.metadata.continue)}`);
+    assert.equal(rest.status, 200);
+    assert.equal(rest.body.metadata.resourceVersion, listRV);
+    assert.deepEqual(rest.body.items.map((c: any) => c.metadata.name), ['pg-c', 'pg-d']);
+    assert.deepEqual(rest.body.items[1].data, { a: '1' }, 'pg-d as it was at the snapshot');
+    // resourceVersionMatch=Exact reads the same snapshot
+    const exact = await call(u, 'GET', `/api/v1/namespaces/pager/configmaps?resourceVersion=${listRV}&resourceVersionMatch=Exact`);
+    assert.deepEqual(exact.body.items.map((c: any) => c.metadata.name), ['pg-a', 'pg-b', 'pg-c', 'pg-d']);
+    // the ring (50 events in this suite's apiserver) moves past the snapshot
+    for (let i = 0; i < 60; i++) await call(u, 'PUT', '/api/v1/namespaces/pager/configmaps/pg-a', cm('pg-a', { i: String(i) }));
+    const gone = await call(u, 'GET', `/api/v1/namespaces/pager/configmaps?limit=10&continue=${encodeURIComponent(first.body.metadata.continue)}`);
+    assert.equal(gone.status, 410);
+    assert.equal(gone.body.reason, 'Expired');
+    assert.match(gone.body.message, /^The provided continue parameter is too old/);
   });
 
   it('refuses a create in a namespace that does not exist', async () => {

@@ -7,6 +7,7 @@ import http from 'node:http';
 import YAML from 'yaml';
 import {
   BadRequestError,
+  GoneError,
   MethodNotAllowedError,
   NotAcceptableError,
   RequestEntityTooLargeError,
@@ -419,8 +420,8 @@ async function serveWatch(deps: HttpServerDeps, r: Route, q: URLSearchParams, ac
     pending = [];
     res.write(chunk);
   };
-  const w = await deps.handler.watch(r.ref, {
-    send: (ev) => {
+  const sink = {
+    send: (ev: WatchEvent) => {
       if (!open) return;
       sendHeaders();
       pending.push(encode(ev) + '\n');
@@ -436,7 +437,18 @@ async function serveWatch(deps: HttpServerDeps, r: Route, q: URLSearchParams, ac
       sendHeaders();
       res.end();
     },
-  });
+  };
+  let w: { stop(): void };
+  try {
+    w = await deps.handler.watch(r.ref, sink);
+  } catch (e) {
+    if (!(e instanceof GoneError)) throw e;
+    // upstream's cacher answers a watch from a compacted resourceVersion with 200 and one
+    // ERROR event carrying the 410 Expired Status; clients re-list on it
+    sink.send({ type: 'ERROR', object: e.toStatus() });
+    sink.end();
+    return;
+  }
   sendHeaders();
   // clients (client-go) wait for the response headers before reading events
   res.flushHeaders();

@@ -64,6 +64,10 @@ function decodeContinue(s: string): ContinueToken {
   }
 }
 
+/** upstream's words when a continue token's snapshot has been compacted away */
+const EXPIRED_CONTINUE =
+  'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
+
 export interface ListResult {
   resourceVersion: string;
   continue?: string;
@@ -92,19 +96,23 @@ export async function listObjects(cache: WatchCache, kind: ServedKind, namespace
   } else {
     const rv = parseRV(opts.resourceVersion);
     if (rv === undefined) await cache.waitConsistent();
-    else if (rv > 0) {
-      if (opts.resourceVersionMatch === 'Exact' && rv !== cache.revision) {
-        if (rv < cache.revision) throw new GoneError(`too old resource version: ${rv} (${cache.revision})`);
-      }
-      await cache.waitFor(rv);
-    }
-    listRV = cache.revision;
+    else if (rv > 0) await cache.waitFor(rv);
+    // Exact reads the snapshot at rv (from the ring; 410 once it has gone), as upstream reads etcd
+    listRV = rv !== undefined && rv > 0 && opts.resourceVersionMatch === 'Exact' ? rv : cache.revision;
   }
   const items: CachedObject[] = [];
   let next: string | undefined;
   let lastKey: string | undefined;
   const ns = kind.def.namespaced && namespace ? namespace : undefined;
-  for (const c of cache.list(kind.storage, ns, after)) {
+  const snapshot = function* (from?: string): Generator<CachedObject> {
+    try {
+      yield* cache.listAt(kind.storage, listRV, ns, from);
+    } catch (e) {
+      if (!(e instanceof GoneError) || !opts.continue) throw e;
+      throw new GoneError(EXPIRED_CONTINUE);
+    }
+  };
+  for (const c of listRV < cache.revision ? snapshot(after) : cache.list(kind.storage, ns, after)) {
     if (limit && items.length >= limit) {
       next = lastKey;
       break;
@@ -117,7 +125,7 @@ export async function listObjects(cache: WatchCache, kind: ServedKind, namespace
     res.continue = encodeContinue(listRV, next);
     if (!filter.labels && !filter.fields) {
       let remaining = 0;
-      for (const _ of cache.list(kind.storage, ns, next)) remaining++;
+      for (const _ of listRV < cache.revision ? snapshot(next) : cache.list(kind.storage, ns, next)) remaining++;
       res.remainingItemCount = remaining;
     }
   }

@@ -217,6 +217,38 @@ export class WatchCache {
     }
   }
 
+  /**
+   * Like `list`, but as the resource stood at `revision` (a continued list is served from
+   * its first page's snapshot, as upstream's etcd read at that revision): the objects
+   * changed since are rolled back with the ring's `prev` states. Throws GoneError once the
+   * ring no longer reaches back that far.
+   */
+  *listAt(resource: string, revision: number, namespace?: string, after?: string): Generator<CachedObject> {
+    if (revision >= this.rev) {
+      yield* this.list(resource, namespace, after);
+      return;
+    }
+    if (revision < this.ringFloor) throw new GoneError(`too old resource version: ${revision} (${this.ringFloor})`);
+    const prefix = namespace ? `${namespace}/` : '';
+    // the first event after `revision` for a key carries the key's state at `revision`
+    const then = new Map<string, CachedObject | undefined>();
+    for (const ev of this.eventsSince(revision)) {
+      if (ev.resource !== resource) continue;
+      const k = ev.namespace ? `${ev.namespace}/${ev.name}` : ev.name;
+      if (then.has(k) || (prefix && !k.startsWith(prefix))) continue;
+      const prev = ev.prev;
+      then.set(k, prev && { key: '', resource, namespace: ev.namespace, name: ev.name, revision: Number(prev.metadata?.resourceVersion), obj: prev });
+    }
+    const restored = [...then].filter(([k, c]) => c && (after === undefined || k > after)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    let r = 0;
+    for (const o of this.list(resource, namespace, after)) {
+      const k = o.namespace ? `${o.namespace}/${o.name}` : o.name;
+      while (r < restored.length && restored[r][0] < k) yield restored[r++][1]!;
+      if (!then.has(k)) yield o;
+    }
+    while (r < restored.length) yield restored[r++][1]!;
+  }
+
   count(resource: string): number {
     return this.resources.get(resource)?.objects.size ?? 0;
   }
