@@ -581,6 +581,7 @@ describe('@kubernetes/client-node as an operator uses it', function () {
       const invalid = await statusOf(apps.createNamespacedDeployment({ namespace, body: dep }));
       assert.equal(invalid.code, 422);
       assert.equal(invalid.reason, 'Invalid');
+      assert.match(invalid.message ?? '', /^Deployment\.apps "mismatch" is invalid: /, 'the kind is named with its group');
       assert.equal(invalid.details?.group, 'apps');
       assert.equal(invalid.details?.kind, 'Deployment');
       const cause = invalid.details?.causes?.find((c) => c.field === 'spec.template.metadata.labels');
