@@ -518,6 +518,35 @@ describe('@kubernetes/client-node as an operator uses it', function () {
       assert.deepEqual(events.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED w-c']);
     });
 
+    it('keeps an informer over Deployments in every namespace in step with adds, updates and deletes', async () => {
+      const informer = makeInformer<V1Deployment>(
+        kc,
+        '/apis/apps/v1/deployments',
+        () => apps.listDeploymentForAllNamespaces({ labelSelector: 'informed=yes' }),
+        'informed=yes', // client-node puts this on the watch only: the list function selects for itself
+      );
+      const log: string[] = [];
+      informer.on('add', (d) => log.push(`add ${d.metadata?.namespace}/${d.metadata?.name}`));
+      informer.on('update', (d) => log.push(`update ${d.metadata?.namespace}/${d.metadata?.name} ${d.spec?.replicas}`));
+      informer.on('delete', (d) => log.push(`delete ${d.metadata?.namespace}/${d.metadata?.name}`));
+      informer.on('error', (err) => log.push(`error ${err}`));
+      await apps.createNamespacedDeployment({ namespace, body: deployment('before', { app: 'before', informed: 'yes' }) });
+      await informer.start();
+      try {
+        await waitFor('the initial list', () => informer.list().length === 1);
+        await apps.createNamespacedDeployment({ namespace: 'default', body: deployment('elsewhere', { app: 'elsewhere', informed: 'yes' }) });
+        await apps.createNamespacedDeployment({ namespace, body: deployment('unselected') });
+        await apps.patchNamespacedDeploymentScale({ name: 'before', namespace, body: { spec: { replicas: 4 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+        await apps.deleteNamespacedDeployment({ name: 'elsewhere', namespace: 'default' });
+        await waitFor('the informer to see the delete', () => log.includes('delete default/elsewhere'));
+        assert.deepEqual(log, [`add ${namespace}/before`, 'add default/elsewhere', `update ${namespace}/before 4`, 'delete default/elsewhere']);
+        assert.deepEqual(informer.list().map((d) => d.metadata?.name), ['before']);
+        assert.equal(informer.get('before', namespace)?.spec?.replicas, 4);
+      } finally {
+        await informer.stop();
+      }
+    });
+
     it('reports a label change that takes an object out of the selection as DELETED', async () => {
       const c = await core.readNamespacedConfigMap({ name: 'w-c', namespace });
       await core.patchNamespacedConfigMap({ name: 'w-c', namespace, body: { metadata: { labels: { watch: 'moved' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
@@ -581,6 +610,7 @@ describe('@kubernetes/client-node as an operator uses it', function () {
       const invalid = await statusOf(apps.createNamespacedDeployment({ namespace, body: dep }));
       assert.equal(invalid.code, 422);
       assert.equal(invalid.reason, 'Invalid');
+      assert.match(invalid.message ?? '', /^Deployment\.apps "mismatch" is invalid: /, 'the kind is named with its group');
       assert.equal(invalid.details?.group, 'apps');
       assert.equal(invalid.details?.kind, 'Deployment');
       const cause = invalid.details?.causes?.find((c) => c.field === 'spec.template.metadata.labels');

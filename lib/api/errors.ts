@@ -139,8 +139,9 @@ export class InvalidError extends StatusError {
   readonly causes: StatusCause[];
   constructor(q: Qualified & { kind: string }, name: string, causes: StatusCause[]) {
     const list = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', ');
-    const msg =
-      causes.length === 1 ? `${q.kind} "${name}" is invalid: ${list}` : `${q.kind} "${name}" is invalid: [${list}]`;
+    // upstream names the kind with its group (schema.GroupKind.String()): `Deployment.apps "web" is invalid`
+    const groupKind = q.group ? `${q.kind}.${q.group}` : q.kind;
+    const msg = causes.length === 1 ? `${groupKind} "${name}" is invalid: ${list}` : `${groupKind} "${name}" is invalid: [${list}]`;
     super(422, 'Invalid', msg, objectDetails(q, name, q.kind, causes));
     this.causes = causes;
   }
