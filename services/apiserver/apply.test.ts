@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { call, connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
+import { servedKinds } from './kinds.js';
 
 const APPLY = { 'content-type': 'application/apply-patch+yaml' };
 const CM = '/api/v1/namespaces/default/configmaps';
@@ -191,6 +192,19 @@ ${extra}`;
     assert.equal(r.status, 201, JSON.stringify(r.body));
     assert.equal(r.body.value, 2000);
     assert.match(r.headers.get('warning') ?? '', /key \\"value\\" already set in map/);
+  });
+
+  it('serves apply on every kind: an object it creates carries the applier\'s fields; one the schema refuses is a 422', async () => {
+    for (const k of servedKinds()) {
+      if (k.def.verbs && !k.def.verbs.includes('patch')) continue;
+      const base = k.def.group ? `/apis/${k.def.group}/${k.def.version}` : `/api/${k.def.version}`;
+      const url = `${base}${k.def.namespaced ? '/namespaces/default' : ''}/${k.def.plural}/every-${k.def.singular}?fieldManager=sweeper`;
+      const body = JSON.stringify({ apiVersion: k.apiVersion, kind: k.def.kind, metadata: { name: `every-${k.def.singular}`, labels: { swept: 'yes' } } });
+      const r = await call(u, 'PATCH', url, body, APPLY);
+      assert.ok(r.status === 201 || r.status === 422, `${k.def.plural}: ${r.status} ${JSON.stringify(r.body)}`);
+      if (r.status === 201) assert.deepEqual(entry(r.body, 'sweeper').fieldsV1, { 'f:metadata': { 'f:labels': { 'f:swept': {} } } }, k.def.plural);
+      else assert.equal(r.body.reason, 'Invalid', k.def.plural);
+    }
   });
 
   it('records nothing for the apiserver\'s own binding write, as upstream', async () => {

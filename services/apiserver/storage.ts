@@ -397,6 +397,9 @@ export class ObjectStorage {
         if (merged.metadata?.name !== undefined && merged.metadata.name !== name) {
           throw new BadRequestError(`the name of the object (${merged.metadata.name}) does not match the name on the URL (${name})`);
         }
+        if (kind.def.namespaced && merged.metadata?.namespace && merged.metadata.namespace !== namespace) {
+          throw new BadRequestError(`the namespace of the object (${merged.metadata.namespace}) does not match the namespace on the URL (${namespace})`);
+        }
         if (merged.metadata?.uid && merged.metadata.uid !== presented.metadata?.uid) {
           throw invalid(kind, name, [fe('metadata.uid', 'FieldValueInvalid', `Invalid value: "${merged.metadata.uid}": field is immutable`)]);
         }

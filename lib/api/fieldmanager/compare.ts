@@ -59,13 +59,6 @@ export function compareObjects(root: ShapeNode, l: Record<string, unknown>, r: R
   return c;
 }
 
-/** Compares two values of one shape (a last-applied configuration with the live object, in tests). */
-export function compareValues(node: ShapeNode, l: unknown, r: unknown): Comparison {
-  const c = emptyComparison();
-  walk(node, l, r, [], c);
-  return c;
-}
-
 function fits(node: ShapeNode, v: unknown): boolean {
   if (v === undefined || v === null) return true;
   if (node.kind === 'list') return Array.isArray(v);

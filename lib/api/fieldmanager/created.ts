@@ -16,6 +16,21 @@ export class FieldPathError extends Error {
   }
 }
 
+/** The `{}` of every leaf and "." marker: one frozen object, as nothing ever writes into them. */
+const LEAF: FieldsV1 = Object.freeze({}) as FieldsV1;
+
+const fieldElements = new Map<string, string>();
+
+/** "f:<name>", built once per field name rather than once per object. */
+function fieldPe(name: string): string {
+  let pe = fieldElements.get(name);
+  if (pe === undefined) {
+    pe = 'f:' + name;
+    if (fieldElements.size < 10_000) fieldElements.set(name, pe);
+  }
+  return pe;
+}
+
 /** FieldsV1 of every field `obj` sets in `scope`, untracked metadata left out. */
 export function createdFieldsV1(root: ShapeNode, obj: Record<string, unknown>, scope: FieldScope): FieldsV1 {
   const out: FieldsV1 = {};
@@ -30,7 +45,7 @@ export function createdFieldsV1(root: ShapeNode, obj: Record<string, unknown>, s
       for (const f of mk) {
         if (UNTRACKED_METADATA.has(f) || v[f] === undefined) continue;
         const fs = childShape(shape, f);
-        emit(m, 'f:' + f, fs, v[f], false);
+        emit(m, fieldPe(f), fs, v[f], false);
       }
       for (const _ in m) {
         out['f:metadata'] = m;
@@ -44,7 +59,7 @@ export function createdFieldsV1(root: ShapeNode, obj: Record<string, unknown>, s
       continue;
     }
     // the top-level fields of a kind are structs held by value: present in the zero object
-    emit(out, 'f:' + k, shape, v, root.kind === 'struct' && root.zeroPresent.has(k));
+    emit(out, fieldPe(k), shape, v, root.kind === 'struct' && root.zeroPresent.has(k));
   }
   return out;
 }
@@ -77,10 +92,10 @@ export function missingKey(list: ListShape, item: unknown, index: number): Field
 
 function emit(out: FieldsV1, pe: string, node: ShapeNode, v: unknown, zeroPresent: boolean): void {
   if (isLeaf(node, v)) {
-    out[pe] = {};
+    out[pe] = LEAF;
     return;
   }
-  const o: FieldsV1 = zeroPresent ? {} : { '.': {} };
+  const o: FieldsV1 = zeroPresent ? {} : { '.': LEAF };
   if (node.kind === 'list') {
     const items = v as unknown[];
     const byPe = new Map<string, unknown>();
@@ -95,7 +110,7 @@ function emit(out: FieldsV1, pe: string, node: ShapeNode, v: unknown, zeroPresen
     if (pes.length > 1) pes.sort(comparePathElements);
     for (const ipe of pes) {
       // upstream owns a duplicated item as a whole, not field by field
-      if (dups.has(ipe)) o[ipe] = {};
+      if (dups.has(ipe)) o[ipe] = LEAF;
       else emit(o, ipe, node.items, byPe.get(ipe), false);
     }
   } else {
@@ -107,7 +122,7 @@ function emit(out: FieldsV1, pe: string, node: ShapeNode, v: unknown, zeroPresen
       if (c === undefined) continue;
       // a struct held by value inside one that is itself in the zero object
       const zp = zeroPresent && node.kind === 'struct' && node.zeroPresent.has(k);
-      emit(o, 'f:' + k, childShape(node, k), c, zp);
+      emit(o, fieldPe(k), childShape(node, k), c, zp);
     }
   }
   out[pe] = o;

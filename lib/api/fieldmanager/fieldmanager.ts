@@ -85,7 +85,8 @@ export function trackUpdate(t: FieldManagerTarget, live: any | undefined, next: 
       managed = decodeOrEmpty(requested);
       if (!managed.size) managed = decodeOrEmpty(liveManaged);
     }
-    delete meta.managedFields;
+    // deleted only when present: a delete turns the object into a slow dictionary
+    if (requested !== undefined) delete meta.managedFields;
     if (!managed.size) {
       // upstream tracks an untracked object from its creation only, then from its first apply
       if (live) return;

@@ -1,6 +1,6 @@
 /**
  * Field management (server-side apply and metadata.managedFields), driven by the one
- * schema per kind. See fieldmanager.ts for the behaviour; docs/server-side-apply.md for users.
+ * schema per kind. fieldmanager.ts describes the behaviour; README.md and docs/nats-api.md show it to users.
  */
 export type { FieldConflict, FieldScope, FieldsV1, ManagedFieldsEntry, ShapeNode } from './types.js';
 export { FieldSet } from './fieldset.js';

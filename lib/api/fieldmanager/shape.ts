@@ -75,11 +75,13 @@ export function rootShape(typeName: string): ShapeNode {
     rootsDone.add(typeName);
     const def = maybeTypeDef(typeName)!;
     const zp = s.zeroPresent as Set<string>;
-    for (const [name, f] of Object.entries(def.fields)) if (f.type === 'ref') zp.add(name);
+    for (const [name, f] of Object.entries(def.fields)) if (f.type === 'ref' && !TOP_LEVEL_POINTERS.has(name)) zp.add(name);
   }
   return s;
 }
 const rootsDone = new Set<string>();
+/** Top-level struct fields Go holds by pointer (an Event's series and related): absent from a zero object. */
+const TOP_LEVEL_POINTERS = new Set(['series', 'related']);
 
 function fieldShape(f: Field): ShapeNode {
   return propShape(f, f);
