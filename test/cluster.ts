@@ -15,11 +15,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../cli/datafolder.js';
 import { freePort, startNatsServer, type NatsServerHandle } from '../lib/nats/server.js';
-import { APISERVER_NODE_FLAGS } from '../services/apiserver/runtime.js';
+import { APISERVER_NODE_FLAGS } from '../services/apiserver/nodeflags.js';
 
 /** The build's entry points: the CLI and the scheduler service. */
 const CLI_MAIN = path.join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
-const APISERVER_MAIN = path.join(PROJECT_ROOT, 'dist', 'services', 'apiserver', 'main.js');
 export const SCHEDULER_MAIN = path.join(PROJECT_ROOT, 'dist', 'services', 'scheduler', 'main.js');
 
 /** old-space limit of benchmarked server processes, MiB */
@@ -192,7 +191,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const apiservers: ChildProcess[] = [];
     const urls: string[] = [];
     for (let i = 0; i < Math.max(1, opts.apiservers ?? 1); i++) {
-      const child = spawn(process.execPath, [...nodeArgs, APISERVER_MAIN, '--nats', nats.url, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [...nodeArgs, CLI_MAIN, 'apiserver', '--nats', nats.url, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
       apiservers.push(child);
       children.push(child);
       urls.push(await waitForServing(child, opts.startTimeoutMs ?? 30_000));
