@@ -10,7 +10,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { ApiClient, connectNats } from '../lib/client/mod.js';
 import { KvStore } from '../lib/store/kvstore.js';
-import { startBenchCluster, type BenchCluster } from './cluster.js';
+import { startCluster, type Cluster } from '../test/cluster.js';
 import { cpuPerOpUs, sampleCpu } from './cpu.js';
 import { HttpDriver, NatsDriver, type ApiDriver } from './drivers.js';
 import { HttpJsonClient } from './httpclient.js';
@@ -156,7 +156,7 @@ async function apiPhases(d: ApiDriver, o: ReturnType<typeof parse>, nats?: ApiCl
 
 async function main(): Promise<void> {
   const o = parse();
-  let cluster: BenchCluster | undefined;
+  let cluster: Cluster | undefined;
   const stopAll = async () => {
     const c = cluster;
     cluster = undefined;
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
   try {
-    cluster = await startBenchCluster({ profileDir: o.profile, keepData: o.keepData });
+    cluster = await startCluster({ profileDir: o.profile, keepData: o.keepData });
     pids.apiserver = cluster.apiserver.pid;
     pids.nats = cluster.nats.process.pid;
     const nc = await connectNats(cluster.natsUrl, { name: 'bench', waitOnFirstConnect: false });

@@ -15,9 +15,9 @@ import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { ApiClient, connectNats, Resources, SharedInformer } from '../lib/client/mod.js';
 import { freePort } from '../lib/nats/server.js';
-import { component, stopChild, until } from './cluster.js';
+import { component, startCluster, stopChild } from '../test/cluster.js';
+import { benchClusterEnv, until } from './measure.js';
 import { isRunningReady } from './pods.js';
-import { startPerfCluster } from './scheduler-perf/cluster.js';
 import { summarize } from './stats.js';
 
 const NS = 'default';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const replicas = Number(values.replicas);
   process.stderr.write(`deployment benchmark: ${nodes} hollow nodes, a Deployment of ${replicas} replicas\n`);
 
-  const cluster = await startPerfCluster();
+  const cluster = await startCluster({ scheduler: {}, ...benchClusterEnv() });
   const children: ChildProcess[] = [];
   const nc = await connectNats(cluster.natsUrl, { name: 'bench-deployment' });
   const client = new ApiClient(nc);

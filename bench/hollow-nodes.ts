@@ -25,10 +25,10 @@ import { StatusError } from '../lib/api/errors.js';
 import { ApiClient, connectNats, Resources, SharedInformer } from '../lib/client/mod.js';
 import { freePort } from '../lib/nats/server.js';
 import { HOLLOW_LABEL, NODE_LEASE_NAMESPACE } from '../services/kubelet/nodes.js';
-import { component, startBenchCluster, stopChild, until } from './cluster.js';
+import { component, startCluster, stopChild } from '../test/cluster.js';
+import { processMemory, until } from './measure.js';
 import { processCpuMs } from './cpu.js';
 import { isRunningReady } from './pods.js';
-import { processMemory } from './scheduler-perf/cluster.js';
 import { summarize } from './stats.js';
 
 const USAGE = `usage: node dist/bench/hollow-nodes.js [options]
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
   const startDelayMs = positive(values['start-delay-ms'], '--start-delay-ms', true);
   process.stderr.write(`hollow-node benchmark: ${nodes} hollow nodes in one kubelet process, ${windowS} s window, ${podCount} pods\n`);
 
-  const cluster = await startBenchCluster();
+  const cluster = await startCluster();
   const children: ChildProcess[] = [];
   const nc = await connectNats(cluster.natsUrl, { name: 'bench-hollow-nodes' });
   const client = new ApiClient(nc, { requestTimeoutMs: 60_000 });

@@ -1,14 +1,13 @@
 /**
- * The `flotilla` command: one verb per job. A verb is a function from its arguments to an
- * exit code; adding one is one entry in VERBS.
+ * The `flotilla` command: one verb per job, and nothing but the dispatch to it. A verb is a
+ * function from its arguments to an exit code; a service's verb is its
+ * `services/<name>/main.ts`. Adding one is one entry in VERBS.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { runBackup, runRestore } from './backup.js';
 import { PROJECT_ROOT } from './datafolder.js';
 import { runUp } from './up.js';
-import { runUntilStopped } from '../lib/process/lifecycle.js';
 
 interface Verb {
   summary: string;
@@ -19,10 +18,22 @@ const VERBS: Record<string, Verb> = {
   up: { summary: 'start an all-in-one cluster (NATS, apiserver, ...) and print its KUBECONFIG', run: runUp },
   backup: { summary: 'write every object of the store to FILE', run: runBackup },
   restore: { summary: 'restore a backup FILE into an empty store', run: runRestore },
-  apiserver: { summary: 'run one apiserver in this process (what `up` supervises)', run: runApiServer },
-  scheduler: { summary: 'run one scheduler in this process (what `up` supervises)', run: runSchedulerVerb },
-  'controller-manager': { summary: 'run the controllers in this process (what `up` supervises)', run: runControllerManagerVerb },
-  kubelet: { summary: 'run many hollow nodes in this process (`kubelet --runtime hollow --nodes N`)', run: runKubeletVerb },
+  apiserver: {
+    summary: 'run one apiserver in this process (what `up` supervises)',
+    run: service(async () => (await import('../services/apiserver/main.js')).runApiServer),
+  },
+  scheduler: {
+    summary: 'run one scheduler in this process (what `up` supervises)',
+    run: service(async () => (await import('../services/scheduler/main.js')).runScheduler),
+  },
+  'controller-manager': {
+    summary: 'run the controllers in this process (what `up` supervises)',
+    run: service(async () => (await import('../services/controller-manager/main.js')).runControllerManager),
+  },
+  kubelet: {
+    summary: 'run many hollow nodes in this process (`kubelet --runtime hollow --nodes N`)',
+    run: service(async () => (await import('../services/kubelet/main.js')).runKubelet),
+  },
   bench: { summary: 'run a benchmark: `bench scheduler CONFIG.yaml` runs scheduler_perf workloads', run: runBench },
   version: { summary: 'print the version', run: async () => (console.log(`flotilla ${packageVersion()}`), 0) },
 };
@@ -39,40 +50,6 @@ function packageVersion(): string {
   } catch {
     return 'unknown';
   }
-}
-
-const APISERVER_USAGE = `usage: flotilla apiserver [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--replicas N]`;
-
-/** One apiserver in-process; stops on SIGINT/SIGTERM, or when its supervising launcher is gone. */
-async function runApiServer(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      nats: { type: 'string' },
-      port: { type: 'string', default: '6443' },
-      host: { type: 'string', default: '127.0.0.1' },
-      bucket: { type: 'string' },
-      replicas: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    console.log(APISERVER_USAGE);
-    return 0;
-  }
-  const natsUrl = values.nats ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  // Imported here so the other verbs do not load every kind's schema.
-  const { startApiServer } = await import('../services/apiserver/server.js');
-  const server = await startApiServer({
-    natsUrl,
-    httpPort: Number(values.port),
-    httpHost: values.host,
-    bucket: values.bucket,
-    replicas: values.replicas ? Number(values.replicas) : undefined,
-  });
-  console.log(`apiserver: serving ${server.httpUrl} (NATS ${natsUrl})`);
-
-  return runUntilStopped('apiserver', () => server.stop());
 }
 
 const BENCH_USAGE = `usage: flotilla bench scheduler CONFIG.yaml [--workload NAME] [--nats URL] ... ("flotilla bench scheduler --help" for all)`;
@@ -92,22 +69,12 @@ async function runBench(argv: string[]): Promise<number> {
   return 2;
 }
 
-/** `scheduler ...`: loaded only when asked for, so the other verbs do not load the scheduler. */
-async function runSchedulerVerb(argv: string[]): Promise<number> {
-  const { runScheduler } = await import('../services/scheduler/main.js');
-  return await runScheduler(argv);
-}
-
-/** `controller-manager ...`: loaded only when asked for. */
-async function runControllerManagerVerb(argv: string[]): Promise<number> {
-  const { runControllerManager } = await import('../services/controller-manager/main.js');
-  return await runControllerManager(argv);
-}
-
-/** `kubelet ...`: loaded only when asked for. */
-async function runKubeletVerb(argv: string[]): Promise<number> {
-  const { runKubelet } = await import('../services/kubelet/main.js');
-  return await runKubelet(argv);
+/**
+ * A service's `flotilla <verb>`: its main.ts is loaded only when asked for, so one verb
+ * does not load every service (the apiserver alone loads every kind's schema).
+ */
+function service(load: () => Promise<(argv: string[]) => Promise<number>>): (argv: string[]) => Promise<number> {
+  return async (argv) => (await load())(argv);
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -28,7 +28,7 @@ import {
 } from './datafolder.js';
 import { serverUrl, writeKubeconfig } from './kubeconfig.js';
 import { SupervisedProcess, type SupervisorOutput } from './supervisor.js';
-import { APISERVER_NODE_FLAGS } from '../services/apiserver/runtime.js';
+import { APISERVER_NODE_FLAGS } from '../services/apiserver/nodeflags.js';
 import { portFlag } from '../lib/process/flags.js';
 
 export const DEFAULT_API_PORT = 6443;

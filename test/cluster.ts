@@ -1,13 +1,28 @@
 /**
- * A whole cluster as a user starts it: `flotilla up` as a child process (its own
- * nats-server on a fresh data folder), the stock kubectl against its kubeconfig, and the
- * processes below it read from /proc.
+ * Clusters for tests and benchmarks, each part a child process as in production:
+ *  - a whole cluster as a user starts it: `flotilla up` (its own nats-server on a fresh
+ *    data folder), the stock kubectl against its kubeconfig, and the processes below it
+ *    read from /proc;
+ *  - a control plane for benchmarks: its own nats-server (free port, temporary data
+ *    folder), apiserver replicas and optionally a scheduler, reached only over NATS and
+ *    HTTP as an outside user would, so the benchmark client never shares their event loop;
+ *  - single components (`flotilla <verb>`) and stopping any of them.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../cli/datafolder.js';
+import { freePort, startNatsServer, type NatsServerHandle } from '../lib/nats/server.js';
+import { APISERVER_NODE_FLAGS } from '../services/apiserver/nodeflags.js';
+
+/** The build's entry points: the CLI and the scheduler service. */
+const CLI_MAIN = path.join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
+export const SCHEDULER_MAIN = path.join(PROJECT_ROOT, 'dist', 'services', 'scheduler', 'main.js');
+
+/** old-space limit of benchmarked server processes, MiB */
+const SERVER_HEAP_MB = 12288;
 
 const exec = promisify(execFile);
 
@@ -35,6 +50,27 @@ export function spawnFlotilla(args: string[]): { child: ChildProcess; output: ()
   return { child, output: () => out, exited };
 }
 
+/**
+ * Stops a child (a process, or what spawnFlotilla/launchUp returned): SIGTERM (servers shut
+ * down cleanly and write their CPU profiles), SIGKILL if it hangs; resolves once it exited.
+ */
+export async function stopChild(l: ChildProcess | { child: ChildProcess } | undefined): Promise<void> {
+  const child = l && 'child' in l ? l.child : l;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(t);
+}
+
+/** A cluster component (`flotilla <args>`) as a child process; its stderr is passed on, labelled. */
+export function component(args: string[]): ChildProcess {
+  const child = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => process.stderr.write(`[${args[0]}] ${chunk}`));
+  return child;
+}
+
 /** `flotilla up --data dataDir --port 0 ...extra`, resolved once it printed the export line. */
 export async function launchUp(dataDir: string, extra: string[] = []): Promise<Launch> {
   const up = spawnFlotilla(['up', '--data', dataDir, '--port', '0', ...extra]);
@@ -47,13 +83,6 @@ export async function launchUp(dataDir: string, extra: string[] = []): Promise<L
     void up.exited.then((code) => reject(new Error(`flotilla up exited with ${code} before printing KUBECONFIG:\n${up.output()}`)));
   });
   return { ...up, kubeconfig };
-}
-
-/** Stops a child with SIGTERM (if still running) and waits for it to exit. */
-export async function stopChild(l: { child: ChildProcess; exited: Promise<number | null> } | undefined): Promise<void> {
-  if (!l || l.child.exitCode !== null || l.child.signalCode !== null) return;
-  l.child.kill('SIGTERM');
-  await l.exited;
 }
 
 /** The stock kubectl against kubeconfig; rejects with its stderr on a non-zero exit. */
@@ -104,5 +133,158 @@ export function alive(pid: number): boolean {
     return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
   } catch {
     return false;
+  }
+}
+
+// ---- a control plane for benchmarks ----
+
+export interface Cluster {
+  natsUrl: string;
+  httpUrl: string;
+  nats: NatsServerHandle;
+  /** the first apiserver */
+  apiserver: ChildProcess;
+  apiservers: ChildProcess[];
+  dataDir: string;
+  /** the scheduler's /metrics, when the cluster runs one */
+  schedulerMetricsUrl?: string;
+  /** the processes whose memory a benchmark reports, by role */
+  pids: Record<string, number | undefined>;
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  /** write a V8 CPU profile of the apiserver into this folder when it exits */
+  profileDir?: string;
+  /** leave the data folder in place (for looking at the bucket afterwards) */
+  keepData?: boolean;
+  /** apiserver replicas (default 1) */
+  apiservers?: number;
+  /** how long each process may take to say it serves */
+  startTimeoutMs?: number;
+  /** run a scheduler too (one, as upstream's scheduler_perf runs it: no leader election) */
+  scheduler?: {
+    /** KubeSchedulerConfiguration file (a test case's schedulerConfigPath) */
+    configPath?: string;
+    /** pass its logs through */
+    verbose?: boolean;
+  };
+}
+
+const SERVING = /apiserver: serving (https?:\/\/\S+)/;
+
+/** A fresh nats-server and apiserver replicas (and a scheduler when asked), each a child process. */
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  if (opts.scheduler && !existsSync(SCHEDULER_MAIN)) throw new Error(`no scheduler in the build (${SCHEDULER_MAIN}); run "npx tsc -p ." or pass --nats URL for a running cluster`);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-bench-'));
+  const nats = await startNatsServer({ dataDir: path.join(dataDir, 'nats') });
+  const children: ChildProcess[] = [];
+  const stopAll = async () => {
+    await Promise.all(children.map(stopChild));
+    await nats.stop();
+  };
+  try {
+    // the million-pod workloads hold every pod in the watch cache: allow a large heap
+    const profile = opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [];
+    const nodeArgs = [`--max-old-space-size=${SERVER_HEAP_MB}`, ...APISERVER_NODE_FLAGS, ...profile];
+    // replicas share the NATS queue group and the bucket, as a production control plane would
+    const apiservers: ChildProcess[] = [];
+    const urls: string[] = [];
+    for (let i = 0; i < Math.max(1, opts.apiservers ?? 1); i++) {
+      const child = spawn(process.execPath, [...nodeArgs, CLI_MAIN, 'apiserver', '--nats', nats.url, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      apiservers.push(child);
+      children.push(child);
+      urls.push(await waitForServing(child, opts.startTimeoutMs ?? 30_000));
+    }
+    let scheduler: ChildProcess | undefined;
+    let schedulerMetricsUrl: string | undefined;
+    if (opts.scheduler) {
+      const port = await freePort();
+      const args = ['--nats', nats.url, '--port', String(port), '--leader-elect=false'];
+      if (opts.scheduler.configPath) args.push('--config', opts.scheduler.configPath);
+      scheduler = spawn(process.execPath, [`--max-old-space-size=${SERVER_HEAP_MB}`, ...profile, CLI_MAIN, 'scheduler', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(scheduler);
+      const origin = `http://127.0.0.1:${port}`;
+      await waitForScheduler(scheduler, `${origin}/readyz`, opts.startTimeoutMs ?? 30_000, opts.scheduler.verbose ?? false);
+      schedulerMetricsUrl = `${origin}/metrics`;
+    }
+    return {
+      natsUrl: nats.url,
+      httpUrl: urls[0]!,
+      nats,
+      apiserver: apiservers[0]!,
+      apiservers,
+      dataDir,
+      schedulerMetricsUrl,
+      pids: { 'nats-server': nats.process.pid, apiserver: apiservers[0]!.pid, ...(scheduler ? { scheduler: scheduler.pid } : {}) },
+      async stop() {
+        // the scheduler first, then the apiservers, as a cluster winds down
+        if (scheduler) await stopChild(scheduler);
+        await stopAll();
+        if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await stopAll();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Resolves to the URL from the apiserver's "serving" line; its other output goes to our stderr. */
+function waitForServing(child: ChildProcess, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    let done = false;
+    const finish = (e?: Error, url?: string) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (e) reject(e);
+      else resolve(url!);
+    };
+    const timer = setTimeout(
+      () => finish(new Error(`the apiserver did not say it serves within ${timeoutMs} ms; its stderr:\n${err.slice(-2000)}`)),
+      timeoutMs,
+    );
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      if (done) return void process.stderr.write(`[apiserver] ${chunk}`);
+      out += chunk;
+      const m = SERVING.exec(out);
+      if (m) finish(undefined, m[1]);
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      if (done) process.stderr.write(`[apiserver] ${chunk}`);
+      else err += chunk;
+    });
+    child.once('exit', (code, sig) => finish(new Error(`the apiserver exited (${sig ?? code}) before serving; its stderr:\n${err.slice(-2000)}`)));
+    child.once('error', (e) => finish(new Error(`cannot start the apiserver: ${e.message}`)));
+  });
+}
+
+/** Ready once its /readyz answers 200 (caches synced); its output is kept for an error message (or shown with verbose). */
+async function waitForScheduler(child: ChildProcess, readyUrl: string, timeoutMs: number, verbose: boolean): Promise<void> {
+  let tail = '';
+  const keep = (chunk: string) => {
+    if (verbose) process.stderr.write(`[scheduler] ${chunk}`);
+    tail = (tail + chunk).slice(-4000);
+  };
+  child.stdout!.setEncoding('utf8').on('data', keep);
+  child.stderr!.setEncoding('utf8').on('data', keep);
+  let exited: string | undefined;
+  child.once('exit', (code, sig) => (exited = `${sig ?? code}`));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited !== undefined) throw new Error(`the scheduler exited (${exited}) before serving ${readyUrl}; its output:\n${tail}`);
+    try {
+      const res = await fetch(readyUrl);
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`the scheduler did not answer ${readyUrl} within ${timeoutMs} ms; its output:\n${tail}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

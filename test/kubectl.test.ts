@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { writeKubeconfig } from '../cli/kubeconfig.js';
-import type { RunningControllerManager } from '../services/controller-manager/manager.js';
+import type { RunningControllerManager } from '../services/controller-manager/server.js';
 import { testApiServer } from './apiserver.js';
 import { startControllers } from '../services/controller-manager/testing/controllers.js';
 

@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiClient, connectNats } from '../../lib/client/mod.js';
 import { ConfigError, loadConfig, selectWorkloads, type Workload } from './config.js';
-import { MemorySampler, startPerfCluster, type PerfCluster } from './cluster.js';
+import { startCluster, type Cluster } from '../../test/cluster.js';
+import { benchClusterEnv, MemorySampler } from '../measure.js';
 import { formatJson, formatSummary, formatTable } from './report.js';
 import { WorkloadRunner, type WorkloadResult } from './runner.js';
 import { PodTracker } from './tracker.js';
@@ -33,7 +34,7 @@ options:
 
 async function runOne(w: Workload, opts: { natsUrl?: string; metricsUrl?: string; batch: number; inFlight: number; stallMs: number; verbose: boolean }): Promise<WorkloadResult> {
   const started = performance.now();
-  let cluster: PerfCluster | undefined;
+  let cluster: Cluster | undefined;
   let sampler: MemorySampler | undefined;
   const log = (line: string) => console.log(line);
   try {
@@ -41,7 +42,7 @@ async function runOne(w: Workload, opts: { natsUrl?: string; metricsUrl?: string
       sampler = new MemorySampler({ bench: process.pid });
     } else {
       log(`${w.fullName}: starting nats-server, apiserver and scheduler`);
-      cluster = await startPerfCluster({ schedulerConfigPath: w.schedulerConfigPath, verbose: opts.verbose });
+      cluster = await startCluster({ scheduler: { configPath: w.schedulerConfigPath, verbose: opts.verbose }, ...benchClusterEnv() });
       active = cluster;
       sampler = new MemorySampler({ ...cluster.pids, bench: process.pid });
     }
@@ -90,7 +91,7 @@ async function runOne(w: Workload, opts: { natsUrl?: string; metricsUrl?: string
 }
 
 /** The cluster of the running workload: an interrupted run still stops its processes. */
-let active: PerfCluster | undefined;
+let active: Cluster | undefined;
 
 function stopOnSignal(): void {
   const handler = (sig: NodeJS.Signals) => {

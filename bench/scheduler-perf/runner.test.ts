@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import YAML from 'yaml';
 import { ApiClient, connectNats, Resources } from '../../lib/client/mod.js';
-import { SCHEDULER_MAIN, startPerfCluster } from './cluster.js';
+import { SCHEDULER_MAIN, startCluster } from '../../test/cluster.js';
 import { parseConfig, type Workload } from './config.js';
 import { thresholdFailure, WorkloadRunner } from './runner.js';
 import { PodTracker } from './tracker.js';
@@ -57,7 +57,7 @@ if (existsSync(SCHEDULER_MAIN)) {
     this.timeout(120_000);
 
     it('runs a tiny workload through the API and reports upstream data items', async () => {
-      const cluster = await startPerfCluster();
+      const cluster = await startCluster({ scheduler: {} });
       const nc = await connectNats(cluster.natsUrl, { name: 'perf-e2e' });
       const client = new ApiClient(nc);
       const tracker = new PodTracker(client);

@@ -222,7 +222,6 @@ export const isNotFound = (e: unknown): boolean => e instanceof StatusError && e
 export const isConflict = (e: unknown): boolean => e instanceof StatusError && e.reason === 'Conflict';
 export const isAlreadyExists = (e: unknown): boolean => e instanceof StatusError && e.reason === 'AlreadyExists';
 export const isGone = (e: unknown): boolean => e instanceof StatusError && (e.code === 410);
-export const isInvalid = (e: unknown): boolean => e instanceof StatusError && e.reason === 'Invalid';
 
 export function successStatus(details?: StatusDetails): Status {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details, code: 200 };

@@ -115,9 +115,6 @@ export function isQualifiedName(value: string): string[] {
   return errs;
 }
 
-/** Label keys are qualified names. */
-export const isLabelKey = isQualifiedName;
-
 export function isValidLabelValue(value: string): string[] {
   const errs: string[] = [];
   if (byteLength(value) > LABEL_VALUE_MAX_LENGTH) errs.push(maxLenError(LABEL_VALUE_MAX_LENGTH));

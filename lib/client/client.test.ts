@@ -15,7 +15,8 @@ import {
 } from '../api/errors.js';
 import { define, defineObject, field, T } from '../schema/dsl.js';
 import { registerKind } from '../schema/registry.js';
-import { ApiClient, type Watch } from './client.js';
+import { ApiClient } from './client.js';
+import type { Watch } from './watch.js';
 import { connectNats } from './connect.js';
 import { API_PREFIX, type ResourceRef, type WatchEvent } from './protocol.js';
 

@@ -2,26 +2,16 @@
  * The API client over NATS, in the manner of client-go's REST client: each verb is one
  * JSON request to `flotilla.api.<verb>` (see protocol.ts); a Failure Status reply comes
  * back as the typed StatusError; NATS transport failures become ServiceUnavailable (no
- * apiserver answers) or Timeout, naming the subject and the object.
+ * apiserver answers) or Timeout, naming the subject and the object (transport.ts).
+ * Watches (watch.ts), typed resource handles (resourceclient.ts), discovery helpers
+ * (discovery.ts) and the rest_client_* metrics (metrics.ts) live beside it.
  */
-import {
-  NoRespondersError,
-  RequestError,
-  TimeoutError as NatsTimeoutError,
-  createInbox,
-  type Msg,
-  type NatsConnection,
-  type Subscription,
-} from '@nats-io/transport-node';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import type { APIResourceList, ListMeta, ObjectMeta } from 'kubernetes-types/meta/v1.js';
-import { Counter, Histogram, type Registry } from 'prom-client';
-import {
-  InternalError,
-  ServiceUnavailableError,
-  StatusError,
-  TimeoutError,
-  type Status,
-} from '../api/errors.js';
+import type { Registry } from 'prom-client';
+import { InternalError, ServiceUnavailableError, StatusError, type Status } from '../api/errors.js';
+import { preferredResources, type PreferredResourcesOptions } from './discovery.js';
+import { ClientMetrics } from './metrics.js';
 import {
   API_PREFIX,
   WATCH_KEEPALIVE_MS,
@@ -37,11 +27,11 @@ import {
   type PatchType,
   type ResourceRef,
   type Verb,
-  type WatchEvent,
-  type WatchFrame,
   type WriteOptions,
 } from './protocol.js';
-import type { GroupVersionResource } from './resources.js';
+import { ResourceClient } from './resourceclient.js';
+import { describe, isFailure, transportError } from './transport.js';
+import { Watch } from './watch.js';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -69,84 +59,8 @@ export interface ApiClientOptions {
   prefix?: string;
 }
 
-const HTTP_METHOD: Record<Verb, string> = {
-  get: 'GET',
-  list: 'GET',
-  watch: 'GET',
-  create: 'POST',
-  update: 'PUT',
-  patch: 'PATCH',
-  delete: 'DELETE',
-  deletecollection: 'DELETE',
-};
 
 const enc = new TextEncoder();
-
-function isFailure(v: unknown): v is Status {
-  return typeof v === 'object' && v !== null && (v as Status).kind === 'Status' && (v as Status).status === 'Failure';
-}
-
-/** The error a Failure Status (or anything else a server put in an error slot) stands for. */
-export function toStatusError(v: unknown): StatusError {
-  if (isFailure(v)) return StatusError.fromStatus(v);
-  if (v instanceof StatusError) return v;
-  return new InternalError(`unexpected error from the apiserver: ${JSON.stringify(v)}`);
-}
-
-/** `pods/status default/web` for messages. */
-function describe(ref: ResourceRef, body?: unknown): string {
-  const name = ref.name ?? (body as KubeObject | undefined)?.metadata?.name ?? (body as KubeObject | undefined)?.metadata?.generateName;
-  const what = ref.subresource ? `${ref.resource}/${ref.subresource}` : ref.resource;
-  const qual = ref.group ? `${what}.${ref.group}` : what;
-  const obj = name ? ` ${ref.namespace ? `${ref.namespace}/` : ''}${name}` : ref.namespace ? ` in namespace ${ref.namespace}` : '';
-  return `${qual}${obj}`;
-}
-
-function isNoResponders(e: unknown): boolean {
-  if (e instanceof NoRespondersError) return true;
-  if (e instanceof RequestError) return e.isNoResponders();
-  return false;
-}
-
-/** A NATS failure as the typed error callers react to. */
-function transportError(e: unknown, subject: string, what: string, timeoutMs: number): StatusError {
-  if (e instanceof StatusError) return e;
-  if (isNoResponders(e)) return new ServiceUnavailableError(`no apiserver answers on ${subject} (${what})`);
-  if (e instanceof NatsTimeoutError || (e instanceof Error && e.name === 'TimeoutError'))
-    return new TimeoutError(`no reply on ${subject} within ${timeoutMs} ms (${what})`);
-  const msg = e instanceof Error ? e.message : String(e);
-  return new ServiceUnavailableError(`request on ${subject} failed (${what}): ${msg}`);
-}
-
-class ClientMetrics {
-  private readonly requests: Counter<'code' | 'method' | 'host'>;
-  private readonly duration: Histogram<'verb' | 'host'>;
-  constructor(registry: Registry) {
-    const registers = [registry];
-    this.requests =
-      (registry.getSingleMetric('rest_client_requests_total') as Counter<'code' | 'method' | 'host'> | undefined) ??
-      new Counter({
-        name: 'rest_client_requests_total',
-        help: 'Number of HTTP requests, partitioned by status code, method, and host.',
-        labelNames: ['code', 'method', 'host'],
-        registers,
-      });
-    this.duration =
-      (registry.getSingleMetric('rest_client_request_duration_seconds') as Histogram<'verb' | 'host'> | undefined) ??
-      new Histogram({
-        name: 'rest_client_request_duration_seconds',
-        help: 'Request latency in seconds. Broken down by verb, and host.',
-        labelNames: ['verb', 'host'],
-        buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
-        registers,
-      });
-  }
-  observe(verb: Verb, host: string, code: string, seconds: number): void {
-    const method = HTTP_METHOD[verb];
-    this.requests.inc({ code, method, host });
-    this.duration.observe({ verb: method, host }, seconds);
-  }
-}
 
 export class ApiClient {
   readonly nc: NatsConnection;
@@ -315,283 +229,5 @@ export class ApiClient {
   /** A typed handle on one resource: `client.resource<Pod>('', 'v1', 'pods').namespace('default').get('web')`. */
   resource<T extends KubeObject = KubeObject>(group: string, version: string, plural: string): ResourceClient<T> {
     return new ResourceClient<T>(this, { group, version, resource: plural });
-  }
-}
-
-export interface PreferredResourcesOptions {
-  /** true: only namespaced resources; false: only cluster-scoped ones; unset: both */
-  namespaced?: boolean;
-}
-
-/**
- * What client-go's ServerPreferredResources makes of a discovery: for each group, the
- * resources of its preferred version, plus any resource only other versions serve, taken
- * from the first of them in the group's order. Subresources ("pods/status") are left
- * out, and so are lists the filter leaves empty. Lists are in the group's version order.
- */
-export function preferredResources(d: DiscoveryReply, opts: PreferredResourcesOptions = {}): APIResourceList[] {
-  const byGroupVersion = new Map(d.resources.map((l) => [l.groupVersion, l]));
-  const out: APIResourceList[] = [];
-  for (const g of d.groups.groups) {
-    const preferred = g.preferredVersion?.groupVersion ?? g.versions[0]?.groupVersion;
-    const order = [...g.versions.filter((v) => v.groupVersion === preferred), ...g.versions.filter((v) => v.groupVersion !== preferred)];
-    // which version each resource is taken from
-    const chosen = new Map<string, string>();
-    for (const v of order) {
-      for (const r of byGroupVersion.get(v.groupVersion)?.resources ?? []) {
-        if (!r.name.includes('/') && !chosen.has(r.name)) chosen.set(r.name, v.groupVersion);
-      }
-    }
-    for (const v of g.versions) {
-      const list = byGroupVersion.get(v.groupVersion);
-      if (!list) continue;
-      const resources = list.resources.filter(
-        (r) => chosen.get(r.name) === v.groupVersion && (opts.namespaced === undefined || r.namespaced === opts.namespaced),
-      );
-      if (resources.length) out.push({ groupVersion: v.groupVersion, resources });
-    }
-  }
-  return out;
-}
-
-export class ResourceClient<T extends KubeObject> {
-  constructor(
-    readonly client: ApiClient,
-    readonly gvr: GroupVersionResource,
-    readonly ns?: string,
-  ) {}
-
-  namespace(ns: string): ResourceClient<T> {
-    return new ResourceClient<T>(this.client, this.gvr, ns);
-  }
-
-  ref(name?: string, subresource?: string): ResourceRef {
-    return { ...this.gvr, namespace: this.ns, name, subresource };
-  }
-
-  get(name: string, opts?: Pick<ListOptions, 'resourceVersion'>): Promise<T> {
-    return this.client.get<T>(this.ref(name), opts);
-  }
-  list(opts?: ListOptions): Promise<ObjectList<T>> {
-    return this.client.list<T>(this.ref(), opts);
-  }
-  create(obj: T, opts?: WriteOptions): Promise<T> {
-    return this.client.create<T>(this.ref(), obj, opts);
-  }
-  update(obj: T, opts?: WriteOptions): Promise<T> {
-    return this.client.update<T>(this.ref(), obj, opts);
-  }
-  updateStatus(obj: T, opts?: WriteOptions): Promise<T> {
-    return this.client.updateStatus<T>(this.ref(), obj, opts);
-  }
-  patch(name: string, patchType: PatchType, body: unknown, opts?: WriteOptions & { subresource?: string }): Promise<T> {
-    return this.client.patch<T>(this.ref(name, opts?.subresource), patchType, body, opts);
-  }
-  delete(name: string, opts?: DeleteOptions): Promise<T | Status> {
-    return this.client.delete<T>(this.ref(name), opts);
-  }
-  deleteCollection(list?: ListOptions, opts?: DeleteOptions): Promise<ObjectList<T> | Status> {
-    return this.client.deleteCollection<T>(this.ref(), list, opts);
-  }
-  watch(opts?: ListOptions): Watch<T> {
-    return this.client.watch<T>(this.ref(), opts);
-  }
-}
-
-/**
- * One watch stream. The request goes to `flotilla.api.watch` with a private inbox as
- * its reply subject; frames arrive there. While open, a keepalive request goes to the
- * control subject every keepalive period: if nobody subscribes to it any more (the
- * apiserver holding the stream died) NATS answers "no responders" and the watch fails,
- * so its owner notices within one period instead of waiting forever.
- */
-export class Watch<T = KubeObject> implements AsyncIterable<WatchEvent<T>> {
-  /** resolves once the server acknowledged the watch (first frame); rejects if it refused */
-  readonly ready: Promise<void>;
-  readonly what: string;
-  private resolveReady!: () => void;
-  private rejectReady!: (e: unknown) => void;
-  private readyDone = false;
-  private sub?: Subscription;
-  private control?: string;
-  private keepalive?: NodeJS.Timeout;
-  private startTimer?: NodeJS.Timeout;
-  private buffer: WatchEvent<T>[] = [];
-  private bufferHead = 0;
-  private wake?: () => void;
-  private ended = false;
-  private error?: StatusError;
-  private iterating = false;
-
-  constructor(
-    private readonly client: ApiClient,
-    private readonly req: ApiRequest,
-    private readonly subject: string,
-    private readonly onClose: () => void,
-  ) {
-    this.what = describe(req);
-    this.ready = new Promise((resolve, reject) => {
-      this.resolveReady = resolve;
-      this.rejectReady = reject;
-    });
-    // a rejected ready promise nobody awaits must not crash the process
-    this.ready.catch(() => {});
-  }
-
-  /** @internal */
-  open(): void {
-    const nc = this.client.nc;
-    const inbox = createInbox();
-    try {
-      this.sub = nc.subscribe(inbox, { callback: (err, msg) => (err ? this.fail(transportError(err, this.subject, this.what, 0)) : this.onMsg(msg)) });
-      nc.publish(this.subject, enc.encode(JSON.stringify(this.req)), { reply: inbox });
-    } catch (e) {
-      this.fail(transportError(e, this.subject, this.what, 0));
-      return;
-    }
-    const timeout = this.client.requestTimeoutMs;
-    this.startTimer = setTimeout(() => this.fail(new TimeoutError(`no reply on ${this.subject} within ${timeout} ms (watch ${this.what})`)), timeout);
-  }
-
-  private onMsg(msg: Msg): void {
-    if (this.ended) return;
-    // NATS's own "no responders" status: no apiserver subscribes to the watch subject
-    if (msg.data.length === 0 && msg.headers?.code === 503) {
-      this.fail(new ServiceUnavailableError(`no apiserver answers on ${this.subject} (watch ${this.what})`));
-      return;
-    }
-    let frame: WatchFrame;
-    try {
-      frame = msg.json<WatchFrame>();
-    } catch (e) {
-      this.fail(new InternalError(`unreadable watch frame on ${this.subject} (watch ${this.what}): ${(e as Error).message}`));
-      return;
-    }
-    if (frame.control && !this.control) {
-      this.control = frame.control;
-      this.startKeepalive();
-    }
-    if (frame.events?.length) {
-      for (const ev of frame.events) this.buffer.push(ev as WatchEvent<T>);
-      this.signal();
-    }
-    if (frame.error !== undefined && frame.error !== null) {
-      this.fail(toStatusError(frame.error));
-      return;
-    }
-    if (!this.readyDone) this.markReady();
-    if (frame.done) this.finish();
-  }
-
-  private markReady(): void {
-    this.readyDone = true;
-    if (this.startTimer) clearTimeout(this.startTimer);
-    this.resolveReady();
-  }
-
-  private startKeepalive(): void {
-    const period = this.client.watchKeepaliveMs;
-    this.keepalive = setInterval(() => {
-      if (!this.control || this.ended) return;
-      this.client.nc.request(this.control, enc.encode('keepalive'), { timeout: period }).then(
-        (reply) => {
-          // the server answers {done:true} for a stream it no longer has (e.g. reaped as idle)
-          let r: WatchFrame | undefined;
-          try {
-            r = reply.json<WatchFrame>();
-          } catch {
-            return;
-          }
-          if (r?.done && !this.ended) this.fail(new ServiceUnavailableError(`the apiserver no longer serves the watch of ${this.what}`));
-        },
-        (e) => {
-          // a timeout only means a busy server; no responders means the instance is gone
-          if (isNoResponders(e)) this.fail(new ServiceUnavailableError(`the apiserver serving the watch of ${this.what} went away`));
-        },
-      );
-    }, period);
-    this.keepalive.unref();
-  }
-
-  private signal(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-  }
-
-  private cleanup(): void {
-    if (this.keepalive) clearInterval(this.keepalive);
-    if (this.startTimer) clearTimeout(this.startTimer);
-    this.keepalive = undefined;
-    this.startTimer = undefined;
-    try {
-      this.sub?.unsubscribe();
-    } catch {
-      // the connection is already closed: nothing to unsubscribe from
-    }
-    this.onClose();
-  }
-
-  /** @internal The stream broke: iteration throws err once buffered events are consumed. */
-  fail(err: StatusError): void {
-    if (this.ended) return;
-    this.error = err;
-    if (!this.readyDone) {
-      this.readyDone = true;
-      this.rejectReady(err);
-    }
-    this.finish();
-  }
-
-  private finish(): void {
-    if (this.ended) return;
-    this.ended = true;
-    if (!this.readyDone) this.markReady();
-    this.cleanup();
-    this.signal();
-  }
-
-  /** Ends the watch and tells the server to stop streaming. */
-  stop(): void {
-    if (this.ended) return;
-    if (this.control) {
-      try {
-        this.client.nc.publish(this.control, enc.encode('stop'));
-      } catch {
-        // the connection is closed: the server drops the stream on its own
-      }
-    }
-    this.finish();
-  }
-
-  /** True once the stream ended (done, error or stop). */
-  get closed(): boolean {
-    return this.ended;
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent<T>> {
-    if (this.iterating) throw new Error(`watch of ${this.what} is already being iterated`);
-    this.iterating = true;
-    try {
-      for (;;) {
-        if (this.bufferHead < this.buffer.length) {
-          const ev = this.buffer[this.bufferHead++];
-          if (this.bufferHead === this.buffer.length) {
-            this.buffer = [];
-            this.bufferHead = 0;
-          }
-          yield ev;
-          continue;
-        }
-        if (this.ended) {
-          if (this.error) throw this.error;
-          return;
-        }
-        await new Promise<void>((r) => (this.wake = r));
-      }
-    } finally {
-      // leaving the loop early (break, throw in the body) ends the watch
-      this.stop();
-    }
   }
 }

@@ -10,9 +10,10 @@
  * work queue and workers read the current object from the store.
  */
 import { ServiceUnavailableError, StatusError, isGone } from '../api/errors.js';
-import type { ApiClient, KubeObject, Watch } from './client.js';
+import type { ApiClient, KubeObject } from './client.js';
 import type { GroupVersionResource } from './resources.js';
-import { toStatusError } from './client.js';
+import { toStatusError } from './transport.js';
+import type { Watch } from './watch.js';
 import type { ListOptions, WatchEvent } from './protocol.js';
 import { BackoffStepper, sleep } from './retry.js';
 

@@ -15,7 +15,8 @@
  */
 import type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1.js';
 import { isNotFound } from '../api/errors.js';
-import type { ApiClient, Watch } from './client.js';
+import type { ApiClient } from './client.js';
+import type { Watch } from './watch.js';
 import { Resources } from './resources.js';
 import type { ResourceRef } from './protocol.js';
 import { sleep } from './retry.js';

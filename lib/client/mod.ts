@@ -3,7 +3,11 @@
  * benchmarks import to talk to the apiserver over NATS.
  */
 export { connectNats, type ConnectOptions } from './connect.js';
-export { ApiClient, ResourceClient, Watch, toStatusError, type ApiClientOptions, type KubeObject, type ObjectList } from './client.js';
+export { ApiClient, type ApiClientOptions, type KubeObject, type ObjectList } from './client.js';
+export { ResourceClient } from './resourceclient.js';
+export { Watch } from './watch.js';
+export { toStatusError } from './transport.js';
+export type { PreferredResourcesOptions } from './discovery.js';
 export * from './resources.js';
 export {
   DeletedFinalStateUnknown,

@@ -5,6 +5,19 @@
  */
 import { parseDuration } from '../api/duration.js';
 
+/** Where every service finds NATS when neither --nats nor $NATS_URL says otherwise. */
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+
+/** The --nats line of every service's usage text, its description starting at `column`. */
+export function natsFlagUsage(column = 21): string {
+  return `${'--nats URL'.padEnd(column)}NATS server(s), comma-separated (default $NATS_URL or ${DEFAULT_NATS_URL})`;
+}
+
+/** --nats URL: the flag, else $NATS_URL, else DEFAULT_NATS_URL. */
+export function natsUrlFlag(v: string | undefined): string {
+  return v ?? process.env.NATS_URL ?? DEFAULT_NATS_URL;
+}
+
 /** --flag, --flag=true, --flag=false (as upstream's Go booleans). */
 export function boolFlag(v: string | undefined, flag: string): boolean | undefined {
   if (v === undefined) return undefined;

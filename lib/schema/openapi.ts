@@ -691,11 +691,10 @@ function current(): Built {
 const INFO = { title: 'Kubernetes', version: 'unversioned' };
 
 /**
- * Media types of `/openapi/v2` as protobuf. kubectl asks with the deprecated "@" form;
- * the answer must carry the "." form, because Go's mime parser (and so kubectl) rejects
- * a Content-Type with "@" in it. Accept either in requests.
+ * Media type of `/openapi/v2` as protobuf. kubectl asks with the deprecated "@" form
+ * (application/com.github.proto-openapi.spec.v2@v1.0+protobuf); the answer must carry the
+ * "." form, because Go's mime parser (and so kubectl) rejects a Content-Type with "@" in it.
  */
-export const OPENAPI_V2_PROTOBUF_ACCEPT = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
 export const OPENAPI_V2_PROTOBUF_CONTENT_TYPE = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 
 /** The swagger 2.0 document served at `/openapi/v2`. */

@@ -41,9 +41,3 @@ export function allKinds(): readonly KindDef[] {
 export function apiVersionOf(k: Pick<KindDef, 'group' | 'version'>): string {
   return k.group ? `${k.group}/${k.version}` : k.version;
 }
-
-/** The key the store files a kind under: the plural, qualified by group for non-core groups. */
-export function storageResource(k: KindDef): string {
-  if (k.storage) return k.storage.group ? `${k.storage.plural}.${k.storage.group}` : k.storage.plural;
-  return k.group ? `${k.plural}.${k.group}` : k.plural;
-}

@@ -50,11 +50,6 @@ export function objectKey(resource: string, namespace: string | undefined, name:
   return `${resource}.${namespace ? namespace : CLUSTER_SCOPE}.${escapeToken(name)}`;
 }
 
-/** Wildcard subject for all keys of a resource (optionally in one namespace). */
-export function resourcePrefix(resource: string, namespace?: string): string {
-  return namespace ? `${resource}.${namespace}.>` : `${resource}.>`;
-}
-
 export interface ParsedKey {
   resource: string;
   /** "" for cluster-scoped */

@@ -39,8 +39,3 @@ export function findKind(group: string, version: string, plural: string): Served
 export function servedKinds(): ServedKind[] {
   return [...index().values()];
 }
-
-/** The served kinds whose objects live under one store resource token. */
-export function kindsForStorage(storage: string): ServedKind[] {
-  return servedKinds().filter((k) => k.storage === storage);
-}

@@ -1,27 +1,46 @@
 /**
- * apiserver entry point: `node dist/services/apiserver/main.js --nats URL --port N`.
+ * `flotilla apiserver`: one apiserver in this process (what `flotilla up` supervises, and
+ * what the benchmarks start, with the Node.js flags of nodeflags.ts). Stops on
+ * SIGINT/SIGTERM, or when its supervising launcher is gone.
  */
 import { parseArgs } from 'node:util';
+import { natsFlagUsage, natsUrlFlag } from '../../lib/process/flags.js';
 import { runUntilStopped } from '../../lib/process/lifecycle.js';
 import { startApiServer } from './server.js';
 
-const { values } = parseArgs({
-  options: {
-    nats: { type: 'string', default: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' },
-    port: { type: 'string', default: '6443' },
-    host: { type: 'string', default: '127.0.0.1' },
-    bucket: { type: 'string' },
-    replicas: { type: 'string' },
-  },
-});
+export const APISERVER_USAGE = `usage: flotilla apiserver [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--replicas N]
 
-const server = await startApiServer({
-  natsUrl: values.nats!,
-  httpPort: Number(values.port),
-  httpHost: values.host,
-  bucket: values.bucket,
-  replicas: values.replicas ? Number(values.replicas) : undefined,
-});
-console.log(`apiserver: serving ${server.httpUrl} (NATS ${values.nats})`);
+  ${natsFlagUsage()}
+  --port N             HTTP port of the Kubernetes REST API (default 6443; 0 = any free port)
+  --host ADDR          the address it listens on (default 127.0.0.1)
+  --bucket NAME        the JetStream KV bucket that holds the objects
+  --replicas N         JetStream replicas of the bucket (cluster mode)`;
 
-await runUntilStopped('apiserver', () => server.stop());
+export async function runApiServer(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      nats: { type: 'string' },
+      port: { type: 'string', default: '6443' },
+      host: { type: 'string', default: '127.0.0.1' },
+      bucket: { type: 'string' },
+      replicas: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(APISERVER_USAGE);
+    return 0;
+  }
+  const natsUrl = natsUrlFlag(values.nats);
+  const server = await startApiServer({
+    natsUrl,
+    httpPort: Number(values.port),
+    httpHost: values.host,
+    bucket: values.bucket,
+    replicas: values.replicas ? Number(values.replicas) : undefined,
+  });
+  console.log(`apiserver: serving ${server.httpUrl} (NATS ${natsUrl})`);
+
+  return runUntilStopped('apiserver', () => server.stop());
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { controllerManagerOptions } from './main.js';
-import { DEFAULT_CONTROLLER_MANAGER_PORT } from './manager.js';
+import { DEFAULT_CONTROLLER_MANAGER_PORT } from './server.js';
 
 describe('flotilla controller-manager command line', () => {
   it('passes the node lifecycle flags to the controller in upstream units', () => {

@@ -4,13 +4,13 @@
  */
 import { parseArgs } from 'node:util';
 import { runUntilStopped } from '../../lib/process/lifecycle.js';
-import { boolFlag, durationFlag, numberFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
+import { boolFlag, durationFlag, natsFlagUsage, natsUrlFlag, numberFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
 import type { NodeLifecycleControllerOptions } from './controllers/nodelifecycle/nodelifecycle.js';
-import { CONTROLLERS, DEFAULT_CONTROLLER_MANAGER_PORT, startControllerManager, type StartControllerManagerOptions } from './manager.js';
+import { CONTROLLERS, DEFAULT_CONTROLLER_MANAGER_PORT, startControllerManager, type StartControllerManagerOptions } from './server.js';
 
 export const CONTROLLER_MANAGER_USAGE = `usage: flotilla controller-manager [--nats URL] [--port N] [--leader-elect=false] [--controllers '*,-foo'] [node lifecycle flags]
 
-  --nats URL           NATS server(s), comma-separated (default $NATS_URL or nats://127.0.0.1:4222)
+  ${natsFlagUsage()}
   --port N             HTTP port of /metrics, /healthz, /readyz (default ${DEFAULT_CONTROLLER_MANAGER_PORT}; 0 = any free port)
   --leader-elect BOOL  campaign for the Lease kube-system/kube-controller-manager first (default true)
   --controllers LIST   controllers to run: '*' for all, 'name' to enable, '-name' to disable
@@ -66,7 +66,7 @@ export function controllerManagerOptions(argv: string[]): (StartControllerManage
   };
   for (const k of Object.keys(nodeLifecycle) as (keyof NodeLifecycleControllerOptions)[]) if (nodeLifecycle[k] === undefined) delete nodeLifecycle[k];
   return {
-    natsUrl: values.nats ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    natsUrl: natsUrlFlag(values.nats),
     port,
     portGiven: values.port !== undefined,
     leaderElect: boolFlag(values['leader-elect'], '--leader-elect'),

@@ -4,7 +4,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
 import { waitFor } from '../../test/wait.js';
 import { ApiClient, Resources } from '../../lib/client/mod.js';
-import { startKubelet, type RunningKubelet } from './main.js';
+import { startKubelet, type RunningKubelet } from './server.js';
 import { HOSTNAME_LABEL, NODE_LEASE_NAMESPACE, ZONE_LABEL } from './nodes.js';
 import { metaTime } from '../../lib/api/time.js';
 

@@ -6,7 +6,7 @@ import { waitFor } from '../../test/wait.js';
 import { ApiClient, connectNats, Resources } from '../../lib/client/mod.js';
 import { isNotFound } from '../../lib/api/errors.js';
 import { EXIT_CODE_ANNOTATION, RUN_SECONDS_ANNOTATION } from './hollow.js';
-import { startKubelet, type RunningKubelet } from './main.js';
+import { startKubelet, type RunningKubelet } from './server.js';
 import { cidrContains } from './podip.js';
 import { podPhase } from './pods.js';
 

@@ -5,13 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isCoreKind } from './core/mod.js';
-import { DEFAULT_SCHEDULER_PORT, startScheduler } from './service.js';
-import { boolFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
+import { DEFAULT_SCHEDULER_PORT, startScheduler } from './server.js';
+import { boolFlag, natsFlagUsage, natsUrlFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
 import { runUntilStopped } from '../../lib/process/lifecycle.js';
 
 export const SCHEDULER_USAGE = `usage: flotilla scheduler [--nats URL] [--config FILE] [--port N] [--leader-elect=false] [--core reference|wasm|wasm-simd]
 
-  --nats URL           NATS server(s), comma-separated (default $NATS_URL or nats://127.0.0.1:4222)
+  ${natsFlagUsage()}
   --config FILE        a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) file
   --port N             HTTP port of /metrics, /healthz, /readyz (default ${DEFAULT_SCHEDULER_PORT}; 0 = any free port)
   --leader-elect BOOL  campaign for the Lease kube-system/kube-scheduler first (default true)
@@ -33,7 +33,7 @@ export async function runScheduler(argv: string[]): Promise<number> {
     console.log(SCHEDULER_USAGE);
     return 0;
   }
-  const natsUrl = values.nats ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  const natsUrl = natsUrlFlag(values.nats);
   const configText = values.config ? readFileSync(values.config, 'utf8') : undefined;
   const port = portFlag(values.port) ?? DEFAULT_SCHEDULER_PORT;
   if (values.core !== undefined && !isCoreKind(values.core)) throw new Error(`--core: expected reference, wasm or wasm-simd, got "${values.core}"`);

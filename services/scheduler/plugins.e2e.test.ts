@@ -13,7 +13,7 @@ import { freshNats } from '../../test/harness.js';
 import { apiNode } from './testing/harness.js';
 import { NotFoundError } from '../../lib/api/errors.js';
 import { ApiClient, connectNats, PRIORITY_CLASSES, Resources } from '../../lib/client/mod.js';
-import { startScheduler, type RunningScheduler } from './service.js';
+import { startScheduler, type RunningScheduler } from './server.js';
 import { waitFor } from '../../test/wait.js';
 
 const ZONE = 'topology.kubernetes.io/zone';

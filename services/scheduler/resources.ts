@@ -121,11 +121,6 @@ export function podResources(pod: Pod, dim: DimOf, length: () => number): PodRes
   return { request, nonZeroRequest };
 }
 
-/** Resource names a pod requests (to intern extended dims up front). */
-export function podResourceNames(pod: Pod): string[] {
-  return [...podRequestList(pod).keys()];
-}
-
 /** status.allocatable (status.capacity when the node reports no allocatable), RESOURCE dims. */
 export function nodeAllocatable(node: Node, dim: DimOf, length: () => number): Float64Array {
   const src = (node.status?.allocatable ?? node.status?.capacity) as Record<string, unknown> | undefined;

@@ -15,7 +15,7 @@ import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
 import { ServiceUnavailableError } from '../../lib/api/errors.js';
 import { ApiClient, connectNats, Resources } from '../../lib/client/mod.js';
-import { startScheduler, type RunningScheduler } from './service.js';
+import { startScheduler, type RunningScheduler } from './server.js';
 import { waitFor } from '../../test/wait.js';
 
 const run = promisify(execFile);

@@ -7,8 +7,8 @@ import { testApiServer } from '../../../test/apiserver.js';
 import { runTestController, type RunningTestController } from '../testing/controllers.js';
 import { waitFor } from '../../../test/wait.js';
 import { EXIT_CODE_ANNOTATION, RUN_SECONDS_ANNOTATION } from '../../kubelet/hollow.js';
-import { startKubelet, type RunningKubelet } from '../../kubelet/main.js';
-import { startScheduler, type RunningScheduler } from '../../scheduler/service.js';
+import { startKubelet, type RunningKubelet } from '../../kubelet/server.js';
+import { startScheduler, type RunningScheduler } from '../../scheduler/server.js';
 import { formatIndexes, JOB_COMPLETION_INDEX, JOB_TRACKING_FINALIZER, JobController, parseIndexes } from './job.js';
 
 const NS = 'default';

@@ -21,7 +21,7 @@ interface WasmApi {
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
 }
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 interface CoreExports {
   memory: { buffer: ArrayBuffer };
@@ -49,7 +49,7 @@ function moduleFor(kind: 'wasm' | 'wasm-simd'): WasmModule {
     } catch (err) {
       throw new Error(`scheduler core: cannot read ${url.pathname} (build it with: npm run build:wasm): ${(err as Error).message}`);
     }
-    mod = new WA.Module(bytes);
+    mod = new WebAssemblyApi.Module(bytes);
     compiled.set(kind, mod);
   }
   return mod;
@@ -92,7 +92,7 @@ export class WasmCore implements SchedulingCore {
     this.dims = { ...dims };
     this.specs = new Array(dims.classes).fill(undefined);
     this.domainsChecked = new Uint8Array(dims.classes);
-    const instance = new WA.Instance(moduleFor(kind), { env: { abort: wasmAbort } });
+    const instance = new WebAssemblyApi.Instance(moduleFor(kind), { env: { abort: wasmAbort } });
     this.ex = instance.exports as unknown as CoreExports;
     const table = this.ex.init(dims.nodes, dims.resources, dims.labelWords, dims.taintWords, dims.portWords, dims.topologyKeys, dims.classes);
     this.views();

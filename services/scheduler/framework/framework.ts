@@ -62,7 +62,6 @@ interface PerPodVolatile {
   volatileFor(pod: Pod): boolean;
 }
 
-export const NoNodeAvailableMsg = '0/%v nodes are available';
 export const ErrNoNodesAvailable = 'no nodes available to schedule pods';
 
 // ---- class masks ----
@@ -143,10 +142,6 @@ const UNRESOLVABLE_REASONS = new Set<number>([
   Reason.SpreadMissingLabel,
   Reason.PodAffinity,
 ]);
-
-export function isUnresolvableReason(code: number): boolean {
-  return UNRESOLVABLE_REASONS.has(code);
-}
 
 /**
  * upstream FitError.Error(): "0/N nodes are available: <pre-filter msg | sorted histogram>. <post-filter msg>."

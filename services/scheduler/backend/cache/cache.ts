@@ -1,16 +1,17 @@
 /**
  * The scheduler's node cache: nodes and the pods on them (bound and assumed), interned
  * (interner.ts) into the numbers the core evaluates (core/types.ts), and the Snapshot the
- * plugins read. The cache is the source of truth; the core is derived: the cache pushes
- * every change of a node to it, and when an interner outgrows the core's dims the cache
- * makes a bigger core, refills it from its own state and bumps `generation` so the
- * ClassTable redefines every class against the new core.
+ * plugins read (the cache is read in place, not copied per cycle). The cache is the source
+ * of truth; the core is derived: the cache pushes every change of a node through
+ * coresync.ts, and when an interner outgrows the core's dims it has a bigger core made and
+ * refills it from its own state.
  */
 import type { Namespace, Node, Pod, Taint } from 'kubernetes-types/core/v1.js';
 import type { CoreDims, CoreKind, SchedulingCore } from '../../core/types.js';
 import { createCore, defaultCoreKind } from '../../core/mod.js';
 import { podKey, type NodeInfo, type PodInfo, type Snapshot } from '../../framework/types.js';
 import { nodeAllocatable, nodeResourceNames, podResources } from '../../resources.js';
+import { CoreSync } from './coresync.js';
 import { Interner, nodeSatisfies, taintId, type InternedRequirement, type TopologyEntry } from './interner.js';
 import { hasPodAffinity, isTerminal, podHostPorts, sameSchedulingInputs } from './podinfo.js';
 
@@ -61,11 +62,7 @@ function setBit(a: Uint32Array, bit: number): void {
 }
 
 export class SchedulerCache implements Snapshot {
-  /** bumped every time the core is replaced; classes must be redefined */
-  generation = 0;
-  private _core: SchedulingCore;
-  private readonly makeCore: (dims: CoreDims) => SchedulingCore;
-  private dims: CoreDims;
+  private readonly sync: CoreSync;
 
   private readonly byName = new Map<string, NodeEntry>();
   private readonly slots: Array<NodeEntry | undefined> = [];
@@ -80,19 +77,25 @@ export class SchedulerCache implements Snapshot {
   private readonly interned = new Interner();
   private readonly requirements = this.interned.requirements;
   private readonly topology = this.interned.topology;
-  private readonly dirtyTopology = new Set<number>();
 
   constructor(opts: SchedulerCacheOptions = {}) {
     const kind = opts.coreKind ?? defaultCoreKind();
-    this.makeCore = opts.createCore ?? ((dims) => createCore(kind, dims));
-    this.dims = { ...DEFAULT_DIMS, ...opts.dims };
-    this._core = this.makeCore({ ...this.dims });
+    const makeCore = opts.createCore ?? ((dims: CoreDims) => createCore(kind, dims));
+    this.sync = new CoreSync(makeCore, { ...DEFAULT_DIMS, ...opts.dims }, (k) => this.topology[k].ids);
   }
 
   /** The core, with pending topology changes pushed first. */
   get core(): SchedulingCore {
-    if (this.dirtyTopology.size > 0) this.flushTopology();
-    return this._core;
+    return this.sync.core;
+  }
+
+  /** bumped every time the core is replaced; classes must be redefined */
+  get generation(): number {
+    return this.sync.generation;
+  }
+
+  private get dims(): Readonly<CoreDims> {
+    return this.sync.dims;
   }
 
   // ---- nodes ----
@@ -159,10 +162,10 @@ export class SchedulerCache implements Snapshot {
     for (let k = 0; k < this.topology.length; k++) {
       if (this.topology[k].ids[entry.slot] !== -1) {
         this.topology[k].ids[entry.slot] = -1;
-        this.dirtyTopology.add(k);
+        this.sync.topologyChanged(k);
       }
     }
-    this._core.removeNode(entry.slot);
+    this.sync.removeNode(entry.slot);
   }
 
   /** Recomputes a node's allocatable, requirement bits, taint bits and topology domains. */
@@ -181,13 +184,13 @@ export class SchedulerCache implements Snapshot {
       const id = v === undefined ? -1 : this.interned.domainId(t, v);
       if (t.ids[e.slot] !== id) {
         t.ids[e.slot] = id;
-        this.dirtyTopology.add(k);
+        this.sync.topologyChanged(k);
       }
     }
   }
 
   private pushNode(e: NodeEntry): void {
-    this._core.setNode(e.slot, {
+    this.sync.setNode(e.slot, {
       allocatable: e.allocatable,
       unschedulable: !!e.node.spec?.unschedulable,
       labels: e.labelBits,
@@ -196,12 +199,7 @@ export class SchedulerCache implements Snapshot {
   }
 
   private pushUsage(e: NodeEntry): void {
-    this._core.setNodeUsage(e.slot, { requested: e.requested, nonZeroRequested: e.nonZeroRequested, ports: e.portBits });
-  }
-
-  private flushTopology(): void {
-    for (const k of this.dirtyTopology) this._core.setTopology(k, this.topology[k].ids.slice());
-    this.dirtyTopology.clear();
+    this.sync.setNodeUsage(e.slot, { requested: e.requested, nonZeroRequested: e.nonZeroRequested, ports: e.portBits });
   }
 
   // ---- pods ----
@@ -494,7 +492,7 @@ export class SchedulerCache implements Snapshot {
     }
     k = this.interned.addTopologyKey(t);
     if (this.topology.length > this.dims.topologyKeys) this.regrow({ topologyKeys: this.dims.topologyKeys * 2 });
-    else this.dirtyTopology.add(k);
+    else this.sync.topologyChanged(k);
     return k;
   }
 
@@ -520,9 +518,7 @@ export class SchedulerCache implements Snapshot {
 
   /** Makes a bigger core and refills it from the cache's state. */
   private regrow(bigger: Partial<CoreDims>): void {
-    const dims: CoreDims = { ...this.dims };
-    for (const [k, v] of Object.entries(bigger) as Array<[keyof CoreDims, number]>) dims[k] = Math.max(dims[k], v);
-    this.dims = dims;
+    const dims = this.sync.grown(bigger);
     for (const e of this.byName.values()) {
       e.requested = resizeF64(e.requested, dims.resources);
       e.allocatable = resizeF64(e.allocatable, dims.resources);
@@ -538,10 +534,7 @@ export class SchedulerCache implements Snapshot {
         t.ids = ids;
       }
     }
-    const old = this._core;
-    this._core = this.makeCore({ ...dims });
-    old.dispose();
-    this.generation++;
+    this.sync.replace(dims, this.topology.length);
     for (const e of this.byName.values()) {
       // a requirement interned just now is evaluated here
       for (let b = 0; b < this.requirements.length; b++) if (nodeSatisfies(e.node, this.requirements[b])) setBit(e.labelBits, b);
@@ -553,8 +546,6 @@ export class SchedulerCache implements Snapshot {
       this.pushNode(e);
       this.pushUsage(e);
     }
-    this.dirtyTopology.clear();
-    for (let k = 0; k < this.topology.length; k++) this.dirtyTopology.add(k);
   }
 
   /** Makes room for at least `n` live classes (doubling); returns true when the core was replaced. */

@@ -7,7 +7,7 @@ import { ApiClient, connectNats, Resources } from '../../lib/client/mod.js';
 import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
 import { waitFor } from '../../test/wait.js';
-import { enabledControllers, LEASE_NAME, LEASE_NAMESPACE, startControllerManager, type RunningControllerManager } from './manager.js';
+import { enabledControllers, LEASE_NAME, LEASE_NAMESPACE, startControllerManager, type RunningControllerManager } from './server.js';
 
 describe('enabledControllers (--controllers)', () => {
   const all = ['a', 'b', 'c'];
