@@ -6,7 +6,7 @@
  * Watches (watch.ts), typed resource handles (resourceclient.ts), discovery helpers
  * (discovery.ts) and the rest_client_* metrics (metrics.ts) live beside it.
  */
-import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import { headers, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { APIResourceList, ListMeta, ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { Registry } from 'prom-client';
 import { InternalError, ServiceUnavailableError, StatusError, type Status } from '../api/errors.js';
@@ -57,6 +57,12 @@ export interface ApiClientOptions {
   host?: string;
   /** subject prefix of the API (default API_PREFIX) */
   prefix?: string;
+  /**
+   * Sent as the `User-Agent` header of every request, as client-go sends one: the apiserver
+   * names the field manager of a write without `fieldManager` after its first "/"-segment
+   * (e.g. "kube-scheduler/v1.31.0-flotilla" records "kube-scheduler").
+   */
+  userAgent?: string;
 }
 
 
@@ -71,6 +77,7 @@ export class ApiClient {
   private readonly host: string;
   private readonly watches = new Set<Watch<any>>();
   private statusIter?: AsyncIterable<{ type: string }> & { stop?: () => void };
+  private readonly requestHeaders?: MsgHdrs;
 
   constructor(nc: NatsConnection, opts: ApiClientOptions = {}) {
     this.nc = nc;
@@ -79,6 +86,10 @@ export class ApiClient {
     this.prefix = opts.prefix ?? API_PREFIX;
     this.host = opts.host ?? nc.getServer();
     if (opts.registry) this.metrics = new ClientMetrics(opts.registry);
+    if (opts.userAgent) {
+      this.requestHeaders = headers();
+      this.requestHeaders.set('User-Agent', opts.userAgent);
+    }
     this.watchConnection();
   }
 
@@ -116,7 +127,7 @@ export class ApiClient {
     try {
       let msg: Msg;
       try {
-        msg = await this.nc.request(subject, enc.encode(JSON.stringify(payload)), { timeout: this.requestTimeoutMs });
+        msg = await this.nc.request(subject, enc.encode(JSON.stringify(payload)), { timeout: this.requestTimeoutMs, headers: this.requestHeaders });
       } catch (e) {
         throw transportError(e, subject, what, this.requestTimeoutMs);
       }

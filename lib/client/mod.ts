@@ -40,3 +40,4 @@ export { LeaderElector, formatMicroTime, type LeaderCallbacks, type LeaderElecti
 export { EventRecorder, type EventRecorderOptions, type EventSpec, type EventType } from './events.js';
 export * from './protocol.js';
 export * from '../api/errors.js';
+export { componentUserAgent } from '../api/version.js';

@@ -3,9 +3,8 @@
  * discovery (apidiscovery.k8s.io v2 and v2beta1) in one response per root.
  */
 import type { SubresourceName } from '../../lib/schema/types.js';
+import { KUBERNETES_VERSION as SERVER_VERSION } from '../../lib/api/version.js';
 import { servedKinds, type ServedKind } from './kinds.js';
-
-export const SERVER_VERSION = { major: '1', minor: '31', gitVersion: 'v1.31.0-flotilla' };
 
 export function versionInfo(): object {
   return {

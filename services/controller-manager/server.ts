@@ -10,7 +10,7 @@ import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ApiClient, connectNats, CONTROLLER_REVISIONS, CRONJOBS, DAEMONSETS, ENDPOINT_SLICES, EventRecorder, type GroupVersionResource, JOBS, LeaderElector, PODDISRUPTIONBUDGETS as PDBS, Resources, SERVICE_ACCOUNTS, SharedInformerFactory, STATEFULSETS } from '../../lib/client/mod.js';
+import { ApiClient, componentUserAgent, connectNats, CONTROLLER_REVISIONS, CRONJOBS, DAEMONSETS, ENDPOINT_SLICES, EventRecorder, type GroupVersionResource, JOBS, LeaderElector, PODDISRUPTIONBUDGETS as PDBS, Resources, SERVICE_ACCOUNTS, SharedInformerFactory, STATEFULSETS } from '../../lib/client/mod.js';
 import { newRegistry, serveMetrics, type HealthServer } from '../../lib/metrics/mod.js';
 import type { Controller, ControllerContext } from './shared/controller.js';
 import { ReplicaSetController } from './controllers/replicaset.js';
@@ -113,7 +113,7 @@ export async function startControllerManager(opts: StartControllerManagerOptions
   const descriptors = CONTROLLERS.filter((c) => enabled.includes(c.name));
   const registry = newRegistry('controller-manager');
   const nc: NatsConnection = await connectNats(opts.natsUrl, { name: `controller-manager/${identity}` });
-  const client = new ApiClient(nc, { registry });
+  const client = new ApiClient(nc, { registry, userAgent: componentUserAgent('kube-controller-manager') });
   const informers = new SharedInformerFactory(client);
   // created before anything starts, so standbys watch what the controllers will read
   for (const d of descriptors) for (const gvr of d.resources) informers.forResource(gvr);

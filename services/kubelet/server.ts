@@ -5,7 +5,7 @@
  * `flotilla kubelet` (main.ts) and the tests use.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ApiClient, connectNats } from '../../lib/client/mod.js';
+import { ApiClient, componentUserAgent, connectNats } from '../../lib/client/mod.js';
 import { HollowRuntime } from './hollow.js';
 import { NodeManager, type NodeManagerOptions } from './nodes.js';
 import { PodManager, type PodManagerOptions } from './pods.js';
@@ -43,7 +43,7 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
   if ((opts.runtime ?? 'hollow') !== 'hollow') throw new Error(`--runtime: only "hollow" exists so far, got "${opts.runtime}"`);
   const namePrefix = opts.namePrefix ?? 'hollow-';
   const nc: NatsConnection = await connectNats(opts.natsUrl, { name: `kubelet/${namePrefix}*` });
-  const client = new ApiClient(nc);
+  const client = new ApiClient(nc, { userAgent: componentUserAgent('kubelet') });
   const runtime = new HollowRuntime();
   const nodes = new NodeManager(client, {
     namePrefix,

@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ApiClient, connectNats, LeaderElector } from '../../lib/client/mod.js';
+import { ApiClient, componentUserAgent, connectNats, LeaderElector } from '../../lib/client/mod.js';
 import { newRegistry, serveMetrics } from '../../lib/metrics/mod.js';
 import type { BatchBindClient } from './binding.js';
 import { defaultSchedulerConfiguration, parseSchedulerConfiguration, type SchedulerConfiguration } from './config.js';
@@ -54,7 +54,7 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Runni
   const registry = newRegistry('scheduler');
   const metrics = new SchedulerMetrics(registry);
   const nc: NatsConnection = await connectNats(opts.natsUrl, { name: `scheduler/${identity}` });
-  const client = new ApiClient(nc, { registry });
+  const client = new ApiClient(nc, { registry, userAgent: componentUserAgent('kube-scheduler') });
   const scheduler = new Scheduler({
     client,
     config,
