@@ -5,7 +5,7 @@
  */
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, RequestEntityTooLargeError, ServiceUnavailableError, StatusError } from '../../lib/api/errors.js';
+import { BadRequestError, RequestEntityTooLargeError, ServiceUnavailableError, StatusError, successStatus } from '../../lib/api/errors.js';
 import {
   API_PREFIX,
   APISERVER_QUEUE,
@@ -127,8 +127,17 @@ export class NatsApi {
       }
       const result = await this.handler.handle(req);
       code = result.code;
-      const body = encodeResult(result);
+      let body = encodeResult(result);
       const max = this.nc.info?.max_payload ?? 1024 * 1024;
+      if (Buffer.byteLength(body) > max && verb === 'deletecollection' && result.list) {
+        // the objects are deleted already: a failure would be untrue, so the reply says how
+        // many went instead of listing them
+        const n = result.list.items.length;
+        body = JSON.stringify({
+          ...successStatus({ group: req.group, kind: req.resource }),
+          message: `deleted ${n} ${req.resource}; the list of them (${Buffer.byteLength(body)} bytes) exceeds the NATS max payload of ${max} bytes`,
+        });
+      }
       if (Buffer.byteLength(body) > max) {
         code = 413;
         throw new RequestEntityTooLargeError(max).withMessage(
