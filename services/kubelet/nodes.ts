@@ -20,12 +20,11 @@ import type { ApiClient } from '../../lib/client/client.js';
 import { Resources } from '../../lib/client/client.js';
 import { Batcher } from '../../lib/client/batcher.js';
 import { SharedInformer, deletedObject } from '../../lib/client/informer.js';
-import { formatMicroTime } from '../../lib/client/leaderelection.js';
 import type { BatchPatchRequest } from '../../lib/client/protocol.js';
 import { StatusError, isAlreadyExists, isNotFound } from '../../lib/api/errors.js';
 import { chunks, forEachLimited } from '../../lib/client/concurrency.js';
 import { PodIpAllocator, nodeInternalIp, nodePodCidr } from './podip.js';
-import { metaTime } from '../../lib/api/time.js';
+import { metaMicroTime, metaTime } from '../../lib/api/time.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
@@ -174,7 +173,7 @@ export class NodeManager {
     // the body is built when the batch leaves, so a renewal that waited for a free request slot is not stale
     this.leaseWriter = new Batcher(
       (nodes) => {
-        const renewTime = formatMicroTime(new Date());
+        const renewTime = metaMicroTime();
         return client.batchPatch(nodes.map((n) => this.leasePatch(n, renewTime)));
       },
       'renewing the leases of',
@@ -288,7 +287,7 @@ export class NodeManager {
         // upstream: the lease goes with its node
         ownerReferences: n.uid ? [{ apiVersion: 'v1', kind: 'Node', name: n.name, uid: n.uid }] : undefined,
       },
-      spec: { holderIdentity: n.name, leaseDurationSeconds: this.leaseDurationSeconds, renewTime: formatMicroTime(new Date()) },
+      spec: { holderIdentity: n.name, leaseDurationSeconds: this.leaseDurationSeconds, renewTime: metaMicroTime() },
     };
   }
 
@@ -356,7 +355,7 @@ export class NodeManager {
     await this.adopt(existing.splice(0));
     await createAll('creating the lease', { ...Resources.leases, namespace: NODE_LEASE_NAMESPACE }, (n) => this.leaseObject(n), LEASE_BATCH, HEARTBEAT_IN_FLIGHT, () => undefined);
     if (existing.length) {
-      const renewTime = formatMicroTime(new Date());
+      const renewTime = metaMicroTime();
       await this.patchAll('renewing the existing lease of node', existing, existing.map((n) => this.leasePatch(n, renewTime)), LEASE_BATCH);
     }
     const now = Date.now();
