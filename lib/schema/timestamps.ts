@@ -88,11 +88,19 @@ function planFor(type: string): Plan | null {
   return p;
 }
 
+/** the shape upstream writes (what nearly every write carries): no need to parse it */
+function isCanonical(s: string, micro: boolean): boolean {
+  return micro
+    ? s.length === 27 && s.charCodeAt(26) === 90 /* Z */ && s.charCodeAt(19) === 46 /* . */ && s.charCodeAt(10) === 84 /* T */
+    : s.length === 20 && s.charCodeAt(19) === 90 /* Z */ && s.charCodeAt(10) === 84 /* T */;
+}
+
 function walk(v: unknown, step: Step): unknown {
   if (v === null || v === undefined) return v;
   switch (step.kind) {
     case 'time':
-      return typeof v === 'string' ? (canonicalTime(v, step.micro) ?? v) : v;
+      if (typeof v !== 'string' || isCanonical(v, step.micro)) return v;
+      return canonicalTime(v, step.micro) ?? v;
     case 'ref': {
       if (typeof v !== 'object' || Array.isArray(v)) return v;
       const plan = planFor(step.type);
