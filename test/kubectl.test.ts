@@ -287,5 +287,26 @@ for (const version of ['1.27', '1.33']) {
       assert.match(await k('delete', 'namespace', 'team'), /deleted/);
       assert.match(await kFail('get', 'namespace', 'team'), /not found/);
     });
+
+    it('deletes with a label selector exactly what it selects (kubectl delete -l, and the raw delete-collection)', async () => {
+      await k('create', 'namespace', 'sel');
+      for (const [name, team] of [['a1', 'a'], ['a2', 'a'], ['b1', 'b'], ['none', '']]) {
+        await k('create', 'configmap', name, '-n', 'sel');
+        if (team) await k('label', 'configmap', name, '-n', 'sel', `team=${team}`);
+      }
+      const left = async () => (await k('get', 'configmaps', '-n', 'sel', '-o', 'jsonpath={.items[*].metadata.name}')).split(' ').filter((n) => n !== 'kube-root-ca.crt').sort();
+      const out = await k('delete', 'configmaps', '-n', 'sel', '-l', 'team=a');
+      assert.match(out, /configmap "a1" deleted/);
+      assert.match(out, /configmap "a2" deleted/);
+      assert.deepEqual(await left(), ['b1', 'none']);
+      // the DELETE on the collection itself, which kubectl delete -l does not use
+      const raw = JSON.parse(await k('delete', '--raw', '/api/v1/namespaces/sel/configmaps?labelSelector=team%3Db'));
+      assert.equal(raw.kind, 'ConfigMapList');
+      assert.deepEqual(raw.items.map((i: any) => i.metadata.name), ['b1']);
+      assert.deepEqual(await left(), ['none']);
+      assert.match(await kFail('delete', '--raw', '/api/v1/namespaces/sel/configmaps?labelSelector=team+in+(a'), /unable to parse requirement/);
+      assert.match(await kFail('delete', 'configmaps', '-n', 'sel', '-l', 'team in (a'), /unable to parse requirement/);
+      assert.deepEqual(await left(), ['none']);
+    });
   });
 }

@@ -10,8 +10,8 @@
 import type { ObjectReference } from 'kubernetes-types/core/v1.js';
 import { Counter, type Registry } from 'prom-client';
 import { StatusError } from '../api/errors.js';
+import { metaMicroTime } from '../api/time.js';
 import type { ApiClient, KubeObject } from './client.js';
-import { formatMicroTime } from './leaderelection.js';
 import { EVENTS_V1 } from './resources.js';
 
 export type EventType = 'Normal' | 'Warning';
@@ -193,7 +193,7 @@ export class EventRecorder {
         apiVersion: 'events.k8s.io/v1',
         kind: 'Event',
         metadata: { name, namespace: s.namespace },
-        eventTime: formatMicroTime(new Date(at)),
+        eventTime: metaMicroTime(at),
         reportingController: this.opts.reportingController,
         reportingInstance: this.opts.reportingInstance.slice(0, 128),
         action: spec.action,
@@ -237,7 +237,7 @@ export class EventRecorder {
       await this.opts.client.patch(
         { ...EVENTS_V1, namespace: s.namespace, name: s.name },
         'merge',
-        { series: { count: s.count, lastObservedTime: formatMicroTime(new Date(s.lastSeen)) } },
+        { series: { count: s.count, lastObservedTime: metaMicroTime(s.lastSeen) } },
       );
       this.written++;
     } catch (e) {

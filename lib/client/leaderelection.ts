@@ -15,6 +15,7 @@
  */
 import type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1.js';
 import { isNotFound } from '../api/errors.js';
+import { metaMicroTime } from '../api/time.js';
 import type { ApiClient } from './client.js';
 import type { Watch } from './watch.js';
 import { Resources } from './resources.js';
@@ -50,9 +51,9 @@ export interface LeaderElectionConfig {
   onError?: (err: unknown) => void;
 }
 
-/** metav1.MicroTime as it is serialized: RFC 3339 with exactly six fraction digits. */
+/** metav1.MicroTime as it is serialized; lib/api/time.ts metaMicroTime for a Date. */
 export function formatMicroTime(d: Date): string {
-  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+  return metaMicroTime(d.getTime());
 }
 
 function sameRecord(a: LeaseSpec | undefined, b: LeaseSpec | undefined): boolean {
@@ -290,7 +291,7 @@ export class LeaderElector {
 
   private async acquireOrRenewOnce(): Promise<boolean> {
     const { client, identity } = this.config;
-    const now = formatMicroTime(new Date());
+    const now = metaMicroTime();
     const desired: LeaseSpec = {
       holderIdentity: identity,
       leaseDurationSeconds: this.leaseDurationMs / 1000,
@@ -344,7 +345,7 @@ export class LeaderElector {
   private async releaseLease(): Promise<void> {
     const lease = this.observedLease;
     if (!lease) return;
-    const now = formatMicroTime(new Date());
+    const now = metaMicroTime();
     const spec: LeaseSpec = {
       leaseDurationSeconds: 1,
       acquireTime: now,

@@ -87,7 +87,11 @@ export class ApiHandler {
       throw new MethodNotAllowedError('the server does not allow this method on the requested resource');
     }
     // options are decoded and validated before anything is read or written (upstream's handlers)
-    const list = req.verb === 'get' || req.verb === 'list' || req.verb === 'deletecollection' ? listOptionsFromJson(req.list) : undefined;
+    // a get reads GetOptions: resourceVersion alone, the other list options are not looked at
+    const list =
+      req.verb === 'get' ? listOptionsFromJson({ resourceVersion: req.list?.resourceVersion })
+      : req.verb === 'list' || req.verb === 'deletecollection' ? listOptionsFromJson(req.list)
+      : undefined;
     if (list && req.verb !== 'get') validateListOptions(list, false);
     if (list) checkResourceVersion(list.resourceVersion, false, kind.qualified);
     const del = req.verb === 'delete' || req.verb === 'deletecollection' ? validateDeleteOptions(deleteOptionsFromJson(req.delete)) : undefined;

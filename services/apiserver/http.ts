@@ -339,7 +339,8 @@ async function serve(deps: HttpServerDeps, req: http.IncomingMessage, res: http.
         labels.dryRun = r.ref.write.dryRun === 'All';
       }
     } else {
-      r.ref.list = listOptionsFromQuery(q);
+      // a get takes GetOptions (resourceVersion alone), as upstream decodes it
+      r.ref.list = r.ref.verb === 'get' ? (q.has('resourceVersion') ? { resourceVersion: q.get('resourceVersion')! } : {}) : listOptionsFromQuery(q);
       if (r.ref.subresource === 'log') r.ref.body = podLogOptionsFromQuery(q);
     }
     const result = await deps.handler.handle(r.ref, text, String(req.headers['user-agent'] ?? ''));

@@ -6,7 +6,7 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import YAML from 'yaml';
-import { BadRequestError, RequestEntityTooLargeError, ServiceUnavailableError, StatusError } from '../../lib/api/errors.js';
+import { BadRequestError, RequestEntityTooLargeError, ServiceUnavailableError, StatusError, successStatus } from '../../lib/api/errors.js';
 import {
   API_PREFIX,
   APISERVER_QUEUE,
@@ -129,8 +129,17 @@ export class NatsApi {
       // a NATS client names itself as an HTTP client does, for writes without a fieldManager
       const result = await this.handler.handle(req, applyText(req), m.headers?.get('User-Agent') || undefined);
       code = result.code;
-      const body = encodeResult(result);
+      let body = encodeResult(result);
       const max = this.nc.info?.max_payload ?? 1024 * 1024;
+      if (Buffer.byteLength(body) > max && verb === 'deletecollection' && result.list) {
+        // the objects are deleted already: a failure would be untrue, so the reply says how
+        // many went instead of listing them
+        const n = result.list.items.length;
+        body = JSON.stringify({
+          ...successStatus({ group: req.group, kind: req.resource }),
+          message: `deleted ${n} ${req.resource}; the list of them (${Buffer.byteLength(body)} bytes) exceeds the NATS max payload of ${max} bytes`,
+        });
+      }
       if (Buffer.byteLength(body) > max) {
         code = 413;
         throw new RequestEntityTooLargeError(max).withMessage(

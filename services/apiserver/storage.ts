@@ -18,6 +18,7 @@ import type { DeleteOptions, PatchType } from '../../lib/client/protocol.js';
 import { applyPatch } from '../../lib/api/patch/mod.js';
 import { applyConfiguration, fieldManagerTarget, trackUpdate, type FieldManagerTarget } from '../../lib/api/fieldmanager/mod.js';
 import { applySchemaDefaults } from '../../lib/schema/defaults.js';
+import { normaliseTimestamps } from '../../lib/schema/timestamps.js';
 import type { FieldError } from '../../lib/schema/types.js';
 import { checkFieldValidation, findDuplicateYamlKeys, validateObject } from '../../lib/schema/validate.js';
 import { objectKey } from '../../lib/store/keys.js';
@@ -208,9 +209,11 @@ export class ObjectStorage {
     if (errs.length) throw invalid(kind, obj.metadata?.name ?? '', errs);
   }
 
+  /** runs on every client write (create, update, patch), not on the apiserver's own trusted ones */
   private applyDefaults(kind: ServedKind, obj: any): void {
     applySchemaDefaults(obj, kind.def.definition);
     kind.def.defaults?.(obj);
+    normaliseTimestamps(obj, kind.def.definition);
   }
 
   async create(kind: ServedKind, namespace: string, body: any, ctx: WriteContext): Promise<any> {

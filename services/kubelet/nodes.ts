@@ -16,10 +16,10 @@
  */
 import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
-import { type ApiClient, Batcher, type BatchPatchRequest, chunks, deletedObject, forEachLimited, formatMicroTime, Resources, SharedInformer } from '../../lib/client/mod.js';
+import { type ApiClient, Batcher, type BatchPatchRequest, chunks, deletedObject, forEachLimited, Resources, SharedInformer } from '../../lib/client/mod.js';
 import { StatusError, isAlreadyExists, isNotFound } from '../../lib/api/errors.js';
 import { PodIpAllocator, nodeInternalIp, nodePodCidr } from './podip.js';
-import { metaTime } from '../../lib/api/time.js';
+import { metaMicroTime, metaTime } from '../../lib/api/time.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
@@ -168,7 +168,7 @@ export class NodeManager {
     // the body is built when the batch leaves, so a renewal that waited for a free request slot is not stale
     this.leaseWriter = new Batcher(
       (nodes) => {
-        const renewTime = formatMicroTime(new Date());
+        const renewTime = metaMicroTime();
         return client.batchPatch(nodes.map((n) => this.leasePatch(n, renewTime)));
       },
       'renewing the leases of',
@@ -282,7 +282,7 @@ export class NodeManager {
         // upstream: the lease goes with its node
         ownerReferences: n.uid ? [{ apiVersion: 'v1', kind: 'Node', name: n.name, uid: n.uid }] : undefined,
       },
-      spec: { holderIdentity: n.name, leaseDurationSeconds: this.leaseDurationSeconds, renewTime: formatMicroTime(new Date()) },
+      spec: { holderIdentity: n.name, leaseDurationSeconds: this.leaseDurationSeconds, renewTime: metaMicroTime() },
     };
   }
 
@@ -350,7 +350,7 @@ export class NodeManager {
     await this.adopt(existing.splice(0));
     await createAll('creating the lease', { ...Resources.leases, namespace: NODE_LEASE_NAMESPACE }, (n) => this.leaseObject(n), LEASE_BATCH, HEARTBEAT_IN_FLIGHT, () => undefined);
     if (existing.length) {
-      const renewTime = formatMicroTime(new Date());
+      const renewTime = metaMicroTime();
       await this.patchAll('renewing the existing lease of node', existing, existing.map((n) => this.leasePatch(n, renewTime)), LEASE_BATCH);
     }
     const now = Date.now();
