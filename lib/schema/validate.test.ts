@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
 import './kinds/meta-v1.js';
 import { define, defineObject, field, META, T } from './dsl.js';
-import {
-  checkFieldValidation,
-  findDuplicateFields,
-  findDuplicateYamlKeys,
-  findUnknownFields,
-  isBase64,
-  isRFC3339,
-  strictDecodingError,
-  validateObject,
-} from './validate.js';
+import { checkFieldValidation, findDuplicateFields, findDuplicateYamlKeys, findUnknownFields, strictDecodingError } from './fieldvalidation.js';
+import { isBase64, isRFC3339, validateObject } from './validate.js';
 import type { FieldError } from './types.js';
 
 // A small schema of its own, so these tests do not depend on the real kinds.

@@ -25,7 +25,6 @@ import { forbidden, invalid, required, tooLong, typeInvalid, notSupported } from
 import { child, isPlainObject } from './fieldvalidation.js';
 
 export type { NameRule } from '../api/names.js';
-export { checkFieldValidation, findDuplicateFields, findDuplicateYamlKeys, findUnknownFields, strictDecodingError, type FieldValidationMode } from './fieldvalidation.js';
 
 const META_TYPE = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 const OWNER_REFERENCE_TYPE = 'io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference';

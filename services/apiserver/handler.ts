@@ -11,7 +11,7 @@ import {
   StatusError,
   successStatus,
 } from '../../lib/api/errors.js';
-import type { ApiRequest, BindItem, DeleteOptions, ListOptions } from '../../lib/client/protocol.js';
+import { PODS, type ApiRequest, type BindItem, type DeleteOptions, type ListOptions } from '../../lib/client/mod.js';
 import { parseFieldSelector } from '../../lib/api/fields.js';
 import {
   checkResourceVersion,
@@ -265,7 +265,7 @@ export class ApiHandler {
   }
 
   async bindMany(items: BindItem[]): Promise<unknown[]> {
-    const kind = this.resolve({ group: '', version: 'v1', resource: 'pods' });
+    const kind = this.resolve(PODS);
     return Promise.all(
       items.map(async (it) => {
         try {

@@ -14,10 +14,10 @@ import {
   StatusError,
   UnsupportedMediaTypeError,
 } from '../../lib/api/errors.js';
-import type { ApiRequest, DeleteOptions, PatchType, Verb, WatchEvent } from '../../lib/client/protocol.js';
+import type { ApiRequest, DeleteOptions, PatchType, Verb, WatchEvent } from '../../lib/client/mod.js';
 import { openapiV2, openapiV2Protobuf, openapiV3Json, openapiV3Paths, OPENAPI_V2_PROTOBUF_CONTENT_TYPE } from '../../lib/schema/openapi.js';
 import { decodeKubernetesProtobuf } from '../../lib/schema/protobuf.js';
-import { renderMetrics } from '../../lib/metrics/registry.js';
+import { renderMetrics } from '../../lib/metrics/mod.js';
 import {
   aggregatedDiscovery,
   apiGroupInfo,

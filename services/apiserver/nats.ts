@@ -18,7 +18,7 @@ import {
   type BatchPatchRequest,
   type WatchEvent,
   type WatchFrame,
-} from '../../lib/client/protocol.js';
+} from '../../lib/client/mod.js';
 import { objectKey } from '../../lib/store/keys.js';
 import { discoveryDocument } from './discovery.js';
 import { encodeList, errorBody, type ApiHandler, type HandlerResult } from './handler.js';
@@ -171,6 +171,7 @@ export class NatsApi {
   }
 
   private async onBatch(m: Msg): Promise<void> {
+    const userAgent = m.headers?.get('User-Agent') || undefined;
     const op = m.subject.slice(`${API_PREFIX}.batch.`.length);
     try {
       if (op === 'create' || op === 'patch') {
@@ -180,7 +181,8 @@ export class NatsApi {
         const results = await Promise.all(
           b.items.map(async (it: BatchCreateRequest['items'][number] | BatchPatchRequest['items'][number]) => {
             try {
-              const r = await this.handler.handle({ ...it, group: it.group ?? '', verb: op, write: b.write });
+              const one: ApiRequest = { ...it, group: it.group ?? '', verb: op, write: b.write };
+              const r = await this.handler.handle(one, applyText(one), userAgent);
               return r.body;
             } catch (e) {
               return errorBody(e);

@@ -12,7 +12,7 @@
  *   on `ListOptions.meta.k8s.io ""` or `DeleteOptions.meta.k8s.io ""`, with field causes.
  */
 import { BadRequestError, InvalidError, StatusError, type StatusCause } from '../../lib/api/errors.js';
-import type { DeleteOptions, ListOptions } from '../../lib/client/protocol.js';
+import type { DeleteOptions, ListOptions } from '../../lib/client/mod.js';
 
 /** upstream's field.Error: one entry of a field.ErrorList */
 interface OptionError {

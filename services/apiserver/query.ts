@@ -6,7 +6,7 @@
 import { BadRequestError, GoneError } from '../../lib/api/errors.js';
 import { parseFieldSelector, type FieldSelector } from '../../lib/api/fields.js';
 import { parseSelector as parseLabelSelector, type Selector as LabelSelector } from '../../lib/api/labels.js';
-import type { ListOptions, WatchEvent } from '../../lib/client/protocol.js';
+import type { ListOptions, WatchEvent } from '../../lib/client/mod.js';
 import type { ServedKind } from './kinds.js';
 import type { CacheEvent, CachedObject, WatchCache } from './watchcache.js';
 

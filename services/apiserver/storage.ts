@@ -14,13 +14,15 @@ import {
   StatusError,
   type StatusCause,
 } from '../../lib/api/errors.js';
-import type { DeleteOptions, PatchType } from '../../lib/client/protocol.js';
+import type { DeleteOptions, PatchType } from '../../lib/client/mod.js';
 import { applyPatch } from '../../lib/api/patch/mod.js';
 import { applyConfiguration, fieldManagerTarget, trackUpdate, type FieldManagerTarget } from '../../lib/api/fieldmanager/mod.js';
 import { applySchemaDefaults } from '../../lib/schema/defaults.js';
 import { normaliseTimestamps } from '../../lib/schema/timestamps.js';
 import type { FieldError } from '../../lib/schema/types.js';
-import { checkFieldValidation, findDuplicateYamlKeys, validateObject } from '../../lib/schema/validate.js';
+import { invalid as invalidValue, required } from '../../lib/schema/fielderrors.js';
+import { checkFieldValidation, findDuplicateYamlKeys } from '../../lib/schema/fieldvalidation.js';
+import { validateObject } from '../../lib/schema/validate.js';
 import { objectKey } from '../../lib/store/keys.js';
 import { KeyExistsError, RevisionMismatchError, type KvStore } from '../../lib/store/kvstore.js';
 import type { ServedKind } from './kinds.js';
@@ -100,9 +102,6 @@ function invalid(kind: ServedKind, name: string, errs: FieldError[]): InvalidErr
   return new InvalidError(kind.qualified, name, causes);
 }
 
-function fe(field: string, reason: string, message: string): FieldError {
-  return { field, reason, message };
-}
 
 /** Everything but metadata and status: the part whose change bumps generation. */
 function specOf(obj: any): string {
@@ -236,7 +235,7 @@ export class ObjectStorage {
     const generated = !meta.name && !!meta.generateName;
     if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
     if (!meta.name) {
-      throw invalid(kind, '', [fe('metadata.name', 'FieldValueRequired', 'Required value: name or generateName is required')]);
+      throw invalid(kind, '', [required('metadata.name', 'name or generateName is required')]);
     }
     await this.checkNamespace(kind, namespace, meta.name);
     meta.uid = randomUUID();
@@ -333,7 +332,7 @@ export class ObjectStorage {
         throw new BadRequestError(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
       }
       if (patched.metadata?.uid && patched.metadata.uid !== presented.metadata?.uid) {
-        throw invalid(kind, name, [fe('metadata.uid', 'FieldValueInvalid', `Invalid value: "${patched.metadata.uid}": field is immutable`)]);
+        throw invalid(kind, name, [invalidValue('metadata.uid', patched.metadata.uid, 'field is immutable')]);
       }
       return this.admitUpdate(kind, this.mergeSystemFields(kind, presented, patched, subresource), presented, subresource);
     }, undefined, false, this.tracking(kind, subresource ?? 'main', ctx));
@@ -404,7 +403,7 @@ export class ObjectStorage {
           throw new BadRequestError(`the namespace of the object (${merged.metadata.namespace}) does not match the namespace on the URL (${namespace})`);
         }
         if (merged.metadata?.uid && merged.metadata.uid !== presented.metadata?.uid) {
-          throw invalid(kind, name, [fe('metadata.uid', 'FieldValueInvalid', `Invalid value: "${merged.metadata.uid}": field is immutable`)]);
+          throw invalid(kind, name, [invalidValue('metadata.uid', merged.metadata.uid, 'field is immutable')]);
         }
         const managedFields = merged.metadata?.managedFields;
         const next = this.admitUpdate(kind, this.mergeSystemFields(kind, presented, merged, target === 'status' ? 'status' : undefined), presented, target === 'status' ? 'status' : undefined);
