@@ -194,6 +194,16 @@ describe('cri runtime on containerd (needs root)', function () {
     assert.equal(existsSync(path.join(network!.ipamDataDir, network!.name, ip)), false, 'the IP lease is released');
   });
 
+  it('refuses RunPodSandbox when the sandbox image is missing, rather than letting containerd pull it', async () => {
+    const guarded = await CriRuntime.connect({ client: new CriClient(launcher!.paths.socket), podLogDir: path.join(dir, 'pods'), sandboxImage: 'registry.k8s.io/pause:not-imported' });
+    try {
+      await assert.rejects(guarded.runPodSandbox(podConfig('no-pause')), (e: Error) => e.name === 'CriRuntimeError' && /sandbox image registry\.k8s\.io\/pause:not-imported is not in the container runtime/.test(e.message));
+      assert.deepEqual(await client!.listPodSandbox(), []);
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('reports a container that exits by itself, with its exit code, through the relist events', async () => {
     const sandboxId = await rt!.runPodSandbox(podConfig('job'));
     const id = await rt!.createContainer(sandboxId, { metadata: { name: 'fail', attempt: 0 }, image: 'docker.io/library/busybox:latest', command: ['sh', '-c', 'sleep 0.3; exit 7'] });
