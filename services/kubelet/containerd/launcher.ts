@@ -70,6 +70,12 @@ export class ContainerdLauncher {
     return this.child?.pid;
   }
 
+  /** how the last containerd run ended: its exit code, or the signal that ended it */
+  get exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    const c = this.child;
+    return c && (c.exitCode !== null || c.signalCode !== null) ? { code: c.exitCode, signal: c.signalCode } : undefined;
+  }
+
   get running(): boolean {
     return Boolean(this.child && this.child.exitCode === null && this.child.signalCode === null);
   }
