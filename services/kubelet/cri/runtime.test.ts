@@ -140,7 +140,7 @@ describe('cri runtime on containerd (needs root)', function () {
     assert.equal(ready?.status, true, `NetworkReady: ${ready?.reason} ${ready?.message}`);
   });
 
-  it('runs a busybox httpd pod on the CNI bridge that the host reaches at its pod IP, with exec and a CRI log', async () => {
+  it('runs a busybox httpd pod on the CNI bridge that the host and another pod reach at its pod IP, with exec and a CRI log', async () => {
     const sandboxId = await rt!.runPodSandbox(podConfig('web'));
     const sandbox = rt!.podSandboxStatus(sandboxId);
     assert.equal(sandbox?.state, 'SANDBOX_READY');
@@ -163,6 +163,17 @@ describe('cri runtime on containerd (needs root)', function () {
     const res = await eventually(`GET http://${ip}:8080/`, () => httpGet(`http://${ip}:8080/`));
     assert.equal(res.status, 200);
     assert.equal(res.body, 'hello from web\n');
+
+    // pod to pod over the bridge: a second pod's busybox wget
+    const clientSandbox = await rt!.runPodSandbox(podConfig('client'));
+    const clientId = await rt!.createContainer(clientSandbox, { metadata: { name: 'wget', attempt: 0 }, image: 'busybox', command: ['sleep', '3600'] });
+    await rt!.startContainer(clientId);
+    const fetched = await rt!.execSync(clientId, ['wget', '-q', '-O', '-', `http://${ip}:8080/`], 10);
+    assert.equal(fetched.exitCode, 0, fetched.stderr.toString());
+    assert.equal(fetched.stdout.toString(), 'hello from web\n');
+    assert.notEqual(rt!.podSandboxStatus(clientSandbox)?.network?.ip, ip);
+    await rt!.stopPodSandbox(clientSandbox);
+    await rt!.removePodSandbox(clientSandbox);
 
     const exec = await rt!.execSync(id, ['sh', '-c', 'echo out; echo err >&2; exit 3'], 10);
     assert.equal(exec.exitCode, 3);
