@@ -6,7 +6,8 @@
  *   node bin/ensure.js wasm     dependencies and the WebAssembly core only (npm run build)
  *
  * Whatever is missing is installed or built: node_modules (`npm ci`), the WebAssembly
- * scheduling core (`asc`, both builds), the TypeScript build (`tsc`), nats-server (`apt-get install -y nats-server` when running as root);
+ * scheduling core (`asc`, both builds), the TypeScript build (`tsc`), nats-server (`apt-get install -y nats-server` when running as root), the
+ * real node's Debian packages (bin/node-packages.js: containerd, runc, CNI plugins, ...);
  * otherwise it stops with the one command to run. Plain JavaScript: it runs before
  * anything is compiled.
  */
@@ -14,6 +15,7 @@ import { spawnSync, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureNodePackages } from './node-packages.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD_MARKER = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -159,6 +161,10 @@ function main(argv) {
   if (mode === 'wasm') return;
   ensureBuild({ strict: mode === 'test' });
   const natsServer = ensureNatsServer();
+  // A real node (containerd, runc, CNI plugins, local images) needs these; without them
+  // only hollow nodes run, and the tests that need them fail saying this same command.
+  const node = ensureNodePackages({ say });
+  if (node.missing.length) say(`a real node needs Debian packages that are missing; install them with:\n\n  ${node.command}\n`);
   if (mode === 'test') runTests(natsServer, rest);
 }
 

@@ -1,0 +1,54 @@
+/**
+ * The Debian packages a real node needs (containerd through CRI, runc, the CNI plugins,
+ * busybox-static for the local busybox image, gcc and libc6-dev to build the local pause
+ * image, and the netfilter tools for Services), installed with apt-get when running as
+ * root; otherwise the exact command to run. Plain JavaScript: bin/ensure.js runs it
+ * before anything is compiled.
+ */
+import { spawnSync } from 'node:child_process';
+
+export const NODE_PACKAGES = [
+  'containerd',
+  'runc',
+  'containernetworking-plugins',
+  'busybox-static',
+  'iptables',
+  'nftables',
+  'conntrack',
+  'gcc',
+  'libc6-dev',
+];
+
+export const INSTALL_COMMAND = `sudo apt-get update && sudo apt-get install -y ${NODE_PACKAGES.join(' ')}`;
+
+/** The packages of NODE_PACKAGES that dpkg does not list as installed (one dpkg-query call). */
+export function missingNodePackages() {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\n', ...NODE_PACKAGES], { encoding: 'utf8' });
+  if (r.error) return [...NODE_PACKAGES]; // no dpkg: not Debian, nothing can be checked
+  const installed = new Set(
+    r.stdout
+      .split('\n')
+      .map((l) => l.trim().split(' '))
+      .filter(([, status]) => status === 'installed')
+      .map(([name]) => name.replace(/:.*$/, '')),
+  );
+  return NODE_PACKAGES.filter((p) => !installed.has(p));
+}
+
+/**
+ * Installs what is missing when running as root (apt-get update first: a fresh machine
+ * may have no package lists). Returns the packages still missing, with the command
+ * that installs them for a caller that is not root.
+ */
+export function ensureNodePackages({ say = (l) => process.stderr.write(`ensure: ${l}\n`) } = {}) {
+  let missing = missingNodePackages();
+  if (missing.length === 0) return { missing, command: '' };
+  if (process.getuid?.() === 0) {
+    say(`installing the node's Debian packages: ${missing.join(' ')}`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
+    spawnSync('apt-get', ['install', '-y', ...missing], { stdio: 'inherit', env });
+    missing = missingNodePackages();
+  }
+  return { missing, command: missing.length ? `sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}` : '' };
+}

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BridgeNetwork, parseIPv4CIDR } from './bridge.js';
+
+describe('CNI bridge network config', () => {
+  it('writes a bridge + host-local conflist over the podCIDR, with portmap, its own IPAM store and no masquerade', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'flt-cni-'));
+    try {
+      const net = new BridgeNetwork({ confDir: path.join(dir, 'net.d'), name: 'flotilla', bridge: 'flt0', podCIDR: '10.244.3.7/24' });
+      net.setUp();
+      const conf = JSON.parse(readFileSync(path.join(dir, 'net.d', '10-flotilla.conflist'), 'utf8'));
+      assert.equal(conf.name, 'flotilla');
+      assert.deepEqual(
+        conf.plugins.map((p: { type: string }) => p.type),
+        ['bridge', 'portmap'],
+      );
+      const [bridge, portmap] = conf.plugins;
+      assert.equal(bridge.bridge, 'flt0');
+      assert.equal(bridge.isGateway, true);
+      assert.equal(bridge.ipMasq, false);
+      assert.deepEqual(bridge.ipam.ranges, [[{ subnet: '10.244.3.0/24' }]]);
+      assert.equal(bridge.ipam.dataDir, path.join(dir, 'ipam'));
+      assert.deepEqual(portmap.capabilities, { portMappings: true });
+      net.tearDown();
+      assert.throws(() => readFileSync(net.confFile));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a bridge name longer than Linux allows and a podCIDR that is not IPv4', () => {
+    assert.throws(() => new BridgeNetwork({ confDir: '/x', name: 'n', bridge: 'a-name-too-long-0', podCIDR: '10.0.0.0/24' }), /bridge name "a-name-too-long-0" must be 1 to 15/);
+    assert.throws(() => new BridgeNetwork({ confDir: '/x', name: 'n', bridge: 'b', podCIDR: 'fd00::/64' }), /podCIDR "fd00::\/64" is not an IPv4 CIDR/);
+    assert.throws(() => parseIPv4CIDR('10.0.0.300/24'), /not an IPv4 CIDR/);
+    assert.deepEqual(parseIPv4CIDR('10.200.17.9/16'), { network: '10.200.0.0', prefix: 16 });
+  });
+});
