@@ -1,3 +1,6 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
 /**
  * How a component process ends: SIGINT or SIGTERM stop it cleanly, and so does losing its
  * parent (a launcher killed outright cannot stop its children; they notice being
@@ -19,4 +22,28 @@ export async function runUntilStopped(component: string, stop: () => Promise<voi
     if (process.ppid !== parent) void end(`parent process ${parent} is gone`);
   }, 1000).unref();
   return await new Promise<number>(() => undefined);
+}
+
+/**
+ * Runs a service's main when its file is the process's entry point
+ * (`node dist/services/apiserver/main.js --nats URL`), so each service runs as its own
+ * process without the `flotilla` dispatcher; imported by the dispatcher, it does nothing.
+ */
+export function runIfEntryPoint(moduleUrl: string, component: string, run: (argv: string[]) => Promise<number>): void {
+  const entry = process.argv[1];
+  if (!entry) return;
+  let isEntry = false;
+  try {
+    isEntry = realpathSync(entry) === realpathSync(fileURLToPath(moduleUrl));
+  } catch {
+    return;
+  }
+  if (!isEntry) return;
+  run(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: Error) => {
+      console.error(`${component}: ${e.message}`);
+      process.exit(1);
+    },
+  );
 }

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { natsFlagUsage, natsUrlFlag } from '../../lib/process/flags.js';
-import { runUntilStopped } from '../../lib/process/lifecycle.js';
+import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
 import { startApiServer } from './server.js';
 
 export const APISERVER_USAGE = `usage: flotilla apiserver [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--replicas N]
@@ -44,3 +44,5 @@ export async function runApiServer(argv: string[]): Promise<number> {
 
   return runUntilStopped('apiserver', () => server.stop());
 }
+
+runIfEntryPoint(import.meta.url, 'apiserver', runApiServer);

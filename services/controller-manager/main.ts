@@ -3,7 +3,7 @@
  * (giving up the lease so a standby takes over at once), or when its launcher is gone.
  */
 import { parseArgs } from 'node:util';
-import { runUntilStopped } from '../../lib/process/lifecycle.js';
+import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
 import { boolFlag, durationFlag, natsFlagUsage, natsUrlFlag, numberFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
 import type { NodeLifecycleControllerOptions } from './controllers/nodelifecycle/nodelifecycle.js';
 import { CONTROLLERS, DEFAULT_CONTROLLER_MANAGER_PORT, startControllerManager, type StartControllerManagerOptions } from './server.js';
@@ -90,3 +90,5 @@ export async function runControllerManager(argv: string[]): Promise<number> {
   console.log(`controller-manager: ${running.identity} serving ${running.metricsUrl} (NATS ${opts.natsUrl}; controllers ${running.controllers.join(', ')})`);
   return runUntilStopped('controller-manager', () => running.stop());
 }
+
+runIfEntryPoint(import.meta.url, 'controller-manager', runControllerManager);

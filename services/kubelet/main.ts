@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { parseQuantity } from '../../lib/api/quantity.js';
 import { intFlag, natsFlagUsage, natsUrlFlag } from '../../lib/process/flags.js';
-import { runUntilStopped } from '../../lib/process/lifecycle.js';
+import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
 import { MAX_NODE_CIDRS } from './podip.js';
 import { startKubelet } from './server.js';
 
@@ -75,3 +75,5 @@ export async function runKubelet(argv: string[]): Promise<number> {
   console.log(`kubelet: ${nodes} hollow nodes registered in ${Date.now() - t0} ms (NATS ${natsUrl})`);
   return runUntilStopped('kubelet', () => running.stop());
 }
+
+runIfEntryPoint(import.meta.url, 'kubelet', runKubelet);

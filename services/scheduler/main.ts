@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { isCoreKind } from './core/mod.js';
 import { DEFAULT_SCHEDULER_PORT, startScheduler } from './server.js';
 import { boolFlag, natsFlagUsage, natsUrlFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
-import { runUntilStopped } from '../../lib/process/lifecycle.js';
+import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
 
 export const SCHEDULER_USAGE = `usage: flotilla scheduler [--nats URL] [--config FILE] [--port N] [--leader-elect=false] [--core reference|wasm|wasm-simd]
 
@@ -50,3 +50,5 @@ export async function runScheduler(argv: string[]): Promise<number> {
 
   return runUntilStopped('scheduler', () => running.stop());
 }
+
+runIfEntryPoint(import.meta.url, 'scheduler', runScheduler);
