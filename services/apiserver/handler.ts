@@ -24,7 +24,7 @@ import {
   validateListOptions,
 } from './options.js';
 import { selectorToString, selectorFromLabelSelector } from '../../lib/api/labels.js';
-import { managerFromUserAgent, validateWriteOptions } from '../../lib/api/fieldmanager/mod.js';
+import { managerFromUserAgent, validateWriteOptions, type RawWriteOptions } from '../../lib/api/fieldmanager/mod.js';
 import { findKind, type ServedKind } from './kinds.js';
 import { listObjects, startWatch, type ActiveWatch, type WatchSink } from './query.js';
 import { now, ObjectStorage, type WriteContext } from './storage.js';
@@ -95,18 +95,25 @@ export class ApiHandler {
     if (list && req.verb !== 'get') validateListOptions(list, false);
     if (list) checkResourceVersion(list.resourceVersion, false, kind.qualified);
     const del = req.verb === 'delete' || req.verb === 'deletecollection' ? validateDeleteOptions(deleteOptionsFromJson(req.delete)) : undefined;
+    const writing = req.verb === 'create' || req.verb === 'update' || req.verb === 'patch';
+    if (writing) {
+      const apply = req.verb === 'patch' && req.patchType === 'apply';
+      const optionsKind = req.verb === 'create' ? 'CreateOptions' : req.verb === 'update' ? 'UpdateOptions' : 'PatchOptions';
+      // the options as sent (HTTP: every dryRun value; NATS: whatever the JSON holds), checked before any work
+      const raw = (req.write ?? {}) as RawWriteOptions;
+      validateWriteOptions(optionsKind, { fieldManager: raw.fieldManager, force: raw.force, apply, dryRun: raw.dryRun, fieldValidation: raw.fieldValidation });
+      const dry = raw.dryRun !== undefined && (!Array.isArray(raw.dryRun) || raw.dryRun.length > 0);
+      req.write = { ...req.write, dryRun: dry ? 'All' : undefined, fieldValidation: raw.fieldValidation || undefined } as ApiRequest['write'];
+    }
     const ctx: WriteContext = {
       dryRun: req.write?.dryRun === 'All' || del?.dryRun === 'All',
       fieldValidation: req.write?.fieldValidation,
       rawBody,
       warnings: [],
     };
-    if (req.verb === 'create' || req.verb === 'update' || req.verb === 'patch') {
-      const apply = req.verb === 'patch' && req.patchType === 'apply';
-      const optionsKind = req.verb === 'create' ? 'CreateOptions' : req.verb === 'update' ? 'UpdateOptions' : 'PatchOptions';
-      validateWriteOptions(optionsKind, { fieldManager: req.write?.fieldManager, force: req.write?.force, apply });
+    if (writing) {
       ctx.fieldManager = req.write?.fieldManager || managerFromUserAgent(userAgent);
-      ctx.force = apply && req.write?.force === true;
+      ctx.force = req.verb === 'patch' && req.patchType === 'apply' && req.write?.force === true;
     }
     const ok = (code: number, body: unknown): HandlerResult => ({ code, body, warnings: ctx.warnings });
     const needName = () => {

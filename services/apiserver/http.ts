@@ -55,22 +55,6 @@ function parseBool(v: string | null): boolean {
   return v !== null && v !== '0' && v.toLowerCase() !== 'false';
 }
 
-function parseFieldValidation(q: URLSearchParams): 'Strict' | 'Warn' | 'Ignore' | undefined {
-  const v = q.get('fieldValidation');
-  if (v === null || v === '') return undefined;
-  if (v !== 'Strict' && v !== 'Warn' && v !== 'Ignore') {
-    throw new BadRequestError(`fieldValidation must be one of Strict, Warn or Ignore (got "${v}")`);
-  }
-  return v;
-}
-
-function parseDryRun(q: URLSearchParams): 'All' | undefined {
-  const all = q.getAll('dryRun');
-  if (!all.length) return undefined;
-  for (const v of all) if (v !== 'All') throw new BadRequestError(`dryRun: Unsupported value: "${v}": supported values: "All"`);
-  return 'All';
-}
-
 /** Parses /api/v1/... and /apis/g/v/... into a resource request. */
 function route(method: string, segs: string[], q: URLSearchParams): Route | undefined {
   let group: string;
@@ -334,9 +318,15 @@ async function serve(deps: HttpServerDeps, req: http.IncomingMessage, res: http.
         r.ref.body = d.body;
         r.ref.patchType = d.patchType;
         text = d.text;
-        r.ref.write = { dryRun: parseDryRun(q), fieldValidation: parseFieldValidation(q), fieldManager: q.get('fieldManager') ?? undefined };
+        // dryRun and fieldValidation as sent: the handler checks them (a 422 on the write's options, as upstream)
+        const dryRun = q.getAll('dryRun');
+        r.ref.write = {
+          dryRun: dryRun.length ? dryRun : undefined,
+          fieldValidation: q.get('fieldValidation') ?? undefined,
+          fieldManager: q.get('fieldManager') ?? undefined,
+        } as ApiRequest['write'] & {};
         if (q.has('force')) r.ref.write.force = parseBool(q.get('force'));
-        labels.dryRun = r.ref.write.dryRun === 'All';
+        labels.dryRun = dryRun.length > 0 && dryRun.every((v) => v === 'All');
       }
     } else {
       // a get takes GetOptions (resourceVersion alone), as upstream decodes it

@@ -304,7 +304,7 @@ describe('list and delete options per verb and transport, as upstream', () => {
       sent: { name: 'anything', delete: { dryRun: ['Maybe'] } },
       code: 422,
       reason: 'Invalid',
-      message: deleteInvalid('dryRun: Unsupported value: ["Maybe"]: supported values: "All"'),
+      message: deleteInvalid('dryRun: Unsupported value: []string{"Maybe"}: supported values: "All"'),
     },
     {
       what: 'a gracePeriodSeconds that is not an integer',

@@ -20,6 +20,8 @@ interface OptionError {
   type: 'Forbidden' | 'Unsupported value' | 'Invalid value';
   /** the value, for the types that print one (JSON-rendered as Go does for non-strings) */
   value?: unknown;
+  /** the value as Go prints it when JSON would not match (%#v of a []string) */
+  printed?: string;
   detail: string;
 }
 
@@ -32,7 +34,7 @@ const CAUSE_REASON: Record<OptionError['type'], string> = {
 /** field.Error.ErrorBody(): `Forbidden: detail`, `Unsupported value: "x": supported values: ...` */
 function errorBody(e: OptionError): string {
   let s: string = e.type;
-  if (e.type !== 'Forbidden') s += `: ${JSON.stringify(e.value)}`;
+  if (e.type !== 'Forbidden') s += `: ${e.printed ?? JSON.stringify(e.value)}`;
   return e.detail ? `${s}: ${e.detail}` : s;
 }
 
@@ -276,7 +278,10 @@ export function validateDeleteOptions(o: RawDeleteOptions): DeleteOptions {
   if (o.propagationPolicy !== undefined && !POLICIES.includes(o.propagationPolicy)) {
     errs.push({ field: 'propagationPolicy', type: 'Unsupported value', value: o.propagationPolicy, detail: supported([...POLICIES, 'nil']) });
   }
-  if (o.dryRun?.some((d) => d !== 'All')) errs.push({ field: 'dryRun', type: 'Unsupported value', value: o.dryRun, detail: supported(['All']) });
+  if (o.dryRun?.some((d) => d !== 'All')) {
+    const printed = `[]string{${o.dryRun.map((d) => JSON.stringify(d)).join(', ')}}`;
+    errs.push({ field: 'dryRun', type: 'Unsupported value', printed, detail: supported(['All']) });
+  }
   if (errs.length) throw invalidOptions('DeleteOptions', errs);
   const d: DeleteOptions = {};
   if (o.gracePeriodSeconds !== undefined) d.gracePeriodSeconds = o.gracePeriodSeconds < 0 ? 1 : o.gracePeriodSeconds;

@@ -21,4 +21,4 @@ export {
   type ApplyResult,
   type FieldManagerTarget,
 } from './fieldmanager.js';
-export { validateWriteOptions, FIELD_MANAGER_MAX_LENGTH } from './options.js';
+export { validateWriteOptions, FIELD_MANAGER_MAX_LENGTH, type RawWriteOptions } from './options.js';
