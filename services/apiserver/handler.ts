@@ -94,7 +94,8 @@ export class ApiHandler {
       : undefined;
     if (list && req.verb !== 'get') validateListOptions(list, false);
     if (list) checkResourceVersion(list.resourceVersion, false, kind.qualified);
-    const del = req.verb === 'delete' || req.verb === 'deletecollection' ? validateDeleteOptions(deleteOptionsFromJson(req.delete)) : undefined;
+    const rawDel = req.verb === 'delete' || req.verb === 'deletecollection' ? deleteOptionsFromJson(req.delete) : undefined;
+    const del = rawDel ? validateDeleteOptions(rawDel) : undefined;
     const writing = req.verb === 'create' || req.verb === 'update' || req.verb === 'patch';
     if (writing) {
       const apply = req.verb === 'patch' && req.patchType === 'apply';
@@ -149,7 +150,11 @@ export class ApiHandler {
         needNamespace();
         const name = needName();
         const r = await this.storage.delete(kind, ns, name, del!, ctx);
-        if (!r.gone) return ok(200, r.obj);
+        // upstream's DeleteResource: 202 Accepted only when the client asked for cascading
+        // with the deprecated orphanDependents=false and the object is not gone yet (any
+        // other pending delete stays 200, "that will break existing clients"); a
+        // deletecollection is always 200
+        if (!r.gone) return ok(rawDel!.orphanDependents === false ? 202 : 200, r.obj);
         return ok(200, successStatus({ name, group: kind.def.group, kind: kind.def.plural, uid: r.obj.metadata?.uid }));
       }
       case 'deletecollection':

@@ -3,7 +3,7 @@
  * request/reply verbs in a queue group, streamed watches with keepalive, batch verbs,
  * and change events published for every write this instance makes.
  */
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import YAML from 'yaml';
 import { BadRequestError, RequestEntityTooLargeError, ServiceUnavailableError, StatusError, successStatus } from '../../lib/api/errors.js';
@@ -25,6 +25,8 @@ import { encodeList, errorBody, type ApiHandler, type HandlerResult } from './ha
 import type { ApiServerMetrics } from './metrics.js';
 import type { ChangeNotice } from './storage.js';
 
+/** the reply header naming an HTTP code the body does not show (202) */
+export const STATUS_CODE_HEADER = 'Status-Code';
 const VERBS = new Set(['get', 'list', 'create', 'update', 'patch', 'delete', 'deletecollection']);
 /** events per watch frame, so one slow consumer cannot make frames huge */
 const MAX_EVENTS_PER_FRAME = 512;
@@ -90,8 +92,15 @@ export class NatsApi {
     }
   }
 
-  private reply(m: Msg, body: string): void {
-    if (m.reply) m.respond(body);
+  private reply(m: Msg, body: string, code = 200): void {
+    if (!m.reply) return;
+    // a reply's body says what it is; 202 Accepted (a delete not finished at once) would not
+    // show, so that code travels in a header (docs/nats-api.md); other replies carry none
+    if (code === 202) {
+      const h = headers();
+      h.set(STATUS_CODE_HEADER, String(code));
+      m.respond(body, { headers: h });
+    } else m.respond(body);
   }
 
   private parse<T>(m: Msg): T {
@@ -146,7 +155,7 @@ export class NatsApi {
           `the reply (${Buffer.byteLength(body)} bytes) exceeds the NATS max payload of ${max} bytes: page the list with "limit" and "continue"`,
         );
       }
-      this.reply(m, body);
+      this.reply(m, body, code);
     } catch (e) {
       code = (e as StatusError).code ?? 500;
       this.reply(m, JSON.stringify(errorBody(e)));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { StatusError } from '../../lib/api/errors.js';
 import { API_PREFIX, type ApiRequest, type Verb } from '../../lib/client/protocol.js';
+import { STATUS_CODE_HEADER } from './nats.js';
 import { call, connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
 
 /**
@@ -118,8 +119,10 @@ describe('list and delete options per verb and transport, as upstream', () => {
     }
     // the wire reply itself, as a NATS user of any language reads it
     const req: Omit<ApiRequest, 'verb'> = { ...ref, name: s.name, list: s.list as ApiRequest['list'], delete: s.delete as ApiRequest['delete'] };
-    const reply = (await api.nc.request(`${API_PREFIX}.${verb}`, JSON.stringify(req), { timeout: 10_000 })).json<any>();
-    return { code: reply?.kind === 'Status' && reply.status === 'Failure' ? reply.code : 200, body: reply };
+    const msg = await api.nc.request(`${API_PREFIX}.${verb}`, JSON.stringify(req), { timeout: 10_000 });
+    const reply = msg.json<any>();
+    const header = Number(msg.headers?.get(STATUS_CODE_HEADER) || 200);
+    return { code: reply?.kind === 'Status' && reply.status === 'Failure' ? reply.code : header, body: reply };
   }
 
   // ---- what upstream rejects
@@ -426,6 +429,29 @@ describe('list and delete options per verb and transport, as upstream', () => {
       await api.client.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'busybox' }] } });
       await send(t, 'delete', { name: pod, resource: PODS, delete: { gracePeriodSeconds: -5 } });
       assert.equal((await exists(pod, PODS)).metadata.deletionGracePeriodSeconds, 1);
+    });
+
+    it(`${t} delete: orphanDependents=false on an object its finalizers hold answers 202 Accepted with the object, as upstream`, async () => {
+      const held = fresh();
+      await configMap(held, {}, [HOLD]);
+      const o = await send(t, 'delete', { name: held, delete: { orphanDependents: false } });
+      assert.equal(o.code, 202, JSON.stringify(o.body));
+      assert.equal(o.body.metadata.name, held);
+      assert.ok(o.body.metadata.deletionTimestamp);
+      // only the deprecated orphanDependents=false asks for 202 (upstream keeps 200 for the rest)
+      const other = fresh();
+      await configMap(other, {}, [HOLD]);
+      assert.equal((await send(t, 'delete', { name: other, delete: { propagationPolicy: 'Background' } })).code, 200);
+      // gone at once: the Status, 200
+      const free = fresh();
+      await configMap(free);
+      const gone = await send(t, 'delete', { name: free, delete: { orphanDependents: false } });
+      assert.equal(gone.code, 200);
+      assert.equal(gone.body.status, 'Success');
+      // a deletecollection is 200 whatever it leaves pending
+      const set = fresh();
+      await configMap(`${set}-a`, { set }, [HOLD]);
+      assert.equal((await send(t, 'deletecollection', { list: { labelSelector: `set=${set}` }, delete: { orphanDependents: false } })).code, 200);
     });
 
     it(`${t} deletecollection: limit deletes one page, dryRun deletes nothing, delete options reach every object`, async () => {
