@@ -376,6 +376,12 @@ function cachedJson(c: CachedObject & { json?: string }): string {
   return (c.json ??= JSON.stringify(c.obj));
 }
 
+/** Each item of a list reply as the JSON encodeList writes for it. */
+export function encodedItems(l: NonNullable<HandlerResult['list']>): string[] {
+  const conv = l.kind.def.storage;
+  return conv ? l.items.map((c) => JSON.stringify(conv.fromStorage(c.obj))) : l.items.map(cachedJson);
+}
+
 /**
  * A list reply as JSON text, built from each cached object's memoized JSON so a list of
  * thousands of objects is not re-serialized object by object on every request.
@@ -384,8 +390,7 @@ export function encodeList(l: NonNullable<HandlerResult['list']>): string {
   const meta: Record<string, unknown> = { resourceVersion: l.resourceVersion };
   if (l.continue) meta.continue = l.continue;
   if (l.remainingItemCount !== undefined) meta.remainingItemCount = l.remainingItemCount;
-  const conv = l.kind.def.storage;
-  const items = conv ? l.items.map((c) => JSON.stringify(conv.fromStorage(c.obj))) : l.items.map(cachedJson);
+  const items = encodedItems(l);
   return `{"kind":${JSON.stringify(l.kind.def.kind + 'List')},"apiVersion":${JSON.stringify(l.kind.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[${items.join(',')}]}`;
 }
 

@@ -136,6 +136,37 @@ describe('apiserver NATS API', () => {
     assert.ok(page.metadata.continue);
   });
 
+  it('cuts a paged list to the whole items that fit the NATS max payload, with a continue token, never failing on size', async () => {
+    const max = nc.info!.max_payload;
+    await api.create({ group: '', version: 'v1', resource: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'paged' } });
+    const cm = { group: '', version: 'v1', resource: 'configmaps', namespace: 'paged' };
+    // 9 objects of a quarter of max_payload: three fit one reply, whatever the limit asks
+    const names = Array.from({ length: 9 }, (_, i) => `page${i}`);
+    for (const name of names) await api.create(cm, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { paged: 'yes' } }, data: { a: 'z'.repeat(Math.floor(max / 4)) } });
+    await assert.rejects(api.list(cm), (e: any) => e.code === 413 && /limit/.test(e.message), 'an unpaged list that does not fit stays a 413');
+    for (const list of [{ limit: 500 }, { limit: 500, labelSelector: 'paged=yes' }]) {
+      const seen: string[] = [];
+      const sizes: number[] = [];
+      let cont: string | undefined;
+      let first: any;
+      do {
+        const page: any = await api.list(cm, { ...list, continue: cont });
+        first ??= page;
+        sizes.push(page.items.length);
+        seen.push(...page.items.map((o: any) => o.metadata.name));
+        cont = page.metadata.continue || undefined;
+      } while (cont);
+      assert.deepEqual(seen, names, JSON.stringify(list));
+      assert.deepEqual(sizes, [3, 3, 3]);
+      // remainingItemCount only without selectors, as upstream
+      assert.equal(first.metadata.remainingItemCount, list.labelSelector ? undefined : 6);
+    }
+    // a page that fits is not touched
+    const small: any = await api.list(cm, { limit: 2 });
+    assert.equal(small.items.length, 2);
+    assert.equal(small.metadata.remainingItemCount, 7);
+  });
+
   it('splits watch events larger together than the NATS max payload into frames that fit, losing none', async () => {
     const cm = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
     const from: any = await api.list(cm, { limit: 1 });

@@ -21,7 +21,8 @@ import {
 } from '../../lib/client/mod.js';
 import { objectKey } from '../../lib/store/keys.js';
 import { discoveryDocument } from './discovery.js';
-import { encodeList, errorBody, type ApiHandler, type HandlerResult } from './handler.js';
+import { encodedItems, encodeList, errorBody, type ApiHandler, type HandlerResult } from './handler.js';
+import { shortenPage } from './query.js';
 import type { ApiServerMetrics } from './metrics.js';
 import type { ChangeNotice } from './storage.js';
 
@@ -138,8 +139,9 @@ export class NatsApi {
       // a NATS client names itself as an HTTP client does, for writes without a fieldManager
       const result = await this.handler.handle(req, applyText(req), m.headers?.get('User-Agent') || undefined);
       code = result.code;
-      let body = encodeResult(result);
       const max = this.nc.info?.max_payload ?? 1024 * 1024;
+      if (verb === 'list' && result.list && (req.list?.limit ?? 0) > 0) result.list = fitPage(result.list, max, req);
+      let body = encodeResult(result);
       if (Buffer.byteLength(body) > max && verb === 'deletecollection' && result.list) {
         // the objects are deleted already: a failure would be untrue, so the reply says how
         // many went instead of listing them
@@ -325,6 +327,25 @@ export class NatsApi {
     this.watches.delete(id);
     w.stop();
   }
+}
+
+/**
+ * A paged list cut to the whole items that fit one NATS message, with a continue token
+ * after the last: a client paging with `limit` never fails on size. An unpaged list is
+ * left whole (it fails with 413, as it would have to).
+ */
+function fitPage(l: NonNullable<HandlerResult['list']>, max: number, req: ApiRequest): NonNullable<HandlerResult['list']> {
+  const items = encodedItems(l);
+  // the list's wrapping (kind, apiVersion, metadata with a continue token) and the headers
+  let room = max - FRAME_ENVELOPE_BYTES - Buffer.byteLength(encodeList({ ...l, items: [] }));
+  let keep = 0;
+  for (const json of items) {
+    room -= Buffer.byteLength(json) + 1;
+    if (room < 0) break;
+    keep++;
+  }
+  if (keep === items.length || keep === 0) return l;
+  return { ...l, ...shortenPage(l, keep, !!(req.list?.labelSelector || req.list?.fieldSelector)) };
 }
 
 /** An apply body may come as YAML text; the handler gets the object and the text (for fieldValidation). */

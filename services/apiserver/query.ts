@@ -132,6 +132,26 @@ export async function listObjects(cache: WatchCache, kind: ServedKind, namespace
   return res;
 }
 
+/**
+ * The first `keep` items of a list page, continuing after the last one kept: a page cut
+ * short (a NATS reply must fit max_payload) is still a valid page, as upstream's `limit`
+ * allows fewer items than asked. remainingItemCount, known only without selectors,
+ * counts the items cut off too.
+ */
+export function shortenPage(page: ListResult, keep: number, selected: boolean): ListResult {
+  const dropped = page.items.length - keep;
+  if (dropped <= 0) return page;
+  const last = page.items[keep - 1];
+  const res: ListResult = {
+    resourceVersion: page.resourceVersion,
+    items: page.items.slice(0, keep),
+    continue: encodeContinue(Number(page.resourceVersion), last.namespace ? `${last.namespace}/${last.name}` : last.name),
+  };
+  if (page.remainingItemCount !== undefined) res.remainingItemCount = page.remainingItemCount + dropped;
+  else if (page.continue === undefined && !selected) res.remainingItemCount = dropped;
+  return res;
+}
+
 export interface WatchSink {
   send(ev: WatchEvent): void;
   /** the stream ends (timeout, error) */
