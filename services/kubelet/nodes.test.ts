@@ -162,8 +162,8 @@ describe('kubelet hollow nodes', function () {
       const out = new Set<string>();
       let cont: string | undefined;
       do {
-        // pages of 250 as informers list: 500 Nodes with their managedFields pass NATS's 1 MB
-        const page = await client.list(ref, { limit: 250, continue: cont });
+        // pages of 500 as client-go lists: the apiserver cuts a page to what fits one NATS message
+        const page = await client.list(ref, { limit: 500, continue: cont });
         for (const o of page.items) if (o.metadata!.name!.startsWith('big-')) out.add(o.metadata!.name!);
         cont = page.metadata.continue || undefined;
       } while (cont);
