@@ -3,7 +3,7 @@ import protobuf from 'protobufjs';
 import { BadRequestError } from '../api/errors.js';
 import { define, defineObject, field, T } from './dsl.js';
 import { registerKind } from './registry.js';
-import { decodeKubernetesProtobuf } from './protobuf.js';
+import { decodeDeleteOptionsProtobuf, decodeKubernetesProtobuf } from './protobuf.js';
 import './kinds/mod.js';
 
 // Test kinds in a group of their own, with upstream's field numbers for ConfigMap and Namespace.
@@ -548,5 +548,32 @@ describe('decodeKubernetesProtobuf with the registered kinds', () => {
     // the fallback finds only object types, never a nested one named in the envelope
     assert.match(decodeError(envelope('v1', 'Container', new Uint8Array())).message, /no kind "Container" is registered for version "v1"/);
     assert.match(decodeError(envelope('authentication.k8s.io/v1', 'TokenRequestSpec', new Uint8Array())).message, /no kind "TokenRequestSpec"/);
+  });
+});
+
+describe('decodeDeleteOptionsProtobuf', () => {
+  it('reads every DeleteOptions field by its generated.proto number, under any group version', () => {
+    const w = protobuf.Writer.create();
+    varint(w, 1, 30);
+    msg(w, 2, (p) => str(str(p, 1, 'uid-1'), 2, '42'));
+    w.uint32((3 << 3) | 0).bool(false);
+    str(w, 4, 'Foreground');
+    str(str(w, 5, 'All'), 5, 'Other');
+    varint(w, 6, 1);
+    const out = decodeDeleteOptionsProtobuf(envelope('apps/v1', 'DeleteOptions', w.finish()));
+    assert.deepEqual(out.object, {
+      apiVersion: 'apps/v1',
+      kind: 'DeleteOptions',
+      gracePeriodSeconds: 30,
+      preconditions: { uid: 'uid-1', resourceVersion: '42' },
+      orphanDependents: false,
+      propagationPolicy: 'Foreground',
+      dryRun: ['All', 'Other'],
+    });
+  });
+
+  it('leaves another kind for the caller to refuse, and a malformed body is a 400', () => {
+    assert.equal(decodeDeleteOptionsProtobuf(envelope('v1', 'ConfigMap', new Uint8Array())).kind, 'ConfigMap');
+    assert.throws(() => decodeDeleteOptionsProtobuf(envelope('v1', 'DeleteOptions', Uint8Array.from([0x0a, 0x05]))), BadRequestError);
   });
 });

@@ -383,6 +383,49 @@ function objectType(apiVersion: string, kind: string): TypeDef {
  * registry does not know. KindDef.protobuf is not consulted here.
  */
 export function decodeKubernetesProtobuf(body: Uint8Array): DecodedObject {
+  const { apiVersion, kind, raw } = readEnvelope(body);
+  const t = objectType(apiVersion, kind);
+  const fields = raw ? decodeMessage(new WireReader(raw.buf, raw.start, raw.end, t.name), t, 0) : {};
+  return { apiVersion, kind, object: { apiVersion, kind, ...fields } };
+}
+
+/**
+ * A DeleteOptions request body (meta/v1 DeleteOptions, under any group version as
+ * clients send it): no kind of the registry, so its message is read here, by
+ * k8s.io/apimachinery's generated.proto: gracePeriodSeconds = 1, preconditions = 2
+ * { uid = 1, resourceVersion = 2 }, orphanDependents = 3, propagationPolicy = 4,
+ * repeated dryRun = 5. Fields it does not know are skipped, as Go's unmarshaller does.
+ */
+export function decodeDeleteOptionsProtobuf(body: Uint8Array): DecodedObject {
+  const { apiVersion, kind, raw } = readEnvelope(body);
+  const out: Record<string, unknown> = { apiVersion, kind };
+  if (kind !== 'DeleteOptions') return { apiVersion, kind, object: out };
+  const r = raw ?? new WireReader(body, body.length, body.length, 'DeleteOptions');
+  const dryRun: string[] = [];
+  while (!r.done) {
+    const { num, wire } = r.tag();
+    if (num === 1 && wire === WIRE_VARINT) out.gracePeriodSeconds = toInt64(r.varint(), r);
+    else if (num === 2 && wire === WIRE_LEN) {
+      const p = r.sub('Preconditions');
+      const pre: Record<string, string> = {};
+      while (!p.done) {
+        const t = p.tag();
+        if (t.num === 1 && t.wire === WIRE_LEN) pre.uid = p.string('Preconditions.uid');
+        else if (t.num === 2 && t.wire === WIRE_LEN) pre.resourceVersion = p.string('Preconditions.resourceVersion');
+        else p.skip(t.wire);
+      }
+      out.preconditions = pre;
+    } else if (num === 3 && wire === WIRE_VARINT) out.orphanDependents = r.varint() !== 0n;
+    else if (num === 4 && wire === WIRE_LEN) out.propagationPolicy = r.string('DeleteOptions.propagationPolicy');
+    else if (num === 5 && wire === WIRE_LEN) dryRun.push(r.string('DeleteOptions.dryRun'));
+    else r.skip(wire);
+  }
+  if (dryRun.length) out.dryRun = dryRun;
+  return { apiVersion, kind, object: out };
+}
+
+/** The runtime.Unknown envelope: the type it names and a reader over the object's message. */
+function readEnvelope(body: Uint8Array): { apiVersion: string; kind: string; raw?: WireReader } {
   if (body.length < MAGIC.length || MAGIC.some((b, i) => body[i] !== b)) {
     throw new BadRequestError('invalid protobuf body: it does not start with the Kubernetes protobuf prefix "k8s\\x00"');
   }
@@ -411,7 +454,5 @@ export function decodeKubernetesProtobuf(body: Uint8Array): DecodedObject {
   }
   if (!kind || !apiVersion) throw new BadRequestError('invalid protobuf body: the envelope names no apiVersion and kind');
   if (contentEncoding) throw new BadRequestError(`invalid protobuf body: content encoding "${contentEncoding}" is not supported`);
-  const t = objectType(apiVersion, kind);
-  const fields = raw ? decodeMessage(new WireReader(raw.buf, raw.start, raw.end, t.name), t, 0) : {};
-  return { apiVersion, kind, object: { apiVersion, kind, ...fields } };
+  return { apiVersion, kind, raw };
 }

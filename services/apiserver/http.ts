@@ -16,7 +16,7 @@ import {
 } from '../../lib/api/errors.js';
 import type { ApiRequest, DeleteOptions, PatchType, Verb, WatchEvent } from '../../lib/client/mod.js';
 import { openapiV2, openapiV2Protobuf, openapiV3Json, openapiV3Paths, OPENAPI_V2_PROTOBUF_CONTENT_TYPE } from '../../lib/schema/openapi.js';
-import { decodeKubernetesProtobuf } from '../../lib/schema/protobuf.js';
+import { decodeDeleteOptionsProtobuf, decodeKubernetesProtobuf } from '../../lib/schema/protobuf.js';
 import { renderMetrics } from '../../lib/metrics/mod.js';
 import {
   aggregatedDiscovery,
@@ -214,6 +214,24 @@ function decodeBody(kind: ServedKind, contentType: string, raw: Buffer, patch: b
   throw new UnsupportedMediaTypeError(contentType);
 }
 
+/**
+ * A DeleteOptions body in any of the media types upstream's NegotiateInputSerializer
+ * takes (JSON when no Content-Type is given); another is a 415.
+ */
+function decodeDeleteOptionsBody(contentType: string, raw: Buffer): unknown {
+  const ct = contentType.split(';')[0].trim().toLowerCase();
+  if (ct === 'application/json' || ct === '') return parseJson(raw);
+  if (ct === 'application/yaml') {
+    try {
+      return YAML.parse(raw.toString('utf8'), { maxAliasCount: 100 });
+    } catch (e) {
+      throw new BadRequestError(`error converting YAML to JSON: ${(e as Error).message}`);
+    }
+  }
+  if (ct === PROTOBUF) return decodeDeleteOptionsProtobuf(new Uint8Array(raw.buffer, raw.byteOffset, raw.length)).object;
+  throw new UnsupportedMediaTypeError(contentType);
+}
+
 /** An apply body: YAML (JSON is YAML too); repeated keys are for fieldValidation to judge, as upstream. */
 function parseApplyYaml(raw: Buffer): unknown {
   try {
@@ -310,7 +328,7 @@ async function serve(deps: HttpServerDeps, req: http.IncomingMessage, res: http.
         // upstream: the list options of a deletecollection come from the query; the
         // DeleteOptions from the body when there is one, else from the query
         if (r.ref.verb === 'deletecollection') r.ref.list = listOptionsFromQuery(q);
-        const d = raw.length ? deleteOptionsFromJson(parseJson(raw)) : deleteOptionsFromQuery(q);
+        const d = raw.length ? deleteOptionsFromJson(decodeDeleteOptionsBody(String(req.headers['content-type'] ?? ''), raw)) : deleteOptionsFromQuery(q);
         r.ref.delete = d as DeleteOptions;
         labels.dryRun = !!d.dryRun?.includes('All');
       } else {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import protobuf from 'protobufjs';
 import { StatusError } from '../../lib/api/errors.js';
 import { API_PREFIX, type ApiRequest, type Verb } from '../../lib/client/protocol.js';
 import { STATUS_CODE_HEADER } from './nats.js';
@@ -362,6 +363,40 @@ describe('list and delete options per verb and transport, as upstream', () => {
   }
 
   // ---- what upstream honours
+
+  it('HTTP delete: a DeleteOptions body in YAML or protobuf is read as upstream reads it; another media type is a 415', async () => {
+    const base = `/api/v1/namespaces/${NS}/configmaps`;
+    const yaml = fresh();
+    await configMap(yaml, {}, [HOLD]);
+    const y = await call(api.server.httpUrl, 'DELETE', `${base}/${yaml}`, 'apiVersion: v1\nkind: DeleteOptions\npropagationPolicy: Orphan\n', { 'content-type': 'application/yaml' });
+    assert.equal(y.status, 200, JSON.stringify(y.body));
+    assert.deepEqual((await exists(yaml)).metadata.finalizers, [HOLD, 'orphan']);
+
+    // what client-go sends with protobuf: "k8s\0" + runtime.Unknown{typeMeta, raw: DeleteOptions}
+    const opts = protobuf.Writer.create();
+    opts.uint32((4 << 3) | 2).string('Foreground');
+    const typeMeta = protobuf.Writer.create().uint32((1 << 3) | 2).string('v1').uint32((2 << 3) | 2).string('DeleteOptions').finish();
+    const unknown = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(typeMeta).uint32((2 << 3) | 2).bytes(opts.finish()).finish();
+    const pb = fresh();
+    await configMap(pb, {}, [HOLD]);
+    const body = Uint8Array.from([0x6b, 0x38, 0x73, 0x00, ...unknown]);
+    const p = await call(api.server.httpUrl, 'DELETE', `${base}/${pb}`, body, { 'content-type': 'application/vnd.kubernetes.protobuf' });
+    assert.equal(p.status, 200, JSON.stringify(p.body));
+    assert.deepEqual((await exists(pb)).metadata.finalizers, [HOLD, 'foregroundDeletion']);
+
+    const set = fresh();
+    await configMap(`${set}-a`, { set }, [HOLD]);
+    const c = await call(api.server.httpUrl, 'DELETE', `${base}?labelSelector=set%3D${set}`, 'propagationPolicy: Orphan\n', { 'content-type': 'application/yaml' });
+    assert.equal(c.status, 200, JSON.stringify(c.body));
+    assert.deepEqual((await exists(`${set}-a`)).metadata.finalizers, [HOLD, 'orphan']);
+
+    const bystander = fresh();
+    await configMap(bystander);
+    const bad = await call(api.server.httpUrl, 'DELETE', `${base}/${bystander}`, 'propagationPolicy=Orphan', { 'content-type': 'text/plain' });
+    assert.equal(bad.status, 415, JSON.stringify(bad.body));
+    assert.equal(bad.body.reason, 'UnsupportedMediaType');
+    assert.ok(await exists(bystander), 'nothing was deleted');
+  });
 
   for (const t of ['HTTP', 'NATS'] as const) {
     it(`${t} list: labelSelector, fieldSelector, limit and continue`, async () => {
