@@ -172,8 +172,14 @@ ${extra}`;
     const forced = await call(u, 'PATCH', '/apis/apps/v1/namespaces/default/deployments/sc/scale?fieldManager=hpa&force=true', 'apiVersion: autoscaling/v1\nkind: Scale\nmetadata:\n  name: sc\nspec:\n  replicas: 3\n', APPLY);
     assert.equal(forced.status, 200, JSON.stringify(forced.body));
     assert.equal(forced.body.spec.replicas, 3);
+    // upstream's ScaleREST answers scaleFromDeployment(...): name, namespace, uid,
+    // resourceVersion and creationTimestamp, never managedFields (they live on the parent)
+    assert.deepEqual(Object.keys(forced.body.metadata).sort(), ['creationTimestamp', 'name', 'namespace', 'resourceVersion', 'uid']);
     const d = await call(u, 'GET', '/apis/apps/v1/namespaces/default/deployments/sc');
     assert.deepEqual(entry(d.body, 'hpa').subresource, 'scale');
+    // ScaleHandler.ToParent: the scale's replicas become the parent's, under the parent's version
+    assert.equal(entry(d.body, 'hpa').apiVersion, 'apps/v1');
+    assert.equal(entry(d.body, 'hpa').operation, 'Apply');
     assert.deepEqual(entry(d.body, 'hpa').fieldsV1, { 'f:spec': { 'f:replicas': {} } });
     const st = await call(u, 'PATCH', '/apis/apps/v1/namespaces/default/deployments/sc/status?fieldManager=ctrl', 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: sc\nstatus:\n  observedGeneration: 1\n', APPLY);
     assert.equal(st.status, 200, JSON.stringify(st.body));
