@@ -13,7 +13,7 @@ import {
   StatusError,
   TimeoutError,
 } from '../api/errors.js';
-import { define, defineObject, field, T } from '../schema/dsl.js';
+import { define, defineObject, field, fieldType } from '../schema/dsl.js';
 import { registerKind } from '../schema/registry.js';
 import { ApiClient } from './client.js';
 import type { Watch } from './watch.js';
@@ -25,11 +25,11 @@ import { API_PREFIX, type ResourceRef, type WatchEvent } from './protocol.js';
 // serves `legacies`. Only get and list, so no controller in the same run acts on them.
 const W = 'io.flotilla.test.client.';
 const WIDGET_GROUP = 'preferred.client.test.flotilla.io';
-define(W + 'WidgetSpec', 'WidgetSpec is a test type.', { size: field(1, T.int32, 'Size of the widget.') });
+define(W + 'WidgetSpec', 'WidgetSpec is a test type.', { size: field(1, fieldType.int32, 'Size of the widget.') });
 for (const [version, kind] of [['v2', 'Widget'], ['v2', 'WidgetClass'], ['v1', 'Widget'], ['v1', 'Legacy']] as const) {
   defineObject(`${W}${version}.${kind}`, `${kind} is a test kind standing in for a custom resource.`, {
-    spec: field(2, T.ref(W + 'WidgetSpec'), 'Spec of the object.'),
-    status: field(3, T.ref(W + 'WidgetSpec'), 'Status of the object.'),
+    spec: field(2, fieldType.ref(W + 'WidgetSpec'), 'Spec of the object.'),
+    status: field(3, fieldType.ref(W + 'WidgetSpec'), 'Status of the object.'),
   });
 }
 const testKind = (version: string, kind: string, plural: string, namespaced: boolean) =>

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import protobuf from 'protobufjs';
 import YAML from 'yaml';
-import { define, defineObject, field, META, T } from './dsl.js';
+import { define, defineObject, field, META, fieldType } from './dsl.js';
 import { registerKind } from './registry.js';
 import { openapiV2, openapiV2Protobuf, openapiV3Document, openapiV3Json, openapiV3Paths, unresolvedSchemaRefs } from './openapi.js';
 import { decodeOpenAPIv2 } from './openapi-proto.js';
@@ -11,30 +11,30 @@ const W = 'io.flotilla.test.openapi.v1.';
 const G = 'io.flotilla.test.openapi.other.v1.';
 
 defineObject(W + 'Widget', 'Widget is a test kind.', {
-  spec: field(2, T.ref(W + 'WidgetSpec'), 'Spec is the desired state of the widget.'),
-  status: field(3, T.ref(W + 'WidgetStatus'), 'Status is the observed state.'),
+  spec: field(2, fieldType.ref(W + 'WidgetSpec'), 'Spec is the desired state of the widget.'),
+  status: field(3, fieldType.ref(W + 'WidgetStatus'), 'Status is the observed state.'),
 });
 define(W + 'WidgetSpec', 'WidgetSpec describes a widget.', {
-  replicas: field(1, T.int32, 'Number of replicas.', { default: 1 }),
-  size: field(2, T.quantity, 'Size of the widget.'),
-  port: field(3, T.intOrString, 'Port to use.'),
-  tags: field(4, T.array(T.string), 'Tags.', { listType: 'set' }),
-  ports: field(5, T.array(T.ref(W + 'WidgetPort')), 'Ports.', { mergeKey: 'containerPort', strategy: 'merge', listType: 'map', listMapKeys: ['containerPort', 'protocol'] }),
-  labels: field(6, T.map(T.string), 'Labels.'),
-  startedAt: field(7, T.time, 'When it started.'),
-  blob: field(8, T.bytes, 'Opaque bytes.'),
-  extra: field(9, T.any, 'Free-form.'),
-  mode: field(10, T.enum('Fast', 'Slow'), 'Mode.', { required: true }),
-  ratio: field(11, T.double, 'Ratio.'),
-  big: field(12, T.int64, 'Big number.'),
-  selector: field(13, T.ref(META + 'LabelSelector'), 'Selector.'),
+  replicas: field(1, fieldType.int32, 'Number of replicas.', { default: 1 }),
+  size: field(2, fieldType.quantity, 'Size of the widget.'),
+  port: field(3, fieldType.intOrString, 'Port to use.'),
+  tags: field(4, fieldType.array(fieldType.string), 'Tags.', { listType: 'set' }),
+  ports: field(5, fieldType.array(fieldType.ref(W + 'WidgetPort')), 'Ports.', { mergeKey: 'containerPort', strategy: 'merge', listType: 'map', listMapKeys: ['containerPort', 'protocol'] }),
+  labels: field(6, fieldType.map(fieldType.string), 'Labels.'),
+  startedAt: field(7, fieldType.time, 'When it started.'),
+  blob: field(8, fieldType.bytes, 'Opaque bytes.'),
+  extra: field(9, fieldType.any, 'Free-form.'),
+  mode: field(10, fieldType.enum('Fast', 'Slow'), 'Mode.', { required: true }),
+  ratio: field(11, fieldType.double, 'Ratio.'),
+  big: field(12, fieldType.int64, 'Big number.'),
+  selector: field(13, fieldType.ref(META + 'LabelSelector'), 'Selector.'),
 });
 define(W + 'WidgetPort', 'WidgetPort is a port.', {
-  containerPort: field(1, T.int32, 'Port number.', { required: true }),
-  protocol: field(2, T.string, 'Protocol.', { default: 'TCP' }),
+  containerPort: field(1, fieldType.int32, 'Port number.', { required: true }),
+  protocol: field(2, fieldType.string, 'Protocol.', { default: 'TCP' }),
 });
 define(W + 'WidgetStatus', 'WidgetStatus is observed state.', {
-  replicas: field(1, T.int32, 'Observed replicas.'),
+  replicas: field(1, fieldType.int32, 'Observed replicas.'),
 });
 registerKind({
   group: 'test.flotilla.io', version: 'v1', kind: 'Widget', plural: 'widgets', singular: 'widget',
@@ -42,10 +42,10 @@ registerKind({
 });
 
 defineObject(G + 'Gadget', 'Gadget is a cluster-scoped test kind.', {
-  spec: field(2, T.ref(G + 'GadgetSpec'), 'Spec.'),
+  spec: field(2, fieldType.ref(G + 'GadgetSpec'), 'Spec.'),
 });
 define(G + 'GadgetSpec', 'GadgetSpec describes a gadget.', {
-  color: field(1, T.string, 'Color.'),
+  color: field(1, fieldType.string, 'Color.'),
 });
 registerKind({
   group: 'other.test.flotilla.io', version: 'v1', kind: 'Gadget', plural: 'gadgets', singular: 'gadget',

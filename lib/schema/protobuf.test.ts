@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import protobuf from 'protobufjs';
 import { BadRequestError } from '../api/errors.js';
-import { define, defineObject, field, T } from './dsl.js';
+import { define, defineObject, field, fieldType } from './dsl.js';
 import { registerKind } from './registry.js';
 import { decodeKubernetesProtobuf } from './protobuf.js';
 import './kinds/mod.js';
@@ -12,40 +12,40 @@ const GROUP = 'protobuf.test.flotilla.io';
 const API_VERSION = `${GROUP}/v1`;
 
 defineObject(P + 'ConfigMap', 'ConfigMap holds configuration data for pods to consume.', {
-  immutable: field(4, T.boolean, 'Immutable, if set to true, ensures that data stored in the ConfigMap cannot be updated.', { pointer: true }),
-  data: field(2, T.map(T.string), 'Data contains the configuration data.'),
-  binaryData: field(3, T.map(T.bytes), 'BinaryData contains the binary data.'),
+  immutable: field(4, fieldType.boolean, 'Immutable, if set to true, ensures that data stored in the ConfigMap cannot be updated.', { pointer: true }),
+  data: field(2, fieldType.map(fieldType.string), 'Data contains the configuration data.'),
+  binaryData: field(3, fieldType.map(fieldType.bytes), 'BinaryData contains the binary data.'),
 });
 defineObject(P + 'Namespace', 'Namespace provides a scope for Names.', {
-  spec: field(2, T.ref(P + 'NamespaceSpec'), 'Spec defines the behavior of the Namespace.'),
-  status: field(3, T.ref(P + 'NamespaceStatus'), 'Status describes the current status of a Namespace.'),
+  spec: field(2, fieldType.ref(P + 'NamespaceSpec'), 'Spec defines the behavior of the Namespace.'),
+  status: field(3, fieldType.ref(P + 'NamespaceStatus'), 'Status describes the current status of a Namespace.'),
 });
 define(P + 'NamespaceSpec', 'NamespaceSpec describes the attributes on a Namespace.', {
-  finalizers: field(1, T.array(T.string), 'Finalizers is an opaque list of values that must be empty to permanently remove object from storage.'),
+  finalizers: field(1, fieldType.array(fieldType.string), 'Finalizers is an opaque list of values that must be empty to permanently remove object from storage.'),
 });
 define(P + 'NamespaceStatus', 'NamespaceStatus is information about the current status of a Namespace.', {
-  phase: field(1, T.string, 'Phase is the current lifecycle phase of the namespace.'),
+  phase: field(1, fieldType.string, 'Phase is the current lifecycle phase of the namespace.'),
 });
 defineObject(P + 'Gizmo', 'Gizmo exercises every field shape.', {
-  small: field(2, T.int32, 'int32'),
-  big: field(3, T.int64, 'int64'),
-  ratio: field(4, T.double, 'double'),
-  on: field(5, T.boolean, 'boolean'),
-  blob: field(6, T.bytes, 'bytes'),
-  size: field(7, T.quantity, 'quantity'),
-  portNumber: field(8, T.intOrString, 'intOrString holding an int'),
-  portName: field(9, T.intOrString, 'intOrString holding a string'),
-  packed: field(10, T.array(T.int32), 'packed repeated int32'),
-  unpacked: field(11, T.array(T.int64), 'unpacked repeated int64'),
-  parts: field(12, T.array(T.ref(P + 'GizmoPart')), 'repeated message'),
-  partsByName: field(13, T.map(T.ref(P + 'GizmoPart')), 'map of messages'),
-  extra: field(14, T.any, 'RawExtension'),
-  renewTime: field(15, T.microTime, 'microTime'),
-  names: field(16, T.array(T.string), 'repeated string'),
+  small: field(2, fieldType.int32, 'int32'),
+  big: field(3, fieldType.int64, 'int64'),
+  ratio: field(4, fieldType.double, 'double'),
+  on: field(5, fieldType.boolean, 'boolean'),
+  blob: field(6, fieldType.bytes, 'bytes'),
+  size: field(7, fieldType.quantity, 'quantity'),
+  portNumber: field(8, fieldType.intOrString, 'intOrString holding an int'),
+  portName: field(9, fieldType.intOrString, 'intOrString holding a string'),
+  packed: field(10, fieldType.array(fieldType.int32), 'packed repeated int32'),
+  unpacked: field(11, fieldType.array(fieldType.int64), 'unpacked repeated int64'),
+  parts: field(12, fieldType.array(fieldType.ref(P + 'GizmoPart')), 'repeated message'),
+  partsByName: field(13, fieldType.map(fieldType.ref(P + 'GizmoPart')), 'map of messages'),
+  extra: field(14, fieldType.any, 'RawExtension'),
+  renewTime: field(15, fieldType.microTime, 'microTime'),
+  names: field(16, fieldType.array(fieldType.string), 'repeated string'),
 });
 define(P + 'GizmoPart', 'A part.', {
-  name: field(1, T.string, 'name'),
-  count: field(2, T.int32, 'count'),
+  name: field(1, fieldType.string, 'name'),
+  count: field(2, fieldType.int32, 'count'),
 });
 for (const [kind, plural, namespaced] of [['ConfigMap', 'configmaps', true], ['Namespace', 'namespaces', false], ['Gizmo', 'gizmos', true]] as const) {
   registerKind({ group: GROUP, version: 'v1', kind, plural, singular: kind.toLowerCase(), namespaced, definition: P + kind, columns: [] });

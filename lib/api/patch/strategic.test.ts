@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { define, field, T } from '../../schema/dsl.js';
+import { define, field, fieldType } from '../../schema/dsl.js';
 import { StatusError } from '../errors.js';
 import { applyStrategicMergePatch } from './strategic.js';
 
@@ -7,95 +7,95 @@ import { applyStrategicMergePatch } from './strategic.js';
 // to strategic merge patch, so these tests do not depend on the io.k8s.* kind modules.
 const P = 'test.patch.v1.';
 define(P + 'OwnerRef', 'owner', {
-  uid: field(1, T.string, 'uid'),
-  name: field(2, T.string, 'name'),
+  uid: field(1, fieldType.string, 'uid'),
+  name: field(2, fieldType.string, 'name'),
 });
 define(P + 'Meta', 'object meta', {
-  name: field(1, T.string, 'name'),
-  labels: field(2, T.map(T.string), 'labels'),
-  annotations: field(3, T.map(T.string), 'annotations'),
-  finalizers: field(4, T.array(T.string), 'finalizers', { strategy: 'merge', listType: 'set' }),
-  ownerReferences: field(5, T.array(T.ref(P + 'OwnerRef')), 'owners', { mergeKey: 'uid', strategy: 'merge' }),
+  name: field(1, fieldType.string, 'name'),
+  labels: field(2, fieldType.map(fieldType.string), 'labels'),
+  annotations: field(3, fieldType.map(fieldType.string), 'annotations'),
+  finalizers: field(4, fieldType.array(fieldType.string), 'finalizers', { strategy: 'merge', listType: 'set' }),
+  ownerReferences: field(5, fieldType.array(fieldType.ref(P + 'OwnerRef')), 'owners', { mergeKey: 'uid', strategy: 'merge' }),
 });
 define(P + 'RollingUpdate', 'rolling update', {
-  maxSurge: field(1, T.intOrString, 'surge'),
-  maxUnavailable: field(2, T.intOrString, 'unavailable'),
+  maxSurge: field(1, fieldType.intOrString, 'surge'),
+  maxUnavailable: field(2, fieldType.intOrString, 'unavailable'),
 });
 define(P + 'Strategy', 'strategy', {
-  type: field(1, T.string, 'type'),
-  rollingUpdate: field(2, T.ref(P + 'RollingUpdate'), 'rolling update'),
+  type: field(1, fieldType.string, 'type'),
+  rollingUpdate: field(2, fieldType.ref(P + 'RollingUpdate'), 'rolling update'),
 });
 define(P + 'Port', 'port', {
-  containerPort: field(1, T.int32, 'port'),
-  protocol: field(2, T.string, 'protocol'),
-  name: field(3, T.string, 'name'),
+  containerPort: field(1, fieldType.int32, 'port'),
+  protocol: field(2, fieldType.string, 'protocol'),
+  name: field(3, fieldType.string, 'name'),
 });
 define(P + 'EnvVar', 'env var', {
-  name: field(1, T.string, 'name'),
-  value: field(2, T.string, 'value'),
-  valueFrom: field(3, T.any, 'source'),
+  name: field(1, fieldType.string, 'name'),
+  value: field(2, fieldType.string, 'value'),
+  valueFrom: field(3, fieldType.any, 'source'),
 });
 define(P + 'Container', 'container', {
-  name: field(1, T.string, 'name'),
-  image: field(2, T.string, 'image'),
-  args: field(3, T.array(T.string), 'args', { listType: 'atomic' }),
-  ports: field(4, T.array(T.ref(P + 'Port')), 'ports', { mergeKey: 'containerPort', strategy: 'merge' }),
-  env: field(5, T.array(T.ref(P + 'EnvVar')), 'env', { mergeKey: 'name', strategy: 'merge' }),
-  resources: field(6, T.ref(P + 'Resources'), 'resources'),
+  name: field(1, fieldType.string, 'name'),
+  image: field(2, fieldType.string, 'image'),
+  args: field(3, fieldType.array(fieldType.string), 'args', { listType: 'atomic' }),
+  ports: field(4, fieldType.array(fieldType.ref(P + 'Port')), 'ports', { mergeKey: 'containerPort', strategy: 'merge' }),
+  env: field(5, fieldType.array(fieldType.ref(P + 'EnvVar')), 'env', { mergeKey: 'name', strategy: 'merge' }),
+  resources: field(6, fieldType.ref(P + 'Resources'), 'resources'),
 });
 define(P + 'Resources', 'resources', {
-  limits: field(1, T.map(T.quantity), 'limits'),
+  limits: field(1, fieldType.map(fieldType.quantity), 'limits'),
 });
 define(P + 'ConfigMapSource', 'config map source', {
-  name: field(1, T.string, 'name'),
+  name: field(1, fieldType.string, 'name'),
 });
 define(P + 'EmptyDirSource', 'empty dir source', {
-  medium: field(1, T.string, 'medium'),
+  medium: field(1, fieldType.string, 'medium'),
 });
 define(P + 'Volume', 'volume', {
-  name: field(1, T.string, 'name'),
-  configMap: field(2, T.ref(P + 'ConfigMapSource'), 'config map'),
-  emptyDir: field(3, T.ref(P + 'EmptyDirSource'), 'empty dir'),
+  name: field(1, fieldType.string, 'name'),
+  configMap: field(2, fieldType.ref(P + 'ConfigMapSource'), 'config map'),
+  emptyDir: field(3, fieldType.ref(P + 'EmptyDirSource'), 'empty dir'),
 });
 define(P + 'Toleration', 'toleration', {
-  key: field(1, T.string, 'key'),
-  effect: field(2, T.string, 'effect'),
+  key: field(1, fieldType.string, 'key'),
+  effect: field(2, fieldType.string, 'effect'),
 });
 define(P + 'PodSpec', 'pod spec', {
-  containers: field(1, T.array(T.ref(P + 'Container')), 'containers', { mergeKey: 'name', strategy: 'merge' }),
-  volumes: field(2, T.array(T.ref(P + 'Volume')), 'volumes', { mergeKey: 'name', strategy: 'merge,retainKeys' }),
-  tolerations: field(3, T.array(T.ref(P + 'Toleration')), 'tolerations'),
-  nodeSelector: field(4, T.map(T.string), 'node selector'),
+  containers: field(1, fieldType.array(fieldType.ref(P + 'Container')), 'containers', { mergeKey: 'name', strategy: 'merge' }),
+  volumes: field(2, fieldType.array(fieldType.ref(P + 'Volume')), 'volumes', { mergeKey: 'name', strategy: 'merge,retainKeys' }),
+  tolerations: field(3, fieldType.array(fieldType.ref(P + 'Toleration')), 'tolerations'),
+  nodeSelector: field(4, fieldType.map(fieldType.string), 'node selector'),
 });
 define(P + 'Template', 'pod template', {
-  metadata: field(1, T.ref(P + 'Meta'), 'metadata'),
-  spec: field(2, T.ref(P + 'PodSpec'), 'spec'),
+  metadata: field(1, fieldType.ref(P + 'Meta'), 'metadata'),
+  spec: field(2, fieldType.ref(P + 'PodSpec'), 'spec'),
 });
 define(P + 'Selector', 'selector', {
-  matchLabels: field(1, T.map(T.string), 'labels'),
+  matchLabels: field(1, fieldType.map(fieldType.string), 'labels'),
 });
 define(P + 'ThingSpec', 'spec', {
-  replicas: field(1, T.int32, 'replicas'),
-  strategy: field(2, T.ref(P + 'Strategy'), 'strategy', { strategy: 'retainKeys' }),
-  template: field(3, T.ref(P + 'Template'), 'template'),
-  tags: field(4, T.array(T.string), 'a replaced list of primitives'),
-  ports: field(5, T.array(T.int32), 'a merged list of numbers', { strategy: 'merge' }),
-  matrix: field(6, T.array(T.array(T.int32)), 'a list of lists', { strategy: 'merge' }),
-  selector: field(7, T.ref(P + 'Selector'), 'a map replaced as a whole', { strategy: 'replace' }),
+  replicas: field(1, fieldType.int32, 'replicas'),
+  strategy: field(2, fieldType.ref(P + 'Strategy'), 'strategy', { strategy: 'retainKeys' }),
+  template: field(3, fieldType.ref(P + 'Template'), 'template'),
+  tags: field(4, fieldType.array(fieldType.string), 'a replaced list of primitives'),
+  ports: field(5, fieldType.array(fieldType.int32), 'a merged list of numbers', { strategy: 'merge' }),
+  matrix: field(6, fieldType.array(fieldType.array(fieldType.int32)), 'a list of lists', { strategy: 'merge' }),
+  selector: field(7, fieldType.ref(P + 'Selector'), 'a map replaced as a whole', { strategy: 'replace' }),
 });
 define(
   P + 'Free',
   'keeps unknown fields',
-  { known: field(1, T.string, 'known') },
+  { known: field(1, fieldType.string, 'known') },
   { preserveUnknown: true },
 );
 define(P + 'Thing', 'a deployment-like object', {
-  apiVersion: field(0, T.string, 'apiVersion'),
-  kind: field(0, T.string, 'kind'),
-  metadata: field(1, T.ref(P + 'Meta'), 'metadata'),
-  spec: field(2, T.ref(P + 'ThingSpec'), 'spec'),
-  raw: field(3, T.any, 'free-form JSON'),
-  free: field(4, T.ref(P + 'Free'), 'preserve unknown fields'),
+  apiVersion: field(0, fieldType.string, 'apiVersion'),
+  kind: field(0, fieldType.string, 'kind'),
+  metadata: field(1, fieldType.ref(P + 'Meta'), 'metadata'),
+  spec: field(2, fieldType.ref(P + 'ThingSpec'), 'spec'),
+  raw: field(3, fieldType.any, 'free-form JSON'),
+  free: field(4, fieldType.ref(P + 'Free'), 'preserve unknown fields'),
 });
 
 const THING = P + 'Thing';
@@ -518,7 +518,7 @@ describe('strategic merge patch', () => {
   });
 
   describe('fields the schema does not describe', () => {
-    it('merges free-form (T.any) values as JSON merge patch: maps merge, null deletes, lists replace', () => {
+    it('merges free-form (fieldType.any) values as JSON merge patch: maps merge, null deletes, lists replace', () => {
       const out = smp(
         { raw: { a: { b: 1, c: 2 }, list: [{ name: 'x' }, { name: 'y' }], keep: true } },
         { raw: { a: { c: null, d: 3 }, list: [{ name: 'z' }] } },
