@@ -53,19 +53,19 @@ for (const [kind, plural, namespaced] of [['ConfigMap', 'configmaps', true], ['N
 
 const GO_ZERO_SECONDS = -62135596800;
 
-type W = protobuf.Writer;
-const msg = (w: W, num: number, body: (w: W) => void): W => {
+type ProtobufWriter = protobuf.Writer;
+const msg = (w: ProtobufWriter, num: number, body: (w: ProtobufWriter) => void): ProtobufWriter => {
   w.uint32((num << 3) | 2).fork();
   body(w);
   return w.ldelim();
 };
-const str = (w: W, num: number, s: string) => w.uint32((num << 3) | 2).string(s);
-const bytes = (w: W, num: number, b: Uint8Array) => w.uint32((num << 3) | 2).bytes(b);
-const timestamp = (w: W, num: number, seconds: number, nanos: number) =>
+const str = (w: ProtobufWriter, num: number, s: string) => w.uint32((num << 3) | 2).string(s);
+const bytes = (w: ProtobufWriter, num: number, b: Uint8Array) => w.uint32((num << 3) | 2).bytes(b);
+const timestamp = (w: ProtobufWriter, num: number, seconds: number, nanos: number) =>
   msg(w, num, (t) => t.uint32(8).int64(seconds).uint32(16).int32(nanos));
 
 /** ObjectMeta as Go's generated marshaller writes it: every non-pointer field, empty or not. */
-function objectMeta(w: W, name: string, extra: (w: W) => void = () => {}) {
+function objectMeta(w: ProtobufWriter, name: string, extra: (w: ProtobufWriter) => void = () => {}) {
   msg(w, 1, (m) => {
     str(m, 1, name);
     str(m, 2, '');
@@ -102,15 +102,15 @@ function configMapBody(): Uint8Array {
   return envelope(API_VERSION, 'ConfigMap', w.finish());
 }
 
-const varint = (w: W, num: number, v: number) => w.uint32(num << 3).int64(v);
-const bool = (w: W, num: number, v: boolean) => w.uint32(num << 3).bool(v);
+const varint = (w: ProtobufWriter, num: number, v: number) => w.uint32(num << 3).int64(v);
+const bool = (w: ProtobufWriter, num: number, v: boolean) => w.uint32(num << 3).bool(v);
 /** intstr.IntOrString as Go writes it: type, intVal and strVal, always all three. */
-const intOrString = (w: W, num: number, v: number | string) =>
+const intOrString = (w: ProtobufWriter, num: number, v: number | string) =>
   msg(w, num, (m) => str(varint(varint(m, 1, typeof v === 'number' ? 0 : 1), 2, typeof v === 'number' ? v : 0), 3, typeof v === 'string' ? v : ''));
-const mapEntry = (w: W, num: number, k: string, v: string) => msg(w, num, (e) => str(str(e, 1, k), 2, v));
+const mapEntry = (w: ProtobufWriter, num: number, k: string, v: string) => msg(w, num, (e) => str(str(e, 1, k), 2, v));
 
 /** core/v1 Container with only name, image and command set, every non-pointer field written as Go does. */
-function container(w: W, num: number, c: { name: string; image: string; command?: string[] }, extra: (w: W) => void = () => {}) {
+function container(w: ProtobufWriter, num: number, c: { name: string; image: string; command?: string[] }, extra: (w: ProtobufWriter) => void = () => {}) {
   msg(w, num, (m) => {
     str(m, 1, c.name);
     str(m, 2, c.image);
@@ -128,7 +128,7 @@ function container(w: W, num: number, c: { name: string; image: string; command?
 }
 
 /** core/v1 PodSpec's non-pointer scalars, which Go writes even when unset. */
-function podSpecScalars(w: W, restartPolicy: string) {
+function podSpecScalars(w: ProtobufWriter, restartPolicy: string) {
   str(w, 3, restartPolicy);
   for (const n of [6, 8, 9, 10]) str(w, n, ''); // dnsPolicy, serviceAccountName, serviceAccount, nodeName
   for (const n of [11, 12, 13]) bool(w, n, false); // hostNetwork, hostPID, hostIPC
