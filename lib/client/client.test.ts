@@ -23,19 +23,19 @@ import { API_PREFIX, type ResourceRef, type WatchEvent } from './protocol.js';
 // A group of the test's own served in two versions, so discovery has a preferred version
 // to choose: v2 (registered first, so served first and preferred) and v1, which alone
 // serves `legacies`. Only get and list, so no controller in the same run acts on them.
-const W = 'io.flotilla.test.client.';
+const TYPE_PREFIX = 'io.flotilla.test.client.';
 const WIDGET_GROUP = 'preferred.client.test.flotilla.io';
-define(W + 'WidgetSpec', 'WidgetSpec is a test type.', { size: field(1, fieldType.int32, 'Size of the widget.') });
+define(TYPE_PREFIX + 'WidgetSpec', 'WidgetSpec is a test type.', { size: field(1, fieldType.int32, 'Size of the widget.') });
 for (const [version, kind] of [['v2', 'Widget'], ['v2', 'WidgetClass'], ['v1', 'Widget'], ['v1', 'Legacy']] as const) {
-  defineObject(`${W}${version}.${kind}`, `${kind} is a test kind standing in for a custom resource.`, {
-    spec: field(2, fieldType.ref(W + 'WidgetSpec'), 'Spec of the object.'),
-    status: field(3, fieldType.ref(W + 'WidgetSpec'), 'Status of the object.'),
+  defineObject(`${TYPE_PREFIX}${version}.${kind}`, `${kind} is a test kind standing in for a custom resource.`, {
+    spec: field(2, fieldType.ref(TYPE_PREFIX + 'WidgetSpec'), 'Spec of the object.'),
+    status: field(3, fieldType.ref(TYPE_PREFIX + 'WidgetSpec'), 'Status of the object.'),
   });
 }
 const testKind = (version: string, kind: string, plural: string, namespaced: boolean) =>
   registerKind({
     group: WIDGET_GROUP, version, kind, plural, singular: kind.toLowerCase(), namespaced,
-    definition: `${W}${version}.${kind}`, verbs: ['get', 'list'], subresources: ['status'], columns: [],
+    definition: `${TYPE_PREFIX}${version}.${kind}`, verbs: ['get', 'list'], subresources: ['status'], columns: [],
   });
 testKind('v2', 'Widget', 'widgets', true);
 testKind('v2', 'WidgetClass', 'widgetclasses', false);

@@ -7,26 +7,26 @@ import { decodeKubernetesProtobuf } from './protobuf.js';
 import './kinds/mod.js';
 
 // Test kinds in a group of their own, with upstream's field numbers for ConfigMap and Namespace.
-const P = 'io.flotilla.test.protobuf.v1.';
+const TYPE_PREFIX = 'io.flotilla.test.protobuf.v1.';
 const GROUP = 'protobuf.test.flotilla.io';
 const API_VERSION = `${GROUP}/v1`;
 
-defineObject(P + 'ConfigMap', 'ConfigMap holds configuration data for pods to consume.', {
+defineObject(TYPE_PREFIX + 'ConfigMap', 'ConfigMap holds configuration data for pods to consume.', {
   immutable: field(4, fieldType.boolean, 'Immutable, if set to true, ensures that data stored in the ConfigMap cannot be updated.', { pointer: true }),
   data: field(2, fieldType.map(fieldType.string), 'Data contains the configuration data.'),
   binaryData: field(3, fieldType.map(fieldType.bytes), 'BinaryData contains the binary data.'),
 });
-defineObject(P + 'Namespace', 'Namespace provides a scope for Names.', {
-  spec: field(2, fieldType.ref(P + 'NamespaceSpec'), 'Spec defines the behavior of the Namespace.'),
-  status: field(3, fieldType.ref(P + 'NamespaceStatus'), 'Status describes the current status of a Namespace.'),
+defineObject(TYPE_PREFIX + 'Namespace', 'Namespace provides a scope for Names.', {
+  spec: field(2, fieldType.ref(TYPE_PREFIX + 'NamespaceSpec'), 'Spec defines the behavior of the Namespace.'),
+  status: field(3, fieldType.ref(TYPE_PREFIX + 'NamespaceStatus'), 'Status describes the current status of a Namespace.'),
 });
-define(P + 'NamespaceSpec', 'NamespaceSpec describes the attributes on a Namespace.', {
+define(TYPE_PREFIX + 'NamespaceSpec', 'NamespaceSpec describes the attributes on a Namespace.', {
   finalizers: field(1, fieldType.array(fieldType.string), 'Finalizers is an opaque list of values that must be empty to permanently remove object from storage.'),
 });
-define(P + 'NamespaceStatus', 'NamespaceStatus is information about the current status of a Namespace.', {
+define(TYPE_PREFIX + 'NamespaceStatus', 'NamespaceStatus is information about the current status of a Namespace.', {
   phase: field(1, fieldType.string, 'Phase is the current lifecycle phase of the namespace.'),
 });
-defineObject(P + 'Gizmo', 'Gizmo exercises every field shape.', {
+defineObject(TYPE_PREFIX + 'Gizmo', 'Gizmo exercises every field shape.', {
   small: field(2, fieldType.int32, 'int32'),
   big: field(3, fieldType.int64, 'int64'),
   ratio: field(4, fieldType.double, 'double'),
@@ -37,18 +37,18 @@ defineObject(P + 'Gizmo', 'Gizmo exercises every field shape.', {
   portName: field(9, fieldType.intOrString, 'intOrString holding a string'),
   packed: field(10, fieldType.array(fieldType.int32), 'packed repeated int32'),
   unpacked: field(11, fieldType.array(fieldType.int64), 'unpacked repeated int64'),
-  parts: field(12, fieldType.array(fieldType.ref(P + 'GizmoPart')), 'repeated message'),
-  partsByName: field(13, fieldType.map(fieldType.ref(P + 'GizmoPart')), 'map of messages'),
+  parts: field(12, fieldType.array(fieldType.ref(TYPE_PREFIX + 'GizmoPart')), 'repeated message'),
+  partsByName: field(13, fieldType.map(fieldType.ref(TYPE_PREFIX + 'GizmoPart')), 'map of messages'),
   extra: field(14, fieldType.any, 'RawExtension'),
   renewTime: field(15, fieldType.microTime, 'microTime'),
   names: field(16, fieldType.array(fieldType.string), 'repeated string'),
 });
-define(P + 'GizmoPart', 'A part.', {
+define(TYPE_PREFIX + 'GizmoPart', 'A part.', {
   name: field(1, fieldType.string, 'name'),
   count: field(2, fieldType.int32, 'count'),
 });
 for (const [kind, plural, namespaced] of [['ConfigMap', 'configmaps', true], ['Namespace', 'namespaces', false], ['Gizmo', 'gizmos', true]] as const) {
-  registerKind({ group: GROUP, version: 'v1', kind, plural, singular: kind.toLowerCase(), namespaced, definition: P + kind, columns: [] });
+  registerKind({ group: GROUP, version: 'v1', kind, plural, singular: kind.toLowerCase(), namespaced, definition: TYPE_PREFIX + kind, columns: [] });
 }
 
 const GO_ZERO_SECONDS = -62135596800;

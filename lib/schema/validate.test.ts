@@ -6,26 +6,26 @@ import { isBase64, isRFC3339, validateObject } from './validate.js';
 import type { FieldError } from './types.js';
 
 // A small schema of its own, so these tests do not depend on the real kinds.
-const P = 'test.validate.v1.';
-define(P + 'Port', 'A port.', {
+const TYPE_PREFIX = 'test.validate.v1.';
+define(TYPE_PREFIX + 'Port', 'A port.', {
   name: field(1, fieldType.string, 'Port name.'),
   containerPort: field(2, fieldType.int32, 'Port number.', { required: true }),
   protocol: field(3, fieldType.enum('TCP', 'UDP', 'SCTP'), 'Protocol.'),
 });
-define(P + 'Resources', 'Compute resources.', {
+define(TYPE_PREFIX + 'Resources', 'Compute resources.', {
   limits: field(1, fieldType.map(fieldType.quantity), 'Limits.'),
   requests: field(2, fieldType.map(fieldType.quantity), 'Requests.'),
 });
-define(P + 'Container', 'A container.', {
+define(TYPE_PREFIX + 'Container', 'A container.', {
   name: field(1, fieldType.string, 'Name.', { required: true }),
   image: field(2, fieldType.string, 'Image.'),
   args: field(3, fieldType.array(fieldType.string), 'Arguments.'),
-  ports: field(4, fieldType.array(fieldType.ref(P + 'Port')), 'Ports.'),
-  resources: field(5, fieldType.ref(P + 'Resources'), 'Resources.'),
+  ports: field(4, fieldType.array(fieldType.ref(TYPE_PREFIX + 'Port')), 'Ports.'),
+  resources: field(5, fieldType.ref(TYPE_PREFIX + 'Resources'), 'Resources.'),
 });
-define(P + 'Free', 'Anything goes beside the known field.', { known: field(1, fieldType.string, 'Known.') }, { preserveUnknown: true });
-define(P + 'ThingSpec', 'The spec.', {
-  containers: field(1, fieldType.array(fieldType.ref(P + 'Container')), 'Containers.', { required: true }),
+define(TYPE_PREFIX + 'Free', 'Anything goes beside the known field.', { known: field(1, fieldType.string, 'Known.') }, { preserveUnknown: true });
+define(TYPE_PREFIX + 'ThingSpec', 'The spec.', {
+  containers: field(1, fieldType.array(fieldType.ref(TYPE_PREFIX + 'Container')), 'Containers.', { required: true }),
   replicas: field(2, fieldType.int32, 'Replicas.'),
   size: field(3, fieldType.int64, 'Size.'),
   ratio: field(4, fieldType.double, 'Ratio.'),
@@ -36,14 +36,14 @@ define(P + 'ThingSpec', 'The spec.', {
   data: field(9, fieldType.bytes, 'Data.'),
   selector: field(10, fieldType.ref(META + 'LabelSelector'), 'Selector.'),
   extension: field(11, fieldType.any, 'Raw extension.'),
-  byName: field(12, fieldType.map(fieldType.ref(P + 'Container')), 'Containers by name.'),
-  free: field(13, fieldType.ref(P + 'Free'), 'Free-form.'),
+  byName: field(12, fieldType.map(fieldType.ref(TYPE_PREFIX + 'Container')), 'Containers by name.'),
+  free: field(13, fieldType.ref(TYPE_PREFIX + 'Free'), 'Free-form.'),
   stamp: field(14, { type: 'string', format: 'date-time' }, 'A date-time string.'),
 });
-defineObject(P + 'Thing', 'A thing.', {
-  spec: field(2, fieldType.ref(P + 'ThingSpec'), 'Spec.'),
+defineObject(TYPE_PREFIX + 'Thing', 'A thing.', {
+  spec: field(2, fieldType.ref(TYPE_PREFIX + 'ThingSpec'), 'Spec.'),
 });
-const THING = P + 'Thing';
+const THING = TYPE_PREFIX + 'Thing';
 
 const SUBDOMAIN_MSG =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";

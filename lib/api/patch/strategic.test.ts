@@ -5,100 +5,100 @@ import { applyStrategicMergePatch } from './strategic.js';
 
 // A small schema of our own that mirrors the shapes of Deployment / PodSpec that matter
 // to strategic merge patch, so these tests do not depend on the io.k8s.* kind modules.
-const P = 'test.patch.v1.';
-define(P + 'OwnerRef', 'owner', {
+const TYPE_PREFIX = 'test.patch.v1.';
+define(TYPE_PREFIX + 'OwnerRef', 'owner', {
   uid: field(1, fieldType.string, 'uid'),
   name: field(2, fieldType.string, 'name'),
 });
-define(P + 'Meta', 'object meta', {
+define(TYPE_PREFIX + 'Meta', 'object meta', {
   name: field(1, fieldType.string, 'name'),
   labels: field(2, fieldType.map(fieldType.string), 'labels'),
   annotations: field(3, fieldType.map(fieldType.string), 'annotations'),
   finalizers: field(4, fieldType.array(fieldType.string), 'finalizers', { strategy: 'merge', listType: 'set' }),
-  ownerReferences: field(5, fieldType.array(fieldType.ref(P + 'OwnerRef')), 'owners', { mergeKey: 'uid', strategy: 'merge' }),
+  ownerReferences: field(5, fieldType.array(fieldType.ref(TYPE_PREFIX + 'OwnerRef')), 'owners', { mergeKey: 'uid', strategy: 'merge' }),
 });
-define(P + 'RollingUpdate', 'rolling update', {
+define(TYPE_PREFIX + 'RollingUpdate', 'rolling update', {
   maxSurge: field(1, fieldType.intOrString, 'surge'),
   maxUnavailable: field(2, fieldType.intOrString, 'unavailable'),
 });
-define(P + 'Strategy', 'strategy', {
+define(TYPE_PREFIX + 'Strategy', 'strategy', {
   type: field(1, fieldType.string, 'type'),
-  rollingUpdate: field(2, fieldType.ref(P + 'RollingUpdate'), 'rolling update'),
+  rollingUpdate: field(2, fieldType.ref(TYPE_PREFIX + 'RollingUpdate'), 'rolling update'),
 });
-define(P + 'Port', 'port', {
+define(TYPE_PREFIX + 'Port', 'port', {
   containerPort: field(1, fieldType.int32, 'port'),
   protocol: field(2, fieldType.string, 'protocol'),
   name: field(3, fieldType.string, 'name'),
 });
-define(P + 'EnvVar', 'env var', {
+define(TYPE_PREFIX + 'EnvVar', 'env var', {
   name: field(1, fieldType.string, 'name'),
   value: field(2, fieldType.string, 'value'),
   valueFrom: field(3, fieldType.any, 'source'),
 });
-define(P + 'Container', 'container', {
+define(TYPE_PREFIX + 'Container', 'container', {
   name: field(1, fieldType.string, 'name'),
   image: field(2, fieldType.string, 'image'),
   args: field(3, fieldType.array(fieldType.string), 'args', { listType: 'atomic' }),
-  ports: field(4, fieldType.array(fieldType.ref(P + 'Port')), 'ports', { mergeKey: 'containerPort', strategy: 'merge' }),
-  env: field(5, fieldType.array(fieldType.ref(P + 'EnvVar')), 'env', { mergeKey: 'name', strategy: 'merge' }),
-  resources: field(6, fieldType.ref(P + 'Resources'), 'resources'),
+  ports: field(4, fieldType.array(fieldType.ref(TYPE_PREFIX + 'Port')), 'ports', { mergeKey: 'containerPort', strategy: 'merge' }),
+  env: field(5, fieldType.array(fieldType.ref(TYPE_PREFIX + 'EnvVar')), 'env', { mergeKey: 'name', strategy: 'merge' }),
+  resources: field(6, fieldType.ref(TYPE_PREFIX + 'Resources'), 'resources'),
 });
-define(P + 'Resources', 'resources', {
+define(TYPE_PREFIX + 'Resources', 'resources', {
   limits: field(1, fieldType.map(fieldType.quantity), 'limits'),
 });
-define(P + 'ConfigMapSource', 'config map source', {
+define(TYPE_PREFIX + 'ConfigMapSource', 'config map source', {
   name: field(1, fieldType.string, 'name'),
 });
-define(P + 'EmptyDirSource', 'empty dir source', {
+define(TYPE_PREFIX + 'EmptyDirSource', 'empty dir source', {
   medium: field(1, fieldType.string, 'medium'),
 });
-define(P + 'Volume', 'volume', {
+define(TYPE_PREFIX + 'Volume', 'volume', {
   name: field(1, fieldType.string, 'name'),
-  configMap: field(2, fieldType.ref(P + 'ConfigMapSource'), 'config map'),
-  emptyDir: field(3, fieldType.ref(P + 'EmptyDirSource'), 'empty dir'),
+  configMap: field(2, fieldType.ref(TYPE_PREFIX + 'ConfigMapSource'), 'config map'),
+  emptyDir: field(3, fieldType.ref(TYPE_PREFIX + 'EmptyDirSource'), 'empty dir'),
 });
-define(P + 'Toleration', 'toleration', {
+define(TYPE_PREFIX + 'Toleration', 'toleration', {
   key: field(1, fieldType.string, 'key'),
   effect: field(2, fieldType.string, 'effect'),
 });
-define(P + 'PodSpec', 'pod spec', {
-  containers: field(1, fieldType.array(fieldType.ref(P + 'Container')), 'containers', { mergeKey: 'name', strategy: 'merge' }),
-  volumes: field(2, fieldType.array(fieldType.ref(P + 'Volume')), 'volumes', { mergeKey: 'name', strategy: 'merge,retainKeys' }),
-  tolerations: field(3, fieldType.array(fieldType.ref(P + 'Toleration')), 'tolerations'),
+define(TYPE_PREFIX + 'PodSpec', 'pod spec', {
+  containers: field(1, fieldType.array(fieldType.ref(TYPE_PREFIX + 'Container')), 'containers', { mergeKey: 'name', strategy: 'merge' }),
+  volumes: field(2, fieldType.array(fieldType.ref(TYPE_PREFIX + 'Volume')), 'volumes', { mergeKey: 'name', strategy: 'merge,retainKeys' }),
+  tolerations: field(3, fieldType.array(fieldType.ref(TYPE_PREFIX + 'Toleration')), 'tolerations'),
   nodeSelector: field(4, fieldType.map(fieldType.string), 'node selector'),
 });
-define(P + 'Template', 'pod template', {
-  metadata: field(1, fieldType.ref(P + 'Meta'), 'metadata'),
-  spec: field(2, fieldType.ref(P + 'PodSpec'), 'spec'),
+define(TYPE_PREFIX + 'Template', 'pod template', {
+  metadata: field(1, fieldType.ref(TYPE_PREFIX + 'Meta'), 'metadata'),
+  spec: field(2, fieldType.ref(TYPE_PREFIX + 'PodSpec'), 'spec'),
 });
-define(P + 'Selector', 'selector', {
+define(TYPE_PREFIX + 'Selector', 'selector', {
   matchLabels: field(1, fieldType.map(fieldType.string), 'labels'),
 });
-define(P + 'ThingSpec', 'spec', {
+define(TYPE_PREFIX + 'ThingSpec', 'spec', {
   replicas: field(1, fieldType.int32, 'replicas'),
-  strategy: field(2, fieldType.ref(P + 'Strategy'), 'strategy', { strategy: 'retainKeys' }),
-  template: field(3, fieldType.ref(P + 'Template'), 'template'),
+  strategy: field(2, fieldType.ref(TYPE_PREFIX + 'Strategy'), 'strategy', { strategy: 'retainKeys' }),
+  template: field(3, fieldType.ref(TYPE_PREFIX + 'Template'), 'template'),
   tags: field(4, fieldType.array(fieldType.string), 'a replaced list of primitives'),
   ports: field(5, fieldType.array(fieldType.int32), 'a merged list of numbers', { strategy: 'merge' }),
   matrix: field(6, fieldType.array(fieldType.array(fieldType.int32)), 'a list of lists', { strategy: 'merge' }),
-  selector: field(7, fieldType.ref(P + 'Selector'), 'a map replaced as a whole', { strategy: 'replace' }),
+  selector: field(7, fieldType.ref(TYPE_PREFIX + 'Selector'), 'a map replaced as a whole', { strategy: 'replace' }),
 });
 define(
-  P + 'Free',
+  TYPE_PREFIX + 'Free',
   'keeps unknown fields',
   { known: field(1, fieldType.string, 'known') },
   { preserveUnknown: true },
 );
-define(P + 'Thing', 'a deployment-like object', {
+define(TYPE_PREFIX + 'Thing', 'a deployment-like object', {
   apiVersion: field(0, fieldType.string, 'apiVersion'),
   kind: field(0, fieldType.string, 'kind'),
-  metadata: field(1, fieldType.ref(P + 'Meta'), 'metadata'),
-  spec: field(2, fieldType.ref(P + 'ThingSpec'), 'spec'),
+  metadata: field(1, fieldType.ref(TYPE_PREFIX + 'Meta'), 'metadata'),
+  spec: field(2, fieldType.ref(TYPE_PREFIX + 'ThingSpec'), 'spec'),
   raw: field(3, fieldType.any, 'free-form JSON'),
-  free: field(4, fieldType.ref(P + 'Free'), 'preserve unknown fields'),
+  free: field(4, fieldType.ref(TYPE_PREFIX + 'Free'), 'preserve unknown fields'),
 });
 
-const THING = P + 'Thing';
+const THING = TYPE_PREFIX + 'Thing';
 const smp = (original: object, patch: object): any => applyStrategicMergePatch(original, patch, THING);
 
 /** A Thing whose pod template holds the given containers. */
