@@ -12,20 +12,22 @@
  * `--runtime minimal`, 16-byte aligned; memory grows as needed, so JS re-creates its typed
  * array views after any call that may allocate: init, classAlloc, place, diagnose, scores).
  *
- * Sizes: N node slots, NP = N rounded up to a multiple of 4 (so v128 lanes over 4 u32 node
- * words and f64x2 lanes over 2 f64 node values never straddle a row), R resource
- * dimensions, LW/TW/PW u32 words of label/taint/port bits, K topology keys, C classes.
+ * Sizes: nodeSlots node slots; paddedNodeSlots = nodeSlots rounded up to a multiple of 4 (so
+ * v128 lanes over 4 u32 node words and f64x2 lanes over 2 f64 node values never straddle a
+ * row); resourceDims resource dimensions; labelWordCount, taintWordCount and portWordCount
+ * u32 words of label, taint and port bits; topologyKeyCount topology keys; classCount classes.
+ * Below, NP stands for paddedNodeSlots.
  *
  * Node vectors, structure of arrays, one row of NP per dimension/word ("row-major by
  * dimension": element (d, n) at row base + (d * NP + n) * size):
- *   alloc      f64 [R][NP]   allocatable                          written by JS (setNode)
- *   requested  f64 [R][NP]   summed requests (+ placements)       JS (setNodeUsage) + core (place)
- *   nonZero    f64 [2][NP]   summed non-zero cpu, memory          JS (setNodeUsage) + core (place)
- *   labels     u32 [LW][NP]  requirement bits a node satisfies    JS (setNode)
- *   taints     u32 [TW][NP]  taint bits a node carries            JS (setNode)
- *   ports      u32 [PW][NP]  host-port bits in use                JS (setNodeUsage) + core (place)
- *   flags      u32 [NP]      bit 0 present, bit 1 unschedulable   JS (setNode/removeNode)
- *   topo       i32 [K][NP]   domain id per key, -1 = no label     JS (setTopology)
+ *   alloc      f64 [resourceDims][NP]      allocatable                          written by JS (setNode)
+ *   requested  f64 [resourceDims][NP]      summed requests (+ placements)       JS (setNodeUsage) + core (place)
+ *   nonZero    f64 [2][NP]                 summed non-zero cpu, memory          JS (setNodeUsage) + core (place)
+ *   labels     u32 [labelWordCount][NP]    requirement bits a node satisfies    JS (setNode)
+ *   taints     u32 [taintWordCount][NP]    taint bits a node carries            JS (setNode)
+ *   ports      u32 [portWordCount][NP]     host-port bits in use                JS (setNodeUsage) + core (place)
+ *   flags      u32 [NP]                    bit 0 present, bit 1 unschedulable   JS (setNode/removeNode)
+ *   topo       i32 [topologyKeyCount][NP]  domain id per key, -1 = no label     JS (setTopology)
  * After writing a node, JS calls nodeTouched(slot, staticChanged) so class indexes learn of it.
  *
  * Output buffers (core writes, JS reads): outI32 i32[NP] (place slots, diagnose reasons),
@@ -37,7 +39,7 @@
  * and its constraint records are laid out in assembly/layout.ts, which the loader
  * (services/scheduler/core/wasm.ts) imports too.
  *
- * Class state (core only), CS bytes per class id in one table:
+ * Class state (core only), CLASS_STATE_SIZE bytes per class id in one table:
  *   0 blob  4 hasConstraints  8 static (f64[NP] TaintToleration score, -1 = statically infeasible)
  *  12 aux f64[NP] (NodeAffinity score)  16 tree  20 P2 (leaf count)  24 epoch (static
  *  epoch the arrays were built for, -1 = never)  32 i64 seq (log position replayed)
@@ -46,9 +48,9 @@
  * The index (rule 5, classes without constraints): a max segment tree over node slots,
  * values f64[2*P2] then winner slots i32[2*P2]; leaf P2+n holds node n's total score or -1
  * when it does not fit; an inner node keeps the larger child, the left (lower slots) on
- * ties, so the root is exactly the full scan's answer. Built in O(N) when the static epoch
+ * ties, so the root is exactly the full scan's answer. Built in O(nodeSlots) when the static epoch
  * changes (labels, taints, unschedulable, presence: they change the static normalisation
- * maxima) or the change log overflowed; otherwise the class replays the log (O(log N) per
+ * maxima) or the change log overflowed; otherwise the class replays the log (O(log nodeSlots) per
  * slot) and each placement updates one leaf.
  */
 
@@ -65,7 +67,7 @@ import {
 } from './layout';
 
 // class state
-const CS = 48;
+const CLASS_STATE_SIZE = 48;
 const CS_BLOB = 0;
 const CS_HASCONS = 4;
 const CS_STATIC = 8;
@@ -77,14 +79,14 @@ const CS_SEQ = 32;
 const CS_SIMDPREF = 40;
 
 // ---- dimensions and region bases ----
-let N: i32 = 0;
-let NP: i32 = 0;
-let R: i32 = 0;
-let LW: i32 = 0;
-let TW: i32 = 0;
-let PW: i32 = 0;
-let K: i32 = 0;
-let C: i32 = 0;
+let nodeSlots: i32 = 0;
+let paddedNodeSlots: i32 = 0;
+let resourceDims: i32 = 0;
+let labelWordCount: i32 = 0;
+let taintWordCount: i32 = 0;
+let portWordCount: i32 = 0;
+let topologyKeyCount: i32 = 0;
+let classCount: i32 = 0;
 let pAlloc: usize = 0;
 let pReq: usize = 0;
 let pNz: usize = 0;
@@ -123,28 +125,28 @@ function zalloc(bytes: i32): usize {
 
 // ---- element accessors (row-major by dimension, see layout) ----
 @inline function allocAt(d: i32, n: i32): f64 {
-  return load<f64>(pAlloc + ((<usize>(d * NP + n)) << 3));
+  return load<f64>(pAlloc + ((<usize>(d * paddedNodeSlots + n)) << 3));
 }
 @inline function reqAt(d: i32, n: i32): f64 {
-  return load<f64>(pReq + ((<usize>(d * NP + n)) << 3));
+  return load<f64>(pReq + ((<usize>(d * paddedNodeSlots + n)) << 3));
 }
 @inline function nzAt(d: i32, n: i32): f64 {
-  return load<f64>(pNz + ((<usize>(d * NP + n)) << 3));
+  return load<f64>(pNz + ((<usize>(d * paddedNodeSlots + n)) << 3));
 }
 @inline function labelWord(w: i32, n: i32): u32 {
-  return load<u32>(pLabels + ((<usize>(w * NP + n)) << 2));
+  return load<u32>(pLabels + ((<usize>(w * paddedNodeSlots + n)) << 2));
 }
 @inline function taintWord(w: i32, n: i32): u32 {
-  return load<u32>(pTaints + ((<usize>(w * NP + n)) << 2));
+  return load<u32>(pTaints + ((<usize>(w * paddedNodeSlots + n)) << 2));
 }
 @inline function portWord(w: i32, n: i32): u32 {
-  return load<u32>(pPorts + ((<usize>(w * NP + n)) << 2));
+  return load<u32>(pPorts + ((<usize>(w * paddedNodeSlots + n)) << 2));
 }
 @inline function flagsAt(n: i32): u32 {
   return load<u32>(pFlags + ((<usize>n) << 2));
 }
 @inline function domainOf(key: i32, n: i32): i32 {
-  return load<i32>(pTopo + ((<usize>(key * NP + n)) << 2));
+  return load<i32>(pTopo + ((<usize>(key * paddedNodeSlots + n)) << 2));
 }
 @inline function hI32(b: usize, off: i32): i32 {
   return load<i32>(b + <usize>off);
@@ -156,7 +158,7 @@ function zalloc(bytes: i32): usize {
   return b + <usize>load<i32>(b + <usize>off);
 }
 @inline function cs(id: i32): usize {
-  return pClass + <usize>(id * CS);
+  return pClass + <usize>(id * CLASS_STATE_SIZE);
 }
 
 /**
@@ -164,39 +166,39 @@ function zalloc(bytes: i32): usize {
  * layout table's address (see the header).
  */
 export function init(nodes: i32, resources: i32, labelWords: i32, taintWords: i32, portWords: i32, topologyKeys: i32, classes: i32): usize {
-  N = nodes;
-  NP = (nodes + 3) & ~3;
-  if (NP == 0) NP = 4;
-  R = resources;
-  LW = labelWords;
-  TW = taintWords;
-  PW = portWords;
-  K = topologyKeys;
-  C = classes;
-  pAlloc = zalloc(R * NP * 8);
-  pReq = zalloc(R * NP * 8);
-  pNz = zalloc(2 * NP * 8);
-  pLabels = zalloc(LW * NP * 4);
-  pTaints = zalloc(TW * NP * 4);
-  pPorts = zalloc(PW * NP * 4);
-  pFlags = zalloc(NP * 4);
-  pTopo = zalloc(K * NP * 4);
-  memory.fill(pTopo, 0xff, <usize>(K * NP * 4));
-  pOutI32 = zalloc(NP * 4);
-  pOutF64 = zalloc(NP * 8);
-  pScanSlot = zalloc(NP * 4);
-  pScanBase = zalloc(NP * 8);
-  pScanSpread = zalloc(NP * 8);
-  pScanIpa = zalloc(NP * 8);
-  pPresent = zalloc(NP * 4);
-  pClass = zalloc(C * CS);
-  for (let i = 0; i < C; i++) store<i32>(cs(i) + CS_EPOCH, -1);
-  // A ring of about N/16 slots: replaying more than that costs as much as a rebuild.
+  nodeSlots = nodes;
+  paddedNodeSlots = (nodes + 3) & ~3;
+  if (paddedNodeSlots == 0) paddedNodeSlots = 4;
+  resourceDims = resources;
+  labelWordCount = labelWords;
+  taintWordCount = taintWords;
+  portWordCount = portWords;
+  topologyKeyCount = topologyKeys;
+  classCount = classes;
+  pAlloc = zalloc(resourceDims * paddedNodeSlots * 8);
+  pReq = zalloc(resourceDims * paddedNodeSlots * 8);
+  pNz = zalloc(2 * paddedNodeSlots * 8);
+  pLabels = zalloc(labelWordCount * paddedNodeSlots * 4);
+  pTaints = zalloc(taintWordCount * paddedNodeSlots * 4);
+  pPorts = zalloc(portWordCount * paddedNodeSlots * 4);
+  pFlags = zalloc(paddedNodeSlots * 4);
+  pTopo = zalloc(topologyKeyCount * paddedNodeSlots * 4);
+  memory.fill(pTopo, 0xff, <usize>(topologyKeyCount * paddedNodeSlots * 4));
+  pOutI32 = zalloc(paddedNodeSlots * 4);
+  pOutF64 = zalloc(paddedNodeSlots * 8);
+  pScanSlot = zalloc(paddedNodeSlots * 4);
+  pScanBase = zalloc(paddedNodeSlots * 8);
+  pScanSpread = zalloc(paddedNodeSlots * 8);
+  pScanIpa = zalloc(paddedNodeSlots * 8);
+  pPresent = zalloc(paddedNodeSlots * 4);
+  pClass = zalloc(classCount * CLASS_STATE_SIZE);
+  for (let i = 0; i < classCount; i++) store<i32>(cs(i) + CS_EPOCH, -1);
+  // A ring of about nodeSlots/16 slots: replaying more than that costs as much as a rebuild.
   RING = 256;
-  while (RING < NP / 16) RING <<= 1;
+  while (RING < paddedNodeSlots / 16) RING <<= 1;
   pRing = zalloc(RING * 4);
   pLayout = zalloc(LAYOUT_SIZE * 4);
-  store<i32>(pLayout + (L_NP << 2), NP);
+  store<i32>(pLayout + (L_NP << 2), paddedNodeSlots);
   store<i32>(pLayout + (L_ALLOC << 2), <i32>pAlloc);
   store<i32>(pLayout + (L_REQUESTED << 2), <i32>pReq);
   store<i32>(pLayout + (L_NONZERO << 2), <i32>pNz);
@@ -259,7 +261,7 @@ export function classDrop(id: i32): void {
   if (ax != 0) heap.free(ax);
   const tr = load<usize>(c + CS_TREE);
   if (tr != 0) heap.free(tr);
-  memory.fill(c, 0, CS);
+  memory.fill(c, 0, CLASS_STATE_SIZE);
   store<i32>(c + CS_EPOCH, -1);
 }
 
@@ -276,7 +278,7 @@ function staticReason(b: usize, n: i32): i32 {
   }
   if ((filters & F_TAINT) != 0) {
     const ut = arr(b, H_UNTOL_HARD);
-    for (let w = 0; w < TW; w++) {
+    for (let w = 0; w < taintWordCount; w++) {
       const x = taintWord(w, n) & load<u32>(ut + ((<usize>w) << 2));
       if (x != 0) return R_TAINT | ((w * 32 + <i32>ctz(x)) << 8);
     }
@@ -287,14 +289,14 @@ function staticReason(b: usize, n: i32): i32 {
 
 
 /**
- * Whether node n has every bit of term t in a list of LW-word masks. A term with no bits
+ * Whether node n has every bit of term t in a list of labelWordCount-word masks. A term with no bits
  * matches no node, as upstream's empty NodeSelectorTerm / preferred term.
  */
 @inline
 function termMatches(masks: usize, t: i32, n: i32): bool {
   let any = false;
-  for (let w = 0; w < LW; w++) {
-    const m = load<u32>(masks + ((<usize>(t * LW + w)) << 2));
+  for (let w = 0; w < labelWordCount; w++) {
+    const m = load<u32>(masks + ((<usize>(t * labelWordCount + w)) << 2));
     if (m != 0) any = true;
     if ((labelWord(w, n) & m) != m) return false;
   }
@@ -303,7 +305,7 @@ function termMatches(masks: usize, t: i32, n: i32): bool {
 
 function affinityMatches(b: usize, n: i32): bool {
   const sel = arr(b, H_SELECTOR);
-  for (let w = 0; w < LW; w++) {
+  for (let w = 0; w < labelWordCount; w++) {
     const m = load<u32>(sel + ((<usize>w) << 2));
     if ((labelWord(w, n) & m) != m) return false;
   }
@@ -321,14 +323,14 @@ function dynamicReason(b: usize, n: i32): i32 {
   const filters = hI32(b, H_FILTERS);
   if ((filters & F_PORTS) != 0) {
     const pp = arr(b, H_PORTS);
-    for (let w = 0; w < PW; w++) {
+    for (let w = 0; w < portWordCount; w++) {
       if ((portWord(w, n) & load<u32>(pp + ((<usize>w) << 2))) != 0) return R_PORTS;
     }
   }
   if ((filters & F_FIT) != 0) {
     const rq = arr(b, H_REQUEST);
     let bad = 0;
-    for (let d = 0; d < R; d++) {
+    for (let d = 0; d < resourceDims; d++) {
       const r = load<f64>(rq + ((<usize>d) << 3));
       if (d != DIM_PODS && !(r > 0)) continue;
       if (reqAt(d, n) + r > allocAt(d, n)) bad |= 1 << d;
@@ -567,8 +569,8 @@ function staticPass(c: usize, b: usize): void {
   let st = load<usize>(c + CS_STATIC);
   let ax = load<usize>(c + CS_AUX);
   if (st == 0) {
-    st = zalloc(NP * 8);
-    ax = zalloc(NP * 8);
+    st = zalloc(paddedNodeSlots * 8);
+    ax = zalloc(paddedNodeSlots * 8);
     store<usize>(c + CS_STATIC, st);
     store<usize>(c + CS_AUX, ax);
   }
@@ -577,31 +579,31 @@ function staticPass(c: usize, b: usize): void {
   let n = 0;
   if (ASC_FEATURE_SIMD) {
     if (load<i32>(c + CS_SIMDPREF) != 0) {
-      const n4 = N & ~3;
+      const n4 = nodeSlots & ~3;
       for (; n < n4; n += 4) {
         staticQuad(b, n, st, ax);
       }
     }
   }
-  for (; n < N; n++) {
+  for (; n < nodeSlots; n++) {
     if ((flagsAt(n) & NODE_PRESENT) == 0 || staticReason(b, n) != 0) {
       store<f64>(st + ((<usize>n) << 3), -1);
       continue;
     }
     const up = arr(b, H_UNTOL_PREF);
     let tc = 0;
-    for (let w = 0; w < TW; w++) tc += <i32>popcnt(taintWord(w, n) & load<u32>(up + ((<usize>w) << 2)));
+    for (let w = 0; w < taintWordCount; w++) tc += <i32>popcnt(taintWord(w, n) & load<u32>(up + ((<usize>w) << 2)));
     store<f64>(st + ((<usize>n) << 3), <f64>tc);
     store<f64>(ax + ((<usize>n) << 3), preferredSum(b, n));
   }
-  for (n = 0; n < N; n++) {
+  for (n = 0; n < nodeSlots; n++) {
     const t = load<f64>(st + ((<usize>n) << 3));
     if (t < 0) continue;
     const a = load<f64>(ax + ((<usize>n) << 3));
     if (t > maxT) maxT = t;
     if (a > maxA) maxA = a;
   }
-  for (n = 0; n < N; n++) {
+  for (n = 0; n < nodeSlots; n++) {
     const p = st + ((<usize>n) << 3);
     const t = load<f64>(p);
     if (t < 0) continue;
@@ -632,12 +634,12 @@ function preferredSum(b: usize, n: i32): f64 {
 function termMatches4(masks: usize, t: i32, n: i32): v128 {
   let tm = i32x4.splat(-1);
   let any = false;
-  for (let w = 0; w < LW; w++) {
-    const m = load<u32>(masks + ((<usize>(t * LW + w)) << 2));
+  for (let w = 0; w < labelWordCount; w++) {
+    const m = load<u32>(masks + ((<usize>(t * labelWordCount + w)) << 2));
     if (m == 0) continue;
     any = true;
     const mv = i32x4.splat(m);
-    tm = v128.and(tm, i32x4.eq(v128.and(v128.load(pLabels + ((<usize>(w * NP + n)) << 2)), mv), mv));
+    tm = v128.and(tm, i32x4.eq(v128.and(v128.load(pLabels + ((<usize>(w * paddedNodeSlots + n)) << 2)), mv), mv));
   }
   return any ? tm : i32x4.splat(0);
 }
@@ -666,20 +668,20 @@ function staticQuad(b: usize, n: i32, st: usize, ax: usize): void {
   }
   if ((filters & F_TAINT) != 0) {
     const ut = arr(b, H_UNTOL_HARD);
-    for (let w = 0; w < TW; w++) {
+    for (let w = 0; w < taintWordCount; w++) {
       const m = load<u32>(ut + ((<usize>w) << 2));
       if (m == 0) continue;
-      const t = v128.and(v128.load(pTaints + ((<usize>(w * NP + n)) << 2)), i32x4.splat(m));
+      const t = v128.and(v128.load(pTaints + ((<usize>(w * paddedNodeSlots + n)) << 2)), i32x4.splat(m));
       ok = v128.and(ok, i32x4.eq(t, i32x4.splat(0)));
     }
   }
   if ((filters & F_AFFINITY) != 0) {
     const sel = arr(b, H_SELECTOR);
-    for (let w = 0; w < LW; w++) {
+    for (let w = 0; w < labelWordCount; w++) {
       const m = load<u32>(sel + ((<usize>w) << 2));
       if (m == 0) continue;
       const mv = i32x4.splat(m);
-      ok = v128.and(ok, i32x4.eq(v128.and(v128.load(pLabels + ((<usize>(w * NP + n)) << 2)), mv), mv));
+      ok = v128.and(ok, i32x4.eq(v128.and(v128.load(pLabels + ((<usize>(w * paddedNodeSlots + n)) << 2)), mv), mv));
     }
     const nt = hI32(b, H_NREQ);
     if (nt > 0) {
@@ -692,10 +694,10 @@ function staticQuad(b: usize, n: i32, st: usize, ax: usize): void {
   // taint counts: per-lane popcount of (taints & untoleratedPreferred)
   let tc = i32x4.splat(0);
   const up = arr(b, H_UNTOL_PREF);
-  for (let w = 0; w < TW; w++) {
+  for (let w = 0; w < taintWordCount; w++) {
     const m = load<u32>(up + ((<usize>w) << 2));
     if (m == 0) continue;
-    const x = v128.and(v128.load(pTaints + ((<usize>(w * NP + n)) << 2)), i32x4.splat(m));
+    const x = v128.and(v128.load(pTaints + ((<usize>(w * paddedNodeSlots + n)) << 2)), i32x4.splat(m));
     tc = i32x4.add(tc, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(i8x16.popcnt(x))));
   }
   // preferred terms: weights summed in i32 lanes (classReady checked they are int32)
@@ -737,7 +739,7 @@ function leafPair(b: usize, st: usize, ax: usize, n: i32, out: usize): void {
   let ok = f64x2.ge(ts, zero);
   if ((filters & F_PORTS) != 0) {
     const pp = arr(b, H_PORTS);
-    for (let w = 0; w < PW; w++) {
+    for (let w = 0; w < portWordCount; w++) {
       const m = load<u32>(pp + ((<usize>w) << 2));
       if (m == 0) continue;
       const p0 = portWord(w, n) & m;
@@ -747,11 +749,11 @@ function leafPair(b: usize, st: usize, ax: usize, n: i32, out: usize): void {
   }
   const rq = arr(b, H_REQUEST);
   if ((filters & F_FIT) != 0) {
-    for (let d = 0; d < R; d++) {
+    for (let d = 0; d < resourceDims; d++) {
       const r = load<f64>(rq + ((<usize>d) << 3));
       if (d != DIM_PODS && !(r > 0)) continue;
-      const used = f64x2.add(v128.load(pReq + ((<usize>(d * NP + n)) << 3)), f64x2.splat(r));
-      ok = v128.andnot(ok, f64x2.gt(used, v128.load(pAlloc + ((<usize>(d * NP + n)) << 3))));
+      const used = f64x2.add(v128.load(pReq + ((<usize>(d * paddedNodeSlots + n)) << 3)), f64x2.splat(r));
+      ok = v128.andnot(ok, f64x2.gt(used, v128.load(pAlloc + ((<usize>(d * paddedNodeSlots + n)) << 3))));
     }
   }
   const wf = hF64(b, H_W_FIT);
@@ -768,10 +770,10 @@ function leafPair(b: usize, st: usize, ax: usize, n: i32, out: usize): void {
       const d = <i32>load<f64>(fr + ((<usize>(2 * i)) << 3));
       if (skipDim(b, d)) continue;
       const w = f64x2.splat(load<f64>(fr + ((<usize>(2 * i + 1)) << 3)));
-      const alloc = v128.load(pAlloc + ((<usize>(d * NP + n)) << 3));
+      const alloc = v128.load(pAlloc + ((<usize>(d * paddedNodeSlots + n)) << 3));
       let req: v128;
-      if (d < 2) req = f64x2.add(v128.load(pNz + ((<usize>(d * NP + n)) << 3)), f64x2.splat(load<f64>(nz + ((<usize>d) << 3))));
-      else req = f64x2.add(v128.load(pReq + ((<usize>(d * NP + n)) << 3)), f64x2.splat(load<f64>(rq + ((<usize>d) << 3))));
+      if (d < 2) req = f64x2.add(v128.load(pNz + ((<usize>(d * paddedNodeSlots + n)) << 3)), f64x2.splat(load<f64>(nz + ((<usize>d) << 3))));
+      else req = f64x2.add(v128.load(pReq + ((<usize>(d * paddedNodeSlots + n)) << 3)), f64x2.splat(load<f64>(rq + ((<usize>d) << 3))));
       // lanes with alloc == 0 are skipped: neither score nor weight
       const live = f64x2.ne(alloc, zero);
       let s: v128;
@@ -797,7 +799,7 @@ function leafPair(b: usize, st: usize, ax: usize, n: i32, out: usize): void {
 
 function buildTree(c: usize, b: usize): void {
   let p2 = 1;
-  while (p2 < N) p2 <<= 1;
+  while (p2 < nodeSlots) p2 <<= 1;
   let tr = load<usize>(c + CS_TREE);
   if (tr == 0) {
     tr = zalloc(p2 * 24);
@@ -811,13 +813,13 @@ function buildTree(c: usize, b: usize): void {
   let n = 0;
   if (ASC_FEATURE_SIMD) {
     if (hI32(b, H_STRATEGY) <= S_MOST) {
-      const n2 = N & ~1;
+      const n2 = nodeSlots & ~1;
       for (; n < n2; n += 2) leafPair(b, st, ax, n, vals + ((<usize>(p2 + n)) << 3));
     }
   }
-  for (; n < N; n++) store<f64>(vals + ((<usize>(p2 + n)) << 3), leafValue(b, st, ax, n));
+  for (; n < nodeSlots; n++) store<f64>(vals + ((<usize>(p2 + n)) << 3), leafValue(b, st, ax, n));
   for (n = 0; n < p2; n++) {
-    if (n >= N) store<f64>(vals + ((<usize>(p2 + n)) << 3), -1);
+    if (n >= nodeSlots) store<f64>(vals + ((<usize>(p2 + n)) << 3), -1);
     store<i32>(slots + ((<usize>(p2 + n)) << 2), n);
   }
   for (let i = p2 - 1; i >= 1; i--) pull(vals, slots, i);
@@ -837,7 +839,7 @@ function buildTree(c: usize, b: usize): void {
 }
 
 function updateLeaf(c: usize, b: usize, n: i32): void {
-  if (n < 0 || n >= N) return;
+  if (n < 0 || n >= nodeSlots) return;
   const p2 = load<i32>(c + CS_P2);
   const tr = load<usize>(c + CS_TREE);
   const slots = tr + ((<usize>p2) << 4);
@@ -879,7 +881,7 @@ function sync(id: i32): usize {
 function presentNodes(): i32 {
   if (presentEpoch != staticEpoch) {
     let k = 0;
-    for (let n = 0; n < N; n++) {
+    for (let n = 0; n < nodeSlots; n++) {
       if ((flagsAt(n) & NODE_PRESENT) != 0) {
         store<i32>(pPresent + ((<usize>k) << 2), n);
         k++;
@@ -908,18 +910,18 @@ function numFeasibleNodesToFind(pct: f64, all: i32): i32 {
 /** Rule 6: the pod's request, ports and self-increments land on node n. */
 function apply(b: usize, n: i32): void {
   const rq = arr(b, H_REQUEST);
-  for (let d = 0; d < R; d++) {
-    const p = pReq + ((<usize>(d * NP + n)) << 3);
+  for (let d = 0; d < resourceDims; d++) {
+    const p = pReq + ((<usize>(d * paddedNodeSlots + n)) << 3);
     store<f64>(p, load<f64>(p) + load<f64>(rq + ((<usize>d) << 3)));
   }
   const nz = arr(b, H_NZ);
   for (let d = 0; d < 2; d++) {
-    const p = pNz + ((<usize>(d * NP + n)) << 3);
+    const p = pNz + ((<usize>(d * paddedNodeSlots + n)) << 3);
     store<f64>(p, load<f64>(p) + load<f64>(nz + ((<usize>d) << 3)));
   }
   const pp = arr(b, H_PORTS);
-  for (let w = 0; w < PW; w++) {
-    const p = pPorts + ((<usize>(w * NP + n)) << 2);
+  for (let w = 0; w < portWordCount; w++) {
+    const p = pPorts + ((<usize>(w * paddedNodeSlots + n)) << 2);
     store<u32>(p, load<u32>(p) | load<u32>(pp + ((<usize>w) << 2)));
   }
   const nc = hI32(b, H_NCONS);
@@ -955,7 +957,7 @@ function scan(c: usize, b: usize, all: bool): i32 {
   if (present == 0) return -1;
   let found = 0;
   if (all) {
-    for (let n = 0; n < N; n++) {
+    for (let n = 0; n < nodeSlots; n++) {
       if (!feasible(b, st, n)) continue;
       store<i32>(pScanSlot + ((<usize>found) << 2), n);
       found++;
@@ -1089,7 +1091,7 @@ export function place(id: i32, count: i32): i32 {
 export function diagnose(id: i32): void {
   const b = sync(id);
   prepareConstraints(b);
-  for (let n = 0; n < N; n++) {
+  for (let n = 0; n < nodeSlots; n++) {
     let r = -1;
     if ((flagsAt(n) & NODE_PRESENT) != 0) {
       r = staticReason(b, n);
@@ -1104,12 +1106,12 @@ export function diagnose(id: i32): void {
 export function scores(id: i32): void {
   const c = cs(id);
   const b = sync(id);
-  for (let n = 0; n < N; n++) store<f64>(pOutF64 + ((<usize>n) << 3), -1);
+  for (let n = 0; n < nodeSlots; n++) store<f64>(pOutF64 + ((<usize>n) << 3), -1);
   if (load<i32>(c + CS_HASCONS) != 0) {
     scan(c, b, true);
     return;
   }
   const st = load<usize>(c + CS_STATIC);
   const ax = load<usize>(c + CS_AUX);
-  for (let n = 0; n < N; n++) store<f64>(pOutF64 + ((<usize>n) << 3), leafValue(b, st, ax, n));
+  for (let n = 0; n < nodeSlots; n++) store<f64>(pOutF64 + ((<usize>n) << 3), leafValue(b, st, ax, n));
 }

@@ -5,28 +5,12 @@
  * apply in both directions.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { writeKubeconfig } from '../cli/kubeconfig.js';
 import { testApiServer } from './apiserver.js';
-
-const run = promisify(execFile);
-
-function kubectlDir(): string {
-  const found = process.env.PATH!.split(':').map((d) => path.join(d, 'kubectl')).find((p) => {
-    try {
-      realpathSync(p);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  if (!found) throw new Error('kubectl is not on PATH');
-  return path.dirname(realpathSync(found));
-}
+import { kubectlRunner } from './kubectl.js';
 
 const CONFIGMAP = (data: Record<string, string>) => `apiVersion: v1
 kind: ConfigMap
@@ -61,22 +45,7 @@ for (const version of ['1.27', '1.33']) {
     let server: Awaited<ReturnType<typeof testApiServer>>;
     let dir: string;
     let kubeconfig: string;
-    const bin = () => path.join(kubectlDir(), `kubectl.${version}`);
-    const k = async (...args: string[]) => {
-      try {
-        return (await run(bin(), ['--kubeconfig', kubeconfig, ...args], { cwd: dir, maxBuffer: 16 << 20 })).stdout;
-      } catch (e: any) {
-        throw new Error(`kubectl ${args.join(' ')} failed: ${e.stderr || e.message}`);
-      }
-    };
-    const kFail = async (...args: string[]) => {
-      try {
-        await run(bin(), ['--kubeconfig', kubeconfig, ...args], { cwd: dir });
-      } catch (e: any) {
-        return String(e.stderr);
-      }
-      throw new Error(`kubectl ${args.join(' ')} should have failed`);
-    };
+    const { k, kFail } = kubectlRunner(version, () => ({ dir, kubeconfig }));
     const write = (name: string, text: string) => writeFileSync(path.join(dir, name), text);
     const managersOf = async (resource: string) => {
       const obj = JSON.parse(await k('get', resource, '-o', 'json', '--show-managed-fields'));

@@ -5,29 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { writeKubeconfig } from '../cli/kubeconfig.js';
 import type { RunningControllerManager } from '../services/controller-manager/server.js';
 import { testApiServer } from './apiserver.js';
+import { kubectlBinary, kubectlRunner } from './kubectl.js';
 import { startControllers } from '../services/controller-manager/testing/controllers.js';
 
 const run = promisify(execFile);
-
-function kubectlDir(): string {
-  const which = process.env.PATH!.split(':').map((d) => path.join(d, 'kubectl')).find((p) => {
-    try {
-      realpathSync(p);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  if (!which) throw new Error('kubectl is not on PATH');
-  return path.dirname(realpathSync(which));
-}
 
 const DEPLOYMENT = (image: string) => `apiVersion: apps/v1
 kind: Deployment
@@ -77,7 +65,7 @@ describe('kubectl api-resources on every supported version', function () {
   });
   for (const v of ['1.27', '1.28', '1.29', '1.30', '1.31', '1.32', '1.33', 'stock']) {
     it(`lists all 22 kinds with kubectl ${v}`, async () => {
-      const bin = v === 'stock' ? 'kubectl' : path.join(kubectlDir(), `kubectl.${v}`);
+      const bin = v === 'stock' ? 'kubectl' : kubectlBinary(v);
       const { stdout } = await run(bin, ['--kubeconfig', kubeconfig, 'api-resources', '--no-headers', '-o', 'name']);
       // other suites in the same run register test-only groups (*.test.flotilla.io)
       const names = stdout.trim().split('\n').filter((n) => !n.endsWith('.test.flotilla.io')).sort();
@@ -99,23 +87,8 @@ for (const version of ['1.27', '1.33']) {
     let controllers: RunningControllerManager;
     let dir: string;
     let kubeconfig: string;
-    const bin = () => path.join(kubectlDir(), `kubectl.${version}`);
-    const k = async (...args: string[]) => {
-      try {
-        const r = await run(bin(), ['--kubeconfig', kubeconfig, ...args], { cwd: dir, maxBuffer: 16 << 20 });
-        return r.stdout;
-      } catch (e: any) {
-        throw new Error(`kubectl ${args.join(' ')} failed: ${e.stderr || e.message}`);
-      }
-    };
-    const kFail = async (...args: string[]) => {
-      try {
-        await run(bin(), ['--kubeconfig', kubeconfig, ...args], { cwd: dir });
-      } catch (e: any) {
-        return String(e.stderr);
-      }
-      throw new Error(`kubectl ${args.join(' ')} should have failed`);
-    };
+    const bin = () => kubectlBinary(version);
+    const { k, kFail } = kubectlRunner(version, () => ({ dir, kubeconfig }));
 
     before(async () => {
       server = await testApiServer({ bookmarkIntervalMs: 1000 });

@@ -13,7 +13,7 @@ import {
   StatusError,
   TimeoutError,
 } from '../api/errors.js';
-import { define, defineObject, field, T } from '../schema/dsl.js';
+import { define, defineObject, field, fieldType } from '../schema/dsl.js';
 import { registerKind } from '../schema/registry.js';
 import { ApiClient } from './client.js';
 import type { Watch } from './watch.js';
@@ -23,19 +23,19 @@ import { API_PREFIX, type ResourceRef, type WatchEvent } from './protocol.js';
 // A group of the test's own served in two versions, so discovery has a preferred version
 // to choose: v2 (registered first, so served first and preferred) and v1, which alone
 // serves `legacies`. Only get and list, so no controller in the same run acts on them.
-const W = 'io.flotilla.test.client.';
+const TYPE_PREFIX = 'io.flotilla.test.client.';
 const WIDGET_GROUP = 'preferred.client.test.flotilla.io';
-define(W + 'WidgetSpec', 'WidgetSpec is a test type.', { size: field(1, T.int32, 'Size of the widget.') });
+define(TYPE_PREFIX + 'WidgetSpec', 'WidgetSpec is a test type.', { size: field(1, fieldType.int32, 'Size of the widget.') });
 for (const [version, kind] of [['v2', 'Widget'], ['v2', 'WidgetClass'], ['v1', 'Widget'], ['v1', 'Legacy']] as const) {
-  defineObject(`${W}${version}.${kind}`, `${kind} is a test kind standing in for a custom resource.`, {
-    spec: field(2, T.ref(W + 'WidgetSpec'), 'Spec of the object.'),
-    status: field(3, T.ref(W + 'WidgetSpec'), 'Status of the object.'),
+  defineObject(`${TYPE_PREFIX}${version}.${kind}`, `${kind} is a test kind standing in for a custom resource.`, {
+    spec: field(2, fieldType.ref(TYPE_PREFIX + 'WidgetSpec'), 'Spec of the object.'),
+    status: field(3, fieldType.ref(TYPE_PREFIX + 'WidgetSpec'), 'Status of the object.'),
   });
 }
 const testKind = (version: string, kind: string, plural: string, namespaced: boolean) =>
   registerKind({
     group: WIDGET_GROUP, version, kind, plural, singular: kind.toLowerCase(), namespaced,
-    definition: `${W}${version}.${kind}`, verbs: ['get', 'list'], subresources: ['status'], columns: [],
+    definition: `${TYPE_PREFIX}${version}.${kind}`, verbs: ['get', 'list'], subresources: ['status'], columns: [],
   });
 testKind('v2', 'Widget', 'widgets', true);
 testKind('v2', 'WidgetClass', 'widgetclasses', false);
@@ -44,7 +44,7 @@ testKind('v1', 'Legacy', 'legacies', true);
 
 type ApiServer = { httpUrl: string; stop(): Promise<void> };
 
-const cm = (ns: string, name: string, data: Record<string, string> = {}, labels?: Record<string, string>): ConfigMap => ({
+const configMap = (ns: string, name: string, data: Record<string, string> = {}, labels?: Record<string, string>): ConfigMap => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
   metadata: { namespace: ns, name, labels },
@@ -144,7 +144,7 @@ describe('ApiClient against the apiserver over NATS', function () {
   });
 
   it('creates, gets, updates, patches, lists and deletes an object', async () => {
-    const created = await client.create(cms, cm(NS, 'crud', { a: '1' }, { app: 'crud' }));
+    const created = await client.create(cms, configMap(NS, 'crud', { a: '1' }, { app: 'crud' }));
     assert.equal(created.metadata?.name, 'crud');
     assert.ok(created.metadata?.resourceVersion, 'the server sets resourceVersion');
     assert.ok(created.metadata?.uid, 'the server sets uid');
@@ -177,8 +177,8 @@ describe('ApiClient against the apiserver over NATS', function () {
       assert.match(e.message, /"missing" not found/);
       return true;
     });
-    const first = await client.create(cms, cm(NS, 'dup'));
-    await assert.rejects(client.create(cms, cm(NS, 'dup')), (e: unknown) => e instanceof AlreadyExistsError && e.code === 409);
+    const first = await client.create(cms, configMap(NS, 'dup'));
+    await assert.rejects(client.create(cms, configMap(NS, 'dup')), (e: unknown) => e instanceof AlreadyExistsError && e.code === 409);
     await client.update(cms, { ...first, data: { x: 'new' } });
     // the first copy's resourceVersion is stale now
     await assert.rejects(client.update(cms, { ...first, data: { x: 'stale' } }), (e: unknown) => e instanceof ConflictError && e.code === 409);
@@ -189,7 +189,7 @@ describe('ApiClient against the apiserver over NATS', function () {
 
   it('the typed resource handle reaches the same objects', async () => {
     const configmaps = client.resource<ConfigMap>('', 'v1', 'configmaps').namespace(NS);
-    await configmaps.create(cm(NS, 'typed', { k: 'v' }));
+    await configmaps.create(configMap(NS, 'typed', { k: 'v' }));
     assert.deepEqual((await configmaps.get('typed')).data, { k: 'v' });
     const names = (await configmaps.list()).items.map((i) => i.metadata?.name);
     assert.ok(names.includes('typed'));
@@ -202,7 +202,7 @@ describe('ApiClient against the apiserver over NATS', function () {
     const w = client.watch<ConfigMap>(cms, { resourceVersion: list.metadata.resourceVersion });
     await w.ready;
     const events = nextEvents(w, 3);
-    const c = await client.create(cms, cm(NS, 'watched', { v: '1' }));
+    const c = await client.create(cms, configMap(NS, 'watched', { v: '1' }));
     const u = await client.update(cms, { ...c, data: { v: '2' } });
     await client.delete({ ...cms, name: 'watched' });
     const got = await events;
@@ -245,9 +245,9 @@ describe('ApiClient against the apiserver over NATS', function () {
 
   it('batchCreate returns each object or its typed error, in order', async () => {
     const results = await client.batchCreate([
-      { ...cms, body: cm(NS, 'batch-1') },
-      { ...cms, body: cm(NS, 'batch-1') },
-      { ...cms, body: cm(NS, 'batch-2') },
+      { ...cms, body: configMap(NS, 'batch-1') },
+      { ...cms, body: configMap(NS, 'batch-1') },
+      { ...cms, body: configMap(NS, 'batch-2') },
     ]);
     assert.equal(results.length, 3);
     assert.equal((results[0] as ConfigMap).metadata?.name, 'batch-1');
@@ -294,7 +294,7 @@ describe('ApiClient against the apiserver over NATS', function () {
   });
 
   it('a watch from a resourceVersion older than the watch cache fails with GoneError (410)', async () => {
-    for (let i = 0; i < 5; i++) await client.create(cms, cm(NS, `gone-${i}`));
+    for (let i = 0; i < 5; i++) await client.create(cms, configMap(NS, `gone-${i}`));
     // a new apiserver's watch cache starts at the store's current revision, so revision
     // 1 is older than anything it can replay
     await server.stop();

@@ -148,7 +148,7 @@ describe('SharedInformer store updates', () => {
 
 type ApiServer = { httpUrl: string; stop(): Promise<void> };
 
-const cm = (ns: string, name: string, data: Record<string, string> = {}): ConfigMap => ({
+const configMap = (ns: string, name: string, data: Record<string, string> = {}): ConfigMap => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
   metadata: { namespace: ns, name },
@@ -236,7 +236,7 @@ describe('SharedInformer against the apiserver', function () {
   it('syncs through paged lists and keeps its store equal to the server after a burst of writes', async () => {
     const ns = 'inf-burst';
     const ref = { ...Resources.configmaps, namespace: ns };
-    for (let i = 0; i < 23; i++) await client.create(ref, cm(ns, `pre-${i}`, { i: String(i) }));
+    for (let i = 0; i < 23; i++) await client.create(ref, configMap(ns, `pre-${i}`, { i: String(i) }));
     const inf = new SharedInformer<ConfigMap>(client, Resources.configmaps, { namespace: ns, pageSize: 5, onError: () => {} });
     const { seen } = mirror(inf);
     inf.start();
@@ -245,7 +245,7 @@ describe('SharedInformer against the apiserver', function () {
       assert.equal(inf.store.size, 23, 'the paged list must bring every object');
       assert.equal(inf.store.byIndex(NAMESPACE_INDEX, ns).length, 23);
       const writes: Promise<unknown>[] = [];
-      for (let i = 0; i < 20; i++) writes.push(client.create(ref, cm(ns, `new-${i}`)));
+      for (let i = 0; i < 20; i++) writes.push(client.create(ref, configMap(ns, `new-${i}`)));
       for (let i = 0; i < 10; i++) writes.push(client.patch({ ...ref, name: `pre-${i}` }, 'merge', { data: { changed: 'yes' } }));
       for (let i = 10; i < 23; i++) writes.push(client.delete({ ...ref, name: `pre-${i}` }));
       await Promise.all(writes);
@@ -262,13 +262,13 @@ describe('SharedInformer against the apiserver', function () {
   it('watches on from its resourceVersion, without a re-list, when the apiserver comes back and its watch cache reaches back', async () => {
     const ns = 'inf-restart';
     const ref = { ...Resources.configmaps, namespace: ns };
-    for (const n of ['a', 'b', 'c']) await client.create(ref, cm(ns, n));
+    for (const n of ['a', 'b', 'c']) await client.create(ref, configMap(ns, n));
     const { inf, errors, seen, tombstones } = await informerAcrossRestart(ns);
     try {
       assert.ok(errors[0] instanceof ServiceUnavailableError, `the first failure should be ServiceUnavailable, got ${errors[0]}`);
       await client.delete({ ...ref, name: 'a' });
       await client.patch({ ...ref, name: 'b' }, 'merge', { data: { after: 'restart' } });
-      await client.create(ref, cm(ns, 'd'));
+      await client.create(ref, configMap(ns, 'd'));
       await converge(client, inf, ref);
       assert.equal(inf.listCount, 1, 'the store was still good: no re-list');
       assert.deepEqual(tombstones, [], 'the delete arrived as a watch event');
@@ -288,7 +288,7 @@ describe('SharedInformer against the apiserver', function () {
       await client.patch({ ...ref, name: 'b' }, 'merge', { data: { after: 'second restart' } });
       // writes elsewhere push the informer's resourceVersion out of the ring (50)
       const other = { ...Resources.configmaps, namespace: 'inf-other' };
-      for (let i = 0; i < 60; i++) await client.create(other, cm('inf-other', `r-${i}`));
+      for (let i = 0; i < 60; i++) await client.create(other, configMap('inf-other', `r-${i}`));
       await converge(client, inf, ref);
       assert.ok(errors.some((e) => e instanceof GoneError), `expected a 410 Gone, saw ${errors.map(String).join('; ')}`);
       assert.ok(inf.listCount >= 2, 'the informer must have re-listed');
@@ -303,7 +303,7 @@ describe('SharedInformer against the apiserver', function () {
   it('re-lists after a 410 Gone when its resourceVersion fell out of the watch cache', async () => {
     const ns = 'inf-gone';
     const ref = { ...Resources.configmaps, namespace: ns };
-    await client.create(ref, cm(ns, 'x'));
+    await client.create(ref, configMap(ns, 'x'));
     const errors: unknown[] = [];
     // watches end after 2-4 s (long enough not to look like a "very short watch" on a loaded machine); the informer then watches again from its resourceVersion
     const inf = new SharedInformer<ConfigMap>(client, Resources.configmaps, { namespace: ns, minWatchTimeoutSeconds: 2, onError: (e) => errors.push(e) });
@@ -313,11 +313,11 @@ describe('SharedInformer against the apiserver', function () {
       await inf.waitForSync();
       // writes elsewhere move the revision on and push the informer's out of the ring (50)
       const other = { ...Resources.configmaps, namespace: 'inf-other' };
-      for (let i = 0; i < 60; i++) await client.create(other, cm('inf-other', `o-${i}`));
+      for (let i = 0; i < 60; i++) await client.create(other, configMap('inf-other', `o-${i}`));
       const until = Date.now() + 30_000;
       while (!errors.some((e) => e instanceof GoneError) && Date.now() < until) await sleep(100);
       assert.ok(errors.some((e) => e instanceof GoneError), `expected a 410 Gone, saw ${errors.map(String).join('; ')}`);
-      await client.create(ref, cm(ns, 'y'));
+      await client.create(ref, configMap(ns, 'y'));
       await converge(client, inf, ref);
       assert.ok(inf.listCount >= 2, 'the informer must have re-listed after 410');
       assert.deepEqual(seen, versions(inf.store.list()));

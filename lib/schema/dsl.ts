@@ -1,9 +1,9 @@
 /**
- * Small builders for writing TypeDefs tersely:
+ * Small builders for writing TypeDefs tersely (`fieldType` names the field types):
  *
  *   define(CORE + 'ContainerPort', 'ContainerPort represents a network port in a single container.', {
- *     containerPort: field(3, T.int32, 'Number of port to expose on the pod IP address.', { required: true }),
- *     protocol: field(4, T.string, 'Protocol for port. Must be UDP, TCP, or SCTP.', { default: 'TCP' }),
+ *     containerPort: field(3, fieldType.int32, 'Number of port to expose on the pod IP address.', { required: true }),
+ *     protocol: field(4, fieldType.string, 'Protocol for port. Must be UDP, TCP, or SCTP.', { default: 'TCP' }),
  *   });
  */
 import type { Field, Prop, TypeDef } from './types.js';
@@ -12,7 +12,7 @@ import { registerType } from './registry.js';
 export const CORE = 'io.k8s.api.core.v1.';
 export const META = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
 
-export const T = {
+export const fieldType = {
   string: { type: 'string' } as Prop,
   int32: { type: 'int32' } as Prop,
   int64: { type: 'int64' } as Prop,
@@ -54,9 +54,9 @@ export function define(
  */
 export function defineObject(name: string, description: string, fields: Record<string, Field>): TypeDef {
   return define(name, description, {
-    apiVersion: field(0, T.string, 'APIVersion defines the versioned schema of this representation of an object.'),
-    kind: field(0, T.string, 'Kind is a string value representing the REST resource this object represents.'),
-    metadata: field(1, T.ref(META + 'ObjectMeta'), "Standard object's metadata."),
+    apiVersion: field(0, fieldType.string, 'APIVersion defines the versioned schema of this representation of an object.'),
+    kind: field(0, fieldType.string, 'Kind is a string value representing the REST resource this object represents.'),
+    metadata: field(1, fieldType.ref(META + 'ObjectMeta'), "Standard object's metadata."),
     ...fields,
   });
 }

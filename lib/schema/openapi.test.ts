@@ -1,55 +1,55 @@
 import assert from 'node:assert/strict';
 import protobuf from 'protobufjs';
 import YAML from 'yaml';
-import { define, defineObject, field, META, T } from './dsl.js';
+import { define, defineObject, field, META, fieldType } from './dsl.js';
 import { registerKind } from './registry.js';
 import { openapiV2, openapiV2Protobuf, openapiV3Document, openapiV3Json, openapiV3Paths, unresolvedSchemaRefs } from './openapi.js';
 import { decodeOpenAPIv2 } from './openapi-proto.js';
 
 // Kinds of our own, in groups no real kind module uses, so the test does not depend on them.
-const W = 'io.flotilla.test.openapi.v1.';
-const G = 'io.flotilla.test.openapi.other.v1.';
+const TYPE_PREFIX = 'io.flotilla.test.openapi.v1.';
+const OTHER_TYPE_PREFIX = 'io.flotilla.test.openapi.other.v1.';
 
-defineObject(W + 'Widget', 'Widget is a test kind.', {
-  spec: field(2, T.ref(W + 'WidgetSpec'), 'Spec is the desired state of the widget.'),
-  status: field(3, T.ref(W + 'WidgetStatus'), 'Status is the observed state.'),
+defineObject(TYPE_PREFIX + 'Widget', 'Widget is a test kind.', {
+  spec: field(2, fieldType.ref(TYPE_PREFIX + 'WidgetSpec'), 'Spec is the desired state of the widget.'),
+  status: field(3, fieldType.ref(TYPE_PREFIX + 'WidgetStatus'), 'Status is the observed state.'),
 });
-define(W + 'WidgetSpec', 'WidgetSpec describes a widget.', {
-  replicas: field(1, T.int32, 'Number of replicas.', { default: 1 }),
-  size: field(2, T.quantity, 'Size of the widget.'),
-  port: field(3, T.intOrString, 'Port to use.'),
-  tags: field(4, T.array(T.string), 'Tags.', { listType: 'set' }),
-  ports: field(5, T.array(T.ref(W + 'WidgetPort')), 'Ports.', { mergeKey: 'containerPort', strategy: 'merge', listType: 'map', listMapKeys: ['containerPort', 'protocol'] }),
-  labels: field(6, T.map(T.string), 'Labels.'),
-  startedAt: field(7, T.time, 'When it started.'),
-  blob: field(8, T.bytes, 'Opaque bytes.'),
-  extra: field(9, T.any, 'Free-form.'),
-  mode: field(10, T.enum('Fast', 'Slow'), 'Mode.', { required: true }),
-  ratio: field(11, T.double, 'Ratio.'),
-  big: field(12, T.int64, 'Big number.'),
-  selector: field(13, T.ref(META + 'LabelSelector'), 'Selector.'),
+define(TYPE_PREFIX + 'WidgetSpec', 'WidgetSpec describes a widget.', {
+  replicas: field(1, fieldType.int32, 'Number of replicas.', { default: 1 }),
+  size: field(2, fieldType.quantity, 'Size of the widget.'),
+  port: field(3, fieldType.intOrString, 'Port to use.'),
+  tags: field(4, fieldType.array(fieldType.string), 'Tags.', { listType: 'set' }),
+  ports: field(5, fieldType.array(fieldType.ref(TYPE_PREFIX + 'WidgetPort')), 'Ports.', { mergeKey: 'containerPort', strategy: 'merge', listType: 'map', listMapKeys: ['containerPort', 'protocol'] }),
+  labels: field(6, fieldType.map(fieldType.string), 'Labels.'),
+  startedAt: field(7, fieldType.time, 'When it started.'),
+  blob: field(8, fieldType.bytes, 'Opaque bytes.'),
+  extra: field(9, fieldType.any, 'Free-form.'),
+  mode: field(10, fieldType.enum('Fast', 'Slow'), 'Mode.', { required: true }),
+  ratio: field(11, fieldType.double, 'Ratio.'),
+  big: field(12, fieldType.int64, 'Big number.'),
+  selector: field(13, fieldType.ref(META + 'LabelSelector'), 'Selector.'),
 });
-define(W + 'WidgetPort', 'WidgetPort is a port.', {
-  containerPort: field(1, T.int32, 'Port number.', { required: true }),
-  protocol: field(2, T.string, 'Protocol.', { default: 'TCP' }),
+define(TYPE_PREFIX + 'WidgetPort', 'WidgetPort is a port.', {
+  containerPort: field(1, fieldType.int32, 'Port number.', { required: true }),
+  protocol: field(2, fieldType.string, 'Protocol.', { default: 'TCP' }),
 });
-define(W + 'WidgetStatus', 'WidgetStatus is observed state.', {
-  replicas: field(1, T.int32, 'Observed replicas.'),
+define(TYPE_PREFIX + 'WidgetStatus', 'WidgetStatus is observed state.', {
+  replicas: field(1, fieldType.int32, 'Observed replicas.'),
 });
 registerKind({
   group: 'test.flotilla.io', version: 'v1', kind: 'Widget', plural: 'widgets', singular: 'widget',
-  namespaced: true, definition: W + 'Widget', subresources: ['status', 'scale'], columns: [],
+  namespaced: true, definition: TYPE_PREFIX + 'Widget', subresources: ['status', 'scale'], columns: [],
 });
 
-defineObject(G + 'Gadget', 'Gadget is a cluster-scoped test kind.', {
-  spec: field(2, T.ref(G + 'GadgetSpec'), 'Spec.'),
+defineObject(OTHER_TYPE_PREFIX + 'Gadget', 'Gadget is a cluster-scoped test kind.', {
+  spec: field(2, fieldType.ref(OTHER_TYPE_PREFIX + 'GadgetSpec'), 'Spec.'),
 });
-define(G + 'GadgetSpec', 'GadgetSpec describes a gadget.', {
-  color: field(1, T.string, 'Color.'),
+define(OTHER_TYPE_PREFIX + 'GadgetSpec', 'GadgetSpec describes a gadget.', {
+  color: field(1, fieldType.string, 'Color.'),
 });
 registerKind({
   group: 'other.test.flotilla.io', version: 'v1', kind: 'Gadget', plural: 'gadgets', singular: 'gadget',
-  namespaced: false, definition: G + 'Gadget', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], columns: [],
+  namespaced: false, definition: OTHER_TYPE_PREFIX + 'Gadget', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], columns: [],
 });
 
 const widgetGVK = { group: 'test.flotilla.io', version: 'v1', kind: 'Widget' };
@@ -105,7 +105,7 @@ describe('OpenAPI v2', () => {
   it('defines every registered type with upstream type mapping and extensions', () => {
     const doc: any = openapiV2();
     assert.equal(doc.swagger, '2.0');
-    const spec = doc.definitions[W + 'WidgetSpec'];
+    const spec = doc.definitions[TYPE_PREFIX + 'WidgetSpec'];
     assert.equal(spec.type, 'object');
     assert.deepEqual(spec.required, ['mode']);
     const p = spec.properties;
@@ -120,7 +120,7 @@ describe('OpenAPI v2', () => {
     assert.deepEqual(p.mode.enum, ['Fast', 'Slow']);
     assert.deepEqual(p.ports, {
       type: 'array',
-      items: { $ref: `#/definitions/${W}WidgetPort` },
+      items: { $ref: `#/definitions/${TYPE_PREFIX}WidgetPort` },
       description: 'Ports.',
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['containerPort', 'protocol'],
@@ -133,10 +133,10 @@ describe('OpenAPI v2', () => {
     assert.deepEqual(doc.definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString'].format, 'int-or-string');
     assert.deepEqual(doc.definitions[META + 'Time'].format, 'date-time');
 
-    assert.deepEqual(doc.definitions[W + 'Widget']['x-kubernetes-group-version-kind'], [widgetGVK]);
-    const list = doc.definitions[W + 'WidgetList'];
+    assert.deepEqual(doc.definitions[TYPE_PREFIX + 'Widget']['x-kubernetes-group-version-kind'], [widgetGVK]);
+    const list = doc.definitions[TYPE_PREFIX + 'WidgetList'];
     assert.deepEqual(list['x-kubernetes-group-version-kind'], [{ ...widgetGVK, kind: 'WidgetList' }]);
-    assert.deepEqual(list.properties.items.items, { $ref: `#/definitions/${W}Widget` });
+    assert.deepEqual(list.properties.items.items, { $ref: `#/definitions/${TYPE_PREFIX}Widget` });
     assert.equal(list.properties.metadata.$ref, `#/definitions/${META}ListMeta`);
     assert.ok(doc.definitions[META + 'DeleteOptions']['x-kubernetes-group-version-kind'].some((g: any) => g.group === 'test.flotilla.io' && g.kind === 'DeleteOptions'));
     for (const name of [META + 'Status', META + 'WatchEvent', META + 'Patch', 'io.k8s.api.autoscaling.v1.Scale']) {
@@ -203,18 +203,18 @@ describe('OpenAPI v2', () => {
     assert.equal(doc.definitions.additionalProperties.length, Object.keys(json.definitions).length);
     assertParsesLikeKubectl(doc);
 
-    const widget = doc.definitions.additionalProperties.find((d: any) => d.name === W + 'Widget').value;
+    const widget = doc.definitions.additionalProperties.find((d: any) => d.name === TYPE_PREFIX + 'Widget').value;
     const gvk = widget.vendorExtension.find((e: any) => e.name === 'x-kubernetes-group-version-kind');
     assert.deepEqual(YAML.parse(gvk.value.yaml), [widgetGVK]);
     assert.deepEqual(widget.type.value, ['object']);
-    const spec = doc.definitions.additionalProperties.find((d: any) => d.name === W + 'WidgetSpec').value;
+    const spec = doc.definitions.additionalProperties.find((d: any) => d.name === TYPE_PREFIX + 'WidgetSpec').value;
     const props = Object.fromEntries(spec.properties.additionalProperties.map((p: any) => [p.name, p.value]));
     assert.deepEqual(spec.required, ['mode']);
     assert.equal(props.size.ref, '#/definitions/io.k8s.apimachinery.pkg.api.resource.Quantity');
     assert.equal(props.replicas.format, 'int32');
     assert.equal(YAML.parse(props.replicas.default.yaml), 1);
     assert.deepEqual(props.labels.additionalProperties.schema.type.value, ['string']);
-    assert.equal(props.ports.items.schema[0].ref, `#/definitions/${W}WidgetPort`);
+    assert.equal(props.ports.items.schema[0].ref, `#/definitions/${TYPE_PREFIX}WidgetPort`);
     assert.deepEqual(props.mode.enum.map((a: any) => YAML.parse(a.yaml)), ['Fast', 'Slow']);
     const ext = Object.fromEntries(props.ports.vendorExtension.map((e: any) => [e.name, YAML.parse(e.value.yaml)]));
     assert.deepEqual(ext, {
@@ -231,7 +231,7 @@ describe('OpenAPI v2', () => {
     const path0 = item.parameters[0].parameter.nonBodyParameter.pathParameterSubSchema;
     assert.deepEqual([path0.name, path0.in, path0.required], ['name', 'path', true]);
     const ok = item.get.responses.responseCode.find((x: any) => x.name === '200').value.response;
-    assert.equal(ok.schema.schema.ref, `#/definitions/${W}Widget`);
+    assert.equal(ok.schema.schema.ref, `#/definitions/${TYPE_PREFIX}Widget`);
   });
 
   it('tells kubectl 1.27–1.28 (v2 verifier) that PATCH supports fieldValidation', () => {
@@ -258,27 +258,27 @@ describe('OpenAPI v3', () => {
     const doc: any = openapiV3Document('apis/test.flotilla.io/v1');
     assert.equal(doc.openapi, '3.0.0');
     const names = Object.keys(doc.components.schemas);
-    for (const n of [W + 'Widget', W + 'WidgetList', W + 'WidgetSpec', W + 'WidgetPort', W + 'WidgetStatus', META + 'ObjectMeta', META + 'ListMeta', META + 'LabelSelector', META + 'DeleteOptions', META + 'Status', META + 'WatchEvent', META + 'Patch', 'io.k8s.api.autoscaling.v1.Scale', 'io.k8s.apimachinery.pkg.api.resource.Quantity']) {
+    for (const n of [TYPE_PREFIX + 'Widget', TYPE_PREFIX + 'WidgetList', TYPE_PREFIX + 'WidgetSpec', TYPE_PREFIX + 'WidgetPort', TYPE_PREFIX + 'WidgetStatus', META + 'ObjectMeta', META + 'ListMeta', META + 'LabelSelector', META + 'DeleteOptions', META + 'Status', META + 'WatchEvent', META + 'Patch', 'io.k8s.api.autoscaling.v1.Scale', 'io.k8s.apimachinery.pkg.api.resource.Quantity']) {
       assert.ok(names.includes(n), `missing ${n}`);
     }
-    assert.ok(!names.some((n) => n.startsWith(G)), 'no Gadget schemas');
+    assert.ok(!names.some((n) => n.startsWith(OTHER_TYPE_PREFIX)), 'no Gadget schemas');
     assert.ok(Object.keys(doc.paths).every((p) => p.startsWith('/apis/test.flotilla.io/v1/')), Object.keys(doc.paths).join());
     const refs = new Set<string>();
     JSON.stringify(doc, (k, v) => (k === '$ref' && refs.add(v), v));
     for (const r of refs) assert.ok(doc.components.schemas[r.slice('#/components/schemas/'.length)], `dangling ${r}`);
 
     const other: any = openapiV3Document('apis/other.test.flotilla.io/v1');
-    assert.ok(!Object.keys(other.components.schemas).some((n) => n.startsWith(W)));
-    assert.ok(other.components.schemas[G + 'GadgetSpec']);
+    assert.ok(!Object.keys(other.components.schemas).some((n) => n.startsWith(TYPE_PREFIX)));
+    assert.ok(other.components.schemas[OTHER_TYPE_PREFIX + 'GadgetSpec']);
   });
 
   it('wraps $ref siblings in allOf and keeps the x-kubernetes extensions for kubectl explain', () => {
     const doc: any = openapiV3Document('apis/test.flotilla.io/v1');
-    const widget = doc.components.schemas[W + 'Widget'];
+    const widget = doc.components.schemas[TYPE_PREFIX + 'Widget'];
     assert.deepEqual(widget['x-kubernetes-group-version-kind'], [widgetGVK]);
-    assert.deepEqual(widget.properties.spec, { allOf: [{ $ref: `#/components/schemas/${W}WidgetSpec` }], description: 'Spec is the desired state of the widget.' });
-    const spec = doc.components.schemas[W + 'WidgetSpec'];
-    assert.deepEqual(spec.properties.ports.items, { $ref: `#/components/schemas/${W}WidgetPort` });
+    assert.deepEqual(widget.properties.spec, { allOf: [{ $ref: `#/components/schemas/${TYPE_PREFIX}WidgetSpec` }], description: 'Spec is the desired state of the widget.' });
+    const spec = doc.components.schemas[TYPE_PREFIX + 'WidgetSpec'];
+    assert.deepEqual(spec.properties.ports.items, { $ref: `#/components/schemas/${TYPE_PREFIX}WidgetPort` });
     assert.equal(spec.properties.ports['x-kubernetes-patch-merge-key'], 'containerPort');
     assert.equal(spec.properties.extra['x-kubernetes-preserve-unknown-fields'], true);
     assert.deepEqual(doc.components.schemas['io.k8s.apimachinery.pkg.api.resource.Quantity'].oneOf, [{ type: 'string' }, { type: 'number' }]);
@@ -290,8 +290,8 @@ describe('OpenAPI v3', () => {
     assert.equal(v3SupportsQueryParam(doc, widgetGVK, 'noSuchParam'), false);
     const item = doc.paths['/apis/test.flotilla.io/v1/namespaces/{namespace}/widgets/{name}'];
     assert.deepEqual(Object.keys(item.patch.requestBody.content).sort(), ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']);
-    assert.equal(item.put.requestBody.content['*/*'].schema.$ref, `#/components/schemas/${W}Widget`);
-    assert.equal(item.get.responses['200'].content['application/json'].schema.$ref, `#/components/schemas/${W}Widget`);
+    assert.equal(item.put.requestBody.content['*/*'].schema.$ref, `#/components/schemas/${TYPE_PREFIX}Widget`);
+    assert.equal(item.get.responses['200'].content['application/json'].schema.$ref, `#/components/schemas/${TYPE_PREFIX}Widget`);
     assert.deepEqual(item.parameters[0], { name: 'name', in: 'path', description: 'name of the Widget', schema: { type: 'string', uniqueItems: true }, required: true });
   });
 });

@@ -10,7 +10,7 @@
  * parameters: kubectl's v3 verifier does not resolve such references.
  */
 import { createHash } from 'node:crypto';
-import { field, META, T } from './dsl.js';
+import { field, META, fieldType } from './dsl.js';
 import { allKinds, allTypes } from './registry.js';
 import type { Field, KindDef, Prop, SubresourceName, TypeDef } from './types.js';
 import { encodeOpenAPIv2 } from './openapi-proto.js';
@@ -78,82 +78,82 @@ function builtin(name: string, description: string, fields: Record<string, Field
   return { name, description, fields };
 }
 
-const apiVersionField = field(0, T.string, 'APIVersion defines the versioned schema of this representation of an object.');
-const kindField = field(0, T.string, 'Kind is a string value representing the REST resource this object represents.');
+const apiVersionField = field(0, fieldType.string, 'APIVersion defines the versioned schema of this representation of an object.');
+const kindField = field(0, fieldType.string, 'Kind is a string value representing the REST resource this object represents.');
 
 /** Object types that have a standard shape but may be left undescribed by the kind modules. */
 const BUILTIN_TYPES: TypeDef[] = [
   builtin(DELETE_OPTIONS, 'DeleteOptions may be provided when deleting an API object.', {
     apiVersion: apiVersionField,
-    dryRun: field(5, T.array(T.string), 'When present, indicates that modifications should not be persisted. Valid value: "All".', { listType: 'atomic' }),
-    gracePeriodSeconds: field(1, T.int64, 'The duration in seconds before the object should be deleted. Zero means delete immediately.'),
-    ignoreStoreReadErrorWithClusterBreakingPotential: field(6, T.boolean, 'If set, an object that cannot be read from the store is deleted anyway; may break the cluster.'),
+    dryRun: field(5, fieldType.array(fieldType.string), 'When present, indicates that modifications should not be persisted. Valid value: "All".', { listType: 'atomic' }),
+    gracePeriodSeconds: field(1, fieldType.int64, 'The duration in seconds before the object should be deleted. Zero means delete immediately.'),
+    ignoreStoreReadErrorWithClusterBreakingPotential: field(6, fieldType.boolean, 'If set, an object that cannot be read from the store is deleted anyway; may break the cluster.'),
     kind: kindField,
-    orphanDependents: field(3, T.boolean, 'Deprecated: use propagationPolicy. Whether dependents should be orphaned.'),
-    preconditions: field(2, T.ref(META + 'Preconditions'), 'Must be fulfilled before a deletion is carried out.'),
-    propagationPolicy: field(4, T.string, "Whether and how garbage collection is performed: 'Orphan', 'Background' or 'Foreground'."),
+    orphanDependents: field(3, fieldType.boolean, 'Deprecated: use propagationPolicy. Whether dependents should be orphaned.'),
+    preconditions: field(2, fieldType.ref(META + 'Preconditions'), 'Must be fulfilled before a deletion is carried out.'),
+    propagationPolicy: field(4, fieldType.string, "Whether and how garbage collection is performed: 'Orphan', 'Background' or 'Foreground'."),
   }),
   builtin(META + 'Preconditions', 'Preconditions must be fulfilled before an operation (update, delete, etc.) is carried out.', {
-    resourceVersion: field(2, T.string, 'Specifies the target ResourceVersion'),
-    uid: field(1, T.string, 'Specifies the target UID.'),
+    resourceVersion: field(2, fieldType.string, 'Specifies the target ResourceVersion'),
+    uid: field(1, fieldType.string, 'Specifies the target UID.'),
   }),
   builtin(STATUS, 'Status is a return value for calls that do not return other objects.', {
     apiVersion: apiVersionField,
-    code: field(6, T.int32, 'Suggested HTTP return code for this status, 0 if not set.'),
-    details: field(5, T.ref(META + 'StatusDetails'), 'Extended data associated with the reason.'),
+    code: field(6, fieldType.int32, 'Suggested HTTP return code for this status, 0 if not set.'),
+    details: field(5, fieldType.ref(META + 'StatusDetails'), 'Extended data associated with the reason.'),
     kind: kindField,
-    message: field(3, T.string, 'A human-readable description of the status of this operation.'),
-    metadata: field(1, T.ref(META + 'ListMeta'), "Standard list metadata."),
-    reason: field(4, T.string, 'A machine-readable description of why this operation is in the "Failure" status.'),
-    status: field(2, T.string, 'Status of the operation. One of: "Success" or "Failure".'),
+    message: field(3, fieldType.string, 'A human-readable description of the status of this operation.'),
+    metadata: field(1, fieldType.ref(META + 'ListMeta'), "Standard list metadata."),
+    reason: field(4, fieldType.string, 'A machine-readable description of why this operation is in the "Failure" status.'),
+    status: field(2, fieldType.string, 'Status of the operation. One of: "Success" or "Failure".'),
   }),
   builtin(META + 'StatusDetails', 'StatusDetails is a set of additional properties that MAY be set by the server to provide additional information about a response.', {
-    causes: field(4, T.array(T.ref(META + 'StatusCause')), 'The Causes array includes more details associated with the StatusReason failure.', { listType: 'atomic' }),
-    group: field(2, T.string, 'The group attribute of the resource associated with the status StatusReason.'),
-    kind: field(3, T.string, 'The kind attribute of the resource associated with the status StatusReason.'),
-    name: field(1, T.string, 'The name attribute of the resource associated with the status StatusReason.'),
-    retryAfterSeconds: field(5, T.int32, 'If specified, the time in seconds before the operation should be retried.'),
-    uid: field(6, T.string, 'UID of the resource.'),
+    causes: field(4, fieldType.array(fieldType.ref(META + 'StatusCause')), 'The Causes array includes more details associated with the StatusReason failure.', { listType: 'atomic' }),
+    group: field(2, fieldType.string, 'The group attribute of the resource associated with the status StatusReason.'),
+    kind: field(3, fieldType.string, 'The kind attribute of the resource associated with the status StatusReason.'),
+    name: field(1, fieldType.string, 'The name attribute of the resource associated with the status StatusReason.'),
+    retryAfterSeconds: field(5, fieldType.int32, 'If specified, the time in seconds before the operation should be retried.'),
+    uid: field(6, fieldType.string, 'UID of the resource.'),
   }),
   builtin(META + 'StatusCause', 'StatusCause provides more information about an api.Status failure, including cases when multiple errors are encountered.', {
-    field: field(3, T.string, 'The field of the resource that has caused this error, as named by its JSON serialization.'),
-    message: field(2, T.string, 'A human-readable description of the cause of the error.'),
-    reason: field(1, T.string, 'A machine-readable description of the cause of the error.'),
+    field: field(3, fieldType.string, 'The field of the resource that has caused this error, as named by its JSON serialization.'),
+    message: field(2, fieldType.string, 'A human-readable description of the cause of the error.'),
+    reason: field(1, fieldType.string, 'A machine-readable description of the cause of the error.'),
   }),
   builtin(WATCH_EVENT, 'Event represents a single event to a watched resource.', {
-    object: field(2, T.ref(RAW_EXTENSION), 'Object is: the object, for ADDED, MODIFIED and DELETED; a Status for ERROR; an object with only resourceVersion for BOOKMARK.', { required: true }),
-    type: field(1, T.string, 'ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.', { required: true }),
+    object: field(2, fieldType.ref(RAW_EXTENSION), 'Object is: the object, for ADDED, MODIFIED and DELETED; a Status for ERROR; an object with only resourceVersion for BOOKMARK.', { required: true }),
+    type: field(1, fieldType.string, 'ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.', { required: true }),
   }),
   builtin(API_RESOURCE_LIST, 'APIResourceList is a list of APIResource, it is used to expose the name of the resources supported in a specific group and version, and if the resource is namespaced.', {
     apiVersion: apiVersionField,
-    groupVersion: field(1, T.string, 'groupVersion is the group and version this APIResourceList is for.', { required: true }),
+    groupVersion: field(1, fieldType.string, 'groupVersion is the group and version this APIResourceList is for.', { required: true }),
     kind: kindField,
-    resources: field(2, T.array(T.ref(META + 'APIResource')), 'resources contains the name of the resources and if they are namespaced.', { required: true, listType: 'atomic' }),
+    resources: field(2, fieldType.array(fieldType.ref(META + 'APIResource')), 'resources contains the name of the resources and if they are namespaced.', { required: true, listType: 'atomic' }),
   }),
   builtin(META + 'APIResource', 'APIResource specifies the name of a resource and whether it is namespaced.', {
-    categories: field(7, T.array(T.string), 'categories is a list of the grouped resources this resource belongs to (e.g. "all").', { listType: 'atomic' }),
-    group: field(8, T.string, 'group is the preferred group of the resource.'),
-    kind: field(3, T.string, "kind is the kind for the resource (e.g. 'Foo' is the kind for a resource 'foo')", { required: true }),
-    name: field(1, T.string, 'name is the plural name of the resource.', { required: true }),
-    namespaced: field(2, T.boolean, 'namespaced indicates if a resource is namespaced or not.', { required: true }),
-    shortNames: field(5, T.array(T.string), 'shortNames is a list of suggested short names of the resource.', { listType: 'atomic' }),
-    singularName: field(6, T.string, 'singularName is the singular name of the resource.', { required: true }),
-    verbs: field(4, T.array(T.string), 'verbs is a list of supported kube verbs.', { required: true }),
-    version: field(9, T.string, 'version is the preferred version of the resource.'),
+    categories: field(7, fieldType.array(fieldType.string), 'categories is a list of the grouped resources this resource belongs to (e.g. "all").', { listType: 'atomic' }),
+    group: field(8, fieldType.string, 'group is the preferred group of the resource.'),
+    kind: field(3, fieldType.string, "kind is the kind for the resource (e.g. 'Foo' is the kind for a resource 'foo')", { required: true }),
+    name: field(1, fieldType.string, 'name is the plural name of the resource.', { required: true }),
+    namespaced: field(2, fieldType.boolean, 'namespaced indicates if a resource is namespaced or not.', { required: true }),
+    shortNames: field(5, fieldType.array(fieldType.string), 'shortNames is a list of suggested short names of the resource.', { listType: 'atomic' }),
+    singularName: field(6, fieldType.string, 'singularName is the singular name of the resource.', { required: true }),
+    verbs: field(4, fieldType.array(fieldType.string), 'verbs is a list of supported kube verbs.', { required: true }),
+    version: field(9, fieldType.string, 'version is the preferred version of the resource.'),
   }),
   builtin(SCALE, 'Scale represents a scaling request for a resource.', {
     apiVersion: apiVersionField,
     kind: kindField,
-    metadata: field(1, T.ref(META + 'ObjectMeta'), "Standard object metadata."),
-    spec: field(2, T.ref('io.k8s.api.autoscaling.v1.ScaleSpec'), 'spec defines the behavior of the scale.'),
-    status: field(3, T.ref('io.k8s.api.autoscaling.v1.ScaleStatus'), 'status is the current status of the scale. Read-only.'),
+    metadata: field(1, fieldType.ref(META + 'ObjectMeta'), "Standard object metadata."),
+    spec: field(2, fieldType.ref('io.k8s.api.autoscaling.v1.ScaleSpec'), 'spec defines the behavior of the scale.'),
+    status: field(3, fieldType.ref('io.k8s.api.autoscaling.v1.ScaleStatus'), 'status is the current status of the scale. Read-only.'),
   }),
   builtin('io.k8s.api.autoscaling.v1.ScaleSpec', 'ScaleSpec describes the attributes of a scale subresource.', {
-    replicas: field(1, T.int32, 'replicas is the desired number of instances for the scaled object.'),
+    replicas: field(1, fieldType.int32, 'replicas is the desired number of instances for the scaled object.'),
   }),
   builtin('io.k8s.api.autoscaling.v1.ScaleStatus', 'ScaleStatus represents the current status of a scale subresource.', {
-    replicas: field(1, T.int32, 'replicas is the actual number of observed instances of the scaled object.', { required: true }),
-    selector: field(2, T.string, 'selector is the label query over pods that should match the replicas count, in the string form of a label selector.'),
+    replicas: field(1, fieldType.int32, 'replicas is the actual number of observed instances of the scaled object.', { required: true }),
+    selector: field(2, fieldType.string, 'selector is the label query over pods that should match the replicas count, in the string form of a label selector.'),
   }),
 ];
 
@@ -198,41 +198,42 @@ interface PathSpec {
   ops: Operation[];
 }
 
-const q = (name: string, type: Param['type'], description: string): Param => ({ name, in: 'query', type, description });
-const P = {
-  pretty: q('pretty', 'string', "If 'true', then the output is pretty printed."),
-  dryRun: q('dryRun', 'string', 'When present, indicates that modifications should not be persisted. The only valid value is "All".'),
-  fieldManager: q('fieldManager', 'string', 'fieldManager is a name associated with the actor or entity that is making these changes.'),
-  fieldValidation: q('fieldValidation', 'string', 'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields. Valid values are: Ignore, Warn (the default) and Strict.'),
-  force: q('force', 'boolean', 'Force is going to "force" Apply requests: re-acquire conflicting fields owned by other people. Must be unset for non-apply patch requests.'),
-  allowWatchBookmarks: q('allowWatchBookmarks', 'boolean', 'allowWatchBookmarks requests watch events with type "BOOKMARK".'),
-  continue: q('continue', 'string', 'The continue option should be set when retrieving more results from the server, with the value the previous list returned.'),
-  fieldSelector: q('fieldSelector', 'string', 'A selector to restrict the list of returned objects by their fields. Defaults to everything.'),
-  labelSelector: q('labelSelector', 'string', 'A selector to restrict the list of returned objects by their labels. Defaults to everything.'),
-  limit: q('limit', 'integer', 'limit is a maximum number of responses to return for a list call; more can be fetched with continue.'),
-  resourceVersion: q('resourceVersion', 'string', 'resourceVersion sets a constraint on what resource versions a request may be served from.'),
-  resourceVersionMatch: q('resourceVersionMatch', 'string', 'resourceVersionMatch determines how resourceVersion is applied to list calls.'),
-  sendInitialEvents: q('sendInitialEvents', 'boolean', 'sendInitialEvents=true may be set together with watch=true to start the watch with synthetic events for the current state.'),
-  timeoutSeconds: q('timeoutSeconds', 'integer', 'Timeout for the list/watch call, regardless of any activity or inactivity.'),
-  watch: q('watch', 'boolean', 'Watch for changes to the described resources and return them as a stream of add, update, and remove notifications.'),
-  gracePeriodSeconds: q('gracePeriodSeconds', 'integer', 'The duration in seconds before the object should be deleted. Zero means delete immediately.'),
-  orphanDependents: q('orphanDependents', 'boolean', 'Deprecated: please use the PropagationPolicy.'),
-  propagationPolicy: q('propagationPolicy', 'string', "Whether and how garbage collection will be performed: 'Orphan', 'Background' or 'Foreground'."),
-  ignoreStoreReadError: q('ignoreStoreReadErrorWithClusterBreakingPotential', 'boolean', 'If set, an object that cannot be read from the store is deleted anyway; may break the cluster.'),
+const queryParam = (name: string, type: Param['type'], description: string): Param => ({ name, in: 'query', type, description });
+/** The query parameters upstream documents, by name. */
+const QUERY_PARAMS = {
+  pretty: queryParam('pretty', 'string', "If 'true', then the output is pretty printed."),
+  dryRun: queryParam('dryRun', 'string', 'When present, indicates that modifications should not be persisted. The only valid value is "All".'),
+  fieldManager: queryParam('fieldManager', 'string', 'fieldManager is a name associated with the actor or entity that is making these changes.'),
+  fieldValidation: queryParam('fieldValidation', 'string', 'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields. Valid values are: Ignore, Warn (the default) and Strict.'),
+  force: queryParam('force', 'boolean', 'Force is going to "force" Apply requests: re-acquire conflicting fields owned by other people. Must be unset for non-apply patch requests.'),
+  allowWatchBookmarks: queryParam('allowWatchBookmarks', 'boolean', 'allowWatchBookmarks requests watch events with type "BOOKMARK".'),
+  continue: queryParam('continue', 'string', 'The continue option should be set when retrieving more results from the server, with the value the previous list returned.'),
+  fieldSelector: queryParam('fieldSelector', 'string', 'A selector to restrict the list of returned objects by their fields. Defaults to everything.'),
+  labelSelector: queryParam('labelSelector', 'string', 'A selector to restrict the list of returned objects by their labels. Defaults to everything.'),
+  limit: queryParam('limit', 'integer', 'limit is a maximum number of responses to return for a list call; more can be fetched with continue.'),
+  resourceVersion: queryParam('resourceVersion', 'string', 'resourceVersion sets a constraint on what resource versions a request may be served from.'),
+  resourceVersionMatch: queryParam('resourceVersionMatch', 'string', 'resourceVersionMatch determines how resourceVersion is applied to list calls.'),
+  sendInitialEvents: queryParam('sendInitialEvents', 'boolean', 'sendInitialEvents=true may be set together with watch=true to start the watch with synthetic events for the current state.'),
+  timeoutSeconds: queryParam('timeoutSeconds', 'integer', 'Timeout for the list/watch call, regardless of any activity or inactivity.'),
+  watch: queryParam('watch', 'boolean', 'Watch for changes to the described resources and return them as a stream of add, update, and remove notifications.'),
+  gracePeriodSeconds: queryParam('gracePeriodSeconds', 'integer', 'The duration in seconds before the object should be deleted. Zero means delete immediately.'),
+  orphanDependents: queryParam('orphanDependents', 'boolean', 'Deprecated: please use the PropagationPolicy.'),
+  propagationPolicy: queryParam('propagationPolicy', 'string', "Whether and how garbage collection will be performed: 'Orphan', 'Background' or 'Foreground'."),
+  ignoreStoreReadError: queryParam('ignoreStoreReadErrorWithClusterBreakingPotential', 'boolean', 'If set, an object that cannot be read from the store is deleted anyway; may break the cluster.'),
 };
-const LIST_PARAMS = [P.allowWatchBookmarks, P.continue, P.fieldSelector, P.labelSelector, P.limit, P.resourceVersion, P.resourceVersionMatch, P.sendInitialEvents, P.timeoutSeconds, P.watch];
-const WRITE_PARAMS = [P.dryRun, P.fieldManager, P.fieldValidation];
-const DELETE_PARAMS = [P.dryRun, P.gracePeriodSeconds, P.ignoreStoreReadError, P.orphanDependents, P.propagationPolicy];
-const DELETECOLLECTION_PARAMS = [P.continue, P.dryRun, P.fieldSelector, P.gracePeriodSeconds, P.ignoreStoreReadError, P.labelSelector, P.limit, P.orphanDependents, P.propagationPolicy, P.resourceVersion, P.resourceVersionMatch, P.sendInitialEvents, P.timeoutSeconds];
+const LIST_PARAMS = [QUERY_PARAMS.allowWatchBookmarks, QUERY_PARAMS.continue, QUERY_PARAMS.fieldSelector, QUERY_PARAMS.labelSelector, QUERY_PARAMS.limit, QUERY_PARAMS.resourceVersion, QUERY_PARAMS.resourceVersionMatch, QUERY_PARAMS.sendInitialEvents, QUERY_PARAMS.timeoutSeconds, QUERY_PARAMS.watch];
+const WRITE_PARAMS = [QUERY_PARAMS.dryRun, QUERY_PARAMS.fieldManager, QUERY_PARAMS.fieldValidation];
+const DELETE_PARAMS = [QUERY_PARAMS.dryRun, QUERY_PARAMS.gracePeriodSeconds, QUERY_PARAMS.ignoreStoreReadError, QUERY_PARAMS.orphanDependents, QUERY_PARAMS.propagationPolicy];
+const DELETECOLLECTION_PARAMS = [QUERY_PARAMS.continue, QUERY_PARAMS.dryRun, QUERY_PARAMS.fieldSelector, QUERY_PARAMS.gracePeriodSeconds, QUERY_PARAMS.ignoreStoreReadError, QUERY_PARAMS.labelSelector, QUERY_PARAMS.limit, QUERY_PARAMS.orphanDependents, QUERY_PARAMS.propagationPolicy, QUERY_PARAMS.resourceVersion, QUERY_PARAMS.resourceVersionMatch, QUERY_PARAMS.sendInitialEvents, QUERY_PARAMS.timeoutSeconds];
 const LOG_PARAMS = [
-  q('container', 'string', 'The container for which to stream logs. Defaults to only container if there is one container in the pod.'),
-  q('follow', 'boolean', 'Follow the log stream of the pod.'),
-  q('insecureSkipTLSVerifyBackend', 'boolean', 'Do not verify the serving certificate of the backend.'),
-  q('limitBytes', 'integer', 'If set, the number of bytes to read from the server before terminating the log output.'),
-  q('previous', 'boolean', 'Return previous terminated container logs.'),
-  q('sinceSeconds', 'integer', 'A relative time in seconds before the current time from which to show logs.'),
-  q('tailLines', 'integer', 'If set, the number of lines from the end of the logs to show.'),
-  q('timestamps', 'boolean', 'If true, add an RFC3339 or RFC3339Nano timestamp at the beginning of every line of log output.'),
+  queryParam('container', 'string', 'The container for which to stream logs. Defaults to only container if there is one container in the pod.'),
+  queryParam('follow', 'boolean', 'Follow the log stream of the pod.'),
+  queryParam('insecureSkipTLSVerifyBackend', 'boolean', 'Do not verify the serving certificate of the backend.'),
+  queryParam('limitBytes', 'integer', 'If set, the number of bytes to read from the server before terminating the log output.'),
+  queryParam('previous', 'boolean', 'Return previous terminated container logs.'),
+  queryParam('sinceSeconds', 'integer', 'A relative time in seconds before the current time from which to show logs.'),
+  queryParam('tailLines', 'integer', 'If set, the number of lines from the end of the logs to show.'),
+  queryParam('timestamps', 'boolean', 'If true, add an RFC3339 or RFC3339Nano timestamp at the beginning of every line of log output.'),
 ];
 
 /** Upstream operation-id fragment of a group: "" -> Core, rbac.authorization.k8s.io -> RbacAuthorization. */
@@ -280,7 +281,7 @@ function kindPaths(k: KindDef): PathSpec[] {
   if (verbs.has('deletecollection')) {
     collection.push(op({ method: 'delete', id: `delete${idMid}Collection${ns}${k.kind}`, description: `delete collection of ${k.kind}`, action: 'deletecollection', gvk, params: DELETECOLLECTION_PARAMS, body: DELETE_OPTIONS, responses: { '200': STATUS } }));
   }
-  if (collection.length) paths.push({ path: `${prefix}${nsSeg}/${k.plural}`, params: [...nsParam, P.pretty], ops: collection });
+  if (collection.length) paths.push({ path: `${prefix}${nsSeg}/${k.plural}`, params: [...nsParam, QUERY_PARAMS.pretty], ops: collection });
 
   const item: Operation[] = [];
   if (verbs.has('get')) {
@@ -290,35 +291,35 @@ function kindPaths(k: KindDef): PathSpec[] {
     item.push(op({ method: 'put', id: `replace${idMid}${ns}${k.kind}`, description: `replace the specified ${k.kind}`, action: 'put', gvk, params: WRITE_PARAMS, body: k.definition, responses: { '200': k.definition, '201': k.definition } }));
   }
   if (verbs.has('patch')) {
-    item.push(op({ method: 'patch', id: `patch${idMid}${ns}${k.kind}`, description: `partially update the specified ${k.kind}`, action: 'patch', gvk, params: [...WRITE_PARAMS, P.force], body: PATCH, responses: { '200': k.definition, '201': k.definition }, consumes: PATCH_TYPES }));
+    item.push(op({ method: 'patch', id: `patch${idMid}${ns}${k.kind}`, description: `partially update the specified ${k.kind}`, action: 'patch', gvk, params: [...WRITE_PARAMS, QUERY_PARAMS.force], body: PATCH, responses: { '200': k.definition, '201': k.definition }, consumes: PATCH_TYPES }));
   }
   if (verbs.has('delete')) {
     item.push(op({ method: 'delete', id: `delete${idMid}${ns}${k.kind}`, description: `delete a ${k.kind}`, action: 'delete', gvk, params: DELETE_PARAMS, body: DELETE_OPTIONS, responses: { '200': k.definition, '202': k.definition } }));
   }
-  if (item.length) paths.push({ path: `${prefix}${nsSeg}/${k.plural}/{name}`, params: [nameParam, ...nsParam, P.pretty], ops: item });
+  if (item.length) paths.push({ path: `${prefix}${nsSeg}/${k.plural}/{name}`, params: [nameParam, ...nsParam, QUERY_PARAMS.pretty], ops: item });
 
   if (verbs.has('watch')) {
     paths.push({
       path: `${prefix}/watch${nsSeg}/${k.plural}`,
-      params: [...LIST_PARAMS.slice(0, 4), P.limit, ...nsParam, P.pretty, ...LIST_PARAMS.slice(5)],
+      params: [...LIST_PARAMS.slice(0, 4), QUERY_PARAMS.limit, ...nsParam, QUERY_PARAMS.pretty, ...LIST_PARAMS.slice(5)],
       ops: [op({ method: 'get', id: `watch${idMid}${ns}${k.kind}List`, description: `watch individual changes to a list of ${k.kind}. deprecated: use the 'watch' parameter with a list operation instead.`, action: 'watchlist', gvk, params: [], responses: { '200': WATCH_EVENT }, produces: PRODUCES_WATCH })],
     });
     paths.push({
       path: `${prefix}/watch${nsSeg}/${k.plural}/{name}`,
-      params: [...LIST_PARAMS.slice(0, 4), P.limit, nameParam, ...nsParam, P.pretty, ...LIST_PARAMS.slice(5)],
+      params: [...LIST_PARAMS.slice(0, 4), QUERY_PARAMS.limit, nameParam, ...nsParam, QUERY_PARAMS.pretty, ...LIST_PARAMS.slice(5)],
       ops: [op({ method: 'get', id: `watch${idMid}${ns}${k.kind}`, description: `watch changes to an object of kind ${k.kind}. deprecated: use the 'watch' parameter with a list operation instead, filtered to a single item with the 'fieldSelector' parameter.`, action: 'watch', gvk, params: [], responses: { '200': WATCH_EVENT }, produces: PRODUCES_WATCH })],
     });
   }
   if (k.namespaced && verbs.has('list')) {
     paths.push({
       path: `${prefix}/${k.plural}`,
-      params: [...LIST_PARAMS.slice(0, 5), P.pretty, ...LIST_PARAMS.slice(5)],
+      params: [...LIST_PARAMS.slice(0, 5), QUERY_PARAMS.pretty, ...LIST_PARAMS.slice(5)],
       ops: [op({ method: 'get', id: `list${idMid}${k.kind}ForAllNamespaces`, description: `list or watch objects of kind ${k.kind}`, action: 'list', gvk, params: [], responses: { '200': list }, produces: PRODUCES_WATCH })],
     });
     if (verbs.has('watch')) {
       paths.push({
         path: `${prefix}/watch/${k.plural}`,
-        params: [...LIST_PARAMS.slice(0, 5), P.pretty, ...LIST_PARAMS.slice(5)],
+        params: [...LIST_PARAMS.slice(0, 5), QUERY_PARAMS.pretty, ...LIST_PARAMS.slice(5)],
         ops: [op({ method: 'get', id: `watch${idMid}${k.kind}ListForAllNamespaces`, description: `watch individual changes to a list of ${k.kind}. deprecated: use the 'watch' parameter with a list operation instead.`, action: 'watchlist', gvk, params: [], responses: { '200': WATCH_EVENT }, produces: PRODUCES_WATCH })],
       });
     }
@@ -327,7 +328,7 @@ function kindPaths(k: KindDef): PathSpec[] {
   for (const sub of k.subresources ?? []) {
     const word = upperFirst(sub);
     const subPath = `${prefix}${nsSeg}/${k.plural}/{name}/${sub}`;
-    const itemParams = [{ ...nameParam, description: `name of the ${SUBRESOURCE_BODIES[sub]?.gvk.kind ?? k.kind}` }, ...nsParam, P.pretty];
+    const itemParams = [{ ...nameParam, description: `name of the ${SUBRESOURCE_BODIES[sub]?.gvk.kind ?? k.kind}` }, ...nsParam, QUERY_PARAMS.pretty];
     if (sub === 'status' || sub === 'scale' || sub === 'ephemeralcontainers') {
       const body = sub === 'scale' ? SCALE : k.definition;
       const subGvk = sub === 'scale' ? SUBRESOURCE_BODIES.scale!.gvk : gvk;
@@ -337,7 +338,7 @@ function kindPaths(k: KindDef): PathSpec[] {
         ops: [
           op({ method: 'get', id: `read${idMid}${ns}${k.kind}${word}`, description: `read ${sub} of the specified ${k.kind}`, action: 'get', gvk: subGvk, params: [], responses: { '200': body } }),
           op({ method: 'put', id: `replace${idMid}${ns}${k.kind}${word}`, description: `replace ${sub} of the specified ${k.kind}`, action: 'put', gvk: subGvk, params: WRITE_PARAMS, body, responses: { '200': body, '201': body } }),
-          op({ method: 'patch', id: `patch${idMid}${ns}${k.kind}${word}`, description: `partially update ${sub} of the specified ${k.kind}`, action: 'patch', gvk: subGvk, params: [...WRITE_PARAMS, P.force], body: PATCH, responses: { '200': body, '201': body }, consumes: PATCH_TYPES }),
+          op({ method: 'patch', id: `patch${idMid}${ns}${k.kind}${word}`, description: `partially update ${sub} of the specified ${k.kind}`, action: 'patch', gvk: subGvk, params: [...WRITE_PARAMS, QUERY_PARAMS.force], body: PATCH, responses: { '200': body, '201': body }, consumes: PATCH_TYPES }),
         ],
       });
     } else if (sub === 'log') {
@@ -427,9 +428,9 @@ function buildModel(): Model {
         description: `${k.kind}List is a list of ${k.kind} objects.`,
         fields: {
           apiVersion: apiVersionField,
-          items: field(2, T.array(T.ref(k.definition)), `List of ${k.plural}.`, { required: true }),
+          items: field(2, fieldType.array(fieldType.ref(k.definition)), `List of ${k.plural}.`, { required: true }),
           kind: kindField,
-          metadata: field(1, T.ref(META + 'ListMeta'), 'Standard list metadata.'),
+          metadata: field(1, fieldType.ref(META + 'ListMeta'), 'Standard list metadata.'),
         },
       });
     }
@@ -442,7 +443,7 @@ function buildModel(): Model {
           name: b.type,
           description: b.description,
           preserveUnknown: true,
-          fields: { apiVersion: apiVersionField, kind: kindField, metadata: field(1, T.ref(META + 'ObjectMeta'), 'Standard object metadata.') },
+          fields: { apiVersion: apiVersionField, kind: kindField, metadata: field(1, fieldType.ref(META + 'ObjectMeta'), 'Standard object metadata.') },
         });
       }
     }

@@ -1,71 +1,71 @@
 import assert from 'node:assert/strict';
 import protobuf from 'protobufjs';
 import { BadRequestError } from '../api/errors.js';
-import { define, defineObject, field, T } from './dsl.js';
+import { define, defineObject, field, fieldType } from './dsl.js';
 import { registerKind } from './registry.js';
 import { decodeDeleteOptionsProtobuf, decodeKubernetesProtobuf } from './protobuf.js';
 import './kinds/mod.js';
 
 // Test kinds in a group of their own, with upstream's field numbers for ConfigMap and Namespace.
-const P = 'io.flotilla.test.protobuf.v1.';
+const TYPE_PREFIX = 'io.flotilla.test.protobuf.v1.';
 const GROUP = 'protobuf.test.flotilla.io';
 const API_VERSION = `${GROUP}/v1`;
 
-defineObject(P + 'ConfigMap', 'ConfigMap holds configuration data for pods to consume.', {
-  immutable: field(4, T.boolean, 'Immutable, if set to true, ensures that data stored in the ConfigMap cannot be updated.', { pointer: true }),
-  data: field(2, T.map(T.string), 'Data contains the configuration data.'),
-  binaryData: field(3, T.map(T.bytes), 'BinaryData contains the binary data.'),
+defineObject(TYPE_PREFIX + 'ConfigMap', 'ConfigMap holds configuration data for pods to consume.', {
+  immutable: field(4, fieldType.boolean, 'Immutable, if set to true, ensures that data stored in the ConfigMap cannot be updated.', { pointer: true }),
+  data: field(2, fieldType.map(fieldType.string), 'Data contains the configuration data.'),
+  binaryData: field(3, fieldType.map(fieldType.bytes), 'BinaryData contains the binary data.'),
 });
-defineObject(P + 'Namespace', 'Namespace provides a scope for Names.', {
-  spec: field(2, T.ref(P + 'NamespaceSpec'), 'Spec defines the behavior of the Namespace.'),
-  status: field(3, T.ref(P + 'NamespaceStatus'), 'Status describes the current status of a Namespace.'),
+defineObject(TYPE_PREFIX + 'Namespace', 'Namespace provides a scope for Names.', {
+  spec: field(2, fieldType.ref(TYPE_PREFIX + 'NamespaceSpec'), 'Spec defines the behavior of the Namespace.'),
+  status: field(3, fieldType.ref(TYPE_PREFIX + 'NamespaceStatus'), 'Status describes the current status of a Namespace.'),
 });
-define(P + 'NamespaceSpec', 'NamespaceSpec describes the attributes on a Namespace.', {
-  finalizers: field(1, T.array(T.string), 'Finalizers is an opaque list of values that must be empty to permanently remove object from storage.'),
+define(TYPE_PREFIX + 'NamespaceSpec', 'NamespaceSpec describes the attributes on a Namespace.', {
+  finalizers: field(1, fieldType.array(fieldType.string), 'Finalizers is an opaque list of values that must be empty to permanently remove object from storage.'),
 });
-define(P + 'NamespaceStatus', 'NamespaceStatus is information about the current status of a Namespace.', {
-  phase: field(1, T.string, 'Phase is the current lifecycle phase of the namespace.'),
+define(TYPE_PREFIX + 'NamespaceStatus', 'NamespaceStatus is information about the current status of a Namespace.', {
+  phase: field(1, fieldType.string, 'Phase is the current lifecycle phase of the namespace.'),
 });
-defineObject(P + 'Gizmo', 'Gizmo exercises every field shape.', {
-  small: field(2, T.int32, 'int32'),
-  big: field(3, T.int64, 'int64'),
-  ratio: field(4, T.double, 'double'),
-  on: field(5, T.boolean, 'boolean'),
-  blob: field(6, T.bytes, 'bytes'),
-  size: field(7, T.quantity, 'quantity'),
-  portNumber: field(8, T.intOrString, 'intOrString holding an int'),
-  portName: field(9, T.intOrString, 'intOrString holding a string'),
-  packed: field(10, T.array(T.int32), 'packed repeated int32'),
-  unpacked: field(11, T.array(T.int64), 'unpacked repeated int64'),
-  parts: field(12, T.array(T.ref(P + 'GizmoPart')), 'repeated message'),
-  partsByName: field(13, T.map(T.ref(P + 'GizmoPart')), 'map of messages'),
-  extra: field(14, T.any, 'RawExtension'),
-  renewTime: field(15, T.microTime, 'microTime'),
-  names: field(16, T.array(T.string), 'repeated string'),
+defineObject(TYPE_PREFIX + 'Gizmo', 'Gizmo exercises every field shape.', {
+  small: field(2, fieldType.int32, 'int32'),
+  big: field(3, fieldType.int64, 'int64'),
+  ratio: field(4, fieldType.double, 'double'),
+  on: field(5, fieldType.boolean, 'boolean'),
+  blob: field(6, fieldType.bytes, 'bytes'),
+  size: field(7, fieldType.quantity, 'quantity'),
+  portNumber: field(8, fieldType.intOrString, 'intOrString holding an int'),
+  portName: field(9, fieldType.intOrString, 'intOrString holding a string'),
+  packed: field(10, fieldType.array(fieldType.int32), 'packed repeated int32'),
+  unpacked: field(11, fieldType.array(fieldType.int64), 'unpacked repeated int64'),
+  parts: field(12, fieldType.array(fieldType.ref(TYPE_PREFIX + 'GizmoPart')), 'repeated message'),
+  partsByName: field(13, fieldType.map(fieldType.ref(TYPE_PREFIX + 'GizmoPart')), 'map of messages'),
+  extra: field(14, fieldType.any, 'RawExtension'),
+  renewTime: field(15, fieldType.microTime, 'microTime'),
+  names: field(16, fieldType.array(fieldType.string), 'repeated string'),
 });
-define(P + 'GizmoPart', 'A part.', {
-  name: field(1, T.string, 'name'),
-  count: field(2, T.int32, 'count'),
+define(TYPE_PREFIX + 'GizmoPart', 'A part.', {
+  name: field(1, fieldType.string, 'name'),
+  count: field(2, fieldType.int32, 'count'),
 });
 for (const [kind, plural, namespaced] of [['ConfigMap', 'configmaps', true], ['Namespace', 'namespaces', false], ['Gizmo', 'gizmos', true]] as const) {
-  registerKind({ group: GROUP, version: 'v1', kind, plural, singular: kind.toLowerCase(), namespaced, definition: P + kind, columns: [] });
+  registerKind({ group: GROUP, version: 'v1', kind, plural, singular: kind.toLowerCase(), namespaced, definition: TYPE_PREFIX + kind, columns: [] });
 }
 
 const GO_ZERO_SECONDS = -62135596800;
 
-type W = protobuf.Writer;
-const msg = (w: W, num: number, body: (w: W) => void): W => {
+type ProtobufWriter = protobuf.Writer;
+const msg = (w: ProtobufWriter, num: number, body: (w: ProtobufWriter) => void): ProtobufWriter => {
   w.uint32((num << 3) | 2).fork();
   body(w);
   return w.ldelim();
 };
-const str = (w: W, num: number, s: string) => w.uint32((num << 3) | 2).string(s);
-const bytes = (w: W, num: number, b: Uint8Array) => w.uint32((num << 3) | 2).bytes(b);
-const timestamp = (w: W, num: number, seconds: number, nanos: number) =>
+const str = (w: ProtobufWriter, num: number, s: string) => w.uint32((num << 3) | 2).string(s);
+const bytes = (w: ProtobufWriter, num: number, b: Uint8Array) => w.uint32((num << 3) | 2).bytes(b);
+const timestamp = (w: ProtobufWriter, num: number, seconds: number, nanos: number) =>
   msg(w, num, (t) => t.uint32(8).int64(seconds).uint32(16).int32(nanos));
 
 /** ObjectMeta as Go's generated marshaller writes it: every non-pointer field, empty or not. */
-function objectMeta(w: W, name: string, extra: (w: W) => void = () => {}) {
+function objectMeta(w: ProtobufWriter, name: string, extra: (w: ProtobufWriter) => void = () => {}) {
   msg(w, 1, (m) => {
     str(m, 1, name);
     str(m, 2, '');
@@ -102,15 +102,15 @@ function configMapBody(): Uint8Array {
   return envelope(API_VERSION, 'ConfigMap', w.finish());
 }
 
-const varint = (w: W, num: number, v: number) => w.uint32(num << 3).int64(v);
-const bool = (w: W, num: number, v: boolean) => w.uint32(num << 3).bool(v);
+const varint = (w: ProtobufWriter, num: number, v: number) => w.uint32(num << 3).int64(v);
+const bool = (w: ProtobufWriter, num: number, v: boolean) => w.uint32(num << 3).bool(v);
 /** intstr.IntOrString as Go writes it: type, intVal and strVal, always all three. */
-const intOrString = (w: W, num: number, v: number | string) =>
+const intOrString = (w: ProtobufWriter, num: number, v: number | string) =>
   msg(w, num, (m) => str(varint(varint(m, 1, typeof v === 'number' ? 0 : 1), 2, typeof v === 'number' ? v : 0), 3, typeof v === 'string' ? v : ''));
-const mapEntry = (w: W, num: number, k: string, v: string) => msg(w, num, (e) => str(str(e, 1, k), 2, v));
+const mapEntry = (w: ProtobufWriter, num: number, k: string, v: string) => msg(w, num, (e) => str(str(e, 1, k), 2, v));
 
 /** core/v1 Container with only name, image and command set, every non-pointer field written as Go does. */
-function container(w: W, num: number, c: { name: string; image: string; command?: string[] }, extra: (w: W) => void = () => {}) {
+function container(w: ProtobufWriter, num: number, c: { name: string; image: string; command?: string[] }, extra: (w: ProtobufWriter) => void = () => {}) {
   msg(w, num, (m) => {
     str(m, 1, c.name);
     str(m, 2, c.image);
@@ -128,7 +128,7 @@ function container(w: W, num: number, c: { name: string; image: string; command?
 }
 
 /** core/v1 PodSpec's non-pointer scalars, which Go writes even when unset. */
-function podSpecScalars(w: W, restartPolicy: string) {
+function podSpecScalars(w: ProtobufWriter, restartPolicy: string) {
   str(w, 3, restartPolicy);
   for (const n of [6, 8, 9, 10]) str(w, n, ''); // dnsPolicy, serviceAccountName, serviceAccount, nodeName
   for (const n of [11, 12, 13]) bool(w, n, false); // hostNetwork, hostPID, hostIPC

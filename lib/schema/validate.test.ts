@@ -1,49 +1,49 @@
 import assert from 'node:assert/strict';
 import './kinds/meta-v1.js';
-import { define, defineObject, field, META, T } from './dsl.js';
+import { define, defineObject, field, META, fieldType } from './dsl.js';
 import { checkFieldValidation, findDuplicateFields, findDuplicateYamlKeys, findUnknownFields, strictDecodingError } from './fieldvalidation.js';
 import { isBase64, isRFC3339, validateObject } from './validate.js';
 import type { FieldError } from './types.js';
 
 // A small schema of its own, so these tests do not depend on the real kinds.
-const P = 'test.validate.v1.';
-define(P + 'Port', 'A port.', {
-  name: field(1, T.string, 'Port name.'),
-  containerPort: field(2, T.int32, 'Port number.', { required: true }),
-  protocol: field(3, T.enum('TCP', 'UDP', 'SCTP'), 'Protocol.'),
+const TYPE_PREFIX = 'test.validate.v1.';
+define(TYPE_PREFIX + 'Port', 'A port.', {
+  name: field(1, fieldType.string, 'Port name.'),
+  containerPort: field(2, fieldType.int32, 'Port number.', { required: true }),
+  protocol: field(3, fieldType.enum('TCP', 'UDP', 'SCTP'), 'Protocol.'),
 });
-define(P + 'Resources', 'Compute resources.', {
-  limits: field(1, T.map(T.quantity), 'Limits.'),
-  requests: field(2, T.map(T.quantity), 'Requests.'),
+define(TYPE_PREFIX + 'Resources', 'Compute resources.', {
+  limits: field(1, fieldType.map(fieldType.quantity), 'Limits.'),
+  requests: field(2, fieldType.map(fieldType.quantity), 'Requests.'),
 });
-define(P + 'Container', 'A container.', {
-  name: field(1, T.string, 'Name.', { required: true }),
-  image: field(2, T.string, 'Image.'),
-  args: field(3, T.array(T.string), 'Arguments.'),
-  ports: field(4, T.array(T.ref(P + 'Port')), 'Ports.'),
-  resources: field(5, T.ref(P + 'Resources'), 'Resources.'),
+define(TYPE_PREFIX + 'Container', 'A container.', {
+  name: field(1, fieldType.string, 'Name.', { required: true }),
+  image: field(2, fieldType.string, 'Image.'),
+  args: field(3, fieldType.array(fieldType.string), 'Arguments.'),
+  ports: field(4, fieldType.array(fieldType.ref(TYPE_PREFIX + 'Port')), 'Ports.'),
+  resources: field(5, fieldType.ref(TYPE_PREFIX + 'Resources'), 'Resources.'),
 });
-define(P + 'Free', 'Anything goes beside the known field.', { known: field(1, T.string, 'Known.') }, { preserveUnknown: true });
-define(P + 'ThingSpec', 'The spec.', {
-  containers: field(1, T.array(T.ref(P + 'Container')), 'Containers.', { required: true }),
-  replicas: field(2, T.int32, 'Replicas.'),
-  size: field(3, T.int64, 'Size.'),
-  ratio: field(4, T.double, 'Ratio.'),
-  paused: field(5, T.boolean, 'Paused.'),
-  maxSurge: field(6, T.intOrString, 'Max surge.'),
-  startTime: field(7, T.time, 'Start.'),
-  renewTime: field(8, T.microTime, 'Renew.'),
-  data: field(9, T.bytes, 'Data.'),
-  selector: field(10, T.ref(META + 'LabelSelector'), 'Selector.'),
-  extension: field(11, T.any, 'Raw extension.'),
-  byName: field(12, T.map(T.ref(P + 'Container')), 'Containers by name.'),
-  free: field(13, T.ref(P + 'Free'), 'Free-form.'),
+define(TYPE_PREFIX + 'Free', 'Anything goes beside the known field.', { known: field(1, fieldType.string, 'Known.') }, { preserveUnknown: true });
+define(TYPE_PREFIX + 'ThingSpec', 'The spec.', {
+  containers: field(1, fieldType.array(fieldType.ref(TYPE_PREFIX + 'Container')), 'Containers.', { required: true }),
+  replicas: field(2, fieldType.int32, 'Replicas.'),
+  size: field(3, fieldType.int64, 'Size.'),
+  ratio: field(4, fieldType.double, 'Ratio.'),
+  paused: field(5, fieldType.boolean, 'Paused.'),
+  maxSurge: field(6, fieldType.intOrString, 'Max surge.'),
+  startTime: field(7, fieldType.time, 'Start.'),
+  renewTime: field(8, fieldType.microTime, 'Renew.'),
+  data: field(9, fieldType.bytes, 'Data.'),
+  selector: field(10, fieldType.ref(META + 'LabelSelector'), 'Selector.'),
+  extension: field(11, fieldType.any, 'Raw extension.'),
+  byName: field(12, fieldType.map(fieldType.ref(TYPE_PREFIX + 'Container')), 'Containers by name.'),
+  free: field(13, fieldType.ref(TYPE_PREFIX + 'Free'), 'Free-form.'),
   stamp: field(14, { type: 'string', format: 'date-time' }, 'A date-time string.'),
 });
-defineObject(P + 'Thing', 'A thing.', {
-  spec: field(2, T.ref(P + 'ThingSpec'), 'Spec.'),
+defineObject(TYPE_PREFIX + 'Thing', 'A thing.', {
+  spec: field(2, fieldType.ref(TYPE_PREFIX + 'ThingSpec'), 'Spec.'),
 });
-const THING = P + 'Thing';
+const THING = TYPE_PREFIX + 'Thing';
 
 const SUBDOMAIN_MSG =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";

@@ -115,7 +115,7 @@ describe('scheduler metrics: plugins, extension points and unschedulable pods on
     });
 
     // both profiles run upstream's default plugins
-    const compilers = new Framework(defaultSchedulerConfiguration().profiles[0]!, { registry: inTreeRegistry, snapshot: new SchedulerCache({ createCore: (d) => new ReferenceCore(d) }) }).compilers.map((p) => p.name);
+    const compilers = new Framework(defaultSchedulerConfiguration().profiles[0]!, { registry: inTreeRegistry, snapshot: new SchedulerCache({ createCore: (d) => new ReferenceCore(d) }).snapshot }).compilers.map((p) => p.name);
     const preFilter = find(samples, 'scheduler_plugin_execution_duration_seconds_count', { extension_point: 'PreFilter' });
     assert.deepEqual([...new Set(preFilter.map((s) => s.labels.plugin))].sort(), [...compilers].sort(), 'one PreFilter series per compiling plugin');
     for (const s of preFilter) {
@@ -149,7 +149,7 @@ describe('scheduler metrics: PreFilter plugin timing is sampled per compile', ()
   const compileMany = (samplePercent: number | undefined, n: number) => {
     const metrics = new SchedulerMetrics(newRegistry('scheduler'));
     const cache = new SchedulerCache({ createCore: (d) => new ReferenceCore(d) });
-    const fw = new Framework(defaultSchedulerConfiguration().profiles[0]!, { registry: inTreeRegistry, snapshot: cache, metrics, pluginMetricsSamplePercent: samplePercent });
+    const fw = new Framework(defaultSchedulerConfiguration().profiles[0]!, { registry: inTreeRegistry, snapshot: cache.snapshot, metrics, pluginMetricsSamplePercent: samplePercent });
     for (let i = 0; i < n; i++) fw.compile(mkPod(`p${i}`, { cpu: `${i + 1}m` }));
     return { metrics, plugins: fw.compilers.length };
   };

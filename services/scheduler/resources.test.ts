@@ -11,7 +11,7 @@ const dim = (n: string): number => {
 };
 const len = (): number => names.length;
 
-function c(requests?: Record<string, string>, restartPolicy?: string): Container {
+function container(requests?: Record<string, string>, restartPolicy?: string): Container {
   return { name: 'c', resources: requests ? { requests } : undefined, restartPolicy } as Container;
 }
 
@@ -21,42 +21,42 @@ function pod(spec: Partial<Pod['spec']>): Pod {
 
 describe('pod requests (upstream v1.31 resource helpers)', () => {
   it('sums containers: cpu in millicores, memory in bytes, pods = 1', () => {
-    const r = podResources(pod({ containers: [c({ cpu: '250m', memory: '1Gi' }), c({ cpu: '1', memory: '512Mi' })] }), dim, len);
+    const r = podResources(pod({ containers: [container({ cpu: '250m', memory: '1Gi' }), container({ cpu: '1', memory: '512Mi' })] }), dim, len);
     assert.equal(r.request[Dim.CPU], 1250);
     assert.equal(r.request[Dim.MEMORY], 1.5 * 1024 ** 3);
     assert.equal(r.request[Dim.PODS], 1);
   });
 
   it('takes the largest init container when it exceeds the containers', () => {
-    const r = podResources(pod({ containers: [c({ cpu: '100m' })], initContainers: [c({ cpu: '2' }), c({ cpu: '500m' })] }), dim, len);
+    const r = podResources(pod({ containers: [container({ cpu: '100m' })], initContainers: [container({ cpu: '2' }), container({ cpu: '500m' })] }), dim, len);
     assert.equal(r.request[Dim.CPU], 2000);
   });
 
   it('counts restartable (sidecar) init containers beside the app and beneath later init containers', () => {
     // sidecar 200m runs with the app (300m) -> 500m; init after the sidecar needs 400m + 200m = 600m
     const r = podResources(
-      pod({ containers: [c({ cpu: '300m' })], initContainers: [c({ cpu: '200m' }, 'Always'), c({ cpu: '400m' })] }),
+      pod({ containers: [container({ cpu: '300m' })], initContainers: [container({ cpu: '200m' }, 'Always'), container({ cpu: '400m' })] }),
       dim,
       len,
     );
     assert.equal(r.request[Dim.CPU], 600);
-    const r2 = podResources(pod({ containers: [c({ cpu: '300m' })], initContainers: [c({ cpu: '100m' }), c({ cpu: '200m' }, 'Always')] }), dim, len);
+    const r2 = podResources(pod({ containers: [container({ cpu: '300m' })], initContainers: [container({ cpu: '100m' }), container({ cpu: '200m' }, 'Always')] }), dim, len);
     assert.equal(r2.request[Dim.CPU], 500);
   });
 
   it('adds spec.overhead', () => {
-    const r = podResources(pod({ containers: [c({ cpu: '1' })], overhead: { cpu: '250m', memory: '10Mi' } }), dim, len);
+    const r = podResources(pod({ containers: [container({ cpu: '1' })], overhead: { cpu: '250m', memory: '10Mi' } }), dim, len);
     assert.equal(r.request[Dim.CPU], 1250);
     assert.equal(r.request[Dim.MEMORY], 10 * 1024 * 1024);
   });
 
   it('puts extended resources in their own dimension', () => {
-    const r = podResources(pod({ containers: [c({ 'nvidia.com/gpu': '2' })] }), dim, len);
+    const r = podResources(pod({ containers: [container({ 'nvidia.com/gpu': '2' })] }), dim, len);
     assert.equal(r.request[dim('nvidia.com/gpu')], 2);
   });
 
   it('gives containers that name no cpu or memory the non-zero defaults, but keeps explicit zeros', () => {
-    const r = podResources(pod({ containers: [c(), c({ cpu: '0', memory: '0' })] }), dim, len);
+    const r = podResources(pod({ containers: [container(), container({ cpu: '0', memory: '0' })] }), dim, len);
     assert.deepEqual([...r.nonZeroRequest], [DEFAULT_MILLI_CPU_REQUEST, DEFAULT_MEMORY_REQUEST]);
     assert.equal(r.request[Dim.CPU], 0);
   });

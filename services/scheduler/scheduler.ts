@@ -109,7 +109,7 @@ export class Scheduler {
       });
       const fw = new Framework(profile, {
         registry: opts.registry,
-        snapshot: this.cache,
+        snapshot: this.cache.snapshot,
         client: opts.client,
         bind: (pod, node) => this.binder.bind(pod, node),
         percentageOfNodesToScore: opts.config.percentageOfNodesToScore,

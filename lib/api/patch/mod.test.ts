@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { define, field, T } from '../../schema/dsl.js';
+import { define, field, fieldType } from '../../schema/dsl.js';
 import { StatusError } from '../errors.js';
 import { applyPatch, parsePatchBody, patchTypeOf } from './mod.js';
 
 define('test.patch.v1.Dispatch', 'an object with one merging list', {
-  items: field(1, T.array(T.ref('test.patch.v1.DispatchItem')), 'items', { mergeKey: 'name', strategy: 'merge' }),
+  items: field(1, fieldType.array(fieldType.ref('test.patch.v1.DispatchItem')), 'items', { mergeKey: 'name', strategy: 'merge' }),
 });
 define('test.patch.v1.DispatchItem', 'an item', {
-  name: field(1, T.string, 'name'),
-  value: field(2, T.string, 'value'),
+  name: field(1, fieldType.string, 'name'),
+  value: field(2, fieldType.string, 'value'),
 });
 
 describe('patch dispatch', () => {

@@ -1,104 +1,104 @@
 import assert from 'node:assert/strict';
-import { define, field, T } from '../../schema/dsl.js';
+import { define, field, fieldType } from '../../schema/dsl.js';
 import { StatusError } from '../errors.js';
 import { applyStrategicMergePatch } from './strategic.js';
 
 // A small schema of our own that mirrors the shapes of Deployment / PodSpec that matter
 // to strategic merge patch, so these tests do not depend on the io.k8s.* kind modules.
-const P = 'test.patch.v1.';
-define(P + 'OwnerRef', 'owner', {
-  uid: field(1, T.string, 'uid'),
-  name: field(2, T.string, 'name'),
+const TYPE_PREFIX = 'test.patch.v1.';
+define(TYPE_PREFIX + 'OwnerRef', 'owner', {
+  uid: field(1, fieldType.string, 'uid'),
+  name: field(2, fieldType.string, 'name'),
 });
-define(P + 'Meta', 'object meta', {
-  name: field(1, T.string, 'name'),
-  labels: field(2, T.map(T.string), 'labels'),
-  annotations: field(3, T.map(T.string), 'annotations'),
-  finalizers: field(4, T.array(T.string), 'finalizers', { strategy: 'merge', listType: 'set' }),
-  ownerReferences: field(5, T.array(T.ref(P + 'OwnerRef')), 'owners', { mergeKey: 'uid', strategy: 'merge' }),
+define(TYPE_PREFIX + 'Meta', 'object meta', {
+  name: field(1, fieldType.string, 'name'),
+  labels: field(2, fieldType.map(fieldType.string), 'labels'),
+  annotations: field(3, fieldType.map(fieldType.string), 'annotations'),
+  finalizers: field(4, fieldType.array(fieldType.string), 'finalizers', { strategy: 'merge', listType: 'set' }),
+  ownerReferences: field(5, fieldType.array(fieldType.ref(TYPE_PREFIX + 'OwnerRef')), 'owners', { mergeKey: 'uid', strategy: 'merge' }),
 });
-define(P + 'RollingUpdate', 'rolling update', {
-  maxSurge: field(1, T.intOrString, 'surge'),
-  maxUnavailable: field(2, T.intOrString, 'unavailable'),
+define(TYPE_PREFIX + 'RollingUpdate', 'rolling update', {
+  maxSurge: field(1, fieldType.intOrString, 'surge'),
+  maxUnavailable: field(2, fieldType.intOrString, 'unavailable'),
 });
-define(P + 'Strategy', 'strategy', {
-  type: field(1, T.string, 'type'),
-  rollingUpdate: field(2, T.ref(P + 'RollingUpdate'), 'rolling update'),
+define(TYPE_PREFIX + 'Strategy', 'strategy', {
+  type: field(1, fieldType.string, 'type'),
+  rollingUpdate: field(2, fieldType.ref(TYPE_PREFIX + 'RollingUpdate'), 'rolling update'),
 });
-define(P + 'Port', 'port', {
-  containerPort: field(1, T.int32, 'port'),
-  protocol: field(2, T.string, 'protocol'),
-  name: field(3, T.string, 'name'),
+define(TYPE_PREFIX + 'Port', 'port', {
+  containerPort: field(1, fieldType.int32, 'port'),
+  protocol: field(2, fieldType.string, 'protocol'),
+  name: field(3, fieldType.string, 'name'),
 });
-define(P + 'EnvVar', 'env var', {
-  name: field(1, T.string, 'name'),
-  value: field(2, T.string, 'value'),
-  valueFrom: field(3, T.any, 'source'),
+define(TYPE_PREFIX + 'EnvVar', 'env var', {
+  name: field(1, fieldType.string, 'name'),
+  value: field(2, fieldType.string, 'value'),
+  valueFrom: field(3, fieldType.any, 'source'),
 });
-define(P + 'Container', 'container', {
-  name: field(1, T.string, 'name'),
-  image: field(2, T.string, 'image'),
-  args: field(3, T.array(T.string), 'args', { listType: 'atomic' }),
-  ports: field(4, T.array(T.ref(P + 'Port')), 'ports', { mergeKey: 'containerPort', strategy: 'merge' }),
-  env: field(5, T.array(T.ref(P + 'EnvVar')), 'env', { mergeKey: 'name', strategy: 'merge' }),
-  resources: field(6, T.ref(P + 'Resources'), 'resources'),
+define(TYPE_PREFIX + 'Container', 'container', {
+  name: field(1, fieldType.string, 'name'),
+  image: field(2, fieldType.string, 'image'),
+  args: field(3, fieldType.array(fieldType.string), 'args', { listType: 'atomic' }),
+  ports: field(4, fieldType.array(fieldType.ref(TYPE_PREFIX + 'Port')), 'ports', { mergeKey: 'containerPort', strategy: 'merge' }),
+  env: field(5, fieldType.array(fieldType.ref(TYPE_PREFIX + 'EnvVar')), 'env', { mergeKey: 'name', strategy: 'merge' }),
+  resources: field(6, fieldType.ref(TYPE_PREFIX + 'Resources'), 'resources'),
 });
-define(P + 'Resources', 'resources', {
-  limits: field(1, T.map(T.quantity), 'limits'),
+define(TYPE_PREFIX + 'Resources', 'resources', {
+  limits: field(1, fieldType.map(fieldType.quantity), 'limits'),
 });
-define(P + 'ConfigMapSource', 'config map source', {
-  name: field(1, T.string, 'name'),
+define(TYPE_PREFIX + 'ConfigMapSource', 'config map source', {
+  name: field(1, fieldType.string, 'name'),
 });
-define(P + 'EmptyDirSource', 'empty dir source', {
-  medium: field(1, T.string, 'medium'),
+define(TYPE_PREFIX + 'EmptyDirSource', 'empty dir source', {
+  medium: field(1, fieldType.string, 'medium'),
 });
-define(P + 'Volume', 'volume', {
-  name: field(1, T.string, 'name'),
-  configMap: field(2, T.ref(P + 'ConfigMapSource'), 'config map'),
-  emptyDir: field(3, T.ref(P + 'EmptyDirSource'), 'empty dir'),
+define(TYPE_PREFIX + 'Volume', 'volume', {
+  name: field(1, fieldType.string, 'name'),
+  configMap: field(2, fieldType.ref(TYPE_PREFIX + 'ConfigMapSource'), 'config map'),
+  emptyDir: field(3, fieldType.ref(TYPE_PREFIX + 'EmptyDirSource'), 'empty dir'),
 });
-define(P + 'Toleration', 'toleration', {
-  key: field(1, T.string, 'key'),
-  effect: field(2, T.string, 'effect'),
+define(TYPE_PREFIX + 'Toleration', 'toleration', {
+  key: field(1, fieldType.string, 'key'),
+  effect: field(2, fieldType.string, 'effect'),
 });
-define(P + 'PodSpec', 'pod spec', {
-  containers: field(1, T.array(T.ref(P + 'Container')), 'containers', { mergeKey: 'name', strategy: 'merge' }),
-  volumes: field(2, T.array(T.ref(P + 'Volume')), 'volumes', { mergeKey: 'name', strategy: 'merge,retainKeys' }),
-  tolerations: field(3, T.array(T.ref(P + 'Toleration')), 'tolerations'),
-  nodeSelector: field(4, T.map(T.string), 'node selector'),
+define(TYPE_PREFIX + 'PodSpec', 'pod spec', {
+  containers: field(1, fieldType.array(fieldType.ref(TYPE_PREFIX + 'Container')), 'containers', { mergeKey: 'name', strategy: 'merge' }),
+  volumes: field(2, fieldType.array(fieldType.ref(TYPE_PREFIX + 'Volume')), 'volumes', { mergeKey: 'name', strategy: 'merge,retainKeys' }),
+  tolerations: field(3, fieldType.array(fieldType.ref(TYPE_PREFIX + 'Toleration')), 'tolerations'),
+  nodeSelector: field(4, fieldType.map(fieldType.string), 'node selector'),
 });
-define(P + 'Template', 'pod template', {
-  metadata: field(1, T.ref(P + 'Meta'), 'metadata'),
-  spec: field(2, T.ref(P + 'PodSpec'), 'spec'),
+define(TYPE_PREFIX + 'Template', 'pod template', {
+  metadata: field(1, fieldType.ref(TYPE_PREFIX + 'Meta'), 'metadata'),
+  spec: field(2, fieldType.ref(TYPE_PREFIX + 'PodSpec'), 'spec'),
 });
-define(P + 'Selector', 'selector', {
-  matchLabels: field(1, T.map(T.string), 'labels'),
+define(TYPE_PREFIX + 'Selector', 'selector', {
+  matchLabels: field(1, fieldType.map(fieldType.string), 'labels'),
 });
-define(P + 'ThingSpec', 'spec', {
-  replicas: field(1, T.int32, 'replicas'),
-  strategy: field(2, T.ref(P + 'Strategy'), 'strategy', { strategy: 'retainKeys' }),
-  template: field(3, T.ref(P + 'Template'), 'template'),
-  tags: field(4, T.array(T.string), 'a replaced list of primitives'),
-  ports: field(5, T.array(T.int32), 'a merged list of numbers', { strategy: 'merge' }),
-  matrix: field(6, T.array(T.array(T.int32)), 'a list of lists', { strategy: 'merge' }),
-  selector: field(7, T.ref(P + 'Selector'), 'a map replaced as a whole', { strategy: 'replace' }),
+define(TYPE_PREFIX + 'ThingSpec', 'spec', {
+  replicas: field(1, fieldType.int32, 'replicas'),
+  strategy: field(2, fieldType.ref(TYPE_PREFIX + 'Strategy'), 'strategy', { strategy: 'retainKeys' }),
+  template: field(3, fieldType.ref(TYPE_PREFIX + 'Template'), 'template'),
+  tags: field(4, fieldType.array(fieldType.string), 'a replaced list of primitives'),
+  ports: field(5, fieldType.array(fieldType.int32), 'a merged list of numbers', { strategy: 'merge' }),
+  matrix: field(6, fieldType.array(fieldType.array(fieldType.int32)), 'a list of lists', { strategy: 'merge' }),
+  selector: field(7, fieldType.ref(TYPE_PREFIX + 'Selector'), 'a map replaced as a whole', { strategy: 'replace' }),
 });
 define(
-  P + 'Free',
+  TYPE_PREFIX + 'Free',
   'keeps unknown fields',
-  { known: field(1, T.string, 'known') },
+  { known: field(1, fieldType.string, 'known') },
   { preserveUnknown: true },
 );
-define(P + 'Thing', 'a deployment-like object', {
-  apiVersion: field(0, T.string, 'apiVersion'),
-  kind: field(0, T.string, 'kind'),
-  metadata: field(1, T.ref(P + 'Meta'), 'metadata'),
-  spec: field(2, T.ref(P + 'ThingSpec'), 'spec'),
-  raw: field(3, T.any, 'free-form JSON'),
-  free: field(4, T.ref(P + 'Free'), 'preserve unknown fields'),
+define(TYPE_PREFIX + 'Thing', 'a deployment-like object', {
+  apiVersion: field(0, fieldType.string, 'apiVersion'),
+  kind: field(0, fieldType.string, 'kind'),
+  metadata: field(1, fieldType.ref(TYPE_PREFIX + 'Meta'), 'metadata'),
+  spec: field(2, fieldType.ref(TYPE_PREFIX + 'ThingSpec'), 'spec'),
+  raw: field(3, fieldType.any, 'free-form JSON'),
+  free: field(4, fieldType.ref(TYPE_PREFIX + 'Free'), 'preserve unknown fields'),
 });
 
-const THING = P + 'Thing';
+const THING = TYPE_PREFIX + 'Thing';
 const smp = (original: object, patch: object): any => applyStrategicMergePatch(original, patch, THING);
 
 /** A Thing whose pod template holds the given containers. */
@@ -518,7 +518,7 @@ describe('strategic merge patch', () => {
   });
 
   describe('fields the schema does not describe', () => {
-    it('merges free-form (T.any) values as JSON merge patch: maps merge, null deletes, lists replace', () => {
+    it('merges free-form (fieldType.any) values as JSON merge patch: maps merge, null deletes, lists replace', () => {
       const out = smp(
         { raw: { a: { b: 1, c: 2 }, list: [{ name: 'x' }, { name: 'y' }], keep: true } },
         { raw: { a: { c: null, d: 3 }, list: [{ name: 'z' }] } },

@@ -5,7 +5,7 @@
  *
  * The patch metadata upstream reads from Go struct tags (patchStrategy, patchMergeKey)
  * comes from the schema here: Field.strategy and Field.mergeKey. Where the schema knows
- * nothing (T.any, preserveUnknown types, fields not in the schema), maps still merge,
+ * nothing (fieldType.any, preserveUnknown types, fields not in the schema), maps still merge,
  * null still deletes and lists are replaced: JSON merge patch behaviour, with the
  * directives still honoured as upstream's mergeMap does regardless of schema.
  *

@@ -7,7 +7,7 @@
  * selector/template validation, selector formatting, container cells, the AGE column)
  * that the other group modules (batch, policy, ...) share.
  */
-import { CORE, define, defineObject, field, META, T } from '../dsl.js';
+import { CORE, define, defineObject, field, META, fieldType } from '../dsl.js';
 import { registerKind } from '../registry.js';
 import type { Column, FieldError } from '../types.js';
 import { translateAge } from '../printing.js';
@@ -148,11 +148,11 @@ function ensure(obj: any, key: string): any {
 }
 
 const conditionFields = (kindWord: string, extra: Record<string, ReturnType<typeof field>> = {}) => ({
-  type: field(1, T.string, `Type of ${kindWord} condition.`, { required: true }),
-  status: field(2, T.string, 'Status of the condition: True, False or Unknown.', { required: true }),
-  lastTransitionTime: field(3, T.time, 'The last time the condition changed from one status to another.'),
-  reason: field(4, T.string, "A short, CamelCase reason for the condition's last transition."),
-  message: field(5, T.string, 'A human-readable message with details about the transition.'),
+  type: field(1, fieldType.string, `Type of ${kindWord} condition.`, { required: true }),
+  status: field(2, fieldType.string, 'Status of the condition: True, False or Unknown.', { required: true }),
+  lastTransitionTime: field(3, fieldType.time, 'The last time the condition changed from one status to another.'),
+  reason: field(4, fieldType.string, "A short, CamelCase reason for the condition's last transition."),
+  message: field(5, fieldType.string, 'A human-readable message with details about the transition.'),
   ...extra,
 });
 
@@ -162,50 +162,50 @@ const conditionsList = { mergeKey: 'type', strategy: 'merge' as const, listType:
 // Deployment
 
 defineObject(APPS + 'Deployment', 'Deployment provides declarative updates for Pods and ReplicaSets.', {
-  spec: field(2, T.ref(APPS + 'DeploymentSpec'), 'The desired behaviour of the Deployment.'),
-  status: field(3, T.ref(APPS + 'DeploymentStatus'), 'The most recently observed state of the Deployment.'),
+  spec: field(2, fieldType.ref(APPS + 'DeploymentSpec'), 'The desired behaviour of the Deployment.'),
+  status: field(3, fieldType.ref(APPS + 'DeploymentStatus'), 'The most recently observed state of the Deployment.'),
 });
 
 define(APPS + 'DeploymentSpec', 'DeploymentSpec is the desired state of a Deployment.', {
-  replicas: field(1, T.int32, 'How many pods the Deployment should run. Defaults to 1.', { pointer: true }),
-  selector: field(2, T.ref(META + 'LabelSelector'), "Label query over the pods this Deployment manages. It must match the pod template's labels and is immutable in apps/v1.", { required: true }),
-  template: field(3, T.ref(CORE + 'PodTemplateSpec'), 'The pod template new pods are created from. Its restartPolicy must be Always.', { required: true }),
-  strategy: field(4, T.ref(APPS + 'DeploymentStrategy'), 'How existing pods are replaced by new ones.', { strategy: 'retainKeys' }),
-  minReadySeconds: field(5, T.int32, 'Minimum seconds a new pod must be ready, with no container crashing, before it counts as available. Defaults to 0.'),
-  revisionHistoryLimit: field(6, T.int32, 'How many old ReplicaSets to keep so a rollback stays possible. Defaults to 10.', { pointer: true }),
-  paused: field(7, T.boolean, 'Stops the deployment controller from rolling out changes while true.'),
-  progressDeadlineSeconds: field(9, T.int32, 'Seconds a rollout may make no progress before the Deployment is reported as failed (ProgressDeadlineExceeded). Defaults to 600.', { pointer: true }),
+  replicas: field(1, fieldType.int32, 'How many pods the Deployment should run. Defaults to 1.', { pointer: true }),
+  selector: field(2, fieldType.ref(META + 'LabelSelector'), "Label query over the pods this Deployment manages. It must match the pod template's labels and is immutable in apps/v1.", { required: true }),
+  template: field(3, fieldType.ref(CORE + 'PodTemplateSpec'), 'The pod template new pods are created from. Its restartPolicy must be Always.', { required: true }),
+  strategy: field(4, fieldType.ref(APPS + 'DeploymentStrategy'), 'How existing pods are replaced by new ones.', { strategy: 'retainKeys' }),
+  minReadySeconds: field(5, fieldType.int32, 'Minimum seconds a new pod must be ready, with no container crashing, before it counts as available. Defaults to 0.'),
+  revisionHistoryLimit: field(6, fieldType.int32, 'How many old ReplicaSets to keep so a rollback stays possible. Defaults to 10.', { pointer: true }),
+  paused: field(7, fieldType.boolean, 'Stops the deployment controller from rolling out changes while true.'),
+  progressDeadlineSeconds: field(9, fieldType.int32, 'Seconds a rollout may make no progress before the Deployment is reported as failed (ProgressDeadlineExceeded). Defaults to 600.', { pointer: true }),
 });
 
 define(APPS + 'DeploymentStrategy', 'DeploymentStrategy describes how pods of a Deployment are replaced.', {
-  type: field(1, T.enum('Recreate', 'RollingUpdate'), 'Recreate or RollingUpdate. Defaults to RollingUpdate.'),
-  rollingUpdate: field(2, T.ref(APPS + 'RollingUpdateDeployment'), 'Rolling update parameters; present only when type is RollingUpdate.'),
+  type: field(1, fieldType.enum('Recreate', 'RollingUpdate'), 'Recreate or RollingUpdate. Defaults to RollingUpdate.'),
+  rollingUpdate: field(2, fieldType.ref(APPS + 'RollingUpdateDeployment'), 'Rolling update parameters; present only when type is RollingUpdate.'),
 });
 
 define(APPS + 'RollingUpdateDeployment', 'Parameters that bound a rolling update of a Deployment.', {
-  maxUnavailable: field(1, T.intOrString, 'How many pods (a number or a percentage of desired pods, rounded down) may be unavailable during the update. Defaults to 25%. Cannot be 0 when maxSurge is 0.'),
-  maxSurge: field(2, T.intOrString, 'How many pods (a number or a percentage of desired pods, rounded up) may be created above the desired count during the update. Defaults to 25%.'),
+  maxUnavailable: field(1, fieldType.intOrString, 'How many pods (a number or a percentage of desired pods, rounded down) may be unavailable during the update. Defaults to 25%. Cannot be 0 when maxSurge is 0.'),
+  maxSurge: field(2, fieldType.intOrString, 'How many pods (a number or a percentage of desired pods, rounded up) may be created above the desired count during the update. Defaults to 25%.'),
 });
 
 define(APPS + 'DeploymentStatus', 'DeploymentStatus is the most recently observed state of a Deployment.', {
-  observedGeneration: field(1, T.int64, 'The generation the deployment controller last acted on.'),
-  replicas: field(2, T.int32, 'Pods (not terminating) targeted by this Deployment, whatever their template.'),
-  updatedReplicas: field(3, T.int32, 'Pods (not terminating) that already run the current template.'),
-  readyReplicas: field(7, T.int32, 'Pods targeted by this Deployment whose Ready condition is true.'),
-  availableReplicas: field(4, T.int32, 'Pods that have been ready for at least minReadySeconds.'),
-  unavailableReplicas: field(5, T.int32, 'Pods still needed for the Deployment to be at full availability.'),
-  terminatingReplicas: field(9, T.int32, 'Pods of this Deployment that are terminating (have a deletionTimestamp) but are not yet gone.', { pointer: true }),
-  conditions: field(6, T.array(T.ref(APPS + 'DeploymentCondition')), 'The latest observations of the Deployment (Available, Progressing, ReplicaFailure).', conditionsList),
-  collisionCount: field(8, T.int32, 'Counts pod-template-hash collisions; folded into the hash of the next ReplicaSet name.', { pointer: true }),
+  observedGeneration: field(1, fieldType.int64, 'The generation the deployment controller last acted on.'),
+  replicas: field(2, fieldType.int32, 'Pods (not terminating) targeted by this Deployment, whatever their template.'),
+  updatedReplicas: field(3, fieldType.int32, 'Pods (not terminating) that already run the current template.'),
+  readyReplicas: field(7, fieldType.int32, 'Pods targeted by this Deployment whose Ready condition is true.'),
+  availableReplicas: field(4, fieldType.int32, 'Pods that have been ready for at least minReadySeconds.'),
+  unavailableReplicas: field(5, fieldType.int32, 'Pods still needed for the Deployment to be at full availability.'),
+  terminatingReplicas: field(9, fieldType.int32, 'Pods of this Deployment that are terminating (have a deletionTimestamp) but are not yet gone.', { pointer: true }),
+  conditions: field(6, fieldType.array(fieldType.ref(APPS + 'DeploymentCondition')), 'The latest observations of the Deployment (Available, Progressing, ReplicaFailure).', conditionsList),
+  collisionCount: field(8, fieldType.int32, 'Counts pod-template-hash collisions; folded into the hash of the next ReplicaSet name.', { pointer: true }),
 });
 
 define(APPS + 'DeploymentCondition', 'DeploymentCondition is one observation about a Deployment.', {
-  type: field(1, T.string, 'Type of deployment condition: Available, Progressing or ReplicaFailure.', { required: true }),
-  status: field(2, T.string, 'Status of the condition: True, False or Unknown.', { required: true }),
-  lastUpdateTime: field(6, T.time, 'The last time this condition was refreshed.'),
-  lastTransitionTime: field(7, T.time, 'The last time the condition changed from one status to another.'),
-  reason: field(4, T.string, "A short, CamelCase reason for the condition's last transition."),
-  message: field(5, T.string, 'A human-readable message with details about the transition.'),
+  type: field(1, fieldType.string, 'Type of deployment condition: Available, Progressing or ReplicaFailure.', { required: true }),
+  status: field(2, fieldType.string, 'Status of the condition: True, False or Unknown.', { required: true }),
+  lastUpdateTime: field(6, fieldType.time, 'The last time this condition was refreshed.'),
+  lastTransitionTime: field(7, fieldType.time, 'The last time the condition changed from one status to another.'),
+  reason: field(4, fieldType.string, "A short, CamelCase reason for the condition's last transition."),
+  message: field(5, fieldType.string, 'A human-readable message with details about the transition.'),
 });
 
 function defaultDeployment(obj: any): void {
@@ -294,25 +294,25 @@ registerKind({
 // ReplicaSet
 
 defineObject(APPS + 'ReplicaSet', 'ReplicaSet keeps a given number of identical pods running.', {
-  spec: field(2, T.ref(APPS + 'ReplicaSetSpec'), 'The desired behaviour of the ReplicaSet.'),
-  status: field(3, T.ref(APPS + 'ReplicaSetStatus'), 'The most recently observed state of the ReplicaSet; read-only.'),
+  spec: field(2, fieldType.ref(APPS + 'ReplicaSetSpec'), 'The desired behaviour of the ReplicaSet.'),
+  status: field(3, fieldType.ref(APPS + 'ReplicaSetStatus'), 'The most recently observed state of the ReplicaSet; read-only.'),
 });
 
 define(APPS + 'ReplicaSetSpec', 'ReplicaSetSpec is the desired state of a ReplicaSet.', {
-  replicas: field(1, T.int32, 'How many pods the ReplicaSet should run. Defaults to 1.', { pointer: true }),
-  minReadySeconds: field(4, T.int32, 'Minimum seconds a new pod must be ready, with no container crashing, before it counts as available. Defaults to 0.'),
-  selector: field(2, T.ref(META + 'LabelSelector'), "Label query over the pods counted towards replicas. It must match the pod template's labels.", { required: true }),
-  template: field(3, T.ref(CORE + 'PodTemplateSpec'), 'The pod template used when too few pods exist.'),
+  replicas: field(1, fieldType.int32, 'How many pods the ReplicaSet should run. Defaults to 1.', { pointer: true }),
+  minReadySeconds: field(4, fieldType.int32, 'Minimum seconds a new pod must be ready, with no container crashing, before it counts as available. Defaults to 0.'),
+  selector: field(2, fieldType.ref(META + 'LabelSelector'), "Label query over the pods counted towards replicas. It must match the pod template's labels.", { required: true }),
+  template: field(3, fieldType.ref(CORE + 'PodTemplateSpec'), 'The pod template used when too few pods exist.'),
 });
 
 define(APPS + 'ReplicaSetStatus', 'ReplicaSetStatus is the most recently observed state of a ReplicaSet.', {
-  replicas: field(1, T.int32, 'Pods (not terminating) the ReplicaSet currently owns.', { required: true }),
-  fullyLabeledReplicas: field(2, T.int32, "Pods whose labels match the pod template's labels."),
-  readyReplicas: field(4, T.int32, 'Pods of this ReplicaSet whose Ready condition is true.'),
-  availableReplicas: field(5, T.int32, 'Pods that have been ready for at least minReadySeconds.'),
-  terminatingReplicas: field(7, T.int32, 'Pods of this ReplicaSet that are terminating but are not yet gone.', { pointer: true }),
-  observedGeneration: field(3, T.int64, 'The generation the ReplicaSet controller last acted on.'),
-  conditions: field(6, T.array(T.ref(APPS + 'ReplicaSetCondition')), 'The latest observations of the ReplicaSet (e.g. ReplicaFailure).', conditionsList),
+  replicas: field(1, fieldType.int32, 'Pods (not terminating) the ReplicaSet currently owns.', { required: true }),
+  fullyLabeledReplicas: field(2, fieldType.int32, "Pods whose labels match the pod template's labels."),
+  readyReplicas: field(4, fieldType.int32, 'Pods of this ReplicaSet whose Ready condition is true.'),
+  availableReplicas: field(5, fieldType.int32, 'Pods that have been ready for at least minReadySeconds.'),
+  terminatingReplicas: field(7, fieldType.int32, 'Pods of this ReplicaSet that are terminating but are not yet gone.', { pointer: true }),
+  observedGeneration: field(3, fieldType.int64, 'The generation the ReplicaSet controller last acted on.'),
+  conditions: field(6, fieldType.array(fieldType.ref(APPS + 'ReplicaSetCondition')), 'The latest observations of the ReplicaSet (e.g. ReplicaFailure).', conditionsList),
 });
 
 define(APPS + 'ReplicaSetCondition', 'ReplicaSetCondition is one observation about a ReplicaSet.', conditionFields('replica set'));
@@ -356,39 +356,39 @@ registerKind({
 // DaemonSet
 
 defineObject(APPS + 'DaemonSet', 'DaemonSet runs a copy of a pod on every eligible node.', {
-  spec: field(2, T.ref(APPS + 'DaemonSetSpec'), 'The desired behaviour of the DaemonSet.'),
-  status: field(3, T.ref(APPS + 'DaemonSetStatus'), 'The most recently observed state of the DaemonSet; read-only.'),
+  spec: field(2, fieldType.ref(APPS + 'DaemonSetSpec'), 'The desired behaviour of the DaemonSet.'),
+  status: field(3, fieldType.ref(APPS + 'DaemonSetStatus'), 'The most recently observed state of the DaemonSet; read-only.'),
 });
 
 define(APPS + 'DaemonSetSpec', 'DaemonSetSpec is the desired state of a DaemonSet.', {
-  selector: field(1, T.ref(META + 'LabelSelector'), "Label query over the pods this DaemonSet manages. It must match the pod template's labels.", { required: true }),
-  template: field(2, T.ref(CORE + 'PodTemplateSpec'), 'The pod template run on each eligible node (every node, or those matching its node selector and affinity).', { required: true }),
-  updateStrategy: field(3, T.ref(APPS + 'DaemonSetUpdateStrategy'), 'How pods are replaced when the template changes.'),
-  minReadySeconds: field(4, T.int32, 'Minimum seconds a new pod must be ready, with no container crashing, before it counts as available. Defaults to 0.'),
-  revisionHistoryLimit: field(6, T.int32, 'How many old ControllerRevisions to keep for rollback. Defaults to 10.', { pointer: true }),
+  selector: field(1, fieldType.ref(META + 'LabelSelector'), "Label query over the pods this DaemonSet manages. It must match the pod template's labels.", { required: true }),
+  template: field(2, fieldType.ref(CORE + 'PodTemplateSpec'), 'The pod template run on each eligible node (every node, or those matching its node selector and affinity).', { required: true }),
+  updateStrategy: field(3, fieldType.ref(APPS + 'DaemonSetUpdateStrategy'), 'How pods are replaced when the template changes.'),
+  minReadySeconds: field(4, fieldType.int32, 'Minimum seconds a new pod must be ready, with no container crashing, before it counts as available. Defaults to 0.'),
+  revisionHistoryLimit: field(6, fieldType.int32, 'How many old ControllerRevisions to keep for rollback. Defaults to 10.', { pointer: true }),
 });
 
 define(APPS + 'DaemonSetUpdateStrategy', 'DaemonSetUpdateStrategy describes how DaemonSet pods are replaced.', {
-  type: field(1, T.enum('RollingUpdate', 'OnDelete'), 'RollingUpdate or OnDelete. Defaults to RollingUpdate.'),
-  rollingUpdate: field(2, T.ref(APPS + 'RollingUpdateDaemonSet'), 'Rolling update parameters; present only when type is RollingUpdate.'),
+  type: field(1, fieldType.enum('RollingUpdate', 'OnDelete'), 'RollingUpdate or OnDelete. Defaults to RollingUpdate.'),
+  rollingUpdate: field(2, fieldType.ref(APPS + 'RollingUpdateDaemonSet'), 'Rolling update parameters; present only when type is RollingUpdate.'),
 });
 
 define(APPS + 'RollingUpdateDaemonSet', 'Parameters that bound a rolling update of a DaemonSet.', {
-  maxUnavailable: field(1, T.intOrString, 'How many scheduled daemon pods (a number or a percentage, rounded up) may be unavailable during the update. Defaults to 1; cannot be 0 when maxSurge is 0.'),
-  maxSurge: field(2, T.intOrString, 'How many nodes (a number or a percentage, rounded up) may briefly run an extra, updated daemon pod during the update. Defaults to 0.'),
+  maxUnavailable: field(1, fieldType.intOrString, 'How many scheduled daemon pods (a number or a percentage, rounded up) may be unavailable during the update. Defaults to 1; cannot be 0 when maxSurge is 0.'),
+  maxSurge: field(2, fieldType.intOrString, 'How many nodes (a number or a percentage, rounded up) may briefly run an extra, updated daemon pod during the update. Defaults to 0.'),
 });
 
 define(APPS + 'DaemonSetStatus', 'DaemonSetStatus is the most recently observed state of a DaemonSet.', {
-  currentNumberScheduled: field(1, T.int32, 'Nodes running at least one daemon pod that should run it.', { required: true }),
-  numberMisscheduled: field(2, T.int32, 'Nodes running a daemon pod that should not run it.', { required: true }),
-  desiredNumberScheduled: field(3, T.int32, 'Nodes that should run the daemon pod, including those already running it correctly.', { required: true }),
-  numberReady: field(4, T.int32, 'Nodes that should run the daemon pod and have at least one of them ready.', { required: true }),
-  observedGeneration: field(5, T.int64, 'The generation the DaemonSet controller last acted on.'),
-  updatedNumberScheduled: field(6, T.int32, 'Nodes running the up-to-date daemon pod.'),
-  numberAvailable: field(7, T.int32, 'Nodes that should run the daemon pod and have one ready for at least minReadySeconds.'),
-  numberUnavailable: field(8, T.int32, 'Nodes that should run the daemon pod but have none available.'),
-  collisionCount: field(9, T.int32, 'Counts ControllerRevision name collisions; folded into the name of the next revision.', { pointer: true }),
-  conditions: field(10, T.array(T.ref(APPS + 'DaemonSetCondition')), 'The latest observations of the DaemonSet.', conditionsList),
+  currentNumberScheduled: field(1, fieldType.int32, 'Nodes running at least one daemon pod that should run it.', { required: true }),
+  numberMisscheduled: field(2, fieldType.int32, 'Nodes running a daemon pod that should not run it.', { required: true }),
+  desiredNumberScheduled: field(3, fieldType.int32, 'Nodes that should run the daemon pod, including those already running it correctly.', { required: true }),
+  numberReady: field(4, fieldType.int32, 'Nodes that should run the daemon pod and have at least one of them ready.', { required: true }),
+  observedGeneration: field(5, fieldType.int64, 'The generation the DaemonSet controller last acted on.'),
+  updatedNumberScheduled: field(6, fieldType.int32, 'Nodes running the up-to-date daemon pod.'),
+  numberAvailable: field(7, fieldType.int32, 'Nodes that should run the daemon pod and have one ready for at least minReadySeconds.'),
+  numberUnavailable: field(8, fieldType.int32, 'Nodes that should run the daemon pod but have none available.'),
+  collisionCount: field(9, fieldType.int32, 'Counts ControllerRevision name collisions; folded into the name of the next revision.', { pointer: true }),
+  conditions: field(10, fieldType.array(fieldType.ref(APPS + 'DaemonSetCondition')), 'The latest observations of the DaemonSet.', conditionsList),
 });
 
 define(APPS + 'DaemonSetCondition', 'DaemonSetCondition is one observation about a DaemonSet.', conditionFields('DaemonSet'));
@@ -459,117 +459,117 @@ registerKind({
 // StatefulSet
 
 defineObject(APPS + 'StatefulSet', 'StatefulSet runs pods with stable names and stable storage, created and replaced in order.', {
-  spec: field(2, T.ref(APPS + 'StatefulSetSpec'), 'The desired identities and behaviour of the StatefulSet pods.'),
-  status: field(3, T.ref(APPS + 'StatefulSetStatus'), 'The most recently observed state of the StatefulSet; may lag the spec.'),
+  spec: field(2, fieldType.ref(APPS + 'StatefulSetSpec'), 'The desired identities and behaviour of the StatefulSet pods.'),
+  status: field(3, fieldType.ref(APPS + 'StatefulSetStatus'), 'The most recently observed state of the StatefulSet; may lag the spec.'),
 });
 
 define(APPS + 'StatefulSetSpec', 'StatefulSetSpec is the desired state of a StatefulSet.', {
-  replicas: field(1, T.int32, 'How many ordinal pods the StatefulSet should run. Defaults to 1.', { pointer: true }),
-  selector: field(2, T.ref(META + 'LabelSelector'), "Label query over the pods counted towards replicas. It must match the pod template's labels.", { required: true }),
-  template: field(3, T.ref(CORE + 'PodTemplateSpec'), 'The pod template; each pod gets a unique, ordinal identity derived from the StatefulSet name.', { required: true }),
-  volumeClaimTemplates: field(4, T.array(T.ref(CORE + 'PersistentVolumeClaim')), 'Claims each pod gets one of, named after the template and the pod; a container must mount each by a volume of the same name.', { listType: 'atomic' }),
-  serviceName: field(5, T.string, 'The headless Service that gives the pods their network identity (pod-ordinal.serviceName.namespace.svc).'),
-  podManagementPolicy: field(6, T.enum('OrderedReady', 'Parallel'), 'OrderedReady creates and deletes pods one at a time in ordinal order; Parallel does all at once. Defaults to OrderedReady.'),
-  updateStrategy: field(7, T.ref(APPS + 'StatefulSetUpdateStrategy'), 'How pods are replaced when the template changes.'),
-  revisionHistoryLimit: field(8, T.int32, 'How many old ControllerRevisions to keep. Defaults to 10.', { pointer: true }),
-  minReadySeconds: field(9, T.int32, 'Minimum seconds a new pod must be ready, with no container crashing, before it counts as available. Defaults to 0.'),
-  persistentVolumeClaimRetentionPolicy: field(10, T.ref(APPS + 'StatefulSetPersistentVolumeClaimRetentionPolicy'), 'What happens to claims from volumeClaimTemplates when the StatefulSet is deleted or scaled down. Defaults to Retain for both.'),
-  ordinals: field(11, T.ref(APPS + 'StatefulSetOrdinals'), 'The numbering of pod ordinals.'),
+  replicas: field(1, fieldType.int32, 'How many ordinal pods the StatefulSet should run. Defaults to 1.', { pointer: true }),
+  selector: field(2, fieldType.ref(META + 'LabelSelector'), "Label query over the pods counted towards replicas. It must match the pod template's labels.", { required: true }),
+  template: field(3, fieldType.ref(CORE + 'PodTemplateSpec'), 'The pod template; each pod gets a unique, ordinal identity derived from the StatefulSet name.', { required: true }),
+  volumeClaimTemplates: field(4, fieldType.array(fieldType.ref(CORE + 'PersistentVolumeClaim')), 'Claims each pod gets one of, named after the template and the pod; a container must mount each by a volume of the same name.', { listType: 'atomic' }),
+  serviceName: field(5, fieldType.string, 'The headless Service that gives the pods their network identity (pod-ordinal.serviceName.namespace.svc).'),
+  podManagementPolicy: field(6, fieldType.enum('OrderedReady', 'Parallel'), 'OrderedReady creates and deletes pods one at a time in ordinal order; Parallel does all at once. Defaults to OrderedReady.'),
+  updateStrategy: field(7, fieldType.ref(APPS + 'StatefulSetUpdateStrategy'), 'How pods are replaced when the template changes.'),
+  revisionHistoryLimit: field(8, fieldType.int32, 'How many old ControllerRevisions to keep. Defaults to 10.', { pointer: true }),
+  minReadySeconds: field(9, fieldType.int32, 'Minimum seconds a new pod must be ready, with no container crashing, before it counts as available. Defaults to 0.'),
+  persistentVolumeClaimRetentionPolicy: field(10, fieldType.ref(APPS + 'StatefulSetPersistentVolumeClaimRetentionPolicy'), 'What happens to claims from volumeClaimTemplates when the StatefulSet is deleted or scaled down. Defaults to Retain for both.'),
+  ordinals: field(11, fieldType.ref(APPS + 'StatefulSetOrdinals'), 'The numbering of pod ordinals.'),
 });
 
 define(APPS + 'StatefulSetUpdateStrategy', 'StatefulSetUpdateStrategy describes how the StatefulSet controller replaces pods.', {
-  type: field(1, T.enum('RollingUpdate', 'OnDelete'), 'RollingUpdate or OnDelete. Defaults to RollingUpdate.'),
-  rollingUpdate: field(2, T.ref(APPS + 'RollingUpdateStatefulSetStrategy'), 'Rolling update parameters; present only when type is RollingUpdate.'),
+  type: field(1, fieldType.enum('RollingUpdate', 'OnDelete'), 'RollingUpdate or OnDelete. Defaults to RollingUpdate.'),
+  rollingUpdate: field(2, fieldType.ref(APPS + 'RollingUpdateStatefulSetStrategy'), 'Rolling update parameters; present only when type is RollingUpdate.'),
 });
 
 define(APPS + 'RollingUpdateStatefulSetStrategy', 'Parameters of a StatefulSet rolling update.', {
-  partition: field(1, T.int32, 'Only pods with an ordinal at or above this value are updated; lower ordinals keep the old revision. Defaults to 0.', { pointer: true }),
-  maxUnavailable: field(2, T.intOrString, 'How many pods (a number or a percentage) may be unavailable during the update; needs the MaxUnavailableStatefulSet feature. Defaults to 1.'),
+  partition: field(1, fieldType.int32, 'Only pods with an ordinal at or above this value are updated; lower ordinals keep the old revision. Defaults to 0.', { pointer: true }),
+  maxUnavailable: field(2, fieldType.intOrString, 'How many pods (a number or a percentage) may be unavailable during the update; needs the MaxUnavailableStatefulSet feature. Defaults to 1.'),
 });
 
 define(APPS + 'StatefulSetPersistentVolumeClaimRetentionPolicy', 'Whether claims created from volumeClaimTemplates are kept or deleted.', {
-  whenDeleted: field(1, T.enum('Retain', 'Delete'), 'What happens to the claims when the StatefulSet is deleted: Retain (default) or Delete.'),
-  whenScaled: field(2, T.enum('Retain', 'Delete'), 'What happens to the claims of pods removed by a scale-down: Retain (default) or Delete.'),
+  whenDeleted: field(1, fieldType.enum('Retain', 'Delete'), 'What happens to the claims when the StatefulSet is deleted: Retain (default) or Delete.'),
+  whenScaled: field(2, fieldType.enum('Retain', 'Delete'), 'What happens to the claims of pods removed by a scale-down: Retain (default) or Delete.'),
 });
 
 define(APPS + 'StatefulSetOrdinals', 'The numbering of StatefulSet pod ordinals.', {
-  start: field(1, T.int32, 'The first ordinal; pods are numbered start .. start+replicas-1. Defaults to 0.'),
+  start: field(1, fieldType.int32, 'The first ordinal; pods are numbered start .. start+replicas-1. Defaults to 0.'),
 });
 
 define(APPS + 'StatefulSetStatus', 'StatefulSetStatus is the most recently observed state of a StatefulSet.', {
-  observedGeneration: field(1, T.int64, 'The generation the StatefulSet controller last acted on.'),
-  replicas: field(2, T.int32, 'Pods the StatefulSet controller has created.', { required: true }),
-  readyReplicas: field(3, T.int32, 'Pods of this StatefulSet whose Ready condition is true.'),
-  currentReplicas: field(4, T.int32, 'Pods running the currentRevision.'),
-  updatedReplicas: field(5, T.int32, 'Pods running the updateRevision.'),
-  currentRevision: field(6, T.string, 'The revision that produced the pods 0 .. currentReplicas-1, if set.'),
-  updateRevision: field(7, T.string, 'The revision that produces the pods replicas-updatedReplicas .. replicas-1, if set.'),
-  collisionCount: field(9, T.int32, 'Counts ControllerRevision name collisions; folded into the name of the next revision.', { pointer: true }),
-  conditions: field(10, T.array(T.ref(APPS + 'StatefulSetCondition')), 'The latest observations of the StatefulSet.', conditionsList),
-  availableReplicas: field(11, T.int32, 'Pods that have been ready for at least minReadySeconds.', { required: true }),
+  observedGeneration: field(1, fieldType.int64, 'The generation the StatefulSet controller last acted on.'),
+  replicas: field(2, fieldType.int32, 'Pods the StatefulSet controller has created.', { required: true }),
+  readyReplicas: field(3, fieldType.int32, 'Pods of this StatefulSet whose Ready condition is true.'),
+  currentReplicas: field(4, fieldType.int32, 'Pods running the currentRevision.'),
+  updatedReplicas: field(5, fieldType.int32, 'Pods running the updateRevision.'),
+  currentRevision: field(6, fieldType.string, 'The revision that produced the pods 0 .. currentReplicas-1, if set.'),
+  updateRevision: field(7, fieldType.string, 'The revision that produces the pods replicas-updatedReplicas .. replicas-1, if set.'),
+  collisionCount: field(9, fieldType.int32, 'Counts ControllerRevision name collisions; folded into the name of the next revision.', { pointer: true }),
+  conditions: field(10, fieldType.array(fieldType.ref(APPS + 'StatefulSetCondition')), 'The latest observations of the StatefulSet.', conditionsList),
+  availableReplicas: field(11, fieldType.int32, 'Pods that have been ready for at least minReadySeconds.', { required: true }),
 });
 
 define(APPS + 'StatefulSetCondition', 'StatefulSetCondition is one observation about a StatefulSet.', conditionFields('statefulset'));
 
 // PersistentVolumeClaim lives in core/v1 but only StatefulSet templates use it here.
 defineObject(CORE + 'PersistentVolumeClaim', "PersistentVolumeClaim is a user's request for, and claim to, a persistent volume.", {
-  spec: field(2, T.ref(CORE + 'PersistentVolumeClaimSpec'), 'The characteristics of the requested volume.'),
-  status: field(3, T.ref(CORE + 'PersistentVolumeClaimStatus'), 'The current state of the claim; read-only.'),
+  spec: field(2, fieldType.ref(CORE + 'PersistentVolumeClaimSpec'), 'The characteristics of the requested volume.'),
+  status: field(3, fieldType.ref(CORE + 'PersistentVolumeClaimStatus'), 'The current state of the claim; read-only.'),
 });
 
 define(CORE + 'PersistentVolumeClaimSpec', 'PersistentVolumeClaimSpec describes the volume a claim asks for.', {
-  accessModes: field(1, T.array(T.string), 'The access modes the volume must support (ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod).', { listType: 'atomic' }),
-  selector: field(4, T.ref(META + 'LabelSelector'), 'Label query over the volumes that may be bound.'),
-  resources: field(2, T.ref(CORE + 'VolumeResourceRequirements'), 'The minimum resources (storage) the volume must have.'),
-  volumeName: field(3, T.string, 'The PersistentVolume bound to this claim.'),
-  storageClassName: field(5, T.string, 'The StorageClass the claim requires.'),
-  volumeMode: field(6, T.enum('Block', 'Filesystem'), 'Filesystem or Block; Filesystem when absent.'),
-  dataSource: field(7, T.ref(CORE + 'TypedLocalObjectReference'), 'An existing VolumeSnapshot or PersistentVolumeClaim to populate the volume from.'),
-  dataSourceRef: field(8, T.ref(CORE + 'TypedObjectReference'), 'Any populator object (non-core, or a PersistentVolumeClaim) to populate the volume from.'),
-  volumeAttributesClassName: field(9, T.string, 'The VolumeAttributesClass applied to the volume by its CSI driver.'),
+  accessModes: field(1, fieldType.array(fieldType.string), 'The access modes the volume must support (ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod).', { listType: 'atomic' }),
+  selector: field(4, fieldType.ref(META + 'LabelSelector'), 'Label query over the volumes that may be bound.'),
+  resources: field(2, fieldType.ref(CORE + 'VolumeResourceRequirements'), 'The minimum resources (storage) the volume must have.'),
+  volumeName: field(3, fieldType.string, 'The PersistentVolume bound to this claim.'),
+  storageClassName: field(5, fieldType.string, 'The StorageClass the claim requires.'),
+  volumeMode: field(6, fieldType.enum('Block', 'Filesystem'), 'Filesystem or Block; Filesystem when absent.'),
+  dataSource: field(7, fieldType.ref(CORE + 'TypedLocalObjectReference'), 'An existing VolumeSnapshot or PersistentVolumeClaim to populate the volume from.'),
+  dataSourceRef: field(8, fieldType.ref(CORE + 'TypedObjectReference'), 'Any populator object (non-core, or a PersistentVolumeClaim) to populate the volume from.'),
+  volumeAttributesClassName: field(9, fieldType.string, 'The VolumeAttributesClass applied to the volume by its CSI driver.'),
 });
 
 define(CORE + 'PersistentVolumeClaimStatus', 'PersistentVolumeClaimStatus is the observed state of a claim.', {
-  phase: field(1, T.enum('Pending', 'Bound', 'Lost'), 'The current phase of the claim.'),
-  accessModes: field(2, T.array(T.string), 'The access modes of the volume backing the claim.', { listType: 'atomic' }),
-  capacity: field(3, T.map(T.quantity), 'The actual resources of the volume backing the claim.'),
-  conditions: field(4, T.array(T.ref(CORE + 'PersistentVolumeClaimCondition')), 'The current conditions of the claim, e.g. Resizing.', conditionsList),
-  allocatedResources: field(5, T.map(T.quantity), 'The resources allocated to the claim, which may exceed its capacity while an expansion runs.'),
-  allocatedResourceStatuses: field(7, T.map(T.string), 'The state of resize operations per resource name.'),
-  currentVolumeAttributesClassName: field(8, T.string, 'The VolumeAttributesClass the volume currently uses.'),
-  modifyVolumeStatus: field(9, T.ref(CORE + 'ModifyVolumeStatus'), 'The state of an ongoing ControllerModifyVolume operation, if any.'),
+  phase: field(1, fieldType.enum('Pending', 'Bound', 'Lost'), 'The current phase of the claim.'),
+  accessModes: field(2, fieldType.array(fieldType.string), 'The access modes of the volume backing the claim.', { listType: 'atomic' }),
+  capacity: field(3, fieldType.map(fieldType.quantity), 'The actual resources of the volume backing the claim.'),
+  conditions: field(4, fieldType.array(fieldType.ref(CORE + 'PersistentVolumeClaimCondition')), 'The current conditions of the claim, e.g. Resizing.', conditionsList),
+  allocatedResources: field(5, fieldType.map(fieldType.quantity), 'The resources allocated to the claim, which may exceed its capacity while an expansion runs.'),
+  allocatedResourceStatuses: field(7, fieldType.map(fieldType.string), 'The state of resize operations per resource name.'),
+  currentVolumeAttributesClassName: field(8, fieldType.string, 'The VolumeAttributesClass the volume currently uses.'),
+  modifyVolumeStatus: field(9, fieldType.ref(CORE + 'ModifyVolumeStatus'), 'The state of an ongoing ControllerModifyVolume operation, if any.'),
 });
 
 define(CORE + 'PersistentVolumeClaimCondition', 'PersistentVolumeClaimCondition is one observation about a claim.', {
-  type: field(1, T.string, 'Type of the condition, e.g. Resizing or FileSystemResizePending.', { required: true }),
-  status: field(2, T.string, 'Status of the condition: True, False or Unknown.', { required: true }),
-  lastProbeTime: field(3, T.time, 'The last time the condition was probed.'),
-  lastTransitionTime: field(4, T.time, 'The last time the condition changed from one status to another.'),
-  reason: field(5, T.string, "A short, machine-readable reason for the condition's last transition."),
-  message: field(6, T.string, 'A human-readable message with details about the transition.'),
+  type: field(1, fieldType.string, 'Type of the condition, e.g. Resizing or FileSystemResizePending.', { required: true }),
+  status: field(2, fieldType.string, 'Status of the condition: True, False or Unknown.', { required: true }),
+  lastProbeTime: field(3, fieldType.time, 'The last time the condition was probed.'),
+  lastTransitionTime: field(4, fieldType.time, 'The last time the condition changed from one status to another.'),
+  reason: field(5, fieldType.string, "A short, machine-readable reason for the condition's last transition."),
+  message: field(6, fieldType.string, 'A human-readable message with details about the transition.'),
 });
 
 define(CORE + 'VolumeResourceRequirements', 'The storage resources a claim asks for.', {
-  limits: field(1, T.map(T.quantity), 'The most resources the volume may have.'),
-  requests: field(2, T.map(T.quantity), 'The least resources the volume must have.'),
+  limits: field(1, fieldType.map(fieldType.quantity), 'The most resources the volume may have.'),
+  requests: field(2, fieldType.map(fieldType.quantity), 'The least resources the volume must have.'),
 });
 
 define(CORE + 'TypedLocalObjectReference', 'A reference to an object, of a given kind and group, in the same namespace.', {
-  apiGroup: field(1, T.string, 'The API group of the referent; empty for the core group.'),
-  kind: field(2, T.string, 'The kind of the referent.', { required: true }),
-  name: field(3, T.string, 'The name of the referent.', { required: true }),
+  apiGroup: field(1, fieldType.string, 'The API group of the referent; empty for the core group.'),
+  kind: field(2, fieldType.string, 'The kind of the referent.', { required: true }),
+  name: field(3, fieldType.string, 'The name of the referent.', { required: true }),
 }, { mapType: 'atomic' });
 
 define(CORE + 'TypedObjectReference', 'A reference to an object of a given kind and group, possibly in another namespace.', {
-  apiGroup: field(1, T.string, 'The API group of the referent; empty for the core group.'),
-  kind: field(2, T.string, 'The kind of the referent.', { required: true }),
-  name: field(3, T.string, 'The name of the referent.', { required: true }),
-  namespace: field(4, T.string, 'The namespace of the referent; needs the CrossNamespaceVolumeDataSource feature.'),
+  apiGroup: field(1, fieldType.string, 'The API group of the referent; empty for the core group.'),
+  kind: field(2, fieldType.string, 'The kind of the referent.', { required: true }),
+  name: field(3, fieldType.string, 'The name of the referent.', { required: true }),
+  namespace: field(4, fieldType.string, 'The namespace of the referent; needs the CrossNamespaceVolumeDataSource feature.'),
 });
 
 define(CORE + 'ModifyVolumeStatus', 'The state of a ControllerModifyVolume operation.', {
-  targetVolumeAttributesClassName: field(1, T.string, 'The VolumeAttributesClass being applied.'),
-  status: field(2, T.string, 'Pending, InProgress or Infeasible.', { required: true }),
+  targetVolumeAttributesClassName: field(1, fieldType.string, 'The VolumeAttributesClass being applied.'),
+  status: field(2, fieldType.string, 'Pending, InProgress or Infeasible.', { required: true }),
 });
 
 function defaultStatefulSet(obj: any): void {
@@ -655,8 +655,8 @@ registerKind({
 // ControllerRevision
 
 defineObject(APPS + 'ControllerRevision', 'ControllerRevision is an immutable snapshot of a controller\'s pod template, used by DaemonSets and StatefulSets for updates and rollbacks.', {
-  data: field(2, T.any, 'The serialized state captured by this revision.'),
-  revision: field(3, T.int64, 'The revision number of this snapshot.', { required: true }),
+  data: field(2, fieldType.any, 'The serialized state captured by this revision.'),
+  revision: field(3, fieldType.int64, 'The revision number of this snapshot.', { required: true }),
 });
 
 registerKind({

@@ -2,7 +2,7 @@
  * coordination.k8s.io/v1: Lease, used for node heartbeats and leader election.
  * Protobuf numbers follow k8s.io/api coordination/v1 generated.proto.
  */
-import { define, defineObject, field, T } from '../dsl.js';
+import { define, defineObject, field, fieldType } from '../dsl.js';
 import { registerKind } from '../registry.js';
 import type { FieldError } from '../types.js';
 import { ageColumn } from './apps-v1.js';
@@ -11,17 +11,17 @@ import { forbidden, invalid } from '../fielderrors.js';
 const COORD = 'io.k8s.api.coordination.v1.';
 
 defineObject(COORD + 'Lease', 'Lease is a time-bounded claim held by one holder, used for leader election and node heartbeats.', {
-  spec: field(2, T.ref(COORD + 'LeaseSpec'), 'Who holds the lease and for how long.'),
+  spec: field(2, fieldType.ref(COORD + 'LeaseSpec'), 'Who holds the lease and for how long.'),
 });
 
 define(COORD + 'LeaseSpec', 'LeaseSpec is the state of a Lease.', {
-  holderIdentity: field(1, T.string, 'The identity of the current holder.'),
-  leaseDurationSeconds: field(2, T.int32, 'How long, counted from renewTime, other candidates must wait before they may take the lease.', { pointer: true }),
-  acquireTime: field(3, T.microTime, 'When the current holder acquired the lease.'),
-  renewTime: field(4, T.microTime, 'When the current holder last renewed the lease.'),
-  leaseTransitions: field(5, T.int32, 'How many times the lease has changed holders.', { pointer: true }),
-  strategy: field(6, T.string, 'The strategy coordinated leader election uses to pick a holder (e.g. OldestEmulationVersion); needs the CoordinatedLeaderElection feature.'),
-  preferredHolder: field(7, T.string, 'A holder the coordinated election would like to take over; only meaningful with strategy set.'),
+  holderIdentity: field(1, fieldType.string, 'The identity of the current holder.'),
+  leaseDurationSeconds: field(2, fieldType.int32, 'How long, counted from renewTime, other candidates must wait before they may take the lease.', { pointer: true }),
+  acquireTime: field(3, fieldType.microTime, 'When the current holder acquired the lease.'),
+  renewTime: field(4, fieldType.microTime, 'When the current holder last renewed the lease.'),
+  leaseTransitions: field(5, fieldType.int32, 'How many times the lease has changed holders.', { pointer: true }),
+  strategy: field(6, fieldType.string, 'The strategy coordinated leader election uses to pick a holder (e.g. OldestEmulationVersion); needs the CoordinatedLeaderElection feature.'),
+  preferredHolder: field(7, fieldType.string, 'A holder the coordinated election would like to take over; only meaningful with strategy set.'),
 });
 
 function validateLease(obj: any): FieldError[] {

@@ -6,7 +6,7 @@
  * numbers, required flags and merge keys follow k8s.io/api release 1.34.
  * Registration happens on import; nothing else is exported.
  */
-import { CORE, define, defineObject, field, META, T } from '../dsl.js';
+import { CORE, define, defineObject, field, META, fieldType } from '../dsl.js';
 import { maybeTypeDef, registerKind } from '../registry.js';
 import type { FieldError } from '../types.js';
 import { translateAge } from '../printing.js';
@@ -23,325 +23,325 @@ const AUTOSCALING = 'io.k8s.api.autoscaling.v1.';
 // if meta-v1.ts does not define it already.
 if (!maybeTypeDef(META + 'Condition')) {
   define(META + 'Condition', 'A condition of an object\'s state, in the common metav1 shape.', {
-    type: field(1, T.string, 'The type of condition, in CamelCase.', { required: true }),
-    status: field(2, T.string, 'Status of the condition: True, False or Unknown.', { required: true }),
-    observedGeneration: field(3, T.int64, 'The metadata.generation the condition was set for.'),
-    lastTransitionTime: field(4, T.time, 'The last time the condition moved from one status to another.', { required: true }),
-    reason: field(5, T.string, 'A machine-readable CamelCase reason for the last transition.', { required: true }),
-    message: field(6, T.string, 'A human-readable message about the transition.'),
+    type: field(1, fieldType.string, 'The type of condition, in CamelCase.', { required: true }),
+    status: field(2, fieldType.string, 'Status of the condition: True, False or Unknown.', { required: true }),
+    observedGeneration: field(3, fieldType.int64, 'The metadata.generation the condition was set for.'),
+    lastTransitionTime: field(4, fieldType.time, 'The last time the condition moved from one status to another.', { required: true }),
+    reason: field(5, fieldType.string, 'A machine-readable CamelCase reason for the last transition.', { required: true }),
+    message: field(6, fieldType.string, 'A human-readable message about the transition.'),
   });
 }
 
 defineObject(CORE + 'Namespace', 'A Namespace scopes the names of namespaced objects.', {
-  spec: field(2, T.ref(CORE + 'NamespaceSpec'), 'The behaviour of the namespace.'),
-  status: field(3, T.ref(CORE + 'NamespaceStatus'), 'The current status of the namespace.'),
+  spec: field(2, fieldType.ref(CORE + 'NamespaceSpec'), 'The behaviour of the namespace.'),
+  status: field(3, fieldType.ref(CORE + 'NamespaceStatus'), 'The current status of the namespace.'),
 });
 
 defineObject(CORE + 'Node', 'A Node is a worker machine, physical or virtual, on which pods run.', {
-  spec: field(2, T.ref(CORE + 'NodeSpec'), 'How the node is configured: pod CIDRs, taints, schedulability.'),
-  status: field(3, T.ref(CORE + 'NodeStatus'), 'The most recently observed status of the node.'),
+  spec: field(2, fieldType.ref(CORE + 'NodeSpec'), 'How the node is configured: pod CIDRs, taints, schedulability.'),
+  status: field(3, fieldType.ref(CORE + 'NodeStatus'), 'The most recently observed status of the node.'),
 });
 
 defineObject(CORE + 'Service', 'A Service names a set of pods and a policy to reach them, exposed on a stable virtual IP.', {
-  spec: field(2, T.ref(CORE + 'ServiceSpec'), 'The behaviour of the service: its ports, selector and type.'),
-  status: field(3, T.ref(CORE + 'ServiceStatus'), 'The most recently observed status of the service, such as its load balancer.'),
+  spec: field(2, fieldType.ref(CORE + 'ServiceSpec'), 'The behaviour of the service: its ports, selector and type.'),
+  status: field(3, fieldType.ref(CORE + 'ServiceStatus'), 'The most recently observed status of the service, such as its load balancer.'),
 });
 
 defineObject(CORE + 'Endpoints', 'Endpoints lists the addresses and ports that implement a service.', {
-  subsets: field(2, T.array(T.ref(CORE + 'EndpointSubset')), 'Groups of addresses sharing the same ports.', { listType: 'atomic' }),
+  subsets: field(2, fieldType.array(fieldType.ref(CORE + 'EndpointSubset')), 'Groups of addresses sharing the same ports.', { listType: 'atomic' }),
 });
 
 defineObject(CORE + 'ConfigMap', 'A ConfigMap holds configuration data for pods to consume.', {
-  immutable: field(4, T.boolean, 'When true, data and binaryData can no longer be changed.', { pointer: true }),
-  data: field(2, T.map(T.string), 'UTF-8 configuration data; keys are made of alphanumerics, \'-\', \'_\' and \'.\'.'),
-  binaryData: field(3, T.map(T.bytes), 'Binary configuration data (base64 in JSON); keys must not repeat those in data.'),
+  immutable: field(4, fieldType.boolean, 'When true, data and binaryData can no longer be changed.', { pointer: true }),
+  data: field(2, fieldType.map(fieldType.string), 'UTF-8 configuration data; keys are made of alphanumerics, \'-\', \'_\' and \'.\'.'),
+  binaryData: field(3, fieldType.map(fieldType.bytes), 'Binary configuration data (base64 in JSON); keys must not repeat those in data.'),
 });
 
 defineObject(CORE + 'Secret', 'A Secret holds a small amount of sensitive data such as a password, token or key.', {
-  immutable: field(5, T.boolean, 'When true, data can no longer be changed.', { pointer: true }),
-  data: field(2, T.map(T.bytes), 'The secret values, base64-encoded in JSON; keys are made of alphanumerics, \'-\', \'_\' and \'.\'.'),
-  stringData: field(4, T.map(T.string), 'Write-only plain-text values merged into data on write; never returned.'),
-  type: field(3, T.string, 'The kind of secret, which constrains its keys; defaults to Opaque.', { default: 'Opaque' }),
+  immutable: field(5, fieldType.boolean, 'When true, data can no longer be changed.', { pointer: true }),
+  data: field(2, fieldType.map(fieldType.bytes), 'The secret values, base64-encoded in JSON; keys are made of alphanumerics, \'-\', \'_\' and \'.\'.'),
+  stringData: field(4, fieldType.map(fieldType.string), 'Write-only plain-text values merged into data on write; never returned.'),
+  type: field(3, fieldType.string, 'The kind of secret, which constrains its keys; defaults to Opaque.', { default: 'Opaque' }),
 });
 
 defineObject(CORE + 'ServiceAccount', 'A ServiceAccount gives an identity to processes running in pods.', {
-  secrets: field(2, T.array(T.ref(CORE + 'ObjectReference')), 'Deprecated: legacy secrets holding tokens of this service account.', { mergeKey: 'name', strategy: 'merge', listType: 'map', listMapKeys: ['name'] }),
-  imagePullSecrets: field(3, T.array(T.ref(CORE + 'LocalObjectReference')), 'Secrets used to pull images for pods that run as this service account.', { listType: 'atomic' }),
-  automountServiceAccountToken: field(4, T.boolean, 'Whether pods running as this account get an API token mounted automatically.', { pointer: true }),
+  secrets: field(2, fieldType.array(fieldType.ref(CORE + 'ObjectReference')), 'Deprecated: legacy secrets holding tokens of this service account.', { mergeKey: 'name', strategy: 'merge', listType: 'map', listMapKeys: ['name'] }),
+  imagePullSecrets: field(3, fieldType.array(fieldType.ref(CORE + 'LocalObjectReference')), 'Secrets used to pull images for pods that run as this service account.', { listType: 'atomic' }),
+  automountServiceAccountToken: field(4, fieldType.boolean, 'Whether pods running as this account get an API token mounted automatically.', { pointer: true }),
 });
 
 defineObject(CORE + 'Event', 'An Event reports something that happened in the cluster.', {
-  involvedObject: field(2, T.ref(CORE + 'ObjectReference'), 'The object this event is about.', { required: true }),
-  reason: field(3, T.string, 'A short, machine-readable reason for the transition into the object\'s current state.'),
-  message: field(4, T.string, 'A human-readable description of the event.'),
-  source: field(5, T.ref(CORE + 'EventSource'), 'The component that reported the event.'),
-  firstTimestamp: field(6, T.time, 'When the event was first recorded.'),
-  lastTimestamp: field(7, T.time, 'When the most recent occurrence was recorded.'),
-  count: field(8, T.int32, 'How many times the event occurred.'),
-  type: field(9, T.string, 'The type of event: Normal or Warning.'),
-  eventTime: field(10, T.microTime, 'When the event first happened, with microseconds.'),
-  series: field(11, T.ref(CORE + 'EventSeries'), 'Data about the series of occurrences this event belongs to, if any.'),
-  action: field(12, T.string, 'What action was taken or failed on the regarding object.'),
-  related: field(13, T.ref(CORE + 'ObjectReference'), 'A secondary object involved in the event.'),
-  reportingComponent: field(14, T.string, 'The controller that emitted the event, e.g. kubernetes.io/kubelet.'),
-  reportingInstance: field(15, T.string, 'The instance of the reporting controller, e.g. kubelet-xyzf.'),
+  involvedObject: field(2, fieldType.ref(CORE + 'ObjectReference'), 'The object this event is about.', { required: true }),
+  reason: field(3, fieldType.string, 'A short, machine-readable reason for the transition into the object\'s current state.'),
+  message: field(4, fieldType.string, 'A human-readable description of the event.'),
+  source: field(5, fieldType.ref(CORE + 'EventSource'), 'The component that reported the event.'),
+  firstTimestamp: field(6, fieldType.time, 'When the event was first recorded.'),
+  lastTimestamp: field(7, fieldType.time, 'When the most recent occurrence was recorded.'),
+  count: field(8, fieldType.int32, 'How many times the event occurred.'),
+  type: field(9, fieldType.string, 'The type of event: Normal or Warning.'),
+  eventTime: field(10, fieldType.microTime, 'When the event first happened, with microseconds.'),
+  series: field(11, fieldType.ref(CORE + 'EventSeries'), 'Data about the series of occurrences this event belongs to, if any.'),
+  action: field(12, fieldType.string, 'What action was taken or failed on the regarding object.'),
+  related: field(13, fieldType.ref(CORE + 'ObjectReference'), 'A secondary object involved in the event.'),
+  reportingComponent: field(14, fieldType.string, 'The controller that emitted the event, e.g. kubernetes.io/kubelet.'),
+  reportingInstance: field(15, fieldType.string, 'The instance of the reporting controller, e.g. kubelet-xyzf.'),
 });
 
 defineObject(CORE + 'Binding', 'A Binding ties an object to another, e.g. a pod to the node the scheduler chose.', {
-  target: field(2, T.ref(CORE + 'ObjectReference'), 'The object to bind to, e.g. a Node.', { required: true }),
+  target: field(2, fieldType.ref(CORE + 'ObjectReference'), 'The object to bind to, e.g. a Node.', { required: true }),
 });
 
 defineObject(AUTHN + 'TokenRequest', 'A TokenRequest asks for a token for a service account.', {
-  spec: field(2, T.ref(AUTHN + 'TokenRequestSpec'), 'What the requested token should contain.', { required: true }),
-  status: field(3, T.ref(AUTHN + 'TokenRequestStatus'), 'The issued token.'),
+  spec: field(2, fieldType.ref(AUTHN + 'TokenRequestSpec'), 'What the requested token should contain.', { required: true }),
+  status: field(3, fieldType.ref(AUTHN + 'TokenRequestStatus'), 'The issued token.'),
 });
 
 defineObject(AUTOSCALING + 'Scale', 'A Scale reads or sets the replica count of a scalable resource.', {
-  spec: field(2, T.ref(AUTOSCALING + 'ScaleSpec'), 'The desired scale.'),
-  status: field(3, T.ref(AUTOSCALING + 'ScaleStatus'), 'The current scale, populated by the system; read-only.'),
+  spec: field(2, fieldType.ref(AUTOSCALING + 'ScaleSpec'), 'The desired scale.'),
+  status: field(3, fieldType.ref(AUTOSCALING + 'ScaleStatus'), 'The current scale, populated by the system; read-only.'),
 });
 
 define(CORE + 'NamespaceSpec', 'The desired state of a namespace.', {
-  finalizers: field(1, T.array(T.string), 'Opaque values that must all be removed before the namespace is removed from storage.', { listType: 'atomic' }),
+  finalizers: field(1, fieldType.array(fieldType.string), 'Opaque values that must all be removed before the namespace is removed from storage.', { listType: 'atomic' }),
 });
 
 define(CORE + 'NamespaceStatus', 'The observed state of a namespace.', {
-  phase: field(1, T.string, 'Active, or Terminating while the namespace\'s contents are being deleted.'),
-  conditions: field(2, T.array(T.ref(CORE + 'NamespaceCondition')), 'The latest observations of the namespace\'s state.', { mergeKey: 'type', strategy: 'merge', listType: 'map', listMapKeys: ['type'] }),
+  phase: field(1, fieldType.string, 'Active, or Terminating while the namespace\'s contents are being deleted.'),
+  conditions: field(2, fieldType.array(fieldType.ref(CORE + 'NamespaceCondition')), 'The latest observations of the namespace\'s state.', { mergeKey: 'type', strategy: 'merge', listType: 'map', listMapKeys: ['type'] }),
 });
 
 define(CORE + 'NodeSpec', 'The configuration of a node.', {
-  podCIDR: field(1, T.string, 'The IP range of pod addresses assigned to this node.'),
-  podCIDRs: field(7, T.array(T.string), 'The IP ranges (one per IP family) of pod addresses assigned to this node.', { strategy: 'merge', listType: 'set' }),
-  providerID: field(3, T.string, 'The cloud provider\'s identifier for this node, as <ProviderName>://<ProviderSpecificNodeID>.'),
-  unschedulable: field(4, T.boolean, 'When true, new pods are not scheduled to this node (cordoned).'),
-  taints: field(5, T.array(T.ref(CORE + 'Taint')), 'Taints that repel pods which do not tolerate them.', { listType: 'atomic' }),
-  configSource: field(6, T.any, 'Deprecated dynamic kubelet configuration source; no longer used.'),
-  externalID: field(2, T.string, 'Deprecated; not used by the system.'),
+  podCIDR: field(1, fieldType.string, 'The IP range of pod addresses assigned to this node.'),
+  podCIDRs: field(7, fieldType.array(fieldType.string), 'The IP ranges (one per IP family) of pod addresses assigned to this node.', { strategy: 'merge', listType: 'set' }),
+  providerID: field(3, fieldType.string, 'The cloud provider\'s identifier for this node, as <ProviderName>://<ProviderSpecificNodeID>.'),
+  unschedulable: field(4, fieldType.boolean, 'When true, new pods are not scheduled to this node (cordoned).'),
+  taints: field(5, fieldType.array(fieldType.ref(CORE + 'Taint')), 'Taints that repel pods which do not tolerate them.', { listType: 'atomic' }),
+  configSource: field(6, fieldType.any, 'Deprecated dynamic kubelet configuration source; no longer used.'),
+  externalID: field(2, fieldType.string, 'Deprecated; not used by the system.'),
 });
 
 define(CORE + 'NodeStatus', 'The observed state of a node.', {
-  capacity: field(1, T.map(T.quantity), 'The total resources of the node.'),
-  allocatable: field(2, T.map(T.quantity), 'The resources of the node available for scheduling pods; defaults to capacity.'),
-  phase: field(3, T.string, 'Deprecated node lifecycle phase; not populated.'),
-  conditions: field(4, T.array(T.ref(CORE + 'NodeCondition')), 'The current observed conditions of the node, such as Ready and MemoryPressure.', { mergeKey: 'type', strategy: 'merge', listType: 'map', listMapKeys: ['type'] }),
-  addresses: field(5, T.array(T.ref(CORE + 'NodeAddress')), 'The addresses by which the node is reachable.', { mergeKey: 'type', strategy: 'merge', listType: 'map', listMapKeys: ['type'] }),
-  daemonEndpoints: field(6, T.ref(CORE + 'NodeDaemonEndpoints'), 'The endpoints of daemons running on the node.'),
-  nodeInfo: field(7, T.ref(CORE + 'NodeSystemInfo'), 'Identifying and version information about the node.'),
-  images: field(8, T.array(T.ref(CORE + 'ContainerImage')), 'The container images present on the node.', { listType: 'atomic' }),
-  volumesInUse: field(9, T.array(T.string), 'Volumes attached and mounted on the node.', { listType: 'atomic' }),
-  volumesAttached: field(10, T.array(T.ref(CORE + 'AttachedVolume')), 'Volumes attached to the node.', { listType: 'atomic' }),
-  config: field(11, T.any, 'Status of the deprecated dynamic kubelet configuration.'),
-  runtimeHandlers: field(12, T.array(T.ref(CORE + 'NodeRuntimeHandler')), 'The runtime handlers available on the node.', { listType: 'atomic' }),
-  features: field(13, T.ref(CORE + 'NodeFeatures'), 'Features implemented by the node\'s CRI runtime.'),
+  capacity: field(1, fieldType.map(fieldType.quantity), 'The total resources of the node.'),
+  allocatable: field(2, fieldType.map(fieldType.quantity), 'The resources of the node available for scheduling pods; defaults to capacity.'),
+  phase: field(3, fieldType.string, 'Deprecated node lifecycle phase; not populated.'),
+  conditions: field(4, fieldType.array(fieldType.ref(CORE + 'NodeCondition')), 'The current observed conditions of the node, such as Ready and MemoryPressure.', { mergeKey: 'type', strategy: 'merge', listType: 'map', listMapKeys: ['type'] }),
+  addresses: field(5, fieldType.array(fieldType.ref(CORE + 'NodeAddress')), 'The addresses by which the node is reachable.', { mergeKey: 'type', strategy: 'merge', listType: 'map', listMapKeys: ['type'] }),
+  daemonEndpoints: field(6, fieldType.ref(CORE + 'NodeDaemonEndpoints'), 'The endpoints of daemons running on the node.'),
+  nodeInfo: field(7, fieldType.ref(CORE + 'NodeSystemInfo'), 'Identifying and version information about the node.'),
+  images: field(8, fieldType.array(fieldType.ref(CORE + 'ContainerImage')), 'The container images present on the node.', { listType: 'atomic' }),
+  volumesInUse: field(9, fieldType.array(fieldType.string), 'Volumes attached and mounted on the node.', { listType: 'atomic' }),
+  volumesAttached: field(10, fieldType.array(fieldType.ref(CORE + 'AttachedVolume')), 'Volumes attached to the node.', { listType: 'atomic' }),
+  config: field(11, fieldType.any, 'Status of the deprecated dynamic kubelet configuration.'),
+  runtimeHandlers: field(12, fieldType.array(fieldType.ref(CORE + 'NodeRuntimeHandler')), 'The runtime handlers available on the node.', { listType: 'atomic' }),
+  features: field(13, fieldType.ref(CORE + 'NodeFeatures'), 'Features implemented by the node\'s CRI runtime.'),
 });
 
 define(CORE + 'ServiceSpec', 'The desired behaviour of a service.', {
-  ports: field(1, T.array(T.ref(CORE + 'ServicePort')), 'The ports the service exposes.', { mergeKey: 'port', strategy: 'merge', listType: 'map', listMapKeys: ['port', 'protocol'] }),
-  selector: field(2, T.map(T.string), 'Pods whose labels match this selector receive the service\'s traffic; endpoints are managed externally when empty.', { mapType: 'atomic' }),
-  clusterIP: field(3, T.string, 'The virtual IP of the service, usually allocated by the system; "None" makes a headless service.'),
-  clusterIPs: field(18, T.array(T.string), 'The virtual IPs of the service, at most one per IP family; the first equals clusterIP.', { listType: 'atomic' }),
-  type: field(4, T.string, 'How the service is exposed: ClusterIP (default), NodePort, LoadBalancer or ExternalName.', { default: 'ClusterIP' }),
-  externalIPs: field(5, T.array(T.string), 'Extra IPs on which nodes accept traffic for this service; not managed by the system.', { listType: 'atomic' }),
-  sessionAffinity: field(7, T.string, 'ClientIP keeps a client on the same endpoint; None (default) balances freely.', { default: 'None' }),
-  loadBalancerIP: field(8, T.string, 'Deprecated: the load balancer IP to request from the cloud provider.'),
-  loadBalancerSourceRanges: field(9, T.array(T.string), 'Client CIDRs allowed through the cloud load balancer.', { listType: 'atomic' }),
-  externalName: field(10, T.string, 'The DNS name this ExternalName service is a CNAME for.'),
-  externalTrafficPolicy: field(11, T.string, 'Whether external traffic goes to node-local endpoints only (Local) or to all (Cluster).'),
-  healthCheckNodePort: field(12, T.int32, 'The node port serving health checks for externalTrafficPolicy Local load balancers.'),
-  publishNotReadyAddresses: field(13, T.boolean, 'Publish addresses of pods even when they are not ready.'),
-  sessionAffinityConfig: field(14, T.ref(CORE + 'SessionAffinityConfig'), 'Settings of session affinity.'),
-  ipFamilies: field(19, T.array(T.string), 'The IP families (IPv4, IPv6) assigned to the service.', { listType: 'atomic' }),
-  ipFamilyPolicy: field(17, T.string, 'Dual-stack policy: SingleStack, PreferDualStack or RequireDualStack.'),
-  allocateLoadBalancerNodePorts: field(20, T.boolean, 'Whether NodePorts are allocated for LoadBalancer services; defaults to true.', { pointer: true }),
-  loadBalancerClass: field(21, T.string, 'The class of load balancer implementation this service belongs to.'),
-  internalTrafficPolicy: field(22, T.string, 'Whether cluster-internal traffic goes to node-local endpoints only (Local) or to all (Cluster).'),
-  trafficDistribution: field(23, T.string, 'A preference for how traffic is spread over endpoints, e.g. PreferClose.'),
+  ports: field(1, fieldType.array(fieldType.ref(CORE + 'ServicePort')), 'The ports the service exposes.', { mergeKey: 'port', strategy: 'merge', listType: 'map', listMapKeys: ['port', 'protocol'] }),
+  selector: field(2, fieldType.map(fieldType.string), 'Pods whose labels match this selector receive the service\'s traffic; endpoints are managed externally when empty.', { mapType: 'atomic' }),
+  clusterIP: field(3, fieldType.string, 'The virtual IP of the service, usually allocated by the system; "None" makes a headless service.'),
+  clusterIPs: field(18, fieldType.array(fieldType.string), 'The virtual IPs of the service, at most one per IP family; the first equals clusterIP.', { listType: 'atomic' }),
+  type: field(4, fieldType.string, 'How the service is exposed: ClusterIP (default), NodePort, LoadBalancer or ExternalName.', { default: 'ClusterIP' }),
+  externalIPs: field(5, fieldType.array(fieldType.string), 'Extra IPs on which nodes accept traffic for this service; not managed by the system.', { listType: 'atomic' }),
+  sessionAffinity: field(7, fieldType.string, 'ClientIP keeps a client on the same endpoint; None (default) balances freely.', { default: 'None' }),
+  loadBalancerIP: field(8, fieldType.string, 'Deprecated: the load balancer IP to request from the cloud provider.'),
+  loadBalancerSourceRanges: field(9, fieldType.array(fieldType.string), 'Client CIDRs allowed through the cloud load balancer.', { listType: 'atomic' }),
+  externalName: field(10, fieldType.string, 'The DNS name this ExternalName service is a CNAME for.'),
+  externalTrafficPolicy: field(11, fieldType.string, 'Whether external traffic goes to node-local endpoints only (Local) or to all (Cluster).'),
+  healthCheckNodePort: field(12, fieldType.int32, 'The node port serving health checks for externalTrafficPolicy Local load balancers.'),
+  publishNotReadyAddresses: field(13, fieldType.boolean, 'Publish addresses of pods even when they are not ready.'),
+  sessionAffinityConfig: field(14, fieldType.ref(CORE + 'SessionAffinityConfig'), 'Settings of session affinity.'),
+  ipFamilies: field(19, fieldType.array(fieldType.string), 'The IP families (IPv4, IPv6) assigned to the service.', { listType: 'atomic' }),
+  ipFamilyPolicy: field(17, fieldType.string, 'Dual-stack policy: SingleStack, PreferDualStack or RequireDualStack.'),
+  allocateLoadBalancerNodePorts: field(20, fieldType.boolean, 'Whether NodePorts are allocated for LoadBalancer services; defaults to true.', { pointer: true }),
+  loadBalancerClass: field(21, fieldType.string, 'The class of load balancer implementation this service belongs to.'),
+  internalTrafficPolicy: field(22, fieldType.string, 'Whether cluster-internal traffic goes to node-local endpoints only (Local) or to all (Cluster).'),
+  trafficDistribution: field(23, fieldType.string, 'A preference for how traffic is spread over endpoints, e.g. PreferClose.'),
 });
 
 define(CORE + 'ServiceStatus', 'The observed state of a service.', {
-  loadBalancer: field(1, T.ref(CORE + 'LoadBalancerStatus'), 'The status of the load balancer, if any.'),
-  conditions: field(2, T.array(T.ref(META + 'Condition')), 'The current conditions of the service.', { mergeKey: 'type', strategy: 'merge', listType: 'map', listMapKeys: ['type'] }),
+  loadBalancer: field(1, fieldType.ref(CORE + 'LoadBalancerStatus'), 'The status of the load balancer, if any.'),
+  conditions: field(2, fieldType.array(fieldType.ref(META + 'Condition')), 'The current conditions of the service.', { mergeKey: 'type', strategy: 'merge', listType: 'map', listMapKeys: ['type'] }),
 });
 
 define(CORE + 'EndpointSubset', 'A group of addresses with a common set of ports.', {
-  addresses: field(1, T.array(T.ref(CORE + 'EndpointAddress')), 'Addresses that are ready to receive traffic.', { listType: 'atomic' }),
-  notReadyAddresses: field(2, T.array(T.ref(CORE + 'EndpointAddress')), 'Addresses that are not ready yet or no longer ready.', { listType: 'atomic' }),
-  ports: field(3, T.array(T.ref(CORE + 'EndpointPort')), 'The ports available on all addresses of the subset.', { listType: 'atomic' }),
+  addresses: field(1, fieldType.array(fieldType.ref(CORE + 'EndpointAddress')), 'Addresses that are ready to receive traffic.', { listType: 'atomic' }),
+  notReadyAddresses: field(2, fieldType.array(fieldType.ref(CORE + 'EndpointAddress')), 'Addresses that are not ready yet or no longer ready.', { listType: 'atomic' }),
+  ports: field(3, fieldType.array(fieldType.ref(CORE + 'EndpointPort')), 'The ports available on all addresses of the subset.', { listType: 'atomic' }),
 });
 
 define(CORE + 'ObjectReference', 'A reference to another object by kind, namespace, name and uid.', {
-  kind: field(1, T.string, 'Kind of the referent.'),
-  namespace: field(2, T.string, 'Namespace of the referent.'),
-  name: field(3, T.string, 'Name of the referent.'),
-  uid: field(4, T.string, 'UID of the referent.'),
-  apiVersion: field(5, T.string, 'API version of the referent.'),
-  resourceVersion: field(6, T.string, 'The resource version of the referent this reference was made to, if any.'),
-  fieldPath: field(7, T.string, 'A path to a part of the referent, such as one container: spec.containers{name}.'),
+  kind: field(1, fieldType.string, 'Kind of the referent.'),
+  namespace: field(2, fieldType.string, 'Namespace of the referent.'),
+  name: field(3, fieldType.string, 'Name of the referent.'),
+  uid: field(4, fieldType.string, 'UID of the referent.'),
+  apiVersion: field(5, fieldType.string, 'API version of the referent.'),
+  resourceVersion: field(6, fieldType.string, 'The resource version of the referent this reference was made to, if any.'),
+  fieldPath: field(7, fieldType.string, 'A path to a part of the referent, such as one container: spec.containers{name}.'),
 }, { mapType: 'atomic' });
 
 define(CORE + 'EventSource', 'The component that reported an event.', {
-  component: field(1, T.string, 'The component that reported the event.'),
-  host: field(2, T.string, 'The node on which the event was generated.'),
+  component: field(1, fieldType.string, 'The component that reported the event.'),
+  host: field(2, fieldType.string, 'The node on which the event was generated.'),
 });
 
 define(CORE + 'EventSeries', 'A series of repeated occurrences of an event.', {
-  count: field(1, T.int32, 'Number of occurrences in the series up to the last heartbeat.'),
-  lastObservedTime: field(2, T.microTime, 'When the last occurrence was observed.'),
+  count: field(1, fieldType.int32, 'Number of occurrences in the series up to the last heartbeat.'),
+  lastObservedTime: field(2, fieldType.microTime, 'When the last occurrence was observed.'),
 });
 
 define(AUTHN + 'TokenRequestSpec', 'The parameters of a requested token.', {
-  audiences: field(1, T.array(T.string), 'The intended audiences of the token; defaults to the API server\'s audiences.', { listType: 'atomic' }),
-  expirationSeconds: field(4, T.int64, 'Requested validity of the token in seconds; the issuer may change it.', { default: 3600, pointer: true }),
-  boundObjectRef: field(3, T.ref(AUTHN + 'BoundObjectReference'), 'An object the token is bound to; the token is invalid once that object is gone.'),
+  audiences: field(1, fieldType.array(fieldType.string), 'The intended audiences of the token; defaults to the API server\'s audiences.', { listType: 'atomic' }),
+  expirationSeconds: field(4, fieldType.int64, 'Requested validity of the token in seconds; the issuer may change it.', { default: 3600, pointer: true }),
+  boundObjectRef: field(3, fieldType.ref(AUTHN + 'BoundObjectReference'), 'An object the token is bound to; the token is invalid once that object is gone.'),
 });
 
 define(AUTHN + 'TokenRequestStatus', 'The result of a token request.', {
-  token: field(1, T.string, 'The opaque bearer token.', { required: true }),
-  expirationTimestamp: field(2, T.time, 'When the token expires.', { required: true }),
+  token: field(1, fieldType.string, 'The opaque bearer token.', { required: true }),
+  expirationTimestamp: field(2, fieldType.time, 'When the token expires.', { required: true }),
 });
 
 define(AUTOSCALING + 'ScaleSpec', 'The desired scale of a resource.', {
-  replicas: field(1, T.int32, 'The desired number of replicas.'),
+  replicas: field(1, fieldType.int32, 'The desired number of replicas.'),
 });
 
 define(AUTOSCALING + 'ScaleStatus', 'The current scale of a resource.', {
-  replicas: field(1, T.int32, 'The actual number of replicas observed.', { required: true }),
-  selector: field(2, T.string, 'The label selector of the pods counted in replicas, as a string.'),
+  replicas: field(1, fieldType.int32, 'The actual number of replicas observed.', { required: true }),
+  selector: field(2, fieldType.string, 'The label selector of the pods counted in replicas, as a string.'),
 });
 
 define(CORE + 'NamespaceCondition', 'One observation of a namespace\'s state.', {
-  type: field(1, T.string, 'The kind of condition, e.g. NamespaceDeletionContentFailure.', { required: true }),
-  status: field(2, T.string, 'Status of the condition: True, False or Unknown.', { required: true }),
-  lastTransitionTime: field(4, T.time, 'The last time the condition moved from one status to another.'),
-  reason: field(5, T.string, 'A short, machine-readable CamelCase reason for the last change.'),
-  message: field(6, T.string, 'A human-readable message with details about the last change.'),
+  type: field(1, fieldType.string, 'The kind of condition, e.g. NamespaceDeletionContentFailure.', { required: true }),
+  status: field(2, fieldType.string, 'Status of the condition: True, False or Unknown.', { required: true }),
+  lastTransitionTime: field(4, fieldType.time, 'The last time the condition moved from one status to another.'),
+  reason: field(5, fieldType.string, 'A short, machine-readable CamelCase reason for the last change.'),
+  message: field(6, fieldType.string, 'A human-readable message with details about the last change.'),
 });
 
 define(CORE + 'Taint', 'A taint on a node repels pods that do not tolerate it.', {
-  key: field(1, T.string, 'The taint key.', { required: true }),
-  value: field(2, T.string, 'The taint value.'),
-  effect: field(3, T.string, 'What happens to pods that do not tolerate the taint: NoSchedule, PreferNoSchedule or NoExecute.', { required: true }),
-  timeAdded: field(4, T.time, 'When a NoExecute taint was added.'),
+  key: field(1, fieldType.string, 'The taint key.', { required: true }),
+  value: field(2, fieldType.string, 'The taint value.'),
+  effect: field(3, fieldType.string, 'What happens to pods that do not tolerate the taint: NoSchedule, PreferNoSchedule or NoExecute.', { required: true }),
+  timeAdded: field(4, fieldType.time, 'When a NoExecute taint was added.'),
 });
 
 define(CORE + 'NodeCondition', 'One observation of a node\'s state.', {
-  type: field(1, T.string, 'The kind of node condition, e.g. Ready, MemoryPressure, DiskPressure.', { required: true }),
-  status: field(2, T.string, 'Status of the condition: True, False or Unknown.', { required: true }),
-  lastHeartbeatTime: field(3, T.time, 'The last time the kubelet reported this condition.'),
-  lastTransitionTime: field(4, T.time, 'The last time the condition moved from one status to another.'),
-  reason: field(5, T.string, 'A short, machine-readable CamelCase reason for the last change.'),
-  message: field(6, T.string, 'A human-readable message with details about the last change.'),
+  type: field(1, fieldType.string, 'The kind of node condition, e.g. Ready, MemoryPressure, DiskPressure.', { required: true }),
+  status: field(2, fieldType.string, 'Status of the condition: True, False or Unknown.', { required: true }),
+  lastHeartbeatTime: field(3, fieldType.time, 'The last time the kubelet reported this condition.'),
+  lastTransitionTime: field(4, fieldType.time, 'The last time the condition moved from one status to another.'),
+  reason: field(5, fieldType.string, 'A short, machine-readable CamelCase reason for the last change.'),
+  message: field(6, fieldType.string, 'A human-readable message with details about the last change.'),
 });
 
 define(CORE + 'NodeAddress', 'One address of a node.', {
-  type: field(1, T.string, 'The kind of address: Hostname, ExternalIP, InternalIP, ExternalDNS or InternalDNS.', { required: true }),
-  address: field(2, T.string, 'The address itself.', { required: true }),
+  type: field(1, fieldType.string, 'The kind of address: Hostname, ExternalIP, InternalIP, ExternalDNS or InternalDNS.', { required: true }),
+  address: field(2, fieldType.string, 'The address itself.', { required: true }),
 });
 
 define(CORE + 'NodeDaemonEndpoints', 'The ports on which daemons of the node listen.', {
-  kubeletEndpoint: field(1, T.ref(CORE + 'DaemonEndpoint'), 'The port of the kubelet.'),
+  kubeletEndpoint: field(1, fieldType.ref(CORE + 'DaemonEndpoint'), 'The port of the kubelet.'),
 });
 
 define(CORE + 'NodeSystemInfo', 'Identifying information about a node.', {
-  machineID: field(1, T.string, 'The machine ID reported by the node (/etc/machine-id).'),
-  systemUUID: field(2, T.string, 'The system UUID reported by the node.'),
-  bootID: field(3, T.string, 'The boot ID, which changes on every reboot.'),
-  kernelVersion: field(4, T.string, 'The kernel version (uname -r).'),
-  osImage: field(5, T.string, 'The operating system image (from /etc/os-release).'),
-  containerRuntimeVersion: field(6, T.string, 'The container runtime name and version, e.g. containerd://1.7.0.'),
-  kubeletVersion: field(7, T.string, 'The kubelet version.'),
-  kubeProxyVersion: field(8, T.string, 'Deprecated: the kube-proxy version, not reliable.'),
-  operatingSystem: field(9, T.string, 'The operating system, as GOOS reports it.'),
-  architecture: field(10, T.string, 'The CPU architecture, as GOARCH reports it.'),
-  swap: field(11, T.ref(CORE + 'NodeSwapStatus'), 'Swap memory information of the node.'),
+  machineID: field(1, fieldType.string, 'The machine ID reported by the node (/etc/machine-id).'),
+  systemUUID: field(2, fieldType.string, 'The system UUID reported by the node.'),
+  bootID: field(3, fieldType.string, 'The boot ID, which changes on every reboot.'),
+  kernelVersion: field(4, fieldType.string, 'The kernel version (uname -r).'),
+  osImage: field(5, fieldType.string, 'The operating system image (from /etc/os-release).'),
+  containerRuntimeVersion: field(6, fieldType.string, 'The container runtime name and version, e.g. containerd://1.7.0.'),
+  kubeletVersion: field(7, fieldType.string, 'The kubelet version.'),
+  kubeProxyVersion: field(8, fieldType.string, 'Deprecated: the kube-proxy version, not reliable.'),
+  operatingSystem: field(9, fieldType.string, 'The operating system, as GOOS reports it.'),
+  architecture: field(10, fieldType.string, 'The CPU architecture, as GOARCH reports it.'),
+  swap: field(11, fieldType.ref(CORE + 'NodeSwapStatus'), 'Swap memory information of the node.'),
 });
 
 define(CORE + 'ContainerImage', 'A container image present on a node.', {
-  names: field(1, T.array(T.string), 'The names and digests by which the image is known.', { listType: 'atomic' }),
-  sizeBytes: field(2, T.int64, 'The size of the image in bytes.'),
+  names: field(1, fieldType.array(fieldType.string), 'The names and digests by which the image is known.', { listType: 'atomic' }),
+  sizeBytes: field(2, fieldType.int64, 'The size of the image in bytes.'),
 });
 
 define(CORE + 'AttachedVolume', 'A volume attached to a node.', {
-  name: field(1, T.string, 'The name of the attached volume.', { required: true }),
-  devicePath: field(2, T.string, 'Where the volume should be available on the node.', { required: true }),
+  name: field(1, fieldType.string, 'The name of the attached volume.', { required: true }),
+  devicePath: field(2, fieldType.string, 'Where the volume should be available on the node.', { required: true }),
 });
 
 define(CORE + 'NodeRuntimeHandler', 'A runtime handler available on a node.', {
-  name: field(1, T.string, 'The handler name; empty for the default handler.'),
-  features: field(2, T.ref(CORE + 'NodeRuntimeHandlerFeatures'), 'Features the handler supports.'),
+  name: field(1, fieldType.string, 'The handler name; empty for the default handler.'),
+  features: field(2, fieldType.ref(CORE + 'NodeRuntimeHandlerFeatures'), 'Features the handler supports.'),
 });
 
 define(CORE + 'NodeFeatures', 'Features implemented by a node\'s CRI runtime.', {
-  supplementalGroupsPolicy: field(1, T.boolean, 'Whether the runtime supports the supplementalGroupsPolicy field.', { pointer: true }),
+  supplementalGroupsPolicy: field(1, fieldType.boolean, 'Whether the runtime supports the supplementalGroupsPolicy field.', { pointer: true }),
 });
 
 define(CORE + 'ServicePort', 'One port a service exposes.', {
-  name: field(1, T.string, 'The port name, unique within the service; required when there are several ports.'),
-  protocol: field(2, T.string, 'The IP protocol: TCP (default), UDP or SCTP.', { default: 'TCP' }),
-  appProtocol: field(6, T.string, 'The application protocol of the port, as a hint to implementations.'),
-  port: field(3, T.int32, 'The port the service exposes.', { required: true }),
-  targetPort: field(4, T.intOrString, 'The port number or named container port on the pods; defaults to port.'),
-  nodePort: field(5, T.int32, 'The port on every node for NodePort and LoadBalancer services; allocated when unset.'),
+  name: field(1, fieldType.string, 'The port name, unique within the service; required when there are several ports.'),
+  protocol: field(2, fieldType.string, 'The IP protocol: TCP (default), UDP or SCTP.', { default: 'TCP' }),
+  appProtocol: field(6, fieldType.string, 'The application protocol of the port, as a hint to implementations.'),
+  port: field(3, fieldType.int32, 'The port the service exposes.', { required: true }),
+  targetPort: field(4, fieldType.intOrString, 'The port number or named container port on the pods; defaults to port.'),
+  nodePort: field(5, fieldType.int32, 'The port on every node for NodePort and LoadBalancer services; allocated when unset.'),
 });
 
 define(CORE + 'SessionAffinityConfig', 'Settings of session affinity.', {
-  clientIP: field(1, T.ref(CORE + 'ClientIPConfig'), 'Settings of ClientIP session affinity.'),
+  clientIP: field(1, fieldType.ref(CORE + 'ClientIPConfig'), 'Settings of ClientIP session affinity.'),
 });
 
 define(CORE + 'LoadBalancerStatus', 'The status of a load balancer.', {
-  ingress: field(1, T.array(T.ref(CORE + 'LoadBalancerIngress')), 'The ingress points of the load balancer.', { listType: 'atomic' }),
+  ingress: field(1, fieldType.array(fieldType.ref(CORE + 'LoadBalancerIngress')), 'The ingress points of the load balancer.', { listType: 'atomic' }),
 });
 
 define(CORE + 'EndpointAddress', 'One endpoint address.', {
-  ip: field(1, T.string, 'The IP of this endpoint.', { required: true }),
-  hostname: field(3, T.string, 'The hostname of this endpoint.'),
-  nodeName: field(4, T.string, 'The node hosting this endpoint.'),
-  targetRef: field(2, T.ref(CORE + 'ObjectReference'), 'The object that provides this endpoint, usually a pod.'),
+  ip: field(1, fieldType.string, 'The IP of this endpoint.', { required: true }),
+  hostname: field(3, fieldType.string, 'The hostname of this endpoint.'),
+  nodeName: field(4, fieldType.string, 'The node hosting this endpoint.'),
+  targetRef: field(2, fieldType.ref(CORE + 'ObjectReference'), 'The object that provides this endpoint, usually a pod.'),
 });
 
 define(CORE + 'EndpointPort', 'One port of an endpoint.', {
-  name: field(1, T.string, 'The port name; must match a ServicePort name.'),
-  port: field(2, T.int32, 'The port number.', { required: true }),
-  protocol: field(3, T.string, 'The IP protocol: TCP (default), UDP or SCTP.', { default: 'TCP' }),
-  appProtocol: field(4, T.string, 'The application protocol of the port.'),
+  name: field(1, fieldType.string, 'The port name; must match a ServicePort name.'),
+  port: field(2, fieldType.int32, 'The port number.', { required: true }),
+  protocol: field(3, fieldType.string, 'The IP protocol: TCP (default), UDP or SCTP.', { default: 'TCP' }),
+  appProtocol: field(4, fieldType.string, 'The application protocol of the port.'),
 });
 
 define(AUTHN + 'BoundObjectReference', 'A reference to the object a token is bound to.', {
-  kind: field(1, T.string, 'Kind of the referent: Pod, Secret or Node.'),
-  apiVersion: field(2, T.string, 'API version of the referent.'),
-  name: field(3, T.string, 'Name of the referent.'),
-  uid: field(4, T.string, 'UID of the referent.'),
+  kind: field(1, fieldType.string, 'Kind of the referent: Pod, Secret or Node.'),
+  apiVersion: field(2, fieldType.string, 'API version of the referent.'),
+  name: field(3, fieldType.string, 'Name of the referent.'),
+  uid: field(4, fieldType.string, 'UID of the referent.'),
 });
 
 define(CORE + 'DaemonEndpoint', 'The port of a daemon on a node.', {
-  Port: field(1, T.int32, 'The port number.', { required: true }),
+  Port: field(1, fieldType.int32, 'The port number.', { required: true }),
 });
 
 define(CORE + 'NodeSwapStatus', 'Swap memory information of a node.', {
-  capacity: field(1, T.int64, 'Total swap memory in bytes.', { pointer: true }),
+  capacity: field(1, fieldType.int64, 'Total swap memory in bytes.', { pointer: true }),
 });
 
 define(CORE + 'NodeRuntimeHandlerFeatures', 'Features of a runtime handler.', {
-  recursiveReadOnlyMounts: field(1, T.boolean, 'Whether the handler supports recursive read-only mounts.', { pointer: true }),
-  userNamespaces: field(2, T.boolean, 'Whether the handler supports user namespaces, volumes included.', { pointer: true }),
+  recursiveReadOnlyMounts: field(1, fieldType.boolean, 'Whether the handler supports recursive read-only mounts.', { pointer: true }),
+  userNamespaces: field(2, fieldType.boolean, 'Whether the handler supports user namespaces, volumes included.', { pointer: true }),
 });
 
 define(CORE + 'ClientIPConfig', 'Settings of ClientIP session affinity.', {
-  timeoutSeconds: field(1, T.int32, 'How long a client sticks to its endpoint, 1 to 86400 seconds; defaults to 10800.', { default: 10800, pointer: true }),
+  timeoutSeconds: field(1, fieldType.int32, 'How long a client sticks to its endpoint, 1 to 86400 seconds; defaults to 10800.', { default: 10800, pointer: true }),
 });
 
 define(CORE + 'LoadBalancerIngress', 'One ingress point of a load balancer.', {
-  ip: field(1, T.string, 'The IP of the ingress point.'),
-  hostname: field(2, T.string, 'The DNS name of the ingress point.'),
-  ipMode: field(3, T.string, 'How traffic reaches the load balancer IP: VIP or Proxy.'),
-  ports: field(4, T.array(T.ref(CORE + 'PortStatus')), 'The status of each service port on this ingress point.', { listType: 'atomic' }),
+  ip: field(1, fieldType.string, 'The IP of the ingress point.'),
+  hostname: field(2, fieldType.string, 'The DNS name of the ingress point.'),
+  ipMode: field(3, fieldType.string, 'How traffic reaches the load balancer IP: VIP or Proxy.'),
+  ports: field(4, fieldType.array(fieldType.ref(CORE + 'PortStatus')), 'The status of each service port on this ingress point.', { listType: 'atomic' }),
 });
 
 define(CORE + 'PortStatus', 'The status of one port of a load balancer.', {
-  port: field(1, T.int32, 'The port number.', { required: true }),
-  protocol: field(2, T.string, 'The protocol of the port: TCP, UDP or SCTP.', { required: true }),
-  error: field(3, T.string, 'Why the port is in error, as a CamelCase reason; empty when fine.'),
+  port: field(1, fieldType.int32, 'The port number.', { required: true }),
+  protocol: field(2, fieldType.string, 'The protocol of the port: TCP, UDP or SCTP.', { required: true }),
+  error: field(3, fieldType.string, 'Why the port is in error, as a CamelCase reason; empty when fine.'),
 });
 
 // ---------------------------------------------------------------------------------------

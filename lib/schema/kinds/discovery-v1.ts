@@ -3,7 +3,7 @@
  * discovery/v1 generated.proto.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { CORE, define, defineObject, field, T } from '../dsl.js';
+import { CORE, define, defineObject, field, fieldType } from '../dsl.js';
 import { registerKind } from '../registry.js';
 import type { FieldError } from '../types.js';
 import { ageColumn } from './apps-v1.js';
@@ -13,46 +13,46 @@ const DISC = 'io.k8s.api.discovery.v1.';
 const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'] as const;
 
 defineObject(DISC + 'EndpointSlice', 'EndpointSlice is a subset of the network endpoints behind a Service, all of one address type.', {
-  addressType: field(4, T.enum(...ADDRESS_TYPES), 'The kind of address every endpoint of the slice carries: IPv4, IPv6 or FQDN. Immutable.', { required: true }),
-  endpoints: field(2, T.array(T.ref(DISC + 'Endpoint')), 'The endpoints of this slice (at most 1000).', { listType: 'atomic' }),
-  ports: field(3, T.array(T.ref(DISC + 'EndpointPort')), 'The ports every endpoint of the slice exposes; empty means no ports are defined, and a port without a number means all ports.', { listType: 'atomic' }),
+  addressType: field(4, fieldType.enum(...ADDRESS_TYPES), 'The kind of address every endpoint of the slice carries: IPv4, IPv6 or FQDN. Immutable.', { required: true }),
+  endpoints: field(2, fieldType.array(fieldType.ref(DISC + 'Endpoint')), 'The endpoints of this slice (at most 1000).', { listType: 'atomic' }),
+  ports: field(3, fieldType.array(fieldType.ref(DISC + 'EndpointPort')), 'The ports every endpoint of the slice exposes; empty means no ports are defined, and a port without a number means all ports.', { listType: 'atomic' }),
 });
 
 define(DISC + 'Endpoint', 'Endpoint is one backend of a Service.', {
-  addresses: field(1, T.array(T.string), 'The addresses of this endpoint, of the slice\'s addressType; consumers use the first one.', { required: true, listType: 'set' }),
-  conditions: field(2, T.ref(DISC + 'EndpointConditions'), 'What is currently known about the endpoint\'s readiness.'),
-  hostname: field(3, T.string, 'A DNS label naming this endpoint, used by DNS implementations.'),
-  targetRef: field(4, T.ref(CORE + 'ObjectReference'), 'The object (usually a Pod) that provides this endpoint.'),
-  deprecatedTopology: field(5, T.map(T.string), 'Deprecated topology labels (beta API leftovers); write nodeName and zone instead.'),
-  nodeName: field(6, T.string, 'The Node hosting this endpoint.'),
-  zone: field(7, T.string, 'The zone this endpoint is in.'),
-  hints: field(8, T.ref(DISC + 'EndpointHints'), 'Hints for topology-aware routing of traffic to this endpoint.'),
+  addresses: field(1, fieldType.array(fieldType.string), 'The addresses of this endpoint, of the slice\'s addressType; consumers use the first one.', { required: true, listType: 'set' }),
+  conditions: field(2, fieldType.ref(DISC + 'EndpointConditions'), 'What is currently known about the endpoint\'s readiness.'),
+  hostname: field(3, fieldType.string, 'A DNS label naming this endpoint, used by DNS implementations.'),
+  targetRef: field(4, fieldType.ref(CORE + 'ObjectReference'), 'The object (usually a Pod) that provides this endpoint.'),
+  deprecatedTopology: field(5, fieldType.map(fieldType.string), 'Deprecated topology labels (beta API leftovers); write nodeName and zone instead.'),
+  nodeName: field(6, fieldType.string, 'The Node hosting this endpoint.'),
+  zone: field(7, fieldType.string, 'The zone this endpoint is in.'),
+  hints: field(8, fieldType.ref(DISC + 'EndpointHints'), 'Hints for topology-aware routing of traffic to this endpoint.'),
 });
 
 define(DISC + 'EndpointConditions', 'The known readiness of an endpoint.', {
-  ready: field(1, T.boolean, 'Whether the endpoint may receive traffic now. Unknown (unset) should be read as ready. Terminating endpoints are never ready.', { pointer: true }),
-  serving: field(2, T.boolean, 'Like ready, but also true for a terminating endpoint that still passes its readiness checks.', { pointer: true }),
-  terminating: field(3, T.boolean, 'Whether the endpoint is being shut down. Unset should be read as not terminating.', { pointer: true }),
+  ready: field(1, fieldType.boolean, 'Whether the endpoint may receive traffic now. Unknown (unset) should be read as ready. Terminating endpoints are never ready.', { pointer: true }),
+  serving: field(2, fieldType.boolean, 'Like ready, but also true for a terminating endpoint that still passes its readiness checks.', { pointer: true }),
+  terminating: field(3, fieldType.boolean, 'Whether the endpoint is being shut down. Unset should be read as not terminating.', { pointer: true }),
 });
 
 define(DISC + 'EndpointHints', 'Hints about which consumers should route to an endpoint.', {
-  forZones: field(1, T.array(T.ref(DISC + 'ForZone')), 'Zones whose traffic should go to this endpoint.', { listType: 'atomic' }),
-  forNodes: field(2, T.array(T.ref(DISC + 'ForNode')), 'Nodes whose traffic should go to this endpoint.', { listType: 'atomic' }),
+  forZones: field(1, fieldType.array(fieldType.ref(DISC + 'ForZone')), 'Zones whose traffic should go to this endpoint.', { listType: 'atomic' }),
+  forNodes: field(2, fieldType.array(fieldType.ref(DISC + 'ForNode')), 'Nodes whose traffic should go to this endpoint.', { listType: 'atomic' }),
 });
 
 define(DISC + 'ForZone', 'A zone that should consume an endpoint.', {
-  name: field(1, T.string, 'The name of the zone.', { required: true }),
+  name: field(1, fieldType.string, 'The name of the zone.', { required: true }),
 });
 
 define(DISC + 'ForNode', 'A node that should consume an endpoint.', {
-  name: field(1, T.string, 'The name of the node.', { required: true }),
+  name: field(1, fieldType.string, 'The name of the node.', { required: true }),
 });
 
 define(DISC + 'EndpointPort', 'EndpointPort is a port exposed by the endpoints of a slice.', {
-  name: field(1, T.string, 'The port name, matching the Service port name; empty when unnamed.', { default: '' }),
-  protocol: field(2, T.enum('TCP', 'UDP', 'SCTP'), 'The IP protocol: TCP (default), UDP or SCTP.', { default: 'TCP' }),
-  port: field(3, T.int32, 'The port number; unset means all ports.', { pointer: true }),
-  appProtocol: field(4, T.string, 'The application protocol, as an IANA service name or a domain-prefixed name (e.g. kubernetes.io/h2c).'),
+  name: field(1, fieldType.string, 'The port name, matching the Service port name; empty when unnamed.', { default: '' }),
+  protocol: field(2, fieldType.enum('TCP', 'UDP', 'SCTP'), 'The IP protocol: TCP (default), UDP or SCTP.', { default: 'TCP' }),
+  port: field(3, fieldType.int32, 'The port number; unset means all ports.', { pointer: true }),
+  appProtocol: field(4, fieldType.string, 'The application protocol, as an IANA service name or a domain-prefixed name (e.g. kubernetes.io/h2c).'),
 });
 
 function validateEndpointSlice(obj: any, old?: any): FieldError[] {

@@ -3,7 +3,7 @@
  * are stored in the core/v1 shape and converted on the way in and out. Protobuf
  * numbers follow k8s.io/api events/v1 generated.proto.
  */
-import { CORE, define, defineObject, field, T } from '../dsl.js';
+import { CORE, define, defineObject, field, fieldType } from '../dsl.js';
 import { registerKind } from '../registry.js';
 import type { FieldError } from '../types.js';
 import { translateAge } from '../printing.js';
@@ -13,25 +13,25 @@ import { invalid, required } from '../fielderrors.js';
 const EVENTS = 'io.k8s.api.events.v1.';
 
 defineObject(EVENTS + 'Event', 'Event reports something that happened in the cluster, usually a state change of some object. Events are kept for a limited time only.', {
-  eventTime: field(2, T.microTime, 'When this event was first observed.', { required: true }),
-  series: field(3, T.ref(EVENTS + 'EventSeries'), 'Present when this event stands for a series of repeated occurrences; absent for a one-off event.'),
-  reportingController: field(4, T.string, 'The controller that emitted the event, e.g. kubernetes.io/kubelet. Required for new events.'),
-  reportingInstance: field(5, T.string, 'The instance of that controller, e.g. kubelet-node1. Required for new events; at most 128 characters.'),
-  action: field(6, T.string, 'What the reporting controller did, or failed to do, to the regarding object. Required for new events; at most 128 characters.'),
-  reason: field(7, T.string, 'Why the action was taken, in short machine-readable CamelCase. Required for new events; at most 128 characters.'),
-  regarding: field(8, T.ref(CORE + 'ObjectReference'), 'The object the event is about; usually the object the reporting controller acted on.'),
-  related: field(9, T.ref(CORE + 'ObjectReference'), 'A second object involved, for more complex actions (e.g. the Node a Pod was scheduled to).'),
-  note: field(10, T.string, 'A human-readable description of what happened, at most 1kB.'),
-  type: field(11, T.enum('Normal', 'Warning'), 'Normal or Warning; more types may be added later.'),
-  deprecatedSource: field(12, T.ref(CORE + 'EventSource'), 'The core/v1 source field; kept for compatibility and must not be set by new clients.'),
-  deprecatedFirstTimestamp: field(13, T.time, 'The core/v1 firstTimestamp field; kept for compatibility and must not be set by new clients.'),
-  deprecatedLastTimestamp: field(14, T.time, 'The core/v1 lastTimestamp field; kept for compatibility and must not be set by new clients.'),
-  deprecatedCount: field(15, T.int32, 'The core/v1 count field; kept for compatibility and must not be set by new clients.'),
+  eventTime: field(2, fieldType.microTime, 'When this event was first observed.', { required: true }),
+  series: field(3, fieldType.ref(EVENTS + 'EventSeries'), 'Present when this event stands for a series of repeated occurrences; absent for a one-off event.'),
+  reportingController: field(4, fieldType.string, 'The controller that emitted the event, e.g. kubernetes.io/kubelet. Required for new events.'),
+  reportingInstance: field(5, fieldType.string, 'The instance of that controller, e.g. kubelet-node1. Required for new events; at most 128 characters.'),
+  action: field(6, fieldType.string, 'What the reporting controller did, or failed to do, to the regarding object. Required for new events; at most 128 characters.'),
+  reason: field(7, fieldType.string, 'Why the action was taken, in short machine-readable CamelCase. Required for new events; at most 128 characters.'),
+  regarding: field(8, fieldType.ref(CORE + 'ObjectReference'), 'The object the event is about; usually the object the reporting controller acted on.'),
+  related: field(9, fieldType.ref(CORE + 'ObjectReference'), 'A second object involved, for more complex actions (e.g. the Node a Pod was scheduled to).'),
+  note: field(10, fieldType.string, 'A human-readable description of what happened, at most 1kB.'),
+  type: field(11, fieldType.enum('Normal', 'Warning'), 'Normal or Warning; more types may be added later.'),
+  deprecatedSource: field(12, fieldType.ref(CORE + 'EventSource'), 'The core/v1 source field; kept for compatibility and must not be set by new clients.'),
+  deprecatedFirstTimestamp: field(13, fieldType.time, 'The core/v1 firstTimestamp field; kept for compatibility and must not be set by new clients.'),
+  deprecatedLastTimestamp: field(14, fieldType.time, 'The core/v1 lastTimestamp field; kept for compatibility and must not be set by new clients.'),
+  deprecatedCount: field(15, fieldType.int32, 'The core/v1 count field; kept for compatibility and must not be set by new clients.'),
 });
 
 define(EVENTS + 'EventSeries', 'EventSeries summarises repeated occurrences of an event; the reporter updates it periodically while the occurrences go on.', {
-  count: field(1, T.int32, 'How many times the event has occurred so far.', { required: true }),
-  lastObservedTime: field(2, T.microTime, 'When the last occurrence was seen.', { required: true }),
+  count: field(1, fieldType.int32, 'How many times the event has occurred so far.', { required: true }),
+  lastObservedTime: field(2, fieldType.microTime, 'When the last occurrence was seen.', { required: true }),
 });
 
 const present = (v: unknown) => v !== undefined && v !== null;

@@ -2,7 +2,7 @@
  * scheduling.k8s.io/v1: PriorityClass. Protobuf numbers follow k8s.io/api
  * scheduling/v1 generated.proto.
  */
-import { defineObject, field, T } from '../dsl.js';
+import { defineObject, field, fieldType } from '../dsl.js';
 import { registerKind } from '../registry.js';
 import type { FieldError } from '../types.js';
 import { ageColumn } from './apps-v1.js';
@@ -20,10 +20,10 @@ export const SYSTEM_PRIORITY_CLASSES: Readonly<Record<string, number>> = {
 };
 
 defineObject(SCHED + 'PriorityClass', 'PriorityClass maps a class name to the integer priority that pods naming it receive.', {
-  value: field(2, T.int32, 'The priority pods of this class get; higher runs first and may preempt lower. User classes may use at most 1000000000.', { required: true }),
-  globalDefault: field(3, T.boolean, 'Whether pods that name no class get this one. At most one class may be the global default.'),
-  description: field(4, T.string, 'Free text saying when this class should be used.'),
-  preemptionPolicy: field(5, T.enum('Never', 'PreemptLowerPriority'), 'Whether pods of this class may preempt lower-priority pods: PreemptLowerPriority (default) or Never.'),
+  value: field(2, fieldType.int32, 'The priority pods of this class get; higher runs first and may preempt lower. User classes may use at most 1000000000.', { required: true }),
+  globalDefault: field(3, fieldType.boolean, 'Whether pods that name no class get this one. At most one class may be the global default.'),
+  description: field(4, fieldType.string, 'Free text saying when this class should be used.'),
+  preemptionPolicy: field(5, fieldType.enum('Never', 'PreemptLowerPriority'), 'Whether pods of this class may preempt lower-priority pods: PreemptLowerPriority (default) or Never.'),
 });
 
 function validatePriorityClass(obj: any, old?: any): FieldError[] {

@@ -3,7 +3,7 @@ import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { ConfigMap, Namespace, NamespaceCondition, Pod } from 'kubernetes-types/core/v1.js';
 import { isNotFound, StatusError } from '../../../lib/api/errors.js';
 import { ApiClient, type KubeObject, Resources } from '../../../lib/client/mod.js';
-import { define, defineObject, field, T } from '../../../lib/schema/dsl.js';
+import { define, defineObject, field, fieldType } from '../../../lib/schema/dsl.js';
 import { allKinds, registerKind } from '../../../lib/schema/registry.js';
 import { startControllerCluster, type ControllerTestCluster } from '../testing/controllers.js';
 import { waitFor } from '../../../test/wait.js';
@@ -12,17 +12,17 @@ import { FINALIZER_KUBERNETES } from './namespace.js';
 // A kind of the test's own, standing in for a custom resource: the controller must find it
 // through discovery, not a list of known kinds. It serves no deletecollection, so its
 // objects are deleted one by one.
-const D = 'io.flotilla.test.namespace.v1.';
+const TYPE_PREFIX = 'io.flotilla.test.namespace.v1.';
 const DB_GROUP = 'namespace.test.flotilla.io';
-defineObject(D + 'Database', 'Database is a test kind standing in for a custom resource.', {
-  spec: field(2, T.ref(D + 'DatabaseSpec'), 'Spec is the desired state of the database.'),
+defineObject(TYPE_PREFIX + 'Database', 'Database is a test kind standing in for a custom resource.', {
+  spec: field(2, fieldType.ref(TYPE_PREFIX + 'DatabaseSpec'), 'Spec is the desired state of the database.'),
 });
-define(D + 'DatabaseSpec', 'DatabaseSpec describes a database.', {
-  engine: field(1, T.string, 'Engine of the database.'),
+define(TYPE_PREFIX + 'DatabaseSpec', 'DatabaseSpec describes a database.', {
+  engine: field(1, fieldType.string, 'Engine of the database.'),
 });
 registerKind({
   group: DB_GROUP, version: 'v1', kind: 'Database', plural: 'databases', singular: 'database',
-  namespaced: true, definition: D + 'Database', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], columns: [],
+  namespaced: true, definition: TYPE_PREFIX + 'Database', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], columns: [],
 });
 const DATABASES = { group: DB_GROUP, version: 'v1', resource: 'databases' };
 const HOLD = 'example.com/hold';

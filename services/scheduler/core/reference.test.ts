@@ -13,7 +13,7 @@ import {
   type ScoreConfig,
 } from './types.js';
 
-const MI = 1024 * 1024;
+const MIB = 1024 * 1024;
 
 function dims(over: Partial<CoreDims> = {}): CoreDims {
   return { nodes: 4, resources: 5, labelWords: 1, taintWords: 1, portWords: 1, topologyKeys: 2, classes: 4, ...over };
@@ -34,7 +34,7 @@ function addNode(core: ReferenceCore, slot: number, o: NodeOpts = {}): void {
   const d = core.dims;
   const alloc = new Float64Array(d.resources);
   alloc[Dim.CPU] = o.cpu ?? 4000;
-  alloc[Dim.MEMORY] = o.mem ?? 8192 * MI;
+  alloc[Dim.MEMORY] = o.mem ?? 8192 * MIB;
   alloc[Dim.EPHEMERAL_STORAGE] = o.eph ?? 0;
   alloc[Dim.PODS] = o.pods ?? 110;
   if (d.resources > Dim.FIRST_EXTENDED) alloc[Dim.FIRST_EXTENDED] = o.gpu ?? 0;
@@ -88,7 +88,7 @@ function withRequest(cls: ClassSpec, cpu: number, mem: number, gpu = 0): ClassSp
   r[Dim.MEMORY] = mem;
   if (r.length > Dim.FIRST_EXTENDED) r[Dim.FIRST_EXTENDED] = gpu;
   cls.request = r;
-  cls.nonZeroRequest = Float64Array.of(cpu === 0 ? 100 : cpu, mem === 0 ? 200 * MI : mem);
+  cls.nonZeroRequest = Float64Array.of(cpu === 0 ? 100 : cpu, mem === 0 ? 200 * MIB : mem);
   return cls;
 }
 
@@ -160,7 +160,7 @@ describe('ReferenceCore filters (diagnose)', () => {
     addNode(core, 0, { taints: 0b1010 });
     addNode(core, 1, { taints: 0b0010 });
     core.setNode(2, {
-      allocatable: [4000, 8192 * MI, 0, 110, 0],
+      allocatable: [4000, 8192 * MIB, 0, 110, 0],
       unschedulable: false,
       labels: new Uint32Array(1),
       taints: Uint32Array.of(0, 1 << 1),
@@ -387,8 +387,8 @@ describe('ReferenceCore scores', () => {
 
   it('LeastAllocated uses the non-zero requests for cpu and memory', () => {
     const core = new ReferenceCore(dims({ nodes: 1 }));
-    addNode(core, 0, { cpu: 1000, mem: 1000 * MI });
-    setUsage(core, 0, { cpu: 0, mem: 0, nzCpu: 400, nzMem: 400 * MI });
+    addNode(core, 0, { cpu: 1000, mem: 1000 * MIB });
+    setUsage(core, 0, { cpu: 0, mem: 0, nzCpu: 400, nzMem: 400 * MIB });
     core.defineClass(0, onlyScores(emptyClass(core.dims), { fitWeight: 1 }));
     // cpu (1000 - 500) -> 50, memory (1000 - 600) -> 40: 45
     assert.deepEqual(scores(core, 0), [45]);
@@ -542,9 +542,9 @@ describe('ReferenceCore scores', () => {
 
   it('the total is the weighted sum of upstream default plugin scores', () => {
     const core = new ReferenceCore(dims({ nodes: 2 }));
-    addNode(core, 0, { cpu: 1000, mem: 2000 * MI });
-    addNode(core, 1, { cpu: 1000, mem: 2000 * MI });
-    setUsage(core, 1, { cpu: 500, mem: 0, nzCpu: 500, nzMem: 200 * MI });
+    addNode(core, 0, { cpu: 1000, mem: 2000 * MIB });
+    addNode(core, 1, { cpu: 1000, mem: 2000 * MIB });
+    setUsage(core, 1, { cpu: 500, mem: 0, nzCpu: 500, nzMem: 200 * MIB });
     core.defineClass(0, emptyClass(core.dims));
     // node 0: fit (90 + 90) / 2 = 90, balanced 100, taint 100 * 3: 490
     // node 1: fit cpu 40, memory 80 -> 60; balanced fractions 0.5 and 0 -> 75; 60 + 75 + 300 = 435

@@ -27,7 +27,7 @@ function pod(name: string, labels: Record<string, string>, spec: Partial<Pod['sp
   };
 }
 
-const on = (p: Pod, nodeName: string): Pod => ({ ...p, spec: { ...p.spec!, nodeName } });
+const boundTo = (p: Pod, nodeName: string): Pod => ({ ...p, spec: { ...p.spec!, nodeName } });
 
 const zoneSpread = (maxSkew: number, extra: Partial<TopologySpreadConstraint> = {}): TopologySpreadConstraint => ({
   maxSkew,
@@ -41,7 +41,7 @@ const zoneSpread = (maxSkew: number, extra: Partial<TopologySpreadConstraint> = 
 function cluster(nodes: Record<string, string | undefined>, pods: Array<[Pod, string]> = []): SchedulerCache {
   const cache = new SchedulerCache({ dims: { nodes: 8 } });
   for (const [n, z] of Object.entries(nodes)) cache.addNode(node(n, z));
-  for (const [p, n] of pods) cache.addPod(on(p, n));
+  for (const [p, n] of pods) cache.addPod(boundTo(p, n));
   return cache;
 }
 
@@ -139,7 +139,7 @@ describe('PodTopologySpread', () => {
     const cache = new SchedulerCache({ dims: { nodes: 8 } });
     cache.addNode(node('a1', 'a'));
     cache.addNode(node('b1', 'b', { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] }));
-    cache.addPod(on(web('w1'), 'a1'));
+    cache.addPod(boundTo(web('w1'), 'a1'));
     const ignore = compileWith(cache, pl, pod('i', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1)] }));
     assert.equal(diagnoseWith(cache, pl, ignore).a1, ErrReasonConstraintsNotMatch);
     const honor = compileWith(cache, pl, pod('h', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1, { nodeTaintsPolicy: 'Honor' })] }));

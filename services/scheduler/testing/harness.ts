@@ -1,5 +1,6 @@
 /**
- * The scheduler's in-process test harness: SchedulerCache + ReferenceCore + Framework +
+ * The scheduler's in-process test harness: SchedulerCache (its snapshot given to the
+ * Framework) + ReferenceCore + Framework +
  * ClassTable, one pod per cycle, as the scheduling loop drives them. Plugin, cache and
  * framework tests share it; the end-to-end tests use the real service instead.
  */
@@ -54,7 +55,7 @@ export interface Outcome {
 export function harness(configYaml?: string, dims?: Partial<CoreDims>) {
   const cache = new SchedulerCache({ createCore: (d) => new ReferenceCore(d), dims });
   const cfg = configYaml ? parseSchedulerConfiguration(configYaml) : defaultSchedulerConfiguration();
-  const fw = new Framework(cfg.profiles[0], { registry: inTreeRegistry, snapshot: cache });
+  const fw = new Framework(cfg.profiles[0], { registry: inTreeRegistry, snapshot: cache.snapshot });
   const classes = new ClassTable(cache);
   const schedule = (pod: Pod): Outcome => {
     classes.beginCycle();
@@ -81,7 +82,7 @@ export function harness(configYaml?: string, dims?: Partial<CoreDims>) {
     const out = new Float64Array(cache.core.dims.nodes);
     cache.core.scores(c.id, out);
     const r: Record<string, number> = {};
-    for (const n of cache.nodes()) r[n.name] = out[n.slot];
+    for (const n of cache.snapshot.nodes()) r[n.name] = out[n.slot];
     return r;
   };
   return { cache, fw, classes, schedule, scores };
@@ -112,7 +113,7 @@ type ProbedPlugin = PreFilterPlugin & FilterPlugin & ScorePlugin;
 export function compileWith(cache: SchedulerCache, plugin: ProbedPlugin, pod: Pod): ClassSpec {
   const cls = emptyClass(cache.coreDims());
   cls.filters = plugin.filterBit;
-  const rejected = plugin.preFilter(cache, pod, cls);
+  const rejected = plugin.preFilter(cache.snapshot, pod, cls);
   if (rejected !== undefined) throw new Error(`${plugin.name} rejected ${pod.metadata?.name} in PreFilter: ${rejected}`);
   // only this plugin's score, so resource scores cannot decide the comparisons
   Object.assign(cls.score, { fitWeight: 0, balancedWeight: 0, taintWeight: 0, nodeAffinityWeight: 0, spreadWeight: 0, interPodAffinityWeight: 0 });
@@ -126,9 +127,9 @@ export function diagnoseWith(cache: SchedulerCache, plugin: ProbedPlugin, cls: C
   const out = new Int32Array(cache.coreDims().nodes);
   cache.core.diagnose(0, out);
   const res: Record<string, string> = {};
-  for (const ni of cache.nodes()) {
+  for (const ni of cache.snapshot.nodes()) {
     const code = out[ni.slot] & 0xff;
-    res[ni.name] = code === 0 ? 'fits' : plugin.reasons(code, out[ni.slot] >> 8, cache, cls).join('; ');
+    res[ni.name] = code === 0 ? 'fits' : plugin.reasons(code, out[ni.slot] >> 8, cache.snapshot, cls).join('; ');
   }
   return res;
 }
@@ -147,6 +148,6 @@ export function scoreClass(cache: SchedulerCache, cls: ClassSpec): Record<string
   const out = new Float64Array(cache.coreDims().nodes);
   cache.core.scores(0, out);
   const res: Record<string, number> = {};
-  for (const ni of cache.nodes()) res[ni.name] = out[ni.slot];
+  for (const ni of cache.snapshot.nodes()) res[ni.name] = out[ni.slot];
   return res;
 }

@@ -84,7 +84,7 @@ describe('SchedulerCache', () => {
   it('keeps pods bound to a node it does not know yet and attaches them when the node arrives', () => {
     const h = harness();
     h.cache.addPod(mkPod('early', { cpu: '3' }, { nodeName: 'late' }));
-    assert.equal([...h.cache.pods()].length, 0);
+    assert.equal([...h.cache.snapshot.pods()].length, 0);
     h.cache.addNode(mkNode('late', { cpu: '4' }));
     assert.equal(h.cache.node('late')!.pods.has('default/early'), true);
     assert.equal(h.cache.node('late')!.requested[Dim.CPU], 3000);
@@ -139,9 +139,9 @@ describe('SchedulerCache', () => {
     const anti = mkPod('anti', {}, { nodeName: 'n', affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'zone' }] } } });
     cache.addPod(anti);
     cache.addPod(mkPod('plain', {}, { nodeName: 'n' }));
-    assert.deepEqual([...cache.podsWithAffinity()].map((p) => p.key), ['default/anti']);
+    assert.deepEqual([...cache.snapshot.podsWithAffinity()].map((p) => p.key), ['default/anti']);
     cache.removePod(anti);
-    assert.equal([...cache.podsWithAffinity()].length, 0);
+    assert.equal([...cache.snapshot.podsWithAffinity()].length, 0);
   });
 
   it('gives topology domains per slot, -1 for nodes without the label, and follows relabels', () => {
@@ -161,9 +161,9 @@ describe('SchedulerCache', () => {
   it('namespaces: labels for namespaceSelector', () => {
     const { cache } = harness();
     cache.upsertNamespace({ metadata: { name: 'team-a', labels: { team: 'a' } } });
-    assert.deepEqual(cache.namespaceLabels('team-a'), { team: 'a' });
+    assert.deepEqual(cache.snapshot.namespaceLabels('team-a'), { team: 'a' });
     cache.removeNamespace('team-a');
-    assert.equal(cache.namespaceLabels('team-a'), undefined);
+    assert.equal(cache.snapshot.namespaceLabels('team-a'), undefined);
   });
 });
 

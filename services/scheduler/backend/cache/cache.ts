@@ -1,7 +1,8 @@
 /**
  * The scheduler's node cache: nodes and the pods on them (bound and assumed), interned
- * (interner.ts) into the numbers the core evaluates (core/types.ts), and the Snapshot the
- * plugins read (the cache is read in place, not copied per cycle). The cache is the source
+ * (interner.ts) into the numbers the core evaluates (core/types.ts). Plugins and the
+ * framework never hold the cache: they read `snapshot` (snapshot.ts), a zero-copy view over
+ * these tables. The cache is the source
  * of truth; the core is derived: the cache pushes every change of a node through
  * coresync.ts, and when an interner outgrows the core's dims it has a bigger core made and
  * refills it from its own state.
@@ -9,11 +10,12 @@
 import type { Namespace, Node, Pod, Taint } from 'kubernetes-types/core/v1.js';
 import type { CoreDims, CoreKind, SchedulingCore } from '../../core/types.js';
 import { createCore, defaultCoreKind } from '../../core/mod.js';
-import { podKey, type NodeInfo, type PodInfo, type Snapshot } from '../../framework/types.js';
+import { podKey, type NodeInfo, type PodInfo } from '../../framework/types.js';
 import { nodeAllocatable, nodeResourceNames, podResources } from '../../resources.js';
 import { CoreSync } from './coresync.js';
 import { Interner, nodeSatisfies, taintId, type InternedRequirement, type TopologyEntry } from './interner.js';
 import { hasPodAffinity, isTerminal, podHostPorts, sameSchedulingInputs } from './podinfo.js';
+import { CacheSnapshot, type SnapshotInterners } from './snapshot.js';
 
 export const DEFAULT_DIMS: CoreDims = {
   nodes: 1024,
@@ -61,7 +63,7 @@ function setBit(a: Uint32Array, bit: number): void {
   a[bit >>> 5] |= 1 << (bit & 31);
 }
 
-export class SchedulerCache implements Snapshot {
+export class SchedulerCache implements SnapshotInterners {
   private readonly sync: CoreSync;
 
   private readonly byName = new Map<string, NodeEntry>();
@@ -77,6 +79,12 @@ export class SchedulerCache implements Snapshot {
   private readonly interned = new Interner();
   private readonly requirements = this.interned.requirements;
   private readonly topology = this.interned.topology;
+
+  /** What the framework and plugins read: these tables, not copied. */
+  readonly snapshot = new CacheSnapshot(
+    { nodesByName: this.byName, nodesBySlot: this.slots, podsWithAffinity: this.withAffinity, namespaceLabels: this.namespaces },
+    this,
+  );
 
   constructor(opts: SchedulerCacheOptions = {}) {
     const kind = opts.coreKind ?? defaultCoreKind();
@@ -367,26 +375,19 @@ export class SchedulerCache implements Snapshot {
     this.namespaces.delete(name);
   }
 
-  // ---- Snapshot ----
+  // ---- lookups the scheduling loop needs (plugins read the snapshot) ----
 
   nodeCount(): number {
     return this.byName.size;
-  }
-
-  nodes(): Iterable<NodeInfo> {
-    return this.byName.values();
   }
 
   node(name: string): NodeInfo | undefined {
     return this.byName.get(name);
   }
 
+  /** the node in a core slot (the loop turns the core's placements into node names) */
   nodeAt(slot: number): NodeInfo | undefined {
     return this.slots[slot];
-  }
-
-  *pods(): Iterable<PodInfo> {
-    for (const e of this.byName.values()) yield* e.pods.values();
   }
 
   /** whether any placed pod carries (anti-)affinity terms */
@@ -394,13 +395,7 @@ export class SchedulerCache implements Snapshot {
     return this.withAffinity.size > 0;
   }
 
-  podsWithAffinity(): Iterable<PodInfo> {
-    return this.withAffinity.values();
-  }
-
-  namespaceLabels(namespace: string): Record<string, string> | undefined {
-    return this.namespaces.get(namespace);
-  }
+  // ---- interners ----
 
   resourceDim(name: string): number {
     let d = this.interned.resource(name);

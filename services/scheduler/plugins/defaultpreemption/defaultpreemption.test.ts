@@ -87,7 +87,7 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     const out = new Int32Array(cache.coreDims().nodes);
     cache.core.diagnose(CLASS_ID, out);
     const resolvableSlots: number[] = [];
-    for (const n of cache.nodes()) {
+    for (const n of cache.snapshot.nodes()) {
       const code = out[n.slot] & 0xff;
       assert.notEqual(code, Reason.Fits, `the preemptor fits on ${n.name} already`);
       if (!UNRESOLVABLE.has(code)) resolvableSlots.push(n.slot);
@@ -118,7 +118,7 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     await running('b-mid2', 'node-b', '2', 'mid');
     const p = await preemptor('big', '2', 'high');
 
-    const r = await plugin().postFilter(cache, p, diagnose());
+    const r = await plugin().postFilter(cache.snapshot, p, diagnose());
 
     assert.equal(r.nominatedNodeName, 'node-a');
     assert.equal(r.message, '');
@@ -138,7 +138,7 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     cache.addNode(node('node-a', '3'));
     for (let i = 0; i < 3; i++) await running(`low-${i}`, 'node-a', '1', 'low');
     const p = await preemptor('big', '2', 'high');
-    await plugin().postFilter(cache, p, diagnose());
+    await plugin().postFilter(cache.snapshot, p, diagnose());
     // the last dry run left one of the three pods out; with the real usage a 1-cpu pod still finds the node full
     defineClass(1000, 1);
     const out = new Int32Array(cache.coreDims().nodes);
@@ -153,7 +153,7 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     await running('b-0', 'node-b', '4', 'low');
     const p = await preemptor('big', '2', 'high');
 
-    const r = await plugin().postFilter(cache, p, diagnose());
+    const r = await plugin().postFilter(cache.snapshot, p, diagnose());
 
     assert.equal(r.nominatedNodeName, 'node-b');
     assert.ok((await getPod('b-0')).metadata?.deletionTimestamp);
@@ -168,7 +168,7 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     await running('mid-2', 'node-a', '1', 'mid');
     const p = await preemptor('big', '2', 'high');
 
-    const r = await plugin().postFilter(cache, p, diagnose());
+    const r = await plugin().postFilter(cache.snapshot, p, diagnose());
 
     assert.equal(r.nominatedNodeName, 'node-a');
     const deleted: string[] = [];
@@ -190,7 +190,7 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     await client.updateStatus(PDBS, { ...pdb, status: { disruptionsAllowed: 0, currentHealthy: 1, desiredHealthy: 1, expectedPods: 1 } });
     const p = await preemptor('big', '2', 'high');
 
-    const r = await plugin().postFilter(cache, p, diagnose());
+    const r = await plugin().postFilter(cache.snapshot, p, diagnose());
 
     assert.equal(r.nominatedNodeName, 'node-b');
     assert.equal((await getPod('guarded')).metadata?.deletionTimestamp, undefined);
@@ -203,7 +203,7 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     const p = await preemptor('polite', '2', 'high-never');
     assert.equal(p.spec?.preemptionPolicy, 'Never');
 
-    const r = await plugin().postFilter(cache, p, diagnose());
+    const r = await plugin().postFilter(cache.snapshot, p, diagnose());
 
     assert.equal(r.nominatedNodeName, undefined);
     assert.equal(r.message, 'preemption: not eligible due to preemptionPolicy=Never.');
@@ -218,14 +218,14 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     await running('peer-b', 'node-b', '2', 'high');
     const p = await preemptor('big', '2', 'high');
 
-    const r = await plugin().postFilter(cache, p, diagnose());
+    const r = await plugin().postFilter(cache.snapshot, p, diagnose());
     assert.equal(r.nominatedNodeName, undefined);
     assert.equal(r.message, 'preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.');
 
     // a node too small even when emptied of lower-priority pods keeps its filter's reason
     cache.addNode(node('node-d', '1'));
     await running('low-d', 'node-d', '1', 'low');
-    const r2 = await plugin().postFilter(cache, p, diagnose());
+    const r2 = await plugin().postFilter(cache.snapshot, p, diagnose());
     assert.equal(
       r2.message,
       'preemption: 0/4 nodes are available: 1 Insufficient cpu, 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.',
@@ -237,14 +237,14 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     cache.addNode(node('node-a', '2'));
     await running('victim', 'node-a', '2', 'low');
     const p = await preemptor('big', '2', 'high');
-    const first = await plugin().postFilter(cache, p, diagnose());
+    const first = await plugin().postFilter(cache.snapshot, p, diagnose());
     assert.equal(first.nominatedNodeName, 'node-a');
     // the informer delivers the terminating victim and the nominated preemptor
     const victim = await getPod('victim');
     cache.updatePod(victim, victim);
     const nominated = await getPod('big');
 
-    const second = await plugin().postFilter(cache, nominated, diagnose());
+    const second = await plugin().postFilter(cache.snapshot, nominated, diagnose());
 
     assert.equal(second.nominatedNodeName, undefined);
     assert.equal(second.message, 'preemption: not eligible due to a terminating pod on the nominated node.');
