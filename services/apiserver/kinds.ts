@@ -16,10 +16,13 @@ export interface ServedKind {
 }
 
 let byPath: Map<string, ServedKind> | undefined;
+/** how many kinds the index was built from: a kind registered later (a test's) rebuilds it */
+let indexedKinds = 0;
 
 function index(): Map<string, ServedKind> {
-  if (byPath) return byPath;
+  if (byPath && indexedKinds === allKinds().length) return byPath;
   byPath = new Map();
+  indexedKinds = allKinds().length;
   for (const def of allKinds()) {
     const storage = def.storage ? resourceToken(def.storage.group, def.storage.plural) : resourceToken(def.group, def.plural);
     byPath.set(`${def.group}/${def.version}/${def.plural}`, {
