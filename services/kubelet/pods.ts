@@ -384,6 +384,9 @@ export class PodManager {
     void (async () => {
       this.clearTimers(rec);
       const grace = rec.pod.metadata?.deletionGracePeriodSeconds ?? rec.pod.spec?.terminationGracePeriodSeconds ?? 30;
+      // deleted while this kubelet was away: its containers are still the runtime's to stop
+      const left = rec.sandboxId ? [] : this.sandboxesOf(rec).flatMap((sb) => this.runtime.listContainers?.(sb.id) ?? []);
+      for (const c of left) if (c.state === 'CONTAINER_RUNNING') await this.runtime.stopContainer(c.id, grace);
       for (const c of rec.containers) if (c.id) await this.runtime.stopContainer(c.id, grace);
       await this.releaseRuntime(rec);
       this.deletes.add(rec);
@@ -400,9 +403,15 @@ export class PodManager {
     }
   }
 
+  /** The sandboxes a runtime that outlives this process has for the pod (any attempt, any state). */
+  private sandboxesOf(rec: PodRecord): PodSandboxStatus[] {
+    return this.runtime.listPodSandboxes?.().filter((sb) => sb.metadata.uid === rec.uid) ?? [];
+  }
+
   private async releaseRuntime(rec: PodRecord): Promise<void> {
     for (const c of rec.containers) if (c.id) this.byContainer.delete(c.id);
-    if (rec.sandboxId) await this.runtime.removePodSandbox(rec.sandboxId);
+    const ids = new Set([...(rec.sandboxId ? [rec.sandboxId] : []), ...this.sandboxesOf(rec).map((sb) => sb.id)]);
+    for (const id of ids) await this.runtime.removePodSandbox(id);
     rec.sandboxId = undefined;
     this.nodes.get(rec.nodeName)?.ipam.release(rec.key);
   }

@@ -173,8 +173,10 @@ describe('kubelet --runtime cri: a real node on containerd (needs root)', functi
   it('adopts running containers after a kubelet killed with -9 comes back, and removes sandboxes of pods deleted meanwhile', async () => {
     const keep = await httpdPod();
     const gone = await httpdPod();
+    const graceful = await httpdPod();
     const before = await podIn(keep.metadata!.name!, 'Running');
     await podIn(gone.metadata!.name!, 'Running');
+    await podIn(graceful.metadata!.name!, 'Running');
     const containerID = before.status!.containerStatuses![0]!.containerID;
     await kubelet!.stop();
     kubelet = undefined;
@@ -186,7 +188,7 @@ describe('kubelet --runtime cri: a real node on containerd (needs root)', functi
     let output = '';
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
-    await waitFor('the kubelet process adopted the pods', () => (output.match(/adopted sandbox/g) ?? []).length >= 2, 30_000).catch((e) => {
+    await waitFor('the kubelet process adopted the pods', () => (output.match(/adopted sandbox/g) ?? []).length >= 3, 30_000).catch((e) => {
       throw new Error(`${(e as Error).message}; its output:\n${output}`);
     });
     child.kill('SIGKILL');
@@ -196,9 +198,13 @@ describe('kubelet --runtime cri: a real node on containerd (needs root)', functi
     // deleted while no kubelet runs: the object goes at once, the sandbox stays behind
     await client.delete({ ...pods, name: gone.metadata!.name! }, { gracePeriodSeconds: 0 });
     assert.equal((await sandboxesOf(gone.metadata!.uid!)).length, 1);
+    // deleted gracefully meanwhile: the object waits, with its deletionTimestamp, for a kubelet
+    await client.delete({ ...pods, name: graceful.metadata!.name! }, { gracePeriodSeconds: 1 });
 
     kubelet = await startKubelet(options());
     await waitFor('the sandbox of the pod deleted meanwhile removed', async () => (await sandboxesOf(gone.metadata!.uid!)).length === 0);
+    await waitFor('the gracefully deleted pod stopped, its sandbox and object removed', async () =>
+      (await sandboxesOf(graceful.metadata!.uid!)).length === 0 && (await getPod(graceful.metadata!.name!).then(() => false, (e) => isNotFound(e))));
     const after = await podIn(keep.metadata!.name!, 'Running');
     const st = after.status!.containerStatuses![0]!;
     assert.equal(st.containerID, containerID);
