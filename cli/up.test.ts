@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -167,6 +167,38 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
 });
 
 /** Every process's pid and command line. */
+describe('flotilla up as an ordinary user (needs root to become one)', function () {
+  this.timeout(120_000);
+  let dataDir = '';
+  let up: Launch | undefined;
+
+  after(async () => {
+    if (up && up.child.exitCode === null) {
+      up.child.kill('SIGTERM');
+      await up.exited;
+    }
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('says in one line why this machine is no real node, then runs the cluster with hollow nodes only', async () => {
+    assert.equal(process.getuid?.(), 0, 'this test needs root: it runs flotilla up as user nobody');
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-up-nobody-test-'));
+    chmodSync(dataDir, 0o777);
+    up = await launch(dataDir, ['--hollow-nodes', '1'], { uid: 65534, gid: 65534 });
+    const lines = up.output().split('\n').filter((l) => /real node/.test(l));
+    assert.deepEqual(lines, ['flotilla: real node disabled: a real node needs root (containerd, runc, network namespaces and bridges); run it as root; running hollow nodes only']);
+    assert.doesNotMatch(up.output(), /started containerd/);
+    const nodes = await eventually('the hollow node', async () => {
+      const out = (await kubectl(up!.kubeconfig, 'get', 'nodes', '-o', 'name')).trim();
+      assert.ok(out);
+      return out;
+    });
+    assert.equal(nodes, 'node/hollow-0');
+    up.child.kill('SIGINT');
+    assert.equal(await up.exited, 0, up.output());
+  });
+});
+
 function processes(): Array<[number, string]> {
   const out: Array<[number, string]> = [];
   for (const name of readdirSync('/proc')) {
