@@ -258,9 +258,18 @@ export class Launcher {
       log(`stopping containerd pid ${pid}, left running on this data folder by a launcher that was killed`);
       await terminate(pid);
     }
-    this.containerd = new SupervisedProcess(launcher.processSpec(), this.out, width);
+    // containerd's info level prints a line per sandbox and container step: only warnings go to the terminal
+    const spec = launcher.processSpec();
+    this.containerd = new SupervisedProcess({ ...spec, args: [...spec.args, '--log-level', 'warn'] }, this.out, width);
     this.containerd.start();
-    await waitForCri(launcher.paths.socket, 30_000, () => this.containerd?.running ?? false);
+    try {
+      await waitForCri(launcher.paths.socket, 30_000, () => this.containerd?.running ?? false);
+    } catch (e) {
+      await this.containerd.stop();
+      this.containerd = undefined;
+      log(`real node disabled: ${(e as Error).message}; running hollow nodes only (its output is above)`);
+      return undefined;
+    }
     log(`containerd's CRI answers on ${launcher.paths.socket}`);
     return { ...names, endpoint: `unix://${launcher.paths.socket}`, cniConfDir };
   }
