@@ -1,8 +1,11 @@
 /**
- * The pod lifecycle of every hollow node in the process, after upstream's kubelet
- * (pod workers, the status manager, getPhase, the container back-off). One shared pod
- * informer serves all nodes: it watches bound pods (fieldSelector `spec.nodeName!=`)
- * and keeps those whose node this process carries. Container exits come as runtime
+ * The pod lifecycle of every node in the process (hollow ones, or the one real node),
+ * after upstream's kubelet (pod workers, the status manager, getPhase, the container
+ * back-off). One shared pod informer serves all nodes: it watches bound pods
+ * (fieldSelector `spec.nodeName!=`, or `spec.nodeName=<name>` for a process with one
+ * node, as upstream's kubelet) and keeps those whose node this process carries. With a
+ * runtime whose pods outlive the process (CRI), a restarted kubelet adopts the sandboxes
+ * and containers it finds by pod uid and removes those whose pod is gone. Container exits come as runtime
  * events (the evented PLEG). Status writes are coalesced: a change marks the pod dirty,
  * and one flush per tick sends a merge patch on pods/status for each dirty pod, many at
  * a time, so thousands of pods start together without a write per step.
@@ -133,7 +136,8 @@ export class PodManager {
     this.concurrency = opts.concurrency ?? 128;
     this.log = opts.log ?? ((l) => process.stderr.write(`kubelet: ${l}\n`));
     // unbound pods are the scheduler's business: only bound ones come to this process
-    this.informer = new SharedInformer<Pod>(client, Resources.pods, { fieldSelector: 'spec.nodeName!=' });
+    const only = nodes.nodes.size === 1 ? [...nodes.nodes.keys()][0] : undefined;
+    this.informer = new SharedInformer<Pod>(client, Resources.pods, { fieldSelector: only ? `spec.nodeName=${only}` : 'spec.nodeName!=' });
     this.informer.addEventHandler({
       onAdd: (p) => this.onPod(p),
       onUpdate: (_old, p) => this.onPod(p),
