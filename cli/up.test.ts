@@ -1,9 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { readState } from './datafolder.js';
+import { cleanUpNode, httpGet, mountsUnder, unusedSubnet } from '../test/node.js';
+import { BridgeNetwork } from '../services/kubelet/cni/bridge.js';
+import { ContainerdLauncher } from '../services/kubelet/containerd/launcher.js';
+import { requireNodeHost } from '../services/kubelet/host/prerequisites.js';
+import { hostNodeName } from '../services/kubelet/hostnode.js';
 import { alive, descendants, kubectl, launchUp as launch, type Launch } from '../test/cluster.js';
+
+/** these tests are about the launcher: no containerd or bridge of a real node (the suite below has one) */
+const HOLLOW_ONLY = ['--no-real-node'];
 
 async function eventually<T>(what: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -27,7 +38,7 @@ describe('flotilla up', function () {
 
   before(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-up-test-'));
-    first = await launch(dataDir);
+    first = await launch(dataDir, HOLLOW_ONLY);
   });
 
   after(async () => {
@@ -71,7 +82,7 @@ describe('flotilla up', function () {
 
   it('keeps every object and the NATS port when started again on the same data folder', async () => {
     const natsBefore = readState(dataDir)!.natsUrl;
-    second = await launch(dataDir);
+    second = await launch(dataDir, HOLLOW_ONLY);
     assert.equal(readState(dataDir)!.natsUrl, natsBefore);
     const answer = await kubectl(second.kubeconfig, 'get', 'configmap', 'kept', '-o', 'jsonpath={.data.answer}');
     assert.equal(answer, '42');
@@ -80,7 +91,7 @@ describe('flotilla up', function () {
   });
 
   it('cleans up after a launcher that was killed outright', async () => {
-    third = await launch(dataDir);
+    third = await launch(dataDir, HOLLOW_ONLY);
     const procs = descendants(third.child.pid!);
     const apiserver = procs.find((p) => p.cmdline.includes(' apiserver '))!;
     const nats = procs.find((p) => p.cmdline.includes('nats-server'))!;
@@ -88,7 +99,7 @@ describe('flotilla up', function () {
     await third.exited;
     // The apiserver notices its parent is gone; nats-server cannot, so the next start stops it.
     await eventually('apiserver exits by itself', async () => assert.ok(!alive(apiserver.pid)));
-    fourth = await launch(dataDir);
+    fourth = await launch(dataDir, HOLLOW_ONLY);
     assert.match(fourth.output(), new RegExp(`stopping nats-server pid ${nats.pid}`));
     assert.ok(!alive(nats.pid));
     assert.equal(await kubectl(fourth.kubeconfig, 'get', 'configmap', 'kept', '-o', 'jsonpath={.data.answer}'), '42');
@@ -96,3 +107,107 @@ describe('flotilla up', function () {
     assert.equal(await fourth.exited, 0, fourth.output());
   });
 });
+
+describe('flotilla up as root: this machine joins as a real node (needs root)', function () {
+  this.timeout(240_000);
+  const suffix = randomBytes(3).toString('hex');
+  const bridge = `flt-t-${suffix}`;
+  let dataDir = '';
+  let subnet = '';
+  let up: Launch | undefined;
+
+  before(async () => {
+    requireNodeHost('the real node suite of flotilla up');
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-up-node-test-'));
+    subnet = unusedSubnet();
+    up = await launch(dataDir, ['--pod-cidr', subnet, '--cni-bridge', bridge, '--hollow-nodes', '1']);
+  });
+
+  after(async () => {
+    if (up && up.child.exitCode === null) {
+      up.child.kill('SIGTERM');
+      await up.exited;
+    }
+    // whatever a failed stop left: containerd still running (with pods), the bridge, mounts
+    if (!dataDir) return;
+    const cniConfDir = path.join(dataDir, 'cni', 'net.d');
+    const launcher = new ContainerdLauncher({ dir: path.join(dataDir, 'containerd'), cniConfDir });
+    for (const [pid, cmdline] of processes()) if (cmdline.includes(launcher.paths.config)) process.kill(pid, 'SIGKILL');
+    const network = new BridgeNetwork({ confDir: cniConfDir, name: 'flotilla', bridge, podCIDR: subnet });
+    await cleanUpNode({ dir: dataDir, network });
+  });
+
+  it('starts containerd and a real node that goes Ready and runs a pod answering at its IP; stopping removes its sandboxes and bridge', async () => {
+    assert.match(up!.output(), /containerd's CRI answers/);
+    const nodeName = hostNodeName();
+    const node = await eventually('the real node Ready', async () => {
+      const n = JSON.parse(await kubectl(up!.kubeconfig, 'get', 'node', nodeName, '-o', 'json')) as Node;
+      assert.equal(n.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+      return n;
+    });
+    assert.equal(node.spec?.podCIDR, subnet);
+    assert.match(node.status?.nodeInfo?.containerRuntimeVersion ?? '', /^containerd:\/\//);
+    await kubectl(up!.kubeconfig, 'run', 'web', '--image=busybox', '--restart=Never', `--overrides={"spec":{"nodeName":"${nodeName}"}}`, '--command', '--',
+      'sh', '-c', 'mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www');
+    const pod = await eventually('pod web Running', async () => {
+      const p = JSON.parse(await kubectl(up!.kubeconfig, 'get', 'pod', 'web', '-o', 'json')) as Pod;
+      assert.equal(p.status?.phase, 'Running');
+      return p;
+    });
+    const res = await eventually('GET the pod', () => httpGet(`http://${pod.status!.podIP}:8080/`));
+    assert.equal(res.body, 'hello\n');
+    assert.ok(existsSync(`/sys/class/net/${bridge}`), 'the bridge exists while the cluster runs');
+
+    up!.child.kill('SIGINT');
+    assert.equal(await up!.exited, 0, up!.output());
+    assert.match(up!.output(), /removed the 1 pod sandboxes of the real node/);
+    assert.ok(!existsSync(`/sys/class/net/${bridge}`), 'the bridge is gone');
+    assert.deepEqual(mountsUnder(dataDir), [], 'no mounts left under the data folder');
+  });
+});
+
+/** Every process's pid and command line. */
+describe('flotilla up as an ordinary user (needs root to become one)', function () {
+  this.timeout(120_000);
+  let dataDir = '';
+  let up: Launch | undefined;
+
+  after(async () => {
+    if (up && up.child.exitCode === null) {
+      up.child.kill('SIGTERM');
+      await up.exited;
+    }
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('says in one line why this machine is no real node, then runs the cluster with hollow nodes only', async () => {
+    assert.equal(process.getuid?.(), 0, 'this test needs root: it runs flotilla up as user nobody');
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-up-nobody-test-'));
+    chmodSync(dataDir, 0o777);
+    up = await launch(dataDir, ['--hollow-nodes', '1'], { uid: 65534, gid: 65534 });
+    const lines = up.output().split('\n').filter((l) => /real node/.test(l));
+    assert.deepEqual(lines, ['flotilla: real node disabled: a real node needs root (containerd, runc, network namespaces and bridges); run it as root; running hollow nodes only']);
+    assert.doesNotMatch(up.output(), /started containerd/);
+    const nodes = await eventually('the hollow node', async () => {
+      const out = (await kubectl(up!.kubeconfig, 'get', 'nodes', '-o', 'name')).trim();
+      assert.ok(out);
+      return out;
+    });
+    assert.equal(nodes, 'node/hollow-0');
+    up.child.kill('SIGINT');
+    assert.equal(await up.exited, 0, up.output());
+  });
+});
+
+function processes(): Array<[number, string]> {
+  const out: Array<[number, string]> = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      out.push([Number(name), readFileSync(`/proc/${name}/cmdline`, 'utf8')]);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
+}

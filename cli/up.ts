@@ -1,13 +1,15 @@
 /**
  * `flotilla up`: a whole cluster on one machine. Joins the NATS server it is given, or
- * runs `nats-server -js` on the data folder; then runs each service as its own supervised
- * process, waits for the apiserver to be ready, writes a kubeconfig and prints
- * `export KUBECONFIG=<path>`. SIGINT/SIGTERM stop the services (in reverse start order)
- * and then nats-server, leaving no process behind.
+ * runs `nats-server -js` on the data folder; as root with the node's packages it runs
+ * containerd, supervised, for a real node (this machine); then runs each service as its
+ * own supervised process, waits for the apiserver to be ready, writes a kubeconfig and
+ * prints `export KUBECONFIG=<path>`. SIGINT/SIGTERM stop the services (in reverse start
+ * order), then remove the real node's pods, stop containerd and remove the pod network,
+ * then stop nats-server, leaving no process behind.
  */
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_BUCKET } from '../lib/store/kvstore.js';
@@ -30,6 +32,12 @@ import { serverUrl, writeKubeconfig } from './kubeconfig.js';
 import { SupervisedProcess, type SupervisorOutput } from './supervisor.js';
 import { APISERVER_NODE_FLAGS } from '../services/apiserver/nodeflags.js';
 import { portFlag } from '../lib/process/flags.js';
+import { ContainerdLauncher, waitForCri } from '../services/kubelet/containerd/launcher.js';
+import { requireNodeHost } from '../services/kubelet/host/prerequisites.js';
+import { BridgeNetwork, parseIPv4CIDR } from '../services/kubelet/cni/bridge.js';
+import { CriClient } from '../services/kubelet/cri/client.js';
+import { DEFAULT_CNI_BRIDGE, DEFAULT_CNI_NETWORK, DEFAULT_POD_CIDR } from '../services/kubelet/server.js';
+import { DEFAULT_CNI_CONF_DIR } from '../services/kubelet/main.js';
 
 export const DEFAULT_API_PORT = 6443;
 
@@ -45,6 +53,18 @@ export interface ServiceContext {
   cli: string;
   /** how many hollow nodes the kubelet process carries (0: no kubelet) */
   hollowNodes: number;
+  /** the real node's kubelet flags, when this machine runs one */
+  realNode?: RealNodeContext;
+}
+
+export interface RealNodeContext {
+  /** unix://<socket> of containerd's CRI */
+  endpoint: string;
+  rootDir: string;
+  cniConfDir: string;
+  podCIDR: string;
+  network: string;
+  bridge: string;
 }
 
 export interface ServiceDef {
@@ -65,6 +85,15 @@ export const SERVICES: ServiceDef[] = [
   { name: 'controller-manager', args: (c) => [c.cli, 'controller-manager', '--nats', c.natsUrl] },
   {
     name: 'kubelet',
+    enabled: (c) => c.realNode !== undefined,
+    args: (c) => {
+      const r = c.realNode!;
+      return [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'cri', '--container-runtime-endpoint', r.endpoint, '--root-dir', r.rootDir,
+        '--cni-conf-dir', r.cniConfDir, '--pod-cidr', r.podCIDR, '--cni-network', r.network, '--cni-bridge', r.bridge];
+    },
+  },
+  {
+    name: 'hollow-kubelet',
     enabled: (c) => c.hollowNodes > 0,
     args: (c) => [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'hollow', '--nodes', String(c.hollowNodes)],
   },
@@ -80,6 +109,19 @@ export interface UpOptions {
   bucket?: string;
   /** simulated nodes run by a `kubelet --runtime hollow` process (default 0: none) */
   hollowNodes?: number;
+  /**
+   * Run a real node (this machine) beside the hollow ones: containerd, a `kubelet
+   * --runtime cri`, a CNI bridge. Default false here; `flotilla up` turns it on unless
+   * told --no-real-node. When the machine cannot (not root, packages missing) the
+   * launcher says why in one line and runs hollow nodes only.
+   */
+  realNode?: boolean;
+  /** a running containerd's CRI endpoint to use instead of starting one */
+  containerRuntimeEndpoint?: string;
+  /** the real node's podCIDR and CNI names (defaults 10.244.0.0/24, flotilla, flt0) */
+  podCIDR?: string;
+  cniNetwork?: string;
+  cniBridge?: string;
   /** how long to wait for the apiserver's /readyz */
   readyTimeoutMs?: number;
   out?: SupervisorOutput;
@@ -99,6 +141,9 @@ export class Launcher {
   apiserverUrl = '';
   kubeconfig = '';
   nats: SupervisedProcess | undefined;
+  /** containerd for the real node, when the launcher runs it */
+  containerd: SupervisedProcess | undefined;
+  realNode: RealNodeContext | undefined;
   readonly services: SupervisedProcess[] = [];
   private readonly out: SupervisorOutput;
   private stopping: Promise<void> | undefined;
@@ -161,6 +206,8 @@ export class Launcher {
       cli: CLI_MAIN,
       hollowNodes: this.opts.hollowNodes ?? 0,
     };
+    ctx.realNode = this.realNode = await this.startNodeRuntime(width);
+    this.throwIfStopping();
     this.apiserverUrl = serverUrl(this.host, apiPort);
     // the apiserver first: the components after it talk to it from their first moment
     for (const [i, def] of SERVICES.filter((d) => d.enabled?.(ctx) ?? true).entries()) {
@@ -177,6 +224,87 @@ export class Launcher {
     this.state = { ...this.state, apiserverUrl: this.apiserverUrl };
     writeState(this.dataDir, this.state);
     log(`cluster ready: apiserver ${this.apiserverUrl}, NATS ${this.natsUrl}, bucket ${this.bucket}`);
+  }
+
+  /**
+   * The real node's container runtime: containerd under <data>/containerd, supervised,
+   * answering CRI before the kubelet starts. Undefined (after one line saying why) when
+   * this machine cannot run containers.
+   */
+  private async startNodeRuntime(width: number): Promise<RealNodeContext | undefined> {
+    if (!this.opts.realNode) return undefined;
+    const log = this.out.log;
+    const names = {
+      rootDir: path.join(this.dataDir, 'kubelet'),
+      podCIDR: this.opts.podCIDR ?? DEFAULT_POD_CIDR,
+      network: this.opts.cniNetwork ?? DEFAULT_CNI_NETWORK,
+      bridge: this.opts.cniBridge ?? DEFAULT_CNI_BRIDGE,
+    };
+    parseIPv4CIDR(names.podCIDR);
+    if (this.opts.containerRuntimeEndpoint) {
+      await waitForCri(this.opts.containerRuntimeEndpoint.replace(/^unix:\/\//, ''), 5000);
+      log(`real node on the container runtime at ${this.opts.containerRuntimeEndpoint}`);
+      return { ...names, endpoint: this.opts.containerRuntimeEndpoint, cniConfDir: DEFAULT_CNI_CONF_DIR };
+    }
+    try {
+      requireNodeHost('a real node');
+    } catch (e) {
+      log(`real node disabled: ${(e as Error).message}; running hollow nodes only`);
+      return undefined;
+    }
+    const cniConfDir = path.join(this.dataDir, 'cni', 'net.d');
+    const launcher = new ContainerdLauncher({ dir: path.join(this.dataDir, 'containerd'), cniConfDir });
+    for (const pid of strayContainerds(launcher.paths.config)) {
+      log(`stopping containerd pid ${pid}, left running on this data folder by a launcher that was killed`);
+      await terminate(pid);
+    }
+    // containerd's info level prints a line per sandbox and container step: only warnings go to the terminal
+    const spec = launcher.processSpec();
+    this.containerd = new SupervisedProcess({ ...spec, args: [...spec.args, '--log-level', 'warn'] }, this.out, width);
+    this.containerd.start();
+    try {
+      await waitForCri(launcher.paths.socket, 30_000, () => this.containerd?.running ?? false);
+    } catch (e) {
+      await this.containerd.stop();
+      this.containerd = undefined;
+      log(`real node disabled: ${(e as Error).message}; running hollow nodes only (its output is above)`);
+      return undefined;
+    }
+    log(`containerd's CRI answers on ${launcher.paths.socket}`);
+    return { ...names, endpoint: `unix://${launcher.paths.socket}`, cniConfDir };
+  }
+
+  /**
+   * After the kubelet stopped and before containerd stops: the pods' sandboxes go (their
+   * network namespaces, mounts and shims with them); after containerd, the bridge, the
+   * conflist and the address leases. Only when this launcher ran containerd: a runtime it
+   * was given is someone else's.
+   */
+  private async stopNodeRuntime(): Promise<void> {
+    const r = this.realNode;
+    if (!r || !this.containerd) return;
+    const log = this.out.log;
+    if (this.containerd.running) {
+      const client = new CriClient(r.endpoint);
+      try {
+        const sandboxes = await client.listPodSandbox();
+        for (const sb of sandboxes) {
+          await client.stopPodSandbox(sb.id);
+          await client.removePodSandbox(sb.id);
+        }
+        if (sandboxes.length) log(`removed the ${sandboxes.length} pod sandboxes of the real node`);
+      } catch (e) {
+        log(`removing the real node's pods: ${(e as Error).message}`);
+      } finally {
+        client.close();
+      }
+    }
+    await this.containerd.stop();
+    try {
+      new BridgeNetwork({ confDir: r.cniConfDir, name: r.network, bridge: r.bridge, podCIDR: r.podCIDR }).tearDown();
+    } catch (e) {
+      log(`removing the pod network: ${(e as Error).message}`);
+    }
   }
 
   private throwIfStopping(): void {
@@ -203,6 +331,7 @@ export class Launcher {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       for (const p of [...this.services].reverse()) await p.stop();
+      await this.stopNodeRuntime();
       await this.nats?.stop();
       if (this.state) writeState(this.dataDir, { ...this.state, pid: undefined });
     })();
@@ -212,8 +341,24 @@ export class Launcher {
   /** Synchronous last resort for process exit paths. */
   killNow(): void {
     for (const p of this.services) p.killNow();
+    this.containerd?.killNow();
     this.nats?.killNow();
   }
+}
+
+/** containerd processes running with this config file (a launcher killed outright left them). */
+function strayContainerds(config: string): number[] {
+  const found: number[] = [];
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (argv[0]?.endsWith('containerd') && argv[argv.indexOf('--config') + 1] === config) found.push(Number(pid));
+  }
+  return found;
 }
 
 /** Fails with the reason when url is not a reachable NATS server with JetStream. */
@@ -234,15 +379,22 @@ async function checkNats(url: string): Promise<void> {
 }
 
 export const UP_USAGE = `usage: flotilla up [--data DIR] [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--hollow-nodes N]
+                  [--no-real-node] [--container-runtime-endpoint unix://PATH] [--pod-cidr CIDR] [--cni-bridge NAME]
 
 Starts an all-in-one cluster and prints "export KUBECONFIG=<path>". Ctrl-C stops it.
+As root with the node's Debian packages, this machine joins as a real node: containerd
+runs pods with IPs from a CNI bridge; otherwise up says why and runs hollow nodes only.
 
   --data DIR     data folder (default $FLOTILLA_DATA or <project>/.flotilla/data)
   --nats URL     join this NATS server (default $NATS_URL) instead of running nats-server
   --port N       apiserver HTTP port (default ${DEFAULT_API_PORT}; a busy port is replaced by a free one; 0 = any)
   --host ADDR    apiserver bind address (default 127.0.0.1)
   --bucket NAME  JetStream KV bucket holding the objects (default ${DEFAULT_BUCKET})
-  --hollow-nodes N  also run N simulated nodes in one kubelet process (default 0)`;
+  --hollow-nodes N  also run N simulated nodes in one kubelet process (default 0)
+  --no-real-node    hollow nodes only, even as root
+  --container-runtime-endpoint URL  use this running containerd instead of starting one (its CNI conf_dir must be ${DEFAULT_CNI_CONF_DIR})
+  --pod-cidr CIDR   the real node's pod network (default ${DEFAULT_POD_CIDR})
+  --cni-bridge NAME the real node's bridge (default ${DEFAULT_CNI_BRIDGE}; removed when the cluster stops)`;
 
 export async function runUp(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -254,6 +406,10 @@ export async function runUp(argv: string[]): Promise<number> {
       host: { type: 'string' },
       bucket: { type: 'string' },
       'hollow-nodes': { type: 'string' },
+      'no-real-node': { type: 'boolean' },
+      'container-runtime-endpoint': { type: 'string' },
+      'pod-cidr': { type: 'string' },
+      'cni-bridge': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -271,6 +427,10 @@ export async function runUp(argv: string[]): Promise<number> {
     host: values.host,
     bucket: values.bucket,
     hollowNodes,
+    realNode: !values['no-real-node'],
+    containerRuntimeEndpoint: values['container-runtime-endpoint'],
+    podCIDR: values['pod-cidr'],
+    cniBridge: values['cni-bridge'],
   });
 
   let firstSignalAt = 0;

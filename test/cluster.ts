@@ -36,12 +36,19 @@ export interface Launch {
 /** The environment every child gets: no inherited cluster, no rebuild on start. */
 export const CHILD_ENV = { ...process.env, NATS_URL: '', FLOTILLA_DATA: '', FLOTILLA_SKIP_BUILD: '1' };
 
+/** Another user to run a process as (a test that is root checks what an ordinary user sees). */
+export interface RunAs {
+  uid: number;
+  gid: number;
+}
+
 /** A `flotilla <verb> ...` process as a user starts it, its output collected. */
-export function spawnFlotilla(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+export function spawnFlotilla(args: string[], as?: RunAs): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'flotilla.js'), ...args], {
     cwd: PROJECT_ROOT,
     env: CHILD_ENV,
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...as,
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -72,8 +79,8 @@ export function component(args: string[]): ChildProcess {
 }
 
 /** `flotilla up --data dataDir --port 0 ...extra`, resolved once it printed the export line. */
-export async function launchUp(dataDir: string, extra: string[] = []): Promise<Launch> {
-  const up = spawnFlotilla(['up', '--data', dataDir, '--port', '0', ...extra]);
+export async function launchUp(dataDir: string, extra: string[] = [], as?: RunAs): Promise<Launch> {
+  const up = spawnFlotilla(['up', '--data', dataDir, '--port', '0', ...extra], as);
   const kubeconfig = await new Promise<string>((resolve, reject) => {
     const check = () => {
       const m = /^export KUBECONFIG=(.+)$/m.exec(up.output());

@@ -7,13 +7,27 @@ import { parseQuantity } from '../../lib/api/quantity.js';
 import { intFlag, natsFlagUsage, natsUrlFlag } from '../../lib/process/flags.js';
 import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
 import { MAX_NODE_CIDRS } from './podip.js';
-import { startKubelet } from './server.js';
+import { DEFAULT_POD_CIDR, startKubelet } from './server.js';
+import { parseIPv4CIDR } from './cni/bridge.js';
+
+export const DEFAULT_CRI_ENDPOINT = 'unix:///run/containerd/containerd.sock';
+export const DEFAULT_ROOT_DIR = '/var/lib/flotilla/kubelet';
+export const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
 
 export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N [--nats URL] [--name-prefix hollow-] [--first-index 0]
                         [--cpu 4] [--memory 16Gi] [--pods 110] [--zones 3] [--start-delay-ms 0]
+       flotilla kubelet --runtime cri [--nats URL] [--container-runtime-endpoint unix://PATH] [--root-dir DIR]
+                        [--cni-conf-dir DIR] [--pod-cidr CIDR] [--hostname-override NAME] [--pods 110]
 
   ${natsFlagUsage(20)}
-  --runtime hollow    simulated nodes and containers (like KWOK); the only runtime so far
+  --runtime hollow    simulated nodes and containers (like KWOK), the default
+  --runtime cri       one real node, this machine: pods run on containerd through CRI (needs root)
+  --container-runtime-endpoint  containerd's CRI socket (default ${DEFAULT_CRI_ENDPOINT})
+  --root-dir DIR      the kubelet's files: built image archives, pod logs (default ${DEFAULT_ROOT_DIR})
+  --cni-conf-dir DIR  where the pod network's conflist goes: containerd's CNI conf_dir (default ${DEFAULT_CNI_CONF_DIR})
+  --pod-cidr CIDR     the node's spec.podCIDR when it registers, until the node IPAM controller gives one (default ${DEFAULT_POD_CIDR})
+  --hostname-override NAME  the node's name (default: the hostname)
+  --cni-network NAME, --cni-bridge NAME   the pod network's CNI name and host bridge (default flotilla, flt0)
   --nodes N           how many nodes this process carries (named <prefix><index>)
   --name-prefix P     node name prefix (default hollow-)
   --first-index I     the first node's index: processes with one prefix carry disjoint ranges (default 0)
@@ -40,6 +54,13 @@ export async function runKubelet(argv: string[]): Promise<number> {
     options: {
       nats: { type: 'string' },
       runtime: { type: 'string', default: 'hollow' },
+      'container-runtime-endpoint': { type: 'string' },
+      'root-dir': { type: 'string' },
+      'cni-conf-dir': { type: 'string' },
+      'pod-cidr': { type: 'string' },
+      'hostname-override': { type: 'string' },
+      'cni-network': { type: 'string' },
+      'cni-bridge': { type: 'string' },
       nodes: { type: 'string' },
       'name-prefix': { type: 'string' },
       'first-index': { type: 'string' },
@@ -55,7 +76,8 @@ export async function runKubelet(argv: string[]): Promise<number> {
     console.log(KUBELET_USAGE);
     return 0;
   }
-  if (values.runtime !== 'hollow') throw new Error(`--runtime: only "hollow" exists so far, got "${values.runtime}"`);
+  if (values.runtime === 'cri') return runCriKubelet(values);
+  if (values.runtime !== 'hollow') throw new Error(`--runtime: "hollow" or "cri", got "${values.runtime}"`);
   const nodes = intFlag(values.nodes, '--nodes', 1, MAX_NODE_CIDRS);
   if (nodes === undefined) throw new Error(`--nodes N is required\n\n${KUBELET_USAGE}`);
   const natsUrl = natsUrlFlag(values.nats);
@@ -77,3 +99,33 @@ export async function runKubelet(argv: string[]): Promise<number> {
 }
 
 runIfEntryPoint(import.meta.url, 'kubelet', runKubelet);
+
+async function runCriKubelet(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const str = (k: string) => values[k] as string | undefined;
+  const podCIDR = str('pod-cidr') ?? DEFAULT_POD_CIDR;
+  try {
+    parseIPv4CIDR(podCIDR);
+  } catch (e) {
+    throw new Error(`--pod-cidr: ${(e as Error).message}`);
+  }
+  const endpoint = str('container-runtime-endpoint') ?? DEFAULT_CRI_ENDPOINT;
+  const natsUrl = natsUrlFlag(str('nats'));
+  const t0 = Date.now();
+  const running = await startKubelet({
+    natsUrl,
+    runtime: 'cri',
+    pods: intFlag(str('pods'), '--pods', 1, 250),
+    cri: {
+      endpoint,
+      rootDir: str('root-dir') ?? DEFAULT_ROOT_DIR,
+      cniConfDir: str('cni-conf-dir') ?? DEFAULT_CNI_CONF_DIR,
+      podCIDR,
+      nodeName: str('hostname-override'),
+      network: str('cni-network'),
+      bridge: str('cni-bridge'),
+    },
+  });
+  const [node] = running.nodes.nodes.values();
+  console.log(`kubelet: node ${node!.name} registered in ${Date.now() - t0} ms (${running.runtime.runtimeName} ${running.runtime.runtimeVersion} at ${endpoint}, pod network ${node!.podCIDR}, NATS ${natsUrl})`);
+  return runUntilStopped('kubelet', () => running.stop());
+}

@@ -14,7 +14,7 @@
  *     the Node was deleted): that node reports at once (at most every
  *     nodeStatusUpdateFrequency), as upstream's kubelet notices the same on its 10 s check.
  */
-import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1.js';
+import type { Node, NodeCondition, NodeStatus, NodeSystemInfo } from 'kubernetes-types/core/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { type ApiClient, Batcher, type BatchPatchRequest, chunks, deletedObject, forEachLimited, Resources, SharedInformer } from '../../lib/client/mod.js';
 import { StatusError, isAlreadyExists, isNotFound } from '../../lib/api/errors.js';
@@ -54,7 +54,21 @@ export interface NodeManagerOptions {
   /** requests in flight at once while registering (default 64) */
   concurrency?: number;
   runtimeVersion: string;
+  /**
+   * A real node instead of hollow ones: the one Node this process carries, named after
+   * the host, with the machine's capacity and system info (namePrefix and count unused).
+   */
+  host?: HostNodeSpec;
   log?: (line: string) => void;
+}
+
+/** What a real node says of the machine it runs on (hostnode.ts reads it). */
+export interface HostNodeSpec {
+  name: string;
+  podCIDR: string;
+  internalIP: string;
+  capacity: Record<string, string>;
+  nodeInfo: NodeSystemInfo;
 }
 
 export interface HollowNode {
@@ -147,7 +161,22 @@ export class NodeManager {
     this.log = opts.log ?? ((l) => process.stderr.write(`kubelet: ${l}\n`));
     const first = opts.firstIndex ?? 0;
     const zones = Math.max(1, opts.zones);
-    for (let k = 0; k < opts.count; k++) {
+    if (opts.host) {
+      const h = opts.host;
+      this.nodes.set(h.name, {
+        name: h.name,
+        index: 0,
+        zone: '',
+        podCIDR: h.podCIDR,
+        internalIP: h.internalIP,
+        ipam: new PodIpAllocator(h.podCIDR),
+        readySince: metaTime(),
+        lease: { next: Infinity, busy: false },
+        report: { next: Infinity, busy: false },
+        lastStatusReport: 0,
+      });
+    }
+    for (let k = 0; k < (opts.host ? 0 : opts.count); k++) {
       const index = first + k;
       const name = `${opts.namePrefix}${index}`;
       const podCIDR = nodePodCidr(index);
@@ -185,7 +214,7 @@ export class NodeManager {
       { maxBatch: NODE_BATCH, maxInFlight: STATUS_IN_FLIGHT },
     );
     this.informer = new SharedInformer<Node>(client, Resources.nodes, {
-      labelSelector: `${HOLLOW_LABEL}=true`,
+      ...(opts.host ? { fieldSelector: `metadata.name=${opts.host.name}` } : { labelSelector: `${HOLLOW_LABEL}=true` }),
       onError: (e) => this.log(`node watch: ${(e as Error)?.message ?? e}; re-listing`),
     });
     this.informer.addEventHandler({
@@ -220,6 +249,7 @@ export class NodeManager {
   }
 
   private capacity(): Record<string, string> {
+    if (this.opts.host) return this.opts.host.capacity;
     return { cpu: this.opts.cpu, memory: this.opts.memory, pods: String(this.opts.pods), 'ephemeral-storage': '100Gi' };
   }
 
@@ -235,7 +265,7 @@ export class NodeManager {
         { type: 'Hostname', address: n.name },
       ],
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
-      nodeInfo: {
+      nodeInfo: this.opts.host?.nodeInfo ?? {
         machineID: n.name,
         systemUUID: n.name,
         bootID: n.name,
@@ -252,6 +282,19 @@ export class NodeManager {
 
   /** The Node object a hollow node registers. */
   nodeObject(n: HollowNode): Node {
+    if (this.opts.host) {
+      return {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: {
+          name: n.name,
+          labels: { 'kubernetes.io/arch': 'amd64', 'kubernetes.io/os': 'linux', [HOSTNAME_LABEL]: n.name },
+          annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
+        },
+        spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR] },
+        status: this.nodeStatus(n, metaTime()),
+      };
+    }
     return {
       apiVersion: 'v1',
       kind: 'Node',

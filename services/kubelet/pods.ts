@@ -1,8 +1,11 @@
 /**
- * The pod lifecycle of every hollow node in the process, after upstream's kubelet
- * (pod workers, the status manager, getPhase, the container back-off). One shared pod
- * informer serves all nodes: it watches bound pods (fieldSelector `spec.nodeName!=`)
- * and keeps those whose node this process carries. Container exits come as runtime
+ * The pod lifecycle of every node in the process (hollow ones, or the one real node),
+ * after upstream's kubelet (pod workers, the status manager, getPhase, the container
+ * back-off). One shared pod informer serves all nodes: it watches bound pods
+ * (fieldSelector `spec.nodeName!=`, or `spec.nodeName=<name>` for a process with one
+ * node, as upstream's kubelet) and keeps those whose node this process carries. With a
+ * runtime whose pods outlive the process (CRI), a restarted kubelet adopts the sandboxes
+ * and containers it finds by pod uid and removes those whose pod is gone. Container exits come as runtime
  * events (the evented PLEG). Status writes are coalesced: a change marks the pod dirty,
  * and one flush per tick sends a merge patch on pods/status for each dirty pod, many at
  * a time, so thousands of pods start together without a write per step.
@@ -12,7 +15,8 @@ import { type ApiClient, chunks, deletedObject, forEachLimited, metaNamespaceKey
 import { isConflict, isNotFound } from '../../lib/api/errors.js';
 import { normalizeImage } from './hollow.js';
 import type { NodeManager } from './nodes.js';
-import type { ContainerEvent, ContainerRuntime } from './runtime.js';
+import type { ContainerEvent, ContainerRuntime, ContainerStatus as RuntimeContainerStatus, PodSandboxStatus } from './runtime.js';
+import { ContainerConfigError, containerConfig } from './containerconfig.js';
 import { metaTime } from '../../lib/api/time.js';
 
 /** upstream's crash-loop back-off: 10 s, doubling to 5 min */
@@ -132,7 +136,8 @@ export class PodManager {
     this.concurrency = opts.concurrency ?? 128;
     this.log = opts.log ?? ((l) => process.stderr.write(`kubelet: ${l}\n`));
     // unbound pods are the scheduler's business: only bound ones come to this process
-    this.informer = new SharedInformer<Pod>(client, Resources.pods, { fieldSelector: 'spec.nodeName!=' });
+    const only = nodes.nodes.size === 1 ? [...nodes.nodes.keys()][0] : undefined;
+    this.informer = new SharedInformer<Pod>(client, Resources.pods, { fieldSelector: only ? `spec.nodeName=${only}` : 'spec.nodeName!=' });
     this.informer.addEventHandler({
       onAdd: (p) => this.onPod(p),
       onUpdate: (_old, p) => this.onPod(p),
@@ -144,6 +149,32 @@ export class PodManager {
   async start(): Promise<void> {
     this.informer.start();
     await this.informer.waitForSync();
+    await this.removeOrphanSandboxes();
+  }
+
+  /**
+   * After a restart: sandboxes the runtime still has whose pod is gone (deleted while
+   * this kubelet was away) are stopped and removed. Those of live pods were adopted by
+   * the informer's first adds (startPod), which run before this.
+   */
+  private async removeOrphanSandboxes(): Promise<void> {
+    if (!this.runtime.listPodSandboxes) return;
+    const live = new Set(
+      this.informer.store
+        .list()
+        .filter((p) => this.nodes.has(p.spec?.nodeName))
+        .map((p) => p.metadata?.uid),
+    );
+    for (const sb of this.runtime.listPodSandboxes()) {
+      if (live.has(sb.metadata.uid)) continue;
+      this.log(`removing sandbox ${sb.id} of pod ${sb.metadata.namespace}/${sb.metadata.name} (uid ${sb.metadata.uid}): the pod is gone`);
+      try {
+        await this.runtime.stopPodSandbox(sb.id);
+        await this.runtime.removePodSandbox(sb.id);
+      } catch (e) {
+        this.log(`removing sandbox ${sb.id}: ${(e as Error).message}`);
+      }
+    }
   }
 
   /** How many pods this process looks after. */
@@ -216,14 +247,20 @@ export class PodManager {
     rec.startTimer = undefined;
     if (rec.terminating || rec.removed) return;
     const node = this.nodes.get(rec.nodeName)!;
+    const adopted = this.adoptableSandbox(rec);
+    if (adopted) return this.adopt(rec, adopted);
     try {
-      const prev = rec.pod.status?.podIP;
-      rec.ip = prev && node.ipam.reserve(rec.key, prev) ? prev : node.ipam.allocate(rec.key);
       const meta = rec.pod.metadata ?? {};
-      rec.sandboxId = await this.runtime.runPodSandbox(
-        { metadata: { name: rec.name, namespace: rec.namespace, uid: rec.uid, attempt: 0 }, hostname: rec.name, labels: meta.labels ?? {}, annotations: meta.annotations ?? {} },
-        rec.ip,
-      );
+      const config = { metadata: { name: rec.name, namespace: rec.namespace, uid: rec.uid, attempt: 0 }, hostname: rec.name, labels: meta.labels ?? {}, annotations: meta.annotations ?? {} };
+      if (this.runtime.ownsPodNetwork) {
+        // the runtime's CNI network gives the address
+        rec.sandboxId = await this.runtime.runPodSandbox(config);
+        rec.ip = this.runtime.podSandboxStatus(rec.sandboxId)?.network?.ip;
+      } else {
+        const prev = rec.pod.status?.podIP;
+        rec.ip = prev && node.ipam.reserve(rec.key, prev) ? prev : node.ipam.allocate(rec.key);
+        rec.sandboxId = await this.runtime.runPodSandbox(config, rec.ip);
+      }
     } catch (e) {
       // upstream: the sandbox fails to come up and the containers stay waiting with the reason
       for (const c of rec.containers) c.error = { reason: 'CreateContainerConfigError', message: (e as Error).message };
@@ -235,6 +272,41 @@ export class PodManager {
     this.markDirty(rec);
   }
 
+  /** The pod's ready sandbox that the runtime kept across a restart of this process, if any. */
+  private adoptableSandbox(rec: PodRecord): PodSandboxStatus | undefined {
+    return this.runtime
+      .listPodSandboxes?.()
+      .filter((sb) => sb.metadata.uid === rec.uid && sb.state === 'SANDBOX_READY')
+      .sort((a, b) => b.createdAt - a.createdAt)[0];
+  }
+
+  /**
+   * A restarted kubelet takes over the sandbox and containers it finds for the pod
+   * instead of starting them again: running ones are simply watched again; one that
+   * exited meanwhile goes through the restart policy as if its exit had just been seen.
+   */
+  private async adopt(rec: PodRecord, sb: PodSandboxStatus): Promise<void> {
+    rec.sandboxId = sb.id;
+    rec.ip = sb.network?.ip;
+    const found = this.runtime.listContainers?.(sb.id) ?? [];
+    const exited: RuntimeContainerStatus[] = [];
+    for (const c of rec.containers) {
+      const latest = found.filter((x) => x.metadata.name === c.name).sort((a, b) => b.metadata.attempt - a.metadata.attempt || b.createdAt - a.createdAt)[0];
+      if (!latest || latest.state === 'CONTAINER_UNKNOWN') {
+        await this.startContainer(rec, c);
+        continue;
+      }
+      c.id = latest.id;
+      c.restartCount = Math.max(c.restartCount, latest.metadata.attempt);
+      this.byContainer.set(c.id, [rec, c]);
+      if (latest.state === 'CONTAINER_CREATED') await this.runtime.startContainer(c.id).catch((e: Error) => (c.error = { reason: 'CreateContainerError', message: e.message }));
+      else if (latest.state === 'CONTAINER_EXITED') exited.push(latest);
+    }
+    this.log(`pod ${rec.key}: adopted sandbox ${sb.id} and its containers from the runtime`);
+    for (const st of exited) this.onContainerEvent({ containerId: st.id, podSandboxId: sb.id, type: 'CONTAINER_STOPPED_EVENT', createdAt: Date.now() });
+    this.markDirty(rec);
+  }
+
   private async startContainer(rec: PodRecord, c: ContainerRecord): Promise<void> {
     if (rec.terminating || rec.removed || !rec.sandboxId) return;
     try {
@@ -242,13 +314,19 @@ export class PodManager {
         this.byContainer.delete(c.id);
         await this.runtime.removeContainer(c.id);
       }
-      c.id = await this.runtime.createContainer(rec.sandboxId, { metadata: { name: c.name, attempt: c.restartCount }, image: c.image });
+      const spec = rec.pod.spec?.containers?.find((x) => x.name === c.name);
+      // hollow containers run nothing: their config is only a name and an image
+      const config =
+        this.runtime.ownsPodNetwork && spec
+          ? containerConfig(rec.pod, spec, c.restartCount, rec.ip ?? '', rec.hostIP)
+          : { metadata: { name: c.name, attempt: c.restartCount }, image: c.image };
+      c.id = await this.runtime.createContainer(rec.sandboxId, config);
       this.byContainer.set(c.id, [rec, c]);
       c.error = undefined;
       c.backoffMessage = undefined;
       await this.runtime.startContainer(c.id);
     } catch (e) {
-      c.error = { reason: 'CreateContainerError', message: (e as Error).message };
+      c.error = { reason: e instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'CreateContainerError', message: (e as Error).message };
       this.log(`pod ${rec.key}: container ${c.name}: ${(e as Error).message}`);
     }
   }
@@ -310,6 +388,9 @@ export class PodManager {
     void (async () => {
       this.clearTimers(rec);
       const grace = rec.pod.metadata?.deletionGracePeriodSeconds ?? rec.pod.spec?.terminationGracePeriodSeconds ?? 30;
+      // deleted while this kubelet was away: its containers are still the runtime's to stop
+      const left = rec.sandboxId ? [] : this.sandboxesOf(rec).flatMap((sb) => this.runtime.listContainers?.(sb.id) ?? []);
+      for (const c of left) if (c.state === 'CONTAINER_RUNNING') await this.runtime.stopContainer(c.id, grace);
       for (const c of rec.containers) if (c.id) await this.runtime.stopContainer(c.id, grace);
       await this.releaseRuntime(rec);
       this.deletes.add(rec);
@@ -326,9 +407,15 @@ export class PodManager {
     }
   }
 
+  /** The sandboxes a runtime that outlives this process has for the pod (any attempt, any state). */
+  private sandboxesOf(rec: PodRecord): PodSandboxStatus[] {
+    return this.runtime.listPodSandboxes?.().filter((sb) => sb.metadata.uid === rec.uid) ?? [];
+  }
+
   private async releaseRuntime(rec: PodRecord): Promise<void> {
     for (const c of rec.containers) if (c.id) this.byContainer.delete(c.id);
-    if (rec.sandboxId) await this.runtime.removePodSandbox(rec.sandboxId);
+    const ids = new Set([...(rec.sandboxId ? [rec.sandboxId] : []), ...this.sandboxesOf(rec).map((sb) => sb.id)]);
+    for (const id of ids) await this.runtime.removePodSandbox(id);
     rec.sandboxId = undefined;
     this.nodes.get(rec.nodeName)?.ipam.release(rec.key);
   }

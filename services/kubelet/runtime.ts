@@ -39,11 +39,23 @@ export interface ContainerMetadata {
   attempt: number;
 }
 
+/** cgroup limits, as CRI's LinuxContainerResources (0 or absent: no limit) */
+export interface ContainerResources {
+  cpuPeriod?: number;
+  cpuQuota?: number;
+  cpuShares?: number;
+  memoryLimitInBytes?: number;
+}
+
 export interface ContainerConfig {
   metadata: ContainerMetadata;
   image: string;
   command?: string[];
   args?: string[];
+  workingDir?: string;
+  /** the container's environment, resolved (valueFrom already looked up) */
+  envs?: Array<{ key: string; value: string }>;
+  resources?: ContainerResources;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }
@@ -82,6 +94,11 @@ export interface ContainerRuntime {
   /** e.g. "hollow": containerIDs are `<runtimeName>://<id>` in pod status */
   readonly runtimeName: string;
   readonly runtimeVersion: string;
+  /**
+   * True when the runtime gives pods their IPs itself (CRI through CNI): the sandbox
+   * status carries the IP. Otherwise the caller allocates one and passes it in.
+   */
+  readonly ownsPodNetwork?: boolean;
 
   /** Creates and starts a sandbox; the pod's IP is the caller's (the kubelet's network plugin stand-in). */
   runPodSandbox(config: PodSandboxConfig, ip?: string): Promise<string>;
@@ -97,6 +114,14 @@ export interface ContainerRuntime {
   stopContainer(containerId: string, timeoutSeconds: number): Promise<void>;
   removeContainer(containerId: string): Promise<void>;
   containerStatus(containerId: string): ContainerStatus | undefined;
+
+  /**
+   * Every sandbox the runtime has, when its pods outlive this process (CRI): a restarted
+   * kubelet adopts them. Absent for runtimes whose pods die with the process (hollow).
+   */
+  listPodSandboxes?(): PodSandboxStatus[];
+  /** The containers of one sandbox (with listPodSandboxes). */
+  listContainers?(podSandboxId: string): ContainerStatus[];
 
   /** Subscribes to container events; returns the unsubscribe function. */
   getContainerEvents(listener: (ev: ContainerEvent) => void): () => void;

@@ -1,20 +1,53 @@
 /**
- * One kubelet process assembled: many nodes on one runtime. With the `hollow` runtime (the
- * only one so far) it registers N simulated Nodes, keeps their Leases and statuses fresh,
- * and runs the pods bound to them through the upstream lifecycle. startKubelet is what
- * `flotilla kubelet` (main.ts) and the tests use.
+ * One kubelet process assembled. With the `hollow` runtime it registers N simulated
+ * Nodes, keeps their Leases and statuses fresh, and runs the pods bound to them through
+ * the upstream lifecycle. With the `cri` runtime it is one real node, this machine: pods
+ * run on containerd through CRI, with IPs from a CNI bridge over the node's podCIDR.
+ * startKubelet is what `flotilla kubelet` (main.ts) and the tests use.
  */
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ApiClient, componentUserAgent, connectNats } from '../../lib/client/mod.js';
 import { HollowRuntime } from './hollow.js';
+import { BridgeNetwork } from './cni/bridge.js';
+import { CriClient } from './cri/client.js';
+import { CriRuntime } from './cri/runtime.js';
+import { hostNodeSpec } from './hostnode.js';
+import { ensureLocalImages } from './images/local.js';
 import { NodeManager, type NodeManagerOptions } from './nodes.js';
 import { PodManager, type PodManagerOptions } from './pods.js';
 import type { ContainerRuntime } from './runtime.js';
 
+/** The pod network Flotilla's real node makes unless told otherwise: its own names, removed when the cluster stops. */
+export const DEFAULT_POD_CIDR = '10.244.0.0/24';
+export const DEFAULT_CNI_NETWORK = 'flotilla';
+export const DEFAULT_CNI_BRIDGE = 'flt0';
+
+/** The real node's settings (`--runtime cri`). */
+export interface CriNodeOptions {
+  /** containerd's CRI socket: a path or unix://path */
+  endpoint: string;
+  /** the kubelet's folder: image archives under images/, pod logs under pods/ */
+  rootDir: string;
+  /** the CNI config folder containerd reads (its conf_dir) */
+  cniConfDir: string;
+  /** the node's spec.podCIDR when it registers (an existing Node keeps its own) */
+  podCIDR?: string;
+  /** default: the hostname */
+  nodeName?: string;
+  /** CNI network and bridge names (defaults flotilla, flt0) */
+  network?: string;
+  bridge?: string;
+  relistIntervalMs?: number;
+}
+
 export interface StartKubeletOptions {
   natsUrl: string;
-  runtime?: 'hollow';
-  nodes: number;
+  runtime?: 'hollow' | 'cri';
+  /** hollow nodes carried (the `hollow` runtime) */
+  nodes?: number;
+  cri?: CriNodeOptions;
   namePrefix?: string;
   firstIndex?: number;
   cpu?: string;
@@ -35,19 +68,60 @@ export interface RunningKubelet {
   readonly nodes: NodeManager;
   readonly pods: PodManager;
   readonly runtime: ContainerRuntime;
+  /** the real node's pod network (`cri`) */
+  readonly network?: BridgeNetwork;
   stop(): Promise<void>;
+}
+
+/** CRI's Status says NetworkReady once containerd has loaded the conflist (it watches the folder). */
+async function waitForNetworkReady(client: CriClient, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { conditions } = await client.status();
+    const net = conditions.find((c) => c.type === 'NetworkReady');
+    if (net?.status) return;
+    if (Date.now() > deadline) throw new Error(`the container runtime's network is not ready after ${timeoutMs} ms: ${net?.reason ?? ''} ${net?.message ?? ''}`.trim());
+    await sleep(100);
+  }
+}
+
+/** The real node's runtime: containerd's CRI with the local images imported (never pulled). */
+async function connectCri(o: CriNodeOptions): Promise<CriRuntime> {
+  const socket = o.endpoint.replace(/^unix:\/\//, '');
+  const client = new CriClient(socket);
+  try {
+    await ensureLocalImages({ cacheDir: path.join(o.rootDir, 'images'), socket, client });
+    return await CriRuntime.connect({ client, podLogDir: path.join(o.rootDir, 'pods'), relistIntervalMs: o.relistIntervalMs });
+  } catch (e) {
+    client.close();
+    throw new Error(`container runtime at ${o.endpoint}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKubelet> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`kubelet: ${line}\n`));
-  if ((opts.runtime ?? 'hollow') !== 'hollow') throw new Error(`--runtime: only "hollow" exists so far, got "${opts.runtime}"`);
+  const kind = opts.runtime ?? 'hollow';
+  if (kind !== 'hollow' && kind !== 'cri') throw new Error(`--runtime: "hollow" or "cri", got "${opts.runtime}"`);
+  if (kind === 'cri' && !opts.cri) throw new Error('the cri runtime needs its options (endpoint, rootDir, cniConfDir)');
+  const cri = opts.cri!;
+  const runtime: ContainerRuntime = kind === 'cri' ? await connectCri(cri) : new HollowRuntime();
+  const host =
+    kind === 'cri'
+      ? hostNodeSpec({ name: cri.nodeName, podCIDR: cri.podCIDR ?? DEFAULT_POD_CIDR, containerRuntimeVersion: `${runtime.runtimeName}://${runtime.runtimeVersion}`, dataDir: cri.rootDir, maxPods: opts.pods })
+      : undefined;
   const namePrefix = opts.namePrefix ?? 'hollow-';
-  const nc: NatsConnection = await connectNats(opts.natsUrl, { name: `kubelet/${namePrefix}*` });
+  let nc: NatsConnection;
+  try {
+    nc = await connectNats(opts.natsUrl, { name: host ? `kubelet/${host.name}` : `kubelet/${namePrefix}*` });
+  } catch (e) {
+    await runtime.close();
+    throw e;
+  }
   const client = new ApiClient(nc, { userAgent: componentUserAgent('kubelet') });
-  const runtime = new HollowRuntime();
   const nodes = new NodeManager(client, {
     namePrefix,
-    count: opts.nodes,
+    host,
+    count: opts.nodes ?? 0,
     firstIndex: opts.firstIndex,
     cpu: opts.cpu ?? '4',
     memory: opts.memory ?? '16Gi',
@@ -65,13 +139,21 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
     client.close();
     await nc.close();
   };
+  let network: BridgeNetwork | undefined;
   try {
     await nodes.register();
+    if (host && runtime instanceof CriRuntime) {
+      // an existing Node keeps the podCIDR it registered with
+      const podCIDR = nodes.get(host.name)!.podCIDR;
+      network = new BridgeNetwork({ confDir: cri.cniConfDir, name: cri.network ?? DEFAULT_CNI_NETWORK, bridge: cri.bridge ?? DEFAULT_CNI_BRIDGE, podCIDR });
+      network.setUp();
+      await waitForNetworkReady(runtime.client);
+    }
     nodes.start();
     await pods.start();
   } catch (e) {
     await stop();
     throw e;
   }
-  return { client, nodes, pods, runtime, stop };
+  return { client, nodes, pods, runtime, network, stop };
 }

@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BridgeNetwork } from '../cni/bridge.js';
@@ -20,29 +19,7 @@ import { BUSYBOX_IMAGE, ensureLocalImages, type LocalImage } from '../images/loc
 import type { ContainerEvent, PodSandboxConfig } from '../runtime.js';
 import { CriClient } from './client.js';
 import { CriRuntime } from './runtime.js';
-
-/** A 10.x.y.0/24 that no address or route of this machine overlaps. */
-function unusedSubnet(): string {
-  const used = spawnSync('ip', ['-4', '-o', 'route', 'show', 'table', 'all'], { encoding: 'utf8' }).stdout + spawnSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' }).stdout;
-  for (;;) {
-    const [a, b] = randomBytes(2);
-    const prefix = `10.${200 + (a % 50)}.${b}.`;
-    if (!used.includes(prefix) && !used.includes(`10.${200 + (a % 50)}.0.0/16`)) return `${prefix}0/24`;
-  }
-}
-
-function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-  });
-}
+import { httpGet, mountsUnder, unusedSubnet } from '../../../test/node.js';
 
 async function eventually<T>(what: string, fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -54,15 +31,6 @@ async function eventually<T>(what: string, fn: () => Promise<T>, timeoutMs = 15_
       await sleep(100);
     }
   }
-}
-
-/** Mount points under dir, deepest first (containerd should have removed them all). */
-function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/mounts', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[1])
-    .filter((m) => m && (m === dir || m.startsWith(dir + '/')))
-    .sort((a, b) => b.length - a.length);
 }
 
 describe('cri runtime on containerd (needs root)', function () {

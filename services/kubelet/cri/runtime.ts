@@ -104,6 +104,7 @@ const EVENT_OF_STATE: Record<ContainerState, ContainerEventType | undefined> = {
 export class CriRuntime implements ContainerRuntime {
   readonly runtimeName: string;
   readonly runtimeVersion: string;
+  readonly ownsPodNetwork = true;
   readonly client: CriClient;
   private readonly sandboxes = new Map<string, SandboxEntry>();
   private readonly containers = new Map<string, ContainerEntry>();
@@ -232,11 +233,13 @@ export class CriRuntime implements ContainerRuntime {
         image: { image: normalizeImage(config.image), userSpecifiedImage: config.image },
         command: config.command ?? [],
         args: config.args ?? [],
+        workingDir: config.workingDir ?? '',
+        envs: config.envs ?? [],
         labels: config.labels ?? {},
         annotations: config.annotations ?? {},
         // relative to the sandbox's log directory, as upstream: <container>/<attempt>.log
         logPath: path.join(name, `${attempt}.log`),
-        linux: {},
+        linux: config.resources ? { resources: config.resources } : {},
       },
       sandbox.config,
     );
@@ -271,6 +274,14 @@ export class CriRuntime implements ContainerRuntime {
 
   containerStatus(containerId: string): ContainerStatus | undefined {
     return this.containers.get(containerId)?.status;
+  }
+
+  listPodSandboxes(): PodSandboxStatus[] {
+    return [...this.sandboxes.values()].map((s) => s.status);
+  }
+
+  listContainers(podSandboxId: string): ContainerStatus[] {
+    return [...this.containers.values()].filter((c) => c.sandboxId === podSandboxId).map((c) => c.status);
   }
 
   /** The container's CRI log file (absolute): `<RFC3339Nano> <stream> <P|F> <line>` per line. */

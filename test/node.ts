@@ -1,0 +1,106 @@
+/**
+ * For suites that run a real node on this machine (root, containerd, CNI): a containerd
+ * of the suite's own under /tmp, a 10.x subnet and bridge name no one else uses, and a
+ * cleanup that removes every sandbox, the containerd, the bridge and the folder even
+ * when a test failed, and says what it could not remove.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { BridgeNetwork } from '../services/kubelet/cni/bridge.js';
+import { ContainerdLauncher } from '../services/kubelet/containerd/launcher.js';
+import { CriClient } from '../services/kubelet/cri/client.js';
+import { requireNodeHost } from '../services/kubelet/host/prerequisites.js';
+
+/** A 10.x.y.0/24 that no address or route of this machine overlaps. */
+export function unusedSubnet(): string {
+  const used = spawnSync('ip', ['-4', '-o', 'route', 'show', 'table', 'all'], { encoding: 'utf8' }).stdout + spawnSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' }).stdout;
+  for (;;) {
+    const [a, b] = randomBytes(2);
+    const prefix = `10.${200 + (a! % 50)}.${b}.`;
+    if (!used.includes(prefix) && !used.includes(`10.${200 + (a! % 50)}.0.0/16`)) return `${prefix}0/24`;
+  }
+}
+
+export function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+/** Mount points under dir, deepest first (containerd should have removed them all). */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1])
+    .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + '/')))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** Removes what a real-node suite made; collects every failure and throws them together at the end. */
+export async function cleanUpNode(parts: { dir?: string; socket?: string; launcher?: ContainerdLauncher; network?: BridgeNetwork }): Promise<void> {
+  const problems: string[] = [];
+  const step = async (what: string, fn: () => unknown) => {
+    try {
+      await fn();
+    } catch (e) {
+      problems.push(`${what}: ${(e as Error).message}`);
+    }
+  };
+  if (parts.socket && parts.launcher?.running) {
+    const client = new CriClient(parts.socket);
+    // only this suite's containerd: every sandbox in it is ours
+    await step('removing sandboxes', async () => {
+      for (const sb of await client.listPodSandbox()) {
+        await client.stopPodSandbox(sb.id);
+        await client.removePodSandbox(sb.id);
+      }
+    });
+    client.close();
+  }
+  await step('stopping containerd', () => parts.launcher?.stop());
+  await step('removing the network', () => parts.network?.tearDown());
+  if (parts.dir) {
+    for (const m of mountsUnder(parts.dir)) spawnSync('umount', ['-l', m]);
+    const left = mountsUnder(parts.dir);
+    if (left.length) problems.push(`mounts left under ${parts.dir}, not removed: ${left.join(', ')}`);
+    else rmSync(parts.dir, { recursive: true, force: true });
+  }
+  if (problems.length) throw new Error(`cleanup: ${problems.join('; ')}`);
+}
+
+/** A containerd of the suite's own, with names for its pod network that no one else uses. */
+export interface TestNodeHost {
+  suffix: string;
+  dir: string;
+  subnet: string;
+  network: string;
+  bridge: string;
+  cniConfDir: string;
+  launcher: ContainerdLauncher;
+}
+
+export async function startTestNodeHost(what: string): Promise<TestNodeHost> {
+  requireNodeHost(what);
+  const suffix = randomBytes(3).toString('hex');
+  const dir = mkdtempSync('/tmp/flt-node-test-');
+  const cniConfDir = path.join(dir, 'cni', 'net.d');
+  const launcher = new ContainerdLauncher({ dir: path.join(dir, 'containerd'), cniConfDir });
+  const host = { suffix, dir, subnet: unusedSubnet(), network: `flt-test-${suffix}`, bridge: `flt-t-${suffix}`, cniConfDir, launcher };
+  try {
+    await launcher.start();
+  } catch (e) {
+    await cleanUpNode({ dir, launcher }).catch(() => undefined);
+    throw e;
+  }
+  return host;
+}
