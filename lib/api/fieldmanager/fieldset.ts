@@ -121,21 +121,6 @@ export class FieldSet {
     return n;
   }
 
-  /** Paths in this set that are neither in `o` nor under a member of `o`. */
-  recursiveDifference(o: FieldSet): FieldSet {
-    const n = new FieldSet();
-    n.member = this.member && !o.member;
-    if (this.children) {
-      for (const [k, a] of this.children) {
-        const b = o.children?.get(k);
-        if (b?.member) continue;
-        const d = b ? a.recursiveDifference(b) : a.clone();
-        if (d.member || !d.empty()) (n.children ??= new Map()).set(k, d);
-      }
-    }
-    return n;
-  }
-
   /** Paths in this set that are `o`'s members or under them (the part of this set `o` covers). */
   within(o: FieldSet): FieldSet {
     const n = new FieldSet();
