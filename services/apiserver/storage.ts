@@ -341,7 +341,7 @@ export class ObjectStorage {
   private readonly targets = new Map<string, FieldManagerTarget>();
 
   /** The field manager of a kind's main resource, status or scale (its spec replicas). */
-  fieldManager(kind: ServedKind, target: WriteTarget): FieldManagerTarget {
+  private fieldManager(kind: ServedKind, target: WriteTarget): FieldManagerTarget {
     const key = `${kind.qualified.group ?? ''}/${kind.def.plural}/${target}`;
     let t = this.targets.get(key);
     if (!t) {

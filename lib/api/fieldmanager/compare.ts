@@ -14,17 +14,13 @@ export interface Comparison {
   removed: FieldSet;
 }
 
-export function emptyComparison(): Comparison {
-  return { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
-}
-
 export function isSame(c: Comparison): boolean {
   return c.added.empty() && c.modified.empty() && c.removed.empty();
 }
 
 /** Compares two objects of a kind in `scope`; untracked metadata is not compared. */
 export function compareObjects(root: ShapeNode, l: Record<string, unknown>, r: Record<string, unknown>, scope: FieldScope): Comparison {
-  const c = emptyComparison();
+  const c: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
   const path: string[] = [];
   const visit = (k: string) => {
     if (!rootFieldInScope(scope, k)) return;

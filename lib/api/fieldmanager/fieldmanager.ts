@@ -319,7 +319,7 @@ function lastAppliedOf(config: any): string {
 }
 
 /** How upstream names a manager in conflict messages: `"kubectl" using v1`, `"x" with subresource "status"`. */
-export function printManager(id: string): string {
+function printManager(id: string): string {
   let e: ManagedFieldsEntry;
   try {
     e = JSON.parse(id);

@@ -8,7 +8,7 @@ import { FieldSet } from './fieldset.js';
 import type { ManagedFieldsEntry } from './types.js';
 
 /** The most Update entries kept; the oldest beyond it merge into "ancient-changes" per apiVersion. */
-export const MAX_UPDATE_MANAGERS = 10;
+const MAX_UPDATE_MANAGERS = 10;
 
 export class ManagedFieldsError extends Error {
   constructor(message: string) {
@@ -27,7 +27,7 @@ export function managerIdentifier(e: Pick<ManagedFieldsEntry, 'manager' | 'opera
   return JSON.stringify(id);
 }
 
-export interface ManagerRecord {
+interface ManagerRecord {
   entry: ManagedFieldsEntry;
   /** the decoded fields; decoded on first use */
   decoded?: FieldSet;
@@ -102,13 +102,13 @@ export class ManagedFields {
   }
 
   /** Merges the oldest Update entries into "ancient-changes" while there are more than the cap. */
-  capUpdaters(max = MAX_UPDATE_MANAGERS): void {
+  capUpdaters(): void {
     const updaters = [...this.managers.entries()].filter(([, r]) => r.entry.operation === 'Update');
-    if (updaters.length <= max) return;
+    if (updaters.length <= MAX_UPDATE_MANAGERS) return;
     updaters.sort(([ia, a], [ib, b]) => seconds(a.entry.time) - seconds(b.entry.time) || (ia < ib ? -1 : ia > ib ? 1 : 0));
     const firstOfVersion = new Map<string, string>();
     let length = updaters.length;
-    for (let i = 0; i < updaters.length && length > max; i++) {
+    for (let i = 0; i < updaters.length && length > MAX_UPDATE_MANAGERS; i++) {
       const [id, r] = updaters[i];
       const version = r.entry.apiVersion ?? '';
       const bucket = managerIdentifier({ manager: 'ancient-changes', operation: 'Update', apiVersion: version });

@@ -7,7 +7,7 @@
  */
 import { StatusError, type StatusCause } from '../errors.js';
 
-export const FIELD_MANAGER_MAX_LENGTH = 128;
+const FIELD_MANAGER_MAX_LENGTH = 128;
 
 export type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions';
 

@@ -7,7 +7,7 @@
  */
 
 /** JSON as Go's encoding/json writes it: `<`, `>`, `&` and the two line separators escaped. */
-export function goJson(v: unknown): string {
+function goJson(v: unknown): string {
   const s = JSON.stringify(v);
   return /[<>&\u2028\u2029]/.test(s) ? s.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : s;
 }
@@ -34,10 +34,6 @@ export function valueElement(v: unknown): string {
   return 'v:' + goJson(v);
 }
 
-export function indexElement(i: number): string {
-  return 'i:' + i;
-}
-
 const TYPE_RANK: Record<string, number> = { f: 0, k: 1, v: 2, i: 3 };
 
 /** Upstream's total order of values: numbers, strings, booleans, lists, maps, null. */
@@ -50,7 +46,7 @@ function valueRank(v: unknown): number {
   return 5;
 }
 
-export function compareValues(a: unknown, b: unknown): number {
+function compareValues(a: unknown, b: unknown): number {
   const ra = valueRank(a);
   const rb = valueRank(b);
   if (ra !== rb) return ra - rb;
@@ -139,7 +135,7 @@ function valueText(v: unknown): string {
 }
 
 /** One element as upstream's PathElement.String prints it. */
-export function pathElementText(pe: string): string {
+function pathElementText(pe: string): string {
   switch (pe[0]) {
     case 'f':
       return '.' + pe.slice(2);

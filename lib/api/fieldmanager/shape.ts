@@ -10,7 +10,7 @@ import { maybeTypeDef } from '../../schema/registry.js';
 import type { Field, Prop } from '../../schema/types.js';
 import type { ListShape, MapShape, ScalarShape, ShapeNode, StructShape, UntypedShape } from './types.js';
 
-export const SCALAR: ScalarShape = { kind: 'scalar' };
+const SCALAR: ScalarShape = { kind: 'scalar' };
 export const UNTYPED: UntypedShape = { kind: 'untyped' };
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
@@ -40,7 +40,7 @@ const NULL_IN_ZERO_FIELDS: Record<string, readonly string[]> = {
 const structs = new Map<string, ShapeNode>();
 
 /** The shape of a named type; unknown names are free-form. */
-export function structShape(typeName: string): ShapeNode {
+function structShape(typeName: string): ShapeNode {
   const cached = structs.get(typeName);
   if (cached) return cached;
   const def = maybeTypeDef(typeName);

@@ -2,7 +2,7 @@
  * What every walk over an object shares: the shape of a child, the path element of a
  * list item, which fields are never tracked (upstream's stripmeta), and value equality.
  */
-import { fieldElement, keyElement, valueElement } from './pathelement.js';
+import { keyElement, valueElement } from './pathelement.js';
 import { UNTYPED } from './shape.js';
 import type { FieldScope, ListShape, ShapeNode } from './types.js';
 
@@ -77,8 +77,6 @@ export const UNTRACKED_METADATA = new Set([
   'managedFields',
   'resourceVersion',
 ]);
-
-export const METADATA = fieldElement('metadata');
 
 /** Whether a top-level field is part of what a write in this scope owns. */
 export function rootFieldInScope(scope: FieldScope, key: string): boolean {
