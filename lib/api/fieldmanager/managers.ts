@@ -65,15 +65,7 @@ export class ManagedFields {
   /** The fields of a manager (an empty set for one not listed). */
   fields(id: string): FieldSet {
     const r = this.managers.get(id);
-    if (!r) return new FieldSet();
-    if (!r.decoded) {
-      try {
-        r.decoded = FieldSet.fromFieldsV1(r.entry.fieldsV1 ?? {});
-      } catch (e) {
-        throw new ManagedFieldsError(`error decoding set: ${(e as Error).message}`);
-      }
-    }
-    return r.decoded;
+    return r ? this.fieldsOf(r) : new FieldSet();
   }
 
   /** Whether a manager's fields include any of these top-level elements, read without decoding them. */
@@ -85,7 +77,7 @@ export class ManagedFields {
     return !!f && topLevel.some((pe) => pe in f);
   }
 
-    set(id: string, entry: Omit<ManagedFieldsEntry, 'fieldsV1' | 'fieldsType'>, fields: FieldSet): void {
+  set(id: string, entry: Omit<ManagedFieldsEntry, 'fieldsV1' | 'fieldsType'>, fields: FieldSet): void {
     this.managers.set(id, { entry: { ...entry, fieldsType: 'FieldsV1' }, decoded: fields, changed: true });
   }
 
@@ -129,8 +121,16 @@ export class ManagedFields {
     }
   }
 
+  /** A record's fields, decoded on first use. */
   private fieldsOf(r: ManagerRecord): FieldSet {
-    return (r.decoded ??= FieldSet.fromFieldsV1(r.entry.fieldsV1 ?? {}));
+    if (!r.decoded) {
+      try {
+        r.decoded = FieldSet.fromFieldsV1(r.entry.fieldsV1 ?? {});
+      } catch (e) {
+        throw new ManagedFieldsError(`error decoding set: ${(e as Error).message}`);
+      }
+    }
+    return r.decoded;
   }
 
   /** The entries for metadata.managedFields, in upstream's order; undefined when there are none. */
