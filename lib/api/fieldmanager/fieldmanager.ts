@@ -114,14 +114,7 @@ export function trackUpdate(t: FieldManagerTarget, live: any | undefined, next: 
       removed = new FieldSet();
     }
     const changed = added.union(modified);
-    const touched = topLevel(changed, removed);
-    for (const id of [...managed.managers.keys()]) {
-      // most writes touch one part of an object (a status update): leave other entries encoded
-      if (!managed.mayOwnAny(id, touched)) continue;
-      const before = managed.fields(id);
-      const after = before.difference(changed).difference(removed);
-      if (!sameSize(before, after)) managed.replaceFields(id, after);
-    }
+    releaseFields(managed, changed, removed);
     if (!changed.empty()) {
       const self = managerIdentifier({ manager, operation: 'Update', apiVersion: t.apiVersion, subresource: t.subresource });
       const previous = managed.managers.has(self) ? managed.fields(self) : undefined;
@@ -137,7 +130,6 @@ export function trackUpdate(t: FieldManagerTarget, live: any | undefined, next: 
   }
 }
 
-/** Whether a difference removed nothing (sets only shrink here, so equal member counts mean equal sets). */
 /** The top-level fields a change touches. */
 function topLevel(...sets: FieldSet[]): string[] {
   const out = new Set<string>();
@@ -145,6 +137,19 @@ function topLevel(...sets: FieldSet[]): string[] {
   return [...out];
 }
 
+/** Takes the fields a write changed or removed from every manager but `except`, which keeps what it has. */
+function releaseFields(managed: ManagedFields, changed: FieldSet, removed: FieldSet, except?: string): void {
+  const touched = topLevel(changed, removed);
+  for (const id of [...managed.managers.keys()]) {
+    // most writes touch one part of an object (a status update): leave other entries encoded
+    if (id === except || !managed.mayOwnAny(id, touched)) continue;
+    const before = managed.fields(id);
+    const after = before.difference(changed).difference(removed);
+    if (!sameSize(before, after)) managed.replaceFields(id, after);
+  }
+}
+
+/** Whether a difference removed nothing (sets only shrink here, so equal member counts mean equal sets). */
 function sameSize(a: FieldSet, b: FieldSet): boolean {
   return count(a) === count(b);
 }
@@ -231,13 +236,7 @@ export function applyConfiguration(t: FieldManagerTarget, live: any | undefined,
     if (allowed) conflicts = conflicts.filter((c) => !allowed.has(c.fieldPath));
     if (conflicts.length) throw conflictError(conflicts.map(({ manager: m, path }) => ({ manager: m, path })));
   }
-  const touched = topLevel(changedFields, cmp.removed);
-  for (const id of [...managed.managers.keys()]) {
-    if (id === self || !managed.mayOwnAny(id, touched)) continue;
-    const before = managed.fields(id);
-    const after = before.difference(changedFields).difference(cmp.removed);
-    if (!sameSize(before, after)) managed.replaceFields(id, after);
-  }
+  releaseFields(managed, changedFields, cmp.removed, self);
   if (applied.set.empty()) managed.managers.delete(self);
   const changed = !deepEqual(live ? base : {}, merged);
   if (changed && managed.managers.has(self)) managed.managers.get(self)!.entry.time = now;
