@@ -197,8 +197,12 @@ export function applyConfiguration(t: FieldManagerTarget, live: any | undefined,
   } catch (e) {
     throw new StatusError(500, 'InternalError', `failed to decode managed fields: ${(e as Error).message}`);
   }
-  const base: any = live ? structuredClone(live) : {};
-  if (base.metadata) delete base.metadata.managedFields;
+  // the live object without its managed fields, only read: a shallow copy, the one deep copy is the merge's
+  const base: any = live ? { ...live } : {};
+  if (base.metadata) {
+    base.metadata = { ...base.metadata };
+    delete base.metadata.managedFields;
+  }
   const meta = (config.metadata ?? {}) as any;
   const objectName = `${meta.namespace ?? live?.metadata?.namespace ?? ''}/${meta.name ?? ''}; ${gvkText(t.apiVersion, t.kind)}`;
   try {
