@@ -287,12 +287,8 @@ export class Launcher {
     if (this.containerd.running) {
       const client = new CriClient(r.endpoint);
       try {
-        const sandboxes = await client.listPodSandbox();
-        for (const sb of sandboxes) {
-          await client.stopPodSandbox(sb.id);
-          await client.removePodSandbox(sb.id);
-        }
-        if (sandboxes.length) log(`removed the ${sandboxes.length} pod sandboxes of the real node`);
+        const removed = await client.removeAllPodSandboxes();
+        if (removed) log(`removed the ${removed} pod sandboxes of the real node`);
       } catch (e) {
         log(`removing the real node's pods: ${(e as Error).message}`);
       } finally {
