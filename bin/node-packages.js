@@ -19,7 +19,10 @@ export const NODE_PACKAGES = [
   'libc6-dev',
 ];
 
-export const INSTALL_COMMAND = `sudo apt-get update && sudo apt-get install -y ${NODE_PACKAGES.join(' ')}`;
+/** The command that installs packages (services/kubelet/host/prerequisites.ts says the same). */
+function installCommand(packages) {
+  return `sudo apt-get update && sudo apt-get install -y ${packages.join(' ')}`;
+}
 
 /** The packages of NODE_PACKAGES that dpkg does not list as installed (one dpkg-query call). */
 export function missingNodePackages() {
@@ -50,5 +53,5 @@ export function ensureNodePackages({ say = (l) => process.stderr.write(`ensure: 
     spawnSync('apt-get', ['install', '-y', ...missing], { stdio: 'inherit', env });
     missing = missingNodePackages();
   }
-  return { missing, command: missing.length ? `sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}` : '' };
+  return { missing, command: missing.length ? installCommand(missing) : '' };
 }

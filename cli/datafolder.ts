@@ -144,25 +144,32 @@ export function natsServerArgs(dataDir: string, port: number): string[] {
 export function strayNatsServers(dataDir: string): Array<{ pid: number; port: number }> {
   const store = natsStoreDir(dataDir);
   const found: Array<{ pid: number; port: number }> = [];
+  for (const { pid, argv } of processes()) {
+    if (!argv[0]?.endsWith('nats-server')) continue;
+    const sd = argv.indexOf('-sd');
+    if (sd < 0 || path.resolve(argv[sd + 1] ?? '') !== store) continue;
+    found.push({ pid, port: Number(argv[argv.indexOf('-p') + 1]) });
+  }
+  return found;
+}
+
+/** Every process's pid and command line, from /proc (none where there is no /proc). */
+export function processes(): Array<{ pid: number; argv: string[] }> {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
   } catch {
-    return found;
+    return [];
   }
+  const out: Array<{ pid: number; argv: string[] }> = [];
   for (const pid of pids) {
-    let argv: string[];
     try {
-      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      out.push({ pid: Number(pid), argv: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0') });
     } catch {
-      continue;
+      // exited meanwhile
     }
-    if (!argv[0]?.endsWith('nats-server')) continue;
-    const sd = argv.indexOf('-sd');
-    if (sd < 0 || path.resolve(argv[sd + 1] ?? '') !== store) continue;
-    found.push({ pid: Number(pid), port: Number(argv[argv.indexOf('-p') + 1]) });
   }
-  return found;
+  return out;
 }
 
 /** SIGTERM, then SIGKILL after graceMs; resolves once pid is gone (or a zombie nobody reaps). */

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { readState } from './datafolder.js';
+import { strayContainerds } from './up.js';
 import { cleanUpNode, httpGet, mountsUnder, unusedSubnet } from '../test/node.js';
 import { BridgeNetwork } from '../services/kubelet/cni/bridge.js';
 import { ContainerdLauncher } from '../services/kubelet/containerd/launcher.js';
@@ -132,7 +132,7 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
     if (!dataDir) return;
     const cniConfDir = path.join(dataDir, 'cni', 'net.d');
     const launcher = new ContainerdLauncher({ dir: path.join(dataDir, 'containerd'), cniConfDir });
-    for (const [pid, cmdline] of processes()) if (cmdline.includes(launcher.paths.config)) process.kill(pid, 'SIGKILL');
+    for (const pid of strayContainerds(launcher.paths.config)) process.kill(pid, 'SIGKILL');
     const network = new BridgeNetwork({ confDir: cniConfDir, name: 'flotilla', bridge, podCIDR: subnet });
     await cleanUpNode({ dir: dataDir, network });
   });
@@ -166,7 +166,6 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
   });
 });
 
-/** Every process's pid and command line. */
 describe('flotilla up as an ordinary user (needs root to become one)', function () {
   this.timeout(120_000);
   let dataDir = '';
@@ -198,16 +197,3 @@ describe('flotilla up as an ordinary user (needs root to become one)', function 
     assert.equal(await up.exited, 0, up.output());
   });
 });
-
-function processes(): Array<[number, string]> {
-  const out: Array<[number, string]> = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      out.push([Number(name), readFileSync(`/proc/${name}/cmdline`, 'utf8')]);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return out;
-}

@@ -9,7 +9,7 @@
  */
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_BUCKET } from '../lib/store/kvstore.js';
@@ -19,6 +19,7 @@ import {
   natsServerArgs,
   natsServerBinary,
   natsStoreDir,
+  processes,
   readState,
   resolveDataDir,
   runningCluster,
@@ -287,12 +288,8 @@ export class Launcher {
     if (this.containerd.running) {
       const client = new CriClient(r.endpoint);
       try {
-        const sandboxes = await client.listPodSandbox();
-        for (const sb of sandboxes) {
-          await client.stopPodSandbox(sb.id);
-          await client.removePodSandbox(sb.id);
-        }
-        if (sandboxes.length) log(`removed the ${sandboxes.length} pod sandboxes of the real node`);
+        const removed = await client.removeAllPodSandboxes();
+        if (removed) log(`removed the ${removed} pod sandboxes of the real node`);
       } catch (e) {
         log(`removing the real node's pods: ${(e as Error).message}`);
       } finally {
@@ -347,18 +344,10 @@ export class Launcher {
 }
 
 /** containerd processes running with this config file (a launcher killed outright left them). */
-function strayContainerds(config: string): number[] {
-  const found: number[] = [];
-  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (argv[0]?.endsWith('containerd') && argv[argv.indexOf('--config') + 1] === config) found.push(Number(pid));
-  }
-  return found;
+export function strayContainerds(config: string): number[] {
+  return processes()
+    .filter(({ argv }) => argv[0]?.endsWith('containerd') && argv[argv.indexOf('--config') + 1] === config)
+    .map(({ pid }) => pid);
 }
 
 /** Fails with the reason when url is not a reachable NATS server with JetStream. */

@@ -59,12 +59,7 @@ export async function cleanUpNode(parts: { dir?: string; socket?: string; launch
   if (parts.socket && parts.launcher?.running) {
     const client = new CriClient(parts.socket);
     // only this suite's containerd: every sandbox in it is ours
-    await step('removing sandboxes', async () => {
-      for (const sb of await client.listPodSandbox()) {
-        await client.stopPodSandbox(sb.id);
-        await client.removePodSandbox(sb.id);
-      }
-    });
+    await step('removing sandboxes', () => client.removeAllPodSandboxes());
     client.close();
   }
   await step('stopping containerd', () => parts.launcher?.stop());
@@ -87,20 +82,36 @@ export interface TestNodeHost {
   bridge: string;
   cniConfDir: string;
   launcher: ContainerdLauncher;
+  /** the pod network of those names: set up by the suite's kubelet, or by startTestNodeHost when asked */
+  podNetwork: BridgeNetwork;
 }
 
-export async function startTestNodeHost(what: string): Promise<TestNodeHost> {
+/**
+ * Starts the suite's containerd. `setUpNetwork`: a suite that runs sandboxes through CRI
+ * itself, with no kubelet to write the conflist, has it written before containerd starts.
+ */
+export async function startTestNodeHost(what: string, opts: { setUpNetwork?: boolean } = {}): Promise<TestNodeHost> {
   requireNodeHost(what);
   const suffix = randomBytes(3).toString('hex');
   const dir = mkdtempSync('/tmp/flt-node-test-');
   const cniConfDir = path.join(dir, 'cni', 'net.d');
   const launcher = new ContainerdLauncher({ dir: path.join(dir, 'containerd'), cniConfDir });
-  const host = { suffix, dir, subnet: unusedSubnet(), network: `flt-test-${suffix}`, bridge: `flt-t-${suffix}`, cniConfDir, launcher };
+  const subnet = unusedSubnet();
+  const network = `flt-test-${suffix}`;
+  const bridge = `flt-t-${suffix}`;
+  const podNetwork = new BridgeNetwork({ confDir: cniConfDir, name: network, bridge, podCIDR: subnet });
+  const host = { suffix, dir, subnet, network, bridge, cniConfDir, launcher, podNetwork };
   try {
+    if (opts.setUpNetwork) podNetwork.setUp();
     await launcher.start();
   } catch (e) {
-    await cleanUpNode({ dir, launcher }).catch(() => undefined);
+    await cleanUpTestNodeHost(host).catch(() => undefined);
     throw e;
   }
   return host;
+}
+
+/** Removes everything startTestNodeHost made, and whatever ran on it. */
+export function cleanUpTestNodeHost(host: TestNodeHost): Promise<void> {
+  return cleanUpNode({ dir: host.dir, socket: host.launcher.paths.socket, launcher: host.launcher, network: host.podNetwork });
 }

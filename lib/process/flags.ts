@@ -42,6 +42,17 @@ export function numberFlag(v: string | undefined, flag: string, ok: (n: number) 
   return n;
 }
 
+/** A value `check` accepts (it throws saying why not: the error then names the flag), passed on as given. */
+export function checkedFlag(v: string | undefined, flag: string, check: (v: string) => unknown): string | undefined {
+  if (v === undefined) return undefined;
+  try {
+    check(v);
+  } catch (e) {
+    throw new Error(`${flag}: ${(e as Error).message}`);
+  }
+  return v;
+}
+
 /** A TCP port, 0 meaning any free one. */
 export function portFlag(v: string | undefined, flag = '--port'): number | undefined {
   if (v === undefined) return undefined;

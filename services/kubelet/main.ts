@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parseQuantity } from '../../lib/api/quantity.js';
-import { intFlag, natsFlagUsage, natsUrlFlag } from '../../lib/process/flags.js';
+import { checkedFlag, intFlag, natsFlagUsage, natsUrlFlag } from '../../lib/process/flags.js';
 import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
 import { MAX_NODE_CIDRS } from './podip.js';
 import { DEFAULT_POD_CIDR, startKubelet } from './server.js';
@@ -38,40 +38,31 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
 A hollow container runs until its pod is deleted, unless the pod's annotations say
 flotilla.io/hollow-run-seconds (exit after that long) and flotilla.io/hollow-exit-code.`;
 
-function quantityFlag(v: string | undefined, flag: string): string | undefined {
-  if (v === undefined) return undefined;
-  try {
-    parseQuantity(v);
-  } catch (e) {
-    throw new Error(`${flag}: ${(e as Error).message}`);
-  }
-  return v;
-}
+const KUBELET_FLAGS = {
+  nats: { type: 'string' },
+  runtime: { type: 'string', default: 'hollow' },
+  'container-runtime-endpoint': { type: 'string' },
+  'root-dir': { type: 'string' },
+  'cni-conf-dir': { type: 'string' },
+  'pod-cidr': { type: 'string' },
+  'hostname-override': { type: 'string' },
+  'cni-network': { type: 'string' },
+  'cni-bridge': { type: 'string' },
+  nodes: { type: 'string' },
+  'name-prefix': { type: 'string' },
+  'first-index': { type: 'string' },
+  cpu: { type: 'string' },
+  memory: { type: 'string' },
+  pods: { type: 'string' },
+  zones: { type: 'string' },
+  'start-delay-ms': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type KubeletFlags = ReturnType<typeof parseArgs<{ options: typeof KUBELET_FLAGS }>>['values'];
 
 export async function runKubelet(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      nats: { type: 'string' },
-      runtime: { type: 'string', default: 'hollow' },
-      'container-runtime-endpoint': { type: 'string' },
-      'root-dir': { type: 'string' },
-      'cni-conf-dir': { type: 'string' },
-      'pod-cidr': { type: 'string' },
-      'hostname-override': { type: 'string' },
-      'cni-network': { type: 'string' },
-      'cni-bridge': { type: 'string' },
-      nodes: { type: 'string' },
-      'name-prefix': { type: 'string' },
-      'first-index': { type: 'string' },
-      cpu: { type: 'string' },
-      memory: { type: 'string' },
-      pods: { type: 'string' },
-      zones: { type: 'string' },
-      'start-delay-ms': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values } = parseArgs({ args: argv, options: KUBELET_FLAGS });
   if (values.help) {
     console.log(KUBELET_USAGE);
     return 0;
@@ -88,8 +79,8 @@ export async function runKubelet(argv: string[]): Promise<number> {
     nodes,
     namePrefix: values['name-prefix'],
     firstIndex: intFlag(values['first-index'], '--first-index', 0, MAX_NODE_CIDRS - nodes),
-    cpu: quantityFlag(values.cpu, '--cpu'),
-    memory: quantityFlag(values.memory, '--memory'),
+    cpu: checkedFlag(values.cpu, '--cpu', parseQuantity),
+    memory: checkedFlag(values.memory, '--memory', parseQuantity),
     pods: intFlag(values.pods, '--pods', 1, 250),
     zones: intFlag(values.zones, '--zones', 1, 1000),
     startDelayMs: intFlag(values['start-delay-ms'], '--start-delay-ms', 0),
@@ -100,29 +91,23 @@ export async function runKubelet(argv: string[]): Promise<number> {
 
 runIfEntryPoint(import.meta.url, 'kubelet', runKubelet);
 
-async function runCriKubelet(values: Record<string, string | boolean | undefined>): Promise<number> {
-  const str = (k: string) => values[k] as string | undefined;
-  const podCIDR = str('pod-cidr') ?? DEFAULT_POD_CIDR;
-  try {
-    parseIPv4CIDR(podCIDR);
-  } catch (e) {
-    throw new Error(`--pod-cidr: ${(e as Error).message}`);
-  }
-  const endpoint = str('container-runtime-endpoint') ?? DEFAULT_CRI_ENDPOINT;
-  const natsUrl = natsUrlFlag(str('nats'));
+async function runCriKubelet(values: KubeletFlags): Promise<number> {
+  const podCIDR = checkedFlag(values['pod-cidr'], '--pod-cidr', parseIPv4CIDR) ?? DEFAULT_POD_CIDR;
+  const endpoint = values['container-runtime-endpoint'] ?? DEFAULT_CRI_ENDPOINT;
+  const natsUrl = natsUrlFlag(values.nats);
   const t0 = Date.now();
   const running = await startKubelet({
     natsUrl,
     runtime: 'cri',
-    pods: intFlag(str('pods'), '--pods', 1, 250),
+    pods: intFlag(values.pods, '--pods', 1, 250),
     cri: {
       endpoint,
-      rootDir: str('root-dir') ?? DEFAULT_ROOT_DIR,
-      cniConfDir: str('cni-conf-dir') ?? DEFAULT_CNI_CONF_DIR,
+      rootDir: values['root-dir'] ?? DEFAULT_ROOT_DIR,
+      cniConfDir: values['cni-conf-dir'] ?? DEFAULT_CNI_CONF_DIR,
       podCIDR,
-      nodeName: str('hostname-override'),
-      network: str('cni-network'),
-      bridge: str('cni-bridge'),
+      nodeName: values['hostname-override'],
+      network: values['cni-network'],
+      bridge: values['cni-bridge'],
     },
   });
   const [node] = running.nodes.nodes.values();

@@ -280,21 +280,9 @@ export class NodeManager {
     };
   }
 
-  /** The Node object a hollow node registers. */
+  /** The Node object a node registers; a hollow one also has its zone, region, hollow label and providerID. */
   nodeObject(n: HollowNode): Node {
-    if (this.opts.host) {
-      return {
-        apiVersion: 'v1',
-        kind: 'Node',
-        metadata: {
-          name: n.name,
-          labels: { 'kubernetes.io/arch': 'amd64', 'kubernetes.io/os': 'linux', [HOSTNAME_LABEL]: n.name },
-          annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
-        },
-        spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR] },
-        status: this.nodeStatus(n, metaTime()),
-      };
-    }
+    const hollow = !this.opts.host;
     return {
       apiVersion: 'v1',
       kind: 'Node',
@@ -304,13 +292,11 @@ export class NodeManager {
           'kubernetes.io/arch': 'amd64',
           'kubernetes.io/os': 'linux',
           [HOSTNAME_LABEL]: n.name,
-          [ZONE_LABEL]: n.zone,
-          [REGION_LABEL]: 'region-1',
-          [HOLLOW_LABEL]: 'true',
+          ...(hollow && { [ZONE_LABEL]: n.zone, [REGION_LABEL]: 'region-1', [HOLLOW_LABEL]: 'true' }),
         },
         annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
       },
-      spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR], providerID: `hollow://${n.name}` },
+      spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR], ...(hollow && { providerID: `hollow://${n.name}` }) },
       status: this.nodeStatus(n, metaTime()),
     };
   }

@@ -16,10 +16,9 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { ApiClient, connectNats, Resources } from '../../lib/client/mod.js';
 import { isNotFound } from '../../lib/api/errors.js';
 import { testApiServer } from '../../test/apiserver.js';
-import { cleanUpNode, httpGet, startTestNodeHost, type TestNodeHost } from '../../test/node.js';
+import { cleanUpTestNodeHost, httpGet, startTestNodeHost, type TestNodeHost } from '../../test/node.js';
 import { waitFor } from '../../test/wait.js';
 import { CLI_MAIN } from '../../cli/datafolder.js';
-import { BridgeNetwork } from './cni/bridge.js';
 import { CriClient } from './cri/client.js';
 import { NODE_LEASE_NAMESPACE } from './nodes.js';
 import { startKubelet, type RunningKubelet, type StartKubeletOptions } from './server.js';
@@ -71,10 +70,7 @@ describe('kubelet --runtime cri: a real node on containerd (needs root)', functi
     client?.close();
     await nc?.close();
     await api?.stop();
-    if (host) {
-      const network = new BridgeNetwork({ confDir: host.cniConfDir, name: host.network, bridge: host.bridge, podCIDR: host.subnet });
-      await cleanUpNode({ dir: host.dir, socket: host.launcher.paths.socket, launcher: host.launcher, network });
-    }
+    if (host) await cleanUpTestNodeHost(host);
   });
 
   const pods = { ...Resources.pods, namespace: 'default' };

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { CriClient } from '../cri/client.js';
 import { requireNodeHost } from '../host/prerequisites.js';
 import { ContainerdLauncher } from './launcher.js';
+import { mountsUnder } from '../../../test/node.js';
 
 describe('containerd launcher (needs root)', function () {
   this.timeout(60_000);
@@ -18,7 +19,7 @@ describe('containerd launcher (needs root)', function () {
 
   after(async () => {
     await launcher?.stop();
-    if (dir && !readFileSync('/proc/mounts', 'utf8').includes(dir)) rmSync(dir, { recursive: true, force: true });
+    if (dir && mountsUnder(dir).length === 0) rmSync(dir, { recursive: true, force: true });
   });
 
   it('starts containerd on its own socket under the data folder, answers CRI, stops on SIGTERM and starts again', async () => {

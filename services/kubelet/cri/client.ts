@@ -338,6 +338,19 @@ export class CriClient {
     return (await this.call<{ items: PodSandbox[] }>(this.runtime, 'ListPodSandbox', { filter })).items;
   }
 
+  /**
+   * Stops and removes every sandbox the runtime has, their containers with them; returns
+   * how many. Only for a containerd that is wholly Flotilla's (its launcher's, a test's).
+   */
+  async removeAllPodSandboxes(): Promise<number> {
+    const sandboxes = await this.listPodSandbox();
+    for (const sb of sandboxes) {
+      await this.stopPodSandbox(sb.id);
+      await this.removePodSandbox(sb.id);
+    }
+    return sandboxes.length;
+  }
+
   async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
     return (await this.call<{ containerId: string }>(this.runtime, 'CreateContainer', { podSandboxId, config, sandboxConfig })).containerId;
   }

@@ -6,90 +6,44 @@
  * what to run. Everything it makes is removed in `after`, even when a test failed.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { BridgeNetwork } from '../cni/bridge.js';
 import { PAUSE_IMAGE } from '../containerd/config.js';
-import { ContainerdLauncher } from '../containerd/launcher.js';
-import { requireNodeHost } from '../host/prerequisites.js';
 import { BUSYBOX_IMAGE, ensureLocalImages, type LocalImage } from '../images/local.js';
 import type { ContainerEvent, PodSandboxConfig } from '../runtime.js';
 import { CriClient } from './client.js';
 import { CriRuntime } from './runtime.js';
-import { httpGet, mountsUnder, unusedSubnet } from '../../../test/node.js';
-
-async function eventually<T>(what: string, fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`${what}: still failing after ${timeoutMs} ms: ${(e as Error).message}`);
-      await sleep(100);
-    }
-  }
-}
+import { cleanUpTestNodeHost, httpGet, startTestNodeHost, type TestNodeHost } from '../../../test/node.js';
+import { waitFor } from '../../../test/wait.js';
 
 describe('cri runtime on containerd (needs root)', function () {
   this.timeout(180_000);
-  const suffix = randomBytes(3).toString('hex');
-  let dir = '';
-  let network: BridgeNetwork | undefined;
-  let launcher: ContainerdLauncher | undefined;
+  let host: TestNodeHost | undefined;
   let client: CriClient | undefined;
   let rt: CriRuntime | undefined;
   let images: LocalImage[] = [];
+  let dir = '';
   let subnet = '';
 
   const podConfig = (name: string): PodSandboxConfig => ({
-    metadata: { name, namespace: 'cri-test', uid: `uid-${suffix}-${name}`, attempt: 0 },
-    labels: { 'flotilla.io/test': suffix },
+    metadata: { name, namespace: 'cri-test', uid: `uid-${host!.suffix}-${name}`, attempt: 0 },
+    labels: { 'flotilla.io/test': host!.suffix },
   });
 
   before(async () => {
-    requireNodeHost('the cri runtime suite');
-    dir = mkdtempSync('/tmp/flt-cri-test-');
-    subnet = unusedSubnet();
-    network = new BridgeNetwork({ confDir: path.join(dir, 'cni', 'net.d'), name: `flt-test-${suffix}`, bridge: `flt-t-${suffix}`, podCIDR: subnet });
-    network.setUp();
-    launcher = new ContainerdLauncher({ dir: path.join(dir, 'containerd'), cniConfDir: network.opts.confDir });
-    await launcher.start();
-    client = new CriClient(launcher.paths.socket);
-    images = await ensureLocalImages({ cacheDir: path.join(dir, 'images'), socket: launcher.paths.socket, client });
+    host = await startTestNodeHost('the cri runtime suite', { setUpNetwork: true });
+    ({ dir, subnet } = host);
+    client = new CriClient(host.launcher.paths.socket);
+    images = await ensureLocalImages({ cacheDir: path.join(dir, 'images'), socket: host.launcher.paths.socket, client });
     rt = await CriRuntime.connect({ client, podLogDir: path.join(dir, 'pods'), relistIntervalMs: 200 });
   });
 
   after(async () => {
-    const problems: string[] = [];
-    const step = async (what: string, fn: () => unknown) => {
-      try {
-        await fn();
-      } catch (e) {
-        problems.push(`${what}: ${(e as Error).message}`);
-      }
-    };
-    if (client && launcher?.running) {
-      // only this suite's containerd: every sandbox in it is ours
-      await step('removing sandboxes', async () => {
-        for (const sb of await client!.listPodSandbox()) {
-          await client!.stopPodSandbox(sb.id);
-          await client!.removePodSandbox(sb.id);
-        }
-      });
+    try {
+      await (rt?.close() ?? client?.close());
+    } finally {
+      if (host) await cleanUpTestNodeHost(host);
     }
-    await step('closing the runtime', () => rt?.close() ?? client?.close());
-    await step('stopping containerd', () => launcher?.stop());
-    await step('removing the network', () => network?.tearDown());
-    if (dir) {
-      for (const m of mountsUnder(dir)) spawnSync('umount', ['-l', m]);
-      const left = mountsUnder(dir);
-      if (left.length) problems.push(`mounts left under ${dir}, not removed: ${left.join(', ')}`);
-      else rmSync(dir, { recursive: true, force: true });
-    }
-    if (problems.length) throw new Error(`cleanup: ${problems.join('; ')}`);
   });
 
   it('imports the locally built pause and busybox images, which CRI reports with their archives’ image IDs', async () => {
@@ -128,7 +82,7 @@ describe('cri runtime on containerd (needs root)', function () {
     assert.equal(status?.image, BUSYBOX_IMAGE);
     assert.equal(status?.imageRef, images.find((i) => i.name === BUSYBOX_IMAGE)?.archive.configDigest);
 
-    const res = await eventually(`GET http://${ip}:8080/`, () => httpGet(`http://${ip}:8080/`));
+    const res = await waitFor(`GET http://${ip}:8080/`, () => httpGet(`http://${ip}:8080/`), 15_000);
     assert.equal(res.status, 200);
     assert.equal(res.body, 'hello from web\n');
 
@@ -149,12 +103,11 @@ describe('cri runtime on containerd (needs root)', function () {
     assert.equal(exec.stderr.toString(), 'err\n');
 
     const logPath = rt!.containerLogPath(id)!;
-    assert.equal(logPath, path.join(dir, 'pods', `cri-test_web_uid-${suffix}-web`, 'httpd', '0.log'));
-    const log = await eventually('the CRI log line', async () => {
+    assert.equal(logPath, path.join(dir, 'pods', `cri-test_web_uid-${host!.suffix}-web`, 'httpd', '0.log'));
+    const log = await waitFor('the CRI log line', () => {
       const text = readFileSync(logPath, 'utf8');
-      if (!text.includes('serving')) throw new Error(`log so far: ${JSON.stringify(text)}`);
-      return text;
-    });
+      return text.includes('serving') && text;
+    }, 15_000);
     assert.match(log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(Z|[+-]\d\d:\d\d) stdout F serving$/m);
 
     const stats = await client!.listContainerStats({ id });
@@ -170,11 +123,11 @@ describe('cri runtime on containerd (needs root)', function () {
     assert.equal(rt!.podSandboxStatus(sandboxId), undefined);
     assert.equal(rt!.containerStatus(id), undefined);
     assert.deepEqual(await client!.listContainers({ podSandboxId: sandboxId }), []);
-    assert.equal(existsSync(path.join(network!.ipamDataDir, network!.name, ip)), false, 'the IP lease is released');
+    assert.equal(existsSync(path.join(host!.podNetwork.ipamDataDir, host!.podNetwork.name, ip)), false, 'the IP lease is released');
   });
 
   it('refuses RunPodSandbox when the sandbox image is missing, rather than letting containerd pull it', async () => {
-    const guarded = await CriRuntime.connect({ client: new CriClient(launcher!.paths.socket), podLogDir: path.join(dir, 'pods'), sandboxImage: 'registry.k8s.io/pause:not-imported' });
+    const guarded = await CriRuntime.connect({ client: new CriClient(host!.launcher.paths.socket), podLogDir: path.join(dir, 'pods'), sandboxImage: 'registry.k8s.io/pause:not-imported' });
     try {
       await assert.rejects(guarded.runPodSandbox(podConfig('no-pause')), (e: Error) => e.name === 'CriRuntimeError' && /sandbox image registry\.k8s\.io\/pause:not-imported is not in the container runtime/.test(e.message));
       assert.deepEqual(await client!.listPodSandbox(), []);
