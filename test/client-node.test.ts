@@ -9,12 +9,10 @@
  * are in the last describe.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   ApiException,
   AppsV1Api,
@@ -31,7 +29,9 @@ import {
   type V1Status,
 } from '@kubernetes/client-node';
 import { writeKubeconfig } from '../cli/kubeconfig.js';
+import { freePort } from '../lib/nats/server.js';
 import { testApiServer } from './apiserver.js';
+import { component, stopChild } from './cluster.js';
 import { waitFor } from './wait.js';
 
 type TestApiServer = Awaited<ReturnType<typeof testApiServer>>;
@@ -621,20 +621,9 @@ describe('@kubernetes/client-node as an operator uses it', function () {
   });
 });
 
-/** A free TCP port on loopback, for an apiserver that must come back on the same address. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
-const APISERVER_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'services', 'apiserver', 'main.js');
-
-/** The apiserver as its own process (dist/services/apiserver/main.js), ready when /readyz answers. */
+/** `flotilla apiserver` as its own process, ready when /readyz answers. */
 async function startApiServerProcess(natsUrl: string, bucket: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [APISERVER_MAIN, '--nats', natsUrl, '--bucket', bucket, '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = component(['apiserver', '--nats', natsUrl, '--bucket', bucket, '--port', String(port)]);
   try {
     await waitFor(`the apiserver process on port ${port}`, async () => {
       if (child.exitCode !== null) throw new Error(`the apiserver exited with ${child.exitCode}`);
@@ -645,13 +634,6 @@ async function startApiServerProcess(natsUrl: string, bucket: string, port: numb
     throw e;
   }
   return child;
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 describe('@kubernetes/client-node informer across an apiserver restart', function () {
@@ -665,7 +647,7 @@ describe('@kubernetes/client-node informer across an apiserver restart', functio
     dir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-client-node-informer-'));
   });
   after(async () => {
-    if (apiserver) await stopProcess(apiserver);
+    await stopChild(apiserver);
     await writer?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -697,7 +679,7 @@ describe('@kubernetes/client-node informer across an apiserver restart', functio
       await informer.start();
       await waitFor('the first list', () => informer.list(namespace).length === 3);
 
-      await stopProcess(apiserver);
+      await stopChild(apiserver);
       await waitFor('the informer to notice its apiserver is gone', () => errors.length > 0);
       await writes.createNamespacedConfigMap({ namespace, body: configMap('added', { v: '1' }) });
       await writes.patchNamespacedConfigMap({ name: 'change', namespace, body: { data: { v: '2' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeKubeconfig } from '../cli/kubeconfig.js';
 import { testApiServer } from './apiserver.js';
-import { kubectlRunner } from './kubectl.js';
+import { deploymentManifest, kubectlRunner } from './kubectl.js';
 
 const CONFIGMAP = (data: Record<string, string>) => `apiVersion: v1
 kind: ConfigMap
@@ -18,25 +18,6 @@ metadata:
   name: settings
 data:
 ${Object.entries(data).map(([k, v]) => `  ${k}: "${v}"`).join('\n')}
-`;
-
-const DEPLOYMENT = (image: string, replicas = 2) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: nginx
-        image: ${image}
-        ports:
-        - containerPort: 80
 `;
 
 for (const version of ['1.27', '1.33']) {
@@ -86,23 +67,23 @@ for (const version of ['1.27', '1.33']) {
     });
 
     it('switches from client-side to server-side apply and back', async () => {
-      write('web.yaml', DEPLOYMENT('nginx:1.25'));
+      write('web.yaml', deploymentManifest('nginx:1.25'));
       assert.match(await k('apply', '-f', 'web.yaml'), /deployment.apps\/web created/);
       assert.ok((await managersOf('deploy/web')).includes('kubectl-client-side-apply/Update'));
 
-      write('web.yaml', DEPLOYMENT('nginx:1.26'));
+      write('web.yaml', deploymentManifest('nginx:1.26'));
       assert.match(await k('apply', '--server-side', '-f', 'web.yaml'), /serverside-applied/);
       assert.equal(await k('get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'), 'nginx:1.26');
       assert.ok((await managersOf('deploy/web')).includes('kubectl/Apply'));
       const last = JSON.parse(await k('get', 'deploy', 'web', '-o', `jsonpath={.metadata.annotations.kubectl\\.kubernetes\\.io/last-applied-configuration}`));
       assert.equal(last.spec.template.spec.containers[0].image, 'nginx:1.26', 'the server keeps the client-side annotation current');
 
-      write('web.yaml', DEPLOYMENT('nginx:1.27', 3));
+      write('web.yaml', deploymentManifest('nginx:1.27', 3));
       assert.match(await k('apply', '-f', 'web.yaml'), /deployment.apps\/web configured/);
       assert.equal(await k('get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'), 'nginx:1.27');
       assert.equal(await k('get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas}'), '3');
 
-      write('web.yaml', DEPLOYMENT('nginx:1.28', 3));
+      write('web.yaml', deploymentManifest('nginx:1.28', 3));
       assert.match(await k('apply', '--server-side', '-f', 'web.yaml'), /serverside-applied/);
       assert.equal(await k('get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'), 'nginx:1.28');
     });

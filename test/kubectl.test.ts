@@ -12,33 +12,10 @@ import { promisify } from 'node:util';
 import { writeKubeconfig } from '../cli/kubeconfig.js';
 import type { RunningControllerManager } from '../services/controller-manager/server.js';
 import { testApiServer } from './apiserver.js';
-import { kubectlBinary, kubectlRunner } from './kubectl.js';
+import { deploymentManifest, kubectlBinary, kubectlRunner } from './kubectl.js';
 import { startControllers } from '../services/controller-manager/testing/controllers.js';
 
 const run = promisify(execFile);
-
-const DEPLOYMENT = (image: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels: {app: web}
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: nginx
-        image: ${image}
-        ports:
-        - containerPort: 80
-        env:
-        - name: MODE
-          value: prod
-`;
 
 const NODE = `apiVersion: v1
 kind: Node
@@ -142,10 +119,10 @@ for (const version of ['1.27', '1.33']) {
     });
 
     it('applies a manifest three times: created, configured, unchanged; diff shows only the real change', async () => {
-      writeFileSync(path.join(dir, 'web.yaml'), DEPLOYMENT('nginx:1.25'));
+      writeFileSync(path.join(dir, 'web.yaml'), deploymentManifest('nginx:1.25'));
       assert.match(await k('apply', '-f', 'web.yaml'), /deployment.apps\/web created/);
       assert.match(await k('apply', '-f', 'web.yaml'), /deployment.apps\/web unchanged/);
-      writeFileSync(path.join(dir, 'web.yaml'), DEPLOYMENT('nginx:1.26'));
+      writeFileSync(path.join(dir, 'web.yaml'), deploymentManifest('nginx:1.26'));
       let diff = '';
       try {
         await run(bin(), ['--kubeconfig', kubeconfig, 'diff', '-f', 'web.yaml'], { cwd: dir });

@@ -58,3 +58,29 @@ export function kubectlRunner(version: string, place: () => KubectlPlace) {
   };
   return { k, kFail };
 }
+
+/** The Deployment manifest the kubectl tests apply (web.yaml): one nginx container, `image` and `replicas` varied. */
+export function deploymentManifest(image: string, replicas = 2): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: nginx
+        image: ${image}
+        ports:
+        - containerPort: 80
+        env:
+        - name: MODE
+          value: prod
+`;
+}

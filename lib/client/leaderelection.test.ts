@@ -6,12 +6,13 @@ import { freshNats } from '../../test/harness.js';
 import { ApiClient } from './client.js';
 import { Resources } from './resources.js';
 import { connectNats } from './connect.js';
-import { LeaderElector, formatMicroTime } from './leaderelection.js';
+import { metaMicroTime } from '../api/time.js';
+import { LeaderElector } from './leaderelection.js';
 import { sleep } from './retry.js';
 
 describe('leader election settings', () => {
   it('formats MicroTime with six fraction digits, as upstream serializes it', () => {
-    assert.equal(formatMicroTime(new Date(Date.UTC(2006, 0, 2, 15, 4, 5, 123))), '2006-01-02T15:04:05.123000Z');
+    assert.equal(metaMicroTime(Date.UTC(2006, 0, 2, 15, 4, 5, 123)), '2006-01-02T15:04:05.123000Z');
   });
 
   it('refuses timings where a leader could not renew before its lease runs out', () => {
@@ -149,7 +150,7 @@ describe('LeaderElector against the apiserver', function () {
     const ref = { ...Resources.leases, namespace: NS, name };
     return {
       async hold(): Promise<void> {
-        const now = formatMicroTime(new Date());
+        const now = metaMicroTime();
         await client.create<Lease>(ref, {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
@@ -161,12 +162,12 @@ describe('LeaderElector against the apiserver', function () {
       async renew(): Promise<number> {
         const l = await client.get<Lease>(ref);
         const sentAt = Date.now();
-        await client.update<Lease>(ref, { ...l, spec: { ...l.spec, renewTime: formatMicroTime(new Date(sentAt)) } });
+        await client.update<Lease>(ref, { ...l, spec: { ...l.spec, renewTime: metaMicroTime(sentAt) } });
         return sentAt;
       },
       async release(): Promise<void> {
         const l = await client.get<Lease>(ref);
-        const now = formatMicroTime(new Date());
+        const now = metaMicroTime();
         await client.update<Lease>(ref, { ...l, spec: { leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: l.spec?.leaseTransitions ?? 0 } });
       },
     };

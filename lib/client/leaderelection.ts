@@ -51,11 +51,6 @@ export interface LeaderElectionConfig {
   onError?: (err: unknown) => void;
 }
 
-/** metav1.MicroTime as it is serialized; lib/api/time.ts metaMicroTime for a Date. */
-export function formatMicroTime(d: Date): string {
-  return metaMicroTime(d.getTime());
-}
-
 function sameRecord(a: LeaseSpec | undefined, b: LeaseSpec | undefined): boolean {
   if (!a || !b) return a === b;
   return (

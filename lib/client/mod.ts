@@ -36,7 +36,7 @@ export {
   type RateLimiter,
 } from './ratelimiter.js';
 export { BackoffStepper, DefaultBackoff, DefaultRetry, WaitTimeoutError, exponentialBackoff, onError, retryOnConflict, sleep, type Backoff } from './retry.js';
-export { LeaderElector, formatMicroTime, type LeaderCallbacks, type LeaderElectionConfig } from './leaderelection.js';
+export { LeaderElector, type LeaderCallbacks, type LeaderElectionConfig } from './leaderelection.js';
 export { EventRecorder, type EventRecorderOptions, type EventSpec, type EventType } from './events.js';
 export * from './protocol.js';
 export * from '../api/errors.js';

@@ -14,7 +14,7 @@ describe('SchedulerCache', () => {
     assert.equal(cache.nodeAt(slotB), undefined);
     cache.addNode(mkNode('d'));
     assert.equal(cache.node('d')!.slot, slotB);
-    assert.equal(cache.nodeCount(), 3);
+    assert.equal(cache.snapshot.nodeCount(), 3);
   });
 
   it('a removed node takes no pods; its slot is free in the core', () => {

@@ -377,10 +377,6 @@ export class SchedulerCache implements SnapshotInterners {
 
   // ---- lookups the scheduling loop needs (plugins read the snapshot) ----
 
-  nodeCount(): number {
-    return this.byName.size;
-  }
-
   node(name: string): NodeInfo | undefined {
     return this.byName.get(name);
   }

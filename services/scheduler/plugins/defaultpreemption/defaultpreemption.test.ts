@@ -92,7 +92,7 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
       assert.notEqual(code, Reason.Fits, `the preemptor fits on ${n.name} already`);
       if (!UNRESOLVABLE.has(code)) resolvableSlots.push(n.slot);
     }
-    return { classId: CLASS_ID, reasons: new Map(), unschedulablePlugins: new Set(), resolvableSlots, nodeCount: cache.nodeCount() };
+    return { classId: CLASS_ID, reasons: new Map(), unschedulablePlugins: new Set(), resolvableSlots, nodeCount: cache.snapshot.nodeCount() };
   }
 
   async function preemptor(name: string, cpu: string, cls: string): Promise<Pod> {
