@@ -254,7 +254,7 @@ export class NatsApi {
         bytes = 0;
       };
       for (const ev of queue.splice(0)) {
-        const json = JSON.stringify(ev);
+        const json = encodeWatchEvent(ev);
         const size = Buffer.byteLength(json) + 1;
         if (parts.length >= MAX_EVENTS_PER_FRAME || (parts.length > 0 && bytes + size > max)) send();
         parts.push(json);
@@ -358,6 +358,34 @@ function applyText(req: ApiRequest): string | undefined {
     throw new BadRequestError(`error decoding YAML: ${(e as Error).message}`);
   }
   return text;
+}
+
+/**
+ * The objects watch frames carried this turn, encoded: every watcher of a resource is sent
+ * the watch cache's same object (the scheduler's informer and the benchmark's tracker both
+ * watch pods), so each is encoded once per turn rather than once per watcher. Cleared by a
+ * setImmediate queued behind the flushes that share it, so an object is never served from
+ * an encoding older than the turn it was queued in.
+ */
+const encodedThisTurn = new Map<object, string>();
+
+function encodedObject(obj: object): string {
+  let json = encodedThisTurn.get(obj);
+  if (json === undefined) {
+    if (encodedThisTurn.size === 0) setImmediate(() => encodedThisTurn.clear());
+    json = JSON.stringify(obj);
+    encodedThisTurn.set(obj, json);
+  }
+  return json;
+}
+
+/** JSON.stringify(ev), byte for byte, with the object's encoding shared between watchers. */
+function encodeWatchEvent(ev: WatchEvent): string {
+  const obj: unknown = ev.object;
+  if (obj === null || typeof obj !== 'object') return JSON.stringify(ev);
+  const keys = Object.keys(ev);
+  if (keys.length !== 2 || keys[0] !== 'type') return JSON.stringify(ev);
+  return `{"type":${JSON.stringify(ev.type)},"object":${encodedObject(obj)}}`;
 }
 
 /** What watchers hear when this apiserver stops: retry elsewhere (upstream closes the stream). */
