@@ -82,12 +82,36 @@ export class NatsApi {
     }
   }
 
+  /**
+   * Objects this instance wrote, as their change event encoded them: a batch create or patch
+   * answers with the very object (untouched since the write), so it is encoded once, not twice.
+   */
+  private readonly written = new WeakMap<object, string>();
+
+  /** JSON.stringify(v), from the change event's encoding when `v` is an object just written. */
+  private encodeWritten(v: unknown): string {
+    if (v !== null && typeof v === 'object') {
+      const json = this.written.get(v);
+      if (json !== undefined) {
+        this.written.delete(v);
+        return json;
+      }
+    }
+    return JSON.stringify(v) ?? 'null';
+  }
+
   /** Publishes a change event; called for every write this instance makes. */
   publishChange(n: ChangeNotice): void {
     const key = objectKey(n.kind.storage, n.kind.def.namespaced ? n.obj.metadata?.namespace : undefined, n.obj.metadata?.name ?? '');
-    const obj = n.kind.def.storage ? n.kind.def.storage.fromStorage(n.obj) : n.obj;
+    let json: string;
+    if (n.kind.def.storage) json = JSON.stringify(n.kind.def.storage.fromStorage(n.obj));
+    else {
+      // the object a write answers with: its batch reply reuses this encoding
+      json = JSON.stringify(n.obj);
+      this.written.set(n.obj, json);
+    }
     try {
-      this.nc.publish(`${EVENTS_PREFIX}.${key}`, JSON.stringify({ type: n.type, object: obj }));
+      this.nc.publish(`${EVENTS_PREFIX}.${key}`, `{"type":${JSON.stringify(n.type)},"object":${json}}`);
     } catch {
       /* a closed connection drops events; watchers get them from watches */
     }
@@ -200,7 +224,7 @@ export class NatsApi {
             }
           }),
         );
-        this.reply(m, JSON.stringify({ results }));
+        this.reply(m, `{"results":[${results.map((r) => this.encodeWritten(r)).join(',')}]}`);
       } else if (op === 'bind') {
         const b = this.parse<BatchBindRequest>(m);
         if (!Array.isArray(b?.items)) throw new BadRequestError('batch bind needs "items"');
