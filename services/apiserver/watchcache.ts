@@ -115,7 +115,8 @@ export class WatchCache {
       if (e.operation === 'PUT' && e.value) {
         let obj: any;
         try {
-          obj = JSON.parse(Buffer.from(e.value).toString('utf8'));
+          // a view on the entry's bytes, not a copy of them: every write's object passes here
+          obj = JSON.parse(Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength).toString('utf8'));
         } catch {
           obj = undefined; // a foreign or corrupt value is not served
         }
