@@ -9,87 +9,40 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { ApiClient, connectNats, Resources } from '../../lib/client/mod.js';
+import { ApiClient, Resources } from '../../lib/client/mod.js';
 import { isNotFound } from '../../lib/api/errors.js';
-import { testApiServer } from '../../test/apiserver.js';
-import { cleanUpTestNodeHost, httpGet, startTestNodeHost, type TestNodeHost } from '../../test/node.js';
+import { httpGet } from '../../test/node.js';
+import { PODS_DEFAULT, startRealNode, type RealNode } from '../../test/realnode.js';
 import { waitFor } from '../../test/wait.js';
 import { CLI_MAIN } from '../../cli/datafolder.js';
 import { CriClient } from './cri/client.js';
 import { NODE_LEASE_NAMESPACE } from './nodes.js';
-import { startKubelet, type RunningKubelet, type StartKubeletOptions } from './server.js';
 
 describe('kubelet --runtime cri: a real node on containerd (needs root)', function () {
   this.timeout(180_000);
-  let host: TestNodeHost | undefined;
-  let api: Awaited<ReturnType<typeof testApiServer>> | undefined;
-  let kubelet: RunningKubelet | undefined;
+  let rn: RealNode | undefined;
   let child: ChildProcess | undefined;
-  let nc: NatsConnection | undefined;
   let client: ApiClient;
   let cri: CriClient;
   let nodeName = '';
-  let n = 0;
-
-  const options = (): StartKubeletOptions => ({
-    natsUrl: api!.natsUrl,
-    runtime: 'cri',
-    cri: {
-      endpoint: `unix://${host!.launcher.paths.socket}`,
-      rootDir: path.join(host!.dir, 'kubelet'),
-      cniConfDir: host!.cniConfDir,
-      podCIDR: host!.subnet,
-      nodeName,
-      network: host!.network,
-      bridge: host!.bridge,
-      relistIntervalMs: 200,
-    },
-    node: { leaseRenewIntervalMs: 500 },
-    pod: { flushMs: 20 },
-    log: () => {},
-  });
 
   before(async () => {
-    host = await startTestNodeHost('the real node suite');
-    nodeName = `flt-node-${host.suffix}`;
-    api = await testApiServer();
-    nc = await connectNats(api.natsUrl, { name: 'realnode-test' });
-    client = new ApiClient(nc);
-    cri = new CriClient(host.launcher.paths.socket);
-    kubelet = await startKubelet(options());
+    rn = await startRealNode('the real node suite');
+    ({ client, cri, nodeName } = rn);
   });
 
   after(async () => {
     child?.kill('SIGKILL');
-    await kubelet?.stop().catch(() => undefined);
-    cri?.close();
-    client?.close();
-    await nc?.close();
-    await api?.stop();
-    if (host) await cleanUpTestNodeHost(host);
+    await rn?.stop();
   });
 
-  const pods = { ...Resources.pods, namespace: 'default' };
-  async function createPod(spec: Partial<Pod['spec']>): Promise<Pod> {
-    return client.create<Pod>(pods, {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: `rn${++n}` },
-      spec: { nodeName, containers: [], ...spec },
-    });
-  }
-  const getPod = (name: string) => client.get<Pod>({ ...pods, name });
-  async function podIn(name: string, phase: string, timeoutMs = 30_000): Promise<Pod> {
-    return waitFor(`pod ${name} ${phase}`, async () => {
-      const p = await getPod(name);
-      return p.status?.phase === phase && p;
-    }, timeoutMs);
-  }
-  const sandboxesOf = async (uid: string) => (await cri.listPodSandbox()).filter((s) => s.metadata.uid === uid);
+  const createPod = (spec: Partial<NonNullable<Pod['spec']>>) => rn!.createPod(spec);
+  const getPod = (name: string) => rn!.getPod(name);
+  const podIn = (name: string, phase: string) => rn!.podIn(name, phase);
+  const sandboxesOf = (uid: string) => rn!.sandboxesOf(uid);
+  const pods = PODS_DEFAULT;
   const httpdPod = () =>
     createPod({
       containers: [
@@ -117,7 +70,7 @@ describe('kubelet --runtime cri: a real node on containerd (needs root)', functi
     assert.equal(node.status?.nodeInfo?.kernelVersion, os.release());
     assert.ok(node.status?.nodeInfo?.osImage);
     assert.ok(node.status?.addresses?.some((a) => a.type === 'InternalIP' && a.address));
-    assert.equal(node.spec?.podCIDR, host!.subnet);
+    assert.equal(node.spec?.podCIDR, rn!.host.subnet);
     assert.equal(node.metadata?.labels?.['flotilla.io/hollow'], undefined);
     assert.equal(node.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
     const lease = () => client.get<Lease>({ ...Resources.leases, namespace: NODE_LEASE_NAMESPACE, name: nodeName });
@@ -129,7 +82,7 @@ describe('kubelet --runtime cri: a real node on containerd (needs root)', functi
     const created = await httpdPod();
     const pod = await podIn(created.metadata!.name!, 'Running');
     const ip = pod.status?.podIP ?? '';
-    assert.ok(ip.startsWith(host!.subnet.slice(0, host!.subnet.lastIndexOf('.') + 1)), `pod IP ${ip} in ${host!.subnet}`);
+    assert.ok(ip.startsWith(rn!.host.subnet.slice(0, rn!.host.subnet.lastIndexOf('.') + 1)), `pod IP ${ip} in ${rn!.host.subnet}`);
     const node = await client.get<Node>({ ...Resources.nodes, name: nodeName });
     assert.equal(pod.status?.hostIP, node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address);
     const st = pod.status?.containerStatuses?.[0];
@@ -174,12 +127,11 @@ describe('kubelet --runtime cri: a real node on containerd (needs root)', functi
     await podIn(gone.metadata!.name!, 'Running');
     await podIn(graceful.metadata!.name!, 'Running');
     const containerID = before.status!.containerStatuses![0]!.containerID;
-    await kubelet!.stop();
-    kubelet = undefined;
+    await rn!.stopKubelet();
 
     // the same kubelet as its own process, killed outright once it runs the pods again
-    const o = options().cri!;
-    child = spawn(process.execPath, [CLI_MAIN, 'kubelet', '--runtime', 'cri', '--nats', api!.natsUrl, '--container-runtime-endpoint', o.endpoint, '--root-dir', o.rootDir,
+    const o = rn!.options().cri!;
+    child = spawn(process.execPath, [CLI_MAIN, 'kubelet', '--runtime', 'cri', '--nats', rn!.api.natsUrl, '--container-runtime-endpoint', o.endpoint, '--root-dir', o.rootDir,
       '--cni-conf-dir', o.cniConfDir, '--pod-cidr', o.podCIDR!, '--hostname-override', nodeName, '--cni-network', o.network!, '--cni-bridge', o.bridge!], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout!.on('data', (d) => (output += d));
@@ -197,7 +149,7 @@ describe('kubelet --runtime cri: a real node on containerd (needs root)', functi
     // deleted gracefully meanwhile: the object waits, with its deletionTimestamp, for a kubelet
     await client.delete({ ...pods, name: graceful.metadata!.name! }, { gracePeriodSeconds: 1 });
 
-    kubelet = await startKubelet(options());
+    await rn!.startKubelet();
     await waitFor('the sandbox of the pod deleted meanwhile removed', async () => (await sandboxesOf(gone.metadata!.uid!)).length === 0);
     await waitFor('the gracefully deleted pod stopped, its sandbox and object removed', async () =>
       (await sandboxesOf(graceful.metadata!.uid!)).length === 0 && (await getPod(graceful.metadata!.name!).then(() => false, (e) => isNotFound(e))));

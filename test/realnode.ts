@@ -1,0 +1,117 @@
+/**
+ * One real node for a suite: a containerd of its own (test/node.ts), a real nats-server
+ * and apiserver, and `kubelet --runtime cri` in this process. Every suite that runs pods
+ * on containerd starts from here, so the set-up and the cleanup live once. `stop()`
+ * removes everything even when a test failed.
+ */
+import path from 'node:path';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { ApiClient, connectNats, Resources } from '../lib/client/mod.js';
+import { CriClient } from '../services/kubelet/cri/client.js';
+import { startKubelet, type RunningKubelet, type StartKubeletOptions } from '../services/kubelet/server.js';
+import { testApiServer } from './apiserver.js';
+import { cleanUpTestNodeHost, startTestNodeHost, type TestNodeHost } from './node.js';
+import { waitFor } from './wait.js';
+
+export interface RealNode {
+  host: TestNodeHost;
+  api: Awaited<ReturnType<typeof testApiServer>>;
+  nc: NatsConnection;
+  client: ApiClient;
+  cri: CriClient;
+  nodeName: string;
+  /** the running kubelet; undefined between stopKubelet and startKubelet */
+  kubelet: RunningKubelet | undefined;
+  /** the options the kubelet runs with (a test may start it again with them) */
+  options(): StartKubeletOptions;
+  startKubelet(): Promise<RunningKubelet>;
+  stopKubelet(): Promise<void>;
+  /** creates a pod bound to this node in `default`, named `<prefix><n>` unless the metadata names it */
+  createPod(spec: Partial<NonNullable<Pod['spec']>>, metadata?: NonNullable<Pod['metadata']>): Promise<Pod>;
+  getPod(name: string): Promise<Pod>;
+  /** waits until the pod reaches the phase and returns it */
+  podIn(name: string, phase: string, timeoutMs?: number): Promise<Pod>;
+  sandboxesOf(uid: string): ReturnType<CriClient['listPodSandbox']>;
+  stop(): Promise<void>;
+}
+
+export interface RealNodeOptions {
+  /** the pod name prefix (default `rn`) */
+  prefix?: string;
+  /** kubelet options laid over the defaults */
+  kubelet?: (o: StartKubeletOptions) => StartKubeletOptions;
+}
+
+export const PODS_DEFAULT = { ...Resources.pods, namespace: 'default' };
+
+export async function startRealNode(what: string, opts: RealNodeOptions = {}): Promise<RealNode> {
+  const parts: Partial<RealNode> = {};
+  let n = 0;
+  const stop = async () => {
+    await parts.kubelet?.stop().catch(() => undefined);
+    parts.cri?.close();
+    parts.client?.close();
+    await parts.nc?.close().catch(() => undefined);
+    await parts.api?.stop();
+    if (parts.host) await cleanUpTestNodeHost(parts.host);
+  };
+  try {
+    const host = (parts.host = await startTestNodeHost(what));
+    const nodeName = `flt-node-${host.suffix}`;
+    const api = (parts.api = await testApiServer());
+    const nc = (parts.nc = await connectNats(api.natsUrl, { name: `${opts.prefix ?? 'rn'}-test` }));
+    const client = (parts.client = new ApiClient(nc));
+    const cri = (parts.cri = new CriClient(host.launcher.paths.socket));
+    const base = (): StartKubeletOptions => ({
+      natsUrl: api.natsUrl,
+      runtime: 'cri',
+      cri: {
+        endpoint: `unix://${host.launcher.paths.socket}`,
+        rootDir: path.join(host.dir, 'kubelet'),
+        cniConfDir: host.cniConfDir,
+        podCIDR: host.subnet,
+        nodeName,
+        network: host.network,
+        bridge: host.bridge,
+        relistIntervalMs: 200,
+      },
+      node: { leaseRenewIntervalMs: 500 },
+      pod: { flushMs: 20 },
+      log: () => {},
+    });
+    const node: RealNode = Object.assign(parts as RealNode, {
+      nodeName,
+      options: () => (opts.kubelet ? opts.kubelet(base()) : base()),
+      async startKubelet() {
+        node.kubelet = await startKubelet(node.options());
+        return node.kubelet;
+      },
+      async stopKubelet() {
+        const k = node.kubelet;
+        node.kubelet = undefined;
+        await k?.stop();
+      },
+      createPod: (spec: Partial<NonNullable<Pod['spec']>>, metadata?: NonNullable<Pod['metadata']>) =>
+        client.create<Pod>(PODS_DEFAULT, {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: `${opts.prefix ?? 'rn'}${++n}`, ...metadata },
+          spec: { nodeName, containers: [], ...spec },
+        }),
+      getPod: (name: string) => client.get<Pod>({ ...PODS_DEFAULT, name }),
+      podIn: (name: string, phase: string, timeoutMs = 30_000) =>
+        waitFor(`pod ${name} ${phase}`, async () => {
+          const p = await client.get<Pod>({ ...PODS_DEFAULT, name });
+          return p.status?.phase === phase && p;
+        }, timeoutMs),
+      sandboxesOf: async (uid: string) => (await cri.listPodSandbox()).filter((s) => s.metadata.uid === uid),
+      stop,
+    });
+    await node.startKubelet();
+    return node;
+  } catch (e) {
+    await stop().catch(() => undefined);
+    throw e;
+  }
+}
