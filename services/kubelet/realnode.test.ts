@@ -3,7 +3,7 @@
  * suite's own (test/node.ts), against a real nats-server and apiserver. Pods created
  * through the API run as containers, get IPs from the CNI bridge and answer from the
  * host; exits reach the pod phase; deletion removes the sandbox; a kubelet killed with -9
- * and started again adopts its containers. Needs root and the node's packages (CI has
+ * and started again adopts its containers; a containerd restart kills no pod. Needs root and the node's packages (CI has
  * both); without them the suite fails saying what to run.
  */
 import assert from 'node:assert/strict';
@@ -117,6 +117,27 @@ describe('kubelet --runtime cri: a real node on containerd (needs root)', functi
     await client.delete({ ...pods, name }, { gracePeriodSeconds: 1 });
     await waitFor(`pod ${name} gone`, async () => getPod(name).then(() => false, (e) => isNotFound(e)));
     await waitFor(`the sandbox of ${name} removed`, async () => (await sandboxesOf(created.metadata!.uid!)).length === 0);
+  });
+
+  it('keeps its pods running across a containerd restart, and the kubelet carries on with them', async () => {
+    const created = await httpdPod();
+    const before = await podIn(created.metadata!.name!, 'Running');
+    const id = before.status!.containerStatuses![0]!.containerID!.replace('containerd://', '');
+    await rn!.host.launcher.stop();
+    // the shim keeps the container alive while containerd is down
+    assert.equal((await httpGet(`http://${before.status!.podIP}:8080/`)).status, 200);
+    await rn!.host.launcher.start();
+    assert.equal((await cri.containerStatus(id)).state, 'CONTAINER_RUNNING');
+    // a few relists of the kubelet later, it still reports the same container, not restarted
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await getPod(created.metadata!.name!);
+    assert.equal(now.status?.phase, 'Running');
+    assert.equal(now.status?.containerStatuses?.[0]?.containerID, `containerd://${id}`);
+    assert.equal(now.status?.containerStatuses?.[0]?.restartCount, 0);
+    // and it drives the pod through the new containerd: a delete stops and removes it
+    await client.delete({ ...pods, name: created.metadata!.name! }, { gracePeriodSeconds: 1 });
+    await waitFor(`the sandbox of ${created.metadata!.name} removed`, async () => (await sandboxesOf(created.metadata!.uid!)).length === 0, 30_000);
+    await waitFor('the pod object removed', async () => getPod(created.metadata!.name!).then(() => false, (e) => isNotFound(e)));
   });
 
   it('adopts running containers after a kubelet killed with -9 comes back, and removes sandboxes of pods deleted meanwhile', async () => {
