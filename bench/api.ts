@@ -6,6 +6,7 @@
  * summary line comparing NATS-API creates with raw KV puts, and BENCH_JSON lines.
  * Nothing here asserts on speed.
  */
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { ApiClient, connectNats } from '../lib/client/mod.js';
@@ -13,6 +14,7 @@ import { KvStore } from '../lib/store/kvstore.js';
 import { startCluster, type Cluster } from '../test/cluster.js';
 import { cpuPerOpUs, sampleCpu } from './cpu.js';
 import { HttpDriver, NatsDriver, type ApiDriver } from './drivers.js';
+import { ETCD_BINARY, ETCD_INSTALL, EtcdServer, etcdPutPhase } from './etcd.js';
 import { HttpJsonClient } from './httpclient.js';
 import { batchCreatePhase, createPhase, getPhase, kvWritePhase, listPhase, watchPhase } from './phases.js';
 import { benchPod } from './pods.js';
@@ -29,9 +31,10 @@ const USAGE = `usage: node dist/bench/api.js [options]
   --batch-in-flight N   batchCreate requests in flight (default 4)
   --nats-concurrency N  NATS requests in flight (default 256)
   --http-concurrency N  HTTP requests in flight, over that many keep-alive connections (default 64)
-  --kv-window N         raw KV writes in flight (default 1000)
+  --kv-window N         raw KV writes in flight, and etcd puts in flight (default 1000)
   --watch-concurrency N writes in flight in the watch phases, both transports (default 64)
-  --transports LIST     which of kv,nats,http to measure (default all three)
+  --transports LIST     which of kv,etcd,nats,http to measure (default all four; etcd is
+                        Debian's etcd-server, started on loopback with a temporary folder)
   --duration S          stop starting new ops after S seconds in the get and serial phases
   --profile DIR         write a V8 CPU profile of the apiserver into DIR
   --keep-data           leave the temporary data folder in place`;
@@ -51,7 +54,7 @@ function parse() {
       'http-concurrency': { type: 'string', default: '64' },
       'kv-window': { type: 'string', default: '1000' },
       'watch-concurrency': { type: 'string', default: '64' },
-      transports: { type: 'string', default: 'kv,nats,http' },
+      transports: { type: 'string', default: 'kv,etcd,nats,http' },
       duration: { type: 'string' },
       profile: { type: 'string' },
       'keep-data': { type: 'boolean', default: false },
@@ -154,6 +157,25 @@ async function apiPhases(d: ApiDriver, o: ReturnType<typeof parse>, nats?: ApiCl
   }
 }
 
+/** The store peer: the same puts as the raw KV phase, into an etcd of this run's own. */
+async function etcdPhases(o: ReturnType<typeof parse>): Promise<void> {
+  if (!existsSync(ETCD_BINARY)) {
+    console.log(`${stamp()} etcd not measured: ${ETCD_BINARY} is missing (install it with: ${ETCD_INSTALL})`);
+    return;
+  }
+  const etcd = await EtcdServer.start();
+  pids.etcd = etcd.pid;
+  try {
+    console.log(`${stamp()} etcd (own process, pid ${etcd.pid}) at ${etcd.endpoint}, fsync on every commit as etcd always does`);
+    await etcdPutPhase(etcd, Math.min(o.pods, 1000), o.kvWindow, 'warmup');
+    await phase('etcd', `put ${o.pods} pod-sized values, ${o.kvWindow} in flight`, () => etcdPutPhase(etcd, o.pods, o.kvWindow, 'put'));
+    if (o.serial) await phase('etcd', `put ${o.serial} values one at a time`, () => etcdPutPhase(etcd, o.serial, 1, 'serial', o.duration));
+  } finally {
+    delete pids.etcd;
+    await etcd.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const o = parse();
   let cluster: Cluster | undefined;
@@ -184,6 +206,8 @@ async function main(): Promise<void> {
       if (o.serial) await phase('kv', `put ${o.serial} values one at a time`, () => kvWritePhase(store, 'put', o.serial, 1, 'pods.serial', o.duration));
     }
 
+    if (o.transports.has('etcd')) await etcdPhases(o);
+
     const client = new ApiClient(nc, { requestTimeoutMs: 120_000 });
     const sample = await client.create({ group: '', version: 'v1', resource: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-sample' } });
     const stored = await client.create({ group: '', version: 'v1', resource: 'pods', namespace: 'bench-sample' }, benchPod('bench-sample', 0));
@@ -208,6 +232,10 @@ async function main(): Promise<void> {
     const natsCreate = find('nats', 'create');
     const batch = find('nats', 'batchCreate');
     const ratio = (a?: PhaseResult) => (a && kvPut ? (a.opsPerSec / kvPut.opsPerSec).toFixed(2) : '-');
+    const etcdPut = find('etcd', 'etcd put');
+    if (etcdPut && kvPut) {
+      console.log(`STORE: raw JetStream KV put ${formatNumber(kvPut.opsPerSec)}/s, etcd 3.4 put ${formatNumber(etcdPut.opsPerSec)}/s (same values, ${o.kvWindow} in flight): KV = ${(kvPut.opsPerSec / etcdPut.opsPerSec).toFixed(2)} x etcd`);
+    }
     console.log(
       `SUMMARY: NATS API create ${formatNumber(natsCreate?.opsPerSec ?? null)}/s = ${ratio(natsCreate)} x raw KV put ${formatNumber(kvPut?.opsPerSec ?? null)}/s; ` +
         `batchCreate ${formatNumber(batch?.opsPerSec ?? null)}/s = ${ratio(batch)} x (the aim: >= 0.5)`,

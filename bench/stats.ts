@@ -55,7 +55,7 @@ export interface PhaseResult {
   p99Ms: number | null;
   errors: number;
   /** CPU microseconds per op of each process (apiserver, nats-server, the benchmark client) */
-  cpuUsPerOp?: { apiserver?: number | null; nats?: number | null; client?: number | null };
+  cpuUsPerOp?: { apiserver?: number | null; nats?: number | null; client?: number | null; etcd?: number | null };
   /** anything else worth keeping (sizes, concurrency, the first error) */
   extra?: Record<string, unknown>;
 }
@@ -102,7 +102,9 @@ const CPU_COLUMNS = ['cpu us/op: apiserver', 'nats', 'client'];
  */
 export function formatTable(rows: PhaseResult[]): string {
   const withCpu = rows.some((r) => r.cpuUsPerOp);
-  const columns = withCpu ? [...COLUMNS, ...CPU_COLUMNS] : COLUMNS;
+  // etcd's column only when a row measured it (the store peer of the API benchmark)
+  const withEtcd = rows.some((r) => typeof r.cpuUsPerOp?.etcd === 'number');
+  const columns = withCpu ? [...COLUMNS, ...CPU_COLUMNS, ...(withEtcd ? ['etcd'] : [])] : COLUMNS;
   const cells = rows.map((r) => {
     const c = [
       r.phase,
@@ -115,6 +117,7 @@ export function formatTable(rows: PhaseResult[]): string {
       String(r.errors),
     ];
     if (withCpu) c.push(...[r.cpuUsPerOp?.apiserver, r.cpuUsPerOp?.nats, r.cpuUsPerOp?.client].map((v) => formatNumber(v ?? null)));
+    if (withEtcd) c.push(formatNumber(r.cpuUsPerOp?.etcd ?? null));
     return c;
   });
   const widths = columns.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
