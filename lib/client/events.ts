@@ -47,6 +47,8 @@ export interface EventSpec {
   /** what was done, e.g. Scheduling, Binding */
   action: string;
   note: string;
+  /** the part of the regarding object, e.g. `spec.containers{web}` (the kubelet's container events) */
+  fieldPath?: string;
 }
 
 interface Queued {
@@ -69,11 +71,12 @@ interface SeriesState {
 
 const MAX_NOTE = 1024;
 
-function objectReference(o: KubeObject & { metadata?: { uid?: string; resourceVersion?: string } }): ObjectReference {
+function objectReference(o: KubeObject & { metadata?: { uid?: string; resourceVersion?: string } }, fieldPath?: string): ObjectReference {
   const ref: ObjectReference = { apiVersion: o.apiVersion ?? 'v1', kind: o.kind ?? 'Pod', name: o.metadata?.name };
   if (o.metadata?.namespace) ref.namespace = o.metadata.namespace;
   if (o.metadata?.uid) ref.uid = o.metadata.uid;
   if (o.metadata?.resourceVersion) ref.resourceVersion = o.metadata.resourceVersion;
+  if (fieldPath) ref.fieldPath = fieldPath;
   return ref;
 }
 
@@ -114,7 +117,7 @@ export class EventRecorder {
   record(spec: EventSpec): void {
     if (this.stopped) return;
     const m = spec.regarding.metadata ?? {};
-    const key = `${m.namespace ?? ''}/${m.name ?? ''}/${m.uid ?? ''}\u0000${spec.type}\u0000${spec.reason}\u0000${spec.action}\u0000${spec.note}`;
+    const key = `${m.namespace ?? ''}/${m.name ?? ''}/${m.uid ?? ''}/${spec.fieldPath ?? ''}\u0000${spec.type}\u0000${spec.reason}\u0000${spec.action}\u0000${spec.note}`;
     const at = this.now();
     const s = this.series.get(key);
     if (s && at - s.lastSeen < this.opts.seriesWindowMs) {
@@ -198,7 +201,7 @@ export class EventRecorder {
         reportingInstance: this.opts.reportingInstance.slice(0, 128),
         action: spec.action,
         reason: spec.reason,
-        regarding: objectReference(spec.regarding),
+        regarding: objectReference(spec.regarding, spec.fieldPath),
         note: spec.note.length > MAX_NOTE ? spec.note.slice(0, MAX_NOTE) : spec.note,
         type: spec.type,
       };

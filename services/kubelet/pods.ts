@@ -18,12 +18,8 @@ import type { NodeManager } from './nodes.js';
 import type { ContainerEvent, ContainerRuntime, ContainerStatus as RuntimeContainerStatus, PodSandboxStatus } from './runtime.js';
 import { ContainerConfigError, containerConfig } from './containerconfig.js';
 import { metaTime } from '../../lib/api/time.js';
-
-/** upstream's crash-loop back-off: 10 s, doubling to 5 min */
-export const INITIAL_BACKOFF_SECONDS = 10;
-export const MAX_BACKOFF_SECONDS = 300;
-/** a container that ran this long before exiting starts its back-off afresh (upstream) */
-export const BACKOFF_RESET_SECONDS = 600;
+import { type BackOffOptions, ContainerBackOff, crashLoopMessage } from './backoff.js';
+import { type PodEvents, Reasons } from './events.js';
 
 export interface PodManagerOptions {
   /** how long after a pod is seen its containers start (default 0) */
@@ -32,6 +28,10 @@ export interface PodManagerOptions {
   flushMs?: number;
   /** requests in flight at once (default 128) */
   concurrency?: number;
+  /** the crash-loop back-off (tests shorten it) */
+  backOff?: BackOffOptions;
+  /** where container events go (none when absent: hollow nodes at scale) */
+  events?: PodEvents;
   log?: (line: string) => void;
 }
 
@@ -41,8 +41,6 @@ interface ContainerRecord {
   /** the current container in the runtime */
   id?: string;
   restartCount: number;
-  /** the next back-off; 0 until the first restart */
-  backoffSeconds: number;
   /** waiting in CrashLoopBackOff: the message */
   backoffMessage?: string;
   restartTimer?: NodeJS.Timeout;
@@ -72,12 +70,6 @@ interface PodRecord {
   terminating: boolean;
   terminal: boolean;
   removed: boolean;
-}
-
-/** Go's time.Duration text for whole seconds: 10s, 1m20s, 5m0s. */
-export function goDuration(seconds: number): string {
-  if (seconds < 60) return `${seconds}s`;
-  return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
 }
 
 /** The pod phase from its container statuses and restart policy (upstream getPhase, without init containers). */
@@ -121,6 +113,8 @@ export class PodManager {
   private readonly flushMs: number;
   private readonly concurrency: number;
   private readonly log: (line: string) => void;
+  private readonly backOff: ContainerBackOff;
+  private readonly events?: PodEvents;
   private stopped = false;
   /** status writes sent (each carries every change of one pod since the last) */
   statusWrites = 0;
@@ -135,6 +129,8 @@ export class PodManager {
     this.flushMs = opts.flushMs ?? 50;
     this.concurrency = opts.concurrency ?? 128;
     this.log = opts.log ?? ((l) => process.stderr.write(`kubelet: ${l}\n`));
+    this.backOff = new ContainerBackOff(opts.backOff);
+    this.events = opts.events;
     // unbound pods are the scheduler's business: only bound ones come to this process
     const only = nodes.nodes.size === 1 ? [...nodes.nodes.keys()][0] : undefined;
     this.informer = new SharedInformer<Pod>(client, Resources.pods, { fieldSelector: only ? `spec.nodeName=${only}` : 'spec.nodeName!=' });
@@ -226,7 +222,7 @@ export class PodManager {
       hostIP: node.internalIP,
       startTime: pod.status?.startTime ?? metaTime(),
       // restart counts survive a restart of this process, as they survive upstream's
-      containers: (pod.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image ?? '', restartCount: prior.get(c.name)?.restartCount ?? 0, backoffSeconds: 0 })),
+      containers: (pod.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image ?? '', restartCount: prior.get(c.name)?.restartCount ?? 0 })),
       conditions,
       terminating: false,
       terminal: false,
@@ -324,9 +320,12 @@ export class PodManager {
       this.byContainer.set(c.id, [rec, c]);
       c.error = undefined;
       c.backoffMessage = undefined;
+      this.events?.recordPod(rec.pod, 'Normal', Reasons.created, `Created container ${c.name}`, c.name);
       await this.runtime.startContainer(c.id);
+      this.events?.recordPod(rec.pod, 'Normal', Reasons.started, `Started container ${c.name}`, c.name);
     } catch (e) {
       c.error = { reason: e instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'CreateContainerError', message: (e as Error).message };
+      this.events?.recordPod(rec.pod, 'Warning', Reasons.failed, `Error: ${(e as Error).message}`, c.name);
       this.log(`pod ${rec.key}: container ${c.name}: ${(e as Error).message}`);
     }
   }
@@ -354,22 +353,23 @@ export class PodManager {
       return;
     }
     c.lastTerminated = terminated;
-    if (st.finishedAt - st.startedAt >= BACKOFF_RESET_SECONDS * 1000) c.backoffSeconds = 0;
+    this.restartAfterBackOff(rec, c, st.finishedAt);
+  }
+
+  /** Restarts an exited container now, or after its crash-loop back-off (waiting in CrashLoopBackOff meanwhile). */
+  private restartAfterBackOff(rec: PodRecord, c: ContainerRecord, finishedAt: number): void {
+    const key = `${rec.uid}/${c.name}`;
     const restartNow = () => {
       c.restartTimer = undefined;
       c.restartCount++;
+      this.backOff.restarted(key);
       void this.startContainer(rec, c).then(() => this.markDirty(rec));
     };
-    if (c.backoffSeconds === 0) {
-      // upstream: the first restart is immediate, the next waits the initial back-off
-      c.backoffSeconds = INITIAL_BACKOFF_SECONDS;
-      restartNow();
-      return;
-    }
-    const wait = c.backoffSeconds;
-    c.backoffMessage = `back-off ${goDuration(wait)} restarting failed container=${c.name} pod=${rec.name}_${rec.namespace}(${rec.uid})`;
-    c.backoffSeconds = Math.min(wait * 2, MAX_BACKOFF_SECONDS);
-    c.restartTimer = setTimeout(restartNow, wait * 1000);
+    const { waitMs, backOffMs } = this.backOff.delay(key, finishedAt);
+    if (waitMs === 0) return restartNow();
+    c.backoffMessage = crashLoopMessage(backOffMs, c.name, rec);
+    this.events?.recordPod(rec.pod, 'Warning', Reasons.backOff, `Back-off restarting failed container ${c.name} in pod ${rec.name}_${rec.namespace}(${rec.uid})`, c.name);
+    c.restartTimer = setTimeout(restartNow, waitMs);
     this.markDirty(rec);
   }
 
@@ -391,7 +391,11 @@ export class PodManager {
       // deleted while this kubelet was away: its containers are still the runtime's to stop
       const left = rec.sandboxId ? [] : this.sandboxesOf(rec).flatMap((sb) => this.runtime.listContainers?.(sb.id) ?? []);
       for (const c of left) if (c.state === 'CONTAINER_RUNNING') await this.runtime.stopContainer(c.id, grace);
-      for (const c of rec.containers) if (c.id) await this.runtime.stopContainer(c.id, grace);
+      for (const c of rec.containers) {
+        if (!c.id) continue;
+        if (this.runtime.containerStatus(c.id)?.state === 'CONTAINER_RUNNING') this.events?.recordPod(rec.pod, 'Normal', Reasons.killing, `Stopping container ${c.name}`, c.name);
+        await this.runtime.stopContainer(c.id, grace);
+      }
       await this.releaseRuntime(rec);
       this.deletes.add(rec);
       this.scheduleFlush();
@@ -425,6 +429,7 @@ export class PodManager {
     if (rec.removed) return;
     rec.removed = true;
     this.clearTimers(rec);
+    this.backOff.forget(`${rec.uid}/`);
     this.dirty.delete(rec);
     this.deletes.delete(rec);
     if (this.pods.get(rec.key) === rec) this.pods.delete(rec.key);

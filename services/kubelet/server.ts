@@ -8,7 +8,8 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ApiClient, componentUserAgent, connectNats } from '../../lib/client/mod.js';
+import { ApiClient, componentUserAgent, connectNats, EventRecorder } from '../../lib/client/mod.js';
+import { PodEvents } from './events.js';
 import { HollowRuntime } from './hollow.js';
 import { BridgeNetwork } from './cni/bridge.js';
 import { CriClient } from './cri/client.js';
@@ -59,7 +60,7 @@ export interface StartKubeletOptions {
   node?: Partial<
     Pick<NodeManagerOptions, 'leaseDurationSeconds' | 'leaseRenewIntervalMs' | 'statusReportIntervalMs' | 'statusUpdateIntervalMs' | 'retryMs' | 'tickMs' | 'concurrency'>
   >;
-  pod?: Omit<PodManagerOptions, 'startDelayMs' | 'log'>;
+  pod?: Omit<PodManagerOptions, 'startDelayMs' | 'log' | 'events'>;
   log?: (line: string) => void;
 }
 
@@ -131,10 +132,13 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
     log,
     ...opts.node,
   });
-  const pods = new PodManager(client, runtime, nodes, { ...opts.pod, startDelayMs: opts.startDelayMs, log });
+  // the real node's events, as upstream's kubelet (hollow nodes at scale record none)
+  const events = host ? new PodEvents(new EventRecorder({ client, reportingController: 'kubelet', reportingInstance: host.name })) : undefined;
+  const pods = new PodManager(client, runtime, nodes, { ...opts.pod, events, startDelayMs: opts.startDelayMs, log });
   const stop = async () => {
     await nodes.stop();
     await pods.stop();
+    await events?.stop();
     await runtime.close();
     client.close();
     await nc.close();
