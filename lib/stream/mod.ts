@@ -4,7 +4,7 @@
  * subject (`streamSubject(node)`), the kubelet serves it.
  *
  *   // the server (a kubelet)
- *   const server = serveStreams(nc, streamSubject(node), async (req) => {
+ *   const server = await serveStreams(nc, streamSubject(node), async (req) => {
  *     if (!ok(req)) throw new BadRequestError('…');        // the opener's openStream rejects with it
  *     return async (session) => {                          // runs once the session is open
  *       const out = session.channel(Channel.STDOUT);
@@ -102,8 +102,12 @@ export interface StreamServer {
   stop(): Promise<void>;
 }
 
-/** Serves stream sessions on `subject` (one server per subject: a node's kubelet). */
-export function serveStreams(nc: NatsConnection, subject: string, accept: StreamAcceptor, tuning: StreamTuning = {}): StreamServer {
+/**
+ * Serves stream sessions on `subject` (one server per subject: a node's kubelet).
+ * Resolves once the NATS server has the subscription, so an opener on another
+ * connection finds it.
+ */
+export async function serveStreams(nc: NatsConnection, subject: string, accept: StreamAcceptor, tuning: StreamTuning = {}): Promise<StreamServer> {
   const sessions = new Set<StreamSession>();
   const window = tuning.window ?? DEFAULT_WINDOW;
   const respond = (m: { respond(d: string): boolean }, r: OpenReply) => m.respond(JSON.stringify(r));
@@ -156,6 +160,7 @@ export function serveStreams(nc: NatsConnection, subject: string, accept: Stream
       })();
     },
   });
+  await nc.flush();
   return {
     sessions,
     async stop() {

@@ -23,9 +23,9 @@ describe('lib/stream: byte streams over NATS', function () {
   let n = 0;
   const servers: StreamServer[] = [];
   /** a server of the test's own on a subject of its own; `run` gets each accepted session */
-  const serve = (run: StreamRun) => {
+  const serve = async (run: StreamRun) => {
     const subject = `test.stream.${process.pid}.${++n}`;
-    servers.push(serveStreams(serverNc, subject, () => run));
+    servers.push(await serveStreams(serverNc, subject, () => run));
     return subject;
   };
 
@@ -41,7 +41,7 @@ describe('lib/stream: byte streams over NATS', function () {
   });
 
   it('delivers bytes in order on several channels both ways (an echo server)', async () => {
-    const subject = serve(async (s: StreamSession) => {
+    const subject = await serve(async (s: StreamSession) => {
       // stdin comes back on stdout; stderr carries numbered lines meanwhile
       const echo = (async () => {
         for await (const b of s.channel(Channel.STDIN)) s.channel(Channel.STDOUT).write(b);
@@ -67,7 +67,7 @@ describe('lib/stream: byte streams over NATS', function () {
   it('a slow reader bounds what is in flight to its window; everything arrives once it reads', async () => {
     let server!: StreamChannel;
     const total = 4 * 1024 * 1024;
-    const subject = serve(async (s: StreamSession) => {
+    const subject = await serve(async (s: StreamSession) => {
       server = s.channel(Channel.STDOUT);
       const chunk = Buffer.alloc(16 * 1024, 7);
       for (let sent = 0; sent < total; sent += chunk.length) {
@@ -92,7 +92,7 @@ describe('lib/stream: byte streams over NATS', function () {
   it('a refused open rejects with the server\'s Status; no server is ServiceUnavailable', async () => {
     const subject = `test.stream.${process.pid}.refuse`;
     servers.push(
-      serveStreams(serverNc, subject, (req) => {
+      await serveStreams(serverNc, subject, (req) => {
         throw new NotFoundError({ resource: 'pods' }, String(req.target.pod));
       }),
     );
@@ -101,7 +101,7 @@ describe('lib/stream: byte streams over NATS', function () {
   });
 
   it('abort: the server\'s error reaches the opener as the END status; the opener\'s abort stops the server\'s work', async () => {
-    const subject = serve(async (s: StreamSession) => {
+    const subject = await serve(async (s: StreamSession) => {
       s.channel(Channel.STDOUT).write('partial\n');
       throw new BadRequestError('container "c" in pod "p" is waiting to start: ContainerCreating');
     });
@@ -112,7 +112,7 @@ describe('lib/stream: byte streams over NATS', function () {
     assert.equal(end.status?.message, 'container "c" in pod "p" is waiting to start: ContainerCreating');
 
     let serverSession!: StreamSession;
-    const subject2 = serve(async (ss: StreamSession) => {
+    const subject2 = await serve(async (ss: StreamSession) => {
       serverSession = ss;
       // a follower: writes until the session ends
       while (!ss.signal.aborted) {
@@ -131,7 +131,7 @@ describe('lib/stream: byte streams over NATS', function () {
 
   it('a channel reset reaches the peer\'s channel as a StreamResetError', async () => {
     let got: unknown;
-    const subject = serve(async (s: StreamSession) => {
+    const subject = await serve(async (s: StreamSession) => {
       try {
         await readAll(s.channel(Channel.STDIN));
       } catch (e) {
@@ -148,7 +148,7 @@ describe('lib/stream: byte streams over NATS', function () {
 
   it('a dead peer is noticed after the idle timeout (Timeout), both ways', async () => {
     let serverSession!: StreamSession;
-    const subject = serve(async (s: StreamSession) => {
+    const subject = await serve(async (s: StreamSession) => {
       serverSession = s;
       await new Promise((r) => s.signal.addEventListener('abort', r));
     });
@@ -166,7 +166,7 @@ describe('lib/stream: byte streams over NATS', function () {
     // and the server dies under the opener
     const serverNc2 = await connectNats(url, { name: 'stream-test-doomed-server' });
     const subject2 = `test.stream.${process.pid}.dies`;
-    serveStreams(serverNc2, subject2, () => (s) => new Promise<void>((r) => s.signal.addEventListener('abort', () => r())));
+    await serveStreams(serverNc2, subject2, () => (s) => new Promise<void>((r) => s.signal.addEventListener('abort', () => r())));
     const s = await openStream(clientNc, subject2, { kind: 'attach', target: {} }, { heartbeatMs: 100, idleTimeoutMs: 500 });
     await serverNc2.close();
     const end2 = await s.done;
