@@ -5,20 +5,26 @@
  * One containerd for the file; pods run in parallel.
  */
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import { Resources } from '../../lib/client/mod.js';
+import { writeKubeconfig } from '../../cli/kubeconfig.js';
+import { kubectlRunner } from '../../test/kubectl.js';
 import { startRealNode, type RealNode } from '../../test/realnode.js';
 import { waitFor } from '../../test/wait.js';
 
 describe('kubelet --runtime cri: container lifecycle (needs root)', function () {
   this.timeout(180_000);
   let rn: RealNode;
+  let kubeconfig = '';
+  const { k } = kubectlRunner('1.33', () => ({ dir: rn.host.dir, kubeconfig }));
 
   before(async () => {
     rn = await startRealNode('the lifecycle suite', {
       prefix: 'lc',
       kubelet: (o) => ({ ...o, pod: { ...o.pod, backOff: { initialMs: 1000, maxMs: 4000 } } }),
     });
+    kubeconfig = writeKubeconfig(path.join(rn.host.dir, 'kubeconfig'), rn.api.httpUrl);
   });
   after(async () => {
     await rn?.stop();
@@ -79,5 +85,65 @@ describe('kubelet --runtime cri: container lifecycle (needs root)', function () 
     const t = status(pod, 'hog')?.state?.terminated;
     assert.equal(t?.reason, 'OOMKilled');
     assert.equal(t?.exitCode, 137);
+  });
+
+  it('runs init containers in order before the app container: Pending/Init:N/M, Initialized, then Running; a failed one fails a Never pod and crash-loops an Always pod', async () => {
+    const ordered = await rn.createPod({
+      initContainers: [
+        { name: 'first', image: 'busybox', command: ['sh', '-c', 'sleep 1.5'] },
+        { name: 'second', image: 'busybox', command: ['sh', '-c', 'sleep 1'] },
+      ],
+      containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }],
+    });
+    const never = await rn.createPod({
+      restartPolicy: 'Never',
+      initContainers: [{ name: 'bad', image: 'busybox', command: ['sh', '-c', 'exit 2'] }],
+      containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }],
+    });
+    const always = await rn.createPod({
+      initContainers: [{ name: 'bad', image: 'busybox', command: ['sh', '-c', 'exit 2'] }],
+      containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }],
+    });
+    const name = ordered.metadata!.name!;
+    // while the first runs: Pending, not Initialized, the app waits in PodInitializing; kubectl says Init:0/2
+    const early = await waitFor(`${name}'s first init container running`, async () => {
+      const p = await rn.getPod(name);
+      return status(p, 'first')?.state?.running && p;
+    });
+    assert.equal(early.status?.phase, 'Pending');
+    const init = early.status?.conditions?.find((c) => c.type === 'Initialized');
+    assert.equal(init?.status, 'False');
+    assert.equal(init?.reason, 'ContainersNotInitialized');
+    assert.equal(init?.message, 'containers with incomplete status: [first second]');
+    assert.equal(status(early, 'app')?.state?.waiting?.reason, 'PodInitializing');
+    assert.match(await k('get', 'pod', name, '--no-headers'), /Init:0\/2/);
+
+    const pod = await rn.podIn(name, 'Running');
+    const [first, second] = pod.status!.initContainerStatuses!;
+    assert.deepEqual([first!.name, second!.name], ['first', 'second']);
+    for (const s of [first!, second!]) {
+      assert.equal(s.state?.terminated?.exitCode, 0);
+      assert.equal(s.state?.terminated?.reason, 'Completed');
+      assert.equal(s.ready, true);
+    }
+    // in order: the second started after the first finished, the app after the second
+    assert.ok(first!.state!.terminated!.finishedAt! <= second!.state!.terminated!.startedAt!, JSON.stringify(pod.status!.initContainerStatuses));
+    assert.ok(first!.state!.terminated!.startedAt! < second!.state!.terminated!.startedAt!);
+    assert.ok(second!.state!.terminated!.finishedAt! <= status(pod, 'app')!.state!.running!.startedAt!);
+    assert.equal(pod.status?.conditions?.find((c) => c.type === 'Initialized')?.status, 'True');
+
+    const failed = await rn.podIn(never.metadata!.name!, 'Failed');
+    assert.equal(status(failed, 'bad')?.state?.terminated?.exitCode, 2);
+    assert.equal(status(failed, 'app')?.state?.waiting?.reason, 'PodInitializing');
+
+    const looping = await waitFor('the Always pod’s init container crash-looping', async () => {
+      const p = await rn.getPod(always.metadata!.name!);
+      const st = status(p, 'bad');
+      return (st?.restartCount ?? 0) >= 2 && st?.state?.waiting?.reason === 'CrashLoopBackOff' && p;
+    }, 30_000);
+    assert.equal(looping.status?.phase, 'Pending');
+    assert.equal(status(looping, 'bad')?.lastState?.terminated?.exitCode, 2);
+    assert.equal(status(looping, 'app')?.state?.waiting?.reason, 'PodInitializing');
+    assert.match(await k('get', 'pod', always.metadata!.name!, '--no-headers'), /Init:CrashLoopBackOff/);
   });
 });

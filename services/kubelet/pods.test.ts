@@ -27,6 +27,13 @@ describe('kubelet pod phase (upstream getPhase)', () => {
     assert.equal(podPhase(s(crashing), 'OnFailure'), 'Running');
     assert.equal(podPhase(s(crashing), 'Always'), 'Running');
   });
+  it('is Pending until every init container exited 0, Failed when one failed under Never', () => {
+    const initWaiting = { state: { waiting: { reason: 'PodInitializing' } } };
+    assert.equal(podPhase(s(initWaiting), 'Always', s(exited(0), run)), 'Pending');
+    assert.equal(podPhase(s(initWaiting), 'Always', s(crashing)), 'Pending');
+    assert.equal(podPhase(s(initWaiting), 'Never', s(exited(2))), 'Failed');
+    assert.equal(podPhase(s(run), 'Always', s(exited(0), exited(0))), 'Running');
+  });
 });
 
 describe('kubelet pod lifecycle on hollow nodes', function () {

@@ -37,6 +37,8 @@ export interface PodManagerOptions {
 
 interface ContainerRecord {
   name: string;
+  /** one of spec.initContainers: runs to completion, in order, before the app containers */
+  init?: boolean;
   image: string;
   /** the current container in the runtime */
   id?: string;
@@ -64,6 +66,9 @@ interface PodRecord {
   sandboxId?: string;
   startTime: string;
   containers: ContainerRecord[];
+  initContainers: ContainerRecord[];
+  /** every init container exited 0 (or there are none) */
+  initialized: boolean;
   startTimer?: NodeJS.Timeout;
   /** condition type → [status, lastTransitionTime] */
   conditions: Map<string, [string, string]>;
@@ -72,8 +77,17 @@ interface PodRecord {
   removed: boolean;
 }
 
-/** The pod phase from its container statuses and restart policy (upstream getPhase, without init containers). */
-export function podPhase(statuses: PodContainerStatus[], restartPolicy: string): PodStatus['phase'] {
+/** The pod phase from its container statuses and restart policy (upstream getPhase). */
+export function podPhase(statuses: PodContainerStatus[], restartPolicy: string, initStatuses: PodContainerStatus[] = []): PodStatus['phase'] {
+  let pendingInit = 0;
+  let failedInit = 0;
+  for (const s of initStatuses) {
+    if (s.state?.terminated?.exitCode === 0) continue;
+    if (s.state?.terminated || (s.state?.waiting && s.lastState?.terminated)) failedInit++;
+    else pendingInit++;
+  }
+  if (failedInit > 0 && restartPolicy === 'Never') return 'Failed';
+  if (pendingInit > 0 || failedInit > 0) return 'Pending';
   let waiting = 0;
   let running = 0;
   let stopped = 0;
@@ -208,7 +222,7 @@ export class PodManager {
 
   private record(pod: Pod): PodRecord {
     const node = this.nodes.get(pod.spec!.nodeName!)!;
-    const prior = new Map((pod.status?.containerStatuses ?? []).map((s) => [s.name, s]));
+    const prior = new Map([...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((s) => [s.name, s]));
     const conditions = new Map<string, [string, string]>();
     for (const c of pod.status?.conditions ?? []) if (c.lastTransitionTime) conditions.set(c.type, [c.status, c.lastTransitionTime]);
     const rec: PodRecord = {
@@ -223,13 +237,44 @@ export class PodManager {
       startTime: pod.status?.startTime ?? metaTime(),
       // restart counts survive a restart of this process, as they survive upstream's
       containers: (pod.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image ?? '', restartCount: prior.get(c.name)?.restartCount ?? 0 })),
+      // an init container that completed before a restart of this process stays completed;
+      // hollow containers run nothing, so hollow pods skip their init containers as before
+      initContainers: (this.runtime.ownsPodNetwork ? (pod.spec?.initContainers ?? []) : []).map((c) => {
+        const done = prior.get(c.name)?.state?.terminated;
+        return { name: c.name, init: true, image: c.image ?? '', restartCount: prior.get(c.name)?.restartCount ?? 0, final: done?.exitCode === 0 ? done : undefined };
+      }),
+      initialized: false,
       conditions,
       terminating: false,
       terminal: false,
       removed: false,
     };
+    rec.initialized = rec.initContainers.every((c) => c.final);
     this.pods.set(rec.key, rec);
     return rec;
+  }
+
+  /** Init containers first (then app containers), app containers after. */
+  private allContainers(rec: PodRecord): ContainerRecord[] {
+    return [...rec.initContainers, ...rec.containers];
+  }
+
+  /**
+   * Starts what comes next: the first init container that has not completed, or, once
+   * every init container exited 0, the app containers (upstream computePodActions).
+   */
+  private async startNext(rec: PodRecord): Promise<void> {
+    if (!rec.initialized) {
+      const next = rec.initContainers.find((c) => !c.final);
+      if (next) {
+        await this.startContainer(rec, next);
+        this.markDirty(rec);
+        return;
+      }
+      rec.initialized = true;
+    }
+    for (const c of rec.containers) await this.startContainer(rec, c);
+    this.markDirty(rec);
   }
 
   /** Accepted on its node: Pending with ContainerCreating at once; containers after the start delay. */
@@ -259,13 +304,12 @@ export class PodManager {
       }
     } catch (e) {
       // upstream: the sandbox fails to come up and the containers stay waiting with the reason
-      for (const c of rec.containers) c.error = { reason: 'CreateContainerConfigError', message: (e as Error).message };
+      for (const c of this.allContainers(rec)) c.error = { reason: 'CreateContainerConfigError', message: (e as Error).message };
       this.log(`pod ${rec.key} on ${rec.nodeName}: cannot start: ${(e as Error).message}`);
       this.markDirty(rec);
       return;
     }
-    for (const c of rec.containers) await this.startContainer(rec, c);
-    this.markDirty(rec);
+    await this.startNext(rec);
   }
 
   /** The pod's ready sandbox that the runtime kept across a restart of this process, if any. */
@@ -286,18 +330,20 @@ export class PodManager {
     rec.ip = sb.network?.ip;
     const found = this.runtime.listContainers?.(sb.id) ?? [];
     const exited: RuntimeContainerStatus[] = [];
-    for (const c of rec.containers) {
+    // false: the runtime has no attempt of the container
+    const adoptOne = async (c: ContainerRecord): Promise<boolean> => {
       const latest = found.filter((x) => x.metadata.name === c.name).sort((a, b) => b.metadata.attempt - a.metadata.attempt || b.createdAt - a.createdAt)[0];
-      if (!latest || latest.state === 'CONTAINER_UNKNOWN') {
-        await this.startContainer(rec, c);
-        continue;
-      }
+      if (!latest || latest.state === 'CONTAINER_UNKNOWN') return false;
       c.id = latest.id;
       c.restartCount = Math.max(c.restartCount, latest.metadata.attempt);
       this.byContainer.set(c.id, [rec, c]);
       if (latest.state === 'CONTAINER_CREATED') await this.runtime.startContainer(c.id).catch((e: Error) => (c.error = { reason: 'CreateContainerError', message: e.message }));
       else if (latest.state === 'CONTAINER_EXITED') exited.push(latest);
-    }
+      return true;
+    };
+    // not initialized: the init container that was running (or is next) is the only one to take over
+    const pending = rec.initialized ? rec.containers : rec.initContainers.filter((c) => !c.final).slice(0, 1);
+    for (const c of pending) if (!(await adoptOne(c))) await this.startContainer(rec, c);
     this.log(`pod ${rec.key}: adopted sandbox ${sb.id} and its containers from the runtime`);
     for (const st of exited) this.onContainerEvent({ containerId: st.id, podSandboxId: sb.id, type: 'CONTAINER_STOPPED_EVENT', createdAt: Date.now() });
     this.markDirty(rec);
@@ -310,7 +356,7 @@ export class PodManager {
         this.byContainer.delete(c.id);
         await this.runtime.removeContainer(c.id);
       }
-      const spec = rec.pod.spec?.containers?.find((x) => x.name === c.name);
+      const spec = (c.init ? rec.pod.spec?.initContainers : rec.pod.spec?.containers)?.find((x) => x.name === c.name);
       // hollow containers run nothing: their config is only a name and an image
       const config =
         this.runtime.ownsPodNetwork && spec
@@ -345,10 +391,16 @@ export class PodManager {
       finishedAt: metaTime(st.finishedAt),
       containerID: `${this.runtime.runtimeName}://${st.id}`,
     };
-    const restart = rec.restartPolicy === 'Always' || (rec.restartPolicy === 'OnFailure' && st.exitCode !== 0);
+    if (c.init && st.exitCode === 0) {
+      c.final = terminated;
+      void this.startNext(rec);
+      return;
+    }
+    // an init container that failed is restarted unless the policy is Never (then the pod fails)
+    const restart = rec.restartPolicy === 'Always' || (rec.restartPolicy === 'OnFailure' && st.exitCode !== 0) || (c.init && rec.restartPolicy !== 'Never');
     if (!restart) {
       c.final = terminated;
-      if (rec.containers.every((x) => x.final)) void this.finishPod(rec);
+      if (c.init || rec.containers.every((x) => x.final)) void this.finishPod(rec);
       this.markDirty(rec);
       return;
     }
@@ -391,7 +443,7 @@ export class PodManager {
       // deleted while this kubelet was away: its containers are still the runtime's to stop
       const left = rec.sandboxId ? [] : this.sandboxesOf(rec).flatMap((sb) => this.runtime.listContainers?.(sb.id) ?? []);
       for (const c of left) if (c.state === 'CONTAINER_RUNNING') await this.runtime.stopContainer(c.id, grace);
-      for (const c of rec.containers) {
+      for (const c of this.allContainers(rec)) {
         if (!c.id) continue;
         if (this.runtime.containerStatus(c.id)?.state === 'CONTAINER_RUNNING') this.events?.recordPod(rec.pod, 'Normal', Reasons.killing, `Stopping container ${c.name}`, c.name);
         await this.runtime.stopContainer(c.id, grace);
@@ -405,7 +457,7 @@ export class PodManager {
   private clearTimers(rec: PodRecord): void {
     if (rec.startTimer) clearTimeout(rec.startTimer);
     rec.startTimer = undefined;
-    for (const c of rec.containers) {
+    for (const c of this.allContainers(rec)) {
       if (c.restartTimer) clearTimeout(c.restartTimer);
       c.restartTimer = undefined;
     }
@@ -417,7 +469,7 @@ export class PodManager {
   }
 
   private async releaseRuntime(rec: PodRecord): Promise<void> {
-    for (const c of rec.containers) if (c.id) this.byContainer.delete(c.id);
+    for (const c of this.allContainers(rec)) if (c.id) this.byContainer.delete(c.id);
     const ids = new Set([...(rec.sandboxId ? [rec.sandboxId] : []), ...this.sandboxesOf(rec).map((sb) => sb.id)]);
     for (const id of ids) await this.runtime.removePodSandbox(id);
     rec.sandboxId = undefined;
@@ -509,14 +561,15 @@ export class PodManager {
     }
   }
 
-  private containerStatus(c: ContainerRecord): PodContainerStatus {
+  private containerStatus(rec: PodRecord, c: ContainerRecord): PodContainerStatus {
     const st = c.id ? this.runtime.containerStatus(c.id) : undefined;
     const running = !c.final && st?.state === 'CONTAINER_RUNNING';
     const out: PodContainerStatus = {
       name: c.name,
       image: st?.image ?? normalizeImage(c.image),
       imageID: st && (running || c.final) ? st.imageRef : '',
-      ready: running,
+      // an init container is ready once it completed (upstream)
+      ready: c.init ? c.final?.exitCode === 0 : running,
       started: running,
       restartCount: c.restartCount,
       state: {},
@@ -526,7 +579,7 @@ export class PodManager {
     else if (running) out.state = { running: { startedAt: metaTime(st!.startedAt) } };
     else if (c.backoffMessage) out.state = { waiting: { reason: 'CrashLoopBackOff', message: c.backoffMessage } };
     else if (c.error) out.state = { waiting: c.error };
-    else out.state = { waiting: { reason: 'ContainerCreating' } };
+    else out.state = { waiting: { reason: rec.initialized ? 'ContainerCreating' : 'PodInitializing' } };
     if (c.final) out.containerID = c.final.containerID;
     else if (running) out.containerID = `${this.runtime.runtimeName}://${st!.id}`;
     return out;
@@ -545,8 +598,9 @@ export class PodManager {
 
   /** The pod's status as upstream's kubelet computes it (generateAPIPodStatus). */
   buildStatus(rec: PodRecord): PodStatus {
-    const containerStatuses = rec.containers.map((c) => this.containerStatus(c));
-    const phase = podPhase(containerStatuses, rec.restartPolicy);
+    const containerStatuses = rec.containers.map((c) => this.containerStatus(rec, c));
+    const initContainerStatuses = rec.initContainers.map((c) => this.containerStatus(rec, c));
+    const phase = podPhase(containerStatuses, rec.restartPolicy, initContainerStatuses);
     const terminal = phase === 'Succeeded' || phase === 'Failed';
     const unready = containerStatuses.filter((s) => !s.ready).map((s) => s.name);
     const sandboxReady = !!rec.sandboxId && this.runtime.podSandboxStatus(rec.sandboxId)?.state === 'SANDBOX_READY';
@@ -554,7 +608,9 @@ export class PodManager {
       terminal ? this.condition(rec, type, 'False', 'PodCompleted') : this.condition(rec, type, 'False', 'ContainersNotReady', `containers with unready status: [${unready.join(' ')}]`);
     const conditions: PodCondition[] = [
       this.condition(rec, 'PodReadyToStartContainers', sandboxReady ? 'True' : 'False'),
-      terminal ? this.condition(rec, 'Initialized', 'True', 'PodCompleted') : this.condition(rec, 'Initialized', 'True'),
+      !rec.initialized
+        ? this.condition(rec, 'Initialized', 'False', 'ContainersNotInitialized', `containers with incomplete status: [${rec.initContainers.filter((c) => !c.final || c.final.exitCode !== 0).map((c) => c.name).join(' ')}]`)
+        : terminal ? this.condition(rec, 'Initialized', 'True', 'PodCompleted') : this.condition(rec, 'Initialized', 'True'),
       unready.length === 0 && !terminal ? this.condition(rec, 'Ready', 'True') : notReady('Ready'),
       unready.length === 0 && !terminal ? this.condition(rec, 'ContainersReady', 'True') : notReady('ContainersReady'),
       this.condition(rec, 'PodScheduled', 'True'),
@@ -567,6 +623,7 @@ export class PodManager {
       startTime: rec.startTime,
       containerStatuses,
     };
+    if (initContainerStatuses.length) status.initContainerStatuses = initContainerStatuses;
     if (rec.ip) {
       status.podIP = rec.ip;
       status.podIPs = [{ ip: rec.ip }];
