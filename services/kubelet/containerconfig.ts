@@ -23,7 +23,7 @@ export class ContainerConfigError extends Error {
 }
 
 /** The value of a downward-API fieldRef path (upstream podFieldSelectorRuntimeValue). */
-function fieldValue(pod: Pod, fieldPath: string, podIP: string, hostIP: string): string {
+export function fieldValue(pod: Pod, fieldPath: string, podIP: string, hostIP: string): string {
   const meta = pod.metadata ?? {};
   const sub = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
   if (sub) return (sub[1] === 'labels' ? meta.labels : meta.annotations)?.[sub[2]!] ?? '';

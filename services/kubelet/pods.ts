@@ -17,9 +17,13 @@ import { normalizeImage } from './hollow.js';
 import type { NodeManager } from './nodes.js';
 import type { ContainerEvent, ContainerRuntime, ContainerStatus as RuntimeContainerStatus, PodSandboxStatus } from './runtime.js';
 import { ContainerConfigError, containerConfig } from './containerconfig.js';
+import type { PodSetup } from './podsetup.js';
 import { metaTime } from '../../lib/api/time.js';
 import { type BackOffOptions, ContainerBackOff, crashLoopMessage } from './backoff.js';
 import { type PodEvents, Reasons } from './events.js';
+
+/** how soon a container whose config could not be made (CreateContainerConfigError) is tried again */
+export const CONFIG_RETRY_MS = 2000;
 
 export interface PodManagerOptions {
   /** how long after a pod is seen its containers start (default 0) */
@@ -33,6 +37,8 @@ export interface PodManagerOptions {
   /** where container events go (none when absent: hollow nodes at scale) */
   events?: PodEvents;
   log?: (line: string) => void;
+  /** a real node's per-pod preparation: env sources, volumes, security (podsetup.ts) */
+  setup?: PodSetup;
 }
 
 interface ContainerRecord {
@@ -129,6 +135,7 @@ export class PodManager {
   private readonly log: (line: string) => void;
   private readonly backOff: ContainerBackOff;
   private readonly events?: PodEvents;
+  private readonly setup?: PodSetup;
   private stopped = false;
   /** status writes sent (each carries every change of one pod since the last) */
   statusWrites = 0;
@@ -145,6 +152,7 @@ export class PodManager {
     this.log = opts.log ?? ((l) => process.stderr.write(`kubelet: ${l}\n`));
     this.backOff = new ContainerBackOff(opts.backOff);
     this.events = opts.events;
+    this.setup = opts.setup;
     // unbound pods are the scheduler's business: only bound ones come to this process
     const only = nodes.nodes.size === 1 ? [...nodes.nodes.keys()][0] : undefined;
     this.informer = new SharedInformer<Pod>(client, Resources.pods, { fieldSelector: only ? `spec.nodeName=${only}` : 'spec.nodeName!=' });
@@ -208,6 +216,7 @@ export class PodManager {
     }
     if (rec) {
       rec.pod = pod;
+      this.setup?.admit(pod);
       return;
     }
     const phase = pod.status?.phase;
@@ -251,6 +260,7 @@ export class PodManager {
     };
     rec.initialized = rec.initContainers.every((c) => c.final);
     this.pods.set(rec.key, rec);
+    this.setup?.admit(pod);
     return rec;
   }
 
@@ -360,7 +370,9 @@ export class PodManager {
       // hollow containers run nothing: their config is only a name and an image
       const config =
         this.runtime.ownsPodNetwork && spec
-          ? containerConfig(rec.pod, spec, c.restartCount, rec.ip ?? '', rec.hostIP)
+          ? this.setup
+            ? await this.setup.containerConfig(rec.pod, spec, c.restartCount, rec.ip ?? '', rec.hostIP)
+            : containerConfig(rec.pod, spec, c.restartCount, rec.ip ?? '', rec.hostIP)
           : { metadata: { name: c.name, attempt: c.restartCount }, image: c.image };
       c.id = await this.runtime.createContainer(rec.sandboxId, config);
       this.byContainer.set(c.id, [rec, c]);
@@ -373,6 +385,13 @@ export class PodManager {
       c.error = { reason: e instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'CreateContainerError', message: (e as Error).message };
       this.events?.recordPod(rec.pod, 'Warning', Reasons.failed, `Error: ${(e as Error).message}`, c.name);
       this.log(`pod ${rec.key}: container ${c.name}: ${(e as Error).message}`);
+      // upstream's pod worker tries again at its next sync: a ConfigMap or Secret may appear meanwhile
+      if (e instanceof ContainerConfigError && !c.restartTimer) {
+        c.restartTimer = setTimeout(() => {
+          c.restartTimer = undefined;
+          void this.startContainer(rec, c).then(() => this.markDirty(rec));
+        }, CONFIG_RETRY_MS);
+      }
     }
   }
 
@@ -473,6 +492,7 @@ export class PodManager {
     const ids = new Set([...(rec.sandboxId ? [rec.sandboxId] : []), ...this.sandboxesOf(rec).map((sb) => sb.id)]);
     for (const id of ids) await this.runtime.removePodSandbox(id);
     rec.sandboxId = undefined;
+    await this.setup?.release(rec.pod);
     this.nodes.get(rec.nodeName)?.ipam.release(rec.key);
   }
 

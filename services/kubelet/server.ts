@@ -18,6 +18,7 @@ import { hostNodeSpec } from './hostnode.js';
 import { ensureLocalImages } from './images/local.js';
 import { NodeManager, type NodeManagerOptions } from './nodes.js';
 import { PodManager, type PodManagerOptions } from './pods.js';
+import { PodSetup } from './podsetup.js';
 import type { ContainerRuntime } from './runtime.js';
 
 /** The pod network Flotilla's real node makes unless told otherwise: its own names, removed when the cluster stops. */
@@ -134,10 +135,13 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
   });
   // the real node's events, as upstream's kubelet (hollow nodes at scale record none)
   const events = host ? new PodEvents(new EventRecorder({ client, reportingController: 'kubelet', reportingInstance: host.name })) : undefined;
-  const pods = new PodManager(client, runtime, nodes, { ...opts.pod, events, startDelayMs: opts.startDelayMs, log });
+  // a real node resolves env sources, volumes and security settings for its containers
+  const setup = host ? new PodSetup({ client, allocatable: () => host.capacity, events, log }) : undefined;
+  const pods = new PodManager(client, runtime, nodes, { ...opts.pod, events, startDelayMs: opts.startDelayMs, log, setup });
   const stop = async () => {
     await nodes.stop();
     await pods.stop();
+    await setup?.stop();
     await events?.stop();
     await runtime.close();
     client.close();
