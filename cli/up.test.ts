@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { cidrContains, cidrWithin, formatCidr, parseCidr } from '../lib/net/mod.js';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -114,13 +115,16 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
   const bridge = `flt-t-${suffix}`;
   let dataDir = '';
   let subnet = '';
+  let clusterCIDR = '';
   let up: Launch | undefined;
 
   before(async () => {
     requireNodeHost('the real node suite of flotilla up');
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-up-node-test-'));
     subnet = unusedSubnet();
-    up = await launch(dataDir, ['--pod-cidr', subnet, '--cni-bridge', bridge, '--hollow-nodes', '1']);
+    // node IPAM gives the real node and the hollow one a /24 each of the /23 around the unused subnet
+    clusterCIDR = formatCidr(parseCidr(subnet.replace(/\/24$/, '/23')));
+    up = await launch(dataDir, ['--cluster-cidr', clusterCIDR, '--cni-bridge', bridge, '--hollow-nodes', '1']);
   });
 
   after(async () => {
@@ -145,7 +149,10 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
       assert.equal(n.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
       return n;
     });
-    assert.equal(node.spec?.podCIDR, subnet);
+    assert.match(node.spec?.podCIDR ?? '', /\/24$/);
+    assert.ok(cidrWithin(parseCidr(node.spec!.podCIDR!), parseCidr(clusterCIDR)), `${node.spec?.podCIDR} in ${clusterCIDR}`);
+    const hollow = JSON.parse(await kubectl(up!.kubeconfig, 'get', 'node', 'hollow-0', '-o', 'json')) as Node;
+    assert.ok(hollow.spec?.podCIDR && hollow.spec.podCIDR !== node.spec?.podCIDR, `hollow-0 has its own podCIDR: ${hollow.spec?.podCIDR}`);
     assert.match(node.status?.nodeInfo?.containerRuntimeVersion ?? '', /^containerd:\/\//);
     await kubectl(up!.kubeconfig, 'run', 'web', '--image=busybox', '--restart=Never', `--overrides={"spec":{"nodeName":"${nodeName}"}}`, '--command', '--',
       'sh', '-c', 'mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www');
@@ -154,6 +161,7 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
       assert.equal(p.status?.phase, 'Running');
       return p;
     });
+    assert.ok(cidrContains(node.spec!.podCIDR!, pod.status!.podIP!), `${pod.status?.podIP} in ${node.spec?.podCIDR}`);
     const res = await eventually('GET the pod', () => httpGet(`http://${pod.status!.podIP}:8080/`));
     assert.equal(res.body, 'hello\n');
     assert.ok(existsSync(`/sys/class/net/${bridge}`), 'the bridge exists while the cluster runs');

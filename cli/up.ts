@@ -37,7 +37,8 @@ import { ContainerdLauncher, waitForCri } from '../services/kubelet/containerd/l
 import { requireNodeHost } from '../services/kubelet/host/prerequisites.js';
 import { BridgeNetwork, parseIPv4CIDR } from '../services/kubelet/cni/bridge.js';
 import { CriClient } from '../services/kubelet/cri/client.js';
-import { DEFAULT_CNI_BRIDGE, DEFAULT_CNI_NETWORK, DEFAULT_POD_CIDR } from '../services/kubelet/server.js';
+import { DEFAULT_CLUSTER_CIDR, DEFAULT_CNI_BRIDGE, DEFAULT_CNI_NETWORK } from '../services/kubelet/server.js';
+import { formatCidr, parseCidr } from '../lib/net/mod.js';
 import { DEFAULT_CNI_CONF_DIR } from '../services/kubelet/main.js';
 
 export const DEFAULT_API_PORT = 6443;
@@ -54,6 +55,8 @@ export interface ServiceContext {
   cli: string;
   /** how many hollow nodes the kubelet process carries (0: no kubelet) */
   hollowNodes: number;
+  /** the pods' address range: node IPAM gives every Node a /24 of it */
+  clusterCIDR: string;
   /** the real node's kubelet flags, when this machine runs one */
   realNode?: RealNodeContext;
 }
@@ -63,7 +66,8 @@ export interface RealNodeContext {
   endpoint: string;
   rootDir: string;
   cniConfDir: string;
-  podCIDR: string;
+  /** --pod-cidr given to up: the real node's podCIDR; otherwise node IPAM gives one */
+  podCIDR?: string;
   network: string;
   bridge: string;
 }
@@ -83,14 +87,14 @@ export const SERVICES: ServiceDef[] = [
     args: (c) => [...APISERVER_NODE_FLAGS, c.cli, 'apiserver', '--nats', c.natsUrl, '--bucket', c.bucket, '--host', c.host, '--port', String(c.apiPort)],
   },
   { name: 'scheduler', args: (c) => [c.cli, 'scheduler', '--nats', c.natsUrl] },
-  { name: 'controller-manager', args: (c) => [c.cli, 'controller-manager', '--nats', c.natsUrl] },
+  { name: 'controller-manager', args: (c) => [c.cli, 'controller-manager', '--nats', c.natsUrl, '--allocate-node-cidrs', '--cluster-cidr', c.clusterCIDR] },
   {
     name: 'kubelet',
     enabled: (c) => c.realNode !== undefined,
     args: (c) => {
       const r = c.realNode!;
       return [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'cri', '--container-runtime-endpoint', r.endpoint, '--root-dir', r.rootDir,
-        '--cni-conf-dir', r.cniConfDir, '--pod-cidr', r.podCIDR, '--cni-network', r.network, '--cni-bridge', r.bridge];
+        '--cni-conf-dir', r.cniConfDir, ...(r.podCIDR ? ['--pod-cidr', r.podCIDR] : []), '--cni-network', r.network, '--cni-bridge', r.bridge];
     },
   },
   {
@@ -119,8 +123,10 @@ export interface UpOptions {
   realNode?: boolean;
   /** a running containerd's CRI endpoint to use instead of starting one */
   containerRuntimeEndpoint?: string;
-  /** the real node's podCIDR and CNI names (defaults 10.244.0.0/24, flotilla, flt0) */
+  /** the real node's podCIDR (default: node IPAM gives one) and CNI names (defaults flotilla, flt0) */
   podCIDR?: string;
+  /** node IPAM's range (default: --pod-cidr's /16, or 10.244.0.0/16; wider when the nodes need more /24s) */
+  clusterCIDR?: string;
   cniNetwork?: string;
   cniBridge?: string;
   /** how long to wait for the apiserver's /readyz */
@@ -206,7 +212,9 @@ export class Launcher {
       dataDir: this.dataDir,
       cli: CLI_MAIN,
       hollowNodes: this.opts.hollowNodes ?? 0,
+      clusterCIDR: clusterCidrFor(this.opts.clusterCIDR, this.opts.podCIDR, (this.opts.hollowNodes ?? 0) + 1),
     };
+    log(`node IPAM gives each Node a /24 of ${ctx.clusterCIDR}`);
     ctx.realNode = this.realNode = await this.startNodeRuntime(width);
     this.throwIfStopping();
     this.apiserverUrl = serverUrl(this.host, apiPort);
@@ -237,11 +245,11 @@ export class Launcher {
     const log = this.out.log;
     const names = {
       rootDir: path.join(this.dataDir, 'kubelet'),
-      podCIDR: this.opts.podCIDR ?? DEFAULT_POD_CIDR,
+      podCIDR: this.opts.podCIDR,
       network: this.opts.cniNetwork ?? DEFAULT_CNI_NETWORK,
       bridge: this.opts.cniBridge ?? DEFAULT_CNI_BRIDGE,
     };
-    parseIPv4CIDR(names.podCIDR);
+    if (names.podCIDR) parseIPv4CIDR(names.podCIDR);
     if (this.opts.containerRuntimeEndpoint) {
       await waitForCri(this.opts.containerRuntimeEndpoint.replace(/^unix:\/\//, ''), 5000);
       log(`real node on the container runtime at ${this.opts.containerRuntimeEndpoint}`);
@@ -298,7 +306,8 @@ export class Launcher {
     }
     await this.containerd.stop();
     try {
-      new BridgeNetwork({ confDir: r.cniConfDir, name: r.network, bridge: r.bridge, podCIDR: r.podCIDR }).tearDown();
+      // the range only names what to remove: the conflist, bridge and leases go whatever it is
+      new BridgeNetwork({ confDir: r.cniConfDir, name: r.network, bridge: r.bridge, podCIDR: r.podCIDR ?? DEFAULT_CLUSTER_CIDR }).tearDown();
     } catch (e) {
       log(`removing the pod network: ${(e as Error).message}`);
     }
@@ -343,6 +352,19 @@ export class Launcher {
   }
 }
 
+/**
+ * Node IPAM's range: --cluster-cidr, else the /16 around --pod-cidr (so the real node's
+ * block lies in it), else 10.244.0.0/16; without --cluster-cidr, widened (10.244.0.0/14,
+ * 10.240.0.0/12, ...) until it holds a /24 for every node.
+ */
+export function clusterCidrFor(clusterCIDR: string | undefined, podCIDR: string | undefined, nodes: number): string {
+  if (clusterCIDR) return formatCidr(parseCidr(clusterCIDR));
+  const base = parseCidr(podCIDR ?? DEFAULT_CLUSTER_CIDR);
+  let prefix = 16;
+  while (prefix > 8 && 2 ** (24 - prefix) < nodes) prefix--;
+  return formatCidr(parseCidr(`${formatCidr(base).split('/')[0]}/${prefix}`));
+}
+
 /** containerd processes running with this config file (a launcher killed outright left them). */
 export function strayContainerds(config: string): number[] {
   return processes()
@@ -368,7 +390,8 @@ async function checkNats(url: string): Promise<void> {
 }
 
 export const UP_USAGE = `usage: flotilla up [--data DIR] [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--hollow-nodes N]
-                  [--no-real-node] [--container-runtime-endpoint unix://PATH] [--pod-cidr CIDR] [--cni-bridge NAME]
+                  [--no-real-node] [--container-runtime-endpoint unix://PATH] [--cluster-cidr CIDR] [--pod-cidr CIDR]
+                  [--cni-bridge NAME]
 
 Starts an all-in-one cluster and prints "export KUBECONFIG=<path>". Ctrl-C stops it.
 As root with the node's Debian packages, this machine joins as a real node: containerd
@@ -382,7 +405,9 @@ runs pods with IPs from a CNI bridge; otherwise up says why and runs hollow node
   --hollow-nodes N  also run N simulated nodes in one kubelet process (default 0)
   --no-real-node    hollow nodes only, even as root
   --container-runtime-endpoint URL  use this running containerd instead of starting one (its CNI conf_dir must be ${DEFAULT_CNI_CONF_DIR})
-  --pod-cidr CIDR   the real node's pod network (default ${DEFAULT_POD_CIDR})
+  --cluster-cidr CIDR  the pods' addresses: node IPAM (controller-manager --allocate-node-cidrs) gives every
+                    Node a /24 of it (default: --pod-cidr's /16, or ${DEFAULT_CLUSTER_CIDR}, wider for many hollow nodes)
+  --pod-cidr CIDR   the real node's pod network, instead of the /24 node IPAM gives it
   --cni-bridge NAME the real node's bridge (default ${DEFAULT_CNI_BRIDGE}; removed when the cluster stops)`;
 
 export async function runUp(argv: string[]): Promise<number> {
@@ -398,6 +423,7 @@ export async function runUp(argv: string[]): Promise<number> {
       'no-real-node': { type: 'boolean' },
       'container-runtime-endpoint': { type: 'string' },
       'pod-cidr': { type: 'string' },
+      'cluster-cidr': { type: 'string' },
       'cni-bridge': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -419,6 +445,7 @@ export async function runUp(argv: string[]): Promise<number> {
     realNode: !values['no-real-node'],
     containerRuntimeEndpoint: values['container-runtime-endpoint'],
     podCIDR: values['pod-cidr'],
+    clusterCIDR: values['cluster-cidr'],
     cniBridge: values['cni-bridge'],
   });
 

@@ -50,4 +50,16 @@ describe('flotilla controller-manager command line', () => {
     assert.throws(() => controllerManagerOptions(['--port=http']), /--port: not a port number: http/);
     assert.throws(() => controllerManagerOptions(['--terminated-pod-gc-threshold=many']), /--terminated-pod-gc-threshold: expected a pod count, got "many"/);
   });
+
+  it('turns node IPAM on with --allocate-node-cidrs and checks its range at once', () => {
+    const off = controllerManagerOptions(['--cluster-cidr', '10.244.0.0/16']);
+    assert.ok(off !== 'help' && off.nodeIpam === undefined);
+    for (const flag of ['--allocate-node-cidrs', '--allocate-node-cidrs=true']) {
+      const on = controllerManagerOptions([flag, '--cluster-cidr', '10.244.0.0/16', '--node-cidr-mask-size=25']);
+      assert.ok(on !== 'help');
+      assert.deepEqual(on.nodeIpam, { clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 25 });
+    }
+    assert.throws(() => controllerManagerOptions(['--allocate-node-cidrs']), /--allocate-node-cidrs needs --cluster-cidr/);
+    assert.throws(() => controllerManagerOptions(['--allocate-node-cidrs', '--cluster-cidr', '10.0.0.0/8', '--node-cidr-mask-size', '26']), /more than 16 bits longer/);
+  });
 });

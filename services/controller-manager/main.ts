@@ -6,9 +6,12 @@ import { parseArgs } from 'node:util';
 import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
 import { boolFlag, durationFlag, natsFlagUsage, natsUrlFlag, numberFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
 import type { NodeLifecycleControllerOptions } from './controllers/nodelifecycle/nodelifecycle.js';
+import { DEFAULT_NODE_CIDR_MASK_SIZE, type NodeIpamControllerOptions } from './controllers/nodeipam/nodeipam.js';
+import { CidrSet } from './controllers/nodeipam/cidrset.js';
 import { CONTROLLERS, DEFAULT_CONTROLLER_MANAGER_PORT, startControllerManager, type StartControllerManagerOptions } from './server.js';
 
 export const CONTROLLER_MANAGER_USAGE = `usage: flotilla controller-manager [--nats URL] [--port N] [--leader-elect=false] [--controllers '*,-foo'] [node lifecycle flags]
+                                  [--allocate-node-cidrs --cluster-cidr CIDR [--node-cidr-mask-size 24]]
 
   ${natsFlagUsage()}
   --port N             HTTP port of /metrics, /healthz, /readyz (default ${DEFAULT_CONTROLLER_MANAGER_PORT}; 0 = any free port)
@@ -24,6 +27,11 @@ Node lifecycle (upstream's flags and defaults; durations as Go writes them: 40s,
   --secondary-node-eviction-rate R   the rate in a zone in PartialDisruption (default 0.01)
   --large-cluster-size-threshold N   zones of at most N nodes stop tainting when partially disrupted (default 50)
   --unhealthy-zone-threshold F       the share of not-Ready nodes that makes a zone PartialDisruption (default 0.55)
+
+Node IPAM (upstream's flags; off unless --allocate-node-cidrs):
+  --allocate-node-cidrs              give every Node without spec.podCIDR a block of --cluster-cidr
+  --cluster-cidr CIDR                the pods' address range, e.g. 10.244.0.0/16
+  --node-cidr-mask-size N            each Node's block: a /N (default ${DEFAULT_NODE_CIDR_MASK_SIZE})
 
 Pod garbage collector:
   --terminated-pod-gc-threshold N    terminated pods kept before the oldest are deleted (default 12500; 0 or less: never)`;
@@ -41,7 +49,8 @@ const NODE_LIFECYCLE_FLAGS = [
 /** The command line as startControllerManager's options (without starting anything). */
 export function controllerManagerOptions(argv: string[]): (StartControllerManagerOptions & { portGiven: boolean }) | 'help' {
   const { values } = parseArgs({
-    args: argv,
+    // Go's bool flags also take =true / =false
+    args: argv.flatMap((a) => (a === '--allocate-node-cidrs=true' ? ['--allocate-node-cidrs'] : a === '--allocate-node-cidrs=false' ? [] : [a])),
     options: {
       nats: { type: 'string' },
       port: { type: 'string' },
@@ -49,6 +58,9 @@ export function controllerManagerOptions(argv: string[]): (StartControllerManage
       controllers: { type: 'string' },
       ...Object.fromEntries(NODE_LIFECYCLE_FLAGS.map((f) => [f, { type: 'string' as const }])),
       'terminated-pod-gc-threshold': { type: 'string' },
+      'allocate-node-cidrs': { type: 'boolean' },
+      'cluster-cidr': { type: 'string' },
+      'node-cidr-mask-size': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -65,8 +77,19 @@ export function controllerManagerOptions(argv: string[]): (StartControllerManage
     unhealthyZoneThreshold: numberFlag(flag('unhealthy-zone-threshold'), '--unhealthy-zone-threshold', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]'),
   };
   for (const k of Object.keys(nodeLifecycle) as (keyof NodeLifecycleControllerOptions)[]) if (nodeLifecycle[k] === undefined) delete nodeLifecycle[k];
+  let nodeIpam: NodeIpamControllerOptions | undefined;
+  if (values['allocate-node-cidrs']) {
+    if (!values['cluster-cidr']) throw new Error('--allocate-node-cidrs needs --cluster-cidr');
+    nodeIpam = {
+      clusterCIDR: values['cluster-cidr'],
+      nodeCIDRMaskSize: numberFlag(values['node-cidr-mask-size'], '--node-cidr-mask-size', Number.isInteger, 'a prefix length') ?? DEFAULT_NODE_CIDR_MASK_SIZE,
+    };
+    // refuses a bad CIDR or mask size now, not once this replica leads
+    new CidrSet(nodeIpam.clusterCIDR, nodeIpam.nodeCIDRMaskSize!);
+  }
   return {
     natsUrl: natsUrlFlag(values.nats),
+    nodeIpam,
     port,
     portGiven: values.port !== undefined,
     leaderElect: boolFlag(values['leader-elect'], '--leader-elect'),

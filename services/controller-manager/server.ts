@@ -27,6 +27,7 @@ import { DaemonSetController } from './controllers/daemonset.js';
 import { DisruptionController } from './controllers/disruption.js';
 import { NamespaceController } from './controllers/namespace.js';
 import { PodGCController, type PodGCControllerOptions } from './controllers/podgc.js';
+import { NodeIpamController, type NodeIpamControllerOptions } from './controllers/nodeipam/nodeipam.js';
 
 export const DEFAULT_CONTROLLER_MANAGER_PORT = 10257;
 export const LEASE_NAMESPACE = 'kube-system';
@@ -56,6 +57,7 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   { name: 'daemonset-controller', resources: [DAEMONSETS, Resources.pods, Resources.nodes, CONTROLLER_REVISIONS], workers: 2, build: (ctx) => new DaemonSetController(ctx) },
   { name: 'disruption-controller', resources: [PDBS, Resources.pods, Resources.replicasets, Resources.deployments, STATEFULSETS], workers: 1, build: (ctx) => new DisruptionController(ctx) },
   { name: 'namespace-controller', resources: [Resources.namespaces, Resources.pods], workers: 10, build: (ctx) => new NamespaceController(ctx) },
+  { name: 'node-ipam-controller', resources: [Resources.nodes], workers: 1, build: (ctx, opts) => new NodeIpamController(ctx, opts.nodeIpam!) },
   { name: 'pod-garbage-collector', resources: [Resources.pods, Resources.nodes], workers: 1, build: (ctx, opts) => new PodGCController(ctx, opts.podGC) },
 ];
 
@@ -90,6 +92,11 @@ export interface StartControllerManagerOptions {
   retryPeriodSeconds?: number;
   /** --node-monitor-grace-period, --node-eviction-rate and the other node lifecycle flags */
   nodeLifecycle?: NodeLifecycleControllerOptions;
+  /**
+   * --allocate-node-cidrs with --cluster-cidr and --node-cidr-mask-size: the
+   * node-ipam-controller runs only when given (as upstream, where it is off by default)
+   */
+  nodeIpam?: NodeIpamControllerOptions;
   /** --terminated-pod-gc-threshold */
   podGC?: PodGCControllerOptions;
   log?: (line: string) => void;
@@ -110,7 +117,7 @@ export async function startControllerManager(opts: StartControllerManagerOptions
   const identity = opts.identity ?? `${hostname()}_${randomUUID()}`;
   const log = opts.log ?? ((line: string) => process.stderr.write(`controller-manager: ${line}\n`));
   const enabled = enabledControllers(opts.controllers);
-  const descriptors = CONTROLLERS.filter((c) => enabled.includes(c.name));
+  const descriptors = CONTROLLERS.filter((c) => enabled.includes(c.name) && (c.name !== 'node-ipam-controller' || opts.nodeIpam));
   const registry = newRegistry('controller-manager');
   const nc: NatsConnection = await connectNats(opts.natsUrl, { name: `controller-manager/${identity}` });
   const client = new ApiClient(nc, { registry, userAgent: componentUserAgent('kube-controller-manager') });

@@ -45,7 +45,8 @@ export function hostNodeName(): string {
 
 export interface HostNodeOptions {
   name?: string;
-  podCIDR: string;
+  /** --pod-cidr (otherwise node IPAM gives one) */
+  podCIDR?: string;
   /** e.g. "containerd://1.6.20" */
   containerRuntimeVersion: string;
   /** the data disk: ephemeral-storage is its size */

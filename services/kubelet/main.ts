@@ -7,7 +7,7 @@ import { parseQuantity } from '../../lib/api/quantity.js';
 import { checkedFlag, intFlag, natsFlagUsage, natsUrlFlag } from '../../lib/process/flags.js';
 import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
 import { MAX_NODE_CIDRS } from './podip.js';
-import { DEFAULT_POD_CIDR, startKubelet } from './server.js';
+import { startKubelet } from './server.js';
 import { parseIPv4CIDR } from './cni/bridge.js';
 
 export const DEFAULT_CRI_ENDPOINT = 'unix:///run/containerd/containerd.sock';
@@ -25,7 +25,8 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
   --container-runtime-endpoint  containerd's CRI socket (default ${DEFAULT_CRI_ENDPOINT})
   --root-dir DIR      the kubelet's files: built image archives, pod logs (default ${DEFAULT_ROOT_DIR})
   --cni-conf-dir DIR  where the pod network's conflist goes: containerd's CNI conf_dir (default ${DEFAULT_CNI_CONF_DIR})
-  --pod-cidr CIDR     the node's spec.podCIDR when it registers, until the node IPAM controller gives one (default ${DEFAULT_POD_CIDR})
+  --pod-cidr CIDR     the node's spec.podCIDR when it registers; without it the kubelet waits for the
+                      node IPAM controller (controller-manager --allocate-node-cidrs) to give one
   --hostname-override NAME  the node's name (default: the hostname)
   --cni-network NAME, --cni-bridge NAME   the pod network's CNI name and host bridge (default flotilla, flt0)
   --nodes N           how many nodes this process carries (named <prefix><index>)
@@ -92,7 +93,7 @@ export async function runKubelet(argv: string[]): Promise<number> {
 runIfEntryPoint(import.meta.url, 'kubelet', runKubelet);
 
 async function runCriKubelet(values: KubeletFlags): Promise<number> {
-  const podCIDR = checkedFlag(values['pod-cidr'], '--pod-cidr', parseIPv4CIDR) ?? DEFAULT_POD_CIDR;
+  const podCIDR = checkedFlag(values['pod-cidr'], '--pod-cidr', parseIPv4CIDR);
   const endpoint = values['container-runtime-endpoint'] ?? DEFAULT_CRI_ENDPOINT;
   const natsUrl = natsUrlFlag(values.nats);
   const t0 = Date.now();

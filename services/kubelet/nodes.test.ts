@@ -29,8 +29,8 @@ describe('kubelet hollow nodes', function () {
     return k;
   };
 
-  it('registers Nodes with capacity, allocatable, hostname and zone labels, a podCIDR and Ready', async () => {
-    await start({ nodes: 3, namePrefix: 'reg-', cpu: '8', memory: '32Gi', pods: 50, zones: 2 });
+  it('registers Nodes with capacity, allocatable, hostname and zone labels and Ready, and takes the podCIDR node IPAM gives', async () => {
+    const k = await start({ nodes: 3, namePrefix: 'reg-', cpu: '8', memory: '32Gi', pods: 50, zones: 2 });
     const nodes = (await client.list<Node>(Resources.nodes, { labelSelector: 'flotilla.io/hollow=true' })).items.filter((n) => n.metadata!.name!.startsWith('reg-'));
     assert.deepEqual(nodes.map((n) => n.metadata!.name).sort(), ['reg-0', 'reg-1', 'reg-2']);
     const cidrs = new Set<string>();
@@ -39,8 +39,9 @@ describe('kubelet hollow nodes', function () {
       assert.deepEqual(n.status!.allocatable, n.status!.capacity);
       assert.equal(n.metadata!.labels![HOSTNAME_LABEL], n.metadata!.name);
       assert.match(n.metadata!.labels![ZONE_LABEL]!, /^zone-[01]$/);
-      assert.match(n.spec!.podCIDR!, /^10\.\d+\.\d+\.0\/24$/);
-      cidrs.add(n.spec!.podCIDR!);
+      // as upstream's kubelet: the podCIDR is node IPAM's to give
+      assert.equal(n.spec!.podCIDR, undefined);
+      cidrs.add(k.nodes.get(n.metadata!.name!)!.ipam.cidr);
       const ready = n.status!.conditions!.find((c) => c.type === 'Ready');
       assert.equal(ready?.status, 'True');
       assert.equal(ready?.reason, 'KubeletReady');
@@ -48,6 +49,10 @@ describe('kubelet hollow nodes', function () {
     assert.equal(cidrs.size, 3);
     const zones = new Set(nodes.map((n) => n.metadata!.labels![ZONE_LABEL]));
     assert.equal(zones.size, 2);
+    // what the node IPAM controller writes: pods get addresses from it from then on
+    await client.patch({ ...Resources.nodes, name: 'reg-1' }, 'merge', { spec: { podCIDR: '10.250.1.0/24', podCIDRs: ['10.250.1.0/24'] } });
+    await waitFor('the podCIDR taken', () => k.nodes.get('reg-1')!.podCIDR === '10.250.1.0/24');
+    assert.equal(k.nodes.get('reg-1')!.ipam.cidr, '10.250.1.0/24');
   });
 
   it('renews each node Lease in kube-node-lease and reports node status on its interval', async () => {

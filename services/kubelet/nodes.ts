@@ -65,7 +65,8 @@ export interface NodeManagerOptions {
 /** What a real node says of the machine it runs on (hostnode.ts reads it). */
 export interface HostNodeSpec {
   name: string;
-  podCIDR: string;
+  /** --pod-cidr: registered as the Node's podCIDR; without it the node IPAM controller gives one */
+  podCIDR?: string;
   internalIP: string;
   capacity: Record<string, string>;
   nodeInfo: NodeSystemInfo;
@@ -75,9 +76,11 @@ export interface HollowNode {
   name: string;
   index: number;
   zone: string;
+  /** the Node's spec.podCIDR ('' until it has one) */
   podCIDR: string;
   internalIP: string;
   uid?: string;
+  /** hollow pods' addresses: from the podCIDR, or from the node's own /24 of 10.0.0.0/8 until it has one */
   ipam: PodIpAllocator;
   /** when the conditions last changed (lastTransitionTime) */
   readySince: string;
@@ -167,9 +170,10 @@ export class NodeManager {
         name: h.name,
         index: 0,
         zone: '',
-        podCIDR: h.podCIDR,
+        podCIDR: h.podCIDR ?? '',
         internalIP: h.internalIP,
-        ipam: new PodIpAllocator(h.podCIDR),
+        // unused: the runtime's CNI gives a real node's pods their addresses
+        ipam: new PodIpAllocator(h.podCIDR ?? nodePodCidr(0)),
         readySince: metaTime(),
         lease: { next: Infinity, busy: false },
         report: { next: Infinity, busy: false },
@@ -179,14 +183,14 @@ export class NodeManager {
     for (let k = 0; k < (opts.host ? 0 : opts.count); k++) {
       const index = first + k;
       const name = `${opts.namePrefix}${index}`;
-      const podCIDR = nodePodCidr(index);
       this.nodes.set(name, {
         name,
         index,
         zone: `zone-${index % zones}`,
-        podCIDR,
+        // as upstream's kubelet, a hollow node registers no podCIDR: node IPAM gives it
+        podCIDR: '',
         internalIP: nodeInternalIp(index),
-        ipam: new PodIpAllocator(podCIDR),
+        ipam: new PodIpAllocator(nodePodCidr(index)),
         readySince: metaTime(),
         // scheduled by start()
         lease: { next: Infinity, busy: false },
@@ -296,7 +300,7 @@ export class NodeManager {
         },
         annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
       },
-      spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR], ...(hollow && { providerID: `hollow://${n.name}` }) },
+      spec: { ...(n.podCIDR && { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR] }), ...(hollow && { providerID: `hollow://${n.name}` }) },
       status: this.nodeStatus(n, metaTime()),
     };
   }
@@ -399,10 +403,7 @@ export class NodeManager {
     for (const n of existing) {
       const cur = current.get(n)!;
       n.uid = cur.metadata?.uid;
-      if (cur.spec?.podCIDR && cur.spec.podCIDR !== n.podCIDR) {
-        n.podCIDR = cur.spec.podCIDR;
-        n.ipam = new PodIpAllocator(n.podCIDR);
-      }
+      if (cur.spec?.podCIDR) this.takePodCIDR(n, cur.spec.podCIDR);
       const want = this.nodeObject(n);
       meta.push({ ...Resources.nodes, name: n.name, patchType: 'merge', body: { metadata: { labels: want.metadata!.labels }, spec: cur.spec?.podCIDR ? {} : want.spec } });
     }
@@ -430,6 +431,8 @@ export class NodeManager {
     } catch (e) {
       if (!isNotFound(e)) throw e;
       n.readySince = metaTime();
+      // its podCIDR went back to node IPAM with the Node: a hollow node asks again (a real one keeps its bridge's)
+      if (!this.opts.host) n.podCIDR = '';
       const created = await this.client.create<Node>(Resources.nodes, this.nodeObject(n));
       n.uid = created.metadata?.uid;
     }
@@ -501,10 +504,43 @@ export class NodeManager {
     const n = this.nodes.get(node.metadata?.name ?? '');
     if (!n || this.stopped) return;
     if (node.metadata?.uid) n.uid = node.metadata.uid;
+    if (node.spec?.podCIDR) this.takePodCIDR(n, node.spec.podCIDR);
     if (!this.statusDiffers(node.status)) return;
     // the conditions go back to what the kubelet says: a transition, as upstream records it
     if (!this.conditionsMatch(node.status)) n.readySince = metaTime();
     this.reportSoon(n);
+  }
+
+  /**
+   * The podCIDR the Node has (given by node IPAM, or kept from an earlier run). A hollow
+   * node hands its pods addresses from it, unless some pod already has one from the
+   * node's provisional range (the two would not be told apart on release).
+   */
+  private takePodCIDR(n: HollowNode, podCIDR: string): void {
+    if (n.podCIDR === podCIDR) return;
+    n.podCIDR = podCIDR;
+    if (!this.opts.host && n.ipam.allocated === 0) n.ipam = new PodIpAllocator(podCIDR);
+  }
+
+  /**
+   * Resolves with the node's podCIDR once its Node has one (node IPAM writes it after
+   * registration), saying in the log every logEveryMs what it waits for.
+   */
+  async waitForPodCIDR(name: string, signal?: AbortSignal, logEveryMs = 10_000): Promise<string> {
+    const n = this.nodes.get(name);
+    if (!n) throw new Error(`node ${name} is not one of this kubelet's`);
+    const t0 = Date.now();
+    let told = t0;
+    while (!n.podCIDR) {
+      signal?.throwIfAborted();
+      if (this.stopped) throw new Error(`stopped while node ${name} waited for its podCIDR`);
+      if (Date.now() - told >= logEveryMs) {
+        told = Date.now();
+        this.log(`node ${name} has no spec.podCIDR after ${Math.round((told - t0) / 1000)} s: waiting for the node IPAM controller (controller-manager --allocate-node-cidrs --cluster-cidr CIDR), or give the kubelet --pod-cidr`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return n.podCIDR;
   }
 
   private observeGone(node: Node): void {

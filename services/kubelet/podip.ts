@@ -1,54 +1,18 @@
 /**
- * Pod networking for hollow nodes: each node gets a /24 `spec.podCIDR` out of the
- * cluster CIDR 10.0.0.0/8 (upstream's node IPAM hands out per-node ranges the same way),
- * and each pod an address from its node's range. A node's InternalIP comes from
+ * Pod networking for hollow nodes: each pod gets an address from its node's range, the
+ * spec.podCIDR node IPAM gave the Node or, until it has one, a provisional /24 of its
+ * own out of 10.0.0.0/8 (by the node's index). A node's InternalIP comes from
  * 172.16.0.0/12, so host and pod addresses never overlap.
  */
+import { intToIp, ipToInt, parseCidr, type IPv4Cidr } from '../../lib/net/mod.js';
 
 export const CLUSTER_CIDR = '10.0.0.0/8';
 export const NODE_CIDR_MASK = 24;
 /** how many /24s the cluster CIDR holds: the most nodes that can get a range */
 export const MAX_NODE_CIDRS = 1 << (NODE_CIDR_MASK - 8);
 
-export function ipToInt(ip: string): number {
-  const parts = ip.split('.');
-  if (parts.length !== 4) throw new Error(`not an IPv4 address: "${ip}"`);
-  let n = 0;
-  for (const p of parts) {
-    const v = Number(p);
-    if (!/^\d{1,3}$/.test(p) || v > 255) throw new Error(`not an IPv4 address: "${ip}"`);
-    n = n * 256 + v;
-  }
-  return n;
-}
-
-export function intToIp(n: number): string {
-  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
-
-export interface Cidr {
-  /** the network address as an unsigned 32-bit number */
-  base: number;
-  prefix: number;
-  size: number;
-}
-
-export function parseCidr(cidr: string): Cidr {
-  const m = /^([\d.]+)\/(\d{1,2})$/.exec(cidr);
-  if (!m) throw new Error(`not an IPv4 CIDR: "${cidr}"`);
-  const prefix = Number(m[2]);
-  if (prefix > 32) throw new Error(`not an IPv4 CIDR: "${cidr}" (prefix over 32)`);
-  const size = 2 ** (32 - prefix);
-  const ip = ipToInt(m[1]!);
-  const base = ip - (ip % size);
-  return { base, prefix, size };
-}
-
-export function cidrContains(cidr: string, ip: string): boolean {
-  const c = parseCidr(cidr);
-  const n = ipToInt(ip);
-  return n >= c.base && n < c.base + c.size;
-}
+// the address arithmetic is shared with the controller-manager's node IPAM
+export { cidrContains, intToIp, ipToInt, parseCidr, type IPv4Cidr as Cidr } from '../../lib/net/mod.js';
 
 /** The index-th /24 of the cluster CIDR: node 0 gets 10.0.0.0/24, node 257 10.1.1.0/24. */
 export function nodePodCidr(index: number): string {
@@ -70,7 +34,7 @@ export function nodeInternalIp(index: number): string {
  */
 export class PodIpAllocator {
   readonly cidr: string;
-  private readonly range: Cidr;
+  private readonly range: IPv4Cidr;
   private readonly byKey = new Map<string, number>();
   private readonly used = new Set<number>();
   private next: number;

@@ -83,7 +83,8 @@ describe('kubelet pod lifecycle on hollow nodes', function () {
       assert.equal(c?.status, 'True', `${type}: ${JSON.stringify(st.conditions)}`);
       assert.ok(c?.lastTransitionTime, `${type} lastTransitionTime`);
     }
-    assert.ok(st.podIP && cidrContains(node.spec!.podCIDR!, st.podIP), `${st.podIP} in ${node.spec?.podCIDR}`);
+    const range = kubelet.nodes.get('pl-1')!.ipam.cidr;
+    assert.ok(st.podIP && cidrContains(range, st.podIP), `${st.podIP} in ${range}`);
     assert.deepEqual(st.podIPs, [{ ip: st.podIP }]);
     assert.equal(st.hostIP, node.status!.addresses!.find((a) => a.type === 'InternalIP')!.address);
     assert.ok(st.startTime);

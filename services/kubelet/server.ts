@@ -22,7 +22,7 @@ import { PodSetup } from './podsetup.js';
 import type { ContainerRuntime } from './runtime.js';
 
 /** The pod network Flotilla's real node makes unless told otherwise: its own names, removed when the cluster stops. */
-export const DEFAULT_POD_CIDR = '10.244.0.0/24';
+export const DEFAULT_CLUSTER_CIDR = '10.244.0.0/16';
 export const DEFAULT_CNI_NETWORK = 'flotilla';
 export const DEFAULT_CNI_BRIDGE = 'flt0';
 
@@ -34,7 +34,10 @@ export interface CriNodeOptions {
   rootDir: string;
   /** the CNI config folder containerd reads (its conf_dir) */
   cniConfDir: string;
-  /** the node's spec.podCIDR when it registers (an existing Node keeps its own) */
+  /**
+   * --pod-cidr: the node's spec.podCIDR when it registers (an existing Node keeps its
+   * own). Without it the kubelet waits for the node IPAM controller to give one.
+   */
   podCIDR?: string;
   /** default: the hostname */
   nodeName?: string;
@@ -109,7 +112,7 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
   const runtime: ContainerRuntime = kind === 'cri' ? await connectCri(cri) : new HollowRuntime();
   const host =
     kind === 'cri'
-      ? hostNodeSpec({ name: cri.nodeName, podCIDR: cri.podCIDR ?? DEFAULT_POD_CIDR, containerRuntimeVersion: `${runtime.runtimeName}://${runtime.runtimeVersion}`, dataDir: cri.rootDir, maxPods: opts.pods })
+      ? hostNodeSpec({ name: cri.nodeName, podCIDR: cri.podCIDR, containerRuntimeVersion: `${runtime.runtimeName}://${runtime.runtimeVersion}`, dataDir: cri.rootDir, maxPods: opts.pods })
       : undefined;
   const namePrefix = opts.namePrefix ?? 'hollow-';
   let nc: NatsConnection;
@@ -150,14 +153,14 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
   let network: BridgeNetwork | undefined;
   try {
     await nodes.register();
+    nodes.start();
     if (host && runtime instanceof CriRuntime) {
-      // an existing Node keeps the podCIDR it registered with
-      const podCIDR = nodes.get(host.name)!.podCIDR;
+      // the Node's podCIDR: --pod-cidr, the one an existing Node kept, or node IPAM's
+      const podCIDR = await nodes.waitForPodCIDR(host.name);
       network = new BridgeNetwork({ confDir: cri.cniConfDir, name: cri.network ?? DEFAULT_CNI_NETWORK, bridge: cri.bridge ?? DEFAULT_CNI_BRIDGE, podCIDR });
       network.setUp();
       await waitForNetworkReady(runtime.client);
     }
-    nodes.start();
     await pods.start();
   } catch (e) {
     await stop();
