@@ -8,6 +8,7 @@ import { checkedFlag, intFlag, natsFlagUsage, natsUrlFlag } from '../../lib/proc
 import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
 import { MAX_NODE_CIDRS } from './podip.js';
 import { startKubelet } from './server.js';
+import { DEFAULT_EVICTION_HARD, parseEvictionHard, parseReserved } from './nodehealth.js';
 import { parseIPv4CIDR } from './cni/bridge.js';
 
 export const DEFAULT_CRI_ENDPOINT = 'unix:///run/containerd/containerd.sock';
@@ -18,6 +19,7 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
                         [--cpu 4] [--memory 16Gi] [--pods 110] [--zones 3] [--start-delay-ms 0]
        flotilla kubelet --runtime cri [--nats URL] [--container-runtime-endpoint unix://PATH] [--root-dir DIR]
                         [--cni-conf-dir DIR] [--pod-cidr CIDR] [--hostname-override NAME] [--pods 110]
+                        [--system-reserved cpu=Q,memory=Q] [--kube-reserved ...] [--eviction-hard memory.available<100Mi,...]
 
   ${natsFlagUsage(20)}
   --runtime hollow    simulated nodes and containers (like KWOK), the default
@@ -28,6 +30,9 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
   --pod-cidr CIDR     the node's spec.podCIDR when it registers; without it the kubelet waits for the
                       node IPAM controller (controller-manager --allocate-node-cidrs) to give one
   --hostname-override NAME  the node's name (default: the hostname)
+  --system-reserved, --kube-reserved  cpu=, memory=, ephemeral-storage= quantities taken off allocatable
+  --eviction-hard LIST  hard thresholds: MemoryPressure, DiskPressure, PIDPressure when under them; memory.available
+                      and nodefs.available are also taken off allocatable (default ${DEFAULT_EVICTION_HARD})
   --cni-network NAME, --cni-bridge NAME   the pod network's CNI name and host bridge (default flotilla, flt0)
   --nodes N           how many nodes this process carries (named <prefix><index>)
   --name-prefix P     node name prefix (default hollow-)
@@ -49,6 +54,9 @@ const KUBELET_FLAGS = {
   'hostname-override': { type: 'string' },
   'cni-network': { type: 'string' },
   'cni-bridge': { type: 'string' },
+  'system-reserved': { type: 'string' },
+  'kube-reserved': { type: 'string' },
+  'eviction-hard': { type: 'string' },
   nodes: { type: 'string' },
   'name-prefix': { type: 'string' },
   'first-index': { type: 'string' },
@@ -109,6 +117,9 @@ async function runCriKubelet(values: KubeletFlags): Promise<number> {
       nodeName: values['hostname-override'],
       network: values['cni-network'],
       bridge: values['cni-bridge'],
+      systemReserved: checkedFlag(values['system-reserved'], '--system-reserved', (v) => parseReserved('--system-reserved', v)),
+      kubeReserved: checkedFlag(values['kube-reserved'], '--kube-reserved', (v) => parseReserved('--kube-reserved', v)),
+      evictionHard: checkedFlag(values['eviction-hard'], '--eviction-hard', parseEvictionHard),
     },
   });
   const [node] = running.nodes.nodes.values();

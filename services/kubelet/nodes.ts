@@ -20,6 +20,7 @@ import { type ApiClient, Batcher, type BatchPatchRequest, chunks, deletedObject,
 import { StatusError, isAlreadyExists, isNotFound } from '../../lib/api/errors.js';
 import { PodIpAllocator, nodeInternalIp, nodePodCidr } from './podip.js';
 import { metaMicroTime, metaTime } from '../../lib/api/time.js';
+import type { NodeHealth } from './nodehealth.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
@@ -69,6 +70,10 @@ export interface HostNodeSpec {
   podCIDR?: string;
   internalIP: string;
   capacity: Record<string, string>;
+  /** capacity minus reservations and eviction thresholds (default: the capacity) */
+  allocatable?: Record<string, string>;
+  /** the conditions from readings of the machine (default: the hollow nodes' fixed ones) */
+  health?: NodeHealth;
   nodeInfo: NodeSystemInfo;
 }
 
@@ -149,6 +154,7 @@ export class NodeManager {
   private readonly statusWriter: Batcher<HollowNode>;
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  private readonly healthCheck: Heartbeat = { next: 0, busy: false };
   private unreported = { count: 0, first: undefined as Error | undefined, since: 0 };
 
   constructor(
@@ -242,6 +248,7 @@ export class NodeManager {
   }
 
   conditions(n: HollowNode, heartbeat: string): NodeCondition[] {
+    if (this.opts.host?.health) return this.opts.host.health.conditions(heartbeat);
     return NODE_CONDITIONS.map(([type, status, reason, message]) => ({
       type,
       status,
@@ -257,12 +264,16 @@ export class NodeManager {
     return { cpu: this.opts.cpu, memory: this.opts.memory, pods: String(this.opts.pods), 'ephemeral-storage': '100Gi' };
   }
 
+  private allocatable(): Record<string, string> {
+    return this.opts.host?.allocatable ?? this.capacity();
+  }
+
   /** The status a hollow node reports. */
   nodeStatus(n: HollowNode, heartbeat: string): NodeStatus {
     const capacity = this.capacity();
     return {
       capacity,
-      allocatable: { ...capacity },
+      allocatable: { ...this.allocatable() },
       conditions: this.conditions(n, heartbeat),
       addresses: [
         { type: 'InternalIP', address: n.internalIP },
@@ -461,12 +472,44 @@ export class NodeManager {
   tick(now = Date.now()): { leases: number; statuses: number } {
     let leases = 0;
     let statuses = 0;
+    this.checkHealth(now);
     for (const n of this.nodes.values()) {
       if (this.beat(n.lease, now, this.renewMs, () => this.renewLease(n))) leases++;
       if (this.beat(n.report, now, this.reportMs, () => this.reportStatus(n))) statuses++;
     }
     this.tellFailures(now);
     return { leases, statuses };
+  }
+
+  /**
+   * A real node reads the machine every nodeStatusUpdateFrequency (upstream's 10 s) and
+   * reports at once when a condition changed.
+   */
+  private checkHealth(now: number): void {
+    const health = this.opts.host?.health;
+    if (!health || this.healthCheck.busy || this.healthCheck.next > now) return;
+    this.healthCheck.busy = true;
+    this.healthCheck.next = now + this.updateMs;
+    health.refresh().then(
+      (changed) => {
+        this.healthCheck.busy = false;
+        if (!changed || this.stopped) return;
+        for (const n of this.nodes.values()) n.report.next = Math.min(n.report.next, Date.now());
+      },
+      (e) => {
+        this.healthCheck.busy = false;
+        this.log(`reading the node's health: ${(e as Error)?.message ?? e}`);
+      },
+    );
+  }
+
+  /** Reads the machine and the runtime again and reports the real node's status now (its network just came up). */
+  async recheckHealth(): Promise<void> {
+    const health = this.opts.host?.health;
+    if (!health) return;
+    await health.refresh();
+    this.healthCheck.next = Date.now() + this.updateMs;
+    for (const n of this.nodes.values()) await this.reportStatus(n);
   }
 
   /** Sends a due heartbeat and schedules the next; a failed one is retried soon. Answers whether it sent. */
@@ -553,6 +596,7 @@ export class NodeManager {
   }
 
   private conditionsMatch(status: NodeStatus | undefined): boolean {
+    if (this.opts.host?.health) return this.opts.host.health.matches(status?.conditions);
     return NODE_CONDITIONS.every(([type, want, reason]) => {
       const c = status?.conditions?.find((x) => x.type === type);
       return c?.status === want && c.reason === reason;
@@ -563,8 +607,9 @@ export class NodeManager {
   statusDiffers(status: NodeStatus | undefined): boolean {
     if (!this.conditionsMatch(status)) return true;
     const capacity = this.capacity();
+    const allocatable = this.allocatable();
     for (const [k, v] of Object.entries(capacity)) {
-      if (status?.capacity?.[k] !== v || status?.allocatable?.[k] !== v) return true;
+      if (status?.capacity?.[k] !== v || status?.allocatable?.[k] !== allocatable[k]) return true;
     }
     return false;
   }

@@ -13,6 +13,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { ApiClient, Resources } from '../../lib/client/mod.js';
 import { isNotFound } from '../../lib/api/errors.js';
+import { parseQuantity } from '../../lib/api/quantity.js';
 import { httpGet } from '../../test/node.js';
 import { PODS_DEFAULT, startRealNode, type RealNode } from '../../test/realnode.js';
 import { waitFor } from '../../test/wait.js';
@@ -73,6 +74,11 @@ describe('kubelet --runtime cri: a real node on containerd (needs root)', functi
     assert.equal(node.spec?.podCIDR, rn!.host.subnet);
     assert.equal(node.metadata?.labels?.['flotilla.io/hollow'], undefined);
     assert.equal(node.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+    // conditions from readings of this machine; allocatable memory = capacity - the 100Mi hard eviction threshold
+    const cond = (t: string) => node.status?.conditions?.find((c) => c.type === t);
+    assert.deepEqual([cond('Ready')?.reason, cond('Ready')?.message], ['KubeletReady', 'kubelet is posting ready status']);
+    assert.deepEqual(['MemoryPressure', 'DiskPressure', 'PIDPressure'].map((t) => cond(t)?.status), ['False', 'False', 'False']);
+    assert.equal(parseQuantity(node.status!.allocatable!.memory!).value(), parseQuantity(node.status!.capacity!.memory!).value() - 100n * 1024n * 1024n);
     const lease = () => client.get<Lease>({ ...Resources.leases, namespace: NODE_LEASE_NAMESPACE, name: nodeName });
     const first = (await lease()).spec?.renewTime;
     await waitFor('the lease renewed', async () => (await lease()).spec?.renewTime !== first, 10_000);

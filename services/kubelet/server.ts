@@ -15,6 +15,7 @@ import { BridgeNetwork } from './cni/bridge.js';
 import { CriClient } from './cri/client.js';
 import { CriRuntime } from './cri/runtime.js';
 import { hostNodeSpec } from './hostnode.js';
+import { DEFAULT_EVICTION_HARD, NodeHealth, type NodeReadings, nodeAllocatable, parseEvictionHard, parseReserved, readNodeReadings } from './nodehealth.js';
 import { ensureLocalImages } from './images/local.js';
 import { NodeManager, type NodeManagerOptions } from './nodes.js';
 import { PodManager, type PodManagerOptions } from './pods.js';
@@ -45,6 +46,12 @@ export interface CriNodeOptions {
   network?: string;
   bridge?: string;
   relistIntervalMs?: number;
+  /** --system-reserved, --kube-reserved ("cpu=500m,memory=1Gi") and --eviction-hard: subtracted from allocatable */
+  systemReserved?: string;
+  kubeReserved?: string;
+  evictionHard?: string;
+  /** the machine's readings (tests inject their own) */
+  readNode?: () => NodeReadings;
 }
 
 export interface StartKubeletOptions {
@@ -103,7 +110,27 @@ async function connectCri(o: CriNodeOptions): Promise<CriRuntime> {
   }
 }
 
+/**
+ * Why the node is not Ready, in upstream's words, or undefined when it is: the runtime
+ * answers and says RuntimeReady and NetworkReady, and the kubelet wrote the pod network.
+ */
+async function runtimeNotReady(client: CriClient, networkUp: boolean): Promise<string | undefined> {
+  let conditions;
+  try {
+    ({ conditions } = await client.status());
+  } catch (e) {
+    return `container runtime is down: ${(e as Error).message}`;
+  }
+  const rt = conditions.find((c) => c.type === 'RuntimeReady');
+  if (!rt?.status) return `container runtime not ready: RuntimeReady=false reason:${rt?.reason ?? ''} message:${rt?.message ?? ''}`;
+  const net = conditions.find((c) => c.type === 'NetworkReady');
+  if (!net?.status) return `container runtime network not ready: NetworkReady=false reason:${net?.reason ?? ''} message:${net?.message ?? ''}`;
+  if (!networkUp) return 'container runtime network not ready: waiting for the node\'s podCIDR';
+  return undefined;
+}
+
 export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKubelet> {
+  let markNetworkUp = () => {};
   const log = opts.log ?? ((line: string) => process.stderr.write(`kubelet: ${line}\n`));
   const kind = opts.runtime ?? 'hollow';
   if (kind !== 'hollow' && kind !== 'cri') throw new Error(`--runtime: "hollow" or "cri", got "${opts.runtime}"`);
@@ -114,6 +141,18 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
     kind === 'cri'
       ? hostNodeSpec({ name: cri.nodeName, podCIDR: cri.podCIDR, containerRuntimeVersion: `${runtime.runtimeName}://${runtime.runtimeVersion}`, dataDir: cri.rootDir, maxPods: opts.pods })
       : undefined;
+  if (host) {
+    const evictionHard = parseEvictionHard(cri.evictionHard ?? DEFAULT_EVICTION_HARD);
+    host.allocatable = nodeAllocatable(host.capacity, parseReserved('--system-reserved', cri.systemReserved ?? ''), parseReserved('--kube-reserved', cri.kubeReserved ?? ''), evictionHard);
+    let networkUp = false;
+    host.health = new NodeHealth({
+      read: cri.readNode ?? (() => readNodeReadings(cri.rootDir)),
+      evictionHard,
+      runtimeNotReady: () => runtimeNotReady((runtime as CriRuntime).client, networkUp),
+    });
+    await host.health.refresh();
+    markNetworkUp = () => (networkUp = true);
+  }
   const namePrefix = opts.namePrefix ?? 'hollow-';
   let nc: NatsConnection;
   try {
@@ -160,8 +199,11 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
       network = new BridgeNetwork({ confDir: cri.cniConfDir, name: cri.network ?? DEFAULT_CNI_NETWORK, bridge: cri.bridge ?? DEFAULT_CNI_BRIDGE, podCIDR });
       network.setUp();
       await waitForNetworkReady(runtime.client);
+      markNetworkUp();
     }
     await pods.start();
+    // Ready as soon as the network is: not on the next 10 s health check
+    await nodes.recheckHealth();
   } catch (e) {
     await stop();
     throw e;
