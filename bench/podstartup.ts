@@ -1,0 +1,146 @@
+/**
+ * The real node's pod startup benchmark (issue 11): on a containerd of its own (as the
+ * real-node tests run one, test/node.ts), with nats-server and the apiserver as child
+ * processes and `flotilla kubelet --runtime cri` as a child process too, it creates P
+ * busybox pods bound to the node at once (batch create) and prints
+ *   - create -> Running p50 / p99 / max, from a watch (the pod's creation is taken when
+ *     its batch create was sent);
+ *   - pods started per second (first create to last Running);
+ *   - CPU per pod start of the kubelet, of containerd and of the shims, from /proc/<pid>/stat;
+ *   - the kubelet's CPU % and RSS while the P pods run and nothing changes.
+ * No assertions: figures only. The aim is p99 < 2 s for 100 pods on 2 cores.
+ *
+ *   npm run bench:podstartup [-- --pods 100 --idle 10]
+ *
+ * Needs root and the node's packages, like the real-node tests; run it alone
+ * (`flock /tmp/flt-containerd.lock` when others run containerd-backed suites).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { ApiClient, connectNats, Resources, SharedInformer } from '../lib/client/mod.js';
+import { component, startCluster, stopChild } from '../test/cluster.js';
+import { cleanUpTestNodeHost, startTestNodeHost } from '../test/node.js';
+import { processCpuMs } from './cpu.js';
+import { processMemory, until } from './measure.js';
+import { summarize } from './stats.js';
+
+const USAGE = `usage: node dist/bench/podstartup.js [--pods 100] [--idle 10]
+
+  --pods P   busybox pods created at once, bound to the real node (default 100)
+  --idle S   seconds over which the kubelet's idle CPU is measured with the pods running (default 10)`;
+
+const NS = 'default';
+
+/** pids of containerd's shims serving the containerd whose socket is given (they outlive their parent) */
+function shimPids(socket: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (argv[0]?.includes('containerd-shim') && argv.includes(socket)) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+function cpuOf(pids: number[]): number {
+  return pids.reduce((sum, p) => sum + (processCpuMs(p) ?? 0), 0);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { pods: { type: 'string', default: '100' }, idle: { type: 'string', default: '10' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) return console.log(USAGE);
+  const count = Number(values.pods);
+  const idleSeconds = Number(values.idle);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`--pods: not a pod count: ${values.pods}`);
+
+  const host = await startTestNodeHost('bench/podstartup');
+  const cluster = await startCluster().catch(async (e) => {
+    await cleanUpTestNodeHost(host);
+    throw e;
+  });
+  const nodeName = `flt-bench-${host.suffix}`;
+  const socket = host.launcher.paths.socket;
+  const nc = await connectNats(cluster.natsUrl, { name: 'bench-podstartup' });
+  const client = new ApiClient(nc);
+  const kubelet = component(['kubelet', '--nats', cluster.natsUrl, '--runtime', 'cri', '--container-runtime-endpoint', `unix://${socket}`, '--root-dir', path.join(host.dir, 'kubelet'),
+    '--cni-conf-dir', host.cniConfDir, '--pod-cidr', host.subnet, '--hostname-override', nodeName, '--cni-network', host.network, '--cni-bridge', host.bridge]);
+  const informer = new SharedInformer<Pod>(client, Resources.pods, { namespace: NS });
+  try {
+    await until('the real node Ready', async () => {
+      const n = await client.get<Node>({ ...Resources.nodes, name: nodeName }).catch(() => undefined);
+      return n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    }, 120_000);
+    const created = new Map<string, number>();
+    const running = new Map<string, number>();
+    informer.addEventHandler({
+      onAdd: (p) => seen(p),
+      onUpdate: (_o, p) => seen(p),
+    });
+    const seen = (p: Pod) => {
+      const name = p.metadata!.name!;
+      if (p.status?.phase === 'Running' && !running.has(name)) running.set(name, performance.now());
+    };
+    informer.start();
+    await informer.waitForSync();
+    // one pod first, so the image is in the page cache and the kubelet's code is warm
+    const pod = (name: string): Pod => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: NS },
+      spec: { nodeName, terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'busybox', command: ['sleep', '36000'] }] },
+    });
+    await client.create({ ...Resources.pods, namespace: NS }, pod('warm-up'));
+    await until('the warm-up pod Running', () => running.has('warm-up'), 60_000);
+
+    const containerdPid = host.launcher.pid;
+    const before = { kubelet: processCpuMs(kubelet.pid) ?? 0, containerd: processCpuMs(containerdPid) ?? 0, shims: cpuOf(shimPids(socket)) };
+    const names = Array.from({ length: count }, (_, i) => `ps-${i}`);
+    const t0 = performance.now();
+    for (let i = 0; i < names.length; i += 250) {
+      const batch = names.slice(i, i + 250);
+      const at = performance.now();
+      for (const n of batch) created.set(n, at);
+      const results = await client.batchCreate(batch.map((n) => ({ ...Resources.pods, namespace: NS, body: pod(n) })));
+      const bad = results.find((r) => r instanceof Error);
+      if (bad) throw bad;
+    }
+    await until(`${count} pods Running`, () => names.every((n) => running.has(n)), 300_000, () => `${names.filter((n) => running.has(n)).length}/${count} Running`);
+    const tEnd = Math.max(...names.map((n) => running.get(n)!));
+    // the shims of the new pods: counted whole (each started during the phase)
+    const after = { kubelet: processCpuMs(kubelet.pid) ?? 0, containerd: processCpuMs(containerdPid) ?? 0, shims: cpuOf(shimPids(socket)) };
+    const lat = summarize(names.map((n) => running.get(n)! - created.get(n)!).sort((a, b) => a - b));
+
+    await new Promise((r) => setTimeout(r, 3000));
+    const idle0 = processCpuMs(kubelet.pid) ?? 0;
+    const w0 = performance.now();
+    await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+    const idleCpuPct = (((processCpuMs(kubelet.pid) ?? 0) - idle0) / (performance.now() - w0)) * 100;
+    const mem = processMemory(kubelet.pid);
+
+    const perPod = (k: keyof typeof before) => ((after[k] - before[k]) / count).toFixed(1);
+    console.log(`pods: ${count} busybox pods created at once on the real node ${nodeName} (${host.subnet})`);
+    console.log(`create -> Running: p50 ${lat.p50.toFixed(0)} ms, p99 ${lat.p99.toFixed(0)} ms, max ${lat.max.toFixed(0)} ms`);
+    console.log(`pods started per second: ${(count / ((tEnd - t0) / 1000)).toFixed(1)} (${((tEnd - t0) / 1000).toFixed(2)} s for all)`);
+    console.log(`CPU per pod start: kubelet ${perPod('kubelet')} ms, containerd ${perPod('containerd')} ms, shims ${perPod('shims')} ms`);
+    console.log(`kubelet with ${count + 1} pods running, idle: CPU ${idleCpuPct.toFixed(2)} % over ${idleSeconds} s, RSS ${((mem?.rss ?? NaN) / 1024 / 1024).toFixed(1)} MiB`);
+    console.log(`BENCH_JSON ${JSON.stringify({ phase: 'podstartup', pods: count, p50Ms: lat.p50, p99Ms: lat.p99, maxMs: lat.max, podsPerSecond: count / ((tEnd - t0) / 1000), cpuMsPerPod: { kubelet: +perPod('kubelet'), containerd: +perPod('containerd'), shims: +perPod('shims') }, kubeletIdleCpuPct: idleCpuPct, kubeletRssBytes: mem?.rss })}`);
+  } finally {
+    await informer.stop().catch(() => undefined);
+    await stopChild(kubelet);
+    client.close();
+    await nc.close().catch(() => undefined);
+    await cluster.stop();
+    await cleanUpTestNodeHost(host);
+  }
+}
+
+main().catch((e) => {
+  console.error(`bench/podstartup: ${(e as Error).stack ?? e}`);
+  process.exit(1);
+});
