@@ -21,6 +21,7 @@ import type { PodSetup } from './podsetup.js';
 import { metaTime } from '../../lib/api/time.js';
 import { type BackOffOptions, ContainerBackOff, crashLoopMessage } from './backoff.js';
 import { type PodEvents, Reasons } from './events.js';
+import { ProbeManager, probeTypeName } from './prober/manager.js';
 
 /** how soon a container whose config could not be made (CreateContainerConfigError) is tried again */
 export const CONFIG_RETRY_MS = 2000;
@@ -49,6 +50,10 @@ interface ContainerRecord {
   /** the current container in the runtime */
   id?: string;
   restartCount: number;
+  /** the readiness probe's verdict; undefined without one (ready while running) */
+  ready?: boolean;
+  /** the startup probe's verdict; undefined without one (started while running) */
+  started?: boolean;
   /** waiting in CrashLoopBackOff: the message */
   backoffMessage?: string;
   restartTimer?: NodeJS.Timeout;
@@ -136,6 +141,8 @@ export class PodManager {
   private readonly backOff: ContainerBackOff;
   private readonly events?: PodEvents;
   private readonly setup?: PodSetup;
+  /** probes run where containers run (not on hollow nodes) */
+  private readonly prober?: ProbeManager;
   private stopped = false;
   /** status writes sent (each carries every change of one pod since the last) */
   statusWrites = 0;
@@ -153,6 +160,7 @@ export class PodManager {
     this.backOff = new ContainerBackOff(opts.backOff);
     this.events = opts.events;
     this.setup = opts.setup;
+    if (runtime.execSync) this.prober = new ProbeManager(this.probeListener(), runtime.execSync.bind(runtime));
     // unbound pods are the scheduler's business: only bound ones come to this process
     const only = nodes.nodes.size === 1 ? [...nodes.nodes.keys()][0] : undefined;
     this.informer = new SharedInformer<Pod>(client, Resources.pods, { fieldSelector: only ? `spec.nodeName=${only}` : 'spec.nodeName!=' });
@@ -349,6 +357,7 @@ export class PodManager {
       this.byContainer.set(c.id, [rec, c]);
       if (latest.state === 'CONTAINER_CREATED') await this.runtime.startContainer(c.id).catch((e: Error) => (c.error = { reason: 'CreateContainerError', message: e.message }));
       else if (latest.state === 'CONTAINER_EXITED') exited.push(latest);
+      else this.watchProbes(rec, c, latest.startedAt);
       return true;
     };
     // not initialized: the init container that was running (or is next) is the only one to take over
@@ -381,6 +390,7 @@ export class PodManager {
       this.events?.recordPod(rec.pod, 'Normal', Reasons.created, `Created container ${c.name}`, c.name);
       await this.runtime.startContainer(c.id);
       this.events?.recordPod(rec.pod, 'Normal', Reasons.started, `Started container ${c.name}`, c.name);
+      this.watchProbes(rec, c, this.runtime.containerStatus(c.id)?.startedAt || Date.now());
     } catch (e) {
       c.error = { reason: e instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'CreateContainerError', message: (e as Error).message };
       this.events?.recordPod(rec.pod, 'Warning', Reasons.failed, `Error: ${(e as Error).message}`, c.name);
@@ -403,6 +413,7 @@ export class PodManager {
     if (rec.terminating || rec.removed || c.id !== ev.containerId) return;
     const st = this.runtime.containerStatus(ev.containerId);
     if (!st) return;
+    this.prober?.removeContainer(rec.key, c.name);
     const terminated: ContainerStateTerminated = {
       exitCode: st.exitCode,
       reason: st.reason || (st.exitCode === 0 ? 'Completed' : 'Error'),
@@ -425,6 +436,52 @@ export class PodManager {
     }
     c.lastTerminated = terminated;
     this.restartAfterBackOff(rec, c, st.finishedAt);
+  }
+
+  /** A container (re)started: its probes begin; not ready and not started until they say so. */
+  private watchProbes(rec: PodRecord, c: ContainerRecord, startedAt: number): void {
+    if (!this.prober || c.init || !c.id) return;
+    const spec = rec.pod.spec?.containers?.find((x) => x.name === c.name);
+    if (!spec) return;
+    c.ready = spec.readinessProbe ? false : undefined;
+    c.started = spec.startupProbe ? false : undefined;
+    this.prober.addContainer(rec.key, spec, c.id, rec.ip ?? '', startedAt);
+  }
+
+  /** What the probes decide, applied to the pod's containers (upstream: the prober's results managers). */
+  private probeListener(): ConstructorParameters<typeof ProbeManager>[0] {
+    const find = (key: string, name: string): [PodRecord, ContainerRecord] | undefined => {
+      const rec = this.pods.get(key);
+      const c = rec?.containers.find((x) => x.name === name);
+      return rec && c && !rec.terminating && !rec.removed ? [rec, c] : undefined;
+    };
+    return {
+      onReadiness: (key, name, ready) => {
+        const hit = find(key, name);
+        if (!hit || hit[1].ready === ready) return;
+        hit[1].ready = ready;
+        this.markDirty(hit[0]);
+      },
+      onStarted: (key, name) => {
+        const hit = find(key, name);
+        if (!hit) return;
+        hit[1].started = true;
+        this.markDirty(hit[0]);
+      },
+      onUnhealthy: (key, name, kind, outcome) => {
+        const hit = find(key, name);
+        if (hit) this.events?.recordPod(hit[0].pod, 'Warning', Reasons.unhealthy, `${probeTypeName(kind)} probe failed: ${outcome.output}`, name);
+      },
+      onFailure: (key, name, containerId, kind, _outcome, probeGrace) => {
+        const hit = find(key, name);
+        if (!hit || hit[1].id !== containerId) return;
+        const [rec] = hit;
+        // the exit comes back as a container event and goes through the restart policy
+        this.events?.recordPod(rec.pod, 'Normal', Reasons.killing, `Container ${name} failed ${kind} probe, will be restarted`, name);
+        const grace = probeGrace ?? rec.pod.spec?.terminationGracePeriodSeconds ?? 30;
+        this.runtime.stopContainer(containerId, grace).catch((e: Error) => this.log(`pod ${key}: killing container ${name}: ${e.message}`));
+      },
+    };
   }
 
   /** Restarts an exited container now, or after its crash-loop back-off (waiting in CrashLoopBackOff meanwhile). */
@@ -455,6 +512,7 @@ export class PodManager {
   private terminate(rec: PodRecord): void {
     if (rec.terminating) return;
     rec.terminating = true;
+    this.prober?.removePod(rec.key);
     this.dirty.delete(rec);
     void (async () => {
       this.clearTimers(rec);
@@ -502,6 +560,7 @@ export class PodManager {
     rec.removed = true;
     this.clearTimers(rec);
     this.backOff.forget(`${rec.uid}/`);
+    this.prober?.removePod(rec.key);
     this.dirty.delete(rec);
     this.deletes.delete(rec);
     if (this.pods.get(rec.key) === rec) this.pods.delete(rec.key);
@@ -589,8 +648,8 @@ export class PodManager {
       image: st?.image ?? normalizeImage(c.image),
       imageID: st && (running || c.final) ? st.imageRef : '',
       // an init container is ready once it completed (upstream)
-      ready: c.init ? c.final?.exitCode === 0 : running,
-      started: running,
+      ready: c.init ? c.final?.exitCode === 0 : running && c.ready !== false && c.started !== false,
+      started: running && c.started !== false,
       restartCount: c.restartCount,
       state: {},
       lastState: c.lastTerminated ? { terminated: c.lastTerminated } : {},
@@ -654,6 +713,7 @@ export class PodManager {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe();
+    this.prober?.stop();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     for (const rec of this.pods.values()) this.clearTimers(rec);

@@ -123,6 +123,9 @@ export interface ContainerRuntime {
   /** The containers of one sandbox (with listPodSandboxes). */
   listContainers?(podSandboxId: string): ContainerStatus[];
 
+  /** Runs a command in a running container and waits for it (CRI ExecSync), for probes and hooks. Absent where nothing runs (hollow). */
+  execSync?(containerId: string, cmd: string[], timeoutSeconds: number): Promise<{ exitCode: number; stdout: Buffer; stderr: Buffer }>;
+
   /** Subscribes to container events; returns the unsubscribe function. */
   getContainerEvents(listener: (ev: ContainerEvent) => void): () => void;
   /** Stops everything the runtime runs (process exit). */
