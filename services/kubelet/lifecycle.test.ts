@@ -5,9 +5,13 @@
  * One containerd for the file; pods run in parallel.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import { Resources } from '../../lib/client/mod.js';
+import { isNotFound } from '../../lib/api/errors.js';
+import { PODS_DEFAULT } from '../../test/realnode.js';
 import { writeKubeconfig } from '../../cli/kubeconfig.js';
 import { kubectlRunner } from '../../test/kubectl.js';
 import { startRealNode, type RealNode } from '../../test/realnode.js';
@@ -145,5 +149,83 @@ describe('kubelet --runtime cri: container lifecycle (needs root)', function () 
     assert.equal(status(looping, 'bad')?.lastState?.terminated?.exitCode, 2);
     assert.equal(status(looping, 'app')?.state?.waiting?.reason, 'PodInitializing');
     assert.match(await k('get', 'pod', always.metadata!.name!, '--no-headers'), /Init:CrashLoopBackOff/);
+  });
+
+  it('runs postStart after the start (a failing one: FailedPostStartHook, the container killed)', async () => {
+    const ok = await rn.createPod({
+      containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'], lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo hooked > /tmp/poststart'] } } } }],
+    });
+    const bad = await rn.createPod({
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'], lifecycle: { postStart: { exec: { command: ['sh', '-c', 'exit 1'] } } } }],
+    });
+    const running = await rn.podIn(ok.metadata!.name!, 'Running');
+    const out = await rn.cri.execSync(status(running, 'c')!.containerID!.replace('containerd://', ''), ['cat', '/tmp/poststart'], 10);
+    assert.equal(out.stdout.toString(), 'hooked\n');
+    const failed = await rn.podIn(bad.metadata!.name!, 'Failed');
+    assert.ok(status(failed, 'c')?.state?.terminated, JSON.stringify(status(failed, 'c')));
+    const evs = await waitFor('FailedPostStartHook and Killing events', async () => {
+      const e = await eventsOf(bad.metadata!.name!);
+      return e.some((x) => x.reason === 'FailedPostStartHook') && e.some((x) => x.reason === 'Killing') && e;
+    });
+    const hook = evs.find((e) => e.reason === 'FailedPostStartHook')!;
+    assert.equal(hook.type, 'Warning');
+    assert.equal(hook.message, 'PostStartHook failed');
+    assert.equal(evs.find((e) => e.reason === 'Killing')!.message, 'FailedPostStartHook');
+  });
+
+  it('deletes a pod gracefully: preStop, then SIGTERM, SIGKILL after the grace period; the object goes only then', async () => {
+    // preStop writes to the container's stdout, then takes 2 s; the shell logs SIGTERM
+    const graceful = await rn.createPod({
+      containers: [{
+        name: 'c',
+        image: 'busybox',
+        command: ['sh', '-c', 'trap "echo got-TERM; exit 0" TERM; echo started; while :; do sleep 0.1; done'],
+        lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo prestop-ran > /proc/1/fd/1; sleep 2'] } } },
+      }],
+    });
+    // ignores SIGTERM: only SIGKILL at the end of the 3 s given on delete ends it
+    const stubborn = await rn.createPod({
+      terminationGracePeriodSeconds: 30,
+      containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'trap "" TERM; while :; do sleep 0.1; done'] }],
+    });
+    const failing = await rn.createPod({
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'], lifecycle: { preStop: { exec: { command: ['sh', '-c', 'exit 3'] } } } }],
+    });
+    const pods = await Promise.all([graceful, stubborn, failing].map((p) => rn.podIn(p.metadata!.name!, 'Running')));
+    const logFile = path.join(rn.options().cri!.rootDir, 'pods', `default_${graceful.metadata!.name}_${graceful.metadata!.uid}`, 'c', '0.log');
+    let log = '';
+    const readLog = () => {
+      try {
+        log = readFileSync(logFile, 'utf8');
+      } catch {
+        // removed with the container: keep what was read
+      }
+    };
+    const gone = (name: string) => rn.getPod(name).then(() => false, (e) => isNotFound(e));
+    const timeGone = async (name: string, grace: number) => {
+      const t0 = Date.now();
+      await rn.client.delete({ ...PODS_DEFAULT, name }, { gracePeriodSeconds: grace });
+      for (;;) {
+        readLog();
+        if (await gone(name)) return Date.now() - t0;
+        if (Date.now() - t0 > 60_000) throw new Error(`pod ${name} not removed after 60 s`);
+        await sleep(100);
+      }
+    };
+    const [tGraceful, tStubborn] = await Promise.all([
+      timeGone(pods[0]!.metadata!.name!, 10),
+      timeGone(pods[1]!.metadata!.name!, 3),
+      timeGone(pods[2]!.metadata!.name!, 1),
+    ]);
+    assert.ok(log.includes('prestop-ran') && log.includes('got-TERM') && log.indexOf('prestop-ran') < log.indexOf('got-TERM'), log);
+    assert.ok(tGraceful! >= 2000, `removed after ${tGraceful} ms, before its 2 s preStop ended`);
+    assert.ok(tStubborn! >= 3000, `removed after ${tStubborn} ms, within its 3 s grace`);
+    const evs = await eventsOf(pods[0]!.metadata!.name!);
+    assert.ok(evs.some((e) => e.reason === 'Killing' && e.message === 'Stopping container c'), JSON.stringify(evs.map((e) => e.message)));
+    const failedHook = await waitFor('the FailedPreStopHook event', async () => (await eventsOf(pods[2]!.metadata!.name!)).find((e) => e.reason === 'FailedPreStopHook'));
+    assert.equal(failedHook.message, 'PreStopHook failed');
   });
 });

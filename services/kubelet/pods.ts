@@ -10,7 +10,7 @@
  * and one flush per tick sends a merge patch on pods/status for each dirty pod, many at
  * a time, so thousands of pods start together without a write per step.
  */
-import type { ContainerStateTerminated, ContainerStatus as PodContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
+import type { Container, ContainerStateTerminated, ContainerStatus as PodContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import { type ApiClient, chunks, deletedObject, forEachLimited, metaNamespaceKey, Resources, SharedInformer } from '../../lib/client/mod.js';
 import { isConflict, isNotFound } from '../../lib/api/errors.js';
 import { normalizeImage } from './hollow.js';
@@ -22,6 +22,8 @@ import { metaTime } from '../../lib/api/time.js';
 import { type BackOffOptions, ContainerBackOff, crashLoopMessage } from './backoff.js';
 import { type PodEvents, Reasons } from './events.js';
 import { ProbeManager, probeTypeName } from './prober/manager.js';
+import { runLifecycleHandler } from './hooks.js';
+import { killContainer, podGraceSeconds } from './termination.js';
 
 /** how soon a container whose config could not be made (CreateContainerConfigError) is tried again */
 export const CONFIG_RETRY_MS = 2000;
@@ -390,6 +392,7 @@ export class PodManager {
       this.events?.recordPod(rec.pod, 'Normal', Reasons.created, `Created container ${c.name}`, c.name);
       await this.runtime.startContainer(c.id);
       this.events?.recordPod(rec.pod, 'Normal', Reasons.started, `Started container ${c.name}`, c.name);
+      if (spec?.lifecycle?.postStart && this.runtime.execSync && !(await this.postStart(rec, c, spec, c.id))) return;
       this.watchProbes(rec, c, this.runtime.containerStatus(c.id)?.startedAt || Date.now());
     } catch (e) {
       c.error = { reason: e instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'CreateContainerError', message: (e as Error).message };
@@ -438,6 +441,33 @@ export class PodManager {
     this.restartAfterBackOff(rec, c, st.finishedAt);
   }
 
+  /**
+   * Runs the container's postStart hook (no time limit, as upstream); when it fails, a
+   * FailedPostStartHook event and the container is killed, to restart per restartPolicy.
+   */
+  private async postStart(rec: PodRecord, c: ContainerRecord, spec: Container, id: string): Promise<boolean> {
+    try {
+      await runLifecycleHandler(spec.lifecycle!.postStart!, { containerId: id, container: spec, podIP: rec.ip ?? '', exec: this.runtime.execSync!.bind(this.runtime) }, 0);
+      return true;
+    } catch (e) {
+      if (rec.terminating || rec.removed || c.id !== id) return false;
+      this.log(`pod ${rec.key}: container ${c.name}: postStart hook failed: ${(e as Error).message}`);
+      // upstream leaves the hook's output out of the event: it may carry secrets
+      this.events?.recordPod(rec.pod, 'Warning', Reasons.failedPostStartHook, 'PostStartHook failed', c.name);
+      await this.kill(rec, c, id, 'FailedPostStartHook');
+      return false;
+    }
+  }
+
+  /** Kills one container as upstream (termination.ts: Killing, preStop, SIGTERM, SIGKILL after the grace). */
+  private kill(rec: PodRecord, c: ContainerRecord, containerId: string, message?: string, graceSeconds?: number): Promise<void> {
+    const spec = (c.init ? rec.pod.spec?.initContainers : rec.pod.spec?.containers)?.find((x) => x.name === c.name);
+    return killContainer(
+      { runtime: this.runtime, events: this.events, log: this.log },
+      { pod: rec.pod, container: spec, name: c.name, containerId, podIP: rec.ip ?? '', graceSeconds: graceSeconds ?? podGraceSeconds(rec.pod), message },
+    ).catch((e: Error) => this.log(`pod ${rec.key}: killing container ${c.name}: ${e.message}`));
+  }
+
   /** A container (re)started: its probes begin; not ready and not started until they say so. */
   private watchProbes(rec: PodRecord, c: ContainerRecord, startedAt: number): void {
     if (!this.prober || c.init || !c.id) return;
@@ -475,11 +505,9 @@ export class PodManager {
       onFailure: (key, name, containerId, kind, _outcome, probeGrace) => {
         const hit = find(key, name);
         if (!hit || hit[1].id !== containerId) return;
-        const [rec] = hit;
+        const [rec, c] = hit;
         // the exit comes back as a container event and goes through the restart policy
-        this.events?.recordPod(rec.pod, 'Normal', Reasons.killing, `Container ${name} failed ${kind} probe, will be restarted`, name);
-        const grace = probeGrace ?? rec.pod.spec?.terminationGracePeriodSeconds ?? 30;
-        this.runtime.stopContainer(containerId, grace).catch((e: Error) => this.log(`pod ${key}: killing container ${name}: ${e.message}`));
+        void this.kill(rec, c, containerId, `Container ${name} failed ${kind} probe, will be restarted`, probeGrace ?? rec.pod.spec?.terminationGracePeriodSeconds ?? undefined);
       },
     };
   }
@@ -516,15 +544,14 @@ export class PodManager {
     this.dirty.delete(rec);
     void (async () => {
       this.clearTimers(rec);
-      const grace = rec.pod.metadata?.deletionGracePeriodSeconds ?? rec.pod.spec?.terminationGracePeriodSeconds ?? 30;
+      const grace = podGraceSeconds(rec.pod);
       // deleted while this kubelet was away: its containers are still the runtime's to stop
       const left = rec.sandboxId ? [] : this.sandboxesOf(rec).flatMap((sb) => this.runtime.listContainers?.(sb.id) ?? []);
       for (const c of left) if (c.state === 'CONTAINER_RUNNING') await this.runtime.stopContainer(c.id, grace);
-      for (const c of this.allContainers(rec)) {
-        if (!c.id) continue;
-        if (this.runtime.containerStatus(c.id)?.state === 'CONTAINER_RUNNING') this.events?.recordPod(rec.pod, 'Normal', Reasons.killing, `Stopping container ${c.name}`, c.name);
-        await this.runtime.stopContainer(c.id, grace);
-      }
+      // every running container at once, each with preStop and the grace period (upstream killContainersWithSyncResult)
+      await Promise.all(
+        this.allContainers(rec).map((c) => (c.id && this.runtime.containerStatus(c.id)?.state === 'CONTAINER_RUNNING' ? this.kill(rec, c, c.id, undefined, grace) : undefined)),
+      );
       await this.releaseRuntime(rec);
       this.deletes.add(rec);
       this.scheduleFlush();
