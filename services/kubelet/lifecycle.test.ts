@@ -1,15 +1,20 @@
 /**
  * The container lifecycle on a real node (containerd through CRI, needs root): restart
  * policies with the crash-loop back-off (shortened to 1 s doubling to 4 s for the suite),
- * CrashLoopBackOff and lastState, OOMKilled, and the kubelet's container events.
+ * CrashLoopBackOff and lastState, OOMKilled, init containers, postStart and preStop hooks,
+ * graceful deletion, the kubelet's container events, and Jobs (the Job controller
+ * in-process) whose pods run here.
  * One containerd for the file; pods run in parallel.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
-import { Resources } from '../../lib/client/mod.js';
+import { JOBS, Resources } from '../../lib/client/mod.js';
+import { JobController } from '../controller-manager/controllers/job.js';
+import { runTestController, type RunningTestController } from '../controller-manager/testing/controllers.js';
 import { isNotFound } from '../../lib/api/errors.js';
 import { PODS_DEFAULT } from '../../test/realnode.js';
 import { writeKubeconfig } from '../../cli/kubeconfig.js';
@@ -20,6 +25,7 @@ import { waitFor } from '../../test/wait.js';
 describe('kubelet --runtime cri: container lifecycle (needs root)', function () {
   this.timeout(180_000);
   let rn: RealNode;
+  let jobs: RunningTestController<JobController> | undefined;
   let kubeconfig = '';
   const { k } = kubectlRunner('1.33', () => ({ dir: rn.host.dir, kubeconfig }));
 
@@ -31,6 +37,7 @@ describe('kubelet --runtime cri: container lifecycle (needs root)', function () 
     kubeconfig = writeKubeconfig(path.join(rn.host.dir, 'kubeconfig'), rn.api.httpUrl);
   });
   after(async () => {
+    await jobs?.stop();
     await rn?.stop();
   });
 
@@ -227,5 +234,41 @@ describe('kubelet --runtime cri: container lifecycle (needs root)', function () 
     assert.ok(evs.some((e) => e.reason === 'Killing' && e.message === 'Stopping container c'), JSON.stringify(evs.map((e) => e.message)));
     const failedHook = await waitFor('the FailedPreStopHook event', async () => (await eventsOf(pods[2]!.metadata!.name!)).find((e) => e.reason === 'FailedPreStopHook'));
     assert.equal(failedHook.message, 'PreStopHook failed');
+  });
+
+  it('completes a Job whose container exits 0, and fails one whose container exits 1 after backoffLimit retries (BackoffLimitExceeded)', async () => {
+    // a short replacement back-off so the failing Job reaches its limit quickly
+    jobs = await runTestController(rn.api.natsUrl, 'lifecycle-job', 2, (ctx) => new JobController(ctx, { podFailureBackoffMs: 200 }));
+    const job = (name: string, script: string, backoffLimit: number): Job => ({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name, namespace: 'default' },
+      spec: {
+        backoffLimit,
+        // bound to this node: no scheduler runs in this suite
+        template: { spec: { nodeName: rn.nodeName, restartPolicy: 'Never', containers: [{ name: 'work', image: 'busybox', command: ['sh', '-c', script] }] } },
+      },
+    });
+    const ref = (name?: string) => ({ ...JOBS, namespace: 'default', name });
+    await rn.client.create(ref(), job('job-ok', 'echo done; exit 0', 2));
+    await rn.client.create(ref(), job('job-bad', 'exit 1', 2));
+    const condition = (j: Job, type: string) => j.status?.conditions?.find((c) => c.type === type && c.status === 'True');
+    const ok = await waitFor('job-ok Complete', async () => {
+      const j = await rn.client.get<Job>(ref('job-ok'));
+      return condition(j, 'Complete') && j;
+    }, 60_000);
+    assert.equal(ok.status?.succeeded, 1);
+    const bad = await waitFor('job-bad Failed', async () => {
+      const j = await rn.client.get<Job>(ref('job-bad'));
+      return condition(j, 'Failed') && j;
+    }, 90_000);
+    assert.equal(condition(bad, 'Failed')!.reason, 'BackoffLimitExceeded');
+    assert.equal(bad.status?.failed, 3);
+    const podsOfBad = (await rn.client.list<Pod>({ ...PODS_DEFAULT }, { labelSelector: 'batch.kubernetes.io/job-name=job-bad' })).items;
+    assert.equal(podsOfBad.length, 3);
+    for (const p of podsOfBad) {
+      assert.equal(p.status?.phase, 'Failed');
+      assert.equal(status(p, 'work')?.state?.terminated?.exitCode, 1);
+    }
   });
 });
