@@ -183,13 +183,13 @@ describe('kubelet --runtime cri: container lifecycle (needs root)', function () 
   });
 
   it('deletes a pod gracefully: preStop, then SIGTERM, SIGKILL after the grace period; the object goes only then', async () => {
-    // preStop writes to the container's stdout, then takes 2 s; the shell logs SIGTERM
+    // preStop leaves a file, then takes 2 s; the shell's SIGTERM trap logs the file and itself
     const graceful = await rn.createPod({
       containers: [{
         name: 'c',
         image: 'busybox',
-        command: ['sh', '-c', 'trap "echo got-TERM; exit 0" TERM; echo started; while :; do sleep 0.1; done'],
-        lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo prestop-ran > /proc/1/fd/1; sleep 2'] } } },
+        command: ['sh', '-c', 'trap "cat /tmp/prestop; echo got-TERM; exit 0" TERM; echo started; while :; do sleep 0.1; done'],
+        lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo prestop-ran > /tmp/prestop; sleep 2'] } } },
       }],
     });
     // ignores SIGTERM: only SIGKILL at the end of the 3 s given on delete ends it
