@@ -19,7 +19,7 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
                         [--cpu 4] [--memory 16Gi] [--pods 110] [--zones 3] [--start-delay-ms 0]
        flotilla kubelet --runtime cri [--nats URL] [--container-runtime-endpoint unix://PATH] [--root-dir DIR]
                         [--cni-conf-dir DIR] [--pod-cidr CIDR] [--hostname-override NAME] [--pods 110]
-                        [--system-reserved cpu=Q,memory=Q] [--kube-reserved ...] [--eviction-hard memory.available<100Mi,...]
+                        [--pod-manifest-path DIR] [--system-reserved cpu=Q,memory=Q] [--kube-reserved ...] [--eviction-hard memory.available<100Mi,...]
 
   ${natsFlagUsage(20)}
   --runtime hollow    simulated nodes and containers (like KWOK), the default
@@ -30,6 +30,8 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
   --pod-cidr CIDR     the node's spec.podCIDR when it registers; without it the kubelet waits for the
                       node IPAM controller (controller-manager --allocate-node-cidrs) to give one
   --hostname-override NAME  the node's name (default: the hostname)
+  --pod-manifest-path DIR  static pods: run the pods of the YAML/JSON files in DIR, even before an apiserver
+                      answers, following changes; mirror pods show them in the API
   --system-reserved, --kube-reserved  cpu=, memory=, ephemeral-storage= quantities taken off allocatable
   --eviction-hard LIST  hard thresholds: MemoryPressure, DiskPressure, PIDPressure when under them; memory.available
                       and nodefs.available are also taken off allocatable (default ${DEFAULT_EVICTION_HARD})
@@ -55,6 +57,7 @@ const KUBELET_FLAGS = {
   'cni-network': { type: 'string' },
   'cni-bridge': { type: 'string' },
   'system-reserved': { type: 'string' },
+  'pod-manifest-path': { type: 'string' },
   'kube-reserved': { type: 'string' },
   'eviction-hard': { type: 'string' },
   nodes: { type: 'string' },
@@ -117,6 +120,7 @@ async function runCriKubelet(values: KubeletFlags): Promise<number> {
       nodeName: values['hostname-override'],
       network: values['cni-network'],
       bridge: values['cni-bridge'],
+      podManifestPath: values['pod-manifest-path'],
       systemReserved: checkedFlag(values['system-reserved'], '--system-reserved', (v) => parseReserved('--system-reserved', v)),
       kubeReserved: checkedFlag(values['kube-reserved'], '--kube-reserved', (v) => parseReserved('--kube-reserved', v)),
       evictionHard: checkedFlag(values['eviction-hard'], '--eviction-hard', parseEvictionHard),

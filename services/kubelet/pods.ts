@@ -18,6 +18,7 @@ import type { NodeManager } from './nodes.js';
 import type { ContainerEvent, ContainerRuntime, ContainerStatus as RuntimeContainerStatus, PodSandboxStatus } from './runtime.js';
 import { ContainerConfigError, containerConfig } from './containerconfig.js';
 import type { PodSetup } from './podsetup.js';
+import { isMirrorPod } from './staticpods/manifests.js';
 import { metaTime } from '../../lib/api/time.js';
 import { type BackOffOptions, ContainerBackOff, crashLoopMessage } from './backoff.js';
 import { type PodEvents, Reasons } from './events.js';
@@ -88,6 +89,10 @@ interface PodRecord {
   terminating: boolean;
   terminal: boolean;
   removed: boolean;
+  /** a static pod (staticpods/): run from a manifest, its status written to its mirror pod */
+  static?: boolean;
+  /** its containers being stopped (terminate) */
+  stopping?: Promise<void>;
 }
 
 /** The pod phase from its container statuses and restart policy (upstream getPhase). */
@@ -146,6 +151,7 @@ export class PodManager {
   /** probes run where containers run (not on hollow nodes) */
   private readonly prober?: ProbeManager;
   private stopped = false;
+  private apiSynced = false;
   /** status writes sent (each carries every change of one pod since the last) */
   statusWrites = 0;
 
@@ -177,7 +183,38 @@ export class PodManager {
   async start(): Promise<void> {
     this.informer.start();
     await this.informer.waitForSync();
+    this.apiSynced = true;
     await this.removeOrphanSandboxes();
+    for (const rec of this.pods.values()) if (rec.static) this.markDirty(rec);
+  }
+
+  /**
+   * Runs a static pod (uid = its manifest's hash) without the apiserver; a pod of the
+   * same key with another uid (an edited manifest) is stopped first.
+   */
+  async runStaticPod(pod: Pod): Promise<void> {
+    const key = metaNamespaceKey(pod);
+    const old = this.pods.get(key);
+    if (old?.uid === pod.metadata?.uid) return;
+    if (old) await this.stopStaticPod(key);
+    if (this.stopped) return;
+    const rec = this.record(pod);
+    rec.static = true;
+    this.admit(rec);
+  }
+
+  /** Stops a static pod whose manifest is gone (or replaced). */
+  async stopStaticPod(key: string): Promise<void> {
+    const rec = this.pods.get(key);
+    if (!rec?.static) return;
+    this.terminate(rec);
+    await rec.stopping;
+  }
+
+  /** Its mirror pod was (re)created: write the static pod's status to it. */
+  staticPodStatusChanged(key: string): void {
+    const rec = this.pods.get(key);
+    if (rec?.static) this.markDirty(rec);
   }
 
   /**
@@ -193,6 +230,7 @@ export class PodManager {
         .filter((p) => this.nodes.has(p.spec?.nodeName))
         .map((p) => p.metadata?.uid),
     );
+    for (const rec of this.pods.values()) if (rec.static) live.add(rec.uid);
     for (const sb of this.runtime.listPodSandboxes()) {
       if (live.has(sb.metadata.uid)) continue;
       this.log(`removing sandbox ${sb.id} of pod ${sb.metadata.namespace}/${sb.metadata.name} (uid ${sb.metadata.uid}): the pod is gone`);
@@ -211,9 +249,11 @@ export class PodManager {
   }
 
   private onPod(pod: Pod): void {
-    if (this.stopped || !this.nodes.has(pod.spec?.nodeName)) return;
+    // mirror pods stand for static pods, which run from their manifests (staticpods/)
+    if (this.stopped || !this.nodes.has(pod.spec?.nodeName) || isMirrorPod(pod)) return;
     const key = metaNamespaceKey(pod);
     let rec = this.pods.get(key);
+    if (rec?.static) return;
     if (rec && rec.uid !== pod.metadata?.uid) {
       // deleted and created again under the same name while the watch was away
       this.cleanup(rec);
@@ -236,7 +276,7 @@ export class PodManager {
 
   private onPodGone(pod: Pod): void {
     const rec = this.pods.get(metaNamespaceKey(pod));
-    if (rec && rec.uid === pod.metadata?.uid) this.cleanup(rec);
+    if (rec && !rec.static && rec.uid === pod.metadata?.uid) this.cleanup(rec);
   }
 
   private record(pod: Pod): PodRecord {
@@ -542,7 +582,7 @@ export class PodManager {
     rec.terminating = true;
     this.prober?.removePod(rec.key);
     this.dirty.delete(rec);
-    void (async () => {
+    rec.stopping = (async () => {
       this.clearTimers(rec);
       const grace = podGraceSeconds(rec.pod);
       // deleted while this kubelet was away: its containers are still the runtime's to stop
@@ -553,6 +593,12 @@ export class PodManager {
         this.allContainers(rec).map((c) => (c.id && this.runtime.containerStatus(c.id)?.state === 'CONTAINER_RUNNING' ? this.kill(rec, c, c.id, undefined, grace) : undefined)),
       );
       await this.releaseRuntime(rec);
+      if (rec.static) {
+        // no object to delete: the mirror pod is the static pod manager's
+        rec.removed = true;
+        if (this.pods.get(rec.key) === rec) this.pods.delete(rec.key);
+        return;
+      }
       this.deletes.add(rec);
       this.scheduleFlush();
     })();
@@ -596,6 +642,8 @@ export class PodManager {
 
   private markDirty(rec: PodRecord): void {
     if (rec.removed || rec.terminating || this.stopped) return;
+    // a static pod running before the apiserver answers: its status waits for start()
+    if (rec.static && !this.apiSynced) return;
     this.dirty.add(rec);
     this.scheduleFlush();
   }

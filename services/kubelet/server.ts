@@ -5,16 +5,20 @@
  * run on containerd through CRI, with IPs from a CNI bridge over the node's podCIDR.
  * startKubelet is what `flotilla kubelet` (main.ts) and the tests use.
  */
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ApiClient, componentUserAgent, connectNats, EventRecorder } from '../../lib/client/mod.js';
+import { ApiClient, componentUserAgent, connectNats, EventRecorder, metaNamespaceKey } from '../../lib/client/mod.js';
 import { PodEvents } from './events.js';
 import { HollowRuntime } from './hollow.js';
 import { BridgeNetwork } from './cni/bridge.js';
 import { CriClient } from './cri/client.js';
 import { CriRuntime } from './cri/runtime.js';
 import { hostNodeSpec } from './hostnode.js';
+import { StaticPodSource } from './staticpods/manifests.js';
+import { MirrorPods } from './staticpods/mirror.js';
 import { DEFAULT_EVICTION_HARD, NodeHealth, type NodeReadings, nodeAllocatable, parseEvictionHard, parseReserved, readNodeReadings } from './nodehealth.js';
 import { ensureLocalImages } from './images/local.js';
 import { NodeManager, type NodeManagerOptions } from './nodes.js';
@@ -50,6 +54,8 @@ export interface CriNodeOptions {
   systemReserved?: string;
   kubeReserved?: string;
   evictionHard?: string;
+  /** --pod-manifest-path: static pods run from this folder (created if missing) */
+  podManifestPath?: string;
   /** the machine's readings (tests inject their own) */
   readNode?: () => NodeReadings;
 }
@@ -189,24 +195,109 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
     client.close();
     await nc.close();
   };
-  let network: BridgeNetwork | undefined;
-  try {
+  const running: RunningKubelet = { client, nodes, pods, runtime, network: undefined, stop };
+  const setUpNetwork = async (podCIDR: string) => {
+    const network = new BridgeNetwork({ confDir: cri.cniConfDir, name: cri.network ?? DEFAULT_CNI_NETWORK, bridge: cri.bridge ?? DEFAULT_CNI_BRIDGE, podCIDR });
+    network.setUp();
+    await waitForNetworkReady((runtime as CriRuntime).client);
+    (running as { network?: BridgeNetwork }).network = network;
+    markNetworkUp();
+  };
+  const connect = async () => {
     await nodes.register();
     nodes.start();
-    if (host && runtime instanceof CriRuntime) {
-      // the Node's podCIDR: --pod-cidr, the one an existing Node kept, or node IPAM's
-      const podCIDR = await nodes.waitForPodCIDR(host.name);
-      network = new BridgeNetwork({ confDir: cri.cniConfDir, name: cri.network ?? DEFAULT_CNI_NETWORK, bridge: cri.bridge ?? DEFAULT_CNI_BRIDGE, podCIDR });
-      network.setUp();
-      await waitForNetworkReady(runtime.client);
-      markNetworkUp();
-    }
+    // the Node's podCIDR: --pod-cidr, the one an existing Node kept, or node IPAM's
+    if (host && runtime instanceof CriRuntime && !running.network) await setUpNetwork(await nodes.waitForPodCIDR(host.name));
     await pods.start();
+    staticPods?.mirrors.start();
     // Ready as soon as the network is: not on the next 10 s health check
     await nodes.recheckHealth();
+  };
+  let staticPods: StaticPods | undefined;
+  try {
+    if (!(host && cri.podManifestPath)) {
+      await connect();
+      return running;
+    }
+    // static pods run before, and without, the apiserver: hostNetwork ones at once, the
+    // others once the pod network is up (at once with --pod-cidr)
+    if (cri.podCIDR) await setUpNetwork(cri.podCIDR);
+    staticPods = startStaticPods(cri.podManifestPath, host.name, client, pods, nodes, () => running.network !== undefined, log);
   } catch (e) {
     await stop();
     throw e;
   }
-  return { client, nodes, pods, runtime, network, stop };
+  const sp = staticPods;
+  const stopStatic = running.stop;
+  let stopping = false;
+  running.stop = async () => {
+    stopping = true;
+    sp.stop();
+    await stopStatic();
+  };
+  void (async () => {
+    // the apiserver may not answer yet (it may be one of the static pods): try until it does
+    for (let attempt = 1; !stopping; attempt++) {
+      try {
+        await connect();
+        log(`node ${host.name} registered; mirror pods follow its static pods`);
+        return;
+      } catch (e) {
+        if (stopping) return;
+        if (attempt === 1 || attempt % 10 === 0) log(`registering node ${host.name}: ${(e as Error).message}; static pods run meanwhile, trying again every second`);
+        await sleep(1000);
+      }
+    }
+  })();
+  return running;
+}
+
+interface StaticPods {
+  source: StaticPodSource;
+  mirrors: MirrorPods;
+  stop(): void;
+}
+
+/** --pod-manifest-path: the folder's pods run on this node; mirror pods once the apiserver answers. */
+function startStaticPods(dir: string, nodeName: string, client: ApiClient, pods: PodManager, nodes: NodeManager, networkUp: () => boolean, log: (line: string) => void): StaticPods {
+  mkdirSync(dir, { recursive: true });
+  const waiting = new Map<string, Pod>();
+  let timer: NodeJS.Timeout | undefined;
+  const run = (pod: Pod) => {
+    if (!pod.spec?.hostNetwork && !networkUp()) {
+      waiting.set(metaNamespaceKey(pod), pod);
+      timer ??= setInterval(() => {
+        if (!networkUp()) return;
+        clearInterval(timer);
+        for (const p of waiting.values()) run(p);
+        waiting.clear();
+      }, 200);
+      return;
+    }
+    pods.runStaticPod(pod).then(
+      () => mirrors.syncSoon(),
+      (e) => log(`static pod ${metaNamespaceKey(pod)}: ${(e as Error).message}`),
+    );
+  };
+  const source = new StaticPodSource(dir, nodeName, {
+    add: run,
+    remove: (key) => {
+      waiting.delete(key);
+      pods.stopStaticPod(key).then(
+        () => mirrors.syncSoon(),
+        (e) => log(`stopping static pod ${key}: ${(e as Error).message}`),
+      );
+    },
+  }, log);
+  const mirrors = new MirrorPods(client, pods, nodes, nodeName, source, log);
+  source.start();
+  return {
+    source,
+    mirrors,
+    stop() {
+      clearInterval(timer);
+      source.stop();
+      mirrors.stop();
+    },
+  };
 }
