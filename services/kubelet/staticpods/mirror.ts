@@ -23,6 +23,8 @@ export class MirrorPods {
   private readonly busy = new Set<string>();
   private readonly told = new Set<string>();
   private stopped = false;
+  /** start() was called: the Node is registered and the pod informer synced */
+  private started = false;
   private registration?: { remove(): void };
 
   constructor(
@@ -34,8 +36,9 @@ export class MirrorPods {
     private readonly log: (line: string) => void,
   ) {}
 
-  /** After the pod informer synced. */
+  /** After the Node registered (its uid is the owner's) and the pod informer synced. */
   start(): void {
+    this.started = true;
     const mine = (p: Pod) => isMirrorPod(p) && p.spec?.nodeName === this.nodeName;
     this.registration = this.pods.informer.addEventHandler({
       onAdd: (p) => mine(p) && this.syncSoon(),
@@ -48,7 +51,7 @@ export class MirrorPods {
 
   /** The static pods changed (a manifest added, edited or removed). */
   syncSoon(): void {
-    if (this.scheduled || this.stopped) return;
+    if (this.scheduled || this.stopped || !this.started) return;
     this.scheduled = setImmediate(() => {
       this.scheduled = undefined;
       this.sync();
