@@ -19,6 +19,7 @@ import type { ContainerEvent, ContainerRuntime, ContainerStatus as RuntimeContai
 import { ContainerConfigError, containerConfig } from './containerconfig.js';
 import type { PodSetup } from './podsetup.js';
 import { isMirrorPod } from './staticpods/manifests.js';
+import { PodStartQueue } from './podstarts.js';
 import { metaTime } from '../../lib/api/time.js';
 import { type BackOffOptions, ContainerBackOff, crashLoopMessage } from './backoff.js';
 import { type PodEvents, Reasons } from './events.js';
@@ -29,6 +30,9 @@ import { killContainer, podGraceSeconds } from './termination.js';
 /** how soon a container whose config could not be made (CreateContainerConfigError) is tried again */
 export const CONFIG_RETRY_MS = 2000;
 
+/** pods a real node starts at once (podstarts.ts) */
+export const DEFAULT_PARALLEL_POD_STARTS = 4;
+
 export interface PodManagerOptions {
   /** how long after a pod is seen its containers start (default 0) */
   startDelayMs?: number;
@@ -36,6 +40,8 @@ export interface PodManagerOptions {
   flushMs?: number;
   /** requests in flight at once (default 128) */
   concurrency?: number;
+  /** pods started at once (podstarts.ts; default 4 for a runtime that runs real pods, else no limit) */
+  parallelPodStarts?: number;
   /** the crash-loop back-off (tests shorten it) */
   backOff?: BackOffOptions;
   /** where container events go (none when absent: hollow nodes at scale) */
@@ -144,6 +150,7 @@ export class PodManager {
   private readonly startDelayMs: number;
   private readonly flushMs: number;
   private readonly concurrency: number;
+  private readonly starts?: PodStartQueue;
   private readonly log: (line: string) => void;
   private readonly backOff: ContainerBackOff;
   private readonly events?: PodEvents;
@@ -164,6 +171,8 @@ export class PodManager {
     this.startDelayMs = opts.startDelayMs ?? 0;
     this.flushMs = opts.flushMs ?? 50;
     this.concurrency = opts.concurrency ?? 128;
+    const parallel = opts.parallelPodStarts ?? (runtime.ownsPodNetwork ? DEFAULT_PARALLEL_POD_STARTS : undefined);
+    this.starts = parallel ? new PodStartQueue(parallel) : undefined;
     this.log = opts.log ?? ((l) => process.stderr.write(`kubelet: ${l}\n`));
     this.backOff = new ContainerBackOff(opts.backOff);
     this.events = opts.events;
@@ -340,8 +349,9 @@ export class PodManager {
   /** Accepted on its node: Pending with ContainerCreating at once; containers after the start delay. */
   private admit(rec: PodRecord): void {
     this.markDirty(rec);
-    if (this.startDelayMs > 0) rec.startTimer = setTimeout(() => void this.startPod(rec), this.startDelayMs);
-    else void this.startPod(rec);
+    const start = () => (this.starts ? void this.starts.run(() => this.startPod(rec)) : void this.startPod(rec));
+    if (this.startDelayMs > 0) rec.startTimer = setTimeout(start, this.startDelayMs);
+    else start();
   }
 
   private async startPod(rec: PodRecord): Promise<void> {
