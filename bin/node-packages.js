@@ -1,7 +1,8 @@
 /**
  * The Debian packages a real node needs (containerd through CRI, runc, the CNI plugins,
  * busybox-static for the local busybox image, gcc and libc6-dev to build the local pause
- * image, and the netfilter tools for Services), installed with apt-get when running as
+ * image, the netfilter tools for Services, and docker-registry and skopeo for the local
+ * registry and the images pushed to it), installed with apt-get when running as
  * root; otherwise the exact command to run. Plain JavaScript: bin/ensure.js runs it
  * before anything is compiled.
  */
@@ -17,6 +18,8 @@ export const NODE_PACKAGES = [
   'conntrack',
   'gcc',
   'libc6-dev',
+  'docker-registry',
+  'skopeo',
 ];
 
 /** The command that installs packages (services/kubelet/host/prerequisites.ts says the same). */

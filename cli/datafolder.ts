@@ -5,6 +5,9 @@
  *   cluster.json   what `flotilla up` chose (NATS URL and port, apiserver URL, its pid)
  *   nats/          the nats-server store directory (JetStream data: every object)
  *   kubeconfig     written by `flotilla up`
+ *   containerd/    the real node's containerd (config, root, state, socket, certs.d)
+ *   registry/      the real node's local registry (config.yml, data/)
+ *   kubelet/       the real node's kubelet (image archives, pod logs)
  *
  * The NATS port is remembered in cluster.json so a restart reuses it when it is free;
  * the objects persist either way because JetStream keeps them under nats/.
@@ -15,6 +18,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../lib/nats/server.js';
+import { containerdPaths } from '../services/kubelet/containerd/config.js';
 
 /** The package root (this file runs as dist/cli/datafolder.js). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -39,12 +43,22 @@ export interface ClusterState {
   natsPort?: number;
   bucket: string;
   apiserverUrl?: string;
+  /** the real node's containerd (CRI endpoint), when the cluster has one */
+  containerRuntimeEndpoint?: string;
   /** pid of the running launcher; absent once it stopped cleanly */
   pid?: number;
 }
 
 export function statePath(dataDir: string): string {
   return path.join(dataDir, 'cluster.json');
+}
+
+/**
+ * The CRI endpoint of the real node's containerd on this data folder: the one the last
+ * `flotilla up` used, else the one it runs (<data>/containerd, containerd/config.ts).
+ */
+export function nodeRuntimeEndpoint(dataDir: string): string {
+  return readState(dataDir)?.containerRuntimeEndpoint ?? `unix://${containerdPaths(path.join(dataDir, 'containerd'), '').socket}`;
 }
 
 export function natsStoreDir(dataDir: string): string {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runBackup, runRestore } from './backup.js';
 import { PROJECT_ROOT } from './datafolder.js';
+import { runImage } from './image.js';
 import { runUp } from './up.js';
 
 interface Verb {
@@ -18,6 +19,7 @@ const VERBS: Record<string, Verb> = {
   up: { summary: 'start an all-in-one cluster (NATS, apiserver, ...) and print its KUBECONFIG', run: runUp },
   backup: { summary: 'write every object of the store to FILE', run: runBackup },
   restore: { summary: 'restore a backup FILE into an empty store', run: runRestore },
+  image: { summary: 'the real node\'s images: `image import FILE` (OCI or docker archive), `image ls`', run: runImage },
   apiserver: {
     summary: 'run one apiserver in this process (what `up` supervises)',
     run: service(async () => (await import('../services/apiserver/main.js')).runApiServer),

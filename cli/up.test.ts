@@ -6,13 +6,16 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { readState } from './datafolder.js';
-import { strayContainerds } from './up.js';
+import { strayContainerds, strayRegistries } from './up.js';
 import { cleanUpNode, httpGet, mountsUnder, unusedSubnet } from '../test/node.js';
 import { BridgeNetwork } from '../services/kubelet/cni/bridge.js';
 import { ContainerdLauncher } from '../services/kubelet/containerd/launcher.js';
 import { requireNodeHost } from '../services/kubelet/host/prerequisites.js';
 import { hostNodeName } from '../services/kubelet/hostnode.js';
 import { alive, descendants, kubectl, launchUp as launch, type Launch } from '../test/cluster.js';
+import { busyboxImageArchive } from '../test/images.js';
+import { freePort } from '../lib/nats/server.js';
+import { spawnSync } from 'node:child_process';
 
 /** these tests are about the launcher: no containerd or bridge of a real node (the suite below has one) */
 const HOLLOW_ONLY = ['--no-real-node'];
@@ -116,6 +119,7 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
   let dataDir = '';
   let subnet = '';
   let clusterCIDR = '';
+  let registryPort = 0;
   let up: Launch | undefined;
 
   before(async () => {
@@ -124,7 +128,10 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
     subnet = unusedSubnet();
     // node IPAM gives the real node and the hollow one a /24 each of the /23 around the unused subnet
     clusterCIDR = formatCidr(parseCidr(subnet.replace(/\/24$/, '/23')));
-    up = await launch(dataDir, ['--cluster-cidr', clusterCIDR, '--cni-bridge', bridge, '--hollow-nodes', '1']);
+    // not 5000: a cluster of the machine's user may have it
+    do registryPort = await freePort();
+    while (registryPort === 5000);
+    up = await launch(dataDir, ['--cluster-cidr', clusterCIDR, '--cni-bridge', bridge, '--hollow-nodes', '1', '--registry-port', String(registryPort)]);
   });
 
   after(async () => {
@@ -137,6 +144,7 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
     const cniConfDir = path.join(dataDir, 'cni', 'net.d');
     const launcher = new ContainerdLauncher({ dir: path.join(dataDir, 'containerd'), cniConfDir });
     for (const pid of strayContainerds(launcher.paths.config)) process.kill(pid, 'SIGKILL');
+    for (const pid of strayRegistries(path.join(dataDir, 'registry', 'config.yml'))) process.kill(pid, 'SIGKILL');
     const network = new BridgeNetwork({ confDir: cniConfDir, name: 'flotilla', bridge, podCIDR: subnet });
     await cleanUpNode({ dir: dataDir, network });
   });
@@ -166,9 +174,21 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
     assert.equal(res.body, 'hello\n');
     assert.ok(existsSync(`/sys/class/net/${bridge}`), 'the bridge exists while the cluster runs');
 
+    // the local registry: an image pushed there with skopeo runs as localhost:<port>/NAME
+    assert.equal((await fetch(`http://127.0.0.1:${registryPort}/v2/`)).status, 200);
+    const image = `localhost:${registryPort}/flt-up/hello:1`;
+    const push = spawnSync('skopeo', ['copy', '--quiet', `oci-archive:${busyboxImageArchive(dataDir, image)}`, `docker://${image}`, '--dest-tls-verify=false'], { encoding: 'utf8' });
+    assert.equal(push.status, 0, push.stderr);
+    await kubectl(up!.kubeconfig, 'run', 'pushed', `--image=${image}`, '--restart=Never', `--overrides={"spec":{"nodeName":"${nodeName}"}}`);
+    await eventually('pod pushed Running', async () => {
+      const p = JSON.parse(await kubectl(up!.kubeconfig, 'get', 'pod', 'pushed', '-o', 'json')) as Pod;
+      assert.equal(p.status?.phase, 'Running', JSON.stringify(p.status?.containerStatuses));
+    });
+
     up!.child.kill('SIGINT');
     assert.equal(await up!.exited, 0, up!.output());
-    assert.match(up!.output(), /removed the 1 pod sandboxes of the real node/);
+    assert.match(up!.output(), /removed the 2 pod sandboxes of the real node/);
+    assert.deepEqual(strayRegistries(path.join(dataDir, 'registry', 'config.yml')), [], 'docker-registry stopped');
     assert.ok(!existsSync(`/sys/class/net/${bridge}`), 'the bridge is gone');
     assert.deepEqual(mountsUnder(dataDir), [], 'no mounts left under the data folder');
   });

@@ -40,6 +40,8 @@ import { CriClient } from '../services/kubelet/cri/client.js';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_CNI_BRIDGE, DEFAULT_CNI_NETWORK } from '../services/kubelet/server.js';
 import { formatCidr, parseCidr } from '../lib/net/mod.js';
 import { DEFAULT_CNI_CONF_DIR } from '../services/kubelet/main.js';
+import { LOCAL_REGISTRY_PORT } from '../services/kubelet/containerd/config.js';
+import { LocalRegistry, REGISTRY_BIN, waitForRegistry } from '../services/kubelet/images/registry.js';
 
 export const DEFAULT_API_PORT = 6443;
 
@@ -70,6 +72,8 @@ export interface RealNodeContext {
   podCIDR?: string;
   network: string;
   bridge: string;
+  /** the local registry's port on 127.0.0.1 (images localhost:<port>/NAME) */
+  registryPort: number;
 }
 
 export interface ServiceDef {
@@ -94,7 +98,7 @@ export const SERVICES: ServiceDef[] = [
     args: (c) => {
       const r = c.realNode!;
       return [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'cri', '--container-runtime-endpoint', r.endpoint, '--root-dir', r.rootDir,
-        '--cni-conf-dir', r.cniConfDir, ...(r.podCIDR ? ['--pod-cidr', r.podCIDR] : []), '--cni-network', r.network, '--cni-bridge', r.bridge];
+        '--cni-conf-dir', r.cniConfDir, ...(r.podCIDR ? ['--pod-cidr', r.podCIDR] : []), '--cni-network', r.network, '--cni-bridge', r.bridge, '--registry-port', String(r.registryPort)];
     },
   },
   {
@@ -129,6 +133,8 @@ export interface UpOptions {
   clusterCIDR?: string;
   cniNetwork?: string;
   cniBridge?: string;
+  /** the local registry's port on 127.0.0.1 (default 5000; a busy port is replaced by a free one) */
+  registryPort?: number;
   /** how long to wait for the apiserver's /readyz */
   readyTimeoutMs?: number;
   out?: SupervisorOutput;
@@ -150,6 +156,8 @@ export class Launcher {
   nats: SupervisedProcess | undefined;
   /** containerd for the real node, when the launcher runs it */
   containerd: SupervisedProcess | undefined;
+  /** the real node's local registry (docker-registry) */
+  registry: SupervisedProcess | undefined;
   realNode: RealNodeContext | undefined;
   readonly services: SupervisedProcess[] = [];
   private readonly out: SupervisorOutput;
@@ -230,7 +238,7 @@ export class Launcher {
     }
 
     this.kubeconfig = writeKubeconfig(path.join(this.dataDir, 'kubeconfig'), this.apiserverUrl);
-    this.state = { ...this.state, apiserverUrl: this.apiserverUrl };
+    this.state = { ...this.state, apiserverUrl: this.apiserverUrl, containerRuntimeEndpoint: this.realNode?.endpoint };
     writeState(this.dataDir, this.state);
     log(`cluster ready: apiserver ${this.apiserverUrl}, NATS ${this.natsUrl}, bucket ${this.bucket}`);
   }
@@ -253,7 +261,7 @@ export class Launcher {
     if (this.opts.containerRuntimeEndpoint) {
       await waitForCri(this.opts.containerRuntimeEndpoint.replace(/^unix:\/\//, ''), 5000);
       log(`real node on the container runtime at ${this.opts.containerRuntimeEndpoint}`);
-      return { ...names, endpoint: this.opts.containerRuntimeEndpoint, cniConfDir: DEFAULT_CNI_CONF_DIR };
+      return { ...names, endpoint: this.opts.containerRuntimeEndpoint, cniConfDir: DEFAULT_CNI_CONF_DIR, registryPort: await this.startRegistry(width) };
     }
     try {
       requireNodeHost('a real node');
@@ -262,7 +270,8 @@ export class Launcher {
       return undefined;
     }
     const cniConfDir = path.join(this.dataDir, 'cni', 'net.d');
-    const launcher = new ContainerdLauncher({ dir: path.join(this.dataDir, 'containerd'), cniConfDir });
+    const registryPort = await this.startRegistry(width);
+    const launcher = new ContainerdLauncher({ dir: path.join(this.dataDir, 'containerd'), cniConfDir, registryPort });
     for (const pid of strayContainerds(launcher.paths.config)) {
       log(`stopping containerd pid ${pid}, left running on this data folder by a launcher that was killed`);
       await terminate(pid);
@@ -276,11 +285,35 @@ export class Launcher {
     } catch (e) {
       await this.containerd.stop();
       this.containerd = undefined;
+      await this.registry?.stop();
+      this.registry = undefined;
       log(`real node disabled: ${(e as Error).message}; running hollow nodes only (its output is above)`);
       return undefined;
     }
     log(`containerd's CRI answers on ${launcher.paths.socket}`);
-    return { ...names, endpoint: `unix://${launcher.paths.socket}`, cniConfDir };
+    return { ...names, endpoint: `unix://${launcher.paths.socket}`, cniConfDir, registryPort };
+  }
+
+  /** The local registry (docker-registry on 127.0.0.1, data under <data>/registry), supervised; returns its port. */
+  private async startRegistry(width: number): Promise<number> {
+    const log = this.out.log;
+    const dir = path.join(this.dataDir, 'registry');
+    for (const pid of strayRegistries(LocalRegistry.configPath(dir))) {
+      log(`stopping docker-registry pid ${pid}, left running on this data folder by a launcher that was killed`);
+      await terminate(pid);
+    }
+    const wanted = this.opts.registryPort ?? LOCAL_REGISTRY_PORT;
+    const { port, moved } = await choosePort(wanted);
+    if (moved) log(`registry port ${wanted} is busy; the local registry uses port ${port}`);
+    this.registry = new SupervisedProcess(new LocalRegistry(dir, port).processSpec(), this.out, width);
+    this.registry.start();
+    try {
+      await waitForRegistry(port, 15_000, () => this.registry?.running ?? false);
+      log(`local registry on 127.0.0.1:${port}: push with skopeo copy oci-archive:FILE docker://localhost:${port}/NAME --dest-tls-verify=false`);
+    } catch (e) {
+      log(`local registry not running: ${(e as Error).message}; pods can still use imported images (flotilla image import)`);
+    }
+    return port;
   }
 
   /**
@@ -338,6 +371,7 @@ export class Launcher {
     this.stopping ??= (async () => {
       for (const p of [...this.services].reverse()) await p.stop();
       await this.stopNodeRuntime();
+      await this.registry?.stop();
       await this.nats?.stop();
       if (this.state) writeState(this.dataDir, { ...this.state, pid: undefined });
     })();
@@ -348,6 +382,7 @@ export class Launcher {
   killNow(): void {
     for (const p of this.services) p.killNow();
     this.containerd?.killNow();
+    this.registry?.killNow();
     this.nats?.killNow();
   }
 }
@@ -372,6 +407,13 @@ export function strayContainerds(config: string): number[] {
     .map(({ pid }) => pid);
 }
 
+/** docker-registry processes serving this config file (a launcher killed outright left them). */
+export function strayRegistries(config: string): number[] {
+  return processes()
+    .filter(({ argv }) => argv[0] === REGISTRY_BIN && argv[1] === 'serve' && argv[2] === config)
+    .map(({ pid }) => pid);
+}
+
 /** Fails with the reason when url is not a reachable NATS server with JetStream. */
 async function checkNats(url: string): Promise<void> {
   let nc;
@@ -391,7 +433,7 @@ async function checkNats(url: string): Promise<void> {
 
 export const UP_USAGE = `usage: flotilla up [--data DIR] [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--hollow-nodes N]
                   [--no-real-node] [--container-runtime-endpoint unix://PATH] [--cluster-cidr CIDR] [--pod-cidr CIDR]
-                  [--cni-bridge NAME]
+                  [--cni-bridge NAME] [--registry-port N]
 
 Starts an all-in-one cluster and prints "export KUBECONFIG=<path>". Ctrl-C stops it.
 As root with the node's Debian packages, this machine joins as a real node: containerd
@@ -408,7 +450,9 @@ runs pods with IPs from a CNI bridge; otherwise up says why and runs hollow node
   --cluster-cidr CIDR  the pods' addresses: node IPAM (controller-manager --allocate-node-cidrs) gives every
                     Node a /24 of it (default: --pod-cidr's /16, or ${DEFAULT_CLUSTER_CIDR}, wider for many hollow nodes)
   --pod-cidr CIDR   the real node's pod network, instead of the /24 node IPAM gives it
-  --cni-bridge NAME the real node's bridge (default ${DEFAULT_CNI_BRIDGE}; removed when the cluster stops)`;
+  --cni-bridge NAME the real node's bridge (default ${DEFAULT_CNI_BRIDGE}; removed when the cluster stops)
+  --registry-port N the real node's local registry on 127.0.0.1 (default ${LOCAL_REGISTRY_PORT}): images pushed there
+                    run as localhost:N/NAME; nothing is pulled from anywhere else`;
 
 export async function runUp(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -425,6 +469,7 @@ export async function runUp(argv: string[]): Promise<number> {
       'pod-cidr': { type: 'string' },
       'cluster-cidr': { type: 'string' },
       'cni-bridge': { type: 'string' },
+      'registry-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -447,6 +492,7 @@ export async function runUp(argv: string[]): Promise<number> {
     podCIDR: values['pod-cidr'],
     clusterCIDR: values['cluster-cidr'],
     cniBridge: values['cni-bridge'],
+    registryPort: portFlag(values['registry-port'], '--registry-port'),
   });
 
   let firstSignalAt = 0;

@@ -10,6 +10,8 @@ import { MAX_NODE_CIDRS } from './podip.js';
 import { startKubelet } from './server.js';
 import { DEFAULT_EVICTION_HARD, parseEvictionHard, parseReserved } from './nodehealth.js';
 import { parseIPv4CIDR } from './cni/bridge.js';
+import { localRegistryHosts } from './images/puller.js';
+import { LOCAL_REGISTRY_PORT } from './containerd/config.js';
 
 export const DEFAULT_CRI_ENDPOINT = 'unix:///run/containerd/containerd.sock';
 export const DEFAULT_ROOT_DIR = '/var/lib/flotilla/kubelet';
@@ -20,6 +22,7 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
        flotilla kubelet --runtime cri [--nats URL] [--container-runtime-endpoint unix://PATH] [--root-dir DIR]
                         [--cni-conf-dir DIR] [--pod-cidr CIDR] [--hostname-override NAME] [--pods 110]
                         [--pod-manifest-path DIR] [--system-reserved cpu=Q,memory=Q] [--kube-reserved ...] [--eviction-hard memory.available<100Mi,...]
+                        [--registry-port ${LOCAL_REGISTRY_PORT}]
 
   ${natsFlagUsage(20)}
   --runtime hollow    simulated nodes and containers (like KWOK), the default
@@ -36,6 +39,8 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
   --eviction-hard LIST  hard thresholds: MemoryPressure, DiskPressure, PIDPressure when under them; memory.available
                       and nodefs.available are also taken off allocatable (default ${DEFAULT_EVICTION_HARD})
   --cni-network NAME, --cni-bridge NAME   the pod network's CNI name and host bridge (default flotilla, flt0)
+  --registry-port N   the local registry on 127.0.0.1: images named localhost:N/... or 127.0.0.1:N/... are
+                      pulled from it; nothing is pulled from anywhere else (default ${LOCAL_REGISTRY_PORT})
   --nodes N           how many nodes this process carries (named <prefix><index>)
   --name-prefix P     node name prefix (default hollow-)
   --first-index I     the first node's index: processes with one prefix carry disjoint ranges (default 0)
@@ -60,6 +65,7 @@ const KUBELET_FLAGS = {
   'pod-manifest-path': { type: 'string' },
   'kube-reserved': { type: 'string' },
   'eviction-hard': { type: 'string' },
+  'registry-port': { type: 'string' },
   nodes: { type: 'string' },
   'name-prefix': { type: 'string' },
   'first-index': { type: 'string' },
@@ -124,6 +130,7 @@ async function runCriKubelet(values: KubeletFlags): Promise<number> {
       systemReserved: checkedFlag(values['system-reserved'], '--system-reserved', (v) => parseReserved('--system-reserved', v)),
       kubeReserved: checkedFlag(values['kube-reserved'], '--kube-reserved', (v) => parseReserved('--kube-reserved', v)),
       evictionHard: checkedFlag(values['eviction-hard'], '--eviction-hard', parseEvictionHard),
+      images: { registries: localRegistryHosts(intFlag(values['registry-port'], '--registry-port', 1, 65535)) },
     },
   });
   const [node] = running.nodes.nodes.values();

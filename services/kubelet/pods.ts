@@ -26,6 +26,7 @@ import { type PodEvents, Reasons } from './events.js';
 import { ProbeManager, probeTypeName } from './prober/manager.js';
 import { runLifecycleHandler } from './hooks.js';
 import { killContainer, podGraceSeconds } from './termination.js';
+import type { ImagePuller } from './images/puller.js';
 
 /** how soon a container whose config could not be made (CreateContainerConfigError) is tried again */
 export const CONFIG_RETRY_MS = 2000;
@@ -49,6 +50,8 @@ export interface PodManagerOptions {
   log?: (line: string) => void;
   /** a real node's per-pod preparation: env sources, volumes, security (podsetup.ts) */
   setup?: PodSetup;
+  /** makes sure each container's image is there before it is created (real nodes; hollow ones need none) */
+  images?: ImagePuller;
 }
 
 interface ContainerRecord {
@@ -157,6 +160,7 @@ export class PodManager {
   private readonly setup?: PodSetup;
   /** probes run where containers run (not on hollow nodes) */
   private readonly prober?: ProbeManager;
+  private readonly images?: ImagePuller;
   private stopped = false;
   private apiSynced = false;
   /** status writes sent (each carries every change of one pod since the last) */
@@ -178,6 +182,7 @@ export class PodManager {
     this.events = opts.events;
     this.setup = opts.setup;
     if (runtime.execSync) this.prober = new ProbeManager(this.probeListener(), runtime.execSync.bind(runtime));
+    this.images = opts.images;
     // unbound pods are the scheduler's business: only bound ones come to this process
     const only = nodes.nodes.size === 1 ? [...nodes.nodes.keys()][0] : undefined;
     this.informer = new SharedInformer<Pod>(client, Resources.pods, { fieldSelector: only ? `spec.nodeName=${only}` : 'spec.nodeName!=' });
@@ -428,6 +433,7 @@ export class PodManager {
         await this.runtime.removeContainer(c.id);
       }
       const spec = (c.init ? rec.pod.spec?.initContainers : rec.pod.spec?.containers)?.find((x) => x.name === c.name);
+      if (this.images && spec && !(await this.imageReady(rec, c, spec))) return;
       // hollow containers run nothing: their config is only a name and an image
       const config =
         this.runtime.ownsPodNetwork && spec
@@ -456,6 +462,22 @@ export class PodManager {
         }, CONFIG_RETRY_MS);
       }
     }
+  }
+
+  /** The image is there, or the container waits (ErrImagePull, ImagePullBackOff, ...) and is tried again when the puller says. */
+  private async imageReady(rec: PodRecord, c: ContainerRecord, spec: NonNullable<Pod['spec']>['containers'][number]): Promise<boolean> {
+    const got = await this.images!.ensureImage(rec.pod, spec);
+    if (got.ok) return true;
+    c.id = undefined;
+    c.backoffMessage = undefined;
+    c.error = { reason: got.reason, message: got.message };
+    if (got.retryInMs !== undefined && !rec.terminating && !rec.removed) {
+      c.restartTimer = setTimeout(() => {
+        c.restartTimer = undefined;
+        void this.startContainer(rec, c).then(() => this.markDirty(rec));
+      }, got.retryInMs);
+    }
+    return false;
   }
 
   private onContainerEvent(ev: ContainerEvent): void {

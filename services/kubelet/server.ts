@@ -21,6 +21,7 @@ import { StaticPodSource } from './staticpods/manifests.js';
 import { MirrorPods } from './staticpods/mirror.js';
 import { DEFAULT_EVICTION_HARD, NodeHealth, type NodeReadings, nodeAllocatable, parseEvictionHard, parseReserved, readNodeReadings } from './nodehealth.js';
 import { ensureLocalImages } from './images/local.js';
+import { ImagePuller, type ImagePullerOptions } from './images/puller.js';
 import { NodeManager, type NodeManagerOptions } from './nodes.js';
 import { PodManager, type PodManagerOptions } from './pods.js';
 import { PodSetup } from './podsetup.js';
@@ -58,6 +59,8 @@ export interface CriNodeOptions {
   podManifestPath?: string;
   /** the machine's readings (tests inject their own) */
   readNode?: () => NodeReadings;
+  /** image pulls: the local registry's hosts (default localhost:5000, 127.0.0.1:5000) and the back-off (tests shorten it) */
+  images?: Pick<ImagePullerOptions, 'registries' | 'backoffInitialMs' | 'backoffMaxMs' | 'errImagePullResyncMs'>;
 }
 
 export interface StartKubeletOptions {
@@ -185,7 +188,8 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
   const events = host ? new PodEvents(new EventRecorder({ client, reportingController: 'kubelet', reportingInstance: host.name })) : undefined;
   // a real node resolves env sources, volumes and security settings for its containers
   const setup = host ? new PodSetup({ client, allocatable: () => host.capacity, events, log }) : undefined;
-  const pods = new PodManager(client, runtime, nodes, { ...opts.pod, events, startDelayMs: opts.startDelayMs, log, setup });
+  const images = events && runtime instanceof CriRuntime ? new ImagePuller({ ...cri.images, service: runtime.client, events }) : undefined;
+  const pods = new PodManager(client, runtime, nodes, { ...opts.pod, events, startDelayMs: opts.startDelayMs, log, setup, images });
   const stop = async () => {
     await nodes.stop();
     await pods.stop();

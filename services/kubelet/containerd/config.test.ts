@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PAUSE_IMAGE, writeContainerdConfig } from './config.js';
+import { CONTAINERD_ENV, PAUSE_IMAGE, writeContainerdConfig } from './config.js';
+import { ContainerdLauncher } from './launcher.js';
 
 describe('containerd config for a Flotilla node', () => {
   it('keeps every path under the data folder and sets the CRI plugin for this kind of machine', () => {
@@ -27,6 +28,29 @@ describe('containerd config for a Flotilla node', () => {
       assert.match(toml, /^\s*SystemdCgroup = false$/m);
       assert.match(toml, /^\s*restrict_oom_score_adj = true$/m);
       assert.ok(p.socket.startsWith(dir) && existsSync(p.root) && existsSync(p.state));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lets containerd pull from the local registry on loopback only: hosts.toml per local host, a dead proxy for every other', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'flt-ctd-conf-'));
+    try {
+      writeContainerdConfig({ dir: path.join(dir, 'containerd'), cniConfDir: path.join(dir, 'net.d') });
+      const launcher = new ContainerdLauncher({ dir: path.join(dir, 'containerd'), cniConfDir: path.join(dir, 'net.d'), registryPort: 5123 });
+      const p = launcher.paths;
+      assert.ok(readFileSync(p.config, 'utf8').includes(`config_path = ${JSON.stringify(p.certsDir)}`));
+      assert.deepEqual(readdirSync(p.certsDir).sort(), ['127.0.0.1:5123', 'localhost:5123'], 'the previous port is forgotten');
+      for (const host of ['127.0.0.1:5123', 'localhost:5123']) {
+        const toml = readFileSync(path.join(p.certsDir, host, 'hosts.toml'), 'utf8');
+        assert.match(toml, /^server = "http:\/\/127\.0\.0\.1:5123"$/m);
+        assert.match(toml, /^\[host\."http:\/\/127\.0\.0\.1:5123"\]$/m);
+      }
+      const env = launcher.processSpec().env;
+      assert.equal(env.HTTPS_PROXY, 'http://127.0.0.1:9');
+      assert.equal(env.HTTP_PROXY, 'http://127.0.0.1:9');
+      assert.match(env.NO_PROXY ?? '', /127\.0\.0\.1/);
+      assert.deepEqual(Object.keys(CONTAINERD_ENV).sort(), ['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -7,13 +7,35 @@
  * hybrid mode), restrict_oom_score_adj (root lacks CAP_SYS_RESOURCE, so runc cannot lower
  * oom_score_adj), overlayfs, and CNI from Flotilla's network config folder with the
  * plugins of Debian's containernetworking-plugins.
+ *
+ * Registries: containerd may pull only from the local registry on 127.0.0.1. Its
+ * `config_path` folder (certs.d) names each local registry host with a hosts.toml that
+ * points at 127.0.0.1 over plain HTTP; every other host would be reached through a
+ * proxy that does not exist (`CONTAINERD_ENV`: a loopback port nothing listens on), so
+ * a pull from docker.io or any other host fails on the machine itself, without even a
+ * DNS query leaving it. Go never proxies loopback addresses, so the local registry stays
+ * reachable.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** The pause image Flotilla builds and imports (images/local.ts); upstream's name and tag. */
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.9';
 export const CNI_BIN_DIR = '/usr/lib/cni';
+/** The local registry `flotilla up` runs (its default port). */
+export const LOCAL_REGISTRY_PORT = 5000;
+/** a loopback port nothing listens on (discard): every proxied connection is refused at once */
+const DEAD_PROXY = 'http://127.0.0.1:9';
+
+/** containerd's environment additions: any pull not from loopback goes to a dead proxy and fails on this machine. */
+export const CONTAINERD_ENV: Readonly<Record<string, string>> = {
+  HTTPS_PROXY: DEAD_PROXY,
+  HTTP_PROXY: DEAD_PROXY,
+  https_proxy: DEAD_PROXY,
+  http_proxy: DEAD_PROXY,
+  NO_PROXY: '127.0.0.1,localhost,::1',
+  no_proxy: '127.0.0.1,localhost,::1',
+};
 
 export interface ContainerdPaths {
   /** the folder everything below lives in */
@@ -24,6 +46,8 @@ export interface ContainerdPaths {
   /** the gRPC (CRI) socket */
   socket: string;
   ttrpcSocket: string;
+  /** the registry hosts folder (CRI registry.config_path): <host>/hosts.toml */
+  certsDir: string;
   /** CNI network config folder the CRI plugin reads */
   cniConfDir: string;
   cniBinDir: string;
@@ -37,6 +61,8 @@ export interface ContainerdConfigOptions {
   cniBinDir?: string;
   sandboxImage?: string;
   snapshotter?: 'overlayfs' | 'native';
+  /** the local registry's port on 127.0.0.1 (default 5000) */
+  registryPort?: number;
 }
 
 export function containerdPaths(dir: string, cniConfDir: string, cniBinDir = CNI_BIN_DIR): ContainerdPaths {
@@ -47,6 +73,7 @@ export function containerdPaths(dir: string, cniConfDir: string, cniBinDir = CNI
     state: path.join(dir, 'state'),
     socket: path.join(dir, 'containerd.sock'),
     ttrpcSocket: path.join(dir, 'containerd.sock.ttrpc'),
+    certsDir: path.join(dir, 'certs.d'),
     cniConfDir,
     cniBinDir,
   };
@@ -109,14 +136,40 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   conf_template = ""
 
 [${cri}.registry]
-  config_path = ""
+  # hosts.toml per local registry host; containerd reads them at each pull
+  config_path = ${q(p.certsDir)}
 `;
 }
 
-/** Writes config.toml and creates the folders it names; returns the paths. */
+/** hosts.toml for a registry on 127.0.0.1:port: plain HTTP, on loopback. */
+export function renderLocalRegistryHosts(port: number): string {
+  return `# Written by Flotilla (services/kubelet/containerd/config.ts): the local registry, plain HTTP on loopback.
+server = ${q(`http://127.0.0.1:${port}`)}
+
+[host.${q(`http://127.0.0.1:${port}`)}]
+  capabilities = ["pull", "resolve"]
+`;
+}
+
+/**
+ * Makes `localhost:port` and `127.0.0.1:port` the local registry on 127.0.0.1:port for
+ * the containerd of this folder (read at the next pull: no restart needed).
+ */
+export function writeLocalRegistryHosts(certsDir: string, port: number): void {
+  for (const host of [`localhost:${port}`, `127.0.0.1:${port}`]) {
+    const dir = path.join(certsDir, host);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'hosts.toml'), renderLocalRegistryHosts(port));
+  }
+}
+
+/** Writes config.toml and the local registry's hosts.toml, creates the folders they name; returns the paths. */
 export function writeContainerdConfig(opts: ContainerdConfigOptions): ContainerdPaths {
   const p = containerdPaths(opts.dir, opts.cniConfDir, opts.cniBinDir);
   for (const d of [p.dir, p.root, p.state, p.cniConfDir]) mkdirSync(d, { recursive: true, mode: 0o711 });
+  // a registry port chosen last time is no local registry now
+  rmSync(p.certsDir, { recursive: true, force: true });
+  writeLocalRegistryHosts(p.certsDir, opts.registryPort ?? LOCAL_REGISTRY_PORT);
   writeFileSync(p.config, renderContainerdConfig(p, opts));
   return p;
 }

@@ -9,7 +9,7 @@ import { openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CriClient, type VersionResponse } from '../cri/client.js';
-import { writeContainerdConfig, type ContainerdConfigOptions, type ContainerdPaths } from './config.js';
+import { CONTAINERD_ENV, writeContainerdConfig, type ContainerdConfigOptions, type ContainerdPaths } from './config.js';
 
 export const CONTAINERD_BIN = '/usr/bin/containerd';
 const STOP_GRACE_MS = 10_000;
@@ -26,6 +26,8 @@ export interface ContainerdProcessSpec {
   name: string;
   command: string;
   args: string[];
+  /** the whole environment: this process's plus CONTAINERD_ENV (no pull leaves the machine) */
+  env: NodeJS.ProcessEnv;
 }
 
 /**
@@ -63,7 +65,7 @@ export class ContainerdLauncher {
   }
 
   processSpec(): ContainerdProcessSpec {
-    return { name: 'containerd', command: CONTAINERD_BIN, args: ['--config', this.paths.config] };
+    return { name: 'containerd', command: CONTAINERD_BIN, args: ['--config', this.paths.config], env: { ...process.env, ...CONTAINERD_ENV } };
   }
 
   get pid(): number | undefined {
@@ -88,7 +90,7 @@ export class ContainerdLauncher {
     try {
       // its own process group: a stop reaches containerd only, never the shims, which must
       // outlive it (pods keep running across a containerd restart)
-      this.child = spawn(spec.command, spec.args, { stdio: ['ignore', log, log], detached: true });
+      this.child = spawn(spec.command, spec.args, { stdio: ['ignore', log, log], detached: true, env: spec.env });
     } finally {
       closeSync(log);
     }

@@ -22,6 +22,8 @@ export const NODE_FILES: ReadonlyArray<{ file: string; pkg: string }> = [
   { file: '/usr/sbin/conntrack', pkg: 'conntrack' },
   { file: '/usr/bin/gcc', pkg: 'gcc' },
   { file: '/usr/lib/x86_64-linux-gnu/libc.a', pkg: 'libc6-dev' },
+  { file: '/usr/bin/docker-registry', pkg: 'docker-registry' },
+  { file: '/usr/bin/skopeo', pkg: 'skopeo' },
 ];
 
 export class NodeHostError extends Error {
