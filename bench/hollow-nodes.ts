@@ -39,7 +39,8 @@ const USAGE = `usage: node dist/bench/hollow-nodes.js [options]
   --pods P            pods bound straight to the nodes, one per node round-robin (default: --nodes; 0 skips)
   --start-delay-ms D  the kubelet's pod start delay (default 0)
   --controller-manager  also run the controller-manager (its node lifecycle controller marks a
-                      node whose Lease lapses Unknown: "nodes that left Ready" then means something)
+                      node whose Lease lapses Unknown: "nodes that left Ready" then means something;
+                      its node IPAM gives every node a /24 of 10.0.0.0/8, and the time for that is printed)
   -h, --help          this help`;
 
 /** upstream --node-monitor-grace-period: a Lease older than this gets its node marked Unknown */
@@ -209,8 +210,16 @@ async function main(): Promise<void> {
     // Ready counted from the watch, and every node that ever left Ready after it got there
     const ready = new Set<string>();
     const lostReady = new Set<string>();
+    // node IPAM (with --controller-manager): when the last node got its podCIDR, from the kubelet's start
+    const withCIDR = new Set<string>();
+    let kubeletStarted = 0;
+    let allCIDRsAfter: number | undefined;
     const track = (n: Node) => {
       const name = n.metadata!.name!;
+      if (n.spec?.podCIDR && !withCIDR.has(name)) {
+        withCIDR.add(name);
+        if (withCIDR.size === nodes) allCIDRsAfter = (performance.now() - kubeletStarted) / 1000;
+      }
       if (isReady(n)) ready.add(name);
       else if (ready.delete(name)) lostReady.add(name);
     };
@@ -221,10 +230,12 @@ async function main(): Promise<void> {
 
     let controllerManager: ChildProcess | undefined;
     if (values['controller-manager']) {
-      controllerManager = component(['controller-manager', '--nats', cluster.natsUrl, '--port', String(await freePort()), '--leader-elect=false']);
+      // node IPAM over 10.0.0.0/8: a /24 for each of up to 65,536 nodes
+      controllerManager = component(['controller-manager', '--nats', cluster.natsUrl, '--port', String(await freePort()), '--leader-elect=false', '--allocate-node-cidrs', '--cluster-cidr', '10.0.0.0/8']);
       children.push(controllerManager);
     }
     const kubeletArgs = ['kubelet', '--nats', cluster.natsUrl, '--runtime', 'hollow', '--nodes', String(nodes), '--start-delay-ms', String(startDelayMs)];
+    kubeletStarted = performance.now();
     const kubelet = component(kubeletArgs);
     children.push(kubelet);
     const exited = new Promise<never>((_, reject) =>
@@ -279,6 +290,9 @@ async function main(): Promise<void> {
       '',
       `hollow nodes: ${nodes} in one kubelet process`,
       `  registered and Ready           ${registered.toFixed(1)} s (${(nodes / registered).toFixed(0)} nodes/s)`,
+      ...(controllerManager
+        ? [`  podCIDR from node IPAM         ${withCIDR.size}/${nodes} nodes${allCIDRsAfter === undefined ? '' : `, the last ${allCIDRsAfter.toFixed(1)} s after the kubelet started`}`]
+        : []),
       `steady state, ${windowSeconds.toFixed(0)} s window after ${settleS} s settling:`,
       `  Lease renewals                 ${(renewals / windowSeconds).toFixed(0)} /s (expected ${(nodes / 10).toFixed(0)} /s: every Lease every 10 s)`,
       `  gap between renewals of a Lease  p50 ${(gaps.p50 / 1000).toFixed(2)} s, p99 ${(gaps.p99 / 1000).toFixed(2)} s, max ${(gaps.max / 1000).toFixed(2)} s`,
