@@ -29,6 +29,7 @@ import { findKind, type ServedKind } from './kinds.js';
 import { listObjects, startWatch, type ActiveWatch, type WatchSink } from './query.js';
 import { now, ObjectStorage, type WriteContext } from './storage.js';
 import type { CachedObject } from './watchcache.js';
+import type { PodLogOpener, PodLogStream } from './podlogs.js';
 import { metaTime } from '../../lib/api/time.js';
 
 export interface HandlerResult {
@@ -38,11 +39,15 @@ export interface HandlerResult {
   list?: { kind: ServedKind; items: CachedObject[]; resourceVersion: string; continue?: string; remainingItemCount?: number };
   /** plain text (pods/log) */
   text?: string;
+  /** a log relayed from the pod's node (pods/log on a real node) */
+  stream?: PodLogStream;
   warnings: string[];
 }
 
 export interface HandlerOptions {
   bookmarkIntervalMs: number;
+  /** opens pods/log on the pod's node (absent: every log is empty, as on hollow nodes) */
+  podLogs?: PodLogOpener;
 }
 
 function getPath(obj: any, path: string[]): any {
@@ -231,8 +236,11 @@ export class ApiHandler {
           // the PodLogOptions: HTTP's query, decoded by the front end, or a NATS request's body
           const opts = podLogOptionsFromJson(req.body);
           validatePodLogOptions(opts, name);
-          logContainer(await this.storage.get(kind, ns, name), name, opts.container);
-          // no kubelet streams logs to the apiserver yet: the log of a valid container is empty
+          const pod = await this.storage.get(kind, ns, name);
+          const container = logContainer(pod, name, opts.container);
+          const stream = await this.opts.podLogs?.(pod, container, opts);
+          if (stream) return { code: 200, body: undefined, stream, warnings: [] };
+          // no node yet, or a hollow one: the log is empty
           return { code: 200, body: undefined, text: '', warnings: [] };
         }
         break;

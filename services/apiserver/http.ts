@@ -28,6 +28,7 @@ import {
 } from './discovery.js';
 import { encodeList, errorBody, type ApiHandler, type HandlerResult } from './handler.js';
 import { findKind, type ServedKind } from './kinds.js';
+import { relayPodLog } from './podlogs.js';
 import { deleteOptionsFromJson, deleteOptionsFromQuery, listOptionsFromQuery, podLogOptionsFromQuery } from './options.js';
 import type { ApiServerMetrics, RequestLabels } from './metrics.js';
 import { table, tableRow, type IncludeObject } from './table.js';
@@ -369,6 +370,7 @@ function sendText(res: http.ServerResponse, code: number, body: string, contentT
 }
 
 function respond(res: http.ServerResponse, r: Route, result: HandlerResult, accept: string, q: URLSearchParams): void {
+  if (result.stream) return void relayPodLog(res, result.stream);
   if (result.text !== undefined) return sendText(res, result.code, result.text);
   const asTable = wantsTable(accept) && (r.ref.verb === 'list' || r.ref.verb === 'get') && !r.ref.subresource;
   const tableCT = 'application/json;as=Table;v=v1;g=meta.k8s.io';

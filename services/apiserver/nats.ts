@@ -23,6 +23,7 @@ import { objectKey } from '../../lib/store/keys.js';
 import { discoveryDocument } from './discovery.js';
 import { encodedItems, encodeList, errorBody, type ApiHandler, type HandlerResult } from './handler.js';
 import { shortenPage } from './query.js';
+import { collectPodLog } from './podlogs.js';
 import type { ApiServerMetrics } from './metrics.js';
 import type { ChangeNotice } from './storage.js';
 
@@ -164,6 +165,8 @@ export class NatsApi {
       const result = await this.handler.handle(req, applyText(req), m.headers?.get('User-Agent') || undefined);
       code = result.code;
       const max = this.nc.info?.max_payload ?? 1024 * 1024;
+      // a log from a real node: the reply carries it whole, so a follow waits for its end
+      if (result.stream) result.text = await collectPodLog(result.stream, max - FRAME_ENVELOPE_BYTES);
       if (verb === 'list' && result.list && (req.list?.limit ?? 0) > 0) result.list = fitPage(result.list, max, req);
       let body = encodeResult(result);
       if (Buffer.byteLength(body) > max && verb === 'deletecollection' && result.list) {

@@ -14,6 +14,7 @@ import { createHttpServer } from './http.js';
 import { findKind } from './kinds.js';
 import { ApiServerMetrics } from './metrics.js';
 import { NatsApi } from './nats.js';
+import { podLogOpener } from './podlogs.js';
 import { ensureSystemPriorityClasses, PriorityAdmission } from './priority.js';
 import { DefaultTolerationSecondsAdmission } from './defaulttolerations.js';
 import { ObjectStorage } from './storage.js';
@@ -51,7 +52,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const storage = new ObjectStorage(store, cache);
   storage.admission.push(new PriorityAdmission(storage));
   storage.admission.push(new DefaultTolerationSecondsAdmission());
-  const handler = new ApiHandler(storage, { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000 });
+  const nodes = findKind('', 'v1', 'nodes')!;
+  const podLogs = podLogOpener(nc, (name) => storage.get(nodes, '', name, false).catch(() => undefined));
+  const handler = new ApiHandler(storage, { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, podLogs });
   const natsApi = new NatsApi(nc, handler, metrics);
   storage.onChange = (n) => natsApi.publishChange(n);
   natsApi.start();

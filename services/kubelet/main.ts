@@ -23,6 +23,7 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
                         [--cni-conf-dir DIR] [--pod-cidr CIDR] [--hostname-override NAME] [--pods 110]
                         [--pod-manifest-path DIR] [--system-reserved cpu=Q,memory=Q] [--kube-reserved ...] [--eviction-hard memory.available<100Mi,...]
                         [--registry-port ${LOCAL_REGISTRY_PORT}]
+                        [--container-log-max-size 10Mi] [--container-log-max-files 5]
 
   ${natsFlagUsage(20)}
   --runtime hollow    simulated nodes and containers (like KWOK), the default
@@ -38,6 +39,8 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
   --system-reserved, --kube-reserved  cpu=, memory=, ephemeral-storage= quantities taken off allocatable
   --eviction-hard LIST  hard thresholds: MemoryPressure, DiskPressure, PIDPressure when under them; memory.available
                       and nodefs.available are also taken off allocatable (default ${DEFAULT_EVICTION_HARD})
+  --container-log-max-size Q   a container's log rotates at this size (default 10Mi)
+  --container-log-max-files N  rotated files kept with the live one, at most (default 5, at least 2)
   --cni-network NAME, --cni-bridge NAME   the pod network's CNI name and host bridge (default flotilla, flt0)
   --registry-port N   the local registry on 127.0.0.1: images named localhost:N/... or 127.0.0.1:N/... are
                       pulled from it; nothing is pulled from anywhere else (default ${LOCAL_REGISTRY_PORT})
@@ -59,6 +62,8 @@ const KUBELET_FLAGS = {
   'cni-conf-dir': { type: 'string' },
   'pod-cidr': { type: 'string' },
   'hostname-override': { type: 'string' },
+  'container-log-max-size': { type: 'string' },
+  'container-log-max-files': { type: 'string' },
   'cni-network': { type: 'string' },
   'cni-bridge': { type: 'string' },
   'system-reserved': { type: 'string' },
@@ -124,6 +129,8 @@ async function runCriKubelet(values: KubeletFlags): Promise<number> {
       cniConfDir: values['cni-conf-dir'] ?? DEFAULT_CNI_CONF_DIR,
       podCIDR,
       nodeName: values['hostname-override'],
+      containerLogMaxSize: values['container-log-max-size'] === undefined ? undefined : Number(parseQuantity(checkedFlag(values['container-log-max-size'], '--container-log-max-size', parseQuantity)!).value()),
+      containerLogMaxFiles: intFlag(values['container-log-max-files'], '--container-log-max-files', 2),
       network: values['cni-network'],
       bridge: values['cni-bridge'],
       podManifestPath: values['pod-manifest-path'],

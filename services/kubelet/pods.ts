@@ -262,6 +262,13 @@ export class PodManager {
     return this.pods.size;
   }
 
+  /** The pod's status as this kubelet sees it now, with its uid (the log server reads its containers' states). */
+  podStatus(namespace: string, name: string): { uid: string; pod: Pod; status: PodStatus } | undefined {
+    const rec = this.pods.get(`${namespace}/${name}`);
+    if (!rec || rec.removed) return undefined;
+    return { uid: rec.uid, pod: rec.pod, status: this.buildStatus(rec) };
+  }
+
   private onPod(pod: Pod): void {
     // mirror pods stand for static pods, which run from their manifests (staticpods/)
     if (this.stopped || !this.nodes.has(pod.spec?.nodeName) || isMirrorPod(pod)) return;

@@ -26,6 +26,10 @@ import { NodeManager, type NodeManagerOptions } from './nodes.js';
 import { PodManager, type PodManagerOptions } from './pods.js';
 import { PodSetup } from './podsetup.js';
 import type { ContainerRuntime } from './runtime.js';
+import { logAcceptor } from './logs/server.js';
+import { ContainerLogManager, criRotatingRuntime, DEFAULT_CONTAINER_LOG_MAX_FILES, DEFAULT_CONTAINER_LOG_MAX_SIZE } from './logs/rotation.js';
+import { serveNodeStreams } from './streams.js';
+import type { StreamServer } from '../../lib/stream/mod.js';
 
 /** The pod network Flotilla's real node makes unless told otherwise: its own names, removed when the cluster stops. */
 export const DEFAULT_CLUSTER_CIDR = '10.244.0.0/16';
@@ -61,6 +65,10 @@ export interface CriNodeOptions {
   readNode?: () => NodeReadings;
   /** image pulls: the local registry's hosts (default localhost:5000, 127.0.0.1:5000) and the back-off (tests shorten it) */
   images?: Pick<ImagePullerOptions, 'registries' | 'backoffInitialMs' | 'backoffMaxMs' | 'errImagePullResyncMs'>;
+  /** log rotation (upstream --container-log-max-size, --container-log-max-files; 10 MiB, 5) and how often it checks (10 s) */
+  containerLogMaxSize?: number;
+  containerLogMaxFiles?: number;
+  containerLogMonitorPeriodMs?: number;
 }
 
 export interface StartKubeletOptions {
@@ -190,7 +198,11 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
   const setup = host ? new PodSetup({ client, allocatable: () => host.capacity, events, log }) : undefined;
   const images = events && runtime instanceof CriRuntime ? new ImagePuller({ ...cri.images, service: runtime.client, events }) : undefined;
   const pods = new PodManager(client, runtime, nodes, { ...opts.pod, events, startDelayMs: opts.startDelayMs, log, setup, images });
+  let streams: StreamServer | undefined;
+  let logRotation: ContainerLogManager | undefined;
   const stop = async () => {
+    await streams?.stop();
+    await logRotation?.stop();
     await nodes.stop();
     await pods.stop();
     await setup?.stop();
@@ -214,6 +226,13 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
     if (host && runtime instanceof CriRuntime && !running.network) await setUpNetwork(await nodes.waitForPodCIDR(host.name));
     await pods.start();
     staticPods?.mirrors.start();
+    if (host && runtime instanceof CriRuntime) {
+      // logs (and exec, attach, port-forward) reach the node over NATS: no inbound port
+      streams = await serveNodeStreams(nc, host.name, { log: logAcceptor({ pods, runtime, podLogDir: path.join(cri.rootDir, 'pods') }) });
+      const policy = { maxSize: cri.containerLogMaxSize ?? DEFAULT_CONTAINER_LOG_MAX_SIZE, maxFiles: cri.containerLogMaxFiles ?? DEFAULT_CONTAINER_LOG_MAX_FILES };
+      logRotation = new ContainerLogManager(criRotatingRuntime(runtime), policy, cri.containerLogMonitorPeriodMs, log);
+      logRotation.start();
+    }
     // Ready as soon as the network is: not on the next 10 s health check
     await nodes.recheckHealth();
   };

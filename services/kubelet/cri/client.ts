@@ -382,6 +382,11 @@ export class CriClient {
     return this.call(this.runtime, 'ExecSync', { containerId, cmd, timeout: String(timeoutSeconds) }, deadline);
   }
 
+  /** After the kubelet renamed the container's log (rotation), the runtime writes a new file at its path. */
+  async reopenContainerLog(containerId: string): Promise<void> {
+    await this.call(this.runtime, 'ReopenContainerLog', { containerId });
+  }
+
   async listContainerStats(filter?: { id?: string; podSandboxId?: string; labelSelector?: Labels }): Promise<ContainerStats[]> {
     return (await this.call<{ stats: ContainerStats[] }>(this.runtime, 'ListContainerStats', { filter })).stats;
   }
