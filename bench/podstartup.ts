@@ -7,7 +7,10 @@
  *     its batch create was sent);
  *   - pods started per second (first create to last Running);
  *   - CPU per pod start of the kubelet, of containerd and of the shims, from /proc/<pid>/stat;
- *   - the kubelet's CPU % and RSS while the P pods run and nothing changes.
+ *   - the kubelet's CPU % and RSS while the P pods run and nothing changes;
+ *   - then, the kubelet stopped, the same pod start done by the benchmark straight
+ *     through CRI (RunPodSandbox, CreateContainer, StartContainer; --cri-pods pods, 4 at
+ *     a time, as the kubelet starts them): what containerd alone allows on this machine.
  * No assertions: figures only. The aim is p99 < 2 s for 100 pods on 2 cores.
  *
  *   npm run bench:podstartup [-- --pods 100 --idle 10]
@@ -19,7 +22,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { ApiClient, connectNats, Resources, SharedInformer } from '../lib/client/mod.js';
+import { ApiClient, connectNats, forEachLimited, Resources, SharedInformer } from '../lib/client/mod.js';
+import { CriClient } from '../services/kubelet/cri/client.js';
+import { BUSYBOX_IMAGE } from '../services/kubelet/images/local.js';
 import { component, startCluster, stopChild } from '../test/cluster.js';
 import { cleanUpTestNodeHost, startTestNodeHost } from '../test/node.js';
 import { processCpuMs } from './cpu.js';
@@ -29,7 +34,8 @@ import { summarize } from './stats.js';
 const USAGE = `usage: node dist/bench/podstartup.js [--pods 100] [--idle 10]
 
   --pods P   busybox pods created at once, bound to the real node (default 100)
-  --idle S   seconds over which the kubelet's idle CPU is measured with the pods running (default 10)`;
+  --idle S   seconds over which the kubelet's idle CPU is measured with the pods running (default 10)
+  --cri-pods C  pods then started straight through CRI, without the kubelet (default 20; 0 skips)`;
 
 const NS = 'default';
 
@@ -52,8 +58,31 @@ function cpuOf(pids: number[]): number {
   return pids.reduce((sum, p) => sum + (processCpuMs(p) ?? 0), 0);
 }
 
+/** Starts pods straight through CRI, `parallel` at a time: containerd's own pace. */
+async function criOnly(socket: string, dir: string, count: number, parallel = 4): Promise<{ podsPerSecond: number; p50: number; p99: number }> {
+  const cri = new CriClient(socket);
+  try {
+    const took: number[] = [];
+    const t0 = performance.now();
+    await forEachLimited(Array.from({ length: count }, (_, i) => i), parallel, async (i) => {
+      const s0 = performance.now();
+      const name = `cri-${i}`;
+      const config = { metadata: { name, namespace: NS, uid: `bench-cri-${i}-${process.pid}`, attempt: 0 }, hostname: name, logDirectory: path.join(dir, 'cri-logs', name), labels: {}, annotations: {}, linux: {} };
+      const sb = await cri.runPodSandbox(config);
+      const id = await cri.createContainer(sb, { metadata: { name: 'app', attempt: 0 }, image: { image: BUSYBOX_IMAGE }, command: ['sleep', '36000'], args: [], logPath: 'app.log', linux: {} } as never, config);
+      await cri.startContainer(id);
+      took.push(performance.now() - s0);
+    });
+    const s = summarize(took);
+    return { podsPerSecond: count / ((performance.now() - t0) / 1000), p50: s.p50, p99: s.p99 };
+  } finally {
+    cri.close();
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { pods: { type: 'string', default: '100' }, idle: { type: 'string', default: '10' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ options: { pods: { type: 'string', default: '100' }, idle: { type: 'string', default: '10' }, 'cri-pods': { type: 'string', default: '20' }, help: { type: 'boolean', short: 'h' } } });
+  const criPods = Number(values['cri-pods']);
   if (values.help) return console.log(USAGE);
   const count = Number(values.pods);
   const idleSeconds = Number(values.idle);
@@ -129,6 +158,11 @@ async function main(): Promise<void> {
     console.log(`pods started per second: ${(count / ((tEnd - t0) / 1000)).toFixed(1)} (${((tEnd - t0) / 1000).toFixed(2)} s for all)`);
     console.log(`CPU per pod start: kubelet ${perPod('kubelet')} ms, containerd ${perPod('containerd')} ms, shims ${perPod('shims')} ms`);
     console.log(`kubelet with ${count + 1} pods running, idle: CPU ${idleCpuPct.toFixed(2)} % over ${idleSeconds} s, RSS ${((mem?.rss ?? NaN) / 1024 / 1024).toFixed(1)} MiB`);
+    if (criPods > 0) {
+      await stopChild(kubelet);
+      const r = await criOnly(socket, host.dir, criPods);
+      console.log(`containerd alone (the benchmark's CRI calls, ${criPods} pods, 4 at a time): ${r.podsPerSecond.toFixed(1)} pods/s, one pod start p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms`);
+    }
     console.log(`BENCH_JSON ${JSON.stringify({ phase: 'podstartup', pods: count, p50Ms: lat.p50, p99Ms: lat.p99, maxMs: lat.max, podsPerSecond: count / ((tEnd - t0) / 1000), cpuMsPerPod: { kubelet: +perPod('kubelet'), containerd: +perPod('containerd'), shims: +perPod('shims') }, kubeletIdleCpuPct: idleCpuPct, kubeletRssBytes: mem?.rss })}`);
   } finally {
     await informer.stop().catch(() => undefined);
