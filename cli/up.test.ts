@@ -6,7 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { readState } from './datafolder.js';
-import { strayContainerds, strayRegistries } from './up.js';
+import { clusterCidrFor, strayContainerds, strayRegistries } from './up.js';
 import { cleanUpNode, httpGet, mountsUnder, unusedSubnet } from '../test/node.js';
 import { BridgeNetwork } from '../services/kubelet/cni/bridge.js';
 import { ContainerdLauncher } from '../services/kubelet/containerd/launcher.js';
@@ -31,6 +31,19 @@ async function eventually<T>(what: string, fn: () => Promise<T>, timeoutMs = 60_
     }
   }
 }
+
+describe('flotilla up: node IPAM range (clusterCidrFor)', () => {
+  it('takes --cluster-cidr, else the /16 around --pod-cidr, else 10.244.0.0/16, widened for many nodes', () => {
+    assert.equal(clusterCidrFor('10.9.8.0/21', '10.1.0.0/24', 5000), '10.9.8.0/21');
+    assert.equal(clusterCidrFor(undefined, '10.230.7.0/24', 2), '10.230.0.0/16');
+    assert.equal(clusterCidrFor(undefined, undefined, 1), '10.244.0.0/16');
+    assert.equal(clusterCidrFor(undefined, undefined, 256), '10.244.0.0/16');
+    assert.equal(clusterCidrFor(undefined, undefined, 257), '10.244.0.0/15');
+    assert.equal(clusterCidrFor(undefined, undefined, 1001), '10.244.0.0/14');
+    assert.equal(clusterCidrFor(undefined, undefined, 1025), '10.240.0.0/13');
+    assert.equal(clusterCidrFor(undefined, undefined, 100_000), '10.0.0.0/8');
+  });
+});
 
 describe('flotilla up', function () {
   this.timeout(240_000);
