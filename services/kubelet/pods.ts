@@ -526,7 +526,7 @@ export class PodManager {
    */
   private async postStart(rec: PodRecord, c: ContainerRecord, spec: Container, id: string): Promise<boolean> {
     try {
-      await runLifecycleHandler(spec.lifecycle!.postStart!, { containerId: id, container: spec, podIP: rec.ip ?? '', exec: this.runtime.execSync!.bind(this.runtime) }, 0);
+      await runLifecycleHandler(spec.lifecycle!.postStart!, { containerId: id, container: spec, podIP: this.checkHost(rec), exec: this.runtime.execSync!.bind(this.runtime) }, 0);
       return true;
     } catch (e) {
       if (rec.terminating || rec.removed || c.id !== id) return false;
@@ -538,12 +538,17 @@ export class PodManager {
     }
   }
 
+  /** Where probes and httpGet hooks reach the pod: its IP, which for a hostNetwork pod is the node's. */
+  private checkHost(rec: PodRecord): string {
+    return rec.pod.spec?.hostNetwork ? rec.hostIP : (rec.ip ?? '');
+  }
+
   /** Kills one container as upstream (termination.ts: Killing, preStop, SIGTERM, SIGKILL after the grace). */
   private kill(rec: PodRecord, c: ContainerRecord, containerId: string, message?: string, graceSeconds?: number): Promise<void> {
     const spec = (c.init ? rec.pod.spec?.initContainers : rec.pod.spec?.containers)?.find((x) => x.name === c.name);
     return killContainer(
       { runtime: this.runtime, events: this.events, log: this.log },
-      { pod: rec.pod, container: spec, name: c.name, containerId, podIP: rec.ip ?? '', graceSeconds: graceSeconds ?? podGraceSeconds(rec.pod), message },
+      { pod: rec.pod, container: spec, name: c.name, containerId, podIP: this.checkHost(rec), graceSeconds: graceSeconds ?? podGraceSeconds(rec.pod), message },
     ).catch((e: Error) => this.log(`pod ${rec.key}: killing container ${c.name}: ${e.message}`));
   }
 
@@ -554,7 +559,7 @@ export class PodManager {
     if (!spec) return;
     c.ready = spec.readinessProbe ? false : undefined;
     c.started = spec.startupProbe ? false : undefined;
-    this.prober.addContainer(rec.key, spec, c.id, rec.ip ?? '', startedAt);
+    this.prober.addContainer(rec.key, spec, c.id, this.checkHost(rec), startedAt);
   }
 
   /** What the probes decide, applied to the pod's containers (upstream: the prober's results managers). */
