@@ -155,7 +155,8 @@ describe('kubelet --runtime cri: container lifecycle (needs root)', function () 
     assert.equal(looping.status?.phase, 'Pending');
     assert.equal(status(looping, 'bad')?.lastState?.terminated?.exitCode, 2);
     assert.equal(status(looping, 'app')?.state?.waiting?.reason, 'PodInitializing');
-    assert.match(await k('get', 'pod', always.metadata!.name!, '--no-headers'), /Init:CrashLoopBackOff/);
+    // the back-off is short here: ask until kubectl catches the pod waiting
+    await waitFor('kubectl showing Init:CrashLoopBackOff', async () => /Init:CrashLoopBackOff/.test(await k('get', 'pod', always.metadata!.name!, '--no-headers')), 20_000);
   });
 
   it('runs postStart after the start (a failing one: FailedPostStartHook, the container killed)', async () => {
@@ -230,6 +231,8 @@ describe('kubelet --runtime cri: container lifecycle (needs root)', function () 
     assert.ok(log.includes('prestop-ran') && log.includes('got-TERM') && log.indexOf('prestop-ran') < log.indexOf('got-TERM'), log);
     assert.ok(tGraceful! >= 2000, `removed after ${tGraceful} ms, before its 2 s preStop ended`);
     assert.ok(tStubborn! >= 3000, `removed after ${tStubborn} ms, within its 3 s grace`);
+    // the delete's grace, not the spec's 30 s
+    assert.ok(tStubborn! < 25_000, `removed after ${tStubborn} ms: the delete's grace period was not used`);
     const evs = await eventsOf(pods[0]!.metadata!.name!);
     assert.ok(evs.some((e) => e.reason === 'Killing' && e.message === 'Stopping container c'), JSON.stringify(evs.map((e) => e.message)));
     const failedHook = await waitFor('the FailedPreStopHook event', async () => (await eventsOf(pods[2]!.metadata!.name!)).find((e) => e.reason === 'FailedPreStopHook'));

@@ -282,6 +282,8 @@ export class PodManager {
     }
     if (pod.metadata?.deletionTimestamp) {
       if (!rec) rec = this.record(pod);
+      // the deleted object carries the grace period the delete asked for
+      if (!rec.terminating) rec.pod = pod;
       this.terminate(rec);
       return;
     }
