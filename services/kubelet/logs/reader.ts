@@ -198,7 +198,8 @@ export async function readLogs(logPath: string, opts: LogReadOptions, out: (chun
       // at the end of the live file: rotated, exited, or nothing new yet
       const now = await stat(logPath).catch(() => undefined);
       if (now && now.ino !== live.ino) {
-        // rotated: what the runtime wrote before it reopened is in the old file, read above
+        // rotated: the runtime has reopened; what it wrote to the old file before is read first
+        await readToEnd(live.fh, pos, (b) => parser.push(b, emit), drain, stopped);
         await live.fh.close();
         live = await openWhenThere(logPath, ctl, pollMs, true);
         if (!live) return;

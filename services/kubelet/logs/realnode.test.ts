@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,7 +39,12 @@ describe('kubectl logs on a real node (needs root)', function () {
   before(async () => {
     rn = await startRealNode('the kubectl logs suite', {
       prefix: 'lg',
-      kubelet: (o) => ({ ...o, pod: { ...o.pod, backOff: { initialMs: 1000, maxMs: 2000 } } as typeof o.pod }),
+      kubelet: (o) => ({
+        ...o,
+        // a small rotation size, checked often, for the rotation test (the other pods write less)
+        cri: { ...o.cri!, containerLogMaxSize: 8 * 1024, containerLogMaxFiles: 3, containerLogMonitorPeriodMs: 200 },
+        pod: { ...o.pod, backOff: { initialMs: 1000, maxMs: 2000 } } as typeof o.pod,
+      }),
     });
     dir = mkdtempSync(path.join(os.tmpdir(), 'flt-logs-kubectl-'));
     kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), rn.api.httpUrl);
@@ -119,4 +124,32 @@ describe('kubectl logs on a real node (needs root)', function () {
       assert.ok(seen.length > 1 && ended - seen[0][0] >= 1000, `chunks at ${seen.map(([t]) => ended - t).join(', ')} ms before the end`);
     });
   }
+
+  it('rotation at the max size (N.log.<timestamp>, at most maxFiles files, CRI ReopenContainerLog) while logs -f follows every line', async () => {
+    const name = 'chatty';
+    const pad = '.'.repeat(90);
+    const script = `sleep 1; i=0; while [ $i -lt 400 ]; do echo "line $i ${pad}"; i=$((i+1)); sleep 0.01; done`;
+    const pod = await rn!.createPod({ containers: [{ name: 'app', image: 'busybox', command: ['sh', '-c', script] }], restartPolicy: 'Never' }, { name });
+    await waitFor(`${name} started`, async () => (await rn!.getPod(name)).status?.containerStatuses?.[0]?.state?.running);
+    const child = spawn(STOCK(), ['--kubeconfig', kubeconfig, 'logs', '-f', name], { cwd: dir });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b));
+    child.stderr.on('data', (b: Buffer) => (err += b));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    assert.equal(code, 0, err);
+    const lines = out.trimEnd().split('\n');
+    assert.equal(lines.length, 400, 'every line, once, across the rotations');
+    lines.forEach((l, i) => assert.equal(l, `line ${i} ${pad}`));
+    const logDir = path.join(rn!.options().cri!.rootDir, 'pods', `default_${name}_${pod.metadata!.uid}`, 'app');
+    const files = readdirSync(logDir).sort();
+    assert.ok(files.length >= 2 && files.length <= 3, `the live file and at most 2 rotated ones: ${files}`);
+    assert.ok(files[0] === '0.log' && files.slice(1).every((f) => /^0\.log\.\d{8}-\d{6}$/.test(f)), String(files));
+    // what is left reads in order up to the last line; the oldest files are gone
+    const left = (await k('logs', name)).trimEnd().split('\n');
+    assert.ok(left.length < 400, `${left.length} lines left`);
+    assert.equal(left.at(-1), `line 399 ${pad}`);
+    const first = Number(left[0].split(' ')[1]);
+    left.forEach((l, i) => assert.equal(l, `line ${first + i} ${pad}`));
+  });
 });
