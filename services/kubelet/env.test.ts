@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1.js';
+import { parseQuantity } from '../../lib/api/quantity.js';
 import { Resources } from '../../lib/client/mod.js';
 import { startRealNode, type RealNode } from '../../test/realnode.js';
 import { waitFor } from '../../test/wait.js';
@@ -77,7 +78,7 @@ describe('kubelet --runtime cri: container environment and security (needs root)
     // no limit: the node's allocatable ephemeral-storage
     const node = await rn!.client.get<{ status?: { allocatable?: Record<string, string> } }>({ ...Resources.nodes, name: rn!.nodeName });
     assert.ok(Number(env.STORAGE) > 0);
-    assert.equal(BigInt(env.STORAGE!) / 1024n, BigInt(node.status!.allocatable!['ephemeral-storage']!.replace('Ki', '')));
+    assert.equal(BigInt(env.STORAGE!), parseQuantity(node.status!.allocatable!['ephemeral-storage']!).value());
     assert.equal(env.POD_NAME, created.metadata!.name);
     assert.equal((await exec(pod, ['cat', '/tmp/said'])).out, 'hello-admin prod $(MODE) $(UNKNOWN)\n');
   });
