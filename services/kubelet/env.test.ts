@@ -2,25 +2,51 @@
  * A real node's container environment and security settings, read inside the running
  * containers through CRI ExecSync: env from ConfigMaps, Secrets, resourceFieldRefs and
  * envFrom with `$(VAR)` expansion; a missing ConfigMap shows CreateContainerConfigError
- * until it is created. One containerd for the file (test/realnode.ts), pods in parallel.
- * Needs root and the node's packages.
+ * until it is created; securityContext (user, groups, read-only root, capabilities);
+ * hostNetwork and hostPort. One containerd for the file (test/realnode.ts), pods in
+ * parallel. Needs root and the node's packages. The hostPort test leaves no iptables
+ * chain behind: portmap's shared CNI-HOSTPORT-* chains are removed when empty.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import { parseQuantity } from '../../lib/api/quantity.js';
 import { Resources } from '../../lib/client/mod.js';
 import { startRealNode, type RealNode } from '../../test/realnode.js';
+import { httpGet } from '../../test/node.js';
 import { waitFor } from '../../test/wait.js';
+
+const PORTMAP_CHAINS = ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-SETMARK', 'CNI-HOSTPORT-MASQ'];
+
+/** portmap's shared nat chains, removed once no pod's hostPort uses them (CNI DEL leaves them) */
+function removeEmptyPortmapChains(): void {
+  const rules = spawnSync('iptables', ['-t', 'nat', '-S'], { encoding: 'utf8' }).stdout.split('\n');
+  if (rules.some((r) => r.startsWith('-A CNI-HOSTPORT-DNAT ') || r.startsWith('-A CNI-DN-'))) return;
+  for (const r of rules) {
+    const m = /^-A (PREROUTING|OUTPUT|POSTROUTING) (.*-j CNI-HOSTPORT-\S+.*)$/.exec(r);
+    if (m) spawnSync('sh', ['-c', `iptables -t nat -D ${m[1]} ${m[2]}`]);
+  }
+  for (const c of PORTMAP_CHAINS) spawnSync('iptables', ['-t', 'nat', '-F', c]);
+  for (const c of PORTMAP_CHAINS) spawnSync('iptables', ['-t', 'nat', '-X', c]);
+}
 
 describe('kubelet --runtime cri: container environment and security (needs root)', function () {
   this.timeout(120_000);
   let rn: RealNode | undefined;
+  const kubeletLog: string[] = [];
+  /** the pod Running, or a failure with its status and what the kubelet said */
+  const running = (name: string) =>
+    rn!.podIn(name, 'Running').catch(async (e) => {
+      throw new Error(`${(e as Error).message}; status ${JSON.stringify((await rn!.getPod(name)).status?.containerStatuses)}; kubelet: ${kubeletLog.filter((l) => l.includes(name)).slice(-5).join(' | ')}`);
+    });
 
   before(async () => {
-    rn = await startRealNode('the env suite', { prefix: 'env' });
+    rn = await startRealNode('the env suite', { prefix: 'env', kubelet: (o) => ({ ...o, log: (l) => kubeletLog.push(l) }) });
   });
   after(async () => {
     await rn?.stop();
+    removeEmptyPortmapChains();
   });
 
   const cm = (name: string, data: Record<string, string>) =>
@@ -61,7 +87,7 @@ describe('kubelet --runtime cri: container environment and security (needs root)
         },
       ],
     });
-    const pod = await rn!.podIn(created.metadata!.name!, 'Running');
+    const pod = await running(created.metadata!.name!);
     const env = await envOf(pod);
     assert.equal(env.MODE, 'prod');
     assert.equal(env.LEVEL, 'prod');
@@ -103,5 +129,50 @@ describe('kubelet --runtime cri: container environment and security (needs root)
     await cm('env-later', { x: 'now here' });
     const running = await rn!.podIn(noMap.metadata!.name!, 'Running');
     assert.equal((await envOf(running)).X, 'now here');
+  });
+
+  it('applies securityContext: runAsUser/runAsGroup/supplementalGroups, readOnlyRootFilesystem, capabilities', async () => {
+    const created = await rn!.createPod({
+      securityContext: { runAsUser: 1234, runAsGroup: 5678, supplementalGroups: [4000], fsGroup: 4001 },
+      containers: [
+        { name: 'user', image: 'busybox', command: ['sleep', '3600'], securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false } },
+        { name: 'caps', image: 'busybox', command: ['sleep', '3600'], securityContext: { runAsUser: 0, runAsGroup: 0, capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] } } },
+      ],
+    });
+    const pod = await running(created.metadata!.name!);
+    const idOf = (name: string) => pod.status!.containerStatuses!.find((s) => s.name === name)!.containerID!.replace('containerd://', '');
+    const run = async (name: string, cmd: string[]) => {
+      const r = await rn!.cri.execSync(idOf(name), cmd, 10);
+      return { out: r.stdout.toString().trim(), code: r.exitCode };
+    };
+    assert.equal((await run('user', ['id', '-u'])).out, '1234');
+    assert.equal((await run('user', ['id', '-g'])).out, '5678');
+    assert.deepEqual((await run('user', ['id', '-G'])).out.split(' ').sort(), ['4000', '4001', '5678']);
+    assert.notEqual((await run('user', ['touch', '/rootfs-write'])).code, 0);
+    assert.match((await run('user', ['grep', 'NoNewPrivs', '/proc/1/status'])).out, /NoNewPrivs:\s+1/);
+    assert.equal((await run('caps', ['id', '-u'])).out, '0');
+    // NET_ADMIN is capability 12: only that bit is left in the bounding set
+    assert.match((await run('caps', ['grep', 'CapBnd', '/proc/1/status'])).out, /CapBnd:\s+0000000000001000/);
+    assert.equal((await run('caps', ['touch', '/rootfs-write'])).code, 0);
+  });
+
+  it('runs a hostNetwork pod with the node’s IP and interfaces, and a hostPort answers on the host IP', async () => {
+    const hostPort = 20000 + Math.floor(Math.random() * 10000);
+    const host = await rn!.createPod({ hostNetwork: true, containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }] });
+    const web = await rn!.createPod({
+      containers: [
+        { name: 'web', image: 'busybox', command: ['sh', '-c', 'mkdir -p /tmp/www && echo hostport-ok > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www'], ports: [{ containerPort: 8080, hostPort }] },
+      ],
+    });
+    const hp = await running(host.metadata!.name!);
+    assert.equal(hp.status?.podIP, hp.status?.hostIP);
+    assert.ok((await exec(hp, ['ls', '/sys/class/net'])).out.split(/\s+/).includes(rn!.host.bridge), 'the host’s interfaces, the pod bridge among them');
+    assert.equal((await exec(hp, ['hostname'])).out.trim(), os.hostname());
+    const wp = await running(web.metadata!.name!);
+    assert.notEqual(wp.status?.podIP, wp.status?.hostIP);
+    const res = await waitFor(`GET http://${wp.status!.hostIP}:${hostPort}/`, () => httpGet(`http://${wp.status!.hostIP}:${hostPort}/`));
+    assert.equal(res.body, 'hostport-ok\n');
+    await rn!.client.delete({ ...Resources.pods, namespace: 'default', name: web.metadata!.name! }, { gracePeriodSeconds: 0 });
+    await waitFor('the hostPort pod’s sandbox removed', async () => (await rn!.sandboxesOf(web.metadata!.uid!)).length === 0, 30_000);
   });
 });

@@ -255,6 +255,7 @@ export class PodManager {
         this.log(`removing sandbox ${sb.id}: ${(e as Error).message}`);
       }
     }
+    this.setup?.removeOrphans(live);
   }
 
   /** How many pods this process looks after. */
@@ -372,15 +373,28 @@ export class PodManager {
     rec.startTimer = undefined;
     if (rec.terminating || rec.removed) return;
     const node = this.nodes.get(rec.nodeName)!;
+    if (this.setup) {
+      // volumes first (upstream's WaitForAttachAndMount): until they are set up the pod stays ContainerCreating
+      try {
+        await this.setup.prepare(rec.pod);
+      } catch (e) {
+        this.log(`pod ${rec.key}: ${(e as Error).message}`);
+        if (!rec.terminating && !rec.removed) rec.startTimer = setTimeout(() => void this.startPod(rec), CONFIG_RETRY_MS);
+        this.markDirty(rec);
+        return;
+      }
+      if (rec.terminating || rec.removed) return void (await this.setup.release(rec.pod));
+    }
     const adopted = this.adoptableSandbox(rec);
     if (adopted) return this.adopt(rec, adopted);
     try {
       const meta = rec.pod.metadata ?? {};
-      const config = { metadata: { name: rec.name, namespace: rec.namespace, uid: rec.uid, attempt: 0 }, hostname: rec.name, labels: meta.labels ?? {}, annotations: meta.annotations ?? {} };
+      const base = { metadata: { name: rec.name, namespace: rec.namespace, uid: rec.uid, attempt: 0 }, hostname: rec.name, labels: meta.labels ?? {}, annotations: meta.annotations ?? {} };
+      const config = this.setup?.sandboxConfig(rec.pod, base) ?? base;
       if (this.runtime.ownsPodNetwork) {
-        // the runtime's CNI network gives the address
+        // the runtime's CNI network gives the address (a host-network pod has the node's)
         rec.sandboxId = await this.runtime.runPodSandbox(config);
-        rec.ip = this.runtime.podSandboxStatus(rec.sandboxId)?.network?.ip;
+        rec.ip = this.runtime.podSandboxStatus(rec.sandboxId)?.network?.ip || (rec.pod.spec?.hostNetwork ? rec.hostIP : undefined);
       } else {
         const prev = rec.pod.status?.podIP;
         rec.ip = prev && node.ipam.reserve(rec.key, prev) ? prev : node.ipam.allocate(rec.key);
@@ -411,7 +425,7 @@ export class PodManager {
    */
   private async adopt(rec: PodRecord, sb: PodSandboxStatus): Promise<void> {
     rec.sandboxId = sb.id;
-    rec.ip = sb.network?.ip;
+    rec.ip = sb.network?.ip || (rec.pod.spec?.hostNetwork ? rec.hostIP : undefined);
     const found = this.runtime.listContainers?.(sb.id) ?? [];
     const exited: RuntimeContainerStatus[] = [];
     // false: the runtime has no attempt of the container

@@ -14,9 +14,29 @@ export interface PodSandboxMetadata {
   attempt: number;
 }
 
+/** a sandbox's Linux security settings, as CRI's LinuxSandboxSecurityContext (securitycontext.ts) */
+export interface SandboxSecurity {
+  runAsUser?: number;
+  runAsGroup?: number;
+  supplementalGroups?: number[];
+  privileged?: boolean;
+  /** the pod's namespaces, CRI's NamespaceOption (its containers get the same) */
+  namespaceOptions?: { network?: 'POD' | 'NODE'; pid?: 'POD' | 'CONTAINER' | 'NODE'; ipc?: 'POD' | 'NODE' };
+}
+
+/** a hostPort, as CRI's PortMapping */
+export interface PortMapping {
+  protocol?: 'TCP' | 'UDP' | 'SCTP';
+  containerPort: number;
+  hostPort?: number;
+  hostIp?: string;
+}
+
 export interface PodSandboxConfig {
   metadata: PodSandboxMetadata;
   hostname?: string;
+  securityContext?: SandboxSecurity;
+  portMappings?: PortMapping[];
   labels?: Record<string, string>;
   /** the pod's annotations, as upstream passes them to the runtime */
   annotations?: Record<string, string>;
@@ -47,6 +67,25 @@ export interface ContainerResources {
   memoryLimitInBytes?: number;
 }
 
+/** a host path bind-mounted into a container, as CRI's Mount */
+export interface Mount {
+  containerPath: string;
+  hostPath: string;
+  readonly?: boolean;
+  propagation?: 'PROPAGATION_PRIVATE' | 'PROPAGATION_HOST_TO_CONTAINER' | 'PROPAGATION_BIDIRECTIONAL';
+}
+
+/** a container's Linux security settings, as CRI's LinuxContainerSecurityContext (securitycontext.ts) */
+export interface ContainerSecurity {
+  runAsUser?: number;
+  runAsGroup?: number;
+  supplementalGroups?: number[];
+  readonlyRootfs?: boolean;
+  privileged?: boolean;
+  noNewPrivs?: boolean;
+  capabilities?: { addCapabilities: string[]; dropCapabilities: string[] };
+}
+
 export interface ContainerConfig {
   metadata: ContainerMetadata;
   image: string;
@@ -56,6 +95,9 @@ export interface ContainerConfig {
   /** the container's environment, resolved (valueFrom already looked up) */
   envs?: Array<{ key: string; value: string }>;
   resources?: ContainerResources;
+  /** volumes (volumes/manager.ts) */
+  mounts?: Mount[];
+  securityContext?: ContainerSecurity;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }

@@ -195,7 +195,7 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
   // the real node's events, as upstream's kubelet (hollow nodes at scale record none)
   const events = host ? new PodEvents(new EventRecorder({ client, reportingController: 'kubelet', reportingInstance: host.name })) : undefined;
   // a real node resolves env sources, volumes and security settings for its containers
-  const setup = host ? new PodSetup({ client, allocatable: () => host.allocatable ?? host.capacity, events, log }) : undefined;
+  const setup = host ? new PodSetup({ client, rootDir: cri.rootDir, allocatable: () => host.allocatable ?? host.capacity, events, log }) : undefined;
   const images = events && runtime instanceof CriRuntime ? new ImagePuller({ ...cri.images, service: runtime.client, events }) : undefined;
   const pods = new PodManager(client, runtime, nodes, { ...opts.pod, events, startDelayMs: opts.startDelayMs, log, setup, images });
   let streams: StreamServer | undefined;

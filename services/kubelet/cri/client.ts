@@ -58,6 +58,27 @@ export interface LinuxContainerResources {
   unified?: Labels;
   memorySwapLimitInBytes?: Int64 | number;
 }
+export interface LinuxSandboxSecurityContext {
+  namespaceOptions?: NamespaceOption;
+  runAsUser?: Int64Value;
+  runAsGroup?: Int64Value;
+  readonlyRootfs?: boolean;
+  supplementalGroups?: (Int64 | number)[];
+  privileged?: boolean;
+}
+export interface LinuxContainerSecurityContext {
+  capabilities?: { addCapabilities?: string[]; dropCapabilities?: string[] };
+  privileged?: boolean;
+  namespaceOptions?: NamespaceOption;
+  runAsUser?: Int64Value;
+  runAsGroup?: Int64Value;
+  runAsUsername?: string;
+  readonlyRootfs?: boolean;
+  supplementalGroups?: (Int64 | number)[];
+  noNewPrivs?: boolean;
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+}
 export interface PodSandboxConfig {
   metadata: PodSandboxMetadata;
   hostname?: string;
@@ -68,14 +89,7 @@ export interface PodSandboxConfig {
   annotations?: Labels;
   linux?: {
     cgroupParent?: string;
-    securityContext?: {
-      namespaceOptions?: NamespaceOption;
-      runAsUser?: Int64Value;
-      runAsGroup?: Int64Value;
-      readonlyRootfs?: boolean;
-      supplementalGroups?: (Int64 | number)[];
-      privileged?: boolean;
-    };
+    securityContext?: LinuxSandboxSecurityContext;
     sysctls?: Labels;
     overhead?: LinuxContainerResources;
     resources?: LinuxContainerResources;
@@ -135,19 +149,7 @@ export interface ContainerConfig {
   tty?: boolean;
   linux?: {
     resources?: LinuxContainerResources;
-    securityContext?: {
-      capabilities?: { addCapabilities?: string[]; dropCapabilities?: string[] };
-      privileged?: boolean;
-      namespaceOptions?: NamespaceOption;
-      runAsUser?: Int64Value;
-      runAsGroup?: Int64Value;
-      runAsUsername?: string;
-      readonlyRootfs?: boolean;
-      supplementalGroups?: (Int64 | number)[];
-      noNewPrivs?: boolean;
-      maskedPaths?: string[];
-      readonlyPaths?: string[];
-    };
+    securityContext?: LinuxContainerSecurityContext;
   };
 }
 export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';

@@ -17,9 +17,11 @@ import type {
   ContainerEventType,
   ContainerRuntime,
   ContainerState,
+  ContainerSecurity,
   ContainerStatus,
   PodSandboxConfig,
   PodSandboxStatus,
+  SandboxSecurity,
 } from '../runtime.js';
 import {
   CriError,
@@ -27,6 +29,9 @@ import {
   type CriClient,
   type ContainerStatus as CriContainerStatus,
   type ExecSyncResult,
+  type LinuxContainerSecurityContext,
+  type LinuxSandboxSecurityContext,
+  type NamespaceOption,
   type PodSandboxConfig as CriPodSandboxConfig,
   type PodSandboxStatus as CriPodSandboxStatus,
 } from './client.js';
@@ -60,6 +65,33 @@ interface ContainerEntry {
   sandboxId: string;
   status: ContainerStatus;
   logPath: string;
+}
+
+/** The sandbox's CRI security context (host network is namespace_options.network = NODE). */
+function sandboxSecurityContext(sec: SandboxSecurity | undefined): LinuxSandboxSecurityContext {
+  const out: LinuxSandboxSecurityContext = {};
+  if (!sec) return out;
+  if (sec.namespaceOptions) out.namespaceOptions = sec.namespaceOptions;
+  if (sec.runAsUser !== undefined) out.runAsUser = { value: sec.runAsUser };
+  if (sec.runAsGroup !== undefined) out.runAsGroup = { value: sec.runAsGroup };
+  if (sec.supplementalGroups?.length) out.supplementalGroups = sec.supplementalGroups;
+  if (sec.privileged) out.privileged = true;
+  return out;
+}
+
+/** The container's CRI security context; its namespaces are the sandbox's (a host-network pod's containers join the host's). */
+function containerSecurityContext(sec: ContainerSecurity | undefined, namespaceOptions: NamespaceOption | undefined): LinuxContainerSecurityContext {
+  const out: LinuxContainerSecurityContext = {};
+  if (namespaceOptions) out.namespaceOptions = namespaceOptions;
+  if (!sec) return out;
+  if (sec.runAsUser !== undefined) out.runAsUser = { value: sec.runAsUser };
+  if (sec.runAsGroup !== undefined) out.runAsGroup = { value: sec.runAsGroup };
+  if (sec.supplementalGroups?.length) out.supplementalGroups = sec.supplementalGroups;
+  if (sec.readonlyRootfs) out.readonlyRootfs = true;
+  if (sec.privileged) out.privileged = true;
+  if (sec.noNewPrivs) out.noNewPrivs = true;
+  if (sec.capabilities) out.capabilities = sec.capabilities;
+  return out;
 }
 
 function isNotFound(e: unknown): boolean {
@@ -186,7 +218,8 @@ export class CriRuntime implements ContainerRuntime {
       logDirectory: this.podLogDirectory(meta),
       labels: config.labels ?? {},
       annotations: config.annotations ?? {},
-      linux: {},
+      portMappings: config.portMappings ?? [],
+      linux: { securityContext: sandboxSecurityContext(config.securityContext) },
     };
     const id = await this.client.runPodSandbox(criConfig, this.opts.runtimeHandler ?? '');
     this.sandboxes.set(id, { config: criConfig, status: toSandboxStatus(await this.client.podSandboxStatus(id)) });
@@ -235,11 +268,15 @@ export class CriRuntime implements ContainerRuntime {
         args: config.args ?? [],
         workingDir: config.workingDir ?? '',
         envs: config.envs ?? [],
+        mounts: config.mounts ?? [],
         labels: config.labels ?? {},
         annotations: config.annotations ?? {},
         // relative to the sandbox's log directory, as upstream: <container>/<attempt>.log
         logPath: path.join(name, `${attempt}.log`),
-        linux: config.resources ? { resources: config.resources } : {},
+        linux: {
+          ...(config.resources ? { resources: config.resources } : {}),
+          securityContext: containerSecurityContext(config.securityContext, sandbox.config.linux?.securityContext?.namespaceOptions),
+        },
       },
       sandbox.config,
     );
