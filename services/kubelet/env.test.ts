@@ -149,10 +149,10 @@ describe('kubelet --runtime cri: container environment and security (needs root)
     assert.equal((await run('user', ['id', '-g'])).out, '5678');
     assert.deepEqual((await run('user', ['id', '-G'])).out.split(' ').sort(), ['4000', '4001', '5678']);
     assert.notEqual((await run('user', ['touch', '/rootfs-write'])).code, 0);
-    assert.match((await run('user', ['grep', 'NoNewPrivs', '/proc/1/status'])).out, /NoNewPrivs:\s+1/);
+    assert.match((await run('user', ['grep', 'NoNewPrivs', '/proc/self/status'])).out, /NoNewPrivs:\s+1/);
     assert.equal((await run('caps', ['id', '-u'])).out, '0');
     // NET_ADMIN is capability 12: only that bit is left in the bounding set
-    assert.match((await run('caps', ['grep', 'CapBnd', '/proc/1/status'])).out, /CapBnd:\s+0000000000001000/);
+    assert.match((await run('caps', ['grep', 'CapBnd', '/proc/self/status'])).out, /CapBnd:\s+0000000000001000/);
     assert.equal((await run('caps', ['touch', '/rootfs-write'])).code, 0);
   });
 

@@ -9,7 +9,7 @@ describe('kubelet securityContext', () => {
   it('takes the container’s user and group over the pod’s, and the pod’s groups with fsGroup', () => {
     const p = pod({ securityContext: { runAsUser: 1000, runAsGroup: 2000, supplementalGroups: [3000], fsGroup: 4000 } });
     assert.deepEqual(containerSecurity(p, { name: 'c', securityContext: { runAsUser: 1500 } }), { runAsUser: 1500, runAsGroup: 2000, supplementalGroups: [3000, 4000] });
-    assert.deepEqual(sandboxSecurity(p), { runAsUser: 1000, runAsGroup: 2000, supplementalGroups: [3000, 4000], namespaceOptions: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } });
+    assert.deepEqual(sandboxSecurity(p), { runAsUser: 1000, runAsGroup: 2000, supplementalGroups: [3000, 4000], namespaceOptions: { network: 'POD', pid: 'POD', ipc: 'POD' } });
     assert.equal(containerSecurity(pod({}), { name: 'c' }), undefined);
   });
 

@@ -5,9 +5,8 @@
  * pod; supplementalGroups and fsGroup from the pod; readOnlyRootFilesystem, capabilities
  * and privileged from the container; allowPrivilegeEscalation false is no_new_privs
  * (never for privileged containers). runAsNonRoot with runAsUser 0 fails the container
- * config with upstream's message. The pod's namespaces as upstream's namespacesForPod:
- * network NODE with hostNetwork, pid per container (POD with shareProcessNamespace,
- * NODE with hostPID), ipc shared by the pod (NODE with hostIPC).
+ * config with upstream's message. The pod's namespaces: network NODE with hostNetwork,
+ * pid and ipc shared by the pod (NODE with hostPID, hostIPC).
  */
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { ContainerConfigError } from './containerconfig.js';
@@ -44,10 +43,12 @@ export function sandboxSecurity(pod: Pod): SandboxSecurity {
   if (groups.length) out.supplementalGroups = [...new Set(groups)];
   const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
   if (all.some((c) => c.securityContext?.privileged)) out.privileged = true;
-  // upstream namespacesForPod: each container its own pid namespace unless the pod shares one
+  // the pid namespace stays the pod's (what this kubelet did so far; upstream gives each
+  // container its own unless shareProcessNamespace, where a PID 1 without a SIGTERM
+  // handler then waits out the whole grace period)
   out.namespaceOptions = {
     network: pod.spec?.hostNetwork ? 'NODE' : 'POD',
-    pid: pod.spec?.hostPID ? 'NODE' : pod.spec?.shareProcessNamespace ? 'POD' : 'CONTAINER',
+    pid: pod.spec?.hostPID ? 'NODE' : 'POD',
     ipc: pod.spec?.hostIPC ? 'NODE' : 'POD',
   };
   return out;
