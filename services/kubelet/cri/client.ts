@@ -383,6 +383,19 @@ export class CriClient {
     const deadline = timeoutSeconds > 0 ? this.timeoutMs + timeoutSeconds * 1000 : 24 * 3600_000;
     return this.call(this.runtime, 'ExecSync', { containerId, cmd, timeout: String(timeoutSeconds) }, deadline);
   }
+  /** A one-time URL on containerd's streaming server where the exec runs (streaming/runtimestream.ts speaks to it). */
+  async exec(req: { containerId: string; cmd: string[]; tty?: boolean; stdin?: boolean; stdout?: boolean; stderr?: boolean }): Promise<string> {
+    return (await this.call<{ url: string }>(this.runtime, 'Exec', req)).url;
+  }
+
+  async attach(req: { containerId: string; tty?: boolean; stdin?: boolean; stdout?: boolean; stderr?: boolean }): Promise<string> {
+    return (await this.call<{ url: string }>(this.runtime, 'Attach', req)).url;
+  }
+
+  async portForward(podSandboxId: string, ports: number[] = []): Promise<string> {
+    return (await this.call<{ url: string }>(this.runtime, 'PortForward', { podSandboxId, port: ports })).url;
+  }
+
 
   /** After the kubelet renamed the container's log (rotation), the runtime writes a new file at its path. */
   async reopenContainerLog(containerId: string): Promise<void> {

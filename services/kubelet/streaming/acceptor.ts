@@ -1,0 +1,114 @@
+/**
+ * What the kubelet does with an exec, attach or port-forward session the apiserver
+ * opens over NATS (lib/stream, kinds `exec`, `attach`, `portforward`): find the pod's
+ * sandbox and running container through CRI, ask CRI for the streaming URL (which checks
+ * the request too), then relay the session's channels to containerd (relay.ts). A
+ * refusal is a Status the apiserver hands to kubectl.
+ *
+ *   exec        target {namespace, pod, uid, container}  options {command[], stdin, stdout, stderr, tty}
+ *   attach      target {namespace, pod, uid, container}  options {stdin, stdout, stderr, tty}
+ *   portforward target {namespace, pod, uid}             options {port}
+ */
+import { BadRequestError, InternalError, NotFoundError, StatusError } from '../../../lib/api/errors.js';
+import { CriError, type CriClient } from '../cri/client.js';
+import { relayPortForward, relayRemoteCommand, type ChannelSession, type RemoteCommandFlags } from './relay.js';
+
+export const STREAMING_KINDS = ['exec', 'attach', 'portforward'] as const;
+export type StreamingKind = (typeof STREAMING_KINDS)[number];
+
+/** lib/stream's StreamRequest, as far as this module reads it */
+export interface StreamingRequest {
+  kind: string;
+  target: Record<string, unknown>;
+  options?: Record<string, unknown>;
+}
+
+export type StreamingRun = (session: ChannelSession) => Promise<void>;
+
+const PODS = { resource: 'pods' };
+
+function str(v: unknown, what: string): string {
+  if (typeof v !== 'string' || !v) throw new BadRequestError(`a streaming request needs ${what}`);
+  return v;
+}
+
+function flags(o: Record<string, unknown>): RemoteCommandFlags {
+  const f = { stdin: o.stdin === true, stdout: o.stdout === true, stderr: o.stderr === true, tty: o.tty === true };
+  // upstream: at least one of stdin, stdout and stderr must be specified
+  if (!f.stdin && !f.stdout && !f.stderr) throw new BadRequestError('you must specify at least 1 of stdin, stdout, stderr');
+  return f;
+}
+
+/** CRI's refusal as the Status kubectl shows */
+function criStatus(e: unknown, what: string): StatusError {
+  if (e instanceof CriError) {
+    if (e.notFound) return new StatusError(404, 'NotFound', `${what}: ${e.message}`);
+    return new InternalError(`${what}: ${e.message}`);
+  }
+  return e instanceof StatusError ? e : new InternalError(`${what}: ${(e as Error).message}`);
+}
+
+export class StreamingAcceptor {
+  constructor(private readonly cri: CriClient) {}
+
+  handles(kind: string): kind is StreamingKind {
+    return (STREAMING_KINDS as readonly string[]).includes(kind);
+  }
+
+  /** The pod's ready sandbox on this node, by uid (the name alone could be a recreated pod). */
+  private async sandbox(t: Record<string, unknown>): Promise<string> {
+    const ns = str(t.namespace, 'target.namespace');
+    const pod = str(t.pod, 'target.pod');
+    const uid = typeof t.uid === 'string' ? t.uid : undefined;
+    const ready = (await this.cri.listPodSandbox({ state: { state: 'SANDBOX_READY' } })).filter(
+      (s) => s.metadata.namespace === ns && s.metadata.name === pod && (!uid || s.metadata.uid === uid),
+    );
+    if (!ready.length) throw new NotFoundError(PODS, pod).withMessage(`pod "${pod}" has no running sandbox on this node`);
+    return ready.sort((a, b) => b.metadata.attempt! - a.metadata.attempt!)[0].id;
+  }
+
+  /** The running container of that name (its latest attempt), as upstream's kubelet finds it. */
+  private async container(t: Record<string, unknown>): Promise<string> {
+    const name = str(t.container, 'target.container');
+    const sandbox = await this.sandbox(t);
+    const running = (await this.cri.listContainers({ podSandboxId: sandbox, state: { state: 'CONTAINER_RUNNING' } })).filter((c) => c.metadata.name === name);
+    if (!running.length) throw new BadRequestError(`container not found ("${name}")`);
+    return running.sort((a, b) => (b.metadata.attempt ?? 0) - (a.metadata.attempt ?? 0))[0].id;
+  }
+
+  /** Checks the request and asks CRI for the URL; the returned run relays the session. */
+  async accept(req: StreamingRequest): Promise<StreamingRun> {
+    const o = req.options ?? {};
+    switch (req.kind) {
+      case 'exec': {
+        const command = o.command;
+        if (!Array.isArray(command) || !command.length || !command.every((c) => typeof c === 'string')) throw new BadRequestError('you must specify at least one command for the container');
+        const f = flags(o);
+        const containerId = await this.container(req.target);
+        const url = await this.cri.exec({ containerId, cmd: command as string[], ...f, stderr: f.stderr && !f.tty }).catch((e) => {
+          throw criStatus(e, 'exec');
+        });
+        return (s) => relayRemoteCommand(url, f, s);
+      }
+      case 'attach': {
+        const f = flags(o);
+        const containerId = await this.container(req.target);
+        const url = await this.cri.attach({ containerId, ...f, stderr: f.stderr && !f.tty }).catch((e) => {
+          throw criStatus(e, 'attach');
+        });
+        return (s) => relayRemoteCommand(url, f, s);
+      }
+      case 'portforward': {
+        const port = Number(o.port);
+        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BadRequestError(`invalid port ${String(o.port)}: a port is 1-65535`);
+        const sandbox = await this.sandbox(req.target);
+        const url = await this.cri.portForward(sandbox, [port]).catch((e) => {
+          throw criStatus(e, 'port-forward');
+        });
+        return (s) => relayPortForward(url, port, s);
+      }
+      default:
+        throw new BadRequestError(`the kubelet does not stream "${req.kind}"`);
+    }
+  }
+}
