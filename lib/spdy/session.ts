@@ -76,6 +76,8 @@ export class SpdyStream extends Duplex {
   override _read(): void {}
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    // after a reset, writes go nowhere (a relay still piping into it must not fail)
+    if (this.resetStatus !== undefined || this.session.closed) return cb();
     if (this.localFin) return cb(new SpdyProtocolError(`write on stream ${this.id} after it was closed`));
     for (let off = 0; off < chunk.length; off += MAX_DATA_CHUNK) {
       const last = off + MAX_DATA_CHUNK >= chunk.length;
@@ -129,11 +131,17 @@ export class SpdyStream extends Duplex {
 
   /** @internal the peer's RST_STREAM, or the session going away */
   onReset(status: number): void {
+    if (this.resetStatus !== undefined) return;
     this.resetStatus = status;
+    const wasOpen = !this.remoteFin;
     this.localFin = this.remoteFin = true;
-    this.push(null);
-    // no error event: callers look at resetStatus (an unhandled stream error would end the process)
-    this.destroy();
+    this.session.forget(this);
+    // the read side ends as after a FIN, so pipes from it end their destinations ('end',
+    // not just 'close'); no error event: callers look at resetStatus (an unhandled
+    // stream error would end the process)
+    if (wasOpen) this.push(null);
+    if (this.readableEnded || !wasOpen) this.destroy();
+    else this.once('end', () => this.destroy());
   }
 
   private closedBothWays(): void {

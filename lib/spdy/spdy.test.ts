@@ -156,10 +156,13 @@ describe('SPDY/3.1 framing (lib/spdy)', () => {
       // a reset reaches the other side as the end of its stream, with the status
       const doomed = await client.openStream({ streamtype: 'doomed' });
       const peer = got.find((s) => s.headers.streamtype === 'doomed')!;
-      const ended = once(peer, 'close');
       doomed.reset(5);
-      await ended;
+      // its reader ends (pipes from it end theirs), then it is destroyed
+      await readAll(peer);
       assert.equal(peer.resetStatus, 5);
+      await new Promise((r) => setImmediate(r));
+      assert.ok(peer.destroyed);
+      peer.write('ignored after the reset');
 
       await client.ping();
       await server.ping();
@@ -177,7 +180,8 @@ describe('SPDY/3.1 framing (lib/spdy)', () => {
       const closed = once(client, 'close');
       server.close();
       await closed;
-      assert.ok(open.destroyed);
+      assert.equal((await readAll(open)).length, 0);
+      assert.equal(open.resetStatus, 5);
       await assert.rejects(client.openStream({ streamtype: 'late' }), /closed/);
     } finally {
       close();

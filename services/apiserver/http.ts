@@ -33,6 +33,7 @@ import { deleteOptionsFromJson, deleteOptionsFromQuery, listOptionsFromQuery, po
 import type { ApiServerMetrics, RequestLabels } from './metrics.js';
 import { table, tableRow, type IncludeObject } from './table.js';
 import type { CachedObject } from './watchcache.js';
+import { handleStreamingUpgrade, isStreamingRequest, type StreamingDeps } from './streaming/upgrade.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -155,6 +156,8 @@ export interface HttpServerDeps {
   handler: ApiHandler;
   metrics: ApiServerMetrics;
   ready: () => boolean;
+  /** pods/exec, attach and portforward (HTTP upgrades relayed to the node's kubelet over NATS) */
+  streaming?: StreamingDeps;
 }
 
 export function createHttpServer(deps: HttpServerDeps): http.Server {
@@ -163,6 +166,10 @@ export function createHttpServer(deps: HttpServerDeps): http.Server {
       if (!res.headersSent) sendJson(res, (e as StatusError).code ?? 500, errorBody(e));
       else res.destroy();
     });
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (deps.streaming && isStreamingRequest(req)) return void handleStreamingUpgrade(deps.streaming, req, socket, head);
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -300,6 +307,8 @@ async function serve(deps: HttpServerDeps, req: http.IncomingMessage, res: http.
     }
   }
 
+  // upstream answers a streaming subresource asked without an upgrade so
+  if (isStreamingRequest(req)) return sendJson(res, 400, new BadRequestError('Upgrade request required').toStatus());
   const r = route(method, segs, q);
   if (!r) return sendJson(res, 404, new StatusError(404, 'NotFound', 'the server could not find the requested resource').toStatus());
   const started = process.hrtime.bigint();

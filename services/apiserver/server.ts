@@ -6,6 +6,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '../../lib/client/mod.js';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import '../../lib/schema/kinds/mod.js';
 import { isAlreadyExists } from '../../lib/api/errors.js';
 import { DEFAULT_BUCKET, KvStore } from '../../lib/store/kvstore.js';
@@ -61,7 +62,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   await nc.flush(); // subscriptions are live before anyone is told we serve
   await ensureSystemNamespaces(storage);
   await ensureSystemPriorityClasses(storage);
-  const server = createHttpServer({ handler, metrics, ready: () => cache.isSynced });
+  const streaming = { storage, nc, sockets: new Set<Duplex>() };
+  const server = createHttpServer({ handler, metrics, ready: () => cache.isSynced, streaming });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.httpPort ?? 0, opts.httpHost ?? '127.0.0.1', () => resolve());
@@ -79,6 +81,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       clearInterval(objectsGauge);
       await natsApi.stop();
       server.closeAllConnections();
+      for (const s of streaming.sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       cache.stop();
       await nc.drain().catch(() => nc.close());

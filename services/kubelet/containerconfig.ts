@@ -81,5 +81,8 @@ export function containerConfig(pod: Pod, c: Container, attempt: number, podIP: 
   if (c.env?.length) config.envs = c.env.map((e) => ({ key: e.name, value: envValue(pod, e, podIP, hostIP) }));
   const resources = containerResources(c);
   if (resources) config.resources = resources;
+  if (c.stdin) config.stdin = true;
+  if (c.stdinOnce) config.stdinOnce = true;
+  if (c.tty) config.tty = true;
   return config;
 }

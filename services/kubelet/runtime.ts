@@ -100,6 +100,10 @@ export interface ContainerConfig {
   securityContext?: ContainerSecurity;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** the spec's stdin, stdinOnce and tty: what `kubectl attach -i -t` needs */
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  tty?: boolean;
 }
 
 export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';

@@ -28,6 +28,7 @@ import { PodSetup } from './podsetup.js';
 import type { ContainerRuntime } from './runtime.js';
 import { logAcceptor } from './logs/server.js';
 import { ContainerLogManager, criRotatingRuntime, DEFAULT_CONTAINER_LOG_MAX_FILES, DEFAULT_CONTAINER_LOG_MAX_SIZE } from './logs/rotation.js';
+import { StreamingAcceptor } from './streaming/acceptor.js';
 import { serveNodeStreams } from './streams.js';
 import type { StreamServer } from '../../lib/stream/mod.js';
 
@@ -228,7 +229,14 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
     staticPods?.mirrors.start();
     if (host && runtime instanceof CriRuntime) {
       // logs (and exec, attach, port-forward) reach the node over NATS: no inbound port
-      streams = await serveNodeStreams(nc, host.name, { log: logAcceptor({ pods, runtime, podLogDir: path.join(cri.rootDir, 'pods') }) });
+      const streaming = new StreamingAcceptor(runtime.client);
+      const accept = (req: Parameters<StreamingAcceptor['accept']>[0]) => streaming.accept(req);
+      streams = await serveNodeStreams(nc, host.name, {
+        log: logAcceptor({ pods, runtime, podLogDir: path.join(cri.rootDir, 'pods') }),
+        exec: accept,
+        attach: accept,
+        portforward: accept,
+      });
       const policy = { maxSize: cri.containerLogMaxSize ?? DEFAULT_CONTAINER_LOG_MAX_SIZE, maxFiles: cri.containerLogMaxFiles ?? DEFAULT_CONTAINER_LOG_MAX_FILES };
       logRotation = new ContainerLogManager(criRotatingRuntime(runtime), policy, cri.containerLogMonitorPeriodMs, log);
       logRotation.start();

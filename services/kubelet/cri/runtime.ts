@@ -277,6 +277,9 @@ export class CriRuntime implements ContainerRuntime {
           ...(config.resources ? { resources: config.resources } : {}),
           securityContext: containerSecurityContext(config.securityContext, sandbox.config.linux?.securityContext?.namespaceOptions),
         },
+        stdin: config.stdin ?? false,
+        stdinOnce: config.stdinOnce ?? false,
+        tty: config.tty ?? false,
       },
       sandbox.config,
     );
