@@ -13,6 +13,7 @@
  */
 import { BadRequestError, InvalidError, StatusError, type StatusCause } from '../../lib/api/errors.js';
 import type { DeleteOptions, ListOptions } from '../../lib/client/mod.js';
+import type { PodLogOptions } from '../../lib/api/podlog.js';
 
 /** upstream's field.Error: one entry of a field.ErrorList */
 interface OptionError {
@@ -290,18 +291,6 @@ export function validateDeleteOptions(o: RawDeleteOptions): DeleteOptions {
   if (o.preconditions) d.preconditions = o.preconditions;
   if (o.dryRun?.length) d.dryRun = 'All';
   return d;
-}
-
-/** corev1.PodLogOptions, as pods/log takes them (HTTP query; the `body` of a NATS get). */
-export interface PodLogOptions {
-  container?: string;
-  follow?: boolean;
-  previous?: boolean;
-  timestamps?: boolean;
-  sinceSeconds?: number;
-  sinceTime?: string;
-  tailLines?: number;
-  limitBytes?: number;
 }
 
 const LOG_FIELDS: Record<keyof PodLogOptions, JsonType> = {

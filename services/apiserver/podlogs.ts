@@ -9,7 +9,7 @@ import type http from 'node:http';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BadRequestError, ServiceUnavailableError, StatusError } from '../../lib/api/errors.js';
 import { Channel, openStream, streamSubject, type StreamSession } from '../../lib/stream/mod.js';
-import type { PodLogOptions } from './options.js';
+import type { PodLogOptions } from '../../lib/api/podlog.js';
 
 /** the label hollow nodes carry (services/kubelet/nodes.ts registers them with it) */
 const HOLLOW_NODE_LABEL = 'flotilla.io/hollow';

@@ -14,17 +14,10 @@ import { Channel, type StreamAcceptor, type StreamRequest } from '../../../lib/s
 import type { PodManager } from '../pods.js';
 import type { ContainerRuntime } from '../runtime.js';
 import { readLogs, type LogReadOptions } from './reader.js';
+import type { PodLogOptions } from '../../../lib/api/podlog.js';
 
-/** corev1.PodLogOptions as a log session carries them (checked by the apiserver already). */
-export interface LogSessionOptions {
-  follow?: boolean;
-  previous?: boolean;
-  timestamps?: boolean;
-  sinceSeconds?: number;
-  sinceTime?: string;
-  tailLines?: number;
-  limitBytes?: number;
-}
+/** corev1.PodLogOptions as a log session carries them (checked by the apiserver already; the container is the target's). */
+export type LogSessionOptions = Omit<PodLogOptions, 'container'>;
 
 /** Where a log session points: a pod's container. */
 export interface LogTarget {
