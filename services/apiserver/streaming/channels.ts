@@ -5,6 +5,7 @@
  * (`{"Width":w,"Height":h}`). Over WebSocket each message is one channel byte and the
  * payload; v5 adds channel 255, whose payload names a channel the client closed.
  */
+import { Channel as SessionChannel } from '../../../lib/stream/mod.js';
 
 /** SPDY's X-Stream-Protocol-Version values for exec/attach, newest first; v4 is the one with a Status on the error stream. */
 export const SPDY_REMOTECOMMAND_PROTOCOLS = ['v4.channel.k8s.io'] as const;
@@ -15,15 +16,8 @@ export const WS_REMOTECOMMAND_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.
 /** kubectl 1.31+ port-forward: SPDY tunnelled through a WebSocket's binary messages. */
 export const WS_PORTFORWARD_TUNNEL_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
 
-export const Channel = {
-  STDIN: 0,
-  STDOUT: 1,
-  STDERR: 2,
-  ERROR: 3,
-  RESIZE: 4,
-  /** v5: the client will send no more on the channel its payload names */
-  CLOSE: 255,
-} as const;
+/** lib/stream's channel numbers, and v5's close signal: the client will send no more on the channel its payload names */
+export const Channel = { ...SessionChannel, CLOSE: 255 } as const;
 
 /** SPDY stream types, by the `streamType` header of each stream. */
 export const STREAM_TYPE_CHANNEL: Record<string, number> = {
