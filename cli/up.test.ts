@@ -205,6 +205,39 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
     assert.ok(!existsSync(`/sys/class/net/${bridge}`), 'the bridge is gone');
     assert.deepEqual(mountsUnder(dataDir), [], 'no mounts left under the data folder');
   });
+
+  it('--control-plane static-pods: the kubelet runs apiserver, scheduler and controller-manager as static pods with mirror pods, and they schedule a pod onto the node', async () => {
+    assert.ok(up && up.child.exitCode !== null, 'the first up of this suite stopped');
+    up = await launch(dataDir, ['--cluster-cidr', clusterCIDR, '--cni-bridge', bridge, '--registry-port', String(registryPort), '--control-plane', 'static-pods']);
+    const nodeName = hostNodeName();
+    const descs = descendants(up.child.pid!).map((p) => p.cmdline);
+    assert.ok(!descs.some((c) => / (apiserver|scheduler|controller-manager) --nats /.test(c)), `no supervised control plane:\n${descs.join('\n')}`);
+    const names = ['kube-apiserver', 'kube-scheduler', 'kube-controller-manager'].map((n) => `${n}-${nodeName}`);
+    await eventually('the three mirror pods Running', async () => {
+      const list = JSON.parse(await kubectl(up!.kubeconfig, 'get', 'pods', '-n', 'kube-system', '-o', 'json')) as { items: Pod[] };
+      for (const n of names) {
+        const p = list.items.find((x) => x.metadata?.name === n);
+        assert.equal(p?.status?.phase, 'Running', `${n}: ${JSON.stringify(p?.status)}`);
+        assert.equal(p?.metadata?.labels?.tier, 'control-plane');
+        assert.ok(p?.metadata?.annotations?.['kubernetes.io/config.mirror']);
+        assert.equal(p?.spec?.hostNetwork, true);
+      }
+    }, 120_000);
+    // no nodeName: the scheduler (a static pod) places it (only the real node fits: hollow-0 of
+    // the first up is still a Node, with no kubelet now); its podCIDR came from node IPAM (controller-manager)
+    await kubectl(up.kubeconfig, 'run', 'placed', '--image=busybox', '--restart=Never', `--overrides={"spec":{"nodeSelector":{"kubernetes.io/hostname":"${nodeName}"}}}`,
+      '--command', '--', 'sleep', '3600');
+    const pod = await eventually('pod placed Running', async () => {
+      const p = JSON.parse(await kubectl(up!.kubeconfig, 'get', 'pod', 'placed', '-o', 'json')) as Pod;
+      assert.equal(p.status?.phase, 'Running', JSON.stringify(p.status));
+      return p;
+    }, 120_000);
+    assert.equal(pod.spec?.nodeName, nodeName);
+    up.child.kill('SIGINT');
+    assert.equal(await up.exited, 0, up.output());
+    assert.match(up.output(), /removed the \d+ pod sandboxes of the real node/);
+    assert.deepEqual(mountsUnder(dataDir), [], 'no mounts left under the data folder');
+  });
 });
 
 describe('flotilla up as an ordinary user (needs root to become one)', function () {

@@ -42,6 +42,7 @@ import { formatCidr, parseCidr } from '../lib/net/mod.js';
 import { DEFAULT_CNI_CONF_DIR } from '../services/kubelet/main.js';
 import { LOCAL_REGISTRY_PORT } from '../services/kubelet/containerd/config.js';
 import { LocalRegistry, REGISTRY_BIN, waitForRegistry } from '../services/kubelet/images/registry.js';
+import { CONTROL_PLANE_MODES, STATIC_POD_COMPONENTS, manifestsDir, writeControlPlaneManifests, type ControlPlaneMode, type StaticPodComponent } from './staticcontrolplane.js';
 
 export const DEFAULT_API_PORT = 6443;
 
@@ -61,6 +62,8 @@ export interface ServiceContext {
   clusterCIDR: string;
   /** the real node's kubelet flags, when this machine runs one */
   realNode?: RealNodeContext;
+  /** static-pods: the real node's kubelet runs apiserver, scheduler and controller-manager from <data>/manifests */
+  controlPlane: ControlPlaneMode;
 }
 
 export interface RealNodeContext {
@@ -88,17 +91,19 @@ export interface ServiceDef {
 export const SERVICES: ServiceDef[] = [
   {
     name: 'apiserver',
+    enabled: (c) => c.controlPlane === 'processes',
     args: (c) => [...APISERVER_NODE_FLAGS, c.cli, 'apiserver', '--nats', c.natsUrl, '--bucket', c.bucket, '--host', c.host, '--port', String(c.apiPort)],
   },
-  { name: 'scheduler', args: (c) => [c.cli, 'scheduler', '--nats', c.natsUrl] },
-  { name: 'controller-manager', args: (c) => [c.cli, 'controller-manager', '--nats', c.natsUrl, '--allocate-node-cidrs', '--cluster-cidr', c.clusterCIDR] },
+  { name: 'scheduler', enabled: (c) => c.controlPlane === 'processes', args: (c) => [c.cli, 'scheduler', '--nats', c.natsUrl] },
+  { name: 'controller-manager', enabled: (c) => c.controlPlane === 'processes', args: (c) => [c.cli, 'controller-manager', '--nats', c.natsUrl, '--allocate-node-cidrs', '--cluster-cidr', c.clusterCIDR] },
   {
     name: 'kubelet',
     enabled: (c) => c.realNode !== undefined,
     args: (c) => {
       const r = c.realNode!;
       return [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'cri', '--container-runtime-endpoint', r.endpoint, '--root-dir', r.rootDir,
-        '--cni-conf-dir', r.cniConfDir, ...(r.podCIDR ? ['--pod-cidr', r.podCIDR] : []), '--cni-network', r.network, '--cni-bridge', r.bridge, '--registry-port', String(r.registryPort)];
+        '--cni-conf-dir', r.cniConfDir, ...(r.podCIDR ? ['--pod-cidr', r.podCIDR] : []), '--cni-network', r.network, '--cni-bridge', r.bridge, '--registry-port', String(r.registryPort),
+        ...(c.controlPlane === 'static-pods' ? ['--pod-manifest-path', manifestsDir(c.dataDir)] : [])];
     },
   },
   {
@@ -135,6 +140,8 @@ export interface UpOptions {
   cniBridge?: string;
   /** the local registry's port on 127.0.0.1 (default 5000; a busy port is replaced by a free one) */
   registryPort?: number;
+  /** static-pods: the control plane as static pods of the real node (kubeadm's layout); needs the real node */
+  controlPlane?: ControlPlaneMode;
   /** how long to wait for the apiserver's /readyz */
   readyTimeoutMs?: number;
   out?: SupervisorOutput;
@@ -221,12 +228,21 @@ export class Launcher {
       cli: CLI_MAIN,
       hollowNodes: this.opts.hollowNodes ?? 0,
       clusterCIDR: clusterCidrFor(this.opts.clusterCIDR, this.opts.podCIDR, (this.opts.hollowNodes ?? 0) + 1),
+      controlPlane: this.opts.controlPlane ?? 'processes',
     };
     log(`node IPAM gives each Node a /24 of ${ctx.clusterCIDR}`);
     ctx.realNode = this.realNode = await this.startNodeRuntime(width);
     this.throwIfStopping();
     this.apiserverUrl = serverUrl(this.host, apiPort);
-    // the apiserver first: the components after it talk to it from their first moment
+    if (ctx.controlPlane === 'static-pods') {
+      if (!ctx.realNode) throw new Error('--control-plane static-pods needs the real node (the kubelet runs the control plane), and this machine runs none');
+      const byName = new Map(SERVICES.map((d) => [d.name, d]));
+      const commands = Object.fromEntries(STATIC_POD_COMPONENTS.map((c) => [c, [process.execPath, ...byName.get(c)!.args(ctx)]])) as Record<StaticPodComponent, string[]>;
+      const files = writeControlPlaneManifests(manifestsDir(this.dataDir), commands);
+      log(`control plane as static pods of the real node: ${files.length} manifests in ${manifestsDir(this.dataDir)}`);
+    }
+    // the apiserver first (with static pods: the kubelet that runs it): the components
+    // after it talk to it from their first moment
     for (const [i, def] of SERVICES.filter((d) => d.enabled?.(ctx) ?? true).entries()) {
       const p = new SupervisedProcess({ name: def.name, command: process.execPath, args: def.args(ctx) }, this.out, width);
       this.services.push(p);
@@ -433,7 +449,7 @@ async function checkNats(url: string): Promise<void> {
 
 export const UP_USAGE = `usage: flotilla up [--data DIR] [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--hollow-nodes N]
                   [--no-real-node] [--container-runtime-endpoint unix://PATH] [--cluster-cidr CIDR] [--pod-cidr CIDR]
-                  [--cni-bridge NAME] [--registry-port N]
+                  [--cni-bridge NAME] [--registry-port N] [--control-plane processes|static-pods]
 
 Starts an all-in-one cluster and prints "export KUBECONFIG=<path>". Ctrl-C stops it.
 As root with the node's Debian packages, this machine joins as a real node: containerd
@@ -452,7 +468,10 @@ runs pods with IPs from a CNI bridge; otherwise up says why and runs hollow node
   --pod-cidr CIDR   the real node's pod network, instead of the /24 node IPAM gives it
   --cni-bridge NAME the real node's bridge (default ${DEFAULT_CNI_BRIDGE}; removed when the cluster stops)
   --registry-port N the real node's local registry on 127.0.0.1 (default ${LOCAL_REGISTRY_PORT}): images pushed there
-                    run as localhost:N/NAME; nothing is pulled from anywhere else`;
+                    run as localhost:N/NAME; nothing is pulled from anywhere else
+  --control-plane static-pods  kubeadm's layout: apiserver, scheduler and controller-manager run as static pods
+                    of the real node (manifests in <data>/manifests, mirror pods in kube-system) instead of
+                    processes of up; nats-server stays up's (default: processes)`;
 
 export async function runUp(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -470,6 +489,7 @@ export async function runUp(argv: string[]): Promise<number> {
       'cluster-cidr': { type: 'string' },
       'cni-bridge': { type: 'string' },
       'registry-port': { type: 'string' },
+      'control-plane': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -480,6 +500,9 @@ export async function runUp(argv: string[]): Promise<number> {
   const port = portFlag(values.port);
   const hollowNodes = values['hollow-nodes'] === undefined ? 0 : Number(values['hollow-nodes']);
   if (!Number.isInteger(hollowNodes) || hollowNodes < 0) throw new Error(`--hollow-nodes: not a node count: ${values['hollow-nodes']}`);
+  const controlPlane = (values['control-plane'] ?? 'processes') as ControlPlaneMode;
+  if (!CONTROL_PLANE_MODES.includes(controlPlane)) throw new Error(`--control-plane: ${values['control-plane']} is none of ${CONTROL_PLANE_MODES.join(', ')}`);
+  if (controlPlane === 'static-pods' && values['no-real-node']) throw new Error('--control-plane static-pods needs the real node (the kubelet runs the control plane): drop --no-real-node');
   const launcher = new Launcher({
     dataDir: resolveDataDir(values.data),
     natsUrl: values.nats ?? (process.env.NATS_URL || undefined),
@@ -493,6 +516,7 @@ export async function runUp(argv: string[]): Promise<number> {
     clusterCIDR: values['cluster-cidr'],
     cniBridge: values['cni-bridge'],
     registryPort: portFlag(values['registry-port'], '--registry-port'),
+    controlPlane,
   });
 
   let firstSignalAt = 0;
