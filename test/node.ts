@@ -6,9 +6,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { terminate } from '../cli/datafolder.js';
+import { strayContainerds } from '../cli/up.js';
 import { BridgeNetwork } from '../services/kubelet/cni/bridge.js';
 import { ContainerdLauncher } from '../services/kubelet/containerd/launcher.js';
 import { CriClient } from '../services/kubelet/cri/client.js';
@@ -73,6 +75,55 @@ export async function cleanUpNode(parts: { dir?: string; socket?: string; launch
   if (problems.length) throw new Error(`cleanup: ${problems.join('; ')}`);
 }
 
+const TEST_HOST_PREFIX = '/tmp/flt-node-test-';
+const OWNER_FILE = 'owner.json';
+
+/** Who made a test host, and its network's names: enough to remove it once its process is gone. */
+interface TestHostOwner {
+  pid: number;
+  network: string;
+  bridge: string;
+  subnet: string;
+}
+
+/** Whether pid runs (a zombie, killed but not yet reaped, does not). */
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes the test hosts whose test process died before its `after` ran (killed with -9,
+ * or by a timeout): their containerd, sandboxes, bridge and folder. Only folders with an
+ * owner file naming a process that no longer runs are touched.
+ */
+export async function sweepAbandonedTestNodeHosts(): Promise<void> {
+  for (const name of readdirSync('/tmp')) {
+    const dir = `/tmp/${name}`;
+    if (!dir.startsWith(TEST_HOST_PREFIX) || !existsSync(path.join(dir, OWNER_FILE))) continue;
+    let owner: TestHostOwner;
+    try {
+      owner = JSON.parse(readFileSync(path.join(dir, OWNER_FILE), 'utf8')) as TestHostOwner;
+    } catch {
+      continue;
+    }
+    if (alive(owner.pid)) continue;
+    const launcher = new ContainerdLauncher({ dir: path.join(dir, 'containerd'), cniConfDir: path.join(dir, 'cni', 'net.d') });
+    const strays = strayContainerds(launcher.paths.config);
+    if (strays.length) {
+      const client = new CriClient(launcher.paths.socket);
+      await client.removeAllPodSandboxes().catch(() => undefined);
+      client.close();
+      for (const pid of strays) await terminate(pid);
+    }
+    const network = new BridgeNetwork({ confDir: path.join(dir, 'cni', 'net.d'), name: owner.network, bridge: owner.bridge, podCIDR: owner.subnet });
+    await cleanUpNode({ dir, network }).catch((e: Error) => console.error(`sweeping ${dir}: ${e.message}`));
+  }
+}
+
 /** A containerd of the suite's own, with names for its pod network that no one else uses. */
 export interface TestNodeHost {
   suffix: string;
@@ -92,8 +143,9 @@ export interface TestNodeHost {
  */
 export async function startTestNodeHost(what: string, opts: { setUpNetwork?: boolean } = {}): Promise<TestNodeHost> {
   requireNodeHost(what);
+  await sweepAbandonedTestNodeHosts();
   const suffix = randomBytes(3).toString('hex');
-  const dir = mkdtempSync('/tmp/flt-node-test-');
+  const dir = mkdtempSync(TEST_HOST_PREFIX);
   const cniConfDir = path.join(dir, 'cni', 'net.d');
   const launcher = new ContainerdLauncher({ dir: path.join(dir, 'containerd'), cniConfDir });
   const subnet = unusedSubnet();
@@ -101,6 +153,8 @@ export async function startTestNodeHost(what: string, opts: { setUpNetwork?: boo
   const bridge = `flt-t-${suffix}`;
   const podNetwork = new BridgeNetwork({ confDir: cniConfDir, name: network, bridge, podCIDR: subnet });
   const host = { suffix, dir, subnet, network, bridge, cniConfDir, launcher, podNetwork };
+  const owner: TestHostOwner = { pid: process.pid, network, bridge, subnet };
+  writeFileSync(path.join(dir, OWNER_FILE), JSON.stringify(owner));
   try {
     if (opts.setUpNetwork) podNetwork.setUp();
     await launcher.start();
