@@ -65,8 +65,8 @@ describe('kubelet node health (conditions and allocatable from readings)', () =>
     assert.throws(() => parseReserved('--kube-reserved', 'memory=lots'), /--kube-reserved: memory: "lots"/);
   });
 
-  it('reads this machine', () => {
-    const r = readNodeReadings('/');
+  it('reads this machine', async () => {
+    const r = await readNodeReadings('/');
     assert.ok(r.memoryAvailableBytes > 0 && r.memoryAvailableBytes <= r.memoryCapacityBytes, JSON.stringify(r));
     assert.ok(r.nodefsAvailableBytes > 0 && r.nodefsAvailableBytes <= r.nodefsCapacityBytes);
     assert.ok(r.pidMax >= 32768 && r.processes > 10 && r.processes < r.pidMax);

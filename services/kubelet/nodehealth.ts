@@ -13,7 +13,7 @@
  * allocatable = capacity - system-reserved - kube-reserved - the hard eviction
  * threshold (memory: memory.available; ephemeral-storage: nodefs.available).
  */
-import { readFileSync, statfsSync } from 'node:fs';
+import { readFile, statfs } from 'node:fs/promises';
 import type { NodeCondition } from 'kubernetes-types/core/v1.js';
 import { newMilliQuantity, newQuantity, parseQuantity } from '../../lib/api/quantity.js';
 import { metaTime } from '../../lib/api/time.js';
@@ -36,23 +36,21 @@ export interface NodeReadings {
   processes: number;
 }
 
-function readText(file: string): string {
-  return readFileSync(file, 'utf8');
-}
-
-/** The readings of this machine; rootDir's filesystem is the nodefs. */
-export function readNodeReadings(rootDir: string): NodeReadings {
-  const meminfo = readText('/proc/meminfo');
+/**
+ * The readings of this machine; rootDir's filesystem is the nodefs. Asynchronous: the
+ * node-status loop takes them every 10 s on the kubelet's event loop.
+ */
+export async function readNodeReadings(rootDir: string): Promise<NodeReadings> {
+  const [meminfo, fs, loadavg, pidMax] = await Promise.all([readFile('/proc/meminfo', 'utf8'), statfs(rootDir), readFile('/proc/loadavg', 'utf8'), readFile('/proc/sys/kernel/pid_max', 'utf8')]);
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(meminfo)?.[1] ?? NaN) * 1024;
-  const fs = statfsSync(rootDir);
   // /proc/loadavg: "0.10 0.20 0.30 2/345 6789": 345 scheduling entities exist
-  const tasks = Number(/\s\d+\/(\d+)\s/.exec(readText('/proc/loadavg'))?.[1] ?? NaN);
+  const tasks = Number(/\s\d+\/(\d+)\s/.exec(loadavg)?.[1] ?? NaN);
   return {
     memoryAvailableBytes: kb('MemAvailable'),
     memoryCapacityBytes: kb('MemTotal'),
     nodefsAvailableBytes: fs.bavail * fs.bsize,
     nodefsCapacityBytes: fs.blocks * fs.bsize,
-    pidMax: Number(readText('/proc/sys/kernel/pid_max').trim()),
+    pidMax: Number(pidMax.trim()),
     processes: tasks,
   };
 }
@@ -155,7 +153,7 @@ const PRESSURE: ReadonlyArray<readonly [string, EvictionSignal, readonly [string
 ];
 
 export interface NodeHealthOptions {
-  read: () => NodeReadings;
+  read: () => NodeReadings | Promise<NodeReadings>;
   evictionHard?: Map<string, Threshold>;
   /** undefined when the container runtime and its network are ready, else why not */
   runtimeNotReady?: () => Promise<string | undefined>;
@@ -177,7 +175,7 @@ export class NodeHealth {
 
   /** Reads the machine and the runtime again; answers whether a condition's status or reason changed. */
   async refresh(): Promise<boolean> {
-    const r = (this.readings = this.opts.read());
+    const r = (this.readings = await this.opts.read());
     const under = (signal: EvictionSignal, available: number, capacity: number) => {
       const t = this.evictionHard.get(signal);
       return t !== undefined && Number.isFinite(available) && available < thresholdValue(t, capacity);

@@ -63,7 +63,7 @@ export interface CriNodeOptions {
   /** --pod-manifest-path: static pods run from this folder (created if missing) */
   podManifestPath?: string;
   /** the machine's readings (tests inject their own) */
-  readNode?: () => NodeReadings;
+  readNode?: () => NodeReadings | Promise<NodeReadings>;
   /** image pulls: the local registry's hosts (default localhost:5000, 127.0.0.1:5000) and the back-off (tests shorten it) */
   images?: Pick<ImagePullerOptions, 'registries' | 'backoffInitialMs' | 'backoffMaxMs' | 'errImagePullResyncMs'>;
   /** log rotation (upstream --container-log-max-size, --container-log-max-files; 10 MiB, 5) and how often it checks (10 s) */
