@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { PodIpAllocator, cidrContains, nodeInternalIp, nodePodCidr } from './podip.js';
+import { cidrContains } from '../../lib/net/mod.js';
+import { PodIpAllocator, nodeInternalIp, nodePodCidr } from './podip.js';
 
 describe('kubelet pod addresses', () => {
   it('gives each node its own /24 of 10.0.0.0/8', () => {

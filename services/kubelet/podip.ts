@@ -11,9 +11,6 @@ export const NODE_CIDR_MASK = 24;
 /** how many /24s the cluster CIDR holds: the most nodes that can get a range */
 export const MAX_NODE_CIDRS = 1 << (NODE_CIDR_MASK - 8);
 
-// the address arithmetic is shared with the controller-manager's node IPAM
-export { cidrContains, intToIp, ipToInt, parseCidr, type IPv4Cidr as Cidr } from '../../lib/net/mod.js';
-
 /** The index-th /24 of the cluster CIDR: node 0 gets 10.0.0.0/24, node 257 10.1.1.0/24. */
 export function nodePodCidr(index: number): string {
   if (!Number.isInteger(index) || index < 0 || index >= MAX_NODE_CIDRS)

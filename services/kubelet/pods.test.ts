@@ -7,7 +7,7 @@ import { ApiClient, connectNats, Resources } from '../../lib/client/mod.js';
 import { isNotFound } from '../../lib/api/errors.js';
 import { EXIT_CODE_ANNOTATION, RUN_SECONDS_ANNOTATION } from './hollow.js';
 import { startKubelet, type RunningKubelet } from './server.js';
-import { cidrContains } from './podip.js';
+import { cidrContains } from '../../lib/net/mod.js';
 import { podPhase } from './pods.js';
 
 describe('kubelet pod phase (upstream getPhase)', () => {
