@@ -11,6 +11,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { terminate } from '../cli/datafolder.js';
 import { strayContainerds } from '../cli/up.js';
+import { alive } from './cluster.js';
 import { BridgeNetwork } from '../services/kubelet/cni/bridge.js';
 import { ContainerdLauncher } from '../services/kubelet/containerd/launcher.js';
 import { CriClient } from '../services/kubelet/cri/client.js';
@@ -84,15 +85,6 @@ interface TestHostOwner {
   network: string;
   bridge: string;
   subnet: string;
-}
-
-/** Whether pid runs (a zombie, killed but not yet reaped, does not). */
-function alive(pid: number): boolean {
-  try {
-    return !/^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 /**
