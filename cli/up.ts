@@ -38,7 +38,7 @@ import { requireNodeHost } from '../services/kubelet/host/prerequisites.js';
 import { BridgeNetwork, parseIPv4CIDR } from '../services/kubelet/cni/bridge.js';
 import { CriClient } from '../services/kubelet/cri/client.js';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_CNI_BRIDGE, DEFAULT_CNI_NETWORK } from '../services/kubelet/server.js';
-import { formatCidr, parseCidr } from '../lib/net/mod.js';
+import { formatCidr, intToIp, parseCidr } from '../lib/net/mod.js';
 import { DEFAULT_CNI_CONF_DIR } from '../services/kubelet/main.js';
 import { LOCAL_REGISTRY_PORT } from '../services/kubelet/containerd/config.js';
 import { LocalRegistry, REGISTRY_BIN, waitForRegistry } from '../services/kubelet/images/registry.js';
@@ -410,10 +410,10 @@ export class Launcher {
  */
 export function clusterCidrFor(clusterCIDR: string | undefined, podCIDR: string | undefined, nodes: number): string {
   if (clusterCIDR) return formatCidr(parseCidr(clusterCIDR));
-  const base = parseCidr(podCIDR ?? DEFAULT_CLUSTER_CIDR);
+  const { base } = parseCidr(podCIDR ?? DEFAULT_CLUSTER_CIDR);
   let prefix = 16;
   while (prefix > 8 && 2 ** (24 - prefix) < nodes) prefix--;
-  return formatCidr(parseCidr(`${formatCidr(base).split('/')[0]}/${prefix}`));
+  return formatCidr(parseCidr(`${intToIp(base)}/${prefix}`));
 }
 
 /** containerd processes running with this config file (a launcher killed outright left them). */
