@@ -45,6 +45,20 @@ export interface RealNodeOptions {
 
 export const PODS_DEFAULT = { ...Resources.pods, namespace: 'default' };
 
+/** The CRI id of the pod's container named `name` (default: its first), from the pod's status. */
+export function containerIdOf(pod: Pod, name?: string): string {
+  const statuses = pod.status?.containerStatuses ?? [];
+  const st = name === undefined ? statuses[0] : statuses.find((s) => s.name === name);
+  if (!st?.containerID) throw new Error(`pod ${pod.metadata?.name} has no container ${name ?? '(first)'} with an id in its status`);
+  return st.containerID.replace('containerd://', '');
+}
+
+/** Runs cmd in the pod's first container over CRI ExecSync (10 s); its output as text. */
+export async function execInPod(cri: CriClient, pod: Pod, cmd: string[]): Promise<{ out: string; err: string; code: number }> {
+  const r = await cri.execSync(containerIdOf(pod), cmd, 10);
+  return { out: r.stdout.toString(), err: r.stderr.toString(), code: r.exitCode };
+}
+
 export async function startRealNode(what: string, opts: RealNodeOptions = {}): Promise<RealNode> {
   const parts: Partial<RealNode> = {};
   let n = 0;

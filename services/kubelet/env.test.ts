@@ -13,7 +13,7 @@ import os from 'node:os';
 import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import { parseQuantity } from '../../lib/api/quantity.js';
 import { Resources } from '../../lib/client/mod.js';
-import { startRealNode, type RealNode } from '../../test/realnode.js';
+import { containerIdOf, execInPod, startRealNode, type RealNode } from '../../test/realnode.js';
 import { httpGet } from '../../test/node.js';
 import { waitFor } from '../../test/wait.js';
 
@@ -53,12 +53,7 @@ describe('kubelet --runtime cri: container environment and security (needs root)
     rn!.client.create<ConfigMap>({ ...Resources.configmaps, namespace: 'default' }, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
   const secret = (name: string, data: Record<string, string>) =>
     rn!.client.create<Secret>({ ...Resources.secrets, namespace: 'default' }, { apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: data } as Secret);
-  /** runs cmd in the pod's first container and returns its stdout */
-  const exec = async (pod: Pod, cmd: string[]) => {
-    const id = pod.status!.containerStatuses![0]!.containerID!.replace('containerd://', '');
-    const r = await rn!.cri.execSync(id, cmd, 10);
-    return { out: r.stdout.toString(), err: r.stderr.toString(), code: r.exitCode };
-  };
+  const exec = (pod: Pod, cmd: string[]) => execInPod(rn!.cri, pod, cmd);
   const envOf = async (pod: Pod) => Object.fromEntries((await exec(pod, ['env'])).out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 
   it('gives containers env from ConfigMaps, Secrets, resourceFieldRefs and envFrom, with $(VAR) expanded in values and args', async () => {
@@ -140,7 +135,7 @@ describe('kubelet --runtime cri: container environment and security (needs root)
       ],
     });
     const pod = await running(created.metadata!.name!);
-    const idOf = (name: string) => pod.status!.containerStatuses!.find((s) => s.name === name)!.containerID!.replace('containerd://', '');
+    const idOf = (name: string) => containerIdOf(pod, name);
     const run = async (name: string, cmd: string[]) => {
       const r = await rn!.cri.execSync(idOf(name), cmd, 10);
       return { out: r.stdout.toString().trim(), code: r.exitCode };

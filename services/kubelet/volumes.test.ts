@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import { isNotFound, Resources } from '../../lib/client/mod.js';
-import { PODS_DEFAULT, startRealNode, type RealNode } from '../../test/realnode.js';
+import { PODS_DEFAULT, execInPod, startRealNode, type RealNode } from '../../test/realnode.js';
 import { waitFor } from '../../test/wait.js';
 
 describe('kubelet --runtime cri: volumes (needs root)', function () {
@@ -30,11 +30,7 @@ describe('kubelet --runtime cri: volumes (needs root)', function () {
   const cm = (name: string, data: Record<string, string>) => rn!.client.create<ConfigMap>(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
   const secret = (name: string, data: Record<string, string>) =>
     rn!.client.create<Secret>({ ...Resources.secrets, namespace: 'default' }, { apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: data } as Secret);
-  const exec = async (pod: Pod, cmd: string[]) => {
-    const id = pod.status!.containerStatuses![0]!.containerID!.replace('containerd://', '');
-    const r = await rn!.cri.execSync(id, cmd, 10);
-    return { out: r.stdout.toString(), err: r.stderr.toString(), code: r.exitCode };
-  };
+  const exec = (pod: Pod, cmd: string[]) => execInPod(rn!.cri, pod, cmd);
   const cat = async (pod: Pod, file: string) => (await exec(pod, ['cat', file])).out;
   const kubeletRoot = () => rn!.options().cri!.rootDir;
   const mountsUnder = (dir: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(dir));
