@@ -20,6 +20,7 @@
  */
 import { createInbox, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { BadRequestError, InternalError, ServiceUnavailableError, StatusError, TimeoutError, type Status } from '../api/errors.js';
+import { isNoResponders } from '../client/transport.js';
 import { StreamSession } from './session.js';
 import {
   DEFAULT_HEARTBEAT_MS,
@@ -47,12 +48,6 @@ const MESSAGE_ENVELOPE_BYTES = 512;
 function frameBytes(nc: NatsConnection, t: StreamTuning): number {
   const max = (nc.info?.max_payload ?? 1024 * 1024) - FRAME_HEADER_BYTES - MESSAGE_ENVELOPE_BYTES;
   return Math.max(1, Math.min(t.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, max));
-}
-
-function isNoResponders(e: unknown): boolean {
-  const x = e as { isNoResponders?: () => boolean; name?: string; cause?: unknown };
-  if (typeof x?.isNoResponders === 'function' && x.isNoResponders()) return true;
-  return x?.name === 'NoRespondersError' || (x?.cause as { name?: string })?.name === 'NoRespondersError';
 }
 
 export interface OpenOptions extends StreamTuning {
