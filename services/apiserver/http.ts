@@ -29,7 +29,7 @@ import {
 import { encodeList, errorBody, type ApiHandler, type HandlerResult } from './handler.js';
 import { findKind, type ServedKind } from './kinds.js';
 import { relayPodLog } from './podlogs.js';
-import { deleteOptionsFromJson, deleteOptionsFromQuery, listOptionsFromQuery, podLogOptionsFromQuery } from './options.js';
+import { deleteOptionsFromJson, deleteOptionsFromQuery, listOptionsFromQuery, podLogOptionsFromQuery, queryFlag } from './options.js';
 import type { ApiServerMetrics, RequestLabels } from './metrics.js';
 import { table, tableRow, type IncludeObject } from './table.js';
 import type { CachedObject } from './watchcache.js';
@@ -52,11 +52,6 @@ interface Route {
   watch: boolean;
 }
 
-/** a query boolean as upstream reads one: present and neither "0" nor "false" */
-function parseBool(v: string | null): boolean {
-  return v !== null && v !== '0' && v.toLowerCase() !== 'false';
-}
-
 /** Parses /api/v1/... and /apis/g/v/... into a resource request. */
 function route(method: string, segs: string[], q: URLSearchParams): Route | undefined {
   let group: string;
@@ -71,7 +66,7 @@ function route(method: string, segs: string[], q: URLSearchParams): Route | unde
     version = segs[2];
     rest = segs.slice(3);
   } else return undefined;
-  let watch = parseBool(q.get('watch'));
+  let watch = queryFlag(q, 'watch');
   if (rest[0] === 'watch') {
     watch = true;
     rest = rest.slice(1);
@@ -353,7 +348,7 @@ async function serve(deps: HttpServerDeps, req: http.IncomingMessage, res: http.
           fieldValidation: q.get('fieldValidation') ?? undefined,
           fieldManager: q.get('fieldManager') ?? undefined,
         } as ApiRequest['write'] & {};
-        if (q.has('force')) r.ref.write.force = parseBool(q.get('force'));
+        if (q.has('force')) r.ref.write.force = queryFlag(q, 'force');
         labels.dryRun = dryRun.length > 0 && dryRun.every((v) => v === 'All');
       }
     } else {

@@ -67,6 +67,12 @@ function parseQueryBool(s: string): boolean {
   return !(s === '0' || s.toLowerCase() === 'false');
 }
 
+/** A boolean query parameter (watch, force, exec's stdin…): false when absent. */
+export function queryFlag(q: URLSearchParams, key: string): boolean {
+  const v = q.get(key);
+  return v !== null && parseQueryBool(v);
+}
+
 /** Query parameters into ListOptions (upstream ParameterCodec.DecodeParameters). */
 export function listOptionsFromQuery(q: URLSearchParams): ListOptions {
   const o: ListOptions = {};

@@ -12,6 +12,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { BadRequestError, StatusError } from '../../../lib/api/errors.js';
 import { openStream, streamSubject, type StreamSession } from '../../../lib/stream/mod.js';
+import { queryFlag } from '../options.js';
 import type { ObjectStorage } from '../storage.js';
 import { headerValues, negotiate, SPDY_PORTFORWARD_PROTOCOL, SPDY_REMOTECOMMAND_PROTOCOLS, WS_PORTFORWARD_TUNNEL_PROTOCOL, WS_REMOTECOMMAND_PROTOCOLS } from './channels.js';
 import { servePortForward } from './portforward.js';
@@ -26,12 +27,6 @@ export interface StreamingDeps {
 }
 
 const PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)\/?$/;
-
-/** a query boolean as upstream reads one */
-function bool(q: URLSearchParams, k: string): boolean {
-  const v = q.get(k);
-  return v !== null && v !== '0' && v.toLowerCase() !== 'false';
-}
 
 const tunnel = new WebSocketServer({
   noServer: true,
@@ -84,7 +79,7 @@ export async function handleStreamingUpgrade(deps: StreamingDeps, req: http.Inco
       return;
     }
 
-    const flags: RemoteCommandFlags = { stdin: bool(q, 'stdin'), stdout: bool(q, 'stdout'), stderr: bool(q, 'stderr'), tty: bool(q, 'tty') };
+    const flags: RemoteCommandFlags = { stdin: queryFlag(q, 'stdin'), stdout: queryFlag(q, 'stdout'), stderr: queryFlag(q, 'stderr'), tty: queryFlag(q, 'tty') };
     if (!flags.stdin && !flags.stdout && !flags.stderr) throw new BadRequestError('you must specify at least 1 of stdin, stdout, stderr');
     const options: Record<string, unknown> = { ...flags };
     if (sub === 'exec') {
