@@ -53,10 +53,12 @@ export class LogFormatError extends Error {
 
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
+const NEWLINE_BYTES = Buffer.from('\n');
 
 /**
  * Turns CRI log bytes into entries: split at newlines, parse, join partial lines. Bytes
- * after the last newline wait for the next push (the runtime is mid-write).
+ * after the last newline wait for the next push (the runtime is mid-write). What it keeps
+ * and emits is its own copy, so a caller may reuse the buffer it pushed.
  */
 export class CriLogParser {
   private rest: Buffer = Buffer.alloc(0);
@@ -65,7 +67,7 @@ export class CriLogParser {
   constructor(private readonly where = 'log') {}
 
   push(chunk: Buffer, emit: (e: LogEntry) => void): void {
-    let buf = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
+    const buf = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
     let start = 0;
     for (;;) {
       const nl = buf.indexOf(NEWLINE, start);
@@ -74,7 +76,6 @@ export class CriLogParser {
       start = nl + 1;
     }
     this.rest = Buffer.from(buf.subarray(start));
-    buf = Buffer.alloc(0);
   }
 
   /** The end of the input: a partial line still open is emitted as it is. */
@@ -109,8 +110,8 @@ export class CriLogParser {
     }
     if (p) {
       this.partial = undefined;
-      emit({ timestamp: p.timestamp, time: p.time, stream: p.stream, text: Buffer.concat([...p.parts, text, Buffer.from('\n')]) });
-    } else emit({ timestamp, time, stream, text: Buffer.concat([text, Buffer.from('\n')]) });
+      emit({ timestamp: p.timestamp, time: p.time, stream: p.stream, text: Buffer.concat([...p.parts, text, NEWLINE_BYTES]) });
+    } else emit({ timestamp, time, stream, text: Buffer.concat([text, NEWLINE_BYTES]) });
   }
 }
 
@@ -170,11 +171,14 @@ export async function readLogs(logPath: string, opts: LogReadOptions, out: (chun
 
   // what is there now: the rotated files, then the live one up to its current end
   const parser = new CriLogParser(logPath);
+  // one read buffer for the whole read: the parser copies what it keeps
+  const buf = Buffer.allocUnsafe(READ_BYTES);
+  const readOn = (fh: FileHandle, pos: number, to: (e: LogEntry) => void) => readToEnd(fh, pos, buf, (b) => parser.push(b, to), drain, stopped);
   for (const f of await rotatedFiles(logPath)) {
     const fh = await open(f, 'r').catch(() => undefined);
     if (!fh) continue; // removed by rotation meanwhile
     try {
-      await readToEnd(fh, 0, (b) => parser.push(b, collect), drain, stopped);
+      await readOn(fh, 0, collect);
     } finally {
       await fh.close();
     }
@@ -182,7 +186,7 @@ export async function readLogs(logPath: string, opts: LogReadOptions, out: (chun
   }
   let live = await openWhenThere(logPath, ctl, pollMs, !!opts.follow);
   try {
-    let pos = live ? await readToEnd(live.fh, 0, (b) => parser.push(b, collect), drain, stopped) : 0;
+    let pos = live ? await readOn(live.fh, 0, collect) : 0;
     if (!opts.follow || !live) parser.end(collect);
     // the tail is taken over what exists when the request comes; later lines all follow
     if (tail !== undefined) pending = ring.splice(0);
@@ -193,13 +197,13 @@ export async function readLogs(logPath: string, opts: LogReadOptions, out: (chun
     for (;;) {
       if (stopped()) return;
       const before = pos;
-      pos = await readToEnd(live.fh, pos, (b) => parser.push(b, emit), drain, stopped);
+      pos = await readOn(live.fh, pos, emit);
       if (pos > before) continue;
       // at the end of the live file: rotated, exited, or nothing new yet
       const now = await stat(logPath).catch(() => undefined);
       if (now && now.ino !== live.ino) {
         // rotated: the runtime has reopened; what it wrote to the old file before is read first
-        await readToEnd(live.fh, pos, (b) => parser.push(b, emit), drain, stopped);
+        await readOn(live.fh, pos, emit);
         await live.fh.close();
         live = await openWhenThere(logPath, ctl, pollMs, true);
         if (!live) return;
@@ -208,7 +212,7 @@ export async function readLogs(logPath: string, opts: LogReadOptions, out: (chun
       }
       if (ctl.running && !ctl.running()) {
         // the last lines may land just after the exit is seen
-        pos = await readToEnd(live.fh, pos, (b) => parser.push(b, emit), drain, stopped);
+        pos = await readOn(live.fh, pos, emit);
         parser.end(emit);
         return await drain();
       }
@@ -239,14 +243,13 @@ async function openWhenThere(logPath: string, ctl: LogReadControl, pollMs: numbe
 }
 
 /** Reads from `pos` to the file's current end; returns the new position. */
-async function readToEnd(fh: FileHandle, pos: number, push: (b: Buffer) => void, drain: () => Promise<void>, stopped: () => boolean | undefined): Promise<number> {
-  const buf = Buffer.alloc(READ_BYTES);
+async function readToEnd(fh: FileHandle, pos: number, buf: Buffer, push: (b: Buffer) => void, drain: () => Promise<void>, stopped: () => boolean | undefined): Promise<number> {
   for (;;) {
     if (stopped()) return pos;
     const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
     if (bytesRead === 0) return pos;
     pos += bytesRead;
-    push(Buffer.from(buf.subarray(0, bytesRead)));
+    push(buf.subarray(0, bytesRead));
     await drain();
   }
 }
