@@ -7,6 +7,14 @@ import type { Status } from '../api/errors.js';
 /** What a session carries; the server decides what `target` and `options` mean for each. */
 export type StreamKind = 'log' | 'exec' | 'attach' | 'portforward';
 
+/** The options of an exec or attach session (upstream's PodExecOptions / PodAttachOptions streams). */
+export interface RemoteCommandFlags {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+}
+
 /** What the opener asks for (the JSON of the open request, without the wire fields). */
 export interface StreamRequest {
   kind: StreamKind;

@@ -17,16 +17,9 @@ import { PassThrough, Writable, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BadRequestError, InternalError, StatusError, type Status } from '../../../lib/api/errors.js';
-import type { StreamSession } from '../../../lib/stream/mod.js';
+import type { RemoteCommandFlags, StreamSession } from '../../../lib/stream/mod.js';
 import { SpdySession, type SpdyStream } from '../../../lib/spdy/mod.js';
 import { Channel, encodeChannelMessage, decodeChannelMessage, STREAM_TYPE_CHANNEL, WS_REMOTECOMMAND_PROTOCOLS } from './channels.js';
-
-export interface RemoteCommandFlags {
-  stdin: boolean;
-  stdout: boolean;
-  stderr: boolean;
-  tty: boolean;
-}
 
 /** kubectl's side of an exec or attach, whatever its protocol. */
 export interface ClientEnd {

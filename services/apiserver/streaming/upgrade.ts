@@ -11,12 +11,12 @@ import type { Duplex } from 'node:stream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { BadRequestError, StatusError } from '../../../lib/api/errors.js';
-import { openStream, streamSubject, type StreamSession } from '../../../lib/stream/mod.js';
+import { openStream, streamSubject, type RemoteCommandFlags, type StreamSession } from '../../../lib/stream/mod.js';
 import { queryFlag } from '../options.js';
 import type { ObjectStorage } from '../storage.js';
 import { headerValues, negotiate, SPDY_PORTFORWARD_PROTOCOL, SPDY_REMOTECOMMAND_PROTOCOLS, WS_PORTFORWARD_TUNNEL_PROTOCOL, WS_REMOTECOMMAND_PROTOCOLS } from './channels.js';
 import { servePortForward } from './portforward.js';
-import { bridgeRemoteCommand, spdyClientEnd, webSocketClientEnd, writeHttpError, type ClientEnd, type RemoteCommandFlags } from './remotecommand.js';
+import { bridgeRemoteCommand, spdyClientEnd, webSocketClientEnd, writeHttpError, type ClientEnd } from './remotecommand.js';
 import { resolveTarget, type StreamingSubresource } from './target.js';
 
 export interface StreamingDeps {

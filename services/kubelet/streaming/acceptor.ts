@@ -10,18 +10,9 @@
  *   portforward target {namespace, pod, uid}             options {port}
  */
 import { BadRequestError, InternalError, NotFoundError, StatusError } from '../../../lib/api/errors.js';
+import type { RemoteCommandFlags, StreamRequest } from '../../../lib/stream/mod.js';
 import { CriError, type CriClient } from '../cri/client.js';
-import { relayPortForward, relayRemoteCommand, type ChannelSession, type RemoteCommandFlags } from './relay.js';
-
-export const STREAMING_KINDS = ['exec', 'attach', 'portforward'] as const;
-export type StreamingKind = (typeof STREAMING_KINDS)[number];
-
-/** lib/stream's StreamRequest, as far as this module reads it */
-export interface StreamingRequest {
-  kind: string;
-  target: Record<string, unknown>;
-  options?: Record<string, unknown>;
-}
+import { relayPortForward, relayRemoteCommand, type ChannelSession } from './relay.js';
 
 export type StreamingRun = (session: ChannelSession) => Promise<void>;
 
@@ -51,10 +42,6 @@ function criStatus(e: unknown, what: string): StatusError {
 export class StreamingAcceptor {
   constructor(private readonly cri: CriClient) {}
 
-  handles(kind: string): kind is StreamingKind {
-    return (STREAMING_KINDS as readonly string[]).includes(kind);
-  }
-
   /** The pod's ready sandbox on this node, by uid (the name alone could be a recreated pod). */
   private async sandbox(t: Record<string, unknown>): Promise<string> {
     const ns = str(t.namespace, 'target.namespace');
@@ -77,7 +64,7 @@ export class StreamingAcceptor {
   }
 
   /** Checks the request and asks CRI for the URL; the returned run relays the session. */
-  async accept(req: StreamingRequest): Promise<StreamingRun> {
+  async accept(req: StreamRequest): Promise<StreamingRun> {
     const o = req.options ?? {};
     switch (req.kind) {
       case 'exec': {

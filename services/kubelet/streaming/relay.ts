@@ -6,20 +6,13 @@
  */
 import type { Duplex } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { SpdySession, SpdyStream } from '../../../lib/spdy/mod.js';
+import type { RemoteCommandFlags } from '../../../lib/stream/mod.js';
 import { dialRuntimeStream } from './runtimestream.js';
 
 /** What the kubelet needs of a stream session: its numbered channels (lib/stream's StreamSession). */
 export interface ChannelSession {
   channel(id: number): Duplex;
   readonly signal?: AbortSignal;
-}
-
-export interface RemoteCommandFlags {
-  stdin: boolean;
-  stdout: boolean;
-  stderr: boolean;
-  tty: boolean;
 }
 
 const REMOTECOMMAND_PROTOCOL = 'v4.channel.k8s.io';
@@ -92,5 +85,3 @@ export async function relayPortForward(url: string, port: number, ch: ChannelSes
     session.close();
   }
 }
-
-export type { SpdySession, SpdyStream };
