@@ -18,10 +18,10 @@
  * Needs root and the node's packages, like the real-node tests; run it alone
  * (`flock /tmp/flt-containerd.lock` when others run containerd-backed suites).
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { processes } from '../cli/datafolder.js';
 import { ApiClient, connectNats, forEachLimited, Resources, SharedInformer } from '../lib/client/mod.js';
 import { CriClient } from '../services/kubelet/cri/client.js';
 import { BUSYBOX_IMAGE } from '../services/kubelet/images/local.js';
@@ -41,17 +41,9 @@ const NS = 'default';
 
 /** pids of containerd's shims serving the containerd whose socket is given (they outlive their parent) */
 function shimPids(socket: string): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-      if (argv[0]?.includes('containerd-shim') && argv.includes(socket)) out.push(Number(d));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
+  return processes()
+    .filter(({ argv }) => argv[0]?.includes('containerd-shim') && argv.includes(socket))
+    .map(({ pid }) => pid);
 }
 
 function cpuOf(pids: number[]): number {
