@@ -165,8 +165,6 @@ export class NodeHealth {
   private readonly states = new Map<string, ConditionState>();
   private readonly evictionHard: Map<string, Threshold>;
   private readonly now: () => string;
-  /** the last readings (for logs and tests) */
-  readings?: NodeReadings;
 
   constructor(private readonly opts: NodeHealthOptions) {
     this.evictionHard = opts.evictionHard ?? parseEvictionHard(DEFAULT_EVICTION_HARD);
@@ -175,7 +173,7 @@ export class NodeHealth {
 
   /** Reads the machine and the runtime again; answers whether a condition's status or reason changed. */
   async refresh(): Promise<boolean> {
-    const r = (this.readings = await this.opts.read());
+    const r = await this.opts.read();
     const under = (signal: EvictionSignal, available: number, capacity: number) => {
       const t = this.evictionHard.get(signal);
       return t !== undefined && Number.isFinite(available) && available < thresholdValue(t, capacity);
