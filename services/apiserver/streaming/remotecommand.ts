@@ -11,7 +11,7 @@
  * The exec's end travels as upstream's: the kubelet relays containerd's v4 error stream (a
  * metav1.Status whose details.causes hold the ExitCode), and kubectl exits with it.
  */
-import type http from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -97,7 +97,7 @@ const wss = new WebSocketServer({
 });
 
 /** Completes the WebSocket handshake (101 with the chosen subprotocol) and maps its channels. */
-export function webSocketClientEnd(req: http.IncomingMessage, socket: Duplex, head: Buffer, flags: RemoteCommandFlags): Promise<ClientEnd> {
+export function webSocketClientEnd(req: IncomingMessage, socket: Duplex, head: Buffer, flags: RemoteCommandFlags): Promise<ClientEnd> {
   return new Promise((resolve) => {
     wss.handleUpgrade(req, socket, head, (ws) => {
       const v5 = ws.protocol === 'v5.channel.k8s.io';
@@ -192,7 +192,7 @@ function statusForClient(s: Status): Status {
 export function writeHttpError(socket: Duplex, e: unknown): void {
   const err = e instanceof StatusError ? e : new InternalError((e as Error).message);
   const body = JSON.stringify(err.toStatus());
-  const text = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable', 504: 'Gateway Timeout' }[err.code] ?? 'Error';
+  const text = STATUS_CODES[err.code] ?? 'Error';
   if (!socket.writable) return void socket.destroy();
   socket.end(`HTTP/1.1 ${err.code} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
