@@ -97,7 +97,6 @@ function streamBlock(type: FrameType, streamId: number, block: Buffer, fin: bool
 }
 
 export const encodeSynReply = (streamId: number, block: Buffer, fin = false) => streamBlock(FrameType.SynReply, streamId, block, fin);
-export const encodeHeaders = (streamId: number, block: Buffer, fin = false) => streamBlock(FrameType.Headers, streamId, block, fin);
 
 function twoWords(type: FrameType, a: number, b: number): Buffer {
   const p = Buffer.allocUnsafe(8);
