@@ -101,7 +101,7 @@ export class CriLogParser {
       throw new LogFormatError(`${this.where}: not a CRI log line: ${JSON.stringify(l.subarray(0, 80).toString())}`);
     }
     // tags are ':'-separated; the first says partial (P) or full (F)
-    const partial = tag.split(':')[0] === 'P';
+    const partial = tag === 'P' || tag.startsWith('P:');
     const p = this.partial;
     if (partial) {
       if (p) p.parts.push(Buffer.from(text));
