@@ -10,9 +10,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { BadRequestError, ServiceUnavailableError, StatusError } from '../../lib/api/errors.js';
 import { Channel, openStream, streamSubject, type StreamSession } from '../../lib/stream/mod.js';
 import type { PodLogOptions } from '../../lib/api/podlog.js';
-
-/** the label hollow nodes carry (services/kubelet/nodes.ts registers them with it) */
-const HOLLOW_NODE_LABEL = 'flotilla.io/hollow';
+import { isHollowNode } from './streaming/target.js';
 
 /** A log being relayed: read `session.channel(Channel.STDOUT)`; abort the session when the client goes. */
 export interface PodLogStream {
@@ -27,7 +25,7 @@ export function podLogOpener(nc: NatsConnection, getNode: (name: string) => Prom
     const nodeName: string | undefined = pod?.spec?.nodeName;
     if (!nodeName) return undefined;
     const node = await getNode(nodeName);
-    if (!node || node.metadata?.labels?.[HOLLOW_NODE_LABEL] === 'true') return undefined;
+    if (!node || isHollowNode(node)) return undefined;
     const { container: _c, ...options } = opts;
     const target = { namespace: pod.metadata?.namespace, pod: pod.metadata?.name, uid: pod.metadata?.uid, container };
     try {

@@ -14,6 +14,11 @@ export type StreamingSubresource = 'exec' | 'attach' | 'portforward';
 /** the label hollow nodes carry (services/kubelet/nodes.ts HOLLOW_LABEL) */
 const HOLLOW_LABEL = 'flotilla.io/hollow';
 
+/** A hollow node's containers are simulated: no logs, no exec, attach or port-forward. */
+export function isHollowNode(node: { metadata?: { labels?: Record<string, string> } } | undefined): boolean {
+  return node?.metadata?.labels?.[HOLLOW_LABEL] === 'true';
+}
+
 export interface StreamTarget {
   nodeName: string;
   /** lib/stream's request target */
@@ -47,7 +52,7 @@ export async function resolveTarget(storage: ObjectStorage, sub: StreamingSubres
     throw new BadRequestError(`cannot ${verb} a container in a completed pod; current phase is ${phase}`);
   }
   const node = storage.cache.get(kind('nodes').storage, '', nodeName)?.obj as { metadata?: { labels?: Record<string, string> } } | undefined;
-  if (node?.metadata?.labels?.[HOLLOW_LABEL] === 'true') {
+  if (isHollowNode(node)) {
     throw new BadRequestError(`pod ${name} runs on hollow node ${nodeName}, whose containers are simulated: ${sub} needs a pod on a real node`);
   }
   return { nodeName, target };
