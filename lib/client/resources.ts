@@ -32,6 +32,7 @@ export const CRONJOBS = gvr('batch', 'v1', 'cronjobs');
 export const ENDPOINT_SLICES = gvr('discovery.k8s.io', 'v1', 'endpointslices');
 export const PODDISRUPTIONBUDGETS = gvr('policy', 'v1', 'poddisruptionbudgets');
 export const PRIORITY_CLASSES = gvr('scheduling.k8s.io', 'v1', 'priorityclasses');
+export const APISERVICES = gvr('apiregistration.k8s.io', 'v1', 'apiservices');
 /** events.k8s.io/v1 Event, what the EventRecorder writes */
 export const EVENTS_V1 = gvr('events.k8s.io', 'v1', 'events');
 
@@ -57,4 +58,5 @@ export const Resources = {
   endpointslices: ENDPOINT_SLICES,
   poddisruptionbudgets: PODDISRUPTIONBUDGETS,
   priorityclasses: PRIORITY_CLASSES,
+  apiservices: APISERVICES,
 } as const satisfies Record<string, GroupVersionResource>;

@@ -34,6 +34,7 @@ import type { ApiServerMetrics, RequestLabels } from './metrics.js';
 import { table, tableRow, type IncludeObject } from './table.js';
 import type { CachedObject } from './watchcache.js';
 import { handleStreamingUpgrade, isStreamingRequest, type StreamingDeps } from './streaming/upgrade.js';
+import type { Aggregator } from './aggregator/aggregator.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -153,6 +154,8 @@ export interface HttpServerDeps {
   ready: () => boolean;
   /** pods/exec, attach and portforward (HTTP upgrades relayed to the node's kubelet over NATS) */
   streaming?: StreamingDeps;
+  /** API aggregation: group versions of APIServices that name a service are proxied there */
+  aggregator?: Aggregator;
 }
 
 export function createHttpServer(deps: HttpServerDeps): http.Server {
@@ -262,6 +265,8 @@ async function serve(deps: HttpServerDeps, req: http.IncomingMessage, res: http.
 
   // non-resource endpoints
   const p = url.pathname.replace(/\/+$/, '') || '/';
+  const remote = deps.aggregator?.match(segs);
+  if (remote) return deps.aggregator!.proxy(remote, req, res);
   if (method === 'GET' || method === 'HEAD') {
     if (p === '/healthz' || p === '/livez') return sendText(res, 200, 'ok');
     if (p === '/readyz') return deps.ready() ? sendText(res, 200, 'ok') : sendText(res, 503, 'not ready: watch cache not synced');
@@ -270,7 +275,7 @@ async function serve(deps: HttpServerDeps, req: http.IncomingMessage, res: http.
       const m = await renderMetrics(deps.metrics.registry);
       return sendText(res, 200, m.body, m.contentType);
     }
-    if (p === '/api' || p === '/apis') return discoveryRoot(res, p === '/api' ? 'api' : 'apis', accept, req.headers.host ?? '');
+    if (p === '/api' || p === '/apis') return discoveryRoot(res, p === '/api' ? 'api' : 'apis', accept, req.headers.host ?? '', deps.aggregator);
     if (p === '/openapi/v2') return openapiV2Response(res, accept);
     if (p === '/openapi/v3') return sendJson(res, 200, { paths: openapiV3Paths() });
     if (p.startsWith('/openapi/v3/')) {
@@ -293,7 +298,7 @@ async function serve(deps: HttpServerDeps, req: http.IncomingMessage, res: http.
       if (l) return sendJson(res, 200, l);
     }
     if (segs[0] === 'apis' && segs.length === 2) {
-      const g = apiGroupInfo(segs[1]);
+      const g = apiGroupInfo(segs[1]) ?? deps.aggregator?.apiGroup(segs[1]);
       if (g) return sendJson(res, 200, g);
     }
     if (segs[0] === 'apis' && segs.length === 3) {
@@ -479,7 +484,7 @@ async function serveWatch(deps: HttpServerDeps, r: Route, q: URLSearchParams, ac
   res.on('close', close);
 }
 
-function discoveryRoot(res: http.ServerResponse, root: 'api' | 'apis', accept: string, host: string): void {
+function discoveryRoot(res: http.ServerResponse, root: 'api' | 'apis', accept: string, host: string, aggregator?: Aggregator): void {
   const m = /as=APIGroupDiscoveryList/.test(accept);
   if (m) {
     const alts = accept.split(',').map((a) => a.trim());
@@ -498,10 +503,15 @@ function discoveryRoot(res: http.ServerResponse, root: 'api' | 'apis', accept: s
     if (version) {
       const ct = `application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`;
       res.setHeader('Vary', 'Accept');
-      return sendJson(res, 200, aggregatedDiscovery(root, version), ct);
+      const doc = aggregatedDiscovery(root, version) as { items: object[] };
+      if (root === 'apis' && aggregator) doc.items.push(...aggregator.discoveryItems());
+      return sendJson(res, 200, doc, ct);
     }
   }
-  return sendJson(res, 200, root === 'api' ? apiVersions(host) : apiGroupList());
+  if (root === 'api') return sendJson(res, 200, apiVersions(host));
+  const list = apiGroupList() as { groups: object[] };
+  if (aggregator) list.groups.push(...aggregator.apiGroups());
+  return sendJson(res, 200, list);
 }
 
 function openapiV2Response(res: http.ServerResponse, accept: string): void {

@@ -20,6 +20,7 @@ import { ensureSystemPriorityClasses, PriorityAdmission } from './priority.js';
 import { DefaultTolerationSecondsAdmission } from './defaulttolerations.js';
 import { ObjectStorage } from './storage.js';
 import { WatchCache } from './watchcache.js';
+import { Aggregator } from './aggregator/aggregator.js';
 
 export interface ApiServerOptions {
   natsUrl: string;
@@ -32,6 +33,8 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** JetStream replicas for the bucket (cluster mode) */
   replicas?: number;
+  /** how often aggregated APIServices are checked for availability besides on changes (default 10 s) */
+  apiServiceCheckIntervalMs?: number;
 }
 
 export interface ApiServer {
@@ -63,7 +66,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   await ensureSystemNamespaces(storage);
   await ensureSystemPriorityClasses(storage);
   const streaming = { storage, nc, sockets: new Set<Duplex>() };
-  const server = createHttpServer({ handler, metrics, ready: () => cache.isSynced, streaming });
+  const aggregator = new Aggregator(cache, storage, { checkIntervalMs: opts.apiServiceCheckIntervalMs });
+  aggregator.start();
+  const server = createHttpServer({ handler, metrics, ready: () => cache.isSynced, streaming, aggregator });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.httpPort ?? 0, opts.httpHost ?? '127.0.0.1', () => resolve());
@@ -79,6 +84,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     cache,
     async stop() {
       clearInterval(objectsGauge);
+      await aggregator.stop();
       await natsApi.stop();
       server.closeAllConnections();
       for (const s of streaming.sockets) s.destroy();

@@ -12,3 +12,4 @@ import './scheduling-v1.js';
 import './discovery-v1.js';
 import './events-v1.js';
 import './policy-v1.js';
+import './apiregistration-v1.js';
