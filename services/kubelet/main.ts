@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parseQuantity } from '../../lib/api/quantity.js';
-import { checkedFlag, intFlag, natsFlagUsage, natsUrlFlag } from '../../lib/process/flags.js';
+import { boolFlag, checkedFlag, intFlag, natsFlagUsage, natsUrlFlag } from '../../lib/process/flags.js';
 import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
 import { MAX_NODE_CIDRS } from './podip.js';
 import { startKubelet } from './server.js';
@@ -23,7 +23,7 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
                         [--cni-conf-dir DIR] [--pod-cidr CIDR] [--hostname-override NAME] [--pods 110]
                         [--pod-manifest-path DIR] [--system-reserved cpu=Q,memory=Q] [--kube-reserved ...] [--eviction-hard memory.available<100Mi,...]
                         [--registry-port ${LOCAL_REGISTRY_PORT}]
-                        [--container-log-max-size 10Mi] [--container-log-max-files 5]
+                        [--container-log-max-size 10Mi] [--container-log-max-files 5] [--ship-logs=true]
 
   ${natsFlagUsage(20)}
   --runtime hollow    simulated nodes and containers (like KWOK), the default
@@ -41,6 +41,7 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
                       and nodefs.available are also taken off allocatable (default ${DEFAULT_EVICTION_HARD})
   --container-log-max-size Q   a container's log rotates at this size (default 10Mi)
   --container-log-max-files N  rotated files kept with the live one, at most (default 5, at least 2)
+  --ship-logs=true    ship the containers' logs into the JetStream stream FLOTILLA_LOGS (docs/monitoring.md)
   --cni-network NAME, --cni-bridge NAME   the pod network's CNI name and host bridge (default flotilla, flt0)
   --registry-port N   the local registry on 127.0.0.1: images named localhost:N/... or 127.0.0.1:N/... are
                       pulled from it; nothing is pulled from anywhere else (default ${LOCAL_REGISTRY_PORT})
@@ -71,6 +72,7 @@ const KUBELET_FLAGS = {
   'kube-reserved': { type: 'string' },
   'eviction-hard': { type: 'string' },
   'registry-port': { type: 'string' },
+  'ship-logs': { type: 'string' },
   nodes: { type: 'string' },
   'name-prefix': { type: 'string' },
   'first-index': { type: 'string' },
@@ -137,6 +139,7 @@ async function runCriKubelet(values: KubeletFlags): Promise<number> {
       systemReserved: checkedFlag(values['system-reserved'], '--system-reserved', (v) => parseReserved('--system-reserved', v)),
       kubeReserved: checkedFlag(values['kube-reserved'], '--kube-reserved', (v) => parseReserved('--kube-reserved', v)),
       evictionHard: checkedFlag(values['eviction-hard'], '--eviction-hard', parseEvictionHard),
+      shipLogs: boolFlag(values['ship-logs'], '--ship-logs') ?? false,
       images: { registries: localRegistryHosts(intFlag(values['registry-port'], '--registry-port', 1, 65535)) },
     },
   });

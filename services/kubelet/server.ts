@@ -27,6 +27,7 @@ import { PodManager, type PodManagerOptions } from './pods.js';
 import { PodSetup } from './podsetup.js';
 import type { ContainerRuntime } from './runtime.js';
 import { logAcceptor } from './logs/server.js';
+import { LogShipper } from './logs/shipper.js';
 import { ContainerLogManager, criRotatingRuntime, DEFAULT_CONTAINER_LOG_MAX_FILES, DEFAULT_CONTAINER_LOG_MAX_SIZE } from './logs/rotation.js';
 import { StreamingAcceptor } from './streaming/acceptor.js';
 import { serveNodeStreams } from './streams.js';
@@ -70,6 +71,8 @@ export interface CriNodeOptions {
   containerLogMaxSize?: number;
   containerLogMaxFiles?: number;
   containerLogMonitorPeriodMs?: number;
+  /** ship every container's log into the log stream (logs/shipper.ts; `flotilla kubelet --ship-logs`) */
+  shipLogs?: boolean;
 }
 
 export interface StartKubeletOptions {
@@ -201,8 +204,10 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
   const pods = new PodManager(client, runtime, nodes, { ...opts.pod, events, startDelayMs: opts.startDelayMs, log, setup, images });
   let streams: StreamServer | undefined;
   let logRotation: ContainerLogManager | undefined;
+  let shipper: LogShipper | undefined;
   const stop = async () => {
     await streams?.stop();
+    await shipper?.stop();
     await logRotation?.stop();
     await nodes.stop();
     await pods.stop();
@@ -240,6 +245,14 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
       const policy = { maxSize: cri.containerLogMaxSize ?? DEFAULT_CONTAINER_LOG_MAX_SIZE, maxFiles: cri.containerLogMaxFiles ?? DEFAULT_CONTAINER_LOG_MAX_FILES };
       logRotation = new ContainerLogManager(criRotatingRuntime(runtime), policy, cri.containerLogMonitorPeriodMs, log);
       logRotation.start();
+      if (cri.shipLogs) {
+        const labels = (namespace: string, name: string, uid: string) => {
+          const p = pods.podStatus(namespace, name);
+          return p?.uid === uid ? (p.pod.metadata?.labels ?? {}) : undefined;
+        };
+        shipper = new LogShipper({ nc, nodeName: host.name, podLogDir: path.join(cri.rootDir, 'pods'), stateDir: path.join(cri.rootDir, 'log-shipper'), pods: { labels }, log });
+        shipper.start();
+      }
     }
     // Ready as soon as the network is: not on the next 10 s health check
     await nodes.recheckHealth();

@@ -20,6 +20,17 @@ export interface LogEntry {
   stream: 'stdout' | 'stderr';
   /** the text with its newline (absent only when the log ends inside a line) */
   text: Buffer;
+  /** with `joinPartials: false`: the runtime split this line (P); the next entry continues it */
+  partial?: boolean;
+  /** with `lenient`: the line was not CRI format; it is the whole line, timed when read */
+  malformed?: boolean;
+}
+
+export interface CriLogParserOptions {
+  /** join P lines with the lines after them up to the F (default true); a shipper keeps each piece */
+  joinPartials?: boolean;
+  /** a line that is not CRI format is emitted as `malformed` stdout text instead of throwing */
+  lenient?: boolean;
 }
 
 export interface LogReadOptions {
@@ -64,7 +75,21 @@ export class CriLogParser {
   private rest: Buffer = Buffer.alloc(0);
   private partial?: { timestamp: string; time: number; stream: 'stdout' | 'stderr'; parts: Buffer[] };
 
-  constructor(private readonly where = 'log') {}
+  private readonly join: boolean;
+  private readonly lenient: boolean;
+
+  constructor(
+    private readonly where = 'log',
+    opts: CriLogParserOptions = {},
+  ) {
+    this.join = opts.joinPartials ?? true;
+    this.lenient = opts.lenient ?? false;
+  }
+
+  /** Bytes pushed but not emitted yet (the unfinished last line): the caller's read position less this is where the next line starts. */
+  get pending(): number {
+    return this.rest.length;
+  }
 
   push(chunk: Buffer, emit: (e: LogEntry) => void): void {
     const buf = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
@@ -76,6 +101,12 @@ export class CriLogParser {
       start = nl + 1;
     }
     this.rest = Buffer.from(buf.subarray(start));
+  }
+
+  private malformed(l: Buffer, emit: (e: LogEntry) => void): void {
+    if (!this.lenient) throw new LogFormatError(`${this.where}: not a CRI log line: ${JSON.stringify(l.subarray(0, 80).toString())}`);
+    const now = new Date();
+    emit({ timestamp: now.toISOString(), time: now.getTime(), stream: 'stdout', text: Buffer.concat([l, NEWLINE_BYTES]), malformed: true });
   }
 
   /** The end of the input: a partial line still open is emitted as it is. */
@@ -90,18 +121,20 @@ export class CriLogParser {
     const s1 = l.indexOf(SPACE);
     const s2 = s1 < 0 ? -1 : l.indexOf(SPACE, s1 + 1);
     const s3 = s2 < 0 ? -1 : l.indexOf(SPACE, s2 + 1);
-    if (s3 < 0 && s2 < 0) throw new LogFormatError(`${this.where}: not a CRI log line: ${JSON.stringify(l.subarray(0, 80).toString())}`);
+    if (s3 < 0 && s2 < 0) return this.malformed(l, emit);
     const timestamp = l.subarray(0, s1).toString();
     const stream = l.subarray(s1 + 1, s2).toString();
     // the tag may be the last field when the text is empty ("... stdout F")
     const tag = l.subarray(s2 + 1, s3 < 0 ? l.length : s3).toString();
     const text = s3 < 0 ? Buffer.alloc(0) : l.subarray(s3 + 1);
     const time = Date.parse(timestamp);
-    if (Number.isNaN(time) || (stream !== 'stdout' && stream !== 'stderr')) {
-      throw new LogFormatError(`${this.where}: not a CRI log line: ${JSON.stringify(l.subarray(0, 80).toString())}`);
-    }
+    if (Number.isNaN(time) || (stream !== 'stdout' && stream !== 'stderr')) return this.malformed(l, emit);
     // tags are ':'-separated; the first says partial (P) or full (F)
     const partial = tag === 'P' || tag.startsWith('P:');
+    if (!this.join) {
+      emit({ timestamp, time, stream, text: Buffer.concat([text, NEWLINE_BYTES]), partial });
+      return;
+    }
     const p = this.partial;
     if (partial) {
       if (p) p.parts.push(Buffer.from(text));
