@@ -30,7 +30,7 @@ import { encodeList, errorBody, type ApiHandler, type HandlerResult } from './ha
 import { findKind, type ServedKind } from './kinds.js';
 import { relayPodLog } from './podlogs.js';
 import { deleteOptionsFromJson, deleteOptionsFromQuery, listOptionsFromQuery, podLogOptionsFromQuery, queryFlag } from './options.js';
-import type { ApiServerMetrics, RequestLabels } from './metrics.js';
+import { upstreamVerb, type ApiServerMetrics, type RequestLabels } from './metrics.js';
 import { table, tableRow, type IncludeObject } from './table.js';
 import type { CachedObject } from './watchcache.js';
 import { handleStreamingUpgrade, isStreamingRequest, type StreamingDeps } from './streaming/upgrade.js';
@@ -100,27 +100,6 @@ function route(method: string, segs: string[], q: URLSearchParams): Route | unde
   const ref: ApiRequest = { verb, group, version, resource: plural, namespace, name, subresource: sub };
   if (kind.def.kind === 'Namespace' && name) ref.namespace = undefined;
   return { ref, kind, watch: verb === 'watch' };
-}
-
-function upstreamVerb(r: ApiRequest): string {
-  switch (r.verb) {
-    case 'get':
-      return 'GET';
-    case 'list':
-      return 'LIST';
-    case 'watch':
-      return 'WATCH';
-    case 'create':
-      return 'POST';
-    case 'update':
-      return 'PUT';
-    case 'patch':
-      return 'PATCH';
-    case 'delete':
-      return 'DELETE';
-    case 'deletecollection':
-      return 'DELETECOLLECTION';
-  }
 }
 
 function scopeOf(r: ApiRequest): string {
@@ -313,7 +292,7 @@ async function serve(deps: HttpServerDeps, req: http.IncomingMessage, res: http.
   if (!r) return sendJson(res, 404, new StatusError(404, 'NotFound', 'the server could not find the requested resource').toStatus());
   const started = process.hrtime.bigint();
   const labels: RequestLabels = {
-    verb: upstreamVerb(r.ref),
+    verb: upstreamVerb(r.ref.verb),
     group: r.ref.group,
     version: r.ref.version,
     resource: r.ref.resource,

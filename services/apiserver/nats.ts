@@ -16,6 +16,7 @@ import {
   type BatchBindRequest,
   type BatchCreateRequest,
   type BatchPatchRequest,
+  type Verb,
   type WatchEvent,
   type WatchFrame,
 } from '../../lib/client/mod.js';
@@ -24,7 +25,7 @@ import { discoveryDocument } from './discovery.js';
 import { encodedItems, encodeList, errorBody, type ApiHandler, type HandlerResult } from './handler.js';
 import { shortenPage } from './query.js';
 import { collectPodLog } from './podlogs.js';
-import type { ApiServerMetrics } from './metrics.js';
+import { upstreamVerb, type ApiServerMetrics } from './metrics.js';
 import type { ChangeNotice } from './storage.js';
 
 /** the reply header naming an HTTP code the body does not show (202) */
@@ -192,7 +193,7 @@ export class NatsApi {
       if (req && verb !== 'watch') {
         this.metrics.observe(
           {
-            verb: verb.toUpperCase(),
+            verb: upstreamVerb(verb as Verb),
             group: req.group ?? '',
             version: req.version ?? '',
             resource: req.resource ?? '',

@@ -14,6 +14,7 @@ import { ApiHandler } from './handler.js';
 import { createHttpServer } from './http.js';
 import { findKind } from './kinds.js';
 import { ApiServerMetrics } from './metrics.js';
+import { announceTargets, targetAddress } from '../../lib/metrics/mod.js';
 import { NatsApi } from './nats.js';
 import { podLogOpener } from './podlogs.js';
 import { ensureSystemPriorityClasses, PriorityAdmission } from './priority.js';
@@ -78,12 +79,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     for (const r of ['pods', 'nodes', 'namespaces']) metrics.storageObjects.set({ resource: r }, cache.count(r));
   }, 10_000);
   objectsGauge.unref();
+  const httpUrl = `http://${opts.httpHost ?? '127.0.0.1'}:${addr.port}`;
+  const announced = announceTargets(nc, () => [{ job: 'apiserver', address: targetAddress(httpUrl) }]);
   return {
-    httpUrl: `http://${opts.httpHost ?? '127.0.0.1'}:${addr.port}`,
+    httpUrl,
     nc,
     cache,
     async stop() {
       clearInterval(objectsGauge);
+      announced.stop();
       await aggregator.stop();
       await natsApi.stop();
       server.closeAllConnections();

@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ApiClient, componentUserAgent, connectNats, CONTROLLER_REVISIONS, CRONJOBS, DAEMONSETS, ENDPOINT_SLICES, EventRecorder, type GroupVersionResource, JOBS, LeaderElector, PODDISRUPTIONBUDGETS as PDBS, Resources, SERVICE_ACCOUNTS, SharedInformerFactory, STATEFULSETS } from '../../lib/client/mod.js';
-import { newRegistry, serveMetrics, type HealthServer } from '../../lib/metrics/mod.js';
+import { announceTargets, newRegistry, serveMetrics, targetAddress, type HealthServer } from '../../lib/metrics/mod.js';
 import type { Controller, ControllerContext } from './shared/controller.js';
 import { ReplicaSetController } from './controllers/replicaset.js';
 import { EndpointSliceController } from './controllers/endpoints/endpointslice.js';
@@ -211,6 +211,7 @@ export async function startControllerManager(opts: StartControllerManagerOptions
     })().catch((e) => log(`leader election failed: ${(e as Error).message}`));
   }
 
+  const announced = announceTargets(nc, () => [{ job: 'kube-controller-manager', address: targetAddress(http.url) }]);
   return {
     identity,
     metricsUrl: `${http.url}/metrics`,
@@ -221,6 +222,7 @@ export async function startControllerManager(opts: StartControllerManagerOptions
     async stop() {
       if (stopped) return;
       stopped = true;
+      announced.stop();
       abortAll.abort();
       await stopControllers();
       await elector?.stop();

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ApiClient, componentUserAgent, connectNats, LeaderElector } from '../../lib/client/mod.js';
-import { newRegistry, serveMetrics } from '../../lib/metrics/mod.js';
+import { announceTargets, newRegistry, serveMetrics, targetAddress } from '../../lib/metrics/mod.js';
 import type { BatchBindClient } from './binding.js';
 import { defaultSchedulerConfiguration, parseSchedulerConfiguration, type SchedulerConfiguration } from './config.js';
 import { defaultCoreKind } from './core/mod.js';
@@ -128,6 +128,7 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Runni
     };
     void campaign().catch((e) => log(`leader election failed: ${(e as Error).message}`));
   }
+  const announced = announceTargets(nc, () => [{ job: 'kube-scheduler', address: targetAddress(http.url) }]);
 
   return {
     metricsUrl: `${http.url}/metrics`,
@@ -138,6 +139,7 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Runni
     async stop() {
       if (stopped) return;
       stopped = true;
+      announced.stop();
       await scheduler.stop();
       await elector?.stop();
       await loop;
