@@ -5,8 +5,11 @@
  *
  * Flow control: the peers this speaks to (Go's spdystream in kubectl, client-go and
  * containerd) neither enforce nor replenish windows, so sending is paced by the socket
- * (its write callback) and never waits on a window; received data is acknowledged with
- * stream WINDOW_UPDATEs so a peer that does count windows keeps sending.
+ * (its write callback) and never waits on a window, and received data is not
+ * acknowledged either. WINDOW_UPDATEs would do harm: spdystream closes its socket as soon
+ * as an exec ends, and any of our frames still unread there make its kernel answer with
+ * a TCP reset, which throws away the output it had not yet sent (issue 11: `kubectl cp`
+ * from a pod lost the tail of anything over ~100 KiB).
  */
 import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
@@ -17,7 +20,6 @@ import {
   encodeRstStream,
   encodeSynReply,
   encodeSynStream,
-  encodeWindowUpdate,
   FLAG_FIN,
   FLAG_UNIDIRECTIONAL,
   FrameParser,
@@ -30,8 +32,6 @@ import { HeaderCompressor, HeaderDecompressor, type SpdyHeaders } from './header
 
 /** DATA frames we send carry at most this much (Go's framer takes up to 16 MiB; smaller keeps streams interleaved). */
 const MAX_DATA_CHUNK = 32 * 1024;
-/** received bytes acknowledged with one WINDOW_UPDATE */
-const WINDOW_ACK_BYTES = 32 * 1024;
 
 export interface SpdySessionOptions {
   /** the server opens even-numbered streams, the client odd ones */
@@ -46,7 +46,6 @@ export class SpdyStream extends Duplex {
   resetStatus: number | undefined;
   private localFin = false;
   private remoteFin = false;
-  private unacked = 0;
 
   constructor(
     private readonly session: SpdySession,
@@ -110,14 +109,7 @@ export class SpdyStream extends Duplex {
       this.session.send(encodeRstStream(this.id, RstStatus.STREAM_ALREADY_CLOSED));
       return;
     }
-    if (data.length) {
-      this.push(data);
-      this.unacked += data.length;
-      if (this.unacked >= WINDOW_ACK_BYTES && !fin) {
-        this.session.send(encodeWindowUpdate(this.id, this.unacked));
-        this.unacked = 0;
-      }
-    }
+    if (data.length) this.push(data);
     if (fin) this.onRemoteFin();
   }
 

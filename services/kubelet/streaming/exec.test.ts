@@ -6,15 +6,20 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeKubeconfig } from '../../../cli/kubeconfig.js';
-import { kubectlBinary } from '../../../test/kubectl.js';
+import { kubectlBinary, kubectlDir } from '../../../test/kubectl.js';
 import { httpGet } from '../../../test/node.js';
 import { startRealNode, type RealNode } from '../../../test/realnode.js';
 
 const VERSIONS = ['1.27', '1.28', '1.29', '1.30', '1.31', '1.32', '1.33'];
+
+/** `stock` is the kubectl on PATH, else kubectl.<version> beside it */
+const binary = (version: string): string => (version === 'stock' ? path.join(kubectlDir(), 'kubectl') : kubectlBinary(version));
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 interface Run {
   code: number | null;
@@ -33,7 +38,7 @@ describe('kubectl exec, attach, cp and port-forward on a real node (needs root)'
   /** runs kubectl `version`; `input` is written to its stdin, which is then closed */
   const kubectl = (version: string, args: string[], input?: string | Buffer, timeoutMs = 30_000): Promise<Run> =>
     new Promise((resolve, reject) => {
-      const p = spawn(kubectlBinary(version), ['--kubeconfig', kubeconfig, ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+      const p = spawn(binary(version), ['--kubeconfig', kubeconfig, ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       p.stdout.on('data', (c) => out.push(c));
@@ -126,6 +131,31 @@ describe('kubectl exec, attach, cp and port-forward on a real node (needs root)'
     assert.deepEqual(ok.map((r) => r.code), VERSIONS.map(() => 0), ok.map((r) => r.stderr).join('\n'));
   });
 
+  // Output that ends at once used to lose its tail: our WINDOW_UPDATEs, unread when
+  // containerd closed its socket, made its kernel reset the connection (docs/kubelet.md).
+  it('cp: 4 MiB of random bytes into a pod and back out, and exec output of several MiB, every byte (stock kubectl, 1.27, 1.33)', async () => {
+    const data = randomBytes(4 * 1024 * 1024);
+    writeFileSync(path.join(dir, 'random.bin'), data);
+    // seq's lines, known here, as a check that needs no file in the pod
+    let lines = '';
+    for (let i = 1; i <= 200_000; i++) lines += `${i}\n`;
+    await Promise.all(['stock', '1.27', '1.33'].map(async (v) => {
+      const up = await kubectl(v, ['cp', 'random.bin', `box:/tmp/random-${v}.bin`], undefined, 120_000);
+      assert.equal(up.code, 0, `${v}: ${up.stderr}`);
+      const cat = await kubectl(v, ['exec', 'box', '--', 'cat', `/tmp/random-${v}.bin`], undefined, 120_000);
+      assert.equal(cat.code, 0, `${v}: ${cat.stderr}`);
+      assert.equal(cat.raw.length, data.length, `${v}: exec cat delivered ${cat.raw.length} of ${data.length} bytes`);
+      assert.equal(sha256(cat.raw), sha256(data), `${v}: exec cat`);
+      const down = await kubectl(v, ['cp', `box:/tmp/random-${v}.bin`, `random-back-${v}.bin`], undefined, 120_000);
+      assert.equal(down.code, 0, `${v}: ${down.stderr}`);
+      assert.equal(sha256(readFileSync(path.join(dir, `random-back-${v}.bin`))), sha256(data), `${v}: cp from the pod`);
+      const seq = await kubectl(v, ['exec', 'box', '--', 'seq', '1', '200000'], undefined, 120_000);
+      assert.equal(seq.code, 0, `${v}: ${seq.stderr}`);
+      assert.equal(seq.raw.length, lines.length, `${v}: exec seq delivered ${seq.raw.length} of ${lines.length} bytes`);
+      assert.ok(seq.stdout === lines, `${v}: exec seq output differs`);
+    }));
+  });
+
   for (const v of ['1.27', '1.33']) {
     describe(`kubectl ${v} (${v === '1.27' ? 'SPDY/3.1' : 'WebSocket'})`, () => {
       it('exec: stdout and stderr apart; stdin to the end (echo hi | kubectl exec -i POD -- cat)', async () => {
@@ -136,8 +166,8 @@ describe('kubectl exec, attach, cp and port-forward on a real node (needs root)'
         const cat = await kubectl(v, ['exec', '-i', 'box', '--', 'cat'], 'hi\n');
         assert.equal(cat.code, 0, cat.stderr);
         assert.equal(cat.stdout, 'hi\n');
-        // 64 KiB through stdin and back: more than one SPDY window (larger outputs: see docs/kubelet.md, left)
-        const big = Buffer.alloc(64 * 1024, 'abcdefghijklmnopqrstuvwxyz\n');
+        // 1 MiB through stdin and back: many SPDY windows each way
+        const big = Buffer.alloc(1024 * 1024, 'abcdefghijklmnopqrstuvwxyz\n');
         const echo = await kubectl(v, ['exec', '-i', 'box', '--', 'cat'], big);
         assert.equal(echo.code, 0, echo.stderr);
         assert.equal(echo.stdout.length, big.length);
@@ -156,12 +186,12 @@ describe('kubectl exec, attach, cp and port-forward on a real node (needs root)'
 
       it('cp: a file into the pod and back, byte for byte (tar over exec)', async () => {
         const src = path.join(dir, `src-${v}.bin`);
-        const data = Buffer.alloc(48 * 1024);
+        const data = Buffer.alloc(300 * 1024);
         for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 8)) & 0xff;
         writeFileSync(src, data);
         const up = await kubectl(v, ['cp', `src-${v}.bin`, `box:/tmp/f-${v}`]);
         assert.equal(up.code, 0, up.stderr);
-        // what arrived, and 200 KiB of output at once (tar cf's burst) back through exec
+        // what arrived, and 300 KiB of output at once (tar cf's burst) back through exec
         const cat = await kubectl(v, ['exec', 'box', '--', 'cat', `/tmp/f-${v}`]);
         assert.equal(cat.code, 0, cat.stderr);
         assert.equal(cat.raw.length, data.length);

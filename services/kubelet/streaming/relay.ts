@@ -6,6 +6,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { InternalError } from '../../../lib/api/errors.js';
 import type { RemoteCommandFlags } from '../../../lib/stream/mod.js';
 import { dialRuntimeStream } from './runtimestream.js';
 
@@ -33,7 +34,9 @@ function relay(a: Duplex, b: Duplex): Promise<void> {
 /**
  * Runs an exec or attach: upstream's v4 client streams (error first, then stdin, stdout,
  * stderr, resize; stderr never with a TTY), relayed until containerd closed the error
- * stream (the Status: exit code or failure) and the output streams drained.
+ * stream (the Status: exit code or failure) and the output streams drained. containerd
+ * always writes a Status before it closes; a connection that ended without one was cut
+ * (its output may be short), which fails the session (500) instead of passing for exit 0.
  */
 export async function relayRemoteCommand(url: string, flags: RemoteCommandFlags, ch: ChannelSession): Promise<void> {
   const { session } = await dialRuntimeStream(url, [REMOTECOMMAND_PROTOCOL]);
@@ -48,6 +51,8 @@ export async function relayRemoteCommand(url: string, flags: RemoteCommandFlags,
     const stderr = flags.stderr && !flags.tty ? await open('stderr') : undefined;
     const resize = flags.tty ? await open('resize') : undefined;
     const outputs: Promise<void>[] = [];
+    let statusBytes = 0;
+    error.on('data', (c: Buffer) => (statusBytes += c.length));
     if (stdin) void relay(ch.channel(0), stdin);
     if (resize) void relay(ch.channel(4), resize);
     for (const [s, id] of [[stdout, 1], [stderr, 2], [error, 3]] as const) {
@@ -56,6 +61,9 @@ export async function relayRemoteCommand(url: string, flags: RemoteCommandFlags,
       outputs.push(relay(s, ch.channel(id)));
     }
     await Promise.all(outputs);
+    if (!statusBytes && !ch.signal?.aborted) {
+      throw new InternalError(`the container runtime's streaming server closed the connection before the command's exit status arrived; its output may be incomplete`);
+    }
   } finally {
     ch.signal?.removeEventListener('abort', abort);
     session.close();
