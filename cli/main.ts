@@ -8,6 +8,7 @@ import path from 'node:path';
 import { runBackup, runRestore } from './backup.js';
 import { PROJECT_ROOT } from './datafolder.js';
 import { runImage } from './image.js';
+import { runLogs } from './logs.js';
 import { runUp } from './up.js';
 
 interface Verb {
@@ -36,6 +37,11 @@ const VERBS: Record<string, Verb> = {
     summary: 'run many hollow nodes in this process (`kubelet --runtime hollow --nodes N`)',
     run: service(async () => (await import('../services/kubelet/main.js')).runKubelet),
   },
+  logging: {
+    summary: 'run the logging service in this process: the log stream, its index, Loki\'s read API (what `up` supervises)',
+    run: service(async () => (await import('../services/logging/main.js')).runLogging),
+  },
+  logs: { summary: 'cluster-level logs in LogQL: `logs \'{namespace="shop",app="web"} |= "error"\' --since 1h -f`', run: runLogs },
   bench: { summary: 'run a benchmark: `bench scheduler CONFIG.yaml` runs scheduler_perf workloads', run: runBench },
   version: { summary: 'print the version', run: async () => (console.log(`flotilla ${packageVersion()}`), 0) },
 };

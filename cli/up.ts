@@ -96,13 +96,14 @@ export const SERVICES: ServiceDef[] = [
   },
   { name: 'scheduler', enabled: (c) => c.controlPlane === 'processes', args: (c) => [c.cli, 'scheduler', '--nats', c.natsUrl] },
   { name: 'controller-manager', enabled: (c) => c.controlPlane === 'processes', args: (c) => [c.cli, 'controller-manager', '--nats', c.natsUrl, '--allocate-node-cidrs', '--cluster-cidr', c.clusterCIDR] },
+  { name: 'logging', args: (c) => [c.cli, 'logging', '--nats', c.natsUrl] },
   {
     name: 'kubelet',
     enabled: (c) => c.realNode !== undefined,
     args: (c) => {
       const r = c.realNode!;
       return [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'cri', '--container-runtime-endpoint', r.endpoint, '--root-dir', r.rootDir,
-        '--cni-conf-dir', r.cniConfDir, ...(r.podCIDR ? ['--pod-cidr', r.podCIDR] : []), '--cni-network', r.network, '--cni-bridge', r.bridge, '--registry-port', String(r.registryPort),
+        '--cni-conf-dir', r.cniConfDir, ...(r.podCIDR ? ['--pod-cidr', r.podCIDR] : []), '--cni-network', r.network, '--cni-bridge', r.bridge, '--registry-port', String(r.registryPort), '--ship-logs=true',
         ...(c.controlPlane === 'static-pods' ? ['--pod-manifest-path', manifestsDir(c.dataDir)] : [])];
     },
   },
