@@ -96,7 +96,6 @@ export const SERVICES: ServiceDef[] = [
   },
   { name: 'scheduler', enabled: (c) => c.controlPlane === 'processes', args: (c) => [c.cli, 'scheduler', '--nats', c.natsUrl] },
   { name: 'controller-manager', enabled: (c) => c.controlPlane === 'processes', args: (c) => [c.cli, 'controller-manager', '--nats', c.natsUrl, '--allocate-node-cidrs', '--cluster-cidr', c.clusterCIDR] },
-  { name: 'logging', args: (c) => [c.cli, 'logging', '--nats', c.natsUrl] },
   {
     name: 'kubelet',
     enabled: (c) => c.realNode !== undefined,
@@ -112,6 +111,8 @@ export const SERVICES: ServiceDef[] = [
     enabled: (c) => c.hollowNodes > 0,
     args: (c) => [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'hollow', '--nodes', String(c.hollowNodes)],
   },
+  // after the first service (up waits for the apiserver there); shippers retry until its stream exists
+  { name: 'logging', args: (c) => [c.cli, 'logging', '--nats', c.natsUrl] },
 ];
 
 export interface UpOptions {
