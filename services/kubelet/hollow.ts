@@ -203,6 +203,15 @@ export class HollowRuntime implements ContainerRuntime {
     return () => this.listeners.delete(listener);
   }
 
+  /** The running containers with their pods' metadata (synthetic log lines are printed for these). */
+  *runningContainers(): Iterable<{ namespace: string; pod: string; uid: string; container: string; startedAt: number }> {
+    for (const c of this.containers.values()) {
+      if (c.status.state !== 'CONTAINER_RUNNING') continue;
+      const sb = this.sandboxes.get(c.sandboxId);
+      if (sb) yield { namespace: sb.status.metadata.namespace, pod: sb.status.metadata.name, uid: sb.status.metadata.uid, container: c.status.metadata.name, startedAt: c.status.startedAt };
+    }
+  }
+
   /** How many sandboxes and containers it holds (for tests and metrics). */
   counts(): { sandboxes: number; containers: number } {
     return { sandboxes: this.sandboxes.size, containers: this.containers.size };

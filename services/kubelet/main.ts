@@ -18,7 +18,7 @@ export const DEFAULT_ROOT_DIR = '/var/lib/flotilla/kubelet';
 export const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
 
 export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N [--nats URL] [--name-prefix hollow-] [--first-index 0]
-                        [--cpu 4] [--memory 16Gi] [--pods 110] [--zones 3] [--start-delay-ms 0]
+                        [--cpu 4] [--memory 16Gi] [--pods 110] [--zones 3] [--start-delay-ms 0] [--synthetic-log-rate 0]
        flotilla kubelet --runtime cri [--nats URL] [--container-runtime-endpoint unix://PATH] [--root-dir DIR]
                         [--cni-conf-dir DIR] [--pod-cidr CIDR] [--hostname-override NAME] [--pods 110]
                         [--pod-manifest-path DIR] [--system-reserved cpu=Q,memory=Q] [--kube-reserved ...] [--eviction-hard memory.available<100Mi,...]
@@ -51,6 +51,8 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
   --cpu, --memory, --pods   each node's capacity and allocatable
   --zones Z           nodes are spread over topology.kubernetes.io/zone zone-0 .. zone-(Z-1)
   --start-delay-ms D  how long a pod stays Pending before its containers run
+  --synthetic-log-rate N  each running hollow container prints N lines a second into the log stream
+                      (FLOTILLA_LOGS, as a real node ships its files; default 0: none)
 
 A hollow container runs until its pod is deleted, unless the pod's annotations say
 flotilla.io/hollow-run-seconds (exit after that long) and flotilla.io/hollow-exit-code.`;
@@ -81,6 +83,7 @@ const KUBELET_FLAGS = {
   pods: { type: 'string' },
   zones: { type: 'string' },
   'start-delay-ms': { type: 'string' },
+  'synthetic-log-rate': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -109,6 +112,7 @@ export async function runKubelet(argv: string[]): Promise<number> {
     pods: intFlag(values.pods, '--pods', 1, 250),
     zones: intFlag(values.zones, '--zones', 1, 1000),
     startDelayMs: intFlag(values['start-delay-ms'], '--start-delay-ms', 0),
+    syntheticLogRate: intFlag(values['synthetic-log-rate'], '--synthetic-log-rate', 0, 100_000),
   });
   console.log(`kubelet: ${nodes} hollow nodes registered in ${Date.now() - t0} ms (NATS ${natsUrl})`);
   return runUntilStopped('kubelet', () => running.stop());

@@ -28,6 +28,7 @@ import { PodSetup } from './podsetup.js';
 import type { ContainerRuntime } from './runtime.js';
 import { logAcceptor } from './logs/server.js';
 import { LogShipper } from './logs/shipper.js';
+import { SyntheticLogs } from './logs/synthetic.js';
 import { ContainerLogManager, criRotatingRuntime, DEFAULT_CONTAINER_LOG_MAX_FILES, DEFAULT_CONTAINER_LOG_MAX_SIZE } from './logs/rotation.js';
 import { StreamingAcceptor } from './streaming/acceptor.js';
 import { serveNodeStreams } from './streams.js';
@@ -88,6 +89,8 @@ export interface StartKubeletOptions {
   pods?: number;
   zones?: number;
   startDelayMs?: number;
+  /** hollow nodes: each running container prints this many synthetic lines a second into the log stream (default 0: none) */
+  syntheticLogRate?: number;
   /** heartbeat and status-writing knobs (tests shorten them) */
   node?: Partial<
     Pick<NodeManagerOptions, 'leaseDurationSeconds' | 'leaseRenewIntervalMs' | 'statusReportIntervalMs' | 'statusUpdateIntervalMs' | 'retryMs' | 'tickMs' | 'concurrency'>
@@ -205,9 +208,11 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
   let streams: StreamServer | undefined;
   let logRotation: ContainerLogManager | undefined;
   let shipper: LogShipper | undefined;
+  let synthetic: SyntheticLogs | undefined;
   const stop = async () => {
     await streams?.stop();
     await shipper?.stop();
+    await synthetic?.stop();
     await logRotation?.stop();
     await nodes.stop();
     await pods.stop();
@@ -253,6 +258,15 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
         shipper = new LogShipper({ nc, nodeName: host.name, podLogDir: path.join(cri.rootDir, 'pods'), stateDir: path.join(cri.rootDir, 'log-shipper'), pods: { labels }, log });
         shipper.start();
       }
+    }
+    if (runtime instanceof HollowRuntime && opts.syntheticLogRate) {
+      const hollow = runtime;
+      const pod = (namespace: string, name: string, uid: string) => {
+        const p = pods.podStatus(namespace, name);
+        return p?.uid === uid ? { node: p.pod.spec?.nodeName ?? '', labels: p.pod.metadata?.labels ?? {} } : undefined;
+      };
+      synthetic = new SyntheticLogs({ nc, rate: opts.syntheticLogRate, containers: () => hollow.runningContainers(), pod, log });
+      synthetic.start();
     }
     // Ready as soon as the network is: not on the next 10 s health check
     await nodes.recheckHealth();

@@ -12,13 +12,14 @@
  * duplicate window; a follower resumes after the later of its saved position (written
  * only after acks) and the last batch the stream holds for its pod's uid.
  */
-import { headers, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_LOG_STREAM, DEFAULT_LOG_SUBJECT_PREFIX, LOG_HEADERS, LogBatch, logSubject } from '../../../lib/logging/mod.js';
+import { LogPublisher } from './publisher.js';
 import { CriLogParser, type LogEntry } from './reader.js';
 
 /** What the shipper asks the kubelet about a pod. */
@@ -107,7 +108,7 @@ function errorText(e: unknown): string {
 }
 
 export class LogShipper {
-  private readonly js: JetStreamClient;
+  private readonly publisher: LogPublisher;
   private jsm?: JetStreamManager;
   private readonly stream: string;
   private readonly prefix: string;
@@ -120,16 +121,14 @@ export class LogShipper {
   private saveTimer?: NodeJS.Timeout;
   private readonly abort = new AbortController();
   private scanning?: Promise<void>;
-  /** what was shipped (for tests, benchmarks and metrics) */
-  readonly stats = { lines: 0, bytes: 0, batches: 0, retries: 0 };
 
   constructor(private readonly opts: LogShipperOptions) {
-    this.js = jetstream(opts.nc);
     this.stream = opts.stream ?? DEFAULT_LOG_STREAM;
     this.prefix = opts.prefix ?? DEFAULT_LOG_SUBJECT_PREFIX;
     this.pollMs = opts.pollMs ?? 200;
     this.readBytes = opts.readBytes ?? 128 * 1024;
     this.log = opts.log ?? (() => undefined);
+    this.publisher = new LogPublisher(opts.nc, this.abort.signal, this.log);
     mkdirSync(opts.stateDir, { recursive: true });
     this.positionsFile = path.join(opts.stateDir, 'positions.json');
     try {
@@ -137,6 +136,11 @@ export class LogShipper {
     } catch {
       this.positions = {};
     }
+  }
+
+  /** what was shipped (for tests, benchmarks and metrics) */
+  get stats(): LogPublisher['stats'] {
+    return this.publisher.stats;
   }
 
   start(): void {
@@ -297,7 +301,8 @@ export class LogShipper {
           if (parser.pending >= 4 * 1024 * 1024) return acked; // no line end in 4 MiB: not a log the runtime wrote
           continue;
         }
-        const ok = await this.publish(subject, batch, {
+        const ok = await this.publisher.publish(subject, batch, {
+          node: this.opts.nodeName,
           uid: ref.uid,
           labels,
           source: formatSource(file.attempt, file.ino, acked, end),
@@ -311,36 +316,6 @@ export class LogShipper {
       return undefined;
     } finally {
       await fh.close().catch(() => undefined);
-    }
-  }
-
-  /** Publishes one batch until JetStream acks it (a duplicate counts: it was stored before); false when stopped first. */
-  async publish(subject: string, batch: LogBatch, meta: { uid: string; labels: Record<string, string>; source?: string; msgID: string }): Promise<boolean> {
-    const h = headers();
-    h.set(LOG_HEADERS.node, this.opts.nodeName);
-    h.set(LOG_HEADERS.podUid, meta.uid);
-    h.set(LOG_HEADERS.labels, JSON.stringify(meta.labels));
-    h.set(LOG_HEADERS.lines, String(batch.lines));
-    h.set(LOG_HEADERS.first, String(batch.first));
-    h.set(LOG_HEADERS.last, String(batch.last));
-    if (meta.source) h.set(LOG_HEADERS.source, meta.source);
-    const body = batch.body();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const ack = await this.js.publish(subject, body, { headers: h, msgID: meta.msgID, timeout: 5000 });
-        if (!ack.duplicate) {
-          this.stats.lines += batch.lines;
-          this.stats.bytes += body.length;
-          this.stats.batches++;
-        }
-        return true;
-      } catch (e) {
-        if (this.stopped) return false;
-        this.stats.retries++;
-        if (attempt === 0 || attempt % 20 === 0) this.log(`log shipper: publishing to ${subject}: ${errorText(e)}; trying again`);
-        await this.pause(Math.min(5000, 100 * 2 ** attempt));
-        if (this.stopped) return false;
-      }
     }
   }
 
