@@ -3,7 +3,7 @@
  * rates swing with whatever else runs; CPU time per operation does much less, so it is
  * the steadier figure for comparing one build with the next.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 
 /** Linux's USER_HZ: /proc reports times in these ticks, 100 on every common build. */
 const TICKS_PER_SECOND = 100;
@@ -46,4 +46,60 @@ export function cpuPerOpUs(before: CpuSample, after: CpuSample, ops: number): Re
     out[who] = a === null || b === null || b === undefined || ops <= 0 ? null : ((a - b) * 1000) / ops;
   }
   return out;
+}
+
+/**
+ * A cgroup of the benchmark's own that a process is moved into, so the CPU of everything
+ * it starts afterwards is counted with it, short-lived children included: containerd's
+ * runc, shim and CNI plugin processes each live a few ms and never show in a sample of
+ * /proc/<pid>/stat (only what runc moves into the containers' own cgroups is left out:
+ * the containers' processes). cgroup v1's cpuacct hierarchy or cgroup v2's unified one.
+ */
+export class CpuAccountingGroup {
+  private constructor(
+    readonly dir: string,
+    private readonly v2: boolean,
+  ) {}
+
+  /** Makes the group and moves pid into it; undefined where no cgroup hierarchy is writable. */
+  static create(name: string, pid: number): CpuAccountingGroup | undefined {
+    const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+    const dir = v2 ? `/sys/fs/cgroup/${name}` : `/sys/fs/cgroup/cpuacct/${name}`;
+    try {
+      mkdirSync(dir);
+      writeFileSync(`${dir}/cgroup.procs`, String(pid));
+      return new CpuAccountingGroup(dir, v2);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** CPU ms used by the group's processes since it was made. */
+  cpuMs(): number {
+    if (!this.v2) return Number(readFileSync(`${this.dir}/cpuacct.usage`, 'utf8')) / 1e6;
+    const m = /^usage_usec (\d+)$/m.exec(readFileSync(`${this.dir}/cpu.stat`, 'utf8'));
+    return m ? Number(m[1]) / 1000 : NaN;
+  }
+
+  /** Removes the group once its processes are gone (the kernel refuses while any is left). */
+  remove(): void {
+    try {
+      rmdirSync(this.dir);
+    } catch {
+      // a process still in it (or gone already): left for the machine's owner, named after the benchmark
+    }
+  }
+}
+
+/** The machine's busy share of all CPUs (0..1) since the previous reading of /proc/stat. */
+export function machineBusy(): () => number {
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3]! + f[4]!, total: f.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  return () => {
+    const b = read();
+    return b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : NaN;
+  };
 }

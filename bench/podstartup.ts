@@ -6,11 +6,18 @@
  *   - create -> Running p50 / p99 / max, from a watch (the pod's creation is taken when
  *     its batch create was sent);
  *   - pods started per second (first create to last Running);
- *   - CPU per pod start of the kubelet, of containerd and of the shims, from /proc/<pid>/stat;
+ *   - where one pod start spends its time: the median (and p99) of each phase the kubelet
+ *     logs per pod ("Observed pod startup duration", podstartlatency.ts): waiting for a
+ *     start slot, volumes, sandbox, image, create, start, status reported;
+ *   - CPU per pod start of the kubelet, of containerd and of the shims, from /proc/<pid>/stat,
+ *     and of containerd with everything it starts (shims, runc, CNI plugins, most of
+ *     which live a few ms), from a cgroup the benchmark moves containerd into; the
+ *     machine's busy share and load average (other work on the machine shows there);
  *   - the kubelet's CPU % and RSS while the P pods run and nothing changes;
  *   - then, the kubelet stopped, the same pod start done by the benchmark straight
  *     through CRI (RunPodSandbox, CreateContainer, StartContainer; --cri-pods pods, 4 at
- *     a time, as the kubelet starts them): what containerd alone allows on this machine.
+ *     a time, as the kubelet starts them): what containerd alone allows on this machine,
+ *     with the median of each call.
  * No assertions: figures only. The aim is p99 < 2 s for 100 pods on 2 cores.
  *
  *   npm run bench:podstartup [-- --pods 100 --idle 10]
@@ -18,6 +25,7 @@
  * Needs root and the node's packages, like the real-node tests; run it alone
  * (`flock /tmp/flt-containerd.lock` when others run containerd-backed suites).
  */
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
@@ -27,7 +35,8 @@ import { CriClient } from '../services/kubelet/cri/client.js';
 import { BUSYBOX_IMAGE } from '../services/kubelet/images/local.js';
 import { component, startCluster, stopChild } from '../test/cluster.js';
 import { cleanUpTestNodeHost, startTestNodeHost } from '../test/node.js';
-import { processCpuMs } from './cpu.js';
+import { CpuAccountingGroup, machineBusy, processCpuMs } from './cpu.js';
+import { parseStartupLine, START_PHASES } from '../services/kubelet/podstartlatency.js';
 import { processMemory, until } from './measure.js';
 import { summarize } from './stats.js';
 
@@ -50,23 +59,33 @@ function cpuOf(pids: number[]): number {
   return pids.reduce((sum, p) => sum + (processCpuMs(p) ?? 0), 0);
 }
 
+const loads = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const ms = (v: number) => v.toFixed(0);
+
 /** Starts pods straight through CRI, `parallel` at a time: containerd's own pace. */
-async function criOnly(socket: string, dir: string, count: number, parallel = 4): Promise<{ podsPerSecond: number; p50: number; p99: number }> {
+async function criOnly(socket: string, dir: string, count: number, parallel = 4): Promise<{ podsPerSecond: number; p50: number; p99: number; calls: Record<'sandbox' | 'create' | 'start', number> }> {
   const cri = new CriClient(socket);
   try {
     const took: number[] = [];
+    const calls = { sandbox: [] as number[], create: [] as number[], start: [] as number[] };
     const t0 = performance.now();
     await forEachLimited(Array.from({ length: count }, (_, i) => i), parallel, async (i) => {
       const s0 = performance.now();
       const name = `cri-${i}`;
       const config = { metadata: { name, namespace: NS, uid: `bench-cri-${i}-${process.pid}`, attempt: 0 }, hostname: name, logDirectory: path.join(dir, 'cri-logs', name), labels: {}, annotations: {}, linux: {} };
       const sb = await cri.runPodSandbox(config);
+      const s1 = performance.now();
       const id = await cri.createContainer(sb, { metadata: { name: 'app', attempt: 0 }, image: { image: BUSYBOX_IMAGE }, command: ['sleep', '36000'], args: [], logPath: 'app.log', linux: {} } as never, config);
+      const s2 = performance.now();
       await cri.startContainer(id);
-      took.push(performance.now() - s0);
+      const s3 = performance.now();
+      calls.sandbox.push(s1 - s0);
+      calls.create.push(s2 - s1);
+      calls.start.push(s3 - s2);
+      took.push(s3 - s0);
     });
     const s = summarize(took);
-    return { podsPerSecond: count / ((performance.now() - t0) / 1000), p50: s.p50, p99: s.p99 };
+    return { podsPerSecond: count / ((performance.now() - t0) / 1000), p50: s.p50, p99: s.p99, calls: { sandbox: summarize(calls.sandbox).p50, create: summarize(calls.create).p50, start: summarize(calls.start).p50 } };
   } finally {
     cri.close();
   }
@@ -87,10 +106,24 @@ async function main(): Promise<void> {
   });
   const nodeName = `flt-bench-${host.suffix}`;
   const socket = host.launcher.paths.socket;
+  const loadAtStart = loads();
+  // containerd and all it starts from now on (shims, runc, CNI plugins)
+  const containerdTree = CpuAccountingGroup.create(`flt-bench-${host.suffix}`, host.launcher.pid!);
   const nc = await connectNats(cluster.natsUrl, { name: 'bench-podstartup' });
   const client = new ApiClient(nc);
   const kubelet = component(['kubelet', '--nats', cluster.natsUrl, '--runtime', 'cri', '--container-runtime-endpoint', `unix://${socket}`, '--root-dir', path.join(host.dir, 'kubelet'),
     '--cni-conf-dir', host.cniConfDir, '--pod-cidr', host.subnet, '--hostname-override', nodeName, '--cni-network', host.network, '--cni-bridge', host.bridge]);
+  // the kubelet's "Observed pod startup duration" lines: each pod's start, phase by phase
+  const starts = new Map<string, NonNullable<ReturnType<typeof parseStartupLine>>>();
+  let partial = '';
+  kubelet.stderr!.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    for (const l of lines) {
+      const got = parseStartupLine(l);
+      if (got) starts.set(got.pod, got);
+    }
+  });
   const informer = new SharedInformer<Pod>(client, Resources.pods, { namespace: NS });
   try {
     await until('the real node Ready', async () => {
@@ -127,14 +160,21 @@ async function main(): Promise<void> {
       shims: cpuOf(shimPids(socket)),
       apiserver: processCpuMs(cluster.apiserver.pid) ?? 0,
       'nats-server': processCpuMs(cluster.nats.process.pid) ?? 0,
+      containerdTree: containerdTree?.cpuMs() ?? NaN,
     });
     const before = sample();
+    const busy = machineBusy();
+    const createdWall = new Map<string, number>();
     const names = Array.from({ length: count }, (_, i) => `ps-${i}`);
     const t0 = performance.now();
     for (let i = 0; i < names.length; i += 250) {
       const batch = names.slice(i, i + 250);
       const at = performance.now();
-      for (const n of batch) created.set(n, at);
+      const wall = Date.now();
+      for (const n of batch) {
+        created.set(n, at);
+        createdWall.set(n, wall);
+      }
       const results = await client.batchCreate(batch.map((n) => ({ ...Resources.pods, namespace: NS, body: pod(n) })));
       const bad = results.find((r) => r instanceof Error);
       if (bad) throw bad;
@@ -143,6 +183,8 @@ async function main(): Promise<void> {
     const tEnd = Math.max(...names.map((n) => running.get(n)!));
     // the shims of the new pods: counted whole (each started during the phase)
     const after = sample();
+    const busyDuringStarts = busy();
+    const loadAfterStarts = loads();
     const lat = summarize(names.map((n) => running.get(n)! - created.get(n)!).sort((a, b) => a - b));
 
     await new Promise((r) => setTimeout(r, 3000));
@@ -156,14 +198,26 @@ async function main(): Promise<void> {
     console.log(`pods: ${count} busybox pods created at once on the real node ${nodeName} (${host.subnet})`);
     console.log(`create -> Running: p50 ${lat.p50.toFixed(0)} ms, p99 ${lat.p99.toFixed(0)} ms, max ${lat.max.toFixed(0)} ms`);
     console.log(`pods started per second: ${(count / ((tEnd - t0) / 1000)).toFixed(1)} (${((tEnd - t0) / 1000).toFixed(2)} s for all)`);
+    const phases = names.map((n) => starts.get(`${NS}/${n}`)).filter((p) => p !== undefined);
+    const med = (f: (p: (typeof phases)[number]) => number) => summarize(phases.map(f));
+    const phaseText = [...START_PHASES, 'reportedMs' as const].map((k) => {
+      const s = med((p) => p[k]);
+      return `${k.replace(/Ms$/, '')} ${ms(s.p50)}/${ms(s.p99)}`;
+    });
+    const watched = med((p) => p.admittedAt - createdWall.get(p.pod.slice(NS.length + 1))!);
+    console.log(`kubelet's phases per pod, median/p99 ms (${phases.length} pods logged): created -> admitted ${ms(watched.p50)}/${ms(watched.p99)}, ${phaseText.join(', ')}`);
     console.log(`CPU per pod start: kubelet ${perPod('kubelet')} ms, containerd ${perPod('containerd')} ms, shims ${perPod('shims')} ms (apiserver ${perPod('apiserver')} ms, nats-server ${perPod('nats-server')} ms)`);
+    console.log(`CPU per pod start of containerd with all it ran (shims, runc, CNI plugins; cgroup): ${perPod('containerdTree')} ms; machine busy ${(busyDuringStarts * 100).toFixed(0)} % of ${cpus().length} CPUs meanwhile; load average ${loadAtStart} before, ${loadAfterStarts} after`);
     console.log(`kubelet with ${count + 1} pods running, idle: CPU ${idleCpuPct.toFixed(2)} % over ${idleSeconds} s, RSS ${((mem?.rss ?? NaN) / 1024 / 1024).toFixed(1)} MiB`);
     if (criPods > 0) {
       await stopChild(kubelet);
+      const cpu0 = containerdTree?.cpuMs() ?? NaN;
+      const busyCri = machineBusy();
       const r = await criOnly(socket, host.dir, criPods);
-      console.log(`containerd alone (the benchmark's CRI calls, ${criPods} pods, 4 at a time): ${r.podsPerSecond.toFixed(1)} pods/s, one pod start p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms`);
+      const criCpu = ((containerdTree?.cpuMs() ?? NaN) - cpu0) / criPods;
+      console.log(`containerd alone (the benchmark's CRI calls, ${criPods} pods, 4 at a time): ${r.podsPerSecond.toFixed(1)} pods/s, one pod start p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms; median RunPodSandbox ${ms(r.calls.sandbox)} ms, CreateContainer ${ms(r.calls.create)} ms, StartContainer ${ms(r.calls.start)} ms; containerd tree CPU ${criCpu.toFixed(1)} ms per pod, machine busy ${(busyCri() * 100).toFixed(0)} %`);
     }
-    console.log(`BENCH_JSON ${JSON.stringify({ phase: 'podstartup', pods: count, p50Ms: lat.p50, p99Ms: lat.p99, maxMs: lat.max, podsPerSecond: count / ((tEnd - t0) / 1000), cpuMsPerPod: Object.fromEntries(Object.keys(before).map((k) => [k, +perPod(k as keyof typeof before)])), kubeletIdleCpuPct: idleCpuPct, kubeletRssBytes: mem?.rss })}`);
+    console.log(`BENCH_JSON ${JSON.stringify({ phase: 'podstartup', pods: count, p50Ms: lat.p50, p99Ms: lat.p99, maxMs: lat.max, podsPerSecond: count / ((tEnd - t0) / 1000), cpuMsPerPod: Object.fromEntries(Object.keys(before).map((k) => [k, +perPod(k as keyof typeof before)])), kubeletIdleCpuPct: idleCpuPct, kubeletRssBytes: mem?.rss, machineBusy: busyDuringStarts, phaseMediansMs: Object.fromEntries([...START_PHASES, 'reportedMs'].map((k) => [k, med((p) => p[k as 'reportedMs']).p50])) })}`);
   } finally {
     await informer.stop().catch(() => undefined);
     await stopChild(kubelet);
@@ -171,6 +225,7 @@ async function main(): Promise<void> {
     await nc.close().catch(() => undefined);
     await cluster.stop();
     await cleanUpTestNodeHost(host);
+    containerdTree?.remove();
   }
 }
 

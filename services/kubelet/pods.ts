@@ -20,6 +20,7 @@ import { ContainerConfigError, containerConfig } from './containerconfig.js';
 import type { PodSetup } from './podsetup.js';
 import { isMirrorPod } from './staticpods/manifests.js';
 import { PodStartQueue } from './podstarts.js';
+import { PodStartupLatencyTracker, type StartPhase } from './podstartlatency.js';
 import { metaTime } from '../../lib/api/time.js';
 import { type BackOffOptions, ContainerBackOff, crashLoopMessage } from './backoff.js';
 import { type PodEvents, Reasons } from './events.js';
@@ -154,6 +155,8 @@ export class PodManager {
   private readonly flushMs: number;
   private readonly concurrency: number;
   private readonly starts?: PodStartQueue;
+  /** real nodes only: one line per pod start is too much for thousands of hollow pods */
+  private readonly startup?: PodStartupLatencyTracker;
   private readonly log: (line: string) => void;
   private readonly backOff: ContainerBackOff;
   private readonly events?: PodEvents;
@@ -178,6 +181,7 @@ export class PodManager {
     const parallel = opts.parallelPodStarts ?? (runtime.ownsPodNetwork ? DEFAULT_PARALLEL_POD_STARTS : undefined);
     this.starts = parallel ? new PodStartQueue(parallel) : undefined;
     this.log = opts.log ?? ((l) => process.stderr.write(`kubelet: ${l}\n`));
+    if (runtime.ownsPodNetwork) this.startup = new PodStartupLatencyTracker(this.log);
     this.backOff = new ContainerBackOff(opts.backOff);
     this.events = opts.events;
     this.setup = opts.setup;
@@ -363,6 +367,7 @@ export class PodManager {
 
   /** Accepted on its node: Pending with ContainerCreating at once; containers after the start delay. */
   private admit(rec: PodRecord): void {
+    this.startup?.admitted(rec.uid);
     this.markDirty(rec);
     const start = () => (this.starts ? void this.starts.run(() => this.startPod(rec)) : void this.startPod(rec));
     if (this.startDelayMs > 0) rec.startTimer = setTimeout(start, this.startDelayMs);
@@ -372,11 +377,12 @@ export class PodManager {
   private async startPod(rec: PodRecord): Promise<void> {
     rec.startTimer = undefined;
     if (rec.terminating || rec.removed) return;
+    this.startup?.mark(rec.uid, 'queuedMs');
     const node = this.nodes.get(rec.nodeName)!;
     if (this.setup) {
       // volumes first (upstream's WaitForAttachAndMount): until they are set up the pod stays ContainerCreating
       try {
-        await this.setup.prepare(rec.pod);
+        await this.timed(rec, 'volumesMs', () => this.setup!.prepare(rec.pod));
       } catch (e) {
         this.log(`pod ${rec.key}: ${(e as Error).message}`);
         if (!rec.terminating && !rec.removed) rec.startTimer = setTimeout(() => void this.startPod(rec), CONFIG_RETRY_MS);
@@ -393,7 +399,7 @@ export class PodManager {
       const config = this.setup?.sandboxConfig(rec.pod, base) ?? base;
       if (this.runtime.ownsPodNetwork) {
         // the runtime's CNI network gives the address (a host-network pod has the node's)
-        rec.sandboxId = await this.runtime.runPodSandbox(config);
+        rec.sandboxId = await this.timed(rec, 'sandboxMs', () => this.runtime.runPodSandbox(config));
         rec.ip = this.runtime.podSandboxStatus(rec.sandboxId)?.network?.ip || (rec.pod.spec?.hostNetwork ? rec.hostIP : undefined);
       } else {
         const prev = rec.pod.status?.podIP;
@@ -456,20 +462,22 @@ export class PodManager {
         await this.runtime.removeContainer(c.id);
       }
       const spec = (c.init ? rec.pod.spec?.initContainers : rec.pod.spec?.containers)?.find((x) => x.name === c.name);
-      if (this.images && spec && !(await this.imageReady(rec, c, spec))) return;
+      if (this.images && spec && !(await this.timed(rec, 'imageMs', () => this.imageReady(rec, c, spec)))) return;
       // hollow containers run nothing: their config is only a name and an image
-      const config =
-        this.runtime.ownsPodNetwork && spec
-          ? this.setup
-            ? await this.setup.containerConfig(rec.pod, spec, c.restartCount, rec.ip ?? '', rec.hostIP)
-            : containerConfig(rec.pod, spec, c.restartCount, rec.ip ?? '', rec.hostIP)
-          : { metadata: { name: c.name, attempt: c.restartCount }, image: c.image };
-      c.id = await this.runtime.createContainer(rec.sandboxId, config);
+      c.id = await this.timed(rec, 'createMs', async () => {
+        const config =
+          this.runtime.ownsPodNetwork && spec
+            ? this.setup
+              ? await this.setup.containerConfig(rec.pod, spec, c.restartCount, rec.ip ?? '', rec.hostIP)
+              : containerConfig(rec.pod, spec, c.restartCount, rec.ip ?? '', rec.hostIP)
+            : { metadata: { name: c.name, attempt: c.restartCount }, image: c.image };
+        return this.runtime.createContainer(rec.sandboxId!, config);
+      });
       this.byContainer.set(c.id, [rec, c]);
       c.error = undefined;
       c.backoffMessage = undefined;
       this.events?.recordPod(rec.pod, 'Normal', Reasons.created, `Created container ${c.name}`, c.name);
-      await this.runtime.startContainer(c.id);
+      await this.timed(rec, 'startMs', () => this.runtime.startContainer(c.id!));
       this.events?.recordPod(rec.pod, 'Normal', Reasons.started, `Started container ${c.name}`, c.name);
       if (spec?.lifecycle?.postStart && this.runtime.execSync && !(await this.postStart(rec, c, spec, c.id))) return;
       this.watchProbes(rec, c, this.runtime.containerStatus(c.id)?.startedAt || Date.now());
@@ -640,6 +648,7 @@ export class PodManager {
   private terminate(rec: PodRecord): void {
     if (rec.terminating) return;
     rec.terminating = true;
+    this.startup?.forget(rec.uid);
     this.prober?.removePod(rec.key);
     this.dirty.delete(rec);
     rec.stopping = (async () => {
@@ -691,6 +700,7 @@ export class PodManager {
   private cleanup(rec: PodRecord): void {
     if (rec.removed) return;
     rec.removed = true;
+    this.startup?.forget(rec.uid);
     this.clearTimers(rec);
     this.backOff.forget(`${rec.uid}/`);
     this.prober?.removePod(rec.key);
@@ -698,6 +708,11 @@ export class PodManager {
     this.deletes.delete(rec);
     if (this.pods.get(rec.key) === rec) this.pods.delete(rec.key);
     void this.releaseRuntime(rec);
+  }
+
+  /** fn, its time added to the pod's start phase while its first start is traced */
+  private timed<T>(rec: PodRecord, phase: StartPhase, fn: () => Promise<T>): Promise<T> {
+    return this.startup ? this.startup.time(rec.uid, phase, fn) : fn();
   }
 
   private markDirty(rec: PodRecord): void {
@@ -755,7 +770,10 @@ export class PodManager {
     let firstError: Error | undefined;
     results.forEach((r, i) => {
       const rec = recs[i]!;
-      if (!(r instanceof Error)) return void this.statusWrites++;
+      if (!(r instanceof Error)) {
+        this.startup?.reported(rec.uid, rec.key, items[i]!.body.status.phase);
+        return void this.statusWrites++;
+      }
       if (isNotFound(r)) return;
       // the status is rebuilt from the runtime with the next flush
       this.dirty.add(rec);
