@@ -7,7 +7,8 @@
  *
  * Whatever is missing is installed or built: node_modules (`npm ci`), the WebAssembly
  * scheduling core (`asc`, both builds), the TypeScript build (`tsc`), nats-server (`apt-get install -y nats-server` when running as root), the
- * real node's Debian packages (bin/node-packages.js: containerd, runc, CNI plugins, ...);
+ * real node's Debian packages (bin/node-packages.js: containerd, runc, CNI plugins, ...) and
+ * the monitoring addons' (prometheus);
  * otherwise it stops with the one command to run. Plain JavaScript: it runs before
  * anything is compiled.
  */
@@ -15,7 +16,7 @@ import { spawnSync, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureNodePackages } from './node-packages.js';
+import { ensureAddonPackages, ensureNodePackages } from './node-packages.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD_MARKER = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -165,6 +166,8 @@ function main(argv) {
   // only hollow nodes run, and the tests that need them fail saying this same command.
   const node = ensureNodePackages({ say });
   if (node.missing.length) say(`a real node needs Debian packages that are missing; install them with:\n\n  ${node.command}\n`);
+  const addons = ensureAddonPackages({ say });
+  if (addons.missing.length) say(`flotilla up runs Prometheus when it is installed; install it with:\n\n  ${addons.command}\n`);
   if (mode === 'test') runTests(natsServer, rest);
 }
 

@@ -22,15 +22,22 @@ export const NODE_PACKAGES = [
   'skopeo',
 ];
 
+/**
+ * The monitoring addons' packages: Prometheus (Debian's 2.42), which `flotilla up` runs as
+ * its own supervised child (its config and data under the data folder). Installed without
+ * recommends: prometheus-node-exporter would come along as a system service.
+ */
+export const ADDON_PACKAGES = ['prometheus'];
+
 /** The command that installs packages (services/kubelet/host/prerequisites.ts says the same). */
-function installCommand(packages) {
-  return `sudo apt-get update && sudo apt-get install -y ${packages.join(' ')}`;
+function installCommand(packages, flags = []) {
+  return `sudo apt-get update && sudo apt-get install -y ${[...flags, ...packages].join(' ')}`;
 }
 
 /** The packages of NODE_PACKAGES that dpkg does not list as installed (one dpkg-query call). */
-export function missingNodePackages() {
-  const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\n', ...NODE_PACKAGES], { encoding: 'utf8' });
-  if (r.error) return [...NODE_PACKAGES]; // no dpkg: not Debian, nothing can be checked
+export function missingNodePackages(packages = NODE_PACKAGES) {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\n', ...packages], { encoding: 'utf8' });
+  if (r.error) return [...packages]; // no dpkg: not Debian, nothing can be checked
   const installed = new Set(
     r.stdout
       .split('\n')
@@ -38,7 +45,7 @@ export function missingNodePackages() {
       .filter(([, status]) => status === 'installed')
       .map(([name]) => name.replace(/:.*$/, '')),
   );
-  return NODE_PACKAGES.filter((p) => !installed.has(p));
+  return packages.filter((p) => !installed.has(p));
 }
 
 /**
@@ -46,15 +53,20 @@ export function missingNodePackages() {
  * may have no package lists). Returns the packages still missing, with the command
  * that installs them for a caller that is not root.
  */
-export function ensureNodePackages({ say = (l) => process.stderr.write(`ensure: ${l}\n`) } = {}) {
-  let missing = missingNodePackages();
+export function ensureNodePackages({ say = (l) => process.stderr.write(`ensure: ${l}\n`), packages = NODE_PACKAGES, what = "the node's", flags = [] } = {}) {
+  let missing = missingNodePackages(packages);
   if (missing.length === 0) return { missing, command: '' };
   if (process.getuid?.() === 0) {
-    say(`installing the node's Debian packages: ${missing.join(' ')}`);
+    say(`installing ${what} Debian packages: ${missing.join(' ')}`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
-    spawnSync('apt-get', ['install', '-y', ...missing], { stdio: 'inherit', env });
-    missing = missingNodePackages();
+    spawnSync('apt-get', ['install', '-y', ...flags, ...missing], { stdio: 'inherit', env });
+    missing = missingNodePackages(packages);
   }
-  return { missing, command: missing.length ? installCommand(missing) : '' };
+  return { missing, command: missing.length ? installCommand(missing, flags) : '' };
+}
+
+/** The addons' packages (ADDON_PACKAGES), as ensureNodePackages does the node's. */
+export function ensureAddonPackages({ say } = {}) {
+  return ensureNodePackages({ say, packages: ADDON_PACKAGES, what: 'the monitoring addons\'', flags: ['--no-install-recommends'] });
 }

@@ -45,6 +45,8 @@ export interface ClusterState {
   apiserverUrl?: string;
   /** the real node's containerd (CRI endpoint), when the cluster has one */
   containerRuntimeEndpoint?: string;
+  /** the Prometheus `up` runs, when it runs one */
+  prometheusUrl?: string;
   /** pid of the running launcher; absent once it stopped cleanly */
   pid?: number;
 }

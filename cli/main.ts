@@ -42,6 +42,10 @@ const VERBS: Record<string, Verb> = {
     run: service(async () => (await import('../services/logging/main.js')).runLogging),
   },
   logs: { summary: 'cluster-level logs in LogQL: `logs \'{namespace="shop",app="web"} |= "error"\' --since 1h -f`', run: runLogs },
+  'kube-state-metrics': {
+    summary: 'serve the objects\' state as kube_* metrics (what `up` supervises)',
+    run: service(async () => (await import('../services/kube-state-metrics/main.js')).runKubeStateMetrics),
+  },
   bench: { summary: 'run a benchmark: `bench scheduler CONFIG.yaml` runs scheduler_perf workloads', run: runBench },
   version: { summary: 'print the version', run: async () => (console.log(`flotilla ${packageVersion()}`), 0) },
 };

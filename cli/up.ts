@@ -32,7 +32,9 @@ import {
 import { serverUrl, writeKubeconfig } from './kubeconfig.js';
 import { SupervisedProcess, type SupervisorOutput } from './supervisor.js';
 import { APISERVER_NODE_FLAGS } from '../services/apiserver/nodeflags.js';
-import { portFlag } from '../lib/process/flags.js';
+import { durationFlag, portFlag } from '../lib/process/flags.js';
+import { ADDONS, parseAddons } from './addons.js';
+import { DEFAULT_PROMETHEUS_PORT, PrometheusAddon } from './prometheus/addon.js';
 import { ContainerdLauncher, waitForCri } from '../services/kubelet/containerd/launcher.js';
 import { requireNodeHost } from '../services/kubelet/host/prerequisites.js';
 import { BridgeNetwork, parseIPv4CIDR } from '../services/kubelet/cni/bridge.js';
@@ -64,6 +66,8 @@ export interface ServiceContext {
   realNode?: RealNodeContext;
   /** static-pods: the real node's kubelet runs apiserver, scheduler and controller-manager from <data>/manifests */
   controlPlane: ControlPlaneMode;
+  /** the addons --addons picked (cli/addons.ts) */
+  addons: string[];
 }
 
 export interface RealNodeContext {
@@ -106,6 +110,7 @@ export const SERVICES: ServiceDef[] = [
         ...(c.controlPlane === 'static-pods' ? ['--pod-manifest-path', manifestsDir(c.dataDir)] : [])];
     },
   },
+  { name: 'kube-state-metrics', enabled: (c) => c.addons.includes('kube-state-metrics'), args: (c) => [c.cli, 'kube-state-metrics', '--nats', c.natsUrl] },
   {
     name: 'hollow-kubelet',
     enabled: (c) => c.hollowNodes > 0,
@@ -146,6 +151,12 @@ export interface UpOptions {
   controlPlane?: ControlPlaneMode;
   /** how long to wait for the apiserver's /readyz */
   readyTimeoutMs?: number;
+  /** addons to run (cli/addons.ts; default all) */
+  addons?: string[];
+  /** Prometheus' port (default 9090; a busy port is replaced by a free one; 0 = any) */
+  prometheusPort?: number;
+  /** Prometheus' scrape interval (default 15 s) */
+  scrapeIntervalMs?: number;
   out?: SupervisorOutput;
 }
 
@@ -169,6 +180,8 @@ export class Launcher {
   registry: SupervisedProcess | undefined;
   realNode: RealNodeContext | undefined;
   readonly services: SupervisedProcess[] = [];
+  /** Prometheus, when --addons has it and it is installed */
+  prometheus: PrometheusAddon | undefined;
   private readonly out: SupervisorOutput;
   private stopping: Promise<void> | undefined;
   private state: ClusterState | undefined;
@@ -231,6 +244,7 @@ export class Launcher {
       hollowNodes: this.opts.hollowNodes ?? 0,
       clusterCIDR: clusterCidrFor(this.opts.clusterCIDR, this.opts.podCIDR, (this.opts.hollowNodes ?? 0) + 1),
       controlPlane: this.opts.controlPlane ?? 'processes',
+      addons: this.opts.addons ?? [...ADDONS],
     };
     log(`node IPAM gives each Node a /24 of ${ctx.clusterCIDR}`);
     ctx.realNode = this.realNode = await this.startNodeRuntime(width);
@@ -255,8 +269,15 @@ export class Launcher {
       }
     }
 
+    if (ctx.addons.includes('prometheus')) {
+      const prometheus = new PrometheusAddon({ dataDir: this.dataDir, natsUrl: this.natsUrl, port: this.opts.prometheusPort, scrapeIntervalMs: this.opts.scrapeIntervalMs ?? 15_000, out: this.out, prefixWidth: width });
+      this.prometheus = prometheus;
+      if (!(await prometheus.start())) this.prometheus = undefined;
+      this.throwIfStopping();
+    }
+
     this.kubeconfig = writeKubeconfig(path.join(this.dataDir, 'kubeconfig'), this.apiserverUrl);
-    this.state = { ...this.state, apiserverUrl: this.apiserverUrl, containerRuntimeEndpoint: this.realNode?.endpoint };
+    this.state = { ...this.state, apiserverUrl: this.apiserverUrl, containerRuntimeEndpoint: this.realNode?.endpoint, prometheusUrl: this.prometheus?.url };
     writeState(this.dataDir, this.state);
     log(`cluster ready: apiserver ${this.apiserverUrl}, NATS ${this.natsUrl}, bucket ${this.bucket}`);
   }
@@ -387,6 +408,7 @@ export class Launcher {
   /** Services in reverse start order, then nats-server. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      await this.prometheus?.stop();
       for (const p of [...this.services].reverse()) await p.stop();
       await this.stopNodeRuntime();
       await this.registry?.stop();
@@ -398,6 +420,7 @@ export class Launcher {
 
   /** Synchronous last resort for process exit paths. */
   killNow(): void {
+    this.prometheus?.killNow();
     for (const p of this.services) p.killNow();
     this.containerd?.killNow();
     this.registry?.killNow();
@@ -452,6 +475,7 @@ async function checkNats(url: string): Promise<void> {
 export const UP_USAGE = `usage: flotilla up [--data DIR] [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--hollow-nodes N]
                   [--no-real-node] [--container-runtime-endpoint unix://PATH] [--cluster-cidr CIDR] [--pod-cidr CIDR]
                   [--cni-bridge NAME] [--registry-port N] [--control-plane processes|static-pods]
+                  [--addons LIST] [--prometheus-port N] [--scrape-interval D]
 
 Starts an all-in-one cluster and prints "export KUBECONFIG=<path>". Ctrl-C stops it.
 As root with the node's Debian packages, this machine joins as a real node: containerd
@@ -473,7 +497,13 @@ runs pods with IPs from a CNI bridge; otherwise up says why and runs hollow node
                     run as localhost:N/NAME; nothing is pulled from anywhere else
   --control-plane static-pods  kubeadm's layout: apiserver, scheduler and controller-manager run as static pods
                     of the real node (manifests in <data>/manifests, mirror pods in kube-system) instead of
-                    processes of up; nats-server stays up's (default: processes)`;
+                    processes of up; nats-server stays up's (default: processes)
+  --addons LIST     addons to run beside the cluster, comma-separated (default all: ${ADDONS.join(',')}; none for none):
+                    kube-state-metrics serves the objects' state as kube_* metrics; prometheus runs Debian's
+                    prometheus (config and data in <data>/prometheus) scraping every component it discovers
+                    over NATS; when it is not installed up prints the apt-get command and runs without it
+  --prometheus-port N  Prometheus' port on 127.0.0.1 (default ${DEFAULT_PROMETHEUS_PORT}; a busy port is replaced by a free one)
+  --scrape-interval D  Prometheus' scrape and rule interval, a Go duration (default 15s)`;
 
 export async function runUp(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -492,6 +522,9 @@ export async function runUp(argv: string[]): Promise<number> {
       'cni-bridge': { type: 'string' },
       'registry-port': { type: 'string' },
       'control-plane': { type: 'string' },
+      addons: { type: 'string' },
+      'prometheus-port': { type: 'string' },
+      'scrape-interval': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -519,6 +552,9 @@ export async function runUp(argv: string[]): Promise<number> {
     cniBridge: values['cni-bridge'],
     registryPort: portFlag(values['registry-port'], '--registry-port'),
     controlPlane,
+    addons: parseAddons(values.addons),
+    prometheusPort: portFlag(values['prometheus-port'], '--prometheus-port'),
+    scrapeIntervalMs: durationFlag(values['scrape-interval'], '--scrape-interval'),
   });
 
   let firstSignalAt = 0;

@@ -2,10 +2,23 @@
  * The HTTP endpoint every service but the apiserver serves: /metrics from its registry,
  * /healthz and /livez (the process is up) and /readyz (its caches have synced).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { renderMetrics } from './registry.js';
+
+/** Writes text pieces in writes of about 64 KiB each (many small writes cost more than the text). */
+function writeChunks(res: ServerResponse, first: string, rest: Iterable<string>): void {
+  let buf = first;
+  for (const piece of rest) {
+    buf += piece;
+    if (buf.length >= 65536) {
+      res.write(buf);
+      buf = '';
+    }
+  }
+  res.end(buf);
+}
 
 export interface HealthServer {
   url: string;
@@ -14,16 +27,18 @@ export interface HealthServer {
 
 /**
  * Serves /metrics, /healthz (the process is up) and /readyz (`ready()`: caches synced) on
- * 127.0.0.1:port (0 = any free port).
+ * 127.0.0.1:port (0 = any free port). `extra` adds exposition text after the registry's
+ * (kube-state-metrics' object series, kept as text rather than as prom-client metrics).
  */
-export async function serveMetrics(registry: Registry, port: number, ready: () => boolean, host = '127.0.0.1'): Promise<HealthServer> {
+export async function serveMetrics(registry: Registry, port: number, ready: () => boolean, host = '127.0.0.1', extra?: () => Iterable<string>): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (url === '/metrics') {
       renderMetrics(registry).then(
         ({ contentType, body }) => {
           res.writeHead(200, { 'content-type': contentType });
-          res.end(body);
+          if (extra) writeChunks(res, body, extra());
+          else res.end(body);
         },
         (e: Error) => {
           res.writeHead(500, { 'content-type': 'text/plain' });

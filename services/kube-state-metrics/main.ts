@@ -1,0 +1,35 @@
+/**
+ * `flotilla kube-state-metrics`: the object-state metrics (kube_pod_info, kube_node_status_*,
+ * kube_deployment_*, ...) of the cluster on its own /metrics. Stops on SIGINT/SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import { natsFlagUsage, natsUrlFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
+import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
+import { DEFAULT_KUBE_STATE_METRICS_PORT, startKubeStateMetrics } from './server.js';
+
+export const KUBE_STATE_METRICS_USAGE = `usage: flotilla kube-state-metrics [--nats URL] [--port N]
+
+  ${natsFlagUsage()}
+  --port N             HTTP port of /metrics, /healthz, /readyz (default ${DEFAULT_KUBE_STATE_METRICS_PORT}; 0 = any free port)`;
+
+export async function runKubeStateMetrics(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      nats: { type: 'string' },
+      port: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(KUBE_STATE_METRICS_USAGE);
+    return 0;
+  }
+  const natsUrl = natsUrlFlag(values.nats);
+  const port = portFlag(values.port) ?? DEFAULT_KUBE_STATE_METRICS_PORT;
+  const running = await startOnPort('kube-state-metrics', port, values.port !== undefined, (p) => startKubeStateMetrics({ natsUrl, port: p }));
+  console.log(`kube-state-metrics: serving ${running.metricsUrl} (NATS ${natsUrl})`);
+  return runUntilStopped('kube-state-metrics', () => running.stop());
+}
+
+runIfEntryPoint(import.meta.url, 'kube-state-metrics', runKubeStateMetrics);
