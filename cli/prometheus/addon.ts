@@ -12,6 +12,7 @@ import { connectNats } from '../../lib/client/mod.js';
 import { choosePort, processes, terminate } from '../datafolder.js';
 import { SupervisedProcess, type SupervisorOutput } from '../supervisor.js';
 import { prometheusLayout, renderPrometheusConfig, type PrometheusLayout } from './config.js';
+import { renderRecordingRules } from './rules.js';
 import { TargetFiles } from './targets.js';
 
 export const DEFAULT_PROMETHEUS_PORT = 9090;
@@ -84,6 +85,7 @@ export class PrometheusAddon {
     }
     mkdirSync(this.layout.data, { recursive: true });
     writeFileSync(this.layout.config, renderPrometheusConfig(this.layout, this.opts.scrapeIntervalMs));
+    writeFileSync(this.layout.rules, renderRecordingRules());
     this.nc = await connectNats(this.opts.natsUrl, { name: 'flotilla-up/prometheus-targets' });
     this.targets = new TargetFiles(this.nc, this.layout, Math.min(5000, this.opts.scrapeIntervalMs), log);
     await this.targets.start();

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { parseAddons, ADDONS } from '../addons.js';
 import { prometheusLayout, renderPrometheusConfig, SCRAPE_JOBS, targetsFile } from './config.js';
 import { PROMETHEUS_INSTALL, prometheusBinary } from './addon.js';
+import { renderRecordingRules } from './rules.js';
 import { targetGroups } from './targets.js';
 
 describe('prometheus config and targets', () => {
@@ -39,9 +40,12 @@ describe('prometheus config and targets', () => {
       const layout = prometheusLayout(dir);
       mkdirSync(layout.targets, { recursive: true });
       writeFileSync(layout.config, renderPrometheusConfig(layout, 1500));
+      writeFileSync(layout.rules, renderRecordingRules());
       for (const [job, list] of targetGroups([{ job: 'kubelet', address: '127.0.0.1:1', paths: ['/metrics', '/metrics/cadvisor'] }])) writeFileSync(targetsFile(layout, job), JSON.stringify(list));
       const { stdout } = await promisify(execFile)('promtool', ['check', 'config', layout.config]);
       assert.match(stdout, /SUCCESS/);
+      const rules = await promisify(execFile)('promtool', ['check', 'rules', layout.rules]);
+      assert.match(rules.stdout, /SUCCESS: \d+ rules found/);
       const text = renderPrometheusConfig(layout, 1500);
       for (const job of SCRAPE_JOBS) assert.match(text, new RegExp(`job_name: ${job}\\n`));
       assert.match(text, /scrape_interval: 1500ms/);

@@ -20,11 +20,13 @@ export interface PrometheusLayout {
   data: string;
   /** file_sd files, one per scrape job */
   targets: string;
+  /** the recording rules (rules.ts) */
+  rules: string;
 }
 
 export function prometheusLayout(dataDir: string): PrometheusLayout {
   const dir = path.join(dataDir, 'prometheus');
-  return { dir, config: path.join(dir, 'prometheus.yml'), data: path.join(dir, 'data'), targets: path.join(dir, 'targets') };
+  return { dir, config: path.join(dir, 'prometheus.yml'), data: path.join(dir, 'data'), targets: path.join(dir, 'targets'), rules: path.join(dir, 'rules.yml') };
 }
 
 /** The file_sd file of a scrape job. */
@@ -54,6 +56,7 @@ export function renderPrometheusConfig(layout: PrometheusLayout, scrapeIntervalM
       scrape_timeout: goDuration(Math.min(10_000, scrapeIntervalMs)),
       evaluation_interval: goDuration(scrapeIntervalMs),
     },
+    rule_files: [layout.rules],
     scrape_configs: [...jobs, { job_name: OTHER_JOBS, file_sd_configs: fileSd(OTHER_JOBS) }],
   };
   return `# written by flotilla up; rewritten at every start\n${YAML.stringify(config)}`;

@@ -78,7 +78,8 @@ function resourceLines(name: string, base: string, prefix: Labels, list: Record<
 }
 
 function ownerLines(name: string, base: string, owners: OwnerReference[] | undefined): string {
-  if (!owners?.length) return sample(name, base, [['owner_kind', '<none>'], ['owner_name', '<none>'], ['owner_is_controller', '<none>']], 1);
+  // no owner: one series with empty owner labels, as upstream (the mixin's rules select owner_kind="")
+  if (!owners?.length) return sample(name, base, [['owner_kind', ''], ['owner_name', ''], ['owner_is_controller', '']], 1);
   let out = '';
   for (const o of owners) out += sample(name, base, [['owner_kind', o.kind], ['owner_name', o.name], ['owner_is_controller', String(o.controller ?? false)]], 1);
   return out;
