@@ -111,9 +111,11 @@ export class LogQuerier {
       batches++;
       if (!data) continue;
       const base = c.stream.labels;
+      const out = this.labelSets.get(c.stream.subject, base, 'stdout');
+      const err = this.labelSets.get(c.stream.subject, base, 'stderr');
       forEachLogLine(data, (l: LogLine) => {
         if (l.time < req.startMs || l.time >= req.endMs) return;
-        const labels = this.labelSets.get(c.stream.subject, base, l.stream);
+        const labels = l.stream === 'stdout' ? out : err;
         if (streamMatchers.length && !selectorMatches(streamMatchers, labels)) return;
         if (!lineMatches(q.filters, l.text)) return;
         entries.push({ ts: timestampNanos(l.timestamp), time: l.time, line: l.text, partial: l.partial, labels });
@@ -175,8 +177,10 @@ export class LogQuerier {
         const base = streamLabels(ref, m.headers.get(LOG_HEADERS.node), parseLabelsHeader(m.headers.get(LOG_HEADERS.labels)));
         if (!selectorMatches(other, base)) continue;
         const out: LogResultEntry[] = [];
+        const stdout = this.labelSets.get(m.subject, base, 'stdout');
+        const stderr = this.labelSets.get(m.subject, base, 'stderr');
         forEachLogLine(m.data, (l) => {
-          const labels = this.labelSets.get(m.subject, base, l.stream);
+          const labels = l.stream === 'stdout' ? stdout : stderr;
           if (streamMatchers.length && !selectorMatches(streamMatchers, labels)) return;
           if (!lineMatches(q.filters, l.text)) return;
           out.push({ ts: timestampNanos(l.timestamp), time: l.time, line: l.text, partial: l.partial, labels });
