@@ -50,11 +50,14 @@ export async function runLogging(argv: string[]): Promise<number> {
   const maxBytes = bytes === undefined ? undefined : Number(parseQuantity(bytes).value());
   if (maxBytes !== undefined && !(maxBytes > 0)) throw new Error(`--retention-bytes: must be positive, got "${bytes}"`);
   const port = portFlag(values.port) ?? DEFAULT_LOKI_PORT;
-  const running = await startOnPort('logging', port, values.port !== undefined, (p) =>
+  // signals and a gone parent end the process even while it still waits for NATS
+  let running: Awaited<ReturnType<typeof startLogging>> | undefined;
+  const stopped = runUntilStopped('logging', async () => await running?.stop());
+  running = await startOnPort('logging', port, values.port !== undefined, (p) =>
     startLogging({ natsUrl, port: p, host: values.host, maxAgeMs, maxBytes, stream: values.stream, prefix: values['subject-prefix'] }),
   );
   console.log(`logging: Loki's read API on ${running.url} (NATS ${natsUrl}; query sessions on flotilla.logging.query)`);
-  return runUntilStopped('logging', () => running.stop());
+  return await stopped;
 }
 
 runIfEntryPoint(import.meta.url, 'logging', runLogging);
