@@ -46,6 +46,10 @@ const VERBS: Record<string, Verb> = {
     summary: 'serve the objects\' state as kube_* metrics (what `up` supervises)',
     run: service(async () => (await import('../services/kube-state-metrics/main.js')).runKubeStateMetrics),
   },
+  trace: {
+    summary: "`trace pod NAME [-n NS]`: the pod's trace from create to started, as a tree with durations",
+    run: async (argv) => (await import('./trace.js')).runTrace(argv),
+  },
   bench: { summary: 'run a benchmark: `bench scheduler CONFIG.yaml` runs scheduler_perf workloads', run: runBench },
   version: { summary: 'print the version', run: async () => (console.log(`flotilla ${packageVersion()}`), 0) },
 };

@@ -31,6 +31,9 @@ import { now, ObjectStorage, type WriteContext } from './storage.js';
 import type { CachedObject } from './watchcache.js';
 import type { PodLogOpener, PodLogStream } from './podlogs.js';
 import { metaTime } from '../../lib/api/time.js';
+import type { Tracer } from '@opentelemetry/api';
+import type { TraceCarrier } from '../../lib/tracing/mod.js';
+import { traceCreate } from './tracing.js';
 
 export interface HandlerResult {
   code: number;
@@ -48,6 +51,8 @@ export interface HandlerOptions {
   bookmarkIntervalMs: number;
   /** opens pods/log on the pod's node (absent: every log is empty, as on hollow nodes) */
   podLogs?: PodLogOpener;
+  /** traces pod creates (absent: none) */
+  tracer?: Tracer;
 }
 
 function getPath(obj: any, path: string[]): any {
@@ -83,8 +88,11 @@ export class ApiHandler {
     return req.namespace ?? '';
   }
 
-  /** `userAgent` names the manager of a write that gives no fieldManager (upstream's rule). */
-  async handle(req: ApiRequest, rawBody?: string, userAgent?: string): Promise<HandlerResult> {
+  /**
+   * `userAgent` names the manager of a write that gives no fieldManager (upstream's rule);
+   * `trace` is the caller's trace context (its traceparent header), which a pod's create continues.
+   */
+  async handle(req: ApiRequest, rawBody?: string, userAgent?: string, trace?: TraceCarrier): Promise<HandlerResult> {
     const kind = this.resolve(req);
     const ns = this.namespaceOf(kind, req);
     if (!req.subresource && kind.def.verbs && !kind.def.verbs.includes(req.verb)) {
@@ -140,6 +148,9 @@ export class ApiHandler {
       case 'create':
         needNamespace();
         if (req.name) throw new MethodNotAllowedError(`create is not allowed on a named ${kind.def.kind}`);
+        if (this.opts.tracer && kind.storage === PODS.resource && !kind.def.group) {
+          return ok(201, await traceCreate(this.opts.tracer, ns, req.body, trace, () => this.storage.create(kind, ns, req.body, ctx)));
+        }
         return ok(201, await this.storage.create(kind, ns, req.body, ctx));
       case 'update':
         needNamespace();

@@ -3,6 +3,7 @@
  * protobuf request bodies; JSON and Table responses), watch streaming, discovery,
  * OpenAPI, health and metrics endpoints. Every error is a metav1.Status.
  */
+import { carrierFromHttpHeaders } from '../../lib/tracing/mod.js';
 import http from 'node:http';
 import YAML from 'yaml';
 import {
@@ -340,7 +341,7 @@ async function serve(deps: HttpServerDeps, req: http.IncomingMessage, res: http.
       r.ref.list = r.ref.verb === 'get' ? (q.has('resourceVersion') ? { resourceVersion: q.get('resourceVersion')! } : {}) : listOptionsFromQuery(q);
       if (r.ref.subresource === 'log') r.ref.body = podLogOptionsFromQuery(q);
     }
-    const result = await deps.handler.handle(r.ref, text, String(req.headers['user-agent'] ?? ''));
+    const result = await deps.handler.handle(r.ref, text, String(req.headers['user-agent'] ?? ''), carrierFromHttpHeaders(req.headers));
     code = result.code;
     respond(res, r, result, accept, q);
   } catch (e) {

@@ -7,14 +7,16 @@ import { parseArgs } from 'node:util';
 import { natsFlagUsage, natsUrlFlag } from '../../lib/process/flags.js';
 import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
 import { startApiServer } from './server.js';
+import { TRACING_FLAG_OPTIONS, tracingFlags, tracingFlagsUsage } from '../../lib/tracing/mod.js';
 
-export const APISERVER_USAGE = `usage: flotilla apiserver [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--replicas N]
+export const APISERVER_USAGE = `usage: flotilla apiserver [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--replicas N] [--tracing-* ...]
 
   ${natsFlagUsage()}
   --port N             HTTP port of the Kubernetes REST API (default 6443; 0 = any free port)
   --host ADDR          the address it listens on (default 127.0.0.1)
   --bucket NAME        the JetStream KV bucket that holds the objects
-  --replicas N         JetStream replicas of the bucket (cluster mode)`;
+  --replicas N         JetStream replicas of the bucket (cluster mode)
+${tracingFlagsUsage()}`;
 
 export async function runApiServer(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -25,6 +27,7 @@ export async function runApiServer(argv: string[]): Promise<number> {
       host: { type: 'string', default: '127.0.0.1' },
       bucket: { type: 'string' },
       replicas: { type: 'string' },
+      ...TRACING_FLAG_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -39,6 +42,7 @@ export async function runApiServer(argv: string[]): Promise<number> {
     httpHost: values.host,
     bucket: values.bucket,
     replicas: values.replicas ? Number(values.replicas) : undefined,
+    tracing: tracingFlags(values),
   });
   console.log(`apiserver: serving ${server.httpUrl} (NATS ${natsUrl})`);
 

@@ -3,6 +3,7 @@
  * request/reply verbs in a queue group, streamed watches with keepalive, batch verbs,
  * and change events published for every write this instance makes.
  */
+import { carrierFromNatsHeaders } from '../../lib/tracing/mod.js';
 import { headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import YAML from 'yaml';
@@ -163,7 +164,7 @@ export class NatsApi {
         throw new BadRequestError('request needs "version" and "resource"');
       }
       // a NATS client names itself as an HTTP client does, for writes without a fieldManager
-      const result = await this.handler.handle(req, applyText(req), m.headers?.get('User-Agent') || undefined);
+      const result = await this.handler.handle(req, applyText(req), m.headers?.get('User-Agent') || undefined, carrierFromNatsHeaders(m.headers));
       code = result.code;
       const max = this.nc.info?.max_payload ?? 1024 * 1024;
       // a log from a real node: the reply carries it whole, so a follow waits for its end
@@ -211,6 +212,7 @@ export class NatsApi {
 
   private async onBatch(m: Msg): Promise<void> {
     const userAgent = m.headers?.get('User-Agent') || undefined;
+    const trace = carrierFromNatsHeaders(m.headers);
     const op = m.subject.slice(`${API_PREFIX}.batch.`.length);
     try {
       if (op === 'create' || op === 'patch') {
@@ -221,7 +223,7 @@ export class NatsApi {
           b.items.map(async (it: BatchCreateRequest['items'][number] | BatchPatchRequest['items'][number]) => {
             try {
               const one: ApiRequest = { ...it, group: it.group ?? '', verb: op, write: b.write };
-              const r = await this.handler.handle(one, applyText(one), userAgent);
+              const r = await this.handler.handle(one, applyText(one), userAgent, trace);
               return r.body;
             } catch (e) {
               return errorBody(e);

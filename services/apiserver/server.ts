@@ -22,6 +22,7 @@ import { DefaultTolerationSecondsAdmission } from './defaulttolerations.js';
 import { ObjectStorage } from './storage.js';
 import { WatchCache } from './watchcache.js';
 import { Aggregator } from './aggregator/aggregator.js';
+import { startTracing, type TracingOptions } from '../../lib/tracing/mod.js';
 
 export interface ApiServerOptions {
   natsUrl: string;
@@ -36,6 +37,8 @@ export interface ApiServerOptions {
   replicas?: number;
   /** how often aggregated APIServices are checked for availability besides on changes (default 10 s) */
   apiServiceCheckIntervalMs?: number;
+  /** trace pod creates (absent: no tracing; the `apiserver` command always passes it) */
+  tracing?: Omit<TracingOptions, 'service' | 'nc'>;
 }
 
 export interface ApiServer {
@@ -59,7 +62,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   storage.admission.push(new DefaultTolerationSecondsAdmission());
   const nodes = findKind('', 'v1', 'nodes')!;
   const podLogs = podLogOpener(nc, (name) => storage.get(nodes, '', name, false).catch(() => undefined));
-  const handler = new ApiHandler(storage, { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, podLogs });
+  const tracing = opts.tracing ? await startTracing({ ...opts.tracing, service: 'apiserver', nc }) : undefined;
+  const handler = new ApiHandler(storage, { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, podLogs, tracer: tracing?.tracer });
   const natsApi = new NatsApi(nc, handler, metrics);
   storage.onChange = (n) => natsApi.publishChange(n);
   natsApi.start();
@@ -94,6 +98,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       for (const s of streaming.sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       cache.stop();
+      await tracing?.shutdown();
       await nc.drain().catch(() => nc.close());
     },
   };

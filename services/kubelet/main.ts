@@ -2,6 +2,7 @@
  * `flotilla kubelet`: its flags and usage; server.ts assembles the kubelet. Stops on
  * SIGINT/SIGTERM, or when its supervising launcher is gone.
  */
+import { TRACING_FLAG_OPTIONS, tracingFlags, tracingFlagsUsage } from '../../lib/tracing/mod.js';
 import { parseArgs } from 'node:util';
 import { parseQuantity } from '../../lib/api/quantity.js';
 import { boolFlag, checkedFlag, intFlag, natsFlagUsage, natsUrlFlag } from '../../lib/process/flags.js';
@@ -24,6 +25,7 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
                         [--pod-manifest-path DIR] [--system-reserved cpu=Q,memory=Q] [--kube-reserved ...] [--eviction-hard memory.available<100Mi,...]
                         [--registry-port ${LOCAL_REGISTRY_PORT}]
                         [--container-log-max-size 10Mi] [--container-log-max-files 5] [--ship-logs=true]
+       (both: [--tracing-sampling-rate R] [--tracing-endpoint URL] [--tracing-retention D] [--tracing-max-bytes N])
 
   ${natsFlagUsage(20)}
   --runtime hollow    simulated nodes and containers (like KWOK), the default
@@ -53,6 +55,7 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
   --start-delay-ms D  how long a pod stays Pending before its containers run
   --synthetic-log-rate N  each running hollow container prints N lines a second into the log stream
                       (FLOTILLA_LOGS, as a real node ships its files; default 0: none)
+${tracingFlagsUsage(20)}
 
 A hollow container runs until its pod is deleted, unless the pod's annotations say
 flotilla.io/hollow-run-seconds (exit after that long) and flotilla.io/hollow-exit-code.`;
@@ -84,6 +87,7 @@ const KUBELET_FLAGS = {
   zones: { type: 'string' },
   'start-delay-ms': { type: 'string' },
   'synthetic-log-rate': { type: 'string' },
+  ...TRACING_FLAG_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -113,6 +117,7 @@ export async function runKubelet(argv: string[]): Promise<number> {
     zones: intFlag(values.zones, '--zones', 1, 1000),
     startDelayMs: intFlag(values['start-delay-ms'], '--start-delay-ms', 0),
     syntheticLogRate: intFlag(values['synthetic-log-rate'], '--synthetic-log-rate', 0, 100_000),
+    tracing: tracingFlags(values),
   });
   console.log(`kubelet: ${nodes} hollow nodes registered in ${Date.now() - t0} ms (NATS ${natsUrl})`);
   return runUntilStopped('kubelet', () => running.stop());
@@ -129,6 +134,7 @@ async function runCriKubelet(values: KubeletFlags): Promise<number> {
     natsUrl,
     runtime: 'cri',
     pods: intFlag(values.pods, '--pods', 1, 250),
+    tracing: tracingFlags(values),
     cri: {
       endpoint,
       rootDir: values['root-dir'] ?? DEFAULT_ROOT_DIR,

@@ -10,6 +10,8 @@
  * and one flush per tick sends a merge patch on pods/status for each dirty pod, many at
  * a time, so thousands of pods start together without a write per step.
  */
+import type { Tracer } from '@opentelemetry/api';
+import { PodStartTrace, runtimeCall } from './podtrace.js';
 import type { Container, ContainerStateTerminated, ContainerStatus as PodContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import { type ApiClient, chunks, deletedObject, forEachLimited, metaNamespaceKey, Resources, SharedInformer } from '../../lib/client/mod.js';
 import { isConflict, isNotFound } from '../../lib/api/errors.js';
@@ -53,6 +55,8 @@ export interface PodManagerOptions {
   setup?: PodSetup;
   /** makes sure each container's image is there before it is created (real nodes; hollow ones need none) */
   images?: ImagePuller;
+  /** traces the first sync of pods whose create was sampled (absent: none) */
+  tracer?: Tracer;
 }
 
 interface ContainerRecord {
@@ -103,6 +107,8 @@ interface PodRecord {
   static?: boolean;
   /** its containers being stopped (terminate) */
   stopping?: Promise<void>;
+  /** the first sync's trace, while it runs (only pods whose create was sampled) */
+  trace?: PodStartTrace;
 }
 
 /** The pod phase from its container statuses and restart policy (upstream getPhase). */
@@ -164,6 +170,7 @@ export class PodManager {
   /** probes run where containers run (not on hollow nodes) */
   private readonly prober?: ProbeManager;
   private readonly images?: ImagePuller;
+  private readonly tracer?: Tracer;
   private stopped = false;
   private apiSynced = false;
   /** status writes sent (each carries every change of one pod since the last) */
@@ -187,6 +194,7 @@ export class PodManager {
     this.setup = opts.setup;
     if (runtime.execSync) this.prober = new ProbeManager(this.probeListener(), runtime.execSync.bind(runtime));
     this.images = opts.images;
+    this.tracer = opts.tracer;
     // unbound pods are the scheduler's business: only bound ones come to this process
     const only = nodes.nodes.size === 1 ? [...nodes.nodes.keys()][0] : undefined;
     this.informer = new SharedInformer<Pod>(client, Resources.pods, { fieldSelector: only ? `spec.nodeName=${only}` : 'spec.nodeName!=' });
@@ -368,6 +376,7 @@ export class PodManager {
   /** Accepted on its node: Pending with ContainerCreating at once; containers after the start delay. */
   private admit(rec: PodRecord): void {
     this.startup?.admitted(rec.uid);
+    if (this.tracer) rec.trace = PodStartTrace.begin(this.tracer, rec.pod, rec.nodeName);
     this.markDirty(rec);
     const start = () => (this.starts ? void this.starts.run(() => this.startPod(rec)) : void this.startPod(rec));
     if (this.startDelayMs > 0) rec.startTimer = setTimeout(start, this.startDelayMs);
@@ -392,28 +401,39 @@ export class PodManager {
       if (rec.terminating || rec.removed) return void (await this.setup.release(rec.pod));
     }
     const adopted = this.adoptableSandbox(rec);
-    if (adopted) return this.adopt(rec, adopted);
+    if (adopted) {
+      this.endTrace(rec);
+      return this.adopt(rec, adopted);
+    }
     try {
       const meta = rec.pod.metadata ?? {};
       const base = { metadata: { name: rec.name, namespace: rec.namespace, uid: rec.uid, attempt: 0 }, hostname: rec.name, labels: meta.labels ?? {}, annotations: meta.annotations ?? {} };
       const config = this.setup?.sandboxConfig(rec.pod, base) ?? base;
       if (this.runtime.ownsPodNetwork) {
         // the runtime's CNI network gives the address (a host-network pod has the node's)
-        rec.sandboxId = await this.timed(rec, 'sandboxMs', () => this.runtime.runPodSandbox(config));
+        rec.sandboxId = await this.timed(rec, 'sandboxMs', () => runtimeCall(rec.trace, 'RunPodSandbox', () => this.runtime.runPodSandbox(config)));
         rec.ip = this.runtime.podSandboxStatus(rec.sandboxId)?.network?.ip || (rec.pod.spec?.hostNetwork ? rec.hostIP : undefined);
       } else {
         const prev = rec.pod.status?.podIP;
         rec.ip = prev && node.ipam.reserve(rec.key, prev) ? prev : node.ipam.allocate(rec.key);
-        rec.sandboxId = await this.runtime.runPodSandbox(config, rec.ip);
+        rec.sandboxId = await runtimeCall(rec.trace, 'RunPodSandbox', () => this.runtime.runPodSandbox(config, rec.ip));
       }
     } catch (e) {
       // upstream: the sandbox fails to come up and the containers stay waiting with the reason
       for (const c of this.allContainers(rec)) c.error = { reason: 'CreateContainerConfigError', message: (e as Error).message };
       this.log(`pod ${rec.key} on ${rec.nodeName}: cannot start: ${(e as Error).message}`);
+      this.endTrace(rec, (e as Error).message);
       this.markDirty(rec);
       return;
     }
     await this.startNext(rec);
+    this.endTrace(rec);
+  }
+
+  /** The first sync is over (its containers started, or the pod could not start). */
+  private endTrace(rec: PodRecord, error?: string): void {
+    rec.trace?.end(error);
+    rec.trace = undefined;
   }
 
   /** The pod's ready sandbox that the runtime kept across a restart of this process, if any. */
@@ -471,13 +491,13 @@ export class PodManager {
               ? await this.setup.containerConfig(rec.pod, spec, c.restartCount, rec.ip ?? '', rec.hostIP)
               : containerConfig(rec.pod, spec, c.restartCount, rec.ip ?? '', rec.hostIP)
             : { metadata: { name: c.name, attempt: c.restartCount }, image: c.image };
-        return this.runtime.createContainer(rec.sandboxId!, config);
+        return runtimeCall(rec.trace, 'CreateContainer', () => this.runtime.createContainer(rec.sandboxId!, config), c.name);
       });
       this.byContainer.set(c.id, [rec, c]);
       c.error = undefined;
       c.backoffMessage = undefined;
       this.events?.recordPod(rec.pod, 'Normal', Reasons.created, `Created container ${c.name}`, c.name);
-      await this.timed(rec, 'startMs', () => this.runtime.startContainer(c.id!));
+      await this.timed(rec, 'startMs', () => runtimeCall(rec.trace, 'StartContainer', () => this.runtime.startContainer(c.id!), c.name));
       this.events?.recordPod(rec.pod, 'Normal', Reasons.started, `Started container ${c.name}`, c.name);
       if (spec?.lifecycle?.postStart && this.runtime.execSync && !(await this.postStart(rec, c, spec, c.id))) return;
       this.watchProbes(rec, c, this.runtime.containerStatus(c.id)?.startedAt || Date.now());
@@ -701,6 +721,7 @@ export class PodManager {
     if (rec.removed) return;
     rec.removed = true;
     this.startup?.forget(rec.uid);
+    this.endTrace(rec, 'the pod was removed before its containers started');
     this.clearTimers(rec);
     this.backOff.forget(`${rec.uid}/`);
     this.prober?.removePod(rec.key);

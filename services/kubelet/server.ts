@@ -5,6 +5,7 @@
  * run on containerd through CRI, with IPs from a CNI bridge over the node's podCIDR.
  * startKubelet is what `flotilla kubelet` (main.ts) and the tests use.
  */
+import { startTracing, type Tracing, type TracingOptions } from '../../lib/tracing/mod.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
@@ -97,6 +98,8 @@ export interface StartKubeletOptions {
   >;
   pod?: Omit<PodManagerOptions, 'startDelayMs' | 'log' | 'events'>;
   log?: (line: string) => void;
+  /** trace the first sync of pods whose create was sampled (absent: no tracing; the `kubelet` command always passes it) */
+  tracing?: Omit<TracingOptions, 'service' | 'nc'>;
 }
 
 export interface RunningKubelet {
@@ -186,6 +189,14 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
     throw e;
   }
   const client = new ApiClient(nc, { userAgent: componentUserAgent('kubelet') });
+  let tracing: Tracing | undefined;
+  try {
+    tracing = opts.tracing ? await startTracing({ ...opts.tracing, service: 'kubelet', nc }) : undefined;
+  } catch (e) {
+    await runtime.close();
+    await nc.close();
+    throw e;
+  }
   const nodes = new NodeManager(client, {
     namePrefix,
     host,
@@ -204,7 +215,7 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
   // a real node resolves env sources, volumes and security settings for its containers
   const setup = host ? new PodSetup({ client, rootDir: cri.rootDir, allocatable: () => host.allocatable ?? host.capacity, events, log }) : undefined;
   const images = events && runtime instanceof CriRuntime ? new ImagePuller({ ...cri.images, service: runtime.client, events }) : undefined;
-  const pods = new PodManager(client, runtime, nodes, { ...opts.pod, events, startDelayMs: opts.startDelayMs, log, setup, images });
+  const pods = new PodManager(client, runtime, nodes, { ...opts.pod, events, startDelayMs: opts.startDelayMs, log, setup, images, tracer: tracing?.tracer });
   let streams: StreamServer | undefined;
   let logRotation: ContainerLogManager | undefined;
   let shipper: LogShipper | undefined;
@@ -220,6 +231,7 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
     await events?.stop();
     await runtime.close();
     client.close();
+    await tracing?.shutdown();
     await nc.close();
   };
   const running: RunningKubelet = { client, nodes, pods, runtime, network: undefined, stop };

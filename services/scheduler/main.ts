@@ -8,14 +8,16 @@ import { isCoreKind } from './core/mod.js';
 import { DEFAULT_SCHEDULER_PORT, startScheduler } from './server.js';
 import { boolFlag, natsFlagUsage, natsUrlFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
 import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
+import { TRACING_FLAG_OPTIONS, tracingFlags, tracingFlagsUsage } from '../../lib/tracing/mod.js';
 
-export const SCHEDULER_USAGE = `usage: flotilla scheduler [--nats URL] [--config FILE] [--port N] [--leader-elect=false] [--core reference|wasm|wasm-simd]
+export const SCHEDULER_USAGE = `usage: flotilla scheduler [--nats URL] [--config FILE] [--port N] [--leader-elect=false] [--core reference|wasm|wasm-simd] [--tracing-* ...]
 
   ${natsFlagUsage()}
   --config FILE        a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) file
   --port N             HTTP port of /metrics, /healthz, /readyz (default ${DEFAULT_SCHEDULER_PORT}; 0 = any free port)
   --leader-elect BOOL  campaign for the Lease kube-system/kube-scheduler first (default true)
-  --core KIND          the scheduling core (default wasm-simd, or $FLOTILLA_SCHEDULER_CORE)`;
+  --core KIND          the scheduling core (default wasm-simd, or $FLOTILLA_SCHEDULER_CORE)
+${tracingFlagsUsage()}`;
 
 export async function runScheduler(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -26,6 +28,7 @@ export async function runScheduler(argv: string[]): Promise<number> {
       port: { type: 'string' },
       'leader-elect': { type: 'string' },
       core: { type: 'string' },
+      ...TRACING_FLAG_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -36,6 +39,7 @@ export async function runScheduler(argv: string[]): Promise<number> {
   const natsUrl = natsUrlFlag(values.nats);
   const configText = values.config ? readFileSync(values.config, 'utf8') : undefined;
   const port = portFlag(values.port) ?? DEFAULT_SCHEDULER_PORT;
+  const tracing = tracingFlags(values);
   if (values.core !== undefined && !isCoreKind(values.core)) throw new Error(`--core: expected reference, wasm or wasm-simd, got "${values.core}"`);
   const start = (p: number) =>
     startScheduler({
@@ -44,6 +48,7 @@ export async function runScheduler(argv: string[]): Promise<number> {
       port: p,
       leaderElect: boolFlag(values['leader-elect'], '--leader-elect'),
       coreKind: values.core as Parameters<typeof startScheduler>[0]['coreKind'],
+      tracing,
     });
   const running = await startOnPort('scheduler', port, values.port !== undefined, start);
   console.log(`scheduler: ${running.identity} serving ${running.metricsUrl} (NATS ${natsUrl}; profiles ${running.config.profiles.map((p) => p.schedulerName).join(', ')})`);

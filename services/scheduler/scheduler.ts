@@ -25,6 +25,8 @@ import { podKey, type Diagnosis, type Registry } from './framework/types.js';
 import type { SchedulerMetrics } from './metrics.js';
 import { SchedulingQueue, type ClusterEvent, type QueueEntry } from './backend/queue/schedulingqueue.js';
 import { metaTime } from '../../lib/api/time.js';
+import type { Tracer } from '@opentelemetry/api';
+import { tracePlacement, traceUnschedulable } from './tracing.js';
 
 export interface SchedulerOptions {
   client: ApiClient;
@@ -44,6 +46,8 @@ export interface SchedulerOptions {
   log?: (line: string) => void;
   /** percentage of class compiles whose PreFilter plugins are timed (default: upstream's 10) */
   pluginMetricsSamplePercent?: number;
+  /** traces the cycles of pods whose create was sampled (absent: none) */
+  tracer?: Tracer;
 }
 
 /** What PostFilter concluded for one pod. */
@@ -76,6 +80,7 @@ export class Scheduler {
   private readonly batchSize: number;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
+  private readonly tracer?: Tracer;
   private readonly factory: SharedInformerFactory;
   private synced = false;
   private stopped = false;
@@ -91,6 +96,7 @@ export class Scheduler {
     this.metrics = opts.metrics;
     this.batchSize = opts.batchSize ?? 1000;
     this.now = opts.now ?? Date.now;
+    this.tracer = opts.tracer;
     this.log = opts.log ?? ((line) => process.stderr.write(`scheduler: ${line}\n`));
     this.cache = new SchedulerCache({ createCore: (dims) => createCore(opts.coreKind, dims) });
     this.binder = new Binder({ client: opts.bindClient ?? opts.client });
@@ -367,8 +373,10 @@ export class Scheduler {
     this.cache.assumePod(pod, nodeName, { placedByCore: true });
     profile.fw.reserve(pod, nodeName);
     const bindStart = performance.now();
+    const trace = this.tracer && tracePlacement(this.tracer, pod, nodeName, start);
     profile.fw.bind(pod, nodeName).then(
       () => {
+        trace?.end();
         this.metrics.extensionPointDuration.observe({ extension_point: 'Bind', status: 'Success', profile: profile.name }, (performance.now() - bindStart) / 1000);
         const seconds = (performance.now() - start) / 1000;
         this.metrics.attempt('scheduled', profile.name, seconds);
@@ -379,6 +387,7 @@ export class Scheduler {
         profile.recorder.eventf(pod, undefined, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${pod.metadata?.namespace}/${pod.metadata?.name} to ${nodeName}`);
       },
       (err: unknown) => {
+        trace?.end(err);
         this.metrics.extensionPointDuration.observe({ extension_point: 'Bind', status: 'Error', profile: profile.name }, (performance.now() - bindStart) / 1000);
         // upstream handleBindingCycleError: forget the assumed pod, unreserve, requeue with backoff
         this.cache.forgetPod(podKey(pod));
@@ -417,6 +426,7 @@ export class Scheduler {
       this.metrics.extensionPointDuration.observe({ extension_point: 'PostFilter', status, profile: profile.name }, (performance.now() - pfStart) / 1000);
     }
     const message = profile.fw.failureMessage(diag, postFilterMsg);
+    if (this.tracer) traceUnschedulable(this.tracer, pod, message, start);
     this.metrics.attempt('unschedulable', profile.name, (performance.now() - start) / 1000);
     if (nominated) {
       this.queue.addNominatedPod(pod, nominated);

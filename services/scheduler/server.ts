@@ -17,6 +17,7 @@ import type { CoreKind } from './core/types.js';
 import { SchedulerMetrics } from './metrics.js';
 import { inTreeRegistry } from './plugins/registry.js';
 import { Scheduler } from './scheduler.js';
+import { startTracing, type TracingOptions } from '../../lib/tracing/mod.js';
 
 export interface StartSchedulerOptions {
   natsUrl: string;
@@ -34,6 +35,8 @@ export interface StartSchedulerOptions {
   /** where bindings go (default: the API client); tests inject failures here */
   bindClient?: (client: ApiClient) => BatchBindClient;
   log?: (line: string) => void;
+  /** trace the cycles of pods whose create was sampled (absent: no tracing; the `scheduler` command always passes it) */
+  tracing?: Omit<TracingOptions, 'service' | 'nc'>;
 }
 
 export interface RunningScheduler {
@@ -55,6 +58,7 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Runni
   const metrics = new SchedulerMetrics(registry);
   const nc: NatsConnection = await connectNats(opts.natsUrl, { name: `scheduler/${identity}` });
   const client = new ApiClient(nc, { registry, userAgent: componentUserAgent('kube-scheduler') });
+  const tracing = opts.tracing ? await startTracing({ ...opts.tracing, service: 'kube-scheduler', nc }) : undefined;
   const scheduler = new Scheduler({
     client,
     config,
@@ -65,6 +69,7 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Runni
     batchSize: opts.batchSize,
     bindClient: opts.bindClient?.(client),
     log,
+    tracer: tracing?.tracer,
   });
   let http: Awaited<ReturnType<typeof serveMetrics>>;
   try {
@@ -72,6 +77,7 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Runni
   } catch (e) {
     await scheduler.stop();
     client.close();
+    await tracing?.shutdown();
     await nc.close();
     throw e;
   }
@@ -81,6 +87,7 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Runni
     await http.stop();
     await scheduler.stop();
     client.close();
+    await tracing?.shutdown();
     await nc.close();
     throw e;
   }
@@ -145,6 +152,7 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Runni
       await loop;
       await http.stop();
       client.close();
+      await tracing?.shutdown();
       await nc.close();
     },
   };
