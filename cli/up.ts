@@ -35,6 +35,7 @@ import { APISERVER_NODE_FLAGS } from '../services/apiserver/nodeflags.js';
 import { durationFlag, portFlag } from '../lib/process/flags.js';
 import { ADDONS, parseAddons } from './addons.js';
 import { DEFAULT_PROMETHEUS_PORT, PrometheusAddon } from './prometheus/addon.js';
+import { TRACING_FLAG_OPTIONS, tracingArgs, tracingFlags } from '../lib/tracing/mod.js';
 import { ContainerdLauncher, waitForCri } from '../services/kubelet/containerd/launcher.js';
 import { requireNodeHost } from '../services/kubelet/host/prerequisites.js';
 import { BridgeNetwork, parseIPv4CIDR } from '../services/kubelet/cni/bridge.js';
@@ -68,6 +69,8 @@ export interface ServiceContext {
   controlPlane: ControlPlaneMode;
   /** the addons --addons picked (cli/addons.ts) */
   addons: string[];
+  /** the --tracing-* flags up was given, passed on to the traced components */
+  tracingArgs: string[];
 }
 
 export interface RealNodeContext {
@@ -96,9 +99,9 @@ export const SERVICES: ServiceDef[] = [
   {
     name: 'apiserver',
     enabled: (c) => c.controlPlane === 'processes',
-    args: (c) => [...APISERVER_NODE_FLAGS, c.cli, 'apiserver', '--nats', c.natsUrl, '--bucket', c.bucket, '--host', c.host, '--port', String(c.apiPort)],
+    args: (c) => [...APISERVER_NODE_FLAGS, c.cli, 'apiserver', '--nats', c.natsUrl, '--bucket', c.bucket, '--host', c.host, '--port', String(c.apiPort), ...c.tracingArgs],
   },
-  { name: 'scheduler', enabled: (c) => c.controlPlane === 'processes', args: (c) => [c.cli, 'scheduler', '--nats', c.natsUrl] },
+  { name: 'scheduler', enabled: (c) => c.controlPlane === 'processes', args: (c) => [c.cli, 'scheduler', '--nats', c.natsUrl, ...c.tracingArgs] },
   { name: 'controller-manager', enabled: (c) => c.controlPlane === 'processes', args: (c) => [c.cli, 'controller-manager', '--nats', c.natsUrl, '--allocate-node-cidrs', '--cluster-cidr', c.clusterCIDR] },
   {
     name: 'kubelet',
@@ -107,14 +110,14 @@ export const SERVICES: ServiceDef[] = [
       const r = c.realNode!;
       return [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'cri', '--container-runtime-endpoint', r.endpoint, '--root-dir', r.rootDir,
         '--cni-conf-dir', r.cniConfDir, ...(r.podCIDR ? ['--pod-cidr', r.podCIDR] : []), '--cni-network', r.network, '--cni-bridge', r.bridge, '--registry-port', String(r.registryPort), '--ship-logs=true',
-        ...(c.controlPlane === 'static-pods' ? ['--pod-manifest-path', manifestsDir(c.dataDir)] : [])];
+        ...(c.controlPlane === 'static-pods' ? ['--pod-manifest-path', manifestsDir(c.dataDir)] : []), ...c.tracingArgs];
     },
   },
   { name: 'kube-state-metrics', enabled: (c) => c.addons.includes('kube-state-metrics'), args: (c) => [c.cli, 'kube-state-metrics', '--nats', c.natsUrl] },
   {
     name: 'hollow-kubelet',
     enabled: (c) => c.hollowNodes > 0,
-    args: (c) => [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'hollow', '--nodes', String(c.hollowNodes)],
+    args: (c) => [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'hollow', '--nodes', String(c.hollowNodes), ...c.tracingArgs],
   },
   // after the first service (up waits for the apiserver there); shippers retry until its stream exists
   { name: 'logging', args: (c) => [c.cli, 'logging', '--nats', c.natsUrl] },
@@ -137,6 +140,8 @@ export interface UpOptions {
    * launcher says why in one line and runs hollow nodes only.
    */
   realNode?: boolean;
+  /** --tracing-* flags for the apiserver, scheduler and kubelets */
+  tracingArgs?: string[];
   /** a running containerd's CRI endpoint to use instead of starting one */
   containerRuntimeEndpoint?: string;
   /** the real node's podCIDR (default: node IPAM gives one) and CNI names (defaults flotilla, flt0) */
@@ -245,6 +250,7 @@ export class Launcher {
       clusterCIDR: clusterCidrFor(this.opts.clusterCIDR, this.opts.podCIDR, (this.opts.hollowNodes ?? 0) + 1),
       controlPlane: this.opts.controlPlane ?? 'processes',
       addons: this.opts.addons ?? [...ADDONS],
+      tracingArgs: this.opts.tracingArgs ?? [],
     };
     log(`node IPAM gives each Node a /24 of ${ctx.clusterCIDR}`);
     ctx.realNode = this.realNode = await this.startNodeRuntime(width);
@@ -476,6 +482,7 @@ export const UP_USAGE = `usage: flotilla up [--data DIR] [--nats URL] [--port N]
                   [--no-real-node] [--container-runtime-endpoint unix://PATH] [--cluster-cidr CIDR] [--pod-cidr CIDR]
                   [--cni-bridge NAME] [--registry-port N] [--control-plane processes|static-pods]
                   [--addons LIST] [--prometheus-port N] [--scrape-interval D]
+                  [--tracing-sampling-rate R] [--tracing-endpoint URL] [--tracing-retention D] [--tracing-max-bytes N]
 
 Starts an all-in-one cluster and prints "export KUBECONFIG=<path>". Ctrl-C stops it.
 As root with the node's Debian packages, this machine joins as a real node: containerd
@@ -503,7 +510,8 @@ runs pods with IPs from a CNI bridge; otherwise up says why and runs hollow node
                     prometheus (config and data in <data>/prometheus) scraping every component it discovers
                     over NATS; when it is not installed up prints the apt-get command and runs without it
   --prometheus-port N  Prometheus' port on 127.0.0.1 (default ${DEFAULT_PROMETHEUS_PORT}; a busy port is replaced by a free one)
-  --scrape-interval D  Prometheus' scrape and rule interval, a Go duration (default 15s)`;
+  --scrape-interval D  Prometheus' scrape and rule interval, a Go duration (default 15s)
+  --tracing-*       passed on to the apiserver, scheduler and kubelets (docs/monitoring.md#tracing)`;
 
 export async function runUp(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -525,6 +533,7 @@ export async function runUp(argv: string[]): Promise<number> {
       addons: { type: 'string' },
       'prometheus-port': { type: 'string' },
       'scrape-interval': { type: 'string' },
+      ...TRACING_FLAG_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -538,8 +547,10 @@ export async function runUp(argv: string[]): Promise<number> {
   const controlPlane = (values['control-plane'] ?? 'processes') as ControlPlaneMode;
   if (!CONTROL_PLANE_MODES.includes(controlPlane)) throw new Error(`--control-plane: ${values['control-plane']} is none of ${CONTROL_PLANE_MODES.join(', ')}`);
   if (controlPlane === 'static-pods' && values['no-real-node']) throw new Error('--control-plane static-pods needs the real node (the kubelet runs the control plane): drop --no-real-node');
+  tracingFlags(values); // refused here, not by each child
   const launcher = new Launcher({
     dataDir: resolveDataDir(values.data),
+    tracingArgs: tracingArgs(values),
     natsUrl: values.nats ?? (process.env.NATS_URL || undefined),
     port,
     host: values.host,
