@@ -17,6 +17,8 @@ import { LOCAL_REGISTRY_PORT } from './containerd/config.js';
 export const DEFAULT_CRI_ENDPOINT = 'unix:///run/containerd/containerd.sock';
 export const DEFAULT_ROOT_DIR = '/var/lib/flotilla/kubelet';
 export const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
+/** upstream's --read-only-port */
+export const DEFAULT_READ_ONLY_PORT = 10255;
 
 export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N [--nats URL] [--name-prefix hollow-] [--first-index 0]
                         [--cpu 4] [--memory 16Gi] [--pods 110] [--zones 3] [--start-delay-ms 0] [--synthetic-log-rate 0]
@@ -24,7 +26,7 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
                         [--cni-conf-dir DIR] [--pod-cidr CIDR] [--hostname-override NAME] [--pods 110]
                         [--pod-manifest-path DIR] [--system-reserved cpu=Q,memory=Q] [--kube-reserved ...] [--eviction-hard memory.available<100Mi,...]
                         [--registry-port ${LOCAL_REGISTRY_PORT}]
-                        [--container-log-max-size 10Mi] [--container-log-max-files 5] [--ship-logs=true]
+                        [--container-log-max-size 10Mi] [--container-log-max-files 5] [--ship-logs=true] [--read-only-port 10255]
        (both: [--tracing-sampling-rate R] [--tracing-endpoint URL] [--tracing-retention D] [--tracing-max-bytes N])
 
   ${natsFlagUsage(20)}
@@ -47,6 +49,9 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
   --cni-network NAME, --cni-bridge NAME   the pod network's CNI name and host bridge (default flotilla, flt0)
   --registry-port N   the local registry on 127.0.0.1: images named localhost:N/... or 127.0.0.1:N/... are
                       pulled from it; nothing is pulled from anywhere else (default ${LOCAL_REGISTRY_PORT})
+  --read-only-port N  /metrics, /metrics/resource, /metrics/cadvisor and /stats/summary over HTTP on 127.0.0.1:N
+                      (0: none; default 10255 for the real node, any free port for hollow nodes); the nodes
+                      advertise it as status.daemonEndpoints.kubeletEndpoint.Port
   --nodes N           how many nodes this process carries (named <prefix><index>)
   --name-prefix P     node name prefix (default hollow-)
   --first-index I     the first node's index: processes with one prefix carry disjoint ranges (default 0)
@@ -78,6 +83,7 @@ const KUBELET_FLAGS = {
   'eviction-hard': { type: 'string' },
   'registry-port': { type: 'string' },
   'ship-logs': { type: 'string' },
+  'read-only-port': { type: 'string' },
   nodes: { type: 'string' },
   'name-prefix': { type: 'string' },
   'first-index': { type: 'string' },
@@ -118,6 +124,7 @@ export async function runKubelet(argv: string[]): Promise<number> {
     startDelayMs: intFlag(values['start-delay-ms'], '--start-delay-ms', 0),
     syntheticLogRate: intFlag(values['synthetic-log-rate'], '--synthetic-log-rate', 0, 100_000),
     tracing: tracingFlags(values),
+    readOnlyPort: intFlag(values['read-only-port'], '--read-only-port', 0, 65535),
   });
   console.log(`kubelet: ${nodes} hollow nodes registered in ${Date.now() - t0} ms (NATS ${natsUrl})`);
   return runUntilStopped('kubelet', () => running.stop());
@@ -135,6 +142,8 @@ async function runCriKubelet(values: KubeletFlags): Promise<number> {
     runtime: 'cri',
     pods: intFlag(values.pods, '--pods', 1, 250),
     tracing: tracingFlags(values),
+    readOnlyPort: intFlag(values['read-only-port'], '--read-only-port', 0, 65535) ?? DEFAULT_READ_ONLY_PORT,
+    readOnlyPortFallback: values['read-only-port'] === undefined,
     cri: {
       endpoint,
       rootDir: values['root-dir'] ?? DEFAULT_ROOT_DIR,

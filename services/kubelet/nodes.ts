@@ -30,6 +30,8 @@ export const HOLLOW_LABEL = 'flotilla.io/hollow';
 export const KUBELET_VERSION = 'v1.31.0-flotilla';
 
 export interface NodeManagerOptions {
+  /** status.daemonEndpoints.kubeletEndpoint.Port: where this process serves its endpoints (default 10250) */
+  kubeletPort?: number;
   /** node names are `<namePrefix><index>` */
   namePrefix: string;
   count: number;
@@ -279,7 +281,7 @@ export class NodeManager {
         { type: 'InternalIP', address: n.internalIP },
         { type: 'Hostname', address: n.name },
       ],
-      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      daemonEndpoints: { kubeletEndpoint: { Port: this.opts.kubeletPort ?? 10250 } },
       nodeInfo: this.opts.host?.nodeInfo ?? {
         machineID: n.name,
         systemUUID: n.name,

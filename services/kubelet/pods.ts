@@ -57,6 +57,16 @@ export interface PodManagerOptions {
   images?: ImagePuller;
   /** traces the first sync of pods whose create was sampled (absent: none) */
   tracer?: Tracer;
+  /** the kubelet's pod metrics (kubelet_pod_start_duration_seconds, kubelet_pod_worker_duration_seconds) */
+  metrics?: PodLifecycleObserver;
+}
+
+/** What the pod lifecycle reports to the kubelet's metrics. */
+export interface PodLifecycleObserver {
+  /** from the kubelet first seeing the pod to all its app containers started */
+  podStarted(seconds: number): void;
+  /** one pod worker pass (upstream operation_type: create, update, sync, kill) */
+  podWorker(operation: 'create' | 'kill', seconds: number): void;
 }
 
 interface ContainerRecord {
@@ -109,6 +119,20 @@ interface PodRecord {
   stopping?: Promise<void>;
   /** the first sync's trace, while it runs (only pods whose create was sampled) */
   trace?: PodStartTrace;
+  /** when this kubelet admitted it (ms), until its start is observed */
+  admittedAt?: number;
+}
+
+/** A pod with a sandbox, as the stats see it (activePods). */
+export interface ActivePod {
+  namespace: string;
+  name: string;
+  uid: string;
+  nodeName: string;
+  pod: Pod;
+  sandboxId: string;
+  /** the app containers that have a runtime container now */
+  containers: Array<{ name: string; id: string }>;
 }
 
 /** The pod phase from its container statuses and restart policy (upstream getPhase). */
@@ -171,6 +195,7 @@ export class PodManager {
   private readonly prober?: ProbeManager;
   private readonly images?: ImagePuller;
   private readonly tracer?: Tracer;
+  private readonly metrics?: PodLifecycleObserver;
   private stopped = false;
   private apiSynced = false;
   /** status writes sent (each carries every change of one pod since the last) */
@@ -195,6 +220,7 @@ export class PodManager {
     if (runtime.execSync) this.prober = new ProbeManager(this.probeListener(), runtime.execSync.bind(runtime));
     this.images = opts.images;
     this.tracer = opts.tracer;
+    this.metrics = opts.metrics;
     // unbound pods are the scheduler's business: only bound ones come to this process
     const only = nodes.nodes.size === 1 ? [...nodes.nodes.keys()][0] : undefined;
     this.informer = new SharedInformer<Pod>(client, Resources.pods, { fieldSelector: only ? `spec.nodeName=${only}` : 'spec.nodeName!=' });
@@ -280,6 +306,16 @@ export class PodManager {
     const rec = this.pods.get(`${namespace}/${name}`);
     if (!rec || rec.removed) return undefined;
     return { uid: rec.uid, pod: rec.pod, status: this.buildStatus(rec) };
+  }
+
+  /** The pods with a sandbox, and their containers' current runtime ids: what the kubelet's stats read (stats/). */
+  *activePods(): Generator<ActivePod> {
+    for (const rec of this.pods.values()) {
+      if (rec.removed || !rec.sandboxId) continue;
+      const containers: ActivePod['containers'] = [];
+      for (const c of rec.containers) if (c.id) containers.push({ name: c.name, id: c.id });
+      yield { namespace: rec.namespace, name: rec.name, uid: rec.uid, nodeName: rec.nodeName, pod: rec.pod, sandboxId: rec.sandboxId, containers };
+    }
   }
 
   private onPod(pod: Pod): void {
@@ -370,6 +406,10 @@ export class PodManager {
       rec.initialized = true;
     }
     for (const c of rec.containers) await this.startContainer(rec, c);
+    if (rec.admittedAt !== undefined && rec.containers.every((c) => c.id)) {
+      this.metrics?.podStarted((Date.now() - rec.admittedAt) / 1000);
+      rec.admittedAt = undefined;
+    }
     this.markDirty(rec);
   }
 
@@ -378,7 +418,13 @@ export class PodManager {
     this.startup?.admitted(rec.uid);
     if (this.tracer) rec.trace = PodStartTrace.begin(this.tracer, rec.pod, rec.nodeName);
     this.markDirty(rec);
-    const start = () => (this.starts ? void this.starts.run(() => this.startPod(rec)) : void this.startPod(rec));
+    rec.admittedAt = Date.now();
+    const timed = async () => {
+      const t0 = performance.now();
+      await this.startPod(rec);
+      this.metrics?.podWorker('create', (performance.now() - t0) / 1000);
+    };
+    const start = () => (this.starts ? void this.starts.run(timed) : void timed());
     if (this.startDelayMs > 0) rec.startTimer = setTimeout(start, this.startDelayMs);
     else start();
   }

@@ -34,6 +34,11 @@ import { ContainerLogManager, criRotatingRuntime, DEFAULT_CONTAINER_LOG_MAX_FILE
 import { StreamingAcceptor } from './streaming/acceptor.js';
 import { serveNodeStreams } from './streams.js';
 import type { StreamServer } from '../../lib/stream/mod.js';
+import { serveKubeletStats } from '../../lib/stats/mod.js';
+import { randomUUID } from 'node:crypto';
+import { KubeletMetrics } from './stats/kubeletmetrics.js';
+import { StatsProvider } from './stats/provider.js';
+import { serveKubeletEndpoints, type KubeletEndpoints } from './stats/server.js';
 
 /** The pod network Flotilla's real node makes unless told otherwise: its own names, removed when the cluster stops. */
 export const DEFAULT_CLUSTER_CIDR = '10.244.0.0/16';
@@ -100,6 +105,15 @@ export interface StartKubeletOptions {
   log?: (line: string) => void;
   /** trace the first sync of pods whose create was sampled (absent: no tracing; the `kubelet` command always passes it) */
   tracing?: Omit<TracingOptions, 'service' | 'nc'>;
+  /**
+   * The read-only HTTP port (/metrics, /metrics/resource, /metrics/cadvisor, /stats/summary)
+   * on readOnlyHost (default 127.0.0.1): absent means any free port, 0 none (as upstream).
+   * Its nodes advertise it as status.daemonEndpoints.kubeletEndpoint.Port.
+   */
+  readOnlyPort?: number;
+  readOnlyHost?: string;
+  /** when readOnlyPort is taken (another kubelet on this machine), serve on any free port instead of failing */
+  readOnlyPortFallback?: boolean;
 }
 
 export interface RunningKubelet {
@@ -109,6 +123,10 @@ export interface RunningKubelet {
   readonly runtime: ContainerRuntime;
   /** the real node's pod network (`cri`) */
   readonly network?: BridgeNetwork;
+  /** the read-only endpoints (unless readOnlyPort was 0) */
+  readonly endpoints?: KubeletEndpoints;
+  /** this process's id in the NATS stats scrape */
+  readonly statsProcessId: string;
   stop(): Promise<void>;
 }
 
@@ -181,10 +199,29 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
     markNetworkUp = () => (networkUp = true);
   }
   const namePrefix = opts.namePrefix ?? 'hollow-';
+  let nodeNames: () => Iterable<string> = () => [];
+  let provider: StatsProvider | undefined;
+  const metrics = new KubeletMetrics(() => nodeNames(), () => provider?.running() ?? { pods: 0, containers: new Map() });
+  if (runtime instanceof CriRuntime) runtime.onRelist = (s) => metrics.relisted(s);
+  let endpoints: KubeletEndpoints | undefined;
+  if (opts.readOnlyPort !== 0) {
+    try {
+      const serve = (port: number) => serveKubeletEndpoints(port, opts.readOnlyHost ?? '127.0.0.1', metrics);
+      endpoints = await serve(opts.readOnlyPort ?? 0).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EADDRINUSE' || !opts.readOnlyPortFallback) throw e;
+        log(`read-only port ${opts.readOnlyPort} is taken: serving on a free port instead`);
+        return serve(0);
+      });
+    } catch (e) {
+      await runtime.close();
+      throw new Error(`the kubelet's read-only port ${opts.readOnlyPort ?? 0}: ${(e as Error).message}`, { cause: e });
+    }
+  }
   let nc: NatsConnection;
   try {
     nc = await connectNats(opts.natsUrl, { name: host ? `kubelet/${host.name}` : `kubelet/${namePrefix}*` });
   } catch (e) {
+    await endpoints?.stop();
     await runtime.close();
     throw e;
   }
@@ -208,19 +245,26 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
     zones: opts.zones ?? 3,
     runtimeVersion: runtime.runtimeVersion,
     log,
+    kubeletPort: endpoints?.port,
     ...opts.node,
   });
+  nodeNames = () => nodes.nodes.keys();
   // the real node's events, as upstream's kubelet (hollow nodes at scale record none)
   const events = host ? new PodEvents(new EventRecorder({ client, reportingController: 'kubelet', reportingInstance: host.name })) : undefined;
   // a real node resolves env sources, volumes and security settings for its containers
   const setup = host ? new PodSetup({ client, rootDir: cri.rootDir, allocatable: () => host.allocatable ?? host.capacity, events, log }) : undefined;
   const images = events && runtime instanceof CriRuntime ? new ImagePuller({ ...cri.images, service: runtime.client, events }) : undefined;
-  const pods = new PodManager(client, runtime, nodes, { ...opts.pod, events, startDelayMs: opts.startDelayMs, log, setup, images, tracer: tracing?.tracer });
+  const pods = new PodManager(client, metrics.instrument(runtime), nodes, { ...opts.pod, events, startDelayMs: opts.startDelayMs, log, setup, images, tracer: tracing?.tracer, metrics });
+  provider = new StatsProvider({ pods, nodes, runtime, cri: host && runtime instanceof CriRuntime ? { client: runtime.client, nodeName: host.name } : undefined });
+  const statsProcessId = randomUUID();
+  let statsSub: ReturnType<typeof serveKubeletStats> | undefined;
   let streams: StreamServer | undefined;
   let logRotation: ContainerLogManager | undefined;
   let shipper: LogShipper | undefined;
   let synthetic: SyntheticLogs | undefined;
   const stop = async () => {
+    statsSub?.unsubscribe();
+    await endpoints?.stop();
     await streams?.stop();
     await shipper?.stop();
     await synthetic?.stop();
@@ -234,7 +278,7 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
     await tracing?.shutdown();
     await nc.close();
   };
-  const running: RunningKubelet = { client, nodes, pods, runtime, network: undefined, stop };
+  const running: RunningKubelet = { client, nodes, pods, runtime, network: undefined, endpoints, statsProcessId, stop };
   const setUpNetwork = async (podCIDR: string) => {
     const network = new BridgeNetwork({ confDir: cri.cniConfDir, name: cri.network ?? DEFAULT_CNI_NETWORK, bridge: cri.bridge ?? DEFAULT_CNI_BRIDGE, podCIDR });
     network.setUp();
@@ -248,6 +292,9 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
     // the Node's podCIDR: --pod-cidr, the one an existing Node kept, or node IPAM's
     if (host && runtime instanceof CriRuntime && !running.network) await setUpNetwork(await nodes.waitForPodCIDR(host.name));
     await pods.start();
+    if (endpoints) endpoints.provider = provider;
+    const stats = provider!;
+    statsSub ??= serveKubeletStats(nc, statsProcessId, () => stats.read(), (e) => log(`reading stats for a scrape: ${e.message}`));
     staticPods?.mirrors.start();
     if (host && runtime instanceof CriRuntime) {
       // logs (and exec, attach, port-forward) reach the node over NATS: no inbound port

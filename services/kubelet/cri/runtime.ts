@@ -142,6 +142,8 @@ export class CriRuntime implements ContainerRuntime {
   private readonly containers = new Map<string, ContainerEntry>();
   private readonly listeners = new Set<(ev: ContainerEvent) => void>();
   private relistTimer: NodeJS.Timeout | undefined;
+  /** told how long each relist took (kubelet_pleg_relist_duration_seconds) */
+  onRelist?: (seconds: number) => void;
   private relisting = false;
 
   private constructor(
@@ -337,6 +339,7 @@ export class CriRuntime implements ContainerRuntime {
   async relist(): Promise<void> {
     if (this.relisting) return;
     this.relisting = true;
+    const t0 = performance.now();
     try {
       const seen = new Set<string>();
       for (const c of await this.client.listContainers()) {
@@ -349,6 +352,7 @@ export class CriRuntime implements ContainerRuntime {
         this.containers.delete(id);
         this.emit(id, c.sandboxId, 'CONTAINER_DELETED_EVENT');
       }
+      this.onRelist?.((performance.now() - t0) / 1000);
     } finally {
       this.relisting = false;
     }
