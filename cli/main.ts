@@ -50,6 +50,10 @@ const VERBS: Record<string, Verb> = {
     summary: "`trace pod NAME [-n NS]`: the pod's trace from create to started, as a tree with durations",
     run: async (argv) => (await import('./trace.js')).runTrace(argv),
   },
+  metrics: {
+    summary: 'run the metrics service: resource metrics for `kubectl top` (what `up` supervises)',
+    run: service(async () => (await import('../services/metrics/main.js')).runMetrics),
+  },
   bench: { summary: 'run a benchmark: `bench scheduler CONFIG.yaml` runs scheduler_perf workloads', run: runBench },
   version: { summary: 'print the version', run: async () => (console.log(`flotilla ${packageVersion()}`), 0) },
 };

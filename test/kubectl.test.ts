@@ -41,13 +41,13 @@ describe('kubectl api-resources on every supported version', function () {
     await server.stop();
   });
   for (const v of ['1.27', '1.28', '1.29', '1.30', '1.31', '1.32', '1.33', 'stock']) {
-    it(`lists all 22 kinds with kubectl ${v}`, async () => {
+    it(`lists all 23 kinds with kubectl ${v}`, async () => {
       const bin = v === 'stock' ? 'kubectl' : kubectlBinary(v);
       const { stdout } = await run(bin, ['--kubeconfig', kubeconfig, 'api-resources', '--no-headers', '-o', 'name']);
       // other suites in the same run register test-only groups (*.test.flotilla.io)
       const names = stdout.trim().split('\n').filter((n) => !n.endsWith('.test.flotilla.io')).sort();
       assert.deepEqual(names, [
-        'configmaps', 'controllerrevisions.apps', 'cronjobs.batch', 'daemonsets.apps', 'deployments.apps', 'endpoints',
+        'apiservices.apiregistration.k8s.io', 'configmaps', 'controllerrevisions.apps', 'cronjobs.batch', 'daemonsets.apps', 'deployments.apps', 'endpoints',
         'endpointslices.discovery.k8s.io', 'events', 'events.events.k8s.io', 'jobs.batch', 'leases.coordination.k8s.io',
         'namespaces', 'nodes', 'poddisruptionbudgets.policy', 'pods', 'podtemplates', 'priorityclasses.scheduling.k8s.io',
         'replicasets.apps', 'secrets', 'serviceaccounts', 'services', 'statefulsets.apps',

@@ -1,0 +1,102 @@
+/**
+ * One metrics service (metrics-server's role) assembled: the scrape loop over NATS, the
+ * store, and the HTTP server answering metrics.k8s.io/v1beta1 (the apiserver proxies the
+ * group here through the APIService it registers) beside /metrics, /healthz, /livez and
+ * /readyz (ready once a scrape has stored something).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { errorBodyOf } from './status.js';
+import { ApiClient, componentUserAgent, connectNats } from '../../lib/client/mod.js';
+import { newRegistry, renderMetrics } from '../../lib/metrics/mod.js';
+import { MetricsApi } from './api.js';
+import { registerApiService } from './registration.js';
+import { Scraper } from './scraper.js';
+import { MetricsStore } from './store.js';
+
+/** where it listens unless told (metrics-server's old --secure-port default); taken, any free port */
+export const DEFAULT_METRICS_PORT = 4443;
+/** metrics-server's --metric-resolution default */
+export const DEFAULT_METRIC_RESOLUTION_MS = 15_000;
+/** the shortest --metric-resolution accepted on the command line (metrics-server recommends no less) */
+export const MIN_METRIC_RESOLUTION_MS = 10_000;
+
+export interface MetricsServerOptions {
+  natsUrl: string;
+  /** 0: any free port */
+  port?: number;
+  host?: string;
+  /** how often every kubelet is scraped (main.ts holds the command line to >= 10 s; tests go lower) */
+  resolutionMs?: number;
+  /** register Service, EndpointSlice and APIService v1beta1.metrics.k8s.io for this server */
+  register?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface MetricsServer {
+  url: string;
+  port: number;
+  store: MetricsStore;
+  scraper: Scraper;
+  nc: NatsConnection;
+  stop(): Promise<void>;
+}
+
+export async function startMetricsServer(opts: MetricsServerOptions): Promise<MetricsServer> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`metrics: ${line}\n`));
+  const host = opts.host ?? '127.0.0.1';
+  const nc = await connectNats(opts.natsUrl, { name: 'flotilla-metrics' });
+  const client = new ApiClient(nc, { userAgent: componentUserAgent('metrics-server') });
+  const registry = newRegistry('metrics-server');
+  const store = new MetricsStore();
+  const scraper = new Scraper(nc, store, opts.resolutionMs ?? DEFAULT_METRIC_RESOLUTION_MS, registry, log);
+  const api = new MetricsApi(store, client);
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const text = (code: number, body: string, type = 'text/plain') => {
+      res.writeHead(code, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (path === '/healthz' || path === '/livez') return text(200, 'ok');
+    if (path === '/readyz') return scraper.cycles > 0 ? text(200, 'ok') : text(503, 'no scrape finished yet');
+    if (path === '/metrics') {
+      void renderMetrics(registry).then((m) => text(200, m.body, m.contentType));
+      return;
+    }
+    api.handle(req).then(
+      (r) => text(r.code, JSON.stringify(r.body), r.contentType ?? 'application/json'),
+      (e) => {
+        const { code, body } = errorBodyOf(e);
+        text(code, JSON.stringify(body), 'application/json');
+      },
+    );
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => resolve());
+    });
+  } catch (e) {
+    client.close();
+    await nc.close();
+    throw e;
+  }
+  const port = (server.address() as AddressInfo).port;
+  scraper.start();
+  if (opts.register) await registerApiService(client, host, port);
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    store,
+    scraper,
+    nc,
+    async stop() {
+      await scraper.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      client.close();
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+}
