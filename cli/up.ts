@@ -121,6 +121,8 @@ export const SERVICES: ServiceDef[] = [
   },
   // after the first service (up waits for the apiserver there); shippers retry until its stream exists
   { name: 'logging', args: (c) => [c.cli, 'logging', '--nats', c.natsUrl] },
+  // resource metrics for `kubectl top`: registers its APIService v1beta1.metrics.k8s.io itself
+  { name: 'metrics', args: (c) => [c.cli, 'metrics', '--nats', c.natsUrl, '--register-apiservice'] },
 ];
 
 export interface UpOptions {

@@ -84,7 +84,26 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   }
   const port = (server.address() as AddressInfo).port;
   scraper.start();
-  if (opts.register) await registerApiService(client, host, port);
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  // the apiserver may not answer yet (it starts beside this service): try until it does
+  const register = (attempt: number): void => {
+    registerApiService(client, host, port).then(
+      () => attempt > 1 && log(`registered APIService v1beta1.metrics.k8s.io after ${attempt} attempts`),
+      (e: Error) => {
+        if (stopped) return;
+        if (attempt === 1 || attempt % 10 === 0) log(`registering APIService v1beta1.metrics.k8s.io: ${e.message}; trying again every 2 s`);
+        retry = setTimeout(() => register(attempt + 1), 2000);
+      },
+    );
+  };
+  if (opts.register) {
+    try {
+      await registerApiService(client, host, port);
+    } catch {
+      register(1);
+    }
+  }
   return {
     url: `http://${host}:${port}`,
     port,
@@ -92,6 +111,8 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
     scraper,
     nc,
     async stop() {
+      stopped = true;
+      clearTimeout(retry);
       await scraper.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
