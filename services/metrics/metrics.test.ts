@@ -146,11 +146,16 @@ describe('metrics service: metrics.k8s.io through API aggregation, kubectl top o
 
   it('answers 503 ServiceUnavailable through the apiserver once the metrics service is gone', async () => {
     await metrics.stop();
-    await waitFor('APIService unavailable', async () => {
-      const r = await call(api.httpUrl, 'GET', '/apis/metrics.k8s.io/v1beta1/nodes');
-      return r.status === 503 ? r : undefined;
+    const condition = await waitFor('APIService Available=False', async () => {
+      const a = await client.get<any>({ group: 'apiregistration.k8s.io', version: 'v1', resource: 'apiservices', name: 'v1beta1.metrics.k8s.io' });
+      const c = a.status.conditions.find((x: any) => x.type === 'Available');
+      return c.status === 'False' ? c : undefined;
     });
+    assert.equal(condition.reason, 'FailedDiscoveryCheck');
+    const r = await call(api.httpUrl, 'GET', '/apis/metrics.k8s.io/v1beta1/nodes');
+    assert.equal(r.status, 503);
+    assert.equal(r.body.reason, 'ServiceUnavailable');
     const { stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, 'top', 'node']).catch((e) => e);
-    assert.match(String(stderr), /the server is currently unable to handle the request|Metrics API not available|service unavailable/i);
+    assert.match(String(stderr), /ServiceUnavailable|the server is currently unable to handle the request|Metrics API not available/);
   });
 });
