@@ -122,7 +122,7 @@ export const SERVICES: ServiceDef[] = [
   // after the first service (up waits for the apiserver there); shippers retry until its stream exists
   { name: 'logging', args: (c) => [c.cli, 'logging', '--nats', c.natsUrl] },
   // resource metrics for `kubectl top`: registers its APIService v1beta1.metrics.k8s.io itself
-  { name: 'metrics', args: (c) => [c.cli, 'metrics', '--nats', c.natsUrl, '--register-apiservice'] },
+  { name: 'metrics', enabled: (c) => c.addons.includes('metrics-server'), args: (c) => [c.cli, 'metrics', '--nats', c.natsUrl, '--register-apiservice'] },
 ];
 
 export interface UpOptions {
@@ -511,6 +511,7 @@ runs pods with IPs from a CNI bridge; otherwise up says why and runs hollow node
                     kube-state-metrics serves the objects' state as kube_* metrics; prometheus runs Debian's
                     prometheus (config and data in <data>/prometheus) scraping every component it discovers
                     over NATS; when it is not installed up prints the apt-get command and runs without it
+                    metrics-server (flotilla metrics) scrapes every kubelet and serves metrics.k8s.io for kubectl top
   --prometheus-port N  Prometheus' port on 127.0.0.1 (default ${DEFAULT_PROMETHEUS_PORT}; a busy port is replaced by a free one)
   --scrape-interval D  Prometheus' scrape and rule interval, a Go duration (default 15s)
   --tracing-*       passed on to the apiserver, scheduler and kubelets (docs/monitoring.md#tracing)`;

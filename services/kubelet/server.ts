@@ -35,6 +35,7 @@ import { StreamingAcceptor } from './streaming/acceptor.js';
 import { serveNodeStreams } from './streams.js';
 import type { StreamServer } from '../../lib/stream/mod.js';
 import { serveKubeletStats } from '../../lib/stats/mod.js';
+import { announceTargets, targetAddress } from '../../lib/metrics/mod.js';
 import { randomUUID } from 'node:crypto';
 import { KubeletMetrics } from './stats/kubeletmetrics.js';
 import { StatsProvider } from './stats/provider.js';
@@ -258,12 +259,17 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
   provider = new StatsProvider({ pods, nodes, runtime, cri: host && runtime instanceof CriRuntime ? { client: runtime.client, nodeName: host.name } : undefined });
   const statsProcessId = randomUUID();
   let statsSub: ReturnType<typeof serveKubeletStats> | undefined;
+  // Prometheus finds this process's endpoints over NATS: one target per process, hollow series carry their node
+  const announced = endpoints
+    ? announceTargets(nc, () => [{ job: 'kubelet', address: targetAddress(endpoints.url), paths: ['/metrics', '/metrics/cadvisor'], ...(host ? { labels: { node: host.name } } : {}) }])
+    : undefined;
   let streams: StreamServer | undefined;
   let logRotation: ContainerLogManager | undefined;
   let shipper: LogShipper | undefined;
   let synthetic: SyntheticLogs | undefined;
   const stop = async () => {
     statsSub?.unsubscribe();
+    announced?.stop();
     await endpoints?.stop();
     await streams?.stop();
     await shipper?.stop();

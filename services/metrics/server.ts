@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { errorBodyOf } from './status.js';
 import { ApiClient, componentUserAgent, connectNats } from '../../lib/client/mod.js';
-import { newRegistry, renderMetrics } from '../../lib/metrics/mod.js';
+import { announceTargets, newRegistry, renderMetrics, targetAddress } from '../../lib/metrics/mod.js';
 import { MetricsApi } from './api.js';
 import { registerApiService } from './registration.js';
 import { Scraper } from './scraper.js';
@@ -83,6 +83,7 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
     throw e;
   }
   const port = (server.address() as AddressInfo).port;
+  const announced = announceTargets(nc, () => [{ job: 'metrics-server', address: targetAddress(`http://${host}:${port}`) }]);
   scraper.start();
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
@@ -113,6 +114,7 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
     async stop() {
       stopped = true;
       clearTimeout(retry);
+      announced.stop();
       await scraper.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
