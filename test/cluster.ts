@@ -169,6 +169,8 @@ export interface ClusterOptions {
   apiservers?: number;
   /** how long each process may take to say it serves */
   startTimeoutMs?: number;
+  /** --tracing-* flags for the apiserver and the scheduler (default: none, their default rate) */
+  tracingArgs?: string[];
   /** run a scheduler too (one, as upstream's scheduler_perf runs it: no leader election) */
   scheduler?: {
     /** KubeSchedulerConfiguration file (a test case's schedulerConfigPath) */
@@ -198,7 +200,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const apiservers: ChildProcess[] = [];
     const urls: string[] = [];
     for (let i = 0; i < Math.max(1, opts.apiservers ?? 1); i++) {
-      const child = spawn(process.execPath, [...nodeArgs, CLI_MAIN, 'apiserver', '--nats', nats.url, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [...nodeArgs, CLI_MAIN, 'apiserver', '--nats', nats.url, '--port', '0', ...(opts.tracingArgs ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
       apiservers.push(child);
       children.push(child);
       urls.push(await waitForServing(child, opts.startTimeoutMs ?? 30_000));
@@ -207,7 +209,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     let schedulerMetricsUrl: string | undefined;
     if (opts.scheduler) {
       const port = await freePort();
-      const args = ['--nats', nats.url, '--port', String(port), '--leader-elect=false'];
+      const args = ['--nats', nats.url, '--port', String(port), '--leader-elect=false', ...(opts.tracingArgs ?? [])];
       if (opts.scheduler.configPath) args.push('--config', opts.scheduler.configPath);
       scheduler = spawn(process.execPath, [`--max-old-space-size=${SERVER_HEAP_MB}`, ...profile, CLI_MAIN, 'scheduler', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(scheduler);

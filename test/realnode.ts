@@ -11,6 +11,7 @@ import { ApiClient, connectNats, Resources } from '../lib/client/mod.js';
 import { CriClient } from '../services/kubelet/cri/client.js';
 import { startKubelet, type RunningKubelet, type StartKubeletOptions } from '../services/kubelet/server.js';
 import { testApiServer } from './apiserver.js';
+import type { ApiServerOptions } from '../services/apiserver/server.js';
 import { cleanUpTestNodeHost, startTestNodeHost, type TestNodeHost } from './node.js';
 import { waitFor } from './wait.js';
 
@@ -41,6 +42,8 @@ export interface RealNodeOptions {
   prefix?: string;
   /** kubelet options laid over the defaults */
   kubelet?: (o: StartKubeletOptions) => StartKubeletOptions;
+  /** apiserver options (e.g. tracing) */
+  api?: Partial<ApiServerOptions>;
 }
 
 export const PODS_DEFAULT = { ...Resources.pods, namespace: 'default' };
@@ -73,7 +76,7 @@ export async function startRealNode(what: string, opts: RealNodeOptions = {}): P
   try {
     const host = (parts.host = await startTestNodeHost(what));
     const nodeName = `flt-node-${host.suffix}`;
-    const api = (parts.api = await testApiServer());
+    const api = (parts.api = await testApiServer(opts.api));
     const nc = (parts.nc = await connectNats(api.natsUrl, { name: `${opts.prefix ?? 'rn'}-test` }));
     const client = (parts.client = new ApiClient(nc));
     const cri = (parts.cri = new CriClient(host.launcher.paths.socket));

@@ -13,6 +13,7 @@ import { benchClusterEnv, MemorySampler } from '../measure.js';
 import { formatJson, formatSummary, formatTable } from './report.js';
 import { WorkloadRunner, type WorkloadResult } from './runner.js';
 import { PodTracker } from './tracker.js';
+import { TRACING_FLAG_OPTIONS, tracingArgs, tracingFlags } from '../../lib/tracing/mod.js';
 
 export const USAGE = `usage: flotilla bench scheduler CONFIG.yaml [options]
 
@@ -30,9 +31,14 @@ options:
   --stall-timeout S      give up when no pod is scheduled for S seconds (default 120)
   --list                 list the selected workloads and exit
   --verbose              show the cluster processes' output
+  --tracing-sampling-rate R, --tracing=false   the started cluster's tracing (default: the components'
+                         default rate, 0.01; see docs/monitoring.md#tracing)
   -h, --help             this help`;
 
-async function runOne(w: Workload, opts: { natsUrl?: string; metricsUrl?: string; batch: number; inFlight: number; stallMs: number; verbose: boolean }): Promise<WorkloadResult> {
+async function runOne(
+  w: Workload,
+  opts: { natsUrl?: string; metricsUrl?: string; batch: number; inFlight: number; stallMs: number; verbose: boolean; tracingArgs: string[] },
+): Promise<WorkloadResult> {
   const started = performance.now();
   let cluster: Cluster | undefined;
   let sampler: MemorySampler | undefined;
@@ -41,8 +47,8 @@ async function runOne(w: Workload, opts: { natsUrl?: string; metricsUrl?: string
     if (opts.natsUrl) {
       sampler = new MemorySampler({ bench: process.pid });
     } else {
-      log(`${w.fullName}: starting nats-server, apiserver and scheduler`);
-      cluster = await startCluster({ scheduler: { configPath: w.schedulerConfigPath, verbose: opts.verbose }, ...benchClusterEnv() });
+      log(`${w.fullName}: starting nats-server, apiserver and scheduler${opts.tracingArgs.length ? ` (${opts.tracingArgs.join(' ')})` : ''}`);
+      cluster = await startCluster({ scheduler: { configPath: w.schedulerConfigPath, verbose: opts.verbose }, tracingArgs: opts.tracingArgs, ...benchClusterEnv() });
       active = cluster;
       sampler = new MemorySampler({ ...cluster.pids, bench: process.pid });
     }
@@ -121,6 +127,8 @@ export async function runBenchScheduler(argv: string[]): Promise<number> {
         'stall-timeout': { type: 'string', default: '120' },
         list: { type: 'boolean' },
         verbose: { type: 'boolean' },
+        tracing: TRACING_FLAG_OPTIONS.tracing,
+        'tracing-sampling-rate': TRACING_FLAG_OPTIONS['tracing-sampling-rate'],
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -138,6 +146,12 @@ export async function runBenchScheduler(argv: string[]): Promise<number> {
     return 2;
   }
   const natsUrl = values.nats ?? values.server;
+  try {
+    tracingFlags(values);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
   if (natsUrl && /^https?:/.test(natsUrl)) {
     console.error(`--server ${natsUrl}: the benchmark creates objects through the NATS API; give the cluster's NATS URL (nats://...)`);
     return 2;
@@ -179,6 +193,7 @@ export async function runBenchScheduler(argv: string[]): Promise<number> {
       inFlight: numbers.inFlight,
       stallMs: numbers.stall * 1000,
       verbose: values.verbose ?? false,
+      tracingArgs: tracingArgs(values),
     });
     results.push(r);
     console.log(formatSummary(r));
