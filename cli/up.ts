@@ -109,7 +109,7 @@ export const SERVICES: ServiceDef[] = [
     args: (c) => {
       const r = c.realNode!;
       return [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'cri', '--container-runtime-endpoint', r.endpoint, '--root-dir', r.rootDir,
-        '--cni-conf-dir', r.cniConfDir, ...(r.podCIDR ? ['--pod-cidr', r.podCIDR] : []), '--cni-network', r.network, '--cni-bridge', r.bridge, '--registry-port', String(r.registryPort), '--ship-logs=true',
+        '--cni-conf-dir', r.cniConfDir, ...(r.podCIDR ? ['--pod-cidr', r.podCIDR] : []), '--cni-network', r.network, '--cni-bridge', r.bridge, '--registry-port', String(r.registryPort), `--ship-logs=${c.addons.includes('logging')}`,
         ...(c.controlPlane === 'static-pods' ? ['--pod-manifest-path', manifestsDir(c.dataDir)] : []), ...c.tracingArgs];
     },
   },
@@ -120,7 +120,7 @@ export const SERVICES: ServiceDef[] = [
     args: (c) => [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'hollow', '--nodes', String(c.hollowNodes), ...c.tracingArgs],
   },
   // after the first service (up waits for the apiserver there); shippers retry until its stream exists
-  { name: 'logging', args: (c) => [c.cli, 'logging', '--nats', c.natsUrl] },
+  { name: 'logging', enabled: (c) => c.addons.includes('logging'), args: (c) => [c.cli, 'logging', '--nats', c.natsUrl] },
   // resource metrics for `kubectl top`: registers its APIService v1beta1.metrics.k8s.io itself
   { name: 'metrics', enabled: (c) => c.addons.includes('metrics-server'), args: (c) => [c.cli, 'metrics', '--nats', c.natsUrl, '--register-apiservice'] },
 ];
@@ -510,8 +510,9 @@ runs pods with IPs from a CNI bridge; otherwise up says why and runs hollow node
   --addons LIST     addons to run beside the cluster, comma-separated (default all: ${ADDONS.join(',')}; none for none):
                     kube-state-metrics serves the objects' state as kube_* metrics; prometheus runs Debian's
                     prometheus (config and data in <data>/prometheus) scraping every component it discovers
-                    over NATS; when it is not installed up prints the apt-get command and runs without it
-                    metrics-server (flotilla metrics) scrapes every kubelet and serves metrics.k8s.io for kubectl top
+                    over NATS; when it is not installed up prints the apt-get command and runs without it;
+                    metrics-server (flotilla metrics) scrapes every kubelet and serves metrics.k8s.io for kubectl top;
+                    logging runs \`flotilla logging\` (the log stream, Loki's API on :3100) and the real node ships logs
   --prometheus-port N  Prometheus' port on 127.0.0.1 (default ${DEFAULT_PROMETHEUS_PORT}; a busy port is replaced by a free one)
   --scrape-interval D  Prometheus' scrape and rule interval, a Go duration (default 15s)
   --tracing-*       passed on to the apiserver, scheduler and kubelets (docs/monitoring.md#tracing)`;

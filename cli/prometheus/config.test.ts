@@ -15,7 +15,7 @@ describe('prometheus config and targets', () => {
     assert.deepEqual(parseAddons(undefined), [...ADDONS]);
     assert.deepEqual(parseAddons('prometheus'), ['prometheus']);
     assert.deepEqual(parseAddons('none'), []);
-    assert.throws(() => parseAddons('prometheus,grafana'), /unknown addon "grafana" \(known: kube-state-metrics, prometheus, metrics-server, or none\)/);
+    assert.throws(() => parseAddons('prometheus,grafana'), /unknown addon "grafana" \(known: kube-state-metrics, prometheus, metrics-server, logging, or none\)/);
   });
 
   it('groups announced targets per job and path; other jobs go to flotilla-addons with their job label', () => {
