@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import WebSocket from 'ws';
 import { connectNats } from '../../lib/client/mod.js';
 import { ensureLogStream, formatTimestamp, LOG_HEADERS, LOG_QUERY_SUBJECT, LogBatch, logSubject } from '../../lib/logging/mod.js';
+import { startNatsServer } from '../../lib/nats/server.js';
 import { Channel, openStream } from '../../lib/stream/mod.js';
 import { sharedNats } from '../../test/harness.js';
 import { spawnFlotilla, stopChild } from '../../test/cluster.js';
@@ -196,5 +200,46 @@ describe('services/logging: queries over the log stream (NATS, Loki HTTP, flotil
     assert.ok(got.length > 0 && got.length < 20, `some fillers dropped: ${got.length}`);
     assert.equal(got[0], '19');
     assert.deepEqual((await range('{pod="web-2"}')).body.data.result, []);
+  });
+});
+
+describe('services/logging: a restart of nats-server', function () {
+  this.timeout(60_000);
+
+  it('the index and queries go on with what is shipped after it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'flt-logging-nats-'));
+    let nats = await startNatsServer({ dataDir: dir });
+    const prefix = 'natsrestart.logs';
+    const stream = 'NATSRESTART';
+    const logging = await startLogging({ natsUrl: nats.url, stream, prefix, port: 0, log: () => undefined });
+    const nc = await connectNats(nats.url, { name: 'logging-restart-test' });
+    try {
+      const ship = async (text: string) => {
+        const b = new LogBatch();
+        b.add(formatTimestamp(Date.now()), Date.now(), 'stdout', false, Buffer.from(text));
+        const h = headers();
+        h.set(LOG_HEADERS.node, 'n1');
+        h.set(LOG_HEADERS.labels, '{}');
+        h.set(LOG_HEADERS.first, String(b.first));
+        h.set(LOG_HEADERS.last, String(b.last));
+        h.set(LOG_HEADERS.lines, '1');
+        await jetstream(nc).publish(logSubject(prefix, { namespace: 'ns', pod: 'p', container: 'c' }), b.body(), { headers: h, msgID: text });
+      };
+      const lines = async () => (await logging.querier.query({ query: '{pod="p"}', startMs: Date.now() - 60_000, endMs: Date.now() + 1000, limit: 100, direction: 'forward' })).entries.map((e) => e.line);
+      await ship('before');
+      assert.deepEqual(await lines(), ['before']);
+      await nats.stop();
+      nats = await startNatsServer({ dataDir: dir, port: nats.port });
+      await waitFor('shipping again', () => ship('after').then(() => true, () => false), 20_000);
+      assert.deepEqual(await waitFor('both lines', async () => {
+        const l = await lines();
+        return l.length === 2 && l;
+      }, 20_000), ['before', 'after']);
+    } finally {
+      await nc.close();
+      await logging.stop();
+      await nats.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -54,7 +54,8 @@ export class LogPublisher {
       } catch (e) {
         if (this.signal.aborted) return false;
         this.stats.retries++;
-        if (attempt === 0 || attempt % 20 === 0) this.log(`log shipper: publishing to ${subject}: ${(e as Error).message}; trying again`);
+        // quiet for the first seconds: the stream may be on its way (its service starts after the kubelets)
+        if (attempt === 5 || (attempt > 5 && attempt % 20 === 0)) this.log(`log shipper: publishing to ${subject}: ${(e as Error).message}; trying again`);
         await sleep(Math.min(5000, 100 * 2 ** attempt), undefined, { signal: this.signal }).catch(() => undefined);
         if (this.signal.aborted) return false;
       }

@@ -14,7 +14,7 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -136,6 +136,8 @@ export class LogShipper {
     } catch {
       this.positions = {};
     }
+    // folders removed since (by hand, or a new root dir) need no position
+    for (const key of Object.keys(this.positions)) if (!existsSync(path.join(opts.podLogDir, key))) delete this.positions[key];
   }
 
   /** what was shipped (for tests, benchmarks and metrics) */
