@@ -159,6 +159,26 @@ describe('kubelet logs/shipper: CRI log files into the log stream', function () 
     assert.deepEqual(texts(await shipped(nc, stream, prefix)), Array.from({ length: 700 }, (_, i) => `a ${i}`));
   });
 
+  it('after a restart, files rotated away meanwhile are skipped and the rest shipped once', async () => {
+    const f = logFile('rotated');
+    for (let i = 0; i < 10; i++) appendFileSync(f, cri(i, `r ${i}`));
+    startShipper();
+    await waitLines(10);
+    await shipper!.stop();
+    // while the shipper is down: two rotations, and the older rotated file removed (max files)
+    for (let i = 10; i < 20; i++) appendFileSync(f, cri(i, `r ${i}`));
+    renameSync(f, `${f}.20261203-070001`);
+    for (let i = 20; i < 30; i++) appendFileSync(f, cri(i, `r ${i}`));
+    renameSync(f, `${f}.20261203-070002`);
+    for (let i = 30; i < 40; i++) appendFileSync(f, cri(i, `r ${i}`));
+    rmSync(`${f}.20261203-070001`);
+    startShipper();
+    await waitLines(30);
+    await new Promise((r) => setTimeout(r, 300));
+    const want = [...Array.from({ length: 10 }, (_, i) => `r ${i}`), ...Array.from({ length: 20 }, (_, i) => `r ${i + 20}`)];
+    assert.deepEqual(texts(await shipped(nc, stream, prefix)), want);
+  });
+
   it('a restart of nats-server loses and doubles nothing', async () => {
     const own = await startNatsServer({ dataDir: path.join(dir, 'nats') });
     const conn = await connectNats(own.url, { name: 'shipper-test-own' });

@@ -240,9 +240,10 @@ export class LogShipper {
       files = await containerLogFiles(dir);
       let i = pos ? files.findIndex((f) => f.ino === pos!.ino) : 0;
       if (i < 0) {
-        // its file was rotated away while nobody read it: on with the first one after it
+        // its file was rotated away while nobody read it (the oldest go first, so what is
+        // left of its attempt is newer): on with the first file from its attempt on
         i = files.findIndex((f) => f.attempt >= pos!.attempt);
-        pos = undefined;
+        if (i >= 0) pos = { attempt: files[i]!.attempt, ino: files[i]!.ino, offset: 0 };
       }
       const file = i >= 0 ? files[i] : undefined;
       let progressed = false;
