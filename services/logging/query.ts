@@ -32,6 +32,8 @@ export interface LogResultEntry {
   line: string;
   partial: boolean;
   labels: Readonly<Record<string, string>>;
+  /** where it is in the stream (batch sequence and line): orders lines of equal time as they were written */
+  ord: number;
 }
 
 export interface LogQueryResult {
@@ -98,7 +100,9 @@ export class LogQuerier {
     candidates.sort(forward ? (a, b) => a.first - b.first || a.seq - b.seq : (a, b) => b.last - a.last || b.seq - a.seq);
 
     let entries: LogResultEntry[] = [];
-    const better = forward ? (a: LogResultEntry, b: LogResultEntry) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0) : (a: LogResultEntry, b: LogResultEntry) => (a.ts > b.ts ? -1 : a.ts < b.ts ? 1 : 0);
+    const better = forward
+      ? (a: LogResultEntry, b: LogResultEntry) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.ord - b.ord)
+      : (a: LogResultEntry, b: LogResultEntry) => (a.ts > b.ts ? -1 : a.ts < b.ts ? 1 : b.ord - a.ord);
     let bound: number | undefined;
     let batches = 0;
     const pending: Array<Promise<Uint8Array | undefined>> = [];
@@ -113,12 +117,14 @@ export class LogQuerier {
       const base = c.stream.labels;
       const out = this.labelSets.get(c.stream.subject, base, 'stdout');
       const err = this.labelSets.get(c.stream.subject, base, 'stderr');
+      let ord = c.seq * 1e6;
       forEachLogLine(data, (l: LogLine) => {
+        ord++;
         if (l.time < req.startMs || l.time >= req.endMs) return;
         const labels = l.stream === 'stdout' ? out : err;
         if (streamMatchers.length && !selectorMatches(streamMatchers, labels)) return;
         if (!lineMatches(q.filters, l.text)) return;
-        entries.push({ ts: timestampNanos(l.timestamp), time: l.time, line: l.text, partial: l.partial, labels });
+        entries.push({ ts: timestampNanos(l.timestamp), time: l.time, line: l.text, partial: l.partial, labels, ord });
       });
       if (entries.length >= req.limit) {
         entries.sort(better);
@@ -179,11 +185,13 @@ export class LogQuerier {
         const out: LogResultEntry[] = [];
         const stdout = this.labelSets.get(m.subject, base, 'stdout');
         const stderr = this.labelSets.get(m.subject, base, 'stderr');
+        let ord = m.seq * 1e6;
         forEachLogLine(m.data, (l) => {
+          ord++;
           const labels = l.stream === 'stdout' ? stdout : stderr;
           if (streamMatchers.length && !selectorMatches(streamMatchers, labels)) return;
           if (!lineMatches(q.filters, l.text)) return;
-          out.push({ ts: timestampNanos(l.timestamp), time: l.time, line: l.text, partial: l.partial, labels });
+          out.push({ ts: timestampNanos(l.timestamp), time: l.time, line: l.text, partial: l.partial, labels, ord });
         });
         if (out.length) await emit(out);
         if (signal.aborted) break;
