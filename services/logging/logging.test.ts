@@ -120,6 +120,9 @@ describe('services/logging: queries over the log stream (NATS, Loki HTTP, flotil
     assert.deepEqual(labels.body, { status: 'success', data: ['app', 'app_kubernetes_io_part_of', 'container', 'namespace', 'node', 'pod', 'stream'] });
     assert.deepEqual((await loki('/loki/api/v1/label/pod/values')).body.data, ['db-0', 'web-1', 'web-2']);
     assert.deepEqual((await loki('/loki/api/v1/label/namespace/values')).body.data, ['other', 'shop']);
+    const series = await loki(`/loki/api/v1/series?match[]=${encodeURIComponent('{app="web", namespace="shop"}')}&match[]=${encodeURIComponent('{pod="db-0"}')}`);
+    assert.deepEqual(series.body.data.map((s: Record<string, string>) => s.pod).sort(), ['db-0', 'web-1', 'web-2']);
+    assert.equal((await loki('/loki/api/v1/series')).status, 400);
     assert.equal((await loki('/ready')).status, 200);
     assert.match((await loki('/metrics')).body as string, /flotilla_logging_indexed_streams 4/);
   });

@@ -3,6 +3,7 @@
  * logcli) read Flotilla's logs:
  *   GET /loki/api/v1/query_range  query, start, end, since, limit, direction → streams
  *   GET /loki/api/v1/labels, /loki/api/v1/label/<name>/values  start, end (or since)
+ *   GET /loki/api/v1/series  match[] (selectors), start, end
  *   GET /loki/api/v1/tail  (WebSocket) query, start, limit, delay_for
  *   GET /ready, /metrics, /healthz
  * with Loki's JSON shapes; a bad request is a 400 with the reason as text, as Loki's.
@@ -130,6 +131,20 @@ export async function serveLoki(querier: LogQuerier, registry: Registry, port: n
     if (values) {
       const { start, end } = timeRange(p);
       return json(res, 200, { status: 'success', data: querier.labelValues(decodeURIComponent(values[1]!), start, end) });
+    }
+    if (route === '/loki/api/v1/series') {
+      const { start, end } = timeRange(p);
+      const matches = p.getAll('match[]').concat(p.getAll('match'));
+      if (!matches.length) throw new BadRequest('at least one match[] argument must be provided');
+      const selectors = matches.map((m) => {
+        try {
+          return parseLogQL(m);
+        } catch (e) {
+          if (e instanceof LogQLParseError) throw new BadRequest(e.message);
+          throw e;
+        }
+      });
+      return json(res, 200, { status: 'success', data: querier.series(selectors, start, end) });
     }
     if (route === '/ready') return ready() ? text(res, 200, 'ready') : text(res, 503, 'Ingester not ready: the log index is reading the stream');
     if (route === '/healthz' || route === '/livez') return text(res, 200, 'ok');

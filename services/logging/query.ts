@@ -156,6 +156,16 @@ export class LogQuerier {
     return [...values].sort();
   }
 
+  /** The label sets of the streams with lines in the range that any of the selectors match (Loki's /series). */
+  series(selectors: LogQuery[], startMs: number, endMs: number): Array<Record<string, string>> {
+    const out: Array<Record<string, string>> = [];
+    for (const s of this.streamsIn(startMs, endMs)) {
+      if (!selectors.some((q) => selectorMatches(q.matchers.filter((m) => m.name !== 'stream'), s.labels))) continue;
+      out.push({ ...s.labels });
+    }
+    return out;
+  }
+
   private *streamsIn(startMs: number, endMs: number): Iterable<IndexedStream> {
     for (const s of this.index.streams.values()) {
       const n = s.seqs.length;
