@@ -79,7 +79,11 @@ export async function runTrace(argv: string[]): Promise<number> {
     const traceparent = pod.metadata?.annotations?.[TRACEPARENT_ANNOTATION];
     const traceId = traceIdOf(traceparent);
     if (!traceId) {
-      console.error(`flotilla trace: pod ${namespace}/${name} has no trace: its create was not sampled (no ${TRACEPARENT_ANNOTATION} annotation)`);
+      console.error(
+        `flotilla trace: pod ${namespace}/${name} has no trace: its create was not sampled (no ${TRACEPARENT_ANNOTATION} annotation). ` +
+          'Creates are sampled at --tracing-sampling-rate (default 0.01): start the cluster with `flotilla up --tracing-sampling-rate 1`, ' +
+          `or create the pod with a sampled traceparent (a traceparent header, or the annotation ${TRACEPARENT_ANNOTATION}: 00-<trace id>-<span id>-01).`,
+      );
       return 1;
     }
     const spans = await readTrace(nc, traceId);

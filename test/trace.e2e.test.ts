@@ -19,7 +19,11 @@ import { readTrace, TRACE_STREAM, TRACEPARENT_ANNOTATION, traceIdOf } from '../l
 import { startApiServer, type ApiServer } from '../services/apiserver/server.js';
 import { startKubelet, type RunningKubelet } from '../services/kubelet/server.js';
 import { startScheduler, type RunningScheduler } from '../services/scheduler/server.js';
-import { spawnFlotilla } from './cluster.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { kubectl, launchUp, stopChild, type Launch } from './cluster.js';
+import { traceCli } from './trace.js';
 import { freshNats } from './harness.js';
 import { waitFor } from './wait.js';
 
@@ -80,15 +84,8 @@ async function running(c: TestCluster, name: string): Promise<Pod> {
   });
 }
 
-/** `flotilla trace pod NAME` until its last line shows every step of the pod's start. */
-async function traceOutput(c: TestCluster, name: string): Promise<string> {
-  let last = '';
-  return waitFor(`flotilla trace pod ${name} to show every step (last output:\n${last})`, async () => {
-    const run = spawnFlotilla(['trace', 'pod', name, '-n', 'default', '--nats', c.nats.url]);
-    const code = await run.exited;
-    last = run.output();
-    return code === 0 && !last.includes('no span yet') && last;
-  });
+function traceOutput(c: TestCluster, name: string): Promise<string> {
+  return traceCli(['pod', name, '-n', 'default', '--nats', c.nats.url]);
 }
 
 /** A receiver of OTLP/HTTP JSON exports, as a collector listens on /v1/traces. */
@@ -225,6 +222,26 @@ describe('tracing: one trace per pod', function () {
       const stored = (await jsm.streams.info(TRACE_STREAM)).state.messages;
       assert.equal(stored, spans.length + natsSpans.length, 'only the two sampled pods left spans');
       assert.ok(!spans.concat(natsSpans).some((s) => s.attributes['k8s.pod.name'] === 'unsampled'));
+    });
+  });
+
+  describe('flotilla up --tracing-sampling-rate 1, as a user tries it', () => {
+    let dataDir: string;
+    let up: Launch | undefined;
+    before(async () => {
+      dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-trace-up-'));
+      up = await launchUp(dataDir, ['--no-real-node', '--hollow-nodes', '2', '--addons', 'none', '--tracing-sampling-rate', '1']);
+    });
+    after(async () => {
+      await stopChild(up);
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('passes the rate on: a pod made with kubectl run has its trace, found through the data folder', async () => {
+      await kubectl(up!.kubeconfig, 'run', 'web', '--image=busybox');
+      await waitFor('web Running', async () => (await kubectl(up!.kubeconfig, 'get', 'pod', 'web', '-o', 'jsonpath={.status.phase}')) === 'Running', 60_000);
+      const out = await traceCli(['pod', 'web', '--data', dataDir]);
+      assert.match(out, /\ncreate [\d.]+ m?s → scheduled [\d.]+ m?s → bound [\d.]+ m?s → sandbox [\d.]+ m?s → started [\d.]+ m?s \([\d.]+ m?s in all\)\n$/);
     });
   });
 });

@@ -7,9 +7,8 @@
 import assert from 'node:assert/strict';
 import { startScheduler, type RunningScheduler } from '../services/scheduler/server.js';
 import { TRACEPARENT_ANNOTATION, traceIdOf } from '../lib/tracing/mod.js';
-import { spawnFlotilla } from './cluster.js';
+import { traceCli } from './trace.js';
 import { startRealNode, type RealNode } from './realnode.js';
-import { waitFor } from './wait.js';
 
 describe('tracing on a real node (needs root)', function () {
   this.timeout(120_000);
@@ -33,13 +32,7 @@ describe('tracing on a real node (needs root)', function () {
     assert.ok(traceId, 'the create was sampled');
     const running = await rn!.podIn(created.metadata!.name!, 'Running', 60_000);
     assert.equal(running.spec?.nodeName, rn!.nodeName, 'the scheduler placed it on the real node');
-    let last = '';
-    const out = await waitFor(`flotilla trace pod to show every step (last output:\n${last})`, async () => {
-      const run = spawnFlotilla(['trace', 'pod', created.metadata!.name!, '--nats', rn!.api.natsUrl]);
-      const code = await run.exited;
-      last = run.output();
-      return code === 0 && !last.includes('no span yet') && last;
-    }, 30_000);
+    const out = await traceCli(['pod', created.metadata!.name!, '--nats', rn!.api.natsUrl], 30_000);
     assert.match(out, new RegExp(`^trace ${traceId} `));
     assert.match(out, new RegExp(`bindingCycle\\s+kube-scheduler\\s.*node=${rn!.nodeName}`));
     assert.match(out, new RegExp(`syncPod\\s+kubelet\\s.*node=${rn!.nodeName}`));
