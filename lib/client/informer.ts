@@ -178,6 +178,11 @@ export interface InformerOptions<T> {
   backoffMaxMs?: number;
   /** told about every list/watch failure (default: logged to stderr) */
   onError?: (err: unknown) => void;
+  /**
+   * applied to each listed or watched object before the store keeps it and handlers see
+   * it (client-go's SetTransform): drop what no reader needs, e.g. managedFields
+   */
+  transform?: (obj: T) => T;
 }
 
 /** The store key of a delete notification, tombstone or not. */
@@ -350,7 +355,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   /** @internal Replaces the store's content as a re-list does, notifying handlers. */
   replace(items: T[], rv: string): void {
     const fresh = new Map<string, T>();
-    for (const o of items) fresh.set(metaNamespaceKey(o), o);
+    const transform = this.opts.transform;
+    for (const o of items) fresh.set(metaNamespaceKey(o), transform ? transform(o) : o);
     for (const key of this.store.listKeys()) {
       if (fresh.has(key)) continue;
       const old = this.store.delete(key)!;
@@ -373,7 +379,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
 
   /** @internal Applies one watch event to the store. */
   apply(ev: WatchEvent<T>): void {
-    const obj = ev.object;
+    const obj = this.opts.transform && (ev.type === 'ADDED' || ev.type === 'MODIFIED') ? this.opts.transform(ev.object) : ev.object;
     switch (ev.type) {
       case 'ADDED':
       case 'MODIFIED': {
@@ -422,6 +428,8 @@ export interface InformerFactoryOptions {
   /** only this namespace (default: all) */
   namespace?: string;
   resyncPeriodMs?: number;
+  /** every informer's transform (InformerOptions.transform) */
+  transform?: <T extends KubeObject>(obj: T) => T;
 }
 
 /** One shared informer per resource, so every controller in a process uses the same cache. */

@@ -7,14 +7,30 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { renderMetrics } from './registry.js';
 
-/** Writes text pieces in writes of about 64 KiB each (many small writes cost more than the text). */
-function writeChunks(res: ServerResponse, first: string, rest: Iterable<string>): void {
+/**
+ * Writes text pieces in writes of about 64 KiB (many small writes cost more than the
+ * text), waiting for the socket to drain when its buffer is full: a body of 100 MiB is
+ * never held twice in memory.
+ */
+async function writeChunks(res: ServerResponse, first: string, rest: Iterable<string>): Promise<void> {
   let buf = first;
   for (const piece of rest) {
     buf += piece;
-    if (buf.length >= 65536) {
-      res.write(buf);
-      buf = '';
+    if (buf.length < 65536) continue;
+    const full = !res.write(buf);
+    buf = '';
+    if (full) {
+      if (res.destroyed) return;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+      if (res.destroyed) return;
     }
   }
   res.end(buf);
@@ -37,7 +53,7 @@ export async function serveMetrics(registry: Registry, port: number, ready: () =
       renderMetrics(registry).then(
         ({ contentType, body }) => {
           res.writeHead(200, { 'content-type': contentType });
-          if (extra) writeChunks(res, body, extra());
+          if (extra) void writeChunks(res, body, extra()).catch(() => res.destroy());
           else res.end(body);
         },
         (e: Error) => {
