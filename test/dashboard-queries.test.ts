@@ -130,7 +130,7 @@ describe('dashboard queries against Prometheus on a live cluster', function () {
 
   it('the document lists queries for each dashboard family', () => {
     const families = new Set(queries.map((q) => q.family));
-    for (const f of ['scheduler', 'apiserver', 'workloads', 'pods', 'nodes']) assert.ok(families.has(f), `a "### ${f}" block in docs/monitoring.md`);
+    for (const f of ['scheduler', 'apiserver', 'kubelet', 'workloads', 'pods', 'nodes']) assert.ok(families.has(f), `a "### ${f}" block in docs/monitoring.md`);
     assert.ok(queries.length >= 40, `${queries.length} queries`);
   });
 
@@ -138,9 +138,19 @@ describe('dashboard queries against Prometheus on a live cluster', function () {
     const jobs = await waitFor('the scrape targets up', async () => {
       const r = await query('up == 1');
       const got = new Set((r.data?.result as Array<{ metric: { job: string } }>).map((s) => s.metric.job));
-      return ['apiserver', 'kube-scheduler', 'kube-controller-manager', 'kube-state-metrics'].every((j) => got.has(j)) ? got : undefined;
+      return ['apiserver', 'kube-scheduler', 'kube-controller-manager', 'kube-state-metrics', 'kubelet'].every((j) => got.has(j)) ? got : undefined;
     }, 60_000);
-    assert.ok(jobs.size >= 4);
+    assert.ok(jobs.size >= 5);
+  });
+
+  it('scrapes the hollow-kubelet process once per path, whatever number of nodes it carries', async () => {
+    const kubelets = await waitFor('both nodes in kubelet_node_name', async () => {
+      const r = await query('up{job="kubelet"} == 1');
+      const nodes = await query('sum(kubelet_node_name{job="kubelet", metrics_path="/metrics"})');
+      return Number((nodes.data?.result[0] as { value: [number, string] } | undefined)?.value[1]) === 2 ? (r.data?.result as Array<{ metric: Record<string, string> }>) : undefined;
+    }, 60_000);
+    assert.deepEqual(kubelets.map((k) => k.metric.metrics_path).sort(), ['/metrics', '/metrics/cadvisor']);
+    assert.equal(new Set(kubelets.map((k) => k.metric.instance)).size, 1, 'one instance: the process');
   });
 
   it('every documented query returns series', async () => {

@@ -226,7 +226,8 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
     await runtime.close();
     throw e;
   }
-  const client = new ApiClient(nc, { userAgent: componentUserAgent('kubelet') });
+  // rest_client_* beside the kubelet_* series: the kubelet dashboard's API request panels
+  const client = new ApiClient(nc, { userAgent: componentUserAgent('kubelet'), registry: metrics.registry });
   let tracing: Tracing | undefined;
   try {
     tracing = opts.tracing ? await startTracing({ ...opts.tracing, service: 'kubelet', nc }) : undefined;
