@@ -104,6 +104,14 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   let metrics: ChildProcess | undefined;
   try {
+    const service = spawnFlotilla(['metrics', '--nats', nats.url, '--port', '0', '--metric-resolution', `${resolution}s`]);
+    metrics = service.child;
+    const served = /serving metrics\.k8s\.io\/v1beta1 on (http:\/\/\S+),/;
+    await until('the metrics service listens', () => served.test(service.output()), 30_000);
+    const url = served.exec(service.output())![1];
+    // its memory with nothing to scrape: what a node costs is measured above this
+    await new Promise((r) => setTimeout(r, 3000));
+    const idleRss = processMemory(metrics.pid)!.rss;
     const t0 = Date.now();
     const share = Math.ceil(nodes / processes);
     for (let first = 0; first < nodes; first += share) {
@@ -111,11 +119,6 @@ async function main(): Promise<void> {
     }
     console.log(`${nodes} hollow nodes with ${nodes * perNode} pods in ${children.length} kubelet processes, ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-    const service = spawnFlotilla(['metrics', '--nats', nats.url, '--port', '0', '--metric-resolution', `${resolution}s`]);
-    metrics = service.child;
-    const served = /serving metrics\.k8s\.io\/v1beta1 on (http:\/\/\S+),/;
-    await until('the metrics service listens', () => served.test(service.output()), 30_000);
-    const url = served.exec(service.output())![1];
     const scrape = async () => (await fetch(`${url}/metrics`)).text();
     const cpuBefore = children.map((c) => processCpuMs(c.pid!) ?? 0);
     const durations: number[] = [];
@@ -123,6 +126,9 @@ async function main(): Promise<void> {
     let sum = 0;
     let peakRss = 0;
     const started = Date.now();
+    // the cycles that ran while the kubelet processes were starting are not counted
+    seen = metric(await scrape(), 'metrics_server_manager_tick_duration_seconds_count') ?? 0;
+    sum = metric(await scrape(), 'metrics_server_manager_tick_duration_seconds_sum') ?? 0;
     while (durations.length < cycles + 2) {
       await new Promise((r) => setTimeout(r, 500));
       const m = processMemory(metrics.pid);
@@ -147,7 +153,8 @@ async function main(): Promise<void> {
     const kubeletCpu = cpuAfter.reduce((s, v, i) => s + v - cpuBefore[i], 0);
     console.log('');
     console.log(`scrape cycle (${measured.length} cycles after the first two): p50 ${measured[Math.floor(measured.length / 2)].toFixed(0)} ms, max ${measured.at(-1)!.toFixed(0)} ms   (goal < 5000 ms)`);
-    console.log(`metrics service memory: RSS ${(rss / 2 ** 20).toFixed(0)} MiB now, peak ${(peakRss / 2 ** 20).toFixed(0)} MiB = ${(peakRss / 2 ** 20 / nodes).toFixed(3)} MiB per node   (goal < 0.5 MiB per node; metrics-server is sized at 2 MiB)`);
+    console.log(`metrics service memory: RSS idle ${(idleRss / 2 ** 20).toFixed(0)} MiB, now ${(rss / 2 ** 20).toFixed(0)} MiB, peak ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+    console.log(`  per node: ${((peakRss - idleRss) / 2 ** 20 / nodes).toFixed(3)} MiB above idle at the peak, ${(peakRss / 2 ** 20 / nodes).toFixed(3)} MiB all included   (goal < 0.5 MiB; metrics-server is sized at 2 MiB per node)`);
     console.log(`kubelet processes answering scrapes: ${(kubeletCpu / durations.length).toFixed(0)} ms CPU per cycle in all`);
   } finally {
     await stopChild(metrics);

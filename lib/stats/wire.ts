@@ -6,7 +6,10 @@
  * marked. So a scrape of 10,000 hollow nodes is one publish and a few dozen replies,
  * never a request per node.
  *
- * A chunk is JSON `{p, seq, last, nodes}`: p the process's id, nodes in the compact form
+ * Before it reads anything, a process acknowledges the request with `{p, ack: true}`, so
+ * the scraper knows at once who is working on an answer and waits for exactly them,
+ * however long a busy process takes. A chunk is JSON `{p, seq, last, nodes}`: p the
+ * process's id, nodes in the compact form
  * `[node, timestamp, startTime, cpu, memory, pods]`, a pod `[namespace, name, uid,
  * timestamp, cpu, memory, containers]`, a container `[name, startTime, cpu, memory]`
  * (times in ms since the epoch, CPU in cumulative core-seconds, memory in bytes).
@@ -25,6 +28,8 @@ type WireNode = [string, number, number, number, number, WirePod[]];
 
 interface Chunk {
   p: string;
+  /** the acknowledgement sent before reading: no seq, last or nodes */
+  ack?: boolean;
   seq: number;
   last: boolean;
   nodes: WireNode[];
@@ -75,6 +80,7 @@ export function serveKubeletStats(nc: NatsConnection, processId: string, read: (
     callback: (err, msg) => {
       if (err || !msg.reply) return;
       const reply = msg.reply;
+      nc.publish(reply, enc.encode(`{"p":${JSON.stringify(processId)},"ack":true}`));
       read().then(
         (nodes) => {
           let seq = 0;
@@ -114,7 +120,7 @@ export interface ScrapeOptions {
 export interface ScrapeResult {
   /** the processes that answered completely, with how many nodes each carried */
   processes: Map<string, number>;
-  /** the expected processes that did not finish in time */
+  /** the processes expected or acknowledging that did not finish in time */
   missing: string[];
 }
 
@@ -137,7 +143,7 @@ export function scrapeKubelets(nc: NatsConnection, opts: ScrapeOptions, onNodes:
       sub?.unsubscribe();
       const processes = new Map<string, number>();
       for (const [p, s] of progress) if (s.last !== undefined && s.seen.size === s.last + 1) processes.set(p, s.nodes);
-      resolve({ processes, missing: [...expected].filter((p) => !processes.has(p)) });
+      resolve({ processes, missing: [...new Set([...expected, ...progress.keys()])].filter((p) => !processes.has(p)) });
     };
     const deadline = setTimeout(done, opts.timeoutMs);
     const complete = (p: string) => {
@@ -160,6 +166,7 @@ export function scrapeKubelets(nc: NatsConnection, opts: ScrapeOptions, onNodes:
         }
         let s = progress.get(chunk.p);
         if (!s) progress.set(chunk.p, (s = { seen: new Set(), nodes: 0 }));
+        if (chunk.ack) return check();
         if (s.seen.has(chunk.seq)) return;
         s.seen.add(chunk.seq);
         if (chunk.last) s.last = chunk.seq;

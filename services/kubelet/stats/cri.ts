@@ -3,9 +3,10 @@
  * CPU and working set, as upstream's CRI stats provider), the node from the root cgroup
  * (cgroups v1: cpuacct.usage, and memory usage less inactive file pages, as cAdvisor's
  * working set), and what /metrics/cadvisor adds from each container's own cgroup
- * (containerd names it after the container id under each hierarchy, no cgroup parent
- * being set): rss and cache, CFS periods and throttling, block I/O bytes, and the pod's
- * network counters from its sandbox's network namespace.
+ * (with no cgroup parent set, containerd puts it at k8s.io/<container id> under each
+ * hierarchy, its namespace's name as the parent): rss and cache, CFS periods and
+ * throttling, block I/O bytes, and the pod's network counters from its sandbox's network
+ * namespace.
  */
 import { readFile } from 'node:fs/promises';
 import type { NodeSample, PodSample } from '../../../lib/stats/mod.js';
@@ -16,6 +17,17 @@ import type { ContainerRuntime } from '../runtime.js';
 import type { ContainerExtras, PodExtras } from './extras.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
+/** where containerd's cgroupfs driver puts a container without a cgroup parent: under its namespace, else at the top */
+const CONTAINER_CGROUP_PARENTS = ['k8s.io/', ''];
+
+/** The first of the container's candidate cgroup files that exists. */
+async function readContainerCgroup(controller: string, id: string, file: string): Promise<string | undefined> {
+  for (const parent of CONTAINER_CGROUP_PARENTS) {
+    const text = await readText(`${CGROUP_ROOT}/${controller}/${parent}${id}/${file}`);
+    if (text !== undefined) return text;
+  }
+  return undefined;
+}
 
 async function readText(p: string): Promise<string | undefined> {
   try {
@@ -53,9 +65,9 @@ export async function readNodeCgroup(): Promise<{ cpu: number; memory: number }>
 /** /metrics/cadvisor's extra container readings from the container's cgroups (zeros where absent). */
 export async function readContainerExtras(containerId: string): Promise<ContainerExtras> {
   const [memStat, cpuStat, blkio] = await Promise.all([
-    readText(`${CGROUP_ROOT}/memory/${containerId}/memory.stat`),
-    readText(`${CGROUP_ROOT}/cpu/${containerId}/cpu.stat`),
-    readText(`${CGROUP_ROOT}/blkio/${containerId}/blkio.throttle.io_service_bytes`),
+    readContainerCgroup('memory', containerId, 'memory.stat'),
+    readContainerCgroup('cpu', containerId, 'cpu.stat'),
+    readContainerCgroup('blkio', containerId, 'blkio.throttle.io_service_bytes'),
   ]);
   const mem = keyValues(memStat);
   const cpu = keyValues(cpuStat);
@@ -79,7 +91,7 @@ export async function readContainerExtras(containerId: string): Promise<Containe
 
 /** A pod's network counters: its sandbox's first process's /proc/<pid>/net/dev, every interface but lo. */
 export async function readPodNetwork(sandboxId: string): Promise<PodExtras> {
-  const procs = await readText(`${CGROUP_ROOT}/memory/${sandboxId}/cgroup.procs`);
+  const procs = await readContainerCgroup('memory', sandboxId, 'cgroup.procs');
   const pid = procs?.split('\n').find((l) => l.trim());
   const dev = pid ? await readText(`/proc/${pid.trim()}/net/dev`) : undefined;
   let rx = 0;

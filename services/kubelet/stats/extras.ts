@@ -34,7 +34,7 @@ export function hollowContainerExtras(c: ContainerSample, now: number): Containe
   };
 }
 
-/** A hollow pod's network: 1 KiB/s received and 512 B/s sent per core-second of CPU it used. */
+/** A hollow pod's network: 1 MiB received and 512 KiB sent per core-second of CPU it used. */
 export function hollowPodExtras(p: PodSample): PodExtras {
   return { networkReceiveBytes: Math.round(p.cpu * 1024 * 1000), networkTransmitBytes: Math.round(p.cpu * 512 * 1000) };
 }
