@@ -138,9 +138,10 @@ describe('dashboard queries against Prometheus on a live cluster', function () {
     const jobs = await waitFor('the scrape targets up', async () => {
       const r = await query('up == 1');
       const got = new Set((r.data?.result as Array<{ metric: { job: string } }>).map((s) => s.metric.job));
-      return ['apiserver', 'kube-scheduler', 'kube-controller-manager', 'kube-state-metrics', 'kubelet'].every((j) => got.has(j)) ? got : undefined;
+      // logging and metrics-server come through the flotilla-addons scrape config, with their announced job
+      return ['apiserver', 'kube-scheduler', 'kube-controller-manager', 'kube-state-metrics', 'kubelet', 'logging', 'metrics-server'].every((j) => got.has(j)) ? got : undefined;
     }, 60_000);
-    assert.ok(jobs.size >= 5);
+    assert.ok(jobs.size >= 7);
   });
 
   it('scrapes the hollow-kubelet process once per path, whatever number of nodes it carries', async () => {

@@ -18,11 +18,12 @@ import { TargetFiles } from './targets.js';
 export const DEFAULT_PROMETHEUS_PORT = 9090;
 export const PROMETHEUS_INSTALL = 'sudo apt-get update && sudo apt-get install -y --no-install-recommends prometheus';
 
-/** The prometheus binary: PROMETHEUS_BIN, else PATH (Debian: /usr/bin/prometheus); undefined when absent. */
+/** The prometheus binary: PROMETHEUS_BIN, else PATH (Debian: /usr/bin/prometheus); undefined when it is not there. */
 export function prometheusBinary(): string | undefined {
-  if (process.env.PROMETHEUS_BIN) return process.env.PROMETHEUS_BIN;
-  for (const d of [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin']) {
-    const p = path.join(d, 'prometheus');
+  const candidates = process.env.PROMETHEUS_BIN
+    ? [process.env.PROMETHEUS_BIN]
+    : [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin'].map((d) => path.join(d, 'prometheus'));
+  for (const p of candidates) {
     try {
       accessSync(p, constants.X_OK);
       return p;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseAddons, ADDONS } from '../addons.js';
 import { prometheusLayout, renderPrometheusConfig, SCRAPE_JOBS, targetsFile } from './config.js';
-import { PROMETHEUS_INSTALL, prometheusBinary } from './addon.js';
+import { PROMETHEUS_INSTALL, PrometheusAddon, prometheusBinary } from './addon.js';
 import { renderRecordingRules } from './rules.js';
 import { targetGroups } from './targets.js';
 
@@ -16,6 +16,24 @@ describe('prometheus config and targets', () => {
     assert.deepEqual(parseAddons('prometheus'), ['prometheus']);
     assert.deepEqual(parseAddons('none'), []);
     assert.throws(() => parseAddons('prometheus,grafana'), /unknown addon "grafana" \(known: kube-state-metrics, prometheus, metrics-server, logging, or none\)/);
+  });
+
+  it('without the binary: one line with the install command, and nothing started', async () => {
+    const saved = process.env.PROMETHEUS_BIN;
+    process.env.PROMETHEUS_BIN = '/nonexistent/prometheus';
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-prom-missing-'));
+    const lines: string[] = [];
+    try {
+      const addon = new PrometheusAddon({ dataDir: dir, natsUrl: 'nats://127.0.0.1:1', scrapeIntervalMs: 1000, out: { stdout: process.stdout, stderr: process.stderr, log: (l) => lines.push(l) }, prefixWidth: 10 });
+      assert.equal(await addon.start(), false);
+      assert.deepEqual(lines, [`prometheus is not installed: running without it; install it with: ${PROMETHEUS_INSTALL}`]);
+      assert.equal(addon.process, undefined);
+      assert.equal(PROMETHEUS_INSTALL, 'sudo apt-get update && sudo apt-get install -y --no-install-recommends prometheus');
+    } finally {
+      if (saved === undefined) delete process.env.PROMETHEUS_BIN;
+      else process.env.PROMETHEUS_BIN = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('groups announced targets per job and path; other jobs go to flotilla-addons with their job label', () => {

@@ -8,7 +8,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '../../lib/client/mod.js';
 import { DEFAULT_LOG_STREAM, DEFAULT_LOG_SUBJECT_PREFIX, ensureLogStream, LOG_QUERY_SUBJECT, type LogStreamOptions } from '../../lib/logging/mod.js';
-import { client as prom, newRegistry } from '../../lib/metrics/mod.js';
+import { announceTargets, client as prom, newRegistry, targetAddress } from '../../lib/metrics/mod.js';
 import { serveStreams, type StreamServer } from '../../lib/stream/mod.js';
 import { LogIndex } from './index.js';
 import { DEFAULT_LOKI_PORT, serveLoki, type LokiServer } from './loki.js';
@@ -47,9 +47,10 @@ export async function startLogging(opts: StartLoggingOptions): Promise<RunningLo
   const stream = opts.stream ?? DEFAULT_LOG_STREAM;
   const prefix = opts.prefix ?? DEFAULT_LOG_SUBJECT_PREFIX;
   const nc = await connectNats(opts.natsUrl, { name: 'logging' });
-  const parts: { index?: LogIndex; streams?: StreamServer; http?: LokiServer; timer?: NodeJS.Timeout } = {};
+  const parts: { index?: LogIndex; streams?: StreamServer; http?: LokiServer; timer?: NodeJS.Timeout; announced?: { stop(): void } } = {};
   const stop = async () => {
     clearInterval(parts.timer);
+    parts.announced?.stop();
     await parts.http?.stop();
     await parts.streams?.stop();
     await parts.index?.stop();
@@ -68,6 +69,9 @@ export async function startLogging(opts: StartLoggingOptions): Promise<RunningLo
     new prom.Gauge({ name: 'flotilla_logging_indexed_streams', help: 'Container logs (subjects) the log index knows', registers: [registry], collect() { this.set(index.streams.size); } });
     new prom.Gauge({ name: 'flotilla_logging_indexed_sequence', help: 'The last log stream sequence the index has read', registers: [registry], collect() { this.set(index.lastSeq); } });
     parts.http = await serveLoki(querier, registry, opts.port ?? DEFAULT_LOKI_PORT, opts.host);
+    // Prometheus scrapes its /metrics under the job "logging" (cli/prometheus: the flotilla-addons scrape config)
+    const url = parts.http.url;
+    parts.announced = announceTargets(nc, () => [{ job: 'logging', address: targetAddress(url) }]);
     return { url: parts.http.url, querier, index, stop };
   } catch (e) {
     await stop().catch(() => undefined);
