@@ -41,6 +41,8 @@ const BODIES: Record<string, (name: string) => Record<string, unknown>> = {
   }),
   'coordination.k8s.io/Lease': () => ({ spec: {} }),
   'scheduling.k8s.io/PriorityClass': () => ({ value: 1000 }),
+  // the name is "<version>.<group>" (minimalName makes one)
+  'apiregistration.k8s.io/APIService': (n) => ({ spec: { group: n.replace(/^v1\./, ''), version: 'v1', groupPriorityMinimum: 1, versionPriority: 1 } }),
   'discovery.k8s.io/EndpointSlice': () => ({ addressType: 'IPv4', endpoints: [] }),
   'events.k8s.io/Event': (n) => ({
     eventTime: '2026-01-01T00:00:00.000000Z',
@@ -94,6 +96,11 @@ function requiredFields(typeName: string, depth: number): Record<string, unknown
     if (f.required && name !== 'metadata' && name !== 'apiVersion' && name !== 'kind') out[name] = placeholder(f, depth);
   }
   return out;
+}
+
+/** A name valid for `kind` made from `base`: an APIService's must be "<version>.<group>". */
+export function minimalName(kind: KindDef, base: string): string {
+  return kind.group === 'apiregistration.k8s.io' && kind.kind === 'APIService' ? `v1.${base}.example.com` : base;
 }
 
 /** A valid object of `kind` named `name` (in `namespace` when the kind is namespaced). */

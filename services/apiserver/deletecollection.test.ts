@@ -4,7 +4,7 @@ import type { ListOptions } from '../../lib/client/protocol.js';
 import { allKinds, apiVersionOf } from '../../lib/schema/registry.js';
 import type { KindDef } from '../../lib/schema/types.js';
 import { call, connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
-import { minimalObject } from '../../test/minimalobjects.js';
+import { minimalName, minimalObject } from '../../test/minimalobjects.js';
 
 const NS = 'dc-test';
 /** objects here carry the same labels and must survive a delete-collection in NS */
@@ -74,19 +74,21 @@ describe('deletecollection deletes exactly what its selectors select, on every k
         // two Event kinds) and cluster-scoped kinds never see each other's objects
         const p = `${t === 'HTTP' ? 'h' : 'n'}${i}`;
         const set = `${p}-${k.plural}`;
+        // a name valid for the kind (an APIService's is "<version>.<group>")
+        const nm = (suffix: string) => minimalName(k, `${p}-${suffix}`);
         const obj = (name: string, labels: Record<string, string>) => minimalObject(k, name, labels, k.namespaced ? NS : undefined);
-        await via.create(k, obj(`${p}-a1`, { dc: set, tier: 'a' }));
-        await via.create(k, obj(`${p}-a2`, { dc: set, tier: 'b' }));
-        await via.create(k, obj(`${p}-c`, { dc: set, tier: 'c' }));
-        await via.create(k, obj(`${p}-none`, {}));
+        await via.create(k, obj(nm('a1'), { dc: set, tier: 'a' }));
+        await via.create(k, obj(nm('a2'), { dc: set, tier: 'b' }));
+        await via.create(k, obj(nm('c'), { dc: set, tier: 'c' }));
+        await via.create(k, obj(nm('none'), {}));
         if (k.namespaced) await via.create(k, minimalObject(k, `${p}-elsewhere`, { dc: set, tier: 'a' }, OTHER_NS), OTHER_NS);
 
         // a label and a field selector together, then the label selector alone
         const steps: ListOptions[] = [
-          { labelSelector: `dc=${set},tier in (a,b)`, fieldSelector: `metadata.name!=${p}-a2` },
+          { labelSelector: `dc=${set},tier in (a,b)`, fieldSelector: `metadata.name!=${nm('a2')}` },
           { labelSelector: `dc=${set},tier in (a,b)` },
         ];
-        const expected = [[`${p}-a1`], [`${p}-a2`]];
+        const expected = [[nm('a1')], [nm('a2')]];
         for (const [n, sel] of steps.entries()) {
           const listed = await via.list(k, sel);
           assert.deepEqual(names(listed), expected[n], `step ${n}: what the selector lists`);
@@ -96,7 +98,7 @@ describe('deletecollection deletes exactly what its selectors select, on every k
           assert.deepEqual(names(deleted), names(listed), `step ${n}: the reply lists what was deleted`);
           assert.deepEqual(names(await via.list(k, sel)), [], `step ${n}: nothing the selector selects is left`);
         }
-        for (const name of [`${p}-c`, `${p}-none`]) assert.ok(await exists(k, name), `${name} was not selected and must remain`);
+        for (const name of [nm('c'), nm('none')]) assert.ok(await exists(k, name), `${name} was not selected and must remain`);
         if (k.namespaced) assert.ok(await exists(k, `${p}-elsewhere`, OTHER_NS), 'an object in another namespace must remain');
       });
     });

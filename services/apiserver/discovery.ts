@@ -137,11 +137,16 @@ export function apiResourceList(group: string, version: string): object | undefi
  * (as client-go's ServerGroups folds /api into it), and the APIResourceList of every
  * served group version, as GET /api/v1 and /apis/<group>/<version> answer.
  */
-export function discoveryDocument(): { groups: object; resources: object[] } {
+export function discoveryDocument(aggregated?: { groups: object[]; resources: object[] }): { groups: object; resources: object[] } {
   const list = apiGroupList() as { groups: object[] };
   const core = groupVersions().filter((gv) => gv.group === '').map((gv) => gv.version);
   if (core.length) list.groups.unshift(apiGroup('', core));
   const resources = groupVersions().map((gv) => apiResourceList(gv.group, gv.version)!);
+  // the groups served through APIServices, with what their servers listed
+  if (aggregated) {
+    list.groups.push(...aggregated.groups);
+    resources.push(...aggregated.resources);
+  }
   return { groups: list, resources };
 }
 

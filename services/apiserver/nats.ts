@@ -55,6 +55,8 @@ export class NatsApi {
     private readonly nc: NatsConnection,
     private readonly handler: ApiHandler,
     private readonly metrics: ApiServerMetrics,
+    /** aggregated group versions (APIServices) for the discovery document */
+    private readonly aggregated?: () => { groups: object[]; resources: object[] },
   ) {}
 
   start(): void {
@@ -143,7 +145,7 @@ export class NatsApi {
     const verb = m.subject.slice(API_PREFIX.length + 1);
     if (verb === 'discovery') {
       // not a resource request: its body is ignored and it is not counted per resource
-      this.reply(m, JSON.stringify(discoveryDocument()));
+      this.reply(m, JSON.stringify(discoveryDocument(this.aggregated?.())));
       return;
     }
     const started = process.hrtime.bigint();

@@ -64,14 +64,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const podLogs = podLogOpener(nc, (name) => storage.get(nodes, '', name, false).catch(() => undefined));
   const tracing = opts.tracing ? await startTracing({ ...opts.tracing, service: 'apiserver', nc }) : undefined;
   const handler = new ApiHandler(storage, { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, podLogs, tracer: tracing?.tracer });
-  const natsApi = new NatsApi(nc, handler, metrics);
+  const aggregator = new Aggregator(cache, storage, { checkIntervalMs: opts.apiServiceCheckIntervalMs });
+  const natsApi = new NatsApi(nc, handler, metrics, () => aggregator.discoveryDocument());
   storage.onChange = (n) => natsApi.publishChange(n);
   natsApi.start();
   await nc.flush(); // subscriptions are live before anyone is told we serve
   await ensureSystemNamespaces(storage);
   await ensureSystemPriorityClasses(storage);
   const streaming = { storage, nc, sockets: new Set<Duplex>() };
-  const aggregator = new Aggregator(cache, storage, { checkIntervalMs: opts.apiServiceCheckIntervalMs });
   aggregator.start();
   const server = createHttpServer({ handler, metrics, ready: () => cache.isSynced, streaming, aggregator });
   await new Promise<void>((resolve, reject) => {

@@ -60,6 +60,8 @@ function validateAPIService(obj: any): FieldError[] {
   const version: string = spec.version ?? '';
   const wanted = `${version}.${group}`;
   if (obj?.metadata?.name !== wanted) errs.push(invalid('metadata.name', obj?.metadata?.name, `must be \`spec.version+"."+spec.group\`: "${wanted}"`));
+  // only the legacy core group version ("v1.") has no group
+  if (!group && version !== 'v1') errs.push(required('spec.group', 'only v1 may have an empty group and it better be legacy kube'));
   if (group) for (const m of isDNS1123Subdomain(group)) errs.push(invalid('spec.group', group, m));
   if (!version) errs.push(required('spec.version'));
   else for (const m of isDNS1035Label(version)) errs.push(invalid('spec.version', version, m));

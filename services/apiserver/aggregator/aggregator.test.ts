@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { connectNats } from '../../../lib/client/mod.js';
 import { call, testApiServer } from '../../../test/apiserver.js';
 import { waitFor } from '../../../test/wait.js';
-import type { ApiServer } from '../server.js';
 
 const GROUP = 'widgets.example.flotilla.io';
 
@@ -54,7 +54,7 @@ const apiService = (extra: Record<string, unknown> = {}) => ({
 });
 
 describe('API aggregation (APIService)', () => {
-  let s: ApiServer;
+  let s: Awaited<ReturnType<typeof testApiServer>>;
   let u: string;
   const b = backend();
   let port: number;
@@ -143,6 +143,15 @@ describe('API aggregation (APIService)', () => {
       assert.equal(w.scope, 'Namespaced');
       assert.deepEqual(w.responseKind, { group: GROUP, version: 'v1', kind: 'Widget' });
       assert.deepEqual(w.subresources, [{ subresource: 'status', responseKind: { group: GROUP, version: 'v1', kind: 'Widget' }, verbs: ['get'] }]);
+    }
+    // the NATS API's discovery document too (what lib/client's discovery reads)
+    const nc = await connectNats(s.natsUrl, { name: 'aggregator-test' });
+    try {
+      const doc = (await nc.request('flotilla.api.discovery', new Uint8Array(0), { timeout: 5000 })).json<any>();
+      assert.ok(doc.groups.groups.some((x: any) => x.name === GROUP));
+      assert.ok(doc.resources.some((r: any) => r.groupVersion === `${GROUP}/v1` && r.resources.some((x: any) => x.name === 'widgets')));
+    } finally {
+      await nc.close();
     }
   });
 

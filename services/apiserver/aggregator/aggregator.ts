@@ -100,6 +100,18 @@ export class Aggregator {
     return g && { kind: 'APIGroup', apiVersion: 'v1', ...g };
   }
 
+  /** The aggregated groups and the APIResourceLists their servers answered, for the NATS discovery document. */
+  discoveryDocument(): { groups: object[]; resources: object[] } {
+    const resources: object[] = [];
+    for (const g of this.groups()) {
+      for (const v of g.versions) {
+        const list = this.availability.get(v.apiService.metadata.name)?.resources ?? this.lastResources.get(v.apiService.metadata.name);
+        if (list?.kind === 'APIResourceList') resources.push(list);
+      }
+    }
+    return { groups: this.apiGroups(), resources };
+  }
+
   /**
    * The APIGroupDiscovery items of the aggregated groups: each version with the resources
    * its service listed, "Stale" when the service no longer answers.
