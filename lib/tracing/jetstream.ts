@@ -6,8 +6,8 @@
  */
 import { AckPolicy, DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, JetStreamApiError, RetentionPolicy, StorageType, type StreamConfig } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { ExportResultCode, hrTimeToNanoseconds, type ExportResult } from '@opentelemetry/core';
+import { SpanKind, SpanStatusCode, type HrTime } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 
 export const TRACE_STREAM = 'FLOTILLA_TRACES';
@@ -72,6 +72,11 @@ export async function ensureTraceStream(nc: NatsConnection, retention: TraceRete
   }
 }
 
+/** An HrTime as decimal nanoseconds, exact (a double holds epoch nanoseconds only to ~256 ns). */
+function unixNano([seconds, nanos]: HrTime): string {
+  return String(BigInt(seconds) * 1_000_000_000n + BigInt(nanos));
+}
+
 export function spanRecord(span: ReadableSpan): SpanRecord {
   const sc = span.spanContext();
   const rec: SpanRecord = {
@@ -80,8 +85,8 @@ export function spanRecord(span: ReadableSpan): SpanRecord {
     name: span.name,
     kind: SpanKind[span.kind] ?? String(span.kind),
     service: String(span.resource.attributes['service.name'] ?? ''),
-    startTimeUnixNano: String(hrTimeToNanoseconds(span.startTime)),
-    endTimeUnixNano: String(hrTimeToNanoseconds(span.endTime)),
+    startTimeUnixNano: unixNano(span.startTime),
+    endTimeUnixNano: unixNano(span.endTime),
     attributes: { ...span.attributes },
   };
   if (span.parentSpanContext) rec.parentSpanId = span.parentSpanContext.spanId;
