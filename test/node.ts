@@ -14,6 +14,7 @@ import { strayContainerds } from '../cli/up.js';
 import { alive } from './cluster.js';
 import { BridgeNetwork } from '../services/kubelet/cni/bridge.js';
 import { ContainerdLauncher } from '../services/kubelet/containerd/launcher.js';
+import { noHostPortCniConfDir } from '../services/kubelet/containerd/config.js';
 import { CriClient } from '../services/kubelet/cri/client.js';
 import { requireNodeHost } from '../services/kubelet/host/prerequisites.js';
 
@@ -143,7 +144,8 @@ export async function startTestNodeHost(what: string, opts: { setUpNetwork?: boo
   const subnet = unusedSubnet();
   const network = `flt-test-${suffix}`;
   const bridge = `flt-t-${suffix}`;
-  const podNetwork = new BridgeNetwork({ confDir: cniConfDir, name: network, bridge, podCIDR: subnet });
+  // both chains, as the kubelet writes them for this containerd (cri/nohostport.ts)
+  const podNetwork = new BridgeNetwork({ confDir: cniConfDir, name: network, bridge, podCIDR: subnet, noHostPortConfDir: noHostPortCniConfDir(cniConfDir) });
   const host = { suffix, dir, subnet, network, bridge, cniConfDir, launcher, podNetwork };
   const owner: TestHostOwner = { pid: process.pid, network, bridge, subnet };
   writeFileSync(path.join(dir, OWNER_FILE), JSON.stringify(owner));

@@ -6,6 +6,7 @@
  * and started again adopts its containers; a containerd restart kills no pod. Needs root and the node's packages (CI has
  * both); without them the suite fails saying what to run.
  */
+import { NO_HOSTPORT_RUNTIME_HANDLER } from './containerd/config.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
@@ -102,6 +103,9 @@ describe('kubelet --runtime cri: a real node on containerd (needs root)', functi
     // the resources became cgroup limits
     const limits = await cri.execSync(st!.containerID!.replace('containerd://', ''), ['cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us'], 10);
     assert.deepEqual(limits.stdout.toString().trim().split('\n'), [String(64 * 1024 * 1024), '25000']);
+    // no hostPort: its sandbox ran with the handler whose CNI chain has no portmap
+    const sb = (await cri.listPodSandbox()).find((x) => x.metadata.uid === pod.metadata!.uid);
+    assert.equal(sb?.runtimeHandler, NO_HOSTPORT_RUNTIME_HANDLER);
   });
 
   it('takes a restartPolicy Never pod to Succeeded when its container exits 0 and to Failed on exit 1', async () => {

@@ -17,6 +17,7 @@ import { HollowRuntime } from './hollow.js';
 import { BridgeNetwork } from './cni/bridge.js';
 import { CriClient } from './cri/client.js';
 import { CriRuntime } from './cri/runtime.js';
+import { findNoHostPortHandler, waitForHandlerNetwork } from './cri/nohostport.js';
 import { hostNodeSpec } from './hostnode.js';
 import { StaticPodSource } from './staticpods/manifests.js';
 import { MirrorPods } from './staticpods/mirror.js';
@@ -287,9 +288,14 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
   };
   const running: RunningKubelet = { client, nodes, pods, runtime, network: undefined, endpoints, statsProcessId, stop };
   const setUpNetwork = async (podCIDR: string) => {
-    const network = new BridgeNetwork({ confDir: cri.cniConfDir, name: cri.network ?? DEFAULT_CNI_NETWORK, bridge: cri.bridge ?? DEFAULT_CNI_BRIDGE, podCIDR });
+    const rt = runtime as CriRuntime;
+    // pods without hostPorts skip portmap where containerd has a handler for them (cri/nohostport.ts)
+    const noHostPort = await findNoHostPortHandler(rt.client);
+    const network = new BridgeNetwork({ confDir: cri.cniConfDir, name: cri.network ?? DEFAULT_CNI_NETWORK, bridge: cri.bridge ?? DEFAULT_CNI_BRIDGE, podCIDR, noHostPortConfDir: noHostPort?.cniConfDir });
     network.setUp();
-    await waitForNetworkReady((runtime as CriRuntime).client);
+    await waitForNetworkReady(rt.client);
+    if (noHostPort && (await waitForHandlerNetwork(rt.client, noHostPort.handler))) rt.useNoHostPortHandler(noHostPort.handler);
+    else if (noHostPort) log(`containerd did not load the network of runtime handler ${noHostPort.handler} (${noHostPort.cniConfDir}): every pod keeps the chain with portmap`);
     (running as { network?: BridgeNetwork }).network = network;
     markNetworkUp();
   };

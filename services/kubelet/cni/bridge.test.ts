@@ -30,6 +30,30 @@ describe('CNI bridge network config', () => {
     }
   });
 
+  it('writes the same network without portmap for the runtime handler of pods without hostPorts, and removes both', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'flt-cni-'));
+    try {
+      const light = path.join(dir, 'net.d-nohostport');
+      const net = new BridgeNetwork({ confDir: path.join(dir, 'net.d'), name: 'flotilla', bridge: 'flt-nohp-test', podCIDR: '10.244.3.0/24', noHostPortConfDir: light });
+      net.setUp();
+      const full = JSON.parse(readFileSync(net.confFile, 'utf8'));
+      const conf = JSON.parse(readFileSync(path.join(light, '10-flotilla.conflist'), 'utf8'));
+      assert.deepEqual(
+        conf.plugins.map((p: { type: string }) => p.type),
+        ['bridge'],
+      );
+      // one network: same name, bridge and lease store, so addresses never collide
+      assert.deepEqual(conf.plugins[0], full.plugins[0]);
+      assert.equal(conf.name, full.name);
+      // tearDown finds it by convention, as `flotilla up` removes a network it did not set up
+      new BridgeNetwork({ confDir: path.join(dir, 'net.d'), name: 'flotilla', bridge: 'flt-nohp-test', podCIDR: '10.244.3.0/24' }).tearDown();
+      assert.throws(() => readFileSync(path.join(light, '10-flotilla.conflist')));
+      assert.throws(() => readFileSync(net.confFile));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a bridge name longer than Linux allows and a podCIDR that is not IPv4', () => {
     assert.throws(() => new BridgeNetwork({ confDir: '/x', name: 'n', bridge: 'a-name-too-long-0', podCIDR: '10.0.0.0/24' }), /bridge name "a-name-too-long-0" must be 1 to 15/);
     assert.throws(() => new BridgeNetwork({ confDir: '/x', name: 'n', bridge: 'b', podCIDR: 'fd00::/64' }), /podCIDR "fd00::\/64" is not an IPv4 CIDR/);

@@ -12,6 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { noHostPortCniConfDir } from '../containerd/config.js';
 
 export const CNI_VERSION = '1.0.0';
 
@@ -44,6 +45,11 @@ export interface BridgeNetworkOptions {
   ipamDataDir?: string;
   /** masquerade pod traffic leaving the pod network (off: nothing leaves this machine) */
   ipMasq?: boolean;
+  /**
+   * the conflist folder of the runtime handler for pods without hostPorts (cri/nohostport.ts):
+   * the same network (name, bridge, leases) without portmap goes there too
+   */
+  noHostPortConfDir?: string;
 }
 
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -74,8 +80,8 @@ export class BridgeNetwork implements PodNetwork {
     this.ipamDataDir = opts.ipamDataDir ?? path.join(path.dirname(opts.confDir), 'ipam');
   }
 
-  /** The conflist containerd's CRI runs for each sandbox. */
-  conflist(): object {
+  /** The conflist containerd's CRI runs for each sandbox (hostPorts: false, the chain without portmap). */
+  conflist(hostPorts = true): object {
     const { network, prefix } = parseIPv4CIDR(this.opts.podCIDR);
     return {
       cniVersion: CNI_VERSION,
@@ -95,17 +101,29 @@ export class BridgeNetwork implements PodNetwork {
             dataDir: this.ipamDataDir,
           },
         },
-        { type: 'portmap', capabilities: { portMappings: true } },
+        ...(hostPorts ? [{ type: 'portmap', capabilities: { portMappings: true } }] : []),
       ],
     };
+  }
+
+  /** the conflist without portmap, when there is a folder for it */
+  private get noHostPortConfFile(): string {
+    return path.join(this.opts.noHostPortConfDir ?? noHostPortCniConfDir(this.opts.confDir), path.basename(this.confFile));
   }
 
   setUp(): void {
     mkdirSync(this.opts.confDir, { recursive: true });
     mkdirSync(this.ipamDataDir, { recursive: true });
     // containerd reads the folder when it changes: the file appears whole (rename) or not at all
-    writeFileSync(`${this.confFile}.tmp`, JSON.stringify(this.conflist(), null, 2));
-    renameSync(`${this.confFile}.tmp`, this.confFile);
+    const write = (file: string, conflist: object) => {
+      writeFileSync(`${file}.tmp`, JSON.stringify(conflist, null, 2));
+      renameSync(`${file}.tmp`, file);
+    };
+    if (this.opts.noHostPortConfDir) {
+      mkdirSync(this.opts.noHostPortConfDir, { recursive: true });
+      write(this.noHostPortConfFile, this.conflist(false));
+    }
+    write(this.confFile, this.conflist());
   }
 
   /** True when the host has the bridge device. */
@@ -114,8 +132,10 @@ export class BridgeNetwork implements PodNetwork {
   }
 
   tearDown(): void {
-    rmSync(this.confFile, { force: true });
-    rmSync(`${this.confFile}.tmp`, { force: true });
+    for (const f of [this.confFile, this.noHostPortConfFile]) {
+      rmSync(f, { force: true });
+      rmSync(`${f}.tmp`, { force: true });
+    }
     if (this.bridgeExists()) {
       const r = spawnSync('ip', ['link', 'delete', this.opts.bridge, 'type', 'bridge'], { encoding: 'utf8' });
       if (r.status !== 0 && this.bridgeExists()) throw new CniConfigError(`cannot delete bridge ${this.opts.bridge}: ${r.stderr.trim()}`);

@@ -22,12 +22,16 @@ describe('containerd config for a Flotilla node', () => {
         ['runtime_type', 'io.containerd.runc.v2'],
         ['bin_dir', '/usr/lib/cni'],
         ['conf_dir', path.join(dir, 'net.d')],
+        // pods without hostPorts: a runtime handler whose chain has no portmap
+        ['cni_conf_dir', path.join(dir, 'net.d-nohostport')],
       ]) {
         assert.ok(toml.includes(`${key} = ${JSON.stringify(value)}`), `${key} = ${value}`);
       }
       assert.match(toml, /^\s*SystemdCgroup = false$/m);
       assert.match(toml, /^\s*restrict_oom_score_adj = true$/m);
       assert.ok(p.socket.startsWith(dir) && existsSync(p.root) && existsSync(p.state));
+      assert.match(toml, /^\[plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.runc-nohostport\]$/m);
+      assert.ok(existsSync(path.join(dir, 'net.d-nohostport')));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -315,8 +315,9 @@ export class CriClient {
     return this.call(this.runtime, 'Version', { version: 'v1' }, timeoutMs);
   }
 
-  async status(): Promise<{ conditions: RuntimeCondition[]; info: Labels }> {
-    const r = await this.call<{ status: { conditions: RuntimeCondition[] } | null; info: Labels }>(this.runtime, 'Status', { verbose: false });
+  /** verbose: info carries the runtime's own details (containerd: its CRI config as JSON under "config") */
+  async status(verbose = false): Promise<{ conditions: RuntimeCondition[]; info: Labels }> {
+    const r = await this.call<{ status: { conditions: RuntimeCondition[] } | null; info: Labels }>(this.runtime, 'Status', { verbose });
     return { conditions: r.status?.conditions ?? [], info: r.info };
   }
 

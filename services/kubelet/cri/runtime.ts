@@ -145,6 +145,8 @@ export class CriRuntime implements ContainerRuntime {
   /** told how long each relist took (kubelet_pleg_relist_duration_seconds) */
   onRelist?: (seconds: number) => void;
   private relisting = false;
+  /** containerd's handler for sandboxes without hostPorts, once its network is loaded (cri/nohostport.ts) */
+  private noHostPortHandler?: string;
 
   private constructor(
     private readonly opts: CriRuntimeOptions,
@@ -153,6 +155,11 @@ export class CriRuntime implements ContainerRuntime {
     this.client = opts.client;
     this.runtimeName = version.runtimeName;
     this.runtimeVersion = version.runtimeVersion;
+  }
+
+  /** Sandboxes without port mappings run with this handler from now on (unless the options name one for all). */
+  useNoHostPortHandler(handler: string): void {
+    this.noHostPortHandler = handler;
   }
 
   /** Asks the runtime its name and version (containerd → containerID `containerd://…`), then fills the caches. */
@@ -223,7 +230,8 @@ export class CriRuntime implements ContainerRuntime {
       portMappings: config.portMappings ?? [],
       linux: { securityContext: sandboxSecurityContext(config.securityContext) },
     };
-    const id = await this.client.runPodSandbox(criConfig, this.opts.runtimeHandler ?? '');
+    const handler = this.opts.runtimeHandler ?? (criConfig.portMappings?.length ? '' : (this.noHostPortHandler ?? ''));
+    const id = await this.client.runPodSandbox(criConfig, handler);
     this.sandboxes.set(id, { config: criConfig, status: toSandboxStatus(await this.client.podSandboxStatus(id)) });
     return id;
   }
