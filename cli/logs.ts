@@ -92,7 +92,10 @@ export async function runLogs(argv: string[]): Promise<number> {
   const end = timeFlag(values.to, '--to') ?? Date.now();
   let start = timeFlag(values.from, '--from');
   if (start === undefined) start = end - parseDuration(values.since ?? '1h');
-  const nc = await connect({ servers: natsUrlOf(values.nats, values.data).split(','), name: 'flotilla-logs' });
+  const url = natsUrlOf(values.nats, values.data);
+  const nc = await connect({ servers: url.split(','), name: 'flotilla-logs' }).catch((e: Error) => {
+    throw new Error(`cannot connect to NATS at ${url}: ${e.message}`);
+  });
   try {
     const options = { query: positionals[0], start, end: values.follow ? undefined : end, limit, direction: values.forward ? 'forward' : 'backward', follow: !!values.follow };
     let session;

@@ -11,7 +11,6 @@ import { DEFAULT_LOKI_PORT } from './loki.js';
 import { startLogging } from './server.js';
 
 export const LOGGING_USAGE = `usage: flotilla logging [--nats URL] [--port ${DEFAULT_LOKI_PORT}] [--host ADDR] [--retention-age 168h] [--retention-bytes 1Gi]
-                        [--stream ${DEFAULT_LOG_STREAM}] [--subject-prefix ${DEFAULT_LOG_SUBJECT_PREFIX}]
 
   ${natsFlagUsage()}
   --port N             HTTP port of Loki's read API (/loki/api/v1/...), /metrics and /ready
@@ -19,8 +18,9 @@ export const LOGGING_USAGE = `usage: flotilla logging [--nats URL] [--port ${DEF
   --host ADDR          its bind address (default 127.0.0.1)
   --retention-age D    lines older than this are dropped (default ${DEFAULT_LOG_MAX_AGE_MS / 3600_000}h; 0 = no age limit)
   --retention-bytes Q  the stream's size at most, the oldest lines dropped first (default ${DEFAULT_LOG_MAX_BYTES / 2 ** 30}Gi)
-  --stream NAME        the JetStream stream (default ${DEFAULT_LOG_STREAM})
-  --subject-prefix P   its subjects: P.<namespace>.<pod>.<container> (default ${DEFAULT_LOG_SUBJECT_PREFIX})
+
+The JetStream stream is ${DEFAULT_LOG_STREAM}, subjects ${DEFAULT_LOG_SUBJECT_PREFIX}.<namespace>.<pod>.<container>, where
+the kubelets ship (--ship-logs=true).
 
 Queries: \`flotilla logs '{namespace="shop",app="web"} |= "error"' --since 1h -f\`, or any Loki
 client on http://127.0.0.1:${DEFAULT_LOKI_PORT} (docs/monitoring.md#logging).`;
@@ -34,8 +34,6 @@ export async function runLogging(argv: string[]): Promise<number> {
       host: { type: 'string' },
       'retention-age': { type: 'string' },
       'retention-bytes': { type: 'string' },
-      stream: { type: 'string' },
-      'subject-prefix': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -54,7 +52,7 @@ export async function runLogging(argv: string[]): Promise<number> {
   let running: Awaited<ReturnType<typeof startLogging>> | undefined;
   const stopped = runUntilStopped('logging', async () => await running?.stop());
   running = await startOnPort('logging', port, values.port !== undefined, (p) =>
-    startLogging({ natsUrl, port: p, host: values.host, maxAgeMs, maxBytes, stream: values.stream, prefix: values['subject-prefix'] }),
+    startLogging({ natsUrl, port: p, host: values.host, maxAgeMs, maxBytes }),
   );
   console.log(`logging: Loki's read API on ${running.url} (NATS ${natsUrl}; query sessions on flotilla.logging.query)`);
   return await stopped;
