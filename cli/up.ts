@@ -32,7 +32,7 @@ import {
 import { serverUrl, writeKubeconfig } from './kubeconfig.js';
 import { SupervisedProcess, type SupervisorOutput } from './supervisor.js';
 import { APISERVER_NODE_FLAGS } from '../services/apiserver/nodeflags.js';
-import { durationFlag, portFlag } from '../lib/process/flags.js';
+import { durationFlag, intFlag, portFlag } from '../lib/process/flags.js';
 import { ADDONS, parseAddons } from './addons.js';
 import { DEFAULT_PROMETHEUS_PORT, PrometheusAddon } from './prometheus/addon.js';
 import { TRACING_FLAG_OPTIONS, tracingArgs, tracingFlags } from '../lib/tracing/mod.js';
@@ -61,6 +61,8 @@ export interface ServiceContext {
   cli: string;
   /** how many hollow nodes the kubelet process carries (0: no kubelet) */
   hollowNodes: number;
+  /** --hollow-log-rate: lines a second each running hollow container prints into the log stream */
+  hollowLogRate: number;
   /** the pods' address range: node IPAM gives every Node a /24 of it */
   clusterCIDR: string;
   /** the real node's kubelet flags, when this machine runs one */
@@ -117,7 +119,7 @@ export const SERVICES: ServiceDef[] = [
   {
     name: 'hollow-kubelet',
     enabled: (c) => c.hollowNodes > 0,
-    args: (c) => [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'hollow', '--nodes', String(c.hollowNodes), ...c.tracingArgs],
+    args: (c) => [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'hollow', '--nodes', String(c.hollowNodes), ...(c.hollowLogRate ? ['--synthetic-log-rate', String(c.hollowLogRate)] : []), ...c.tracingArgs],
   },
   // after the first service (up waits for the apiserver there); shippers retry until its stream exists
   { name: 'logging', enabled: (c) => c.addons.includes('logging'), args: (c) => [c.cli, 'logging', '--nats', c.natsUrl] },
@@ -135,6 +137,8 @@ export interface UpOptions {
   bucket?: string;
   /** simulated nodes run by a `kubelet --runtime hollow` process (default 0: none) */
   hollowNodes?: number;
+  /** synthetic log lines a second per running hollow container (default 0: none) */
+  hollowLogRate?: number;
   /**
    * Run a real node (this machine) beside the hollow ones: containerd, a `kubelet
    * --runtime cri`, a CNI bridge. Default false here; `flotilla up` turns it on unless
@@ -249,6 +253,7 @@ export class Launcher {
       dataDir: this.dataDir,
       cli: CLI_MAIN,
       hollowNodes: this.opts.hollowNodes ?? 0,
+      hollowLogRate: this.opts.hollowLogRate ?? 0,
       clusterCIDR: clusterCidrFor(this.opts.clusterCIDR, this.opts.podCIDR, (this.opts.hollowNodes ?? 0) + 1),
       controlPlane: this.opts.controlPlane ?? 'processes',
       addons: this.opts.addons ?? [...ADDONS],
@@ -480,7 +485,7 @@ async function checkNats(url: string): Promise<void> {
   }
 }
 
-export const UP_USAGE = `usage: flotilla up [--data DIR] [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--hollow-nodes N]
+export const UP_USAGE = `usage: flotilla up [--data DIR] [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--hollow-nodes N] [--hollow-log-rate R]
                   [--no-real-node] [--container-runtime-endpoint unix://PATH] [--cluster-cidr CIDR] [--pod-cidr CIDR]
                   [--cni-bridge NAME] [--registry-port N] [--control-plane processes|static-pods]
                   [--addons LIST] [--prometheus-port N] [--scrape-interval D]
@@ -496,6 +501,7 @@ runs pods with IPs from a CNI bridge; otherwise up says why and runs hollow node
   --host ADDR    apiserver bind address (default 127.0.0.1)
   --bucket NAME  JetStream KV bucket holding the objects (default ${DEFAULT_BUCKET})
   --hollow-nodes N  also run N simulated nodes in one kubelet process (default 0)
+  --hollow-log-rate R  each running hollow container prints R synthetic lines a second into the log stream (default 0)
   --no-real-node    hollow nodes only, even as root
   --container-runtime-endpoint URL  use this running containerd instead of starting one (its CNI conf_dir must be ${DEFAULT_CNI_CONF_DIR})
   --cluster-cidr CIDR  the pods' addresses: node IPAM (controller-manager --allocate-node-cidrs) gives every
@@ -527,6 +533,7 @@ export async function runUp(argv: string[]): Promise<number> {
       host: { type: 'string' },
       bucket: { type: 'string' },
       'hollow-nodes': { type: 'string' },
+      'hollow-log-rate': { type: 'string' },
       'no-real-node': { type: 'boolean' },
       'container-runtime-endpoint': { type: 'string' },
       'pod-cidr': { type: 'string' },
@@ -560,6 +567,7 @@ export async function runUp(argv: string[]): Promise<number> {
     host: values.host,
     bucket: values.bucket,
     hollowNodes,
+    hollowLogRate: intFlag(values['hollow-log-rate'], '--hollow-log-rate', 0, 100_000),
     realNode: !values['no-real-node'],
     containerRuntimeEndpoint: values['container-runtime-endpoint'],
     podCIDR: values['pod-cidr'],
