@@ -6,7 +6,9 @@
  * nodes.metrics.k8s.io`). CPU is in nanocores ("123456n"), memory in bytes ("1234Ki"),
  * as metrics-server writes them.
  *
- * Selectors are about the objects' labels and fields, which the readings do not carry:
+ * Only pods and nodes that exist are served (`objects`: the service's informers), as
+ * metrics-server serves from its listers: a deleted pod's metrics go at once, not at the
+ * next scrape. Selectors are about the objects' labels and fields, which the readings do not carry:
  * a list with a selector asks the apiserver which pods or nodes match (one list over
  * NATS, served from its watch cache), as metrics-server's informers would answer.
  */
@@ -50,10 +52,17 @@ function wantsTable(accept: string): boolean {
   return /as=Table/.test(accept) && /g=meta\.k8s\.io/.test(accept);
 }
 
+/** Which pods and nodes exist now (the metrics service's informers). */
+export interface ExistingObjects {
+  pod(namespace: string, name: string): boolean;
+  node(name: string): boolean;
+}
+
 export class MetricsApi {
   constructor(
     private readonly store: MetricsStore,
     private readonly client: ApiClient,
+    private readonly objects: ExistingObjects,
   ) {}
 
   async handle(req: http.IncomingMessage): Promise<Reply> {
@@ -98,7 +107,7 @@ export class MetricsApi {
   }
 
   private nodeMetrics(name: string, labels: Record<string, string> | undefined, mustExist: boolean): object | undefined {
-    const u = this.store.nodeUsage(name);
+    const u = this.objects.node(name) ? this.store.nodeUsage(name) : undefined;
     if (!u) {
       if (mustExist) throw new NotFoundError(NODE_METRICS, name);
       return undefined;
@@ -107,7 +116,7 @@ export class MetricsApi {
   }
 
   private podMetrics(namespace: string, name: string, labels: Record<string, string> | undefined, mustExist: boolean): object | undefined {
-    const u = this.store.podUsage(namespace, name);
+    const u = this.objects.pod(namespace, name) ? this.store.podUsage(namespace, name) : undefined;
     if (!u) {
       if (mustExist) throw new NotFoundError(POD_METRICS, `${namespace}/${name}`);
       return undefined;

@@ -8,7 +8,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { errorBodyOf } from './status.js';
-import { ApiClient, componentUserAgent, connectNats } from '../../lib/client/mod.js';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { ApiClient, componentUserAgent, connectNats, Resources, SharedInformer } from '../../lib/client/mod.js';
 import { announceTargets, newRegistry, renderMetrics, targetAddress } from '../../lib/metrics/mod.js';
 import { MetricsApi } from './api.js';
 import { registerApiService } from './registration.js';
@@ -51,7 +52,15 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   const registry = newRegistry('metrics-server');
   const store = new MetricsStore();
   const scraper = new Scraper(nc, store, opts.resolutionMs ?? DEFAULT_METRIC_RESOLUTION_MS, registry, log);
-  const api = new MetricsApi(store, client);
+  // what exists: metrics of deleted pods and nodes are not served (as metrics-server's listers)
+  const pods = new SharedInformer<Pod>(client, Resources.pods);
+  const nodes = new SharedInformer<Node>(client, Resources.nodes);
+  pods.start();
+  nodes.start();
+  const api = new MetricsApi(store, client, {
+    pod: (namespace, name) => pods.store.getByKey(`${namespace}/${name}`) !== undefined,
+    node: (name) => nodes.store.getByKey(name) !== undefined,
+  });
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const text = (code: number, body: string, type = 'text/plain') => {
@@ -59,7 +68,7 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
       res.end(body);
     };
     if (path === '/healthz' || path === '/livez') return text(200, 'ok');
-    if (path === '/readyz') return scraper.cycles > 0 ? text(200, 'ok') : text(503, 'no scrape finished yet');
+    if (path === '/readyz') return scraper.cycles > 0 && pods.hasSynced() && nodes.hasSynced() ? text(200, 'ok') : text(503, 'no scrape finished or caches not synced yet');
     if (path === '/metrics') {
       void renderMetrics(registry).then((m) => text(200, m.body, m.contentType));
       return;
@@ -78,6 +87,8 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
       server.listen(opts.port ?? 0, host, () => resolve());
     });
   } catch (e) {
+    await pods.stop();
+    await nodes.stop();
     client.close();
     await nc.close();
     throw e;
@@ -116,6 +127,8 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
       clearTimeout(retry);
       announced.stop();
       await scraper.stop();
+      await pods.stop();
+      await nodes.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       client.close();
