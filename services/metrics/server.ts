@@ -53,8 +53,10 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   const store = new MetricsStore();
   const scraper = new Scraper(nc, store, opts.resolutionMs ?? DEFAULT_METRIC_RESOLUTION_MS, registry, log);
   // what exists: metrics of deleted pods and nodes are not served (as metrics-server's listers)
-  const pods = new SharedInformer<Pod>(client, Resources.pods);
-  const nodes = new SharedInformer<Node>(client, Resources.nodes);
+  // only the names are kept: 100,000 pods cost their keys, not their objects
+  const nameOnly = <T extends Pod | Node>(o: T): T => ({ metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace, resourceVersion: o.metadata?.resourceVersion } }) as T;
+  const pods = new SharedInformer<Pod>(client, Resources.pods, { transform: nameOnly });
+  const nodes = new SharedInformer<Node>(client, Resources.nodes, { transform: nameOnly });
   pods.start();
   nodes.start();
   const api = new MetricsApi(store, client, {
