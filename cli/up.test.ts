@@ -112,6 +112,8 @@ describe('flotilla up', function () {
     const procs = descendants(third.child.pid!);
     const apiserver = procs.find((p) => p.cmdline.includes(' apiserver '))!;
     const nats = procs.find((p) => p.cmdline.includes('nats-server'))!;
+    const prometheus = procs.find((p) => p.cmdline.includes('--config.file='))!;
+    assert.ok(prometheus, `a prometheus among:\n${procs.map((p) => p.cmdline).join('\n')}`);
     third.child.kill('SIGKILL');
     await third.exited;
     // The apiserver notices its parent is gone; nats-server cannot, so the next start stops it.
@@ -119,6 +121,9 @@ describe('flotilla up', function () {
     fourth = await launch(dataDir, HOLLOW_ONLY);
     assert.match(fourth.output(), new RegExp(`stopping nats-server pid ${nats.pid}`));
     assert.ok(!alive(nats.pid));
+    // Prometheus cannot notice either: the next start stops it before starting its own
+    assert.match(fourth.output(), new RegExp(`stopping prometheus pid ${prometheus.pid}`));
+    assert.ok(!alive(prometheus.pid));
     assert.equal(await kubectl(fourth.kubeconfig, 'get', 'configmap', 'kept', '-o', 'jsonpath={.data.answer}'), '42');
     fourth.child.kill('SIGINT');
     assert.equal(await fourth.exited, 0, fourth.output());
