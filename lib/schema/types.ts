@@ -106,7 +106,8 @@ export interface FieldError {
   message: string;
 }
 
-export type SubresourceName = 'status' | 'scale' | 'binding' | 'log' | 'token' | 'eviction' | 'ephemeralcontainers' | 'finalize';
+/** exec, attach and portforward are connect-style: served as HTTP upgrades (services/apiserver/streaming/), listed for discovery */
+export type SubresourceName = 'status' | 'scale' | 'binding' | 'log' | 'token' | 'eviction' | 'ephemeralcontainers' | 'finalize' | 'exec' | 'attach' | 'portforward';
 
 /** How `/scale` maps onto an object (apps/v1 kinds). */
 export interface ScaleSpec {

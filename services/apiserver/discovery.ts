@@ -44,6 +44,12 @@ function subresourceInfo(k: ServedKind, s: SubresourceName): SubresourceInfo {
       return { verbs: ['create'], kind: { group: 'policy', version: 'v1', kind: 'Eviction' } };
     case 'ephemeralcontainers':
       return { verbs: ['get', 'patch', 'update'], kind: self };
+    case 'exec':
+      return { verbs: ['create', 'get'], kind: { group: '', version: 'v1', kind: 'PodExecOptions' } };
+    case 'attach':
+      return { verbs: ['create', 'get'], kind: { group: '', version: 'v1', kind: 'PodAttachOptions' } };
+    case 'portforward':
+      return { verbs: ['create', 'get'], kind: { group: '', version: 'v1', kind: 'PodPortForwardOptions' } };
   }
   return { verbs: [], kind: self };
 }

@@ -258,6 +258,11 @@ export class ApiHandler {
       case 'token':
         if (req.verb === 'create') return ok(201, await this.token(kind, ns, name, req.body));
         break;
+      case 'exec':
+      case 'attach':
+      case 'portforward':
+        // served as HTTP upgrades (streaming/upgrade.ts); anything else is upstream's refusal
+        throw new BadRequestError('Upgrade request required');
       case 'eviction':
         if (req.verb === 'create') {
           const r = await this.storage.delete(kind, ns, name, (req.body as any)?.deleteOptions ?? {}, ctx);

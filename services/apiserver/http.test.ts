@@ -378,6 +378,14 @@ describe('apiserver REST semantics', () => {
     const pods = core.body.resources.find((r: any) => r.name === 'pods');
     assert.equal(pods.namespaced, true);
     assert.ok(core.body.resources.some((r: any) => r.name === 'pods/binding'));
+    // the streaming subresources, as upstream lists them
+    for (const [name, kind, verbs] of [['pods/exec', 'PodExecOptions', ['create', 'get']], ['pods/attach', 'PodAttachOptions', ['create', 'get']], ['pods/portforward', 'PodPortForwardOptions', ['create', 'get']], ['pods/log', 'Pod', ['get']]] as const) {
+      const r = core.body.resources.find((x: any) => x.name === name);
+      assert.ok(r, `${name} is listed`);
+      assert.equal(r.kind, kind, name);
+      assert.deepEqual(r.verbs, verbs, name);
+      assert.equal(r.namespaced, true, name);
+    }
   });
 
   it('serves /metrics with apiserver_request_total by verb, resource and code, and health endpoints', async () => {

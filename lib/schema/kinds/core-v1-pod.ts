@@ -716,7 +716,7 @@ registerKind({
   categories: ['all'],
   namespaced: true,
   definition: CORE + 'Pod',
-  subresources: ['status', 'binding', 'log', 'eviction'],
+  subresources: ['status', 'binding', 'log', 'eviction', 'exec', 'attach', 'portforward'],
   columns: [
     { name: 'Ready', type: 'string', priority: 0, description: 'The aggregate readiness state of this pod for accepting traffic.', value: (o, now) => podStatusCells(o, now).ready },
     { name: 'Status', type: 'string', priority: 0, description: 'The aggregate status of the containers in this pod.', value: (o, now) => podStatusCells(o, now).status },

@@ -178,7 +178,7 @@ describe('core/v1 schema', () => {
     assert.deepEqual(summary('secrets'), ['Secret', 'secret', [], true, []]);
     assert.deepEqual(summary('serviceaccounts'), ['ServiceAccount', 'serviceaccount', ['sa'], true, []]);
     assert.deepEqual(summary('events'), ['Event', 'event', ['ev'], true, []]);
-    assert.deepEqual(kind('pods').subresources, ['status', 'binding', 'log', 'eviction']);
+    assert.deepEqual(kind('pods').subresources, ['status', 'binding', 'log', 'eviction', 'exec', 'attach', 'portforward']);
     assert.deepEqual(kind('namespaces').subresources, ['status', 'finalize']);
     assert.deepEqual(kind('serviceaccounts').subresources, ['token']);
     for (const k of allKinds().filter((x) => x.group === '')) assert.notEqual(k.generation, true, `${k.plural} bumps no generation`);
