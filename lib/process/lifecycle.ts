@@ -25,6 +25,23 @@ export async function runUntilStopped(component: string, stop: () => Promise<voi
 }
 
 /**
+ * Starts a service with the ending of runUntilStopped already in place, so a signal or a
+ * gone parent ends the process even while `start` still waits (for NATS, say); a launcher
+ * killed during start-up leaves no orphan behind. `started` announces the running service.
+ */
+export async function startAndRunUntilStopped<T extends { stop(): Promise<void> }>(
+  component: string,
+  start: () => Promise<T>,
+  started: (running: T) => void,
+): Promise<number> {
+  let running: T | undefined;
+  const stopped = runUntilStopped(component, async () => await running?.stop());
+  running = await start();
+  started(running);
+  return await stopped;
+}
+
+/**
  * Runs a service's main when its file is the process's entry point
  * (`node dist/services/apiserver/main.js --nats URL`), so each service runs as its own
  * process without the `flotilla` dispatcher; imported by the dispatcher, it does nothing.

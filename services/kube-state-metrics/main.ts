@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { natsFlagUsage, natsUrlFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
-import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
+import { runIfEntryPoint, startAndRunUntilStopped } from '../../lib/process/lifecycle.js';
 import { DEFAULT_KUBE_STATE_METRICS_PORT, startKubeStateMetrics } from './server.js';
 
 export const KUBE_STATE_METRICS_USAGE = `usage: flotilla kube-state-metrics [--nats URL] [--port N]
@@ -27,9 +27,11 @@ export async function runKubeStateMetrics(argv: string[]): Promise<number> {
   }
   const natsUrl = natsUrlFlag(values.nats);
   const port = portFlag(values.port) ?? DEFAULT_KUBE_STATE_METRICS_PORT;
-  const running = await startOnPort('kube-state-metrics', port, values.port !== undefined, (p) => startKubeStateMetrics({ natsUrl, port: p }));
-  console.log(`kube-state-metrics: serving ${running.metricsUrl} (NATS ${natsUrl})`);
-  return runUntilStopped('kube-state-metrics', () => running.stop());
+  return startAndRunUntilStopped(
+    'kube-state-metrics',
+    () => startOnPort('kube-state-metrics', port, values.port !== undefined, (p) => startKubeStateMetrics({ natsUrl, port: p })),
+    (running) => console.log(`kube-state-metrics: serving ${running.metricsUrl} (NATS ${natsUrl})`),
+  );
 }
 
 runIfEntryPoint(import.meta.url, 'kube-state-metrics', runKubeStateMetrics);

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { parseQuantity } from '../../lib/api/quantity.js';
 import { DEFAULT_LOG_MAX_AGE_MS, DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_STREAM, DEFAULT_LOG_SUBJECT_PREFIX } from '../../lib/logging/mod.js';
 import { checkedFlag, durationFlag, natsFlagUsage, natsUrlFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
-import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
+import { runIfEntryPoint, startAndRunUntilStopped } from '../../lib/process/lifecycle.js';
 import { DEFAULT_LOKI_PORT } from './loki.js';
 import { startLogging } from './server.js';
 
@@ -48,14 +48,11 @@ export async function runLogging(argv: string[]): Promise<number> {
   const maxBytes = bytes === undefined ? undefined : Number(parseQuantity(bytes).value());
   if (maxBytes !== undefined && !(maxBytes > 0)) throw new Error(`--retention-bytes: must be positive, got "${bytes}"`);
   const port = portFlag(values.port) ?? DEFAULT_LOKI_PORT;
-  // signals and a gone parent end the process even while it still waits for NATS
-  let running: Awaited<ReturnType<typeof startLogging>> | undefined;
-  const stopped = runUntilStopped('logging', async () => await running?.stop());
-  running = await startOnPort('logging', port, values.port !== undefined, (p) =>
-    startLogging({ natsUrl, port: p, host: values.host, maxAgeMs, maxBytes }),
+  return startAndRunUntilStopped(
+    'logging',
+    () => startOnPort('logging', port, values.port !== undefined, (p) => startLogging({ natsUrl, port: p, host: values.host, maxAgeMs, maxBytes })),
+    (running) => console.log(`logging: Loki's read API on ${running.url} (NATS ${natsUrl}; query sessions on flotilla.logging.query)`),
   );
-  console.log(`logging: Loki's read API on ${running.url} (NATS ${natsUrl}; query sessions on flotilla.logging.query)`);
-  return await stopped;
 }
 
 runIfEntryPoint(import.meta.url, 'logging', runLogging);

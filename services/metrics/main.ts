@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { durationFlag, natsFlagUsage, natsUrlFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
-import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
+import { runIfEntryPoint, startAndRunUntilStopped } from '../../lib/process/lifecycle.js';
 import { DEFAULT_METRIC_RESOLUTION_MS, DEFAULT_METRICS_PORT, MIN_METRIC_RESOLUTION_MS, startMetricsServer } from './server.js';
 
 export const METRICS_USAGE = `usage: flotilla metrics [--nats URL] [--port ${DEFAULT_METRICS_PORT}] [--metric-resolution 15s] [--register-apiservice]
@@ -38,9 +38,12 @@ export async function runMetrics(argv: string[]): Promise<number> {
   if (resolutionMs < MIN_METRIC_RESOLUTION_MS) throw new Error(`--metric-resolution: at least 10s, got "${values['metric-resolution']}"`);
   const register = values['register-apiservice'] ?? false;
   const port = portFlag(values.port) ?? DEFAULT_METRICS_PORT;
-  const running = await startOnPort('metrics', port, values.port !== undefined, (p) => startMetricsServer({ natsUrl, port: p, resolutionMs, register }));
-  console.log(`metrics: serving metrics.k8s.io/v1beta1 on ${running.url}, scraping every ${resolutionMs / 1000}s (NATS ${natsUrl})${register ? '; APIService v1beta1.metrics.k8s.io registered' : ''}`);
-  return runUntilStopped('metrics', () => running.stop());
+  return startAndRunUntilStopped(
+    'metrics',
+    () => startOnPort('metrics', port, values.port !== undefined, (p) => startMetricsServer({ natsUrl, port: p, resolutionMs, register })),
+    (running) =>
+      console.log(`metrics: serving metrics.k8s.io/v1beta1 on ${running.url}, scraping every ${resolutionMs / 1000}s (NATS ${natsUrl})${register ? '; APIService v1beta1.metrics.k8s.io registered' : ''}`),
+  );
 }
 
 runIfEntryPoint(import.meta.url, 'metrics', runMetrics);
