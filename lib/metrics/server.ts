@@ -77,13 +77,27 @@ export async function serveMetrics(registry: Registry, port: number, ready: () =
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found\n');
   });
+  const { url, stop } = await listenHttp(server, port, host);
+  return { url, stop };
+}
+
+export interface ListeningServer {
+  port: number;
+  url: string;
+  /** closes open connections too, so a stop never waits on a keep-alive client */
+  stop(): Promise<void>;
+}
+
+/** Listens on host:port (0 = any free port); rejects when the port cannot be had. */
+export async function listenHttp(server: Server, port: number, host: string): Promise<ListeningServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
-  const addr = server.address() as AddressInfo;
+  const actual = (server.address() as AddressInfo).port;
   return {
-    url: `http://${host}:${addr.port}`,
+    port: actual,
+    url: `http://${host}:${actual}`,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

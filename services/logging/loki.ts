@@ -9,11 +9,10 @@
  * with Loki's JSON shapes; a bad request is a 400 with the reason as text, as Loki's.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseDuration } from '../../lib/api/duration.js';
-import { renderMetrics } from '../../lib/metrics/mod.js';
+import { listenHttp, renderMetrics } from '../../lib/metrics/mod.js';
 import { LogQLParseError, parseLogQL, type LogQuery } from './logql.js';
 import { DEFAULT_QUERY_LIMIT, DEFAULT_QUERY_RANGE_MS } from './nats.js';
 import type { Direction, LogQuerier, LogResultEntry } from './query.js';
@@ -197,19 +196,13 @@ export async function serveLoki(querier: LogQuerier, registry: Registry, port: n
       if (!ac.signal.aborted) ws.close(1011, (e as Error).message.slice(0, 120));
     }
   };
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
+  const listening = await listenHttp(server, port, host);
   return {
-    url: `http://${host}:${addr.port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const c of wss.clients) c.terminate();
-        wss.close();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url: listening.url,
+    stop: async () => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      await listening.stop();
+    },
   };
 }

@@ -5,8 +5,7 @@
  * takes `?node=NAME` there (default: its first node).
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { renderMetrics } from '../../../lib/metrics/mod.js';
+import { listenHttp, renderMetrics } from '../../../lib/metrics/mod.js';
 import { cadvisorText, resourceMetricsText } from './exposition.js';
 import type { KubeletMetrics } from './kubeletmetrics.js';
 import type { StatsProvider } from './provider.js';
@@ -62,18 +61,6 @@ export async function serveKubeletEndpoints(port: number, host: string, metrics:
       },
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const actual = (server.address() as AddressInfo).port;
-  return Object.assign(endpoints, {
-    port: actual,
-    url: `http://${host}:${actual}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  });
+  const { port: actual, url, stop } = await listenHttp(server, port, host);
+  return Object.assign(endpoints, { port: actual, url, stop });
 }
