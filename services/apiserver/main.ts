@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { natsFlagUsage, natsUrlFlag } from '../../lib/process/flags.js';
-import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
+import { runIfEntryPoint, startAndRunUntilStopped } from '../../lib/process/lifecycle.js';
 import { startApiServer } from './server.js';
 import { TRACING_FLAG_OPTIONS, tracingFlags, tracingFlagsUsage } from '../../lib/tracing/mod.js';
 
@@ -36,17 +36,19 @@ export async function runApiServer(argv: string[]): Promise<number> {
     return 0;
   }
   const natsUrl = natsUrlFlag(values.nats);
-  const server = await startApiServer({
-    natsUrl,
-    httpPort: Number(values.port),
-    httpHost: values.host,
-    bucket: values.bucket,
-    replicas: values.replicas ? Number(values.replicas) : undefined,
-    tracing: tracingFlags(values),
-  });
-  console.log(`apiserver: serving ${server.httpUrl} (NATS ${natsUrl})`);
-
-  return runUntilStopped('apiserver', () => server.stop());
+  return startAndRunUntilStopped(
+    'apiserver',
+    () =>
+      startApiServer({
+        natsUrl,
+        httpPort: Number(values.port),
+        httpHost: values.host,
+        bucket: values.bucket,
+        replicas: values.replicas ? Number(values.replicas) : undefined,
+        tracing: tracingFlags(values),
+      }),
+    (server) => console.log(`apiserver: serving ${server.httpUrl} (NATS ${natsUrl})`),
+  );
 }
 
 runIfEntryPoint(import.meta.url, 'apiserver', runApiServer);

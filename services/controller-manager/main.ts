@@ -3,7 +3,7 @@
  * (giving up the lease so a standby takes over at once), or when its launcher is gone.
  */
 import { parseArgs } from 'node:util';
-import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
+import { runIfEntryPoint, startAndRunUntilStopped } from '../../lib/process/lifecycle.js';
 import { boolFlag, durationFlag, natsFlagUsage, natsUrlFlag, numberFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
 import type { NodeLifecycleControllerOptions } from './controllers/nodelifecycle/nodelifecycle.js';
 import { DEFAULT_NODE_CIDR_MASK_SIZE, type NodeIpamControllerOptions } from './controllers/nodeipam/nodeipam.js';
@@ -109,9 +109,11 @@ export async function runControllerManager(argv: string[]): Promise<number> {
   }
   const { portGiven, ...opts } = parsed;
   const start = (p: number) => startControllerManager({ ...opts, port: p });
-  const running = await startOnPort('controller-manager', opts.port!, portGiven, start);
-  console.log(`controller-manager: ${running.identity} serving ${running.metricsUrl} (NATS ${opts.natsUrl}; controllers ${running.controllers.join(', ')})`);
-  return runUntilStopped('controller-manager', () => running.stop());
+  return startAndRunUntilStopped(
+    'controller-manager',
+    () => startOnPort('controller-manager', opts.port!, portGiven, start),
+    (running) => console.log(`controller-manager: ${running.identity} serving ${running.metricsUrl} (NATS ${opts.natsUrl}; controllers ${running.controllers.join(', ')})`),
+  );
 }
 
 runIfEntryPoint(import.meta.url, 'controller-manager', runControllerManager);

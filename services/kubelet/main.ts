@@ -6,7 +6,7 @@ import { TRACING_FLAG_OPTIONS, tracingFlags, tracingFlagsUsage } from '../../lib
 import { parseArgs } from 'node:util';
 import { parseQuantity } from '../../lib/api/quantity.js';
 import { boolFlag, checkedFlag, intFlag, natsFlagUsage, natsUrlFlag } from '../../lib/process/flags.js';
-import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
+import { runIfEntryPoint, startAndRunUntilStopped } from '../../lib/process/lifecycle.js';
 import { MAX_NODE_CIDRS } from './podip.js';
 import { startKubelet } from './server.js';
 import { DEFAULT_EVICTION_HARD, parseEvictionHard, parseReserved } from './nodehealth.js';
@@ -111,23 +111,26 @@ export async function runKubelet(argv: string[]): Promise<number> {
   if (nodes === undefined) throw new Error(`--nodes N is required\n\n${KUBELET_USAGE}`);
   const natsUrl = natsUrlFlag(values.nats);
   const t0 = Date.now();
-  const running = await startKubelet({
-    natsUrl,
-    runtime: 'hollow',
-    nodes,
-    namePrefix: values['name-prefix'],
-    firstIndex: intFlag(values['first-index'], '--first-index', 0, MAX_NODE_CIDRS - nodes),
-    cpu: checkedFlag(values.cpu, '--cpu', parseQuantity),
-    memory: checkedFlag(values.memory, '--memory', parseQuantity),
-    pods: intFlag(values.pods, '--pods', 1, 250),
-    zones: intFlag(values.zones, '--zones', 1, 1000),
-    startDelayMs: intFlag(values['start-delay-ms'], '--start-delay-ms', 0),
-    syntheticLogRate: intFlag(values['synthetic-log-rate'], '--synthetic-log-rate', 0, 100_000),
-    tracing: tracingFlags(values),
-    readOnlyPort: intFlag(values['read-only-port'], '--read-only-port', 0, 65535),
-  });
-  console.log(`kubelet: ${nodes} hollow nodes registered in ${Date.now() - t0} ms (NATS ${natsUrl})`);
-  return runUntilStopped('kubelet', () => running.stop());
+  return startAndRunUntilStopped(
+    'kubelet',
+    () =>
+      startKubelet({
+        natsUrl,
+        runtime: 'hollow',
+        nodes,
+        namePrefix: values['name-prefix'],
+        firstIndex: intFlag(values['first-index'], '--first-index', 0, MAX_NODE_CIDRS - nodes),
+        cpu: checkedFlag(values.cpu, '--cpu', parseQuantity),
+        memory: checkedFlag(values.memory, '--memory', parseQuantity),
+        pods: intFlag(values.pods, '--pods', 1, 250),
+        zones: intFlag(values.zones, '--zones', 1, 1000),
+        startDelayMs: intFlag(values['start-delay-ms'], '--start-delay-ms', 0),
+        syntheticLogRate: intFlag(values['synthetic-log-rate'], '--synthetic-log-rate', 0, 100_000),
+        tracing: tracingFlags(values),
+        readOnlyPort: intFlag(values['read-only-port'], '--read-only-port', 0, 65535),
+      }),
+    () => console.log(`kubelet: ${nodes} hollow nodes registered in ${Date.now() - t0} ms (NATS ${natsUrl})`),
+  );
 }
 
 runIfEntryPoint(import.meta.url, 'kubelet', runKubelet);
@@ -137,32 +140,37 @@ async function runCriKubelet(values: KubeletFlags): Promise<number> {
   const endpoint = values['container-runtime-endpoint'] ?? DEFAULT_CRI_ENDPOINT;
   const natsUrl = natsUrlFlag(values.nats);
   const t0 = Date.now();
-  const running = await startKubelet({
-    natsUrl,
-    runtime: 'cri',
-    pods: intFlag(values.pods, '--pods', 1, 250),
-    tracing: tracingFlags(values),
-    readOnlyPort: intFlag(values['read-only-port'], '--read-only-port', 0, 65535) ?? DEFAULT_READ_ONLY_PORT,
-    readOnlyPortFallback: values['read-only-port'] === undefined,
-    cri: {
-      endpoint,
-      rootDir: values['root-dir'] ?? DEFAULT_ROOT_DIR,
-      cniConfDir: values['cni-conf-dir'] ?? DEFAULT_CNI_CONF_DIR,
-      podCIDR,
-      nodeName: values['hostname-override'],
-      containerLogMaxSize: values['container-log-max-size'] === undefined ? undefined : Number(parseQuantity(checkedFlag(values['container-log-max-size'], '--container-log-max-size', parseQuantity)!).value()),
-      containerLogMaxFiles: intFlag(values['container-log-max-files'], '--container-log-max-files', 2),
-      network: values['cni-network'],
-      bridge: values['cni-bridge'],
-      podManifestPath: values['pod-manifest-path'],
-      systemReserved: checkedFlag(values['system-reserved'], '--system-reserved', (v) => parseReserved('--system-reserved', v)),
-      kubeReserved: checkedFlag(values['kube-reserved'], '--kube-reserved', (v) => parseReserved('--kube-reserved', v)),
-      evictionHard: checkedFlag(values['eviction-hard'], '--eviction-hard', parseEvictionHard),
-      shipLogs: boolFlag(values['ship-logs'], '--ship-logs') ?? false,
-      images: { registries: localRegistryHosts(intFlag(values['registry-port'], '--registry-port', 1, 65535)) },
+  return startAndRunUntilStopped(
+    'kubelet',
+    () =>
+      startKubelet({
+        natsUrl,
+        runtime: 'cri',
+        pods: intFlag(values.pods, '--pods', 1, 250),
+        tracing: tracingFlags(values),
+        readOnlyPort: intFlag(values['read-only-port'], '--read-only-port', 0, 65535) ?? DEFAULT_READ_ONLY_PORT,
+        readOnlyPortFallback: values['read-only-port'] === undefined,
+        cri: {
+          endpoint,
+          rootDir: values['root-dir'] ?? DEFAULT_ROOT_DIR,
+          cniConfDir: values['cni-conf-dir'] ?? DEFAULT_CNI_CONF_DIR,
+          podCIDR,
+          nodeName: values['hostname-override'],
+          containerLogMaxSize: values['container-log-max-size'] === undefined ? undefined : Number(parseQuantity(checkedFlag(values['container-log-max-size'], '--container-log-max-size', parseQuantity)!).value()),
+          containerLogMaxFiles: intFlag(values['container-log-max-files'], '--container-log-max-files', 2),
+          network: values['cni-network'],
+          bridge: values['cni-bridge'],
+          podManifestPath: values['pod-manifest-path'],
+          systemReserved: checkedFlag(values['system-reserved'], '--system-reserved', (v) => parseReserved('--system-reserved', v)),
+          kubeReserved: checkedFlag(values['kube-reserved'], '--kube-reserved', (v) => parseReserved('--kube-reserved', v)),
+          evictionHard: checkedFlag(values['eviction-hard'], '--eviction-hard', parseEvictionHard),
+          shipLogs: boolFlag(values['ship-logs'], '--ship-logs') ?? false,
+          images: { registries: localRegistryHosts(intFlag(values['registry-port'], '--registry-port', 1, 65535)) },
+        },
+      }),
+    (running) => {
+      const [node] = running.nodes.nodes.values();
+      console.log(`kubelet: node ${node!.name} registered in ${Date.now() - t0} ms (${running.runtime.runtimeName} ${running.runtime.runtimeVersion} at ${endpoint}, pod network ${node!.podCIDR}, NATS ${natsUrl})`);
     },
-  });
-  const [node] = running.nodes.nodes.values();
-  console.log(`kubelet: node ${node!.name} registered in ${Date.now() - t0} ms (${running.runtime.runtimeName} ${running.runtime.runtimeVersion} at ${endpoint}, pod network ${node!.podCIDR}, NATS ${natsUrl})`);
-  return runUntilStopped('kubelet', () => running.stop());
+  );
 }

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { isCoreKind } from './core/mod.js';
 import { DEFAULT_SCHEDULER_PORT, startScheduler } from './server.js';
 import { boolFlag, natsFlagUsage, natsUrlFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
-import { runIfEntryPoint, runUntilStopped } from '../../lib/process/lifecycle.js';
+import { runIfEntryPoint, startAndRunUntilStopped } from '../../lib/process/lifecycle.js';
 import { TRACING_FLAG_OPTIONS, tracingFlags, tracingFlagsUsage } from '../../lib/tracing/mod.js';
 
 export const SCHEDULER_USAGE = `usage: flotilla scheduler [--nats URL] [--config FILE] [--port N] [--leader-elect=false] [--core reference|wasm|wasm-simd] [--tracing-* ...]
@@ -50,10 +50,12 @@ export async function runScheduler(argv: string[]): Promise<number> {
       coreKind: values.core as Parameters<typeof startScheduler>[0]['coreKind'],
       tracing,
     });
-  const running = await startOnPort('scheduler', port, values.port !== undefined, start);
-  console.log(`scheduler: ${running.identity} serving ${running.metricsUrl} (NATS ${natsUrl}; profiles ${running.config.profiles.map((p) => p.schedulerName).join(', ')})`);
-
-  return runUntilStopped('scheduler', () => running.stop());
+  return startAndRunUntilStopped(
+    'scheduler',
+    () => startOnPort('scheduler', port, values.port !== undefined, start),
+    (running) =>
+      console.log(`scheduler: ${running.identity} serving ${running.metricsUrl} (NATS ${natsUrl}; profiles ${running.config.profiles.map((p) => p.schedulerName).join(', ')})`),
+  );
 }
 
 runIfEntryPoint(import.meta.url, 'scheduler', runScheduler);
