@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { cidrContains, cidrWithin, formatCidr, parseCidr } from '../lib/net/mod.js';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { readState } from './datafolder.js';
+import { PROJECT_ROOT, readState } from './datafolder.js';
 import { clusterCidrFor, strayContainerds, strayRegistries } from './up.js';
 import { cleanUpNode, httpGet, mountsUnder, unusedSubnet } from '../test/node.js';
 import { BridgeNetwork } from '../services/kubelet/cni/bridge.js';
@@ -245,6 +245,26 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
   });
 });
 
+const NOBODY = { uid: 65534, gid: 65534 };
+
+/**
+ * The checkout as `as` can run it: this one when that user can read it, else (a clone in
+ * a 0700 folder such as /root) its runnable files hard-linked (copied across file
+ * systems) into `dir`, which the caller removes.
+ */
+function checkoutFor(as: { uid: number; gid: number }, dir: string): string {
+  const reach = spawnSync(process.execPath, ['-e', 'require("node:fs").accessSync(process.argv[1] + "/dist/cli/main.js")', PROJECT_ROOT], { ...as });
+  if (reach.status === 0) return PROJECT_ROOT;
+  const copy = path.join(dir, 'checkout');
+  mkdirSync(copy, { mode: 0o755 });
+  chmodSync(copy, 0o755);
+  for (const entry of ['package.json', 'bin', 'dist', 'node_modules']) {
+    const from = path.join(PROJECT_ROOT, entry);
+    if (spawnSync('cp', ['-al', from, copy]).status !== 0 && spawnSync('cp', ['-a', from, copy]).status !== 0) throw new Error(`cannot copy ${from} to ${copy}`);
+  }
+  return copy;
+}
+
 describe('flotilla up as an ordinary user (needs root to become one)', function () {
   this.timeout(120_000);
   let dataDir = '';
@@ -262,7 +282,7 @@ describe('flotilla up as an ordinary user (needs root to become one)', function 
     assert.equal(process.getuid?.(), 0, 'this test needs root: it runs flotilla up as user nobody');
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-up-nobody-test-'));
     chmodSync(dataDir, 0o777);
-    up = await launch(dataDir, ['--hollow-nodes', '1'], { uid: 65534, gid: 65534 });
+    up = await launch(path.join(dataDir, 'data'), ['--hollow-nodes', '1'], { ...NOBODY, projectRoot: checkoutFor(NOBODY, dataDir) });
     const lines = up.output().split('\n').filter((l) => /real node/.test(l));
     assert.deepEqual(lines, ['flotilla: real node disabled: a real node needs root (containerd, runc, network namespaces and bridges); run it as root; running hollow nodes only']);
     assert.doesNotMatch(up.output(), /started containerd/);

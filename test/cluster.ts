@@ -40,15 +40,18 @@ export const CHILD_ENV = { ...process.env, NATS_URL: '', FLOTILLA_DATA: '', FLOT
 export interface RunAs {
   uid: number;
   gid: number;
+  /** the checkout to run (default PROJECT_ROOT): one this user can reach */
+  projectRoot?: string;
 }
 
 /** A `flotilla <verb> ...` process as a user starts it, its output collected. */
 export function spawnFlotilla(args: string[], as?: RunAs): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'flotilla.js'), ...args], {
-    cwd: PROJECT_ROOT,
+  const root = as?.projectRoot ?? PROJECT_ROOT;
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'flotilla.js'), ...args], {
+    cwd: root,
     env: CHILD_ENV,
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...as,
+    ...(as && { uid: as.uid, gid: as.gid }),
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
