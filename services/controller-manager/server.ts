@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ApiClient, componentUserAgent, connectNats, CONTROLLER_REVISIONS, CRONJOBS, DAEMONSETS, ENDPOINT_SLICES, EventRecorder, type GroupVersionResource, JOBS, LeaderElector, PODDISRUPTIONBUDGETS as PDBS, Resources, SERVICE_ACCOUNTS, SharedInformerFactory, STATEFULSETS } from '../../lib/client/mod.js';
 import { announceTargets, newRegistry, serveMetrics, targetAddress, type HealthServer } from '../../lib/metrics/mod.js';
-import type { Controller, ControllerContext } from './shared/controller.js';
+import type { Controller, ControllerContext } from '../../lib/controller/mod.js';
 import { ReplicaSetController } from './controllers/replicaset.js';
 import { EndpointSliceController } from './controllers/endpoints/endpointslice.js';
 import { EndpointsController } from './controllers/endpoints/endpoints.js';

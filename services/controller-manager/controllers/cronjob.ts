@@ -17,7 +17,7 @@ import type { CronJob, CronJobStatus, Job } from 'kubernetes-types/batch/v1.js';
 import type { ObjectReference } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists, isNotFound } from '../../../lib/api/errors.js';
 import { CRONJOBS, type DeletedFinalStateUnknown, deletedObject, type EventRecorder, JOBS, NAMESPACE_INDEX, type SharedInformer, splitMetaNamespaceKey } from '../../../lib/client/mod.js';
-import { QueueController, type ControllerContext } from '../shared/controller.js';
+import { QueueController, type ControllerContext } from '../../../lib/controller/mod.js';
 import { getControllerOf, newControllerRef } from '../shared/controllerref.js';
 import { isFinished } from './job.js';
 import { metaTime } from '../../../lib/api/time.js';

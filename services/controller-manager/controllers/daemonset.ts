@@ -21,7 +21,7 @@ import { canonicalJson, isNullish } from '../../../lib/api/canonical.js';
 import { labelsEqual, selectorFromLabelSelector } from '../../../lib/api/labels.js';
 import { doNotScheduleTaints, findMatchingUntoleratedTaint } from '../../../lib/api/tolerations.js';
 import { CONTROLLER_REVISIONS, DAEMONSETS, type DeletedFinalStateUnknown, deletedObject, type EventRecorder, metaNamespaceKey, NAMESPACE_INDEX, Resources, type SharedInformer, splitMetaNamespaceKey } from '../../../lib/client/mod.js';
-import { QueueController, type ControllerContext } from '../shared/controller.js';
+import { QueueController, type ControllerContext } from '../../../lib/controller/mod.js';
 import { claimPods, getControllerOf, newControllerRef, resolveControllerRef, selectingOwners } from '../shared/controllerref.js';
 import { ControllerExpectations } from '../shared/expectations.js';
 import { isPodAvailable, isPodReady, podFromTemplate } from '../shared/pods.js';

@@ -16,7 +16,7 @@ import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists, isNotFound } from '../../../lib/api/errors.js';
 import { selectorFromLabelSelector } from '../../../lib/api/labels.js';
 import { type DeletedFinalStateUnknown, deletedObject, type EventRecorder, metaNamespaceKey, NAMESPACE_INDEX, Resources, type SharedInformer, splitMetaNamespaceKey } from '../../../lib/client/mod.js';
-import { QueueController, type ControllerContext } from '../shared/controller.js';
+import { QueueController, type ControllerContext } from '../../../lib/controller/mod.js';
 import { getControllerOf, newControllerRef, resolveControllerRef, selectingOwners } from '../shared/controllerref.js';
 import { canonicallyEqual, computeHash, equalIgnoreHash, POD_TEMPLATE_HASH_LABEL } from '../shared/revisions.js';
 import { metaTime } from '../../../lib/api/time.js';

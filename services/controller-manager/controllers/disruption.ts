@@ -25,7 +25,7 @@ import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from 'kubernetes-
 import { canonicalJson, isUnset } from '../../../lib/api/canonical.js';
 import { labelsEqual, selectorFromLabelSelector } from '../../../lib/api/labels.js';
 import { type DeletedFinalStateUnknown, deletedObject, type EventRecorder, NAMESPACE_INDEX, PODDISRUPTIONBUDGETS as PDBS, Resources, type SharedInformer, STATEFULSETS } from '../../../lib/client/mod.js';
-import { QueueController, type ControllerContext } from '../shared/controller.js';
+import { QueueController, type ControllerContext } from '../../../lib/controller/mod.js';
 import { getControllerOf } from '../shared/controllerref.js';
 import { isPodReady } from '../shared/pods.js';
 import { metaTime } from '../../../lib/api/time.js';

@@ -29,7 +29,7 @@ import { type DeletedFinalStateUnknown, deletedObject, forEachLimited, type Grou
 import '../../../lib/schema/kinds/mod.js';
 import { allKinds, apiVersionOf } from '../../../lib/schema/registry.js';
 import type { KindDef } from '../../../lib/schema/types.js';
-import { InformerController, type ControllerContext } from '../shared/controller.js';
+import { InformerController, type ControllerContext } from '../../../lib/controller/mod.js';
 
 export const FOREGROUND_DELETION_FINALIZER = 'foregroundDeletion';
 export const ORPHAN_FINALIZER = 'orphan';

@@ -19,7 +19,7 @@ import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound, StatusError } from '../../../lib/api/errors.js';
 import { selectorFromLabelSelector } from '../../../lib/api/labels.js';
 import { type DeletedFinalStateUnknown, deletedObject, type EventRecorder, JOBS, metaNamespaceKey, NAMESPACE_INDEX, Resources, type SharedInformer, splitMetaNamespaceKey } from '../../../lib/client/mod.js';
-import { QueueController, type ControllerContext } from '../shared/controller.js';
+import { QueueController, type ControllerContext } from '../../../lib/controller/mod.js';
 import { claimPods, getControllerOf, newControllerRef } from '../shared/controllerref.js';
 import { ControllerExpectations } from '../shared/expectations.js';
 import { isPodReady, podFromTemplate } from '../shared/pods.js';

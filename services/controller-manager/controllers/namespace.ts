@@ -30,7 +30,7 @@ import type { Namespace, NamespaceCondition, Pod } from 'kubernetes-types/core/v
 import { isNotFound, StatusError } from '../../../lib/api/errors.js';
 import { BucketRateLimiter, deletedObject, type GroupVersionResource, ItemExponentialFailureRateLimiter, type KubeObject, MaxOfRateLimiter, NAMESPACE_INDEX, type ResourceRef, Resources, retryOnConflict, type SharedInformer } from '../../../lib/client/mod.js';
 import { apiVersionOf } from '../../../lib/schema/registry.js';
-import { QueueController, type ControllerContext } from '../shared/controller.js';
+import { QueueController, type ControllerContext } from '../../../lib/controller/mod.js';
 import { metaTime } from '../../../lib/api/time.js';
 
 /** The spec.finalizers entry this controller owns (v1.FinalizerKubernetes). */

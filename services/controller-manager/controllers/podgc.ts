@@ -20,7 +20,7 @@
 import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound } from '../../../lib/api/errors.js';
 import { forEachLimited, metaNamespaceKey, type ResourceRef, Resources, type SharedInformer } from '../../../lib/client/mod.js';
-import { InformerController, type ControllerContext } from '../shared/controller.js';
+import { InformerController, type ControllerContext } from '../../../lib/controller/mod.js';
 import { metaTime } from '../../../lib/api/time.js';
 
 /** upstream gcCheckPeriod */

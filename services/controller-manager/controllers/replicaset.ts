@@ -16,7 +16,7 @@ import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernet
 import { isConflict, isNotFound, StatusError } from '../../../lib/api/errors.js';
 import { labelsEqual, selectorFromLabelSelector, type Selector } from '../../../lib/api/labels.js';
 import { type DeletedFinalStateUnknown, deletedObject, type EventRecorder, metaNamespaceKey, NAMESPACE_INDEX, Resources, type SharedInformer, splitMetaNamespaceKey } from '../../../lib/client/mod.js';
-import { QueueController, type ControllerContext } from '../shared/controller.js';
+import { QueueController, type ControllerContext } from '../../../lib/controller/mod.js';
 import { claimPods, getControllerOf, newControllerRef, resolveControllerRef, selectingOwners } from '../shared/controllerref.js';
 import { ControllerExpectations } from '../shared/expectations.js';
 import { isPodActive, isPodAvailable, isPodReady, podFromTemplate, podReadyTime } from '../shared/pods.js';

@@ -6,7 +6,7 @@
 import type { Namespace, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists, isNotFound, StatusError } from '../../../lib/api/errors.js';
 import { deletedObject, Resources, SERVICE_ACCOUNTS, type SharedInformer } from '../../../lib/client/mod.js';
-import { QueueController, type ControllerContext } from '../shared/controller.js';
+import { QueueController, type ControllerContext } from '../../../lib/controller/mod.js';
 
 /** the accounts every namespace gets (upstream's default ServiceAccountsControllerOptions) */
 export const MANAGED_SERVICE_ACCOUNTS = ['default'];

@@ -29,7 +29,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists, isConflict, isNotFound, StatusError } from '../../../lib/api/errors.js';
 import { selectorFromLabelSelector } from '../../../lib/api/labels.js';
 import { CONTROLLER_REVISIONS, type DeletedFinalStateUnknown, deletedObject, type EventRecorder, NAMESPACE_INDEX, Resources, type SharedInformer, splitMetaNamespaceKey, STATEFULSETS } from '../../../lib/client/mod.js';
-import { QueueController, type ControllerContext } from '../shared/controller.js';
+import { QueueController, type ControllerContext } from '../../../lib/controller/mod.js';
 import { claimPods, getControllerOf, newControllerRef, resolveControllerRef, selectingOwners } from '../shared/controllerref.js';
 import { isPodAvailable, isPodReady } from '../shared/pods.js';
 import { canonicallyEqual, CONTROLLER_REVISION_HASH_LABEL, controllerRevisionName, hashWithCollisionCount, newControllerRevision, nextRevision, revisionTemplate, templateRevisionData } from '../shared/revisions.js';

@@ -7,7 +7,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ReplicaSet, ReplicaSetSpec } from 'kubernetes-types/apps/v1.js';
 import { ApiClient, connectNats, EventRecorder, SharedInformerFactory } from '../../../lib/client/mod.js';
-import type { Controller, ControllerContext } from '../shared/controller.js';
+import type { Controller, ControllerContext } from '../../../lib/controller/mod.js';
 import { startControllerManager, type RunningControllerManager } from '../server.js';
 import { testApiServer } from '../../../test/apiserver.js';
 import { freshNats } from '../../../test/harness.js';

@@ -11,7 +11,7 @@
 import type { EndpointAddress, EndpointPort, Endpoints, EndpointSubset, Pod, Service } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists, isNotFound } from '../../../../lib/api/errors.js';
 import { type EventRecorder, NAMESPACE_INDEX, Resources, type SharedInformer, splitMetaNamespaceKey } from '../../../../lib/client/mod.js';
-import { QueueController, type ControllerContext } from '../../shared/controller.js';
+import { QueueController, type ControllerContext } from '../../../../lib/controller/mod.js';
 import { derivedLabels, podHostname, podServing, resolvePorts, serviceAndPodHandlers, serviceSelector, shouldPodBeInEndpoints } from './serviceendpoints.js';
 import { canonicalJson } from '../../../../lib/api/canonical.js';
 

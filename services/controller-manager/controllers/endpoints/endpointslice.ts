@@ -17,7 +17,7 @@ import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { Endpoint, EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { isNotFound } from '../../../../lib/api/errors.js';
 import { deletedObject, ENDPOINT_SLICES, type EventRecorder, metaNamespaceKey, NAMESPACE_INDEX, Resources, type SharedInformer, splitMetaNamespaceKey } from '../../../../lib/client/mod.js';
-import { QueueController, type ControllerContext } from '../../shared/controller.js';
+import { QueueController, type ControllerContext } from '../../../../lib/controller/mod.js';
 import { newControllerRef } from '../../shared/controllerref.js';
 import { derivedLabels, podHostname, podServing, resolvePorts, serviceAndPodHandlers, serviceSelector, SERVICE_NAME_LABEL, shouldPodBeInEndpoints } from './serviceendpoints.js';
 import { canonicalJson } from '../../../../lib/api/canonical.js';

@@ -19,7 +19,7 @@
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { Batcher, type DeletedFinalStateUnknown, deletedObject, isNotFound, Resources, type SharedInformer, type EventRecorder } from '../../../../lib/client/mod.js';
 import { formatCidr } from '../../../../lib/net/mod.js';
-import { InformerController, type ControllerContext } from '../../shared/controller.js';
+import { InformerController, type ControllerContext } from '../../../../lib/controller/mod.js';
 import { CidrSet, CidrSetError } from './cidrset.js';
 
 /** upstream --node-cidr-mask-size for IPv4 */

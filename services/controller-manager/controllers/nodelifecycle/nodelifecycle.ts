@@ -30,7 +30,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition, Pod, Taint } from 'kubernetes-types/core/v1.js';
 import { isConflict, isNotFound } from '../../../../lib/api/errors.js';
 import { deletedObject, type EventRecorder, forEachLimited, metaNamespaceKey, Resources, type SharedInformer } from '../../../../lib/client/mod.js';
-import { QueueController, type ControllerContext } from '../../shared/controller.js';
+import { QueueController, type ControllerContext } from '../../../../lib/controller/mod.js';
 import { TaintEvictionController } from './tainteviction.js';
 import { computeZoneState, NODE_EVICTION_PERIOD_MS, RateLimitedTimedQueue, zoneKey, type ZoneState } from './zonestates.js';
 import { metaTime } from '../../../../lib/api/time.js';

@@ -16,7 +16,7 @@ import type { Node, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import { isNotFound } from '../../../../lib/api/errors.js';
 import { toleratesTaint } from '../../../../lib/api/tolerations.js';
 import { type EventRecorder, metaNamespaceKey, Resources } from '../../../../lib/client/mod.js';
-import type { ControllerContext } from '../../shared/controller.js';
+import type { ControllerContext } from '../../../../lib/controller/mod.js';
 import { metaTime } from '../../../../lib/api/time.js';
 
 /** A pod's pending eviction (upstream TimedWorkerQueue entry). */

@@ -7,7 +7,7 @@
  * workqueue_* metrics under the controller's name.
  */
 import type { Registry } from 'prom-client';
-import { type ApiClient, type DeletedFinalStateUnknown, deletionHandlingKey, type EventHandlers, EventRecorder, type KubeObject, metaNamespaceKey, type RateLimiter, RateLimitingQueue, runWorkers, type SharedInformer, type SharedInformerFactory } from '../../../lib/client/mod.js';
+import { type ApiClient, type DeletedFinalStateUnknown, deletionHandlingKey, type EventHandlers, EventRecorder, type KubeObject, metaNamespaceKey, type RateLimiter, RateLimitingQueue, runWorkers, type SharedInformer, type SharedInformerFactory } from '../client/mod.js';
 
 /** What the manager hands every controller it builds. */
 export interface ControllerContext {
