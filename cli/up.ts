@@ -73,6 +73,8 @@ export interface ServiceContext {
   addons: string[];
   /** the --tracing-* flags up was given, passed on to the traced components */
   tracingArgs: string[];
+  /** --service-cluster-ip-range / --service-node-port-range, passed on to the apiserver */
+  serviceRangeArgs: string[];
 }
 
 export interface RealNodeContext {
@@ -101,7 +103,7 @@ export const SERVICES: ServiceDef[] = [
   {
     name: 'apiserver',
     enabled: (c) => c.controlPlane === 'processes',
-    args: (c) => [...APISERVER_NODE_FLAGS, c.cli, 'apiserver', '--nats', c.natsUrl, '--bucket', c.bucket, '--host', c.host, '--port', String(c.apiPort), ...c.tracingArgs],
+    args: (c) => [...APISERVER_NODE_FLAGS, c.cli, 'apiserver', '--nats', c.natsUrl, '--bucket', c.bucket, '--host', c.host, '--port', String(c.apiPort), ...c.serviceRangeArgs, ...c.tracingArgs],
   },
   { name: 'scheduler', enabled: (c) => c.controlPlane === 'processes', args: (c) => [c.cli, 'scheduler', '--nats', c.natsUrl, ...c.tracingArgs] },
   { name: 'controller-manager', enabled: (c) => c.controlPlane === 'processes', args: (c) => [c.cli, 'controller-manager', '--nats', c.natsUrl, '--allocate-node-cidrs', '--cluster-cidr', c.clusterCIDR] },
@@ -148,6 +150,9 @@ export interface UpOptions {
   realNode?: boolean;
   /** --tracing-* flags for the apiserver, scheduler and kubelets */
   tracingArgs?: string[];
+  /** the apiserver's --service-cluster-ip-range and --service-node-port-range (default: its own defaults) */
+  serviceClusterIPRange?: string;
+  serviceNodePortRange?: string;
   /** a running containerd's CRI endpoint to use instead of starting one */
   containerRuntimeEndpoint?: string;
   /** the real node's podCIDR (default: node IPAM gives one) and CNI names (defaults flotilla, flt0) */
@@ -258,6 +263,10 @@ export class Launcher {
       controlPlane: this.opts.controlPlane ?? 'processes',
       addons: this.opts.addons ?? [...ADDONS],
       tracingArgs: this.opts.tracingArgs ?? [],
+      serviceRangeArgs: [
+        ...(this.opts.serviceClusterIPRange ? ['--service-cluster-ip-range', this.opts.serviceClusterIPRange] : []),
+        ...(this.opts.serviceNodePortRange ? ['--service-node-port-range', this.opts.serviceNodePortRange] : []),
+      ],
     };
     log(`node IPAM gives each Node a /24 of ${ctx.clusterCIDR}`);
     ctx.realNode = this.realNode = await this.startNodeRuntime(width);
@@ -487,6 +496,7 @@ async function checkNats(url: string): Promise<void> {
 
 export const UP_USAGE = `usage: flotilla up [--data DIR] [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--hollow-nodes N] [--hollow-log-rate R]
                   [--no-real-node] [--container-runtime-endpoint unix://PATH] [--cluster-cidr CIDR] [--pod-cidr CIDR]
+                  [--service-cluster-ip-range CIDR] [--service-node-port-range A-B]
                   [--cni-bridge NAME] [--registry-port N] [--control-plane processes|static-pods]
                   [--addons LIST] [--prometheus-port N] [--scrape-interval D]
                   [--tracing-sampling-rate R] [--tracing-endpoint URL] [--tracing-retention D] [--tracing-max-bytes N]
@@ -507,6 +517,8 @@ runs pods with IPs from a CNI bridge; otherwise up says why and runs hollow node
   --cluster-cidr CIDR  the pods' addresses: node IPAM (controller-manager --allocate-node-cidrs) gives every
                     Node a /24 of it (default: --pod-cidr's /16, or ${DEFAULT_CLUSTER_CIDR}, wider for many hollow nodes)
   --pod-cidr CIDR   the real node's pod network, instead of the /24 node IPAM gives it
+  --service-cluster-ip-range CIDR  Services' cluster IPs (default 10.96.0.0/12), passed to the apiserver
+  --service-node-port-range A-B    node ports of NodePort/LoadBalancer Services (default 30000-32767), passed to the apiserver
   --cni-bridge NAME the real node's bridge (default ${DEFAULT_CNI_BRIDGE}; removed when the cluster stops)
   --registry-port N the real node's local registry on 127.0.0.1 (default ${LOCAL_REGISTRY_PORT}): images pushed there
                     run as localhost:N/NAME; nothing is pulled from anywhere else
@@ -538,6 +550,8 @@ export async function runUp(argv: string[]): Promise<number> {
       'container-runtime-endpoint': { type: 'string' },
       'pod-cidr': { type: 'string' },
       'cluster-cidr': { type: 'string' },
+      'service-cluster-ip-range': { type: 'string' },
+      'service-node-port-range': { type: 'string' },
       'cni-bridge': { type: 'string' },
       'registry-port': { type: 'string' },
       'control-plane': { type: 'string' },
@@ -572,6 +586,8 @@ export async function runUp(argv: string[]): Promise<number> {
     containerRuntimeEndpoint: values['container-runtime-endpoint'],
     podCIDR: values['pod-cidr'],
     clusterCIDR: values['cluster-cidr'],
+    serviceClusterIPRange: values['service-cluster-ip-range'],
+    serviceNodePortRange: values['service-node-port-range'],
     cniBridge: values['cni-bridge'],
     registryPort: portFlag(values['registry-port'], '--registry-port'),
     controlPlane,

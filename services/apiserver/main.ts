@@ -7,15 +7,18 @@ import { parseArgs } from 'node:util';
 import { natsFlagUsage, natsUrlFlag } from '../../lib/process/flags.js';
 import { runIfEntryPoint, startAndRunUntilStopped } from '../../lib/process/lifecycle.js';
 import { startApiServer } from './server.js';
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE } from './serviceips/ranges.js';
 import { TRACING_FLAG_OPTIONS, tracingFlags, tracingFlagsUsage } from '../../lib/tracing/mod.js';
 
-export const APISERVER_USAGE = `usage: flotilla apiserver [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--replicas N] [--tracing-* ...]
+export const APISERVER_USAGE = `usage: flotilla apiserver [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--replicas N] [--service-cluster-ip-range CIDR] [--service-node-port-range A-B] [--tracing-* ...]
 
   ${natsFlagUsage()}
   --port N             HTTP port of the Kubernetes REST API (default 6443; 0 = any free port)
   --host ADDR          the address it listens on (default 127.0.0.1)
   --bucket NAME        the JetStream KV bucket that holds the objects
   --replicas N         JetStream replicas of the bucket (cluster mode)
+  --service-cluster-ip-range CIDR  Services' cluster IPs (default ${DEFAULT_SERVICE_CLUSTER_IP_RANGE}; the first is the kubernetes Service's)
+  --service-node-port-range A-B    node ports of NodePort and LoadBalancer Services (default ${DEFAULT_SERVICE_NODE_PORT_RANGE})
 ${tracingFlagsUsage()}`;
 
 export async function runApiServer(argv: string[]): Promise<number> {
@@ -27,6 +30,8 @@ export async function runApiServer(argv: string[]): Promise<number> {
       host: { type: 'string', default: '127.0.0.1' },
       bucket: { type: 'string' },
       replicas: { type: 'string' },
+      'service-cluster-ip-range': { type: 'string', default: DEFAULT_SERVICE_CLUSTER_IP_RANGE },
+      'service-node-port-range': { type: 'string', default: DEFAULT_SERVICE_NODE_PORT_RANGE },
       ...TRACING_FLAG_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
@@ -45,6 +50,8 @@ export async function runApiServer(argv: string[]): Promise<number> {
         httpHost: values.host,
         bucket: values.bucket,
         replicas: values.replicas ? Number(values.replicas) : undefined,
+        serviceClusterIPRange: values['service-cluster-ip-range'],
+        serviceNodePortRange: values['service-node-port-range'],
         tracing: tracingFlags(values),
       }),
     (server) => console.log(`apiserver: serving ${server.httpUrl} (NATS ${natsUrl})`),

@@ -22,6 +22,8 @@ import { DefaultTolerationSecondsAdmission } from './defaulttolerations.js';
 import { ObjectStorage } from './storage.js';
 import { WatchCache } from './watchcache.js';
 import { Aggregator } from './aggregator/aggregator.js';
+import { ServiceAllocations } from './serviceips/services.js';
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, NodePortRange, ServiceIPRange } from './serviceips/ranges.js';
 import { startTracing, type TracingOptions } from '../../lib/tracing/mod.js';
 
 export interface ApiServerOptions {
@@ -37,6 +39,10 @@ export interface ApiServerOptions {
   replicas?: number;
   /** how often aggregated APIServices are checked for availability besides on changes (default 10 s) */
   apiServiceCheckIntervalMs?: number;
+  /** --service-cluster-ip-range: Services' cluster IPs (default 10.96.0.0/12) */
+  serviceClusterIPRange?: string;
+  /** --service-node-port-range: NodePort and LoadBalancer Services' node ports (default 30000-32767) */
+  serviceNodePortRange?: string;
   /** trace pod creates (absent: no tracing; the `apiserver` command always passes it) */
   tracing?: Omit<TracingOptions, 'service' | 'nc'>;
 }
@@ -52,7 +58,10 @@ export interface ApiServer {
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
-    const nc = await connectNats(opts.natsUrl, { name: 'flotilla-apiserver' });
+  // bad ranges fail before anything connects
+  const ipRange = new ServiceIPRange(opts.serviceClusterIPRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE);
+  const portRange = new NodePortRange(opts.serviceNodePortRange ?? DEFAULT_SERVICE_NODE_PORT_RANGE);
+  const nc = await connectNats(opts.natsUrl, { name: 'flotilla-apiserver' });
   const store = await KvStore.open(nc, { bucket: opts.bucket ?? DEFAULT_BUCKET, replicas: opts.replicas });
   const cache = new WatchCache(store, opts.watchCacheSize ?? 100_000);
   await cache.start();
@@ -60,6 +69,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const storage = new ObjectStorage(store, cache);
   storage.admission.push(new PriorityAdmission(storage));
   storage.admission.push(new DefaultTolerationSecondsAdmission());
+  const serviceAllocations = new ServiceAllocations(store, cache, ipRange, portRange);
+  storage.admission.push(serviceAllocations);
+  storage.hooks.push(serviceAllocations);
   const nodes = findKind('', 'v1', 'nodes')!;
   const podLogs = podLogOpener(nc, (name) => storage.get(nodes, '', name, false).catch(() => undefined));
   const tracing = opts.tracing ? await startTracing({ ...opts.tracing, service: 'apiserver', nc }) : undefined;

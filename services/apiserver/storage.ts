@@ -62,6 +62,7 @@ export interface ChangeNotice {
 }
 
 const MAX_CONFLICT_RETRIES = 8;
+const noOutcome: WriteOutcome = async () => undefined;
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
 let nowSecond = -1;
@@ -120,6 +121,23 @@ export interface AdmissionPlugin {
   admitUpdate?(kind: ServedKind, obj: any, old: any): void;
 }
 
+/** What a write hook does once the store answered: keep its reservations (true) or undo them (false). */
+export type WriteOutcome = (committed: boolean) => Promise<void>;
+
+/**
+ * Upstream's BeginCreate/BeginUpdate/AfterDelete: a hook that reserves what an object holds
+ * outside itself (a Service's cluster IPs and node ports) right before the object is
+ * written, learns whether the write landed, and releases it when the object leaves the
+ * store. Runs on client writes of the main resource, after validation (dry runs too:
+ * `ctx.dryRun` says to reserve nothing).
+ */
+export interface WriteHook {
+  beginCreate?(kind: ServedKind, obj: any, ctx: WriteContext): Promise<WriteOutcome | undefined>;
+  beginUpdate?(kind: ServedKind, obj: any, old: any, ctx: WriteContext): Promise<WriteOutcome | undefined>;
+  /** the object is gone from the store (deleted, or its last finalizer removed) */
+  afterDelete?(kind: ServedKind, obj: any): Promise<void>;
+}
+
 /** how many names a create with generateName draws before answering AlreadyExists (upstream: 8) */
 const GENERATE_NAME_ATTEMPTS = 8;
 
@@ -128,6 +146,8 @@ export class ObjectStorage {
   onChange?: (n: ChangeNotice) => void;
   /** admission plugins, in order */
   readonly admission: AdmissionPlugin[] = [];
+  /** write hooks, in order */
+  readonly hooks: WriteHook[] = [];
 
   constructor(
     readonly store: KvStore,
@@ -261,20 +281,30 @@ export class ObjectStorage {
     }
     for (const a of this.admission) await a.admitCreate?.(kind, obj);
     this.validate(kind, obj, undefined, ctx, raw);
-    if (ctx.dryRun) return obj;
-    const stored = this.toStored(kind, obj);
-    let rev: number;
-    // upstream RetryGenerateName (on by default since 1.31): a generated name that collides is drawn again
-    for (let attempt = 1; ; attempt++) {
-      try {
-        rev = await this.store.create(this.key(kind, namespace, meta.name), encodeForStore(stored));
-        break;
-      } catch (e) {
-        if (!(e instanceof KeyExistsError)) throw e;
-        if (!generated || attempt >= GENERATE_NAME_ATTEMPTS) throw new AlreadyExistsError(kind.qualified, meta.name);
-        meta.name = `${meta.generateName}${randomSuffix()}`;
-      }
+    const outcome = await this.begin(this.hooks.map((h) => h.beginCreate && (() => h.beginCreate!(kind, obj, ctx))));
+    if (ctx.dryRun) {
+      await outcome(false);
+      return obj;
     }
+    let rev: number;
+    try {
+      const stored = this.toStored(kind, obj);
+      // upstream RetryGenerateName (on by default since 1.31): a generated name that collides is drawn again
+      for (let attempt = 1; ; attempt++) {
+        try {
+          rev = await this.store.create(this.key(kind, namespace, meta.name), encodeForStore(stored));
+          break;
+        } catch (e) {
+          if (!(e instanceof KeyExistsError)) throw e;
+          if (!generated || attempt >= GENERATE_NAME_ATTEMPTS) throw new AlreadyExistsError(kind.qualified, meta.name);
+          meta.name = `${meta.generateName}${randomSuffix()}`;
+        }
+      }
+    } catch (e) {
+      await outcome(false);
+      throw e;
+    }
+    await outcome(true);
     meta.resourceVersion = String(rev);
     this.onChange?.({ type: 'ADDED', kind, obj });
     return obj;
@@ -425,6 +455,32 @@ export class ObjectStorage {
     ctx.warnings.push(dup);
   }
 
+  /** Runs the hooks' begin steps in order; one that fails undoes those before it. */
+  private async begin(steps: Array<(() => Promise<WriteOutcome | undefined>) | undefined>): Promise<WriteOutcome> {
+    const outcomes: WriteOutcome[] = [];
+    const all: WriteOutcome = async (committed) => {
+      for (const o of outcomes) await o(committed);
+    };
+    for (const step of steps) {
+      if (!step) continue;
+      try {
+        const o = await step();
+        if (o) outcomes.push(o);
+      } catch (e) {
+        await all(false);
+        throw e;
+      }
+    }
+    return all;
+  }
+
+  private async afterDelete(kind: ServedKind, obj: any): Promise<void> {
+    for (const h of this.hooks) {
+      // the object is gone either way; what a hook could not release its repair pass finds
+      await h.afterDelete?.(kind, obj).catch((e) => console.error(`apiserver: after deleting ${kind.def.plural} ${obj?.metadata?.namespace ?? ''}/${obj?.metadata?.name}: ${(e as Error).message}`));
+    }
+  }
+
   private admitUpdate(kind: ServedKind, next: any, current: any, subresource?: 'status'): any {
     if (subresource) return next;
     for (const a of this.admission) a.admitUpdate?.(kind, next, current);
@@ -521,6 +577,7 @@ export class ObjectStorage {
         if (track) trackUpdate(track.target, presentedCurrent, next, track.manager, now());
         this.validate(kind, next, presentedCurrent, ctx, rawForValidation ?? next);
       }
+      const outcome = trusted ? noOutcome : await this.begin(this.hooks.map((h) => h.beginUpdate && (() => h.beginUpdate!(kind, next, this.present(kind, current), ctx))));
       delete nextMeta.resourceVersion;
       const stored = this.toStored(kind, next);
       const key = this.key(kind, namespace, name);
@@ -530,34 +587,41 @@ export class ObjectStorage {
         !stored.metadata.finalizers?.length &&
         !kind.def.deletion?.holds?.(stored).length;
       if (ctx.dryRun) {
+        await outcome(false);
         nextMeta.resourceVersion = String(c.revision);
         return next;
       }
       // encoded once: compared with the current object's encoding, then written
       const bytes = encodeForStore(stored);
       if (!finalize && !trusted && bytes.equals(encodeForStore(current))) {
+        await outcome(false);
         // a no-op write keeps the resourceVersion, as upstream does
         nextMeta.resourceVersion = String(c.revision);
         return this.present(kind, current);
       }
+      let rev: number;
       try {
-        if (finalize) {
-          await this.store.delete(key, c.revision);
-          nextMeta.resourceVersion = String(c.revision);
-          this.onChange?.({ type: 'DELETED', kind, obj: next });
-          return next;
-        }
-        const rev = await this.store.update(key, bytes, c.revision);
-        nextMeta.resourceVersion = String(rev);
-        this.onChange?.({ type: 'MODIFIED', kind, obj: next });
-        return next;
+        if (finalize) await this.store.delete(key, c.revision);
+        else rev = await this.store.update(key, bytes, c.revision);
       } catch (e) {
+        await outcome(false);
         if (!(e instanceof RevisionMismatchError)) throw e;
         if (precondition !== undefined || attempt >= MAX_CONFLICT_RETRIES) {
           throw new ConflictError(kind.qualified, name, 'the object has been modified; please apply your changes to the latest version and try again');
         }
         await this.cache.waitConsistent();
+        continue;
       }
+      await outcome(true);
+      if (finalize) {
+        nextMeta.resourceVersion = String(c.revision);
+        await this.afterDelete(kind, next);
+        this.onChange?.({ type: 'DELETED', kind, obj: next });
+        return next;
+      }
+      nextMeta.resourceVersion = String(rev!);
+      this.onChange?.({ type: 'MODIFIED', kind, obj: next });
+      return next;
     }
   }
 
@@ -610,6 +674,7 @@ export class ObjectStorage {
           }
           throw e;
         }
+        await this.afterDelete(kind, this.present(kind, cur));
         this.onChange?.({ type: 'DELETED', kind, obj: cur });
         return { obj: this.present(kind, cur), gone: true };
       }
