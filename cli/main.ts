@@ -33,6 +33,10 @@ const VERBS: Record<string, Verb> = {
     summary: 'run the controllers in this process (what `up` supervises)',
     run: service(async () => (await import('../services/controller-manager/main.js')).runControllerManager),
   },
+  'cloud-controller-manager': {
+    summary: 'run the cloud controllers (node initialization, node lifecycle) over the `local` cloud',
+    run: service(async () => (await import('../services/cloud-controller-manager/main.js')).runCloudControllerManager),
+  },
   kubelet: {
     summary: 'run many hollow nodes in this process (`kubelet --runtime hollow --nodes N`)',
     run: service(async () => (await import('../services/kubelet/main.js')).runKubelet),

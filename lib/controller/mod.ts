@@ -5,3 +5,4 @@
  * wiring.
  */
 export { InformerController, QueueController, type Controller, type ControllerContext, type QueueControllerOptions } from './controller.js';
+export { enabledControllers } from './enabled.js';

@@ -7,20 +7,7 @@ import { ApiClient, connectNats, Resources } from '../../lib/client/mod.js';
 import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
 import { waitFor } from '../../test/wait.js';
-import { enabledControllers, LEASE_NAME, LEASE_NAMESPACE, startControllerManager, type RunningControllerManager } from './server.js';
-
-describe('enabledControllers (--controllers)', () => {
-  const all = ['a', 'b', 'c'];
-  it('enables every controller for * or nothing, and honours -name over *', () => {
-    assert.deepEqual(enabledControllers(undefined, all), all);
-    assert.deepEqual(enabledControllers(['*'], all), all);
-    assert.deepEqual(enabledControllers(['*', '-b'], all), ['a', 'c']);
-    assert.deepEqual(enabledControllers(['c'], all), ['c']);
-  });
-  it('rejects an unknown controller name', () => {
-    assert.throws(() => enabledControllers(['*', '-nope'], all), /unknown controller "nope"/);
-  });
-});
+import { LEASE_NAME, LEASE_NAMESPACE, startControllerManager, type RunningControllerManager } from './server.js';
 
 describe('controller-manager leader election', function () {
   this.timeout(90_000);

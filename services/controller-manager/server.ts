@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ApiClient, componentUserAgent, connectNats, CONTROLLER_REVISIONS, CRONJOBS, DAEMONSETS, ENDPOINT_SLICES, EventRecorder, type GroupVersionResource, JOBS, LeaderElector, PODDISRUPTIONBUDGETS as PDBS, Resources, SERVICE_ACCOUNTS, SharedInformerFactory, STATEFULSETS } from '../../lib/client/mod.js';
 import { announceTargets, newRegistry, serveMetrics, targetAddress, type HealthServer } from '../../lib/metrics/mod.js';
-import type { Controller, ControllerContext } from '../../lib/controller/mod.js';
+import { enabledControllers, type Controller, type ControllerContext } from '../../lib/controller/mod.js';
 import { ReplicaSetController } from './controllers/replicaset.js';
 import { EndpointSliceController } from './controllers/endpoints/endpointslice.js';
 import { EndpointsController } from './controllers/endpoints/endpoints.js';
@@ -61,21 +61,6 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   { name: 'pod-garbage-collector', resources: [Resources.pods, Resources.nodes], workers: 1, build: (ctx, opts) => new PodGCController(ctx, opts.podGC) },
 ];
 
-/**
- * Upstream's --controllers semantics: a list of names, `*` for every controller, `-name`
- * to disable one (a disable wins over `*`). Unknown names are an error.
- */
-export function enabledControllers(spec: string[] | undefined, all: string[] = CONTROLLERS.map((c) => c.name)): string[] {
-  const items = spec?.length ? spec : ['*'];
-  const known = new Set(all);
-  for (const item of items) {
-    const name = item.startsWith('-') ? item.slice(1) : item;
-    if (name !== '*' && !known.has(name)) throw new Error(`--controllers: unknown controller "${name}" (known: ${all.join(', ')})`);
-  }
-  const star = items.includes('*');
-  return all.filter((name) => !items.includes(`-${name}`) && (star || items.includes(name)));
-}
-
 export interface StartControllerManagerOptions {
   natsUrl: string;
   /** HTTP port of /metrics, /healthz, /readyz (default 10257; 0 = any free port) */
@@ -116,7 +101,7 @@ export interface RunningControllerManager {
 export async function startControllerManager(opts: StartControllerManagerOptions): Promise<RunningControllerManager> {
   const identity = opts.identity ?? `${hostname()}_${randomUUID()}`;
   const log = opts.log ?? ((line: string) => process.stderr.write(`controller-manager: ${line}\n`));
-  const enabled = enabledControllers(opts.controllers);
+  const enabled = enabledControllers(opts.controllers, CONTROLLERS.map((c) => c.name));
   const descriptors = CONTROLLERS.filter((c) => enabled.includes(c.name) && (c.name !== 'node-ipam-controller' || opts.nodeIpam));
   const registry = newRegistry('controller-manager');
   const nc: NatsConnection = await connectNats(opts.natsUrl, { name: `controller-manager/${identity}` });

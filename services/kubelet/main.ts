@@ -27,7 +27,7 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
                         [--pod-manifest-path DIR] [--system-reserved cpu=Q,memory=Q] [--kube-reserved ...] [--eviction-hard memory.available<100Mi,...]
                         [--registry-port ${LOCAL_REGISTRY_PORT}]
                         [--container-log-max-size 10Mi] [--container-log-max-files 5] [--ship-logs=true] [--read-only-port 10255]
-       (both: [--tracing-sampling-rate R] [--tracing-endpoint URL] [--tracing-retention D] [--tracing-max-bytes N])
+       (both: [--cloud-provider external] [--tracing-sampling-rate R] [--tracing-endpoint URL] [--tracing-retention D] [--tracing-max-bytes N])
 
   ${natsFlagUsage(20)}
   --runtime hollow    simulated nodes and containers (like KWOK), the default
@@ -52,6 +52,9 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
   --read-only-port N  /metrics, /metrics/resource, /metrics/cadvisor and /stats/summary over HTTP on 127.0.0.1:N
                       (0: none; default 10255 for the real node, any free port for hollow nodes); the nodes
                       advertise it as status.daemonEndpoints.kubeletEndpoint.Port
+  --cloud-provider external  the nodes are machines of the local cloud: they register with the taint
+                      node.cloudprovider.kubernetes.io/uninitialized, which the cloud-controller-manager
+                      removes once it set providerID, addresses, zone and instance type (docs/services.md)
   --nodes N           how many nodes this process carries (named <prefix><index>)
   --name-prefix P     node name prefix (default hollow-)
   --first-index I     the first node's index: processes with one prefix carry disjoint ranges (default 0)
@@ -93,6 +96,7 @@ const KUBELET_FLAGS = {
   zones: { type: 'string' },
   'start-delay-ms': { type: 'string' },
   'synthetic-log-rate': { type: 'string' },
+  'cloud-provider': { type: 'string' },
   ...TRACING_FLAG_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -128,9 +132,17 @@ export async function runKubelet(argv: string[]): Promise<number> {
         syntheticLogRate: intFlag(values['synthetic-log-rate'], '--synthetic-log-rate', 0, 100_000),
         tracing: tracingFlags(values),
         readOnlyPort: intFlag(values['read-only-port'], '--read-only-port', 0, 65535),
+        cloudProvider: cloudProviderFlag(values['cloud-provider']),
       }),
     () => console.log(`kubelet: ${nodes} hollow nodes registered in ${Date.now() - t0} ms (NATS ${natsUrl})`),
   );
+}
+
+/** --cloud-provider: '' (none, the default) or external, as upstream's kubelet has left */
+function cloudProviderFlag(v: string | undefined): 'external' | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (v !== 'external') throw new Error(`--cloud-provider: only "external" (a cloud-controller-manager) is supported, got "${v}"`);
+  return 'external';
 }
 
 runIfEntryPoint(import.meta.url, 'kubelet', runKubelet);
@@ -150,6 +162,7 @@ async function runCriKubelet(values: KubeletFlags): Promise<number> {
         tracing: tracingFlags(values),
         readOnlyPort: intFlag(values['read-only-port'], '--read-only-port', 0, 65535) ?? DEFAULT_READ_ONLY_PORT,
         readOnlyPortFallback: values['read-only-port'] === undefined,
+        cloudProvider: cloudProviderFlag(values['cloud-provider']),
         cri: {
           endpoint,
           rootDir: values['root-dir'] ?? DEFAULT_ROOT_DIR,

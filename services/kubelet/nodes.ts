@@ -28,6 +28,8 @@ export const REGION_LABEL = 'topology.kubernetes.io/region';
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 export const HOLLOW_LABEL = 'flotilla.io/hollow';
 export const KUBELET_VERSION = 'v1.31.0-flotilla';
+/** upstream cloudproviderapi.TaintExternalCloudProvider */
+export const UNINITIALIZED_TAINT = 'node.cloudprovider.kubernetes.io/uninitialized';
 
 export interface NodeManagerOptions {
   /** status.daemonEndpoints.kubeletEndpoint.Port: where this process serves its endpoints (default 10250) */
@@ -57,6 +59,12 @@ export interface NodeManagerOptions {
   /** requests in flight at once while registering (default 64) */
   concurrency?: number;
   runtimeVersion: string;
+  /**
+   * --cloud-provider=external: the Nodes register with the uninitialized taint and without
+   * providerID or zone labels, and report no addresses once registered: the
+   * cloud-controller-manager sets them (upstream's kubelet does the same)
+   */
+  externalCloudProvider?: boolean;
   /**
    * A real node instead of hollow ones: the one Node this process carries, named after
    * the host, with the machine's capacity and system info (namePrefix and count unused).
@@ -297,9 +305,15 @@ export class NodeManager {
     };
   }
 
-  /** The Node object a node registers; a hollow one also has its zone, region, hollow label and providerID. */
+  /**
+   * The Node object a node registers; a hollow one also has its zone, region, hollow label
+   * and providerID, unless an external cloud provider sets them (then it has the
+   * uninitialized taint instead, as upstream's kubelet with --cloud-provider=external).
+   */
   nodeObject(n: HollowNode): Node {
     const hollow = !this.opts.host;
+    const external = !!this.opts.externalCloudProvider;
+    const own = hollow && !external;
     return {
       apiVersion: 'v1',
       kind: 'Node',
@@ -309,11 +323,16 @@ export class NodeManager {
           'kubernetes.io/arch': 'amd64',
           'kubernetes.io/os': 'linux',
           [HOSTNAME_LABEL]: n.name,
-          ...(hollow && { [ZONE_LABEL]: n.zone, [REGION_LABEL]: 'region-1', [HOLLOW_LABEL]: 'true' }),
+          ...(own && { [ZONE_LABEL]: n.zone, [REGION_LABEL]: 'region-1' }),
+          ...(hollow && { [HOLLOW_LABEL]: 'true' }),
         },
-        annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
+        annotations: { 'node.alpha.kubernetes.io/ttl': '0', ...(external && { 'alpha.kubernetes.io/provided-node-ip': n.internalIP }) },
       },
-      spec: { ...(n.podCIDR && { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR] }), ...(hollow && { providerID: `hollow://${n.name}` }) },
+      spec: {
+        ...(n.podCIDR && { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR] }),
+        ...(own && { providerID: `hollow://${n.name}` }),
+        ...(external && { taints: [{ key: UNINITIALIZED_TAINT, value: 'true', effect: 'NoSchedule' }] }),
+      },
       status: this.nodeStatus(n, metaTime()),
     };
   }
@@ -343,7 +362,10 @@ export class NodeManager {
   }
 
   private statusPatch(n: HollowNode, heartbeat: string): BatchPatchRequest['items'][number] {
-    return { ...Resources.nodes, name: n.name, subresource: 'status', patchType: 'merge', body: { status: this.nodeStatus(n, heartbeat) } };
+    const status = this.nodeStatus(n, heartbeat);
+    // the cloud's addresses, once set, are the Node's (upstream's kubelet leaves them too)
+    if (this.opts.externalCloudProvider) delete status.addresses;
+    return { ...Resources.nodes, name: n.name, subresource: 'status', patchType: 'merge', body: { status } };
   }
 
   /** Patches in batches, a few requests at a time (items[i] is of nodes[i]); throws on the first that failed. */
@@ -417,8 +439,10 @@ export class NodeManager {
       const cur = current.get(n)!;
       n.uid = cur.metadata?.uid;
       if (cur.spec?.podCIDR) this.takePodCIDR(n, cur.spec.podCIDR);
+      // the uninitialized taint only on registration: a restarted kubelet does not undo the cloud's work
       const want = this.nodeObject(n);
-      meta.push({ ...Resources.nodes, name: n.name, patchType: 'merge', body: { metadata: { labels: want.metadata!.labels }, spec: cur.spec?.podCIDR ? {} : want.spec } });
+      const { taints: _, ...spec } = want.spec!;
+      meta.push({ ...Resources.nodes, name: n.name, patchType: 'merge', body: { metadata: { labels: want.metadata!.labels }, spec: cur.spec?.podCIDR ? {} : spec } });
     }
     await this.patchAll('updating existing node', existing, meta, NODE_BATCH);
     const heartbeat = metaTime();

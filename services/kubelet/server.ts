@@ -24,7 +24,9 @@ import { MirrorPods } from './staticpods/mirror.js';
 import { DEFAULT_EVICTION_HARD, NodeHealth, type NodeReadings, nodeAllocatable, parseEvictionHard, parseReserved, readNodeReadings } from './nodehealth.js';
 import { ensureLocalImages } from './images/local.js';
 import { ImagePuller, type ImagePullerOptions } from './images/puller.js';
-import { NodeManager, type NodeManagerOptions } from './nodes.js';
+import { NodeManager, type HostNodeSpec, type NodeManagerOptions } from './nodes.js';
+import { announceInstances, instanceType, type LocalInstance } from '../../lib/localcloud/mod.js';
+import { parseQuantity } from '../../lib/api/quantity.js';
 import { PodManager, type PodManagerOptions } from './pods.js';
 import { PodSetup } from './podsetup.js';
 import type { ContainerRuntime } from './runtime.js';
@@ -116,6 +118,11 @@ export interface StartKubeletOptions {
   readOnlyHost?: string;
   /** when readOnlyPort is taken (another kubelet on this machine), serve on any free port instead of failing */
   readOnlyPortFallback?: boolean;
+  /**
+   * --cloud-provider=external: the nodes are instances of the `local` cloud (announced on
+   * NATS, lib/localcloud) and the cloud-controller-manager initializes their Nodes
+   */
+  cloudProvider?: 'external';
 }
 
 export interface RunningKubelet {
@@ -249,6 +256,7 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
     runtimeVersion: runtime.runtimeVersion,
     log,
     kubeletPort: endpoints?.port,
+    externalCloudProvider: opts.cloudProvider === 'external',
     ...opts.node,
   });
   nodeNames = () => nodes.nodes.keys();
@@ -265,11 +273,13 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
   const announced = endpoints
     ? announceTargets(nc, () => [{ job: 'kubelet', address: targetAddress(endpoints.url), paths: ['/metrics', '/metrics/cadvisor'], ...(host ? { labels: { node: host.name } } : {}) }])
     : undefined;
+  let instances: ReturnType<typeof announceInstances> | undefined;
   let streams: StreamServer | undefined;
   let logRotation: ContainerLogManager | undefined;
   let shipper: LogShipper | undefined;
   let synthetic: SyntheticLogs | undefined;
   const stop = async () => {
+    instances?.stop();
     statsSub?.unsubscribe();
     announced?.stop();
     await endpoints?.stop();
@@ -308,6 +318,7 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
     if (endpoints) endpoints.provider = provider;
     const stats = provider!;
     statsSub ??= serveKubeletStats(nc, statsProcessId, () => stats.read(), (e) => log(`reading stats for a scrape: ${e.message}`));
+    if (opts.cloudProvider === 'external') instances ??= announceInstances(nc, statsProcessId, () => localInstances(nodes, host, opts));
     staticPods?.mirrors.start();
     if (host && runtime instanceof CriRuntime) {
       // logs (and exec, attach, port-forward) reach the node over NATS: no inbound port
@@ -380,6 +391,15 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
     }
   })();
   return running;
+}
+
+/** This process's nodes as machines of the local cloud. */
+function localInstances(nodes: NodeManager, host: HostNodeSpec | undefined, opts: StartKubeletOptions): LocalInstance[] {
+  if (host) {
+    return [{ name: host.name, internalIP: host.internalIP, instanceType: instanceType('host', host.capacity.cpu ?? '1', Number(parseQuantity(host.capacity.memory ?? '0').value())), network: 'host' }];
+  }
+  const type = instanceType('hollow', opts.cpu ?? '4', Number(parseQuantity(opts.memory ?? '16Gi').value()));
+  return [...nodes.nodes.values()].map((n) => ({ name: n.name, internalIP: n.internalIP, zone: n.zone, instanceType: type, network: 'none' }));
 }
 
 interface StaticPods {

@@ -1,0 +1,71 @@
+/**
+ * `flotilla cloud-controller-manager`: one cloud-controller-manager process. Stops on
+ * SIGINT/SIGTERM (giving up the lease so a standby takes over at once), or when its
+ * launcher is gone.
+ */
+import { parseArgs } from 'node:util';
+import { runIfEntryPoint, startAndRunUntilStopped } from '../../lib/process/lifecycle.js';
+import { boolFlag, durationFlag, natsFlagUsage, natsUrlFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
+import { CLOUD_CONTROLLERS, CLOUD_PROVIDERS, DEFAULT_CLOUD_CONTROLLER_MANAGER_PORT, startCloudControllerManager, type StartCloudControllerManagerOptions } from './server.js';
+import { DEFAULT_CLUSTER_NAME } from './cloudprovider/cloud.js';
+
+export const CLOUD_CONTROLLER_MANAGER_USAGE = `usage: flotilla cloud-controller-manager [--nats URL] [--cloud-provider local] [--port N] [--leader-elect=false]
+                                        [--controllers '*,-foo'] [--cluster-name kubernetes] [--node-monitor-period 5s]
+
+  ${natsFlagUsage()}
+  --cloud-provider P   the cloud (${CLOUD_PROVIDERS.join(', ')}; default local: this machine, see docs/services.md)
+  --port N             HTTP port of /metrics, /healthz, /readyz (default ${DEFAULT_CLOUD_CONTROLLER_MANAGER_PORT}; 0 = any free port)
+  --leader-elect BOOL  campaign for the Lease kube-system/cloud-controller-manager first (default true)
+  --controllers LIST   controllers to run: '*' for all, 'name' to enable, '-name' to disable
+                       (${CLOUD_CONTROLLERS.map((c) => c.name).join(', ')})
+  --cluster-name NAME  the cluster's name in the cloud's resources (default ${DEFAULT_CLUSTER_NAME})
+  --node-monitor-period D  how often Nodes that are not Ready are checked against the cloud (default 5s)
+
+Kubelets join the cloud with --cloud-provider=external: their Nodes wait under the
+node.cloudprovider.kubernetes.io/uninitialized taint until this manager initializes them.`;
+
+/** The command line as startCloudControllerManager's options (without starting anything). */
+export function cloudControllerManagerOptions(argv: string[]): (StartCloudControllerManagerOptions & { port: number; portGiven: boolean }) | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      nats: { type: 'string' },
+      'cloud-provider': { type: 'string' },
+      port: { type: 'string' },
+      'leader-elect': { type: 'string' },
+      controllers: { type: 'string' },
+      'cluster-name': { type: 'string' },
+      'node-monitor-period': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const cloudProvider = values['cloud-provider'] ?? 'local';
+  if (!CLOUD_PROVIDERS.includes(cloudProvider)) throw new Error(`--cloud-provider: unknown provider "${cloudProvider}" (known: ${CLOUD_PROVIDERS.join(', ')})`);
+  return {
+    natsUrl: natsUrlFlag(values.nats),
+    cloudProvider,
+    port: portFlag(values.port) ?? DEFAULT_CLOUD_CONTROLLER_MANAGER_PORT,
+    portGiven: values.port !== undefined,
+    leaderElect: boolFlag(values['leader-elect'], '--leader-elect'),
+    controllers: values.controllers?.split(',').map((s) => s.trim()).filter(Boolean),
+    clusterName: values['cluster-name'],
+    nodeMonitorPeriodMs: durationFlag(values['node-monitor-period'], '--node-monitor-period'),
+  };
+}
+
+export async function runCloudControllerManager(argv: string[]): Promise<number> {
+  const parsed = cloudControllerManagerOptions(argv);
+  if (parsed === 'help') {
+    console.log(CLOUD_CONTROLLER_MANAGER_USAGE);
+    return 0;
+  }
+  const { portGiven, ...opts } = parsed;
+  return startAndRunUntilStopped(
+    'cloud-controller-manager',
+    () => startOnPort('cloud-controller-manager', opts.port, portGiven, (port) => startCloudControllerManager({ ...opts, port })),
+    (running) => console.log(`cloud-controller-manager: ${running.identity} serving ${running.metricsUrl} (cloud ${running.cloud.providerName()}, NATS ${opts.natsUrl}; controllers ${running.controllers.join(', ')})`),
+  );
+}
+
+runIfEntryPoint(import.meta.url, 'cloud-controller-manager', runCloudControllerManager);

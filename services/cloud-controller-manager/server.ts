@@ -1,0 +1,221 @@
+/**
+ * The cloud-controller-manager: the controllers that talk to a cloud, in one process over
+ * one shared informer factory, as upstream's cloud-controller-manager runs them. The
+ * cloud is a provider behind the cloud-provider interface (`cloudprovider/cloud.ts`);
+ * the one provider is `local` (`cloudprovider/local/`). Replicas campaign for the Lease
+ * kube-system/cloud-controller-manager; only the leader runs controllers, standbys keep
+ * the caches warm. /metrics, /healthz and /readyz on --port (upstream: 10258, HTTPS).
+ */
+import { setMaxListeners } from 'node:events';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { ApiClient, componentUserAgent, connectNats, EventRecorder, type GroupVersionResource, LeaderElector, Resources, SharedInformerFactory } from '../../lib/client/mod.js';
+import { enabledControllers, type Controller, type ControllerContext } from '../../lib/controller/mod.js';
+import { announceTargets, newRegistry, serveMetrics, targetAddress, type HealthServer } from '../../lib/metrics/mod.js';
+import { DEFAULT_CLUSTER_NAME, type Interface } from './cloudprovider/cloud.js';
+import { LocalCloud } from './cloudprovider/local/local.js';
+import { CloudNodeController } from './controllers/node.js';
+import { CloudNodeLifecycleController } from './controllers/nodelifecycle.js';
+
+export const DEFAULT_CLOUD_CONTROLLER_MANAGER_PORT = 10258;
+export const LEASE_NAMESPACE = 'kube-system';
+export const LEASE_NAME = 'cloud-controller-manager';
+export const CLOUD_PROVIDERS = ['local'];
+
+/** What a controller needs beyond the shared context: the cloud and the flags. */
+export interface CloudControllerContext extends ControllerContext {
+  cloud: Interface;
+  providerIDPrefix: string;
+  opts: StartCloudControllerManagerOptions;
+}
+
+export interface CloudControllerDescriptor {
+  name: string;
+  resources: GroupVersionResource[];
+  workers: number;
+  /** undefined when the cloud lacks what the controller needs (it is then not run, as upstream) */
+  build(ctx: CloudControllerContext): Controller | undefined;
+}
+
+/** The controllers, in upstream's names (--controllers). */
+export const CLOUD_CONTROLLERS: CloudControllerDescriptor[] = [
+  {
+    name: 'cloud-node-controller',
+    resources: [Resources.nodes],
+    workers: 1,
+    build: (ctx) => {
+      const instances = ctx.cloud.instancesV2();
+      return instances && new CloudNodeController(ctx, instances, ctx.providerIDPrefix);
+    },
+  },
+  {
+    name: 'cloud-node-lifecycle-controller',
+    resources: [Resources.nodes],
+    workers: 1,
+    build: (ctx) => {
+      const instances = ctx.cloud.instancesV2();
+      return instances && new CloudNodeLifecycleController(ctx, instances, ctx.providerIDPrefix, { nodeMonitorPeriodMs: ctx.opts.nodeMonitorPeriodMs });
+    },
+  },
+];
+
+export interface StartCloudControllerManagerOptions {
+  natsUrl: string;
+  /** --cloud-provider (only `local`) */
+  cloudProvider?: string;
+  /** --cluster-name (default kubernetes) */
+  clusterName?: string;
+  port?: number;
+  leaderElect?: boolean;
+  controllers?: string[];
+  identity?: string;
+  leaseDurationSeconds?: number;
+  renewDeadlineSeconds?: number;
+  retryPeriodSeconds?: number;
+  /** --node-monitor-period of the cloud node lifecycle controller (default 5 s) */
+  nodeMonitorPeriodMs?: number;
+  /** how often kubelets announce their instances to the local cloud (tests shorten it; the kubelets must match) */
+  announceIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunningCloudControllerManager {
+  readonly identity: string;
+  readonly metricsUrl: string;
+  readonly client: ApiClient;
+  readonly cloud: Interface;
+  readonly controllers: string[];
+  isLeader(): boolean;
+  running(): Controller[];
+  stop(): Promise<void>;
+}
+
+export async function startCloudControllerManager(opts: StartCloudControllerManagerOptions): Promise<RunningCloudControllerManager> {
+  const provider = opts.cloudProvider ?? 'local';
+  if (!CLOUD_PROVIDERS.includes(provider)) throw new Error(`--cloud-provider: unknown provider "${provider}" (known: ${CLOUD_PROVIDERS.join(', ')})`);
+  const identity = opts.identity ?? `${hostname()}_${randomUUID()}`;
+  const log = opts.log ?? ((line: string) => process.stderr.write(`cloud-controller-manager: ${line}\n`));
+  const enabled = enabledControllers(opts.controllers, CLOUD_CONTROLLERS.map((c) => c.name));
+  const descriptors = CLOUD_CONTROLLERS.filter((c) => enabled.includes(c.name));
+  const registry = newRegistry('cloud-controller-manager');
+  const nc: NatsConnection = await connectNats(opts.natsUrl, { name: `cloud-controller-manager/${identity}` });
+  const client = new ApiClient(nc, { registry, userAgent: componentUserAgent('cloud-controller-manager') });
+  const cloud: Interface = new LocalCloud({ nc, announceIntervalMs: opts.announceIntervalMs, log });
+  const informers = new SharedInformerFactory(client);
+  for (const d of descriptors) for (const gvr of d.resources) informers.forResource(gvr);
+
+  const recorders = new Map<string, EventRecorder>();
+  const ctx: CloudControllerContext = {
+    client,
+    informers,
+    registry,
+    log,
+    cloud,
+    providerIDPrefix: `${cloud.providerName()}://`,
+    opts: { ...opts, clusterName: opts.clusterName ?? DEFAULT_CLUSTER_NAME },
+    recorder: (component) => {
+      let r = recorders.get(component);
+      if (!r) recorders.set(component, (r = new EventRecorder({ client, reportingController: component, reportingInstance: `${component}-${identity}`.slice(0, 128), registry })));
+      return r;
+    },
+  };
+
+  let http: HealthServer;
+  try {
+    await cloud.initialize();
+    http = await serveMetrics(registry, opts.port ?? DEFAULT_CLOUD_CONTROLLER_MANAGER_PORT, () => descriptors.every((d) => d.resources.every((g) => informers.forResource(g).hasSynced())));
+  } catch (e) {
+    await cloud.stop();
+    client.close();
+    await nc.close();
+    throw e;
+  }
+  informers.start();
+
+  let stopped = false;
+  let leading = false;
+  let active: Array<{ name: string; workers: number; controller: Controller }> = [];
+  let runs: Promise<void>[] = [];
+  const runControllers = (signal: AbortSignal): void => {
+    setMaxListeners(0, signal);
+    leading = true;
+    active = [];
+    for (const d of descriptors) {
+      const controller = d.build(ctx);
+      if (controller) active.push({ name: d.name, workers: d.workers, controller });
+      else log(`${d.name} not started: the ${provider} cloud does not support what it needs`);
+    }
+    informers.start();
+    runs = active.map((a) => a.controller.run(a.workers, signal).catch((e) => log(`${a.name} stopped with an error: ${(e as Error).message}`)));
+    log(`${identity} runs ${active.map((a) => a.name).join(', ')}`);
+  };
+  const stopControllers = async (): Promise<void> => {
+    leading = false;
+    const stopping = active.splice(0);
+    await Promise.all(stopping.map((a) => a.controller.stop()));
+    await Promise.all(runs.splice(0));
+  };
+
+  let elector: LeaderElector | undefined;
+  let campaigning: Promise<void> | undefined;
+  const abortAll = new AbortController();
+  if (!(opts.leaderElect ?? true)) {
+    runControllers(abortAll.signal);
+  } else {
+    // a replica that loses the lease stands by again (upstream exits and is restarted)
+    campaigning = (async () => {
+      while (!stopped) {
+        const term = new AbortController();
+        elector = new LeaderElector({
+          client,
+          namespace: LEASE_NAMESPACE,
+          name: LEASE_NAME,
+          identity,
+          leaseDurationSeconds: opts.leaseDurationSeconds,
+          renewDeadlineSeconds: opts.renewDeadlineSeconds,
+          retryPeriodSeconds: opts.retryPeriodSeconds,
+          callbacks: {
+            onStartedLeading: (signal) => {
+              log(`${identity} is the leader`);
+              runControllers(AbortSignal.any([signal, term.signal, abortAll.signal]));
+            },
+            onStoppedLeading: () => {
+              term.abort();
+              if (!stopped) log(`${identity} lost the lease; standing by`);
+            },
+          },
+        });
+        await elector.run();
+        term.abort();
+        await stopControllers();
+      }
+    })().catch((e) => log(`leader election failed: ${(e as Error).message}`));
+  }
+
+  const announced = announceTargets(nc, () => [{ job: 'cloud-controller-manager', address: targetAddress(http.url) }]);
+  return {
+    identity,
+    metricsUrl: `${http.url}/metrics`,
+    client,
+    cloud,
+    controllers: descriptors.map((d) => d.name),
+    isLeader: () => leading && !stopped,
+    running: () => active.map((a) => a.controller),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      announced.stop();
+      abortAll.abort();
+      await stopControllers();
+      await elector?.stop();
+      await campaigning;
+      await Promise.all([...recorders.values()].map((r) => r.stop()));
+      await informers.stop();
+      await http.stop();
+      await cloud.stop();
+      client.close();
+      await nc.close();
+    },
+  };
+}
