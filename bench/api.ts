@@ -238,7 +238,8 @@ async function main(): Promise<void> {
     }
     console.log(
       `SUMMARY: NATS API create ${formatNumber(natsCreate?.opsPerSec ?? null)}/s = ${ratio(natsCreate)} x raw KV put ${formatNumber(kvPut?.opsPerSec ?? null)}/s; ` +
-        `batchCreate ${formatNumber(batch?.opsPerSec ?? null)}/s = ${ratio(batch)} x (the aim: >= 0.5)`,
+        `batchCreate ${formatNumber(batch?.opsPerSec ?? null)}/s = ${ratio(batch)} x (the aim: >= 0.5)` +
+        (etcdPut ? `; etcd 3.4 put ${formatNumber(etcdPut.opsPerSec)}/s in the same run` : ''),
     );
     if (o.profile) console.log(`apiserver CPU profile written to ${o.profile}`);
     console.log('');

@@ -69,6 +69,7 @@ async function runOne(
         batchSize: opts.batch,
         inFlight: opts.inFlight,
         stallTimeoutMs: opts.stallMs,
+        pids: cluster ? { bench: process.pid, ...cluster.pids } : { bench: process.pid },
       });
       const result = await runner.run();
       if (tracker.relists) result.notes.push(`the pod watch broke and was re-listed ${tracker.relists} time(s)`);

@@ -50,6 +50,9 @@ export function formatSummary(r: WorkloadResult): string {
   const name = r.workload.fullName;
   if (r.measured)
     lines.push(`${name}: measured op ${r.measured.op}: ${r.measured.pods} pods scheduled in ${r.measured.seconds.toFixed(2)} s, overall ${fmt(r.measured.podsPerSecond)} pods/s`);
+  const cpu = r.measured?.cpuUsPerPod;
+  if (cpu && Object.keys(cpu).length)
+    lines.push(`${name}: CPU us per pod (measured op) ${Object.entries(cpu).map(([who, us]) => `${who} ${fmt(us ?? undefined)}`).join(', ')}, total ${fmt(Object.values(cpu).reduce<number>((a, b) => a + (b ?? 0), 0))}`);
   lines.push(`${name}: total time ${r.seconds.toFixed(1)} s`);
   if (r.peakMemory && Object.keys(r.peakMemory).length)
     lines.push(`${name}: peak memory (RSS) ${Object.entries(r.peakMemory).map(([who, b]) => `${who} ${formatBytes(b)}`).join(', ')}`);

@@ -10,6 +10,7 @@ import type { BarrierOp, ChurnOp, CreateAnyOp, CreateNamespacesOp, CreateNodesOp
 import { aggregate, histogramDataItem, histogramDelta, parseHistograms, ThroughputSampler, throughputDataItem, type DataItem } from './stats.js';
 import { makeAny, makeNamespace, makeNode, makePod, RUN_LABEL } from './templates.js';
 import type { PodTracker } from './tracker.js';
+import { cpuPerOpUs, sampleCpu, type CpuSample } from '../cpu.js';
 
 export interface RunnerEnv {
   client: ApiClient;
@@ -26,6 +27,8 @@ export interface RunnerEnv {
   inFlight?: number;
   /** give up waiting when no pod was scheduled for this long */
   stallTimeoutMs?: number;
+  /** processes whose CPU time per measured pod is reported (bench client, nats-server, apiserver, scheduler) */
+  pids?: Record<string, number | undefined>;
 }
 
 export interface MeasuredOp {
@@ -34,6 +37,8 @@ export interface MeasuredOp {
   seconds: number;
   /** pods divided by the time from the first create to the last pod scheduled */
   podsPerSecond: number;
+  /** CPU µs each process spent per measured pod, from the op's start until all its pods were scheduled */
+  cpuUsPerPod?: Record<string, number | null>;
 }
 
 export interface WorkloadResult {
@@ -66,6 +71,8 @@ interface Collection {
   target: number;
   baseline: number;
   endMs?: number;
+  cpuBefore?: CpuSample;
+  cpuAtEnd?: CpuSample;
 }
 
 class StallError extends Error {}
@@ -267,6 +274,7 @@ export class WorkloadRunner {
     const metricsBefore = await this.scrape();
     const tracker = this.env.tracker;
     const sampler = new ThroughputSampler(tracker.countsOver(namespaces).scheduled);
+    const pids = this.env.pids;
     const c: Collection = {
       op,
       namespaces,
@@ -275,11 +283,15 @@ export class WorkloadRunner {
       startMs: performance.now(),
       target,
       baseline,
+      cpuBefore: pids ? sampleCpu(pids) : undefined,
       timer: setInterval(() => {
         const now = performance.now();
         const scheduled = tracker.countsOver(namespaces).scheduled;
         sampler.observe(scheduled, now);
-        if (c.endMs === undefined && scheduled >= target) c.endMs = now;
+        if (c.endMs === undefined && scheduled >= target) {
+          c.endMs = now;
+          if (pids) c.cpuAtEnd = sampleCpu(pids);
+        }
       }, 1000),
     };
     this.collection = c;
@@ -296,7 +308,10 @@ export class WorkloadRunner {
     const endMs = Math.min(c.endMs ?? now, now);
     const pods = Math.min(scheduled, c.target) - c.baseline;
     const seconds = (endMs - c.startMs) / 1000;
-    this.measured = { op: c.op.index, pods, seconds, podsPerSecond: seconds > 0 ? pods / seconds : NaN };
+    // the CPU sample taken when the target was reached, else now (the op ended first)
+    const cpuEnd = c.cpuBefore && (c.cpuAtEnd ?? sampleCpu(this.env.pids!));
+    const cpuUsPerPod = c.cpuBefore && cpuEnd ? cpuPerOpUs(c.cpuBefore, cpuEnd, pods) : undefined;
+    this.measured = { op: c.op.index, pods, seconds, podsPerSecond: seconds > 0 ? pods / seconds : NaN, cpuUsPerPod };
     const labels = { Name: this.workload.fullName };
     this.dataItems.push(throughputDataItem(c.sampler.samples, labels));
     if (c.sampler.samples.length === 0)
