@@ -72,6 +72,12 @@ export class SpdyStream extends Duplex {
     this.destroy();
   }
 
+  /** @internal our half ended by the SYN_STREAM's FIN flag: no separate FIN frame follows */
+  endedBySyn(): void {
+    this.localFin = true;
+    this.end();
+  }
+
   override _read(): void {}
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
@@ -206,7 +212,12 @@ export class SpdySession extends EventEmitter {
     });
   }
 
-  /** Opens a stream (SYN_STREAM) and resolves once the peer replied (SYN_REPLY). */
+  /**
+   * Opens a stream (SYN_STREAM) and resolves once the peer replied (SYN_REPLY). With
+   * `fin` the SYN_STREAM itself ends our half: a stream we never write to costs the peer
+   * no later frame to read (see the flow-control note at the top: a frame the peer has
+   * not read when it closes its socket makes it reset the connection).
+   */
   openStream(headers: SpdyHeaders, opts: { fin?: boolean; unidirectional?: boolean } = {}): Promise<SpdyStream> {
     if (this.closed) return Promise.reject(new Error('the SPDY session is closed'));
     const id = this.nextId;
@@ -214,7 +225,7 @@ export class SpdySession extends EventEmitter {
     const s = new SpdyStream(this, id, headers);
     this.streams.set(id, s);
     const replied = new Promise<SpdyStream>((resolve, reject) => this.replies.set(id, { resolve, reject }));
-    if (opts.fin) s.end();
+    if (opts.fin) s.endedBySyn();
     this.sendAsync(this.compressor.compress(headers).then((b) => encodeSynStream(id, b, opts)));
     return replied;
   }

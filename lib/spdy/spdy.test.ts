@@ -171,6 +171,35 @@ describe('SPDY/3.1 framing (lib/spdy)', () => {
     }
   });
 
+  it('a stream opened with fin ends our half in the SYN_STREAM: the peer reads its end and no later frame', async () => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const frames: string[] = [];
+    const parser = new FrameParser();
+    server.on('connection', (sock) => {
+      const peer = new SpdySession(sock, { isServer: true });
+      sock.on('data', (c: Buffer) => frames.push(...parser.push(c).map((f) => `${f.type}${'flags' in f && f.flags & 1 ? '+fin' : ''}`)));
+      peer.on('stream', (s: SpdyStream) => {
+        s.reply();
+        s.on('end', () => s.end('bye'));
+        s.resume();
+      });
+    });
+    const sock = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await once(sock, 'connect');
+    const client = new SpdySession(sock, { isServer: false });
+    try {
+      const s = await client.openStream({ streamtype: 'stdout' }, { fin: true });
+      assert.equal((await readAll(s)).toString(), 'bye');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(frames, ['synStream+fin']);
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
+
   it('a stream the peer refuses rejects openStream; closing the session ends its streams', async () => {
     const { client, server, close } = await pair();
     try {

@@ -528,7 +528,11 @@ export class PodManager {
         await this.runtime.removeContainer(c.id);
       }
       const spec = (c.init ? rec.pod.spec?.initContainers : rec.pod.spec?.containers)?.find((x) => x.name === c.name);
-      if (this.images && spec && !(await this.timed(rec, 'imageMs', () => this.imageReady(rec, c, spec)))) return;
+      let imageRef: string | undefined;
+      if (this.images && spec) {
+        imageRef = await this.timed(rec, 'imageMs', () => this.imageReady(rec, c, spec));
+        if (!imageRef) return;
+      }
       // hollow containers run nothing: their config is only a name and an image
       c.id = await this.timed(rec, 'createMs', async () => {
         const config =
@@ -537,7 +541,7 @@ export class PodManager {
               ? await this.setup.containerConfig(rec.pod, spec, c.restartCount, rec.ip ?? '', rec.hostIP)
               : containerConfig(rec.pod, spec, c.restartCount, rec.ip ?? '', rec.hostIP)
             : { metadata: { name: c.name, attempt: c.restartCount }, image: c.image };
-        return runtimeCall(rec.trace, 'CreateContainer', () => this.runtime.createContainer(rec.sandboxId!, config), c.name);
+        return runtimeCall(rec.trace, 'CreateContainer', () => this.runtime.createContainer(rec.sandboxId!, imageRef ? { ...config, imageRef } : config), c.name);
       });
       this.byContainer.set(c.id, [rec, c]);
       c.error = undefined;
@@ -561,10 +565,13 @@ export class PodManager {
     }
   }
 
-  /** The image is there, or the container waits (ErrImagePull, ImagePullBackOff, ...) and is tried again when the puller says. */
-  private async imageReady(rec: PodRecord, c: ContainerRecord, spec: NonNullable<Pod['spec']>['containers'][number]): Promise<boolean> {
+  /**
+   * The image's ID once it is there; else undefined, and the container waits (ErrImagePull,
+   * ImagePullBackOff, ...) and is tried again when the puller says.
+   */
+  private async imageReady(rec: PodRecord, c: ContainerRecord, spec: NonNullable<Pod['spec']>['containers'][number]): Promise<string | undefined> {
     const got = await this.images!.ensureImage(rec.pod, spec);
-    if (got.ok) return true;
+    if (got.ok) return got.imageRef;
     c.id = undefined;
     c.backoffMessage = undefined;
     c.error = { reason: got.reason, message: got.message };
@@ -574,7 +581,7 @@ export class PodManager {
         void this.startContainer(rec, c).then(() => this.markDirty(rec));
       }, got.retryInMs);
     }
-    return false;
+    return undefined;
   }
 
   private onContainerEvent(ev: ContainerEvent): void {

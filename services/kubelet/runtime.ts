@@ -88,7 +88,14 @@ export interface ContainerSecurity {
 
 export interface ContainerConfig {
   metadata: ContainerMetadata;
+  /** the image as the pod spec names it */
   image: string;
+  /**
+   * the image's ID from the image service, once pulled or found: containers are created
+   * from it, as upstream's kubelet does, so a tag that moves between pull and create
+   * changes nothing
+   */
+  imageRef?: string;
   command?: string[];
   args?: string[];
   workingDir?: string;

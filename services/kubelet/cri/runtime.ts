@@ -273,7 +273,7 @@ export class CriRuntime implements ContainerRuntime {
       podSandboxId,
       {
         metadata: { name, attempt },
-        image: { image: normalizeImage(config.image), userSpecifiedImage: config.image },
+        image: { image: config.imageRef || normalizeImage(config.image), userSpecifiedImage: config.image },
         command: config.command ?? [],
         args: config.args ?? [],
         workingDir: config.workingDir ?? '',

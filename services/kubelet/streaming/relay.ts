@@ -43,13 +43,16 @@ export async function relayRemoteCommand(url: string, flags: RemoteCommandFlags,
   const abort = () => session.destroy();
   ch.signal?.addEventListener('abort', abort, { once: true });
   try {
-    const open = (type: string) => session.openStream({ streamtype: type });
-    const error = await open('error');
-    error.end();
-    const stdin = flags.stdin ? await open('stdin') : undefined;
-    const stdout = flags.stdout ? await open('stdout') : undefined;
-    const stderr = flags.stderr && !flags.tty ? await open('stderr') : undefined;
-    const resize = flags.tty ? await open('resize') : undefined;
+    // Streams we only read from are ended by their SYN_STREAM: a FIN frame sent after
+    // the last SYN would arrive while the command already runs, and a short command's end
+    // can beat it; containerd then closes its socket with our frame unread, its kernel
+    // resets the connection, and the queued exit status is lost.
+    const open = (type: string, fin: boolean) => session.openStream({ streamtype: type }, { fin });
+    const error = await open('error', true);
+    const stdin = flags.stdin ? await open('stdin', false) : undefined;
+    const stdout = flags.stdout ? await open('stdout', true) : undefined;
+    const stderr = flags.stderr && !flags.tty ? await open('stderr', true) : undefined;
+    const resize = flags.tty ? await open('resize', false) : undefined;
     const outputs: Promise<void>[] = [];
     let statusBytes = 0;
     error.on('data', (c: Buffer) => (statusBytes += c.length));
@@ -57,7 +60,6 @@ export async function relayRemoteCommand(url: string, flags: RemoteCommandFlags,
     if (resize) void relay(ch.channel(4), resize);
     for (const [s, id] of [[stdout, 1], [stderr, 2], [error, 3]] as const) {
       if (!s) continue;
-      s.end();
       outputs.push(relay(s, ch.channel(id)));
     }
     await Promise.all(outputs);
@@ -80,8 +82,7 @@ export async function relayPortForward(url: string, port: number, ch: ChannelSes
   ch.signal?.addEventListener('abort', abort, { once: true });
   try {
     const headers = { port: String(port), requestid: '0' };
-    const error = await session.openStream({ ...headers, streamtype: 'error' });
-    error.end();
+    const error = await session.openStream({ ...headers, streamtype: 'error' }, { fin: true });
     const data = await session.openStream({ ...headers, streamtype: 'data' });
     const up = relay(ch.channel(0), data);
     const down = relay(data, ch.channel(0));
