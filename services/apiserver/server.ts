@@ -23,6 +23,7 @@ import { ObjectStorage } from './storage.js';
 import { WatchCache } from './watchcache.js';
 import { Aggregator } from './aggregator/aggregator.js';
 import { ServiceAllocations } from './serviceips/services.js';
+import { startRepair } from './serviceips/repair.js';
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, NodePortRange, ServiceIPRange } from './serviceips/ranges.js';
 import { startTracing, type TracingOptions } from '../../lib/tracing/mod.js';
 
@@ -43,6 +44,8 @@ export interface ApiServerOptions {
   serviceClusterIPRange?: string;
   /** --service-node-port-range: NodePort and LoadBalancer Services' node ports (default 30000-32767) */
   serviceNodePortRange?: string;
+  /** how often Service allocations are reconciled with the Services (default 3 min; also at start) */
+  serviceRepairIntervalMs?: number;
   /** trace pod creates (absent: no tracing; the `apiserver` command always passes it) */
   tracing?: Omit<TracingOptions, 'service' | 'nc'>;
 }
@@ -83,6 +86,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   await nc.flush(); // subscriptions are live before anyone is told we serve
   await ensureSystemNamespaces(storage);
   await ensureSystemPriorityClasses(storage);
+  const repair = startRepair(serviceAllocations, cache, opts.serviceRepairIntervalMs);
   const streaming = { storage, nc, sockets: new Set<Duplex>() };
   aggregator.start();
   const server = createHttpServer({ handler, metrics, ready: () => cache.isSynced, streaming, aggregator });
@@ -103,6 +107,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     cache,
     async stop() {
       clearInterval(objectsGauge);
+      repair.stop();
+      await repair.done;
       announced.stop();
       await aggregator.stop();
       await natsApi.stop();

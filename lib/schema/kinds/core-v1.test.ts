@@ -507,6 +507,25 @@ describe('core/v1 defaults and validation', () => {
       'spec.type FieldValueNotSupported',
     ]);
     assert.deepEqual(v({ type: 'ClusterIP', ports: [{ port: 80, nodePort: 30000 }] }), ['spec.ports[0].nodePort FieldValueForbidden']);
+    // headless only as ClusterIP; ExternalName holds no IP and names a DNS subdomain
+    assert.deepEqual(v({ type: 'NodePort', clusterIP: 'None', clusterIPs: ['None'], ports: [{ port: 80 }] }), ['spec.clusterIPs[0] FieldValueInvalid']);
+    assert.deepEqual(v({ type: 'ExternalName', externalName: 'Not_A_Name', clusterIP: '10.96.0.9', ipFamilyPolicy: 'SingleStack' }), [
+      'spec.clusterIP FieldValueForbidden',
+      'spec.externalName FieldValueInvalid',
+      'spec.ipFamilyPolicy FieldValueForbidden',
+    ]);
+    assert.deepEqual(v({ type: 'ExternalName', externalName: 'db.example.com.' }), []);
+    // clusterIPs mirror clusterIP and hold IPs
+    assert.deepEqual(v({ clusterIP: '10.96.0.9', clusterIPs: ['10.96.0.8'], ports: [{ port: 80 }] }), ['spec.clusterIPs FieldValueInvalid']);
+    assert.deepEqual(v({ clusterIP: '10.96.0.300', clusterIPs: ['10.96.0.300'], ports: [{ port: 80 }] }), ['spec.clusterIPs[0] FieldValueInvalid']);
+    // traffic policies and their ports by type
+    assert.deepEqual(v({ externalTrafficPolicy: 'Local', ports: [{ port: 80 }] }), ['spec.externalTrafficPolicy FieldValueInvalid']);
+    assert.deepEqual(v({ type: 'NodePort', externalTrafficPolicy: 'Local', healthCheckNodePort: 30001, ports: [{ port: 80 }] }), ['spec.healthCheckNodePort FieldValueInvalid']);
+    assert.deepEqual(v({ allocateLoadBalancerNodePorts: true, internalTrafficPolicy: 'Nearby', ports: [{ port: 80 }] }), [
+      'spec.allocateLoadBalancerNodePorts FieldValueForbidden',
+      'spec.internalTrafficPolicy FieldValueNotSupported',
+    ]);
+    assert.deepEqual(v({ type: 'LoadBalancer', ports: [{ port: 10250 }] }), ['spec.ports[0] FieldValueInvalid']);
     const svc: any = { metadata: { name: 's' }, spec: { type: 'NodePort', ports: [{ port: 80 }] } };
     kind('services').defaults!(svc);
     assert.deepEqual(svc.spec.ports[0], { port: 80, protocol: 'TCP', targetPort: 80 });

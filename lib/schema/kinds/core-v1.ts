@@ -12,6 +12,7 @@ import type { FieldError } from '../types.js';
 import { translateAge } from '../printing.js';
 import { applySchemaDefaults } from '../defaults.js';
 import { formatLabels } from '../../api/labels.js';
+import { isDNS1123Subdomain } from '../../api/names.js';
 import { fieldError } from '../fielderrors.js';
 import { PROTOCOLS, validatePortNumber } from './pod/validation.js';
 import './meta-v1.js';
@@ -506,6 +507,24 @@ function serviceExternalIP(svc: any): string {
   return '<unknown>';
 }
 
+const IP_FAMILIES = ['IPv4', 'IPv6'];
+const IP_FAMILY_POLICIES = ['PreferDualStack', 'RequireDualStack', 'SingleStack'];
+const TRAFFIC_POLICIES = ['Cluster', 'Local'];
+/** the kubelet's port, which a LoadBalancer may not expose (upstream ports.KubeletPort) */
+const KUBELET_PORT = 10250;
+
+/** upstream IsValidIP for the IPv4 this cluster serves (IPv6 is refused by allocation) */
+function isIP(s: unknown): boolean {
+  if (typeof s !== 'string') return false;
+  if (s.includes(':')) return /^[0-9a-fA-F:.]+$/.test(s);
+  const parts = s.split('.');
+  return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
+}
+
+/** upstream ExternallyAccessible: the types (and external IPs) that take traffic from outside */
+const externallyAccessible = (type: string, spec: any) =>
+  type === 'NodePort' || type === 'LoadBalancer' || (type === 'ClusterIP' && (spec.externalIPs?.length ?? 0) > 0);
+
 function validateService(svc: any, old?: any): FieldError[] {
   const errs: FieldError[] = [];
   const spec = svc.spec ?? {};
@@ -514,15 +533,60 @@ function validateService(svc: any, old?: any): FieldError[] {
   if (spec.sessionAffinity !== undefined && !SESSION_AFFINITIES.includes(spec.sessionAffinity)) {
     errs.push(fieldError.notSupported('spec.sessionAffinity', spec.sessionAffinity, SESSION_AFFINITIES));
   }
-  const ports: any[] = Array.isArray(spec.ports) ? spec.ports : [];
-  const headless = spec.clusterIP === 'None';
-  if (type === 'ExternalName') {
-    if (!spec.externalName) errs.push(fieldError.required('spec.externalName'));
-  } else if (ports.length === 0 && !headless) {
-    errs.push(fieldError.required('spec.ports'));
+  if (spec.sessionAffinity === 'ClientIP') {
+    const t = spec.sessionAffinityConfig?.clientIP?.timeoutSeconds;
+    if (t !== undefined && !(t > 0 && t <= 86400)) {
+      errs.push(fieldError.invalid('spec.sessionAffinityConfig.clientIP.timeoutSeconds', t, 'must be greater than 0 and less than 86400'));
+    }
+  } else if (spec.sessionAffinity === 'None' && spec.sessionAffinityConfig) {
+    errs.push(fieldError.forbidden('spec.sessionAffinityConfig', 'must not be set when session affinity is None'));
   }
+  const ports: any[] = Array.isArray(spec.ports) ? spec.ports : [];
+  const clusterIPs: any[] = Array.isArray(spec.clusterIPs) ? spec.clusterIPs : [];
+  const headless = spec.clusterIP === 'None' || clusterIPs[0] === 'None';
+  if (type === 'ExternalName') {
+    if (spec.clusterIP) errs.push(fieldError.forbidden('spec.clusterIP', 'may not be set for ExternalName services'));
+    if (clusterIPs.length) errs.push(fieldError.forbidden('spec.clusterIPs', 'may not be set for ExternalName services'));
+    if (spec.ipFamilies?.length) errs.push(fieldError.forbidden('spec.ipFamilies', 'may not be set for ExternalName services'));
+    if (spec.ipFamilyPolicy) errs.push(fieldError.forbidden('spec.ipFamilyPolicy', 'may not be set for ExternalName services'));
+    // the CNAME may end in a dot to say it is fully qualified
+    const cname = typeof spec.externalName === 'string' ? spec.externalName.replace(/\.$/, '') : '';
+    if (!cname) errs.push(fieldError.required('spec.externalName'));
+    else for (const msg of isDNS1123Subdomain(cname)) errs.push(fieldError.invalid('spec.externalName', cname, msg));
+  } else {
+    if (ports.length === 0 && !headless) errs.push(fieldError.required('spec.ports'));
+    if (headless && (type === 'NodePort' || type === 'LoadBalancer')) {
+      errs.push(fieldError.invalid('spec.clusterIPs[0]', 'None', `may not be set to 'None' for ${type} services`));
+    }
+    errs.push(...validateClusterIPs(spec));
+    // internalTrafficPolicy, externalTrafficPolicy and allocateLoadBalancerNodePorts are
+    // always defaulted before validation: only their values are checked
+    if (spec.internalTrafficPolicy !== undefined && !TRAFFIC_POLICIES.includes(spec.internalTrafficPolicy)) errs.push(fieldError.notSupported('spec.internalTrafficPolicy', spec.internalTrafficPolicy, TRAFFIC_POLICIES));
+  }
+  if (type === 'LoadBalancer') {
+    ports.forEach((p: any, i: number) => {
+      if (p?.port === KUBELET_PORT) errs.push(fieldError.invalid(`spec.ports[${i}]`, p.port, `may not expose port ${KUBELET_PORT} externally since it is used by kubelet`));
+    });
+  } else if (spec.allocateLoadBalancerNodePorts !== undefined && spec.allocateLoadBalancerNodePorts !== null) {
+    errs.push(fieldError.forbidden('spec.allocateLoadBalancerNodePorts', "may only be used when `type` is 'LoadBalancer'"));
+  }
+  if (!externallyAccessible(type, spec)) {
+    if (spec.externalTrafficPolicy) errs.push(fieldError.invalid('spec.externalTrafficPolicy', spec.externalTrafficPolicy, 'may only be set for externally-accessible services'));
+  } else if (spec.externalTrafficPolicy && !TRAFFIC_POLICIES.includes(spec.externalTrafficPolicy)) {
+    errs.push(fieldError.notSupported('spec.externalTrafficPolicy', spec.externalTrafficPolicy, TRAFFIC_POLICIES));
+  }
+  const needsHealthCheck = type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local';
+  if (spec.healthCheckNodePort !== undefined && spec.healthCheckNodePort !== 0) {
+    if (!needsHealthCheck) {
+      errs.push(fieldError.invalid('spec.healthCheckNodePort', spec.healthCheckNodePort, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"));
+    } else errs.push(...validatePortNumber('spec.healthCheckNodePort', spec.healthCheckNodePort));
+  }
+  (Array.isArray(spec.externalIPs) ? spec.externalIPs : []).forEach((ip: unknown, i: number) => {
+    if (!isIP(ip)) errs.push(fieldError.invalid(`spec.externalIPs[${i}]`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
+  });
   const names = new Set<string>();
   const portIds = new Set<string>();
+  const nodePortIds = new Set<string>();
   ports.forEach((p: any, i: number) => {
     const pp = `spec.ports[${i}]`;
     if (ports.length > 1 && !p?.name) errs.push(fieldError.required(`${pp}.name`));
@@ -541,12 +605,46 @@ function validateService(svc: any, old?: any): FieldError[] {
       if (type === 'ClusterIP' || type === 'ExternalName') {
         errs.push(fieldError.forbidden(`${pp}.nodePort`, `may not be used when \`type\` is '${type}'`));
       } else errs.push(...validatePortNumber(`${pp}.nodePort`, p.nodePort));
+      const nid = `${p.nodePort}/${protocol}`;
+      if (nodePortIds.has(nid)) errs.push(fieldError.duplicate(`${pp}.nodePort`, p.nodePort));
+      nodePortIds.add(nid);
     }
   });
   const oldIP = old?.spec?.clusterIP;
-  if (old && oldIP && spec.clusterIP && spec.clusterIP !== oldIP && type !== 'ExternalName') {
-    errs.push(fieldError.invalid('spec.clusterIPs[0]', spec.clusterIP, 'may not change once set'));
+  if (old && (old.spec?.type ?? 'ClusterIP') !== 'ExternalName' && oldIP && type !== 'ExternalName' && spec.clusterIP !== oldIP) {
+    errs.push(fieldError.invalid('spec.clusterIPs[0]', spec.clusterIP ?? '', 'may not change once set'));
   }
+  return errs;
+}
+
+/** upstream ValidateServiceClusterIPsRelatedFields (single-stack part) */
+function validateClusterIPs(spec: any): FieldError[] {
+  const errs: FieldError[] = [];
+  const ips: any[] = Array.isArray(spec.clusterIPs) ? spec.clusterIPs : [];
+  if (spec.clusterIP) {
+    // (defaulting mirrors clusterIP into an empty clusterIPs)
+    if (ips.length && ips[0] !== spec.clusterIP) errs.push(fieldError.invalid('spec.clusterIPs', ips, 'first value must match `clusterIP`'));
+  } else if (ips.length) {
+    errs.push(fieldError.invalid('spec.clusterIPs', ips, 'must be empty when `clusterIP` is not specified'));
+  }
+  const families: any[] = Array.isArray(spec.ipFamilies) ? spec.ipFamilies : [];
+  const seen = new Set<string>();
+  families.forEach((f, i) => {
+    if (!IP_FAMILIES.includes(f)) errs.push(fieldError.notSupported(`spec.ipFamilies[${i}]`, f, IP_FAMILIES));
+    if (seen.has(f)) errs.push(fieldError.duplicate(`spec.ipFamilies[${i}]`, f));
+    seen.add(f);
+  });
+  if (spec.ipFamilyPolicy !== undefined && spec.ipFamilyPolicy !== null && !IP_FAMILY_POLICIES.includes(spec.ipFamilyPolicy)) {
+    errs.push(fieldError.notSupported('spec.ipFamilyPolicy', spec.ipFamilyPolicy, IP_FAMILY_POLICIES));
+  }
+  ips.forEach((ip, i) => {
+    if (i === 0 && ip === 'None') {
+      if (ips.length > 1) errs.push(fieldError.invalid('spec.clusterIPs', ips, "'None' must be the first and only value"));
+      return;
+    }
+    if (!isIP(ip)) errs.push(fieldError.invalid(`spec.clusterIPs[${i}]`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
+  });
+  if (ips.length > 2) errs.push(fieldError.invalid('spec.clusterIPs', ips, 'may only hold up to 2 values'));
   return errs;
 }
 
@@ -575,8 +673,13 @@ registerKind({
     const spec = o.spec;
     if (!spec) return;
     for (const p of spec.ports ?? []) if (p && p.targetPort === undefined && p.port !== undefined) p.targetPort = p.port;
-    if (spec.type !== 'ExternalName') spec.internalTrafficPolicy ??= 'Cluster';
-    if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') spec.externalTrafficPolicy ??= 'Cluster';
+    if (spec.type !== 'ExternalName') {
+      spec.internalTrafficPolicy ??= 'Cluster';
+      // clusterIP and clusterIPs mirror each other (upstream NormalizeClusterIPs)
+      if (spec.clusterIP && !spec.clusterIPs?.length) spec.clusterIPs = [spec.clusterIP];
+      else if (!spec.clusterIP && typeof spec.clusterIPs?.[0] === 'string' && spec.clusterIPs[0]) spec.clusterIP = spec.clusterIPs[0];
+    }
+    if (externallyAccessible(spec.type, spec)) spec.externalTrafficPolicy ??= 'Cluster';
     if (spec.type === 'LoadBalancer') spec.allocateLoadBalancerNodePorts ??= true;
     if (spec.sessionAffinity === 'ClientIP') {
       spec.sessionAffinityConfig ??= {};

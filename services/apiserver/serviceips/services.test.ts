@@ -165,3 +165,48 @@ describe('Service cluster IPs and node ports (real apiserver)', function () {
     }
   });
 });
+
+describe('Service allocation repair at start (real apiserver)', function () {
+  this.timeout(30_000);
+
+  it('records what stored Services hold and releases records no Service holds', async () => {
+    const { sharedNats } = await import('../../../test/harness.js');
+    const { connectNats } = await import('../../../lib/client/mod.js');
+    const { KvStore } = await import('../../../lib/store/kvstore.js');
+    const { objectKey } = await import('../../../lib/store/keys.js');
+    const natsUrl = (await sharedNats()).url;
+    const bucket = `trepair${Date.now() % 100000}`;
+    const nc = await connectNats(natsUrl, { name: 'serviceips-repair-test' });
+    try {
+      const store = await KvStore.open(nc, { bucket });
+      await store.create(objectKey('namespaces', undefined, 'default'), Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', uid: 'ns' } })));
+      // a Service stored without its allocation records (an older Flotilla, or a restore)
+      const legacy = svc('legacy', { type: 'NodePort', clusterIP: '10.96.0.123', clusterIPs: ['10.96.0.123'], ports: [{ port: 80, nodePort: 30123 }] });
+      legacy.metadata = { name: 'legacy', namespace: 'default', uid: 'legacy-uid' };
+      await store.create(objectKey('services', 'default', 'legacy'), Buffer.from(JSON.stringify(legacy)));
+      // a record left by an apiserver that died before writing its Service
+      const leaked = { apiVersion: 'networking.k8s.io/v1', kind: 'IPAddress', metadata: { name: '10.96.0.124', creationTimestamp: '2020-01-01T00:00:00Z', annotations: { 'flotilla.io/service-uid': 'gone' } }, spec: { parentRef: { group: '', resource: 'services', namespace: 'default', name: 'gone' } } };
+      await store.create(objectKey('networking_k8s_io/ipaddresses', undefined, '10.96.0.124'), Buffer.from(JSON.stringify(leaked)));
+      const api = await testApiServer({ natsUrl, bucket });
+      try {
+        const post = (name: string, spec: Partial<Service['spec']>) => call(api.httpUrl, 'POST', '/api/v1/namespaces/default/services', svc(name, spec));
+        // the repair pass runs at start; the leaked IP becomes free once it has
+        let freed = await post('reuses-leaked', { clusterIP: '10.96.0.124' });
+        for (let i = 0; i < 50 && freed.status !== 201; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          freed = await post('reuses-leaked', { clusterIP: '10.96.0.124' });
+        }
+        assert.equal(freed.status, 201, JSON.stringify(freed.body));
+        const ip = await post('wants-legacy-ip', { clusterIP: '10.96.0.123' });
+        assert.equal(ip.status, 422);
+        const port = await post('wants-legacy-port', { type: 'NodePort', ports: [{ port: 80, nodePort: 30123 }] });
+        assert.equal(port.status, 422);
+        assert.match(port.body.message, /provided port is already allocated/);
+      } finally {
+        await api.stop();
+      }
+    } finally {
+      await nc.close();
+    }
+  });
+});

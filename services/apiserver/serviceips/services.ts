@@ -129,7 +129,7 @@ export class ServiceAllocations implements WriteHook, AdmissionPlugin {
     const spec = svc.spec;
     if (!spec || typeof spec !== 'object') return;
     if (typeOf(svc) === 'ExternalName') return;
-    // clusterIP and clusterIPs mirror each other (upstream NormalizeClusterIPs)
+    // (the kind's defaults mirror clusterIP and clusterIPs; on update they run after this)
     if (spec.clusterIP && !spec.clusterIPs?.length) spec.clusterIPs = [spec.clusterIP];
     else if (!spec.clusterIP && typeof spec.clusterIPs?.[0] === 'string' && spec.clusterIPs[0]) spec.clusterIP = spec.clusterIPs[0];
     const selectorless = !spec.selector || Object.keys(spec.selector).length === 0;
