@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { EXIT_CODE_ANNOTATION, HollowRuntime, RUN_SECONDS_ANNOTATION, STOPPED_EXIT_CODE, normalizeImage } from './hollow.js';
+import { EXIT_CODE_ANNOTATION, HollowRuntime, RUN_SECONDS_ANNOTATION, STOPPED_EXIT_CODE } from './hollow.js';
 import type { ContainerEvent } from './runtime.js';
 
 const meta = { name: 'p', namespace: 'default', uid: 'u1', attempt: 0 };
@@ -51,12 +51,5 @@ describe('hollow runtime', () => {
     const rt = new HollowRuntime();
     await assert.rejects(rt.runPodSandbox({ metadata: meta, annotations: { [RUN_SECONDS_ANNOTATION]: 'soon' } }), /hollow-run-seconds/);
     await assert.rejects(rt.runPodSandbox({ metadata: meta, annotations: { [EXIT_CODE_ANNOTATION]: '300' } }), /hollow-exit-code/);
-  });
-
-  it('names images as containerd does', () => {
-    assert.equal(normalizeImage('nginx'), 'docker.io/library/nginx:latest');
-    assert.equal(normalizeImage('bitnami/redis:7'), 'docker.io/bitnami/redis:7');
-    assert.equal(normalizeImage('registry.k8s.io/pause:3.9'), 'registry.k8s.io/pause:3.9');
-    assert.equal(normalizeImage('localhost:5000/app'), 'localhost:5000/app:latest');
   });
 });

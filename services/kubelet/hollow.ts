@@ -6,6 +6,7 @@
  * restart policies have something to act on.
  */
 import { createHash } from 'node:crypto';
+import { normalizeImage } from './images/reference.js';
 import type {
   ContainerConfig,
   ContainerEvent,
@@ -32,18 +33,6 @@ interface Container {
   status: ContainerStatus;
   sandboxId: string;
   timer?: NodeJS.Timeout;
-}
-
-/** `nginx` → `docker.io/library/nginx:latest`, as containerd reports images. */
-export function normalizeImage(image: string): string {
-  let name = image;
-  const slash = name.indexOf('/');
-  const first = slash < 0 ? '' : name.slice(0, slash);
-  if (slash < 0) name = `docker.io/library/${name}`;
-  else if (!first.includes('.') && !first.includes(':') && first !== 'localhost') name = `docker.io/${name}`;
-  const lastPart = name.slice(name.lastIndexOf('/') + 1);
-  if (!lastPart.includes(':') && !lastPart.includes('@')) name += ':latest';
-  return name;
 }
 
 function parseRunSeconds(v: string | undefined, what: string): number | undefined {

@@ -15,7 +15,7 @@ import { PodStartTrace, runtimeCall } from './podtrace.js';
 import type { Container, ContainerStateTerminated, ContainerStatus as PodContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import { type ApiClient, chunks, deletedObject, forEachLimited, metaNamespaceKey, Resources, SharedInformer } from '../../lib/client/mod.js';
 import { isConflict, isNotFound } from '../../lib/api/errors.js';
-import { normalizeImage } from './hollow.js';
+import { normalizeImage } from './images/reference.js';
 import type { NodeManager } from './nodes.js';
 import type { ContainerEvent, ContainerRuntime, ContainerStatus as RuntimeContainerStatus, PodSandboxStatus } from './runtime.js';
 import { ContainerConfigError, containerConfig } from './containerconfig.js';

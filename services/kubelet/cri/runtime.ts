@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import { PAUSE_IMAGE } from '../containerd/config.js';
-import { normalizeImage } from '../hollow.js';
+import { normalizeImage } from '../images/reference.js';
 import type {
   ContainerConfig,
   ContainerEvent,

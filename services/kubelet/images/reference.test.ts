@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { InvalidImageReferenceError, defaultPullPolicy, familiarName, normalizeImageReference, parseImageReference } from './reference.js';
+import { InvalidImageReferenceError, defaultPullPolicy, familiarName, normalizeImage, normalizeImageReference, parseImageReference } from './reference.js';
 
 const DIGEST = 'sha256:' + 'ab'.repeat(32);
 
@@ -66,5 +66,12 @@ describe('image references', () => {
     assert.equal(defaultPullPolicy('busybox:latest'), 'Always');
     assert.equal(defaultPullPolicy('busybox:1.36'), 'IfNotPresent');
     assert.equal(defaultPullPolicy(`busybox@${DIGEST}`), 'IfNotPresent');
+  });
+
+  it('names images in status as containerd does, and keeps a reference that does not parse as written', () => {
+    assert.equal(normalizeImage('nginx'), 'docker.io/library/nginx:latest');
+    assert.equal(normalizeImage('bitnami/redis:7'), 'docker.io/bitnami/redis:7');
+    assert.equal(normalizeImage('localhost:5000/app'), 'localhost:5000/app:latest');
+    assert.equal(normalizeImage('Not An Image'), 'Not An Image');
   });
 });

@@ -115,6 +115,27 @@ export function normalizeImageReference(reference: string): string {
   return formatImageReference(parseImageReference(reference));
 }
 
+/**
+ * As `normalizeImageReference`, for what reports an image rather than pulls it (a pod's
+ * status, the hollow runtime): a reference that does not parse stays as written, since
+ * the puller already answered it with InvalidImageName.
+ */
+export function normalizeImage(reference: string): string {
+  let name = normalized.get(reference);
+  if (name !== undefined) return name;
+  try {
+    name = normalizeImageReference(reference);
+  } catch (e) {
+    if (!(e instanceof InvalidImageReferenceError)) throw e;
+    name = reference;
+  }
+  // a node runs few distinct images; hollow nodes ask once per pod, at 1M pods a run
+  if (normalized.size >= 1024) normalized.clear();
+  normalized.set(reference, name);
+  return name;
+}
+const normalized = new Map<string, string>();
+
 /** The short form Docker prints: docker.io and library/ dropped (`busybox:latest`). */
 export function familiarName(ref: ImageReference): string {
   let name = repositoryName(ref);
