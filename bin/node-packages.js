@@ -2,7 +2,7 @@
  * The Debian packages a real node needs (containerd through CRI, runc, the CNI plugins,
  * busybox-static for the local busybox image, gcc and libc6-dev to build the local pause
  * image, the netfilter tools for Services, and docker-registry and skopeo for the local
- * registry and the images pushed to it), installed with apt-get when running as
+ * registry and the images pushed to it, and dig for the cluster DNS), installed with apt-get when running as
  * root; otherwise the exact command to run. Plain JavaScript: bin/ensure.js runs it
  * before anything is compiled.
  */
@@ -20,6 +20,7 @@ export const NODE_PACKAGES = [
   'libc6-dev',
   'docker-registry',
   'skopeo',
+  'bind9-dnsutils',
 ];
 
 /**

@@ -25,18 +25,9 @@ export function osImage(): string {
   return m?.[1] ?? 'Linux';
 }
 
-/**
- * The node's InternalIP: the first IPv4 address of a host interface that is neither
- * loopback nor a pod network's (bridges and veths); 127.0.0.1 on a machine without one.
- */
-export function hostInternalIP(): string {
-  for (const [name, addrs] of Object.entries(os.networkInterfaces())) {
-    if (/^(lo|flt|cni|veth|docker|br-)/.test(name)) continue;
-    const v4 = addrs?.find((a) => a.family === 'IPv4' && !a.internal);
-    if (v4) return v4.address;
-  }
-  return '127.0.0.1';
-}
+import { hostInternalIP } from '../../lib/net/mod.js';
+
+export { hostInternalIP };
 
 /** The node name upstream's kubelet uses by default: the hostname, lowercased. */
 export function hostNodeName(): string {

@@ -24,6 +24,7 @@ export const NODE_FILES: ReadonlyArray<{ file: string; pkg: string }> = [
   { file: '/usr/lib/x86_64-linux-gnu/libc.a', pkg: 'libc6-dev' },
   { file: '/usr/bin/docker-registry', pkg: 'docker-registry' },
   { file: '/usr/bin/skopeo', pkg: 'skopeo' },
+  { file: '/usr/bin/dig', pkg: 'bind9-dnsutils' },
 ];
 
 export class NodeHostError extends Error {
