@@ -19,7 +19,7 @@ async function deadPort(): Promise<number> {
 
 describe('a service process ends on SIGTERM even while it still waits for NATS at start', function () {
   this.timeout(30_000);
-  for (const service of ['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'metrics', 'kube-state-metrics', 'logging']) {
+  for (const service of ['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'metrics', 'kube-state-metrics', 'logging', 'dns']) {
     it(service, async () => {
       const args = [path.join(DIST, 'services', service, 'main.js'), '--nats', `nats://127.0.0.1:${await deadPort()}`];
       args.push(...(service === 'kubelet' ? ['--nodes', '1'] : ['--port', '0']));
