@@ -113,15 +113,17 @@ export const SERVICES: ServiceDef[] = [
     args: (c) => {
       const r = c.realNode!;
       return [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'cri', '--container-runtime-endpoint', r.endpoint, '--root-dir', r.rootDir,
-        '--cni-conf-dir', r.cniConfDir, ...(r.podCIDR ? ['--pod-cidr', r.podCIDR] : []), '--cni-network', r.network, '--cni-bridge', r.bridge, '--registry-port', String(r.registryPort), `--ship-logs=${c.addons.includes('logging')}`,
+        '--cni-conf-dir', r.cniConfDir, ...(r.podCIDR ? ['--pod-cidr', r.podCIDR] : []), '--cni-network', r.network, '--cni-bridge', r.bridge, '--registry-port', String(r.registryPort), `--ship-logs=${c.addons.includes('logging')}`, '--cloud-provider', 'external',
         ...(c.controlPlane === 'static-pods' ? ['--pod-manifest-path', manifestsDir(c.dataDir)] : []), ...c.tracingArgs];
     },
   },
+  // the local cloud: initializes the kubelets' Nodes (they run with --cloud-provider=external), LoadBalancer IPs
+  { name: 'cloud-controller-manager', args: (c) => [c.cli, 'cloud-controller-manager', '--nats', c.natsUrl, '--cloud-provider', 'local'] },
   { name: 'kube-state-metrics', enabled: (c) => c.addons.includes('kube-state-metrics'), args: (c) => [c.cli, 'kube-state-metrics', '--nats', c.natsUrl] },
   {
     name: 'hollow-kubelet',
     enabled: (c) => c.hollowNodes > 0,
-    args: (c) => [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'hollow', '--nodes', String(c.hollowNodes), ...(c.hollowLogRate ? ['--synthetic-log-rate', String(c.hollowLogRate)] : []), ...c.tracingArgs],
+    args: (c) => [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'hollow', '--nodes', String(c.hollowNodes), '--cloud-provider', 'external', ...(c.hollowLogRate ? ['--synthetic-log-rate', String(c.hollowLogRate)] : []), ...c.tracingArgs],
   },
   // after the first service (up waits for the apiserver there); shippers retry until its stream exists
   { name: 'logging', enabled: (c) => c.addons.includes('logging'), args: (c) => [c.cli, 'logging', '--nats', c.natsUrl] },

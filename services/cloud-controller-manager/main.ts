@@ -5,12 +5,16 @@
  */
 import { parseArgs } from 'node:util';
 import { runIfEntryPoint, startAndRunUntilStopped } from '../../lib/process/lifecycle.js';
-import { boolFlag, durationFlag, natsFlagUsage, natsUrlFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
+import { boolFlag, checkedFlag, durationFlag, natsFlagUsage, natsUrlFlag, portFlag, startOnPort } from '../../lib/process/flags.js';
 import { CLOUD_CONTROLLERS, CLOUD_PROVIDERS, DEFAULT_CLOUD_CONTROLLER_MANAGER_PORT, startCloudControllerManager, type StartCloudControllerManagerOptions } from './server.js';
 import { DEFAULT_CLUSTER_NAME } from './cloudprovider/cloud.js';
+import { DEFAULT_LOAD_BALANCER_IP_RANGE } from './cloudprovider/local/loadbalancer.js';
+import { DEFAULT_LB_INTERFACE } from './cloudprovider/local/lbinterface.js';
+import { parseCidr } from '../../lib/net/mod.js';
 
 export const CLOUD_CONTROLLER_MANAGER_USAGE = `usage: flotilla cloud-controller-manager [--nats URL] [--cloud-provider local] [--port N] [--leader-elect=false]
                                         [--controllers '*,-foo'] [--cluster-name kubernetes] [--node-monitor-period 5s]
+                                        [--load-balancer-ip-range ${DEFAULT_LOAD_BALANCER_IP_RANGE}] [--load-balancer-interface ${DEFAULT_LB_INTERFACE}]
 
   ${natsFlagUsage()}
   --cloud-provider P   the cloud (${CLOUD_PROVIDERS.join(', ')}; default local: this machine, see docs/services.md)
@@ -20,6 +24,9 @@ export const CLOUD_CONTROLLER_MANAGER_USAGE = `usage: flotilla cloud-controller-
                        (${CLOUD_CONTROLLERS.map((c) => c.name).join(', ')})
   --cluster-name NAME  the cluster's name in the cloud's resources (default ${DEFAULT_CLUSTER_NAME})
   --node-monitor-period D  how often Nodes that are not Ready are checked against the cloud (default 5s)
+  --load-balancer-ip-range CIDR  the local cloud's pool of load balancer IPs (default ${DEFAULT_LOAD_BALANCER_IP_RANGE});
+                       keep it off any network this machine reaches
+  --load-balancer-interface NAME  the dummy interface they answer on, as root (default ${DEFAULT_LB_INTERFACE}; '' none)
 
 Kubelets join the cloud with --cloud-provider=external: their Nodes wait under the
 node.cloudprovider.kubernetes.io/uninitialized taint until this manager initializes them.`;
@@ -36,6 +43,8 @@ export function cloudControllerManagerOptions(argv: string[]): (StartCloudContro
       controllers: { type: 'string' },
       'cluster-name': { type: 'string' },
       'node-monitor-period': { type: 'string' },
+      'load-balancer-ip-range': { type: 'string' },
+      'load-balancer-interface': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -51,6 +60,8 @@ export function cloudControllerManagerOptions(argv: string[]): (StartCloudContro
     controllers: values.controllers?.split(',').map((s) => s.trim()).filter(Boolean),
     clusterName: values['cluster-name'],
     nodeMonitorPeriodMs: durationFlag(values['node-monitor-period'], '--node-monitor-period'),
+    loadBalancerIPRange: checkedFlag(values['load-balancer-ip-range'], '--load-balancer-ip-range', parseCidr),
+    loadBalancerInterface: values['load-balancer-interface'],
   };
 }
 

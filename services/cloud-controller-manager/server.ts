@@ -17,6 +17,7 @@ import { DEFAULT_CLUSTER_NAME, type Interface } from './cloudprovider/cloud.js';
 import { LocalCloud } from './cloudprovider/local/local.js';
 import { CloudNodeController } from './controllers/node.js';
 import { CloudNodeLifecycleController } from './controllers/nodelifecycle.js';
+import { ServiceLoadBalancerController } from './controllers/service.js';
 
 export const DEFAULT_CLOUD_CONTROLLER_MANAGER_PORT = 10258;
 export const LEASE_NAMESPACE = 'kube-system';
@@ -43,7 +44,8 @@ export const CLOUD_CONTROLLERS: CloudControllerDescriptor[] = [
   {
     name: 'cloud-node-controller',
     resources: [Resources.nodes],
-    workers: 1,
+    // upstream --concurrent-node-syncs is 1; a few here so hundreds of hollow nodes are initialized in a second or two
+    workers: 4,
     build: (ctx) => {
       const instances = ctx.cloud.instancesV2();
       return instances && new CloudNodeController(ctx, instances, ctx.providerIDPrefix);
@@ -56,6 +58,16 @@ export const CLOUD_CONTROLLERS: CloudControllerDescriptor[] = [
     build: (ctx) => {
       const instances = ctx.cloud.instancesV2();
       return instances && new CloudNodeLifecycleController(ctx, instances, ctx.providerIDPrefix, { nodeMonitorPeriodMs: ctx.opts.nodeMonitorPeriodMs });
+    },
+  },
+  {
+    name: 'service-lb-controller',
+    resources: [Resources.services, Resources.nodes],
+    // upstream --concurrent-service-syncs
+    workers: 1,
+    build: (ctx) => {
+      const lb = ctx.cloud.loadBalancer();
+      return lb && new ServiceLoadBalancerController(ctx, lb, ctx.opts.clusterName ?? DEFAULT_CLUSTER_NAME);
     },
   },
 ];
@@ -75,6 +87,10 @@ export interface StartCloudControllerManagerOptions {
   retryPeriodSeconds?: number;
   /** --node-monitor-period of the cloud node lifecycle controller (default 5 s) */
   nodeMonitorPeriodMs?: number;
+  /** the local cloud's --load-balancer-ip-range (default 10.240.0.0/24) */
+  loadBalancerIPRange?: string;
+  /** the local cloud's dummy interface for load balancer IPs (default flt-lb0; '' none) */
+  loadBalancerInterface?: string;
   /** how often kubelets announce their instances to the local cloud (tests shorten it; the kubelets must match) */
   announceIntervalMs?: number;
   log?: (line: string) => void;
@@ -101,7 +117,7 @@ export async function startCloudControllerManager(opts: StartCloudControllerMana
   const registry = newRegistry('cloud-controller-manager');
   const nc: NatsConnection = await connectNats(opts.natsUrl, { name: `cloud-controller-manager/${identity}` });
   const client = new ApiClient(nc, { registry, userAgent: componentUserAgent('cloud-controller-manager') });
-  const cloud: Interface = new LocalCloud({ nc, announceIntervalMs: opts.announceIntervalMs, log });
+  const cloud: Interface = new LocalCloud({ nc, client, loadBalancerIPRange: opts.loadBalancerIPRange, loadBalancerInterface: opts.loadBalancerInterface, announceIntervalMs: opts.announceIntervalMs, log });
   const informers = new SharedInformerFactory(client);
   for (const d of descriptors) for (const gvr of d.resources) informers.forResource(gvr);
 

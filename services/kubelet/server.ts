@@ -273,7 +273,8 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
   const announced = endpoints
     ? announceTargets(nc, () => [{ job: 'kubelet', address: targetAddress(endpoints.url), paths: ['/metrics', '/metrics/cadvisor'], ...(host ? { labels: { node: host.name } } : {}) }])
     : undefined;
-  let instances: ReturnType<typeof announceInstances> | undefined;
+  // the machines exist before their Nodes register: the cloud knows them when it initializes the Nodes
+  const instances = opts.cloudProvider === 'external' ? announceInstances(nc, statsProcessId, () => localInstances(nodes, host, opts)) : undefined;
   let streams: StreamServer | undefined;
   let logRotation: ContainerLogManager | undefined;
   let shipper: LogShipper | undefined;
@@ -318,7 +319,6 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
     if (endpoints) endpoints.provider = provider;
     const stats = provider!;
     statsSub ??= serveKubeletStats(nc, statsProcessId, () => stats.read(), (e) => log(`reading stats for a scrape: ${e.message}`));
-    if (opts.cloudProvider === 'external') instances ??= announceInstances(nc, statsProcessId, () => localInstances(nodes, host, opts));
     staticPods?.mirrors.start();
     if (host && runtime instanceof CriRuntime) {
       // logs (and exec, attach, port-forward) reach the node over NATS: no inbound port

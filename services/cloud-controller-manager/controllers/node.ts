@@ -7,13 +7,13 @@
  * beta names, as upstream), then the taint comes off. Initialized Nodes of this cloud get
  * their addresses kept to what the cloud says whenever the Node changes.
  *
- * A Node whose instance the cloud does not know (yet) is retried through the rate-limited
- * queue, keeping its taint, as upstream.
+ * A Node whose instance the cloud does not know (yet) keeps its taint and is looked at
+ * again every second (upstream retries it through the rate-limited queue).
  */
 import type { Node, NodeAddress, Taint } from 'kubernetes-types/core/v1.js';
 import { isNotFound, Resources, type SharedInformer } from '../../../lib/client/mod.js';
 import { QueueController, type ControllerContext } from '../../../lib/controller/mod.js';
-import type { InstanceMetadata, InstancesV2 } from '../cloudprovider/cloud.js';
+import { InstanceNotFoundError, type InstanceMetadata, type InstancesV2 } from '../cloudprovider/cloud.js';
 
 export const UNINITIALIZED_TAINT = 'node.cloudprovider.kubernetes.io/uninitialized';
 export const LABEL_INSTANCE_TYPE = 'node.kubernetes.io/instance-type';
@@ -41,8 +41,13 @@ function sameAddresses(a: NodeAddress[] | undefined, b: NodeAddress[]): boolean 
   return (a?.length ?? 0) === b.length && b.every((x, i) => a![i]?.type === x.type && a![i]?.address === x.address);
 }
 
+/** how soon a Node whose instance the cloud does not know is looked at again */
+const INSTANCE_RETRY_MS = 1000;
+
 export class CloudNodeController extends QueueController {
   private readonly nodes: SharedInformer<Node>;
+  /** Nodes told to the log as waiting for their instance */
+  private readonly waiting = new Set<string>();
 
   constructor(
     ctx: ControllerContext,
@@ -60,14 +65,28 @@ export class CloudNodeController extends QueueController {
 
   protected async sync(name: string): Promise<void> {
     const node = this.nodes.store.getByKey(name);
-    if (!node || node.metadata?.deletionTimestamp) return;
+    if (!node || node.metadata?.deletionTimestamp) {
+      this.waiting.delete(name);
+      return;
+    }
     if (hasUninitializedTaint(node)) return this.initialize(node);
     if (node.spec?.providerID?.startsWith(this.providerIDPrefix)) await this.updateAddresses(node);
   }
 
   private async initialize(node: Node): Promise<void> {
     const name = node.metadata!.name!;
-    const meta = await this.instances.instanceMetadata(node);
+    let meta: InstanceMetadata;
+    try {
+      meta = await this.instances.instanceMetadata(node);
+    } catch (e) {
+      if (!(e instanceof InstanceNotFoundError)) throw e;
+      // a machine the cloud has not heard of (yet): the Node keeps its taint; told once, looked at again soon
+      if (!this.waiting.has(name)) this.ctx.log(`cloud-node-controller: node ${name} waits for its instance: ${e.message}`);
+      this.waiting.add(name);
+      this.enqueueAfter(node, INSTANCE_RETRY_MS);
+      return;
+    }
+    this.waiting.delete(name);
     let resourceVersion = node.metadata?.resourceVersion;
     if (!sameAddresses(node.status?.addresses, meta.nodeAddresses)) {
       const updated = await this.ctx.client.patch<Node>({ ...Resources.nodes, name, subresource: 'status' }, 'merge', { status: { addresses: meta.nodeAddresses } });

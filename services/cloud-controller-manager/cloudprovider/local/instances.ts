@@ -22,9 +22,9 @@ export function instanceNameOf(providerID: string | undefined): string {
 }
 
 /** Thrown while the directory has not listened long enough to tell a missing instance from a late one. */
-export class InstancesNotKnownYetError extends Error {
-  constructor() {
-    super('the local cloud has not heard from every kubelet process yet');
+export class InstancesNotKnownYetError extends InstanceNotFoundError {
+  constructor(what: string) {
+    super(`${what} (the local cloud has not heard from every kubelet process yet)`);
     this.name = 'InstancesNotKnownYetError';
   }
 }
@@ -40,14 +40,14 @@ export class LocalInstances implements InstancesV2, Zones {
   private find(name: string): LocalInstance {
     const i = this.directory.get(name);
     if (i) return i;
-    if (!this.directory.ready()) throw new InstancesNotKnownYetError();
+    if (!this.directory.ready()) throw new InstancesNotKnownYetError(`${PROVIDER_ID_PREFIX}${name}`);
     throw new InstanceNotFoundError(`${PROVIDER_ID_PREFIX}${name}`);
   }
 
   async instanceExists(node: Node): Promise<boolean> {
     const name = this.nameOf(node);
     if (this.directory.exists(name)) return true;
-    if (!this.directory.ready()) throw new InstancesNotKnownYetError();
+    if (!this.directory.ready()) throw new InstancesNotKnownYetError(`${PROVIDER_ID_PREFIX}${name}`);
     return false;
   }
 
