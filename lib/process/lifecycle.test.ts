@@ -1,34 +1,48 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** a loopback port nothing listens on, so a service keeps waiting for its NATS there */
-async function deadPort(): Promise<number> {
-  const server = createServer();
+/**
+ * A loopback port that accepts connections and never answers, as a NATS server that is
+ * not up yet: `connected` resolves when the service first dials it, i.e. once its start
+ * (which runs after its signal handlers are in place) is waiting for NATS. A fixed wait
+ * would race with module loading, which takes seconds on a loaded machine.
+ */
+async function silentNats(): Promise<{ port: number; connected: Promise<void>; close: () => void }> {
+  const sockets: Socket[] = [];
+  let dialled!: () => void;
+  const connected = new Promise<void>((r) => (dialled = r));
+  const server = createServer((s) => {
+    sockets.push(s);
+    s.on('error', () => undefined);
+    dialled();
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as { port: number };
-  server.close();
-  return port;
+  return { port, connected, close: () => (sockets.forEach((s) => s.destroy()), server.close()) };
 }
 
 describe('a service process ends on SIGTERM even while it still waits for NATS at start', function () {
   this.timeout(30_000);
   for (const service of ['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'metrics', 'kube-state-metrics', 'logging', 'dns']) {
     it(service, async () => {
-      const args = [path.join(DIST, 'services', service, 'main.js'), '--nats', `nats://127.0.0.1:${await deadPort()}`];
+      const nats = await silentNats();
+      const args = [path.join(DIST, 'services', service, 'main.js'), '--nats', `nats://127.0.0.1:${nats.port}`];
       args.push(...(service === 'kubelet' ? ['--nodes', '1'] : ['--port', '0']));
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (b: Buffer) => (out += b.toString()));
       child.stderr.on('data', (b: Buffer) => (out += b.toString()));
       try {
-        await new Promise((r) => setTimeout(r, 1500));
+        const exited = once(child, 'exit').then(() => new Error(`${service} ended by itself: ${out}`));
+        const waited = await Promise.race([nats.connected.then(() => undefined), exited]);
+        if (waited) throw waited;
         assert.equal(child.exitCode, null, `${service} ended by itself: ${out}`);
         child.kill('SIGTERM');
         const ended = once(child, 'exit');
@@ -37,6 +51,7 @@ describe('a service process ends on SIGTERM even while it still waits for NATS a
         assert.equal(code, 0);
         assert.match(out, new RegExp(`${service}: stopping \\(SIGTERM\\)`));
       } finally {
+        nats.close();
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
     });
