@@ -94,6 +94,44 @@ describe('apiserver NATS API', () => {
     );
   });
 
+  it('watch events and change events of batch writes carry the objects as written and as read back', async () => {
+    const sel = { labelSelector: 'json=splice' };
+    const from: any = await api.list(pods, { limit: 1 });
+    const w = api.watch<any>(pods, { ...sel, resourceVersion: from.metadata.resourceVersion });
+    const seen: any[] = [];
+    const changes: any[] = [];
+    const sub = nc.subscribe('flotilla.events.pods.default.>', {
+      callback: (_e, m) => void changes.push(JSON.parse(new TextDecoder().decode(m.data))),
+    });
+    await nc.flush();
+    const reading = (async () => {
+      for await (const ev of w) seen.push(ev);
+    })();
+    try {
+      const names = ['js1', 'js2', 'js3'];
+      const created: any[] = await api.batchCreate(names.map((n) => ({ ...pods, body: { ...pod(n), metadata: { name: n, labels: { json: 'splice' }, annotations: { note: 'é "q" \\' } } } })));
+      const bound = await api.batchBind(names.map((n) => ({ namespace: 'default', name: n, node: 'n1' })));
+      assert.deepEqual(bound.map((r: any) => r.status), ['Success', 'Success', 'Success']);
+      await waitFor('3 ADDED and 3 MODIFIED watch events', () => seen.length >= 6, 10_000);
+      for (const [i, n] of names.entries()) {
+        const added = seen.find((e) => e.type === 'ADDED' && e.object.metadata.name === n);
+        assert.deepEqual(added.object, created[i]);
+        const modified = seen.find((e) => e.type === 'MODIFIED' && e.object.metadata.name === n);
+        assert.deepEqual(modified.object, await api.get({ ...pods, name: n }));
+        assert.equal(modified.object.spec.nodeName, 'n1');
+      }
+      await waitFor('the change events', () => changes.filter((c) => c.object.metadata.labels?.json === 'splice').length >= 6, 10_000);
+      for (const c of changes.filter((c) => c.object.metadata.labels?.json === 'splice')) {
+        const match = seen.find((e) => e.type === c.type && e.object.metadata.resourceVersion === c.object.metadata.resourceVersion);
+        assert.deepEqual(c.object, match?.object);
+      }
+    } finally {
+      sub.unsubscribe();
+      w.stop();
+      await reading.catch(() => undefined);
+    }
+  });
+
   it('answers flotilla.api.discovery with the groups and resource lists the HTTP discovery serves', async () => {
     const http = async (path: string) => {
       const r = await call(s.httpUrl, 'GET', path);

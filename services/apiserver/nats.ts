@@ -28,6 +28,7 @@ import { shortenPage } from './query.js';
 import { collectPodLog } from './podlogs.js';
 import { upstreamVerb, type ApiServerMetrics } from './metrics.js';
 import type { ChangeNotice } from './storage.js';
+import { objectJson } from './objectjson.js';
 
 /** the reply header naming an HTTP code the body does not show (202) */
 export const STATUS_CODE_HEADER = 'Status-Code';
@@ -112,7 +113,7 @@ export class NatsApi {
     if (n.kind.def.storage) json = JSON.stringify(n.kind.def.storage.fromStorage(n.obj));
     else {
       // the object a write answers with: its batch reply reuses this encoding
-      json = JSON.stringify(n.obj);
+      json = n.json ?? JSON.stringify(n.obj);
       this.written.set(n.obj, json);
     }
     try {
@@ -392,32 +393,13 @@ function applyText(req: ApiRequest): string | undefined {
   return text;
 }
 
-/**
- * The objects watch frames carried this turn, encoded: every watcher of a resource is sent
- * the watch cache's same object (the scheduler's informer and the benchmark's tracker both
- * watch pods), so each is encoded once per turn rather than once per watcher. Cleared by a
- * setImmediate queued behind the flushes that share it, so an object is never served from
- * an encoding older than the turn it was queued in.
- */
-const encodedThisTurn = new Map<object, string>();
-
-function encodedObject(obj: object): string {
-  let json = encodedThisTurn.get(obj);
-  if (json === undefined) {
-    if (encodedThisTurn.size === 0) setImmediate(() => encodedThisTurn.clear());
-    json = JSON.stringify(obj);
-    encodedThisTurn.set(obj, json);
-  }
-  return json;
-}
-
 /** JSON.stringify(ev), byte for byte, with the object's encoding shared between watchers. */
 function encodeWatchEvent(ev: WatchEvent): string {
   const obj: unknown = ev.object;
   if (obj === null || typeof obj !== 'object') return JSON.stringify(ev);
   const keys = Object.keys(ev);
   if (keys.length !== 2 || keys[0] !== 'type') return JSON.stringify(ev);
-  return `{"type":${JSON.stringify(ev.type)},"object":${encodedObject(obj)}}`;
+  return `{"type":${JSON.stringify(ev.type)},"object":${objectJson(obj)}}`;
 }
 
 /** What watchers hear when this apiserver stops: retry elsewhere (upstream closes the stream). */

@@ -29,6 +29,7 @@ import type { ServedKind } from './kinds.js';
 import { findKind } from './kinds.js';
 import type { WatchCache } from './watchcache.js';
 import { metaTime } from '../../lib/api/time.js';
+import { encodeStored, withResourceVersion, type StoredJson } from './objectjson.js';
 
 export interface WriteContext {
   dryRun?: boolean;
@@ -59,6 +60,8 @@ export interface ChangeNotice {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   kind: ServedKind;
   obj: any;
+  /** JSON.stringify(obj), when the write already made it */
+  json?: string;
 }
 
 const MAX_CONFLICT_RETRIES = 8;
@@ -94,8 +97,20 @@ function randomSuffix(n = 5): string {
 
 /** The stored bytes: the object without resourceVersion (the revision is its version). */
 export function encodeForStore(obj: any): Buffer {
-  const { resourceVersion: _rv, selfLink: _sl, ...meta } = obj.metadata ?? {};
-  return Buffer.from(JSON.stringify({ ...obj, metadata: meta }));
+  return Buffer.from(encodeStored(obj).text);
+}
+
+/**
+ * JSON.stringify(obj) of an object just written from `enc`, its resourceVersion set last
+ * (every write path deletes it before encoding and sets it after): the stored text with
+ * the revision spliced in. Undefined when the object's metadata is not in that shape.
+ */
+function writtenJson(enc: StoredJson, obj: any, rev: number): string | undefined {
+  const meta = obj.metadata;
+  if (!meta || meta.selfLink !== undefined) return undefined;
+  const keys = Object.keys(meta);
+  if (keys[keys.length - 1] !== 'resourceVersion' || meta.resourceVersion !== String(rev)) return undefined;
+  return withResourceVersion(enc, rev);
 }
 
 function invalid(kind: ServedKind, name: string, errs: FieldError[]): InvalidError {
@@ -287,14 +302,20 @@ export class ObjectStorage {
       return obj;
     }
     let rev: number;
+    let enc: StoredJson;
+    const stored = this.toStored(kind, obj);
     try {
-      const stored = this.toStored(kind, obj);
       // upstream RetryGenerateName (on by default since 1.31): a generated name that collides is drawn again
       for (let attempt = 1; ; attempt++) {
+        enc = encodeStored(stored);
+        const key = this.key(kind, namespace, meta.name);
+        const bytes = Buffer.from(enc.text);
+        const forget = this.cache.expectWrite(key, bytes, enc);
         try {
-          rev = await this.store.create(this.key(kind, namespace, meta.name), encodeForStore(stored));
+          rev = await this.store.create(key, bytes);
           break;
         } catch (e) {
+          forget();
           if (!(e instanceof KeyExistsError)) throw e;
           if (!generated || attempt >= GENERATE_NAME_ATTEMPTS) throw new AlreadyExistsError(kind.qualified, meta.name);
           meta.name = `${meta.generateName}${randomSuffix()}`;
@@ -306,7 +327,7 @@ export class ObjectStorage {
     }
     await outcome(true);
     meta.resourceVersion = String(rev);
-    this.onChange?.({ type: 'ADDED', kind, obj });
+    this.onChange?.({ type: 'ADDED', kind, obj, json: stored === obj ? writtenJson(enc, obj, rev) : undefined });
     return obj;
   }
 
@@ -592,7 +613,8 @@ export class ObjectStorage {
         return next;
       }
       // encoded once: compared with the current object's encoding, then written
-      const bytes = encodeForStore(stored);
+      const enc = encodeStored(stored);
+      const bytes = Buffer.from(enc.text);
       if (!finalize && !trusted && bytes.equals(encodeForStore(current))) {
         await outcome(false);
         // a no-op write keeps the resourceVersion, as upstream does
@@ -600,10 +622,12 @@ export class ObjectStorage {
         return this.present(kind, current);
       }
       let rev: number;
+      const forget = finalize ? undefined : this.cache.expectWrite(key, bytes, enc);
       try {
         if (finalize) await this.store.delete(key, c.revision);
         else rev = await this.store.update(key, bytes, c.revision);
       } catch (e) {
+        forget?.();
         await outcome(false);
         if (!(e instanceof RevisionMismatchError)) throw e;
         if (precondition !== undefined || attempt >= MAX_CONFLICT_RETRIES) {
@@ -620,7 +644,7 @@ export class ObjectStorage {
         return next;
       }
       nextMeta.resourceVersion = String(rev!);
-      this.onChange?.({ type: 'MODIFIED', kind, obj: next });
+      this.onChange?.({ type: 'MODIFIED', kind, obj: next, json: stored === next ? writtenJson(enc, next, rev!) : undefined });
       return next;
     }
   }

@@ -8,6 +8,7 @@ import { GoneError, TimeoutError } from '../../lib/api/errors.js';
 import sortedBtree from 'sorted-btree';
 import { parseKey } from '../../lib/store/keys.js';
 import type { KvStore, StoreEntry } from '../../lib/store/kvstore.js';
+import { rememberJson, withResourceVersion, type StoredJson } from './objectjson.js';
 
 export interface CachedObject {
   key: string;
@@ -60,6 +61,8 @@ export class WatchCache {
   private watchHandle?: { stop: () => void };
   private revisionRequest?: Promise<number>;
   private revisionQueued?: Promise<number>;
+  /** writes this instance has sent and not yet seen come back, by key */
+  private readonly expected = new Map<string, { bytes: Buffer; json: StoredJson }>();
 
   constructor(
     private readonly store: KvStore,
@@ -105,6 +108,20 @@ export class WatchCache {
     return idx;
   }
 
+  /**
+   * A write this instance is about to send: when the store's entry comes back with the
+   * same bytes, the cached object's JSON is the stored text with its revision spliced in
+   * (objectjson.ts), so watch frames need not encode it again. Returns what undoes it
+   * when the write fails.
+   */
+  expectWrite(key: string, bytes: Buffer, json: StoredJson): () => void {
+    const entry = { bytes, json };
+    this.expected.set(key, entry);
+    return () => {
+      if (this.expected.get(key) === entry) this.expected.delete(key);
+    };
+  }
+
   private apply(e: StoreEntry): void {
     const pk = parseKey(e.key);
     if (pk) {
@@ -114,15 +131,22 @@ export class WatchCache {
       let ev: CacheEvent | undefined;
       if (e.operation === 'PUT' && e.value) {
         let obj: any;
+        // a view on the entry's bytes, not a copy of them: every write's object passes here
+        const bytes = Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength);
         try {
-          // a view on the entry's bytes, not a copy of them: every write's object passes here
-          obj = JSON.parse(Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength).toString('utf8'));
+          obj = JSON.parse(bytes.toString('utf8'));
         } catch {
           obj = undefined; // a foreign or corrupt value is not served
         }
+        const expected = this.expected.get(e.key);
+        const mine = expected !== undefined && expected.bytes.equals(bytes);
+        if (mine) this.expected.delete(e.key);
         if (obj && typeof obj === 'object') {
+          // the text this instance wrote, parsed: its JSON is known (worth keeping only for watchers)
+          const known = mine && !Array.isArray(obj) && obj.metadata !== undefined && this.synced && !!this.sinks.get(pk.resource)?.size;
           obj.metadata ??= {};
           obj.metadata.resourceVersion = String(e.revision);
+          if (known) rememberJson(obj, withResourceVersion(expected!.json, e.revision));
           idx.objects.set(k, { key: e.key, resource: pk.resource, namespace: pk.namespace, name: pk.name, revision: e.revision, obj });
           if (!prev) idx.order.set(k, undefined);
           ev = { type: prev ? 'MODIFIED' : 'ADDED', revision: e.revision, resource: pk.resource, namespace: pk.namespace, name: pk.name, obj, prev: prev?.obj };
