@@ -8,7 +8,7 @@
  * Whatever is missing is installed or built: node_modules (`npm ci`), the WebAssembly
  * scheduling core (`asc`, both builds), the TypeScript build (`tsc`), nats-server (`apt-get install -y nats-server` when running as root), the
  * real node's Debian packages (bin/node-packages.js: containerd, runc, CNI plugins, ...) and
- * the monitoring addons' (prometheus);
+ * the monitoring addons' (prometheus), and for tests Chromium (the dashboard's tests drive it);
  * otherwise it stops with the one command to run. Plain JavaScript: it runs before
  * anything is compiled.
  */
@@ -16,7 +16,7 @@ import { spawnSync, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureAddonPackages, ensureNodePackages } from './node-packages.js';
+import { ensureAddonPackages, ensureNodePackages, ensureTestPackages } from './node-packages.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD_MARKER = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -168,7 +168,11 @@ function main(argv) {
   if (node.missing.length) say(`a real node needs Debian packages that are missing; install them with:\n\n  ${node.command}\n`);
   const addons = ensureAddonPackages({ say });
   if (addons.missing.length) say(`flotilla up runs Prometheus when it is installed; install it with:\n\n  ${addons.command}\n`);
-  if (mode === 'test') runTests(natsServer, rest);
+  if (mode === 'test') {
+    const browser = ensureTestPackages({ say });
+    if (browser.missing.length) say(`the dashboard's tests drive Debian's Chromium; install it with:\n\n  ${browser.command}\n`);
+    runTests(natsServer, rest);
+  }
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main(process.argv.slice(2));

@@ -30,6 +30,12 @@ export const NODE_PACKAGES = [
  */
 export const ADDON_PACKAGES = ['prometheus'];
 
+/**
+ * What the tests need beyond a node and the addons: Debian's Chromium, which the
+ * dashboard's tests and benchmark drive with playwright-core (no browser is downloaded).
+ */
+export const TEST_PACKAGES = ['chromium'];
+
 /** The command that installs packages (services/kubelet/host/prerequisites.ts says the same). */
 function installCommand(packages, flags = []) {
   return `sudo apt-get update && sudo apt-get install -y ${[...flags, ...packages].join(' ')}`;
@@ -70,4 +76,9 @@ export function ensureNodePackages({ say = (l) => process.stderr.write(`ensure: 
 /** The addons' packages (ADDON_PACKAGES), as ensureNodePackages does the node's. */
 export function ensureAddonPackages({ say } = {}) {
   return ensureNodePackages({ say, packages: ADDON_PACKAGES, what: 'the monitoring addons\'', flags: ['--no-install-recommends'] });
+}
+
+/** The tests' packages (TEST_PACKAGES), as ensureNodePackages does the node's. */
+export function ensureTestPackages({ say } = {}) {
+  return ensureNodePackages({ say, packages: TEST_PACKAGES, what: 'the tests\'', flags: ['--no-install-recommends'] });
 }

@@ -47,6 +47,8 @@ export interface ClusterState {
   containerRuntimeEndpoint?: string;
   /** the Prometheus `up` runs, when it runs one */
   prometheusUrl?: string;
+  /** the dashboard's URL, when up runs it */
+  dashboardUrl?: string;
   /** pid of the running launcher; absent once it stopped cleanly */
   pid?: number;
 }

@@ -62,6 +62,10 @@ const VERBS: Record<string, Verb> = {
     summary: 'run the cluster DNS: kube-dns at 10.96.0.10, CoreDNS\'s records from Services, EndpointSlices and Pods (what `up` supervises)',
     run: service(async () => (await import('../services/dns/main.js')).runDns),
   },
+  dashboard: {
+    summary: 'run the web UI on a loopback URL (what `up` supervises)',
+    run: service(async () => (await import('../services/dashboard/main.js')).runDashboard),
+  },
   bench: { summary: 'run a benchmark: `bench scheduler CONFIG.yaml` runs scheduler_perf workloads', run: runBench },
   version: { summary: 'print the version', run: async () => (console.log(`flotilla ${packageVersion()}`), 0) },
 };

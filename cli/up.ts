@@ -35,6 +35,7 @@ import { APISERVER_NODE_FLAGS } from '../services/apiserver/nodeflags.js';
 import { durationFlag, intFlag, portFlag } from '../lib/process/flags.js';
 import { ADDONS, parseAddons } from './addons.js';
 import { DEFAULT_PROMETHEUS_PORT, PrometheusAddon } from './prometheus/addon.js';
+import { DEFAULT_DASHBOARD_PORT } from '../services/dashboard/server.js';
 import { TRACING_FLAG_OPTIONS, tracingArgs, tracingFlags } from '../lib/tracing/mod.js';
 import { ContainerdLauncher, waitForCri } from '../services/kubelet/containerd/launcher.js';
 import { requireNodeHost } from '../services/kubelet/host/prerequisites.js';
@@ -75,6 +76,8 @@ export interface ServiceContext {
   tracingArgs: string[];
   /** --service-cluster-ip-range / --service-node-port-range, passed on to the apiserver */
   serviceRangeArgs: string[];
+  /** the dashboard's port on 127.0.0.1, when the dashboard addon runs */
+  dashboardPort: number;
 }
 
 export interface RealNodeContext {
@@ -129,6 +132,8 @@ export const SERVICES: ServiceDef[] = [
   { name: 'logging', enabled: (c) => c.addons.includes('logging'), args: (c) => [c.cli, 'logging', '--nats', c.natsUrl] },
   // resource metrics for `kubectl top`: registers its APIService v1beta1.metrics.k8s.io itself
   { name: 'metrics', enabled: (c) => c.addons.includes('metrics-server'), args: (c) => [c.cli, 'metrics', '--nats', c.natsUrl, '--register-apiservice'] },
+  // the web UI (services/dashboard) on the loopback port up chose and prints
+  { name: 'dashboard', enabled: (c) => c.addons.includes('dashboard'), args: (c) => [c.cli, 'dashboard', '--nats', c.natsUrl, '--port', String(c.dashboardPort)] },
 ];
 
 export interface UpOptions {
@@ -175,6 +180,8 @@ export interface UpOptions {
   prometheusPort?: number;
   /** Prometheus' scrape interval (default 15 s) */
   scrapeIntervalMs?: number;
+  /** the dashboard's port on 127.0.0.1 (default 8090; a busy port is replaced by a free one; 0 = any) */
+  dashboardPort?: number;
   out?: SupervisorOutput;
 }
 
@@ -190,6 +197,8 @@ export class Launcher {
   readonly bucket: string;
   natsUrl = '';
   apiserverUrl = '';
+  /** the dashboard's URL, when the dashboard addon runs */
+  dashboardUrl = '';
   kubeconfig = '';
   nats: SupervisedProcess | undefined;
   /** containerd for the real node, when the launcher runs it */
@@ -252,6 +261,15 @@ export class Launcher {
     const wanted = this.opts.port ?? DEFAULT_API_PORT;
     const { port: apiPort, moved } = await choosePort(wanted, this.host);
     if (moved) log(`port ${wanted} is busy; the apiserver uses port ${apiPort}`);
+    const addons = this.opts.addons ?? [...ADDONS];
+    let dashboardPort = 0;
+    if (addons.includes('dashboard')) {
+      const wantedUi = this.opts.dashboardPort ?? DEFAULT_DASHBOARD_PORT;
+      const chosen = await choosePort(wantedUi);
+      if (chosen.moved) log(`port ${wantedUi} is busy; the dashboard uses port ${chosen.port}`);
+      dashboardPort = chosen.port;
+      this.dashboardUrl = `http://127.0.0.1:${dashboardPort}/`;
+    }
     const ctx: ServiceContext = {
       natsUrl: this.natsUrl,
       bucket: this.bucket,
@@ -263,12 +281,13 @@ export class Launcher {
       hollowLogRate: this.opts.hollowLogRate ?? 0,
       clusterCIDR: clusterCidrFor(this.opts.clusterCIDR, this.opts.podCIDR, (this.opts.hollowNodes ?? 0) + 1),
       controlPlane: this.opts.controlPlane ?? 'processes',
-      addons: this.opts.addons ?? [...ADDONS],
+      addons,
       tracingArgs: this.opts.tracingArgs ?? [],
       serviceRangeArgs: [
         ...(this.opts.serviceClusterIPRange ? ['--service-cluster-ip-range', this.opts.serviceClusterIPRange] : []),
         ...(this.opts.serviceNodePortRange ? ['--service-node-port-range', this.opts.serviceNodePortRange] : []),
       ],
+      dashboardPort,
     };
     log(`node IPAM gives each Node a /24 of ${ctx.clusterCIDR}`);
     ctx.realNode = this.realNode = await this.startNodeRuntime(width);
@@ -301,7 +320,7 @@ export class Launcher {
     }
 
     this.kubeconfig = writeKubeconfig(path.join(this.dataDir, 'kubeconfig'), this.apiserverUrl);
-    this.state = { ...this.state, apiserverUrl: this.apiserverUrl, containerRuntimeEndpoint: this.realNode?.endpoint, prometheusUrl: this.prometheus?.url };
+    this.state = { ...this.state, apiserverUrl: this.apiserverUrl, containerRuntimeEndpoint: this.realNode?.endpoint, prometheusUrl: this.prometheus?.url, dashboardUrl: this.dashboardUrl || undefined };
     writeState(this.dataDir, this.state);
     log(`cluster ready: apiserver ${this.apiserverUrl}, NATS ${this.natsUrl}, bucket ${this.bucket}`);
   }
@@ -500,7 +519,7 @@ export const UP_USAGE = `usage: flotilla up [--data DIR] [--nats URL] [--port N]
                   [--no-real-node] [--container-runtime-endpoint unix://PATH] [--cluster-cidr CIDR] [--pod-cidr CIDR]
                   [--service-cluster-ip-range CIDR] [--service-node-port-range A-B]
                   [--cni-bridge NAME] [--registry-port N] [--control-plane processes|static-pods]
-                  [--addons LIST] [--prometheus-port N] [--scrape-interval D]
+                  [--addons LIST] [--prometheus-port N] [--scrape-interval D] [--dashboard-port N]
                   [--tracing-sampling-rate R] [--tracing-endpoint URL] [--tracing-retention D] [--tracing-max-bytes N]
 
 Starts an all-in-one cluster and prints "export KUBECONFIG=<path>". Ctrl-C stops it.
@@ -532,9 +551,11 @@ runs pods with IPs from a CNI bridge; otherwise up says why and runs hollow node
                     prometheus (config and data in <data>/prometheus) scraping every component it discovers
                     over NATS; when it is not installed up prints the apt-get command and runs without it;
                     metrics-server (flotilla metrics) scrapes every kubelet and serves metrics.k8s.io for kubectl top;
-                    logging runs \`flotilla logging\` (the log stream, Loki's API on :3100) and the real node ships logs
+                    logging runs \`flotilla logging\` (the log stream, Loki's API on :3100) and the real node ships logs;
+                    dashboard runs the web UI (\`flotilla dashboard\`) on 127.0.0.1 and up prints its URL
   --prometheus-port N  Prometheus' port on 127.0.0.1 (default ${DEFAULT_PROMETHEUS_PORT}; a busy port is replaced by a free one)
   --scrape-interval D  Prometheus' scrape and rule interval, a Go duration (default 15s)
+  --dashboard-port N   the dashboard's port on 127.0.0.1 (default ${DEFAULT_DASHBOARD_PORT}; a busy port is replaced by a free one)
   --tracing-*       passed on to the apiserver, scheduler and kubelets (docs/monitoring.md#tracing)`;
 
 export async function runUp(argv: string[]): Promise<number> {
@@ -560,6 +581,7 @@ export async function runUp(argv: string[]): Promise<number> {
       addons: { type: 'string' },
       'prometheus-port': { type: 'string' },
       'scrape-interval': { type: 'string' },
+      'dashboard-port': { type: 'string' },
       ...TRACING_FLAG_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
@@ -596,6 +618,7 @@ export async function runUp(argv: string[]): Promise<number> {
     addons: parseAddons(values.addons),
     prometheusPort: portFlag(values['prometheus-port'], '--prometheus-port'),
     scrapeIntervalMs: durationFlag(values['scrape-interval'], '--scrape-interval'),
+    dashboardPort: portFlag(values['dashboard-port'], '--dashboard-port'),
   });
 
   let firstSignalAt = 0;
@@ -631,6 +654,7 @@ export async function runUp(argv: string[]): Promise<number> {
     await launcher.stop();
     return 1;
   }
+  if (launcher.dashboardUrl) console.log(`dashboard: ${launcher.dashboardUrl}`);
   console.log(`export KUBECONFIG=${launcher.kubeconfig}`);
   // Runs until a signal: the supervised children keep the event loop alive.
   return await new Promise<number>(() => undefined);

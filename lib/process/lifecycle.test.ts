@@ -30,7 +30,7 @@ async function silentNats(): Promise<{ port: number; connected: Promise<void>; c
 
 describe('a service process ends on SIGTERM even while it still waits for NATS at start', function () {
   this.timeout(30_000);
-  for (const service of ['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'metrics', 'kube-state-metrics', 'logging', 'dns']) {
+  for (const service of ['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'metrics', 'kube-state-metrics', 'logging', 'dns', 'dashboard']) {
     it(service, async () => {
       const nats = await silentNats();
       const args = [path.join(DIST, 'services', service, 'main.js'), '--nats', `nats://127.0.0.1:${nats.port}`];

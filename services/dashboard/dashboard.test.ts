@@ -1,0 +1,187 @@
+/**
+ * The dashboard in Debian's Chromium (playwright-core) against a real cluster that
+ * `flotilla up` starts (hollow nodes, the dashboard addon only): every view shows the
+ * cluster's data, kubectl's changes arrive without a reload, the keyboard reaches rows,
+ * and nothing is loaded from anywhere but the dashboard. One cluster and one browser for
+ * the file; each test saves a screenshot into artifacts/dashboard/.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { WebSocket } from 'ws';
+import { kubectl, launchUp, stopChild, type Launch } from '../../test/cluster.js';
+import { launchChromium, screenshot } from '../../test/browser.js';
+import { waitFor } from '../../test/wait.js';
+
+const WORKLOAD = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: dash}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: dash}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: app, image: busybox, resources: {requests: {cpu: 10m, memory: 8Mi}}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: too-big, namespace: dash}
+spec:
+  containers: [{name: app, image: busybox, resources: {requests: {cpu: "1000"}}}]
+`;
+
+describe('dashboard in Chromium on a live cluster', function () {
+  this.timeout(180_000);
+  let dataDir: string;
+  let up: Launch;
+  let url: string;
+  let kc: string;
+  let browser: Browser;
+  let page: Page;
+  const foreign: string[] = [];
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-dashboard-'));
+    up = await launchUp(dataDir, ['--no-real-node', '--hollow-nodes', '2', '--addons', 'dashboard', '--dashboard-port', '0']);
+    kc = up.kubeconfig;
+    const m = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(up.output());
+    assert.ok(m, `flotilla up printed the dashboard's URL:\n${up.output()}`);
+    url = m[1]!;
+    const manifest = path.join(dataDir, 'workload.yaml');
+    (await import('node:fs')).writeFileSync(manifest, WORKLOAD);
+    await kubectl(kc, 'apply', '-f', manifest);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => void (m.type() === 'error' && pageErrors.push(m.text())));
+    page.on('request', (r) => {
+      if (!r.url().startsWith(url) && !r.url().startsWith(url.replace('http', 'ws'))) foreign.push(r.url());
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stopChild(up);
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const runningWebPods = async () => {
+    const out = await kubectl(kc, 'get', 'pods', '-n', 'dash', '-l', 'app=web', '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[*].metadata.name}');
+    const names = out.split(' ').filter(Boolean).sort();
+    return names.length === 3 ? names : undefined;
+  };
+
+  it('overview: nodes Ready and NotReady, pods by phase and warning events, as kubectl sees them', async () => {
+    await runningWebPods().then((n) => n ?? waitFor('3 running web pods', runningWebPods, 60_000));
+    await page.goto(url);
+    await page.getByRole('link', { name: 'Ready: 2' }).waitFor({ timeout: 20_000 });
+    await page.getByRole('link', { name: 'NotReady: 0' }).waitFor();
+    const running = (await kubectl(kc, 'get', 'pods', '-A', '--field-selector=status.phase=Running', '-o', 'name')).split('\n').filter(Boolean).length;
+    await page.getByRole('link', { name: `Running: ${running}` }).waitFor({ timeout: 10_000 });
+    await page.getByRole('link', { name: 'Pending: 1' }).waitFor({ timeout: 10_000 }); // too-big
+    const warnings = page.getByRole('grid', { name: 'warning events' });
+    await warnings.getByText('FailedScheduling').first().waitFor({ timeout: 20_000 });
+    await warnings.getByText('pod/too-big').first().waitFor();
+    await screenshot(page, 'overview');
+  });
+
+  it('pods: server-side filter and sort, and kubectl changes arrive without a reload', async () => {
+    await page.goto(`${url}#/pods`);
+    await page.evaluate('window.__sameDocument = true');
+    const grid = page.getByRole('grid', { name: 'pods' });
+    await page.getByLabel('filter by name').fill('web-');
+    const web = (await runningWebPods())!;
+    await waitFor('the three web pods and nothing else', async () => (JSON.stringify(await grid.locator('[role=row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')))) === JSON.stringify(web.map((n) => `dash/${n}`)) ? true : undefined));
+    for (const n of web) await grid.locator(`[data-key="dash/${n}"]`).getByText('Running').waitFor();
+    // sort by name, descending: the server sends the rows in that order
+    await page.getByRole('button', { name: 'sort by Name', exact: true }).click();
+    await waitFor('the web pods in descending order', async () => (JSON.stringify(await grid.locator('[role=row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')))) === JSON.stringify([...web].reverse().map((n) => `dash/${n}`)) ? true : undefined));
+    await page.getByLabel('filter by name').fill('');
+    await page.getByLabel('label selector').fill('app=web');
+    await page.getByLabel('label selector').press('Enter');
+    await page.getByRole('status').filter({ hasText: '3 pods' }).waitFor();
+    await page.getByLabel('label selector').fill('app in (web');
+    await page.getByLabel('label selector').press('Enter');
+    await page.getByText(/label selector:/).waitFor();
+    await page.getByLabel('label selector').fill('');
+    await page.getByLabel('label selector').press('Enter');
+
+    await page.getByRole('combobox', { name: 'namespace' }).selectOption('dash');
+    await kubectl(kc, 'run', 'extra', '-n', 'dash', '--image=busybox', '--labels=app=extra');
+    await grid.locator('[data-key="dash/extra"]').waitFor({ timeout: 15_000 });
+    await kubectl(kc, 'label', 'pod', 'extra', '-n', 'dash', 'tier=cache');
+    await kubectl(kc, 'delete', 'pod', 'extra', '-n', 'dash', '--wait=false');
+    await grid.locator('[data-key="dash/extra"]').waitFor({ state: 'detached', timeout: 15_000 });
+    assert.equal(await page.evaluate('window.__sameDocument'), true, 'the page was not reloaded');
+    await screenshot(page, 'pods');
+  });
+
+  it('pods: the keyboard opens a pod; its details show containers, conditions and events', async () => {
+    await page.goto(`${url}#/pods`);
+    await page.getByLabel('filter by name').fill('web-');
+    const web = (await runningWebPods())!;
+    const grid = page.getByRole('grid', { name: 'pods' });
+    await grid.locator(`[data-key="dash/${web[1]}"]`).waitFor();
+    await grid.focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${url}#/pods/dash/${web[1]}`);
+    await page.getByRole('heading', { name: `Pod ${web[1]}` }).waitFor();
+    assert.equal(await page.getByTestId('pod-phase').textContent(), 'Running');
+    await page.getByRole('table', { name: 'containers' }).getByText('busybox').waitFor();
+    await page.getByRole('table', { name: 'conditions' }).getByText('Ready').first().waitFor();
+    await screenshot(page, 'pod');
+    // the too-big pod's details carry its own warning, and only its own events
+    await page.goto(`${url}#/pods/dash/too-big`);
+    const events = page.getByRole('grid', { name: 'events of this pod' });
+    await events.getByText('FailedScheduling').first().waitFor({ timeout: 15_000 });
+    assert.equal(await events.getByText('Scheduled', { exact: true }).count(), 0);
+  });
+
+  it('nodes: the list and a node\'s details follow a cordon made with kubectl', async () => {
+    const nodes = (await kubectl(kc, 'get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}')).split(' ').filter(Boolean).sort();
+    assert.equal(nodes.length, 2);
+    await page.goto(`${url}#/nodes`);
+    const grid = page.getByRole('grid', { name: 'nodes' });
+    for (const n of nodes) await grid.locator(`[data-key="${n}"]`).getByText('Ready', { exact: true }).waitFor({ timeout: 15_000 });
+    await kubectl(kc, 'cordon', nodes[0]!);
+    await grid.locator(`[data-key="${nodes[0]}"]`).getByText('Ready,SchedulingDisabled').waitFor({ timeout: 15_000 });
+    await screenshot(page, 'nodes');
+    await grid.locator(`[data-key="${nodes[0]}"]`).click();
+    await page.getByRole('heading', { name: `Node ${nodes[0]}` }).waitFor();
+    assert.equal(await page.getByTestId('schedulable').textContent(), 'no (cordoned)');
+    await kubectl(kc, 'uncordon', nodes[0]!);
+    await page.getByTestId('schedulable').filter({ hasText: 'yes' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('table', { name: 'conditions' }).getByRole('cell', { name: 'Ready', exact: true }).waitFor();
+    const onNode = (await kubectl(kc, 'get', 'pods', '-A', '--field-selector', `spec.nodeName=${nodes[0]}`, '-o', 'name')).split('\n').filter(Boolean).length;
+    await page.getByRole('grid', { name: 'pods on this node' }).locator('xpath=..').getByRole('status').filter({ hasText: `${onNode} pods on this node` }).waitFor({ timeout: 10_000 });
+    await screenshot(page, 'node');
+  });
+
+  it('loads nothing from anywhere else, and refuses other sites\' pages and host names', async () => {
+    assert.deepEqual(foreign, []);
+    assert.deepEqual(pageErrors, []);
+    const refused = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`${url.replace('http', 'ws')}ws`, { headers: { Origin: 'http://example.org' } });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => reject(new Error('a WebSocket from another origin was accepted')));
+      ws.on('error', reject);
+    });
+    assert.equal(refused, 403);
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const u = new URL(url);
+      http.get({ host: u.hostname, port: u.port, path: '/', headers: { host: `attacker.example:${u.port}` } }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject);
+    });
+    assert.equal(rebound, 403);
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * One browser tab's WebSocket: every view's data travels on it, each subscription under
+ * the id the browser gave it. The browser sends JSON requests:
+ *
+ *   {op: 'table',   id, gvr, query, offset, limit}  a table: pages of rows, again on change
+ *   {op: 'query',   id, query}                      the table's new filter or sort
+ *   {op: 'window',  id, offset, limit}              the rows the browser shows moved
+ *   {op: 'summary', id}                             the overview's counts, again on change
+ *   {op: 'object',  id, ref}                        one whole object, again on change
+ *   {op: 'close',   id}                             ends a subscription
+ *
+ * and gets {id, type: 'columns'|'page'|'summary'|'object'|'error', ...} back. A request
+ * the server cannot do answers an error with the reason and keeps the socket open.
+ */
+import type { WebSocket } from 'ws';
+import type { ApiClient, GroupVersionResource } from '../../lib/client/mod.js';
+import { StatusError } from '../../lib/client/mod.js';
+import { watchObject, type ObjectRef } from './objectwatch.js';
+import type { Overview } from './overview.js';
+import { QueryError, TableView, type Tables, type ViewQuery } from './tables.js';
+
+export interface SessionContext {
+  client: ApiClient;
+  tables: Tables;
+  overview: Overview;
+}
+
+interface Request {
+  op: string;
+  id: string;
+  gvr?: GroupVersionResource;
+  query?: ViewQuery;
+  offset?: number;
+  limit?: number;
+  ref?: ObjectRef;
+}
+
+interface Subscription {
+  close(): void;
+  view?: TableView;
+}
+
+/** What the browser is told of a failure: the API's Status when there is one. */
+export function errorReply(id: string, e: unknown): Record<string, unknown> {
+  if (e instanceof StatusError) return { id, type: 'error', message: e.message, status: e.toStatus() };
+  return { id, type: 'error', message: e instanceof Error ? e.message : String(e) };
+}
+
+const validGvr = (g: GroupVersionResource | undefined): g is GroupVersionResource =>
+  !!g && typeof g.group === 'string' && typeof g.version === 'string' && typeof g.resource === 'string' && /^[a-z0-9.-]+$/.test(g.resource);
+
+export class Session {
+  private readonly subs = new Map<string, Subscription>();
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly ctx: SessionContext,
+  ) {
+    ws.on('message', (data) => {
+      let req: Request;
+      try {
+        req = JSON.parse(data.toString());
+      } catch {
+        this.send({ type: 'error', message: 'not JSON' });
+        return;
+      }
+      try {
+        this.handle(req);
+      } catch (e) {
+        this.send(errorReply(req.id, e));
+      }
+    });
+    ws.on('close', () => this.close());
+  }
+
+  send(msg: Record<string, unknown>): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg));
+  }
+
+  private handle(req: Request): void {
+    const { id } = req;
+    if (typeof id !== 'string' || !id) throw new QueryError('a request needs an id');
+    switch (req.op) {
+      case 'table': {
+        if (!validGvr(req.gvr)) throw new QueryError('table: gvr {group, version, resource} is required');
+        this.drop(id);
+        const table = this.ctx.tables.get(req.gvr);
+        this.send({ id, type: 'columns', columns: table.columns });
+        const view = new TableView(table, req.query ?? {}, (page) => this.send({ id, type: 'page', ...page }));
+        view.setWindow(req.offset ?? 0, req.limit ?? 50);
+        this.subs.set(id, { view, close: () => view.close() });
+        return;
+      }
+      case 'query':
+        this.view(id).setQuery(req.query ?? {});
+        return;
+      case 'window':
+        this.view(id).setWindow(req.offset ?? 0, req.limit ?? 50);
+        return;
+      case 'summary': {
+        this.drop(id);
+        const stop = this.ctx.overview.subscribe((s) => this.send({ id, type: 'summary', ...s }));
+        this.subs.set(id, { close: stop });
+        return;
+      }
+      case 'object': {
+        const ref = req.ref;
+        if (!ref || !validGvr(ref) || typeof ref.name !== 'string' || !ref.name) throw new QueryError('object: ref {group, version, resource, namespace, name} is required');
+        this.drop(id);
+        const w = watchObject(
+          this.ctx.client,
+          ref,
+          (object) => this.send({ id, type: 'object', object: object ?? null }),
+          (e) => this.send(errorReply(id, e)),
+        );
+        this.subs.set(id, { close: () => w.stop() });
+        return;
+      }
+      case 'close':
+        this.drop(id);
+        return;
+      default:
+        throw new QueryError(`unknown op "${req.op}"`);
+    }
+  }
+
+  private view(id: string): TableView {
+    const v = this.subs.get(id)?.view;
+    if (!v) throw new QueryError(`no table subscription "${id}"`);
+    return v;
+  }
+
+  private drop(id: string): void {
+    this.subs.get(id)?.close();
+    this.subs.delete(id);
+  }
+
+  close(): void {
+    for (const s of this.subs.values()) s.close();
+    this.subs.clear();
+  }
+}

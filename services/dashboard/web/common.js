@@ -1,0 +1,68 @@
+// Pieces the views share: the namespace picker, filters, a followed object.
+import { useEffect, useState } from 'preact/hooks';
+import { html } from './html.js';
+import { conn } from './socket.js';
+import { GVR } from './api.js';
+
+/** The namespaces, live (a table subscription of up to 500 names). */
+export function useNamespaces() {
+  const [names, setNames] = useState([]);
+  useEffect(() => {
+    const s = conn.subscribe({ op: 'table', gvr: GVR.namespaces, query: {}, offset: 0, limit: 500 }, (m) => {
+      if (m.type === 'page') setNames(m.rows.map((r) => r.name));
+    });
+    return () => s.close();
+  }, []);
+  return names;
+}
+
+export function NamespacePicker({ value, onChange }) {
+  const names = useNamespaces();
+  return html`
+    <label>Namespace
+      <select aria-label="namespace" value=${value} onChange=${(e) => onChange(e.target.value)}>
+        <option value="">all namespaces</option>
+        ${names.map((n) => html`<option value=${n}>${n}</option>`)}
+      </select>
+    </label>`;
+}
+
+/** Namespace, name and label-selector filters over a table; the server does the filtering. */
+export function Filters({ query, setQuery, labels = true }) {
+  return html`
+    <form class="filters" role="search" onSubmit=${(e) => e.preventDefault()}>
+      <${NamespacePicker} value=${query.namespace ?? ''} onChange=${(namespace) => setQuery({ ...query, namespace })} />
+      <label>Name <input type="search" aria-label="filter by name" placeholder="part of the name" value=${query.text ?? ''}
+        onInput=${(e) => setQuery({ ...query, text: e.target.value })} /></label>
+      ${labels && html`<label>Labels <input type="search" aria-label="label selector" placeholder="app=web,tier!=db" value=${query.labelSelector ?? ''}
+        onChange=${(e) => setQuery({ ...query, labelSelector: e.target.value })} /></label>`}
+    </form>`;
+}
+
+/** One object, live: undefined while loading, null once it does not exist. */
+export function useObject(ref) {
+  const [obj, setObj] = useState(undefined);
+  const [error, setError] = useState('');
+  const key = JSON.stringify(ref);
+  useEffect(() => {
+    setObj(undefined);
+    const s = conn.subscribe({ op: 'object', ref }, (m) => {
+      if (m.type === 'object') setObj(m.object), setError('');
+      else if (m.type === 'error') setError(m.message);
+    });
+    return () => s.close();
+  }, [key]);
+  return [obj, error];
+}
+
+export function Conditions({ conditions = [] }) {
+  return html`
+    <table class="plain" aria-label="conditions">
+      <thead><tr><th>Type</th><th>Status</th><th>Reason</th><th>Message</th></tr></thead>
+      <tbody>${conditions.map((c) => html`<tr><td>${c.type}</td><td class=${c.status === 'True' ? (c.type === 'Ready' || c.type === 'Initialized' || c.type === 'ContainersReady' || c.type === 'PodScheduled' || c.type === 'PodReadyToStartContainers' ? 'good' : 'bad') : c.type === 'Ready' ? 'bad' : ''}>${c.status}</td><td>${c.reason ?? ''}</td><td>${c.message ?? ''}</td></tr>`)}</tbody>
+    </table>`;
+}
+
+export function Labels({ labels }) {
+  return html`<span class="labels">${Object.entries(labels ?? {}).map(([k, v]) => html`<span class="chip">${k}=${v}</span>`)}</span>`;
+}

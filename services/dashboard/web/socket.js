@@ -1,0 +1,71 @@
+// The one WebSocket of this tab. Every view subscribes on it under an id of its own;
+// after a reconnect each live subscription is sent again as it stands, so views go on.
+export class Connection {
+  constructor(url) {
+    this.url = url;
+    this.subs = new Map();
+    this.nextId = 1;
+    this.queue = [];
+    this.state = 'connecting';
+    this.stateListeners = new Set();
+    this.open();
+  }
+
+  open() {
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.setState('open');
+      for (const s of this.subs.values()) ws.send(JSON.stringify(s.request));
+      for (const m of this.queue.splice(0)) ws.send(m);
+    };
+    ws.onmessage = (ev) => {
+      const msg = JSON.parse(ev.data);
+      this.subs.get(msg.id)?.onMessage(msg);
+    };
+    ws.onclose = () => {
+      this.setState('closed');
+      setTimeout(() => this.open(), 1000);
+    };
+  }
+
+  setState(s) {
+    this.state = s;
+    for (const l of this.stateListeners) l(s);
+  }
+
+  onState(l) {
+    this.stateListeners.add(l);
+    return () => this.stateListeners.delete(l);
+  }
+
+  send(msg) {
+    const text = JSON.stringify(msg);
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
+    else this.queue.push(text);
+  }
+
+  /**
+   * Starts a subscription; `request` is {op, ...}. Returns {update(fields), close()}:
+   * update sends {op: fields.op, id, ...} and folds the fields into what a reconnect resends.
+   */
+  subscribe(request, onMessage) {
+    const id = `s${this.nextId++}`;
+    const sub = { request: { ...request, id }, onMessage };
+    this.subs.set(id, sub);
+    this.send(sub.request);
+    return {
+      id,
+      update: (op, fields) => {
+        Object.assign(sub.request, fields);
+        this.send({ op, id, ...fields });
+      },
+      close: () => {
+        this.subs.delete(id);
+        this.send({ op: 'close', id });
+      },
+    };
+  }
+}
+
+export const conn = new Connection(`ws://${location.host}/ws`);
