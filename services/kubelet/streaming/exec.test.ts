@@ -77,7 +77,7 @@ describe('kubectl exec, attach, cp and port-forward on a real node (needs root)'
     });
 
   /** kubectl under a pseudo-terminal (util-linux script): `shell` runs in it; `feed` writes lines once `prompt` showed */
-  const inTerminal = (shell: string, feed: string[] = [], prompt?: RegExp, timeoutMs = 60_000, until?: RegExp): Promise<string> =>
+  const inTerminal = (shell: string, feed: string[] = [], prompt?: RegExp, timeoutMs = 60_000, until?: RegExp, onceSeen?: { pattern: RegExp; then: () => void }): Promise<string> =>
     new Promise((resolve, reject) => {
       const p = spawn('script', ['-qfec', shell, '/dev/null'], { cwd: dir, env: { ...process.env, KUBECONFIG: kubeconfig, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
       children.add(p);
@@ -92,6 +92,10 @@ describe('kubectl exec, attach, cp and port-forward on a real node (needs root)'
         if (!fed && prompt && prompt.test(text)) {
           fed = true;
           for (const l of feed) p.stdin.write(l);
+        }
+        if (onceSeen?.pattern.test(text)) {
+          onceSeen.then();
+          onceSeen = undefined;
         }
         // a session that does not end by itself (attach) is left once it showed what was wanted
         if (until?.test(text)) p.kill('SIGTERM');
@@ -181,8 +185,13 @@ describe('kubectl exec, attach, cp and port-forward on a real node (needs root)'
         const shell = await inTerminal(`${k} exec -it box -- sh`, ['echo $((6*7))\n', 'exit 5\n'], /\/ # /);
         assert.match(shell, /\/ # /);
         assert.match(shell, /\r?\n42\r?\n/);
-        // the size kubectl reads from its terminal arrives first; a later resize (SIGWINCH) follows
-        const sizes = await inTerminal(`stty rows 30 cols 100; (sleep 3; stty -F /dev/tty rows 40 cols 120) & ${k} exec -it box -- sh -c 'sleep 1; stty size; sleep 6; stty size'`);
+        // The size kubectl reads from its terminal arrives first; the terminal is resized
+        // (SIGWINCH) only once the pod printed it, and the pod prints again when it sees the
+        // new size: no step depends on how fast kubectl starts.
+        const resize = path.join(dir, `resize-${v}`);
+        const sizes = await inTerminal(
+          `stty rows 30 cols 100; (until [ -e ${resize} ]; do sleep 0.1; done; stty -F /dev/tty rows 40 cols 120) & ${k} exec -it box -- sh -c 'sleep 1; stty size; while [ "$(stty size)" = "30 100" ]; do sleep 0.2; done; stty size'`,
+          [], undefined, 60_000, undefined, { pattern: /30 100/, then: () => writeFileSync(resize, '') });
         assert.match(sizes, /30 100\r?\n[^]*40 120/);
       });
 
