@@ -25,7 +25,7 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
        flotilla kubelet --runtime cri [--nats URL] [--container-runtime-endpoint unix://PATH] [--root-dir DIR]
                         [--cni-conf-dir DIR] [--pod-cidr CIDR] [--hostname-override NAME] [--pods 110]
                         [--pod-manifest-path DIR] [--system-reserved cpu=Q,memory=Q] [--kube-reserved ...] [--eviction-hard memory.available<100Mi,...]
-                        [--registry-port ${LOCAL_REGISTRY_PORT}]
+                        [--registry-port ${LOCAL_REGISTRY_PORT}] [--cluster-dns IP,...] [--cluster-domain cluster.local] [--resolv-conf /etc/resolv.conf]
                         [--container-log-max-size 10Mi] [--container-log-max-files 5] [--ship-logs=true] [--read-only-port 10255]
        (both: [--cloud-provider external] [--tracing-sampling-rate R] [--tracing-endpoint URL] [--tracing-retention D] [--tracing-max-bytes N])
 
@@ -49,6 +49,11 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
   --cni-network NAME, --cni-bridge NAME   the pod network's CNI name and host bridge (default flotilla, flt0)
   --registry-port N   the local registry on 127.0.0.1: images named localhost:N/... or 127.0.0.1:N/... are
                       pulled from it; nothing is pulled from anywhere else (default ${LOCAL_REGISTRY_PORT})
+  --cluster-dns IPS   the cluster DNS Service's address(es): pods with dnsPolicy ClusterFirst get them as
+                      nameservers, with search NS.svc.DOMAIN svc.DOMAIN DOMAIN and options ndots:5 (flotilla up
+                      passes 10.96.0.10); without it those pods get the host's resolv.conf (MissingClusterDNS)
+  --cluster-domain D  the cluster's DNS domain (default cluster.local)
+  --resolv-conf FILE  the host's resolver config for dnsPolicy Default (default /etc/resolv.conf; '' = none)
   --read-only-port N  /metrics, /metrics/resource, /metrics/cadvisor and /stats/summary over HTTP on 127.0.0.1:N
                       (0: none; default 10255 for the real node, any free port for hollow nodes); the nodes
                       advertise it as status.daemonEndpoints.kubeletEndpoint.Port
@@ -85,6 +90,9 @@ const KUBELET_FLAGS = {
   'kube-reserved': { type: 'string' },
   'eviction-hard': { type: 'string' },
   'registry-port': { type: 'string' },
+  'cluster-dns': { type: 'string' },
+  'cluster-domain': { type: 'string' },
+  'resolv-conf': { type: 'string' },
   'ship-logs': { type: 'string' },
   'read-only-port': { type: 'string' },
   nodes: { type: 'string' },
@@ -179,6 +187,7 @@ async function runCriKubelet(values: KubeletFlags): Promise<number> {
           evictionHard: checkedFlag(values['eviction-hard'], '--eviction-hard', parseEvictionHard),
           shipLogs: boolFlag(values['ship-logs'], '--ship-logs') ?? false,
           images: { registries: localRegistryHosts(intFlag(values['registry-port'], '--registry-port', 1, 65535)) },
+          dns: { clusterDNS: values['cluster-dns']?.split(',').map((s) => s.trim()).filter(Boolean) ?? [], clusterDomain: values['cluster-domain'], resolvConf: values['resolv-conf'] },
         },
       }),
     (running) => {

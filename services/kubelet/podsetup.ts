@@ -8,6 +8,7 @@
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import type { ApiClient } from '../../lib/client/mod.js';
 import { containerConfig } from './containerconfig.js';
+import { podDnsConfig, type ClusterDnsSettings } from './dnsconfig.js';
 import { expandCommandAndArgs, makeEnvironment } from './envvars.js';
 import type { PodEvents } from './events.js';
 import type { ContainerConfig, PodSandboxConfig, PortMapping } from './runtime.js';
@@ -23,6 +24,8 @@ export interface PodSetupOptions {
   allocatable: () => Record<string, string>;
   events?: PodEvents;
   log?: (line: string) => void;
+  /** --cluster-dns, --cluster-domain and the host's resolv.conf: each pod's by its dnsPolicy */
+  dns?: ClusterDnsSettings;
 }
 
 export class PodSetup {
@@ -89,7 +92,7 @@ export class PodSetup {
   /**
    * The sandbox config with the pod's security settings and namespaces, host network (the
    * node's hostname) and its containers' ports as CRI port mappings (containerd
-   * hands those with a hostPort to CNI's portmap plugin).
+   * hands those with a hostPort to CNI's portmap plugin), and its resolv.conf by dnsPolicy.
    */
   sandboxConfig(pod: Pod, base: PodSandboxConfig): PodSandboxConfig {
     const out: PodSandboxConfig = { ...base };
@@ -104,6 +107,7 @@ export class PodSetup {
         if (hostPort > 0) ports.push({ protocol: (p.protocol ?? 'TCP') as PortMapping['protocol'], containerPort: p.containerPort, hostPort, hostIp: p.hostIP ?? '' });
       }
     if (ports.length) out.portMappings = ports;
+    if (this.opts.dns) out.dnsConfig = podDnsConfig(pod, this.opts.dns, (reason, message) => this.opts.events?.recordPod(pod, 'Warning', reason, message));
     return out;
   }
 

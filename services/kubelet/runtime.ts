@@ -40,6 +40,8 @@ export interface PodSandboxConfig {
   labels?: Record<string, string>;
   /** the pod's annotations, as upstream passes them to the runtime */
   annotations?: Record<string, string>;
+  /** the sandbox's resolv.conf (dnsconfig.ts); absent: the runtime copies the host's */
+  dnsConfig?: { servers: string[]; searches: string[]; options: string[] };
 }
 
 export type PodSandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY';

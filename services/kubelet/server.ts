@@ -29,6 +29,7 @@ import { announceInstances, instanceType, type LocalInstance } from '../../lib/l
 import { parseQuantity } from '../../lib/api/quantity.js';
 import { PodManager, type PodManagerOptions } from './pods.js';
 import { PodSetup } from './podsetup.js';
+import { DEFAULT_CLUSTER_DOMAIN, hostDnsConfig } from './dnsconfig.js';
 import type { ContainerRuntime } from './runtime.js';
 import { logAcceptor } from './logs/server.js';
 import { LogShipper } from './logs/shipper.js';
@@ -84,6 +85,8 @@ export interface CriNodeOptions {
   containerLogMonitorPeriodMs?: number;
   /** ship every container's log into the log stream (logs/shipper.ts; `flotilla kubelet --ship-logs`) */
   shipLogs?: boolean;
+  /** --cluster-dns, --cluster-domain, --resolv-conf: pods' resolv.conf (dnsconfig.ts); absent: containerd copies the host's */
+  dns?: { clusterDNS: string[]; clusterDomain?: string; resolvConf?: string };
 }
 
 export interface StartKubeletOptions {
@@ -263,7 +266,7 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
   // the real node's events, as upstream's kubelet (hollow nodes at scale record none)
   const events = host ? new PodEvents(new EventRecorder({ client, reportingController: 'kubelet', reportingInstance: host.name })) : undefined;
   // a real node resolves env sources, volumes and security settings for its containers
-  const setup = host ? new PodSetup({ client, rootDir: cri.rootDir, allocatable: () => host.allocatable ?? host.capacity, events, log }) : undefined;
+  const setup = host ? new PodSetup({ client, rootDir: cri.rootDir, allocatable: () => host.allocatable ?? host.capacity, events, log, dns: cri.dns && { clusterDNS: cri.dns.clusterDNS, clusterDomain: cri.dns.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN, host: hostDnsConfig(cri.dns.resolvConf) } }) : undefined;
   const images = events && runtime instanceof CriRuntime ? new ImagePuller({ ...cri.images, service: runtime.client, events }) : undefined;
   const pods = new PodManager(client, metrics.instrument(runtime), nodes, { ...opts.pod, events, startDelayMs: opts.startDelayMs, log, setup, images, tracer: tracing?.tracer, metrics });
   provider = new StatsProvider({ pods, nodes, runtime, cri: host && runtime instanceof CriRuntime ? { client: runtime.client, nodeName: host.name } : undefined });

@@ -228,6 +228,7 @@ export class CriRuntime implements ContainerRuntime {
       labels: config.labels ?? {},
       annotations: config.annotations ?? {},
       portMappings: config.portMappings ?? [],
+      ...(config.dnsConfig ? { dnsConfig: config.dnsConfig } : {}),
       linux: { securityContext: sandboxSecurityContext(config.securityContext) },
     };
     const handler = this.opts.runtimeHandler ?? (criConfig.portMappings?.length ? '' : (this.noHostPortHandler ?? ''));

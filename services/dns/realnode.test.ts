@@ -1,0 +1,77 @@
+/**
+ * Cluster DNS on a real node (root; one containerd for the file, test/realnode.ts):
+ * each pod's /etc/resolv.conf follows its dnsPolicy (the kubelet's --cluster-dns,
+ * --cluster-domain, --resolv-conf), and a pod resolves a Service through the DNS server
+ * at the node address the kube-dns EndpointSlice names.
+ *
+ *   flock /tmp/flt-containerd.lock node bin/ensure.js test dist/services/dns/realnode.test.js
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Pod, Service } from 'kubernetes-types/core/v1.js';
+import { Resources } from '../../lib/client/mod.js';
+import { hostInternalIP } from '../../lib/net/mod.js';
+import { execInPod, startRealNode, type RealNode } from '../../test/realnode.js';
+import { startDnsServer, type DnsServer } from './server.js';
+
+const SLEEP = [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }];
+
+describe('cluster DNS on a real node', function () {
+  this.timeout(120_000);
+  let rn: RealNode | undefined;
+  let dns: DnsServer | undefined;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'flt-dns-'));
+  const resolvConf = path.join(dir, 'resolv.conf');
+  const nodeIP = hostInternalIP();
+
+  before(async () => {
+    // the host's resolver as the kubelet reads it (--resolv-conf): names no real server, so nothing is ever sent there
+    writeFileSync(resolvConf, 'nameserver 192.0.2.253\nsearch corp.example\noptions timeout:1\n');
+    rn = await startRealNode('dns', {
+      prefix: 'dns',
+      kubelet: (o) => ({ ...o, cri: { ...o.cri!, dns: { clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local', resolvConf } } }),
+    });
+    dns = await startDnsServer({ natsUrl: rn.api.natsUrl, port: 0, bindAddresses: [nodeIP], advertiseAddress: nodeIP, metricsPort: 0, log: () => {} });
+    await rn.client.create<Service>({ ...Resources.services, namespace: 'default' }, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { clusterIP: '10.96.5.5', ports: [{ name: 'http', port: 80 }] } });
+  });
+
+  after(async () => {
+    await dns?.stop();
+    await rn?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("writes each pod's resolv.conf by its dnsPolicy, and a pod resolves a Service at the DNS server's node address", async () => {
+    const node = rn!;
+    const specs: Array<[string, Partial<NonNullable<Pod['spec']>>]> = [
+      ['cluster-first', { containers: SLEEP }],
+      ['host-net', { containers: SLEEP, hostNetwork: true }],
+      ['host-net-cluster', { containers: SLEEP, hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' }],
+      ['default', { containers: SLEEP, dnsPolicy: 'Default' }],
+      ['none', { containers: SLEEP, dnsPolicy: 'None', dnsConfig: { nameservers: [nodeIP], searches: ['default.svc.cluster.local'], options: [{ name: 'ndots', value: '2' }] } }],
+    ];
+    const pods = await Promise.all(specs.map(([name, spec]) => node.createPod(spec, { name: `dns-${name}` })));
+    const running = await Promise.all(pods.map((p) => node.podIn(p.metadata!.name!, 'Running', 90_000)));
+    const resolv = async (i: number) => {
+      const r = await execInPod(node.cri, running[i], ['cat', '/etc/resolv.conf']);
+      const lines = r.out.split('\n').map((l) => l.trim()).filter(Boolean);
+      const field = (k: string) => lines.filter((l) => l.startsWith(`${k} `)).map((l) => l.slice(k.length + 1)).join(' ');
+      return { nameservers: field('nameserver'), search: field('search'), options: field('options') };
+    };
+    const clusterFirst = { nameservers: '10.96.0.10', search: 'default.svc.cluster.local svc.cluster.local cluster.local corp.example', options: 'ndots:5' };
+    const hostResolv = { nameservers: '192.0.2.253', search: 'corp.example', options: 'timeout:1' };
+    assert.deepEqual(await resolv(0), clusterFirst);
+    assert.deepEqual(await resolv(1), hostResolv);
+    assert.deepEqual(await resolv(2), clusterFirst);
+    assert.deepEqual(await resolv(3), hostResolv);
+    assert.deepEqual(await resolv(4), { nameservers: nodeIP, search: 'default.svc.cluster.local', options: 'ndots:2' });
+
+    // from the pod's network namespace to the server on the node's address (where the proxy DNATs 10.96.0.10:53)
+    const look = await execInPod(node.cri, running[4], ['nslookup', 'web.default.svc.cluster.local', `${nodeIP}:${dns!.port}`]);
+    assert.match(look.out, /Address:\s+10\.96\.5\.5/, `${look.out}${look.err}`);
+    const srv = await execInPod(node.cri, running[0], ['nslookup', '-type=srv', '_http._tcp.web.default.svc.cluster.local', `${nodeIP}:${dns!.port}`]);
+    assert.match(srv.out, /service = 0 100 80 web\.default\.svc\.cluster\.local/, `${srv.out}${srv.err}`);
+  });
+});
