@@ -3,7 +3,7 @@
  * scheduler, controller-manager, kubelets): `--addons a,b` picks them, default all,
  * `--addons none` none.
  */
-export const ADDONS = ['kube-state-metrics', 'prometheus', 'metrics-server', 'logging', 'dashboard'] as const;
+export const ADDONS = ['kube-state-metrics', 'prometheus', 'metrics-server', 'logging', 'dashboard', 'dns'] as const;
 
 /** The addons a --addons value names (undefined: all); an unknown name is an error that lists the known ones. */
 export function parseAddons(value: string | undefined): string[] {

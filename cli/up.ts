@@ -47,6 +47,7 @@ import { DEFAULT_CNI_CONF_DIR } from '../services/kubelet/main.js';
 import { LOCAL_REGISTRY_PORT } from '../services/kubelet/containerd/config.js';
 import { LocalRegistry, REGISTRY_BIN, waitForRegistry } from '../services/kubelet/images/registry.js';
 import { CONTROL_PLANE_MODES, STATIC_POD_COMPONENTS, manifestsDir, writeControlPlaneManifests, type ControlPlaneMode, type StaticPodComponent } from './staticcontrolplane.js';
+import { DEFAULT_CLUSTER_DNS_IP } from '../services/dns/registration.js';
 
 export const DEFAULT_API_PORT = 6443;
 
@@ -117,6 +118,7 @@ export const SERVICES: ServiceDef[] = [
       const r = c.realNode!;
       return [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'cri', '--container-runtime-endpoint', r.endpoint, '--root-dir', r.rootDir,
         '--cni-conf-dir', r.cniConfDir, ...(r.podCIDR ? ['--pod-cidr', r.podCIDR] : []), '--cni-network', r.network, '--cni-bridge', r.bridge, '--registry-port', String(r.registryPort), `--ship-logs=${c.addons.includes('logging')}`, '--cloud-provider', 'external',
+        ...(c.addons.includes('dns') ? ['--cluster-dns', DEFAULT_CLUSTER_DNS_IP, '--cluster-domain', 'cluster.local'] : []),
         ...(c.controlPlane === 'static-pods' ? ['--pod-manifest-path', manifestsDir(c.dataDir)] : []), ...c.tracingArgs];
     },
   },
@@ -134,6 +136,8 @@ export const SERVICES: ServiceDef[] = [
   { name: 'metrics', enabled: (c) => c.addons.includes('metrics-server'), args: (c) => [c.cli, 'metrics', '--nats', c.natsUrl, '--register-apiservice'] },
   // the web UI (services/dashboard) on the loopback port up chose and prints
   { name: 'dashboard', enabled: (c) => c.addons.includes('dashboard'), args: (c) => [c.cli, 'dashboard', '--nats', c.natsUrl, '--port', String(c.dashboardPort)] },
+  // cluster DNS: port 53 on 127.0.0.1 and the node's address as root (else a free port); registers kube-dns itself
+  { name: 'dns', enabled: (c) => c.addons.includes('dns'), args: (c) => [c.cli, 'dns', '--nats', c.natsUrl] },
 ];
 
 export interface UpOptions {
@@ -552,7 +556,8 @@ runs pods with IPs from a CNI bridge; otherwise up says why and runs hollow node
                     over NATS; when it is not installed up prints the apt-get command and runs without it;
                     metrics-server (flotilla metrics) scrapes every kubelet and serves metrics.k8s.io for kubectl top;
                     logging runs \`flotilla logging\` (the log stream, Loki's API on :3100) and the real node ships logs;
-                    dashboard runs the web UI (\`flotilla dashboard\`) on 127.0.0.1 and up prints its URL
+                    dashboard runs the web UI (\`flotilla dashboard\`) on 127.0.0.1 and up prints its URL;
+                    dns runs \`flotilla dns\` (kube-dns at 10.96.0.10; the real node's pods get it in resolv.conf)
   --prometheus-port N  Prometheus' port on 127.0.0.1 (default ${DEFAULT_PROMETHEUS_PORT}; a busy port is replaced by a free one)
   --scrape-interval D  Prometheus' scrape and rule interval, a Go duration (default 15s)
   --dashboard-port N   the dashboard's port on 127.0.0.1 (default ${DEFAULT_DASHBOARD_PORT}; a busy port is replaced by a free one)
