@@ -28,6 +28,7 @@ import { ApiClient, connectNats, forEachLimited, Resources } from '../lib/client
 import { startNatsServer } from '../lib/nats/server.js';
 import { intToIp } from '../lib/net/mod.js';
 import { startApiServer } from '../services/apiserver/server.js';
+import { literalLookup } from '../services/dns/listener.js';
 import { spawnFlotilla, stopChild } from '../test/cluster.js';
 import { processCpuMs } from './cpu.js';
 import { waitFor } from '../test/wait.js';
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 100; i++) names.push([`nope-${i}.default.svc.cluster.local`, 'A']);
     const queries = names.map(([name, type]) => dnsPacket.encode({ type: 'query', id: 0, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] }));
 
-    const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 });
+    const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 8 << 20, sendBufferSize: 8 << 20, lookup: literalLookup as never });
     await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
     // wait until the server's informers listed: the last Service answers
     const probe = dnsPacket.encode({ type: 'query', id: 1, questions: [{ type: 'A', name: `svc-${nServices - 1}.default.svc.cluster.local` }] });

@@ -16,6 +16,15 @@ const TCP_IDLE_MS = 10_000;
 /** a UDP socket's kernel buffers: bursts of queries must not be dropped */
 const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Replies go to the address a query came from, always an IP literal: answered at once
+ * instead of through dns.lookup, which defers every send by a tick (a measurable share of
+ * a query's cost at tens of thousands a second).
+ */
+export function literalLookup(address: string, _options: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  callback(null, address, address.includes(':') ? 6 : 4);
+}
+
 export interface Listeners {
   port: number;
   close(): Promise<void>;
@@ -49,7 +58,7 @@ async function listenOnce(addresses: string[], port: number, handle: QueryHandle
   };
   try {
     for (const address of addresses) {
-      const udp = dgram.createSocket({ type: address.includes(':') ? 'udp6' : 'udp4', recvBufferSize: UDP_BUFFER_BYTES, sendBufferSize: UDP_BUFFER_BYTES });
+      const udp = dgram.createSocket({ type: address.includes(':') ? 'udp6' : 'udp4', recvBufferSize: UDP_BUFFER_BYTES, sendBufferSize: UDP_BUFFER_BYTES, lookup: literalLookup as never });
       await new Promise<void>((resolve, reject) => {
         udp.once('error', reject);
         udp.bind(port, address, () => {
