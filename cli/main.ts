@@ -41,6 +41,10 @@ const VERBS: Record<string, Verb> = {
     summary: 'run many hollow nodes in this process (`kubelet --runtime hollow --nodes N`)',
     run: service(async () => (await import('../services/kubelet/main.js')).runKubelet),
   },
+  proxy: {
+    summary: 'program this node\'s Services into nftables, as kube-proxy (what `up` supervises for the real node; `proxy --cleanup` removes its table)',
+    run: service(async () => (await import('../services/proxy/main.js')).runProxy),
+  },
   logging: {
     summary: 'run the logging service in this process: the log stream, its index, Loki\'s read API (what `up` supervises)',
     run: service(async () => (await import('../services/logging/main.js')).runLogging),

@@ -1,0 +1,290 @@
+/**
+ * The proxy's ruleset, rendered from Services and EndpointSlices: pure, no I/O. The layout
+ * follows upstream kube-proxy's nftables mode (pkg/proxy/nftables): one table the proxy
+ * owns, base chains that jump into `services`, which dispatches on
+ * `ip daddr . meta l4proto . th dport` through one verdict map (`service-ips`; NodePorts
+ * through `service-nodeports` for every local address), a chain per Service port and
+ * traffic policy, and `no-endpoint-*` maps that reject at once in the filter hooks,
+ * before DNAT, when a Service has no endpoints.
+ *
+ * One difference from upstream keeps the ruleset small: without session affinity a
+ * Service port's chain picks its endpoint with one
+ * `dnat ip addr . port to numgen random mod N map {...}` rule instead of a chain per
+ * endpoint (10,000 Services x 10 endpoints are 10,000 chains, not 110,000), and hairpin
+ * traffic (a pod reaching itself through its Service) is masqueraded by one rule over the
+ * `hairpin` set of (endpoint . endpoint) pairs. Only Services with `sessionAffinity:
+ * ClientIP` get endpoint chains, which record the client in an `affinity-*` set with the
+ * Service's timeout, as upstream's do.
+ */
+import { createHash } from 'node:crypto';
+import type { Service, ServicePort } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+
+/** upstream's masquerade mark bit (--masquerade-bit 14) */
+export const MASQUERADE_MARK = '0x4000';
+/** upstream's default ClientIP affinity timeout, 3 hours */
+export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10800;
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+export interface RulesConfig {
+  /** this node's name: endpoints with this nodeName are local (traffic policy Local) */
+  nodeName: string;
+  /** the pods' range: traffic to a ClusterIP from outside it is masqueraded (none: not masqueraded) */
+  clusterCIDR?: string;
+  /** the Services' range: traffic to it that no Service port takes is dropped, so it never leaves the machine */
+  serviceCIDR?: string;
+  /** NodePorts answer on 127.0.0.1 too (needs route_localnet on the pod network's interface) */
+  localhostNodePorts: boolean;
+}
+
+/**
+ * What the proxy programs, apart from the fixed declarations (base chains' hooks, maps'
+ * types): chains with their rules, the elements of the maps and sets, and the affinity
+ * sets. Two of these are compared to make an incremental transaction (nftables.ts).
+ */
+export interface Ruleset {
+  /** every chain (base chains included) → its rules, in order */
+  chains: Map<string, string[]>;
+  /** map or set name → element key → value ('' for sets) */
+  elements: Map<string, Map<string, string>>;
+  /** affinity set name → timeout in seconds */
+  affinitySets: Map<string, number>;
+}
+
+/** The base chains: name → hook declaration. Priorities as upstream's nftables proxier. */
+export const BASE_CHAINS: ReadonlyMap<string, string> = new Map([
+  // filters run before DNAT (-100) so a Service's own address is still the destination
+  ['filter-input', 'type filter hook input priority -110; policy accept;'],
+  ['filter-forward', 'type filter hook forward priority -110; policy accept;'],
+  ['filter-output', 'type filter hook output priority -110; policy accept;'],
+  ['filter-output-post-dnat', 'type filter hook output priority -90; policy accept;'],
+  ['nat-prerouting', 'type nat hook prerouting priority dstnat; policy accept;'],
+  ['nat-output', 'type nat hook output priority -100; policy accept;'],
+  ['nat-postrouting', 'type nat hook postrouting priority srcnat; policy accept;'],
+]);
+
+/** The maps and sets with a fixed type: name → declaration. */
+export const FIXED_MAPS: ReadonlyMap<string, string> = new Map([
+  ['service-ips', 'type ipv4_addr . inet_proto . inet_service : verdict;'],
+  ['service-nodeports', 'type inet_proto . inet_service : verdict;'],
+  ['no-endpoint-services', 'type ipv4_addr . inet_proto . inet_service : verdict;'],
+  ['no-endpoint-nodeports', 'type inet_proto . inet_service : verdict;'],
+  ['cluster-ips', 'type ipv4_addr;'],
+  ['hairpin', 'type ipv4_addr . ipv4_addr;'],
+]);
+
+const PROTOCOLS: Record<string, string> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp' };
+
+/** One endpoint as the proxy sees it (from an EndpointSlice). */
+export interface ProxyEndpoint {
+  ip: string;
+  port: number;
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+  nodeName?: string;
+}
+
+/** base32 of sha256, 8 characters: keeps chain names unique and short, as upstream's hashes */
+export function shortHash(s: string): string {
+  const bytes = createHash('sha256').update(s).digest();
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const b of bytes) {
+    value = (value << 8) | b;
+    bits += 8;
+    while (bits >= 5 && out.length < 8) {
+      out += alphabet[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    if (out.length >= 8) break;
+  }
+  return out;
+}
+
+function isIPv4(ip: string | undefined): ip is string {
+  return !!ip && /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(ip);
+}
+
+/** The endpoints of one Service port from the Service's slices (matched by port name and protocol), one per IP. */
+export function endpointsFor(port: ServicePort, slices: EndpointSlice[]): ProxyEndpoint[] {
+  const byIp = new Map<string, ProxyEndpoint>();
+  const protocol = port.protocol ?? 'TCP';
+  for (const slice of slices) {
+    if (slice.addressType !== 'IPv4') continue;
+    const sp = (slice.ports ?? []).find((p) => (p.name ?? '') === (port.name ?? '') && (p.protocol ?? 'TCP') === protocol);
+    if (!sp || sp.port === undefined) continue;
+    for (const ep of slice.endpoints ?? []) {
+      const ip = ep.addresses?.[0];
+      if (!isIPv4(ip) || byIp.has(ip)) continue;
+      // upstream: a nil ready means ready; nil serving means "as ready"; nil terminating means not
+      const ready = ep.conditions?.ready ?? true;
+      const serving = ep.conditions?.serving ?? ready;
+      const terminating = ep.conditions?.terminating ?? false;
+      byIp.set(ip, { ip, port: sp.port, ready, serving, terminating, nodeName: ep.nodeName });
+    }
+  }
+  return [...byIp.values()].sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
+}
+
+/**
+ * Upstream's CategorizeEndpoints (pkg/proxy/topology.go), without topology hints: only
+ * ready endpoints take traffic; when none is ready, serving-and-terminating ones do
+ * (graceful termination); the same again among this node's endpoints.
+ */
+export function categorizeEndpoints(eps: ProxyEndpoint[], nodeName: string): { cluster: ProxyEndpoint[]; local: ProxyEndpoint[]; hasAny: boolean } {
+  const usable = eps.filter((e) => e.ready || (e.serving && e.terminating));
+  const pick = (list: ProxyEndpoint[]) => {
+    const ready = list.filter((e) => e.ready);
+    return ready.length ? ready : list.filter((e) => e.serving && e.terminating);
+  };
+  return { cluster: pick(usable), local: pick(usable.filter((e) => e.nodeName === nodeName)), hasAny: usable.length > 0 };
+}
+
+/** A Service with its EndpointSlices, the unit the proxy renders. */
+export interface ServiceWithSlices {
+  service: Service;
+  slices: EndpointSlice[];
+}
+
+/** The rules every ruleset has, whatever the Services. */
+function fixedChains(cfg: RulesConfig): Map<string, string[]> {
+  const inputRules = ['ct state new jump nodeport-endpoints-check', 'ct state new jump service-endpoints-check'];
+  if (cfg.localhostNodePorts) {
+    // route_localnet lets 127.0.0.1 be routed to pods; without this rule a pod could then
+    // reach the node's localhost services (upstream's iptables rule for CVE-2020-8558)
+    inputRules.push('iifname != "lo" ip daddr 127.0.0.0/8 ct state != { established, related } ct status ! dnat drop');
+  }
+  const clusterIpsCheck = ['ip daddr @cluster-ips reject'];
+  if (cfg.serviceCIDR) clusterIpsCheck.push(`ip daddr ${cfg.serviceCIDR} drop`);
+  return new Map([
+    ['filter-input', inputRules],
+    ['filter-forward', ['ct state new jump service-endpoints-check', 'ct state new jump cluster-ips-check']],
+    ['filter-output', ['ct state new jump service-endpoints-check']],
+    ['filter-output-post-dnat', ['ct state new jump cluster-ips-check']],
+    ['nat-prerouting', ['jump services']],
+    ['nat-output', ['jump services']],
+    ['nat-postrouting', ['ct status dnat ip saddr . ip daddr @hairpin jump mark-for-masquerade', 'jump masquerading']],
+    ['services', [
+      'ip daddr . meta l4proto . th dport vmap @service-ips',
+      `fib daddr type local${cfg.localhostNodePorts ? '' : ' ip daddr != 127.0.0.0/8'} meta l4proto . th dport vmap @service-nodeports`,
+    ]],
+    ['service-endpoints-check', ['ip daddr . meta l4proto . th dport vmap @no-endpoint-services']],
+    ['nodeport-endpoints-check', [`fib daddr type local${cfg.localhostNodePorts ? '' : ' ip daddr != 127.0.0.0/8'} meta l4proto . th dport vmap @no-endpoint-nodeports`]],
+    // ClusterIPs on ports no Service has; the rest of the Service range goes nowhere
+    ['cluster-ips-check', clusterIpsCheck],
+    ['reject-chain', ['meta l4proto tcp reject with tcp reset', 'reject']],
+    ['mark-for-masquerade', [`meta mark set meta mark or ${MASQUERADE_MARK}`]],
+    ['masquerading', [`meta mark & ${MASQUERADE_MARK} == 0 return`, `meta mark set meta mark xor ${MASQUERADE_MARK}`, 'masquerade fully-random']],
+  ]);
+}
+
+/** Builds the whole ruleset for these Services. */
+export function buildRuleset(cfg: RulesConfig, services: Iterable<ServiceWithSlices>): Ruleset {
+  const chains = fixedChains(cfg);
+  const elements = new Map<string, Map<string, string>>([...FIXED_MAPS.keys()].map((k) => [k, new Map<string, string>()]));
+  const affinitySets = new Map<string, number>();
+  const el = (map: string) => elements.get(map)!;
+
+  for (const { service, slices } of services) {
+    const spec = service.spec;
+    if (!spec || spec.type === 'ExternalName') continue;
+    const ns = service.metadata?.namespace ?? 'default';
+    const name = service.metadata?.name ?? '';
+    const clusterIP = isIPv4(spec.clusterIP) ? spec.clusterIP : undefined;
+    if (clusterIP) el('cluster-ips').set(clusterIP, '');
+    const externalIPs = [
+      ...(spec.externalIPs ?? []),
+      ...(service.status?.loadBalancer?.ingress ?? []).map((i) => i.ip),
+    ].filter(isIPv4);
+    const affinity = spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_TIMEOUT_SECONDS) : 0;
+    const internalLocal = spec.internalTrafficPolicy === 'Local';
+    const externalLocal = spec.externalTrafficPolicy === 'Local' && (spec.type === 'NodePort' || spec.type === 'LoadBalancer' || externalIPs.length > 0);
+
+    for (const port of spec.ports ?? []) {
+      const proto = PROTOCOLS[port.protocol ?? 'TCP'];
+      if (!proto || !port.port) continue;
+      const portName = `${ns}/${name}/${proto}/${port.name ?? ''}`;
+      const h = shortHash(portName);
+      const eps = endpointsFor(port, slices);
+      const { cluster, local, hasAny } = categorizeEndpoints(eps, cfg.nodeName);
+      for (const e of eps) el('hairpin').set(`${e.ip} . ${e.ip}`, '');
+
+      const clusterChain = `service-${h}-${portName}`;
+      const localChain = `local-${h}-${portName}`;
+      const externalChain = `external-${h}-${portName}`;
+      const nodePort = port.nodePort && (spec.type === 'NodePort' || spec.type === 'LoadBalancer') ? port.nodePort : undefined;
+      const hasExternal = nodePort !== undefined || externalIPs.length > 0;
+
+      // the chains that pick an endpoint
+      const masqOutside = clusterIP && cfg.clusterCIDR ? [`ip daddr ${clusterIP} ${proto} dport ${port.port} ip saddr != ${cfg.clusterCIDR} jump mark-for-masquerade`] : [];
+      const pickRules = (list: ProxyEndpoint[]) => pickEndpoint(list, proto, affinity, portName, chains, affinitySets);
+      if (cluster.length) chains.set(clusterChain, [...(internalLocal ? [] : masqOutside), ...pickRules(cluster)]);
+      if ((internalLocal || externalLocal) && local.length) chains.set(localChain, [...(internalLocal ? masqOutside : []), ...pickRules(local)]);
+
+      // internal traffic: the ClusterIP
+      if (clusterIP) {
+        const target = internalLocal ? (local.length ? localChain : undefined) : cluster.length ? clusterChain : undefined;
+        const key = `${clusterIP} . ${proto} . ${port.port}`;
+        if (target) el('service-ips').set(key, `goto ${target}`);
+        // no endpoints at all: reject at once; endpoints only on other nodes (Local): drop, as upstream
+        else el('no-endpoint-services').set(key, hasAny ? 'drop' : 'goto reject-chain');
+      }
+
+      // external traffic: NodePort, externalIPs, load-balancer ingress IPs
+      if (!hasExternal) continue;
+      let externalTarget: string | undefined;
+      if (!externalLocal) {
+        if (cluster.length) {
+          chains.set(externalChain, ['jump mark-for-masquerade', `goto ${clusterChain}`]);
+          externalTarget = externalChain;
+        }
+      } else if (cluster.length) {
+        // upstream's short circuits: pods and the node itself reach all endpoints
+        const rules = [];
+        if (cfg.clusterCIDR) rules.push(`ip saddr ${cfg.clusterCIDR} goto ${clusterChain}`);
+        rules.push('fib saddr type local jump mark-for-masquerade', `fib saddr type local goto ${clusterChain}`);
+        // the client's address is kept: only this node's endpoints, else nothing (the load balancer's health check moves traffic away)
+        rules.push(local.length ? `goto ${localChain}` : 'drop');
+        chains.set(externalChain, rules);
+        externalTarget = externalChain;
+      }
+      const verdict = externalTarget ? `goto ${externalTarget}` : undefined;
+      const none = hasAny ? 'drop' : 'goto reject-chain';
+      for (const ip of externalIPs) {
+        const key = `${ip} . ${proto} . ${port.port}`;
+        if (verdict) el('service-ips').set(key, verdict);
+        else el('no-endpoint-services').set(key, none);
+      }
+      if (nodePort !== undefined) {
+        const key = `${proto} . ${nodePort}`;
+        if (verdict) el('service-nodeports').set(key, verdict);
+        else el('no-endpoint-nodeports').set(key, none);
+      }
+    }
+  }
+  return { chains, elements, affinitySets };
+}
+
+/** The rules that DNAT to one of the endpoints: numgen over a map, or affinity chains. */
+function pickEndpoint(list: ProxyEndpoint[], proto: string, affinity: number, portName: string, chains: Map<string, string[]>, affinitySets: Map<string, number>): string[] {
+  if (!affinity) {
+    if (list.length === 1) return [`meta l4proto ${proto} dnat ip to ${list[0]!.ip}:${list[0]!.port}`];
+    const entries = list.map((e, i) => `${i} : ${e.ip} . ${e.port}`).join(', ');
+    return [`meta l4proto ${proto} dnat ip addr . port to numgen random mod ${list.length} map { ${entries} }`];
+  }
+  const rules: string[] = [];
+  const targets: string[] = [];
+  for (const e of list) {
+    const chain = `endpoint-${shortHash(portName)}-${portName}__${e.ip}/${e.port}`;
+    const set = `affinity-${shortHash(chain)}`;
+    affinitySets.set(set, affinity);
+    chains.set(chain, [`update @${set} { ip saddr }`, `meta l4proto ${proto} dnat ip to ${e.ip}:${e.port}`]);
+    rules.push(`ip saddr @${set} goto ${chain}`);
+    targets.push(chain);
+  }
+  rules.push(`numgen random mod ${targets.length} vmap { ${targets.map((t, i) => `${i} : goto ${t}`).join(', ')} }`);
+  return rules;
+}
