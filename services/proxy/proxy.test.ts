@@ -29,13 +29,12 @@ const run = promisify(execFile);
 const SERVICES = { ...Resources.services, namespace: 'default' };
 
 /** curl from the host: the body, or the curl error (exit code 7: connection refused) */
-async function curl(url: string): Promise<{ body: string; code: number; ms: number }> {
-  const t = performance.now();
+async function curl(url: string): Promise<{ body: string; code: number }> {
   try {
     const { stdout } = await run('curl', ['-sS', '--max-time', '3', url]);
-    return { body: stdout.trim(), code: 0, ms: performance.now() - t };
+    return { body: stdout.trim(), code: 0 };
   } catch (e) {
-    return { body: '', code: (e as { code?: number }).code ?? -1, ms: performance.now() - t };
+    return { body: '', code: (e as { code?: number }).code ?? -1 };
   }
 }
 
@@ -56,13 +55,13 @@ describe('proxy on a real node (root, nftables)', function () {
   let eps: RunningTestController<EndpointSliceController> | undefined;
   let proxy: RunningProxy | undefined;
   let table = '';
-  // a Service range address and ports no other suite picks
+  // Service addresses and ports no other suite picks; only this /24 is dropped when no Service takes it
   const ip3 = randomInt(0, 250);
   const cip = (n: number) => `10.111.${ip3}.${n}`;
   const nodePort = randomInt(30000, 32000);
   const lbIP = `10.240.0.${randomInt(2, 250)}`;
   const start = () =>
-    startProxy({ natsUrl: rn.api.natsUrl, nodeName: rn.nodeName, table, clusterCIDR: rn.host.subnet, serviceCIDR: '10.96.0.0/12', metricsPort: 0, minSyncPeriodMs: 100, log: (l) => process.env.PROXY_TEST_LOG && console.error(l) });
+    startProxy({ natsUrl: rn.api.natsUrl, nodeName: rn.nodeName, table, clusterCIDR: rn.host.subnet, serviceCIDR: `10.111.${ip3}.0/24`, metricsPort: 0, minSyncPeriodMs: 100, log: (l) => process.env.PROXY_TEST_LOG && console.error(l) });
 
   before(async () => {
     rn = await startRealNode('the proxy suite', { prefix: 'px' });
@@ -152,8 +151,8 @@ describe('proxy on a real node (root, nftables)', function () {
 
   it('no endpoints: refused at once; a pod whose readiness fails leaves the rotation', async () => {
     const none = await curl(`http://${cip(4)}/`);
+    // 7: connection refused (a dropped SYN would end in curl's timeout, 28)
     assert.equal(none.code, 7, 'curl: connection refused');
-    assert.ok(none.ms < 1000, `refused after ${none.ms} ms`);
     await execInPod(rn.cri, await rn.getPod('web3'), ['touch', '/tmp/unready']);
     await waitFor('web3 not ready in the slice', async () => {
       const slices = (await rn.client.list<EndpointSlice>({ ...ENDPOINT_SLICES, namespace: 'default' }, { labelSelector: 'kubernetes.io/service-name=web' })).items;
