@@ -48,6 +48,8 @@ describe('EndpointSlice controller against a real apiserver', function () {
     assert.match(slice!.metadata!.name!, /^web-[a-z0-9]{5}$/);
     assert.equal(slice!.metadata!.labels!['endpointslice.kubernetes.io/managed-by'], 'endpointslice-controller.k8s.io');
     assert.equal(slice!.metadata!.labels!.tier, 'front');
+    // when the change behind it happened (the proxy's network programming latency starts there)
+    assert.match(slice!.metadata!.annotations?.['endpoints.kubernetes.io/last-change-trigger-time'] ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     assert.deepEqual(slice!.metadata!.ownerReferences, [{ apiVersion: 'v1', kind: 'Service', name: 'web', uid: svc.metadata!.uid, controller: true, blockOwnerDeletion: true }]);
     assert.deepEqual(
       slice!.ports!.map((p) => [p.name, p.port, p.protocol]),

@@ -23,6 +23,8 @@ import { derivedLabels, podHostname, podServing, resolvePorts, serviceAndPodHand
 import { canonicalJson } from '../../../../lib/api/canonical.js';
 
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
+/** when the change (a pod's readiness, the Service's creation) behind a slice's content happened: the proxy's network programming latency starts there */
+export const LAST_CHANGE_TRIGGER_TIME_ANNOTATION = 'endpoints.kubernetes.io/last-change-trigger-time';
 export const CONTROLLER_NAME = 'endpointslice-controller.k8s.io';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 /** upstream --max-endpoints-per-slice default */
@@ -49,6 +51,8 @@ export class EndpointSliceController extends QueueController {
   private readonly maxPerSlice: number;
   /** service key -> slice name -> resourceVersion we wrote, or DELETED */
   private readonly written = new Map<string, Map<string, string>>();
+  /** upstream's TriggerTimeTracker: service key -> each selected pod's trigger time, and the Service's, at its last sync */
+  private readonly triggerTimes = new Map<string, { pods: Map<string, number>; service: number }>();
 
   constructor(ctx: ControllerContext, opts: EndpointSliceControllerOptions = {}) {
     super('endpoint_slice', ctx);
@@ -104,6 +108,7 @@ export class EndpointSliceController extends QueueController {
     if (!svc) {
       // the garbage collector removes owned slices too; doing it here keeps a cluster without it clean
       this.written.delete(key);
+      this.triggerTimes.delete(key);
       for (const s of existing) await this.deleteSlice(key, s);
       return;
     }
@@ -116,8 +121,10 @@ export class EndpointSliceController extends QueueController {
 
     // desired endpoints grouped by their resolved port set
     const groups = new Map<string, { ports: EndpointPort[]; endpoints: Map<string, Endpoint> }>();
+    const selected: Pod[] = [];
     for (const pod of this.pods.store.byIndex(NAMESPACE_INDEX, namespace)) {
       if (!selector.matches(pod.metadata?.labels ?? {}) || !shouldPodBeInEndpoints(pod, true)) continue;
+      selected.push(pod);
       const ports = endpointPorts(svc, pod);
       const pkey = canonicalJson(ports);
       let g = groups.get(pkey);
@@ -133,6 +140,7 @@ export class EndpointSliceController extends QueueController {
     }
 
     const labels = { ...derivedLabels(svc), [SERVICE_NAME_LABEL]: name, [MANAGED_BY_LABEL]: CONTROLLER_NAME };
+    const triggerTime = this.lastChangeTriggerTime(key, svc, selected);
     const toDelete: EndpointSlice[] = [];
     const plans: Array<{ ports: EndpointPort[]; slices: PlannedSlice[] }> = [];
 
@@ -173,8 +181,8 @@ export class EndpointSliceController extends QueueController {
     const note = (e: unknown) => errors.push((e as Error).message);
     for (const plan of plans) {
       for (const p of plan.slices) {
-        if (!p.existing) await this.createSlice(key, svc, labels, plan.ports, p.endpoints).catch(note);
-        else await this.updateSlice(key, svc, p.existing, labels, plan.ports, p.endpoints).catch(note);
+        if (!p.existing) await this.createSlice(key, svc, labels, plan.ports, p.endpoints, triggerTime).catch(note);
+        else await this.updateSlice(key, svc, p.existing, labels, plan.ports, p.endpoints, triggerTime).catch(note);
       }
     }
     for (const s of toDelete) await this.deleteSlice(key, s).catch(note);
@@ -182,6 +190,29 @@ export class EndpointSliceController extends QueueController {
       this.recorder.eventf(svc, undefined, 'Warning', 'FailedToUpdateEndpointSlices', 'Update', `Error updating Endpoint Slices for Service ${key}: ${errors.join('; ')}`);
       throw new Error(`reconciling EndpointSlices of Service ${key}: ${errors.join('; ')}`);
     }
+  }
+
+  /**
+   * Upstream's ComputeEndpointLastChangeTriggerTime: the earliest trigger time (a pod's
+   * Ready transition, else its creation; the Service's creation) that changed since this
+   * Service's last sync, so the latency measured from it covers every change the new
+   * content carries. Undefined when nothing changed.
+   */
+  private lastChangeTriggerTime(key: string, svc: Service, pods: Pod[]): string | undefined {
+    const prev = this.triggerTimes.get(key);
+    const seen = new Map<string, number>();
+    let min = Infinity;
+    for (const pod of pods) {
+      const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
+      const t = Date.parse(ready ?? pod.metadata?.creationTimestamp ?? '');
+      if (!Number.isFinite(t)) continue;
+      seen.set(pod.metadata!.name!, t);
+      if (prev?.pods.get(pod.metadata!.name!) !== t) min = Math.min(min, t);
+    }
+    const service = Date.parse(svc.metadata?.creationTimestamp ?? '');
+    if (Number.isFinite(service) && prev?.service !== service) min = Math.min(min, service);
+    this.triggerTimes.set(key, { pods: seen, service });
+    return Number.isFinite(min) ? new Date(min).toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined;
   }
 
   private podToEndpoint(svc: Service, pod: Pod): Endpoint {
@@ -203,7 +234,7 @@ export class EndpointSliceController extends QueueController {
     return ep;
   }
 
-  private async createSlice(key: string, svc: Service, labels: Record<string, string>, ports: EndpointPort[], endpoints: Endpoint[]): Promise<void> {
+  private async createSlice(key: string, svc: Service, labels: Record<string, string>, ports: EndpointPort[], endpoints: Endpoint[], triggerTime: string | undefined): Promise<void> {
     const name = svc.metadata!.name!;
     const slice: EndpointSlice = {
       apiVersion: 'discovery.k8s.io/v1',
@@ -212,6 +243,7 @@ export class EndpointSliceController extends QueueController {
         namespace: svc.metadata!.namespace,
         generateName: `${name.length > 57 ? name.slice(0, 57) : name}-`,
         labels,
+        ...(triggerTime ? { annotations: { [LAST_CHANGE_TRIGGER_TIME_ANNOTATION]: triggerTime } } : {}),
         ownerReferences: [newControllerRef(svc, 'v1', 'Service')],
       },
       addressType: 'IPv4',
@@ -222,7 +254,7 @@ export class EndpointSliceController extends QueueController {
     this.remember(key, created.metadata!.name!, created.metadata!.resourceVersion!);
   }
 
-  private async updateSlice(key: string, svc: Service, s: EndpointSlice, labels: Record<string, string>, ports: EndpointPort[], endpoints: Endpoint[]): Promise<void> {
+  private async updateSlice(key: string, svc: Service, s: EndpointSlice, labels: Record<string, string>, ports: EndpointPort[], endpoints: Endpoint[], triggerTime: string | undefined): Promise<void> {
     const refs = s.metadata?.ownerReferences ?? [];
     const owned = refs.some((r) => r.uid === svc.metadata?.uid && r.controller);
     const same =
@@ -235,7 +267,12 @@ export class EndpointSliceController extends QueueController {
       ...s,
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
-      metadata: { ...s.metadata, labels, ownerReferences: owned ? refs : [newControllerRef(svc, 'v1', 'Service')] },
+      metadata: {
+        ...s.metadata,
+        labels,
+        ownerReferences: owned ? refs : [newControllerRef(svc, 'v1', 'Service')],
+        ...(triggerTime ? { annotations: { ...s.metadata?.annotations, [LAST_CHANGE_TRIGGER_TIME_ANNOTATION]: triggerTime } } : {}),
+      },
       endpoints,
       ports,
     };
