@@ -174,6 +174,8 @@ export interface ClusterOptions {
   startTimeoutMs?: number;
   /** --tracing-* flags for the apiserver and the scheduler (default: none, their default rate) */
   tracingArgs?: string[];
+  /** more apiserver flags (e.g. --service-cluster-ip-range) */
+  apiserverArgs?: string[];
   /** run a scheduler too (one, as upstream's scheduler_perf runs it: no leader election) */
   scheduler?: {
     /** KubeSchedulerConfiguration file (a test case's schedulerConfigPath) */
@@ -203,7 +205,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const apiservers: ChildProcess[] = [];
     const urls: string[] = [];
     for (let i = 0; i < Math.max(1, opts.apiservers ?? 1); i++) {
-      const child = spawn(process.execPath, [...nodeArgs, CLI_MAIN, 'apiserver', '--nats', nats.url, '--port', '0', ...(opts.tracingArgs ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [...nodeArgs, CLI_MAIN, 'apiserver', '--nats', nats.url, '--port', '0', ...(opts.tracingArgs ?? []), ...(opts.apiserverArgs ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
       apiservers.push(child);
       children.push(child);
       urls.push(await waitForServing(child, opts.startTimeoutMs ?? 30_000));
