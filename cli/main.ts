@@ -34,7 +34,7 @@ const VERBS: Record<string, Verb> = {
     run: service(async () => (await import('../services/controller-manager/main.js')).runControllerManager),
   },
   'cloud-controller-manager': {
-    summary: 'run the cloud controllers (node initialization and lifecycle, service load balancers) over the `local` cloud (what `up` supervises)',
+    summary: 'run the cloud controllers (node initialization and lifecycle, service load balancers, routes) over the `local` cloud (what `up` supervises)',
     run: service(async () => (await import('../services/cloud-controller-manager/main.js')).runCloudControllerManager),
   },
   kubelet: {

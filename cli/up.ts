@@ -122,8 +122,8 @@ export const SERVICES: ServiceDef[] = [
         ...(c.controlPlane === 'static-pods' ? ['--pod-manifest-path', manifestsDir(c.dataDir)] : []), ...c.tracingArgs];
     },
   },
-  // the local cloud: initializes the kubelets' Nodes (they run with --cloud-provider=external), LoadBalancer IPs
-  { name: 'cloud-controller-manager', args: (c) => [c.cli, 'cloud-controller-manager', '--nats', c.natsUrl, '--cloud-provider', 'local'] },
+  // the local cloud: initializes the kubelets' Nodes (they run with --cloud-provider=external), LoadBalancer IPs, podCIDR routes
+  { name: 'cloud-controller-manager', args: (c) => [c.cli, 'cloud-controller-manager', '--nats', c.natsUrl, '--cloud-provider', 'local', '--allocate-node-cidrs', '--cluster-cidr', c.clusterCIDR] },
   { name: 'kube-state-metrics', enabled: (c) => c.addons.includes('kube-state-metrics'), args: (c) => [c.cli, 'kube-state-metrics', '--nats', c.natsUrl] },
   {
     name: 'hollow-kubelet',

@@ -15,6 +15,7 @@ import { parseCidr } from '../../lib/net/mod.js';
 export const CLOUD_CONTROLLER_MANAGER_USAGE = `usage: flotilla cloud-controller-manager [--nats URL] [--cloud-provider local] [--port N] [--leader-elect=false]
                                         [--controllers '*,-foo'] [--cluster-name kubernetes] [--node-monitor-period 5s]
                                         [--load-balancer-ip-range ${DEFAULT_LOAD_BALANCER_IP_RANGE}] [--load-balancer-interface ${DEFAULT_LB_INTERFACE}]
+                                        [--allocate-node-cidrs --cluster-cidr CIDR [--configure-cloud-routes=false] [--route-reconciliation-period 10s]]
 
   ${natsFlagUsage()}
   --cloud-provider P   the cloud (${CLOUD_PROVIDERS.join(', ')}; default local: this machine, see docs/services.md)
@@ -27,6 +28,10 @@ export const CLOUD_CONTROLLER_MANAGER_USAGE = `usage: flotilla cloud-controller-
   --load-balancer-ip-range CIDR  the local cloud's pool of load balancer IPs (default ${DEFAULT_LOAD_BALANCER_IP_RANGE});
                        keep it off any network this machine reaches
   --load-balancer-interface NAME  the dummy interface they answer on, as root (default ${DEFAULT_LB_INTERFACE}; '' none)
+  --allocate-node-cidrs, --cluster-cidr CIDR  node IPAM gives podCIDRs out of CIDR (the controller-manager's flags):
+                       the node-route-controller routes each Node's podCIDR and deletes routes of CIDR nobody holds
+  --configure-cloud-routes BOOL  run the node-route-controller when the above are given (default true)
+  --route-reconciliation-period D  how often every route is checked (default 10s)
 
 Kubelets join the cloud with --cloud-provider=external: their Nodes wait under the
 node.cloudprovider.kubernetes.io/uninitialized taint until this manager initializes them.`;
@@ -34,7 +39,8 @@ node.cloudprovider.kubernetes.io/uninitialized taint until this manager initiali
 /** The command line as startCloudControllerManager's options (without starting anything). */
 export function cloudControllerManagerOptions(argv: string[]): (StartCloudControllerManagerOptions & { port: number; portGiven: boolean }) | 'help' {
   const { values } = parseArgs({
-    args: argv,
+    // Go's bool flags also take =true / =false
+    args: argv.flatMap((a) => (a === '--allocate-node-cidrs=true' ? ['--allocate-node-cidrs'] : a === '--allocate-node-cidrs=false' ? [] : [a])),
     options: {
       nats: { type: 'string' },
       'cloud-provider': { type: 'string' },
@@ -45,12 +51,17 @@ export function cloudControllerManagerOptions(argv: string[]): (StartCloudContro
       'node-monitor-period': { type: 'string' },
       'load-balancer-ip-range': { type: 'string' },
       'load-balancer-interface': { type: 'string' },
+      'allocate-node-cidrs': { type: 'boolean' },
+      'cluster-cidr': { type: 'string' },
+      'configure-cloud-routes': { type: 'string' },
+      'route-reconciliation-period': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return 'help';
   const cloudProvider = values['cloud-provider'] ?? 'local';
   if (!CLOUD_PROVIDERS.includes(cloudProvider)) throw new Error(`--cloud-provider: unknown provider "${cloudProvider}" (known: ${CLOUD_PROVIDERS.join(', ')})`);
+  if (values['allocate-node-cidrs'] && !values['cluster-cidr']) throw new Error('--allocate-node-cidrs needs --cluster-cidr');
   return {
     natsUrl: natsUrlFlag(values.nats),
     cloudProvider,
@@ -62,6 +73,10 @@ export function cloudControllerManagerOptions(argv: string[]): (StartCloudContro
     nodeMonitorPeriodMs: durationFlag(values['node-monitor-period'], '--node-monitor-period'),
     loadBalancerIPRange: checkedFlag(values['load-balancer-ip-range'], '--load-balancer-ip-range', parseCidr),
     loadBalancerInterface: values['load-balancer-interface'],
+    allocateNodeCIDRs: values['allocate-node-cidrs'],
+    clusterCIDR: checkedFlag(values['cluster-cidr'], '--cluster-cidr', parseCidr),
+    configureCloudRoutes: boolFlag(values['configure-cloud-routes'], '--configure-cloud-routes'),
+    routeReconciliationPeriodMs: durationFlag(values['route-reconciliation-period'], '--route-reconciliation-period'),
   };
 }
 

@@ -18,6 +18,7 @@ import { LocalCloud } from './cloudprovider/local/local.js';
 import { CloudNodeController } from './controllers/node.js';
 import { CloudNodeLifecycleController } from './controllers/nodelifecycle.js';
 import { ServiceLoadBalancerController } from './controllers/service.js';
+import { RouteController } from './controllers/route.js';
 
 export const DEFAULT_CLOUD_CONTROLLER_MANAGER_PORT = 10258;
 export const LEASE_NAMESPACE = 'kube-system';
@@ -70,6 +71,18 @@ export const CLOUD_CONTROLLERS: CloudControllerDescriptor[] = [
       return lb && new ServiceLoadBalancerController(ctx, lb, ctx.opts.clusterName ?? DEFAULT_CLUSTER_NAME);
     },
   },
+  {
+    name: 'node-route-controller',
+    resources: [Resources.nodes],
+    workers: 1,
+    build: (ctx) => {
+      const routes = ctx.cloud.routes();
+      const { allocateNodeCIDRs, configureCloudRoutes, clusterCIDR } = ctx.opts;
+      // as upstream: only where the cloud routes and node IPAM gives the podCIDRs
+      if (!routes || !allocateNodeCIDRs || configureCloudRoutes === false || !clusterCIDR) return undefined;
+      return new RouteController(ctx, routes, { clusterName: ctx.opts.clusterName ?? DEFAULT_CLUSTER_NAME, providerIDPrefix: ctx.providerIDPrefix, clusterCIDR, reconciliationPeriodMs: ctx.opts.routeReconciliationPeriodMs });
+    },
+  },
 ];
 
 export interface StartCloudControllerManagerOptions {
@@ -87,6 +100,12 @@ export interface StartCloudControllerManagerOptions {
   retryPeriodSeconds?: number;
   /** --node-monitor-period of the cloud node lifecycle controller (default 5 s) */
   nodeMonitorPeriodMs?: number;
+  /** --allocate-node-cidrs with --cluster-cidr: the route controller runs (unless --configure-cloud-routes=false) */
+  allocateNodeCIDRs?: boolean;
+  clusterCIDR?: string;
+  configureCloudRoutes?: boolean;
+  /** --route-reconciliation-period (default 10 s) */
+  routeReconciliationPeriodMs?: number;
   /** the local cloud's --load-balancer-ip-range (default 10.240.0.0/24) */
   loadBalancerIPRange?: string;
   /** the local cloud's dummy interface for load balancer IPs (default flt-lb0; '' none) */
@@ -160,7 +179,7 @@ export async function startCloudControllerManager(opts: StartCloudControllerMana
     for (const d of descriptors) {
       const controller = d.build(ctx);
       if (controller) active.push({ name: d.name, workers: d.workers, controller });
-      else log(`${d.name} not started: the ${provider} cloud does not support what it needs`);
+      else log(`${d.name} not started: the ${provider} cloud lacks what it needs, or its flags are not given`);
     }
     informers.start();
     runs = active.map((a) => a.controller.run(a.workers, signal).catch((e) => log(`${a.name} stopped with an error: ${(e as Error).message}`)));

@@ -363,9 +363,12 @@ export class NodeManager {
 
   private statusPatch(n: HollowNode, heartbeat: string): BatchPatchRequest['items'][number] {
     const status = this.nodeStatus(n, heartbeat);
-    // the cloud's addresses, once set, are the Node's (upstream's kubelet leaves them too)
-    if (this.opts.externalCloudProvider) delete status.addresses;
-    return { ...Resources.nodes, name: n.name, subresource: 'status', patchType: 'merge', body: { status } };
+    if (!this.opts.externalCloudProvider) return { ...Resources.nodes, name: n.name, subresource: 'status', patchType: 'merge', body: { status } };
+    // with a cloud, others write parts of the status too: its addresses stay (upstream's kubelet
+    // leaves them too), and a strategic merge replaces only the kubelet's own conditions,
+    // keeping the route controller's NetworkUnavailable
+    delete status.addresses;
+    return { ...Resources.nodes, name: n.name, subresource: 'status', patchType: 'strategic', body: { status } };
   }
 
   /** Patches in batches, a few requests at a time (items[i] is of nodes[i]); throws on the first that failed. */

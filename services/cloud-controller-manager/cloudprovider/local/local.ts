@@ -4,6 +4,8 @@
  *   (lib/localcloud): the real node, hollow nodes; a stopped process's instances are gone.
  * - LoadBalancer: IPs of --load-balancer-ip-range recorded in a ConfigMap, answering on a
  *   dummy interface of this machine (loadbalancer.ts, lbinterface.ts).
+ * - Routes: a node in a network namespace of its own gets a route to its podCIDR on this
+ *   machine; the others' are booked (routes.ts).
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { InstanceDirectory } from '../../../../lib/localcloud/mod.js';
@@ -13,6 +15,7 @@ import { formatCidr, parseCidr } from '../../../../lib/net/mod.js';
 import { LocalInstances, PROVIDER_NAME } from './instances.js';
 import { DEFAULT_LOAD_BALANCER_IP_RANGE, LocalLoadBalancer } from './loadbalancer.js';
 import { DEFAULT_LB_INTERFACE, LoadBalancerInterface } from './lbinterface.js';
+import { LocalRoutes } from './routes.js';
 
 export interface LocalCloudOptions {
   nc: NatsConnection;
@@ -30,6 +33,7 @@ export class LocalCloud implements Interface {
   readonly directory: InstanceDirectory;
   private readonly localInstances: LocalInstances;
   private readonly lb: LocalLoadBalancer;
+  private readonly localRoutes: LocalRoutes;
 
   constructor(opts: LocalCloudOptions) {
     const log = opts.log ?? (() => {});
@@ -41,6 +45,7 @@ export class LocalCloud implements Interface {
     if (ifName && LoadBalancerInterface.canManage()) iface = new LoadBalancerInterface(ifName, range);
     else if (ifName) log(`local cloud: not root, so load balancer IPs are assigned but not added to ${ifName}: they do not answer on this machine`);
     this.lb = new LocalLoadBalancer({ client: opts.client, range, iface, log });
+    this.localRoutes = new LocalRoutes(this.directory, LoadBalancerInterface.canManage());
   }
 
   async initialize(): Promise<void> {}
@@ -62,8 +67,8 @@ export class LocalCloud implements Interface {
     return this.localInstances;
   }
 
-  routes(): Routes | undefined {
-    return undefined;
+  routes(): Routes {
+    return this.localRoutes;
   }
 
   providerName(): string {
@@ -77,5 +82,6 @@ export class LocalCloud implements Interface {
   async stop(): Promise<void> {
     this.directory.stop();
     await this.lb.stop();
+    await this.localRoutes.stop();
   }
 }
