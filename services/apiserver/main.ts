@@ -10,7 +10,7 @@ import { startApiServer } from './server.js';
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE } from './serviceips/ranges.js';
 import { TRACING_FLAG_OPTIONS, tracingFlags, tracingFlagsUsage } from '../../lib/tracing/mod.js';
 
-export const APISERVER_USAGE = `usage: flotilla apiserver [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--replicas N] [--service-cluster-ip-range CIDR] [--service-node-port-range A-B] [--tracing-* ...]
+export const APISERVER_USAGE = `usage: flotilla apiserver [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--replicas N] [--service-cluster-ip-range CIDR] [--service-node-port-range A-B] [--advertise-address IP] [--tracing-* ...]
 
   ${natsFlagUsage()}
   --port N             HTTP port of the Kubernetes REST API (default 6443; 0 = any free port)
@@ -18,6 +18,8 @@ export const APISERVER_USAGE = `usage: flotilla apiserver [--nats URL] [--port N
   --bucket NAME        the JetStream KV bucket that holds the objects
   --replicas N         JetStream replicas of the bucket (cluster mode)
   --service-cluster-ip-range CIDR  Services' cluster IPs (default ${DEFAULT_SERVICE_CLUSTER_IP_RANGE}; the first is the kubernetes Service's)
+  --advertise-address IP  the address the kubernetes Service's endpoints name (default: --host when it is a
+                       specific address, else this host's default-route address)
   --service-node-port-range A-B    node ports of NodePort and LoadBalancer Services (default ${DEFAULT_SERVICE_NODE_PORT_RANGE})
 ${tracingFlagsUsage()}`;
 
@@ -32,6 +34,7 @@ export async function runApiServer(argv: string[]): Promise<number> {
       replicas: { type: 'string' },
       'service-cluster-ip-range': { type: 'string', default: DEFAULT_SERVICE_CLUSTER_IP_RANGE },
       'service-node-port-range': { type: 'string', default: DEFAULT_SERVICE_NODE_PORT_RANGE },
+      'advertise-address': { type: 'string' },
       ...TRACING_FLAG_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
@@ -52,6 +55,7 @@ export async function runApiServer(argv: string[]): Promise<number> {
         replicas: values.replicas ? Number(values.replicas) : undefined,
         serviceClusterIPRange: values['service-cluster-ip-range'],
         serviceNodePortRange: values['service-node-port-range'],
+        advertiseAddress: values['advertise-address'],
         tracing: tracingFlags(values),
       }),
     (server) => console.log(`apiserver: serving ${server.httpUrl} (NATS ${natsUrl})`),

@@ -24,6 +24,7 @@ import { WatchCache } from './watchcache.js';
 import { Aggregator } from './aggregator/aggregator.js';
 import { ServiceAllocations } from './serviceips/services.js';
 import { startRepair } from './serviceips/repair.js';
+import { defaultAdvertiseAddress, KubernetesServiceReconciler } from './kubernetesservice.js';
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, NodePortRange, ServiceIPRange } from './serviceips/ranges.js';
 import { startTracing, type TracingOptions } from '../../lib/tracing/mod.js';
 
@@ -44,6 +45,15 @@ export interface ApiServerOptions {
   serviceClusterIPRange?: string;
   /** --service-node-port-range: NodePort and LoadBalancer Services' node ports (default 30000-32767) */
   serviceNodePortRange?: string;
+  /**
+   * --advertise-address: where the `kubernetes` Service's endpoints send clients (default:
+   * the bind address when specific, else the host's default-route address)
+   */
+  advertiseAddress?: string;
+  /** the port the `kubernetes` Service's endpoints name (default: the port it serves on) */
+  advertisePort?: number;
+  /** the Lease that lists this apiserver in the `kubernetes` endpoints (default 15 s) */
+  endpointLeaseSeconds?: number;
   /** how often Service allocations are reconciled with the Services (default 3 min; also at start) */
   serviceRepairIntervalMs?: number;
   /** trace pod creates (absent: no tracing; the `apiserver` command always passes it) */
@@ -100,6 +110,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   }, 10_000);
   objectsGauge.unref();
   const httpUrl = `http://${opts.httpHost ?? '127.0.0.1'}:${addr.port}`;
+  const advertiseAddress = opts.advertiseAddress ?? defaultAdvertiseAddress(opts.httpHost ?? '127.0.0.1') ?? opts.httpHost ?? '127.0.0.1';
+  const kubernetesService = new KubernetesServiceReconciler(storage, {
+    clusterIP: ipRange.first,
+    advertiseAddress,
+    port: opts.advertisePort ?? addr.port,
+    leaseSeconds: opts.endpointLeaseSeconds,
+  });
+  await kubernetesService.start().catch((e) => console.error(`apiserver: kubernetes service: ${(e as Error).message}`));
   const announced = announceTargets(nc, () => [{ job: 'apiserver', address: targetAddress(httpUrl) }]);
   return {
     httpUrl,
@@ -107,6 +125,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     cache,
     async stop() {
       clearInterval(objectsGauge);
+      await kubernetesService.stop().catch((e) => console.error(`apiserver: stopping the kubernetes service endpoints: ${(e as Error).message}`));
       repair.stop();
       await repair.done;
       announced.stop();
