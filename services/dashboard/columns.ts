@@ -112,6 +112,14 @@ export const COLUMNS: Record<string, KindColumns> = {
   deployments: workload((o) => `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`),
   replicasets: workload((o) => `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`),
   statefulsets: workload((o) => `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`),
+  jobs: {
+    columns: [{ name: 'Name' }, { name: 'Namespace' }, { name: 'Completions' }, { name: 'Active', type: 'number' }, { name: 'Failed', type: 'number' }, { name: 'Age', type: 'age' }],
+    cells: (o: any) => [o.metadata?.name ?? '', o.metadata?.namespace ?? '', `${o.status?.succeeded ?? 0}/${o.spec?.completions ?? 1}`, o.status?.active ?? 0, o.status?.failed ?? 0, ts(o.metadata?.creationTimestamp)],
+  },
+  cronjobs: {
+    columns: [{ name: 'Name' }, { name: 'Namespace' }, { name: 'Schedule' }, { name: 'Suspend' }, { name: 'Active', type: 'number' }, { name: 'Last schedule', type: 'age' }, { name: 'Age', type: 'age' }],
+    cells: (o: any) => [o.metadata?.name ?? '', o.metadata?.namespace ?? '', o.spec?.schedule ?? '', String(o.spec?.suspend ?? false), (o.status?.active ?? []).length, ts(o.status?.lastScheduleTime), ts(o.metadata?.creationTimestamp)],
+  },
   daemonsets: workload((o) => `${o.status?.numberReady ?? 0}/${o.status?.desiredNumberScheduled ?? 0}`),
 };
 

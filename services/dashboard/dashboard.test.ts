@@ -168,6 +168,74 @@ describe('dashboard in Chromium on a live cluster', function () {
     await screenshot(page, 'node');
   });
 
+  it('workloads: scale, restart and delete from the page, as kubectl then sees them', async () => {
+    await page.goto(`${url}#/workloads/deployments`);
+    const grid = page.getByRole('grid', { name: 'deployments' });
+    await grid.locator('[data-key="dash/web"]').getByText('3/3').waitFor({ timeout: 15_000 });
+    await grid.locator('[data-key="dash/web"]').click();
+    await page.getByRole('heading', { name: 'Deployment web' }).waitFor();
+    await page.getByLabel('replicas', { exact: true }).fill('4');
+    await page.getByRole('button', { name: 'Scale', exact: true }).click();
+    await waitFor('spec.replicas 4', async () => (await kubectl(kc, 'get', 'deploy', 'web', '-n', 'dash', '-o', 'jsonpath={.spec.replicas}')) === '4' || undefined);
+    await page.getByTestId('replicas').filter({ hasText: '4 ready / 4 desired' }).waitFor({ timeout: 20_000 });
+    await page.getByRole('status').filter({ hasText: '4 pods of this workload' }).waitFor();
+    await page.getByRole('button', { name: 'Restart', exact: true }).click();
+    await waitFor('the restartedAt annotation', async () => (await kubectl(kc, 'get', 'deploy', 'web', '-n', 'dash', '-o', "jsonpath={.spec.template.metadata.annotations['kubectl\\.kubernetes\\.io/restartedAt']}")) || undefined);
+    await screenshot(page, 'deployment');
+
+    await kubectl(kc, 'create', 'deployment', 'tmp', '-n', 'dash', '--image=busybox');
+    await page.goto(`${url}#/workloads/deployments/dash/tmp`);
+    await page.getByRole('heading', { name: 'Deployment tmp' }).waitFor();
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('button', { name: 'Confirm delete' }).click();
+    await page.getByRole('alert').filter({ hasText: 'does not exist' }).waitFor({ timeout: 15_000 });
+    await assert.rejects(kubectl(kc, 'get', 'deploy', 'tmp', '-n', 'dash'), /NotFound|not found/);
+  });
+
+  it('YAML: an edit the apiserver refuses shows the error at its line, then a good edit saves', async () => {
+    await page.goto(`${url}#/yaml/apps/v1/deployments/dash/web`);
+    const editor = page.getByRole('textbox', { name: 'YAML' });
+    await editor.waitFor();
+    const text = await editor.inputValue();
+    assert.match(text, /^kind: Deployment$/m);
+    assert.doesNotMatch(text, /managedFields/);
+    const bad = text.replace(/^  replicas: \d+$/m, '  replicas: -1');
+    assert.notEqual(bad, text);
+    const line = bad.split('\n').findIndex((l) => l === '  replicas: -1') + 1;
+    await editor.fill(bad);
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    const errors = page.getByRole('alert', { name: 'errors' });
+    await errors.getByText('spec.replicas', { exact: true }).waitFor({ timeout: 10_000 });
+    assert.deepEqual(await page.locator('.gutter .bad-line').evaluateAll((els) => els.map((e) => e.getAttribute('data-line'))), [String(line)]);
+    assert.match(await page.locator(`.notes [data-line="${line}"]`).innerText(), /greater than or equal to 0|must be/);
+    await screenshot(page, 'yaml-error');
+    await editor.fill(bad.replace('  replicas: -1', '  replicas: 2'));
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'saved' }).waitFor({ timeout: 10_000 });
+    assert.equal(await kubectl(kc, 'get', 'deploy', 'web', '-n', 'dash', '-o', 'jsonpath={.spec.replicas}'), '2');
+    assert.equal(await page.locator('.gutter .bad-line').count(), 0);
+  });
+
+  it('nodes: cordon, uncordon and drain from the page', async () => {
+    const nodes = (await kubectl(kc, 'get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}')).split(' ').filter(Boolean).sort();
+    const node = nodes[1]!;
+    const unschedulable = () => kubectl(kc, 'get', 'node', node, '-o', 'jsonpath={.spec.unschedulable}');
+    await page.goto(`${url}#/nodes/${node}`);
+    await page.getByRole('button', { name: 'Cordon', exact: true }).click();
+    await waitFor('the node cordoned', async () => (await unschedulable()) === 'true' || undefined);
+    await page.getByRole('button', { name: 'Uncordon', exact: true }).click();
+    await waitFor('the node uncordoned', async () => (await unschedulable()) === '' || undefined);
+    const onNode = () => kubectl(kc, 'get', 'pods', '-n', 'dash', '--field-selector', `spec.nodeName=${node}`, '-o', 'name');
+    await waitFor('a pod on the node to drain', async () => (await onNode()).trim() || undefined, 20_000);
+    await page.getByRole('button', { name: 'Drain', exact: true }).click();
+    await page.getByRole('button', { name: 'Confirm drain' }).click();
+    await page.getByRole('status').filter({ hasText: /drained: [1-9]\d* pods evicted/ }).waitFor({ timeout: 15_000 });
+    assert.equal(await unschedulable(), 'true');
+    await waitFor('no dash pod left on the drained node', async () => (await onNode()).trim() === '' || undefined, 20_000);
+    await screenshot(page, 'node-drained');
+    await kubectl(kc, 'uncordon', node);
+  });
+
   it('loads nothing from anywhere else, and refuses other sites\' pages and host names', async () => {
     assert.deepEqual(foreign, []);
     assert.deepEqual(pageErrors, []);

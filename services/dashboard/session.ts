@@ -8,6 +8,8 @@
  *   {op: 'summary', id}                             the overview's counts, again on change
  *   {op: 'object',  id, ref}                        one whole object, again on change
  *   {op: 'close',   id}                             ends a subscription
+ *   {op: 'call',    id, method, args}               a change or a read (actions.ts): one
+ *                                                   {type: 'result', result} or error
  *
  * and gets {id, type: 'columns'|'page'|'summary'|'object'|'error', ...} back. A request
  * the server cannot do answers an error with the reason and keeps the socket open.
@@ -15,6 +17,7 @@
 import type { WebSocket } from 'ws';
 import type { ApiClient, GroupVersionResource } from '../../lib/client/mod.js';
 import { StatusError } from '../../lib/client/mod.js';
+import { call, EditError } from './actions.js';
 import { watchObject, type ObjectRef } from './objectwatch.js';
 import type { Overview } from './overview.js';
 import { QueryError, TableView, type Tables, type ViewQuery } from './tables.js';
@@ -33,6 +36,8 @@ interface Request {
   offset?: number;
   limit?: number;
   ref?: ObjectRef;
+  method?: string;
+  args?: unknown;
 }
 
 interface Subscription {
@@ -42,6 +47,7 @@ interface Subscription {
 
 /** What the browser is told of a failure: the API's Status when there is one. */
 export function errorReply(id: string, e: unknown): Record<string, unknown> {
+  if (e instanceof EditError) return { id, type: 'error', message: e.message, causes: e.causes, status: e.status?.toStatus() };
   if (e instanceof StatusError) return { id, type: 'error', message: e.message, status: e.toStatus() };
   return { id, type: 'error', message: e instanceof Error ? e.message : String(e) };
 }
@@ -118,6 +124,12 @@ export class Session {
       }
       case 'close':
         this.drop(id);
+        return;
+      case 'call':
+        call(this.ctx.client, String(req.method), req.args).then(
+          (result) => this.send({ id, type: 'result', result }),
+          (e) => this.send(errorReply(id, e)),
+        );
         return;
       default:
         throw new QueryError(`unknown op "${req.op}"`);

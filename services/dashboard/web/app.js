@@ -7,11 +7,14 @@ import { go, route } from './router.js';
 import { Overview } from './overview.js';
 import { PodsView, PodDetails } from './pods.js';
 import { NodesView, NodeDetails } from './nodes.js';
+import { WorkloadsView, WorkloadDetails } from './workloads.js';
+import { YamlView } from './yaml.js';
 
 const NAV = [
   { path: 'overview', label: 'Overview', key: '1' },
   { path: 'nodes', label: 'Nodes', key: '2' },
-  { path: 'pods', label: 'Pods', key: '3' },
+  { path: 'workloads', label: 'Workloads', key: '3' },
+  { path: 'pods', label: 'Pods', key: '4' },
 ];
 
 
@@ -40,6 +43,9 @@ function App() {
   else if (view === 'pods') body = html`<${PodsView} />`;
   else if (view === 'nodes' && rest.length === 1) body = html`<${NodeDetails} name=${rest[0]} />`;
   else if (view === 'nodes') body = html`<${NodesView} />`;
+  else if (view === 'workloads' && rest.length === 3) body = html`<${WorkloadDetails} resource=${rest[0]} namespace=${rest[1]} name=${rest[2]} />`;
+  else if (view === 'workloads') body = html`<${WorkloadsView} resource=${rest[0]} />`;
+  else if (view === 'yaml' && rest.length === 5) body = html`<${YamlView} group=${rest[0]} version=${rest[1]} resource=${rest[2]} namespace=${rest[3]} name=${rest[4]} />`;
   else body = html`<${Overview} />`;
   return html`
     <header>

@@ -66,3 +66,39 @@ export function Conditions({ conditions = [] }) {
 export function Labels({ labels }) {
   return html`<span class="labels">${Object.entries(labels ?? {}).map(([k, v]) => html`<span class="chip">${k}=${v}</span>`)}</span>`;
 }
+
+/**
+ * A button that runs a change and says how it went (role=status). With `confirm`, the
+ * first press asks ("Confirm delete") and only a second press within 5 s acts.
+ */
+export function ActionButton({ label, run, confirm = false, danger = false }) {
+  const [state, setState] = useState({ asking: false, busy: false, said: '', bad: false });
+  const press = async () => {
+    if (confirm && !state.asking) {
+      setState({ ...state, asking: true, said: '' });
+      setTimeout(() => setState((s) => ({ ...s, asking: false })), 5000);
+      return;
+    }
+    setState({ asking: false, busy: true, said: '', bad: false });
+    try {
+      const said = await run();
+      setState({ asking: false, busy: false, said: typeof said === 'string' ? said : `${label}: done`, bad: false });
+    } catch (e) {
+      setState({ asking: false, busy: false, said: `${label} failed: ${e.message}`, bad: true });
+    }
+  };
+  return html`
+    <span class="action">
+      <button class=${danger ? 'danger' : ''} disabled=${state.busy} onClick=${press}>${state.asking ? `Confirm ${label.toLowerCase()}` : label}</button>
+      <span role="status" class=${state.bad ? 'bad' : 'muted'}>${state.said}</span>
+    </span>`;
+}
+
+/** The route segment of an API group: the core group is "core". */
+export const groupSegment = (g) => g || 'core';
+export const groupOf = (seg) => (seg === 'core' ? '' : seg);
+
+/** The link to an object's YAML view. */
+export function yamlHref(gvr, namespace, name) {
+  return `#/yaml/${[groupSegment(gvr.group), gvr.version, gvr.resource, namespace || '_', name].map(encodeURIComponent).join('/')}`;
+}

@@ -3,7 +3,8 @@ import { useState } from 'preact/hooks';
 import { html } from './html.js';
 import { GVR } from './api.js';
 import { VirtualTable } from './table.js';
-import { Conditions, Labels, useObject } from './common.js';
+import { ActionButton, Conditions, Labels, useObject, yamlHref } from './common.js';
+import { conn } from './socket.js';
 import { go } from './router.js';
 
 export function NodesView() {
@@ -28,6 +29,13 @@ export function NodeDetails({ name }) {
   return html`
     <nav aria-label="breadcrumb" class="crumbs"><a href="#/nodes">Nodes</a> / ${name}</nav>
     <h1>Node ${name}</h1>
+    <div class="toolbar">
+      ${node.spec?.unschedulable
+        ? html`<${ActionButton} key="uncordon" label="Uncordon" run=${async () => (await conn.call('uncordon', { name }), 'uncordoned')} />`
+        : html`<${ActionButton} key="cordon" label="Cordon" run=${async () => (await conn.call('cordon', { name }), 'cordoned')} />`}
+      <${ActionButton} label="Drain" danger confirm run=${async () => `drained: ${(await conn.call('drain', { name })).evicted.length} pods evicted`} />
+      <a class="button" href=${yamlHref(GVR.nodes, '', name)}>Edit YAML</a>
+    </div>
     <dl class="facts">
       <dt>Schedulable</dt><dd data-testid="schedulable">${node.spec?.unschedulable ? 'no (cordoned)' : 'yes'}</dd>
       <dt>Pod CIDR</dt><dd>${node.spec?.podCIDR ?? '—'}</dd>

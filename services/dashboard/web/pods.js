@@ -3,7 +3,8 @@ import { useState } from 'preact/hooks';
 import { html } from './html.js';
 import { GVR } from './api.js';
 import { VirtualTable } from './table.js';
-import { Conditions, Filters, Labels, useObject } from './common.js';
+import { ActionButton, Conditions, Filters, Labels, useObject, yamlHref } from './common.js';
+import { conn } from './socket.js';
 import { go } from './router.js';
 import { tone } from './format.js';
 
@@ -37,6 +38,10 @@ export function PodDetails({ namespace, name }) {
   return html`
     <nav aria-label="breadcrumb" class="crumbs"><a href="#/pods">Pods</a> / ${namespace} / ${name}</nav>
     <h1>Pod ${name}</h1>
+    <div class="toolbar">
+      <a class="button" href=${yamlHref(GVR.pods, namespace, name)}>Edit YAML</a>
+      <${ActionButton} label="Delete" danger confirm run=${async () => (await conn.call('delete', { ref: { ...GVR.pods, namespace, name } }), 'deleted')} />
+    </div>
     <dl class="facts">
       <dt>Namespace</dt><dd>${namespace}</dd>
       <dt>Phase</dt><dd class=${tone(pod.status?.phase)} data-testid="pod-phase">${pod.status?.phase ?? 'Pending'}</dd>

@@ -4,6 +4,8 @@ export class Connection {
   constructor(url) {
     this.url = url;
     this.subs = new Map();
+    // calls are not sent again after a reconnect: a change is made once
+    this.calls = new Map();
     this.nextId = 1;
     this.queue = [];
     this.state = 'connecting';
@@ -21,7 +23,9 @@ export class Connection {
     };
     ws.onmessage = (ev) => {
       const msg = JSON.parse(ev.data);
-      this.subs.get(msg.id)?.onMessage(msg);
+      const sub = this.subs.get(msg.id);
+      if (sub) sub.onMessage(msg);
+      else this.calls.get(msg.id)?.(msg);
     };
     ws.onclose = () => {
       this.setState('closed');
@@ -43,6 +47,19 @@ export class Connection {
     const text = JSON.stringify(msg);
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
     else this.queue.push(text);
+  }
+
+  /** One call ({op: 'call'}): resolves with the result, rejects with {message, causes, status}. */
+  call(method, args) {
+    return new Promise((resolve, reject) => {
+      const id = `c${this.nextId++}`;
+      this.calls.set(id, (m) => {
+        this.calls.delete(id);
+        if (m.type === 'result') resolve(m.result);
+        else reject(Object.assign(new Error(m.message), { causes: m.causes ?? [], status: m.status }));
+      });
+      this.send({ op: 'call', id, method, args });
+    });
   }
 
   /**
