@@ -15,7 +15,7 @@ describe('prometheus config and targets', () => {
     assert.deepEqual(parseAddons(undefined), [...ADDONS]);
     assert.deepEqual(parseAddons('prometheus'), ['prometheus']);
     assert.deepEqual(parseAddons('none'), []);
-    assert.throws(() => parseAddons('prometheus,grafana'), /unknown addon "grafana" \(known: kube-state-metrics, prometheus, metrics-server, logging, dashboard, or none\)/);
+    assert.throws(() => parseAddons('prometheus,grafana'), /unknown addon "grafana" \(known: kube-state-metrics, prometheus, metrics-server, logging, dashboard, dns, or none\)/);
   });
 
   it('without the binary: one line with the install command, and nothing started', async () => {
