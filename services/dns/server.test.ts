@@ -117,6 +117,7 @@ describe('dns server (dig against a real apiserver)', function () {
     const metrics = await (await fetch(dns.metricsUrl)).text();
     assert.match(metrics, /coredns_dns_requests_total\{server="dns:\/\/:\d+",zone="\.",view="",proto="udp",family="1",type="A"\} \d+/);
     assert.match(metrics, /coredns_dns_responses_total\{[^}]*rcode="NXDOMAIN"[^}]*\} \d+/);
+    assert.match(metrics, /coredns_dns_request_duration_seconds_bucket\{server="dns:\/\/:\d+",zone="\.",view="",type="A",le="\+Inf"\} [1-9]\d*/);
   });
 
   it('answers pod A records', async () => {

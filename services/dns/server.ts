@@ -6,6 +6,7 @@
  * EndpointSlice (registration.ts). No query ever causes an API request.
  */
 import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
@@ -113,27 +114,31 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       return out;
     };
     const handle = (query: Buffer, udp: boolean): Buffer | undefined | Promise<Buffer | undefined> => {
+      const t0 = performance.now();
       const a = answerer.answer(query, udp);
       if (!a) return undefined;
       metrics?.request(!udp, a.qtype);
       if ('response' in a) {
         metrics?.response(a.rcode, false);
+        metrics?.duration(a.qtype, (performance.now() - t0) / 1000);
         return a.response;
       }
       return forwarder!.forward(query).then((r) => {
         const out = r ?? servfail(query);
         metrics?.response(out[3] & 0xf, true);
+        metrics?.duration(a.qtype, (performance.now() - t0) / 1000);
         return out;
       });
     };
     listeners = await listen(opts.bindAddresses, opts.port, handle, (e) => log(`socket: ${e.message}`));
     const server = `dns://:${listeners.port}`;
     metrics = new DnsMetrics(registry, server, () => ({ size: answerer.cacheSize, stats: answerer.stats }), () => forwarder?.requests ?? 0);
+    const durations = () => metrics!.durationText(server);
     try {
-      http = await serveMetrics(registry, opts.metricsPort ?? DEFAULT_DNS_METRICS_PORT, hasSynced, opts.advertiseAddress);
+      http = await serveMetrics(registry, opts.metricsPort ?? DEFAULT_DNS_METRICS_PORT, hasSynced, opts.advertiseAddress, durations);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || opts.metricsPort !== undefined) throw e;
-      http = await serveMetrics(registry, 0, hasSynced, opts.advertiseAddress);
+      http = await serveMetrics(registry, 0, hasSynced, opts.advertiseAddress, durations);
     }
   } catch (e) {
     await listeners?.close();
