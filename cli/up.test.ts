@@ -6,7 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { PROJECT_ROOT, readState } from './datafolder.js';
-import { clusterCidrFor, strayContainerds, strayRegistries } from './up.js';
+import { clusterCidrFor, proxyTable, strayContainerds, strayRegistries } from './up.js';
 import { cleanUpNode, httpGet, mountsUnder, unusedSubnet } from '../test/node.js';
 import { BridgeNetwork } from '../services/kubelet/cni/bridge.js';
 import { ContainerdLauncher } from '../services/kubelet/containerd/launcher.js';
@@ -164,6 +164,8 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
     for (const pid of strayContainerds(launcher.paths.config)) process.kill(pid, 'SIGKILL');
     for (const pid of strayRegistries(path.join(dataDir, 'registry', 'config.yml'))) process.kill(pid, 'SIGKILL');
     const network = new BridgeNetwork({ confDir: cniConfDir, name: 'flotilla', bridge, podCIDR: subnet });
+    // the proxy's table, had its process been killed (add first: deleting a missing table fails)
+    spawnSync('nft', ['-f', '-'], { input: `add table ip ${proxyTable(bridge)}\ndelete table ip ${proxyTable(bridge)}\n` });
     await cleanUpNode({ dir: dataDir, network });
   });
 
@@ -191,6 +193,11 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
     const res = await eventually('GET the pod', () => httpGet(`http://${pod.status!.podIP}:8080/`));
     assert.equal(res.body, 'hello\n');
     assert.ok(existsSync(`/sys/class/net/${bridge}`), 'the bridge exists while the cluster runs');
+    // the proxy: the Service's ClusterIP answers from the host (asked only once its rule is in, so nothing leaves the machine)
+    await kubectl(up!.kubeconfig, 'expose', 'pod', 'web', '--port', '80', '--target-port', '8080');
+    const clusterIP = (await kubectl(up!.kubeconfig, 'get', 'service', 'web', '-o', 'jsonpath={.spec.clusterIP}')).trim();
+    await eventually('the ClusterIP in the proxy\'s table', async () => assert.match(spawnSync('nft', ['list', 'table', 'ip', proxyTable(bridge)], { encoding: 'utf8' }).stdout, new RegExp(`${clusterIP.replaceAll('.', '\\.')} \\. tcp \\. 80 : goto service-`)));
+    assert.equal((await eventually('GET the ClusterIP', () => httpGet(`http://${clusterIP}/`))).body, 'hello\n');
 
     // the local registry: an image pushed there with skopeo runs as localhost:<port>/NAME
     assert.equal((await fetch(`http://127.0.0.1:${registryPort}/v2/`)).status, 200);
@@ -208,6 +215,7 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
     assert.match(up!.output(), /removed the 2 pod sandboxes of the real node/);
     assert.deepEqual(strayRegistries(path.join(dataDir, 'registry', 'config.yml')), [], 'docker-registry stopped');
     assert.ok(!existsSync(`/sys/class/net/${bridge}`), 'the bridge is gone');
+    assert.equal(spawnSync('nft', ['list', 'table', 'ip', proxyTable(bridge)]).status, 1, 'the proxy\'s table is gone');
     assert.deepEqual(mountsUnder(dataDir), [], 'no mounts left under the data folder');
   });
 

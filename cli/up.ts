@@ -124,6 +124,8 @@ export const SERVICES: ServiceDef[] = [
   },
   // the local cloud: initializes the kubelets' Nodes (they run with --cloud-provider=external), LoadBalancer IPs, podCIDR routes
   { name: 'cloud-controller-manager', args: (c) => [c.cli, 'cloud-controller-manager', '--nats', c.natsUrl, '--cloud-provider', 'local', '--allocate-node-cidrs', '--cluster-cidr', c.clusterCIDR] },
+  // the real node's Services; its table goes when it stops, so Ctrl-C leaves no rule
+  { name: 'proxy', enabled: (c) => c.realNode !== undefined, args: (c) => [c.cli, 'proxy', '--nats', c.natsUrl, '--cluster-cidr', c.clusterCIDR, '--table', proxyTable(c.realNode!.bridge), '--cleanup-on-exit', ...serviceCidrArgs(c.serviceRangeArgs)] },
   { name: 'kube-state-metrics', enabled: (c) => c.addons.includes('kube-state-metrics'), args: (c) => [c.cli, 'kube-state-metrics', '--nats', c.natsUrl] },
   {
     name: 'hollow-kubelet',
@@ -139,6 +141,16 @@ export const SERVICES: ServiceDef[] = [
   // cluster DNS: port 53 on 127.0.0.1 and the node's address as root (else a free port); registers kube-dns itself
   { name: 'dns', enabled: (c) => c.addons.includes('dns'), args: (c) => [c.cli, 'dns', '--nats', c.natsUrl] },
 ];
+
+/** the proxy's nftables table: flotilla-proxy beside the default bridge, named after another bridge (a second cluster, a test) */
+export function proxyTable(bridge: string): string {
+  return bridge === DEFAULT_CNI_BRIDGE ? 'flotilla-proxy' : `flotilla-proxy-${bridge}`;
+}
+
+function serviceCidrArgs(serviceRangeArgs: string[]): string[] {
+  const i = serviceRangeArgs.indexOf('--service-cluster-ip-range');
+  return i >= 0 ? serviceRangeArgs.slice(i, i + 2) : [];
+}
 
 export interface UpOptions {
   dataDir: string;
