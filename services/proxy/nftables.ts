@@ -103,6 +103,8 @@ export function fullTransaction(table: string, rs: Ruleset): string {
 }
 
 function sameRules(a: string[] | undefined, b: string[]): boolean {
+  // a Service's chains rendered from the cache are the very same arrays
+  if (a === b) return true;
   return !!a && a.length === b.length && a.every((r, i) => r === b[i]);
 }
 

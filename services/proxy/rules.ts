@@ -181,91 +181,117 @@ function fixedChains(cfg: RulesConfig): Map<string, string[]> {
   ]);
 }
 
+/** What one Service contributes to the ruleset: rendered once per version of it and its slices. */
+export interface ServiceRules {
+  chains: Map<string, string[]>;
+  /** [map or set, key, value ('' for sets)] */
+  elements: Array<[string, string, string]>;
+  affinitySets: Map<string, number>;
+}
+
 /** Builds the whole ruleset for these Services. */
 export function buildRuleset(cfg: RulesConfig, services: Iterable<ServiceWithSlices>): Ruleset {
+  const pieces: ServiceRules[] = [];
+  for (const s of services) pieces.push(serviceRules(cfg, s));
+  return assembleRuleset(cfg, pieces);
+}
+
+/** The ruleset from the Services' pieces (serviceRules), which may come from a cache. */
+export function assembleRuleset(cfg: RulesConfig, pieces: Iterable<ServiceRules>): Ruleset {
   const chains = fixedChains(cfg);
   const elements = new Map<string, Map<string, string>>([...FIXED_MAPS.keys()].map((k) => [k, new Map<string, string>()]));
   const affinitySets = new Map<string, number>();
-  const el = (map: string) => elements.get(map)!;
-
-  for (const { service, slices } of services) {
-    const spec = service.spec;
-    if (!spec || spec.type === 'ExternalName') continue;
-    const ns = service.metadata?.namespace ?? 'default';
-    const name = service.metadata?.name ?? '';
-    const clusterIP = isIPv4(spec.clusterIP) ? spec.clusterIP : undefined;
-    if (clusterIP) el('cluster-ips').set(clusterIP, '');
-    const externalIPs = [
-      ...(spec.externalIPs ?? []),
-      ...(service.status?.loadBalancer?.ingress ?? []).map((i) => i.ip),
-    ].filter(isIPv4);
-    const affinity = spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_TIMEOUT_SECONDS) : 0;
-    const internalLocal = spec.internalTrafficPolicy === 'Local';
-    const externalLocal = spec.externalTrafficPolicy === 'Local' && (spec.type === 'NodePort' || spec.type === 'LoadBalancer' || externalIPs.length > 0);
-
-    for (const port of spec.ports ?? []) {
-      const proto = PROTOCOLS[port.protocol ?? 'TCP'];
-      if (!proto || !port.port) continue;
-      const portName = `${ns}/${name}/${proto}/${port.name ?? ''}`;
-      const h = shortHash(portName);
-      const eps = endpointsFor(port, slices);
-      const { cluster, local, hasAny } = categorizeEndpoints(eps, cfg.nodeName);
-      for (const e of eps) el('hairpin').set(`${e.ip} . ${e.ip}`, '');
-
-      const clusterChain = `service-${h}-${portName}`;
-      const localChain = `local-${h}-${portName}`;
-      const externalChain = `external-${h}-${portName}`;
-      const nodePort = port.nodePort && (spec.type === 'NodePort' || spec.type === 'LoadBalancer') ? port.nodePort : undefined;
-      const hasExternal = nodePort !== undefined || externalIPs.length > 0;
-
-      // the chains that pick an endpoint
-      const masqOutside = clusterIP && cfg.clusterCIDR ? [`ip daddr ${clusterIP} ${proto} dport ${port.port} ip saddr != ${cfg.clusterCIDR} jump mark-for-masquerade`] : [];
-      const pickRules = (list: ProxyEndpoint[]) => pickEndpoint(list, proto, affinity, portName, chains, affinitySets);
-      if (cluster.length) chains.set(clusterChain, [...(internalLocal ? [] : masqOutside), ...pickRules(cluster)]);
-      if ((internalLocal || externalLocal) && local.length) chains.set(localChain, [...(internalLocal ? masqOutside : []), ...pickRules(local)]);
-
-      // internal traffic: the ClusterIP
-      if (clusterIP) {
-        const target = internalLocal ? (local.length ? localChain : undefined) : cluster.length ? clusterChain : undefined;
-        const key = `${clusterIP} . ${proto} . ${port.port}`;
-        if (target) el('service-ips').set(key, `goto ${target}`);
-        // no endpoints at all: reject at once; endpoints only on other nodes (Local): drop, as upstream
-        else el('no-endpoint-services').set(key, hasAny ? 'drop' : 'goto reject-chain');
-      }
-
-      // external traffic: NodePort, externalIPs, load-balancer ingress IPs
-      if (!hasExternal) continue;
-      let externalTarget: string | undefined;
-      if (!externalLocal) {
-        if (cluster.length) {
-          chains.set(externalChain, ['jump mark-for-masquerade', `goto ${clusterChain}`]);
-          externalTarget = externalChain;
-        }
-      } else if (cluster.length) {
-        // upstream's short circuits: pods and the node itself reach all endpoints
-        const rules = [];
-        if (cfg.clusterCIDR) rules.push(`ip saddr ${cfg.clusterCIDR} goto ${clusterChain}`);
-        rules.push('fib saddr type local jump mark-for-masquerade', `fib saddr type local goto ${clusterChain}`);
-        // the client's address is kept: only this node's endpoints, else nothing (the load balancer's health check moves traffic away)
-        rules.push(local.length ? `goto ${localChain}` : 'drop');
-        chains.set(externalChain, rules);
-        externalTarget = externalChain;
-      }
-      const verdict = externalTarget ? `goto ${externalTarget}` : undefined;
-      const none = hasAny ? 'drop' : 'goto reject-chain';
-      for (const ip of externalIPs) {
-        const key = `${ip} . ${proto} . ${port.port}`;
-        if (verdict) el('service-ips').set(key, verdict);
-        else el('no-endpoint-services').set(key, none);
-      }
-      if (nodePort !== undefined) {
-        const key = `${proto} . ${nodePort}`;
-        if (verdict) el('service-nodeports').set(key, verdict);
-        else el('no-endpoint-nodeports').set(key, none);
-      }
-    }
+  for (const p of pieces) {
+    for (const [name, rules] of p.chains) chains.set(name, rules);
+    for (const [map, key, value] of p.elements) elements.get(map)!.set(key, value);
+    for (const [name, timeout] of p.affinitySets) affinitySets.set(name, timeout);
   }
   return { chains, elements, affinitySets };
+}
+
+/** One Service's chains, map elements and affinity sets. */
+export function serviceRules(cfg: RulesConfig, { service, slices }: ServiceWithSlices): ServiceRules {
+  const chains = new Map<string, string[]>();
+  const elements: Array<[string, string, string]> = [];
+  const affinitySets = new Map<string, number>();
+  const el = (map: string) => ({ set: (key: string, value: string) => void elements.push([map, key, value]) });
+  const out = { chains, elements, affinitySets };
+  const spec = service.spec;
+  if (!spec || spec.type === 'ExternalName') return out;
+  const ns = service.metadata?.namespace ?? 'default';
+  const name = service.metadata?.name ?? '';
+  const clusterIP = isIPv4(spec.clusterIP) ? spec.clusterIP : undefined;
+  if (clusterIP) el('cluster-ips').set(clusterIP, '');
+  const externalIPs = [
+    ...(spec.externalIPs ?? []),
+    ...(service.status?.loadBalancer?.ingress ?? []).map((i) => i.ip),
+  ].filter(isIPv4);
+  const affinity = spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_TIMEOUT_SECONDS) : 0;
+  const internalLocal = spec.internalTrafficPolicy === 'Local';
+  const externalLocal = spec.externalTrafficPolicy === 'Local' && (spec.type === 'NodePort' || spec.type === 'LoadBalancer' || externalIPs.length > 0);
+
+  for (const port of spec.ports ?? []) {
+    const proto = PROTOCOLS[port.protocol ?? 'TCP'];
+    if (!proto || !port.port) continue;
+    const portName = `${ns}/${name}/${proto}/${port.name ?? ''}`;
+    const h = shortHash(portName);
+    const eps = endpointsFor(port, slices);
+    const { cluster, local, hasAny } = categorizeEndpoints(eps, cfg.nodeName);
+    for (const e of eps) el('hairpin').set(`${e.ip} . ${e.ip}`, '');
+
+    const clusterChain = `service-${h}-${portName}`;
+    const localChain = `local-${h}-${portName}`;
+    const externalChain = `external-${h}-${portName}`;
+    const nodePort = port.nodePort && (spec.type === 'NodePort' || spec.type === 'LoadBalancer') ? port.nodePort : undefined;
+    const hasExternal = nodePort !== undefined || externalIPs.length > 0;
+
+    // the chains that pick an endpoint
+    const masqOutside = clusterIP && cfg.clusterCIDR ? [`ip daddr ${clusterIP} ${proto} dport ${port.port} ip saddr != ${cfg.clusterCIDR} jump mark-for-masquerade`] : [];
+    const pickRules = (list: ProxyEndpoint[]) => pickEndpoint(list, proto, affinity, portName, chains, affinitySets);
+    if (cluster.length) chains.set(clusterChain, [...(internalLocal ? [] : masqOutside), ...pickRules(cluster)]);
+    if ((internalLocal || externalLocal) && local.length) chains.set(localChain, [...(internalLocal ? masqOutside : []), ...pickRules(local)]);
+
+    // internal traffic: the ClusterIP
+    if (clusterIP) {
+      const target = internalLocal ? (local.length ? localChain : undefined) : cluster.length ? clusterChain : undefined;
+      const key = `${clusterIP} . ${proto} . ${port.port}`;
+      if (target) el('service-ips').set(key, `goto ${target}`);
+      // no endpoints at all: reject at once; endpoints only on other nodes (Local): drop, as upstream
+      else el('no-endpoint-services').set(key, hasAny ? 'drop' : 'goto reject-chain');
+    }
+
+    // external traffic: NodePort, externalIPs, load-balancer ingress IPs
+    if (!hasExternal) continue; // next port
+    let externalTarget: string | undefined;
+    if (!externalLocal) {
+      if (cluster.length) {
+        chains.set(externalChain, ['jump mark-for-masquerade', `goto ${clusterChain}`]);
+        externalTarget = externalChain;
+      }
+    } else if (cluster.length) {
+      // upstream's short circuits: pods and the node itself reach all endpoints
+      const rules = [];
+      if (cfg.clusterCIDR) rules.push(`ip saddr ${cfg.clusterCIDR} goto ${clusterChain}`);
+      rules.push('fib saddr type local jump mark-for-masquerade', `fib saddr type local goto ${clusterChain}`);
+      // the client's address is kept: only this node's endpoints, else nothing (the load balancer's health check moves traffic away)
+      rules.push(local.length ? `goto ${localChain}` : 'drop');
+      chains.set(externalChain, rules);
+      externalTarget = externalChain;
+    }
+    const verdict = externalTarget ? `goto ${externalTarget}` : undefined;
+    const none = hasAny ? 'drop' : 'goto reject-chain';
+    for (const ip of externalIPs) {
+      const key = `${ip} . ${proto} . ${port.port}`;
+      if (verdict) el('service-ips').set(key, verdict);
+      else el('no-endpoint-services').set(key, none);
+    }
+    if (nodePort !== undefined) {
+      const key = `${proto} . ${nodePort}`;
+      if (verdict) el('service-nodeports').set(key, verdict);
+      else el('no-endpoint-nodeports').set(key, none);
+    }
+  }
+  return out;
 }
 
 /** The rules that DNAT to one of the endpoints: numgen over a map, or affinity chains. */
