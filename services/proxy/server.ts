@@ -15,7 +15,7 @@ import { announceTargets, newRegistry, serveMetrics, targetAddress, type HealthS
 import { disableRouteLocalnet, enableRouteLocalnet } from './localnet.js';
 import { ProxyMetrics } from './metrics.js';
 import { deleteTableTransaction, diffTransaction, fullTransaction, nftApply, tableExists } from './nftables.js';
-import { buildRuleset, SERVICE_NAME_LABEL, type RulesConfig, type Ruleset, type ServiceWithSlices } from './rules.js';
+import { assembleRuleset, serviceRules, SERVICE_NAME_LABEL, type RulesConfig, type Ruleset, type ServiceRules } from './rules.js';
 import { SyncRunner } from './sync.js';
 
 /** upstream's --metrics-bind-address port */
@@ -88,6 +88,10 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   slices.addIndexers({ [BY_SERVICE]: (s) => [s.metadata?.labels?.[SERVICE_NAME_LABEL] ? `${s.metadata.namespace}/${s.metadata.labels[SERVICE_NAME_LABEL]}` : undefined] });
 
   let applied: Ruleset | undefined;
+  /** namespace/name → the Service's rules and the versions (Service, slices) they were rendered from */
+  const rendered = new Map<string, { version: string; rules: ServiceRules }>();
+  const syncPeriodMs = opts.syncPeriodMs ?? DEFAULT_SYNC_PERIOD_MS;
+  let lastTableCheck = Date.now();
   let syncedOnce = false;
   let waiters: Array<() => void> = [];
   /** trigger times of slice changes not yet programmed */
@@ -101,15 +105,30 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     if (cfg.localhostNodePorts && cfg.clusterCIDR) {
       for (const ifname of enableRouteLocalnet(cfg.clusterCIDR)) log(`net.ipv4.conf.${ifname}.route_localnet=1 (NodePorts on 127.0.0.1)`);
     }
-    // a table removed behind the proxy's back (nft flush ruleset) is rebuilt whole
-    if (applied && !(await tableExists(table))) applied = undefined;
+    // a table removed behind the proxy's back (nft flush ruleset) is rebuilt whole; checked once a syncPeriod
+    if (applied && Date.now() - lastTableCheck >= syncPeriodMs) {
+      lastTableCheck = Date.now();
+      if (!(await tableExists(table))) applied = undefined;
+    }
     const sliceVersions = new Map<string, string>();
-    const input: ServiceWithSlices[] = services.store.list().map((service) => {
-      const own = slices.store.byIndex(BY_SERVICE, `${service.metadata?.namespace}/${service.metadata?.name}`);
-      for (const s of own) sliceVersions.set(`${s.metadata?.namespace}/${s.metadata?.name}`, s.metadata?.resourceVersion ?? '');
-      return { service, slices: own };
-    });
-    const next = buildRuleset(cfg, input);
+    const pieces: ServiceRules[] = [];
+    const seen = new Set<string>();
+    for (const service of services.store.list()) {
+      const key = `${service.metadata?.namespace}/${service.metadata?.name}`;
+      const own = slices.store.byIndex(BY_SERVICE, key);
+      let version = service.metadata?.resourceVersion ?? '';
+      for (const s of own) {
+        sliceVersions.set(`${s.metadata?.namespace}/${s.metadata?.name}`, s.metadata?.resourceVersion ?? '');
+        version += `/${s.metadata?.resourceVersion}`;
+      }
+      // a Service is rendered again only when it or one of its slices changed
+      let cached = rendered.get(key);
+      if (cached?.version !== version) rendered.set(key, (cached = { version, rules: serviceRules(cfg, { service, slices: own }) }));
+      pieces.push(cached.rules);
+      seen.add(key);
+    }
+    for (const key of rendered.keys()) if (!seen.has(key)) rendered.delete(key);
+    const next = assembleRuleset(cfg, pieces);
     const full = !applied;
     const transaction = full ? fullTransaction(table, next) : diffTransaction(table, applied!, next);
     if (transaction) {
@@ -125,6 +144,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     applied = next;
     const now = Date.now();
     const durationMs = performance.now() - start;
+    if (full) lastTableCheck = Date.now();
     metrics.syncDuration.observe(durationMs / 1000);
     metrics.lastSync.set(now / 1000);
     for (const t of pendingTriggers) metrics.programmingDuration.observe(Math.max(0, now - t) / 1000);
@@ -132,7 +152,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     for (const r of next.chains.values()) ruleCount += r.length;
     metrics.ruleCount.set({ table, chain: 'chains' }, next.chains.size);
     metrics.ruleCount.set({ table, chain: 'rules' }, ruleCount);
-    if (!syncedOnce) log(`table ip ${table} programmed: ${input.length} Services, ${next.chains.size} chains, ${ruleCount} rules in ${durationMs.toFixed(0)} ms`);
+    if (!syncedOnce) log(`table ip ${table} programmed: ${pieces.length} Services, ${next.chains.size} chains, ${ruleCount} rules in ${durationMs.toFixed(0)} ms`);
     syncedOnce = true;
     const w = waiters;
     waiters = [];
@@ -142,7 +162,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
 
   const runner = new SyncRunner(sync, {
     minSyncPeriodMs: opts.minSyncPeriodMs ?? DEFAULT_MIN_SYNC_PERIOD_MS,
-    syncPeriodMs: opts.syncPeriodMs ?? DEFAULT_SYNC_PERIOD_MS,
+    syncPeriodMs,
     onError: (e) => log(`sync failed, retrying: ${(e as Error).message}`),
   });
   const changed = () => {
