@@ -62,6 +62,8 @@ describe('proxy rules', () => {
     assert.equal(rs.elements.get('service-ips')!.get('10.96.5.5 . tcp . 80'), `goto ${name}`);
     assert.deepEqual([...rs.elements.get('cluster-ips')!.keys()], ['10.96.5.5']);
     assert.ok(rs.elements.get('hairpin')!.has('10.244.0.5 . 10.244.0.5'));
+    const remote = buildRuleset(CFG, [{ service: svc('web', { clusterIP: '10.96.5.5' }), slices: [slice('web', [{ ip: '10.244.1.5', node: 'node-b' }])] }]);
+    assert.equal(remote.elements.get('hairpin')!.size, 0, 'no hairpin pair for a pod on another node');
     assert.equal(rs.elements.get('no-endpoint-services')!.size, 0);
   });
 

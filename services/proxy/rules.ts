@@ -237,7 +237,8 @@ export function serviceRules(cfg: RulesConfig, { service, slices }: ServiceWithS
     const h = shortHash(portName);
     const eps = endpointsFor(port, slices);
     const { cluster, local, hasAny } = categorizeEndpoints(eps, cfg.nodeName);
-    for (const e of eps) el('hairpin').set(`${e.ip} . ${e.ip}`, '');
+    // only a pod on this node can reach itself through this node's rules
+    for (const e of eps) if (e.nodeName === undefined || e.nodeName === cfg.nodeName) el('hairpin').set(`${e.ip} . ${e.ip}`, '');
 
     const clusterChain = `service-${h}-${portName}`;
     const localChain = `local-${h}-${portName}`;

@@ -52,7 +52,7 @@ export interface RunningProxy {
   readonly metricsUrl: string;
   readonly table: string;
   hasSynced(): boolean;
-  /** resolves after the next successful sync */
+  /** resolves after the next successful sync that starts after this call */
   synced(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -93,6 +93,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const syncPeriodMs = opts.syncPeriodMs ?? DEFAULT_SYNC_PERIOD_MS;
   let lastTableCheck = Date.now();
   let syncedOnce = false;
+  /** synced() callers: a sync answers only those that asked before it started */
   let waiters: Array<() => void> = [];
   /** trigger times of slice changes not yet programmed */
   let triggers: number[] = [];
@@ -100,6 +101,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const sync = async () => {
     if (!services.hasSynced() || !slices.hasSynced()) return;
     const start = performance.now();
+    const answering = waiters;
+    waiters = [];
     const pendingTriggers = triggers;
     triggers = [];
     if (cfg.localhostNodePorts && cfg.clusterCIDR) {
@@ -138,6 +141,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
         metrics.syncFailures.inc();
         applied = undefined; // the next attempt rebuilds the table whole
         triggers.push(...pendingTriggers);
+        waiters.push(...answering);
         throw e;
       }
     }
@@ -154,9 +158,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     metrics.ruleCount.set({ table, chain: 'rules' }, ruleCount);
     if (!syncedOnce) log(`table ip ${table} programmed: ${pieces.length} Services, ${next.chains.size} chains, ${ruleCount} rules in ${durationMs.toFixed(0)} ms`);
     syncedOnce = true;
-    const w = waiters;
-    waiters = [];
-    for (const f of w) f();
+    for (const f of answering) f();
     if (transaction) opts.onSynced?.({ full, durationMs, slices: sliceVersions });
   };
 
