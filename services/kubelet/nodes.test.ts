@@ -128,6 +128,8 @@ describe('kubelet hollow nodes', function () {
       // going back is a transition, as upstream records it
       assert.ok(Date.parse(c.lastTransitionTime!) >= Date.parse(markedAt), `${c.type} lastTransitionTime ${c.lastTransitionTime}`);
     }
+    // the write can be seen before the kubelet's own await of it returns and counts it
+    await waitFor('the status report counted', () => k.nodes.statusReports >= 1);
     assert.equal(k.nodes.statusReports, 1);
   });
 
