@@ -55,11 +55,15 @@ export function useObject(ref) {
   return [obj, error];
 }
 
+// conditions that are bad news when True; for every other type True is the good state
+const BAD_WHEN_TRUE = new Set(['MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable', 'ReplicaFailure', 'Failed', 'FailureTarget', 'Suspended']);
+const conditionTone = (c) => (c.status === 'Unknown' ? 'warn' : (c.status === 'True') !== BAD_WHEN_TRUE.has(c.type) ? 'good' : 'bad');
+
 export function Conditions({ conditions = [] }) {
   return html`
     <table class="plain" aria-label="conditions">
       <thead><tr><th>Type</th><th>Status</th><th>Reason</th><th>Message</th></tr></thead>
-      <tbody>${conditions.map((c) => html`<tr><td>${c.type}</td><td class=${c.status === 'True' ? (c.type === 'Ready' || c.type === 'Initialized' || c.type === 'ContainersReady' || c.type === 'PodScheduled' || c.type === 'PodReadyToStartContainers' ? 'good' : 'bad') : c.type === 'Ready' ? 'bad' : ''}>${c.status}</td><td>${c.reason ?? ''}</td><td>${c.message ?? ''}</td></tr>`)}</tbody>
+      <tbody>${conditions.map((c) => html`<tr><td>${c.type}</td><td class=${conditionTone(c)}>${c.status}</td><td>${c.reason ?? ''}</td><td>${c.message ?? ''}</td></tr>`)}</tbody>
     </table>`;
 }
 
