@@ -1,12 +1,15 @@
 /**
  * Cluster DNS on a real node (root; one containerd for the file, test/realnode.ts):
  * each pod's /etc/resolv.conf follows its dnsPolicy (the kubelet's --cluster-dns,
- * --cluster-domain, --resolv-conf), and a pod resolves a Service through the DNS server
- * at the node address the kube-dns EndpointSlice names.
+ * --cluster-domain, --resolv-conf); a pod resolves a Service through the DNS server at
+ * the node address the kube-dns EndpointSlice names; and with the proxy (a table of the
+ * suite's own, a /24 of the Service range no other suite picks) `wget http://web` from a
+ * pod goes through the kube-dns Service's address and the web Service's.
  *
  *   flock /tmp/flt-containerd.lock node bin/ensure.js test dist/services/dns/realnode.test.js
  */
 import assert from 'node:assert/strict';
+import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +17,8 @@ import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import { Resources } from '../../lib/client/mod.js';
 import { hostInternalIP } from '../../lib/net/mod.js';
 import { execInPod, startRealNode, type RealNode } from '../../test/realnode.js';
+import { waitFor } from '../../test/wait.js';
+import { cleanupProxy, startProxy, type RunningProxy } from '../proxy/server.js';
 import { startDnsServer, type DnsServer } from './server.js';
 
 const SLEEP = [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }];
@@ -22,6 +27,11 @@ describe('cluster DNS on a real node', function () {
   this.timeout(120_000);
   let rn: RealNode | undefined;
   let dns: DnsServer | undefined;
+  let proxy: RunningProxy | undefined;
+  // the suite's own Service addresses: its kube-dns and web
+  const ip3 = randomInt(0, 250);
+  const dnsIP = `10.109.${ip3}.10`;
+  const webIP = `10.109.${ip3}.20`;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'flt-dns-'));
   const resolvConf = path.join(dir, 'resolv.conf');
   const nodeIP = hostInternalIP();
@@ -31,13 +41,17 @@ describe('cluster DNS on a real node', function () {
     writeFileSync(resolvConf, 'nameserver 192.0.2.253\nsearch corp.example\noptions timeout:1\n');
     rn = await startRealNode('dns', {
       prefix: 'dns',
-      kubelet: (o) => ({ ...o, cri: { ...o.cri!, dns: { clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local', resolvConf } } }),
+      kubelet: (o) => ({ ...o, cri: { ...o.cri!, dns: { clusterDNS: [dnsIP], clusterDomain: 'cluster.local', resolvConf } } }),
     });
-    dns = await startDnsServer({ natsUrl: rn.api.natsUrl, port: 0, bindAddresses: [nodeIP], advertiseAddress: nodeIP, metricsPort: 0, log: () => {} });
-    await rn.client.create<Service>({ ...Resources.services, namespace: 'default' }, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { clusterIP: '10.96.5.5', ports: [{ name: 'http', port: 80 }] } });
+    dns = await startDnsServer({ natsUrl: rn.api.natsUrl, port: 0, bindAddresses: [nodeIP], advertiseAddress: nodeIP, clusterIP: dnsIP, metricsPort: 0, log: () => {} });
+    proxy = await startProxy({ natsUrl: rn.api.natsUrl, nodeName: rn.nodeName, table: `flt-dns-t-${rn.host.suffix}`, clusterCIDR: rn.host.subnet, serviceCIDR: `10.109.${ip3}.0/24`, metricsPort: 0, minSyncPeriodMs: 100, cleanupOnStop: true, log: () => {} });
+    await rn.client.create<Service>({ ...Resources.services, namespace: 'default' }, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { clusterIP: webIP, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
   });
 
   after(async () => {
+    await proxy?.stop().catch(() => undefined);
+    // the table goes even when a test failed
+    if (rn) await cleanupProxy(`flt-dns-t-${rn.host.suffix}`).catch(() => undefined);
     await dns?.stop();
     await rn?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -60,7 +74,7 @@ describe('cluster DNS on a real node', function () {
       const field = (k: string) => lines.filter((l) => l.startsWith(`${k} `)).map((l) => l.slice(k.length + 1)).join(' ');
       return { nameservers: field('nameserver'), search: field('search'), options: field('options') };
     };
-    const clusterFirst = { nameservers: '10.96.0.10', search: 'default.svc.cluster.local svc.cluster.local cluster.local corp.example', options: 'ndots:5' };
+    const clusterFirst = { nameservers: dnsIP, search: 'default.svc.cluster.local svc.cluster.local cluster.local corp.example', options: 'ndots:5' };
     const hostResolv = { nameservers: '192.0.2.253', search: 'corp.example', options: 'timeout:1' };
     assert.deepEqual(await resolv(0), clusterFirst);
     assert.deepEqual(await resolv(1), hostResolv);
@@ -70,8 +84,16 @@ describe('cluster DNS on a real node', function () {
 
     // from the pod's network namespace to the server on the node's address (where the proxy DNATs 10.96.0.10:53)
     const look = await execInPod(node.cri, running[4], ['nslookup', 'web.default.svc.cluster.local', `${nodeIP}:${dns!.port}`]);
-    assert.match(look.out, /Address:\s+10\.96\.5\.5/, `${look.out}${look.err}`);
+    assert.match(look.out, new RegExp(`Address:\\s+${webIP.replace(/\./g, '\\.')}`), `${look.out}${look.err}`);
     const srv = await execInPod(node.cri, running[0], ['nslookup', '-type=srv', '_http._tcp.web.default.svc.cluster.local', `${nodeIP}:${dns!.port}`]);
     assert.match(srv.out, /service = 0 100 80 web\.default\.svc\.cluster\.local/, `${srv.out}${srv.err}`);
+
+    // from a ClusterFirst pod through its resolv.conf: the kube-dns Service's address, DNATed by the proxy to the server
+    const viaService = await waitFor('a lookup through the kube-dns Service address', async () => {
+      const r = await execInPod(node.cri, running[0], ['nslookup', 'web.default.svc.cluster.local']);
+      return r.code === 0 && r.out;
+    }, 20_000);
+    assert.match(viaService, new RegExp(`Server:\\s+${dnsIP.replace(/\./g, '\\.')}`));
+    assert.match(viaService, new RegExp(`Address:\\s+${webIP.replace(/\./g, '\\.')}`));
   });
 });
