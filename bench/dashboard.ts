@@ -76,7 +76,8 @@ async function main(): Promise<void> {
     dashboard = component(['dashboard', '--nats', cluster.natsUrl, '--port', String(port)]);
     const synced = await until('the dashboard listed everything', async () => (await fetch(`${url}readyz`).catch(() => undefined))?.status === 200, 600_000);
 
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // the dashboard's CSP forbids eval, which playwright's polling of a string predicate uses
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
     // first render: navigation start to the first rows and the total on screen, in the page's clock
     await page.goto(`${url}#/pods`);
     const total = podCount.toLocaleString('en');
