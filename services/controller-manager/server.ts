@@ -10,9 +10,9 @@ import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ApiClient, componentUserAgent, connectNats, CONTROLLER_REVISIONS, CRONJOBS, DAEMONSETS, ENDPOINT_SLICES, EventRecorder, type GroupVersionResource, JOBS, LeaderElector, PODDISRUPTIONBUDGETS as PDBS, Resources, SERVICE_ACCOUNTS, SharedInformerFactory, STATEFULSETS } from '../../lib/client/mod.js';
+import { ApiClient, componentUserAgent, connectNats, CONTROLLER_REVISIONS, CRONJOBS, DAEMONSETS, ENDPOINT_SLICES, EventRecorder, type GroupVersionResource, JOBS, PODDISRUPTIONBUDGETS as PDBS, Resources, SERVICE_ACCOUNTS, SharedInformerFactory, STATEFULSETS } from '../../lib/client/mod.js';
 import { announceTargets, newRegistry, serveMetrics, targetAddress, type HealthServer } from '../../lib/metrics/mod.js';
-import { enabledControllers, type Controller, type ControllerContext } from '../../lib/controller/mod.js';
+import { enabledControllers, runWithLeadership, type Controller, type ControllerContext } from '../../lib/controller/mod.js';
 import { ReplicaSetController } from './controllers/replicaset.js';
 import { EndpointSliceController } from './controllers/endpoints/endpointslice.js';
 import { EndpointsController } from './controllers/endpoints/endpoints.js';
@@ -159,42 +159,19 @@ export async function startControllerManager(opts: StartControllerManagerOptions
     await Promise.all(runs.splice(0));
   };
 
-  let elector: LeaderElector | undefined;
-  let campaigning: Promise<void> | undefined;
-  const leaderElect = opts.leaderElect ?? true;
-  const abortAll = new AbortController();
-  if (!leaderElect) {
-    runControllers(abortAll.signal);
-  } else {
-    // a replica that loses the lease stands by again (upstream exits and is restarted)
-    campaigning = (async () => {
-      while (!stopped) {
-        const term = new AbortController();
-        elector = new LeaderElector({
-          client,
-          namespace: LEASE_NAMESPACE,
-          name: LEASE_NAME,
-          identity,
-          leaseDurationSeconds: opts.leaseDurationSeconds,
-          renewDeadlineSeconds: opts.renewDeadlineSeconds,
-          retryPeriodSeconds: opts.retryPeriodSeconds,
-          callbacks: {
-            onStartedLeading: (signal) => {
-              log(`${identity} is the leader`);
-              runControllers(AbortSignal.any([signal, term.signal, abortAll.signal]));
-            },
-            onStoppedLeading: () => {
-              term.abort();
-              if (!stopped) log(`${identity} lost the lease; standing by`);
-            },
-          },
-        });
-        await elector.run();
-        term.abort();
-        await stopControllers();
-      }
-    })().catch((e) => log(`leader election failed: ${(e as Error).message}`));
-  }
+  const leadership = runWithLeadership({
+    client,
+    namespace: LEASE_NAMESPACE,
+    name: LEASE_NAME,
+    identity,
+    leaderElect: opts.leaderElect ?? true,
+    leaseDurationSeconds: opts.leaseDurationSeconds,
+    renewDeadlineSeconds: opts.renewDeadlineSeconds,
+    retryPeriodSeconds: opts.retryPeriodSeconds,
+    log,
+    run: runControllers,
+    stopRunning: stopControllers,
+  });
 
   const announced = announceTargets(nc, () => [{ job: 'kube-controller-manager', address: targetAddress(http.url) }]);
   return {
@@ -208,10 +185,7 @@ export async function startControllerManager(opts: StartControllerManagerOptions
       if (stopped) return;
       stopped = true;
       announced.stop();
-      abortAll.abort();
-      await stopControllers();
-      await elector?.stop();
-      await campaigning;
+      await leadership.stop();
       await Promise.all([...recorders.values()].map((r) => r.stop()));
       await informers.stop();
       await http.stop();
