@@ -34,6 +34,12 @@ export interface KubernetesServiceOptions {
   port: number;
   /** Lease duration; renewed at a third of it (upstream: 15 s, reconciled every 10 s) */
   leaseSeconds?: number;
+  /**
+   * upstream's --endpoint-reconciler-type: `lease` (default) lists the live apiservers;
+   * `none` only makes sure the Service exists, and writes nothing more at start, while
+   * running or at stop
+   */
+  endpointReconcilerType?: 'lease' | 'none';
 }
 
 const ctx = () => ({ warnings: [] as string[], fieldManager: 'kube-apiserver' });
@@ -99,6 +105,7 @@ export class KubernetesServiceReconciler {
 
   /** Ensures the Service, takes the Lease and lists this apiserver; then keeps at it. */
   async start(): Promise<void> {
+    if (this.opts.endpointReconcilerType === 'none') return await this.ensureService();
     await this.sync();
     const interval = Math.max(200, (this.leaseSeconds * 1000) / 3);
     this.timer = setInterval(() => {
@@ -114,6 +121,7 @@ export class KubernetesServiceReconciler {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    if (this.opts.endpointReconcilerType === 'none') return;
     await this.running;
     try {
       await this.storage.delete(this.leases, LEASE_NAMESPACE, this.leaseName, {}, ctx());

@@ -54,6 +54,8 @@ export interface ApiServerOptions {
   advertisePort?: number;
   /** the Lease that lists this apiserver in the `kubernetes` endpoints (default 15 s) */
   endpointLeaseSeconds?: number;
+  /** --endpoint-reconciler-type: `lease` (default) or `none` (the `kubernetes` Service's endpoints are left alone) */
+  endpointReconcilerType?: 'lease' | 'none';
   /** how often Service allocations are reconciled with the Services (default 3 min; also at start) */
   serviceRepairIntervalMs?: number;
   /** trace pod creates (absent: no tracing; the `apiserver` command always passes it) */
@@ -116,6 +118,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     advertiseAddress,
     port: opts.advertisePort ?? addr.port,
     leaseSeconds: opts.endpointLeaseSeconds,
+    endpointReconcilerType: opts.endpointReconcilerType,
   });
   await kubernetesService.start().catch((e) => console.error(`apiserver: kubernetes service: ${(e as Error).message}`));
   const announced = announceTargets(nc, () => [{ job: 'apiserver', address: targetAddress(httpUrl) }]);
