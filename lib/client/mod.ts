@@ -37,6 +37,7 @@ export {
 } from './ratelimiter.js';
 export { BackoffStepper, DefaultBackoff, DefaultRetry, WaitTimeoutError, exponentialBackoff, onError, retryOnConflict, sleep, type Backoff } from './retry.js';
 export { LeaderElector, type LeaderCallbacks, type LeaderElectionConfig } from './leaderelection.js';
+export { applyHostService, type HostService, type HostServicePort } from './hostservice.js';
 export { EventRecorder, type EventRecorderOptions, type EventSpec, type EventType } from './events.js';
 export * from './protocol.js';
 export * from '../api/errors.js';

@@ -7,7 +7,7 @@
  * 10.96.0.10:53 to that address and port. Server-side apply, so a restart on another port
  * just moves the EndpointSlice.
  */
-import { type ApiClient, ENDPOINT_SLICES, SERVICES } from '../../lib/client/mod.js';
+import { type ApiClient, applyHostService } from '../../lib/client/mod.js';
 
 export const SERVICE_NAMESPACE = 'kube-system';
 export const SERVICE_NAME = 'kube-dns';
@@ -25,40 +25,19 @@ export interface Registration {
 }
 
 export async function registerKubeDns(client: ApiClient, r: Registration): Promise<void> {
-  const opts = { fieldManager: FIELD_MANAGER, force: true };
-  await client.patch(
-    { ...SERVICES, namespace: SERVICE_NAMESPACE, name: SERVICE_NAME },
-    'apply',
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: SERVICE_NAME, namespace: SERVICE_NAMESPACE, labels: LABELS, annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' } },
-      spec: {
-        clusterIP: r.clusterIP,
-        ports: [
-          { name: 'dns', port: 53, protocol: 'UDP', targetPort: r.dnsPort },
-          { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: r.dnsPort },
-          { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: r.metricsPort },
-        ],
-      },
-    },
-    opts,
-  );
-  await client.patch(
-    { ...ENDPOINT_SLICES, namespace: SERVICE_NAMESPACE, name: SERVICE_NAME },
-    'apply',
-    {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: SERVICE_NAME, namespace: SERVICE_NAMESPACE, labels: { ...LABELS, 'kubernetes.io/service-name': SERVICE_NAME, 'endpointslice.kubernetes.io/managed-by': FIELD_MANAGER } },
-      addressType: 'IPv4',
-      endpoints: [{ addresses: [r.address], conditions: { ready: true, serving: true, terminating: false } }],
-      ports: [
-        { name: 'dns', port: r.dnsPort, protocol: 'UDP' },
-        { name: 'dns-tcp', port: r.dnsPort, protocol: 'TCP' },
-        { name: 'metrics', port: r.metricsPort, protocol: 'TCP' },
-      ],
-    },
-    opts,
-  );
+  await applyHostService(client, {
+    namespace: SERVICE_NAMESPACE,
+    name: SERVICE_NAME,
+    fieldManager: FIELD_MANAGER,
+    labels: LABELS,
+    annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' },
+    clusterIP: r.clusterIP,
+    address: r.address,
+    conditions: { ready: true, serving: true, terminating: false },
+    ports: [
+      { name: 'dns', port: 53, protocol: 'UDP', targetPort: r.dnsPort },
+      { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: r.dnsPort },
+      { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: r.metricsPort },
+    ],
+  });
 }

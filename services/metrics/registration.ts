@@ -5,7 +5,7 @@
  * that Service, as metrics-server's manifests register it. Server-side apply, so a
  * restart on another port just moves the EndpointSlice.
  */
-import { APISERVICES, type ApiClient, ENDPOINT_SLICES, SERVICES } from '../../lib/client/mod.js';
+import { APISERVICES, type ApiClient, applyHostService } from '../../lib/client/mod.js';
 import { GROUP, VERSION } from './api.js';
 
 export const SERVICE_NAMESPACE = 'kube-system';
@@ -14,26 +14,14 @@ const FIELD_MANAGER = 'flotilla-metrics';
 const LABELS = { 'k8s-app': 'metrics-server' };
 
 export async function registerApiService(client: ApiClient, address: string, port: number): Promise<void> {
-  const opts = { fieldManager: FIELD_MANAGER, force: true };
-  await client.patch(
-    { ...SERVICES, namespace: SERVICE_NAMESPACE, name: SERVICE_NAME },
-    'apply',
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: SERVICE_NAME, namespace: SERVICE_NAMESPACE, labels: LABELS }, spec: { ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }] } },
-    opts,
-  );
-  await client.patch(
-    { ...ENDPOINT_SLICES, namespace: SERVICE_NAMESPACE, name: SERVICE_NAME },
-    'apply',
-    {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: SERVICE_NAME, namespace: SERVICE_NAMESPACE, labels: { ...LABELS, 'kubernetes.io/service-name': SERVICE_NAME, 'endpointslice.kubernetes.io/managed-by': FIELD_MANAGER } },
-      addressType: 'IPv4',
-      endpoints: [{ addresses: [address], conditions: { ready: true } }],
-      ports: [{ name: 'https', port, protocol: 'TCP' }],
-    },
-    opts,
-  );
+  await applyHostService(client, {
+    namespace: SERVICE_NAMESPACE,
+    name: SERVICE_NAME,
+    fieldManager: FIELD_MANAGER,
+    labels: LABELS,
+    address,
+    ports: [{ name: 'https', port: 443, targetPort: port }],
+  });
   await client.patch(
     { ...APISERVICES, name: `${VERSION}.${GROUP}` },
     'apply',
@@ -43,6 +31,6 @@ export async function registerApiService(client: ApiClient, address: string, por
       metadata: { name: `${VERSION}.${GROUP}`, labels: LABELS },
       spec: { group: GROUP, version: VERSION, service: { namespace: SERVICE_NAMESPACE, name: SERVICE_NAME, port: 443 }, groupPriorityMinimum: 100, versionPriority: 100, insecureSkipTLSVerify: true },
     },
-    opts,
+    { fieldManager: FIELD_MANAGER, force: true },
   );
 }
