@@ -46,6 +46,8 @@ export abstract class InformerController implements Controller {
   private readonly registrations: Array<{ remove(): void }> = [];
   private readonly informersUsed = new Set<SharedInformer<any>>();
   private readonly workQueues: Array<{ queue: RateLimitingQueue<string>; sync: (key: string) => Promise<void>; describe: (key: string) => string }> = [];
+  private readonly periodic: Array<{ ms: number; fn: () => void }> = [];
+  private timers: NodeJS.Timeout[] = [];
   private stopped = false;
 
   constructor(
@@ -70,6 +72,14 @@ export abstract class InformerController implements Controller {
     this.registrations.push(informer.addEventHandler(handlers));
   }
 
+  /**
+   * Calls `fn` every `ms` while the controller runs (upstream's `wait.Until` beside the
+   * workers), e.g. to enqueue every key again for a periodic check.
+   */
+  protected every(ms: number, fn: () => void): void {
+    this.periodic.push({ ms, fn });
+  }
+
   /** True once every informer this controller reads has its first list. */
   hasSynced(): boolean {
     for (const inf of this.informersUsed) if (!inf.hasSynced()) return false;
@@ -78,6 +88,19 @@ export abstract class InformerController implements Controller {
 
   async run(workers: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted || this.stopped) return;
+    this.timers = this.periodic.map(({ ms, fn }) => setInterval(fn, ms));
+    try {
+      await this.runWorkers(workers, signal);
+    } finally {
+      this.clearTimers();
+    }
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers.splice(0)) clearInterval(t);
+  }
+
+  private async runWorkers(workers: number, signal: AbortSignal): Promise<void> {
     const onAbort = () => {
       for (const { queue } of this.workQueues) queue.shutDown();
     };
@@ -108,6 +131,7 @@ export abstract class InformerController implements Controller {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.clearTimers();
     for (const r of this.registrations.splice(0)) r.remove();
     await Promise.all(this.workQueues.map(({ queue }) => queue.shutDownWithDrain()));
   }

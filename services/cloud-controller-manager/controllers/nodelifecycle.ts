@@ -32,8 +32,6 @@ function readyStatus(node: Node): string {
 
 export class CloudNodeLifecycleController extends QueueController {
   private readonly nodes: SharedInformer<Node>;
-  private readonly periodMs: number;
-  private timer?: NodeJS.Timeout;
 
   constructor(
     ctx: ControllerContext,
@@ -42,7 +40,6 @@ export class CloudNodeLifecycleController extends QueueController {
     opts: CloudNodeLifecycleOptions = {},
   ) {
     super('cloud_node_lifecycle', ctx);
-    this.periodMs = opts.nodeMonitorPeriodMs ?? DEFAULT_NODE_MONITOR_PERIOD_MS;
     this.nodes = ctx.informers.forResource<Node>(Resources.nodes);
     // a Node turning not-Ready is looked at at once; the period catches instances that vanish later
     this.handle(this.nodes, {
@@ -50,27 +47,14 @@ export class CloudNodeLifecycleController extends QueueController {
         if (readyStatus(old) !== readyStatus(n)) this.enqueue(n);
       },
     });
+    this.every(opts.nodeMonitorPeriodMs ?? DEFAULT_NODE_MONITOR_PERIOD_MS, () => {
+      for (const key of this.nodes.store.listKeys()) this.enqueueKey(key);
+    });
   }
 
   /** Looks at the Node named so now (the cloud just said its instance went). */
   check(name: string): void {
     this.enqueueKey(name);
-  }
-
-  override async run(workers: number, signal: AbortSignal): Promise<void> {
-    this.timer = setInterval(() => {
-      for (const key of this.nodes.store.listKeys()) this.enqueueKey(key);
-    }, this.periodMs);
-    try {
-      await super.run(workers, signal);
-    } finally {
-      clearInterval(this.timer);
-    }
-  }
-
-  override async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await super.stop();
   }
 
   protected async sync(name: string): Promise<void> {

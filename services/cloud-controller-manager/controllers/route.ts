@@ -46,8 +46,6 @@ function networkCondition(node: Node): NodeCondition | undefined {
 
 export class RouteController extends QueueController {
   private readonly nodes: SharedInformer<Node>;
-  private readonly periodMs: number;
-  private timer?: NodeJS.Timeout;
 
   constructor(
     ctx: ControllerContext,
@@ -56,7 +54,6 @@ export class RouteController extends QueueController {
   ) {
     super('route', ctx);
     parseCidr(opts.clusterCIDR);
-    this.periodMs = opts.reconciliationPeriodMs ?? DEFAULT_ROUTE_RECONCILIATION_PERIOD_MS;
     this.nodes = ctx.informers.forResource<Node>(Resources.nodes);
     this.handle(this.nodes, {
       onAdd: () => this.enqueueKey(KEY),
@@ -65,20 +62,7 @@ export class RouteController extends QueueController {
       },
       onDelete: () => this.enqueueKey(KEY),
     });
-  }
-
-  override async run(workers: number, signal: AbortSignal): Promise<void> {
-    this.timer = setInterval(() => this.enqueueKey(KEY), this.periodMs);
-    try {
-      await super.run(workers, signal);
-    } finally {
-      clearInterval(this.timer);
-    }
-  }
-
-  override async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await super.stop();
+    this.every(opts.reconciliationPeriodMs ?? DEFAULT_ROUTE_RECONCILIATION_PERIOD_MS, () => this.enqueueKey(KEY));
   }
 
   protected async sync(): Promise<void> {
