@@ -4,7 +4,16 @@
  * campaigning again (upstream exits and is restarted by its supervisor); without leader
  * election they run at once.
  */
+import { setMaxListeners } from 'node:events';
 import { type ApiClient, LeaderElector } from '../client/mod.js';
+import type { Controller } from './controller.js';
+
+/** One controller to run, with its worker count and the name it is logged by. */
+export interface ControllerToRun {
+  name: string;
+  workers: number;
+  controller: Controller;
+}
 
 export interface LeadershipOptions {
   client: ApiClient;
@@ -18,19 +27,51 @@ export interface LeadershipOptions {
   renewDeadlineSeconds?: number;
   retryPeriodSeconds?: number;
   log: (line: string) => void;
-  /** starts the controllers; they run until `signal` aborts */
-  run: (signal: AbortSignal) => void;
-  /** stops the running controllers and resolves once they ended */
-  stopRunning: () => Promise<void>;
+  /** builds a fresh set of controllers each time this process starts leading */
+  build: () => ControllerToRun[];
+  /**
+   * starts the shared informers once the controllers are built: as client-go's
+   * factory.Start, informers a controller asked for beyond its descriptor's list start too
+   */
+  startInformers: () => void;
 }
 
-/** Runs the controllers under leader election until `stop()`, which ends them and gives the lease up. */
-export function runWithLeadership(o: LeadershipOptions): { stop(): Promise<void> } {
+export interface Leadership {
+  /** true while this process leads and its controllers run */
+  isLeader(): boolean;
+  /** the controllers running now (only while leading) */
+  running(): Controller[];
+  /** ends the controllers and gives the lease up */
+  stop(): Promise<void>;
+}
+
+/** Runs the controllers under leader election until `stop()`. */
+export function runWithLeadership(o: LeadershipOptions): Leadership {
   let stopped = false;
+  let leading = false;
+  let active: ControllerToRun[] = [];
+  let runs: Promise<void>[] = [];
   let elector: LeaderElector | undefined;
   let campaigning: Promise<void> | undefined;
   const abortAll = new AbortController();
-  if (!o.leaderElect) o.run(abortAll.signal);
+
+  const run = (signal: AbortSignal): void => {
+    // every controller's workers wait on this one signal
+    setMaxListeners(0, signal);
+    leading = true;
+    active = o.build();
+    o.startInformers();
+    runs = active.map((a) => a.controller.run(a.workers, signal).catch((e) => o.log(`${a.name} stopped with an error: ${(e as Error).message}`)));
+    o.log(`${o.identity} runs ${active.map((a) => a.name).join(', ')}`);
+  };
+  const stopRunning = async (): Promise<void> => {
+    leading = false;
+    const stopping = active.splice(0);
+    await Promise.all(stopping.map((a) => a.controller.stop()));
+    await Promise.all(runs.splice(0));
+  };
+
+  if (!o.leaderElect) run(abortAll.signal);
   else {
     campaigning = (async () => {
       while (!stopped) {
@@ -46,7 +87,7 @@ export function runWithLeadership(o: LeadershipOptions): { stop(): Promise<void>
           callbacks: {
             onStartedLeading: (signal) => {
               o.log(`${o.identity} is the leader`);
-              o.run(AbortSignal.any([signal, term.signal, abortAll.signal]));
+              run(AbortSignal.any([signal, term.signal, abortAll.signal]));
             },
             onStoppedLeading: () => {
               term.abort();
@@ -56,15 +97,17 @@ export function runWithLeadership(o: LeadershipOptions): { stop(): Promise<void>
         });
         await elector.run();
         term.abort();
-        await o.stopRunning();
+        await stopRunning();
       }
     })().catch((e) => o.log(`leader election failed: ${(e as Error).message}`));
   }
   return {
+    isLeader: () => leading && !stopped,
+    running: () => active.map((a) => a.controller),
     async stop() {
       stopped = true;
       abortAll.abort();
-      await o.stopRunning();
+      await stopRunning();
       await elector?.stop();
       await campaigning;
     },

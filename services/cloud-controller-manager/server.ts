@@ -6,7 +6,6 @@
  * kube-system/cloud-controller-manager; only the leader runs controllers, standbys keep
  * the caches warm. /metrics, /healthz and /readyz on --port (upstream: 10258, HTTPS).
  */
-import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -169,29 +168,6 @@ export async function startCloudControllerManager(opts: StartCloudControllerMana
   informers.start();
 
   let stopped = false;
-  let leading = false;
-  let active: Array<{ name: string; workers: number; controller: Controller }> = [];
-  let runs: Promise<void>[] = [];
-  const runControllers = (signal: AbortSignal): void => {
-    setMaxListeners(0, signal);
-    leading = true;
-    active = [];
-    for (const d of descriptors) {
-      const controller = d.build(ctx);
-      if (controller) active.push({ name: d.name, workers: d.workers, controller });
-      else log(`${d.name} not started: the ${provider} cloud lacks what it needs, or its flags are not given`);
-    }
-    informers.start();
-    runs = active.map((a) => a.controller.run(a.workers, signal).catch((e) => log(`${a.name} stopped with an error: ${(e as Error).message}`)));
-    log(`${identity} runs ${active.map((a) => a.name).join(', ')}`);
-  };
-  const stopControllers = async (): Promise<void> => {
-    leading = false;
-    const stopping = active.splice(0);
-    await Promise.all(stopping.map((a) => a.controller.stop()));
-    await Promise.all(runs.splice(0));
-  };
-
   const leadership = runWithLeadership({
     client,
     namespace: LEASE_NAMESPACE,
@@ -202,8 +178,13 @@ export async function startCloudControllerManager(opts: StartCloudControllerMana
     renewDeadlineSeconds: opts.renewDeadlineSeconds,
     retryPeriodSeconds: opts.retryPeriodSeconds,
     log,
-    run: runControllers,
-    stopRunning: stopControllers,
+    build: () =>
+      descriptors.flatMap((d) => {
+        const controller = d.build(ctx);
+        if (!controller) log(`${d.name} not started: the ${provider} cloud lacks what it needs, or its flags are not given`);
+        return controller ? [{ name: d.name, workers: d.workers, controller }] : [];
+      }),
+    startInformers: () => informers.start(),
   });
 
   const announced = announceTargets(nc, () => [{ job: 'cloud-controller-manager', address: targetAddress(http.url) }]);
@@ -213,8 +194,8 @@ export async function startCloudControllerManager(opts: StartCloudControllerMana
     client,
     cloud,
     controllers: descriptors.map((d) => d.name),
-    isLeader: () => leading && !stopped,
-    running: () => active.map((a) => a.controller),
+    isLeader: () => leadership.isLeader(),
+    running: () => leadership.running(),
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -6,7 +6,6 @@
  * /metrics (workqueue_* per controller, rest_client_*), /healthz and /readyz are served
  * on an HTTP port (upstream: 10257, HTTPS).
  */
-import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -134,31 +133,6 @@ export async function startControllerManager(opts: StartControllerManagerOptions
   informers.start();
 
   let stopped = false;
-  let leading = false;
-  let active: Controller[] = [];
-  let runs: Promise<void>[] = [];
-
-  /** Builds and runs every enabled controller until signal aborts, then tears them down. */
-  const runControllers = (signal: AbortSignal): void => {
-    // every controller's workers wait on this one signal
-    setMaxListeners(0, signal);
-    leading = true;
-    active = descriptors.map((d) => d.build(ctx, opts));
-    // as client-go's factory.Start: informers a controller asked for beyond its descriptor's
-    // list (e.g. kinds registered after this module loaded) start too; running ones are untouched
-    informers.start();
-    runs = active.map((c, i) =>
-      c.run(descriptors[i]!.workers, signal).catch((e) => log(`${descriptors[i]!.name} stopped with an error: ${(e as Error).message}`)),
-    );
-    log(`${identity} runs ${descriptors.map((d) => d.name).join(', ')}`);
-  };
-  const stopControllers = async (): Promise<void> => {
-    leading = false;
-    const stopping = active.splice(0);
-    await Promise.all(stopping.map((c) => c.stop()));
-    await Promise.all(runs.splice(0));
-  };
-
   const leadership = runWithLeadership({
     client,
     namespace: LEASE_NAMESPACE,
@@ -169,8 +143,8 @@ export async function startControllerManager(opts: StartControllerManagerOptions
     renewDeadlineSeconds: opts.renewDeadlineSeconds,
     retryPeriodSeconds: opts.retryPeriodSeconds,
     log,
-    run: runControllers,
-    stopRunning: stopControllers,
+    build: () => descriptors.map((d) => ({ name: d.name, workers: d.workers, controller: d.build(ctx, opts) })),
+    startInformers: () => informers.start(),
   });
 
   const announced = announceTargets(nc, () => [{ job: 'kube-controller-manager', address: targetAddress(http.url) }]);
@@ -179,8 +153,8 @@ export async function startControllerManager(opts: StartControllerManagerOptions
     metricsUrl: `${http.url}/metrics`,
     client,
     controllers: descriptors.map((d) => d.name),
-    isLeader: () => leading && !stopped,
-    running: () => [...active],
+    isLeader: () => leadership.isLeader(),
+    running: () => leadership.running(),
     async stop() {
       if (stopped) return;
       stopped = true;
