@@ -13,18 +13,16 @@
  * Nothing asserts on speed.
  */
 import { parseArgs } from 'node:util';
-import type { Node } from 'kubernetes-types/core/v1.js';
-import { ApiClient, connectNats, Resources, StatusError } from '../lib/client/mod.js';
+import { ApiClient, connectNats, Resources } from '../lib/client/mod.js';
 import { freePort } from '../lib/nats/server.js';
 import { intFlag } from '../lib/process/flags.js';
 import { component, startCluster, stopChild } from '../test/cluster.js';
 import { launchChromium } from '../test/browser.js';
-import { benchPod, podName } from './pods.js';
+import { createBoundPods, podName } from './pods.js';
 import { processMemory, until } from './measure.js';
 
 const USAGE = 'usage: node dist/bench/dashboard.js [--pods 100000] [--nodes 1000] [--runs 5]';
 const NS = 'dash-bench';
-const BATCH = 500;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { pods: { type: 'string' }, nodes: { type: 'string' }, runs: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
@@ -41,34 +39,8 @@ async function main(): Promise<void> {
   const client = new ApiClient(nc, { requestTimeoutMs: 120_000 });
   const browser = await launchChromium();
   try {
-    await client.create(Resources.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-    const node = (i: number): Node => ({
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: { name: `dash-node-${i}`, labels: { 'kubernetes.io/hostname': `dash-node-${i}` } },
-    });
     const t0 = performance.now();
-    const send = async (count: number, item: (i: number) => Parameters<ApiClient['batchCreate']>[0][number]) => {
-      let next = 0;
-      const errors: string[] = [];
-      const sender = async () => {
-        while (next < count) {
-          const from = next;
-          next = Math.min(count, next + BATCH);
-          const items = [];
-          for (let i = from; i < next; i++) items.push(item(i));
-          for (const r of await client.batchCreate(items)) if (r instanceof StatusError) errors.push(r.message);
-        }
-      };
-      await Promise.all([sender(), sender(), sender(), sender()]);
-      if (errors.length) throw new Error(`${errors.length} creates failed; first: ${errors[0]}`);
-    };
-    await send(nodeCount, (i) => ({ ...Resources.nodes, body: node(i) }));
-    await send(podCount, (i) => {
-      const p = benchPod(NS, i);
-      p.spec!.nodeName = `dash-node-${i % nodeCount}`;
-      return { ...Resources.pods, namespace: NS, body: p };
-    });
+    await createBoundPods(client, { namespace: NS, nodePrefix: 'dash-node', nodes: nodeCount, pods: podCount });
     const created = (performance.now() - t0) / 1000;
 
     const port = await freePort();

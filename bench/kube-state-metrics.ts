@@ -12,19 +12,17 @@
  */
 import { get } from 'node:http';
 import { parseArgs } from 'node:util';
-import type { Node } from 'kubernetes-types/core/v1.js';
-import { ApiClient, connectNats, Resources, StatusError } from '../lib/client/mod.js';
+import { ApiClient, connectNats, Resources } from '../lib/client/mod.js';
 import { freePort } from '../lib/nats/server.js';
 import { intFlag } from '../lib/process/flags.js';
 import { RESOURCE_FAMILIES } from '../services/kube-state-metrics/families.js';
 import { MetricsStore } from '../services/kube-state-metrics/store.js';
 import { component, startCluster, stopChild } from '../test/cluster.js';
-import { benchPod } from './pods.js';
+import { createBoundPods } from './pods.js';
 import { processMemory, until } from './measure.js';
 
 const USAGE = 'usage: node dist/bench/kube-state-metrics.js [--pods 100000] [--nodes 1000] [--runs 5]';
 const NS = 'ksm-bench';
-const BATCH = 500;
 
 /** GET url to its last byte, as Prometheus reads it: bytes and kube_* lines counted, nothing decoded. */
 function scrape(url: string): Promise<{ bytes: number; series: number }> {
@@ -61,34 +59,8 @@ async function main(): Promise<void> {
   const nc = await connectNats(cluster.natsUrl, { name: 'bench-ksm' });
   const client = new ApiClient(nc, { requestTimeoutMs: 120_000 });
   try {
-    await client.create(Resources.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-    const node = (i: number): Node => ({
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: { name: `ksm-node-${i}`, labels: { 'kubernetes.io/hostname': `ksm-node-${i}` } },
-    });
     const t0 = performance.now();
-    const send = async (count: number, item: (i: number) => Parameters<ApiClient['batchCreate']>[0][number]) => {
-      let next = 0;
-      const errors: string[] = [];
-      const sender = async () => {
-        while (next < count) {
-          const from = next;
-          next = Math.min(count, next + BATCH);
-          const items = [];
-          for (let i = from; i < next; i++) items.push(item(i));
-          for (const r of await client.batchCreate(items)) if (r instanceof StatusError) errors.push(r.message);
-        }
-      };
-      await Promise.all([sender(), sender(), sender(), sender()]);
-      if (errors.length) throw new Error(`${errors.length} creates failed; first: ${errors[0]}`);
-    };
-    await send(nodeCount, (i) => ({ ...Resources.nodes, body: node(i) }));
-    await send(podCount, (i) => {
-      const p = benchPod(NS, i);
-      p.spec!.nodeName = `ksm-node-${i % nodeCount}`;
-      return { ...Resources.pods, namespace: NS, body: p };
-    });
+    await createBoundPods(client, { namespace: NS, nodePrefix: 'ksm-node', nodes: nodeCount, pods: podCount });
     const created = (performance.now() - t0) / 1000;
 
     const port = await freePort();

@@ -3,7 +3,8 @@
  * them (one container, resource requests and limits, a few labels), so sizes and
  * validation work are realistic rather than minimal.
  */
-import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { type ApiClient, Resources, StatusError } from '../lib/client/mod.js';
 
 export function podName(i: number): string {
   return `bench-${String(i).padStart(6, '0')}`;
@@ -53,4 +54,40 @@ export function storedPodBytes(namespace: string, i: number): Uint8Array {
 /** Running with its Ready condition True: what a started pod looks like to its user. */
 export function isRunningReady(pod: Pod): boolean {
   return pod.status?.phase === 'Running' && !!pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/**
+ * Writes a namespace, `nodes` plain Node objects (`<nodePrefix>-<i>`, no kubelet behind
+ * them) and `pods` bench pods bound round-robin to them, in batchCreates of `batch`,
+ * four in flight: a cluster's objects for benches of what reads them (kube-state-metrics,
+ * the dashboard), not of scheduling. Throws when any create failed.
+ */
+export async function createBoundPods(client: ApiClient, o: { namespace: string; nodePrefix: string; nodes: number; pods: number; batch?: number }): Promise<void> {
+  const batch = o.batch ?? 500;
+  await client.create(Resources.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } });
+  const send = async (count: number, item: (i: number) => Parameters<ApiClient['batchCreate']>[0][number]) => {
+    let next = 0;
+    const errors: string[] = [];
+    const sender = async () => {
+      while (next < count) {
+        const from = next;
+        next = Math.min(count, next + batch);
+        const items = [];
+        for (let i = from; i < next; i++) items.push(item(i));
+        for (const r of await client.batchCreate(items)) if (r instanceof StatusError) errors.push(r.message);
+      }
+    };
+    await Promise.all([sender(), sender(), sender(), sender()]);
+    if (errors.length) throw new Error(`${errors.length} creates failed; first: ${errors[0]}`);
+  };
+  const nodeName = (i: number) => `${o.nodePrefix}-${i}`;
+  await send(o.nodes, (i): Parameters<ApiClient['batchCreate']>[0][number] => {
+    const node: Node = { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName(i), labels: { 'kubernetes.io/hostname': nodeName(i) } } };
+    return { ...Resources.nodes, body: node };
+  });
+  await send(o.pods, (i) => {
+    const p = benchPod(o.namespace, i);
+    p.spec!.nodeName = nodeName(i % o.nodes);
+    return { ...Resources.pods, namespace: o.namespace, body: p };
+  });
 }
