@@ -4,7 +4,9 @@
  * on containerd starts from here, so the set-up and the cleanup live once. `stop()`
  * removes everything even when a test failed.
  */
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ApiClient, connectNats, Resources } from '../lib/client/mod.js';
@@ -54,6 +56,16 @@ export function containerIdOf(pod: Pod, name?: string): string {
   const st = name === undefined ? statuses[0] : statuses.find((s) => s.name === name);
   if (!st?.containerID) throw new Error(`pod ${pod.metadata?.name} has no container ${name ?? '(first)'} with an id in its status`);
   return st.containerID.replace('containerd://', '');
+}
+
+/** curl from the host (3 s at most): the body, or curl's exit code (7: refused or unreachable). */
+export async function curlFromHost(url: string): Promise<{ body: string; code: number }> {
+  try {
+    const { stdout } = await promisify(execFile)('curl', ['-sS', '--max-time', '3', url]);
+    return { body: stdout.trim(), code: 0 };
+  } catch (e) {
+    return { body: '', code: (e as { code?: number }).code ?? -1 };
+  }
 }
 
 /** Runs cmd in the pod's first container over CRI ExecSync (10 s); its output as text. */

@@ -1,29 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { promisify } from 'node:util';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import { isNotFound, Resources } from '../../lib/client/mod.js';
 import { EndpointSliceController } from '../controller-manager/controllers/endpoints/endpointslice.js';
 import { runTestController, type RunningTestController } from '../controller-manager/testing/controllers.js';
 import { deleteTableTransaction, nftApply } from '../proxy/nftables.js';
 import { startProxy, type RunningProxy } from '../proxy/server.js';
-import { startRealNode, type RealNode } from '../../test/realnode.js';
+import { curlFromHost, startRealNode, type RealNode } from '../../test/realnode.js';
 import { waitFor } from '../../test/wait.js';
 import { startCloudControllerManager, type RunningCloudControllerManager } from './server.js';
 
-const run = promisify(execFile);
 const SERVICES = { ...Resources.services, namespace: 'default' };
-
-/** curl from the host: the body, or curl's exit code (7: refused or unreachable) */
-async function curl(url: string): Promise<{ body: string; code: number }> {
-  try {
-    const { stdout } = await run('curl', ['-sS', '--max-time', '3', url]);
-    return { body: stdout.trim(), code: 0 };
-  } catch (e) {
-    return { body: '', code: (e as { code?: number }).code ?? -1 };
-  }
-}
 
 /**
  * A LoadBalancer that answers, end to end on a real node (root): the local cloud gives the
@@ -74,7 +62,7 @@ describe('cloud-controller-manager: a LoadBalancer IP that answers (root, real n
     const ip = await waitFor('web\'s ingress IP', async () => (await rn.client.get<Service>({ ...SERVICES, name: 'web' })).status?.loadBalancer?.ingress?.[0]?.ip, 30_000);
     assert.equal(ip, `10.241.${n}.1`);
     const page = await waitFor(`curl http://${ip}/`, async () => {
-      const r = await curl(`http://${ip}/`);
+      const r = await curlFromHost(`http://${ip}/`);
       return r.code === 0 && r.body;
     }, 30_000);
     assert.equal(page, 'hello from web');
@@ -83,6 +71,6 @@ describe('cloud-controller-manager: a LoadBalancer IP that answers (root, real n
     await waitFor('web gone', async () => rn.client.get({ ...SERVICES, name: 'web' }).then(() => false, (e) => isNotFound(e)));
     assert.doesNotMatch(execFileSync('ip', ['-4', '-o', 'addr', 'show', 'dev', iface], { encoding: 'utf8' }), new RegExp(`inet ${ip.replace(/\./g, '\\.')}/`));
     // the pool's unreachable route: an IP of it nobody holds fails here, it never leaves the machine
-    assert.equal((await curl(`http://${ip}/`)).code, 7);
+    assert.equal((await curlFromHost(`http://${ip}/`)).code, 7);
   });
 });

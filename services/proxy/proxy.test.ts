@@ -9,34 +9,22 @@
  *   flock /tmp/flt-containerd.lock node bin/ensure.js test dist/services/proxy/proxy.test.js
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { ENDPOINT_SLICES, Resources } from '../../lib/client/mod.js';
 import { EndpointSliceController } from '../controller-manager/controllers/endpoints/endpointslice.js';
 import { runTestController, type RunningTestController } from '../controller-manager/testing/controllers.js';
-import { execInPod, startRealNode, type RealNode } from '../../test/realnode.js';
+import { curlFromHost, execInPod, startRealNode, type RealNode } from '../../test/realnode.js';
 import { waitFor } from '../../test/wait.js';
 import { deleteTableTransaction, nftApply } from './nftables.js';
 import { startProxy, type RunningProxy } from './server.js';
 
-const run = promisify(execFile);
 const SERVICES = { ...Resources.services, namespace: 'default' };
-
-/** curl from the host: the body, or the curl error (exit code 7: connection refused) */
-async function curl(url: string): Promise<{ body: string; code: number }> {
-  try {
-    const { stdout } = await run('curl', ['-sS', '--max-time', '3', url]);
-    return { body: stdout.trim(), code: 0 };
-  } catch (e) {
-    return { body: '', code: (e as { code?: number }).code ?? -1 };
-  }
-}
 
 function nodeAddress(): string {
   for (const [name, addrs] of Object.entries(networkInterfaces())) {
@@ -113,7 +101,7 @@ describe('proxy on a real node (root, nftables)', function () {
   it('a ClusterIP answers curl from the host, spread across the pods; metrics under upstream names', async () => {
     const seen = new Set<string>();
     for (let i = 0; i < 30 && seen.size < 3; i++) {
-      const r = await curl(`http://${cip(1)}/`);
+      const r = await curlFromHost(`http://${cip(1)}/`);
       assert.equal(r.code, 0, `curl ${cip(1)} failed (${r.code})`);
       seen.add(r.body);
     }
@@ -126,7 +114,7 @@ describe('proxy on a real node (root, nftables)', function () {
 
   it('NodePort on 127.0.0.1 and on the node address, and the load-balancer IP', async () => {
     for (const url of [`http://127.0.0.1:${nodePort}/`, `http://${nodeAddress()}:${nodePort}/`, `http://${lbIP}/`]) {
-      const r = await curl(url);
+      const r = await curlFromHost(url);
       assert.equal(r.code, 0, `curl ${url} failed (${r.code})`);
       assert.match(r.body, /^web[123]$/, url);
     }
@@ -145,12 +133,12 @@ describe('proxy on a real node (root, nftables)', function () {
 
   it('sessionAffinity ClientIP keeps a client on one pod', async () => {
     const bodies = new Set<string>();
-    for (let i = 0; i < 8; i++) bodies.add((await curl(`http://${cip(3)}/`)).body);
+    for (let i = 0; i < 8; i++) bodies.add((await curlFromHost(`http://${cip(3)}/`)).body);
     assert.equal(bodies.size, 1, [...bodies].join(','));
   });
 
   it('no endpoints: refused at once; a pod whose readiness fails leaves the rotation', async () => {
-    const none = await curl(`http://${cip(4)}/`);
+    const none = await curlFromHost(`http://${cip(4)}/`);
     // 7: connection refused (a dropped SYN would end in curl's timeout, 28)
     assert.equal(none.code, 7, 'curl: connection refused');
     await execInPod(rn.cri, await rn.getPod('web3'), ['touch', '/tmp/unready']);
@@ -163,11 +151,11 @@ describe('proxy on a real node (root, nftables)', function () {
       const t = listTable(table).stdout;
       return /numgen random mod 2 map/.test(t) && !/numgen random mod 3 map/.test(t);
     }, 10_000);
-    for (let i = 0; i < 20; i++) assert.notEqual((await curl(`http://${cip(1)}/`)).body, 'web3');
+    for (let i = 0; i < 20; i++) assert.notEqual((await curlFromHost(`http://${cip(1)}/`)).body, 'web3');
     // scaled to 0: the Service selects nothing any more
     const self = await rn.client.get<Service>({ ...SERVICES, name: 'self' });
     await rn.client.update({ ...SERVICES, name: 'self' }, { ...self, spec: { ...self.spec, selector: { self: 'gone' } } });
-    await waitFor('self refused', async () => (await curl(`http://${cip(2)}/`)).code === 7, 10_000);
+    await waitFor('self refused', async () => (await curlFromHost(`http://${cip(2)}/`)).code === 7, 10_000);
   });
 
   it('a restarted proxy rebuilds its table: no stale rule survives', async () => {
@@ -182,7 +170,7 @@ describe('proxy on a real node (root, nftables)', function () {
     assert.doesNotMatch(t, /stale-chain/);
     assert.doesNotMatch(t, /default\/sticky\//);
     assert.doesNotMatch(t, new RegExp(cip(3).replaceAll('.', '\\.')));
-    assert.match((await curl(`http://${cip(1)}/`)).body, /^web[12]$/);
+    assert.match((await curlFromHost(`http://${cip(1)}/`)).body, /^web[12]$/);
   });
 
   it('flotilla proxy --cleanup removes the table and route_localnet', async () => {
