@@ -80,7 +80,11 @@ export class Session {
   }
 
   send(msg: Record<string, unknown>): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg));
+    this.sendText(JSON.stringify(msg));
+  }
+
+  private sendText(text: string): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
   }
 
   private handle(req: Request): void {
@@ -92,7 +96,8 @@ export class Session {
         this.drop(id);
         const table = this.ctx.tables.get(req.gvr);
         this.send({ id, type: 'columns', columns: table.columns });
-        const view = new TableView(table, req.query ?? {}, (page) => this.send({ id, type: 'page', ...page }));
+        // the page object is spliced in as encoded: {"id":…,"type":"page",<its fields>}
+        const view = new TableView(table, req.query ?? {}, (pageJson) => this.sendText(`{"id":${JSON.stringify(id)},"type":"page",${pageJson.slice(1)}`));
         view.setWindow(req.offset ?? 0, req.limit ?? 50);
         this.subs.set(id, { view, close: () => view.close() });
         return;

@@ -156,7 +156,8 @@ export class TableView {
   constructor(
     readonly table: ResourceTable,
     query: ViewQuery,
-    private readonly send: (page: Page) => void,
+    /** the page as JSON: it is encoded once, for the comparison with the last one and the socket */
+    private readonly send: (pageJson: string) => void,
     /** the shortest time between two pages, so a storm of changes costs few messages */
     private readonly minIntervalMs = 100,
   ) {
@@ -267,7 +268,7 @@ export class TableView {
     // a change outside the window that left the total alone is nothing to tell
     if (text === this.lastSent) return;
     this.lastSent = text;
-    this.send(page);
+    this.send(text);
   }
 
   close(): void {
