@@ -86,7 +86,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   storage.admission.push(new DefaultTolerationSecondsAdmission());
   const serviceAllocations = new ServiceAllocations(store, cache, ipRange, portRange);
   storage.admission.push(serviceAllocations);
-  storage.hooks.push(serviceAllocations);
+  storage.addHook(serviceAllocations);
   const nodes = findKind('', 'v1', 'nodes')!;
   const podLogs = podLogOpener(nc, (name) => storage.get(nodes, '', name, false).catch(() => undefined));
   const tracing = opts.tracing ? await startTracing({ ...opts.tracing, service: 'apiserver', nc }) : undefined;

@@ -147,6 +147,8 @@ export type WriteOutcome = (committed: boolean) => Promise<void>;
  * `ctx.dryRun` says to reserve nothing).
  */
 export interface WriteHook {
+  /** the kinds whose writes it takes part in; every other kind's writes skip it altogether */
+  appliesTo(kind: ServedKind): boolean;
   beginCreate?(kind: ServedKind, obj: any, ctx: WriteContext): Promise<WriteOutcome | undefined>;
   beginUpdate?(kind: ServedKind, obj: any, old: any, ctx: WriteContext): Promise<WriteOutcome | undefined>;
   /** the object is gone from the store (deleted, or its last finalizer removed) */
@@ -162,7 +164,9 @@ export class ObjectStorage {
   /** admission plugins, in order */
   readonly admission: AdmissionPlugin[] = [];
   /** write hooks, in order */
-  readonly hooks: WriteHook[] = [];
+  private readonly hooks: WriteHook[] = [];
+  /** the hooks of each kind; most kinds have none, and their writes then take no hook step */
+  private hooksByKind = new WeakMap<ServedKind, WriteHook[]>();
 
   constructor(
     readonly store: KvStore,
@@ -182,6 +186,17 @@ export class ObjectStorage {
   }
 
   /** The object as this kind's API version shows it (events.k8s.io converts). */
+  addHook(hook: WriteHook): void {
+    this.hooks.push(hook);
+    this.hooksByKind = new WeakMap();
+  }
+
+  private hooksFor(kind: ServedKind): WriteHook[] {
+    let hooks = this.hooksByKind.get(kind);
+    if (!hooks) this.hooksByKind.set(kind, (hooks = this.hooks.filter((h) => h.appliesTo(kind))));
+    return hooks;
+  }
+
   present(kind: ServedKind, stored: any): any {
     return kind.def.storage ? kind.def.storage.fromStorage(stored) : stored;
   }
@@ -296,7 +311,8 @@ export class ObjectStorage {
     }
     for (const a of this.admission) await a.admitCreate?.(kind, obj);
     this.validate(kind, obj, undefined, ctx, raw);
-    const outcome = await this.begin(this.hooks.map((h) => h.beginCreate && (() => h.beginCreate!(kind, obj, ctx))));
+    const hooks = this.hooksFor(kind);
+    const outcome = hooks.length ? await this.begin(hooks.map((h) => h.beginCreate && (() => h.beginCreate!(kind, obj, ctx)))) : noOutcome;
     if (ctx.dryRun) {
       await outcome(false);
       return obj;
@@ -496,7 +512,7 @@ export class ObjectStorage {
   }
 
   private async afterDelete(kind: ServedKind, obj: any): Promise<void> {
-    for (const h of this.hooks) {
+    for (const h of this.hooksFor(kind)) {
       // the object is gone either way; what a hook could not release its repair pass finds
       await h.afterDelete?.(kind, obj).catch((e) => console.error(`apiserver: after deleting ${kind.def.plural} ${obj?.metadata?.namespace ?? ''}/${obj?.metadata?.name}: ${(e as Error).message}`));
     }
@@ -591,14 +607,16 @@ export class ObjectStorage {
       const current = c.obj;
       const next = mutate(current);
       const nextMeta = next.metadata;
+      let presentedCurrent: any;
       if (!trusted) {
         this.applyDefaults(kind, next);
-        const presentedCurrent = this.present(kind, current);
+        presentedCurrent = this.present(kind, current);
         // the apiserver's own trusted writes (pods/binding) record no managed fields, as upstream's
         if (track) trackUpdate(track.target, presentedCurrent, next, track.manager, now());
         this.validate(kind, next, presentedCurrent, ctx, rawForValidation ?? next);
       }
-      const outcome = trusted ? noOutcome : await this.begin(this.hooks.map((h) => h.beginUpdate && (() => h.beginUpdate!(kind, next, this.present(kind, current), ctx))));
+      const hooks = trusted ? [] : this.hooksFor(kind);
+      const outcome = hooks.length ? await this.begin(hooks.map((h) => h.beginUpdate && (() => h.beginUpdate!(kind, next, presentedCurrent, ctx)))) : noOutcome;
       delete nextMeta.resourceVersion;
       const stored = this.toStored(kind, next);
       const key = this.key(kind, namespace, name);

@@ -158,18 +158,21 @@ export class ServiceAllocations implements WriteHook, AdmissionPlugin {
 
   // ---- the write hook
 
-  async beginCreate(kind: ServedKind, svc: Svc, ctx: WriteContext): Promise<WriteOutcome | undefined> {
-    if (!isService(kind) || !svc.spec) return undefined;
+  appliesTo(kind: ServedKind): boolean {
+    return isService(kind);
+  }
+
+  async beginCreate(_kind: ServedKind, svc: Svc, ctx: WriteContext): Promise<WriteOutcome | undefined> {
+    if (!svc.spec) return undefined;
     return this.allocate(svc, undefined, ctx);
   }
 
-  async beginUpdate(kind: ServedKind, svc: Svc, old: Svc, ctx: WriteContext): Promise<WriteOutcome | undefined> {
-    if (!isService(kind) || !svc.spec) return undefined;
+  async beginUpdate(_kind: ServedKind, svc: Svc, old: Svc, ctx: WriteContext): Promise<WriteOutcome | undefined> {
+    if (!svc.spec) return undefined;
     return this.allocate(svc, old, ctx);
   }
 
-  async afterDelete(kind: ServedKind, svc: Svc): Promise<void> {
-    if (!isService(kind)) return;
+  async afterDelete(_kind: ServedKind, svc: Svc): Promise<void> {
     await this.release(heldIPs(svc), heldPorts(svc), svc.metadata?.uid ?? '');
   }
 
