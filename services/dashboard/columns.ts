@@ -1,8 +1,8 @@
 /**
  * What a table row shows for each kind: a few cells computed once per object change
  * (kubectl's printer columns, in spirit), which the views sort, filter and page over
- * without touching the objects again. Kinds without their own columns get the generic
- * ones (name, namespace, age), so any kind discovery finds can be listed.
+ * without touching the objects again. Other kinds get the apiserver's printer columns,
+ * else the generic ones (name, namespace, age): printercolumns.ts.
  */
 import type { Node, Pod, Event } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../lib/client/mod.js';
@@ -122,7 +122,3 @@ export const COLUMNS: Record<string, KindColumns> = {
   },
   daemonsets: workload((o) => `${o.status?.numberReady ?? 0}/${o.status?.desiredNumberScheduled ?? 0}`),
 };
-
-export function columnsFor(resource: string): KindColumns {
-  return COLUMNS[resource] ?? GENERIC;
-}

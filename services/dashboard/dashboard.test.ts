@@ -33,6 +33,18 @@ spec:
       containers: [{name: app, image: busybox, resources: {requests: {cpu: 10m, memory: 8Mi}}}]
 ---
 apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: dash, labels: {tier: frontend}}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: web-config, namespace: dash, labels: {tier: frontend}}
+data: {greeting: hello from the config}
+---
+apiVersion: v1
 kind: Pod
 metadata: {name: too-big, namespace: dash}
 spec:
@@ -124,6 +136,8 @@ describe('dashboard in Chromium on a live cluster', function () {
     await grid.locator('[data-key="dash/extra"]').waitFor({ state: 'detached', timeout: 15_000 });
     assert.equal(await page.evaluate('window.__sameDocument'), true, 'the page was not reloaded');
     await screenshot(page, 'pods');
+    // the header's namespace is kept for the tab: every namespace again for the next tests
+    await page.getByRole('combobox', { name: 'namespace' }).selectOption('');
   });
 
   it('pods: the keyboard opens a pod; its details show containers, conditions and events', async () => {
@@ -234,6 +248,145 @@ describe('dashboard in Chromium on a live cluster', function () {
     await waitFor('no dash pod left on the drained node', async () => (await onNode()).trim() === '' || undefined, 20_000);
     await screenshot(page, 'node-drained');
     await kubectl(kc, 'uncordon', node);
+  });
+
+  it('resources: discovery lists every listable kind; a less common one opens as a live list with its printer columns', async () => {
+    await page.goto(`${url}#/resources`);
+    const table = page.getByRole('table', { name: 'resources' });
+    for (const r of ['pods.core/v1', 'priorityclasses.scheduling.k8s.io/v1', 'leases.coordination.k8s.io/v1', 'controllerrevisions.apps/v1', 'apiservices.apiregistration.k8s.io/v1']) {
+      await table.locator(`[data-resource="${r}"]`).waitFor({ timeout: 10_000 });
+    }
+    assert.equal(await table.locator('[data-resource^="pods/"]').count(), 0, 'subresources are not listed');
+    await page.getByLabel('filter resources').fill('priorityclass');
+    await table.getByRole('link', { name: 'priorityclasses' }).click();
+    await page.waitForURL(`${url}#/r/scheduling.k8s.io/v1/priorityclasses`);
+    const grid = page.getByRole('grid', { name: 'priorityclasses' });
+    await kubectl(kc, 'create', 'priorityclass', 'dash-high', '--value=4242', '--description=dashboard test');
+    // kubectl get priorityclass's columns (the apiserver's Table printer columns), live
+    await grid.locator('[data-key="dash-high"]').getByText('4242', { exact: true }).waitFor({ timeout: 15_000 });
+    assert.deepEqual(await page.locator('.vtable-head .th').allInnerTexts(), ['Name ▲', 'Value', 'Global-Default', 'Age', 'PreemptionPolicy']);
+    await screenshot(page, 'resource-list');
+    await grid.locator('[data-key="dash-high"]').click();
+    await page.waitForURL(`${url}#/yaml/scheduling.k8s.io/v1/priorityclasses/_/dash-high`);
+    assert.match(await page.getByRole('textbox', { name: 'YAML' }).inputValue(), /^kind: PriorityClass$/m);
+    await kubectl(kc, 'delete', 'priorityclass', 'dash-high');
+  });
+
+  it('services: the namespace in the header narrows the list; a Service lists its endpoints and pods', async () => {
+    await page.goto(`${url}#/services`);
+    const grid = page.getByRole('grid', { name: 'services' });
+    await grid.locator('[data-key="default/kubernetes"]').waitFor({ timeout: 10_000 });
+    await grid.locator('[data-key="dash/web"]').getByText('ClusterIP').waitFor();
+    await page.getByRole('combobox', { name: 'namespace' }).selectOption('dash');
+    await grid.locator('[data-key="default/kubernetes"]').waitFor({ state: 'detached', timeout: 10_000 });
+    await page.getByRole('status').filter({ hasText: '1 services' }).waitFor();
+    await grid.locator('[data-key="dash/web"]').click();
+    await page.getByRole('heading', { name: 'Service web' }).waitFor();
+    const clusterIP = await kubectl(kc, 'get', 'svc', 'web', '-n', 'dash', '-o', 'jsonpath={.spec.clusterIP}');
+    assert.equal(await page.getByTestId('cluster-ip').textContent(), clusterIP);
+    const endpoints = page.getByRole('grid', { name: 'endpoint slices of this service' });
+    // every running web pod's IP, as the EndpointSlice controller wrote it, on the page
+    await waitFor("the web pods' IPs among the endpoints", async () => {
+      const ips = (await kubectl(kc, 'get', 'pods', '-n', 'dash', '-l', 'app=web', '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[*].status.podIP}')).split(' ').filter(Boolean);
+      const text = await endpoints.innerText();
+      return ips.length && ips.every((ip) => text.includes(`${ip} (ready) pod/web-`)) ? true : undefined;
+    }, 20_000);
+    await page.getByRole('grid', { name: 'pods of this service' }).locator('[role=row]').first().waitFor();
+    await screenshot(page, 'service');
+    await page.getByRole('combobox', { name: 'namespace' }).selectOption('');
+  });
+
+  it("config: a ConfigMap's data; a Secret's value stays masked, and off the page, until shown", async () => {
+    await kubectl(kc, 'create', 'secret', 'generic', 'dash-secret', '-n', 'dash', '--from-literal=password=s3cr3t-value', '--from-literal=user=admin');
+    await page.goto(`${url}#/config/configmaps`);
+    await page.getByRole('grid', { name: 'configmaps' }).locator('[data-key="dash/web-config"]').click();
+    await page.getByRole('table', { name: 'data' }).getByText('hello from the config').waitFor();
+    await page.goto(`${url}#/config/secrets`);
+    const secrets = page.getByRole('grid', { name: 'secrets' });
+    await secrets.locator('[data-key="dash/dash-secret"]').getByText('Opaque').waitFor({ timeout: 10_000 });
+    // every message the page's (new) socket gets from here on
+    const frames: string[] = [];
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => void frames.push(String(f.payload))));
+    await page.reload();
+    await secrets.locator('[data-key="dash/dash-secret"]').click();
+    const data = page.getByRole('table', { name: 'secret data' });
+    await data.locator('[data-key="password"]').getByLabel('masked').waitFor();
+    assert.equal(await data.locator('[data-key="password"] td').nth(1).textContent(), '12 bytes');
+    const b64 = Buffer.from('s3cr3t-value').toString('base64');
+    const before = await page.content();
+    assert.ok(!before.includes('s3cr3t-value') && !before.includes(b64), 'the value is not on the page');
+    await page.getByRole('button', { name: 'show value of password' }).click();
+    await page.getByTestId('value-password').getByText('s3cr3t-value').waitFor();
+    await data.locator('[data-key="user"]').getByLabel('masked').waitFor();
+    await screenshot(page, 'secret');
+    await page.getByRole('button', { name: 'hide value of password' }).click();
+    await data.locator('[data-key="password"]').getByLabel('masked').waitFor();
+    assert.ok(frames.length && frames.every((f) => !f.includes(b64)), 'no message carried the value base64-encoded');
+  });
+
+  it("search: by label and by name across kinds, narrowed by the header's namespace", async () => {
+    await page.goto(`${url}#/overview`);
+    const box = page.getByLabel('search every kind');
+    await box.fill('tier=frontend');
+    await box.press('Enter');
+    await page.waitForURL(`${url}#/search/tier%3Dfrontend`);
+    const results = page.getByRole('table', { name: 'search results' });
+    await results.locator('[data-key="Service/dash/web"]').waitFor({ timeout: 15_000 });
+    await results.locator('[data-key="ConfigMap/dash/web-config"]').waitFor();
+    await page.getByRole('status').filter({ hasText: /^\d+ found in \d+ kinds$/ }).waitFor();
+    // the Service's labels are copied to its Endpoints and EndpointSlice: those match too, and nothing else
+    const labels = await results.locator('tbody tr td:nth-child(4)').allInnerTexts();
+    assert.ok(labels.length >= 2 && labels.every((l) => l.includes('tier=frontend')), labels.join(' | '));
+    await screenshot(page, 'search');
+    await box.fill('web-con');
+    await box.press('Enter');
+    await results.locator('[data-key="ConfigMap/dash/web-config"]').waitFor({ timeout: 15_000 });
+    await page.getByRole('status').filter({ hasText: /^1 found/ }).waitFor();
+    await page.getByRole('combobox', { name: 'namespace' }).selectOption('default');
+    await page.getByRole('status').filter({ hasText: /^0 found/ }).waitFor({ timeout: 15_000 });
+    await page.getByRole('combobox', { name: 'namespace' }).selectOption('');
+    await results.getByRole('link', { name: 'web-config' }).click();
+    await page.waitForURL(`${url}#/config/configmaps/dash/web-config`);
+  });
+
+  it('events: the live stream, newest first, filtered by type and involved object', async () => {
+    await page.goto(`${url}#/events`);
+    const grid = page.getByRole('grid', { name: 'events' });
+    await page.getByRole('combobox', { name: 'event type' }).selectOption('Warning');
+    await page.getByLabel('involved object').fill('too-big');
+    await grid.getByText('FailedScheduling').first().waitFor({ timeout: 10_000 });
+    assert.deepEqual([...new Set(await grid.locator('[role=row] [role=gridcell]:nth-child(2)').allInnerTexts())], ['Warning']);
+    assert.deepEqual([...new Set(await grid.locator('[role=row] [role=gridcell]:nth-child(4)').allInnerTexts())], ['pod/too-big']);
+    // a new event arrives at the top without a reload
+    await page.getByLabel('involved object').fill('');
+    await page.getByRole('combobox', { name: 'event type' }).selectOption('');
+    await kubectl(kc, 'run', 'evt', '-n', 'dash', '--image=busybox', '--overrides={"spec":{"nodeSelector":{"nowhere":"x"}}}');
+    await grid.locator('[role=row]').first().getByText('pod/evt').waitFor({ timeout: 15_000 });
+    await screenshot(page, 'events');
+    await kubectl(kc, 'delete', 'pod', 'evt', '-n', 'dash', '--wait=false');
+  });
+
+  it('rollout: the history by revision, and undo returns a Deployment to the previous template', async () => {
+    await kubectl(kc, 'create', 'deployment', 'roll', '-n', 'dash', '--image=busybox:1.36');
+    const get = (path: string) => kubectl(kc, 'get', 'deploy', 'roll', '-n', 'dash', '-o', `jsonpath={${path}}`);
+    const revision = () => get(".metadata.annotations['deployment\\.kubernetes\\.io/revision']");
+    await waitFor('revision 1', async () => (await revision()) === '1' || undefined);
+    await kubectl(kc, 'annotate', 'deployment', 'roll', '-n', 'dash', 'kubernetes.io/change-cause=image 1.37');
+    await kubectl(kc, 'set', 'image', 'deployment/roll', '-n', 'dash', 'busybox=busybox:1.37');
+    await page.goto(`${url}#/workloads/deployments/dash/roll`);
+    const history = page.getByRole('table', { name: 'rollout history' });
+    await history.locator('[data-revision="2"]').getByText('(current)').waitFor({ timeout: 15_000 });
+    await history.locator('[data-revision="2"]').getByText('image 1.37').waitFor();
+    await history.locator('[data-revision="1"]').getByText('busybox:1.36').waitFor();
+    await page.getByRole('button', { name: 'Undo', exact: true }).click();
+    await page.getByRole('button', { name: 'Confirm undo' }).click();
+    await page.getByRole('status').filter({ hasText: 'rolled back to revision 1' }).waitFor({ timeout: 10_000 });
+    assert.equal(await get('.spec.template.spec.containers[0].image'), 'busybox:1.36');
+    // revision 1's ReplicaSet is the new one again, as revision 3
+    await history.locator('[data-revision="3"]').getByText('(current)').waitFor({ timeout: 15_000 });
+    await history.locator('[data-revision="3"]').getByText('busybox:1.36').waitFor();
+    assert.equal(await history.locator('[data-revision="1"]').count(), 0);
+    await screenshot(page, 'rollout');
   });
 
   it('loads nothing from anywhere else, and refuses other sites\' pages and host names', async () => {

@@ -8,7 +8,7 @@
  *   {op: 'summary', id}                             the overview's counts, again on change
  *   {op: 'object',  id, ref}                        one whole object, again on change
  *   {op: 'close',   id}                             ends a subscription
- *   {op: 'call',    id, method, args}               a change or a read (actions.ts): one
+ *   {op: 'call',    id, method, args}               a change or a read (calls.ts, actions.ts): one
  *                                                   {type: 'result', result} or error
  *
  * and gets {id, type: 'columns'|'page'|'summary'|'object'|'error', ...} back. A request
@@ -17,8 +17,10 @@
 import type { WebSocket } from 'ws';
 import type { ApiClient, GroupVersionResource } from '../../lib/client/mod.js';
 import { StatusError } from '../../lib/client/mod.js';
-import { call, EditError } from './actions.js';
+import { EditError } from './actions.js';
+import { call } from './calls.js';
 import { watchObject, type ObjectRef } from './objectwatch.js';
+import { redactSecret } from './secrets.js';
 import type { Overview } from './overview.js';
 import { QueryError, TableView, type Tables, type ViewQuery } from './tables.js';
 
@@ -121,7 +123,7 @@ export class Session {
         const w = watchObject(
           this.ctx.client,
           ref,
-          (object) => this.send({ id, type: 'object', object: object ?? null }),
+          (object) => this.send({ id, type: 'object', object: redactSecret(ref, object) ?? null }),
           (e) => this.send(errorReply(id, e)),
         );
         this.subs.set(id, { close: () => w.stop() });
@@ -131,7 +133,7 @@ export class Session {
         this.drop(id);
         return;
       case 'call':
-        call(this.ctx.client, String(req.method), req.args).then(
+        call(this.ctx, String(req.method), req.args).then(
           (result) => this.send({ id, type: 'result', result }),
           (e) => this.send(errorReply(id, e)),
         );

@@ -9,7 +9,8 @@
 import type { ApiClient, GroupVersionResource, KubeObject } from '../../lib/client/mod.js';
 import { SharedInformer, metaNamespaceKey } from '../../lib/client/mod.js';
 import { parseSelector, type Selector } from '../../lib/api/labels.js';
-import { columnsFor, type Cell, type Column, type KindColumns } from './columns.js';
+import type { Cell, Column, KindColumns } from './columns.js';
+import { kindColumns } from './printercolumns.js';
 
 export interface Row {
   key: string;
@@ -60,7 +61,7 @@ export class ResourceTable {
     client: ApiClient,
     readonly gvr: GroupVersionResource,
   ) {
-    this.kind = columnsFor(gvr.resource);
+    this.kind = kindColumns(gvr);
     this.columns = this.kind.columns;
     this.informer = new SharedInformer<KubeObject>(client, gvr, {
       transform: gvr.resource === 'pods' && gvr.group === '' ? slimPod : slim,
@@ -114,13 +115,18 @@ export class Tables {
     return t;
   }
 
+  /** The table of a resource if one is already kept (search reads it rather than list). */
+  held(gvr: GroupVersionResource): ResourceTable | undefined {
+    return this.tables.get(gvrKey(gvr));
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...this.tables.values()].map((t) => t.stop()));
   }
 }
 
 export interface ViewQuery {
-  /** only this namespace ('' or absent: all) */
+  /** only this namespace ('' or absent: all); cluster-scoped objects pass (the header's namespace applies to every list) */
   namespace?: string;
   /** a substring of the name, case-insensitive */
   text?: string;
@@ -128,6 +134,8 @@ export interface ViewQuery {
   labelSelector?: string;
   /** cells that must equal a value, by column name (e.g. {Type: 'Warning'}, {Node: 'n1'}) */
   where?: Record<string, string>;
+  /** cells that must contain a text, case-insensitive, by column name (e.g. {Object: 'pod/web'}) */
+  contains?: Record<string, string>;
   /** the column to sort by (default the first) and its direction */
   sort?: { column: string; desc?: boolean };
 }
@@ -183,10 +191,17 @@ export class TableView {
       }
     }
     const where = Object.entries(q.where ?? {}).map(([k, v]) => [colIndex(k), v] as const);
+    const contains = Object.entries(q.contains ?? {})
+      .filter(([, v]) => v.trim())
+      .map(([k, v]) => [colIndex(k), v.trim().toLowerCase()] as const);
     const ns = q.namespace || '';
     const text = q.text?.trim().toLowerCase() ?? '';
     this.match = (r) =>
-      (!ns || r.namespace === ns) && (!text || r.name.toLowerCase().includes(text)) && (!selector || selector.matches(r.labels)) && where.every(([i, v]) => String(r.cells[i]) === v);
+      (!ns || !r.namespace || r.namespace === ns) &&
+      (!text || r.name.toLowerCase().includes(text)) &&
+      (!selector || selector.matches(r.labels)) &&
+      where.every(([i, v]) => String(r.cells[i]) === v) &&
+      contains.every(([i, v]) => String(r.cells[i]).toLowerCase().includes(v));
     const si = q.sort ? colIndex(q.sort.column) : 0;
     const dir = q.sort?.desc ? -1 : 1;
     this.compare = (a, b) => {

@@ -9,12 +9,16 @@ import { PodsView, PodDetails } from './pods.js';
 import { NodesView, NodeDetails } from './nodes.js';
 import { WorkloadsView, WorkloadDetails } from './workloads.js';
 import { YamlView } from './yaml.js';
+import { KIND_NAV, kindRoute } from './kinds.js';
+import { HeaderNamespace } from './nsfilter.js';
+import { HeaderSearch } from './search.js';
 
 const NAV = [
   { path: 'overview', label: 'Overview', key: '1' },
   { path: 'nodes', label: 'Nodes', key: '2' },
   { path: 'workloads', label: 'Workloads', key: '3' },
   { path: 'pods', label: 'Pods', key: '4' },
+  ...KIND_NAV,
 ];
 
 
@@ -46,13 +50,15 @@ function App() {
   else if (view === 'workloads' && rest.length === 3) body = html`<${WorkloadDetails} resource=${rest[0]} namespace=${rest[1]} name=${rest[2]} />`;
   else if (view === 'workloads') body = html`<${WorkloadsView} resource=${rest[0]} />`;
   else if (view === 'yaml' && rest.length === 5) body = html`<${YamlView} group=${rest[0]} version=${rest[1]} resource=${rest[2]} namespace=${rest[3]} name=${rest[4]} />`;
-  else body = html`<${Overview} />`;
+  else body = kindRoute(view, rest) ?? html`<${Overview} />`;
   return html`
     <header>
       <a class="brand" href="#/overview">Flotilla</a>
       <nav aria-label="views">
         ${NAV.map((n) => html`<a href=${`#/${n.path}`} aria-current=${view === n.path ? 'page' : undefined} title=${`Alt+${n.key}`}>${n.label}</a>`)}
       </nav>
+      <${HeaderNamespace} />
+      <${HeaderSearch} current=${view === 'search' ? rest.join('/') : ''} />
       <${Connection} />
     </header>
     <main id="main">${body}</main>`;

@@ -1,4 +1,4 @@
-// Pieces the views share: the namespace picker, filters, a followed object.
+// Pieces the views share: the namespaces, filters, a followed object.
 import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
 import { conn } from './socket.js';
@@ -16,22 +16,10 @@ export function useNamespaces() {
   return names;
 }
 
-export function NamespacePicker({ value, onChange }) {
-  const names = useNamespaces();
-  return html`
-    <label>Namespace
-      <select aria-label="namespace" value=${value} onChange=${(e) => onChange(e.target.value)}>
-        <option value="">all namespaces</option>
-        ${names.map((n) => html`<option value=${n}>${n}</option>`)}
-      </select>
-    </label>`;
-}
-
-/** Namespace, name and label-selector filters over a table; the server does the filtering. */
+/** Name and label-selector filters over a table (the namespace is the header's, nsfilter.js); the server does the filtering. */
 export function Filters({ query, setQuery, labels = true }) {
   return html`
     <form class="filters" role="search" onSubmit=${(e) => e.preventDefault()}>
-      <${NamespacePicker} value=${query.namespace ?? ''} onChange=${(namespace) => setQuery({ ...query, namespace })} />
       <label>Name <input type="search" aria-label="filter by name" placeholder="part of the name" value=${query.text ?? ''}
         onInput=${(e) => setQuery({ ...query, text: e.target.value })} /></label>
       ${labels && html`<label>Labels <input type="search" aria-label="label selector" placeholder="app=web,tier!=db" value=${query.labelSelector ?? ''}

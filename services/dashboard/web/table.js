@@ -5,11 +5,15 @@ import { html } from './html.js';
 import { useEffect, useRef, useState, useCallback } from 'preact/hooks';
 import { conn } from './socket.js';
 import { cellText, tone } from './format.js';
+import { useSharedNamespace } from './nsfilter.js';
 
 const ROW = 28;
 const OVERSCAN = 30;
 
-export function VirtualTable({ gvr, query, label, height = 520, onOpen, onSort, toneColumns = ['Status', 'Type'], hide = [] }) {
+export function VirtualTable({ gvr, query: own, label, height = 520, onOpen, onSort, toneColumns = ['Status', 'Type'], hide = [] }) {
+  // the header's namespace, unless the view names one
+  const shared = useSharedNamespace();
+  const query = own.namespace === undefined ? { ...own, namespace: shared } : own;
   const [columns, setColumns] = useState([]);
   const [page, setPage] = useState({ total: 0, offset: 0, rows: [], synced: false });
   const [error, setError] = useState('');

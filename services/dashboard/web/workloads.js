@@ -7,6 +7,7 @@ import { VirtualTable } from './table.js';
 import { ActionButton, Conditions, Filters, Labels, useObject, yamlHref } from './common.js';
 import { conn } from './socket.js';
 import { go } from './router.js';
+import { ROLLABLE, RolloutHistory } from './rollout.js';
 
 export const WORKLOAD_KINDS = [
   ['deployments', 'Deployments'],
@@ -73,6 +74,7 @@ export function WorkloadDetails({ resource, namespace, name }) {
       <dt>Labels</dt><dd><${Labels} labels=${obj.metadata?.labels} /></dd>
     </dl>
     ${st.conditions && html`<h2>Conditions</h2><${Conditions} conditions=${st.conditions} />`}
+    ${ROLLABLE.has(resource) && html`<${RolloutHistory} resource=${resource} namespace=${namespace} name=${name} obj=${obj} />`}
     ${selector && html`
       <h2>Pods</h2>
       <${VirtualTable} gvr=${GVR.pods} label="pods of this workload" height=${240} hide=${['Namespace']}
