@@ -284,7 +284,7 @@ describe('dashboard in Chromium on a live cluster', function () {
     await page.getByRole('heading', { name: 'Service web' }).waitFor();
     const clusterIP = await kubectl(kc, 'get', 'svc', 'web', '-n', 'dash', '-o', 'jsonpath={.spec.clusterIP}');
     assert.equal(await page.getByTestId('cluster-ip').textContent(), clusterIP);
-    const endpoints = page.getByRole('grid', { name: 'endpoint slices of this service' });
+    const endpoints = page.getByRole('table', { name: 'endpoints of this service' });
     // every running web pod's IP, as the EndpointSlice controller wrote it, on the page
     await waitFor("the web pods' IPs among the endpoints", async () => {
       const ips = (await kubectl(kc, 'get', 'pods', '-n', 'dash', '-l', 'app=web', '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[*].status.podIP}')).split(' ').filter(Boolean);

@@ -1,7 +1,7 @@
 // Services: the list (the apiserver's printer columns: type, cluster IP, external IP,
 // ports) and one Service with its endpoints, from the EndpointSlices that name it
 // (label kubernetes.io/service-name), and the pods its selector picks; all live.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
 import { GVR } from './api.js';
 import { VirtualTable } from './table.js';
@@ -17,6 +17,33 @@ export function ServicesView() {
     <${Filters} query=${query} setQuery=${setQuery} />
     <${VirtualTable} gvr=${KIND_GVR.services} label="services" query=${query} onSort=${(sort) => setQuery({ ...query, sort })}
       onOpen=${(r) => go('services', r.namespace, r.name)} height=${Math.max(280, innerHeight - 220)} />`;
+}
+
+/**
+ * The Service's EndpointSlices (a table subscription by the kubernetes.io/service-name
+ * label), each endpoint on its own line: "address (ready) pod/name on node".
+ */
+function Endpoints({ namespace, name }) {
+  const [page, setPage] = useState(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    const query = { namespace, labelSelector: `kubernetes.io/service-name=${name}`, sort: { column: 'Name' } };
+    const s = conn.subscribe({ op: 'table', gvr: KIND_GVR.endpointslices, query, offset: 0, limit: 100 }, (m) => {
+      if (m.type === 'page') setPage(m), setError('');
+      else if (m.type === 'error') setError(m.message);
+    });
+    return () => s.close();
+  }, [namespace, name]);
+  if (error) return html`<p class="bad" role="alert">${error}</p>`;
+  if (!page) return html`<p>Loading…</p>`;
+  // cells: Name, Namespace, Service, Ports, Ready, Endpoints, Age (printercolumns.ts ENDPOINT_SLICES)
+  return html`
+    <p role="status" class="muted">${page.rows.reduce((n, r) => n + r.cells[4], 0)} ready endpoints in ${page.total} EndpointSlices</p>
+    <table class="plain" aria-label="endpoints of this service">
+      <thead><tr><th>EndpointSlice</th><th>Ports</th><th>Endpoints</th></tr></thead>
+      <tbody>${page.rows.map((r) => html`
+        <tr data-key=${r.key}><td>${r.name}</td><td>${r.cells[3]}</td><td>${String(r.cells[5]).split('; ').filter(Boolean).map((e) => html`<div class=${e.includes('(not ready)') ? 'warn' : ''}>${e}</div>`)}</td></tr>`)}</tbody>
+    </table>`;
 }
 
 const ports = (s) => (s.spec?.ports ?? []).map((p) => `${p.name ? `${p.name}: ` : ''}${p.port}${p.targetPort !== undefined ? `→${p.targetPort}` : ''}/${p.protocol ?? 'TCP'}${p.nodePort ? ` (node ${p.nodePort})` : ''}`).join(', ');
@@ -47,8 +74,7 @@ export function ServiceDetails({ namespace, name }) {
       <dt>Labels</dt><dd><${Labels} labels=${svc.metadata?.labels} /></dd>
     </dl>
     <h2>Endpoints</h2>
-    <${VirtualTable} gvr=${KIND_GVR.endpointslices} label="endpoint slices of this service" height=${150} hide=${['Namespace', 'Service']}
-      query=${{ namespace, labelSelector: `kubernetes.io/service-name=${name}`, sort: { column: 'Name' } }} />
+    <${Endpoints} namespace=${namespace} name=${name} />
     ${selector && html`
       <h2>Pods</h2>
       <${VirtualTable} gvr=${GVR.pods} label="pods of this service" height=${200} hide=${['Namespace']}
