@@ -352,11 +352,17 @@ describe('dashboard in Chromium on a live cluster', function () {
   it('events: the live stream, newest first, filtered by type and involved object', async () => {
     await page.goto(`${url}#/events`);
     const grid = page.getByRole('grid', { name: 'events' });
-    await page.getByRole('combobox', { name: 'event type' }).selectOption('Warning');
+    const column = (n: number) => grid.locator(`[role=row] [role=gridcell]:nth-child(${n})`).allInnerTexts();
+    const only = (n: number, text: string) => async () => {
+      const cells = await column(n);
+      return cells.length && cells.every((c) => c === text) ? true : undefined;
+    };
+    await grid.locator('[role=row]').nth(5).waitFor({ timeout: 10_000 });
     await page.getByLabel('involved object').fill('too-big');
-    await grid.getByText('FailedScheduling').first().waitFor({ timeout: 10_000 });
-    assert.deepEqual([...new Set(await grid.locator('[role=row] [role=gridcell]:nth-child(2)').allInnerTexts())], ['Warning']);
-    assert.deepEqual([...new Set(await grid.locator('[role=row] [role=gridcell]:nth-child(4)').allInnerTexts())], ['pod/too-big']);
+    await waitFor('only the events of pod/too-big', only(4, 'pod/too-big'));
+    await page.getByRole('combobox', { name: 'event type' }).selectOption('Warning');
+    await waitFor('only warnings', only(2, 'Warning'));
+    await grid.getByText('FailedScheduling').first().waitFor();
     // a new event arrives at the top without a reload
     await page.getByLabel('involved object').fill('');
     await page.getByRole('combobox', { name: 'event type' }).selectOption('');

@@ -30,7 +30,7 @@ describe('dashboard: any kind', () => {
         ],
       },
       resources: [
-        { groupVersion: 'v1', resources: [{ name: 'pods', kind: 'Pod', namespaced: true, verbs: ['list', 'watch', 'get'] }, { name: 'pods/log', kind: 'Pod', namespaced: true, verbs: ['get'] }, { name: 'bindings', kind: 'Binding', namespaced: true, verbs: ['create'] }] },
+        { groupVersion: 'v1', resources: [{ name: 'pods', kind: 'Pod', namespaced: true, verbs: ['list', 'watch', 'get'] }, { name: 'pods/status', kind: 'Pod', namespaced: true, verbs: ['get', 'list', 'watch'] }, { name: 'bindings', kind: 'Binding', namespaced: true, verbs: ['create'] }] },
         { groupVersion: 'x.io/v1', resources: [{ name: 'widgets', kind: 'Widget', namespaced: false, verbs: ['list', 'watch'] }] },
         { groupVersion: 'x.io/v2', resources: [{ name: 'widgets', kind: 'Widget', namespaced: false, verbs: ['list', 'watch'], shortNames: ['wd'] }] },
       ],
