@@ -9,6 +9,7 @@ import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '../../lib/client/mod.js';
+import { announceTargets, targetAddress } from '../../lib/metrics/mod.js';
 import { choosePort, processes, terminate } from '../datafolder.js';
 import { SupervisedProcess, type SupervisorOutput } from '../supervisor.js';
 import { prometheusLayout, renderPrometheusConfig, type PrometheusLayout } from './config.js';
@@ -66,6 +67,7 @@ export class PrometheusAddon {
   url = '';
   private nc: NatsConnection | undefined;
   private targets: TargetFiles | undefined;
+  private announced: { stop(): void } | undefined;
   readonly layout: PrometheusLayout;
 
   constructor(private readonly opts: PrometheusAddonOptions) {
@@ -97,6 +99,8 @@ export class PrometheusAddon {
     this.process = new SupervisedProcess({ name: 'prometheus', command: bin, args: prometheusArgs(this.layout, port) }, this.opts.out, this.opts.prefixWidth);
     this.process.start();
     await this.waitReady(60_000);
+    // found over NATS like every other target: the dashboard's charts ask it (job prometheus)
+    this.announced = announceTargets(this.nc, () => [{ job: 'prometheus', address: targetAddress(this.url) }]);
     log(`prometheus on ${this.url} (its targets: ${this.url}/targets; config ${this.layout.config})`);
     return true;
   }
@@ -117,6 +121,7 @@ export class PrometheusAddon {
   }
 
   async stop(): Promise<void> {
+    this.announced?.stop();
     await this.targets?.stop();
     await this.process?.stop();
     await this.nc?.close().catch(() => undefined);

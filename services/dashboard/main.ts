@@ -6,11 +6,13 @@ import { natsFlagUsage, natsUrlFlag, portFlag, startOnPort } from '../../lib/pro
 import { runIfEntryPoint, startAndRunUntilStopped } from '../../lib/process/lifecycle.js';
 import { DEFAULT_DASHBOARD_PORT, startDashboard } from './server.js';
 
-export const DASHBOARD_USAGE = `usage: flotilla dashboard [--nats URL] [--port N] [--host ADDR]
+export const DASHBOARD_USAGE = `usage: flotilla dashboard [--nats URL] [--port N] [--host ADDR] [--prometheus-url URL|none]
 
   ${natsFlagUsage()}
   --port N             HTTP port of the UI (default ${DEFAULT_DASHBOARD_PORT}; 0 = any free port)
-  --host ADDR          a loopback address to listen on (default 127.0.0.1)`;
+  --host ADDR          a loopback address to listen on (default 127.0.0.1)
+  --prometheus-url URL the Prometheus the charts read (default: the one \`flotilla up\` runs, found over
+                       NATS; none: read the components' own /metrics and the kubelets' readings)`;
 
 export async function runDashboard(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -19,6 +21,7 @@ export async function runDashboard(argv: string[]): Promise<number> {
       nats: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
+      'prometheus-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -28,9 +31,12 @@ export async function runDashboard(argv: string[]): Promise<number> {
   }
   const natsUrl = natsUrlFlag(values.nats);
   const port = portFlag(values.port) ?? DEFAULT_DASHBOARD_PORT;
+  const prom = values['prometheus-url'];
+  const prometheusUrl = prom === 'none' ? false : prom?.replace(/\/+$/, '');
+  if (prometheusUrl && !/^https?:\/\/[^/]+/.test(prometheusUrl)) throw new Error(`--prometheus-url ${prom}: want http://HOST:PORT or none`);
   return startAndRunUntilStopped(
     'dashboard',
-    () => startOnPort('dashboard', port, values.port !== undefined, (p) => startDashboard({ natsUrl, port: p, host: values.host })),
+    () => startOnPort('dashboard', port, values.port !== undefined, (p) => startDashboard({ natsUrl, port: p, host: values.host, prometheusUrl })),
     (running) => console.log(`dashboard: serving ${running.url} (NATS ${natsUrl})`),
   );
 }

@@ -13,6 +13,8 @@ import { connectNats, NODES, PODS, EVENTS } from '../../lib/client/mod.js';
 import { announceTargets, listenHttp, newRegistry, renderMetrics, targetAddress } from '../../lib/metrics/mod.js';
 import { Assets, contentSecurityPolicy } from './assets.js';
 import { CredentialedClients, credentialsOf } from './credentials.js';
+import { Allocation } from './allocation.js';
+import { ClusterMetrics } from './metrics.js';
 import { Overview } from './overview.js';
 import { Session } from './session.js';
 import { Tables } from './tables.js';
@@ -25,6 +27,10 @@ export interface StartDashboardOptions {
   port?: number;
   /** a loopback address (default 127.0.0.1): there is no login yet, so it never listens elsewhere */
   host?: string;
+  /** the Prometheus the charts ask; false: none (the components' own endpoints); default: the one announced over NATS */
+  prometheusUrl?: string | false;
+  /** how often the charts get a point (default 5 s) */
+  metricsIntervalMs?: number;
 }
 
 export interface RunningDashboard {
@@ -54,14 +60,16 @@ export async function startDashboard(opts: StartDashboardOptions): Promise<Runni
   const nc: NatsConnection = await connectNats(opts.natsUrl, { name: `dashboard/${hostname()}` });
   const clients = new CredentialedClients(nc, registry);
   // the tables are shared by every tab of one identity; until login there is one
-  const perUser = new Map<string, { tables: Tables; overview: Overview }>();
+  const perUser = new Map<string, { tables: Tables; overview: Overview; metrics: ClusterMetrics; allocation: Allocation }>();
   const contextFor = (req: IncomingMessage) => {
     const creds = credentialsOf(req);
     const client = clients.clientFor(creds);
     let c = perUser.get(creds.user);
     if (!c) {
       const tables = new Tables(client);
-      c = { tables, overview: new Overview(tables.get(NODES), tables.get(PODS)) };
+      const allocation = new Allocation(tables.get(NODES), tables.get(PODS));
+      const metrics = new ClusterMetrics({ nc, allocation, prometheusUrl: opts.prometheusUrl, intervalMs: opts.metricsIntervalMs });
+      c = { tables, overview: new Overview(tables.get(NODES), tables.get(PODS)), metrics, allocation };
       perUser.set(creds.user, c);
     }
     return { client, ...c };
@@ -108,7 +116,7 @@ export async function startDashboard(opts: StartDashboardOptions): Promise<Runni
   try {
     http = await listenHttp(server, opts.port ?? DEFAULT_DASHBOARD_PORT, host);
   } catch (e) {
-    for (const c of perUser.values()) c.overview.close(), await c.tables.stop();
+    for (const c of perUser.values()) c.overview.close(), c.allocation.close(), await c.metrics.close(), await c.tables.stop();
     clients.close();
     await nc.close();
     throw e;
@@ -124,6 +132,8 @@ export async function startDashboard(opts: StartDashboardOptions): Promise<Runni
       await http.stop();
       for (const c of perUser.values()) {
         c.overview.close();
+        c.allocation.close();
+        await c.metrics.close();
         await c.tables.stop();
       }
       clients.close();

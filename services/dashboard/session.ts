@@ -7,11 +7,12 @@
  *   {op: 'window',  id, offset, limit}              the rows the browser shows moved
  *   {op: 'summary', id}                             the overview's counts, again on change
  *   {op: 'object',  id, ref}                        one whole object, again on change
+ *   {op: 'metrics', id, scope, namespace?, name?}   a chart's data, again every tick (metrics.ts)
  *   {op: 'close',   id}                             ends a subscription
  *   {op: 'call',    id, method, args}               a change or a read (calls.ts, actions.ts): one
  *                                                   {type: 'result', result} or error
  *
- * and gets {id, type: 'columns'|'page'|'summary'|'object'|'error', ...} back. A request
+ * and gets {id, type: 'columns'|'page'|'summary'|'object'|'metrics'|'error', ...} back. A request
  * the server cannot do answers an error with the reason and keeps the socket open.
  */
 import type { WebSocket } from 'ws';
@@ -19,6 +20,7 @@ import type { ApiClient, GroupVersionResource } from '../../lib/client/mod.js';
 import { StatusError } from '../../lib/client/mod.js';
 import { EditError } from './actions.js';
 import { call } from './calls.js';
+import type { ClusterMetrics, MetricsScope } from './metrics.js';
 import { watchObject, type ObjectRef } from './objectwatch.js';
 import { redactSecret } from './secrets.js';
 import type { Overview } from './overview.js';
@@ -28,6 +30,7 @@ export interface SessionContext {
   client: ApiClient;
   tables: Tables;
   overview: Overview;
+  metrics: ClusterMetrics;
 }
 
 interface Request {
@@ -40,6 +43,9 @@ interface Request {
   ref?: ObjectRef;
   method?: string;
   args?: unknown;
+  scope?: string;
+  namespace?: string;
+  name?: string;
 }
 
 interface Subscription {
@@ -56,6 +62,14 @@ export function errorReply(id: string, e: unknown): Record<string, unknown> {
 
 const validGvr = (g: GroupVersionResource | undefined): g is GroupVersionResource =>
   !!g && typeof g.group === 'string' && typeof g.version === 'string' && typeof g.resource === 'string' && /^[a-z0-9.-]+$/.test(g.resource);
+
+function metricsScope(req: Request): MetricsScope {
+  const str = (v: unknown) => typeof v === 'string' && v !== '';
+  if (req.scope === 'overview') return { scope: 'overview' };
+  if (req.scope === 'nodes') return { scope: 'nodes', name: str(req.name) ? req.name : undefined };
+  if (req.scope === 'pod' && str(req.namespace) && str(req.name)) return { scope: 'pod', namespace: req.namespace!, name: req.name! };
+  throw new QueryError('metrics: scope overview, nodes [name] or pod namespace name is required');
+}
 
 export class Session {
   private readonly subs = new Map<string, Subscription>();
@@ -127,6 +141,13 @@ export class Session {
           (e) => this.send(errorReply(id, e)),
         );
         this.subs.set(id, { close: () => w.stop() });
+        return;
+      }
+      case 'metrics': {
+        const scope = metricsScope(req);
+        this.drop(id);
+        const stop = this.ctx.metrics.subscribe(scope, (json) => this.sendText(`{"id":${JSON.stringify(id)},${json.slice(1)}`));
+        this.subs.set(id, { close: stop });
         return;
       }
       case 'close':

@@ -40,11 +40,12 @@ function slim<T extends KubeObject>(obj: T): T {
   return obj;
 }
 
-/** A pod as the cache keeps it: the pod table's and the overview's fields only. */
+/** A pod as the cache keeps it: the pod table's and the overview's fields, and its containers' requests. */
 function slimPod<T extends KubeObject>(obj: T): T {
   const o = slim(obj) as any;
   {
-    o.spec = { nodeName: o.spec?.nodeName, containers: (o.spec?.containers ?? []).map((c: any) => ({ name: c.name })) };
+    // requests stay for the nodes' allocation bars (allocation.ts)
+    o.spec = { nodeName: o.spec?.nodeName, containers: (o.spec?.containers ?? []).map((c: any) => (c.resources?.requests ? { name: c.name, resources: { requests: c.resources.requests } } : { name: c.name })) };
     if (o.status) delete o.status.conditions;
   }
   return obj;

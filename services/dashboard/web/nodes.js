@@ -6,6 +6,7 @@ import { VirtualTable } from './table.js';
 import { ActionButton, Conditions, Labels, useObject, yamlHref } from './common.js';
 import { conn } from './socket.js';
 import { go } from './router.js';
+import { NodeBars } from './charts.js';
 
 export function NodesView() {
   const [query, setQuery] = useState({ sort: { column: 'Name' } });
@@ -16,7 +17,9 @@ export function NodesView() {
       <label>Labels <input type="search" aria-label="label selector" value=${query.labelSelector ?? ''} onChange=${(e) => setQuery({ ...query, labelSelector: e.target.value })} /></label>
     </form>
     <${VirtualTable} gvr=${GVR.nodes} label="nodes" query=${query} onSort=${(sort) => setQuery({ ...query, sort })}
-      onOpen=${(r) => go('nodes', r.name)} height=${Math.max(280, innerHeight - 220)} />`;
+      onOpen=${(r) => go('nodes', r.name)} height=${Math.max(280, innerHeight - 220)} />
+    <h2>Resources per node</h2>
+    <${NodeBars} />`;
 }
 
 export function NodeDetails({ name }) {
@@ -48,6 +51,7 @@ export function NodeDetails({ name }) {
       <thead><tr><th>Resource</th><th>Capacity</th><th>Allocatable</th></tr></thead>
       <tbody>${Object.keys(cap).map((k) => html`<tr><td>${k}</td><td>${cap[k]}</td><td>${alloc[k] ?? ''}</td></tr>`)}</tbody>
     </table>
+    <${NodeBars} name=${name} />
     <h2>Conditions</h2>
     <${Conditions} conditions=${node.status?.conditions} />
     <h2>Taints</h2>

@@ -4,6 +4,7 @@ import { html } from './html.js';
 import { conn } from './socket.js';
 import { GVR } from './api.js';
 import { VirtualTable } from './table.js';
+import { OverviewCharts } from './charts.js';
 
 function Stat({ label, value, tone, href }) {
   return html`<a class=${`stat ${tone ?? ''}`} href=${href} aria-label=${`${label}: ${value}`}><span class="value">${value.toLocaleString('en')}</span><span class="label">${label}</span></a>`;
@@ -32,6 +33,7 @@ export function Overview() {
         ${s && Object.entries(s.pods).map(([phase, n]) => html`<${Stat} label=${phase} value=${n} tone=${phase === 'Running' || phase === 'Succeeded' ? 'good' : phase === 'Failed' || phase === 'Unknown' ? (n ? 'bad' : '') : n ? 'warn' : ''} href="#/pods" />`)}
       </div>
     </section>
+    <${OverviewCharts} />
     <section aria-labelledby="events-h">
       <h2 id="events-h">Recent warning events</h2>
       <${VirtualTable} gvr=${GVR.events} label="warning events" height=${250} query=${{ where: { Type: 'Warning' }, sort: { column: 'Last seen', desc: true } }} />

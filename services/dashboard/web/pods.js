@@ -7,6 +7,7 @@ import { ActionButton, Conditions, Filters, Labels, useObject, yamlHref } from '
 import { conn } from './socket.js';
 import { go } from './router.js';
 import { tone } from './format.js';
+import { PodCharts } from './charts.js';
 
 export function PodsView() {
   const [query, setQuery] = useState({ sort: { column: 'Name' } });
@@ -58,6 +59,7 @@ export function PodDetails({ namespace, name }) {
         return html`<tr><td>${c.name}</td><td>${c.image}</td><td class=${tone(containerState(s).split(' ')[0])}>${containerState(s)}</td><td>${s?.ready ? 'yes' : 'no'}</td><td>${s?.restartCount ?? 0}</td><td>${resources(c.resources)}</td></tr>`;
       })}</tbody>
     </table>
+    <${PodCharts} namespace=${namespace} name=${name} containers=${pod.spec?.containers} />
     <h2>Conditions</h2>
     <${Conditions} conditions=${pod.status?.conditions} />
     <h2>Events</h2>
