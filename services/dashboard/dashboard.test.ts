@@ -51,6 +51,18 @@ spec:
   containers: [{name: app, image: busybox, resources: {requests: {cpu: "1000"}}}]
 `;
 
+const DAEMONSET = `
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: dash}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: agent, image: "busybox:1.36", resources: {requests: {cpu: 1m, memory: 1Mi}}}]
+`;
+
 describe('dashboard in Chromium on a live cluster', function () {
   this.timeout(180_000);
   let dataDir: string;
@@ -393,6 +405,36 @@ describe('dashboard in Chromium on a live cluster', function () {
     await history.locator('[data-revision="3"]').getByText('busybox:1.36').waitFor();
     assert.equal(await history.locator('[data-revision="1"]').count(), 0);
     await screenshot(page, 'rollout');
+
+    // a DaemonSet's revisions are ControllerRevisions; undo applies the older one's data
+    const ds = path.join(dataDir, 'daemonset.yaml');
+    (await import('node:fs')).writeFileSync(ds, DAEMONSET);
+    await kubectl(kc, 'apply', '-f', ds);
+    await kubectl(kc, 'set', 'image', 'daemonset/agent', '-n', 'dash', 'agent=busybox:1.37');
+    await page.goto(`${url}#/workloads/daemonsets/dash/agent`);
+    await history.locator('[data-revision="2"]').getByText('(current)').waitFor({ timeout: 15_000 });
+    await history.locator('[data-revision="1"]').getByText('busybox:1.36').waitFor();
+    await page.getByRole('button', { name: 'Undo', exact: true }).click();
+    await page.getByRole('button', { name: 'Confirm undo' }).click();
+    await page.getByRole('status').filter({ hasText: 'rolled back to revision 1' }).waitFor({ timeout: 10_000 });
+    assert.equal(await kubectl(kc, 'get', 'ds', 'agent', '-n', 'dash', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'), 'busybox:1.36');
+    await history.locator('tr.current').getByText('busybox:1.36').waitFor({ timeout: 15_000 });
+  });
+
+  it('namespaces: the list, and a namespace made the header\'s from its page', async () => {
+    await page.goto(`${url}#/namespaces`);
+    const grid = page.getByRole('grid', { name: 'namespaces' });
+    await grid.locator('[data-key="dash"]').getByText('Active').waitFor({ timeout: 10_000 });
+    await grid.locator('[data-key="kube-system"]').waitFor();
+    await grid.locator('[data-key="dash"]').click();
+    await page.getByRole('heading', { name: 'Namespace dash' }).waitFor();
+    await page.getByRole('button', { name: 'Show only this namespace' }).click();
+    assert.equal(await page.getByRole('combobox', { name: 'namespace' }).inputValue(), 'dash');
+    await page.goto(`${url}#/pods`);
+    await page.getByRole('status').filter({ hasText: /^\d+ pods$/ }).waitFor();
+    const keys = await page.getByRole('grid', { name: 'pods' }).locator('[role=row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')));
+    assert.ok(keys.length && keys.every((k) => k?.startsWith('dash/')), keys.join(' '));
+    await page.getByRole('combobox', { name: 'namespace' }).selectOption('');
   });
 
   it('loads nothing from anywhere else, and refuses other sites\' pages and host names', async () => {
