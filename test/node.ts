@@ -17,6 +17,7 @@ import { ContainerdLauncher } from '../services/kubelet/containerd/launcher.js';
 import { noHostPortCniConfDir } from '../services/kubelet/containerd/config.js';
 import { CriClient } from '../services/kubelet/cri/client.js';
 import { requireNodeHost } from '../services/kubelet/host/prerequisites.js';
+import { NodeNetns } from '../services/kubelet/host/netns.js';
 
 /** A 10.x.y.0/24 that no address or route of this machine overlaps. */
 export function unusedSubnet(): string {
@@ -86,6 +87,8 @@ interface TestHostOwner {
   network: string;
   bridge: string;
   subnet: string;
+  /** a namespaced host's network namespace, veth and link network (startTestNetnsNodeHost) */
+  netns?: { name: string; hostInterface: string; linkCIDR: string };
 }
 
 /**
@@ -114,6 +117,11 @@ export async function sweepAbandonedTestNodeHosts(): Promise<void> {
     }
     const network = new BridgeNetwork({ confDir: path.join(dir, 'cni', 'net.d'), name: owner.network, bridge: owner.bridge, podCIDR: owner.subnet });
     await cleanUpNode({ dir, network }).catch((e: Error) => console.error(`sweeping ${dir}: ${e.message}`));
+    try {
+      if (owner.netns) new NodeNetns(owner.netns).remove();
+    } catch (e) {
+      console.error(`sweeping ${dir}: ${(e as Error).message}`);
+    }
   }
 }
 
@@ -162,4 +170,48 @@ export async function startTestNodeHost(what: string, opts: { setUpNetwork?: boo
 /** Removes everything startTestNodeHost made, and whatever ran on it. */
 export function cleanUpTestNodeHost(host: TestNodeHost): Promise<void> {
   return cleanUpNode({ dir: host.dir, socket: host.launcher.paths.socket, launcher: host.launcher, network: host.podNetwork });
+}
+
+/** A test host whose containerd (and so its pods) lives in a network namespace of its own behind a veth. */
+export interface TestNetnsNodeHost extends TestNodeHost {
+  netns: NodeNetns;
+}
+
+/**
+ * A second node's host for a suite (root): the network namespace `flt-nn-<suffix>` joined by
+ * the veth `flt-nh<suffix>` over linkCIDR (a /30), and a containerd of its own started in it,
+ * serving exec streams on the node's address; its pod network (CNI names of its own, bridge
+ * inside the namespace) has podCIDR. Removed by cleanUpTestNetnsNodeHost, or by the next
+ * suite's sweep when the process died.
+ */
+export async function startTestNetnsNodeHost(what: string, opts: { linkCIDR: string; podCIDR: string }): Promise<TestNetnsNodeHost> {
+  requireNodeHost(what);
+  await sweepAbandonedTestNodeHosts();
+  const suffix = randomBytes(3).toString('hex');
+  const dir = mkdtempSync(TEST_HOST_PREFIX);
+  const cniConfDir = path.join(dir, 'cni', 'net.d');
+  const netns = new NodeNetns({ name: `flt-nn-${suffix}`, hostInterface: `flt-nh${suffix}`, linkCIDR: opts.linkCIDR });
+  const launcher = new ContainerdLauncher({ dir: path.join(dir, 'containerd'), cniConfDir, netns: netns.name, streamServerAddress: netns.nodeIP });
+  const network = `flt-nn-${suffix}`;
+  const bridge = `flt-nb${suffix}`;
+  const podNetwork = new BridgeNetwork({ confDir: cniConfDir, name: network, bridge, podCIDR: opts.podCIDR, noHostPortConfDir: noHostPortCniConfDir(cniConfDir) });
+  const host: TestNetnsNodeHost = { suffix, dir, subnet: opts.podCIDR, network, bridge, cniConfDir, launcher, podNetwork, netns };
+  const owner: TestHostOwner = { pid: process.pid, network, bridge, subnet: opts.podCIDR, netns: { name: netns.name, hostInterface: netns.hostInterface, linkCIDR: netns.linkCIDR } };
+  writeFileSync(path.join(dir, OWNER_FILE), JSON.stringify(owner));
+  try {
+    netns.create();
+    await launcher.start();
+  } catch (e) {
+    await cleanUpTestNetnsNodeHost(host).catch(() => undefined);
+    throw e;
+  }
+  return host;
+}
+
+/** Removes what startTestNetnsNodeHost made: sandboxes, containerd, the pod network's files, then veth and namespace. */
+export async function cleanUpTestNetnsNodeHost(host: TestNetnsNodeHost): Promise<void> {
+  let failed: Error | undefined;
+  await cleanUpTestNodeHost(host).catch((e: Error) => (failed = e));
+  host.netns.remove();
+  if (failed) throw failed;
 }

@@ -14,7 +14,7 @@ import { CriClient } from '../services/kubelet/cri/client.js';
 import { startKubelet, type RunningKubelet, type StartKubeletOptions } from '../services/kubelet/server.js';
 import { testApiServer } from './apiserver.js';
 import type { ApiServerOptions } from '../services/apiserver/server.js';
-import { cleanUpTestNodeHost, startTestNodeHost, type TestNodeHost } from './node.js';
+import { cleanUpTestNetnsNodeHost, cleanUpTestNodeHost, startTestNetnsNodeHost, startTestNodeHost, type TestNetnsNodeHost, type TestNodeHost } from './node.js';
 import { waitFor } from './wait.js';
 
 export interface RealNode {
@@ -143,4 +143,67 @@ export async function startRealNode(what: string, opts: RealNodeOptions = {}): P
     await stop().catch(() => undefined);
     throw e;
   }
+}
+
+/** A second real node beside a RealNode: its containerd and pods in a network namespace of their own. */
+export interface NetnsNode {
+  host: TestNetnsNodeHost;
+  nodeName: string;
+  cri: CriClient;
+  kubelet: RunningKubelet;
+  /** creates a pod bound to this node in `default` */
+  createPod(spec: Partial<NonNullable<Pod['spec']>>, metadata: NonNullable<Pod['metadata']>): Promise<Pod>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Node 2 for a suite on `rn`'s apiserver (root): startTestNetnsNodeHost's namespace and
+ * containerd, and `kubelet --runtime cri` in this process with --hostname-override,
+ * --node-ip (its end of the veth), --netns and --cloud-provider=external, as `flotilla up
+ * --nodes 2` runs it. `stop()` removes everything even when a test failed.
+ */
+export async function startNetnsNode(rn: RealNode, opts: { linkCIDR: string; podCIDR: string; kubelet?: (o: StartKubeletOptions) => StartKubeletOptions }): Promise<NetnsNode> {
+  const host = await startTestNetnsNodeHost('a second real node', opts);
+  const nodeName = `flt-node2-${host.suffix}`;
+  const cri = new CriClient(host.launcher.paths.socket);
+  const base: StartKubeletOptions = {
+    natsUrl: rn.api.natsUrl,
+    runtime: 'cri',
+    cloudProvider: 'external',
+    cri: {
+      endpoint: `unix://${host.launcher.paths.socket}`,
+      rootDir: path.join(host.dir, 'kubelet'),
+      cniConfDir: host.cniConfDir,
+      podCIDR: opts.podCIDR,
+      nodeName,
+      nodeIP: host.netns.nodeIP,
+      netns: host.netns.name,
+      network: host.network,
+      bridge: host.bridge,
+      relistIntervalMs: 200,
+    },
+    node: { leaseRenewIntervalMs: 500 },
+    pod: { flushMs: 20 },
+    log: () => {},
+  };
+  let kubelet: RunningKubelet | undefined;
+  const stop = async () => {
+    await kubelet?.stop().catch(() => undefined);
+    cri.close();
+    await cleanUpTestNetnsNodeHost(host);
+  };
+  try {
+    kubelet = await startKubelet(opts.kubelet ? opts.kubelet(base) : base);
+  } catch (e) {
+    await stop().catch(() => undefined);
+    throw e;
+  }
+  return {
+    host,
+    nodeName,
+    cri,
+    kubelet,
+    createPod: (spec, metadata) => rn.client.create<Pod>(PODS_DEFAULT, { apiVersion: 'v1', kind: 'Pod', metadata, spec: { nodeName, containers: [], ...spec } }),
+    stop,
+  };
 }

@@ -36,6 +36,8 @@ export function hostNodeName(): string {
 
 export interface HostNodeOptions {
   name?: string;
+  /** --node-ip (default: hostInternalIP) */
+  internalIP?: string;
   /** --pod-cidr (otherwise node IPAM gives one) */
   podCIDR?: string;
   /** e.g. "containerd://1.6.20" */
@@ -66,5 +68,5 @@ export function hostNodeSpec(opts: HostNodeOptions): HostNodeSpec {
     operatingSystem: 'linux',
     architecture: os.arch() === 'x64' ? 'amd64' : os.arch(),
   };
-  return { name: opts.name ?? hostNodeName(), podCIDR: opts.podCIDR, internalIP: hostInternalIP(), capacity, nodeInfo };
+  return { name: opts.name ?? hostNodeName(), podCIDR: opts.podCIDR, internalIP: opts.internalIP ?? hostInternalIP(), capacity, nodeInfo };
 }

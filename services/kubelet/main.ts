@@ -11,6 +11,7 @@ import { MAX_NODE_CIDRS } from './podip.js';
 import { startKubelet } from './server.js';
 import { DEFAULT_EVICTION_HARD, parseEvictionHard, parseReserved } from './nodehealth.js';
 import { parseIPv4CIDR } from './cni/bridge.js';
+import { ipToInt } from '../../lib/net/mod.js';
 import { localRegistryHosts } from './images/puller.js';
 import { LOCAL_REGISTRY_PORT } from './containerd/config.js';
 
@@ -23,7 +24,7 @@ export const DEFAULT_READ_ONLY_PORT = 10255;
 export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N [--nats URL] [--name-prefix hollow-] [--first-index 0]
                         [--cpu 4] [--memory 16Gi] [--pods 110] [--zones 3] [--start-delay-ms 0] [--synthetic-log-rate 0]
        flotilla kubelet --runtime cri [--nats URL] [--container-runtime-endpoint unix://PATH] [--root-dir DIR]
-                        [--cni-conf-dir DIR] [--pod-cidr CIDR] [--hostname-override NAME] [--pods 110]
+                        [--cni-conf-dir DIR] [--pod-cidr CIDR] [--hostname-override NAME] [--node-ip IP] [--netns NAME] [--pods 110]
                         [--pod-manifest-path DIR] [--system-reserved cpu=Q,memory=Q] [--kube-reserved ...] [--eviction-hard memory.available<100Mi,...]
                         [--registry-port ${LOCAL_REGISTRY_PORT}] [--cluster-dns IP,...] [--cluster-domain cluster.local] [--resolv-conf /etc/resolv.conf]
                         [--container-log-max-size 10Mi] [--container-log-max-files 5] [--ship-logs=true] [--read-only-port 10255]
@@ -38,6 +39,9 @@ export const KUBELET_USAGE = `usage: flotilla kubelet --runtime hollow --nodes N
   --pod-cidr CIDR     the node's spec.podCIDR when it registers; without it the kubelet waits for the
                       node IPAM controller (controller-manager --allocate-node-cidrs) to give one
   --hostname-override NAME  the node's name (default: the hostname)
+  --node-ip IP        the node's InternalIP (default: this machine's address on its default-route interface)
+  --netns NAME        the node's pods live in network namespace NAME (its containerd runs there: flotilla up
+                      --nodes 2); with --cloud-provider external the local cloud routes its podCIDR to --node-ip
   --pod-manifest-path DIR  static pods: run the pods of the YAML/JSON files in DIR, even before an apiserver
                       answers, following changes; mirror pods show them in the API
   --system-reserved, --kube-reserved  cpu=, memory=, ephemeral-storage= quantities taken off allocatable
@@ -81,6 +85,8 @@ const KUBELET_FLAGS = {
   'cni-conf-dir': { type: 'string' },
   'pod-cidr': { type: 'string' },
   'hostname-override': { type: 'string' },
+  'node-ip': { type: 'string' },
+  netns: { type: 'string' },
   'container-log-max-size': { type: 'string' },
   'container-log-max-files': { type: 'string' },
   'cni-network': { type: 'string' },
@@ -177,6 +183,8 @@ async function runCriKubelet(values: KubeletFlags): Promise<number> {
           cniConfDir: values['cni-conf-dir'] ?? DEFAULT_CNI_CONF_DIR,
           podCIDR,
           nodeName: values['hostname-override'],
+          nodeIP: checkedFlag(values['node-ip'], '--node-ip', ipToInt),
+          netns: values.netns,
           containerLogMaxSize: values['container-log-max-size'] === undefined ? undefined : Number(parseQuantity(checkedFlag(values['container-log-max-size'], '--container-log-max-size', parseQuantity)!).value()),
           containerLogMaxFiles: intFlag(values['container-log-max-files'], '--container-log-max-files', 2),
           network: values['cni-network'],

@@ -65,6 +65,14 @@ export interface CriNodeOptions {
   podCIDR?: string;
   /** default: the hostname */
   nodeName?: string;
+  /** --node-ip: the node's InternalIP (default: this machine's address on its default-route interface) */
+  nodeIP?: string;
+  /**
+   * --netns: the node's pods live in this network namespace (its containerd runs there,
+   * flotilla up --nodes 2): with --cloud-provider=external it is a `netns` machine of the
+   * local cloud, whose podCIDR the route controller routes to nodeIP
+   */
+  netns?: string;
   /** CNI network and bridge names (defaults flotilla, flt0) */
   network?: string;
   bridge?: string;
@@ -196,7 +204,7 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
   const runtime: ContainerRuntime = kind === 'cri' ? await connectCri(cri) : new HollowRuntime();
   const host =
     kind === 'cri'
-      ? hostNodeSpec({ name: cri.nodeName, podCIDR: cri.podCIDR, containerRuntimeVersion: `${runtime.runtimeName}://${runtime.runtimeVersion}`, dataDir: cri.rootDir, maxPods: opts.pods })
+      ? hostNodeSpec({ name: cri.nodeName, internalIP: cri.nodeIP, podCIDR: cri.podCIDR, containerRuntimeVersion: `${runtime.runtimeName}://${runtime.runtimeVersion}`, dataDir: cri.rootDir, maxPods: opts.pods })
       : undefined;
   if (host) {
     const evictionHard = parseEvictionHard(cri.evictionHard ?? DEFAULT_EVICTION_HARD);
@@ -399,7 +407,8 @@ export async function startKubelet(opts: StartKubeletOptions): Promise<RunningKu
 /** This process's nodes as machines of the local cloud. */
 function localInstances(nodes: NodeManager, host: HostNodeSpec | undefined, opts: StartKubeletOptions): LocalInstance[] {
   if (host) {
-    return [{ name: host.name, internalIP: host.internalIP, instanceType: instanceType('host', host.capacity.cpu ?? '1', Number(parseQuantity(host.capacity.memory ?? '0').value())), network: 'host' }];
+    const network = opts.cri?.netns ? 'netns' : 'host';
+    return [{ name: host.name, internalIP: host.internalIP, instanceType: instanceType('host', host.capacity.cpu ?? '1', Number(parseQuantity(host.capacity.memory ?? '0').value())), network }];
   }
   const type = instanceType('hollow', opts.cpu ?? '4', Number(parseQuantity(opts.memory ?? '16Gi').value()));
   return [...nodes.nodes.values()].map((n) => ({ name: n.name, internalIP: n.internalIP, zone: n.zone, instanceType: type, network: 'none' }));

@@ -12,7 +12,7 @@ import { cleanupProxy, DEFAULT_MIN_SYNC_PERIOD_MS, DEFAULT_PROXY_METRICS_PORT, D
 
 export const DEFAULT_PROXY_CLUSTER_CIDR = '10.244.0.0/16';
 
-export const PROXY_USAGE = `usage: flotilla proxy [--nats URL] [--hostname-override NAME] [--cluster-cidr CIDR] [--cleanup] ...
+export const PROXY_USAGE = `usage: flotilla proxy [--nats URL] [--hostname-override NAME] [--cluster-cidr CIDR] [--netns NAME] [--cleanup] ...
 
 Programs this node's Services (ClusterIP, NodePort, LoadBalancer ingress IPs) into the
 nftables table it owns (root only).
@@ -28,7 +28,9 @@ nftables table it owns (root only).
   --localhost-nodeports=BOOL  NodePorts answer on 127.0.0.1 too; sets route_localnet=1 on the pod bridge (default true)
   --metrics-port N            /metrics, /healthz, /readyz on 127.0.0.1 (default ${DEFAULT_PROXY_METRICS_PORT}; 0 = any free port)
   --cleanup                   remove the table (and route_localnet) and exit
-  --cleanup-on-exit           remove the table when stopped (what flotilla up runs)`;
+  --cleanup-on-exit           remove the table when stopped (what flotilla up runs)
+  --netns NAME                the node lives in network namespace NAME (ip netns; flotilla up --nodes 2): table and
+                              route_localnet are set inside it (nsenter --net), the proxy stays outside on NATS`;
 
 function cidrFlag(v: string | undefined, flag: string): string | undefined {
   return checkedFlag(v, flag, parseCidr) && formatCidr(parseCidr(v!));
@@ -49,6 +51,7 @@ export async function runProxy(argv: string[]): Promise<number> {
       'metrics-port': { type: 'string' },
       cleanup: { type: 'boolean' },
       'cleanup-on-exit': { type: 'boolean' },
+      netns: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -65,6 +68,9 @@ export async function runProxy(argv: string[]): Promise<number> {
   const syncPeriodMs = durationFlag(values['sync-period'], '--sync-period') ?? DEFAULT_SYNC_PERIOD_MS;
   const localhostNodePorts = boolFlag(values['localhost-nodeports'], '--localhost-nodeports') ?? true;
   const port = portFlag(values['metrics-port'], '--metrics-port') ?? DEFAULT_PROXY_METRICS_PORT;
+  const netns = checkedFlag(values.netns, '--netns', (n) => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(n)) throw new Error(`"${n}" is not a network namespace name`);
+  });
   // never half-program the host: without root (or nft) nothing at all is done
   if (process.getuid?.() !== 0) {
     console.log('proxy: not running as root: programming nftables needs root; doing nothing');
@@ -75,8 +81,8 @@ export async function runProxy(argv: string[]): Promise<number> {
     return 1;
   }
   if (values.cleanup) {
-    await cleanupProxy(table, clusterCIDR);
-    console.log(`proxy: removed table ip ${table}`);
+    await cleanupProxy(table, clusterCIDR, netns);
+    console.log(`proxy: removed table ip ${table}${netns ? ` in network namespace ${netns}` : ''}`);
     return 0;
   }
   const natsUrl = natsUrlFlag(values.nats);
@@ -84,7 +90,7 @@ export async function runProxy(argv: string[]): Promise<number> {
     'proxy',
     () =>
       startOnPort('proxy', port, values['metrics-port'] !== undefined, (p) =>
-        startProxy({ natsUrl, nodeName: values['hostname-override'], table, clusterCIDR, serviceCIDR, localhostNodePorts, minSyncPeriodMs, syncPeriodMs, metricsPort: p, cleanupOnStop: values['cleanup-on-exit'] }),
+        startProxy({ natsUrl, nodeName: values['hostname-override'], table, clusterCIDR, serviceCIDR, localhostNodePorts, minSyncPeriodMs, syncPeriodMs, metricsPort: p, cleanupOnStop: values['cleanup-on-exit'], netns }),
       ),
     (running) => console.log(`proxy: programming table ip ${running.table}; serving ${running.metricsUrl} (NATS ${natsUrl})`),
   );

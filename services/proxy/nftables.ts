@@ -11,6 +11,12 @@ import { existsSync } from 'node:fs';
 import { BASE_CHAINS, FIXED_MAPS, type Ruleset } from './rules.js';
 
 export const NFT = '/usr/sbin/nft';
+export const NSENTER = '/usr/bin/nsenter';
+
+/** nft's command line: inside a node's network namespace (/run/netns/NAME) through nsenter, the proxy itself staying outside */
+function nftCommand(args: string[], netns?: string): [string, string[]] {
+  return netns ? [NSENTER, [`--net=/run/netns/${netns}`, NFT, ...args]] : [NFT, args];
+}
 
 export class NftError extends Error {
   constructor(
@@ -27,9 +33,9 @@ export function nftInstalled(): boolean {
 }
 
 /** Runs `nft -f -` with the transaction on stdin; rejects with nft's first error lines. */
-export function nftApply(transaction: string, timeoutMs = 120_000): Promise<void> {
+export function nftApply(transaction: string, timeoutMs = 120_000, netns?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(NFT, ['-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const p = spawn(...nftCommand(['-f', '-'], netns), { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
     p.stderr.setEncoding('utf8');
@@ -54,9 +60,9 @@ export function nftApply(transaction: string, timeoutMs = 120_000): Promise<void
 }
 
 /** Runs nft with arguments, its stdout. */
-export function nft(args: string[]): Promise<string> {
+export function nft(args: string[], netns?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn(NFT, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(...nftCommand(args, netns), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
@@ -67,8 +73,8 @@ export function nft(args: string[]): Promise<string> {
 }
 
 /** Whether `table ip NAME` exists. */
-export async function tableExists(table: string): Promise<boolean> {
-  return (await nft(['list', 'tables', 'ip'])).split('\n').some((l) => l.trim() === `table ip ${table}`);
+export async function tableExists(table: string, netns?: string): Promise<boolean> {
+  return (await nft(['list', 'tables', 'ip'], netns)).split('\n').some((l) => l.trim() === `table ip ${table}`);
 }
 
 /** The transaction that removes the table if it exists (add first: deleting a missing table fails). */

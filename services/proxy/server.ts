@@ -43,6 +43,11 @@ export interface StartProxyOptions {
   metricsPort?: number;
   /** remove the table when stopped (flotilla up: nothing of the cluster stays after it) */
   cleanupOnStop?: boolean;
+  /**
+   * the node lives in this network namespace (/run/netns/NAME: a second node on one machine):
+   * the table and route_localnet go there, while the proxy itself stays in this one, on NATS
+   */
+  netns?: string;
   log?: (line: string) => void;
   /** after each sync that applied a transaction: the slices (namespace/name → resourceVersion) it holds */
   onSynced?: (info: { full: boolean; durationMs: number; slices: ReadonlyMap<string, string> }) => void;
@@ -63,14 +68,15 @@ function dropUnread<T extends KubeObject>(obj: T): T {
 }
 
 /** Removes the proxy's table and the route_localnet it set (`flotilla proxy --cleanup`). */
-export async function cleanupProxy(table = DEFAULT_PROXY_TABLE, clusterCIDR?: string): Promise<void> {
-  await nftApply(deleteTableTransaction(table));
-  if (clusterCIDR) disableRouteLocalnet(clusterCIDR);
+export async function cleanupProxy(table = DEFAULT_PROXY_TABLE, clusterCIDR?: string, netns?: string): Promise<void> {
+  await nftApply(deleteTableTransaction(table), undefined, netns);
+  if (clusterCIDR) disableRouteLocalnet(clusterCIDR, netns);
 }
 
 export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy> {
   const log = opts.log ?? ((l: string) => console.log(`proxy: ${l}`));
   const table = opts.table ?? DEFAULT_PROXY_TABLE;
+  const netns = opts.netns;
   const cfg: RulesConfig = {
     nodeName: opts.nodeName ?? hostname().toLowerCase(),
     clusterCIDR: opts.clusterCIDR,
@@ -106,12 +112,12 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     const pendingTriggers = triggers;
     triggers = [];
     if (cfg.localhostNodePorts && cfg.clusterCIDR) {
-      for (const ifname of enableRouteLocalnet(cfg.clusterCIDR)) log(`net.ipv4.conf.${ifname}.route_localnet=1 (NodePorts on 127.0.0.1)`);
+      for (const ifname of enableRouteLocalnet(cfg.clusterCIDR, netns)) log(`net.ipv4.conf.${ifname}.route_localnet=1 (NodePorts on 127.0.0.1)`);
     }
     // a table removed behind the proxy's back (nft flush ruleset) is rebuilt whole; checked once a syncPeriod
     if (applied && Date.now() - lastTableCheck >= syncPeriodMs) {
       lastTableCheck = Date.now();
-      if (!(await tableExists(table))) applied = undefined;
+      if (!(await tableExists(table, netns))) applied = undefined;
     }
     const sliceVersions = new Map<string, string>();
     const pieces: ServiceRules[] = [];
@@ -136,7 +142,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     const transaction = full ? fullTransaction(table, next) : diffTransaction(table, applied!, next);
     if (transaction) {
       try {
-        await nftApply(transaction);
+        await nftApply(transaction, undefined, netns);
       } catch (e) {
         metrics.syncFailures.inc();
         applied = undefined; // the next attempt rebuilds the table whole
@@ -156,7 +162,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     for (const r of next.chains.values()) ruleCount += r.length;
     metrics.ruleCount.set({ table, chain: 'chains' }, next.chains.size);
     metrics.ruleCount.set({ table, chain: 'rules' }, ruleCount);
-    if (!syncedOnce) log(`table ip ${table} programmed: ${pieces.length} Services, ${next.chains.size} chains, ${ruleCount} rules in ${durationMs.toFixed(0)} ms`);
+    if (!syncedOnce) log(`table ip ${table}${netns ? ` (network namespace ${netns})` : ''} programmed: ${pieces.length} Services, ${next.chains.size} chains, ${ruleCount} rules in ${durationMs.toFixed(0)} ms`);
     syncedOnce = true;
     for (const f of answering) f();
     if (transaction) opts.onSynced?.({ full, durationMs, slices: sliceVersions });
@@ -211,7 +217,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       await http.stop();
       client.close();
       await nc.close();
-      if (opts.cleanupOnStop) await cleanupProxy(table, cfg.clusterCIDR);
+      if (opts.cleanupOnStop) await cleanupProxy(table, cfg.clusterCIDR, netns);
     },
   };
 }

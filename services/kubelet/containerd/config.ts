@@ -74,6 +74,11 @@ export interface ContainerdConfigOptions {
   snapshotter?: 'overlayfs' | 'native';
   /** the local registry's port on 127.0.0.1 (default 5000) */
   registryPort?: number;
+  /**
+   * where exec/attach/port-forward streams are served (default 127.0.0.1): a containerd in a
+   * node's network namespace serves on the node's address, which the kubelet outside reaches
+   */
+  streamServerAddress?: string;
 }
 
 export function containerdPaths(dir: string, cniConfDir: string, cniBinDir = CNI_BIN_DIR): ContainerdPaths {
@@ -95,7 +100,7 @@ function q(s: string): string {
   return JSON.stringify(s);
 }
 
-export function renderContainerdConfig(p: ContainerdPaths, opts: Pick<ContainerdConfigOptions, 'sandboxImage' | 'snapshotter'> = {}): string {
+export function renderContainerdConfig(p: ContainerdPaths, opts: Pick<ContainerdConfigOptions, 'sandboxImage' | 'snapshotter' | 'streamServerAddress'> = {}): string {
   const cri = 'plugins."io.containerd.grpc.v1.cri"';
   return `# Written by Flotilla (services/kubelet/containerd/config.ts); rewritten at each start.
 version = 2
@@ -122,8 +127,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 [${cri}]
   sandbox_image = ${q(opts.sandboxImage ?? PAUSE_IMAGE)}
   restrict_oom_score_adj = true
-  # exec/attach/port-forward streams: loopback only, on a port of the kernel's choosing
-  stream_server_address = "127.0.0.1"
+  # exec/attach/port-forward streams: loopback (or a namespaced node's address) only, on a port of the kernel's choosing
+  stream_server_address = ${q(opts.streamServerAddress ?? '127.0.0.1')}
   stream_server_port = "0"
   enable_selinux = false
   max_container_log_line_size = 16384

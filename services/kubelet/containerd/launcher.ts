@@ -12,6 +12,17 @@ import { CriClient, type VersionResponse } from '../cri/client.js';
 import { CONTAINERD_ENV, writeContainerdConfig, type ContainerdConfigOptions, type ContainerdPaths } from './config.js';
 
 export const CONTAINERD_BIN = '/usr/bin/containerd';
+export const NSENTER_BIN = '/usr/bin/nsenter';
+
+export interface ContainerdLauncherOptions extends ContainerdConfigOptions {
+  /**
+   * run containerd in this network namespace (/run/netns/NAME, `ip netns add`), so the pod
+   * network it sets up (bridge, pods' veths) hangs off that namespace: a second node on one
+   * machine. Only the network namespace changes (nsenter --net): `ip netns exec` would also
+   * remount /sys, hiding /sys/fs/cgroup from runc.
+   */
+  netns?: string;
+}
 const STOP_GRACE_MS = 10_000;
 
 export class ContainerdError extends Error {
@@ -59,13 +70,17 @@ export class ContainerdLauncher {
   /** containerd's own log lines */
   readonly logFile: string;
 
-  constructor(readonly opts: ContainerdConfigOptions) {
+  constructor(readonly opts: ContainerdLauncherOptions) {
     this.paths = writeContainerdConfig(opts);
     this.logFile = path.join(opts.dir, 'containerd.log');
   }
 
   processSpec(): ContainerdProcessSpec {
-    return { name: 'containerd', command: CONTAINERD_BIN, args: ['--config', this.paths.config], env: { ...process.env, ...CONTAINERD_ENV } };
+    const env = { ...process.env, ...CONTAINERD_ENV };
+    const args = ['--config', this.paths.config];
+    // nsenter execs containerd: same pid, and its command line is containerd's (cli/up.ts strayContainerds)
+    if (this.opts.netns) return { name: 'containerd', command: NSENTER_BIN, args: [`--net=/run/netns/${this.opts.netns}`, CONTAINERD_BIN, ...args], env };
+    return { name: 'containerd', command: CONTAINERD_BIN, args, env };
   }
 
   get pid(): number | undefined {

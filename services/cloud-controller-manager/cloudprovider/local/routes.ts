@@ -8,7 +8,9 @@
  *   connected network already, nothing is programmed.
  * - A hollow node (`none`) has no network: its route exists only in the cloud's books.
  * The last two are kept in memory; a restarted manager records them again on its first
- * reconcile, which changes nothing on the Nodes.
+ * reconcile, which changes nothing on the Nodes. Stopping removes the routes this process
+ * put on the machine, and only those: another cluster's (or test's) routes of protocol 77
+ * stay; a killed manager's routes go with their node's veth.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -31,7 +33,8 @@ async function ip(...args: string[]): Promise<string> {
 export class LocalRoutes implements Routes {
   /** routes of host and hollow nodes, by destination */
   private readonly booked = new Map<string, Route>();
-  private programmed = false;
+  /** destinations this process routed on the machine */
+  private readonly programmed = new Set<string>();
 
   constructor(
     private readonly directory: InstanceDirectory,
@@ -60,7 +63,7 @@ export class LocalRoutes implements Routes {
     }
     if (!this.canProgram) throw new HostCommandError('ip route replace', `not root: cannot route ${route.destinationCIDR} to node ${route.targetNode} at ${instance.internalIP}`);
     this.booked.delete(route.destinationCIDR);
-    this.programmed = true;
+    this.programmed.add(route.destinationCIDR);
     await ip('route', 'replace', route.destinationCIDR, 'via', instance.internalIP, 'proto', ROUTE_PROTO);
   }
 
@@ -70,11 +73,12 @@ export class LocalRoutes implements Routes {
     await ip('route', 'del', route.destinationCIDR, 'proto', ROUTE_PROTO).catch((e: Error) => {
       if (!/No such process|not found/i.test(e.message)) throw e;
     });
+    this.programmed.delete(route.destinationCIDR);
   }
 
   /** Removes the routes this process put on the machine. */
   async stop(): Promise<void> {
-    if (!this.programmed) return;
-    await ip('route', 'flush', 'proto', ROUTE_PROTO).catch(() => undefined);
+    for (const cidr of this.programmed) await ip('route', 'del', cidr, 'proto', ROUTE_PROTO).catch(() => undefined);
+    this.programmed.clear();
   }
 }
