@@ -51,6 +51,8 @@ export interface ClusterState {
   dashboardUrl?: string;
   /** pid of the running launcher; absent once it stopped cleanly */
   pid?: number;
+  /** real nodes 2..N (up --nodes N): their network namespaces, recorded before they are made (cli/netnsnodes.ts) */
+  netnsNodes?: Array<{ name: string; hostInterface: string; linkCIDR: string; dir: string }>;
 }
 
 export function statePath(dataDir: string): string {

@@ -48,6 +48,18 @@ import { LOCAL_REGISTRY_PORT } from '../services/kubelet/containerd/config.js';
 import { LocalRegistry, REGISTRY_BIN, waitForRegistry } from '../services/kubelet/images/registry.js';
 import { CONTROL_PLANE_MODES, STATIC_POD_COMPONENTS, manifestsDir, writeControlPlaneManifests, type ControlPlaneMode, type StaticPodComponent } from './staticcontrolplane.js';
 import { DEFAULT_CLUSTER_DNS_IP } from '../services/dns/registration.js';
+import { DEFAULT_LOAD_BALANCER_IP_RANGE } from '../services/cloud-controller-manager/cloudprovider/local/loadbalancer.js';
+import { DEFAULT_SERVICE_CIDR } from '../services/proxy/server.js';
+import {
+  checkNodeLinkCIDR,
+  DEFAULT_NODE_LINK_CIDR,
+  machineNetworksOverlapping,
+  MAX_REAL_NODES,
+  NetnsNodeRuntime,
+  netnsNodeNames,
+  removeNetnsNode,
+  type NetnsNodeContext,
+} from './netnsnodes.js';
 
 export const DEFAULT_API_PORT = 6443;
 
@@ -69,6 +81,8 @@ export interface ServiceContext {
   clusterCIDR: string;
   /** the real node's kubelet flags, when this machine runs one */
   realNode?: RealNodeContext;
+  /** real nodes 2..N (--nodes N), each in a network namespace of its own (cli/netnsnodes.ts) */
+  netnsNodes: NetnsNodeContext[];
   /** static-pods: the real node's kubelet runs apiserver, scheduler and controller-manager from <data>/manifests */
   controlPlane: ControlPlaneMode;
   /** the addons --addons picked (cli/addons.ts) */
@@ -100,6 +114,8 @@ export interface ServiceDef {
   args: (c: ServiceContext) => string[];
   /** run only when this says so (default: always) */
   enabled?: (c: ServiceContext) => boolean;
+  /** a per-node service: its arguments for each namespaced node too (run as `<name>-<node>`) */
+  netnsNode?: (c: ServiceContext, n: NetnsNodeContext) => string[];
 }
 
 /** The cluster's services in start order (stopped in reverse). Later components add one line each. */
@@ -114,18 +130,20 @@ export const SERVICES: ServiceDef[] = [
   {
     name: 'kubelet',
     enabled: (c) => c.realNode !== undefined,
-    args: (c) => {
-      const r = c.realNode!;
-      return [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'cri', '--container-runtime-endpoint', r.endpoint, '--root-dir', r.rootDir,
-        '--cni-conf-dir', r.cniConfDir, ...(r.podCIDR ? ['--pod-cidr', r.podCIDR] : []), '--cni-network', r.network, '--cni-bridge', r.bridge, '--registry-port', String(r.registryPort), `--ship-logs=${c.addons.includes('logging')}`, '--cloud-provider', 'external',
-        ...(c.addons.includes('dns') ? ['--cluster-dns', DEFAULT_CLUSTER_DNS_IP, '--cluster-domain', 'cluster.local'] : []),
-        ...(c.controlPlane === 'static-pods' ? ['--pod-manifest-path', manifestsDir(c.dataDir)] : []), ...c.tracingArgs];
-    },
+    args: (c) => criKubeletArgs(c, c.realNode!, c.controlPlane === 'static-pods' ? ['--pod-manifest-path', manifestsDir(c.dataDir)] : []),
+    // its pods in the node's namespace (containerd runs there); the local cloud routes its podCIDR to --node-ip
+    netnsNode: (c, n) => criKubeletArgs(c, n, ['--hostname-override', n.nodeName, '--node-ip', n.nodeIP, '--netns', n.netns]),
   },
   // the local cloud: initializes the kubelets' Nodes (they run with --cloud-provider=external), LoadBalancer IPs, podCIDR routes
   { name: 'cloud-controller-manager', args: (c) => [c.cli, 'cloud-controller-manager', '--nats', c.natsUrl, '--cloud-provider', 'local', '--allocate-node-cidrs', '--cluster-cidr', c.clusterCIDR] },
   // the real node's Services; its table goes when it stops, so Ctrl-C leaves no rule
-  { name: 'proxy', enabled: (c) => c.realNode !== undefined, args: (c) => [c.cli, 'proxy', '--nats', c.natsUrl, '--cluster-cidr', c.clusterCIDR, '--table', proxyTable(c.realNode!.bridge), '--cleanup-on-exit', ...serviceCidrArgs(c.serviceRangeArgs)] },
+  {
+    name: 'proxy',
+    enabled: (c) => c.realNode !== undefined,
+    args: (c) => [c.cli, 'proxy', '--nats', c.natsUrl, '--cluster-cidr', c.clusterCIDR, '--table', proxyTable(c.realNode!.bridge), '--cleanup-on-exit', ...serviceCidrArgs(c.serviceRangeArgs)],
+    // a namespaced node's table goes inside its namespace; the proxy itself stays here, on NATS
+    netnsNode: (c, n) => [c.cli, 'proxy', '--nats', c.natsUrl, '--hostname-override', n.nodeName, '--cluster-cidr', c.clusterCIDR, '--table', proxyTable(DEFAULT_CNI_BRIDGE), '--netns', n.netns, '--cleanup-on-exit', ...serviceCidrArgs(c.serviceRangeArgs)],
+  },
   { name: 'kube-state-metrics', enabled: (c) => c.addons.includes('kube-state-metrics'), args: (c) => [c.cli, 'kube-state-metrics', '--nats', c.natsUrl] },
   {
     name: 'hollow-kubelet',
@@ -141,6 +159,14 @@ export const SERVICES: ServiceDef[] = [
   // cluster DNS: port 53 on 127.0.0.1 and the node's address as root (else a free port); registers kube-dns itself
   { name: 'dns', enabled: (c) => c.addons.includes('dns'), args: (c) => [c.cli, 'dns', '--nats', c.natsUrl] },
 ];
+
+/** a real node's kubelet: containerd's CRI, its folders and pod network names, the cluster's DNS and the local cloud */
+function criKubeletArgs(c: ServiceContext, r: Omit<RealNodeContext, 'podCIDR'> & { podCIDR?: string }, extra: string[]): string[] {
+  return [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'cri', '--container-runtime-endpoint', r.endpoint, '--root-dir', r.rootDir,
+    '--cni-conf-dir', r.cniConfDir, ...(r.podCIDR ? ['--pod-cidr', r.podCIDR] : []), '--cni-network', r.network, '--cni-bridge', r.bridge, '--registry-port', String(r.registryPort), `--ship-logs=${c.addons.includes('logging')}`, '--cloud-provider', 'external',
+    ...(c.addons.includes('dns') ? ['--cluster-dns', DEFAULT_CLUSTER_DNS_IP, '--cluster-domain', 'cluster.local'] : []),
+    ...extra, ...c.tracingArgs];
+}
 
 /** the proxy's nftables table: flotilla-proxy beside the default bridge, named after another bridge (a second cluster, a test) */
 export function proxyTable(bridge: string): string {
@@ -171,6 +197,13 @@ export interface UpOptions {
    * launcher says why in one line and runs hollow nodes only.
    */
   realNode?: boolean;
+  /**
+   * real nodes (default 1: this machine): nodes 2..N each in a network namespace of its
+   * own, with a containerd, kubelet and proxy of its own (cli/netnsnodes.ts); needs the real node
+   */
+  nodes?: number;
+  /** the /30s joining namespaced nodes to this machine (default 10.250.0.0/24) */
+  nodeLinkCIDR?: string;
   /** --tracing-* flags for the apiserver, scheduler and kubelets */
   tracingArgs?: string[];
   /** the apiserver's --service-cluster-ip-range and --service-node-port-range (default: its own defaults) */
@@ -222,6 +255,8 @@ export class Launcher {
   /** the real node's local registry (docker-registry) */
   registry: SupervisedProcess | undefined;
   realNode: RealNodeContext | undefined;
+  /** real nodes 2..N, in network namespaces of their own */
+  readonly netnsNodes: NetnsNodeRuntime[] = [];
   readonly services: SupervisedProcess[] = [];
   /** Prometheus, when --addons has it and it is installed */
   prometheus: PrometheusAddon | undefined;
@@ -246,12 +281,20 @@ export class Launcher {
     const other = runningCluster(this.dataDir);
     if (other) throw new Error(`a cluster is already running on data folder ${this.dataDir} (launcher pid ${other.pid}); stop it first`);
     const previous = readState(this.dataDir);
-    const width = Math.max('nats-server'.length, ...SERVICES.map((s) => s.name.length));
+    const nodes = this.opts.nodes ?? 1;
+    if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_REAL_NODES) throw new Error(`--nodes: 1 to ${MAX_REAL_NODES} real nodes, not ${nodes}`);
+    if (nodes > 1 && !this.opts.realNode) throw new Error('--nodes N needs the real node (node 1 is this machine): drop --no-real-node');
+    const linkCIDR = this.opts.nodeLinkCIDR ?? DEFAULT_NODE_LINK_CIDR;
+    const netnsNames = Array.from({ length: nodes - 1 }, (_, i) =>
+      netnsNodeNames(this.dataDir, this.opts.cniBridge ?? DEFAULT_CNI_BRIDGE, this.opts.cniNetwork ?? DEFAULT_CNI_NETWORK, i + 2, linkCIDR));
+    const width = Math.max('nats-server'.length, ...SERVICES.map((s) => s.name.length), ...netnsNames.map((n) => `containerd-${n.name}`.length));
+    // what a killed launcher recorded stays recorded until it is removed
+    const leftovers = previous?.netnsNodes ?? [];
 
     if (this.opts.natsUrl) {
       await checkNats(this.opts.natsUrl);
       this.natsUrl = this.opts.natsUrl;
-      this.state = { natsUrl: this.natsUrl, managedNats: false, natsPort: previous?.natsPort, bucket: this.bucket, pid: process.pid };
+      this.state = { natsUrl: this.natsUrl, managedNats: false, natsPort: previous?.natsPort, bucket: this.bucket, pid: process.pid, netnsNodes: leftovers };
       writeState(this.dataDir, this.state);
       log(`joining NATS at ${this.natsUrl}`);
     } else {
@@ -263,7 +306,7 @@ export class Launcher {
       const { port, moved } = await choosePort(previous?.natsPort ?? 0);
       if (moved) log(`NATS port ${previous?.natsPort} (used last time) is busy; using ${port}`);
       this.natsUrl = `nats://127.0.0.1:${port}`;
-      this.state = { natsUrl: this.natsUrl, managedNats: true, natsPort: port, bucket: this.bucket, pid: process.pid };
+      this.state = { natsUrl: this.natsUrl, managedNats: true, natsPort: port, bucket: this.bucket, pid: process.pid, netnsNodes: leftovers };
       // Written before nats-server starts so a second launcher on this folder refuses to start.
       writeState(this.dataDir, this.state);
       mkdirSync(natsStoreDir(this.dataDir), { recursive: true });
@@ -295,7 +338,8 @@ export class Launcher {
       cli: CLI_MAIN,
       hollowNodes: this.opts.hollowNodes ?? 0,
       hollowLogRate: this.opts.hollowLogRate ?? 0,
-      clusterCIDR: clusterCidrFor(this.opts.clusterCIDR, this.opts.podCIDR, (this.opts.hollowNodes ?? 0) + 1),
+      clusterCIDR: clusterCidrFor(this.opts.clusterCIDR, this.opts.podCIDR, (this.opts.hollowNodes ?? 0) + nodes),
+      netnsNodes: [],
       controlPlane: this.opts.controlPlane ?? 'processes',
       addons,
       tracingArgs: this.opts.tracingArgs ?? [],
@@ -308,6 +352,14 @@ export class Launcher {
     log(`node IPAM gives each Node a /24 of ${ctx.clusterCIDR}`);
     ctx.realNode = this.realNode = await this.startNodeRuntime(width);
     this.throwIfStopping();
+    await this.removeNetnsNodeLeftovers();
+    if (netnsNames.length && !ctx.realNode) log(`no real node on this machine: nodes 2..${nodes} (network namespaces) need it and are left out`);
+    else if (netnsNames.length && ctx.realNode) {
+      checkNodeLinkCIDR(linkCIDR, nodes, [['the cluster CIDR', ctx.clusterCIDR], ['the Service range', this.opts.serviceClusterIPRange ?? DEFAULT_SERVICE_CIDR], ['the load balancer range', DEFAULT_LOAD_BALANCER_IP_RANGE]]);
+      const taken = machineNetworksOverlapping(linkCIDR);
+      if (taken.length) throw new Error(`--node-link-cidr ${linkCIDR} overlaps this machine's ${taken.join(', ')}: pick another range with --node-link-cidr`);
+      ctx.netnsNodes = await this.startNetnsNodes(netnsNames, ctx.realNode.registryPort, width);
+    }
     this.apiserverUrl = serverUrl(this.host, apiPort);
     if (ctx.controlPlane === 'static-pods') {
       if (!ctx.realNode) throw new Error('--control-plane static-pods needs the real node (the kubelet runs the control plane), and this machine runs none');
@@ -325,6 +377,11 @@ export class Launcher {
       if (i === 0) {
         await this.waitReady(this.opts.readyTimeoutMs ?? 120_000);
         this.throwIfStopping();
+      }
+      for (const n of def.netnsNode ? ctx.netnsNodes : []) {
+        const q = new SupervisedProcess({ name: `${def.name}-${n.nodeName}`, command: process.execPath, args: def.netnsNode!(ctx, n) }, this.out, width);
+        this.services.push(q);
+        q.start();
       }
     }
 
@@ -392,6 +449,45 @@ export class Launcher {
     return { ...names, endpoint: `unix://${launcher.paths.socket}`, cniConfDir, registryPort };
   }
 
+  /** Removes the namespaced nodes a killed launcher left on this data folder (its state names them). */
+  private async removeNetnsNodeLeftovers(): Promise<void> {
+    const records = this.state?.netnsNodes ?? [];
+    if (!records.length) return;
+    const left: typeof records = [];
+    for (const r of records) {
+      this.out.log(`removing node ${r.name} (network namespace, veth ${r.hostInterface}, containerd), left by a launcher that was killed`);
+      try {
+        await removeNetnsNode(r, this.out.log, strayContainerds);
+      } catch (e) {
+        left.push(r);
+        this.out.log(`removing node ${r.name}: ${(e as Error).message}`);
+      }
+    }
+    this.state = { ...this.state!, netnsNodes: left };
+    writeState(this.dataDir, this.state);
+    if (left.length) throw new Error(`what a killed launcher left of nodes ${left.map((r) => r.name).join(', ')} cannot be removed (above)`);
+  }
+
+  /** Real nodes 2..N: namespace, veth and containerd each, recorded in the state before they are made. */
+  private async startNetnsNodes(names: ReturnType<typeof netnsNodeNames>[], registryPort: number, width: number): Promise<NetnsNodeContext[]> {
+    for (const n of names) {
+      const r = new NetnsNodeRuntime(n, this.out, width);
+      if (r.netns.namespaceExists() || r.netns.interfaceExists()) {
+        throw new Error(`network namespace ${n.name} or interface ${n.hostInterface} exists and is not this data folder's (another cluster's? a cluster with --cni-bridge NAME gets names of its own); if it is a leftover: ip netns del ${n.name}; ip link del ${n.hostInterface}`);
+      }
+    }
+    this.state = { ...this.state!, netnsNodes: names.map(({ name, hostInterface, linkCIDR, dir }) => ({ name, hostInterface, linkCIDR, dir })) };
+    writeState(this.dataDir, this.state);
+    const out: NetnsNodeContext[] = [];
+    for (const n of names) {
+      const r = new NetnsNodeRuntime(n, this.out, width);
+      this.netnsNodes.push(r);
+      out.push(await r.start(registryPort));
+      this.throwIfStopping();
+    }
+    return out;
+  }
+
   /** The local registry (docker-registry on 127.0.0.1, data under <data>/registry), supervised; returns its port. */
   private async startRegistry(width: number): Promise<number> {
     const log = this.out.log;
@@ -444,6 +540,21 @@ export class Launcher {
     }
   }
 
+  /** After the kubelets stopped: each namespaced node's pods, containerd, veth and namespace; the state forgets those removed. */
+  private async stopNetnsNodes(): Promise<void> {
+    if (!this.netnsNodes.length) return;
+    const left = new Set((this.state?.netnsNodes ?? []).map((r) => r.name));
+    for (const n of [...this.netnsNodes].reverse()) {
+      try {
+        await n.stop(this.out.log);
+        left.delete(n.record.name);
+      } catch (e) {
+        this.out.log(`removing node ${n.record.name}: ${(e as Error).message}; the next start removes it`);
+      }
+    }
+    if (this.state) this.state = { ...this.state, netnsNodes: this.state.netnsNodes?.filter((r) => left.has(r.name)) };
+  }
+
   private throwIfStopping(): void {
     if (this.stopping) throw new Error('stopped while starting');
   }
@@ -470,6 +581,7 @@ export class Launcher {
       await this.prometheus?.stop();
       for (const p of [...this.services].reverse()) await p.stop();
       await this.stopNodeRuntime();
+      await this.stopNetnsNodes();
       await this.registry?.stop();
       await this.nats?.stop();
       if (this.state) writeState(this.dataDir, { ...this.state, pid: undefined });
@@ -482,6 +594,7 @@ export class Launcher {
     this.prometheus?.killNow();
     for (const p of this.services) p.killNow();
     this.containerd?.killNow();
+    for (const n of this.netnsNodes) n.killNow();
     this.registry?.killNow();
     this.nats?.killNow();
   }
@@ -532,7 +645,7 @@ async function checkNats(url: string): Promise<void> {
 }
 
 export const UP_USAGE = `usage: flotilla up [--data DIR] [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--hollow-nodes N] [--hollow-log-rate R]
-                  [--no-real-node] [--container-runtime-endpoint unix://PATH] [--cluster-cidr CIDR] [--pod-cidr CIDR]
+                  [--no-real-node] [--nodes N] [--node-link-cidr CIDR] [--container-runtime-endpoint unix://PATH] [--cluster-cidr CIDR] [--pod-cidr CIDR]
                   [--service-cluster-ip-range CIDR] [--service-node-port-range A-B]
                   [--cni-bridge NAME] [--registry-port N] [--control-plane processes|static-pods]
                   [--addons LIST] [--prometheus-port N] [--scrape-interval D] [--dashboard-port N]
@@ -550,6 +663,12 @@ runs pods with IPs from a CNI bridge; otherwise up says why and runs hollow node
   --hollow-nodes N  also run N simulated nodes in one kubelet process (default 0)
   --hollow-log-rate R  each running hollow container prints R synthetic lines a second into the log stream (default 0)
   --no-real-node    hollow nodes only, even as root
+  --nodes N         N real nodes (default 1, this machine; at most ${MAX_REAL_NODES}): nodes 2..N each live in a network
+                    namespace of their own (flt-node2, ...; a veth to this machine, its own containerd, kubelet and
+                    proxy); the cloud-controller-manager routes their podCIDRs through the veths, so pods on
+                    different nodes reach each other by pod IP. All of it is removed when the cluster stops
+  --node-link-cidr CIDR  the /30s joining nodes 2..N to this machine (default ${DEFAULT_NODE_LINK_CIDR}: node i gets
+                    block i-2, this machine's end its first address, the node's end, its InternalIP, the second)
   --container-runtime-endpoint URL  use this running containerd instead of starting one (its CNI conf_dir must be ${DEFAULT_CNI_CONF_DIR})
   --cluster-cidr CIDR  the pods' addresses: node IPAM (controller-manager --allocate-node-cidrs) gives every
                     Node a /24 of it (default: --pod-cidr's /16, or ${DEFAULT_CLUSTER_CIDR}, wider for many hollow nodes)
@@ -587,6 +706,8 @@ export async function runUp(argv: string[]): Promise<number> {
       'hollow-nodes': { type: 'string' },
       'hollow-log-rate': { type: 'string' },
       'no-real-node': { type: 'boolean' },
+      nodes: { type: 'string' },
+      'node-link-cidr': { type: 'string' },
       'container-runtime-endpoint': { type: 'string' },
       'pod-cidr': { type: 'string' },
       'cluster-cidr': { type: 'string' },
@@ -624,6 +745,8 @@ export async function runUp(argv: string[]): Promise<number> {
     hollowNodes,
     hollowLogRate: intFlag(values['hollow-log-rate'], '--hollow-log-rate', 0, 100_000),
     realNode: !values['no-real-node'],
+    nodes: intFlag(values.nodes, '--nodes', 1, MAX_REAL_NODES),
+    nodeLinkCIDR: values['node-link-cidr'],
     containerRuntimeEndpoint: values['container-runtime-endpoint'],
     podCIDR: values['pod-cidr'],
     clusterCIDR: values['cluster-cidr'],

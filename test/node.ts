@@ -29,6 +29,16 @@ export function unusedSubnet(): string {
   }
 }
 
+/** A 10.250.x.y/30 (the range `flotilla up --nodes` joins nodes with) that no address or route of this machine overlaps. */
+export function unusedLink(): string {
+  const used = spawnSync('ip', ['-4', '-o', 'route', 'show', 'table', 'all'], { encoding: 'utf8' }).stdout + spawnSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' }).stdout;
+  for (;;) {
+    const [a, b] = randomBytes(2);
+    const prefix = `10.250.${a}.`;
+    if (!used.includes(prefix)) return `${prefix}${4 * (b! % 64)}/30`;
+  }
+}
+
 export function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { timeout: timeoutMs }, (res) => {

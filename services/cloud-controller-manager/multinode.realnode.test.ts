@@ -18,7 +18,7 @@ import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { Resources } from '../../lib/client/mod.js';
 import { hostInternalIP } from '../../lib/net/mod.js';
-import { unusedSubnet } from '../../test/node.js';
+import { unusedLink, unusedSubnet } from '../../test/node.js';
 import { curlFromHost, execInPod, startNetnsNode, startRealNode, type NetnsNode, type RealNode } from '../../test/realnode.js';
 import { waitFor } from '../../test/wait.js';
 import { startDnsServer, type DnsServer } from '../dns/server.js';
@@ -26,15 +26,6 @@ import { cleanupProxy, startProxy, type RunningProxy } from '../proxy/server.js'
 import { startCloudControllerManager, type RunningCloudControllerManager } from './server.js';
 
 const ip = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8' });
-
-/** A 10.250.x.y/30 that no address or route of this machine overlaps. */
-function unusedLink(): string {
-  const used = ip('-4', '-o', 'route', 'show', 'table', 'all') + ip('-4', '-o', 'addr');
-  for (;;) {
-    const prefix = `10.250.${randomInt(0, 256)}.`;
-    if (!used.includes(prefix)) return `${prefix}${4 * randomInt(0, 64)}/30`;
-  }
-}
 
 const HTTPD = (page: string) => [{ name: 'web', image: 'busybox', command: ['sh', '-c', `mkdir -p /www && echo ${page} > /www/index.html && exec httpd -f -p 8080 -h /www`] }];
 const SLEEP = [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }];

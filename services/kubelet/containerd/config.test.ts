@@ -59,4 +59,19 @@ describe('containerd config for a Flotilla node', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('runs a namespaced node\'s containerd in its network namespace (nsenter --net), serving streams on the node\'s address', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'flt-ctd-conf-'));
+    try {
+      const plain = new ContainerdLauncher({ dir: path.join(dir, 'a'), cniConfDir: path.join(dir, 'a-net.d') });
+      assert.equal(plain.processSpec().command, '/usr/bin/containerd');
+      assert.match(readFileSync(plain.paths.config, 'utf8'), /^\s*stream_server_address = "127\.0\.0\.1"$/m);
+      const launcher = new ContainerdLauncher({ dir: path.join(dir, 'b'), cniConfDir: path.join(dir, 'b-net.d'), netns: 'flt-node2', streamServerAddress: '10.250.0.2' });
+      const { command, args } = launcher.processSpec();
+      assert.deepEqual([command, ...args], ['/usr/bin/nsenter', '--net=/run/netns/flt-node2', '/usr/bin/containerd', '--config', launcher.paths.config]);
+      assert.match(readFileSync(launcher.paths.config, 'utf8'), /^\s*stream_server_address = "10\.250\.0\.2"$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
