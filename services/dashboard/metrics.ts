@@ -13,7 +13,8 @@
  *   history filled in when the overview starts): pods scheduled per second, the
  *   scheduler's pending pods, the apiserver's requests per second and p99 latency, the
  *   cluster's CPU and memory use against requests and allocatable;
- * - nodes: per node (or the one named) capacity, allocatable, requests and use, now;
+ * - nodes: per node (the 40 most requested, or the one named) capacity, allocatable,
+ *   requests and use, now;
  * - pod: each container's CPU and memory over the last 10 minutes.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -82,6 +83,8 @@ interface PodWatch {
 }
 
 const TARGETS_MAX_AGE_MS = 15_000;
+/** the nodes list's bars: a page of bars, not one per node of a 5,000-node cluster */
+export const MAX_BARS = 40;
 
 export class ClusterMetrics {
   private readonly interval: number;
@@ -300,8 +303,11 @@ export class ClusterMetrics {
     return JSON.stringify({ type: 'metrics', scope, source: this.source, error: this.error || undefined, ...data });
   }
 
+  /** One node's, or the MAX_BARS most requested (CPU) nodes' bars, by name, and how many nodes there are. */
   private nodesJson(only: string | undefined): string {
-    return this.message('nodes', { nodes: only === undefined ? this.nodesNow : this.nodesNow.filter((n) => n.name === only) });
+    if (only !== undefined) return this.message('nodes', { nodes: this.nodesNow.filter((n) => n.name === only), total: 1 });
+    const top = this.nodesNow.length <= MAX_BARS ? this.nodesNow : [...this.nodesNow].sort((a, b) => b.requests.cpu - a.requests.cpu || a.name.localeCompare(b.name)).slice(0, MAX_BARS).sort((a, b) => a.name.localeCompare(b.name));
+    return this.message('nodes', { nodes: top, total: this.nodesNow.length });
   }
 
   private publish(): void {

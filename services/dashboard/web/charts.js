@@ -119,9 +119,6 @@ export function OverviewCharts() {
     </section>`;
 }
 
-// the list shows this many nodes' bars, the most requested first
-const MAX_BARS = 40;
-
 /** Bars per node: capacity (widest, light), requests, and use (narrowest), one chart per resource. */
 function BarChart({ title, nodes, resource, unit, testid }) {
   const names = nodes.map((n) => n.name);
@@ -164,13 +161,13 @@ function BarChart({ title, nodes, resource, unit, testid }) {
 export function NodeBars({ name }) {
   const m = useMetrics(name ? { scope: 'nodes', name } : { scope: 'nodes' });
   const ok = m?.type === 'metrics';
-  let nodes = ok ? m.nodes : [];
-  const more = nodes.length > MAX_BARS ? nodes.length - MAX_BARS : 0;
-  if (more) nodes = [...nodes].sort((a, b) => b.requests.cpu - a.requests.cpu || a.name.localeCompare(b.name)).slice(0, MAX_BARS);
+  const nodes = ok ? m.nodes : [];
+  // the server sends a page of bars: the most requested nodes when there are many
+  const more = ok && m.total > nodes.length;
   return html`
     <section aria-label="resources per node" class="node-bars">
       <${SourceNote} m=${m} />
-      ${more ? html`<p class="muted">the ${MAX_BARS} nodes with the most CPU requested (of ${nodes.length + more})</p>` : ''}
+      ${more ? html`<p class="muted">the ${nodes.length} nodes with the most CPU requested (of ${m.total.toLocaleString('en')})</p>` : ''}
       <div class="charts">
         <${BarChart} title="CPU (cores)" testid="bars-cpu" nodes=${nodes} resource="cpu" unit=${fmt.cores} />
         <${BarChart} title="Memory" testid="bars-memory" nodes=${nodes} resource="memory" unit=${fmt.bytes} />
