@@ -14,7 +14,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
-import { Resources } from '../../lib/client/mod.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { ENDPOINT_SLICES, Resources } from '../../lib/client/mod.js';
 import { hostInternalIP } from '../../lib/net/mod.js';
 import { execInPod, startRealNode, type RealNode } from '../../test/realnode.js';
 import { waitFor } from '../../test/wait.js';
@@ -22,6 +23,7 @@ import { cleanupProxy, startProxy, type RunningProxy } from '../proxy/server.js'
 import { startDnsServer, type DnsServer } from './server.js';
 
 const SLEEP = [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }];
+const HTTPD = [{ name: 'web', image: 'busybox', command: ['sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 8080 -h /www'] }];
 
 describe('cluster DNS on a real node', function () {
   this.timeout(120_000);
@@ -65,6 +67,7 @@ describe('cluster DNS on a real node', function () {
       ['host-net-cluster', { containers: SLEEP, hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' }],
       ['default', { containers: SLEEP, dnsPolicy: 'Default' }],
       ['none', { containers: SLEEP, dnsPolicy: 'None', dnsConfig: { nameservers: [nodeIP], searches: ['default.svc.cluster.local'], options: [{ name: 'ndots', value: '2' }] } }],
+      ['web', { containers: HTTPD }],
     ];
     const pods = await Promise.all(specs.map(([name, spec]) => node.createPod(spec, { name: `dns-${name}` })));
     const running = await Promise.all(pods.map((p) => node.podIn(p.metadata!.name!, 'Running', 90_000)));
@@ -95,5 +98,26 @@ describe('cluster DNS on a real node', function () {
     }, 20_000);
     assert.match(viaService, new RegExp(`Server:\\s+${dnsIP.replace(/\./g, '\\.')}`));
     assert.match(viaService, new RegExp(`Address:\\s+${webIP.replace(/\./g, '\\.')}`));
+
+    // the web Service's endpoint is the httpd pod (the suite runs no EndpointSlice controller: the slice is written
+    // as that controller would); `wget http://web` from a ClusterFirst pod needs the search path, the kube-dns
+    // Service's DNAT to the server, and the web Service's DNAT to the pod, as `kubectl run ... wget http://web` does
+    const web = running[5]!;
+    await node.client.create<EndpointSlice>({ ...ENDPOINT_SLICES, namespace: 'default' }, {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'web-a', namespace: 'default', labels: { 'kubernetes.io/service-name': 'web' } },
+      addressType: 'IPv4',
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+      endpoints: [{ addresses: [web.status!.podIP!], conditions: { ready: true, serving: true, terminating: false }, nodeName: node.nodeName }],
+    });
+    let last = '';
+    const page = await waitFor('wget http://web from a ClusterFirst pod', async () => {
+      // not `wget -T`: this busybox's wget crashes (SIGSEGV, exit 139) with a timeout set
+      const r = await execInPod(node.cri, running[0], ['wget', '-q', '-O', '-', 'http://web/']);
+      last = `exit ${r.code}: ${r.out}${r.err}`;
+      return r.code === 0 && r.out;
+    }, 20_000).catch((e: Error) => Promise.reject(new Error(`${e.message}; the last try: ${last}`)));
+    assert.equal(page.trim(), `hello from ${web.metadata!.name}`);
   });
 });
