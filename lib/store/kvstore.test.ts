@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { sharedNats } from '../../test/harness.js';
+import { freshNats, sharedNats } from '../../test/harness.js';
 import { escapeToken, objectKey, parseKey, resourceToken, unescapeToken } from './keys.js';
-import { KeyExistsError, KvStore, RevisionMismatchError, compareVersions } from './kvstore.js';
+import { KeyExistsError, KvStore, RevisionMismatchError, StoreTimeoutError, compareVersions } from './kvstore.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -79,4 +79,39 @@ describe('KvStore (etcd role) on a real nats-server', () => {
     assert.equal(compareVersions('2.10.0', '2.9.21'), 1);
     assert.equal(compareVersions('v2.9.21', '2.9.21'), 0);
   });
+
+  it('says a write was not acknowledged in time with a typed error, and the write may still land', async () => {
+    // a server of its own, stopped (SIGSTOP) so that it reads nothing until it is continued
+    const own = await freshNats();
+    const c = await connect({ servers: own.url });
+    try {
+      const s = await KvStore.open(c, { bucket: 'store-timeout', writeTimeoutMs: 300 });
+      own.process.kill('SIGSTOP');
+      let err: unknown;
+      try {
+        await s.create('pods.default.late', enc('late'));
+      } catch (e) {
+        err = e;
+      } finally {
+        own.process.kill('SIGCONT');
+      }
+      assert.ok(err instanceof StoreTimeoutError, `${err}`);
+      assert.equal(err.operation, 'create pods.default.late');
+      assert.match(err.message, /within 0\.3 s \(the write may or may not have been stored\)/);
+      // the publish was queued on the socket: once the server runs again it is stored
+      const stored = await waitForValue(s, 'pods.default.late');
+      assert.equal(stored, 'late');
+    } finally {
+      await c.close();
+    }
+  });
 });
+
+async function waitForValue(s: KvStore, key: string): Promise<string | undefined> {
+  for (let i = 0; i < 50; i++) {
+    const e = await s.get(key);
+    if (e?.value) return new TextDecoder().decode(e.value);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}

@@ -5,7 +5,7 @@
  * use this module.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvEntry, type KvWatchEntry } from '@nats-io/kv';
 
 export const DEFAULT_BUCKET = 'flotilla';
@@ -30,6 +30,27 @@ export class RevisionMismatchError extends Error {
   }
 }
 
+/**
+ * The store did not acknowledge a write in time. The write may still have been stored
+ * (as with an etcd request that timed out): a caller must read before it retries.
+ */
+export class StoreTimeoutError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`store: ${operation}: no acknowledgement from JetStream within ${timeoutMs / 1000} s (the write may or may not have been stored)`);
+    this.name = 'StoreTimeoutError';
+  }
+}
+
+/**
+ * How long a write waits for JetStream's acknowledgement. nats.js's default (5 s) is
+ * shorter than a burst of writes can take on a loaded 2-core machine; upstream's
+ * apiserver gives a request 60 s (--request-timeout).
+ */
+export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
+
 export interface StoreEntry {
   key: string;
   revision: number;
@@ -44,6 +65,8 @@ export interface StoreOptions {
   replicas?: number;
   /** largest object accepted, bytes */
   maxValueSize?: number;
+  /** how long a write waits for its acknowledgement (default DEFAULT_WRITE_TIMEOUT_MS) */
+  writeTimeoutMs?: number;
 }
 
 /** Compares dotted versions: -1, 0, 1. */
@@ -63,6 +86,7 @@ export class KvStore {
     readonly jsm: JetStreamManager,
     readonly bucket: string,
     readonly serverVersion: string,
+    readonly writeTimeoutMs: number,
   ) {}
 
   static async open(nc: NatsConnection, opts: StoreOptions = {}): Promise<KvStore> {
@@ -74,14 +98,15 @@ export class KvStore {
         `store: nats-server ${serverVersion} cannot host a replicated bucket safely: compare-and-swap on R${replicas} needs nats-server >= 2.9.21 (nats-server issue #4320)`,
       );
     }
-    const kvm = new Kvm(nc);
+    const writeTimeoutMs = opts.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
+    const kvm = new Kvm(jetstream(nc, { timeout: writeTimeoutMs }));
     const kv = await kvm.create(bucket, {
       history: 1,
       replicas,
       maxValueSize: opts.maxValueSize ?? 3 * 1024 * 1024,
     });
     const jsm = await jetstreamManager(nc);
-    return new KvStore(nc, kv, jsm, bucket, serverVersion);
+    return new KvStore(nc, kv, jsm, bucket, serverVersion, writeTimeoutMs);
   }
 
   /** True when the server supports features that need 2.10 (multi-filter consumers, metadata, compression). */
@@ -99,7 +124,7 @@ export class KvStore {
       return await this.kv.create(key, value);
     } catch (e) {
       if (isWrongLastSequence(e)) throw new KeyExistsError(key);
-      throw wrap(e, `create ${key}`);
+      throw wrap(e, `create ${key}`, this.writeTimeoutMs);
     }
   }
 
@@ -109,7 +134,7 @@ export class KvStore {
       return await this.kv.update(key, value, expectedRevision);
     } catch (e) {
       if (isWrongLastSequence(e)) throw new RevisionMismatchError(key, expectedRevision);
-      throw wrap(e, `update ${key}`);
+      throw wrap(e, `update ${key}`, this.writeTimeoutMs);
     }
   }
 
@@ -119,7 +144,7 @@ export class KvStore {
       await this.kv.delete(key, { previousSeq: expectedRevision });
     } catch (e) {
       if (isWrongLastSequence(e)) throw new RevisionMismatchError(key, expectedRevision);
-      throw wrap(e, `delete ${key}`);
+      throw wrap(e, `delete ${key}`, this.writeTimeoutMs);
     }
   }
 
@@ -227,7 +252,12 @@ function isWrongLastSequence(e: unknown): boolean {
   return /wrong last sequence/i.test(msg);
 }
 
-function wrap(e: unknown, what: string): Error {
+function isTimeout(e: unknown): boolean {
+  return (e as Error)?.name === 'TimeoutError';
+}
+
+function wrap(e: unknown, what: string, timeoutMs: number): Error {
+  if (isTimeout(e)) return Object.assign(new StoreTimeoutError(what, timeoutMs), { cause: e });
   const err = new Error(`store: ${what}: ${(e as Error)?.message ?? e}`);
   (err as Error & { cause?: unknown }).cause = e;
   return err;

@@ -9,6 +9,7 @@ import {
   MethodNotAllowedError,
   NotFoundError,
   StatusError,
+  TimeoutError,
   successStatus,
 } from '../../lib/api/errors.js';
 import { PODS, type ApiRequest, type BindItem, type DeleteOptions, type ListOptions } from '../../lib/client/mod.js';
@@ -25,6 +26,7 @@ import {
 } from './options.js';
 import { selectorToString, selectorFromLabelSelector } from '../../lib/api/labels.js';
 import { managerFromUserAgent, validateWriteOptions, type RawWriteOptions } from '../../lib/api/fieldmanager/mod.js';
+import { StoreTimeoutError } from '../../lib/store/kvstore.js';
 import { findKind, type ServedKind } from './kinds.js';
 import { listObjects, startWatch, type ActiveWatch, type WatchSink } from './query.js';
 import { now, ObjectStorage, type WriteContext } from './storage.js';
@@ -418,8 +420,22 @@ export function encodeList(l: NonNullable<HandlerResult['list']>): string {
   return `{"kind":${JSON.stringify(l.kind.def.kind + 'List')},"apiVersion":${JSON.stringify(l.kind.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[${items.join(',')}]}`;
 }
 
+/**
+ * A store that did not acknowledge in time answers as upstream's apiserver does when etcd
+ * does not: 504 Timeout, which clients (kubectl, client-go) know may have been applied.
+ */
+function asStatus(e: unknown): unknown {
+  return e instanceof StoreTimeoutError ? new TimeoutError(`Timeout: request did not complete within requested timeout - ${e.message}`) : e;
+}
+
+/** The HTTP code for an error, whatever threw it. */
+export function errorCode(e: unknown): number {
+  return (asStatus(e) as StatusError).code ?? 500;
+}
+
 /** The Status body for an error, whatever threw it. */
-export function errorBody(e: unknown): object {
+export function errorBody(err: unknown): object {
+  const e = asStatus(err);
   if (e && typeof e === 'object' && 'toStatus' in e && typeof (e as any).toStatus === 'function') return (e as any).toStatus();
   return {
     kind: 'Status',

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { call, testApiServer } from '../../test/apiserver.js';
+import { StoreTimeoutError } from '../../lib/store/kvstore.js';
+import { errorBody, errorCode } from './handler.js';
 import type { ApiServer } from './server.js';
 
 const cm = (name: string, data: Record<string, string> = { a: '1' }, extra: Record<string, unknown> = {}) => ({
@@ -395,5 +397,22 @@ describe('apiserver REST semantics', () => {
     assert.match(m, /apiserver_request_duration_seconds_bucket\{/);
     assert.match(m, /apiserver_current_inflight_requests/);
     for (const p of ['/healthz', '/livez', '/readyz']) assert.equal((await fetch(u + p)).status, 200);
+  });
+});
+
+describe('apiserver errors from the store', () => {
+  it('answers a write the store did not acknowledge in time with upstream 504 Timeout, not 500', () => {
+    const e = new StoreTimeoutError('create pods.default.web', 30_000);
+    assert.equal(errorCode(e), 504);
+    assert.deepEqual(errorBody(e), {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'Timeout: request did not complete within requested timeout - store: create pods.default.web: no acknowledgement from JetStream within 30 s (the write may or may not have been stored)',
+      reason: 'Timeout',
+      code: 504,
+    });
+    assert.equal(errorCode(new Error('boom')), 500);
   });
 });

@@ -27,7 +27,7 @@ import {
   apiVersions,
   versionInfo,
 } from './discovery.js';
-import { encodeList, errorBody, type ApiHandler, type HandlerResult } from './handler.js';
+import { encodeList, errorBody, errorCode, type ApiHandler, type HandlerResult } from './handler.js';
 import { findKind, type ServedKind } from './kinds.js';
 import { relayPodLog } from './podlogs.js';
 import { deleteOptionsFromJson, deleteOptionsFromQuery, listOptionsFromQuery, podLogOptionsFromQuery, queryFlag } from './options.js';
@@ -141,7 +141,7 @@ export interface HttpServerDeps {
 export function createHttpServer(deps: HttpServerDeps): http.Server {
   const server = http.createServer((req, res) => {
     serve(deps, req, res).catch((e) => {
-      if (!res.headersSent) sendJson(res, (e as StatusError).code ?? 500, errorBody(e));
+      if (!res.headersSent) sendJson(res, errorCode(e), errorBody(e));
       else res.destroy();
     });
   });
@@ -345,7 +345,7 @@ async function serve(deps: HttpServerDeps, req: http.IncomingMessage, res: http.
     code = result.code;
     respond(res, r, result, accept, q);
   } catch (e) {
-    code = (e as StatusError).code ?? 500;
+    code = errorCode(e);
     sendJson(res, code, errorBody(e));
   } finally {
     if (r.ref.verb !== 'watch') deps.metrics.inflight.dec({ request_kind: kindLabel });
