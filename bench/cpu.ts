@@ -37,6 +37,45 @@ export function sampleCpu(pids: Record<string, number | undefined>): CpuSample {
   return out;
 }
 
+/**
+ * Read and write system calls of a process so far (/proc/<pid>/io syscr, syscw); null
+ * where unavailable. Every socket read or write is one, so their count per operation
+ * shows how well a process coalesces its messages.
+ */
+export function processSyscalls(pid: number | undefined): { reads: number; writes: number } | null {
+  if (pid === undefined) return null;
+  try {
+    const io = readFileSync(pid === process.pid ? '/proc/self/io' : `/proc/${pid}/io`, 'utf8');
+    const reads = /^syscr: (\d+)$/m.exec(io);
+    const writes = /^syscw: (\d+)$/m.exec(io);
+    return reads && writes ? { reads: Number(reads[1]), writes: Number(writes[1]) } : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface SyscallSample {
+  [who: string]: { reads: number; writes: number } | null;
+}
+
+/** Read and write system calls of each named process now. */
+export function sampleSyscalls(pids: Record<string, number | undefined>): SyscallSample {
+  const out: SyscallSample = {};
+  for (const [who, pid] of Object.entries(pids)) out[who] = processSyscalls(pid);
+  return out;
+}
+
+/** Read and write system calls per operation for each process between two samples. */
+export function syscallsPerOp(before: SyscallSample, after: SyscallSample, ops: number): Record<string, { reads: number; writes: number } | null> {
+  const out: Record<string, { reads: number; writes: number } | null> = {};
+  for (const who of Object.keys(after)) {
+    const a = after[who];
+    const b = before[who];
+    out[who] = !a || !b || ops <= 0 ? null : { reads: (a.reads - b.reads) / ops, writes: (a.writes - b.writes) / ops };
+  }
+  return out;
+}
+
 /** Microseconds of CPU per operation for each process between two samples. */
 export function cpuPerOpUs(before: CpuSample, after: CpuSample, ops: number): Record<string, number | null> {
   const out: Record<string, number | null> = {};

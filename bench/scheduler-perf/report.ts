@@ -53,6 +53,9 @@ export function formatSummary(r: WorkloadResult): string {
   const cpu = r.measured?.cpuUsPerPod;
   if (cpu && Object.keys(cpu).length)
     lines.push(`${name}: CPU us per pod (measured op) ${Object.entries(cpu).map(([who, us]) => `${who} ${fmt(us ?? undefined)}`).join(', ')}, total ${fmt(Object.values(cpu).reduce<number>((a, b) => a + (b ?? 0), 0))}`);
+  const sys = r.measured?.syscallsPerPod;
+  if (sys && Object.values(sys).some((v) => v))
+    lines.push(`${name}: syscalls per pod (measured op, reads/writes) ${Object.entries(sys).map(([who, v]) => `${who} ${v ? `${fmt(v.reads)}/${fmt(v.writes)}` : '-'}`).join(', ')}`);
   lines.push(`${name}: total time ${r.seconds.toFixed(1)} s`);
   if (r.peakMemory && Object.keys(r.peakMemory).length)
     lines.push(`${name}: peak memory (RSS) ${Object.entries(r.peakMemory).map(([who, b]) => `${who} ${formatBytes(b)}`).join(', ')}`);

@@ -10,7 +10,7 @@ import type { BarrierOp, ChurnOp, CreateAnyOp, CreateNamespacesOp, CreateNodesOp
 import { aggregate, histogramDataItem, histogramDelta, parseHistograms, ThroughputSampler, throughputDataItem, type DataItem } from './stats.js';
 import { makeAny, makeNamespace, makeNode, makePod, RUN_LABEL } from './templates.js';
 import type { PodTracker } from './tracker.js';
-import { cpuPerOpUs, sampleCpu, type CpuSample } from '../cpu.js';
+import { cpuPerOpUs, sampleCpu, sampleSyscalls, syscallsPerOp, type CpuSample, type SyscallSample } from '../cpu.js';
 
 export interface RunnerEnv {
   client: ApiClient;
@@ -39,6 +39,8 @@ export interface MeasuredOp {
   podsPerSecond: number;
   /** CPU µs each process spent per measured pod, from the op's start until all its pods were scheduled */
   cpuUsPerPod?: Record<string, number | null>;
+  /** read and write system calls of each process per measured pod (socket reads and writes, mostly) */
+  syscallsPerPod?: Record<string, { reads: number; writes: number } | null>;
 }
 
 export interface WorkloadResult {
@@ -73,6 +75,8 @@ interface Collection {
   endMs?: number;
   cpuBefore?: CpuSample;
   cpuAtEnd?: CpuSample;
+  syscallsBefore?: SyscallSample;
+  syscallsAtEnd?: SyscallSample;
 }
 
 class StallError extends Error {}
@@ -284,13 +288,17 @@ export class WorkloadRunner {
       target,
       baseline,
       cpuBefore: pids ? sampleCpu(pids) : undefined,
+      syscallsBefore: pids ? sampleSyscalls(pids) : undefined,
       timer: setInterval(() => {
         const now = performance.now();
         const scheduled = tracker.countsOver(namespaces).scheduled;
         sampler.observe(scheduled, now);
         if (c.endMs === undefined && scheduled >= target) {
           c.endMs = now;
-          if (pids) c.cpuAtEnd = sampleCpu(pids);
+          if (pids) {
+            c.cpuAtEnd = sampleCpu(pids);
+            c.syscallsAtEnd = sampleSyscalls(pids);
+          }
         }
       }, 1000),
     };
@@ -311,7 +319,9 @@ export class WorkloadRunner {
     // the CPU sample taken when the target was reached, else now (the op ended first)
     const cpuEnd = c.cpuBefore && (c.cpuAtEnd ?? sampleCpu(this.env.pids!));
     const cpuUsPerPod = c.cpuBefore && cpuEnd ? cpuPerOpUs(c.cpuBefore, cpuEnd, pods) : undefined;
-    this.measured = { op: c.op.index, pods, seconds, podsPerSecond: seconds > 0 ? pods / seconds : NaN, cpuUsPerPod };
+    const syscallsEnd = c.syscallsBefore && (c.syscallsAtEnd ?? sampleSyscalls(this.env.pids!));
+    const syscallsPerPod = c.syscallsBefore && syscallsEnd ? syscallsPerOp(c.syscallsBefore, syscallsEnd, pods) : undefined;
+    this.measured = { op: c.op.index, pods, seconds, podsPerSecond: seconds > 0 ? pods / seconds : NaN, cpuUsPerPod, syscallsPerPod };
     const labels = { Name: this.workload.fullName };
     this.dataItems.push(throughputDataItem(c.sampler.samples, labels));
     if (c.sampler.samples.length === 0)

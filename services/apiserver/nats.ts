@@ -28,7 +28,7 @@ import { shortenPage } from './query.js';
 import { collectPodLog } from './podlogs.js';
 import { upstreamVerb, type ApiServerMetrics } from './metrics.js';
 import type { ChangeNotice } from './storage.js';
-import { objectJson } from './objectjson.js';
+import { joinJson, objectJson, withResourceVersionBytes } from './objectjson.js';
 
 /** the reply header naming an HTTP code the body does not show (202) */
 export const STATUS_CODE_HEADER = 'Status-Code';
@@ -89,13 +89,14 @@ export class NatsApi {
   }
 
   /**
-   * Objects this instance wrote, as their change event encoded them: a batch create or patch
-   * answers with the very object (untouched since the write), so it is encoded once, not twice.
+   * Objects this instance wrote, as their change event encoded them (UTF-8): a batch create
+   * or patch answers with the very object (untouched since the write), so it is encoded
+   * once, not twice.
    */
-  private readonly written = new WeakMap<object, string>();
+  private readonly written = new WeakMap<object, Uint8Array>();
 
-  /** JSON.stringify(v), from the change event's encoding when `v` is an object just written. */
-  private encodeWritten(v: unknown): string {
+  /** JSON.stringify(v) as UTF-8, from the change event's encoding when `v` is an object just written. */
+  private encodeWritten(v: unknown): Uint8Array {
     if (v !== null && typeof v === 'object') {
       const json = this.written.get(v);
       if (json !== undefined) {
@@ -103,27 +104,29 @@ export class NatsApi {
         return json;
       }
     }
-    return JSON.stringify(v) ?? 'null';
+    return Buffer.from(JSON.stringify(v) ?? 'null');
   }
 
   /** Publishes a change event; called for every write this instance makes. */
   publishChange(n: ChangeNotice): void {
     const key = objectKey(n.kind.storage, n.kind.def.namespaced ? n.obj.metadata?.namespace : undefined, n.obj.metadata?.name ?? '');
-    let json: string;
-    if (n.kind.def.storage) json = JSON.stringify(n.kind.def.storage.fromStorage(n.obj));
+    const head = CHANGE_HEADS[n.type];
+    let event: Buffer;
+    if (n.kind.def.storage) event = Buffer.from(`${head.toString('latin1')}${JSON.stringify(n.kind.def.storage.fromStorage(n.obj))}}`);
     else {
+      // spliced from the bytes the store was sent when the write gave them
+      event = n.stored ? withResourceVersionBytes(n.stored, n.obj.metadata.resourceVersion, head, OBJECT_TAIL) : Buffer.from(`${head.toString('latin1')}${JSON.stringify(n.obj)}}`);
       // the object a write answers with: its batch reply reuses this encoding
-      json = n.json ?? JSON.stringify(n.obj);
-      this.written.set(n.obj, json);
+      this.written.set(n.obj, event.subarray(head.length, event.length - OBJECT_TAIL.length));
     }
     try {
-      this.nc.publish(`${EVENTS_PREFIX}.${key}`, `{"type":${JSON.stringify(n.type)},"object":${json}}`);
+      this.nc.publish(`${EVENTS_PREFIX}.${key}`, event);
     } catch {
       /* a closed connection drops events; watchers get them from watches */
     }
   }
 
-  private reply(m: Msg, body: string, code = 200): void {
+  private reply(m: Msg, body: string | Uint8Array, code = 200): void {
     if (!m.reply) return;
     // a reply's body says what it is; 202 Accepted (a delete not finished at once) would not
     // show, so that code travels in a header (docs/nats-api.md); other replies carry none
@@ -136,7 +139,7 @@ export class NatsApi {
 
   private parse<T>(m: Msg): T {
     try {
-      return JSON.parse(new TextDecoder().decode(m.data)) as T;
+      return JSON.parse(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength).toString('utf8')) as T;
     } catch (e) {
       throw new BadRequestError(`request on ${m.subject} is not valid JSON: ${(e as Error).message}`);
     }
@@ -233,7 +236,7 @@ export class NatsApi {
             }
           }),
         );
-        this.reply(m, `{"results":[${results.map((r) => this.encodeWritten(r)).join(',')}]}`);
+        this.reply(m, joinJson(RESULTS_HEAD, results.map((r) => this.encodeWritten(r)), ARRAY_OBJECT_TAIL));
       } else if (op === 'bind') {
         const b = this.parse<BatchBindRequest>(m);
         if (!Array.isArray(b?.items)) throw new BadRequestError('batch bind needs "items"');
@@ -255,7 +258,7 @@ export class NatsApi {
     let scheduled = false;
     let ended = false;
     let lost = false;
-    const publishFrame = (body: string) => {
+    const publishFrame = (body: string | Uint8Array) => {
       if (lost) return;
       try {
         this.nc.publish(inbox, body);
@@ -264,7 +267,7 @@ export class NatsApi {
         lost = true;
         this.endWatch(id);
         try {
-          const err = new StatusError(500, 'InternalError', `watch ${req.resource}: a frame of ${Buffer.byteLength(body)} bytes could not be sent: ${(e as Error).message}`);
+          const err = new StatusError(500, 'InternalError', `watch ${req.resource}: a frame of ${typeof body === 'string' ? Buffer.byteLength(body) : body.length} bytes could not be sent: ${(e as Error).message}`);
           this.nc.publish(inbox, JSON.stringify({ done: true, error: errorBody(err) }));
         } catch {
           /* the connection is gone: the watcher's keepalive finds out */
@@ -278,19 +281,21 @@ export class NatsApi {
     const flush = () => {
       scheduled = false;
       const max = (this.nc.info?.max_payload ?? 1024 * 1024) - FRAME_ENVELOPE_BYTES;
-      let parts: string[] = [];
+      // a frame is its events' bytes copied once into one buffer, not a string encoded again
+      let events: Uint8Array[][] = [];
       let bytes = 0;
       const send = () => {
-        if (parts.length === 0) return;
-        publishFrame(`{"events":[${parts.join(',')}]}`);
-        parts = [];
+        if (events.length === 0) return;
+        publishFrame(joinJson(EVENTS_HEAD, events, ARRAY_OBJECT_TAIL));
+        events = [];
         bytes = 0;
       };
       for (const ev of queue.splice(0)) {
-        const json = encodeWatchEvent(ev);
-        const size = Buffer.byteLength(json) + 1;
-        if (parts.length >= MAX_EVENTS_PER_FRAME || (parts.length > 0 && bytes + size > max)) send();
-        parts.push(json);
+        const pieces = encodeWatchEvent(ev);
+        let size = 1;
+        for (const p of pieces) size += p.length;
+        if (events.length >= MAX_EVENTS_PER_FRAME || (events.length > 0 && bytes + size > max)) send();
+        events.push(pieces);
         bytes += size;
       }
       send();
@@ -393,14 +398,28 @@ function applyText(req: ApiRequest): string | undefined {
   return text;
 }
 
-/** JSON.stringify(ev), byte for byte, with the object's encoding shared between watchers. */
-function encodeWatchEvent(ev: WatchEvent): string {
+const EVENT_HEADS: Record<string, Buffer> = Object.fromEntries(
+  ['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR'].map((t) => [t, Buffer.from(`{"type":"${t}","object":`)]),
+);
+/** the wrapping of a change event, by type */
+const CHANGE_HEADS = EVENT_HEADS as Record<ChangeNotice['type'], Buffer>;
+const OBJECT_TAIL = Buffer.from('}');
+const EVENTS_HEAD = Buffer.from('{"events":[');
+const RESULTS_HEAD = Buffer.from('{"results":[');
+const ARRAY_OBJECT_TAIL = Buffer.from(']}');
+
+/**
+ * JSON.stringify(ev) as UTF-8 pieces, byte for byte: the event's wrapping around the
+ * object's encoding, which is shared between watchers.
+ */
+function encodeWatchEvent(ev: WatchEvent): Uint8Array[] {
   const obj: unknown = ev.object;
-  if (obj === null || typeof obj !== 'object') return JSON.stringify(ev);
   const keys = Object.keys(ev);
-  if (keys.length !== 2 || keys[0] !== 'type') return JSON.stringify(ev);
-  return `{"type":${JSON.stringify(ev.type)},"object":${objectJson(obj)}}`;
+  const head = EVENT_HEADS[ev.type];
+  if (obj === null || typeof obj !== 'object' || keys.length !== 2 || keys[0] !== 'type' || !head) return [Buffer.from(JSON.stringify(ev))];
+  return [head, objectJson(obj), OBJECT_TAIL];
 }
+
 
 /** What watchers hear when this apiserver stops: retry elsewhere (upstream closes the stream). */
 function shuttingDown(): StatusError {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { encodeStored, withResourceVersion } from './objectjson.js';
+import { encodeStored, joinJson, objectJson, rememberJson, storedBytes, withResourceVersionBytes } from './objectjson.js';
 
 /** What the stored text must be: the object without resourceVersion and selfLink. */
 const storedText = (obj: any) => {
@@ -26,11 +26,39 @@ describe('objectjson: one encoding per write', () => {
       const enc = encodeStored(obj);
       assert.equal(enc.text, storedText(obj));
       assert.equal(enc.text[enc.metaEnd], '}');
-      assert.equal(withResourceVersion(enc, 42), JSON.stringify(written(obj, 42)));
+      const sb = storedBytes(enc);
+      assert.deepEqual(sb.bytes, Buffer.from(storedText(obj)));
+      assert.equal(sb.bytes[sb.metaEnd], 0x7d); // the same "}", counted in bytes
+      assert.equal(withResourceVersionBytes(sb, 42).toString(), JSON.stringify(written(obj, 42)));
       // what the watch cache holds: the stored text parsed, its revision set
       const cached = JSON.parse(enc.text);
       cached.metadata.resourceVersion = '42';
-      assert.equal(withResourceVersion(enc, 42), JSON.stringify(cached));
+      assert.deepEqual(withResourceVersionBytes(sb, 42), Buffer.from(JSON.stringify(cached)));
+      // a change event: the object wrapped, in one buffer
+      const event = withResourceVersionBytes(sb, 42, Buffer.from('{"type":"ADDED","object":'), Buffer.from('}'));
+      assert.deepEqual(event, Buffer.from(JSON.stringify({ type: 'ADDED', object: cached })));
     });
   }
+});
+
+describe('objectjson: a watch frame\'s object', () => {
+  it('is its write\'s bytes once, then encoded for the rest of the turn; later turns encode what the object is then', async () => {
+    const obj: any = { kind: 'Pod', metadata: { name: 'p', resourceVersion: '3' } };
+    const json = Buffer.from(JSON.stringify(obj));
+    rememberJson(obj, json);
+    assert.equal(objectJson(obj), json); // the write's own bytes
+    assert.equal(objectJson(obj), json); // shared by every watcher this turn
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(objectJson(obj), json); // encoded again: what was remembered went with its first use
+    assert.notEqual(objectJson(obj), json);
+  });
+});
+
+describe('objectjson: joinJson', () => {
+  it('is head, the items comma-separated and tail, items whole or in pieces', () => {
+    const b = (s: string) => Buffer.from(s);
+    assert.equal(joinJson(b('{"events":['), [], b(']}')).toString(), '{"events":[]}');
+    assert.equal(joinJson(b('['), [b('{"a":"é"}')], b(']')).toString(), '[{"a":"é"}]');
+    assert.equal(joinJson(b('['), [[b('{"type":"ADDED","object":'), b('{"x":1}'), b('}')], b('2'), [b('"ü"')]], b(']')).toString(), '[{"type":"ADDED","object":{"x":1}},2,"ü"]');
+  });
 });

@@ -5,6 +5,9 @@
  * The last two differ from the first only by `metadata.resourceVersion`, which every
  * write path appends last to metadata once the store has answered, so they are the stored
  * text with that one field spliced in: byte for byte what JSON.stringify would give.
+ * They are kept as the UTF-8 bytes the store was sent: the change event, the batch reply
+ * and the watch frames are spliced from them, so no text is encoded to UTF-8 twice and no
+ * frame is built as one long string first.
  */
 
 /** The stored encoding: the object's JSON without resourceVersion and selfLink, and where its metadata ends. */
@@ -39,14 +42,40 @@ export function encodeStored(obj: any): StoredJson {
   return { text: text + '}', metaEnd };
 }
 
+/** The stored encoding as the UTF-8 bytes the store keeps, and where metadata ends in them. */
+export interface StoredBytes {
+  bytes: Buffer;
+  /** index in `bytes` of the `}` that closes metadata */
+  metaEnd: number;
+}
+
+/** The stored text as bytes (what the store is sent), metadata's end found in them. */
+export function storedBytes(s: StoredJson): StoredBytes {
+  const bytes = Buffer.from(s.text);
+  // all ASCII (the usual case): a character is a byte
+  const metaEnd = bytes.length === s.text.length ? s.metaEnd : Buffer.byteLength(s.text.slice(0, s.metaEnd));
+  return { bytes, metaEnd };
+}
+
 /**
- * JSON.stringify of the written object: the stored text with `"resourceVersion":"<rev>"`
- * as the last field of metadata. Only for an object whose metadata has resourceVersion
- * last and no selfLink, and is otherwise what was encoded.
+ * JSON.stringify of the written object as UTF-8, between `head` and `tail` when given (a
+ * change event's wrapping): the stored bytes with `"resourceVersion":"<rev>"` spliced in
+ * as the last field of metadata, no text encoded again. Only for an object whose metadata
+ * has resourceVersion last and no selfLink, and is otherwise what was encoded.
  */
-export function withResourceVersion(s: StoredJson, rev: number | string): string {
-  const empty = s.text.charCodeAt(s.metaEnd - 1) === 0x7b; // metadata is "{}"
-  return `${s.text.slice(0, s.metaEnd)}${empty ? '' : ','}"resourceVersion":${JSON.stringify(String(rev))}${s.text.slice(s.metaEnd)}`;
+export function withResourceVersionBytes(s: StoredBytes, rev: number | string, head?: Buffer, tail?: Buffer): Buffer {
+  const { bytes, metaEnd } = s;
+  const empty = bytes[metaEnd - 1] === 0x7b; // metadata is "{}"
+  const field = `${empty ? '' : ','}"resourceVersion":"${rev}"`; // a revision is digits: nothing to escape
+  const headLen = head?.length ?? 0;
+  const out = Buffer.allocUnsafe(headLen + bytes.length + field.length + (tail?.length ?? 0));
+  let at = 0;
+  if (head) at += head.copy(out, 0);
+  at += bytes.copy(out, at, 0, metaEnd);
+  at += out.write(field, at, 'latin1');
+  at += bytes.copy(out, at, metaEnd);
+  if (tail) tail.copy(out, at);
+  return out;
 }
 
 /**
@@ -55,10 +84,10 @@ export function withResourceVersion(s: StoredJson, rev: number | string): string
  * oldest first, and the object is then simply stringified.
  */
 const MAX_KNOWN = 16_384;
-const known = new Map<object, string>();
+const known = new Map<object, Buffer>();
 
-/** Records `json` as JSON.stringify(obj); the caller vouches that obj is not changed afterwards. */
-export function rememberJson(obj: object, json: string): void {
+/** Records `json` as the UTF-8 bytes of JSON.stringify(obj); the caller vouches that obj is not changed afterwards. */
+export function rememberJson(obj: object, json: Buffer): void {
   if (known.size >= MAX_KNOWN) known.delete(known.keys().next().value!);
   known.set(obj, json);
 }
@@ -70,17 +99,44 @@ export function rememberJson(obj: object, json: string): void {
  * setImmediate queued behind the flushes that share it, so an object is never served from
  * an encoding older than the turn it was queued in.
  */
-const encodedThisTurn = new Map<object, string>();
+const encodedThisTurn = new Map<object, Buffer>();
 
-/** JSON.stringify(obj), from its write's encoding or this turn's when there is one. */
-export function objectJson(obj: object): string {
+/** JSON.stringify(obj) as UTF-8, from its write's encoding or this turn's when there is one. */
+export function objectJson(obj: object): Buffer {
   let json = encodedThisTurn.get(obj);
   if (json === undefined) {
     if (encodedThisTurn.size === 0) setImmediate(() => encodedThisTurn.clear());
     json = known.get(obj);
     if (json !== undefined) known.delete(obj);
-    else json = JSON.stringify(obj);
+    else json = Buffer.from(JSON.stringify(obj));
     encodedThisTurn.set(obj, json);
   }
   return json;
+}
+
+/** `${head}${items.join(',')}${tail}` for items given as UTF-8 (each in one or more pieces), in one buffer. */
+export function joinJson(head: Uint8Array, items: ReadonlyArray<Uint8Array | readonly Uint8Array[]>, tail: Uint8Array): Buffer {
+  let size = head.length + tail.length + Math.max(0, items.length - 1);
+  for (const it of items) {
+    if (it instanceof Uint8Array) size += it.length;
+    else for (const p of it) size += p.length;
+  }
+  const out = Buffer.allocUnsafe(size);
+  out.set(head, 0);
+  let at = head.length;
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) out[at++] = 0x2c; // ,
+    const it = items[i];
+    if (it instanceof Uint8Array) {
+      out.set(it, at);
+      at += it.length;
+    } else {
+      for (const p of it) {
+        out.set(p, at);
+        at += p.length;
+      }
+    }
+  }
+  out.set(tail, at);
+  return out;
 }

@@ -29,7 +29,7 @@ import type { ServedKind } from './kinds.js';
 import { findKind } from './kinds.js';
 import type { WatchCache } from './watchcache.js';
 import { metaTime } from '../../lib/api/time.js';
-import { encodeStored, withResourceVersion, type StoredJson } from './objectjson.js';
+import { encodeStored, storedBytes, type StoredBytes } from './objectjson.js';
 
 export interface WriteContext {
   dryRun?: boolean;
@@ -60,8 +60,11 @@ export interface ChangeNotice {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   kind: ServedKind;
   obj: any;
-  /** JSON.stringify(obj), when the write already made it */
-  json?: string;
+  /**
+   * the stored encoding obj was written as, when its JSON is that with its resourceVersion
+   * spliced in (withResourceVersionBytes): set by writes that can vouch for it
+   */
+  stored?: StoredBytes;
 }
 
 const MAX_CONFLICT_RETRIES = 8;
@@ -101,16 +104,16 @@ export function encodeForStore(obj: any): Buffer {
 }
 
 /**
- * JSON.stringify(obj) of an object just written from `enc`, its resourceVersion set last
- * (every write path deletes it before encoding and sets it after): the stored text with
- * the revision spliced in. Undefined when the object's metadata is not in that shape.
+ * `enc` when the object just written from it is its JSON with the revision spliced in:
+ * its resourceVersion set last (every write path deletes it before encoding and sets it
+ * after). Undefined when the object's metadata is not in that shape.
  */
-function writtenJson(enc: StoredJson, obj: any, rev: number): string | undefined {
+function writtenAs(enc: StoredBytes, obj: any, rev: number): StoredBytes | undefined {
   const meta = obj.metadata;
   if (!meta || meta.selfLink !== undefined) return undefined;
   const keys = Object.keys(meta);
   if (keys[keys.length - 1] !== 'resourceVersion' || meta.resourceVersion !== String(rev)) return undefined;
-  return withResourceVersion(enc, rev);
+  return enc;
 }
 
 function invalid(kind: ServedKind, name: string, errs: FieldError[]): InvalidError {
@@ -318,17 +321,16 @@ export class ObjectStorage {
       return obj;
     }
     let rev: number;
-    let enc: StoredJson;
+    let enc: StoredBytes;
     const stored = this.toStored(kind, obj);
     try {
       // upstream RetryGenerateName (on by default since 1.31): a generated name that collides is drawn again
       for (let attempt = 1; ; attempt++) {
-        enc = encodeStored(stored);
+        enc = storedBytes(encodeStored(stored));
         const key = this.key(kind, namespace, meta.name);
-        const bytes = Buffer.from(enc.text);
-        const forget = this.cache.expectWrite(key, bytes, enc);
+        const forget = this.cache.expectWrite(key, enc);
         try {
-          rev = await this.store.create(key, bytes);
+          rev = await this.store.create(key, enc.bytes);
           break;
         } catch (e) {
           forget();
@@ -343,7 +345,7 @@ export class ObjectStorage {
     }
     await outcome(true);
     meta.resourceVersion = String(rev);
-    this.onChange?.({ type: 'ADDED', kind, obj, json: stored === obj ? writtenJson(enc, obj, rev) : undefined });
+    this.onChange?.({ type: 'ADDED', kind, obj, stored: stored === obj ? writtenAs(enc!, obj, rev) : undefined });
     return obj;
   }
 
@@ -631,8 +633,8 @@ export class ObjectStorage {
         return next;
       }
       // encoded once: compared with the current object's encoding, then written
-      const enc = encodeStored(stored);
-      const bytes = Buffer.from(enc.text);
+      const enc = storedBytes(encodeStored(stored));
+      const bytes = enc.bytes;
       if (!finalize && !trusted && bytes.equals(encodeForStore(current))) {
         await outcome(false);
         // a no-op write keeps the resourceVersion, as upstream does
@@ -640,7 +642,7 @@ export class ObjectStorage {
         return this.present(kind, current);
       }
       let rev: number;
-      const forget = finalize ? undefined : this.cache.expectWrite(key, bytes, enc);
+      const forget = finalize ? undefined : this.cache.expectWrite(key, enc);
       try {
         if (finalize) await this.store.delete(key, c.revision);
         else rev = await this.store.update(key, bytes, c.revision);
@@ -662,7 +664,7 @@ export class ObjectStorage {
         return next;
       }
       nextMeta.resourceVersion = String(rev!);
-      this.onChange?.({ type: 'MODIFIED', kind, obj: next, json: stored === next ? writtenJson(enc, next, rev!) : undefined });
+      this.onChange?.({ type: 'MODIFIED', kind, obj: next, stored: stored === next ? writtenAs(enc, next, rev!) : undefined });
       return next;
     }
   }

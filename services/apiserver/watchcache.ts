@@ -8,7 +8,7 @@ import { GoneError, TimeoutError } from '../../lib/api/errors.js';
 import sortedBtree from 'sorted-btree';
 import { parseKey } from '../../lib/store/keys.js';
 import type { KvStore, StoreEntry } from '../../lib/store/kvstore.js';
-import { rememberJson, withResourceVersion, type StoredJson } from './objectjson.js';
+import { rememberJson, withResourceVersionBytes, type StoredBytes } from './objectjson.js';
 
 export interface CachedObject {
   key: string;
@@ -62,7 +62,7 @@ export class WatchCache {
   private revisionRequest?: Promise<number>;
   private revisionQueued?: Promise<number>;
   /** writes this instance has sent and not yet seen come back, by key */
-  private readonly expected = new Map<string, { bytes: Buffer; json: StoredJson }>();
+  private readonly expected = new Map<string, StoredBytes>();
 
   constructor(
     private readonly store: KvStore,
@@ -114,8 +114,7 @@ export class WatchCache {
    * (objectjson.ts), so watch frames need not encode it again. Returns what undoes it
    * when the write fails.
    */
-  expectWrite(key: string, bytes: Buffer, json: StoredJson): () => void {
-    const entry = { bytes, json };
+  expectWrite(key: string, entry: StoredBytes): () => void {
     this.expected.set(key, entry);
     return () => {
       if (this.expected.get(key) === entry) this.expected.delete(key);
@@ -146,7 +145,7 @@ export class WatchCache {
           const known = mine && !Array.isArray(obj) && obj.metadata !== undefined && this.synced && !!this.sinks.get(pk.resource)?.size;
           obj.metadata ??= {};
           obj.metadata.resourceVersion = String(e.revision);
-          if (known) rememberJson(obj, withResourceVersion(expected!.json, e.revision));
+          if (known) rememberJson(obj, withResourceVersionBytes(expected!, e.revision));
           idx.objects.set(k, { key: e.key, resource: pk.resource, namespace: pk.namespace, name: pk.name, revision: e.revision, obj });
           if (!prev) idx.order.set(k, undefined);
           ev = { type: prev ? 'MODIFIED' : 'ADDED', revision: e.revision, resource: pk.resource, namespace: pk.namespace, name: pk.name, obj, prev: prev?.obj };
