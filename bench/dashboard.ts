@@ -9,7 +9,8 @@
  *    shows its new IP, p50 and max of --runs (MutationObserver in the page, one clock);
  *  - a jump to the middle of the list: scroll until those rows are on screen;
  *  - the page's memory (CDP Performance.getMetrics: JS heap, DOM nodes) and the
- *    dashboard process's resident memory.
+ *    dashboard process's resident memory;
+ *  - the nodes list's bars (charts): navigation to the first tick's bars on screen.
  * Nothing asserts on speed.
  */
 import { parseArgs } from 'node:util';
@@ -109,6 +110,18 @@ async function main(): Promise<void> {
         `  dashboard process              ${mem ? mib(mem.rss) : '?'} MiB resident (peak ${mem ? mib(mem.hwm) : '?'} MiB)`,
       ].join('\n'),
     );
+
+    // the nodes' bars: from the route's change to the bars on screen (requests summed over every pod; no Prometheus or kubelet here)
+    await page.evaluate(`window.__t0 = performance.now(); location.hash = '#/nodes'`);
+    const bars = Math.min(40, nodeCount);
+    const barsRender = (await (
+      await page.waitForFunction(
+        `(() => { const el = document.querySelector('[data-testid="bars-cpu"] .plot'); return el && el.uplot && el.uplot.data[0].length === ${bars} ? performance.now() - window.__t0 : false; })()`,
+        undefined,
+        { timeout: 60_000, polling: 'raf' },
+      )
+    ).jsonValue()) as number;
+    console.log(`  node bars first render         ${barsRender.toFixed(0)} ms from the route's change (${bars} nodes' bars, requests of ${podCount} pods)`);
   } finally {
     await browser.close();
     await stopChild(dashboard);

@@ -95,7 +95,8 @@ export class ClusterMetrics {
   private overview: Ring;
   private overviewJson = '';
   private nodesNow: Array<NodeAllocation & { usage: Resources | null }> = [];
-  private source: Source = 'components';
+  /** who answered the last tick; null before the first */
+  private source: Source | null = null;
   private error = '';
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -124,7 +125,9 @@ export class ClusterMetrics {
       };
     } else if (scope.scope === 'nodes') {
       this.nodeSubs.set(send, scope.name);
-      if (this.nodesNow.length) send(this.nodesJson(scope.name));
+      // capacity and requests are the informers': on screen at once, use follows at the tick
+      if (!this.nodesNow.length) this.setNodes(undefined, undefined);
+      send(this.nodesJson(scope.name));
       stop = () => this.nodeSubs.delete(send);
     } else {
       const key = `${scope.namespace}/${scope.name}`;
@@ -295,8 +298,9 @@ export class ClusterMetrics {
     return { cpuRequests: requests.cpu, cpuAllocatable: allocatable.cpu, memRequests: requests.memory, memAllocatable: allocatable.memory };
   }
 
-  private setNodes(cpu: Map<string, number>, mem: Map<string, number>): void {
-    this.nodesNow = this.opts.allocation.nodes().map((n) => ({ ...n, usage: cpu.has(n.name) || mem.has(n.name) ? { cpu: cpu.get(n.name) ?? 0, memory: mem.get(n.name) ?? 0 } : null }));
+  /** The nodes' bars with the use read now (undefined: not read yet). */
+  private setNodes(cpu: Map<string, number> | undefined, mem: Map<string, number> | undefined): void {
+    this.nodesNow = this.opts.allocation.nodes().map((n) => ({ ...n, usage: cpu?.has(n.name) || mem?.has(n.name) ? { cpu: cpu?.get(n.name) ?? 0, memory: mem?.get(n.name) ?? 0 } : null }));
   }
 
   private message(scope: string, data: object): string {

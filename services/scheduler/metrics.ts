@@ -85,6 +85,15 @@ export class SchedulerMetrics {
     );
   }
 
+  /**
+   * Every profile's attempt counters at 0 from the start: a series that first appears at
+   * 1,500 (the first scrape after a burst) has no rise for rate() to see, so a dashboard
+   * would show a cluster's first burst as nothing.
+   */
+  startProfiles(profiles: string[]): void {
+    for (const profile of profiles) for (const result of ['scheduled', 'unschedulable', 'error'] as const) this.scheduleAttempts.inc({ result, profile }, 0);
+  }
+
   /** One pod's attempt ended. `seconds` covers the algorithm and (for scheduled pods) the binding. */
   attempt(result: AttemptResult, profile: string, seconds: number): void {
     this.scheduleAttempts.inc({ result, profile });

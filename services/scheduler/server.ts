@@ -56,6 +56,7 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Runni
   const log = opts.log ?? ((line: string) => process.stderr.write(`scheduler: ${line}\n`));
   const registry = newRegistry('scheduler');
   const metrics = new SchedulerMetrics(registry);
+  metrics.startProfiles(config.profiles.map((p) => p.schedulerName));
   const nc: NatsConnection = await connectNats(opts.natsUrl, { name: `scheduler/${identity}` });
   const client = new ApiClient(nc, { registry, userAgent: componentUserAgent('kube-scheduler') });
   const tracing = opts.tracing ? await startTracing({ ...opts.tracing, service: 'kube-scheduler', nc }) : undefined;

@@ -24,7 +24,7 @@ export const fmt = {
   rate: (v) => (v == null ? '—' : `${v < 10 ? v.toFixed(2) : v.toFixed(0)}/s`),
   count: (v) => (v == null ? '—' : Number.isInteger(v) ? String(v) : v.toFixed(1)),
   seconds: (v) => (v == null ? '—' : v < 1 ? `${(v * 1000).toFixed(v < 0.01 ? 1 : 0)} ms` : `${v.toFixed(2)} s`),
-  cores: (v) => (v == null ? '—' : v < 1 ? `${(v * 1000).toFixed(0)}m` : `${v.toFixed(2)}`),
+  cores: (v) => (v == null ? '—' : v < 1 ? `${(v * 1000).toFixed(0)}m` : v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)),
   bytes: (v) => {
     if (v == null) return '—';
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -92,6 +92,7 @@ export function TimeChart({ title, t, series, units, testid, height = 180 }) {
 function SourceNote({ m }) {
   if (!m) return html`<p class="muted">waiting for the first reading…</p>`;
   if (m.type === 'error') return html`<p class="bad" role="alert">${m.message}</p>`;
+  if (!m.source) return html`<p class="muted source">reading the use…</p>`;
   const from = m.source === 'prometheus' ? 'Prometheus' : "the components' own metrics and the kubelets' readings";
   return html`<p class="muted source" data-testid="metrics-source" data-source=${m.source}>from ${from}, every 5 s${m.error ? html` <span class="warn">(${m.error})</span>` : ''}</p>`;
 }
