@@ -91,10 +91,12 @@ describe('dashboard charts in Chromium on a live cluster', function () {
     // pods scheduled after the chart is on screen: a point after this moment is above zero
     const since = Date.now() / 1000;
     await kubectl(kc, 'create', 'deployment', 'burst', '-n', 'charts', '--image=busybox', '--replicas=5');
+    let seen: unknown;
     await waitFor('a non-zero throughput point after the pods were created', async () => {
       const d = await plotData(page, 'chart-scheduler');
+      seen = d && { t: d[0]!.slice(-8), scheduled: d[1]!.slice(-8), note: await page.locator('.source').first().textContent() };
       return d && d[0]!.some((t, i) => t! >= since && (d[1]![i] ?? 0) > 0) ? true : undefined;
-    }, 30_000);
+    }, 45_000).catch((e: Error) => assert.fail(`${e.message}; since ${since}, the chart's last points: ${JSON.stringify(seen)}`));
     const expected = [...(await requestsPerNode()).values()].reduce((a, b) => a + b, 0);
     await waitFor(`the CPU chart's requested line at ${expected} cores, used above zero, allocatable 8`, async () => {
       const d = await plotData(page, 'chart-cpu');
