@@ -47,7 +47,7 @@ import { DEFAULT_CNI_CONF_DIR } from '../services/kubelet/main.js';
 import { LOCAL_REGISTRY_PORT } from '../services/kubelet/containerd/config.js';
 import { LocalRegistry, REGISTRY_BIN, waitForRegistry } from '../services/kubelet/images/registry.js';
 import { CONTROL_PLANE_MODES, STATIC_POD_COMPONENTS, manifestsDir, writeControlPlaneManifests, type ControlPlaneMode, type StaticPodComponent } from './staticcontrolplane.js';
-import { DEFAULT_CLUSTER_DNS_IP } from '../services/dns/registration.js';
+import { clusterDnsIP } from '../services/dns/registration.js';
 import { DEFAULT_LOAD_BALANCER_IP_RANGE } from '../services/cloud-controller-manager/cloudprovider/local/loadbalancer.js';
 import { DEFAULT_SERVICE_CIDR } from '../services/proxy/server.js';
 import {
@@ -157,14 +157,14 @@ export const SERVICES: ServiceDef[] = [
   // the web UI (services/dashboard) on the loopback port up chose and prints
   { name: 'dashboard', enabled: (c) => c.addons.includes('dashboard'), args: (c) => [c.cli, 'dashboard', '--nats', c.natsUrl, '--port', String(c.dashboardPort)] },
   // cluster DNS: port 53 on 127.0.0.1 and the node's address as root (else a free port); registers kube-dns itself
-  { name: 'dns', enabled: (c) => c.addons.includes('dns'), args: (c) => [c.cli, 'dns', '--nats', c.natsUrl] },
+  { name: 'dns', enabled: (c) => c.addons.includes('dns'), args: (c) => [c.cli, 'dns', '--nats', c.natsUrl, '--cluster-ip', clusterDnsIP(serviceCidrArgs(c.serviceRangeArgs)[1])] },
 ];
 
 /** a real node's kubelet: containerd's CRI, its folders and pod network names, the cluster's DNS and the local cloud */
 function criKubeletArgs(c: ServiceContext, r: Omit<RealNodeContext, 'podCIDR'> & { podCIDR?: string }, extra: string[]): string[] {
   return [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'cri', '--container-runtime-endpoint', r.endpoint, '--root-dir', r.rootDir,
     '--cni-conf-dir', r.cniConfDir, ...(r.podCIDR ? ['--pod-cidr', r.podCIDR] : []), '--cni-network', r.network, '--cni-bridge', r.bridge, '--registry-port', String(r.registryPort), `--ship-logs=${c.addons.includes('logging')}`, '--cloud-provider', 'external',
-    ...(c.addons.includes('dns') ? ['--cluster-dns', DEFAULT_CLUSTER_DNS_IP, '--cluster-domain', 'cluster.local'] : []),
+    ...(c.addons.includes('dns') ? ['--cluster-dns', clusterDnsIP(serviceCidrArgs(c.serviceRangeArgs)[1]), '--cluster-domain', 'cluster.local'] : []),
     ...extra, ...c.tracingArgs];
 }
 

@@ -8,11 +8,18 @@
  * just moves the EndpointSlice.
  */
 import { type ApiClient, applyHostService } from '../../lib/client/mod.js';
+import { intToIp, parseCidr } from '../../lib/net/mod.js';
 
 export const SERVICE_NAMESPACE = 'kube-system';
 export const SERVICE_NAME = 'kube-dns';
 /** kubeadm's: the tenth address of the default service range 10.96.0.0/12 */
 export const DEFAULT_CLUSTER_DNS_IP = '10.96.0.10';
+
+/** kubeadm's choice for kube-dns in any service range: its tenth address (10.96.0.10 in 10.96.0.0/12) */
+export function clusterDnsIP(serviceClusterIPRange?: string): string {
+  if (!serviceClusterIPRange) return DEFAULT_CLUSTER_DNS_IP;
+  return intToIp(parseCidr(serviceClusterIPRange).base + 10);
+}
 const FIELD_MANAGER = 'flotilla-dns';
 const LABELS = { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' };
 
