@@ -21,7 +21,8 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { ApiClient, connectNats, ENDPOINT_SLICES, forEachLimited, Resources } from '../lib/client/mod.js';
 import { intFlag } from '../lib/process/flags.js';
 import { deleteTableTransaction, diffTransaction, fullTransaction, nftApply } from '../services/proxy/nftables.js';
-import { assembleRuleset, buildRuleset, serviceRules, type RulesConfig, type ServiceWithSlices } from '../services/proxy/rules.js';
+import { TableContents } from '../services/proxy/contents.js';
+import { serviceRules, type RulesConfig, type ServiceWithSlices } from '../services/proxy/rules.js';
 import { startProxy } from '../services/proxy/server.js';
 import { startCluster } from '../test/cluster.js';
 import { summarize } from './stats.js';
@@ -62,31 +63,39 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 
 async function syncScale(table: string, services: number, endpoints: number): Promise<void> {
   const input: ServiceWithSlices[] = Array.from({ length: services }, (_, i) => ({ service: service(i), slices: [slice(i, endpoints)] }));
-  let ruleset = buildRuleset(CFG, input);
-  const renderMs = await timed(async () => void (ruleset = buildRuleset(CFG, input)));
-  const full = fullTransaction(table, ruleset);
+  const key = (i: number) => `${NS}/svc-${i}`;
+  // as the proxy's full sync: every Service rendered into fresh contents
+  const renderAll = () => {
+    const c = new TableContents(CFG);
+    input.forEach((s, i) => c.set(key(i), serviceRules(CFG, s, c.slots)));
+    return c;
+  };
+  let contents = renderAll();
+  const renderMs = await timed(async () => void (contents = renderAll()));
+  let full = '';
+  const fullTextMs = await timed(async () => void (full = fullTransaction(table, contents.ruleset())));
   const fullMs = await timed(() => nftApply(full, 600_000));
-  // one endpoint of one Service changed: as the proxy does it, only that Service is rendered again
-  const pieces = input.map((s) => serviceRules(CFG, s));
-  input[services >> 1] = { service: service(services >> 1), slices: [slice(services >> 1, endpoints, 1)] };
-  let changed = ruleset;
-  let diff = '';
-  const computeMs = await timed(async () => {
-    pieces[services >> 1] = serviceRules(CFG, input[services >> 1]!);
-    changed = assembleRuleset(CFG, pieces);
-    diff = diffTransaction(table, ruleset, changed);
-  });
-  const diffMs = await timed(() => nftApply(diff, 600_000));
-  // one Service more
-  input.push({ service: service(services), slices: [slice(services, endpoints)] });
-  const added = buildRuleset(CFG, input);
-  const addMs = await timed(() => nftApply(diffTransaction(table, changed, added), 600_000));
-  let rules = 0;
-  for (const r of ruleset.chains.values()) rules += r.length;
+  contents.commit();
+  // one Service's slice changed (its endpoints' port): as the proxy does it, only that Service is rendered again
+  const changedOne = async (i: number, s: ServiceWithSlices) => {
+    let diff = '';
+    const computeMs = await timed(async () => {
+      contents.set(key(i), serviceRules(CFG, s, contents.slots));
+      const c = contents.changes();
+      diff = diffTransaction(table, c.prev, c.next);
+    });
+    const nftMs = await timed(() => nftApply(diff, 600_000));
+    contents.commit();
+    return { computeMs, nftMs, lines: diff.trim().split('\n').length };
+  };
+  const mid = services >> 1;
+  const changed = await changedOne(mid, { service: service(mid), slices: [slice(mid, endpoints, 1)] });
+  const added = await changedOne(services, { service: service(services), slices: [slice(services, endpoints)] });
   console.log(
-    `${services} Services x ${endpoints} endpoints (${ruleset.chains.size} chains, ${rules} rules, ${(full.length / 1048576).toFixed(1)} MiB): ` +
-      `render ${renderMs.toFixed(0)} ms; full sync (table replaced) ${(fullMs / 1000).toFixed(2)} s; ` +
-      `one endpoint changed: ${computeMs.toFixed(0)} ms to compute + ${(diffMs / 1000).toFixed(2)} s nft; one Service added ${(addMs / 1000).toFixed(2)} s nft`,
+    `${services} Services x ${endpoints} endpoints (${contents.chainCount} chains, ${contents.ruleCount} rules, ${(full.length / 1048576).toFixed(1)} MiB): ` +
+      `render ${renderMs.toFixed(0)} ms + transaction text ${fullTextMs.toFixed(0)} ms; full sync (table replaced) ${(fullMs / 1000).toFixed(2)} s nft; ` +
+      `one endpoint changed: ${changed.computeMs.toFixed(1)} ms to compute + ${(changed.nftMs / 1000).toFixed(3)} s nft (${changed.lines} lines); ` +
+      `one Service added: ${added.computeMs.toFixed(1)} ms + ${(added.nftMs / 1000).toFixed(3)} s nft`,
   );
 }
 

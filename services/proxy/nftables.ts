@@ -4,11 +4,12 @@
  * sync (and any after a failure) replaces the whole table: `add table` + `delete table`
  * + the new table in one transaction, so no rule of an earlier run survives and there
  * is no moment without rules. Later syncs send only the difference to the previous
- * ruleset: chains added, flushed and refilled, or deleted, and map elements changed.
+ * ruleset: sets and maps added, chains added, flushed and refilled, or deleted, map
+ * elements changed, sets and maps deleted.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { BASE_CHAINS, FIXED_MAPS, type Ruleset } from './rules.js';
+import { BASE_CHAINS, FIXED_MAPS, setKind, type Ruleset } from './rules.js';
 
 export const NFT = '/usr/sbin/nft';
 export const NSENTER = '/usr/bin/nsenter';
@@ -92,8 +93,8 @@ function elementLines(prefix: string, map: string, entries: Array<[string, strin
   return lines;
 }
 
-function affinitySetDecl(table: string, name: string, timeout: number): string {
-  return `add set ip ${table} ${name} { type ipv4_addr; flags dynamic,timeout; timeout ${timeout}s; }`;
+function setDecl(table: string, name: string, decl: string): string {
+  return `add ${setKind(decl)} ip ${table} ${name} { ${decl} }`;
 }
 
 /** The transaction that replaces the table with this ruleset. */
@@ -101,8 +102,8 @@ export function fullTransaction(table: string, rs: Ruleset): string {
   const out: string[] = [`add table ip ${table}`, `delete table ip ${table}`, `add table ip ${table} { comment "flotilla proxy: rebuilt on every start, removed by flotilla proxy --cleanup"; }`];
   for (const [name, decl] of BASE_CHAINS) out.push(`add chain ip ${table} ${name} { ${decl} }`);
   for (const name of rs.chains.keys()) if (!BASE_CHAINS.has(name)) out.push(`add chain ip ${table} ${name}`);
-  for (const [name, decl] of FIXED_MAPS) out.push(`add ${decl.includes(':') ? 'map' : 'set'} ip ${table} ${name} { ${decl} }`);
-  for (const [name, timeout] of rs.affinitySets) out.push(affinitySetDecl(table, name, timeout));
+  for (const [name, decl] of FIXED_MAPS) out.push(setDecl(table, name, decl));
+  for (const [name, decl] of rs.sets) out.push(setDecl(table, name, decl));
   for (const [name, rules] of rs.chains) for (const r of rules) out.push(`add rule ip ${table} ${name} ${r}`);
   for (const [map, els] of rs.elements) if (els.size) out.push(...elementLines('add', `${table} ${map}`, [...els]));
   return out.join('\n') + '\n';
@@ -121,13 +122,8 @@ function sameRules(a: string[] | undefined, b: string[]): boolean {
  */
 export function diffTransaction(table: string, prev: Ruleset, next: Ruleset): string {
   const out: string[] = [];
-  for (const [name, timeout] of next.affinitySets) {
-    if (!prev.affinitySets.has(name)) out.push(affinitySetDecl(table, name, timeout));
-    else if (prev.affinitySets.get(name) !== timeout) {
-      // a set's timeout cannot change in place: clients start afresh with the new timeout
-      out.push(`flush set ip ${table} ${name}`);
-    }
-  }
+  // a set's name determines its declaration (rules.ts): sets come and go, never change
+  for (const [name, decl] of next.sets) if (!prev.sets.has(name)) out.push(setDecl(table, name, decl));
   for (const name of next.chains.keys()) if (!prev.chains.has(name)) out.push(`add chain ip ${table} ${name}`);
   for (const [name, rules] of next.chains) {
     const old = prev.chains.get(name);
@@ -135,8 +131,12 @@ export function diffTransaction(table: string, prev: Ruleset, next: Ruleset): st
     if (old) out.push(`flush chain ip ${table} ${name}`);
     for (const r of rules) out.push(`add rule ip ${table} ${name} ${r}`);
   }
-  for (const [map, els] of next.elements) {
-    const before = prev.elements.get(map) ?? new Map<string, string>();
+  const none = new Map<string, string>();
+  for (const map of new Set([...prev.elements.keys(), ...next.elements.keys()])) {
+    // a map deleted below goes with its elements
+    if (prev.sets.has(map) && !next.sets.has(map)) continue;
+    const before = prev.elements.get(map) ?? none;
+    const els = next.elements.get(map) ?? none;
     const gone: Array<[string, string]> = [];
     const added: Array<[string, string]> = [];
     for (const [k, v] of before) {
@@ -149,7 +149,8 @@ export function diffTransaction(table: string, prev: Ruleset, next: Ruleset): st
   // emptied first: a chain still jumped to by another going one cannot be deleted
   const gone = [...prev.chains.keys()].filter((name) => !next.chains.has(name));
   for (const name of gone) out.push(`flush chain ip ${table} ${name}`);
+  // sets once no rule refers to them, and before the chains a verdict map's elements name
+  for (const [name, decl] of prev.sets) if (!next.sets.has(name)) out.push(`delete ${setKind(decl)} ip ${table} ${name}`);
   for (const name of gone) out.push(`delete chain ip ${table} ${name}`);
-  for (const name of prev.affinitySets.keys()) if (!next.affinitySets.has(name)) out.push(`delete set ip ${table} ${name}`);
   return out.length ? out.join('\n') + '\n' : '';
 }

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { diffTransaction, fullTransaction, NFT, nftInstalled } from './nftables.js';
-import { buildRuleset, categorizeEndpoints, endpointsFor, shortHash, type ProxyEndpoint, type RulesConfig } from './rules.js';
+import { buildRuleset, categorizeEndpoints, EndpointSlots, endpointsFor, shortHash, SLOT_SIZE, type ProxyEndpoint, type RulesConfig } from './rules.js';
 
 const CFG: RulesConfig = { nodeName: 'node-a', clusterCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/12', localhostNodePorts: true };
 
@@ -57,8 +57,11 @@ describe('proxy rules', () => {
     assert.equal(name, `service-${shortHash('default/web/tcp/http')}-default/web/tcp/http`);
     assert.deepEqual(rules, [
       'ip daddr 10.96.5.5 tcp dport 80 ip saddr != 10.244.0.0/16 jump mark-for-masquerade',
-      'meta l4proto tcp dnat ip addr . port to numgen random mod 2 map { 0 : 10.244.0.5 . 8080, 1 : 10.244.0.6 . 8080 }',
+      'meta l4proto tcp dnat ip addr . port to numgen random mod 2 offset 0 map @endpoints-0',
     ]);
+    // the endpoints are elements of a named map (slot 0: keys 0 and 1), not an anonymous map in the rule
+    assert.deepEqual([...rs.elements.get('endpoints-0')!], [['0', '10.244.0.5 . 8080'], ['1', '10.244.0.6 . 8080']]);
+    assert.equal(rs.sets.get('endpoints-0'), 'typeof numgen random mod 1 : ip daddr . tcp dport;');
     assert.equal(rs.elements.get('service-ips')!.get('10.96.5.5 . tcp . 80'), `goto ${name}`);
     assert.deepEqual([...rs.elements.get('cluster-ips')!.keys()], ['10.96.5.5']);
     assert.ok(rs.elements.get('hairpin')!.has('10.244.0.5 . 10.244.0.5'));
@@ -99,11 +102,56 @@ describe('proxy rules', () => {
     const rs = buildRuleset(CFG, [{ service: s, slices: [slice('sticky', [{ ip: '10.244.0.5' }, { ip: '10.244.0.6' }])] }]);
     const eps = [...rs.chains.keys()].filter((n) => n.startsWith('endpoint-'));
     assert.equal(eps.length, 2);
-    assert.deepEqual([...rs.affinitySets.values()], [60, 60]);
+    const affinity = [...rs.sets].filter(([n]) => n.startsWith('affinity-'));
+    assert.deepEqual(affinity.map(([, decl]) => decl), ['type ipv4_addr; flags dynamic,timeout; timeout 60s;', 'type ipv4_addr; flags dynamic,timeout; timeout 60s;']);
     const rules = chainOf(rs, 'service-')![1];
     assert.match(rules[1]!, /^ip saddr @affinity-[A-Z2-7]{8} goto endpoint-/);
-    assert.match(rules[3]!, /^numgen random mod 2 vmap \{ 0 : goto endpoint-.*, 1 : goto endpoint-/);
+    assert.equal(rules[3], 'numgen random mod 2 offset 0 vmap @endpoint-chains-0');
+    assert.deepEqual([...rs.elements.get('endpoint-chains-0')!], [['0', `goto ${eps[0]}`], ['1', `goto ${eps[1]}`]]);
     assert.match(rs.chains.get(eps[0]!)![0]!, /^update @affinity-[A-Z2-7]{8} \{ ip saddr \}$/);
+    // a new timeout is a new set: a set's timeout cannot change in place
+    const longer = buildRuleset(CFG, [{ service: { ...s, spec: { ...s.spec, sessionAffinityConfig: { clientIP: { timeoutSeconds: 90 } } } }, slices: [slice('sticky', [{ ip: '10.244.0.5' }])] }]);
+    const [name, decl] = [...longer.sets].find(([n]) => n.startsWith('affinity-'))!;
+    assert.ok(!rs.sets.has(name));
+    assert.equal(decl, 'type ipv4_addr; flags dynamic,timeout; timeout 90s;');
+    assert.equal(chainOf(longer, 'service-')![1].at(-1), `goto ${[...longer.chains.keys()].find((n) => n.startsWith('endpoint-'))}`, 'one endpoint: no numgen');
+  });
+
+  it('no rule a Service brings holds an anonymous set or map; 64 endpoint lists share a named map', () => {
+    const many = Array.from({ length: 130 }, (_, i) => ({ service: svc(`s${i}`, { clusterIP: `10.96.6.${i}` }), slices: [slice(`s${i}`, [{ ip: `10.244.2.${i}` }, { ip: `10.244.3.${i}` }])] }));
+    const sticky = svc('sticky', { clusterIP: '10.96.5.9', type: 'NodePort', sessionAffinity: 'ClientIP', externalTrafficPolicy: 'Local', ports: [{ name: 'http', port: 80, nodePort: 30082, protocol: 'TCP' }] });
+    const rs = buildRuleset(CFG, [...many, { service: sticky, slices: [slice('sticky', [{ ip: '10.244.0.5' }, { ip: '10.244.0.6' }, { ip: '10.244.1.7', node: 'node-b' }])] }]);
+    const fixed = buildRuleset(CFG, []);
+    const bound = new Map<string, number>();
+    for (const [chain, rules] of rs.chains) {
+      if (fixed.chains.has(chain)) continue;
+      for (const r of rules) {
+        // `{ ip saddr }` is the element an affinity set's update adds, not a set
+        assert.ok(!r.replace(/^update @affinity-[A-Z2-7]{8} \{ ip saddr \}$/, '').includes('{'), `an anonymous set in ${chain}: ${r}`);
+        for (const m of r.matchAll(/map @([a-z-]+\d+)/g)) bound.set(m[1]!, (bound.get(m[1]!) ?? 0) + 1);
+      }
+    }
+    // 130 lists of two endpoints, the sticky Service's cluster and local lists
+    assert.deepEqual([...bound], [['endpoints-0', 64], ['endpoints-1', 64], ['endpoints-2', 2], ['endpoint-chains-2', 2]]);
+    assert.equal(rs.elements.get('endpoints-1')!.get(String(64 * SLOT_SIZE + 1)), '10.244.3.64 . 8080');
+    assert.deepEqual([...rs.sets.keys()].filter((n) => !n.startsWith('affinity-')), ['endpoints-0', 'endpoints-1', 'endpoints-2', 'endpoint-chains-2']);
+  });
+
+  it('a list keeps its slot; a freed slot is reused; with none left the list goes into an anonymous map', () => {
+    const slots = new EndpointSlots(2);
+    assert.equal(slots.slot('a'), 0);
+    assert.equal(slots.slot('b'), 1);
+    assert.equal(slots.slot('a'), 0);
+    assert.equal(slots.slot('c'), undefined, 'all taken');
+    slots.release('a');
+    assert.equal(slots.slot('c'), 0);
+    const two = (name: string, n: number) => ({ service: svc(name, { clusterIP: `10.96.7.${n}` }), slices: [slice(name, [{ ip: `10.244.4.${n}` }, { ip: `10.244.5.${n}` }])] });
+    const rs = buildRuleset(CFG, [two('x', 1), two('y', 2)], new EndpointSlots(1));
+    const rules = [...rs.chains.values()].flat().filter((r) => r.startsWith('meta l4proto tcp dnat'));
+    assert.deepEqual(rules, [
+      'meta l4proto tcp dnat ip addr . port to numgen random mod 2 offset 0 map @endpoints-0',
+      'meta l4proto tcp dnat ip addr . port to numgen random mod 2 map { 0 : 10.244.4.2 . 8080, 1 : 10.244.5.2 . 8080 }',
+    ]);
   });
 
   it('a diff touches only what changed, and nothing when nothing did', () => {
@@ -118,6 +166,8 @@ describe('proxy rules', () => {
       `add rule ip t ${chain} ip daddr 10.96.5.5 tcp dport 80 ip saddr != 10.244.0.0/16 jump mark-for-masquerade`,
       `add rule ip t ${chain} meta l4proto tcp dnat ip to 10.244.0.5:8080`,
       'delete element ip t hairpin { 10.244.0.6 . 10.244.0.6 }',
+      // last, once no rule refers to it; its elements go with it
+      'delete map ip t endpoints-0',
     ]);
     const gone = diffTransaction('t', a, buildRuleset(CFG, [])).trim().split('\n');
     assert.ok(gone.indexOf('delete element ip t service-ips { 10.96.5.5 . tcp . 80 }') < gone.indexOf(`delete chain ip t ${chain}`), 'elements go before the chain they name');

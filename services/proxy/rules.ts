@@ -9,12 +9,23 @@
  *
  * One difference from upstream keeps the ruleset small: without session affinity a
  * Service port's chain picks its endpoint with one
- * `dnat ip addr . port to numgen random mod N map {...}` rule instead of a chain per
- * endpoint (10,000 Services x 10 endpoints are 10,000 chains, not 110,000), and hairpin
- * traffic (a pod reaching itself through its Service) is masqueraded by one rule over the
- * `hairpin` set of (endpoint . endpoint) pairs. Only Services with `sessionAffinity:
- * ClientIP` get endpoint chains, which record the client in an `affinity-*` set with the
- * Service's timeout, as upstream's do.
+ * `dnat ip addr . port to numgen random mod N offset BASE map @endpoints-K` rule instead
+ * of a chain per endpoint (10,000 Services x 10 endpoints are 10,000 chains, not
+ * 110,000). Each endpoint list owns a slot (EndpointSlots): the keys BASE .. BASE+N-1,
+ * BASE = slot << 16, of the named map `endpoints-K` it shares with 63 other slots
+ * (K = slot >> 6). The layout keeps the kernel's work linear in the Services:
+ *  - no anonymous set or map in a Service's rules: the kernel names each anonymous set by
+ *    walking all sets of the table, so 10,000 of them cost tens of seconds;
+ *  - no single map for every Service either: the kernel checks each new element of a map
+ *    against every rule bound to it, and a rule binding a map against every element
+ *    (rules x elements, 10^9 at 10,000 x 10); 64 lists a map bound that;
+ *  - few named sets: the kernel finds a set by name by walking the table's sets.
+ * An endpoint change is then map elements only, plus the one rule when N changes.
+ * Hairpin traffic (a pod reaching itself through its Service) is masqueraded by one rule
+ * over the `hairpin` set of (endpoint . endpoint) pairs. Only Services with
+ * `sessionAffinity: ClientIP` get endpoint chains, which record the client in an
+ * `affinity-*` set with the Service's timeout, as upstream's do; their Service chain
+ * picks one through the verdict map `endpoint-chains-K`, slotted the same way.
  */
 import { createHash } from 'node:crypto';
 import type { Service, ServicePort } from 'kubernetes-types/core/v1.js';
@@ -38,17 +49,18 @@ export interface RulesConfig {
 }
 
 /**
- * What the proxy programs, apart from the fixed declarations (base chains' hooks, maps'
- * types): chains with their rules, the elements of the maps and sets, and the affinity
- * sets. Two of these are compared to make an incremental transaction (nftables.ts).
+ * What the proxy programs, apart from the fixed declarations (base chains' hooks, fixed
+ * maps' types): chains with their rules, the elements of the maps and sets, and the sets
+ * and maps Services bring. Two of these are compared to make an incremental transaction
+ * (nftables.ts); TableContents (contents.ts) gives it just the items that changed.
  */
 export interface Ruleset {
   /** every chain (base chains included) → its rules, in order */
   chains: Map<string, string[]>;
   /** map or set name → element key → value ('' for sets) */
   elements: Map<string, Map<string, string>>;
-  /** affinity set name → timeout in seconds */
-  affinitySets: Map<string, number>;
+  /** the sets and maps Services bring (affinity sets, endpoint maps): name → declaration, which the name determines */
+  sets: Map<string, string>;
 }
 
 /** The base chains: name → hook declaration. Priorities as upstream's nftables proxier. */
@@ -72,6 +84,54 @@ export const FIXED_MAPS: ReadonlyMap<string, string> = new Map([
   ['cluster-ips', 'type ipv4_addr;'],
   ['hairpin', 'type ipv4_addr . ipv4_addr;'],
 ]);
+
+/** `add map` or `add set`, from a declaration */
+export function setKind(decl: string): 'map' | 'set' {
+  return decl.includes(':') ? 'map' : 'set';
+}
+
+/** keys per slot: an endpoint list's base is slot * SLOT_SIZE */
+export const SLOT_SIZE = 0x10000;
+/** slots per `endpoints-K` / `endpoint-chains-K` map: bounds the rules bound to one map */
+export const SLOTS_PER_MAP = 64;
+// numgen's value (slot base + random index) → the endpoint; `typeof` because nft has no type name for numgen's integer
+const ENDPOINTS_MAP = 'typeof numgen random mod 1 : ip daddr . tcp dport;';
+// the same for ClientIP affinity: → the endpoint's chain
+const ENDPOINT_CHAINS_MAP = 'typeof numgen random mod 1 : verdict;';
+
+/**
+ * The slots of the `endpoints-K` and `endpoint-chains-K` maps, one per endpoint list (a
+ * Service port's chain that picks among more than one endpoint), by chain name. A
+ * chain keeps its slot while it needs one, so an endpoint change rewrites only that
+ * slot's elements. A key is 32 bits: 65,536 slots of 65,536 endpoints.
+ */
+export class EndpointSlots {
+  private readonly byChain = new Map<string, number>();
+  private readonly free: number[] = [];
+  private next = 0;
+
+  constructor(private readonly capacity = 0x10000) {}
+
+  /** The chain's slot (allocated on first ask); undefined when all are taken. */
+  slot(chain: string): number | undefined {
+    let s = this.byChain.get(chain);
+    if (s !== undefined) return s;
+    s = this.free.pop() ?? (this.next < this.capacity ? this.next++ : undefined);
+    if (s !== undefined) this.byChain.set(chain, s);
+    return s;
+  }
+
+  release(chain: string): void {
+    const s = this.byChain.get(chain);
+    if (s === undefined) return;
+    this.byChain.delete(chain);
+    this.free.push(s);
+  }
+
+  get size(): number {
+    return this.byChain.size;
+  }
+}
 
 const PROTOCOLS: Record<string, string> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp' };
 
@@ -186,36 +246,41 @@ export interface ServiceRules {
   chains: Map<string, string[]>;
   /** [map or set, key, value ('' for sets)] */
   elements: Array<[string, string, string]>;
-  affinitySets: Map<string, number>;
+  /** name → declaration */
+  sets: Map<string, string>;
+  /** the chains that hold a slot of the endpoint maps (EndpointSlots) */
+  slotted: string[];
 }
 
-/** Builds the whole ruleset for these Services. */
-export function buildRuleset(cfg: RulesConfig, services: Iterable<ServiceWithSlices>): Ruleset {
-  const pieces: ServiceRules[] = [];
-  for (const s of services) pieces.push(serviceRules(cfg, s));
-  return assembleRuleset(cfg, pieces);
+/** The ruleset every table starts from: the fixed chains, empty maps. */
+export function emptyRuleset(cfg: RulesConfig): Ruleset {
+  return { chains: fixedChains(cfg), elements: new Map([...FIXED_MAPS.keys()].map((k) => [k, new Map<string, string>()])), sets: new Map() };
 }
 
-/** The ruleset from the Services' pieces (serviceRules), which may come from a cache. */
-export function assembleRuleset(cfg: RulesConfig, pieces: Iterable<ServiceRules>): Ruleset {
-  const chains = fixedChains(cfg);
-  const elements = new Map<string, Map<string, string>>([...FIXED_MAPS.keys()].map((k) => [k, new Map<string, string>()]));
-  const affinitySets = new Map<string, number>();
-  for (const p of pieces) {
-    for (const [name, rules] of p.chains) chains.set(name, rules);
-    for (const [map, key, value] of p.elements) elements.get(map)!.set(key, value);
-    for (const [name, timeout] of p.affinitySets) affinitySets.set(name, timeout);
+/** Builds the whole ruleset for these Services (slots from `slots`, a fresh allocator by default). */
+export function buildRuleset(cfg: RulesConfig, services: Iterable<ServiceWithSlices>, slots = new EndpointSlots()): Ruleset {
+  const rs = emptyRuleset(cfg);
+  for (const s of services) {
+    const p = serviceRules(cfg, s, slots);
+    for (const [name, rules] of p.chains) rs.chains.set(name, rules);
+    for (const [map, key, value] of p.elements) {
+      let els = rs.elements.get(map);
+      if (!els) rs.elements.set(map, (els = new Map()));
+      els.set(key, value);
+    }
+    for (const [name, decl] of p.sets) rs.sets.set(name, decl);
   }
-  return { chains, elements, affinitySets };
+  return rs;
 }
 
-/** One Service's chains, map elements and affinity sets. */
-export function serviceRules(cfg: RulesConfig, { service, slices }: ServiceWithSlices): ServiceRules {
+/** One Service's chains, map elements and sets (affinity, endpoint maps); its endpoint lists take slots from `slots`. */
+export function serviceRules(cfg: RulesConfig, { service, slices }: ServiceWithSlices, slots: EndpointSlots): ServiceRules {
   const chains = new Map<string, string[]>();
   const elements: Array<[string, string, string]> = [];
-  const affinitySets = new Map<string, number>();
+  const sets = new Map<string, string>();
+  const slotted: string[] = [];
   const el = (map: string) => ({ set: (key: string, value: string) => void elements.push([map, key, value]) });
-  const out = { chains, elements, affinitySets };
+  const out = { chains, elements, sets, slotted };
   const spec = service.spec;
   if (!spec || spec.type === 'ExternalName') return out;
   const ns = service.metadata?.namespace ?? 'default';
@@ -248,9 +313,13 @@ export function serviceRules(cfg: RulesConfig, { service, slices }: ServiceWithS
 
     // the chains that pick an endpoint
     const masqOutside = clusterIP && cfg.clusterCIDR ? [`ip daddr ${clusterIP} ${proto} dport ${port.port} ip saddr != ${cfg.clusterCIDR} jump mark-for-masquerade`] : [];
-    const pickRules = (list: ProxyEndpoint[]) => pickEndpoint(list, proto, affinity, portName, chains, affinitySets);
-    if (cluster.length) chains.set(clusterChain, [...(internalLocal ? [] : masqOutside), ...pickRules(cluster)]);
-    if ((internalLocal || externalLocal) && local.length) chains.set(localChain, [...(internalLocal ? masqOutside : []), ...pickRules(local)]);
+    const pickRules = (chain: string, list: ProxyEndpoint[]) => {
+      const slot = list.length > 1 ? slots.slot(chain) : undefined;
+      if (slot !== undefined) slotted.push(chain);
+      return pickEndpoint(list, proto, affinity, portName, slot, chains, elements, sets);
+    };
+    if (cluster.length) chains.set(clusterChain, [...(internalLocal ? [] : masqOutside), ...pickRules(clusterChain, cluster)]);
+    if ((internalLocal || externalLocal) && local.length) chains.set(localChain, [...(internalLocal ? masqOutside : []), ...pickRules(localChain, local)]);
 
     // internal traffic: the ClusterIP
     if (clusterIP) {
@@ -295,23 +364,54 @@ export function serviceRules(cfg: RulesConfig, { service, slices }: ServiceWithS
   return out;
 }
 
-/** The rules that DNAT to one of the endpoints: numgen over a map, or affinity chains. */
-function pickEndpoint(list: ProxyEndpoint[], proto: string, affinity: number, portName: string, chains: Map<string, string[]>, affinitySets: Map<string, number>): string[] {
+/**
+ * The rules that DNAT to one of the endpoints: numgen over the list's slot of an
+ * `endpoints-K` map, or affinity chains picked through `endpoint-chains-K`. Without a slot
+ * (all 65,536 taken) the list goes into an anonymous map in the rule: slower to load,
+ * still right.
+ */
+function pickEndpoint(
+  all: ProxyEndpoint[],
+  proto: string,
+  affinity: number,
+  portName: string,
+  slot: number | undefined,
+  chains: Map<string, string[]>,
+  elements: Array<[string, string, string]>,
+  sets: Map<string, string>,
+): string[] {
+  // a slot has SLOT_SIZE keys; a Service port with more endpoints than that uses the first ones
+  const list = all.length > SLOT_SIZE ? all.slice(0, SLOT_SIZE) : all;
+  const base = slot === undefined ? undefined : slot * SLOT_SIZE;
   if (!affinity) {
     if (list.length === 1) return [`meta l4proto ${proto} dnat ip to ${list[0]!.ip}:${list[0]!.port}`];
-    const entries = list.map((e, i) => `${i} : ${e.ip} . ${e.port}`).join(', ');
-    return [`meta l4proto ${proto} dnat ip addr . port to numgen random mod ${list.length} map { ${entries} }`];
+    if (base === undefined) {
+      const entries = list.map((e, i) => `${i} : ${e.ip} . ${e.port}`).join(', ');
+      return [`meta l4proto ${proto} dnat ip addr . port to numgen random mod ${list.length} map { ${entries} }`];
+    }
+    const map = `endpoints-${Math.floor(slot! / SLOTS_PER_MAP)}`;
+    sets.set(map, ENDPOINTS_MAP);
+    list.forEach((e, i) => elements.push([map, String(base + i), `${e.ip} . ${e.port}`]));
+    return [`meta l4proto ${proto} dnat ip addr . port to numgen random mod ${list.length} offset ${base} map @${map}`];
   }
   const rules: string[] = [];
   const targets: string[] = [];
   for (const e of list) {
     const chain = `endpoint-${shortHash(portName)}-${portName}__${e.ip}/${e.port}`;
-    const set = `affinity-${shortHash(chain)}`;
-    affinitySets.set(set, affinity);
+    // the timeout is in the name: a set's timeout cannot change in place, a new set starts afresh
+    const set = `affinity-${shortHash(`${chain}/${affinity}`)}`;
+    sets.set(set, `type ipv4_addr; flags dynamic,timeout; timeout ${affinity}s;`);
     chains.set(chain, [`update @${set} { ip saddr }`, `meta l4proto ${proto} dnat ip to ${e.ip}:${e.port}`]);
     rules.push(`ip saddr @${set} goto ${chain}`);
     targets.push(chain);
   }
-  rules.push(`numgen random mod ${targets.length} vmap { ${targets.map((t, i) => `${i} : goto ${t}`).join(', ')} }`);
+  if (targets.length === 1) rules.push(`goto ${targets[0]}`);
+  else if (base === undefined) rules.push(`numgen random mod ${targets.length} vmap { ${targets.map((t, i) => `${i} : goto ${t}`).join(', ')} }`);
+  else {
+    const map = `endpoint-chains-${Math.floor(slot! / SLOTS_PER_MAP)}`;
+    sets.set(map, ENDPOINT_CHAINS_MAP);
+    targets.forEach((t, i) => elements.push([map, String(base + i), `goto ${t}`]));
+    rules.push(`numgen random mod ${targets.length} offset ${base} vmap @${map}`);
+  }
   return rules;
 }

@@ -1,21 +1,24 @@
 /**
  * The proxy (kube-proxy's role) for one node: informers over Services and EndpointSlices
  * (lib/client, over NATS), and on every change a sync, rate-limited by minSyncPeriod
- * (sync.ts), that renders the whole ruleset (rules.ts) and applies what changed as one
- * nftables transaction (nftables.ts) in a table only the proxy writes. The first sync
- * replaces the table whole, so nothing of an earlier run (a crash) survives. Metrics
- * under upstream's names on /metrics (default 127.0.0.1:10249, the `kube-proxy` job).
+ * (sync.ts), that renders the Services changed since the last one (rules.ts), updates
+ * what the table holds (contents.ts) and applies the difference as one nftables
+ * transaction (nftables.ts) in a table only the proxy writes. The first sync (and any
+ * after a failure) renders everything and replaces the table whole, so nothing of an
+ * earlier run (a crash) survives. Metrics under upstream's names on /metrics (default
+ * 127.0.0.1:10249, the `kube-proxy` job).
  */
 import { hostname } from 'node:os';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { ApiClient, componentUserAgent, connectNats, ENDPOINT_SLICES, Resources, SharedInformerFactory, type KubeObject, type SharedInformer } from '../../lib/client/mod.js';
+import { ApiClient, componentUserAgent, connectNats, deletedObject, deletionHandlingKey, ENDPOINT_SLICES, Resources, SharedInformerFactory, type KubeObject, type SharedInformer } from '../../lib/client/mod.js';
 import { announceTargets, newRegistry, serveMetrics, targetAddress, type HealthServer } from '../../lib/metrics/mod.js';
 import { disableRouteLocalnet, enableRouteLocalnet } from './localnet.js';
+import { TableContents } from './contents.js';
 import { ProxyMetrics } from './metrics.js';
 import { deleteTableTransaction, diffTransaction, fullTransaction, nftApply, tableExists } from './nftables.js';
-import { assembleRuleset, serviceRules, SERVICE_NAME_LABEL, type RulesConfig, type Ruleset, type ServiceRules } from './rules.js';
+import { serviceRules, SERVICE_NAME_LABEL, type RulesConfig } from './rules.js';
 import { SyncRunner } from './sync.js';
 
 /** upstream's --metrics-bind-address port */
@@ -91,11 +94,17 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const services: SharedInformer<Service> = informers.forResource<Service>(Resources.services);
   const slices: SharedInformer<EndpointSlice> = informers.forResource<EndpointSlice>(ENDPOINT_SLICES);
   const BY_SERVICE = 'proxy/service';
-  slices.addIndexers({ [BY_SERVICE]: (s) => [s.metadata?.labels?.[SERVICE_NAME_LABEL] ? `${s.metadata.namespace}/${s.metadata.labels[SERVICE_NAME_LABEL]}` : undefined] });
+  /** the Service (namespace/name) an EndpointSlice belongs to: its kubernetes.io/service-name label */
+  const ownerOf = (s: EndpointSlice) => (s.metadata?.labels?.[SERVICE_NAME_LABEL] ? `${s.metadata.namespace}/${s.metadata.labels[SERVICE_NAME_LABEL]}` : undefined);
+  slices.addIndexers({ [BY_SERVICE]: (s) => [ownerOf(s)] });
 
-  let applied: Ruleset | undefined;
-  /** namespace/name → the Service's rules and the versions (Service, slices) they were rendered from */
-  const rendered = new Map<string, { version: string; rules: ServiceRules }>();
+  /** what the table holds; undefined: the next sync rebuilds it whole */
+  let contents: TableContents | undefined;
+  /** Services (namespace/name) whose Service or slices changed since the last sync */
+  const dirty = new Set<string>();
+  /** slice (namespace/name) → the resourceVersion the table holds, and each Service's slices there */
+  const sliceVersions = new Map<string, string>();
+  const slicesOf = new Map<string, string[]>();
   const syncPeriodMs = opts.syncPeriodMs ?? DEFAULT_SYNC_PERIOD_MS;
   let lastTableCheck = Date.now();
   let syncedOnce = false;
@@ -103,6 +112,18 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   let waiters: Array<() => void> = [];
   /** trigger times of slice changes not yet programmed */
   let triggers: number[] = [];
+
+  /** Renders Service `key` as the informers hold it now into `into`. */
+  const render = (into: TableContents, key: string) => {
+    const service = services.store.getByKey(key);
+    const own = service ? slices.store.byIndex(BY_SERVICE, key) : [];
+    for (const k of slicesOf.get(key) ?? []) sliceVersions.delete(k);
+    const keys = own.map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`);
+    own.forEach((s, i) => sliceVersions.set(keys[i]!, s.metadata?.resourceVersion ?? ''));
+    if (keys.length) slicesOf.set(key, keys);
+    else slicesOf.delete(key);
+    into.set(key, service ? serviceRules(cfg, { service, slices: own }, into.slots) : undefined);
+  };
 
   const sync = async () => {
     if (!services.hasSynced() || !slices.hasSynced()) return;
@@ -115,54 +136,49 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       for (const ifname of enableRouteLocalnet(cfg.clusterCIDR, netns)) log(`net.ipv4.conf.${ifname}.route_localnet=1 (NodePorts on 127.0.0.1)`);
     }
     // a table removed behind the proxy's back (nft flush ruleset) is rebuilt whole; checked once a syncPeriod
-    if (applied && Date.now() - lastTableCheck >= syncPeriodMs) {
+    if (contents && Date.now() - lastTableCheck >= syncPeriodMs) {
       lastTableCheck = Date.now();
-      if (!(await tableExists(table, netns))) applied = undefined;
+      if (!(await tableExists(table, netns))) contents = undefined;
     }
-    const sliceVersions = new Map<string, string>();
-    const pieces: ServiceRules[] = [];
-    const seen = new Set<string>();
-    for (const service of services.store.list()) {
-      const key = `${service.metadata?.namespace}/${service.metadata?.name}`;
-      const own = slices.store.byIndex(BY_SERVICE, key);
-      let version = service.metadata?.resourceVersion ?? '';
-      for (const s of own) {
-        sliceVersions.set(`${s.metadata?.namespace}/${s.metadata?.name}`, s.metadata?.resourceVersion ?? '');
-        version += `/${s.metadata?.resourceVersion}`;
+    const full = !contents;
+    let transaction: string;
+    let next: TableContents;
+    try {
+      if (full) {
+        // everything afresh, slots too: the table is replaced whole
+        next = new TableContents(cfg);
+        sliceVersions.clear();
+        slicesOf.clear();
+        dirty.clear();
+        for (const key of services.store.listKeys()) render(next, key);
+        transaction = fullTransaction(table, next.ruleset());
+      } else {
+        next = contents!;
+        const keys = [...dirty];
+        dirty.clear();
+        for (const key of keys) render(next, key);
+        const changes = next.changes();
+        transaction = diffTransaction(table, changes.prev, changes.next);
       }
-      // a Service is rendered again only when it or one of its slices changed
-      let cached = rendered.get(key);
-      if (cached?.version !== version) rendered.set(key, (cached = { version, rules: serviceRules(cfg, { service, slices: own }) }));
-      pieces.push(cached.rules);
-      seen.add(key);
+      if (transaction) await nftApply(transaction, undefined, netns);
+    } catch (e) {
+      metrics.syncFailures.inc();
+      contents = undefined; // the next attempt renders everything and rebuilds the table whole
+      triggers.push(...pendingTriggers);
+      waiters.push(...answering);
+      throw e;
     }
-    for (const key of rendered.keys()) if (!seen.has(key)) rendered.delete(key);
-    const next = assembleRuleset(cfg, pieces);
-    const full = !applied;
-    const transaction = full ? fullTransaction(table, next) : diffTransaction(table, applied!, next);
-    if (transaction) {
-      try {
-        await nftApply(transaction, undefined, netns);
-      } catch (e) {
-        metrics.syncFailures.inc();
-        applied = undefined; // the next attempt rebuilds the table whole
-        triggers.push(...pendingTriggers);
-        waiters.push(...answering);
-        throw e;
-      }
-    }
-    applied = next;
+    next.commit();
+    contents = next;
     const now = Date.now();
     const durationMs = performance.now() - start;
     if (full) lastTableCheck = Date.now();
     metrics.syncDuration.observe(durationMs / 1000);
     metrics.lastSync.set(now / 1000);
     for (const t of pendingTriggers) metrics.programmingDuration.observe(Math.max(0, now - t) / 1000);
-    let ruleCount = 0;
-    for (const r of next.chains.values()) ruleCount += r.length;
-    metrics.ruleCount.set({ table, chain: 'chains' }, next.chains.size);
-    metrics.ruleCount.set({ table, chain: 'rules' }, ruleCount);
-    if (!syncedOnce) log(`table ip ${table}${netns ? ` (network namespace ${netns})` : ''} programmed: ${pieces.length} Services, ${next.chains.size} chains, ${ruleCount} rules in ${durationMs.toFixed(0)} ms`);
+    metrics.ruleCount.set({ table, chain: 'chains' }, next.chainCount);
+    metrics.ruleCount.set({ table, chain: 'rules' }, next.ruleCount);
+    if (!syncedOnce) log(`table ip ${table}${netns ? ` (network namespace ${netns})` : ''} programmed: ${next.serviceCount} Services, ${next.chainCount} chains, ${next.ruleCount} rules in ${durationMs.toFixed(0)} ms`);
     syncedOnce = true;
     for (const f of answering) f();
     if (transaction) opts.onSynced?.({ full, durationMs, slices: sliceVersions });
@@ -173,25 +189,32 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     syncPeriodMs,
     onError: (e) => log(`sync failed, retrying: ${(e as Error).message}`),
   });
-  const changed = () => {
+  const changed = (...keys: Array<string | undefined>) => {
+    for (const k of keys) if (k) dirty.add(k);
     metrics.lastQueued.set(Date.now() / 1000);
     runner.run();
   };
+  const serviceKey = (o: KubeObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
   const noteTrigger = (s: EndpointSlice) => {
     const t = Date.parse(s.metadata?.annotations?.[TRIGGER_TIME_ANNOTATION] ?? '');
     if (Number.isFinite(t)) triggers.push(t);
   };
-  services.addEventHandler({ onAdd: changed, onUpdate: changed, onDelete: changed });
+  services.addEventHandler({
+    onAdd: (s) => changed(serviceKey(s)),
+    onUpdate: (_, s) => changed(serviceKey(s)),
+    onDelete: (s) => changed(deletionHandlingKey(s)),
+  });
   slices.addEventHandler({
     onAdd: (s, initial) => {
       if (!initial) noteTrigger(s);
-      changed();
+      changed(ownerOf(s));
     },
     onUpdate: (o, s) => {
       if (o.metadata?.annotations?.[TRIGGER_TIME_ANNOTATION] !== s.metadata?.annotations?.[TRIGGER_TIME_ANNOTATION]) noteTrigger(s);
-      changed();
+      // a slice relabelled to another Service leaves the first one
+      changed(ownerOf(o), ownerOf(s));
     },
-    onDelete: changed,
+    onDelete: (s) => changed(ownerOf(deletedObject(s))),
   });
 
   let http: HealthServer;
