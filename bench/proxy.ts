@@ -1,10 +1,12 @@
 /**
  * `npm run bench:proxy` (root): the proxy's nftables syncs at scale, with the real `nft`.
  *
- *  1. Sync time for S Services x E endpoints (default 1,000 and 10,000 x 10): the ruleset
- *     rendered (rules.ts) and applied to a table of the bench's own, first whole (the
- *     proxy's start), then one endpoint changed (an incremental sync), then one Service
- *     added.
+ *  1. Sync time for S Services x E endpoints (default 1,000 and 10,000 x 10): every
+ *     Service rendered (rules.ts) into the table's contents (contents.ts) as the proxy's
+ *     full sync does, and applied to a table of the bench's own whole (the proxy's
+ *     start); then one Service's slice changed (its endpoints' port: an incremental
+ *     sync, that Service rendered again and only the touched items diffed), then one
+ *     Service added.
  *  2. Endpoint change → rule installed, p50/p99: a real apiserver (child process, over
  *     NATS), --latency-services Services with EndpointSlices, the proxy in this process
  *     (informers, SyncRunner, nft); each sample updates one slice and waits until a
