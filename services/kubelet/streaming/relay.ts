@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { InternalError } from '../../../lib/api/errors.js';
 import type { RemoteCommandFlags } from '../../../lib/stream/mod.js';
+import { openRemoteCommandStreams } from '../../../lib/spdy/mod.js';
 import { dialRuntimeStream } from './runtimestream.js';
 
 /** What the kubelet needs of a stream session: its numbered channels (lib/stream's StreamSession). */
@@ -43,16 +44,7 @@ export async function relayRemoteCommand(url: string, flags: RemoteCommandFlags,
   const abort = () => session.destroy();
   ch.signal?.addEventListener('abort', abort, { once: true });
   try {
-    // Streams we only read from are ended by their SYN_STREAM: a FIN frame sent after
-    // the last SYN would arrive while the command already runs, and a short command's end
-    // can beat it; containerd then closes its socket with our frame unread, its kernel
-    // resets the connection, and the queued exit status is lost.
-    const open = (type: string, fin: boolean) => session.openStream({ streamtype: type }, { fin });
-    const error = await open('error', true);
-    const stdin = flags.stdin ? await open('stdin', false) : undefined;
-    const stdout = flags.stdout ? await open('stdout', true) : undefined;
-    const stderr = flags.stderr && !flags.tty ? await open('stderr', true) : undefined;
-    const resize = flags.tty ? await open('resize', false) : undefined;
+    const { error, stdin, stdout, stderr, resize } = await openRemoteCommandStreams(session, flags);
     const outputs: Promise<void>[] = [];
     let statusBytes = 0;
     error.on('data', (c: Buffer) => (statusBytes += c.length));

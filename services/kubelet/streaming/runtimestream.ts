@@ -6,44 +6,9 @@
  * WebSocket because containerd 1.6 speaks only the v4 WebSocket protocol, which cannot
  * close stdin (`echo hi | kubectl exec -i POD -- cat` would never end).
  */
-import http from 'node:http';
-import { SpdySession } from '../../../lib/spdy/mod.js';
+import { dialSpdy, type SpdySession } from '../../../lib/spdy/mod.js';
 
-export class RuntimeStreamError extends Error {
-  constructor(
-    message: string,
-    readonly statusCode?: number,
-  ) {
-    super(message);
-    this.name = 'RuntimeStreamError';
-  }
-}
-
-/** Upgrades a POST to `url` to SPDY/3.1 offering `protocols`; resolves with the session and the protocol the server chose. */
+/** Upgrades a POST to `url` to SPDY/3.1 offering `protocols` (lib/spdy's dial; a failure is its SpdyDialError). */
 export function dialRuntimeStream(url: string, protocols: string[], timeoutMs = 10_000): Promise<{ session: SpdySession; protocol: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, {
-      method: 'POST',
-      headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': protocols },
-      timeout: timeoutMs,
-    });
-    req.on('upgrade', (res, socket, head) => {
-      const protocol = String(res.headers['x-stream-protocol-version'] ?? '');
-      if (!protocols.includes(protocol)) {
-        socket.destroy();
-        return reject(new RuntimeStreamError(`the runtime's streaming server chose stream protocol "${protocol}", none of ${protocols.join(', ')}`));
-      }
-      socket.setNoDelay(true);
-      if (head.length) socket.unshift(head);
-      resolve({ session: new SpdySession(socket, { isServer: false }), protocol });
-    });
-    req.on('response', (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => reject(new RuntimeStreamError(`the runtime's streaming server answered ${res.statusCode}: ${Buffer.concat(parts).toString().trim()}`, res.statusCode)));
-    });
-    req.on('timeout', () => req.destroy(new RuntimeStreamError(`the runtime's streaming server at ${new URL(url).host} did not answer within ${timeoutMs} ms`)));
-    req.on('error', (e) => reject(e instanceof RuntimeStreamError ? e : new RuntimeStreamError(`connecting to the runtime's streaming server: ${e.message}`)));
-    req.end();
-  });
+  return dialSpdy(url, protocols, { peer: "the runtime's streaming server", timeoutMs });
 }
