@@ -155,7 +155,7 @@ export const SERVICES: ServiceDef[] = [
   // resource metrics for `kubectl top`: registers its APIService v1beta1.metrics.k8s.io itself
   { name: 'metrics', enabled: (c) => c.addons.includes('metrics-server'), args: (c) => [c.cli, 'metrics', '--nats', c.natsUrl, '--register-apiservice'] },
   // the web UI (services/dashboard) on the loopback port up chose and prints
-  { name: 'dashboard', enabled: (c) => c.addons.includes('dashboard'), args: (c) => [c.cli, 'dashboard', '--nats', c.natsUrl, '--port', String(c.dashboardPort)] },
+  { name: 'dashboard', enabled: (c) => c.addons.includes('dashboard'), args: (c) => [c.cli, 'dashboard', '--nats', c.natsUrl, '--port', String(c.dashboardPort), '--apiserver', serverUrl(c.host, c.apiPort)] },
   // cluster DNS: port 53 on 127.0.0.1 and the node's address as root (else a free port); registers kube-dns itself
   { name: 'dns', enabled: (c) => c.addons.includes('dns'), args: (c) => [c.cli, 'dns', '--nats', c.natsUrl, '--cluster-ip', clusterDnsIP(serviceCidrArgs(c.serviceRangeArgs)[1])] },
 ];

@@ -6,13 +6,14 @@ import { natsFlagUsage, natsUrlFlag, portFlag, startOnPort } from '../../lib/pro
 import { runIfEntryPoint, startAndRunUntilStopped } from '../../lib/process/lifecycle.js';
 import { DEFAULT_DASHBOARD_PORT, startDashboard } from './server.js';
 
-export const DASHBOARD_USAGE = `usage: flotilla dashboard [--nats URL] [--port N] [--host ADDR] [--prometheus-url URL|none]
+export const DASHBOARD_USAGE = `usage: flotilla dashboard [--nats URL] [--port N] [--host ADDR] [--prometheus-url URL|none] [--apiserver URL]
 
   ${natsFlagUsage()}
   --port N             HTTP port of the UI (default ${DEFAULT_DASHBOARD_PORT}; 0 = any free port)
   --host ADDR          a loopback address to listen on (default 127.0.0.1)
   --prometheus-url URL the Prometheus the charts read (default: the one \`flotilla up\` runs, found over
-                       NATS; none: read the components' own /metrics and the kubelets' readings)`;
+                       NATS; none: read the components' own /metrics and the kubelets' readings)
+  --apiserver URL      the apiserver's HTTP URL, for followed logs and shells (flotilla up passes it)`;
 
 export async function runDashboard(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -22,6 +23,7 @@ export async function runDashboard(argv: string[]): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string' },
       'prometheus-url': { type: 'string' },
+      apiserver: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -36,7 +38,7 @@ export async function runDashboard(argv: string[]): Promise<number> {
   if (prometheusUrl && !/^https?:\/\/[^/]+/.test(prometheusUrl)) throw new Error(`--prometheus-url ${prom}: want http://HOST:PORT or none`);
   return startAndRunUntilStopped(
     'dashboard',
-    () => startOnPort('dashboard', port, values.port !== undefined, (p) => startDashboard({ natsUrl, port: p, host: values.host, prometheusUrl })),
+    () => startOnPort('dashboard', port, values.port !== undefined, (p) => startDashboard({ natsUrl, port: p, host: values.host, prometheusUrl, apiserverUrl: values.apiserver })),
     (running) => console.log(`dashboard: serving ${running.url} (NATS ${natsUrl})`),
   );
 }

@@ -15,6 +15,8 @@ import { Assets, contentSecurityPolicy } from './assets.js';
 import { CredentialedClients, credentialsOf } from './credentials.js';
 import { Allocation } from './allocation.js';
 import { ClusterMetrics } from './metrics.js';
+import { registerExecMetrics } from './exec.js';
+import { registerLogMetrics } from './logs.js';
 import { Overview } from './overview.js';
 import { Session } from './session.js';
 import { Tables } from './tables.js';
@@ -31,6 +33,8 @@ export interface StartDashboardOptions {
   prometheusUrl?: string | false;
   /** how often the charts get a point (default 5 s) */
   metricsIntervalMs?: number;
+  /** the apiserver's HTTP URL: followed logs and shells go there (NATS's API answers a log whole) */
+  apiserverUrl?: string;
 }
 
 export interface RunningDashboard {
@@ -58,7 +62,9 @@ export async function startDashboard(opts: StartDashboardOptions): Promise<Runni
   if (!LOOPBACK.test(host)) throw new Error(`--host ${host}: the dashboard listens on loopback only until the cluster has authentication`);
   const registry = newRegistry('dashboard');
   const nc: NatsConnection = await connectNats(opts.natsUrl, { name: `dashboard/${hostname()}` });
-  const clients = new CredentialedClients(nc, registry);
+  const clients = new CredentialedClients(nc, registry, opts.apiserverUrl);
+  registerLogMetrics(registry);
+  registerExecMetrics(registry);
   // the tables are shared by every tab of one identity; until login there is one
   const perUser = new Map<string, { tables: Tables; overview: Overview; metrics: ClusterMetrics; allocation: Allocation }>();
   const contextFor = (req: IncomingMessage) => {
@@ -72,7 +78,7 @@ export async function startDashboard(opts: StartDashboardOptions): Promise<Runni
       c = { tables, overview: new Overview(tables.get(NODES), tables.get(PODS)), metrics, allocation };
       perUser.set(creds.user, c);
     }
-    return { client, ...c };
+    return { client, http: () => clients.httpFor(creds), ...c };
   };
   // the lists a first page load shows are warm before any browser asks
   const admin = contextFor({ headers: {} } as IncomingMessage);

@@ -8,6 +8,11 @@
  *   {op: 'summary', id}                             the overview's counts, again on change
  *   {op: 'object',  id, ref}                        one whole object, again on change
  *   {op: 'metrics', id, scope, namespace?, name?}   a chart's data, again every tick (metrics.ts)
+ *   {op: 'logs',    id, logs}                       live logs (logs.ts): {type: 'streams'} and
+ *                                                   {type: 'lines', lines: [[pod/container, text]]}
+ *   {op: 'exec',    id, exec}                       a shell (exec.ts): {type: 'stdout', data (base64)},
+ *                                                   then {type: 'exit', status, message}
+ *   {op: 'stdin',   id, data} / {op: 'resize', id, cols, rows}   the shell's keys and size
  *   {op: 'close',   id}                             ends a subscription
  *   {op: 'call',    id, method, args}               a change or a read (calls.ts, actions.ts): one
  *                                                   {type: 'result', result} or error
@@ -21,6 +26,9 @@ import { StatusError } from '../../lib/client/mod.js';
 import { EditError } from './actions.js';
 import { call } from './calls.js';
 import type { ClusterMetrics, MetricsScope } from './metrics.js';
+import type { ApiHttp } from './credentials.js';
+import { ExecSession, validExecRequest, type ExecRequest } from './exec.js';
+import { LogFollower, validLogRequest, type LogRequest } from './logs.js';
 import { watchObject, type ObjectRef } from './objectwatch.js';
 import { redactSecret } from './secrets.js';
 import type { Overview } from './overview.js';
@@ -31,6 +39,8 @@ export interface SessionContext {
   tables: Tables;
   overview: Overview;
   metrics: ClusterMetrics;
+  /** the apiserver's HTTP front end for this identity (logs, exec) */
+  http(): ApiHttp;
 }
 
 interface Request {
@@ -46,11 +56,17 @@ interface Request {
   scope?: string;
   namespace?: string;
   name?: string;
+  logs?: LogRequest;
+  exec?: ExecRequest;
+  data?: string;
+  cols?: number;
+  rows?: number;
 }
 
 interface Subscription {
   close(): void;
   view?: TableView;
+  exec?: ExecSession;
 }
 
 /** What the browser is told of a failure: the API's Status when there is one. */
@@ -70,6 +86,8 @@ function metricsScope(req: Request): MetricsScope {
   if (req.scope === 'pod' && str(req.namespace) && str(req.name)) return { scope: 'pod', namespace: req.namespace!, name: req.name! };
   throw new QueryError('metrics: scope overview, nodes [name] or pod namespace name is required');
 }
+/** a tab whose socket holds more than this unsent has its logs paused (logs.ts) */
+const CONGESTED_BYTES = 4 << 20;
 
 export class Session {
   private readonly subs = new Map<string, Subscription>();
@@ -150,6 +168,36 @@ export class Session {
         this.subs.set(id, { close: stop });
         return;
       }
+      case 'logs': {
+        if (!validLogRequest(req.logs)) throw new QueryError('logs: {namespace, pod or selector} is required');
+        this.drop(id);
+        const f = new LogFollower(this.ctx.client, this.ctx.http(), req.logs, {
+          lines: (lines) => this.send({ id, type: 'lines', lines }),
+          streams: (streams) => this.send({ id, type: 'streams', streams }),
+          error: (e) => this.send(errorReply(id, e)),
+          congested: () => this.ws.bufferedAmount > CONGESTED_BYTES,
+        });
+        this.subs.set(id, { close: () => f.stop() });
+        return;
+      }
+      case 'exec': {
+        if (!validExecRequest(req.exec)) throw new QueryError('exec: {namespace, pod} is required');
+        this.drop(id);
+        // a request sent again after a reconnect carries the last size at its top level
+        const exec = new ExecSession(this.ctx.http(), { ...req.exec, cols: req.cols ?? req.exec.cols, rows: req.rows ?? req.exec.rows }, {
+          output: (data) => this.send({ id, type: 'stdout', data }),
+          exit: (status, message) => this.send({ id, type: 'exit', status, message }),
+          error: (e) => this.send(errorReply(id, e)),
+        });
+        this.subs.set(id, { exec, close: () => exec.stop() });
+        return;
+      }
+      case 'stdin':
+        this.exec(id).stdin(req.data as string);
+        return;
+      case 'resize':
+        this.exec(id).resize(req.cols, req.rows);
+        return;
       case 'close':
         this.drop(id);
         return;
@@ -168,6 +216,12 @@ export class Session {
     const v = this.subs.get(id)?.view;
     if (!v) throw new QueryError(`no table subscription "${id}"`);
     return v;
+  }
+
+  private exec(id: string): ExecSession {
+    const e = this.subs.get(id)?.exec;
+    if (!e) throw new QueryError(`no exec subscription "${id}"`);
+    return e;
   }
 
   private drop(id: string): void {

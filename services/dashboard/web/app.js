@@ -12,6 +12,8 @@ import { YamlView } from './yaml.js';
 import { KIND_NAV, kindRoute } from './kinds.js';
 import { HeaderNamespace } from './nsfilter.js';
 import { HeaderSearch } from './search.js';
+import { PodLogs, WorkloadLogs } from './logs.js';
+import { PodShell } from './shell.js';
 
 const NAV = [
   { path: 'overview', label: 'Overview', key: '1' },
@@ -43,7 +45,10 @@ function App() {
   }, []);
   const [view, ...rest] = r;
   let body;
-  if (view === 'pods' && rest.length === 2) body = html`<${PodDetails} namespace=${rest[0]} name=${rest[1]} />`;
+  if (view === 'pods' && rest[2] === 'logs') body = html`<${PodLogs} namespace=${rest[0]} name=${rest[1]} />`;
+  else if (view === 'pods' && rest[2] === 'shell') body = html`<${PodShell} namespace=${rest[0]} name=${rest[1]} />`;
+  else if (view === 'workloads' && rest[3] === 'logs') body = html`<${WorkloadLogs} resource=${rest[0]} namespace=${rest[1]} name=${rest[2]} />`;
+  else if (view === 'pods' && rest.length === 2) body = html`<${PodDetails} namespace=${rest[0]} name=${rest[1]} />`;
   else if (view === 'pods') body = html`<${PodsView} />`;
   else if (view === 'nodes' && rest.length === 1) body = html`<${NodeDetails} name=${rest[0]} />`;
   else if (view === 'nodes') body = html`<${NodesView} />`;

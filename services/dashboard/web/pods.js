@@ -40,6 +40,8 @@ export function PodDetails({ namespace, name }) {
     <nav aria-label="breadcrumb" class="crumbs"><a href="#/pods">Pods</a> / ${namespace} / ${name}</nav>
     <h1>Pod ${name}</h1>
     <div class="toolbar">
+      <a class="button" href=${`#/pods/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/logs`}>Logs</a>
+      <a class="button" href=${`#/pods/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/shell`}>Shell</a>
       <a class="button" href=${yamlHref(GVR.pods, namespace, name)}>Edit YAML</a>
       <${ActionButton} label="Delete" danger confirm run=${async () => (await conn.call('delete', { ref: { ...GVR.pods, namespace, name } }), 'deleted')} />
     </div>

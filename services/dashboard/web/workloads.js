@@ -31,7 +31,7 @@ export function WorkloadsView({ resource = 'deployments' }) {
       onOpen=${(r) => go('workloads', resource, r.namespace, r.name)} height=${Math.max(280, innerHeight - 260)} />`;
 }
 
-function selectorString(sel) {
+export function selectorString(sel) {
   return Object.entries(sel?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).concat((sel?.matchExpressions ?? []).map((e) => e.operator === 'Exists' ? e.key : e.operator === 'DoesNotExist' ? `!${e.key}` : `${e.key} ${e.operator.toLowerCase()} (${(e.values ?? []).join(',')})`)).join(',');
 }
 
@@ -61,6 +61,7 @@ export function WorkloadDetails({ resource, namespace, name }) {
     <div class="toolbar">
       ${['deployments', 'statefulsets', 'replicasets'].includes(resource) && html`<${Scale} key=${obj.spec?.replicas} gvr=${gvr} namespace=${namespace} name=${name} replicas=${obj.spec?.replicas} />`}
       ${['deployments', 'statefulsets', 'daemonsets'].includes(resource) && html`<${ActionButton} label="Restart" run=${async () => (await conn.call('restart', { ref }), 'restart requested: the pods roll')} />`}
+      ${selector && html`<a class="button" href=${`#/workloads/${resource}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/logs`}>Logs</a>`}
       <a class="button" href=${yamlHref(gvr, namespace, name)}>Edit YAML</a>
       <${ActionButton} label="Delete" danger confirm run=${async () => (await conn.call('delete', { ref }), 'deleted')} />
     </div>
