@@ -530,7 +530,9 @@ export class ObjectStorage {
    * The apiserver's own read-modify-write of an object (finalize, eviction, binding, ...).
    * `trusted` writes skip defaulting, validation and the no-op comparison, as upstream's
    * pods/binding storage does: the mutation is the apiserver's own and known to be valid.
-   * A trusted mutate must not modify the object it is given (it is the cached one).
+   * A trusted mutate must not modify the object it is given (it is the cached one) and
+   * returns plain JSON values only: the watch cache keeps the object written, so what a
+   * trusted patchWith resolves to is the cached object, not to be changed either.
    */
   async patchWith(kind: ServedKind, namespace: string, name: string, ctx: WriteContext, mutate: (current: any) => any, opts: { trusted?: boolean; track?: WriteTarget } = {}): Promise<any> {
     return this.guaranteedUpdate(kind, namespace, name, ctx, undefined, (current) => {
@@ -558,7 +560,8 @@ export class ObjectStorage {
     if (kind.def.namespaced) nm.namespace = cm.namespace;
     else delete nm.namespace;
     nm.uid = cm.uid;
-    nm.creationTimestamp = cm.creationTimestamp;
+    if (cm.creationTimestamp !== undefined) nm.creationTimestamp = cm.creationTimestamp;
+    else delete nm.creationTimestamp;
     if (cm.deletionTimestamp) nm.deletionTimestamp = cm.deletionTimestamp;
     else delete nm.deletionTimestamp;
     if (cm.deletionGracePeriodSeconds !== undefined) nm.deletionGracePeriodSeconds = cm.deletionGracePeriodSeconds;
@@ -642,7 +645,9 @@ export class ObjectStorage {
         return this.present(kind, current);
       }
       let rev: number;
-      const forget = finalize ? undefined : this.cache.expectWrite(key, enc);
+      // a trusted write's object is built from the cached one and JSON values only (the
+      // binding's): the cache keeps it rather than parsing the store's copy of it
+      const forget = finalize ? undefined : this.cache.expectWrite(key, enc, trusted && stored === next ? next : undefined);
       try {
         if (finalize) await this.store.delete(key, c.revision);
         else rev = await this.store.update(key, bytes, c.revision);

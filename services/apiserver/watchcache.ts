@@ -62,7 +62,7 @@ export class WatchCache {
   private revisionRequest?: Promise<number>;
   private revisionQueued?: Promise<number>;
   /** writes this instance has sent and not yet seen come back, by key */
-  private readonly expected = new Map<string, StoredBytes>();
+  private readonly expected = new Map<string, StoredBytes & { obj?: object }>();
 
   constructor(
     private readonly store: KvStore,
@@ -111,10 +111,14 @@ export class WatchCache {
   /**
    * A write this instance is about to send: when the store's entry comes back with the
    * same bytes, the cached object's JSON is the stored text with its revision spliced in
-   * (objectjson.ts), so watch frames need not encode it again. Returns what undoes it
-   * when the write fails.
+   * (objectjson.ts), so watch frames need not encode it again; and when `obj` is given, the
+   * cache holds that very object instead of parsing the entry. The caller vouches that `obj`
+   * is what parsing its bytes would give (plain JSON values, no undefined), resourceVersion
+   * aside, and that nothing changes it afterwards but setting that resourceVersion. Returns
+   * what undoes it when the write fails.
    */
-  expectWrite(key: string, entry: StoredBytes): () => void {
+  expectWrite(key: string, stored: StoredBytes, obj?: object): () => void {
+    const entry = obj ? { ...stored, obj } : stored;
     this.expected.set(key, entry);
     return () => {
       if (this.expected.get(key) === entry) this.expected.delete(key);
@@ -132,14 +136,17 @@ export class WatchCache {
         let obj: any;
         // a view on the entry's bytes, not a copy of them: every write's object passes here
         const bytes = Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength);
-        try {
-          obj = JSON.parse(bytes.toString('utf8'));
-        } catch {
-          obj = undefined; // a foreign or corrupt value is not served
-        }
         const expected = this.expected.get(e.key);
         const mine = expected !== undefined && expected.bytes.equals(bytes);
         if (mine) this.expected.delete(e.key);
+        if (mine && expected.obj) obj = expected.obj;
+        else {
+          try {
+            obj = JSON.parse(bytes.toString('utf8'));
+          } catch {
+            obj = undefined; // a foreign or corrupt value is not served
+          }
+        }
         if (obj && typeof obj === 'object') {
           // the text this instance wrote, parsed: its JSON is known (worth keeping only for watchers)
           const known = mine && !Array.isArray(obj) && obj.metadata !== undefined && this.synced && !!this.sinks.get(pk.resource)?.size;
