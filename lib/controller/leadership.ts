@@ -15,17 +15,23 @@ export interface ControllerToRun {
   controller: Controller;
 }
 
+/** Upstream's --leader-elect flags, shared by every leader-elected manager's options. */
+export interface LeaderElectionFlags {
+  /** false: run at once, no Lease (upstream --leader-elect=false); default true */
+  leaderElect?: boolean;
+  /** upstream defaults 15 / 10 / 2 s */
+  leaseDurationSeconds?: number;
+  renewDeadlineSeconds?: number;
+  retryPeriodSeconds?: number;
+}
+
 export interface LeadershipOptions {
   client: ApiClient;
   /** the Lease, e.g. kube-system/kube-controller-manager */
   namespace: string;
   name: string;
   identity: string;
-  /** false: run at once, no Lease (upstream --leader-elect=false) */
-  leaderElect: boolean;
-  leaseDurationSeconds?: number;
-  renewDeadlineSeconds?: number;
-  retryPeriodSeconds?: number;
+  flags: LeaderElectionFlags;
   log: (line: string) => void;
   /** builds a fresh set of controllers each time this process starts leading */
   build: () => ControllerToRun[];
@@ -71,7 +77,7 @@ export function runWithLeadership(o: LeadershipOptions): Leadership {
     await Promise.all(runs.splice(0));
   };
 
-  if (!o.leaderElect) run(abortAll.signal);
+  if (o.flags.leaderElect === false) run(abortAll.signal);
   else {
     campaigning = (async () => {
       while (!stopped) {
@@ -81,9 +87,9 @@ export function runWithLeadership(o: LeadershipOptions): Leadership {
           namespace: o.namespace,
           name: o.name,
           identity: o.identity,
-          leaseDurationSeconds: o.leaseDurationSeconds,
-          renewDeadlineSeconds: o.renewDeadlineSeconds,
-          retryPeriodSeconds: o.retryPeriodSeconds,
+          leaseDurationSeconds: o.flags.leaseDurationSeconds,
+          renewDeadlineSeconds: o.flags.renewDeadlineSeconds,
+          retryPeriodSeconds: o.flags.retryPeriodSeconds,
           callbacks: {
             onStartedLeading: (signal) => {
               o.log(`${o.identity} is the leader`);

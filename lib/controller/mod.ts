@@ -6,4 +6,4 @@
  */
 export { InformerController, QueueController, type Controller, type ControllerContext, type QueueControllerOptions } from './controller.js';
 export { enabledControllers } from './enabled.js';
-export { runWithLeadership, type ControllerToRun, type Leadership, type LeadershipOptions } from './leadership.js';
+export { runWithLeadership, type ControllerToRun, type LeaderElectionFlags, type Leadership, type LeadershipOptions } from './leadership.js';

@@ -150,7 +150,11 @@ export class KvStore {
 
   /** Unconditional write, used by restore. */
   async put(key: string, value: Uint8Array): Promise<number> {
-    return await this.kv.put(key, value);
+    try {
+      return await this.kv.put(key, value);
+    } catch (e) {
+      throw wrap(e, `put ${key}`, this.writeTimeoutMs);
+    }
   }
 
   async get(key: string): Promise<StoreEntry | null> {

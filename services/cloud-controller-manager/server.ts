@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ApiClient, componentUserAgent, connectNats, EventRecorder, type GroupVersionResource, Resources, SharedInformerFactory } from '../../lib/client/mod.js';
-import { enabledControllers, runWithLeadership, type Controller, type ControllerContext } from '../../lib/controller/mod.js';
+import { enabledControllers, runWithLeadership, type Controller, type ControllerContext, type LeaderElectionFlags } from '../../lib/controller/mod.js';
 import { announceTargets, newRegistry, serveMetrics, targetAddress, type HealthServer } from '../../lib/metrics/mod.js';
 import { DEFAULT_CLUSTER_NAME, type Interface } from './cloudprovider/cloud.js';
 import { LocalCloud } from './cloudprovider/local/local.js';
@@ -84,19 +84,15 @@ export const CLOUD_CONTROLLERS: CloudControllerDescriptor[] = [
   },
 ];
 
-export interface StartCloudControllerManagerOptions {
+export interface StartCloudControllerManagerOptions extends LeaderElectionFlags {
   natsUrl: string;
   /** --cloud-provider (only `local`) */
   cloudProvider?: string;
   /** --cluster-name (default kubernetes) */
   clusterName?: string;
   port?: number;
-  leaderElect?: boolean;
   controllers?: string[];
   identity?: string;
-  leaseDurationSeconds?: number;
-  renewDeadlineSeconds?: number;
-  retryPeriodSeconds?: number;
   /** --node-monitor-period of the cloud node lifecycle controller (default 5 s) */
   nodeMonitorPeriodMs?: number;
   /** --allocate-node-cidrs with --cluster-cidr: the route controller runs (unless --configure-cloud-routes=false) */
@@ -173,10 +169,7 @@ export async function startCloudControllerManager(opts: StartCloudControllerMana
     namespace: LEASE_NAMESPACE,
     name: LEASE_NAME,
     identity,
-    leaderElect: opts.leaderElect ?? true,
-    leaseDurationSeconds: opts.leaseDurationSeconds,
-    renewDeadlineSeconds: opts.renewDeadlineSeconds,
-    retryPeriodSeconds: opts.retryPeriodSeconds,
+    flags: opts,
     log,
     build: () =>
       descriptors.flatMap((d) => {

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ApiClient, componentUserAgent, connectNats, CONTROLLER_REVISIONS, CRONJOBS, DAEMONSETS, ENDPOINT_SLICES, EventRecorder, type GroupVersionResource, JOBS, PODDISRUPTIONBUDGETS as PDBS, Resources, SERVICE_ACCOUNTS, SharedInformerFactory, STATEFULSETS } from '../../lib/client/mod.js';
 import { announceTargets, newRegistry, serveMetrics, targetAddress, type HealthServer } from '../../lib/metrics/mod.js';
-import { enabledControllers, runWithLeadership, type Controller, type ControllerContext } from '../../lib/controller/mod.js';
+import { enabledControllers, runWithLeadership, type Controller, type ControllerContext, type LeaderElectionFlags } from '../../lib/controller/mod.js';
 import { ReplicaSetController } from './controllers/replicaset.js';
 import { EndpointSliceController } from './controllers/endpoints/endpointslice.js';
 import { EndpointsController } from './controllers/endpoints/endpoints.js';
@@ -60,20 +60,14 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   { name: 'pod-garbage-collector', resources: [Resources.pods, Resources.nodes], workers: 1, build: (ctx, opts) => new PodGCController(ctx, opts.podGC) },
 ];
 
-export interface StartControllerManagerOptions {
+export interface StartControllerManagerOptions extends LeaderElectionFlags {
   natsUrl: string;
   /** HTTP port of /metrics, /healthz, /readyz (default 10257; 0 = any free port) */
   port?: number;
-  /** campaign for the Lease before running controllers (default true) */
-  leaderElect?: boolean;
   /** --controllers entries (default ['*']) */
   controllers?: string[];
   /** leader-election identity and events' reportingInstance (default hostname_<random>) */
   identity?: string;
-  /** upstream defaults 15 / 10 / 2 s */
-  leaseDurationSeconds?: number;
-  renewDeadlineSeconds?: number;
-  retryPeriodSeconds?: number;
   /** --node-monitor-grace-period, --node-eviction-rate and the other node lifecycle flags */
   nodeLifecycle?: NodeLifecycleControllerOptions;
   /**
@@ -138,10 +132,7 @@ export async function startControllerManager(opts: StartControllerManagerOptions
     namespace: LEASE_NAMESPACE,
     name: LEASE_NAME,
     identity,
-    leaderElect: opts.leaderElect ?? true,
-    leaseDurationSeconds: opts.leaseDurationSeconds,
-    renewDeadlineSeconds: opts.renewDeadlineSeconds,
-    retryPeriodSeconds: opts.retryPeriodSeconds,
+    flags: opts,
     log,
     build: () => descriptors.map((d) => ({ name: d.name, workers: d.workers, controller: d.build(ctx, opts) })),
     startInformers: () => informers.start(),
