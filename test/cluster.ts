@@ -150,6 +150,8 @@ export function alive(pid: number): boolean {
 
 export interface Cluster {
   natsUrl: string;
+  /** nats-server's HTTP monitoring (/varz): benchmarks read its message and byte counters */
+  natsMonitorUrl?: string;
   httpUrl: string;
   nats: NatsServerHandle;
   /** the first apiserver */
@@ -191,7 +193,7 @@ const SERVING = /apiserver: serving (https?:\/\/\S+)/;
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   if (opts.scheduler && !existsSync(SCHEDULER_MAIN)) throw new Error(`no scheduler in the build (${SCHEDULER_MAIN}); run "npx tsc -p ." or pass --nats URL for a running cluster`);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-bench-'));
-  const nats = await startNatsServer({ dataDir: path.join(dataDir, 'nats') });
+  const nats = await startNatsServer({ dataDir: path.join(dataDir, 'nats'), monitorPort: 0 });
   const children: ChildProcess[] = [];
   const stopAll = async () => {
     await Promise.all(children.map(stopChild));
@@ -224,6 +226,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     }
     return {
       natsUrl: nats.url,
+      natsMonitorUrl: nats.monitorUrl,
       httpUrl: urls[0]!,
       nats,
       apiserver: apiservers[0]!,

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiClient, connectNats } from '../../lib/client/mod.js';
 import { ConfigError, loadConfig, selectWorkloads, type Workload } from './config.js';
@@ -25,6 +26,8 @@ options:
   --nats URL             use the running cluster at this NATS URL instead of starting one per workload
   --server URL           the same as --nats (the benchmark talks to the NATS API)
   --scheduler-metrics URL   that cluster's scheduler /metrics (for the latency figures)
+  --nats-monitor URL     that cluster's nats-server monitoring (its -m port, e.g. http://127.0.0.1:8222):
+                         NATS messages and bytes per pod (a started cluster's is read without it)
   --output FILE          also write the JSON result document to FILE
   --batch N              objects per batch create (default 250)
   --in-flight N          batch creates in flight (default 4)
@@ -37,7 +40,7 @@ options:
 
 async function runOne(
   w: Workload,
-  opts: { natsUrl?: string; metricsUrl?: string; batch: number; inFlight: number; stallMs: number; verbose: boolean; tracingArgs: string[] },
+  opts: { natsUrl?: string; metricsUrl?: string; natsMonitorUrl?: string; batch: number; inFlight: number; stallMs: number; verbose: boolean; tracingArgs: string[] },
 ): Promise<WorkloadResult> {
   const started = performance.now();
   let cluster: Cluster | undefined;
@@ -56,6 +59,7 @@ async function runOne(
     const nc = await connectNats(opts.natsUrl ?? cluster!.natsUrl, { name: 'bench-scheduler-perf', waitOnFirstConnect: false });
     const client = new ApiClient(nc, { requestTimeoutMs: 60_000 });
     const tracker = new PodTracker(client);
+    const monitorUrl = opts.natsMonitorUrl ?? cluster?.natsMonitorUrl;
     // a shared cluster gets its objects labelled so they can be removed afterwards
     const runId = opts.natsUrl ? randomUUID().slice(0, 8) : undefined;
     try {
@@ -70,8 +74,16 @@ async function runOne(
         inFlight: opts.inFlight,
         stallTimeoutMs: opts.stallMs,
         pids: cluster ? { bench: process.pid, ...cluster.pids } : { bench: process.pid },
+        natsMonitor: monitorUrl ? { url: monitorUrl, roleOf: connectionRole } : undefined,
       });
       const result = await runner.run();
+      const profileDir = benchClusterEnv().profileDir;
+      if (profileDir && result.measured?.window) {
+        // the measured op on the profiles' clock: `bin/cpuprofile-top.js FILE --window THIS`
+        const file = path.join(profileDir, 'measured-window.json');
+        writeFileSync(file, JSON.stringify({ workload: w.fullName, ...result.measured.window }) + '\n');
+        result.notes.push(`the measured op's window for cutting the CPU profiles: ${file}`);
+      }
       if (tracker.relists) result.notes.push(`the pod watch broke and was re-listed ${tracker.relists} time(s)`);
       if (runId) await runner.cleanup();
       result.seconds = (performance.now() - started) / 1000;
@@ -95,6 +107,14 @@ async function runOne(
     active = undefined;
     await cluster?.stop();
   }
+}
+
+/** Which process a NATS connection belongs to, by the name each opens it with. */
+export function connectionRole(name: string): string | undefined {
+  if (name === 'bench-scheduler-perf') return 'bench';
+  if (name === 'flotilla-apiserver') return 'apiserver';
+  if (name.startsWith('scheduler/')) return 'scheduler';
+  return undefined;
 }
 
 /** The cluster of the running workload: an interrupted run still stops its processes. */
@@ -122,6 +142,7 @@ export async function runBenchScheduler(argv: string[]): Promise<number> {
         nats: { type: 'string' },
         server: { type: 'string' },
         'scheduler-metrics': { type: 'string' },
+        'nats-monitor': { type: 'string' },
         output: { type: 'string' },
         batch: { type: 'string', default: '250' },
         'in-flight': { type: 'string', default: '4' },
@@ -190,6 +211,7 @@ export async function runBenchScheduler(argv: string[]): Promise<number> {
     const r = await runOne(w, {
       natsUrl,
       metricsUrl: values['scheduler-metrics'],
+      natsMonitorUrl: values['nats-monitor'],
       batch: numbers.batch,
       inFlight: numbers.inFlight,
       stallMs: numbers.stall * 1000,

@@ -9,6 +9,7 @@ import { SCHEDULER_MAIN, startCluster } from '../../test/cluster.js';
 import { parseConfig, type Workload } from './config.js';
 import { thresholdFailure, WorkloadRunner } from './runner.js';
 import { PodTracker } from './tracker.js';
+import { connectionRole } from './main.js';
 
 const TEMPLATES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bench/scheduler-perf/config');
 
@@ -65,7 +66,8 @@ if (existsSync(SCHEDULER_MAIN)) {
         await tracker.start();
         const lines: string[] = [];
         const w = tinyWorkload(1_000_000);
-        const result = await new WorkloadRunner(w, { client, tracker, schedulerMetricsUrl: cluster.schedulerMetricsUrl, log: (l) => lines.push(l) }).run();
+        const natsMonitor = { url: cluster.natsMonitorUrl!, roleOf: (name: string) => (name === 'perf-e2e' ? 'bench' : connectionRole(name)) };
+        const result = await new WorkloadRunner(w, { client, tracker, schedulerMetricsUrl: cluster.schedulerMetricsUrl, log: (l) => lines.push(l), natsMonitor }).run();
         assert.equal(result.error, undefined, result.error);
         assert.deepEqual(result.measured && { op: result.measured.op, pods: result.measured.pods }, { op: 2, pods: 50 });
 
@@ -92,6 +94,15 @@ if (existsSync(SCHEDULER_MAIN)) {
         // far below an impossible threshold
         assert.match(result.thresholdFailure ?? '', /< threshold 1000000/);
         assert.ok(lines.some((l) => /op 2 createPods: 50 pods created in namespace-2, all scheduled/.test(l)), lines.join('\n'));
+
+        // NATS traffic of the measured op, from nats-server's monitoring: the bench sent the
+        // creates, the scheduler its bindings, the apiserver the writes and watch frames
+        const nats = result.measured?.natsPerPod;
+        assert.ok(nats, `no NATS figures; notes: ${result.notes.join('; ')}`);
+        assert.ok(nats.server.inMsgs > 0 && nats.server.outBytes > nats.server.outMsgs, JSON.stringify(nats.server));
+        for (const role of ['bench', 'apiserver', 'scheduler']) assert.ok((nats.byRole[role]?.inBytes ?? 0) > 0, `${role} sent nothing: ${JSON.stringify(nats.byRole)}`);
+        const win = result.measured!.window!;
+        assert.ok(win.startUs < win.endUs && win.endUs <= Number(process.hrtime.bigint() / 1000n), JSON.stringify(win));
       } finally {
         await tracker.stop();
         client.close();

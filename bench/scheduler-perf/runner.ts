@@ -11,6 +11,7 @@ import { aggregate, histogramDataItem, histogramDelta, parseHistograms, Throughp
 import { makeAny, makeNamespace, makeNode, makePod, RUN_LABEL } from './templates.js';
 import type { PodTracker } from './tracker.js';
 import { cpuPerOpUs, sampleCpu, sampleSyscalls, syscallsPerOp, type CpuSample, type SyscallSample } from '../cpu.js';
+import { natsPerOp, sampleNats, type NatsSample, type RoleOf } from '../natsstats.js';
 
 export interface RunnerEnv {
   client: ApiClient;
@@ -29,6 +30,8 @@ export interface RunnerEnv {
   stallTimeoutMs?: number;
   /** processes whose CPU time per measured pod is reported (bench client, nats-server, apiserver, scheduler) */
   pids?: Record<string, number | undefined>;
+  /** nats-server's HTTP monitoring: NATS messages and bytes per measured pod (server totals, and by connection role) */
+  natsMonitor?: { url: string; roleOf: RoleOf };
 }
 
 export interface MeasuredOp {
@@ -41,6 +44,10 @@ export interface MeasuredOp {
   cpuUsPerPod?: Record<string, number | null>;
   /** read and write system calls of each process per measured pod (socket reads and writes, mostly) */
   syscallsPerPod?: Record<string, { reads: number; writes: number } | null>;
+  /** NATS messages and bytes per measured pod, from nats-server's /varz and /connz */
+  natsPerPod?: NatsSample;
+  /** the measured op on the monotonic clock V8's CPU profiles use (µs), to cut a profile to it */
+  window?: { startUs: number; endUs: number };
 }
 
 export interface WorkloadResult {
@@ -77,6 +84,10 @@ interface Collection {
   cpuAtEnd?: CpuSample;
   syscallsBefore?: SyscallSample;
   syscallsAtEnd?: SyscallSample;
+  natsBefore?: NatsSample;
+  natsAtEnd?: Promise<NatsSample | undefined>;
+  startUs: number;
+  endUs?: number;
 }
 
 class StallError extends Error {}
@@ -279,11 +290,14 @@ export class WorkloadRunner {
     const tracker = this.env.tracker;
     const sampler = new ThroughputSampler(tracker.countsOver(namespaces).scheduled);
     const pids = this.env.pids;
+    const natsBefore = await this.sampleNats();
     const c: Collection = {
       op,
       namespaces,
       metricsBefore,
       sampler,
+      natsBefore,
+      startUs: monotonicUs(),
       startMs: performance.now(),
       target,
       baseline,
@@ -295,6 +309,8 @@ export class WorkloadRunner {
         sampler.observe(scheduled, now);
         if (c.endMs === undefined && scheduled >= target) {
           c.endMs = now;
+          c.endUs = monotonicUs();
+          if (natsBefore) c.natsAtEnd = this.sampleNats();
           if (pids) {
             c.cpuAtEnd = sampleCpu(pids);
             c.syscallsAtEnd = sampleSyscalls(pids);
@@ -321,7 +337,10 @@ export class WorkloadRunner {
     const cpuUsPerPod = c.cpuBefore && cpuEnd ? cpuPerOpUs(c.cpuBefore, cpuEnd, pods) : undefined;
     const syscallsEnd = c.syscallsBefore && (c.syscallsAtEnd ?? sampleSyscalls(this.env.pids!));
     const syscallsPerPod = c.syscallsBefore && syscallsEnd ? syscallsPerOp(c.syscallsBefore, syscallsEnd, pods) : undefined;
-    this.measured = { op: c.op.index, pods, seconds, podsPerSecond: seconds > 0 ? pods / seconds : NaN, cpuUsPerPod, syscallsPerPod };
+    const natsEnd = c.natsBefore && ((await c.natsAtEnd) ?? (await this.sampleNats()));
+    const natsPerPod = c.natsBefore && natsEnd ? natsPerOp(c.natsBefore, natsEnd, pods) : undefined;
+    const window = { startUs: c.startUs, endUs: c.endUs ?? monotonicUs() };
+    this.measured = { op: c.op.index, pods, seconds, podsPerSecond: seconds > 0 ? pods / seconds : NaN, cpuUsPerPod, syscallsPerPod, natsPerPod, window };
     const labels = { Name: this.workload.fullName };
     this.dataItems.push(throughputDataItem(c.sampler.samples, labels));
     if (c.sampler.samples.length === 0)
@@ -340,6 +359,18 @@ export class WorkloadRunner {
         const item = histogramDataItem(m.name, aggregate(delta, { [m.splitBy]: v }), labels);
         if (item) this.dataItems.push(item);
       }
+    }
+  }
+
+  /** nats-server's counters, or undefined (noted) when there is no monitoring URL or it fails. */
+  private async sampleNats(): Promise<NatsSample | undefined> {
+    const m = this.env.natsMonitor;
+    if (!m) return undefined;
+    try {
+      return await sampleNats(m.url, m.roleOf);
+    } catch (e) {
+      this.notes.push(`cannot read nats-server's monitoring at ${m.url}: ${(e as Error).message}`);
+      return undefined;
     }
   }
 
@@ -516,6 +547,11 @@ export class WorkloadRunner {
       this.env.log(`${this.prefix(op)}: created ${created()}/${total}, scheduled ${scheduled()}/${total}, ${Math.round(rate)} pods/s`);
     });
   }
+}
+
+/** Now on the monotonic clock of V8's CPU profiles (their startTime and endTime), in µs. */
+function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
 }
 
 /**

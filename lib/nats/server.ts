@@ -10,6 +10,8 @@ import net from 'node:net';
 export interface NatsServerHandle {
   url: string;
   port: number;
+  /** the HTTP monitoring endpoint (`/varz`, `/connz`, ...) when started with monitorPort */
+  monitorUrl?: string;
   dataDir: string;
   process: ChildProcess;
   stop(): Promise<void>;
@@ -52,13 +54,18 @@ export interface StartNatsOptions {
   binary?: string;
   /** inherit the child's output (for debugging) */
   verbose?: boolean;
+  /** serve nats-server's HTTP monitoring on this port (`-m`; 0 = a free port): benchmarks read /varz */
+  monitorPort?: number;
 }
 
 export async function startNatsServer(opts: StartNatsOptions): Promise<NatsServerHandle> {
   const port = opts.port ?? (await freePort());
   mkdirSync(opts.dataDir, { recursive: true });
   const bin = opts.binary ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
-  const child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', opts.dataDir], {
+  const monitorPort = opts.monitorPort === undefined ? undefined : opts.monitorPort || (await freePort());
+  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', opts.dataDir];
+  if (monitorPort !== undefined) args.push('-m', String(monitorPort));
+  const child = spawn(bin, args, {
     stdio: opts.verbose ? 'inherit' : 'ignore',
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -66,6 +73,7 @@ export async function startNatsServer(opts: StartNatsOptions): Promise<NatsServe
   child.once('error', (e) => (spawnError = e));
   try {
     await waitForPort(port);
+    if (monitorPort !== undefined) await waitForPort(monitorPort);
   } catch (e) {
     child.kill('SIGKILL');
     if (spawnError) throw new Error(`cannot start ${bin}: ${spawnError.message} (install it: sudo apt-get install -y nats-server)`);
@@ -74,6 +82,7 @@ export async function startNatsServer(opts: StartNatsOptions): Promise<NatsServe
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    monitorUrl: monitorPort !== undefined ? `http://127.0.0.1:${monitorPort}` : undefined,
     dataDir: opts.dataDir,
     process: child,
     async stop() {
