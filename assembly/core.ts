@@ -1087,19 +1087,31 @@ export function place(id: i32, count: i32): i32 {
   return count;
 }
 
+/** Why the next pod of the class (blob b, constraints prepared) would not fit on slot n; -1 when absent. */
+@inline function reasonAt(b: usize, n: i32): i32 {
+  if ((flagsAt(n) & NODE_PRESENT) == 0) return -1;
+  let r = staticReason(b, n);
+  if (r == 0) r = dynamicReason(b, n);
+  if (r == 0) r = constraintReason(b, n);
+  return r;
+}
+
 /** Per slot, the reason the next pod of class id would not fit (outI32); absent slots get -1. */
 export function diagnose(id: i32): void {
   const b = sync(id);
   prepareConstraints(b);
-  for (let n = 0; n < nodeSlots; n++) {
-    let r = -1;
-    if ((flagsAt(n) & NODE_PRESENT) != 0) {
-      r = staticReason(b, n);
-      if (r == 0) r = dynamicReason(b, n);
-      if (r == 0) r = constraintReason(b, n);
-    }
-    store<i32>(pOutI32 + ((<usize>n) << 2), r);
-  }
+  for (let n = 0; n < nodeSlots; n++) store<i32>(pOutI32 + ((<usize>n) << 2), reasonAt(b, n));
+}
+
+/**
+ * diagnose() for one slot, returned: preemption's dry runs change one node's usage and ask
+ * about that node only, where a full diagnose would judge every node each time.
+ */
+export function diagnoseNode(id: i32, slot: i32): i32 {
+  const b = sync(id);
+  if (slot < 0 || slot >= nodeSlots) return -1;
+  prepareConstraints(b);
+  return reasonAt(b, slot);
 }
 
 /** Per slot, the total score of the next pod of class id (outF64), -1 when infeasible. */

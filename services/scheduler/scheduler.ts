@@ -123,6 +123,7 @@ export class Scheduler {
           metrics: opts.metrics,
           recorder,
           listPDBs: () => pdbs.store.list(),
+          onPreemptionDone: (pod: Pod, error?: Error) => this.preemptionDone(pod, error),
         },
         metrics: opts.metrics,
         pluginMetricsSamplePercent: opts.pluginMetricsSamplePercent,
@@ -144,7 +145,20 @@ export class Scheduler {
   }
 
   private moved(event: ClusterEvent): void {
-    this.queue.moveAllToActiveOrBackoffQueue(event);
+    this.queue.moveAllToActiveOrBackoffQueue(event, this.notPreempting);
+  }
+
+  /** a preemptor stays put until its victims' API calls finish (then preemptionDone activates it) */
+  private readonly notPreempting = (e: QueueEntry): boolean => !this.preemptionInFlight(e);
+
+  private preemptionInFlight(e: QueueEntry): boolean {
+    return this.profiles.get(e.pod.spec?.schedulerName || 'default-scheduler')?.fw.postFilterInFlight(e.key) ?? false;
+  }
+
+  /** upstream async preemption: the preemptor is activated once its victims' API calls are done */
+  private preemptionDone(pod: Pod, error?: Error): void {
+    if (error) this.log(error.message);
+    this.queue.activate(podKey(pod));
   }
 
   /** Starts the informers and waits until their caches are synced. */
@@ -295,6 +309,10 @@ export class Scheduler {
       const pod = entry.pod;
       if (pod.spec?.nodeName || pod.metadata?.deletionTimestamp) {
         this.queue.done(entry);
+        continue;
+      }
+      if (this.preemptionInFlight(entry)) {
+        this.queue.addUnschedulable(entry, entry.unschedulablePlugins);
         continue;
       }
       const profile = this.profiles.get(pod.spec?.schedulerName || 'default-scheduler');
@@ -467,6 +485,7 @@ export class Scheduler {
     this.abort.abort();
     this.queue.close();
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
+    await Promise.all([...this.profiles.values()].map((p) => p.fw.drainPostFilter()));
     await this.binder.drain();
     await this.statusWriter.drain();
     await Promise.all([...this.profiles.values()].map((p) => p.recorder.stop()));

@@ -247,6 +247,14 @@ function runScenario(seed: number, maxNodes: number, steps: number): void {
       const d = firstDiff(diag[0], diag[i]);
       if (d >= 0) assert.fail(where(`${step}: diagnose(${id}) slot ${d}: reference ${diag[0][d]}, ${trio.names[i]} ${diag[i][d]}`));
     }
+    // one slot at a time (preemption's dry runs) answers as the full pass did
+    trio.cores.forEach((c, i) => {
+      for (let slot = 0; slot < dims.nodes; slot++) {
+        const r = c.diagnoseNode(id, slot);
+        if (r !== diag[i][slot]) assert.fail(where(`${step}: ${trio.names[i]} diagnoseNode(${id}, ${slot}) ${r}, its diagnose ${diag[i][slot]}`));
+      }
+      if (c.diagnoseNode(id, dims.nodes) !== -1) assert.fail(where(`${step}: ${trio.names[i]} diagnoseNode(${id}) past the last slot is not -1`));
+    });
     trio.cores.forEach((c, i) => c.scores(id, sc[i]));
     for (let i = 1; i < trio.cores.length; i++) {
       const d = firstDiff(sc[0], sc[i]);

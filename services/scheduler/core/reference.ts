@@ -330,6 +330,13 @@ export class ReferenceCore implements SchedulingCore {
     }
   }
 
+  diagnoseNode(id: number, slot: number): number {
+    const cls = this.getClass(id);
+    this.checkDomains(id, cls);
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.dims.nodes || !this.present[slot]) return -1;
+    return this.reason(cls, this.prepare(cls), slot);
+  }
+
   scores(id: number, out: Float64Array): void {
     const cls = this.getClass(id);
     if (out.length < this.dims.nodes) throw new RangeError(`scores out has length ${out.length}, need at least ${this.dims.nodes}`);

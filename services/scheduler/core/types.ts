@@ -298,6 +298,8 @@ export interface SchedulingCore {
   place(id: number, count: number, out: Int32Array): number;
   /** Per node slot, the reason the next pod of class `id` would not fit there (Reason codes). */
   diagnose(id: number, out: Int32Array): void;
+  /** diagnose() of one node slot: its reason code, -1 for an absent or out-of-range slot */
+  diagnoseNode(id: number, slot: number): number;
   /** Per node slot, the total score of the next pod of class `id`, -1 when infeasible (tests and preemption). */
   scores(id: number, out: Float64Array): void;
   /** Frees what the core holds (WASM memory) */

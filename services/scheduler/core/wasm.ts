@@ -32,6 +32,7 @@ interface CoreExports {
   classDrop(id: number): void;
   place(id: number, count: number): number;
   diagnose(id: number): void;
+  diagnoseNode(id: number, slot: number): number;
   scores(id: number): void;
 }
 
@@ -397,6 +398,14 @@ export class WasmCore implements SchedulingCore {
     this.ex.diagnose(id);
     this.views();
     out.set(this.i32.subarray(this.pOutI32, this.pOutI32 + this.dims.nodes));
+  }
+
+  diagnoseNode(id: number, slot: number): number {
+    this.checkClass(id);
+    this.checkDomains(id);
+    const r = this.ex.diagnoseNode(id, slot);
+    this.views();
+    return r;
   }
 
   scores(id: number, out: Float64Array): void {

@@ -431,6 +431,17 @@ export class Framework {
     return last;
   }
 
+  /** whether a PostFilter plugin's API calls for this pod (a preemption's) are still in flight */
+  postFilterInFlight(podKey: string): boolean {
+    for (const p of this.postFilterPlugins) if (p.inFlight?.(podKey)) return true;
+    return false;
+  }
+
+  /** waits for the API calls PostFilter plugins started (the scheduler's stop) */
+  async drainPostFilter(): Promise<void> {
+    await Promise.all(this.postFilterPlugins.map((p) => p.drain?.()));
+  }
+
   reserve(pod: Pod, nodeName: string): void {
     for (const p of this.reservePlugins) p.reserve(pod, nodeName);
   }

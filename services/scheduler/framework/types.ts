@@ -155,6 +155,13 @@ export interface PostFilterResult {
 
 export interface PostFilterPlugin extends Plugin {
   postFilter(snapshot: Snapshot, pod: Pod, diagnosis: Diagnosis): Promise<PostFilterResult>;
+  /**
+   * true while the API calls a postFilter started for this pod are in flight (upstream
+   * async preemption's IsPodRunningPreemption): the pod is not retried until they finish
+   */
+  inFlight?(podKey: string): boolean;
+  /** resolves once every API call the plugin started has finished */
+  drain?(): Promise<void>;
 }
 
 export interface ReservePlugin extends Plugin {

@@ -84,6 +84,24 @@ describe('SchedulingQueue', () => {
     q.close();
   });
 
+  it('activates a waiting pod at once, backing off or not, and leaves others where they are', async () => {
+    const { q } = clockedQueue();
+    q.add(pod('p'));
+    q.add(pod('r'));
+    const [p, r] = await q.popBatch(2);
+    q.addUnschedulable(p!, ['DefaultPreemption']);
+    q.addUnschedulable(r!, []);
+    assert.equal(q.whereIs('default/r'), 'backoff');
+    assert.equal(q.activate('default/p'), true);
+    assert.equal(q.whereIs('default/p'), 'active');
+    assert.equal(q.activate('default/r'), true);
+    assert.equal(q.whereIs('default/r'), 'active', 'within its 1 s backoff all the same');
+    assert.equal(q.activate('default/p'), false, 'already active');
+    assert.equal(q.activate('default/unknown'), false);
+    assert.deepEqual((await q.popBatch(2)).map((e) => e.key).sort(), ['default/p', 'default/r']);
+    q.close();
+  });
+
   it('sends a pod to backoffQ, not unschedulablePods, when an event that may help it came during its cycle', async () => {
     const { q } = clockedQueue();
     q.add(pod('p'));

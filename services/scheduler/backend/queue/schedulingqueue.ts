@@ -445,6 +445,17 @@ export class SchedulingQueue {
     return moved;
   }
 
+  /**
+   * upstream Activate: a pod waiting in unschedulablePods or backoffQ goes to activeQ at once,
+   * backoff or not (a preemptor whose victims are gone). Returns whether it moved.
+   */
+  activate(key: string): boolean {
+    const at = this.where.get(key);
+    if (at !== 'unschedulable' && at !== 'backoff') return false;
+    this.toActive(this.entries.get(key)!);
+    return true;
+  }
+
   /** Moves pods whose backoff has expired from backoffQ to activeQ (runs every second). */
   flushBackoffQCompleted(): number {
     let moved = 0;

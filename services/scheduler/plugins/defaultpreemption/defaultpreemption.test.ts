@@ -6,9 +6,9 @@ import { connectedApiServer, type ConnectedApiServer } from '../../../../test/ap
 import { ApiClient, PRIORITY_CLASSES as CLASSES } from '../../../../lib/client/mod.js';
 import { SchedulerCache } from '../../backend/cache/cache.js';
 import { Dim, Reason, defaultScoreConfig, emptyClass, type ClassSpec } from '../../core/types.js';
-import type { Diagnosis } from '../../framework/types.js';
+import type { Diagnosis, PostFilterResult } from '../../framework/types.js';
 import { SchedulerMetrics } from '../../metrics.js';
-import { DISRUPTION_TARGET, newDefaultPreemption, REASON_PREEMPTION_BY_SCHEDULER } from './defaultpreemption.js';
+import { DISRUPTION_TARGET, newDefaultPreemption, REASON_PREEMPTION_BY_SCHEDULER, type DefaultPreemptionDeps } from './defaultpreemption.js';
 
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
 const PDBS = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', namespace: 'default' };
@@ -105,8 +105,16 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     return client.get<Pod>({ ...PODS, name });
   }
 
-  function plugin() {
-    return newDefaultPreemption(undefined, { client, metrics });
+  function plugin(deps: Partial<DefaultPreemptionDeps> = {}) {
+    return newDefaultPreemption(undefined, { client, metrics, ...deps });
+  }
+
+  /** One PostFilter run, and the victims' API calls it started, done. */
+  async function preempt(pod: Pod): Promise<PostFilterResult> {
+    const pl = plugin();
+    const r = await pl.postFilter(cache.snapshot, pod, diagnose());
+    await pl.drain();
+    return r;
   }
 
   it('evicts only the lower-priority pods the preemptor needs gone, on the node whose victims matter least', async () => {
@@ -118,7 +126,7 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     await running('b-mid2', 'node-b', '2', 'mid');
     const p = await preemptor('big', '2', 'high');
 
-    const r = await plugin().postFilter(cache.snapshot, p, diagnose());
+    const r = await preempt(p);
 
     assert.equal(r.nominatedNodeName, 'node-a');
     assert.equal(r.message, '');
@@ -129,7 +137,6 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     assert.equal(cond?.reason, REASON_PREEMPTION_BY_SCHEDULER);
     assert.equal(cond?.message, 'default-scheduler: preempting to accommodate a higher priority pod');
     for (const spared of ['a-mid', 'b-mid1', 'b-mid2']) assert.equal((await getPod(spared)).metadata?.deletionTimestamp, undefined, spared);
-    assert.equal((await getPod('big')).status?.nominatedNodeName, 'node-a');
     assert.equal(await metricValue('scheduler_preemption_attempts_total'), 1);
     assert.equal(await metricValue('scheduler_preemption_victims_count'), 1);
   });
@@ -138,7 +145,7 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     cache.addNode(node('node-a', '3'));
     for (let i = 0; i < 3; i++) await running(`low-${i}`, 'node-a', '1', 'low');
     const p = await preemptor('big', '2', 'high');
-    await plugin().postFilter(cache.snapshot, p, diagnose());
+    await preempt(p);
     // the last dry run left one of the three pods out; with the real usage a 1-cpu pod still finds the node full
     defineClass(1000, 1);
     const out = new Int32Array(cache.coreDims().nodes);
@@ -153,7 +160,7 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     await running('b-0', 'node-b', '4', 'low');
     const p = await preemptor('big', '2', 'high');
 
-    const r = await plugin().postFilter(cache.snapshot, p, diagnose());
+    const r = await preempt(p);
 
     assert.equal(r.nominatedNodeName, 'node-b');
     assert.ok((await getPod('b-0')).metadata?.deletionTimestamp);
@@ -168,7 +175,7 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     await running('mid-2', 'node-a', '1', 'mid');
     const p = await preemptor('big', '2', 'high');
 
-    const r = await plugin().postFilter(cache.snapshot, p, diagnose());
+    const r = await preempt(p);
 
     assert.equal(r.nominatedNodeName, 'node-a');
     const deleted: string[] = [];
@@ -190,7 +197,7 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     await client.updateStatus(PDBS, { ...pdb, status: { disruptionsAllowed: 0, currentHealthy: 1, desiredHealthy: 1, expectedPods: 1 } });
     const p = await preemptor('big', '2', 'high');
 
-    const r = await plugin().postFilter(cache.snapshot, p, diagnose());
+    const r = await preempt(p);
 
     assert.equal(r.nominatedNodeName, 'node-b');
     assert.equal((await getPod('guarded')).metadata?.deletionTimestamp, undefined);
@@ -203,7 +210,7 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     const p = await preemptor('polite', '2', 'high-never');
     assert.equal(p.spec?.preemptionPolicy, 'Never');
 
-    const r = await plugin().postFilter(cache.snapshot, p, diagnose());
+    const r = await preempt(p);
 
     assert.equal(r.nominatedNodeName, undefined);
     assert.equal(r.message, 'preemption: not eligible due to preemptionPolicy=Never.');
@@ -218,14 +225,14 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     await running('peer-b', 'node-b', '2', 'high');
     const p = await preemptor('big', '2', 'high');
 
-    const r = await plugin().postFilter(cache.snapshot, p, diagnose());
+    const r = await preempt(p);
     assert.equal(r.nominatedNodeName, undefined);
     assert.equal(r.message, 'preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.');
 
     // a node too small even when emptied of lower-priority pods keeps its filter's reason
     cache.addNode(node('node-d', '1'));
     await running('low-d', 'node-d', '1', 'low');
-    const r2 = await plugin().postFilter(cache.snapshot, p, diagnose());
+    const r2 = await preempt(p);
     assert.equal(
       r2.message,
       'preemption: 0/4 nodes are available: 1 Insufficient cpu, 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.',
@@ -237,17 +244,56 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     cache.addNode(node('node-a', '2'));
     await running('victim', 'node-a', '2', 'low');
     const p = await preemptor('big', '2', 'high');
-    const first = await plugin().postFilter(cache.snapshot, p, diagnose());
+    const first = await preempt(p);
     assert.equal(first.nominatedNodeName, 'node-a');
     // the informer delivers the terminating victim and the nominated preemptor
     const victim = await getPod('victim');
     cache.updatePod(victim, victim);
-    const nominated = await getPod('big');
+    // and the scheduler has written the nomination PostFilter returned
+    const nominated: Pod = { ...(await getPod('big')), status: { nominatedNodeName: first.nominatedNodeName } };
 
-    const second = await plugin().postFilter(cache.snapshot, nominated, diagnose());
+    const second = await preempt(nominated);
 
     assert.equal(second.nominatedNodeName, undefined);
     assert.equal(second.message, 'preemption: not eligible due to a terminating pod on the nominated node.');
+  });
+
+  it('nominates at once and deletes the victims beside the scheduling loop, saying when they are gone', async () => {
+    cache.addNode(node('node-a', '2'));
+    await running('victim', 'node-a', '2', 'low');
+    const p = await preemptor('big', '2', 'high');
+    const done: Array<{ name?: string; error?: Error }> = [];
+    const pl = plugin({ onPreemptionDone: (pod, error) => done.push({ name: pod.metadata?.name, error }) });
+
+    const r = await pl.postFilter(cache.snapshot, p, diagnose());
+
+    assert.equal(r.nominatedNodeName, 'node-a');
+    assert.equal(pl.inFlight('default/big'), true, 'the victim is not deleted yet');
+    assert.deepEqual(done, []);
+    await pl.drain();
+    assert.equal(pl.inFlight('default/big'), false);
+    assert.deepEqual(done, [{ name: 'big', error: undefined }]);
+    assert.ok((await getPod('victim')).metadata?.deletionTimestamp, 'the victim is being deleted');
+  });
+
+  it('says which victim failed when its API calls fail, and lets the preemptor go', async () => {
+    cache.addNode(node('node-a', '2'));
+    const victim = await running('victim', 'node-a', '2', 'low');
+    const p = await preemptor('big', '2', 'high');
+    // the victim in the cache is another pod of the same name: the delete's uid precondition fails (409)
+    cache.removePod(victim);
+    cache.addPod({ ...victim, metadata: { ...victim.metadata, uid: 'not-the-stored-uid' } });
+    const done: Array<{ name?: string; error?: Error }> = [];
+    const pl = plugin({ onPreemptionDone: (pod, error) => done.push({ name: pod.metadata?.name, error }) });
+
+    assert.equal((await pl.postFilter(cache.snapshot, p, diagnose())).nominatedNodeName, 'node-a');
+    await pl.drain();
+
+    assert.equal(done.length, 1);
+    assert.equal(done[0].name, 'big');
+    assert.match(done[0].error?.message ?? '', /^preemption of default\/victim on node-a for default\/big failed: /);
+    assert.equal(pl.inFlight('default/big'), false);
+    assert.equal((await getPod('victim')).metadata?.deletionTimestamp, undefined, 'the stored victim is untouched');
   });
 
   async function metricValue(name: string): Promise<number> {

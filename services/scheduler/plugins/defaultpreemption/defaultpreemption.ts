@@ -2,15 +2,20 @@
  * DefaultPreemption (upstream pkg/scheduler/framework/plugins/defaultpreemption): the
  * PostFilter plugin that, when a pod fits nowhere, finds the node where evicting the
  * fewest, least important lower-priority pods makes room, nominates the pod to it
- * (status.nominatedNodeName), marks the victims with the DisruptionTarget condition and
- * deletes them gracefully. The pod itself is scheduled on a later attempt, when the
- * victims are gone and the queue moves it back.
+ * (the scheduler writes status.nominatedNodeName), marks the victims with the
+ * DisruptionTarget condition and deletes them gracefully. The pod itself is scheduled on a
+ * later attempt, when the victims are gone and the queue moves it back.
+ *
+ * The victims' API calls run after postFilter returns, as upstream's async preemption
+ * (KEP-4832, on by default since 1.33): the scheduling loop goes on with other pods while
+ * they are in flight, and the preemptor waits (inFlight) until they finish, then is
+ * activated through onPreemptionDone.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { isNotFound } from '../../../../lib/api/errors.js';
 import { type ApiClient, type EventRecorder, PODDISRUPTIONBUDGETS as PDBS, PODS } from '../../../../lib/client/mod.js';
-import type { Diagnosis, PodInfo, PostFilterPlugin, PostFilterResult, Snapshot } from '../../framework/types.js';
+import { podKey as podKeyOf, type Diagnosis, type PodInfo, type PostFilterPlugin, type PostFilterResult, type Snapshot } from '../../framework/types.js';
 import {
   DEFAULT_PREEMPTION_ARGS,
   NOT_HELPFUL_MESSAGE,
@@ -49,6 +54,11 @@ export interface DefaultPreemptionDeps {
   listPDBs?: () => readonly PodDisruptionBudget[] | Promise<readonly PodDisruptionBudget[]>;
   /** the scheduler name for the DisruptionTarget message (default: the pod's spec.schedulerName) */
   schedulerName?: string;
+  /**
+   * a preemption's API calls finished (error: one failed, and the room may not be made):
+   * the scheduler activates the preemptor, as upstream's async preemption does
+   */
+  onPreemptionDone?: (pod: Pod, error?: Error) => void;
 }
 
 /** upstream podTerminatingByPreemption: deleting, and marked as preempted by a scheduler. */
@@ -65,12 +75,22 @@ function ref(pod: Pod) {
 export class DefaultPreemption implements PostFilterPlugin {
   readonly name = NAME;
   readonly evaluator: PreemptionEvaluator;
+  /** the preemptions whose victims' API calls are in flight, by preemptor key */
+  private readonly preempting = new Map<string, Promise<void>>();
 
   constructor(
     readonly args: DefaultPreemptionArgs,
     private readonly deps: DefaultPreemptionDeps,
   ) {
     this.evaluator = new PreemptionEvaluator(args, deps.reasons);
+  }
+
+  inFlight(key: string): boolean {
+    return this.preempting.has(key);
+  }
+
+  async drain(): Promise<void> {
+    while (this.preempting.size > 0) await Promise.all(this.preempting.values());
   }
 
   async postFilter(snapshot: Snapshot, pod: Pod, diagnosis: Diagnosis): Promise<PostFilterResult> {
@@ -120,10 +140,27 @@ export class DefaultPreemption implements PostFilterPlugin {
       await this.clearNomination(pod);
       return { message: nodesAvailableMessage(numAllNodes, histogram) };
     }
-    await this.prepareCandidate(pod, best.nodeName, best.victims);
     this.deps.metrics?.preemptionVictims.observe(best.victims.length);
-    await this.nominate(pod, best.nodeName);
+    this.prepareCandidateAsync(pod, best.nodeName, best.victims);
     return { nominatedNodeName: best.nodeName, message: '' };
+  }
+
+  /** upstream prepareCandidateAsync: the victims' API calls run beside the scheduling loop. */
+  private prepareCandidateAsync(pod: Pod, nodeName: string, victims: readonly PodInfo[]): void {
+    const key = podKeyOf(pod);
+    const run = async (): Promise<void> => {
+      let error: Error | undefined;
+      try {
+        await this.prepareCandidate(pod, nodeName, victims);
+      } catch (e) {
+        error = e as Error;
+      }
+      // out of flight before the callback: the activated preemptor must not find itself waiting
+      if (this.preempting.get(key) === running) this.preempting.delete(key);
+      this.deps.onPreemptionDone?.(pod, error);
+    };
+    const running = run();
+    this.preempting.set(key, running);
   }
 
   private async pdbs(): Promise<readonly PodDisruptionBudget[]> {
@@ -155,15 +192,6 @@ export class DefaultPreemption implements PostFilterPlugin {
         this.deps.recorder?.eventf(v.pod, pod, 'Normal', 'Preempted', 'Preempting', `Preempted by pod ${pod.metadata?.uid ?? ''} on node ${nodeName}`);
       }),
     );
-  }
-
-  private async nominate(pod: Pod, nodeName: string): Promise<void> {
-    if (pod.status?.nominatedNodeName === nodeName) return;
-    try {
-      await this.deps.client.patch({ ...ref(pod), subresource: 'status' }, 'merge', { status: { nominatedNodeName: nodeName } });
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
   }
 
   /** upstream ClearNominatedNodeName when preemption cannot help. */

@@ -212,8 +212,6 @@ class TrialUsage {
 }
 
 export class PreemptionEvaluator {
-  private readonly reasonOut: { buf: Int32Array } = { buf: new Int32Array(0) };
-
   constructor(
     readonly args: DefaultPreemptionArgs = DEFAULT_PREEMPTION_ARGS,
     private readonly render: ReasonRenderer = defaultReasonMessages,
@@ -221,10 +219,7 @@ export class PreemptionEvaluator {
 
   /** The core's reason for `slot` with the node's current (trial) usage. */
   private reasonAt(snapshot: Snapshot, classId: number, slot: number): number {
-    const n = snapshot.core.dims.nodes;
-    if (this.reasonOut.buf.length !== n) this.reasonOut.buf = new Int32Array(n);
-    snapshot.core.diagnose(classId, this.reasonOut.buf);
-    return this.reasonOut.buf[slot];
+    return snapshot.core.diagnoseNode(classId, slot);
   }
 
   /**
