@@ -93,6 +93,8 @@ export class ApiHandler {
   /**
    * `userAgent` names the manager of a write that gives no fieldManager (upstream's rule);
    * `trace` is the caller's trace context (its traceparent header), which a pod's create continues.
+   * `req.body` becomes the handler's: a create may keep the object it writes from it (the
+   * watch cache's copy), so the caller must not use or change it afterwards.
    */
   async handle(req: ApiRequest, rawBody?: string, userAgent?: string, trace?: TraceCarrier): Promise<HandlerResult> {
     const kind = this.resolve(req);
@@ -126,6 +128,7 @@ export class ApiHandler {
       fieldValidation: req.write?.fieldValidation,
       rawBody,
       warnings: [],
+      bodyOwned: req.verb === 'create',
     };
     if (writing) {
       ctx.fieldManager = req.write?.fieldManager || managerFromUserAgent(userAgent);

@@ -94,6 +94,37 @@ describe('apiserver NATS API', () => {
     );
   });
 
+  it('change events and batch replies of events.k8s.io Events show them as written, not in their stored shape', async () => {
+    const got: any[] = [];
+    const sub = nc.subscribe('flotilla.events.events.default.>', {
+      callback: (_e, m) => void got.push(JSON.parse(new TextDecoder().decode(m.data))),
+    });
+    await nc.flush();
+    const evs = { group: 'events.k8s.io', version: 'v1', resource: 'events', namespace: 'default' };
+    const body = {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: 'ce.1' },
+      eventTime: '2026-01-02T03:04:05.000000Z',
+      reportingController: 'default-scheduler',
+      reportingInstance: 'default-scheduler-x',
+      action: 'Binding',
+      reason: 'Scheduled',
+      type: 'Normal',
+      note: 'Successfully assigned default/p to n1',
+      regarding: { apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'p' },
+    };
+    const [created]: any[] = await api.batchCreate([{ ...evs, body }]);
+    await api.delete({ ...evs, name: 'ce.1' });
+    await waitFor('the ADDED and DELETED change events', () => got.length >= 2, 5000);
+    sub.unsubscribe();
+    assert.deepEqual(got.map((e) => [e.type, e.object.apiVersion, e.object.note, e.object.reportingController, e.object.regarding?.name]), [
+      ['ADDED', 'events.k8s.io/v1', body.note, 'default-scheduler', 'p'],
+      ['DELETED', 'events.k8s.io/v1', body.note, 'default-scheduler', 'p'],
+    ]);
+    assert.deepEqual(got[0].object, created);
+  });
+
   it('watch events and change events of batch writes carry the objects as written and as read back', async () => {
     const sel = { labelSelector: 'json=splice' };
     const from: any = await api.list(pods, { limit: 1 });

@@ -111,14 +111,11 @@ export class NatsApi {
   publishChange(n: ChangeNotice): void {
     const key = objectKey(n.kind.storage, n.kind.def.namespaced ? n.obj.metadata?.namespace : undefined, n.obj.metadata?.name ?? '');
     const head = CHANGE_HEADS[n.type];
-    let event: Buffer;
-    if (n.kind.def.storage) event = Buffer.from(`${head.toString('latin1')}${JSON.stringify(n.kind.def.storage.fromStorage(n.obj))}}`);
-    else {
-      // spliced from the bytes the store was sent when the write gave them
-      event = n.stored ? withResourceVersionBytes(n.stored, n.obj.metadata.resourceVersion, head, OBJECT_TAIL) : Buffer.from(`${head.toString('latin1')}${JSON.stringify(n.obj)}}`);
-      // the object a write answers with: its batch reply reuses this encoding
-      this.written.set(n.obj, event.subarray(head.length, event.length - OBJECT_TAIL.length));
-    }
+    // spliced from the bytes the store was sent when the write gave them (never for a kind
+    // stored in another shape, as events.k8s.io's Events are)
+    const event = n.stored && !n.kind.def.storage ? withResourceVersionBytes(n.stored, n.obj.metadata.resourceVersion, head, OBJECT_TAIL) : Buffer.from(`${head.toString('latin1')}${JSON.stringify(n.obj)}}`);
+    // the object a write answers with: its batch reply reuses this encoding
+    this.written.set(n.obj, event.subarray(head.length, event.length - OBJECT_TAIL.length));
     try {
       this.nc.publish(`${EVENTS_PREFIX}.${key}`, event);
     } catch {

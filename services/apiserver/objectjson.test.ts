@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { encodeStored, joinJson, objectJson, rememberJson, storedBytes, withResourceVersionBytes } from './objectjson.js';
+import { encodeStored, isPlainJson, joinJson, objectJson, rememberJson, storedBytes, withResourceVersionBytes } from './objectjson.js';
 
 /** What the stored text must be: the object without resourceVersion and selfLink. */
 const storedText = (obj: any) => {
@@ -60,5 +60,30 @@ describe('objectjson: joinJson', () => {
     assert.equal(joinJson(b('{"events":['), [], b(']}')).toString(), '{"events":[]}');
     assert.equal(joinJson(b('['), [b('{"a":"é"}')], b(']')).toString(), '[{"a":"é"}]');
     assert.equal(joinJson(b('['), [[b('{"type":"ADDED","object":'), b('{"x":1}'), b('}')], b('2'), [b('"ü"')]], b(']')).toString(), '[{"type":"ADDED","object":{"x":1}},2,"ü"]');
+  });
+});
+
+describe('objectjson: isPlainJson', () => {
+  it('accepts what JSON.parse gives back unchanged', () => {
+    const pod = { apiVersion: 'v1', metadata: { name: 'p', labels: { '1': 'a' } }, spec: { containers: [{ name: 'c', ports: [{ containerPort: 80 }] }], x: [null, true, 1.5, ''] } };
+    assert.equal(isPlainJson(pod), true);
+    assert.equal(isPlainJson(JSON.parse(JSON.stringify(pod))), true);
+  });
+  it('rejects what a round trip through JSON would change', () => {
+    const cases: Array<[string, unknown]> = [
+      ['an undefined field', { a: { b: undefined } }],
+      ['an undefined list item', { a: [1, undefined] }],
+      ['a hole in a list', { a: [1, , 2] }],
+      ['-0', { a: -0 }],
+      ['NaN', { a: [NaN] }],
+      ['Infinity', { a: Infinity }],
+      ['a Date', { a: new Date(0) }],
+      ['a bigint', { a: 1n }],
+      ['a function', { a: () => 1 }],
+      ['a class instance', { a: new (class X { y = 1; })() }],
+      ['a Map', { a: new Map() }],
+      ['an object without a prototype', { a: Object.create(null) }],
+    ];
+    for (const [what, v] of cases) assert.equal(isPlainJson(v), false, what);
   });
 });

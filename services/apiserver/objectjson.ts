@@ -42,6 +42,36 @@ export function encodeStored(obj: any): StoredJson {
   return { text: text + '}', metaEnd };
 }
 
+/**
+ * Whether JSON.parse(JSON.stringify(v)) would give back `v` itself: plain objects and
+ * arrays of strings, finite numbers (not -0), booleans and null, with no undefined value
+ * anywhere. Such an object can be kept in place of parsing its stored text again.
+ */
+export function isPlainJson(v: unknown, depth = 0): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v) && !Object.is(v, -0);
+    case 'object': {
+      if (v === null) return true;
+      if (depth > 100) return false;
+      if (Array.isArray(v)) {
+        if (Object.getPrototypeOf(v) !== Array.prototype) return false;
+        for (let i = 0; i < v.length; i++) if (!isPlainJson(v[i], depth + 1)) return false;
+        return true;
+      }
+      if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+      const o = v as Record<string, unknown>;
+      for (const k in o) if (!isPlainJson(o[k], depth + 1)) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /** The stored encoding as the UTF-8 bytes the store keeps, and where metadata ends in them. */
 export interface StoredBytes {
   bytes: Buffer;

@@ -29,7 +29,7 @@ import type { ServedKind } from './kinds.js';
 import { findKind } from './kinds.js';
 import type { WatchCache } from './watchcache.js';
 import { metaTime } from '../../lib/api/time.js';
-import { encodeStored, storedBytes, type StoredBytes } from './objectjson.js';
+import { encodeStored, isPlainJson, storedBytes, type StoredBytes } from './objectjson.js';
 
 export interface WriteContext {
   dryRun?: boolean;
@@ -44,6 +44,11 @@ export interface WriteContext {
   force?: boolean;
   /** the object's managedFields are already computed (an apply that creates) */
   managedFieldsSet?: boolean;
+  /**
+   * the body was decoded for this request alone (a front end's create) and its caller keeps
+   * nothing of it: the object written from it may become the watch cache's own
+   */
+  bodyOwned?: boolean;
 }
 
 /** Which part of an object a write goes to, for field management. */
@@ -59,6 +64,7 @@ interface Tracking {
 export interface ChangeNotice {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   kind: ServedKind;
+  /** the object as the kind's API version shows it (converted from the stored shape) */
   obj: any;
   /**
    * the stored encoding obj was written as, when its JSON is that with its resourceVersion
@@ -323,12 +329,15 @@ export class ObjectStorage {
     let rev: number;
     let enc: StoredBytes;
     const stored = this.toStored(kind, obj);
+    // the cache keeps the object written rather than parsing the store's copy of it, when
+    // nobody else holds it and parsing its text would give it back (a JSON.parse less a write)
+    const keep = ctx.bodyOwned && isPlainJson(stored) ? stored : undefined;
     try {
       // upstream RetryGenerateName (on by default since 1.31): a generated name that collides is drawn again
       for (let attempt = 1; ; attempt++) {
         enc = storedBytes(encodeStored(stored));
         const key = this.key(kind, namespace, meta.name);
-        const forget = this.cache.expectWrite(key, enc);
+        const forget = this.cache.expectWrite(key, enc, keep);
         try {
           rev = await this.store.create(key, enc.bytes);
           break;
@@ -723,9 +732,10 @@ export class ObjectStorage {
           }
           throw e;
         }
-        await this.afterDelete(kind, this.present(kind, cur));
-        this.onChange?.({ type: 'DELETED', kind, obj: cur });
-        return { obj: this.present(kind, cur), gone: true };
+        const gone = this.present(kind, cur);
+        await this.afterDelete(kind, gone);
+        this.onChange?.({ type: 'DELETED', kind, obj: gone });
+        return { obj: gone, gone: true };
       }
       kind.def.deletion?.prepareForDelete?.(next);
       if (nm.deletionTimestamp && !finalizersChanged) {
@@ -752,8 +762,9 @@ export class ObjectStorage {
         }
         throw e;
       }
-      this.onChange?.({ type: 'MODIFIED', kind, obj: next });
-      return { obj: this.present(kind, next), gone: false };
+      const marked = this.present(kind, next);
+      this.onChange?.({ type: 'MODIFIED', kind, obj: marked });
+      return { obj: marked, gone: false };
     }
   }
 }
