@@ -49,10 +49,18 @@ export function podPriority(pod: Pod): number {
  * kubelet no pod has started here, so the creation time stands in and keeps ties ordered.
  */
 export function podStartTime(pod: Pod): number {
-  const t = pod.status?.startTime ?? pod.metadata?.creationTimestamp;
-  const ms = t ? Date.parse(t) : NaN;
+  let ms = startTimes.get(pod);
+  if (ms === undefined) {
+    const t = pod.status?.startTime ?? pod.metadata?.creationTimestamp;
+    ms = t ? Date.parse(t) : NaN;
+    // a cache's pod object is replaced, never changed, on update: its parsed time holds
+    if (!Number.isNaN(ms)) startTimes.set(pod, ms);
+  }
   return Number.isNaN(ms) ? Date.now() : ms;
 }
+
+/** parsed start times: victim ordering compares them many times per preemption */
+const startTimes = new WeakMap<Pod, number>();
 
 /** upstream util.MoreImportantPod: higher priority, then the one that started earlier. */
 export function moreImportantPod(a: Pod, b: Pod): boolean {
