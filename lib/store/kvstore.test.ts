@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { freshNats, sharedNats } from '../../test/harness.js';
 import { escapeToken, objectKey, parseKey, resourceToken, unescapeToken } from './keys.js';
@@ -87,6 +88,7 @@ describe('KvStore (etcd role) on a real nats-server', () => {
     try {
       const s = await KvStore.open(c, { bucket: 'store-timeout', writeTimeoutMs: 300 });
       own.process.kill('SIGSTOP');
+      await stopped(own.process.pid!);
       let results: PromiseSettledResult<number>[];
       try {
         results = await Promise.allSettled([s.create('pods.default.late', enc('late')), s.put('pods.default.put', enc('put'))]);
@@ -107,6 +109,17 @@ describe('KvStore (etcd role) on a real nats-server', () => {
     }
   });
 });
+
+/** SIGSTOP takes effect when the kernel next runs the process: wait until /proc says it is stopped. */
+async function stopped(pid: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the state follows the parenthesised command name
+    if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'T') return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`nats-server ${pid} did not stop within 2 s of SIGSTOP`);
+}
 
 async function waitForValue(s: KvStore, key: string): Promise<string | undefined> {
   for (let i = 0; i < 50; i++) {
