@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cidrContains, cidrWithin, formatCidr, parseCidr } from '../lib/net/mod.js';
+import { cidrContains, cidrWithin, intToIp, parseCidr } from '../lib/net/mod.js';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { PROJECT_ROOT, readState } from './datafolder.js';
 import { clusterCidrFor, proxyTable, strayContainerds, strayRegistries } from './up.js';
-import { cleanUpNode, httpGet, mountsUnder, unusedSubnet } from '../test/node.js';
+import { cleanUpNode, httpGet, mountsUnder, unusedLink, unusedSubnet } from '../test/node.js';
+import { netnsNodeNames, removeNetnsNode } from './netnsnodes.js';
 import { BridgeNetwork } from '../services/kubelet/cni/bridge.js';
 import { ContainerdLauncher } from '../services/kubelet/containerd/launcher.js';
 import { requireNodeHost } from '../services/kubelet/host/prerequisites.js';
@@ -138,18 +139,20 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
   let subnet = '';
   let clusterCIDR = '';
   let registryPort = 0;
+  let link = '';
   let up: Launch | undefined;
 
   before(async () => {
     requireNodeHost('the real node suite of flotilla up');
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-up-node-test-'));
-    subnet = unusedSubnet();
-    // node IPAM gives the two real nodes and the hollow one a /24 each of the /22 around the unused subnet
-    clusterCIDR = formatCidr(parseCidr(subnet.replace(/\/24$/, '/22')));
+    link = unusedLink();
+    // node IPAM gives the two real nodes and the hollow one a /24 each of a /22 that no route of this machine overlaps
+    clusterCIDR = unusedSubnet(22);
+    subnet = clusterCIDR.replace(/\/22$/, '/24');
     // not 5000: a cluster of the machine's user may have it
     do registryPort = await freePort();
     while (registryPort === 5000);
-    up = await launch(dataDir, ['--cluster-cidr', clusterCIDR, '--cni-bridge', bridge, '--hollow-nodes', '1', '--registry-port', String(registryPort)]);
+    up = await launch(dataDir, ['--cluster-cidr', clusterCIDR, '--cni-bridge', bridge, '--hollow-nodes', '1', '--registry-port', String(registryPort), '--nodes', '2', '--node-link-cidr', link]);
   });
 
   after(async () => {
@@ -163,6 +166,8 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
     const launcher = new ContainerdLauncher({ dir: path.join(dataDir, 'containerd'), cniConfDir });
     for (const pid of strayContainerds(launcher.paths.config)) process.kill(pid, 'SIGKILL');
     for (const pid of strayRegistries(path.join(dataDir, 'registry', 'config.yml'))) process.kill(pid, 'SIGKILL');
+    // node 2: its containerd (pods first), veth and namespace
+    await removeNetnsNode(netnsNodeNames(dataDir, bridge, 'flotilla', 2, link), () => {}, strayContainerds).catch((e: Error) => console.error(`removing node 2: ${e.message}`));
     const network = new BridgeNetwork({ confDir: cniConfDir, name: 'flotilla', bridge, podCIDR: subnet });
     // the proxy's table, had its process been killed (add first: deleting a missing table fails)
     spawnSync('nft', ['-f', '-'], { input: `add table ip ${proxyTable(bridge)}\ndelete table ip ${proxyTable(bridge)}\n` });
@@ -199,6 +204,34 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
     await eventually('the ClusterIP in the proxy\'s table', async () => assert.match(spawnSync('nft', ['list', 'table', 'ip', proxyTable(bridge)], { encoding: 'utf8' }).stdout, new RegExp(`${clusterIP.replaceAll('.', '\\.')} \\. tcp \\. 80 : goto service-`)));
     assert.equal((await eventually('GET the ClusterIP', () => httpGet(`http://${clusterIP}/`))).body, 'hello\n');
 
+    // node 2 (--nodes 2): a network namespace of its own behind a veth; its podCIDR routed there by the cloud-controller-manager
+    const node2 = netnsNodeNames(dataDir, bridge, 'flotilla', 2, link);
+    const n2 = await eventually('node 2 Ready and initialized by the cloud', async () => {
+      const n = JSON.parse(await kubectl(up!.kubeconfig, 'get', 'node', node2.name, '-o', 'json')) as Node;
+      assert.equal(n.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+      assert.equal(n.spec?.providerID, `local://${node2.name}`);
+      return n;
+    });
+    assert.equal(n2.status?.addresses?.find((a) => a.type === 'InternalIP')?.address, intToIp(parseCidr(link).base + 2));
+    assert.ok(existsSync(`/run/netns/${node2.name}`), 'node 2\'s network namespace exists while the cluster runs');
+    await kubectl(up!.kubeconfig, 'run', 'web2', '--image=busybox', '--restart=Never', `--overrides={"spec":{"nodeName":"${node2.name}"}}`, '--command', '--',
+      'sh', '-c', 'mkdir -p /www && echo node2 > /www/index.html && exec httpd -f -p 8080 -h /www');
+    const pod2 = await eventually('pod web2 Running', async () => {
+      const p = JSON.parse(await kubectl(up!.kubeconfig, 'get', 'pod', 'web2', '-o', 'json')) as Pod;
+      assert.equal(p.status?.phase, 'Running');
+      return p;
+    });
+    assert.ok(cidrContains(n2.spec!.podCIDR!, pod2.status!.podIP!), `${pod2.status?.podIP} in ${n2.spec?.podCIDR}`);
+    // asked only once the route is in: before it, the GET would leave the machine by its default route
+    // (where this sandbox's gateway answers any address with an empty 404)
+    await eventually('the route to node 2\'s podCIDR and its NetworkUnavailable=False', async () => {
+      assert.match(spawnSync('ip', ['-4', 'route', 'show', n2.spec!.podCIDR!], { encoding: 'utf8' }).stdout, new RegExp(`via ${intToIp(parseCidr(link).base + 2).replaceAll('.', '\\.')} dev ${node2.hostInterface} proto 77`));
+      const n = JSON.parse(await kubectl(up!.kubeconfig, 'get', 'node', node2.name, '-o', 'json')) as Node;
+      assert.equal(n.status?.conditions?.find((c) => c.type === 'NetworkUnavailable')?.reason, 'RouteCreated');
+    });
+    const res2 = await eventually('GET the pod on node 2 through the route', () => httpGet(`http://${pod2.status!.podIP}:8080/`));
+    assert.deepEqual([res2.status, res2.body], [200, 'node2\n']);
+
     // the local registry: an image pushed there with skopeo runs as localhost:<port>/NAME
     assert.equal((await fetch(`http://127.0.0.1:${registryPort}/v2/`)).status, 200);
     const image = `localhost:${registryPort}/flt-up/hello:1`;
@@ -213,6 +246,9 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
     up!.child.kill('SIGINT');
     assert.equal(await up!.exited, 0, up!.output());
     assert.match(up!.output(), /removed the 2 pod sandboxes of the real node/);
+    assert.match(up!.output(), new RegExp(`removed the 1 pod sandboxes of node ${node2.name}`));
+    assert.ok(!existsSync(`/run/netns/${node2.name}`) && !existsSync(`/sys/class/net/${node2.hostInterface}`), 'node 2\'s namespace and veth are gone');
+    assert.equal(spawnSync('ip', ['-4', 'route', 'show', 'proto', '77'], { encoding: 'utf8' }).stdout.includes(node2.hostInterface), false, 'no route through node 2\'s veth');
     assert.deepEqual(strayRegistries(path.join(dataDir, 'registry', 'config.yml')), [], 'docker-registry stopped');
     assert.ok(!existsSync(`/sys/class/net/${bridge}`), 'the bridge is gone');
     assert.equal(spawnSync('nft', ['list', 'table', 'ip', proxyTable(bridge)]).status, 1, 'the proxy\'s table is gone');

@@ -19,13 +19,16 @@ import { CriClient } from '../services/kubelet/cri/client.js';
 import { requireNodeHost } from '../services/kubelet/host/prerequisites.js';
 import { NodeNetns } from '../services/kubelet/host/netns.js';
 
-/** A 10.x.y.0/24 that no address or route of this machine overlaps. */
-export function unusedSubnet(): string {
+/** A 10.x.y.0/24 (or /22, /23) that no address or route of this machine overlaps. */
+export function unusedSubnet(prefixLength: 22 | 23 | 24 = 24): string {
   const used = spawnSync('ip', ['-4', '-o', 'route', 'show', 'table', 'all'], { encoding: 'utf8' }).stdout + spawnSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' }).stdout;
+  const width = 1 << (24 - prefixLength);
   for (;;) {
     const [a, b] = randomBytes(2);
-    const prefix = `10.${200 + (a! % 50)}.${b}.`;
-    if (!used.includes(prefix) && !used.includes(`10.${200 + (a! % 50)}.0.0/16`)) return `${prefix}0/24`;
+    const second = `10.${200 + (a! % 50)}.`;
+    const third = b! - (b! % width);
+    const prefixes = Array.from({ length: width }, (_, i) => `${second}${third + i}.`);
+    if (!prefixes.some((p) => used.includes(p)) && !used.includes(`${second}0.0/16`)) return `${second}${third}.0/${prefixLength}`;
   }
 }
 

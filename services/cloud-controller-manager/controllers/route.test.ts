@@ -76,7 +76,8 @@ describe('cloud-controller-manager: node-route-controller (local cloud, root)', 
       controllers: ['cloud-node-controller', 'node-route-controller'],
       allocateNodeCIDRs: true,
       clusterCIDR,
-      routeReconciliationPeriodMs: 500,
+      // longer than the suite: every route comes from a Node event (the providerID the cloud node controller sets)
+      routeReconciliationPeriodMs: 600_000,
       loadBalancerInterface: '',
       log: () => {},
     });

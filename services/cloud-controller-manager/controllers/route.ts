@@ -9,7 +9,8 @@
  * --allocate-node-cidrs and --configure-cloud-routes (default true).
  *
  * The reconcile is one pass over every Node and route (upstream's reconcile loop): one
- * queue key, enqueued on Node changes that matter and every --route-reconciliation-period
+ * queue key, enqueued on Node changes that matter (podCIDRs, providerID, NetworkUnavailable)
+ * and every --route-reconciliation-period
  * (10 s), so bursts of Node events collapse into one pass. Conditions leave as strategic
  * merge patches (other conditions untouched), many per request.
  */
@@ -57,8 +58,10 @@ export class RouteController extends QueueController {
     this.nodes = ctx.informers.forResource<Node>(Resources.nodes);
     this.handle(this.nodes, {
       onAdd: () => this.enqueueKey(KEY),
+      // a providerID set by the cloud node controller makes the Node the cloud's to route: without
+      // this its route would wait for the next period, while its pods already run unreachable
       onUpdate: (old, n) => {
-        if (podCIDRs(old).join() !== podCIDRs(n).join() || networkCondition(old)?.status !== networkCondition(n)?.status) this.enqueueKey(KEY);
+        if (podCIDRs(old).join() !== podCIDRs(n).join() || old.spec?.providerID !== n.spec?.providerID || networkCondition(old)?.status !== networkCondition(n)?.status) this.enqueueKey(KEY);
       },
       onDelete: () => this.enqueueKey(KEY),
     });
