@@ -9,9 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { terminate } from '../cli/datafolder.js';
+import { processes, terminate } from '../cli/datafolder.js';
 import { strayContainerds } from '../cli/up.js';
-import { alive } from './cluster.js';
+import { alive, descendants } from './cluster.js';
 import { BridgeNetwork } from '../services/kubelet/cni/bridge.js';
 import { ContainerdLauncher } from '../services/kubelet/containerd/launcher.js';
 import { noHostPortCniConfDir } from '../services/kubelet/containerd/config.js';
@@ -64,6 +64,31 @@ export function mountsUnder(dir: string): string[] {
     .sort((a, b) => b.length - a.length);
 }
 
+/**
+ * SIGKILLs the containerd shims of the containerd at `socket` (their `-address`), and the
+ * processes under them: what a sandbox left whose containerd stopped before removing it
+ * (created while the suite stopped, or a removal that failed). Other containerds' shims are
+ * never touched. Resolves once they are gone; returns how many shims there were.
+ */
+export async function killShims(socket: string): Promise<number> {
+  const shims = processes()
+    .filter(({ argv }) => path.basename(argv[0] ?? '').startsWith('containerd-shim') && argv.indexOf('-address') > 0 && argv[argv.indexOf('-address') + 1] === socket)
+    .map(({ pid }) => pid);
+  const pids = shims.flatMap((pid) => [...descendants(pid).map((d) => d.pid).reverse(), pid]);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const deadline = Date.now() + 5000;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const left = pids.filter(alive);
+  if (left.length) throw new Error(`processes of ${socket}'s shims still running after SIGKILL: ${left.join(', ')}`);
+  return shims.length;
+}
+
 /** Removes what a real-node suite made; collects every failure and throws them together at the end. */
 export async function cleanUpNode(parts: { dir?: string; socket?: string; launcher?: ContainerdLauncher; network?: BridgeNetwork }): Promise<void> {
   const problems: string[] = [];
@@ -81,6 +106,7 @@ export async function cleanUpNode(parts: { dir?: string; socket?: string; launch
     client.close();
   }
   await step('stopping containerd', () => parts.launcher?.stop());
+  if (parts.socket) await step('killing the shims left', () => killShims(parts.socket!));
   await step('removing the network', () => parts.network?.tearDown());
   if (parts.dir) {
     for (const m of mountsUnder(parts.dir)) spawnSync('umount', ['-l', m]);
@@ -129,7 +155,7 @@ export async function sweepAbandonedTestNodeHosts(): Promise<void> {
       for (const pid of strays) await terminate(pid);
     }
     const network = new BridgeNetwork({ confDir: path.join(dir, 'cni', 'net.d'), name: owner.network, bridge: owner.bridge, podCIDR: owner.subnet });
-    await cleanUpNode({ dir, network }).catch((e: Error) => console.error(`sweeping ${dir}: ${e.message}`));
+    await cleanUpNode({ dir, socket: launcher.paths.socket, network }).catch((e: Error) => console.error(`sweeping ${dir}: ${e.message}`));
     try {
       if (owner.netns) new NodeNetns(owner.netns).remove();
     } catch (e) {

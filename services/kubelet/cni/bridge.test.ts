@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BridgeNetwork, parseIPv4CIDR } from './bridge.js';
@@ -50,6 +51,29 @@ describe('CNI bridge network config', () => {
       assert.throws(() => readFileSync(path.join(light, '10-flotilla.conflist')));
       assert.throws(() => readFileSync(net.confFile));
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('removes, with the bridge, the network namespaces of pods left on it (root)', () => {
+    const suffix = Math.random().toString(16).slice(2, 8);
+    const [bridge, ns, veth] = [`flt-brt${suffix}`, `flt-brn${suffix}`, `flt-brv${suffix}`];
+    const dir = mkdtempSync(path.join(tmpdir(), 'flt-cni-'));
+    const ip = (...args: string[]) => spawnSync('ip', args, { encoding: 'utf8' });
+    try {
+      // what the bridge plugin made for a sandbox whose runtime stopped before removing it
+      for (const args of [['netns', 'add', ns], ['link', 'add', bridge, 'type', 'bridge'], ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns], ['link', 'set', veth, 'master', bridge]]) {
+        const r = ip(...args);
+        assert.equal(r.status, 0, `ip ${args.join(' ')}: ${r.stderr}`);
+      }
+      const net = new BridgeNetwork({ confDir: path.join(dir, 'net.d'), name: 'flotilla', bridge, podCIDR: '10.244.3.0/24' });
+      assert.deepEqual(net.podNetworkNamespaces(), [ns]);
+      net.tearDown();
+      assert.ok(!existsSync(`/run/netns/${ns}`), 'the pod\'s network namespace is gone');
+      assert.ok(!existsSync(`/sys/class/net/${veth}`) && !existsSync(`/sys/class/net/${bridge}`), 'its veth and the bridge are gone');
+    } finally {
+      ip('netns', 'delete', ns);
+      ip('link', 'delete', bridge);
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -131,12 +131,21 @@ export class BridgeNetwork implements PodNetwork {
     return existsSync(path.join('/sys/class/net', this.opts.bridge));
   }
 
+  /** the named network namespaces at the other end of the veths on this bridge */
+  podNetworkNamespaces(): string[] {
+    const links = spawnSync('ip', ['-o', 'link', 'show', 'master', this.opts.bridge], { encoding: 'utf8' }).stdout ?? '';
+    return [...links.matchAll(/ link-netns (\S+)/g)].map((m) => m[1]!);
+  }
+
   tearDown(): void {
     for (const f of [this.confFile, this.noHostPortConfFile]) {
       rmSync(f, { force: true });
       rmSync(`${f}.tmp`, { force: true });
     }
     if (this.bridgeExists()) {
+      // pods whose runtime stopped without removing them (a sandbox still being created when
+      // it stopped): their network namespaces, found by their veths on this bridge, go too
+      for (const ns of this.podNetworkNamespaces()) spawnSync('ip', ['netns', 'delete', ns]);
       const r = spawnSync('ip', ['link', 'delete', this.opts.bridge, 'type', 'bridge'], { encoding: 'utf8' });
       if (r.status !== 0 && this.bridgeExists()) throw new CniConfigError(`cannot delete bridge ${this.opts.bridge}: ${r.stderr.trim()}`);
     }
