@@ -91,6 +91,8 @@ export interface ServiceContext {
   tracingArgs: string[];
   /** --service-cluster-ip-range / --service-node-port-range, passed on to the apiserver */
   serviceRangeArgs: string[];
+  /** the kube-dns Service's address (the 10th of the Service range): the dns service's and every real kubelet's */
+  clusterDnsIP: string;
   /** the dashboard's port on 127.0.0.1, when the dashboard addon runs */
   dashboardPort: number;
 }
@@ -157,14 +159,14 @@ export const SERVICES: ServiceDef[] = [
   // the web UI (services/dashboard) on the loopback port up chose and prints
   { name: 'dashboard', enabled: (c) => c.addons.includes('dashboard'), args: (c) => [c.cli, 'dashboard', '--nats', c.natsUrl, '--port', String(c.dashboardPort), '--apiserver', serverUrl(c.host, c.apiPort)] },
   // cluster DNS: port 53 on 127.0.0.1 and the node's address as root (else a free port); registers kube-dns itself
-  { name: 'dns', enabled: (c) => c.addons.includes('dns'), args: (c) => [c.cli, 'dns', '--nats', c.natsUrl, '--cluster-ip', clusterDnsIP(serviceCidrArgs(c.serviceRangeArgs)[1])] },
+  { name: 'dns', enabled: (c) => c.addons.includes('dns'), args: (c) => [c.cli, 'dns', '--nats', c.natsUrl, '--cluster-ip', c.clusterDnsIP] },
 ];
 
 /** a real node's kubelet: containerd's CRI, its folders and pod network names, the cluster's DNS and the local cloud */
 function criKubeletArgs(c: ServiceContext, r: Omit<RealNodeContext, 'podCIDR'> & { podCIDR?: string }, extra: string[]): string[] {
   return [c.cli, 'kubelet', '--nats', c.natsUrl, '--runtime', 'cri', '--container-runtime-endpoint', r.endpoint, '--root-dir', r.rootDir,
     '--cni-conf-dir', r.cniConfDir, ...(r.podCIDR ? ['--pod-cidr', r.podCIDR] : []), '--cni-network', r.network, '--cni-bridge', r.bridge, '--registry-port', String(r.registryPort), `--ship-logs=${c.addons.includes('logging')}`, '--cloud-provider', 'external',
-    ...(c.addons.includes('dns') ? ['--cluster-dns', clusterDnsIP(serviceCidrArgs(c.serviceRangeArgs)[1]), '--cluster-domain', 'cluster.local'] : []),
+    ...(c.addons.includes('dns') ? ['--cluster-dns', c.clusterDnsIP, '--cluster-domain', 'cluster.local'] : []),
     ...extra, ...c.tracingArgs];
 }
 
@@ -347,6 +349,7 @@ export class Launcher {
         ...(this.opts.serviceClusterIPRange ? ['--service-cluster-ip-range', this.opts.serviceClusterIPRange] : []),
         ...(this.opts.serviceNodePortRange ? ['--service-node-port-range', this.opts.serviceNodePortRange] : []),
       ],
+      clusterDnsIP: clusterDnsIP(this.opts.serviceClusterIPRange),
       dashboardPort,
     };
     log(`node IPAM gives each Node a /24 of ${ctx.clusterCIDR}`);

@@ -74,6 +74,27 @@ export async function execInPod(cri: CriClient, pod: Pod, cmd: string[]): Promis
   return { out: r.stdout.toString(), err: r.stderr.toString(), code: r.exitCode };
 }
 
+/** `kubelet --runtime cri` on a test host (its containerd, folders, pod network and podCIDR), relisting and renewing its lease often */
+function criKubeletOptions(natsUrl: string, host: TestNodeHost, nodeName: string): StartKubeletOptions {
+  return {
+    natsUrl,
+    runtime: 'cri',
+    cri: {
+      endpoint: `unix://${host.launcher.paths.socket}`,
+      rootDir: path.join(host.dir, 'kubelet'),
+      cniConfDir: host.cniConfDir,
+      podCIDR: host.subnet,
+      nodeName,
+      network: host.network,
+      bridge: host.bridge,
+      relistIntervalMs: 200,
+    },
+    node: { leaseRenewIntervalMs: 500 },
+    pod: { flushMs: 20 },
+    log: () => {},
+  };
+}
+
 export async function startRealNode(what: string, opts: RealNodeOptions = {}): Promise<RealNode> {
   const parts: Partial<RealNode> = {};
   let n = 0;
@@ -92,23 +113,7 @@ export async function startRealNode(what: string, opts: RealNodeOptions = {}): P
     const nc = (parts.nc = await connectNats(api.natsUrl, { name: `${opts.prefix ?? 'rn'}-test` }));
     const client = (parts.client = new ApiClient(nc));
     const cri = (parts.cri = new CriClient(host.launcher.paths.socket));
-    const base = (): StartKubeletOptions => ({
-      natsUrl: api.natsUrl,
-      runtime: 'cri',
-      cri: {
-        endpoint: `unix://${host.launcher.paths.socket}`,
-        rootDir: path.join(host.dir, 'kubelet'),
-        cniConfDir: host.cniConfDir,
-        podCIDR: host.subnet,
-        nodeName,
-        network: host.network,
-        bridge: host.bridge,
-        relistIntervalMs: 200,
-      },
-      node: { leaseRenewIntervalMs: 500 },
-      pod: { flushMs: 20 },
-      log: () => {},
-    });
+    const base = (): StartKubeletOptions => criKubeletOptions(api.natsUrl, host, nodeName);
     const node: RealNode = Object.assign(parts as RealNode, {
       nodeName,
       options: () => (opts.kubelet ? opts.kubelet(base()) : base()),
@@ -166,26 +171,8 @@ export async function startNetnsNode(rn: RealNode, opts: { linkCIDR: string; pod
   const host = await startTestNetnsNodeHost('a second real node', opts);
   const nodeName = `flt-node2-${host.suffix}`;
   const cri = new CriClient(host.launcher.paths.socket);
-  const base: StartKubeletOptions = {
-    natsUrl: rn.api.natsUrl,
-    runtime: 'cri',
-    cloudProvider: 'external',
-    cri: {
-      endpoint: `unix://${host.launcher.paths.socket}`,
-      rootDir: path.join(host.dir, 'kubelet'),
-      cniConfDir: host.cniConfDir,
-      podCIDR: opts.podCIDR,
-      nodeName,
-      nodeIP: host.netns.nodeIP,
-      netns: host.netns.name,
-      network: host.network,
-      bridge: host.bridge,
-      relistIntervalMs: 200,
-    },
-    node: { leaseRenewIntervalMs: 500 },
-    pod: { flushMs: 20 },
-    log: () => {},
-  };
+  const common = criKubeletOptions(rn.api.natsUrl, host, nodeName);
+  const base: StartKubeletOptions = { ...common, cloudProvider: 'external', cri: { ...common.cri!, nodeIP: host.netns.nodeIP, netns: host.netns.name } };
   let kubelet: RunningKubelet | undefined;
   const stop = async () => {
     await kubelet?.stop().catch(() => undefined);

@@ -1,27 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import type { Service } from 'kubernetes-types/core/v1.js';
-import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { TableContents } from './contents.js';
-import { diffTransaction, fullTransaction, NFT, nftInstalled } from './nftables.js';
-import { buildRuleset, serviceRules, type RulesConfig, type ServiceWithSlices } from './rules.js';
+import { diffTransaction, fullTransaction } from './nftables.js';
+import { buildRuleset, serviceRules, type ServiceWithSlices } from './rules.js';
+import { canCheck, CFG, nftCheck, slice, svc as service } from './testing/fixtures.js';
 
-const CFG: RulesConfig = { nodeName: 'node-a', clusterCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/12', localhostNodePorts: true };
-
-function svc(name: string, n: number, spec?: Service['spec']): Service {
-  return { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'default', name }, spec: { type: 'ClusterIP', clusterIP: `10.96.8.${n}`, ports: [{ name: 'http', port: 80, protocol: 'TCP' }], ...spec } };
-}
-
-function slice(service: string, ips: string[], port = 8080): EndpointSlice {
-  return {
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: { namespace: 'default', name: `${service}-abc`, labels: { 'kubernetes.io/service-name': service } },
-    addressType: 'IPv4',
-    ports: [{ name: 'http', port, protocol: 'TCP' }],
-    endpoints: ips.map((ip) => ({ addresses: [ip], nodeName: 'node-a', conditions: { ready: true } })),
-  };
-}
+/** Service number n: ClusterIP 10.96.8.n */
+const svc = (name: string, n: number, spec?: Service['spec']): Service => service(name, { clusterIP: `10.96.8.${n}`, ...spec });
 
 /** the proxy's way: Services by namespace/name, each change rendered into the contents */
 class Cluster {
@@ -53,7 +38,6 @@ function many(c: Cluster): void {
   for (let i = 0; i < 70; i++) c.put({ service: svc(`m${i}`, 100 + i), slices: [slice(`m${i}`, [`10.244.6.${i}`, `10.244.7.${i}`])] });
 }
 
-const canCheck = nftInstalled() && process.getuid?.() === 0;
 
 describe('proxy table contents (incremental)', () => {
   it('after every change holds what a whole rebuild with the same slots gives', () => {
@@ -131,8 +115,6 @@ describe('proxy table contents (incremental)', () => {
     parts.push(c.diff(table));
     assert.ok(parts[2]!.includes(`delete map ip ${table} endpoints-0`));
     assert.ok(parts[3]!.includes(`delete map ip ${table} endpoint-chains-1`) && parts[3]!.includes(`add map ip ${table} endpoints-0`));
-    const r = spawnSync(NFT, ['-c', '-f', '-'], { input: parts.join(''), encoding: 'utf8' });
-    assert.equal(r.status, 0, `nft -c refused the transactions:\n${r.stderr.slice(0, 2000)}`);
-    assert.equal(spawnSync(NFT, ['list', 'table', 'ip', table], { encoding: 'utf8' }).status, 1, 'nft -c committed nothing');
+    nftCheck(table, parts.join(''));
   });
 });
