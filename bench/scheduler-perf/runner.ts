@@ -215,9 +215,9 @@ export class WorkloadRunner {
         if (b >= batches) return;
         const items = [];
         for (let i = b * this.batchSize; i < Math.min(count, (b + 1) * this.batchSize); i++) items.push(make(i));
-        let results: unknown[];
+        let results: Array<StatusError | undefined>;
         try {
-          results = await this.env.client.batchCreate(items);
+          results = await this.env.client.batchCreateOutcomes(items);
         } catch (e) {
           failed += items.length;
           firstError ??= (e as Error).message;

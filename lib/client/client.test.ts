@@ -255,6 +255,28 @@ describe('ApiClient against the apiserver over NATS', function () {
     assert.equal((results[2] as ConfigMap).metadata?.name, 'batch-2');
   });
 
+  it('batchCreateOutcomes says only whether each item was created: undefined or its typed error, in order', async () => {
+    const all = await client.batchCreateOutcomes([
+      { ...cms, body: configMap(NS, 'outcome-1') },
+      { ...cms, body: configMap(NS, 'outcome-2') },
+    ]);
+    assert.deepEqual(all, [undefined, undefined]);
+    assert.equal((await client.get<ConfigMap>({ ...cms, name: 'outcome-2' })).metadata?.name, 'outcome-2');
+    const mixed = await client.batchCreateOutcomes([
+      { ...cms, body: configMap(NS, 'outcome-1') },
+      { ...cms, body: configMap(NS, 'outcome-3') },
+      { ...cms, body: { ...configMap(NS, 'outcome-4'), data: { note: '"Failure" in an object only means the reply is decoded' } } },
+    ]);
+    assert.equal(mixed.length, 3);
+    assert.ok(mixed[0] instanceof AlreadyExistsError, `got ${mixed[0]}`);
+    assert.deepEqual(mixed.slice(1), [undefined, undefined]);
+    const quoted = await client.batchCreateOutcomes([{ ...cms, body: { ...configMap(NS, 'outcome-5'), data: { note: '"Failure"' } } }]);
+    assert.deepEqual(quoted, [undefined]);
+    const unknown = await client.batchCreateOutcomes([{ ...cms, body: configMap(NS, 'outcome-6') }, { ...cms, resource: 'nosuchthings', body: configMap(NS, 'x') }]);
+    assert.equal(unknown[0], undefined);
+    assert.ok(unknown[1] instanceof StatusError && unknown[1].code === 404, `got ${unknown[1]}`);
+  });
+
   it('serverPreferredResources lists each group\'s preferred version, without subresources, filtered by scope', async () => {
     const names = (lists: Array<{ groupVersion: string; resources: Array<{ name: string }> }>, gv: string) =>
       lists.filter((l) => l.groupVersion === gv).flatMap((l) => l.resources.map((r) => r.name));

@@ -68,6 +68,22 @@ export interface ApiClientOptions {
 
 const enc = new TextEncoder();
 
+/** How every batch reply starts (protocol.ts BatchReply). */
+const BATCH_REPLY_HEAD = Buffer.from('{"results":[');
+/** In every Failure Status (`"status":"Failure"`), whatever the spacing. */
+const FAILURE_MARK = Buffer.from('"Failure"');
+
+/**
+ * True when a batch reply holds no Failure Status, read from its bytes without decoding
+ * them: the common reply to a batch of writes is the written objects, most of its bytes,
+ * which a caller that only wants each item's outcome need not parse. A "Failure" anywhere
+ * else (an object's own text) only means the reply is decoded after all.
+ */
+function batchAllSucceeded(data: Uint8Array): boolean {
+  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return b.length > BATCH_REPLY_HEAD.length && b.subarray(0, BATCH_REPLY_HEAD.length).equals(BATCH_REPLY_HEAD) && b.indexOf(FAILURE_MARK) < 0;
+}
+
 export class ApiClient {
   readonly nc: NatsConnection;
   readonly requestTimeoutMs: number;
@@ -120,8 +136,11 @@ export class ApiClient {
     return this.exchange<R>(subject, req, describe(req, req.body), req.verb, req.verb === 'create' ? '201' : '200');
   }
 
-  /** Sends `payload`, decodes the reply, throws typed errors and records the request metrics. */
-  private async exchange<R>(subject: string, payload: unknown, what: string, verb: Verb, okCode: string): Promise<R> {
+  /**
+   * Sends `payload`, decodes the reply, throws typed errors and records the request metrics.
+   * `undecoded`, when given, may answer from the reply's bytes instead (undefined: decode).
+   */
+  private async exchange<R>(subject: string, payload: unknown, what: string, verb: Verb, okCode: string, undecoded?: (data: Uint8Array) => R | undefined): Promise<R> {
     const start = performance.now();
     let code = '<error>';
     try {
@@ -130,6 +149,11 @@ export class ApiClient {
         msg = await this.nc.request(subject, enc.encode(JSON.stringify(payload)), { timeout: this.requestTimeoutMs, headers: this.requestHeaders });
       } catch (e) {
         throw transportError(e, subject, what, this.requestTimeoutMs);
+      }
+      const quick = undecoded?.(msg.data);
+      if (quick !== undefined) {
+        code = okCode;
+        return quick;
       }
       let body: unknown;
       try {
@@ -216,6 +240,33 @@ export class ApiClient {
     const req: BatchBindRequest = { items };
     const reply = await this.batch(req, 'bind', `${items.length} bindings`);
     return reply.results.map((r) => (isFailure(r) ? StatusError.fromStatus(r) : r));
+  }
+
+  /**
+   * batchCreate for a caller that needs only each item's outcome (an event recorder, a
+   * benchmark): undefined where the object was created, else its typed error. A reply
+   * without failures is not decoded at all (the created objects are most of its bytes).
+   */
+  batchCreateOutcomes(items: BatchCreateRequest['items'], write?: WriteOptions): Promise<Array<StatusError | undefined>> {
+    return this.outcomes({ items, write }, 'create', `${items.length} objects`, items.length);
+  }
+
+  /** batchPatch for a caller that needs only each item's outcome (see batchCreateOutcomes). */
+  batchPatchOutcomes(items: BatchPatchRequest['items'], write?: WriteOptions): Promise<Array<StatusError | undefined>> {
+    return this.outcomes({ items, write }, 'patch', `${items.length} patches`, items.length);
+  }
+
+  /** batchBind for a caller that needs only each binding's outcome (see batchCreateOutcomes). */
+  batchBindOutcomes(items: BindItem[]): Promise<Array<StatusError | undefined>> {
+    return this.outcomes({ items }, 'bind', `${items.length} bindings`, items.length);
+  }
+
+  private async outcomes(req: BatchCreateRequest | BatchPatchRequest | BatchBindRequest, kind: 'create' | 'patch' | 'bind', what: string, n: number): Promise<Array<StatusError | undefined>> {
+    const reply = await this.exchange<BatchReply | Array<undefined>>(`${this.prefix}.batch.${kind}`, req, what, 'create', '200', (data) =>
+      batchAllSucceeded(data) ? new Array<undefined>(n).fill(undefined) : undefined,
+    );
+    if (Array.isArray(reply)) return reply;
+    return reply.results.map((r) => (isFailure(r) ? StatusError.fromStatus(r) : undefined));
   }
 
   private batch(req: BatchCreateRequest | BatchPatchRequest | BatchBindRequest, kind: 'create' | 'patch' | 'bind', what: string): Promise<BatchReply> {

@@ -208,9 +208,10 @@ export class EventRecorder {
       if (spec.related) ev.related = objectReference(spec.related);
       return { ...EVENTS_V1, namespace: s.namespace, body: ev };
     });
-    let results: unknown[];
+    let results: Array<StatusError | undefined>;
     try {
-      results = await this.opts.client.batchCreate(bodies);
+      // only whether each event was created matters: its echo is not decoded
+      results = await this.opts.client.batchCreateOutcomes(bodies);
     } catch (e) {
       this.opts.onError?.(e);
       // the events are lost; identical ones later start afresh

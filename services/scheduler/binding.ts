@@ -14,7 +14,8 @@ import { Batcher, type BatcherOptions, type BindItem } from '../../lib/client/mo
 
 /** What the binder needs of the API client (ApiClient satisfies it). */
 export interface BatchBindClient {
-  batchBind(items: BindItem[]): Promise<Array<unknown | StatusError>>;
+  /** undefined where the pod was bound, else its error */
+  batchBindOutcomes(items: BindItem[]): Promise<Array<StatusError | undefined>>;
 }
 
 export interface BinderOptions extends BatcherOptions {
@@ -26,7 +27,7 @@ export class Binder {
 
   constructor(opts: BinderOptions) {
     const client = opts.client;
-    this.batcher = new Batcher((items) => client.batchBind(items), 'binding', (it) => `pod ${it.namespace}/${it.name}`, opts);
+    this.batcher = new Batcher((items) => client.batchBindOutcomes(items), 'binding', (it) => `pod ${it.namespace}/${it.name}`, opts);
   }
 
   /** batch requests sent so far */

@@ -156,9 +156,9 @@ describe('scheduler: binding failure', function () {
       log: () => {},
       configText: FLAKY_PROFILE,
       bindClient: (api) => ({
-        batchBind: async (items) => {
+        batchBindOutcomes: async (items) => {
           if (failures++ === 0) throw new ServiceUnavailableError('injected: the first binding request fails');
-          return api.batchBind(items);
+          return api.batchBindOutcomes(items);
         },
       }),
     });

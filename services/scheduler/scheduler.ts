@@ -100,7 +100,7 @@ export class Scheduler {
     this.log = opts.log ?? ((line) => process.stderr.write(`scheduler: ${line}\n`));
     this.cache = new SchedulerCache({ createCore: (dims) => createCore(opts.coreKind, dims) });
     this.binder = new Binder({ client: opts.bindClient ?? opts.client });
-    this.statusWriter = new Batcher((items) => opts.client.batchPatch(items), 'writing the status of', (it) => `pod ${it.namespace}/${it.name}`);
+    this.statusWriter = new Batcher((items) => opts.client.batchPatchOutcomes(items), 'writing the status of', (it) => `pod ${it.namespace}/${it.name}`);
     this.factory = new SharedInformerFactory(opts.client);
     // preemption reads PodDisruptionBudgets from the informer, not one list per attempt
     const pdbs = this.factory.forResource<PodDisruptionBudget>(Resources.poddisruptionbudgets);
