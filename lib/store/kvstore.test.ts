@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { freshNats, sharedNats } from '../../test/harness.js';
 import { escapeToken, objectKey, parseKey, resourceToken, unescapeToken } from './keys.js';
-import { KeyExistsError, KvStore, RevisionMismatchError, StoreTimeoutError, compareVersions } from './kvstore.js';
+import { KeyExistsError, KvStore, RevisionMismatchError, StoreTimeoutError, compareVersions, type StoreEntry } from './kvstore.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -75,6 +75,28 @@ describe('KvStore (etcd role) on a real nats-server', () => {
     assert.ok(r2 > r1);
   });
 
+  it('watches every write in order with its operation: PUT, DEL and PURGE', async () => {
+    const s = await KvStore.open(nc, { bucket: 'store-watch-ops' });
+    const seen: StoreEntry[] = [];
+    let synced = false;
+    const w = await s.watch({ onEntry: (e) => seen.push(e), onSynced: () => (synced = true) });
+    try {
+      const r1 = await s.create('pods.default.w', enc('one'));
+      const r2 = await s.update('pods.default.w', enc('two'), r1);
+      await s.delete('pods.default.w', r2);
+      await s.create('pods.default.w', enc('three'));
+      await s.kv.purge('pods.default.w');
+      await waitUntil(() => synced && seen.length >= 5);
+      assert.deepEqual(
+        seen.map((e) => [e.operation, e.value && Buffer.from(e.value).toString()]),
+        [['PUT', 'one'], ['PUT', 'two'], ['DEL', undefined], ['PUT', 'three'], ['PURGE', undefined]],
+      );
+      assert.deepEqual(seen.map((e) => e.revision), [...seen.map((e) => e.revision)].sort((a, b) => a - b));
+    } finally {
+      w.stop();
+    }
+  });
+
   it('refuses replicated buckets on servers older than 2.9.21', () => {
     assert.equal(compareVersions('2.9.10', '2.9.21'), -1);
     assert.equal(compareVersions('2.10.0', '2.9.21'), 1);
@@ -128,4 +150,8 @@ async function waitForValue(s: KvStore, key: string): Promise<string | undefined
     await new Promise((r) => setTimeout(r, 100));
   }
   return undefined;
+}
+
+async function waitUntil(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
 }

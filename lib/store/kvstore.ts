@@ -242,12 +242,35 @@ export class KvStore {
 }
 
 function toEntry(e: KvEntry): StoreEntry {
+  const operation = operationOf(e);
   return {
     key: e.key,
     revision: e.revision,
-    value: e.operation === 'PUT' ? e.value : undefined,
-    operation: e.operation,
+    value: operation === 'PUT' ? e.value : undefined,
+    operation,
   };
+}
+
+/** the headers that can make an entry other than a PUT: the KV operation and a server marker (a MaxAge purge) */
+const OPERATION_HEADER = Buffer.from('KV-Operation');
+const MARKER_HEADER = Buffer.from('Nats-Marker-Reason');
+
+/**
+ * An entry's operation. A watched entry's message carries headers (its write's expected
+ * sequence), and the KV client decodes them all to look for an operation header on every
+ * entry: the apiserver's watch sees every write, and that decoding was 3% of its CPU. So
+ * the raw header bytes are searched first, and decoded only when such a header is there.
+ */
+function operationOf(e: KvEntry): StoreEntry['operation'] {
+  const m = (e as { sm?: { msg?: { _msg?: { hdr?: unknown }; _rdata?: Uint8Array } } }).sm?.msg;
+  const hdr = m?._msg?.hdr;
+  const raw = m?._rdata;
+  if (typeof hdr === 'number' && raw instanceof Uint8Array) {
+    if (hdr < 0) return 'PUT';
+    const h = Buffer.from(raw.buffer, raw.byteOffset, Math.min(hdr, raw.byteLength));
+    if (h.indexOf(OPERATION_HEADER) < 0 && h.indexOf(MARKER_HEADER) < 0) return 'PUT';
+  }
+  return e.operation;
 }
 
 function isWrongLastSequence(e: unknown): boolean {
