@@ -13,16 +13,19 @@
 
 export const CLUSTER_SCOPE = '_';
 
+const ALL_SAFE = /^[-_A-Za-z0-9]*$/;
 const SAFE = /^[-_A-Za-z0-9]$/;
+/** "=XX" for each byte value */
+const ESCAPED = Array.from({ length: 256 }, (_, b) => '=' + b.toString(16).toUpperCase().padStart(2, '0'));
 
+/** Every write's key is escaped (twice: the store's and its change event's), most with nothing to escape. */
 export function escapeToken(s: string): string {
+  if (ALL_SAFE.test(s)) return s;
   let out = '';
   for (const ch of s) {
-    if (SAFE.test(ch)) {
-      out += ch;
-      continue;
-    }
-    for (const b of Buffer.from(ch, 'utf8')) out += '=' + b.toString(16).toUpperCase().padStart(2, '0');
+    if (SAFE.test(ch)) out += ch;
+    else if (ch.length === 1 && ch.charCodeAt(0) < 0x80) out += ESCAPED[ch.charCodeAt(0)];
+    else for (const b of Buffer.from(ch, 'utf8')) out += ESCAPED[b];
   }
   return out;
 }

@@ -9,11 +9,15 @@ const enc = (s: string) => new TextEncoder().encode(s);
 
 describe('store keys', () => {
   it('maps names with dots, colons and unicode reversibly into one token', () => {
-    for (const name of ['web-1', 'pod.17a3b', 'a:b', 'ümlaut', 'x=y', 'under_score']) {
+    for (const name of ['web-1', 'pod.17a3b', 'a:b', 'ümlaut', 'x=y', 'under_score', 'smile😀.x']) {
       const tok = escapeToken(name);
       assert.match(tok, /^[-_=A-Za-z0-9]+$/);
       assert.equal(unescapeToken(tok), name);
     }
+    assert.deepEqual(
+      ['web-1', 'pod.17a3b', 'a:b', 'ümlaut', 'x=y', 'smile😀.x'].map(escapeToken),
+      ['web-1', 'pod=2E17a3b', 'a=3Ab', '=C3=BCmlaut', 'x=3Dy', 'smile=F0=9F=98=80=2Ex'],
+    );
   });
 
   it('lays out <resource>.<namespace>.<name> with "_" for cluster scope and group-qualified resources', () => {
@@ -95,6 +99,16 @@ describe('KvStore (etcd role) on a real nats-server', () => {
     } finally {
       w.stop();
     }
+  });
+
+  it('fails a write to a bucket that is gone at once, not at its acknowledgement timeout', async () => {
+    const s = await KvStore.open(nc, { bucket: 'store-gone', writeTimeoutMs: 60_000 });
+    await s.create('pods.default.g', enc('g'));
+    await s.jsm.streams.delete(s.streamName);
+    const started = Date.now();
+    await assert.rejects(s.create('pods.default.h', enc('h')), /store: create pods\.default\.h: no responders/);
+    await assert.rejects(s.update('pods.default.g', enc('g2'), 1), /store: update pods\.default\.g: no responders/);
+    assert.ok(Date.now() - started < 5000);
   });
 
   it('refuses replicated buckets on servers older than 2.9.21', () => {

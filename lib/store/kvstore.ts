@@ -7,6 +7,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvEntry, type KvWatchEntry } from '@nats-io/kv';
+import { BucketWriter } from './writer.js';
 
 export const DEFAULT_BUCKET = 'flotilla';
 
@@ -80,6 +81,9 @@ export function compareVersions(a: string, b: string): number {
 }
 
 export class KvStore {
+  /** creates and updates: plain publishes with one acknowledgement subscription (writer.ts) */
+  private readonly writer: BucketWriter;
+
   private constructor(
     readonly nc: NatsConnection,
     readonly kv: KV,
@@ -87,7 +91,10 @@ export class KvStore {
     readonly bucket: string,
     readonly serverVersion: string,
     readonly writeTimeoutMs: number,
-  ) {}
+  ) {
+    // a key's subject (no JetStream domain or API prefix is used)
+    this.writer = new BucketWriter(nc, `$KV.${bucket}.`, writeTimeoutMs);
+  }
 
   static async open(nc: NatsConnection, opts: StoreOptions = {}): Promise<KvStore> {
     const bucket = opts.bucket ?? DEFAULT_BUCKET;
@@ -121,8 +128,18 @@ export class KvStore {
   /** Create-if-absent; resolves to the new revision. */
   async create(key: string, value: Uint8Array): Promise<number> {
     try {
-      return await this.kv.create(key, value);
+      try {
+        return await this.writer.write(key, value, 0);
+      } catch (e) {
+        if (!isWrongLastSequence(e)) throw e;
+      }
+      // a deleted key's last message is its tombstone: creating over it is compare-and-swap
+      // on that (as the KV client's create does)
+      const last = await this.kv.get(key);
+      if (last && (last.operation === 'DEL' || last.operation === 'PURGE')) return await this.writer.write(key, value, last.revision);
+      throw new KeyExistsError(key);
     } catch (e) {
+      if (e instanceof KeyExistsError) throw e;
       if (isWrongLastSequence(e)) throw new KeyExistsError(key);
       throw wrap(e, `create ${key}`, this.writeTimeoutMs);
     }
@@ -131,7 +148,8 @@ export class KvStore {
   /** Compare-and-swap on the key's last revision; resolves to the new revision. */
   async update(key: string, value: Uint8Array, expectedRevision: number): Promise<number> {
     try {
-      return await this.kv.update(key, value, expectedRevision);
+      if (expectedRevision <= 0) throw new Error('version must be greater than 0');
+      return await this.writer.write(key, value, expectedRevision);
     } catch (e) {
       if (isWrongLastSequence(e)) throw new RevisionMismatchError(key, expectedRevision);
       throw wrap(e, `update ${key}`, this.writeTimeoutMs);
