@@ -94,9 +94,10 @@ export class ApiHandler {
    * `userAgent` names the manager of a write that gives no fieldManager (upstream's rule);
    * `trace` is the caller's trace context (its traceparent header), which a pod's create continues.
    * `req.body` becomes the handler's: a create may keep the object it writes from it (the
-   * watch cache's copy), so the caller must not use or change it afterwards.
+   * watch cache's copy), so the caller must not use or change it afterwards. `batchReply`:
+   * the caller answers with the written object as its change event encoded it.
    */
-  async handle(req: ApiRequest, rawBody?: string, userAgent?: string, trace?: TraceCarrier): Promise<HandlerResult> {
+  async handle(req: ApiRequest, rawBody?: string, userAgent?: string, trace?: TraceCarrier, batchReply = false): Promise<HandlerResult> {
     const kind = this.resolve(req);
     const ns = this.namespaceOf(kind, req);
     if (!req.subresource && kind.def.verbs && !kind.def.verbs.includes(req.verb)) {
@@ -129,6 +130,7 @@ export class ApiHandler {
       rawBody,
       warnings: [],
       bodyOwned: req.verb === 'create',
+      batchReply,
     };
     if (writing) {
       ctx.fieldManager = req.write?.fieldManager || managerFromUserAgent(userAgent);

@@ -33,6 +33,8 @@ import { joinJson, objectJson, withResourceVersionBytes } from './objectjson.js'
 /** the reply header naming an HTTP code the body does not show (202) */
 export const STATUS_CODE_HEADER = 'Status-Code';
 const VERBS = new Set(['get', 'list', 'create', 'update', 'patch', 'delete', 'deletecollection']);
+/** written objects' encodings waiting for their batch reply, at most (a reply that never comes loses its oldest) */
+const MAX_WRITTEN = 16_384;
 /** events per watch frame, so one slow consumer cannot make frames huge */
 const MAX_EVENTS_PER_FRAME = 512;
 /** room left under max_payload for the frame's wrapping and the message's headers */
@@ -93,7 +95,7 @@ export class NatsApi {
    * or patch answers with the very object (untouched since the write), so it is encoded
    * once, not twice.
    */
-  private readonly written = new WeakMap<object, Uint8Array>();
+  private readonly written = new Map<object, Uint8Array>();
 
   /** JSON.stringify(v) as UTF-8, from the change event's encoding when `v` is an object just written. */
   private encodeWritten(v: unknown): Uint8Array {
@@ -114,8 +116,12 @@ export class NatsApi {
     // spliced from the bytes the store was sent when the write gave them (never for a kind
     // stored in another shape, as events.k8s.io's Events are)
     const event = n.stored && !n.kind.def.storage ? withResourceVersionBytes(n.stored, n.obj.metadata.resourceVersion, head, OBJECT_TAIL) : Buffer.from(`${head.toString('latin1')}${JSON.stringify(n.obj)}}`);
-    // the object a write answers with: its batch reply reuses this encoding
-    this.written.set(n.obj, event.subarray(head.length, event.length - OBJECT_TAIL.length));
+    // the object a batch write answers with: its reply reuses this encoding. Only then: a
+    // kept encoding lives as long as its object, and a cached object lives long
+    if (n.forReply) {
+      if (this.written.size >= MAX_WRITTEN) this.written.delete(this.written.keys().next().value!);
+      this.written.set(n.obj, event.subarray(head.length, event.length - OBJECT_TAIL.length));
+    }
     try {
       this.nc.publish(`${EVENTS_PREFIX}.${key}`, event);
     } catch {
@@ -226,7 +232,7 @@ export class NatsApi {
           b.items.map(async (it: BatchCreateRequest['items'][number] | BatchPatchRequest['items'][number]) => {
             try {
               const one: ApiRequest = { ...it, group: it.group ?? '', verb: op, write: b.write };
-              const r = await this.handler.handle(one, applyText(one), userAgent, trace);
+              const r = await this.handler.handle(one, applyText(one), userAgent, trace, true);
               return r.body;
             } catch (e) {
               return errorBody(e);

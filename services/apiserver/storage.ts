@@ -49,6 +49,11 @@ export interface WriteContext {
    * nothing of it: the object written from it may become the watch cache's own
    */
   bodyOwned?: boolean;
+  /**
+   * the front end answers with the object written, encoded as its change event was (a NATS
+   * batch reply): the change event keeps its encoding for that reply
+   */
+  batchReply?: boolean;
 }
 
 /** Which part of an object a write goes to, for field management. */
@@ -71,6 +76,8 @@ export interface ChangeNotice {
    * spliced in (withResourceVersionBytes): set by writes that can vouch for it
    */
   stored?: StoredBytes;
+  /** the write's reply is its object encoded as this change event (WriteContext.batchReply) */
+  forReply?: boolean;
 }
 
 const MAX_CONFLICT_RETRIES = 8;
@@ -354,7 +361,7 @@ export class ObjectStorage {
     }
     await outcome(true);
     meta.resourceVersion = String(rev);
-    this.onChange?.({ type: 'ADDED', kind, obj, stored: stored === obj ? writtenAs(enc!, obj, rev) : undefined });
+    this.onChange?.({ type: 'ADDED', kind, obj, stored: stored === obj ? writtenAs(enc!, obj, rev) : undefined, forReply: ctx.batchReply });
     return obj;
   }
 
@@ -674,11 +681,11 @@ export class ObjectStorage {
       if (finalize) {
         nextMeta.resourceVersion = String(c.revision);
         await this.afterDelete(kind, next);
-        this.onChange?.({ type: 'DELETED', kind, obj: next });
+        this.onChange?.({ type: 'DELETED', kind, obj: next, forReply: ctx.batchReply });
         return next;
       }
       nextMeta.resourceVersion = String(rev!);
-      this.onChange?.({ type: 'MODIFIED', kind, obj: next, stored: stored === next ? writtenAs(enc, next, rev!) : undefined });
+      this.onChange?.({ type: 'MODIFIED', kind, obj: next, stored: stored === next ? writtenAs(enc, next, rev!) : undefined, forReply: ctx.batchReply });
       return next;
     }
   }
@@ -734,7 +741,7 @@ export class ObjectStorage {
         }
         const gone = this.present(kind, cur);
         await this.afterDelete(kind, gone);
-        this.onChange?.({ type: 'DELETED', kind, obj: gone });
+        this.onChange?.({ type: 'DELETED', kind, obj: gone, forReply: ctx.batchReply });
         return { obj: gone, gone: true };
       }
       kind.def.deletion?.prepareForDelete?.(next);
@@ -763,7 +770,7 @@ export class ObjectStorage {
         throw e;
       }
       const marked = this.present(kind, next);
-      this.onChange?.({ type: 'MODIFIED', kind, obj: marked });
+      this.onChange?.({ type: 'MODIFIED', kind, obj: marked, forReply: ctx.batchReply });
       return { obj: marked, gone: false };
     }
   }
