@@ -1,11 +1,12 @@
 /**
  * `flotilla apiserver`: one apiserver in this process (what `flotilla up` supervises, and
- * what the benchmarks start, with the Node.js flags of nodeflags.ts). Stops on
+ * what the benchmarks start, with the Node.js flags and Buffer pool size of nodeflags.ts). Stops on
  * SIGINT/SIGTERM, or when its supervising launcher is gone.
  */
 import { parseArgs } from 'node:util';
 import { natsFlagUsage, natsUrlFlag } from '../../lib/process/flags.js';
 import { runIfEntryPoint, startAndRunUntilStopped } from '../../lib/process/lifecycle.js';
+import { APISERVER_BUFFER_POOL_SIZE } from './nodeflags.js';
 import { startApiServer } from './server.js';
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE } from './serviceips/ranges.js';
 import { TRACING_FLAG_OPTIONS, tracingFlags, tracingFlagsUsage } from '../../lib/tracing/mod.js';
@@ -44,6 +45,7 @@ export async function runApiServer(argv: string[]): Promise<number> {
     return 0;
   }
   const natsUrl = natsUrlFlag(values.nats);
+  Buffer.poolSize = APISERVER_BUFFER_POOL_SIZE;
   return startAndRunUntilStopped(
     'apiserver',
     () =>
