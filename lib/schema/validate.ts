@@ -34,8 +34,12 @@ const OWNER_REFERENCE_TYPE = 'io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReferenc
 
 const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/;
 
+/** the last string found valid: every write stamps times of the current second, often several */
+let lastRFC3339 = '';
+
 /** Go time.Parse(time.RFC3339, s): the layout plus optional fractional seconds, with range checks. */
 export function isRFC3339(s: string): boolean {
+  if (s === lastRFC3339) return true;
   const m = RFC3339_RE.exec(s);
   if (!m) return false;
   const year = +m[1];
@@ -47,6 +51,7 @@ export function isRFC3339(s: string): boolean {
   if (day > days) return false;
   if (+m[4] > 23 || +m[5] > 59 || +m[6] > 59) return false;
   if (m[9] !== undefined && (+m[9] > 23 || +m[10] > 59)) return false;
+  lastRFC3339 = s;
   return true;
 }
 
