@@ -204,6 +204,9 @@ describe('dashboard in Chromium on a live cluster', function () {
     await page.getByRole('button', { name: 'Scale', exact: true }).click();
     await waitFor('spec.replicas 4', async () => (await kubectl(kc, 'get', 'deploy', 'web', '-n', 'dash', '-o', 'jsonpath={.spec.replicas}')) === '4' || undefined);
     await page.getByTestId('replicas').filter({ hasText: '4 ready / 4 desired' }).waitFor({ timeout: 20_000 });
+    // what the button said stays once the Deployment changed under it, and the field shows the new count
+    await page.getByRole('status').filter({ hasText: 'scaled to 4' }).waitFor();
+    assert.equal(await page.getByLabel('replicas', { exact: true }).inputValue(), '4');
     await page.getByRole('status').filter({ hasText: '4 pods of this workload' }).waitFor();
     await page.getByRole('button', { name: 'Restart', exact: true }).click();
     await waitFor('the restartedAt annotation', async () => (await kubectl(kc, 'get', 'deploy', 'web', '-n', 'dash', '-o', "jsonpath={.spec.template.metadata.annotations['kubectl\\.kubernetes\\.io/restartedAt']}")) || undefined);
@@ -414,6 +417,8 @@ describe('dashboard in Chromium on a live cluster', function () {
     await page.goto(`${url}#/workloads/daemonsets/dash/agent`);
     await history.locator('[data-revision="2"]').getByText('(current)').waitFor({ timeout: 15_000 });
     await history.locator('[data-revision="1"]').getByText('busybox:1.36').waitFor();
+    // no change cause: kubectl's <none>, as text
+    await history.locator('[data-revision="1"]').getByText('<none>', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Undo', exact: true }).click();
     await page.getByRole('button', { name: 'Confirm undo' }).click();
     await page.getByRole('status').filter({ hasText: 'rolled back to revision 1' }).waitFor({ timeout: 10_000 });

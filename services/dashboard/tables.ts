@@ -172,7 +172,9 @@ export class TableView {
   ) {
     this.setQuery(query);
     this.unlisten = table.listen((old, row) => this.onChange(old, row));
-    if (!table.hasSynced()) void table.informer.waitForSync().then(() => this.schedule(), () => undefined);
+    // the page sent before the sync says "not synced": once synced it is sent again, even
+    // when no object came (an empty list would otherwise stay "loading" in the browser)
+    if (!table.hasSynced()) void table.informer.waitForSync().then(() => ((this.dirty = true), this.schedule()), () => undefined);
   }
 
   /** A new filter or sort: the rows are filtered and sorted again. */

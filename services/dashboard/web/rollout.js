@@ -35,7 +35,7 @@ export function RolloutHistory({ resource, namespace, name, obj }) {
         <tbody>${[...revisions].reverse().map((r) => html`
           <tr data-revision=${r.revision} class=${r.current ? 'current' : ''}>
             <td>${r.revision}${r.current ? html` <strong>(current)</strong>` : ''}</td>
-            <td>${r.changeCause || html`<span class="muted">&lt;none&gt;</span>`}</td>
+            <td>${r.changeCause || html`<span class="muted">${'<none>'}</span>`}</td>
             <td>${r.images.join(', ')}</td>
             <td>${age(Date.parse(r.created))}</td>
             <td>${r.name}</td>

@@ -1,6 +1,6 @@
 // Workloads: Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs, with
 // scale, restart and delete on each one's page.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
 import { GVR } from './api.js';
 import { VirtualTable } from './table.js';
@@ -37,6 +37,9 @@ export function selectorString(sel) {
 
 function Scale({ gvr, namespace, name, replicas }) {
   const [n, setN] = useState(String(replicas ?? 0));
+  // the field follows the object's replicas (kubectl's scale too) while the button's
+  // status line stays: a remount on every change would wipe "scaled to N" as it lands
+  useEffect(() => setN(String(replicas ?? 0)), [replicas]);
   return html`
     <form class="inline" onSubmit=${(e) => e.preventDefault()}>
       <label>Replicas <input type="number" min="0" aria-label="replicas" value=${n} onInput=${(e) => setN(e.target.value)} style="width: 5rem" /></label>
@@ -59,7 +62,7 @@ export function WorkloadDetails({ resource, namespace, name }) {
     <nav aria-label="breadcrumb" class="crumbs"><a href=${`#/workloads/${resource}`}>${kind}s</a> / ${namespace} / ${name}</nav>
     <h1>${kind} ${name}</h1>
     <div class="toolbar">
-      ${['deployments', 'statefulsets', 'replicasets'].includes(resource) && html`<${Scale} key=${obj.spec?.replicas} gvr=${gvr} namespace=${namespace} name=${name} replicas=${obj.spec?.replicas} />`}
+      ${['deployments', 'statefulsets', 'replicasets'].includes(resource) && html`<${Scale} gvr=${gvr} namespace=${namespace} name=${name} replicas=${obj.spec?.replicas} />`}
       ${['deployments', 'statefulsets', 'daemonsets'].includes(resource) && html`<${ActionButton} label="Restart" run=${async () => (await conn.call('restart', { ref }), 'restart requested: the pods roll')} />`}
       ${selector && html`<a class="button" href=${`#/workloads/${resource}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/logs`}>Logs</a>`}
       <a class="button" href=${yamlHref(gvr, namespace, name)}>Edit YAML</a>
