@@ -5,11 +5,10 @@
  * from the document, so the document and this test cannot drift apart.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT, readState } from '../cli/datafolder.js';
-import { kubectl, launchUp, stopChild, type Launch } from './cluster.js';
+import { startDashboardCluster, type DashboardCluster } from './browser.js';
 import { waitFor } from './wait.js';
 
 interface DocQuery {
@@ -106,8 +105,7 @@ describe('dashboard queries against Prometheus on a live cluster', function () {
   this.timeout(180_000);
   const docs = readFileSync(path.join(PROJECT_ROOT, 'docs', 'monitoring.md'), 'utf8');
   const queries = documentedQueries(docs);
-  let dataDir = '';
-  let up: Launch | undefined;
+  let cluster: DashboardCluster | undefined;
   let prometheus = '';
   const query = async (q: string): Promise<PromResult> => {
     const res = await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(q)}`);
@@ -115,17 +113,17 @@ describe('dashboard queries against Prometheus on a live cluster', function () {
   };
 
   before(async () => {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-dashboards-'));
-    up = await launchUp(dataDir, ['--no-real-node', '--hollow-nodes', '2', '--scrape-interval', '1s', '--prometheus-port', '0']);
-    prometheus = readState(dataDir)?.prometheusUrl ?? '';
-    assert.match(prometheus, /^http:\/\/127\.0\.0\.1:\d+$/, `flotilla up ran Prometheus:\n${up.output()}`);
-    const file = path.join(dataDir, 'workloads.yaml');
-    writeFileSync(file, WORKLOADS);
-    await kubectl(up.kubeconfig, 'apply', '-f', file);
+    cluster = await startDashboardCluster({
+      name: 'dashboards',
+      upArgs: ['--no-real-node', '--hollow-nodes', '2', '--scrape-interval', '1s', '--prometheus-port', '0'],
+      manifest: WORKLOADS,
+      browser: false,
+    });
+    prometheus = readState(cluster.dataDir)?.prometheusUrl ?? '';
+    assert.match(prometheus, /^http:\/\/127\.0\.0\.1:\d+$/, `flotilla up ran Prometheus:\n${cluster.up.output()}`);
   });
   after(async () => {
-    await stopChild(up);
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   it('the document lists queries for each dashboard family', () => {

@@ -7,13 +7,12 @@
  * components themselves. Screenshots go to artifacts/dashboard/charts-*.png.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { WebSocket } from 'ws';
-import { kubectl, launchUp, stopChild, type Launch } from '../../test/cluster.js';
-import { launchChromium, screenshot } from '../../test/browser.js';
+import { kubectl } from '../../test/cluster.js';
+import { screenshot, startDashboardCluster, type DashboardCluster } from '../../test/browser.js';
 import { waitFor } from '../../test/wait.js';
 import { startDashboard, type RunningDashboard } from './server.js';
 
@@ -46,31 +45,24 @@ const plotData = (page: Page, testid: string): Promise<Array<Array<number | null
 
 describe('dashboard charts in Chromium on a live cluster', function () {
   this.timeout(180_000);
-  let dataDir: string;
-  let up: Launch;
+  let cluster: DashboardCluster;
   let url: string;
   let kc: string;
-  let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
 
   before(async () => {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-charts-'));
-    up = await launchUp(dataDir, ['--no-real-node', '--hollow-nodes', '2', '--addons', 'dashboard,prometheus', '--dashboard-port', '0', '--prometheus-port', '0', '--scrape-interval', '1s']);
-    kc = up.kubeconfig;
-    url = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(up.output())![1]!;
-    writeFileSync(path.join(dataDir, 'workload.yaml'), WORKLOAD);
-    await kubectl(kc, 'apply', '-f', path.join(dataDir, 'workload.yaml'));
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => void (m.type() === 'error' && pageErrors.push(m.text())));
+    cluster = await startDashboardCluster({
+      name: 'charts',
+      upArgs: ['--no-real-node', '--hollow-nodes', '2', '--addons', 'dashboard,prometheus', '--prometheus-port', '0', '--scrape-interval', '1s'],
+      manifest: WORKLOAD,
+    });
+    ({ url, kubeconfig: kc } = cluster);
+    ({ page, pageErrors } = cluster.view!);
   });
 
   after(async () => {
-    await browser?.close();
-    await stopChild(up);
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   /** Bound, unfinished pods' CPU requests per node (cores), as kubectl lists them. */
@@ -161,7 +153,7 @@ describe('dashboard charts in Chromium on a live cluster', function () {
   });
 
   it('without Prometheus: the same charts from the components\' own metrics and the kubelets\' readings', async () => {
-    const natsUrl = JSON.parse(readFileSync(path.join(dataDir, 'cluster.json'), 'utf8')).natsUrl as string;
+    const natsUrl = JSON.parse(readFileSync(path.join(cluster.dataDir, 'cluster.json'), 'utf8')).natsUrl as string;
     let direct: RunningDashboard | undefined;
     let ws: WebSocket | undefined;
     try {
@@ -188,6 +180,11 @@ describe('dashboard charts in Chromium on a live cluster', function () {
         return p?.containers.length === 2 && p.containers.every((c: { cpu: Array<number | null> }) => c.cpu.some((v) => (v ?? 0) > 0)) ? true : undefined;
       }, 20_000);
       assert.deepEqual(got.get('p').containers.map((c: { name: string }) => c.name), ['app', 'side']);
+      // and in the browser: the overview drawn from the components
+      await page.goto(direct.url);
+      await page.getByTestId('metrics-source').and(page.locator('[data-source="components"]')).waitFor({ timeout: 20_000 });
+      await waitFor("the API server chart's rate from the apiserver's /metrics", async () => ((await plotData(page, 'chart-apiserver'))?.[1]?.some((v) => (v ?? 0) > 0) ? true : undefined), 20_000);
+      await screenshot(page, 'charts-components');
     } finally {
       ws?.close();
       await direct?.stop();

@@ -7,13 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { WebSocket } from 'ws';
-import { kubectl, launchUp, stopChild, type Launch } from '../../test/cluster.js';
-import { launchChromium, screenshot } from '../../test/browser.js';
+import { kubectl } from '../../test/cluster.js';
+import { controlsTabMisses, screenshot, startDashboardCluster, unlabelledControls, type DashboardCluster } from '../../test/browser.js';
 import { waitFor } from '../../test/wait.js';
 
 const WORKLOAD = `
@@ -63,40 +60,61 @@ spec:
       containers: [{name: agent, image: "busybox:1.36", resources: {requests: {cpu: 1m, memory: 1Mi}}}]
 `;
 
+const MORE_KINDS = `
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: dash}
+spec:
+  replicas: 1
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: db, image: busybox, resources: {requests: {cpu: 1m, memory: 1Mi}}}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: once, namespace: dash}
+spec:
+  completions: 2
+  parallelism: 1
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: once, image: busybox, resources: {requests: {cpu: 1m, memory: 1Mi}}}]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly, namespace: dash}
+spec:
+  schedule: "0 3 * * *"
+  suspend: true
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: nightly, image: busybox}]
+`;
+
 describe('dashboard in Chromium on a live cluster', function () {
   this.timeout(180_000);
-  let dataDir: string;
-  let up: Launch;
+  let cluster: DashboardCluster;
   let url: string;
   let kc: string;
-  let browser: Browser;
   let page: Page;
-  const foreign: string[] = [];
-  const pageErrors: string[] = [];
+  let foreign: string[];
+  let pageErrors: string[];
 
   before(async () => {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-dashboard-'));
-    up = await launchUp(dataDir, ['--no-real-node', '--hollow-nodes', '2', '--addons', 'dashboard', '--dashboard-port', '0']);
-    kc = up.kubeconfig;
-    const m = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(up.output());
-    assert.ok(m, `flotilla up printed the dashboard's URL:\n${up.output()}`);
-    url = m[1]!;
-    const manifest = path.join(dataDir, 'workload.yaml');
-    (await import('node:fs')).writeFileSync(manifest, WORKLOAD);
-    await kubectl(kc, 'apply', '-f', manifest);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => void (m.type() === 'error' && pageErrors.push(m.text())));
-    page.on('request', (r) => {
-      if (!r.url().startsWith(url) && !r.url().startsWith(url.replace('http', 'ws'))) foreign.push(r.url());
-    });
+    cluster = await startDashboardCluster({ name: 'dashboard', upArgs: ['--no-real-node', '--hollow-nodes', '2', '--addons', 'dashboard'], manifest: WORKLOAD });
+    ({ url, kubeconfig: kc } = cluster);
+    ({ page, foreign, pageErrors } = cluster.view!);
   });
 
   after(async () => {
-    await browser?.close();
-    await stopChild(up);
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   const runningWebPods = async () => {
@@ -410,9 +428,7 @@ describe('dashboard in Chromium on a live cluster', function () {
     await screenshot(page, 'rollout');
 
     // a DaemonSet's revisions are ControllerRevisions; undo applies the older one's data
-    const ds = path.join(dataDir, 'daemonset.yaml');
-    (await import('node:fs')).writeFileSync(ds, DAEMONSET);
-    await kubectl(kc, 'apply', '-f', ds);
+    await cluster.apply(DAEMONSET);
     await kubectl(kc, 'set', 'image', 'daemonset/agent', '-n', 'dash', 'agent=busybox:1.37');
     await page.goto(`${url}#/workloads/daemonsets/dash/agent`);
     await history.locator('[data-revision="2"]').getByText('(current)').waitFor({ timeout: 15_000 });
@@ -439,10 +455,62 @@ describe('dashboard in Chromium on a live cluster', function () {
     await page.getByRole('status').filter({ hasText: /^\d+ pods$/ }).waitFor();
     const keys = await page.getByRole('grid', { name: 'pods' }).locator('[role=row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')));
     assert.ok(keys.length && keys.every((k) => k?.startsWith('dash/')), keys.join(' '));
+    await screenshot(page, 'namespace-pods');
     await page.getByRole('combobox', { name: 'namespace' }).selectOption('');
   });
 
+  it('workloads: StatefulSets, ReplicaSets, Jobs and CronJobs list what kubectl made, each opening its page', async () => {
+    await cluster.apply(MORE_KINDS);
+    const rs = (await kubectl(kc, 'get', 'rs', '-n', 'dash', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}')).trim();
+    const kinds: Array<[string, string, string | RegExp, string]> = [
+      ['statefulsets', 'db', '1/1', 'StatefulSet db'],
+      ['replicasets', rs, rs, `ReplicaSet ${rs}`],
+      ['jobs', 'once', /^[0-2]\/2$/, 'Job once'],
+      ['cronjobs', 'nightly', '0 3 * * *', 'CronJob nightly'],
+    ];
+    await page.goto(`${url}#/workloads/deployments`);
+    for (const [resource, name, cell, heading] of kinds) {
+      await page.getByRole('navigation', { name: 'workload kinds' }).getByRole('link', { name: `${heading.split(' ')[0]}s`, exact: true }).click();
+      await page.waitForURL(`${url}#/workloads/${resource}`);
+      const row = page.getByRole('grid', { name: resource }).locator(`[data-key="dash/${name}"]`);
+      await row.getByText(cell, { exact: true }).first().waitFor({ timeout: 30_000 });
+      await row.click();
+      await page.getByRole('heading', { name: heading }).waitFor();
+      await page.goBack();
+    }
+    await page.goto(`${url}#/workloads/cronjobs`);
+    assert.equal(await page.getByRole('grid', { name: 'cronjobs' }).locator('[data-key="dash/nightly"] [role=gridcell]').nth(3).innerText(), 'true', 'the CronJob is suspended');
+    await screenshot(page, 'cronjobs');
+  });
+
+  it('every view: each control has a label, and Tab reaches each one', async () => {
+    const pod = (await kubectl(kc, 'get', 'pods', '-n', 'dash', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}')).trim();
+    const node = (await kubectl(kc, 'get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}')).trim();
+    const views = [
+      '#/overview', '#/nodes', `#/nodes/${node}`, '#/workloads/deployments', '#/workloads/deployments/dash/web',
+      '#/workloads/deployments/dash/web/logs', '#/workloads/daemonsets/dash/agent', '#/workloads/statefulsets/dash/db',
+      '#/workloads/jobs', '#/workloads/jobs/dash/once', '#/workloads/cronjobs/dash/nightly', '#/pods', `#/pods/dash/${pod}`, `#/pods/dash/${pod}/logs`,
+      '#/services', '#/services/dash/web', '#/config/configmaps', '#/config/configmaps/dash/web-config', '#/config/secrets',
+      '#/config/secrets/dash/dash-secret', '#/events', '#/namespaces', '#/namespaces/dash', '#/resources',
+      '#/r/scheduling.k8s.io/v1/priorityclasses', '#/yaml/apps/v1/deployments/dash/web', '#/search/tier%3Dfrontend',
+    ];
+    const problems: string[] = [];
+    for (const view of views) {
+      await page.goto(`${url}${view}`);
+      await page.locator('main h1').first().waitFor();
+      // every table has its rows, and every object its page
+      await waitFor(`${view} loaded`, async () => ((await page.getByText(/^(loading…|Loading)/).count()) === 0 || undefined), 15_000);
+      for (const c of await unlabelledControls(page)) problems.push(`${view}: no label: ${c}`);
+      for (const c of await controlsTabMisses(page)) problems.push(`${view}: Tab never reaches ${c}`);
+    }
+    await screenshot(page, 'keyboard');
+    assert.deepEqual(problems, []);
+  });
+
   it('loads nothing from anywhere else, and refuses other sites\' pages and host names', async () => {
+    await page.goto(url);
+    await page.getByRole('status', { name: 'connection' }).filter({ hasText: 'live' }).waitFor();
+    await screenshot(page, 'live');
     assert.deepEqual(foreign, []);
     assert.deepEqual(pageErrors, []);
     const refused = await new Promise<number>((resolve, reject) => {

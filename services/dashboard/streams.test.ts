@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshot } from '../../test/browser.js';
+import { controlsTabMisses, launchChromium, openDashboardPage, screenshot, unlabelledControls } from '../../test/browser.js';
 import { startRealNode, type RealNode } from '../../test/realnode.js';
 import { waitFor } from '../../test/wait.js';
 import { startDashboard, type RunningDashboard } from './server.js';
@@ -21,7 +21,7 @@ describe('dashboard: live logs and a shell in real pods (needs root)', function 
   let browser: Browser | undefined;
   let page: Page;
   let url = '';
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   const tickPod = (name: string) =>
     rn!.createPod({ containers: [{ name: 'app', image: 'busybox', command: ['sh', '-c', TICK(name)] }] }, { name, labels: { app: 'tick' } });
@@ -53,9 +53,7 @@ describe('dashboard: live logs and a shell in real pods (needs root)', function 
       }, { name: 'restarts' }),
     ]);
     url = dash.url;
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => void (m.type() === 'error' && pageErrors.push(m.text())));
+    ({ page, pageErrors } = await openDashboardPage(browser, url));
     await Promise.all(['tick-a', 'tick-b', 'shell'].map((p) => rn!.podIn(p, 'Running')));
   });
 
@@ -97,6 +95,8 @@ describe('dashboard: live logs and a shell in real pods (needs root)', function 
     await page.getByLabel('search logs').press('Enter');
     await log.locator('.log-line.current mark').waitFor();
     await screenshot(page, 'logs');
+    assert.deepEqual(await unlabelledControls(page), [], 'every control of the logs view has a label');
+    assert.deepEqual(await controlsTabMisses(page), [], 'Tab reaches every control of the logs view');
 
     // one pod from its page: its log, and the previous attempt's with "previous"
     await rn!.podIn('restarts', 'Running');
@@ -116,6 +116,16 @@ describe('dashboard: live logs and a shell in real pods (needs root)', function 
     await waitFor('the followed log open again', async () => (await gauge('dashboard_log_streams')) === 1 || undefined, 10_000);
     await page.goto(`${url}#/pods`);
     await waitFor('no pods/log request left open', async () => (await gauge('dashboard_log_streams')) === 0 || undefined, 10_000);
+
+    // any label selector: the Pods list's "Logs of these pods", in the header's namespace
+    await page.getByRole('combobox', { name: 'namespace' }).selectOption('default');
+    await page.getByLabel('label selector').fill('app=tick');
+    await page.getByLabel('label selector').press('Enter');
+    await page.getByRole('link', { name: 'Logs of these pods' }).click();
+    await page.waitForURL(`${url}#/logs/default/app%3Dtick`);
+    for (const p of ['tick-a', 'tick-b', 'tick-c']) await log.getByText(new RegExp(`^${p}/app ${p} line \\d+$`)).first().waitFor({ timeout: 20_000 });
+    await screenshot(page, 'logs-selector');
+    await page.getByRole('combobox', { name: 'namespace' }).selectOption('');
     assert.deepEqual(pageErrors, []);
   });
 
@@ -143,6 +153,12 @@ describe('dashboard: live logs and a shell in real pods (needs root)', function 
     assert.equal(await gauge('dashboard_exec_sessions'), 1);
     await page.keyboard.type('exit 3\n');
     await state.filter({ hasText: 'exited with code 3' }).waitFor({ timeout: 10_000 });
+    // labelled controls; Tab reaches them before the terminal, which keeps Tab for the shell and gives focus back on Shift+Tab
+    assert.deepEqual(await unlabelledControls(page), [], 'every control of the shell view has a label');
+    assert.deepEqual(await controlsTabMisses(page, '.shell-box'), [], 'Tab reaches every control of the shell view');
+    await term.click();
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await page.evaluate('document.activeElement.getAttribute("aria-label")'), 'new shell');
     await waitFor('the exec connection closed', async () => (await gauge('dashboard_exec_sessions')) === 0 || undefined, 10_000);
     // a shell left open ends when its view closes
     await page.getByRole('button', { name: 'new shell' }).click();

@@ -10,4 +10,8 @@ export const GVR = {
   daemonsets: { group: 'apps', version: 'v1', resource: 'daemonsets' },
   jobs: { group: 'batch', version: 'v1', resource: 'jobs' },
   cronjobs: { group: 'batch', version: 'v1', resource: 'cronjobs' },
+  services: { group: '', version: 'v1', resource: 'services' },
+  configmaps: { group: '', version: 'v1', resource: 'configmaps' },
+  secrets: { group: '', version: 'v1', resource: 'secrets' },
+  endpointslices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
 };

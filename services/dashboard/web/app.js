@@ -12,7 +12,7 @@ import { YamlView } from './yaml.js';
 import { KIND_NAV, kindRoute } from './kinds.js';
 import { HeaderNamespace } from './nsfilter.js';
 import { HeaderSearch } from './search.js';
-import { PodLogs, WorkloadLogs } from './logs.js';
+import { PodLogs, SelectorLogs, WorkloadLogs } from './logs.js';
 import { PodShell } from './shell.js';
 
 const NAV = [
@@ -47,6 +47,7 @@ function App() {
   let body;
   if (view === 'pods' && rest[2] === 'logs') body = html`<${PodLogs} namespace=${rest[0]} name=${rest[1]} />`;
   else if (view === 'pods' && rest[2] === 'shell') body = html`<${PodShell} namespace=${rest[0]} name=${rest[1]} />`;
+  else if (view === 'logs' && rest.length === 2) body = html`<${SelectorLogs} namespace=${rest[0]} selector=${rest[1]} />`;
   else if (view === 'workloads' && rest[3] === 'logs') body = html`<${WorkloadLogs} resource=${rest[0]} namespace=${rest[1]} name=${rest[2]} />`;
   else if (view === 'pods' && rest.length === 2) body = html`<${PodDetails} namespace=${rest[0]} name=${rest[1]} />`;
   else if (view === 'pods') body = html`<${PodsView} />`;

@@ -3,11 +3,11 @@
 // its values (secrets.ts); "Show" fetches one key's value with one call.
 import { useState } from 'preact/hooks';
 import { html } from './html.js';
+import { GVR } from './api.js';
 import { VirtualTable } from './table.js';
 import { ActionButton, Filters, Labels, useObject, yamlHref } from './common.js';
 import { conn } from './socket.js';
 import { go } from './router.js';
-import { KIND_GVR } from './kinds.js';
 
 const TABS = [
   ['configmaps', 'ConfigMaps'],
@@ -23,7 +23,7 @@ export function ConfigView({ resource = 'configmaps' }) {
       ${TABS.map(([r, l]) => html`<a href=${`#/config/${r}`} aria-current=${r === resource ? 'page' : undefined}>${l}</a>`)}
     </nav>
     <${Filters} query=${query} setQuery=${setQuery} />
-    <${VirtualTable} key=${resource} gvr=${KIND_GVR[resource] ?? KIND_GVR.configmaps} label=${label.toLowerCase()} query=${query} onSort=${(sort) => setQuery({ ...query, sort })}
+    <${VirtualTable} key=${resource} gvr=${resource === 'secrets' ? GVR.secrets : GVR.configmaps} label=${label.toLowerCase()} query=${query} onSort=${(sort) => setQuery({ ...query, sort })}
       onOpen=${(r) => go('config', resource, r.namespace, r.name)} height=${Math.max(280, innerHeight - 260)} />`;
 }
 
@@ -46,7 +46,7 @@ function useFollowed(gvr, kind, namespace, name) {
 }
 
 export function ConfigMapDetails({ namespace, name }) {
-  const gvr = KIND_GVR.configmaps;
+  const gvr = GVR.configmaps;
   const [cm, other] = useFollowed(gvr, 'ConfigMap', namespace, name);
   if (!cm) return other;
   const data = Object.entries(cm.data ?? {});
@@ -88,7 +88,7 @@ function SecretValue({ namespace, name, k, size }) {
 }
 
 export function SecretDetails({ namespace, name }) {
-  const gvr = KIND_GVR.secrets;
+  const gvr = GVR.secrets;
   const [secret, other] = useFollowed(gvr, 'Secret', namespace, name);
   if (!secret) return other;
   const keys = Object.entries(secret.dataSizes ?? {});

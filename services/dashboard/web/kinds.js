@@ -9,14 +9,6 @@ import { NamespacesView, NamespaceDetails } from './namespaces.js';
 import { EventsView } from './events.js';
 import { SearchView } from './search.js';
 
-export const KIND_GVR = {
-  services: { group: '', version: 'v1', resource: 'services' },
-  configmaps: { group: '', version: 'v1', resource: 'configmaps' },
-  secrets: { group: '', version: 'v1', resource: 'secrets' },
-  namespaces: { group: '', version: 'v1', resource: 'namespaces' },
-  endpointslices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
-};
-
 export const KIND_NAV = [
   { path: 'services', label: 'Services', key: '5' },
   { path: 'config', label: 'Config', key: '6' },

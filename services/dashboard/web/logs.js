@@ -7,7 +7,7 @@ import { html } from './html.js';
 import { conn } from './socket.js';
 import { GVR } from './api.js';
 import { useObject } from './common.js';
-import { selectorString } from './workloads.js';
+import { selectorString, workloadGVR } from './workloads.js';
 
 export const MAX_LINES = 5000;
 const LINE = 18;
@@ -170,7 +170,7 @@ export function PodLogs({ namespace, name }) {
 const templateOf = (resource, obj) => (resource === 'cronjobs' ? obj.spec?.jobTemplate?.spec?.template : obj.spec?.template);
 
 export function WorkloadLogs({ resource, namespace, name }) {
-  const gvr = GVR[resource];
+  const gvr = workloadGVR(resource);
   const [obj, error] = useObject({ ...gvr, namespace, name });
   const selector = obj && resource !== 'cronjobs' ? selectorString(obj.spec?.selector) : '';
   return html`
@@ -182,4 +182,13 @@ export function WorkloadLogs({ resource, namespace, name }) {
     ${obj && selector && html`
       <p class="muted">The pods matching <code>${selector}</code>, each line prefixed by its pod and container; pods that start matching join while following.</p>
       <${LogView} key=${selector} namespace=${namespace} selector=${selector} containers=${(templateOf(resource, obj)?.spec?.containers ?? []).map((c) => c.name)} />`}`;
+}
+
+/** The logs of the pods a label selector picks in a namespace (the Pods list's "Logs of these pods"). */
+export function SelectorLogs({ namespace, selector }) {
+  return html`
+    <nav aria-label="breadcrumb" class="crumbs"><a href="#/pods">Pods</a> / ${namespace} / logs</nav>
+    <h1>Logs of pods ${selector}</h1>
+    <p class="muted">The pods of ${namespace} matching <code>${selector}</code>, each line prefixed by its pod and container; pods that start matching join while following.</p>
+    <${LogView} key=${`${namespace}/${selector}`} namespace=${namespace} selector=${selector} />`;
 }

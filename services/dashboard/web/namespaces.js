@@ -2,11 +2,11 @@
 // header's namespace, so every list shows that namespace only.
 import { useState } from 'preact/hooks';
 import { html } from './html.js';
+import { GVR } from './api.js';
 import { VirtualTable } from './table.js';
 import { ActionButton, Labels, useObject, yamlHref } from './common.js';
 import { conn } from './socket.js';
 import { go } from './router.js';
-import { KIND_GVR } from './kinds.js';
 import { setSharedNamespace, useSharedNamespace } from './nsfilter.js';
 
 export function NamespacesView() {
@@ -17,12 +17,12 @@ export function NamespacesView() {
       <label>Name <input type="search" aria-label="filter by name" value=${query.text ?? ''} onInput=${(e) => setQuery({ ...query, text: e.target.value })} /></label>
       <label>Labels <input type="search" aria-label="label selector" value=${query.labelSelector ?? ''} onChange=${(e) => setQuery({ ...query, labelSelector: e.target.value })} /></label>
     </form>
-    <${VirtualTable} gvr=${KIND_GVR.namespaces} label="namespaces" query=${{ ...query, namespace: '' }} onSort=${(sort) => setQuery({ ...query, sort })}
+    <${VirtualTable} gvr=${GVR.namespaces} label="namespaces" query=${{ ...query, namespace: '' }} onSort=${(sort) => setQuery({ ...query, sort })}
       onOpen=${(r) => go('namespaces', r.name)} height=${Math.max(280, innerHeight - 220)} />`;
 }
 
 export function NamespaceDetails({ name }) {
-  const gvr = KIND_GVR.namespaces;
+  const gvr = GVR.namespaces;
   const [ns, error] = useObject({ ...gvr, name });
   const shared = useSharedNamespace();
   if (error) return html`<p class="bad" role="alert">${error}</p>`;

@@ -8,12 +8,18 @@ import { conn } from './socket.js';
 import { go } from './router.js';
 import { tone } from './format.js';
 import { PodCharts } from './charts.js';
+import { useSharedNamespace } from './nsfilter.js';
 
 export function PodsView() {
   const [query, setQuery] = useState({ sort: { column: 'Name' } });
+  const namespace = useSharedNamespace();
+  const selector = query.labelSelector?.trim();
   return html`
     <h1>Pods</h1>
     <${Filters} query=${query} setQuery=${setQuery} />
+    ${selector && (namespace
+      ? html`<p><a class="button" href=${`#/logs/${encodeURIComponent(namespace)}/${encodeURIComponent(selector)}`}>Logs of these pods</a></p>`
+      : html`<p class="muted">Choose a namespace in the header to follow these pods' logs together.</p>`)}
     <${VirtualTable} gvr=${GVR.pods} label="pods" query=${query} onSort=${(sort) => setQuery({ ...query, sort })}
       onOpen=${(r) => go('pods', r.namespace, r.name)} height=${Math.max(280, innerHeight - 220)} />`;
 }

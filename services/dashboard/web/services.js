@@ -8,14 +8,13 @@ import { VirtualTable } from './table.js';
 import { ActionButton, Filters, Labels, useObject, yamlHref } from './common.js';
 import { conn } from './socket.js';
 import { go } from './router.js';
-import { KIND_GVR } from './kinds.js';
 
 export function ServicesView() {
   const [query, setQuery] = useState({ sort: { column: 'Name' } });
   return html`
     <h1>Services</h1>
     <${Filters} query=${query} setQuery=${setQuery} />
-    <${VirtualTable} gvr=${KIND_GVR.services} label="services" query=${query} onSort=${(sort) => setQuery({ ...query, sort })}
+    <${VirtualTable} gvr=${GVR.services} label="services" query=${query} onSort=${(sort) => setQuery({ ...query, sort })}
       onOpen=${(r) => go('services', r.namespace, r.name)} height=${Math.max(280, innerHeight - 220)} />`;
 }
 
@@ -28,7 +27,7 @@ function Endpoints({ namespace, name }) {
   const [error, setError] = useState('');
   useEffect(() => {
     const query = { namespace, labelSelector: `kubernetes.io/service-name=${name}`, sort: { column: 'Name' } };
-    const s = conn.subscribe({ op: 'table', gvr: KIND_GVR.endpointslices, query, offset: 0, limit: 100 }, (m) => {
+    const s = conn.subscribe({ op: 'table', gvr: GVR.endpointslices, query, offset: 0, limit: 100 }, (m) => {
       if (m.type === 'page') setPage(m), setError('');
       else if (m.type === 'error') setError(m.message);
     });
@@ -49,7 +48,7 @@ function Endpoints({ namespace, name }) {
 const ports = (s) => (s.spec?.ports ?? []).map((p) => `${p.name ? `${p.name}: ` : ''}${p.port}${p.targetPort !== undefined ? `→${p.targetPort}` : ''}/${p.protocol ?? 'TCP'}${p.nodePort ? ` (node ${p.nodePort})` : ''}`).join(', ');
 
 export function ServiceDetails({ namespace, name }) {
-  const gvr = KIND_GVR.services;
+  const gvr = GVR.services;
   const [svc, error] = useObject({ ...gvr, namespace, name });
   if (error) return html`<p class="bad" role="alert">${error}</p>`;
   if (svc === undefined) return html`<p>Loading service ${namespace}/${name}…</p>`;

@@ -18,6 +18,9 @@ export const WORKLOAD_KINDS = [
   ['cronjobs', 'CronJobs'],
 ];
 
+/** The group, version and resource of a workload kind; undefined for any other resource. */
+export const workloadGVR = (resource) => (WORKLOAD_KINDS.some(([r]) => r === resource) ? GVR[resource] : undefined);
+
 export function WorkloadsView({ resource = 'deployments' }) {
   const [query, setQuery] = useState({ sort: { column: 'Name' } });
   const label = WORKLOAD_KINDS.find(([r]) => r === resource)?.[1] ?? resource;
@@ -27,7 +30,7 @@ export function WorkloadsView({ resource = 'deployments' }) {
       ${WORKLOAD_KINDS.map(([r, l]) => html`<a href=${`#/workloads/${r}`} aria-current=${r === resource ? 'page' : undefined}>${l}</a>`)}
     </nav>
     <${Filters} query=${query} setQuery=${setQuery} />
-    <${VirtualTable} gvr=${GVR[resource]} label=${label.toLowerCase()} query=${query} onSort=${(sort) => setQuery({ ...query, sort })}
+    <${VirtualTable} gvr=${workloadGVR(resource) ?? GVR.deployments} label=${label.toLowerCase()} query=${query} onSort=${(sort) => setQuery({ ...query, sort })}
       onOpen=${(r) => go('workloads', resource, r.namespace, r.name)} height=${Math.max(280, innerHeight - 260)} />`;
 }
 
@@ -48,7 +51,7 @@ function Scale({ gvr, namespace, name, replicas }) {
 }
 
 export function WorkloadDetails({ resource, namespace, name }) {
-  const gvr = GVR[resource];
+  const gvr = workloadGVR(resource);
   const [obj, error] = useObject({ ...gvr, namespace, name });
   if (!gvr) return html`<p role="alert">Unknown workload kind ${resource}</p>`;
   if (error) return html`<p class="bad" role="alert">${error}</p>`;
