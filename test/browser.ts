@@ -66,7 +66,7 @@ export async function openDashboardPage(browser: Browser, url: string): Promise<
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const pageErrors: string[] = [];
   const foreign: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
   page.on('console', (m) => void (m.type() === 'error' && pageErrors.push(m.text())));
   page.on('request', (r) => {
     if (!r.url().startsWith(url) && !r.url().startsWith(url.replace('http', 'ws'))) foreign.push(r.url());

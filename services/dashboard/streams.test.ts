@@ -57,6 +57,11 @@ describe('dashboard: live logs and a shell in real pods (needs root)', function 
     await Promise.all(['tick-a', 'tick-b', 'shell'].map((p) => rn!.podIn(p, 'Running')));
   });
 
+  afterEach(async function () {
+    // a failed test's page as it was, beside the others' screenshots
+    if (this.currentTest?.state === 'failed' && page) await screenshot(page, `failed-${this.currentTest.title.replace(/\W+/g, '-')}`).catch(() => undefined);
+  });
+
   after(async () => {
     await browser?.close();
     await dash?.stop();

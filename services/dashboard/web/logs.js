@@ -99,6 +99,8 @@ export function LogView({ namespace, pod, selector, containers = [] }) {
 
   const onScroll = () => {
     const el = box.current;
+    // a scroll event can arrive after the view left the page (the newest line scrolled into sight just before)
+    if (!el) return;
     atBottom.current = el.scrollTop + el.clientHeight >= el.scrollHeight - LINE;
     setScrollTop(el.scrollTop);
   };

@@ -28,7 +28,8 @@ function Terminal_({ namespace, pod, container, command, onState }) {
     });
     term.attachCustomKeyEventHandler((e) => {
       if (e.key === 'Tab' && e.shiftKey) {
-        if (e.type === 'keydown') box.current?.closest('main')?.querySelector('.shell-controls select, .shell-controls button')?.focus();
+        // the browser's own Shift+Tab would move on from the control to the one before it
+        if (e.type === 'keydown') (e.preventDefault(), box.current?.closest('main')?.querySelector('.shell-controls select, .shell-controls button')?.focus());
         return false;
       }
       return true;

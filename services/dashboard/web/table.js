@@ -43,6 +43,8 @@ export function VirtualTable({ gvr, query: own, label, height = 520, onOpen, onS
   }, []);
 
   const onScroll = useCallback(() => {
+    // a scroll event can arrive after the table left the page
+    if (!box.current) return;
     const first = Math.floor(box.current.scrollTop / ROW);
     const offset = Math.max(0, first - OVERSCAN);
     const s = sub.current;
