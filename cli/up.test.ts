@@ -10,6 +10,7 @@ import { clusterCidrFor, proxyTable, strayContainerds, strayRegistries } from '.
 import { cleanUpNode, httpGet, mountsUnder, unusedLink, unusedSubnet } from '../test/node.js';
 import { netnsNodeNames, removeNetnsNode } from './netnsnodes.js';
 import { BridgeNetwork } from '../services/kubelet/cni/bridge.js';
+import { existingNatTables } from '../services/kubelet/cni/nattables.js';
 import { ContainerdLauncher } from '../services/kubelet/containerd/launcher.js';
 import { requireNodeHost } from '../services/kubelet/host/prerequisites.js';
 import { hostNodeName } from '../services/kubelet/hostnode.js';
@@ -141,9 +142,11 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
   let registryPort = 0;
   let link = '';
   let up: Launch | undefined;
+  let natTablesBefore = new Set<string>();
 
   before(async () => {
     requireNodeHost('the real node suite of flotilla up');
+    natTablesBefore = existingNatTables();
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-up-node-test-'));
     link = unusedLink();
     // node IPAM gives the two real nodes and the hollow one a /24 each of a /22 that no route of this machine overlaps
@@ -252,6 +255,8 @@ describe('flotilla up as root: this machine joins as a real node (needs root)', 
     assert.deepEqual(strayRegistries(path.join(dataDir, 'registry', 'config.yml')), [], 'docker-registry stopped');
     assert.ok(!existsSync(`/sys/class/net/${bridge}`), 'the bridge is gone');
     assert.equal(spawnSync('nft', ['list', 'table', 'ip', proxyTable(bridge)]).status, 1, 'the proxy\'s table is gone');
+    // the portmap plugin's iptables calls made them; nothing of them is left
+    assert.deepEqual([...existingNatTables()].filter((t) => !natTablesBefore.has(t)), [], 'no nat table left that was not there before');
     assert.deepEqual(mountsUnder(dataDir), [], 'no mounts left under the data folder');
   });
 

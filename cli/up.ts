@@ -40,6 +40,7 @@ import { TRACING_FLAG_OPTIONS, tracingArgs, tracingFlags } from '../lib/tracing/
 import { ContainerdLauncher, waitForCri } from '../services/kubelet/containerd/launcher.js';
 import { requireNodeHost } from '../services/kubelet/host/prerequisites.js';
 import { BridgeNetwork, parseIPv4CIDR } from '../services/kubelet/cni/bridge.js';
+import { existingNatTables, NAT_TABLES, removeLeftoverNatTables } from '../services/kubelet/cni/nattables.js';
 import { CriClient } from '../services/kubelet/cri/client.js';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_CNI_BRIDGE, DEFAULT_CNI_NETWORK } from '../services/kubelet/server.js';
 import { formatCidr, intToIp, parseCidr } from '../lib/net/mod.js';
@@ -254,6 +255,8 @@ export class Launcher {
   nats: SupervisedProcess | undefined;
   /** containerd for the real node, when the launcher runs it */
   containerd: SupervisedProcess | undefined;
+  /** the nat tables that existed before containerd started: the ones the portmap plugin adds go at stop when empty */
+  private natTablesBefore = new Set<string>(NAT_TABLES);
   /** the real node's local registry (docker-registry) */
   registry: SupervisedProcess | undefined;
   realNode: RealNodeContext | undefined;
@@ -434,6 +437,7 @@ export class Launcher {
       log(`stopping containerd pid ${pid}, left running on this data folder by a launcher that was killed`);
       await terminate(pid);
     }
+    this.natTablesBefore = existingNatTables();
     // containerd's info level prints a line per sandbox and container step: only warnings go to the terminal
     const spec = launcher.processSpec();
     this.containerd = new SupervisedProcess({ ...spec, args: [...spec.args, '--log-level', 'warn'] }, this.out, width);
@@ -541,6 +545,7 @@ export class Launcher {
     } catch (e) {
       log(`removing the pod network: ${(e as Error).message}`);
     }
+    for (const t of removeLeftoverNatTables(this.natTablesBefore)) log(`removed table ${t}, which the CNI portmap plugin left behind`);
   }
 
   /** After the kubelets stopped: each namespaced node's pods, containerd, veth and namespace; the state forgets those removed. */

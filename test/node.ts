@@ -13,6 +13,7 @@ import { processes, terminate } from '../cli/datafolder.js';
 import { strayContainerds } from '../cli/up.js';
 import { alive, descendants } from './cluster.js';
 import { BridgeNetwork } from '../services/kubelet/cni/bridge.js';
+import { existingNatTables, NAT_TABLES, removeLeftoverNatTables } from '../services/kubelet/cni/nattables.js';
 import { ContainerdLauncher } from '../services/kubelet/containerd/launcher.js';
 import { noHostPortCniConfDir } from '../services/kubelet/containerd/config.js';
 import { CriClient } from '../services/kubelet/cri/client.js';
@@ -90,7 +91,7 @@ export async function killShims(socket: string): Promise<number> {
 }
 
 /** Removes what a real-node suite made; collects every failure and throws them together at the end. */
-export async function cleanUpNode(parts: { dir?: string; socket?: string; launcher?: ContainerdLauncher; network?: BridgeNetwork }): Promise<void> {
+export async function cleanUpNode(parts: { dir?: string; socket?: string; launcher?: ContainerdLauncher; network?: BridgeNetwork; natTablesBefore?: Set<string> }): Promise<void> {
   const problems: string[] = [];
   const step = async (what: string, fn: () => unknown) => {
     try {
@@ -108,6 +109,7 @@ export async function cleanUpNode(parts: { dir?: string; socket?: string; launch
   await step('stopping containerd', () => parts.launcher?.stop());
   if (parts.socket) await step('killing the shims left', () => killShims(parts.socket!));
   await step('removing the network', () => parts.network?.tearDown());
+  if (parts.natTablesBefore) await step('removing the nat tables the portmap plugin left', () => removeLeftoverNatTables(parts.natTablesBefore!));
   if (parts.dir) {
     for (const m of mountsUnder(parts.dir)) spawnSync('umount', ['-l', m]);
     const left = mountsUnder(parts.dir);
@@ -175,6 +177,8 @@ export interface TestNodeHost {
   launcher: ContainerdLauncher;
   /** the pod network of those names: set up by the suite's kubelet, or by startTestNodeHost when asked */
   podNetwork: BridgeNetwork;
+  /** the nat tables of this network namespace before the suite (cni/nattables.ts): only others are removed at the end */
+  natTablesBefore: Set<string>;
 }
 
 /**
@@ -193,7 +197,7 @@ export async function startTestNodeHost(what: string, opts: { setUpNetwork?: boo
   const bridge = `flt-t-${suffix}`;
   // both chains, as the kubelet writes them for this containerd (cri/nohostport.ts)
   const podNetwork = new BridgeNetwork({ confDir: cniConfDir, name: network, bridge, podCIDR: subnet, noHostPortConfDir: noHostPortCniConfDir(cniConfDir) });
-  const host = { suffix, dir, subnet, network, bridge, cniConfDir, launcher, podNetwork };
+  const host = { suffix, dir, subnet, network, bridge, cniConfDir, launcher, podNetwork, natTablesBefore: existingNatTables() };
   const owner: TestHostOwner = { pid: process.pid, network, bridge, subnet };
   writeFileSync(path.join(dir, OWNER_FILE), JSON.stringify(owner));
   try {
@@ -208,7 +212,7 @@ export async function startTestNodeHost(what: string, opts: { setUpNetwork?: boo
 
 /** Removes everything startTestNodeHost made, and whatever ran on it. */
 export function cleanUpTestNodeHost(host: TestNodeHost): Promise<void> {
-  return cleanUpNode({ dir: host.dir, socket: host.launcher.paths.socket, launcher: host.launcher, network: host.podNetwork });
+  return cleanUpNode({ dir: host.dir, socket: host.launcher.paths.socket, launcher: host.launcher, network: host.podNetwork, natTablesBefore: host.natTablesBefore });
 }
 
 /** A test host whose containerd (and so its pods) lives in a network namespace of its own behind a veth. */
@@ -234,7 +238,8 @@ export async function startTestNetnsNodeHost(what: string, opts: { linkCIDR: str
   const network = `flt-nn-${suffix}`;
   const bridge = `flt-nb${suffix}`;
   const podNetwork = new BridgeNetwork({ confDir: cniConfDir, name: network, bridge, podCIDR: opts.podCIDR, noHostPortConfDir: noHostPortCniConfDir(cniConfDir) });
-  const host: TestNetnsNodeHost = { suffix, dir, subnet: opts.podCIDR, network, bridge, cniConfDir, launcher, podNetwork, netns };
+  // its nat tables live in its namespace and go with it
+  const host: TestNetnsNodeHost = { suffix, dir, subnet: opts.podCIDR, network, bridge, cniConfDir, launcher, podNetwork, netns, natTablesBefore: new Set(NAT_TABLES) };
   const owner: TestHostOwner = { pid: process.pid, network, bridge, subnet: opts.podCIDR, netns: { name: netns.name, hostInterface: netns.hostInterface, linkCIDR: netns.linkCIDR } };
   writeFileSync(path.join(dir, OWNER_FILE), JSON.stringify(owner));
   try {
