@@ -273,7 +273,10 @@ describe('dashboard in Chromium on a live cluster', function () {
     await page.getByRole('button', { name: 'Uncordon', exact: true }).click();
     await waitFor('the node uncordoned', async () => (await unschedulable()) === '' || undefined);
     const onNode = () => kubectl(kc, 'get', 'pods', '-n', 'dash', '--field-selector', `spec.nodeName=${node}`, '-o', 'name');
-    await waitFor('a pod on the node to drain', async () => (await onNode()).trim() || undefined, 20_000);
+    // a workload pinned to the node: the scheduler need not have put anything else there
+    await kubectl(kc, 'create', 'deployment', 'pinned', '-n', 'dash', '--image=busybox');
+    await kubectl(kc, 'patch', 'deployment', 'pinned', '-n', 'dash', '--type=merge', '-p', JSON.stringify({ spec: { template: { spec: { nodeSelector: { 'kubernetes.io/hostname': node } } } } }));
+    await waitFor('a pod on the node to drain', async () => (await onNode()).trim() || undefined, 30_000);
     await page.getByRole('button', { name: 'Drain', exact: true }).click();
     await page.getByRole('button', { name: 'Confirm drain' }).click();
     await page.getByRole('status').filter({ hasText: /drained: [1-9]\d* pods evicted/ }).waitFor({ timeout: 15_000 });
@@ -281,6 +284,7 @@ describe('dashboard in Chromium on a live cluster', function () {
     await waitFor('no dash pod left on the drained node', async () => (await onNode()).trim() === '' || undefined, 20_000);
     await screenshot(page, 'node-drained');
     await kubectl(kc, 'uncordon', node);
+    await kubectl(kc, 'delete', 'deployment', 'pinned', '-n', 'dash');
   });
 
   it('resources: discovery lists every listable kind; a less common one opens as a live list with its printer columns', async () => {
