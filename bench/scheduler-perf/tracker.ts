@@ -135,7 +135,7 @@ export class PodTracker {
   private async follow(rv: string): Promise<void> {
     while (!this.stopped) {
       try {
-        const w = this.client.watch<Pod>(Resources.pods, { resourceVersion: rv, allowWatchBookmarks: true });
+        const w = this.client.watch<Pod>(Resources.pods, { resourceVersion: rv, allowWatchBookmarks: true }, { omitManagedFields: true });
         this.current = w;
         for await (const ev of w) {
           if (ev.type === 'ERROR') throw new Error(`watch error: ${JSON.stringify(ev.object)}`);

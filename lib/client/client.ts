@@ -31,7 +31,7 @@ import {
 } from './protocol.js';
 import { ResourceClient } from './resourceclient.js';
 import { describe, isFailure, transportError } from './transport.js';
-import { Watch } from './watch.js';
+import { Watch, type WatchClientOptions } from './watch.js';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -214,8 +214,8 @@ export class ApiClient {
    * Opens a watch. Events arrive in order through async iteration; the watch ends when
    * the server says done; a server error (e.g. 410 Gone) is thrown from the iteration.
    */
-  watch<T = KubeObject>(ref: ResourceRef, opts: ListOptions = {}): Watch<T> {
-    const w = new Watch<T>(this, { ...ref, verb: 'watch', list: opts }, `${this.prefix}.watch`, () => this.watches.delete(w));
+  watch<T = KubeObject>(ref: ResourceRef, opts: ListOptions = {}, clientOpts?: WatchClientOptions): Watch<T> {
+    const w = new Watch<T>(this, { ...ref, verb: 'watch', list: opts }, `${this.prefix}.watch`, () => this.watches.delete(w), clientOpts);
     this.watches.add(w);
     w.open();
     return w;

@@ -261,6 +261,28 @@ describe('SharedInformer against the apiserver', function () {
     }
   });
 
+  it('with omitManagedFields holds listed and watched objects without their managedFields, all else as the server has them', async () => {
+    const ns = 'inf-other';
+    const ref = { ...Resources.configmaps, namespace: ns };
+    await client.create(ref, configMap(ns, 'listed', { k: 'v' }));
+    const inf = new SharedInformer<ConfigMap>(client, Resources.configmaps, { namespace: ns, omitManagedFields: true, onError: () => {} });
+    inf.start();
+    try {
+      await inf.waitForSync();
+      await client.create(ref, configMap(ns, 'watched', { k: '"managedFields":[ stays in a value' }));
+      await client.patch({ ...ref, name: 'listed' }, 'merge', { data: { k: 'changed' } });
+      await converge(client, inf, ref);
+      for (const name of ['listed', 'watched']) {
+        const server = await client.get<ConfigMap>({ ...ref, name });
+        assert.ok(server.metadata?.managedFields?.length, 'the server records managedFields');
+        const { managedFields: _, ...meta } = server.metadata!;
+        assert.deepEqual(inf.store.getByKey(`${ns}/${name}`), { ...server, metadata: meta });
+      }
+    } finally {
+      await inf.stop();
+    }
+  });
+
   it('watches on from its resourceVersion, without a re-list, when the apiserver comes back and its watch cache reaches back', async () => {
     const ns = 'inf-restart';
     const ref = { ...Resources.configmaps, namespace: ns };

@@ -16,6 +16,7 @@ import { toStatusError } from './transport.js';
 import type { Watch } from './watch.js';
 import type { ListOptions, WatchEvent } from './protocol.js';
 import { BackoffStepper, sleep } from './retry.js';
+import { dropManagedFields } from './managedfields.js';
 
 export type IndexFunc<T> = (obj: T) => Array<string | undefined | null>;
 
@@ -183,6 +184,11 @@ export interface InformerOptions<T> {
    * it (client-go's SetTransform): drop what no reader needs, e.g. managedFields
    */
   transform?: (obj: T) => T;
+  /**
+   * read objects without metadata.managedFields: watch frames are cut before they are
+   * decoded (managedfields.ts), listed objects lose them before the store keeps them
+   */
+  omitManagedFields?: boolean;
 }
 
 /** The store key of a delete notification, tombstone or not. */
@@ -287,6 +293,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
         const w = this.client.watch<T>(
           { ...this.gvr, namespace: this.opts.namespace },
           { ...this.listOptions(), resourceVersion: this.rv, allowWatchBookmarks: true, timeoutSeconds: this.watchTimeoutSeconds() },
+          { omitManagedFields: this.opts.omitManagedFields },
         );
         this.currentWatch = w;
         if (this.stopped) w.stop();
@@ -344,7 +351,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
         { ...this.listOptions(), limit: this.opts.pageSize ?? 250, continue: cont },
       );
       if (this.stopped) return;
-      for (const item of page.items) items.push(item);
+      if (this.opts.omitManagedFields) for (const item of page.items) items.push(dropManagedFields(item));
+      else for (const item of page.items) items.push(item);
       // every page of one list shares the first page's resourceVersion
       if (!cont) rv = page.metadata?.resourceVersion ?? '';
       cont = page.metadata?.continue || undefined;
@@ -430,6 +438,8 @@ export interface InformerFactoryOptions {
   resyncPeriodMs?: number;
   /** every informer's transform (InformerOptions.transform) */
   transform?: <T extends KubeObject>(obj: T) => T;
+  /** every informer's omitManagedFields (InformerOptions.omitManagedFields) */
+  omitManagedFields?: boolean;
 }
 
 /** One shared informer per resource, so every controller in a process uses the same cache. */

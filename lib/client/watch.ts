@@ -3,8 +3,16 @@ import { InternalError, ServiceUnavailableError, StatusError, TimeoutError } fro
 import type { ApiClient, KubeObject } from './client.js';
 import type { ApiRequest, WatchEvent, WatchFrame } from './protocol.js';
 import { describe, isNoResponders, toStatusError, transportError } from './transport.js';
+import { withoutManagedFields } from './managedfields.js';
 
 const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** How the client reads a watch's frames (nothing the server sees). */
+export interface WatchClientOptions {
+  /** cut every object's managedFields out of each frame before decoding it (managedfields.ts) */
+  omitManagedFields?: boolean;
+}
 
 /**
  * One watch stream. The request goes to `flotilla.api.watch` with a private inbox as
@@ -36,6 +44,7 @@ export class Watch<T = KubeObject> implements AsyncIterable<WatchEvent<T>> {
     private readonly req: ApiRequest,
     private readonly subject: string,
     private readonly onClose: () => void,
+    private readonly opts: WatchClientOptions = {},
   ) {
     this.what = describe(req);
     this.ready = new Promise((resolve, reject) => {
@@ -70,7 +79,7 @@ export class Watch<T = KubeObject> implements AsyncIterable<WatchEvent<T>> {
     }
     let frame: WatchFrame;
     try {
-      frame = msg.json<WatchFrame>();
+      frame = this.opts.omitManagedFields ? (JSON.parse(dec.decode(withoutManagedFields(msg.data))) as WatchFrame) : msg.json<WatchFrame>();
     } catch (e) {
       this.fail(new InternalError(`unreadable watch frame on ${this.subject} (watch ${this.what}): ${(e as Error).message}`));
       return;

@@ -101,7 +101,8 @@ export class Scheduler {
     this.cache = new SchedulerCache({ createCore: (dims) => createCore(opts.coreKind, dims) });
     this.binder = new Binder({ client: opts.bindClient ?? opts.client });
     this.statusWriter = new Batcher((items) => opts.client.batchPatchOutcomes(items), 'writing the status of', (it) => `pod ${it.namespace}/${it.name}`);
-    this.factory = new SharedInformerFactory(opts.client);
+    // nothing here reads managedFields: they are cut from the watch frames before decoding
+    this.factory = new SharedInformerFactory(opts.client, { omitManagedFields: true });
     // preemption reads PodDisruptionBudgets from the informer, not one list per attempt
     const pdbs = this.factory.forResource<PodDisruptionBudget>(Resources.poddisruptionbudgets);
     for (const profile of opts.config.profiles) {
