@@ -11,7 +11,7 @@
  */
 import { BadRequestError, InternalError, NotFoundError, StatusError } from '../../../lib/api/errors.js';
 import type { RemoteCommandFlags, StreamRequest } from '../../../lib/stream/mod.js';
-import { CriError, type CriClient } from '../cri/client.js';
+import { CriError, nsToMs, type ContainerStatus, type CriClient } from '../cri/client.js';
 import { relayPortForward, relayRemoteCommand, type ChannelSession } from './relay.js';
 
 export type StreamingRun = (session: ChannelSession) => Promise<void>;
@@ -39,6 +39,24 @@ function criStatus(e: unknown, what: string): StatusError {
   return e instanceof StatusError ? e : new InternalError(`${what}: ${(e as Error).message}`);
 }
 
+/**
+ * The Status for an attach that relayed no output, when the container had exited before
+ * the attach was connected; undefined otherwise (its own output, if any, was relayed).
+ */
+export function missedOutputStatus(container: string, status: Pick<ContainerStatus, 'state' | 'finishedAt'> | undefined, connectedAt: number): Uint8Array | undefined {
+  if (status?.state !== 'CONTAINER_EXITED' || nsToMs(status.finishedAt) > connectedAt) return undefined;
+  const failure = {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: `container ${container} had exited before the attach: its output is in its log`,
+    reason: 'BadRequest',
+    code: 400,
+  };
+  return Buffer.from(JSON.stringify(failure));
+}
+
 export class StreamingAcceptor {
   constructor(private readonly cri: CriClient) {}
 
@@ -63,6 +81,24 @@ export class StreamingAcceptor {
     return running.sort((a, b) => (b.metadata.attempt ?? 0) - (a.metadata.attempt ?? 0))[0].id;
   }
 
+  /**
+   * An attach accepted while containerd still counted the container running, though its
+   * process had already printed and exited (`kubectl run --rm -i -- wget …`), relays
+   * nothing and ends with success, and kubectl shows nothing. Answering it as a failure
+   * makes kubectl fall back to the container's log, as it does when the container is gone.
+   */
+  private async missedOutput(containerId: string, container: string, outputBytes: number, connectedAt: number): Promise<Uint8Array | undefined> {
+    if (outputBytes > 0) return undefined;
+    let status: ContainerStatus | undefined;
+    // the streams close as the exit is handled: CRI may say EXITED a moment later
+    for (let i = 0; i < 20; i++) {
+      status = await this.cri.containerStatus(containerId).catch(() => undefined);
+      if (status?.state !== 'CONTAINER_RUNNING') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return missedOutputStatus(container, status, connectedAt);
+  }
+
   /** Checks the request and asks CRI for the URL; the returned run relays the session. */
   async accept(req: StreamRequest): Promise<StreamingRun> {
     const o = req.options ?? {};
@@ -83,7 +119,8 @@ export class StreamingAcceptor {
         const url = await this.cri.attach({ containerId, ...f, stderr: f.stderr && !f.tty }).catch((e) => {
           throw criStatus(e, 'attach');
         });
-        return (s) => relayRemoteCommand(url, f, s);
+        const container = `${req.target.namespace}/${req.target.pod}/${req.target.container ?? ''}`;
+        return (s) => relayRemoteCommand(url, f, s, { replaceStatus: (bytes, at) => this.missedOutput(containerId, container, bytes, at) });
       }
       case 'portforward': {
         const port = Number(o.port);

@@ -233,6 +233,16 @@ describe('kubectl exec, attach, cp and port-forward on a real node (needs root)'
         }
       });
 
+      it('run --rm -i: the output of a command that ends at once, every time (attach after the exit falls back to the log)', async () => {
+        for (let i = 0; i < 3; i++) {
+          const name = `once-${v.replace('.', '-')}-${i}`;
+          const overrides = JSON.stringify({ spec: { nodeName: rn!.nodeName } });
+          const r = await kubectl(v, ['run', name, '--image=busybox', '--rm', '-i', '--restart=Never', `--overrides=${overrides}`, '--', 'echo', `said-${name}`], undefined, 90_000);
+          assert.equal(r.code, 0, r.stderr);
+          assert.match(r.stdout, new RegExp(`^said-${name}$`, 'm'), `${name}: stdout ${JSON.stringify(r.stdout)}, stderr ${JSON.stringify(r.stderr)}`);
+        }
+      });
+
       it('refusals arrive as Statuses: a finished pod, an unknown container', async () => {
         const done = await kubectl(v, ['exec', 'done', '--', 'true']);
         assert.notEqual(done.code, 0);

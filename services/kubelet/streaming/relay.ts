@@ -32,6 +32,15 @@ function relay(a: Duplex, b: Duplex): Promise<void> {
   return ended(b);
 }
 
+export interface RemoteCommandRelayOptions {
+  /**
+   * Once the output has drained: the Status to send on the error channel instead of the
+   * runtime's (undefined keeps the runtime's), given the output bytes relayed and when the
+   * runtime's streams were connected (ms since the epoch).
+   */
+  replaceStatus?: (outputBytes: number, connectedAt: number) => Promise<Uint8Array | undefined>;
+}
+
 /**
  * Runs an exec or attach: upstream's v4 client streams (error first, then stdin, stdout,
  * stderr, resize; stderr never with a TTY), relayed until containerd closed the error
@@ -39,24 +48,35 @@ function relay(a: Duplex, b: Duplex): Promise<void> {
  * always writes a Status before it closes; a connection that ended without one was cut
  * (its output may be short), which fails the session (500) instead of passing for exit 0.
  */
-export async function relayRemoteCommand(url: string, flags: RemoteCommandFlags, ch: ChannelSession): Promise<void> {
+export async function relayRemoteCommand(url: string, flags: RemoteCommandFlags, ch: ChannelSession, opts: RemoteCommandRelayOptions = {}): Promise<void> {
   const { session } = await dialRuntimeStream(url, [REMOTECOMMAND_PROTOCOL]);
   const abort = () => session.destroy();
   ch.signal?.addEventListener('abort', abort, { once: true });
   try {
     const { error, stdin, stdout, stderr, resize } = await openRemoteCommandStreams(session, flags);
+    const connectedAt = Date.now();
     const outputs: Promise<void>[] = [];
-    let statusBytes = 0;
-    error.on('data', (c: Buffer) => (statusBytes += c.length));
+    const status: Buffer[] = [];
+    let outputBytes = 0;
+    error.on('data', (c: Buffer) => status.push(c));
     if (stdin) void relay(ch.channel(0), stdin);
     if (resize) void relay(ch.channel(4), resize);
-    for (const [s, id] of [[stdout, 1], [stderr, 2], [error, 3]] as const) {
+    for (const [s, id] of [[stdout, 1], [stderr, 2]] as const) {
       if (!s) continue;
+      s.on('data', (c: Buffer) => (outputBytes += c.length));
       outputs.push(relay(s, ch.channel(id)));
     }
+    const { replaceStatus } = opts;
+    if (!replaceStatus) outputs.push(relay(error, ch.channel(3)));
+    else outputs.push(finished(error).catch(() => undefined));
     await Promise.all(outputs);
-    if (!statusBytes && !ch.signal?.aborted) {
+    if (!status.length && !ch.signal?.aborted) {
       throw new InternalError(`the container runtime's streaming server closed the connection before the command's exit status arrived; its output may be incomplete`);
+    }
+    if (replaceStatus) {
+      const errorChannel = ch.channel(3);
+      errorChannel.end((await replaceStatus(outputBytes, connectedAt)) ?? Buffer.concat(status));
+      await ended(errorChannel);
     }
   } finally {
     ch.signal?.removeEventListener('abort', abort);
