@@ -4,7 +4,7 @@
  * processes, or an existing one given by its NATS URL — and prints upstream's results.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiClient, connectNats } from '../../lib/client/mod.js';
@@ -81,6 +81,8 @@ async function runOne(
       if (profileDir && result.measured?.window) {
         // the measured op on the profiles' clock: `bin/cpuprofile-top.js FILE --window THIS`
         const file = path.join(profileDir, 'measured-window.json');
+        // V8 writes its profiles into the folder only as the processes exit, after this
+        mkdirSync(profileDir, { recursive: true });
         writeFileSync(file, JSON.stringify({ workload: w.fullName, ...result.measured.window }) + '\n');
         result.notes.push(`the measured op's window for cutting the CPU profiles: ${file}`);
       }
