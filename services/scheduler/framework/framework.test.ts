@@ -85,6 +85,25 @@ describe('Framework', () => {
     assert.notEqual(h.fw.signature(mkPod('d', { cpu: '1' }, { tolerations: [{ operator: 'Exists' }] })), a);
   });
 
+  it('a signature found again for an equal pod still tells apart namespace, labels and owners (spreading reads them)', () => {
+    const h = harness();
+    const base = () => mkPod('a', { cpu: '1' });
+    const a = h.fw.signature(base());
+    assert.equal(h.fw.signature(base()), a);
+    const labelled = base();
+    labelled.metadata!.labels = { app: 'web' };
+    assert.notEqual(h.fw.signature(labelled), a);
+    const elsewhere = base();
+    elsewhere.metadata!.namespace = 'other';
+    assert.notEqual(h.fw.signature(elsewhere), a);
+    const owned = base();
+    owned.metadata!.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'u1', controller: true }];
+    assert.notEqual(h.fw.signature(owned), a);
+    const bigger = base();
+    bigger.spec!.containers[0]!.resources = { requests: { cpu: '2' } };
+    assert.notEqual(h.fw.signature(bigger), a);
+  });
+
   it('an unknown plugin in the configuration is an error naming it', () => {
     assert.throws(
       () =>

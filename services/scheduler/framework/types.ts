@@ -112,7 +112,9 @@ export interface PreFilterPlugin extends Plugin {
   preFilter(snapshot: Snapshot, pod: Pod, cls: ClassBuilder): string | undefined;
   /**
    * The part of the pod this plugin reads, for the equivalence-class signature. Pods whose
-   * signatures agree for every enabled plugin compile to the same class.
+   * signatures agree for every enabled plugin compile to the same class. It may read only
+   * the pod's namespace, labels, owner references and spec: the framework reuses a
+   * signature for every pod that agrees with another in these (Framework.signature).
    */
   signature(pod: Pod): string;
   /** true when the compiled class depends on other pods (constraint counts): recompiled every cycle */
