@@ -113,6 +113,11 @@ describe('dashboard in Chromium on a live cluster', function () {
     ({ page, foreign, pageErrors } = cluster.view!);
   });
 
+  afterEach(async function () {
+    // a failed test's page as it was, beside the others' screenshots
+    if (this.currentTest?.state === 'failed' && page) await screenshot(page, `failed-${this.currentTest.title.replace(/\W+/g, '-')}`).catch(() => undefined);
+  });
+
   after(async () => {
     await cluster?.stop();
   });

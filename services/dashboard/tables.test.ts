@@ -60,4 +60,17 @@ describe('dashboard: table views', () => {
     assert.deepEqual(pages.at(-1), { ...pages.at(-2), synced: true });
     view.close();
   });
+
+  it('sends nothing once closed, even when its informer syncs later', async () => {
+    const t = fakeTable();
+    const pages: Page[] = [];
+    const closed = new TableView(t.table, {}, (json) => pages.push(JSON.parse(json)), 0);
+    await until(() => pages.length > 0);
+    closed.close();
+    t.add('a');
+    t.sync();
+    await settle();
+    await settle();
+    assert.deepEqual(pages, [{ total: 0, offset: 0, rows: [], synced: false }]);
+  });
 });

@@ -161,6 +161,7 @@ export class TableView {
   private timer: NodeJS.Timeout | undefined;
   private lastSent = '';
   private dirty = true;
+  private closed = false;
 
   constructor(
     readonly table: ResourceTable,
@@ -265,7 +266,8 @@ export class TableView {
   }
 
   private schedule(delay = this.minIntervalMs): void {
-    if (this.timer) return;
+    // a closed view's id may be taken by a new view already: nothing more goes out under it
+    if (this.timer || this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flush();
@@ -290,6 +292,7 @@ export class TableView {
   }
 
   close(): void {
+    this.closed = true;
     this.unlisten();
     if (this.timer) clearTimeout(this.timer);
   }

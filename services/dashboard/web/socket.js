@@ -70,7 +70,8 @@ export class Connection {
     const id = `s${this.nextId++}`;
     const sub = { request: { ...request, id }, onMessage };
     this.subs.set(id, sub);
-    this.send(sub.request);
+    // not open yet: the opening sends every subscription, this one included
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(sub.request));
     return {
       id,
       update: (op, fields) => {
