@@ -41,6 +41,24 @@ describe('objectjson: one encoding per write', () => {
   }
 });
 
+describe('objectjson: a write spliced once', () => {
+  it('gives the watch cache and the change event views of one buffer, the object untouched by the event\'s wrapping', () => {
+    const obj = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: {} };
+    const sb = storedBytes(encodeStored(obj));
+    const json = withResourceVersionBytes(sb, 9);
+    const head = Buffer.from('{"type":"MODIFIED","object":');
+    const event = withResourceVersionBytes(sb, '9', head, Buffer.from('}'));
+    // the same memory: the event is the object's bytes with its wrapping around them
+    assert.equal(event.buffer, json.buffer);
+    assert.equal(event.byteOffset + head.length, json.byteOffset);
+    assert.equal(json.toString(), JSON.stringify({ ...obj, metadata: { name: 'p', resourceVersion: '9' } }));
+    assert.equal(event.toString(), `{"type":"MODIFIED","object":${json.toString()}}`);
+    // another revision (a write retried under the same encoding) is spliced anew, leaving the first as it was
+    assert.equal(withResourceVersionBytes(sb, 10).toString(), JSON.stringify({ ...obj, metadata: { name: 'p', resourceVersion: '10' } }));
+    assert.equal(json.toString(), JSON.stringify({ ...obj, metadata: { name: 'p', resourceVersion: '9' } }));
+  });
+});
+
 describe('objectjson: a watch frame\'s object', () => {
   it('is its write\'s bytes once, then encoded for the rest of the turn; later turns encode what the object is then', async () => {
     const obj: any = { kind: 'Pod', metadata: { name: 'p', resourceVersion: '3' } };

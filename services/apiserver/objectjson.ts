@@ -77,6 +77,8 @@ export interface StoredBytes {
   bytes: Buffer;
   /** index in `bytes` of the `}` that closes metadata */
   metaEnd: number;
+  /** the written JSON, once withResourceVersionBytes made it: `buf[at, end)`, with room around it */
+  spliced?: { rev: string; buf: Buffer; at: number; end: number };
 }
 
 /** The stored text as bytes (what the store is sent), metadata's end found in them. */
@@ -87,26 +89,42 @@ export function storedBytes(s: StoredJson): StoredBytes {
   return { bytes, metaEnd };
 }
 
+/** room before and after a written object's JSON for a change event's wrapping ({"type":"MODIFIED","object": … }) */
+const HEAD_ROOM = 32;
+const TAIL_ROOM = 1;
+
 /**
  * JSON.stringify of the written object as UTF-8, between `head` and `tail` when given (a
  * change event's wrapping): the stored bytes with `"resourceVersion":"<rev>"` spliced in
  * as the last field of metadata, no text encoded again. Only for an object whose metadata
- * has resourceVersion last and no selfLink, and is otherwise what was encoded.
+ * has resourceVersion last and no selfLink, and is otherwise what was encoded. Made once
+ * per write: the watch cache's copy (for watch frames) and the change event are views of
+ * one buffer, the event's wrapping written into the room around the object (a write has
+ * one change event).
  */
 export function withResourceVersionBytes(s: StoredBytes, rev: number | string, head?: Buffer, tail?: Buffer): Buffer {
-  const { bytes, metaEnd } = s;
-  const empty = bytes[metaEnd - 1] === 0x7b; // metadata is "{}"
-  const field = `${empty ? '' : ','}"resourceVersion":"${rev}"`; // a revision is digits: nothing to escape
+  const r = String(rev);
+  let sp = s.spliced;
+  if (sp?.rev !== r) {
+    const { bytes, metaEnd } = s;
+    const empty = bytes[metaEnd - 1] === 0x7b; // metadata is "{}"
+    const field = `${empty ? '' : ','}"resourceVersion":"${r}"`; // a revision is digits: nothing to escape
+    const buf = Buffer.allocUnsafe(HEAD_ROOM + bytes.length + field.length + TAIL_ROOM);
+    let at = HEAD_ROOM;
+    at += bytes.copy(buf, at, 0, metaEnd);
+    at += buf.write(field, at, 'latin1');
+    at += bytes.copy(buf, at, metaEnd);
+    s.spliced = sp = { rev: r, buf, at: HEAD_ROOM, end: at };
+  }
   const headLen = head?.length ?? 0;
-  const out = Buffer.allocUnsafe(headLen + bytes.length + field.length + (tail?.length ?? 0));
-  let at = 0;
-  if (head) at += head.copy(out, 0);
-  at += bytes.copy(out, at, 0, metaEnd);
-  at += out.write(field, at, 'latin1');
-  at += bytes.copy(out, at, metaEnd);
-  if (tail) tail.copy(out, at);
-  return out;
+  const tailLen = tail?.length ?? 0;
+  if (headLen > HEAD_ROOM || tailLen > TAIL_ROOM) return Buffer.concat([head ?? EMPTY, sp.buf.subarray(sp.at, sp.end), tail ?? EMPTY]);
+  if (head) head.copy(sp.buf, sp.at - headLen);
+  if (tail) tail.copy(sp.buf, sp.end);
+  return sp.buf.subarray(sp.at - headLen, sp.end + tailLen);
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Encodings of objects the watch cache just took from the store (their written JSON is

@@ -62,7 +62,7 @@ export class WatchCache {
   private revisionRequest?: Promise<number>;
   private revisionQueued?: Promise<number>;
   /** writes this instance has sent and not yet seen come back, by key */
-  private readonly expected = new Map<string, StoredBytes & { obj?: object }>();
+  private readonly expected = new Map<string, { stored: StoredBytes; obj?: object }>();
 
   constructor(
     private readonly store: KvStore,
@@ -118,7 +118,8 @@ export class WatchCache {
    * what undoes it when the write fails.
    */
   expectWrite(key: string, stored: StoredBytes, obj?: object): () => void {
-    const entry = obj ? { ...stored, obj } : stored;
+    // the very StoredBytes the write keeps: its change event and the cache share one splice of it
+    const entry = { stored, obj };
     this.expected.set(key, entry);
     return () => {
       if (this.expected.get(key) === entry) this.expected.delete(key);
@@ -137,7 +138,7 @@ export class WatchCache {
         // a view on the entry's bytes, not a copy of them: every write's object passes here
         const bytes = Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength);
         const expected = this.expected.get(e.key);
-        const mine = expected !== undefined && expected.bytes.equals(bytes);
+        const mine = expected !== undefined && expected.stored.bytes.equals(bytes);
         if (mine) this.expected.delete(e.key);
         if (mine && expected.obj) obj = expected.obj;
         else {
@@ -152,7 +153,7 @@ export class WatchCache {
           const known = mine && !Array.isArray(obj) && obj.metadata !== undefined && this.synced && !!this.sinks.get(pk.resource)?.size;
           obj.metadata ??= {};
           obj.metadata.resourceVersion = String(e.revision);
-          if (known) rememberJson(obj, withResourceVersionBytes(expected!, e.revision));
+          if (known) rememberJson(obj, withResourceVersionBytes(expected!.stored, e.revision));
           idx.objects.set(k, { key: e.key, resource: pk.resource, namespace: pk.namespace, name: pk.name, revision: e.revision, obj });
           if (!prev) idx.order.set(k, undefined);
           ev = { type: prev ? 'MODIFIED' : 'ADDED', revision: e.revision, resource: pk.resource, namespace: pk.namespace, name: pk.name, obj, prev: prev?.obj };
