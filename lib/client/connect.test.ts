@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { freshNats } from '../../test/harness.js';
+import { connectNats } from './connect.js';
+
+// A message larger than one socket read arrives in pieces that the NATS client joins
+// (patches/: one buffer of the announced size, not one regrown per piece): each must
+// come out whole, byte for byte, whatever its size and wherever the pieces break.
+describe('NATS messages across socket reads', function () {
+  this.timeout(30_000);
+
+  it('delivers payloads from 1 byte to 900 kB intact and in order', async () => {
+    const nats = await freshNats();
+    const nc = await connectNats(nats.url, { name: 'connect-test' });
+    try {
+      const sizes = [1, 100, 65_535, 65_536, 65_537, 200_001, 900_000, 3, 400_000, 131_072];
+      const payload = (n: number, seed: number) => {
+        const b = new Uint8Array(n);
+        for (let i = 0; i < n; i++) b[i] = (i * 31 + seed * 7) & 0xff;
+        return b;
+      };
+      const got: Uint8Array[] = [];
+      const done = new Promise<void>((resolve) => {
+        nc.subscribe('connect-test.big', {
+          callback: (_e, m) => {
+            got.push(Uint8Array.from(m.data));
+            if (got.length === sizes.length * 2) resolve();
+          },
+        });
+      });
+      await nc.flush();
+      // twice: the second round's messages follow one another within the same reads
+      for (let round = 0; round < 2; round++) sizes.forEach((n, k) => nc.publish('connect-test.big', payload(n, k + round)));
+      await done;
+      for (let round = 0; round < 2; round++)
+        sizes.forEach((n, k) => assert.deepEqual(got[round * sizes.length + k], payload(n, k + round), `message ${k} of round ${round} (${n} bytes)`));
+    } finally {
+      await nc.close();
+      await nats.stop();
+    }
+  });
+});
