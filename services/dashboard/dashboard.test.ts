@@ -209,6 +209,10 @@ describe('dashboard in Chromium on a live cluster', function () {
     await grid.locator(`[data-key="${nodes[0]}"]`).click();
     await page.getByRole('heading', { name: `Node ${nodes[0]}` }).waitFor();
     assert.equal(await page.getByTestId('schedulable').textContent(), 'no (cordoned)');
+    // a taint kubectl adds is listed, live
+    await kubectl(kc, 'taint', 'node', nodes[0]!, 'dash=yes:NoSchedule');
+    await page.getByRole('list', { name: 'taints' }).getByText('dash=yes:NoSchedule', { exact: true }).waitFor({ timeout: 15_000 });
+    await kubectl(kc, 'taint', 'node', nodes[0]!, 'dash=yes:NoSchedule-');
     await kubectl(kc, 'uncordon', nodes[0]!);
     await page.getByTestId('schedulable').filter({ hasText: 'yes' }).waitFor({ timeout: 15_000 });
     await page.getByRole('table', { name: 'conditions' }).getByRole('cell', { name: 'Ready', exact: true }).waitFor();
