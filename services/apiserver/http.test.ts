@@ -278,6 +278,13 @@ describe('apiserver REST semantics', () => {
     const d = await call(u, 'DELETE', '/api/v1/namespaces/default/pods/gp');
     assert.equal(d.status, 200);
     assert.equal(d.body.metadata.deletionGracePeriodSeconds, 30);
+    // a status write to the terminating pod (a kubelet's, a scheduler's) does not remove it
+    const patched = await call(u, 'PATCH', '/api/v1/namespaces/default/pods/gp/status', { status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler' }] } }, { 'content-type': 'application/strategic-merge-patch+json' });
+    assert.equal(patched.status, 200);
+    const terminating = await call(u, 'GET', '/api/v1/namespaces/default/pods/gp');
+    assert.equal(terminating.status, 200);
+    assert.ok(terminating.body.metadata.deletionTimestamp);
+    assert.equal(terminating.body.status.conditions.find((c: any) => c.type === 'DisruptionTarget').reason, 'PreemptionByScheduler');
     const now = await call(u, 'DELETE', '/api/v1/namespaces/default/pods/gp', { gracePeriodSeconds: 0 });
     assert.equal(now.status, 200);
     assert.equal((await call(u, 'GET', '/api/v1/namespaces/default/pods/gp')).status, 404);

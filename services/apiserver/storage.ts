@@ -641,11 +641,14 @@ export class ObjectStorage {
       delete nextMeta.resourceVersion;
       const stored = this.toStored(kind, next);
       const key = this.key(kind, namespace, name);
-      // finalization complete: a deleting object whose last finalizer went away is removed
+      // finalization complete: a deleting object whose last finalizer went away is removed,
+      // unless its graceful deletion is still pending (upstream ShouldDeleteDuringUpdate: a
+      // kubelet's or scheduler's status write to a terminating pod does not remove it)
       const finalize =
         !!stored.metadata.deletionTimestamp &&
         !stored.metadata.finalizers?.length &&
-        !kind.def.deletion?.holds?.(stored).length;
+        !kind.def.deletion?.holds?.(stored).length &&
+        !((current.metadata?.deletionGracePeriodSeconds ?? 0) > 0);
       if (ctx.dryRun) {
         await outcome(false);
         nextMeta.resourceVersion = String(c.revision);

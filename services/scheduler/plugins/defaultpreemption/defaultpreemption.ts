@@ -181,6 +181,8 @@ export class DefaultPreemption implements PostFilterPlugin {
     };
     await Promise.all(
       victims.map(async (v) => {
+        // already going (an earlier preemption's victim): no second call, as upstream
+        if (v.pod.metadata?.deletionTimestamp) return;
         const r = ref(v.pod);
         try {
           await this.deps.client.patch({ ...r, subresource: 'status' }, 'strategic', { status: { conditions: [condition] } });
