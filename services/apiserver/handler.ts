@@ -244,8 +244,7 @@ export class ApiHandler {
       case 'binding':
         if (req.verb === 'create') {
           const target = (req.body as any)?.target;
-          if (!target?.name) throw new BadRequestError('binding target name is required');
-          await this.bind(kind, ns, { namespace: ns, name, node: target.name, uid: (req.body as any)?.metadata?.uid }, ctx);
+          await this.bind(kind, ns, { namespace: ns, name, node: target?.name, uid: (req.body as any)?.metadata?.uid }, ctx);
           return ok(201, successStatus());
         }
         break;
@@ -283,6 +282,7 @@ export class ApiHandler {
 
   /** pods/binding: sets spec.nodeName once and marks the pod scheduled. */
   async bind(kind: ServedKind, ns: string, item: BindItem, ctx: WriteContext): Promise<any> {
+    if (typeof item.node !== 'string' || !item.node) throw new BadRequestError('binding target name is required');
     return this.storage.patchWith(kind, ns, item.name, ctx, (pod) => {
       if (item.uid && pod.metadata.uid !== item.uid) {
         throw new ConflictError(kind.qualified, item.name, `Precondition failed: UID in precondition: ${item.uid}, UID in object meta: ${pod.metadata.uid}`);

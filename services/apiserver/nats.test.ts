@@ -45,13 +45,18 @@ describe('apiserver NATS API', () => {
       { namespace: 'default', name: 'b2', node: 'n2' },
       { namespace: 'default', name: 'b1', node: 'n3' },
       { namespace: 'default', name: 'missing', node: 'n1' },
+      { namespace: 'default', name: 'b3' } as never,
+      { namespace: 'default', name: 'b3', node: '' },
     ]);
     assert.deepEqual(
       res.map((r: any) => (r instanceof Error ? (r as any).reason : r.status)),
-      ['Success', 'Success', 'Conflict', 'NotFound'],
+      ['Success', 'Success', 'Conflict', 'NotFound', 'BadRequest', 'BadRequest'],
     );
+    assert.match((res[4] as Error).message, /binding target name is required/);
     const b1: any = await api.get({ ...pods, name: 'b1' });
     assert.equal(b1.spec.nodeName, 'n1');
+    const b3: any = await api.get({ ...pods, name: 'b3' });
+    assert.equal(b3.spec.nodeName, undefined, 'a binding without a node left the pod alone');
   });
 
   it('patches many pods (and their status) in one batch request, reporting each failure in place', async () => {
