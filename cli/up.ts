@@ -51,6 +51,7 @@ import { CONTROL_PLANE_MODES, STATIC_POD_COMPONENTS, manifestsDir, writeControlP
 import { clusterDnsIP } from '../services/dns/registration.js';
 import { DEFAULT_LOAD_BALANCER_IP_RANGE } from '../services/cloud-controller-manager/cloudprovider/local/loadbalancer.js';
 import { DEFAULT_SERVICE_CIDR } from '../services/proxy/server.js';
+import { checkCoreAvailable, defaultCoreKind } from '../services/scheduler/core/mod.js';
 import {
   checkNodeLinkCIDR,
   DEFAULT_NODE_LINK_CIDR,
@@ -743,6 +744,9 @@ export async function runUp(argv: string[]): Promise<number> {
   if (!CONTROL_PLANE_MODES.includes(controlPlane)) throw new Error(`--control-plane: ${values['control-plane']} is none of ${CONTROL_PLANE_MODES.join(', ')}`);
   if (controlPlane === 'static-pods' && values['no-real-node']) throw new Error('--control-plane static-pods needs the real node (the kubelet runs the control plane): drop --no-real-node');
   tracingFlags(values); // refused here, not by each child
+  // The scheduler (a child process or a static pod) loads its core at start; a clone whose core
+  // was never built is stopped here with the command that builds it.
+  checkCoreAvailable(defaultCoreKind());
   const launcher = new Launcher({
     dataDir: resolveDataDir(values.data),
     tracingArgs: tracingArgs(values),

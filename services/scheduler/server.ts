@@ -12,7 +12,7 @@ import { ApiClient, componentUserAgent, connectNats, LeaderElector } from '../..
 import { announceTargets, newRegistry, serveMetrics, targetAddress } from '../../lib/metrics/mod.js';
 import type { BatchBindClient } from './binding.js';
 import { defaultSchedulerConfiguration, parseSchedulerConfiguration, type SchedulerConfiguration } from './config.js';
-import { defaultCoreKind } from './core/mod.js';
+import { checkCoreAvailable, defaultCoreKind } from './core/mod.js';
 import type { CoreKind } from './core/types.js';
 import { SchedulerMetrics } from './metrics.js';
 import { inTreeRegistry } from './plugins/registry.js';
@@ -52,6 +52,8 @@ export const DEFAULT_SCHEDULER_PORT = 10259;
 
 export async function startScheduler(opts: StartSchedulerOptions): Promise<RunningScheduler> {
   const config = opts.configText !== undefined ? parseSchedulerConfiguration(opts.configText) : defaultSchedulerConfiguration();
+  const coreKind = opts.coreKind ?? defaultCoreKind();
+  checkCoreAvailable(coreKind);
   const identity = opts.identity ?? `${hostname()}_${randomUUID()}`;
   const log = opts.log ?? ((line: string) => process.stderr.write(`scheduler: ${line}\n`));
   const registry = newRegistry('scheduler');
@@ -65,7 +67,7 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Runni
     config,
     metrics,
     identity,
-    coreKind: opts.coreKind ?? defaultCoreKind(),
+    coreKind,
     registry: inTreeRegistry,
     batchSize: opts.batchSize,
     bindClient: opts.bindClient?.(client),

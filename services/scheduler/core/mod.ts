@@ -5,7 +5,7 @@
  */
 import { ReferenceCore } from './reference.js';
 import type { CoreDims, CoreKind, SchedulingCore } from './types.js';
-import { WasmCore } from './wasm.js';
+import { loadWasmModule, WasmCore } from './wasm.js';
 
 export * from './types.js';
 export { ReferenceCore } from './reference.js';
@@ -27,6 +27,11 @@ export function createCore(kind: CoreKind, dims: CoreDims): SchedulingCore {
     default:
       throw new RangeError(`unknown scheduler core kind ${JSON.stringify(kind)} (expected one of ${KINDS.join(', ')})`);
   }
+}
+
+/** Throws, naming the file and the command that builds it, when the core of `kind` cannot be loaded. */
+export function checkCoreAvailable(kind: CoreKind): void {
+  if (kind !== 'reference') loadWasmModule(kind);
 }
 
 /** 'wasm-simd' unless FLOTILLA_SCHEDULER_CORE names another kind. */

@@ -48,12 +48,20 @@ function moduleFor(kind: 'wasm' | 'wasm-simd'): WasmModule {
     try {
       bytes = readFileSync(url);
     } catch (err) {
-      throw new Error(`scheduler core: cannot read ${url.pathname} (build it with: npm run build:wasm): ${(err as Error).message}`);
+      throw new Error(`scheduler core: cannot read ${url.pathname} (build it with: node bin/ensure.js wasm): ${(err as Error).message}`);
     }
     mod = new WebAssemblyApi.Module(bytes);
     compiled.set(kind, mod);
   }
   return mod;
+}
+
+/**
+ * Compiles the build of `kind` now, so a process that will need it fails at its start with
+ * the one command that builds it, not at its first pod (pods stayed Pending without a word).
+ */
+export function loadWasmModule(kind: 'wasm' | 'wasm-simd'): void {
+  moduleFor(kind);
 }
 
 const MAX_CONSTRAINTS = 256;
