@@ -215,7 +215,10 @@ export class ApiClient {
    * the server says done; a server error (e.g. 410 Gone) is thrown from the iteration.
    */
   watch<T = KubeObject>(ref: ResourceRef, opts: ListOptions = {}, clientOpts?: WatchClientOptions): Watch<T> {
-    const w = new Watch<T>(this, { ...ref, verb: 'watch', list: opts }, `${this.prefix}.watch`, () => this.watches.delete(w), clientOpts);
+    const req: ApiRequest = { ...ref, verb: 'watch', list: opts };
+    // the apiserver leaves them out of the frames; the watch still cuts any that come (an apiserver without the option)
+    if (clientOpts?.omitManagedFields) req.omitManagedFields = true;
+    const w = new Watch<T>(this, req, `${this.prefix}.watch`, () => this.watches.delete(w), clientOpts);
     this.watches.add(w);
     w.open();
     return w;
@@ -262,7 +265,8 @@ export class ApiClient {
   }
 
   private async outcomes(req: BatchCreateRequest | BatchPatchRequest | BatchBindRequest, kind: 'create' | 'patch' | 'bind', what: string, n: number): Promise<Array<StatusError | undefined>> {
-    const reply = await this.exchange<BatchReply | Array<undefined>>(`${this.prefix}.batch.${kind}`, req, what, 'create', '200', (data) =>
+    // the apiserver answers null for each success instead of the written object
+    const reply = await this.exchange<BatchReply | Array<undefined>>(`${this.prefix}.batch.${kind}`, { ...req, outcomes: true }, what, 'create', '200', (data) =>
       batchAllSucceeded(data) ? new Array<undefined>(n).fill(undefined) : undefined,
     );
     if (Array.isArray(reply)) return reply;

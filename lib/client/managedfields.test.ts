@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { withoutManagedFields } from './managedfields.js';
+import { withoutManagedFields, withoutMetadataManagedFields } from './managedfields.js';
 
 const cut = (o: unknown) => JSON.parse(Buffer.from(withoutManagedFields(Buffer.from(JSON.stringify(o)))).toString('utf8'));
 
@@ -27,5 +27,25 @@ describe('withoutManagedFields', () => {
     // spaced JSON is not cut (the API writes compact JSON)
     const spaced = Buffer.from('{"metadata": {"managedFields": [{"a": 1}]}}');
     assert.equal(withoutManagedFields(spaced), spaced);
+  });
+});
+
+describe('withoutMetadataManagedFields', () => {
+  const mf = [{ manager: 'kubectl', operation: 'Update', fieldsV1: { 'f:spec': { 'k:{"name":"c]}"}': { '.': {} } } } }];
+  const cut = (o: unknown) => JSON.parse(Buffer.from(withoutMetadataManagedFields(Buffer.from(JSON.stringify(o)))).toString('utf8'));
+
+  it("removes the object's own metadata.managedFields, wherever it stands in metadata", () => {
+    assert.deepEqual(cut({ kind: 'Pod', metadata: { name: 'a', managedFields: mf, resourceVersion: '3' } }), { kind: 'Pod', metadata: { name: 'a', resourceVersion: '3' } });
+    assert.deepEqual(cut({ metadata: { managedFields: mf } }), { metadata: {} });
+    assert.deepEqual(cut({ metadata: { labels: { 'a"b': '"managedFields":[' }, managedFields: mf, name: 'ñ' } }), { metadata: { labels: { 'a"b': '"managedFields":[' }, name: 'ñ' } });
+  });
+
+  it('leaves a member of that name anywhere else: before metadata, in its template, after it', () => {
+    const tpl = { metadata: { name: 't', managedFields: mf }, spec: { x: { managedFields: [1] } } };
+    const obj = { spec: { template: tpl, list: [{ managedFields: [2] }] }, metadata: { name: 'd', annotations: { k: 'v' }, managedFields: mf }, status: { managedFields: [3] } };
+    const { managedFields: _mf, ...meta } = obj.metadata;
+    assert.deepEqual(cut(obj), { ...obj, metadata: meta });
+    const none = Buffer.from(JSON.stringify({ spec: { template: tpl }, metadata: { name: 'd' } }));
+    assert.equal(withoutMetadataManagedFields(none), none);
   });
 });

@@ -25,31 +25,86 @@ export function withoutManagedFields(data: Uint8Array): Uint8Array {
   const kept: Buffer[] = [];
   let from = 0;
   while (at >= 0) {
-    // find the array's closing bracket, skipping strings (brackets in field keys such as k:{"name":"c"})
-    let j = at + KEY.length;
-    let depth = 1;
-    let inString = false;
-    while (j < b.length && depth > 0) {
-      const c = b[j++]!;
-      if (inString) {
-        if (c === BACKSLASH) j++;
-        else if (c === QUOTE) inString = false;
-      } else if (c === QUOTE) inString = true;
-      else if (c === 0x5b || c === 0x7b) depth++;
-      else if (c === 0x5d || c === 0x7d) depth--;
-    }
-    if (depth > 0) break; // truncated text: leave the rest to JSON.parse's error
-    let start = at;
-    let end = j;
-    // take one comma with the member: the one after it, else the one before it
-    if (b[end] === COMMA) end++;
-    else if (start > 0 && b[start - 1] === COMMA) start--;
-    kept.push(b.subarray(from, start));
-    from = end;
-    at = b.indexOf(KEY, end);
+    const member = memberAt(b, at);
+    if (!member) break; // truncated text: leave the rest to JSON.parse's error
+    kept.push(b.subarray(from, member[0]));
+    from = member[1];
+    at = b.indexOf(KEY, from);
   }
   kept.push(b.subarray(from));
   return Buffer.concat(kept);
+}
+
+/**
+ * The byte range of the managedFields member whose key starts at `at`, with one comma (the
+ * one after it, else the one before it), so that cutting it leaves valid JSON; undefined
+ * when the text ends inside it.
+ */
+function memberAt(b: Buffer, at: number): [number, number] | undefined {
+  // find the array's closing bracket, skipping strings (brackets in field keys such as k:{"name":"c"})
+  let j = at + KEY.length;
+  let depth = 1;
+  let inString = false;
+  while (j < b.length && depth > 0) {
+    const c = b[j++]!;
+    if (inString) {
+      if (c === BACKSLASH) j++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === 0x5b || c === 0x7b) depth++;
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  if (depth > 0) return undefined;
+  let start = at;
+  let end = j;
+  if (b[end] === COMMA) end++;
+  else if (start > 0 && b[start - 1] === COMMA) start--;
+  return [start, end];
+}
+
+const METADATA = Buffer.from('"metadata":{');
+
+/**
+ * One object's compact JSON without its metadata.managedFields, and nothing else: a member
+ * of that name deeper in the object (a template's metadata, a custom resource's own field)
+ * stays. `json` itself when there is none. What the apiserver sends a watch that asked to
+ * omit them (the key cannot match inside a string, where its quotes would be escaped).
+ */
+export function withoutMetadataManagedFields(json: Uint8Array): Uint8Array {
+  const b = Buffer.from(json.buffer, json.byteOffset, json.byteLength);
+  let at = b.indexOf(KEY);
+  if (at < 0) return json;
+  // walk the text up to each candidate, tracking depth and strings, to find the one that is
+  // a member of the top-level metadata
+  let depth = 0;
+  let inMetadata = false;
+  let i = 0;
+  while (at >= 0) {
+    for (; i < at; i++) {
+      const c = b[i]!;
+      if (c === QUOTE) {
+        if (depth === 1 && b.compare(METADATA, 0, METADATA.length, i, i + METADATA.length) === 0) {
+          inMetadata = true;
+          depth++;
+          i += METADATA.length - 1;
+          continue;
+        }
+        // skip the string
+        for (i++; i < b.length && b[i] !== QUOTE; i++) if (b[i] === BACKSLASH) i++;
+      } else if (c === 0x5b || c === 0x7b) depth++;
+      else if (c === 0x5d || c === 0x7d) {
+        if (depth === 2) inMetadata = false;
+        depth--;
+      }
+    }
+    if (depth === 2 && inMetadata) {
+      const member = memberAt(b, at);
+      if (!member) return json;
+      return Buffer.concat([b.subarray(0, member[0]), b.subarray(member[1])]);
+    }
+    at = b.indexOf(KEY, at + 1);
+  }
+  return json;
 }
 
 /** Drops metadata.managedFields of a decoded object (what a list reply's items get). */

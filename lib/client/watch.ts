@@ -8,9 +8,13 @@ import { withoutManagedFields } from './managedfields.js';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** How the client reads a watch's frames (nothing the server sees). */
+/** How the client reads a watch's frames. */
 export interface WatchClientOptions {
-  /** cut every object's managedFields out of each frame before decoding it (managedfields.ts) */
+  /**
+   * objects without managedFields: the request asks the apiserver to leave them out
+   * (ApiRequest.omitManagedFields), and any that still come (an apiserver that does not
+   * know the option) are cut out of each frame before it is decoded (managedfields.ts)
+   */
   omitManagedFields?: boolean;
 }
 

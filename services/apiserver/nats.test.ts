@@ -241,6 +241,77 @@ describe('apiserver NATS API', () => {
     assert.equal(small.metadata.remainingItemCount, 7);
   });
 
+  it('answers a batch that asks for outcomes alone with null for each success and each Failure in place', async () => {
+    const ask = async (op: string, body: unknown) => {
+      const m = await nc.request(`flotilla.api.batch.${op}`, JSON.stringify(body), { timeout: 10_000 });
+      return JSON.parse(new TextDecoder().decode(m.data)).results as any[];
+    };
+    const created = await ask('create', { outcomes: true, items: [{ ...pods, body: pod('oc1') }, { ...pods, body: pod('Bad_Name') }, { ...pods, body: pod('oc2') }] });
+    assert.deepEqual(created.map((r) => r?.reason ?? r), [null, 'Invalid', null]);
+    assert.equal(((await api.get({ ...pods, name: 'oc1' })) as any).metadata.name, 'oc1', 'the item answered null was created');
+    const patched = await ask('patch', { outcomes: true, items: [{ ...pods, name: 'oc1', patchType: 'merge', body: { metadata: { labels: { o: 'c' } } } }, { ...pods, name: 'nope', patchType: 'merge', body: {} }] });
+    assert.deepEqual(patched.map((r) => r?.reason ?? r), [null, 'NotFound']);
+    assert.equal(((await api.get({ ...pods, name: 'oc1' })) as any).metadata.labels.o, 'c');
+    const bound = await ask('bind', { outcomes: true, items: [{ namespace: 'default', name: 'oc1', node: 'n1' }, { namespace: 'default', name: 'oc1', node: 'n2' }] });
+    assert.deepEqual(bound.map((r) => r?.reason ?? r), [null, 'Conflict']);
+    // without the option the reply carries the objects and Statuses (unchanged)
+    const full = await ask('bind', { items: [{ namespace: 'default', name: 'oc2', node: 'n1' }] });
+    assert.equal(full[0].status, 'Success');
+    const bad = JSON.parse(new TextDecoder().decode((await nc.request('flotilla.api.batch.create', JSON.stringify({ outcomes: 'yes', items: [] }), { timeout: 10_000 })).data));
+    assert.deepEqual([bad.status, bad.reason], ['Failure', 'BadRequest']);
+  });
+
+  it('a watch that asks to omit managedFields gets every event without them, in order; a watch without the option gets them', async () => {
+    const from: any = await api.list(pods, { limit: 1 });
+    // raw watches, so the frames are read as the apiserver sent them (ApiClient would cut them itself)
+    const open = (omit: unknown) => {
+      const frames: Buffer[] = [];
+      const inbox = `_INBOX.omit-test.${Math.random().toString(36).slice(2)}`;
+      const sub = nc.subscribe(inbox, { callback: (_e, m) => void frames.push(Buffer.from(m.data)) });
+      const req = { group: '', version: 'v1', resource: 'pods', namespace: 'default', list: { labelSelector: 'mf=omit', resourceVersion: from.metadata.resourceVersion }, ...(omit === undefined ? {} : { omitManagedFields: omit }) };
+      nc.publish('flotilla.api.watch', JSON.stringify(req), { reply: inbox });
+      const events = () => frames.flatMap((f) => (JSON.parse(f.toString('utf8')) as any).events ?? []);
+      const stop = () => {
+        const control = frames.length ? (JSON.parse(frames[0]!.toString('utf8')) as any).control : undefined;
+        if (control) nc.publish(control, 'stop');
+        sub.unsubscribe();
+      };
+      return { frames, events, stop };
+    };
+    const omitting = open(true);
+    const full = open(undefined);
+    const refused = open('yes');
+    try {
+      const names = ['mf1', 'mf2', 'mf3'];
+      await api.batchCreate(names.map((n) => ({ ...pods, body: { ...pod(n), metadata: { name: n, labels: { mf: 'omit' } } } })));
+      await api.batchBind(names.map((n) => ({ namespace: 'default', name: n, node: 'n1' })));
+      await api.patch({ ...pods, name: 'mf2' }, 'merge', { metadata: { labels: { more: 'x' } } });
+      await api.delete({ ...pods, name: 'mf3' }, { gracePeriodSeconds: 0 });
+      await waitFor('every event on both watches', () => omitting.events().length >= 8 && full.events().length >= 8, 10_000);
+      const want = full.events();
+      assert.ok(want.every((e: any) => Array.isArray(e.object.metadata.managedFields)), 'without the option the objects carry managedFields');
+      assert.ok(omitting.frames.every((f) => !f.includes('"managedFields"')), 'no frame carries managedFields');
+      // the same events in the same order, each object whole but for its managedFields
+      const stripped = want.map((e: any) => {
+        const { managedFields: _mf, ...metadata } = e.object.metadata;
+        return { ...e, object: { ...e.object, metadata } };
+      });
+      assert.deepEqual(omitting.events(), stripped);
+      assert.deepEqual(
+        omitting.events().map((e: any) => `${e.type} ${e.object.metadata.name}`),
+        ['ADDED mf1', 'ADDED mf2', 'ADDED mf3', 'MODIFIED mf1', 'MODIFIED mf2', 'MODIFIED mf3', 'MODIFIED mf2', 'DELETED mf3'],
+      );
+      await waitFor('the refusal', () => refused.frames.length > 0, 10_000);
+      const refusal = JSON.parse(refused.frames[0]!.toString('utf8'));
+      assert.equal(refusal.done, true);
+      assert.equal(refusal.error.reason, 'BadRequest');
+    } finally {
+      omitting.stop();
+      full.stop();
+      refused.stop();
+    }
+  });
+
   it('splits watch events larger together than the NATS max payload into frames that fit, losing none', async () => {
     const cm = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
     const from: any = await api.list(cm, { limit: 1 });

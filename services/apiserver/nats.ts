@@ -16,6 +16,7 @@ import {
   type ApiRequest,
   type BatchBindRequest,
   type BatchCreateRequest,
+  type BatchOutcomesOption,
   type BatchPatchRequest,
   type Verb,
   type WatchEvent,
@@ -28,7 +29,7 @@ import { shortenPage } from './query.js';
 import { collectPodLog } from './podlogs.js';
 import { upstreamVerb, type ApiServerMetrics } from './metrics.js';
 import type { ChangeNotice } from './storage.js';
-import { joinJson, objectJson, withResourceVersionBytes } from './objectjson.js';
+import { joinJson, objectJson, objectJsonWithoutManagedFields, withResourceVersionBytes } from './objectjson.js';
 
 /** the reply header naming an HTTP code the body does not show (202) */
 export const STATUS_CODE_HEADER = 'Status-Code';
@@ -228,22 +229,25 @@ export class NatsApi {
         // each item is the single-object verb, so it behaves (and fails) exactly as one
         const b = this.parse<BatchCreateRequest | BatchPatchRequest>(m);
         if (!Array.isArray(b?.items)) throw new BadRequestError(`batch ${op} needs "items"`);
+        const outcomes = outcomesOnly(b);
         const results = await Promise.all(
           b.items.map(async (it: BatchCreateRequest['items'][number] | BatchPatchRequest['items'][number]) => {
             try {
               const one: ApiRequest = { ...it, group: it.group ?? '', verb: op, write: b.write };
-              const r = await this.handler.handle(one, applyText(one), userAgent, trace, true);
-              return r.body;
+              const r = await this.handler.handle(one, applyText(one), userAgent, trace, !outcomes);
+              return outcomes ? null : r.body;
             } catch (e) {
               return errorBody(e);
             }
           }),
         );
-        this.reply(m, joinJson(RESULTS_HEAD, results.map((r) => this.encodeWritten(r)), ARRAY_OBJECT_TAIL));
+        this.reply(m, joinJson(RESULTS_HEAD, results.map((r) => (r === null ? NULL : this.encodeWritten(r))), ARRAY_OBJECT_TAIL));
       } else if (op === 'bind') {
         const b = this.parse<BatchBindRequest>(m);
         if (!Array.isArray(b?.items)) throw new BadRequestError('batch bind needs "items"');
-        this.reply(m, JSON.stringify({ results: await this.handler.bindMany(b.items) }));
+        const outcomes = outcomesOnly(b);
+        const results = await this.handler.bindMany(b.items);
+        this.reply(m, JSON.stringify({ results: outcomes ? results.map((r) => ((r as { status?: string }).status === 'Failure' ? r : null)) : results }));
       } else {
         throw new BadRequestError(`unknown batch operation "${op}"`);
       }
@@ -278,6 +282,7 @@ export class NatsApi {
       }
     };
     const sendFrame = (f: WatchFrame) => publishFrame(JSON.stringify(f));
+    const omitManagedFields = req.omitManagedFields === true;
     // Frames are cut by bytes as well as by count: a publish over max_payload throws, and
     // the watch would end with the watcher unaware until its next keepalive (up to 10 s of
     // missed events, then a full re-list).
@@ -294,7 +299,7 @@ export class NatsApi {
         bytes = 0;
       };
       for (const ev of queue.splice(0)) {
-        const pieces = encodeWatchEvent(ev);
+        const pieces = encodeWatchEvent(ev, omitManagedFields);
         let size = 1;
         for (const p of pieces) size += p.length;
         if (events.length >= MAX_EVENTS_PER_FRAME || (events.length > 0 && bytes + size > max)) send();
@@ -321,6 +326,9 @@ export class NatsApi {
       return;
     }
     try {
+      if (req.omitManagedFields !== undefined && typeof req.omitManagedFields !== 'boolean') {
+        throw new BadRequestError(`"omitManagedFields" must be a boolean, not ${JSON.stringify(req.omitManagedFields)}`);
+      }
       sendFrame({ control });
       w = await this.handler.watch(req, {
         send: (ev) => {
@@ -389,6 +397,12 @@ function fitPage(l: NonNullable<HandlerResult['list']>, max: number, req: ApiReq
   return { ...l, ...shortenPage(l, keep, !!(req.list?.labelSelector || req.list?.fieldSelector)) };
 }
 
+/** Whether a batch request asked for outcomes alone (BatchOutcomesOption). */
+function outcomesOnly(b: BatchOutcomesOption): boolean {
+  if (b.outcomes !== undefined && typeof b.outcomes !== 'boolean') throw new BadRequestError(`"outcomes" must be a boolean, not ${JSON.stringify(b.outcomes)}`);
+  return b.outcomes === true;
+}
+
 /** An apply body may come as YAML text; the handler gets the object and the text (for fieldValidation). */
 function applyText(req: ApiRequest): string | undefined {
   if (req.verb !== 'patch' || req.patchType !== 'apply' || typeof req.body !== 'string') return undefined;
@@ -407,20 +421,32 @@ const EVENT_HEADS: Record<string, Buffer> = Object.fromEntries(
 /** the wrapping of a change event, by type */
 const CHANGE_HEADS = EVENT_HEADS as Record<ChangeNotice['type'], Buffer>;
 const OBJECT_TAIL = Buffer.from('}');
+const NULL = Buffer.from('null');
 const EVENTS_HEAD = Buffer.from('{"events":[');
 const RESULTS_HEAD = Buffer.from('{"results":[');
 const ARRAY_OBJECT_TAIL = Buffer.from(']}');
 
 /**
  * JSON.stringify(ev) as UTF-8 pieces, byte for byte: the event's wrapping around the
- * object's encoding, which is shared between watchers.
+ * object's encoding, which is shared between watchers (less its metadata.managedFields for
+ * a watch that asked to omit them).
  */
-function encodeWatchEvent(ev: WatchEvent): Uint8Array[] {
+function encodeWatchEvent(ev: WatchEvent, omitManagedFields: boolean): Uint8Array[] {
   const obj: unknown = ev.object;
   const keys = Object.keys(ev);
   const head = EVENT_HEADS[ev.type];
-  if (obj === null || typeof obj !== 'object' || keys.length !== 2 || keys[0] !== 'type' || !head) return [Buffer.from(JSON.stringify(ev))];
-  return [head, objectJson(obj), OBJECT_TAIL];
+  if (obj === null || typeof obj !== 'object' || keys.length !== 2 || keys[0] !== 'type' || !head) {
+    return [Buffer.from(JSON.stringify(omitManagedFields ? { ...ev, object: dropManagedFieldsCopy(obj) } : ev))];
+  }
+  return [head, omitManagedFields ? objectJsonWithoutManagedFields(obj) : objectJson(obj), OBJECT_TAIL];
+}
+
+/** A shallow copy of an object without metadata.managedFields (the cached object is shared: never changed). */
+function dropManagedFieldsCopy(obj: unknown): unknown {
+  const meta = (obj as { metadata?: { managedFields?: unknown } } | null)?.metadata;
+  if (!meta || typeof meta !== 'object' || meta.managedFields === undefined) return obj;
+  const { managedFields: _mf, ...rest } = meta;
+  return { ...(obj as object), metadata: rest };
 }
 
 

@@ -9,6 +9,7 @@
  * and the watch frames are spliced from them, so no text is encoded to UTF-8 twice and no
  * frame is built as one long string first.
  */
+import { withoutMetadataManagedFields } from '../../lib/client/mod.js';
 
 /** The stored encoding: the object's JSON without resourceVersion and selfLink, and where its metadata ends. */
 export interface StoredJson {
@@ -158,6 +159,24 @@ export function objectJson(obj: object): Buffer {
     if (json !== undefined) known.delete(obj);
     else json = Buffer.from(JSON.stringify(obj));
     encodedThisTurn.set(obj, json);
+  }
+  return json;
+}
+
+/** The objects watch frames without managedFields carried this turn, encoded (as encodedThisTurn). */
+const trimmedThisTurn = new Map<object, Uint8Array>();
+
+/**
+ * JSON.stringify(obj) as UTF-8 without metadata.managedFields, for the watches that asked
+ * to omit them: cut from the object's encoding, once per turn for all such watchers.
+ */
+export function objectJsonWithoutManagedFields(obj: object): Uint8Array {
+  if ((obj as { metadata?: { managedFields?: unknown } }).metadata?.managedFields === undefined) return objectJson(obj);
+  let json = trimmedThisTurn.get(obj);
+  if (json === undefined) {
+    if (trimmedThisTurn.size === 0) setImmediate(() => trimmedThisTurn.clear());
+    json = withoutMetadataManagedFields(objectJson(obj));
+    trimmedThisTurn.set(obj, json);
   }
   return json;
 }
