@@ -4,14 +4,14 @@
  * SIGINT/SIGTERM, or when its supervising launcher is gone.
  */
 import { parseArgs } from 'node:util';
-import { natsFlagUsage, natsUrlFlag } from '../../lib/process/flags.js';
+import { durationFlag, natsFlagUsage, natsUrlFlag } from '../../lib/process/flags.js';
 import { runIfEntryPoint, startAndRunUntilStopped } from '../../lib/process/lifecycle.js';
 import { APISERVER_BUFFER_POOL_SIZE } from './nodeflags.js';
 import { startApiServer } from './server.js';
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE } from './serviceips/ranges.js';
 import { TRACING_FLAG_OPTIONS, tracingFlags, tracingFlagsUsage } from '../../lib/tracing/mod.js';
 
-export const APISERVER_USAGE = `usage: flotilla apiserver [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--replicas N] [--service-cluster-ip-range CIDR] [--service-node-port-range A-B] [--advertise-address IP] [--tracing-* ...]
+export const APISERVER_USAGE = `usage: flotilla apiserver [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--replicas N] [--service-cluster-ip-range CIDR] [--service-node-port-range A-B] [--advertise-address IP] [--event-ttl DURATION] [--tracing-* ...]
 
   ${natsFlagUsage()}
   --port N             HTTP port of the Kubernetes REST API (default 6443; 0 = any free port)
@@ -22,6 +22,7 @@ export const APISERVER_USAGE = `usage: flotilla apiserver [--nats URL] [--port N
   --advertise-address IP  the address the kubernetes Service's endpoints name (default: --host when it is a
                        specific address, else this host's default-route address)
   --service-node-port-range A-B    node ports of NodePort and LoadBalancer Services (default ${DEFAULT_SERVICE_NODE_PORT_RANGE})
+  --event-ttl DURATION an Event not written for this long is deleted, as upstream's etcd lease does (default 1h)
 ${tracingFlagsUsage()}`;
 
 export async function runApiServer(argv: string[]): Promise<number> {
@@ -36,6 +37,7 @@ export async function runApiServer(argv: string[]): Promise<number> {
       'service-cluster-ip-range': { type: 'string', default: DEFAULT_SERVICE_CLUSTER_IP_RANGE },
       'service-node-port-range': { type: 'string', default: DEFAULT_SERVICE_NODE_PORT_RANGE },
       'advertise-address': { type: 'string' },
+      'event-ttl': { type: 'string' },
       ...TRACING_FLAG_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
@@ -45,6 +47,7 @@ export async function runApiServer(argv: string[]): Promise<number> {
     return 0;
   }
   const natsUrl = natsUrlFlag(values.nats);
+  const eventTtlMs = durationFlag(values['event-ttl'], '--event-ttl');
   Buffer.poolSize = APISERVER_BUFFER_POOL_SIZE;
   return startAndRunUntilStopped(
     'apiserver',
@@ -58,6 +61,7 @@ export async function runApiServer(argv: string[]): Promise<number> {
         serviceClusterIPRange: values['service-cluster-ip-range'],
         serviceNodePortRange: values['service-node-port-range'],
         advertiseAddress: values['advertise-address'],
+        eventTtlMs,
         tracing: tracingFlags(values),
       }),
     (server) => console.log(`apiserver: serving ${server.httpUrl} (NATS ${natsUrl})`),

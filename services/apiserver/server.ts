@@ -24,6 +24,7 @@ import { WatchCache } from './watchcache.js';
 import { Aggregator } from './aggregator/aggregator.js';
 import { ServiceAllocations } from './serviceips/services.js';
 import { startRepair } from './serviceips/repair.js';
+import { DEFAULT_EVENT_TTL_MS, EventExpiry } from './eventttl.js';
 import { defaultAdvertiseAddress, KubernetesServiceReconciler } from './kubernetesservice.js';
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, NodePortRange, ServiceIPRange } from './serviceips/ranges.js';
 import { startTracing, type TracingOptions } from '../../lib/tracing/mod.js';
@@ -58,6 +59,8 @@ export interface ApiServerOptions {
   endpointReconcilerType?: 'lease' | 'none';
   /** how often Service allocations are reconciled with the Services (default 3 min; also at start) */
   serviceRepairIntervalMs?: number;
+  /** --event-ttl: an Event not written for this long is deleted (default 1 h, upstream's) */
+  eventTtlMs?: number;
   /** trace pod creates (absent: no tracing; the `apiserver` command always passes it) */
   tracing?: Omit<TracingOptions, 'service' | 'nc'>;
 }
@@ -99,6 +102,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   await ensureSystemNamespaces(storage);
   await ensureSystemPriorityClasses(storage);
   const repair = startRepair(serviceAllocations, cache, opts.serviceRepairIntervalMs);
+  const events = findKind('', 'v1', 'events')!;
+  const eventExpiry = new EventExpiry(
+    cache,
+    async (namespace, name, resourceVersion) => {
+      await storage.delete(events, namespace, name, { preconditions: { resourceVersion } }, { warnings: [] });
+    },
+    { ttlMs: opts.eventTtlMs ?? DEFAULT_EVENT_TTL_MS },
+  );
+  eventExpiry.start();
   const streaming = { storage, nc, sockets: new Set<Duplex>() };
   aggregator.start();
   const server = createHttpServer({ handler, metrics, ready: () => cache.isSynced, streaming, aggregator });
@@ -131,6 +143,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       await kubernetesService.stop().catch((e) => console.error(`apiserver: stopping the kubernetes service endpoints: ${(e as Error).message}`));
       repair.stop();
       await repair.done;
+      await eventExpiry.stop();
       announced.stop();
       await aggregator.stop();
       await natsApi.stop();
