@@ -617,25 +617,52 @@ export class ObjectStorage {
     trusted = false,
     track?: Tracking,
   ): Promise<any> {
-    if (precondition !== undefined) await this.cache.waitFor(precondition).catch(() => undefined);
-    else await this.cache.waitConsistent();
+    // As upstream's Cacher.GuaranteedUpdate: the first try starts from the cached object as
+    // it is, without waiting for the cache to reach the store's revision (a stream-info
+    // request, whose cost on nats-server grows with the bucket's deleted entries: at a
+    // million pods it delayed every binding by seconds). The compare-and-swap catches a
+    // stale object; what a stale object makes fail (absent, refused by mutate or
+    // validation, a no-op) is tried once more on the current state, as upstream re-reads
+    // etcd before returning such an error.
+    let fresh = false;
+    if (precondition !== undefined) {
+      await this.cache.waitFor(precondition).catch(() => undefined);
+      fresh = true;
+    }
+    const refresh = async () => {
+      await this.cache.waitConsistent();
+      fresh = true;
+    };
     for (let attempt = 0; ; attempt++) {
       const c = this.cache.get(kind.storage, kind.def.namespaced ? namespace : '', name);
-      if (!c) throw new NotFoundError(kind.qualified, name);
+      if (!c) {
+        if (fresh) throw new NotFoundError(kind.qualified, name);
+        await refresh();
+        attempt--;
+        continue;
+      }
       if (precondition !== undefined && precondition !== c.revision) {
         throw new ConflictError(kind.qualified, name, 'the object has been modified; please apply your changes to the latest version and try again');
       }
       const current = c.obj;
-      const next = mutate(current);
-      const nextMeta = next.metadata;
+      let next: any;
       let presentedCurrent: any;
-      if (!trusted) {
-        this.applyDefaults(kind, next);
-        presentedCurrent = this.present(kind, current);
-        // the apiserver's own trusted writes (pods/binding) record no managed fields, as upstream's
-        if (track) trackUpdate(track.target, presentedCurrent, next, track.manager, now());
-        this.validate(kind, next, presentedCurrent, ctx, rawForValidation ?? next);
+      try {
+        next = mutate(current);
+        if (!trusted) {
+          this.applyDefaults(kind, next);
+          presentedCurrent = this.present(kind, current);
+          // the apiserver's own trusted writes (pods/binding) record no managed fields, as upstream's
+          if (track) trackUpdate(track.target, presentedCurrent, next, track.manager, now());
+          this.validate(kind, next, presentedCurrent, ctx, rawForValidation ?? next);
+        }
+      } catch (e) {
+        if (fresh) throw e;
+        await refresh();
+        attempt--;
+        continue;
       }
+      const nextMeta = next.metadata;
       const hooks = trusted ? [] : this.hooksFor(kind);
       const outcome = hooks.length ? await this.begin(hooks.map((h) => h.beginUpdate && (() => h.beginUpdate!(kind, next, presentedCurrent, ctx)))) : noOutcome;
       delete nextMeta.resourceVersion;
@@ -659,6 +686,11 @@ export class ObjectStorage {
       const bytes = enc.bytes;
       if (!finalize && !trusted && bytes.equals(encodeForStore(current))) {
         await outcome(false);
+        if (!fresh) {
+          await refresh();
+          attempt--;
+          continue;
+        }
         // a no-op write keeps the resourceVersion, as upstream does
         nextMeta.resourceVersion = String(c.revision);
         return this.present(kind, current);
@@ -677,7 +709,7 @@ export class ObjectStorage {
         if (precondition !== undefined || attempt >= MAX_CONFLICT_RETRIES) {
           throw new ConflictError(kind.qualified, name, 'the object has been modified; please apply your changes to the latest version and try again');
         }
-        await this.cache.waitConsistent();
+        await refresh();
         continue;
       }
       await outcome(true);
