@@ -38,6 +38,10 @@ export function buildFilter(kind: ServedKind, namespace: string, opts: ListOptio
   return f;
 }
 
+function unfiltered(f: Filter): boolean {
+  return !f.labels && !f.fields;
+}
+
 export function matches(f: Filter, obj: any): boolean {
   if (f.labels && !f.labels.matches(obj.metadata?.labels ?? {})) return false;
   if (f.fields && !f.fields.matches((field: string) => f.fieldGetter(obj, field))) return false;
@@ -118,7 +122,8 @@ export async function listObjects(cache: WatchCache, kind: ServedKind, namespace
       break;
     }
     lastKey = c.namespace ? `${c.namespace}/${c.name}` : c.name;
-    if (matches(filter, c.obj)) items.push(c);
+    // a cached object kept as text is parsed only when a selector reads it
+    if (unfiltered(filter) || matches(filter, c.obj)) items.push(c);
   }
   const res: ListResult = { resourceVersion: String(listRV), items };
   if (next !== undefined) {
@@ -206,7 +211,7 @@ export async function startWatch(
   // subscribe first so no event between the snapshot and the subscription is lost
   const unsubscribe = cache.subscribe(kind.storage, from, (ev) => (live ? onEvent(ev) : buffered.push(ev)));
   if (initial) {
-    for (const c of cache.list(kind.storage, ns)) if (matches(filter, c.obj)) sink.send({ type: 'ADDED', object: present(c.obj) });
+    for (const c of cache.list(kind.storage, ns)) if (unfiltered(filter) || matches(filter, c.obj)) sink.send({ type: 'ADDED', object: present(c.obj) });
     if (opts.sendInitialEvents && opts.allowWatchBookmarks) {
       sink.send({
         type: 'BOOKMARK',

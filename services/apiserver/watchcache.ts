@@ -19,7 +19,39 @@ export interface CachedObject {
   name: string;
   revision: number;
   /** the object, resourceVersion set; never mutate */
-  obj: any;
+  readonly obj: any;
+  /** JSON.stringify(obj), once someone made it */
+  json?: string;
+}
+
+/**
+ * An object the cache holds. While its last change is among the ring's recent events it is
+ * kept parsed (watchers, bindings and status writes read it then); once that event leaves
+ * the ring it is kept as its JSON text only, and parsed again when read. A million pods
+ * parsed were about 3 kB of JS heap each, and every major GC walked all their objects; as
+ * text they are a string each, about the size of their JSON.
+ */
+class CacheEntry implements CachedObject {
+  json?: string;
+  constructor(
+    readonly key: string,
+    readonly resource: string,
+    readonly namespace: string,
+    readonly name: string,
+    readonly revision: number,
+    private parsed: any,
+  ) {}
+
+  get obj(): any {
+    return this.parsed ?? JSON.parse(this.json!);
+  }
+
+  /** Keeps only the JSON text from now on. */
+  freeze(): void {
+    if (this.parsed === undefined) return;
+    this.json ??= JSON.stringify(this.parsed);
+    this.parsed = undefined;
+  }
 }
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -43,13 +75,15 @@ const BTree = sortedBtree.default;
 type SortedKeys = InstanceType<typeof BTree<string, undefined>>;
 
 interface ResourceIndex {
-  objects: Map<string, CachedObject>; // by "ns/name"
+  resource: string;
+  objects: Map<string, CacheEntry>; // by "ns/name"
   /** the same keys in order, for lists and continue tokens: kept sorted as keys come and go */
   order: SortedKeys;
 }
 
 export class WatchCache {
   private readonly resources = new Map<string, ResourceIndex>();
+  private readonly namespaces = new Map<string, string>();
   private readonly ring: CacheEvent[] = [];
   private ringHead = 0;
   /** every event with revision > ringFloor is in the ring */
@@ -102,10 +136,17 @@ export class WatchCache {
   private index(resource: string): ResourceIndex {
     let idx = this.resources.get(resource);
     if (!idx) {
-      idx = { objects: new Map(), order: new BTree<string, undefined>() };
+      idx = { resource, objects: new Map(), order: new BTree<string, undefined>() };
       this.resources.set(resource, idx);
     }
     return idx;
+  }
+
+  /** one string per namespace name for all the entries in it (a key's part is a string of its own) */
+  private namespaceString(ns: string): string {
+    let s = this.namespaces.get(ns);
+    if (s === undefined) this.namespaces.set(ns, (s = ns));
+    return s;
   }
 
   /**
@@ -154,9 +195,12 @@ export class WatchCache {
           obj.metadata ??= {};
           obj.metadata.resourceVersion = String(e.revision);
           if (known) rememberJson(obj, withResourceVersionBytes(expected!.stored, e.revision));
-          idx.objects.set(k, { key: e.key, resource: pk.resource, namespace: pk.namespace, name: pk.name, revision: e.revision, obj });
+          const entry = new CacheEntry(e.key, idx.resource, this.namespaceString(pk.namespace), pk.name, e.revision, obj);
+          idx.objects.set(k, entry);
           if (!prev) idx.order.set(k, undefined);
           ev = { type: prev ? 'MODIFIED' : 'ADDED', revision: e.revision, resource: pk.resource, namespace: pk.namespace, name: pk.name, obj, prev: prev?.obj };
+          // an object that reaches the cache before it is synced has no event in the ring
+          if (!this.synced) entry.freeze();
         }
       } else if (prev) {
         idx.objects.delete(k);
@@ -174,9 +218,13 @@ export class WatchCache {
     if (this.ring.length < this.ringSize) {
       this.ring.push(ev);
     } else {
-      this.ringFloor = this.ring[this.ringHead].revision;
+      const old = this.ring[this.ringHead];
+      this.ringFloor = old.revision;
       this.ring[this.ringHead] = ev;
       this.ringHead = (this.ringHead + 1) % this.ringSize;
+      // the object's last change leaves the ring: keep it as text unless it changed since
+      const entry = this.resources.get(old.resource)?.objects.get(old.namespace ? `${old.namespace}/${old.name}` : old.name);
+      if (entry?.revision === old.revision) entry.freeze();
     }
     const sinks = this.sinks.get(ev.resource);
     if (sinks) for (const s of sinks) s(ev);

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { ApiClient, connectNats } from '../../lib/client/mod.js';
+import { testApiServer } from '../../test/apiserver.js';
+import type { ApiServer } from './server.js';
+
+const cms = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
+const cm = (name: string, data: Record<string, string> = { k: 'v' }) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { app: 'x' } }, data });
+
+describe('watch cache', () => {
+  let s: ApiServer & { natsUrl: string };
+  let nc: NatsConnection;
+  let api: ApiClient;
+  before(async () => {
+    s = await testApiServer({ watchCacheSize: 4, endpointReconcilerType: 'none' });
+    nc = await connectNats(s.natsUrl, { name: 'watchcache-test' });
+    api = new ApiClient(nc);
+  });
+  after(async () => {
+    api.close();
+    await nc.close();
+    await s.stop();
+  });
+
+  it('keeps an object whose last change left the ring as its JSON text, and serves it as it was', async () => {
+    const created: any = await api.create(cms, cm('cold', { k: 'v', u: 'ä€' }));
+    const hot = s.cache.get('configmaps', 'default', 'cold')!;
+    assert.equal(hot.obj, hot.obj, 'a recent object is kept parsed');
+    for (let i = 0; i < 6; i++) await api.create(cms, cm(`later-${i}`));
+    const cold = s.cache.get('configmaps', 'default', 'cold')!;
+    assert.notEqual(cold.obj, cold.obj, 'each read parses the kept text');
+    assert.equal(cold.json, JSON.stringify(created));
+    assert.deepEqual(cold.obj, created);
+    assert.deepEqual(await api.get({ ...cms, name: 'cold' }), created);
+    const listed: any = await api.list(cms, { labelSelector: 'app=x' });
+    assert.deepEqual(listed.items.find((o: any) => o.metadata.name === 'cold'), created);
+    const patched: any = await api.patch({ ...cms, name: 'cold' }, 'merge', { data: { k: 'w' } });
+    assert.equal(patched.data.k, 'w');
+    assert.equal(patched.data.u, 'ä€');
+    const after = s.cache.get('configmaps', 'default', 'cold')!;
+    assert.equal(after.obj, after.obj, 'a changed object is kept parsed again');
+    assert.equal(after.obj.data.k, 'w');
+  });
+});
