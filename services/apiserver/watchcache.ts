@@ -32,7 +32,6 @@ export interface CachedObject {
  * text they are a string each, about the size of their JSON.
  */
 class CacheEntry implements CachedObject {
-  json?: string;
   constructor(
     readonly key: string,
     readonly resource: string,
@@ -40,10 +39,16 @@ class CacheEntry implements CachedObject {
     readonly name: string,
     readonly revision: number,
     private parsed: any,
+    /** JSON.stringify(obj), once known */
+    public json?: string,
   ) {}
 
   get obj(): any {
     return this.parsed ?? JSON.parse(this.json!);
+  }
+
+  get frozen(): boolean {
+    return this.parsed === undefined;
   }
 
   /** Keeps only the JSON text from now on. */
@@ -52,7 +57,22 @@ class CacheEntry implements CachedObject {
     this.json ??= JSON.stringify(this.parsed);
     this.parsed = undefined;
   }
+
+  /** Keeps the object parsed again (until freeze). */
+  thaw(): void {
+    this.parsed ??= JSON.parse(this.json!);
+  }
 }
+
+/**
+ * How many objects kept as text stay parsed after a read of one of them (a get, an update,
+ * an admission lookup): the namespace and PriorityClass every create looks up are read
+ * again and again, a list reads each object once.
+ */
+const THAWED = 1024;
+
+/** a string comparison for the key index (sorted-btree's default also orders mixed types, slower) */
+const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -84,6 +104,8 @@ interface ResourceIndex {
 export class WatchCache {
   private readonly resources = new Map<string, ResourceIndex>();
   private readonly namespaces = new Map<string, string>();
+  /** objects kept as text that a read parsed again, oldest first (at most THAWED) */
+  private readonly thawed: CacheEntry[] = [];
   private readonly ring: CacheEvent[] = [];
   private ringHead = 0;
   /** every event with revision > ringFloor is in the ring */
@@ -136,7 +158,7 @@ export class WatchCache {
   private index(resource: string): ResourceIndex {
     let idx = this.resources.get(resource);
     if (!idx) {
-      idx = { resource, objects: new Map(), order: new BTree<string, undefined>() };
+      idx = { resource, objects: new Map(), order: new BTree<string, undefined>(undefined, compareKeys) };
       this.resources.set(resource, idx);
     }
     return idx;
@@ -194,8 +216,11 @@ export class WatchCache {
           const known = mine && !Array.isArray(obj) && obj.metadata !== undefined && this.synced && !!this.sinks.get(pk.resource)?.size;
           obj.metadata ??= {};
           obj.metadata.resourceVersion = String(e.revision);
-          if (known) rememberJson(obj, withResourceVersionBytes(expected!.stored, e.revision));
-          const entry = new CacheEntry(e.key, idx.resource, this.namespaceString(pk.namespace), pk.name, e.revision, obj);
+          // the written JSON (the stored bytes with the revision spliced in) is the text the
+          // object is kept as once its change leaves the ring, so it is not stringified then
+          const written = mine && !Array.isArray(obj) && obj.metadata !== undefined ? withResourceVersionBytes(expected.stored, e.revision) : undefined;
+          if (known) rememberJson(obj, written!);
+          const entry = new CacheEntry(e.key, idx.resource, this.namespaceString(pk.namespace), pk.name, e.revision, obj, written?.toString('utf8'));
           idx.objects.set(k, entry);
           if (!prev) idx.order.set(k, undefined);
           ev = { type: prev ? 'MODIFIED' : 'ADDED', revision: e.revision, resource: pk.resource, namespace: pk.namespace, name: pk.name, obj, prev: prev?.obj };
@@ -280,7 +305,14 @@ export class WatchCache {
   }
 
   get(resource: string, namespace: string, name: string): CachedObject | undefined {
-    return this.resources.get(resource)?.objects.get(namespace ? `${namespace}/${name}` : name);
+    const entry = this.resources.get(resource)?.objects.get(namespace ? `${namespace}/${name}` : name);
+    if (entry?.frozen) {
+      entry.thaw();
+      // the oldest thawed object is kept as text again
+      if (this.thawed.length >= THAWED) this.thawed.shift()!.freeze();
+      this.thawed.push(entry);
+    }
+    return entry;
   }
 
   /** Objects of a resource (in one namespace, or all) sorted by namespace/name, starting after `after`. */
