@@ -19,6 +19,13 @@ describe('metaMicroTime (metav1.MicroTime)', () => {
     assert.equal(metaMicroTime(Date.UTC(2006, 0, 2, 15, 4, 5, 123)), '2006-01-02T15:04:05.123000Z');
     assert.equal(metaMicroTime(0), '1970-01-01T00:00:00.000000Z');
   });
+  it('gives each millisecond its own string when called again and again (it remembers the last)', () => {
+    const t = Date.UTC(2026, 11, 4, 16, 40, 1, 7);
+    assert.equal(metaMicroTime(t), '2026-12-04T16:40:01.007000Z');
+    assert.equal(metaMicroTime(t), '2026-12-04T16:40:01.007000Z');
+    assert.equal(metaMicroTime(t + 1), '2026-12-04T16:40:01.008000Z');
+    assert.equal(metaMicroTime(t), '2026-12-04T16:40:01.007000Z');
+  });
 });
 
 describe('canonicalTime: a client timestamp as upstream serialises it back', () => {

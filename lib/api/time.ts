@@ -8,9 +8,16 @@ export function metaTime(ms: number = Date.now()): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+let lastMicroMs = NaN;
+let lastMicro = '';
+
 /** metav1.MicroTime: JavaScript clocks have milliseconds, so the last three digits are 0. */
 export function metaMicroTime(ms: number = Date.now()): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+  // writers stamp bursts of objects (a batch's Events) within one millisecond
+  if (ms === lastMicroMs) return lastMicro;
+  lastMicro = new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+  lastMicroMs = ms;
+  return lastMicro;
 }
 
 const RFC3339 = /^(\d{4}-\d\d-\d\d)[Tt](\d\d:\d\d:\d\d)(?:\.(\d+))?(?:([Zz])|([+-])(\d\d):(\d\d))$/;

@@ -7,7 +7,18 @@ import { freshNats } from '../../test/harness.js';
 import { ApiClient } from './client.js';
 import { Resources } from './resources.js';
 import { connectNats } from './connect.js';
-import { EventRecorder } from './events.js';
+import { eventName, EventRecorder } from './events.js';
+
+describe('eventName', () => {
+  it("is the regarding object's name and the hex of the nanosecond timestamp, exactly", () => {
+    const cases: Array<[number, number]> = [[0, 0], [1, 999_999], [Date.UTC(2026, 11, 4, 16, 40, 1, 7), 123_456], [2 ** 40 + 12345, 999_999], [Date.now(), 0]];
+    for (let i = 0; i < 200; i++) cases.push([Math.floor(Math.random() * 4e12), Math.floor(Math.random() * 1e6)]);
+    for (const [ms, nanos] of cases) {
+      assert.equal(eventName('web-1', ms, nanos), `web-1.${(BigInt(ms) * 1_000_000n + BigInt(nanos)).toString(16)}`, `${ms} ms + ${nanos} ns`);
+    }
+    assert.equal(eventName(undefined, 1, 0), 'event.f4240');
+  });
+});
 
 describe('EventRecorder against a real apiserver', function () {
   this.timeout(60_000);

@@ -80,6 +80,22 @@ function objectReference(o: KubeObject & { metadata?: { uid?: string; resourceVe
   return ref;
 }
 
+const TWO_24 = 0x1000000;
+
+/**
+ * upstream's Event name: `<regarding name>.<hex of the nanosecond timestamp>`, here
+ * `ms` milliseconds plus `nanos` (< 1e6). ms × 1e6 is beyond 2^53, so it is computed in two
+ * exact parts split at 2^24 (six hex digits) rather than with a BigInt per event.
+ */
+export function eventName(regardingName: string | undefined, ms: number, nanos: number): string {
+  const msLow = ms % TWO_24;
+  let low = msLow * 1_000_000 + nanos;
+  const high = ((ms - msLow) / TWO_24) * 1_000_000 + Math.floor(low / TWO_24);
+  low %= TWO_24;
+  const hex = high === 0 ? low.toString(16) : high.toString(16) + low.toString(16).padStart(6, '0');
+  return `${regardingName ?? 'event'}.${hex}`;
+}
+
 export class EventRecorder {
   /** events dropped because the backlog was full */
   dropped = 0;
@@ -149,9 +165,8 @@ export class EventRecorder {
   }
 
   private eventName(name: string | undefined, at: number): string {
-    // upstream: <regarding name>.<hex of the nanosecond timestamp>; seq keeps names unique within a ms
-    const nanos = BigInt(at) * 1_000_000n + BigInt(this.seq++ % 1_000_000);
-    return `${name ?? 'event'}.${nanos.toString(16)}`;
+    // seq keeps names unique within a ms
+    return eventName(name, at, this.seq++ % 1_000_000);
   }
 
   /** Writes everything queued so far; resolves when written (for stop() and tests). */

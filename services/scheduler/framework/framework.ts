@@ -22,6 +22,7 @@ import type {
   ReservePlugin,
   ScorePlugin,
   Snapshot,
+  PodTemplate,
 } from './types.js';
 import type { PluginSet, Profile } from '../config.js';
 import { ConfigError } from '../config.js';
@@ -216,9 +217,9 @@ export class Framework {
   private readonly filterByBit = new Map<number, FilterPlugin>();
   /** the class last diagnosed: renderReasons (preemption) reads constraint details from it */
   private lastDiagnosed?: ClassSpec;
-  private readonly signatures = new WeakMap<Pod, string>();
-  /** signature by the JSON of what a signature may read (see signature()) */
-  private readonly signaturesByInputs = new Map<string, string>();
+  private readonly templates = new WeakMap<Pod, PodTemplate>();
+  /** template by the JSON of what a signature may read (see template()) */
+  private readonly templatesByInputs = new Map<string, PodTemplate>();
   private readonly pluginDuration?: Histogram<'plugin' | 'extension_point' | 'status'>;
   private readonly pluginSampleRate: number;
   /** per compiler (by index), its PreFilter Success series, bound on first use */
@@ -305,22 +306,32 @@ export class Framework {
    * quantities, tolerations, selectors, constraints each encoded).
    */
   signature(pod: Pod): string {
-    // informer objects are replaced, never mutated, so a pod object's signature is fixed
-    let s = this.signatures.get(pod);
-    if (s !== undefined) return s;
+    return this.template(pod).signature;
+  }
+
+  /**
+   * The template `pod` was stamped from: pods whose signature inputs (namespace, labels,
+   * owner references, spec) are equal share one object, so what depends on those alone
+   * (the cache's requests and host ports of a pod) can be derived once per template.
+   */
+  template(pod: Pod): PodTemplate {
+    // informer objects are replaced, never mutated, so a pod object's template is fixed
+    let t = this.templates.get(pod);
+    if (t !== undefined) return t;
     const m = pod.metadata;
     const inputs = JSON.stringify([m?.namespace, m?.labels, m?.ownerReferences, pod.spec]);
-    s = this.signaturesByInputs.get(inputs);
-    if (s === undefined) {
+    t = this.templatesByInputs.get(inputs);
+    if (t === undefined) {
       // priority and preemption policy decide PostFilter, which a class's pods share
-      s = `${this.profileName}\u0000${pod.spec?.priority ?? 0}\u0000${pod.spec?.preemptionPolicy ?? ''}`;
+      let s = `${this.profileName}\u0000${pod.spec?.priority ?? 0}\u0000${pod.spec?.preemptionPolicy ?? ''}`;
       for (const p of this.compilers) s += '\u0000' + p.signature(pod);
+      t = { signature: s };
       // bounded: templates are few, but pods that differ in every spec would only grow it
-      if (this.signaturesByInputs.size >= SIGNATURE_MEMO_SIZE) this.signaturesByInputs.clear();
-      this.signaturesByInputs.set(inputs, s);
+      if (this.templatesByInputs.size >= SIGNATURE_MEMO_SIZE) this.templatesByInputs.clear();
+      this.templatesByInputs.set(inputs, t);
     }
-    this.signatures.set(pod, s);
-    return s;
+    this.templates.set(pod, t);
+    return t;
   }
 
   /**

@@ -20,6 +20,15 @@ export function podKey(pod: Pod): string {
 }
 
 /** A pod the cache counts on a node (bound or assumed). */
+/**
+ * Pods stamped from one template (equal namespace, labels, owner references and spec)
+ * share one of these (Framework.template): an identity to key what those inputs alone decide.
+ */
+export interface PodTemplate {
+  /** the equivalence-class signature (Framework.signature) */
+  readonly signature: string;
+}
+
 export interface PodInfo {
   /** namespace/name */
   key: string;

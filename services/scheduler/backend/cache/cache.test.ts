@@ -81,6 +81,29 @@ describe('SchedulerCache', () => {
     assert.equal(h.schedule(mkPod('t', { cpu: '1' })).node, undefined);
   });
 
+  it('pods assumed with one template share the requests and host ports derived once from the first', () => {
+    const h = harness();
+    h.cache.addNode(mkNode('n', { cpu: '8' }));
+    const ports = { containers: [{ name: 'c', image: 'x', resources: { requests: { cpu: '1' } }, ports: [{ containerPort: 80, hostPort: 8080 }] }] };
+    const a = mkPod('a', {}, ports);
+    const b = mkPod('b', {}, ports);
+    const t = h.fw.template(a);
+    assert.equal(h.fw.template(b), t, 'pods stamped from one template share it');
+    const ia = h.cache.assumePod(a, 'n', { template: t });
+    const ib = h.cache.assumePod(b, 'n', { template: t });
+    assert.equal(ib.request, ia.request, 'parsed once');
+    assert.equal(ib.portBits, ia.portBits);
+    assert.deepEqual(ib.portBits.length, 1);
+    assert.equal(h.cache.node('n')!.requested[Dim.CPU], 2000);
+    const c = mkPod('c', { cpu: '2' });
+    const ic = h.cache.assumePod(c, 'n', { template: h.fw.template(c) });
+    assert.notEqual(h.fw.template(c), t);
+    assert.equal(ic.request[Dim.CPU], 2000);
+    assert.equal(h.cache.node('n')!.requested[Dim.CPU], 4000);
+    h.cache.forgetPod('default/a');
+    assert.equal(h.cache.node('n')!.requested[Dim.CPU], 3000);
+  });
+
   it('keeps pods bound to a node it does not know yet and attaches them when the node arrives', () => {
     const h = harness();
     h.cache.addPod(mkPod('early', { cpu: '3' }, { nodeName: 'late' }));

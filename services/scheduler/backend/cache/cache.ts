@@ -10,7 +10,7 @@
 import type { Namespace, Node, Pod, Taint } from 'kubernetes-types/core/v1.js';
 import type { CoreDims, CoreKind, SchedulingCore } from '../../core/types.js';
 import { createCore, defaultCoreKind } from '../../core/mod.js';
-import { podKey, type NodeInfo, type PodInfo } from '../../framework/types.js';
+import { podKey, type NodeInfo, type PodInfo, type PodTemplate } from '../../framework/types.js';
 import { nodeAllocatable, nodeResourceNames, podResources } from '../../resources.js';
 import { CoreSync } from './coresync.js';
 import { Interner, nodeSatisfies, taintId, type InternedRequirement, type TopologyEntry } from './interner.js';
@@ -40,6 +40,9 @@ interface NodeEntry extends NodeInfo {
   taintBits: Uint32Array;
   portBits: Uint32Array;
 }
+
+/** What PodInfo derives from a pod's spec alone. */
+type PodShape = Pick<PodInfo, 'request' | 'nonZeroRequest' | 'portBits'>;
 
 function words(bits: number): number {
   return Math.max(1, Math.ceil(bits / 32));
@@ -75,6 +78,8 @@ export class SchedulerCache implements SnapshotInterners {
   private readonly pending = new Map<string, Map<string, Pod>>();
   private readonly withAffinity = new Map<string, PodInfo>();
   private readonly namespaces = new Map<string, Record<string, string>>();
+  /** shapes of pods by their template (assumePod's `template`) */
+  private readonly shapes = new WeakMap<PodTemplate, PodShape>();
 
   private readonly interned = new Interner();
   private readonly requirements = this.interned.requirements;
@@ -225,16 +230,30 @@ export class SchedulerCache implements SnapshotInterners {
     }
   }
 
-  private podInfo(pod: Pod, assumed: boolean): PodInfo {
-    for (const p of podHostPorts(pod)) this.portBit(p.protocol, p.port);
+  /** What a pod holds on its node: its requests (parsed from quantities) and interned host ports. */
+  private podShape(pod: Pod): PodShape {
+    const portBits = podHostPorts(pod).map((p) => this.portBit(p.protocol, p.port));
     const { request, nonZeroRequest } = podResources(pod, (n) => this.resourceDim(n), () => this.dims.resources);
+    return { request, nonZeroRequest, portBits };
+  }
+
+  /**
+   * With `template`, pods of one template share one shape (its arrays are never written,
+   * only replaced), so a pod's quantities are parsed once per template, not once per pod.
+   */
+  private podInfo(pod: Pod, assumed: boolean, template?: PodTemplate): PodInfo {
+    let shape = template && this.shapes.get(template);
+    if (!shape) {
+      shape = this.podShape(pod);
+      if (template) this.shapes.set(template, shape);
+    }
     return {
       key: podKey(pod),
       pod,
       priority: pod.spec?.priority ?? 0,
-      request: resizeF64(request, this.dims.resources),
-      nonZeroRequest,
-      portBits: podHostPorts(pod).map((p) => this.portBit(p.protocol, p.port)),
+      request: resizeF64(shape.request, this.dims.resources),
+      nonZeroRequest: shape.nonZeroRequest,
+      portBits: shape.portBits,
       assumed,
     };
   }
@@ -336,7 +355,7 @@ export class SchedulerCache implements SnapshotInterners {
    * Counts `pod` on `nodeName` before the binding is confirmed. With placedByCore the
    * core's place() already added the usage, so only the cache's sums change.
    */
-  assumePod(pod: Pod, nodeName: string, opts: { placedByCore?: boolean } = {}): PodInfo {
+  assumePod(pod: Pod, nodeName: string, opts: { placedByCore?: boolean; template?: PodTemplate } = {}): PodInfo {
     const e = this.byName.get(nodeName);
     if (!e) throw new Error(`cannot assume pod ${podKey(pod)} on node ${nodeName}: the node is not in the cache`);
     const key = podKey(pod);
@@ -344,7 +363,7 @@ export class SchedulerCache implements SnapshotInterners {
     if (prev) this.detach(prev, key);
     const bound: Pod = { ...pod, spec: { ...pod.spec!, nodeName } };
     const gen = this.generation;
-    const info = this.podInfo(bound, true);
+    const info = this.podInfo(bound, true, opts.template);
     // a core made while interning this pod was refilled without it: push in that case too
     this.attach(e, info, !opts.placedByCore || gen !== this.generation);
     return info;
