@@ -6,6 +6,7 @@ import { testApiServer } from '../../test/apiserver.js';
 import { freshNats } from '../../test/harness.js';
 import { ApiClient } from './client.js';
 import { Resources } from './resources.js';
+import { MAX_DECODED_MESSAGE_BYTES } from './protocol.js';
 import { connectNats } from './connect.js';
 import { eventName, EventRecorder } from './events.js';
 
@@ -17,6 +18,28 @@ describe('eventName', () => {
       assert.equal(eventName('web-1', ms, nanos), `web-1.${(BigInt(ms) * 1_000_000n + BigInt(nanos)).toString(16)}`, `${ms} ms + ${nanos} ns`);
     }
     assert.equal(eventName(undefined, 1, 0), 'event.f4240');
+  });
+});
+
+describe('EventRecorder batches', () => {
+  it('keeps each batch create under MAX_DECODED_MESSAGE_BYTES, writing every event', async () => {
+    const sizes: number[] = [];
+    let written = 0;
+    const client = {
+      batchCreateOutcomes: async (items: unknown[]) => {
+        sizes.push(JSON.stringify({ items }).length);
+        written += items.length;
+        return items.map(() => undefined);
+      },
+    } as unknown as ApiClient;
+    const rec = new EventRecorder({ client, reportingController: 'default-scheduler', reportingInstance: 'default-scheduler-host', flushIntervalMs: 1 });
+    const pod = (i: number) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `pod-${i}`, namespace: 'namespace-1', uid: `uid-${i}`, resourceVersion: String(i) } });
+    for (let i = 0; i < 600; i++) rec.eventf(pod(i), undefined, 'Normal', 'Scheduled', 'Binding', `Successfully assigned namespace-1/pod-${i} to node-${i}`);
+    for (let i = 0; i < 100; i++) rec.eventf(pod(i), undefined, 'Warning', 'FailedScheduling', 'Scheduling', 'x'.repeat(1000));
+    await rec.stop();
+    assert.equal(written, 700);
+    assert.ok(sizes.length >= 5, `${sizes.length} batches`);
+    for (const n of sizes) assert.ok(n <= MAX_DECODED_MESSAGE_BYTES, `a batch of ${n} bytes`);
   });
 });
 

@@ -12,6 +12,7 @@ import { Counter, type Registry } from 'prom-client';
 import { StatusError } from '../api/errors.js';
 import { metaMicroTime } from '../api/time.js';
 import type { ApiClient, KubeObject } from './client.js';
+import { MAX_DECODED_MESSAGE_BYTES } from './protocol.js';
 import { EVENTS_V1 } from './resources.js';
 
 export type EventType = 'Normal' | 'Warning';
@@ -70,6 +71,8 @@ interface SeriesState {
 }
 
 const MAX_NOTE = 1024;
+/** an Event's bytes in a batch create besides its note and names (measured: ~550) */
+const EVENT_BYTES = 640;
 
 function objectReference(o: KubeObject & { metadata?: { uid?: string; resourceVersion?: string } }, fieldPath?: string): ObjectReference {
   const ref: ObjectReference = { apiVersion: o.apiVersion ?? 'v1', kind: o.kind ?? 'Pod', name: o.metadata?.name };
@@ -185,9 +188,23 @@ export class EventRecorder {
     await this.flushing;
   }
 
+  /** The next batch: at most maxBatch events, and about MAX_DECODED_MESSAGE_BYTES of JSON. */
+  private takeBatch(): Queued[] {
+    let n = 0;
+    let bytes = 0;
+    while (n < this.queue.length && n < this.opts.maxBatch) {
+      const spec = this.queue[n]!.spec;
+      // an Event's fixed fields and reference are about 600 bytes; the note and the names vary
+      bytes += EVENT_BYTES + Math.min(spec.note.length, MAX_NOTE) + 2 * (spec.regarding.metadata?.name?.length ?? 0);
+      if (n > 0 && bytes > MAX_DECODED_MESSAGE_BYTES) break;
+      n++;
+    }
+    return this.queue.splice(0, n);
+  }
+
   private async writeAll(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.opts.maxBatch);
+      const batch = this.takeBatch();
       const creates: Array<{ item: Queued; s: SeriesState }> = [];
       const patches: SeriesState[] = [];
       for (const item of batch) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { ApiClient, connectNats } from '../../lib/client/mod.js';
+import { createInbox, type NatsConnection } from '@nats-io/transport-node';
+import { ApiClient, connectNats, MAX_DECODED_MESSAGE_BYTES } from '../../lib/client/mod.js';
 import { call, testApiServer } from '../../test/apiserver.js';
 import { waitFor } from '../../test/wait.js';
 import type { ApiServer } from './server.js';
@@ -309,6 +309,31 @@ describe('apiserver NATS API', () => {
       omitting.stop();
       full.stop();
       refused.stop();
+    }
+  });
+
+  it('cuts watch frames of many small events below MAX_DECODED_MESSAGE_BYTES (the decoder\'s large-string cost), losing none', async () => {
+    const cm = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
+    const from: any = await api.list(cm, { limit: 1 });
+    // 300 x ~1.2 kB, replayed from an older resourceVersion in one flush: ~360 kB, under 512 events
+    const items = Array.from({ length: 300 }, (_, i) => ({ ...cm, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `small${i}`, labels: { frames: 'small' } }, data: { a: 'z'.repeat(1200) } } }));
+    for (const r of await api.batchCreate(items)) assert.ok(!(r instanceof Error), String(r));
+    const inbox = createInbox();
+    const sizes: number[] = [];
+    const names = new Set<string>();
+    const sub = nc.subscribe(inbox, {
+      callback: (_e, m) => {
+        sizes.push(m.data.length);
+        for (const ev of (m.json<{ events?: Array<{ object: { metadata: { name: string } } }> }>().events ?? [])) names.add(ev.object.metadata.name);
+      },
+    });
+    nc.publish('flotilla.api.watch', JSON.stringify({ ...cm, verb: 'watch', list: { labelSelector: 'frames=small', resourceVersion: from.metadata.resourceVersion } }), { reply: inbox });
+    try {
+      await waitFor('every replayed event', () => names.size === 300, 10_000);
+      assert.ok(sizes.length >= 4, `${sizes.length} frames`);
+      for (const n of sizes) assert.ok(n <= MAX_DECODED_MESSAGE_BYTES, `a frame of ${n} bytes`);
+    } finally {
+      sub.unsubscribe();
     }
   });
 

@@ -12,6 +12,7 @@ import {
   API_PREFIX,
   APISERVER_QUEUE,
   EVENTS_PREFIX,
+  MAX_DECODED_MESSAGE_BYTES,
   WATCH_IDLE_LIMIT_MS,
   type ApiRequest,
   type BatchBindRequest,
@@ -285,10 +286,11 @@ export class NatsApi {
     const omitManagedFields = req.omitManagedFields === true;
     // Frames are cut by bytes as well as by count: a publish over max_payload throws, and
     // the watch would end with the watcher unaware until its next keepalive (up to 10 s of
-    // missed events, then a full re-list).
+    // missed events, then a full re-list); and a frame the watcher decodes as one string
+    // costs it far more past V8's large-object size (MAX_DECODED_MESSAGE_BYTES).
     const flush = () => {
       scheduled = false;
-      const max = (this.nc.info?.max_payload ?? 1024 * 1024) - FRAME_ENVELOPE_BYTES;
+      const max = Math.min(MAX_DECODED_MESSAGE_BYTES, (this.nc.info?.max_payload ?? 1024 * 1024) - FRAME_ENVELOPE_BYTES);
       // a frame is its events' bytes copied once into one buffer, not a string encoded again
       let events: Uint8Array[][] = [];
       let bytes = 0;
