@@ -27,6 +27,15 @@ describe('Indexer', () => {
     assert.deepEqual(s.listKeys().sort(), ['a/p1', 'a/p2', 'b/p1']);
   });
 
+  it('leaves the index alone when an update keeps its values (an object keeps its place)', () => {
+    const s = new Indexer<Pod>();
+    s.set('a/p1', pod('a', 'p1', '1'));
+    s.set('a/p2', pod('a', 'p2', '2'));
+    s.set('a/p1', pod('a', 'p1', '3', 'n1'));
+    assert.deepEqual(s.indexKeys(NAMESPACE_INDEX, 'a'), ['a/p1', 'a/p2']);
+    assert.equal(s.getByKey('a/p1')!.metadata!.resourceVersion, '3');
+  });
+
   it('moves an object between index values when it changes and drops it on delete', () => {
     const s = new Indexer<Pod>();
     s.addIndexers({ byNode: (p) => [p.spec?.nodeName] });

@@ -50,6 +50,12 @@ export function deletedObject<T>(o: T | DeletedFinalStateUnknown<T>): T {
   return o instanceof DeletedFinalStateUnknown ? o.obj : o;
 }
 
+function sameValues(a: ReadonlyArray<string | undefined | null>, b: ReadonlyArray<string | undefined | null>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** A keyed store with secondary indexes (client-go's cache.Indexer). */
 export class Indexer<T extends KubeObject> {
   private readonly items = new Map<string, T>();
@@ -95,7 +101,13 @@ export class Indexer<T extends KubeObject> {
     const old = this.items.get(key);
     for (const [name, fn] of this.indexers) {
       const index = this.indices.get(name)!;
-      if (old) this.unindexOne(index, fn, key, old);
+      if (old) {
+        // most updates leave an object's index values as they were (always its namespace)
+        const was = fn(old);
+        const now = fn(obj);
+        if (sameValues(was, now)) continue;
+        this.unindexOne(index, fn, key, old);
+      }
       this.indexOne(index, fn, key, obj);
     }
     this.items.set(key, obj);
