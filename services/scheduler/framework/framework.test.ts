@@ -85,6 +85,20 @@ describe('Framework', () => {
     assert.notEqual(h.fw.signature(mkPod('d', { cpu: '1' }, { tolerations: [{ operator: 'Exists' }] })), a);
   });
 
+  it('pods with equal inputs share one template whatever their members\' order; a nested difference or array order tells them apart', () => {
+    const h = harness();
+    const a = mkPod('a', { cpu: '1' }, { nodeSelector: { z: '1', r: '2' }, tolerations: [{ key: 'k1', operator: 'Exists' }, { key: 'k2', operator: 'Exists' }] });
+    const t = h.fw.template(a);
+    const reordered = mkPod('b', { cpu: '1' }, { tolerations: [{ operator: 'Exists', key: 'k1' }, { key: 'k2', operator: 'Exists' }], nodeSelector: { r: '2', z: '1' } });
+    reordered.spec!.hostname = undefined;
+    assert.equal(h.fw.template(reordered), t);
+    const nested = mkPod('c', { cpu: '1' }, { nodeSelector: { z: '1', r: '3' }, tolerations: a.spec!.tolerations });
+    assert.notEqual(h.fw.template(nested), t);
+    assert.equal(h.fw.template(mkPod('d', { cpu: '1' }, { nodeSelector: { z: '1', r: '2' }, tolerations: a.spec!.tolerations })), t, 'found again after another template');
+    const swapped = mkPod('e', { cpu: '1' }, { nodeSelector: { z: '1', r: '2' }, tolerations: [a.spec!.tolerations![1]!, a.spec!.tolerations![0]!] });
+    assert.notEqual(h.fw.template(swapped), t);
+  });
+
   it('a signature found again for an equal pod still tells apart namespace, labels and owners (spreading reads them)', () => {
     const h = harness();
     const base = () => mkPod('a', { cpu: '1' });
