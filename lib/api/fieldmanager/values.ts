@@ -92,22 +92,4 @@ export function rootFieldInScope(scope: FieldScope, key: string): boolean {
 }
 
 /** Structural equality of JSON values. */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  let n = 0;
-  for (const k in a) {
-    const av = (a as Record<string, unknown>)[k];
-    if (av === undefined) continue;
-    n++;
-    if (!deepEqual(av, (b as Record<string, unknown>)[k])) return false;
-  }
-  for (const k in b) if ((b as Record<string, unknown>)[k] !== undefined) n--;
-  return n === 0;
-}
+export { jsonEqual as deepEqual } from '../canonical.js';

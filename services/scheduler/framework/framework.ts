@@ -6,6 +6,7 @@
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Histogram } from 'prom-client';
+import { jsonEqual } from '../../../lib/api/canonical.js';
 import type { ApiClient } from '../../../lib/client/mod.js';
 import { Dim, Reason, defaultScoreConfig, type ClassSpec } from '../core/types.js';
 import type {
@@ -194,32 +195,6 @@ function implementsPoint(p: Plugin, point: Point): boolean {
 
 function isDisabled(set: PluginSet | undefined, name: string): boolean {
   return !!set && set.disabled.some((d) => d.name === '*' || d.name === name);
-}
-
-/**
- * Whether two decoded JSON values are equal (members in any order; a member set to
- * undefined counts as absent, as in their JSON). A false "no" costs only time.
- */
-function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  let n = 0;
-  for (const k in x) {
-    const v = x[k];
-    if (v === undefined) continue;
-    n++;
-    if (!jsonEqual(v, y[k])) return false;
-  }
-  for (const k in y) if (y[k] !== undefined) n--;
-  return n === 0;
 }
 
 /** distinct signature inputs remembered (see Framework.signature) */
