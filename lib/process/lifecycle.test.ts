@@ -57,3 +57,35 @@ describe('a service process ends on SIGTERM even while it still waits for NATS a
     });
   }
 });
+
+describe('a service process whose stop never finishes still exits', function () {
+  this.timeout(30_000);
+  it('exits 0 once the stop timeout has passed, saying so', async () => {
+    const lifecycle = path.join(DIST, 'lib', 'process', 'lifecycle.js');
+    const script = `import { runUntilStopped } from ${JSON.stringify(lifecycle)};
+const running = runUntilStopped('hanging', () => new Promise(() => undefined), { stopTimeoutMs: 300 });
+setInterval(() => undefined, 1000); // a service's servers keep its event loop alive
+console.log('ready');
+await running;`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const ready = new Promise<void>((resolve) =>
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (out.includes('ready')) resolve();
+      }),
+    );
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    try {
+      await ready;
+      child.kill('SIGTERM');
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`still runs 10 s after SIGTERM: ${out}`)), 10_000));
+      const [code] = (await Promise.race([once(child, 'exit'), timeout])) as [number | null];
+      assert.equal(code, 0);
+      assert.match(out, /hanging: stopping \(SIGTERM\)/);
+      assert.match(out, /hanging: stop did not finish within 0\.3 s; exiting/);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+});

@@ -1,18 +1,32 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+/** How long a component's stop may take before the process exits anyway. */
+export const STOP_TIMEOUT_MS = 10_000;
+
 /**
  * How a component process ends: SIGINT or SIGTERM stop it cleanly, and so does losing its
  * parent (a launcher killed outright cannot stop its children; they notice being
  * re-parented). Every service's main ends with this.
  */
-export async function runUntilStopped(component: string, stop: () => Promise<void>): Promise<number> {
+export async function runUntilStopped(component: string, stop: () => Promise<void>, opts: { stopTimeoutMs?: number } = {}): Promise<number> {
+  const stopTimeoutMs = opts.stopTimeoutMs ?? STOP_TIMEOUT_MS;
   let stopping = false;
   const end = async (why: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`${component}: stopping (${why})`);
-    await stop().catch(() => undefined);
+    // a stop that waits on what is gone (a NATS drain with the server killed) must not
+    // keep the process alive: an orphan of a killed launcher once ran on for half an hour
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        console.log(`${component}: stop did not finish within ${stopTimeoutMs / 1000} s; exiting`);
+        resolve();
+      }, stopTimeoutMs);
+    });
+    await Promise.race([stop().catch(() => undefined), late]);
+    clearTimeout(timer);
     process.exit(0);
   };
   process.on('SIGINT', () => void end('SIGINT'));
