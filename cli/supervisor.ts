@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import type { Writable } from 'node:stream';
+import { SUPERVISOR_PID_ENV } from '../lib/process/lifecycle.js';
 
 export interface ProcessSpec {
   name: string;
@@ -58,7 +59,8 @@ export class SupervisedProcess {
 
   private spawnChild(): void {
     const { name, command, args, env } = this.spec;
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: env ?? process.env });
+    // a Flotilla component watches this pid, not whatever parent it finds once it runs
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...(env ?? process.env), [SUPERVISOR_PID_ENV]: String(process.pid) } });
     this.child = child;
     this.startedAt = Date.now();
     const prefix = `${name.padEnd(this.prefixWidth)} | `;

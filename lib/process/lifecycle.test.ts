@@ -89,3 +89,34 @@ await running;`;
     }
   });
 });
+
+describe('a service process whose supervising launcher died before it ran', function () {
+  this.timeout(30_000);
+  it('ends at once, taking the launcher named in its environment for its parent, and hides it from its own children', async () => {
+    // a pid that is nobody's: a launcher gone before its child read its parent
+    const gone = spawn(process.execPath, ['-e', '']);
+    await once(gone, 'exit');
+    const lifecycle = path.join(DIST, 'lib', 'process', 'lifecycle.js');
+    const script = `import { runUntilStopped, SUPERVISOR_PID_ENV } from ${JSON.stringify(lifecycle)};
+const running = runUntilStopped('orphan', async () => undefined);
+setInterval(() => undefined, 1000);
+console.log('inherited: ' + (process.env[SUPERVISOR_PID_ENV] ?? 'nothing'));
+await running;`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FLOTILLA_SUPERVISOR_PID: String(gone.pid) },
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    try {
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`still runs after 10 s: ${out}`)), 10_000));
+      const [code] = (await Promise.race([once(child, 'exit'), timeout])) as [number | null];
+      assert.equal(code, 0, out);
+      assert.match(out, new RegExp(`orphan: stopping \\(parent process ${gone.pid} is gone\\)`));
+      assert.match(out, /inherited: nothing/);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+});

@@ -1,6 +1,21 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * The environment variable a supervising launcher names itself in: a child that reads its
+ * parent only once running would take init for its parent when the launcher was killed
+ * while the child was still loading (an orphan of CI's killed-launcher test ran on).
+ */
+export const SUPERVISOR_PID_ENV = 'FLOTILLA_SUPERVISOR_PID';
+
+/** The supervising launcher's pid, taken out of the environment so this process's own children do not inherit it. */
+function supervisorPid(): number | undefined {
+  const v = process.env[SUPERVISOR_PID_ENV];
+  delete process.env[SUPERVISOR_PID_ENV];
+  const pid = Number(v);
+  return v && Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
 /** How long a component's stop may take before the process exits anyway. */
 export const STOP_TIMEOUT_MS = 10_000;
 
@@ -31,7 +46,8 @@ export async function runUntilStopped(component: string, stop: () => Promise<voi
   };
   process.on('SIGINT', () => void end('SIGINT'));
   process.on('SIGTERM', () => void end('SIGTERM'));
-  const parent = process.ppid;
+  const parent = supervisorPid() ?? process.ppid;
+  if (process.ppid !== parent) void end(`parent process ${parent} is gone`);
   setInterval(() => {
     if (process.ppid !== parent) void end(`parent process ${parent} is gone`);
   }, 1000).unref();
