@@ -1,26 +1,20 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { ApiClient, connectNats } from '../../lib/client/mod.js';
-import { testApiServer } from '../../test/apiserver.js';
-import type { ApiServer } from './server.js';
+import type { ApiClient } from '../../lib/client/mod.js';
+import { connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
 
 const cms = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
 const cm = (name: string, data: Record<string, string> = { k: 'v' }) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { app: 'x' } }, data });
 
 describe('watch cache', () => {
-  let s: ApiServer & { natsUrl: string };
-  let nc: NatsConnection;
+  let s: ConnectedApiServer['server'];
+  let conn: ConnectedApiServer;
   let api: ApiClient;
   before(async () => {
-    s = await testApiServer({ watchCacheSize: 4, endpointReconcilerType: 'none' });
-    nc = await connectNats(s.natsUrl, { name: 'watchcache-test' });
-    api = new ApiClient(nc);
+    conn = await connectedApiServer('watchcache-test', { watchCacheSize: 4, endpointReconcilerType: 'none' });
+    s = conn.server;
+    api = conn.client;
   });
-  after(async () => {
-    api.close();
-    await nc.close();
-    await s.stop();
-  });
+  after(() => conn?.stop());
 
   it('keeps an object whose last change left the ring as its JSON text, and serves it as it was', async () => {
     const created: any = await api.create(cms, cm('cold', { k: 'v', u: 'ä€' }));

@@ -6,7 +6,8 @@
  */
 import { FieldSet } from './fieldset.js';
 import type { FieldScope, ShapeNode } from './types.js';
-import { childShape, deepEqual, isAtomic, isEmptyValue, isObject, itemElement, rootFieldInScope, UNTRACKED_METADATA } from './values.js';
+import { jsonEqual } from '../canonical.js';
+import { childShape, isAtomic, isEmptyValue, isObject, itemElement, rootFieldInScope, UNTRACKED_METADATA } from './values.js';
 
 export interface Comparison {
   added: FieldSet;
@@ -64,7 +65,7 @@ function fits(node: ShapeNode, v: unknown): boolean {
 function leaf(l: unknown, r: unknown, path: string[], c: Comparison): void {
   if (l === undefined) c.added.insert(path);
   else if (r === undefined) c.removed.insert(path);
-  else if (!deepEqual(l, r)) c.modified.insert(path);
+  else if (!jsonEqual(l, r)) c.modified.insert(path);
 }
 
 function walk(node: ShapeNode, l: unknown, r: unknown, path: string[], c: Comparison): void {

@@ -26,7 +26,8 @@ import { mergeValue, removeFields } from './merge.js';
 import { pathText } from './pathelement.js';
 import { rootShape } from './shape.js';
 import type { FieldConflict, FieldScope, ManagedFieldsEntry, ShapeNode } from './types.js';
-import { deepEqual, isObject } from './values.js';
+import { jsonEqual } from '../canonical.js';
+import { isObject } from './values.js';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 /** The manager kubectl applies server-side under by default; only it upgrades from client-side apply. */
@@ -242,7 +243,7 @@ export function applyConfiguration(t: FieldManagerTarget, live: any | undefined,
   }
   releaseFields(managed, changedFields, cmp.removed, self);
   if (applied.set.empty()) managed.managers.delete(self);
-  const changed = !deepEqual(live ? base : {}, merged);
+  const changed = !jsonEqual(live ? base : {}, merged);
   if (changed && managed.managers.has(self)) managed.managers.get(self)!.entry.time = now;
   if (manager === KUBECTL_SSA_MANAGER && merged.metadata?.annotations?.[LAST_APPLIED_ANNOTATION]) {
     merged.metadata.annotations[LAST_APPLIED_ANNOTATION] = lastAppliedOf(config);

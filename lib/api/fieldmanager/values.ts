@@ -91,5 +91,3 @@ export function rootFieldInScope(scope: FieldScope, key: string): boolean {
   }
 }
 
-/** Structural equality of JSON values. */
-export { jsonEqual as deepEqual } from '../canonical.js';
