@@ -28,6 +28,8 @@ const MAX_BACKOFF_MS = 30_000;
 /** a child that ran this long is considered healthy again: its next crash restarts fast */
 const STABLE_AFTER_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
+/** a stop that took this long is reported with its time */
+const SLOW_STOP_MS = 1000;
 
 export class SupervisedProcess {
   child: ChildProcess | undefined;
@@ -106,6 +108,7 @@ export class SupervisedProcess {
     this.restartTimer = undefined;
     const child = this.child;
     if (!child || !this.running) return;
+    const since = Date.now();
     killGroup(child, 'SIGTERM');
     const t = setTimeout(() => {
       this.out.log(`${this.spec.name} did not stop within ${graceMs / 1000}s; killing it`);
@@ -113,7 +116,9 @@ export class SupervisedProcess {
     }, graceMs);
     await this.exited;
     clearTimeout(t);
-    this.out.log(`stopped ${this.spec.name}`);
+    // a slow stop is named with its time: Ctrl-C waits on each component in turn
+    const tookMs = Date.now() - since;
+    this.out.log(`stopped ${this.spec.name}${tookMs >= SLOW_STOP_MS ? ` (after ${(tookMs / 1000).toFixed(1)} s)` : ''}`);
   }
 
   /** Last resort when the launcher itself is exiting: synchronous SIGKILL of the group. */
