@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const plain = await perOp(n, (i) => store(pod(i)));
   const traced = await perOp(n, (i) => {
     const p = pod(i);
-    return traceCreate(tracing.tracer, 'default', p, undefined, () => store(p));
+    return traceCreate(tracing, 'default', p, undefined, () => store(p));
   });
   const unannotated = pod(0);
   const check = await perOp(n, () => sampledContextFromAnnotations(unannotated.metadata?.annotations));

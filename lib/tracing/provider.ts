@@ -3,15 +3,20 @@
  * apiserver and kubelet name theirs), made explicitly and handed to the code that traces:
  * no global provider, so the components a test runs in one process keep theirs apart.
  *
- * Sampling is upstream's: ParentBased(TraceIdRatioBased(rate)). A root span (a create
- * without a caller's context) is sampled at `samplingRate`; a span whose parent says
- * sampled is always recorded, whatever the rate; one whose parent says not sampled never.
+ * Sampling is upstream's ParentBased(ratio): a root span (a create without a caller's
+ * context) is sampled at `samplingRate`; a span whose parent says sampled is always
+ * recorded, whatever the rate; one whose parent says not sampled never. The ratio is
+ * drawn by `sampleRoot()` before a root span is started rather than by the tracer's
+ * sampler: an unsampled root span still costs its trace and span ids (~4 µs, on every
+ * pod create at the default rate), so a caller that would start a root span asks
+ * `sampleRoot()` first and starts none when it says no. The tracer itself records every
+ * root span it is asked for.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { DEFAULT_TRACE_RETENTION, ensureTraceStream, JetStreamSpanExporter, type TraceRetention } from './jetstream.js';
 
@@ -33,8 +38,11 @@ export interface TracingOptions {
 }
 
 export interface Tracing {
+  /** records the root spans it is asked for: see sampleRoot */
   readonly tracer: Tracer;
   readonly samplingRate: number;
+  /** whether a new trace is sampled, drawn at samplingRate: ask before starting a root span */
+  sampleRoot(): boolean;
   /** sends every finished span now */
   forceFlush(): Promise<void>;
   /** sends what is left and stops exporting */
@@ -62,12 +70,13 @@ export async function startTracing(opts: TracingOptions): Promise<Tracing> {
   }
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: opts.service }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(samplingRate) }),
+    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
     spanProcessors,
   });
   return {
     tracer: provider.getTracer('flotilla'),
     samplingRate,
+    sampleRoot: () => Math.random() < samplingRate,
     forceFlush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };

@@ -33,8 +33,7 @@ import { now, ObjectStorage, type WriteContext } from './storage.js';
 import type { CachedObject } from './watchcache.js';
 import type { PodLogOpener, PodLogStream } from './podlogs.js';
 import { metaTime } from '../../lib/api/time.js';
-import type { Tracer } from '@opentelemetry/api';
-import type { TraceCarrier } from '../../lib/tracing/mod.js';
+import type { TraceCarrier, Tracing } from '../../lib/tracing/mod.js';
 import { traceCreate } from './tracing.js';
 
 export interface HandlerResult {
@@ -54,7 +53,7 @@ export interface HandlerOptions {
   /** opens pods/log on the pod's node (absent: every log is empty, as on hollow nodes) */
   podLogs?: PodLogOpener;
   /** traces pod creates (absent: none) */
-  tracer?: Tracer;
+  tracing?: Pick<Tracing, 'tracer' | 'sampleRoot'>;
 }
 
 function getPath(obj: any, path: string[]): any {
@@ -94,10 +93,10 @@ export class ApiHandler {
    * `userAgent` names the manager of a write that gives no fieldManager (upstream's rule);
    * `trace` is the caller's trace context (its traceparent header), which a pod's create continues.
    * `req.body` becomes the handler's: a create may keep the object it writes from it (the
-   * watch cache's copy), so the caller must not use or change it afterwards. `batchReply`:
+   * watch cache's copy), so the caller must not use or change it afterwards. `replyAsWritten`:
    * the caller answers with the written object as its change event encoded it.
    */
-  async handle(req: ApiRequest, rawBody?: string, userAgent?: string, trace?: TraceCarrier, batchReply = false): Promise<HandlerResult> {
+  async handle(req: ApiRequest, rawBody?: string, userAgent?: string, trace?: TraceCarrier, replyAsWritten = false): Promise<HandlerResult> {
     const kind = this.resolve(req);
     const ns = this.namespaceOf(kind, req);
     if (!req.subresource && kind.def.verbs && !kind.def.verbs.includes(req.verb)) {
@@ -130,7 +129,7 @@ export class ApiHandler {
       rawBody,
       warnings: [],
       bodyOwned: req.verb === 'create',
-      batchReply,
+      replyAsWritten,
     };
     if (writing) {
       ctx.fieldManager = req.write?.fieldManager || managerFromUserAgent(userAgent);
@@ -155,8 +154,8 @@ export class ApiHandler {
       case 'create':
         needNamespace();
         if (req.name) throw new MethodNotAllowedError(`create is not allowed on a named ${kind.def.kind}`);
-        if (this.opts.tracer && kind.storage === PODS.resource && !kind.def.group) {
-          return ok(201, await traceCreate(this.opts.tracer, ns, req.body, trace, () => this.storage.create(kind, ns, req.body, ctx)));
+        if (this.opts.tracing && kind.storage === PODS.resource && !kind.def.group) {
+          return ok(201, await traceCreate(this.opts.tracing, ns, req.body, trace, () => this.storage.create(kind, ns, req.body, ctx)));
         }
         return ok(201, await this.storage.create(kind, ns, req.body, ctx));
       case 'update':

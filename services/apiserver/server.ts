@@ -93,7 +93,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const nodes = findKind('', 'v1', 'nodes')!;
   const podLogs = podLogOpener(nc, (name) => storage.get(nodes, '', name, false).catch(() => undefined));
   const tracing = opts.tracing ? await startTracing({ ...opts.tracing, service: 'apiserver', nc }) : undefined;
-  const handler = new ApiHandler(storage, { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, podLogs, tracer: tracing?.tracer });
+  const handler = new ApiHandler(storage, { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, podLogs, tracing });
   const aggregator = new Aggregator(cache, storage, { checkIntervalMs: opts.apiServiceCheckIntervalMs });
   const natsApi = new NatsApi(nc, handler, metrics, () => aggregator.discoveryDocument());
   storage.onChange = (n) => natsApi.publishChange(n);

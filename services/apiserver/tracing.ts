@@ -4,9 +4,10 @@
  * failing that the annotation the object came with) or starts one at the sampling rate,
  * and writes its own context onto the pod's annotations (KEP-5915) so the scheduler's and
  * kubelet's spans join the same trace. A pod whose create is not sampled gets no
- * annotation, and later components do no span work for it at all.
+ * annotation, and later components do no span work for it at all; nor does this one
+ * beyond a look for a parent and one draw: an unsampled root span is never started.
  */
-import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Context } from '@opentelemetry/api';
 import {
   annotateTraceContext,
   ATTR_K8S_NAMESPACE_NAME,
@@ -15,6 +16,7 @@ import {
   contextFromAnnotations,
   contextFromCarrier,
   type TraceCarrier,
+  type Tracing,
 } from '../../lib/tracing/mod.js';
 
 interface PodLike {
@@ -22,10 +24,16 @@ interface PodLike {
 }
 
 /** Traces the create of a pod: `run` stores the (annotated) body and returns what was stored. */
-export async function traceCreate<T>(tracer: Tracer, namespace: string, body: unknown, carrier: TraceCarrier | undefined, run: () => Promise<T>): Promise<T> {
+export function traceCreate<T>(tracing: Pick<Tracing, 'tracer' | 'sampleRoot'>, namespace: string, body: unknown, carrier: TraceCarrier | undefined, run: () => Promise<T>): Promise<T> {
   const pod = body as PodLike | undefined;
   if (!pod || typeof pod !== 'object') return run();
   const parent = contextFromCarrier(carrier) ?? contextFromAnnotations(pod.metadata?.annotations);
+  if (!parent && !tracing.sampleRoot()) return run();
+  return traced(tracing, namespace, pod, parent, run);
+}
+
+async function traced<T>(tracing: Pick<Tracing, 'tracer'>, namespace: string, pod: PodLike, parent: Context | undefined, run: () => Promise<T>): Promise<T> {
+  const { tracer } = tracing;
   const span = parent ? tracer.startSpan('Create', { kind: SpanKind.SERVER }, parent) : tracer.startSpan('Create', { kind: SpanKind.SERVER, root: true });
   if (!span.isRecording()) {
     span.end();
