@@ -34,6 +34,9 @@ function expectedSequenceHeaders(revision: number): MsgHdrs {
   return h;
 }
 
+/** A create's headers (no message yet), made once: most writes are creates, and a publish only reads them. */
+const CREATE_HEADERS = expectedSequenceHeaders(0);
+
 /** What the KV client accepts as a key (its validateKey). */
 const VALID_KEY = /^[-/=.\w]+$/;
 
@@ -60,7 +63,7 @@ export class BucketWriter {
     const token = (this.next++).toString(36);
     return new Promise<number>((resolve, reject) => {
       try {
-        this.nc.publish(this.subjectPrefix + key, value, { reply: this.inbox + token, headers: expectedSequenceHeaders(expectedRevision) });
+        this.nc.publish(this.subjectPrefix + key, value, { reply: this.inbox + token, headers: expectedRevision === 0 ? CREATE_HEADERS : expectedSequenceHeaders(expectedRevision) });
       } catch (e) {
         reject(e);
         return;

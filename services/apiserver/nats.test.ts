@@ -168,6 +168,36 @@ describe('apiserver NATS API', () => {
     }
   });
 
+  it('answers a single create, update and patch with the object as written and read back, as JSON.stringify writes it', async () => {
+    const ask = async (verb: string, req: object): Promise<any> => {
+      const text = new TextDecoder().decode((await nc.request(`flotilla.api.${verb}`, JSON.stringify(req), { timeout: 5000 })).data);
+      const obj = JSON.parse(text);
+      // the reply is spliced from the change event's bytes: byte for byte what JSON.stringify gives
+      assert.equal(text, JSON.stringify(obj), `${verb} reply`);
+      return obj;
+    };
+    const created = await ask('create', { ...pods, body: { ...pod('single1'), metadata: { name: 'single1', annotations: { note: 'é "q"' } } } });
+    assert.deepEqual(created, await api.get<any>({ ...pods, name: 'single1' }));
+    assert.ok(created.metadata.resourceVersion && created.metadata.uid && created.metadata.managedFields);
+    const patched = await ask('patch', { ...pods, name: 'single1', patchType: 'merge', body: { metadata: { labels: { tier: 'db' } } } });
+    assert.deepEqual(patched, await api.get<any>({ ...pods, name: 'single1' }));
+    assert.equal(patched.metadata.labels.tier, 'db');
+    const updated = await ask('update', { ...pods, name: 'single1', body: { ...patched, metadata: { ...patched.metadata, labels: { tier: 'web' } } } });
+    assert.deepEqual(updated, await api.get<any>({ ...pods, name: 'single1' }));
+    assert.equal(updated.metadata.labels.tier, 'web');
+    assert.notEqual(updated.metadata.resourceVersion, patched.metadata.resourceVersion);
+    const unchanged = await ask('patch', { ...pods, name: 'single1', patchType: 'merge', body: { metadata: { labels: { tier: 'web' } } } });
+    assert.deepEqual(unchanged, updated, 'a no-op patch answers the object as it is');
+    // a kind stored in another shape answers in its API version's shape
+    const evs = { group: 'events.k8s.io', version: 'v1', resource: 'events', namespace: 'default' };
+    const ev = await ask('create', {
+      ...evs,
+      body: { apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: 'single.1' }, eventTime: '2026-01-02T03:04:05.000000Z', reportingController: 'c', reportingInstance: 'c-1', action: 'Binding', reason: 'Scheduled', type: 'Normal', note: 'n', regarding: { apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'single1' } },
+    });
+    assert.equal(ev.apiVersion, 'events.k8s.io/v1');
+    assert.deepEqual(ev, await api.get<any>({ ...evs, name: 'single.1' }));
+  });
+
   it('answers flotilla.api.discovery with the groups and resource lists the HTTP discovery serves', async () => {
     const http = async (path: string) => {
       const r = await call(s.httpUrl, 'GET', path);

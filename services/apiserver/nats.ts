@@ -12,6 +12,7 @@ import {
   API_PREFIX,
   APISERVER_QUEUE,
   EVENTS_PREFIX,
+  isFailure,
   MAX_DECODED_MESSAGE_BYTES,
   WATCH_IDLE_LIMIT_MS,
   type ApiRequest,
@@ -35,7 +36,7 @@ import { joinJson, objectJson, objectJsonWithoutManagedFields, withResourceVersi
 /** the reply header naming an HTTP code the body does not show (202) */
 export const STATUS_CODE_HEADER = 'Status-Code';
 const VERBS = new Set(['get', 'list', 'create', 'update', 'patch', 'delete', 'deletecollection']);
-/** written objects' encodings waiting for their batch reply, at most (a reply that never comes loses its oldest) */
+/** written objects' encodings waiting for their reply, at most (a reply that never comes loses its oldest) */
 const MAX_WRITTEN = 16_384;
 /** events per watch frame, so one slow consumer cannot make frames huge */
 const MAX_EVENTS_PER_FRAME = 512;
@@ -93,9 +94,9 @@ export class NatsApi {
   }
 
   /**
-   * Objects this instance wrote, as their change event encoded them (UTF-8): a batch create
-   * or patch answers with the very object (untouched since the write), so it is encoded
-   * once, not twice.
+   * Objects this instance wrote, as their change event encoded them (UTF-8): a create,
+   * update or patch, single or batched, answers with the very object (untouched since the
+   * write), so it is encoded once, not twice.
    */
   private readonly written = new Map<object, Uint8Array>();
 
@@ -174,27 +175,34 @@ export class NatsApi {
       if (typeof req.resource !== 'string' || typeof req.version !== 'string') {
         throw new BadRequestError('request needs "version" and "resource"');
       }
+      // a write of an object answers with the object written: its change event's encoding
+      // is reused for the reply, as a batch reply's is (not a subresource's, whose reply is
+      // another object: its encoding would only wait in `written` to be dropped)
+      const reuse = (verb === 'create' || verb === 'update' || verb === 'patch') && !req.subresource;
       // a NATS client names itself as an HTTP client does, for writes without a fieldManager
-      const result = await this.handler.handle(req, applyText(req), m.headers?.get('User-Agent') || undefined, carrierFromNatsHeaders(m.headers));
+      const result = await this.handler.handle(req, applyText(req), m.headers?.get('User-Agent') || undefined, carrierFromNatsHeaders(m.headers), reuse);
       code = result.code;
       const max = this.nc.info?.max_payload ?? 1024 * 1024;
       // a log from a real node: the reply carries it whole, so a follow waits for its end
       if (result.stream) result.text = await collectPodLog(result.stream, max - FRAME_ENVELOPE_BYTES);
       if (verb === 'list' && result.list && (req.list?.limit ?? 0) > 0) result.list = fitPage(result.list, max, req);
-      let body = encodeResult(result);
-      if (Buffer.byteLength(body) > max && verb === 'deletecollection' && result.list) {
+      // encoded to UTF-8 once: its size is checked on the bytes the reply sends
+      let body: Uint8Array = reuse && !result.list && result.text === undefined ? this.encodeWritten(result.body) : Buffer.from(encodeResult(result));
+      if (body.length > max && verb === 'deletecollection' && result.list) {
         // the objects are deleted already: a failure would be untrue, so the reply says how
         // many went instead of listing them
         const n = result.list.items.length;
-        body = JSON.stringify({
-          ...successStatus({ group: req.group, kind: req.resource }),
-          message: `deleted ${n} ${req.resource}; the list of them (${Buffer.byteLength(body)} bytes) exceeds the NATS max payload of ${max} bytes`,
-        });
+        body = Buffer.from(
+          JSON.stringify({
+            ...successStatus({ group: req.group, kind: req.resource }),
+            message: `deleted ${n} ${req.resource}; the list of them (${body.length} bytes) exceeds the NATS max payload of ${max} bytes`,
+          }),
+        );
       }
-      if (Buffer.byteLength(body) > max) {
+      if (body.length > max) {
         code = 413;
         throw new RequestEntityTooLargeError(max).withMessage(
-          `the reply (${Buffer.byteLength(body)} bytes) exceeds the NATS max payload of ${max} bytes: page the list with "limit" and "continue"`,
+          `the reply (${body.length} bytes) exceeds the NATS max payload of ${max} bytes: page the list with "limit" and "continue"`,
         );
       }
       this.reply(m, body, code);
@@ -248,7 +256,7 @@ export class NatsApi {
         if (!Array.isArray(b?.items)) throw new BadRequestError('batch bind needs "items"');
         const outcomes = outcomesOnly(b);
         const results = await this.handler.bindMany(b.items);
-        this.reply(m, JSON.stringify({ results: outcomes ? results.map((r) => ((r as { status?: string }).status === 'Failure' ? r : null)) : results }));
+        this.reply(m, JSON.stringify({ results: outcomes ? results.map((r) => (isFailure(r) ? r : null)) : results }));
       } else {
         throw new BadRequestError(`unknown batch operation "${op}"`);
       }

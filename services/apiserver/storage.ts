@@ -50,10 +50,10 @@ export interface WriteContext {
    */
   bodyOwned?: boolean;
   /**
-   * the front end answers with the object written, encoded as its change event was (a NATS
-   * batch reply): the change event keeps its encoding for that reply
+   * the front end answers with the object written, encoded as its change event was (NATS
+   * replies to writes): the change event keeps its encoding for that reply
    */
-  batchReply?: boolean;
+  replyAsWritten?: boolean;
 }
 
 /** Which part of an object a write goes to, for field management. */
@@ -76,7 +76,7 @@ export interface ChangeNotice {
    * spliced in (withResourceVersionBytes): set by writes that can vouch for it
    */
   stored?: StoredBytes;
-  /** the write's reply is its object encoded as this change event (WriteContext.batchReply) */
+  /** the write's reply is its object encoded as this change event (WriteContext.replyAsWritten) */
   forReply?: boolean;
 }
 
@@ -361,7 +361,7 @@ export class ObjectStorage {
     }
     await outcome(true);
     meta.resourceVersion = String(rev);
-    this.onChange?.({ type: 'ADDED', kind, obj, stored: stored === obj ? writtenAs(enc!, obj, rev) : undefined, forReply: ctx.batchReply });
+    this.onChange?.({ type: 'ADDED', kind, obj, stored: stored === obj ? writtenAs(enc!, obj, rev) : undefined, forReply: ctx.replyAsWritten });
     return obj;
   }
 
@@ -629,16 +629,17 @@ export class ObjectStorage {
       await this.cache.waitFor(precondition).catch(() => undefined);
       fresh = true;
     }
+    // a retry on the cache caught up to the store: what a stale read made fail is tried once
+    // more, and counts as no conflict
     const refresh = async () => {
       await this.cache.waitConsistent();
       fresh = true;
     };
-    for (let attempt = 0; ; attempt++) {
+    for (let conflicts = 0; ; ) {
       const c = this.cache.get(kind.storage, kind.def.namespaced ? namespace : '', name);
       if (!c) {
         if (fresh) throw new NotFoundError(kind.qualified, name);
         await refresh();
-        attempt--;
         continue;
       }
       if (precondition !== undefined && precondition !== c.revision) {
@@ -659,7 +660,6 @@ export class ObjectStorage {
       } catch (e) {
         if (fresh) throw e;
         await refresh();
-        attempt--;
         continue;
       }
       const nextMeta = next.metadata;
@@ -688,7 +688,6 @@ export class ObjectStorage {
         await outcome(false);
         if (!fresh) {
           await refresh();
-          attempt--;
           continue;
         }
         // a no-op write keeps the resourceVersion, as upstream does
@@ -706,7 +705,7 @@ export class ObjectStorage {
         forget?.();
         await outcome(false);
         if (!(e instanceof RevisionMismatchError)) throw e;
-        if (precondition !== undefined || attempt >= MAX_CONFLICT_RETRIES) {
+        if (precondition !== undefined || conflicts++ >= MAX_CONFLICT_RETRIES) {
           throw new ConflictError(kind.qualified, name, 'the object has been modified; please apply your changes to the latest version and try again');
         }
         await refresh();
@@ -716,11 +715,11 @@ export class ObjectStorage {
       if (finalize) {
         nextMeta.resourceVersion = String(c.revision);
         await this.afterDelete(kind, next);
-        this.onChange?.({ type: 'DELETED', kind, obj: next, forReply: ctx.batchReply });
+        this.onChange?.({ type: 'DELETED', kind, obj: next, forReply: ctx.replyAsWritten });
         return next;
       }
       nextMeta.resourceVersion = String(rev!);
-      this.onChange?.({ type: 'MODIFIED', kind, obj: next, stored: stored === next ? writtenAs(enc, next, rev!) : undefined, forReply: ctx.batchReply });
+      this.onChange?.({ type: 'MODIFIED', kind, obj: next, stored: stored === next ? writtenAs(enc, next, rev!) : undefined, forReply: ctx.replyAsWritten });
       return next;
     }
   }
@@ -776,7 +775,7 @@ export class ObjectStorage {
         }
         const gone = this.present(kind, cur);
         await this.afterDelete(kind, gone);
-        this.onChange?.({ type: 'DELETED', kind, obj: gone, forReply: ctx.batchReply });
+        this.onChange?.({ type: 'DELETED', kind, obj: gone, forReply: ctx.replyAsWritten });
         return { obj: gone, gone: true };
       }
       kind.def.deletion?.prepareForDelete?.(next);
@@ -805,7 +804,7 @@ export class ObjectStorage {
         throw e;
       }
       const marked = this.present(kind, next);
-      this.onChange?.({ type: 'MODIFIED', kind, obj: marked, forReply: ctx.batchReply });
+      this.onChange?.({ type: 'MODIFIED', kind, obj: marked, forReply: ctx.replyAsWritten });
       return { obj: marked, gone: false };
     }
   }
