@@ -51,11 +51,12 @@ export class PriorityAdmission implements AdmissionPlugin {
     return kind.def.group === 'scheduling.k8s.io' && kind.def.plural === 'priorityclasses';
   }
 
-  async admitCreate(kind: ServedKind, obj: any): Promise<void> {
-    if (PriorityAdmission.isPod(kind)) await this.admitPodCreate(kind, obj);
-    else if (PriorityAdmission.isPriorityClass(kind)) {
+  /** a promise only when it has something to wait for: other kinds' creates (Events) pass at once */
+  admitCreate(kind: ServedKind, obj: any): Promise<void> | void {
+    if (PriorityAdmission.isPod(kind)) return this.admitPodCreate(kind, obj);
+    if (PriorityAdmission.isPriorityClass(kind)) {
       // a default class created through another apiserver a moment ago must be seen
-      if (obj?.globalDefault === true) await this.storage.cache.waitConsistent();
+      if (obj?.globalDefault === true) return this.storage.cache.waitConsistent().then(() => this.validateClass(kind, obj, 'create'));
       this.validateClass(kind, obj, 'create');
     }
   }

@@ -81,7 +81,6 @@ export interface ChangeNotice {
 }
 
 const MAX_CONFLICT_RETRIES = 8;
-const noOutcome: WriteOutcome = async () => undefined;
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
 let nowSecond = -1;
@@ -242,18 +241,26 @@ export class ObjectStorage {
     }
   }
 
-  private async checkNamespace(kind: ServedKind, namespace: string, name: string): Promise<void> {
-    if (!kind.def.namespaced) return;
+  /** Undefined when the cache had the namespace (no wait: a create awaits only what can wait). */
+  private checkNamespace(kind: ServedKind, namespace: string, name: string): Promise<void> | undefined {
+    if (!kind.def.namespaced) return undefined;
     const nsKind = findKind('', 'v1', 'namespaces');
-    if (!nsKind) return;
-    let ns = this.cache.get(nsKind.storage, '', namespace);
-    if (!ns) {
-      // a namespace created a moment ago may not have reached the cache yet
-      await this.cache.waitConsistent();
-      ns = this.cache.get(nsKind.storage, '', namespace);
+    if (!nsKind) return undefined;
+    const ns = this.cache.get(nsKind.storage, '', namespace);
+    if (ns) {
+      this.namespaceOpen(kind, ns.obj, namespace, name);
+      return undefined;
     }
-    if (!ns) throw new NotFoundError(nsKind.qualified, namespace);
-    if (ns.obj.metadata?.deletionTimestamp) {
+    // a namespace created a moment ago may not have reached the cache yet
+    return this.cache.waitConsistent().then(() => {
+      const caught = this.cache.get(nsKind.storage, '', namespace);
+      if (!caught) throw new NotFoundError(nsKind.qualified, namespace);
+      this.namespaceOpen(kind, caught.obj, namespace, name);
+    });
+  }
+
+  private namespaceOpen(kind: ServedKind, ns: any, namespace: string, name: string): void {
+    if (ns.metadata?.deletionTimestamp) {
       throw new StatusError(403, 'Forbidden', `${kind.def.plural} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`);
     }
   }
@@ -303,7 +310,8 @@ export class ObjectStorage {
     if (!meta.name) {
       throw invalid(kind, '', [required('metadata.name', 'name or generateName is required')]);
     }
-    await this.checkNamespace(kind, namespace, meta.name);
+    const namespaceCaughtUp = this.checkNamespace(kind, namespace, meta.name);
+    if (namespaceCaughtUp) await namespaceCaughtUp;
     meta.uid = randomUUID();
     meta.creationTimestamp = now();
     delete meta.resourceVersion;
@@ -325,12 +333,16 @@ export class ObjectStorage {
       delete meta.managedFields;
       meta.managedFields = mf;
     }
-    for (const a of this.admission) await a.admitCreate?.(kind, obj);
+    for (const a of this.admission) {
+      // most plugins answer at once: only one that waits is awaited
+      const admitted = a.admitCreate?.(kind, obj);
+      if (admitted) await admitted;
+    }
     this.validate(kind, obj, undefined, ctx, raw);
     const hooks = this.hooksFor(kind);
-    const outcome = hooks.length ? await this.begin(hooks.map((h) => h.beginCreate && (() => h.beginCreate!(kind, obj, ctx)))) : noOutcome;
+    const outcome = hooks.length ? await this.begin(hooks.map((h) => h.beginCreate && (() => h.beginCreate!(kind, obj, ctx)))) : undefined;
     if (ctx.dryRun) {
-      await outcome(false);
+      if (outcome) await outcome(false);
       return obj;
     }
     let rev: number;
@@ -356,10 +368,10 @@ export class ObjectStorage {
         }
       }
     } catch (e) {
-      await outcome(false);
+      if (outcome) await outcome(false);
       throw e;
     }
-    await outcome(true);
+    if (outcome) await outcome(true);
     meta.resourceVersion = String(rev);
     this.onChange?.({ type: 'ADDED', kind, obj, stored: stored === obj ? writtenAs(enc!, obj, rev) : undefined, forReply: ctx.replyAsWritten });
     return obj;
@@ -664,7 +676,7 @@ export class ObjectStorage {
       }
       const nextMeta = next.metadata;
       const hooks = trusted ? [] : this.hooksFor(kind);
-      const outcome = hooks.length ? await this.begin(hooks.map((h) => h.beginUpdate && (() => h.beginUpdate!(kind, next, presentedCurrent, ctx)))) : noOutcome;
+      const outcome = hooks.length ? await this.begin(hooks.map((h) => h.beginUpdate && (() => h.beginUpdate!(kind, next, presentedCurrent, ctx)))) : undefined;
       delete nextMeta.resourceVersion;
       const stored = this.toStored(kind, next);
       const key = this.key(kind, namespace, name);
@@ -677,7 +689,7 @@ export class ObjectStorage {
         !kind.def.deletion?.holds?.(stored).length &&
         !((current.metadata?.deletionGracePeriodSeconds ?? 0) > 0);
       if (ctx.dryRun) {
-        await outcome(false);
+        if (outcome) await outcome(false);
         nextMeta.resourceVersion = String(c.revision);
         return next;
       }
@@ -685,7 +697,7 @@ export class ObjectStorage {
       const enc = storedBytes(encodeStored(stored));
       const bytes = enc.bytes;
       if (!finalize && !trusted && bytes.equals(encodeForStore(current))) {
-        await outcome(false);
+        if (outcome) await outcome(false);
         if (!fresh) {
           await refresh();
           continue;
@@ -703,7 +715,7 @@ export class ObjectStorage {
         else rev = await this.store.update(key, bytes, c.revision);
       } catch (e) {
         forget?.();
-        await outcome(false);
+        if (outcome) await outcome(false);
         if (!(e instanceof RevisionMismatchError)) throw e;
         if (precondition !== undefined || conflicts++ >= MAX_CONFLICT_RETRIES) {
           throw new ConflictError(kind.qualified, name, 'the object has been modified; please apply your changes to the latest version and try again');
@@ -711,7 +723,7 @@ export class ObjectStorage {
         await refresh();
         continue;
       }
-      await outcome(true);
+      if (outcome) await outcome(true);
       if (finalize) {
         nextMeta.resourceVersion = String(c.revision);
         await this.afterDelete(kind, next);
