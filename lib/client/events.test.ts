@@ -41,6 +41,34 @@ describe('EventRecorder batches', () => {
     assert.ok(sizes.length >= 5, `${sizes.length} batches`);
     for (const n of sizes) assert.ok(n <= MAX_DECODED_MESSAGE_BYTES, `a batch of ${n} bytes`);
   });
+
+  it('remembers at most maxSeries series, the least recently seen forgotten first, none before it is written', async () => {
+    const creates: string[] = [];
+    const patches: string[] = [];
+    const client = {
+      batchCreateOutcomes: async (items: Array<{ body: { note: string } }>) => {
+        for (const it of items) creates.push(it.body.note);
+        return items.map(() => undefined);
+      },
+      patch: async (ref: { name: string }) => {
+        patches.push(ref.name);
+        return {};
+      },
+    } as unknown as ApiClient;
+    const rec = new EventRecorder({ client, reportingController: 'c', reportingInstance: 'i', flushIntervalMs: 1, maxSeries: 4 });
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'u' } };
+    // 20 distinct events before any is written: none may be forgotten before its create
+    for (let i = 0; i < 20; i++) rec.eventf(pod, undefined, 'Normal', 'Tick', 'Testing', `tick ${i}`);
+    await rec.flush();
+    assert.equal(creates.length, 20);
+    // a new series makes room: "tick 19" was seen last, so it is still a series; "tick 0" was forgotten: a new Event
+    rec.eventf(pod, undefined, 'Normal', 'Tick', 'Testing', 'tick 20');
+    rec.eventf(pod, undefined, 'Normal', 'Tick', 'Testing', 'tick 19');
+    rec.eventf(pod, undefined, 'Normal', 'Tick', 'Testing', 'tick 0');
+    await rec.stop();
+    assert.deepEqual(creates.slice(20), ['tick 20', 'tick 0']);
+    assert.equal(patches.length, 1);
+  });
 });
 
 describe('EventRecorder against a real apiserver', function () {

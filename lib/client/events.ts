@@ -4,8 +4,10 @@
  * in the background in batches (one batchCreate per flush), so recording never blocks the
  * caller. An event identical to one recorded within the last 10 minutes (same regarding
  * object, type, reason, action, note and reporter) is not created again: the first one
- * becomes a series and its count is bumped, as upstream's aggregation does. When the
- * backlog is full, new events are dropped and counted.
+ * becomes a series and its count is bumped, as upstream's aggregation does. At most 4096
+ * series are remembered (upstream tools/record's LRU): a scheduler records one event per
+ * pod, and a series per pod kept for the whole window held ~0.5 kB per scheduled pod. When
+ * the backlog is full, new events are dropped and counted.
  */
 import type { ObjectReference } from 'kubernetes-types/core/v1.js';
 import { Counter, type Registry } from 'prom-client';
@@ -31,6 +33,8 @@ export interface EventRecorderOptions {
   maxQueued?: number;
   /** window in which identical events are aggregated into a series (default 10 min) */
   seriesWindowMs?: number;
+  /** series remembered at most, the least recently seen forgotten first (default 4096) */
+  maxSeries?: number;
   /** where events_dropped_total goes */
   registry?: Registry;
   /** told about failed writes (default: ignored; events are best effort) */
@@ -68,6 +72,8 @@ interface SeriesState {
   lastSeen: number;
   /** a series patch is queued */
   dirty: boolean;
+  /** its create is queued or in flight */
+  creating: boolean;
 }
 
 const MAX_NOTE = 1024;
@@ -104,7 +110,7 @@ export class EventRecorder {
   dropped = 0;
   /** events written (creates) and series updates written */
   written = 0;
-  private readonly opts: Required<Pick<EventRecorderOptions, 'flushIntervalMs' | 'maxBatch' | 'maxQueued' | 'seriesWindowMs'>> & EventRecorderOptions;
+  private readonly opts: Required<Pick<EventRecorderOptions, 'flushIntervalMs' | 'maxBatch' | 'maxQueued' | 'seriesWindowMs' | 'maxSeries'>> & EventRecorderOptions;
   private readonly now: () => number;
   private queue: Queued[] = [];
   private readonly series = new Map<string, SeriesState>();
@@ -114,9 +120,12 @@ export class EventRecorder {
   private stopped = false;
   private readonly droppedCounter?: Counter;
   private gcTimer?: NodeJS.Timeout;
+  /** the series count at which the least recently seen are evicted next */
+  private evictAt: number;
 
   constructor(opts: EventRecorderOptions) {
-    this.opts = { flushIntervalMs: 50, maxBatch: 500, maxQueued: 10_000, seriesWindowMs: 10 * 60_000, ...opts };
+    this.opts = { flushIntervalMs: 50, maxBatch: 500, maxQueued: 10_000, seriesWindowMs: 10 * 60_000, maxSeries: 4096, ...opts };
+    this.evictAt = this.opts.maxSeries;
     this.now = opts.now ?? Date.now;
     if (opts.registry) {
       this.droppedCounter =
@@ -142,21 +151,41 @@ export class EventRecorder {
     if (s && at - s.lastSeen < this.opts.seriesWindowMs) {
       s.count++;
       s.lastSeen = at;
-      if (!s.dirty && s.name) {
-        s.dirty = true;
-        this.enqueue({ spec, key, at });
-      }
+      // the most recently seen last: eviction takes from the front
+      this.series.delete(key);
+      this.series.set(key, s);
+      if (!s.dirty && s.name) s.dirty = this.enqueue({ spec, key, at });
       return;
     }
-    this.series.set(key, { namespace: m.namespace || 'default', count: 1, firstSeen: at, lastSeen: at, dirty: false });
-    this.enqueue({ spec, key, at });
+    const fresh: SeriesState = { namespace: m.namespace || 'default', count: 1, firstSeen: at, lastSeen: at, dirty: false, creating: false };
+    this.series.delete(key);
+    this.series.set(key, fresh);
+    fresh.creating = this.enqueue({ spec, key, at });
+    if (this.series.size > this.evictAt) this.evict();
   }
 
-  private enqueue(item: Queued): void {
+  /**
+   * Forgets the least recently seen series down to maxSeries, but none with a create or a
+   * patch still to write. One pass per maxSeries/4 new series at most, so a backlog of
+   * unwritten series is not rescanned for every event.
+   */
+  private evict(): void {
+    let excess = this.series.size - this.opts.maxSeries;
+    for (const [k, s] of this.series) {
+      if (excess <= 0) break;
+      if (s.creating || s.dirty) continue;
+      this.series.delete(k);
+      excess--;
+    }
+    this.evictAt = Math.max(this.series.size, this.opts.maxSeries) + Math.ceil(this.opts.maxSeries / 4);
+  }
+
+  /** Queues an item; false when the backlog is full and it was dropped. */
+  private enqueue(item: Queued): boolean {
     if (this.queue.length >= this.opts.maxQueued) {
       this.dropped++;
       this.droppedCounter?.inc();
-      return;
+      return false;
     }
     this.queue.push(item);
     if (!this.timer && !this.flushing) {
@@ -165,6 +194,7 @@ export class EventRecorder {
         void this.flush();
       }, this.opts.flushIntervalMs);
     }
+    return true;
   }
 
   private eventName(name: string | undefined, at: number): string {
@@ -250,8 +280,11 @@ export class EventRecorder {
       for (const { item } of items) this.series.delete(item.key);
       return;
     }
+    // series written just now may be forgotten: the next new series looks again
+    this.evictAt = Math.min(this.evictAt, this.opts.maxSeries + Math.ceil(this.opts.maxSeries / 4));
     results.forEach((r, i) => {
       const { s } = items[i]!;
+      s.creating = false;
       if (r instanceof StatusError) {
         this.opts.onError?.(r);
         return;

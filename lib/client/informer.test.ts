@@ -127,6 +127,25 @@ describe('SharedInformer store updates', () => {
     assert.equal(t.obj.metadata?.resourceVersion, '1', 'the tombstone carries the last state seen');
   });
 
+  it('setTransform: listed and watched objects are stored and handed on as the transform made them', () => {
+    const { inf } = recording();
+    const seen: Pod[] = [];
+    inf.addEventHandler({ onAdd: (p) => seen.push(p), onUpdate: (_o, p) => seen.push(p) });
+    inf.setTransform((p) => ({ metadata: { name: p.metadata!.name, namespace: p.metadata!.namespace, resourceVersion: p.metadata!.resourceVersion } }));
+    inf.replace([{ ...pod('a', 'p1', '1'), spec: { containers: [] } }], '1');
+    inf.apply({ type: 'MODIFIED', object: { ...pod('a', 'p1', '2'), spec: { containers: [] } } });
+    inf.apply({ type: 'ADDED', object: { ...pod('a', 'p2', '3'), spec: { containers: [] } } });
+    for (const p of [...seen, ...inf.store.list()]) assert.equal(p.spec, undefined, `${p.metadata!.name} at ${p.metadata!.resourceVersion}`);
+    assert.equal(seen.length, 3);
+  });
+
+  it('setTransform after start is refused (the store would hold objects of both shapes)', async () => {
+    const inf = new SharedInformer<Pod>(noClient, gvr, { onError: () => {} });
+    inf.start();
+    assert.throws(() => inf.setTransform((p) => p), /after start/);
+    await inf.stop();
+  });
+
   it('a handler added late receives the objects already in the store as adds', () => {
     const { inf } = recording();
     inf.replace([pod('a', 'p1', '1'), pod('b', 'p2', '2')], '2');

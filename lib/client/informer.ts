@@ -220,6 +220,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private currentWatch?: Watch<T>;
   private resyncTimer?: NodeJS.Timeout;
   private rv = '';
+  private transform?: (obj: T) => T;
   /** how many full lists the reflector ran (1 after the first sync) */
   listCount = 0;
 
@@ -230,6 +231,17 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   ) {
     this.store = new Indexer<T>();
     if (opts.indexers) this.store.addIndexers(opts.indexers);
+    this.transform = opts.transform;
+  }
+
+  /**
+   * client-go's SetTransform: each listed or watched object passes through `fn` before the
+   * store keeps it and handlers see it (replacing InformerOptions.transform). Only before
+   * start(), so the store never holds objects of both shapes.
+   */
+  setTransform(fn: (obj: T) => T): void {
+    if (this.running) throw new Error(`informer for ${this.gvr.resource}: setTransform after start`);
+    this.transform = fn;
   }
 
   /** Registers handlers; objects already in the store are delivered to them as adds. */
@@ -375,7 +387,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   /** @internal Replaces the store's content as a re-list does, notifying handlers. */
   replace(items: T[], rv: string): void {
     const fresh = new Map<string, T>();
-    const transform = this.opts.transform;
+    const transform = this.transform;
     for (const o of items) fresh.set(metaNamespaceKey(o), transform ? transform(o) : o);
     for (const key of this.store.listKeys()) {
       if (fresh.has(key)) continue;
@@ -399,7 +411,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
 
   /** @internal Applies one watch event to the store. */
   apply(ev: WatchEvent<T>): void {
-    const obj = this.opts.transform && (ev.type === 'ADDED' || ev.type === 'MODIFIED') ? this.opts.transform(ev.object) : ev.object;
+    const obj = this.transform && (ev.type === 'ADDED' || ev.type === 'MODIFIED') ? this.transform(ev.object) : ev.object;
     switch (ev.type) {
       case 'ADDED':
       case 'MODIFIED': {

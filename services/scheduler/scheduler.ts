@@ -27,6 +27,7 @@ import { SchedulingQueue, type ClusterEvent, type QueueEntry } from './backend/q
 import { metaTime } from '../../lib/api/time.js';
 import type { Tracer } from '@opentelemetry/api';
 import { tracePlacement, traceUnschedulable } from './tracing.js';
+import { SchedulingTransforms } from './transform.js';
 
 export interface SchedulerOptions {
   client: ApiClient;
@@ -167,6 +168,10 @@ export class Scheduler {
     const nodes = this.factory.forResource<Node>(Resources.nodes);
     const namespaces = this.factory.forResource<Namespace>(Resources.namespaces);
     const pods = this.factory.forResource<Pod>(Resources.pods);
+    // only what the scheduler reads is kept (transform.ts)
+    const transforms = new SchedulingTransforms();
+    nodes.setTransform(transforms.node);
+    pods.setTransform(transforms.pod);
     nodes.addEventHandler({
       onAdd: (n) => {
         this.cache.addNode(n);
