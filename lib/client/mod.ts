@@ -7,7 +7,7 @@ export { ApiClient, type ApiClientOptions, type KubeObject, type ObjectList } fr
 export { ResourceClient } from './resourceclient.js';
 export { Watch, type WatchClientOptions } from './watch.js';
 export { dropManagedFields, withoutManagedFields, withoutMetadataManagedFields } from './managedfields.js';
-export { isFailure, toStatusError } from './transport.js';
+export { toStatusError } from './transport.js';
 export type { PreferredResourcesOptions } from './discovery.js';
 export * from './resources.js';
 export {

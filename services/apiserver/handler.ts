@@ -306,13 +306,14 @@ export class ApiHandler {
     }, { trusted: true });
   }
 
-  async bindMany(items: BindItem[]): Promise<unknown[]> {
+  /** Each binding's Status; with `outcomesOnly`, null for each success (no Status is built for it). */
+  async bindMany(items: BindItem[], outcomesOnly = false): Promise<unknown[]> {
     const kind = this.resolve(PODS);
     return Promise.all(
       items.map(async (it) => {
         try {
           await this.bind(kind, it.namespace, it, { warnings: [] });
-          return successStatus({ name: it.name, kind: 'pods' });
+          return outcomesOnly ? null : successStatus({ name: it.name, kind: 'pods' });
         } catch (e) {
           return errorBody(e);
         }

@@ -12,7 +12,6 @@ import {
   API_PREFIX,
   APISERVER_QUEUE,
   EVENTS_PREFIX,
-  isFailure,
   MAX_DECODED_MESSAGE_BYTES,
   WATCH_IDLE_LIMIT_MS,
   type ApiRequest,
@@ -255,8 +254,7 @@ export class NatsApi {
         const b = this.parse<BatchBindRequest>(m);
         if (!Array.isArray(b?.items)) throw new BadRequestError('batch bind needs "items"');
         const outcomes = outcomesOnly(b);
-        const results = await this.handler.bindMany(b.items);
-        this.reply(m, JSON.stringify({ results: outcomes ? results.map((r) => (isFailure(r) ? r : null)) : results }));
+        this.reply(m, JSON.stringify({ results: await this.handler.bindMany(b.items, outcomes) }));
       } else {
         throw new BadRequestError(`unknown batch operation "${op}"`);
       }
