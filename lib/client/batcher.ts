@@ -7,13 +7,21 @@
  */
 import { InternalError, StatusError } from '../api/errors.js';
 
-export interface BatcherOptions {
+export interface BatcherOptions<I = unknown> {
   /** items per request (default 500) */
   maxBatch?: number;
   /** how long the first item waits for others to join its batch, ms (default 0: the current event-loop turn) */
   windowMs?: number;
   /** requests in flight at once (default 4); more items wait for a free slot */
   maxInFlight?: number;
+  /**
+   * about how many bytes a request may carry, by `sizeOf` (default: no limit); a request
+   * holds at least one item. Requests over MAX_DECODED_MESSAGE_BYTES cost the apiserver a
+   * large-string decode.
+   */
+  maxBytes?: number;
+  /** an item's bytes in a request (needed with maxBytes) */
+  sizeOf?: (item: I) => number;
 }
 
 /** Sends one batch; one result per item, in order (an error result is that item's failure). */
@@ -31,6 +39,8 @@ export class Batcher<I> {
   private readonly maxBatch: number;
   private readonly windowMs: number;
   private readonly maxInFlight: number;
+  private readonly maxBytes: number;
+  private readonly sizeOf?: (item: I) => number;
   private pending: Array<Pending<I>> = [];
   private scheduled = false;
   private inFlight = 0;
@@ -42,11 +52,14 @@ export class Batcher<I> {
     private readonly what: string,
     /** names an item in errors ("pod default/web") */
     private readonly describe: (item: I) => string,
-    opts: BatcherOptions = {},
+    opts: BatcherOptions<I> = {},
   ) {
     this.maxBatch = opts.maxBatch ?? 500;
     this.windowMs = opts.windowMs ?? 0;
     this.maxInFlight = opts.maxInFlight ?? 4;
+    this.maxBytes = opts.maxBytes ?? Infinity;
+    this.sizeOf = opts.sizeOf;
+    if (opts.maxBytes !== undefined && !opts.sizeOf) throw new Error(`batcher for ${what}: maxBytes needs sizeOf`);
   }
 
   /** Queues one item; resolves with its result, rejects with its StatusError. */
@@ -81,7 +94,7 @@ export class Batcher<I> {
 
   private send(): void {
     while (this.pending.length > 0 && this.inFlight < this.maxInFlight) {
-      const batch = this.pending.splice(0, this.maxBatch);
+      const batch = this.pending.splice(0, this.batchLength());
       this.inFlight++;
       this.requests++;
       void this.sendBatch(batch).finally(() => {
@@ -90,6 +103,18 @@ export class Batcher<I> {
         else if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
       });
     }
+  }
+
+  /** How many pending items the next request takes: at most maxBatch, and maxBytes. */
+  private batchLength(): number {
+    const n = Math.min(this.pending.length, this.maxBatch);
+    if (!this.sizeOf) return n;
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      bytes += this.sizeOf(this.pending[i]!.item);
+      if (i > 0 && bytes > this.maxBytes) return i;
+    }
+    return n;
   }
 
   private async sendBatch(batch: Array<Pending<I>>): Promise<void> {

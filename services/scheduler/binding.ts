@@ -18,7 +18,7 @@ export interface BatchBindClient {
   batchBindOutcomes(items: BindItem[]): Promise<Array<StatusError | undefined>>;
 }
 
-export interface BinderOptions extends BatcherOptions {
+export interface BinderOptions extends BatcherOptions<BindItem> {
   client: BatchBindClient;
 }
 

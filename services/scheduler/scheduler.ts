@@ -13,7 +13,7 @@ import type { Namespace, Node, Pod, PodCondition } from 'kubernetes-types/core/v
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { Histogram } from 'prom-client';
 import { StatusError } from '../../lib/api/errors.js';
-import { type ApiClient, Batcher, type BatchPatchRequest, deletedObject, EventRecorder, Resources, SharedInformerFactory } from '../../lib/client/mod.js';
+import { type ApiClient, Batcher, type BatchPatchRequest, deletedObject, EventRecorder, MAX_DECODED_MESSAGE_BYTES, Resources, SharedInformerFactory } from '../../lib/client/mod.js';
 import { Binder, type BatchBindClient } from './binding.js';
 import { SchedulerCache } from './backend/cache/cache.js';
 import { ClassTable } from './classes.js';
@@ -65,6 +65,11 @@ interface ProfileRuntime {
   filterDuration?: Histogram.Internal<'extension_point' | 'status' | 'profile'>;
 }
 
+/** A status patch's bytes in a batch request: its reference and fields (~200) and its body. */
+function statusPatchBytes(it: BatchPatchRequest['items'][number]): number {
+  return 200 + (it.namespace?.length ?? 0) + (it.name?.length ?? 0) + JSON.stringify(it.body).length;
+}
+
 /** Pods no longer the scheduler's business: bound, finished or going away. */
 function isPendingPod(pod: Pod): boolean {
   const phase = pod.status?.phase;
@@ -101,7 +106,11 @@ export class Scheduler {
     this.log = opts.log ?? ((line) => process.stderr.write(`scheduler: ${line}\n`));
     this.cache = new SchedulerCache({ createCore: (dims) => createCore(opts.coreKind, dims) });
     this.binder = new Binder({ client: opts.bindClient ?? opts.client });
-    this.statusWriter = new Batcher((items) => opts.client.batchPatchOutcomes(items), 'writing the status of', (it) => `pod ${it.namespace}/${it.name}`);
+    // each patch carries its message (~0.5 kB in all): 500 of them would be a large string to decode
+    this.statusWriter = new Batcher((items) => opts.client.batchPatchOutcomes(items), 'writing the status of', (it) => `pod ${it.namespace}/${it.name}`, {
+      maxBytes: MAX_DECODED_MESSAGE_BYTES,
+      sizeOf: statusPatchBytes,
+    });
     // nothing here reads managedFields: they are cut from the watch frames before decoding
     this.factory = new SharedInformerFactory(opts.client, { omitManagedFields: true });
     // preemption reads PodDisruptionBudgets from the informer, not one list per attempt
