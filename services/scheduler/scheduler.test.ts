@@ -16,6 +16,8 @@ import { freshNats } from '../../test/harness.js';
 import { ServiceUnavailableError } from '../../lib/api/errors.js';
 import { ApiClient, connectNats, Resources } from '../../lib/client/mod.js';
 import { startScheduler, type RunningScheduler } from './server.js';
+import { statusPatchBytes } from './scheduler.js';
+import { MAX_DECODED_MESSAGE_BYTES } from '../../lib/client/mod.js';
 import { waitFor } from '../../test/wait.js';
 
 const run = promisify(execFile);
@@ -86,6 +88,22 @@ kind: KubeSchedulerConfiguration
 profiles:
 - schedulerName: ${name}
 `;
+
+describe('scheduler: status patch batches', () => {
+  it("sizes a PodScheduled=False patch at least as large as its JSON, so a batch stays under MAX_DECODED_MESSAGE_BYTES", () => {
+    const message = '0/5000 nodes are available: 5000 Insufficient cpu. preemption: 0/5000 nodes are available: 5000 No preemption victims found for incoming pod.';
+    const item = {
+      ...Resources.pods,
+      namespace: 'namespace-1',
+      name: 'pod-abcde',
+      subresource: 'status',
+      patchType: 'strategic' as const,
+      body: { status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: '2026-12-04T21:00:00Z' }], nominatedNodeName: 'node-1' } },
+    };
+    assert.ok(statusPatchBytes(item) >= JSON.stringify(item).length, `${statusPatchBytes(item)} < ${JSON.stringify(item).length}`);
+    assert.ok(500 * JSON.stringify(item).length > MAX_DECODED_MESSAGE_BYTES, 'a full batch of 500 would be over the limit');
+  });
+});
 
 describe('scheduler: one scheduler against a real apiserver', function () {
   this.timeout(90_000);

@@ -66,7 +66,7 @@ interface ProfileRuntime {
 }
 
 /** A status patch's bytes in a batch request: its reference and fields (~200) and its body. */
-function statusPatchBytes(it: BatchPatchRequest['items'][number]): number {
+export function statusPatchBytes(it: BatchPatchRequest['items'][number]): number {
   return 200 + (it.namespace?.length ?? 0) + (it.name?.length ?? 0) + JSON.stringify(it.body).length;
 }
 
