@@ -172,6 +172,8 @@ export interface ClusterOptions {
   keepData?: boolean;
   /** apiserver replicas (default 1) */
   apiservers?: number;
+  /** nats-server's soft memory limit (GOMEMLIMIT, e.g. "2GiB"; default none) */
+  natsMemoryLimit?: string;
   /** how long each process may take to say it serves */
   startTimeoutMs?: number;
   /** --tracing-* flags for the apiserver and the scheduler (default: none, their default rate) */
@@ -193,7 +195,7 @@ const SERVING = /apiserver: serving (https?:\/\/\S+)/;
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   if (opts.scheduler && !existsSync(SCHEDULER_MAIN)) throw new Error(`no scheduler in the build (${SCHEDULER_MAIN}); run "npx tsc -p ." or pass --nats URL for a running cluster`);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-bench-'));
-  const nats = await startNatsServer({ dataDir: path.join(dataDir, 'nats'), monitorPort: 0 });
+  const nats = await startNatsServer({ dataDir: path.join(dataDir, 'nats'), monitorPort: 0, memoryLimit: opts.natsMemoryLimit });
   const children: ChildProcess[] = [];
   const stopAll = async () => {
     await Promise.all(children.map(stopChild));

@@ -15,6 +15,7 @@ import { formatJson, formatSummary, formatTable } from './report.js';
 import { WorkloadRunner, type WorkloadResult } from './runner.js';
 import { PodTracker } from './tracker.js';
 import { TRACING_FLAG_OPTIONS, tracingArgs, tracingFlags } from '../../lib/tracing/mod.js';
+import { natsMemoryLimitEnv } from '../../lib/nats/server.js';
 
 export const USAGE = `usage: flotilla bench scheduler CONFIG.yaml [options]
 
@@ -28,6 +29,8 @@ options:
   --scheduler-metrics URL   that cluster's scheduler /metrics (for the latency figures)
   --nats-monitor URL     that cluster's nats-server monitoring (its -m port, e.g. http://127.0.0.1:8222):
                          NATS messages and bytes per pod (a started cluster's is read without it)
+  --nats-memory-limit SIZE   the started nats-server's soft memory limit (Go's GOMEMLIMIT, e.g. 2GiB;
+                         default none): the million-pod case's memory figure (docs/scheduler.md)
   --output FILE          also write the JSON result document to FILE
   --batch N              objects per batch create (default 250)
   --in-flight N          batch creates in flight (default 4)
@@ -40,7 +43,7 @@ options:
 
 async function runOne(
   w: Workload,
-  opts: { natsUrl?: string; metricsUrl?: string; natsMonitorUrl?: string; batch: number; inFlight: number; stallMs: number; verbose: boolean; tracingArgs: string[] },
+  opts: { natsUrl?: string; metricsUrl?: string; natsMonitorUrl?: string; natsMemoryLimit?: string; batch: number; inFlight: number; stallMs: number; verbose: boolean; tracingArgs: string[] },
 ): Promise<WorkloadResult> {
   const started = performance.now();
   let cluster: Cluster | undefined;
@@ -51,7 +54,7 @@ async function runOne(
       sampler = new MemorySampler({ bench: process.pid });
     } else {
       log(`${w.fullName}: starting nats-server, apiserver and scheduler${opts.tracingArgs.length ? ` (${opts.tracingArgs.join(' ')})` : ''}`);
-      cluster = await startCluster({ scheduler: { configPath: w.schedulerConfigPath, verbose: opts.verbose }, tracingArgs: opts.tracingArgs, ...benchClusterEnv() });
+      cluster = await startCluster({ scheduler: { configPath: w.schedulerConfigPath, verbose: opts.verbose }, tracingArgs: opts.tracingArgs, natsMemoryLimit: opts.natsMemoryLimit, ...benchClusterEnv() });
       active = cluster;
       sampler = new MemorySampler({ ...cluster.pids, bench: process.pid });
     }
@@ -145,6 +148,7 @@ export async function runBenchScheduler(argv: string[]): Promise<number> {
         server: { type: 'string' },
         'scheduler-metrics': { type: 'string' },
         'nats-monitor': { type: 'string' },
+        'nats-memory-limit': { type: 'string' },
         output: { type: 'string' },
         batch: { type: 'string', default: '250' },
         'in-flight': { type: 'string', default: '4' },
@@ -174,6 +178,12 @@ export async function runBenchScheduler(argv: string[]): Promise<number> {
     tracingFlags(values);
   } catch (e) {
     console.error((e as Error).message);
+    return 2;
+  }
+  try {
+    natsMemoryLimitEnv(values['nats-memory-limit']);
+  } catch (e) {
+    console.error(`--nats-memory-limit: ${(e as Error).message}`);
     return 2;
   }
   if (natsUrl && /^https?:/.test(natsUrl)) {
@@ -214,6 +224,7 @@ export async function runBenchScheduler(argv: string[]): Promise<number> {
       natsUrl,
       metricsUrl: values['scheduler-metrics'],
       natsMonitorUrl: values['nats-monitor'],
+      natsMemoryLimit: values['nats-memory-limit'],
       batch: numbers.batch,
       inFlight: numbers.inFlight,
       stallMs: numbers.stall * 1000,

@@ -56,9 +56,27 @@ export interface StartNatsOptions {
   verbose?: boolean;
   /** serve nats-server's HTTP monitoring on this port (`-m`; 0 = a free port): benchmarks read /varz */
   monitorPort?: number;
+  /** the Go runtime's soft memory limit (GOMEMLIMIT), e.g. "2GiB": see natsMemoryLimitEnv */
+  memoryLimit?: string;
+}
+
+const GO_MEMORY_LIMIT = /^[0-9]+(B|KiB|MiB|GiB|TiB)?$/;
+
+/**
+ * The environment that gives nats-server (a Go program) a soft memory limit. Go's
+ * collector otherwise lets the heap grow to twice what is live (GOGC=100), and with a
+ * million objects nats-server's file store keeps gigabytes of block caches it could drop:
+ * the limit makes it collect harder as it nears the limit instead. A value Go would
+ * refuse (it stops at start with a panic) is refused here with the flag's name.
+ */
+export function natsMemoryLimitEnv(limit: string | undefined, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (limit === undefined) return base;
+  if (!GO_MEMORY_LIMIT.test(limit)) throw new Error(`invalid nats-server memory limit "${limit}": give bytes with an optional unit B, KiB, MiB, GiB or TiB (e.g. 2GiB), as Go's GOMEMLIMIT takes`);
+  return { ...base, GOMEMLIMIT: limit };
 }
 
 export async function startNatsServer(opts: StartNatsOptions): Promise<NatsServerHandle> {
+  const env = natsMemoryLimitEnv(opts.memoryLimit);
   const port = opts.port ?? (await freePort());
   mkdirSync(opts.dataDir, { recursive: true });
   const bin = opts.binary ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
@@ -67,6 +85,7 @@ export async function startNatsServer(opts: StartNatsOptions): Promise<NatsServe
   if (monitorPort !== undefined) args.push('-m', String(monitorPort));
   const child = spawn(bin, args, {
     stdio: opts.verbose ? 'inherit' : 'ignore',
+    env,
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let spawnError: Error | undefined;
