@@ -115,8 +115,8 @@ export class EventExpiry {
     let deleted = 0;
     while (this.head < this.revisions.length && this.dueAt[this.head] <= this.now()) {
       const i = this.head;
-      const cur = this.cache.get(EVENTS, this.namespaces[i], this.names[i]);
-      if (cur && cur.revision === this.revisions[i]) {
+      // the revision alone: a cold Event is not unpacked and parsed to be deleted
+      if (this.cache.revisionOf(EVENTS, this.namespaces[i], this.names[i]) === this.revisions[i]) {
         try {
           await this.remove(this.namespaces[i], this.names[i], String(this.revisions[i]));
           deleted++;
