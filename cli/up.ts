@@ -93,6 +93,8 @@ export interface ServiceContext {
   tracingArgs: string[];
   /** --service-cluster-ip-range / --service-node-port-range, passed on to the apiserver */
   serviceRangeArgs: string[];
+  /** --node-monitor-grace-period, passed on to the controller-manager */
+  nodeLifecycleArgs: string[];
   /** the kube-dns Service's address (the 10th of the Service range): the dns service's and every real kubelet's */
   clusterDnsIP: string;
   /** the dashboard's port on 127.0.0.1, when the dashboard addon runs */
@@ -130,7 +132,7 @@ export const SERVICES: ServiceDef[] = [
     args: (c) => [...APISERVER_NODE_FLAGS, c.cli, 'apiserver', '--nats', c.natsUrl, '--bucket', c.bucket, '--host', c.host, '--port', String(c.apiPort), ...c.serviceRangeArgs, ...c.tracingArgs],
   },
   { name: 'scheduler', enabled: (c) => c.controlPlane === 'processes', args: (c) => [c.cli, 'scheduler', '--nats', c.natsUrl, ...c.tracingArgs] },
-  { name: 'controller-manager', enabled: (c) => c.controlPlane === 'processes', args: (c) => [c.cli, 'controller-manager', '--nats', c.natsUrl, '--allocate-node-cidrs', '--cluster-cidr', c.clusterCIDR] },
+  { name: 'controller-manager', enabled: (c) => c.controlPlane === 'processes', args: (c) => [c.cli, 'controller-manager', '--nats', c.natsUrl, '--allocate-node-cidrs', '--cluster-cidr', c.clusterCIDR, ...c.nodeLifecycleArgs] },
   {
     name: 'kubelet',
     enabled: (c) => c.realNode !== undefined,
@@ -235,6 +237,11 @@ export interface UpOptions {
   scrapeIntervalMs?: number;
   /** the dashboard's port on 127.0.0.1 (default 8090; a busy port is replaced by a free one; 0 = any) */
   dashboardPort?: number;
+  /**
+   * the controller-manager's --node-monitor-grace-period, a Go duration (default its own, 40s): how long
+   * a node may go unheard of before it is marked Unknown and its pods evicted
+   */
+  nodeMonitorGracePeriod?: string;
   out?: SupervisorOutput;
 }
 
@@ -353,6 +360,7 @@ export class Launcher {
         ...(this.opts.serviceClusterIPRange ? ['--service-cluster-ip-range', this.opts.serviceClusterIPRange] : []),
         ...(this.opts.serviceNodePortRange ? ['--service-node-port-range', this.opts.serviceNodePortRange] : []),
       ],
+      nodeLifecycleArgs: this.opts.nodeMonitorGracePeriod ? ['--node-monitor-grace-period', this.opts.nodeMonitorGracePeriod] : [],
       clusterDnsIP: clusterDnsIP(this.opts.serviceClusterIPRange),
       dashboardPort,
     };
@@ -655,7 +663,7 @@ async function checkNats(url: string): Promise<void> {
 
 export const UP_USAGE = `usage: flotilla up [--data DIR] [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--hollow-nodes N] [--hollow-log-rate R]
                   [--no-real-node] [--nodes N] [--node-link-cidr CIDR] [--container-runtime-endpoint unix://PATH] [--cluster-cidr CIDR] [--pod-cidr CIDR]
-                  [--service-cluster-ip-range CIDR] [--service-node-port-range A-B]
+                  [--service-cluster-ip-range CIDR] [--service-node-port-range A-B] [--node-monitor-grace-period D]
                   [--cni-bridge NAME] [--registry-port N] [--control-plane processes|static-pods]
                   [--addons LIST] [--prometheus-port N] [--scrape-interval D] [--dashboard-port N]
                   [--tracing-sampling-rate R] [--tracing-endpoint URL] [--tracing-retention D] [--tracing-max-bytes N]
@@ -684,6 +692,9 @@ runs pods with IPs from a CNI bridge; otherwise up says why and runs hollow node
   --pod-cidr CIDR   the real node's pod network, instead of the /24 node IPAM gives it
   --service-cluster-ip-range CIDR  Services' cluster IPs (default 10.96.0.0/12), passed to the apiserver
   --service-node-port-range A-B    node ports of NodePort/LoadBalancer Services (default 30000-32767), passed to the apiserver
+  --node-monitor-grace-period D    a node unheard of this long gets Ready=Unknown and the unreachable taints, a Go
+                    duration (default 40s), passed to the controller-manager; kubelets renew their Lease every
+                    10 s, so keep it well above that (20s at the least)
   --cni-bridge NAME the real node's bridge (default ${DEFAULT_CNI_BRIDGE}; removed when the cluster stops)
   --registry-port N the real node's local registry on 127.0.0.1 (default ${LOCAL_REGISTRY_PORT}): images pushed there
                     run as localhost:N/NAME; nothing is pulled from anywhere else
@@ -722,6 +733,7 @@ export async function runUp(argv: string[]): Promise<number> {
       'cluster-cidr': { type: 'string' },
       'service-cluster-ip-range': { type: 'string' },
       'service-node-port-range': { type: 'string' },
+      'node-monitor-grace-period': { type: 'string' },
       'cni-bridge': { type: 'string' },
       'registry-port': { type: 'string' },
       'control-plane': { type: 'string' },
@@ -744,6 +756,7 @@ export async function runUp(argv: string[]): Promise<number> {
   if (!CONTROL_PLANE_MODES.includes(controlPlane)) throw new Error(`--control-plane: ${values['control-plane']} is none of ${CONTROL_PLANE_MODES.join(', ')}`);
   if (controlPlane === 'static-pods' && values['no-real-node']) throw new Error('--control-plane static-pods needs the real node (the kubelet runs the control plane): drop --no-real-node');
   tracingFlags(values); // refused here, not by each child
+  durationFlag(values['node-monitor-grace-period'], '--node-monitor-grace-period'); // refused here, not by the controller-manager
   // The scheduler (a child process or a static pod) loads its core at start; a clone whose core
   // was never built is stopped here with the command that builds it.
   checkCoreAvailable(defaultCoreKind());
@@ -764,6 +777,7 @@ export async function runUp(argv: string[]): Promise<number> {
     clusterCIDR: values['cluster-cidr'],
     serviceClusterIPRange: values['service-cluster-ip-range'],
     serviceNodePortRange: values['service-node-port-range'],
+    nodeMonitorGracePeriod: values['node-monitor-grace-period'],
     cniBridge: values['cni-bridge'],
     registryPort: portFlag(values['registry-port'], '--registry-port'),
     controlPlane,

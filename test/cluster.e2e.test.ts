@@ -68,8 +68,10 @@ describe('a cluster from `flotilla up --hollow-nodes 100`, driven by the stock k
 
   before(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-e2e-'));
-    // hollow nodes only: the assertions below count on every pod landing on one
-    cluster = await launchUp(dataDir, ['--hollow-nodes', String(NODES), '--no-real-node']);
+    // hollow nodes only: the assertions below count on every pod landing on one. A grace
+    // period of 20 s, not upstream's 40 s: twice the kubelets' Lease renewal, and the node
+    // whose heartbeats stop is marked unreachable 20 s sooner
+    cluster = await launchUp(dataDir, ['--hollow-nodes', String(NODES), '--no-real-node', '--node-monitor-grace-period', '20s']);
     natsUrl = readState(dataDir)!.natsUrl;
     nc = await connectNats(natsUrl, { name: 'cluster-e2e-test' });
     client = new ApiClient(nc);
@@ -222,9 +224,11 @@ describe('a cluster from `flotilla up --hollow-nodes 100`, driven by the stock k
     const before = live(await pods('default', 'app=mover'));
     assert.ok(before.length === 4 && before.every((p) => p.spec?.nodeName === late), before.map((p) => p.spec?.nodeName).join(','));
     await k('uncordon', '-l', `kubernetes.io/hostname!=${late}`);
+    const kcm = descendants(cluster.child.pid!).find((p) => p.cmdline.includes(' controller-manager '));
+    assert.match(kcm?.cmdline ?? '', / --node-monitor-grace-period 20s( |$)/, 'up passes its grace period on');
     lateKubelet!.child.kill('SIGKILL');
     await lateKubelet!.exited;
-    // upstream's node-monitor-grace-period is 40 s: then Ready=Unknown, the unreachable taints and eviction
+    // after the grace period (20 s, see before()): Ready=Unknown, the unreachable taints and eviction
     const node = await waitFor(`${late} marked unreachable`, async () => {
       const n = await client.get<Node>({ ...Resources.nodes, name: late });
       const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
