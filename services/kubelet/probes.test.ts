@@ -27,7 +27,8 @@ describe('kubelet --runtime cri: probes (needs root)', function () {
   const { k } = kubectlRunner('1.27', () => ({ dir: rn.host.dir, kubeconfig }));
 
   before(async () => {
-    rn = await startRealNode('the probes suite', { prefix: 'pr' });
+    // a 1 s crash-loop back-off, not 10 s: the restarts below are the probes', not the back-off's (lifecycle.test.ts has that)
+    rn = await startRealNode('the probes suite', { prefix: 'pr', kubelet: (o) => ({ ...o, pod: { ...o.pod, backOff: { initialMs: 1000, maxMs: 4000 } } }) });
     kubeconfig = writeKubeconfig(path.join(rn.host.dir, 'kubeconfig'), rn.api.httpUrl);
     eps = await runTestController(rn.api.natsUrl, 'probes-endpointslice', 1, (ctx) => new EndpointSliceController(ctx));
   });
@@ -90,7 +91,7 @@ describe('kubelet --runtime cri: probes (needs root)', function () {
     }, 40_000);
     // A check before httpd listens may also fail, with connection refused: on a loaded
     // machine that alone can cause the first restart, and the 404 then comes in the next
-    // round, after the 10 s back-off, the container's start and its 2 s of health.
+    // round, after the back-off, the container's start and its 2 s of health.
     await waitFor('its Unhealthy event for the 404', async () =>
       (await eventsOf(hp.metadata!.name!)).some((x) => x.reason === 'Unhealthy' && x.message === 'Liveness probe failed: HTTP probe failed with statuscode: 404'), 60_000);
   });
