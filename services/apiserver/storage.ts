@@ -792,8 +792,10 @@ export class ObjectStorage {
       }
       kind.def.deletion?.prepareForDelete?.(next);
       if (nm.deletionTimestamp && !finalizersChanged) {
-        // already being deleted: a shorter grace period may be asked for
-        if (!graceful || grace >= (nm.deletionGracePeriodSeconds ?? 0)) return { obj: this.present(kind, cur), gone: false };
+        // already being deleted: only a shorter grace period changes it, 0 included (upstream
+        // BeforeDelete): a kubelet's grace-0 delete of a pod still held by a finalizer must
+        // leave the pod to go once the finalizer does
+        if (grace >= dgps) return { obj: this.present(kind, cur), gone: false };
       }
       nm.finalizers = finalizers.length ? finalizers : undefined;
       if (!nm.finalizers) delete nm.finalizers;
