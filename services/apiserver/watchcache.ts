@@ -128,6 +128,8 @@ interface ResourceIndex {
   order: SortedKeys;
   /** packs the texts of its objects once their last change leaves the ring */
   packer: JsonPacker;
+  /** the revision of the last change applied to an object of this resource (0: none yet) */
+  changed: number;
 }
 
 export class WatchCache {
@@ -187,7 +189,7 @@ export class WatchCache {
   private index(resource: string): ResourceIndex {
     let idx = this.resources.get(resource);
     if (!idx) {
-      idx = { resource, objects: new Map(), order: new BTree<string, undefined>(undefined, compareKeys), packer: new JsonPacker() };
+      idx = { resource, objects: new Map(), order: new BTree<string, undefined>(undefined, compareKeys), packer: new JsonPacker(), changed: 0 };
       this.resources.set(resource, idx);
     }
     return idx;
@@ -264,6 +266,7 @@ export class WatchCache {
         const obj = { ...last, metadata: { ...last.metadata, resourceVersion: String(e.revision) } };
         ev = { type: 'DELETED', revision: e.revision, resource: pk.resource, namespace: pk.namespace, name: pk.name, obj, prev: last };
       }
+      if (ev) idx.changed = e.revision;
       if (ev && this.synced) this.emit(ev);
     }
     if (e.revision > this.rev) this.rev = e.revision;
@@ -402,6 +405,15 @@ export class WatchCache {
       if (!then.has(k)) yield o;
     }
     while (r < restored.length) yield restored[r++][1]!;
+  }
+
+  /**
+   * The revision of the last change (create, update or delete) the cache applied to an
+   * object of a resource, 0 when none: what a reader derived from a resource's objects
+   * stays true while this does not move.
+   */
+  changedAt(resource: string): number {
+    return this.resources.get(resource)?.changed ?? 0;
   }
 
   count(resource: string): number {
