@@ -35,6 +35,7 @@ describe('watch cache', () => {
     const patched: any = await api.patch({ ...cms, name: 'cold' }, 'merge', { data: { k: 'w' } });
     assert.equal(patched.data.k, 'w');
     assert.equal(patched.data.u, 'ä€');
+    await s.cache.waitConsistent();
     const after = s.cache.get('configmaps', 'default', 'cold')!;
     assert.equal(after.obj, after.obj, 'a changed object is kept parsed again');
     assert.equal(after.obj.data.k, 'w');

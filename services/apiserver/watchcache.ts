@@ -9,7 +9,7 @@ import sortedBtree from 'sorted-btree';
 import { parseKey } from '../../lib/store/keys.js';
 import type { KvStore, StoreEntry } from '../../lib/store/kvstore.js';
 import { rememberJson, withResourceVersionBytes, type StoredBytes } from './objectjson.js';
-import { JsonPacker, type PackDictionary } from './packedjson.js';
+import { JsonPacker, type Unpacker } from './packedjson.js';
 
 export interface CachedObject {
   key: string;
@@ -28,7 +28,7 @@ export interface CachedObject {
 /**
  * An object the cache holds. While its last change is among the ring's recent events it is
  * kept parsed (watchers, bindings and status writes read it then); once that event leaves
- * the ring it is kept as its JSON text only, deflated against its resource's dictionary
+ * the ring it is kept as its JSON text only, packed against its resource's dictionary
  * (packedjson.ts), and inflated and parsed again when read. A million pods parsed were
  * about 3 kB of JS heap each, and every major GC walked all their objects; as text they
  * were a string each of their JSON's size (1.9 kB); packed, about 100 bytes.
@@ -40,7 +40,7 @@ class CacheEntry implements CachedObject {
    */
   private text?: string;
   /** what `text` was packed with; null when it was left unpacked (packing made it no smaller) */
-  private dictionary?: PackDictionary | null;
+  private dictionary?: Unpacker | null;
 
   constructor(
     readonly key: string,
