@@ -45,6 +45,18 @@ export interface PodInfo {
   assumed: boolean;
 }
 
+/** What the cache keeps per-node sums of (Snapshot.matchingPodCounts): a number per pod. */
+export interface PodMatcher {
+  /** what `count` computes, in full: matchers of equal keys must give every pod the same number */
+  readonly key: string;
+  /** what the pod adds to its node's sum (0: it does not count) */
+  count(pod: Pod): number;
+  /** reads namespaces' labels (a namespaceSelector): counted again after a namespace changes */
+  readonly readsNamespaceLabels?: boolean;
+  /** only pods with pod (anti-)affinity terms count: the first count reads those alone */
+  readonly affinityOnly?: boolean;
+}
+
 /** A node as the cache holds it. */
 export interface NodeInfo {
   name: string;
@@ -71,8 +83,16 @@ export interface Snapshot {
   pods(): Iterable<PodInfo>;
   /** pods on nodes that carry (anti-)affinity terms, upstream's HavePodsWithAffinityList */
   podsWithAffinity(): Iterable<PodInfo>;
+  /** the topology keys the (anti-)affinity terms of those pods name, each once */
+  affinityTopologyKeys(): Iterable<string>;
   /** labels of a namespace (for namespaceSelector); undefined when unknown */
   namespaceLabels(namespace: string): Record<string, string> | undefined;
+  /**
+   * Per core slot, the sum of `m.count` over the pods (bound or assumed) on that node; a
+   * slot past the end has none. Kept incrementally (backend/cache/podcounts.ts): read it
+   * before the cache changes again.
+   */
+  matchingPodCounts(m: PodMatcher): Int32Array;
   /** resource name -> dimension ('cpu' 0, 'memory' 1, 'ephemeral-storage' 2, 'pods' 3, extended from 4) */
   resourceDim(name: string): number;
   resourceName(dim: number): string;

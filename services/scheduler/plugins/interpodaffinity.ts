@@ -13,7 +13,7 @@
  */
 import type { Pod, PodAffinityTerm, WeightedPodAffinityTerm } from 'kubernetes-types/core/v1.js';
 import { ConstraintKind, Filter, Reason, type ClassSpec, type DomainConstraint } from '../core/types.js';
-import type { ClassBuilder, FilterPlugin, NodeInfo, PodInfo, PreFilterPlugin, ScorePlugin, Snapshot } from '../framework/types.js';
+import type { ClassBuilder, FilterPlugin, PodMatcher, PreFilterPlugin, ScorePlugin, Snapshot } from '../framework/types.js';
 import { selectorFromLabelSelector, type LabelSelector, type LabelSelectorRequirement, type Labels, type Selector } from '../../../lib/api/labels.js';
 
 export const INTERPODAFFINITY = 'InterPodAffinity';
@@ -83,6 +83,61 @@ export function compileTerm(owner: Pod, term: PodAffinityTerm, weight = 0): Affi
 export function termMatches(term: AffinityTerm, pod: Pod, namespaceLabels: Labels): boolean {
   if (!term.namespaces.has(namespaceOf(pod)) && !term.namespaceSelector.matches(namespaceLabels)) return false;
   return term.selector.matches(pod.metadata?.labels);
+}
+
+const selectorKey = (s: Selector): string => (s.matchesNothing ? 'nothing' : JSON.stringify(s.requirements));
+
+/**
+ * The existing pods all of `terms` match (upstream counts an affinity match only when a pod
+ * matches every term), as a matcher the cache keeps per-node counts of.
+ */
+function termsMatcher(snapshot: Snapshot, terms: readonly AffinityTerm[]): PodMatcher {
+  const parts = terms.map((t) => [[...t.namespaces].sort(), selectorKey(t.namespaceSelector), selectorKey(t.selector)]);
+  return {
+    key: `${INTERPODAFFINITY}\0${JSON.stringify(parts)}`,
+    count(pod: Pod): number {
+      const ns = snapshot.namespaceLabels(namespaceOf(pod)) ?? {};
+      for (const t of terms) if (!termMatches(t, pod, ns)) return 0;
+      return 1;
+    },
+    readsNamespaceLabels: terms.some((t) => !t.namespaceSelector.matchesNothing),
+  };
+}
+
+/**
+ * Existing pods' terms that select `target`, with topology key `topologyKey`: their number
+ * (`anti`: required anti-affinity terms) or their score (`score`: required affinity terms at
+ * `hardWeight`, preferred affinity terms at their weight, preferred anti-affinity terms at
+ * minus theirs), as a matcher the cache keeps per-node sums of. `targetKey` names the
+ * target's namespace and labels, all that termMatches reads of it.
+ */
+function existingTermsMatcher(snapshot: Snapshot, target: Pod, targetKey: string, topologyKey: string, kind: 'anti' | 'score', hardWeight: number): PodMatcher {
+  const ns = namespaceOf(target);
+  return {
+    key: `${INTERPODAFFINITY}\0existing-${kind}\0${kind === 'score' ? hardWeight : ''}\0${topologyKey}\0${targetKey}`,
+    affinityOnly: true,
+    readsNamespaceLabels: true,
+    count(ep: Pod): number {
+      const aff = ep.spec?.affinity;
+      if (!aff?.podAffinity && !aff?.podAntiAffinity) return 0;
+      const t = affinityTermsOf(ep);
+      const nsLabels = snapshot.namespaceLabels(ns) ?? {};
+      let n = 0;
+      if (kind === 'anti') {
+        for (const term of t.requiredAntiAffinity) if (term.topologyKey === topologyKey && termMatches(term, target, nsLabels)) n++;
+        return n;
+      }
+      if (hardWeight > 0) for (const term of t.requiredAffinity) if (term.topologyKey === topologyKey && termMatches(term, target, nsLabels)) n += hardWeight;
+      for (const term of t.preferredAffinity) if (term.topologyKey === topologyKey && termMatches(term, target, nsLabels)) n += term.weight;
+      for (const term of t.preferredAntiAffinity) if (term.topologyKey === topologyKey && termMatches(term, target, nsLabels)) n -= term.weight;
+      return n;
+    },
+  };
+}
+
+function anyNonZero(a: Int32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== 0) return true;
+  return false;
 }
 
 const weighted = (owner: Pod, terms: WeightedPodAffinityTerm[] | undefined): AffinityTerm[] =>
@@ -165,18 +220,17 @@ export function newInterPodAffinity(args?: InterPodAffinityArgs, deps?: PluginDe
     const hasPreferred = me.preferredAffinity.length + me.preferredAntiAffinity.length > 0;
     const scoring = !(ignoreExistingPreferred && !hasPreferred);
 
-    // 1. existing pods' terms that match the incoming pod (upstream only looks at pods with affinity)
-    const existingAnti: Array<[string, NodeInfo]> = [];
-    const existingScore: Array<[string, NodeInfo, number]> = [];
-    for (const pi of snapshot.podsWithAffinity()) {
-      const ni = nodeOf(snapshot, pi);
-      if (!ni) continue;
-      const t = affinityTermsOf(pi.pod);
-      for (const term of t.requiredAntiAffinity) if (termMatches(term, pod, myNsLabels)) existingAnti.push([term.topologyKey, ni]);
+    // 1. existing pods' terms that match the incoming pod (upstream only looks at pods with
+    // affinity), per node and topology key, from the cache's counters
+    const targetKey = JSON.stringify([namespaceOf(pod), sortedLabels(pod.metadata?.labels)]);
+    const existingAnti = new Map<string, Int32Array>();
+    const existingScore = new Map<string, Int32Array>();
+    for (const k of [...snapshot.affinityTopologyKeys()]) {
+      const anti = snapshot.matchingPodCounts(existingTermsMatcher(snapshot, pod, targetKey, k, 'anti', hardWeight));
+      if (anyNonZero(anti)) existingAnti.set(k, anti);
       if (!scoring) continue;
-      if (hardWeight > 0) for (const term of t.requiredAffinity) if (termMatches(term, pod, myNsLabels)) existingScore.push([term.topologyKey, ni, hardWeight]);
-      for (const term of t.preferredAffinity) if (termMatches(term, pod, myNsLabels)) existingScore.push([term.topologyKey, ni, term.weight]);
-      for (const term of t.preferredAntiAffinity) if (termMatches(term, pod, myNsLabels)) existingScore.push([term.topologyKey, ni, -term.weight]);
+      const score = snapshot.matchingPodCounts(existingTermsMatcher(snapshot, pod, targetKey, k, 'score', hardWeight));
+      if (anyNonZero(score)) existingScore.set(k, score);
     }
 
     // what a placed pod of this class contributes to the next one, as an existing pod and as a match
@@ -193,8 +247,8 @@ export function newInterPodAffinity(args?: InterPodAffinityArgs, deps?: PluginDe
 
     const topo = new Topology(snapshot);
     const keys = new Set<string>();
-    for (const [k] of existingAnti) keys.add(k);
-    for (const [k] of existingScore) keys.add(k);
+    for (const k of existingAnti.keys()) keys.add(k);
+    for (const k of existingScore.keys()) keys.add(k);
     for (const k of selfAnti.keys()) keys.add(k);
     for (const k of selfScore.keys()) keys.add(k);
     for (const t of me.requiredAffinity) keys.add(t.topologyKey);
@@ -212,9 +266,13 @@ export function newInterPodAffinity(args?: InterPodAffinityArgs, deps?: PluginDe
       }
       return c;
     };
-    for (const [k, ni] of existingAnti) {
-      const d = topo.get(k).ids[ni.slot];
-      if (d >= 0) existingFor(k).counts[d]++;
+    for (const [k, counts] of existingAnti) {
+      const ids = topo.get(k).ids;
+      for (let slot = 0; slot < counts.length; slot++) {
+        const n = counts[slot];
+        const d = n !== 0 ? ids[slot] : -1;
+        if (d !== undefined && d >= 0) existingFor(k).counts[d] += n;
+      }
     }
     for (const [k, n] of selfAnti) existingFor(k).selfIncrement = n;
 
@@ -227,9 +285,13 @@ export function newInterPodAffinity(args?: InterPodAffinityArgs, deps?: PluginDe
       }
       return c;
     };
-    for (const [k, ni, w] of existingScore) {
-      const d = topo.get(k).ids[ni.slot];
-      if (d >= 0) scoreFor(k).counts[d] += w;
+    for (const [k, sums] of existingScore) {
+      const ids = topo.get(k).ids;
+      for (let slot = 0; slot < sums.length; slot++) {
+        const w = sums[slot];
+        const d = w !== 0 ? ids[slot] : -1;
+        if (d !== undefined && d >= 0) scoreFor(k).counts[d] += w;
+      }
     }
     for (const [k, w] of selfScore) scoreFor(k).selfIncrement += w;
 
@@ -252,25 +314,31 @@ export function newInterPodAffinity(args?: InterPodAffinityArgs, deps?: PluginDe
       const affIds = me.requiredAffinity.map((t) => topo.get(t.topologyKey).ids);
       const antiIds = me.requiredAntiAffinity.map((t) => topo.get(t.topologyKey).ids);
       const prefIds = preferred.map((t) => topo.get(t.topologyKey).ids);
+      // per node, the pods matching all affinity terms, each anti-affinity term, each preferred term
+      const affCounts = affinity.length > 0 ? snapshot.matchingPodCounts(termsMatcher(snapshot, me.requiredAffinity)) : undefined;
+      const antiCounts = me.requiredAntiAffinity.map((t) => snapshot.matchingPodCounts(termsMatcher(snapshot, [t])));
+      const prefCounts = preferred.map((t) => snapshot.matchingPodCounts(termsMatcher(snapshot, [t])));
+      const prefScores = preferred.map((t) => scoreFor(t.topologyKey));
       for (const ni of snapshot.nodes()) {
-        for (const epi of ni.pods.values()) {
-          const ep = epi.pod;
-          const epNs = nsLabels(namespaceOf(ep));
-          // upstream counts an affinity match only when the pod matches ALL the terms
-          if (affinity.length > 0 && me.requiredAffinity.every((t) => termMatches(t, ep, epNs))) {
+        const slot = ni.slot;
+        if (affCounts) {
+          const n = affCounts[slot] | 0;
+          if (n > 0) {
             for (let i = 0; i < affinity.length; i++) {
-              const d = affIds[i][ni.slot];
-              if (d >= 0) affinity[i].counts[d]++;
+              const d = affIds[i][slot];
+              if (d >= 0) affinity[i].counts[d] += n;
             }
           }
-          for (let i = 0; i < anti.length; i++) {
-            const d = antiIds[i][ni.slot];
-            if (d >= 0 && termMatches(me.requiredAntiAffinity[i], ep, epNs)) anti[i].counts[d]++;
-          }
-          for (let i = 0; i < preferred.length; i++) {
-            const d = prefIds[i][ni.slot];
-            if (d >= 0 && termMatches(preferred[i], ep, epNs)) scoreFor(preferred[i].topologyKey).counts[d] += preferred[i].weight;
-          }
+        }
+        for (let i = 0; i < anti.length; i++) {
+          const n = antiCounts[i][slot] | 0;
+          const d = antiIds[i][slot];
+          if (n > 0 && d >= 0) anti[i].counts[d] += n;
+        }
+        for (let i = 0; i < preferred.length; i++) {
+          const n = prefCounts[i][slot] | 0;
+          const d = prefIds[i][slot];
+          if (n > 0 && d >= 0) prefScores[i].counts[d] += n * preferred[i].weight;
         }
       }
     }
@@ -334,10 +402,4 @@ export function newInterPodAffinity(args?: InterPodAffinityArgs, deps?: PluginDe
       cls.score.interPodAffinityWeight = weight;
     },
   };
-}
-
-/** The node an existing pod counts on: its spec.nodeName (the cache sets it on assumed pods too). */
-function nodeOf(snapshot: Snapshot, pi: PodInfo): NodeInfo | undefined {
-  const name = pi.pod.spec?.nodeName;
-  return name ? snapshot.node(name) : undefined;
 }

@@ -7,7 +7,7 @@
  */
 import type { Node, Pod, Toleration, TopologySpreadConstraint } from 'kubernetes-types/core/v1.js';
 import { ConstraintKind, Filter, Reason, type ClassSpec, type DomainConstraint } from '../core/types.js';
-import type { ClassBuilder, FilterPlugin, NodeInfo, PreFilterPlugin, ScorePlugin, Snapshot } from '../framework/types.js';
+import type { ClassBuilder, FilterPlugin, NodeInfo, PodMatcher, PreFilterPlugin, ScorePlugin, Snapshot } from '../framework/types.js';
 import { selectorFromLabelSelector, selectorFromSet, type LabelSelector, type Labels, type Selector } from '../../../lib/api/labels.js';
 import { doNotScheduleTaints, findMatchingUntoleratedTaint } from '../../../lib/api/tolerations.js';
 import { requiredNodeAffinity as requiredAffinityOf } from '../../../lib/api/nodeaffinity.js';
@@ -140,16 +140,22 @@ function hasAllKeys(labels: Labels, constraints: readonly SpreadConstraint[]): b
   return true;
 }
 
-/** upstream countPodsMatchSelector: same namespace, not terminating, labels match */
-function countMatching(ni: NodeInfo, selector: Selector, namespace: string): number {
-  if (selector.matchesNothing) return 0;
-  let n = 0;
-  for (const pi of ni.pods.values()) {
-    const meta = pi.pod.metadata;
-    if (meta?.deletionTimestamp || (meta?.namespace || 'default') !== namespace) continue;
-    if (selector.matches(meta?.labels)) n++;
-  }
-  return n;
+const NONE = new Int32Array(0);
+
+/**
+ * Per core slot, upstream countPodsMatchSelector: the node's pods in `namespace`, not
+ * terminating, whose labels match (the cache keeps these counts as pods come and go).
+ */
+function matchingCounts(snapshot: Snapshot, selector: Selector, namespace: string): Int32Array {
+  if (selector.matchesNothing) return NONE;
+  const m: PodMatcher = {
+    key: `${PODTOPOLOGYSPREAD}\0${namespace}\0${JSON.stringify(selector.requirements)}`,
+    count(pod: Pod): number {
+      const meta = pod.metadata;
+      return !meta?.deletionTimestamp && (meta?.namespace || 'default') === namespace && selector.matches(meta?.labels) ? 1 : 0;
+    },
+  };
+  return snapshot.matchingPodCounts(m);
 }
 
 /** Evaluates the node inclusion policies of one pod lazily, once per node. */
@@ -192,6 +198,7 @@ function compileHard(snapshot: Snapshot, pod: Pod, hard: SpreadConstraint[], pol
     dc.selfIncrement = c.selector.matches(podLabels) ? 1 : 0;
     return dc;
   });
+  const matching = hard.map((c) => matchingCounts(snapshot, c.selector, namespace));
   for (const ni of snapshot.nodes()) {
     // a node counts only when it carries every constraint's key
     if (!hasAllKeys(nodeLabels(ni), hard)) continue;
@@ -201,7 +208,7 @@ function compileHard(snapshot: Snapshot, pod: Pod, hard: SpreadConstraint[], pol
       const d = doms[i].ids[ni.slot];
       if (d < 0) continue;
       out[i].eligible![d] = 1;
-      out[i].counts[d] += countMatching(ni, hard[i].selector, namespace);
+      out[i].counts[d] += matching[i][ni.slot] | 0;
     }
   }
   return out;
@@ -225,6 +232,7 @@ function compileSoft(snapshot: Snapshot, pod: Pod, soft: SpreadConstraint[], pol
     dc.selfIncrement = c.selector.matches(podLabels) ? 1 : 0;
     return dc;
   });
+  const matching = soft.map((c) => matchingCounts(snapshot, c.selector, namespace));
   const seen = soft.map((_, i) => new Uint8Array(doms[i].values.length));
   const size = soft.map(() => 0);
   for (const ni of snapshot.nodes()) {
@@ -244,7 +252,7 @@ function compileSoft(snapshot: Snapshot, pod: Pod, soft: SpreadConstraint[], pol
       }
       // upstream counts a hostname domain on the node itself, without the inclusion policies
       if (c.topologyKey !== LABEL_HOSTNAME && !policies.admits(c, ni.node, memo)) continue;
-      out[i].counts[d] += countMatching(ni, c.selector, namespace);
+      out[i].counts[d] += matching[i][ni.slot] | 0;
     }
   }
   // upstream topologyNormalizingWeight; computed here because the core never calls log

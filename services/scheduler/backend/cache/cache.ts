@@ -14,8 +14,9 @@ import { podKey, type NodeInfo, type PodInfo, type PodTemplate } from '../../fra
 import { nodeAllocatable, nodeResourceNames, podResources } from '../../resources.js';
 import { CoreSync } from './coresync.js';
 import { Interner, nodeSatisfies, taintId, type InternedRequirement, type TopologyEntry } from './interner.js';
-import { hasPodAffinity, isTerminal, podHostPorts, sameSchedulingInputs } from './podinfo.js';
+import { affinityTopologyKeys, hasPodAffinity, isTerminal, podHostPorts, sameSchedulingInputs } from './podinfo.js';
 import { CacheSnapshot, type SnapshotInterners } from './snapshot.js';
+import { PodCounts } from './podcounts.js';
 
 export const DEFAULT_DIMS: CoreDims = {
   nodes: 1024,
@@ -77,6 +78,8 @@ export class SchedulerCache implements SnapshotInterners {
   /** pods bound to nodes the cache does not know yet: node name -> key -> pod */
   private readonly pending = new Map<string, Map<string, Pod>>();
   private readonly withAffinity = new Map<string, PodInfo>();
+  /** topology key -> how many terms of the pods in withAffinity name it */
+  private readonly affinityKeys = new Map<string, number>();
   private readonly namespaces = new Map<string, Record<string, string>>();
   /** shapes of pods by their template (assumePod's `template`) */
   private readonly shapes = new WeakMap<PodTemplate, PodShape>();
@@ -84,10 +87,18 @@ export class SchedulerCache implements SnapshotInterners {
   private readonly interned = new Interner();
   private readonly requirements = this.interned.requirements;
   private readonly topology = this.interned.topology;
+  /** per-node counts of the pods matching what PreFilter plugins count (podcounts.ts) */
+  private readonly podCounts = new PodCounts((affinityOnly, fn) => {
+    if (affinityOnly) {
+      for (const info of this.withAffinity.values()) fn(this.podNode.get(info.key)!.slot, info.pod);
+      return;
+    }
+    for (const e of this.byName.values()) for (const info of e.pods.values()) fn(e.slot, info.pod);
+  });
 
   /** What the framework and plugins read: these tables, not copied. */
   readonly snapshot = new CacheSnapshot(
-    { nodesByName: this.byName, nodesBySlot: this.slots, podsWithAffinity: this.withAffinity, namespaceLabels: this.namespaces },
+    { nodesByName: this.byName, nodesBySlot: this.slots, podsWithAffinity: this.withAffinity, affinityKeys: this.affinityKeys, namespaceLabels: this.namespaces, podCounts: this.podCounts },
     this,
   );
 
@@ -166,10 +177,11 @@ export class SchedulerCache implements SnapshotInterners {
     // pods stay known: they are attached again if the node comes back
     for (const info of entry.pods.values()) {
       this.podNode.delete(info.key);
-      this.withAffinity.delete(info.key);
+      this.dropAffinity(info);
       if (!info.assumed) this.keepPending(name, info.pod);
     }
     this.byName.delete(name);
+    this.podCounts.nodeRemoved(entry.slot);
     this.slots[entry.slot] = undefined;
     this.freeSlots.push(entry.slot);
     for (let k = 0; k < this.topology.length; k++) {
@@ -265,7 +277,8 @@ export class SchedulerCache implements SnapshotInterners {
     e.nonZeroRequested[0] += info.nonZeroRequest[0];
     e.nonZeroRequested[1] += info.nonZeroRequest[1];
     for (const b of info.portBits) setBit(e.portBits, b);
-    if (hasPodAffinity(info.pod)) this.withAffinity.set(info.key, info);
+    this.keepAffinity(info);
+    this.podCounts.added(e.slot, info.pod);
     if (push) this.pushUsage(e);
   }
 
@@ -274,7 +287,8 @@ export class SchedulerCache implements SnapshotInterners {
     if (!info) return undefined;
     e.pods.delete(key);
     this.podNode.delete(key);
-    this.withAffinity.delete(key);
+    this.dropAffinity(info);
+    this.podCounts.removed(e.slot, info.pod);
     for (let d = 0; d < info.request.length; d++) e.requested[d] -= info.request[d];
     e.nonZeroRequested[0] -= info.nonZeroRequest[0];
     e.nonZeroRequested[1] -= info.nonZeroRequest[1];
@@ -285,6 +299,21 @@ export class SchedulerCache implements SnapshotInterners {
     }
     this.pushUsage(e);
     return info;
+  }
+
+  private keepAffinity(info: PodInfo): void {
+    if (!hasPodAffinity(info.pod) || this.withAffinity.has(info.key)) return;
+    this.withAffinity.set(info.key, info);
+    for (const k of affinityTopologyKeys(info.pod)) this.affinityKeys.set(k, (this.affinityKeys.get(k) ?? 0) + 1);
+  }
+
+  private dropAffinity(info: PodInfo): void {
+    if (!this.withAffinity.delete(info.key)) return;
+    for (const k of affinityTopologyKeys(info.pod)) {
+      const n = (this.affinityKeys.get(k) ?? 0) - 1;
+      if (n > 0) this.affinityKeys.set(k, n);
+      else this.affinityKeys.delete(k);
+    }
   }
 
   /** A pod the informer saw with spec.nodeName set. */
@@ -302,8 +331,11 @@ export class SchedulerCache implements SnapshotInterners {
       if (current.name === nodeName && info.assumed) {
         // the binding landed: the assumed usage stays, the pod is now confirmed
         info.assumed = false;
+        this.podCounts.replaced(current.slot, info.pod, pod);
+        // the terms are the assumed copy's: a pod's spec does not change once bound
+        this.dropAffinity(info);
         info.pod = pod;
-        if (hasPodAffinity(pod)) this.withAffinity.set(key, info);
+        this.keepAffinity(info);
         return;
       }
       this.detach(current, key);
@@ -336,6 +368,8 @@ export class SchedulerCache implements SnapshotInterners {
     // most updates of a bound pod are its kubelet's status writes: nothing the core counts
     // changes, so the pod is swapped in place (no re-parse of requests, no usage push)
     if (e && info && !info.assumed && e.name === newPod.spec.nodeName && sameSchedulingInputs(oldPod, newPod)) {
+      // the labels are the same, but a deletionTimestamp may have come
+      this.podCounts.replaced(e.slot, info.pod, newPod);
       info.pod = newPod;
       return;
     }
@@ -388,10 +422,12 @@ export class SchedulerCache implements SnapshotInterners {
 
   upsertNamespace(ns: Namespace): void {
     this.namespaces.set(ns.metadata?.name ?? '', { ...(ns.metadata?.labels ?? {}) });
+    this.podCounts.namespaceChanged();
   }
 
   removeNamespace(name: string): void {
     this.namespaces.delete(name);
+    this.podCounts.namespaceChanged();
   }
 
   // ---- lookups the scheduling loop needs (plugins read the snapshot) ----

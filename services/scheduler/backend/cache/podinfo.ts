@@ -13,6 +13,17 @@ export function hasPodAffinity(pod: Pod): boolean {
   return !!a && (!!a.podAffinity || !!a.podAntiAffinity);
 }
 
+/** The topology keys of a pod's pod (anti-)affinity terms, required and preferred, as listed. */
+export function affinityTopologyKeys(pod: Pod): string[] {
+  const a = pod.spec?.affinity;
+  const out: string[] = [];
+  for (const x of [a?.podAffinity, a?.podAntiAffinity]) {
+    for (const t of x?.requiredDuringSchedulingIgnoredDuringExecution ?? []) out.push(t.topologyKey);
+    for (const t of x?.preferredDuringSchedulingIgnoredDuringExecution ?? []) out.push(t.podAffinityTerm.topologyKey);
+  }
+  return out;
+}
+
 /**
  * Whether an update leaves what the cache derives from a bound pod as it was: labels (pod
  * affinity and spread count them), resources (in-place resize) and host ports; the rest

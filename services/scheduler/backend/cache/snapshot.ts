@@ -8,7 +8,8 @@
  */
 import type { Taint } from 'kubernetes-types/core/v1.js';
 import type { SchedulingCore } from '../../core/types.js';
-import type { NodeInfo, PodInfo, Snapshot } from '../../framework/types.js';
+import type { NodeInfo, PodInfo, PodMatcher, Snapshot } from '../../framework/types.js';
+import type { PodCounts } from './podcounts.js';
 
 /** The cache's tables the snapshot reads through to (shared by reference, never copied). */
 export interface SnapshotTables {
@@ -16,7 +17,9 @@ export interface SnapshotTables {
   /** core slot -> node (undefined for a free slot) */
   readonly nodesBySlot: ReadonlyArray<NodeInfo | undefined>;
   readonly podsWithAffinity: ReadonlyMap<string, PodInfo>;
+  readonly affinityKeys: ReadonlyMap<string, number>;
   readonly namespaceLabels: ReadonlyMap<string, Record<string, string>>;
+  readonly podCounts: PodCounts;
 }
 
 /**
@@ -64,8 +67,16 @@ export class CacheSnapshot implements Snapshot {
     return this.tables.podsWithAffinity.values();
   }
 
+  affinityTopologyKeys(): Iterable<string> {
+    return this.tables.affinityKeys.keys();
+  }
+
   namespaceLabels(namespace: string): Record<string, string> | undefined {
     return this.tables.namespaceLabels.get(namespace);
+  }
+
+  matchingPodCounts(m: PodMatcher): Int32Array {
+    return this.tables.podCounts.counts(m);
   }
 
   // ---- interners (the cache's) ----

@@ -1,0 +1,100 @@
+/**
+ * Per-node sums over the pods that match a predicate (a spread constraint's selector in a
+ * namespace, a pod affinity term, existing pods' terms that select a given pod), kept up to
+ * date as the cache's pods come and go. Upstream recounts every node's pods for each pod in
+ * PreFilter (calPreFilterState, getExistingAntiAffinityCounts, getIncomingAffinityAntiAffinityCounts);
+ * a class is compiled once per cycle here, but that still matched every pod in the cluster
+ * per cycle. With these counters a compile reads one number per node.
+ *
+ * A counter is made (and counted in full) on its first use, shared by its matcher's key, and
+ * the least recently used are dropped beyond `limit`; every counted pod is given to each
+ * live counter when it is added, replaced or removed.
+ */
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { PodMatcher } from '../../framework/types.js';
+
+interface Counter {
+  matcher: PodMatcher;
+  /** core slot -> the sum on that node */
+  counts: Int32Array;
+}
+
+/** Counters kept at most; each costs a `count` call per pod change. */
+export const POD_COUNTERS_LIMIT = 32;
+
+/** The cache's pods, as (slot, pod): all of them, or only those with pod (anti-)affinity. */
+export type EachPod = (affinityOnly: boolean, fn: (slot: number, pod: Pod) => void) => void;
+
+export class PodCounts {
+  /** by key, least recently used first */
+  private readonly counters = new Map<string, Counter>();
+
+  constructor(
+    private readonly eachPod: EachPod,
+    private readonly limit = POD_COUNTERS_LIMIT,
+  ) {}
+
+  /** number of live counters */
+  get size(): number {
+    return this.counters.size;
+  }
+
+  /** Per core slot, the sum of `m.count` over that node's pods; a slot past the end has none. */
+  counts(m: PodMatcher): Int32Array {
+    let c = this.counters.get(m.key);
+    if (c) {
+      this.counters.delete(m.key);
+      this.counters.set(m.key, c);
+      return c.counts;
+    }
+    const made: Counter = { matcher: m, counts: new Int32Array(0) };
+    this.eachPod(!!m.affinityOnly, (slot, pod) => {
+      const n = m.count(pod);
+      if (n !== 0) add(made, slot, n);
+    });
+    if (this.counters.size >= this.limit) this.counters.delete(this.counters.keys().next().value as string);
+    this.counters.set(m.key, made);
+    return made.counts;
+  }
+
+  added(slot: number, pod: Pod): void {
+    for (const c of this.counters.values()) {
+      const n = c.matcher.count(pod);
+      if (n !== 0) add(c, slot, n);
+    }
+  }
+
+  removed(slot: number, pod: Pod): void {
+    for (const c of this.counters.values()) {
+      const n = c.matcher.count(pod);
+      if (n !== 0) add(c, slot, -n);
+    }
+  }
+
+  /** a pod object replaced in place on its node (its binding confirmed, a status update) */
+  replaced(slot: number, before: Pod, after: Pod): void {
+    for (const c of this.counters.values()) {
+      const d = c.matcher.count(after) - c.matcher.count(before);
+      if (d !== 0) add(c, slot, d);
+    }
+  }
+
+  /** a node left with its pods: they no longer count */
+  nodeRemoved(slot: number): void {
+    for (const c of this.counters.values()) if (slot < c.counts.length) c.counts[slot] = 0;
+  }
+
+  /** a namespace's labels changed: counters that read them are counted again when next used */
+  namespaceChanged(): void {
+    for (const [k, c] of this.counters) if (c.matcher.readsNamespaceLabels) this.counters.delete(k);
+  }
+}
+
+function add(c: Counter, slot: number, n: number): void {
+  if (slot >= c.counts.length) {
+    const grown = new Int32Array(Math.max(slot + 1, c.counts.length * 2, 64));
+    grown.set(c.counts);
+    c.counts = grown;
+  }
+  c.counts[slot] += n;
+}
