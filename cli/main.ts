@@ -1,15 +1,13 @@
 /**
  * The `flotilla` command: one verb per job, and nothing but the dispatch to it. A verb is a
  * function from its arguments to an exit code; a service's verb is its
- * `services/<name>/main.ts`. Adding one is one entry in VERBS.
+ * `services/<name>/main.ts`. Adding one is one entry in VERBS. Every verb's module is
+ * loaded only when asked for: `up` starts each service as `flotilla <verb>`, and loading
+ * up.ts's imports (kubelet, containerd, CNI, ...) cost each of them ~0.4 s CPU.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { runBackup, runRestore } from './backup.js';
 import { PROJECT_ROOT } from './datafolder.js';
-import { runImage } from './image.js';
-import { runLogs } from './logs.js';
-import { runUp } from './up.js';
 
 interface Verb {
   summary: string;
@@ -17,10 +15,10 @@ interface Verb {
 }
 
 const VERBS: Record<string, Verb> = {
-  up: { summary: 'start an all-in-one cluster (NATS, apiserver, ...) and print its KUBECONFIG', run: runUp },
-  backup: { summary: 'write every object of the store to FILE', run: runBackup },
-  restore: { summary: 'restore a backup FILE into an empty store', run: runRestore },
-  image: { summary: 'the real node\'s images: `image import FILE` (OCI or docker archive), `image ls`', run: runImage },
+  up: { summary: 'start an all-in-one cluster (NATS, apiserver, ...) and print its KUBECONFIG', run: async (argv) => (await import('./up.js')).runUp(argv) },
+  backup: { summary: 'write every object of the store to FILE', run: async (argv) => (await import('./backup.js')).runBackup(argv) },
+  restore: { summary: 'restore a backup FILE into an empty store', run: async (argv) => (await import('./backup.js')).runRestore(argv) },
+  image: { summary: 'the real node\'s images: `image import FILE` (OCI or docker archive), `image ls`', run: async (argv) => (await import('./image.js')).runImage(argv) },
   apiserver: {
     summary: 'run one apiserver in this process (what `up` supervises)',
     run: service(async () => (await import('../services/apiserver/main.js')).runApiServer),
@@ -49,7 +47,7 @@ const VERBS: Record<string, Verb> = {
     summary: 'run the logging service in this process: the log stream, its index, Loki\'s read API (what `up` supervises)',
     run: service(async () => (await import('../services/logging/main.js')).runLogging),
   },
-  logs: { summary: 'cluster-level logs in LogQL: `logs \'{namespace="shop",app="web"} |= "error"\' --since 1h -f`', run: runLogs },
+  logs: { summary: 'cluster-level logs in LogQL: `logs \'{namespace="shop",app="web"} |= "error"\' --since 1h -f`', run: async (argv) => (await import('./logs.js')).runLogs(argv) },
   'kube-state-metrics': {
     summary: 'serve the objects\' state as kube_* metrics (what `up` supervises)',
     run: service(async () => (await import('../services/kube-state-metrics/main.js')).runKubeStateMetrics),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { cidrContains, cidrWithin, intToIp, parseCidr } from '../lib/net/mod.js';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -14,13 +14,19 @@ import { existingNatTables } from '../services/kubelet/cni/nattables.js';
 import { ContainerdLauncher } from '../services/kubelet/containerd/launcher.js';
 import { requireNodeHost } from '../services/kubelet/host/prerequisites.js';
 import { hostNodeName } from '../services/kubelet/hostnode.js';
-import { alive, descendants, kubectl, launchUp as launch, type Launch } from '../test/cluster.js';
+import { alive, CHILD_ENV, descendants, kubectl, launchUp as launch, type Launch } from '../test/cluster.js';
 import { busyboxImageArchive } from '../test/images.js';
 import { freePort } from '../lib/nats/server.js';
 import { spawnSync } from 'node:child_process';
 
 /** these tests are about the launcher: no containerd or bridge of a real node (the suite below has one) */
 const HOLLOW_ONLY = ['--no-real-node'];
+
+/** A process's environment, from /proc. */
+function environOf(pid: number): Map<string, string> {
+  const vars = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+  return new Map(vars.map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)]));
+}
 
 async function eventually<T>(what: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -53,15 +59,14 @@ describe('flotilla up', function () {
   let first: Launch | undefined;
   let second: Launch | undefined;
   let third: Launch | undefined;
-  let fourth: Launch | undefined;
 
   before(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-up-test-'));
-    first = await launch(dataDir, HOLLOW_ONLY);
+    first = await launch(dataDir, [...HOLLOW_ONLY, '--nats-memory-limit', '768MiB']);
   });
 
   after(async () => {
-    for (const l of [first, second, third, fourth]) {
+    for (const l of [first, second, third]) {
       if (l && l.child.exitCode === null) {
         l.child.kill('SIGTERM');
         await l.exited;
@@ -75,6 +80,18 @@ describe('flotilla up', function () {
     const names = (await kubectl(first!.kubeconfig, 'get', 'namespaces', '-o', 'name')).split('\n');
     assert.ok(names.includes('namespace/default'), names.join(','));
     assert.match(await kubectl(first!.kubeconfig, 'create', 'configmap', 'kept', '--from-literal=answer=42'), /configmap\/kept created/);
+  });
+
+  it('--nats-memory-limit: its nats-server runs with GOMEMLIMIT, and no other process of it', async () => {
+    const procs = descendants(first!.child.pid!);
+    const nats = procs.find((p) => p.cmdline.includes('nats-server'));
+    assert.ok(nats, procs.map((p) => p.cmdline).join('\n'));
+    assert.equal(environOf(nats.pid).get('GOMEMLIMIT'), '768MiB');
+    assert.match(first!.output(), /nats-server listening on \S+ with its data in \S+ and a soft memory limit of 768MiB \(GOMEMLIMIT\)/);
+    // prometheus is a Go program too: the limit is nats-server's alone
+    const others = procs.filter((p) => p.pid !== nats.pid && alive(p.pid));
+    assert.ok(others.length > 0);
+    for (const p of others) assert.equal(environOf(p.pid).get('GOMEMLIMIT'), process.env.GOMEMLIMIT, p.cmdline);
   });
 
   it('restarts a service that dies, naming it and how it exited', async () => {
@@ -103,32 +120,66 @@ describe('flotilla up', function () {
     const natsBefore = readState(dataDir)!.natsUrl;
     second = await launch(dataDir, HOLLOW_ONLY);
     assert.equal(readState(dataDir)!.natsUrl, natsBefore);
+    // the first start's --nats-memory-limit was for that start only
+    const nats = descendants(second.child.pid!).find((p) => p.cmdline.includes('nats-server'))!;
+    assert.equal(environOf(nats.pid).get('GOMEMLIMIT'), process.env.GOMEMLIMIT);
     const answer = await kubectl(second.kubeconfig, 'get', 'configmap', 'kept', '-o', 'jsonpath={.data.answer}');
     assert.equal(answer, '42');
-    second.child.kill('SIGTERM');
-    assert.equal(await second.exited, 0, second.output());
   });
 
-  it('cleans up after a launcher that was killed outright', async () => {
-    third = await launch(dataDir, HOLLOW_ONLY);
-    const procs = descendants(third.child.pid!);
+  // the cluster the test above started again is the one killed here: one start-up less
+  it('cleans up after a launcher that was killed outright, and stops on SIGTERM', async () => {
+    assert.ok(second && second.child.exitCode === null, 'the second start runs');
+    const procs = descendants(second.child.pid!);
     const apiserver = procs.find((p) => p.cmdline.includes(' apiserver '))!;
     const nats = procs.find((p) => p.cmdline.includes('nats-server'))!;
     const prometheus = procs.find((p) => p.cmdline.includes('--config.file='))!;
     assert.ok(prometheus, `a prometheus among:\n${procs.map((p) => p.cmdline).join('\n')}`);
-    third.child.kill('SIGKILL');
-    await third.exited;
+    second.child.kill('SIGKILL');
+    await second.exited;
     // The apiserver notices its parent is gone; nats-server cannot, so the next start stops it.
     await eventually('apiserver exits by itself', async () => assert.ok(!alive(apiserver.pid)));
-    fourth = await launch(dataDir, HOLLOW_ONLY);
-    assert.match(fourth.output(), new RegExp(`stopping nats-server pid ${nats.pid}`));
+    third = await launch(dataDir, HOLLOW_ONLY);
+    assert.match(third.output(), new RegExp(`stopping nats-server pid ${nats.pid}`));
     assert.ok(!alive(nats.pid));
     // Prometheus cannot notice either: the next start stops it before starting its own
-    assert.match(fourth.output(), new RegExp(`stopping prometheus pid ${prometheus.pid}`));
+    assert.match(third.output(), new RegExp(`stopping prometheus pid ${prometheus.pid}`));
     assert.ok(!alive(prometheus.pid));
-    assert.equal(await kubectl(fourth.kubeconfig, 'get', 'configmap', 'kept', '-o', 'jsonpath={.data.answer}'), '42');
-    fourth.child.kill('SIGINT');
-    assert.equal(await fourth.exited, 0, fourth.output());
+    assert.equal(await kubectl(third.kubeconfig, 'get', 'configmap', 'kept', '-o', 'jsonpath={.data.answer}'), '42');
+    const running = descendants(third.child.pid!);
+    third.child.kill('SIGTERM');
+    assert.equal(await third.exited, 0, third.output());
+    assert.deepEqual(running.filter((p) => alive(p.pid)), [], 'processes left behind');
+  });
+});
+
+describe('flotilla up --nats-memory-limit refused before anything starts', () => {
+  let dir = '';
+  before(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'flotilla-up-memlimit-test-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** `flotilla up` on a data folder not yet made: its exit code, its output, and whether the folder was made. */
+  function up(args: string[], env: NodeJS.ProcessEnv = CHILD_ENV): { status: number | null; output: string; madeData: boolean } {
+    const data = path.join(dir, `data-${randomBytes(3).toString('hex')}`);
+    const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'flotilla.js'), 'up', '--data', data, '--no-real-node', ...args], { cwd: PROJECT_ROOT, env, encoding: 'utf8', timeout: 30_000 });
+    return { status: r.status, output: r.stdout + r.stderr, madeData: existsSync(data) };
+  }
+
+  it('a size Go would not take', () => {
+    const r = up(['--nats-memory-limit', '2GB']);
+    assert.deepEqual([r.status, r.madeData], [1, false], r.output);
+    assert.equal(r.output.trim(), 'flotilla: --nats-memory-limit: invalid nats-server memory limit "2GB": give bytes with an optional unit B, KiB, MiB, GiB or TiB (e.g. 2GiB), as Go\'s GOMEMLIMIT takes');
+  });
+
+  it('with --nats or $NATS_URL, as up starts no nats-server then', () => {
+    // nothing listens there: refused before up tries to connect
+    const url = 'nats://127.0.0.1:9';
+    const flag = up(['--nats', url, '--nats-memory-limit', '2GiB']);
+    assert.deepEqual([flag.status, flag.madeData], [1, false], flag.output);
+    assert.match(flag.output, /^flotilla: --nats-memory-limit 2GiB: up joins the NATS server at nats:\/\/127\.0\.0\.1:9 \(--nats\) and starts no nats-server, so there is nothing to limit; set GOMEMLIMIT=2GiB in the environment of the nats-server you started$/m);
+    const env = up(['--nats-memory-limit', '2GiB'], { ...CHILD_ENV, NATS_URL: url });
+    assert.deepEqual([env.status, env.madeData], [1, false], env.output);
+    assert.match(env.output, /\(\$NATS_URL\) and starts no nats-server.*, or unset NATS_URL to have up start its own$/m);
   });
 });
 

@@ -52,6 +52,7 @@ import { clusterDnsIP } from '../services/dns/registration.js';
 import { DEFAULT_LOAD_BALANCER_IP_RANGE } from '../services/cloud-controller-manager/cloudprovider/local/loadbalancer.js';
 import { DEFAULT_SERVICE_CIDR } from '../services/proxy/server.js';
 import { checkCoreAvailable, defaultCoreKind } from '../services/scheduler/core/mod.js';
+import { natsMemoryLimitEnv } from '../lib/nats/server.js';
 import {
   checkNodeLinkCIDR,
   DEFAULT_NODE_LINK_CIDR,
@@ -188,6 +189,8 @@ export interface UpOptions {
   dataDir: string;
   /** join this NATS instead of running nats-server */
   natsUrl?: string;
+  /** the soft memory limit (Go's GOMEMLIMIT, e.g. "2GiB") of the nats-server up runs; refused with natsUrl, as up runs none then */
+  natsMemoryLimit?: string;
   /** apiserver HTTP port; undefined = 6443, 0 = any free port; a busy port is replaced by a free one */
   port?: number;
   host?: string;
@@ -305,6 +308,7 @@ export class Launcher {
     const leftovers = previous?.netnsNodes ?? [];
 
     if (this.opts.natsUrl) {
+      if (this.opts.natsMemoryLimit !== undefined) throw new Error(natsMemoryLimitJoinError(this.opts.natsUrl, this.opts.natsMemoryLimit));
       await checkNats(this.opts.natsUrl);
       this.natsUrl = this.opts.natsUrl;
       this.state = { natsUrl: this.natsUrl, managedNats: false, natsPort: previous?.natsPort, bucket: this.bucket, pid: process.pid, netnsNodes: leftovers };
@@ -323,10 +327,13 @@ export class Launcher {
       // Written before nats-server starts so a second launcher on this folder refuses to start.
       writeState(this.dataDir, this.state);
       mkdirSync(natsStoreDir(this.dataDir), { recursive: true });
-      this.nats = new SupervisedProcess({ name: 'nats-server', command: bin, args: natsServerArgs(this.dataDir, port) }, this.out, width);
+      // the limit in nats-server's environment only: containerd, the registry and prometheus are Go programs too
+      const env = natsMemoryLimitEnv(this.opts.natsMemoryLimit);
+      this.nats = new SupervisedProcess({ name: 'nats-server', command: bin, args: natsServerArgs(this.dataDir, port), env }, this.out, width);
       this.nats.start();
       await waitForListener(port, this.nats.child, 'nats-server');
-      log(`nats-server listening on ${this.natsUrl} with its data in ${natsStoreDir(this.dataDir)}`);
+      const limit = this.opts.natsMemoryLimit === undefined ? '' : ` and a soft memory limit of ${this.opts.natsMemoryLimit} (GOMEMLIMIT)`;
+      log(`nats-server listening on ${this.natsUrl} with its data in ${natsStoreDir(this.dataDir)}${limit}`);
     }
     this.throwIfStopping();
 
@@ -644,6 +651,12 @@ export function strayRegistries(config: string): number[] {
     .map(({ pid }) => pid);
 }
 
+/** Why --nats-memory-limit is refused when up joins a NATS server: it limits only a nats-server up starts. */
+function natsMemoryLimitJoinError(natsUrl: string, limit: string, from = '--nats'): string {
+  const unset = from === '$NATS_URL' ? ', or unset NATS_URL to have up start its own' : '';
+  return `--nats-memory-limit ${limit}: up joins the NATS server at ${natsUrl} (${from}) and starts no nats-server, so there is nothing to limit; set GOMEMLIMIT=${limit} in the environment of the nats-server you started${unset}`;
+}
+
 /** Fails with the reason when url is not a reachable NATS server with JetStream. */
 async function checkNats(url: string): Promise<void> {
   let nc;
@@ -661,7 +674,7 @@ async function checkNats(url: string): Promise<void> {
   }
 }
 
-export const UP_USAGE = `usage: flotilla up [--data DIR] [--nats URL] [--port N] [--host ADDR] [--bucket NAME] [--hollow-nodes N] [--hollow-log-rate R]
+export const UP_USAGE = `usage: flotilla up [--data DIR] [--nats URL | --nats-memory-limit SIZE] [--port N] [--host ADDR] [--bucket NAME] [--hollow-nodes N] [--hollow-log-rate R]
                   [--no-real-node] [--nodes N] [--node-link-cidr CIDR] [--container-runtime-endpoint unix://PATH] [--cluster-cidr CIDR] [--pod-cidr CIDR]
                   [--service-cluster-ip-range CIDR] [--service-node-port-range A-B] [--node-monitor-grace-period D]
                   [--cni-bridge NAME] [--registry-port N] [--control-plane processes|static-pods]
@@ -674,6 +687,10 @@ runs pods with IPs from a CNI bridge; otherwise up says why and runs hollow node
 
   --data DIR     data folder (default $FLOTILLA_DATA or <project>/.flotilla/data)
   --nats URL     join this NATS server (default $NATS_URL) instead of running nats-server
+  --nats-memory-limit SIZE  the soft memory limit of the nats-server up runs (Go's GOMEMLIMIT: bytes with an
+                    optional unit B, KiB, MiB, GiB or TiB, e.g. 2GiB; default none): its collector works harder as
+                    its heap nears SIZE instead of letting it grow to twice what is live. Not with --nats or $NATS_URL:
+                    up starts no nats-server then, and refuses the flag (set GOMEMLIMIT where that server is started)
   --port N       apiserver HTTP port (default ${DEFAULT_API_PORT}; a busy port is replaced by a free one; 0 = any)
   --host ADDR    apiserver bind address (default 127.0.0.1)
   --bucket NAME  JetStream KV bucket holding the objects (default ${DEFAULT_BUCKET})
@@ -720,6 +737,7 @@ export async function runUp(argv: string[]): Promise<number> {
     options: {
       data: { type: 'string' },
       nats: { type: 'string' },
+      'nats-memory-limit': { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
       bucket: { type: 'string' },
@@ -756,6 +774,17 @@ export async function runUp(argv: string[]): Promise<number> {
   if (!CONTROL_PLANE_MODES.includes(controlPlane)) throw new Error(`--control-plane: ${values['control-plane']} is none of ${CONTROL_PLANE_MODES.join(', ')}`);
   if (controlPlane === 'static-pods' && values['no-real-node']) throw new Error('--control-plane static-pods needs the real node (the kubelet runs the control plane): drop --no-real-node');
   tracingFlags(values); // refused here, not by each child
+  const natsUrl = values.nats ?? (process.env.NATS_URL || undefined);
+  const natsMemoryLimit = values['nats-memory-limit'];
+  if (natsMemoryLimit !== undefined) {
+    // refused here, before anything starts, not by Go when nats-server starts
+    try {
+      natsMemoryLimitEnv(natsMemoryLimit);
+    } catch (e) {
+      throw new Error(`--nats-memory-limit: ${(e as Error).message}`);
+    }
+    if (natsUrl) throw new Error(natsMemoryLimitJoinError(natsUrl, natsMemoryLimit, values.nats ? '--nats' : '$NATS_URL'));
+  }
   durationFlag(values['node-monitor-grace-period'], '--node-monitor-grace-period'); // refused here, not by the controller-manager
   // The scheduler (a child process or a static pod) loads its core at start; a clone whose core
   // was never built is stopped here with the command that builds it.
@@ -763,7 +792,8 @@ export async function runUp(argv: string[]): Promise<number> {
   const launcher = new Launcher({
     dataDir: resolveDataDir(values.data),
     tracingArgs: tracingArgs(values),
-    natsUrl: values.nats ?? (process.env.NATS_URL || undefined),
+    natsUrl,
+    natsMemoryLimit,
     port,
     host: values.host,
     bucket: values.bucket,

@@ -91,7 +91,7 @@ export class PrometheusAddon {
     writeFileSync(this.layout.rules, renderRecordingRules());
     this.nc = await connectNats(this.opts.natsUrl, { name: 'flotilla-up/prometheus-targets' });
     this.targets = new TargetFiles(this.nc, this.layout, Math.min(5000, this.opts.scrapeIntervalMs), log);
-    await this.targets.start();
+    this.targets.start();
     const wanted = this.opts.port ?? DEFAULT_PROMETHEUS_PORT;
     const { port, moved } = await choosePort(wanted);
     if (moved && wanted) log(`prometheus port ${wanted} is busy; using ${port}`);

@@ -4,7 +4,7 @@
  * file is rewritten when its targets changed. Prometheus watches the files, so a new
  * kubelet process or component is scraped without a restart, and a stopped one drops out.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { discoverTargets, type ScrapeTarget } from '../../lib/metrics/mod.js';
 import { OTHER_JOBS, SCRAPE_JOBS, targetsFile, type PrometheusLayout } from './config.js';
@@ -40,10 +40,17 @@ export class TargetFiles {
     private readonly log: (line: string) => void,
   ) {}
 
-  /** Writes every job's file once (so Prometheus starts with them all), then keeps them current. */
-  async start(): Promise<void> {
+  /**
+   * Writes every job's file (so Prometheus starts with them all), empty unless a previous
+   * run left it, then keeps them current from a first discovery on. That discovery waits
+   * out its answers (half a second) while Prometheus starts, not before.
+   */
+  start(): void {
     mkdirSync(this.layout.targets, { recursive: true });
-    await this.refresh();
+    for (const job of targetGroups([]).keys()) {
+      const file = targetsFile(this.layout, job);
+      if (!existsSync(file)) writeIfChanged(file, '[]\n');
+    }
     const tick = () => {
       if (this.stopped) return;
       this.running = this.refresh()
@@ -52,7 +59,7 @@ export class TargetFiles {
           if (!this.stopped) this.timer = setTimeout(tick, this.intervalMs);
         });
     };
-    this.timer = setTimeout(tick, this.intervalMs);
+    tick();
   }
 
   async refresh(): Promise<void> {

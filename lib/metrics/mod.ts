@@ -2,4 +2,4 @@
 export { APISERVER_LATENCY_BUCKETS, APISERVER_SLI_BUCKETS, client, newRegistry, renderMetrics } from './registry.js';
 export { listenHttp, serveMetrics, type HealthServer, type ListeningServer } from './server.js';
 export { TARGETS_SUBJECT, announceTargets, discoverTargets, targetAddress, type ScrapeTarget } from './targets.js';
-export { CounterSeries, HistogramSeries, KeyedCounter, KeyedHistogram } from './series.js';
+export { LabelledChildren } from './children.js';

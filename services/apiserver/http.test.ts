@@ -290,6 +290,22 @@ describe('apiserver REST semantics', () => {
     assert.equal((await call(u, 'GET', '/api/v1/namespaces/default/pods/gp')).status, 404);
   });
 
+  it('a grace-0 delete of a terminating pod held by a finalizer shortens its grace, so it goes with the finalizer', async () => {
+    await call(u, 'POST', '/api/v1/namespaces/default/pods', { ...pod('held'), metadata: { name: 'held', finalizers: ['example.com/hold'] } });
+    await call(u, 'POST', '/api/v1/namespaces/default/pods/held/binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'held' }, target: { kind: 'Node', name: 'n1' } });
+    const d = await call(u, 'DELETE', '/api/v1/namespaces/default/pods/held');
+    assert.equal(d.body.metadata.deletionGracePeriodSeconds, 30);
+    // the kubelet's delete once the containers stopped
+    const now = await call(u, 'DELETE', '/api/v1/namespaces/default/pods/held', { gracePeriodSeconds: 0 });
+    assert.equal(now.status, 200);
+    assert.equal(now.body.metadata.deletionGracePeriodSeconds, 0);
+    assert.equal((await call(u, 'GET', '/api/v1/namespaces/default/pods/held')).body.metadata.deletionGracePeriodSeconds, 0);
+    // the finalizer's owner lets go: the pod is gone
+    const released = await call(u, 'PATCH', '/api/v1/namespaces/default/pods/held', { metadata: { finalizers: null } }, { 'content-type': 'application/merge-patch+json' });
+    assert.equal(released.status, 200);
+    assert.equal((await call(u, 'GET', '/api/v1/namespaces/default/pods/held')).status, 404);
+  });
+
   it('lists with label selectors (all operators), field selectors and limit/continue paging', async () => {
     await call(u, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sel' } });
     for (let i = 0; i < 7; i++) {

@@ -1,23 +1,16 @@
 /** The apiserver's metrics, with upstream names and labels. */
 import type { Verb } from '../../lib/client/mod.js';
-import {
-  APISERVER_LATENCY_BUCKETS,
-  APISERVER_SLI_BUCKETS,
-  client,
-  KeyedCounter,
-  KeyedHistogram,
-  newRegistry,
-} from '../../lib/metrics/mod.js';
+import { APISERVER_LATENCY_BUCKETS, APISERVER_SLI_BUCKETS, client, LabelledChildren, newRegistry } from '../../lib/metrics/mod.js';
 
 export class ApiServerMetrics {
   readonly registry = newRegistry('apiserver');
-  readonly requests = new KeyedCounter({
+  readonly requests = new client.Counter({
     name: 'apiserver_request_total',
     help: 'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.',
     labelNames: ['verb', 'dry_run', 'group', 'version', 'resource', 'subresource', 'scope', 'component', 'code'],
     registers: [this.registry],
   });
-  readonly duration = new KeyedHistogram({
+  readonly duration = new client.Histogram({
     name: 'apiserver_request_duration_seconds',
     help: 'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.',
     labelNames: ['verb', 'dry_run', 'group', 'version', 'resource', 'subresource', 'scope', 'component'],
@@ -25,7 +18,7 @@ export class ApiServerMetrics {
     registers: [this.registry],
   });
   /** What the kubernetes-mixin's availability SLO counts (1 s, 5 s, 30 s buckets). Flotilla has no webhooks or APF queue to subtract, so it equals the request duration. */
-  readonly sliDuration = new KeyedHistogram({
+  readonly sliDuration = new client.Histogram({
     name: 'apiserver_request_sli_duration_seconds',
     help: 'Response latency distribution (not counting webhook duration and priority & fairness queue wait times) in seconds for each verb, group, version, resource, subresource, scope and component.',
     labelNames: ['verb', 'group', 'version', 'resource', 'subresource', 'scope', 'component'],
@@ -51,18 +44,23 @@ export class ApiServerMetrics {
     registers: [this.registry],
   });
 
-  /** Each series is found by one Map lookup of a joined key, not by prom-client's hash of its label set (three per request). */
+  private readonly requestChildren = new LabelledChildren(this.requests);
+  private readonly durationChildren = new LabelledChildren(this.duration);
+  private readonly sliDurationChildren = new LabelledChildren(this.sliDuration);
+
+  /** Each metric's child is found by one Map lookup of a joined key: no label objects per request. */
   observe(l: RequestLabels, code: number, seconds: number): void {
     const dryRun = l.dryRun ? 'All' : '';
     const subresource = l.subresource ?? '';
     // label values hold no newline (verbs, API groups, versions, resources, scopes, components)
     const key = `${l.verb}\n${dryRun}\n${l.group}\n${l.version}\n${l.resource}\n${subresource}\n${l.scope}\n${l.component}`;
     const base = () => ({ verb: l.verb, dry_run: dryRun, group: l.group, version: l.version, resource: l.resource, subresource, scope: l.scope, component: l.component });
-    this.requests.series(`${key}\n${code}`, () => ({ ...base(), code: String(code) })).inc();
+    this.requestChildren.child(`${key}\n${code}`, () => ({ ...base(), code: String(code) })).inc();
     if (l.verb !== 'WATCH') {
-      this.duration.series(key, base).observe(seconds);
-      this.sliDuration
-        .series(key, () => {
+      this.durationChildren.child(key, base).observe(seconds);
+      // keyed with dry_run, which the SLI histogram has not: both keys' children record into one series
+      this.sliDurationChildren
+        .child(key, () => {
           const { dry_run: _, ...sli } = base();
           return sli;
         })

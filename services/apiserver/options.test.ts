@@ -418,6 +418,9 @@ describe('list and delete options per verb and transport, as upstream', () => {
     it(`${t} get: list-only options are ignored, resourceVersion=0 is served`, async () => {
       const name = fresh();
       await configMap(name);
+      // resourceVersion=0 reads the watch cache as it is, which may not have the create yet
+      // (as upstream): a consistent read first waits until it has
+      assert.ok(await exists(name));
       const o = await send(t, 'get', { name, list: { resourceVersion: '0', labelSelector: 'none=here', limit: 'ten', sendInitialEvents: true } });
       assert.equal(o.code, 200, JSON.stringify(o.body));
       assert.equal(o.body.metadata.name, name);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
-import { JsonPacker, PackDictionary } from './packedjson.js';
+import { JsonPacker, PackDictionary, type Unpacker } from './packedjson.js';
 
 /** a pod as the scheduler bench makes them, bound and running */
 function benchPod(i: number): object {
@@ -66,6 +66,21 @@ describe('packed JSON', () => {
     assert.equal(packed.dictionary.inflate(packed.bytes), big);
   });
 
+  it('copies from the dictionary and keeps literals of any code unit: non-ASCII, astral, lone surrogates', () => {
+    const shared = 'a run of text long enough to be copied from the dictionary';
+    const d = new PackDictionary(JSON.stringify({ a: `ä€😀 ${shared}`, b: '\ud800 lone', c: 'x'.repeat(100), n: 12345 }));
+    const texts = [
+      JSON.stringify({ a: `ä€😀 ${shared}`, b: '\ud800 lone', c: 'x'.repeat(100), n: 12346 }),
+      JSON.stringify({ z: `${shared}😀\udc00${shared}€`, c: 'x'.repeat(300) }),
+      JSON.stringify({ only: 'literals ünd 😀 \ud801' }),
+      '',
+      'x',
+    ];
+    for (const t of texts) assert.equal(d.inflate(d.deflate(t)), t);
+    assert.ok(d.deflate(texts[0]).length * 5 < texts[0].length, 'a text like the dictionary is mostly copies');
+    assert.ok(d.deflate(texts[1]).length * 2 < texts[1].length, 'copies longer than the dictionary holds them are cut into several');
+  });
+
   it('leaves a text that would not be smaller as it is', () => {
     const packer = new JsonPacker();
     packer.pack(JSON.stringify(benchPod(1)));
@@ -92,7 +107,7 @@ describe('packed JSON', () => {
     const packer = new JsonPacker();
     const first = JSON.stringify({ kind: 'First', spec: { x: 'a'.repeat(300) } });
     const early = packer.pack(first)!;
-    const dictionaries = new Set([packer.current]);
+    const dictionaries = new Set<Unpacker | undefined>([packer.current]);
     const texts = Array.from({ length: 5000 }, (_, i) => JSON.stringify(benchPod(i)));
     const packed = texts.map((t) => {
       const p = packer.pack(t)!;

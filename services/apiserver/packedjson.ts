@@ -1,59 +1,172 @@
 /**
- * The JSON text of an object the watch cache keeps cold, deflated against a preset
- * dictionary of its resource: the text of a recent object of that resource, so what every
- * object of the resource shares (field names, the pod template, managed fields) costs a few
- * bytes of back-references. A bench pod's 1.9 kB of JSON packs to about 100 bytes, an
- * Event's 1.0 kB to about 160. At a million pods the texts were most of the apiserver's heap.
+ * The JSON text of an object the watch cache keeps cold, packed against a dictionary of its
+ * resource: the text of a recent object of that resource, so what every object of the
+ * resource shares (field names, the pod template, managed fields) is a few bytes of
+ * references into it. A bench pod's 1.9 kB of JSON packs to about 95 bytes, an Event's
+ * 1.0 kB to about 175. At a million pods the texts were most of the apiserver's heap.
  *
- * The packed bytes are kept as a one-byte JS string (latin1: a character per byte), not a
- * Buffer: a small Buffer is a view on a pooled 8 KiB slab and keeps the whole slab alive
- * (pooled slices retained 374 MiB more than the strings they would have replaced).
+ * The packing is LZ77 against the dictionary alone, in JavaScript, on the text's UTF-16
+ * code units: the dictionary's index of substrings is built once, when it is picked. It
+ * was zlib's raw deflate with a preset dictionary, which cost ~25 µs per object, most of it
+ * a zlib stream made for each call (its state allocated and cleared, the dictionary hashed
+ * again) and the text's UTF-8 encoding; every pod freezes twice (itself and its Event).
+ *
+ * A text much longer than a dictionary (a large ConfigMap) is deflated by zlib instead, on
+ * its own: what it repeats is in itself, and zlib's cost per call is small beside it.
+ *
+ * A packed text is a string of operations, each a literal run and a copy from the
+ * dictionary: varint(literal length), the literal code units, varint(copy length), and
+ * when that is not 0 (the end), varint(copy start). A varint is 7 bits per code unit, the
+ * high bit (128) set on all but the last, so a packed ASCII text is a one-byte string.
  */
+
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
-/** the longest text a dictionary is made of: zlib's window must hold it and the text packed after it */
+/** the longest text a dictionary is made of (copy starts stay two varint units) */
 const DICTIONARY_MAX = 4096;
 
-/**
- * zlib settings: an 8 KiB window (dictionary and object both fit; deflate's state is a
- * quarter of the default's, so each call allocates and clears less) and small output
- * chunks (one packed object is a few hundred bytes, its text a few kB).
- */
-const WINDOW_BITS = 13;
-const DEFLATE_OPTIONS = { windowBits: WINDOW_BITS, memLevel: 7, chunkSize: 4096 } as const;
-const INFLATE_CHUNK = 512;
+/** the shortest copy: a shorter one would not pay for its varints */
+const MIN_MATCH = 8;
+/** the dictionary's index: the first position of each hashed run of MIN_MATCH code units */
+const HASH_BITS = 13;
+
+function hashAt(s: string, i: number): number {
+  let h = 0;
+  for (let k = 0; k < MIN_MATCH; k++) h = Math.imul(h ^ s.charCodeAt(i + k), 0x9e3779b1);
+  return h >>> (32 - HASH_BITS);
+}
+
+/** output code units, grown as a text needs: one buffer for every pack */
+let out = new Uint16Array(16 * 1024);
+
+function ensure(n: number): void {
+  if (out.length < n) out = new Uint16Array(Math.max(n, out.length * 2));
+}
+
+/** `out[0, n)` as a string */
+function outString(n: number): string {
+  const CHUNK = 8192;
+  if (n <= CHUNK) return String.fromCharCode.apply(null, out.subarray(0, n) as unknown as number[]);
+  let s = '';
+  for (let i = 0; i < n; i += CHUNK) s += String.fromCharCode.apply(null, out.subarray(i, Math.min(n, i + CHUNK)) as unknown as number[]);
+  return s;
+}
+
+/** texts from this length on are deflated by zlib */
+const ZLIB_FROM = 16 * 1024;
+
+/** What gives a packed text back. */
+export interface Unpacker {
+  inflate(packed: string): string;
+}
+
+/** A long text deflated by zlib on its own, kept as a latin1 string as the packed ones are. */
+const ZLIB: Unpacker = {
+  inflate: (packed) => inflateRawSync(Buffer.from(packed, 'latin1')).toString('utf8'),
+};
+
+function zlibDeflate(text: string): string {
+  return deflateRawSync(Buffer.from(text)).toString('latin1');
+}
 
 /**
  * The texts of a resource's objects are packed against. Never changed once made: every
  * packed text keeps a reference to the one it was packed with, so a resource that picks a
  * newer dictionary leaves the older texts readable.
  */
-export class PackDictionary {
-  private readonly deflateOptions: object;
-  private readonly inflateOptions: object;
+export class PackDictionary implements Unpacker {
+  private readonly text: string;
+  /** hash of MIN_MATCH code units -> 1 + their first position in `text` (0: none) */
+  private readonly index = new Int32Array(1 << HASH_BITS);
 
   constructor(text: string) {
-    let bytes = Buffer.from(text);
-    if (bytes.length > DICTIONARY_MAX) bytes = Buffer.from(bytes.subarray(0, DICTIONARY_MAX));
-    this.deflateOptions = { ...DEFLATE_OPTIONS, dictionary: bytes };
-    this.inflateOptions = { windowBits: WINDOW_BITS, chunkSize: INFLATE_CHUNK, dictionary: bytes };
+    // a string of its own: a slice would keep the whole text it was cut from alive
+    this.text = Buffer.from(text.length > DICTIONARY_MAX ? text.slice(0, DICTIONARY_MAX) : text, 'utf16le').toString('utf16le');
+    for (let p = 0; p + MIN_MATCH <= this.text.length; p++) {
+      const h = hashAt(this.text, p);
+      if (this.index[h] === 0) this.index[h] = p + 1;
+    }
   }
 
-  /** `text` deflated, as a latin1 string */
+  /** `text` packed */
   deflate(text: string): string {
-    return deflateRawSync(Buffer.from(text), this.deflateOptions).toString('latin1');
+    const dict = this.text;
+    const n = text.length;
+    // worst case: one literal run (3 varint units for its length) and the end
+    ensure(n + 8);
+    let o = 0;
+    let lit = 0;
+    let i = 0;
+    const varint = (v: number) => {
+      while (v >= 128) {
+        out[o++] = (v & 127) | 128;
+        v >>>= 7;
+      }
+      out[o++] = v;
+    };
+    while (i + MIN_MATCH <= n) {
+      let p = this.index[hashAt(text, i)] - 1;
+      let len = 0;
+      if (p >= 0) {
+        while (len < MIN_MATCH && text.charCodeAt(i + len) === dict.charCodeAt(p + len)) len++;
+      }
+      if (len < MIN_MATCH) {
+        i++;
+        continue;
+      }
+      while (i + len < n && p + len < dict.length && text.charCodeAt(i + len) === dict.charCodeAt(p + len)) len++;
+      // a copy may start earlier, in the literal run before it
+      while (i > lit && p > 0 && text.charCodeAt(i - 1) === dict.charCodeAt(p - 1)) {
+        i--;
+        p--;
+        len++;
+      }
+      // a copy costs at most 8 units of varints, and saves at least MIN_MATCH literal ones
+      ensure(o + (i - lit) + 16);
+      varint(i - lit);
+      for (let k = lit; k < i; k++) out[o++] = text.charCodeAt(k);
+      varint(len);
+      varint(p);
+      i += len;
+      lit = i;
+    }
+    ensure(o + (n - lit) + 8);
+    varint(n - lit);
+    for (let k = lit; k < n; k++) out[o++] = text.charCodeAt(k);
+    out[o++] = 0;
+    return outString(o);
   }
 
   /** the text `deflate` packed */
   inflate(packed: string): string {
-    return inflateRawSync(Buffer.from(packed, 'latin1'), this.inflateOptions).toString('utf8');
+    const dict = this.text;
+    let i = 0;
+    const varint = () => {
+      let v = 0;
+      let shift = 0;
+      for (;;) {
+        const c = packed.charCodeAt(i++);
+        v += (c & 127) * 2 ** shift;
+        if (c < 128) return v;
+        shift += 7;
+      }
+    };
+    let s = '';
+    for (;;) {
+      const l = varint();
+      if (l) s += packed.slice(i, (i += l));
+      const len = varint();
+      if (len === 0) return s;
+      const p = varint();
+      s += dict.slice(p, p + len);
+    }
   }
 }
 
 /** A text as packed, and the dictionary that unpacks it. */
 export interface Packed {
   bytes: string;
-  dictionary: PackDictionary;
+  dictionary: Unpacker;
 }
 
 /**
@@ -71,6 +184,10 @@ export class JsonPacker {
 
   /** `text` packed, or undefined when packing would not make it smaller. */
   pack(text: string): Packed | undefined {
+    if (text.length >= ZLIB_FROM) {
+      const bytes = zlibDeflate(text);
+      return bytes.length < text.length ? { bytes, dictionary: ZLIB } : undefined;
+    }
     if (REPICK_AT.has(++this.packs)) this.dictionary = new PackDictionary(text);
     const dictionary = this.dictionary!;
     const bytes = dictionary.deflate(text);

@@ -86,6 +86,22 @@ describe('Priority admission (real apiserver)', () => {
     assert.equal(created.spec?.preemptionPolicy, 'Never');
   });
 
+  it('follows the global default class as it changes, goes and comes', async () => {
+    const named = async (name: string) => (await client.create<Pod>(PODS, pod(name))).spec;
+    const first = await client.create<PriorityClass>(CLASSES, pc('first', 11, { globalDefault: true }));
+    assert.equal((await named('a'))?.priorityClassName, 'first');
+    await client.update(CLASSES, { ...first, globalDefault: false });
+    const none = await named('b');
+    assert.equal(none?.priorityClassName, undefined);
+    assert.equal(none?.priority, 0);
+    await client.create(CLASSES, pc('second', 22, { globalDefault: true }));
+    const second = await named('c');
+    assert.equal(second?.priorityClassName, 'second');
+    assert.equal(second?.priority, 22);
+    await client.delete({ ...CLASSES, name: 'second' });
+    assert.equal((await named('d'))?.priority, 0);
+  });
+
   it('allows only one global default class', async () => {
     await client.create(CLASSES, pc('first-default', 5, { globalDefault: true }));
     const e = await rejection(client.create(CLASSES, pc('second-default', 6, { globalDefault: true })));

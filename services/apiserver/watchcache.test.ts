@@ -35,8 +35,28 @@ describe('watch cache', () => {
     const patched: any = await api.patch({ ...cms, name: 'cold' }, 'merge', { data: { k: 'w' } });
     assert.equal(patched.data.k, 'w');
     assert.equal(patched.data.u, 'ä€');
+    await s.cache.waitConsistent();
     const after = s.cache.get('configmaps', 'default', 'cold')!;
     assert.equal(after.obj, after.obj, 'a changed object is kept parsed again');
     assert.equal(after.obj.data.k, 'w');
+  });
+
+  it('tells the revision of the last change to a resource: a create, an update, a delete', async () => {
+    const before = s.cache.changedAt('configmaps');
+    const created: any = await api.create(cms, cm('changing'));
+    await s.cache.waitConsistent();
+    assert.equal(s.cache.changedAt('configmaps'), Number(created.metadata.resourceVersion));
+    assert.ok(s.cache.changedAt('configmaps') > before);
+    const updated: any = await api.patch({ ...cms, name: 'changing' }, 'merge', { data: { k: 'w' } });
+    await s.cache.waitConsistent();
+    assert.equal(s.cache.changedAt('configmaps'), Number(updated.metadata.resourceVersion));
+    await api.delete({ ...cms, name: 'changing' });
+    const rev = await s.cache.waitConsistent();
+    assert.equal(s.cache.changedAt('configmaps'), rev, 'the delete is the last change');
+    const secrets = { group: '', version: 'v1', resource: 'secrets', namespace: 'default' };
+    await api.create(secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'other' }, data: {} });
+    await s.cache.waitConsistent();
+    assert.equal(s.cache.changedAt('configmaps'), rev, 'another resource does not move it');
+    assert.equal(s.cache.changedAt('no-such-resource'), 0);
   });
 });

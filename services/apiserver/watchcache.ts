@@ -9,7 +9,7 @@ import sortedBtree from 'sorted-btree';
 import { parseKey } from '../../lib/store/keys.js';
 import type { KvStore, StoreEntry } from '../../lib/store/kvstore.js';
 import { rememberJson, withResourceVersionBytes, type StoredBytes } from './objectjson.js';
-import { JsonPacker, type PackDictionary } from './packedjson.js';
+import { JsonPacker, type Unpacker } from './packedjson.js';
 
 export interface CachedObject {
   key: string;
@@ -28,7 +28,7 @@ export interface CachedObject {
 /**
  * An object the cache holds. While its last change is among the ring's recent events it is
  * kept parsed (watchers, bindings and status writes read it then); once that event leaves
- * the ring it is kept as its JSON text only, deflated against its resource's dictionary
+ * the ring it is kept as its JSON text only, packed against its resource's dictionary
  * (packedjson.ts), and inflated and parsed again when read. A million pods parsed were
  * about 3 kB of JS heap each, and every major GC walked all their objects; as text they
  * were a string each of their JSON's size (1.9 kB); packed, about 100 bytes.
@@ -40,7 +40,7 @@ class CacheEntry implements CachedObject {
    */
   private text?: string;
   /** what `text` was packed with; null when it was left unpacked (packing made it no smaller) */
-  private dictionary?: PackDictionary | null;
+  private dictionary?: Unpacker | null;
 
   constructor(
     readonly key: string,
@@ -128,6 +128,8 @@ interface ResourceIndex {
   order: SortedKeys;
   /** packs the texts of its objects once their last change leaves the ring */
   packer: JsonPacker;
+  /** the revision of the last change applied to an object of this resource (0: none yet) */
+  changed: number;
 }
 
 export class WatchCache {
@@ -187,7 +189,7 @@ export class WatchCache {
   private index(resource: string): ResourceIndex {
     let idx = this.resources.get(resource);
     if (!idx) {
-      idx = { resource, objects: new Map(), order: new BTree<string, undefined>(undefined, compareKeys), packer: new JsonPacker() };
+      idx = { resource, objects: new Map(), order: new BTree<string, undefined>(undefined, compareKeys), packer: new JsonPacker(), changed: 0 };
       this.resources.set(resource, idx);
     }
     return idx;
@@ -264,6 +266,7 @@ export class WatchCache {
         const obj = { ...last, metadata: { ...last.metadata, resourceVersion: String(e.revision) } };
         ev = { type: 'DELETED', revision: e.revision, resource: pk.resource, namespace: pk.namespace, name: pk.name, obj, prev: last };
       }
+      if (ev) idx.changed = e.revision;
       if (ev && this.synced) this.emit(ev);
     }
     if (e.revision > this.rev) this.rev = e.revision;
@@ -402,6 +405,15 @@ export class WatchCache {
       if (!then.has(k)) yield o;
     }
     while (r < restored.length) yield restored[r++][1]!;
+  }
+
+  /**
+   * The revision of the last change (create, update or delete) the cache applied to an
+   * object of a resource, 0 when none: what a reader derived from a resource's objects
+   * stays true while this does not move.
+   */
+  changedAt(resource: string): number {
+    return this.resources.get(resource)?.changed ?? 0;
   }
 
   count(resource: string): number {
