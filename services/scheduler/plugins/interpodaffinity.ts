@@ -135,6 +135,22 @@ function existingTermsMatcher(snapshot: Snapshot, target: Pod, targetKey: string
   };
 }
 
+/**
+ * Adds per-node sums (by core slot, as matchingPodCounts gives them), times `weight`, into
+ * the counts of the nodes' domains (`ids`: core slot -> domain, negative for none); `into`
+ * is asked for those counts only when a sum lands in a domain.
+ */
+function addToDomains(sums: Int32Array, ids: Int32Array, into: () => Float64Array, weight = 1): void {
+  let counts: Float64Array | undefined;
+  const n = Math.min(sums.length, ids.length);
+  for (let slot = 0; slot < n; slot++) {
+    const s = sums[slot];
+    if (s === 0 || ids[slot] < 0) continue;
+    counts ??= into();
+    counts[ids[slot]] += s * weight;
+  }
+}
+
 function anyNonZero(a: Int32Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== 0) return true;
   return false;
@@ -225,7 +241,7 @@ export function newInterPodAffinity(args?: InterPodAffinityArgs, deps?: PluginDe
     const targetKey = JSON.stringify([namespaceOf(pod), sortedLabels(pod.metadata?.labels)]);
     const existingAnti = new Map<string, Int32Array>();
     const existingScore = new Map<string, Int32Array>();
-    for (const k of [...snapshot.affinityTopologyKeys()]) {
+    for (const k of snapshot.affinityTopologyKeys()) {
       const anti = snapshot.matchingPodCounts(existingTermsMatcher(snapshot, pod, targetKey, k, 'anti', hardWeight));
       if (anyNonZero(anti)) existingAnti.set(k, anti);
       if (!scoring) continue;
@@ -266,14 +282,7 @@ export function newInterPodAffinity(args?: InterPodAffinityArgs, deps?: PluginDe
       }
       return c;
     };
-    for (const [k, counts] of existingAnti) {
-      const ids = topo.get(k).ids;
-      for (let slot = 0; slot < counts.length; slot++) {
-        const n = counts[slot];
-        const d = n !== 0 ? ids[slot] : -1;
-        if (d !== undefined && d >= 0) existingFor(k).counts[d] += n;
-      }
-    }
+    for (const [k, counts] of existingAnti) addToDomains(counts, topo.get(k).ids, () => existingFor(k).counts);
     for (const [k, n] of selfAnti) existingFor(k).selfIncrement = n;
 
     const scoreByKey = new Map<string, DomainConstraint>();
@@ -285,14 +294,7 @@ export function newInterPodAffinity(args?: InterPodAffinityArgs, deps?: PluginDe
       }
       return c;
     };
-    for (const [k, sums] of existingScore) {
-      const ids = topo.get(k).ids;
-      for (let slot = 0; slot < sums.length; slot++) {
-        const w = sums[slot];
-        const d = w !== 0 ? ids[slot] : -1;
-        if (d !== undefined && d >= 0) scoreFor(k).counts[d] += w;
-      }
-    }
+    for (const [k, sums] of existingScore) addToDomains(sums, topo.get(k).ids, () => scoreFor(k).counts);
     for (const [k, w] of selfScore) scoreFor(k).selfIncrement += w;
 
     // 2. existing pods that match the incoming pod's own terms
@@ -319,28 +321,9 @@ export function newInterPodAffinity(args?: InterPodAffinityArgs, deps?: PluginDe
       const antiCounts = me.requiredAntiAffinity.map((t) => snapshot.matchingPodCounts(termsMatcher(snapshot, [t])));
       const prefCounts = preferred.map((t) => snapshot.matchingPodCounts(termsMatcher(snapshot, [t])));
       const prefScores = preferred.map((t) => scoreFor(t.topologyKey));
-      for (const ni of snapshot.nodes()) {
-        const slot = ni.slot;
-        if (affCounts) {
-          const n = affCounts[slot] | 0;
-          if (n > 0) {
-            for (let i = 0; i < affinity.length; i++) {
-              const d = affIds[i][slot];
-              if (d >= 0) affinity[i].counts[d] += n;
-            }
-          }
-        }
-        for (let i = 0; i < anti.length; i++) {
-          const n = antiCounts[i][slot] | 0;
-          const d = antiIds[i][slot];
-          if (n > 0 && d >= 0) anti[i].counts[d] += n;
-        }
-        for (let i = 0; i < preferred.length; i++) {
-          const n = prefCounts[i][slot] | 0;
-          const d = prefIds[i][slot];
-          if (n > 0 && d >= 0) prefScores[i].counts[d] += n * preferred[i].weight;
-        }
-      }
+      if (affCounts) affinity.forEach((c, i) => addToDomains(affCounts, affIds[i], () => c.counts));
+      anti.forEach((c, i) => addToDomains(antiCounts[i], antiIds[i], () => c.counts));
+      preferred.forEach((t, i) => addToDomains(prefCounts[i], prefIds[i], () => prefScores[i].counts, t.weight));
     }
 
     // the core checks Affinity, then AntiAffinity, then ExistingAntiAffinity, each group in this order
