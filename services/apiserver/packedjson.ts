@@ -10,6 +10,9 @@
  * was zlib's raw deflate with a preset dictionary, which cost ~25 µs per object, most of it
  * a zlib stream made for each call (its state allocated and cleared, the dictionary hashed
  * again) and the text's UTF-8 encoding; every pod freezes twice (itself and its Event).
+ * npm's pure-JavaScript deflate with dictionaries, fflate 0.8.3, was no answer: it allocates
+ * its tables and hashes the dictionary on each call too (a 1.2 kB pod: 65-99 µs to pack,
+ * 200-325 µs to unpack, against 7.5 and 1-2 µs here, Dec 5 11:29 UTC, load 3.9).
  *
  * A text much longer than a dictionary (a large ConfigMap) is deflated by zlib instead, on
  * its own: what it repeats is in itself, and zlib's cost per call is small beside it.
