@@ -58,16 +58,17 @@ export class PodCounts {
   }
 
   added(slot: number, pod: Pod): void {
-    for (const c of this.counters.values()) {
-      const n = c.matcher.count(pod);
-      if (n !== 0) add(c, slot, n);
-    }
+    this.counted(slot, pod, 1);
   }
 
   removed(slot: number, pod: Pod): void {
+    this.counted(slot, pod, -1);
+  }
+
+  private counted(slot: number, pod: Pod, sign: 1 | -1): void {
     for (const c of this.counters.values()) {
       const n = c.matcher.count(pod);
-      if (n !== 0) add(c, slot, -n);
+      if (n !== 0) add(c, slot, sign * n);
     }
   }
 
