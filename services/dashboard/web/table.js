@@ -25,6 +25,9 @@ export function VirtualTable({ gvr, query: own, label, height = 520, onOpen, onS
   const queryText = JSON.stringify(query);
 
   useEffect(() => {
+    // a new query shows none of the last one's rows while its first page is on the way (a
+    // pod's events table, reused for the next pod, showed the previous pod's events)
+    setPage({ total: 0, offset: 0, rows: [], synced: false });
     const s = conn.subscribe({ op: 'table', gvr, query, offset: 0, limit: visible + OVERSCAN }, (msg) => {
       if (msg.type === 'columns') setColumns(msg.columns);
       else if (msg.type === 'page') setPage(msg), setError('');
