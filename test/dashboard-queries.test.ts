@@ -149,7 +149,10 @@ describe('dashboard queries against Prometheus on a live cluster', function () {
       const nodes = await query('sum(kubelet_node_name{job="kubelet", metrics_path="/metrics"})');
       const targets = (r.data?.result ?? []) as Array<{ metric: Record<string, string>; value: [number, string] }>;
       const up = targets.length > 0 && targets.every((t) => t.value[1] === '1');
-      return up && Number((nodes.data?.result[0] as { value: [number, string] } | undefined)?.value[1]) === 2 ? targets : undefined;
+      // `up` and kubelet_node_name are read one after the other: wait until both paths have a sample, so the
+      // first answer cannot predate the /metrics target's first scrape (a fresh-clone CI saw only /metrics/cadvisor)
+      const paths = new Set(targets.map((t) => t.metric.metrics_path));
+      return up && paths.has('/metrics') && paths.has('/metrics/cadvisor') && Number((nodes.data?.result[0] as { value: [number, string] } | undefined)?.value[1]) === 2 ? targets : undefined;
     }, 60_000);
     assert.deepEqual(kubelets.map((k) => k.metric.metrics_path).sort(), ['/metrics', '/metrics/cadvisor']);
     assert.equal(new Set(kubelets.map((k) => k.metric.instance)).size, 1, 'one instance: the process');
