@@ -501,7 +501,8 @@ export class WorkloadRunner {
           }
         }
       } catch (e) {
-        this.notes.push(`${this.prefix(op)}: ${(e as Error).message}`);
+        // a create still in flight when the workload ends fails with the closed connection: not the churn's error
+        if (!this.stopping) this.notes.push(`${this.prefix(op)}: ${(e as Error).message}`);
       } finally {
         busy = false;
       }
