@@ -9,9 +9,10 @@
  *   attach      target {namespace, pod, uid, container}  options {stdin, stdout, stderr, tty}
  *   portforward target {namespace, pod, uid}             options {port}
  */
+import { stat } from 'node:fs/promises';
 import { BadRequestError, InternalError, NotFoundError, StatusError } from '../../../lib/api/errors.js';
 import type { RemoteCommandFlags, StreamRequest } from '../../../lib/stream/mod.js';
-import { CriError, nsToMs, type ContainerStatus, type CriClient } from '../cri/client.js';
+import { CriError, type ContainerStatus, type CriClient } from '../cri/client.js';
 import { relayPortForward, relayRemoteCommand, type ChannelSession } from './relay.js';
 
 export type StreamingRun = (session: ChannelSession) => Promise<void>;
@@ -40,17 +41,18 @@ function criStatus(e: unknown, what: string): StatusError {
 }
 
 /**
- * The Status for an attach that relayed no output, when the container had exited before
- * the attach was connected; undefined otherwise (its own output, if any, was relayed).
+ * The Status for an attach that relayed no output, when the container has exited and its
+ * log holds output (`logBytes`): that output was written before the attach was in place
+ * and is only in the log. undefined otherwise: the runtime's Status stands.
  */
-export function missedOutputStatus(container: string, status: Pick<ContainerStatus, 'state' | 'finishedAt'> | undefined, connectedAt: number): Uint8Array | undefined {
-  if (status?.state !== 'CONTAINER_EXITED' || nsToMs(status.finishedAt) > connectedAt) return undefined;
+export function missedOutputStatus(container: string, status: Pick<ContainerStatus, 'state'> | undefined, logBytes: number): Uint8Array | undefined {
+  if (status?.state !== 'CONTAINER_EXITED' || logBytes === 0) return undefined;
   const failure = {
     kind: 'Status',
     apiVersion: 'v1',
     metadata: {},
     status: 'Failure',
-    message: `container ${container} had exited before the attach: its output is in its log`,
+    message: `container ${container} exited and none of its output reached the attach: it is in its log`,
     reason: 'BadRequest',
     code: 400,
   };
@@ -86,17 +88,22 @@ export class StreamingAcceptor {
    * process had already printed and exited (`kubectl run --rm -i -- wget …`), relays
    * nothing and ends with success, and kubectl shows nothing. Answering it as a failure
    * makes kubectl fall back to the container's log, as it does when the container is gone.
+   * The log decides, not the times: the exit time is when the shim reaped the process, not
+   * when it wrote, and containerd adds the attach's writers only once it handles the
+   * streams; under load a lost line came with an exit time 7 ms after the connection.
    */
-  private async missedOutput(containerId: string, container: string, outputBytes: number, connectedAt: number): Promise<Uint8Array | undefined> {
+  private async missedOutput(containerId: string, container: string, outputBytes: number): Promise<Uint8Array | undefined> {
     if (outputBytes > 0) return undefined;
     let status: ContainerStatus | undefined;
-    // the streams close as the exit is handled: CRI may say EXITED a moment later
-    for (let i = 0; i < 20; i++) {
+    // the streams close as the process exits: CRI says EXITED once containerd handled the exit
+    const deadline = Date.now() + 5000;
+    do {
       status = await this.cri.containerStatus(containerId).catch(() => undefined);
       if (status?.state !== 'CONTAINER_RUNNING') break;
       await new Promise((r) => setTimeout(r, 50));
-    }
-    return missedOutputStatus(container, status, connectedAt);
+    } while (Date.now() < deadline);
+    const logBytes = status?.state === 'CONTAINER_EXITED' && status.logPath ? await stat(status.logPath).then((s) => s.size, () => 0) : 0;
+    return missedOutputStatus(container, status, logBytes);
   }
 
   /** Checks the request and asks CRI for the URL; the returned run relays the session. */
@@ -120,7 +127,7 @@ export class StreamingAcceptor {
           throw criStatus(e, 'attach');
         });
         const container = `${req.target.namespace}/${req.target.pod}/${req.target.container ?? ''}`;
-        return (s) => relayRemoteCommand(url, f, s, { replaceStatus: (bytes, at) => this.missedOutput(containerId, container, bytes, at) });
+        return (s) => relayRemoteCommand(url, f, s, { replaceStatus: (bytes) => this.missedOutput(containerId, container, bytes) });
       }
       case 'portforward': {
         const port = Number(o.port);

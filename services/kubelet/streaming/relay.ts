@@ -35,10 +35,10 @@ function relay(a: Duplex, b: Duplex): Promise<void> {
 export interface RemoteCommandRelayOptions {
   /**
    * Once the output has drained: the Status to send on the error channel instead of the
-   * runtime's (undefined keeps the runtime's), given the output bytes relayed and when the
-   * runtime's streams were connected (ms since the epoch).
+   * runtime's (undefined keeps the runtime's), given the output bytes relayed. Not asked
+   * when the client went away.
    */
-  replaceStatus?: (outputBytes: number, connectedAt: number) => Promise<Uint8Array | undefined>;
+  replaceStatus?: (outputBytes: number) => Promise<Uint8Array | undefined>;
 }
 
 /**
@@ -54,7 +54,6 @@ export async function relayRemoteCommand(url: string, flags: RemoteCommandFlags,
   ch.signal?.addEventListener('abort', abort, { once: true });
   try {
     const { error, stdin, stdout, stderr, resize } = await openRemoteCommandStreams(session, flags);
-    const connectedAt = Date.now();
     const outputs: Promise<void>[] = [];
     const status: Buffer[] = [];
     let outputBytes = 0;
@@ -75,7 +74,7 @@ export async function relayRemoteCommand(url: string, flags: RemoteCommandFlags,
     }
     if (replaceStatus) {
       const errorChannel = ch.channel(3);
-      errorChannel.end((await replaceStatus(outputBytes, connectedAt)) ?? Buffer.concat(status));
+      errorChannel.end((ch.signal?.aborted ? undefined : await replaceStatus(outputBytes)) ?? Buffer.concat(status));
       await ended(errorChannel);
     }
   } finally {
