@@ -347,9 +347,14 @@ export class CriClient {
    */
   async removeAllPodSandboxes(): Promise<number> {
     const sandboxes = await this.listPodSandbox();
+    // a sandbox another caller removed meanwhile (a kubelet still tearing down a deleted
+    // pod as it stops) is as good as removed: containerd answers NOT_FOUND for it
+    const gone = (e: unknown) => {
+      if (!(e instanceof CriError && e.notFound)) throw e;
+    };
     for (const sb of sandboxes) {
-      await this.stopPodSandbox(sb.id);
-      await this.removePodSandbox(sb.id);
+      await this.stopPodSandbox(sb.id).catch(gone);
+      await this.removePodSandbox(sb.id).catch(gone);
     }
     return sandboxes.length;
   }
