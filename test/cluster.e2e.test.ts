@@ -316,7 +316,9 @@ describe('a cluster from `flotilla up --hollow-nodes 100`, driven by the stock k
       return l.spec?.holderIdentity && l.spec.holderIdentity !== leader ? l : undefined;
     }, 60_000);
     assert.ok((after.spec?.leaseTransitions ?? 0) > (before.spec?.leaseTransitions ?? 0), 'the lease changed hands');
-    assert.ok(after.spec?.holderIdentity === standbyIdentity || cluster.output().includes(`${after.spec?.holderIdentity} is the leader`), `the holder ${after.spec?.holderIdentity} is a running replica`);
+    // the restarted replica logs "is the leader" only after its Lease write, which the read above may see first
+    const holder = after.spec?.holderIdentity;
+    await waitFor(`the holder ${holder} to be a running replica`, () => holder === standbyIdentity || cluster.output().includes(`${holder} is the leader`), 10_000);
     assert.match(await k('rollout', 'status', 'deployment/web', '--timeout=180s'), /successfully rolled out/);
     assert.equal(live(await pods('default', 'app=web')).filter(isReady).length, 60);
     assert.match(await k('wait', '--for=condition=complete', 'job/after-failover', '--timeout=120s'), /condition met/);

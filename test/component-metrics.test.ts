@@ -98,7 +98,15 @@ describe('component metrics, found by discovery', function () {
 
   it('a stopped component is no longer discovered', async () => {
     await scheduler.stop();
-    const after = await discoverTargets(nc, 300);
-    assert.deepEqual(after.map((t) => t.job), ['apiserver', 'kube-controller-manager']);
+    // a discovery takes the answers of 300 ms: on a loaded machine a live component can miss one, so a
+    // discovery is repeated while one is missing; the stopped scheduler must be in none of them
+    for (let i = 0; ; i++) {
+      const jobs = (await discoverTargets(nc, 300)).map((t) => t.job);
+      assert.ok(!jobs.includes('kube-scheduler'), `the stopped scheduler was discovered: ${JSON.stringify(jobs)}`);
+      if (i === 9 || jobs.length === 2) {
+        assert.deepEqual(jobs, ['apiserver', 'kube-controller-manager']);
+        break;
+      }
+    }
   });
 });
