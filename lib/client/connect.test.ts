@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { headers } from '@nats-io/transport-node';
 import { freshNats } from '../../test/harness.js';
 import { connectNats } from './connect.js';
 
@@ -33,6 +34,27 @@ describe('NATS messages across socket reads', function () {
       await done;
       for (let round = 0; round < 2; round++)
         sizes.forEach((n, k) => assert.deepEqual(got[round * sizes.length + k], payload(n, k + round), `message ${k} of round ${round} (${n} bytes)`));
+    } finally {
+      await nc.close();
+      await nats.stop();
+    }
+  });
+
+  // patches/: a message's header block and PUB line are Node Buffers cut from its pool,
+  // not a TextEncoder's new ArrayBuffer each, and still UTF-8
+  it('sends header blocks and string payloads as UTF-8 bytes from Node\'s Buffer pool', async () => {
+    const h = headers();
+    h.set('X-Note', 'café ☕ ü');
+    assert.ok(Buffer.isBuffer((h as unknown as { encode(): Uint8Array }).encode()), 'a header block is a pooled Buffer');
+    const nats = await freshNats();
+    const nc = await connectNats(nats.url, { name: 'connect-test' });
+    try {
+      const got = new Promise<{ note?: string; text: string }>((resolve) => {
+        nc.subscribe('connect-test.utf8', { callback: (_e, m) => resolve({ note: m.headers?.get('X-Note'), text: m.string() }) });
+      });
+      await nc.flush();
+      nc.publish('connect-test.utf8', 'ünïcødé ✓', { headers: h });
+      assert.deepEqual(await got, { note: 'café ☕ ü', text: 'ünïcødé ✓' });
     } finally {
       await nc.close();
       await nats.stop();
