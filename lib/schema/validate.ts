@@ -203,6 +203,160 @@ function walkObject(w: Walk, obj: Record<string, unknown>, def: TypeDef, path: s
   }
 }
 
+// ---- the generated check ----
+
+/**
+ * Whether the schema walk (walkObject) would find no error in `obj`, answered by code
+ * generated once per type: the walk interprets the schema for every value, reading each
+ * member by a computed key through one shared site, which the stream of different kinds
+ * and nested types makes megamorphic; the generated code of each type reads its fields by
+ * name with inline caches of its own. It never answers true where the walk reports an
+ * error; it may answer false where the walk finds none (a bigint, an inherited member):
+ * validateObject then walks, which builds the errors and their paths.
+ */
+export function conformsTo(obj: Record<string, unknown>, def: TypeDef): boolean {
+  return checkOf(def)(obj);
+}
+
+type Check = (o: Record<string, unknown>) => boolean;
+
+const checks = new WeakMap<TypeDef, Check>();
+
+function checkOf(def: TypeDef): Check {
+  let c = checks.get(def);
+  if (c === undefined) {
+    c = compileCheck(def);
+    checks.set(def, c);
+  }
+  return c;
+}
+
+/** A named type's check, looked up when called: a type may be registered after the types that name it. */
+function refCheck(name: string): (v: unknown) => boolean {
+  let seen: TypeDef | undefined;
+  let check: Check | undefined;
+  return (v) => {
+    const def = maybeTypeDef(name);
+    // a type not (yet) registered cannot be judged (as the walk)
+    if (!def) return true;
+    if (def.openapiType === 'string') return typeof v === 'string';
+    if (!isPlainObject(v)) return false;
+    if (def !== seen) {
+      seen = def;
+      check = checkOf(def);
+    }
+    return check!(v);
+  };
+}
+
+/** quantity strings found valid: a cluster's objects repeat a few ("100m", "500Mi"), each parsed with BigInts */
+const validQuantities = new Set<string>();
+
+function isQuantityValue(v: unknown): boolean {
+  if (typeof v === 'string' && validQuantities.has(v)) return true;
+  if (typeof v !== 'string' && typeof v !== 'number') return false;
+  try {
+    quantityFromJSON(v);
+  } catch {
+    return false;
+  }
+  if (typeof v === 'string') {
+    if (validQuantities.size >= 4096) validQuantities.clear();
+    validQuantities.add(v);
+  }
+  return true;
+}
+
+const isInt32 = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v <= 2147483647 && v >= -2147483648;
+
+/** The generated source's helpers, passed in by name. */
+interface CheckEnv {
+  refs: Array<(v: unknown) => boolean>;
+  enums: Array<ReadonlySet<string>>;
+}
+
+/** Source of an expression true when `v` (not null or undefined) has no error under `prop`. */
+function valueCode(prop: Prop, v: string, env: CheckEnv, depth: number): string {
+  switch (prop.type) {
+    case 'string': {
+      const parts = [`typeof ${v} === 'string'`];
+      if (prop.enum) {
+        env.enums.push(new Set(prop.enum));
+        parts.push(`enums[${env.enums.length - 1}].has(${v})`);
+      }
+      if (prop.format === 'byte') parts.push(`isBase64(${v})`);
+      if (prop.format === 'date-time') parts.push(`isRFC3339(${v})`);
+      return parts.join(' && ');
+    }
+    case 'int32':
+      return `isInt32(${v})`;
+    case 'int64':
+      return `(typeof ${v} === 'number' && Number.isInteger(${v}))`;
+    case 'double':
+      return `(typeof ${v} === 'number' && Number.isFinite(${v}))`;
+    case 'boolean':
+      return `typeof ${v} === 'boolean'`;
+    case 'quantity':
+      return `isQuantityValue(${v})`;
+    case 'intOrString':
+      return `(typeof ${v} === 'string' || isInt32(${v}))`;
+    case 'time':
+    case 'microTime':
+      return `(typeof ${v} === 'string' && isRFC3339(${v}))`;
+    case 'bytes':
+      return `(typeof ${v} === 'string' && isBase64(${v}))`;
+    case 'any':
+      return 'true';
+    case 'array': {
+      const x = `x${depth}`;
+      const item = valueCode(prop.items, x, env, depth + 1);
+      return `(Array.isArray(${v}) && ${v}.every((${x}) => ${x} === undefined || ${x} === null || (${item})))`;
+    }
+    case 'map': {
+      const x = `x${depth}`;
+      const item = valueCode(prop.values, `${v}[${x}]`, env, depth + 1);
+      return `(isPlainObject(${v}) && Object.keys(${v}).every((${x}) => ${v}[${x}] === undefined || ${v}[${x}] === null || (${item})))`;
+    }
+    case 'ref':
+      env.refs.push(refCheck(prop.ref));
+      return `refs[${env.refs.length - 1}](${v})`;
+  }
+}
+
+/** Source of an expression true when a required `v` counts as missing (isMissing). */
+function missingCode(prop: Prop, v: string): string {
+  const parts = [`${v} === undefined`, `${v} === null`];
+  if (prop.type === 'string') parts.push(`${v} === ''`);
+  if (prop.type === 'array') parts.push(`(Array.isArray(${v}) && ${v}.length === 0)`);
+  if (prop.type === 'map') parts.push(`(isPlainObject(${v}) && Object.keys(${v}).length === 0)`);
+  return parts.join(' || ');
+}
+
+function compileCheck(def: TypeDef): Check {
+  const env: CheckEnv = { refs: [], enums: [] };
+  const required = new Set(requiredFields(def));
+  const lines: string[] = ['let v;'];
+  for (const name of Object.keys(def.fields)) {
+    const f = def.fields[name];
+    const key = JSON.stringify(name);
+    // the walk reads own members only: a name Object.prototype has ("constructor") must not find its member
+    const get = name in Object.prototype ? `v = Object.hasOwn(o, ${key}) ? o[${key}] : undefined;` : `v = o[${key}];`;
+    const value = valueCode(f, 'v', env, 0);
+    if (required.has(name)) lines.push(`${get} if (${missingCode(f, 'v')} || !(${value})) return false;`);
+    else lines.push(`${get} if (v !== undefined && v !== null && !(${value})) return false;`);
+  }
+  lines.push('return true;');
+  const make = new Function('refs', 'enums', 'isInt32', 'isQuantityValue', 'isRFC3339', 'isBase64', 'isPlainObject', `return function check(o) {\n${lines.join('\n')}\n};`);
+  return make(env.refs, env.enums, isInt32, isQuantityValue, isRFC3339, isBase64, isPlainObject) as Check;
+}
+
+/** The walk's errors of `obj` against its type: every field's type, format, enum and required-ness. */
+export function schemaErrors(obj: Record<string, unknown>, def: TypeDef): FieldError[] {
+  const w: Walk = { errs: [] };
+  walkObject(w, obj, def, '');
+  return w.errs;
+}
+
 // ---- metadata ----
 
 function str(v: unknown): string {
@@ -322,9 +476,6 @@ export function validateObject(obj: unknown, typeName: string, opts: ValidateOpt
   const mf = def && Object.hasOwn(def.fields, 'metadata') ? def.fields.metadata : undefined;
   const hasMeta = !def || (mf !== undefined && mf.type === 'ref' && mf.ref === META_TYPE);
   if (hasMeta) errs.push(...validateObjectMeta(obj.metadata, opts));
-  if (def) {
-    const w: Walk = { errs };
-    walkObject(w, obj, def, '');
-  }
+  if (def && !conformsTo(obj, def)) errs.push(...schemaErrors(obj, def));
   return errs;
 }
