@@ -5,7 +5,7 @@
  * create (the scheduler benchmark's pod creates), so it builds no intermediate set.
  */
 import { comparePathElements } from './pathelement.js';
-import type { FieldScope, FieldsV1, ListShape, ShapeNode } from './types.js';
+import type { FieldScope, FieldsV1, ListShape, ShapeNode, StructShape } from './types.js';
 import { childShape, isLeaf, isObject, itemElement, rootFieldInScope, UNTRACKED_METADATA } from './values.js';
 
 /** An associative list item without its key fields: the object has no field set upstream can express. */
@@ -64,6 +64,19 @@ export function createdFieldsV1(root: ShapeNode, obj: Record<string, unknown>, s
   return out;
 }
 
+/** whether structs are emitted by their generated code (createdFieldsV1Walked turns it off) */
+let generated = true;
+
+/** createdFieldsV1 by the walk alone, without generated code: what the generated code must agree with. */
+export function createdFieldsV1Walked(root: ShapeNode, obj: Record<string, unknown>, scope: FieldScope): FieldsV1 {
+  generated = false;
+  try {
+    return createdFieldsV1(root, obj, scope);
+  } finally {
+    generated = true;
+  }
+}
+
 /** A single path (the scale subresource's spec.replicas): only what lies on it. */
 function scoped(node: ShapeNode, v: Record<string, unknown>, rest: readonly string[]): FieldsV1 | undefined {
   if (!rest.length) return undefined;
@@ -95,6 +108,54 @@ function emit(out: FieldsV1, pe: string, node: ShapeNode, v: unknown, zeroPresen
     out[pe] = LEAF;
     return;
   }
+  if (node.kind === 'struct' && generated) {
+    const o = structEmitter(node)(v as Record<string, unknown>, zeroPresent);
+    if (o !== undefined) {
+      out[pe] = o;
+      return;
+    }
+  }
+  emitWalked(out, pe, node, v, zeroPresent);
+}
+
+/**
+ * A struct's FieldsV1, or undefined when the object has members its schema does not name
+ * (or set to undefined): then the generic walk (emitWalked) does it.
+ */
+type StructEmitter = (v: Record<string, unknown>, zeroPresent: boolean) => FieldsV1 | undefined;
+
+const emitters = new WeakMap<StructShape, StructEmitter>();
+
+/**
+ * What emitWalked does for a struct, as code generated once per struct: its fields in
+ * sorted order, each read by name, their path elements and shapes written in. The walk
+ * sorted each object's keys, looked up each child's shape and path element in Maps and read
+ * members by computed key at one site shared by every kind, megamorphic on a busy apiserver.
+ */
+function structEmitter(node: StructShape): StructEmitter {
+  let e = emitters.get(node);
+  if (e === undefined) {
+    // as emitWalked's keys.sort(): UTF-16 code unit order
+    const names = [...node.fields.keys()].sort();
+    const shapes = names.map((n) => node.fields.get(n)!);
+    const lines = ['const o = zeroPresent ? {} : { ".": LEAF };', 'let n = 0;', 'let c;'];
+    names.forEach((name, i) => {
+      const key = JSON.stringify(name);
+      // the walk reads own members only: a name Object.prototype has must not find its member
+      const get = name in Object.prototype ? `c = Object.hasOwn(v, ${key}) ? v[${key}] : undefined;` : `c = v[${key}];`;
+      const zp = node.zeroPresent.has(name) ? 'zeroPresent' : 'false';
+      lines.push(`${get} if (c !== undefined) { n++; emit(o, ${JSON.stringify('f:' + name)}, shapes[${i}], c, ${zp}); }`);
+    });
+    lines.push('let keys = 0;', 'for (const k in v) keys++;', 'return keys === n ? o : undefined;');
+    const make = new Function('emit', 'shapes', 'LEAF', `return function emitStruct(v, zeroPresent) {\n${lines.join('\n')}\n};`);
+    e = make(emit, shapes, LEAF) as StructEmitter;
+    emitters.set(node, e);
+  }
+  return e;
+}
+
+/** emit by walking the object's members: lists, maps, untyped values and structs with members beyond their schema. */
+function emitWalked(out: FieldsV1, pe: string, node: ShapeNode, v: unknown, zeroPresent: boolean): void {
   const o: FieldsV1 = zeroPresent ? {} : { '.': LEAF };
   if (node.kind === 'list') {
     const items = v as unknown[];
