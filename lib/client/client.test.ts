@@ -107,6 +107,35 @@ describe('ApiClient transport failures (nats-server, no apiserver)', () => {
     assert.equal(w.closed, true);
   });
 
+  it('a watch omitting managedFields cuts them from frames itself only when the apiserver\'s first frame does not say it left them out', async () => {
+    // an apiserver of the test's own: its objects keep a managedFields member, so a cut shows
+    const object = { metadata: { name: 'cm', managedFields: [{ manager: 'm' }] }, data: { k: 'v' } };
+    const served = nc.subscribe(`${API_PREFIX}.watch`, {
+      callback: (_e, m) => {
+        const req = JSON.parse(new TextDecoder().decode(m.data));
+        const says = req.namespace === 'says';
+        nc.publish(m.reply!, JSON.stringify(says ? { control: `${API_PREFIX}.watchctl.t.says`, managedFieldsOmitted: true } : { control: `${API_PREFIX}.watchctl.t.silent` }));
+        nc.publish(m.reply!, JSON.stringify({ events: [{ type: 'ADDED', object }] }));
+      },
+    });
+    try {
+      const read = async (namespace: string) => {
+        const w = client.watch({ group: '', version: 'v1', resource: 'configmaps', namespace }, {}, { omitManagedFields: true });
+        try {
+          return (await nextEvents(w, 1))[0]!.object as any;
+        } finally {
+          w.stop();
+        }
+      };
+      // it said so: the frame is read as sent (the apiserver's cut is its top-level metadata's alone)
+      assert.deepEqual(await read('says'), object);
+      // it did not say so (an apiserver without the option): cut by the client
+      assert.deepEqual(await read('silent'), { metadata: { name: 'cm' }, data: { k: 'v' } });
+    } finally {
+      served.unsubscribe();
+    }
+  });
+
   it('counts failed requests in rest_client_requests_total', async () => {
     const registry = new Registry();
     const c = new ApiClient(nc, { requestTimeoutMs: 300, registry, host: 'nats' });

@@ -216,7 +216,7 @@ export class ApiClient {
    */
   watch<T = KubeObject>(ref: ResourceRef, opts: ListOptions = {}, clientOpts?: WatchClientOptions): Watch<T> {
     const req: ApiRequest = { ...ref, verb: 'watch', list: opts };
-    // the apiserver leaves them out of the frames; the watch still cuts any that come (an apiserver without the option)
+    // the apiserver leaves them out of the frames; the watch cuts them itself when its first frame does not say so (an apiserver without the option)
     if (clientOpts?.omitManagedFields) req.omitManagedFields = true;
     const w = new Watch<T>(this, req, `${this.prefix}.watch`, () => this.watches.delete(w), clientOpts);
     this.watches.add(w);

@@ -71,9 +71,22 @@ const METADATA = Buffer.from('"metadata":{');
  * omit them (the key cannot match inside a string, where its quotes would be escaped).
  */
 export function withoutMetadataManagedFields(json: Uint8Array): Uint8Array {
+  const member = metadataManagedFieldsMember(json);
+  if (!member) return json;
+  const b = Buffer.from(json.buffer, json.byteOffset, json.byteLength);
+  return Buffer.concat([b.subarray(0, member[0]), b.subarray(member[1])]);
+}
+
+/**
+ * The byte range of one object's metadata.managedFields member in its compact JSON, with
+ * the comma that cutting it takes along (withoutMetadataManagedFields); undefined when
+ * there is none. The apiserver copies the two pieces around it straight into its watch
+ * frames rather than joining them first.
+ */
+export function metadataManagedFieldsMember(json: Uint8Array): [number, number] | undefined {
   const b = Buffer.from(json.buffer, json.byteOffset, json.byteLength);
   let at = b.indexOf(KEY);
-  if (at < 0) return json;
+  if (at < 0) return undefined;
   // walk the text up to each candidate, tracking depth and strings, to find the one that is
   // a member of the top-level metadata
   let depth = 0;
@@ -97,14 +110,10 @@ export function withoutMetadataManagedFields(json: Uint8Array): Uint8Array {
         depth--;
       }
     }
-    if (depth === 2 && inMetadata) {
-      const member = memberAt(b, at);
-      if (!member) return json;
-      return Buffer.concat([b.subarray(0, member[0]), b.subarray(member[1])]);
-    }
+    if (depth === 2 && inMetadata) return memberAt(b, at);
     at = b.indexOf(KEY, at + 1);
   }
-  return json;
+  return undefined;
 }
 
 /** Drops metadata.managedFields of a decoded object (what a list reply's items get). */

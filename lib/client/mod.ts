@@ -6,7 +6,7 @@ export { connectNats, type ConnectOptions } from './connect.js';
 export { ApiClient, type ApiClientOptions, type KubeObject, type ObjectList } from './client.js';
 export { ResourceClient } from './resourceclient.js';
 export { Watch, type WatchClientOptions } from './watch.js';
-export { dropManagedFields, withoutManagedFields, withoutMetadataManagedFields } from './managedfields.js';
+export { dropManagedFields, metadataManagedFieldsMember, withoutManagedFields, withoutMetadataManagedFields } from './managedfields.js';
 export { toStatusError } from './transport.js';
 export type { PreferredResourcesOptions } from './discovery.js';
 export * from './resources.js';

@@ -100,6 +100,12 @@ export interface ApiRequest extends ResourceRef {
 export interface WatchFrame {
   /** first frame only: subject to publish "keepalive" or "stop" on */
   control?: string;
+  /**
+   * first frame only: every object in this watch's frames comes without
+   * metadata.managedFields (the request's omitManagedFields, which an apiserver that does
+   * not know it ignores)
+   */
+  managedFieldsOmitted?: boolean;
   events?: WatchEvent[];
   /** the stream ended (timeout, error, server shutdown); an error is a Status in `error` */
   done?: boolean;

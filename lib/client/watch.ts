@@ -12,8 +12,9 @@ const dec = new TextDecoder();
 export interface WatchClientOptions {
   /**
    * objects without managedFields: the request asks the apiserver to leave them out
-   * (ApiRequest.omitManagedFields), and any that still come (an apiserver that does not
-   * know the option) are cut out of each frame before it is decoded (managedfields.ts)
+   * (ApiRequest.omitManagedFields); when its first frame does not say it did
+   * (managedFieldsOmitted: an apiserver that does not know the option), they are cut out of
+   * each frame before it is decoded (managedfields.ts)
    */
   omitManagedFields?: boolean;
 }
@@ -34,6 +35,8 @@ export class Watch<T = KubeObject> implements AsyncIterable<WatchEvent<T>> {
   private readyDone = false;
   private sub?: Subscription;
   private control?: string;
+  /** the apiserver said it leaves managedFields out (the first frame's managedFieldsOmitted): no frame is searched for them */
+  private managedFieldsOmitted = false;
   private keepalive?: NodeJS.Timeout;
   private startTimer?: NodeJS.Timeout;
   private buffer: WatchEvent<T>[] = [];
@@ -83,13 +86,14 @@ export class Watch<T = KubeObject> implements AsyncIterable<WatchEvent<T>> {
     }
     let frame: WatchFrame;
     try {
-      frame = this.opts.omitManagedFields ? (JSON.parse(dec.decode(withoutManagedFields(msg.data))) as WatchFrame) : msg.json<WatchFrame>();
+      frame = this.opts.omitManagedFields && !this.managedFieldsOmitted ? (JSON.parse(dec.decode(withoutManagedFields(msg.data))) as WatchFrame) : msg.json<WatchFrame>();
     } catch (e) {
       this.fail(new InternalError(`unreadable watch frame on ${this.subject} (watch ${this.what}): ${(e as Error).message}`));
       return;
     }
     if (frame.control && !this.control) {
       this.control = frame.control;
+      this.managedFieldsOmitted = frame.managedFieldsOmitted === true;
       this.startKeepalive();
     }
     if (frame.events?.length) {

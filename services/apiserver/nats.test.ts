@@ -310,6 +310,8 @@ describe('apiserver NATS API', () => {
     };
     const omitting = open(true);
     const full = open(undefined);
+    // a second watcher with the same options: sent the same frames as the first (made once)
+    const omittingToo = open(true);
     const refused = open('yes');
     try {
       const names = ['mf1', 'mf2', 'mf3'];
@@ -317,7 +319,10 @@ describe('apiserver NATS API', () => {
       await api.batchBind(names.map((n) => ({ namespace: 'default', name: n, node: 'n1' })));
       await api.patch({ ...pods, name: 'mf2' }, 'merge', { metadata: { labels: { more: 'x' } } });
       await api.delete({ ...pods, name: 'mf3' }, { gracePeriodSeconds: 0 });
-      await waitFor('every event on both watches', () => omitting.events().length >= 8 && full.events().length >= 8, 10_000);
+      await waitFor('every event on the watches', () => omitting.events().length >= 8 && full.events().length >= 8 && omittingToo.events().length >= 8, 10_000);
+      const first = (w: { frames: Buffer[] }) => JSON.parse(w.frames[0]!.toString('utf8'));
+      assert.equal(first(omitting).managedFieldsOmitted, true, 'the first frame says managedFields are left out');
+      assert.equal(first(full).managedFieldsOmitted, undefined);
       const want = full.events();
       assert.ok(want.every((e: any) => Array.isArray(e.object.metadata.managedFields)), 'without the option the objects carry managedFields');
       assert.ok(omitting.frames.every((f) => !f.includes('"managedFields"')), 'no frame carries managedFields');
@@ -327,6 +332,7 @@ describe('apiserver NATS API', () => {
         return { ...e, object: { ...e.object, metadata } };
       });
       assert.deepEqual(omitting.events(), stripped);
+      assert.deepEqual(omittingToo.events(), stripped);
       assert.deepEqual(
         omitting.events().map((e: any) => `${e.type} ${e.object.metadata.name}`),
         ['ADDED mf1', 'ADDED mf2', 'ADDED mf3', 'MODIFIED mf1', 'MODIFIED mf2', 'MODIFIED mf3', 'MODIFIED mf2', 'DELETED mf3'],
@@ -338,6 +344,7 @@ describe('apiserver NATS API', () => {
     } finally {
       omitting.stop();
       full.stop();
+      omittingToo.stop();
       refused.stop();
     }
   });

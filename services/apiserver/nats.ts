@@ -297,24 +297,9 @@ export class NatsApi {
     const flush = () => {
       scheduled = false;
       const max = Math.min(MAX_DECODED_MESSAGE_BYTES, (this.nc.info?.max_payload ?? 1024 * 1024) - FRAME_ENVELOPE_BYTES);
-      // a frame is its events' bytes copied once into one buffer, not a string encoded again
-      let events: Uint8Array[][] = [];
-      let bytes = 0;
-      const send = () => {
-        if (events.length === 0) return;
-        publishFrame(joinJson(EVENTS_HEAD, events, ARRAY_OBJECT_TAIL));
-        events = [];
-        bytes = 0;
-      };
-      for (const ev of queue.splice(0)) {
-        const pieces = encodeWatchEvent(ev, omitManagedFields);
-        let size = 1;
-        for (const p of pieces) size += p.length;
-        if (events.length >= MAX_EVENTS_PER_FRAME || (events.length > 0 && bytes + size > max)) send();
-        events.push(pieces);
-        bytes += size;
-      }
-      send();
+      const events = queue;
+      queue = [];
+      for (const frame of watchFrames(events, omitManagedFields, max)) publishFrame(frame);
     };
     const labels = { group: req.group, version: req.version, kind: req.resource };
     let w: { stop(): void } | undefined;
@@ -337,7 +322,8 @@ export class NatsApi {
       if (req.omitManagedFields !== undefined && typeof req.omitManagedFields !== 'boolean') {
         throw new BadRequestError(`"omitManagedFields" must be a boolean, not ${JSON.stringify(req.omitManagedFields)}`);
       }
-      sendFrame({ control });
+      // the first frame says that managedFields are left out, so the watcher need not look for them
+      sendFrame(omitManagedFields ? { control, managedFieldsOmitted: true } : { control });
       w = await this.handler.watch(req, {
         send: (ev) => {
           if (ended) return;
@@ -435,18 +421,79 @@ const RESULTS_HEAD = Buffer.from('{"results":[');
 const ARRAY_OBJECT_TAIL = Buffer.from(']}');
 
 /**
+ * The frames carrying `events`, each cut by count and by bytes: its events' bytes copied
+ * once into one buffer, not a string encoded again. Watchers of one resource are usually
+ * queued the very same events in a turn (the scheduler's informer and the benchmark's
+ * tracker both watch every pod): frames made for the same events with the same options
+ * this turn are sent again rather than joined again.
+ */
+function watchFrames(events: WatchEvent[], omitManagedFields: boolean, max: number): Buffer[] {
+  if (events.length === 0) return [];
+  const first = events[0]!.object;
+  const shareable = first !== null && typeof first === 'object';
+  if (shareable) {
+    for (const made of framesThisTurn.get(first) ?? []) {
+      if (made.omitManagedFields === omitManagedFields && made.max === max && sameEvents(made.events, events)) return made.frames;
+    }
+  }
+  const frames: Buffer[] = [];
+  let pieces: Uint8Array[][] = [];
+  let bytes = 0;
+  const send = () => {
+    frames.push(joinJson(EVENTS_HEAD, pieces, ARRAY_OBJECT_TAIL));
+    pieces = [];
+    bytes = 0;
+  };
+  for (const ev of events) {
+    const p = encodeWatchEvent(ev, omitManagedFields);
+    let size = 1;
+    for (const x of p) size += x.length;
+    if (pieces.length >= MAX_EVENTS_PER_FRAME || (pieces.length > 0 && bytes + size > max)) send();
+    pieces.push(p);
+    bytes += size;
+  }
+  send();
+  if (shareable) {
+    if (framesThisTurn.size === 0) setImmediate(() => framesThisTurn.clear());
+    let made = framesThisTurn.get(first);
+    if (!made) framesThisTurn.set(first, (made = []));
+    made.push({ events, omitManagedFields, max, frames });
+  }
+  return frames;
+}
+
+/** Frames made this turn, by their first event's object; cleared once the turn's flushes ran (as objectjson.ts's encodings). */
+const framesThisTurn = new Map<object, Array<{ events: WatchEvent[]; omitManagedFields: boolean; max: number; frames: Buffer[] }>>();
+
+/** Whether two event lists encode alike: the same types and the very same objects, and nothing else in the events. */
+function sameEvents(a: WatchEvent[], b: WatchEvent[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x !== y && (x.type !== y.type || x.object !== y.object || !isPlainEvent(x) || !isPlainEvent(y))) return false;
+  }
+  return true;
+}
+
+/** an event of a type and an object and nothing else, encoded from the object's shared encoding */
+function isPlainEvent(ev: WatchEvent): boolean {
+  const keys = Object.keys(ev);
+  return keys.length === 2 && keys[0] === 'type' && keys[1] === 'object' && ev.object !== null && typeof ev.object === 'object' && EVENT_HEADS[ev.type] !== undefined;
+}
+
+/**
  * JSON.stringify(ev) as UTF-8 pieces, byte for byte: the event's wrapping around the
  * object's encoding, which is shared between watchers (less its metadata.managedFields for
  * a watch that asked to omit them).
  */
 function encodeWatchEvent(ev: WatchEvent, omitManagedFields: boolean): Uint8Array[] {
-  const obj: unknown = ev.object;
-  const keys = Object.keys(ev);
-  const head = EVENT_HEADS[ev.type];
-  if (obj === null || typeof obj !== 'object' || keys.length !== 2 || keys[0] !== 'type' || !head) {
-    return [Buffer.from(JSON.stringify(omitManagedFields ? { ...ev, object: dropManagedFieldsCopy(obj) } : ev))];
+  if (!isPlainEvent(ev)) {
+    return [Buffer.from(JSON.stringify(omitManagedFields ? { ...ev, object: dropManagedFieldsCopy(ev.object) } : ev))];
   }
-  return [head, omitManagedFields ? objectJsonWithoutManagedFields(obj) : objectJson(obj), OBJECT_TAIL];
+  const obj = ev.object as object;
+  const head = EVENT_HEADS[ev.type]!;
+  return omitManagedFields ? [head, ...objectJsonWithoutManagedFields(obj), OBJECT_TAIL] : [head, objectJson(obj), OBJECT_TAIL];
 }
 
 /** A shallow copy of an object without metadata.managedFields (the cached object is shared: never changed). */

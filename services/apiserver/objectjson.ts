@@ -9,7 +9,7 @@
  * and the watch frames are spliced from them, so no text is encoded to UTF-8 twice and no
  * frame is built as one long string first.
  */
-import { withoutMetadataManagedFields } from '../../lib/client/mod.js';
+import { metadataManagedFieldsMember } from '../../lib/client/mod.js';
 
 /** The stored encoding: the object's JSON without resourceVersion and selfLink, and where its metadata ends. */
 export interface StoredJson {
@@ -164,21 +164,24 @@ export function objectJson(obj: object): Buffer {
 }
 
 /** The objects watch frames without managedFields carried this turn, encoded (as encodedThisTurn). */
-const trimmedThisTurn = new Map<object, Uint8Array>();
+const trimmedThisTurn = new Map<object, readonly Uint8Array[]>();
 
 /**
  * JSON.stringify(obj) as UTF-8 without metadata.managedFields, for the watches that asked
- * to omit them: cut from the object's encoding, once per turn for all such watchers.
+ * to omit them: the pieces of the object's encoding around them (views, not copies: a
+ * frame copies them once, joinJson), cut once per turn for all such watchers.
  */
-export function objectJsonWithoutManagedFields(obj: object): Uint8Array {
-  if ((obj as { metadata?: { managedFields?: unknown } }).metadata?.managedFields === undefined) return objectJson(obj);
-  let json = trimmedThisTurn.get(obj);
-  if (json === undefined) {
+export function objectJsonWithoutManagedFields(obj: object): readonly Uint8Array[] {
+  if ((obj as { metadata?: { managedFields?: unknown } }).metadata?.managedFields === undefined) return [objectJson(obj)];
+  let pieces = trimmedThisTurn.get(obj);
+  if (pieces === undefined) {
     if (trimmedThisTurn.size === 0) setImmediate(() => trimmedThisTurn.clear());
-    json = withoutMetadataManagedFields(objectJson(obj));
-    trimmedThisTurn.set(obj, json);
+    const json = objectJson(obj);
+    const member = metadataManagedFieldsMember(json);
+    pieces = member ? [json.subarray(0, member[0]), json.subarray(member[1])] : [json];
+    trimmedThisTurn.set(obj, pieces);
   }
-  return json;
+  return pieces;
 }
 
 /** `${head}${items.join(',')}${tail}` for items given as UTF-8 (each in one or more pieces), in one buffer. */
