@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { encodeStored, isPlainJson, joinJson, objectJson, rememberJson, storedBytes, withResourceVersionBytes } from './objectjson.js';
+import { encodeStored, isPlainJson, joinJson, objectJson, rememberJson, storedBytes, withResourceVersionBytes, writtenText } from './objectjson.js';
 
 /** What the stored text must be: the object without resourceVersion and selfLink. */
 const storedText = (obj: any) => {
@@ -30,6 +30,9 @@ describe('objectjson: one encoding per write', () => {
       assert.deepEqual(sb.bytes, Buffer.from(storedText(obj)));
       assert.equal(sb.bytes[sb.metaEnd], 0x7d); // the same "}", counted in bytes
       assert.equal(withResourceVersionBytes(sb, 42).toString(), JSON.stringify(written(obj, 42)));
+      // the text the watch cache keeps: spliced from the stored text, or decoded when only the bytes are known
+      assert.equal(writtenText(sb, 42), JSON.stringify(written(obj, 42)));
+      assert.equal(writtenText({ bytes: sb.bytes, metaEnd: sb.metaEnd }, 42), JSON.stringify(written(obj, 42)));
       // what the watch cache holds: the stored text parsed, its revision set
       const cached = JSON.parse(enc.text);
       cached.metadata.resourceVersion = '42';

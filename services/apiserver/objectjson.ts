@@ -78,6 +78,8 @@ export interface StoredBytes {
   bytes: Buffer;
   /** index in `bytes` of the `}` that closes metadata */
   metaEnd: number;
+  /** the text the bytes were encoded from (writtenText splices it rather than decoding the bytes again) */
+  json?: StoredJson;
   /** the written JSON, once withResourceVersionBytes made it: `buf[at, end)`, with room around it */
   spliced?: { rev: string; buf: Buffer; at: number; end: number };
 }
@@ -87,7 +89,20 @@ export function storedBytes(s: StoredJson): StoredBytes {
   const bytes = Buffer.from(s.text);
   // all ASCII (the usual case): a character is a byte
   const metaEnd = bytes.length === s.text.length ? s.metaEnd : Buffer.byteLength(s.text.slice(0, s.metaEnd));
-  return { bytes, metaEnd };
+  return { bytes, metaEnd, json: s };
+}
+
+/**
+ * JSON.stringify of the written object as text: the stored text with its revision spliced in
+ * as withResourceVersionBytes does (the watch cache keeps every object it wrote as this
+ * text), made from the text the bytes were encoded from when it is known, not by decoding
+ * the bytes again.
+ */
+export function writtenText(s: StoredBytes, rev: number | string): string {
+  const j = s.json;
+  if (j === undefined) return withResourceVersionBytes(s, rev).toString('utf8');
+  const empty = j.text.charCodeAt(j.metaEnd - 1) === 0x7b; // metadata is "{}"
+  return `${j.text.slice(0, j.metaEnd)}${empty ? '' : ','}"resourceVersion":"${rev}"${j.text.slice(j.metaEnd)}`;
 }
 
 /** room before and after a written object's JSON for a change event's wrapping ({"type":"MODIFIED","object": … }) */

@@ -8,7 +8,7 @@ import { GoneError, TimeoutError } from '../../lib/api/errors.js';
 import sortedBtree from 'sorted-btree';
 import { parseKey } from '../../lib/store/keys.js';
 import type { KvStore, StoreEntry } from '../../lib/store/kvstore.js';
-import { rememberJson, withResourceVersionBytes, type StoredBytes } from './objectjson.js';
+import { rememberJson, withResourceVersionBytes, writtenText, type StoredBytes } from './objectjson.js';
 import { JsonPacker, type Unpacker } from './packedjson.js';
 
 export interface CachedObject {
@@ -229,15 +229,14 @@ export class WatchCache {
       let ev: CacheEvent | undefined;
       if (e.operation === 'PUT' && e.value) {
         let obj: any;
-        // a view on the entry's bytes, not a copy of them: every write's object passes here
-        const bytes = Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength);
         const expected = this.expected.get(e.key);
-        const mine = expected !== undefined && expected.stored.bytes.equals(bytes);
+        // compared as they came: every write's object passes here, and a Buffer view of the bytes costs more than the comparison
+        const mine = expected !== undefined && expected.stored.bytes.equals(e.value);
         if (mine) this.expected.delete(e.key);
         if (mine && expected.obj) obj = expected.obj;
         else {
           try {
-            obj = JSON.parse(bytes.toString('utf8'));
+            obj = JSON.parse(Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength).toString('utf8'));
           } catch {
             obj = undefined; // a foreign or corrupt value is not served
           }
@@ -249,9 +248,9 @@ export class WatchCache {
           obj.metadata.resourceVersion = String(e.revision);
           // the written JSON (the stored bytes with the revision spliced in) is the text the
           // object is kept as once its change leaves the ring, so it is not stringified then
-          const written = mine && !Array.isArray(obj) && obj.metadata !== undefined ? withResourceVersionBytes(expected.stored, e.revision) : undefined;
-          if (known) rememberJson(obj, written!);
-          const entry = new CacheEntry(e.key, idx.resource, this.namespaceString(pk.namespace), pk.name, e.revision, obj, written?.toString('utf8'));
+          const written = mine && !Array.isArray(obj) && obj.metadata !== undefined;
+          if (known) rememberJson(obj, withResourceVersionBytes(expected.stored, e.revision));
+          const entry = new CacheEntry(e.key, idx.resource, this.namespaceString(pk.namespace), pk.name, e.revision, obj, written ? writtenText(expected.stored, e.revision) : undefined);
           idx.objects.set(k, entry);
           if (!prev) idx.order.set(k, undefined);
           ev = { type: prev ? 'MODIFIED' : 'ADDED', revision: e.revision, resource: pk.resource, namespace: pk.namespace, name: pk.name, obj, prev: prev?.obj };
