@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import './kinds/mod.js';
 import { applySchemaDefaults, applySchemaDefaultsWalked } from './defaults.js';
+import { randomEdits } from '../../test/randomedits.js';
 
 const POD = 'io.k8s.api.core.v1.Pod';
 
@@ -40,32 +41,11 @@ describe('applySchemaDefaults: the code generated per type', () => {
 
   it('does what the walk does after random changes anywhere in the object', () => {
     const values: unknown[] = [undefined, null, '', 'x', 0, 7, true, [], [{}], [{ name: 'n' }], {}, { name: 'n' }, { containerPort: 1 }];
-    // a seeded generator (Park-Miller): a failure repeats
-    let seed = 11;
-    const rand = (n: number) => {
-      seed = (seed * 16807) % 2147483647;
-      return seed % n;
-    };
-    const paths: string[][] = [];
-    const collect = (v: any, path: string[]) => {
-      for (const k of Object.keys(v)) {
-        paths.push([...path, k]);
-        if (v[k] && typeof v[k] === 'object') collect(v[k], [...path, k]);
-      }
-    };
-    collect(pod(), []);
     const walkedPod = pod();
     applySchemaDefaultsWalked(walkedPod, POD);
     const start = JSON.stringify(walkedPod);
     let differentFromStart = 0;
-    for (let round = 0; round < 3000; round++) {
-      const obj = pod();
-      const path = paths[rand(paths.length)];
-      let at: any = obj;
-      for (const k of path.slice(0, -1)) at = at[k];
-      const last = path[path.length - 1];
-      if (rand(values.length + 1) === 0) delete at[last];
-      else at[last] = structuredClone(values[rand(values.length)]);
+    for (const { obj, path } of randomEdits(pod, values, { seed: 11, rounds: 3000 })) {
       const walked = structuredClone(obj);
       applySchemaDefaultsWalked(walked, POD);
       applySchemaDefaults(obj, POD);

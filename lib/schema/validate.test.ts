@@ -5,6 +5,7 @@ import { checkFieldValidation, findDuplicateFields, findDuplicateYamlKeys, findU
 import { conformsTo, isBase64, isRFC3339, schemaErrors, validateObject } from './validate.js';
 import { typeDef } from './registry.js';
 import type { FieldError } from './types.js';
+import { randomEdits } from '../../test/randomedits.js';
 
 // A small schema of its own, so these tests do not depend on the real kinds.
 const TYPE_PREFIX = 'test.validate.v1.';
@@ -280,30 +281,8 @@ describe('conformsTo: the generated check', () => {
 
   it('never passes an object the walk finds an error in (random changes anywhere in it)', () => {
     const values: unknown[] = [undefined, null, '', 'x', 'TCP', '25%', '1Gb', '100m', '2024-01-01T00:00:00Z', 'aGVsbG8=', 0, 1, 1.5, 2 ** 31, -0, NaN, 10n, true, [], ['x'], [null], {}, { name: 'n' }, { containerPort: 1 }];
-    // a seeded generator (Park-Miller): a failure repeats
-    let seed = 42;
-    const rand = (n: number) => {
-      seed = (seed * 16807) % 2147483647;
-      return seed % n;
-    };
-    // every member of the object, at any depth: each round changes one of them
-    const paths: string[][] = [];
-    const collect = (v: any, path: string[]) => {
-      for (const k of Object.keys(v)) {
-        paths.push([...path, k]);
-        if (v[k] && typeof v[k] === 'object') collect(v[k], [...path, k]);
-      }
-    };
-    collect(full(), []);
     let rejected = 0;
-    for (let round = 0; round < 5000; round++) {
-      const obj = full();
-      const path = paths[rand(paths.length)];
-      let at: any = obj;
-      for (const k of path.slice(0, -1)) at = at[k];
-      const last = path[path.length - 1];
-      if (rand(values.length + 1) === 0) delete at[last];
-      else at[last] = values[rand(values.length)];
+    for (const { obj } of randomEdits(full, values, { seed: 42, rounds: 5000 })) {
       const errs = schemaErrors(obj, def);
       if (errs.length) {
         rejected++;

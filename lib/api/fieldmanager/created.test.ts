@@ -3,6 +3,7 @@ import '../../schema/kinds/mod.js';
 import { createdFieldsV1, createdFieldsV1Walked } from './created.js';
 import { rootShape } from './shape.js';
 import type { FieldScope } from './types.js';
+import { randomEdits } from '../../../test/randomedits.js';
 
 const MAIN: FieldScope = { kind: 'main', ignoreStatus: true };
 
@@ -45,20 +46,6 @@ describe('createdFieldsV1: the code generated per struct', () => {
 
   it('gives the walk\'s FieldsV1 or its error after random changes anywhere in the object', () => {
     const values: unknown[] = [undefined, null, '', 'x', 0, 7, true, [], ['a', 'a'], [{}], [{ name: 'n' }], {}, { name: 'n' }, { unknown: 1 }, { name: 'n', extra: { deep: [1] } }];
-    // a seeded generator (Park-Miller): a failure repeats
-    let seed = 7;
-    const rand = (n: number) => {
-      seed = (seed * 16807) % 2147483647;
-      return seed % n;
-    };
-    const paths: string[][] = [];
-    const collect = (v: any, path: string[]) => {
-      for (const k of Object.keys(v)) {
-        paths.push([...path, k]);
-        if (v[k] && typeof v[k] === 'object') collect(v[k], [...path, k]);
-      }
-    };
-    collect(deployment(), []);
     const outcome = (f: () => unknown) => {
       try {
         return JSON.stringify(f());
@@ -68,16 +55,9 @@ describe('createdFieldsV1: the code generated per struct', () => {
     };
     let differentFromStart = 0;
     const start = outcome(() => createdFieldsV1Walked(root, deployment(), MAIN));
-    for (let round = 0; round < 3000; round++) {
-      const obj = deployment();
-      const path = paths[rand(paths.length)];
-      let at: any = obj;
-      for (const k of path.slice(0, -1)) at = at[k];
-      const last = path[path.length - 1];
-      if (rand(values.length + 1) === 0) delete at[last];
-      else at[last] = structuredClone(values[rand(values.length)]);
+    for (const { obj, path, parent, rand } of randomEdits(deployment, values, { seed: 7, rounds: 3000 })) {
       // a member the schema does not name, now and then, beside the change
-      if (rand(4) === 0 && at && typeof at === 'object' && !Array.isArray(at)) at.zz = { y: 1 };
+      if (rand(4) === 0 && parent && typeof parent === 'object' && !Array.isArray(parent)) parent.zz = { y: 1 };
       const want = outcome(() => createdFieldsV1Walked(root, structuredClone(obj), MAIN));
       assert.equal(outcome(() => createdFieldsV1(root, obj, MAIN)), want, `after setting ${path.join('.')}`);
       if (want !== start) differentFromStart++;
