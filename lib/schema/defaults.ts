@@ -4,6 +4,7 @@
  * defaulting functions do).
  */
 import { maybeTypeDef } from './registry.js';
+import { GeneratedCodeSwitch } from './generated.js';
 import type { Field, Prop } from './types.js';
 
 export function applySchemaDefaults(obj: unknown, typeName: string): void {
@@ -40,16 +41,11 @@ function propLeadsToDefault(p: Prop): boolean {
 }
 
 /** whether types are defaulted by their generated code (applySchemaDefaultsWalked turns it off) */
-let generated = true;
+const generated = new GeneratedCodeSwitch();
 
 /** applySchemaDefaults by the walk alone, without generated code: what the generated code must agree with. */
 export function applySchemaDefaultsWalked(obj: unknown, typeName: string): void {
-  generated = false;
-  try {
-    walkRef(obj, typeName, 0);
-  } finally {
-    generated = true;
-  }
+  generated.withoutIt(() => walkRef(obj, typeName, 0));
 }
 
 type Defaulter = (o: Record<string, unknown>, depth: number) => void;
@@ -87,7 +83,7 @@ function defaulterOf(typeName: string): Defaulter {
 function walkRef(obj: unknown, typeName: string, depth: number): void {
   if (depth > 40 || !obj || typeof obj !== 'object' || Array.isArray(obj)) return;
   const o = obj as Record<string, unknown>;
-  if (generated) {
+  if (generated.on) {
     defaulterOf(typeName)(o, depth);
     return;
   }

@@ -20,6 +20,7 @@ import {
 } from '../api/names.js';
 import { quantityFromJSON } from '../api/quantity.js';
 import { maybeTypeDef } from './registry.js';
+import { ownMemberSource } from './generated.js';
 import type { FieldError, Prop, TypeDef } from './types.js';
 import { forbidden, invalid, required, tooLong, typeInvalid, notSupported } from './fielderrors.js';
 import { child, isPlainObject } from './fieldvalidation.js';
@@ -338,9 +339,7 @@ function compileCheck(def: TypeDef): Check {
   const lines: string[] = ['let v;'];
   for (const name of Object.keys(def.fields)) {
     const f = def.fields[name];
-    const key = JSON.stringify(name);
-    // the walk reads own members only: a name Object.prototype has ("constructor") must not find its member
-    const get = name in Object.prototype ? `v = Object.hasOwn(o, ${key}) ? o[${key}] : undefined;` : `v = o[${key}];`;
+    const get = ownMemberSource('v', 'o', name);
     const value = valueCode(f, 'v', env, 0);
     if (required.has(name)) lines.push(`${get} if (${missingCode(f, 'v')} || !(${value})) return false;`);
     else lines.push(`${get} if (v !== undefined && v !== null && !(${value})) return false;`);

@@ -31,6 +31,7 @@ import { collectPodLog } from './podlogs.js';
 import { upstreamVerb, type ApiServerMetrics } from './metrics.js';
 import type { ChangeNotice } from './storage.js';
 import { joinJson, objectJson, objectJsonWithoutManagedFields, withResourceVersionBytes } from './objectjson.js';
+import { TurnMemo } from './turnmemo.js';
 
 /** the reply header naming an HTTP code the body does not show (202) */
 export const STATUS_CODE_HEADER = 'Status-Code';
@@ -454,7 +455,6 @@ function watchFrames(events: WatchEvent[], omitManagedFields: boolean, max: numb
   }
   send();
   if (shareable) {
-    if (framesThisTurn.size === 0) setImmediate(() => framesThisTurn.clear());
     let made = framesThisTurn.get(first);
     if (!made) framesThisTurn.set(first, (made = []));
     made.push({ events, omitManagedFields, max, frames });
@@ -462,8 +462,8 @@ function watchFrames(events: WatchEvent[], omitManagedFields: boolean, max: numb
   return frames;
 }
 
-/** Frames made this turn, by their first event's object; cleared once the turn's flushes ran (as objectjson.ts's encodings). */
-const framesThisTurn = new Map<object, Array<{ events: WatchEvent[]; omitManagedFields: boolean; max: number; frames: Buffer[] }>>();
+/** Frames made this turn, by their first event's object. */
+const framesThisTurn = new TurnMemo<object, Array<{ events: WatchEvent[]; omitManagedFields: boolean; max: number; frames: Buffer[] }>>();
 
 /** Whether two event lists encode alike: the same types and the very same objects, and nothing else in the events. */
 function sameEvents(a: WatchEvent[], b: WatchEvent[]): boolean {

@@ -10,6 +10,7 @@
  * frame is built as one long string first.
  */
 import { metadataManagedFieldsMember } from '../../lib/client/mod.js';
+import { TurnMemo } from './turnmemo.js';
 
 /** The stored encoding: the object's JSON without resourceVersion and selfLink, and where its metadata ends. */
 export interface StoredJson {
@@ -101,8 +102,12 @@ export function storedBytes(s: StoredJson): StoredBytes {
 export function writtenText(s: StoredBytes, rev: number | string): string {
   const j = s.json;
   if (j === undefined) return withResourceVersionBytes(s, rev).toString('utf8');
-  const empty = j.text.charCodeAt(j.metaEnd - 1) === 0x7b; // metadata is "{}"
-  return `${j.text.slice(0, j.metaEnd)}${empty ? '' : ','}"resourceVersion":"${rev}"${j.text.slice(j.metaEnd)}`;
+  return `${j.text.slice(0, j.metaEnd)}${resourceVersionMember(j.text.charCodeAt(j.metaEnd - 1), rev)}${j.text.slice(j.metaEnd)}`;
+}
+
+/** `"resourceVersion":"<rev>"` as metadata's last member, after the code unit before metadata's `}` (no comma after `{`). */
+function resourceVersionMember(before: number, rev: number | string): string {
+  return `${before === 0x7b ? '' : ','}"resourceVersion":"${rev}"`; // a revision is digits: nothing to escape
 }
 
 /** room before and after a written object's JSON for a change event's wrapping ({"type":"MODIFIED","object": … }) */
@@ -123,8 +128,7 @@ export function withResourceVersionBytes(s: StoredBytes, rev: number | string, h
   let sp = s.spliced;
   if (sp?.rev !== r) {
     const { bytes, metaEnd } = s;
-    const empty = bytes[metaEnd - 1] === 0x7b; // metadata is "{}"
-    const field = `${empty ? '' : ','}"resourceVersion":"${r}"`; // a revision is digits: nothing to escape
+    const field = resourceVersionMember(bytes[metaEnd - 1]!, r);
     const buf = Buffer.allocUnsafe(HEAD_ROOM + bytes.length + field.length + TAIL_ROOM);
     let at = HEAD_ROOM;
     at += bytes.copy(buf, at, 0, metaEnd);
@@ -156,20 +160,13 @@ export function rememberJson(obj: object, json: Buffer): void {
   known.set(obj, json);
 }
 
-/**
- * The objects watch frames carried this turn, encoded: every watcher of a resource is sent
- * the watch cache's same object (the scheduler's informer and the benchmark's tracker both
- * watch pods), so each is encoded once per turn rather than once per watcher. Cleared by a
- * setImmediate queued behind the flushes that share it, so an object is never served from
- * an encoding older than the turn it was queued in.
- */
-const encodedThisTurn = new Map<object, Buffer>();
+/** The objects watch frames carried this turn, encoded: once per turn rather than once per watcher. */
+const encodedThisTurn = new TurnMemo<object, Buffer>();
 
 /** JSON.stringify(obj) as UTF-8, from its write's encoding or this turn's when there is one. */
 export function objectJson(obj: object): Buffer {
   let json = encodedThisTurn.get(obj);
   if (json === undefined) {
-    if (encodedThisTurn.size === 0) setImmediate(() => encodedThisTurn.clear());
     json = known.get(obj);
     if (json !== undefined) known.delete(obj);
     else json = Buffer.from(JSON.stringify(obj));
@@ -179,7 +176,7 @@ export function objectJson(obj: object): Buffer {
 }
 
 /** The objects watch frames without managedFields carried this turn, encoded (as encodedThisTurn). */
-const trimmedThisTurn = new Map<object, readonly Uint8Array[]>();
+const trimmedThisTurn = new TurnMemo<object, readonly Uint8Array[]>();
 
 /**
  * JSON.stringify(obj) as UTF-8 without metadata.managedFields, for the watches that asked
@@ -190,7 +187,6 @@ export function objectJsonWithoutManagedFields(obj: object): readonly Uint8Array
   if ((obj as { metadata?: { managedFields?: unknown } }).metadata?.managedFields === undefined) return [objectJson(obj)];
   let pieces = trimmedThisTurn.get(obj);
   if (pieces === undefined) {
-    if (trimmedThisTurn.size === 0) setImmediate(() => trimmedThisTurn.clear());
     const json = objectJson(obj);
     const member = metadataManagedFieldsMember(json);
     pieces = member ? [json.subarray(0, member[0]), json.subarray(member[1])] : [json];

@@ -242,13 +242,13 @@ export class WatchCache {
           }
         }
         if (obj && typeof obj === 'object') {
-          // the text this instance wrote, parsed: its JSON is known (worth keeping only for watchers)
-          const known = mine && !Array.isArray(obj) && obj.metadata !== undefined && this.synced && !!this.sinks.get(pk.resource)?.size;
-          obj.metadata ??= {};
-          obj.metadata.resourceVersion = String(e.revision);
           // the written JSON (the stored bytes with the revision spliced in) is the text the
           // object is kept as once its change leaves the ring, so it is not stringified then
-          const written = mine && !Array.isArray(obj) && obj.metadata !== undefined;
+          const written = mine && !Array.isArray(obj);
+          // the text this instance wrote, parsed: its JSON is known (worth keeping only for watchers)
+          const known = written && obj.metadata !== undefined && this.synced && !!this.sinks.get(pk.resource)?.size;
+          obj.metadata ??= {};
+          obj.metadata.resourceVersion = String(e.revision);
           if (known) rememberJson(obj, withResourceVersionBytes(expected.stored, e.revision));
           const entry = new CacheEntry(e.key, idx.resource, this.namespaceString(pk.namespace), pk.name, e.revision, obj, written ? writtenText(expected.stored, e.revision) : undefined);
           idx.objects.set(k, entry);

@@ -4,6 +4,7 @@
  * empty one). Written straight into FieldsV1, sorted, in one walk: this runs on every
  * create (the scheduler benchmark's pod creates), so it builds no intermediate set.
  */
+import { GeneratedCodeSwitch, ownMemberSource } from '../../schema/generated.js';
 import { comparePathElements } from './pathelement.js';
 import type { FieldScope, FieldsV1, ListShape, ShapeNode, StructShape } from './types.js';
 import { childShape, isLeaf, isObject, itemElement, rootFieldInScope, UNTRACKED_METADATA } from './values.js';
@@ -65,16 +66,11 @@ export function createdFieldsV1(root: ShapeNode, obj: Record<string, unknown>, s
 }
 
 /** whether structs are emitted by their generated code (createdFieldsV1Walked turns it off) */
-let generated = true;
+const generated = new GeneratedCodeSwitch();
 
 /** createdFieldsV1 by the walk alone, without generated code: what the generated code must agree with. */
 export function createdFieldsV1Walked(root: ShapeNode, obj: Record<string, unknown>, scope: FieldScope): FieldsV1 {
-  generated = false;
-  try {
-    return createdFieldsV1(root, obj, scope);
-  } finally {
-    generated = true;
-  }
+  return generated.withoutIt(() => createdFieldsV1(root, obj, scope));
 }
 
 /** A single path (the scale subresource's spec.replicas): only what lies on it. */
@@ -108,7 +104,7 @@ function emit(out: FieldsV1, pe: string, node: ShapeNode, v: unknown, zeroPresen
     out[pe] = LEAF;
     return;
   }
-  if (node.kind === 'struct' && generated) {
+  if (node.kind === 'struct' && generated.on) {
     const o = structEmitter(node)(v as Record<string, unknown>, zeroPresent);
     if (o !== undefined) {
       out[pe] = o;
@@ -140,9 +136,7 @@ function structEmitter(node: StructShape): StructEmitter {
     const shapes = names.map((n) => node.fields.get(n)!);
     const lines = ['const o = zeroPresent ? {} : { ".": LEAF };', 'let n = 0;', 'let c;'];
     names.forEach((name, i) => {
-      const key = JSON.stringify(name);
-      // the walk reads own members only: a name Object.prototype has must not find its member
-      const get = name in Object.prototype ? `c = Object.hasOwn(v, ${key}) ? v[${key}] : undefined;` : `c = v[${key}];`;
+      const get = ownMemberSource('c', 'v', name);
       const zp = node.zeroPresent.has(name) ? 'zeroPresent' : 'false';
       lines.push(`${get} if (c !== undefined) { n++; emit(o, ${JSON.stringify('f:' + name)}, shapes[${i}], c, ${zp}); }`);
     });
