@@ -6,7 +6,7 @@
  */
 import { GoneError, TimeoutError } from '../../lib/api/errors.js';
 import sortedBtree from 'sorted-btree';
-import { parseKey } from '../../lib/store/keys.js';
+import { objectKey, parseKey } from '../../lib/store/keys.js';
 import type { KvStore, StoreEntry } from '../../lib/store/kvstore.js';
 import { rememberJson, withResourceVersionBytes, writtenText, type StoredBytes } from './objectjson.js';
 import { JsonPacker, type Unpacker } from './packedjson.js';
@@ -43,16 +43,27 @@ class CacheEntry implements CachedObject {
   private dictionary?: Unpacker | null;
 
   constructor(
-    readonly key: string,
+    /** "namespace/name", or the name: the key of the resource's index (one string for the index's map, its order and this) */
+    readonly indexKey: string,
     readonly resource: string,
     readonly namespace: string,
-    readonly name: string,
     readonly revision: number,
     private parsed: any,
     /** JSON.stringify(obj), once known */
     json?: string,
   ) {
     this.text = json;
+  }
+
+  // the store key and the name are derived, not kept: at a million pods each was two
+  // more strings per object for every major GC to mark (the name a slice of the key,
+  // the key a slice of its message's subject)
+  get name(): string {
+    return this.namespace ? this.indexKey.slice(this.namespace.length + 1) : this.indexKey;
+  }
+
+  get key(): string {
+    return objectKey(this.resource, this.namespace, this.name);
   }
 
   get obj(): any {
@@ -224,7 +235,8 @@ export class WatchCache {
     const pk = parseKey(e.key);
     if (pk) {
       const idx = this.index(pk.resource);
-      const k = pk.namespace ? `${pk.namespace}/${pk.name}` : pk.name;
+      const ns = this.namespaceString(pk.namespace);
+      const k = ns ? `${ns}/${pk.name}` : pk.name;
       const prev = idx.objects.get(k);
       let ev: CacheEvent | undefined;
       if (e.operation === 'PUT' && e.value) {
@@ -250,7 +262,7 @@ export class WatchCache {
           obj.metadata ??= {};
           obj.metadata.resourceVersion = String(e.revision);
           if (known) rememberJson(obj, withResourceVersionBytes(expected.stored, e.revision));
-          const entry = new CacheEntry(e.key, idx.resource, this.namespaceString(pk.namespace), pk.name, e.revision, obj, written ? writtenText(expected.stored, e.revision) : undefined);
+          const entry = new CacheEntry(prev?.indexKey ?? k, idx.resource, ns, e.revision, obj, written ? writtenText(expected.stored, e.revision) : undefined);
           idx.objects.set(k, entry);
           if (!prev) idx.order.set(k, undefined);
           ev = { type: prev ? 'MODIFIED' : 'ADDED', revision: e.revision, resource: pk.resource, namespace: pk.namespace, name: pk.name, obj, prev: prev?.obj };
