@@ -59,4 +59,29 @@ describe('watch cache', () => {
     assert.equal(s.cache.changedAt('configmaps'), rev, 'another resource does not move it');
     assert.equal(s.cache.changedAt('no-such-resource'), 0);
   });
+
+  it('lists in key order the objects created since the last list, not those deleted since, and continues a list after its last key', async () => {
+    const names = () => [...s.cache.list('configmaps', 'default')].map((c) => c.name).filter((n) => n.startsWith('order-'));
+    for (const n of ['order-b', 'order-a']) await api.create(cms, cm(n));
+    await s.cache.waitConsistent();
+    assert.deepEqual(names(), ['order-a', 'order-b']);
+    for (const n of ['order-e', 'order-d', 'order-c', 'order-f']) await api.create(cms, cm(n));
+    await api.delete({ ...cms, name: 'order-a' });
+    await api.delete({ ...cms, name: 'order-f' });
+    await api.delete({ ...cms, name: 'order-b' });
+    await api.create(cms, cm('order-b'));
+    await s.cache.waitConsistent();
+    assert.deepEqual(names(), ['order-b', 'order-c', 'order-d', 'order-e']);
+    assert.deepEqual([...s.cache.list('configmaps', 'default', 'default/order-c')].map((c) => c.name).filter((n) => n.startsWith('order-')), ['order-d', 'order-e']);
+    await api.create(cms, cm('order-cc'));
+    const paged: string[] = [];
+    let token: string | undefined;
+    do {
+      const page: any = await api.list(cms, { limit: 2, continue: token });
+      paged.push(...page.items.map((o: any) => o.metadata.name));
+      token = page.metadata.continue || undefined;
+    } while (token);
+    assert.deepEqual(paged.filter((n) => n.startsWith('order-')), ['order-b', 'order-c', 'order-cc', 'order-d', 'order-e']);
+    assert.deepEqual(paged, [...paged].sort(), 'pages in key order');
+  });
 });
