@@ -125,6 +125,28 @@ describe('LeaderElector against the apiserver', function () {
     await c.done;
   });
 
+  it('a candidate stopped while its first acquire is in flight gives back the lease that acquire took', async () => {
+    const name = 'stopped-while-acquiring';
+    const log: string[] = [];
+    const elector = new LeaderElector({
+      client,
+      namespace: NS,
+      name,
+      identity: 'hasty',
+      leaseDurationSeconds: 30,
+      renewDeadlineSeconds: 20,
+      retryPeriodSeconds: 5,
+      callbacks: { onStartedLeading: () => void log.push('started'), onStoppedLeading: () => void log.push('stopped') },
+    });
+    const done = elector.run(); // its get of the lease is in flight now
+    await elector.stop();
+    await done;
+    const l = await client.get<Lease>({ ...Resources.leases, namespace: NS, name });
+    assert.equal(l.spec?.holderIdentity, undefined, 'the lease is still held by a candidate that stopped');
+    assert.equal(l.spec?.leaseDurationSeconds, 1);
+    assert.deepEqual(log, [], 'a candidate that never led must not be told it started or stopped leading');
+  });
+
   /** A candidate whose polls are 40-88 s apart, so only the expiry wake or the watch can make it act sooner. */
   function slowPoller(name: string, identity: string) {
     const events: Array<{ what: string; at: number }> = [];

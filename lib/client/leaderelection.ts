@@ -226,7 +226,12 @@ export class LeaderElector {
     } finally {
       unfollow();
     }
-    if (this.stopped) return;
+    if (this.stopped) {
+      // stopped while an acquire was in flight that took the lease: give it back, or a
+      // standby waits a whole lease duration for a candidate that never led
+      if (this.release && this.observedRecord?.holderIdentity === this.config.identity) await this.releaseLease();
+      return;
+    }
     this.leading = true;
     const leadership = new AbortController();
     Promise.resolve()

@@ -133,8 +133,12 @@ describe('dashboard in Chromium on a live cluster', function () {
     await page.goto(url);
     await page.getByRole('link', { name: 'Ready: 2' }).waitFor({ timeout: 20_000 });
     await page.getByRole('link', { name: 'NotReady: 0' }).waitFor();
-    const running = (await kubectl(kc, 'get', 'pods', '-A', '--field-selector=status.phase=Running', '-o', 'name')).split('\n').filter(Boolean).length;
-    await page.getByRole('link', { name: `Running: ${running}` }).waitFor({ timeout: 10_000 });
+    // kubectl's count and the page's are read at different moments: a system pod may change phase
+    // between them, so both are read again until they agree
+    await waitFor('the Running count kubectl sees, on the page', async () => {
+      const running = (await kubectl(kc, 'get', 'pods', '-A', '--field-selector=status.phase=Running', '-o', 'name')).split('\n').filter(Boolean).length;
+      return (await page.getByRole('link', { name: `Running: ${running}` }).count()) === 1 ? true : undefined;
+    });
     await page.getByRole('link', { name: 'Pending: 1' }).waitFor({ timeout: 10_000 }); // too-big
     const warnings = page.getByRole('grid', { name: 'warning events' });
     await warnings.getByText('FailedScheduling').first().waitFor({ timeout: 20_000 });
