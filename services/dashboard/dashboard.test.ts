@@ -137,7 +137,7 @@ describe('dashboard in Chromium on a live cluster', function () {
     // between them, so both are read again until they agree
     await waitFor('the Running count kubectl sees, on the page', async () => {
       const running = (await kubectl(kc, 'get', 'pods', '-A', '--field-selector=status.phase=Running', '-o', 'name')).split('\n').filter(Boolean).length;
-      return (await page.getByRole('link', { name: `Running: ${running}` }).count()) === 1 ? true : undefined;
+      return (await page.getByRole('link', { name: `Running: ${running}`, exact: true }).count()) === 1 ? true : undefined;
     });
     await page.getByRole('link', { name: 'Pending: 1' }).waitFor({ timeout: 10_000 }); // too-big
     const warnings = page.getByRole('grid', { name: 'warning events' });
