@@ -68,6 +68,24 @@ function setPath(obj: any, path: string[], value: unknown): void {
   v[path[path.length - 1]] = value;
 }
 
+/**
+ * The pod a binding writes: `pod` (the cached object, not changed) with spec.nodeName set and
+ * the PodScheduled condition, copying only what changes. Its stored bytes are spliced from
+ * the created pod's when the watch cache kept them (objectjson.ts splicedStored).
+ */
+export function boundPod(pod: any, node: string, time: string): any {
+  const cond = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: time };
+  const others = (pod.status?.conditions ?? []).filter((x: any) => x.type !== 'PodScheduled');
+  const at = (pod.status?.conditions ?? []).findIndex((x: any) => x.type === 'PodScheduled');
+  const conditions = at < 0 ? [...others, cond] : [...others.slice(0, at), cond, ...others.slice(at)];
+  return {
+    ...pod,
+    metadata: { ...pod.metadata },
+    spec: { ...pod.spec, nodeName: node },
+    status: { ...pod.status, conditions },
+  };
+}
+
 export class ApiHandler {
   constructor(
     readonly storage: ObjectStorage,
@@ -292,17 +310,7 @@ export class ApiHandler {
       if (pod.metadata.deletionTimestamp) {
         throw new ConflictError(kind.qualified, item.name, `pod ${item.name} is being deleted, cannot be assigned to a host`);
       }
-      // copies only what changes: the given pod is the cached object
-      const cond = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now() };
-      const others = (pod.status?.conditions ?? []).filter((x: any) => x.type !== 'PodScheduled');
-      const at = (pod.status?.conditions ?? []).findIndex((x: any) => x.type === 'PodScheduled');
-      const conditions = at < 0 ? [...others, cond] : [...others.slice(0, at), cond, ...others.slice(at)];
-      return {
-        ...pod,
-        metadata: { ...pod.metadata },
-        spec: { ...pod.spec, nodeName: item.node },
-        status: { ...pod.status, conditions },
-      };
+      return boundPod(pod, item.node, now());
     }, { trusted: true });
   }
 

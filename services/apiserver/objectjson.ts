@@ -7,7 +7,8 @@
  * text with that one field spliced in: byte for byte what JSON.stringify would give.
  * They are kept as the UTF-8 bytes the store was sent: the change event, the batch reply
  * and the watch frames are spliced from them, so no text is encoded to UTF-8 twice and no
- * frame is built as one long string first.
+ * frame is built as one long string first. A binding's stored bytes are spliced from the
+ * bytes its pod was created with (splicedStored), not encoded from the whole pod again.
  */
 import { metadataManagedFieldsMember } from '../../lib/client/mod.js';
 import { TurnMemo } from './turnmemo.js';
@@ -91,6 +92,92 @@ export function storedBytes(s: StoredJson): StoredBytes {
   // all ASCII (the usual case): a character is a byte
   const metaEnd = bytes.length === s.text.length ? s.metaEnd : Buffer.byteLength(s.text.slice(0, s.metaEnd));
   return { bytes, metaEnd, json: s };
+}
+
+/** `,"status":` as bytes */
+const STATUS_KEY = ',"status":';
+
+/** the members of `b` are those of `a` in the same order with the very same values (`skip` left out of both), then `b`'s extra ones */
+function sameMembers(a: Record<string, unknown>, b: Record<string, unknown>, ak: string[], bk: string[], skip?: (k: string) => boolean): number {
+  let j = 0;
+  for (let i = 0; i < ak.length; i++) {
+    const k = ak[i]!;
+    if (skip?.(k)) continue;
+    while (j < bk.length && skip?.(bk[j]!)) j++;
+    if (bk[j] !== k || b[k] !== a[k]) return -1;
+    j++;
+  }
+  while (j < bk.length && skip?.(bk[j]!)) j++;
+  return j;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const notStored = (k: string) => k === 'resourceVersion' || k === 'selfLink';
+
+/**
+ * encodeStored(next) as bytes, spliced from `current`'s stored bytes (`base`, what the store
+ * was sent for it) without stringifying the whole object: for a write that changes `current`
+ * as a binding does (pods/binding sets spec.nodeName and the PodScheduled condition). `next`
+ * must have `current`'s members in the same order with the very same values but spec and
+ * status; metadata's the same (resourceVersion and selfLink aside, which are not stored);
+ * spec's the same with members appended; status the last member (replaced, or added after
+ * spec). The bytes are then `base` up to spec's `}`, the new spec members, and the new
+ * status: byte for byte what encodeStored and storedBytes give. Undefined when `next` or
+ * `base` is in any other shape (the caller encodes then). The caller vouches that `base`
+ * is storedBytes(encodeStored(current)) and that `current` holds JSON values only (the watch
+ * cache's object and the bytes it was written from).
+ */
+export function splicedStored(current: unknown, base: StoredBytes, next: unknown): StoredBytes | undefined {
+  if (!isRecord(current) || !isRecord(next)) return undefined;
+  const ck = Object.keys(current);
+  const nk = Object.keys(next);
+  const n = nk.length;
+  // status last with spec before it, in both (status added when the current object had none)
+  if (n < 2 || nk[n - 1] !== 'status' || nk[n - 2] !== 'spec') return undefined;
+  const hadStatus = ck.length === n;
+  if (!hadStatus && ck.length !== n - 1) return undefined;
+  for (let i = 0; i < ck.length; i++) {
+    const k = ck[i]!;
+    if (nk[i] !== k) return undefined;
+    if (k !== 'metadata' && k !== 'spec' && k !== 'status' && next[k] !== current[k]) return undefined;
+  }
+  const cm = current.metadata;
+  const nm = next.metadata;
+  const cs = current.spec;
+  const ns = next.spec;
+  if (!isRecord(cm) || !isRecord(nm) || !isRecord(cs) || !isRecord(ns)) return undefined;
+  const nmk = Object.keys(nm);
+  if (sameMembers(cm, nm, Object.keys(cm), nmk, notStored) !== nmk.length) return undefined;
+  const csk = Object.keys(cs);
+  const nsk = Object.keys(ns);
+  if (sameMembers(cs, ns, csk, nsk) !== csk.length) return undefined;
+  const status = JSON.stringify(next.status);
+  if (status === undefined) return undefined;
+  // where spec's `}` is in the bytes: before `,"status":<old status>}`, or before the object's `}`
+  const bytes = base.bytes;
+  const end = bytes.length - 1;
+  let specClose = end - 1;
+  if (hadStatus) {
+    const old = JSON.stringify(current.status);
+    if (old === undefined) return undefined;
+    // the bytes end with the old status (a few dozen bytes to decode)
+    specClose = end - Buffer.byteLength(old) - STATUS_KEY.length - 1;
+    if (specClose < 0 || bytes.toString('utf8', specClose + 1, end) !== STATUS_KEY + old) return undefined;
+  }
+  if (bytes[end] !== 0x7d || bytes[specClose] !== 0x7d || !(base.metaEnd < specClose)) return undefined;
+  let tail = '';
+  let empty = bytes[specClose - 1] === 0x7b; // spec was {}
+  for (let i = csk.length; i < nsk.length; i++) {
+    const json = JSON.stringify(ns[nsk[i]!]);
+    if (json === undefined) continue;
+    tail += `${empty ? '' : ','}${JSON.stringify(nsk[i])}:${json}`;
+    empty = false;
+  }
+  tail += `}${STATUS_KEY}${status}}`;
+  const out = Buffer.allocUnsafe(specClose + Buffer.byteLength(tail));
+  bytes.copy(out, 0, 0, specClose);
+  out.write(tail, specClose);
+  return { bytes: out, metaEnd: base.metaEnd };
 }
 
 /**

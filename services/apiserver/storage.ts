@@ -29,7 +29,7 @@ import type { ServedKind } from './kinds.js';
 import { findKind } from './kinds.js';
 import type { WatchCache } from './watchcache.js';
 import { metaTime } from '../../lib/api/time.js';
-import { encodeStored, isPlainJson, storedBytes, type StoredBytes } from './objectjson.js';
+import { encodeStored, isPlainJson, splicedStored, storedBytes, type StoredBytes } from './objectjson.js';
 
 export interface WriteContext {
   dryRun?: boolean;
@@ -371,12 +371,14 @@ export class ObjectStorage {
     // the cache keeps the object written rather than parsing the store's copy of it, when
     // nobody else holds it and parsing its text would give it back (a JSON.parse less a write)
     const keep = ctx.bodyOwned && isPlainJson(stored) ? stored : undefined;
+    // an unscheduled pod's stored bytes are kept for its binding, which is spliced from them
+    const forBinding = stored === obj && !obj.spec?.nodeName && !!kind.def.subresources?.includes('binding');
     try {
       // upstream RetryGenerateName (on by default since 1.31): a generated name that collides is drawn again
       for (let attempt = 1; ; attempt++) {
         enc = storedBytes(encodeStored(stored));
         const key = this.key(kind, namespace, meta.name);
-        const forget = this.cache.expectWrite(key, enc, keep);
+        const forget = this.cache.expectWrite(key, enc, keep, forBinding);
         try {
           rev = await this.store.create(key, enc.bytes);
           break;
@@ -713,8 +715,11 @@ export class ObjectStorage {
         nextMeta.resourceVersion = String(c.revision);
         return next;
       }
-      // encoded once: compared with the current object's encoding, then written
-      const enc = storedBytes(encodeStored(stored));
+      // encoded once: compared with the current object's encoding, then written. A trusted
+      // write (the binding) changes a few members of the cached object: its bytes are
+      // spliced from the bytes the cached object was created from, when the cache kept them
+      const base = trusted && stored === next ? this.cache.storedOf(c) : undefined;
+      const enc = (base && splicedStored(current, base, next)) || storedBytes(encodeStored(stored));
       const bytes = enc.bytes;
       if (!finalize && !trusted && bytes.equals(encodeForStore(current))) {
         if (outcome) await outcome(false);

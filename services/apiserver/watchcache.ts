@@ -109,6 +109,12 @@ class CacheEntry implements CachedObject {
  */
 const THAWED = 1024;
 
+/**
+ * How many created objects' stored bytes are kept for the binding that follows (about 2 kB
+ * each for a pod): enough for the pods waiting to be scheduled in the benchmarks.
+ */
+const MAX_KEPT_STORED = 8_192;
+
 /** a string comparison for the key index (sorted-btree's default also orders mixed types, slower) */
 const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -166,7 +172,14 @@ export class WatchCache {
   private revisionRequest?: Promise<number>;
   private revisionQueued?: Promise<number>;
   /** writes this instance has sent and not yet seen come back, by key */
-  private readonly expected = new Map<string, { stored: StoredBytes; obj?: object }>();
+  private readonly expected = new Map<string, { stored: StoredBytes; obj?: object; keepStored?: boolean }>();
+  /**
+   * The stored bytes of objects this instance created that a binding will likely rewrite
+   * (unscheduled pods), by their entry, so that the binding is spliced from them
+   * (objectjson.ts splicedStored) rather than stringified. Dropped when the entry is
+   * replaced or deleted; at most MAX_KEPT_STORED, oldest dropped first.
+   */
+  private readonly keptStored = new Map<CachedObject, StoredBytes>();
 
   constructor(
     private readonly store: KvStore,
@@ -240,12 +253,13 @@ export class WatchCache {
    * (objectjson.ts), so watch frames need not encode it again; and when `obj` is given, the
    * cache holds that very object instead of parsing the entry. The caller vouches that `obj`
    * is what parsing its bytes would give (plain JSON values, no undefined), resourceVersion
-   * aside, and that nothing changes it afterwards but setting that resourceVersion. Returns
-   * what undoes it when the write fails.
+   * aside, and that nothing changes it afterwards but setting that resourceVersion. With
+   * `keepStored`, the entry's stored bytes are kept for storedOf. Returns what undoes it
+   * when the write fails.
    */
-  expectWrite(key: string, stored: StoredBytes, obj?: object): () => void {
+  expectWrite(key: string, stored: StoredBytes, obj?: object, keepStored?: boolean): () => void {
     // the very StoredBytes the write keeps: its change event and the cache share one splice of it
-    const entry = { stored, obj };
+    const entry = { stored, obj, keepStored };
     this.expected.set(key, entry);
     return () => {
       if (this.expected.get(key) === entry) this.expected.delete(key);
@@ -285,6 +299,8 @@ export class WatchCache {
           if (known) rememberJson(obj, withResourceVersionBytes(expected.stored, e.revision));
           const entry = new CacheEntry(prev?.indexKey ?? k, idx.resource, ns, e.revision, obj, written ? writtenText(expected.stored, e.revision) : undefined);
           idx.objects.set(k, entry);
+          if (prev && this.keptStored.size) this.keptStored.delete(prev);
+          if (written && expected.keepStored) this.keepStored(entry, expected.stored);
           if (!prev) this.created(idx, k);
           ev = { type: prev ? 'MODIFIED' : 'ADDED', revision: e.revision, resource: pk.resource, namespace: pk.namespace, name: pk.name, obj, prev: prev?.obj };
           // an object that reaches the cache before it is synced has no event in the ring
@@ -292,6 +308,7 @@ export class WatchCache {
         }
       } else if (prev) {
         idx.objects.delete(k);
+        if (this.keptStored.size) this.keptStored.delete(prev);
         // a key still in `unordered` is dropped when it is sorted in (not in `objects` then)
         idx.order.delete(k);
         // read once: a frozen object is unpacked and parsed at each read
@@ -304,6 +321,20 @@ export class WatchCache {
     }
     if (e.revision > this.rev) this.rev = e.revision;
     if (this.synced) this.wake();
+  }
+
+  private keepStored(entry: CachedObject, stored: StoredBytes): void {
+    if (this.keptStored.size >= MAX_KEPT_STORED) this.keptStored.delete(this.keptStored.keys().next().value!);
+    // the bytes alone: not the text they were encoded from nor their splice with the revision
+    this.keptStored.set(entry, { bytes: stored.bytes, metaEnd: stored.metaEnd });
+  }
+
+  /**
+   * The bytes the store was sent for `c` (its object without resourceVersion) when this
+   * instance created it and kept them (expectWrite's `keepStored`); c must be an entry get gave.
+   */
+  storedOf(c: CachedObject): StoredBytes | undefined {
+    return this.keptStored.get(c);
   }
 
   private emit(ev: CacheEvent): void {
