@@ -344,6 +344,8 @@ function dynamicReason(b: usize, n: i32): i32 {
 // SpreadHard global minimum by constraint index; the sum of all Affinity constraints' counts.
 const MAX_CONS = 256;
 const cMinBuf = memory.data(MAX_CONS * 8);
+// scan's leafPair output (two f64), 16-byte aligned for v128.store
+const pairBuf = memory.data(16, 16);
 let affinityTotal: f64 = 0;
 
 /** Per-placement constraint state: SpreadHard global minima, Affinity count sums. */
@@ -936,10 +938,6 @@ function apply(b: usize, n: i32): void {
   }
 }
 
-/** Node n passes every enabled filter (after prepareConstraints). */
-@inline function feasible(b: usize, st: usize, n: i32): bool {
-  return load<f64>(st + ((<usize>n) << 3)) >= 0 && dynamicReason(b, n) == 0 && constraintReason(b, n) == 0;
-}
 
 /**
  * Scan path (classes with constraints), in the reference's iteration order: the present
@@ -955,11 +953,16 @@ function scan(c: usize, b: usize, all: bool): i32 {
   prepareConstraints(b);
   const present = presentNodes();
   if (present == 0) return -1;
+  // A candidate's base score (leafValue: resources, taints, node affinity) is kept in
+  // pScanBase as it is found; leafValue is -1 exactly when feasible() fails before the
+  // constraints (weights are non-negative, so every feasible total is >= 0).
   let found = 0;
   if (all) {
     for (let n = 0; n < nodeSlots; n++) {
-      if (!feasible(b, st, n)) continue;
+      const v = leafValue(b, st, ax, n);
+      if (v < 0 || constraintReason(b, n) != 0) continue;
       store<i32>(pScanSlot + ((<usize>found) << 2), n);
+      store<f64>(pScanBase + ((<usize>found) << 3), v);
       found++;
     }
   } else {
@@ -967,12 +970,28 @@ function scan(c: usize, b: usize, all: bool): i32 {
     const start = nextStart;
     let idx = start % present;
     let examined = 0;
+    // SIMD: two adjacent present slots n, n+1 get their leaf values in one leafPair (the
+    // same IEEE operations as leafValue, so the same bits); lane 1 waits in pairBuf.
+    const pairs = ASC_FEATURE_SIMD && hI32(b, H_STRATEGY) <= S_MOST;
+    let pending = -1;
     for (let i = 0; i < present && found < want; i++) {
       const n = load<i32>(pPresent + ((<usize>idx) << 2));
       if (++idx == present) idx = 0;
       examined = i + 1;
-      if (!feasible(b, st, n)) continue;
+      let v: f64;
+      if (n == pending) {
+        v = load<f64>(pairBuf + 8);
+        pending = -1;
+      } else if (pairs && idx != 0 && load<i32>(pPresent + ((<usize>idx) << 2)) == n + 1) {
+        leafPair(b, st, ax, n, pairBuf);
+        v = load<f64>(pairBuf);
+        pending = n + 1;
+      } else {
+        v = leafValue(b, st, ax, n);
+      }
+      if (v < 0 || constraintReason(b, n) != 0) continue;
       store<i32>(pScanSlot + ((<usize>found) << 2), n);
+      store<f64>(pScanBase + ((<usize>found) << 3), v);
       found++;
     }
     nextStart = <i32>((<i64>start + <i64>examined) % <i64>present);
@@ -995,7 +1014,6 @@ function scan(c: usize, b: usize, all: bool): i32 {
   let iMax: f64 = -Infinity;
   for (let j = 0; j < found; j++) {
     const n = load<i32>(pScanSlot + ((<usize>j) << 2));
-    store<f64>(pScanBase + ((<usize>j) << 3), withStatic(b, dynamicScore(b, n), st, ax, n));
     if (hasSoft) {
       // upstream podtopologyspread Score: nodes lacking a key are ignored (-1 here)
       let x: f64 = 0;

@@ -79,6 +79,11 @@ export interface Snapshot {
   nodes(): Iterable<NodeInfo>;
   node(name: string): NodeInfo | undefined;
   nodeAt(slot: number): NodeInfo | undefined;
+  /**
+   * Changes whenever a node is added, updated (labels, taints, anything) or removed: what a
+   * plugin derived from the nodes alone stays valid while it is unchanged.
+   */
+  nodesVersion(): number;
   /** every pod on a node (bound or assumed) */
   pods(): Iterable<PodInfo>;
   /** pods on nodes that carry (anti-)affinity terms, upstream's HavePodsWithAffinityList */

@@ -146,6 +146,45 @@ describe('PodTopologySpread', () => {
     assert.equal(diagnoseWith(cache, pl, honor).a1, 'fits');
   });
 
+  it('keeps hard eligibility only while no node changes: labels, taints, additions and removals are seen', () => {
+    // one plugin instance across compiles, as a scheduler's framework keeps it
+    const kept = newPodTopologySpread();
+    const cache = cluster({ a1: 'a', a2: 'a', b1: 'b', c1: 'c' }, [
+      [web('w1'), 'a1'],
+      [web('w2'), 'a2'],
+      [web('w3'), 'b1'],
+    ]);
+    const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'DoesNotExist' }] }] } } };
+    const incoming = pod('new', { app: 'web' }, { affinity, topologySpreadConstraints: [zoneSpread(1, { nodeTaintsPolicy: 'Honor' })] });
+    const view = (c: ReturnType<typeof compileWith>) => ({ counts: [...c.constraints[0].counts], eligible: [...c.constraints[0].eligible!] });
+    // the kept plugin's compile must equal a fresh plugin's (which keeps nothing yet) after every change
+    const check = (want: { counts: number[]; eligible: number[] }, what: string) => {
+      assert.deepEqual(view(compileWith(cache, kept, incoming)), want, what);
+      assert.deepEqual(view(compileWith(cache, newPodTopologySpread(), incoming)), want, `${what} (fresh plugin)`);
+    };
+    check({ counts: [2, 1, 0], eligible: [1, 1, 1] }, 'initially');
+    check({ counts: [2, 1, 0], eligible: [1, 1, 1] }, 'kept');
+    // a node moves zone: its pod counts in the new one
+    cache.updateNode(node('a2', 'b'));
+    check({ counts: [1, 2, 0], eligible: [1, 1, 1] }, 'a2 relabelled to zone b');
+    // a node loses its zone label: it no longer counts
+    cache.updateNode(node('b1'));
+    check({ counts: [1, 1, 0], eligible: [1, 1, 1] }, 'b1 without a zone');
+    // a hard taint the pod does not tolerate, under nodeTaintsPolicy Honor: zone c's only node drops out
+    cache.updateNode(node('c1', 'c', { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] }));
+    check({ counts: [1, 1, 0], eligible: [1, 1, 0] }, 'c1 tainted');
+    // a label the required node affinity excludes, under nodeAffinityPolicy Honor
+    const a1 = node('a1', 'a');
+    a1.metadata!.labels!.pool = 'x';
+    cache.updateNode(a1);
+    check({ counts: [0, 1, 0], eligible: [0, 1, 0] }, 'a1 excluded by affinity');
+    // a node added, then one removed
+    cache.addNode(node('c2', 'c'));
+    check({ counts: [0, 1, 0], eligible: [0, 1, 1] }, 'c2 added');
+    cache.removeNode('a2');
+    check({ counts: [0, 0, 0], eligible: [0, 0, 1] }, 'a2 removed');
+  });
+
   it('counts neither terminating pods nor pods of other namespaces', () => {
     const cache = cluster({ a1: 'a', b1: 'b' }, [
       [pod('gone', { app: 'web' }, {}, { deletionTimestamp: '2024-01-01T00:00:00Z' }), 'a1'],

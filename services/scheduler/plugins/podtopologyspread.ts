@@ -184,8 +184,60 @@ function newConstraint(kind: number, key: number, domains: number): DomainConstr
   return { kind, key, counts: new Float64Array(domains), selfIncrement: 0, maxSkew: 0, minDomains: 1, weight: 0, passWhenEmpty: false };
 }
 
+/**
+ * Which nodes the DoNotSchedule constraints count, and in which domain: per constraint, per
+ * core slot, the node's domain id, or -1 when the node lacks one of the constraints' keys or
+ * fails that constraint's node inclusion policies (upstream calPreFilterState's node loop).
+ * It depends on the nodes and on the pod's constraints, node affinity and tolerations only,
+ * so it is kept by that key until a node is added, updated or removed (Snapshot.nodesVersion):
+ * a volatile class is recompiled every cycle, and then reads it in one typed-array pass.
+ */
+interface HardEligibility {
+  version: number;
+  ids: Int32Array[];
+}
+
+/** at most this many kept eligibilities (all dropped when it is exceeded) */
+const MAX_ELIGIBILITIES = 32;
+
+/** What hard eligibility depends on besides the nodes: the constraints' keys and policies, and the pod's parts they read. */
+function eligibilityKey(pod: Pod, hard: readonly SpreadConstraint[]): string {
+  const spec = pod.spec;
+  const affinity = hard.some((c) => c.honorNodeAffinity);
+  const taints = hard.some((c) => c.honorNodeTaints);
+  return JSON.stringify([
+    hard.map((c) => [c.topologyKey, c.honorNodeAffinity, c.honorNodeTaints]),
+    affinity ? [spec?.nodeSelector ?? null, spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? null] : null,
+    taints ? (spec?.tolerations ?? []) : null,
+  ]);
+}
+
+function computeHardEligibility(snapshot: Snapshot, hard: readonly SpreadConstraint[], keys: readonly number[], policies: InclusionPolicies): Int32Array[] {
+  const ids = keys.map((k) => {
+    const dom = snapshot.domains(k).ids;
+    return new Int32Array(dom.length).fill(-1);
+  });
+  const doms = keys.map((k) => snapshot.domains(k));
+  for (const ni of snapshot.nodes()) {
+    // a node counts only when it carries every constraint's key
+    if (!hasAllKeys(nodeLabels(ni), hard)) continue;
+    const memo = {};
+    for (let i = 0; i < hard.length; i++) {
+      if (!policies.admits(hard[i], ni.node, memo)) continue;
+      ids[i][ni.slot] = doms[i].ids[ni.slot];
+    }
+  }
+  return ids;
+}
+
 /** DoNotSchedule constraints (upstream calPreFilterState) */
-function compileHard(snapshot: Snapshot, pod: Pod, hard: SpreadConstraint[], policies: InclusionPolicies): DomainConstraint[] {
+function compileHard(
+  snapshot: Snapshot,
+  pod: Pod,
+  hard: SpreadConstraint[],
+  policies: InclusionPolicies,
+  kept: Map<string, HardEligibility>,
+): DomainConstraint[] {
   const namespace = pod.metadata?.namespace || 'default';
   const podLabels = pod.metadata?.labels ?? {};
   const keys = hard.map((c) => snapshot.topologyKey(c.topologyKey));
@@ -199,16 +251,25 @@ function compileHard(snapshot: Snapshot, pod: Pod, hard: SpreadConstraint[], pol
     return dc;
   });
   const matching = hard.map((c) => matchingCounts(snapshot, c.selector, namespace));
-  for (const ni of snapshot.nodes()) {
-    // a node counts only when it carries every constraint's key
-    if (!hasAllKeys(nodeLabels(ni), hard)) continue;
-    const memo = {};
-    for (let i = 0; i < hard.length; i++) {
-      if (!policies.admits(hard[i], ni.node, memo)) continue;
-      const d = doms[i].ids[ni.slot];
-      if (d < 0) continue;
-      out[i].eligible![d] = 1;
-      out[i].counts[d] += matching[i][ni.slot] | 0;
+  const version = snapshot.nodesVersion();
+  const ek = eligibilityKey(pod, hard);
+  let e = kept.get(ek);
+  if (e === undefined || e.version !== version) {
+    if (e === undefined && kept.size >= MAX_ELIGIBILITIES) kept.clear();
+    e = { version, ids: computeHardEligibility(snapshot, hard, keys, policies) };
+    kept.set(ek, e);
+  }
+  for (let i = 0; i < hard.length; i++) {
+    const ids = e.ids[i];
+    const m = matching[i];
+    const eligible = out[i].eligible!;
+    const counts = out[i].counts;
+    const nd = counts.length;
+    for (let s = 0; s < ids.length; s++) {
+      const d = ids[s];
+      if (d < 0 || d >= nd) continue;
+      eligible[d] = 1;
+      if (s < m.length) counts[d] += m[s];
     }
   }
   return out;
@@ -272,6 +333,8 @@ export function newPodTopologySpread(args?: PodTopologySpreadArgs, _deps?: Plugi
   validateArgs(a);
   const systemDefaulted = (a.defaultingType ?? 'System') === 'System';
   const defaults: readonly TopologySpreadConstraint[] = systemDefaulted ? SYSTEM_DEFAULT_CONSTRAINTS : (a.defaultConstraints ?? []);
+  // this plugin instance's kept hard eligibilities (compileHard), by eligibilityKey
+  const keptEligibility = new Map<string, HardEligibility>();
 
   const ownedByController = (pod: Pod): boolean =>
     (pod.metadata?.ownerReferences ?? []).some((o) => o.controller !== false && DEFAULTED_OWNER_KINDS.has(o.kind));
@@ -319,7 +382,7 @@ export function newPodTopologySpread(args?: PodTopologySpreadArgs, _deps?: Plugi
         for (const ni of snapshot.nodes()) for (const c of soft) if (Object.hasOwn(nodeLabels(ni), c.topologyKey)) present.add(c.topologyKey);
         soft = soft.filter((c) => present.has(c.topologyKey));
       }
-      if (hard.length > 0) cls.constraints.push(...compileHard(snapshot, pod, hard, policies));
+      if (hard.length > 0) cls.constraints.push(...compileHard(snapshot, pod, hard, policies, keptEligibility));
       if (soft.length > 0) cls.constraints.push(...compileSoft(snapshot, pod, soft, policies));
       return undefined;
     },

@@ -67,6 +67,9 @@ function setBit(a: Uint32Array, bit: number): void {
   a[bit >>> 5] |= 1 << (bit & 31);
 }
 
+/** the source of every cache's nodesVersion values */
+let nodesVersionSeq = 0;
+
 export class SchedulerCache implements SnapshotInterners {
   private readonly sync: CoreSync;
 
@@ -111,6 +114,18 @@ export class SchedulerCache implements SnapshotInterners {
   /** The core, with pending topology changes pushed first. */
   get core(): SchedulingCore {
     return this.sync.core;
+  }
+
+  /**
+   * A fresh value of the process-wide nodesVersionSeq whenever a node is added, updated (any
+   * field) or removed: unique across caches, so a plugin serving several caches (tests) never
+   * takes one cache's version for another's.
+   */
+  private nodesVersionCount = ++nodesVersionSeq;
+
+  /** Snapshot.nodesVersion: changes whenever a node is added, updated or removed. */
+  nodesVersion(): number {
+    return this.nodesVersionCount;
   }
 
   /** bumped every time the core is replaced; classes must be redefined */
@@ -181,6 +196,7 @@ export class SchedulerCache implements SnapshotInterners {
       if (!info.assumed) this.keepPending(name, info.pod);
     }
     this.byName.delete(name);
+    this.nodesVersionCount = ++nodesVersionSeq;
     this.podCounts.nodeRemoved(entry.slot);
     this.slots[entry.slot] = undefined;
     this.freeSlots.push(entry.slot);
@@ -195,6 +211,7 @@ export class SchedulerCache implements SnapshotInterners {
 
   /** Recomputes a node's allocatable, requirement bits, taint bits and topology domains. */
   private describeNode(e: NodeEntry): void {
+    this.nodesVersionCount = ++nodesVersionSeq;
     for (const n of nodeResourceNames(e.node)) this.resourceDim(n);
     e.allocatable = resizeF64(nodeAllocatable(e.node, (n) => this.resourceDim(n), () => this.dims.resources), this.dims.resources);
     for (const t of e.node.spec?.taints ?? []) this.taintBit(t);

@@ -28,7 +28,7 @@ export interface SnapshotTables {
  */
 export type SnapshotInterners = Pick<
   Snapshot,
-  'core' | 'resourceDim' | 'resourceName' | 'requirementBit' | 'taintBit' | 'taintAt' | 'taintCount' | 'portBit' | 'topologyKey' | 'domains' | 'words'
+  'core' | 'resourceDim' | 'resourceName' | 'requirementBit' | 'taintBit' | 'taintAt' | 'taintCount' | 'portBit' | 'topologyKey' | 'domains' | 'words' | 'nodesVersion'
 >;
 
 export class CacheSnapshot implements Snapshot {
@@ -57,6 +57,10 @@ export class CacheSnapshot implements Snapshot {
 
   nodeAt(slot: number): NodeInfo | undefined {
     return this.tables.nodesBySlot[slot];
+  }
+
+  nodesVersion(): number {
+    return this.interners.nodesVersion();
   }
 
   *pods(): Iterable<PodInfo> {
