@@ -9,8 +9,8 @@
  */
 import { parseArgs } from 'node:util';
 import { objectKey } from '../lib/store/keys.js';
-import type { KvStore, StoreEntry } from '../lib/store/kvstore.js';
-import { WatchCache } from '../services/apiserver/watchcache.js';
+import type { StoreEntry } from '../lib/store/kvstore.js';
+import { benchTime, boundPod, fedWatchCache, pendingPod, scheduledEvent } from './watchcachefeed.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -27,83 +27,27 @@ const MiB = 1024 ** 2;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 
+const NODES = 100000;
+
+/** a bench pod bound and Running, with the scheduler's status entry among its managed fields */
 function pod(i: number): object {
-  const t = (s: number) => new Date(Date.UTC(2026, 11, 5, 5, 0, 0) + i * 7 + s * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
-  return {
-    kind: 'Pod',
-    apiVersion: 'v1',
-    metadata: {
-      name: `pod-${i.toString(36).padStart(5, '0')}`,
-      generateName: 'pod-',
-      namespace: 'namespace-1',
-      uid: crypto.randomUUID(),
-      creationTimestamp: t(0),
-      managedFields: [
-        { manager: 'scheduler-perf', operation: 'Update', apiVersion: 'v1', time: t(0), fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:generateName': {} }, 'f:spec': { 'f:containers': { 'k:{"name":"pause"}': { '.': {}, 'f:image': {}, 'f:imagePullPolicy': {}, 'f:name': {}, 'f:ports': { '.': {}, 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {}, 'f:protocol': {} } }, 'f:resources': { '.': {}, 'f:limits': { '.': {}, 'f:cpu': {}, 'f:memory': {} }, 'f:requests': { '.': {}, 'f:cpu': {}, 'f:memory': {} } } } } } } },
-        { manager: 'default-scheduler', operation: 'Update', apiVersion: 'v1', time: t(1), fieldsType: 'FieldsV1', subresource: 'status', fieldsV1: { 'f:status': { 'f:conditions': { '.': {}, 'k:{"type":"PodScheduled"}': { '.': {}, 'f:lastProbeTime': {}, 'f:lastTransitionTime': {}, 'f:status': {}, 'f:type': {} } } } } },
-      ],
-    },
-    spec: {
-      containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10', ports: [{ containerPort: 80, protocol: 'TCP' }], resources: { limits: { cpu: '100m', memory: '500Mi' }, requests: { cpu: '100m', memory: '500Mi' } }, terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File', imagePullPolicy: 'IfNotPresent' }],
-      restartPolicy: 'Always',
-      terminationGracePeriodSeconds: 30,
-      dnsPolicy: 'ClusterFirst',
-      serviceAccountName: 'default',
-      nodeName: `node-${(i * 7919) % 100000}`,
-      securityContext: {},
-      schedulerName: 'default-scheduler',
-      tolerations: [
-        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-      ],
-      priority: 0,
-      enableServiceLinks: true,
-      preemptionPolicy: 'PreemptLowerPriority',
-    },
-    status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: t(1) }], qosClass: 'Guaranteed' },
-  };
+  const p = boundPod(pendingPod(i), i, NODES);
+  p.metadata.managedFields = [
+    ...p.metadata.managedFields,
+    { manager: 'default-scheduler', operation: 'Update', apiVersion: 'v1', time: benchTime(i, 1), fieldsType: 'FieldsV1', subresource: 'status', fieldsV1: { 'f:status': { 'f:conditions': { '.': {}, 'k:{"type":"PodScheduled"}': { '.': {}, 'f:lastProbeTime': {}, 'f:lastTransitionTime': {}, 'f:status': {}, 'f:type': {} } } } } },
+  ];
+  return p;
 }
 
+/** its Scheduled Event, with the managed fields an events.k8s.io create records */
 function event(i: number): object {
-  const name = `pod-${i.toString(36).padStart(5, '0')}`;
-  const t = new Date(Date.UTC(2026, 11, 5, 5, 0, 1) + i * 7).toISOString();
-  return {
-    kind: 'Event',
-    apiVersion: 'v1',
-    metadata: {
-      name: `${name}.${(0x180e0000 + i).toString(16)}`,
-      namespace: 'namespace-1',
-      uid: crypto.randomUUID(),
-      creationTimestamp: t.replace(/\.\d+Z$/, 'Z'),
-      managedFields: [{ manager: 'default-scheduler', operation: 'Update', apiVersion: 'events.k8s.io/v1', time: t.replace(/\.\d+Z$/, 'Z'), fieldsType: 'FieldsV1', fieldsV1: { 'f:action': {}, 'f:eventTime': {}, 'f:note': {}, 'f:reason': {}, 'f:regarding': {}, 'f:reportingController': {}, 'f:reportingInstance': {}, 'f:type': {} } }],
-    },
-    involvedObject: { kind: 'Pod', namespace: 'namespace-1', name, uid: crypto.randomUUID(), apiVersion: 'v1', resourceVersion: String(3 * i + 1) },
-    reason: 'Scheduled',
-    message: `Successfully assigned namespace-1/${name} to node-${(i * 7919) % 100000}`,
-    source: { component: 'default-scheduler' },
-    firstTimestamp: null,
-    lastTimestamp: null,
-    type: 'Normal',
-    eventTime: t.replace('Z', '000Z'),
-    action: 'Binding',
-    reportingComponent: 'default-scheduler',
-    reportingInstance: 'default-scheduler-flotilla',
-  };
+  const e = scheduledEvent(i, 3 * i + 1, NODES);
+  e.metadata.managedFields = [{ manager: 'default-scheduler', operation: 'Update', apiVersion: 'events.k8s.io/v1', time: e.metadata.creationTimestamp, fieldsType: 'FieldsV1', fieldsV1: { 'f:action': {}, 'f:eventTime': {}, 'f:note': {}, 'f:reason': {}, 'f:regarding': {}, 'f:reportingController': {}, 'f:reportingInstance': {}, 'f:type': {} } }];
+  return e;
 }
 
 const enc = new TextEncoder();
-let feed: ((e: StoreEntry) => void) | undefined;
-const store = {
-  watch: async (h: { onEntry: (e: StoreEntry) => void; onSynced: (rev: number) => void }) => {
-    feed = h.onEntry;
-    queueMicrotask(() => h.onSynced(0));
-    return { stop: () => {} };
-  },
-  currentRevision: async () => 0,
-} as unknown as KvStore;
-
-const cache = new WatchCache(store, RING);
-await cache.start();
+const { cache, feed } = await fedWatchCache(RING);
 
 gc();
 const heap0 = process.memoryUsage().heapUsed;
@@ -120,7 +64,7 @@ for (let i = 0; i < Math.max(PODS, EVENTS); i++) {
   }
 }
 const t0 = process.hrtime.bigint();
-for (const e of entries) feed!(e);
+for (const e of entries) feed(e);
 const fillNs = Number(process.hrtime.bigint() - t0);
 entries.length = 0;
 gc();
