@@ -938,7 +938,6 @@ function apply(b: usize, n: i32): void {
   }
 }
 
-
 /**
  * Scan path (classes with constraints), in the reference's iteration order: the present
  * slots P, from the core-wide rotating start nextStart, ((nextStart + i) % |P|), until

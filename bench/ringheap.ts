@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { objectKey } from '../lib/store/keys.js';
 import { encodeStored, objectJson, storedBytes } from '../services/apiserver/objectjson.js';
-import { boundPod, fedWatchCache, pendingPod, scheduledEvent } from './watchcachefeed.js';
+import { benchBoundPod, fedWatchCache, pendingPod, scheduledEvent } from './watchcachefeed.js';
 
 const { values: opts } = parseArgs({ options: { pods: { type: 'string', default: '33000' }, ring: { type: 'string', default: '100000' } } });
 const PODS = Number(opts.pods);
@@ -44,7 +44,7 @@ for (let i = 0; i < PODS + LAG; i++) {
   if (i < PODS) pending.push([i, write('pods', pendingPod(i))]);
   if (i >= LAG) {
     const [j, pod] = pending.shift()!;
-    write('pods', boundPod(pod, j, NODES));
+    write('pods', benchBoundPod(pod, j, NODES));
     write('events', scheduledEvent(j, rev, NODES));
   }
   // a turn of the event loop per few pods: what watch frames memoise per turn is forgotten

@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import { objectKey } from '../lib/store/keys.js';
 import type { StoreEntry } from '../lib/store/kvstore.js';
-import { benchTime, boundPod, fedWatchCache, pendingPod, scheduledEvent } from './watchcachefeed.js';
+import { benchTime, benchBoundPod, fedWatchCache, pendingPod, scheduledEvent } from './watchcachefeed.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -31,7 +31,7 @@ const NODES = 100000;
 
 /** a bench pod bound and Running, with the scheduler's status entry among its managed fields */
 function pod(i: number): object {
-  const p = boundPod(pendingPod(i), i, NODES);
+  const p = benchBoundPod(pendingPod(i), i, NODES);
   p.metadata.managedFields = [
     ...p.metadata.managedFields,
     { manager: 'default-scheduler', operation: 'Update', apiVersion: 'v1', time: benchTime(i, 1), fieldsType: 'FieldsV1', subresource: 'status', fieldsV1: { 'f:status': { 'f:conditions': { '.': {}, 'k:{"type":"PodScheduled"}': { '.': {}, 'f:lastProbeTime': {}, 'f:lastTransitionTime': {}, 'f:status': {}, 'f:type': {} } } } } },

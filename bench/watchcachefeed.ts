@@ -4,6 +4,7 @@
  * stand-in store whose entries the caller pushes in, so no nats-server is involved.
  */
 import type { KvStore, StoreEntry } from '../lib/store/kvstore.js';
+import { boundPod } from '../services/apiserver/handler.js';
 import { WatchCache } from '../services/apiserver/watchcache.js';
 
 /** a timestamp `s` seconds after pod i's creation, at second precision as metadata keeps it */
@@ -50,9 +51,9 @@ export function pendingPod(i: number): any {
   };
 }
 
-/** pod i bound to one of `nodes` nodes, as handler.ts's bind builds it: only what changes is copied */
-export function boundPod(pod: any, i: number, nodes: number): any {
-  const next = { ...pod, metadata: { ...pod.metadata }, spec: { ...pod.spec, nodeName: `node-${(i * 7919) % nodes}` }, status: { ...pod.status, conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: benchTime(i, 1) }] } };
+/** pod i bound to one of `nodes` nodes, as pods/binding builds it (handler.ts boundPod), without a resourceVersion as stored */
+export function benchBoundPod(pod: any, i: number, nodes: number): any {
+  const next = boundPod(pod, `node-${(i * 7919) % nodes}`, benchTime(i, 1));
   delete next.metadata.resourceVersion;
   return next;
 }

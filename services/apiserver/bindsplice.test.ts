@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { ApiClient, connectNats } from '../../lib/client/mod.js';
 import { objectKey } from '../../lib/store/keys.js';
-import { testApiServer } from '../../test/apiserver.js';
+import { connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
+import { prng, type Rng } from '../../test/prng.js';
 import { boundPod } from './handler.js';
 import { findKind } from './kinds.js';
 import { encodeStored, splicedStored, storedBytes, type StoredBytes } from './objectjson.js';
-import type { ApiServer } from './server.js';
 import { ObjectStorage } from './storage.js';
 
 /** What the store must be sent: JSON.stringify of the object without resourceVersion and selfLink. */
@@ -14,23 +12,6 @@ const storedText = (obj: any) => {
   const { resourceVersion: _rv, selfLink: _sl, ...meta } = obj.metadata ?? {};
   return JSON.stringify({ ...obj, metadata: meta });
 };
-
-/** a small seeded generator, so that a failure can be run again */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const chance = (p: number) => next() < p;
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
-  return { next, chance, pick };
-}
-
-type Rng = ReturnType<typeof rng>;
 
 const ODD_TEXT = ['', 'ü', 'é\n', '\u2028', '"', '\\', '"resourceVersion":"7"}', '},"status":{}}', '😀', 'a,"b":{}'];
 
@@ -148,7 +129,7 @@ const PODS = findKind('', 'v1', 'pods')!;
 
 describe('apiserver binding: the bound pod\'s stored bytes spliced from the created pod\'s', () => {
   it('is byte for byte JSON.stringify of the bound pod, for random pods; spliced whenever the pod has the usual shape', async () => {
-    const r = rng(20261205);
+    const r = prng(20261205);
     let spliced = 0;
     let usual = 0;
     for (let i = 0; i < 3000; i++) {
@@ -232,21 +213,16 @@ describe('apiserver binding: the bound pod\'s stored bytes spliced from the crea
 });
 
 describe('apiserver binding: stored bytes end to end', () => {
-  let s: ApiServer & { natsUrl: string };
-  let nc: NatsConnection;
-  let api: ApiClient;
+  let c: ConnectedApiServer;
   before(async () => {
-    s = await testApiServer();
-    nc = await connectNats(s.natsUrl, { name: 'bindsplice-test' });
-    api = new ApiClient(nc);
+    c = await connectedApiServer('bindsplice-test');
   });
   after(async () => {
-    api.close();
-    await nc.close();
-    await s.stop();
+    await c.stop();
   });
 
   it('stores each bound pod as JSON.stringify of the pod served', async () => {
+    const api = c.client;
     const pods = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
     const body = (i: number) => ({
       apiVersion: 'v1',
@@ -258,11 +234,11 @@ describe('apiserver binding: stored bytes end to end', () => {
     for (const c of created) assert.ok(!(c instanceof Error), String(c));
     // the cache holds them (and their created bytes) once the binding reads them
     await api.list(pods);
-    const kept = (s.cache as any).keptStored as Map<unknown, unknown>;
+    const kept = (c.server.cache as any).keptStored as Map<unknown, unknown>;
     assert.equal(kept.size, 20);
     const res = await api.batchBind(Array.from({ length: 20 }, (_, i) => ({ namespace: 'default', name: `bs-${i}`, node: `node-${i}` })));
     for (const x of res) assert.equal((x as any).status, 'Success', JSON.stringify(x));
-    const store = (s.cache as any).store;
+    const store = (c.server.cache as any).store;
     // a bound pod's entry replaced the created one: its bytes are no longer kept
     await api.list(pods);
     assert.equal(kept.size, 0);

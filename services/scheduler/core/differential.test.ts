@@ -9,25 +9,7 @@ import { ReferenceCore } from './reference.js';
 import { ALL_FILTERS, ConstraintKind, Filter, ScoringStrategy } from './types.js';
 import type { ClassSpec, CoreDims, DomainConstraint, NodeRecord, NodeUsage, SchedulingCore } from './types.js';
 import { WasmCore } from './wasm.js';
-
-/** mulberry32: small, fast, and the same sequence everywhere. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
-    chance: (p: number) => next() < p,
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)],
-  };
-}
-type Rng = ReturnType<typeof prng>;
+import { prng, type Rng } from '../../../test/prng.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;

@@ -212,12 +212,8 @@ function eligibilityKey(pod: Pod, hard: readonly SpreadConstraint[]): string {
   ]);
 }
 
-function computeHardEligibility(snapshot: Snapshot, hard: readonly SpreadConstraint[], keys: readonly number[], policies: InclusionPolicies): Int32Array[] {
-  const ids = keys.map((k) => {
-    const dom = snapshot.domains(k).ids;
-    return new Int32Array(dom.length).fill(-1);
-  });
-  const doms = keys.map((k) => snapshot.domains(k));
+function computeHardEligibility(snapshot: Snapshot, hard: readonly SpreadConstraint[], doms: readonly ReturnType<Snapshot['domains']>[], policies: InclusionPolicies): Int32Array[] {
+  const ids = doms.map((d) => new Int32Array(d.ids.length).fill(-1));
   for (const ni of snapshot.nodes()) {
     // a node counts only when it carries every constraint's key
     if (!hasAllKeys(nodeLabels(ni), hard)) continue;
@@ -256,7 +252,7 @@ function compileHard(
   let e = kept.get(ek);
   if (e === undefined || e.version !== version) {
     if (e === undefined && kept.size >= MAX_ELIGIBILITIES) kept.clear();
-    e = { version, ids: computeHardEligibility(snapshot, hard, keys, policies) };
+    e = { version, ids: computeHardEligibility(snapshot, hard, doms, policies) };
     kept.set(ek, e);
   }
   for (let i = 0; i < hard.length; i++) {
