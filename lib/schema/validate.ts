@@ -222,8 +222,17 @@ export function conformsTo(obj: Record<string, unknown>, def: TypeDef): boolean 
 type Check = (o: Record<string, unknown>) => boolean;
 
 const checks = new WeakMap<TypeDef, Check>();
+/** the checks that skip a member (ValidateOptions.conformingMember), by type and member */
+const checksSkipping = new WeakMap<TypeDef, Map<string, Check>>();
 
-function checkOf(def: TypeDef): Check {
+function checkOf(def: TypeDef, skip?: string): Check {
+  if (skip !== undefined) {
+    let bySkip = checksSkipping.get(def);
+    if (bySkip === undefined) checksSkipping.set(def, (bySkip = new Map()));
+    let c = bySkip.get(skip);
+    if (c === undefined) bySkip.set(skip, (c = compileCheck(def, skip)));
+    return c;
+  }
   let c = checks.get(def);
   if (c === undefined) {
     c = compileCheck(def);
@@ -333,11 +342,12 @@ function missingCode(prop: Prop, v: string): string {
   return parts.join(' || ');
 }
 
-function compileCheck(def: TypeDef): Check {
+function compileCheck(def: TypeDef, skip?: string): Check {
   const env: CheckEnv = { refs: [], enums: [] };
   const required = new Set(requiredFields(def));
   const lines: string[] = ['let v;'];
   for (const name of Object.keys(def.fields)) {
+    if (name === skip) continue;
     const f = def.fields[name];
     const get = ownMemberSource('v', 'o', name);
     const value = valueCode(f, 'v', env, 0);
@@ -461,6 +471,11 @@ export interface ValidateOptions {
   /** how metadata.name is checked; 'subdomain' when absent */
   nameRule?: NameRule;
   namespaced: boolean;
+  /**
+   * a member whose value is known to pass the schema check (a spec shared by pods of one
+   * template that passed it before): the check skips it; the walk, should anything else fail, does not
+   */
+  conformingMember?: string;
 }
 
 /**
@@ -475,6 +490,6 @@ export function validateObject(obj: unknown, typeName: string, opts: ValidateOpt
   const mf = def && Object.hasOwn(def.fields, 'metadata') ? def.fields.metadata : undefined;
   const hasMeta = !def || (mf !== undefined && mf.type === 'ref' && mf.ref === META_TYPE);
   if (hasMeta) errs.push(...validateObjectMeta(obj.metadata, opts));
-  if (def && !conformsTo(obj, def)) errs.push(...schemaErrors(obj, def));
+  if (def && !(opts.conformingMember === undefined ? conformsTo(obj, def) : checkOf(def, opts.conformingMember)(obj))) errs.push(...schemaErrors(obj, def));
   return errs;
 }

@@ -20,13 +20,24 @@ export interface StoredJson {
   metaEnd: number;
 }
 
+/**
+ * The JSON of objects many writes share (sharedspecs.ts: pods of one template share their
+ * spec), each deep-frozen and holding JSON values only, so its text never changes.
+ */
+const sharedJson = new WeakMap<object, string>();
+
+/** Records `text` as JSON.stringify(obj); the caller vouches that obj is deep-frozen and holds JSON values only. */
+export function shareJson(obj: object, text: string): void {
+  sharedJson.set(obj, text);
+}
+
 /** The same text as JSON.stringify({ ...obj, metadata: <metadata without resourceVersion, selfLink> }). */
 export function encodeStored(obj: any): StoredJson {
   const { resourceVersion: _rv, selfLink: _sl, ...meta } = obj.metadata ?? {};
   let text = '{';
   let metaEnd = -1;
   const add = (key: string, value: unknown) => {
-    const json = JSON.stringify(value);
+    const json = (typeof value === 'object' && value !== null && sharedJson.get(value)) || JSON.stringify(value);
     if (json === undefined) return;
     text += (text.length > 1 ? ',' : '') + JSON.stringify(key) + ':' + json;
   };
@@ -60,6 +71,8 @@ export function isPlainJson(v: unknown, depth = 0): boolean {
     case 'object': {
       if (v === null) return true;
       if (depth > 100) return false;
+      // an object's members are where shared ones sit (a pod's spec)
+      if (depth === 1 && sharedJson.has(v)) return true;
       if (Array.isArray(v)) {
         if (Object.getPrototypeOf(v) !== Array.prototype) return false;
         for (let i = 0; i < v.length; i++) if (!isPlainJson(v[i], depth + 1)) return false;

@@ -30,6 +30,7 @@ import { findKind } from './kinds.js';
 import type { WatchCache } from './watchcache.js';
 import { metaTime } from '../../lib/api/time.js';
 import { encodeStored, isPlainJson, splicedStored, storedBytes, type StoredBytes } from './objectjson.js';
+import { SharedSpecs } from './sharedspecs.js';
 
 export interface WriteContext {
   dryRun?: boolean;
@@ -183,6 +184,9 @@ export class ObjectStorage {
   /** the hooks of each kind; most kinds have none, and their writes then take no hook step */
   private hooksByKind = new WeakMap<ServedKind, WriteHook[]>();
 
+  /** the specs pods of one template share */
+  readonly specs = new SharedSpecs();
+
   /** draws the random part of a generated name (a test may draw names of its choosing) */
   nameSuffix: () => string = randomSuffix;
 
@@ -285,7 +289,7 @@ export class ObjectStorage {
     }
   }
 
-  private validate(kind: ServedKind, obj: any, old: any | undefined, ctx: WriteContext, rawObj: any): void {
+  private validate(kind: ServedKind, obj: any, old: any | undefined, ctx: WriteContext, rawObj: any, conformingMember?: string): void {
     // upstream decodes strictly before it validates: a strict error (400) wins over 422
     const mode = ctx.fieldValidation ?? 'Ignore';
     if (mode !== 'Ignore') {
@@ -296,6 +300,7 @@ export class ObjectStorage {
     const errs: FieldError[] = validateObject(obj, kind.def.definition, {
       nameRule: kind.def.nameRule ?? 'subdomain',
       namespaced: kind.def.namespaced,
+      conformingMember,
     });
     if (kind.def.validate) errs.push(...kind.def.validate(obj, old));
     if (errs.length) throw invalid(kind, obj.metadata?.name ?? '', errs);
@@ -345,9 +350,22 @@ export class ObjectStorage {
     }
     kind.def.prepareForCreate?.(obj);
     this.applyDefaults(kind, obj);
+    // pods of one template share their spec (sharedspecs.ts): only a body nobody else holds, and not one
+    // whose original is checked for unknown fields
+    const defaulted = kind.def.kind === 'Pod' && !kind.def.storage && ctx.bodyOwned && obj === body ? this.specs.find(obj.spec) : undefined;
+    // admission is handed a shell of the shared spec: a plugin replaces members (both do), so the
+    // members it leaves alone stay shared and the comparison after it finds them at once
+    const ownSpec = defaulted ? { ...defaulted.spec } : obj.spec;
     // upstream records the create's fields after decoding (defaults included), before admission
-    if (!ctx.managedFieldsSet) trackUpdate(this.fieldManager(kind, 'main'), undefined, obj, ctx.fieldManager ?? '', now());
-    else if (meta.managedFields) {
+    if (!ctx.managedFieldsSet) {
+      // the shared spec's part of them is made once
+      if (defaulted) obj.spec = defaulted.spec;
+      try {
+        trackUpdate(this.fieldManager(kind, 'main'), undefined, obj, ctx.fieldManager ?? '', now());
+      } finally {
+        if (defaulted) obj.spec = ownSpec;
+      }
+    } else if (meta.managedFields) {
       // managedFields last in metadata, where every later write puts them: a no-op stays a no-op
       const mf = meta.managedFields;
       delete meta.managedFields;
@@ -358,7 +376,11 @@ export class ObjectStorage {
       const admitted = a.admitCreate?.(kind, obj);
       if (admitted) await admitted;
     }
-    this.validate(kind, obj, undefined, ctx, raw);
+    // the admitted spec shared too, unless a plugin replaced the spec object itself (none does)
+    const shared = defaulted && obj.spec === ownSpec ? this.specs.admitted(defaulted, ownSpec) : undefined;
+    if (shared) obj.spec = shared.spec;
+    this.validate(kind, obj, undefined, ctx, raw, shared?.conforms ? 'spec' : undefined);
+    if (shared) shared.conforms = true;
     const hooks = this.hooksFor(kind);
     const outcome = hooks.length ? await this.begin(hooks.map((h) => h.beginCreate && (() => h.beginCreate!(kind, obj, ctx)))) : undefined;
     if (ctx.dryRun) {

@@ -60,9 +60,39 @@ export function createdFieldsV1(root: ShapeNode, obj: Record<string, unknown>, s
       continue;
     }
     // the top-level fields of a kind are structs held by value: present in the zero object
-    emit(out, fieldPe(k), shape, v, root.kind === 'struct' && root.zeroPresent.has(k));
+    const zeroPresent = root.kind === 'struct' && root.zeroPresent.has(k);
+    if (isObject(v) && Object.isFrozen(v)) emitFrozen(out, fieldPe(k), shape, v, zeroPresent);
+    else emit(out, fieldPe(k), shape, v, zeroPresent);
   }
   return out;
+}
+
+/**
+ * The FieldsV1 of frozen top-level values (the spec pods of one template share,
+ * services/apiserver/sharedspecs.ts), by value and shape: a frozen value never changes, so
+ * neither does its part of a create's FieldsV1, which is frozen too and shared as well.
+ */
+const frozenFields = new WeakMap<object, { shape: ShapeNode; zeroPresent: boolean; fields: FieldsV1 }>();
+
+function emitFrozen(out: FieldsV1, pe: string, shape: ShapeNode, v: Record<string, unknown>, zeroPresent: boolean): void {
+  const known = frozenFields.get(v);
+  if (known !== undefined && known.shape === shape && known.zeroPresent === zeroPresent) {
+    out[pe] = known.fields;
+    return;
+  }
+  const o: FieldsV1 = {};
+  emit(o, pe, shape, v, zeroPresent);
+  const fields = o[pe];
+  if (fields === undefined) return;
+  deepFreeze(fields);
+  frozenFields.set(v, { shape, zeroPresent, fields });
+  out[pe] = fields;
+}
+
+function deepFreeze(f: FieldsV1): void {
+  if (Object.isFrozen(f)) return;
+  for (const k in f) deepFreeze(f[k] as FieldsV1);
+  Object.freeze(f);
 }
 
 /** whether structs are emitted by their generated code (createdFieldsV1Walked turns it off) */
