@@ -8,7 +8,7 @@ import { ApiClient } from './client.js';
 import { Resources } from './resources.js';
 import { MAX_DECODED_MESSAGE_BYTES } from './protocol.js';
 import { connectNats } from './connect.js';
-import { eventName, EventRecorder } from './events.js';
+import { eventName, EventRecorder, type EventSpec } from './events.js';
 
 describe('eventName', () => {
   it("is the regarding object's name and the hex of the nanosecond timestamp, exactly", () => {
@@ -68,6 +68,51 @@ describe('EventRecorder batches', () => {
     await rec.stop();
     assert.deepEqual(creates.slice(20), ['tick 20', 'tick 0']);
     assert.equal(patches.length, 1);
+  });
+});
+
+describe('EventRecorder series', () => {
+  it('aggregates only events alike in regarding object, fieldPath, type, reason, action and note', async () => {
+    const creates: string[] = [];
+    const patched: string[] = [];
+    const client = {
+      batchCreateOutcomes: async (items: Array<{ body: { note: string; reason: string; type: string; regarding: { name: string; uid?: string; fieldPath?: string } } }>) => {
+        for (const { body: b } of items) creates.push(`${b.regarding.name}/${b.regarding.uid ?? '-'}/${b.regarding.fieldPath ?? '-'}/${b.type}/${b.reason}/${b.note}`);
+        return items.map(() => undefined);
+      },
+      patch: async (ref: { name: string }, _type: string, body: { series: { count: number } }) => {
+        patched.push(`${ref.name.split('.')[0]}:${body.series.count}`);
+        return {};
+      },
+    } as unknown as ApiClient;
+    const rec = new EventRecorder({ client, reportingController: 'c', reportingInstance: 'i', flushIntervalMs: 1 });
+    const a = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a', namespace: 'default', uid: 'u1' } };
+    const aAgain = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a', namespace: 'default', uid: 'u2' } };
+    const b = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'b', namespace: 'default' } };
+    const other = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'b', namespace: 'other' } };
+    // not a real object's history (a uid names one object): the key's every part counts
+    const renamed = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'z', namespace: 'default', uid: 'u1' } };
+    const ev = (regarding: EventSpec['regarding'], note: string, o: { type?: 'Normal' | 'Warning'; reason?: string; fieldPath?: string } = {}) =>
+      rec.record({ regarding, type: o.type ?? 'Normal', reason: o.reason ?? 'R', action: 'A', note, fieldPath: o.fieldPath });
+    ev(a, 'n1');
+    ev(a, 'n2');
+    ev(a, 'n1', { reason: 'S' });
+    ev(a, 'n1', { type: 'Warning' });
+    ev(a, 'n1', { fieldPath: 'spec.containers{c}' });
+    ev(aAgain, 'n1');
+    ev(b, 'n1');
+    ev(other, 'n1');
+    ev(renamed, 'n1');
+    await rec.flush();
+    assert.equal(creates.length, 9, creates.join('\n'));
+    ev(a, 'n2');
+    ev(a, 'n2');
+    ev(b, 'n1');
+    ev(a, 'n1', { fieldPath: 'spec.containers{c}' });
+    await rec.stop();
+    assert.equal(creates.length, 9, creates.join('\n'));
+    // a/n2 seen three times, b/n1 and a's container event twice
+    assert.deepEqual(patched.sort(), ['a:2', 'a:3', 'b:2']);
   });
 });
 

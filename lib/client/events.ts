@@ -58,22 +58,56 @@ export interface EventSpec {
 
 interface Queued {
   spec: EventSpec;
-  /** the aggregation key */
-  key: string;
+  /** the series it is written for */
+  s: SeriesState;
   at: number;
 }
 
+/**
+ * One series: the aggregation key's parts (the regarding object, fieldPath, type, reason,
+ * action, note) as the strings the event came with, so looking a series up builds no key
+ * string; series are chained per regarding object and listed from least to most recently seen.
+ */
 interface SeriesState {
+  /** the key of its regarding object in `EventRecorder.byRegarding` */
+  readonly regardingKey: string;
+  readonly regardingNamespace: string | undefined;
+  readonly regardingName: string | undefined;
+  readonly fieldPath: string | undefined;
+  readonly type: EventType;
+  readonly reason: string;
+  readonly action: string;
+  readonly note: string;
+  /** the Event's namespace */
   namespace: string;
   /** undefined until the create succeeded */
   name?: string;
   count: number;
-  firstSeen: number;
   lastSeen: number;
   /** a series patch is queued */
   dirty: boolean;
   /** its create is queued or in flight */
   creating: boolean;
+  /** no longer remembered: its queued writes are dropped */
+  forgotten: boolean;
+  /** the next series of the same regarding object */
+  sibling: SeriesState | undefined;
+  /** neighbours in the recency list */
+  older: SeriesState | undefined;
+  newer: SeriesState | undefined;
+}
+
+/** Whether `s` is the series of an event about an object with metadata `m` (the object's uid, if any, is `s`'s already). */
+function sameSeries(s: SeriesState, m: { namespace?: string; name?: string }, spec: EventSpec): boolean {
+  return (
+    s.note === spec.note &&
+    s.reason === spec.reason &&
+    s.type === spec.type &&
+    s.action === spec.action &&
+    s.fieldPath === spec.fieldPath &&
+    s.regardingName === m.name &&
+    s.regardingNamespace === m.namespace
+  );
 }
 
 const MAX_NOTE = 1024;
@@ -113,7 +147,12 @@ export class EventRecorder {
   private readonly opts: Required<Pick<EventRecorderOptions, 'flushIntervalMs' | 'maxBatch' | 'maxQueued' | 'seriesWindowMs' | 'maxSeries'>> & EventRecorderOptions;
   private readonly now: () => number;
   private queue: Queued[] = [];
-  private readonly series = new Map<string, SeriesState>();
+  /** each regarding object's series (chained by `sibling`) */
+  private readonly byRegarding = new Map<string, SeriesState>();
+  private seriesCount = 0;
+  /** the recency list's ends: eviction takes from the oldest */
+  private oldest?: SeriesState;
+  private newest?: SeriesState;
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
   private seq = 0;
@@ -145,23 +184,86 @@ export class EventRecorder {
   record(spec: EventSpec): void {
     if (this.stopped) return;
     const m = spec.regarding.metadata ?? {};
-    const key = `${m.namespace ?? ''}/${m.name ?? ''}/${m.uid ?? ''}/${spec.fieldPath ?? ''}\u0000${spec.type}\u0000${spec.reason}\u0000${spec.action}\u0000${spec.note}`;
     const at = this.now();
-    const s = this.series.get(key);
+    // objects are told apart by uid (a string they already hold); ones without by namespace and name
+    const regardingKey = m.uid || `${m.namespace ?? ''}/${m.name ?? ''}`;
+    let s = this.byRegarding.get(regardingKey);
+    while (s && !sameSeries(s, m, spec)) s = s.sibling;
     if (s && at - s.lastSeen < this.opts.seriesWindowMs) {
       s.count++;
       s.lastSeen = at;
-      // the most recently seen last: eviction takes from the front
-      this.series.delete(key);
-      this.series.set(key, s);
-      if (!s.dirty && s.name) s.dirty = this.enqueue({ spec, key, at });
+      this.unlink(s);
+      this.append(s);
+      if (!s.dirty && s.name) s.dirty = this.enqueue({ spec, s, at });
       return;
     }
-    const fresh: SeriesState = { namespace: m.namespace || 'default', count: 1, firstSeen: at, lastSeen: at, dirty: false, creating: false };
-    this.series.delete(key);
-    this.series.set(key, fresh);
-    fresh.creating = this.enqueue({ spec, key, at });
-    if (this.series.size > this.evictAt) this.evict();
+    if (s) this.forget(s);
+    const fresh: SeriesState = {
+      regardingKey,
+      regardingNamespace: m.namespace,
+      regardingName: m.name,
+      fieldPath: spec.fieldPath,
+      type: spec.type,
+      reason: spec.reason,
+      action: spec.action,
+      note: spec.note,
+      namespace: m.namespace || 'default',
+      count: 1,
+      lastSeen: at,
+      dirty: false,
+      creating: false,
+      forgotten: false,
+      sibling: this.byRegarding.get(regardingKey),
+      older: undefined,
+      newer: undefined,
+    };
+    this.byRegarding.set(regardingKey, fresh);
+    this.append(fresh);
+    this.seriesCount++;
+    fresh.creating = this.enqueue({ spec, s: fresh, at });
+    if (this.seriesCount > this.evictAt) this.evict();
+  }
+
+  /** how many series are remembered */
+  get seriesSize(): number {
+    return this.seriesCount;
+  }
+
+  /** `s` becomes the most recently seen */
+  private append(s: SeriesState): void {
+    s.older = this.newest;
+    s.newer = undefined;
+    if (this.newest) this.newest.newer = s;
+    else this.oldest = s;
+    this.newest = s;
+  }
+
+  private unlink(s: SeriesState): void {
+    if (s.older) s.older.newer = s.newer;
+    else this.oldest = s.newer;
+    if (s.newer) s.newer.older = s.older;
+    else this.newest = s.older;
+    s.older = s.newer = undefined;
+  }
+
+  /** Stops remembering `s`; its queued writes are dropped. */
+  private forget(s: SeriesState): void {
+    if (s.forgotten) return;
+    s.forgotten = true;
+    this.unlink(s);
+    this.seriesCount--;
+    const first = this.byRegarding.get(s.regardingKey);
+    if (first === s) {
+      if (s.sibling) this.byRegarding.set(s.regardingKey, s.sibling);
+      else this.byRegarding.delete(s.regardingKey);
+      return;
+    }
+    for (let p = first; p; p = p.sibling) {
+      if (p.sibling === s) {
+        p.sibling = s.sibling;
+        return;
+      }
+    }
   }
 
   /**
@@ -170,14 +272,16 @@ export class EventRecorder {
    * unwritten series is not rescanned for every event.
    */
   private evict(): void {
-    let excess = this.series.size - this.opts.maxSeries;
-    for (const [k, s] of this.series) {
-      if (excess <= 0) break;
-      if (s.creating || s.dirty) continue;
-      this.series.delete(k);
-      excess--;
+    let excess = this.seriesCount - this.opts.maxSeries;
+    for (let s = this.oldest; s && excess > 0; ) {
+      const newer = s.newer;
+      if (!s.creating && !s.dirty) {
+        this.forget(s);
+        excess--;
+      }
+      s = newer;
     }
-    this.evictAt = Math.max(this.series.size, this.opts.maxSeries) + Math.ceil(this.opts.maxSeries / 4);
+    this.evictAt = Math.max(this.seriesCount, this.opts.maxSeries) + Math.ceil(this.opts.maxSeries / 4);
   }
 
   /** Queues an item; false when the backlog is full and it was dropped. */
@@ -238,8 +342,8 @@ export class EventRecorder {
       const creates: Array<{ item: Queued; s: SeriesState }> = [];
       const patches: SeriesState[] = [];
       for (const item of batch) {
-        const s = this.series.get(item.key);
-        if (!s) continue;
+        const s = item.s;
+        if (s.forgotten) continue;
         if (s.name) patches.push(s);
         else creates.push({ item, s });
       }
@@ -277,7 +381,7 @@ export class EventRecorder {
     } catch (e) {
       this.opts.onError?.(e);
       // the events are lost; identical ones later start afresh
-      for (const { item } of items) this.series.delete(item.key);
+      for (const { s } of items) this.forget(s);
       return;
     }
     // series written just now may be forgotten: the next new series looks again
@@ -316,7 +420,11 @@ export class EventRecorder {
 
   private gc(): void {
     const cutoff = this.now() - this.opts.seriesWindowMs;
-    for (const [k, s] of this.series) if (s.lastSeen < cutoff && !s.dirty) this.series.delete(k);
+    for (let s = this.oldest; s; ) {
+      const newer = s.newer;
+      if (s.lastSeen < cutoff && !s.dirty) this.forget(s);
+      s = newer;
+    }
   }
 
   /** Writes what is queued and stops recording. */

@@ -443,16 +443,26 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   }
 
   private notify(fn: (h: EventHandlers<T>) => void): void {
-    for (const h of this.handlers) this.call(() => fn(h));
+    for (const h of this.handlers) {
+      try {
+        fn(h);
+      } catch (e) {
+        this.handlerThrew(e);
+      }
+    }
   }
 
   private call(fn: () => void): void {
     try {
       fn();
     } catch (e) {
-      // one faulty handler must not stop the informer or starve the other handlers
-      console.error(`informer ${this.gvr.resource}: event handler threw: ${e instanceof Error ? e.stack : String(e)}`);
+      this.handlerThrew(e);
     }
+  }
+
+  /** one faulty handler must not stop the informer or starve the other handlers */
+  private handlerThrew(e: unknown): void {
+    console.error(`informer ${this.gvr.resource}: event handler threw: ${e instanceof Error ? e.stack : String(e)}`);
   }
 }
 

@@ -403,7 +403,7 @@ export class Scheduler {
 
   private assumeAndBind(profile: ProfileRuntime, entry: QueueEntry, nodeName: string, start: number): void {
     const pod = entry.pod;
-    this.cache.assumePod(pod, nodeName, { placedByCore: true, template: profile.fw.template(pod) });
+    this.cache.assumePod(pod, nodeName, { placedByCore: true, template: profile.fw.template(pod), key: entry.key });
     profile.fw.reserve(pod, nodeName);
     const bindStart = performance.now();
     const trace = this.tracer && tracePlacement(this.tracer, pod, nodeName, start);

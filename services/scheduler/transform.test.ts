@@ -115,6 +115,24 @@ describe('SchedulingTransforms', () => {
     assert.deepEqual(a.spec!.containers[0]!.resources!.requests, { cpu: '100m', memory: '500Mi' });
   });
 
+  it("keeps each pod's own strings when consecutive pods differ (the pool's last-instance check)", () => {
+    const t = new SchedulingTransforms();
+    const want: Array<[string, string, string, string]> = [];
+    const got: Array<[string, string, string, string]> = [];
+    for (let i = 0; i < 12; i++) {
+      const p = servedPod(`p${i}`, i % 3 === 0 ? undefined : `node-${i % 2}`);
+      const namespace = `ns-${i % 2}`;
+      const creationTimestamp = `2026-12-04T20:00:0${i % 4}Z`;
+      const phase = i % 5 === 0 ? 'Running' : 'Pending';
+      p.metadata = { ...p.metadata, namespace, creationTimestamp };
+      p.status!.phase = phase;
+      want.push([namespace, creationTimestamp, p.spec!.nodeName ?? '-', phase]);
+      const k = t.pod(p);
+      got.push([k.metadata!.namespace!, k.metadata!.creationTimestamp!, k.spec!.nodeName ?? '-', k.status!.phase!]);
+    }
+    assert.deepEqual(got, want);
+  });
+
   it('keeps of a node its name, labels, taints, unschedulable and allocatable', () => {
     const node: Node = {
       apiVersion: 'v1',

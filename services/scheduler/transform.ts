@@ -30,19 +30,44 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** entries of the string pool before it starts afresh (node names of 100k nodes fit) */
 const POOL_LIMIT = 1 << 18;
 
+/** the fields whose strings are pooled, each remembering its last one (`SchedulingTransforms.str`) */
+const enum Field {
+  Namespace,
+  CreationTimestamp,
+  NodeName,
+  SchedulerName,
+  PreemptionPolicy,
+  Phase,
+  NominatedNodeName,
+  StartTime,
+  Node,
+  Count,
+}
+
 export class SchedulingTransforms {
   private readonly pool = new Map<string, string>();
+  /** the instance each field had last */
+  private readonly lastStr: Array<string | undefined> = new Array(Field.Count).fill(undefined);
   /** the last kept instance of each shared part */
   private readonly last = new Map<string, unknown>();
 
-  /** The one instance of a string seen before. */
-  private str<S extends string | undefined>(s: S): S {
+  /**
+   * The one instance of a string seen before. Consecutive objects mostly repeat a field's
+   * value (namespace, scheduler name, phase, the second of creation): comparing with the
+   * field's last instance spares hashing the freshly decoded string for the pool.
+   */
+  private str<S extends string | undefined>(s: S, field: Field): S {
     if (s === undefined) return s;
-    const known = this.pool.get(s);
-    if (known !== undefined) return known as S;
-    if (this.pool.size >= POOL_LIMIT) this.pool.clear();
-    this.pool.set(s, s);
-    return s;
+    const last = this.lastStr[field];
+    if (s === last) return last as S;
+    let known = this.pool.get(s);
+    if (known === undefined) {
+      if (this.pool.size >= POOL_LIMIT) this.pool.clear();
+      this.pool.set(s, s);
+      known = s;
+    }
+    this.lastStr[field] = known;
+    return known as S;
   }
 
   /** `value`, or the equal instance kept last under `slot`. */
@@ -56,11 +81,11 @@ export class SchedulingTransforms {
 
   readonly pod = (p: Pod): Pod => {
     const m = p.metadata ?? {};
-    const meta: Mutable<ObjectMeta> = { name: m.name, namespace: this.str(m.namespace), uid: m.uid, resourceVersion: m.resourceVersion };
+    const meta: Mutable<ObjectMeta> = { name: m.name, namespace: this.str(m.namespace, Field.Namespace), uid: m.uid, resourceVersion: m.resourceVersion };
     if (m.labels) meta.labels = this.shared('labels', m.labels);
     if (m.annotations) meta.annotations = m.annotations;
     if (m.ownerReferences) meta.ownerReferences = this.shared('ownerReferences', m.ownerReferences);
-    if (m.creationTimestamp) meta.creationTimestamp = this.str(m.creationTimestamp);
+    if (m.creationTimestamp) meta.creationTimestamp = this.str(m.creationTimestamp, Field.CreationTimestamp);
     if (m.deletionTimestamp) meta.deletionTimestamp = m.deletionTimestamp;
     return {
       apiVersion: 'v1',
@@ -74,10 +99,10 @@ export class SchedulingTransforms {
   private podSpec(s: PodSpec): PodSpec {
     const spec: PodSpec = { containers: this.shared('containers', s.containers?.map(keptContainer) ?? []) };
     if (s.initContainers) spec.initContainers = this.shared('initContainers', s.initContainers.map(keptContainer));
-    if (s.nodeName) spec.nodeName = this.str(s.nodeName);
-    if (s.schedulerName) spec.schedulerName = this.str(s.schedulerName);
+    if (s.nodeName) spec.nodeName = this.str(s.nodeName, Field.NodeName);
+    if (s.schedulerName) spec.schedulerName = this.str(s.schedulerName, Field.SchedulerName);
     if (s.priority !== undefined) spec.priority = s.priority;
-    if (s.preemptionPolicy) spec.preemptionPolicy = this.str(s.preemptionPolicy);
+    if (s.preemptionPolicy) spec.preemptionPolicy = this.str(s.preemptionPolicy, Field.PreemptionPolicy);
     if (s.nodeSelector) spec.nodeSelector = this.shared('nodeSelector', s.nodeSelector);
     if (s.affinity) spec.affinity = this.shared('affinity', s.affinity);
     if (s.tolerations) spec.tolerations = this.shared('tolerations', s.tolerations);
@@ -90,9 +115,9 @@ export class SchedulingTransforms {
   /** a bound pod's PodScheduled condition is read by no one */
   private podStatus(s: PodStatus, bound: boolean): PodStatus {
     const status: PodStatus = {};
-    if (s.phase) status.phase = this.str(s.phase);
-    if (s.nominatedNodeName) status.nominatedNodeName = this.str(s.nominatedNodeName);
-    if (s.startTime) status.startTime = this.str(s.startTime);
+    if (s.phase) status.phase = this.str(s.phase, Field.Phase);
+    if (s.nominatedNodeName) status.nominatedNodeName = this.str(s.nominatedNodeName, Field.NominatedNodeName);
+    if (s.startTime) status.startTime = this.str(s.startTime, Field.StartTime);
     let conditions: PodCondition[] | undefined;
     for (const c of s.conditions ?? []) {
       if (c.type === 'DisruptionTarget' || (c.type === 'PodScheduled' && !bound)) (conditions ??= []).push(c);
@@ -103,7 +128,7 @@ export class SchedulingTransforms {
 
   readonly node = (n: Node): Node => {
     const m = n.metadata ?? {};
-    const meta: Mutable<ObjectMeta> = { name: this.str(m.name), uid: m.uid, resourceVersion: m.resourceVersion };
+    const meta: Mutable<ObjectMeta> = { name: this.str(m.name, Field.Node), uid: m.uid, resourceVersion: m.resourceVersion };
     if (m.labels) meta.labels = m.labels;
     if (m.deletionTimestamp) meta.deletionTimestamp = m.deletionTimestamp;
     const spec: NodeSpec = {};

@@ -129,8 +129,8 @@ export interface QueuedPodInfo {
   attempts: number;
   /** first time it was queued, ms (for the SLI duration) */
   initialAttemptTimestamp: number;
-  /** plugins that rejected it last time (for requeue hints and scheduler_unschedulable_pods) */
-  unschedulablePlugins: Set<string>;
+  /** plugins that rejected it last time (for requeue hints and scheduler_unschedulable_pods); replaced, never changed */
+  unschedulablePlugins: ReadonlySet<string>;
 }
 
 export interface Plugin {

@@ -270,14 +270,14 @@ export class SchedulerCache implements SnapshotInterners {
    * With `template`, pods of one template share one shape (its arrays are never written,
    * only replaced), so a pod's quantities are parsed once per template, not once per pod.
    */
-  private podInfo(pod: Pod, assumed: boolean, template?: PodTemplate): PodInfo {
+  private podInfo(pod: Pod, assumed: boolean, template?: PodTemplate, key = podKey(pod)): PodInfo {
     let shape = template && this.shapes.get(template);
     if (!shape) {
       shape = this.podShape(pod);
       if (template) this.shapes.set(template, shape);
     }
     return {
-      key: podKey(pod),
+      key,
       pod,
       priority: pod.spec?.priority ?? 0,
       request: resizeF64(shape.request, this.dims.resources),
@@ -404,17 +404,18 @@ export class SchedulerCache implements SnapshotInterners {
 
   /**
    * Counts `pod` on `nodeName` before the binding is confirmed. With placedByCore the
-   * core's place() already added the usage, so only the cache's sums change.
+   * core's place() already added the usage, so only the cache's sums change. `key`, when
+   * given, is podKey(pod) as the caller already holds it (the queue's: its hash is known).
    */
-  assumePod(pod: Pod, nodeName: string, opts: { placedByCore?: boolean; template?: PodTemplate } = {}): PodInfo {
+  assumePod(pod: Pod, nodeName: string, opts: { placedByCore?: boolean; template?: PodTemplate; key?: string } = {}): PodInfo {
     const e = this.byName.get(nodeName);
     if (!e) throw new Error(`cannot assume pod ${podKey(pod)} on node ${nodeName}: the node is not in the cache`);
-    const key = podKey(pod);
+    const key = opts.key ?? podKey(pod);
     const prev = this.podNode.get(key);
     if (prev) this.detach(prev, key);
     const bound: Pod = { ...pod, spec: { ...pod.spec!, nodeName } };
     const gen = this.generation;
-    const info = this.podInfo(bound, true, opts.template);
+    const info = this.podInfo(bound, true, opts.template, key);
     // a core made while interning this pod was refilled without it: push in that case too
     this.attach(e, info, !opts.placedByCore || gen !== this.generation);
     return info;

@@ -29,6 +29,9 @@ export type ClusterEvent =
  * Which plugins' rejections an event may resolve (upstream's EventsToRegister of each
  * plugin). A pod rejected by a plugin not listed for an event stays where it is.
  */
+/** a new entry's unschedulablePlugins: one set shared by all, as most pods are never rejected */
+const NO_PLUGINS: ReadonlySet<string> = new Set();
+
 const EVENT_PLUGINS: Record<ClusterEvent, ReadonlySet<string> | 'all'> = {
   NodeAdd: 'all',
   NodeUpdate: new Set([
@@ -245,7 +248,7 @@ export class SchedulingQueue {
       timestamp: t,
       attempts: 0,
       initialAttemptTimestamp: t,
-      unschedulablePlugins: new Set(),
+      unschedulablePlugins: NO_PLUGINS,
       lastFailure: 0,
       cycle: 0,
       heapIndex: -1,
