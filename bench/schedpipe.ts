@@ -20,6 +20,8 @@ import { defaultCoreKind } from '../services/scheduler/core/mod.js';
 import { SchedulerMetrics } from '../services/scheduler/metrics.js';
 import { inTreeRegistry } from '../services/scheduler/plugins/registry.js';
 import { Scheduler } from '../services/scheduler/scheduler.js';
+import { boundPod } from '../services/apiserver/handler.js';
+import { pendingPod } from './watchcachefeed.js';
 
 const { values } = parseArgs({
   options: { nodes: { type: 'string', default: '5000' }, warm: { type: 'string', default: '5000' }, pods: { type: 'string', default: '50000' }, window: { type: 'string' } },
@@ -45,58 +47,19 @@ function node(i: number): Node {
   } as Node;
 }
 
-/** pod i as the apiserver stores its create (defaulted), without managedFields */
+/** pod i as the apiserver sends its create to the scheduler: without managedFields, with a resourceVersion */
 function pending(i: number): any {
-  return {
-    kind: 'Pod',
-    apiVersion: 'v1',
-    metadata: {
-      name: `pod-${i.toString(36).padStart(5, '0')}`,
-      generateName: 'pod-',
-      namespace: 'namespace-1',
-      uid: crypto.randomUUID(),
-      resourceVersion: String(rv++),
-      creationTimestamp: stamp(Date.now()),
-    },
-    spec: {
-      containers: [
-        {
-          name: 'pause',
-          image: 'registry.k8s.io/pause:3.10',
-          ports: [{ containerPort: 80, protocol: 'TCP' }],
-          resources: { limits: { cpu: '100m', memory: '500Mi' }, requests: { cpu: '100m', memory: '500Mi' } },
-          terminationMessagePath: '/dev/termination-log',
-          terminationMessagePolicy: 'File',
-          imagePullPolicy: 'IfNotPresent',
-        },
-      ],
-      restartPolicy: 'Always',
-      terminationGracePeriodSeconds: 30,
-      dnsPolicy: 'ClusterFirst',
-      serviceAccountName: 'default',
-      securityContext: {},
-      schedulerName: 'default-scheduler',
-      tolerations: [
-        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-      ],
-      priority: 0,
-      enableServiceLinks: true,
-      preemptionPolicy: 'PreemptLowerPriority',
-    },
-    status: { phase: 'Pending', qosClass: 'Guaranteed' },
-  };
+  const p = pendingPod(i);
+  delete p.metadata.managedFields;
+  p.metadata.resourceVersion = String(rv++);
+  return p;
 }
 
-/** the pod as the binding stores it (handler.ts boundPod) */
+/** the pod as the binding stores it, with the binding's resourceVersion */
 function bound(p: any, nodeName: string): any {
-  const { resourceVersion: _, ...meta } = p.metadata;
-  return {
-    ...p,
-    metadata: { ...meta, resourceVersion: String(rv++) },
-    spec: { ...p.spec, nodeName },
-    status: { ...p.status, conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: stamp(Date.now()) }] },
-  };
+  const b = boundPod(p, nodeName, stamp(Date.now()));
+  b.metadata.resourceVersion = String(rv++);
+  return b;
 }
 
 /** A watch fed frames by the bench: the real Watch decodes them as a NATS message's json(). */

@@ -57,3 +57,13 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   for (const k in y) if (y[k] !== undefined) n--;
   return n === 0;
 }
+
+/** Freezes a decoded JSON value and everything in it, so a shared value cannot be changed in place. */
+export function deepFreeze<T extends object>(v: T): T {
+  if (Object.isFrozen(v)) return v;
+  for (const k of Object.keys(v)) {
+    const c = (v as Record<string, unknown>)[k];
+    if (typeof c === 'object' && c !== null) deepFreeze(c);
+  }
+  return Object.freeze(v);
+}

@@ -13,6 +13,7 @@
  * that never repeat (a StatefulSet's pods name themselves in spec.hostname) are not parsed
  * and frozen for nothing, and lookups back off while they keep missing.
  */
+import { deepFreeze } from '../../lib/api/canonical.js';
 import { shareJson } from './objectjson.js';
 
 /** The defaulted spec (admission is handed a shell of it), and what admission last made of it. */
@@ -118,13 +119,4 @@ export function sameJson(a: unknown, b: unknown): boolean {
     i++;
   }
   return i === yk.length;
-}
-
-function deepFreeze<T extends object>(v: T): T {
-  if (Object.isFrozen(v)) return v;
-  for (const k of Object.keys(v)) {
-    const c = (v as Record<string, unknown>)[k];
-    if (typeof c === 'object' && c !== null) deepFreeze(c);
-  }
-  return Object.freeze(v);
 }

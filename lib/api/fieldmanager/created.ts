@@ -4,6 +4,7 @@
  * empty one). Written straight into FieldsV1, sorted, in one walk: this runs on every
  * create (the scheduler benchmark's pod creates), so it builds no intermediate set.
  */
+import { deepFreeze } from '../canonical.js';
 import { GeneratedCodeSwitch, ownMemberSource } from '../../schema/generated.js';
 import { comparePathElements } from './pathelement.js';
 import type { FieldScope, FieldsV1, ListShape, ShapeNode, StructShape } from './types.js';
@@ -87,12 +88,6 @@ function emitFrozen(out: FieldsV1, pe: string, shape: ShapeNode, v: Record<strin
   deepFreeze(fields);
   frozenFields.set(v, { shape, zeroPresent, fields });
   out[pe] = fields;
-}
-
-function deepFreeze(f: FieldsV1): void {
-  if (Object.isFrozen(f)) return;
-  for (const k in f) deepFreeze(f[k] as FieldsV1);
-  Object.freeze(f);
 }
 
 /** whether structs are emitted by their generated code (createdFieldsV1Walked turns it off) */
