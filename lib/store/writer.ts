@@ -37,21 +37,46 @@ function expectedSequenceHeaders(revision: number): MsgHdrs {
 /** A create's headers (no message yet), made once: most writes are creates, and a publish only reads them. */
 const CREATE_HEADERS = expectedSequenceHeaders(0);
 
+/**
+ * The sequence of a plain acknowledgement, read off its bytes without parsing them: the
+ * apiserver takes three per scheduled pod. nats-server writes a stored message's
+ * acknowledgement by hand as `{"stream":"<name>", "seq":N}` (then `, "domain":…` when it
+ * has one, and `}`); `head` is that text up to N for the bucket's stream. Anything else (an
+ * error, a domain, a duplicate, another stream or server's spelling) gives -1, and the
+ * caller parses it.
+ */
+export function ackSequence(data: Uint8Array, head: Uint8Array): number {
+  const end = data.length - 1;
+  if (end <= head.length || data[end] !== 0x7d /* } */) return -1;
+  for (let i = 0; i < head.length; i++) if (data[i] !== head[i]) return -1;
+  let seq = 0;
+  for (let i = head.length; i < end; i++) {
+    const digit = data[i] - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    seq = seq * 10 + digit;
+  }
+  return seq;
+}
+
 /** What the KV client accepts as a key (its validateKey). */
 const VALID_KEY = /^[-/=.\w]+$/;
 
 export class BucketWriter {
   private readonly inbox = `${createInbox()}.`;
+  /** a plain acknowledgement's text up to its sequence (ackSequence) */
+  private readonly ackHead: Uint8Array;
   private readonly pending = new Map<string, Pending>();
   private next = 0;
   private sweeper?: NodeJS.Timeout;
 
-  /** `subjectPrefix`: the subject a key is written to, less the key (`$KV.<bucket>.`). */
+  /** `subjectPrefix`: the subject a key is written to, less the key (`$KV.<bucket>.`); `stream`: the bucket's stream. */
   constructor(
     private readonly nc: NatsConnection,
     private readonly subjectPrefix: string,
     private readonly timeoutMs: number,
+    stream: string,
   ) {
+    this.ackHead = Buffer.from(`{"stream":${JSON.stringify(stream)}, "seq":`);
     nc.subscribe(`${this.inbox}*`, { callback: (err, m) => this.onAck(err, m) });
     // a closed connection answers nothing more: its writes fail now, not at their deadline
     void nc.closed().then(() => this.failAll(new Error('the NATS connection is closed')));
@@ -79,6 +104,8 @@ export class BucketWriter {
     const p = this.pending.get(token);
     if (!p) return; // timed out already
     this.pending.delete(token);
+    const seq = ackSequence(m.data, this.ackHead);
+    if (seq >= 0) return p.resolve(seq);
     if (m.headers?.code === 503) return p.reject(new Error('no responders: JetStream did not answer the publish (is the bucket there?)'));
     let ack: { seq?: unknown; error?: ApiError };
     try {
