@@ -82,16 +82,21 @@ describe('flotilla up', function () {
     assert.match(await kubectl(first!.kubeconfig, 'create', 'configmap', 'kept', '--from-literal=answer=42'), /configmap\/kept created/);
   });
 
-  it('--nats-memory-limit: its nats-server runs with GOMEMLIMIT, and no other process of it', async () => {
+  it('--nats-memory-limit: its nats-server runs with GOMEMLIMIT and half the cores as GOMAXPROCS, and no other process of it', async () => {
     const procs = descendants(first!.child.pid!);
     const nats = procs.find((p) => p.cmdline.includes('nats-server'));
     assert.ok(nats, procs.map((p) => p.cmdline).join('\n'));
     assert.equal(environOf(nats.pid).get('GOMEMLIMIT'), '768MiB');
-    assert.match(first!.output(), /nats-server listening on \S+ with its data in \S+ and a soft memory limit of 768MiB \(GOMEMLIMIT\)/);
-    // prometheus is a Go program too: the limit is nats-server's alone
+    const procsWanted = process.env.GOMAXPROCS || String(Math.max(1, Math.floor(os.availableParallelism() / 2)));
+    assert.equal(environOf(nats.pid).get('GOMAXPROCS'), procsWanted);
+    assert.match(first!.output(), new RegExp(`nats-server listening on \\S+ with its data in \\S+, GOMAXPROCS ${procsWanted} and a soft memory limit of 768MiB \\(GOMEMLIMIT\\)`));
+    // prometheus is a Go program too: the limit and the processors are nats-server's alone
     const others = procs.filter((p) => p.pid !== nats.pid && alive(p.pid));
     assert.ok(others.length > 0);
-    for (const p of others) assert.equal(environOf(p.pid).get('GOMEMLIMIT'), process.env.GOMEMLIMIT, p.cmdline);
+    for (const p of others) {
+      assert.equal(environOf(p.pid).get('GOMEMLIMIT'), process.env.GOMEMLIMIT, p.cmdline);
+      assert.equal(environOf(p.pid).get('GOMAXPROCS'), process.env.GOMAXPROCS, p.cmdline);
+    }
   });
 
   it('restarts a service that dies, naming it and how it exited', async () => {

@@ -52,7 +52,7 @@ import { clusterDnsIP } from '../services/dns/registration.js';
 import { DEFAULT_LOAD_BALANCER_IP_RANGE } from '../services/cloud-controller-manager/cloudprovider/local/loadbalancer.js';
 import { DEFAULT_SERVICE_CIDR } from '../services/proxy/server.js';
 import { checkCoreAvailable, defaultCoreKind } from '../services/scheduler/core/mod.js';
-import { natsMemoryLimitEnv } from '../lib/nats/server.js';
+import { natsMemoryLimitEnv, natsServerEnv } from '../lib/nats/server.js';
 import {
   checkNodeLinkCIDR,
   DEFAULT_NODE_LINK_CIDR,
@@ -327,13 +327,13 @@ export class Launcher {
       // Written before nats-server starts so a second launcher on this folder refuses to start.
       writeState(this.dataDir, this.state);
       mkdirSync(natsStoreDir(this.dataDir), { recursive: true });
-      // the limit in nats-server's environment only: containerd, the registry and prometheus are Go programs too
-      const env = natsMemoryLimitEnv(this.opts.natsMemoryLimit);
+      // the limit and the processors in nats-server's environment only: containerd, the registry and prometheus are Go programs too
+      const env = natsServerEnv(this.opts.natsMemoryLimit);
       this.nats = new SupervisedProcess({ name: 'nats-server', command: bin, args: natsServerArgs(this.dataDir, port), env }, this.out, width);
       this.nats.start();
       await waitForListener(port, this.nats.child, 'nats-server');
       const limit = this.opts.natsMemoryLimit === undefined ? '' : ` and a soft memory limit of ${this.opts.natsMemoryLimit} (GOMEMLIMIT)`;
-      log(`nats-server listening on ${this.natsUrl} with its data in ${natsStoreDir(this.dataDir)}${limit}`);
+      log(`nats-server listening on ${this.natsUrl} with its data in ${natsStoreDir(this.dataDir)}, GOMAXPROCS ${env.GOMAXPROCS}${limit}`);
     }
     this.throwIfStopping();
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { natsMemoryLimitEnv, startNatsServer } from './server.js';
+import { natsMaxProcsEnv, natsMemoryLimitEnv, natsServerEnv, startNatsServer } from './server.js';
 
 describe('lib/nats/server: a started nats-server', () => {
   let dir: string;
@@ -15,6 +15,8 @@ describe('lib/nats/server: a started nats-server', () => {
     try {
       const environ = readFileSync(`/proc/${h.process.pid}/environ`, 'utf8').split('\0');
       assert.ok(environ.includes('GOMEMLIMIT=512MiB'), `GOMEMLIMIT not in nats-server's environment: ${environ.filter((e) => e.startsWith('GO')).join(' ')}`);
+      const procs = process.env.GOMAXPROCS || String(Math.max(1, Math.floor(os.availableParallelism() / 2)));
+      assert.ok(environ.includes(`GOMAXPROCS=${procs}`), `GOMAXPROCS=${procs} not in nats-server's environment: ${environ.filter((e) => e.startsWith('GO')).join(' ')}`);
       const nc = await connect({ servers: h.url });
       assert.equal(nc.info?.jetstream, true);
       await nc.close();
@@ -34,5 +36,17 @@ describe('lib/nats/server: a started nats-server', () => {
     assert.equal(natsMemoryLimitEnv(undefined, base), base);
     assert.deepEqual(natsMemoryLimitEnv('2GiB', base), { PATH: '/usr/bin', GOGC: '100', GOMEMLIMIT: '2GiB' });
     assert.deepEqual(natsMemoryLimitEnv('1073741824', base).GOMEMLIMIT, '1073741824');
+  });
+
+  it('gives nats-server half the cores as GOMAXPROCS, at least one, unless the environment sets it', () => {
+    const base = { PATH: '/usr/bin' };
+    assert.deepEqual(natsMaxProcsEnv(base, 2), { PATH: '/usr/bin', GOMAXPROCS: '1' });
+    assert.deepEqual(natsMaxProcsEnv(base, 1), { PATH: '/usr/bin', GOMAXPROCS: '1' });
+    assert.deepEqual(natsMaxProcsEnv(base, 9), { PATH: '/usr/bin', GOMAXPROCS: '4' });
+    const set = { PATH: '/usr/bin', GOMAXPROCS: '3' };
+    assert.equal(natsMaxProcsEnv(set, 2), set);
+    assert.equal('GOMAXPROCS' in base, false, 'the caller\'s environment is left as it was');
+    assert.equal(natsServerEnv('1GiB', set).GOMEMLIMIT, '1GiB');
+    assert.equal(natsServerEnv('1GiB', set).GOMAXPROCS, '3');
   });
 });
