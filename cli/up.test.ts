@@ -16,7 +16,7 @@ import { requireNodeHost } from '../services/kubelet/host/prerequisites.js';
 import { hostNodeName } from '../services/kubelet/hostnode.js';
 import { alive, CHILD_ENV, descendants, kubectl, launchUp as launch, type Launch } from '../test/cluster.js';
 import { busyboxImageArchive } from '../test/images.js';
-import { freePort } from '../lib/nats/server.js';
+import { freePort, natsMaxProcsEnv } from '../lib/nats/server.js';
 import { spawnSync } from 'node:child_process';
 
 /** these tests are about the launcher: no containerd or bridge of a real node (the suite below has one) */
@@ -87,7 +87,7 @@ describe('flotilla up', function () {
     const nats = procs.find((p) => p.cmdline.includes('nats-server'));
     assert.ok(nats, procs.map((p) => p.cmdline).join('\n'));
     assert.equal(environOf(nats.pid).get('GOMEMLIMIT'), '768MiB');
-    const procsWanted = process.env.GOMAXPROCS || String(Math.max(1, Math.floor(os.availableParallelism() / 2)));
+    const procsWanted = natsMaxProcsEnv().GOMAXPROCS;
     assert.equal(environOf(nats.pid).get('GOMAXPROCS'), procsWanted);
     assert.match(first!.output(), new RegExp(`nats-server listening on \\S+ with its data in \\S+, GOMAXPROCS ${procsWanted} and a soft memory limit of 768MiB \\(GOMEMLIMIT\\)`));
     // prometheus is a Go program too: the limit and the processors are nats-server's alone

@@ -15,7 +15,7 @@ describe('lib/nats/server: a started nats-server', () => {
     try {
       const environ = readFileSync(`/proc/${h.process.pid}/environ`, 'utf8').split('\0');
       assert.ok(environ.includes('GOMEMLIMIT=512MiB'), `GOMEMLIMIT not in nats-server's environment: ${environ.filter((e) => e.startsWith('GO')).join(' ')}`);
-      const procs = process.env.GOMAXPROCS || String(Math.max(1, Math.floor(os.availableParallelism() / 2)));
+      const procs = natsMaxProcsEnv().GOMAXPROCS;
       assert.ok(environ.includes(`GOMAXPROCS=${procs}`), `GOMAXPROCS=${procs} not in nats-server's environment: ${environ.filter((e) => e.startsWith('GO')).join(' ')}`);
       const nc = await connect({ servers: h.url });
       assert.equal(nc.info?.jetstream, true);

@@ -93,7 +93,7 @@ export class KvStore {
     readonly writeTimeoutMs: number,
   ) {
     // a key's subject (no JetStream domain or API prefix is used)
-    this.writer = new BucketWriter(nc, `$KV.${bucket}.`, writeTimeoutMs, `KV_${bucket}`);
+    this.writer = new BucketWriter(nc, `$KV.${bucket}.`, writeTimeoutMs, this.streamName);
   }
 
   static async open(nc: NatsConnection, opts: StoreOptions = {}): Promise<KvStore> {

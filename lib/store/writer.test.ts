@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { sharedNats } from '../../test/harness.js';
 import { KvStore } from './kvstore.js';
-import { ackSequence } from './writer.js';
+import { ackSequence, plainAckHead } from './writer.js';
 
 const bytes = (s: string) => Buffer.from(s);
-const HEAD = bytes('{"stream":"KV_flotilla", "seq":');
+const HEAD = plainAckHead('KV_flotilla');
 
 describe('BucketWriter acknowledgements', () => {
   it('reads the sequence of a plain acknowledgement off its bytes', () => {
@@ -54,7 +54,7 @@ describe('BucketWriter acknowledgements', () => {
 
     it('meets this nats-server\'s acknowledgements in the form the fast path reads', async () => {
       const m = await nc.request(`$KV.${store.bucket}.pods.default.raw`, bytes('{}'));
-      const seq = ackSequence(m.data, bytes(`{"stream":"KV_${store.bucket}", "seq":`));
+      const seq = ackSequence(m.data, plainAckHead(store.streamName));
       assert.ok(seq > 0, Buffer.from(m.data).toString());
       assert.equal(seq, JSON.parse(Buffer.from(m.data).toString()).seq);
     });

@@ -58,6 +58,11 @@ export function ackSequence(data: Uint8Array, head: Uint8Array): number {
   return seq;
 }
 
+/** The text of a plain acknowledgement from `stream` up to its sequence, for ackSequence. */
+export function plainAckHead(stream: string): Uint8Array {
+  return Buffer.from(`{"stream":${JSON.stringify(stream)}, "seq":`);
+}
+
 /** What the KV client accepts as a key (its validateKey). */
 const VALID_KEY = /^[-/=.\w]+$/;
 
@@ -76,7 +81,7 @@ export class BucketWriter {
     private readonly timeoutMs: number,
     stream: string,
   ) {
-    this.ackHead = Buffer.from(`{"stream":${JSON.stringify(stream)}, "seq":`);
+    this.ackHead = plainAckHead(stream);
     nc.subscribe(`${this.inbox}*`, { callback: (err, m) => this.onAck(err, m) });
     // a closed connection answers nothing more: its writes fail now, not at their deadline
     void nc.closed().then(() => this.failAll(new Error('the NATS connection is closed')));
