@@ -60,4 +60,52 @@ describe('NATS messages across socket reads', function () {
       await nats.stop();
     }
   });
+
+  // patches/: the buffers a turn's publishes queued reach the socket as they are, in one
+  // writev, instead of being copied into one new ArrayBuffer first
+  it('writes a turn of publishes as one writev of the very buffers given, and they arrive in order', async () => {
+    const nats = await freshNats();
+    const nc = await connectNats(nats.url, { name: 'connect-test' });
+    try {
+      const socket = (nc as unknown as { protocol: { transport: { socket: { _writev: (chunks: Array<{ chunk: Uint8Array }>, cb: unknown) => void } } } }).protocol.transport.socket;
+      const writes: Uint8Array[][] = [];
+      const writev = socket._writev;
+      socket._writev = function (this: unknown, chunks, cb) {
+        writes.push(chunks.map((c) => c.chunk));
+        return writev.call(this, chunks, cb);
+      };
+      const n = 50;
+      const got: string[] = [];
+      const done = new Promise<void>((resolve) => {
+        nc.subscribe('connect-test.frames', {
+          callback: (_e, m) => {
+            got.push(`${m.headers?.get('X-Seq') ?? '-'}:${m.string()}`);
+            if (got.length === n) resolve();
+          },
+        });
+      });
+      await nc.flush();
+      writes.length = 0;
+      const payloads = Array.from({ length: n }, (_, i) => Buffer.from(`message ${i} ${'x'.repeat(i * 7)}`));
+      payloads.forEach((p, i) => {
+        if (i % 2) nc.publish('connect-test.frames', p);
+        else {
+          const h = headers();
+          h.set('X-Seq', String(i));
+          nc.publish('connect-test.frames', p, { headers: h });
+        }
+      });
+      await done;
+      assert.deepEqual(got, payloads.map((p, i) => `${i % 2 ? '-' : String(i)}:${p.toString()}`));
+      const first = writes[0] ?? [];
+      assert.equal(writes.length, 1, `one writev for the turn's ${n} publishes (writes: ${writes.map((w) => w.length).join(', ')})`);
+      // (below the client's pending limit, 32 kB, which flushes at once)
+      // each publish queued its PUB line, its header block when it has one, its payload and CRLF
+      assert.equal(first.length, n * 3 + n / 2);
+      for (const p of payloads) assert.ok(first.some((c) => c.buffer === p.buffer && c.byteOffset === p.byteOffset && c.byteLength === p.byteLength), 'a payload is written from its own bytes, not a copy');
+    } finally {
+      await nc.close();
+      await nats.stop();
+    }
+  });
 });
