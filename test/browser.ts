@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { PROJECT_ROOT } from '../cli/datafolder.js';
 import { kubectl, launchUp, stopChild, type Launch } from './cluster.js';
 
@@ -72,6 +72,36 @@ export async function openDashboardPage(browser: Browser, url: string): Promise<
     if (!r.url().startsWith(url) && !r.url().startsWith(url.replace('http', 'ws'))) foreign.push(r.url());
   });
   return { page, pageErrors, foreign };
+}
+
+/**
+ * Opens the dashboard at `url` and waits until its app has started (its "Loading…"
+ * placeholder replaced). Chromium cancels a page's requests when the machine's network
+ * changes (net::ERR_NETWORK_CHANGED), and a real node's suite adds a bridge and veths for
+ * its pods while a page may be loading: a load whose scripts were cancelled so never starts
+ * the app, and is loaded again, three times at most. What that load logged as errors is
+ * dropped from `pageErrors`; any other failure to start is thrown.
+ */
+export async function openApp(view: Pick<DashboardPage, 'page' | 'pageErrors'>, url: string): Promise<void> {
+  const { page, pageErrors } = view;
+  for (let attempt = 1; ; attempt++) {
+    const logged = pageErrors.length;
+    let changed = false;
+    const onFailed = (r: Request) => void (r.failure()?.errorText === 'net::ERR_NETWORK_CHANGED' && (changed = true));
+    page.on('requestfailed', onFailed);
+    try {
+      // again: a reload, since the same URL again would only be a same-document navigation
+      if (attempt === 1) await page.goto(url);
+      else await page.reload();
+      await page.locator('#root > .loading').waitFor({ state: 'detached', timeout: 15_000 });
+      return;
+    } catch (e) {
+      if (!changed || attempt >= 3) throw e;
+      pageErrors.splice(logged);
+    } finally {
+      page.off('requestfailed', onFailed);
+    }
+  }
 }
 
 /** What the dashboard's cluster suites share: `flotilla up` on a fresh data folder, a manifest applied, and Chromium. */

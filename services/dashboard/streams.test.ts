@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { controlsTabMisses, launchChromium, openDashboardPage, screenshot, unlabelledControls } from '../../test/browser.js';
+import { controlsTabMisses, launchChromium, openApp, openDashboardPage, screenshot, unlabelledControls } from '../../test/browser.js';
 import { startRealNode, type RealNode } from '../../test/realnode.js';
 import { waitFor } from '../../test/wait.js';
 import { startDashboard, type RunningDashboard } from './server.js';
@@ -69,7 +69,8 @@ describe('dashboard: live logs and a shell in real pods (needs root)', function 
   });
 
   it('logs that follow, and search', async () => {
-    await page.goto(`${url}#/workloads/deployments/default/tick`);
+    // the page's first load: the node may still be adding a pod's veth meanwhile
+    await openApp({ page, pageErrors }, `${url}#/workloads/deployments/default/tick`);
     await page.getByRole('link', { name: 'Logs', exact: true }).click();
     await page.waitForURL(`${url}#/workloads/deployments/default/tick/logs`);
     const log = page.getByRole('log', { name: 'log lines' });

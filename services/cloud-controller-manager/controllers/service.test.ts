@@ -141,8 +141,11 @@ describe('cloud-controller-manager: service load balancers (local cloud)', funct
         return isNotFound(e);
       }
     });
-    const e = await events('web');
-    assert.ok(e.includes('Normal DeletingLoadBalancer Deleting load balancer') && e.includes('Normal DeletedLoadBalancer Deleted load balancer'), JSON.stringify(e));
+    // Events are recorded asynchronously (as upstream's recorder does): the finalizer's removal may be stored before them
+    await waitFor('the DeletingLoadBalancer and DeletedLoadBalancer events', async () => {
+      const e = await events('web');
+      return e.includes('Normal DeletingLoadBalancer Deleting load balancer') && e.includes('Normal DeletedLoadBalancer Deleted load balancer');
+    });
     if (iface) assert.ok(!addresses().includes(webIP));
 
     await client.patch({ ...Resources.services, namespace: 'default', name: 'pinned' }, 'merge', { spec: { type: 'ClusterIP', loadBalancerIP: null } });
