@@ -78,24 +78,30 @@ export async function openDashboardPage(browser: Browser, url: string): Promise<
  * Opens the dashboard at `url` and waits until its app has started (its "Loading…"
  * placeholder replaced). Chromium cancels a page's requests when the machine's network
  * changes (net::ERR_NETWORK_CHANGED), and a real node's suite adds a bridge and veths for
- * its pods while a page may be loading: a load that had requests cancelled so and did not
- * start the app (its module scripts run before the load event) is loaded again, three
- * times at most, and what it logged as errors is dropped from `pageErrors`.
+ * its pods while a page may be loading (RealNode.networkSettled waits that out): a load
+ * that had requests cancelled so and did not start the app (its module scripts run before
+ * the load event) is loaded again, three times at most, and what it logged as errors is
+ * dropped from `pageErrors`. An app that does not start is an error naming the last
+ * load's failed requests and the page's errors.
  */
 export async function openApp(view: Pick<DashboardPage, 'page' | 'pageErrors'>, url: string): Promise<void> {
   const { page, pageErrors } = view;
   const loading = page.locator('#root > .loading');
+  let failed: string[] = [];
   for (let attempt = 1; ; attempt++) {
     const logged = pageErrors.length;
-    let changed = false;
-    const onFailed = (r: Request) => void (r.failure()?.errorText === 'net::ERR_NETWORK_CHANGED' && (changed = true));
+    failed = [];
+    const onFailed = (r: Request) => void failed.push(`${r.url()}: ${r.failure()?.errorText}`);
     page.on('requestfailed', onFailed);
     // again: a reload, since the same URL again would only be a same-document navigation
     await (attempt === 1 ? page.goto(url) : page.reload()).finally(() => page.off('requestfailed', onFailed));
+    const changed = failed.some((f) => f.endsWith(': net::ERR_NETWORK_CHANGED'));
     if (!changed || attempt === 3 || (await loading.count()) === 0) break;
     pageErrors.splice(logged);
   }
-  await loading.waitFor({ state: 'detached', timeout: 15_000 });
+  await loading.waitFor({ state: 'detached', timeout: 15_000 }).catch((e: Error) => {
+    throw new Error(`the dashboard at ${url} did not start: ${e.message.split('\n')[0]}; requests that failed in its last load: ${failed.join(', ') || 'none'}; page errors: ${pageErrors.join(' | ') || 'none'}`);
+  });
 }
 
 /** What the dashboard's cluster suites share: `flotilla up` on a fresh data folder, a manifest applied, and Chromium. */

@@ -36,6 +36,13 @@ export interface RealNode {
   /** waits until the pod reaches the phase and returns it */
   podIn(name: string, phase: string, timeoutMs?: number): Promise<Pod>;
   sandboxesOf(uid: string): ReturnType<CriClient['listPodSandbox']>;
+  /**
+   * Waits until the node's bridge and its pods' veths carry no tentative IPv6 address:
+   * each new veth's link-local address finishes duplicate address detection ~1.5 s after
+   * the pod started, and that change of the host's addresses is a network change to a
+   * browser (Chromium cancels its pending requests with net::ERR_NETWORK_CHANGED).
+   */
+  networkSettled(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,6 +54,8 @@ export interface RealNodeOptions {
   /** apiserver options (e.g. tracing) */
   api?: Partial<ApiServerOptions>;
 }
+
+const run = promisify(execFile);
 
 export const PODS_DEFAULT = { ...Resources.pods, namespace: 'default' };
 
@@ -61,7 +70,7 @@ export function containerIdOf(pod: Pod, name?: string): string {
 /** curl from the host (3 s at most): the body, or curl's exit code (7: refused or unreachable). */
 export async function curlFromHost(url: string): Promise<{ body: string; code: number }> {
   try {
-    const { stdout } = await promisify(execFile)('curl', ['-sS', '--max-time', '3', url]);
+    const { stdout } = await run('curl', ['-sS', '--max-time', '3', url]);
     return { body: stdout.trim(), code: 0 };
   } catch (e) {
     return { body: '', code: (e as { code?: number }).code ?? -1 };
@@ -140,6 +149,15 @@ export async function startRealNode(what: string, opts: RealNodeOptions = {}): P
           return p.status?.phase === phase && p;
         }, timeoutMs),
       sandboxesOf: async (uid: string) => (await cri.listPodSandbox()).filter((s) => s.metadata.uid === uid),
+      networkSettled: async (timeoutMs = 15_000) => {
+        // `ip addr show master` ignores its filter beside `tentative`, so the ports are listed apart
+        const ours = async () => new Set([host.bridge, ...(await run('ip', ['-o', 'link', 'show', 'master', host.bridge])).stdout.split('\n').map((l) => /^\d+: ([^@:]+)/.exec(l)?.[1]).filter((n) => n !== undefined)]);
+        const tentative = async () => (JSON.parse((await run('ip', ['-j', '-6', 'addr', 'show', 'tentative'])).stdout) as { ifname: string }[]).map((a) => a.ifname);
+        await waitFor(`no tentative IPv6 address on ${host.bridge} or its ports`, async () => {
+          const names = await ours();
+          return (await tentative()).every((n) => !names.has(n)) || undefined;
+        }, timeoutMs);
+      },
       stop,
     });
     await node.startKubelet();

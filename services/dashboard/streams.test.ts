@@ -54,7 +54,9 @@ describe('dashboard: live logs and a shell in real pods (needs root)', function 
     ]);
     url = dash.url;
     ({ page, pageErrors } = await openDashboardPage(browser, url));
-    await Promise.all(['tick-a', 'tick-b', 'shell'].map((p) => rn!.podIn(p, 'Running')));
+    await Promise.all(['tick-a', 'tick-b', 'shell', 'restarts'].map((p) => rn!.podIn(p, 'Running')));
+    // the page's first load would otherwise meet the pods' veths finishing their set-up
+    await rn.networkSettled();
   });
 
   afterEach(async function () {
@@ -69,7 +71,6 @@ describe('dashboard: live logs and a shell in real pods (needs root)', function 
   });
 
   it('logs that follow, and search', async () => {
-    // the page's first load: the node may still be adding a pod's veth meanwhile
     await openApp({ page, pageErrors }, `${url}#/workloads/deployments/default/tick`);
     await page.getByRole('link', { name: 'Logs', exact: true }).click();
     await page.waitForURL(`${url}#/workloads/deployments/default/tick/logs`);
