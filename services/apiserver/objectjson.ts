@@ -260,6 +260,11 @@ export function rememberJson(obj: object, json: Buffer): void {
   known.set(obj, json);
 }
 
+/** The encoding kept for obj by rememberJson and not yet taken by objectJson (what a test can see of it). */
+export function rememberedJson(obj: object): Buffer | undefined {
+  return known.get(obj);
+}
+
 /** The objects watch frames carried this turn, encoded: once per turn rather than once per watcher. */
 const encodedThisTurn = new TurnMemo<object, Buffer>();
 

@@ -209,7 +209,7 @@ export async function startWatch(
   const buffered: CacheEvent[] = [];
   let live = false;
   // subscribe first so no event between the snapshot and the subscription is lost
-  const unsubscribe = cache.subscribe(kind.storage, from, (ev) => (live ? onEvent(ev) : buffered.push(ev)));
+  const unsubscribe = cache.subscribe(kind.storage, from, (ev) => (live ? onEvent(ev) : buffered.push(ev)), { encodes: true });
   if (initial) {
     for (const c of cache.list(kind.storage, ns)) if (unfiltered(filter) || matches(filter, c.obj)) sink.send({ type: 'ADDED', object: present(c.obj) });
     if (opts.sendInitialEvents && opts.allowWatchBookmarks) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ApiClient } from '../../lib/client/mod.js';
 import { connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
+import { rememberedJson } from './objectjson.js';
 
 const cms = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
 const cm = (name: string, data: Record<string, string> = { k: 'v' }) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { app: 'x' } }, data });
@@ -39,6 +40,26 @@ describe('watch cache', () => {
     const after = s.cache.get('configmaps', 'default', 'cold')!;
     assert.equal(after.obj, after.obj, 'a changed object is kept parsed again');
     assert.equal(after.obj.data.k, 'w');
+  });
+
+  it('keeps the JSON of an object it wrote for watch frames only while a watch is subscribed, not for an observer such as the Event TTL', async () => {
+    const kept = async (name: string) => {
+      await s.cache.waitConsistent();
+      return rememberedJson(s.cache.get('configmaps', 'default', name)!.obj);
+    };
+    const seen: string[] = [];
+    const stopObserving = s.cache.subscribe('configmaps', s.cache.revision, (ev) => seen.push(ev.name));
+    await api.create(cms, cm('observed'));
+    assert.equal(await kept('observed'), undefined, 'nobody would take it: a kept encoding would outlive its use');
+    assert.ok(seen.includes('observed'), 'the observer had the event');
+    const stopWatching = s.cache.subscribe('configmaps', s.cache.revision, () => undefined, { encodes: true });
+    const watched: any = await api.create(cms, cm('watched'));
+    assert.equal((await kept('watched'))?.toString(), JSON.stringify(watched), 'kept for the watch, byte for byte its JSON');
+    stopWatching();
+    stopWatching();
+    await api.create(cms, cm('unwatched'));
+    assert.equal(await kept('unwatched'), undefined, 'not once the watch left (a second unsubscribe counts nothing)');
+    stopObserving();
   });
 
   it('tells the revision of the last change to a resource: a create, an update, a delete', async () => {

@@ -168,6 +168,8 @@ export class WatchCache {
   private synced = false;
   private readonly waiters: Array<{ rev: number; resolve: () => void }> = [];
   private readonly sinks = new Map<string, Set<EventSink>>();
+  /** how many of a resource's sinks encode what they are given (watches): only for those is an object's JSON remembered */
+  private readonly encoders = new Map<string, number>();
   private watchHandle?: { stop: () => void };
   private revisionRequest?: Promise<number>;
   private revisionQueued?: Promise<number>;
@@ -292,8 +294,10 @@ export class WatchCache {
           // the written JSON (the stored bytes with the revision spliced in) is the text the
           // object is kept as once its change leaves the ring, so it is not stringified then
           const written = mine && !Array.isArray(obj);
-          // the text this instance wrote, parsed: its JSON is known (worth keeping only for watchers)
-          const known = written && obj.metadata !== undefined && this.synced && !!this.sinks.get(pk.resource)?.size;
+          // the text this instance wrote, parsed: its JSON is known (worth keeping only for
+          // watchers that encode it: a kept encoding nobody takes lives on, and with it the
+          // Buffer pool slab it was cut from, until MAX_KNOWN pushes it out)
+          const known = written && obj.metadata !== undefined && this.synced && (this.encoders.get(pk.resource) ?? 0) > 0;
           obj.metadata ??= {};
           obj.metadata.resourceVersion = String(e.revision);
           if (known) rememberJson(obj, withResourceVersionBytes(expected.stored, e.revision));
@@ -488,9 +492,10 @@ export class WatchCache {
   /**
    * Subscribes to the events of a resource after `fromRevision`: replays what the ring
    * holds, then delivers live events. Throws GoneError when the ring no longer reaches
-   * back that far.
+   * back that far. A sink that `encodes` the objects it is given as JSON (a watch's) has
+   * the JSON of the objects this instance writes kept for it (objectjson.ts objectJson).
    */
-  subscribe(resource: string, fromRevision: number, sink: EventSink): () => void {
+  subscribe(resource: string, fromRevision: number, sink: EventSink, opts: { encodes?: boolean } = {}): () => void {
     if (fromRevision < this.ringFloor) {
       throw new GoneError(`too old resource version: ${fromRevision} (${this.ringFloor})`);
     }
@@ -498,8 +503,16 @@ export class WatchCache {
     let set = this.sinks.get(resource);
     if (!set) this.sinks.set(resource, (set = new Set()));
     set.add(sink);
-    return () => set!.delete(sink);
+    if (opts.encodes) this.encoders.set(resource, (this.encoders.get(resource) ?? 0) + 1);
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      set!.delete(sink);
+      if (opts.encodes) this.encoders.set(resource, this.encoders.get(resource)! - 1);
+    };
   }
+
 
   private *eventsSince(rev: number): Generator<CacheEvent> {
     const n = this.ring.length;
