@@ -87,20 +87,21 @@ export async function openDashboardPage(browser: Browser, url: string): Promise<
 export async function openApp(view: Pick<DashboardPage, 'page' | 'pageErrors'>, url: string): Promise<void> {
   const { page, pageErrors } = view;
   const loading = page.locator('#root > .loading');
-  let failed: string[] = [];
+  let failed: Request[] = [];
   for (let attempt = 1; ; attempt++) {
     const logged = pageErrors.length;
     failed = [];
-    const onFailed = (r: Request) => void failed.push(`${r.url()}: ${r.failure()?.errorText}`);
+    const onFailed = (r: Request) => void failed.push(r);
     page.on('requestfailed', onFailed);
     // again: a reload, since the same URL again would only be a same-document navigation
     await (attempt === 1 ? page.goto(url) : page.reload()).finally(() => page.off('requestfailed', onFailed));
-    const changed = failed.some((f) => f.endsWith(': net::ERR_NETWORK_CHANGED'));
+    const changed = failed.some((r) => r.failure()?.errorText === 'net::ERR_NETWORK_CHANGED');
     if (!changed || attempt === 3 || (await loading.count()) === 0) break;
     pageErrors.splice(logged);
   }
   await loading.waitFor({ state: 'detached', timeout: 15_000 }).catch((e: Error) => {
-    throw new Error(`the dashboard at ${url} did not start: ${e.message.split('\n')[0]}; requests that failed in its last load: ${failed.join(', ') || 'none'}; page errors: ${pageErrors.join(' | ') || 'none'}`);
+    const requests = failed.map((r) => `${r.url()}: ${r.failure()?.errorText}`).join(', ') || 'none';
+    throw new Error(`the dashboard at ${url} did not start: ${e.message.split('\n')[0]}; requests that failed in its last load: ${requests}; page errors: ${pageErrors.join(' | ') || 'none'}`);
   });
 }
 

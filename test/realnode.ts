@@ -55,8 +55,6 @@ export interface RealNodeOptions {
   api?: Partial<ApiServerOptions>;
 }
 
-const run = promisify(execFile);
-
 export const PODS_DEFAULT = { ...Resources.pods, namespace: 'default' };
 
 /** The CRI id of the pod's container named `name` (default: its first), from the pod's status. */
@@ -70,7 +68,7 @@ export function containerIdOf(pod: Pod, name?: string): string {
 /** curl from the host (3 s at most): the body, or curl's exit code (7: refused or unreachable). */
 export async function curlFromHost(url: string): Promise<{ body: string; code: number }> {
   try {
-    const { stdout } = await run('curl', ['-sS', '--max-time', '3', url]);
+    const { stdout } = await promisify(execFile)('curl', ['-sS', '--max-time', '3', url]);
     return { body: stdout.trim(), code: 0 };
   } catch (e) {
     return { body: '', code: (e as { code?: number }).code ?? -1 };
@@ -150,13 +148,7 @@ export async function startRealNode(what: string, opts: RealNodeOptions = {}): P
         }, timeoutMs),
       sandboxesOf: async (uid: string) => (await cri.listPodSandbox()).filter((s) => s.metadata.uid === uid),
       networkSettled: async (timeoutMs = 15_000) => {
-        // `ip addr show master` ignores its filter beside `tentative`, so the ports are listed apart
-        const ours = async () => new Set([host.bridge, ...(await run('ip', ['-o', 'link', 'show', 'master', host.bridge])).stdout.split('\n').map((l) => /^\d+: ([^@:]+)/.exec(l)?.[1]).filter((n) => n !== undefined)]);
-        const tentative = async () => (JSON.parse((await run('ip', ['-j', '-6', 'addr', 'show', 'tentative'])).stdout) as { ifname: string }[]).map((a) => a.ifname);
-        await waitFor(`no tentative IPv6 address on ${host.bridge} or its ports`, async () => {
-          const names = await ours();
-          return (await tentative()).every((n) => !names.has(n)) || undefined;
-        }, timeoutMs);
+        await waitFor(`no tentative IPv6 address on ${host.bridge} or its ports`, async () => host.podNetwork.tentativeInterfaces().length === 0 || undefined, timeoutMs);
       },
       stop,
     });

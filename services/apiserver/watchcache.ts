@@ -168,8 +168,8 @@ export class WatchCache {
   private synced = false;
   private readonly waiters: Array<{ rev: number; resolve: () => void }> = [];
   private readonly sinks = new Map<string, Set<EventSink>>();
-  /** how many of a resource's sinks encode what they are given (watches): only for those is an object's JSON remembered */
-  private readonly encoders = new Map<string, number>();
+  /** the sinks among `sinks` that encode what they are given (watches): only for those is an object's JSON remembered */
+  private readonly encoders = new Map<string, Set<EventSink>>();
   private watchHandle?: { stop: () => void };
   private revisionRequest?: Promise<number>;
   private revisionQueued?: Promise<number>;
@@ -297,7 +297,7 @@ export class WatchCache {
           // the text this instance wrote, parsed: its JSON is known (worth keeping only for
           // watchers that encode it: a kept encoding nobody takes lives on, and with it the
           // Buffer pool slab it was cut from, until MAX_KNOWN pushes it out)
-          const known = written && obj.metadata !== undefined && this.synced && (this.encoders.get(pk.resource) ?? 0) > 0;
+          const known = written && obj.metadata !== undefined && this.synced && !!this.encoders.get(pk.resource)?.size;
           obj.metadata ??= {};
           obj.metadata.resourceVersion = String(e.revision);
           if (known) rememberJson(obj, withResourceVersionBytes(expected.stored, e.revision));
@@ -500,19 +500,18 @@ export class WatchCache {
       throw new GoneError(`too old resource version: ${fromRevision} (${this.ringFloor})`);
     }
     for (const ev of this.eventsSince(fromRevision)) if (ev.resource === resource) sink(ev);
-    let set = this.sinks.get(resource);
-    if (!set) this.sinks.set(resource, (set = new Set()));
-    set.add(sink);
-    if (opts.encodes) this.encoders.set(resource, (this.encoders.get(resource) ?? 0) + 1);
-    let subscribed = true;
+    const add = (byResource: Map<string, Set<EventSink>>) => {
+      let set = byResource.get(resource);
+      if (!set) byResource.set(resource, (set = new Set()));
+      return set.add(sink);
+    };
+    const all = add(this.sinks);
+    const encoding = opts.encodes ? add(this.encoders) : undefined;
     return () => {
-      if (!subscribed) return;
-      subscribed = false;
-      set!.delete(sink);
-      if (opts.encodes) this.encoders.set(resource, this.encoders.get(resource)! - 1);
+      all.delete(sink);
+      encoding?.delete(sink);
     };
   }
-
 
   private *eventsSince(rev: number): Generator<CacheEvent> {
     const n = this.ring.length;

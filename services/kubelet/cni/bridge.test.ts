@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { waitFor } from '../../../test/wait.js';
 import { BridgeNetwork, parseIPv4CIDR } from './bridge.js';
 
 describe('CNI bridge network config', () => {
@@ -74,6 +75,28 @@ describe('CNI bridge network config', () => {
     } finally {
       ip('netns', 'delete', ns);
       ip('link', 'delete', bridge);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the bridge and its ports while their IPv6 addresses are tentative, and no other interface (root)', async () => {
+    const suffix = Math.random().toString(16).slice(2, 8);
+    const [bridge, port, peer, other, otherPeer] = [`flt-bdt${suffix}`, `flt-bdp${suffix}`, `flt-bdq${suffix}`, `flt-bdo${suffix}`, `flt-bdr${suffix}`];
+    const dir = mkdtempSync(path.join(tmpdir(), 'flt-cni-'));
+    const ip = (...args: string[]) => spawnSync('ip', args, { encoding: 'utf8' });
+    const ipv6 = readFileSync('/proc/sys/net/ipv6/conf/default/disable_ipv6', 'utf8').trim() === '0';
+    try {
+      // a pod's veth on the bridge, and a veth pair of the test's own beside it
+      for (const args of [['link', 'add', bridge, 'type', 'bridge'], ['link', 'add', port, 'type', 'veth', 'peer', 'name', peer], ['link', 'add', other, 'type', 'veth', 'peer', 'name', otherPeer], ['link', 'set', port, 'master', bridge]]) {
+        const r = ip(...args);
+        assert.equal(r.status, 0, `ip ${args.join(' ')}: ${r.stderr}`);
+      }
+      for (const l of [bridge, port, peer, other, otherPeer]) ip('link', 'set', l, 'up');
+      const net = new BridgeNetwork({ confDir: path.join(dir, 'net.d'), name: 'flotilla', bridge, podCIDR: '10.244.3.0/24' });
+      if (ipv6) assert.deepEqual(net.tentativeInterfaces().sort(), [bridge, port].sort(), 'just up: both still checking their addresses, the other pair not named');
+      await waitFor('duplicate address detection to end', async () => net.tentativeInterfaces().length === 0 || undefined, 15_000);
+    } finally {
+      for (const l of [port, other, bridge]) ip('link', 'delete', l);
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -131,10 +131,26 @@ export class BridgeNetwork implements PodNetwork {
     return existsSync(path.join('/sys/class/net', this.opts.bridge));
   }
 
+  /** `ip -o link show master <bridge>`: a line per port (the host end of a pod's veth) */
+  private portLines(): string {
+    return spawnSync('ip', ['-o', 'link', 'show', 'master', this.opts.bridge], { encoding: 'utf8' }).stdout ?? '';
+  }
+
   /** the named network namespaces at the other end of the veths on this bridge */
   podNetworkNamespaces(): string[] {
-    const links = spawnSync('ip', ['-o', 'link', 'show', 'master', this.opts.bridge], { encoding: 'utf8' }).stdout ?? '';
-    return [...links.matchAll(/ link-netns (\S+)/g)].map((m) => m[1]!);
+    return [...this.portLines().matchAll(/ link-netns (\S+)/g)].map((m) => m[1]!);
+  }
+
+  /**
+   * The bridge and those of its ports whose IPv6 link-local address is still tentative
+   * (duplicate address detection, about a second after a pod's veth comes up): until it
+   * ends, the host's addresses are still changing.
+   */
+  tentativeInterfaces(): string[] {
+    const ours = new Set([this.opts.bridge, ...[...this.portLines().matchAll(/^\d+: ([^@:\s]+)/gm)].map((m) => m[1]!)]);
+    // `ip addr show master` would ignore its filter beside `tentative`: the ports are matched here
+    const addrs = spawnSync('ip', ['-j', '-6', 'addr', 'show', 'tentative'], { encoding: 'utf8' }).stdout;
+    return (JSON.parse(addrs || '[]') as Array<{ ifname: string }>).map((a) => a.ifname).filter((n) => ours.has(n));
   }
 
   tearDown(): void {
