@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { objectKey } from '../lib/store/keys.js';
+import { partsLength } from '../lib/client/mod.js';
 import { encodeStored, objectJson, storedBytes } from '../services/apiserver/objectjson.js';
 import { benchBoundPod, fedWatchCache, pendingPod, scheduledEvent } from './watchcachefeed.js';
 
@@ -22,7 +23,7 @@ const NODES = 5000;
 const { cache, feed } = await fedWatchCache(RING);
 // a watch frame per pod event (the scheduler's informer), the Event TTL controller's subscription
 let frames = 0;
-cache.subscribe('pods', 0, (ev) => (frames += objectJson(ev.obj).length));
+cache.subscribe('pods', 0, (ev) => (frames += partsLength(objectJson(ev.obj))));
 cache.subscribe('events', 0, () => {});
 
 let rev = 0;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { headers } from '@nats-io/transport-node';
 import { freshNats } from '../../test/harness.js';
-import { connectNats } from './connect.js';
+import { connectNats, partsLength, publishParts } from './connect.js';
 
 // A message larger than one socket read arrives in pieces that the NATS client joins
 // (patches/: one buffer of the announced size, not one regrown per piece): each must
@@ -103,6 +103,46 @@ describe('NATS messages across socket reads', function () {
       // each publish queued its PUB line, its header block when it has one, its payload and CRLF
       assert.equal(first.length, n * 3 + n / 2);
       for (const p of payloads) assert.ok(first.some((c) => c.buffer === p.buffer && c.byteOffset === p.byteOffset && c.byteLength === p.byteLength), 'a payload is written from its own bytes, not a copy');
+    } finally {
+      await nc.close();
+      await nats.stop();
+    }
+  });
+
+  // patches/: a payload given as parts goes out as its parts, and arrives as their bytes in order
+  it('publishes a payload given as parts as one message of their bytes, writing the parts themselves', async () => {
+    const nats = await freshNats();
+    const nc = await connectNats(nats.url, { name: 'connect-test' });
+    try {
+      const socket = (nc as unknown as { protocol: { transport: { socket: { _writev: (chunks: Array<{ chunk: Uint8Array }>, cb: unknown) => void } } } }).protocol.transport.socket;
+      const written: Uint8Array[] = [];
+      const writev = socket._writev;
+      socket._writev = function (this: unknown, chunks, cb) {
+        for (const c of chunks) written.push(c.chunk);
+        return writev.call(this, chunks, cb);
+      };
+      const got: string[] = [];
+      const done = new Promise<void>((resolve) => {
+        nc.subscribe('connect-test.parts', {
+          callback: (_e, m) => {
+            got.push(`${m.headers?.get('X-Part') ?? '-'}|${m.string()}`);
+            if (got.length === 3) resolve();
+          },
+        });
+      });
+      await nc.flush();
+      const whole = Buffer.from('{"metadata":{"name":"ü"},"spec":{}}');
+      const parts = [whole.subarray(0, 24), Buffer.from(',"resourceVersion":"7"'), whole.subarray(24)];
+      publishParts(nc, 'connect-test.parts', parts);
+      const h = headers();
+      h.set('X-Part', 'yes');
+      publishParts(nc, 'connect-test.parts', [Buffer.from('a'), Buffer.alloc(0), Buffer.from('bc')], { headers: h });
+      publishParts(nc, 'connect-test.parts', []);
+      await done;
+      assert.deepEqual(got, ['-|{"metadata":{"name":"ü","resourceVersion":"7"},"spec":{}}', 'yes|abc', '-|']);
+      for (const p of parts) assert.ok(written.some((c) => c.buffer === p.buffer && c.byteOffset === p.byteOffset && c.byteLength === p.byteLength), 'a part is written from its own bytes, not a copy');
+      assert.equal(partsLength(parts), Buffer.byteLength('{"metadata":{"name":"ü","resourceVersion":"7"},"spec":{}}'));
+      assert.throws(() => publishParts(nc, 'connect-test.parts', ['text' as unknown as Uint8Array]), TypeError);
     } finally {
       await nc.close();
       await nats.stop();

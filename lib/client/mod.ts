@@ -2,7 +2,7 @@
  * The client library's public surface: what schedulers, controllers, kubelets and
  * benchmarks import to talk to the apiserver over NATS.
  */
-export { connectNats, type ConnectOptions } from './connect.js';
+export { connectNats, partsLength, publishParts, type ConnectOptions } from './connect.js';
 export { ApiClient, type ApiClientOptions, type KubeObject, type ObjectList } from './client.js';
 export { ResourceClient } from './resourceclient.js';
 export { Watch, type WatchClientOptions } from './watch.js';

@@ -4,7 +4,7 @@
  * and change events published for every write this instance makes.
  */
 import { carrierFromNatsHeaders } from '../../lib/tracing/mod.js';
-import { headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { headers, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import YAML from 'yaml';
 import { BadRequestError, RequestEntityTooLargeError, ServiceUnavailableError, StatusError, successStatus } from '../../lib/api/errors.js';
@@ -22,6 +22,8 @@ import {
   type Verb,
   type WatchEvent,
   type WatchFrame,
+  partsLength,
+  publishParts,
 } from '../../lib/client/mod.js';
 import { objectKey } from '../../lib/store/keys.js';
 import { discoveryDocument } from './discovery.js';
@@ -30,7 +32,7 @@ import { shortenPage } from './query.js';
 import { collectPodLog } from './podlogs.js';
 import { upstreamVerb, type ApiServerMetrics } from './metrics.js';
 import type { ChangeNotice } from './storage.js';
-import { joinJson, objectJson, objectJsonWithoutManagedFields, withResourceVersionBytes } from './objectjson.js';
+import { frameParts, objectJson, objectJsonWithoutManagedFields, withResourceVersionParts } from './objectjson.js';
 import { TurnMemo } from './turnmemo.js';
 
 /** the reply header naming an HTTP code the body does not show (202) */
@@ -94,14 +96,14 @@ export class NatsApi {
   }
 
   /**
-   * Objects this instance wrote, as their change event encoded them (UTF-8): a create,
-   * update or patch, single or batched, answers with the very object (untouched since the
-   * write), so it is encoded once, not twice.
+   * Objects this instance wrote, as their change event encoded them (UTF-8 parts): a
+   * create, update or patch, single or batched, answers with the very object (untouched
+   * since the write), so it is encoded once, not twice.
    */
-  private readonly written = new Map<object, Uint8Array>();
+  private readonly written = new Map<object, readonly Uint8Array[]>();
 
-  /** JSON.stringify(v) as UTF-8, from the change event's encoding when `v` is an object just written. */
-  private encodeWritten(v: unknown): Uint8Array {
+  /** JSON.stringify(v) as UTF-8 parts, from the change event's encoding when `v` is an object just written. */
+  private encodeWritten(v: unknown): readonly Uint8Array[] {
     if (v !== null && typeof v === 'object') {
       const json = this.written.get(v);
       if (json !== undefined) {
@@ -109,38 +111,41 @@ export class NatsApi {
         return json;
       }
     }
-    return Buffer.from(JSON.stringify(v) ?? 'null');
+    return [Buffer.from(JSON.stringify(v) ?? 'null')];
   }
 
   /** Publishes a change event; called for every write this instance makes. */
   publishChange(n: ChangeNotice): void {
     const key = objectKey(n.kind.storage, n.kind.def.namespaced ? n.obj.metadata?.namespace : undefined, n.obj.metadata?.name ?? '');
     const head = CHANGE_HEADS[n.type];
-    // spliced from the bytes the store was sent when the write gave them (never for a kind
-    // stored in another shape, as events.k8s.io's Events are)
-    const event = n.stored && !n.kind.def.storage ? withResourceVersionBytes(n.stored, n.obj.metadata.resourceVersion, head, OBJECT_TAIL) : Buffer.from(`${head.toString('latin1')}${JSON.stringify(n.obj)}}`);
+    // the bytes the store was sent, with the revision between them, when the write gave them
+    // (never for a kind stored in another shape, as events.k8s.io's Events are)
+    const object = n.stored && !n.kind.def.storage ? withResourceVersionParts(n.stored, n.obj.metadata.resourceVersion) : [Buffer.from(JSON.stringify(n.obj))];
     // the object a batch write answers with: its reply reuses this encoding. Only then: a
     // kept encoding lives as long as its object, and a cached object lives long
     if (n.forReply) {
       if (this.written.size >= MAX_WRITTEN) this.written.delete(this.written.keys().next().value!);
-      this.written.set(n.obj, event.subarray(head.length, event.length - OBJECT_TAIL.length));
+      this.written.set(n.obj, object);
     }
     try {
-      this.nc.publish(`${EVENTS_PREFIX}.${key}`, event);
+      publishParts(this.nc, `${EVENTS_PREFIX}.${key}`, [head, ...object, OBJECT_TAIL]);
     } catch {
       /* a closed connection drops events; watchers get them from watches */
     }
   }
 
-  private reply(m: Msg, body: string | Uint8Array, code = 200): void {
+  /** Answers a request; a body given as parts is sent from them (publishParts). */
+  private reply(m: Msg, body: string | Uint8Array | readonly Uint8Array[], code = 200): void {
     if (!m.reply) return;
     // a reply's body says what it is; 202 Accepted (a delete not finished at once) would not
     // show, so that code travels in a header (docs/nats-api.md); other replies carry none
+    let opts: { headers: MsgHdrs } | undefined;
     if (code === 202) {
-      const h = headers();
-      h.set(STATUS_CODE_HEADER, String(code));
-      m.respond(body, { headers: h });
-    } else m.respond(body);
+      opts = { headers: headers() };
+      opts.headers.set(STATUS_CODE_HEADER, String(code));
+    }
+    if (typeof body === 'string' || body instanceof Uint8Array) m.respond(body, opts);
+    else publishParts(this.nc, m.reply, body, opts);
   }
 
   private parse<T>(m: Msg): T {
@@ -187,22 +192,26 @@ export class NatsApi {
       if (result.stream) result.text = await collectPodLog(result.stream, max - FRAME_ENVELOPE_BYTES);
       if (verb === 'list' && result.list && (req.list?.limit ?? 0) > 0) result.list = fitPage(result.list, max, req);
       // encoded to UTF-8 once: its size is checked on the bytes the reply sends
-      let body: Uint8Array = reuse && !result.list && result.text === undefined ? this.encodeWritten(result.body) : Buffer.from(encodeResult(result));
-      if (body.length > max && verb === 'deletecollection' && result.list) {
+      let body: readonly Uint8Array[] = reuse && !result.list && result.text === undefined ? this.encodeWritten(result.body) : [Buffer.from(encodeResult(result))];
+      let size = partsLength(body);
+      if (size > max && verb === 'deletecollection' && result.list) {
         // the objects are deleted already: a failure would be untrue, so the reply says how
         // many went instead of listing them
         const n = result.list.items.length;
-        body = Buffer.from(
-          JSON.stringify({
-            ...successStatus({ group: req.group, kind: req.resource }),
-            message: `deleted ${n} ${req.resource}; the list of them (${body.length} bytes) exceeds the NATS max payload of ${max} bytes`,
-          }),
-        );
+        body = [
+          Buffer.from(
+            JSON.stringify({
+              ...successStatus({ group: req.group, kind: req.resource }),
+              message: `deleted ${n} ${req.resource}; the list of them (${size} bytes) exceeds the NATS max payload of ${max} bytes`,
+            }),
+          ),
+        ];
+        size = partsLength(body);
       }
-      if (body.length > max) {
+      if (size > max) {
         code = 413;
         throw new RequestEntityTooLargeError(max).withMessage(
-          `the reply (${body.length} bytes) exceeds the NATS max payload of ${max} bytes: page the list with "limit" and "continue"`,
+          `the reply (${size} bytes) exceeds the NATS max payload of ${max} bytes: page the list with "limit" and "continue"`,
         );
       }
       this.reply(m, body, code);
@@ -250,7 +259,7 @@ export class NatsApi {
             }
           }),
         );
-        this.reply(m, joinJson(RESULTS_HEAD, results.map((r) => (r === null ? NULL : this.encodeWritten(r))), ARRAY_OBJECT_TAIL));
+        this.reply(m, frameParts(RESULTS_HEAD, results.map((r) => (r === null ? [NULL] : this.encodeWritten(r))), ARRAY_OBJECT_TAIL));
       } else if (op === 'bind') {
         const b = this.parse<BatchBindRequest>(m);
         if (!Array.isArray(b?.items)) throw new BadRequestError('batch bind needs "items"');
@@ -273,16 +282,17 @@ export class NatsApi {
     let scheduled = false;
     let ended = false;
     let lost = false;
-    const publishFrame = (body: string | Uint8Array) => {
+    const publishFrame = (body: string | readonly Uint8Array[]) => {
       if (lost) return;
       try {
-        this.nc.publish(inbox, body);
+        if (typeof body === 'string') this.nc.publish(inbox, body);
+        else publishParts(this.nc, inbox, body);
       } catch (e) {
         // the watcher must hear at once that it missed events (it re-lists), not at its next keepalive
         lost = true;
         this.endWatch(id);
         try {
-          const err = new StatusError(500, 'InternalError', `watch ${req.resource}: a frame of ${typeof body === 'string' ? Buffer.byteLength(body) : body.length} bytes could not be sent: ${(e as Error).message}`);
+          const err = new StatusError(500, 'InternalError', `watch ${req.resource}: a frame of ${typeof body === 'string' ? Buffer.byteLength(body) : partsLength(body)} bytes could not be sent: ${(e as Error).message}`);
           this.nc.publish(inbox, JSON.stringify({ done: true, error: errorBody(err) }));
         } catch {
           /* the connection is gone: the watcher's keepalive finds out */
@@ -422,13 +432,14 @@ const RESULTS_HEAD = Buffer.from('{"results":[');
 const ARRAY_OBJECT_TAIL = Buffer.from(']}');
 
 /**
- * The frames carrying `events`, each cut by count and by bytes: its events' bytes copied
- * once into one buffer, not a string encoded again. Watchers of one resource are usually
+ * The frames carrying `events`, each cut by count and by bytes: each frame the parts of its
+ * events' encodings between the frame's wrapping, sent as they are (publishParts), neither
+ * a string encoded again nor a buffer they are copied into. Watchers of one resource are usually
  * queued the very same events in a turn (the scheduler's informer and the benchmark's
  * tracker both watch every pod): frames made for the same events with the same options
  * this turn are sent again rather than joined again.
  */
-function watchFrames(events: WatchEvent[], omitManagedFields: boolean, max: number): Buffer[] {
+function watchFrames(events: WatchEvent[], omitManagedFields: boolean, max: number): Array<readonly Uint8Array[]> {
   if (events.length === 0) return [];
   const first = events[0]!.object;
   const shareable = first !== null && typeof first === 'object';
@@ -437,11 +448,11 @@ function watchFrames(events: WatchEvent[], omitManagedFields: boolean, max: numb
       if (made.omitManagedFields === omitManagedFields && made.max === max && sameEvents(made.events, events)) return made.frames;
     }
   }
-  const frames: Buffer[] = [];
+  const frames: Array<readonly Uint8Array[]> = [];
   let pieces: Uint8Array[][] = [];
   let bytes = 0;
   const send = () => {
-    frames.push(joinJson(EVENTS_HEAD, pieces, ARRAY_OBJECT_TAIL));
+    frames.push(frameParts(EVENTS_HEAD, pieces, ARRAY_OBJECT_TAIL));
     pieces = [];
     bytes = 0;
   };
@@ -463,7 +474,8 @@ function watchFrames(events: WatchEvent[], omitManagedFields: boolean, max: numb
 }
 
 /** Frames made this turn, by their first event's object. */
-const framesThisTurn = new TurnMemo<object, Array<{ events: WatchEvent[]; omitManagedFields: boolean; max: number; frames: Buffer[] }>>();
+const framesThisTurn = new TurnMemo<object, Array<{ events: WatchEvent[]; omitManagedFields: boolean; max: number; frames: Array<readonly Uint8Array[]> }>>();
+
 
 /** Whether two event lists encode alike: the same types and the very same objects, and nothing else in the events. */
 function sameEvents(a: WatchEvent[], b: WatchEvent[]): boolean {
@@ -493,7 +505,7 @@ function encodeWatchEvent(ev: WatchEvent, omitManagedFields: boolean): Uint8Arra
   }
   const obj = ev.object as object;
   const head = EVENT_HEADS[ev.type]!;
-  return omitManagedFields ? [head, ...objectJsonWithoutManagedFields(obj), OBJECT_TAIL] : [head, objectJson(obj), OBJECT_TAIL];
+  return [head, ...(omitManagedFields ? objectJsonWithoutManagedFields(obj) : objectJson(obj)), OBJECT_TAIL];
 }
 
 /** A shallow copy of an object without metadata.managedFields (the cached object is shared: never changed). */

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { encodeStored, isPlainJson, joinJson, objectJson, rememberJson, storedBytes, withResourceVersionBytes, writtenText } from './objectjson.js';
+import { encodeStored, frameParts, isPlainJson, objectJson, objectJsonWithoutManagedFields, rememberJson, storedBytes, withResourceVersionParts, writtenText } from './objectjson.js';
+
+const joined = (parts: readonly Uint8Array[]) => Buffer.concat(parts).toString();
 
 /** What the stored text must be: the object without resourceVersion and selfLink. */
 const storedText = (obj: any) => {
@@ -29,43 +31,67 @@ describe('objectjson: one encoding per write', () => {
       const sb = storedBytes(enc);
       assert.deepEqual(sb.bytes, Buffer.from(storedText(obj)));
       assert.equal(sb.bytes[sb.metaEnd], 0x7d); // the same "}", counted in bytes
-      assert.equal(withResourceVersionBytes(sb, 42).toString(), JSON.stringify(written(obj, 42)));
+      assert.equal(joined(withResourceVersionParts(sb, 42)), JSON.stringify(written(obj, 42)));
       // the text the watch cache keeps: spliced from the stored text, or decoded when only the bytes are known
       assert.equal(writtenText(sb, 42), JSON.stringify(written(obj, 42)));
       assert.equal(writtenText({ bytes: sb.bytes, metaEnd: sb.metaEnd }, 42), JSON.stringify(written(obj, 42)));
       // what the watch cache holds: the stored text parsed, its revision set
       const cached = JSON.parse(enc.text);
       cached.metadata.resourceVersion = '42';
-      assert.deepEqual(withResourceVersionBytes(sb, 42), Buffer.from(JSON.stringify(cached)));
-      // a change event: the object wrapped, in one buffer
-      const event = withResourceVersionBytes(sb, 42, Buffer.from('{"type":"ADDED","object":'), Buffer.from('}'));
-      assert.deepEqual(event, Buffer.from(JSON.stringify({ type: 'ADDED', object: cached })));
+      assert.equal(joined(withResourceVersionParts(sb, 42)), JSON.stringify(cached));
+      // a change event: the object wrapped
+      const event = [Buffer.from('{"type":"ADDED","object":'), ...withResourceVersionParts(sb, 42), Buffer.from('}')];
+      assert.equal(joined(event), JSON.stringify({ type: 'ADDED', object: cached }));
     });
   }
 });
 
 describe('objectjson: a write spliced once', () => {
-  it('gives the watch cache and the change event views of one buffer, the object untouched by the event\'s wrapping', () => {
+  it('gives the watch cache and the change event the same parts, views of the stored bytes, not copies', () => {
     const obj = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: {} };
     const sb = storedBytes(encodeStored(obj));
-    const json = withResourceVersionBytes(sb, 9);
-    const head = Buffer.from('{"type":"MODIFIED","object":');
-    const event = withResourceVersionBytes(sb, '9', head, Buffer.from('}'));
-    // the same memory: the event is the object's bytes with its wrapping around them
-    assert.equal(event.buffer, json.buffer);
-    assert.equal(event.byteOffset + head.length, json.byteOffset);
-    assert.equal(json.toString(), JSON.stringify({ ...obj, metadata: { name: 'p', resourceVersion: '9' } }));
-    assert.equal(event.toString(), `{"type":"MODIFIED","object":${json.toString()}}`);
+    const parts = withResourceVersionParts(sb, 9);
+    assert.equal(joined(parts), JSON.stringify({ ...obj, metadata: { name: 'p', resourceVersion: '9' } }));
+    assert.equal(withResourceVersionParts(sb, '9'), parts, 'made once per write');
+    // the object's bytes are the stored bytes' own memory
+    assert.equal(parts[0]!.buffer, sb.bytes.buffer);
+    assert.equal(parts[2]!.buffer, sb.bytes.buffer);
+    assert.equal(parts[0]!.byteOffset, sb.bytes.byteOffset);
+    assert.equal(parts[2]!.byteOffset, sb.bytes.byteOffset + sb.metaEnd);
     // another revision (a write retried under the same encoding) is spliced anew, leaving the first as it was
-    assert.equal(withResourceVersionBytes(sb, 10).toString(), JSON.stringify({ ...obj, metadata: { name: 'p', resourceVersion: '10' } }));
-    assert.equal(json.toString(), JSON.stringify({ ...obj, metadata: { name: 'p', resourceVersion: '9' } }));
+    assert.equal(joined(withResourceVersionParts(sb, 10)), JSON.stringify({ ...obj, metadata: { name: 'p', resourceVersion: '10' } }));
+    assert.equal(joined(parts), JSON.stringify({ ...obj, metadata: { name: 'p', resourceVersion: '9' } }));
   });
+});
+
+describe('objectjson: a watch frame\'s object without managedFields', () => {
+  const managed = [{ manager: 'm', operation: 'Update', fieldsV1: { 'f:data': { 'f:a': {} } } }];
+  const cases: Array<[string, any]> = [
+    ['managedFields between other members', { kind: 'ConfigMap', metadata: { name: 'a', managedFields: managed, uid: 'u' }, data: { a: '1' } }],
+    ['managedFields last in metadata', { kind: 'ConfigMap', metadata: { name: 'b', labels: { managedFields: 'x' }, managedFields: managed }, data: { managedFields: '[]' } }],
+    ['managedFields alone in metadata', { kind: 'ConfigMap', metadata: { managedFields: managed }, data: {} }],
+  ];
+  for (const [what, obj] of cases) {
+    it(`${what}: the written parts less the member are JSON.stringify of the object without it`, () => {
+      const sb = storedBytes(encodeStored(obj));
+      const cached = JSON.parse(sb.bytes.toString());
+      cached.metadata.resourceVersion = '5';
+      rememberJson(cached, withResourceVersionParts(sb, 5));
+      const { managedFields: _mf, ...meta } = cached.metadata;
+      const parts = objectJsonWithoutManagedFields(cached);
+      assert.equal(joined(parts), JSON.stringify({ ...cached, metadata: meta }));
+      // cut from the stored bytes themselves, but for metadata whose only member it was
+      const field = withResourceVersionParts(sb, 5)[1];
+      const inStored = (p: Uint8Array) => p.buffer === sb.bytes.buffer && p.byteOffset >= sb.bytes.byteOffset && p.byteOffset + p.length <= sb.bytes.byteOffset + sb.bytes.length;
+      if (Object.keys(obj.metadata).length > 1) assert.ok(parts.every((p) => p === field || inStored(p)), 'no copy of the object');
+    });
+  }
 });
 
 describe('objectjson: a watch frame\'s object', () => {
   it('is its write\'s bytes once, then encoded for the rest of the turn; later turns encode what the object is then', async () => {
     const obj: any = { kind: 'Pod', metadata: { name: 'p', resourceVersion: '3' } };
-    const json = Buffer.from(JSON.stringify(obj));
+    const json = [Buffer.from(JSON.stringify(obj))];
     rememberJson(obj, json);
     assert.equal(objectJson(obj), json); // the write's own bytes
     assert.equal(objectJson(obj), json); // shared by every watcher this turn
@@ -75,12 +101,15 @@ describe('objectjson: a watch frame\'s object', () => {
   });
 });
 
-describe('objectjson: joinJson', () => {
-  it('is head, the items comma-separated and tail, items whole or in pieces', () => {
+describe('objectjson: frameParts', () => {
+  it('is head, the items comma-separated and tail, each item\'s parts the very buffers given', () => {
     const b = (s: string) => Buffer.from(s);
-    assert.equal(joinJson(b('{"events":['), [], b(']}')).toString(), '{"events":[]}');
-    assert.equal(joinJson(b('['), [b('{"a":"é"}')], b(']')).toString(), '[{"a":"é"}]');
-    assert.equal(joinJson(b('['), [[b('{"type":"ADDED","object":'), b('{"x":1}'), b('}')], b('2'), [b('"ü"')]], b(']')).toString(), '[{"type":"ADDED","object":{"x":1}},2,"ü"]');
+    assert.equal(joined(frameParts(b('{"events":['), [], b(']}'))), '{"events":[]}');
+    assert.equal(joined(frameParts(b('['), [[b('{"a":"é"}')]], b(']'))), '[{"a":"é"}]');
+    const object = b('{"x":1}');
+    const parts = frameParts(b('['), [[b('{"type":"ADDED","object":'), object, b('}')], [b('2')], [b('"ü"')]], b(']'));
+    assert.equal(joined(parts), '[{"type":"ADDED","object":{"x":1}},2,"ü"]');
+    assert.ok(parts.includes(object));
   });
 });
 

@@ -95,8 +95,8 @@ export interface StoredBytes {
   metaEnd: number;
   /** the text the bytes were encoded from (writtenText splices it rather than decoding the bytes again) */
   json?: StoredJson;
-  /** the written JSON, once withResourceVersionBytes made it: `buf[at, end)`, with room around it */
-  spliced?: { rev: string; buf: Buffer; at: number; end: number };
+  /** the written JSON as parts, once withResourceVersionParts made them for the revision they carry */
+  written?: { rev: string; parts: readonly Buffer[] };
 }
 
 /** The stored text as bytes (what the store is sent), metadata's end found in them. */
@@ -195,13 +195,14 @@ export function splicedStored(current: unknown, base: StoredBytes, next: unknown
 
 /**
  * JSON.stringify of the written object as text: the stored text with its revision spliced in
- * as withResourceVersionBytes does (the watch cache keeps every object it wrote as this
+ * as withResourceVersionParts does (the watch cache keeps every object it wrote as this
  * text), made from the text the bytes were encoded from when it is known, not by decoding
  * the bytes again.
  */
 export function writtenText(s: StoredBytes, rev: number | string): string {
   const j = s.json;
-  if (j === undefined) return withResourceVersionBytes(s, rev).toString('utf8');
+  // decoded part by part: they are cut where an ASCII character ends (metadata's last member, its `}`)
+  if (j === undefined) return withResourceVersionParts(s, rev).map((p) => p.toString('utf8')).join('');
   return `${j.text.slice(0, j.metaEnd)}${resourceVersionMember(j.text.charCodeAt(j.metaEnd - 1), rev)}${j.text.slice(j.metaEnd)}`;
 }
 
@@ -210,41 +211,25 @@ function resourceVersionMember(before: number, rev: number | string): string {
   return `${before === 0x7b ? '' : ','}"resourceVersion":"${rev}"`; // a revision is digits: nothing to escape
 }
 
-/** room before and after a written object's JSON for a change event's wrapping ({"type":"MODIFIED","object": … }) */
-const HEAD_ROOM = 32;
-const TAIL_ROOM = 1;
-
 /**
- * JSON.stringify of the written object as UTF-8, between `head` and `tail` when given (a
- * change event's wrapping): the stored bytes with `"resourceVersion":"<rev>"` spliced in
- * as the last field of metadata, no text encoded again. Only for an object whose metadata
- * has resourceVersion last and no selfLink, and is otherwise what was encoded. Made once
- * per write: the watch cache's copy (for watch frames) and the change event are views of
- * one buffer, the event's wrapping written into the room around the object (a write has
- * one change event).
+ * JSON.stringify of the written object as UTF-8, in parts: the stored bytes up to
+ * metadata's `}`, `"resourceVersion":"<rev>"` as metadata's last member, and the rest of
+ * the stored bytes. The two are views of the stored bytes, not copies: a message made of
+ * them (a change event, a watch frame, a write's reply) is written to the socket from them
+ * (lib/client publishParts), and no new ArrayBuffer, whose allocation paces V8's
+ * scavenges, holds the object's bytes again. Only for an object whose metadata has
+ * resourceVersion last and no selfLink, and is otherwise what was encoded. Made once per
+ * write: the change event and the watch cache's copy for watch frames share them.
  */
-export function withResourceVersionBytes(s: StoredBytes, rev: number | string, head?: Buffer, tail?: Buffer): Buffer {
+export function withResourceVersionParts(s: StoredBytes, rev: number | string): readonly Buffer[] {
   const r = String(rev);
-  let sp = s.spliced;
-  if (sp?.rev !== r) {
+  if (s.written?.rev !== r) {
     const { bytes, metaEnd } = s;
-    const field = resourceVersionMember(bytes[metaEnd - 1]!, r);
-    const buf = Buffer.allocUnsafe(HEAD_ROOM + bytes.length + field.length + TAIL_ROOM);
-    let at = HEAD_ROOM;
-    at += bytes.copy(buf, at, 0, metaEnd);
-    at += buf.write(field, at, 'latin1');
-    at += bytes.copy(buf, at, metaEnd);
-    s.spliced = sp = { rev: r, buf, at: HEAD_ROOM, end: at };
+    s.written = { rev: r, parts: [bytes.subarray(0, metaEnd), Buffer.from(resourceVersionMember(bytes[metaEnd - 1]!, r), 'latin1'), bytes.subarray(metaEnd)] };
   }
-  const headLen = head?.length ?? 0;
-  const tailLen = tail?.length ?? 0;
-  if (headLen > HEAD_ROOM || tailLen > TAIL_ROOM) return Buffer.concat([head ?? EMPTY, sp.buf.subarray(sp.at, sp.end), tail ?? EMPTY]);
-  if (head) head.copy(sp.buf, sp.at - headLen);
-  if (tail) tail.copy(sp.buf, sp.end);
-  return sp.buf.subarray(sp.at - headLen, sp.end + tailLen);
+  return s.written.parts;
 }
 
-const EMPTY = Buffer.alloc(0);
 
 /**
  * Encodings of objects the watch cache just took from the store (their written JSON is
@@ -252,29 +237,29 @@ const EMPTY = Buffer.alloc(0);
  * oldest first, and the object is then simply stringified.
  */
 const MAX_KNOWN = 16_384;
-const known = new Map<object, Buffer>();
+const known = new Map<object, readonly Uint8Array[]>();
 
-/** Records `json` as the UTF-8 bytes of JSON.stringify(obj); the caller vouches that obj is not changed afterwards. */
-export function rememberJson(obj: object, json: Buffer): void {
+/** Records `json` as the UTF-8 bytes of JSON.stringify(obj), in parts; the caller vouches that obj is not changed afterwards. */
+export function rememberJson(obj: object, json: readonly Uint8Array[]): void {
   if (known.size >= MAX_KNOWN) known.delete(known.keys().next().value!);
   known.set(obj, json);
 }
 
 /** The encoding kept for obj by rememberJson and not yet taken by objectJson (what a test can see of it). */
-export function rememberedJson(obj: object): Buffer | undefined {
+export function rememberedJson(obj: object): readonly Uint8Array[] | undefined {
   return known.get(obj);
 }
 
 /** The objects watch frames carried this turn, encoded: once per turn rather than once per watcher. */
-const encodedThisTurn = new TurnMemo<object, Buffer>();
+const encodedThisTurn = new TurnMemo<object, readonly Uint8Array[]>();
 
-/** JSON.stringify(obj) as UTF-8, from its write's encoding or this turn's when there is one. */
-export function objectJson(obj: object): Buffer {
+/** JSON.stringify(obj) as UTF-8 parts, from its write's encoding or this turn's when there is one. */
+export function objectJson(obj: object): readonly Uint8Array[] {
   let json = encodedThisTurn.get(obj);
   if (json === undefined) {
     json = known.get(obj);
     if (json !== undefined) known.delete(obj);
-    else json = Buffer.from(JSON.stringify(obj));
+    else json = [Buffer.from(JSON.stringify(obj))];
     encodedThisTurn.set(obj, json);
   }
   return json;
@@ -289,40 +274,49 @@ const trimmedThisTurn = new TurnMemo<object, readonly Uint8Array[]>();
  * frame copies them once, joinJson), cut once per turn for all such watchers.
  */
 export function objectJsonWithoutManagedFields(obj: object): readonly Uint8Array[] {
-  if ((obj as { metadata?: { managedFields?: unknown } }).metadata?.managedFields === undefined) return [objectJson(obj)];
+  if ((obj as { metadata?: { managedFields?: unknown } }).metadata?.managedFields === undefined) return objectJson(obj);
   let pieces = trimmedThisTurn.get(obj);
   if (pieces === undefined) {
-    const json = objectJson(obj);
-    const member = metadataManagedFieldsMember(json);
-    pieces = member ? [json.subarray(0, member[0]), json.subarray(member[1])] : [json];
+    pieces = withoutManagedFieldsParts(objectJson(obj));
     trimmedThisTurn.set(obj, pieces);
   }
   return pieces;
 }
 
-/** `${head}${items.join(',')}${tail}` for items given as UTF-8 (each in one or more pieces), in one buffer. */
-export function joinJson(head: Uint8Array, items: ReadonlyArray<Uint8Array | readonly Uint8Array[]>, tail: Uint8Array): Buffer {
-  let size = head.length + tail.length + Math.max(0, items.length - 1);
-  for (const it of items) {
-    if (it instanceof Uint8Array) size += it.length;
-    else for (const p of it) size += p.length;
-  }
-  const out = Buffer.allocUnsafe(size);
-  out.set(head, 0);
-  let at = head.length;
+/**
+ * An object's JSON parts less metadata.managedFields. The member lies in the first part
+ * (a written object's parts split at metadata's end, after every member but the spliced
+ * resourceVersion); when it is there the last, with no comma before it to take along, the
+ * parts are joined and cut as one.
+ */
+function withoutManagedFieldsParts(parts: readonly Uint8Array[]): readonly Uint8Array[] {
+  const first = parts[0]!;
+  const member = metadataManagedFieldsMember(first);
+  if (!member) return parts;
+  // the member and the comma before it go (memberAt); without one, it was metadata's only member
+  if (member[1] === first.length && parts.length > 1 && first[member[0]] !== 0x2c) return cutJoined(parts);
+  return [first.subarray(0, member[0]), first.subarray(member[1]), ...parts.slice(1)];
+}
+
+function cutJoined(parts: readonly Uint8Array[]): readonly Uint8Array[] {
+  const json = Buffer.concat(parts);
+  const member = metadataManagedFieldsMember(json);
+  return member ? [json.subarray(0, member[0]), json.subarray(member[1])] : [json];
+}
+
+const COMMA = Buffer.from(',');
+
+/**
+ * `${head}${items.join(',')}${tail}` for items given as UTF-8 parts, as parts: a message
+ * (a watch frame, a batch reply) sent from them as they are (lib/client publishParts), its
+ * objects' bytes not copied into one buffer.
+ */
+export function frameParts(head: Uint8Array, items: ReadonlyArray<readonly Uint8Array[]>, tail: Uint8Array): Uint8Array[] {
+  const parts: Uint8Array[] = [head];
   for (let i = 0; i < items.length; i++) {
-    if (i > 0) out[at++] = 0x2c; // ,
-    const it = items[i];
-    if (it instanceof Uint8Array) {
-      out.set(it, at);
-      at += it.length;
-    } else {
-      for (const p of it) {
-        out.set(p, at);
-        at += p.length;
-      }
-    }
+    if (i > 0) parts.push(COMMA);
+    for (const p of items[i]!) parts.push(p);
   }
-  out.set(tail, at);
-  return out;
+  parts.push(tail);
+  return parts;
 }

@@ -74,7 +74,7 @@ export interface ChangeNotice {
   obj: any;
   /**
    * the stored encoding obj was written as, when its JSON is that with its resourceVersion
-   * spliced in (withResourceVersionBytes): set by writes that can vouch for it
+   * spliced in (withResourceVersionParts): set by writes that can vouch for it
    */
   stored?: StoredBytes;
   /** the write's reply is its object encoded as this change event (WriteContext.replyAsWritten) */

@@ -8,7 +8,7 @@ import { GoneError, TimeoutError } from '../../lib/api/errors.js';
 import sortedBtree from 'sorted-btree';
 import { objectKey, parseKey } from '../../lib/store/keys.js';
 import type { KvStore, StoreEntry } from '../../lib/store/kvstore.js';
-import { rememberJson, withResourceVersionBytes, writtenText, type StoredBytes } from './objectjson.js';
+import { rememberJson, withResourceVersionParts, writtenText, type StoredBytes } from './objectjson.js';
 import { JsonPacker, type Unpacker } from './packedjson.js';
 
 export interface CachedObject {
@@ -300,7 +300,7 @@ export class WatchCache {
           const known = written && obj.metadata !== undefined && this.synced && !!this.encoders.get(pk.resource)?.size;
           obj.metadata ??= {};
           obj.metadata.resourceVersion = String(e.revision);
-          if (known) rememberJson(obj, withResourceVersionBytes(expected.stored, e.revision));
+          if (known) rememberJson(obj, withResourceVersionParts(expected.stored, e.revision));
           const entry = new CacheEntry(prev?.indexKey ?? k, idx.resource, ns, e.revision, obj, written ? writtenText(expected.stored, e.revision) : undefined);
           idx.objects.set(k, entry);
           if (prev && this.keptStored.size) this.keptStored.delete(prev);
