@@ -32,7 +32,7 @@ import { shortenPage } from './query.js';
 import { collectPodLog } from './podlogs.js';
 import { upstreamVerb, type ApiServerMetrics } from './metrics.js';
 import type { ChangeNotice } from './storage.js';
-import { joinJson, objectJson, objectJsonWithoutManagedFields, withResourceVersionParts } from './objectjson.js';
+import { frameParts, objectJson, objectJsonWithoutManagedFields, withResourceVersionParts } from './objectjson.js';
 import { TurnMemo } from './turnmemo.js';
 
 /** the reply header naming an HTTP code the body does not show (202) */
@@ -259,7 +259,7 @@ export class NatsApi {
             }
           }),
         );
-        this.reply(m, joinJson(RESULTS_HEAD, results.map((r) => (r === null ? [NULL] : this.encodeWritten(r))), ARRAY_OBJECT_TAIL));
+        this.reply(m, frameParts(RESULTS_HEAD, results.map((r) => (r === null ? [NULL] : this.encodeWritten(r))), ARRAY_OBJECT_TAIL));
       } else if (op === 'bind') {
         const b = this.parse<BatchBindRequest>(m);
         if (!Array.isArray(b?.items)) throw new BadRequestError('batch bind needs "items"');
@@ -282,16 +282,17 @@ export class NatsApi {
     let scheduled = false;
     let ended = false;
     let lost = false;
-    const publishFrame = (body: string | Uint8Array) => {
+    const publishFrame = (body: string | readonly Uint8Array[]) => {
       if (lost) return;
       try {
-        this.nc.publish(inbox, body);
+        if (typeof body === 'string') this.nc.publish(inbox, body);
+        else publishParts(this.nc, inbox, body);
       } catch (e) {
         // the watcher must hear at once that it missed events (it re-lists), not at its next keepalive
         lost = true;
         this.endWatch(id);
         try {
-          const err = new StatusError(500, 'InternalError', `watch ${req.resource}: a frame of ${typeof body === 'string' ? Buffer.byteLength(body) : body.length} bytes could not be sent: ${(e as Error).message}`);
+          const err = new StatusError(500, 'InternalError', `watch ${req.resource}: a frame of ${typeof body === 'string' ? Buffer.byteLength(body) : partsLength(body)} bytes could not be sent: ${(e as Error).message}`);
           this.nc.publish(inbox, JSON.stringify({ done: true, error: errorBody(err) }));
         } catch {
           /* the connection is gone: the watcher's keepalive finds out */
@@ -431,14 +432,14 @@ const RESULTS_HEAD = Buffer.from('{"results":[');
 const ARRAY_OBJECT_TAIL = Buffer.from(']}');
 
 /**
- * The frames carrying `events`, each cut by count and by bytes: its events' bytes copied
- * once into one buffer, not a string encoded again. (Not sent as parts, as a change event
- * is: a frame of hundreds of events would be thousands of socket write chunks.) Watchers of one resource are usually
+ * The frames carrying `events`, each cut by count and by bytes: each frame the parts of its
+ * events' encodings between the frame's wrapping, sent as they are (publishParts), neither
+ * a string encoded again nor a buffer they are copied into. Watchers of one resource are usually
  * queued the very same events in a turn (the scheduler's informer and the benchmark's
  * tracker both watch every pod): frames made for the same events with the same options
  * this turn are sent again rather than joined again.
  */
-function watchFrames(events: WatchEvent[], omitManagedFields: boolean, max: number): Buffer[] {
+function watchFrames(events: WatchEvent[], omitManagedFields: boolean, max: number): Array<readonly Uint8Array[]> {
   if (events.length === 0) return [];
   const first = events[0]!.object;
   const shareable = first !== null && typeof first === 'object';
@@ -447,11 +448,11 @@ function watchFrames(events: WatchEvent[], omitManagedFields: boolean, max: numb
       if (made.omitManagedFields === omitManagedFields && made.max === max && sameEvents(made.events, events)) return made.frames;
     }
   }
-  const frames: Buffer[] = [];
+  const frames: Array<readonly Uint8Array[]> = [];
   let pieces: Uint8Array[][] = [];
   let bytes = 0;
   const send = () => {
-    frames.push(joinJson(EVENTS_HEAD, pieces, ARRAY_OBJECT_TAIL));
+    frames.push(frameParts(EVENTS_HEAD, pieces, ARRAY_OBJECT_TAIL));
     pieces = [];
     bytes = 0;
   };
@@ -473,7 +474,7 @@ function watchFrames(events: WatchEvent[], omitManagedFields: boolean, max: numb
 }
 
 /** Frames made this turn, by their first event's object. */
-const framesThisTurn = new TurnMemo<object, Array<{ events: WatchEvent[]; omitManagedFields: boolean; max: number; frames: Buffer[] }>>();
+const framesThisTurn = new TurnMemo<object, Array<{ events: WatchEvent[]; omitManagedFields: boolean; max: number; frames: Array<readonly Uint8Array[]> }>>();
 
 
 /** Whether two event lists encode alike: the same types and the very same objects, and nothing else in the events. */

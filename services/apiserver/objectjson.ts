@@ -214,10 +214,10 @@ function resourceVersionMember(before: number, rev: number | string): string {
 /**
  * JSON.stringify of the written object as UTF-8, in parts: the stored bytes up to
  * metadata's `}`, `"resourceVersion":"<rev>"` as metadata's last member, and the rest of
- * the stored bytes. The two are views of the stored bytes, not copies: a change event and
- * a write's reply are written to the socket from them (lib/client publishParts), and no new
- * ArrayBuffer, whose allocation paces V8's scavenges, holds the object's bytes again; a
- * watch frame copies them once (joinJson). Only for an object whose metadata has
+ * the stored bytes. The two are views of the stored bytes, not copies: a message made of
+ * them (a change event, a watch frame, a write's reply) is written to the socket from them
+ * (lib/client publishParts), and no new ArrayBuffer, whose allocation paces V8's
+ * scavenges, holds the object's bytes again. Only for an object whose metadata has
  * resourceVersion last and no selfLink, and is otherwise what was encoded. Made once per
  * write: the change event and the watch cache's copy for watch frames share them.
  */
@@ -304,24 +304,19 @@ function cutJoined(parts: readonly Uint8Array[]): readonly Uint8Array[] {
   return member ? [json.subarray(0, member[0]), json.subarray(member[1])] : [json];
 }
 
+const COMMA = Buffer.from(',');
+
 /**
- * `${head}${items.join(',')}${tail}` for items given as UTF-8 parts, in one buffer: a
- * message of many objects (a watch frame, a batch reply) goes to the socket as one chunk,
- * its objects' bytes copied once.
+ * `${head}${items.join(',')}${tail}` for items given as UTF-8 parts, as parts: a message
+ * (a watch frame, a batch reply) sent from them as they are (lib/client publishParts), its
+ * objects' bytes not copied into one buffer.
  */
-export function joinJson(head: Uint8Array, items: ReadonlyArray<readonly Uint8Array[]>, tail: Uint8Array): Buffer {
-  let size = head.length + tail.length + Math.max(0, items.length - 1);
-  for (const it of items) for (const p of it) size += p.length;
-  const out = Buffer.allocUnsafe(size);
-  out.set(head, 0);
-  let at = head.length;
+export function frameParts(head: Uint8Array, items: ReadonlyArray<readonly Uint8Array[]>, tail: Uint8Array): Uint8Array[] {
+  const parts: Uint8Array[] = [head];
   for (let i = 0; i < items.length; i++) {
-    if (i > 0) out[at++] = 0x2c; // ,
-    for (const p of items[i]!) {
-      out.set(p, at);
-      at += p.length;
-    }
+    if (i > 0) parts.push(COMMA);
+    for (const p of items[i]!) parts.push(p);
   }
-  out.set(tail, at);
-  return out;
+  parts.push(tail);
+  return parts;
 }
