@@ -55,6 +55,8 @@ export interface RealNodeOptions {
   api?: Partial<ApiServerOptions>;
 }
 
+const execFileAsync = promisify(execFile);
+
 export const PODS_DEFAULT = { ...Resources.pods, namespace: 'default' };
 
 /** The CRI id of the pod's container named `name` (default: its first), from the pod's status. */
@@ -68,7 +70,7 @@ export function containerIdOf(pod: Pod, name?: string): string {
 /** curl from the host (3 s at most): the body, or curl's exit code (7: refused or unreachable). */
 export async function curlFromHost(url: string): Promise<{ body: string; code: number }> {
   try {
-    const { stdout } = await promisify(execFile)('curl', ['-sS', '--max-time', '3', url]);
+    const { stdout } = await execFileAsync('curl', ['-sS', '--max-time', '3', url]);
     return { body: stdout.trim(), code: 0 };
   } catch (e) {
     return { body: '', code: (e as { code?: number }).code ?? -1 };

@@ -230,7 +230,6 @@ export function withResourceVersionParts(s: StoredBytes, rev: number | string): 
   return s.written.parts;
 }
 
-
 /**
  * Encodings of objects the watch cache just took from the store (their written JSON is
  * known), until a watch frame uses them. Bounded: an encoding nobody sent is dropped
@@ -270,8 +269,8 @@ const trimmedThisTurn = new TurnMemo<object, readonly Uint8Array[]>();
 
 /**
  * JSON.stringify(obj) as UTF-8 without metadata.managedFields, for the watches that asked
- * to omit them: the pieces of the object's encoding around them (views, not copies: a
- * frame copies them once, joinJson), cut once per turn for all such watchers.
+ * to omit them: the parts of the object's encoding around them (views, not copies: a
+ * frame is sent from them, frameParts), cut once per turn for all such watchers.
  */
 export function objectJsonWithoutManagedFields(obj: object): readonly Uint8Array[] {
   if ((obj as { metadata?: { managedFields?: unknown } }).metadata?.managedFields === undefined) return objectJson(obj);
