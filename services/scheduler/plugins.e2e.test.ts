@@ -349,6 +349,28 @@ describe('scheduler plugins end to end: placement through a real apiserver follo
     assert.equal(await boundTo('preemptor'), 'pre-a');
   });
 
+  it('DefaultPreemption: a victim deleted at once (grace period 0) leaves its room to the preemptor, which binds there and evicts no one else', async () => {
+    for (const [name, value] of [
+      ['e2e-low', 10],
+      ['e2e-high', 1000],
+    ] as const) {
+      await client.create(PRIORITY_CLASSES, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value } as never);
+      priorityClasses.push(name);
+    }
+    await addNodes(apiNode('quick-a', { cpu: '2' }), apiNode('quick-b', { cpu: '2' }));
+    const low = (name: string) => mkPod(name, { cpu: '1500m' }, { priorityClassName: 'e2e-low', terminationGracePeriodSeconds: 0 });
+    assert.deepEqual((await placeInTurn(low('low-1'), low('low-2'))).sort(), ['quick-a', 'quick-b']);
+    const onNode = new Map<string, string>();
+    for (const n of ['low-1', 'low-2']) onNode.set((await getPod(n)).spec!.nodeName!, n);
+    await createPod(mkPod('quick-preemptor', { cpu: '1500m' }, { priorityClassName: 'e2e-high' }));
+
+    const node = await boundTo('quick-preemptor');
+
+    await assert.rejects(getPod(onNode.get(node)!), /not found/, 'the victim on its node is gone');
+    const other = await getPod(onNode.get(node === 'quick-a' ? 'quick-b' : 'quick-a')!);
+    assert.equal(other.metadata?.deletionTimestamp, undefined, 'the pod on the other node stays');
+  });
+
   it('the FailedScheduling message of a mixed case (taint and insufficient cpu) is upstream\'s, on the condition and the event', async () => {
     await addNodes(
       apiNode('mixed-tainted', { cpu: '8', taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] }),

@@ -29,6 +29,9 @@ import type { Tracer } from '@opentelemetry/api';
 import { tracePlacement, traceUnschedulable } from './tracing.js';
 import { SchedulingTransforms } from './transform.js';
 
+/** victims whose preemptors wait for the cache to see them go (Scheduler.preemptionDone) */
+const MAX_AWAITED_VICTIMS = 65_536;
+
 export interface SchedulerOptions {
   client: ApiClient;
   config: SchedulerConfiguration;
@@ -95,6 +98,10 @@ export class Scheduler {
   private slotsOut = new Int32Array(1024);
   /** pods nominated by preemption -> the node whose room they hold */
   private readonly nominations = new Map<string, string>();
+  /** victims whose deletes are answered but not yet seen by the cache -> their preemptor (preemptionDone) */
+  private readonly awaitedVictims = new Map<string, string>();
+  /** preemptor -> how many of its victims are in awaitedVictims */
+  private readonly awaitedCount = new Map<string, number>();
   /** PodScheduled=False status patches, many pods a batch.patch request */
   private readonly statusWriter: Batcher<BatchPatchRequest['items'][number]>;
 
@@ -134,7 +141,7 @@ export class Scheduler {
           metrics: opts.metrics,
           recorder,
           listPDBs: () => pdbs.store.list(),
-          onPreemptionDone: (pod: Pod, error?: Error) => this.preemptionDone(pod, error),
+          onPreemptionDone: (pod: Pod, error: Error | undefined, victims: readonly string[]) => this.preemptionDone(pod, error, victims),
         },
         metrics: opts.metrics,
         pluginMetricsSamplePercent: opts.pluginMetricsSamplePercent,
@@ -159,17 +166,50 @@ export class Scheduler {
     this.queue.moveAllToActiveOrBackoffQueue(event, this.notPreempting);
   }
 
-  /** a preemptor stays put until its victims' API calls finish (then preemptionDone activates it) */
+  /**
+   * a preemptor stays put until its victims' API calls finish and the cache has seen the
+   * victims go (then preemptionDone or victimGone activates it)
+   */
   private readonly notPreempting = (e: QueueEntry): boolean => !this.preemptionInFlight(e);
 
   private preemptionInFlight(e: QueueEntry): boolean {
+    if (this.awaitedCount.has(e.key)) return true;
     return this.profiles.get(e.pod.spec?.schedulerName || 'default-scheduler')?.fw.postFilterInFlight(e.key) ?? false;
   }
 
-  /** upstream async preemption: the preemptor is activated once its victims' API calls are done */
-  private preemptionDone(pod: Pod, error?: Error): void {
+  /**
+   * upstream async preemption: the preemptor is activated once its victims' API calls are
+   * done; here once the cache has also seen the victims go (their deletes are answered
+   * before the informer delivers them), so that its next attempt finds their room.
+   */
+  private preemptionDone(pod: Pod, error: Error | undefined, victims: readonly string[]): void {
+    const key = podKey(pod);
     if (error) this.log(error.message);
-    this.queue.activate(podKey(pod));
+    const present = error ? [] : victims.filter((v) => this.cache.podInfoOf(v) !== undefined);
+    if (present.length === 0) {
+      this.queue.activate(key);
+      return;
+    }
+    for (const v of present) {
+      // the oldest are let go (their preemptors are then left to the queue's events and flushes)
+      if (this.awaitedVictims.size >= MAX_AWAITED_VICTIMS) this.victimGone(this.awaitedVictims.keys().next().value!);
+      this.awaitedVictims.set(v, key);
+      this.awaitedCount.set(key, (this.awaitedCount.get(key) ?? 0) + 1);
+    }
+  }
+
+  /** A victim left the cache: its preemptor is activated once none of its victims is left. */
+  private victimGone(victim: string): void {
+    const preemptor = this.awaitedVictims.get(victim);
+    if (preemptor === undefined) return;
+    this.awaitedVictims.delete(victim);
+    const left = (this.awaitedCount.get(preemptor) ?? 1) - 1;
+    if (left > 0) {
+      this.awaitedCount.set(preemptor, left);
+      return;
+    }
+    this.awaitedCount.delete(preemptor);
+    this.queue.activate(preemptor);
   }
 
   /** Starts the informers and waits until their caches are synced. */
@@ -250,6 +290,7 @@ export class Scheduler {
   private onPodDelete(pod: Pod): void {
     if (pod.spec?.nodeName) {
       this.cache.removePod(pod);
+      if (this.awaitedVictims.size > 0) this.victimGone(podKey(pod));
       this.moved('AssignedPodDelete');
     } else {
       this.releaseNomination(podKey(pod));

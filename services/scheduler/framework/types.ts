@@ -65,6 +65,8 @@ export interface NodeInfo {
   pods: Map<string, PodInfo>;
   requested: Float64Array;
   nonZeroRequested: Float64Array;
+  /** the host ports its pods hold, as port bits (Snapshot.portBit) */
+  portBits: Uint32Array;
 }
 
 /**

@@ -39,7 +39,6 @@ interface NodeEntry extends NodeInfo {
   allocatable: Float64Array;
   labelBits: Uint32Array;
   taintBits: Uint32Array;
-  portBits: Uint32Array;
 }
 
 /** What PodInfo derives from a pod's spec alone. */

@@ -66,14 +66,20 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
   }
 
   /** The preemptor's class in the core (resources and host ports, as the ClassTable (classes.ts) would compile it). */
-  function defineClass(cpuMilli: number, id = CLASS_ID): void {
+  function defineClass(cpuMilli: number, id = CLASS_ID, hostPorts: number[] = []): void {
     const dims = cache.coreDims();
     const request = new Float64Array(dims.resources);
     request[Dim.CPU] = cpuMilli;
     request[Dim.PODS] = 1;
+    const ports = new Uint32Array(dims.portWords);
+    for (const port of hostPorts) {
+      const b = cache.portBit('TCP', port);
+      ports[b >>> 5] |= 1 << (b & 31);
+    }
     const spec: ClassSpec = {
       ...emptyClass(dims),
       request,
+      ports,
       nonZeroRequest: [cpuMilli, 200 * 1024 * 1024],
       untoleratedHard: new Uint32Array(dims.taintWords).fill(0xffffffff),
       // resource fit is the only score
@@ -183,6 +189,40 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
     assert.deepEqual(deleted.sort(), ['low-2', 'older-low']);
   });
 
+  it('a victim put back and taken out again leaves its host port free: the next victim is judged without it', async () => {
+    cache.addNode(node('node-a', '4'));
+    // equal priority: the one that started first is reprieved first
+    const holder = await client.create<Pod>(PODS, podSpec('port-holder', '1', 'low', { nodeName: 'node-a', containers: [{ name: 'c', image: 'busybox', ports: [{ containerPort: 80, hostPort: 8080 }], resources: { requests: { cpu: '1' } } }] }));
+    cache.addPod({ ...holder, metadata: { ...holder.metadata, creationTimestamp: '2024-01-01T00:00:00Z' } });
+    await running('plain', 'node-a', '1', 'low');
+    const p = await client.create<Pod>(PODS, podSpec('needs-port', '2', 'high'));
+    defineClass(2000, CLASS_ID, [8080]);
+
+    const r = plugin().evaluator.selectVictimsOnNode(cache.snapshot, p, CLASS_ID, cache.node('node-a')!, []);
+
+    // the holder cannot stay (its port), and the plain pod can (2 + 1 of 4 cpus, no port)
+    assert.ok('victims' in r, JSON.stringify(r));
+    assert.deepEqual(r.victims.map((v) => v.key), ['default/port-holder']);
+  });
+
+  it('starts each preemption\'s dry runs where the last one stopped, so successive preemptions try other nodes first (upstream\'s offset)', async () => {
+    for (const n of ['node-a', 'node-b', 'node-c']) {
+      cache.addNode(node(n, '2'));
+      await running(`${n}-low`, n, '2', 'low');
+    }
+    const p = await preemptor('big', '2', 'high');
+    // one candidate is enough: each scan stops at the first node that can help
+    const pl = newDefaultPreemption({ minCandidateNodesAbsolute: 1, minCandidateNodesPercentage: 0 }, { client, metrics });
+    const slots = diagnose().resolvableSlots;
+    const first = () => pl.evaluator.findCandidates(cache.snapshot, p, CLASS_ID, slots, []).candidates.map((c) => c.nodeName);
+
+    assert.deepEqual([first(), first(), first(), first()], [['node-a'], ['node-b'], ['node-c'], ['node-a']]);
+    // a scan that had to try every node leaves the start where it was
+    const all = newDefaultPreemption(undefined, { client, metrics });
+    const every = () => all.evaluator.findCandidates(cache.snapshot, p, CLASS_ID, slots, []).candidates.map((c) => c.nodeName);
+    assert.deepEqual([every(), every()], [['node-a', 'node-b', 'node-c'], ['node-a', 'node-b', 'node-c']]);
+  });
+
   it('avoids victims whose PodDisruptionBudget allows no disruption, even at a higher victim priority', async () => {
     cache.addNode(node('node-a', '2'));
     cache.addNode(node('node-b', '2'));
@@ -256,6 +296,35 @@ describe('DefaultPreemption (SchedulerCache + ReferenceCore + real apiserver)', 
 
     assert.equal(second.nominatedNodeName, undefined);
     assert.equal(second.message, 'preemption: not eligible due to a terminating pod on the nominated node.');
+  });
+
+  it('waits, tried again before the cache has seen its victims (deleted at once) go, instead of preempting on another node', async () => {
+    cache.addNode(node('node-a', '2'));
+    cache.addNode(node('node-b', '2'));
+    const victims: Pod[] = [];
+    for (const n of ['node-a', 'node-b']) {
+      victims.push(await client.create<Pod>(PODS, podSpec(`${n}-low`, '2', 'low', { nodeName: n, terminationGracePeriodSeconds: 0 })));
+      cache.addPod(victims.at(-1)!);
+    }
+    const p = await preemptor('big', '2', 'high');
+    // one candidate is enough, so a second preemption would start at node-b
+    const pl = newDefaultPreemption({ minCandidateNodesAbsolute: 1, minCandidateNodesPercentage: 0 }, { client, metrics });
+    const first = await pl.postFilter(cache.snapshot, p, diagnose());
+    await pl.drain();
+    assert.equal(first.nominatedNodeName, 'node-a');
+    await assert.rejects(getPod('node-a-low'), /not found/, 'a grace period of 0 deletes the victim at once');
+
+    // activated once its victim's delete is answered, before the informer delivers the delete
+    const again = await pl.postFilter(cache.snapshot, { ...p, status: { nominatedNodeName: 'node-a' } }, diagnose());
+    await pl.drain();
+
+    assert.equal(again.nominatedNodeName, undefined);
+    assert.equal(again.message, 'preemption: not eligible due to a terminating pod on the nominated node.');
+    assert.equal((await getPod('node-b-low')).metadata?.deletionTimestamp, undefined, 'node-b keeps its pod');
+    // once the cache has seen the victim go, the node's room is the preemptor's
+    cache.removePod(victims[0]);
+    const slots = [...cache.snapshot.nodes()].map((n) => n.slot);
+    assert.equal(pl.eligible(cache.snapshot, p, { classId: CLASS_ID, reasons: new Map(), unschedulablePlugins: new Set(), resolvableSlots: slots, nodeCount: 2 }), undefined);
   });
 
   it('nominates at once and deletes the victims beside the scheduling loop, saying when they are gone', async () => {

@@ -30,10 +30,14 @@ import { metaTime } from '../../../../lib/api/time.js';
 
 export const NAME = 'DefaultPreemption';
 
-
 /** upstream v1.DisruptionTarget / v1.PodReasonPreemptionByScheduler */
 export const DISRUPTION_TARGET = 'DisruptionTarget';
 export const REASON_PREEMPTION_BY_SCHEDULER = 'PreemptionByScheduler';
+
+const TERMINATING_VICTIM = 'not eligible due to a terminating pod on the nominated node.';
+
+/** preemptors whose victims are remembered (DefaultPreemption.victimsOf) */
+const MAX_REMEMBERED = 16_384;
 
 /** What the scheduler's metrics object offers (services/scheduler/metrics.ts SchedulerMetrics fits). */
 export interface PreemptionMetrics {
@@ -56,9 +60,10 @@ export interface DefaultPreemptionDeps {
   schedulerName?: string;
   /**
    * a preemption's API calls finished (error: one failed, and the room may not be made):
-   * the scheduler activates the preemptor, as upstream's async preemption does
+   * the scheduler activates the preemptor, as upstream's async preemption does, once its
+   * cache has seen the victims (their keys) go
    */
-  onPreemptionDone?: (pod: Pod, error?: Error) => void;
+  onPreemptionDone?: (pod: Pod, error: Error | undefined, victims: readonly string[]) => void;
 }
 
 /** upstream podTerminatingByPreemption: deleting, and marked as preempted by a scheduler. */
@@ -77,6 +82,11 @@ export class DefaultPreemption implements PostFilterPlugin {
   readonly evaluator: PreemptionEvaluator;
   /** the preemptions whose victims' API calls are in flight, by preemptor key */
   private readonly preempting = new Map<string, Promise<void>>();
+  /**
+   * The node each preemptor was nominated to and the uids of the victims this plugin deleted
+   * for it, until the cache has seen them go (at most MAX_REMEMBERED, oldest dropped first).
+   */
+  private readonly victimsOf = new Map<string, { node: string; victims: Set<string> }>();
 
   constructor(
     readonly args: DefaultPreemptionArgs,
@@ -105,18 +115,32 @@ export class DefaultPreemption implements PostFilterPlugin {
   /**
    * upstream PodEligibleToPreemptOthers: Never forbids it; a pod already nominated to a
    * node where lower-priority victims are still terminating waits for them instead of
-   * preempting again, unless that node can no longer help.
+   * preempting again, unless that node can no longer help. Victims deleted at once (a grace
+   * period of 0) are never seen terminating: the preemptor, activated when their deletes
+   * are answered, may be tried before the cache has seen them go, and would preempt again,
+   * elsewhere. So the victims this plugin deleted count as terminating until the cache
+   * drops them.
    */
   eligible(snapshot: Snapshot, pod: Pod, diagnosis: Diagnosis): string | undefined {
     if (pod.spec?.preemptionPolicy === 'Never') return 'not eligible due to preemptionPolicy=Never.';
-    const nominated = pod.status?.nominatedNodeName;
+    const key = podKeyOf(pod);
+    const mine = this.victimsOf.get(key);
+    const nominated = mine?.node ?? pod.status?.nominatedNodeName;
     if (!nominated) return undefined;
     const node = snapshot.node(nominated);
-    if (!node || !diagnosis.resolvableSlots.includes(node.slot)) return undefined;
-    const priority = podPriority(pod);
-    for (const p of node.pods.values()) {
-      if (p.priority < priority && podTerminatingByPreemption(p.pod)) return 'not eligible due to a terminating pod on the nominated node.';
+    if (!node || !diagnosis.resolvableSlots.includes(node.slot)) {
+      this.victimsOf.delete(key);
+      return undefined;
     }
+    const priority = podPriority(pod);
+    let pending = false;
+    for (const p of node.pods.values()) {
+      if (p.priority >= priority) continue;
+      if (podTerminatingByPreemption(p.pod)) return TERMINATING_VICTIM;
+      if (mine && mine.victims.has(p.pod.metadata?.uid ?? p.key)) pending = true;
+    }
+    if (pending) return TERMINATING_VICTIM;
+    this.victimsOf.delete(key);
     return undefined;
   }
 
@@ -148,16 +172,21 @@ export class DefaultPreemption implements PostFilterPlugin {
   /** upstream prepareCandidateAsync: the victims' API calls run beside the scheduling loop. */
   private prepareCandidateAsync(pod: Pod, nodeName: string, victims: readonly PodInfo[]): void {
     const key = podKeyOf(pod);
+    this.victimsOf.delete(key);
+    if (this.victimsOf.size >= MAX_REMEMBERED) this.victimsOf.delete(this.victimsOf.keys().next().value!);
+    this.victimsOf.set(key, { node: nodeName, victims: new Set(victims.map((v) => v.pod.metadata?.uid ?? v.key)) });
     const run = async (): Promise<void> => {
       let error: Error | undefined;
       try {
         await this.prepareCandidate(pod, nodeName, victims);
       } catch (e) {
         error = e as Error;
+        // a victim may stay: the next attempt may preempt again
+        this.victimsOf.delete(key);
       }
       // out of flight before the callback: the activated preemptor must not find itself waiting
       if (this.preempting.get(key) === running) this.preempting.delete(key);
-      this.deps.onPreemptionDone?.(pod, error);
+      this.deps.onPreemptionDone?.(pod, error, victims.map((v) => v.key));
     };
     const running = run();
     this.preempting.set(key, running);

@@ -173,7 +173,13 @@ export function splitByPDBViolation(pods: readonly PodInfo[], compiled: readonly
   return { violating, nonViolating };
 }
 
-/** upstream GetOffsetAndNumCandidates (offset 0: the scan is deterministic here). */
+/**
+ * upstream GetOffsetAndNumCandidates: how many candidates a preemption looks for. Upstream
+ * also draws a random offset to start the dry runs at, so that successive preemptions do
+ * not dry-run the same nodes first; here the scan starts where the last one stopped
+ * (PreemptionEvaluator.findCandidates), which spreads them the same way and keeps runs
+ * repeatable.
+ */
 export function numCandidates(args: DefaultPreemptionArgs, potentialNodes: number): number {
   let n = Math.floor((potentialNodes * args.minCandidateNodesPercentage) / 100);
   if (n < args.minCandidateNodesAbsolute) n = args.minCandidateNodesAbsolute;
@@ -181,28 +187,29 @@ export function numCandidates(args: DefaultPreemptionArgs, potentialNodes: numbe
   return n;
 }
 
-/** Sets a node's usage in the core to its pods minus `removed`. */
+/**
+ * A node's usage in the core during a dry run: its pods' less the victims removed so far.
+ * One per findCandidates, reused node after node: a preemption dry-runs hundreds of them.
+ */
 class TrialUsage {
-  private readonly requested: Float64Array;
+  private requested = new Float64Array(0);
   private readonly nonZero = new Float64Array(2);
-  private readonly ports: Uint32Array;
+  private ports = new Uint32Array(0);
+  private node?: NodeInfo;
 
-  constructor(
-    private readonly snapshot: Snapshot,
-    private readonly node: NodeInfo,
-  ) {
-    this.requested = new Float64Array(node.requested.length);
-    this.ports = new Uint32Array(snapshot.words().ports);
-  }
+  constructor(private readonly snapshot: Snapshot) {}
 
-  push(removed: ReadonlySet<string>): void {
-    const n = this.node;
-    this.requested.set(n.requested);
-    this.nonZero[0] = n.nonZeroRequested[0];
-    this.nonZero[1] = n.nonZeroRequested[1];
+  /** Sets `node`'s usage to its pods' less those in `removed`. */
+  without(node: NodeInfo, removed: ReadonlySet<PodInfo>): void {
+    this.node = node;
+    if (this.requested.length !== node.requested.length) this.requested = new Float64Array(node.requested.length);
+    if (this.ports.length !== node.portBits.length) this.ports = new Uint32Array(node.portBits.length);
+    this.requested.set(node.requested);
+    this.nonZero[0] = node.nonZeroRequested[0];
+    this.nonZero[1] = node.nonZeroRequested[1];
     this.ports.fill(0);
-    for (const p of n.pods.values()) {
-      if (removed.has(p.key)) {
+    for (const p of node.pods.values()) {
+      if (removed.has(p)) {
         for (let d = 0; d < p.request.length && d < this.requested.length; d++) this.requested[d] -= p.request[d];
         this.nonZero[0] -= p.nonZeroRequest[0];
         this.nonZero[1] -= p.nonZeroRequest[1];
@@ -210,16 +217,48 @@ class TrialUsage {
         for (const b of p.portBits) this.ports[b >>> 5] |= 1 << (b & 31);
       }
     }
-    this.snapshot.core.setNodeUsage(n.slot, { requested: this.requested, nonZeroRequested: this.nonZero, ports: this.ports });
+    this.push();
   }
 
-  /** the node's real usage, as the cache holds it */
+  /** Puts a removed pod back (a reprieved victim): its requests and ports count again. */
+  putBack(p: PodInfo): void {
+    for (let d = 0; d < p.request.length && d < this.requested.length; d++) this.requested[d] += p.request[d];
+    this.nonZero[0] += p.nonZeroRequest[0];
+    this.nonZero[1] += p.nonZeroRequest[1];
+    for (const b of p.portBits) this.ports[b >>> 5] |= 1 << (b & 31);
+    this.push();
+  }
+
+  /** Removes a put-back pod again (it did not fit with it); the next putBack sends the usage. */
+  takeOut(p: PodInfo, removed: ReadonlySet<PodInfo>): void {
+    for (let d = 0; d < p.request.length && d < this.requested.length; d++) this.requested[d] -= p.request[d];
+    this.nonZero[0] -= p.nonZeroRequest[0];
+    this.nonZero[1] -= p.nonZeroRequest[1];
+    if (p.portBits.length === 0) return;
+    // another pod may hold the same port: recompute
+    this.ports.fill(0);
+    for (const q of this.node!.pods.values()) if (!removed.has(q)) for (const b of q.portBits) this.ports[b >>> 5] |= 1 << (b & 31);
+  }
+
+  /** The node's real usage, as the cache holds it. */
   restore(): void {
-    this.push(new Set());
+    const n = this.node;
+    if (!n) return;
+    this.node = undefined;
+    this.snapshot.core.setNodeUsage(n.slot, { requested: n.requested, nonZeroRequested: n.nonZeroRequested, ports: n.portBits });
+  }
+
+  private push(): void {
+    this.snapshot.core.setNodeUsage(this.node!.slot, { requested: this.requested, nonZeroRequested: this.nonZero, ports: this.ports });
   }
 }
 
+const NO_VICTIMS: readonly string[] = Object.freeze([NO_VICTIMS_MESSAGE]);
+
 export class PreemptionEvaluator {
+  /** where the next findCandidates starts its scan of the potential nodes (see numCandidates) */
+  private nextOffset = 0;
+
   constructor(
     readonly args: DefaultPreemptionArgs = DEFAULT_PREEMPTION_ARGS,
     private readonly render: ReasonRenderer = defaultReasonMessages,
@@ -233,7 +272,8 @@ export class PreemptionEvaluator {
   /**
    * upstream SelectVictimsOnNode: remove every lower-priority pod; if the pod then fits,
    * reprieve victims (PDB-violating ones first, each group most important first) while it
-   * still fits. Returns the victims, or the reasons the node cannot help.
+   * still fits. Returns the victims, or the reasons the node cannot help (the core's reason
+   * code when it does not fit even without them, for the caller to render).
    */
   selectVictimsOnNode(
     snapshot: Snapshot,
@@ -241,28 +281,30 @@ export class PreemptionEvaluator {
     classId: number,
     node: NodeInfo,
     pdbs: readonly CompiledPDB[],
-  ): { victims: PodInfo[]; numPDBViolations: number } | { reasons: string[] } {
+    trial: TrialUsage = new TrialUsage(snapshot),
+  ): { victims: PodInfo[]; numPDBViolations: number } | { reasons: readonly string[] } | { reason: number } {
     const priority = podPriority(pod);
     const potential: PodInfo[] = [];
     for (const p of node.pods.values()) if (p.priority < priority) potential.push(p);
-    if (potential.length === 0) return { reasons: [NO_VICTIMS_MESSAGE] };
-    const trial = new TrialUsage(snapshot, node);
-    const removed = new Set(potential.map((p) => p.key));
+    if (potential.length === 0) return { reasons: NO_VICTIMS };
+    const removed = new Set(potential);
     try {
-      trial.push(removed);
+      trial.without(node, removed);
       const r = this.reasonAt(snapshot, classId, node.slot);
-      if ((r & 0xff) !== Reason.Fits) return { reasons: this.render(r & 0xff, r >>> 8, snapshot) };
+      if ((r & 0xff) !== Reason.Fits) return { reason: r };
       potential.sort(byImportance);
       const { violating, nonViolating } = splitByPDBViolation(potential, pdbs);
       const victims: PodInfo[] = [];
       let numPDBViolations = 0;
+      // a reprieved pod only adds usage back, so each trial is the last one plus that pod
       const reprieve = (p: PodInfo): boolean => {
-        removed.delete(p.key);
-        trial.push(removed);
+        removed.delete(p);
+        trial.putBack(p);
         const fits = (this.reasonAt(snapshot, classId, node.slot) & 0xff) === Reason.Fits;
         if (!fits) {
-          removed.add(p.key);
+          removed.add(p);
           victims.push(p);
+          trial.takeOut(p, removed);
         }
         return fits;
       };
@@ -287,16 +329,30 @@ export class PreemptionEvaluator {
     classId: number,
     slots: readonly number[],
     pdbs: readonly PodDisruptionBudget[],
-  ): { candidates: Candidate[]; statuses: Map<string, string[]> } {
+  ): { candidates: Candidate[]; statuses: Map<string, readonly string[]> } {
     const compiled = compilePDBs(pdbs);
-    const statuses = new Map<string, string[]>();
+    const statuses = new Map<string, readonly string[]>();
+    // nodes failing for the same core reason share its rendering
+    const rendered = new Map<number, readonly string[]>();
     const nonViolating: Candidate[] = [];
     const violating: Candidate[] = [];
     const want = numCandidates(this.args, slots.length);
-    for (const slot of slots) {
+    const trial = new TrialUsage(snapshot);
+    const n = slots.length;
+    const offset = n > 0 ? this.nextOffset % n : 0;
+    let scanned = 0;
+    while (scanned < n) {
+      const slot = slots[(offset + scanned) % n];
+      scanned++;
       const node = snapshot.nodeAt(slot);
       if (!node) continue;
-      const r = this.selectVictimsOnNode(snapshot, pod, classId, node, compiled);
+      const r = this.selectVictimsOnNode(snapshot, pod, classId, node, compiled, trial);
+      if ('reason' in r) {
+        let reasons = rendered.get(r.reason);
+        if (!reasons) rendered.set(r.reason, (reasons = this.render(r.reason & 0xff, r.reason >>> 8, snapshot)));
+        statuses.set(node.name, reasons);
+        continue;
+      }
       if ('reasons' in r) {
         statuses.set(node.name, r.reasons);
         continue;
@@ -305,6 +361,8 @@ export class PreemptionEvaluator {
       (c.numPDBViolations === 0 ? nonViolating : violating).push(c);
       if (nonViolating.length > 0 && nonViolating.length + violating.length >= want) break;
     }
+    // a scan of every node leaves the start where it was
+    this.nextOffset = n > 0 ? (offset + scanned) % n : 0;
     return { candidates: [...nonViolating, ...violating], statuses };
   }
 }
