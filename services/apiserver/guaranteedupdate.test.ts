@@ -66,6 +66,37 @@ describe('apiserver updates from a stale watch cache', () => {
     assert.equal(p.metadata.labels.a, 'b');
   });
 
+  it('deletes the cached object without waiting for the store revision', async () => {
+    await api.create(pods, pod('quick-delete'));
+    held = [];
+    consistentWaits = 0;
+    await api.delete({ ...pods, name: 'quick-delete' });
+    assert.equal(consistentWaits, 0, 'the first try read the cache as it was');
+    await assert.rejects(api.get({ ...pods, name: 'quick-delete' }), /not found/);
+  });
+
+  it('reads again before answering NotFound for a delete of an object the cache has not seen yet', async () => {
+    held = [];
+    await api.create(pods, pod('unseen-delete'));
+    assert.equal(s.cache.get('pods', 'default', 'unseen-delete'), undefined, 'the cache is held stale');
+    await api.delete({ ...pods, name: 'unseen-delete' });
+    await assert.rejects(api.get({ ...pods, name: 'unseen-delete' }), /not found/);
+  });
+
+  it('checks a delete\'s failing UID precondition again on the current object', async () => {
+    await api.create(pods, pod('recreated'));
+    held = [];
+    await api.delete({ ...pods, name: 'recreated' });
+    const second: any = await api.create(pods, pod('recreated'));
+    assert.notEqual(s.cache.get('pods', 'default', 'recreated')?.obj.metadata.uid, second.metadata.uid, 'the cache holds the first pod');
+    await api.delete({ ...pods, name: 'recreated' }, { preconditions: { uid: second.metadata.uid } });
+    await assert.rejects(api.get({ ...pods, name: 'recreated' }), /not found/);
+    // and a precondition the current object fails is refused
+    const third: any = await api.create(pods, pod('recreated'));
+    await assert.rejects(api.delete({ ...pods, name: 'recreated' }, { preconditions: { uid: second.metadata.uid } }), /Precondition failed: UID/);
+    assert.equal(((await api.get({ ...pods, name: 'recreated' })) as any).metadata.uid, third.metadata.uid);
+  });
+
   it('tries what a stale object refused once more on the current one', async () => {
     await api.create(pods, pod('again'));
     held = [];

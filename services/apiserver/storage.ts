@@ -789,12 +789,30 @@ export class ObjectStorage {
    * Resolves to the object as it was (or as marked) and whether it is gone.
    */
   async delete(kind: ServedKind, namespace: string, name: string, opts: DeleteOptions, ctx: WriteContext): Promise<{ obj: any; gone: boolean }> {
-    await this.cache.waitConsistent();
-    for (let attempt = 0; ; attempt++) {
+    // As guaranteedUpdate: the first try starts from the cached object as it is, without
+    // waiting for the cache to reach the store's revision (a stream-info request per
+    // delete); the compare-and-swap catches a stale object, and what a stale read would
+    // decide without writing (absent, a failed precondition, a dry run, a deletion already
+    // pending) is decided again on the current state.
+    let fresh = false;
+    const refresh = async () => {
+      await this.cache.waitConsistent();
+      fresh = true;
+    };
+    for (let conflicts = 0; ; ) {
       const c = this.cache.get(kind.storage, kind.def.namespaced ? namespace : '', name);
-      if (!c) throw new NotFoundError(kind.qualified, name);
+      if (!c) {
+        if (fresh) throw new NotFoundError(kind.qualified, name);
+        await refresh();
+        continue;
+      }
       const cur = c.obj;
       const pre = opts.preconditions;
+      const preconditionFails = (pre?.uid && pre.uid !== cur.metadata.uid) || (pre?.resourceVersion && pre.resourceVersion !== cur.metadata.resourceVersion);
+      if (preconditionFails && !fresh) {
+        await refresh();
+        continue;
+      }
       if (pre?.uid && pre.uid !== cur.metadata.uid) {
         throw new ConflictError(kind.qualified, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`);
       }
@@ -821,13 +839,19 @@ export class ObjectStorage {
       const grace = kind.def.deletion?.gracePeriodSeconds?.(cur, opts.gracePeriodSeconds) ?? 0;
       const graceful = grace > 0;
       const mustWait = finalizers.length > 0 || graceful || held > 0;
+      // an answer given without writing is given from the current state only
+      const decidesWithoutWriting = ctx.dryRun || (mustWait && !!nm.deletionTimestamp && !finalizersChanged && grace >= dgps);
+      if (decidesWithoutWriting && !fresh) {
+        await refresh();
+        continue;
+      }
       if (!mustWait) {
         if (ctx.dryRun) return { obj: this.present(kind, cur), gone: true };
         try {
           await this.store.delete(c.key, c.revision);
         } catch (e) {
-          if (e instanceof RevisionMismatchError && attempt < MAX_CONFLICT_RETRIES) {
-            await this.cache.waitConsistent();
+          if (e instanceof RevisionMismatchError && conflicts++ < MAX_CONFLICT_RETRIES) {
+            await refresh();
             continue;
           }
           throw e;
@@ -858,8 +882,8 @@ export class ObjectStorage {
         nm.resourceVersion = String(rev);
         if (kind.def.deletion?.readYourDelete) await this.cache.waitFor(rev);
       } catch (e) {
-        if (e instanceof RevisionMismatchError && attempt < MAX_CONFLICT_RETRIES) {
-          await this.cache.waitConsistent();
+        if (e instanceof RevisionMismatchError && conflicts++ < MAX_CONFLICT_RETRIES) {
+          await refresh();
           continue;
         }
         throw e;
