@@ -2,7 +2,7 @@
  * core/v1 PodSpec validation, as upstream's ValidatePodSpec and ValidatePodUpdate word it,
  * and the checks core-v1.ts shares for Service ports.
  */
-import { canonicalJson } from '../../../api/canonical.js';
+import { jsonEqual } from '../../../api/canonical.js';
 import { isDNS1123Label } from '../../../api/names.js';
 import { fieldError } from '../../fielderrors.js';
 import type { FieldError } from '../../types.js';
@@ -103,24 +103,40 @@ export function validatePodSpec(spec: any, path: string): FieldError[] {
   return errs;
 }
 
+/** spec members a pod update may change (and nodeName while it is unset; each container's image) */
+const MUTABLE_SPEC_MEMBERS = new Set(['activeDeadlineSeconds', 'terminationGracePeriodSeconds', 'tolerations', 'schedulingGates', 'ephemeralContainers']);
+
+/** Whether two members are equal as JSON, but for the keys `skip` names. */
+function equalExcept(a: any, b: any, skip: (key: string) => boolean): boolean {
+  for (const k in a) if (!skip(k) && !jsonEqual(a[k], b[k])) return false;
+  for (const k in b) if (!skip(k) && a[k] === undefined && b[k] !== undefined) return false;
+  return true;
+}
+
+/** Container lists equal but for each container's image. */
+function sameContainers(a: unknown, b: unknown): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b)) return jsonEqual(a, b);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (!x || !y || typeof x !== 'object' || typeof y !== 'object') {
+      if (!jsonEqual(x, y)) return false;
+    } else if (!equalExcept(x, y, (k) => k === 'image')) return false;
+  }
+  return true;
+}
+
 /**
  * Upstream lets a pod's spec change only in a few places after creation. Besides those,
  * binding (nodeName set once) and removing scheduling gates are let through here, since
  * the binding subresource and the scheduler's gate handling may arrive as updates.
  */
 export function validatePodSpecUpdate(spec: any, old: any): FieldError[] {
-  const mutable = (s: any) => {
-    const c = structuredClone(s ?? {});
-    for (const list of ['containers', 'initContainers'] as const) for (const ct of c[list] ?? []) if (ct) delete ct.image;
-    delete c.activeDeadlineSeconds;
-    delete c.terminationGracePeriodSeconds;
-    delete c.tolerations;
-    delete c.schedulingGates;
-    delete c.ephemeralContainers;
-    if (!old?.nodeName) delete c.nodeName;
-    return c;
-  };
-  if (canonicalJson(mutable(spec)) === canonicalJson(mutable(old))) return [];
+  const a = spec ?? {};
+  const b = old ?? {};
+  const skip = (k: string) => MUTABLE_SPEC_MEMBERS.has(k) || k === 'containers' || k === 'initContainers' || (k === 'nodeName' && !b.nodeName);
+  if (a === b || (equalExcept(a, b, skip) && sameContainers(a.containers, b.containers) && sameContainers(a.initContainers, b.initContainers))) return [];
   return [
     fieldError.forbidden(
       'spec',
