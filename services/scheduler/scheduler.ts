@@ -98,6 +98,9 @@ export class Scheduler {
   private slotsOut = new Int32Array(1024);
   /** pods nominated by preemption -> the node whose room they hold */
   private readonly nominations = new Map<string, string>();
+  /** cluster events whose moves are queued for the end of the turn (moved) */
+  private readonly eventsToMove = new Set<ClusterEvent>();
+  private movesQueued = false;
   /** victims whose deletes are answered but not yet seen by the cache -> their preemptor (preemptionDone) */
   private readonly awaitedVictims = new Map<string, string>();
   /** preemptor -> how many of its victims are in awaitedVictims */
@@ -162,8 +165,21 @@ export class Scheduler {
     return this.profiles.has(pod.spec?.schedulerName || 'default-scheduler');
   }
 
+  /**
+   * A cluster event: the unschedulable pods it may help move. The events of one turn (a
+   * watch frame brings hundreds) are gathered and the pods walked once for all of them, at
+   * the end of the turn, before the scheduling loop can pop again.
+   */
   private moved(event: ClusterEvent): void {
-    this.queue.moveAllToActiveOrBackoffQueue(event, this.notPreempting);
+    this.eventsToMove.add(event);
+    if (this.movesQueued) return;
+    this.movesQueued = true;
+    queueMicrotask(() => {
+      this.movesQueued = false;
+      const events = [...this.eventsToMove];
+      this.eventsToMove.clear();
+      this.queue.moveAllToActiveOrBackoffQueue(events, this.notPreempting);
+    });
   }
 
   /**
@@ -368,7 +384,7 @@ export class Scheduler {
         continue;
       }
       if (this.preemptionInFlight(entry)) {
-        this.queue.addUnschedulable(entry, entry.unschedulablePlugins);
+        this.queue.park(entry, entry.unschedulablePlugins);
         continue;
       }
       const profile = this.profiles.get(pod.spec?.schedulerName || 'default-scheduler');
@@ -506,7 +522,9 @@ export class Scheduler {
       this.queue.addNominatedPod(pod, nominated);
       this.holdNomination(pod, nominated);
     }
-    this.queue.addUnschedulable(entry, diag.unschedulablePlugins);
+    // a preemptor waits for its victims to go (preemptionDone, victimGone activate it)
+    if (nominated && this.preemptionInFlight(entry)) this.queue.park(entry, diag.unschedulablePlugins);
+    else this.queue.addUnschedulable(entry, diag.unschedulablePlugins);
     profile.recorder.eventf(pod, undefined, 'Warning', 'FailedScheduling', 'Scheduling', message);
     this.patchUnschedulable(pod, message, nominated);
     return { message: postFilterMsg, nominatedNodeName: nominated };

@@ -84,6 +84,26 @@ describe('SchedulingQueue', () => {
     q.close();
   });
 
+  it('moves, for several events at once, every pod one of them may help, in one pass, and records each for pods in flight', async () => {
+    const { q } = clockedQueue();
+    for (const n of ['fit', 'ports', 'taint', 'inflight']) q.add(pod(n));
+    const popped = new Map((await q.popBatch(4)).map((e) => [e.key.slice('default/'.length), e]));
+    const [fit, ports, taint, inflight] = ['fit', 'ports', 'taint', 'inflight'].map((n) => popped.get(n));
+    q.addUnschedulable(fit!, ['NodeResourcesFit']);
+    q.addUnschedulable(ports!, ['NodePorts']);
+    q.addUnschedulable(taint!, ['TaintToleration']);
+
+    assert.equal(q.moveAllToActiveOrBackoffQueue(['AssignedPodAdd', 'AssignedPodDelete']), 2);
+
+    assert.equal(q.whereIs('default/fit'), 'backoff', 'a deleted pod frees cpu');
+    assert.equal(q.whereIs('default/ports'), 'backoff', 'and its ports');
+    assert.equal(q.whereIs('default/taint'), 'unschedulable', 'no taint changed');
+    // the pod being scheduled meanwhile learns of the delete
+    q.addUnschedulable(inflight!, ['NodeResourcesFit']);
+    assert.equal(q.whereIs('default/inflight'), 'backoff');
+    q.close();
+  });
+
   it('activates a waiting pod at once, backing off or not, and leaves others where they are', async () => {
     const { q } = clockedQueue();
     q.add(pod('p'));
@@ -126,6 +146,30 @@ describe('SchedulingQueue', () => {
     clock.t += 1;
     assert.equal(q.flushUnschedulablePodsLeftover(), 1);
     assert.equal(q.whereIs('default/p'), 'active');
+    q.close();
+  });
+
+  it('moves a parked pod (a preemptor waiting for its victims) on activate() alone, or once left 5 minutes', async () => {
+    const { q, clock } = clockedQueue();
+    q.add(pod('preemptor'));
+    q.add(pod('other'));
+    const popped = new Map((await q.popBatch(2)).map((e) => [e.key, e]));
+    q.park(popped.get('default/preemptor')!, ['NodeResourcesFit']);
+    q.addUnschedulable(popped.get('default/other')!, ['NodeResourcesFit']);
+    assert.equal(q.whereIs('default/preemptor'), 'unschedulable');
+    assert.deepEqual(q.pending(), { active: 0, backoff: 0, unschedulable: 2, gated: 0 });
+    assert.deepEqual([...q.unschedulableByPlugin()], [['NodeResourcesFit', 2]]);
+
+    assert.equal(q.moveAllToActiveOrBackoffQueue(['NodeAdd', 'AssignedPodDelete']), 1, 'the events move the other pod alone');
+    assert.equal(q.whereIs('default/preemptor'), 'unschedulable');
+    assert.equal(q.activate('default/preemptor'), true);
+    assert.equal(q.whereIs('default/preemptor'), 'active');
+
+    const [again] = await q.popBatch(1);
+    q.park(again!, ['NodeResourcesFit']);
+    clock.t += 5 * 60_000;
+    assert.equal(q.flushUnschedulablePodsLeftover(), 1, 'an activation that never came');
+    assert.equal(q.whereIs('default/preemptor'), 'active');
     q.close();
   });
 

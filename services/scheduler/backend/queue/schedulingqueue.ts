@@ -195,6 +195,8 @@ export class SchedulingQueue {
   private readonly entries = new Map<string, QueueEntry>();
   private readonly where = new Map<string, 'active' | 'backoff' | 'unschedulable' | 'gated' | 'inflight'>();
   private readonly unschedulable = new Map<string, QueueEntry>();
+  /** unschedulable pods that wait for activate() alone (park): event passes do not walk them */
+  private readonly parked = new Map<string, QueueEntry>();
   private readonly gated = new Map<string, QueueEntry>();
   /** nominated node per pod key, and pods per nominated node (preemption bookkeeping) */
   private readonly nominatedByPod = new Map<string, string>();
@@ -265,6 +267,7 @@ export class SchedulingQueue {
         break;
       case 'unschedulable':
         this.unschedulable.delete(e.key);
+        this.parked.delete(e.key);
         break;
       case 'gated':
         this.gated.delete(e.key);
@@ -416,6 +419,21 @@ export class SchedulingQueue {
     else this.toUnschedulable(e);
   }
 
+  /**
+   * A popped pod that waits for activate() alone (a preemptor while its victims go): no
+   * cluster event moves it, so the passes over unschedulable pods skip it; the leftover
+   * flush still moves it, should its activation never come.
+   */
+  park(e: QueueEntry, plugins: Iterable<string> = []): void {
+    if (this.entries.get(e.key) !== e || this.closed) return;
+    e.unschedulablePlugins = new Set(plugins);
+    e.lastFailure = this.now();
+    e.timestamp = e.lastFailure;
+    this.detach(e);
+    this.parked.set(e.key, e);
+    this.where.set(e.key, 'unschedulable');
+  }
+
   /** whether an event that may help `plugins` happened during or after `cycle` */
   private helpedSince(cycle: number, plugins: ReadonlySet<string>): boolean {
     for (const [event, at] of this.eventCycle) if (at >= cycle && eventMayHelp(event, plugins)) return true;
@@ -431,20 +449,22 @@ export class SchedulingQueue {
   }
 
   /**
-   * A cluster event happened: unschedulable pods it may help go to activeQ, or backoffQ
-   * while they are still backing off. Pods being scheduled right now learn of it through
-   * the move request cycle.
+   * A cluster event happened (or several: one pass for all of them): unschedulable pods it
+   * may help go to activeQ, or backoffQ while they are still backing off. Pods being
+   * scheduled right now learn of it through the move request cycle.
    */
-  moveAllToActiveOrBackoffQueue(event: ClusterEvent, filter?: (e: QueueEntry) => boolean): number {
+  moveAllToActiveOrBackoffQueue(event: ClusterEvent | readonly ClusterEvent[], filter?: (e: QueueEntry) => boolean): number {
+    const events = typeof event === 'string' ? [event] : event;
     let moved = 0;
-    for (const e of [...this.unschedulable.values()]) {
-      if (!eventMayHelp(event, e.unschedulablePlugins)) continue;
+    // a moved entry leaves the map as it is walked; none is added to it meanwhile
+    for (const e of this.unschedulable.values()) {
+      if (!events.some((ev) => eventMayHelp(ev, e.unschedulablePlugins))) continue;
       if (filter && !filter(e)) continue;
       if (this.isBackingOff(e)) this.toBackoff(e);
       else this.toActive(e);
       moved++;
     }
-    this.eventCycle.set(event, this.schedulingCycle);
+    for (const ev of events) this.eventCycle.set(ev, this.schedulingCycle);
     return moved;
   }
 
@@ -475,7 +495,7 @@ export class SchedulingQueue {
   flushUnschedulablePodsLeftover(): number {
     const now = this.now();
     let moved = 0;
-    for (const e of [...this.unschedulable.values()]) {
+    for (const e of [...this.unschedulable.values(), ...this.parked.values()]) {
       if (now - e.lastFailure < this.maxUnschedulableMs) continue;
       if (this.isBackingOff(e)) this.toBackoff(e);
       else this.toActive(e);
@@ -485,7 +505,7 @@ export class SchedulingQueue {
   }
 
   pending(): PendingCounts {
-    return { active: this.activeQ.size, backoff: this.backoffQ.size, unschedulable: this.unschedulable.size, gated: this.gated.size };
+    return { active: this.activeQ.size, backoff: this.backoffQ.size, unschedulable: this.unschedulable.size + this.parked.size, gated: this.gated.size };
   }
 
   /** Where a pod is, for tests and diagnostics. */
@@ -500,7 +520,7 @@ export class SchedulingQueue {
   /** unschedulable pods per rejecting plugin (scheduler_unschedulable_pods) */
   unschedulableByPlugin(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const e of this.unschedulable.values()) for (const p of e.unschedulablePlugins) out.set(p, (out.get(p) ?? 0) + 1);
+    for (const m of [this.unschedulable, this.parked]) for (const e of m.values()) for (const p of e.unschedulablePlugins) out.set(p, (out.get(p) ?? 0) + 1);
     return out;
   }
 
@@ -510,7 +530,7 @@ export class SchedulingQueue {
    */
   unschedulableByProfile(): Map<string, Map<string, number>> {
     const out = new Map<string, Map<string, number>>();
-    for (const e of this.unschedulable.values()) {
+    for (const e of [...this.unschedulable.values(), ...this.parked.values()]) {
       if (e.unschedulablePlugins.size === 0) continue;
       const profile = e.pod.spec?.schedulerName || 'default-scheduler';
       let byPlugin = out.get(profile);
