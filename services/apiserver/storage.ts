@@ -448,7 +448,7 @@ export class ObjectStorage {
       next.apiVersion = kind.apiVersion;
       next.kind = kind.def.kind;
       next.metadata ??= {};
-      return this.admitUpdate(kind, this.mergeSystemFields(kind, current, next, subresource), current, subresource);
+      return this.admitUpdate(kind, this.mergeSystemFields(kind, current, next, subresource, true), current, subresource);
     }, body, false, this.tracking(kind, subresource ?? 'main', ctx));
   }
 
@@ -476,7 +476,8 @@ export class ObjectStorage {
       if (patched.metadata?.uid && patched.metadata.uid !== presented.metadata?.uid) {
         throw invalid(kind, name, [invalidValue('metadata.uid', patched.metadata.uid, 'field is immutable')]);
       }
-      return this.admitUpdate(kind, this.mergeSystemFields(kind, presented, patched, subresource), presented, subresource);
+      // every patch type's result is a copy of its own (lib/api/patch)
+      return this.admitUpdate(kind, this.mergeSystemFields(kind, presented, patched, subresource, true), presented, subresource);
     }, undefined, false, this.tracking(kind, subresource ?? 'main', ctx));
   }
 
@@ -623,7 +624,7 @@ export class ObjectStorage {
    * keeps only status changes; the main resource keeps everything but status; "internal"
    * (the apiserver's own writes) keeps both.
    */
-  private mergeSystemFields(kind: ServedKind, current: any, next: any, subresource?: 'status' | 'internal'): any {
+  private mergeSystemFields(kind: ServedKind, current: any, next: any, subresource?: 'status' | 'internal', nextIsOwn = false): any {
     const cm = current.metadata;
     next.apiVersion = kind.apiVersion;
     next.kind = kind.def.kind;
@@ -644,10 +645,16 @@ export class ObjectStorage {
     delete nm.selfLink;
     const hasStatus = kind.def.subresources?.includes('status');
     if (subresource === 'status') {
-      const status = next.status;
-      const kept = structuredClone(current);
-      kept.status = status;
-      // upstream ResetObjectMetaForStatus: status writes change nothing but status
+      // upstream ResetObjectMetaForStatus: status writes change nothing but status. Members
+      // the write left as they were are taken from `next` when nothing of it is shared with
+      // `current` (nextIsOwn: a patch's result, a request's body), sparing a copy of the
+      // object; the others are copied from `current`
+      const kept: any = {};
+      for (const k of Object.keys(current)) {
+        if (k === 'status') kept.status = next.status;
+        else kept[k] = nextIsOwn && jsonEqual(next[k], current[k]) ? next[k] : structuredClone(current[k]);
+      }
+      if (!('status' in kept)) kept.status = next.status;
       kept.metadata.resourceVersion = nm.resourceVersion;
       return kept;
     }
@@ -822,14 +829,13 @@ export class ObjectStorage {
       if (pre?.resourceVersion && pre.resourceVersion !== cur.metadata.resourceVersion) {
         throw new ConflictError(kind.qualified, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
       }
-      const next = structuredClone(cur);
-      const nm = next.metadata;
-      const oldFinalizers: string[] = nm.finalizers ?? [];
-      const held = kind.def.deletion?.holds?.(next).length ?? 0;
+      const cm = cur.metadata;
+      const oldFinalizers: string[] = cm.finalizers ?? [];
+      const held = kind.def.deletion?.holds?.(cur).length ?? 0;
       // upstream BeforeDelete: while a graceful deletion is pending and no shorter period is
       // asked for, DeleteOptions change nothing, finalizers included
-      const dgps = nm.deletionGracePeriodSeconds ?? 0;
-      const pendingGraceful = !!nm.deletionTimestamp && dgps > 0 && (opts.gracePeriodSeconds === undefined || opts.gracePeriodSeconds >= dgps);
+      const dgps = cm.deletionGracePeriodSeconds ?? 0;
+      const pendingGraceful = !!cm.deletionTimestamp && dgps > 0 && (opts.gracePeriodSeconds === undefined || opts.gracePeriodSeconds >= dgps);
       // upstream deletionFinalizersForGarbageCollection: a propagationPolicy decides both GC
       // finalizers (Orphan: orphan alone, Foreground: foregroundDeletion alone, Background:
       // neither); without one the object keeps what it has
@@ -843,7 +849,7 @@ export class ObjectStorage {
       const graceful = grace > 0;
       const mustWait = finalizers.length > 0 || graceful || held > 0;
       // an answer given without writing is given from the current state only
-      const decidesWithoutWriting = ctx.dryRun || (mustWait && !!nm.deletionTimestamp && !finalizersChanged && grace >= dgps);
+      const decidesWithoutWriting = ctx.dryRun || (mustWait && !!cm.deletionTimestamp && !finalizersChanged && grace >= dgps);
       if (decidesWithoutWriting && !fresh) {
         await refresh();
         continue;
@@ -864,6 +870,9 @@ export class ObjectStorage {
         this.onChange?.({ type: 'DELETED', kind, obj: gone, forReply: ctx.replyAsWritten });
         return { obj: gone, gone: true };
       }
+      // only an object marked for deletion is written: the one removed at once is not copied
+      const next = structuredClone(cur);
+      const nm = next.metadata;
       kind.def.deletion?.prepareForDelete?.(next);
       if (nm.deletionTimestamp && !finalizersChanged) {
         // already being deleted: only a shorter grace period changes it, 0 included (upstream
