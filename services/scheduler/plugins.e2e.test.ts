@@ -104,6 +104,17 @@ describe('scheduler plugins end to end: placement through a real apiserver follo
     await waitFor('the scheduler cache to hold the nodes', () => list.every((n) => s.scheduler.cache.node(n.metadata!.name!) !== undefined));
   }
 
+  /** PriorityClasses e2e-low (10) and e2e-high (1000), deleted after the test */
+  async function lowAndHighPriorityClasses(): Promise<void> {
+    for (const [name, value] of [
+      ['e2e-low', 10],
+      ['e2e-high', 1000],
+    ] as const) {
+      await client.create(PRIORITY_CLASSES, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value } as never);
+      priorityClasses.push(name);
+    }
+  }
+
   const createPod = (p: Pod) => client.create<Pod>({ ...Resources.pods, namespace: ns }, p);
   const getPod = (name: string) => client.get<Pod>({ ...Resources.pods, namespace: ns, name });
   const boundTo = (name: string) => waitFor(`pod ${ns}/${name} to be bound`, async () => (await getPod(name)).spec?.nodeName);
@@ -324,13 +335,7 @@ describe('scheduler plugins end to end: placement through a real apiserver follo
   });
 
   it('DefaultPreemption: a high-priority pod evicts a lower one, is nominated to its node and binds there once the victim is gone', async () => {
-    for (const [name, value] of [
-      ['e2e-low', 10],
-      ['e2e-high', 1000],
-    ] as const) {
-      await client.create(PRIORITY_CLASSES, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value } as never);
-      priorityClasses.push(name);
-    }
+    await lowAndHighPriorityClasses();
     await addNodes(apiNode('pre-a', { cpu: '2' }));
     // the default grace period (30 s) keeps the evicted pod visible while it terminates
     assert.deepEqual(await placeInTurn(mkPod('victim', { cpu: '1500m' }, { priorityClassName: 'e2e-low' })), ['pre-a']);
@@ -350,13 +355,7 @@ describe('scheduler plugins end to end: placement through a real apiserver follo
   });
 
   it('DefaultPreemption: a victim deleted at once (grace period 0) leaves its room to the preemptor, which binds there and evicts no one else', async () => {
-    for (const [name, value] of [
-      ['e2e-low', 10],
-      ['e2e-high', 1000],
-    ] as const) {
-      await client.create(PRIORITY_CLASSES, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value } as never);
-      priorityClasses.push(name);
-    }
+    await lowAndHighPriorityClasses();
     await addNodes(apiNode('quick-a', { cpu: '2' }), apiNode('quick-b', { cpu: '2' }));
     const low = (name: string) => mkPod(name, { cpu: '1500m' }, { priorityClassName: 'e2e-low', terminationGracePeriodSeconds: 0 });
     assert.deepEqual((await placeInTurn(low('low-1'), low('low-2'))).sort(), ['quick-a', 'quick-b']);
