@@ -370,6 +370,21 @@ describe('scheduler plugins end to end: placement through a real apiserver follo
     assert.equal(other.metadata?.deletionTimestamp, undefined, 'the pod on the other node stays');
   });
 
+  it('DefaultPreemption: a preemptor whose victim terminates gracefully is not held back: it binds where room appears meanwhile', async () => {
+    await lowAndHighPriorityClasses();
+    await addNodes(apiNode('grace-a', { cpu: '2' }), apiNode('grace-b', { cpu: '2' }));
+    // the default grace period (30 s, no kubelet here to end it) keeps the victim terminating
+    await createPod(mkPod('slow-victim', { cpu: '1500m' }, { priorityClassName: 'e2e-low', nodeName: 'grace-a' }));
+    await createPod(mkPod('blocker', { cpu: '1500m' }, { priorityClassName: 'e2e-high', nodeName: 'grace-b' }));
+    await waitFor('the scheduler cache to hold both pods', () => s.scheduler.cache.node('grace-a')?.pods.size === 1 && s.scheduler.cache.node('grace-b')?.pods.size === 1);
+    await createPod(mkPod('grace-preemptor', { cpu: '1500m' }, { priorityClassName: 'e2e-high' }));
+    await waitFor('the victim to be terminating', async () => (await getPod('slow-victim')).metadata?.deletionTimestamp);
+
+    await client.delete({ ...Resources.pods, namespace: ns, name: 'blocker' }, { gracePeriodSeconds: 0 });
+
+    assert.equal(await boundTo('grace-preemptor'), 'grace-b');
+  });
+
   it('the FailedScheduling message of a mixed case (taint and insufficient cpu) is upstream\'s, on the condition and the event', async () => {
     await addNodes(
       apiNode('mixed-tainted', { cpu: '8', taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] }),

@@ -201,7 +201,14 @@ export class Scheduler {
   private preemptionDone(pod: Pod, error: Error | undefined, victims: readonly string[]): void {
     const key = podKey(pod);
     if (error) this.log(error.message);
-    const present = error ? [] : victims.filter((v) => this.cache.podInfoOf(v) !== undefined);
+    // a victim deleted gracefully is seen terminating first: the preemptor then waits for it
+    // as upstream's does (DefaultPreemption.eligible), not parked
+    const present = error
+      ? []
+      : victims.filter((v) => {
+          const info = this.cache.podInfoOf(v);
+          return info !== undefined && !info.pod.metadata?.deletionTimestamp;
+        });
     if (present.length === 0) {
       this.queue.activate(key);
       return;
@@ -214,7 +221,7 @@ export class Scheduler {
     }
   }
 
-  /** A victim left the cache: its preemptor is activated once none of its victims is left. */
+  /** A victim left the cache (or is seen terminating): its preemptor is activated once none of its victims is left. */
   private victimGone(victim: string): void {
     const preemptor = this.awaitedVictims.get(victim);
     if (preemptor === undefined) return;
@@ -292,6 +299,7 @@ export class Scheduler {
         this.moved('AssignedPodAdd');
       } else {
         this.cache.updatePod(oldPod, pod);
+        if (this.awaitedVictims.size > 0 && pod.metadata?.deletionTimestamp) this.victimGone(podKey(pod));
         this.moved('AssignedPodUpdate');
       }
       return;
