@@ -181,9 +181,10 @@ export class NatsApi {
         throw new BadRequestError('request needs "version" and "resource"');
       }
       // a write of an object answers with the object written: its change event's encoding
-      // is reused for the reply, as a batch reply's is (not a subresource's, whose reply is
-      // another object: its encoding would only wait in `written` to be dropped)
-      const reuse = (verb === 'create' || verb === 'update' || verb === 'patch') && !req.subresource;
+      // is reused for the reply, as a batch reply's is (a status write's too; not another
+      // subresource's, whose reply is another object: its encoding would only wait in
+      // `written` to be dropped)
+      const reuse = (verb === 'create' || verb === 'update' || verb === 'patch') && (!req.subresource || req.subresource === 'status');
       // a NATS client names itself as an HTTP client does, for writes without a fieldManager
       const result = await this.handler.handle(req, applyText(req), m.headers?.get('User-Agent') || undefined, carrierFromNatsHeaders(m.headers), reuse);
       code = result.code;

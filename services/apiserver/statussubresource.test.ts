@@ -31,7 +31,9 @@ describe('apiserver status subresource writes', () => {
 
     const answered = await api.client.patch<Pod>({ ...PODS, name: 'patched', subresource: 'status' }, 'strategic', body);
 
-    for (const p of [answered, await api.client.get<Pod>({ ...PODS, name: 'patched' })]) {
+    const stored = await api.client.get<Pod>({ ...PODS, name: 'patched' });
+    assert.deepEqual(answered, stored, 'the reply is the object as written, managedFields and resourceVersion included');
+    for (const p of [answered, stored]) {
       assert.equal(p.status?.phase, 'Running');
       assert.deepEqual(p.status?.conditions?.map((c) => [c.type, c.status]), [['Ready', 'True']]);
       assert.deepEqual(p.metadata?.labels, { app: 'a' });
