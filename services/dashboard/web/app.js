@@ -23,10 +23,13 @@ const NAV = [
   ...KIND_NAV,
 ];
 
-
 function Connection() {
   const [state, setState] = useState(conn.state);
-  useEffect(() => conn.onState(setState), []);
+  useEffect(() => {
+    // the socket may have opened between the render and this effect: that change had no listener yet
+    setState(conn.state);
+    return conn.onState(setState);
+  }, []);
   return html`<span class=${`conn ${state}`} role="status" aria-label="connection">${state === 'open' ? 'live' : state}</span>`;
 }
 
