@@ -1,5 +1,5 @@
 // Pieces the views share: the namespaces, filters, a followed object.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from './html.js';
 import { conn } from './socket.js';
 import { GVR } from './api.js';
@@ -17,6 +17,22 @@ export function useNamespaces() {
 }
 
 /** Name and label-selector filters over a table (the namespace is the header's, nsfilter.js); the server does the filtering. */
+/**
+ * A field's own value that follows `source` when source changes. Not on mount: an effect
+ * runs after the paint, and would undo what was typed in between (a Scale field set to 4
+ * was put back to 3 just before the click).
+ */
+export function useFollowingState(source) {
+  const [value, setValue] = useState(source);
+  const last = useRef(source);
+  useEffect(() => {
+    if (last.current === source) return;
+    last.current = source;
+    setValue(source);
+  }, [source]);
+  return [value, setValue];
+}
+
 export function Filters({ query, setQuery, labels = true }) {
   return html`
     <form class="filters" role="search" onSubmit=${(e) => e.preventDefault()}>

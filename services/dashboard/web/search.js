@@ -6,13 +6,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
 import { conn } from './socket.js';
 import { go } from './router.js';
-import { Labels } from './common.js';
+import { Labels, useFollowingState } from './common.js';
 import { objectHref } from './kinds.js';
 import { useSharedNamespace } from './nsfilter.js';
 
 export function HeaderSearch({ current = '' }) {
-  const [q, setQ] = useState(current);
-  useEffect(() => setQ(current), [current]);
+  const [q, setQ] = useFollowingState(current);
   return html`
     <form class="header-search" role="search" aria-label="everything" onSubmit=${(e) => (e.preventDefault(), q.trim() && go('search', q.trim()))}>
       <input type="search" aria-label="search every kind" placeholder="Search: name or app=web" value=${q} onInput=${(e) => setQ(e.target.value)} />

@@ -1,10 +1,10 @@
 // Workloads: Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs, with
 // scale, restart and delete on each one's page.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { html } from './html.js';
 import { GVR } from './api.js';
 import { VirtualTable } from './table.js';
-import { ActionButton, Conditions, Filters, Labels, useObject, yamlHref } from './common.js';
+import { ActionButton, Conditions, Filters, Labels, useFollowingState, useObject, yamlHref } from './common.js';
 import { conn } from './socket.js';
 import { go } from './router.js';
 import { ROLLABLE, RolloutHistory } from './rollout.js';
@@ -39,10 +39,9 @@ export function selectorString(sel) {
 }
 
 function Scale({ gvr, namespace, name, replicas }) {
-  const [n, setN] = useState(String(replicas ?? 0));
   // the field follows the object's replicas (kubectl's scale too) while the button's
   // status line stays: a remount on every change would wipe "scaled to N" as it lands
-  useEffect(() => setN(String(replicas ?? 0)), [replicas]);
+  const [n, setN] = useFollowingState(String(replicas ?? 0));
   return html`
     <form class="inline" onSubmit=${(e) => e.preventDefault()}>
       <label>Replicas <input type="number" min="0" aria-label="replicas" value=${n} onInput=${(e) => setN(e.target.value)} style="width: 5rem" /></label>
