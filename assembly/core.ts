@@ -44,6 +44,7 @@
  *  12 aux f64[NP] (NodeAffinity score)  16 tree  20 P2 (leaf count)  24 epoch (static
  *  epoch the arrays were built for, -1 = never)  32 i64 seq (log position replayed)
  *  40 simdPref (1 when preferred weights are int32)
+ *  44 leaves f64[NP] (classes with constraints: each node's leafValue, -1 = does not fit)
  *
  * The index (rule 5, classes without constraints): a max segment tree over node slots,
  * values f64[2*P2] then winner slots i32[2*P2]; leaf P2+n holds node n's total score or -1
@@ -52,6 +53,12 @@
  * changes (labels, taints, unschedulable, presence: they change the static normalisation
  * maxima) or the change log overflowed; otherwise the class replays the log (O(log nodeSlots) per
  * slot) and each placement updates one leaf.
+ *
+ * The leaves (rule 5 for classes with constraints): what the index's leaves hold, without
+ * the tree above them, since a constrained pod's total also depends on the other
+ * candidates. Kept up to date as the index is (built per static epoch, the log replayed,
+ * each placement's slot recomputed), so a scan reads a node's resources, taints and node
+ * affinity part instead of computing it for every node it examines.
  */
 
 import {
@@ -77,6 +84,7 @@ const CS_P2 = 20;
 const CS_EPOCH = 24;
 const CS_SEQ = 32;
 const CS_SIMDPREF = 40;
+const CS_LEAVES = 44;
 
 // ---- dimensions and region bases ----
 let nodeSlots: i32 = 0;
@@ -261,6 +269,8 @@ export function classDrop(id: i32): void {
   if (ax != 0) heap.free(ax);
   const tr = load<usize>(c + CS_TREE);
   if (tr != 0) heap.free(tr);
+  const lv = load<usize>(c + CS_LEAVES);
+  if (lv != 0) heap.free(lv);
   memory.fill(c, 0, CLASS_STATE_SIZE);
   store<i32>(c + CS_EPOCH, -1);
 }
@@ -344,8 +354,6 @@ function dynamicReason(b: usize, n: i32): i32 {
 // SpreadHard global minimum by constraint index; the sum of all Affinity constraints' counts.
 const MAX_CONS = 256;
 const cMinBuf = memory.data(MAX_CONS * 8);
-// scan's leafPair output (two f64), 16-byte aligned for v128.store
-const pairBuf = memory.data(16, 16);
 let affinityTotal: f64 = 0;
 
 /** Per-placement constraint state: SpreadHard global minima, Affinity count sums. */
@@ -854,25 +862,53 @@ function updateLeaf(c: usize, b: usize, n: i32): void {
   }
 }
 
-/** Brings class id's static arrays and index up to date with every node change. */
+/** Computes every node's leaf value of a class with constraints (CS_LEAVES). */
+function buildLeaves(c: usize, b: usize): void {
+  let lv = load<usize>(c + CS_LEAVES);
+  if (lv == 0) {
+    lv = zalloc(paddedNodeSlots * 8);
+    store<usize>(c + CS_LEAVES, lv);
+  }
+  const st = load<usize>(c + CS_STATIC);
+  const ax = load<usize>(c + CS_AUX);
+  let n = 0;
+  if (ASC_FEATURE_SIMD) {
+    if (hI32(b, H_STRATEGY) <= S_MOST) {
+      const n2 = nodeSlots & ~1;
+      for (; n < n2; n += 2) leafPair(b, st, ax, n, lv + ((<usize>n) << 3));
+    }
+  }
+  for (; n < nodeSlots; n++) store<f64>(lv + ((<usize>n) << 3), leafValue(b, st, ax, n));
+}
+
+/** Recomputes node n's leaf value of a class with constraints. */
+function setLeaf(c: usize, b: usize, n: i32): void {
+  if (n < 0 || n >= nodeSlots) return;
+  store<f64>(load<usize>(c + CS_LEAVES) + ((<usize>n) << 3), leafValue(b, load<usize>(c + CS_STATIC), load<usize>(c + CS_AUX), n));
+}
+
+/** Brings class id's static arrays and index (or leaves) up to date with every node change. */
 function sync(id: i32): usize {
   const c = cs(id);
   const b = load<usize>(c + CS_BLOB);
   const hasCons = load<i32>(c + CS_HASCONS) != 0;
   if (load<i32>(c + CS_EPOCH) != staticEpoch) {
     staticPass(c, b);
-    if (!hasCons) buildTree(c, b);
+    if (hasCons) buildLeaves(c, b);
+    else buildTree(c, b);
     store<i32>(c + CS_EPOCH, staticEpoch);
     store<i64>(c + CS_SEQ, logSeq);
     return b;
   }
-  if (hasCons) return b;
   const seen = load<i64>(c + CS_SEQ);
   if (logSeq - seen > <i64>RING) {
-    buildTree(c, b);
+    if (hasCons) buildLeaves(c, b);
+    else buildTree(c, b);
   } else {
     for (let s = seen; s < logSeq; s++) {
-      updateLeaf(c, b, load<i32>(pRing + ((<usize>(<i32>(s & <i64>(RING - 1)))) << 2)));
+      const n = load<i32>(pRing + ((<usize>(<i32>(s & <i64>(RING - 1)))) << 2));
+      if (hasCons) setLeaf(c, b, n);
+      else updateLeaf(c, b, n);
     }
   }
   store<i64>(c + CS_SEQ, logSeq);
@@ -947,18 +983,17 @@ function apply(b: usize, n: i32): void {
  * nextStart is left alone, and outF64 receives the totals.
  */
 function scan(c: usize, b: usize, all: bool): i32 {
-  const st = load<usize>(c + CS_STATIC);
-  const ax = load<usize>(c + CS_AUX);
+  const lv = load<usize>(c + CS_LEAVES);
   prepareConstraints(b);
   const present = presentNodes();
   if (present == 0) return -1;
-  // A candidate's base score (leafValue: resources, taints, node affinity) is kept in
-  // pScanBase as it is found; leafValue is -1 exactly when feasible() fails before the
+  // A candidate's base score (its leaf: resources, taints, node affinity) is kept in
+  // pScanBase as it is found; a leaf is -1 exactly when feasible() fails before the
   // constraints (weights are non-negative, so every feasible total is >= 0).
   let found = 0;
   if (all) {
     for (let n = 0; n < nodeSlots; n++) {
-      const v = leafValue(b, st, ax, n);
+      const v = load<f64>(lv + ((<usize>n) << 3));
       if (v < 0 || constraintReason(b, n) != 0) continue;
       store<i32>(pScanSlot + ((<usize>found) << 2), n);
       store<f64>(pScanBase + ((<usize>found) << 3), v);
@@ -969,25 +1004,11 @@ function scan(c: usize, b: usize, all: bool): i32 {
     const start = nextStart;
     let idx = start % present;
     let examined = 0;
-    // SIMD: two adjacent present slots n, n+1 get their leaf values in one leafPair (the
-    // same IEEE operations as leafValue, so the same bits); lane 1 waits in pairBuf.
-    const pairs = ASC_FEATURE_SIMD && hI32(b, H_STRATEGY) <= S_MOST;
-    let pending = -1;
     for (let i = 0; i < present && found < want; i++) {
       const n = load<i32>(pPresent + ((<usize>idx) << 2));
       if (++idx == present) idx = 0;
       examined = i + 1;
-      let v: f64;
-      if (n == pending) {
-        v = load<f64>(pairBuf + 8);
-        pending = -1;
-      } else if (pairs && idx != 0 && load<i32>(pPresent + ((<usize>idx) << 2)) == n + 1) {
-        leafPair(b, st, ax, n, pairBuf);
-        v = load<f64>(pairBuf);
-        pending = n + 1;
-      } else {
-        v = leafValue(b, st, ax, n);
-      }
+      const v = load<f64>(lv + ((<usize>n) << 3));
       if (v < 0 || constraintReason(b, n) != 0) continue;
       store<i32>(pScanSlot + ((<usize>found) << 2), n);
       store<f64>(pScanBase + ((<usize>found) << 3), v);
@@ -1096,10 +1117,9 @@ export function place(id: i32, count: i32): i32 {
     store<i32>(pOutI32 + ((<usize>k) << 2), n);
     // other classes replay this slot; this one updates its leaf now
     pushLog(n);
-    if (!hasCons) {
-      updateLeaf(c, b, n);
-      store<i64>(c + CS_SEQ, logSeq);
-    }
+    if (hasCons) setLeaf(c, b, n);
+    else updateLeaf(c, b, n);
+    store<i64>(c + CS_SEQ, logSeq);
   }
   return count;
 }
