@@ -100,6 +100,13 @@ function genConstraint(rng: Rng, dims: CoreDims, domainCounts: number[]): Domain
   return c;
 }
 
+/** c with other counts (and eligible domains), the same number of domains. */
+function recounted(rng: Rng, c: DomainConstraint): DomainConstraint {
+  const signed = c.kind === ConstraintKind.AffinityScore;
+  const counts = c.counts.map(() => (rng.chance(0.4) ? 0 : signed ? rng.int(-20, 30) : rng.int(0, 6)));
+  return { ...c, counts, eligible: c.eligible?.map(() => (rng.chance(0.8) ? 1 : 0)) };
+}
+
 function genClass(rng: Rng, dims: CoreDims, domainCounts: number[]): ClassSpec {
   const request = new Float64Array(dims.resources);
   if (rng.chance(0.8)) request[0] = rng.int(1, 20) * 50;
@@ -214,10 +221,19 @@ function runScenario(seed: number, maxNodes: number, steps: number): void {
     all((c) => c.setTopology(k, doms));
   }
   const defined: boolean[] = [];
+  const specs: ClassSpec[] = [];
   const define = (id: number) => {
     const spec = genClass(rng, dims, domainCounts);
     all((c) => c.defineClass(id, cloneSpec(spec)));
     defined[id] = true;
+    specs[id] = spec;
+  };
+  // the scheduler's recompile of a volatile class for its next cycle: other pods' counts
+  // (and eligible domains) moved, the rest of the class is the same
+  const recount = (id: number) => {
+    const spec = { ...specs[id]!, constraints: specs[id]!.constraints.map((c) => recounted(rng, c)) };
+    all((c) => c.defineClass(id, cloneSpec(spec)));
+    specs[id] = spec;
   };
   for (let id = 0; id < dims.classes; id++) define(id);
 
@@ -290,7 +306,8 @@ function runScenario(seed: number, maxNodes: number, steps: number): void {
       const doms = genDomains(rng, dims, domainCounts, k);
       all((c) => c.setTopology(k, doms));
     } else if (op < 0.95) {
-      define(id);
+      if (defined[id] && rng.chance(0.5)) recount(id);
+      else define(id);
     } else if (defined[id]) {
       all((c) => c.dropClass(id));
       defined[id] = false;

@@ -287,7 +287,11 @@ export interface SchedulingCore {
   removeNode(slot: number): void;
   /** domain id per node slot (length dims.nodes; -1 = the node lacks the key) */
   setTopology(key: number, domains: Int32Array): void;
-  /** (re)defines class `id`; its index is rebuilt on next use */
+  /**
+   * (re)defines class `id`; its index is rebuilt on next use, unless only its constraints'
+   * counts and eligible domains changed (a volatile class's next cycle), which the index
+   * and the per-node values a scan reads do not depend on
+   */
   defineClass(id: number, spec: ClassSpec): void;
   dropClass(id: number): void;
   /**

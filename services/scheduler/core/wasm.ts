@@ -6,6 +6,7 @@
  * told only which slot changed.
  */
 import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import * as layout from '../../../assembly/layout.js';
 import { ScoringStrategy } from './types.js';
 import type { ClassSpec, CoreDims, CoreKind, NodeRecord, NodeUsage, SchedulingCore } from './types.js';
@@ -93,6 +94,8 @@ export class WasmCore implements SchedulingCore {
   private readonly specs: Array<{ constraints: Array<{ key: number; counts: { length: number } }> } | undefined>;
   /** per class: 1 once checkDomains passed since the last topology/presence/class change */
   private readonly domainsChecked: Uint8Array;
+  /** per class: its spec less the constraints' counts and eligible domains, and where those lie in its blob */
+  private readonly blobs: Array<DefinedBlob | undefined>;
 
   constructor(kind: 'wasm' | 'wasm-simd', dims: CoreDims) {
     if (dims.resources < 4) throw new RangeError(`scheduler core: dims.resources must be >= 4, got ${dims.resources}`);
@@ -101,6 +104,7 @@ export class WasmCore implements SchedulingCore {
     this.dims = { ...dims };
     this.specs = new Array(dims.classes).fill(undefined);
     this.domainsChecked = new Uint8Array(dims.classes);
+    this.blobs = new Array(dims.classes).fill(undefined);
     const instance = new WebAssemblyApi.Instance(moduleFor(kind), { env: { abort: wasmAbort } });
     this.ex = instance.exports as unknown as CoreExports;
     const table = this.ex.init(dims.nodes, dims.resources, dims.labelWords, dims.taintWords, dims.portWords, dims.topologyKeys, dims.classes);
@@ -267,6 +271,19 @@ export class WasmCore implements SchedulingCore {
   defineClass(id: number, spec: ClassSpec): void {
     this.checkClass(id);
     this.validateClass(id, spec);
+    const shape = specShape(spec);
+    const prev = this.blobs[id];
+    if (prev && isDeepStrictEqual(prev.shape, shape)) {
+      // A volatile class recompiled for the next cycle (topology spread, pod affinity): only
+      // other pods' counts moved. The module keeps the class's static arrays and leaves,
+      // which do not depend on them, instead of computing them again for every node.
+      this.views();
+      spec.constraints.forEach((c, i) => {
+        this.f64.set(c.counts, (prev.base + prev.oCounts[i]!) >> 3);
+        if (c.eligible) this.u8.set(c.eligible, prev.base + prev.oEligible[i]!);
+      });
+      return;
+    }
     const { dims } = this;
     // Lay the blob out: header, then 8-byte aligned arrays (offsets from the blob base).
     let size = layout.H_SIZE;
@@ -374,12 +391,14 @@ export class WasmCore implements SchedulingCore {
     // the module owns the counts from here; keep the shape for checkDomains only
     this.specs[id] = { constraints: spec.constraints.map((c) => ({ key: c.key, counts: { length: c.counts.length } })) };
     this.domainsChecked[id] = 0;
+    this.blobs[id] = { shape, base, oCounts, oEligible };
   }
 
   dropClass(id: number): void {
     this.checkClass(id);
     this.ex.classDrop(id);
     this.specs[id] = undefined;
+    this.blobs[id] = undefined;
   }
 
   place(id: number, count: number, out: Int32Array): number {
@@ -433,4 +452,24 @@ export class WasmCore implements SchedulingCore {
 
 function wasmAbort(): never {
   throw new Error('scheduler core: the WebAssembly module aborted');
+}
+
+interface DefinedBlob {
+  shape: unknown;
+  /** the blob's address, and its constraints' counts and eligible arrays as offsets from it */
+  base: number;
+  oCounts: number[];
+  oEligible: number[];
+}
+
+/**
+ * A class spec less what a redefinition may change in place: its constraints' counts and
+ * eligible domains (their lengths stay, as they size the blob). A copy, so that a caller
+ * reusing its spec's arrays cannot change what the next definition is compared with.
+ */
+function specShape(spec: ClassSpec): unknown {
+  return structuredClone({
+    ...spec,
+    constraints: spec.constraints.map(({ counts, eligible, ...rest }) => ({ ...rest, domains: counts.length, eligible: eligible !== undefined })),
+  });
 }
