@@ -194,9 +194,28 @@ describe('dashboard in Chromium on a live cluster', function () {
     await page.getByRole('table', { name: 'containers' }).getByText('busybox').waitFor();
     await page.getByRole('table', { name: 'conditions' }).getByText('Ready').first().waitFor();
     await screenshot(page, 'pod');
-    // the too-big pod's details carry its own warning, and only its own events
-    await page.goto(`${url}#/pods/dash/too-big`);
     const events = page.getByRole('grid', { name: 'events of this pod' });
+    await events.getByText('Scheduled', { exact: true }).first().waitFor();
+    // Opened from this pod's page, the too-big pod's page shows nothing of this one, not even
+    // in its first render (before the effects that subscribe to the new pod have run): what
+    // the page holds when its heading first names too-big, seen by a MutationObserver.
+    const first = (await page.evaluate(`new Promise((resolve) => {
+      const look = () => {
+        if (![...document.querySelectorAll('main h1')].some((h) => h.textContent === 'Pod too-big')) return false;
+        const grid = document.querySelector('[role="grid"][aria-label="events of this pod"]');
+        resolve({
+          phase: document.querySelector('[data-testid="pod-phase"]')?.textContent ?? null,
+          cells: grid ? [...grid.querySelectorAll('[role="gridcell"]')].map((c) => c.textContent ?? '') : [],
+        });
+        return true;
+      };
+      const mo = new MutationObserver(() => void (look() && mo.disconnect()));
+      mo.observe(document.body, { subtree: true, childList: true, characterData: true });
+      location.hash = '#/pods/dash/too-big';
+    })`)) as { phase: string | null; cells: string[] };
+    assert.equal(first.phase, 'Pending', 'the phase shown under the new name is the new pod\'s');
+    assert.ok(!first.cells.includes('Scheduled'), `the other pod's events shown under the new name: ${first.cells.join(' | ')}`);
+    // the too-big pod's details carry its own warning, and only its own events
     await events.getByText('FailedScheduling').first().waitFor({ timeout: 15_000 });
     assert.equal(await events.getByText('Scheduled', { exact: true }).count(), 0);
   });

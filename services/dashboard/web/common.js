@@ -43,20 +43,22 @@ export function Filters({ query, setQuery, labels = true }) {
     </form>`;
 }
 
-/** One object, live: undefined while loading, null once it does not exist. */
+/**
+ * One object, live: undefined while loading, null once it does not exist. What arrived for
+ * another ref is not returned, not even in the render before the effect subscribes (a pod's
+ * page, opened from another's, showed the other's phase and events under the new name).
+ */
 export function useObject(ref) {
-  const [obj, setObj] = useState(undefined);
-  const [error, setError] = useState('');
   const key = JSON.stringify(ref);
+  const [got, setGot] = useState({ key: undefined, obj: undefined, error: '' });
   useEffect(() => {
-    setObj(undefined);
     const s = conn.subscribe({ op: 'object', ref }, (m) => {
-      if (m.type === 'object') setObj(m.object), setError('');
-      else if (m.type === 'error') setError(m.message);
+      if (m.type === 'object') setGot({ key, obj: m.object, error: '' });
+      else if (m.type === 'error') setGot((g) => ({ key, obj: g.key === key ? g.obj : undefined, error: m.message }));
     });
     return () => s.close();
   }, [key]);
-  return [obj, error];
+  return got.key === key ? [got.obj, got.error] : [undefined, ''];
 }
 
 // conditions that are bad news when True; for every other type True is the good state
