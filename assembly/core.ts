@@ -807,6 +807,18 @@ function leafPair(b: usize, st: usize, ax: usize, n: i32, out: usize): void {
 }
 
 
+/** Every node's leaf value into out[0, nodeSlots) (f64; SIMD: two nodes per leafPair). */
+function fillLeaves(b: usize, st: usize, ax: usize, out: usize): void {
+  let n = 0;
+  if (ASC_FEATURE_SIMD) {
+    if (hI32(b, H_STRATEGY) <= S_MOST) {
+      const n2 = nodeSlots & ~1;
+      for (; n < n2; n += 2) leafPair(b, st, ax, n, out + ((<usize>n) << 3));
+    }
+  }
+  for (; n < nodeSlots; n++) store<f64>(out + ((<usize>n) << 3), leafValue(b, st, ax, n));
+}
+
 function buildTree(c: usize, b: usize): void {
   let p2 = 1;
   while (p2 < nodeSlots) p2 <<= 1;
@@ -820,15 +832,8 @@ function buildTree(c: usize, b: usize): void {
   const ax = load<usize>(c + CS_AUX);
   const vals = tr;
   const slots = tr + ((<usize>p2) << 4);
-  let n = 0;
-  if (ASC_FEATURE_SIMD) {
-    if (hI32(b, H_STRATEGY) <= S_MOST) {
-      const n2 = nodeSlots & ~1;
-      for (; n < n2; n += 2) leafPair(b, st, ax, n, vals + ((<usize>(p2 + n)) << 3));
-    }
-  }
-  for (; n < nodeSlots; n++) store<f64>(vals + ((<usize>(p2 + n)) << 3), leafValue(b, st, ax, n));
-  for (n = 0; n < p2; n++) {
+  fillLeaves(b, st, ax, vals + ((<usize>p2) << 3));
+  for (let n = 0; n < p2; n++) {
     if (n >= nodeSlots) store<f64>(vals + ((<usize>(p2 + n)) << 3), -1);
     store<i32>(slots + ((<usize>(p2 + n)) << 2), n);
   }
@@ -869,22 +874,25 @@ function buildLeaves(c: usize, b: usize): void {
     lv = zalloc(paddedNodeSlots * 8);
     store<usize>(c + CS_LEAVES, lv);
   }
-  const st = load<usize>(c + CS_STATIC);
-  const ax = load<usize>(c + CS_AUX);
-  let n = 0;
-  if (ASC_FEATURE_SIMD) {
-    if (hI32(b, H_STRATEGY) <= S_MOST) {
-      const n2 = nodeSlots & ~1;
-      for (; n < n2; n += 2) leafPair(b, st, ax, n, lv + ((<usize>n) << 3));
-    }
-  }
-  for (; n < nodeSlots; n++) store<f64>(lv + ((<usize>n) << 3), leafValue(b, st, ax, n));
+  fillLeaves(b, load<usize>(c + CS_STATIC), load<usize>(c + CS_AUX), lv);
 }
 
 /** Recomputes node n's leaf value of a class with constraints. */
 function setLeaf(c: usize, b: usize, n: i32): void {
   if (n < 0 || n >= nodeSlots) return;
   store<f64>(load<usize>(c + CS_LEAVES) + ((<usize>n) << 3), leafValue(b, load<usize>(c + CS_STATIC), load<usize>(c + CS_AUX), n));
+}
+
+/** Builds the class's index, or its leaves when it has constraints, from scratch. */
+function rebuild(c: usize, b: usize, hasCons: bool): void {
+  if (hasCons) buildLeaves(c, b);
+  else buildTree(c, b);
+}
+
+/** Node n changed: its leaf (and the index above it) recomputed. */
+function refresh(c: usize, b: usize, hasCons: bool, n: i32): void {
+  if (hasCons) setLeaf(c, b, n);
+  else updateLeaf(c, b, n);
 }
 
 /** Brings class id's static arrays and index (or leaves) up to date with every node change. */
@@ -894,22 +902,16 @@ function sync(id: i32): usize {
   const hasCons = load<i32>(c + CS_HASCONS) != 0;
   if (load<i32>(c + CS_EPOCH) != staticEpoch) {
     staticPass(c, b);
-    if (hasCons) buildLeaves(c, b);
-    else buildTree(c, b);
+    rebuild(c, b, hasCons);
     store<i32>(c + CS_EPOCH, staticEpoch);
     store<i64>(c + CS_SEQ, logSeq);
     return b;
   }
   const seen = load<i64>(c + CS_SEQ);
   if (logSeq - seen > <i64>RING) {
-    if (hasCons) buildLeaves(c, b);
-    else buildTree(c, b);
+    rebuild(c, b, hasCons);
   } else {
-    for (let s = seen; s < logSeq; s++) {
-      const n = load<i32>(pRing + ((<usize>(<i32>(s & <i64>(RING - 1)))) << 2));
-      if (hasCons) setLeaf(c, b, n);
-      else updateLeaf(c, b, n);
-    }
+    for (let s = seen; s < logSeq; s++) refresh(c, b, hasCons, load<i32>(pRing + ((<usize>(<i32>(s & <i64>(RING - 1)))) << 2)));
   }
   store<i64>(c + CS_SEQ, logSeq);
   return b;
@@ -1117,8 +1119,7 @@ export function place(id: i32, count: i32): i32 {
     store<i32>(pOutI32 + ((<usize>k) << 2), n);
     // other classes replay this slot; this one updates its leaf now
     pushLog(n);
-    if (hasCons) setLeaf(c, b, n);
-    else updateLeaf(c, b, n);
+    refresh(c, b, hasCons, n);
     store<i64>(c + CS_SEQ, logSeq);
   }
   return count;

@@ -16,7 +16,6 @@ export function useNamespaces() {
   return names;
 }
 
-/** Name and label-selector filters over a table (the namespace is the header's, nsfilter.js); the server does the filtering. */
 /**
  * A field's own value that follows `source` when source changes. Not on mount: an effect
  * runs after the paint, and would undo what was typed in between (a Scale field set to 4
@@ -33,6 +32,7 @@ export function useFollowingState(source) {
   return [value, setValue];
 }
 
+/** Name and label-selector filters over a table (the namespace is the header's, nsfilter.js); the server does the filtering. */
 export function Filters({ query, setQuery, labels = true }) {
   return html`
     <form class="filters" role="search" onSubmit=${(e) => e.preventDefault()}>

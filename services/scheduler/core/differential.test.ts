@@ -76,12 +76,8 @@ function genConstraint(rng: Rng, dims: CoreDims, domainCounts: number[]): Domain
   const kind = rng.pick(Object.values(ConstraintKind));
   const key = rng.int(0, dims.topologyKeys - 1);
   const nd = domainCounts[key];
-  const counts = new Float64Array(nd);
+  const counts = genCounts(rng, kind, nd);
   const signed = kind === ConstraintKind.AffinityScore;
-  for (let d = 0; d < nd; d++) {
-    if (rng.chance(0.4)) continue;
-    counts[d] = signed ? rng.int(-20, 30) : rng.int(0, 6);
-  }
   const c: DomainConstraint = {
     kind,
     key,
@@ -93,18 +89,30 @@ function genConstraint(rng: Rng, dims: CoreDims, domainCounts: number[]): Domain
     weight: Math.log(rng.int(1, 50) + 2),
     passWhenEmpty: rng.chance(0.5),
   };
-  if (kind === ConstraintKind.SpreadHard && rng.chance(0.5)) {
-    c.eligible = new Uint8Array(nd);
-    for (let d = 0; d < nd; d++) c.eligible[d] = rng.chance(0.8) ? 1 : 0;
-  }
+  if (kind === ConstraintKind.SpreadHard && rng.chance(0.5)) c.eligible = genEligible(rng, nd);
   return c;
+}
+
+/** Other pods' counts per domain: 40% none, signed for AffinityScore. */
+function genCounts(rng: Rng, kind: number, nd: number): Float64Array {
+  const counts = new Float64Array(nd);
+  const signed = kind === ConstraintKind.AffinityScore;
+  for (let d = 0; d < nd; d++) {
+    if (rng.chance(0.4)) continue;
+    counts[d] = signed ? rng.int(-20, 30) : rng.int(0, 6);
+  }
+  return counts;
+}
+
+function genEligible(rng: Rng, nd: number): Uint8Array {
+  const eligible = new Uint8Array(nd);
+  for (let d = 0; d < nd; d++) eligible[d] = rng.chance(0.8) ? 1 : 0;
+  return eligible;
 }
 
 /** c with other counts (and eligible domains), the same number of domains. */
 function recounted(rng: Rng, c: DomainConstraint): DomainConstraint {
-  const signed = c.kind === ConstraintKind.AffinityScore;
-  const counts = c.counts.map(() => (rng.chance(0.4) ? 0 : signed ? rng.int(-20, 30) : rng.int(0, 6)));
-  return { ...c, counts, eligible: c.eligible?.map(() => (rng.chance(0.8) ? 1 : 0)) };
+  return { ...c, counts: genCounts(rng, c.kind, c.counts.length), eligible: c.eligible && genEligible(rng, c.counts.length) };
 }
 
 function genClass(rng: Rng, dims: CoreDims, domainCounts: number[]): ClassSpec {

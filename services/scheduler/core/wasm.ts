@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import * as layout from '../../../assembly/layout.js';
 import { ScoringStrategy } from './types.js';
-import type { ClassSpec, CoreDims, CoreKind, NodeRecord, NodeUsage, SchedulingCore } from './types.js';
+import type { ClassSpec, CoreDims, CoreKind, DomainConstraint, NodeRecord, NodeUsage, SchedulingCore } from './types.js';
 
 /**
  * The slice of the WebAssembly JS API used here: tsconfig's lib (ES2022, no DOM) does not
@@ -90,21 +90,18 @@ export class WasmCore implements SchedulingCore {
   private readonly pOutI32: number;
   private readonly pOutF64: number;
   private disposed = false;
-  /** per class: the constraint keys and domain counts checkDomains needs */
-  private readonly specs: Array<{ constraints: Array<{ key: number; counts: { length: number } }> } | undefined>;
+  /** per class: what it was defined with (checkDomains reads its constraints' keys and domains) */
+  private readonly defined: Array<DefinedClass | undefined>;
   /** per class: 1 once checkDomains passed since the last topology/presence/class change */
   private readonly domainsChecked: Uint8Array;
-  /** per class: its spec less the constraints' counts and eligible domains, and where those lie in its blob */
-  private readonly blobs: Array<DefinedBlob | undefined>;
 
   constructor(kind: 'wasm' | 'wasm-simd', dims: CoreDims) {
     if (dims.resources < 4) throw new RangeError(`scheduler core: dims.resources must be >= 4, got ${dims.resources}`);
     if (dims.nodes < 0 || dims.classes < 0) throw new RangeError(`scheduler core: bad dims ${JSON.stringify(dims)}`);
     this.kind = kind;
     this.dims = { ...dims };
-    this.specs = new Array(dims.classes).fill(undefined);
+    this.defined = new Array(dims.classes).fill(undefined);
     this.domainsChecked = new Uint8Array(dims.classes);
-    this.blobs = new Array(dims.classes).fill(undefined);
     const instance = new WebAssemblyApi.Instance(moduleFor(kind), { env: { abort: wasmAbort } });
     this.ex = instance.exports as unknown as CoreExports;
     const table = this.ex.init(dims.nodes, dims.resources, dims.labelWords, dims.taintWords, dims.portWords, dims.topologyKeys, dims.classes);
@@ -212,16 +209,16 @@ export class WasmCore implements SchedulingCore {
    */
   private checkDomains(id: number): void {
     if (this.domainsChecked[id]) return;
-    const spec = this.specs[id];
-    if (!spec) throw new RangeError(`scheduler core: class ${id} is not defined`);
+    const defined = this.defined[id];
+    if (!defined) throw new RangeError(`scheduler core: class ${id} is not defined`);
     const { np, i32, u32 } = this;
-    spec.constraints.forEach((c, i) => {
+    defined.shape.constraints.forEach((c, i) => {
       const row = this.pTopo + c.key * np;
       for (let slot = 0; slot < this.dims.nodes; slot++) {
         if (u32[this.pFlags + slot] === 0) continue;
-        if (i32[row + slot] >= c.counts.length) {
+        if (i32[row + slot] >= c.domains) {
           throw new RangeError(
-            `scheduler core: class ${id} constraints[${i}]: slot ${slot} is in domain ${i32[row + slot]} of topology key ${c.key}, but counts has length ${c.counts.length}`,
+            `scheduler core: class ${id} constraints[${i}]: slot ${slot} is in domain ${i32[row + slot]} of topology key ${c.key}, but counts has length ${c.domains}`,
           );
         }
       }
@@ -272,7 +269,7 @@ export class WasmCore implements SchedulingCore {
     this.checkClass(id);
     this.validateClass(id, spec);
     const shape = specShape(spec);
-    const prev = this.blobs[id];
+    const prev = this.defined[id];
     if (prev && isDeepStrictEqual(prev.shape, shape)) {
       // A volatile class recompiled for the next cycle (topology spread, pod affinity): only
       // other pods' counts moved. The module keeps the class's static arrays and leaves,
@@ -388,17 +385,15 @@ export class WasmCore implements SchedulingCore {
       if (c.eligible) u8.set(c.eligible, base + oEligible[i]);
     });
     this.ex.classReady(id);
-    // the module owns the counts from here; keep the shape for checkDomains only
-    this.specs[id] = { constraints: spec.constraints.map((c) => ({ key: c.key, counts: { length: c.counts.length } })) };
+    // the module owns the counts from here
+    this.defined[id] = { shape, base, oCounts, oEligible };
     this.domainsChecked[id] = 0;
-    this.blobs[id] = { shape, base, oCounts, oEligible };
   }
 
   dropClass(id: number): void {
     this.checkClass(id);
     this.ex.classDrop(id);
-    this.specs[id] = undefined;
-    this.blobs[id] = undefined;
+    this.defined[id] = undefined;
   }
 
   place(id: number, count: number, out: Int32Array): number {
@@ -446,7 +441,7 @@ export class WasmCore implements SchedulingCore {
   /** Drops this core's hold on its instance; the memory goes with the last reference. */
   dispose(): void {
     this.disposed = true;
-    this.specs.fill(undefined);
+    this.defined.fill(undefined);
   }
 }
 
@@ -454,8 +449,13 @@ function wasmAbort(): never {
   throw new Error('scheduler core: the WebAssembly module aborted');
 }
 
-interface DefinedBlob {
-  shape: unknown;
+/** A class spec less what a redefinition may change in place (specShape). */
+type SpecShape = Omit<ClassSpec, 'constraints'> & {
+  constraints: Array<Omit<DomainConstraint, 'counts' | 'eligible'> & { domains: number; eligible: boolean }>;
+};
+
+interface DefinedClass {
+  shape: SpecShape;
   /** the blob's address, and its constraints' counts and eligible arrays as offsets from it */
   base: number;
   oCounts: number[];
@@ -467,7 +467,7 @@ interface DefinedBlob {
  * eligible domains (their lengths stay, as they size the blob). A copy, so that a caller
  * reusing its spec's arrays cannot change what the next definition is compared with.
  */
-function specShape(spec: ClassSpec): unknown {
+function specShape(spec: ClassSpec): SpecShape {
   return structuredClone({
     ...spec,
     constraints: spec.constraints.map(({ counts, eligible, ...rest }) => ({ ...rest, domains: counts.length, eligible: eligible !== undefined })),
