@@ -6,8 +6,10 @@
  * Watch, and whose batch writes are encoded and answered at once. Each bound pod comes back
  * as its MODIFIED event, as the binding's watch event does. Prints CPU µs per pod over the
  * measured pods; `--cpu-prof` on node profiles it without the other processes' noise.
+ * `--spread` runs TopologySpreading's shape instead: nodes dealt into three zones, the
+ * measured pods labelled and spread over the zones (maxSkew 5, DoNotSchedule).
  *
- *   node dist/bench/schedpipe.js [--nodes 5000] [--warm 5000] [--pods 50000] [--window FILE]
+ *   node dist/bench/schedpipe.js [--nodes 5000] [--warm 5000] [--pods 50000] [--spread] [--window FILE]
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -24,13 +26,16 @@ import { boundPod } from '../services/apiserver/handler.js';
 import { pendingPod } from './watchcachefeed.js';
 
 const { values } = parseArgs({
-  options: { nodes: { type: 'string', default: '5000' }, warm: { type: 'string', default: '5000' }, pods: { type: 'string', default: '50000' }, window: { type: 'string' } },
+  options: { nodes: { type: 'string', default: '5000' }, warm: { type: 'string', default: '5000' }, pods: { type: 'string', default: '50000' }, spread: { type: 'boolean', default: false }, window: { type: 'string' } },
 });
 const NODES = Number(values.nodes);
 const WARM = Number(values.warm);
 const PODS = Number(values.pods);
 const FRAME_BYTES = 96 * 1024;
 const FRAME_EVENTS = 512;
+const SPREAD = values.spread!;
+const ZONE_KEY = 'topology.kubernetes.io/zone';
+const ZONES = ['moon-1', 'moon-2', 'moon-3'];
 
 let rv = 100;
 const stamp = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -41,7 +46,13 @@ function node(i: number): Node {
   return {
     kind: 'Node',
     apiVersion: 'v1',
-    metadata: { name, uid: crypto.randomUUID(), resourceVersion: String(rv++), creationTimestamp: stamp(Date.now()) },
+    metadata: {
+      name,
+      uid: crypto.randomUUID(),
+      resourceVersion: String(rv++),
+      creationTimestamp: stamp(Date.now()),
+      ...(SPREAD ? { labels: { [ZONE_KEY]: ZONES[i % ZONES.length] } } : {}),
+    },
     spec: {},
     status: { capacity, allocatable: capacity, conditions: [{ status: 'True', type: 'Ready' }], phase: 'Running' },
   } as Node;
@@ -51,6 +62,12 @@ function node(i: number): Node {
 function pending(i: number): any {
   const p = pendingPod(i);
   delete p.metadata.managedFields;
+  if (SPREAD && i >= WARM) {
+    p.metadata.labels = { color: 'blue' };
+    p.spec.topologySpreadConstraints = [
+      { maxSkew: 5, topologyKey: ZONE_KEY, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { color: 'blue' } } },
+    ];
+  }
   p.metadata.resourceVersion = String(rv++);
   return p;
 }
