@@ -101,7 +101,7 @@ function randomPod(r: Rng, rev: string): any {
 function createdBytes(pod: any): StoredBytes {
   const s = storedBytes(encodeStored(pod));
   assert.equal(s.bytes.toString('utf8'), storedText(pod));
-  return { bytes: s.bytes, metaEnd: s.metaEnd };
+  return { bytes: s.bytes, metaEnd: s.metaEnd, managedFields: s.managedFields };
 }
 
 /** An ObjectStorage over a store and a watch cache that hold one pod (and its created bytes, when given); it records what is written. */
@@ -152,8 +152,10 @@ describe('apiserver binding: the bound pod\'s stored bytes spliced from the crea
       if (s) {
         spliced++;
         assert.equal(s.bytes.toString('utf8'), expected, `pod ${i}: ${json}`);
-        // metadata's end where storedBytes says
-        assert.equal(s.metaEnd, storedBytes(encodeStored(next)).metaEnd, `pod ${i}: ${json}`);
+        // metadata's end, and where its last member managedFields starts, where storedBytes says
+        const encoded = storedBytes(encodeStored(next));
+        assert.equal(s.metaEnd, encoded.metaEnd, `pod ${i}: ${json}`);
+        assert.equal(s.managedFields, encoded.managedFields, `pod ${i}: ${json}`);
       }
       // the usual shape: apiVersion, kind, metadata, spec, status in that order, no member the splice cannot place
       // (mergeSystemFields adds name, namespace and uid to metadata when missing; a nodeName

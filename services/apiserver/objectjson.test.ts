@@ -46,6 +46,41 @@ describe('objectjson: one encoding per write', () => {
   }
 });
 
+describe('objectjson: where metadata.managedFields starts, recorded by the encoding', () => {
+  const managed = [{ manager: 'kübectl', operation: 'Update', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:ä/b': {} } } } }];
+  // [what, metadata, whether the member is metadata's last and not its only one]
+  const cases: Array<[string, any, boolean]> = [
+    ['last', { name: 'p', labels: { 'ä/b': 'ü' }, managedFields: managed }, true],
+    ['last but for resourceVersion and selfLink', { name: 'p', managedFields: managed, resourceVersion: '4', selfLink: '/p' }, true],
+    ['between members', { name: 'p', managedFields: managed, uid: 'u' }, false],
+    ['alone', { managedFields: managed }, false],
+    ['alone but for resourceVersion', { managedFields: managed, resourceVersion: '4' }, false],
+    ['absent', { name: 'p', labels: { managedFields: 'x' } }, false],
+  ];
+  for (const [what, metadata, recorded] of cases) {
+    it(`${what}: ${recorded ? 'the member is the text from the recorded comma to metadata\'s end, in characters and in bytes' : 'nothing recorded, the text still JSON.stringify\'s'}`, () => {
+      const obj = { apiVersion: 'v1', kind: 'ConfigMap', metadata, data: { managedFields: '[]', é: 'ü' } };
+      const enc = encodeStored(obj);
+      assert.equal(enc.text, storedText(obj));
+      const sb = storedBytes(enc);
+      const member = `,"managedFields":${JSON.stringify(managed)}`;
+      if (!recorded) return void (assert.equal(enc.managedFields, undefined), assert.equal(sb.managedFields, undefined));
+      assert.equal(enc.text.slice(enc.managedFields, enc.metaEnd), member);
+      assert.equal(sb.bytes.toString('utf8', sb.managedFields, sb.metaEnd), member);
+      // a watch that omits managedFields is sent the written parts less the member, cut from the stored bytes
+      const cached = JSON.parse(sb.bytes.toString());
+      cached.metadata.resourceVersion = '5';
+      const parts = withResourceVersionParts(sb, 5);
+      rememberJson(cached, parts);
+      const { managedFields: _mf, ...meta } = cached.metadata;
+      const trimmed = objectJsonWithoutManagedFields(cached);
+      assert.equal(joined(trimmed), JSON.stringify({ ...cached, metadata: meta }));
+      assert.equal(trimmed[0]!.buffer, sb.bytes.buffer);
+      assert.equal(trimmed[0]!.length, sb.managedFields);
+    });
+  }
+});
+
 describe('objectjson: a write spliced once', () => {
   it('gives the watch cache and the change event the same parts, views of the stored bytes, not copies', () => {
     const obj = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: {} };

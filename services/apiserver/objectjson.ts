@@ -18,6 +18,13 @@ export interface StoredJson {
   text: string;
   /** index in `text` of the `}` that closes metadata */
   metaEnd: number;
+  /**
+   * index in `text` of the comma before metadata.managedFields when that member is
+   * metadata's last and not its only one (where every write puts it): the member is
+   * `text` from here to metaEnd, and a watch that omits managedFields cuts it there
+   * without searching the bytes
+   */
+  managedFields?: number;
 }
 
 /**
@@ -33,27 +40,56 @@ export function shareJson(obj: object, text: string): void {
 
 /** The same text as JSON.stringify({ ...obj, metadata: <metadata without resourceVersion, selfLink> }). */
 export function encodeStored(obj: any): StoredJson {
-  const { resourceVersion: _rv, selfLink: _sl, ...meta } = obj.metadata ?? {};
+  const metadata = obj.metadata ?? {};
+  const { resourceVersion: _rv, selfLink: _sl, managedFields, ...rest } = metadata;
+  // managedFields last: encoded apart, so that where the member starts is known
+  const apart = managedFields !== undefined && managedFieldsLast(metadata);
+  const meta = apart || managedFields === undefined ? rest : withoutUnstored(metadata);
   let text = '{';
   let metaEnd = -1;
+  let managedFieldsAt: number | undefined;
   const add = (key: string, value: unknown) => {
     const json = (typeof value === 'object' && value !== null && sharedJson.get(value)) || JSON.stringify(value);
     if (json === undefined) return;
     text += (text.length > 1 ? ',' : '') + JSON.stringify(key) + ':' + json;
   };
+  const addMetadata = () => {
+    if (!apart) add('metadata', meta);
+    else {
+      // the text is not read back here (a cons string read is a copy of it): only its length
+      const json = JSON.stringify(meta);
+      text += `${text.length > 1 ? ',' : ''}"metadata":`;
+      if (json.length === 2) text += `{"managedFields":${JSON.stringify(managedFields)}}`;
+      else {
+        managedFieldsAt = text.length + json.length - 1;
+        text += `${json.slice(0, -1)},"managedFields":${JSON.stringify(managedFields)}}`;
+      }
+    }
+    metaEnd = text.length - 1;
+  };
   for (const key of Object.keys(obj)) {
     if (key !== 'metadata') add(key, obj[key]);
-    else {
-      add(key, meta);
-      metaEnd = text.length - 1;
-    }
+    else addMetadata();
   }
-  if (metaEnd < 0) {
-    // a spread adds the metadata key last when the object had none
-    add('metadata', meta);
-    metaEnd = text.length - 1;
+  // a spread adds the metadata key last when the object had none
+  if (metaEnd < 0) addMetadata();
+  return managedFieldsAt === undefined ? { text: text + '}', metaEnd } : { text: text + '}', metaEnd, managedFields: managedFieldsAt };
+}
+
+/** Whether managedFields is metadata's last member but for those the store does not keep. */
+function managedFieldsLast(metadata: object): boolean {
+  const keys = Object.keys(metadata);
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const k = keys[i]!;
+    if (k !== 'resourceVersion' && k !== 'selfLink') return k === 'managedFields';
   }
-  return { text: text + '}', metaEnd };
+  return false;
+}
+
+/** metadata less the members the store does not keep, the rest in their order. */
+function withoutUnstored(metadata: object): object {
+  const { resourceVersion: _rv, selfLink: _sl, ...meta } = metadata as Record<string, unknown>;
+  return meta;
 }
 
 /**
@@ -93,6 +129,8 @@ export interface StoredBytes {
   bytes: Buffer;
   /** index in `bytes` of the `}` that closes metadata */
   metaEnd: number;
+  /** index in `bytes` of the comma before metadata's last member managedFields (StoredJson's, counted in bytes) */
+  managedFields?: number;
   /** the text the bytes were encoded from (writtenText splices it rather than decoding the bytes again) */
   json?: StoredJson;
   /** the written JSON as parts, once withResourceVersionParts made them for the revision they carry */
@@ -103,8 +141,12 @@ export interface StoredBytes {
 export function storedBytes(s: StoredJson): StoredBytes {
   const bytes = Buffer.from(s.text);
   // all ASCII (the usual case): a character is a byte
-  const metaEnd = bytes.length === s.text.length ? s.metaEnd : Buffer.byteLength(s.text.slice(0, s.metaEnd));
-  return { bytes, metaEnd, json: s };
+  const ascii = bytes.length === s.text.length;
+  const metaEnd = ascii ? s.metaEnd : Buffer.byteLength(s.text.slice(0, s.metaEnd));
+  if (s.managedFields === undefined) return { bytes, metaEnd, json: s };
+  // the member is ASCII but for strings in its fields (a label's key): count from metadata's end
+  const managedFields = ascii ? s.managedFields : metaEnd - Buffer.byteLength(s.text.slice(s.managedFields, s.metaEnd));
+  return { bytes, metaEnd, managedFields, json: s };
 }
 
 /** `,"status":` as bytes */
@@ -190,7 +232,8 @@ export function splicedStored(current: unknown, base: StoredBytes, next: unknown
   const out = Buffer.allocUnsafe(specClose + Buffer.byteLength(tail));
   bytes.copy(out, 0, 0, specClose);
   out.write(tail, specClose);
-  return { bytes: out, metaEnd: base.metaEnd };
+  // metadata is base's, byte for byte
+  return base.managedFields === undefined ? { bytes: out, metaEnd: base.metaEnd } : { bytes: out, metaEnd: base.metaEnd, managedFields: base.managedFields };
 }
 
 /**
@@ -225,10 +268,20 @@ export function withResourceVersionParts(s: StoredBytes, rev: number | string): 
   const r = String(rev);
   if (s.written?.rev !== r) {
     const { bytes, metaEnd } = s;
-    s.written = { rev: r, parts: [bytes.subarray(0, metaEnd), Buffer.from(resourceVersionMember(bytes[metaEnd - 1]!, r), 'latin1'), bytes.subarray(metaEnd)] };
+    const parts = [bytes.subarray(0, metaEnd), Buffer.from(resourceVersionMember(bytes[metaEnd - 1]!, r), 'latin1'), bytes.subarray(metaEnd)];
+    if (s.managedFields !== undefined) managedFieldsIn.set(parts, s.managedFields);
+    s.written = { rev: r, parts };
   }
   return s.written.parts;
 }
+
+/**
+ * Where metadata's last member managedFields starts (its comma) in the first of a written
+ * object's parts, when its encoding recorded it: withoutManagedFieldsParts cuts there
+ * instead of walking the bytes for the member and then through it (a pod's managedFields
+ * are ~40% of its bytes).
+ */
+const managedFieldsIn = new WeakMap<readonly Uint8Array[], number>();
 
 /**
  * Encodings of objects the watch cache just took from the store (their written JSON is
@@ -290,6 +343,8 @@ export function objectJsonWithoutManagedFields(obj: object): readonly Uint8Array
  */
 function withoutManagedFieldsParts(parts: readonly Uint8Array[]): readonly Uint8Array[] {
   const first = parts[0]!;
+  const at = managedFieldsIn.get(parts);
+  if (at !== undefined) return [first.subarray(0, at), ...parts.slice(1)];
   const member = metadataManagedFieldsMember(first);
   if (!member) return parts;
   // the member and the comma before it go (memberAt); without one, it was metadata's only member

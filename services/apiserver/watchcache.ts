@@ -330,7 +330,7 @@ export class WatchCache {
   private keepStored(entry: CachedObject, stored: StoredBytes): void {
     if (this.keptStored.size >= MAX_KEPT_STORED) this.keptStored.delete(this.keptStored.keys().next().value!);
     // the bytes alone: not the text they were encoded from nor their splice with the revision
-    this.keptStored.set(entry, { bytes: stored.bytes, metaEnd: stored.metaEnd });
+    this.keptStored.set(entry, { bytes: stored.bytes, metaEnd: stored.metaEnd, managedFields: stored.managedFields });
   }
 
   /**
