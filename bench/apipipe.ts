@@ -2,7 +2,8 @@
  * The apiserver's per-pod work under SchedulingBasic's traffic, without a scheduler: a real
  * nats-server and apiserver (child processes, as every benchmark starts them) and one driver
  * process that plays the scheduler's and the scheduler_perf tracker's parts at the API:
- * pods created in batches (the runner's batch size and batches in flight), two pod watches
+ * pods created in batches (the runner's batch size and batches in flight, at most 2,000
+ * unbound at once, as the scheduler benchmark's runs hold), two pod watches
  * without managedFields (the scheduler's informer and the tracker), each pending pod bound
  * by batchBind and given its Scheduled Event through the scheduler's own EventRecorder.
  * The driver places pods round robin, so no scheduling decision varies between runs.
@@ -43,6 +44,11 @@ const BATCH = Number(values.batch);
 const IN_FLIGHT = Number(values['in-flight']);
 /** bindings per batchBind, as the scheduler's binder sends them at most */
 const BIND_BATCH = 500;
+/**
+ * created pods not yet bound at most, about what the scheduler benchmark's runs hold (the
+ * apiserver keeps the created bytes a binding is spliced from for the last 8,192 creates)
+ */
+const MAX_UNBOUND = 2000;
 const NAMESPACE = 'namespace-1';
 const POD_TEMPLATE = new URL('../../bench/scheduler-perf/config/templates/pod-default.yaml', import.meta.url).pathname;
 
@@ -98,12 +104,35 @@ class Binder {
   }
 }
 
+/** the creators waiting for fewer than MAX_UNBOUND created pods to be unbound */
+let backlogWaiters: Array<() => void> = [];
+let created = 0;
+let bound = 0;
+function backlogRoom(): Promise<void> | undefined {
+  if (created - bound < MAX_UNBOUND) return undefined;
+  return new Promise((r) => backlogWaiters.push(r));
+}
+function boundOne(): void {
+  bound++;
+  if (backlogWaiters.length && created - bound < MAX_UNBOUND) {
+    const waiters = backlogWaiters;
+    backlogWaiters = [];
+    for (const w of waiters) w();
+  }
+}
+
 async function createPods(client: ApiClient, count: number): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < count) {
+      const room = backlogRoom();
+      if (room) {
+        await room;
+        continue;
+      }
       const n = Math.min(BATCH, count - next);
       next += n;
+      created += n;
       const items = Array.from({ length: n }, () => ({ ...Resources.pods, namespace: NAMESPACE, body: makePod(POD_TEMPLATE, NAMESPACE, 0, 1) }));
       fail('pod creates', await client.batchCreateOutcomes(items));
     }
@@ -129,14 +158,13 @@ try {
   } while (cont);
 
   const binder = new Binder(client, nodeNames);
-  let bound = 0;
   const schedulerWatch = client.watch<Pod>(Resources.pods, { resourceVersion: '0' }, { omitManagedFields: true });
   const trackerWatch = client.watch<Pod>(Resources.pods, { resourceVersion: '0' }, { omitManagedFields: true });
   void (async () => {
     for await (const ev of schedulerWatch) if (ev.type === 'ADDED' && !ev.object.spec?.nodeName) binder.add(ev.object);
   })();
   void (async () => {
-    for await (const ev of trackerWatch) if (ev.type === 'MODIFIED' && ev.object.spec?.nodeName) bound++;
+    for await (const ev of trackerWatch) if (ev.type === 'MODIFIED' && ev.object.spec?.nodeName) boundOne();
   })();
 
   const round = async (count: number) => {
