@@ -55,6 +55,25 @@ describe('scheduler_perf templates', () => {
     assert.equal(preemptor.spec?.priorityClassName, 'high-priority');
   });
 
+  it('gives each pod metadata of its own and shares the rest of the template, frozen', () => {
+    const file = path.join(TEMPLATES, 'pod-with-topology-spreading.yaml');
+    const a = makePod(file, 'namespace-a', 0, 2, 'run1');
+    const b = makePod(file, 'namespace-b', 1, 2);
+    assert.equal(a.metadata?.namespace, 'namespace-a');
+    assert.equal(b.metadata?.namespace, 'namespace-b');
+    assert.deepEqual(a.metadata?.labels, { color: 'blue', [RUN_LABEL]: 'run1' });
+    assert.deepEqual(b.metadata?.labels, { color: 'blue' });
+    a.metadata!.name = 'a';
+    assert.equal(b.metadata?.name, undefined);
+    assert.equal(a.spec, b.spec);
+    assert.throws(() => ((a.spec!.containers[0] as { name: string }).name = 'x'), TypeError);
+    assert.equal(makePod(file, 'namespace-c', 2, 3).spec?.containers[0].name, 'pause');
+    // the template as instantiate gives it stays a copy of its own
+    const copy = instantiate<any>(file);
+    copy.spec.containers[0].name = 'changed';
+    assert.equal(makePod(file, 'namespace-d', 3, 4).spec?.containers[0].name, 'pause');
+  });
+
   it('replaces {{.Index}} and {{.Count}} per object', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'perf-tpl-'));
     const file = path.join(dir, 'cm.yaml');
