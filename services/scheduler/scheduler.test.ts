@@ -129,7 +129,8 @@ describe('scheduler: one scheduler against a real apiserver', function () {
 
   it('marks a pod no node fits Unschedulable with the upstream message, then schedules it once a node that fits is added', async () => {
     await c.createPod(pod('huge', '16'));
-    const expected = '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.';
+    // the node could not hold 16 cpu even empty: preemption is not tried (upstream NodeResourcesFit's Unresolvable)
+    const expected = '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.';
     const cond = await waitFor('PodScheduled=False', async () => (await c.getPod('huge')).status?.conditions?.find((x) => x.type === 'PodScheduled' && x.status === 'False'));
     assert.equal(cond.reason, 'Unschedulable');
     assert.equal(cond.message, expected);

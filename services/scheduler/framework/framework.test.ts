@@ -8,17 +8,23 @@ const gpuTaint: Taint = { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }
 describe('Framework', () => {
   it('renders the FailedScheduling message as upstream: histogram sorted as strings, then the preemption sentence', () => {
     const h = harness();
-    for (let i = 1; i <= 3; i++) h.cache.addNode(mkNode(`n${i}`, { cpu: '1' }));
+    // n1..n3 could hold the pod once their pod is gone; n6 could not hold it empty
+    for (let i = 1; i <= 3; i++) {
+      h.cache.addNode(mkNode(`n${i}`, { cpu: '2' }));
+      h.cache.addPod(mkPod(`busy-${i}`, { cpu: '1' }, { nodeName: `n${i}` }));
+    }
     for (let i = 4; i <= 5; i++) h.cache.addNode(mkNode(`n${i}`, { taints: [gpuTaint] }));
+    h.cache.addNode(mkNode('n6', { cpu: '1' }));
     const r = h.schedule(mkPod('web-1', { cpu: '2' }));
-    assert.equal(r.message, '0/5 nodes are available: 2 node(s) had untolerated taint {dedicated: gpu}, 3 Insufficient cpu.');
+    assert.equal(r.message, '0/6 nodes are available: 2 node(s) had untolerated taint {dedicated: gpu}, 4 Insufficient cpu.');
     assert.deepEqual([...r.diag!.unschedulablePlugins].sort(), ['NodeResourcesFit', 'TaintToleration']);
+    // upstream NodeResourcesFit: a request beyond the node's allocatable is Unresolvable (kubernetes#131345)
     assert.deepEqual(r.diag!.resolvableSlots.map((s) => h.cache.nodeAt(s)!.name), ['n1', 'n2', 'n3']);
-    const withPreemption = h.fw.failureMessage(r.diag!, 'preemption: 0/5 nodes are available: 5 No preemption victims found for incoming pod.');
+    const withPreemption = h.fw.failureMessage(r.diag!, 'preemption: 0/6 nodes are available: 6 No preemption victims found for incoming pod.');
     // one period at the end, as the FailedScheduling events users see
     assert.equal(
       withPreemption,
-      '0/5 nodes are available: 2 node(s) had untolerated taint {dedicated: gpu}, 3 Insufficient cpu. preemption: 0/5 nodes are available: 5 No preemption victims found for incoming pod.',
+      '0/6 nodes are available: 2 node(s) had untolerated taint {dedicated: gpu}, 4 Insufficient cpu. preemption: 0/6 nodes are available: 6 No preemption victims found for incoming pod.',
     );
   });
 

@@ -135,6 +135,18 @@ const FILTER_OF_REASON: Record<number, number> = {
   [Reason.ExistingAntiAffinity]: 1 << 7,
 };
 
+/**
+ * upstream NodeResourcesFit's Unresolvable: the pod asks for more of a resource (the pod
+ * count aside) than the node can hold at all, so no set of victims makes room for it.
+ */
+function exceedsAllocatable(detail: number, request: ArrayLike<number>, allocatable: ArrayLike<number>): boolean {
+  for (let d = 0; d < 24; d++) {
+    if (d === Dim.PODS || !(detail & (1 << d))) continue;
+    if (request[d]! > (allocatable[d] ?? 0)) return true;
+  }
+  return false;
+}
+
 /** upstream returns UnschedulableAndUnresolvable for these: preemption cannot help. */
 const UNRESOLVABLE_REASONS = new Set<number>([
   Reason.Unschedulable,
@@ -417,7 +429,9 @@ export class Framework {
       const msgs = plugin ? plugin.reasons(code, detail, snapshot, spec) : [`unknown reason ${code}`];
       for (const m of msgs) out.reasons.set(m, (out.reasons.get(m) ?? 0) + 1);
       if (plugin) out.unschedulablePlugins.add(plugin.name);
-      if (!UNRESOLVABLE_REASONS.has(code)) out.resolvableSlots.push(slot);
+      if (UNRESOLVABLE_REASONS.has(code)) continue;
+      if (code === Reason.Insufficient && exceedsAllocatable(detail, spec.request, snapshot.nodeAt(slot)!.allocatable)) continue;
+      out.resolvableSlots.push(slot);
     }
     return out;
   }

@@ -63,6 +63,8 @@ export interface NodeInfo {
   slot: number;
   node: Node;
   pods: Map<string, PodInfo>;
+  /** what the node can hold, per resource dimension (Snapshot.resourceDim) */
+  allocatable: Float64Array;
   requested: Float64Array;
   nonZeroRequested: Float64Array;
   /** the host ports its pods hold, as port bits (Snapshot.portBit) */
