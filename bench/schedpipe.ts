@@ -7,9 +7,11 @@
  * as its MODIFIED event, as the binding's watch event does. Prints CPU µs per pod over the
  * measured pods; `--cpu-prof` on node profiles it without the other processes' noise.
  * `--spread` runs TopologySpreading's shape instead: nodes dealt into three zones, the
- * measured pods labelled and spread over the zones (maxSkew 5, DoNotSchedule).
+ * measured pods labelled and spread over the zones (maxSkew 5, DoNotSchedule). `--rate N`
+ * creates N pods a second instead of as many as the scheduler takes, so its cycles are as
+ * small as in the scheduler benchmark, where the apiserver sets the pace.
  *
- *   node dist/bench/schedpipe.js [--nodes 5000] [--warm 5000] [--pods 50000] [--spread] [--window FILE]
+ *   node dist/bench/schedpipe.js [--nodes 5000] [--warm 5000] [--pods 50000] [--spread] [--rate N] [--window FILE]
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -26,7 +28,7 @@ import { boundPod } from '../services/apiserver/handler.js';
 import { pendingPod } from './watchcachefeed.js';
 
 const { values } = parseArgs({
-  options: { nodes: { type: 'string', default: '5000' }, warm: { type: 'string', default: '5000' }, pods: { type: 'string', default: '50000' }, spread: { type: 'boolean', default: false }, window: { type: 'string' } },
+  options: { nodes: { type: 'string', default: '5000' }, warm: { type: 'string', default: '5000' }, pods: { type: 'string', default: '50000' }, spread: { type: 'boolean', default: false }, rate: { type: 'string' }, window: { type: 'string' } },
 });
 const NODES = Number(values.nodes);
 const WARM = Number(values.warm);
@@ -34,6 +36,8 @@ const PODS = Number(values.pods);
 const FRAME_BYTES = 96 * 1024;
 const FRAME_EVENTS = 512;
 const SPREAD = values.spread!;
+/** pods created per second (default: as fast as the scheduler takes them) */
+const RATE = values.rate ? Number(values.rate) : undefined;
 const ZONE_KEY = 'topology.kubernetes.io/zone';
 const ZONES = ['moon-1', 'moon-2', 'moon-3'];
 
@@ -182,8 +186,11 @@ async function createPods(from: number, n: number): Promise<void> {
   await new Promise((r) => setImmediate(r));
   const target = boundCount + n;
   let next = from;
+  const t0 = performance.now();
   while (boundCount < target) {
-    while (next < from + n && next - from - (boundCount - (target - n)) < 2000) {
+    // at RATE, the pods due by now; else as many as keep 2,000 unbound
+    const due = RATE ? from + Math.min(n, Math.floor(((performance.now() - t0) * RATE) / 1000)) : from + n;
+    while (next < due && next - from - (boundCount - (target - n)) < 2000) {
       podWatch!.push(events[next++ - from]!);
     }
     podWatch!.flush();

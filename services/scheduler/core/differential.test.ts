@@ -115,6 +115,26 @@ function recounted(rng: Rng, c: DomainConstraint): DomainConstraint {
   return { ...c, counts: genCounts(rng, c.kind, c.counts.length), eligible: c.eligible && genEligible(rng, c.counts.length) };
 }
 
+/**
+ * spec with one member taken from another generated class (or, for its constraints, one
+ * constraint's maxSkew or selfIncrement moved, or its eligible domains given or taken away)
+ * and other counts: a redefinition that may not be taken in place, however small the difference.
+ */
+function reshaped(rng: Rng, spec: ClassSpec, dims: CoreDims, domainCounts: number[]): ClassSpec {
+  const next: ClassSpec = { ...spec, constraints: spec.constraints.map((c) => recounted(rng, c)) };
+  const keys = Object.keys(spec) as Array<keyof ClassSpec>;
+  const key = keys[rng.int(0, keys.length - 1)]!;
+  if (key !== 'constraints') return { ...next, [key]: genClass(rng, dims, domainCounts)[key] };
+  if (next.constraints.length === 0) return next;
+  const i = rng.int(0, next.constraints.length - 1);
+  const c = next.constraints[i]!;
+  const r = rng.next();
+  if (r < 0.35) next.constraints[i] = { ...c, maxSkew: c.maxSkew + rng.int(1, 3) };
+  else if (r < 0.7) next.constraints[i] = { ...c, selfIncrement: c.selfIncrement === 0 ? 1 : 0 };
+  else next.constraints[i] = { ...c, eligible: c.eligible ? undefined : genEligible(rng, c.counts.length) };
+  return next;
+}
+
 function genClass(rng: Rng, dims: CoreDims, domainCounts: number[]): ClassSpec {
   const request = new Float64Array(dims.resources);
   if (rng.chance(0.8)) request[0] = rng.int(1, 20) * 50;
@@ -243,6 +263,23 @@ function runScenario(seed: number, maxNodes: number, steps: number): void {
     all((c) => c.defineClass(id, cloneSpec(spec)));
     specs[id] = spec;
   };
+  // the class's constraints over key k with the key's new number of domains, the rest recounted
+  const regrow = (id: number, k: number) => {
+    const constraints = specs[id]!.constraints.map((c) => {
+      if (c.key !== k) return recounted(rng, c);
+      const nd = domainCounts[k]!;
+      return { ...c, counts: genCounts(rng, c.kind, nd), eligible: c.eligible && genEligible(rng, nd) };
+    });
+    const spec = { ...specs[id]!, constraints };
+    all((c) => c.defineClass(id, cloneSpec(spec)));
+    specs[id] = spec;
+  };
+  // a redefinition that differs in one other member too: it must take effect
+  const reshape = (id: number) => {
+    const spec = reshaped(rng, specs[id]!, dims, domainCounts);
+    all((c) => c.defineClass(id, cloneSpec(spec)));
+    specs[id] = spec;
+  };
   for (let id = 0; id < dims.classes; id++) define(id);
 
   const diag = trio.cores.map(() => new Int32Array(dims.nodes));
@@ -311,10 +348,17 @@ function runScenario(seed: number, maxNodes: number, steps: number): void {
       }
     } else if (op < 0.88) {
       const k = rng.int(0, dims.topologyKeys - 1);
+      // sometimes a new domain appears (a new zone's first node)
+      const grown = domainCounts[k]! < 8 && rng.chance(0.3);
+      if (grown) domainCounts[k]!++;
       const doms = genDomains(rng, dims, domainCounts, k);
       all((c) => c.setTopology(k, doms));
+      // the scheduler recompiles the classes that count over it: only their domains grew
+      if (grown) for (let id = 0; id < dims.classes; id++) if (defined[id] && specs[id]!.constraints.some((c) => c.key === k)) regrow(id, k);
     } else if (op < 0.95) {
-      if (defined[id] && rng.chance(0.5)) recount(id);
+      const r = rng.next();
+      if (defined[id] && r < 0.4) recount(id);
+      else if (defined[id] && r < 0.8) reshape(id);
       else define(id);
     } else if (defined[id]) {
       all((c) => c.dropClass(id));

@@ -6,7 +6,6 @@
  * told only which slot changed.
  */
 import { readFileSync } from 'node:fs';
-import { isDeepStrictEqual } from 'node:util';
 import * as layout from '../../../assembly/layout.js';
 import { ScoringStrategy } from './types.js';
 import type { ClassSpec, CoreDims, CoreKind, DomainConstraint, NodeRecord, NodeUsage, SchedulingCore } from './types.js';
@@ -268,9 +267,8 @@ export class WasmCore implements SchedulingCore {
   defineClass(id: number, spec: ClassSpec): void {
     this.checkClass(id);
     this.validateClass(id, spec);
-    const shape = specShape(spec);
     const prev = this.defined[id];
-    if (prev && isDeepStrictEqual(prev.shape, shape)) {
+    if (prev && sameShape(prev.shape, spec)) {
       // A volatile class recompiled for the next cycle (topology spread, pod affinity): only
       // other pods' counts moved. The module keeps the class's static arrays and leaves,
       // which do not depend on them, instead of computing them again for every node.
@@ -281,6 +279,7 @@ export class WasmCore implements SchedulingCore {
       });
       return;
     }
+    const shape = specShape(spec);
     const { dims } = this;
     // Lay the blob out: header, then 8-byte aligned arrays (offsets from the blob base).
     let size = layout.H_SIZE;
@@ -472,4 +471,54 @@ function specShape(spec: ClassSpec): SpecShape {
     ...spec,
     constraints: spec.constraints.map(({ counts, eligible, ...rest }) => ({ ...rest, domains: counts.length, eligible: eligible !== undefined })),
   });
+}
+
+/**
+ * isDeepStrictEqual(shape, specShape(spec)) without copying `spec` first: a volatile class
+ * is defined again every cycle (for a pod stream, every few pods), and the copy and the
+ * generic comparison were a tenth of the scheduler's time at TopologySpreading's pace.
+ */
+function sameShape(shape: SpecShape, spec: ClassSpec): boolean {
+  const keys = Object.keys(spec) as Array<keyof ClassSpec>;
+  if (keys.length !== Object.keys(shape).length) return false;
+  for (const k of keys) {
+    if (!Object.hasOwn(shape, k)) return false;
+    if (k !== 'constraints') {
+      if (!sameValue(shape[k], spec[k])) return false;
+      continue;
+    }
+    const a = shape.constraints;
+    const b = spec.constraints;
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) {
+      const { counts, eligible, ...rest } = b[i]!;
+      const { domains, eligible: hasEligible, ...restShape } = a[i]!;
+      if (domains !== counts.length || hasEligible !== (eligible !== undefined) || !sameValue(restShape, rest)) return false;
+    }
+  }
+  return true;
+}
+
+/** isDeepStrictEqual for what a ClassSpec holds: primitives, arrays, typed arrays and plain objects. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+  if (ArrayBuffer.isView(a)) {
+    const x = a as unknown as ArrayLike<number>;
+    const y = b as unknown as ArrayLike<number>;
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
+    return true;
+  }
+  if (Array.isArray(a)) {
+    const y = b as unknown[];
+    if (a.length !== y.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], y[i])) return false;
+    return true;
+  }
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (!Object.hasOwn(b, k) || !sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
 }
