@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Namespace, Node, Pod } from 'kubernetes-types/core/v1.js';
 import YAML from 'yaml';
+import { deepFreeze } from '../../lib/api/canonical.js';
 import type { KubeObject, ResourceRef } from '../../lib/client/mod.js';
 import { ConfigError, type CreateNodesOp } from './config.js';
 
@@ -80,14 +81,6 @@ function parseObject(text: string, file: string): KubeObject {
   const o = obj as KubeObject;
   if (!o.kind || !o.apiVersion) throw new ConfigError(`template ${file} must set apiVersion and kind`);
   return o;
-}
-
-function deepFreeze<T>(v: T): T {
-  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
-    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
-    Object.freeze(v);
-  }
-  return v;
 }
 
 /**
