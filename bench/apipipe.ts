@@ -5,7 +5,8 @@
  * pods created in batches (the runner's batch size and batches in flight, at most 2,000
  * unbound at once, as the scheduler benchmark's runs hold), two pod watches
  * without managedFields (the scheduler's informer and the tracker), each pending pod bound
- * by batchBind and given its Scheduled Event through the scheduler's own EventRecorder.
+ * through the scheduler's own Binder (batchBind) and given its Scheduled Event through the
+ * scheduler's own EventRecorder.
  * The driver places pods round robin, so no scheduling decision varies between runs.
  *
  * The scheduler benchmark's figures move ±10% between runs with the scheduler's cycle
@@ -19,7 +20,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { ApiClient, connectNats, EventRecorder, Resources, type BindItem, type StatusError } from '../lib/client/mod.js';
+import { ApiClient, connectNats, EventRecorder, Resources, type StatusError } from '../lib/client/mod.js';
+import { Binder } from '../services/scheduler/binding.js';
 import { startCluster, type Cluster } from '../test/cluster.js';
 import { cpuPerOpUs, sampleCpu } from './cpu.js';
 import { until } from './measure.js';
@@ -42,8 +44,6 @@ const PODS = Number(values.pods);
 const ROUNDS = Number(values.rounds);
 const BATCH = Number(values.batch);
 const IN_FLIGHT = Number(values['in-flight']);
-/** bindings per batchBind, as the scheduler's binder sends them at most */
-const BIND_BATCH = 500;
 /**
  * created pods not yet bound at most, about what the scheduler benchmark's runs hold (the
  * apiserver keeps the created bytes a binding is spliced from for the last 8,192 creates)
@@ -55,53 +55,6 @@ const POD_TEMPLATE = new URL('../../bench/scheduler-perf/config/templates/pod-de
 function fail(what: string, outcomes: Array<StatusError | undefined>): void {
   const bad = outcomes.filter((o) => o !== undefined);
   if (bad.length) throw new Error(`${bad.length} of ${outcomes.length} ${what} failed; the first: ${bad[0]!.message}`);
-}
-
-/** Binds each pending pod it sees, round robin over the nodes, and records its Scheduled Event. */
-class Binder {
-  private queue: Pod[] = [];
-  private inFlight = 0;
-  private next = 0;
-  private readonly recorder: EventRecorder;
-
-  constructor(
-    private readonly client: ApiClient,
-    private readonly nodeNames: string[],
-  ) {
-    this.recorder = new EventRecorder({ client, reportingController: 'default-scheduler', reportingInstance: 'default-scheduler-apipipe', onError: (e) => console.error(`events: ${(e as Error).message}`) });
-  }
-
-  add(pod: Pod): void {
-    this.queue.push(pod);
-    if (this.queue.length === 1) setImmediate(() => this.flush());
-  }
-
-  private flush(): void {
-    // one binding batch in flight at a time, as the scheduler's binder keeps it
-    if (this.inFlight > 0 || this.queue.length === 0) return;
-    const pods = this.queue.splice(0, BIND_BATCH);
-    const items: BindItem[] = pods.map((p) => ({ namespace: p.metadata!.namespace!, name: p.metadata!.name!, node: this.nodeNames[this.next++ % this.nodeNames.length]!, uid: p.metadata!.uid }));
-    this.inFlight++;
-    this.client.batchBindOutcomes(items).then(
-      (outcomes) => {
-        fail('bindings', outcomes);
-        for (let i = 0; i < pods.length; i++) {
-          const p = pods[i]!;
-          this.recorder.eventf(p, undefined, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${p.metadata!.namespace}/${p.metadata!.name} to ${items[i]!.node}`);
-        }
-        this.inFlight--;
-        this.flush();
-      },
-      (e) => {
-        console.error(`batchBind: ${(e as Error).message}`);
-        process.exit(1);
-      },
-    );
-  }
-
-  stop(): Promise<void> {
-    return this.recorder.stop();
-  }
 }
 
 /** the creators waiting for fewer than MAX_UNBOUND created pods to be unbound */
@@ -147,21 +100,34 @@ try {
   const nc = await connectNats(cluster.natsUrl, { name: 'bench-apipipe' });
   const client = new ApiClient(nc, { requestTimeoutMs: 120_000 });
   await client.create(Resources.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
-  const nodes = Array.from({ length: NODES }, (_, i) => makeNode({ opcode: 'createNodes', count: NODES, index: 0 }, i));
+  // named here rather than generated, so that no list is needed to bind to them
+  const nodeNames = Array.from({ length: NODES }, (_, i) => `apipipe-node-${i}`);
+  const nodes = nodeNames.map((name, i) => {
+    const node = makeNode({ opcode: 'createNodes', count: NODES, index: 0 }, i);
+    delete node.metadata!.generateName;
+    node.metadata!.name = name;
+    return node;
+  });
   for (let i = 0; i < nodes.length; i += BATCH) fail('node creates', await client.batchCreateOutcomes(nodes.slice(i, i + BATCH).map((body) => ({ ...Resources.nodes, body }))));
-  const nodeNames: string[] = [];
-  let cont: string | undefined;
-  do {
-    const page = await client.list(Resources.nodes, { limit: 500, continue: cont });
-    for (const n of page.items) nodeNames.push(n.metadata!.name!);
-    cont = page.metadata.continue || undefined;
-  } while (cont);
 
-  const binder = new Binder(client, nodeNames);
+  // the scheduler's own binder and event recorder: each pod's Scheduled Event once its binding is in
+  const binder = new Binder({ client });
+  const recorder = new EventRecorder({ client, reportingController: 'default-scheduler', reportingInstance: 'default-scheduler-apipipe', onError: (e) => console.error(`events: ${(e as Error).message}`) });
+  let nextNode = 0;
+  const bind = (pod: Pod) => {
+    const node = nodeNames[nextNode++ % nodeNames.length]!;
+    binder.bind(pod, node).then(
+      () => recorder.eventf(pod, undefined, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${pod.metadata!.namespace}/${pod.metadata!.name} to ${node}`),
+      (e) => {
+        console.error(`binding ${pod.metadata!.name} to ${node}: ${(e as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
   const schedulerWatch = client.watch<Pod>(Resources.pods, { resourceVersion: '0' }, { omitManagedFields: true });
   const trackerWatch = client.watch<Pod>(Resources.pods, { resourceVersion: '0' }, { omitManagedFields: true });
   void (async () => {
-    for await (const ev of schedulerWatch) if (ev.type === 'ADDED' && !ev.object.spec?.nodeName) binder.add(ev.object);
+    for await (const ev of schedulerWatch) if (ev.type === 'ADDED' && !ev.object.spec?.nodeName) bind(ev.object);
   })();
   void (async () => {
     for await (const ev of trackerWatch) if (ev.type === 'MODIFIED' && ev.object.spec?.nodeName) boundOne();
@@ -188,7 +154,8 @@ try {
   if (values.profile) writeFileSync(`${values.profile}/measured-window.json`, JSON.stringify({ workload: 'apipipe', ...window }) + '\n');
   schedulerWatch.stop();
   trackerWatch.stop();
-  await binder.stop();
+  await binder.drain();
+  await recorder.stop();
   client.close();
   await nc.drain();
 } finally {

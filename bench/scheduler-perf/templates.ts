@@ -28,8 +28,8 @@ export const DEFAULT_NODE: Node = {
   },
 };
 
-/** Upstream's default pod (pod-default.yaml): pause, 100m CPU and 500Mi requested and limited. */
-export const DEFAULT_POD: Pod = {
+/** Upstream's default pod (pod-default.yaml): pause, 100m CPU and 500Mi requested and limited. Frozen: pods share it. */
+export const DEFAULT_POD: Pod = deepFreeze({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { generateName: 'pod-' },
@@ -43,14 +43,12 @@ export const DEFAULT_POD: Pod = {
       },
     ],
   },
-};
+});
 
 interface LoadedTemplate {
   text: string;
-  /** parsed once when the text has no per-object placeholders */
+  /** parsed once when the text has no per-object placeholders; deep-frozen, as objects made from it may share its members */
   parsed?: KubeObject;
-  /** a deep-frozen copy of `parsed` (frozenTemplate) */
-  frozen?: KubeObject;
 }
 
 const cache = new Map<string, LoadedTemplate>();
@@ -65,7 +63,7 @@ function load(file: string): LoadedTemplate {
     throw new ConfigError(`cannot read template ${file}: ${(e as Error).message}`);
   }
   t = { text };
-  if (!text.includes('{{')) t.parsed = parseObject(text, file);
+  if (!text.includes('{{')) t.parsed = deepFreeze(parseObject(text, file));
   cache.set(file, t);
   return t;
 }
@@ -81,17 +79,6 @@ function parseObject(text: string, file: string): KubeObject {
   const o = obj as KubeObject;
   if (!o.kind || !o.apiVersion) throw new ConfigError(`template ${file} must set apiVersion and kind`);
   return o;
-}
-
-/**
- * The template's object, deep-frozen, for templates without placeholders (undefined for
- * others): objects made from it share its members, which nothing may change.
- */
-function frozenTemplate(file: string): KubeObject | undefined {
-  const t = load(file);
-  if (!t.parsed) return undefined;
-  t.frozen ??= deepFreeze(structuredClone(t.parsed));
-  return t.frozen;
 }
 
 /** A fresh copy of the template's object for the index-th object of `count`. */
@@ -138,8 +125,6 @@ export function makeNode(op: CreateNodesOp, index: number, runId?: string): Node
   return labelled(node, runId);
 }
 
-const FROZEN_DEFAULT_POD = deepFreeze(structuredClone(DEFAULT_POD));
-
 /**
  * The index-th pod of a createPods op, in `namespace`. A pod is only sent, never changed
  * after this: it shares its template's frozen members but metadata, which is its own (a
@@ -147,7 +132,7 @@ const FROZEN_DEFAULT_POD = deepFreeze(structuredClone(DEFAULT_POD));
  * measured processes share).
  */
 export function makePod(templatePath: string | undefined, namespace: string, index: number, count: number, runId?: string): Pod {
-  const shared = (templatePath ? frozenTemplate(templatePath) : FROZEN_DEFAULT_POD) as Pod | undefined;
+  const shared = (templatePath ? load(templatePath).parsed : DEFAULT_POD) as Pod | undefined;
   const pod: Pod = shared ? { ...shared, metadata: { ...shared.metadata } } : instantiate<Pod>(templatePath!, index, count);
   if (pod.kind !== 'Pod') throw new ConfigError(`pod template ${templatePath} holds a ${pod.kind}, not a Pod`);
   pod.metadata ??= {};

@@ -42,7 +42,8 @@ export function shareJson(obj: object, text: string): void {
 export function encodeStored(obj: any): StoredJson {
   const metadata = obj.metadata ?? {};
   const { resourceVersion: _rv, selfLink: _sl, managedFields, ...rest } = metadata;
-  // managedFields last: encoded apart, so that where the member starts is known
+  // managedFields last: encoded apart, so that where the member starts is known; one
+  // elsewhere (rare) keeps its place, so metadata is copied again in its own order
   const apart = managedFields !== undefined && managedFieldsLast(metadata);
   const meta = apart || managedFields === undefined ? rest : withoutUnstored(metadata);
   let text = '{';
@@ -73,7 +74,7 @@ export function encodeStored(obj: any): StoredJson {
   }
   // a spread adds the metadata key last when the object had none
   if (metaEnd < 0) addMetadata();
-  return managedFieldsAt === undefined ? { text: text + '}', metaEnd } : { text: text + '}', metaEnd, managedFields: managedFieldsAt };
+  return { text: text + '}', metaEnd, managedFields: managedFieldsAt };
 }
 
 /** Whether managedFields is metadata's last member but for those the store does not keep. */
@@ -143,9 +144,8 @@ export function storedBytes(s: StoredJson): StoredBytes {
   // all ASCII (the usual case): a character is a byte
   const ascii = bytes.length === s.text.length;
   const metaEnd = ascii ? s.metaEnd : Buffer.byteLength(s.text.slice(0, s.metaEnd));
-  if (s.managedFields === undefined) return { bytes, metaEnd, json: s };
   // the member is ASCII but for strings in its fields (a label's key): count from metadata's end
-  const managedFields = ascii ? s.managedFields : metaEnd - Buffer.byteLength(s.text.slice(s.managedFields, s.metaEnd));
+  const managedFields = ascii || s.managedFields === undefined ? s.managedFields : metaEnd - Buffer.byteLength(s.text.slice(s.managedFields, s.metaEnd));
   return { bytes, metaEnd, managedFields, json: s };
 }
 
@@ -233,7 +233,7 @@ export function splicedStored(current: unknown, base: StoredBytes, next: unknown
   bytes.copy(out, 0, 0, specClose);
   out.write(tail, specClose);
   // metadata is base's, byte for byte
-  return base.managedFields === undefined ? { bytes: out, metaEnd: base.metaEnd } : { bytes: out, metaEnd: base.metaEnd, managedFields: base.managedFields };
+  return { bytes: out, metaEnd: base.metaEnd, managedFields: base.managedFields };
 }
 
 /**

@@ -110,9 +110,9 @@ function genEligible(rng: Rng, nd: number): Uint8Array {
   return eligible;
 }
 
-/** c with other counts (and eligible domains), the same number of domains. */
-function recounted(rng: Rng, c: DomainConstraint): DomainConstraint {
-  return { ...c, counts: genCounts(rng, c.kind, c.counts.length), eligible: c.eligible && genEligible(rng, c.counts.length) };
+/** c with other counts (and eligible domains) over nd domains (default: as many as it had). */
+function recounted(rng: Rng, c: DomainConstraint, nd = c.counts.length): DomainConstraint {
+  return { ...c, counts: genCounts(rng, c.kind, nd), eligible: c.eligible && genEligible(rng, nd) };
 }
 
 /**
@@ -250,36 +250,20 @@ function runScenario(seed: number, maxNodes: number, steps: number): void {
   }
   const defined: boolean[] = [];
   const specs: ClassSpec[] = [];
-  const define = (id: number) => {
-    const spec = genClass(rng, dims, domainCounts);
+  const redefine = (id: number, spec: ClassSpec) => {
     all((c) => c.defineClass(id, cloneSpec(spec)));
     defined[id] = true;
     specs[id] = spec;
   };
+  const define = (id: number) => redefine(id, genClass(rng, dims, domainCounts));
   // the scheduler's recompile of a volatile class for its next cycle: other pods' counts
   // (and eligible domains) moved, the rest of the class is the same
-  const recount = (id: number) => {
-    const spec = { ...specs[id]!, constraints: specs[id]!.constraints.map((c) => recounted(rng, c)) };
-    all((c) => c.defineClass(id, cloneSpec(spec)));
-    specs[id] = spec;
-  };
+  const recount = (id: number) => redefine(id, { ...specs[id]!, constraints: specs[id]!.constraints.map((c) => recounted(rng, c)) });
   // the class's constraints over key k with the key's new number of domains, the rest recounted
-  const regrow = (id: number, k: number) => {
-    const constraints = specs[id]!.constraints.map((c) => {
-      if (c.key !== k) return recounted(rng, c);
-      const nd = domainCounts[k]!;
-      return { ...c, counts: genCounts(rng, c.kind, nd), eligible: c.eligible && genEligible(rng, nd) };
-    });
-    const spec = { ...specs[id]!, constraints };
-    all((c) => c.defineClass(id, cloneSpec(spec)));
-    specs[id] = spec;
-  };
+  const regrow = (id: number, k: number) =>
+    redefine(id, { ...specs[id]!, constraints: specs[id]!.constraints.map((c) => recounted(rng, c, c.key === k ? domainCounts[k] : undefined)) });
   // a redefinition that differs in one other member too: it must take effect
-  const reshape = (id: number) => {
-    const spec = reshaped(rng, specs[id]!, dims, domainCounts);
-    all((c) => c.defineClass(id, cloneSpec(spec)));
-    specs[id] = spec;
-  };
+  const reshape = (id: number) => redefine(id, reshaped(rng, specs[id]!, dims, domainCounts));
   for (let id = 0; id < dims.classes; id++) define(id);
 
   const diag = trio.cores.map(() => new Int32Array(dims.nodes));

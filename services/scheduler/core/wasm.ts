@@ -479,24 +479,13 @@ function specShape(spec: ClassSpec): SpecShape {
  * generic comparison were a tenth of the scheduler's time at TopologySpreading's pace.
  */
 function sameShape(shape: SpecShape, spec: ClassSpec): boolean {
-  const keys = Object.keys(spec) as Array<keyof ClassSpec>;
-  if (keys.length !== Object.keys(shape).length) return false;
-  for (const k of keys) {
-    if (!Object.hasOwn(shape, k)) return false;
-    if (k !== 'constraints') {
-      if (!sameValue(shape[k], spec[k])) return false;
-      continue;
-    }
-    const a = shape.constraints;
-    const b = spec.constraints;
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) {
-      const { counts, eligible, ...rest } = b[i]!;
-      const { domains, eligible: hasEligible, ...restShape } = a[i]!;
-      if (domains !== counts.length || hasEligible !== (eligible !== undefined) || !sameValue(restShape, rest)) return false;
-    }
-  }
-  return true;
+  const { constraints: was, ...restShape } = shape;
+  const { constraints: now, ...restSpec } = spec;
+  if (was.length !== now.length || !sameValue(restShape, restSpec)) return false;
+  return was.every(({ domains, eligible: hadEligible, ...w }, i) => {
+    const { counts, eligible, ...n } = now[i]!;
+    return domains === counts.length && hadEligible === (eligible !== undefined) && sameValue(w, n);
+  });
 }
 
 /** isDeepStrictEqual for what a ClassSpec holds: primitives, arrays, typed arrays and plain objects. */

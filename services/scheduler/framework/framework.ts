@@ -420,7 +420,8 @@ export class Framework {
     this.lastDiagnosed = spec;
     const n = Math.min(reasons.length, snapshot.core.dims.nodes);
     for (let slot = 0; slot < n; slot++) {
-      if (!snapshot.nodeAt(slot)) continue;
+      const node = snapshot.nodeAt(slot);
+      if (!node) continue;
       const r = reasons[slot];
       const code = r & 0xff;
       if (code === Reason.Fits) continue;
@@ -430,7 +431,7 @@ export class Framework {
       for (const m of msgs) out.reasons.set(m, (out.reasons.get(m) ?? 0) + 1);
       if (plugin) out.unschedulablePlugins.add(plugin.name);
       if (UNRESOLVABLE_REASONS.has(code)) continue;
-      if (code === Reason.Insufficient && exceedsAllocatable(detail, spec.request, snapshot.nodeAt(slot)!.allocatable)) continue;
+      if (code === Reason.Insufficient && exceedsAllocatable(detail, spec.request, node.allocatable)) continue;
       out.resolvableSlots.push(slot);
     }
     return out;

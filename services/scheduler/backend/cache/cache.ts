@@ -36,7 +36,6 @@ export interface SchedulerCacheOptions {
 }
 
 interface NodeEntry extends NodeInfo {
-  allocatable: Float64Array;
   labelBits: Uint32Array;
   taintBits: Uint32Array;
 }
