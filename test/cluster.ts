@@ -251,7 +251,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
 }
 
 /** Resolves to the URL from the apiserver's "serving" line; its other output goes to our stderr. */
-function waitForServing(child: ChildProcess, timeoutMs: number): Promise<string> {
+export function waitForServing(child: ChildProcess, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';

@@ -33,10 +33,37 @@ const MIN_MATCH = 8;
 /** the dictionary's index: the first position of each hashed run of MIN_MATCH code units */
 const HASH_BITS = 13;
 
-function hashAt(s: string, i: number): number {
+function hashAt(s: Uint16Array, i: number): number {
   let h = 0;
-  for (let k = 0; k < MIN_MATCH; k++) h = Math.imul(h ^ s.charCodeAt(i + k), 0x9e3779b1);
+  for (let k = 0; k < MIN_MATCH; k++) h = Math.imul(h ^ s[i + k], 0x9e3779b1);
   return h >>> (32 - HASH_BITS);
+}
+
+/**
+ * A text's UTF-16 code units, and a view to compare them two at a time: a match is extended
+ * by 32-bit reads, about 4× faster than charCodeAt on both strings (a bench pod: 1.6 against
+ * 7 µs), and a text is one `write` away (lone surrogates kept).
+ */
+interface Units {
+  units: Uint16Array;
+  view: DataView;
+}
+
+function unitsOf(bytes: Buffer): Units {
+  return { units: new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length >> 1), view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length) };
+}
+
+/** the text being packed, as code units: one buffer for every pack */
+let scratchBytes = Buffer.allocUnsafeSlow(32 * 1024);
+let scratch = unitsOf(scratchBytes);
+
+/** `text` written into the scratch units; returns its length */
+function toScratch(text: string): number {
+  if (scratchBytes.length < text.length * 2) {
+    scratchBytes = Buffer.allocUnsafeSlow(text.length * 2);
+    scratch = unitsOf(scratchBytes);
+  }
+  return scratchBytes.write(text, 0, 'utf16le') >> 1;
 }
 
 /** output code units, grown as a text needs: one buffer for every pack */
@@ -79,22 +106,32 @@ function zlibDeflate(text: string): string {
  */
 export class PackDictionary implements Unpacker {
   private readonly text: string;
+  /** `text`'s code units */
+  private readonly dict: Units;
   /** hash of MIN_MATCH code units -> 1 + their first position in `text` (0: none) */
   private readonly index = new Int32Array(1 << HASH_BITS);
 
   constructor(text: string) {
+    const bytes = Buffer.from(text.length > DICTIONARY_MAX ? text.slice(0, DICTIONARY_MAX) : text, 'utf16le');
     // a string of its own: a slice would keep the whole text it was cut from alive
-    this.text = Buffer.from(text.length > DICTIONARY_MAX ? text.slice(0, DICTIONARY_MAX) : text, 'utf16le').toString('utf16le');
-    for (let p = 0; p + MIN_MATCH <= this.text.length; p++) {
-      const h = hashAt(this.text, p);
+    this.text = bytes.toString('utf16le');
+    // an ArrayBuffer of its own, aligned for the code units (a pool slab's offset may be odd)
+    const own = Buffer.allocUnsafeSlow(bytes.length);
+    bytes.copy(own);
+    this.dict = unitsOf(own);
+    const units = this.dict.units;
+    for (let p = 0; p + MIN_MATCH <= units.length; p++) {
+      const h = hashAt(units, p);
       if (this.index[h] === 0) this.index[h] = p + 1;
     }
   }
 
   /** `text` packed */
   deflate(text: string): string {
-    const dict = this.text;
-    const n = text.length;
+    const { units: d, view: dv } = this.dict;
+    const dl = d.length;
+    const n = toScratch(text);
+    const { units: t, view: tv } = scratch;
     // worst case: one literal run (3 varint units for its length) and the end
     ensure(n + 8);
     let o = 0;
@@ -108,18 +145,27 @@ export class PackDictionary implements Unpacker {
       out[o++] = v;
     };
     while (i + MIN_MATCH <= n) {
-      let p = this.index[hashAt(text, i)] - 1;
+      let p = this.index[hashAt(t, i)] - 1;
       let len = 0;
       if (p >= 0) {
-        while (len < MIN_MATCH && text.charCodeAt(i + len) === dict.charCodeAt(p + len)) len++;
+        while (len < MIN_MATCH && t[i + len] === d[p + len]) len++;
       }
       if (len < MIN_MATCH) {
         i++;
         continue;
       }
-      while (i + len < n && p + len < dict.length && text.charCodeAt(i + len) === dict.charCodeAt(p + len)) len++;
+      // four code units a step while both have four more, then one at a time
+      const last4 = Math.min(n - i, dl - p) - 4;
+      let a = (i + len) * 2;
+      let b = (p + len) * 2;
+      while (len <= last4 && tv.getUint32(a, true) === dv.getUint32(b, true) && tv.getUint32(a + 4, true) === dv.getUint32(b + 4, true)) {
+        len += 4;
+        a += 8;
+        b += 8;
+      }
+      while (i + len < n && p + len < dl && t[i + len] === d[p + len]) len++;
       // a copy may start earlier, in the literal run before it
-      while (i > lit && p > 0 && text.charCodeAt(i - 1) === dict.charCodeAt(p - 1)) {
+      while (i > lit && p > 0 && t[i - 1] === d[p - 1]) {
         i--;
         p--;
         len++;
@@ -127,7 +173,7 @@ export class PackDictionary implements Unpacker {
       // a copy costs at most 8 units of varints, and saves at least MIN_MATCH literal ones
       ensure(o + (i - lit) + 16);
       varint(i - lit);
-      for (let k = lit; k < i; k++) out[o++] = text.charCodeAt(k);
+      for (let k = lit; k < i; k++) out[o++] = t[k];
       varint(len);
       varint(p);
       i += len;
@@ -135,7 +181,7 @@ export class PackDictionary implements Unpacker {
     }
     ensure(o + (n - lit) + 8);
     varint(n - lit);
-    for (let k = lit; k < n; k++) out[o++] = text.charCodeAt(k);
+    for (let k = lit; k < n; k++) out[o++] = t[k];
     out[o++] = 0;
     return outString(o);
   }

@@ -35,7 +35,7 @@ export interface ApiServerOptions {
   /** 0 = a random free port */
   httpPort?: number;
   httpHost?: string;
-  /** events kept for watches from an older resourceVersion */
+  /** events kept for watches and continued lists from an older resourceVersion (default DEFAULT_WATCH_CACHE_SIZE) */
   watchCacheSize?: number;
   bookmarkIntervalMs?: number;
   /** JetStream replicas for the bucket (cluster mode) */
@@ -81,7 +81,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const portRange = new NodePortRange(opts.serviceNodePortRange ?? DEFAULT_SERVICE_NODE_PORT_RANGE);
   const nc = await connectNats(opts.natsUrl, { name: 'flotilla-apiserver' });
   const store = await KvStore.open(nc, { bucket: opts.bucket ?? DEFAULT_BUCKET, replicas: opts.replicas });
-  const cache = new WatchCache(store, opts.watchCacheSize ?? 100_000);
+  const cache = new WatchCache(store, opts.watchCacheSize);
   await cache.start();
   const metrics = new ApiServerMetrics();
   const storage = new ObjectStorage(store, cache);

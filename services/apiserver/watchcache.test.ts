@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import type { ApiClient } from '../../lib/client/mod.js';
-import { connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
+import { call, connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
+import { waitForServing } from '../../test/cluster.js';
+import { sharedNats } from '../../test/harness.js';
 import { rememberedJson } from './objectjson.js';
 
 const cms = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
@@ -105,5 +111,57 @@ describe('watch cache', () => {
     } while (token);
     assert.deepEqual(paged.filter((n) => n.startsWith('order-')), ['order-b', 'order-c', 'order-cc', 'order-d', 'order-e']);
     assert.deepEqual(paged, [...paged].sort(), 'pages in key order');
+  });
+});
+
+describe('flotilla apiserver --watch-cache-size', function () {
+  this.timeout(60_000);
+  const cli = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+
+  it('keeps that many recent events: a watch from before them is answered 410 Expired, one from within them replays the rest', async () => {
+    const nats = await sharedNats();
+    const child = spawn(process.execPath, [cli, 'apiserver', '--nats', nats.url, '--port', '0', '--bucket', `t${randomUUID().slice(0, 8)}`, '--watch-cache-size', '5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const base = await waitForServing(child, 30_000);
+      const path = '/api/v1/namespaces/default/configmaps';
+      const versions: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const created = await call(base, 'POST', path, cm(`ring-${i}`));
+        assert.equal(created.status, 201);
+        versions.push(created.body.metadata.resourceVersion);
+      }
+      // the first line of a watch: either the events after the resourceVersion or the ERROR
+      const firstEvent = async (rv: string) => {
+        const res = await fetch(`${base}${path}?watch=1&resourceVersion=${rv}`, { signal: AbortSignal.timeout(10_000) });
+        const reader = res.body!.getReader();
+        let text = '';
+        while (!text.includes('\n')) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += Buffer.from(value).toString();
+        }
+        await reader.cancel();
+        return JSON.parse(text.slice(0, text.indexOf('\n')));
+      };
+      const expired = await firstEvent(versions[0]);
+      assert.equal(expired.type, 'ERROR');
+      assert.equal(expired.object.code, 410);
+      assert.equal(expired.object.reason, 'Expired');
+      const replayed = await firstEvent(versions[8]);
+      assert.equal(replayed.type, 'ADDED');
+      assert.equal(replayed.object.metadata.name, 'ring-9');
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  });
+
+  it('refuses a size that is not a positive integer, saying which flag', async () => {
+    const child = spawn(process.execPath, [cli, 'apiserver', '--nats', 'nats://127.0.0.1:1', '--watch-cache-size', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+    const [code] = await once(child, 'exit');
+    assert.notEqual(code, 0);
+    assert.match(err, /--watch-cache-size: expected an integer from 1 to \d+, got "0"/);
   });
 });
