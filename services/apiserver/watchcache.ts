@@ -119,13 +119,15 @@ const MAX_KEPT_STORED = 8_192;
  * How many recent events the ring keeps (all resources together) for watches and continued
  * lists from an older resourceVersion; older ones are answered 410 Gone and their clients
  * relist, as upstream's for a resourceVersion its watch cache no longer holds. Upstream sizes
- * each resource's ring to hold 75 s of events, between 100 and 102,400: up to ~200 events a
+ * each resource's ring to hold 75 s of events, between 100 and 102,400: up to ~430 events a
  * second this ring holds as long. It was 100,000: at the benchmarks' 15,000 events a second
  * that kept ~7 s of parsed objects (and the texts of versions replaced since) alive, each
  * surviving the young generation to die in the old one; at a million pods the apiserver cost
- * 194 µs per pod with it against 170 with this (docs/scheduler.md, Dec 7 17:30).
+ * 194 µs per pod with it against 166 with this (16,384: 170). A smaller ring packs sooner:
+ * a 10,000-pod benchmark, which never filled the old ring, packs its nodes and some pods
+ * (docs/scheduler.md, Dec 7 17:15-18:30).
  */
-export const DEFAULT_WATCH_CACHE_SIZE = 16_384;
+export const DEFAULT_WATCH_CACHE_SIZE = 32_768;
 
 /** a string comparison for the key index (sorted-btree's default also orders mixed types, slower) */
 const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
