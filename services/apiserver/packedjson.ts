@@ -40,9 +40,10 @@ function hashAt(s: Uint16Array, i: number): number {
 }
 
 /**
- * A text's UTF-16 code units, and a view to compare them two at a time: a match is extended
- * by 32-bit reads, about 4× faster than charCodeAt on both strings (a bench pod: 1.6 against
- * 7 µs), and a text is one `write` away (lone surrogates kept).
+ * A text's UTF-16 code units, and a view of the same bytes for 32-bit reads: a match is
+ * extended four code units a step (two reads on each side), about 3× faster than charCodeAt
+ * on both strings a unit at a time (a bench pod: 2.1 against 7.0 µs a pack), and a text is
+ * one `write` away (lone surrogates kept).
  */
 interface Units {
   units: Uint16Array;
