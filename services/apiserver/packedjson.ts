@@ -113,13 +113,13 @@ export class PackDictionary implements Unpacker {
   private readonly index = new Int32Array(1 << HASH_BITS);
 
   constructor(text: string) {
-    const bytes = Buffer.from(text.length > DICTIONARY_MAX ? text.slice(0, DICTIONARY_MAX) : text, 'utf16le');
+    const cut = text.length > DICTIONARY_MAX ? text.slice(0, DICTIONARY_MAX) : text;
+    // an ArrayBuffer of its own, aligned for the code units (a pool slab's offset may be odd)
+    const bytes = Buffer.allocUnsafeSlow(cut.length * 2);
+    bytes.write(cut, 0, 'utf16le');
     // a string of its own: a slice would keep the whole text it was cut from alive
     this.text = bytes.toString('utf16le');
-    // an ArrayBuffer of its own, aligned for the code units (a pool slab's offset may be odd)
-    const own = Buffer.allocUnsafeSlow(bytes.length);
-    bytes.copy(own);
-    this.dict = unitsOf(own);
+    this.dict = unitsOf(bytes);
     const units = this.dict.units;
     for (let p = 0; p + MIN_MATCH <= units.length; p++) {
       const h = hashAt(units, p);

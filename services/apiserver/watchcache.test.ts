@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import type { ApiClient } from '../../lib/client/mod.js';
 import { call, connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
-import { waitForServing } from '../../test/cluster.js';
+import { spawnFlotilla, stopChild, waitForServing } from '../../test/cluster.js';
 import { sharedNats } from '../../test/harness.js';
 import { rememberedJson } from './objectjson.js';
 
@@ -116,13 +113,12 @@ describe('watch cache', () => {
 
 describe('flotilla apiserver --watch-cache-size', function () {
   this.timeout(60_000);
-  const cli = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 
   it('keeps that many recent events: a watch from before them is answered 410 Expired, one from within them replays the rest', async () => {
     const nats = await sharedNats();
-    const child = spawn(process.execPath, [cli, 'apiserver', '--nats', nats.url, '--port', '0', '--bucket', `t${randomUUID().slice(0, 8)}`, '--watch-cache-size', '5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const apiserver = spawnFlotilla(['apiserver', '--nats', nats.url, '--port', '0', '--bucket', `t${randomUUID().slice(0, 8)}`, '--watch-cache-size', '5']);
     try {
-      const base = await waitForServing(child, 30_000);
+      const base = await waitForServing(apiserver.child, 30_000);
       const path = '/api/v1/namespaces/default/configmaps';
       const versions: string[] = [];
       for (let i = 0; i < 10; i++) {
@@ -151,17 +147,13 @@ describe('flotilla apiserver --watch-cache-size', function () {
       assert.equal(replayed.type, 'ADDED');
       assert.equal(replayed.object.metadata.name, 'ring-9');
     } finally {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
+      await stopChild(apiserver);
     }
   });
 
   it('refuses a size that is not a positive integer, saying which flag', async () => {
-    const child = spawn(process.execPath, [cli, 'apiserver', '--nats', 'nats://127.0.0.1:1', '--watch-cache-size', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-    const [code] = await once(child, 'exit');
-    assert.notEqual(code, 0);
-    assert.match(err, /--watch-cache-size: expected an integer from 1 to \d+, got "0"/);
+    const apiserver = spawnFlotilla(['apiserver', '--nats', 'nats://127.0.0.1:1', '--watch-cache-size', '0']);
+    assert.notEqual(await apiserver.exited, 0);
+    assert.match(apiserver.output(), /--watch-cache-size: expected an integer from 1 to \d+, got "0"/);
   });
 });
