@@ -102,6 +102,13 @@ export interface Snapshot {
    * before the cache changes again.
    */
   matchingPodCounts(m: PodMatcher): Int32Array;
+  /**
+   * matchingPodCounts summed per domain of the slot-to-domain map `ids` (a slot mapped below
+   * 0 or to `domains` and beyond counts nowhere). Kept incrementally while the same `ids`
+   * array is asked for again, so `ids` must never change once given; read the sums before
+   * the cache changes again and do not change them.
+   */
+  matchingDomainCounts(m: PodMatcher, ids: Int32Array, domains: number): Float64Array;
   /** resource name -> dimension ('cpu' 0, 'memory' 1, 'ephemeral-storage' 2, 'pods' 3, extended from 4) */
   resourceDim(name: string): number;
   resourceName(dim: number): string;

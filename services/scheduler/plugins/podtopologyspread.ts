@@ -148,14 +148,18 @@ const NONE = new Int32Array(0);
  */
 function matchingCounts(snapshot: Snapshot, selector: Selector, namespace: string): Int32Array {
   if (selector.matchesNothing) return NONE;
-  const m: PodMatcher = {
+  return snapshot.matchingPodCounts(spreadMatcher(selector, namespace));
+}
+
+/** What a node's sum counts: upstream countPodsMatchSelector's test of one pod. */
+function spreadMatcher(selector: Selector, namespace: string): PodMatcher {
+  return {
     key: `${PODTOPOLOGYSPREAD}\0${namespace}\0${JSON.stringify(selector.requirements)}`,
     count(pod: Pod): number {
       const meta = pod.metadata;
       return !meta?.deletionTimestamp && (meta?.namespace || 'default') === namespace && selector.matches(meta?.labels) ? 1 : 0;
     },
   };
-  return snapshot.matchingPodCounts(m);
 }
 
 /** Evaluates the node inclusion policies of one pod lazily, once per node. */
@@ -190,11 +194,16 @@ function newConstraint(kind: number, key: number, domains: number): DomainConstr
  * fails that constraint's node inclusion policies (upstream calPreFilterState's node loop).
  * It depends on the nodes and on the pod's constraints, node affinity and tolerations only,
  * so it is kept by that key until a node is added, updated or removed (Snapshot.nodesVersion):
- * a volatile class is recompiled every cycle, and then reads it in one typed-array pass.
+ * a volatile class is recompiled every cycle, and then takes the domains that count from
+ * here and the matching pods per domain from the cache's sums under these `ids`
+ * (Snapshot.matchingDomainCounts), without a pass over the nodes.
  */
 interface HardEligibility {
   version: number;
+  /** per constraint, never changed once made (the cache keys its domain sums by them) */
   ids: Int32Array[];
+  /** per constraint, per domain: 1 when an eligible node is in it (DomainConstraint.eligible, shared, read-only) */
+  eligible: Uint8Array[];
 }
 
 /** at most this many kept eligibilities (all dropped when it is exceeded) */
@@ -212,18 +221,21 @@ function eligibilityKey(pod: Pod, hard: readonly SpreadConstraint[]): string {
   ]);
 }
 
-function computeHardEligibility(snapshot: Snapshot, hard: readonly SpreadConstraint[], doms: readonly ReturnType<Snapshot['domains']>[], policies: InclusionPolicies): Int32Array[] {
+function computeHardEligibility(snapshot: Snapshot, hard: readonly SpreadConstraint[], doms: readonly ReturnType<Snapshot['domains']>[], policies: InclusionPolicies, version: number): HardEligibility {
   const ids = doms.map((d) => new Int32Array(d.ids.length).fill(-1));
+  const eligible = doms.map((d) => new Uint8Array(d.values.length));
   for (const ni of snapshot.nodes()) {
     // a node counts only when it carries every constraint's key
     if (!hasAllKeys(nodeLabels(ni), hard)) continue;
     const memo = {};
     for (let i = 0; i < hard.length; i++) {
       if (!policies.admits(hard[i], ni.node, memo)) continue;
-      ids[i][ni.slot] = doms[i].ids[ni.slot];
+      const d = doms[i].ids[ni.slot];
+      ids[i][ni.slot] = d;
+      if (d >= 0 && d < eligible[i].length) eligible[i][d] = 1;
     }
   }
-  return ids;
+  return { version, ids, eligible };
 }
 
 /** DoNotSchedule constraints (upstream calPreFilterState) */
@@ -238,37 +250,26 @@ function compileHard(
   const podLabels = pod.metadata?.labels ?? {};
   const keys = hard.map((c) => snapshot.topologyKey(c.topologyKey));
   const doms = keys.map((k) => snapshot.domains(k));
-  const out = hard.map((c, i) => {
-    const dc = newConstraint(ConstraintKind.SpreadHard, keys[i], doms[i].values.length);
-    dc.maxSkew = c.maxSkew;
-    dc.minDomains = c.minDomains;
-    dc.eligible = new Uint8Array(doms[i].values.length);
-    dc.selfIncrement = c.selector.matches(podLabels) ? 1 : 0;
-    return dc;
-  });
-  const matching = hard.map((c) => matchingCounts(snapshot, c.selector, namespace));
   const version = snapshot.nodesVersion();
   const ek = eligibilityKey(pod, hard);
   let e = kept.get(ek);
-  if (e === undefined || e.version !== version) {
+  // the domains grow only with the nodes; the length check guards the shared arrays all the same
+  if (e === undefined || e.version !== version || e.eligible.some((el, i) => el.length !== doms[i].values.length)) {
     if (e === undefined && kept.size >= MAX_ELIGIBILITIES) kept.clear();
-    e = { version, ids: computeHardEligibility(snapshot, hard, doms, policies) };
+    e = computeHardEligibility(snapshot, hard, doms, policies, version);
     kept.set(ek, e);
   }
-  for (let i = 0; i < hard.length; i++) {
-    const ids = e.ids[i];
-    const m = matching[i];
-    const eligible = out[i].eligible!;
-    const counts = out[i].counts;
-    const nd = counts.length;
-    for (let s = 0; s < ids.length; s++) {
-      const d = ids[s];
-      if (d < 0 || d >= nd) continue;
-      eligible[d] = 1;
-      if (s < m.length) counts[d] += m[s];
-    }
-  }
-  return out;
+  const eligibility = e;
+  return hard.map((c, i) => {
+    const nd = doms[i].values.length;
+    const dc = newConstraint(ConstraintKind.SpreadHard, keys[i], nd);
+    dc.maxSkew = c.maxSkew;
+    dc.minDomains = c.minDomains;
+    dc.eligible = eligibility.eligible[i];
+    dc.selfIncrement = c.selector.matches(podLabels) ? 1 : 0;
+    if (!c.selector.matchesNothing) dc.counts.set(snapshot.matchingDomainCounts(spreadMatcher(c.selector, namespace), eligibility.ids[i], nd));
+    return dc;
+  });
 }
 
 /**
@@ -335,7 +336,18 @@ export function newPodTopologySpread(args?: PodTopologySpreadArgs, _deps?: Plugi
   const ownedByController = (pod: Pod): boolean =>
     (pod.metadata?.ownerReferences ?? []).some((o) => o.controller !== false && DEFAULTED_OWNER_KINDS.has(o.kind));
 
+  // the framework asks volatileFor and then preFilter of the same pod: its constraints are parsed once
+  let last: { pod: Pod; labels: unknown; own: unknown; owners: unknown; constraints: SpreadConstraint[] } | undefined;
   const constraintsFor = (pod: Pod): SpreadConstraint[] => {
+    const m = pod.metadata;
+    if (last !== undefined && last.pod === pod && last.labels === m?.labels && last.own === pod.spec?.topologySpreadConstraints && last.owners === m?.ownerReferences) {
+      return last.constraints;
+    }
+    const constraints = parseConstraints(pod);
+    last = { pod, labels: m?.labels, own: pod.spec?.topologySpreadConstraints, owners: m?.ownerReferences, constraints };
+    return constraints;
+  };
+  const parseConstraints = (pod: Pod): SpreadConstraint[] => {
     const labels = pod.metadata?.labels ?? {};
     const own = pod.spec?.topologySpreadConstraints ?? [];
     if (own.length > 0) return own.map((c) => compileConstraint(c, spreadSelector(c, labels)));

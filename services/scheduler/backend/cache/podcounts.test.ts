@@ -199,6 +199,30 @@ describe('PodCounts', () => {
     }
   });
 
+  it('keeps sums per domain equal to a recount under each slot-to-domain map through the same churn', () => {
+    // two maps: slots into three domains, and one that leaves a slot out (-1) and maps one past its domains
+    const maps = [Int32Array.from({ length: 12 }, (_, s) => s % 3), Int32Array.from({ length: 6 }, (_, s) => (s === 2 ? -1 : s === 4 ? 5 : s % 4))];
+    const domains = [3, 4];
+    for (const seed of [4, 5]) {
+      const cache = new SchedulerCache({ createCore: (d) => new ReferenceCore(d) });
+      const ms = matchers();
+      churn(cache, seed, 600, (step) => {
+        for (const [i, m] of ms.entries()) {
+          if (step < i * 40) continue;
+          const perSlot = recount(cache, m);
+          for (const [j, ids] of maps.entries()) {
+            const want = new Float64Array(domains[j]);
+            for (const [slot, n] of perSlot) {
+              const d = slot < ids.length ? ids[slot] : -1;
+              if (d >= 0 && d < domains[j]) want[d] += n;
+            }
+            assert.deepEqual(cache.snapshot.matchingDomainCounts(m, ids, domains[j]), want, `seed ${seed} step ${step} ${m.key} map ${j}`);
+          }
+        }
+      });
+    }
+  });
+
   it('drops the least recently used counter beyond its limit and counts it again on its next use', () => {
     const pods = [
       { slot: 0, pod: mkPod('a') },

@@ -83,6 +83,10 @@ export class CacheSnapshot implements Snapshot {
     return this.tables.podCounts.counts(m);
   }
 
+  matchingDomainCounts(m: PodMatcher, ids: Int32Array, domains: number): Float64Array {
+    return this.tables.podCounts.domainSums(m, ids, domains);
+  }
+
   // ---- interners (the cache's) ----
 
   resourceDim(name: string): number {
