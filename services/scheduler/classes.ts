@@ -22,6 +22,12 @@ interface Entry {
   key: string;
   id: number;
   spec: ClassSpec;
+  /**
+   * the pod the class was first compiled from: a recompile compiles it again rather than the
+   * pod at hand (equal signatures compile alike), so what plugins derive from a pod object
+   * alone is derived once per class, not once per cycle
+   */
+  pod: Pod;
   volatile: boolean;
   cycle: number;
   taints: number;
@@ -68,7 +74,7 @@ export class ClassTable {
     }
     for (;;) {
       const gen = this.cache.generation;
-      const compiled = framework.compile(pod);
+      const compiled = framework.compile(hit?.pod ?? pod);
       if (this.cache.generation !== gen) {
         // interning grew the core while compiling: every class (this one too) is stale
         this.syncGeneration();
@@ -82,7 +88,7 @@ export class ClassTable {
       if (entry) {
         this.entries.delete(key);
       } else {
-        entry = { key, id: this.allocateId(), spec: compiled.spec, volatile: false, cycle: 0, taints: 0, affinity: false };
+        entry = { key, id: this.allocateId(), spec: compiled.spec, pod, volatile: false, cycle: 0, taints: 0, affinity: false };
         this.byId.set(entry.id, entry);
       }
       entry.spec = compiled.spec;

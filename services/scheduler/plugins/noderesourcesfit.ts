@@ -40,6 +40,8 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, ScorePlu
   readonly filterBit = Filter.NodeResourcesFit;
   private readonly ignored: Set<string>;
   private readonly ignoredGroups: Set<string>;
+  /** a pod's request vectors as preFilter made them, by pod object */
+  private readonly requests = new WeakMap<Pod, { spec: Pod['spec']; dims: number; request: Float64Array; nonZeroRequest: Float64Array }>();
 
   constructor(
     private readonly snapshot: Snapshot,
@@ -63,12 +65,21 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, ScorePlu
   }
 
   preFilter(snapshot: Snapshot, pod: Pod, cls: ClassBuilder): string | undefined {
-    const { request, nonZeroRequest } = podResources(pod, (n) => snapshot.resourceDim(n), () => snapshot.core.dims.resources);
-    for (let d = Dim.FIRST_EXTENDED; d < request.length; d++) {
-      if (request[d] > 0 && this.isIgnored(snapshot.resourceName(d))) request[d] = 0;
+    const dims = snapshot.core.dims.resources;
+    let r = this.requests.get(pod);
+    // a volatile class is recompiled from one pod object every cycle (ClassTable); parsed again
+    // should the pod's spec be replaced or the resource dimensions grow
+    if (r === undefined || r.spec !== pod.spec || r.dims !== dims) {
+      const { request, nonZeroRequest } = podResources(pod, (n) => snapshot.resourceDim(n), () => snapshot.core.dims.resources);
+      for (let d = Dim.FIRST_EXTENDED; d < request.length; d++) {
+        if (request[d] > 0 && this.isIgnored(snapshot.resourceName(d))) request[d] = 0;
+      }
+      r = { spec: pod.spec, dims: snapshot.core.dims.resources, request, nonZeroRequest };
+      this.requests.set(pod, r);
     }
-    cls.request = request;
-    cls.nonZeroRequest = nonZeroRequest;
+    // shared by this pod's compiles: class specs are read, never written
+    cls.request = r.request;
+    cls.nonZeroRequest = r.nonZeroRequest;
     return undefined;
   }
 

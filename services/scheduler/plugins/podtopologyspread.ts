@@ -162,6 +162,23 @@ function spreadMatcher(selector: Selector, namespace: string): PodMatcher {
   };
 }
 
+/** A pod's constraints and what is derived from them alone (newPodTopologySpread's `parsed`). */
+interface ParsedPod {
+  /** the pod's parts these were made from (parseInputs), compared by identity */
+  inputs: unknown[];
+  constraints: SpreadConstraint[];
+  policies?: InclusionPolicies;
+  /** of the DoNotSchedule constraints (compileHard) */
+  eligibilityKey?: string;
+}
+
+/** every part of a pod that its constraints, inclusion policies and eligibility key read */
+function parseInputs(pod: Pod): unknown[] {
+  const m = pod.metadata;
+  const spec = pod.spec;
+  return [m?.labels, m?.ownerReferences, m?.namespace, spec?.topologySpreadConstraints, spec?.nodeSelector, spec?.affinity, spec?.tolerations];
+}
+
 /** Evaluates the node inclusion policies of one pod lazily, once per node. */
 class InclusionPolicies {
   private readonly affinity: (node: Node) => boolean;
@@ -245,13 +262,13 @@ function compileHard(
   hard: SpreadConstraint[],
   policies: InclusionPolicies,
   kept: Map<string, HardEligibility>,
+  ek: string,
 ): DomainConstraint[] {
   const namespace = pod.metadata?.namespace || 'default';
   const podLabels = pod.metadata?.labels ?? {};
   const keys = hard.map((c) => snapshot.topologyKey(c.topologyKey));
   const doms = keys.map((k) => snapshot.domains(k));
   const version = snapshot.nodesVersion();
-  const ek = eligibilityKey(pod, hard);
   let e = kept.get(ek);
   // the domains grow only with the nodes; the length check guards the shared arrays all the same
   if (e === undefined || e.version !== version || e.eligible.some((el, i) => el.length !== doms[i].values.length)) {
@@ -336,17 +353,21 @@ export function newPodTopologySpread(args?: PodTopologySpreadArgs, _deps?: Plugi
   const ownedByController = (pod: Pod): boolean =>
     (pod.metadata?.ownerReferences ?? []).some((o) => o.controller !== false && DEFAULTED_OWNER_KINDS.has(o.kind));
 
-  // the framework asks volatileFor and then preFilter of the same pod: its constraints are parsed once
-  let last: { pod: Pod; labels: unknown; own: unknown; owners: unknown; constraints: SpreadConstraint[] } | undefined;
-  const constraintsFor = (pod: Pod): SpreadConstraint[] => {
-    const m = pod.metadata;
-    if (last !== undefined && last.pod === pod && last.labels === m?.labels && last.own === pod.spec?.topologySpreadConstraints && last.owners === m?.ownerReferences) {
-      return last.constraints;
+  // What a pod object's constraints compile to, kept with it: the framework asks volatileFor
+  // and then preFilter of one pod, and recompiles a volatile class from the same pod object
+  // every cycle (ClassTable). Informer objects are replaced, not changed; the parts read are
+  // compared by identity all the same, so a pod changed in place is parsed again.
+  const parsed = new WeakMap<Pod, ParsedPod>();
+  const parsedFor = (pod: Pod): ParsedPod => {
+    const inputs = parseInputs(pod);
+    let p = parsed.get(pod);
+    if (p === undefined || !p.inputs.every((v, i) => v === inputs[i])) {
+      p = { inputs, constraints: parseConstraints(pod) };
+      parsed.set(pod, p);
     }
-    const constraints = parseConstraints(pod);
-    last = { pod, labels: m?.labels, own: pod.spec?.topologySpreadConstraints, owners: m?.ownerReferences, constraints };
-    return constraints;
+    return p;
   };
+  const constraintsFor = (pod: Pod): SpreadConstraint[] => parsedFor(pod).constraints;
   const parseConstraints = (pod: Pod): SpreadConstraint[] => {
     const labels = pod.metadata?.labels ?? {};
     const own = pod.spec?.topologySpreadConstraints ?? [];
@@ -372,14 +393,15 @@ export function newPodTopologySpread(args?: PodTopologySpreadArgs, _deps?: Plugi
     },
 
     preFilter(snapshot: Snapshot, pod: Pod, cls: ClassBuilder): string | undefined {
-      let constraints: SpreadConstraint[];
+      let p: ParsedPod;
       try {
-        constraints = constraintsFor(pod);
+        p = parsedFor(pod);
       } catch (e) {
         return `${PODTOPOLOGYSPREAD}: get constraints from pod: ${(e as Error).message}`;
       }
+      const constraints = p.constraints;
       if (constraints.length === 0) return undefined;
-      const policies = new InclusionPolicies(pod);
+      const policies = (p.policies ??= new InclusionPolicies(pod));
       const hard = constraints.filter((c) => c.hard);
       let soft = constraints.filter((c) => !c.hard);
       if (systemDefaulted && (pod.spec?.topologySpreadConstraints ?? []).length === 0 && soft.length > 0) {
@@ -390,7 +412,7 @@ export function newPodTopologySpread(args?: PodTopologySpreadArgs, _deps?: Plugi
         for (const ni of snapshot.nodes()) for (const c of soft) if (Object.hasOwn(nodeLabels(ni), c.topologyKey)) present.add(c.topologyKey);
         soft = soft.filter((c) => present.has(c.topologyKey));
       }
-      if (hard.length > 0) cls.constraints.push(...compileHard(snapshot, pod, hard, policies, keptEligibility));
+      if (hard.length > 0) cls.constraints.push(...compileHard(snapshot, pod, hard, policies, keptEligibility, (p.eligibilityKey ??= eligibilityKey(pod, hard))));
       if (soft.length > 0) cls.constraints.push(...compileSoft(snapshot, pod, soft, policies));
       return undefined;
     },
