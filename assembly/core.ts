@@ -355,15 +355,20 @@ function dynamicReason(b: usize, n: i32): i32 {
 const MAX_CONS = 256;
 const cMinBuf = memory.data(MAX_CONS * 8);
 let affinityTotal: f64 = 0;
+// bit (1 << kind) set for each constraint kind the class has: constraintReason, run for every
+// node a scan examines, skips the passes over kinds the class lacks
+let consKinds: i32 = 0;
 
-/** Per-placement constraint state: SpreadHard global minima, Affinity count sums. */
+/** Per-placement constraint state: SpreadHard global minima, Affinity count sums, the kinds present. */
 function prepareConstraints(b: usize): void {
   const nc = hI32(b, H_NCONS);
   const cons = arr(b, H_CONS);
   affinityTotal = 0;
+  consKinds = 0;
   for (let i = 0; i < nc; i++) {
     const cr = cons + <usize>(i * CR_SIZE);
     const kind = load<i32>(cr + CR_KIND);
+    consKinds |= 1 << kind;
     const nd = load<i32>(cr + CR_ND);
     const counts = b + <usize>load<i32>(cr + CR_COUNTS);
     if (kind == K_SPREAD_HARD) {
@@ -400,7 +405,8 @@ function constraintReason(b: usize, n: i32): i32 {
   const filters = hI32(b, H_FILTERS);
   const nc = hI32(b, H_NCONS);
   const cons = arr(b, H_CONS);
-  if ((filters & F_SPREAD) != 0) {
+  const kinds = consKinds;
+  if ((filters & F_SPREAD) != 0 && (kinds & (1 << K_SPREAD_HARD)) != 0) {
     for (let i = 0; i < nc; i++) {
       const cr = cons + <usize>(i * CR_SIZE);
       if (load<i32>(cr + CR_KIND) != K_SPREAD_HARD) continue;
@@ -410,7 +416,7 @@ function constraintReason(b: usize, n: i32): i32 {
       if (skew > load<f64>(cr + CR_MAXSKEW)) return R_SPREAD_SKEW | (i << 8);
     }
   }
-  if ((filters & F_IPA) != 0) {
+  if ((filters & F_IPA) != 0 && (kinds & ((1 << K_AFFINITY) | (1 << K_ANTI) | (1 << K_EXISTING_ANTI))) != 0) {
     // upstream filtering.go order: affinity, anti-affinity, existing pods' anti-affinity
     for (let i = 0; i < nc; i++) {
       const cr = cons + <usize>(i * CR_SIZE);
