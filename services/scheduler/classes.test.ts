@@ -58,4 +58,36 @@ describe('ClassTable', () => {
     assert.equal(h.classes.resolve(plain, h.fw).spec, p1);
     assert.notEqual(h.classes.resolve(named, h.fw).spec, q1);
   });
+
+  it('recompiles a volatile class from the pod it was first compiled from, with the counts of the pods placed since', () => {
+    const h = harness();
+    const zone = 'topology.kubernetes.io/zone';
+    h.cache.addNode(mkNode('a', { labels: { [zone]: 'z1' } }));
+    h.cache.addNode(mkNode('b', { labels: { [zone]: 'z2' } }));
+    const spread = (name: string) => {
+      const p = mkPod(name, { cpu: '10m' }, { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: zone, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } }] });
+      p.metadata!.labels = { app: 'web' };
+      return p;
+    };
+    const compiled: unknown[] = [];
+    const compile = h.fw.compile.bind(h.fw);
+    h.fw.compile = (pod) => {
+      compiled.push(pod);
+      return compile(pod);
+    };
+    const first = spread('p1');
+    const counts = (spec: ReturnType<typeof h.classes.resolve>['spec']) => {
+      const c = spec.constraints[0]!;
+      const { values } = h.cache.snapshot.domains(c.key);
+      return Object.fromEntries(values.map((v, d) => [v, c.counts[d]]));
+    };
+    h.classes.beginCycle();
+    assert.deepEqual(counts(h.classes.resolve(first, h.fw).spec), { z1: 0, z2: 0 });
+    h.cache.assumePod(spread('placed'), 'a');
+    h.classes.beginCycle();
+    const second = spread('p2');
+    assert.deepEqual(counts(h.classes.resolve(second, h.fw).spec), { z1: 1, z2: 0 }, 'the pod placed in z1 counts');
+    assert.equal(compiled.length, 2);
+    assert.equal(compiled[1], first, 'compiled again from the first pod, not the one at hand');
+  });
 });
