@@ -16,6 +16,16 @@ describe('NodeResourcesFit', () => {
     assert.ok(r.diag!.unschedulablePlugins.has('NodeResourcesFit'));
   });
 
+  it('compiles a pod object again as it is now when its spec was replaced in place', () => {
+    const h = harness();
+    h.cache.addNode(mkNode('n1', { cpu: '2' }));
+    const pod = mkPod('a', { cpu: '1' });
+    assert.equal(h.fw.compile(pod).spec.request[0], 1000);
+    pod.spec = mkPod('a', { cpu: '3' }).spec;
+    assert.equal(h.fw.compile(pod).spec.request[0], 3000);
+    assert.match(h.schedule(pod).message!, /Insufficient cpu/);
+  });
+
   it('counts pods already bound to the node, and frees their room when they go', () => {
     const h = harness();
     h.cache.addNode(mkNode('n1', { cpu: '2', memory: '1Gi' }));

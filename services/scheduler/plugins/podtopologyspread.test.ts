@@ -185,6 +185,25 @@ describe('PodTopologySpread', () => {
     check({ counts: [0, 0, 0], eligible: [0, 0, 1] }, 'a2 removed');
   });
 
+  it('compiles a pod object again as it is now when its constraints, labels or tolerations were replaced in place', () => {
+    // one plugin instance keeps what it parsed of a pod object; the parts it read are compared by identity
+    const kept = newPodTopologySpread();
+    const cache = cluster({ a1: 'a', b1: 'b', c1: 'c' }, [[web('w1'), 'a1']]);
+    cache.updateNode(node('c1', 'c', { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] }));
+    const incoming = pod('new', { app: 'web' }, { topologySpreadConstraints: [zoneSpread(1, { nodeTaintsPolicy: 'Honor' })] });
+    const view = () => {
+      const c = compileWith(cache, kept, incoming).constraints[0];
+      return { maxSkew: c.maxSkew, self: c.selfIncrement, eligible: [...c.eligible!] };
+    };
+    assert.deepEqual(view(), { maxSkew: 1, self: 1, eligible: [1, 1, 0] });
+    incoming.spec!.topologySpreadConstraints = [zoneSpread(3, { nodeTaintsPolicy: 'Honor' })];
+    assert.deepEqual(view(), { maxSkew: 3, self: 1, eligible: [1, 1, 0] }, 'constraints replaced');
+    incoming.metadata!.labels = { app: 'db' };
+    assert.deepEqual(view(), { maxSkew: 3, self: 0, eligible: [1, 1, 0] }, 'labels replaced');
+    incoming.spec!.tolerations = [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }];
+    assert.deepEqual(view(), { maxSkew: 3, self: 0, eligible: [1, 1, 1] }, 'tolerations replaced');
+  });
+
   it('counts neither terminating pods nor pods of other namespaces', () => {
     const cache = cluster({ a1: 'a', b1: 'b' }, [
       [pod('gone', { app: 'web' }, {}, { deletionTimestamp: '2024-01-01T00:00:00Z' }), 'a1'],
