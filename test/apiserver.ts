@@ -39,6 +39,29 @@ export async function call(
   return { status: res.status, body: parsed, headers: res.headers };
 }
 
+/** The first `n` lines of a watch over HTTP at `url` (fewer when the stream ends first); the stream is then closed. */
+export async function watchLines(url: string, n: number): Promise<string[]> {
+  const ac = new AbortController();
+  const res = await fetch(url, { signal: ac.signal });
+  const lines: string[] = [];
+  let rest = '';
+  const dec = new TextDecoder();
+  try {
+    for await (const chunk of res.body!) {
+      rest += dec.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = rest.indexOf('\n')) >= 0 && lines.length < n) {
+        lines.push(rest.slice(0, nl));
+        rest = rest.slice(nl + 1);
+      }
+      if (lines.length >= n) break;
+    }
+  } finally {
+    ac.abort();
+  }
+  return lines;
+}
+
 /** A test apiserver and a client of the test's own, stopped together. */
 export interface ConnectedApiServer {
   server: Awaited<ReturnType<typeof testApiServer>>;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
+import { connectedApiServer, watchLines, type ConnectedApiServer } from '../../test/apiserver.js';
 import { JsonPacker, PackDictionary, type Unpacker } from './packedjson.js';
 
 /** a pod as the scheduler bench makes them, bound and running */
@@ -142,28 +142,6 @@ describe('the watch cache with packed objects', () => {
     assert.equal(res.status, 200, path);
     return res.text();
   };
-  /** the first `n` lines of a watch over HTTP */
-  const watchLines = async (path: string, n: number) => {
-    const ac = new AbortController();
-    const res = await fetch(conn.server.httpUrl + path, { signal: ac.signal });
-    const lines: string[] = [];
-    let rest = '';
-    const dec = new TextDecoder();
-    try {
-      for await (const chunk of res.body!) {
-        rest += dec.decode(chunk, { stream: true });
-        let nl: number;
-        while ((nl = rest.indexOf('\n')) >= 0 && lines.length < n) {
-          lines.push(rest.slice(0, nl));
-          rest = rest.slice(nl + 1);
-        }
-        if (lines.length >= n) break;
-      }
-    } finally {
-      ac.abort();
-    }
-    return lines;
-  };
   const listItems = (body: string) => body.slice(body.indexOf('"items":'));
   const frozenEntries = () => [...conn.server.cache.list('configmaps', 'default')].filter((c) => c.name.startsWith('packed-'));
 
@@ -176,7 +154,7 @@ describe('the watch cache with packed objects', () => {
     const hotGets = [];
     for (let i = N - 2; i < N; i++) hotGets.push(await text(`${base}/packed-${i}`));
     const hotList = await text(`${base}?labelSelector=packed%3Dyes`);
-    const hotWatch = await watchLines(`${base}?watch=1&resourceVersion=0&labelSelector=packed%3Dyes`, N);
+    const hotWatch = await watchLines(`${conn.server.httpUrl}${base}?watch=1&resourceVersion=0&labelSelector=packed%3Dyes`, N);
     assert.equal(hotWatch.length, N);
 
     // push every one of them out of the ring
@@ -192,7 +170,7 @@ describe('the watch cache with packed objects', () => {
     }
 
     assert.equal(listItems(await text(`${base}?labelSelector=packed%3Dyes`)), listItems(hotList));
-    assert.deepEqual(await watchLines(`${base}?watch=1&resourceVersion=0&labelSelector=packed%3Dyes`, N), hotWatch);
+    assert.deepEqual(await watchLines(`${conn.server.httpUrl}${base}?watch=1&resourceVersion=0&labelSelector=packed%3Dyes`, N), hotWatch);
     const coldGets = [];
     for (let i = N - 2; i < N; i++) coldGets.push(await text(`${base}/packed-${i}`));
     assert.deepEqual(coldGets, hotGets);

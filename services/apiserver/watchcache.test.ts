@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { ApiClient } from '../../lib/client/mod.js';
-import { call, connectedApiServer, type ConnectedApiServer } from '../../test/apiserver.js';
+import { call, connectedApiServer, watchLines, type ConnectedApiServer } from '../../test/apiserver.js';
 import { spawnFlotilla, stopChild, waitForServing } from '../../test/cluster.js';
 import { sharedNats } from '../../test/harness.js';
 import { rememberedJson } from './objectjson.js';
@@ -127,18 +127,7 @@ describe('flotilla apiserver --watch-cache-size', function () {
         versions.push(created.body.metadata.resourceVersion);
       }
       // the first line of a watch: either the events after the resourceVersion or the ERROR
-      const firstEvent = async (rv: string) => {
-        const res = await fetch(`${base}${path}?watch=1&resourceVersion=${rv}`, { signal: AbortSignal.timeout(10_000) });
-        const reader = res.body!.getReader();
-        let text = '';
-        while (!text.includes('\n')) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          text += Buffer.from(value).toString();
-        }
-        await reader.cancel();
-        return JSON.parse(text.slice(0, text.indexOf('\n')));
-      };
+      const firstEvent = async (rv: string) => JSON.parse((await watchLines(`${base}${path}?watch=1&resourceVersion=${rv}`, 1))[0]!);
       const expired = await firstEvent(versions[0]);
       assert.equal(expired.type, 'ERROR');
       assert.equal(expired.object.code, 410);

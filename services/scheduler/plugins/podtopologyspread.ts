@@ -151,15 +151,28 @@ function matchingCounts(snapshot: Snapshot, selector: Selector, namespace: strin
   return snapshot.matchingPodCounts(spreadMatcher(selector, namespace));
 }
 
+/**
+ * By selector object, its matcher in the namespace last asked for: a pod's parsed constraints
+ * live as long as the pod (newPodTopologySpread's `parsed`), so a class recompiled every cycle
+ * does not encode its selector into a matcher key every cycle.
+ */
+const matchers = new WeakMap<Selector, PodMatcher & { namespace: string }>();
+
 /** What a node's sum counts: upstream countPodsMatchSelector's test of one pod. */
 function spreadMatcher(selector: Selector, namespace: string): PodMatcher {
-  return {
-    key: `${PODTOPOLOGYSPREAD}\0${namespace}\0${JSON.stringify(selector.requirements)}`,
-    count(pod: Pod): number {
-      const meta = pod.metadata;
-      return !meta?.deletionTimestamp && (meta?.namespace || 'default') === namespace && selector.matches(meta?.labels) ? 1 : 0;
-    },
-  };
+  let m = matchers.get(selector);
+  if (m === undefined || m.namespace !== namespace) {
+    m = {
+      namespace,
+      key: `${PODTOPOLOGYSPREAD}\0${namespace}\0${JSON.stringify(selector.requirements)}`,
+      count(pod: Pod): number {
+        const meta = pod.metadata;
+        return !meta?.deletionTimestamp && (meta?.namespace || 'default') === namespace && selector.matches(meta?.labels) ? 1 : 0;
+      },
+    };
+    matchers.set(selector, m);
+  }
+  return m;
 }
 
 /** A pod's constraints and what is derived from them alone (newPodTopologySpread's `parsed`). */
@@ -270,8 +283,8 @@ function compileHard(
   const doms = keys.map((k) => snapshot.domains(k));
   const version = snapshot.nodesVersion();
   let e = kept.get(ek);
-  // the domains grow only with the nodes; the length check guards the shared arrays all the same
-  if (e === undefined || e.version !== version || e.eligible.some((el, i) => el.length !== doms[i].values.length)) {
+  // a key's domains grow only when a node is added or updated, which changes the version
+  if (e === undefined || e.version !== version) {
     if (e === undefined && kept.size >= MAX_ELIGIBILITIES) kept.clear();
     e = computeHardEligibility(snapshot, hard, doms, policies, version);
     kept.set(ek, e);
