@@ -8,6 +8,7 @@ import { ApiClient } from './client.js';
 import { Resources } from './resources.js';
 import { MAX_DECODED_MESSAGE_BYTES } from './protocol.js';
 import { connectNats } from './connect.js';
+import { AlreadyExistsError } from '../api/errors.js';
 import { eventName, EventRecorder, type EventSpec } from './events.js';
 
 describe('eventName', () => {
@@ -40,6 +41,61 @@ describe('EventRecorder batches', () => {
     assert.equal(written, 700);
     assert.ok(sizes.length >= 5, `${sizes.length} batches`);
     for (const n of sizes) assert.ok(n <= MAX_DECODED_MESSAGE_BYTES, `a batch of ${n} bytes`);
+  });
+
+  it('writes an event whose name another recorder took under the next name, and gives up after three', async () => {
+    const taken = new Set<string>();
+    const created: string[] = [];
+    const tried: string[] = [];
+    let refuseAll = false;
+    const client = {
+      batchCreateOutcomes: async (items: Array<{ body: { metadata: { name: string } } }>) =>
+        items.map(({ body }) => {
+          const name = body.metadata.name;
+          tried.push(name);
+          // the first name of each event is already taken (as by another recorder in the same ms)
+          if (refuseAll || !taken.has(name.split('.')[0]!)) {
+            taken.add(name.split('.')[0]!);
+            return new AlreadyExistsError({ group: 'events.k8s.io', resource: 'events' }, name);
+          }
+          created.push(name);
+          return undefined;
+        }),
+    } as unknown as ApiClient;
+    const errors: object[] = [];
+    const rec = new EventRecorder({ client, reportingController: 'c', reportingInstance: 'i', flushIntervalMs: 1, onError: (e) => errors.push(e as object) });
+    const node = (name: string) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name, uid: `uid-${name}` } });
+    rec.eventf(node('cloud-0'), undefined, 'Normal', 'DeletingNode', 'DeletingNode', 'Deleting node cloud-0');
+    rec.eventf(node('cloud-1'), undefined, 'Normal', 'DeletingNode', 'DeletingNode', 'Deleting node cloud-1');
+    await rec.flush();
+    assert.deepEqual(created.map((n) => n.split('.')[0]).sort(), ['cloud-0', 'cloud-1']);
+    assert.equal(rec.written, 2);
+    assert.equal(errors.length, 0);
+    refuseAll = true;
+    rec.eventf(node('cloud-2'), undefined, 'Normal', 'DeletingNode', 'DeletingNode', 'Deleting node cloud-2');
+    await rec.stop();
+    assert.equal(errors.length, 1);
+    const cloud2 = tried.filter((n) => n.startsWith('cloud-2.'));
+    assert.equal(cloud2.length, 4, 'given up after the first create and three more names');
+    assert.equal(new Set(cloud2).size, 4);
+    assert.ok(errors[0] instanceof AlreadyExistsError);
+    assert.equal(rec.written, 2);
+  });
+
+  it('names the events of two recorders about one object in one millisecond apart', async () => {
+    const names: string[] = [];
+    const client = {
+      batchCreateOutcomes: async (items: Array<{ body: { metadata: { name: string } } }>) => {
+        names.push(...items.map((i) => i.body.metadata.name));
+        return items.map(() => undefined);
+      },
+    } as unknown as ApiClient;
+    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'cloud-0', uid: 'uid-cloud-0' } };
+    const recorders = [0, 1, 2, 3].map((i) => new EventRecorder({ client, reportingController: `c${i}`, reportingInstance: 'i', now: () => 1_765_000_000_000 }));
+    for (const [i, rec] of recorders.entries()) rec.eventf(node, undefined, 'Normal', 'Reason', 'Action', `from recorder ${i}`);
+    await Promise.all(recorders.map((r) => r.stop()));
+    assert.equal(names.length, 4);
+    assert.equal(new Set(names).size, 4, names.join(' '));
   });
 
   it('remembers at most maxSeries series, the least recently seen forgotten first, none before it is written', async () => {

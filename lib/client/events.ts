@@ -8,10 +8,17 @@
  * series are remembered (upstream tools/record's LRU): a scheduler records one event per
  * pod, and a series per pod kept for the whole window held ~0.5 kB per scheduled pod. When
  * the backlog is full, new events are dropped and counted.
+ *
+ * Names are `<regarding>.<hex ns>`, the nanoseconds made of the millisecond and a counter
+ * that starts at random: recorders in other components write events about the same object
+ * (a kubelet and the cloud's controllers about a Node) within one millisecond, and upstream's
+ * real nanoseconds keep their names apart. Should two still meet, the create that finds its
+ * name taken is written again under the next one.
  */
 import type { ObjectReference } from 'kubernetes-types/core/v1.js';
 import { Counter, type Registry } from 'prom-client';
-import { StatusError } from '../api/errors.js';
+import { randomInt } from 'node:crypto';
+import { AlreadyExistsError, StatusError } from '../api/errors.js';
 import { metaMicroTime } from '../api/time.js';
 import type { ApiClient, KubeObject } from './client.js';
 import { MAX_DECODED_MESSAGE_BYTES } from './protocol.js';
@@ -61,7 +68,12 @@ interface Queued {
   /** the series it is written for */
   s: SeriesState;
   at: number;
+  /** creates already refused because the name was taken */
+  renamed?: number;
 }
+
+/** how often a create whose name was taken is written under another before it is given up */
+const RENAMES = 3;
 
 /**
  * One series: the aggregation key's parts (the regarding object, fieldPath, type, reason,
@@ -155,7 +167,8 @@ export class EventRecorder {
   private newest?: SeriesState;
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
-  private seq = 0;
+  /** the nanoseconds of the next name within its millisecond: from a random start, so two recorders' names differ */
+  private seq = randomInt(1_000_000);
   private stopped = false;
   private readonly droppedCounter?: Counter;
   private gcTimer?: NodeJS.Timeout;
@@ -303,7 +316,9 @@ export class EventRecorder {
 
   private eventName(name: string | undefined, at: number): string {
     // seq keeps names unique within a ms
-    return eventName(name, at, this.seq++ % 1_000_000);
+    const nanos = this.seq;
+    this.seq = (this.seq + 1) % 1_000_000;
+    return eventName(name, at, nanos);
   }
 
   /** Writes everything queued so far; resolves when written (for stop() and tests). */
@@ -387,7 +402,12 @@ export class EventRecorder {
     // series written just now may be forgotten: the next new series looks again
     this.evictAt = Math.min(this.evictAt, this.opts.maxSeries + Math.ceil(this.opts.maxSeries / 4));
     results.forEach((r, i) => {
-      const { s } = items[i]!;
+      const { item, s } = items[i]!;
+      if (r instanceof AlreadyExistsError && (item.renamed ?? 0) < RENAMES && !s.forgotten) {
+        // another recorder's event about the same object took the name: the next batch draws another
+        this.queue.push({ ...item, renamed: (item.renamed ?? 0) + 1 });
+        return;
+      }
       s.creating = false;
       if (r instanceof StatusError) {
         this.opts.onError?.(r);
@@ -398,7 +418,7 @@ export class EventRecorder {
       // repeats seen while the create was in flight are written as a series now
       if (s.count > 1 && !s.dirty) {
         s.dirty = true;
-        this.queue.push({ ...items[i]!.item, at: s.lastSeen });
+        this.queue.push({ ...item, at: s.lastSeen });
       }
     });
   }
