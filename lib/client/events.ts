@@ -411,6 +411,8 @@ export class EventRecorder {
       s.creating = false;
       if (r instanceof StatusError) {
         this.opts.onError?.(r);
+        // not written: an identical event later is created afresh, not counted into a series that has no Event
+        this.forget(s);
         return;
       }
       this.written++;
