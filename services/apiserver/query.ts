@@ -52,16 +52,25 @@ interface ContinueToken {
   v: 'meta.k8s.io/v1';
   rv: number;
   start: string;
+  /**
+   * how many objects come after `start` at `rv`, when the list has no selector: the next
+   * page's remainingItemCount without counting them again (a count per page made paging
+   * through N objects cost N²/limit)
+   */
+  rem?: number;
 }
 
-function encodeContinue(rv: number, start: string): string {
-  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start } satisfies ContinueToken)).toString('base64url');
+function encodeContinue(rv: number, start: string, rem?: number): string {
+  const t: ContinueToken = { v: 'meta.k8s.io/v1', rv, start };
+  if (rem !== undefined) t.rem = rem;
+  return Buffer.from(JSON.stringify(t)).toString('base64url');
 }
 
 function decodeContinue(s: string): ContinueToken {
   try {
     const t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as ContinueToken;
     if (t.v !== 'meta.k8s.io/v1' || typeof t.start !== 'string' || typeof t.rv !== 'number') throw new Error('bad');
+    if (t.rem !== undefined && !(Number.isSafeInteger(t.rem) && t.rem >= 0)) throw new Error('bad');
     return t;
   } catch {
     throw new BadRequestError('invalid continue token: continue key is not valid: illegal base64 data or unknown version');
@@ -92,11 +101,14 @@ export async function listObjects(cache: WatchCache, kind: ServedKind, namespace
   const limit = opts.limit && opts.limit > 0 ? Math.floor(opts.limit) : 0;
   let after: string | undefined;
   let listRV: number;
+  /** objects after `after` at listRV, when a continue token says */
+  let afterCount: number | undefined;
   if (opts.continue) {
     if (opts.resourceVersion && opts.resourceVersion !== '0') throw new BadRequestError('specifying resource version is not allowed when using continue');
     const t = decodeContinue(opts.continue);
     after = t.start;
     listRV = t.rv;
+    afterCount = t.rem;
   } else {
     const rv = parseRV(opts.resourceVersion);
     if (rv === undefined) await cache.waitConsistent();
@@ -116,7 +128,8 @@ export async function listObjects(cache: WatchCache, kind: ServedKind, namespace
       throw new GoneError(EXPIRED_CONTINUE);
     }
   };
-  for (const c of listRV < cache.revision ? snapshot(after) : cache.list(kind.storage, ns, after)) {
+  const current = listRV >= cache.revision;
+  for (const c of current ? cache.list(kind.storage, ns, after) : snapshot(after)) {
     if (limit && items.length >= limit) {
       next = lastKey;
       break;
@@ -127,12 +140,18 @@ export async function listObjects(cache: WatchCache, kind: ServedKind, namespace
   }
   const res: ListResult = { resourceVersion: String(listRV), items };
   if (next !== undefined) {
-    res.continue = encodeContinue(listRV, next);
-    if (!filter.labels && !filter.fields) {
-      let remaining = 0;
-      for (const _ of listRV < cache.revision ? snapshot(next) : cache.list(kind.storage, ns, next)) remaining++;
+    let remaining: number | undefined;
+    // without a selector every object passed is an item: what is left is what came after `after` less this page
+    if (unfiltered(filter)) {
+      if (afterCount !== undefined) remaining = Math.max(0, afterCount - items.length);
+      else if (after === undefined && current) remaining = cache.count(kind.storage, ns) - items.length;
+      else {
+        remaining = 0;
+        for (const _ of current ? cache.list(kind.storage, ns, next) : snapshot(next)) remaining++;
+      }
       res.remainingItemCount = remaining;
     }
+    res.continue = encodeContinue(listRV, next, remaining);
   }
   return res;
 }
@@ -147,13 +166,13 @@ export function shortenPage(page: ListResult, keep: number, selected: boolean): 
   const dropped = page.items.length - keep;
   if (dropped <= 0) return page;
   const last = page.items[keep - 1];
+  const remaining = page.remainingItemCount !== undefined ? page.remainingItemCount + dropped : page.continue === undefined && !selected ? dropped : undefined;
   const res: ListResult = {
     resourceVersion: page.resourceVersion,
     items: page.items.slice(0, keep),
-    continue: encodeContinue(Number(page.resourceVersion), last.namespace ? `${last.namespace}/${last.name}` : last.name),
+    continue: encodeContinue(Number(page.resourceVersion), last.namespace ? `${last.namespace}/${last.name}` : last.name, remaining),
   };
-  if (page.remainingItemCount !== undefined) res.remainingItemCount = page.remainingItemCount + dropped;
-  else if (page.continue === undefined && !selected) res.remainingItemCount = dropped;
+  if (remaining !== undefined) res.remainingItemCount = remaining;
   return res;
 }
 

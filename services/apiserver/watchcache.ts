@@ -167,6 +167,8 @@ interface ResourceIndex {
   packer: JsonPacker;
   /** the revision of the last change applied to an object of this resource (0: none yet) */
   changed: number;
+  /** live objects per namespace ('' for cluster-scoped ones): a paged list's remainingItemCount without a scan */
+  perNamespace: Map<string, number>;
 }
 
 export class WatchCache {
@@ -235,7 +237,7 @@ export class WatchCache {
   private index(resource: string): ResourceIndex {
     let idx = this.resources.get(resource);
     if (!idx) {
-      idx = { resource, objects: new Map(), order: new BTree<string, undefined>(undefined, compareKeys), unordered: [], packer: new JsonPacker(), changed: 0 };
+      idx = { resource, objects: new Map(), order: new BTree<string, undefined>(undefined, compareKeys), unordered: [], packer: new JsonPacker(), changed: 0, perNamespace: new Map() };
       this.resources.set(resource, idx);
     }
     return idx;
@@ -319,13 +321,19 @@ export class WatchCache {
           idx.objects.set(k, entry);
           if (prev && this.keptStored.size) this.keptStored.delete(prev);
           if (written && expected.keepStored) this.keepStored(entry, expected.stored);
-          if (!prev) this.created(idx, k);
+          if (!prev) {
+            this.created(idx, k);
+            idx.perNamespace.set(ns, (idx.perNamespace.get(ns) ?? 0) + 1);
+          }
           ev = { type: prev ? 'MODIFIED' : 'ADDED', revision: e.revision, resource: pk.resource, namespace: pk.namespace, name: pk.name, obj, prev: prev?.obj };
           // an object that reaches the cache before it is synced has no event in the ring
           if (!this.synced) entry.freeze(idx.packer);
         }
       } else if (prev) {
         idx.objects.delete(k);
+        const left = (idx.perNamespace.get(ns) ?? 1) - 1;
+        if (left > 0) idx.perNamespace.set(ns, left);
+        else idx.perNamespace.delete(ns);
         if (this.keptStored.size) this.keptStored.delete(prev);
         // a key still in `unordered` is dropped when it is sorted in (not in `objects` then)
         idx.order.delete(k);
@@ -499,8 +507,11 @@ export class WatchCache {
     return this.resources.get(resource)?.changed ?? 0;
   }
 
-  count(resource: string): number {
-    return this.resources.get(resource)?.objects.size ?? 0;
+  /** Live objects of a resource, in one namespace ('' for cluster-scoped ones) or in all. */
+  count(resource: string, namespace?: string): number {
+    const idx = this.resources.get(resource);
+    if (!idx) return 0;
+    return namespace === undefined ? idx.objects.size : (idx.perNamespace.get(namespace) ?? 0);
   }
 
   /**
