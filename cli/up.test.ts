@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { PROJECT_ROOT, readState } from './datafolder.js';
 import { clusterCidrFor, proxyTable, strayContainerds, strayRegistries } from './up.js';
+import { APISERVER_NODE_FLAGS } from '../services/apiserver/nodeflags.js';
 import { cleanUpNode, httpGet, mountsUnder, unusedLink, unusedSubnet } from '../test/node.js';
 import { netnsNodeNames, removeNetnsNode } from './netnsnodes.js';
 import { BridgeNetwork } from '../services/kubelet/cni/bridge.js';
@@ -97,6 +98,16 @@ describe('flotilla up', function () {
       assert.equal(environOf(p.pid).get('GOMEMLIMIT'), process.env.GOMEMLIMIT, p.cmdline);
       assert.equal(environOf(p.pid).get('GOMAXPROCS'), process.env.GOMAXPROCS, p.cmdline);
     }
+  });
+
+  it('runs the apiserver with its heap sized for a server (APISERVER_NODE_FLAGS), the other services without', async () => {
+    const procs = descendants(first!.child.pid!);
+    const apiserver = procs.find((p) => p.cmdline.includes(' apiserver '));
+    assert.ok(apiserver, 'an apiserver child process runs');
+    const args = apiserver.cmdline.split(' ');
+    for (const flag of APISERVER_NODE_FLAGS) assert.ok(args.includes(flag), `${flag} in ${apiserver.cmdline}`);
+    const scheduler = procs.find((p) => p.cmdline.includes(' scheduler '));
+    assert.ok(scheduler && !scheduler.cmdline.includes('--initial-old-space-size'), scheduler?.cmdline);
   });
 
   it('restarts a service that dies, naming it and how it exited', async () => {
