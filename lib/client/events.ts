@@ -167,7 +167,7 @@ export class EventRecorder {
   private newest?: SeriesState;
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
-  /** the nanoseconds of the next name within its millisecond: from a random start, so two recorders' names differ */
+  /** the nanoseconds of the next name within its millisecond (mod 1e6): from a random start, so two recorders' names differ */
   private seq = randomInt(1_000_000);
   private stopped = false;
   private readonly droppedCounter?: Counter;
@@ -316,9 +316,7 @@ export class EventRecorder {
 
   private eventName(name: string | undefined, at: number): string {
     // seq keeps names unique within a ms
-    const nanos = this.seq;
-    this.seq = (this.seq + 1) % 1_000_000;
-    return eventName(name, at, nanos);
+    return eventName(name, at, this.seq++ % 1_000_000);
   }
 
   /** Writes everything queued so far; resolves when written (for stop() and tests). */
@@ -403,9 +401,10 @@ export class EventRecorder {
     this.evictAt = Math.min(this.evictAt, this.opts.maxSeries + Math.ceil(this.opts.maxSeries / 4));
     results.forEach((r, i) => {
       const { item, s } = items[i]!;
-      if (r instanceof AlreadyExistsError && (item.renamed ?? 0) < RENAMES && !s.forgotten) {
+      const renamed = item.renamed ?? 0;
+      if (r instanceof AlreadyExistsError && renamed < RENAMES && !s.forgotten) {
         // another recorder's event about the same object took the name: the next batch draws another
-        this.queue.push({ ...item, renamed: (item.renamed ?? 0) + 1 });
+        this.queue.push({ ...item, renamed: renamed + 1 });
         return;
       }
       s.creating = false;
