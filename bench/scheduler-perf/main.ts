@@ -78,6 +78,7 @@ async function runOne(
         stallTimeoutMs: opts.stallMs,
         pids: cluster ? { bench: process.pid, ...cluster.pids } : { bench: process.pid },
         natsMonitor: monitorUrl ? { url: monitorUrl, roleOf: connectionRole } : undefined,
+        gcMetricsUrls: gcMetricsUrls(cluster?.httpUrl, opts.metricsUrl ?? cluster?.schedulerMetricsUrl),
       });
       const result = await runner.run();
       const profileDir = benchClusterEnv().profileDir;
@@ -120,6 +121,14 @@ export function connectionRole(name: string): string | undefined {
   if (name === 'flotilla-apiserver') return 'apiserver';
   if (name.startsWith('scheduler/')) return 'scheduler';
   return undefined;
+}
+
+/** The Node processes' /metrics whose garbage collection is reported: a started cluster's apiserver, and the scheduler's. */
+export function gcMetricsUrls(apiserverUrl: string | undefined, schedulerMetricsUrl: string | undefined): Record<string, string> {
+  const urls: Record<string, string> = {};
+  if (apiserverUrl) urls.apiserver = `${apiserverUrl.replace(/\/+$/, '')}/metrics`;
+  if (schedulerMetricsUrl) urls.scheduler = schedulerMetricsUrl;
+  return urls;
 }
 
 /** The cluster of the running workload: an interrupted run still stops its processes. */

@@ -6,6 +6,7 @@
 import type { DataItem } from './stats.js';
 import type { WorkloadResult } from './runner.js';
 import { formatNatsPerOp } from '../natsstats.js';
+import { formatGcPerOp } from '../gcstats.js';
 
 const DATA_COLUMNS = ['Average', 'Perc50', 'Perc90', 'Perc95', 'Perc99'];
 
@@ -57,6 +58,7 @@ export function formatSummary(r: WorkloadResult): string {
   const sys = r.measured?.syscallsPerPod;
   if (sys && Object.values(sys).some((v) => v))
     lines.push(`${name}: syscalls per pod (measured op, reads/writes) ${Object.entries(sys).map(([who, v]) => `${who} ${v ? `${fmt(v.reads)}/${fmt(v.writes)}` : '-'}`).join(', ')}`);
+  if (r.measured?.gcPerPod) lines.push(`${name}: GC pause us per pod (measured op, nodejs_gc_duration_seconds; collections per 1k pods) ${formatGcPerOp(r.measured.gcPerPod)}`);
   if (r.measured?.natsPerPod) lines.push(`${name}: NATS per pod (measured op, nats-server /varz and /connz) ${formatNatsPerOp(r.measured.natsPerPod)}`);
   lines.push(`${name}: total time ${r.seconds.toFixed(1)} s`);
   if (r.peakMemory && Object.keys(r.peakMemory).length)

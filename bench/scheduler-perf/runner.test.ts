@@ -9,7 +9,7 @@ import { SCHEDULER_MAIN, startCluster } from '../../test/cluster.js';
 import { parseConfig, type Workload } from './config.js';
 import { thresholdFailure, WorkloadRunner } from './runner.js';
 import { PodTracker } from './tracker.js';
-import { connectionRole } from './main.js';
+import { connectionRole, gcMetricsUrls } from './main.js';
 
 const TEMPLATES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bench/scheduler-perf/config');
 
@@ -67,7 +67,8 @@ if (existsSync(SCHEDULER_MAIN)) {
         const lines: string[] = [];
         const w = tinyWorkload(1_000_000);
         const natsMonitor = { url: cluster.natsMonitorUrl!, roleOf: (name: string) => (name === 'perf-e2e' ? 'bench' : connectionRole(name)) };
-        const result = await new WorkloadRunner(w, { client, tracker, schedulerMetricsUrl: cluster.schedulerMetricsUrl, log: (l) => lines.push(l), natsMonitor }).run();
+        const gcMetrics = gcMetricsUrls(cluster.httpUrl, cluster.schedulerMetricsUrl);
+        const result = await new WorkloadRunner(w, { client, tracker, schedulerMetricsUrl: cluster.schedulerMetricsUrl, log: (l) => lines.push(l), natsMonitor, gcMetricsUrls: gcMetrics }).run();
         assert.equal(result.error, undefined, result.error);
         assert.deepEqual(result.measured && { op: result.measured.op, pods: result.measured.pods }, { op: 2, pods: 50 });
 
@@ -101,6 +102,13 @@ if (existsSync(SCHEDULER_MAIN)) {
         assert.ok(nats, `no NATS figures; notes: ${result.notes.join('; ')}`);
         assert.ok(nats.server.inMsgs > 0 && nats.server.outBytes > nats.server.outMsgs, JSON.stringify(nats.server));
         for (const role of ['bench', 'apiserver', 'scheduler']) assert.ok((nats.byRole[role]?.inBytes ?? 0) > 0, `${role} sent nothing: ${JSON.stringify(nats.byRole)}`);
+        // both Node processes' collector histograms were read at the op's start and end
+        const gc = result.measured?.gcPerPod;
+        assert.deepEqual(Object.keys(gc ?? {}).sort(), ['apiserver', 'scheduler'], `notes: ${result.notes.join('; ')}`);
+        for (const [role, kinds] of Object.entries(gc!)) {
+          assert.ok(kinds, `${role}'s garbage collection was not read: ${result.notes.join('; ')}`);
+          for (const [kind, k] of Object.entries(kinds)) assert.ok(['minor', 'major', 'incremental', 'weakcb'].includes(kind) && k.usPerOp > 0 && k.perThousandOps > 0, `${role} ${kind} ${JSON.stringify(k)}`);
+        }
         const win = result.measured!.window!;
         assert.ok(win.startUs < win.endUs && win.endUs <= Number(process.hrtime.bigint() / 1000n), JSON.stringify(win));
       } finally {

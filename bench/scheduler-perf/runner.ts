@@ -12,6 +12,7 @@ import { makeAny, makeNamespace, makeNode, makePod, RUN_LABEL } from './template
 import type { PodTracker } from './tracker.js';
 import { cpuPerOpUs, sampleCpu, sampleSyscalls, syscallsPerOp, type CpuSample, type SyscallSample } from '../cpu.js';
 import { natsPerOp, sampleNats, type NatsSample, type RoleOf } from '../natsstats.js';
+import { gcPerOp, sampleGc, type GcPerOp, type GcSample } from '../gcstats.js';
 
 export interface RunnerEnv {
   client: ApiClient;
@@ -32,6 +33,8 @@ export interface RunnerEnv {
   pids?: Record<string, number | undefined>;
   /** nats-server's HTTP monitoring: NATS messages and bytes per measured pod (server totals, and by connection role) */
   natsMonitor?: { url: string; roleOf: RoleOf };
+  /** the Node processes' /metrics by role (apiserver, scheduler): their garbage collection per measured pod */
+  gcMetricsUrls?: Record<string, string>;
 }
 
 export interface MeasuredOp {
@@ -46,6 +49,8 @@ export interface MeasuredOp {
   syscallsPerPod?: Record<string, { reads: number; writes: number } | null>;
   /** NATS messages and bytes per measured pod, from nats-server's /varz and /connz */
   natsPerPod?: NatsSample;
+  /** each Node process's collector pauses per measured pod, by kind (nodejs_gc_duration_seconds) */
+  gcPerPod?: GcPerOp;
   /** the measured op on the monotonic clock V8's CPU profiles use (µs), to cut a profile to it */
   window?: { startUs: number; endUs: number };
 }
@@ -86,6 +91,8 @@ interface Collection {
   syscallsAtEnd?: SyscallSample;
   natsBefore?: NatsSample;
   natsAtEnd?: Promise<NatsSample | undefined>;
+  gcBefore?: GcSample;
+  gcAtEnd?: Promise<GcSample | undefined>;
   startUs: number;
   endUs?: number;
 }
@@ -291,12 +298,14 @@ export class WorkloadRunner {
     const sampler = new ThroughputSampler(tracker.countsOver(namespaces).scheduled);
     const pids = this.env.pids;
     const natsBefore = await this.sampleNats();
+    const gcBefore = await this.sampleGc();
     const c: Collection = {
       op,
       namespaces,
       metricsBefore,
       sampler,
       natsBefore,
+      gcBefore,
       startUs: monotonicUs(),
       startMs: performance.now(),
       target,
@@ -311,6 +320,7 @@ export class WorkloadRunner {
           c.endMs = now;
           c.endUs = monotonicUs();
           if (natsBefore) c.natsAtEnd = this.sampleNats();
+          if (gcBefore) c.gcAtEnd = this.sampleGc();
           if (pids) {
             c.cpuAtEnd = sampleCpu(pids);
             c.syscallsAtEnd = sampleSyscalls(pids);
@@ -339,8 +349,10 @@ export class WorkloadRunner {
     const syscallsPerPod = c.syscallsBefore && syscallsEnd ? syscallsPerOp(c.syscallsBefore, syscallsEnd, pods) : undefined;
     const natsEnd = c.natsBefore && ((await c.natsAtEnd) ?? (await this.sampleNats()));
     const natsPerPod = c.natsBefore && natsEnd ? natsPerOp(c.natsBefore, natsEnd, pods) : undefined;
+    const gcEnd = c.gcBefore && ((await c.gcAtEnd) ?? (await this.sampleGc()));
+    const gcPerPod = c.gcBefore && gcEnd ? gcPerOp(c.gcBefore, gcEnd, pods) : undefined;
     const window = { startUs: c.startUs, endUs: c.endUs ?? monotonicUs() };
-    this.measured = { op: c.op.index, pods, seconds, podsPerSecond: seconds > 0 ? pods / seconds : NaN, cpuUsPerPod, syscallsPerPod, natsPerPod, window };
+    this.measured = { op: c.op.index, pods, seconds, podsPerSecond: seconds > 0 ? pods / seconds : NaN, cpuUsPerPod, syscallsPerPod, natsPerPod, gcPerPod, window };
     const labels = { Name: this.workload.fullName };
     this.dataItems.push(throughputDataItem(c.sampler.samples, labels));
     if (c.sampler.samples.length === 0)
@@ -372,6 +384,18 @@ export class WorkloadRunner {
       this.notes.push(`cannot read nats-server's monitoring at ${m.url}: ${(e as Error).message}`);
       return undefined;
     }
+  }
+
+  /** The Node processes' GC histograms, or undefined without URLs; a process that cannot be read is noted. */
+  private async sampleGc(): Promise<GcSample | undefined> {
+    const urls = this.env.gcMetricsUrls;
+    if (!urls || Object.keys(urls).length === 0) return undefined;
+    const sample = await sampleGc(urls);
+    for (const [role, series] of Object.entries(sample)) {
+      const note = `cannot read ${role}'s garbage collection at ${urls[role]}`;
+      if (series === null && !this.notes.includes(note)) this.notes.push(note);
+    }
+    return sample;
   }
 
   /** The scheduler's metrics text, or undefined (noted once) when there is no URL or it fails. */
