@@ -8,6 +8,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { PROJECT_ROOT, readState } from './datafolder.js';
 import { clusterCidrFor, proxyTable, strayContainerds, strayRegistries } from './up.js';
 import { APISERVER_NODE_FLAGS } from '../services/apiserver/nodeflags.js';
+import { SCHEDULER_NODE_FLAGS } from '../services/scheduler/nodeflags.js';
 import { cleanUpNode, httpGet, mountsUnder, unusedLink, unusedSubnet } from '../test/node.js';
 import { netnsNodeNames, removeNetnsNode } from './netnsnodes.js';
 import { BridgeNetwork } from '../services/kubelet/cni/bridge.js';
@@ -100,7 +101,7 @@ describe('flotilla up', function () {
     }
   });
 
-  it('runs the apiserver with its heap sized for a server (APISERVER_NODE_FLAGS), the other services without', async () => {
+  it("runs the apiserver and the scheduler with their heaps sized for them (APISERVER_NODE_FLAGS, SCHEDULER_NODE_FLAGS), the other services with V8's", async () => {
     const procs = descendants(first!.child.pid!);
     const apiserver = procs.find((p) => p.cmdline.includes(' apiserver '));
     assert.ok(apiserver, 'an apiserver child process runs');
@@ -108,6 +109,9 @@ describe('flotilla up', function () {
     for (const flag of APISERVER_NODE_FLAGS) assert.ok(args.includes(flag), `${flag} in ${apiserver.cmdline}`);
     const scheduler = procs.find((p) => p.cmdline.includes(' scheduler '));
     assert.ok(scheduler && !scheduler.cmdline.includes('--initial-old-space-size'), scheduler?.cmdline);
+    for (const flag of SCHEDULER_NODE_FLAGS) assert.ok(scheduler.cmdline.split(' ').includes(flag), `${flag} in ${scheduler.cmdline}`);
+    const controllers = procs.find((p) => p.cmdline.includes(' controller-manager '));
+    assert.ok(controllers && !controllers.cmdline.includes('semi-space'), controllers?.cmdline);
   });
 
   it('restarts a service that dies, naming it and how it exited', async () => {

@@ -32,6 +32,7 @@ import {
 import { serverUrl, writeKubeconfig } from './kubeconfig.js';
 import { SupervisedProcess, type SupervisorOutput } from './supervisor.js';
 import { APISERVER_NODE_FLAGS } from '../services/apiserver/nodeflags.js';
+import { SCHEDULER_NODE_FLAGS } from '../services/scheduler/nodeflags.js';
 import { durationFlag, intFlag, portFlag } from '../lib/process/flags.js';
 import { ADDONS, parseAddons } from './addons.js';
 import { DEFAULT_PROMETHEUS_PORT, PrometheusAddon } from './prometheus/addon.js';
@@ -132,7 +133,7 @@ export const SERVICES: ServiceDef[] = [
     enabled: (c) => c.controlPlane === 'processes',
     args: (c) => [...APISERVER_NODE_FLAGS, c.cli, 'apiserver', '--nats', c.natsUrl, '--bucket', c.bucket, '--host', c.host, '--port', String(c.apiPort), ...c.serviceRangeArgs, ...c.tracingArgs],
   },
-  { name: 'scheduler', enabled: (c) => c.controlPlane === 'processes', args: (c) => [c.cli, 'scheduler', '--nats', c.natsUrl, ...c.tracingArgs] },
+  { name: 'scheduler', enabled: (c) => c.controlPlane === 'processes', args: (c) => [...SCHEDULER_NODE_FLAGS, c.cli, 'scheduler', '--nats', c.natsUrl, ...c.tracingArgs] },
   { name: 'controller-manager', enabled: (c) => c.controlPlane === 'processes', args: (c) => [c.cli, 'controller-manager', '--nats', c.natsUrl, '--allocate-node-cidrs', '--cluster-cidr', c.clusterCIDR, ...c.nodeLifecycleArgs] },
   {
     name: 'kubelet',

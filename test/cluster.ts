@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../cli/datafolder.js';
 import { freePort, startNatsServer, type NatsServerHandle } from '../lib/nats/server.js';
 import { APISERVER_NODE_FLAGS } from '../services/apiserver/nodeflags.js';
+import { SCHEDULER_NODE_FLAGS } from '../services/scheduler/nodeflags.js';
 
 /** The build's entry points: the CLI and the scheduler service. */
 const CLI_MAIN = path.join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
@@ -220,7 +221,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       const port = await freePort();
       const args = ['--nats', nats.url, '--port', String(port), '--leader-elect=false', ...(opts.tracingArgs ?? [])];
       if (opts.scheduler.configPath) args.push('--config', opts.scheduler.configPath);
-      scheduler = spawn(process.execPath, [`--max-old-space-size=${SERVER_HEAP_MB}`, ...profile, CLI_MAIN, 'scheduler', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      scheduler = spawn(process.execPath, [`--max-old-space-size=${SERVER_HEAP_MB}`, ...SCHEDULER_NODE_FLAGS, ...profile, CLI_MAIN, 'scheduler', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(scheduler);
       const origin = `http://127.0.0.1:${port}`;
       await waitForScheduler(scheduler, `${origin}/readyz`, opts.startTimeoutMs ?? 30_000, opts.scheduler.verbose ?? false);
