@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { formatGcPerOp, gcPerOp, sampleGc } from './gcstats.js';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { formatGcPerOp, gcPerOp, LocalGc, sampleGc } from './gcstats.js';
 import { gcMetricsUrls } from './scheduler-perf/main.js';
 import { parseHistograms } from './scheduler-perf/stats.js';
 
@@ -51,6 +52,37 @@ describe('garbage collection per operation', () => {
       );
     } finally {
       server.close();
+    }
+  });
+
+  it("counts this process's own collections by kind, every one of a turn", async () => {
+    const local = new LocalGc();
+    const seen: number[] = [];
+    const obs = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) seen.push(e.duration);
+    });
+    obs.observe({ entryTypes: ['gc'] });
+    const turns = async () => {
+      for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    };
+    try {
+      await turns();
+      const before = local.series();
+      seen.length = 0;
+      let keep: object[] = [];
+      for (let i = 0; i < 3e6; i++) {
+        keep.push({ i, s: `y${i}` });
+        if (keep.length > 20_000) keep = [];
+      }
+      await turns();
+      const g = gcPerOp({ bench: before }, { bench: local.series() }, 1000).bench!;
+      assert.ok(seen.length >= 5, `the burst should collect several times (saw ${seen.length})`);
+      const counted = Object.values(g).reduce((a, k) => a + k.perThousandOps, 0);
+      assert.equal(counted, seen.length, JSON.stringify(g));
+      assert.ok(g.minor && g.minor.usPerOp > 0, JSON.stringify(g));
+    } finally {
+      obs.disconnect();
+      local.stop();
     }
   });
 });

@@ -7,6 +7,7 @@
  * change moved it (fewer bytes kept young, fewer mark-compacts). Concurrent marking and
  * sweeping on V8's helper threads are in the CPU figure, not here.
  */
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { histogramDelta, parseHistograms, type HistogramSeries } from './scheduler-perf/stats.js';
 
 const METRIC = 'nodejs_gc_duration_seconds';
@@ -37,6 +38,44 @@ export async function sampleGc(metricsUrls: Record<string, string>): Promise<GcS
     }),
   );
   return Object.fromEntries(entries);
+}
+
+/** prom-client's names for the kinds of Node's `gc` performance entries. */
+const KIND_NAMES: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+
+/**
+ * This process's own collections (the benchmark client's), counted as the services count
+ * theirs, for the same table: every `gc` entry by kind, its pause summed.
+ */
+export class LocalGc {
+  private readonly byKind = new Map<string, { count: number; sum: number }>();
+  private readonly observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = KIND_NAMES[(e as { detail?: { kind?: number } | null }).detail?.kind ?? -1] ?? 'other';
+      const k = this.byKind.get(kind) ?? { count: 0, sum: 0 };
+      k.count++;
+      k.sum += e.duration / 1000;
+      this.byKind.set(kind, k);
+    }
+  });
+
+  constructor() {
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  /** The totals so far as the series sampleGc reads from a /metrics (no buckets). */
+  series(): HistogramSeries[] {
+    return [...this.byKind].map(([kind, k]) => ({ labels: { kind }, buckets: [], sum: k.sum, count: k.count }));
+  }
+
+  stop(): void {
+    this.observer.disconnect();
+  }
 }
 
 /** What each process collected between two samples, per operation. */

@@ -16,6 +16,7 @@ import { WorkloadRunner, type WorkloadResult } from './runner.js';
 import { PodTracker } from './tracker.js';
 import { TRACING_FLAG_OPTIONS, tracingArgs, tracingFlags } from '../../lib/tracing/mod.js';
 import { natsMemoryLimitEnv } from '../../lib/nats/server.js';
+import { LocalGc } from '../gcstats.js';
 
 export const USAGE = `usage: flotilla bench scheduler CONFIG.yaml [options]
 
@@ -62,6 +63,7 @@ async function runOne(
     const nc = await connectNats(opts.natsUrl ?? cluster!.natsUrl, { name: 'bench-scheduler-perf', waitOnFirstConnect: false });
     const client = new ApiClient(nc, { requestTimeoutMs: 60_000 });
     const tracker = new PodTracker(client);
+    const localGc = new LocalGc();
     const monitorUrl = opts.natsMonitorUrl ?? cluster?.natsMonitorUrl;
     // a shared cluster gets its objects labelled so they can be removed afterwards
     const runId = opts.natsUrl ? randomUUID().slice(0, 8) : undefined;
@@ -79,6 +81,7 @@ async function runOne(
         pids: cluster ? { bench: process.pid, ...cluster.pids } : { bench: process.pid },
         natsMonitor: monitorUrl ? { url: monitorUrl, roleOf: connectionRole } : undefined,
         gcMetricsUrls: gcMetricsUrls(cluster?.httpUrl, opts.metricsUrl ?? cluster?.schedulerMetricsUrl),
+        localGc,
       });
       const result = await runner.run();
       const profileDir = benchClusterEnv().profileDir;
@@ -96,6 +99,7 @@ async function runOne(
       result.peakMemory = sampler.stop();
       return result;
     } finally {
+      localGc.stop();
       await tracker.stop();
       client.close();
       await nc.close();

@@ -12,7 +12,7 @@ import { makeAny, makeNamespace, makeNode, makePod, RUN_LABEL } from './template
 import type { PodTracker } from './tracker.js';
 import { cpuPerOpUs, sampleCpu, sampleSyscalls, syscallsPerOp, type CpuSample, type SyscallSample } from '../cpu.js';
 import { natsPerOp, sampleNats, type NatsSample, type RoleOf } from '../natsstats.js';
-import { gcPerOp, sampleGc, type GcPerOp, type GcSample } from '../gcstats.js';
+import { gcPerOp, sampleGc, type GcPerOp, type GcSample, type LocalGc } from '../gcstats.js';
 
 export interface RunnerEnv {
   client: ApiClient;
@@ -35,6 +35,8 @@ export interface RunnerEnv {
   natsMonitor?: { url: string; roleOf: RoleOf };
   /** the Node processes' /metrics by role (apiserver, scheduler): their garbage collection per measured pod */
   gcMetricsUrls?: Record<string, string>;
+  /** this process's own collections, reported as `bench` beside them */
+  localGc?: LocalGc;
 }
 
 export interface MeasuredOp {
@@ -388,9 +390,12 @@ export class WorkloadRunner {
 
   /** The Node processes' GC histograms, or undefined without URLs; a process that cannot be read is noted. */
   private async sampleGc(): Promise<GcSample | undefined> {
-    const urls = this.env.gcMetricsUrls;
-    if (!urls || Object.keys(urls).length === 0) return undefined;
-    const sample = await sampleGc(urls);
+    const urls = this.env.gcMetricsUrls ?? {};
+    const local = this.env.localGc;
+    if (!local && Object.keys(urls).length === 0) return undefined;
+    // this process's totals first: taken when asked, not after the scrapes' round trips
+    const own: GcSample = local ? { bench: local.series() } : {};
+    const sample = { ...own, ...(await sampleGc(urls)) };
     for (const [role, series] of Object.entries(sample)) {
       const note = `cannot read ${role}'s garbage collection at ${urls[role]}`;
       if (series === null && !this.notes.includes(note)) this.notes.push(note);
