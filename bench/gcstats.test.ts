@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { formatGcPerOp, gcPerOp, LocalGc, sampleGc } from './gcstats.js';
-import { gcMetricsUrls } from './scheduler-perf/main.js';
+import { formatGcPerOp, gcPerOp, sampleGc } from './gcstats.js';
+import { gcMetricsSources } from './scheduler-perf/main.js';
+import { newRegistry } from '../lib/metrics/mod.js';
 import { parseHistograms } from './scheduler-perf/stats.js';
 
 /** The text prom-client serves for nodejs_gc_duration_seconds, with count and sum (seconds) per kind. */
@@ -42,8 +43,9 @@ describe('garbage collection per operation', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const urls = gcMetricsUrls(`${base}/`, `${base}/broken`);
+      const { bench, ...urls } = gcMetricsSources(`${base}/`, `${base}/broken`);
       assert.deepEqual(urls, { apiserver: `${base}/metrics`, scheduler: `${base}/broken` });
+      assert.equal(typeof bench, 'function', "the benchmark client's own registry");
       const s = await sampleGc(urls);
       assert.equal(s.scheduler, null);
       assert.deepEqual(
@@ -55,8 +57,9 @@ describe('garbage collection per operation', () => {
     }
   });
 
-  it("counts this process's own collections by kind, every one of a turn", async () => {
-    const local = new LocalGc();
+  it("counts this process's own collections by kind, every one of a turn, from its own registry", async () => {
+    const reg = newRegistry('bench');
+    const own = { bench: () => reg.metrics() };
     const seen: number[] = [];
     const obs = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) seen.push(e.duration);
@@ -67,7 +70,7 @@ describe('garbage collection per operation', () => {
     };
     try {
       await turns();
-      const before = local.series();
+      const before = await sampleGc(own);
       seen.length = 0;
       let keep: object[] = [];
       for (let i = 0; i < 3e6; i++) {
@@ -75,14 +78,13 @@ describe('garbage collection per operation', () => {
         if (keep.length > 20_000) keep = [];
       }
       await turns();
-      const g = gcPerOp({ bench: before }, { bench: local.series() }, 1000).bench!;
+      const g = gcPerOp(before, await sampleGc(own), 1000).bench!;
       assert.ok(seen.length >= 5, `the burst should collect several times (saw ${seen.length})`);
       const counted = Object.values(g).reduce((a, k) => a + k.perThousandOps, 0);
       assert.equal(counted, seen.length, JSON.stringify(g));
       assert.ok(g.minor && g.minor.usPerOp > 0, JSON.stringify(g));
     } finally {
       obs.disconnect();
-      local.stop();
     }
   });
 });

@@ -7,7 +7,6 @@
  * change moved it (fewer bytes kept young, fewer mark-compacts). Concurrent marking and
  * sweeping on V8's helper threads are in the CPU figure, not here.
  */
-import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { histogramDelta, parseHistograms, type HistogramSeries } from './scheduler-perf/stats.js';
 
 const METRIC = 'nodejs_gc_duration_seconds';
@@ -24,12 +23,20 @@ export interface GcKindPerOp {
 /** Each process's collections per operation by kind (kinds that did not run left out); null when unknown. */
 export type GcPerOp = Record<string, Record<string, GcKindPerOp> | null>;
 
-/** Scrapes each process's /metrics (by role) for its GC histogram. */
-export async function sampleGc(metricsUrls: Record<string, string>): Promise<GcSample> {
+/**
+ * Where a process's metrics text comes from: its /metrics URL, or, for this process (the
+ * benchmark client), a function rendering its own registry (lib/metrics `newRegistry`,
+ * which collects the same default metrics every service serves).
+ */
+export type MetricsSource = string | (() => Promise<string>);
+
+/** Reads each process's metrics (by role) for its GC histogram. */
+export async function sampleGc(sources: Record<string, MetricsSource>): Promise<GcSample> {
   const entries = await Promise.all(
-    Object.entries(metricsUrls).map(async ([role, url]): Promise<[string, HistogramSeries[] | null]> => {
+    Object.entries(sources).map(async ([role, source]): Promise<[string, HistogramSeries[] | null]> => {
       try {
-        const res = await fetch(url);
+        if (typeof source !== 'string') return [role, parseHistograms(await source(), METRIC)];
+        const res = await fetch(source);
         if (!res.ok) return [role, null];
         return [role, parseHistograms(await res.text(), METRIC)];
       } catch {
@@ -38,44 +45,6 @@ export async function sampleGc(metricsUrls: Record<string, string>): Promise<GcS
     }),
   );
   return Object.fromEntries(entries);
-}
-
-/** prom-client's names for the kinds of Node's `gc` performance entries. */
-const KIND_NAMES: Record<number, string> = {
-  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
-  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
-  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
-  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
-};
-
-/**
- * This process's own collections (the benchmark client's), counted as the services count
- * theirs, for the same table: every `gc` entry by kind, its pause summed.
- */
-export class LocalGc {
-  private readonly byKind = new Map<string, { count: number; sum: number }>();
-  private readonly observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      const kind = KIND_NAMES[(e as { detail?: { kind?: number } | null }).detail?.kind ?? -1] ?? 'other';
-      const k = this.byKind.get(kind) ?? { count: 0, sum: 0 };
-      k.count++;
-      k.sum += e.duration / 1000;
-      this.byKind.set(kind, k);
-    }
-  });
-
-  constructor() {
-    this.observer.observe({ entryTypes: ['gc'] });
-  }
-
-  /** The totals so far as the series sampleGc reads from a /metrics (no buckets). */
-  series(): HistogramSeries[] {
-    return [...this.byKind].map(([kind, k]) => ({ labels: { kind }, buckets: [], sum: k.sum, count: k.count }));
-  }
-
-  stop(): void {
-    this.observer.disconnect();
-  }
 }
 
 /** What each process collected between two samples, per operation. */

@@ -16,7 +16,8 @@ import { WorkloadRunner, type WorkloadResult } from './runner.js';
 import { PodTracker } from './tracker.js';
 import { TRACING_FLAG_OPTIONS, tracingArgs, tracingFlags } from '../../lib/tracing/mod.js';
 import { natsMemoryLimitEnv } from '../../lib/nats/server.js';
-import { LocalGc } from '../gcstats.js';
+import type { MetricsSource } from '../gcstats.js';
+import { newRegistry } from '../../lib/metrics/mod.js';
 
 export const USAGE = `usage: flotilla bench scheduler CONFIG.yaml [options]
 
@@ -63,7 +64,6 @@ async function runOne(
     const nc = await connectNats(opts.natsUrl ?? cluster!.natsUrl, { name: 'bench-scheduler-perf', waitOnFirstConnect: false });
     const client = new ApiClient(nc, { requestTimeoutMs: 60_000 });
     const tracker = new PodTracker(client);
-    const localGc = new LocalGc();
     const monitorUrl = opts.natsMonitorUrl ?? cluster?.natsMonitorUrl;
     // a shared cluster gets its objects labelled so they can be removed afterwards
     const runId = opts.natsUrl ? randomUUID().slice(0, 8) : undefined;
@@ -80,8 +80,7 @@ async function runOne(
         stallTimeoutMs: opts.stallMs,
         pids: cluster ? { bench: process.pid, ...cluster.pids } : { bench: process.pid },
         natsMonitor: monitorUrl ? { url: monitorUrl, roleOf: connectionRole } : undefined,
-        gcMetricsUrls: gcMetricsUrls(cluster?.httpUrl, opts.metricsUrl ?? cluster?.schedulerMetricsUrl),
-        localGc,
+        gcMetrics: gcMetricsSources(cluster?.httpUrl, opts.metricsUrl ?? cluster?.schedulerMetricsUrl),
       });
       const result = await runner.run();
       const profileDir = benchClusterEnv().profileDir;
@@ -99,7 +98,6 @@ async function runOne(
       result.peakMemory = sampler.stop();
       return result;
     } finally {
-      localGc.stop();
       await tracker.stop();
       client.close();
       await nc.close();
@@ -127,12 +125,19 @@ export function connectionRole(name: string): string | undefined {
   return undefined;
 }
 
-/** The Node processes' /metrics whose garbage collection is reported: a started cluster's apiserver, and the scheduler's. */
-export function gcMetricsUrls(apiserverUrl: string | undefined, schedulerMetricsUrl: string | undefined): Record<string, string> {
-  const urls: Record<string, string> = {};
-  if (apiserverUrl) urls.apiserver = `${apiserverUrl.replace(/\/+$/, '')}/metrics`;
-  if (schedulerMetricsUrl) urls.scheduler = schedulerMetricsUrl;
-  return urls;
+/** This process's metrics (its garbage collection, as every service counts its own), made at first use. */
+let benchRegistry: ReturnType<typeof newRegistry> | undefined;
+
+/**
+ * The Node processes whose garbage collection is reported: the benchmark client itself
+ * (first: its own figures are read when asked, before the scrapes' round trips), a started
+ * cluster's apiserver, and the scheduler.
+ */
+export function gcMetricsSources(apiserverUrl: string | undefined, schedulerMetricsUrl: string | undefined): Record<string, MetricsSource> {
+  const sources: Record<string, MetricsSource> = { bench: () => (benchRegistry ??= newRegistry('bench')).metrics() };
+  if (apiserverUrl) sources.apiserver = `${apiserverUrl.replace(/\/+$/, '')}/metrics`;
+  if (schedulerMetricsUrl) sources.scheduler = schedulerMetricsUrl;
+  return sources;
 }
 
 /** The cluster of the running workload: an interrupted run still stops its processes. */

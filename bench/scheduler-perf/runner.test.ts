@@ -9,8 +9,7 @@ import { SCHEDULER_MAIN, startCluster } from '../../test/cluster.js';
 import { parseConfig, type Workload } from './config.js';
 import { thresholdFailure, WorkloadRunner } from './runner.js';
 import { PodTracker } from './tracker.js';
-import { connectionRole, gcMetricsUrls } from './main.js';
-import { LocalGc } from '../gcstats.js';
+import { connectionRole, gcMetricsSources } from './main.js';
 
 const TEMPLATES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bench/scheduler-perf/config');
 
@@ -68,9 +67,8 @@ if (existsSync(SCHEDULER_MAIN)) {
         const lines: string[] = [];
         const w = tinyWorkload(1_000_000);
         const natsMonitor = { url: cluster.natsMonitorUrl!, roleOf: (name: string) => (name === 'perf-e2e' ? 'bench' : connectionRole(name)) };
-        const gcMetrics = gcMetricsUrls(cluster.httpUrl, cluster.schedulerMetricsUrl);
-        const localGc = new LocalGc();
-        const result = await new WorkloadRunner(w, { client, tracker, schedulerMetricsUrl: cluster.schedulerMetricsUrl, log: (l) => lines.push(l), natsMonitor, gcMetricsUrls: gcMetrics, localGc }).run();
+        const gcMetrics = gcMetricsSources(cluster.httpUrl, cluster.schedulerMetricsUrl);
+        const result = await new WorkloadRunner(w, { client, tracker, schedulerMetricsUrl: cluster.schedulerMetricsUrl, log: (l) => lines.push(l), natsMonitor, gcMetrics }).run();
         assert.equal(result.error, undefined, result.error);
         assert.deepEqual(result.measured && { op: result.measured.op, pods: result.measured.pods }, { op: 2, pods: 50 });
 
@@ -107,7 +105,6 @@ if (existsSync(SCHEDULER_MAIN)) {
         // both Node processes' collector histograms were read at the op's start and end
         const gc = result.measured?.gcPerPod;
         assert.deepEqual(Object.keys(gc ?? {}).sort(), ['apiserver', 'bench', 'scheduler'], `notes: ${result.notes.join('; ')}`);
-        localGc.stop();
         for (const [role, kinds] of Object.entries(gc!)) {
           assert.ok(kinds, `${role}'s garbage collection was not read: ${result.notes.join('; ')}`);
           for (const [kind, k] of Object.entries(kinds)) assert.ok(['minor', 'major', 'incremental', 'weakcb'].includes(kind) && k.usPerOp > 0 && k.perThousandOps > 0, `${role} ${kind} ${JSON.stringify(k)}`);

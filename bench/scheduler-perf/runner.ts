@@ -12,7 +12,7 @@ import { makeAny, makeNamespace, makeNode, makePod, RUN_LABEL } from './template
 import type { PodTracker } from './tracker.js';
 import { cpuPerOpUs, sampleCpu, sampleSyscalls, syscallsPerOp, type CpuSample, type SyscallSample } from '../cpu.js';
 import { natsPerOp, sampleNats, type NatsSample, type RoleOf } from '../natsstats.js';
-import { gcPerOp, sampleGc, type GcPerOp, type GcSample, type LocalGc } from '../gcstats.js';
+import { gcPerOp, sampleGc, type GcPerOp, type GcSample, type MetricsSource } from '../gcstats.js';
 
 export interface RunnerEnv {
   client: ApiClient;
@@ -33,10 +33,8 @@ export interface RunnerEnv {
   pids?: Record<string, number | undefined>;
   /** nats-server's HTTP monitoring: NATS messages and bytes per measured pod (server totals, and by connection role) */
   natsMonitor?: { url: string; roleOf: RoleOf };
-  /** the Node processes' /metrics by role (apiserver, scheduler): their garbage collection per measured pod */
-  gcMetricsUrls?: Record<string, string>;
-  /** this process's own collections, reported as `bench` beside them */
-  localGc?: LocalGc;
+  /** the Node processes' metrics by role (bench, apiserver, scheduler): their garbage collection per measured pod */
+  gcMetrics?: Record<string, MetricsSource>;
 }
 
 export interface MeasuredOp {
@@ -388,16 +386,14 @@ export class WorkloadRunner {
     }
   }
 
-  /** The Node processes' GC histograms, or undefined without URLs; a process that cannot be read is noted. */
+  /** The Node processes' GC histograms, or undefined without sources; a process that cannot be read is noted. */
   private async sampleGc(): Promise<GcSample | undefined> {
-    const urls = this.env.gcMetricsUrls ?? {};
-    const local = this.env.localGc;
-    if (!local && Object.keys(urls).length === 0) return undefined;
-    // this process's totals first: taken when asked, not after the scrapes' round trips
-    const own: GcSample = local ? { bench: local.series() } : {};
-    const sample = { ...own, ...(await sampleGc(urls)) };
+    const sources = this.env.gcMetrics;
+    if (!sources || Object.keys(sources).length === 0) return undefined;
+    const sample = await sampleGc(sources);
     for (const [role, series] of Object.entries(sample)) {
-      const note = `cannot read ${role}'s garbage collection at ${urls[role]}`;
+      const where = sources[role];
+      const note = `cannot read ${role}'s garbage collection${typeof where === 'string' ? ` at ${where}` : ''}`;
       if (series === null && !this.notes.includes(note)) this.notes.push(note);
     }
     return sample;
